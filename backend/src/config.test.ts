@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.ts";
+
+const SECRET = "z".repeat(40);
+
+describe("backend configuration", () => {
+  it("applies defaults around the required signing keys", () => {
+    const config = loadConfig({ SDGATE_HMAC_KEYS: `k1:${SECRET}` });
+    expect(config).toMatchObject({
+      name: "local",
+      host: "127.0.0.1",
+      port: 8101,
+      executionProviders: ["cpu"],
+    });
+    expect(config.signingKeys).toEqual([{ id: "k1", secret: SECRET }]);
+  });
+
+  it("names the variable that is missing or wrong, never its value", () => {
+    expect(() => loadConfig({})).toThrow(/SDGATE_HMAC_KEYS/);
+    try {
+      loadConfig({ SDGATE_HMAC_KEYS: "k1:tooshort-secret-value", SDGATE_BACKEND_PORT: "http" });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toMatch(/SDGATE_BACKEND_PORT/);
+      expect(message).toMatch(/SDGATE_HMAC_KEYS/);
+      expect(message).not.toContain("tooshort-secret-value");
+    }
+  });
+
+  it("reads the execution provider preference as a list", () => {
+    const config = loadConfig({ SDGATE_HMAC_KEYS: `k1:${SECRET}`, SDGATE_EXECUTION_PROVIDERS: "cuda, cpu" });
+    expect(config.executionProviders).toEqual(["cuda", "cpu"]);
+  });
+});

@@ -1,0 +1,62 @@
+import { fileURLToPath } from "node:url";
+import { parseKeyringSpec, type SigningKey } from "@sdgate/shared";
+import { z } from "zod";
+
+/** The repository root, for defaults that live in the git-ignored `.sdgate/` folder. */
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+const envSchema = z.object({
+  SDGATE_BACKEND_NAME: z.string().min(1).default("local"),
+  SDGATE_BACKEND_HOST: z.string().min(1).default("127.0.0.1"),
+  SDGATE_BACKEND_PORT: z.coerce.number().int().min(0).max(65535).default(8101),
+  SDGATE_HMAC_KEYS: z.string({ error: "is required (id:secret[,id:secret])" }).transform((spec, ctx) => {
+    const parsed = parseKeyringSpec(spec);
+    if (!parsed.ok) {
+      ctx.addIssue({ code: "custom", message: parsed.error });
+      return z.NEVER;
+    }
+    return parsed.value;
+  }),
+  SDGATE_MODEL_DIR: z.string().min(1).default(`${REPO_ROOT}.sdgate/models`),
+  SDGATE_EXECUTION_PROVIDERS: z
+    .string()
+    .default("cpu")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
+});
+
+export interface BackendConfig {
+  name: string;
+  host: string;
+  port: number;
+  signingKeys: SigningKey[];
+  modelDir: string;
+  executionProviders: string[];
+}
+
+/** A configuration problem, reported by variable name and never with the variable's value. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Parses the backend's environment once, at startup; a bad value names the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): BackendConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid backend configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const c = parsed.data;
+  return {
+    name: c.SDGATE_BACKEND_NAME,
+    host: c.SDGATE_BACKEND_HOST,
+    port: c.SDGATE_BACKEND_PORT,
+    signingKeys: c.SDGATE_HMAC_KEYS,
+    modelDir: c.SDGATE_MODEL_DIR,
+    executionProviders: c.SDGATE_EXECUTION_PROVIDERS,
+  };
+}

@@ -1,0 +1,198 @@
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTinyModelFiles, ensureTinyModel } from "../../model-builder/index.ts";
+import { InvalidArgumentError, ModelLoadError } from "../errors.ts";
+import { encodeImage } from "../image/encode-image.ts";
+import { loadPipeline } from "./load-pipeline.ts";
+import type { GenerationRequest, Pipeline } from "./types.ts";
+
+const base: GenerationRequest = {
+  prompt: "a red fox in a snowy forest",
+  width: 64,
+  height: 64,
+  steps: 8,
+  guidanceScale: 7.5,
+  seed: 42,
+};
+let cacheDir: string;
+let modelDir: string;
+let pipeline: Pipeline;
+
+beforeAll(async () => {
+  cacheDir = await mkdtemp(join(tmpdir(), "sdgate-pipeline-"));
+  modelDir = await ensureTinyModel(cacheDir);
+  pipeline = await loadPipeline(modelDir);
+});
+afterAll(async () => {
+  await pipeline.release();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+const png = async (request: GenerationRequest) => {
+  const { images } = await pipeline.generate(request);
+  return Buffer.from(await encodeImage(images[0] as NonNullable<(typeof images)[0]>, "png"));
+};
+const differingBytes = (a: Uint8Array, b: Uint8Array) =>
+  a.reduce((count, v, i) => count + (v === b[i] ? 0 : 1), 0);
+
+describe("text to image on the tiny model", () => {
+  it("gives identical PNG bytes for the same seed and prompt", async () => {
+    expect((await png(base)).equals(await png(base))).toBe(true);
+  });
+
+  it("gives a different image for another seed and for another prompt", async () => {
+    const [a, otherSeed, otherPrompt] = await Promise.all([
+      pipeline.generate(base),
+      pipeline.generate({ ...base, seed: 43 }),
+      pipeline.generate({ ...base, prompt: "an astronaut riding a horse on the moon" }),
+    ]);
+    const rgb = a.images[0]?.rgb as Uint8Array;
+    expect(differingBytes(rgb, otherSeed.images[0]?.rgb as Uint8Array)).toBeGreaterThan(rgb.length / 2);
+    expect(differingBytes(rgb, otherPrompt.images[0]?.rgb as Uint8Array)).toBeGreaterThan(rgb.length / 2);
+  });
+
+  it("makes an image that is neither flat nor one saturated colour", async () => {
+    const { images } = await pipeline.generate(base);
+    const rgb = images[0]?.rgb as Uint8Array;
+    expect(rgb).toHaveLength(64 * 64 * 3);
+    const mean = rgb.reduce((s, v) => s + v, 0) / rgb.length;
+    const spread = Math.sqrt(rgb.reduce((s, v) => s + (v - mean) ** 2, 0) / rgb.length);
+    expect(spread).toBeGreaterThan(20);
+    expect(rgb.filter((v) => v === 0 || v === 255).length / rgb.length).toBeLessThan(0.3);
+  });
+
+  it("makes n images with seeds seed, seed + 1, … and the same pixels as asking for each seed alone", async () => {
+    const both = await pipeline.generate({ ...base, n: 2 });
+    expect(both.images.map((image) => image.seed)).toEqual([42, 43]);
+    const second = await pipeline.generate({ ...base, seed: 43 });
+    expect(
+      Buffer.from(both.images[1]?.rgb as Uint8Array).equals(Buffer.from(second.images[0]?.rgb as Uint8Array)),
+    ).toBe(true);
+  });
+
+  it("runs without guidance when guidanceScale ≤ 1, and honours a negative prompt with it", async () => {
+    const unguided = await pipeline.generate({ ...base, guidanceScale: 1 });
+    const negative = await pipeline.generate({ ...base, negativePrompt: "blurry, low quality" });
+    const plain = await pipeline.generate(base);
+    const rgb = plain.images[0]?.rgb as Uint8Array;
+    expect(differingBytes(rgb, unguided.images[0]?.rgb as Uint8Array)).toBeGreaterThan(0);
+    expect(differingBytes(rgb, negative.images[0]?.rgb as Uint8Array)).toBeGreaterThan(0);
+  });
+
+  it("makes non-square images at the requested size", async () => {
+    const { images, timingsMs } = await pipeline.generate({ ...base, width: 48, height: 80, steps: 2 });
+    expect(images[0]).toMatchObject({ width: 48, height: 80 });
+    expect(images[0]?.rgb).toHaveLength(48 * 80 * 3);
+    expect(timingsMs.total).toBeGreaterThanOrEqual(timingsMs.denoise);
+  });
+
+  it("reports progress after every step", async () => {
+    const seen: number[] = [];
+    await pipeline.generate(base, { onProgress: ({ step, steps }) => seen.push(step / steps) });
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((s) => s / 8));
+  });
+
+  it("stops between steps with an AbortError when the signal aborts", async () => {
+    const controller = new AbortController();
+    const steps: number[] = [];
+    const run = pipeline.generate(base, {
+      signal: controller.signal,
+      onProgress: ({ step }) => {
+        steps.push(step);
+        if (step === 3) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: "AbortError" });
+    expect(steps).toEqual([1, 2, 3]);
+  });
+
+  it("names the bad argument and its value, as diffusers does", async () => {
+    await expect(pipeline.generate({ ...base, width: 100 })).rejects.toThrow(InvalidArgumentError);
+    await expect(pipeline.generate({ ...base, width: 100 })).rejects.toThrow(/`width` .*but is 100/);
+    await expect(pipeline.generate({ ...base, height: 0 })).rejects.toMatchObject({
+      param: "height",
+      value: 0,
+    });
+    await expect(pipeline.generate({ ...base, steps: 0 })).rejects.toMatchObject({ param: "steps" });
+    await expect(pipeline.generate({ ...base, scheduler: "nope" })).rejects.toMatchObject({
+      param: "scheduler",
+    });
+    await expect(pipeline.generate({ ...base, seed: -1 })).rejects.toMatchObject({ param: "seed" });
+  });
+});
+
+describe("loading a model folder", () => {
+  it("names a missing file", async () => {
+    const broken = join(cacheDir, "no-unet");
+    await cp(modelDir, broken, { recursive: true });
+    await rm(join(broken, "unet/model.onnx"));
+    await expect(loadPipeline(broken)).rejects.toThrow(ModelLoadError);
+    await expect(loadPipeline(broken)).rejects.toThrow(/unet\/model\.onnx: file missing/);
+  });
+
+  it("names a missing tensor", async () => {
+    const swapped = join(cacheDir, "swapped");
+    await cp(modelDir, swapped, { recursive: true });
+    // A VAE decoder where the UNet should be: no `sample`/`timestep` inputs.
+    await cp(join(modelDir, "vae_decoder/model.onnx"), join(swapped, "unet/model.onnx"));
+    await expect(loadPipeline(swapped)).rejects.toThrow(/unet\/model\.onnx: sample: input tensor missing/);
+  });
+
+  it("falls back past an execution provider that fails, and says which one it uses", async () => {
+    const warnings: string[] = [];
+    const logger = {
+      info() {},
+      warn: (_message: string, fields?: Record<string, unknown>) =>
+        warnings.push(String(fields?.executionProvider)),
+    };
+    const fallback = await loadPipeline(modelDir, { executionProviders: ["cuda", "cpu"], logger });
+    try {
+      expect(fallback.executionProvider).toBe("cpu");
+      expect(warnings).toContain("cuda");
+    } finally {
+      await fallback.release();
+    }
+  });
+
+  it("feeds exports that declare int64 ids, an int64 timestep of shape [1] and a batch fixed at 1, with the same result", async () => {
+    const variantDir = join(cacheDir, "variant");
+    await cp(modelDir, variantDir, { recursive: true });
+    const files = buildTinyModelFiles({
+      int64InputIds: true,
+      int64TimestepOfOne: true,
+      unetBatchOfOne: true,
+    });
+    for (const file of ["text_encoder/model.onnx", "unet/model.onnx"]) {
+      await writeFile(join(variantDir, file), files.get(file) as Uint8Array);
+    }
+    const variant = await loadPipeline(variantDir);
+    try {
+      const [expected, actual] = [await pipeline.generate(base), await variant.generate(base)];
+      const a = expected.images[0]?.rgb as Uint8Array;
+      const b = actual.images[0]?.rgb as Uint8Array;
+      // Two batch-1 UNet calls instead of one batch-2 call may round differently in the last bit.
+      expect(
+        a.reduce((worst, v, i) => Math.max(worst, Math.abs(v - (b[i] as number))), 0),
+      ).toBeLessThanOrEqual(2);
+    } finally {
+      await variant.release();
+    }
+  });
+
+  it("rejects a scheduler config it cannot follow, naming the key", async () => {
+    const odd = join(cacheDir, "odd-scheduler");
+    await cp(modelDir, odd, { recursive: true });
+    await writeFile(
+      join(odd, "scheduler/scheduler_config.json"),
+      JSON.stringify({ use_karras_sigmas: true }),
+    );
+    const loaded = await loadPipeline(odd);
+    try {
+      await expect(loaded.generate(base)).rejects.toThrow(/use_karras_sigmas/);
+    } finally {
+      await loaded.release();
+    }
+  });
+});

@@ -1,0 +1,97 @@
+import type { BackendGenerateResponse, ResolvedGenerationRequest } from "@sdgate/shared";
+import { encodeImage, loadPipeline, type Pipeline } from "../engine/index.ts";
+import type { Logger } from "../logger.ts";
+import type { ImageGenerator } from "./image-generator.ts";
+import { SerialLock } from "./serial-lock.ts";
+
+export interface EngineGeneratorOptions {
+  /** Model id → model folder (a diffusers-style ONNX export). */
+  models: Record<string, string>;
+  executionProviders: string[];
+  logger: Logger;
+}
+
+/** An {@link ImageGenerator} that runs the engine's pipelines, one generation at a time. */
+export class EngineImageGenerator implements ImageGenerator {
+  readonly #pipelines: Map<string, Pipeline>;
+  readonly #lock = new SerialLock();
+
+  private constructor(pipelines: Map<string, Pipeline>) {
+    this.#pipelines = pipelines;
+  }
+
+  /** Loads every model and runs one small generation with each, so the first request is not the slow one. */
+  static async load(options: EngineGeneratorOptions): Promise<EngineImageGenerator> {
+    const pipelines = new Map<string, Pipeline>();
+    for (const [id, dir] of Object.entries(options.models)) {
+      const startedMs = performance.now();
+      const pipeline = await loadPipeline(dir, {
+        executionProviders: options.executionProviders,
+        logger: options.logger,
+      });
+      await pipeline.generate({
+        prompt: "warm up",
+        width: 64,
+        height: 64,
+        steps: 1,
+        guidanceScale: 2,
+        seed: 0,
+      });
+      options.logger.info("model loaded", { model: id, ms: Math.round(performance.now() - startedMs) });
+      pipelines.set(id, pipeline);
+    }
+    return new EngineImageGenerator(pipelines);
+  }
+
+  get modelIds(): string[] {
+    return [...this.#pipelines.keys()];
+  }
+
+  generate(request: ResolvedGenerationRequest, signal: AbortSignal): Promise<BackendGenerateResponse> {
+    const pipeline = this.#pipelines.get(request.model);
+    if (!pipeline) throw new Error(`Model '${request.model}' is not loaded.`);
+    return this.#lock.run(async () => {
+      signal.throwIfAborted();
+      const result = await pipeline.generate(
+        {
+          prompt: request.prompt,
+          negativePrompt: request.negative_prompt,
+          width: request.width,
+          height: request.height,
+          steps: request.steps,
+          guidanceScale: request.guidance_scale,
+          scheduler: request.scheduler,
+          seed: request.seed,
+          n: request.n,
+        },
+        { signal },
+      );
+      const encodeStartedMs = performance.now();
+      const images = await Promise.all(
+        result.images.map(async (image) => {
+          const bytes = await encodeImage(image, request.output_format, request.output_quality ?? undefined);
+          return {
+            seed: image.seed,
+            width: image.width,
+            height: image.height,
+            b64: Buffer.from(bytes).toString("base64"),
+          };
+        }),
+      );
+      const imageEncodeMs = performance.now() - encodeStartedMs;
+      const { textEncode, denoise, decode, total } = result.timingsMs;
+      return {
+        model: request.model,
+        output_format: request.output_format,
+        images,
+        timings_ms: {
+          text_encode: textEncode,
+          denoise,
+          decode,
+          image_encode: imageEncodeMs,
+          total: total + imageEncodeMs,
+        },
+      };
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import { env } from "cloudflare:workers";
+import { isSdgateError } from "@sdgate/shared";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { configFor, DEFAULT_BACKEND_TIMEOUT_MS, type Env } from "./env.ts";
+import app from "./index.ts";
+import type { Envelope } from "./test-support/harness.ts";
+
+const backend = { name: "a", url: "http://127.0.0.1:8101/", provider: "p", region: "r", priority: 1 };
+
+function rawEnv(overrides: Record<string, unknown> = {}): Env {
+  return {
+    API_KEYS: env.API_KEYS,
+    SDGATE_HMAC_KEYS: env.SDGATE_HMAC_KEYS,
+    SDGATE_BACKENDS: JSON.stringify([backend]),
+    ...overrides,
+  } as Env;
+}
+
+function errorOf(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("the worker env", () => {
+  it("parses into a typed config with defaults, backends in priority order", () => {
+    const second = { ...backend, name: "b", priority: 0 };
+    const config = configFor(rawEnv({ SDGATE_BACKENDS: JSON.stringify([backend, second]) }));
+    expect(config.backends.map((b) => b.name)).toEqual(["b", "a"]);
+    expect(config.backends[1]?.url).toBe("http://127.0.0.1:8101");
+    expect(config.backendTimeoutMs).toBe(DEFAULT_BACKEND_TIMEOUT_MS);
+    expect(configFor(rawEnv({ SDGATE_BACKEND_TIMEOUT_MS: "2500" })).backendTimeoutMs).toBe(2500);
+  });
+
+  it("parses each env object once", () => {
+    const raw = rawEnv();
+    expect(configFor(raw)).toBe(configFor(raw));
+  });
+
+  it.each([
+    ["SDGATE_BACKENDS", "[{"],
+    ["SDGATE_BACKENDS", "[]"],
+    ["SDGATE_BACKENDS", JSON.stringify([{ ...backend, url: "ftp://127.0.0.1" }])],
+    ["SDGATE_BACKENDS", JSON.stringify([backend, backend])],
+    ["SDGATE_HMAC_KEYS", undefined],
+    ["SDGATE_HMAC_KEYS", "k1:short"],
+    ["SDGATE_BACKEND_TIMEOUT_MS", "soon"],
+    ["API_KEYS", undefined],
+  ])("refuses a bad %s, naming it without its value", (variable, value) => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const error = errorOf(() => configFor(rawEnv({ [variable]: value })));
+    expect(isSdgateError(error) && error.status).toBe(500);
+    expect((error as Error).message).toContain(variable);
+    const logs = logged.mock.calls.map((call) => String(call[0])).join("\n");
+    expect(logs).toContain(variable);
+    if (typeof value === "string" && value.length > 4) expect(logs).not.toContain(value);
+  });
+
+  it("turns a bad env into a 500 envelope naming the variable", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await app.request("/healthz", {}, rawEnv({ SDGATE_HMAC_KEYS: "no-colon-here" }));
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as Envelope;
+    expect(body.error.code).toBe("internal_error");
+    expect(body.error.message).toContain("SDGATE_HMAC_KEYS");
+    expect(body.error.message).not.toContain("no-colon-here");
+  });
+});

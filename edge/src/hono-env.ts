@@ -1,0 +1,12 @@
+import type { ApiKeyRecord } from "./api-keys.ts";
+import type { EdgeConfig, Env } from "./env.ts";
+
+/** The Hono environment of the edge app: the raw Worker env and what middleware puts on the context. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: EdgeConfig;
+    apiKey: ApiKeyRecord;
+  };
+}

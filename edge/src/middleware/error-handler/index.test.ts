@@ -1,0 +1,84 @@
+import { SdgateError } from "@sdgate/shared";
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { describe, expect, it, vi } from "vitest";
+import { requestId } from "../request-id/index.ts";
+import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./index.ts";
+
+type TestEnv = { Variables: { requestId: string } };
+
+function testApp() {
+  const app = new Hono<TestEnv>();
+  app.use(requestId({ generate: () => "req_test" }));
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedHandler() }));
+  app.get("/sdgate", () => {
+    throw new SdgateError("invalid_request", "Invalid 'width'.", {
+      param: "width",
+      headers: { "X-Extra": "1" },
+    });
+  });
+  app.get("/boom", () => {
+    throw new TypeError("secret internal detail at db.ts:12");
+  });
+  app.get("/http", () => {
+    throw new HTTPException(413, { message: "hono's own words" });
+  });
+  app.notFound(notFoundHandler());
+  app.onError(errorHandler());
+  return app;
+}
+
+describe("error handler", () => {
+  it("turns an SdgateError into the envelope with its status, param and headers", async () => {
+    const res = await testApp().request("/sdgate");
+    expect(res.status).toBe(400);
+    expect(res.headers.get("X-Extra")).toBe("1");
+    expect(res.headers.get("X-Request-Id")).toBe("req_test");
+    expect(await res.json()).toEqual({
+      error: {
+        type: "invalid_request_error",
+        code: "invalid_request",
+        message: "Invalid 'width'.",
+        param: "width",
+      },
+      request_id: "req_test",
+    });
+  });
+
+  it("answers 500 with a fixed message for unexpected errors and logs them with the request id", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await testApp().request("/boom");
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      error: { type: "api_error", code: "internal_error", message: "Internal server error.", param: null },
+      request_id: "req_test",
+    });
+    expect(text).not.toContain("secret");
+    expect(logged).toHaveBeenCalledOnce();
+    expect(String(logged.mock.calls[0]?.[0])).toContain('"request_id":"req_test"');
+    logged.mockRestore();
+  });
+
+  it("maps Hono's HTTPExceptions by status, with our message", async () => {
+    const res = await testApp().request("/http");
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("payload_too_large");
+    expect(body.error.message).not.toContain("hono");
+  });
+
+  it("answers unknown routes with a 404 envelope", async () => {
+    const res = await testApp().request("/nowhere");
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
+
+  it("answers a known path with a wrong method with 405 and Allow", async () => {
+    const res = await testApp().request("/sdgate", { method: "DELETE" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("GET, HEAD");
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("method_not_allowed");
+  });
+});

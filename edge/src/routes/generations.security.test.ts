@@ -1,0 +1,122 @@
+import { env } from "cloudflare:workers";
+import { randomHex, sha256Hex } from "@sdgate/shared";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { apiKeyRecordKey } from "../api-keys.ts";
+import app from "../index.ts";
+import {
+  callsTo,
+  type Envelope,
+  edgeEnv,
+  generate,
+  seedApiKey,
+  uniquePrompt,
+} from "../test-support/harness.ts";
+
+let key: string;
+let readOnlyKey: string;
+beforeAll(async () => {
+  key = await seedApiKey(["generate"]);
+  readOnlyKey = await seedApiKey(["read"]);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Runs `fn` while capturing everything the worker logs. */
+async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; logs: string }> {
+  const lines: string[] = [];
+  for (const method of ["log", "warn", "error"] as const) {
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      lines.push(args.map(String).join(" "));
+    });
+  }
+  const result = await fn();
+  return { result, logs: lines.join("\n") };
+}
+
+async function codeOf(res: Response): Promise<string> {
+  return ((await res.json()) as Envelope).error.code;
+}
+
+describe("POST /v1/images/generations: authentication", () => {
+  it("answers 401 missing_api_key without a key, before reading the body", async () => {
+    const res = await generate("{ not even json", { key: null });
+    expect(res.status).toBe(401);
+    expect(await codeOf(res)).toBe("missing_api_key");
+  });
+
+  it("answers 401 invalid_api_key for a key that does not exist", async () => {
+    const res = await generate({ prompt: "x" }, { key: `sk_test_${randomHex(16)}` });
+    expect(res.status).toBe(401);
+    expect(await codeOf(res)).toBe("invalid_api_key");
+  });
+
+  it("answers 403 insufficient_scope for a key without 'generate', and calls no backend", async () => {
+    const prompt = uniquePrompt();
+    const res = await generate({ prompt }, { key: readOnlyKey });
+    expect(res.status).toBe(403);
+    expect(await codeOf(res)).toBe("insufficient_scope");
+    expect(await callsTo("healthy", prompt)).toHaveLength(0);
+  });
+
+  it("answers 500 (neither a crash nor a pass) when a stored key record is corrupt", async () => {
+    const corruptKey = `sk_test_${randomHex(16)}`;
+    await env.API_KEYS.put(
+      apiKeyRecordKey(await sha256Hex(corruptKey)),
+      JSON.stringify({ scopes: "generate" }),
+    );
+    const { result: res } = await captureLogs(() => generate({ prompt: "x" }, { key: corruptKey }));
+    expect(res.status).toBe(500);
+    expect(await codeOf(res)).toBe("internal_error");
+  });
+});
+
+describe("what leaks", () => {
+  it("never logs the API key, the Authorization header or the HMAC secret", async () => {
+    const wrongKey = `sk_test_${randomHex(16)}`;
+    const { logs } = await captureLogs(async () => {
+      await generate(
+        { prompt: uniquePrompt() },
+        { key, env: edgeEnv(["unavailable", "rateLimited", "malformed"]) },
+      );
+      await generate({ prompt: "x" }, { key: wrongKey });
+      await app.request("/healthz", {}, edgeEnv(["healthy"], { SDGATE_HMAC_KEYS: "k1:too-short-a-secret" }));
+    });
+    expect(logs).not.toBe("");
+    const secret = env.SDGATE_HMAC_KEYS.split(":")[1] ?? "";
+    for (const forbidden of [key, wrongKey, secret, "too-short-a-secret", "Bearer"]) {
+      expect(logs).not.toContain(forbidden);
+    }
+  });
+
+  it("never returns a stack trace, an internal message or a backend URL", async () => {
+    const { result: responses } = await captureLogs(() =>
+      Promise.all([
+        generate("{ nope", { key }),
+        generate({ prompt: "x", width: 100 }, { key }),
+        generate({ prompt: uniquePrompt() }, { key, env: edgeEnv(["unavailable", "malformed"]) }),
+        generate({ prompt: uniquePrompt() }, { key, env: edgeEnv(["healthy"], { SDGATE_BACKENDS: "[{" }) }),
+        app.request("/v1/images/generations", { method: "PUT" }, edgeEnv()),
+        app.request("/nope", {}, edgeEnv()),
+      ]),
+    );
+    for (const res of responses) {
+      const text = await res.text();
+      expect(text).not.toMatch(/\n\s+at |Error:|\.ts:\d+|SyntaxError|ZodError|127\.0\.0\.1/);
+      expect(() => JSON.parse(text)).not.toThrow();
+    }
+  });
+
+  it("treats a backend refusing the edge's signature as a 502, not as the caller's 401", async () => {
+    const prompt = uniquePrompt();
+    const otherKeys = `edge-test:${randomHex(24)}`;
+    const { result: res } = await captureLogs(() =>
+      generate({ prompt }, { key, env: edgeEnv(["healthy"], { SDGATE_HMAC_KEYS: otherKeys }) }),
+    );
+    expect(res.status).toBe(502);
+    expect(await codeOf(res)).toBe("backend_error");
+    const [call] = await callsTo("healthy", prompt);
+    expect(call?.signature).toBe("bad_signature");
+  });
+});

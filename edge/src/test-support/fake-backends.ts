@@ -1,0 +1,44 @@
+/**
+ * The contract between the Node-side global setup (edge/test/global-setup.ts), which starts fake GPU
+ * backends on 127.0.0.1, and the tests in workerd, which receive it as the `FAKE_BACKENDS` binding.
+ */
+export const FAKE_BEHAVIOURS = [
+  /** Answers 200 with a small real PNG per image. */
+  "healthy",
+  /** A second healthy backend, to see who served a request. */
+  "healthyB",
+  /** 503 with an error envelope and `Retry-After: 2`. */
+  "unavailable",
+  /** 429 with an error envelope and `Retry-After: 3`. */
+  "rateLimited",
+  /** Healthy, but only after {@link SLOW_BACKEND_DELAY_MS}. */
+  "slow",
+  /** 400 `invalid_request` naming `prompt`, as a backend that disagrees with the request would. */
+  "badRequest",
+  /** 200 with a body that is not a generate response. */
+  "malformed",
+] as const;
+export type FakeBehaviour = (typeof FAKE_BEHAVIOURS)[number];
+
+export const SLOW_BACKEND_DELAY_MS = 1_500;
+
+/** The path where a fake backend lists the generate calls it received: `GET /__calls?prompt=…`. */
+export const CALLS_PATH = "/__calls";
+
+export interface FakeBackends {
+  /** The keyring spec the fakes verify with (`id:secret`); the edge under test signs with it. */
+  hmacKeys: string;
+  /** One base URL per behaviour, and `down`: a port where nothing listens. */
+  urls: Record<FakeBehaviour | "down", string>;
+}
+
+/** One call as a fake backend recorded it. */
+export interface RecordedCall {
+  method: string;
+  path: string;
+  /** `"ok"`, or why `Keyring.verify` refused the signature. */
+  signature: string;
+  keyId: string | null;
+  requestId: string | null;
+  body: unknown;
+}

@@ -1,0 +1,166 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type Keyring,
+  MemoryNonceStore,
+  type ResolvedGenerationRequest,
+  resolvedGenerationRequestSchema,
+} from "@sdgate/shared";
+import {
+  CALLS_PATH,
+  type FakeBehaviour,
+  type RecordedCall,
+  SLOW_BACKEND_DELAY_MS,
+} from "../src/test-support/fake-backends.ts";
+import { solidPng } from "./png.ts";
+
+const GENERATE_PATH = "/internal/v1/generate";
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface FakeBackend {
+  url: string;
+  close(): Promise<void>;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = typeof body === "string" ? body : JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(text);
+}
+
+function envelope(code: string, type: string, message: string, param: string | null = null) {
+  return { error: { type, code, message, param }, request_id: "req_fakebackend" };
+}
+
+async function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Error("body too large");
+    chunks.push(chunk);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+function generated(request: ResolvedGenerationRequest, colour: readonly [number, number, number]) {
+  const b64 = solidPng(request.width, request.height, colour).toString("base64");
+  return {
+    model: request.model,
+    output_format: request.output_format,
+    images: Array.from({ length: request.n }, (_, i) => ({
+      seed: request.seed + i,
+      width: request.width,
+      height: request.height,
+      b64,
+    })),
+    timings_ms: { text_encode: 1, denoise: 5, decode: 1, image_encode: 1, total: 8 },
+  };
+}
+
+/**
+ * A stand-in for a GPU backend that really listens on 127.0.0.1: it verifies the edge's HMAC signature
+ * (401 when it is wrong, like the real backend), records every generate call for the tests to read
+ * back at `GET /__calls?prompt=…`, and otherwise behaves as `behaviour` says.
+ */
+export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyring): Promise<FakeBackend> {
+  const nonces = new MemoryNonceStore();
+  const calls: RecordedCall[] = [];
+  const colour: [number, number, number] = behaviour === "healthyB" ? [0, 0, 255] : [255, 0, 0];
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (req.method === "GET" && url.pathname === CALLS_PATH) {
+      const prompt = url.searchParams.get("prompt");
+      const matching = calls.filter((call) => {
+        const body = call.body as { prompt?: unknown } | null;
+        return prompt === null || body?.prompt === prompt;
+      });
+      return send(res, 200, matching);
+    }
+    if (req.method !== "POST" || url.pathname !== GENERATE_PATH) {
+      return send(res, 404, envelope("not_found", "not_found_error", "Not found."));
+    }
+    const bytes = await readBody(req);
+    const verdict = await keyring.verify(
+      { method: "POST", path: `${url.pathname}${url.search}`, body: bytes },
+      { get: (name) => req.headers[name.toLowerCase()]?.toString() ?? null },
+      nonces,
+    );
+    let body: unknown = null;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {}
+    calls.push({
+      method: req.method,
+      path: url.pathname,
+      signature: verdict.ok ? "ok" : verdict.error,
+      keyId: verdict.ok ? verdict.value.keyId : null,
+      requestId: req.headers["x-request-id"]?.toString() ?? null,
+      body,
+    });
+    if (!verdict.ok) {
+      return send(res, 401, envelope("invalid_signature", "authentication_error", "Bad signature."));
+    }
+    switch (behaviour) {
+      case "unavailable":
+        return send(res, 503, envelope("backend_unavailable", "api_error", "Queue full."), {
+          "retry-after": "2",
+        });
+      case "rateLimited":
+        return send(res, 429, envelope("rate_limited", "rate_limit_error", "Slow down."), {
+          "retry-after": "3",
+        });
+      case "badRequest":
+        return send(
+          res,
+          400,
+          envelope("invalid_request", "invalid_request_error", "Prompt refused.", "prompt"),
+        );
+      case "malformed":
+        return send(res, 200, { images: "not a list" });
+      case "slow":
+        await new Promise((resolve) => setTimeout(resolve, SLOW_BACKEND_DELAY_MS));
+        break;
+      case "healthy":
+      case "healthyB":
+        break;
+    }
+    const request = resolvedGenerationRequestSchema.safeParse(body);
+    if (!request.success) {
+      return send(res, 400, envelope("invalid_request", "invalid_request_error", "Not a resolved request."));
+    }
+    if (!res.destroyed) send(res, 200, generated(request.data, colour));
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, envelope("internal_error", "api_error", "Fake backend failed."));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback URL where nothing listens: a port that was just bound and released. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}

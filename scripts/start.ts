@@ -1,0 +1,60 @@
+import { freePort } from "./stack/free-port.ts";
+import { startStack } from "./stack/start-stack.ts";
+
+/**
+ * `npm start`: the whole stack on this machine, then a curl that returns a real image.
+ * Environment: SDGATE_EDGE_PORT (default 8787), SDGATE_DEV_KEY (random when unset).
+ */
+const edgePort = Number(process.env.SDGATE_EDGE_PORT ?? 8787);
+if (!Number.isInteger(edgePort) || edgePort < 1 || edgePort > 65535) {
+  console.error("SDGATE_EDGE_PORT must be a port number (1-65535).");
+  process.exit(2);
+}
+
+const startedMs = performance.now();
+const elapsed = () => `${((performance.now() - startedMs) / 1000).toFixed(1)} s`;
+
+try {
+  const stack = await startStack({
+    edgePort,
+    backendPorts: [8101, 8102],
+    inspectorPort: await freePort(),
+    ...(process.env.SDGATE_DEV_KEY ? { devKey: process.env.SDGATE_DEV_KEY } : {}),
+    onStep: (step) => console.log(`[${elapsed()}] ${step}…`),
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the edge and both backends…`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  for (const service of stack.services) {
+    void service.exited.then((code) => {
+      if (stopping) return;
+      console.error(`${service.name} exited (code ${code}); see ${service.logPath}. Stopping the rest.`);
+      void shutdown("exit");
+    });
+  }
+
+  console.log(
+    `[${elapsed()}] sdgate is up: edge and backends ${stack.backendUrls.join(", ")}; logs in .sdgate/logs/\n`,
+  );
+  console.log(`SDGATE_URL=${stack.url}`);
+  console.log(`SDGATE_API_KEY=${stack.apiKey}\n`);
+  console.log("Generate an image:\n");
+  console.log(
+    `curl -s ${stack.url}/v1/images/generations \\\n` +
+      `  -H "Authorization: Bearer ${stack.apiKey}" -H "Content-Type: application/json" \\\n` +
+      `  -d '{"prompt": "a lighthouse on a cliff at sunset", "size": "256x256", "seed": 42}' \\\n` +
+      '  | sed -E \'s/.*"b64_json":"([^"]*)".*/\\1/\' | base64 -d > out.png\n',
+  );
+  console.log("Press Ctrl-C to stop.");
+} catch (error) {
+  console.error(`sdgate failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,124 @@
+import { z } from "zod";
+
+/**
+ * Every error sdgate returns, edge or backend. The HTTP status of each code is decided in one place
+ * ({@link statusOf}) so the two sides can never disagree.
+ */
+export const ERROR_CODES = [
+  "invalid_request",
+  "missing_api_key",
+  "invalid_api_key",
+  "invalid_signature",
+  "insufficient_scope",
+  "not_found",
+  "method_not_allowed",
+  "payload_too_large",
+  "unsupported_media_type",
+  "model_not_found",
+  "rate_limited",
+  "internal_error",
+  "backend_error",
+  "backend_unavailable",
+  "timeout",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** OpenAI's error `type` values, so OpenAI SDKs classify our errors the way they classify theirs. */
+export type ErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "api_error";
+
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case "invalid_request":
+      return 400;
+    case "missing_api_key":
+    case "invalid_api_key":
+    case "invalid_signature":
+      return 401;
+    case "insufficient_scope":
+      return 403;
+    case "not_found":
+    case "model_not_found":
+      return 404;
+    case "method_not_allowed":
+      return 405;
+    case "payload_too_large":
+      return 413;
+    case "unsupported_media_type":
+      return 415;
+    case "rate_limited":
+      return 429;
+    case "internal_error":
+      return 500;
+    case "backend_error":
+      return 502;
+    case "backend_unavailable":
+      return 503;
+    case "timeout":
+      return 504;
+  }
+}
+
+export function typeOf(code: ErrorCode): ErrorType {
+  const status = statusOf(code);
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "api_error";
+  return "invalid_request_error";
+}
+
+export const errorEnvelopeSchema = z.object({
+  error: z.object({
+    type: z.string(),
+    code: z.enum(ERROR_CODES),
+    message: z.string(),
+    param: z.string().nullable(),
+  }),
+  request_id: z.string(),
+});
+export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;
+
+/** An error that is meant to reach the client: its message is written for the caller, never a stack. */
+export class SdgateError extends Error {
+  override readonly name = "SdgateError";
+  readonly code: ErrorCode;
+  readonly param: string | null;
+  /** Extra response headers (e.g. `Retry-After`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { param?: string | null; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
+  }
+
+  get status(): number {
+    return statusOf(this.code);
+  }
+}
+
+export function isSdgateError(value: unknown): value is SdgateError {
+  return value instanceof SdgateError;
+}
+
+/** The one JSON shape of every error response: `{ error: { type, code, message, param }, request_id }`. */
+export function errorEnvelope(
+  code: ErrorCode,
+  message: string,
+  requestId: string,
+  param: string | null = null,
+): ErrorEnvelope {
+  return { error: { type: typeOf(code), code, message, param }, request_id: requestId };
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { parseGenerationRequest, resolveGenerationRequest } from "./generation-request.ts";
+import { TINY_MODEL } from "./models.ts";
+
+function problemParam(body: unknown): string | null | undefined {
+  const parsed = parseGenerationRequest(body);
+  return parsed.ok ? undefined : parsed.error.param;
+}
+
+describe("generation request contract", () => {
+  it("accepts an OpenAI Images request unchanged", () => {
+    const parsed = parseGenerationRequest({ model: "tiny", prompt: "a red fox", n: 2, size: "256x256" });
+    expect(parsed.ok).toBe(true);
+  });
+
+  it("names the field that is wrong", () => {
+    expect(problemParam({ prompt: "" })).toBe("prompt");
+    expect(problemParam({})).toBe("prompt");
+    expect(problemParam({ prompt: "x", width: 100 })).toBe("width");
+    expect(problemParam({ prompt: "x", n: 0 })).toBe("n");
+    expect(problemParam({ prompt: "x", steps: 2.5 })).toBe("steps");
+    expect(problemParam({ prompt: "x", seed: -1 })).toBe("seed");
+    expect(problemParam({ prompt: "x", size: "big" })).toBe("size");
+    expect(problemParam({ prompt: "x", scheduler: "magic" })).toBe("scheduler");
+    expect(problemParam({ prompt: "x", output_format: "gif" })).toBe("output_format");
+    expect(problemParam({ prompt: "x", promt: "typo" })).toBe("promt");
+    expect(problemParam([1, 2])).toBeNull();
+  });
+
+  it("fills every default from the model and keeps the seed", () => {
+    const parsed = parseGenerationRequest({ prompt: "a red fox" });
+    if (!parsed.ok) throw new Error("expected ok");
+    const resolved = resolveGenerationRequest(parsed.value, TINY_MODEL, 42);
+    expect(resolved).toEqual({
+      ok: true,
+      value: {
+        model: "tiny",
+        prompt: "a red fox",
+        negative_prompt: "",
+        n: 1,
+        width: TINY_MODEL.defaults.width,
+        height: TINY_MODEL.defaults.height,
+        steps: TINY_MODEL.defaults.steps,
+        guidance_scale: TINY_MODEL.defaults.guidance_scale,
+        scheduler: "euler",
+        seed: 42,
+        output_format: "png",
+        output_quality: null,
+      },
+    });
+  });
+
+  it("takes size as WxH and refuses a size that disagrees with width/height", () => {
+    const fromSize = resolveGenerationRequest({ prompt: "x", size: "128x64" }, TINY_MODEL, 1);
+    expect(fromSize.ok && [fromSize.value.width, fromSize.value.height]).toEqual([128, 64]);
+    const conflict = resolveGenerationRequest({ prompt: "x", size: "128x64", width: 64 }, TINY_MODEL, 1);
+    expect(conflict.ok ? null : conflict.error.param).toBe("size");
+  });
+
+  it("enforces the model's limits, naming the field", () => {
+    const tooWide = resolveGenerationRequest({ prompt: "x", width: 4096 }, TINY_MODEL, 1);
+    expect(tooWide.ok ? null : tooWide.error.param).toBe("width");
+    const oddSize = resolveGenerationRequest({ prompt: "x", size: "100x100" }, TINY_MODEL, 1);
+    expect(oddSize.ok ? null : oddSize.error.param).toBe("size");
+    const tooManySteps = resolveGenerationRequest({ prompt: "x", steps: 1000 }, TINY_MODEL, 1);
+    expect(tooManySteps.ok ? null : tooManySteps.error.param).toBe("steps");
+  });
+});

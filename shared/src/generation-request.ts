@@ -1,0 +1,174 @@
+import { z } from "zod";
+import type { ModelInfo } from "./models.ts";
+import { SCHEDULER_NAMES } from "./models.ts";
+
+export const OUTPUT_FORMATS = ["png", "webp", "jpeg", "avif"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export const RESPONSE_FORMATS = ["b64_json", "url"] as const;
+
+/** Largest seed the JSON API carries exactly (JSON numbers are doubles). */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+export const MAX_PROMPT_CHARS = 4000;
+export const MAX_IMAGES_PER_REQUEST = 10;
+const MIN_SIDE_PX = 64;
+
+const sideSchema = z
+  .number()
+  .int()
+  .min(MIN_SIDE_PX)
+  .refine((px) => px % 8 === 0, "must be a multiple of 8");
+
+/**
+ * `POST /v1/images/generations`: OpenAI Images' fields (`model`, `prompt`, `n`, `size`,
+ * `response_format`, `user`) plus sdgate's own. Unknown fields are rejected by name, so a typo never
+ * silently falls back to a default.
+ */
+export const generationRequestSchema = z.strictObject({
+  model: z.string().min(1).max(200).optional(),
+  prompt: z.string().trim().min(1, "must not be empty").max(MAX_PROMPT_CHARS),
+  negative_prompt: z.string().max(MAX_PROMPT_CHARS).optional(),
+  n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST).optional(),
+  size: z
+    .string()
+    .regex(/^\d{2,5}x\d{2,5}$/, 'must look like "512x512"')
+    .optional(),
+  width: sideSchema.optional(),
+  height: sideSchema.optional(),
+  steps: z.number().int().min(1).optional(),
+  guidance_scale: z.number().min(0).max(30).optional(),
+  scheduler: z.enum(SCHEDULER_NAMES).optional(),
+  seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  response_format: z.enum(RESPONSE_FORMATS).optional(),
+  output_format: z.enum(OUTPUT_FORMATS).optional(),
+  output_quality: z.number().int().min(1).max(100).optional(),
+  user: z.string().max(256).optional(),
+});
+export type GenerationRequest = z.infer<typeof generationRequestSchema>;
+
+/**
+ * A request with every default applied and its seed fixed: what the backend runs and what the cache
+ * key is computed from. Field names follow the public API.
+ */
+export const resolvedGenerationRequestSchema = z.strictObject({
+  model: z.string().min(1),
+  prompt: z.string().min(1).max(MAX_PROMPT_CHARS),
+  negative_prompt: z.string().max(MAX_PROMPT_CHARS),
+  n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST),
+  width: sideSchema,
+  height: sideSchema,
+  steps: z.number().int().min(1),
+  guidance_scale: z.number().min(0).max(30),
+  scheduler: z.enum(SCHEDULER_NAMES),
+  seed: z.number().int().min(0).max(MAX_SEED),
+  output_format: z.enum(OUTPUT_FORMATS),
+  output_quality: z.number().int().min(1).max(100).nullable(),
+});
+export type ResolvedGenerationRequest = z.infer<typeof resolvedGenerationRequestSchema>;
+
+/** A field-level problem with a request: what the 400 says. */
+export interface RequestProblem {
+  param: string | null;
+  message: string;
+}
+
+export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
+
+/** Turns a zod failure into one problem naming the first offending field, e.g. `width: must be a multiple of 8`. */
+export function problemFromZod(error: z.ZodError): RequestProblem {
+  const issue = error.issues[0];
+  if (!issue) return { param: null, message: "Invalid request." };
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    return { param: key, message: `Unknown field '${key}'.` };
+  }
+  const param = issue.path.length > 0 ? issue.path.map(String).join(".") : null;
+  const message = param ? `Invalid '${param}': ${issue.message}.` : `Invalid request: ${issue.message}.`;
+  return { param, message };
+}
+
+export function parseGenerationRequest(body: unknown): Result<GenerationRequest, RequestProblem> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return { ok: false, error: { param: null, message: "The request body must be a JSON object." } };
+  }
+  const parsed = generationRequestSchema.safeParse(body);
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, error: problemFromZod(parsed.error) };
+}
+
+function parseSize(size: string): { width: number; height: number } {
+  const [width, height] = size.split("x").map(Number);
+  return { width: width ?? 0, height: height ?? 0 };
+}
+
+/**
+ * Applies the model's defaults and checks the request against the model's limits. `size` and
+ * `width`/`height` may both be given only when they agree.
+ */
+export function resolveGenerationRequest(
+  request: GenerationRequest,
+  model: ModelInfo,
+  seed: number,
+): Result<ResolvedGenerationRequest, RequestProblem> {
+  let width = request.width ?? model.defaults.width;
+  let height = request.height ?? model.defaults.height;
+  if (request.size !== undefined) {
+    const fromSize = parseSize(request.size);
+    const conflicts =
+      (request.width !== undefined && request.width !== fromSize.width) ||
+      (request.height !== undefined && request.height !== fromSize.height);
+    if (conflicts) {
+      return { ok: false, error: { param: "size", message: "'size' disagrees with 'width'/'height'." } };
+    }
+    ({ width, height } = fromSize);
+  }
+  const resolved = {
+    model: model.id,
+    prompt: request.prompt,
+    negative_prompt: request.negative_prompt ?? "",
+    n: request.n ?? 1,
+    width,
+    height,
+    steps: request.steps ?? model.defaults.steps,
+    guidance_scale: request.guidance_scale ?? model.defaults.guidance_scale,
+    scheduler: request.scheduler ?? model.defaults.scheduler,
+    seed,
+    output_format: request.output_format ?? "png",
+    output_quality: request.output_quality ?? null,
+  };
+  const sizeParam = request.size !== undefined ? "size" : null;
+  if (width > model.limits.max_width || width < MIN_SIDE_PX || width % 8 !== 0) {
+    const param = sizeParam ?? "width";
+    return {
+      ok: false,
+      error: {
+        param,
+        message: `Invalid '${param}': width must be a multiple of 8 from ${MIN_SIDE_PX} to ${model.limits.max_width} for model '${model.id}'.`,
+      },
+    };
+  }
+  if (height > model.limits.max_height || height < MIN_SIDE_PX || height % 8 !== 0) {
+    const param = sizeParam ?? "height";
+    return {
+      ok: false,
+      error: {
+        param,
+        message: `Invalid '${param}': height must be a multiple of 8 from ${MIN_SIDE_PX} to ${model.limits.max_height} for model '${model.id}'.`,
+      },
+    };
+  }
+  if (resolved.steps > model.limits.max_steps) {
+    return {
+      ok: false,
+      error: {
+        param: "steps",
+        message: `Invalid 'steps': at most ${model.limits.max_steps} for model '${model.id}'.`,
+      },
+    };
+  }
+  const checked = resolvedGenerationRequestSchema.safeParse(resolved);
+  return checked.success
+    ? { ok: true, value: checked.data }
+    : { ok: false, error: problemFromZod(checked.error) };
+}

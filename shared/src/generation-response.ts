@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { OUTPUT_FORMATS } from "./generation-request.ts";
+
+const timingsSchema = z.object({
+  text_encode: z.number(),
+  denoise: z.number(),
+  decode: z.number(),
+  image_encode: z.number(),
+  total: z.number(),
+});
+
+/** What `POST /internal/v1/generate` answers: the encoded images and where the time went. */
+export const backendGenerateResponseSchema = z.object({
+  model: z.string(),
+  output_format: z.enum(OUTPUT_FORMATS),
+  images: z
+    .array(
+      z.object({
+        seed: z.number().int(),
+        width: z.number().int(),
+        height: z.number().int(),
+        b64: z.string(),
+      }),
+    )
+    .min(1),
+  timings_ms: timingsSchema,
+});
+export type BackendGenerateResponse = z.infer<typeof backendGenerateResponseSchema>;
+
+/**
+ * `POST /v1/images/generations` answers in OpenAI's shape (`created`, `data[].b64_json`), so OpenAI
+ * SDKs read it unchanged; each image also carries its `seed`, and the extra fields say what served it.
+ */
+export const generationResponseSchema = z.object({
+  created: z.number().int(),
+  data: z.array(z.object({ b64_json: z.string(), seed: z.number().int() })).min(1),
+  model: z.string(),
+  output_format: z.enum(OUTPUT_FORMATS),
+  size: z.string(),
+  backend: z.string(),
+  timings_ms: timingsSchema,
+});
+export type GenerationResponse = z.infer<typeof generationResponseSchema>;

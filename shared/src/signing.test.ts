@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { Keyring, MemoryNonceStore, parseKeyringSpec, SIGNATURE_HEADERS } from "./signing.ts";
+
+const SECRET_A = "a".repeat(32);
+const SECRET_B = "b".repeat(32);
+const request = { method: "POST", path: "/internal/v1/generate", body: '{"prompt":"a cat"}' };
+const NOW_MS = 1_800_000_000_000;
+
+function asHeaders(record: Record<string, string>): Headers {
+  return new Headers(record);
+}
+
+describe("request signing", () => {
+  it("accepts a request signed with the shared secret", async () => {
+    const keyring = new Keyring([{ id: "k1", secret: SECRET_A }]);
+    const headers = await keyring.sign(request, { nowMs: NOW_MS });
+    const verdict = await keyring.verify(request, asHeaders(headers), new MemoryNonceStore(), NOW_MS);
+    expect(verdict).toEqual({ ok: true, value: { keyId: "k1" } });
+  });
+
+  it("rejects a tampered body, method or path", async () => {
+    const keyring = new Keyring([{ id: "k1", secret: SECRET_A }]);
+    const headers = asHeaders(await keyring.sign(request, { nowMs: NOW_MS }));
+    for (const tampered of [
+      { ...request, body: '{"prompt":"a dog"}' },
+      { ...request, method: "PUT" },
+      { ...request, path: "/internal/v1/generate?x=1" },
+    ]) {
+      const verdict = await keyring.verify(tampered, headers, new MemoryNonceStore(), NOW_MS);
+      expect(verdict).toEqual({ ok: false, error: "bad_signature" });
+    }
+  });
+
+  it("rejects a replayed nonce, even within the window", async () => {
+    const keyring = new Keyring([{ id: "k1", secret: SECRET_A }]);
+    const nonces = new MemoryNonceStore();
+    const headers = asHeaders(await keyring.sign(request, { nowMs: NOW_MS }));
+    expect((await keyring.verify(request, headers, nonces, NOW_MS)).ok).toBe(true);
+    expect(await keyring.verify(request, headers, nonces, NOW_MS + 1000)).toEqual({
+      ok: false,
+      error: "replayed_nonce",
+    });
+  });
+
+  it("rejects timestamps more than 300 s away, either way", async () => {
+    const keyring = new Keyring([{ id: "k1", secret: SECRET_A }]);
+    const headers = asHeaders(await keyring.sign(request, { nowMs: NOW_MS }));
+    for (const skewMs of [301_000, -301_000]) {
+      const verdict = await keyring.verify(request, headers, new MemoryNonceStore(), NOW_MS + skewMs);
+      expect(verdict).toEqual({ ok: false, error: "stale_timestamp" });
+    }
+    const edge = await keyring.verify(request, headers, new MemoryNonceStore(), NOW_MS + 299_000);
+    expect(edge.ok).toBe(true);
+  });
+
+  it("rejects a signature made with another secret, and unsigned requests", async () => {
+    const signer = new Keyring([{ id: "k1", secret: SECRET_B }]);
+    const verifier = new Keyring([{ id: "k1", secret: SECRET_A }]);
+    const headers = asHeaders(await signer.sign(request, { nowMs: NOW_MS }));
+    expect(await verifier.verify(request, headers, new MemoryNonceStore(), NOW_MS)).toEqual({
+      ok: false,
+      error: "bad_signature",
+    });
+    expect(await verifier.verify(request, new Headers(), new MemoryNonceStore(), NOW_MS)).toEqual({
+      ok: false,
+      error: "missing_headers",
+    });
+  });
+
+  it("verifies with any key of the ring, so secrets rotate without downtime", async () => {
+    const oldEdge = new Keyring([{ id: "old", secret: SECRET_A }]);
+    const backend = new Keyring([
+      { id: "new", secret: SECRET_B },
+      { id: "old", secret: SECRET_A },
+    ]);
+    const headers = asHeaders(await oldEdge.sign(request, { nowMs: NOW_MS }));
+    expect(await backend.verify(request, headers, new MemoryNonceStore(), NOW_MS)).toEqual({
+      ok: true,
+      value: { keyId: "old" },
+    });
+    const unknown = new Headers(headers);
+    unknown.set(SIGNATURE_HEADERS.keyId, "gone");
+    expect((await backend.verify(request, unknown, new MemoryNonceStore(), NOW_MS)).ok).toBe(false);
+  });
+
+  it("does not remember nonces of forged requests", async () => {
+    const keyring = new Keyring([{ id: "k1", secret: SECRET_A }]);
+    const nonces = new MemoryNonceStore();
+    const headers = await keyring.sign(request, { nowMs: NOW_MS });
+    const forged = asHeaders({ ...headers, [SIGNATURE_HEADERS.signature]: `v1=${"0".repeat(64)}` });
+    await keyring.verify(request, forged, nonces, NOW_MS);
+    expect(nonces.size).toBe(0);
+    expect((await keyring.verify(request, asHeaders(headers), nonces, NOW_MS)).ok).toBe(true);
+  });
+});
+
+describe("keyring spec", () => {
+  it("parses id:secret pairs in order", () => {
+    expect(parseKeyringSpec(`k2:${SECRET_B},k1:${SECRET_A}`)).toEqual({
+      ok: true,
+      value: [
+        { id: "k2", secret: SECRET_B },
+        { id: "k1", secret: SECRET_A },
+      ],
+    });
+  });
+
+  it("refuses short secrets, missing ids and duplicates", () => {
+    expect(parseKeyringSpec("k1:short").ok).toBe(false);
+    expect(parseKeyringSpec(SECRET_A).ok).toBe(false);
+    expect(parseKeyringSpec(`k1:${SECRET_A},k1:${SECRET_B}`).ok).toBe(false);
+  });
+});

@@ -1,0 +1,192 @@
+import { fromHex, randomHex, sha256Hex, toHex, utf8 } from "./encoding.ts";
+import type { Result } from "./generation-request.ts";
+
+/**
+ * HMAC-SHA256 signing of edge → backend requests. The signature covers the method, the path with its
+ * query, a timestamp, a one-time nonce and the SHA-256 of the body, so a captured request can be
+ * neither altered nor replayed. WebCrypto only, so the same code runs in Workers and in Node.
+ */
+export const SIGNATURE_HEADERS = {
+  keyId: "x-sdgate-key-id",
+  timestamp: "x-sdgate-timestamp",
+  nonce: "x-sdgate-nonce",
+  signature: "x-sdgate-signature",
+} as const;
+
+/** How far a request's timestamp may be from the verifier's clock, either way. */
+export const SIGNATURE_WINDOW_SECONDS = 300;
+const SIGNATURE_SCHEME = "v1";
+
+export interface SigningKey {
+  id: string;
+  secret: string;
+}
+
+/** Remembers nonces until their timestamp leaves the window; answers whether a nonce is new. */
+export interface NonceStore {
+  /** `true` if the nonce was unseen (and is now remembered until `expiresAtMs`), `false` if replayed. */
+  remember(nonce: string, expiresAtMs: number): boolean | Promise<boolean>;
+}
+
+/** An in-process {@link NonceStore}; enough for one backend process, since each process verifies its own traffic. */
+export class MemoryNonceStore implements NonceStore {
+  readonly #expiry = new Map<string, number>();
+  #nextSweepMs = 0;
+
+  remember(nonce: string, expiresAtMs: number, nowMs = Date.now()): boolean {
+    if (nowMs >= this.#nextSweepMs) {
+      for (const [seen, expires] of this.#expiry) if (expires <= nowMs) this.#expiry.delete(seen);
+      this.#nextSweepMs = nowMs + 10_000;
+    }
+    const known = this.#expiry.get(nonce);
+    if (known !== undefined && known > nowMs) return false;
+    this.#expiry.set(nonce, expiresAtMs);
+    return true;
+  }
+
+  get size(): number {
+    return this.#expiry.size;
+  }
+}
+
+export type SignatureFailure =
+  | "missing_headers"
+  | "unknown_key"
+  | "malformed_signature"
+  | "stale_timestamp"
+  | "bad_signature"
+  | "replayed_nonce";
+
+export interface RequestToSign {
+  method: string;
+  /** Path and query, e.g. `/internal/v1/generate?x=1`. */
+  path: string;
+  body: Uint8Array<ArrayBuffer> | string;
+}
+
+async function stringToSign(request: RequestToSign, timestamp: string, nonce: string): Promise<string> {
+  const bodyBytes = typeof request.body === "string" ? utf8(request.body) : request.body;
+  const bodyHash = await sha256Hex(bodyBytes);
+  return [SIGNATURE_SCHEME, request.method.toUpperCase(), request.path, timestamp, nonce, bodyHash].join(
+    "\n",
+  );
+}
+
+/** WebCrypto's key type, named without relying on either platform's global type declarations. */
+type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+function importKey(secret: string): Promise<HmacKey> {
+  return crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
+}
+
+/**
+ * A set of signing keys: the first signs, any of them verifies, so a secret can be rotated by
+ * adding the new key on backends first and then putting it first at the edge.
+ *
+ * @example
+ * const keyring = new Keyring([{ id: "k1", secret: env.SDGATE_HMAC_SECRET }]);
+ * const headers = await keyring.sign({ method: "POST", path: "/internal/v1/generate", body });
+ * const verdict = await keyring.verify(request, headers, nonceStore);
+ */
+export class Keyring {
+  readonly #keys: ReadonlyArray<SigningKey>;
+  readonly #imported = new Map<string, Promise<HmacKey>>();
+
+  constructor(keys: ReadonlyArray<SigningKey>) {
+    if (keys.length === 0) throw new Error("A keyring needs at least one signing key.");
+    this.#keys = keys;
+  }
+
+  #cryptoKey(key: SigningKey): Promise<HmacKey> {
+    let imported = this.#imported.get(key.id);
+    if (!imported) {
+      imported = importKey(key.secret);
+      this.#imported.set(key.id, imported);
+    }
+    return imported;
+  }
+
+  /** Headers to add to the request. `nowMs` and `nonce` are for tests. */
+  async sign(
+    request: RequestToSign,
+    options: { nowMs?: number; nonce?: string } = {},
+  ): Promise<Record<string, string>> {
+    const key = this.#keys[0] as SigningKey;
+    const timestamp = String(Math.floor((options.nowMs ?? Date.now()) / 1000));
+    const nonce = options.nonce ?? randomHex(16);
+    const message = await stringToSign(request, timestamp, nonce);
+    const mac = await crypto.subtle.sign("HMAC", await this.#cryptoKey(key), utf8(message));
+    const signature = toHex(mac);
+    return {
+      [SIGNATURE_HEADERS.keyId]: key.id,
+      [SIGNATURE_HEADERS.timestamp]: timestamp,
+      [SIGNATURE_HEADERS.nonce]: nonce,
+      [SIGNATURE_HEADERS.signature]: `${SIGNATURE_SCHEME}=${signature}`,
+    };
+  }
+
+  /**
+   * Checks a request's signature. The MAC is checked by `crypto.subtle.verify`, which compares in
+   * constant time; the nonce is only remembered once the signature is known to be good, so forged
+   * requests cannot fill the nonce store.
+   */
+  async verify(
+    request: RequestToSign,
+    headers: { get(name: string): string | null },
+    nonces: NonceStore,
+    nowMs = Date.now(),
+  ): Promise<Result<{ keyId: string }, SignatureFailure>> {
+    const keyId = headers.get(SIGNATURE_HEADERS.keyId);
+    const timestamp = headers.get(SIGNATURE_HEADERS.timestamp);
+    const nonce = headers.get(SIGNATURE_HEADERS.nonce);
+    const signature = headers.get(SIGNATURE_HEADERS.signature);
+    if (!keyId || !timestamp || !nonce || !signature) return { ok: false, error: "missing_headers" };
+    const key = this.#keys.find((k) => k.id === keyId);
+    if (!key) return { ok: false, error: "unknown_key" };
+    const mac = signature.startsWith(`${SIGNATURE_SCHEME}=`)
+      ? fromHex(signature.slice(SIGNATURE_SCHEME.length + 1))
+      : null;
+    if (mac?.length !== 32 || !/^\d{1,12}$/.test(timestamp) || !/^[0-9A-Za-z_-]{16,128}$/.test(nonce)) {
+      return { ok: false, error: "malformed_signature" };
+    }
+    const timestampMs = Number(timestamp) * 1000;
+    if (Math.abs(nowMs - timestampMs) > SIGNATURE_WINDOW_SECONDS * 1000) {
+      return { ok: false, error: "stale_timestamp" };
+    }
+    const message = await stringToSign(request, timestamp, nonce);
+    const valid = await crypto.subtle.verify("HMAC", await this.#cryptoKey(key), mac, utf8(message));
+    if (!valid) return { ok: false, error: "bad_signature" };
+    const expiresAtMs = timestampMs + SIGNATURE_WINDOW_SECONDS * 1000;
+    if (!(await nonces.remember(`${keyId}:${nonce}`, expiresAtMs)))
+      return { ok: false, error: "replayed_nonce" };
+    return { ok: true, value: { keyId } };
+  }
+}
+
+/**
+ * Parses a keyring written as `id:secret[,id:secret…]` (the first signs), the form used by the
+ * `SDGATE_HMAC_KEYS` setting on both sides. Secrets shorter than 32 characters are refused: HMAC-SHA256
+ * keys should carry at least 128 bits of entropy.
+ */
+export function parseKeyringSpec(spec: string): Result<SigningKey[], string> {
+  const keys: SigningKey[] = [];
+  for (const part of spec.split(",")) {
+    const colon = part.indexOf(":");
+    const id = part.slice(0, colon).trim();
+    const secret = part.slice(colon + 1).trim();
+    if (colon < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+      return {
+        ok: false,
+        error: "each entry must be 'id:secret' with an id of letters, digits, '.', '_' or '-'",
+      };
+    }
+    if (secret.length < 32)
+      return { ok: false, error: `the secret of key '${id}' must be at least 32 characters` };
+    if (keys.some((k) => k.id === id)) return { ok: false, error: `key id '${id}' appears twice` };
+    keys.push({ id, secret });
+  }
+  return { ok: true, value: keys };
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type GenerationResponse, generationResponseSchema } from "@sdgate/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../scripts/stack/free-port.ts";
+import { type Stack, startStack } from "../scripts/stack/start-stack.ts";
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Width and height from a PNG's IHDR chunk, which always comes first. */
+function pngSize(bytes: Buffer): { width: number; height: number } {
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+let stack: Stack;
+let stateDir: string;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "sdgate-e2e-"));
+  stack = await startStack({
+    stateDir,
+    edgePort: await freePort(),
+    backendPorts: [await freePort(), await freePort()],
+    inspectorPort: await freePort(),
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+function generate(body: unknown, apiKey: string | null = stack.apiKey): Promise<Response> {
+  return fetch(`${stack.url}/v1/images/generations`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
+}
+
+describe("the local stack, end to end", () => {
+  it("generates a real PNG of the requested size through the edge and a backend", async () => {
+    const response = await generate({
+      prompt: "a lighthouse on a cliff at sunset",
+      size: "128x96",
+      steps: 8,
+      seed: 42,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-backend")).toMatch(/^local-[ab]$/);
+    const body: GenerationResponse = generationResponseSchema.parse(await response.json());
+    expect(body.data[0]?.seed).toBe(42);
+    const png = Buffer.from(body.data[0]?.b64_json ?? "", "base64");
+    expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+    expect(pngSize(png)).toEqual({ width: 128, height: 96 });
+  });
+
+  it("gives the same bytes for the same seed and different ones for another seed", async () => {
+    const request = { prompt: "a red fox in the snow", size: "64x64", steps: 4 };
+    const images = await Promise.all(
+      [7, 7, 8].map(async (seed) => {
+        const response = await generate({ ...request, seed });
+        return ((await response.json()) as GenerationResponse).data[0]?.b64_json;
+      }),
+    );
+    expect(images[0]).toBe(images[1]);
+    expect(images[0]).not.toBe(images[2]);
+  });
+
+  it("answers 401 without an API key", async () => {
+    const response = await generate({ prompt: "x" }, null);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "missing_api_key" } });
+  });
+
+  it("answers 400 for a malformed body, naming the field", async () => {
+    const notJson = await generate("{not json");
+    expect(notJson.status).toBe(400);
+    const badField = await generate({ prompt: "x", width: 100 });
+    expect(badField.status).toBe(400);
+    expect(await badField.json()).toMatchObject({ error: { code: "invalid_request", param: "width" } });
+  });
+});

@@ -1,0 +1,22 @@
+import { defineConfig } from "vitest/config";
+
+// The Node-side test projects. The edge's tests run inside workerd and have their own config
+// (edge/vitest.config.ts), because they need the Workers pool rather than Node.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "shared", include: ["shared/src/**/*.test.ts"] } },
+      { test: { name: "backend", include: ["backend/src/**/*.test.ts"], testTimeout: 60_000 } },
+      { test: { name: "infra", include: ["infra/src/**/*.test.ts"], testTimeout: 60_000 } },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/**/*.test.ts"],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
