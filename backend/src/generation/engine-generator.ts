@@ -1,5 +1,5 @@
-import type { BackendGenerateResponse, ResolvedGenerationRequest } from "@sdgate/shared";
-import { encodeImage, loadPipeline, type Pipeline } from "../engine/index.ts";
+import { type BackendGenerateResponse, type ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
+import { encodeImage, isInvalidArgumentError, loadPipeline, type Pipeline } from "../engine/index.ts";
 import type { Logger } from "../logger.ts";
 import type { ImageGenerator } from "./image-generator.ts";
 import { SerialLock } from "./serial-lock.ts";
@@ -52,20 +52,7 @@ export class EngineImageGenerator implements ImageGenerator {
     if (!pipeline) throw new Error(`Model '${request.model}' is not loaded.`);
     return this.#lock.run(async () => {
       signal.throwIfAborted();
-      const result = await pipeline.generate(
-        {
-          prompt: request.prompt,
-          negativePrompt: request.negative_prompt,
-          width: request.width,
-          height: request.height,
-          steps: request.steps,
-          guidanceScale: request.guidance_scale,
-          scheduler: request.scheduler,
-          seed: request.seed,
-          n: request.n,
-        },
-        { signal },
-      );
+      const result = await runPipeline(pipeline, request, signal);
       const encodeStartedMs = performance.now();
       const images = await Promise.all(
         result.images.map(async (image) => {
@@ -93,5 +80,44 @@ export class EngineImageGenerator implements ImageGenerator {
         },
       };
     });
+  }
+}
+
+/** The engine names arguments in camelCase; the API (and so the client's `param`) in snake_case. */
+const API_PARAM: Record<string, string> = {
+  negativePrompt: "negative_prompt",
+  guidanceScale: "guidance_scale",
+};
+
+/** Runs the pipeline, turning the engine's expected failures into errors the client can act on. */
+async function runPipeline(pipeline: Pipeline, request: ResolvedGenerationRequest, signal: AbortSignal) {
+  try {
+    return await pipeline.generate(
+      {
+        prompt: request.prompt,
+        negativePrompt: request.negative_prompt,
+        width: request.width,
+        height: request.height,
+        steps: request.steps,
+        guidanceScale: request.guidance_scale,
+        scheduler: request.scheduler,
+        seed: request.seed,
+        n: request.n,
+      },
+      { signal },
+    );
+  } catch (error) {
+    if (isInvalidArgumentError(error)) {
+      const param = API_PARAM[error.param] ?? error.param;
+      const message = error.message.replace(`\`${error.param}\``, `'${param}'`);
+      throw new SdgateError("invalid_request", `Invalid '${param}': ${message}.`, {
+        param,
+        cause: error,
+      });
+    }
+    if (signal.aborted) {
+      throw new SdgateError("timeout", "The generation was cancelled before it finished.", { cause: error });
+    }
+    throw error;
   }
 }
