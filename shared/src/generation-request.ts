@@ -102,6 +102,21 @@ function parseSize(size: string): { width: number; height: number } {
   return { width: width ?? 0, height: height ?? 0 };
 }
 
+/** A side outside the model's limits, reported against the field the caller used (`size` or the side). */
+function checkSide(
+  side: "width" | "height",
+  px: number,
+  model: ModelInfo,
+  param: string,
+): RequestProblem | null {
+  const maxPx = side === "width" ? model.limits.max_width : model.limits.max_height;
+  if (px >= MIN_SIDE_PX && px <= maxPx && px % 8 === 0) return null;
+  return {
+    param,
+    message: `Invalid '${param}': ${side} must be a multiple of 8 from ${MIN_SIDE_PX} to ${maxPx} for model '${model.id}'.`,
+  };
+}
+
 /**
  * Applies the model's defaults and checks the request against the model's limits. `size` and
  * `width`/`height` may both be given only when they agree.
@@ -137,26 +152,9 @@ export function resolveGenerationRequest(
     output_format: request.output_format ?? "png",
     output_quality: request.output_quality ?? null,
   };
-  const sizeParam = request.size !== undefined ? "size" : null;
-  if (width > model.limits.max_width || width < MIN_SIDE_PX || width % 8 !== 0) {
-    const param = sizeParam ?? "width";
-    return {
-      ok: false,
-      error: {
-        param,
-        message: `Invalid '${param}': width must be a multiple of 8 from ${MIN_SIDE_PX} to ${model.limits.max_width} for model '${model.id}'.`,
-      },
-    };
-  }
-  if (height > model.limits.max_height || height < MIN_SIDE_PX || height % 8 !== 0) {
-    const param = sizeParam ?? "height";
-    return {
-      ok: false,
-      error: {
-        param,
-        message: `Invalid '${param}': height must be a multiple of 8 from ${MIN_SIDE_PX} to ${model.limits.max_height} for model '${model.id}'.`,
-      },
-    };
+  for (const side of ["width", "height"] as const) {
+    const problem = checkSide(side, resolved[side], model, request.size !== undefined ? "size" : side);
+    if (problem) return { ok: false, error: problem };
   }
   if (resolved.steps > model.limits.max_steps) {
     return {
