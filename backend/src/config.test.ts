@@ -29,6 +29,17 @@ describe("backend configuration", () => {
     }
   });
 
+  it("reads the operator's model folders by id, refusing malformed entries", () => {
+    const base = { SDGATE_HMAC_KEYS: `k1:${SECRET}` };
+    expect(loadConfig(base).modelFolders).toEqual({});
+    const config = loadConfig({ ...base, SDGATE_MODEL_FOLDERS: "sd15=/models/sd15, sdxl=/models/sdxl" });
+    expect(config.modelFolders).toEqual({ sd15: "/models/sd15", sdxl: "/models/sdxl" });
+    expect(() => loadConfig({ ...base, SDGATE_MODEL_FOLDERS: "/models/sd15" })).toThrow(
+      /SDGATE_MODEL_FOLDERS/,
+    );
+    expect(() => loadConfig({ ...base, SDGATE_MODEL_FOLDERS: "a=/x,a=/y" })).toThrow(/SDGATE_MODEL_FOLDERS/);
+  });
+
   it("reads the execution provider preference as a list", () => {
     const config = loadConfig({ SDGATE_HMAC_KEYS: `k1:${SECRET}`, SDGATE_EXECUTION_PROVIDERS: "cuda, cpu" });
     expect(config.executionProviders).toEqual(["cuda", "cpu"]);

@@ -5,6 +5,8 @@ import { z } from "zod";
 /** The repository root, for defaults that live in the git-ignored `.sdgate/` folder. */
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
+const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
 const envSchema = z.object({
   SDGATE_BACKEND_NAME: z.string().min(1).default("local"),
   SDGATE_BACKEND_HOST: z.string().min(1).default("127.0.0.1"),
@@ -18,6 +20,25 @@ const envSchema = z.object({
     return parsed.value;
   }),
   SDGATE_MODEL_DIR: z.string().min(1).default(`${REPO_ROOT}.sdgate/models`),
+  SDGATE_MODEL_FOLDERS: z
+    .string()
+    .default("")
+    .transform((spec, ctx) => {
+      const folders: Record<string, string> = {};
+      for (const entry of spec.split(",").filter((e) => e.trim() !== "")) {
+        const eq = entry.indexOf("=");
+        const id = entry.slice(0, eq).trim();
+        if (eq < 1 || !MODEL_ID.test(id) || id in folders) {
+          ctx.addIssue({
+            code: "custom",
+            message: `'${entry.trim()}' must be id=/path/to/folder with a new, lowercase id`,
+          });
+          return z.NEVER;
+        }
+        folders[id] = entry.slice(eq + 1).trim();
+      }
+      return folders;
+    }),
   SDGATE_EXECUTION_PROVIDERS: z
     .string()
     .default("cpu")
@@ -35,6 +56,8 @@ export interface BackendConfig {
   port: number;
   signingKeys: SigningKey[];
   modelDir: string;
+  /** The operator's exported model folders by model id, served beside the built-in `tiny`. */
+  modelFolders: Record<string, string>;
   executionProviders: string[];
 }
 
@@ -57,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: c.SDGATE_BACKEND_PORT,
     signingKeys: c.SDGATE_HMAC_KEYS,
     modelDir: c.SDGATE_MODEL_DIR,
+    modelFolders: c.SDGATE_MODEL_FOLDERS,
     executionProviders: c.SDGATE_EXECUTION_PROVIDERS,
   };
 }

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
 
   const tinyDir = await ensureTinyModel(config.modelDir);
   generator = await EngineImageGenerator.load({
-    models: { tiny: tinyDir },
+    models: { tiny: tinyDir, ...config.modelFolders },
     executionProviders: config.executionProviders,
     logger,
   });

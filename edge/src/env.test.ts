@@ -30,6 +30,23 @@ afterEach(() => {
 });
 
 describe("the worker env", () => {
+  it("serves the built-in tiny model plus the operator's own, with SD 1.5 defaults filled in", () => {
+    expect(configFor(rawEnv()).models.map((m) => m.id)).toEqual(["tiny"]);
+    const config = configFor(
+      rawEnv({ SDGATE_MODELS: JSON.stringify([{ id: "sd15", defaults: { steps: 25 } }]) }),
+    );
+    expect(config.models.map((m) => m.id)).toEqual(["tiny", "sd15"]);
+    expect(config.models[1]?.defaults).toEqual({
+      width: 512,
+      height: 512,
+      steps: 25,
+      guidance_scale: 7.5,
+      scheduler: "euler",
+    });
+    const error = errorOf(() => configFor(rawEnv({ SDGATE_MODELS: JSON.stringify([{ id: "Bad Id" }]) })));
+    expect(isSdgateError(error) && error.message).toMatch(/SDGATE_MODELS/);
+  });
+
   it("parses into a typed config with defaults, backends in priority order", () => {
     const second = { ...backend, name: "b", priority: 0 };
     const config = configFor(rawEnv({ SDGATE_BACKENDS: JSON.stringify([backend, second]) }));

@@ -1,7 +1,8 @@
-import { Keyring, parseKeyringSpec, SdgateError } from "@sdgate/shared";
+import { Keyring, type ModelInfo, parseKeyringSpec, SdgateError } from "@sdgate/shared";
 import { z } from "zod";
 import { type Backend, backendsSchema, byPriority } from "./backends/registry.ts";
 import { log } from "./log.ts";
+import { modelCatalogSchema } from "./models.ts";
 
 /**
  * The Worker's env as the runtime hands it over:
@@ -9,12 +10,14 @@ import { log } from "./log.ts";
  * - `SDGATE_BACKENDS`: var, a JSON array of `{ name, url, provider, region, priority }`.
  * - `SDGATE_HMAC_KEYS`: secret, `id:secret[,id:secret]`; the first key signs backend requests.
  * - `SDGATE_BACKEND_TIMEOUT_MS`: optional var, per-attempt backend timeout (default 120000).
+ * - `SDGATE_MODELS`: optional var, a JSON array of the operator's models (see `models.ts`).
  */
 export interface Env {
   API_KEYS: KVNamespace;
   SDGATE_BACKENDS: string;
   SDGATE_HMAC_KEYS: string;
   SDGATE_BACKEND_TIMEOUT_MS?: string;
+  SDGATE_MODELS?: string;
 }
 
 /** The typed config the rest of the edge reads; built from {@link Env} once per isolate. */
@@ -24,6 +27,8 @@ export interface EdgeConfig {
   backends: readonly Backend[];
   keyring: Keyring;
   backendTimeoutMs: number;
+  /** `tiny` first, then the operator's models. */
+  models: readonly ModelInfo[];
 }
 
 export const DEFAULT_BACKEND_TIMEOUT_MS = 120_000;
@@ -34,15 +39,17 @@ const kvNamespace = z.custom<KVNamespace>(
 );
 
 // A [vars] value may arrive as a JSON string (`--var`, dashboard) or, from TOML, as a structured value.
-const jsonText = z.preprocess((value, ctx) => {
-  if (typeof value !== "string") return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    ctx.issues.push({ code: "custom", message: "must be valid JSON", input: "" });
-    return z.NEVER;
-  }
-}, backendsSchema);
+function jsonText<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value, ctx) => {
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      ctx.issues.push({ code: "custom", message: "must be valid JSON", input: "" });
+      return z.NEVER;
+    }
+  }, schema);
+}
 
 const keyringSpec = z.string("must be set").transform((spec, ctx) => {
   const parsed = parseKeyringSpec(spec);
@@ -63,9 +70,10 @@ const timeoutMs = z
 export const envSchema = z
   .object({
     API_KEYS: kvNamespace,
-    SDGATE_BACKENDS: jsonText,
+    SDGATE_BACKENDS: jsonText(backendsSchema),
     SDGATE_HMAC_KEYS: keyringSpec,
     SDGATE_BACKEND_TIMEOUT_MS: timeoutMs,
+    SDGATE_MODELS: jsonText(modelCatalogSchema),
   })
   .transform(
     (env): EdgeConfig => ({
@@ -73,6 +81,7 @@ export const envSchema = z
       backends: byPriority(env.SDGATE_BACKENDS),
       keyring: env.SDGATE_HMAC_KEYS,
       backendTimeoutMs: env.SDGATE_BACKEND_TIMEOUT_MS,
+      models: env.SDGATE_MODELS,
     }),
   );
 

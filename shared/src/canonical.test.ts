@@ -13,6 +13,10 @@ const base: ResolvedGenerationRequest = {
   guidance_scale: 7.5,
   scheduler: "euler",
   seed: 7,
+  rng: "torch_cpu",
+  image: null,
+  strength: null,
+  mask: null,
   output_format: "png",
   output_quality: null,
 };

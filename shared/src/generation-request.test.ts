@@ -22,6 +22,7 @@ describe("generation request contract", () => {
     expect(problemParam({ prompt: "x", seed: -1 })).toBe("seed");
     expect(problemParam({ prompt: "x", size: "big" })).toBe("size");
     expect(problemParam({ prompt: "x", scheduler: "magic" })).toBe("scheduler");
+    expect(problemParam({ prompt: "x", rng: "cuda" })).toBe("rng");
     expect(problemParam({ prompt: "x", output_format: "gif" })).toBe("output_format");
     expect(problemParam({ prompt: "x", promt: "typo" })).toBe("promt");
     expect(problemParam([1, 2])).toBeNull();
@@ -44,10 +45,48 @@ describe("generation request contract", () => {
         guidance_scale: TINY_MODEL.defaults.guidance_scale,
         scheduler: "euler",
         seed: 42,
+        rng: "torch_cpu",
+        image: null,
+        strength: null,
+        mask: null,
         output_format: "png",
         output_quality: null,
       },
     });
+  });
+
+  it("accepts A1111, ComfyUI and diffusers scheduler names and resolves them", () => {
+    for (const [given, canonical] of [
+      ["DPM++ 2M Karras", "dpmpp_2m_karras"],
+      ["Euler a", "euler_a"],
+      ["euler_ancestral", "euler_a"],
+      ["dpmpp_2m_sde  karras", "dpmpp_2m_sde_karras"],
+      ["DDIMScheduler", "ddim"],
+      ["lcm", "lcm"],
+    ]) {
+      const parsed = parseGenerationRequest({ prompt: "x", scheduler: given });
+      expect(parsed.ok && parsed.value.scheduler).toBe(canonical);
+    }
+    const unknown = parseGenerationRequest({ prompt: "x", scheduler: "heun" });
+    expect(unknown.ok ? null : unknown.error.message).toMatch(/unknown scheduler 'heun'/);
+  });
+
+  it("takes an init image with a default strength, and refuses a mask or strength without one", () => {
+    const image = "iVBORw0KGgo=";
+    const withImage = resolveGenerationRequest({ prompt: "x", image }, TINY_MODEL, 1);
+    expect(withImage.ok && [withImage.value.image, withImage.value.strength]).toEqual([image, 0.8]);
+    const dataUrl = parseGenerationRequest({
+      prompt: "x",
+      image: `data:image/png;base64,${image}`,
+      strength: 0.3,
+    });
+    expect(dataUrl.ok).toBe(true);
+    expect(problemParam({ prompt: "x", image: "not base64!" })).toBe("image");
+    expect(problemParam({ prompt: "x", image, strength: 0 })).toBe("strength");
+    const orphanMask = resolveGenerationRequest({ prompt: "x", mask: image }, TINY_MODEL, 1);
+    expect(orphanMask.ok ? null : orphanMask.error.param).toBe("mask");
+    const orphanStrength = resolveGenerationRequest({ prompt: "x", strength: 0.5 }, TINY_MODEL, 1);
+    expect(orphanStrength.ok ? null : orphanStrength.error.param).toBe("strength");
   });
 
   it("takes size as WxH and refuses a size that disagrees with width/height", () => {

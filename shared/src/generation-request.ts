@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ModelInfo } from "./models.ts";
-import { SCHEDULER_NAMES } from "./models.ts";
+import { RNG_NAMES, resolveSchedulerName, SCHEDULER_NAMES } from "./schedulers.ts";
 
 export const OUTPUT_FORMATS = ["png", "webp", "jpeg", "avif"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -12,6 +12,35 @@ export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 export const MAX_PROMPT_CHARS = 4000;
 export const MAX_IMAGES_PER_REQUEST = 10;
 const MIN_SIDE_PX = 64;
+/** Base64 characters of one input image (`image`, `mask`): about 7.5 MB of PNG. */
+export const MAX_INPUT_IMAGE_CHARS = 10_000_000;
+/** Largest request body either side accepts: two input images and room for the rest. */
+export const MAX_REQUEST_BODY_BYTES = 2 * MAX_INPUT_IMAGE_CHARS + 1024 * 1024;
+/** diffusers' img2img default. */
+export const DEFAULT_STRENGTH = 0.8;
+
+/** An input image as base64, optionally as a `data:image/…;base64,` URL. */
+const inputImageSchema = z
+  .string()
+  .max(MAX_INPUT_IMAGE_CHARS)
+  .regex(
+    /^(data:image\/[a-z0-9.+-]+;base64,)?[A-Za-z0-9+/]+={0,2}$/,
+    "must be a base64-encoded image or a data: URL",
+  );
+
+/** A scheduler name or one of its aliases, resolved to the canonical name. */
+const schedulerSchema = z.string().transform((name, ctx) => {
+  const resolved = resolveSchedulerName(name);
+  if (resolved === null) {
+    ctx.issues.push({
+      code: "custom",
+      message: `unknown scheduler '${name.slice(0, 64)}'; one of ${SCHEDULER_NAMES.join(", ")} (or an A1111/ComfyUI name)`,
+      input: name,
+    });
+    return z.NEVER;
+  }
+  return resolved;
+});
 
 const sideSchema = z
   .number()
@@ -37,8 +66,12 @@ export const generationRequestSchema = z.strictObject({
   height: sideSchema.optional(),
   steps: z.number().int().min(1).optional(),
   guidance_scale: z.number().min(0).max(30).optional(),
-  scheduler: z.enum(SCHEDULER_NAMES).optional(),
+  scheduler: schedulerSchema.optional(),
   seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  rng: z.enum(RNG_NAMES).optional(),
+  image: inputImageSchema.optional(),
+  strength: z.number().gt(0).max(1).optional(),
+  mask: inputImageSchema.optional(),
   response_format: z.enum(RESPONSE_FORMATS).optional(),
   output_format: z.enum(OUTPUT_FORMATS).optional(),
   output_quality: z.number().int().min(1).max(100).optional(),
@@ -61,6 +94,12 @@ export const resolvedGenerationRequestSchema = z.strictObject({
   guidance_scale: z.number().min(0).max(30),
   scheduler: z.enum(SCHEDULER_NAMES),
   seed: z.number().int().min(0).max(MAX_SEED),
+  rng: z.enum(RNG_NAMES),
+  /** img2img / inpainting input, base64; resized to width × height by the backend. */
+  image: inputImageSchema.nullable(),
+  strength: z.number().gt(0).max(1).nullable(),
+  /** Inpainting mask, base64; white is repainted. */
+  mask: inputImageSchema.nullable(),
   output_format: z.enum(OUTPUT_FORMATS),
   output_quality: z.number().int().min(1).max(100).nullable(),
 });
@@ -149,9 +188,18 @@ export function resolveGenerationRequest(
     guidance_scale: request.guidance_scale ?? model.defaults.guidance_scale,
     scheduler: request.scheduler ?? model.defaults.scheduler,
     seed,
+    rng: request.rng ?? "torch_cpu",
+    image: request.image ?? null,
+    strength: request.image === undefined ? null : (request.strength ?? DEFAULT_STRENGTH),
+    mask: request.mask ?? null,
     output_format: request.output_format ?? "png",
     output_quality: request.output_quality ?? null,
   };
+  if (request.image === undefined) {
+    const orphan = request.mask !== undefined ? "mask" : request.strength !== undefined ? "strength" : null;
+    if (orphan)
+      return { ok: false, error: { param: orphan, message: `Invalid '${orphan}': it needs an 'image'.` } };
+  }
   for (const side of ["width", "height"] as const) {
     const problem = checkSide(side, resolved[side], model, request.size !== undefined ? "size" : side);
     if (problem) return { ok: false, error: problem };

@@ -18,6 +18,10 @@ const request: ResolvedGenerationRequest = {
   guidance_scale: 7.5,
   scheduler: "euler",
   seed: 11,
+  rng: "torch_cpu",
+  image: null,
+  strength: null,
+  mask: null,
   output_format: "png",
   output_quality: null,
 };

@@ -24,6 +24,10 @@ const request: ResolvedGenerationRequest = {
   guidance_scale: 7.5,
   scheduler: "euler",
   seed: 3,
+  rng: "torch_cpu",
+  image: null,
+  strength: null,
+  mask: null,
   output_format: "png",
   output_quality: null,
 };

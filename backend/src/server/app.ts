@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   errorEnvelope,
   type Keyring,
+  MAX_REQUEST_BODY_BYTES,
   type NonceStore,
   problemFromZod,
   resolvedGenerationRequestSchema,
@@ -30,8 +31,6 @@ export interface BackendAppOptions {
   logger: Logger;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
-
 /** The backend's HTTP surface: health, readiness, and the signed internal generate endpoint. */
 export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
@@ -59,9 +58,12 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
   app.post(
     "/internal/v1/generate",
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize: MAX_REQUEST_BODY_BYTES,
       onError: () => {
-        throw new SdgateError("payload_too_large", `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+        throw new SdgateError(
+          "payload_too_large",
+          `The body is larger than ${MAX_REQUEST_BODY_BYTES} bytes.`,
+        );
       },
     }),
     verifySignature(options.keyring, options.nonces),

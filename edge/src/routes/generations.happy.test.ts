@@ -65,6 +65,10 @@ describe("POST /v1/images/generations: served", () => {
       guidance_scale: TINY_MODEL.defaults.guidance_scale,
       scheduler: TINY_MODEL.defaults.scheduler,
       seed: 7,
+      rng: "torch_cpu",
+      image: null,
+      strength: null,
+      mask: null,
       output_format: "png",
       output_quality: null,
     });

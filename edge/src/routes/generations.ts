@@ -1,6 +1,7 @@
 import {
   DEFAULT_MODEL_ID,
   type GenerationResponse,
+  MAX_REQUEST_BODY_BYTES,
   parseGenerationRequest,
   resolveGenerationRequest,
   SdgateError,
@@ -14,7 +15,8 @@ import { auth } from "../middleware/auth/index.ts";
 import { findModel } from "../models.ts";
 import { randomSeed } from "../seed.ts";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Generation requests carry base64 input images for img2img and inpainting. */
+export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
 const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
   const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
@@ -69,7 +71,7 @@ export function registerGenerations(app: Hono<AppEnv>): void {
         );
       }
       const modelId = request.model ?? DEFAULT_MODEL_ID;
-      const model = findModel(modelId);
+      const model = findModel(c.var.config.models, modelId);
       if (!model) {
         throw new SdgateError("model_not_found", `The model '${modelId}' does not exist.`, {
           param: "model",

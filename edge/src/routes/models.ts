@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { kvApiKeyStore } from "../api-keys.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { auth } from "../middleware/auth/index.ts";
-import { MODEL_CATALOG, MODEL_CREATED_S } from "../models.ts";
+import { MODEL_CREATED_S } from "../models.ts";
 
 /**
  * `GET /v1/models`: OpenAI's list shape. Like OpenAI, it needs a key (any valid key, whatever its
@@ -12,7 +12,7 @@ export function registerModels(app: Hono<AppEnv>): void {
   app.get("/v1/models", auth<AppEnv>({ store: (c) => kvApiKeyStore(c.var.config.apiKeys) }), (c) =>
     c.json({
       object: "list",
-      data: MODEL_CATALOG.map((model) => ({
+      data: c.var.config.models.map((model) => ({
         id: model.id,
         object: "model",
         created: MODEL_CREATED_S,

@@ -1,0 +1,49 @@
+/**
+ * Scheduler (sampler) names the API accepts. The canonical names are sdgate's; the aliases are what
+ * people bring from other tools: A1111's sampler names, ComfyUI's sampler (+ scheduler) names and
+ * diffusers' class names. Matching ignores case and repeated spaces.
+ */
+export const SCHEDULER_NAMES = [
+  "euler",
+  "euler_a",
+  "dpmpp_2m",
+  "dpmpp_2m_karras",
+  "dpmpp_2m_sde_karras",
+  "ddim",
+  "lcm",
+] as const;
+export type SchedulerName = (typeof SCHEDULER_NAMES)[number];
+
+export const SCHEDULER_ALIASES: Readonly<Record<string, SchedulerName>> = {
+  // A1111 / Forge sampler names.
+  "euler a": "euler_a",
+  "dpm++ 2m": "dpmpp_2m",
+  "dpm++ 2m karras": "dpmpp_2m_karras",
+  "dpm++ 2m sde karras": "dpmpp_2m_sde_karras",
+  // ComfyUI sampler names, alone or with their scheduler.
+  euler_ancestral: "euler_a",
+  "euler normal": "euler",
+  "euler_ancestral normal": "euler_a",
+  "dpmpp_2m normal": "dpmpp_2m",
+  "dpmpp_2m karras": "dpmpp_2m_karras",
+  "dpmpp_2m_sde karras": "dpmpp_2m_sde_karras",
+  "ddim ddim_uniform": "ddim",
+  "lcm normal": "lcm",
+  // diffusers scheduler classes.
+  eulerdiscretescheduler: "euler",
+  eulerancestraldiscretescheduler: "euler_a",
+  dpmsolvermultistepscheduler: "dpmpp_2m",
+  ddimscheduler: "ddim",
+  lcmscheduler: "lcm",
+};
+
+/** The canonical name for a scheduler name or alias, or `null` when it names none. */
+export function resolveSchedulerName(name: string): SchedulerName | null {
+  const key = name.trim().toLowerCase().replace(/\s+/g, " ");
+  if ((SCHEDULER_NAMES as readonly string[]).includes(key)) return key as SchedulerName;
+  return SCHEDULER_ALIASES[key] ?? null;
+}
+
+/** Noise generators: torch's CPU generator (diffusers, ComfyUI) or A1111's Philox "NV" generator. */
+export const RNG_NAMES = ["torch_cpu", "philox"] as const;
+export type RngName = (typeof RNG_NAMES)[number];
