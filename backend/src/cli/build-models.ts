@@ -1,20 +1,115 @@
 /**
- * Build the project's own models: `npx node backend/src/cli/build-models.ts [dir]`, default
- * `.sdgate/models` under the repository root. Prints what it wrote; rebuilding an up-to-date folder is
- * a no-op.
+ * Build the project's own models.
+ *
+ *   npx node backend/src/cli/build-models.ts [dir] [--all-tiny]
+ *     the tiny model in `<dir>/tiny` (default dir `.sdgate/models` under the repository root); with
+ *     --all-tiny every tiny variant (family × exporter × dtype × external data) beside it.
+ *   npx node backend/src/cli/build-models.ts --full-size --dtype float16 --out DIR [--tokenizer DIR]
+ *       [--exporter diffusers|optimum] [--seed N]
+ *     SD 1.5's full architecture with seeded random weights, for GPU benchmarks (≈2 GB in fp16,
+ *     ≈4 GB in fp32), with a progress bar on stderr.
+ *
+ * Rebuilding an up-to-date tiny folder is a no-op.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureTinyModelDetailed } from "../model-builder/index.ts";
+import { parseArgs } from "node:util";
+import { ensureTinyModelDetailed, TINY_FAMILIES, type TinyModelOptions } from "../model-builder/index.ts";
+import { buildSd15FullSize, type FullSizeProgress } from "../model-builder/sd15-full-size.ts";
 
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const cacheDir = resolve(process.argv[2] ?? resolve(repoRoot, ".sdgate/models"));
-const startedMs = performance.now();
-const result = await ensureTinyModelDetailed(cacheDir);
-const elapsedMs = Math.round(performance.now() - startedMs);
-if (result.built) {
-  console.log(`built the tiny model in ${result.dir} (${elapsedMs} ms):`);
-  for (const file of result.files) console.log(`  ${file}`);
-} else {
-  console.log(`the tiny model in ${result.dir} is up to date (${elapsedMs} ms)`);
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    "full-size": { type: "boolean", default: false },
+    "all-tiny": { type: "boolean", default: false },
+    dtype: { type: "string", default: "float16" },
+    exporter: { type: "string", default: "diffusers" },
+    out: { type: "string" },
+    tokenizer: { type: "string" },
+    seed: { type: "string" },
+  },
+});
+
+if (values["full-size"]) await buildFullSize();
+else await buildTiny();
+
+async function buildFullSize(): Promise<void> {
+  const { dtype, exporter, out, tokenizer, seed } = values;
+  if (out === undefined) fail("--full-size needs --out DIR");
+  if (dtype !== "float16" && dtype !== "float32") fail(`--dtype: ${dtype} is not float16 or float32`);
+  if (exporter !== "diffusers" && exporter !== "optimum")
+    fail(`--exporter: ${exporter} is not diffusers or optimum`);
+  const seedValue = seed === undefined ? undefined : Number(seed);
+  if (seedValue !== undefined && !Number.isSafeInteger(seedValue)) fail(`--seed: ${seed} is not an integer`);
+  const startedMs = performance.now();
+  const bar = progressBar();
+  const result = await buildSd15FullSize(out, {
+    dtype,
+    exporter,
+    ...(tokenizer === undefined ? {} : { tokenizerDir: tokenizer }),
+    ...(seedValue === undefined ? {} : { seed: seedValue }),
+    onProgress: bar.update,
+  });
+  bar.done();
+  const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
+  console.log(`built SD 1.5 (${dtype}, random weights) in ${result.dir} (${seconds} s):`);
+  for (const [network, parameters] of Object.entries(result.parameters))
+    console.log(`  ${network}: ${parameters.toLocaleString("en")} parameters`);
+  if (tokenizer === undefined)
+    console.log("  tokenizer: the tiny stand-in vocabulary (pass --tokenizer DIR for CLIP's)");
+}
+
+async function buildTiny(): Promise<void> {
+  const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+  const cacheDir = resolve(positionals[0] ?? resolve(repoRoot, ".sdgate/models"));
+  const variants: TinyModelOptions[] = [{}];
+  if (values["all-tiny"]) {
+    for (const family of TINY_FAMILIES)
+      for (const exporter of ["diffusers", "optimum"] as const)
+        for (const dtype of ["float32", "float16"] as const)
+          for (const externalData of [false, true]) {
+            if (exporter === "diffusers" && (family === "sdxl" || family === "turbo")) continue;
+            variants.push({ family, exporter, dtype, externalData });
+          }
+  }
+  for (const options of variants) {
+    const startedMs = performance.now();
+    const result = await ensureTinyModelDetailed(cacheDir, options);
+    const elapsedMs = Math.round(performance.now() - startedMs);
+    console.log(`${result.built ? "built" : "up to date:"} ${result.dir} (${elapsedMs} ms)`);
+  }
+}
+
+/** A one-line bar redrawn at most ten times a second on a terminal, one line per network otherwise. */
+function progressBar() {
+  const width = 30;
+  let lastDrawMs = 0;
+  let lastNetwork = "";
+  const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
+  return {
+    update({ network, bytesDone, bytesTotal }: FullSizeProgress) {
+      const now = performance.now();
+      const finished = bytesDone === bytesTotal;
+      if (!process.stderr.isTTY) {
+        if (network !== lastNetwork) process.stderr.write(`writing ${network}…\n`);
+        lastNetwork = network;
+        return;
+      }
+      if (now - lastDrawMs < 100 && !finished) return;
+      lastDrawMs = now;
+      const filled = Math.round((bytesDone / bytesTotal) * width);
+      const percent = ((100 * bytesDone) / bytesTotal).toFixed(0).padStart(3);
+      process.stderr.write(
+        `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${percent}% ${gb(bytesDone)}/${gb(bytesTotal)} GB ${network.padEnd(12)}`,
+      );
+    },
+    done() {
+      if (process.stderr.isTTY) process.stderr.write("\n");
+    },
+  };
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
 }

@@ -1,6 +1,7 @@
 /**
  * sdgate's Stable Diffusion engine, usable without the server: CLIP tokenizer, torch-compatible RNG,
- * schedulers, the ONNX Runtime text-to-image pipeline and image encoding.
+ * schedulers, the onnxruntime pipeline (txt2img, img2img, inpainting; SD 1.x/2.x, SDXL, LCM, Turbo),
+ * and image encoding with A1111-compatible metadata.
  */
 export {
   abortError,
@@ -9,8 +10,15 @@ export {
   isModelLoadError,
   ModelLoadError,
 } from "./errors.ts";
-export { encodeImage, type ImageFormat, imageFormats } from "./image/encode-image.ts";
-export { loadPipeline } from "./pipeline/load-pipeline.ts";
+export { decodeImage } from "./image/decode-image.ts";
+export {
+  type EncodeImageOptions,
+  encodeImage,
+  type ImageFormat,
+  imageFormats,
+} from "./image/encode-image.ts";
+export { type ReadImageMetadata, readImageMetadata } from "./image/read-metadata.ts";
+export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./pipeline/load-pipeline.ts";
 export type {
   EngineLogger,
   GeneratedImage,
@@ -18,15 +26,27 @@ export type {
   GenerationProgress,
   GenerationRequest,
   GenerationResult,
+  ImageMetadata,
+  ModelFamily,
+  ModelTraits,
   Pipeline,
   PipelineOptions,
+  RgbImage,
+  RngName,
+  Seed,
+  StageTimingsMs,
 } from "./pipeline/types.ts";
-export { createGenerator, type Generator } from "./rng/torch-generator.ts";
+export { createGenerator, type Generator, RNG_NAMES } from "./rng/torch-generator.ts";
 export {
+  a1111SamplerName,
   createScheduler,
   EulerDiscreteScheduler,
+  resolveSchedulerName,
+  SCHEDULER_ALIASES,
+  SCHEDULER_NAMES,
   type Scheduler,
   type SchedulerConfig,
+  type SchedulerName,
   type SchedulerStepResult,
   schedulerNames,
 } from "./schedulers/index.ts";

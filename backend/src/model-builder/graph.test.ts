@@ -1,7 +1,8 @@
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { float, GraphBuilder } from "./graph.ts";
-import { groupNorm, type LayerContext } from "./nn.ts";
+import { groupNorm, type LayerContext, linear } from "./nn.ts";
+import { CountingSink } from "./tensor-sink.ts";
 import { WeightSource } from "./weights.ts";
 
 async function run(model: Uint8Array, feeds: Record<string, Tensor>): Promise<InferenceSession.ReturnType> {
@@ -96,5 +97,33 @@ describe("GraphBuilder", () => {
     const g = new GraphBuilder("dupe");
     g.input("x", "float", [1]);
     expect(() => g.input("x", "float", [1])).toThrow(/used twice/);
+  });
+
+  it("float16 graphs store weights as float16 and take and return float16", async () => {
+    const g = new GraphBuilder("half", { floatType: "float16" });
+    const x = g.input("x", "float16", [1, 2]);
+    const y = g.node("Add", [g.node("Mul", [x, g.floats([2], [])]), g.floats([0.5], [])]);
+    g.output(y, "float16", [1, 2], "y");
+    const session = await InferenceSession.create(g.encode());
+    const bits = Uint16Array.from([0x3c00, 0xc000]); // 1, -2
+    const input = new Tensor("float16", bits, [1, 2]);
+    (input as unknown as { cpuData: Uint16Array }).cpuData = bits; // onnxruntime#26791 on Node ≥ 23
+    const out = await session.run({ x: input });
+    await session.release();
+    expect(out.y?.type).toBe("float16");
+    expect(Array.from(out.y?.data as ArrayLike<number>, Number)).toEqual([2.5, -3.5]);
+  });
+
+  it("counts parameters through a counting sink without making their values", () => {
+    const sink = new CountingSink();
+    const g = new GraphBuilder("count", { sink });
+    const weights = new WeightSource(1);
+    weights.normal = () => {
+      throw new Error("a counting build made weights");
+    };
+    linear({ g, weights }, g.input("x", "float", [1, 3]), "fc", 3, 5);
+    g.int64s([1, 2]);
+    expect(sink.parameters).toBe(3 * 5 + 5);
+    expect(sink.parameterTensors).toBe(2);
   });
 });

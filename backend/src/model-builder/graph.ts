@@ -1,8 +1,12 @@
 import onnx from "onnx-proto";
+import { float16Bytes } from "./float16.ts";
+import { inlineSink, type TensorSink } from "./tensor-sink.ts";
 
 /** ONNX element types the builder writes (TensorProto.DataType). */
-export const DataType = { float: 1, int32: 6, int64: 7 } as const;
+export const DataType = { float: 1, int32: 6, int64: 7, float16: 10 } as const;
 export type DataTypeName = keyof typeof DataType;
+/** The element type of a graph's floating-point values. */
+export type FloatTypeName = "float" | "float16";
 
 /** A dimension: a fixed size or a symbolic name such as `"batch"`. */
 export type Dim = number | string;
@@ -24,6 +28,16 @@ const IR_VERSION = 8;
 
 export type InitializerData = Float32Array | Int32Array | BigInt64Array;
 
+export interface GraphOptions {
+  /**
+   * Element type of weights, activations and float inputs/outputs: `float16` is what
+   * `torch_dtype=torch.float16` exports write. Float32 data given to the graph is converted.
+   */
+  floatType?: FloatTypeName;
+  /** Where initializer bytes go: inline (default), an external data file, or only counted. */
+  sink?: TensorSink;
+}
+
 /**
  * Builds one ONNX graph (opset 17, IR version 8) node by node: each call returns the name of the value
  * it produced, so a model reads like the forward pass it describes.
@@ -42,10 +56,33 @@ export class GraphBuilder {
   readonly #initializers: onnx.onnx.ITensorProto[] = [];
   readonly #names = new Set<string>();
   readonly #constants = new Map<string, string>();
+  readonly #domains = new Map<string, number>([["", OPSET_VERSION]]);
+  readonly #floatType: FloatTypeName;
+  readonly #sink: TensorSink;
   #counter = 0;
 
-  constructor(name: string) {
+  constructor(name: string, options: GraphOptions = {}) {
     this.#name = name;
+    this.#floatType = options.floatType ?? "float";
+    this.#sink = options.sink ?? inlineSink;
+  }
+
+  /** The element type of this graph's floating-point values. */
+  get floatType(): FloatTypeName {
+    return this.#floatType;
+  }
+
+  /** ONNX's type code for `floatType`, for Cast's `to`. */
+  get floatTypeCode(): number {
+    return DataType[this.#floatType];
+  }
+
+  /**
+   * Allow nodes of another operator domain, e.g. `com.microsoft` for onnxruntime's fused contrib
+   * operators (MultiHeadAttention, GroupNorm), which a GPU-optimised variant may emit.
+   */
+  importDomain(domain: string, version: number): void {
+    this.#domains.set(domain, version);
   }
 
   /** Declare a graph input. */
@@ -62,19 +99,52 @@ export class GraphBuilder {
     return outName;
   }
 
-  /** A named weight stored in the model (little-endian raw data). */
-  initializer(name: string, data: InitializerData, dims: readonly number[]): string {
+  /**
+   * A named constant stored in the model (little-endian raw data). Float32 data is stored as `type`
+   * (float32 unless asked), so float16 graphs can keep float32 islands as real exports do.
+   */
+  initializer(
+    name: string,
+    data: InitializerData,
+    dims: readonly number[],
+    type: FloatTypeName = "float",
+  ): string {
     const count = dims.reduce((a, b) => a * b, 1);
     if (count !== data.length)
       throw new Error(`initializer ${name}: ${data.length} values for dims [${dims}]`);
-    this.#claim(name);
-    this.#initializers.push({
-      name,
-      dims: [...dims],
-      dataType: dataTypeOf(data),
-      rawData: littleEndianBytes(data),
+    const dataType = data instanceof Float32Array ? DataType[type] : dataTypeOf(data);
+    this.#store(name, dims, dataType, "constant", () => tensorBytes(data, dataType));
+    return name;
+  }
+
+  /**
+   * A learnt weight in the graph's float type. `values` runs only when the sink wants the bytes, so
+   * a counting build never makes them and a streaming build holds one tensor at a time.
+   */
+  parameter(name: string, dims: readonly number[], values: () => Float32Array): string {
+    const count = dims.reduce((a, b) => a * b, 1);
+    const dataType = DataType[this.#floatType];
+    this.#store(name, dims, dataType, "parameter", () => {
+      const data = values();
+      if (data.length !== count)
+        throw new Error(`parameter ${name}: ${data.length} values for dims [${dims}]`);
+      return tensorBytes(data, dataType);
     });
     return name;
+  }
+
+  #store(
+    name: string,
+    dims: readonly number[],
+    dataType: number,
+    kind: "parameter" | "constant",
+    bytes: () => Uint8Array,
+  ): void {
+    this.#claim(name);
+    const count = dims.reduce((a, b) => a * b, 1);
+    const byteLength = count * (dataType === DataType.float16 ? 2 : dataType === DataType.int64 ? 8 : 4);
+    const stored = this.#sink.store({ name, dims, dataType, byteLength, kind, bytes });
+    this.#initializers.push({ name, dims: [...dims], dataType, ...stored });
   }
 
   /** An int64 constant (shapes, axes), shared when the same values recur. */
@@ -89,12 +159,20 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A float constant of the given dims (a scalar when dims is `[]`), shared when it recurs. */
-  floats(values: readonly number[], dims: readonly number[] = [values.length]): string {
-    const key = `f32:${dims.join("x")}:${values.join(",")}`;
+  /**
+   * A float constant of the given dims (a scalar when dims is `[]`) in the graph's float type unless
+   * `type` says otherwise, shared when it recurs.
+   */
+  floats(
+    values: readonly number[],
+    dims: readonly number[] = [values.length],
+    type: FloatTypeName = this.#floatType,
+  ): string {
+    const prefix = type === "float" ? "f32" : "f16";
+    const key = `${prefix}:${dims.join("x")}:${values.join(",")}`;
     const existing = this.#constants.get(key);
     if (existing !== undefined) return existing;
-    const name = this.initializer(this.#fresh("const_f32"), Float32Array.from(values), dims);
+    const name = this.initializer(this.#fresh(`const_${prefix}`), Float32Array.from(values), dims, type);
     this.#constants.set(key, name);
     return name;
   }
@@ -105,8 +183,10 @@ export class GraphBuilder {
     inputs: readonly string[],
     attributes: Record<string, AttributeValue> = {},
     output?: string,
+    domain?: string,
   ): string {
-    const [out] = this.nodeMulti(opType, inputs, 1, attributes, output === undefined ? undefined : [output]);
+    const names = output === undefined ? undefined : [output];
+    const [out] = this.nodeMulti(opType, inputs, 1, attributes, names, domain);
     return out as string;
   }
 
@@ -117,7 +197,10 @@ export class GraphBuilder {
     outputCount: number,
     attributes: Record<string, AttributeValue> = {},
     outputNames?: readonly string[],
+    domain?: string,
   ): string[] {
+    if (domain !== undefined && !this.#domains.has(domain))
+      throw new Error(`graph ${this.#name}: domain ${domain} used before importDomain`);
     const base = this.#fresh(opType);
     const outputs = outputNames ?? Array.from({ length: outputCount }, (_, i) => `${base}_out${i}`);
     for (const name of outputs) this.#claim(name);
@@ -127,6 +210,7 @@ export class GraphBuilder {
       input: [...inputs],
       output: [...outputs],
       attribute: Object.entries(attributes).map(([name, value]) => attribute(name, value)),
+      ...(domain === undefined ? {} : { domain }),
     });
     return [...outputs];
   }
@@ -135,7 +219,7 @@ export class GraphBuilder {
   encode(): Uint8Array {
     const model: onnx.onnx.IModelProto = {
       irVersion: IR_VERSION,
-      opsetImport: [{ domain: "", version: OPSET_VERSION }],
+      opsetImport: [...this.#domains].map(([domain, version]) => ({ domain, version })),
       producerName: "sdgate-model-builder",
       graph: {
         name: this.#name,
@@ -189,6 +273,14 @@ function dataTypeOf(data: InitializerData): number {
   if (data instanceof Float32Array) return DataType.float;
   if (data instanceof Int32Array) return DataType.int32;
   return DataType.int64;
+}
+
+function tensorBytes(data: InitializerData, dataType: number): Uint8Array {
+  if (dataType === DataType.float16) {
+    if (!(data instanceof Float32Array)) throw new Error("only float data converts to float16");
+    return float16Bytes(data);
+  }
+  return littleEndianBytes(data);
 }
 
 /** ONNX raw data is little-endian whatever the host's byte order. */

@@ -1,11 +1,36 @@
 /** Builds the project's own ONNX models, so tests and benchmarks download nothing. */
-export { type AttributeValue, type DataTypeName, type Dim, float, GraphBuilder } from "./graph.ts";
+export {
+  type AttributeValue,
+  type DataTypeName,
+  type Dim,
+  type FloatTypeName,
+  float,
+  GraphBuilder,
+  type GraphOptions,
+} from "./graph.ts";
+export { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
+export {
+  buildSd15FullSize,
+  countSd15Parameters,
+  FULL_SIZE_NETWORKS,
+  type FullSizeNetwork,
+  type FullSizeOptions,
+  type FullSizeProgress,
+  type FullSizeResult,
+} from "./sd15-full-size.ts";
+export { CountingSink, ExternalDataSink, inlineSink, type TensorSink } from "./tensor-sink.ts";
 export {
   type BuildInfo,
   buildTinyModelFiles,
   type EnsureTinyModelResult,
+  type Exporter,
   ensureTinyModel,
   ensureTinyModelDetailed,
+  resolveTinyOptions,
+  TINY_FAMILIES,
   TINY_MODEL_BUILDER_VERSION,
+  type TinyFamily,
+  type TinyModelOptions,
   type TinyModelVariant,
+  tinyModelFolderName,
 } from "./tiny-model.ts";

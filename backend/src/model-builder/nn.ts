@@ -8,6 +8,30 @@ import type { WeightSource } from "./weights.ts";
 export interface LayerContext {
   readonly g: GraphBuilder;
   readonly weights: WeightSource;
+  /**
+   * Which operators attention and GroupNorm are written with. Only `"standard"` (the ONNX ops torch's
+   * exporter writes) exists today; onnxruntime's fused `com.microsoft` MultiHeadAttention and GroupNorm,
+   * as its SD optimiser emits them for CUDA, would be a second value switched on in `attention` and
+   * `groupNorm` (after `g.importDomain("com.microsoft", 1)`).
+   */
+  readonly operators?: OperatorSet;
+}
+
+export type OperatorSet = "standard";
+
+/** A normal(0, std) weight tensor made only when the graph's sink asks for its bytes. */
+function normalParameter(
+  ctx: LayerContext,
+  name: string,
+  dims: readonly number[],
+  std: number,
+  map?: (value: number) => number,
+): string {
+  const count = dims.reduce((a, b) => a * b, 1);
+  return ctx.g.parameter(name, dims, () => {
+    const values = ctx.weights.normal(name, count, std);
+    return map === undefined ? values : values.map(map);
+  });
 }
 
 export interface LinearOptions {
@@ -25,16 +49,10 @@ export function linear(
   options: LinearOptions = {},
 ): string {
   const std = (options.gain ?? 1) / Math.sqrt(inFeatures);
-  const weight = ctx.g.initializer(
-    `${name}.weight`,
-    ctx.weights.normal(`${name}.weight`, inFeatures * outFeatures, std),
-    [inFeatures, outFeatures],
-  );
+  const weight = normalParameter(ctx, `${name}.weight`, [inFeatures, outFeatures], std);
   const product = ctx.g.node("MatMul", [x, weight]);
   if (options.bias === false) return product;
-  const bias = ctx.g.initializer(`${name}.bias`, ctx.weights.normal(`${name}.bias`, outFeatures, 0.02), [
-    outFeatures,
-  ]);
+  const bias = normalParameter(ctx, `${name}.bias`, [outFeatures], 0.02);
   return ctx.g.node("Add", [product, bias]);
 }
 
@@ -42,9 +60,11 @@ export interface ConvOptions {
   kernel?: number;
   stride?: number;
   gain?: number;
+  /** [top, left, bottom, right]; "same" padding for odd kernels by default. */
+  pads?: readonly [number, number, number, number];
 }
 
-/** `nn.Conv2d` with "same" padding for odd kernels. */
+/** `nn.Conv2d`, by default with "same" padding for odd kernels. */
 export function conv2d(
   ctx: LayerContext,
   x: string,
@@ -56,17 +76,16 @@ export function conv2d(
   const kernel = options.kernel ?? 3;
   const pad = Math.floor(kernel / 2);
   const fanIn = inChannels * kernel * kernel;
-  const weight = ctx.g.initializer(
+  const weight = normalParameter(
+    ctx,
     `${name}.weight`,
-    ctx.weights.normal(`${name}.weight`, outChannels * fanIn, (options.gain ?? 1) / Math.sqrt(fanIn)),
     [outChannels, inChannels, kernel, kernel],
+    (options.gain ?? 1) / Math.sqrt(fanIn),
   );
-  const bias = ctx.g.initializer(`${name}.bias`, ctx.weights.normal(`${name}.bias`, outChannels, 0.02), [
-    outChannels,
-  ]);
+  const bias = normalParameter(ctx, `${name}.bias`, [outChannels], 0.02);
   return ctx.g.node("Conv", [x, weight, bias], {
     kernel_shape: [kernel, kernel],
-    pads: [pad, pad, pad, pad],
+    pads: options.pads ?? [pad, pad, pad, pad],
     strides: [options.stride ?? 1, options.stride ?? 1],
   });
 }
@@ -78,9 +97,12 @@ function normAffine(
   channels: number,
   dims: readonly number[],
 ): [string, string] {
-  const scale = ctx.weights.normal(`${name}.weight`, channels, 0.1).map((v) => 1 + v);
-  const shift = ctx.weights.normal(`${name}.bias`, channels, 0.1);
-  return [ctx.g.initializer(`${name}.weight`, scale, dims), ctx.g.initializer(`${name}.bias`, shift, dims)];
+  if (dims.reduce((a, b) => a * b, 1) !== channels)
+    throw new Error(`norm ${name}: dims [${dims}] do not hold ${channels} channels`);
+  return [
+    normalParameter(ctx, `${name}.weight`, dims, 0.1, (v) => 1 + v),
+    normalParameter(ctx, `${name}.bias`, dims, 0.1),
+  ];
 }
 
 /**

@@ -1,5 +1,5 @@
-import { GraphBuilder } from "./graph.ts";
-import { attention, type LayerContext, layerNorm, linear, quickGelu } from "./nn.ts";
+import { GraphBuilder, type GraphOptions } from "./graph.ts";
+import { attention, gelu, type LayerContext, layerNorm, linear, quickGelu } from "./nn.ts";
 import type { WeightSource } from "./weights.ts";
 
 export interface TextEncoderShape {
@@ -11,33 +11,44 @@ export interface TextEncoderShape {
   mlpSize: number;
   /** diffusers' exports take int32 ids, optimum's int64. */
   idsType?: "int32" | "int64";
+  /** CLIP ViT-L uses `quick_gelu`; OpenCLIP's encoders (SD 2.x, SDXL's second) use exact `gelu`. */
+  hiddenAct?: "quick_gelu" | "gelu";
+  /** Also output `hidden_states.0` (embeddings) … `hidden_states.L`, as optimum's exports do. */
+  outputHiddenStates?: boolean;
+  /**
+   * `CLIPTextModelWithProjection`: output `text_embeds` (the pooled state through a bias-free
+   * `text_projection`) in place of `pooler_output`, as SDXL's second encoder does.
+   */
+  projectionDim?: number;
 }
 
 /**
- * A CLIP text transformer (`CLIPTextModel`): token + position embeddings, pre-LayerNorm layers of
- * causal self-attention and a quick-GELU MLP, a final LayerNorm; `pooler_output` is the hidden state
- * at the end-of-text token (the highest id in each row, as CLIP finds it).
- * Inputs and outputs are named as in diffusers' ONNX exports.
+ * A CLIP text transformer (`CLIPTextModel`, transformers' models/clip/modeling_clip.py): token +
+ * position embeddings, pre-LayerNorm layers of causal self-attention and an MLP, a final LayerNorm;
+ * the pooled state is the hidden state at the end-of-text token (the highest id in each row, as CLIP
+ * finds it). Inputs and outputs are named as in diffusers' and optimum's ONNX exports.
  */
-export function buildTextEncoder(weights: WeightSource, shape: TextEncoderShape): Uint8Array {
-  const g = new GraphBuilder("text_encoder");
+export function buildTextEncoder(
+  weights: WeightSource,
+  shape: TextEncoderShape,
+  graph: GraphOptions = {},
+): Uint8Array {
+  const g = new GraphBuilder("text_encoder", graph);
   const ctx: LayerContext = { g, weights };
   const { vocabSize, contextLength: T, hiddenSize: C } = shape;
   const ids = g.input("input_ids", shape.idsType ?? "int32", ["batch", T]);
+  const activation = shape.hiddenAct === "gelu" ? gelu : quickGelu;
 
-  const tokenTable = g.initializer(
-    "embeddings.token_embedding.weight",
+  const tokenTable = g.parameter("embeddings.token_embedding.weight", [vocabSize, C], () =>
     weights.normal("embeddings.token_embedding.weight", vocabSize * C, 1),
-    [vocabSize, C],
   );
-  const positions = g.initializer(
-    "embeddings.position_embedding.weight",
+  const positions = g.parameter("embeddings.position_embedding.weight", [T, C], () =>
     weights.normal("embeddings.position_embedding.weight", T * C, 0.5),
-    [T, C],
   );
   let x = g.node("Add", [g.node("Gather", [tokenTable, ids], { axis: 0 }), positions]);
+  const hiddenStates = [x];
 
-  const mask = g.initializer("causal_mask", causalMask(T), [1, 1, T, T]);
+  const mask = g.initializer("causal_mask", causalMask(T, g.floatType), [1, 1, T, T], g.floatType);
   for (let layer = 0; layer < shape.layers; layer++) {
     const name = `encoder.layers.${layer}`;
     const normed1 = layerNorm(ctx, x, `${name}.layer_norm1`, C);
@@ -46,25 +57,45 @@ export function buildTextEncoder(weights: WeightSource, shape: TextEncoderShape)
       attention(ctx, normed1, normed1, `${name}.self_attn`, C, { heads: shape.heads, mask, bias: true }),
     ]);
     const normed2 = layerNorm(ctx, x, `${name}.layer_norm2`, C);
-    const hidden = quickGelu(ctx, linear(ctx, normed2, `${name}.mlp.fc1`, C, shape.mlpSize));
+    const hidden = activation(ctx, linear(ctx, normed2, `${name}.mlp.fc1`, C, shape.mlpSize));
     x = g.node("Add", [x, linear(ctx, hidden, `${name}.mlp.fc2`, shape.mlpSize, C)]);
+    hiddenStates.push(x);
   }
   const last = layerNorm(ctx, x, "final_layer_norm", C);
-  g.output(last, "float", ["batch", T, C], "last_hidden_state");
+  const float = g.floatType;
+  // Outputs in the exporters' order: last_hidden_state, pooler_output (CLIPTextModel) or
+  // text_embeds, last_hidden_state (CLIPTextModelWithProjection); then the hidden states.
+  if (shape.projectionDim === undefined) g.output(last, float, ["batch", T, C], "last_hidden_state");
 
   // pooled = last[b, argmax(ids[b])]: ArgMax → [B, 1] → [B, 1, C] → GatherElements on axis 1.
   const eosIndex = g.node("ArgMax", [g.node("Cast", [ids], { to: 1 })], { axis: 1, keepdims: 1 });
   const index = g.node("Expand", [g.node("Unsqueeze", [eosIndex, g.int64s([2])]), g.int64s([1, 1, C])]);
   const pooled = g.node("Squeeze", [g.node("GatherElements", [last, index], { axis: 1 }), g.int64s([1])]);
-  g.output(pooled, "float", ["batch", C], "pooler_output");
+
+  if (shape.projectionDim === undefined) {
+    g.output(pooled, float, ["batch", C], "pooler_output");
+  } else {
+    const projected = linear(ctx, pooled, "text_projection", C, shape.projectionDim, { bias: false });
+    g.output(projected, float, ["batch", shape.projectionDim], "text_embeds");
+    g.output(last, float, ["batch", T, C], "last_hidden_state");
+  }
+  if (shape.outputHiddenStates === true) {
+    hiddenStates.forEach((state, i) => {
+      g.output(state, float, ["batch", T, C], `hidden_states.${i}`);
+    });
+  }
   return g.encode();
 }
 
-/** 0 on and below the diagonal, float32's lowest value above it (as CLIP's `_build_causal_attention_mask`). */
-function causalMask(length: number): Float32Array {
+/**
+ * 0 on and below the diagonal, the float type's lowest value above it, as transformers'
+ * `_create_4d_causal_attention_mask` fills it with `torch.finfo(dtype).min`.
+ */
+function causalMask(length: number, type: "float" | "float16"): Float32Array {
+  const lowest = type === "float16" ? -65504 : -3.4028234663852886e38;
   const mask = new Float32Array(length * length);
   for (let i = 0; i < length; i++) {
-    for (let j = i + 1; j < length; j++) mask[i * length + j] = -3.4028234663852886e38;
+    for (let j = i + 1; j < length; j++) mask[i * length + j] = lowest;
   }
   return mask;
 }

@@ -108,6 +108,23 @@ describe("the tiny model", () => {
     });
   });
 
+  it("VAE encoder: sample [batch, 3, H, W] in [-1, 1] → latent_sample [batch, 4, H/8, W/8] (the mean)", async () => {
+    const dir = await ensureTinyModel(cacheDir);
+    expect(JSON.parse(await readFile(join(dir, "model_index.json"), "utf8")).vae_encoder).toEqual([
+      "diffusers",
+      "OnnxRuntimeModel",
+    ]);
+    await withSession(join(dir, "vae_encoder/model.onnx"), async (session) => {
+      expect(session.inputNames).toEqual(["sample"]);
+      expect(session.outputNames).toEqual(["latent_sample"]);
+      const image = Float32Array.from({ length: 3 * 64 * 48 }, (_, i) => Math.sin(i / 30));
+      const first = await session.run({ sample: new Tensor("float32", image, [1, 3, 64, 48]) });
+      const second = await session.run({ sample: new Tensor("float32", image, [1, 3, 64, 48]) });
+      expect(first.latent_sample?.dims).toEqual([1, 4, 8, 6]);
+      expect(first.latent_sample?.data).toEqual(second.latent_sample?.data);
+    });
+  });
+
   it("VAE decoder: latent_sample [batch, 4, h, w] → sample [batch, 3, 8h, 8w] in about [-1, 1]", async () => {
     const dir = await ensureTinyModel(cacheDir);
     await withSession(join(dir, "vae_decoder/model.onnx"), async (session) => {

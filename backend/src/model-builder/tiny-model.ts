@@ -1,23 +1,32 @@
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { mergesTxt, trainClipBpe, vocabJson } from "./bpe-trainer.ts";
-import { PROMPT_CORPUS } from "./corpus.ts";
+import { join } from "node:path";
+import { buildVaeEncoder } from "./autoencoder-kl.ts";
+import { type BuildInfo, buildInfoOf, json, writeModelFolder } from "./model-folder.ts";
 import { buildTextEncoder, type TextEncoderShape } from "./text-encoder.ts";
+import {
+  defaultExporter,
+  type Exporter,
+  TINY_FAMILIES,
+  TINY_FAMILY_SPECS,
+  TINY_VOCAB_SIZE,
+  type TinyFamily,
+} from "./tiny-families.ts";
+import { buildTinyVariantFiles, type ResolvedTinyOptions } from "./tiny-variant.ts";
+import { tinyTokenizerFiles } from "./tokenizer-files.ts";
 import { buildUNet, type UNetShape } from "./unet.ts";
 import { buildVaeDecoder, type VaeDecoderShape } from "./vae-decoder.ts";
 import { WeightSource } from "./weights.ts";
 
+export type { BuildInfo } from "./model-folder.ts";
+
 /** Bump when the builder's output changes on purpose; folders built by another version are rebuilt. */
-export const TINY_MODEL_BUILDER_VERSION = 1;
+export const TINY_MODEL_BUILDER_VERSION = 2;
 const WEIGHT_SEED = 20_240_601;
-const VOCAB_SIZE = 1000;
 const CONTEXT_LENGTH = 77;
 const HIDDEN_SIZE = 32;
 const SCALING_FACTOR = 0.18215;
 
 const TEXT_ENCODER: TextEncoderShape = {
-  vocabSize: VOCAB_SIZE,
+  vocabSize: TINY_VOCAB_SIZE,
   contextLength: CONTEXT_LENGTH,
   hiddenSize: HIDDEN_SIZE,
   heads: 2,
@@ -42,7 +51,7 @@ const VAE_DECODER: VaeDecoderShape = {
   outGain: 0.7,
 };
 
-/** SD 1.5's scheduler config, as diffusers writes it for EulerDiscreteScheduler. */
+/** The default tiny model's scheduler config, as diffusers writes it for EulerDiscreteScheduler. */
 const SCHEDULER_CONFIG = {
   _class_name: "EulerDiscreteScheduler",
   beta_end: 0.012,
@@ -57,8 +66,7 @@ const SCHEDULER_CONFIG = {
   use_karras_sigmas: false,
 };
 
-const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-
+/** Input declarations of other exports, on the default tiny model's weights (for the engine's tests). */
 export interface TinyModelVariant {
   /** Declare `input_ids` as int64, as optimum's exports do. */
   int64InputIds?: boolean;
@@ -68,22 +76,88 @@ export interface TinyModelVariant {
   unetBatchOfOne?: boolean;
 }
 
+export type { Exporter, TinyFamily } from "./tiny-families.ts";
+export { TINY_FAMILIES } from "./tiny-families.ts";
+
+/** Which tiny model: the family it miniaturises, how it was exported, its dtype and weight storage. */
+export interface TinyModelOptions {
+  /** Default `sd15`. */
+  family?: TinyFamily;
+  /** Default `diffusers` (the conversion script), except `optimum` for `sdxl` and `turbo`. */
+  exporter?: Exporter;
+  /** Default `float32`; `float16` makes every float input, output and weight float16. */
+  dtype?: "float32" | "float16";
+  /** Weights in `model.onnx_data` beside each `model.onnx` (optimum's layout). Default false. */
+  externalData?: boolean;
+}
+
+/** Fill in the defaults and refuse combinations no exporter writes. */
+export function resolveTinyOptions(options: TinyModelOptions = {}): ResolvedTinyOptions {
+  const family = options.family ?? "sd15";
+  if (!TINY_FAMILIES.includes(family))
+    throw new Error(
+      `options.family: unknown family ${JSON.stringify(family)} (one of ${TINY_FAMILIES.join(", ")})`,
+    );
+  const exporter = options.exporter ?? defaultExporter(family);
+  if (exporter !== "diffusers" && exporter !== "optimum")
+    throw new Error(`options.exporter: ${JSON.stringify(exporter)} is not "diffusers" or "optimum"`);
+  if (exporter === "diffusers" && TINY_FAMILY_SPECS[family].textEncoder2 !== undefined)
+    throw new Error(
+      `options.exporter: diffusers' conversion script does not export ${family}; use "optimum"`,
+    );
+  const dtype = options.dtype ?? "float32";
+  if (dtype !== "float32" && dtype !== "float16")
+    throw new Error(`options.dtype: ${JSON.stringify(dtype)} is not "float32" or "float16"`);
+  return { family, exporter, dtype, externalData: options.externalData ?? false };
+}
+
 /**
- * Every file of the tiny model, path → bytes, in a fixed order: a diffusers-style ONNX folder whose
- * sessions have SD 1.5's input and output names, dtypes and ranks, at a size that runs in milliseconds.
- * A variant declares its inputs as other exporters do, with the same weights (for the engine's tests).
+ * The folder a tiny model lives in under the cache: `tiny` for the default (SD 1.5, diffusers'
+ * script, float32, inline weights), otherwise `tiny-<family>-<exporter>-<fp32|fp16>[-external]`,
+ * e.g. `tiny-sdxl-optimum-fp16`.
  */
-export function buildTinyModelFiles(variant: TinyModelVariant = {}): Map<string, Uint8Array> {
-  const weights = new WeightSource(WEIGHT_SEED);
-  const { vocab, merges } = trainClipBpe(PROMPT_CORPUS, VOCAB_SIZE);
-  if (vocab.size !== VOCAB_SIZE)
-    throw new Error(`tiny tokenizer has ${vocab.size} tokens, expected ${VOCAB_SIZE}`);
-  const special = {
-    bos_token: "<|startoftext|>",
-    eos_token: "<|endoftext|>",
-    pad_token: "<|endoftext|>",
-    unk_token: "<|endoftext|>",
+export function tinyModelFolderName(options: TinyModelOptions = {}): string {
+  const resolved = resolveTinyOptions(options);
+  if (isDefault(resolved)) return "tiny";
+  const dtype = resolved.dtype === "float16" ? "fp16" : "fp32";
+  return `tiny-${resolved.family}-${resolved.exporter}-${dtype}${resolved.externalData ? "-external" : ""}`;
+}
+
+function isDefault(options: ResolvedTinyOptions): boolean {
+  return (
+    options.family === "sd15" &&
+    options.exporter === "diffusers" &&
+    options.dtype === "float32" &&
+    !options.externalData
+  );
+}
+
+/**
+ * Every file of a tiny model, path → bytes, in a fixed order: a diffusers-style ONNX folder whose
+ * sessions have the real exports' input and output names, dtypes and ranks, at a size that runs in
+ * milliseconds. The default is the original tiny SD 1.5 model; `TinyModelVariant` switches redeclare
+ * its inputs as other exporters do, with the same weights.
+ */
+export function buildTinyModelFiles(
+  options: TinyModelOptions & TinyModelVariant = {},
+): Map<string, Uint8Array> {
+  const resolved = resolveTinyOptions(options);
+  const variant: TinyModelVariant = {
+    ...(options.int64InputIds === undefined ? {} : { int64InputIds: options.int64InputIds }),
+    ...(options.int64TimestepOfOne === undefined ? {} : { int64TimestepOfOne: options.int64TimestepOfOne }),
+    ...(options.unetBatchOfOne === undefined ? {} : { unetBatchOfOne: options.unetBatchOfOne }),
   };
+  if (isDefault(resolved)) return buildDefaultTinyFiles(variant);
+  if (Object.values(variant).some(Boolean))
+    throw new Error(
+      "int64InputIds, int64TimestepOfOne and unetBatchOfOne apply to the default tiny model only",
+    );
+  return buildTinyVariantFiles(resolved);
+}
+
+function buildDefaultTinyFiles(variant: TinyModelVariant): Map<string, Uint8Array> {
+  const weights = new WeightSource(WEIGHT_SEED);
+  const vae = TINY_FAMILY_SPECS.sd15.vae;
   const text: Record<string, string> = {
     "model_index.json": json({
       _class_name: "OnnxStableDiffusionPipeline",
@@ -96,6 +170,7 @@ export function buildTinyModelFiles(variant: TinyModelVariant = {}): Map<string,
       tokenizer: ["transformers", "CLIPTokenizer"],
       unet: ["diffusers", "OnnxRuntimeModel"],
       vae_decoder: ["diffusers", "OnnxRuntimeModel"],
+      vae_encoder: ["diffusers", "OnnxRuntimeModel"],
     }),
     "scheduler/scheduler_config.json": json(SCHEDULER_CONFIG),
     "text_encoder/config.json": json({
@@ -105,20 +180,10 @@ export function buildTinyModelFiles(variant: TinyModelVariant = {}): Map<string,
       num_attention_heads: TEXT_ENCODER.heads,
       num_hidden_layers: TEXT_ENCODER.layers,
       max_position_embeddings: CONTEXT_LENGTH,
-      vocab_size: VOCAB_SIZE,
+      vocab_size: TINY_VOCAB_SIZE,
       hidden_act: "quick_gelu",
     }),
-    "tokenizer/merges.txt": mergesTxt(merges),
-    "tokenizer/special_tokens_map.json": json(special),
-    "tokenizer/tokenizer_config.json": json({
-      ...special,
-      add_prefix_space: false,
-      do_lower_case: true,
-      errors: "replace",
-      model_max_length: CONTEXT_LENGTH,
-      tokenizer_class: "CLIPTokenizer",
-    }),
-    "tokenizer/vocab.json": vocabJson(vocab),
+    ...tinyTokenizerFiles("tokenizer", TINY_VOCAB_SIZE, CONTEXT_LENGTH, "<|endoftext|>"),
     "unet/config.json": json({
       _class_name: "UNet2DConditionModel",
       in_channels: UNET.latentChannels,
@@ -132,6 +197,13 @@ export function buildTinyModelFiles(variant: TinyModelVariant = {}): Map<string,
       latent_channels: VAE_DECODER.latentChannels,
       out_channels: 3,
       block_out_channels: VAE_DECODER.channels,
+      scaling_factor: SCALING_FACTOR,
+    }),
+    "vae_encoder/config.json": json({
+      _class_name: "AutoencoderKL",
+      in_channels: 3,
+      latent_channels: vae.latentChannels,
+      block_out_channels: vae.blockOutChannels,
       scaling_factor: SCALING_FACTOR,
     }),
   };
@@ -149,24 +221,11 @@ export function buildTinyModelFiles(variant: TinyModelVariant = {}): Map<string,
   files.set("text_encoder/model.onnx", buildTextEncoder(weights, textEncoder));
   files.set("unet/model.onnx", buildUNet(weights, unet));
   files.set("vae_decoder/model.onnx", buildVaeDecoder(weights, VAE_DECODER));
+  files.set(
+    "vae_encoder/model.onnx",
+    buildVaeEncoder(new WeightSource(WEIGHT_SEED + 4), vae, "latent_sample"),
+  );
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-export interface BuildInfo {
-  builderVersion: number;
-  /** SHA-256 over every file's path, length and bytes, in path order. */
-  contentHash: string;
-  files: Record<string, { bytes: number; sha256: string }>;
-}
-
-function buildInfoOf(files: ReadonlyMap<string, Uint8Array>): BuildInfo {
-  const total = createHash("sha256");
-  const listed: BuildInfo["files"] = {};
-  for (const [path, bytes] of files) {
-    total.update(`${path}\0${bytes.length}\0`).update(bytes);
-    listed[path] = { bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") };
-  }
-  return { builderVersion: TINY_MODEL_BUILDER_VERSION, contentHash: total.digest("hex"), files: listed };
 }
 
 export interface EnsureTinyModelResult {
@@ -177,84 +236,29 @@ export interface EnsureTinyModelResult {
 }
 
 /**
- * Make sure `<cacheDir>/tiny` holds the current tiny model and return its path. A folder is reused when
- * its `build-info.json` has this builder's content hash and its files have the recorded sizes;
- * otherwise the model is written to a temporary folder and renamed into place, so concurrent
- * processes never see half a model.
+ * Make sure `<cacheDir>/<tinyModelFolderName(options)>` holds the current tiny model and return its
+ * path (`<cacheDir>/tiny` by default). A folder is reused when its `build-info.json` has this
+ * builder's content hash and its files have the recorded sizes; otherwise the model is written to a
+ * temporary folder and renamed into place, so concurrent processes never see half a model.
  *
  * @example
  * const modelDir = await ensureTinyModel(".sdgate/models");
+ * const xl = await ensureTinyModel(".sdgate/models", { family: "sdxl", dtype: "float16" });
  * const pipeline = await loadPipeline(modelDir);
  */
-export async function ensureTinyModel(cacheDir: string): Promise<string> {
-  return (await ensureTinyModelDetailed(cacheDir)).dir;
+export async function ensureTinyModel(cacheDir: string, options: TinyModelOptions = {}): Promise<string> {
+  return (await ensureTinyModelDetailed(cacheDir, options)).dir;
 }
 
 /** `ensureTinyModel`, also saying whether it built and what it wrote. */
-export async function ensureTinyModelDetailed(cacheDir: string): Promise<EnsureTinyModelResult> {
-  const dir = join(cacheDir, "tiny");
-  const files = buildTinyModelFiles();
-  const info = buildInfoOf(files);
+export async function ensureTinyModelDetailed(
+  cacheDir: string,
+  options: TinyModelOptions = {},
+): Promise<EnsureTinyModelResult> {
+  const dir = join(cacheDir, tinyModelFolderName(options));
+  const files = buildTinyModelFiles(options);
+  const info: BuildInfo = buildInfoOf(files, TINY_MODEL_BUILDER_VERSION);
   const paths = [...files.keys()];
-  if (await isCurrent(dir, info)) return { dir, built: false, files: paths };
-
-  await mkdir(cacheDir, { recursive: true });
-  const staging = join(cacheDir, `.tiny-${process.pid}-${randomBytes(4).toString("hex")}`);
-  try {
-    for (const [path, bytes] of files) {
-      await mkdir(dirname(join(staging, path)), { recursive: true });
-      await writeFile(join(staging, path), bytes);
-    }
-    // build-info.json last: a folder with it is complete.
-    await writeFile(join(staging, "build-info.json"), json(info));
-    await moveIntoPlace(staging, dir, info);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-  return { dir, built: true, files: [...paths, "build-info.json"] };
-}
-
-async function moveIntoPlace(staging: string, dir: string, info: BuildInfo): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      await rename(staging, dir);
-      return;
-    } catch (error) {
-      if (!isCode(error, "ENOTEMPTY") && !isCode(error, "EEXIST")) throw error;
-    }
-    // Another process may have just put a current model there; then ours is not needed.
-    if (await isCurrent(dir, info)) return;
-    const stale = `${dir}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
-    try {
-      await rename(dir, stale);
-    } catch (error) {
-      if (!isCode(error, "ENOENT")) throw error;
-    }
-    await rm(stale, { recursive: true, force: true });
-  }
-  throw new Error(`could not move the tiny model into ${dir}: it keeps being replaced`);
-}
-
-async function isCurrent(dir: string, expected: BuildInfo): Promise<boolean> {
-  let found: BuildInfo;
-  try {
-    found = JSON.parse(await readFile(join(dir, "build-info.json"), "utf8")) as BuildInfo;
-  } catch {
-    return false;
-  }
-  if (found.builderVersion !== expected.builderVersion || found.contentHash !== expected.contentHash)
-    return false;
-  for (const [path, { bytes }] of Object.entries(expected.files)) {
-    try {
-      const content = await readFile(join(dir, path));
-      if (content.length !== bytes) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-function isCode(error: unknown, code: string): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === code;
+  const built = await writeModelFolder(dir, files, info);
+  return { dir, built, files: built ? [...paths, "build-info.json"] : paths };
 }

@@ -95,7 +95,10 @@ function timeEmbedding(ctx: LayerContext, timestep: string, shape: UNetShape): s
   return linear(ctx, hidden, "time_embedding.linear_2", shape.timeEmbedDim, shape.timeEmbedDim);
 }
 
-/** diffusers' `ResnetBlock2D`; without `temb` it is the VAE's variant. */
+/**
+ * diffusers' `ResnetBlock2D`; without `temb` it is the VAE's variant. `epsilon` is the GroupNorms'
+ * (1e-5 in the UNet, 1e-6 in the VAE).
+ */
 export function resnetBlock(
   ctx: LayerContext,
   x: string,
@@ -105,11 +108,12 @@ export function resnetBlock(
   groups: number,
   temb?: string,
   tembDim?: number,
+  epsilon = 1e-5,
 ): string {
   const { g } = ctx;
   let h = conv2d(
     ctx,
-    silu(ctx, groupNorm(ctx, x, `${name}.norm1`, inChannels, groups)),
+    silu(ctx, groupNorm(ctx, x, `${name}.norm1`, inChannels, groups, epsilon)),
     `${name}.conv1`,
     inChannels,
     outChannels,
@@ -120,7 +124,7 @@ export function resnetBlock(
   }
   h = conv2d(
     ctx,
-    silu(ctx, groupNorm(ctx, h, `${name}.norm2`, outChannels, groups)),
+    silu(ctx, groupNorm(ctx, h, `${name}.norm2`, outChannels, groups, epsilon)),
     `${name}.conv2`,
     outChannels,
     outChannels,
@@ -184,7 +188,7 @@ function spatialTransformer(
 }
 
 /** `F.interpolate(x, size=like.shape[-2:], mode="nearest")` as torch exports it. */
-function resizeNearestTo(g: GraphBuilder, x: string, like: string): string {
+export function resizeNearestTo(g: GraphBuilder, x: string, like: string): string {
   const batchChannels = g.node("Slice", [g.node("Shape", [x]), g.int64s([0]), g.int64s([2])]);
   const spatial = g.node("Slice", [g.node("Shape", [like]), g.int64s([2]), g.int64s([4])]);
   const sizes = g.node("Concat", [batchChannels, spatial], { axis: 0 });
@@ -200,5 +204,5 @@ export const NEAREST = {
 
 /** `F.interpolate(x, scale_factor=2, mode="nearest")`. */
 export function upsampleNearest2x(g: GraphBuilder, x: string): string {
-  return g.node("Resize", [x, "", g.floats([1, 1, 2, 2])], { ...NEAREST });
+  return g.node("Resize", [x, "", g.floats([1, 1, 2, 2], [4], "float")], { ...NEAREST });
 }

@@ -1,60 +1,143 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { access } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { ModelLoadError } from "../errors.ts";
-import type { SchedulerConfig } from "../schedulers/index.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
+import { detectModel } from "./detect-model.ts";
+import { generate, type PipelineComponents } from "./generate.ts";
+import { numberField, readJsonObject } from "./model-files.ts";
+import { shortModelHash } from "./model-hash.ts";
 import { createSession, type LoadedSession } from "./onnx-session.ts";
 import { TextEncoderSession } from "./text-encoder.ts";
-import { generateTxt2Img } from "./txt2img.ts";
 import type { EngineLogger, Pipeline, PipelineOptions } from "./types.ts";
 import { UNetSession } from "./unet.ts";
 import { VaeDecoderSession } from "./vae-decoder.ts";
+import { VaeEncoderSession } from "./vae-encoder.ts";
+import type { ModelLimits } from "./validate.ts";
 
-const SD_SCALING_FACTOR = 0.18215;
+/** Tried in this order unless `executionProviders` says otherwise. */
+export const DEFAULT_EXECUTION_PROVIDERS: readonly string[] = ["cuda", "webgpu", "cpu"];
 const silentLogger: EngineLogger = { info() {}, warn() {} };
+/** Requests may ask for up to this many times the model's native side (SD 1.5: 2048 px). */
+const MAX_SIDE_OVER_NATIVE = 4;
+const DEFAULT_TRAIN_TIMESTEPS = 1000;
 
 /**
- * Load a diffusers-style ONNX Stable Diffusion folder (`tokenizer/`, `text_encoder/model.onnx`,
- * `unet/model.onnx`, `vae_decoder/model.onnx`, `scheduler/scheduler_config.json`) and create its
- * sessions once, on the first execution provider that works.
+ * Load an ONNX Stable Diffusion folder as diffusers' conversion script or optimum export it
+ * (`model_index.json`, `tokenizer/`, `text_encoder/`, SDXL's `tokenizer_2/` and `text_encoder_2/`,
+ * `unet/`, `vae_decoder/`, `vae_encoder/` for img2img, `scheduler/scheduler_config.json`), detect its
+ * family (SD 1.x, SD 2.x, SDXL, LCM, Turbo, inpainting), and create its sessions once, on the first
+ * execution provider that works.
  *
  * @example
- * const pipeline = await loadPipeline(await ensureTinyModel(".sdgate/models"));
- * const { images } = await pipeline.generate({ prompt: "a red fox", width: 64, height: 64, steps: 8, guidanceScale: 7.5, seed: 1 });
+ * const pipeline = await loadPipeline("models/sd15-onnx", { executionProviders: ["cuda", "cpu"] });
+ * const { images } = await pipeline.generate({ prompt: "a red fox", width: 512, height: 512, steps: 20, guidanceScale: 7.5, seed: 1 });
  */
 export async function loadPipeline(modelDir: string, options: PipelineOptions = {}): Promise<Pipeline> {
   const logger = options.logger ?? silentLogger;
-  const tokenizer = await ClipTokenizer.fromDir(join(modelDir, "tokenizer")).catch((error: unknown) => {
-    throw new ModelLoadError("tokenizer", error instanceof Error ? error.message : String(error), {
-      cause: error,
-    });
-  });
-  const schedulerConfig = await readJson(modelDir, "scheduler/scheduler_config.json", true);
-  const vaeConfig = await readJson(modelDir, "vae_decoder/config.json", false);
-  const scalingFactor =
-    typeof vaeConfig.scaling_factor === "number" ? vaeConfig.scaling_factor : SD_SCALING_FACTOR;
+  const [modelIndex, schedulerConfig, unetConfig, textEncoderConfig, vaeDecoderConfig, vaeEncoderConfig] =
+    await Promise.all([
+      readJsonObject(modelDir, "model_index.json", false),
+      readJsonObject(modelDir, "scheduler/scheduler_config.json", true),
+      readJsonObject(modelDir, "unet/config.json", false),
+      readJsonObject(modelDir, "text_encoder/config.json", false),
+      readJsonObject(modelDir, "vae_decoder/config.json", false),
+      readJsonObject(modelDir, "vae_encoder/config.json", false),
+    ]);
+  const hasTextEncoder2 =
+    "text_encoder_2" in modelIndex || (await exists(join(modelDir, "text_encoder_2/model.onnx")));
+  const hasVaeEncoder = await exists(join(modelDir, "vae_encoder/model.onnx"));
+  const tokenizers = [await loadTokenizer(modelDir, "tokenizer")];
+  if (hasTextEncoder2) tokenizers.push(await loadTokenizer(modelDir, "tokenizer_2"));
 
-  let providers = options.executionProviders ?? ["cpu"];
-  if (providers.length === 0) providers = ["cpu"];
+  let providers = options.executionProviders ?? [...DEFAULT_EXECUTION_PROVIDERS];
+  if (providers.length === 0) providers = [...DEFAULT_EXECUTION_PROVIDERS];
   const sessions: LoadedSession[] = [];
   const load = async (file: string) => {
-    const loaded = await createSession(join(modelDir, file), file, providers, logger);
+    const loaded = await createSession(modelDir, file, providers, logger);
     // Later sessions start from the provider that worked, so all run on the same device.
     providers = providers.slice(providers.indexOf(loaded.executionProvider));
     sessions.push(loaded);
     return loaded;
   };
   try {
-    const textEncoder = new TextEncoderSession(await load("text_encoder/model.onnx"));
-    const unet = new UNetSession(await load("unet/model.onnx"));
+    const textSessions = [await load("text_encoder/model.onnx")];
+    if (hasTextEncoder2) textSessions.push(await load("text_encoder_2/model.onnx"));
+    const unetSession = await load("unet/model.onnx");
+    const unet = new UNetSession(unetSession);
     const vaeDecoder = new VaeDecoderSession(await load("vae_decoder/model.onnx"));
+    const vaeEncoder = hasVaeEncoder
+      ? new VaeEncoderSession(await load("vae_encoder/model.onnx"))
+      : undefined;
+    const traits = detectModel({
+      modelIndex,
+      schedulerConfig,
+      unetConfig,
+      textEncoderConfig,
+      hasTextEncoder2,
+      tokenizerPadsWithEos: tokenizers[0]?.padId === tokenizers[0]?.eosId,
+      unet: {
+        sampleChannels: unet.sampleChannels,
+        hasAddedConditioning: unet.hasAddedConditioning,
+        takesTimestepCond: unet.timestepCondDim !== undefined,
+      },
+    });
+    if (traits.inpainting && vaeEncoder === undefined) {
+      throw new ModelLoadError(
+        "vae_encoder/model.onnx",
+        "file missing (an inpainting UNet needs the VAE encoder)",
+      );
+    }
+    const sdxl = traits.architecture === "sdxl";
+    const textEncoders = textSessions.map(
+      (session, i) =>
+        new TextEncoderSession(session, { penultimate: sdxl, pooled: sdxl && i === textSessions.length - 1 }),
+    );
+    const fixedLatent = unet.fixedLatentSize;
+    const limits: ModelLimits = {
+      maxSidePx:
+        fixedLatent === undefined
+          ? traits.nativeSidePx * MAX_SIDE_OVER_NATIVE
+          : Math.max(fixedLatent.height, fixedLatent.width) * 8,
+      fixedSize:
+        fixedLatent === undefined
+          ? undefined
+          : { width: fixedLatent.width * 8, height: fixedLatent.height * 8 },
+      maxSteps: numberField(schedulerConfig, "num_train_timesteps") ?? DEFAULT_TRAIN_TIMESTEPS,
+      canEncodeImages: vaeEncoder !== undefined,
+      defaultScheduler: traits.defaultScheduler,
+    };
     const executionProvider = sessions[0]?.executionProvider ?? "cpu";
-    const components = { tokenizer, textEncoder, unet, vaeDecoder, schedulerConfig, scalingFactor };
-    logger.info("pipeline loaded", { modelDir, executionProvider });
+    const hash = await shortModelHash([join(modelDir, "unet/model.onnx"), ...unetSession.externalDataPaths]);
+    const components: PipelineComponents = {
+      traits,
+      text: {
+        tokenizers,
+        encoders: textEncoders,
+        sdxl,
+        forceZerosForEmptyPrompt: traits.forceZerosForEmptyPrompt,
+        timestepCondDim: unet.timestepCondDim,
+      },
+      unet,
+      vaeDecoder,
+      vaeEncoder,
+      schedulerConfig,
+      scalingFactor:
+        numberField(vaeDecoderConfig, "scaling_factor") ??
+        numberField(vaeEncoderConfig, "scaling_factor") ??
+        traits.defaultScalingFactor,
+      latentChannels: vaeDecoder.latentChannels ?? numberField(vaeDecoderConfig, "latent_channels") ?? 4,
+      limits,
+      model: { name: options.modelName ?? basename(resolve(modelDir)), hash, family: traits.family },
+      executionProvider,
+    };
+    logger.info("pipeline loaded", { modelDir, family: traits.family, executionProvider, modelHash: hash });
     return {
       modelDir,
       executionProvider,
-      generate: (request, generateOptions = {}) => generateTxt2Img(components, request, generateOptions),
+      family: traits.family,
+      traits,
+      modelHash: hash,
+      generate: (request, generateOptions = {}) => generate(components, request, generateOptions),
       release: async () => {
         await Promise.all(sessions.map((s) => s.session.release()));
       },
@@ -65,24 +148,21 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
   }
 }
 
-async function readJson(modelDir: string, file: string, required: boolean): Promise<SchedulerConfig> {
-  let text: string;
+async function loadTokenizer(modelDir: string, folder: string): Promise<ClipTokenizer> {
   try {
-    text = await readFile(join(modelDir, file), "utf8");
+    return await ClipTokenizer.fromDir(join(modelDir, folder));
   } catch (error) {
-    if (!required) return {};
-    throw new ModelLoadError(file, `file missing (looked in ${modelDir})`, { cause: error });
+    throw new ModelLoadError(folder, error instanceof Error ? error.message : String(error), {
+      cause: error,
+    });
   }
+}
+
+async function exists(path: string): Promise<boolean> {
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-      throw new Error("not a JSON object");
-    return parsed as SchedulerConfig;
-  } catch (error) {
-    throw new ModelLoadError(
-      file,
-      `not a JSON object: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    await access(path);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -1,6 +1,8 @@
 import { access } from "node:fs/promises";
-import { InferenceSession } from "onnxruntime-node";
+import { InferenceSession, Tensor } from "onnxruntime-node";
 import { ModelLoadError } from "../errors.ts";
+import { checkExternalData } from "./external-data.ts";
+import { fromFloat16, toFloat16Bits } from "./fp16.ts";
 import type { EngineLogger } from "./types.ts";
 
 /** A session with the file it came from, so errors can name both. */
@@ -9,23 +11,30 @@ export interface LoadedSession {
   /** Path relative to the model folder, e.g. `unet/model.onnx`. */
   readonly file: string;
   readonly executionProvider: string;
+  /** Absolute paths of the external weight files the model references (often none). */
+  readonly externalDataPaths: readonly string[];
 }
 
+export type TensorMetadata = InferenceSession.TensorValueMetadata;
+
 /**
- * Create a session on the first execution provider in `providers` (from `startAt`) that works,
- * logging each failure; one that fails on every provider is a `ModelLoadError` naming the file.
+ * Create a session on the first execution provider in `providers` that works, logging each failure
+ * with its reason; the file and its external weights are checked first, so a missing one is a
+ * `ModelLoadError` naming it rather than onnxruntime's message.
  */
 export async function createSession(
-  path: string,
+  modelDir: string,
   file: string,
   providers: readonly string[],
   logger: EngineLogger,
 ): Promise<LoadedSession> {
+  const path = `${modelDir}/${file}`;
   try {
     await access(path);
   } catch (error) {
     throw new ModelLoadError(file, `file missing (looked for ${path})`, { cause: error });
   }
+  const externalDataPaths = await checkExternalData(path, file, modelDir);
   const failures: string[] = [];
   for (const provider of providers) {
     try {
@@ -35,7 +44,7 @@ export async function createSession(
         logSeverityLevel: 3,
       });
       logger.info("onnx session created", { file, executionProvider: provider });
-      return { session, file, executionProvider: provider };
+      return { session, file, executionProvider: provider, externalDataPaths };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       failures.push(`${provider}: ${message}`);
@@ -49,12 +58,10 @@ export async function createSession(
   throw new ModelLoadError(file, `no execution provider could load it (${failures.join("; ")})`);
 }
 
-export type TensorMetadata = InferenceSession.TensorValueMetadata;
-
-/** The input named `names[0]` (or one of its known aliases), or a `ModelLoadError` naming it. */
+/** The input named one of `names` (the first is the canonical name), or a `ModelLoadError` naming it. */
 export function findInput(loaded: LoadedSession, names: readonly string[]): TensorMetadata {
-  const found = loaded.session.inputMetadata.find((meta) => names.includes(meta.name));
-  if (found === undefined || !found.isTensor) {
+  const found = findOptionalInput(loaded, names);
+  if (found === undefined) {
     throw new ModelLoadError(
       `${loaded.file}: ${names[0]}`,
       `input tensor missing (the session has ${loaded.session.inputNames.join(", ")})`,
@@ -63,11 +70,32 @@ export function findInput(loaded: LoadedSession, names: readonly string[]): Tens
   return found;
 }
 
-/** The output named one of `names`, else the session's first output. */
-export function findOutputName(loaded: LoadedSession, names: readonly string[]): string {
-  const name = loaded.session.outputNames.find((n) => names.includes(n)) ?? loaded.session.outputNames[0];
-  if (name === undefined)
-    throw new ModelLoadError(`${loaded.file}: ${names[0]}`, "the session has no outputs");
+/** The input named one of `names`, if the session has it. */
+export function findOptionalInput(
+  loaded: LoadedSession,
+  names: readonly string[],
+): TensorMetadata | undefined {
+  for (const name of names) {
+    const found = loaded.session.inputMetadata.find((meta) => meta.name === name);
+    if (found?.isTensor) return found;
+  }
+  return undefined;
+}
+
+/** The output named one of `names`; with `fallbackToFirst`, else the session's first output. */
+export function findOutputName(
+  loaded: LoadedSession,
+  names: readonly string[],
+  fallbackToFirst = true,
+): string {
+  const named = loaded.session.outputNames.find((n) => names.includes(n));
+  const name = named ?? (fallbackToFirst ? loaded.session.outputNames[0] : undefined);
+  if (name === undefined) {
+    throw new ModelLoadError(
+      `${loaded.file}: ${names[0]}`,
+      `output tensor missing (the session has ${loaded.session.outputNames.join(", ") || "no outputs"})`,
+    );
+  }
   return name;
 }
 
@@ -75,19 +103,16 @@ export function findOutputName(loaded: LoadedSession, names: readonly string[]):
 export function requireOnlyInputs(loaded: LoadedSession, known: readonly string[]): void {
   const unknown = loaded.session.inputNames.filter((name) => !known.includes(name));
   if (unknown.length > 0) {
-    throw new ModelLoadError(
-      `${loaded.file}: ${unknown[0]}`,
-      `input not supported by this pipeline (SD 1.x/2.x)`,
-    );
+    throw new ModelLoadError(`${loaded.file}: ${unknown[0]}`, "input not supported by this pipeline");
   }
 }
 
-/** Fail unless the input is float32 (half-precision exports come later). */
-export function requireFloat32(loaded: LoadedSession, meta: TensorMetadata): void {
-  if (meta.type !== "float32") {
+/** Fail unless the input is float32 or float16. */
+export function requireFloat(loaded: LoadedSession, meta: TensorMetadata): void {
+  if (meta.type !== "float32" && meta.type !== "float16") {
     throw new ModelLoadError(
       `${loaded.file}: ${meta.name}`,
-      `has type ${meta.type}; only float32 models are supported`,
+      `has type ${meta.type}; expected float32 or float16`,
     );
   }
 }
@@ -97,15 +122,39 @@ export function hasFixedBatchOfOne(meta: TensorMetadata): boolean {
   return meta.shape[0] === 1;
 }
 
-/** The output tensor's float data, or a `ModelLoadError` naming it. */
+/** A fixed dimension of the declared shape, or undefined when symbolic. */
+export function fixedDim(meta: TensorMetadata, axis: number): number | undefined {
+  const dim = meta.shape[axis];
+  return typeof dim === "number" && dim > 0 ? dim : undefined;
+}
+
+/**
+ * A float tensor in the input's declared precision (float16 as `Uint16Array` bits). On Node ≥ 23
+ * onnxruntime-common wraps such bits in a `Float16Array`, whose byte length onnxruntime-node 1.29's
+ * binding reads as 0 ("not enough space: expected N, got 0", microsoft/onnxruntime#26791); putting the
+ * `Uint16Array` back as the tensor's data works around it.
+ */
+export function floatTensor(meta: TensorMetadata, data: Float32Array, dims: readonly number[]): Tensor {
+  if (meta.type !== "float16") return new Tensor("float32", data, dims);
+  const bits = toFloat16Bits(data);
+  const tensor = new Tensor("float16", bits, dims);
+  (tensor as unknown as { cpuData: Uint16Array }).cpuData = bits;
+  return tensor;
+}
+
+/** The output tensor's values as float32 (float16 outputs are widened), or a `ModelLoadError`. */
 export function outputData(
   loaded: LoadedSession,
   results: InferenceSession.ReturnType,
   name: string,
 ): { data: Float32Array; dims: readonly number[] } {
   const tensor = results[name];
-  if (tensor === undefined || !(tensor.data instanceof Float32Array)) {
-    throw new ModelLoadError(`${loaded.file}: ${name}`, "output missing or not float32");
+  if (tensor === undefined) throw new ModelLoadError(`${loaded.file}: ${name}`, "output missing");
+  if (tensor.type === "float32" && tensor.data instanceof Float32Array) {
+    return { data: tensor.data, dims: tensor.dims };
   }
-  return { data: tensor.data, dims: tensor.dims };
+  if (tensor.type === "float16") {
+    return { data: fromFloat16(tensor.data as Uint16Array), dims: tensor.dims };
+  }
+  throw new ModelLoadError(`${loaded.file}: ${name}`, `has type ${tensor.type}; expected float32 or float16`);
 }

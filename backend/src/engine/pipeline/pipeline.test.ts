@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTinyModelFiles, ensureTinyModel } from "../../model-builder/index.ts";
 import { InvalidArgumentError, ModelLoadError } from "../errors.ts";
 import { encodeImage } from "../image/encode-image.ts";
+import { readImageMetadata } from "../image/read-metadata.ts";
+import { SCHEDULER_NAMES } from "../schedulers/index.ts";
 import { loadPipeline } from "./load-pipeline.ts";
 import type { GenerationRequest, Pipeline } from "./types.ts";
 
@@ -23,7 +25,7 @@ let pipeline: Pipeline;
 beforeAll(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), "sdgate-pipeline-"));
   modelDir = await ensureTinyModel(cacheDir);
-  pipeline = await loadPipeline(modelDir);
+  pipeline = await loadPipeline(modelDir, { executionProviders: ["cpu"] });
 });
 afterAll(async () => {
   await pipeline.release();
@@ -108,6 +110,73 @@ describe("text to image on the tiny model", () => {
     expect(steps).toEqual([1, 2, 3]);
   });
 
+  it("reports the execution provider, family, model hash and each stage's time", async () => {
+    const result = await pipeline.generate(base);
+    expect(result).toMatchObject({ executionProvider: "cpu", family: "sd15", modelHash: pipeline.modelHash });
+    expect(result.modelHash).toMatch(/^[0-9a-f]{10}$/);
+    const { tokenize, textEncode, prepareLatents, denoise, decode, total } = result.timingsMs;
+    for (const stage of [tokenize, textEncode, prepareLatents, denoise, decode])
+      expect(stage).toBeGreaterThanOrEqual(0);
+    expect(total).toBeGreaterThanOrEqual(textEncode + denoise + decode);
+  });
+
+  it("writes A1111's parameters and the recipe into the PNG", async () => {
+    const { images } = await pipeline.generate({
+      ...base,
+      negativePrompt: "blurry, dark",
+      scheduler: "Euler a",
+    });
+    const image = images[0];
+    if (image === undefined) throw new Error("no image");
+    const read = await readImageMetadata(await encodeImage(image, "png"));
+    expect(read.parameters).toBe(
+      `a red fox in a snowy forest\nNegative prompt: blurry, dark\nSteps: 8, Sampler: Euler a, CFG scale: 7.5, Seed: 42, Size: 64x64, Model hash: ${pipeline.modelHash}, Model: tiny, RNG: CPU`,
+    );
+    expect(read.recipe).toEqual({
+      engine: "sdgate",
+      recipeVersion: 1,
+      task: "txt2img",
+      model: { name: "tiny", hash: pipeline.modelHash, family: "sd15" },
+      prompt: "a red fox in a snowy forest",
+      negativePrompt: "blurry, dark",
+      width: 64,
+      height: 64,
+      steps: 8,
+      guidanceScale: 7.5,
+      scheduler: "euler_a",
+      seed: 42,
+      rng: "torch_cpu",
+    });
+  });
+
+  it("takes seeds up to 2^64 − 1 as bigints (torch seeds its mt19937 with the low 32 bits)", async () => {
+    const big = await pipeline.generate({ ...base, steps: 2, seed: 2n ** 64n - 1n });
+    const low = await pipeline.generate({ ...base, steps: 2, seed: 2 ** 32 - 1 });
+    expect(big.images[0]?.seed).toBe(2n ** 64n - 1n);
+    expect(big.images[0]?.metadata?.recipe.seed).toBe("18446744073709551615");
+    expect(
+      Buffer.from(big.images[0]?.rgb as Uint8Array).equals(Buffer.from(low.images[0]?.rgb as Uint8Array)),
+    ).toBe(true);
+  });
+
+  it("runs every scheduler, stochastic ones drawing from the image's generator", async () => {
+    for (const scheduler of SCHEDULER_NAMES) {
+      const first = await pipeline.generate({ ...base, steps: 3, scheduler });
+      const again = await pipeline.generate({ ...base, steps: 3, scheduler });
+      const rgb = first.images[0]?.rgb as Uint8Array;
+      expect([scheduler, differingBytes(rgb, again.images[0]?.rgb as Uint8Array)]).toEqual([scheduler, 0]);
+    }
+  });
+
+  it("draws other noise with the philox generator", async () => {
+    const torch = await pipeline.generate({ ...base, steps: 2 });
+    const philox = await pipeline.generate({ ...base, steps: 2, rng: "philox" });
+    expect(
+      differingBytes(torch.images[0]?.rgb as Uint8Array, philox.images[0]?.rgb as Uint8Array),
+    ).toBeGreaterThan(0);
+    expect(philox.images[0]?.metadata?.parameters).not.toContain("RNG:");
+  });
+
   it("names the bad argument and its value, as diffusers does", async () => {
     await expect(pipeline.generate({ ...base, width: 100 })).rejects.toThrow(InvalidArgumentError);
     await expect(pipeline.generate({ ...base, width: 100 })).rejects.toThrow(/`width` .*but is 100/);
@@ -128,8 +197,10 @@ describe("loading a model folder", () => {
     const broken = join(cacheDir, "no-unet");
     await cp(modelDir, broken, { recursive: true });
     await rm(join(broken, "unet/model.onnx"));
-    await expect(loadPipeline(broken)).rejects.toThrow(ModelLoadError);
-    await expect(loadPipeline(broken)).rejects.toThrow(/unet\/model\.onnx: file missing/);
+    await expect(loadPipeline(broken, { executionProviders: ["cpu"] })).rejects.toThrow(ModelLoadError);
+    await expect(loadPipeline(broken, { executionProviders: ["cpu"] })).rejects.toThrow(
+      /unet\/model\.onnx: file missing/,
+    );
   });
 
   it("names a missing tensor", async () => {
@@ -137,7 +208,9 @@ describe("loading a model folder", () => {
     await cp(modelDir, swapped, { recursive: true });
     // A VAE decoder where the UNet should be: no `sample`/`timestep` inputs.
     await cp(join(modelDir, "vae_decoder/model.onnx"), join(swapped, "unet/model.onnx"));
-    await expect(loadPipeline(swapped)).rejects.toThrow(/unet\/model\.onnx: sample: input tensor missing/);
+    await expect(loadPipeline(swapped, { executionProviders: ["cpu"] })).rejects.toThrow(
+      /unet\/model\.onnx: sample: input tensor missing/,
+    );
   });
 
   it("falls back past an execution provider that fails, and says which one it uses", async () => {
@@ -167,7 +240,7 @@ describe("loading a model folder", () => {
     for (const file of ["text_encoder/model.onnx", "unet/model.onnx"]) {
       await writeFile(join(variantDir, file), files.get(file) as Uint8Array);
     }
-    const variant = await loadPipeline(variantDir);
+    const variant = await loadPipeline(variantDir, { executionProviders: ["cpu"] });
     try {
       const [expected, actual] = [await pipeline.generate(base), await variant.generate(base)];
       const a = expected.images[0]?.rgb as Uint8Array;
@@ -186,11 +259,15 @@ describe("loading a model folder", () => {
     await cp(modelDir, odd, { recursive: true });
     await writeFile(
       join(odd, "scheduler/scheduler_config.json"),
-      JSON.stringify({ use_karras_sigmas: true }),
+      JSON.stringify({ timestep_spacing: "sideways" }),
     );
-    const loaded = await loadPipeline(odd);
+    const loaded = await loadPipeline(odd, { executionProviders: ["cpu"] });
     try {
-      await expect(loaded.generate(base)).rejects.toThrow(/use_karras_sigmas/);
+      const progress: number[] = [];
+      await expect(loaded.generate(base, { onProgress: ({ step }) => progress.push(step) })).rejects.toThrow(
+        /timestep_spacing/,
+      );
+      expect(progress).toEqual([]);
     } finally {
       await loaded.release();
     }

@@ -1,15 +1,16 @@
-import { Tensor } from "onnxruntime-node";
 import { ModelLoadError } from "../errors.ts";
 import {
   findInput,
   findOutputName,
+  fixedDim,
+  floatTensor,
   type LoadedSession,
   outputData,
-  requireFloat32,
+  requireFloat,
   type TensorMetadata,
 } from "./onnx-session.ts";
 
-/** The VAE decoder session: scaled latents in, an image in [-1, 1] out. */
+/** The VAE decoder session: unscaled latents `[1, c, h, w]` in, an image in [-1, 1] out. */
 export class VaeDecoderSession {
   readonly #loaded: LoadedSession;
   readonly #latent: TensorMetadata;
@@ -18,16 +19,21 @@ export class VaeDecoderSession {
   constructor(loaded: LoadedSession) {
     this.#loaded = loaded;
     this.#latent = findInput(loaded, ["latent_sample"]);
-    requireFloat32(loaded, this.#latent);
+    requireFloat(loaded, this.#latent);
     this.#output = findOutputName(loaded, ["sample"]);
   }
 
-  /** Decode one latent `[1, c, h, w]` to `[1, 3, 8h, 8w]` (the scale factor is read from the output). */
+  /** Latent channels when the export fixes them (4 for every SD release). */
+  get latentChannels(): number | undefined {
+    return fixedDim(this.#latent, 1);
+  }
+
+  /** Decode one latent to `[1, 3, H, W]` (the size is read from the output). */
   async decode(
     latent: Float32Array,
     dims: readonly [number, number, number, number],
   ): Promise<{ data: Float32Array; width: number; height: number }> {
-    const feeds = { [this.#latent.name]: new Tensor("float32", latent, dims) };
+    const feeds = { [this.#latent.name]: floatTensor(this.#latent, latent, dims) };
     const results = await this.#loaded.session.run(feeds, [this.#output]);
     const { data, dims: outDims } = outputData(this.#loaded, results, this.#output);
     const [, channels, height, width] = outDims;

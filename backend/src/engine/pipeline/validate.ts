@@ -1,53 +1,208 @@
 import { InvalidArgumentError } from "../errors.ts";
-import { schedulerNames } from "../schedulers/index.ts";
-import type { GenerationRequest } from "./types.ts";
+import { RNG_NAMES } from "../rng/torch-generator.ts";
+import { resolveSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
+import type { GenerationRequest, RgbImage, RngName, Seed } from "./types.ts";
 
-export interface ResolvedRequest {
+/** What a loaded model allows; the request is checked against it before any work. */
+export interface ModelLimits {
+  /** Largest width or height, in pixels. */
+  maxSidePx: number;
+  /** The only size an export with fixed spatial dimensions accepts. */
+  fixedSize: { width: number; height: number } | undefined;
+  /** `num_train_timesteps`: no schedule has more steps. */
+  maxSteps: number;
+  /** The folder has a VAE encoder (needed for `image`). */
+  canEncodeImages: boolean;
+  defaultScheduler: string;
+}
+
+export type Task = "txt2img" | "img2img" | "inpaint";
+
+export interface ResolvedRequest<S extends Seed> {
+  task: Task;
   prompt: string;
   negativePrompt: string;
   width: number;
   height: number;
   steps: number;
   guidanceScale: number;
-  seed: number;
+  /** One per image: seed, seed + 1, … */
+  seeds: S[];
   n: number;
+  /** The canonical scheduler name. */
   scheduler: string;
+  rng: RngName;
+  image: RgbImage | undefined;
+  mask: RgbImage | undefined;
+  /** null for txt2img. */
+  strength: number | null;
 }
 
-const MAX_SIDE_PX = 4096;
-const MAX_STEPS = 1000;
 const MAX_IMAGES = 16;
+const MAX_SEED = 2n ** 64n - 1n;
+/** diffusers' defaults: `StableDiffusionImg2ImgPipeline` 0.8, `StableDiffusionInpaintPipeline` 1.0. */
+const DEFAULT_IMG2IMG_STRENGTH = 0.8;
+const DEFAULT_INPAINT_STRENGTH = 1;
 
-/** Check a request the way diffusers' `check_inputs` does, naming the bad argument and its value. */
-export function resolveRequest(request: GenerationRequest): ResolvedRequest {
-  const { prompt, width, height, steps, guidanceScale, seed } = request;
+/**
+ * Check a request the way diffusers' `check_inputs` does, and more (every field, before any work),
+ * naming the bad argument and its value; fill in the defaults.
+ */
+export function resolveRequest<S extends Seed>(
+  request: GenerationRequest<S>,
+  limits: ModelLimits,
+): ResolvedRequest<S> {
+  const { prompt, width, height, steps, guidanceScale } = request;
   const negativePrompt = request.negativePrompt ?? "";
   const n = request.n ?? 1;
-  const scheduler = request.scheduler ?? "euler";
   if (typeof prompt !== "string") throw new InvalidArgumentError("prompt", prompt, "has to be a string");
-  if (typeof negativePrompt !== "string")
+  if (typeof negativePrompt !== "string") {
     throw new InvalidArgumentError("negativePrompt", negativePrompt, "has to be a string");
+  }
+  checkSize(width, height, limits);
+  if (!Number.isInteger(steps) || steps < 1 || steps > limits.maxSteps) {
+    throw new InvalidArgumentError("steps", steps, `has to be an integer from 1 to ${limits.maxSteps}`);
+  }
+  if (typeof guidanceScale !== "number" || !Number.isFinite(guidanceScale)) {
+    throw new InvalidArgumentError("guidanceScale", guidanceScale, "has to be a finite number");
+  }
+  if (!Number.isInteger(n) || n < 1 || n > MAX_IMAGES) {
+    throw new InvalidArgumentError("n", n, `has to be an integer from 1 to ${MAX_IMAGES}`);
+  }
+  const seeds = resolveSeeds(request.seed, n);
+  const requested = request.scheduler ?? limits.defaultScheduler;
+  const scheduler = typeof requested === "string" ? resolveSchedulerName(requested) : null;
+  if (scheduler === null) {
+    throw new InvalidArgumentError(
+      "scheduler",
+      requested,
+      `has to be one of ${SCHEDULER_NAMES.join(", ")} (or an A1111/ComfyUI name)`,
+    );
+  }
+  const rng = request.rng ?? "torch_cpu";
+  if (!(RNG_NAMES as readonly string[]).includes(rng))
+    throw new InvalidArgumentError("rng", rng, `has to be one of ${RNG_NAMES.join(", ")}`);
+
+  const { image, mask } = request;
+  if (image === undefined) {
+    if (mask !== undefined)
+      throw new InvalidArgumentError("mask", describeImage(mask), "needs an `image` to inpaint");
+    if (request.strength !== undefined) {
+      throw new InvalidArgumentError("strength", request.strength, "applies only with an `image`");
+    }
+    return {
+      task: "txt2img",
+      prompt,
+      negativePrompt,
+      width,
+      height,
+      steps,
+      guidanceScale,
+      seeds,
+      n,
+      scheduler,
+      rng,
+      image,
+      mask,
+      strength: null,
+    };
+  }
+  if (!limits.canEncodeImages) {
+    throw new InvalidArgumentError(
+      "image",
+      describeImage(image),
+      "needs a model folder with vae_encoder/model.onnx",
+    );
+  }
+  checkImage("image", image, width, height);
+  if (mask !== undefined) checkImage("mask", mask, width, height);
+  const strength =
+    request.strength ?? (mask === undefined ? DEFAULT_IMG2IMG_STRENGTH : DEFAULT_INPAINT_STRENGTH);
+  if (typeof strength !== "number" || !(strength > 0 && strength <= 1)) {
+    throw new InvalidArgumentError("strength", strength, "has to be in (0, 1]");
+  }
+  // diffusers' get_timesteps: int(steps × strength) denoising steps; none left is an error there too.
+  if (Math.trunc(steps * strength) < 1) {
+    throw new InvalidArgumentError(
+      "strength",
+      strength,
+      `leaves no denoising step with ${steps} steps (steps × strength < 1)`,
+    );
+  }
+  const task: Task = mask === undefined ? "img2img" : "inpaint";
+  return {
+    task,
+    prompt,
+    negativePrompt,
+    width,
+    height,
+    steps,
+    guidanceScale,
+    seeds,
+    n,
+    scheduler,
+    rng,
+    image,
+    mask,
+    strength,
+  };
+}
+
+function checkSize(width: unknown, height: unknown, limits: ModelLimits): void {
   for (const [param, value] of [
     ["width", width],
     ["height", height],
   ] as const) {
-    if (!Number.isInteger(value) || value <= 0 || value % 8 !== 0 || value > MAX_SIDE_PX) {
-      throw new InvalidArgumentError(param, value, `has to be a positive multiple of 8 up to ${MAX_SIDE_PX}`);
+    if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value % 8 !== 0) {
+      throw new InvalidArgumentError(param, value, "has to be a positive multiple of 8");
+    }
+    const fixed = limits.fixedSize?.[param];
+    if (fixed !== undefined && value !== fixed) {
+      throw new InvalidArgumentError(param, value, `has to be ${fixed} (this model's export fixes its size)`);
+    }
+    if (value > limits.maxSidePx) {
+      throw new InvalidArgumentError(param, value, `has to be at most ${limits.maxSidePx} for this model`);
     }
   }
-  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) {
-    throw new InvalidArgumentError("steps", steps, `has to be an integer from 1 to ${MAX_STEPS}`);
+}
+
+function resolveSeeds<S extends Seed>(seed: S, n: number): S[] {
+  if (typeof seed === "bigint") {
+    if (seed < 0n || seed > MAX_SEED)
+      throw new InvalidArgumentError("seed", seed, "has to be an integer from 0 to 2^64 − 1");
+    if (seed + BigInt(n - 1) > MAX_SEED)
+      throw new InvalidArgumentError("seed", seed, `leaves no room for ${n} seeds below 2^64`);
+    return Array.from({ length: n }, (_, i) => (seed + BigInt(i)) as S);
   }
-  if (!Number.isFinite(guidanceScale))
-    throw new InvalidArgumentError("guidanceScale", guidanceScale, "has to be a finite number");
-  if (!Number.isSafeInteger(seed) || seed < 0)
-    throw new InvalidArgumentError("seed", seed, "has to be a non-negative integer");
-  if (!Number.isInteger(n) || n < 1 || n > MAX_IMAGES)
-    throw new InvalidArgumentError("n", n, `has to be an integer from 1 to ${MAX_IMAGES}`);
-  if (!Number.isSafeInteger(seed + n - 1))
-    throw new InvalidArgumentError("seed", seed, "leaves no room for n seeds");
-  if (!schedulerNames.includes(scheduler)) {
-    throw new InvalidArgumentError("scheduler", scheduler, `has to be one of ${schedulerNames.join(", ")}`);
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new InvalidArgumentError("seed", seed, "has to be a non-negative integer (a bigint above 2^53)");
   }
-  return { prompt, negativePrompt, width, height, steps, guidanceScale, seed, n, scheduler };
+  if (!Number.isSafeInteger(seed + n - 1)) {
+    throw new InvalidArgumentError("seed", seed, `leaves no room for ${n} seeds below 2^53 (pass a bigint)`);
+  }
+  return Array.from({ length: n }, (_, i) => (seed + i) as S);
+}
+
+function checkImage(param: "image" | "mask", image: RgbImage, width: number, height: number): void {
+  if (typeof image !== "object" || image === null || !(image.rgb instanceof Uint8Array)) {
+    throw new InvalidArgumentError(param, image, "has to be { rgb: Uint8Array, width, height }");
+  }
+  if (image.width !== width || image.height !== height) {
+    throw new InvalidArgumentError(
+      param,
+      describeImage(image),
+      `has to be ${width}×${height} (the requested size)`,
+    );
+  }
+  if (image.rgb.length !== width * height * 3) {
+    throw new InvalidArgumentError(
+      param,
+      `${image.rgb.length} bytes`,
+      `has to hold ${width}×${height}×3 RGB bytes`,
+    );
+  }
+}
+
+function describeImage(image: RgbImage): string {
+  return `${image.width}×${image.height}`;
 }

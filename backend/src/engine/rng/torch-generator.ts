@@ -1,90 +1,54 @@
-import { Mt19937 } from "./mt19937.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import type { Generator } from "./generator.ts";
+import { PhiloxGenerator } from "./philox-generator.ts";
+import { TorchCpuGenerator } from "./torch-cpu-generator.ts";
 
-/** A source of standard-normal tensors. */
-export interface Generator {
-  /** Like `torch.randn(shape, generator=g)` in float32; successive calls continue one stream. */
-  randn(shape: readonly number[]): Float32Array;
-}
-
-const TWO_POW_24 = 16_777_216;
-const TWO_POW_32 = 4_294_967_296;
-const TWO_POW_53 = 9_007_199_254_740_992;
-const { fround } = Math;
+export type { Generator } from "./generator.ts";
 
 /**
- * A generator that reproduces `torch.Generator().manual_seed(seed)` on the CPU, so a seed gives the
- * same starting latents as diffusers and ComfyUI (aten/src/ATen/native/cpu/DistributionTemplates.h).
+ * The noise generators a request can name: `torch_cpu` is `torch.Generator("cpu")`, what diffusers
+ * and ComfyUI use by default; `philox` is A1111's "NV" generator, its imitation of
+ * `torch.Generator("cuda")`.
+ */
+export const RNG_NAMES = ["torch_cpu", "philox"] as const;
+export type RngName = (typeof RNG_NAMES)[number];
+
+const MAX_SEED = 2n ** 64n - 1n;
+
+/**
+ * A seeded generator of standard-normal float32 tensors that reproduces a reference bit for bit, so
+ * a seed gives the same starting latents as the tools users compare against.
  *
- * What is verified against torch (see the tests): tensors of ≥ 16 elements, `normal_fill`'s path,
- * match to 4 decimals (torch computes log/cos/sin with SLEEF's 1-ulp float functions on AVX2 machines,
- * this uses double-precision math rounded to float, so the last bit can differ); tensors of < 16
- * elements, `normal_distribution<double>`'s path, match torch's printed values, and that path carries
- * torch's cached second Box–Muller sample from one call to the next as torch does.
+ * `seed` is 0 … 2^64 − 1, the range `torch.Generator.manual_seed` and A1111 accept: a safe-integer
+ * `number`, or a `bigint` for the seeds above 2^53. Note that `torch_cpu` uses only the low 32 bits,
+ * as torch's mt19937 does (so seeds 5 and 2^32 + 5 give the same noise); `philox` keys on all 64.
  *
  * @example
  * const latents = createGenerator(42).randn([1, 4, 64, 64]);
+ * const nv = createGenerator(42n, "philox").randn([1, 4, 128, 128]);
  */
-export function createGenerator(seed: number): Generator {
-  if (!Number.isSafeInteger(seed) || seed < 0)
-    throw new Error(`seed must be a non-negative integer, got ${seed}`);
-  // torch seeds mt19937 with the low 32 bits of the 64-bit seed.
-  const engine = new Mt19937(seed % TWO_POW_32);
-  let cachedNormal: number | undefined;
-
-  /** `uniform_real_distribution<float>`: 24 random bits of one 32-bit draw. */
-  const uniformFloat = (): number => (engine.nextUint32() & 0xffffff) / TWO_POW_24;
-
-  /** `uniform_real_distribution<double>`: 53 bits of `random64()`, first draw high. */
-  const uniformDouble = (): number => {
-    const high = engine.nextUint32() & 0x1fffff;
-    const low = engine.nextUint32();
-    return (high * TWO_POW_32 + low) / TWO_POW_53;
-  };
-
-  /** `normal_distribution<double>` with torch's cache of the second Box–Muller value. */
-  const normalDouble = (): number => {
-    if (cachedNormal !== undefined) {
-      const value = cachedNormal;
-      cachedNormal = undefined;
-      return value;
-    }
-    const u1 = uniformDouble();
-    const u2 = uniformDouble();
-    const radius = Math.sqrt(-2 * Math.log1p(-u2));
-    const theta = 2 * Math.PI * u1;
-    cachedNormal = radius * Math.sin(theta);
-    return radius * Math.cos(theta);
-  };
-
-  return {
-    randn(shape) {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const data = new Float32Array(size);
-      if (size < 16) {
-        for (let i = 0; i < size; i++) data[i] = normalDouble();
-        return data;
-      }
-      for (let i = 0; i < size; i++) data[i] = uniformFloat();
-      for (let i = 0; i + 16 <= size; i += 16) normalFill16(data, i);
-      if (size % 16 !== 0) {
-        // torch recomputes the last 16 values from fresh uniforms.
-        const start = size - 16;
-        for (let i = 0; i < 16; i++) data[start + i] = uniformFloat();
-        normalFill16(data, start);
-      }
-      return data;
-    },
-  };
+export function createGenerator(seed: number | bigint, rng: RngName = "torch_cpu"): Generator {
+  const seedBits = toSeedBits(seed);
+  switch (rng) {
+    case "torch_cpu":
+      return new TorchCpuGenerator(Number(seedBits & 0xffffffffn));
+    case "philox":
+      return new PhiloxGenerator(seedBits);
+    default:
+      throw new InvalidArgumentError("rng", rng, `must be one of ${RNG_NAMES.join(", ")}`);
+  }
 }
 
-/** `normal_fill_16`: Box–Muller over 16 uniforms in float32, pairing j with j + 8. */
-function normalFill16(data: Float32Array, offset: number): void {
-  for (let j = 0; j < 8; j++) {
-    const u1 = fround(1 - (data[offset + j] as number));
-    const u2 = data[offset + j + 8] as number;
-    const radius = fround(Math.sqrt(fround(-2 * fround(Math.log(u1)))));
-    const theta = fround(2 * Math.PI * u2);
-    data[offset + j] = fround(radius * fround(Math.cos(theta)));
-    data[offset + j + 8] = fround(radius * fround(Math.sin(theta)));
+function toSeedBits(seed: number | bigint): bigint {
+  if (typeof seed === "number") {
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new InvalidArgumentError(
+        "seed",
+        seed,
+        "must be an integer from 0 to 2^53 − 1 (or a bigint up to 2^64 − 1)",
+      );
+    return BigInt(seed);
   }
+  if (typeof seed === "bigint" && seed >= 0n && seed <= MAX_SEED) return seed;
+  throw new InvalidArgumentError("seed", seed, "must be an integer from 0 to 2^64 − 1");
 }

@@ -93,3 +93,62 @@ export function interpOverIndices(x: number, fp: Float32Array): number {
   const slope = ((fp[j + 1] as number) - left) / 1;
   return slope * (x - j) + left;
 }
+
+/**
+ * `rescale_zero_terminal_snr` (diffusers' `scheduling_ddim.py`, Lin et al. 2023, Algorithm 1): shift and
+ * scale `sqrt(alphas_cumprod)` so the last timestep has zero signal, in float32 as torch computes it.
+ */
+export function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
+  const sqrtCumprod = alphasCumprod(betas).map((a) => fround(Math.sqrt(a)));
+  const first = sqrtCumprod[0] as number;
+  const last = sqrtCumprod[sqrtCumprod.length - 1] as number;
+  const scale = fround(first / fround(first - last));
+  const alphasBar = sqrtCumprod.map((a) => {
+    const shifted = fround(fround(a - last) * scale);
+    return fround(shifted * shifted);
+  });
+  const rescaled = new Float32Array(betas.length);
+  for (let i = 0; i < betas.length; i++) {
+    const alpha =
+      i === 0 ? (alphasBar[0] as number) : fround((alphasBar[i] as number) / (alphasBar[i - 1] as number));
+    rescaled[i] = fround(1 - alpha);
+  }
+  return rescaled;
+}
+
+/** The keys of a scheduler config that define the training noise schedule. */
+export interface TrainingScheduleConfig {
+  num_train_timesteps: number;
+  beta_start: number;
+  beta_end: number;
+  beta_schedule: BetaSchedule;
+  trained_betas: number[] | null;
+  rescale_betas_zero_snr: boolean;
+}
+
+/** The training schedule as diffusers' schedulers build it in `__init__`. */
+export interface TrainingSchedule {
+  /** `alphas_cumprod`, float32. */
+  alphasCumprod: Float32Array;
+  /** `((1 - alphas_cumprod) / alphas_cumprod) ** 0.5`, float32, by training timestep. */
+  sigmas: Float32Array;
+}
+
+/**
+ * Betas, their cumulative product and sigmas. `zeroSnrEpsilon`: the sigma schedulers (Euler, Euler a,
+ * DPM-Solver) replace a rescaled schedule's last `alphas_cumprod` of 0 by 2^-24 so its sigma is finite.
+ */
+export function trainingSchedule(
+  config: TrainingScheduleConfig,
+  options: { zeroSnrEpsilon: boolean },
+): TrainingSchedule {
+  const { trained_betas, beta_schedule, beta_start, beta_end, num_train_timesteps } = config;
+  let betas =
+    trained_betas !== null
+      ? Float32Array.from(trained_betas)
+      : makeBetas(beta_schedule, beta_start, beta_end, num_train_timesteps);
+  if (config.rescale_betas_zero_snr) betas = rescaleZeroTerminalSnr(betas);
+  const cumprod = alphasCumprod(betas);
+  if (config.rescale_betas_zero_snr && options.zeroSnrEpsilon) cumprod[cumprod.length - 1] = 2 ** -24;
+  return { alphasCumprod: cumprod, sigmas: sigmasFromAlphasCumprod(cumprod) };
+}

@@ -66,16 +66,18 @@ export class ClipTokenizer {
 
   /**
    * Read a Hugging Face tokenizer folder (`vocab.json`, `merges.txt`, and, when present,
-   * `tokenizer_config.json` / `special_tokens_map.json` for the pad token and context length).
+   * `tokenizer_config.json` / `special_tokens_map.json` for the pad token and context length). As in
+   * transformers' `PreTrainedTokenizerBase._from_pretrained`, `special_tokens_map.json` overrides the
+   * special tokens of `tokenizer_config.json`: SD 2.x's tokenizer pads with the `!` it names there.
    */
   static async fromDir(dir: string, options: ClipTokenizerOptions = {}): Promise<ClipTokenizer> {
     const [vocabJson, mergesTxt] = await Promise.all([
       readRequired(join(dir, "vocab.json")),
       readRequired(join(dir, "merges.txt")),
     ]);
-    const config = { ...(await readJsonIfPresent(join(dir, "special_tokens_map.json"))) };
-    Object.assign(config, await readJsonIfPresent(join(dir, "tokenizer_config.json")));
-    const padToken = tokenContent(config.pad_token);
+    const config = await readJsonIfPresent(join(dir, "tokenizer_config.json"));
+    const specialTokens = await readJsonIfPresent(join(dir, "special_tokens_map.json"));
+    const padToken = tokenContent(specialTokens.pad_token) ?? tokenContent(config.pad_token);
     const maxLength = config.model_max_length;
     const fromConfig: ClipTokenizerOptions = {};
     if (padToken !== undefined) fromConfig.padToken = padToken;

@@ -1,0 +1,48 @@
+/**
+ * A1111's "infotext", the `parameters` text its images carry and that A1111, ComfyUI, Civitai and
+ * others read back: the prompt, `Negative prompt: …` when there is one, then `Key: value` pairs joined
+ * by ", " in A1111's order (stable-diffusion-webui `modules/processing.py`, `create_infotext`).
+ */
+
+export interface A1111Parameters {
+  prompt: string;
+  negativePrompt: string;
+  steps: number;
+  sampler: string;
+  cfgScale: number;
+  seed: number | bigint;
+  width: number;
+  height: number;
+  modelHash: string;
+  model: string;
+  /** img2img and inpainting. */
+  denoisingStrength?: number;
+  /** A1111's `RNG` field: written for its "CPU" source (torch's CPU generator), left out for "NV". */
+  rng?: "CPU";
+}
+
+/** Format the infotext exactly as `create_infotext` does for these fields. */
+export function formatA1111Parameters(p: A1111Parameters): string {
+  const pairs: [string, string | number | bigint | undefined][] = [
+    ["Steps", p.steps],
+    ["Sampler", p.sampler],
+    ["CFG scale", p.cfgScale],
+    ["Seed", p.seed],
+    ["Size", `${p.width}x${p.height}`],
+    ["Model hash", p.modelHash],
+    ["Model", p.model],
+    ["Denoising strength", p.denoisingStrength],
+    ["RNG", p.rng],
+  ];
+  const generation = pairs
+    .filter((pair): pair is [string, string | number | bigint] => pair[1] !== undefined)
+    .map(([key, value]) => `${key}: ${quote(String(value))}`)
+    .join(", ");
+  const negative = p.negativePrompt === "" ? "" : `\nNegative prompt: ${p.negativePrompt}`;
+  return `${p.prompt}${negative}\n${generation}`.trim();
+}
+
+/** `infotext_utils.quote`: values with a comma, colon or newline become JSON strings. */
+function quote(text: string): string {
+  return /[,:\n]/.test(text) ? JSON.stringify(text) : text;
+}

@@ -1,0 +1,75 @@
+import type { Scheduler } from "../schedulers/index.ts";
+import { blendKnownLatents, concatInpaintChannels } from "./inpaint.ts";
+import type { Generator } from "./noise-source.ts";
+import type { DenoiseStart } from "./start-latents.ts";
+import { applyGuidance } from "./tensor-math.ts";
+import type { Conditioning } from "./text-conditioning.ts";
+import type { UNetSession } from "./unet.ts";
+
+export interface DenoiseRequest {
+  unet: UNetSession;
+  scheduler: Scheduler;
+  /** The timesteps to run, from the start index on. */
+  timesteps: Float32Array;
+  start: DenoiseStart;
+  latentDims: readonly [number, number, number, number];
+  conditioning: Conditioning;
+  guidanceScale: number;
+  generator: Generator;
+  /** Called after every step with the number of steps done; throws to stop. */
+  afterStep: (done: number) => void;
+}
+
+/**
+ * The denoising loop of diffusers' SD pipelines: per timestep, scale the latents, run the UNet once
+ * on `[uncond, cond]` (with an inpainting UNet's mask and masked-image channels appended), apply
+ * classifier-free guidance, and step the scheduler with the image's generator; a regular UNet that
+ * inpaints keeps the known region by blending in the re-noised original latents after each step.
+ */
+export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
+  const { unet, scheduler, timesteps, start, conditioning, latentDims } = request;
+  const batch = conditioning.batch;
+  const [, channels, h, w] = latentDims;
+  let latents = start.latents;
+  for (let i = 0; i < timesteps.length; i++) {
+    const t = timesteps[i] as number;
+    const scaled = scheduler.scaleModelInput(latents, t);
+    let sample = batch === 2 ? repeat(scaled, 2) : scaled;
+    let sampleChannels = channels;
+    if (start.inpaintInput !== undefined) {
+      const { mask, maskedImageLatents } = start.inpaintInput;
+      sample = concatInpaintChannels(sample, batch, mask, maskedImageLatents);
+      sampleChannels = channels + 1 + maskedImageLatents.length / (h * w);
+    }
+    const prediction = await unet.predict({
+      sample,
+      sampleDims: [batch, sampleChannels, h, w],
+      timestep: t,
+      context: conditioning.context,
+      contextDims: conditioning.contextDims,
+      ...optional("textEmbeds", conditioning.textEmbeds),
+      ...optional("timeIds", conditioning.timeIds),
+      ...optional("timestepCond", conditioning.timestepCond),
+    });
+    const noise = batch === 2 ? applyGuidance(prediction, request.guidanceScale) : prediction;
+    latents = scheduler.step(noise, t, latents, request.generator, latentDims).prevSample;
+    if (start.blend !== undefined) {
+      const { imageLatents, noise: initialNoise, mask } = start.blend;
+      const next = timesteps[i + 1];
+      const known = next === undefined ? imageLatents : scheduler.addNoise(imageLatents, initialNoise, next);
+      latents = blendKnownLatents(latents, known, mask);
+    }
+    request.afterStep(i + 1);
+  }
+  return latents;
+}
+
+function repeat(data: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(data.length * times);
+  for (let i = 0; i < times; i++) out.set(data, i * data.length);
+  return out;
+}
+
+function optional<K extends string>(key: K, value: Float32Array | undefined): { [P in K]?: Float32Array } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: Float32Array };
+}

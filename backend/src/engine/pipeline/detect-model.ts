@@ -1,0 +1,118 @@
+import { type JsonObject, numberField, stringField } from "./model-files.ts";
+
+/** What the pipeline reports as `family`: the base architecture, or the variant that changes how it runs. */
+export type ModelFamily =
+  | "sd15"
+  | "sd2"
+  | "sd2-v"
+  | "sdxl"
+  | "lcm"
+  | "turbo"
+  | "sd15-inpaint"
+  | "sd2-inpaint"
+  | "sdxl-inpaint";
+
+export type Architecture = "sd1" | "sd2" | "sdxl";
+
+export interface ModelTraits {
+  family: ModelFamily;
+  architecture: Architecture;
+  /** `epsilon` or `v_prediction`, from the scheduler config (diffusers' default `epsilon`). */
+  predictionType: string;
+  /** A 9-channel UNet that takes the mask and the masked image's latents. */
+  inpainting: boolean;
+  /** LCM (guidance embedded through `timestep_cond`) or Turbo (adversarially distilled, no CFG needed). */
+  distillation: "lcm" | "turbo" | null;
+  /** Used when a request names no scheduler. */
+  defaultScheduler: string;
+  /** The VAE's `scaling_factor` when its config does not say. */
+  defaultScalingFactor: number;
+  /** Image side the model was trained at (`unet/config.json` `sample_size` × 8). */
+  nativeSidePx: number;
+  /** SDXL: an empty negative prompt becomes zero embeddings (`force_zeros_for_empty_prompt`). */
+  forceZerosForEmptyPrompt: boolean;
+}
+
+/** What `detectModel` looks at: the folder's configs and the UNet session's inputs. */
+export interface ModelFacts {
+  modelIndex: JsonObject;
+  schedulerConfig: JsonObject;
+  unetConfig: JsonObject;
+  textEncoderConfig: JsonObject;
+  hasTextEncoder2: boolean;
+  /** The tokenizer pads with `<|endoftext|>` (SD 1.x) rather than `!` (SD 2.x). */
+  tokenizerPadsWithEos: boolean;
+  unet: { sampleChannels: number | undefined; hasAddedConditioning: boolean; takesTimestepCond: boolean };
+}
+
+const SD_SCALING_FACTOR = 0.18215;
+/** diffusers' SDXL VAE config (`stabilityai/stable-diffusion-xl-base-1.0/vae/config.json`). */
+const SDXL_SCALING_FACTOR = 0.13025;
+const SD2_TEXT_WIDTH = 1024;
+
+/**
+ * The model's family from `model_index.json`, the configs and the UNet's inputs: SDXL has a second
+ * text encoder and `text_embeds`/`time_ids`; SD 2.x pads prompts with `!` and has a 1024-wide text
+ * encoder (v-prediction from the scheduler config); LCM takes `timestep_cond`; an inpainting UNet
+ * takes 9 channels; Turbo is named so, or schedules `trailing` timesteps without being LCM.
+ */
+export function detectModel(facts: ModelFacts): ModelTraits {
+  const pipelineClass = stringField(facts.modelIndex, "_class_name") ?? "";
+  const schedulerClass = stringField(facts.schedulerConfig, "_class_name") ?? "";
+  const predictionType = stringField(facts.schedulerConfig, "prediction_type") ?? "epsilon";
+  const crossAttentionDim = numberField(facts.unetConfig, "cross_attention_dim");
+  const textWidth = numberField(facts.textEncoderConfig, "hidden_size");
+
+  const architecture: Architecture =
+    facts.hasTextEncoder2 || facts.unet.hasAddedConditioning || /XL/.test(pipelineClass)
+      ? "sdxl"
+      : !facts.tokenizerPadsWithEos ||
+          predictionType === "v_prediction" ||
+          textWidth === SD2_TEXT_WIDTH ||
+          crossAttentionDim === SD2_TEXT_WIDTH
+        ? "sd2"
+        : "sd1";
+  const inChannels = facts.unet.sampleChannels ?? numberField(facts.unetConfig, "in_channels");
+  const inpainting = inChannels === 9 || (inChannels === undefined && /Inpaint/i.test(pipelineClass));
+  const names = [facts.modelIndex, facts.unetConfig, facts.schedulerConfig].map(
+    (config) => stringField(config, "_name_or_path") ?? "",
+  );
+  const lcm =
+    facts.unet.takesTimestepCond ||
+    numberField(facts.unetConfig, "time_cond_proj_dim") !== undefined ||
+    /LatentConsistency/i.test(pipelineClass) ||
+    schedulerClass === "LCMScheduler";
+  const turbo =
+    !lcm &&
+    (names.some((name) => /turbo/i.test(name)) ||
+      stringField(facts.schedulerConfig, "timestep_spacing") === "trailing");
+  const distillation = lcm ? "lcm" : turbo ? "turbo" : null;
+
+  const sampleSize = numberField(facts.unetConfig, "sample_size");
+  const defaultSide = architecture === "sdxl" ? 1024 : predictionType === "v_prediction" ? 768 : 512;
+  const forceZeros = facts.modelIndex.force_zeros_for_empty_prompt;
+  return {
+    family: familyOf(architecture, predictionType, inpainting, distillation),
+    architecture,
+    predictionType,
+    inpainting,
+    distillation,
+    defaultScheduler: lcm ? "lcm" : turbo ? "euler_a" : "euler",
+    defaultScalingFactor: architecture === "sdxl" ? SDXL_SCALING_FACTOR : SD_SCALING_FACTOR,
+    nativeSidePx: sampleSize === undefined ? defaultSide : sampleSize * 8,
+    forceZerosForEmptyPrompt: architecture === "sdxl" && forceZeros !== false,
+  };
+}
+
+function familyOf(
+  architecture: Architecture,
+  predictionType: string,
+  inpainting: boolean,
+  distillation: ModelTraits["distillation"],
+): ModelFamily {
+  const base = architecture === "sd1" ? "sd15" : architecture;
+  if (inpainting) return `${base}-inpaint`;
+  if (distillation !== null) return distillation;
+  if (architecture === "sd2" && predictionType === "v_prediction") return "sd2-v";
+  return base;
+}

@@ -1,0 +1,164 @@
+import { abortError, ModelLoadError } from "../errors.ts";
+import { createScheduler, type SchedulerConfig } from "../schedulers/index.ts";
+import { denoise } from "./denoise.ts";
+import type { ModelTraits } from "./detect-model.ts";
+import { strengthSchedule } from "./img2img.ts";
+import { generatorFor } from "./noise-source.ts";
+import { imageMetadata, type ModelIdentity } from "./recipe.ts";
+import { prepareStart } from "./start-latents.ts";
+import { decodedToRgb } from "./tensor-math.ts";
+import {
+  type ConditioningRequest,
+  encodeConditioning,
+  type TextStack,
+  tokenizePrompts,
+} from "./text-conditioning.ts";
+import type {
+  GeneratedImage,
+  GenerateOptions,
+  GenerationRequest,
+  GenerationResult,
+  Seed,
+  StageTimingsMs,
+} from "./types.ts";
+import type { UNetSession } from "./unet.ts";
+import type { VaeDecoderSession } from "./vae-decoder.ts";
+import type { VaeEncoderSession } from "./vae-encoder.ts";
+import { type ModelLimits, resolveRequest } from "./validate.ts";
+
+/** A loaded model's parts, as `loadPipeline` assembles them. */
+export interface PipelineComponents {
+  traits: ModelTraits;
+  text: TextStack;
+  unet: UNetSession;
+  vaeDecoder: VaeDecoderSession;
+  vaeEncoder: VaeEncoderSession | undefined;
+  schedulerConfig: SchedulerConfig;
+  scalingFactor: number;
+  latentChannels: number;
+  limits: ModelLimits;
+  model: ModelIdentity;
+  executionProvider: string;
+}
+
+/**
+ * One request, as diffusers' Stable Diffusion pipelines run it: check every argument first, tokenise
+ * and encode the prompts once, then per image (seed + i, its own generator and scheduler) prepare the
+ * starting latents (txt2img, img2img or inpainting), denoise, and decode with the VAE.
+ */
+export async function generate<S extends Seed>(
+  components: PipelineComponents,
+  request: GenerationRequest<S>,
+  options: GenerateOptions,
+): Promise<GenerationResult<S>> {
+  const resolved = resolveRequest(request, components.limits);
+  // A scheduler config this port cannot follow fails here, before any work.
+  createScheduler(resolved.scheduler, components.schedulerConfig);
+  const { signal, onProgress } = options;
+  const checkAbort = () => {
+    if (signal?.aborted) throw abortError(signal.reason);
+  };
+  checkAbort();
+  const started = performance.now();
+  const timingsMs: StageTimingsMs = {
+    tokenize: 0,
+    textEncode: 0,
+    prepareLatents: 0,
+    denoise: 0,
+    decode: 0,
+    total: 0,
+  };
+  const conditioningRequest: ConditioningRequest = {
+    prompt: resolved.prompt,
+    negativePrompt: resolved.negativePrompt,
+    // LCM embeds the guidance scale instead of running an unconditional batch.
+    guided: components.text.timestepCondDim === undefined && resolved.guidanceScale > 1,
+    guidanceScale: resolved.guidanceScale,
+    width: resolved.width,
+    height: resolved.height,
+  };
+
+  let mark = performance.now();
+  const tokens = tokenizePrompts(components.text, conditioningRequest);
+  timingsMs.tokenize = performance.now() - mark;
+  mark = performance.now();
+  const conditioning = await encodeConditioning(components.text, tokens, conditioningRequest);
+  timingsMs.textEncode = performance.now() - mark;
+
+  const { width, height } = resolved;
+  const latentDims = [1, components.latentChannels, height / 8, width / 8] as const;
+  const images: GeneratedImage<S>[] = [];
+  for (const [index, seed] of resolved.seeds.entries()) {
+    checkAbort();
+    mark = performance.now();
+    const generator = generatorFor(seed, resolved.rng);
+    const scheduler = createScheduler(resolved.scheduler, components.schedulerConfig);
+    scheduler.setTimesteps(resolved.steps);
+    let timesteps = scheduler.timesteps;
+    if (resolved.strength !== null) {
+      const { beginIndex } = strengthSchedule(resolved.steps, resolved.strength, scheduler.order);
+      timesteps = timesteps.subarray(beginIndex);
+      scheduler.setBeginIndex(beginIndex);
+    }
+    const start = await prepareStart({
+      width,
+      height,
+      latentChannels: components.latentChannels,
+      scheduler,
+      firstTimestep: timesteps[0] as number,
+      generator,
+      image: resolved.image,
+      mask: resolved.mask,
+      strength: resolved.strength,
+      inpaintingUnet: components.traits.inpainting,
+      vaeEncoder: components.vaeEncoder,
+      scalingFactor: components.scalingFactor,
+    });
+    timingsMs.prepareLatents += performance.now() - mark;
+
+    mark = performance.now();
+    const latents = await denoise({
+      unet: components.unet,
+      scheduler,
+      timesteps,
+      start,
+      latentDims,
+      conditioning,
+      guidanceScale: resolved.guidanceScale,
+      generator,
+      afterStep: (step) => {
+        onProgress?.({ step, steps: timesteps.length, image: index, images: resolved.n });
+        checkAbort();
+      },
+    });
+    timingsMs.denoise += performance.now() - mark;
+
+    mark = performance.now();
+    // `latents / vae.config.scaling_factor`: torch divides by the factor as a float32 scalar.
+    const scalingFactor = Math.fround(components.scalingFactor);
+    const scaled = latents.map((x) => x / scalingFactor);
+    const decoded = await components.vaeDecoder.decode(scaled, latentDims);
+    if (decoded.width !== width || decoded.height !== height) {
+      throw new ModelLoadError(
+        "vae_decoder/model.onnx: sample",
+        `decoded ${decoded.width}×${decoded.height} from a latent for ${width}×${height}`,
+      );
+    }
+    images.push({
+      seed,
+      width,
+      height,
+      rgb: decodedToRgb(decoded.data, width, height),
+      metadata: imageMetadata(resolved, seed, components.model),
+    });
+    timingsMs.decode += performance.now() - mark;
+  }
+  timingsMs.total = performance.now() - started;
+  return {
+    images,
+    timingsMs,
+    executionProvider: components.executionProvider,
+    modelHash: components.model.hash,
+    family: components.model.family,
+  };
+}

@@ -1,0 +1,58 @@
+import { formatA1111Parameters } from "../image/a1111-parameters.ts";
+import { a1111SamplerName } from "../schedulers/index.ts";
+import type { ModelFamily } from "./detect-model.ts";
+import type { ImageMetadata, Seed } from "./types.ts";
+import type { ResolvedRequest } from "./validate.ts";
+
+/** Bumped when the engine changes which pixels a recipe gives. */
+export const ENGINE_RECIPE_VERSION = 1;
+
+export interface ModelIdentity {
+  name: string;
+  hash: string;
+  family: ModelFamily;
+}
+
+/**
+ * What one image's file carries: A1111's `parameters` text and sdgate's recipe, every resolved
+ * parameter that decides the pixels (deterministic: no timings, so PNG bytes repeat).
+ */
+export function imageMetadata<S extends Seed>(
+  request: ResolvedRequest<S>,
+  seed: S,
+  model: ModelIdentity,
+): ImageMetadata {
+  const parameters = formatA1111Parameters({
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt,
+    steps: request.steps,
+    sampler: a1111SamplerName(request.scheduler),
+    cfgScale: request.guidanceScale,
+    seed,
+    width: request.width,
+    height: request.height,
+    modelHash: model.hash,
+    model: model.name,
+    ...(request.strength === null ? {} : { denoisingStrength: request.strength }),
+    ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
+  });
+  const recipe: Record<string, unknown> = {
+    engine: "sdgate",
+    recipeVersion: ENGINE_RECIPE_VERSION,
+    task: request.task,
+    model: { name: model.name, hash: model.hash, family: model.family },
+    prompt: request.prompt,
+    negativePrompt: request.negativePrompt,
+    width: request.width,
+    height: request.height,
+    steps: request.steps,
+    guidanceScale: request.guidanceScale,
+    scheduler: request.scheduler,
+    // JSON numbers lose integers above 2^53, so such seeds are written as strings.
+    seed: typeof seed === "bigint" ? seed.toString() : seed,
+    rng: request.rng,
+  };
+  if (request.strength !== null) recipe.strength = request.strength;
+  if (request.mask !== undefined) recipe.masked = true;
+  return { parameters, recipe };
+}
