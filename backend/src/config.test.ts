@@ -10,7 +10,7 @@ describe("backend configuration", () => {
       name: "local",
       host: "127.0.0.1",
       port: 8101,
-      executionProviders: ["cpu"],
+      executionProviders: ["cuda", "webgpu", "cpu"],
     });
     expect(config.signingKeys).toEqual([{ id: "k1", secret: SECRET }]);
   });

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { parseKeyringSpec, type SigningKey } from "@sdgate/shared";
 import { z } from "zod";
+import { DEFAULT_EXECUTION_PROVIDERS } from "./engine/index.ts";
 
 /** The repository root, for defaults that live in the git-ignored `.sdgate/` folder. */
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -41,7 +42,7 @@ const envSchema = z.object({
     }),
   SDGATE_EXECUTION_PROVIDERS: z
     .string()
-    .default("cpu")
+    .default(DEFAULT_EXECUTION_PROVIDERS.join(","))
     .transform((list) =>
       list
         .split(",")

@@ -114,6 +114,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             SDGATE_BACKEND_PORT: String(port),
             SDGATE_HMAC_KEYS: hmacKeys,
             SDGATE_MODEL_DIR: modelRoot,
+            // Local backends stand in for GPU ones on CPU; skip the CUDA/WebGPU attempts.
+            SDGATE_EXECUTION_PROVIDERS: "cpu",
           },
           logPath: join(logDir, `backend-${registry[i]?.name}.log`),
           cwd: REPO_ROOT,

@@ -67,6 +67,7 @@ describe("generation request contract", () => {
       const parsed = parseGenerationRequest({ prompt: "x", scheduler: given });
       expect(parsed.ok && parsed.value.scheduler).toBe(canonical);
     }
+    expect(parseGenerationRequest({ prompt: "x", scheduler: "constructor" }).ok).toBe(false);
     const unknown = parseGenerationRequest({ prompt: "x", scheduler: "heun" });
     expect(unknown.ok ? null : unknown.error.message).toMatch(/unknown scheduler 'heun'/);
   });

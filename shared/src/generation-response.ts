@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { OUTPUT_FORMATS } from "./generation-request.ts";
 
+// Fields added after the first release are optional: edges and backends are deployed separately, so
+// each side must read the other's older answers.
 const timingsSchema = z.object({
+  tokenize: z.number().optional(),
   text_encode: z.number(),
+  prepare_latents: z.number().optional(),
   denoise: z.number(),
   decode: z.number(),
   image_encode: z.number(),
@@ -12,6 +16,10 @@ const timingsSchema = z.object({
 /** What `POST /internal/v1/generate` answers: the encoded images and where the time went. */
 export const backendGenerateResponseSchema = z.object({
   model: z.string(),
+  /** A1111-style short hash of the model's UNet weights. */
+  model_hash: z.string().optional(),
+  /** The onnxruntime execution provider that ran it, e.g. `cuda` or `cpu`. */
+  execution_provider: z.string().optional(),
   output_format: z.enum(OUTPUT_FORMATS),
   images: z
     .array(

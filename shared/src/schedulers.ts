@@ -1,7 +1,8 @@
 /**
  * Scheduler (sampler) names the API accepts. The canonical names are sdgate's; the aliases are what
  * people bring from other tools: A1111's sampler names, ComfyUI's sampler (+ scheduler) names and
- * diffusers' class names. Matching ignores case and repeated spaces.
+ * diffusers' class names. Matching ignores case and repeated spaces. The engine resolves names with
+ * these same tables, so the API and the engine can never disagree about a name.
  */
 export const SCHEDULER_NAMES = [
   "euler",
@@ -27,6 +28,7 @@ export const SCHEDULER_ALIASES: Readonly<Record<string, SchedulerName>> = {
   "dpmpp_2m normal": "dpmpp_2m",
   "dpmpp_2m karras": "dpmpp_2m_karras",
   "dpmpp_2m_sde karras": "dpmpp_2m_sde_karras",
+  "ddim normal": "ddim",
   "ddim ddim_uniform": "ddim",
   "lcm normal": "lcm",
   // diffusers scheduler classes.
@@ -41,7 +43,8 @@ export const SCHEDULER_ALIASES: Readonly<Record<string, SchedulerName>> = {
 export function resolveSchedulerName(name: string): SchedulerName | null {
   const key = name.trim().toLowerCase().replace(/\s+/g, " ");
   if ((SCHEDULER_NAMES as readonly string[]).includes(key)) return key as SchedulerName;
-  return SCHEDULER_ALIASES[key] ?? null;
+  // hasOwn: a name like "constructor" must not resolve through Object.prototype.
+  return Object.hasOwn(SCHEDULER_ALIASES, key) ? (SCHEDULER_ALIASES[key] ?? null) : null;
 }
 
 /** Noise generators: torch's CPU generator (diffusers, ComfyUI) or A1111's Philox "NV" generator. */

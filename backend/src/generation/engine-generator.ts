@@ -2,6 +2,7 @@ import { type BackendGenerateResponse, type ResolvedGenerationRequest, SdgateErr
 import { encodeImage, isInvalidArgumentError, loadPipeline, type Pipeline } from "../engine/index.ts";
 import type { Logger } from "../logger.ts";
 import type { ImageGenerator } from "./image-generator.ts";
+import { decodeInputImage } from "./input-image.ts";
 import { SerialLock } from "./serial-lock.ts";
 
 export interface EngineGeneratorOptions {
@@ -28,6 +29,7 @@ export class EngineImageGenerator implements ImageGenerator {
       const pipeline = await loadPipeline(dir, {
         executionProviders: options.executionProviders,
         logger: options.logger,
+        modelName: id,
       });
       await pipeline.generate({
         prompt: "warm up",
@@ -37,7 +39,12 @@ export class EngineImageGenerator implements ImageGenerator {
         guidanceScale: 2,
         seed: 0,
       });
-      options.logger.info("model loaded", { model: id, ms: Math.round(performance.now() - startedMs) });
+      options.logger.info("model loaded", {
+        model: id,
+        family: pipeline.family,
+        executionProvider: pipeline.executionProvider,
+        ms: Math.round(performance.now() - startedMs),
+      });
       pipelines.set(id, pipeline);
     }
     return new EngineImageGenerator(pipelines);
@@ -66,12 +73,16 @@ export class EngineImageGenerator implements ImageGenerator {
         }),
       );
       const imageEncodeMs = performance.now() - encodeStartedMs;
-      const { textEncode, denoise, decode, total } = result.timingsMs;
+      const { tokenize, textEncode, prepareLatents, denoise, decode, total } = result.timingsMs;
       return {
         model: request.model,
+        model_hash: result.modelHash,
+        execution_provider: result.executionProvider,
         output_format: request.output_format,
         images,
         timings_ms: {
+          tokenize,
+          prepare_latents: prepareLatents,
           text_encode: textEncode,
           denoise,
           decode,
@@ -91,9 +102,18 @@ const API_PARAM: Record<string, string> = {
 
 /** Runs the pipeline, turning the engine's expected failures into errors the client can act on. */
 async function runPipeline(pipeline: Pipeline, request: ResolvedGenerationRequest, signal: AbortSignal) {
+  const { width, height } = request;
+  const image =
+    request.image === null ? undefined : await decodeInputImage(request.image, width, height, "image");
+  const mask =
+    request.mask === null ? undefined : await decodeInputImage(request.mask, width, height, "mask");
   try {
     return await pipeline.generate(
       {
+        ...(image ? { image } : {}),
+        ...(mask ? { mask } : {}),
+        ...(request.strength === null ? {} : { strength: request.strength }),
+        rng: request.rng,
         prompt: request.prompt,
         negativePrompt: request.negative_prompt,
         width: request.width,
