@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { FakeBackends } from "./src/test-support/fake-backends.ts";
 
@@ -10,7 +10,7 @@ const edgeDir = fileURLToPath(new URL(".", import.meta.url));
 export default defineConfig({
   root: edgeDir,
   plugins: [
-    cloudflareTest(({ inject }) => {
+    cloudflareTest(async ({ inject }) => {
       const fakeBackends = inject<FakeBackends>("fakeBackends");
       return {
         wrangler: { configPath: fileURLToPath(new URL("../wrangler.toml", import.meta.url)) },
@@ -18,6 +18,11 @@ export default defineConfig({
           bindings: {
             SDGATE_HMAC_KEYS: fakeBackends.hmacKeys,
             FAKE_BACKENDS: { ...fakeBackends },
+            // A fresh secret per run for signed image URLs (`response_format: "url"`).
+            SDGATE_URL_SIGNING_KEY: `edge-test-${crypto.randomUUID()}`,
+            // D1 migrations, applied before each test file by src/test-support/d1-migrations.ts.
+            TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("migrations", import.meta.url))),
+            SDGATE_ADMIN_TOKEN: "edge-test-admin-token-0123456789abcdef",
           },
         },
       };
@@ -27,6 +32,7 @@ export default defineConfig({
     name: "edge",
     include: ["src/**/*.test.ts"],
     globalSetup: ["test/global-setup.ts"],
+    setupFiles: ["src/test-support/d1-migrations.ts"],
     testTimeout: 10_000,
   },
 });

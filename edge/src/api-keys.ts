@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { d1KeyStore } from "./keys/store.ts";
+import { type KeyLimits, keyLimitsSchema } from "./limits/policy.ts";
 
 /**
  * API keys are stored by hash only. The KV namespace bound as `API_KEYS` holds one entry per key:
@@ -6,11 +8,19 @@ import { z } from "zod";
  *   key:   `key:<sha256hex>` where `<sha256hex>` is the lowercase hex SHA-256 of the whole UTF-8 API
  *          key, prefix included (`sha256Hex("sk_…")` from @sdgate/shared); see {@link apiKeyRecordKey}
  *   value: JSON `{ "id": "key_dev", "name": "dev", "scopes": ["generate", "read"],
- *                  "created_at": "2026-11-26T00:00:00.000Z" }`
+ *                  "created_at": "2026-11-26T00:00:00.000Z",
+ *                  "limits": { "requests_per_minute": 60, "concurrency": 2, "credits": 100000 },
+ *                  "expires_at": "2026-11-27T00:00:00.000Z" }`
+ *          `limits` is optional (default `DEFAULT_KEY_LIMITS`); `expires_at` only on a rotated-out secret.
  *
  * e.g. `npx wrangler kv key put --local --binding API_KEYS "key:<sha256hex>" '<json>'`.
  * Scopes: `generate` (POST /v1/images/generations), `read`, `admin`; unknown scopes are ignored.
  * Looking a key up by its hash is the comparison, so no secret is ever compared byte by byte.
+ *
+ * KV is only the fast path: D1 (`api_keys`, `api_key_secrets`) is the record, and the key's Durable
+ * Object (`KeyState`) has the last word on whether a secret still works, so a revocation is seen
+ * everywhere at once rather than when KV's cached copies expire. A key seeded into KV alone (as
+ * `npm start` does) is adopted by its Durable Object on first use.
  */
 export const API_KEY_SCOPES = ["generate", "read", "admin"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -23,8 +33,19 @@ export const apiKeyRecordSchema = z.object({
   name: z.string(),
   scopes: z.array(z.string()),
   created_at: z.string(),
+  limits: keyLimitsSchema.optional(),
+  expires_at: z.string().optional(),
 });
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+/** An authenticated key as the routes see it (`c.var.apiKey`): its current scopes and limits. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  limits: KeyLimits;
+  created_at: string;
+}
 
 /**
  * The KV key of the record for an API key whose SHA-256 is `hashHex`.
@@ -60,6 +81,39 @@ export function kvApiKeyStore(kv: KVNamespace): ApiKeyStore {
       const parsed = apiKeyRecordSchema.safeParse(raw);
       if (!parsed.success) throw new CorruptApiKeyRecordError("An API key record in KV is malformed.");
       return parsed.data;
+    },
+  };
+}
+
+/**
+ * The {@link ApiKeyStore} the edge should use: KV first (the fast path), then D1 (the record) when KV
+ * has no entry — a key created moments ago elsewhere, before KV has propagated — repairing KV from it.
+ * Revoked keys are never found in D1.
+ *
+ * @example
+ * app.get("/v1/models", auth({ store: (c) => apiKeyStore(c.var.config) }), handler);
+ */
+export function apiKeyStore(config: { apiKeys: KVNamespace; db: D1Database }): ApiKeyStore {
+  const kv = kvApiKeyStore(config.apiKeys);
+  const d1 = d1KeyStore(config.db);
+  return {
+    async findByHash(hashHex) {
+      const cached = await kv.findByHash(hashHex);
+      if (cached) return cached;
+      const found = await d1.findByHash(hashHex);
+      if (!found) return null;
+      const { key } = found;
+      const record: ApiKeyRecord = {
+        id: key.id,
+        name: key.name,
+        scopes: key.scopes,
+        created_at: key.created_at,
+        limits: key.limits,
+      };
+      if (found.expires_at !== null) record.expires_at = found.expires_at;
+      if (found.expires_at === null)
+        await config.apiKeys.put(apiKeyRecordKey(hashHex), JSON.stringify(record));
+      return record;
     },
   };
 }

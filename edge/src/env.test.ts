@@ -10,6 +10,12 @@ const backend = { name: "a", url: "http://127.0.0.1:8101/", provider: "p", regio
 function rawEnv(overrides: Record<string, unknown> = {}): Env {
   return {
     API_KEYS: env.API_KEYS,
+    DB: env.DB,
+    KEY_STATE: env.KEY_STATE,
+    AUDIT_LOG: env.AUDIT_LOG,
+    IMAGES: env.IMAGES,
+    GENERATION_COALESCER: env.GENERATION_COALESCER,
+    BACKEND_HEALTH: env.BACKEND_HEALTH,
     SDGATE_HMAC_KEYS: env.SDGATE_HMAC_KEYS,
     SDGATE_BACKENDS: JSON.stringify([backend]),
     ...overrides,
@@ -70,6 +76,9 @@ describe("the worker env", () => {
     ["SDGATE_HMAC_KEYS", "k1:short"],
     ["SDGATE_BACKEND_TIMEOUT_MS", "soon"],
     ["API_KEYS", undefined],
+    ["DB", undefined],
+    ["KEY_STATE", undefined],
+    ["SDGATE_ADMIN_TOKEN", "too-short-admin-token"],
   ])("refuses a bad %s, naming it without its value", (variable, value) => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const error = errorOf(() => configFor(rawEnv({ [variable]: value })));

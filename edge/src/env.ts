@@ -1,16 +1,32 @@
 import { Keyring, type ModelInfo, parseKeyringSpec, SdgateError } from "@sdgate/shared";
 import { z } from "zod";
-import { type Backend, backendsSchema, byPriority } from "./backends/registry.ts";
+import type { AuditLog } from "./audit/audit-log.ts";
+import type { BackendHealth } from "./backends/health-object.ts";
+import { type Backend, type Registry, registrySchema } from "./backends/registry.ts";
+import type { GenerationCoalescer } from "./cache/coalescer.ts";
+import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
+import { adminTokenSchema, d1Database, durableObjectNamespace } from "./keys/config.ts";
+import type { KeyState } from "./limits/key-state.ts";
 import { log } from "./log.ts";
 import { modelCatalogSchema } from "./models.ts";
 
 /**
  * The Worker's env as the runtime hands it over:
  * - `API_KEYS`: KV binding (wrangler.toml `[[kv_namespaces]]`), API key records by hash, see `api-keys.ts`.
- * - `SDGATE_BACKENDS`: var, a JSON array of `{ name, url, provider, region, priority }`.
+ * - `SDGATE_BACKENDS`: var, the backend registry: a JSON array of pools `{ name, url, provider, region,
+ *   priority, weight?, near? }`, or `{ fleet?, models?, engine_version?, retry?, breaker?, pools }` (see
+ *   `backends/registry.ts`).
  * - `SDGATE_HMAC_KEYS`: secret, `id:secret[,id:secret]`; the first key signs backend requests.
  * - `SDGATE_BACKEND_TIMEOUT_MS`: optional var, per-attempt backend timeout (default 120000).
  * - `SDGATE_MODELS`: optional var, a JSON array of the operator's models (see `models.ts`).
+ * - `DB`: D1 binding, the record of API keys and the audit log (migrations in `edge/migrations/`).
+ * - `KEY_STATE`, `AUDIT_LOG`: Durable Object bindings, one `KeyState` per key, one `AuditLog`.
+ * - `SDGATE_ADMIN_TOKEN`: optional secret, the bearer token of `/admin/*` (≥ 32 characters).
+ * - `IMAGES`: R2 binding, the replay cache's bodies and `url` images (see `cache/store.ts`).
+ * - `GENERATION_COALESCER`, `BACKEND_HEALTH`: Durable Object bindings, one `GenerationCoalescer` per
+ *   cache key, one `BackendHealth` per fleet.
+ * - `SDGATE_URL_SIGNING_KEY`: optional secret (≥ 32 characters) signing image URLs; without it
+ *   `response_format: "url"` is refused.
  */
 export interface Env {
   API_KEYS: KVNamespace;
@@ -18,6 +34,14 @@ export interface Env {
   SDGATE_HMAC_KEYS: string;
   SDGATE_BACKEND_TIMEOUT_MS?: string;
   SDGATE_MODELS?: string;
+  DB: D1Database;
+  KEY_STATE: DurableObjectNamespace<KeyState>;
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  SDGATE_ADMIN_TOKEN?: string;
+  IMAGES: R2Bucket;
+  GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
+  BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
+  SDGATE_URL_SIGNING_KEY?: string;
 }
 
 /** The typed config the rest of the edge reads; built from {@link Env} once per isolate. */
@@ -29,6 +53,18 @@ export interface EdgeConfig {
   backendTimeoutMs: number;
   /** `tiny` first, then the operator's models. */
   models: readonly ModelInfo[];
+  db: D1Database;
+  keyState: DurableObjectNamespace<KeyState>;
+  auditLog: DurableObjectNamespace<AuditLog>;
+  /** `null` when unset: the admin API is then closed. */
+  adminToken: string | null;
+  /** The backend registry with its routing policy; `backends` is its `pools`. */
+  registry: Registry;
+  images: R2Bucket;
+  coalescer: DurableObjectNamespace<GenerationCoalescer>;
+  health: DurableObjectNamespace<BackendHealth>;
+  /** `null` when unset: `url` responses are then refused. */
+  urlSigningKey: string | null;
 }
 
 export const DEFAULT_BACKEND_TIMEOUT_MS = 120_000;
@@ -70,18 +106,35 @@ const timeoutMs = z
 export const envSchema = z
   .object({
     API_KEYS: kvNamespace,
-    SDGATE_BACKENDS: jsonText(backendsSchema),
+    SDGATE_BACKENDS: jsonText(registrySchema),
     SDGATE_HMAC_KEYS: keyringSpec,
     SDGATE_BACKEND_TIMEOUT_MS: timeoutMs,
     SDGATE_MODELS: jsonText(modelCatalogSchema),
+    DB: d1Database,
+    KEY_STATE: durableObjectNamespace<KeyState>(),
+    AUDIT_LOG: durableObjectNamespace<AuditLog>(),
+    SDGATE_ADMIN_TOKEN: adminTokenSchema,
+    IMAGES: r2Bucket,
+    GENERATION_COALESCER: durableObjectNamespace<GenerationCoalescer>(),
+    BACKEND_HEALTH: durableObjectNamespace<BackendHealth>(),
+    SDGATE_URL_SIGNING_KEY: urlSigningKeySchema,
   })
   .transform(
     (env): EdgeConfig => ({
       apiKeys: env.API_KEYS,
-      backends: byPriority(env.SDGATE_BACKENDS),
+      backends: env.SDGATE_BACKENDS.pools,
       keyring: env.SDGATE_HMAC_KEYS,
       backendTimeoutMs: env.SDGATE_BACKEND_TIMEOUT_MS,
       models: env.SDGATE_MODELS,
+      db: env.DB,
+      keyState: env.KEY_STATE,
+      auditLog: env.AUDIT_LOG,
+      adminToken: env.SDGATE_ADMIN_TOKEN,
+      registry: env.SDGATE_BACKENDS,
+      images: env.IMAGES,
+      coalescer: env.GENERATION_COALESCER,
+      health: env.BACKEND_HEALTH,
+      urlSigningKey: env.SDGATE_URL_SIGNING_KEY,
     }),
   );
 

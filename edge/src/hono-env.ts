@@ -1,4 +1,4 @@
-import type { ApiKeyRecord } from "./api-keys.ts";
+import type { ApiKey } from "./api-keys.ts";
 import type { EdgeConfig, Env } from "./env.ts";
 
 /** The Hono environment of the edge app: the raw Worker env and what middleware puts on the context. */
@@ -7,6 +7,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     config: EdgeConfig;
-    apiKey: ApiKeyRecord;
+    /** Set by the auth middleware: the key's current scopes and limits, from its Durable Object. */
+    apiKey: ApiKey;
   };
 }

@@ -1,15 +1,25 @@
 import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
+import { probeOnSchedule } from "./backends/scheduled.ts";
 import { configFor } from "./env.ts";
 import type { AppEnv } from "./hono-env.ts";
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./middleware/error-handler/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
+import { registerAdminAudit } from "./routes/admin-audit.ts";
+import { registerAdminBackends } from "./routes/admin-backends.ts";
+import { registerAdminKeys } from "./routes/admin-keys.ts";
 import { registerGenerations } from "./routes/generations.ts";
 import { registerHealthz } from "./routes/healthz.ts";
+import { registerImages } from "./routes/images.ts";
 import { registerModels } from "./routes/models.ts";
 
 export { type ApiKeyRecord, apiKeyRecordKey } from "./api-keys.ts";
+// Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
+export { AuditLog } from "./audit/audit-log.ts";
+export { BackendHealth } from "./backends/health-object.ts";
+export { GenerationCoalescer } from "./cache/coalescer.ts";
 export type { EdgeConfig, Env } from "./env.ts";
+export { KeyState } from "./limits/key-state.ts";
 
 /** sdgate's edge: a Cloudflare Worker in front of the GPU backends. See shared/DESIGN.md, "Public API (edge)". */
 const app = new Hono<AppEnv>();
@@ -24,8 +34,13 @@ app.use(async (c, next) => {
 registerHealthz(app);
 registerModels(app);
 registerGenerations(app);
+registerAdminKeys(app);
+registerAdminAudit(app);
+registerImages(app);
+registerAdminBackends(app);
 
 app.notFound(notFoundHandler());
 app.onError(errorHandler());
 
-export default app;
+// The cron trigger probes the backends (a backstop for BackendHealth's alarm); `fetch` is Hono's.
+export default Object.assign(app, { scheduled: probeOnSchedule });

@@ -7,8 +7,11 @@ import {
   resolvedGenerationRequestSchema,
 } from "@sdgate/shared";
 import {
+  BUSY_LOAD_HEADERS,
   CALLS_PATH,
+  FAKE_LOAD_HEADERS,
   type FakeBehaviour,
+  MODE_PATH,
   type RecordedCall,
   SLOW_BACKEND_DELAY_MS,
 } from "../src/test-support/fake-backends.ts";
@@ -71,6 +74,7 @@ function generated(request: ResolvedGenerationRequest, colour: readonly [number,
 export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyring): Promise<FakeBackend> {
   const nonces = new MemoryNonceStore();
   const calls: RecordedCall[] = [];
+  let switchedToFail = false;
   const colour: [number, number, number] = behaviour === "healthyB" ? [0, 0, 255] : [255, 0, 0];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -82,6 +86,14 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
         return prompt === null || body?.prompt === prompt;
       });
       return send(res, 200, matching);
+    }
+    // Readiness, as the real backend's `/readyz`: every fake that listens is ready.
+    if (req.method === "GET" && url.pathname === "/readyz") {
+      return send(res, 200, { status: "ready", models: ["tiny"] });
+    }
+    if (req.method === "POST" && url.pathname === MODE_PATH) {
+      switchedToFail = url.searchParams.get("mode") === "fail";
+      return send(res, 200, { mode: switchedToFail ? "fail" : "ok" });
     }
     if (req.method !== "POST" || url.pathname !== GENERATE_PATH) {
       return send(res, 404, envelope("not_found", "not_found_error", "Not found."));
@@ -124,9 +136,15 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
         );
       case "malformed":
         return send(res, 200, { images: "not a list" });
+      case "flaky":
+        return send(res, 500, envelope("internal_error", "api_error", "Engine crashed."));
+      case "switchable":
+        if (switchedToFail) return send(res, 500, envelope("internal_error", "api_error", "Switched off."));
+        break;
       case "slow":
         await new Promise((resolve) => setTimeout(resolve, SLOW_BACKEND_DELAY_MS));
         break;
+      case "busy":
       case "healthy":
       case "healthyB":
         break;
@@ -135,7 +153,8 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
     if (!request.success) {
       return send(res, 400, envelope("invalid_request", "invalid_request_error", "Not a resolved request."));
     }
-    if (!res.destroyed) send(res, 200, generated(request.data, colour));
+    const load = behaviour === "busy" ? BUSY_LOAD_HEADERS : FAKE_LOAD_HEADERS;
+    if (!res.destroyed) send(res, 200, generated(request.data, colour), load);
   }
 
   const server: Server = createServer((req, res) => {

@@ -7,7 +7,9 @@ import {
   type ResolvedGenerationRequest,
   statusOf,
 } from "@sdgate/shared";
+import { type LoadReport, parseLoadHeaders } from "./load.ts";
 import type { Backend } from "./registry.ts";
+import { retryAfterMs } from "./retry-after.ts";
 
 /** The backend endpoint that runs a resolved request; also the path the HMAC signature covers. */
 export const GENERATE_PATH = "/internal/v1/generate";
@@ -16,11 +18,19 @@ export type FailureReason = "connect" | "timeout" | "status" | "auth" | "malform
 
 /** How one call to one backend went. Expected failures are values; nothing here throws. */
 export type AttemptOutcome =
-  | { kind: "ok"; response: BackendGenerateResponse }
+  | { kind: "ok"; response: BackendGenerateResponse; load: LoadReport | null }
   /** A 4xx with an sdgate envelope: the request itself is at fault, so another backend would say the same. */
-  | { kind: "rejected"; status: number; envelope: ErrorEnvelope }
+  | { kind: "rejected"; status: number; envelope: ErrorEnvelope; load: LoadReport | null }
   /** Anything another backend might not repeat: connect error, timeout, 5xx, 429, bad signature, bad answer. */
-  | { kind: "failed"; reason: FailureReason; status: number | null; retryAfter: string | null };
+  | {
+      kind: "failed";
+      reason: FailureReason;
+      status: number | null;
+      /** The header as sent, and what it means in milliseconds from now (RFC 9110 §10.2.3). */
+      retryAfter: string | null;
+      retryAfterMs: number | null;
+      load: LoadReport | null;
+    };
 
 export interface CallOptions {
   keyring: Keyring;
@@ -31,9 +41,17 @@ export interface CallOptions {
 function failed(
   reason: FailureReason,
   status: number | null = null,
-  retryAfter: string | null = null,
+  headers: Headers | null = null,
 ): AttemptOutcome {
-  return { kind: "failed", reason, status, retryAfter };
+  const retryAfter = headers?.get("retry-after") ?? null;
+  return {
+    kind: "failed",
+    reason,
+    status,
+    retryAfter,
+    retryAfterMs: retryAfter === null ? null : retryAfterMs(retryAfter, Date.now()),
+    load: headers === null ? null : parseLoadHeaders(headers),
+  };
 }
 
 function parseJson(text: string): unknown {
@@ -71,7 +89,7 @@ export async function callBackend(
     });
     if (response.status === 429 || response.status >= 500) {
       await response.body?.cancel();
-      return failed("status", response.status, response.headers.get("retry-after"));
+      return failed("status", response.status, response.headers);
     }
     text = await response.text();
   } catch {
@@ -80,13 +98,16 @@ export async function callBackend(
   // 401/403 mean the backend refused our signature: a deployment problem, not the caller's.
   if (response.status === 401 || response.status === 403) return failed("auth", response.status);
   const json = parseJson(text);
+  const load = parseLoadHeaders(response.headers);
   if (response.ok) {
     const parsed = backendGenerateResponseSchema.safeParse(json);
-    return parsed.success ? { kind: "ok", response: parsed.data } : failed("malformed", response.status);
+    return parsed.success
+      ? { kind: "ok", response: parsed.data, load }
+      : failed("malformed", response.status);
   }
   const envelope = errorEnvelopeSchema.safeParse(json);
   if (response.status >= 400 && envelope.success && statusOf(envelope.data.error.code) < 500) {
-    return { kind: "rejected", status: response.status, envelope: envelope.data };
+    return { kind: "rejected", status: response.status, envelope: envelope.data, load };
   }
   // Not our backend's answer (a proxy's 404 page, a redirect): treat it like a broken backend.
   return failed("malformed", response.status);

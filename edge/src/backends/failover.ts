@@ -1,7 +1,12 @@
 import type { BackendGenerateResponse, ErrorCode, ResolvedGenerationRequest } from "@sdgate/shared";
 import { log } from "../log.ts";
+import type { FailureKind } from "./breaker.ts";
 import { type AttemptOutcome, type CallOptions, callBackend } from "./client.ts";
-import type { Backend } from "./registry.ts";
+import type { HealthView } from "./health.ts";
+import type { LoadBook } from "./load.ts";
+import type { Backend, Registry } from "./registry.ts";
+import { fullJitterMs, type RetryBudget } from "./retry-policy.ts";
+import { type CallerLocation, selectBackends } from "./select.ts";
 
 export interface Served {
   backend: Backend;
@@ -21,7 +26,25 @@ export interface NotServed {
 
 export type FailoverResult = { ok: true; value: Served } | { ok: false; error: NotServed };
 
+/** What failover needs from the isolate: its view of the fleet's health, load and retry budget. */
+export interface FleetRuntime {
+  readonly health: HealthView;
+  readonly load: LoadBook;
+  budget: RetryBudget;
+}
+
+export interface FailoverOptions extends CallOptions {
+  location: CallerLocation;
+  /** Keeps background work (health reports) alive after the response; a no-op in plain tests. */
+  waitUntil: (promise: Promise<unknown>) => void;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  call?: typeof callBackend;
+}
+
 type Failure = Extract<AttemptOutcome, { kind: "failed" }>;
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // The soonest any backend said it might take work again (RFC 9110 §10.2.3, seconds form only).
 function soonestRetryAfter(failures: readonly Failure[]): string | null {
@@ -30,6 +53,10 @@ function soonestRetryAfter(failures: readonly Failure[]): string | null {
     .filter((value) => /^\d{1,6}$/.test(value))
     .map(Number);
   return seconds.length > 0 ? String(Math.min(...seconds)) : null;
+}
+
+function secondsUntil(atMs: number, nowMs: number): string {
+  return String(Math.max(1, Math.ceil((atMs - nowMs) / 1000)));
 }
 
 function notServed(failures: readonly Failure[], attempts: number): NotServed {
@@ -45,33 +72,116 @@ function notServed(failures: readonly Failure[], attempts: number): NotServed {
   return { ...base, code: "backend_unavailable", message: "No image backend is available. Try again later." };
 }
 
+function failureKind(failure: Failure): FailureKind {
+  return {
+    // Nothing listening is unambiguous: skip the backend at once rather than after N more tries.
+    hard: failure.reason === "connect",
+    description: failure.status === null ? failure.reason : `${failure.reason} ${failure.status}`,
+    retryAfterMs: failure.retryAfterMs,
+  };
+}
+
+function retryable(failure: Failure, registry: Registry): boolean {
+  if (failure.reason !== "status" || failure.status === null) return true;
+  return registry.retry.on_status_codes.includes(failure.status);
+}
+
 /**
- * Tries each backend once, in the given (priority) order, until one serves the request. Connect
- * errors, timeouts, 5xx, 429 and broken answers move on to the next backend; a 4xx from a backend is
- * the request's own fault and is returned at once. Each failure is logged, without request bodies.
+ * Runs a request on the fleet: picks backends by priority, nearness and expected wait (see
+ * `select.ts`), skips those whose breaker is open or that asked to be left alone, and on a connect
+ * error, timeout, 5xx or 429 retries on another backend (another provider first) after a full-jitter
+ * backoff, while the retry budget lasts and up to `retry.attempts` attempts. A 4xx is the request's
+ * own fault: returned at once, never retried. Every result feeds the breakers and the load book.
  *
  * @example
- * const result = await generateWithFailover(config.backends, resolved, { keyring, timeoutMs, requestId });
+ * const result = await generateWithFailover(registry, runtime, resolved, { keyring, timeoutMs, requestId, location: {}, waitUntil });
  */
 export async function generateWithFailover(
-  backends: readonly Backend[],
+  registry: Registry,
+  runtime: FleetRuntime,
   request: ResolvedGenerationRequest,
-  options: CallOptions,
-  call: typeof callBackend = callBackend,
+  options: FailoverOptions,
 ): Promise<FailoverResult> {
+  const { health, load, budget } = runtime;
+  const random = options.random ?? Math.random;
+  const call = options.call ?? callBackend;
+  const sleep = options.sleep ?? sleepMs;
+  await health.prepare(registry.pools, Date.now(), options.waitUntil);
+  budget.deposit();
+
+  const startMs = Date.now();
+  const { candidates, soonestMs } = selectBackends(registry.pools, {
+    admissionOf: (name) => health.admission(name, startMs),
+    expectedWaitMs: (name) => load.expectedWaitMs(name, startMs),
+    location: options.location,
+    random,
+  });
+  if (candidates.length === 0) {
+    return {
+      ok: false,
+      error: {
+        code: "backend_unavailable",
+        message: "Every image backend is failing or busy. Try again later.",
+        param: null,
+        attempts: 0,
+        backend: null,
+        retryAfter: soonestMs === null ? null : secondsUntil(soonestMs, startMs),
+      },
+    };
+  }
+
   const failures: Failure[] = [];
+  const triedProviders = new Set<string>();
+  const remaining = [...candidates];
   let attempts = 0;
-  for (const backend of backends) {
+  while (remaining.length > 0 && attempts < registry.retry.attempts) {
+    // Another provider first: a provider-wide outage should not eat every attempt.
+    const index = Math.max(
+      0,
+      remaining.findIndex((candidate) => !triedProviders.has(candidate.backend.provider)),
+    );
+    const [{ backend, probe }] = remaining.splice(index, 1) as [(typeof remaining)[number]];
+    if (probe && !(await health.takeProbe(backend.name, Date.now()))) continue;
+    if (attempts > 0) {
+      if (!budget.withdraw()) {
+        log.warn("retry budget exhausted", { request_id: options.requestId, fleet: registry.fleet });
+        const error = notServed(failures, attempts);
+        return {
+          ok: false,
+          error: {
+            ...error,
+            message: `${error.message} (retry budget exhausted)`,
+            retryAfter: error.retryAfter ?? "1",
+          },
+        };
+      }
+      await sleep(fullJitterMs(registry.retry, attempts, random));
+    }
     attempts += 1;
-    const outcome = await call(backend, request, options);
-    if (outcome.kind === "ok") return { ok: true, value: { backend, response: outcome.response, attempts } };
+    triedProviders.add(backend.provider);
+    load.started(backend.name);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await call(backend, request, options);
+    } finally {
+      load.finished(backend.name);
+    }
+    const nowMs = Date.now();
+    load.remember(backend.name, outcome.load, nowMs);
+    if (outcome.kind === "ok") {
+      options.waitUntil(health.record(backend.name, { ok: true }, nowMs));
+      return { ok: true, value: { backend, response: outcome.response, attempts } };
+    }
     if (outcome.kind === "rejected") {
+      // The backend answered properly; the request was at fault.
+      options.waitUntil(health.record(backend.name, { ok: true }, nowMs));
       const { code, message, param } = outcome.envelope.error;
       return {
         ok: false,
         error: { code, message, param, attempts, backend: backend.name, retryAfter: null },
       };
     }
+    options.waitUntil(health.record(backend.name, { ok: false, failure: failureKind(outcome) }, nowMs));
     log.warn("backend attempt failed", {
       request_id: options.requestId,
       backend: backend.name,
@@ -80,6 +190,7 @@ export async function generateWithFailover(
       status: outcome.status,
     });
     failures.push(outcome);
+    if (!retryable(outcome, registry)) break;
   }
   return { ok: false, error: notServed(failures, attempts) };
 }

@@ -61,16 +61,6 @@ describe("POST /v1/images/generations: bad requests", () => {
     expect(body.error.message).toContain("stesp");
   });
 
-  it("refuses response_format url for now, saying why", async () => {
-    const body = await expectError(
-      await generate({ prompt: "x", response_format: "url" }, { key }),
-      400,
-      "invalid_request",
-      "response_format",
-    );
-    expect(body.error.message).toMatch(/R2/);
-  });
-
   it("answers 404 model_not_found for an unknown model", async () => {
     await expectError(
       await generate({ prompt: "x", model: "dall-e-3" }, { key }),

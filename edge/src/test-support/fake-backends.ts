@@ -17,6 +17,12 @@ export const FAKE_BEHAVIOURS = [
   "badRequest",
   /** 200 with a body that is not a generate response. */
   "malformed",
+  /** 500 with an envelope and no `Retry-After`: a backend failing outright. */
+  "flaky",
+  /** Healthy, but reports a long queue (`X-Queue-Depth: 40`, `X-Estimated-Wait-Ms: 8000`). */
+  "busy",
+  /** Healthy or 500 as the tests switch it: `POST /__mode?mode=fail|ok` (see {@link MODE_PATH}). */
+  "switchable",
 ] as const;
 export type FakeBehaviour = (typeof FAKE_BEHAVIOURS)[number];
 
@@ -24,6 +30,13 @@ export const SLOW_BACKEND_DELAY_MS = 1_500;
 
 /** The path where a fake backend lists the generate calls it received: `GET /__calls?prompt=…`. */
 export const CALLS_PATH = "/__calls";
+
+/** Where the `switchable` fake is told to fail (`?mode=fail`) or serve (`?mode=ok`). */
+export const MODE_PATH = "/__mode";
+
+/** What every fake that serves reports about its queue; `busy` reports more. */
+export const FAKE_LOAD_HEADERS = { "x-queue-depth": "0", "x-estimated-wait-ms": "0" } as const;
+export const BUSY_LOAD_HEADERS = { "x-queue-depth": "40", "x-estimated-wait-ms": "8000" } as const;
 
 export interface FakeBackends {
   /** The keyring spec the fakes verify with (`id:secret`); the edge under test signs with it. */

@@ -26,6 +26,8 @@ export function edgeEnv(
   overrides: Partial<Env> = {},
 ): Env {
   return {
+    // Every binding of the test worker (KV, D1, R2, Durable Objects), then the routing under test.
+    ...env,
     API_KEYS: env.API_KEYS,
     SDGATE_HMAC_KEYS: env.SDGATE_HMAC_KEYS,
     SDGATE_BACKENDS: backendsJson(behaviours),

@@ -13,23 +13,19 @@ export function applyGuidance(batched: Float32Array, guidanceScale: number): Flo
   return out;
 }
 
-/** `(image / 2 + 0.5).clamp(0, 1)`, then `(x * 255).round()` (half to even, as numpy) as uint8 HWC. */
+/**
+ * `(image / 2 + 0.5).clamp(0, 1)`, then `(x * 255).round()` (half to even, as numpy) as uint8 HWC.
+ * Storing into a Uint8ClampedArray clamps to [0, 255] and rounds half to even (ECMAScript's
+ * ToUint8Clamp), which is exactly the clamp and numpy's round, without a branch per value.
+ */
 export function decodedToRgb(chw: Float32Array, width: number, height: number): Uint8Array {
   const plane = width * height;
-  const rgb = new Uint8Array(plane * 3);
+  const rgb = new Uint8ClampedArray(plane * 3);
   for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < plane; i++) {
-      const x = chw[c * plane + i] as number;
-      const unit = Math.min(1, Math.max(0, fround(fround(x / 2) + 0.5)));
-      rgb[i * 3 + c] = roundHalfEven(fround(unit * 255));
+    const offset = c * plane;
+    for (let i = 0, j = c; i < plane; i++, j += 3) {
+      rgb[j] = fround(fround(fround((chw[offset + i] as number) / 2) + 0.5) * 255);
     }
   }
-  return rgb;
-}
-
-function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff !== 0.5) return Math.round(x);
-  return floor % 2 === 0 ? floor : floor + 1;
+  return new Uint8Array(rgb.buffer);
 }

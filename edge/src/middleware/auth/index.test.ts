@@ -1,12 +1,13 @@
 import { sha256Hex } from "@sdgate/shared";
 import { Hono } from "hono";
-import { describe, expect, it } from "vitest";
-import type { ApiKeyRecord, ApiKeyScope, ApiKeyStore } from "../../api-keys.ts";
+import { describe, expect, it, vi } from "vitest";
+import type { ApiKey, ApiKeyRecord, ApiKeyScope, ApiKeyStore } from "../../api-keys.ts";
+import { DEFAULT_KEY_LIMITS } from "../../limits/policy.ts";
 import { errorHandler } from "../error-handler/index.ts";
 import { requestId } from "../request-id/index.ts";
 import { auth } from "./index.ts";
 
-type TestEnv = { Variables: { requestId: string; apiKey: ApiKeyRecord } };
+type TestEnv = { Variables: { requestId: string; apiKey: ApiKey } };
 
 const KEY = "sk_test_0123456789abcdef0123";
 const record: ApiKeyRecord = {
@@ -15,6 +16,8 @@ const record: ApiKeyRecord = {
   scopes: ["generate"],
   created_at: "2026-11-26T00:00:00Z",
 };
+const live: ApiKey = { ...record, limits: DEFAULT_KEY_LIMITS };
+type Verdict = "ok" | "revoked" | "expired";
 
 /** An in-memory store that remembers which hashes it was asked about. */
 function memoryStore(entries: Record<string, ApiKeyRecord>): ApiKeyStore & { lookups: string[] } {
@@ -28,14 +31,22 @@ function memoryStore(entries: Record<string, ApiKeyRecord>): ApiKeyStore & { loo
   };
 }
 
-async function appWith(scope?: ApiKeyScope) {
+/** The app under test; `verdict` stands in for what the key's Durable Object would answer. */
+async function appWith(scope?: ApiKeyScope, verdict: Verdict = "ok") {
   const store = memoryStore({ [await sha256Hex(KEY)]: record });
+  const checks: string[] = [];
+  const check = async (_c: unknown, hashHex: string) => {
+    checks.push(hashHex);
+    return verdict === "ok" ? { ok: true as const, key: live } : { ok: false as const, reason: verdict };
+  };
   const app = new Hono<TestEnv>();
   app.use(requestId());
-  app.use(auth<TestEnv>(scope === undefined ? { store: () => store } : { scope, store: () => store }));
+  app.use(
+    auth<TestEnv>(scope === undefined ? { store: () => store, check } : { scope, store: () => store, check }),
+  );
   app.get("/", (c) => c.json(c.var.apiKey));
   app.onError(errorHandler());
-  return { app, store };
+  return { app, store, checks };
 }
 
 async function codeOf(res: Response): Promise<string> {
@@ -43,12 +54,38 @@ async function codeOf(res: Response): Promise<string> {
 }
 
 describe("auth middleware", () => {
-  it("lets a known key through and exposes its record", async () => {
-    const { app, store } = await appWith("generate");
+  it("lets a known key through and exposes it with its current limits", async () => {
+    const { app, store, checks } = await appWith("generate");
     const res = await app.request("/", { headers: { Authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual(record);
+    expect(await res.json()).toEqual(live);
     expect(store.lookups).toEqual([await sha256Hex(KEY)]);
+    expect(checks).toEqual([await sha256Hex(KEY)]);
+  });
+
+  it.each([
+    ["revoked", /revoked/],
+    ["expired", /grace period/],
+  ] as const)("answers 401 invalid_api_key for a %s key that KV still knows", async (verdict, message) => {
+    const { app } = await appWith("generate", verdict);
+    const res = await app.request("/", { headers: { Authorization: `Bearer ${KEY}` } });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("invalid_api_key");
+    expect(body.error.message).toMatch(message);
+  });
+
+  it("fails closed when no check is given and the app has no config", async () => {
+    const store = memoryStore({ [await sha256Hex(KEY)]: record });
+    const app = new Hono<TestEnv>();
+    app.use(requestId());
+    app.use(auth<TestEnv>({ store: () => store }));
+    app.get("/", (c) => c.json(c.var.apiKey));
+    app.onError(errorHandler());
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await app.request("/", { headers: { Authorization: `Bearer ${KEY}` } });
+    expect(res.status).toBe(500);
+    logged.mockRestore();
   });
 
   it("answers 401 missing_api_key without an Authorization header", async () => {
@@ -60,13 +97,14 @@ describe("auth middleware", () => {
   });
 
   it("answers 401 invalid_api_key for another scheme or a malformed key, without a lookup", async () => {
-    const { app, store } = await appWith();
+    const { app, store, checks } = await appWith();
     for (const header of [`Basic ${KEY}`, "Bearer not-a-key", "Bearer sk_short", `Bearer ${KEY} extra`]) {
       const res = await app.request("/", { headers: { Authorization: header } });
       expect(res.status).toBe(401);
       expect(await codeOf(res)).toBe("invalid_api_key");
     }
     expect(store.lookups).toEqual([]);
+    expect(checks).toEqual([]);
   });
 
   it("answers 401 invalid_api_key for an unknown key", async () => {

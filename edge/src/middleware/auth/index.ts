@@ -3,18 +3,29 @@ import type { Context, MiddlewareHandler } from "hono";
 import {
   API_KEY_PATTERN,
   API_KEY_SCOPES,
-  type ApiKeyRecord,
+  type ApiKey,
   type ApiKeyScope,
   type ApiKeyStore,
 } from "../../api-keys.ts";
+import type { AuthVerdict } from "../../limits/key-state.ts";
+import { type KeyCheck, keyStateCheck } from "./key-state-check.ts";
 
-type AuthEnv = { Variables: { apiKey: ApiKeyRecord } };
+export { adminAuth } from "./admin.ts";
+export { type KeyCheck, keyStateCheck } from "./key-state-check.ts";
+
+type AuthEnv = { Variables: { apiKey: ApiKey } };
 
 export interface AuthOptions<E extends AuthEnv> {
-  /** Where keys are looked up, per request (e.g. the KV namespace from the env). */
+  /** Where keys are looked up, per request (e.g. `apiKeyStore(c.var.config)`: KV, then D1). */
   store: (c: Context<E>) => ApiKeyStore;
   /** The scope the key must carry; any valid key passes when omitted. */
   scope?: ApiKeyScope;
+  /**
+   * Whether a key found in the store still works, and its current scopes and limits. Default: ask the
+   * key's Durable Object ({@link keyStateCheck}), so a revoked or rotated-out secret fails everywhere at
+   * once, whatever KV still caches.
+   */
+  check?: KeyCheck<E>;
 }
 
 // RFC 6750 §3: a 401 names the scheme; a 403 for a missing scope says which scope was needed.
@@ -24,16 +35,25 @@ function unauthorized(code: "missing_api_key" | "invalid_api_key", message: stri
   return new SdgateError(code, message, { headers: { "WWW-Authenticate": CHALLENGE } });
 }
 
+const REFUSALS: Record<Extract<AuthVerdict, { ok: false }>["reason"], string> = {
+  unknown_key: "Invalid API key.",
+  unknown_secret: "Invalid API key.",
+  expired: "This API key was rotated and its grace period is over; use the new key.",
+  revoked: "This API key has been revoked.",
+};
+
 /**
  * Checks `Authorization: Bearer sk_…`: the key is hashed (SHA-256) and its record looked up by that
- * hash, so only hashes are ever stored and no secret is compared byte by byte. Puts the key's record
- * on `c.var.apiKey`. Throws 401 `missing_api_key` / `invalid_api_key`, or 403 `insufficient_scope`.
+ * hash, so only hashes are ever stored and no secret is compared byte by byte; then the key's Durable
+ * Object confirms it still works. Puts the key (id, name, scopes, limits) on `c.var.apiKey`. Throws
+ * 401 `missing_api_key` / `invalid_api_key`, or 403 `insufficient_scope`.
  *
  * @example
- * app.post("/v1/images/generations", auth({ scope: "generate", store: (c) => kvApiKeyStore(c.env.API_KEYS) }), handler);
+ * app.post("/v1/images/generations", auth({ scope: "generate", store: (c) => apiKeyStore(c.var.config) }), handler);
  */
 export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHandler<E> {
   const { scope, store } = options;
+  const check: KeyCheck<E> = options.check ?? keyStateCheck;
   if (scope !== undefined && !API_KEY_SCOPES.includes(scope)) {
     throw new TypeError(`auth: unknown scope '${scope}'; expected one of ${API_KEY_SCOPES.join(", ")}.`);
   }
@@ -50,14 +70,17 @@ export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHand
     if (key === undefined || !API_KEY_PATTERN.test(key)) {
       throw unauthorized("invalid_api_key", "Invalid API key. Send it as 'Authorization: Bearer sk_...'.");
     }
-    const record = await store(c).findByHash(await sha256Hex(key));
+    const hashHex = await sha256Hex(key);
+    const record = await store(c).findByHash(hashHex);
     if (record === null) throw unauthorized("invalid_api_key", "Invalid API key.");
-    if (scope !== undefined && !record.scopes.includes(scope)) {
+    const verdict = await check(c, hashHex, record);
+    if (!verdict.ok) throw unauthorized("invalid_api_key", REFUSALS[verdict.reason]);
+    if (scope !== undefined && !verdict.key.scopes.includes(scope)) {
       throw new SdgateError("insufficient_scope", `This API key lacks the '${scope}' scope.`, {
         headers: { "WWW-Authenticate": `${CHALLENGE}, error="insufficient_scope", scope="${scope}"` },
       });
     }
-    c.set("apiKey", record);
+    c.set("apiKey", verdict.key);
     await next();
   };
 }
