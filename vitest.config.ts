@@ -8,6 +8,7 @@ export default defineConfig({
       { test: { name: "shared", include: ["shared/src/**/*.test.ts"] } },
       { test: { name: "backend", include: ["backend/src/**/*.test.ts"], testTimeout: 60_000 } },
       { test: { name: "infra", include: ["infra/src/**/*.test.ts"], testTimeout: 60_000 } },
+      { test: { name: "cli", include: ["cli/src/**/*.test.ts"], testTimeout: 10_000 } },
       {
         test: {
           name: "e2e",

@@ -45,13 +45,18 @@ try {
     `[${elapsed()}] sdgate is up: edge and backends ${stack.backendUrls.join(", ")}; logs in .sdgate/logs/\n`,
   );
   console.log(`SDGATE_URL=${stack.url}`);
-  console.log(`SDGATE_API_KEY=${stack.apiKey}\n`);
+  console.log(`SDGATE_API_KEY=${stack.apiKey}`);
+  console.log(`SDGATE_ADMIN_TOKEN=${stack.adminToken}\n`);
   console.log("Generate an image:\n");
   console.log(
     `curl -s ${stack.url}/v1/images/generations \\\n` +
       `  -H "Authorization: Bearer ${stack.apiKey}" -H "Content-Type: application/json" \\\n` +
       `  -d '{"prompt": "a lighthouse on a cliff at sunset", "size": "256x256", "seed": 42}' \\\n` +
       '  | sed -E \'s/.*"b64_json":"([^"]*)".*/\\1/\' | base64 -d > out.png\n',
+  );
+  console.log("Manage API keys (with the two variables above exported):\n");
+  console.log(
+    "npm run sdgate -- keys create --name ci --rpm 60 --concurrency 2\nnpm run sdgate -- keys list\n",
   );
   console.log("Press Ctrl-C to stop.");
 } catch (error) {

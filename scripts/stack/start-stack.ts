@@ -20,6 +20,8 @@ export interface StackOptions {
   inspectorPort: number;
   /** The API key to seed; a random one when absent. */
   devKey?: string;
+  /** The edge's admin token; a random one when absent. */
+  adminToken?: string;
   /** Told about each startup step, for a progress display. */
   onStep?: (step: string) => void;
   readyTimeoutMs?: number;
@@ -28,6 +30,7 @@ export interface StackOptions {
 export interface Stack {
   url: string;
   apiKey: string;
+  adminToken: string;
   backendUrls: string[];
   services: Service[];
   stop(): Promise<void>;
@@ -35,32 +38,35 @@ export interface Stack {
 
 const DEV_KEY_PATTERN = /^sk_[A-Za-z0-9_-]{16,128}$/;
 
-/** The KV record the edge reads for an API key: keyed by the key's SHA-256, never the key itself. */
-async function seedApiKey(stateDir: string, apiKey: string): Promise<void> {
-  const record = {
-    id: "key_dev",
-    name: "local development",
-    scopes: ["generate", "read"],
-    created_at: new Date().toISOString(),
-  };
-  const kvKey = `key:${await sha256Hex(apiKey)}`;
-  await run(
-    process.execPath,
-    [
-      WRANGLER,
-      "kv",
-      "key",
-      "put",
-      "--binding",
-      "API_KEYS",
-      "--local",
-      "--persist-to",
-      stateDir,
-      kvKey,
-      JSON.stringify(record),
-    ],
-    { cwd: REPO_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
+function wrangler(args: string[]): Promise<unknown> {
+  return run(process.execPath, [WRANGLER, ...args], {
+    cwd: REPO_ROOT,
+    // CI=true: wrangler asks no questions (migrations apply would otherwise wait for a yes).
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+  });
+}
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * Applies the edge's D1 migrations to the local state and records the dev key in D1, the edge's record
+ * of keys (KV is only its cache, filled on first use). Only the key's SHA-256 is stored. The id derives
+ * from the hash, so a new dev key on the next start is a new key, not a clash with the last one.
+ */
+async function seedDatabase(stateDir: string, apiKey: string): Promise<void> {
+  await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir]);
+  const hash = await sha256Hex(apiKey);
+  const id = `key_dev_${hash.slice(0, 16)}`;
+  const prefix = apiKey.slice(0, 11);
+  const now = new Date().toISOString();
+  const limits = JSON.stringify({ requests_per_minute: 600, concurrency: 16, credits: null });
+  const sql = [
+    `INSERT OR IGNORE INTO api_keys (id, name, prefix, scopes, limits, created_at) VALUES (${[id, "local development", prefix, '["generate","read"]', limits, now].map(sqlString).join(", ")});`,
+    `INSERT OR IGNORE INTO api_key_secrets (hash, key_id, prefix, created_at) VALUES (${[hash, id, prefix, now].map(sqlString).join(", ")});`,
+  ].join(" ");
+  await wrangler(["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--command", sql]);
 }
 
 /**
@@ -79,14 +85,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
   // A fresh signing secret per run: the edge and both backends share it through their environments.
   const hmacKeys = `local:${randomHex(32)}`;
+  const adminToken = options.adminToken ?? randomHex(32);
+  const urlSigningKey = randomHex(32);
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
 
   step("building the tiny model");
   const modelRoot = join(REPO_ROOT, ".sdgate", "models");
   await ensureTinyModel(modelRoot);
 
-  step("seeding the dev API key into local KV");
-  await seedApiKey(wranglerState, apiKey);
+  step("preparing the edge's local database and the dev API key");
+  await seedDatabase(wranglerState, apiKey);
 
   const backendUrls = options.backendPorts.map((port) => `http://127.0.0.1:${port}`);
   const registry = backendUrls.map((url, i) => ({
@@ -123,7 +131,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       );
     });
     const envFile = join(stateDir, "edge.env");
-    writeFileSync(envFile, `SDGATE_HMAC_KEYS=${hmacKeys}\nSDGATE_BACKENDS=${JSON.stringify(registry)}\n`, {
+    const envLines = [
+      `SDGATE_HMAC_KEYS=${hmacKeys}`,
+      `SDGATE_ADMIN_TOKEN=${adminToken}`,
+      `SDGATE_URL_SIGNING_KEY=${urlSigningKey}`,
+      `SDGATE_BACKENDS=${JSON.stringify(registry)}`,
+    ];
+    writeFileSync(envFile, `${envLines.join("\n")}\n`, {
       mode: 0o600,
     });
     const edge = startService({
@@ -159,7 +173,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ),
       waitUntilReady(edge, `${url}/healthz`, readyTimeoutMs),
     ]);
-    return { url, apiKey, backendUrls, services, stop };
+    return { url, apiKey, adminToken, backendUrls, services, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -9,7 +9,7 @@ import {
 } from "@sdgate/shared";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { kvApiKeyStore } from "../api-keys.ts";
+import { apiKeyStore } from "../api-keys.ts";
 import { recordGeneration } from "../audit/index.ts";
 import { cacheKey, tenantOf, tenantTag } from "../cache/key.ts";
 import { callerLocation, type Served, serveGeneration } from "../cache/serve.ts";
@@ -76,7 +76,7 @@ function responseHeaders(result: Served): Record<string, string> {
 export function registerGenerations(app: Hono<AppEnv>): void {
   app.post(
     "/v1/images/generations",
-    auth<AppEnv>({ scope: "generate", store: (c) => kvApiKeyStore(c.var.config.apiKeys) }),
+    auth<AppEnv>({ scope: "generate", store: (c) => apiKeyStore(c.var.config) }),
     requireJson,
     limitBody,
     async (c) => {

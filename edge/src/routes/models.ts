@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
-import { kvApiKeyStore } from "../api-keys.ts";
+import { apiKeyStore } from "../api-keys.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { admitRequestOnly } from "../limits/index.ts";
 import { auth } from "../middleware/auth/index.ts";
 import { MODEL_CREATED_S } from "../models.ts";
 
@@ -9,8 +10,9 @@ import { MODEL_CREATED_S } from "../models.ts";
  * scopes); each entry adds sdgate's defaults and limits.
  */
 export function registerModels(app: Hono<AppEnv>): void {
-  app.get("/v1/models", auth<AppEnv>({ store: (c) => kvApiKeyStore(c.var.config.apiKeys) }), (c) =>
-    c.json({
+  app.get("/v1/models", auth<AppEnv>({ store: (c) => apiKeyStore(c.var.config) }), async (c) => {
+    await admitRequestOnly(c);
+    return c.json({
       object: "list",
       data: c.var.config.models.map((model) => ({
         id: model.id,
@@ -21,6 +23,6 @@ export function registerModels(app: Hono<AppEnv>): void {
         defaults: model.defaults,
         limits: model.limits,
       })),
-    }),
-  );
+    });
+  });
 }

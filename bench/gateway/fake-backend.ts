@@ -1,0 +1,102 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { crc32, deflateSync } from "node:zlib";
+import { type Keyring, MemoryNonceStore, type ResolvedGenerationRequest } from "@sdgate/shared";
+
+/** A 64×64 grey PNG, encoded once: the backend's work is not what this benchmark measures. */
+function tinyPng(): string {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(64, 0);
+  header.writeUInt32BE(64, 4);
+  header.set([8, 0, 0, 0, 0], 8);
+  const rows = Buffer.concat(
+    Array.from({ length: 64 }, () => Buffer.concat([Buffer.from([0]), Buffer.alloc(64, 128)])),
+  );
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]).toString("base64");
+}
+
+export interface BenchBackend {
+  url: string;
+  /** Generate calls received. */
+  calls(): number;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/**
+ * A stand-in GPU backend on 127.0.0.1 that does what the real one does around the engine (verify
+ * the edge's HMAC signature, parse the request, answer with images and load headers) and nothing
+ * else. A prompt containing `[hold]` is held for `holdMs`, for the limiter's concurrency check.
+ */
+export async function startBenchBackend(keyring: Keyring, holdMs: number): Promise<BenchBackend> {
+  const png = tinyPng();
+  const nonces = new MemoryNonceStore();
+  let calls = 0;
+  const server: Server = createServer(async (req, res) => {
+    if (req.url === "/readyz") {
+      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ready"}');
+      return;
+    }
+    const bytes = await readBody(req);
+    const verdict = await keyring.verify(
+      { method: "POST", path: req.url ?? "/", body: bytes },
+      { get: (name) => req.headers[name.toLowerCase()]?.toString() ?? null },
+      nonces,
+    );
+    if (!verdict.ok) {
+      res.writeHead(401).end();
+      return;
+    }
+    calls++;
+    const request = JSON.parse(new TextDecoder().decode(bytes)) as ResolvedGenerationRequest;
+    if (request.prompt.includes("[hold]")) await new Promise((resolve) => setTimeout(resolve, holdMs));
+    const body = JSON.stringify({
+      model: request.model,
+      output_format: request.output_format,
+      images: Array.from({ length: request.n }, (_, i) => ({
+        seed: request.seed + i,
+        width: 64,
+        height: 64,
+        b64: png,
+      })),
+      timings_ms: { text_encode: 0, denoise: 0, decode: 0, image_encode: 0, total: 0 },
+    });
+    res
+      .writeHead(200, {
+        "content-type": "application/json",
+        "x-queue-depth": "0",
+        "x-estimated-wait-ms": "0",
+      })
+      .end(body);
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls: () => calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

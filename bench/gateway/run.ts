@@ -1,0 +1,271 @@
+/**
+ * `npm run bench:gateway`: what the edge costs on top of calling a backend directly, in workerd
+ * (`wrangler dev --local`, started here) against a loopback stand-in backend. Targets (DESIGN.md):
+ * overhead p50 ≤ 2 ms and p99 ≤ 10 ms; ≥ 2,000 cache hits/s on 2 cores; the limiter admits exactly
+ * its limit. Prints a Markdown table for docs/benchmarks.md.
+ *
+ *   npm run bench:gateway -- [--concurrency 1,16,64] [--requests 400] [--hit-seconds 5] [--port 8799]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Keyring, parseKeyringSpec, randomHex, resolveGenerationRequest, TINY_MODEL } from "@sdgate/shared";
+import { describeMachine } from "../lib/machine.ts";
+import { progressBar } from "../lib/progress.ts";
+import { median, quantile } from "../lib/stats.ts";
+import { startEdge } from "./edge-process.ts";
+import { startBenchBackend } from "./fake-backend.ts";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const GENERATE_PATH = "/internal/v1/generate";
+const HOLD_MS = 500;
+
+const { values: args } = parseArgs({
+  options: {
+    concurrency: { type: "string", default: "1,16,64" },
+    requests: { type: "string", default: "400" },
+    "hit-seconds": { type: "string", default: "5" },
+    port: { type: "string" },
+  },
+});
+const levels = (args.concurrency ?? "").split(",").map((text) => Number(text.trim()));
+const requestsPerLevel = Number(args.requests);
+const hitSeconds = Number(args["hit-seconds"]);
+if (levels.some((c) => !Number.isInteger(c) || c < 1) || !(requestsPerLevel > 0) || !(hitSeconds > 0)) {
+  console.error(
+    "--concurrency is a list of positive integers; --requests and --hit-seconds are positive numbers.",
+  );
+  process.exit(2);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** Runs `total` calls of `one`, `concurrency` at a time; returns each call's latency in ms. */
+async function load(concurrency: number, total: number, one: (i: number) => Promise<void>, label?: string) {
+  const latencies: number[] = [];
+  const bar = label ? progressBar(label, total) : null;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const startedMs = performance.now();
+        await one(i);
+        latencies.push(performance.now() - startedMs);
+        bar?.tick();
+      }
+    }),
+  );
+  bar?.done();
+  return latencies;
+}
+
+const hmacSpec = `bench:${randomHex(32)}`;
+const parsedKeys = parseKeyringSpec(hmacSpec);
+if (!parsedKeys.ok) throw new Error(parsedKeys.error);
+const keyring = new Keyring(parsedKeys.value);
+const adminToken = randomHex(32);
+const backend = await startBenchBackend(keyring, HOLD_MS);
+const stateDir = mkdtempSync(join(tmpdir(), "sdgate-bench-gateway-"));
+const envFile = join(stateDir, "edge.env");
+const registry = {
+  fleet: "bench",
+  pools: [{ name: "bench", url: backend.url, provider: "bench", region: "local", priority: 0 }],
+};
+const vars: Record<string, string> = {
+  SDGATE_HMAC_KEYS: hmacSpec,
+  SDGATE_BACKENDS: JSON.stringify(registry),
+  SDGATE_ADMIN_TOKEN: adminToken,
+  SDGATE_URL_SIGNING_KEY: randomHex(32),
+  SDGATE_BACKEND_TIMEOUT_MS: "30000",
+};
+writeFileSync(
+  envFile,
+  `${Object.entries(vars)
+    .map(([name, value]) => `${name}=${value}`)
+    .join("\n")}\n`,
+  { mode: 0o600 },
+);
+const port = args.port ? Number(args.port) : await freePort();
+process.stderr.write("starting the edge (wrangler dev --local)…\n");
+const edge = await startEdge({
+  repoRoot: REPO_ROOT,
+  port,
+  inspectorPort: await freePort(),
+  envFile,
+  stateDir: join(stateDir, "state"),
+  logPath: join(stateDir, "edge.log"),
+});
+
+async function createKey(limits: Record<string, number | null>): Promise<string> {
+  const res = await fetch(`${edge.url}/admin/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "bench", scopes: ["generate"], limits }),
+  });
+  if (res.status !== 201) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
+}
+
+function requestBody(prompt: string, seed: number) {
+  return { prompt, seed, size: "64x64", steps: 1 };
+}
+
+async function viaEdge(key: string, body: unknown, expectCache?: string): Promise<Response> {
+  const res = await fetch(`${edge.url}/v1/images/generations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  await res.arrayBuffer();
+  if (expectCache !== undefined && (res.status !== 200 || res.headers.get("x-cache") !== expectCache)) {
+    throw new Error(
+      `the edge answered ${res.status} X-Cache ${res.headers.get("x-cache")}, expected 200 ${expectCache}`,
+    );
+  }
+  return res;
+}
+
+async function direct(prompt: string, seed: number): Promise<void> {
+  const resolved = resolveGenerationRequest(requestBody(prompt, seed), TINY_MODEL, seed);
+  if (!resolved.ok) throw new Error(resolved.error.message);
+  const body = JSON.stringify(resolved.value);
+  const signature = await keyring.sign({ method: "POST", path: GENERATE_PATH, body });
+  const res = await fetch(`${backend.url}${GENERATE_PATH}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...signature },
+    body,
+  });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`the backend answered ${res.status}`);
+}
+
+const fmt = (ms: number) => ms.toFixed(2);
+const rows: string[] = [];
+try {
+  const key = await createKey({ requests_per_minute: 1_000_000, concurrency: 10_000, credits: null });
+  const run = randomHex(4);
+  // Warm both paths: the isolate, its Durable Objects, R2, connection pools.
+  await load(8, 200, (i) => direct(`warm ${run} ${i}`, i));
+  await load(8, 200, (i) => viaEdge(key, requestBody(`warm ${run} ${i}`, i), "MISS").then(() => {}));
+
+  // The floor under every edge number here: a route that does nothing, through wrangler dev's proxy.
+  const floorMs = await load(1, 200, async () => {
+    await (await fetch(`${edge.url}/healthz`)).arrayBuffer();
+  });
+
+  for (const concurrency of levels) {
+    const total = Math.max(requestsPerLevel, concurrency * 10);
+    const directMs = await load(
+      concurrency,
+      total,
+      (i) => direct(`d ${run} ${concurrency} ${i}`, i),
+      `direct c=${concurrency}`,
+    );
+    const edgeMs = await load(
+      concurrency,
+      total,
+      (i) => viaEdge(key, requestBody(`e ${run} ${concurrency} ${i}`, i), "MISS").then(() => {}),
+      `edge   c=${concurrency}`,
+    );
+    const [d50, e50, d99, e99] = [
+      median(directMs),
+      median(edgeMs),
+      quantile(directMs, 0.99),
+      quantile(edgeMs, 0.99),
+    ];
+    rows.push(
+      `| miss (full path) | ${concurrency} | ${total} | ${fmt(d50)} | ${fmt(e50)} | **${fmt(e50 - d50)}** | ${fmt(d99)} | ${fmt(e99)} | **${fmt(e99 - d99)}** |`,
+    );
+  }
+
+  // Cache hits: the same request over and over; the backend must not see one of them.
+  const hitBody = requestBody(`hit ${run}`, 7);
+  await viaEdge(key, hitBody, "MISS");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const callsBefore = backend.calls();
+  let hits = 0;
+  const hitConcurrency = 32;
+  const hitDeadline = performance.now() + hitSeconds * 1000;
+  const hitStarted = performance.now();
+  const hitLatencies: number[] = [];
+  await Promise.all(
+    Array.from({ length: hitConcurrency }, async () => {
+      while (performance.now() < hitDeadline) {
+        const startedMs = performance.now();
+        await viaEdge(key, hitBody, "HIT");
+        hitLatencies.push(performance.now() - startedMs);
+        hits++;
+      }
+    }),
+  );
+  const hitRps = hits / ((performance.now() - hitStarted) / 1000);
+  const backendCallsDuringHits = backend.calls() - callsBefore;
+
+  // Limiter exactness: 100 at once against a concurrency limit of 10, and against 50 requests/minute.
+  const concurrencyKey = await createKey({ requests_per_minute: 1_000_000, concurrency: 10, credits: null });
+  const held = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => viaEdge(concurrencyKey, requestBody(`[hold] ${run} ${i}`, i))),
+  );
+  const heldAdmitted = held.filter((res) => res.status === 200).length;
+  const heldRefused = held.filter((res) => res.status === 429).length;
+  const rpmKey = await createKey({ requests_per_minute: 50, concurrency: 10_000, credits: null });
+  const burstStarted = performance.now();
+  const burst = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => viaEdge(rpmKey, requestBody(`rpm ${run} ${i}`, i))),
+  );
+  const burstS = (performance.now() - burstStarted) / 1000;
+  const burstAdmitted = burst.filter((res) => res.status === 200).length;
+  const refillAllowance = Math.floor((burstS * 50) / 60);
+
+  const command = `npm run bench:gateway -- --concurrency ${levels.join(",")} --requests ${requestsPerLevel} --hit-seconds ${hitSeconds}`;
+  console.log(`### Gateway overhead (edge in workerd vs calling the backend directly)\n`);
+  console.log(`- command: \`${command}\``);
+  console.log(`- date: ${new Date().toISOString()}`);
+  console.log(`- machine: ${describeMachine()}; edge, stand-in backend and load generator share it`);
+  console.log(
+    `- path: auth (KV + key Durable Object) → limits → replay cache lookup (Cache API, R2) → coalescer Durable Object → backend (HMAC-signed) → response; R2 write in the background\n`,
+  );
+  console.log(
+    "| measure | concurrency | requests | direct p50 ms | edge p50 ms | overhead p50 ms | direct p99 ms | edge p99 ms | overhead p99 ms |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const row of rows) console.log(row);
+  console.log(
+    `| floor: \`GET /healthz\` through wrangler dev (no auth, no backend) | 1 | 200 | | ${fmt(median(floorMs))} | | | ${fmt(quantile(floorMs, 0.99))} | |`,
+  );
+  console.log("\nTargets: overhead p50 ≤ 2 ms, p99 ≤ 10 ms.\n");
+  console.log("| cache hits | value | target |");
+  console.log("| --- | ---: | ---: |");
+  console.log(
+    `| hits per second (concurrency ${hitConcurrency}, ${hitSeconds} s) | **${hitRps.toFixed(0)}** | ≥ 2,000 on 2 cores |`,
+  );
+  console.log(
+    `| hit latency p50 / p99 ms | ${fmt(median(hitLatencies))} / ${fmt(quantile(hitLatencies, 0.99))} | |`,
+  );
+  console.log(`| backend calls during ${hits} hits | ${backendCallsDuringHits} | 0 |`);
+  console.log("\n| limiter exactness | admitted | refused (429) | expected |");
+  console.log("| --- | ---: | ---: | ---: |");
+  console.log(
+    `| 100 at once, concurrency limit 10 (backend holds ${HOLD_MS} ms) | **${heldAdmitted}** | ${heldRefused} | exactly 10 |`,
+  );
+  console.log(
+    `| 100 at once, 50 requests/minute (burst took ${burstS.toFixed(2)} s) | **${burstAdmitted}** | ${100 - burstAdmitted} | 50 + ${refillAllowance} refilled |`,
+  );
+} finally {
+  await edge.stop();
+  await backend.close();
+  rmSync(stateDir, { recursive: true, force: true });
+}

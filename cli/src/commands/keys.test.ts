@@ -1,0 +1,238 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildRequest } from "../client.ts";
+import type { Io } from "../io.ts";
+import { run } from "../run.ts";
+import { loopbackServer, type Recorded, type Reply } from "../test-server.ts";
+
+const TOKEN = "cli-test-admin-token-0123456789abcdef";
+
+const KEY = {
+  id: "key_0123456789abcdef",
+  name: "ci",
+  prefix: "sk_1a2b3c4d",
+  scopes: ["generate"],
+  limits: { requests_per_minute: 60, concurrency: 2, credits: 100000 },
+  created_at: "2026-11-26T00:00:00.000Z",
+};
+const SECRET = `sk_1a2b3c4d${"e".repeat(40)}`;
+
+function reply(request: Recorded): Reply {
+  if (request.headers.authorization !== `Bearer ${TOKEN}`) {
+    return {
+      status: 401,
+      body: {
+        error: {
+          type: "authentication_error",
+          code: "invalid_api_key",
+          message: "Invalid admin token.",
+          param: null,
+        },
+        request_id: "req_1",
+      },
+    };
+  }
+  if (request.method === "POST" && request.path === "/admin/keys")
+    return { status: 201, body: { ...KEY, key: SECRET } };
+  if (request.method === "GET" && request.path.startsWith("/admin/keys")) {
+    return {
+      status: 200,
+      body: {
+        object: "list",
+        data: [
+          { ...KEY, last_used_at: null, revoked_at: null, status: "active" },
+          {
+            ...KEY,
+            id: "key_fedcba9876543210",
+            name: "old",
+            limits: { ...KEY.limits, credits: null },
+            last_used_at: "2026-11-27T00:00:00.000Z",
+            revoked_at: "2026-11-28T00:00:00.000Z",
+            status: "revoked",
+          },
+        ],
+        next_cursor: "abc",
+      },
+    };
+  }
+  if (request.method === "DELETE")
+    return {
+      status: 200,
+      body: { ...KEY, revoked_at: "2026-11-28T00:00:00.000Z", status: "revoked", revoked: true },
+    };
+  if (request.path.endsWith("/rotate")) {
+    return {
+      status: 200,
+      body: {
+        ...KEY,
+        key: SECRET,
+        previous_key_expires_at: "2026-11-29T00:00:00.000Z",
+        grace_seconds: 86400,
+      },
+    };
+  }
+  return {
+    status: 404,
+    body: {
+      error: { code: "not_found", message: "No API key with id 'x'.", param: "id" },
+      request_id: "req_2",
+    },
+  };
+}
+
+let server: Awaited<ReturnType<typeof loopbackServer>>;
+beforeAll(async () => {
+  server = await loopbackServer(reply);
+});
+afterAll(async () => {
+  await server.close();
+});
+
+async function sdgate(
+  args: string[],
+  env: Record<string, string> = { SDGATE_URL: server.url, SDGATE_ADMIN_TOKEN: TOKEN },
+) {
+  let stdout = "";
+  let stderr = "";
+  const io: Io = { out: (t) => (stdout += t), err: (t) => (stderr += t), env, fetch: globalThis.fetch };
+  const code = await run(args, io);
+  return { code, stdout, stderr, request: server.requests.at(-1) };
+}
+
+describe("sdgate keys: requests", () => {
+  it("create posts name, scopes and limits with the admin token", async () => {
+    const { code, request, stdout } = await sdgate([
+      "keys",
+      "create",
+      "--name",
+      "ci",
+      "--scope",
+      "generate",
+      "--scope",
+      "read,admin",
+      "--rpm",
+      "60",
+      "--concurrency",
+      "2",
+      "--credits",
+      "100000",
+    ]);
+    expect(code).toBe(0);
+    expect(request).toMatchObject({ method: "POST", path: "/admin/keys" });
+    expect(request?.headers["content-type"]).toBe("application/json");
+    expect(request?.body).toEqual({
+      name: "ci",
+      scopes: ["generate", "read", "admin"],
+      limits: { requests_per_minute: 60, concurrency: 2, credits: 100000 },
+    });
+    expect(stdout).toContain(SECRET);
+    expect(stdout).toContain("60 rpm, 2 concurrent, 100000 credits");
+  });
+
+  it("list pages with limit and cursor; revoke and rotate name the key in the path", async () => {
+    expect((await sdgate(["keys", "list", "--limit", "5", "--cursor", "xyz"])).request).toMatchObject({
+      method: "GET",
+      path: "/admin/keys?limit=5&cursor=xyz",
+    });
+    expect((await sdgate(["keys", "revoke", "key_0123456789abcdef"])).request).toMatchObject({
+      method: "DELETE",
+      path: "/admin/keys/key_0123456789abcdef",
+    });
+    const rotated = await sdgate(["keys", "rotate", "key_0123456789abcdef", "--grace", "3600"]);
+    expect(rotated.request).toMatchObject({
+      method: "POST",
+      path: "/admin/keys/key_0123456789abcdef/rotate",
+      body: { grace_seconds: 3600 },
+    });
+    expect(rotated.stdout).toContain("The previous secret works until 2026-11-29T00:00:00.000Z");
+  });
+
+  it("takes --url and --admin-token over the environment", async () => {
+    const { code, request } = await sdgate(["keys", "list", "--url", server.url, "--admin-token", TOKEN], {
+      SDGATE_URL: "http://127.0.0.1:1",
+      SDGATE_ADMIN_TOKEN: "wrong",
+    });
+    expect(code).toBe(0);
+    expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it("builds URLs under a base path", () => {
+    const request = buildRequest(
+      { url: "https://edge.example/sdgate", adminToken: TOKEN },
+      "GET",
+      "/admin/keys",
+      {
+        query: { limit: 10, cursor: undefined },
+      },
+    );
+    expect(request.url).toBe("https://edge.example/sdgate/admin/keys?limit=10");
+    expect(request.body).toBeUndefined();
+  });
+});
+
+describe("sdgate keys: output", () => {
+  it("lists keys as a table", async () => {
+    const { stdout } = await sdgate(["keys", "list"]);
+    const lines = stdout.trim().split("\n");
+    expect(lines[0]).toMatch(
+      /^ID\s+NAME\s+PREFIX\s+SCOPES\s+RPM\s+CONCURRENCY\s+CREDITS\s+CREATED\s+LAST USED\s+STATUS$/,
+    );
+    expect(lines[1]).toMatch(
+      /^key_0123456789abcdef\s+ci\s+sk_1a2b3c4d\s+generate\s+60\s+2\s+100000\s+\S+\s+never\s+active$/,
+    );
+    expect(lines[2]).toMatch(/\s-\s.*revoked$/);
+    expect(lines[3]).toBe("More: sdgate keys list --cursor abc");
+  });
+
+  it("prints the API's JSON with --json", async () => {
+    const { stdout } = await sdgate(["keys", "create", "--name", "ci", "--json"]);
+    expect(JSON.parse(stdout)).toEqual({ ...KEY, key: SECRET });
+  });
+});
+
+describe("sdgate: errors", () => {
+  it("reports the API's message and exits 1", async () => {
+    const { code, stderr, stdout } = await sdgate(["keys", "list", "--admin-token", "nope"]);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("Invalid admin token. (request req_1)");
+    expect(stderr).not.toContain("nope");
+  });
+
+  it("reports an unreachable edge and exits 1", async () => {
+    const { code, stderr } = await sdgate(["keys", "list"], {
+      SDGATE_URL: "http://127.0.0.1:1",
+      SDGATE_ADMIN_TOKEN: TOKEN,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Could not reach http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it.each([
+    [["keys", "create"], /needs --name/],
+    [["keys", "create", "--name", "x", "--rpm", "0"], /--rpm must be a whole number ≥ 1/],
+    [["keys", "revoke"], /needs a key id/],
+    [["keys", "rotate", "key_1", "--grace", "soon"], /--grace must be a whole number/],
+    [["keys", "list", "--bogus"], /Unknown option '--bogus'/],
+    [["keys", "destroy"], /Unknown command 'keys destroy'/],
+    [["generate"], /unknown command 'generate'/],
+  ])("%j is a usage error: exit 2 with the usage", async (args, message) => {
+    const { code, stderr } = await sdgate(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).toMatch(/Usage: sdgate/);
+  });
+
+  it("says where to find the URL and token when neither is set", async () => {
+    const { code, stderr } = await sdgate(["keys", "list"], {});
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/SDGATE_URL/);
+  });
+
+  it("prints help", async () => {
+    const top = await sdgate(["--help"]);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/keys\s+create, list, revoke and rotate API keys/);
+    const keys = await sdgate(["keys", "--help"]);
+    expect(keys.stdout).toMatch(/sdgate keys rotate <key id>/);
+  });
+});

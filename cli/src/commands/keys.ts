@@ -1,0 +1,173 @@
+import { buildRequest, send } from "../client.ts";
+import { type Io, UsageError } from "../io.ts";
+import { CONNECTION_OPTIONS, connectionOf, parse, wholeNumber } from "../options.ts";
+import { table } from "../table.ts";
+import type { Command } from "./command.ts";
+
+interface Limits {
+  requests_per_minute: number;
+  concurrency: number;
+  credits: number | null;
+}
+
+interface Key {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  limits: Limits;
+  created_at: string;
+  last_used_at?: string | null;
+  revoked_at?: string | null;
+  status?: string;
+}
+
+type WithSecret = Key & { key: string; previous_key_expires_at?: string; grace_seconds?: number };
+
+export const KEYS_USAGE = `Usage: sdgate keys <create|list|revoke|rotate> [options]
+
+  sdgate keys create --name <name> [--scope generate --scope read] [--rpm N] [--concurrency N] [--credits N]
+  sdgate keys list [--limit N] [--cursor C]
+  sdgate keys revoke <key id>
+  sdgate keys rotate <key id> [--grace <seconds>]   (the old secret keeps working that long; default 24 h)
+
+Options for every subcommand:
+  --url <url>            the edge (default: $SDGATE_URL)
+  --admin-token <token>  the admin token (default: $SDGATE_ADMIN_TOKEN)
+  --json                 print the API's JSON instead of a table`;
+
+function limitsText(limits: Limits): string {
+  const credits = limits.credits === null ? "unlimited credits" : `${limits.credits} credits`;
+  return `${limits.requests_per_minute} rpm, ${limits.concurrency} concurrent, ${credits}`;
+}
+
+function printJson(io: Io, value: unknown): void {
+  io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+function printSecret(io: Io, verb: string, key: WithSecret): void {
+  io.out(`${verb} ${key.id} (${key.name})\n`);
+  io.out(`Secret, shown this once: ${key.key}\n`);
+  io.out(`Prefix ${key.prefix} · scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
+  if (key.previous_key_expires_at)
+    io.out(`The previous secret works until ${key.previous_key_expires_at}.\n`);
+}
+
+async function create(args: string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(args, {
+    ...CONNECTION_OPTIONS,
+    name: { type: "string" },
+    scope: { type: "string", multiple: true },
+    rpm: { type: "string" },
+    concurrency: { type: "string" },
+    credits: { type: "string" },
+  });
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
+  if (!values.name) throw new UsageError("keys create needs --name.");
+  const limits: Partial<Limits> = {};
+  const rpm = wholeNumber("rpm", values.rpm, 1);
+  const concurrency = wholeNumber("concurrency", values.concurrency, 1);
+  const credits = wholeNumber("credits", values.credits);
+  if (rpm !== undefined) limits.requests_per_minute = rpm;
+  if (concurrency !== undefined) limits.concurrency = concurrency;
+  if (credits !== undefined) limits.credits = credits;
+  const body: Record<string, unknown> = { name: values.name, limits };
+  if (values.scope) body.scopes = values.scope.flatMap((scope) => scope.split(","));
+  const connection = connectionOf(values, io);
+  const key = await send<WithSecret>(connection, buildRequest(connection, "POST", "/admin/keys", { body }));
+  if (values.json) printJson(io, key);
+  else printSecret(io, "Created", key);
+}
+
+async function list(args: string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(args, {
+    ...CONNECTION_OPTIONS,
+    limit: { type: "string" },
+    cursor: { type: "string" },
+  });
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
+  const connection = connectionOf(values, io);
+  const query = { limit: wholeNumber("limit", values.limit, 1), cursor: values.cursor };
+  const page = await send<{ data: Key[]; next_cursor: string | null }>(
+    connection,
+    buildRequest(connection, "GET", "/admin/keys", { query }),
+  );
+  if (values.json) return printJson(io, page);
+  const rows = page.data.map((key) => [
+    key.id,
+    key.name,
+    key.prefix,
+    key.scopes.join(","),
+    String(key.limits.requests_per_minute),
+    String(key.limits.concurrency),
+    key.limits.credits === null ? "-" : String(key.limits.credits),
+    key.created_at,
+    key.last_used_at ?? "never",
+    key.status ?? (key.revoked_at ? "revoked" : "active"),
+  ]);
+  io.out(
+    `${table(["ID", "NAME", "PREFIX", "SCOPES", "RPM", "CONCURRENCY", "CREDITS", "CREATED", "LAST USED", "STATUS"], rows)}\n`,
+  );
+  if (page.next_cursor) io.out(`More: sdgate keys list --cursor ${page.next_cursor}\n`);
+}
+
+function keyIdOf(positionals: string[], subcommand: string): string {
+  const [id, extra] = positionals;
+  if (!id) throw new UsageError(`keys ${subcommand} needs a key id (see sdgate keys list).`);
+  if (extra !== undefined) throw new UsageError(`Unexpected argument '${extra}'.`);
+  return id;
+}
+
+async function revoke(args: string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(args, CONNECTION_OPTIONS);
+  const id = keyIdOf(positionals, "revoke");
+  const connection = connectionOf(values, io);
+  const key = await send<Key>(
+    connection,
+    buildRequest(connection, "DELETE", `/admin/keys/${encodeURIComponent(id)}`),
+  );
+  if (values.json) printJson(io, key);
+  else io.out(`Revoked ${key.id} (${key.name}) at ${key.revoked_at}; it fails everywhere from now on.\n`);
+}
+
+async function rotate(args: string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(args, { ...CONNECTION_OPTIONS, grace: { type: "string" } });
+  const id = keyIdOf(positionals, "rotate");
+  const grace = wholeNumber("grace", values.grace);
+  const connection = connectionOf(values, io);
+  const key = await send<WithSecret>(
+    connection,
+    buildRequest(connection, "POST", `/admin/keys/${encodeURIComponent(id)}/rotate`, {
+      body: grace === undefined ? {} : { grace_seconds: grace },
+    }),
+  );
+  if (values.json) printJson(io, key);
+  else printSecret(io, "Rotated", key);
+}
+
+const SUBCOMMANDS: Record<string, (args: string[], io: Io) => Promise<void>> = {
+  create,
+  list,
+  revoke,
+  rotate,
+};
+
+/** `sdgate keys …`: the admin API for API keys. */
+export const keys: Command = {
+  summary: "create, list, revoke and rotate API keys",
+  usage: KEYS_USAGE,
+  async run(args, io) {
+    const [subcommand, ...rest] = args;
+    if (subcommand === undefined || subcommand === "--help" || subcommand === "-h" || subcommand === "help") {
+      io.out(`${KEYS_USAGE}\n`);
+      return;
+    }
+    const handler = SUBCOMMANDS[subcommand];
+    if (!handler) throw new UsageError(`Unknown command 'keys ${subcommand}'.`);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out(`${KEYS_USAGE}\n`);
+      return;
+    }
+    await handler(rest, io);
+  },
+};

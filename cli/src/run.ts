@@ -1,0 +1,49 @@
+import type { Command } from "./commands/command.ts";
+import { keys } from "./commands/keys.ts";
+import { EXIT, type Io, isApiError, isUsageError } from "./io.ts";
+
+/** The commands; `sdgate generate` (issue 5) joins them here. */
+export const COMMANDS: Readonly<Record<string, Command>> = { keys };
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(
+    ([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`,
+  );
+  return `Usage: sdgate <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun 'sdgate <command> --help' for its options.`;
+}
+
+/**
+ * Runs `sdgate` with `args` (without the node and script paths) and returns its exit status; never
+ * throws. Never prints the admin token.
+ *
+ * @example
+ * process.exitCode = await run(process.argv.slice(2), nodeIo());
+ */
+export async function run(args: string[], io: Io): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.out(`${usage()}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`sdgate: unknown command '${name}'.\n\n${usage()}\n`);
+    return EXIT.usage;
+  }
+  try {
+    await command.run(rest, io);
+    return EXIT.ok;
+  } catch (error) {
+    if (isUsageError(error)) {
+      io.err(`sdgate ${name}: ${error.message}\n\n${command.usage}\n`);
+      return EXIT.usage;
+    }
+    if (isApiError(error)) {
+      io.err(`sdgate ${name}: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    io.err(`sdgate ${name}: unexpected error: ${(error as Error).message}\n`);
+    return EXIT.failed;
+  }
+}

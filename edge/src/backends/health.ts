@@ -1,0 +1,169 @@
+import { log } from "../log.ts";
+import {
+  type Admission,
+  admission,
+  type BreakerPolicy,
+  type BreakerState,
+  closedBreaker,
+  type FailureKind,
+  newer,
+  recordFailure,
+  recordSuccess,
+  takeProbe,
+} from "./breaker.ts";
+import type { Backend } from "./registry.ts";
+
+/** How one request went on one backend, as the health state hears of it. */
+export type HealthEvent = { ok: true } | { ok: false; failure: FailureKind };
+
+/** The result of one active `/readyz` probe. */
+export interface ProbeResult {
+  atMs: number;
+  ok: boolean;
+  status: number | null;
+  latencyMs: number;
+  detail: string | null;
+}
+
+export interface HealthSnapshot {
+  states: Record<string, BreakerState>;
+  probes: Record<string, ProbeResult>;
+}
+
+/** The RPC surface of the `BackendHealth` Durable Object that an isolate uses. */
+export interface HealthRpc {
+  /** Registers the pools (for active probes), adds successes batched since the last sync, returns all states. */
+  sync(pools: Backend[], policy: BreakerPolicy, successes: Record<string, number>): Promise<HealthSnapshot>;
+  report(name: string, event: HealthEvent, policy: BreakerPolicy): Promise<BreakerState>;
+  takeProbe(name: string, leaseMs: number, policy: BreakerPolicy): Promise<boolean>;
+}
+
+/**
+ * How often an isolate refreshes its copy of the fleet's health from the Durable Object. Failures
+ * are reported at once, so another isolate sees a dead backend within this interval plus one round
+ * trip: well inside the one second the gateway promises.
+ */
+export const HEALTH_SYNC_INTERVAL_MS = 250;
+/** A cold isolate waits at most this long for the shared state before routing on its own. */
+export const FIRST_SYNC_TIMEOUT_MS = 300;
+/** A half-open probe that never reports back frees the lease after this long. */
+export const PROBE_LEASE_MS = 30_000;
+
+type WaitUntil = (promise: Promise<unknown>) => void;
+
+/**
+ * One isolate's view of a fleet's health: a local copy of every breaker, updated at once by this
+ * isolate's own results, reported to the shared `BackendHealth` object, and refreshed from it in the
+ * background, so the hot path reads memory and never awaits the Durable Object (except a cold start
+ * and the rare half-open probe, which must be granted to one isolate only).
+ */
+export class HealthView {
+  readonly #rpc: () => HealthRpc;
+  #policy: BreakerPolicy;
+  readonly #states = new Map<string, BreakerState>();
+  #probes: Record<string, ProbeResult> = {};
+  #syncedAtMs = Number.NEGATIVE_INFINITY;
+  #syncing: Promise<void> | null = null;
+  #pendingSuccesses: Record<string, number> = {};
+
+  constructor(rpc: () => HealthRpc, policy: BreakerPolicy) {
+    this.#rpc = rpc;
+    this.#policy = policy;
+  }
+
+  set policy(policy: BreakerPolicy) {
+    this.#policy = policy;
+  }
+
+  /** Makes the view fresh enough to route on: awaits only the first sync, bounded. */
+  async prepare(pools: readonly Backend[], nowMs: number, waitUntil: WaitUntil): Promise<void> {
+    if (this.#syncedAtMs === Number.NEGATIVE_INFINITY) {
+      const first = this.#sync(pools);
+      await Promise.race([first, new Promise((resolve) => setTimeout(resolve, FIRST_SYNC_TIMEOUT_MS))]);
+      return;
+    }
+    if (nowMs - this.#syncedAtMs >= HEALTH_SYNC_INTERVAL_MS) waitUntil(this.#sync(pools));
+  }
+
+  #sync(pools: readonly Backend[]): Promise<void> {
+    if (this.#syncing) return this.#syncing;
+    const successes = this.#pendingSuccesses;
+    this.#pendingSuccesses = {};
+    this.#syncing = this.#rpc()
+      .sync([...pools], this.#policy, successes)
+      .then((snapshot) => {
+        for (const [name, remote] of Object.entries(snapshot.states)) this.#merge(name, remote);
+        this.#probes = snapshot.probes;
+      })
+      .catch((error: unknown) => {
+        log.warn("backend health sync failed", { error: error instanceof Error ? error.name : "unknown" });
+      })
+      .finally(() => {
+        this.#syncedAtMs = Date.now();
+        this.#syncing = null;
+      });
+    return this.#syncing;
+  }
+
+  #merge(name: string, remote: BreakerState): void {
+    const local = this.#states.get(name);
+    this.#states.set(name, local ? newer(local, remote) : remote);
+  }
+
+  state(name: string, nowMs: number): BreakerState {
+    return this.#states.get(name) ?? closedBreaker(nowMs);
+  }
+
+  admission(name: string, nowMs: number): Admission {
+    return admission(this.state(name, nowMs), nowMs);
+  }
+
+  probes(): Readonly<Record<string, ProbeResult>> {
+    return this.#probes;
+  }
+
+  /**
+   * Applies the result here at once and reports it to the shared object; the promise is the report.
+   * A success on a healthy backend changes nothing worth a round trip: it is counted and sent with
+   * the next sync, so the shared object sees failures at once and successes in batches.
+   */
+  record(name: string, event: HealthEvent, nowMs: number): Promise<void> {
+    const current = this.state(name, nowMs);
+    if (event.ok && current.mode === "closed" && current.consecutiveFailures === 0) {
+      this.#states.set(name, recordSuccess(current, this.#policy, nowMs));
+      this.#pendingSuccesses[name] = (this.#pendingSuccesses[name] ?? 0) + 1;
+      return Promise.resolve();
+    }
+    this.#states.set(
+      name,
+      event.ok
+        ? recordSuccess(current, this.#policy, nowMs)
+        : recordFailure(current, this.#policy, nowMs, event.failure),
+    );
+    return this.#rpc()
+      .report(name, event, this.#policy)
+      .then((remote) => this.#merge(name, remote))
+      .catch((error: unknown) => {
+        log.warn("backend health report failed", {
+          backend: name,
+          error: error instanceof Error ? error.name : "unknown",
+        });
+      });
+  }
+
+  /** Asks the shared object for the half-open probe lease; only one isolate gets it. */
+  async takeProbe(name: string, nowMs: number): Promise<boolean> {
+    let granted: boolean;
+    try {
+      granted = await this.#rpc().takeProbe(name, PROBE_LEASE_MS, this.#policy);
+    } catch {
+      // Without the shared object, let this isolate probe on its own lease.
+      granted = takeProbe(this.state(name, nowMs), nowMs, PROBE_LEASE_MS) !== null;
+    }
+    const leased = takeProbe(this.state(name, nowMs), nowMs, PROBE_LEASE_MS);
+    const current = this.state(name, nowMs);
+    // Granted or not, nobody else in this isolate may probe it until the lease ends.
+    this.#states.set(name, leased ?? { ...current, mode: "half_open", retryAtMs: nowMs + PROBE_LEASE_MS });
+    return granted;
+  }
+}

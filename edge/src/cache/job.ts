@@ -1,0 +1,84 @@
+import { Keyring, parseKeyringSpec, type ResolvedGenerationRequest } from "@sdgate/shared";
+import { generateWithFailover, type NotServed } from "../backends/failover.ts";
+import { fleetRuntime } from "../backends/fleet.ts";
+import type { BackendHealth } from "../backends/health-object.ts";
+import type { Registry } from "../backends/registry.ts";
+import type { CallerLocation } from "../backends/select.ts";
+import type { GenerationRecord } from "./record.ts";
+
+/**
+ * One generation to run on the fleet, as plain data: it may run in the request's isolate (a cache
+ * bypass) or in the `GenerationCoalescer` object of its cache key, which only has its own env.
+ */
+export interface GenerationJob {
+  tenantTag: string;
+  cacheKey: string;
+  request: ResolvedGenerationRequest;
+  registry: Registry;
+  timeoutMs: number;
+  /** The keyring spec (`id:secret,…`) the request's isolate signs with, so both sign alike. */
+  hmacKeys: string;
+  location: CallerLocation;
+  requestId: string;
+}
+
+export type JobOutcome =
+  | { ok: true; record: GenerationRecord; attempts: number; region: string }
+  | { ok: false; error: NotServed };
+
+export interface JobBindings {
+  BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
+}
+
+const keyrings = new Map<string, Keyring>();
+
+function keyringFor(spec: string): Keyring {
+  let keyring = keyrings.get(spec);
+  if (!keyring) {
+    const parsed = parseKeyringSpec(spec);
+    // The spec was checked when the request's env was parsed; a bad one here is a bug.
+    if (!parsed.ok) throw new Error("A generation job carried an invalid keyring.");
+    keyring = new Keyring(parsed.value);
+    keyrings.set(spec, keyring);
+  }
+  return keyring;
+}
+
+/**
+ * Runs a job on the fleet with failover and turns the answer into a {@link GenerationRecord}.
+ *
+ * @example
+ * const outcome = await runJob(job, env, (promise) => ctx.waitUntil(promise));
+ */
+export async function runJob(
+  job: GenerationJob,
+  bindings: JobBindings,
+  waitUntil: (promise: Promise<unknown>) => void,
+): Promise<JobOutcome> {
+  const runtime = fleetRuntime(job.registry, bindings.BACKEND_HEALTH);
+  const result = await generateWithFailover(job.registry, runtime, job.request, {
+    keyring: keyringFor(job.hmacKeys),
+    timeoutMs: job.timeoutMs,
+    requestId: job.requestId,
+    location: job.location,
+    waitUntil,
+  });
+  if (!result.ok) return { ok: false, error: result.error };
+  const { backend, response, attempts } = result.value;
+  return {
+    ok: true,
+    attempts,
+    region: backend.region,
+    record: {
+      created: Math.floor(Date.now() / 1000),
+      model: response.model,
+      output_format: response.output_format,
+      width: job.request.width,
+      height: job.request.height,
+      backend: backend.name,
+      region: backend.region,
+      timings_ms: response.timings_ms,
+      images: response.images.map(({ seed, b64 }) => ({ seed, b64 })),
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { OUTPUT_FORMATS, type OutputFormat, utf8 } from "@sdgate/shared";
+
+/**
+ * `response_format: "url"`: each image gets a link to the edge, `GET /v1/images/{id}?expires=…&sig=…`,
+ * that works without an API key until it expires (like an S3 presigned URL). The id names the
+ * tenant's namespace, the cache key and the image, so a link can only ever reach that one object;
+ * the signature is HMAC-SHA256 (RFC 2104) over the method, path and expiry with the secret
+ * `SDGATE_URL_SIGNING_KEY`, checked with `crypto.subtle.verify` (constant time).
+ */
+export const IMAGE_URL_TTL_S = 3_600;
+/** The shortest signing secret accepted. */
+export const MIN_URL_SIGNING_KEY_CHARS = 32;
+
+const ID_PATTERN = new RegExp(`^([0-9a-f]{32})-([0-9a-f]{64})-(\\d{1,2})\\.(${OUTPUT_FORMATS.join("|")})$`);
+
+export interface ImageId {
+  tenantTag: string;
+  cacheKey: string;
+  index: number;
+  format: OutputFormat;
+}
+
+export function formatImageId(id: ImageId): string {
+  return `${id.tenantTag}-${id.cacheKey}-${id.index}.${id.format}`;
+}
+
+/** The parts of an image id, or `null` when it is not one. */
+export function parseImageId(text: string): ImageId | null {
+  const match = ID_PATTERN.exec(text);
+  if (!match) return null;
+  const [, tenantTag, cacheKey, index, format] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    OutputFormat,
+  ];
+  return { tenantTag, cacheKey, index: Number(index), format };
+}
+
+const keys = new Map<string, Promise<CryptoKey>>();
+
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+function signedText(id: string, expiresS: number): Uint8Array<ArrayBuffer> {
+  return utf8(`GET\n/v1/images/${id}\n${expiresS}`);
+}
+
+function toBase64Url(bytes: ArrayBuffer): string {
+  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
+}
+
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return null;
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+/**
+ * The path and query of a signed link to an image.
+ *
+ * @example
+ * const url = new URL(await signedImagePath(secret, id, nowS + IMAGE_URL_TTL_S), origin);
+ */
+export async function signedImagePath(secret: string, id: ImageId, expiresS: number): Promise<string> {
+  const text = formatImageId(id);
+  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), signedText(text, expiresS));
+  return `/v1/images/${text}?expires=${expiresS}&sig=${toBase64Url(signature)}`;
+}
+
+export type LinkCheck =
+  | { ok: true; id: ImageId; expiresS: number }
+  | { ok: false; reason: "malformed" | "forged" | "expired" };
+
+/** Checks a link: the signature first (a forged link learns nothing), then the expiry. */
+export async function checkImageLink(
+  secret: string,
+  idText: string,
+  expires: string | undefined,
+  sig: string | undefined,
+  nowS: number,
+): Promise<LinkCheck> {
+  const id = parseImageId(idText);
+  const signature = sig === undefined ? null : fromBase64Url(sig);
+  if (id === null || expires === undefined || !/^\d{1,12}$/.test(expires) || signature === null) {
+    return { ok: false, reason: "malformed" };
+  }
+  const expiresS = Number(expires);
+  const valid = await crypto.subtle.verify(
+    "HMAC",
+    await hmacKey(secret),
+    signature,
+    signedText(idText, expiresS),
+  );
+  if (!valid) return { ok: false, reason: "forged" };
+  if (expiresS <= nowS) return { ok: false, reason: "expired" };
+  return { ok: true, id, expiresS };
+}

@@ -1,0 +1,155 @@
+import { type Result, sha256Hex } from "@sdgate/shared";
+import { type ApiKey, type ApiKeyRecord, apiKeyRecordKey } from "../api-keys.ts";
+import type { EdgeConfig } from "../env.ts";
+import type { KeyStateInit } from "../limits/key-state.ts";
+import type { KeyLimits } from "../limits/policy.ts";
+import { newKeyId, newSecret, visiblePrefix } from "./secret.ts";
+import { d1KeyStore, type StoredKey } from "./store.ts";
+
+/** How long a rotated-out secret keeps working unless the rotation says otherwise: 24 h. */
+export const DEFAULT_ROTATION_GRACE_S = 24 * 60 * 60;
+
+/** KV refuses expirations closer than 60 s; a shorter grace is enforced by the key's Durable Object. */
+const KV_MIN_TTL_S = 60;
+
+export type KeyProblem = "not_found" | "revoked";
+
+export interface NewKey {
+  key: StoredKey;
+  /** The secret: returned once, never stored. */
+  secret: string;
+}
+
+export interface RotatedKey extends NewKey {
+  /** When the secrets the key had before stop working. */
+  previous_expires_at: string;
+  grace_seconds: number;
+}
+
+function kvRecord(key: ApiKey, expiresAt: string | null): ApiKeyRecord {
+  const record: ApiKeyRecord = {
+    id: key.id,
+    name: key.name,
+    scopes: key.scopes,
+    created_at: key.created_at,
+    limits: key.limits,
+  };
+  if (expiresAt !== null) record.expires_at = expiresAt;
+  return record;
+}
+
+function apiKeyOf(key: StoredKey): ApiKey {
+  return { id: key.id, name: key.name, scopes: key.scopes, limits: key.limits, created_at: key.created_at };
+}
+
+/** What the key's Durable Object adopts if it has not seen the key yet (a key seeded into D1 by hand). */
+async function initFromD1(config: EdgeConfig, key: StoredKey): Promise<KeyStateInit> {
+  const secrets = await d1KeyStore(config.db).secrets(key.id);
+  return {
+    key: apiKeyOf(key),
+    secrets: secrets.map((s) => ({
+      hash: s.hash,
+      expiresAtMs: s.expires_at === null ? null : Date.parse(s.expires_at),
+    })),
+    revoked: key.revoked_at !== null,
+  };
+}
+
+/**
+ * Creates a key: D1 (the record) first, then its Durable Object, then KV (the fast path). Should
+ * the KV write fail, the auth path falls back to D1 and repairs KV.
+ *
+ * @example
+ * const { key, secret } = await createKey(config, { name: "ci", scopes: ["generate"], limits });
+ */
+export async function createKey(
+  config: EdgeConfig,
+  input: { name: string; scopes: string[]; limits: KeyLimits },
+): Promise<NewKey> {
+  const secret = newSecret();
+  const hash = await sha256Hex(secret);
+  const now = new Date().toISOString();
+  const key: StoredKey = {
+    id: newKeyId(),
+    name: input.name,
+    prefix: visiblePrefix(secret),
+    scopes: input.scopes,
+    limits: input.limits,
+    created_at: now,
+    revoked_at: null,
+    last_used_at: null,
+  };
+  await d1KeyStore(config.db).insert(key, { hash, prefix: key.prefix, created_at: now, expires_at: null });
+  await config.keyState
+    .getByName(key.id)
+    .initialize({ key: apiKeyOf(key), secrets: [{ hash, expiresAtMs: null }] });
+  await config.apiKeys.put(apiKeyRecordKey(hash), JSON.stringify(kvRecord(key, null)));
+  return { key, secret };
+}
+
+/**
+ * Revokes a key: its Durable Object first, so every secret fails everywhere from this moment; then
+ * D1 and KV catch up.
+ */
+export async function revokeKey(config: EdgeConfig, id: string): Promise<Result<StoredKey, KeyProblem>> {
+  const store = d1KeyStore(config.db);
+  const key = await store.get(id);
+  if (!key) return { ok: false, error: "not_found" };
+  const stub = config.keyState.getByName(id);
+  await stub.initialize(await initFromD1(config, key));
+  await stub.revoke();
+  const at = key.revoked_at ?? new Date().toISOString();
+  await store.revoke(id, at);
+  const secrets = await store.secrets(id);
+  await Promise.all(secrets.map((s) => config.apiKeys.delete(apiKeyRecordKey(s.hash))));
+  return { ok: true, value: { ...key, revoked_at: at } };
+}
+
+/**
+ * Gives a key a new secret; the secrets it had keep working for `graceSeconds` (the key's Durable
+ * Object enforces that to the second; their KV entries expire shortly after).
+ */
+export async function rotateKey(
+  config: EdgeConfig,
+  id: string,
+  graceSeconds: number,
+): Promise<Result<RotatedKey, KeyProblem>> {
+  const store = d1KeyStore(config.db);
+  const key = await store.get(id);
+  if (!key) return { ok: false, error: "not_found" };
+  if (key.revoked_at !== null) return { ok: false, error: "revoked" };
+  const stub = config.keyState.getByName(id);
+  await stub.initialize(await initFromD1(config, key));
+
+  const secret = newSecret();
+  const hash = await sha256Hex(secret);
+  const rotation = await stub.rotate(hash, graceSeconds * 1000);
+  if (!rotation.ok) return { ok: false, error: "revoked" };
+  const previousExpiresAt = new Date(rotation.previousExpiresAtMs).toISOString();
+  const previous = await store.secrets(id);
+  const rotated: StoredKey = { ...key, prefix: visiblePrefix(secret) };
+  const now = new Date().toISOString();
+  await store.rotate(
+    id,
+    { hash, prefix: rotated.prefix, created_at: now, expires_at: null },
+    previousExpiresAt,
+  );
+
+  const expirationS = Math.ceil(
+    Math.max(rotation.previousExpiresAtMs, Date.now() + KV_MIN_TTL_S * 1000) / 1000,
+  );
+  await Promise.all([
+    config.apiKeys.put(apiKeyRecordKey(hash), JSON.stringify(kvRecord(rotated, null))),
+    ...previous
+      .filter((s) => s.expires_at === null || s.expires_at > previousExpiresAt)
+      .map((s) =>
+        config.apiKeys.put(apiKeyRecordKey(s.hash), JSON.stringify(kvRecord(rotated, previousExpiresAt)), {
+          expiration: expirationS,
+        }),
+      ),
+  ]);
+  return {
+    ok: true,
+    value: { key: rotated, secret, previous_expires_at: previousExpiresAt, grace_seconds: graceSeconds },
+  };
+}

@@ -1,0 +1,152 @@
+import type { ApiKey } from "../api-keys.ts";
+import { type KeyLimits, keyLimitsSchema } from "../limits/policy.ts";
+
+/** A key as D1 records it (never its secret). */
+export interface StoredKey extends ApiKey {
+  prefix: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface StoredSecret {
+  hash: string;
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+interface KeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string;
+  limits: string;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+/** Raised when a D1 row does not parse: a server-side problem, never the caller's. */
+export class CorruptKeyRowError extends Error {
+  override readonly name = "CorruptKeyRowError";
+}
+
+function fromRow(row: KeyRow): StoredKey {
+  const scopes = JSON.parse(row.scopes) as unknown;
+  const limits = keyLimitsSchema.safeParse(JSON.parse(row.limits));
+  if (!Array.isArray(scopes) || !limits.success)
+    throw new CorruptKeyRowError(`Key ${row.id} is malformed in D1.`);
+  return { ...row, scopes: scopes.map(String), limits: limits.data as KeyLimits };
+}
+
+const KEY_COLUMNS = "id, name, prefix, scopes, limits, created_at, revoked_at, last_used_at";
+
+/**
+ * The D1 tables `api_keys` and `api_key_secrets` (edge/migrations/0001_keys_and_audit.sql).
+ *
+ * @example
+ * const keys = d1KeyStore(env.DB);
+ * const key = await keys.get("key_0f1e2d3c4b5a6978");
+ */
+export function d1KeyStore(db: D1Database) {
+  return {
+    async insert(key: StoredKey, secret: StoredSecret): Promise<void> {
+      await db.batch([
+        db
+          .prepare(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+          .bind(
+            key.id,
+            key.name,
+            key.prefix,
+            JSON.stringify(key.scopes),
+            JSON.stringify(key.limits),
+            key.created_at,
+            key.revoked_at,
+            key.last_used_at,
+          ),
+        insertSecret(db, key.id, secret),
+      ]);
+    },
+
+    async get(id: string): Promise<StoredKey | null> {
+      const row = await db
+        .prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?`)
+        .bind(id)
+        .first<KeyRow>();
+      return row ? fromRow(row) : null;
+    },
+
+    /** Newest first; `before` is the `created_at|id` cursor of the last key of the previous page. */
+    async list(query: {
+      limit: number;
+      before: { createdAt: string; id: string } | null;
+    }): Promise<StoredKey[]> {
+      const statement = query.before
+        ? db
+            .prepare(
+              `SELECT ${KEY_COLUMNS} FROM api_keys WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
+            )
+            .bind(query.before.createdAt, query.before.id, query.limit)
+        : db
+            .prepare(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC LIMIT ?`)
+            .bind(query.limit);
+      const { results } = await statement.all<KeyRow>();
+      return results.map(fromRow);
+    },
+
+    async secrets(keyId: string): Promise<StoredSecret[]> {
+      const { results } = await db
+        .prepare("SELECT hash, prefix, created_at, expires_at FROM api_key_secrets WHERE key_id = ?")
+        .bind(keyId)
+        .all<StoredSecret>();
+      return results;
+    },
+
+    /** The key a secret hash belongs to, and when that secret expires; `null` if unknown or revoked. */
+    async findByHash(hash: string): Promise<{ key: StoredKey; expires_at: string | null } | null> {
+      const row = await db
+        .prepare(
+          `SELECT ${KEY_COLUMNS.split(", ")
+            .map((column) => `k.${column}`)
+            .join(", ")}, s.expires_at AS secret_expires_at
+           FROM api_key_secrets s JOIN api_keys k ON k.id = s.key_id
+           WHERE s.hash = ? AND k.revoked_at IS NULL`,
+        )
+        .bind(hash)
+        .first<KeyRow & { secret_expires_at: string | null }>();
+      if (!row) return null;
+      const { secret_expires_at, ...key } = row;
+      return { key: fromRow(key), expires_at: secret_expires_at };
+    },
+
+    async revoke(id: string, at: string): Promise<void> {
+      await db
+        .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(at, id)
+        .run();
+    },
+
+    /** Adds a new current secret; every other secret of the key expires at `othersExpireAt` at the latest. */
+    async rotate(keyId: string, secret: StoredSecret, othersExpireAt: string): Promise<void> {
+      await db.batch([
+        db
+          .prepare(
+            "UPDATE api_key_secrets SET expires_at = ? WHERE key_id = ? AND (expires_at IS NULL OR expires_at > ?)",
+          )
+          .bind(othersExpireAt, keyId, othersExpireAt),
+        insertSecret(db, keyId, secret),
+        db.prepare("UPDATE api_keys SET prefix = ? WHERE id = ?").bind(secret.prefix, keyId),
+      ]);
+    },
+  };
+}
+
+export type D1KeyStore = ReturnType<typeof d1KeyStore>;
+
+function insertSecret(db: D1Database, keyId: string, secret: StoredSecret): D1PreparedStatement {
+  return db
+    .prepare(
+      "INSERT INTO api_key_secrets (hash, key_id, prefix, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(secret.hash, keyId, secret.prefix, secret.created_at, secret.expires_at);
+}

@@ -1,0 +1,105 @@
+import { SdgateError } from "@sdgate/shared";
+import type { Context } from "hono";
+import type { AppEnv } from "../hono-env.ts";
+import { log } from "../log.ts";
+import { rateLimitHeaders } from "./headers.ts";
+import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
+
+export { estimateCost, PIXEL_STEPS_PER_CREDIT } from "./cost.ts";
+export { rateLimitHeaders } from "./headers.ts";
+export { DEFAULT_KEY_LIMITS, type KeyLimits, keyLimitsSchema, type LimitName } from "./policy.ts";
+export type { LimitSnapshot } from "./snapshot.ts";
+
+/** An admitted generation: its reserved cost, to be settled exactly once when the job ends. */
+export interface Admission {
+  readonly cost: number;
+  /**
+   * `ok: true` charges `actualCost` (default: the reserved cost); `ok: false` refunds it. Calling it
+   * again does nothing. Never throws: if the key's Durable Object cannot be reached the reservation
+   * lapses after its lease (`RESERVATION_LEASE_MS`) and is charged at the reserved cost.
+   */
+  settle(outcome: { ok: boolean; actualCost?: number }): Promise<void>;
+}
+
+function keyStateOf(c: Context<AppEnv>) {
+  const key = c.get("apiKey") as AppEnv["Variables"]["apiKey"] | undefined;
+  if (!key) throw new Error("limits: admit() needs the auth middleware to run first.");
+  return { key, stub: c.var.config.keyState.getByName(key.id) };
+}
+
+function setHeaders(c: Context<AppEnv>, snapshot: LimitSnapshot): Record<string, string> {
+  const headers = rateLimitHeaders(snapshot);
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  return headers;
+}
+
+function refusal(result: Extract<AdmitResult, { ok: false }>, cost: number | null): SdgateError {
+  const { limits, inFlight, creditsRemaining } = result.snapshot;
+  const retry = `Retry after ${result.retryAfterS} s.`;
+  const messages = {
+    requests_per_minute: `This API key has used its ${limits.requests_per_minute} requests per minute. ${retry}`,
+    concurrency: `This API key already has ${inFlight} generations in flight, its limit of ${limits.concurrency}. ${retry}`,
+    credits: `This API key has ${creditsRemaining ?? 0} credits left; this request needs ${cost ?? 0}.`,
+  };
+  return new SdgateError("rate_limited", messages[result.limit], {
+    param: result.limit,
+    headers: { "Retry-After": String(result.retryAfterS), ...rateLimitHeaders(result.snapshot) },
+  });
+}
+
+/**
+ * Admits a generation of `cost` credits for the authenticated key, in its Durable Object: takes a
+ * request token and a concurrency slot and reserves the credits, all or nothing, so 100 concurrent
+ * requests against a limit of 10 admit exactly 10. Sets `RateLimit-Policy` / `RateLimit` on `c`.
+ * Throws `SdgateError("rate_limited")` (429, `param` naming the limit, `Retry-After`) when refused.
+ *
+ * @example
+ * const admission = await admit(c, estimateCost(resolved, modelFactor));
+ * try {
+ *   const result = await run();
+ *   await admission.settle({ ok: true });
+ * } catch (error) {
+ *   await admission.settle({ ok: false });
+ *   throw error;
+ * }
+ */
+export async function admit(c: Context<AppEnv>, cost: number): Promise<Admission> {
+  if (!Number.isSafeInteger(cost) || cost < 0)
+    throw new RangeError("admit: cost must be a whole number ≥ 0.");
+  const { key, stub } = keyStateOf(c);
+  const result = await stub.admit(cost);
+  setHeaders(c, result.snapshot);
+  if (!result.ok) throw refusal(result, cost);
+  const reservationId = result.reservationId ?? "";
+  let settled = false;
+  return {
+    cost,
+    async settle(outcome) {
+      if (settled) return;
+      settled = true;
+      const charged = outcome.ok ? (outcome.actualCost ?? cost) : 0;
+      try {
+        await stub.settle(reservationId, charged);
+      } catch (error) {
+        log.error("settling an admission failed", { key_id: key.id, error: (error as Error).message });
+      }
+    },
+  };
+}
+
+/**
+ * Counts a request that runs no generation (a cache hit, a GET) against the key's requests-per-minute
+ * bucket only. Sets the RateLimit headers; throws a 429 like {@link admit} when the bucket is empty.
+ *
+ * @example
+ * app.get("/v1/models", auth(), async (c) => {
+ *   await admitRequestOnly(c);
+ *   return c.json(list);
+ * });
+ */
+export async function admitRequestOnly(c: Context<AppEnv>): Promise<void> {
+  const { stub } = keyStateOf(c);
+  const result = await stub.admitRequest();
+  setHeaders(c, result.snapshot);
+  if (!result.ok) throw refusal(result, null);
+}

@@ -1,0 +1,333 @@
+import { DurableObject } from "cloudflare:workers";
+import type { ApiKey } from "../api-keys.ts";
+import type { Env } from "../env.ts";
+import { log } from "../log.ts";
+import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
+import { type Bucket, refill, secondsUntil } from "./token-bucket.ts";
+
+/** What a key's Durable Object needs to adopt a key it has never seen: its record and its secrets. */
+export interface KeyStateInit {
+  key: ApiKey;
+  /** SHA-256 hex of each secret, with when it stops working (`null`: never). */
+  secrets: ReadonlyArray<{ hash: string; expiresAtMs: number | null }>;
+  revoked?: boolean;
+}
+
+export type AuthVerdict =
+  | { ok: true; key: ApiKey }
+  | { ok: false; reason: "unknown_key" | "unknown_secret" | "expired" | "revoked" };
+
+/** How often at most `last_used_at` is written to D1: it is kept here and flushed by an alarm. */
+export const LAST_USED_FLUSH_MS = 30_000;
+/** An admission never settled (its Worker died) stops holding a slot after this; it is charged in full. */
+export const RESERVATION_LEASE_MS = 15 * 60_000;
+/** `Retry-After` for a concurrency refusal: slots free up as generations finish. */
+export const CONCURRENCY_RETRY_AFTER_S = 1;
+/** `Retry-After` for credits exhausted with nothing in flight that could be refunded. */
+export const CREDITS_RETRY_AFTER_S = 3600;
+
+interface State {
+  key: ApiKey;
+  revokedAtMs: number | null;
+  bucket: Bucket;
+  spent: number;
+  lastUsedMs: number | null;
+  persistedLastUsedMs: number | null;
+  flushedLastUsedMs: number | null;
+}
+
+// One row of key state (`one = 1`), the key's secrets, and its open reservations. SQLite-backed
+// Durable Object storage is synchronous, so every RPC method below runs start to finish without
+// yielding: no two admissions can interleave, which is what makes the limits exact.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS state (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  key TEXT NOT NULL,
+  revoked_at_ms INTEGER,
+  tokens REAL NOT NULL,
+  bucket_ms INTEGER NOT NULL,
+  spent INTEGER NOT NULL,
+  last_used_ms INTEGER,
+  flushed_last_used_ms INTEGER
+);
+CREATE TABLE IF NOT EXISTS secrets (hash TEXT PRIMARY KEY, expires_at_ms INTEGER);
+CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, cost INTEGER NOT NULL, created_ms INTEGER NOT NULL);
+`;
+
+type StateRow = {
+  key: string;
+  revoked_at_ms: number | null;
+  tokens: number;
+  bucket_ms: number;
+  spent: number;
+  last_used_ms: number | null;
+  flushed_last_used_ms: number | null;
+};
+
+/**
+ * One per API key (named by the key id): whether each of its secrets still works, and its limits —
+ * a token bucket for requests per minute, the generations in flight, and a credit ledger where a job's
+ * cost is reserved on admission and settled (or refunded) when it ends.
+ *
+ * @example
+ * const verdict = await env.KEY_STATE.getByName(keyId).authenticate(hashHex, null);
+ */
+export class KeyState extends DurableObject<Env> {
+  /** The clock; tests replace it through `runInDurableObject` (an instance field, so not callable over RPC). */
+  now: () => number = () => Date.now();
+
+  #state: State | null = null;
+  #flushScheduled = false;
+  readonly #secrets = new Map<string, number | null>();
+  readonly #reservations = new Map<string, { cost: number; createdMs: number }>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const sql = ctx.storage.sql;
+    sql.exec(SCHEMA);
+    const row = sql.exec<StateRow>("SELECT * FROM state WHERE one = 1").toArray()[0];
+    if (row) {
+      this.#state = {
+        key: JSON.parse(row.key) as ApiKey,
+        revokedAtMs: row.revoked_at_ms,
+        bucket: { tokens: row.tokens, updatedMs: row.bucket_ms },
+        spent: row.spent,
+        lastUsedMs: row.last_used_ms,
+        persistedLastUsedMs: row.last_used_ms,
+        flushedLastUsedMs: row.flushed_last_used_ms,
+      };
+    }
+    for (const s of sql.exec<{ hash: string; expires_at_ms: number | null }>("SELECT * FROM secrets")) {
+      this.#secrets.set(s.hash, s.expires_at_ms);
+    }
+    for (const r of sql.exec<{ id: string; cost: number; created_ms: number }>(
+      "SELECT * FROM reservations",
+    )) {
+      this.#reservations.set(r.id, { cost: r.cost, createdMs: r.created_ms });
+    }
+  }
+
+  /** Adopts a key if this object has none yet (idempotent); returns whether it did. */
+  initialize(init: KeyStateInit): boolean {
+    if (this.#state) return false;
+    const nowMs = this.now();
+    this.#state = {
+      key: init.key,
+      revokedAtMs: init.revoked ? nowMs : null,
+      bucket: { tokens: init.key.limits.requests_per_minute, updatedMs: nowMs },
+      spent: 0,
+      lastUsedMs: null,
+      persistedLastUsedMs: null,
+      flushedLastUsedMs: null,
+    };
+    for (const secret of init.secrets) this.#putSecret(secret.hash, secret.expiresAtMs);
+    this.#persist();
+    return true;
+  }
+
+  /**
+   * Whether the secret with SHA-256 `hashHex` works now. A key this object has never seen is adopted
+   * from `bootstrap` (its KV or D1 record); afterwards this object alone decides.
+   */
+  authenticate(hashHex: string, bootstrap: KeyStateInit | null): AuthVerdict {
+    if (!this.#state && bootstrap) this.initialize(bootstrap);
+    const state = this.#state;
+    if (!state) return { ok: false, reason: "unknown_key" };
+    if (state.revokedAtMs !== null) return { ok: false, reason: "revoked" };
+    if (!this.#secrets.has(hashHex)) return { ok: false, reason: "unknown_secret" };
+    const expiresAtMs = this.#secrets.get(hashHex) ?? null;
+    const nowMs = this.now();
+    if (expiresAtMs !== null && nowMs >= expiresAtMs) return { ok: false, reason: "expired" };
+    this.#touch(nowMs);
+    return { ok: true, key: state.key };
+  }
+
+  /** Makes `newHash` the key's secret; the ones it had keep working for `graceMs`. */
+  rotate(newHash: string, graceMs: number): { ok: boolean; previousExpiresAtMs: number } {
+    const expiresAtMs = this.now() + graceMs;
+    if (!this.#state || this.#state.revokedAtMs !== null)
+      return { ok: false, previousExpiresAtMs: expiresAtMs };
+    for (const [hash, current] of this.#secrets) {
+      if (current === null || current > expiresAtMs) this.#putSecret(hash, expiresAtMs);
+    }
+    this.#putSecret(newHash, null);
+    return { ok: true, previousExpiresAtMs: expiresAtMs };
+  }
+
+  /** From now on every secret of the key fails. */
+  revoke(): void {
+    if (!this.#state || this.#state.revokedAtMs !== null) return;
+    this.#state.revokedAtMs = this.now();
+    this.#persist();
+  }
+
+  /** Takes one request token, or says which limit refused and when to retry. */
+  admitRequest(): AdmitResult {
+    return this.#admit(null);
+  }
+
+  /**
+   * Admits a generation of `cost` credits: takes a request token, a concurrency slot and reserves the
+   * credits, all or nothing. The reservation is released by {@link settle}.
+   */
+  admit(cost: number): AdmitResult {
+    if (!Number.isSafeInteger(cost) || cost < 0)
+      throw new RangeError("admit: cost must be a whole number ≥ 0.");
+    return this.#admit(cost);
+  }
+
+  /** Ends a reservation, charging `chargedCost` (0 refunds it); unknown or settled ids are ignored. */
+  settle(reservationId: string, chargedCost: number): LimitSnapshot {
+    const state = this.#required();
+    const reservation = this.#reservations.get(reservationId);
+    if (reservation) {
+      this.#reservations.delete(reservationId);
+      this.ctx.storage.sql.exec("DELETE FROM reservations WHERE id = ?", reservationId);
+      state.spent += Math.max(0, Math.ceil(chargedCost));
+      this.#persist();
+    }
+    return this.#snapshot(this.now());
+  }
+
+  /** The limits and what is left of them, without taking anything. */
+  snapshot(): LimitSnapshot {
+    return this.#snapshot(this.now());
+  }
+
+  /** Writes `last_used_at` to D1: at most every {@link LAST_USED_FLUSH_MS}, never per request. */
+  override async alarm(): Promise<void> {
+    this.#flushScheduled = false;
+    const state = this.#state;
+    if (!state || state.lastUsedMs === null || state.lastUsedMs === state.flushedLastUsedMs) return;
+    const lastUsedMs = state.lastUsedMs;
+    try {
+      await this.env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
+        .bind(new Date(lastUsedMs).toISOString(), state.key.id)
+        .run();
+      state.flushedLastUsedMs = lastUsedMs;
+      state.persistedLastUsedMs = Math.max(state.persistedLastUsedMs ?? 0, lastUsedMs);
+      this.#persist();
+    } catch (error) {
+      log.warn("last_used flush failed", { key_id: state.key.id, error: (error as Error).message });
+      this.#flushScheduled = true;
+      await this.ctx.storage.setAlarm(this.now() + LAST_USED_FLUSH_MS);
+    }
+  }
+
+  #admit(cost: number | null): AdmitResult {
+    const state = this.#required();
+    const nowMs = this.now();
+    this.#expireReservations(nowMs);
+    const { limits } = state.key;
+    const bucket = refill(state.bucket, limits.requests_per_minute, nowMs);
+    state.bucket = bucket;
+    if (bucket.tokens < 1) {
+      const retryAfterS = Math.max(1, secondsUntil(bucket, limits.requests_per_minute, 1));
+      return { ok: false, limit: "requests_per_minute", retryAfterS, snapshot: this.#snapshot(nowMs) };
+    }
+    if (cost !== null && this.#reservations.size >= limits.concurrency) {
+      return {
+        ok: false,
+        limit: "concurrency",
+        retryAfterS: CONCURRENCY_RETRY_AFTER_S,
+        snapshot: this.#snapshot(nowMs),
+      };
+    }
+    if (cost !== null && limits.credits !== null && state.spent + this.#reserved() + cost > limits.credits) {
+      const retryAfterS = this.#reservations.size > 0 ? CONCURRENCY_RETRY_AFTER_S : CREDITS_RETRY_AFTER_S;
+      return { ok: false, limit: "credits", retryAfterS, snapshot: this.#snapshot(nowMs) };
+    }
+    state.bucket = { tokens: bucket.tokens - 1, updatedMs: nowMs };
+    let reservationId: string | null = null;
+    if (cost !== null) {
+      reservationId = crypto.randomUUID();
+      this.#reservations.set(reservationId, { cost, createdMs: nowMs });
+      this.ctx.storage.sql.exec(
+        "INSERT INTO reservations (id, cost, created_ms) VALUES (?, ?, ?)",
+        reservationId,
+        cost,
+        nowMs,
+      );
+    }
+    this.#persist();
+    return { ok: true, reservationId, snapshot: this.#snapshot(nowMs) };
+  }
+
+  #snapshot(nowMs: number): LimitSnapshot {
+    const state = this.#required();
+    const { limits } = state.key;
+    const bucket = refill(state.bucket, limits.requests_per_minute, nowMs);
+    return {
+      limits,
+      requestsRemaining: Math.floor(bucket.tokens),
+      requestsResetS: secondsUntil(bucket, limits.requests_per_minute, limits.requests_per_minute),
+      inFlight: this.#reservations.size,
+      creditsRemaining:
+        limits.credits === null ? null : Math.max(0, limits.credits - state.spent - this.#reserved()),
+    };
+  }
+
+  #reserved(): number {
+    let total = 0;
+    for (const reservation of this.#reservations.values()) total += reservation.cost;
+    return total;
+  }
+
+  // A Worker that died between admit and settle must not hold a slot forever; the job probably ran,
+  // so its reserved cost is charged.
+  #expireReservations(nowMs: number): void {
+    for (const [id, reservation] of this.#reservations) {
+      if (nowMs - reservation.createdMs < RESERVATION_LEASE_MS) continue;
+      this.#reservations.delete(id);
+      this.ctx.storage.sql.exec("DELETE FROM reservations WHERE id = ?", id);
+      this.#required().spent += reservation.cost;
+    }
+  }
+
+  #touch(nowMs: number): void {
+    const state = this.#required();
+    state.lastUsedMs = nowMs;
+    // Kept in memory on every request; written to this object's storage at most once a second and to
+    // D1 by the alarm, so a busy key costs neither a storage write nor a D1 write per request.
+    if (state.persistedLastUsedMs === null || nowMs - state.persistedLastUsedMs >= 1000) {
+      state.persistedLastUsedMs = nowMs;
+      this.#persist();
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      void this.ctx.storage.setAlarm(nowMs + LAST_USED_FLUSH_MS);
+    }
+  }
+
+  #putSecret(hash: string, expiresAtMs: number | null): void {
+    this.#secrets.set(hash, expiresAtMs);
+    this.ctx.storage.sql.exec(
+      "INSERT INTO secrets (hash, expires_at_ms) VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET expires_at_ms = excluded.expires_at_ms",
+      hash,
+      expiresAtMs,
+    );
+  }
+
+  #persist(): void {
+    const state = this.#required();
+    this.ctx.storage.sql.exec(
+      `INSERT INTO state (one, key, revoked_at_ms, tokens, bucket_ms, spent, last_used_ms, flushed_last_used_ms)
+       VALUES (1, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (one) DO UPDATE SET key = excluded.key, revoked_at_ms = excluded.revoked_at_ms,
+         tokens = excluded.tokens, bucket_ms = excluded.bucket_ms, spent = excluded.spent,
+         last_used_ms = excluded.last_used_ms, flushed_last_used_ms = excluded.flushed_last_used_ms`,
+      JSON.stringify(state.key),
+      state.revokedAtMs,
+      state.bucket.tokens,
+      state.bucket.updatedMs,
+      state.spent,
+      state.persistedLastUsedMs,
+      state.flushedLastUsedMs,
+    );
+  }
+
+  #required(): State {
+    if (!this.#state) throw new Error("KeyState: this key was never initialised.");
+    return this.#state;
+  }
+}

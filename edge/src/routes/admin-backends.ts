@@ -1,0 +1,78 @@
+import type { Hono } from "hono";
+import type { BreakerState } from "../backends/breaker.ts";
+import { fleetRuntime } from "../backends/fleet.ts";
+import type { AppEnv } from "../hono-env.ts";
+import { adminAuth } from "../middleware/auth/admin.ts";
+
+function isoOrNull(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined || ms <= 0 ? null : new Date(ms).toISOString();
+}
+
+function describeBreaker(state: BreakerState | undefined, nowMs: number) {
+  if (!state)
+    return { state: "closed", consecutive_failures: 0, last_failure: null, retry_at: null, skip_until: null };
+  return {
+    state: state.mode,
+    consecutive_failures: state.consecutiveFailures,
+    window: {
+      requests: state.windowRequests,
+      failures: state.windowFailures,
+      started_at: isoOrNull(state.windowStartMs),
+    },
+    last_failure: state.lastFailure,
+    retry_at: state.mode === "closed" ? null : isoOrNull(state.retryAtMs),
+    skip_until: state.skipUntilMs > nowMs ? isoOrNull(state.skipUntilMs) : null,
+    updated_at: isoOrNull(state.updatedAtMs),
+  };
+}
+
+/**
+ * `GET /admin/backends` (admin token): the registry as the edge parsed it, each backend's breaker
+ * and last active probe from the fleet's `BackendHealth` object, and the load it last reported and
+ * the retry budget as this isolate sees them.
+ */
+export function registerAdminBackends(app: Hono<AppEnv>): void {
+  app.get("/admin/backends", adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }), async (c) => {
+    const { registry, health } = c.var.config;
+    const stub = health.getByName(registry.fleet);
+    // Registering the pools first makes sure they are being probed, even before any traffic.
+    await stub.sync([...registry.pools], registry.breaker, {});
+    const shared = await stub.describe();
+    const runtime = fleetRuntime(registry, health);
+    const nowMs = Date.now();
+    return c.json({
+      fleet: registry.fleet,
+      engine_version: registry.engineVersion,
+      models: registry.modelHashes,
+      retry: { ...registry.retry, budget_tokens_here: Number(runtime.budget.tokens.toFixed(2)) },
+      breaker: registry.breaker,
+      next_probe_at: isoOrNull(shared.nextProbeAtMs),
+      backends: registry.pools.map((backend) => {
+        const probe = shared.probes[backend.name];
+        const load = runtime.load.describe(backend.name);
+        return {
+          ...backend,
+          weight: backend.weight ?? 1,
+          breaker: describeBreaker(shared.states[backend.name], nowMs),
+          last_probe: probe
+            ? {
+                at: isoOrNull(probe.atMs),
+                ok: probe.ok,
+                status: probe.status,
+                latency_ms: probe.latencyMs,
+                detail: probe.detail,
+              }
+            : null,
+          load: load
+            ? {
+                queue_depth: load.queueDepth,
+                estimated_wait_ms: load.estimatedWaitMs,
+                reported_at: isoOrNull(load.atMs),
+                in_flight_here: load.inFlight,
+              }
+            : null,
+        };
+      }),
+    });
+  });
+}
