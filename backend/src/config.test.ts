@@ -44,4 +44,13 @@ describe("backend configuration", () => {
     const config = loadConfig({ SDGATE_HMAC_KEYS: `k1:${SECRET}`, SDGATE_EXECUTION_PROVIDERS: "cuda, cpu" });
     expect(config.executionProviders).toEqual(["cuda", "cpu"]);
   });
+
+  it("sizes the queue, batches and deadlines, refusing values that cannot work", () => {
+    const base = { SDGATE_HMAC_KEYS: `k1:${SECRET}` };
+    expect(loadConfig(base)).toMatchObject({ queueSize: 32, maxBatch: 4, defaultDeadlineMs: 300_000 });
+    const config = loadConfig({ ...base, SDGATE_QUEUE_SIZE: "8", SDGATE_MAX_BATCH: "1" });
+    expect(config).toMatchObject({ queueSize: 8, maxBatch: 1 });
+    expect(() => loadConfig({ ...base, SDGATE_QUEUE_SIZE: "0" })).toThrow(/SDGATE_QUEUE_SIZE/);
+    expect(() => loadConfig({ ...base, SDGATE_MAX_BATCH: "two" })).toThrow(/SDGATE_MAX_BATCH/);
+  });
 });

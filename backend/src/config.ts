@@ -40,6 +40,11 @@ const envSchema = z.object({
       }
       return folders;
     }),
+  SDGATE_QUEUE_SIZE: z.coerce.number().int().min(1).max(100_000).default(32),
+  SDGATE_MAX_BATCH: z.coerce.number().int().min(1).max(64).default(4),
+  SDGATE_DEFAULT_DEADLINE_MS: z.coerce.number().int().min(1000).default(300_000),
+  SDGATE_PREVIEW_EVERY_STEPS: z.coerce.number().int().min(0).max(1000).default(5),
+  SDGATE_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(120_000),
   SDGATE_EXECUTION_PROVIDERS: z
     .string()
     .default(DEFAULT_EXECUTION_PROVIDERS.join(","))
@@ -60,6 +65,16 @@ export interface BackendConfig {
   /** The operator's exported model folders by model id, served beside the built-in `tiny`. */
   modelFolders: Record<string, string>;
   executionProviders: string[];
+  /** Jobs that may wait for the engine; past it, 429 with Retry-After. */
+  queueSize: number;
+  /** Most images per UNet call; 1 turns batching off. */
+  maxBatch: number;
+  /** A job's deadline when the edge sends no `X-Sdgate-Deadline`. */
+  defaultDeadlineMs: number;
+  /** Streamed progress carries a preview every n steps; 0: never. */
+  previewEverySteps: number;
+  /** How long SIGTERM waits for queued and running jobs before exiting anyway (exit code 1). */
+  drainTimeoutMs: number;
 }
 
 /** A configuration problem, reported by variable name and never with the variable's value. */
@@ -83,5 +98,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     modelDir: c.SDGATE_MODEL_DIR,
     modelFolders: c.SDGATE_MODEL_FOLDERS,
     executionProviders: c.SDGATE_EXECUTION_PROVIDERS,
+    queueSize: c.SDGATE_QUEUE_SIZE,
+    maxBatch: c.SDGATE_MAX_BATCH,
+    defaultDeadlineMs: c.SDGATE_DEFAULT_DEADLINE_MS,
+    previewEverySteps: c.SDGATE_PREVIEW_EVERY_STEPS,
+    drainTimeoutMs: c.SDGATE_DRAIN_TIMEOUT_MS,
   };
 }

@@ -1,28 +1,32 @@
+import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
 import { Keyring, MemoryNonceStore } from "@sdgate/shared";
 import { ConfigError, loadConfig } from "./config.ts";
-import { EngineImageGenerator } from "./generation/engine-generator.ts";
-import type { ImageGenerator } from "./generation/image-generator.ts";
 import { createLogger } from "./logger.ts";
+import { ServingMetrics } from "./metrics/metrics.ts";
 import { ensureTinyModel } from "./model-builder/index.ts";
 import { createBackendApp, type Readiness } from "./server/app.ts";
-
-/** How long a drain may take before the process exits anyway (Kubernetes' grace period is longer). */
-const DRAIN_TIMEOUT_MS = 30_000;
+import { Dispatcher } from "./serving/dispatcher.ts";
+import { WorkerEngine } from "./worker/worker-engine.ts";
 
 const logger = createLogger("backend");
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const readiness: Readiness = { state: "loading" };
-  let generator: ImageGenerator | null = null;
+  const metrics = new ServingMetrics();
+  let dispatcher: Dispatcher | null = null;
+  let engine: WorkerEngine | null = null;
   const app = createBackendApp({
     name: config.name,
     keyring: new Keyring(config.signingKeys),
     nonces: new MemoryNonceStore(),
     readiness,
-    generator: () => generator,
+    serving: () => dispatcher,
+    metrics,
     logger,
+    defaultDeadlineMs: config.defaultDeadlineMs,
+    previewEverySteps: config.previewEverySteps,
   });
 
   // Listen first so /healthz answers while the models load; /readyz says when to send traffic.
@@ -30,24 +34,54 @@ async function main(): Promise<void> {
     logger.info("listening", { name: config.name, url: `http://${config.host}:${info.port}` });
   });
 
-  const drain = (signal: string) => {
+  // SIGTERM: refuse new work (503, readyz false), finish what is queued and running, then exit 0.
+  const drain = async (signal: string) => {
     if (readiness.state === "draining") return;
     readiness.state = "draining";
-    logger.info("draining", { signal });
-    setTimeout(() => process.exit(1), DRAIN_TIMEOUT_MS).unref();
-    server.close(() => process.exit(0));
+    logger.info("draining", { signal, queueDepth: dispatcher?.snapshot().queueDepth ?? 0 });
+    setTimeout(() => {
+      logger.error("drain timed out", { ms: config.drainTimeoutMs });
+      process.exit(1);
+    }, config.drainTimeoutMs).unref();
+    await dispatcher?.drain();
+    server.close(async () => {
+      await engine?.close();
+      logger.info("drained");
+      process.exit(0);
+    });
+    (server as Server).closeIdleConnections();
   };
-  process.on("SIGTERM", () => drain("SIGTERM"));
-  process.on("SIGINT", () => drain("SIGINT"));
+  process.on("SIGTERM", () => void drain("SIGTERM"));
+  process.on("SIGINT", () => void drain("SIGINT"));
 
   const tinyDir = await ensureTinyModel(config.modelDir);
-  generator = await EngineImageGenerator.load({
+  engine = await WorkerEngine.start({
     models: { tiny: tinyDir, ...config.modelFolders },
     executionProviders: config.executionProviders,
+    maxBatch: config.maxBatch,
+    onFatal: (error) => {
+      // Crash-only: the orchestrator restarts the process; the edge retries elsewhere meanwhile.
+      logger.error("engine worker died", { error: error.message });
+      process.exit(1);
+    },
+  });
+  for (const model of engine.models) {
+    metrics.executionProvider.set({ model: model.id, provider: model.executionProvider }, 1);
+    metrics.modelLoadSeconds.set({ model: model.id }, model.loadSeconds);
+  }
+  dispatcher = new Dispatcher({
+    engine,
+    queueSize: config.queueSize,
+    maxBatch: config.maxBatch,
+    metrics,
     logger,
   });
   if (readiness.state === "loading") readiness.state = "ready";
-  logger.info("ready", { models: generator.modelIds });
+  logger.info("ready", {
+    models: engine.models.map((m) => m.id),
+    maxBatch: config.maxBatch,
+    queueSize: config.queueSize,
+  });
 }
 
 main().catch((error: unknown) => {

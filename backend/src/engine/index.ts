@@ -20,6 +20,9 @@ export {
 export { type ReadImageMetadata, readImageMetadata } from "./image/read-metadata.ts";
 export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./pipeline/load-pipeline.ts";
 export type {
+  BatchEntry,
+  BatchOptions,
+  BatchOutcome,
   EngineLogger,
   GeneratedImage,
   GenerateOptions,
@@ -27,6 +30,7 @@ export type {
   GenerationRequest,
   GenerationResult,
   ImageMetadata,
+  LatentPreview,
   ModelFamily,
   ModelTraits,
   Pipeline,

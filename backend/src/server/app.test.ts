@@ -1,82 +1,19 @@
-import {
-  type BackendGenerateResponse,
-  Keyring,
-  MemoryNonceStore,
-  type ResolvedGenerationRequest,
-  SIGNATURE_HEADERS,
-} from "@sdgate/shared";
+import { type BackendGenerateResponse, Keyring, SIGNATURE_HEADERS } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import type { ImageGenerator } from "../generation/image-generator.ts";
-import { silentLogger } from "../logger.ts";
-import { createBackendApp, type Readiness } from "./app.ts";
+import { keyring, GENERATE as PATH, request, setupApp, signed } from "./test-app.ts";
 
-const keyring = new Keyring([{ id: "k1", secret: "s".repeat(40) }]);
-const PATH = "/internal/v1/generate";
-
-const request: ResolvedGenerationRequest = {
-  model: "tiny",
-  prompt: "a lighthouse at dusk",
-  negative_prompt: "",
-  n: 1,
-  width: 64,
-  height: 64,
-  steps: 2,
-  guidance_scale: 7.5,
-  scheduler: "euler",
-  seed: 3,
-  rng: "torch_cpu",
-  image: null,
-  strength: null,
-  mask: null,
-  output_format: "png",
-  output_quality: null,
-};
-
-class FakeGenerator implements ImageGenerator {
-  readonly modelIds = ["tiny"];
-  readonly received: ResolvedGenerationRequest[] = [];
-  failWith: Error | null = null;
-
-  async generate(req: ResolvedGenerationRequest): Promise<BackendGenerateResponse> {
-    if (this.failWith) throw this.failWith;
-    this.received.push(req);
-    return {
-      model: req.model,
-      output_format: req.output_format,
-      images: [{ seed: req.seed, width: req.width, height: req.height, b64: "iVBORw0KGgo=" }],
-      timings_ms: { text_encode: 1, denoise: 2, decode: 3, image_encode: 4, total: 10 },
-    };
-  }
-}
-
-function setup(state: Readiness["state"] = "ready") {
-  const generator = new FakeGenerator();
-  const readiness: Readiness = { state };
-  const app = createBackendApp({
-    name: "test-backend",
-    keyring,
-    nonces: new MemoryNonceStore(),
-    readiness,
-    generator: () => generator,
-    logger: silentLogger,
-  });
-  return { app, generator, readiness };
-}
-
-async function signedPost(body: string, signer = keyring): Promise<RequestInit> {
-  const headers = await signer.sign({ method: "POST", path: PATH, body });
-  return { method: "POST", body, headers: { ...headers, "content-type": "application/json" } };
-}
+const signedPost = (body: string, signer = keyring) => signed(PATH, body, {}, signer);
+const setup = (state?: "loading" | "ready" | "draining") => setupApp(state ? { state } : {});
 
 describe("backend HTTP: happy path", () => {
   it("runs a signed, resolved request and answers with the images", async () => {
-    const { app, generator } = setup();
+    const { app, engine } = setup();
     const response = await app.request(PATH, await signedPost(JSON.stringify(request)));
     expect(response.status).toBe(200);
     expect(response.headers.get("x-backend")).toBe("test-backend");
     const body = (await response.json()) as BackendGenerateResponse;
     expect(body.images[0]?.seed).toBe(3);
-    expect(generator.received).toEqual([request]);
+    expect(engine.batches).toHaveLength(1);
   });
 
   it("reports health always and readiness only once models are loaded", async () => {
@@ -86,7 +23,7 @@ describe("backend HTTP: happy path", () => {
     readiness.state = "ready";
     const ready = await app.request("/readyz");
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready", models: ["tiny"] });
+    expect(await ready.json()).toMatchObject({ status: "ready", models: ["tiny"] });
     readiness.state = "draining";
     expect((await app.request("/readyz")).status).toBe(503);
   });
@@ -94,11 +31,11 @@ describe("backend HTTP: happy path", () => {
 
 describe("backend HTTP: security", () => {
   it("rejects an unsigned request with 401", async () => {
-    const { app, generator } = setup();
+    const { app, engine } = setup();
     const response = await app.request(PATH, { method: "POST", body: JSON.stringify(request) });
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_signature");
-    expect(generator.received).toHaveLength(0);
+    expect(engine.batches).toHaveLength(0);
   });
 
   it("rejects a request signed with another secret, a tampered body and a replay", async () => {
@@ -152,9 +89,12 @@ describe("backend HTTP: errors", () => {
   });
 
   it("turns an engine crash into a 500 envelope without internals", async () => {
-    const { app, generator } = setup();
-    generator.failWith = new Error("CUDA failure at /opt/secret/path.cu:42");
-    const response = await app.request(PATH, await signedPost(JSON.stringify(request)));
+    const { app, engine } = setup();
+    engine.crashOnPrompt = "crash";
+    const response = await app.request(
+      PATH,
+      await signedPost(JSON.stringify({ ...request, prompt: "crash" })),
+    );
     expect(response.status).toBe(500);
     const text = await response.text();
     expect(text).not.toContain("secret");

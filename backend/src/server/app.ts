@@ -4,15 +4,16 @@ import {
   type Keyring,
   MAX_REQUEST_BODY_BYTES,
   type NonceStore,
-  problemFromZod,
-  resolvedGenerationRequestSchema,
   SdgateError,
 } from "@sdgate/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { ImageGenerator } from "../generation/image-generator.ts";
 import type { Logger } from "../logger.ts";
+import type { ServingMetrics } from "../metrics/metrics.ts";
+import type { Dispatcher } from "../serving/dispatcher.ts";
 import { errorHandler } from "./errors.ts";
+import { generateHandler } from "./generate-route.ts";
+import { LOAD_HEADERS, type ReadyzBody } from "./internal-api.ts";
 import type { BackendEnv } from "./types.ts";
 import { verifySignature } from "./verify-signature.ts";
 
@@ -26,14 +27,29 @@ export interface BackendAppOptions {
   keyring: Keyring;
   nonces: NonceStore;
   readiness: Readiness;
-  /** `null` until the models are loaded. */
-  generator: () => ImageGenerator | null;
+  /** `null` until the models are loaded and warmed. */
+  serving: () => Dispatcher | null;
+  metrics: ServingMetrics;
   logger: Logger;
+  /** A job's deadline when the edge sends none. */
+  defaultDeadlineMs: number;
+  /** Streamed progress carries a preview every n steps; 0: none. */
+  previewEverySteps: number;
 }
 
-/** The backend's HTTP surface: health, readiness, and the signed internal generate endpoint. */
+/**
+ * The backend's HTTP surface: `/healthz`, `/readyz` (with load), `/metrics`, and the signed internal
+ * endpoints `POST /internal/v1/generate` and `POST /internal/v1/jobs/{id}/cancel`. The engine runs in
+ * another thread, so every route here answers promptly while images are being made.
+ */
 export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
+  const { metrics, readiness } = options;
+  const notReady = () =>
+    new SdgateError("backend_unavailable", `Backend is ${readiness.state}.`, {
+      headers: { "Retry-After": "5" },
+    });
+  const readyServing = () => (readiness.state === "ready" ? options.serving() : null);
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -42,68 +58,70 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
     c.header("X-Request-Id", requestId);
     c.header("X-Backend", options.name);
     await next();
+    // Every answer tells the edge how busy this backend is, so it can route the next request.
+    const load = options.serving()?.snapshot();
+    c.res.headers.set(LOAD_HEADERS.queueDepth, String(load?.queueDepth ?? 0));
+    c.res.headers.set(LOAD_HEADERS.estimatedWaitMs, String(load?.estimatedWaitMs ?? 0));
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
   app.get("/readyz", (c) => {
-    const generator = options.generator();
-    const ready = options.readiness.state === "ready" && generator !== null;
-    return c.json(
-      { status: ready ? "ready" : options.readiness.state, models: generator?.modelIds ?? [] },
-      ready ? 200 : 503,
-    );
+    const serving = options.serving();
+    const load = serving?.snapshot();
+    const ready = readiness.state === "ready" && serving !== null;
+    const body: ReadyzBody = {
+      status: ready ? "ready" : readiness.state === "ready" ? "loading" : readiness.state,
+      models: [...(serving?.models ?? [])],
+      queue_depth: load?.queueDepth ?? 0,
+      queue_size: serving?.queueSize ?? 0,
+      in_flight: load?.inFlight ?? 0,
+      max_batch: serving?.maxBatch ?? 1,
+      estimated_wait_ms: load?.estimatedWaitMs ?? 0,
+      step_ms: serving?.stepTimes.snapshot() ?? {},
+    };
+    return c.json(body, ready ? 200 : 503);
   });
+
+  app.get("/metrics", async (c) => {
+    c.header("Content-Type", metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+
+  const limitBody = bodyLimit({
+    maxSize: MAX_REQUEST_BODY_BYTES,
+    onError: () => {
+      throw new SdgateError("payload_too_large", `The body is larger than ${MAX_REQUEST_BODY_BYTES} bytes.`);
+    },
+  });
+  const signed = verifySignature(options.keyring, options.nonces);
 
   app.post(
     "/internal/v1/generate",
-    bodyLimit({
-      maxSize: MAX_REQUEST_BODY_BYTES,
-      onError: () => {
-        throw new SdgateError(
-          "payload_too_large",
-          `The body is larger than ${MAX_REQUEST_BODY_BYTES} bytes.`,
-        );
-      },
-    }),
-    verifySignature(options.keyring, options.nonces),
-    async (c) => {
-      const generator = options.generator();
-      if (options.readiness.state !== "ready" || generator === null) {
-        throw new SdgateError("backend_unavailable", `Backend is ${options.readiness.state}.`, {
-          headers: { "Retry-After": "5" },
-        });
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(new TextDecoder().decode(c.var.rawBody));
-      } catch {
-        throw new SdgateError("invalid_request", "The body is not valid JSON.");
-      }
-      const parsed = resolvedGenerationRequestSchema.safeParse(body);
-      if (!parsed.success) {
-        const problem = problemFromZod(parsed.error);
-        throw new SdgateError("invalid_request", problem.message, { param: problem.param });
-      }
-      const request = parsed.data;
-      if (!generator.modelIds.includes(request.model)) {
-        throw new SdgateError("model_not_found", `Model '${request.model}' is not served by this backend.`, {
-          param: "model",
-        });
-      }
-      const startedMs = performance.now();
-      const result = await generator.generate(request, c.req.raw.signal);
-      options.logger.info("generated", {
-        requestId: c.var.requestId,
-        model: request.model,
-        images: result.images.length,
-        size: `${request.width}x${request.height}`,
-        steps: request.steps,
-        ms: Math.round(performance.now() - startedMs),
-      });
-      return c.json(result);
+    async (c, next) => {
+      await next();
+      if (!c.get("countedByStream")) metrics.requestsTotal.inc({ status: c.res.status });
     },
+    limitBody,
+    signed,
+    generateHandler({
+      serving: readyServing,
+      notReady,
+      metrics,
+      defaultDeadlineMs: options.defaultDeadlineMs,
+      previewEverySteps: options.previewEverySteps,
+    }),
   );
+
+  app.post("/internal/v1/jobs/:id/cancel", limitBody, signed, (c) => {
+    const serving = options.serving();
+    const id = c.req.param("id");
+    const status = serving?.cancel(id, "cancelled") ?? null;
+    if (status === null)
+      throw new SdgateError("not_found", `No queued or running job '${id}'.`, { param: "id" });
+    // `cancelling`: it was running and stops at its next denoising step.
+    return c.json({ job_id: id, status });
+  });
 
   app.notFound((c) =>
     c.json(errorEnvelope("not_found", `No route for ${c.req.method} ${c.req.path}.`, c.var.requestId), 404),

@@ -1,12 +1,12 @@
-import { abortError, ModelLoadError } from "../errors.ts";
+import { abortError } from "../errors.ts";
 import { createScheduler, type SchedulerConfig } from "../schedulers/index.ts";
+import { decodeLatents } from "./decode-latents.ts";
 import { denoise } from "./denoise.ts";
 import type { ModelTraits } from "./detect-model.ts";
 import { strengthSchedule } from "./img2img.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata, type ModelIdentity } from "./recipe.ts";
 import { prepareStart } from "./start-latents.ts";
-import { decodedToRgb } from "./tensor-math.ts";
 import {
   type ConditioningRequest,
   encodeConditioning,
@@ -134,21 +134,19 @@ export async function generate<S extends Seed>(
     timingsMs.denoise += performance.now() - mark;
 
     mark = performance.now();
-    // `latents / vae.config.scaling_factor`: torch divides by the factor as a float32 scalar.
-    const scalingFactor = Math.fround(components.scalingFactor);
-    const scaled = latents.map((x) => x / scalingFactor);
-    const decoded = await components.vaeDecoder.decode(scaled, latentDims);
-    if (decoded.width !== width || decoded.height !== height) {
-      throw new ModelLoadError(
-        "vae_decoder/model.onnx: sample",
-        `decoded ${decoded.width}×${decoded.height} from a latent for ${width}×${height}`,
-      );
-    }
+    const rgb = await decodeLatents(
+      components.vaeDecoder,
+      latents,
+      latentDims,
+      components.scalingFactor,
+      width,
+      height,
+    );
     images.push({
       seed,
       width,
       height,
-      rgb: decodedToRgb(decoded.data, width, height),
+      rgb,
       metadata: imageMetadata(resolved, seed, components.model),
     });
     timingsMs.decode += performance.now() - mark;

@@ -4,6 +4,7 @@ import { ModelLoadError } from "../errors.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import { detectModel } from "./detect-model.ts";
 import { generate, type PipelineComponents } from "./generate.ts";
+import { generateBatch } from "./generate-batch.ts";
 import { numberField, readJsonObject } from "./model-files.ts";
 import { shortModelHash } from "./model-hash.ts";
 import { createSession, type LoadedSession } from "./onnx-session.ts";
@@ -138,6 +139,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       traits,
       modelHash: hash,
       generate: (request, generateOptions = {}) => generate(components, request, generateOptions),
+      generateBatch: (entries, batchOptions = {}) => generateBatch(components, entries, batchOptions),
       release: async () => {
         await Promise.all(sessions.map((s) => s.session.release()));
       },

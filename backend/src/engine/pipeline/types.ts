@@ -1,3 +1,4 @@
+import type { InvalidArgumentError } from "../errors.ts";
 import type { RngName } from "../rng/torch-generator.ts";
 import type { ModelFamily, ModelTraits } from "./detect-model.ts";
 
@@ -83,6 +84,37 @@ export interface GenerationProgress {
   /** Which image, 0-based, of `images`. */
   image: number;
   images: number;
+  /** Images of this request that step together in one batched UNet call (from `image` on); 1 unbatched. */
+  batch?: number;
+  /** On the steps `previewEverySteps` asks for: the current estimate of the clean latents of `image`. */
+  preview?: LatentPreview;
+}
+
+/** The scheduler's estimate of the final latents (`pred_original_sample`), scaled as the UNet sees them. */
+export interface LatentPreview {
+  latents: Float32Array;
+  /** `[1, channels, height / 8, width / 8]`. */
+  dims: readonly [number, number, number, number];
+}
+
+/** One request of a batch, with its own cancellation and progress. */
+export interface BatchEntry<S extends Seed = number> {
+  request: GenerationRequest<S>;
+  /** Aborting drops this request's images from the batch at the next step; the others go on. */
+  signal?: AbortSignal;
+  onProgress?: (progress: GenerationProgress) => void;
+  /** Attach a {@link LatentPreview} to every n-th step's progress (and the last); 0 or absent: never. */
+  previewEverySteps?: number;
+}
+
+/** Each request's own outcome: a refused argument or an abort is a value, so one request cannot fail the others. */
+export type BatchOutcome<S extends Seed = number> =
+  | { ok: true; result: GenerationResult<S> }
+  | { ok: false; error: InvalidArgumentError | Error };
+
+export interface BatchOptions {
+  /** Most images in one UNet call (each guided image is two rows); default all of them. */
+  maxBatch?: number;
 }
 
 export interface GenerateOptions {
@@ -116,6 +148,16 @@ export interface Pipeline {
     request: GenerationRequest<S>,
     options?: GenerateOptions,
   ): Promise<GenerationResult<S>>;
+  /**
+   * Several requests at once: txt2img requests that agree on size, steps, scheduler, rng and whether
+   * guidance is on share each UNet call (each image keeps its own seed's generator, prompt and
+   * guidance scale), so a batched image equals its unbatched one within floating-point tolerance.
+   * Other requests (img2img, inpainting) run one after another.
+   */
+  generateBatch<S extends Seed = number>(
+    entries: readonly BatchEntry<S>[],
+    options?: BatchOptions,
+  ): Promise<BatchOutcome<S>[]>;
   /** Free the sessions; the pipeline cannot generate afterwards. */
   release(): Promise<void>;
 }

@@ -1,0 +1,268 @@
+import { abortError, isInvalidArgumentError } from "../errors.ts";
+import { createScheduler } from "../schedulers/index.ts";
+import { decodeLatents } from "./decode-latents.ts";
+import { type BatchItem, denoiseBatch } from "./denoise-batch.ts";
+import { generate, type PipelineComponents } from "./generate.ts";
+import { generatorFor } from "./noise-source.ts";
+import { imageMetadata } from "./recipe.ts";
+import { type Conditioning, encodeConditioning, tokenizePrompts } from "./text-conditioning.ts";
+import type {
+  BatchEntry,
+  BatchOptions,
+  BatchOutcome,
+  GeneratedImage,
+  Seed,
+  StageTimingsMs,
+} from "./types.ts";
+import { type ResolvedRequest, resolveRequest } from "./validate.ts";
+
+/** A request that passed validation, with what its images share. */
+interface Prepared<S extends Seed> {
+  index: number;
+  entry: BatchEntry<S>;
+  resolved: ResolvedRequest<S>;
+  conditioning: Conditioning;
+  timingsMs: StageTimingsMs;
+  images: (GeneratedImage<S> | undefined)[];
+  startedMs: number;
+}
+
+/** One image of one request, as it goes through the batched loop. */
+interface Image<S extends Seed> extends BatchItem {
+  owner: Prepared<S>;
+  image: number;
+  seed: S;
+}
+
+/**
+ * `Pipeline.generateBatch`: validates every request on its own (a refused one is its own outcome),
+ * encodes each request's prompts once, then runs the images of all requests in chunks of `maxBatch`
+ * through {@link denoiseBatch} and decodes each. Requests that cannot share a UNet call (img2img,
+ * inpainting, an inpainting UNet) go through {@link generate} one after another.
+ */
+export async function generateBatch<S extends Seed>(
+  components: PipelineComponents,
+  entries: readonly BatchEntry<S>[],
+  options: BatchOptions = {},
+): Promise<BatchOutcome<S>[]> {
+  const outcomes: BatchOutcome<S>[] = [];
+  const valid: { index: number; resolved: ResolvedRequest<S> }[] = [];
+  for (const [index, entry] of entries.entries()) {
+    try {
+      valid.push({ index, resolved: resolveRequest(entry.request, components.limits) });
+    } catch (error) {
+      if (!isInvalidArgumentError(error)) throw error;
+      outcomes[index] = { ok: false, error };
+    }
+  }
+  const sequential =
+    components.traits.inpainting || valid.some(({ resolved }) => resolved.task !== "txt2img");
+  if (sequential) {
+    for (const { index } of valid) outcomes[index] = await generateOne(components, entries[index]);
+    return outcomes;
+  }
+  checkCompatible(valid.map(({ resolved }) => resolved));
+
+  const prepared: Prepared<S>[] = [];
+  for (const { index, resolved } of valid) {
+    const entry = entries[index] as BatchEntry<S>;
+    if (entry.signal?.aborted) {
+      outcomes[index] = { ok: false, error: abortError(entry.signal.reason) };
+      continue;
+    }
+    // A scheduler config this port cannot follow fails here, before any work.
+    createScheduler(resolved.scheduler, components.schedulerConfig);
+    prepared.push(await encodePrompts(components, index, entry, resolved));
+  }
+
+  const queue: Image<S>[] = prepared.flatMap((owner) =>
+    owner.resolved.seeds.map((seed, image) => startImage(components, owner, image, seed)),
+  );
+  const maxBatch = Math.max(1, options.maxBatch ?? queue.length);
+  for (let from = 0; from < queue.length; from += maxBatch) {
+    await runChunk(components, queue.slice(from, from + maxBatch));
+  }
+
+  for (const owner of prepared) {
+    const { signal } = owner.entry;
+    if (signal?.aborted) {
+      outcomes[owner.index] = { ok: false, error: abortError(signal.reason) };
+      continue;
+    }
+    owner.timingsMs.total = performance.now() - owner.startedMs;
+    outcomes[owner.index] = {
+      ok: true,
+      result: {
+        images: owner.images as GeneratedImage<S>[],
+        timingsMs: owner.timingsMs,
+        executionProvider: components.executionProvider,
+        modelHash: components.model.hash,
+        family: components.model.family,
+      },
+    };
+  }
+  return outcomes;
+}
+
+async function generateOne<S extends Seed>(
+  components: PipelineComponents,
+  entry: BatchEntry<S> | undefined,
+): Promise<BatchOutcome<S>> {
+  if (entry === undefined) throw new Error("batch entry missing");
+  try {
+    const options = {
+      ...(entry.signal ? { signal: entry.signal } : {}),
+      ...(entry.onProgress ? { onProgress: entry.onProgress } : {}),
+    };
+    return { ok: true, result: await generate(components, entry.request, options) };
+  } catch (error) {
+    if (isInvalidArgumentError(error) || entry.signal?.aborted) {
+      return { ok: false, error: error instanceof Error ? error : abortError(error) };
+    }
+    throw error;
+  }
+}
+
+/** The queue groups requests by a key; a mismatch here is a caller's bug, not a request's fault. */
+function checkCompatible<S extends Seed>(requests: readonly ResolvedRequest<S>[]): void {
+  const key = (r: ResolvedRequest<S>) =>
+    [r.width, r.height, r.steps, r.scheduler, r.rng, r.guidanceScale > 1].join("|");
+  const first = requests[0];
+  if (first === undefined) return;
+  const mismatch = requests.find((r) => key(r) !== key(first));
+  if (mismatch !== undefined) {
+    throw new Error(`requests in one batch must agree on size, steps, scheduler, rng and guidance`);
+  }
+}
+
+async function encodePrompts<S extends Seed>(
+  components: PipelineComponents,
+  index: number,
+  entry: BatchEntry<S>,
+  resolved: ResolvedRequest<S>,
+): Promise<Prepared<S>> {
+  const startedMs = performance.now();
+  const request = {
+    prompt: resolved.prompt,
+    negativePrompt: resolved.negativePrompt,
+    // LCM embeds the guidance scale instead of running an unconditional batch.
+    guided: components.text.timestepCondDim === undefined && resolved.guidanceScale > 1,
+    guidanceScale: resolved.guidanceScale,
+    width: resolved.width,
+    height: resolved.height,
+  };
+  const tokens = tokenizePrompts(components.text, request);
+  const tokenizeMs = performance.now() - startedMs;
+  const mark = performance.now();
+  const conditioning = await encodeConditioning(components.text, tokens, request);
+  return {
+    index,
+    entry,
+    resolved,
+    conditioning,
+    timingsMs: {
+      tokenize: tokenizeMs,
+      textEncode: performance.now() - mark,
+      prepareLatents: 0,
+      denoise: 0,
+      decode: 0,
+      total: 0,
+    },
+    images: [],
+    startedMs,
+  };
+}
+
+/** txt2img's starting latents (`prepare_latents`): the image's own generator, noise × `init_noise_sigma`. */
+function startImage<S extends Seed>(
+  components: PipelineComponents,
+  owner: Prepared<S>,
+  image: number,
+  seed: S,
+): Image<S> {
+  const mark = performance.now();
+  const { resolved } = owner;
+  const generator = generatorFor(seed, resolved.rng);
+  const scheduler = createScheduler(resolved.scheduler, components.schedulerConfig);
+  scheduler.setTimesteps(resolved.steps);
+  const initSigma = Math.fround(scheduler.initNoiseSigma);
+  const latents = generator.randn(latentDimsOf(components, owner)).map((x) => x * initSigma);
+  owner.timingsMs.prepareLatents += performance.now() - mark;
+  return {
+    owner,
+    image,
+    seed,
+    scheduler,
+    generator,
+    latents,
+    conditioning: owner.conditioning,
+    guidanceScale: resolved.guidanceScale,
+  };
+}
+
+async function runChunk<S extends Seed>(components: PipelineComponents, chunk: Image<S>[]): Promise<void> {
+  const first = chunk[0];
+  if (first === undefined) return;
+  const latentDims = latentDimsOf(components, first.owner);
+  const timesteps = first.scheduler.timesteps;
+  const owners = [...new Set(chunk.map((item) => item.owner))];
+  const denoiseStartedMs = performance.now();
+  await denoiseBatch({
+    unet: components.unet,
+    timesteps,
+    latentDims,
+    items: chunk,
+    isActive: (item) => !(item as Image<S>).owner.entry.signal?.aborted,
+    afterStep: (step, items, denoised) => {
+      for (const owner of owners) {
+        const mine = items.flatMap((item, j) => ((item as Image<S>).owner === owner ? [j] : []));
+        const firstOfMine = mine[0];
+        if (firstOfMine === undefined) continue;
+        const every = owner.entry.previewEverySteps ?? 0;
+        const wantsPreview = every > 0 && (step % every === 0 || step === timesteps.length);
+        owner.entry.onProgress?.({
+          step,
+          steps: timesteps.length,
+          image: (items[firstOfMine] as Image<S>).image,
+          images: owner.resolved.n,
+          batch: mine.length,
+          ...(wantsPreview
+            ? { preview: { latents: denoised[firstOfMine] as Float32Array, dims: latentDims } }
+            : {}),
+        });
+      }
+    },
+  });
+  const denoiseMs = performance.now() - denoiseStartedMs;
+  for (const owner of owners) owner.timingsMs.denoise += denoiseMs;
+
+  for (const item of chunk) {
+    const { owner } = item;
+    if (owner.entry.signal?.aborted) continue;
+    const mark = performance.now();
+    const { width, height } = owner.resolved;
+    const rgb = await decodeLatents(
+      components.vaeDecoder,
+      item.latents,
+      latentDims,
+      components.scalingFactor,
+      width,
+      height,
+    );
+    owner.images[item.image] = {
+      seed: item.seed,
+      width,
+      height,
+      rgb,
+      metadata: imageMetadata(owner.resolved, item.seed, components.model),
+    };
+    owner.timingsMs.decode += performance.now() - mark;
+  }
+}
+
+function latentDimsOf<S extends Seed>(
+  components: PipelineComponents,
+  owner: Prepared<S>,
+): [number, number, number, number] {
+  return [1, components.latentChannels, owner.resolved.height / 8, owner.resolved.width / 8];
+}

@@ -1,0 +1,41 @@
+import { isSdgateError } from "@sdgate/shared";
+import { isInvalidArgumentError } from "../engine/index.ts";
+import type { CancelReason, EngineFailure } from "./engine.ts";
+
+/** The engine names arguments in camelCase; the API (and so the client's `param`) in snake_case. */
+const API_PARAM: Record<string, string> = {
+  negativePrompt: "negative_prompt",
+  guidanceScale: "guidance_scale",
+};
+
+/**
+ * A job's expected failure as the client should see it: an argument the engine refuses is a 400
+ * naming the API field; a bad input image keeps its own error; a cancelled or expired job says so.
+ * Anything else is `undefined`: an unexpected error, for the caller to log and answer with a 500.
+ */
+export function engineFailure(
+  error: unknown,
+  cancelled: CancelReason | undefined,
+): EngineFailure | undefined {
+  if (isInvalidArgumentError(error)) {
+    const param = API_PARAM[error.param] ?? error.param;
+    const message = error.message.replace(`\`${error.param}\``, `'${param}'`);
+    return { code: "invalid_request", message: `Invalid '${param}': ${message}.`, param };
+  }
+  if (isSdgateError(error)) return { code: error.code, message: error.message, param: error.param };
+  if (cancelled !== undefined) return cancelledFailure(cancelled);
+  return undefined;
+}
+
+/** Cancellation has no code of its own in the contract yet; `timeout` (504) is the nearest. */
+export function cancelledFailure(reason: CancelReason): EngineFailure {
+  return reason === "deadline"
+    ? { code: "timeout", message: "The job passed its deadline before it finished.", param: null }
+    : { code: "timeout", message: "The job was cancelled before it finished.", param: null };
+}
+
+export const INTERNAL_FAILURE: EngineFailure = {
+  code: "internal_error",
+  message: "Internal error.",
+  param: null,
+};

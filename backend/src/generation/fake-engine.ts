@@ -1,0 +1,82 @@
+import type { BackendGenerateResponse } from "@sdgate/shared";
+import type { BatchReport, CancelReason, Engine, EngineJob, EngineListener, ModelInfo } from "./engine.ts";
+import { cancelledFailure } from "./engine-failure.ts";
+
+/**
+ * An {@link Engine} for serving tests: each step of a batch takes `stepMs` of real time (timers, so
+ * the event loop stays free as it does with the worker), cancels take effect at the next step, and
+ * every batch it was given is recorded.
+ */
+export class FakeEngine implements Engine {
+  readonly models: ModelInfo[] = [{ id: "tiny", executionProvider: "cpu", family: "sd15", loadSeconds: 0.1 }];
+  readonly batches: string[][] = [];
+  stepMs: number;
+  /** When set, jobs whose prompt is this fail as the engine's unexpected crash would. */
+  crashOnPrompt: string | null = null;
+  readonly #cancelled = new Map<string, CancelReason>();
+
+  constructor(stepMs = 5) {
+    this.stepMs = stepMs;
+  }
+
+  cancel(jobId: string, reason: CancelReason): void {
+    this.#cancelled.set(jobId, reason);
+  }
+
+  async close(): Promise<void> {}
+
+  async run(jobs: readonly EngineJob[], listener: EngineListener): Promise<BatchReport> {
+    this.batches.push(jobs.map((job) => job.id));
+    const first = jobs[0] as EngineJob;
+    if (jobs.some((job) => job.request.prompt === this.crashOnPrompt)) throw new Error("fake engine crash");
+    const { steps } = first.request;
+    let active = [...jobs];
+    const startedMs = performance.now();
+    for (let step = 1; step <= steps && active.length > 0; step++) {
+      await new Promise((resolve) => setTimeout(resolve, this.stepMs));
+      active = active.filter((job) => {
+        const reason = this.#cancelled.get(job.id);
+        if (reason === undefined) return true;
+        listener.onDone(job.id, { ok: false, error: cancelledFailure(reason) });
+        return false;
+      });
+      for (const job of active) {
+        listener.onProgress(job.id, {
+          step,
+          steps,
+          image: 0,
+          images: job.request.n,
+          etaMs: (steps - step) * this.stepMs,
+          ...(job.previewEverySteps > 0 && step % job.previewEverySteps === 0
+            ? { preview: { format: "jpeg" as const, width: 8, height: 8, b64: "/9j/" } }
+            : {}),
+        });
+      }
+    }
+    for (const job of active) listener.onDone(job.id, { ok: true, response: fakeResponse(job) });
+    return {
+      model: first.request.model,
+      width: first.request.width,
+      height: first.request.height,
+      images: jobs.reduce((sum, job) => sum + job.request.n, 0),
+      steps,
+      denoiseMs: performance.now() - startedMs,
+    };
+  }
+}
+
+function fakeResponse(job: EngineJob): BackendGenerateResponse {
+  const { request } = job;
+  return {
+    model: request.model,
+    execution_provider: "cpu",
+    output_format: request.output_format,
+    images: Array.from({ length: request.n }, (_, i) => ({
+      seed: request.seed + i,
+      width: request.width,
+      height: request.height,
+      b64: "iVBORw0KGgo=",
+    })),
+    timings_ms: { tokenize: 0.1, text_encode: 1, denoise: 2, decode: 3, image_encode: 4, total: 10 },
+  };
+}

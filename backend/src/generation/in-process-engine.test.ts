@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readImageMetadata } from "../engine/index.ts";
+import { silentLogger } from "../logger.ts";
+import { ensureTinyModel } from "../model-builder/index.ts";
+import type { JobOutcome, JobProgress } from "./engine.ts";
+import { InProcessEngine } from "./in-process-engine.ts";
+import { loadModels } from "./load-models.ts";
+
+const request: ResolvedGenerationRequest = {
+  model: "tiny",
+  prompt: "a paper boat on a pond",
+  negative_prompt: "",
+  n: 2,
+  width: 64,
+  height: 64,
+  steps: 3,
+  guidance_scale: 7.5,
+  scheduler: "euler",
+  seed: 11,
+  rng: "torch_cpu",
+  image: null,
+  strength: null,
+  mask: null,
+  output_format: "png",
+  output_quality: null,
+};
+
+let cacheDir: string;
+let engine: InProcessEngine;
+
+beforeAll(async () => {
+  cacheDir = mkdtempSync(join(tmpdir(), "sdgate-in-process-engine-"));
+  const models = await loadModels({ tiny: await ensureTinyModel(cacheDir) }, ["cpu"], silentLogger);
+  engine = new InProcessEngine(models, 4, silentLogger);
+});
+
+afterAll(async () => {
+  await engine.close();
+  rmSync(cacheDir, { recursive: true, force: true });
+});
+
+/** Runs jobs as one batch and collects what the listener saw. */
+async function runBatch(requests: ResolvedGenerationRequest[], previewEverySteps = 0) {
+  const outcomes = new Map<string, JobOutcome>();
+  const progress = new Map<string, JobProgress[]>();
+  const report = await engine.run(
+    requests.map((r, i) => ({ id: `job-${i}`, request: r, previewEverySteps })),
+    {
+      onProgress: (id, p) => progress.set(id, [...(progress.get(id) ?? []), p]),
+      onDone: (id, outcome) => outcomes.set(id, outcome),
+    },
+  );
+  return { outcomes: requests.map((_, i) => outcomes.get(`job-${i}`)), progress, report };
+}
+
+async function runOne(r: ResolvedGenerationRequest) {
+  const { outcomes } = await runBatch([r]);
+  return outcomes[0] as JobOutcome;
+}
+
+function okResponse(outcome: JobOutcome | undefined) {
+  if (!outcome?.ok) throw new Error(`expected images, got ${JSON.stringify(outcome)}`);
+  return outcome.response;
+}
+
+describe("the engine on one thread", () => {
+  it("returns n encoded images with consecutive seeds and stage timings", async () => {
+    const result = okResponse(await runOne(request));
+    expect(result.images.map((image) => image.seed)).toEqual([11, 12]);
+    for (const image of result.images) {
+      expect(Buffer.from(image.b64, "base64").subarray(1, 4).toString()).toBe("PNG");
+    }
+    expect(result.timings_ms.total).toBeGreaterThan(0);
+    expect(result.timings_ms.image_encode).toBeGreaterThanOrEqual(0);
+  });
+
+  it("says which provider and model ran it, and writes the recipe into the PNG", async () => {
+    const result = okResponse(await runOne({ ...request, n: 1 }));
+    expect(result.execution_provider).toBe("cpu");
+    expect(result.model_hash).toMatch(/^[0-9a-f]{10}$/);
+    const metadata = await readImageMetadata(Buffer.from(result.images[0]?.b64 ?? "", "base64"));
+    expect(metadata.parameters).toMatch(
+      /^a paper boat on a pond\nSteps: 3, Sampler: Euler, CFG scale: 7.5, Seed: 11, Size: 64x64/,
+    );
+  });
+
+  it("gives a batched job the same PNG it gets alone", async () => {
+    const other = { ...request, n: 1, seed: 99, prompt: "a windmill", output_format: "jpeg" as const };
+    const { outcomes, report } = await runBatch([{ ...request, n: 1 }, other]);
+    expect(report).toMatchObject({ images: 2, steps: 3, width: 64, height: 64 });
+    const alone = okResponse(await runOne({ ...request, n: 1 }));
+    expect(okResponse(outcomes[0]).images[0]?.b64).toBe(alone.images[0]?.b64);
+    expect(okResponse(outcomes[1]).output_format).toBe("jpeg");
+  });
+
+  it("runs img2img from a base64 image of another size, resized to the request", async () => {
+    const source = okResponse(await runOne({ ...request, n: 1, width: 96, height: 96 }));
+    const image = `data:image/png;base64,${source.images[0]?.b64}`;
+    const result = okResponse(await runOne({ ...request, n: 1, image, strength: 0.5 }));
+    expect(result.images[0]).toMatchObject({ width: 64, height: 64 });
+  });
+
+  it("fails only the job with an unreadable input image, naming the field", async () => {
+    const bad = { ...request, image: Buffer.from("not an image").toString("base64"), strength: 0.5 };
+    const { outcomes } = await runBatch([bad, { ...request, n: 1 }]);
+    expect(outcomes[0]).toMatchObject({ ok: false, error: { code: "invalid_request", param: "image" } });
+    expect(outcomes[1]?.ok).toBe(true);
+  });
+
+  it("reports an argument the engine refuses as a 400 naming the API field", async () => {
+    const outcome = await runOne({ ...request, guidance_scale: Number.POSITIVE_INFINITY });
+    expect(outcome).toEqual({
+      ok: false,
+      error: {
+        code: "invalid_request",
+        param: "guidance_scale",
+        message: "Invalid 'guidance_scale': 'guidance_scale' has to be a finite number, but is Infinity.",
+      },
+    });
+  });
+
+  it("reports progress with an ETA and small JPEG previews when asked", async () => {
+    const { progress } = await runBatch([{ ...request, n: 1, steps: 4 }], 2);
+    const events = progress.get("job-0") ?? [];
+    expect(events.map((p) => [p.step, p.steps, p.preview !== undefined])).toEqual([
+      [1, 4, false],
+      [2, 4, true],
+      [3, 4, false],
+      [4, 4, true],
+    ]);
+    expect(events.at(-1)?.etaMs).toBe(0);
+    const preview = events[1]?.preview;
+    expect(preview).toMatchObject({ format: "jpeg", width: 8, height: 8 });
+    expect([...Buffer.from(preview?.b64 ?? "", "base64").subarray(0, 2)]).toEqual([0xff, 0xd8]);
+  });
+
+  it("stops a cancelled job at its next step and says why", async () => {
+    const run = engine.run([{ id: "c", request: { ...request, steps: 30 }, previewEverySteps: 0 }], {
+      onProgress: (id, p) => {
+        if (p.step === 2) engine.cancel(id, "deadline");
+      },
+      onDone: (_id, outcome) => {
+        expect(outcome).toMatchObject({ ok: false, error: { code: "timeout" } });
+        expect(!outcome.ok && outcome.error.message).toMatch(/deadline/);
+      },
+    });
+    await expect(run).resolves.toBeDefined();
+  });
+});

@@ -1,0 +1,188 @@
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import type { BatchEntry, GenerationProgress, GenerationRequest } from "../engine/index.ts";
+import type { Logger } from "../logger.ts";
+import { buildResponse } from "./build-response.ts";
+import type {
+  BatchReport,
+  CancelReason,
+  Engine,
+  EngineJob,
+  EngineListener,
+  JobOutcome,
+  JobProgress,
+  ModelInfo,
+} from "./engine.ts";
+import { cancelledFailure, engineFailure, INTERNAL_FAILURE } from "./engine-failure.ts";
+import { decodeInputImage } from "./input-image.ts";
+import { previewImage } from "./latent-preview.ts";
+import type { LoadedModel } from "./load-models.ts";
+
+interface Running {
+  controller: AbortController;
+  reason: CancelReason | undefined;
+  /** Progress and the outcome leave in order, though a preview's encoding is asynchronous. */
+  tail: Promise<void>;
+}
+
+/**
+ * The engine on the current thread: the worker thread runs one of these. A batch's jobs share one
+ * `generateBatch` call; each job's input images are decoded, its images encoded and its failure
+ * mapped on its own, so one bad job never fails the others.
+ */
+export class InProcessEngine implements Engine {
+  readonly #models: Map<string, LoadedModel>;
+  readonly #maxBatch: number;
+  readonly #logger: Logger;
+  readonly #running = new Map<string, Running>();
+
+  constructor(models: Map<string, LoadedModel>, maxBatch: number, logger: Logger) {
+    this.#models = models;
+    this.#maxBatch = maxBatch;
+    this.#logger = logger;
+  }
+
+  get models(): ModelInfo[] {
+    return [...this.#models.values()].map((model) => model.info);
+  }
+
+  cancel(jobId: string, reason: CancelReason): void {
+    const running = this.#running.get(jobId);
+    if (running === undefined || running.controller.signal.aborted) return;
+    running.reason = reason;
+    running.controller.abort(new Error(reason));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#models.values()].map(({ pipeline }) => pipeline.release()));
+  }
+
+  async run(jobs: readonly EngineJob[], listener: EngineListener): Promise<BatchReport> {
+    const first = jobs[0];
+    if (first === undefined) throw new Error("a batch needs at least one job");
+    const model = this.#models.get(first.request.model);
+    if (model === undefined) throw new Error(`model '${first.request.model}' is not loaded`);
+    const startedMs = performance.now();
+    const batch = new Map<string, Running>();
+    for (const job of jobs) {
+      const running: Running = {
+        controller: new AbortController(),
+        reason: undefined,
+        tail: Promise.resolve(),
+      };
+      batch.set(job.id, running);
+      this.#running.set(job.id, running);
+    }
+    const finish = (job: EngineJob, outcome: JobOutcome) => {
+      const running = batch.get(job.id);
+      if (running === undefined || !this.#running.has(job.id)) return;
+      this.#running.delete(job.id);
+      running.tail = running.tail.then(() => listener.onDone(job.id, outcome));
+    };
+    try {
+      const entries: { job: EngineJob; entry: BatchEntry }[] = [];
+      for (const job of jobs) {
+        const running = batch.get(job.id) as Running;
+        try {
+          entries.push({ job, entry: await this.#entry(job, running, model, listener, startedMs) });
+        } catch (error) {
+          finish(job, { ok: false, error: engineFailure(error, running.reason) ?? INTERNAL_FAILURE });
+        }
+      }
+      const outcomes = await model.pipeline.generateBatch(
+        entries.map(({ entry }) => entry),
+        { maxBatch: this.#maxBatch },
+      );
+      const denoiseMs = outcomes.reduce((ms, o) => Math.max(ms, o.ok ? o.result.timingsMs.denoise : 0), 0);
+      await Promise.all(
+        entries.map(async ({ job }, i) => {
+          const outcome = outcomes[i];
+          const running = batch.get(job.id);
+          if (outcome?.ok) {
+            finish(job, { ok: true, response: await buildResponse(job.request, outcome.result) });
+          } else {
+            const failure = engineFailure(outcome?.error, running?.reason);
+            if (failure === undefined)
+              this.#logger.error("job failed", { jobId: job.id, error: String(outcome?.error) });
+            finish(job, { ok: false, error: failure ?? INTERNAL_FAILURE });
+          }
+        }),
+      );
+      return {
+        model: first.request.model,
+        width: first.request.width,
+        height: first.request.height,
+        images: entries.reduce((sum, { job }) => sum + job.request.n, 0),
+        steps: first.request.steps,
+        denoiseMs,
+      };
+    } catch (error) {
+      for (const job of jobs) {
+        const reason = batch.get(job.id)?.reason;
+        finish(job, { ok: false, error: reason === undefined ? INTERNAL_FAILURE : cancelledFailure(reason) });
+      }
+      throw error;
+    } finally {
+      await Promise.all([...batch.values()].map((running) => running.tail));
+    }
+  }
+
+  async #entry(
+    job: EngineJob,
+    running: Running,
+    model: LoadedModel,
+    listener: EngineListener,
+    startedMs: number,
+  ): Promise<BatchEntry> {
+    const request = await toEngineRequest(job.request);
+    const sdxl = model.pipeline.traits.architecture === "sdxl";
+    let stepsDone = 0;
+    const onProgress = (p: GenerationProgress) => {
+      stepsDone++;
+      const batch = p.batch ?? 1;
+      const stepsLeft =
+        p.steps - p.step + p.steps * Math.ceil(Math.max(0, p.images - p.image - batch) / batch);
+      const progress: JobProgress = {
+        step: p.step,
+        steps: p.steps,
+        image: p.image,
+        images: p.images,
+        etaMs: Math.round(((performance.now() - startedMs) / stepsDone) * stepsLeft),
+      };
+      const preview = p.preview === undefined ? undefined : previewImage(p.preview, sdxl);
+      running.tail = running.tail.then(async () => {
+        const image = await preview?.catch(() => undefined);
+        listener.onProgress(job.id, image === undefined ? progress : { ...progress, preview: image });
+      });
+    };
+    return {
+      request,
+      signal: running.controller.signal,
+      onProgress,
+      previewEverySteps: job.previewEverySteps,
+    };
+  }
+}
+
+/** The API's snake_case request as the engine takes it, with input images decoded at the requested size. */
+async function toEngineRequest(request: ResolvedGenerationRequest): Promise<GenerationRequest> {
+  const { width, height } = request;
+  const image =
+    request.image === null ? undefined : await decodeInputImage(request.image, width, height, "image");
+  const mask =
+    request.mask === null ? undefined : await decodeInputImage(request.mask, width, height, "mask");
+  return {
+    ...(image ? { image } : {}),
+    ...(mask ? { mask } : {}),
+    ...(request.strength === null ? {} : { strength: request.strength }),
+    rng: request.rng,
+    prompt: request.prompt,
+    negativePrompt: request.negative_prompt,
+    width,
+    height,
+    steps: request.steps,
+    guidanceScale: request.guidance_scale,
+    scheduler: request.scheduler,
+    seed: request.seed,
+    n: request.n,
+  };
+}

@@ -1,0 +1,50 @@
+import { loadPipeline, type Pipeline } from "../engine/index.ts";
+import type { Logger } from "../logger.ts";
+import type { ModelInfo } from "./engine.ts";
+
+export interface LoadedModel {
+  pipeline: Pipeline;
+  info: ModelInfo;
+}
+
+/**
+ * Loads every model and runs one small generation with each, so the first request is not the slow
+ * one (session initialisation and the first run's allocations happen here, before `/readyz` says yes).
+ */
+export async function loadModels(
+  models: Record<string, string>,
+  executionProviders: string[],
+  logger: Logger,
+): Promise<Map<string, LoadedModel>> {
+  const loaded = new Map<string, LoadedModel>();
+  try {
+    for (const [id, dir] of Object.entries(models)) {
+      const startedMs = performance.now();
+      const pipeline = await loadPipeline(dir, { executionProviders, logger, modelName: id });
+      loaded.set(id, { pipeline, info: { id, executionProvider: "", family: "", loadSeconds: 0 } });
+      await pipeline.generate({
+        prompt: "warm up",
+        width: 64,
+        height: 64,
+        steps: 1,
+        guidanceScale: 2,
+        seed: 0,
+      });
+      const loadSeconds = (performance.now() - startedMs) / 1000;
+      loaded.set(id, {
+        pipeline,
+        info: { id, executionProvider: pipeline.executionProvider, family: pipeline.family, loadSeconds },
+      });
+      logger.info("model loaded", {
+        model: id,
+        family: pipeline.family,
+        executionProvider: pipeline.executionProvider,
+        ms: Math.round(loadSeconds * 1000),
+      });
+    }
+  } catch (error) {
+    await Promise.all([...loaded.values()].map(({ pipeline }) => pipeline.release()));
+    throw error;
+  }
+  return loaded;
+}

@@ -1,0 +1,95 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+const PREFIX = "sdgate_";
+/** Seconds; from a cached tiny-model request to a queue of minutes. */
+const QUEUE_WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const STAGE_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The stages a response's `timings_ms` reports, as metric labels. */
+export const STAGES = [
+  "tokenize",
+  "text_encode",
+  "prepare_latents",
+  "denoise",
+  "decode",
+  "image_encode",
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+/**
+ * The backend's Prometheus metrics, `sdgate_` prefixed and in base units (seconds, bytes), on their
+ * own registry so each app (and each test) has its own. Rates (images/s, steps/s) are `rate()` of the
+ * counters; process memory and CPU come from prom-client's default metrics.
+ *
+ * @example
+ * const metrics = new ServingMetrics();
+ * metrics.imagesTotal.inc(4);
+ * const text = await metrics.registry.metrics();
+ */
+export class ServingMetrics {
+  readonly registry = new Registry();
+  readonly queueDepth: Gauge;
+  readonly inFlight: Gauge;
+  readonly requestsTotal: Counter<"status">;
+  readonly queueWaitSeconds: Histogram;
+  readonly stageSeconds: Histogram<"stage">;
+  readonly batchImages: Histogram;
+  readonly imagesTotal: Counter;
+  readonly stepsTotal: Counter;
+  readonly executionProvider: Gauge<"model" | "provider">;
+  readonly modelLoadSeconds: Gauge<"model">;
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    this.queueDepth = new Gauge({
+      name: `${PREFIX}queue_depth`,
+      help: "Jobs waiting for the engine.",
+      registers,
+    });
+    this.inFlight = new Gauge({ name: `${PREFIX}in_flight`, help: "Jobs the engine is running.", registers });
+    this.requestsTotal = new Counter({
+      name: `${PREFIX}requests_total`,
+      help: "Generate requests answered, by HTTP status (a stream counts by its final event).",
+      labelNames: ["status"],
+      registers,
+    });
+    this.queueWaitSeconds = new Histogram({
+      name: `${PREFIX}queue_wait_seconds`,
+      help: "Time from a job's arrival to its start.",
+      buckets: QUEUE_WAIT_BUCKETS,
+      registers,
+    });
+    this.stageSeconds = new Histogram({
+      name: `${PREFIX}stage_duration_seconds`,
+      help: "Time a job spent in each stage (a batched job shares the batch's denoise).",
+      labelNames: ["stage"],
+      buckets: STAGE_BUCKETS,
+      registers,
+    });
+    this.batchImages = new Histogram({
+      name: `${PREFIX}batch_images`,
+      help: "Images per engine batch.",
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32],
+      registers,
+    });
+    this.imagesTotal = new Counter({ name: `${PREFIX}images_total`, help: "Images generated.", registers });
+    this.stepsTotal = new Counter({
+      name: `${PREFIX}steps_total`,
+      help: "Denoising steps taken, one per image per step.",
+      registers,
+    });
+    this.executionProvider = new Gauge({
+      name: `${PREFIX}execution_provider_info`,
+      help: "The onnxruntime execution provider each model runs on (value 1).",
+      labelNames: ["model", "provider"],
+      registers,
+    });
+    this.modelLoadSeconds = new Gauge({
+      name: `${PREFIX}model_load_seconds`,
+      help: "Time to load and warm up each model.",
+      labelNames: ["model"],
+      registers,
+    });
+  }
+}

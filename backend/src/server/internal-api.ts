@@ -1,0 +1,91 @@
+/**
+ * The backend's internal HTTP API beyond the request/response bodies: the context headers the edge
+ * signs, the load headers every response carries, the `/readyz` body, and the server-sent events of a
+ * streamed generate call. Written to move into `shared/` as is, so the edge parses what the backend
+ * writes with the same schemas.
+ */
+import { backendGenerateResponseSchema, errorEnvelopeSchema } from "@sdgate/shared";
+import { z } from "zod";
+
+/** Request headers the edge sends with `POST /internal/v1/generate` (all optional). */
+export const CONTEXT_HEADERS = {
+  /** The API key id the request is for; the queue is fair across these. Default `default`. */
+  tenant: "x-sdgate-tenant",
+  /** Unix ms after which the job is abandoned (504 `timeout`), queued or running. */
+  deadline: "x-sdgate-deadline",
+  /** The edge's job id, for `POST /internal/v1/jobs/{id}/cancel`. Default a random UUID. */
+  jobId: "x-sdgate-job-id",
+  /** With `Accept: text/event-stream`: a preview every n steps, 0 for none. */
+  previewEvery: "x-sdgate-preview-every",
+} as const;
+
+export const TENANT_PATTERN = /^[\w.:-]{1,128}$/;
+export const JOB_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+/** Response headers on every backend response, for routing by load. */
+export const LOAD_HEADERS = {
+  queueDepth: "x-queue-depth",
+  estimatedWaitMs: "x-estimated-wait-ms",
+  /** Only on a 429: where a new job would have stood. */
+  queuePosition: "x-queue-position",
+  /** The job id a generate call ran under. */
+  jobId: "x-sdgate-job-id",
+} as const;
+
+/** `GET /readyz`: 200 when ready, 503 while loading or draining; the same body either way. */
+export const readyzBodySchema = z.object({
+  status: z.enum(["ready", "loading", "draining"]),
+  models: z.array(z.string()),
+  queue_depth: z.number().int().min(0),
+  queue_size: z.number().int().min(0),
+  in_flight: z.number().int().min(0),
+  max_batch: z.number().int().min(1),
+  estimated_wait_ms: z.number().min(0),
+  /** Measured milliseconds per denoising step per image (EWMA; batched steps are shared), by model and `WxH`. */
+  step_ms: z.record(z.string(), z.record(z.string(), z.number())),
+});
+export type ReadyzBody = z.infer<typeof readyzBodySchema>;
+
+/** The events of a streamed generate call, in order: `queued`…, `started`, `progress`…, then `result` or `error`. */
+export const GENERATE_EVENTS = ["queued", "started", "progress", "result", "error"] as const;
+export type GenerateEventName = (typeof GENERATE_EVENTS)[number];
+
+export const queuedEventSchema = z.object({
+  /** 1 = next to start. Sent on arrival and whenever it changes. */
+  position: z.number().int().min(1),
+  estimated_wait_ms: z.number().min(0),
+});
+
+export const startedEventSchema = z.object({
+  /** Jobs sharing the engine's batch. */
+  batch_size: z.number().int().min(1),
+  queue_wait_ms: z.number().min(0),
+});
+
+export const previewSchema = z.object({
+  format: z.literal("jpeg"),
+  width: z.number().int(),
+  height: z.number().int(),
+  b64: z.string(),
+});
+
+export const progressEventSchema = z.object({
+  /** Steps done (1-based) of `steps`, for the images from `image` (0-based) on, of `images`. */
+  step: z.number().int().min(1),
+  steps: z.number().int().min(1),
+  image: z.number().int().min(0),
+  images: z.number().int().min(1),
+  eta_ms: z.number().min(0),
+  /** Every few steps: the latents' linear RGB approximation at 1/8 size. */
+  preview: previewSchema.optional(),
+});
+
+export const generateEventSchemas = {
+  queued: queuedEventSchema,
+  started: startedEventSchema,
+  progress: progressEventSchema,
+  result: backendGenerateResponseSchema,
+  error: errorEnvelopeSchema,
+} as const satisfies Record<GenerateEventName, z.ZodType>;
+
+export type GenerateEventData<N extends GenerateEventName> = z.infer<(typeof generateEventSchemas)[N]>;

@@ -1,0 +1,228 @@
+import { backendGenerateResponseSchema, errorEnvelopeSchema } from "@sdgate/shared";
+import { describe, expect, it } from "vitest";
+import { GENERATE_EVENTS, generateEventSchemas, readyzBodySchema } from "./internal-api.ts";
+import { enqueue, generateInit, parseSse, setupApp, signed } from "./test-app.ts";
+
+const SSE = { accept: "text/event-stream" };
+const errorOf = async (response: Response) => errorEnvelopeSchema.parse(await response.json()).error;
+
+describe("serving: a bounded queue", () => {
+  it("answers 429 with Retry-After and the queue position once the queue is full", async () => {
+    const { app } = setupApp({ queueSize: 1, stepMs: 20 });
+    const running = app.request("/internal/v1/generate", await generateInit());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const queued = app.request("/internal/v1/generate", await generateInit({ seed: 4 }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const refused = await app.request("/internal/v1/generate", await generateInit({ seed: 5 }));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get("x-queue-position")).toBe("2");
+    expect(refused.headers.get("x-queue-depth")).toBe("1");
+    expect(Number(refused.headers.get("x-estimated-wait-ms"))).toBeGreaterThan(0);
+    expect(await errorOf(refused)).toMatchObject({ code: "rate_limited" });
+    expect((await running).status).toBe(200);
+    expect((await queued).status).toBe(200);
+  });
+
+  it("serves API keys in turn: a key's burst does not starve another key", async () => {
+    const setup = setupApp({ queueSize: 16, stepMs: 2 });
+    const tenant = (key: string, id: string) => ({ "x-sdgate-tenant": key, "x-sdgate-job-id": id });
+    // A long job holds the engine while the others queue; cancelling it lets them run.
+    const pending = [await enqueue(setup, await generateInit({ steps: 10_000 }, tenant("key_z", "z1")))];
+    for (const i of [1, 2, 3, 4, 5])
+      pending.push(await enqueue(setup, await generateInit({ seed: i }, tenant("key_a", `a${i}`))));
+    pending.push(await enqueue(setup, await generateInit({ seed: 9 }, tenant("key_b", "b1"))));
+    setup.dispatcher.cancel("z1", "cancelled");
+    await Promise.all(pending.map((p) => p.response));
+    expect(setup.engine.batches.flat()).toEqual(["z1", "a1", "b1", "a2", "a3", "a4", "a5"]);
+  });
+
+  it("batches compatible requests up to the batch size", async () => {
+    const setup = setupApp({ maxBatch: 3, stepMs: 5 });
+    const pending = [
+      await enqueue(setup, await generateInit({ steps: 10_000 }, { "x-sdgate-job-id": "j0" })),
+    ];
+    for (const [i, id] of ["j1", "j2", "j3", "j4", "j5"].entries()) {
+      const size = id === "j3" ? { width: 128 } : {};
+      pending.push(await enqueue(setup, await generateInit({ seed: i, ...size }, { "x-sdgate-job-id": id })));
+    }
+    setup.dispatcher.cancel("j0", "cancelled");
+    const all = await Promise.all(pending.map((p) => p.response));
+    expect(all.map((r) => r.status)).toEqual([504, 200, 200, 200, 200, 200]);
+    expect(setup.engine.batches).toEqual([["j0"], ["j1", "j2", "j4"], ["j3"], ["j5"]]);
+  });
+});
+
+describe("serving: cancellation and deadlines", () => {
+  it("cancels a running job from the cancel endpoint, freeing the slot for the next job within a step", async () => {
+    const { app, engine } = setupApp({ stepMs: 10 });
+    const longJob = app.request(
+      "/internal/v1/generate",
+      await generateInit({ steps: 500 }, { "x-sdgate-job-id": "long" }),
+    );
+    const next = app.request(
+      "/internal/v1/generate",
+      await generateInit({}, { ...SSE, "x-sdgate-job-id": "next" }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const startedMs = performance.now();
+    const cancel = await app.request(
+      "/internal/v1/jobs/long/cancel",
+      await signed("/internal/v1/jobs/long/cancel", ""),
+    );
+    expect(cancel.status).toBe(200);
+    expect(await cancel.json()).toEqual({ job_id: "long", status: "cancelling" });
+    const cancelled = await longJob;
+    expect(cancelled.status).toBe(504);
+    expect((await errorOf(cancelled)).message).toMatch(/cancelled/);
+    const events = parseSse(await (await next).text());
+    expect(events.at(-1)?.event).toBe("result");
+    // Freed within about one step of the fake engine (10 ms), plus the next job's 4 steps.
+    expect(performance.now() - startedMs).toBeLessThan(250);
+    expect(engine.batches).toEqual([["long"], ["next"]]);
+    const unknown = await app.request(
+      "/internal/v1/jobs/long/cancel",
+      await signed("/internal/v1/jobs/long/cancel", ""),
+    );
+    expect(unknown.status).toBe(404);
+  });
+
+  it("cancels a job whose client disconnects", async () => {
+    const { app, engine } = setupApp({ stepMs: 10 });
+    const controller = new AbortController();
+    const init = await generateInit({ steps: 500 }, { "x-sdgate-job-id": "gone" });
+    const pending = app.request(
+      new Request("http://backend/internal/v1/generate", { ...init, signal: controller.signal }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    controller.abort();
+    await Promise.resolve(pending).catch(() => undefined);
+    const after = await app.request(
+      "/internal/v1/generate",
+      await generateInit({}, { "x-sdgate-job-id": "after" }),
+    );
+    expect(after.status).toBe(200);
+    expect(engine.batches).toEqual([["gone"], ["after"]]);
+  });
+
+  it("gives up on a job past its deadline, running or queued, with a 504", async () => {
+    const { app } = setupApp({ stepMs: 10 });
+    const deadline = String(Date.now() + 60);
+    const running = app.request(
+      "/internal/v1/generate",
+      await generateInit({ steps: 500 }, { "x-sdgate-deadline": deadline }),
+    );
+    const queued = app.request(
+      "/internal/v1/generate",
+      await generateInit({ steps: 500 }, { "x-sdgate-deadline": deadline }),
+    );
+    const startedMs = performance.now();
+    const [a, b] = await Promise.all([running, queued]);
+    expect([a.status, b.status]).toEqual([504, 504]);
+    expect((await errorOf(a)).message).toMatch(/deadline/);
+    expect((await errorOf(b)).message).toMatch(/deadline while queued/);
+    expect(performance.now() - startedMs).toBeLessThan(200);
+    const past = await app.request(
+      "/internal/v1/generate",
+      await generateInit({}, { "x-sdgate-deadline": "1000" }),
+    );
+    expect(past.status).toBe(504);
+    const bad = await app.request(
+      "/internal/v1/generate",
+      await generateInit({}, { "x-sdgate-deadline": "soon" }),
+    );
+    expect(await errorOf(bad)).toMatchObject({ code: "invalid_request", param: "x-sdgate-deadline" });
+  });
+});
+
+describe("serving: progress as server-sent events", () => {
+  it("streams queued, started, progress with previews, then the result, each valid by the schemas", async () => {
+    const { app } = setupApp({ stepMs: 5 });
+    const first = app.request("/internal/v1/generate", await generateInit({ steps: 3 }));
+    const response = await app.request("/internal/v1/generate", await generateInit({}, SSE));
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const events = parseSse(await response.text());
+    expect(events.map((e) => e.event)).toEqual([
+      "queued",
+      "started",
+      "progress",
+      "progress",
+      "progress",
+      "progress",
+      "result",
+    ]);
+    expect(events.map((e) => e.id)).toEqual(["1", "2", "3", "4", "5", "6", "7"]);
+    for (const { event, data } of events) {
+      expect(GENERATE_EVENTS).toContain(event);
+      generateEventSchemas[event as keyof typeof generateEventSchemas].parse(data);
+    }
+    expect(events[0]?.data).toMatchObject({ position: 1 });
+    expect(events[3]?.data).toMatchObject({ step: 2, steps: 4, preview: { format: "jpeg" } });
+    expect(events[2]?.data).not.toHaveProperty("preview");
+    backendGenerateResponseSchema.parse(events.at(-1)?.data);
+    await first;
+  });
+
+  it("ends the stream with an error event carrying the envelope", async () => {
+    const { app } = setupApp({ stepMs: 5 });
+    const response = await app.request(
+      "/internal/v1/generate",
+      await generateInit({ steps: 500 }, { ...SSE, "x-sdgate-deadline": String(Date.now() + 40) }),
+    );
+    const events = parseSse(await response.text());
+    expect(events.at(-1)?.event).toBe("error");
+    expect(errorEnvelopeSchema.parse(events.at(-1)?.data).error.code).toBe("timeout");
+  });
+});
+
+describe("serving: load reporting and metrics", () => {
+  it("reports queue depth, wait and per-step times in /readyz and on every response", async () => {
+    const { app } = setupApp({ stepMs: 5 });
+    const health = await app.request("/healthz");
+    expect(health.headers.get("x-queue-depth")).toBe("0");
+    expect(health.headers.get("x-estimated-wait-ms")).toBe("0");
+    await app.request("/internal/v1/generate", await generateInit());
+    const body = readyzBodySchema.parse(await (await app.request("/readyz")).json());
+    expect(body).toMatchObject({
+      status: "ready",
+      queue_depth: 0,
+      in_flight: 0,
+      queue_size: 8,
+      max_batch: 1,
+    });
+    expect(body.step_ms.tiny?.["64x64"]).toBeGreaterThan(0);
+  });
+
+  it("exposes Prometheus metrics that parse and move with traffic", async () => {
+    const { app } = setupApp();
+    const scrape = async () => {
+      const response = await app.request("/metrics");
+      expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+      return parseExposition(await response.text());
+    };
+    const before = await scrape();
+    expect(before.get("sdgate_images_total")).toBe(0);
+    await app.request("/internal/v1/generate", await generateInit({ n: 2 }));
+    await app.request("/internal/v1/generate", await generateInit({ width: 63 }));
+    const after = await scrape();
+    expect(after.get("sdgate_images_total")).toBe(2);
+    expect(after.get("sdgate_steps_total")).toBe(8);
+    expect(after.get('sdgate_requests_total{status="200"}')).toBe(1);
+    expect(after.get('sdgate_requests_total{status="400"}')).toBe(1);
+    expect(after.get("sdgate_queue_wait_seconds_count")).toBe(1);
+    expect(after.get('sdgate_stage_duration_seconds_count{stage="denoise"}')).toBe(1);
+    expect(after.get("sdgate_queue_depth")).toBe(0);
+  });
+});
+
+/** The Prometheus text format: `name{labels} value` per sample, `#` lines are help and type. */
+function parseExposition(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (match === null) throw new Error(`not an exposition line: ${line}`);
+    samples.set(match[1] as string, Number(match[2]));
+  }
+  return samples;
+}

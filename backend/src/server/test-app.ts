@@ -1,0 +1,116 @@
+import {
+  type BackendGenerateResponse,
+  Keyring,
+  MemoryNonceStore,
+  type ResolvedGenerationRequest,
+} from "@sdgate/shared";
+import { FakeEngine } from "../generation/fake-engine.ts";
+import { silentLogger } from "../logger.ts";
+import { ServingMetrics } from "../metrics/metrics.ts";
+import { Dispatcher } from "../serving/dispatcher.ts";
+import { createBackendApp, type Readiness } from "./app.ts";
+
+/** Test support: the real app, queue and dispatcher over a {@link FakeEngine}. */
+export const keyring = new Keyring([{ id: "k1", secret: "s".repeat(40) }]);
+export const GENERATE = "/internal/v1/generate";
+
+export const request: ResolvedGenerationRequest = {
+  model: "tiny",
+  prompt: "a lighthouse at dusk",
+  negative_prompt: "",
+  n: 1,
+  width: 64,
+  height: 64,
+  steps: 4,
+  guidance_scale: 7.5,
+  scheduler: "euler",
+  seed: 3,
+  rng: "torch_cpu",
+  image: null,
+  strength: null,
+  mask: null,
+  output_format: "png",
+  output_quality: null,
+};
+
+export function setupApp(
+  options: { state?: Readiness["state"]; queueSize?: number; maxBatch?: number; stepMs?: number } = {},
+) {
+  const engine = new FakeEngine(options.stepMs ?? 2);
+  const metrics = new ServingMetrics({ defaultMetrics: false });
+  const dispatcher = new Dispatcher({
+    engine,
+    queueSize: options.queueSize ?? 8,
+    maxBatch: options.maxBatch ?? 1,
+    metrics,
+    logger: silentLogger,
+  });
+  const readiness: Readiness = { state: options.state ?? "ready" };
+  const app = createBackendApp({
+    name: "test-backend",
+    keyring,
+    nonces: new MemoryNonceStore(),
+    readiness,
+    serving: () => dispatcher,
+    metrics,
+    logger: silentLogger,
+    defaultDeadlineMs: 60_000,
+    previewEverySteps: 2,
+  });
+  return { app, engine, dispatcher, readiness, metrics };
+}
+
+/** A signed request; `headers` are extra (context) headers. */
+export async function signed(
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+  signer = keyring,
+): Promise<RequestInit> {
+  const signature = await signer.sign({ method: "POST", path, body });
+  return { method: "POST", body, headers: { ...signature, "content-type": "application/json", ...headers } };
+}
+
+export async function generateInit(
+  overrides: Partial<ResolvedGenerationRequest> = {},
+  headers: Record<string, string> = {},
+): Promise<RequestInit> {
+  return signed(GENERATE, JSON.stringify({ ...request, ...overrides }), headers);
+}
+
+export type { BackendGenerateResponse };
+
+/** Parses a `text/event-stream` body into its events. */
+export function parseSse(text: string): { id: string | undefined; event: string; data: unknown }[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "" && !block.startsWith(":"))
+    .map((block) => {
+      const fields = Object.fromEntries(
+        block
+          .split("\n")
+          .map((line) => [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 2)]),
+      );
+      return { id: fields.id, event: fields.event ?? "message", data: JSON.parse(fields.data ?? "null") };
+    });
+}
+
+/**
+ * Sends a request and waits until the dispatcher holds it (signature checks are asynchronous, so
+ * requests sent together may arrive in any order); returns the pending response, wrapped.
+ */
+export async function enqueue(
+  setup: ReturnType<typeof setupApp>,
+  init: RequestInit,
+): Promise<{ response: Promise<Response> }> {
+  const { app, dispatcher } = setup;
+  const held = () => {
+    const { queueDepth, inFlight } = dispatcher.snapshot();
+    return queueDepth + inFlight;
+  };
+  const before = held();
+  const response = Promise.resolve(app.request(GENERATE, init));
+  for (let i = 0; i < 200 && held() === before; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  // Wrapped: an async function returning a promise would wait for it.
+  return { response };
+}

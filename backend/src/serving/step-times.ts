@@ -1,0 +1,50 @@
+/** Weight of the newest measurement in the moving average. */
+const EWMA_ALPHA = 0.2;
+/** Before anything is measured: a guess of one 512×512 image-step on CPU, scaled by pixels. */
+const DEFAULT_MS_PER_MEGAPIXEL_STEP = 400;
+
+/**
+ * Milliseconds per denoising step per image, by model and size, as an exponentially weighted moving
+ * average of what batches measured (a batched step is shared by its images). The edge reads these
+ * from `/readyz` to quote `POST /v1/estimate`, and the queue uses them to estimate waits.
+ */
+export class StepTimes {
+  readonly #ewma = new Map<string, Map<string, number>>();
+
+  record(model: string, width: number, height: number, msPerImageStep: number): void {
+    if (!(msPerImageStep > 0) || !Number.isFinite(msPerImageStep)) return;
+    let sizes = this.#ewma.get(model);
+    if (sizes === undefined) {
+      sizes = new Map();
+      this.#ewma.set(model, sizes);
+    }
+    const key = `${width}x${height}`;
+    const previous = sizes.get(key);
+    sizes.set(
+      key,
+      previous === undefined ? msPerImageStep : previous + EWMA_ALPHA * (msPerImageStep - previous),
+    );
+  }
+
+  /** The measured value, else this model's nearest measured size scaled by pixels, else a default. */
+  estimate(model: string, width: number, height: number): number {
+    const sizes = this.#ewma.get(model);
+    const exact = sizes?.get(`${width}x${height}`);
+    if (exact !== undefined) return exact;
+    const pixels = width * height;
+    for (const [key, ms] of sizes ?? []) {
+      const [w, h] = key.split("x").map(Number) as [number, number];
+      return (ms * pixels) / (w * h);
+    }
+    return (DEFAULT_MS_PER_MEGAPIXEL_STEP * pixels) / 1_000_000;
+  }
+
+  /** `{ model: { "512x512": ms } }`, rounded to 0.01 ms. */
+  snapshot(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [model, sizes] of this.#ewma) {
+      out[model] = Object.fromEntries([...sizes].map(([size, ms]) => [size, Math.round(ms * 100) / 100]));
+    }
+    return out;
+  }
+}

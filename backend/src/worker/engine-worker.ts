@@ -1,0 +1,42 @@
+/**
+ * The engine's thread. `session.run` blocks the thread it runs on for the whole UNet call, so the
+ * pipelines live here and the HTTP thread stays free to answer health checks, metrics and cancels.
+ * Started by {@link WorkerEngine}; speaks the messages in `protocol.ts`.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { EngineListener } from "../generation/engine.ts";
+import { InProcessEngine } from "../generation/in-process-engine.ts";
+import { loadModels } from "../generation/load-models.ts";
+import { createLogger } from "../logger.ts";
+import type { EngineWorkerData, FromWorker, ToWorker } from "./protocol.ts";
+
+const port = parentPort;
+if (port === null) throw new Error("engine-worker.ts runs as a worker thread");
+const post = (message: FromWorker) => port.postMessage(message);
+const data = workerData as EngineWorkerData;
+const logger = createLogger("engine");
+
+try {
+  const models = await loadModels(data.models, data.executionProviders, logger);
+  const engine = new InProcessEngine(models, data.maxBatch, logger);
+  const listener: EngineListener = {
+    onProgress: (jobId, progress) => post({ type: "progress", jobId, progress }),
+    onDone: (jobId, outcome) => post({ type: "done", jobId, outcome }),
+  };
+  port.on("message", (message: ToWorker) => {
+    if (message.type === "cancel") {
+      engine.cancel(message.jobId, message.reason);
+      return;
+    }
+    engine.run(message.jobs, listener).then(
+      (report) => post({ type: "batch_done", batchId: message.batchId, report }),
+      (error: unknown) => {
+        logger.error("batch failed", { error: String(error), stack: (error as Error)?.stack });
+        post({ type: "batch_failed", batchId: message.batchId, message: String(error) });
+      },
+    );
+  });
+  post({ type: "ready", models: engine.models });
+} catch (error) {
+  post({ type: "load_failed", message: error instanceof Error ? error.message : String(error) });
+}

@@ -1,0 +1,100 @@
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import { MemoryNonceStore } from "@sdgate/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tinyModelDir } from "../engine/pipeline/test-models.ts";
+import { silentLogger } from "../logger.ts";
+import { ServingMetrics } from "../metrics/metrics.ts";
+import { createBackendApp } from "../server/app.ts";
+import { GENERATE, keyring, parseSse, request, signed } from "../server/test-app.ts";
+import { Dispatcher } from "../serving/dispatcher.ts";
+import { WorkerEngine } from "./worker-engine.ts";
+
+let engine: WorkerEngine;
+let server: ServerType;
+let base: string;
+
+beforeAll(async () => {
+  engine = await WorkerEngine.start({
+    models: { tiny: await tinyModelDir() },
+    executionProviders: ["cpu"],
+    maxBatch: 4,
+  });
+  const metrics = new ServingMetrics();
+  const dispatcher = new Dispatcher({ engine, queueSize: 8, maxBatch: 4, metrics, logger: silentLogger });
+  const app = createBackendApp({
+    name: "worker-test",
+    keyring,
+    nonces: new MemoryNonceStore(),
+    readiness: { state: "ready" },
+    serving: () => dispatcher,
+    metrics,
+    logger: silentLogger,
+    defaultDeadlineMs: 60_000,
+    previewEverySteps: 10,
+  });
+  await new Promise<void>((resolve) => {
+    server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve());
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  await engine.close();
+});
+
+const post = async (overrides: Partial<typeof request>, headers: Record<string, string> = {}) =>
+  fetch(`${base}${GENERATE}`, {
+    ...(await signed(GENERATE, JSON.stringify({ ...request, ...overrides }), headers)),
+    signal: AbortSignal.timeout(30_000),
+  });
+
+/** Long enough on the tiny model (~25 ms a step at 256×256 on a CPU) to probe the server mid-run. */
+const LONG = { width: 256, height: 256, steps: 40 };
+
+describe("the engine in a worker thread", () => {
+  it("leaves /healthz, /readyz and /metrics answering in under 50 ms while it generates", async () => {
+    const stream = await post(LONG, { accept: "text/event-stream", "x-sdgate-job-id": "busy" });
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!text.includes("event: progress")) text += new TextDecoder().decode((await reader.read()).value);
+    const latenciesMs: number[] = [];
+    for (const path of ["/healthz", "/readyz", "/metrics", "/healthz", "/readyz", "/metrics"]) {
+      const startedMs = performance.now();
+      const response = await fetch(`${base}${path}`);
+      await response.text();
+      latenciesMs.push(performance.now() - startedMs);
+      if (path === "/readyz") expect(response.headers.get("x-queue-depth")).toBe("0");
+    }
+    expect(Math.max(...latenciesMs)).toBeLessThan(50);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      text += new TextDecoder().decode(chunk.value);
+    }
+    const events = parseSse(text);
+    expect(events.at(-1)?.event).toBe("result");
+    // Real previews: JPEGs of the latents, 1/8 of the image's size.
+    const previews = events.flatMap((e) =>
+      e.event === "progress" && (e.data as { preview?: unknown }).preview ? [e.data] : [],
+    );
+    expect(previews).toHaveLength(4);
+    expect(previews[0]).toMatchObject({ preview: { format: "jpeg", width: 32, height: 32 } });
+  });
+
+  it("frees the engine within a step of a cancel, and the next job starts", async () => {
+    const long = post({ ...LONG, steps: 1000 }, { "x-sdgate-job-id": "to-cancel" });
+    const next = post({}, { accept: "text/event-stream", "x-sdgate-job-id": "next" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cancelPath = "/internal/v1/jobs/to-cancel/cancel";
+    const startedMs = performance.now();
+    const cancel = await fetch(`${base}${cancelPath}`, await signed(cancelPath, ""));
+    expect(await cancel.json()).toEqual({ job_id: "to-cancel", status: "cancelling" });
+    expect((await long).status).toBe(504);
+    const cancelledAfterMs = performance.now() - startedMs;
+    const events = parseSse(await (await next).text());
+    expect(events.map((e) => e.event)).toContain("started");
+    expect(events.at(-1)?.event).toBe("result");
+    // A 256×256 step takes tens of ms; a whole run of 1000 steps would take many seconds.
+    expect(cancelledAfterMs).toBeLessThan(1000);
+  });
+});
