@@ -5,9 +5,10 @@
  *     the tiny model in `<dir>/tiny` (default dir `.sdgate/models` under the repository root); with
  *     --all-tiny every tiny variant (family × exporter × dtype × external data) beside it.
  *   npx node backend/src/cli/build-models.ts --full-size --dtype float16 --out DIR [--tokenizer DIR]
- *       [--exporter diffusers|optimum] [--seed N]
+ *       [--exporter diffusers|optimum] [--seed N] [--operators standard|fused]
  *     SD 1.5's full architecture with seeded random weights, for GPU benchmarks (≈2 GB in fp16,
- *     ≈4 GB in fp32), with a progress bar on stderr.
+ *     ≈4 GB in fp32), with a progress bar on stderr; `--operators fused` writes onnxruntime's fused
+ *     contrib operators for its CUDA provider (GroupNorm, MultiHeadAttention, …; see `OperatorSet`).
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
@@ -27,6 +28,7 @@ const { values, positionals } = parseArgs({
     out: { type: "string" },
     tokenizer: { type: "string" },
     seed: { type: "string" },
+    operators: { type: "string", default: "standard" },
   },
 });
 
@@ -34,7 +36,9 @@ if (values["full-size"]) await buildFullSize();
 else await buildTiny();
 
 async function buildFullSize(): Promise<void> {
-  const { dtype, exporter, out, tokenizer, seed } = values;
+  const { dtype, exporter, out, tokenizer, seed, operators } = values;
+  if (operators !== "standard" && operators !== "fused")
+    fail(`--operators: ${operators} is not standard or fused`);
   if (out === undefined) fail("--full-size needs --out DIR");
   if (dtype !== "float16" && dtype !== "float32") fail(`--dtype: ${dtype} is not float16 or float32`);
   if (exporter !== "diffusers" && exporter !== "optimum")
@@ -46,13 +50,16 @@ async function buildFullSize(): Promise<void> {
   const result = await buildSd15FullSize(out, {
     dtype,
     exporter,
+    operators,
     ...(tokenizer === undefined ? {} : { tokenizerDir: tokenizer }),
     ...(seedValue === undefined ? {} : { seed: seedValue }),
     onProgress: bar.update,
   });
   bar.done();
   const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
-  console.log(`built SD 1.5 (${dtype}, random weights) in ${result.dir} (${seconds} s):`);
+  console.log(
+    `built SD 1.5 (${dtype}, ${operators} operators, random weights) in ${result.dir} (${seconds} s):`,
+  );
   for (const [network, parameters] of Object.entries(result.parameters))
     console.log(`  ${network}: ${parameters.toLocaleString("en")} parameters`);
   if (tokenizer === undefined)

@@ -1,5 +1,15 @@
+import { attentionOp, toNchw, toNhwc } from "./fused-layers.ts";
 import { GraphBuilder, type GraphOptions } from "./graph.ts";
-import { attention, conv2d, groupNorm, type LayerContext, silu } from "./nn.ts";
+import {
+  attention,
+  conv2d,
+  groupNorm,
+  isFused,
+  type LayerContext,
+  layerContext,
+  linear,
+  type OperatorSet,
+} from "./nn.ts";
 import { resnetBlock, upsampleNearest2x } from "./unet.ts";
 import type { WeightSource } from "./weights.ts";
 
@@ -26,6 +36,8 @@ export type VaeEncoderOutput = "latent_sample" | "latent_parameters";
 export interface VaeBuildOptions {
   /** Gain of the last conv, to keep a random tiny decoder's output inside [-1, 1]. */
   outGain?: number;
+  /** Standard ONNX operators (default) or onnxruntime's fused CUDA ones (see `OperatorSet`). */
+  operators?: OperatorSet;
 }
 
 /**
@@ -38,13 +50,14 @@ export function buildVaeEncoder(
   config: AutoencoderKLConfig,
   output: VaeEncoderOutput,
   graph: GraphOptions = {},
+  options: VaeBuildOptions = {},
 ): Uint8Array {
   const g = new GraphBuilder("vae_encoder", graph);
-  const ctx: LayerContext = { g, weights };
+  const ctx = layerContext(g, weights, options.operators);
   const { blockOutChannels: channels, normNumGroups: groups, latentChannels } = config;
   const image = g.input("sample", g.floatType, ["batch", 3, "height", "width"]);
   let current = channels[0] as number;
-  let h = conv2d(ctx, image, "encoder.conv_in", 3, current);
+  let h = conv2d(ctx, isFused(ctx) ? toNhwc(ctx, image) : image, "encoder.conv_in", 3, current);
   channels.forEach((out, level) => {
     for (let j = 0; j < config.layersPerBlock; j++) {
       h = resnetBlock(
@@ -67,9 +80,10 @@ export function buildVaeEncoder(
       });
   });
   h = midBlock(ctx, h, "encoder.mid_block", current, groups);
-  h = silu(ctx, groupNorm(ctx, h, "encoder.conv_norm_out", current, groups, VAE_EPS));
+  h = groupNorm(ctx, h, "encoder.conv_norm_out", current, groups, { epsilon: VAE_EPS, silu: true });
   h = conv2d(ctx, h, "encoder.conv_out", current, 2 * latentChannels);
-  const moments = conv2d(ctx, h, "quant_conv", 2 * latentChannels, 2 * latentChannels, { kernel: 1 });
+  let moments = conv2d(ctx, h, "quant_conv", 2 * latentChannels, 2 * latentChannels, { kernel: 1 });
+  if (isFused(ctx)) moments = toNchw(ctx, moments);
   const dims = [
     "batch",
     output === "latent_sample" ? latentChannels : 2 * latentChannels,
@@ -96,7 +110,8 @@ export function buildVaeDecoderKL(
   graph: GraphOptions = {},
 ): Uint8Array {
   const g = new GraphBuilder("vae_decoder", graph);
-  const ctx: LayerContext = { g, weights };
+  const ctx = layerContext(g, weights, options.operators);
+  const fused = isFused(ctx);
   const { normNumGroups: groups, latentChannels } = config;
   const reversed = [...config.blockOutChannels].reverse();
   const latent = g.input("latent_sample", g.floatType, [
@@ -105,7 +120,16 @@ export function buildVaeDecoderKL(
     "latent_height",
     "latent_width",
   ]);
-  let h = conv2d(ctx, latent, "post_quant_conv", latentChannels, latentChannels, { kernel: 1 });
+  let h = conv2d(
+    ctx,
+    fused ? toNhwc(ctx, latent) : latent,
+    "post_quant_conv",
+    latentChannels,
+    latentChannels,
+    {
+      kernel: 1,
+    },
+  );
   let current = reversed[0] as number;
   h = conv2d(ctx, h, "decoder.conv_in", latentChannels, current);
   h = midBlock(ctx, h, "decoder.mid_block", current, groups);
@@ -125,10 +149,17 @@ export function buildVaeDecoderKL(
       current = out;
     }
     if (level < reversed.length - 1)
-      h = conv2d(ctx, upsampleNearest2x(g, h), `decoder.up_blocks.${level}.upsamplers.0.conv`, out, out);
+      h = conv2d(
+        ctx,
+        upsampleNearest2x(g, h, fused),
+        `decoder.up_blocks.${level}.upsamplers.0.conv`,
+        out,
+        out,
+      );
   });
-  h = silu(ctx, groupNorm(ctx, h, "decoder.conv_norm_out", current, groups, VAE_EPS));
+  h = groupNorm(ctx, h, "decoder.conv_norm_out", current, groups, { epsilon: VAE_EPS, silu: true });
   h = conv2d(ctx, h, "decoder.conv_out", current, 3, { gain: options.outGain ?? 1 });
+  if (fused) h = toNchw(ctx, h);
   g.output(h, g.floatType, ["batch", 3, "height", "width"], "sample");
   return g.encode();
 }
@@ -137,15 +168,22 @@ export function buildVaeDecoderKL(
 function midBlock(ctx: LayerContext, x: string, name: string, channels: number, groups: number): string {
   const { g } = ctx;
   let h = resnetBlock(ctx, x, `${name}.resnets.0`, channels, channels, groups, undefined, undefined, VAE_EPS);
-  const normed = groupNorm(ctx, h, `${name}.attentions.0.group_norm`, channels, groups, VAE_EPS);
-  const tokens = g.node("Transpose", [g.node("Reshape", [normed, g.int64s([0, channels, -1])])], {
-    perm: [0, 2, 1],
-  });
-  const attended = attention(ctx, tokens, tokens, `${name}.attentions.0`, channels, { heads: 1, bias: true });
-  const spatial = g.node("Reshape", [
-    g.node("Transpose", [attended], { perm: [0, 2, 1] }),
-    g.node("Shape", [h]),
-  ]);
+  const normed = groupNorm(ctx, h, `${name}.attentions.0.group_norm`, channels, groups, { epsilon: VAE_EPS });
+  const attentionName = `${name}.attentions.0`;
+  let spatial: string;
+  if (isFused(ctx)) {
+    // NHWC pixels are tokens already; one `Attention` op as FusionAttentionVae writes it.
+    const tokens = g.node("Reshape", [normed, g.int64s([0, -1, channels])]);
+    const heads = attentionOp(ctx, tokens, attentionName, channels, { heads: 1 });
+    const attended = linear(ctx, heads, `${attentionName}.to_out.0`, channels, channels);
+    spatial = g.node("Reshape", [attended, g.node("Shape", [h])]);
+  } else {
+    const tokens = g.node("Transpose", [g.node("Reshape", [normed, g.int64s([0, channels, -1])])], {
+      perm: [0, 2, 1],
+    });
+    const attended = attention(ctx, tokens, tokens, attentionName, channels, { heads: 1, bias: true });
+    spatial = g.node("Reshape", [g.node("Transpose", [attended], { perm: [0, 2, 1] }), g.node("Shape", [h])]);
+  }
   h = g.node("Add", [spatial, h]);
   return resnetBlock(ctx, h, `${name}.resnets.1`, channels, channels, groups, undefined, undefined, VAE_EPS);
 }

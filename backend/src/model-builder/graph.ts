@@ -118,12 +118,18 @@ export class GraphBuilder {
   }
 
   /**
-   * A learnt weight in the graph's float type. `values` runs only when the sink wants the bytes, so
-   * a counting build never makes them and a streaming build holds one tensor at a time.
+   * A learnt weight in the graph's float type (or `type`, for the float32 GroupNorm affine that
+   * onnxruntime's fp16 conversion keeps in float32). `values` runs only when the sink wants the bytes,
+   * so a counting build never makes them and a streaming build holds one tensor at a time.
    */
-  parameter(name: string, dims: readonly number[], values: () => Float32Array): string {
+  parameter(
+    name: string,
+    dims: readonly number[],
+    values: () => Float32Array,
+    type: FloatTypeName = this.#floatType,
+  ): string {
     const count = dims.reduce((a, b) => a * b, 1);
-    const dataType = DataType[this.#floatType];
+    const dataType = DataType[type];
     this.#store(name, dims, dataType, "parameter", () => {
       const data = values();
       if (data.length !== count)
@@ -190,7 +196,10 @@ export class GraphBuilder {
     return out as string;
   }
 
-  /** Add a node with several outputs (e.g. Split) and return their names. */
+  /**
+   * Add a node with several outputs (e.g. Split) and return their names; an output named `""` is an
+   * optional output left out, as ONNX writes it (SkipLayerNormalization's mean and inv_std_var).
+   */
   nodeMulti(
     opType: string,
     inputs: readonly string[],
@@ -203,7 +212,7 @@ export class GraphBuilder {
       throw new Error(`graph ${this.#name}: domain ${domain} used before importDomain`);
     const base = this.#fresh(opType);
     const outputs = outputNames ?? Array.from({ length: outputCount }, (_, i) => `${base}_out${i}`);
-    for (const name of outputs) this.#claim(name);
+    for (const name of outputs) if (name !== "") this.#claim(name);
     this.#nodes.push({
       name: base,
       opType,

@@ -8,6 +8,7 @@ export {
   GraphBuilder,
   type GraphOptions,
 } from "./graph.ts";
+export { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 export { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
 export {
   buildSd15FullSize,

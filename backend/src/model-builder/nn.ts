@@ -1,4 +1,4 @@
-import { float, type GraphBuilder } from "./graph.ts";
+import { type FloatTypeName, float, type GraphBuilder } from "./graph.ts";
 import type { WeightSource } from "./weights.ts";
 
 /**
@@ -9,29 +9,92 @@ export interface LayerContext {
   readonly g: GraphBuilder;
   readonly weights: WeightSource;
   /**
-   * Which operators attention and GroupNorm are written with. Only `"standard"` (the ONNX ops torch's
-   * exporter writes) exists today; onnxruntime's fused `com.microsoft` MultiHeadAttention and GroupNorm,
-   * as its SD optimiser emits them for CUDA, would be a second value switched on in `attention` and
-   * `groupNorm` (after `g.importDomain("com.microsoft", 1)`).
+   * Which operators the layers are written with (default `"standard"`): see `OperatorSet`. A fused
+   * graph needs `g.importDomain("com.microsoft", 1)`, which `layerContext` does.
    */
   readonly operators?: OperatorSet;
 }
 
-export type OperatorSet = "standard";
+/**
+ * `"standard"`: the ONNX operators torch's exporter writes, for every execution provider.
+ * `"fused"`: onnxruntime's `com.microsoft` contrib operators where its Stable Diffusion optimiser puts
+ * them for the CUDA provider (onnxruntime/python/tools/transformers/onnx_model_unet.py with the
+ * `FusionOptions` it uses for "unet", "vae" and "clip": NhwcConv, GroupNorm/SkipGroupNorm in NHWC with
+ * SiLU, MultiHeadAttention with packed QKV/KV, Attention, SkipLayerNormalization, BiasSplitGelu, BiasAdd,
+ * QuickGelu). The spatial trunk of a fused UNet or VAE is NHWC, transposed once at its input and output,
+ * as the optimiser's NhwcConv conversion plus transpose merging leaves it. Same inputs, outputs and
+ * weight values (rearranged as the optimiser rearranges them); several of these ops run only on CUDA.
+ */
+export type OperatorSet = "standard" | "fused";
+export const OPERATOR_SETS: readonly OperatorSet[] = ["standard", "fused"];
 
-/** A normal(0, std) weight tensor made only when the graph's sink asks for its bytes. */
-function normalParameter(
+/** A layer context for `g`, importing the contrib domain when the operators are fused. */
+export function layerContext(g: GraphBuilder, weights: WeightSource, operators: OperatorSet = "standard") {
+  if (operators === "fused") g.importDomain(CONTRIB_DOMAIN, 1);
+  return { g, weights, operators } satisfies LayerContext;
+}
+
+/** onnxruntime's contrib operator domain. */
+export const CONTRIB_DOMAIN = "com.microsoft";
+
+export function isFused(ctx: LayerContext): boolean {
+  return ctx.operators === "fused";
+}
+
+/** The channel axis of spatial activations: NHWC in a fused trunk, NCHW otherwise. */
+export function channelAxis(ctx: LayerContext): 1 | 3 {
+  return isFused(ctx) ? 3 : 1;
+}
+
+/**
+ * A normal(0, std) weight tensor made only when the graph's sink asks for its bytes; `transform`
+ * rearranges or maps the values drawn for `name` (so a rearranged weight keeps the same values).
+ */
+export function normalParameter(
   ctx: LayerContext,
   name: string,
   dims: readonly number[],
   std: number,
-  map?: (value: number) => number,
+  transform?: (values: Float32Array) => Float32Array,
+  type?: FloatTypeName,
 ): string {
   const count = dims.reduce((a, b) => a * b, 1);
-  return ctx.g.parameter(name, dims, () => {
-    const values = ctx.weights.normal(name, count, std);
-    return map === undefined ? values : values.map(map);
-  });
+  return ctx.g.parameter(
+    name,
+    dims,
+    () => {
+      const values = ctx.weights.normal(name, count, std);
+      return transform === undefined ? values : transform(values);
+    },
+    type,
+  );
+}
+
+/** The [in, out] weight values of `nn.Linear` `name`, as `linear` draws them. */
+export function linearWeightValues(
+  ctx: LayerContext,
+  name: string,
+  inFeatures: number,
+  outFeatures: number,
+  gain = 1,
+): Float32Array {
+  return ctx.weights.normal(`${name}.weight`, inFeatures * outFeatures, gain / Math.sqrt(inFeatures));
+}
+
+/** `nn.Linear`'s bias as `linear` draws it. */
+export function linearBias(ctx: LayerContext, name: string, outFeatures: number): string {
+  return normalParameter(ctx, `${name}.bias`, [outFeatures], 0.02);
+}
+
+/** `nn.Linear`'s weight as `linear` draws it, [in, out] for MatMul. */
+export function linearWeight(
+  ctx: LayerContext,
+  name: string,
+  inFeatures: number,
+  outFeatures: number,
+  gain = 1,
+): string {
+  return normalParameter(ctx, `${name}.weight`, [inFeatures, outFeatures], gain / Math.sqrt(inFeatures));
 }
 
 export interface LinearOptions {
@@ -48,12 +111,10 @@ export function linear(
   outFeatures: number,
   options: LinearOptions = {},
 ): string {
-  const std = (options.gain ?? 1) / Math.sqrt(inFeatures);
-  const weight = normalParameter(ctx, `${name}.weight`, [inFeatures, outFeatures], std);
+  const weight = linearWeight(ctx, name, inFeatures, outFeatures, options.gain);
   const product = ctx.g.node("MatMul", [x, weight]);
   if (options.bias === false) return product;
-  const bias = normalParameter(ctx, `${name}.bias`, [outFeatures], 0.02);
-  return ctx.g.node("Add", [product, bias]);
+  return ctx.g.node("Add", [product, linearBias(ctx, name, outFeatures)]);
 }
 
 export interface ConvOptions {
@@ -64,7 +125,11 @@ export interface ConvOptions {
   pads?: readonly [number, number, number, number];
 }
 
-/** `nn.Conv2d`, by default with "same" padding for odd kernels. */
+/**
+ * `nn.Conv2d`, by default with "same" padding for odd kernels; in a fused graph onnxruntime's NhwcConv
+ * on NHWC activations with the weight in [out, kH, kW, in] (`FusionNhwcConv(update_weight=True)`
+ * transposes it so in onnxruntime/python/tools/transformers/fusion_nhwc_conv.py).
+ */
 export function conv2d(
   ctx: LayerContext,
   x: string,
@@ -76,18 +141,38 @@ export function conv2d(
   const kernel = options.kernel ?? 3;
   const pad = Math.floor(kernel / 2);
   const fanIn = inChannels * kernel * kernel;
-  const weight = normalParameter(
-    ctx,
-    `${name}.weight`,
-    [outChannels, inChannels, kernel, kernel],
-    (options.gain ?? 1) / Math.sqrt(fanIn),
-  );
+  const std = (options.gain ?? 1) / Math.sqrt(fanIn);
+  const fused = isFused(ctx);
+  const weight = fused
+    ? normalParameter(ctx, `${name}.weight`, [outChannels, kernel, kernel, inChannels], std, (oihw) =>
+        oihwToOhwi(oihw, outChannels, inChannels, kernel),
+      )
+    : normalParameter(ctx, `${name}.weight`, [outChannels, inChannels, kernel, kernel], std);
   const bias = normalParameter(ctx, `${name}.bias`, [outChannels], 0.02);
-  return ctx.g.node("Conv", [x, weight, bias], {
+  const attributes = {
     kernel_shape: [kernel, kernel],
     pads: options.pads ?? [pad, pad, pad, pad],
     strides: [options.stride ?? 1, options.stride ?? 1],
-  });
+  };
+  return fused
+    ? ctx.g.node("NhwcConv", [x, weight, bias], attributes, undefined, CONTRIB_DOMAIN)
+    : ctx.g.node("Conv", [x, weight, bias], attributes);
+}
+
+/** A conv weight from torch's [out, in, kH, kW] to NhwcConv's [out, kH, kW, in]. */
+export function oihwToOhwi(
+  oihw: Float32Array,
+  out: number,
+  inChannels: number,
+  kernel: number,
+): Float32Array {
+  const ohwi = new Float32Array(oihw.length);
+  const area = kernel * kernel;
+  for (let o = 0; o < out; o++)
+    for (let i = 0; i < inChannels; i++)
+      for (let p = 0; p < area; p++)
+        ohwi[(o * area + p) * inChannels + i] = oihw[(o * inChannels + i) * area + p] as number;
+  return ohwi;
 }
 
 /** Affine parameters near (1, 0), as a lightly trained norm layer has them. */
@@ -100,8 +185,51 @@ function normAffine(
   if (dims.reduce((a, b) => a * b, 1) !== channels)
     throw new Error(`norm ${name}: dims [${dims}] do not hold ${channels} channels`);
   return [
-    normalParameter(ctx, `${name}.weight`, dims, 0.1, (v) => 1 + v),
+    normalParameter(ctx, `${name}.weight`, dims, 0.1, (values) => values.map((v) => 1 + v)),
     normalParameter(ctx, `${name}.bias`, dims, 0.1),
+  ];
+}
+
+export interface GroupNormOptions {
+  epsilon?: number;
+  /** `nn.SiLU` after the norm, as every ResNet and output norm has it. */
+  silu?: boolean;
+}
+
+/**
+ * `nn.GroupNorm` (then SiLU when asked): torch's export (`groupNormStandard`) or, fused, onnxruntime's
+ * NHWC GroupNorm with `activation=1` for SiLU and the affine in float32 (its fp16 conversion keeps
+ * GroupNorm's gamma and beta float32: `ALWAYS_FLOAT_INPUTS` in onnxruntime/python/tools/transformers/
+ * float16.py). Schema: onnxruntime/core/graph/contrib_ops/diffusion_defs.cc.
+ */
+export function groupNorm(
+  ctx: LayerContext,
+  x: string,
+  name: string,
+  channels: number,
+  groups: number,
+  options: GroupNormOptions = {},
+): string {
+  const epsilon = options.epsilon ?? 1e-5;
+  if (!isFused(ctx)) {
+    const normed = groupNormStandard(ctx, x, name, channels, groups, epsilon);
+    return options.silu === true ? silu(ctx, normed) : normed;
+  }
+  const [gamma, beta] = groupNormAffine(ctx, name, channels);
+  return ctx.g.node(
+    "GroupNorm",
+    [x, gamma, beta],
+    { epsilon: float(epsilon), groups, activation: options.silu === true ? 1 : 0, channels_last: 1 },
+    undefined,
+    CONTRIB_DOMAIN,
+  );
+}
+
+/** GroupNorm's gamma and beta as [C] float32 tensors, the same values `normAffine` draws. */
+export function groupNormAffine(ctx: LayerContext, name: string, channels: number): [string, string] {
+  return [
+    normalParameter(ctx, `${name}.weight`, [channels], 0.1, (values) => values.map((v) => 1 + v), "float"),
+    normalParameter(ctx, `${name}.bias`, [channels], 0.1, undefined, "float"),
   ];
 }
 
@@ -110,13 +238,13 @@ function normAffine(
  * scale, Reshape back, then the per-channel affine as Mul and Add (ORT's GroupNormalization op is
  * not available everywhere).
  */
-export function groupNorm(
+function groupNormStandard(
   ctx: LayerContext,
   x: string,
   name: string,
   channels: number,
   groups: number,
-  epsilon = 1e-5,
+  epsilon: number,
 ): string {
   const { g } = ctx;
   const grouped = g.node("Reshape", [x, g.int64s([0, groups, -1])]);

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import type { GraphOptions } from "./graph.ts";
 import { json, moveIntoPlace } from "./model-folder.ts";
+import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 import { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
 import { SD15_SCHEDULER } from "./scheduler-configs.ts";
 import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
@@ -35,6 +36,11 @@ export interface FullSizeOptions {
   tokenizerDir?: string;
   /** Weight seed (default 1234). */
   seed?: number;
+  /**
+   * Standard ONNX operators (default), or onnxruntime's fused contrib operators for its CUDA provider
+   * (see `OperatorSet`; several of them have no CPU kernel).
+   */
+  operators?: OperatorSet;
   /** Divide every width by this (8 builds the same graphs at 1/64 of the parameters); default 1. */
   widthDivisor?: number;
   /** Called as weights are written, with bytes of parameters done and in all. */
@@ -65,23 +71,34 @@ function networks(options: FullSizeOptions): Record<FullSizeNetwork, NetworkBuil
   const optimum = options.exporter === "optimum";
   const seed = options.seed ?? 1234;
   const weights = (offset: number) => new WeightSource(seed + offset);
+  const operators = options.operators ?? "standard";
   return {
     text_encoder: (g) =>
       buildTextEncoder(
         weights(1),
-        { ...sd15TextEncoder(divisor), idsType: optimum ? "int64" : "int32", outputHiddenStates: optimum },
+        {
+          ...sd15TextEncoder(divisor),
+          idsType: optimum ? "int64" : "int32",
+          outputHiddenStates: optimum,
+          operators,
+        },
         g,
       ),
     unet: (g) =>
       buildUNet2DCondition(
         weights(3),
         sd15UNet(divisor),
-        { timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] } },
+        {
+          timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] },
+          operators,
+        },
         g,
       ),
     vae_encoder: (g) =>
-      buildVaeEncoder(weights(4), sd15Vae(divisor), optimum ? "latent_parameters" : "latent_sample", g),
-    vae_decoder: (g) => buildVaeDecoderKL(weights(5), sd15Vae(divisor), {}, g),
+      buildVaeEncoder(weights(4), sd15Vae(divisor), optimum ? "latent_parameters" : "latent_sample", g, {
+        operators,
+      }),
+    vae_decoder: (g) => buildVaeDecoderKL(weights(5), sd15Vae(divisor), { operators }, g),
   };
 }
 
@@ -90,7 +107,7 @@ function networks(options: FullSizeOptions): Record<FullSizeNetwork, NetworkBuil
  * made, so this takes milliseconds at full size.
  */
 export function countSd15Parameters(
-  options: Pick<FullSizeOptions, "dtype" | "widthDivisor" | "exporter">,
+  options: Pick<FullSizeOptions, "dtype" | "widthDivisor" | "exporter" | "operators">,
 ): Record<FullSizeNetwork, { parameters: number; bytes: number; tensors: number }> {
   const builders = networks(options);
   const floatType = options.dtype === "float16" ? "float16" : "float";
@@ -119,6 +136,8 @@ export function countSd15Parameters(
 export async function buildSd15FullSize(outDir: string, options: FullSizeOptions): Promise<FullSizeResult> {
   if (options.dtype !== "float32" && options.dtype !== "float16")
     throw new Error(`options.dtype: ${JSON.stringify(options.dtype)} is not "float32" or "float16"`);
+  if (options.operators !== undefined && !OPERATOR_SETS.includes(options.operators))
+    throw new Error(`options.operators: ${JSON.stringify(options.operators)} is not "standard" or "fused"`);
   const dir = resolve(outDir);
   if (options.tokenizerDir !== undefined) {
     for (const file of ["vocab.json", "merges.txt"])

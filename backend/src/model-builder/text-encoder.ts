@@ -1,5 +1,18 @@
-import { GraphBuilder, type GraphOptions } from "./graph.ts";
-import { attention, gelu, type LayerContext, layerNorm, linear, quickGelu } from "./nn.ts";
+import { attentionOp, skipLayerNorm } from "./fused-layers.ts";
+import { float as floatAttribute, GraphBuilder, type GraphOptions } from "./graph.ts";
+import {
+  attention,
+  CONTRIB_DOMAIN,
+  gelu,
+  type LayerContext,
+  layerContext,
+  layerNorm,
+  linear,
+  linearBias,
+  linearWeight,
+  type OperatorSet,
+  quickGelu,
+} from "./nn.ts";
 import type { WeightSource } from "./weights.ts";
 
 export interface TextEncoderShape {
@@ -20,6 +33,8 @@ export interface TextEncoderShape {
    * `text_projection`) in place of `pooler_output`, as SDXL's second encoder does.
    */
   projectionDim?: number;
+  /** Standard ONNX operators (default) or onnxruntime's fused ones (see `OperatorSet`). */
+  operators?: OperatorSet;
 }
 
 /**
@@ -34,10 +49,9 @@ export function buildTextEncoder(
   graph: GraphOptions = {},
 ): Uint8Array {
   const g = new GraphBuilder("text_encoder", graph);
-  const ctx: LayerContext = { g, weights };
+  const ctx = layerContext(g, weights, shape.operators);
   const { vocabSize, contextLength: T, hiddenSize: C } = shape;
   const ids = g.input("input_ids", shape.idsType ?? "int32", ["batch", T]);
-  const activation = shape.hiddenAct === "gelu" ? gelu : quickGelu;
 
   const tokenTable = g.parameter("embeddings.token_embedding.weight", [vocabSize, C], () =>
     weights.normal("embeddings.token_embedding.weight", vocabSize * C, 1),
@@ -48,18 +62,10 @@ export function buildTextEncoder(
   let x = g.node("Add", [g.node("Gather", [tokenTable, ids], { axis: 0 }), positions]);
   const hiddenStates = [x];
 
-  const mask = g.initializer("causal_mask", causalMask(T, g.floatType), [1, 1, T, T], g.floatType);
-  for (let layer = 0; layer < shape.layers; layer++) {
-    const name = `encoder.layers.${layer}`;
-    const normed1 = layerNorm(ctx, x, `${name}.layer_norm1`, C);
-    x = g.node("Add", [
-      x,
-      attention(ctx, normed1, normed1, `${name}.self_attn`, C, { heads: shape.heads, mask, bias: true }),
-    ]);
-    const normed2 = layerNorm(ctx, x, `${name}.layer_norm2`, C);
-    const hidden = activation(ctx, linear(ctx, normed2, `${name}.mlp.fc1`, C, shape.mlpSize));
-    x = g.node("Add", [x, linear(ctx, hidden, `${name}.mlp.fc2`, shape.mlpSize, C)]);
-    hiddenStates.push(x);
+  if (ctx.operators === "fused") {
+    x = fusedLayers(ctx, x, shape, hiddenStates);
+  } else {
+    x = standardLayers(ctx, x, shape, hiddenStates);
   }
   const last = layerNorm(ctx, x, "final_layer_norm", C);
   const float = g.floatType;
@@ -85,6 +91,79 @@ export function buildTextEncoder(
     });
   }
   return g.encode();
+}
+
+/** The encoder layers as torch exports them; pushes each layer's output to `hiddenStates`. */
+function standardLayers(
+  ctx: LayerContext,
+  embeddings: string,
+  shape: TextEncoderShape,
+  hiddenStates: string[],
+): string {
+  const { g } = ctx;
+  const { contextLength: T, hiddenSize: C } = shape;
+  const activation = shape.hiddenAct === "gelu" ? gelu : quickGelu;
+  const mask = g.initializer("causal_mask", causalMask(T, g.floatType), [1, 1, T, T], g.floatType);
+  let x = embeddings;
+  for (let layer = 0; layer < shape.layers; layer++) {
+    const name = `encoder.layers.${layer}`;
+    const normed1 = layerNorm(ctx, x, `${name}.layer_norm1`, C);
+    x = g.node("Add", [
+      x,
+      attention(ctx, normed1, normed1, `${name}.self_attn`, C, { heads: shape.heads, mask, bias: true }),
+    ]);
+    const normed2 = layerNorm(ctx, x, `${name}.layer_norm2`, C);
+    const hidden = activation(ctx, linear(ctx, normed2, `${name}.mlp.fc1`, C, shape.mlpSize));
+    x = g.node("Add", [x, linear(ctx, hidden, `${name}.mlp.fc2`, shape.mlpSize, C)]);
+    hiddenStates.push(x);
+  }
+  return x;
+}
+
+/**
+ * The encoder layers as onnxruntime's optimiser leaves CLIP (model type "clip"): a causal `Attention`
+ * op (`unidirectional=1`, fusion_attention_clip.py), SkipLayerNormalization folding each output bias
+ * and residual into the next LayerNorm, QuickGelu (fusion_quickgelu.py) or BiasGelu on fc1.
+ */
+function fusedLayers(
+  ctx: LayerContext,
+  embeddings: string,
+  shape: TextEncoderShape,
+  hiddenStates: string[],
+): string {
+  const { g } = ctx;
+  const { hiddenSize: C, mlpSize } = shape;
+  let x = embeddings;
+  let normed1 = layerNorm(ctx, x, "encoder.layers.0.layer_norm1", C);
+  for (let layer = 0; layer < shape.layers; layer++) {
+    const name = `encoder.layers.${layer}`;
+    const heads = attentionOp(ctx, normed1, `${name}.self_attn`, C, { heads: shape.heads, causal: true });
+    const attended = g.node("MatMul", [heads, linearWeight(ctx, `${name}.self_attn.to_out.0`, C, C)]);
+    const outBias = linearBias(ctx, `${name}.self_attn.to_out.0`, C);
+    const [normed2, afterAttention] = skipLayerNorm(ctx, attended, x, outBias, `${name}.layer_norm2`, C);
+    const fc1 = g.node("MatMul", [normed2, linearWeight(ctx, `${name}.mlp.fc1`, C, mlpSize)]);
+    const fc1Bias = linearBias(ctx, `${name}.mlp.fc1`, mlpSize);
+    const hidden =
+      shape.hiddenAct === "gelu"
+        ? g.node("BiasGelu", [fc1, fc1Bias], {}, undefined, CONTRIB_DOMAIN)
+        : g.node(
+            "QuickGelu",
+            [g.node("Add", [fc1, fc1Bias])],
+            { alpha: floatAttribute(1.702) },
+            undefined,
+            CONTRIB_DOMAIN,
+          );
+    const fc2 = g.node("MatMul", [hidden, linearWeight(ctx, `${name}.mlp.fc2`, mlpSize, C)]);
+    const fc2Bias = linearBias(ctx, `${name}.mlp.fc2`, C);
+    if (layer + 1 < shape.layers) {
+      const next = `encoder.layers.${layer + 1}.layer_norm1`;
+      [normed1, x] = skipLayerNorm(ctx, fc2, afterAttention, fc2Bias, next, C);
+    } else {
+      x = g.node("Add", [g.node("Add", [fc2, fc2Bias]), afterAttention]);
+    }
+    hiddenStates.push(x);
+  }
+  return x;
 }
 
 /**

@@ -1,5 +1,27 @@
+import {
+  gegluFeedForward,
+  packedCrossAttention,
+  packedSelfAttention,
+  skipLayerNorm,
+  toNchw,
+  toNhwc,
+} from "./fused-layers.ts";
 import { type Dim, GraphBuilder as Graph, type GraphBuilder, type GraphOptions } from "./graph.ts";
-import { attention, conv2d, gelu, groupNorm, type LayerContext, layerNorm, linear, silu } from "./nn.ts";
+import {
+  attention,
+  channelAxis,
+  conv2d,
+  gelu,
+  groupNorm,
+  isFused,
+  type LayerContext,
+  layerContext,
+  layerNorm,
+  linear,
+  linearBias,
+  type OperatorSet,
+  silu,
+} from "./nn.ts";
 import { resizeNearestTo, resnetBlock } from "./unet.ts";
 import type { WeightSource } from "./weights.ts";
 
@@ -39,6 +61,8 @@ export interface UNetBuildOptions {
   timestep?: { type: "float" | "int64"; dims: readonly Dim[] };
   /** Gains that keep a random tiny UNet's denoising loop bounded (see `buildUNet` in unet.ts). */
   tiny?: { outGain: number; inputSkipGain: number; crossAttentionGain: number };
+  /** Standard ONNX operators (default) or onnxruntime's fused CUDA ones (see `OperatorSet`). */
+  operators?: OperatorSet;
 }
 
 /**
@@ -55,7 +79,8 @@ export function buildUNet2DCondition(
   graph: GraphOptions = {},
 ): Uint8Array {
   const g = new Graph("unet", graph);
-  const ctx: LayerContext = { g, weights };
+  const ctx = layerContext(g, weights, options.operators);
+  const fused = isFused(ctx);
   const float = g.floatType;
   const channels = config.blockOutChannels;
   const levels = channels.length;
@@ -123,7 +148,13 @@ export function buildUNet2DCondition(
       crossAttentionGain: tiny?.crossAttentionGain ?? 1,
     });
 
-  let h = conv2d(ctx, sample, "conv_in", config.inChannels, channels[0] as number);
+  let h = conv2d(
+    ctx,
+    fused ? toNhwc(ctx, sample) : sample,
+    "conv_in",
+    config.inChannels,
+    channels[0] as number,
+  );
   const skips: { value: string; channels: number }[] = [{ value: h, channels: channels[0] as number }];
   let current = channels[0] as number;
   for (let level = 0; level < levels; level++) {
@@ -151,7 +182,7 @@ export function buildUNet2DCondition(
     for (let j = 0; j <= config.layersPerBlock; j++) {
       const skip = skips.pop();
       if (skip === undefined) throw new Error("unet: ran out of skip connections");
-      h = g.node("Concat", [h, skip.value], { axis: 1 });
+      h = g.node("Concat", [h, skip.value], { axis: channelAxis(ctx) });
       h = resnet(h, `up_blocks.${up}.resnets.${j}`, current + skip.channels, out);
       if (config.crossAttention[level]) h = transformer(h, `up_blocks.${up}.attentions.${j}`, out, level);
       current = out;
@@ -159,12 +190,19 @@ export function buildUNet2DCondition(
     if (up < levels - 1) {
       const next = skips[skips.length - 1];
       if (next === undefined) throw new Error("unet: no skip to upsample to");
-      h = conv2d(ctx, resizeNearestTo(g, h, next.value), `up_blocks.${up}.upsamplers.0.conv`, out, out);
+      h = conv2d(
+        ctx,
+        resizeNearestTo(g, h, next.value, fused),
+        `up_blocks.${up}.upsamplers.0.conv`,
+        out,
+        out,
+      );
     }
   }
 
-  const normed = silu(ctx, groupNorm(ctx, h, "conv_norm_out", current, groups));
+  const normed = groupNorm(ctx, h, "conv_norm_out", current, groups, { silu: true });
   let out = conv2d(ctx, normed, "conv_out", current, config.outChannels, { gain: tiny?.outGain ?? 1 });
+  if (fused) out = toNchw(ctx, out);
   if (tiny !== undefined) {
     // The tiny models' stand-in for a trained UNet's tracking of the noise in its input.
     const latents =
@@ -236,17 +274,21 @@ function transformer2D(
   options: TransformerOptions,
 ): string {
   const { g } = ctx;
-  const normed = groupNorm(ctx, x, `${name}.norm`, dim, options.groups, 1e-6);
-  // [B, C, H, W] → [B, H·W, C]
+  const normed = groupNorm(ctx, x, `${name}.norm`, dim, options.groups, { epsilon: 1e-6 });
+  // [B, C, H, W] → [B, H·W, C]; an NHWC trunk's pixels are tokens already.
   const toTokens = (value: string) =>
-    g.node("Transpose", [g.node("Reshape", [value, g.int64s([0, dim, -1])])], { perm: [0, 2, 1] });
+    isFused(ctx)
+      ? g.node("Reshape", [value, g.int64s([0, -1, dim])])
+      : g.node("Transpose", [g.node("Reshape", [value, g.int64s([0, dim, -1])])], { perm: [0, 2, 1] });
   let tokens = options.linearProjection
     ? linear(ctx, toTokens(normed), `${name}.proj_in`, dim, dim)
     : toTokens(conv2d(ctx, normed, `${name}.proj_in`, dim, dim, { kernel: 1 }));
   for (let i = 0; i < options.layers; i++)
     tokens = basicTransformerBlock(ctx, tokens, context, `${name}.transformer_blocks.${i}`, dim, options);
   const toSpatial = (value: string) =>
-    g.node("Reshape", [g.node("Transpose", [value], { perm: [0, 2, 1] }), g.node("Shape", [x])]);
+    isFused(ctx)
+      ? g.node("Reshape", [value, g.node("Shape", [x])])
+      : g.node("Reshape", [g.node("Transpose", [value], { perm: [0, 2, 1] }), g.node("Shape", [x])]);
   const projected = options.linearProjection
     ? toSpatial(linear(ctx, tokens, `${name}.proj_out`, dim, dim))
     : conv2d(ctx, toSpatial(tokens), `${name}.proj_out`, dim, dim, { kernel: 1 });
@@ -261,6 +303,7 @@ function basicTransformerBlock(
   dim: number,
   options: TransformerOptions,
 ): string {
+  if (isFused(ctx)) return fusedTransformerBlock(ctx, tokens, context, name, dim, options);
   const { g } = ctx;
   const norm1 = layerNorm(ctx, tokens, `${name}.norm1`, dim);
   let x = g.node("Add", [
@@ -285,4 +328,37 @@ function basicTransformerBlock(
   );
   const geglu = g.node("Mul", [value as string, gelu(ctx, gate as string)]);
   return g.node("Add", [x, linear(ctx, geglu, `${name}.ff.net.2`, inner, dim)]);
+}
+
+/**
+ * `BasicTransformerBlock` as onnxruntime's optimiser leaves it: LayerNormalization, MultiHeadAttention
+ * on packed QKV, SkipLayerNormalization (adding to_out's bias and the residual), MultiHeadAttention on
+ * the query and packed text KV, SkipLayerNormalization, then the BiasSplitGelu feed-forward and a
+ * BiasAdd residual.
+ */
+function fusedTransformerBlock(
+  ctx: LayerContext,
+  tokens: string,
+  context: string,
+  name: string,
+  dim: number,
+  options: TransformerOptions,
+): string {
+  const norm1 = layerNorm(ctx, tokens, `${name}.norm1`, dim);
+  const self = packedSelfAttention(ctx, norm1, `${name}.attn1`, dim, options.heads);
+  const selfBias = linearBias(ctx, `${name}.attn1.to_out.0`, dim);
+  const [norm2, afterSelf] = skipLayerNorm(ctx, self, tokens, selfBias, `${name}.norm2`, dim);
+  const cross = packedCrossAttention(
+    ctx,
+    norm2,
+    context,
+    `${name}.attn2`,
+    dim,
+    options.contextDim,
+    options.heads,
+    options.crossAttentionGain,
+  );
+  const crossBias = linearBias(ctx, `${name}.attn2.to_out.0`, dim);
+  const [norm3, afterCross] = skipLayerNorm(ctx, cross, afterSelf, crossBias, `${name}.norm3`, dim);
+  return gegluFeedForward(ctx, norm3, afterCross, `${name}.ff`, dim, 4 * dim);
 }

@@ -1,6 +1,17 @@
+import { skipGroupNorm } from "./fused-layers.ts";
 import type { GraphBuilder } from "./graph.ts";
 import { type Dim, GraphBuilder as Graph } from "./graph.ts";
-import { attention, conv2d, gelu, groupNorm, type LayerContext, layerNorm, linear, silu } from "./nn.ts";
+import {
+  attention,
+  conv2d,
+  gelu,
+  groupNorm,
+  isFused,
+  type LayerContext,
+  layerNorm,
+  linear,
+  silu,
+} from "./nn.ts";
 import type { WeightSource } from "./weights.ts";
 
 export interface UNetShape {
@@ -66,7 +77,7 @@ export function buildUNet(weights: WeightSource, shape: UNetShape): Uint8Array {
   up = g.node("Concat", [up, skipHigh], { axis: 1 });
   up = resnet(up, "up_blocks.1.resnets.0", c1 + c0, c0);
 
-  const normed = silu(ctx, groupNorm(ctx, up, "conv_norm_out", c0, shape.groups));
+  const normed = groupNorm(ctx, up, "conv_norm_out", c0, shape.groups, { silu: true });
   const residual = conv2d(ctx, normed, "conv_out", c0, shape.latentChannels, { gain: shape.outGain });
   const skip = g.node("Mul", [sample, g.floats([shape.inputSkipGain], [])]);
   g.output(
@@ -113,23 +124,24 @@ export function resnetBlock(
   const { g } = ctx;
   let h = conv2d(
     ctx,
-    silu(ctx, groupNorm(ctx, x, `${name}.norm1`, inChannels, groups, epsilon)),
+    groupNorm(ctx, x, `${name}.norm1`, inChannels, groups, { epsilon, silu: true }),
     `${name}.conv1`,
     inChannels,
     outChannels,
   );
-  if (temb !== undefined && tembDim !== undefined) {
-    const projected = linear(ctx, silu(ctx, temb), `${name}.time_emb_proj`, tembDim, outChannels);
-    h = g.node("Add", [h, g.node("Unsqueeze", [projected, g.int64s([2, 3])])]);
+  const projected =
+    temb !== undefined && tembDim !== undefined
+      ? linear(ctx, silu(ctx, temb), `${name}.time_emb_proj`, tembDim, outChannels)
+      : undefined;
+  if (projected !== undefined && isFused(ctx)) {
+    // onnxruntime's SkipGroupNorm takes the [N, C] time embedding as its skip, so the broadcast
+    // add, GroupNorm and SiLU are one kernel (fusion_skip_group_norm.py).
+    h = skipGroupNorm(ctx, h, projected, `${name}.norm2`, outChannels, groups, epsilon);
+  } else {
+    if (projected !== undefined) h = g.node("Add", [h, g.node("Unsqueeze", [projected, g.int64s([2, 3])])]);
+    h = groupNorm(ctx, h, `${name}.norm2`, outChannels, groups, { epsilon, silu: true });
   }
-  h = conv2d(
-    ctx,
-    silu(ctx, groupNorm(ctx, h, `${name}.norm2`, outChannels, groups, epsilon)),
-    `${name}.conv2`,
-    outChannels,
-    outChannels,
-    { gain: 0.5 },
-  );
+  h = conv2d(ctx, h, `${name}.conv2`, outChannels, outChannels, { gain: 0.5 });
   const shortcut =
     inChannels === outChannels
       ? x
@@ -151,7 +163,7 @@ function spatialTransformer(
 ): string {
   const { g } = ctx;
   const block = `${name}.transformer_blocks.0`;
-  const normed = groupNorm(ctx, x, `${name}.norm`, channels, shape.groups, 1e-6);
+  const normed = groupNorm(ctx, x, `${name}.norm`, channels, shape.groups, { epsilon: 1e-6 });
   const projected = conv2d(ctx, normed, `${name}.proj_in`, channels, channels, { kernel: 1 });
   // [B, C, H, W] → [B, H·W, C]
   let tokens = g.node("Transpose", [g.node("Reshape", [projected, g.int64s([0, channels, -1])])], {
@@ -187,11 +199,16 @@ function spatialTransformer(
   return g.node("Add", [conv2d(ctx, spatial, `${name}.proj_out`, channels, channels, { kernel: 1 }), x]);
 }
 
-/** `F.interpolate(x, size=like.shape[-2:], mode="nearest")` as torch exports it. */
-export function resizeNearestTo(g: GraphBuilder, x: string, like: string): string {
-  const batchChannels = g.node("Slice", [g.node("Shape", [x]), g.int64s([0]), g.int64s([2])]);
-  const spatial = g.node("Slice", [g.node("Shape", [like]), g.int64s([2]), g.int64s([4])]);
-  const sizes = g.node("Concat", [batchChannels, spatial], { axis: 0 });
+/**
+ * `F.interpolate(x, size=like.shape[-2:], mode="nearest")` as torch exports it; with `nhwc`, the same
+ * on NHWC activations (sizes [N, H', W', C]).
+ */
+export function resizeNearestTo(g: GraphBuilder, x: string, like: string, nhwc = false): string {
+  const dims = (value: string, start: number, end: number) =>
+    g.node("Slice", [g.node("Shape", [value]), g.int64s([start]), g.int64s([end])]);
+  const sizes = nhwc
+    ? g.node("Concat", [dims(x, 0, 1), dims(like, 1, 3), dims(x, 3, 4)], { axis: 0 })
+    : g.node("Concat", [dims(x, 0, 2), dims(like, 2, 4)], { axis: 0 });
   return g.node("Resize", [x, "", "", sizes], { ...NEAREST });
 }
 
@@ -202,7 +219,8 @@ export const NEAREST = {
   nearest_mode: "floor",
 } as const;
 
-/** `F.interpolate(x, scale_factor=2, mode="nearest")`. */
-export function upsampleNearest2x(g: GraphBuilder, x: string): string {
-  return g.node("Resize", [x, "", g.floats([1, 1, 2, 2], [4], "float")], { ...NEAREST });
+/** `F.interpolate(x, scale_factor=2, mode="nearest")`, on NCHW or (`nhwc`) NHWC activations. */
+export function upsampleNearest2x(g: GraphBuilder, x: string, nhwc = false): string {
+  const scales = nhwc ? [1, 2, 2, 1] : [1, 1, 2, 2];
+  return g.node("Resize", [x, "", g.floats(scales, [4], "float")], { ...NEAREST });
 }

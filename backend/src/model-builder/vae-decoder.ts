@@ -1,5 +1,5 @@
 import { GraphBuilder } from "./graph.ts";
-import { conv2d, groupNorm, type LayerContext, silu } from "./nn.ts";
+import { conv2d, groupNorm, type LayerContext } from "./nn.ts";
 import { resnetBlock, upsampleNearest2x } from "./unet.ts";
 import type { WeightSource } from "./weights.ts";
 
@@ -31,7 +31,7 @@ export function buildVaeDecoder(weights: WeightSource, shape: VaeDecoderShape): 
     x = resnetBlock(ctx, x, `decoder.up_blocks.${level}.resnets.0`, cin, cout, groups);
   }
   const last = channels[3];
-  x = silu(ctx, groupNorm(ctx, x, "decoder.conv_norm_out", last, groups, 1e-6));
+  x = groupNorm(ctx, x, "decoder.conv_norm_out", last, groups, { epsilon: 1e-6, silu: true });
   x = conv2d(ctx, x, "decoder.conv_out", last, 3, { gain: shape.outGain });
   g.output(x, "float", ["batch", 3, "image_height", "image_width"], "sample");
   return g.encode();

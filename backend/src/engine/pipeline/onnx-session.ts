@@ -1,6 +1,7 @@
 import { access } from "node:fs/promises";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { ModelLoadError } from "../errors.ts";
+import { parseExecutionProviders, sessionOptionsFor } from "./execution-provider-options.ts";
 import { checkExternalData } from "./external-data.ts";
 import { fromFloat16, toFloat16Bits } from "./fp16.ts";
 import type { EngineLogger } from "./types.ts";
@@ -20,7 +21,8 @@ export type TensorMetadata = InferenceSession.TensorValueMetadata;
 /**
  * Create a session on the first execution provider in `providers` that works, logging each failure
  * with its reason; the file and its external weights are checked first, so a missing one is a
- * `ModelLoadError` naming it rather than onnxruntime's message.
+ * `ModelLoadError` naming it rather than onnxruntime's message. A provider may carry options,
+ * `cuda:device_id=1,enable_mem_pattern=0` (see `parseExecutionProviders` for what the binding passes).
  */
 export async function createSession(
   modelDir: string,
@@ -36,13 +38,10 @@ export async function createSession(
   }
   const externalDataPaths = await checkExternalData(path, file, modelDir);
   const failures: string[] = [];
-  for (const provider of providers) {
+  for (const spec of parseExecutionProviders(providers)) {
+    const provider = spec.name;
     try {
-      const session = await InferenceSession.create(path, {
-        executionProviders: [provider],
-        graphOptimizationLevel: "all",
-        logSeverityLevel: 3,
-      });
+      const session = await InferenceSession.create(path, sessionOptionsFor(spec));
       logger.info("onnx session created", { file, executionProvider: provider });
       return { session, file, executionProvider: provider, externalDataPaths };
     } catch (error) {

@@ -1,0 +1,41 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { imageTflop, peakTflops } from "./flops.ts";
+
+describe("GPU benchmark", () => {
+  it("counts about 83 TFLOP for a 512×512, 50-step CFG image, scaled by pixels and images", () => {
+    expect(imageTflop(512, 50)).toBeCloseTo(83, 6);
+    expect(imageTflop(1024, 50)).toBeCloseTo(4 * 83, 6);
+    expect(imageTflop(512, 50, 4)).toBeCloseTo(4 * 83, 6);
+    expect(peakTflops("NVIDIA H100 80GB HBM3")).toBe(989);
+    expect(peakTflops("NVIDIA H200")).toBe(989);
+    expect(peakTflops(undefined)).toBeUndefined();
+  });
+
+  it("--dry-run builds the ÷8 models, measures CPU latency, steps and throughput, and writes the table and JSON", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gpu-bench-"));
+    try {
+      execFileSync(
+        process.execPath,
+        ["bench/gpu/run.ts", "--dry-run", "--models", join(dir, "models"), "--out", join(dir, "out")],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      const result = JSON.parse(readFileSync(join(dir, "out", "results.json"), "utf8"));
+      expect(result).toMatchObject({ dry: true, sizePx: 64, steps: 3, batches: [1, 2] });
+      const [standard, fused] = result.rows;
+      expect(standard).toMatchObject({ provider: "cpu", operators: "standard", extrapolated: false });
+      expect(standard.step.count).toBe(2 * 3);
+      expect(standard.minMs).toBeLessThanOrEqual(standard.medianMs);
+      expect(standard.throughput.map((t: { batch: number }) => t.batch)).toEqual([1, 2]);
+      expect(fused.error).toMatch(/need the CUDA provider/);
+      const markdown = readFileSync(join(dir, "out", "results.md"), "utf8");
+      expect(markdown).toContain("| cpu | standard |");
+      expect(markdown).toContain("images/s");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
