@@ -1,5 +1,12 @@
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./config/load-config.ts";
+import { createProgram } from "./program.ts";
+
 /**
- * The Pulumi program (root Pulumi.yaml points here). The typed multi-cluster stack configuration
- * arrives with the infra issue; for now this module exports the building block.
+ * The Pulumi program (root Pulumi.yaml points here): read and check the stack config, then one
+ * GpuBackend per cluster. The exports are the stack's outputs; none of them holds a secret.
  */
-export { GpuBackend, type GpuBackendArgs } from "./components/gpu-backend.ts";
+const program = createProgram(loadStackConfig(new pulumi.Config("sdgate")));
+
+export const edgeRegistry = program.edgeRegistry;
+export const clusters = program.clusters;

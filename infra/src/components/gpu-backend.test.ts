@@ -1,63 +1,170 @@
-import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import type { Cluster, StackConfig } from "../config/load-config.ts";
+import {
+  isKubernetesResource,
+  kubernetesObject,
+  validateObject,
+} from "../test-support/kubernetes-schemas.ts";
+import { installMocks, recordedResources, settle } from "../test-support/pulumi-mocks.ts";
+import { exampleStack } from "../test-support/stack-fixture.ts";
+import { GpuBackend } from "./gpu-backend.ts";
+import { rcloneRemote } from "./model-volume.ts";
 
-// Pulumi's mocks stand in for the engine and the Kubernetes provider: resources are "created" with
-// their inputs as outputs, so policies are checked against exactly what the program declares.
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => ({ id: `${args.name}-id`, state: args.inputs }),
-    call: (args) => args.inputs,
-  },
-  "sdgate",
-  "test",
-  false,
-);
+installMocks();
 
-type GpuBackendModule = typeof import("./gpu-backend.ts");
-let GpuBackend: GpuBackendModule["GpuBackend"];
+type Raw = Record<string, unknown>;
 
-beforeAll(async () => {
-  ({ GpuBackend } = await import("./gpu-backend.ts"));
-});
-
-function outputOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
+function first<T>(items: readonly T[]): T {
+  const [item] = items;
+  if (item === undefined) throw new Error("expected at least one");
+  return item;
 }
 
-const args = {
-  namespace: "sdgate",
-  image: "sdgate/backend:test",
-  gpusPerPod: 1,
-  replicas: 2,
-  gpuProduct: "NVIDIA-H100-80GB-HBM3",
-};
+/** Builds one GpuBackend from the example's cluster `index`, renamed to `name`, after `edit`. */
+async function backend(name: string, index: number, edit: (cluster: Raw, values: Raw) => void = () => {}) {
+  const config: StackConfig = exampleStack((values) => {
+    const cluster = (values.clusters as Raw[])[index] as Raw;
+    cluster.name = name;
+    (cluster.tunnel as Raw).hostname = `${name}.example.com`;
+    edit(cluster, values);
+  });
+  const cluster = config.clusters.find((c) => c.name === name) as Cluster;
+  const component = new GpuBackend(name, {
+    cluster,
+    hmacKeys: config.hmacKeys,
+    hmacKeyIds: config.hmacKeyIds,
+    monitoring: config.monitoring,
+    alerts: config.alerts,
+  });
+  await settle(component);
+  const objects = recordedResources()
+    .filter((r) => isKubernetesResource(r) && (r.name === name || r.name.startsWith(`${name}-`)))
+    .map(kubernetesObject);
+  for (const object of objects) validateObject(object);
+  const find = (kind: string, objectName?: string) =>
+    objects.filter((o) => o.kind === kind && (objectName === undefined || o.metadata?.name === objectName));
+  const pod = (first(find("Deployment", "sdgate-backend")).spec as { template: { spec: Raw } }).template
+    .spec as {
+    containers: [Raw];
+    initContainers: Raw[];
+    volumes: Raw[];
+  };
+  return { component, find, pod };
+}
 
-describe("GpuBackend policies", () => {
-  it("every GPU pod requests a GPU", async () => {
-    const backend = new GpuBackend("a", args);
-    const spec = await outputOf(backend.deployment.spec);
-    for (const container of spec.template.spec?.containers ?? []) {
-      expect(container.resources?.limits?.["nvidia.com/gpu"]).toBe("1");
-    }
+describe("GpuBackend", () => {
+  it("without an autoscaler, runs replicas.min pods and creates no ScaledObject or HPA", async () => {
+    const { find } = await backend("fixed", 0, (c) => (c.autoscaling = { mode: "none" }));
+    expect((first(find("Deployment", "sdgate-backend")).spec as Raw).replicas).toBe(1);
+    expect(find("ScaledObject")).toHaveLength(0);
+    expect(find("HorizontalPodAutoscaler")).toHaveLength(0);
   });
 
-  it("pods schedule only on the configured GPU product and tolerate the GPU taint", async () => {
-    const backend = new GpuBackend("b", args);
-    const podSpec = (await outputOf(backend.deployment.spec)).template.spec;
-    expect(podSpec?.nodeSelector).toEqual({ "nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3" });
-    expect(podSpec?.tolerations).toContainEqual({
-      key: "nvidia.com/gpu",
-      operator: "Exists",
-      effect: "NoSchedule",
+  it("fills a PVC model volume from its source once, under the restricted pod security profile", async () => {
+    const { find, pod } = await backend("pvc", 0);
+    expect(find("PersistentVolumeClaim")[0]?.spec).toEqual({
+      accessModes: ["ReadWriteMany"],
+      resources: { requests: { storage: "20Gi" } },
+      storageClassName: "efs-sc",
+    });
+    const [fetch] = pod.initContainers;
+    expect(fetch).toMatchObject({ name: "fetch-model", envFrom: [{ secretRef: { name: "model-reader" } }] });
+    expect(fetch?.env).toContainEqual({
+      name: "MODEL_SOURCE",
+      value: ":s3,provider=AWS,env_auth=true:acme-models/sd15-onnx",
+    });
+    expect(String((first(pod.initContainers).command as string[])[2])).toContain(".sdgate-complete");
+    const backendEnv = (pod.containers[0].env as Raw[]).find((e) => e.name === "SDGATE_MODEL_FOLDERS");
+    expect(backendEnv?.value).toBe("sd15=/models/sd15");
+    expect(find("Namespace")[0]?.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  });
+
+  it("mounts an image model volume read-only with no init container", async () => {
+    const { find, pod } = await backend("image", 1);
+    expect(pod.volumes).toContainEqual({
+      name: "model",
+      image: { reference: "europe-docker.pkg.dev/acme/models/sd15-onnx:1", pullPolicy: "IfNotPresent" },
+    });
+    expect(pod.initContainers).toEqual([]);
+    expect(find("PersistentVolumeClaim")).toHaveLength(0);
+    expect((pod.containers[0].volumeMounts as Raw[])[0]).toEqual({
+      name: "model",
+      mountPath: "/models",
+      readOnly: true,
+    });
+    expect(find("Namespace")[0]?.metadata?.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "baseline",
+      "pod-security.kubernetes.io/warn": "restricted",
     });
   });
 
-  it("backends are not exposed outside the cluster", async () => {
-    const backend = new GpuBackend("c", args);
-    expect((await outputOf(backend.service.spec)).type).toBe("ClusterIP");
+  it("asks for as many GPUs as gpu.perPod says, and passes the serving limits to the backend", async () => {
+    const { pod } = await backend("multi", 0, (c) => {
+      (c.gpu as Raw).perPod = 2;
+      c.serving = { queueSize: 64, maxBatch: 8 };
+    });
+    const resources = pod.containers[0]?.resources as { limits: Raw };
+    expect(resources.limits["nvidia.com/gpu"]).toBe("2");
+    expect(pod.containers[0]?.env).toEqual(
+      expect.arrayContaining([
+        { name: "SDGATE_QUEUE_SIZE", value: "64" },
+        { name: "SDGATE_MAX_BATCH", value: "8" },
+        { name: "SDGATE_BACKEND_NAME", value: "multi" },
+      ]),
+    );
   });
 
-  it("refuses a pod without a GPU", () => {
-    expect(() => new GpuBackend("d", { ...args, gpusPerPod: 0 })).toThrow(/gpusPerPod/);
+  it("scrapes /metrics, loads the dashboard into Grafana's namespace and routes alerts to the receivers", async () => {
+    const { find } = await backend("watched", 0);
+    expect(find("ServiceMonitor")[0]).toMatchObject({
+      metadata: { labels: { release: "kube-prometheus-stack" } },
+      spec: {
+        endpoints: [{ port: "http", path: "/metrics" }],
+        selector: { matchLabels: { "app.kubernetes.io/name": "sdgate-backend" } },
+      },
+    });
+    const [dashboard] = find("ConfigMap", "sdgate-watched-dashboard");
+    expect(dashboard?.metadata).toMatchObject({
+      namespace: "monitoring",
+      labels: { grafana_dashboard: "1" },
+    });
+    const json = JSON.parse(String(Object.values(dashboard?.data as Raw)[0])) as { title: string };
+    expect(json.title).toBe("sdgate backends: watched");
+    expect(find("AlertmanagerConfig")[0]?.spec).toMatchObject({
+      route: { receiver: "sdgate-drop", routes: [{ receiver: "oncall", continue: true }] },
+      receivers: [
+        { name: "sdgate-drop" },
+        { name: "oncall", slackConfigs: [{ apiURL: { name: "sdgate-alert-receivers", key: "oncall" } }] },
+      ],
+    });
+  });
+
+  it("creates no Alertmanager routing when there are no receivers", async () => {
+    const { find } = await backend("quiet", 0, (_, values) => (values.alerts = {}));
+    expect(find("AlertmanagerConfig")).toHaveLength(0);
+    expect(find("Secret").map((s) => s.metadata?.name)).toEqual(["sdgate-hmac", "cloudflared-credentials"]);
+  });
+
+  it("exposes the edge's pool for this cluster", async () => {
+    const { component } = await backend("pool", 1);
+    expect(component.pool).toEqual({
+      name: "pool",
+      url: "https://pool.example.com",
+      provider: "gcp",
+      region: "europe-west4",
+      priority: 0,
+      weight: 1,
+      near: ["EU", "DE", "NL", "FR"],
+    });
+  });
+});
+
+describe("model sources", () => {
+  it.each([
+    ["s3://bucket/models/sd15/", ":s3,provider=AWS,env_auth=true:bucket/models/sd15"],
+    ["gs://bucket/sd15", ":gcs,env_auth=true:bucket/sd15"],
+    ["https://models.example.com/sd15/", ":http,url='https://models.example.com':sd15/"],
+  ])("%s is copied from rclone remote %s", (source, remote) => {
+    expect(rcloneRemote(source)).toBe(remote);
   });
 });

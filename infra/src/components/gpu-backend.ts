@@ -1,88 +1,225 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { Cluster, StackConfig } from "../config/load-config.ts";
+import type { MonitoringConfig } from "../config/schema.ts";
+import { BackendMonitoring } from "./backend-monitoring.ts";
+import { BackendNetworkPolicy } from "./backend-network-policy.ts";
+import {
+  backendPodTemplate,
+  HMAC_SECRET_KEY,
+  HMAC_SECRET_NAME,
+  restrictedSecurityContext,
+} from "./backend-pod.ts";
+import {
+  BACKEND_NAME,
+  BACKEND_PORT,
+  BACKEND_UID,
+  backendLabels,
+  backendServiceUrl,
+  tunnelLabels,
+} from "./labels.ts";
+import { ModelVolume } from "./model-volume.ts";
+import { QueueAutoscaler } from "./queue-autoscaler.ts";
+import { TunnelConnector } from "./tunnel-connector.ts";
 
 export interface GpuBackendArgs {
-  /** Kubernetes namespace to create for this backend. */
-  namespace: pulumi.Input<string>;
-  /** Container image of the backend (see backend/). */
-  image: pulumi.Input<string>;
-  /** GPUs each pod requests (`nvidia.com/gpu`); one backend process serves one GPU. */
-  gpusPerPod: number;
-  replicas: number;
-  /** Value of the `nvidia.com/gpu.product` node label to schedule on, e.g. `NVIDIA-H100-80GB-HBM3`. */
-  gpuProduct: string;
-  /** Port the backend listens on inside the pod. */
-  port?: number;
+  /** The cluster's validated config (load-config.ts); its secrets are already Outputs. */
+  cluster: Cluster;
+  /** SDGATE_HMAC_KEYS, the same keyring the edge signs with. */
+  hmacKeys: pulumi.Input<string>;
+  /** The ids of those keys, in order; a rotation changes them and so rolls the pods. */
+  hmacKeyIds: readonly string[];
+  monitoring: MonitoringConfig;
+  alerts: StackConfig["alerts"];
 }
 
 /**
- * One cluster's GPU backends: a namespace, a Deployment of backend pods on GPU nodes, and a
- * cluster-internal Service. Issue 6 grows it (secrets, model volume, tunnel, autoscaling, alerts).
+ * One cluster's GPU backends, reachable only through a Cloudflare Tunnel: a namespace, the HMAC
+ * keys, the model volume, the Deployment on GPU nodes and its Service, the tunnel connector, network
+ * policy, disruption budget, queue-depth autoscaling, metrics, alerts and a dashboard. Pass the
+ * cluster's `k8s.Provider` as `provider`; every child inherits it.
+ *
+ * @example
+ * const provider = new k8s.Provider("aws-use1", { kubeconfig: cluster.kubeconfig });
+ * new GpuBackend("aws-use1", { cluster, hmacKeys, hmacKeyIds, monitoring, alerts }, { provider });
  */
 export class GpuBackend extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
+  readonly hmacSecret: k8s.core.v1.Secret;
+  readonly model: ModelVolume;
   readonly deployment: k8s.apps.v1.Deployment;
   readonly service: k8s.core.v1.Service;
+  readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
+  readonly tunnel: TunnelConnector;
+  readonly networkPolicy: BackendNetworkPolicy;
+  readonly autoscaler: QueueAutoscaler;
+  readonly monitoring: BackendMonitoring;
+  /** What the edge's registry needs of this cluster; no secrets. */
+  readonly pool: {
+    name: string;
+    url: string;
+    provider: string;
+    region: string;
+    priority: number;
+    weight?: number;
+    near?: string[];
+  };
 
   constructor(name: string, args: GpuBackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdgate:infra:GpuBackend", name, {}, opts);
-    if (!Number.isInteger(args.gpusPerPod) || args.gpusPerPod < 1) {
-      throw new Error(
-        `GpuBackend ${name}: gpusPerPod must be a whole number of at least 1, got ${args.gpusPerPod}.`,
-      );
-    }
-    const port = args.port ?? 8080;
-    const labels = { "app.kubernetes.io/name": "sdgate-backend", "app.kubernetes.io/instance": name };
+    const { cluster } = args;
+    const labels = backendLabels(cluster.name);
+    const child = { parent: this };
 
     this.namespace = new k8s.core.v1.Namespace(
       name,
-      { metadata: { name: args.namespace } },
-      { parent: this },
+      {
+        metadata: {
+          name: cluster.namespace,
+          labels: { ...podSecurityLabels(cluster), "app.kubernetes.io/part-of": "sdgate" },
+        },
+      },
+      child,
     );
     const namespace = this.namespace.metadata.name;
 
+    this.hmacSecret = new k8s.core.v1.Secret(
+      `${name}-hmac`,
+      {
+        metadata: { name: HMAC_SECRET_NAME, namespace, labels },
+        type: "Opaque",
+        stringData: { [HMAC_SECRET_KEY]: args.hmacKeys },
+      },
+      child,
+    );
+
+    this.model = new ModelVolume(
+      `${name}-model`,
+      { namespace, model: cluster.model, labels, securityContext: restrictedSecurityContext(BACKEND_UID) },
+      child,
+    );
+
+    const autoscaled = cluster.autoscaling.mode !== "none";
     this.deployment = new k8s.apps.v1.Deployment(
       name,
       {
-        metadata: { namespace, labels },
+        metadata: { name: BACKEND_NAME, namespace, labels },
         spec: {
-          replicas: args.replicas,
+          // With an autoscaler the replica count is its to set; declaring one here would fight it on every update.
+          ...(autoscaled ? {} : { replicas: cluster.replicas.min }),
           selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              nodeSelector: { "nvidia.com/gpu.product": args.gpuProduct },
-              tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
-              containers: [
-                {
-                  name: "backend",
-                  image: args.image,
-                  ports: [{ name: "http", containerPort: port }],
-                  env: [
-                    { name: "SDGATE_BACKEND_HOST", value: "0.0.0.0" },
-                    { name: "SDGATE_BACKEND_PORT", value: String(port) },
-                    { name: "SDGATE_EXECUTION_PROVIDERS", value: "cuda,cpu" },
-                  ],
-                  resources: { limits: { "nvidia.com/gpu": String(args.gpusPerPod) } },
-                  readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5 },
-                  livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10 },
-                },
-              ],
-            },
-          },
+          // Never drop below the current capacity during a rollout: a new GPU pod must be ready first.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          progressDeadlineSeconds: cluster.startupBudgetSeconds + 600,
+          template: backendPodTemplate({
+            cluster,
+            hmacKeyIds: args.hmacKeyIds,
+            labels,
+            modelVolume: this.model.volume,
+            modelMount: this.model.mount,
+            modelPath: this.model.modelPath,
+            initContainers: this.model.initContainers,
+          }),
         },
       },
-      { parent: this },
+      // The pods read the key Secret at start; the model claim must exist to be mounted.
+      { parent: this, dependsOn: [this.hmacSecret, this.model] },
     );
 
     this.service = new k8s.core.v1.Service(
       name,
       {
-        metadata: { namespace, labels },
-        spec: { type: "ClusterIP", selector: labels, ports: [{ name: "http", port, targetPort: "http" }] },
+        metadata: { name: BACKEND_NAME, namespace, labels },
+        spec: {
+          type: "ClusterIP",
+          selector: labels,
+          ports: [{ name: "http", port: BACKEND_PORT, targetPort: "http", protocol: "TCP" }],
+        },
       },
-      { parent: this },
+      child,
     );
-    this.registerOutputs({ namespace, service: this.service.metadata.name });
+
+    // Voluntary evictions (node upgrades, autoscaler consolidation) take one GPU pod at a time.
+    this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+      name,
+      {
+        metadata: { name: BACKEND_NAME, namespace, labels },
+        spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+      },
+      child,
+    );
+
+    this.tunnel = new TunnelConnector(
+      `${name}-tunnel`,
+      {
+        namespace,
+        labels: tunnelLabels(cluster.name),
+        tunnelId: cluster.tunnel.id,
+        credentials: cluster.tunnel.credentials,
+        hostname: cluster.tunnel.hostname,
+        originUrl: backendServiceUrl(cluster.namespace),
+        replicas: cluster.tunnel.replicas,
+        image: cluster.tunnel.image,
+      },
+      child,
+    );
+
+    this.networkPolicy = new BackendNetworkPolicy(
+      `${name}-network`,
+      {
+        namespace,
+        monitoringNamespace: args.monitoring.namespace,
+        backendLabels: labels,
+        tunnelLabels: tunnelLabels(cluster.name),
+        prometheusPodLabels: args.monitoring.prometheusPodLabels,
+      },
+      child,
+    );
+
+    this.autoscaler = new QueueAutoscaler(
+      `${name}-autoscaler`,
+      { namespace, namespaceName: cluster.namespace, cluster, prometheusUrl: args.monitoring.prometheusUrl },
+      { parent: this, dependsOn: [this.deployment] },
+    );
+
+    this.monitoring = new BackendMonitoring(
+      `${name}-monitoring`,
+      {
+        cluster: cluster.name,
+        namespace,
+        namespaceName: cluster.namespace,
+        backendLabels: labels,
+        queueSize: cluster.serving.queueSize,
+        monitoring: args.monitoring,
+        alerts: args.alerts,
+      },
+      child,
+    );
+
+    this.pool = {
+      name: cluster.name,
+      url: `https://${cluster.tunnel.hostname}`,
+      provider: cluster.provider,
+      region: cluster.region,
+      priority: cluster.edge.priority,
+      ...(cluster.edge.weight === undefined ? {} : { weight: cluster.edge.weight }),
+      ...(cluster.edge.near === undefined ? {} : { near: cluster.edge.near }),
+    };
+    this.registerOutputs({ namespace, service: this.service.metadata.name, pool: this.pool });
   }
+}
+
+/**
+ * The backends and cloudflared meet the "restricted" Pod Security Standard, so it is enforced; image
+ * volumes are newer than that profile's list of volume types in some clusters' admission, so with
+ * them "restricted" only warns and "baseline" is enforced.
+ */
+export function podSecurityLabels(cluster: Pick<Cluster, "model">): Record<string, string> {
+  if (cluster.model.kind === "image") {
+    return {
+      "pod-security.kubernetes.io/enforce": "baseline",
+      "pod-security.kubernetes.io/warn": "restricted",
+    };
+  }
+  return { "pod-security.kubernetes.io/enforce": "restricted" };
 }

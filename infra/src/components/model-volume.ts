@@ -1,0 +1,117 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ModelConfig } from "../config/schema.ts";
+
+export interface ModelVolumeArgs {
+  namespace: pulumi.Input<string>;
+  model: ModelConfig;
+  labels: Record<string, string>;
+  /** Shared with the backend container: the fetcher needs a writable /tmp under a read-only root. */
+  securityContext: k8s.types.input.core.v1.SecurityContext;
+}
+
+/** Where models are mounted in the backend container; each model in its own folder under it. */
+export const MODELS_MOUNT_PATH = "/models";
+const VOLUME_NAME = "model";
+
+/**
+ * The operator's model as a volume of the backend pod: either a PVC that an init container fills
+ * from the model source (once: later pods find the marker file and start at once), or an OCI image
+ * mounted read-only (Kubernetes image volumes, KEP-4639), which the node's image cache shares.
+ */
+export class ModelVolume extends pulumi.ComponentResource {
+  /** The pod volume. */
+  readonly volume: k8s.types.input.core.v1.Volume;
+  /** The backend container's mount (read-only in both cases). */
+  readonly mount: k8s.types.input.core.v1.VolumeMount;
+  /** Empty for image volumes. */
+  readonly initContainers: k8s.types.input.core.v1.Container[];
+  /** The folder the backend serves the model from (SDGATE_MODEL_FOLDERS). */
+  readonly modelPath: string;
+  readonly claim?: k8s.core.v1.PersistentVolumeClaim;
+
+  constructor(name: string, args: ModelVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sdgate:infra:ModelVolume", name, {}, opts);
+    const { model } = args;
+    this.mount = { name: VOLUME_NAME, mountPath: MODELS_MOUNT_PATH, readOnly: true };
+
+    if (model.kind === "image") {
+      // The image's root is the model folder itself.
+      this.modelPath = MODELS_MOUNT_PATH;
+      this.volume = {
+        name: VOLUME_NAME,
+        image: { reference: model.reference, pullPolicy: model.pullPolicy },
+      };
+      this.initContainers = [];
+      this.registerOutputs({});
+      return;
+    }
+
+    this.modelPath = `${MODELS_MOUNT_PATH}/${model.id}`;
+    const claimName = `sdgate-model-${model.id.replace(/[._]/g, "-")}`;
+    this.claim = new k8s.core.v1.PersistentVolumeClaim(
+      `${name}-claim`,
+      {
+        metadata: { name: claimName, namespace: args.namespace, labels: args.labels },
+        spec: {
+          accessModes: [model.accessMode],
+          resources: { requests: { storage: `${model.sizeGiB}Gi` } },
+          ...(model.storageClassName === undefined ? {} : { storageClassName: model.storageClassName }),
+        },
+      },
+      { parent: this },
+    );
+    this.volume = { name: VOLUME_NAME, persistentVolumeClaim: { claimName } };
+    this.initContainers = [
+      {
+        name: "fetch-model",
+        image: model.fetcherImage,
+        command: ["/bin/sh", "-c", FETCH_SCRIPT],
+        env: [
+          { name: "MODEL_SOURCE", value: rcloneRemote(model.source) },
+          { name: "MODEL_DEST", value: this.modelPath },
+          { name: "HOME", value: "/tmp" },
+          // On-the-fly remotes need no config file; this stops rclone looking for one.
+          { name: "RCLONE_CONFIG", value: "/dev/null" },
+        ],
+        ...(model.credentialsSecretName === undefined
+          ? {}
+          : { envFrom: [{ secretRef: { name: model.credentialsSecretName } }] }),
+        volumeMounts: [
+          { name: VOLUME_NAME, mountPath: MODELS_MOUNT_PATH },
+          { name: "tmp", mountPath: "/tmp" },
+        ],
+        resources: { requests: { cpu: "1", memory: "512Mi" }, limits: { memory: "2Gi" } },
+        securityContext: args.securityContext,
+      },
+    ];
+    this.registerOutputs({ claim: claimName });
+  }
+}
+
+/**
+ * Copies into a private folder and renames it into place, so a pod that dies mid-copy never leaves a
+ * half model that the next pod would serve; when two pods race, the second one's rename is skipped.
+ */
+const FETCH_SCRIPT = `set -eu
+if [ -f "$MODEL_DEST/.sdgate-complete" ]; then echo "model already at $MODEL_DEST"; exit 0; fi
+partial="$(dirname "$MODEL_DEST")/.partial-$HOSTNAME"
+rm -rf "$partial"
+rclone copy --transfers 8 --checkers 16 "$MODEL_SOURCE" "$partial"
+touch "$partial/.sdgate-complete"
+if [ -e "$MODEL_DEST" ]; then rm -rf "$partial"; else mv "$partial" "$MODEL_DEST"; fi
+echo "model copied to $MODEL_DEST"`;
+
+/** rclone's on-the-fly remote syntax (`:backend,option=value:path`), credentials from the env. */
+export function rcloneRemote(source: string): string {
+  const url = new URL(source);
+  const path = `${url.host}${url.pathname}`.replace(/\/+$/, "");
+  switch (url.protocol) {
+    case "s3:":
+      return `:s3,provider=AWS,env_auth=true:${path}`;
+    case "gs:":
+      return `:gcs,env_auth=true:${path}`;
+    default:
+      return `:http,url='${url.origin}':${url.pathname.replace(/^\/+/, "")}`;
+  }
+}

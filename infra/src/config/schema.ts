@@ -1,0 +1,289 @@
+import { parseKeyringSpec } from "@sdgate/shared";
+import { z } from "zod";
+
+/**
+ * The stack's configuration, one zod schema per Pulumi config key (`sdgate:<key>`). Values that are
+ * secrets (kubeconfigs, tunnel credentials, HMAC keys, alert receiver URLs) are plain strings here and
+ * are wrapped in `pulumi.secret` by `load-config.ts` before anything else sees them.
+ */
+
+/** Lowercase DNS label (RFC 1123) short enough to prefix Kubernetes object names. */
+const dnsLabel = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/,
+    "must be 1-40 lowercase letters, digits or '-' (a DNS label)",
+  );
+
+/** A free label for the edge (`aws`, `gcp`, `onprem`); the edge's registry allows 1-64 characters. */
+const label = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'");
+
+const hostname = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    "must be a DNS hostname such as gpu-aws-use1.example.com",
+  );
+
+/** `cloudflared tunnel create` writes this file; its TunnelID is public, the TunnelSecret is not. */
+const tunnelCredentials = z.string().transform((text, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be the JSON credentials file `cloudflared tunnel create` writes",
+    });
+    return z.NEVER;
+  }
+  const shape = z.object({
+    AccountTag: z.string().min(1),
+    TunnelSecret: z.string().min(1),
+    TunnelID: z.uuid(),
+  });
+  const result = shape.safeParse(parsed);
+  if (!result.success) {
+    // Name the missing fields, never the values: this is a secret.
+    const fields = result.error.issues.map((issue) => issue.path.join(".")).join(", ");
+    ctx.addIssue({
+      code: "custom",
+      message: `must hold AccountTag, TunnelSecret and a TunnelID UUID (bad: ${fields})`,
+    });
+    return z.NEVER;
+  }
+  return { json: text, tunnelId: result.data.TunnelID };
+});
+
+const modelSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    /** A PersistentVolumeClaim that an init container fills from `source` once; later pods reuse it. */
+    kind: z.literal("pvc"),
+    /** The model id the backend serves it as (`model` in requests). */
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a lowercase model id"),
+    /** `s3://bucket/prefix`, `gs://bucket/prefix` or an `https://` folder URL (an ONNX export folder). */
+    source: z
+      .string()
+      .regex(/^(s3|gs):\/\/[^/\s]+(\/\S*)?$|^https:\/\/\S+$/, "must be an s3://, gs:// or https:// URL"),
+    sizeGiB: z.number().int().min(1).max(10_000).default(20),
+    storageClassName: z.string().min(1).optional(),
+    /** GPU pods land on different nodes, so the volume must be mountable by many nodes at once. */
+    accessMode: z.enum(["ReadWriteMany", "ReadWriteOnce"]).default("ReadWriteMany"),
+    /** A Secret (in the backend's namespace) whose keys become the fetcher's env (e.g. AWS_ACCESS_KEY_ID). */
+    credentialsSecretName: z.string().min(1).optional(),
+    /** The image that copies the model; rclone speaks S3, GCS and HTTP with on-the-fly remotes. */
+    fetcherImage: z.string().min(1).default("rclone/rclone:1.71"),
+  }),
+  z.strictObject({
+    /** An OCI image holding the model folder, mounted read-only (Kubernetes image volumes). */
+    kind: z.literal("image"),
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a lowercase model id"),
+    reference: z.string().min(1),
+    pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
+  }),
+]);
+export type ModelConfig = z.output<typeof modelSchema>;
+
+const clusterSchema = z
+  .strictObject({
+    /** Names the pool in the edge's registry (and `X-Backend`) and prefixes this cluster's resources. */
+    name: dnsLabel,
+    provider: label,
+    region: label,
+    /** The cluster's kubeconfig; a secret (`pulumi config set --secret --path 'clusters[0].kubeconfig'`). */
+    kubeconfig: z.string().min(1, "must be the cluster's kubeconfig"),
+    /** Optional context inside the kubeconfig. */
+    context: z.string().min(1).optional(),
+    namespace: dnsLabel.default("sdgate"),
+    image: z.string().min(1).optional(),
+    gpu: z.strictObject({
+      /** Value of the node label below, e.g. `NVIDIA-H100-80GB-HBM3` (GPU feature discovery sets it). */
+      product: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,63}$/, "must be a node label value such as NVIDIA-H100-80GB-HBM3"),
+      productLabel: z.string().min(1).default("nvidia.com/gpu.product"),
+      /** One backend process drives its GPUs as one device set; most deployments want 1. */
+      perPod: z.number().int().min(1).max(8).default(1),
+    }),
+    replicas: z.strictObject({
+      // Scaling on queue depth cannot start from zero pods: with none there is no queue to measure.
+      min: z.number().int().min(1, "must be at least 1 (queue depth cannot wake a backend from zero)"),
+      max: z.number().int().min(1).max(1000),
+    }),
+    autoscaling: z
+      .strictObject({
+        /** `keda` (ScaledObject), `hpa` (needs prometheus-adapter serving `sdgate_queue_depth`), `none`. */
+        mode: z.enum(["keda", "hpa", "none"]).default("keda"),
+        /** Waiting jobs per pod above which another pod is added. */
+        queueDepthPerPod: z.number().gt(0).max(1000).default(4),
+        /** A GPU pod is slow to start and expensive to churn: wait this long before scaling down. */
+        scaleDownStabilizationSeconds: z.number().int().min(0).max(7200).default(600),
+      })
+      .prefault({}),
+    model: modelSchema,
+    tunnel: z.strictObject({
+      /** The public hostname routed to this cluster (`cloudflared tunnel route dns …`). */
+      hostname,
+      credentials: tunnelCredentials,
+      replicas: z.number().int().min(1).max(10).default(2),
+      image: z.string().min(1).default("cloudflare/cloudflared:2025.11.1"),
+    }),
+    edge: z
+      .strictObject({
+        /** Lower is tried first by the edge. */
+        priority: z.number().int().min(0).default(0),
+        weight: z.number().int().min(0).max(10_000).optional(),
+        near: z.array(z.string().min(2).max(8)).max(300).optional(),
+      })
+      .prefault({}),
+    resources: z
+      .strictObject({
+        cpuCores: z.number().gt(0).max(256).default(4),
+        memoryGiB: z.number().gt(0).max(4096).default(32),
+      })
+      .prefault({}),
+    serving: z
+      .strictObject({
+        queueSize: z.number().int().min(1).max(100_000).default(32),
+        maxBatch: z.number().int().min(1).max(64).default(4),
+      })
+      .prefault({}),
+    /** How long the startup probe waits for the models to load and warm before the pod is restarted. */
+    startupBudgetSeconds: z.number().int().min(30).max(7200).default(1200),
+    /** How long SIGTERM may take to finish queued and running jobs (SDGATE_DRAIN_TIMEOUT_MS). */
+    drainTimeoutSeconds: z.number().int().min(0).max(3600).default(120),
+  })
+  .superRefine((cluster, ctx) => {
+    if (cluster.replicas.max < cluster.replicas.min) {
+      ctx.addIssue({ code: "custom", path: ["replicas", "max"], message: "must be at least replicas.min" });
+    }
+    if (
+      cluster.model.kind === "pvc" &&
+      cluster.model.accessMode === "ReadWriteOnce" &&
+      cluster.replicas.max > 1
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["model", "accessMode"],
+        message:
+          "ReadWriteOnce cannot be mounted by pods on several GPU nodes; use ReadWriteMany or replicas.max 1",
+      });
+    }
+  });
+export type ClusterConfig = z.output<typeof clusterSchema>;
+
+export const clustersSchema = z
+  .array(clusterSchema)
+  .min(1, "must list at least one cluster")
+  .superRefine((clusters, ctx) => {
+    const seen = new Map<string, number>();
+    clusters.forEach((cluster, index) => {
+      if (seen.has(cluster.name)) {
+        ctx.addIssue({ code: "custom", path: [index, "name"], message: `'${cluster.name}' is used twice` });
+      }
+      seen.set(cluster.name, index);
+    });
+    const hostnames = new Set<string>();
+    clusters.forEach((cluster, index) => {
+      if (hostnames.has(cluster.tunnel.hostname)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index, "tunnel", "hostname"],
+          message: "is used by another cluster",
+        });
+      }
+      hostnames.add(cluster.tunnel.hostname);
+    });
+  });
+
+/** `id:secret[,id:secret]` exactly as the edge and the backends read SDGATE_HMAC_KEYS. */
+export const hmacKeysSchema = z.string().superRefine((spec, ctx) => {
+  const parsed = parseKeyringSpec(spec);
+  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.error });
+});
+
+/** The registry-wide fields the edge reads (edge/src/backends/registry.ts), passed through as written. */
+export const registrySettingsSchema = z
+  .strictObject({
+    fleet: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
+      .optional(),
+    engine_version: z.string().min(1).max(64).optional(),
+    models: z.record(z.string().max(64), z.string().min(1).max(128)).optional(),
+    retry: z.record(z.string(), z.unknown()).optional(),
+    breaker: z.record(z.string(), z.unknown()).optional(),
+  })
+  .prefault({});
+export type RegistrySettings = z.output<typeof registrySettingsSchema>;
+
+export const monitoringSchema = z
+  .strictObject({
+    /** Where Prometheus and Grafana run (kube-prometheus-stack's namespace). */
+    namespace: dnsLabel.default("monitoring"),
+    /** KEDA's Prometheus trigger queries this. */
+    prometheusUrl: z.url().default("http://prometheus-operated.monitoring.svc:9090"),
+    /** kube-prometheus-stack picks up ServiceMonitors and rules by its release label. */
+    selectorLabels: z.record(z.string(), z.string()).default({ release: "kube-prometheus-stack" }),
+    /** The Prometheus pods, admitted to scrape `/metrics` through the NetworkPolicy. */
+    prometheusPodLabels: z.record(z.string(), z.string()).default({ "app.kubernetes.io/name": "prometheus" }),
+    /** Grafana's dashboard sidecar loads ConfigMaps with this label. */
+    dashboardLabel: z.record(z.string(), z.string()).default({ grafana_dashboard: "1" }),
+    /**
+     * dcgm-exporter labels GPU metrics with the pod's namespace; scraped through a ServiceMonitor
+     * without honorLabels, Prometheus renames it `exported_namespace`.
+     */
+    gpuNamespaceLabel: z.string().min(1).default("exported_namespace"),
+  })
+  .prefault({});
+export type MonitoringConfig = z.output<typeof monitoringSchema>;
+
+const receiverSchema = z
+  .strictObject({
+    name: dnsLabel,
+    /** Secret: the Slack incoming-webhook URL. */
+    slackWebhookUrl: z.url().optional(),
+    slackChannel: z.string().min(1).optional(),
+    /** Secret: a PagerDuty Events API v2 routing key. */
+    pagerdutyRoutingKey: z.string().min(1).optional(),
+    /** Secret: any webhook receiver (Opsgenie, a chat bridge). */
+    webhookUrl: z.url().optional(),
+    /** Only alerts at or above this severity reach the receiver. */
+    minSeverity: z.enum(["warning", "critical"]).default("warning"),
+  })
+  .refine(
+    (r) => [r.slackWebhookUrl, r.pagerdutyRoutingKey, r.webhookUrl].filter(Boolean).length === 1,
+    "must set exactly one of slackWebhookUrl, pagerdutyRoutingKey, webhookUrl",
+  );
+export type ReceiverConfig = z.output<typeof receiverSchema>;
+
+export const alertsSchema = z
+  .strictObject({
+    receivers: z.array(receiverSchema).default([]),
+    /** Queue depth over queue size, sustained, that counts as saturated. */
+    queueSaturationRatio: z.number().gt(0).max(1).default(0.8),
+    /** Share of 5xx answers that pages. */
+    errorRatio: z.number().gt(0).max(1).default(0.05),
+    /** GPU framebuffer used over total. */
+    gpuMemoryRatio: z.number().gt(0).max(1).default(0.95),
+  })
+  .prefault({});
+export type AlertsConfig = z.output<typeof alertsSchema>;
+
+/** Every config key the program reads, with its schema; `image` is the default for clusters without one. */
+export const stackConfigSchemas = {
+  clusters: clustersSchema,
+  hmacKeys: hmacKeysSchema,
+  image: z.string().min(1).optional(),
+  registry: registrySettingsSchema,
+  monitoring: monitoringSchema,
+  alerts: alertsSchema,
+} as const;
+
+/** Keys whose value is a JSON object or list (`pulumi config set --path` stores those as JSON). */
+export const STRUCTURED_KEYS = new Set<keyof typeof stackConfigSchemas>([
+  "clusters",
+  "registry",
+  "monitoring",
+  "alerts",
+]);

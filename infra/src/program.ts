@@ -1,0 +1,74 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GpuBackend } from "./components/gpu-backend.ts";
+import type { StackConfig } from "./config/load-config.ts";
+import { buildRegistry, type RegistryDocument } from "./registry/build-registry.ts";
+
+export interface ClusterSummary {
+  provider: string;
+  region: string;
+  namespace: string;
+  tunnelHostname: string;
+  autoscaling: string;
+  gpuProduct: string;
+  replicas: { min: number; max: number };
+}
+
+export interface ProgramOutputs {
+  /** SDGATE_BACKENDS for the edge (`npm run registry` writes it to .sdgate/registry.json). */
+  edgeRegistry: pulumi.Output<RegistryDocument>;
+  clusters: pulumi.Output<Record<string, ClusterSummary>>;
+  backends: GpuBackend[];
+  providers: k8s.Provider[];
+}
+
+/**
+ * Every cluster gets its own explicit Kubernetes provider, so nothing ever lands on whatever cluster
+ * the ambient kubeconfig points at, and one `GpuBackend` on it. The outputs hold no secret.
+ */
+export function createProgram(config: StackConfig): ProgramOutputs {
+  const providers: k8s.Provider[] = [];
+  const backends = config.clusters.map((cluster) => {
+    const provider = new k8s.Provider(cluster.name, {
+      kubeconfig: cluster.kubeconfig,
+      ...(cluster.context === undefined ? {} : { context: cluster.context }),
+    });
+    providers.push(provider);
+    return new GpuBackend(
+      cluster.name,
+      {
+        cluster,
+        hmacKeys: config.hmacKeys,
+        hmacKeyIds: config.hmacKeyIds,
+        monitoring: config.monitoring,
+        alerts: config.alerts,
+      },
+      { provider },
+    );
+  });
+  const summaries = Object.fromEntries(
+    config.clusters.map((cluster): [string, ClusterSummary] => [
+      cluster.name,
+      {
+        provider: cluster.provider,
+        region: cluster.region,
+        namespace: cluster.namespace,
+        tunnelHostname: cluster.tunnel.hostname,
+        autoscaling: cluster.autoscaling.mode,
+        gpuProduct: cluster.gpu.product,
+        replicas: { min: cluster.replicas.min, max: cluster.replicas.max },
+      },
+    ]),
+  );
+  return {
+    edgeRegistry: pulumi.output(
+      buildRegistry(
+        config.registry,
+        backends.map((b) => b.pool),
+      ),
+    ),
+    clusters: pulumi.output(summaries),
+    backends,
+    providers,
+  };
+}

@@ -1,0 +1,145 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createProgram } from "../program.ts";
+import { installMocks, outputOf, settle } from "../test-support/pulumi-mocks.ts";
+import { exampleStack } from "../test-support/stack-fixture.ts";
+import { buildRegistry, type RegistryDocument } from "./build-registry.ts";
+import { edgeRegistryProblems } from "./edge-schema.ts";
+import { edgeDeployCommands, registryFromStackOutputs } from "./stack-outputs.ts";
+
+installMocks();
+
+const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
+const pool = { name: "a", url: "https://a.example.com", provider: "aws", region: "us-east-1", priority: 1 };
+let registry: RegistryDocument;
+
+beforeAll(async () => {
+  const program = createProgram(exampleStack());
+  registry = await outputOf(program.edgeRegistry);
+  await settle(program);
+});
+
+/** Runs one of infra's commands the way `npm run` does, with the project's Node. */
+function run(script: string, args: string[]): { status: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, [join(REPO_ROOT, "infra/src/cli", script), ...args], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return { status: 0, stdout, stderr: "" };
+  } catch (error) {
+    const e = error as { status: number; stdout: string; stderr: string };
+    return { status: e.status, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("the edge's backend registry", () => {
+  it("lists one pool per cluster at its tunnel hostname, with the registry settings", () => {
+    expect(registry).toEqual({
+      fleet: "production",
+      retry: { attempts: 3 },
+      pools: [
+        {
+          name: "aws-use1",
+          url: "https://gpu-aws-use1.example.com",
+          provider: "aws",
+          region: "us-east-1",
+          priority: 0,
+          near: ["US", "CA", "NA"],
+        },
+        {
+          name: "gcp-euw4",
+          url: "https://gpu-gcp-euw4.example.com",
+          provider: "gcp",
+          region: "europe-west4",
+          priority: 0,
+          weight: 1,
+          near: ["EU", "DE", "NL", "FR"],
+        },
+      ],
+    });
+  });
+
+  it("is accepted by the edge's own schema", async () => {
+    expect(await edgeRegistryProblems(registry)).toBeNull();
+  });
+
+  it("orders pools by priority, then provider, region and name", () => {
+    const pools = [
+      { ...pool, name: "d", priority: 2 },
+      { ...pool, name: "c", provider: "gcp" },
+      { ...pool, name: "b", region: "eu-west-1" },
+      { ...pool, name: "a" },
+    ];
+    expect(buildRegistry({}, pools).pools.map((p) => p.name)).toEqual(["b", "a", "c", "d"]);
+  });
+
+  it("the edge's schema check has teeth", async () => {
+    expect(await edgeRegistryProblems({ pools: [{ ...pool, url: "ftp://x" }] })).toContain(
+      "SDGATE_BACKENDS.pools.0.url",
+    );
+    expect(await edgeRegistryProblems({ pools: [pool], strategy: "x" })).toContain("strategy");
+  });
+
+  it("is found in `pulumi stack output --json`, or taken as it is", () => {
+    const text = JSON.stringify({ edgeRegistry: registry, clusters: {} });
+    expect(registryFromStackOutputs(text)).toEqual(registry);
+    expect(registryFromStackOutputs(JSON.stringify(registry))).toEqual(registry);
+    expect(() => registryFromStackOutputs("{}")).toThrow(/no `edgeRegistry`/);
+    expect(() => registryFromStackOutputs("nope")).toThrow(/not JSON/);
+  });
+
+  it("deploys the edge after its migrations, with the registry as SDGATE_BACKENDS", () => {
+    expect(edgeDeployCommands("staging", { pools: [pool] })).toEqual([
+      ["npx", "wrangler", "d1", "migrations", "apply", "DB", "--remote", "--env", "staging"],
+      [
+        "npx",
+        "wrangler",
+        "deploy",
+        "--env",
+        "staging",
+        "--var",
+        `SDGATE_BACKENDS:${JSON.stringify({ pools: [pool] })}`,
+      ],
+    ]);
+  });
+});
+
+describe("npm run registry and npm run deploy:edge", () => {
+  it("writes the stack's registry where deploy:edge reads it, then shows the wrangler commands", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sdgate-registry-"));
+    const outputs = join(dir, "outputs.json");
+    writeFileSync(outputs, JSON.stringify({ edgeRegistry: registry, clusters: {} }));
+    const out = join(dir, "registry.json");
+
+    const written = run("registry.ts", ["--from", outputs, "--out", out]);
+    expect(written.stderr).toBe("");
+    expect(written.status).toBe(0);
+    expect(written.stdout).toContain("Wrote 2 pool(s)");
+    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(registry);
+
+    const deployed = run("deploy-edge.ts", ["--registry", out, "--dry-run"]);
+    expect(deployed.status).toBe(0);
+    expect(deployed.stdout).toContain("$ npx wrangler d1 migrations apply DB --remote --env production");
+    expect(deployed.stdout).toContain(
+      `$ npx wrangler deploy --env production --var 'SDGATE_BACKENDS:{"fleet":"production"`,
+    );
+  });
+
+  it("refuses a registry the edge would refuse, and says why", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sdgate-registry-"));
+    const outputs = join(dir, "outputs.json");
+    writeFileSync(outputs, JSON.stringify({ edgeRegistry: { pools: [] } }));
+    const result = run("registry.ts", ["--from", outputs, "--out", join(dir, "r.json")]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("the edge would refuse this registry");
+    expect(result.stderr).toContain("SDGATE_BACKENDS.pools: must list at least one backend");
+    expect(run("deploy-edge.ts", ["--registry", join(dir, "missing.json")]).stderr).toContain(
+      "run `npm run registry` first",
+    );
+  });
+});
