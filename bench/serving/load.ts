@@ -16,10 +16,11 @@ export async function generate(
   options: { tenant?: string; stream?: boolean; cancelAfterMs?: number } = {},
 ): Promise<Outcome> {
   const body = JSON.stringify(request);
+  const context: Record<string, string> = options.tenant ? { "x-sdgate-tenant": options.tenant } : {};
   const headers = {
-    ...(await keyring.sign({ method: "POST", path: GENERATE, body })),
+    ...(await keyring.sign({ method: "POST", path: GENERATE, body, headers: context })),
     "content-type": "application/json",
-    ...(options.tenant ? { "x-sdgate-tenant": options.tenant } : {}),
+    ...context,
     ...(options.stream ? { accept: "text/event-stream" } : {}),
   };
   const startedMs = performance.now();

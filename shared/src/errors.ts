@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   "payload_too_large",
   "unsupported_media_type",
   "model_not_found",
+  "cancelled",
   "rate_limited",
   "internal_error",
   "backend_error",
@@ -47,6 +48,9 @@ export function statusOf(code: ErrorCode): number {
       return 404;
     case "method_not_allowed":
       return 405;
+    // The job was cancelled by its owner: a conflict with its state, and never worth a retry.
+    case "cancelled":
+      return 409;
     case "payload_too_large":
       return 413;
     case "unsupported_media_type":

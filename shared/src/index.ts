@@ -3,6 +3,7 @@ export * from "./encoding.ts";
 export * from "./errors.ts";
 export * from "./generation-request.ts";
 export * from "./generation-response.ts";
+export * from "./internal-api.ts";
 export * from "./models.ts";
 export * from "./schedulers.ts";
 export * from "./signing.ts";

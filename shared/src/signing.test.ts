@@ -31,6 +31,27 @@ describe("request signing", () => {
     }
   });
 
+  it("covers the context headers: a changed, added or stripped one is rejected", async () => {
+    const keyring = new Keyring([{ id: "k1", secret: SECRET_A }]);
+    const context = { "x-sdgate-tenant": "key_a", "x-sdgate-deadline": "1800000100000" };
+    const signed = await keyring.sign({ ...request, headers: context }, { nowMs: NOW_MS });
+    const verify = (headers: Record<string, string>) =>
+      keyring.verify(request, asHeaders(headers), new MemoryNonceStore(), NOW_MS);
+    expect((await verify({ ...signed, ...context })).ok).toBe(true);
+    expect(await verify({ ...signed, ...context, "x-sdgate-tenant": "key_b" })).toEqual({
+      ok: false,
+      error: "bad_signature",
+    });
+    expect(await verify({ ...signed, "x-sdgate-tenant": "key_a" })).toEqual({
+      ok: false,
+      error: "bad_signature",
+    });
+    expect(await verify({ ...signed, ...context, "x-sdgate-job-id": "j1" })).toEqual({
+      ok: false,
+      error: "bad_signature",
+    });
+  });
+
   it("rejects a replayed nonce, even within the window", async () => {
     const keyring = new Keyring([{ id: "k1", secret: SECRET_A }]);
     const nonces = new MemoryNonceStore();

@@ -1,10 +1,13 @@
 import { fromHex, randomHex, sha256Hex, toHex, utf8 } from "./encoding.ts";
 import type { Result } from "./generation-request.ts";
+import { CONTEXT_HEADERS } from "./internal-api.ts";
 
 /**
  * HMAC-SHA256 signing of edge → backend requests. The signature covers the method, the path with its
- * query, a timestamp, a one-time nonce and the SHA-256 of the body, so a captured request can be
- * neither altered nor replayed. WebCrypto only, so the same code runs in Workers and in Node.
+ * query, a timestamp, a one-time nonce, the SHA-256 of the body and the context headers (tenant,
+ * deadline, job id, preview interval), so a captured request can be neither altered nor replayed, and
+ * nobody between edge and backend can add, change or strip a context header. WebCrypto only, so the
+ * same code runs in Workers and in Node.
  */
 export const SIGNATURE_HEADERS = {
   keyId: "x-sdgate-key-id",
@@ -15,7 +18,10 @@ export const SIGNATURE_HEADERS = {
 
 /** How far a request's timestamp may be from the verifier's clock, either way. */
 export const SIGNATURE_WINDOW_SECONDS = 300;
-const SIGNATURE_SCHEME = "v1";
+const SIGNATURE_SCHEME = "v2";
+
+/** The context headers every signature covers, sorted; an absent one is signed as empty. */
+export const SIGNED_CONTEXT_HEADERS: readonly string[] = Object.values(CONTEXT_HEADERS).sort();
 
 export interface SigningKey {
   id: string;
@@ -62,14 +68,16 @@ export interface RequestToSign {
   /** Path and query, e.g. `/internal/v1/generate?x=1`. */
   path: string;
   body: Uint8Array<ArrayBuffer> | string;
+  /** The context headers ({@link SIGNED_CONTEXT_HEADERS}) the request carries, by lowercase name. */
+  headers?: Readonly<Record<string, string>>;
 }
 
 async function stringToSign(request: RequestToSign, timestamp: string, nonce: string): Promise<string> {
   const bodyBytes = typeof request.body === "string" ? utf8(request.body) : request.body;
   const bodyHash = await sha256Hex(bodyBytes);
-  return [SIGNATURE_SCHEME, request.method.toUpperCase(), request.path, timestamp, nonce, bodyHash].join(
-    "\n",
-  );
+  const context = SIGNED_CONTEXT_HEADERS.map((name) => `${name}:${request.headers?.[name] ?? ""}`);
+  const method = request.method.toUpperCase();
+  return [SIGNATURE_SCHEME, method, request.path, timestamp, nonce, bodyHash, ...context].join("\n");
 }
 
 /** WebCrypto's key type, named without relying on either platform's global type declarations. */
@@ -156,7 +164,12 @@ export class Keyring {
     if (Math.abs(nowMs - timestampMs) > SIGNATURE_WINDOW_SECONDS * 1000) {
       return { ok: false, error: "stale_timestamp" };
     }
-    const message = await stringToSign(request, timestamp, nonce);
+    const context: Record<string, string> = {};
+    for (const name of SIGNED_CONTEXT_HEADERS) {
+      const value = headers.get(name);
+      if (value !== null) context[name] = value;
+    }
+    const message = await stringToSign({ ...request, headers: context }, timestamp, nonce);
     const valid = await crypto.subtle.verify("HMAC", await this.#cryptoKey(key), mac, utf8(message));
     if (!valid) return { ok: false, error: "bad_signature" };
     const expiresAtMs = timestampMs + SIGNATURE_WINDOW_SECONDS * 1000;

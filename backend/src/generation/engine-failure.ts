@@ -27,11 +27,11 @@ export function engineFailure(
   return undefined;
 }
 
-/** Cancellation has no code of its own in the contract yet; `timeout` (504) is the nearest. */
+/** A deadline is a `timeout` (504); a cancel is `cancelled` (409), which the edge never retries. */
 export function cancelledFailure(reason: CancelReason): EngineFailure {
   return reason === "deadline"
     ? { code: "timeout", message: "The job passed its deadline before it finished.", param: null }
-    : { code: "timeout", message: "The job was cancelled before it finished.", param: null };
+    : { code: "cancelled", message: "The job was cancelled before it finished.", param: null };
 }
 
 export const INTERNAL_FAILURE: EngineFailure = {

@@ -2,8 +2,10 @@ import { randomUUID } from "node:crypto";
 import {
   errorEnvelope,
   type Keyring,
+  LOAD_HEADERS,
   MAX_REQUEST_BODY_BYTES,
   type NonceStore,
+  type ReadyzBody,
   SdgateError,
 } from "@sdgate/shared";
 import { Hono } from "hono";
@@ -13,7 +15,6 @@ import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
 import { errorHandler } from "./errors.ts";
 import { generateHandler } from "./generate-route.ts";
-import { LOAD_HEADERS, type ReadyzBody } from "./internal-api.ts";
 import type { BackendEnv } from "./types.ts";
 import { verifySignature } from "./verify-signature.ts";
 

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { SdgateError } from "@sdgate/shared";
-import { CONTEXT_HEADERS, JOB_ID_PATTERN, TENANT_PATTERN } from "./internal-api.ts";
+import { CONTEXT_HEADERS, JOB_ID_PATTERN, SdgateError, TENANT_PATTERN } from "@sdgate/shared";
 
 export interface RequestContext {
   tenant: string;

@@ -1,10 +1,9 @@
-import { problemFromZod, resolvedGenerationRequestSchema, SdgateError } from "@sdgate/shared";
+import { LOAD_HEADERS, problemFromZod, resolvedGenerationRequestSchema, SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
 import type { JobEvent } from "../serving/job.ts";
 import { readContext } from "./context-headers.ts";
-import { LOAD_HEADERS } from "./internal-api.ts";
 import { jobEventStream } from "./job-event-stream.ts";
 import type { BackendEnv } from "./types.ts";
 

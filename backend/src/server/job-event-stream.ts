@@ -1,6 +1,6 @@
+import type { GenerateEventData, GenerateEventName } from "@sdgate/shared";
 import { errorEnvelope } from "@sdgate/shared";
 import type { Job, JobEvent } from "../serving/job.ts";
-import type { GenerateEventData, GenerateEventName } from "./internal-api.ts";
 
 /** Proxies drop connections that stay silent; a comment line every so often keeps a queued stream open. */
 const HEARTBEAT_MS = 15_000;

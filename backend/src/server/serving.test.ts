@@ -1,6 +1,11 @@
-import { backendGenerateResponseSchema, errorEnvelopeSchema } from "@sdgate/shared";
+import {
+  backendGenerateResponseSchema,
+  errorEnvelopeSchema,
+  GENERATE_EVENTS,
+  generateEventSchemas,
+  readyzBodySchema,
+} from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import { GENERATE_EVENTS, generateEventSchemas, readyzBodySchema } from "./internal-api.ts";
 import { enqueue, generateInit, parseSse, setupApp, signed } from "./test-app.ts";
 
 const SSE = { accept: "text/event-stream" };
@@ -48,7 +53,7 @@ describe("serving: a bounded queue", () => {
     }
     setup.dispatcher.cancel("j0", "cancelled");
     const all = await Promise.all(pending.map((p) => p.response));
-    expect(all.map((r) => r.status)).toEqual([504, 200, 200, 200, 200, 200]);
+    expect(all.map((r) => r.status)).toEqual([409, 200, 200, 200, 200, 200]);
     expect(setup.engine.batches).toEqual([["j0"], ["j1", "j2", "j4"], ["j3"], ["j5"]]);
   });
 });
@@ -73,7 +78,7 @@ describe("serving: cancellation and deadlines", () => {
     expect(cancel.status).toBe(200);
     expect(await cancel.json()).toEqual({ job_id: "long", status: "cancelling" });
     const cancelled = await longJob;
-    expect(cancelled.status).toBe(504);
+    expect(cancelled.status).toBe(409);
     expect((await errorOf(cancelled)).message).toMatch(/cancelled/);
     const events = parseSse(await (await next).text());
     expect(events.at(-1)?.event).toBe("result");

@@ -67,7 +67,11 @@ export async function signed(
   headers: Record<string, string> = {},
   signer = keyring,
 ): Promise<RequestInit> {
-  const signature = await signer.sign({ method: "POST", path, body });
+  // The signature covers the context headers, so sign exactly the ones this request sends.
+  const context = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
+  const signature = await signer.sign({ method: "POST", path, body, headers: context });
   return { method: "POST", body, headers: { ...signature, "content-type": "application/json", ...headers } };
 }
 

@@ -125,11 +125,11 @@ export class Dispatcher {
     if (job === undefined) return null;
     if (job.state === "queued") {
       this.#queue.remove(job);
-      const message =
+      const error =
         reason === "deadline"
-          ? "The job passed its deadline while queued."
-          : "The job was cancelled while queued.";
-      this.#finish(job, { type: "error", error: new SdgateError("timeout", message) });
+          ? new SdgateError("timeout", "The job passed its deadline while queued.")
+          : new SdgateError("cancelled", "The job was cancelled while queued.");
+      this.#finish(job, { type: "error", error });
       this.#announcePositions();
       this.#maybeDrained();
       return "cancelled";

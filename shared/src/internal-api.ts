@@ -4,8 +4,10 @@
  * streamed generate call. Written to move into `shared/` as is, so the edge parses what the backend
  * writes with the same schemas.
  */
-import { backendGenerateResponseSchema, errorEnvelopeSchema } from "@sdgate/shared";
+
 import { z } from "zod";
+import { errorEnvelopeSchema } from "./errors.ts";
+import { backendGenerateResponseSchema } from "./generation-response.ts";
 
 /** Request headers the edge sends with `POST /internal/v1/generate` (all optional). */
 export const CONTEXT_HEADERS = {
