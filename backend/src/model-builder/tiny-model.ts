@@ -19,7 +19,7 @@ import { WeightSource } from "./weights.ts";
 export type { BuildInfo } from "./model-folder.ts";
 
 /** Bump when the builder's output changes on purpose; folders built by another version are rebuilt. */
-export const TINY_MODEL_BUILDER_VERSION = 2;
+export const TINY_MODEL_BUILDER_VERSION = 3;
 const WEIGHT_SEED = 20_240_601;
 const CONTEXT_LENGTH = 77;
 const HIDDEN_SIZE = 32;
@@ -190,7 +190,8 @@ function buildDefaultTinyFiles(variant: TinyModelVariant): Map<string, Uint8Arra
       out_channels: UNET.latentChannels,
       block_out_channels: UNET.channels,
       cross_attention_dim: UNET.contextDim,
-      sample_size: 8,
+      // 256 px native, the catalog's default size for `tiny`; the engine allows up to 4× native.
+      sample_size: 32,
     }),
     "vae_decoder/config.json": json({
       _class_name: "AutoencoderKL",

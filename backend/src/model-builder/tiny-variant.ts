@@ -130,7 +130,8 @@ export function unetConfigJson(config: UNet2DConditionConfig) {
     layers_per_block: config.layersPerBlock,
     norm_num_groups: config.normNumGroups,
     out_channels: config.outChannels,
-    sample_size: 8,
+    // 256 px native, like the default `tiny`.
+    sample_size: 32,
     time_cond_proj_dim: config.timeCondProjDim ?? null,
     transformer_layers_per_block: config.transformerLayersPerBlock,
     up_block_types: Array.from({ length: levels }, (_, i) =>
