@@ -85,10 +85,41 @@ export function kvApiKeyStore(kv: KVNamespace): ApiKeyStore {
   };
 }
 
+/** How long this isolate keeps a key's record after reading it from KV or D1. */
+export const RECORD_CACHE_TTL_MS = 60_000;
+/** The most records this isolate keeps. */
+export const RECORD_CACHE_MAX_ENTRIES = 10_000;
+
+// Per KV namespace (one per isolate in production, one per test env in tests): hash → record. Only
+// found records are kept, so a key created a moment ago is never hidden by an earlier miss.
+const recordCaches = new WeakMap<KVNamespace, Map<string, { record: ApiKeyRecord; untilMs: number }>>();
+
+function recordCacheOf(kv: KVNamespace) {
+  let cache = recordCaches.get(kv);
+  if (!cache) {
+    cache = new Map();
+    recordCaches.set(kv, cache);
+  }
+  return cache;
+}
+
+function cacheRecord(kv: KVNamespace, hashHex: string, record: ApiKeyRecord, nowMs: number): void {
+  const cache = recordCacheOf(kv);
+  cache.delete(hashHex);
+  cache.set(hashHex, { record, untilMs: nowMs + RECORD_CACHE_TTL_MS });
+  if (cache.size > RECORD_CACHE_MAX_ENTRIES) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+}
+
 /**
- * The {@link ApiKeyStore} the edge should use: KV first (the fast path), then D1 (the record) when KV
- * has no entry — a key created moments ago elsewhere, before KV has propagated — repairing KV from it.
- * Revoked keys are never found in D1.
+ * The {@link ApiKeyStore} the edge should use: this isolate's copy (kept
+ * {@link RECORD_CACHE_TTL_MS}), then KV (the fast path), then D1 (the record) when KV has no entry —
+ * a key created moments ago elsewhere, before KV has propagated — repairing KV from it. Revoked keys
+ * are never found in D1. A cached record only says which key a secret belongs to: whether the secret
+ * still works, and the key's scopes and limits, come from the key's Durable Object on every request,
+ * so a revocation is seen at once however long a copy is kept here.
  *
  * @example
  * app.get("/v1/models", auth({ store: (c) => apiKeyStore(c.var.config) }), handler);
@@ -98,8 +129,14 @@ export function apiKeyStore(config: { apiKeys: KVNamespace; db: D1Database }): A
   const d1 = d1KeyStore(config.db);
   return {
     async findByHash(hashHex) {
+      const nowMs = Date.now();
+      const copy = recordCacheOf(config.apiKeys).get(hashHex);
+      if (copy && copy.untilMs > nowMs) return copy.record;
       const cached = await kv.findByHash(hashHex);
-      if (cached) return cached;
+      if (cached) {
+        cacheRecord(config.apiKeys, hashHex, cached, nowMs);
+        return cached;
+      }
       const found = await d1.findByHash(hashHex);
       if (!found) return null;
       const { key } = found;
@@ -113,6 +150,7 @@ export function apiKeyStore(config: { apiKeys: KVNamespace; db: D1Database }): A
       if (found.expires_at !== null) record.expires_at = found.expires_at;
       if (found.expires_at === null)
         await config.apiKeys.put(apiKeyRecordKey(hashHex), JSON.stringify(record));
+      cacheRecord(config.apiKeys, hashHex, record, nowMs);
       return record;
     },
   };

@@ -23,8 +23,8 @@ import { modelCatalogSchema } from "./models.ts";
  * - `KEY_STATE`, `AUDIT_LOG`: Durable Object bindings, one `KeyState` per key, one `AuditLog`.
  * - `SDGATE_ADMIN_TOKEN`: optional secret, the bearer token of `/admin/*` (≥ 32 characters).
  * - `IMAGES`: R2 binding, the replay cache's bodies and `url` images (see `cache/store.ts`).
- * - `GENERATION_COALESCER`, `BACKEND_HEALTH`: Durable Object bindings, one `GenerationCoalescer` per
- *   cache key, one `BackendHealth` per fleet.
+ * - `GENERATION_COALESCER`, `BACKEND_HEALTH`: Durable Object bindings, 256 `GenerationCoalescer`
+ *   shards (a cache key's first byte picks one), one `BackendHealth` per fleet.
  * - `SDGATE_URL_SIGNING_KEY`: optional secret (≥ 32 characters) signing image URLs; without it
  *   `response_format: "url"` is refused.
  */

@@ -47,6 +47,14 @@ export class AuditLog extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Appends `entries` in order (an isolate's batch of generations: one call instead of one each);
+   * resolves once all are committed.
+   */
+  async appendAll(entries: AuditEntry[]): Promise<void> {
+    await Promise.all(entries.map((entry) => this.append(entry)));
+  }
+
   /** The last row this log committed ({@link GENESIS_HEAD} before the first). */
   anchor(): ChainHead {
     return this.#storedAnchor() ?? GENESIS_HEAD;

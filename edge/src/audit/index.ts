@@ -36,6 +36,35 @@ function append(config: EdgeConfig, auditEntry: AuditEntry): Promise<AuditRow> {
   return config.auditLog.getByName(AUDIT_LOG_NAME).append(auditEntry);
 }
 
+/** A generation's entry waits this long for others of the same isolate to share its append. */
+export const GENERATION_BATCH_DELAY_MS = 2;
+/** The most generation entries one append carries. */
+export const MAX_GENERATION_BATCH = 50;
+
+// The open batch of generation entries per AuditLog namespace. Only the request that opened it does
+// I/O for it (its waitUntil covers the append); the others only add their entry, so no request ever
+// awaits another request's I/O.
+const openBatches = new WeakMap<object, AuditEntry[]>();
+
+function appendBatched(c: Context<AppEnv>, auditEntry: AuditEntry): void {
+  const namespace = c.var.config.auditLog;
+  const open = openBatches.get(namespace);
+  if (open) {
+    open.push(auditEntry);
+    if (open.length >= MAX_GENERATION_BATCH) openBatches.delete(namespace);
+    return;
+  }
+  const batch = [auditEntry];
+  openBatches.set(namespace, batch);
+  const config = c.var.config;
+  const flush = async () => {
+    await new Promise((resolve) => setTimeout(resolve, GENERATION_BATCH_DELAY_MS));
+    if (openBatches.get(namespace) === batch) openBatches.delete(namespace);
+    await config.auditLog.getByName(AUDIT_LOG_NAME).appendAll(batch);
+  };
+  inBackground(c, flush());
+}
+
 // `waitUntil` keeps the Worker alive for the append after the response has gone; `app.request()` in
 // tests has no ExecutionContext, and then the append simply runs on.
 function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
@@ -50,8 +79,9 @@ function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
 }
 
 /**
- * Appends a generation to the audit chain without delaying the response (`waitUntil`). The key id
- * comes from `c.var.apiKey`.
+ * Appends a generation to the audit chain without delaying the response (`waitUntil`): entries of
+ * one isolate made within {@link GENERATION_BATCH_DELAY_MS} of each other share one call to the
+ * `AuditLog`, in the order they were made. The key id comes from `c.var.apiKey`.
  *
  * @example
  * recordGeneration(c, { requestHash, backend: "local-a", status: 200, latencyMs: 812, cost: 200 });
@@ -69,7 +99,7 @@ export function recordGeneration(c: Context<AppEnv>, generation: GenerationAudit
     cost: generation.cost,
     detail: { request_id: c.var.requestId, ...generation.detail },
   });
-  inBackground(c, append(c.var.config, auditEntry));
+  appendBatched(c, auditEntry);
 }
 
 export interface AdminAuditEntry {

@@ -9,6 +9,8 @@ export type CoalescedOutcome = JobOutcome & { cache: "MISS" | "COALESCED" | "HIT
 
 /** A finished result stays in memory this long after it is stored, for requests that raced the store. */
 export const RECENT_GRACE_MS = 10_000;
+/** The most image bytes (base64) one shard keeps for {@link RECENT_GRACE_MS}; the oldest go first. */
+export const MAX_RECENT_B64_CHARS = 64 * 2 ** 20;
 
 export interface RunOptions {
   /** Answer only once the images are in R2 (a `url` response links to them). */
@@ -16,29 +18,50 @@ export interface RunOptions {
 }
 
 /**
- * One object per cache key (`getByName(cacheKey)`), so identical requests from every isolate meet
- * here: the first runs the job on the fleet, those that arrive while it runs wait for the same
- * result, and the result is written to R2 once. A Durable Object receives new calls while it awaits
- * a fetch (input gates only hold during storage operations), which is what lets waiters join.
+ * The coalescer object for a cache key: one of 256 shards, named by the key's first byte (a cache key
+ * is SHA-256 hex). The same key always meets the same object, from every isolate; a fixed set of
+ * objects means a new request never pays for creating a Durable Object (and its SQLite database),
+ * which one object per key did on every unique miss.
+ */
+export function coalescerName(cacheKey: string): string {
+  return `shard-${cacheKey.slice(0, 2)}`;
+}
+
+interface Recent {
+  outcome: Extract<JobOutcome, { ok: true }>;
+  stored: Promise<void>;
+  b64Chars: number;
+}
+
+/**
+ * One shard of cache keys (`getByName(coalescerName(cacheKey))`), so identical requests from every
+ * isolate meet here: the first runs the job on the fleet, those that arrive while it runs wait for the
+ * same result, and the result is written to R2 once. A Durable Object receives new calls while it
+ * awaits a fetch (input gates only hold during storage operations), which is what lets waiters join.
  */
 export class GenerationCoalescer extends DurableObject<Env> {
-  #inflight: Promise<JobOutcome> | null = null;
-  #recent: { outcome: Extract<JobOutcome, { ok: true }>; stored: Promise<void> } | null = null;
+  readonly #inflight = new Map<string, Promise<JobOutcome>>();
+  // Insertion order is age order: the first entry is the oldest.
+  readonly #recent = new Map<string, Recent>();
+  #recentB64Chars = 0;
 
   async run(job: GenerationJob, options: RunOptions): Promise<CoalescedOutcome> {
-    if (this.#recent) {
-      if (options.waitForStore) await this.#recent.stored;
-      return { ...this.#recent.outcome, cache: "HIT" };
+    const key = job.cacheKey;
+    const recent = this.#recent.get(key);
+    if (recent) {
+      if (options.waitForStore) await recent.stored;
+      return { ...recent.outcome, cache: "HIT" };
     }
-    if (this.#inflight) {
-      const outcome = await this.#inflight;
+    const running = this.#inflight.get(key);
+    if (running) {
+      const outcome = await running;
       // The leader has stored (or is storing) the result by now.
-      const recent = this.#recentNow();
-      if (options.waitForStore && recent) await recent.stored;
+      const stored = this.#recent.get(key)?.stored;
+      if (options.waitForStore && stored) await stored;
       return { ...outcome, cache: "COALESCED" };
     }
     const inflight = runJob(job, this.env, (promise) => this.ctx.waitUntil(promise));
-    this.#inflight = inflight;
+    this.#inflight.set(key, inflight);
     try {
       const outcome = await inflight;
       if (outcome.ok) {
@@ -47,13 +70,8 @@ export class GenerationCoalescer extends DurableObject<Env> {
       }
       return { ...outcome, cache: "MISS" };
     } finally {
-      this.#inflight = null;
+      this.#inflight.delete(key);
     }
-  }
-
-  // A getter, so the type checker does not carry a narrowing of the field across an await.
-  #recentNow() {
-    return this.#recent;
   }
 
   #store(job: GenerationJob, outcome: Extract<JobOutcome, { ok: true }>): Promise<void> {
@@ -65,14 +83,28 @@ export class GenerationCoalescer extends DurableObject<Env> {
         });
       },
     );
-    const recent = { outcome, stored };
-    this.#recent = recent;
+    const b64Chars = outcome.record.images.reduce((total, image) => total + image.b64.length, 0);
+    const recent: Recent = { outcome, stored, b64Chars };
+    this.#forget(job.cacheKey);
+    this.#recent.set(job.cacheKey, recent);
+    this.#recentB64Chars += b64Chars;
+    for (const [oldest] of this.#recent) {
+      if (this.#recentB64Chars <= MAX_RECENT_B64_CHARS || oldest === job.cacheKey) break;
+      this.#forget(oldest);
+    }
     const forget = stored
       .then(() => new Promise((resolve) => setTimeout(resolve, RECENT_GRACE_MS)))
       .finally(() => {
-        if (this.#recent === recent) this.#recent = null;
+        if (this.#recent.get(job.cacheKey) === recent) this.#forget(job.cacheKey);
       });
     this.ctx.waitUntil(forget);
     return stored;
+  }
+
+  #forget(key: string): void {
+    const recent = this.#recent.get(key);
+    if (!recent) return;
+    this.#recent.delete(key);
+    this.#recentB64Chars -= recent.b64Chars;
   }
 }

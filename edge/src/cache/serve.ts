@@ -3,8 +3,8 @@ import type { Context } from "hono";
 import type { CallerLocation } from "../backends/select.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { log } from "../log.ts";
-import type { CoalescedOutcome } from "./coalescer.ts";
-import { cacheDirective } from "./directive.ts";
+import { type CoalescedOutcome, coalescerName } from "./coalescer.ts";
+import type { CacheDirective } from "./directive.ts";
 import { hotGet, hotPut } from "./hot.ts";
 import { type GenerationJob, type JobOutcome, runJob } from "./job.ts";
 import { b64ResponseBody } from "./record.ts";
@@ -65,21 +65,43 @@ function served(
 }
 
 /**
- * The replay cache in front of the fleet: the colo's hot copy, then R2, then the cache key's
- * `GenerationCoalescer` (which runs the job once for every identical request in flight and stores
- * it). `Cache-Control: no-cache` runs the job here and overwrites the stored copy; `no-store` runs it
- * and keeps nothing. A hit never reaches a backend.
+ * The replay cache's copy of a generation, or `null`: the hot tier (this isolate's memory, then the
+ * colo's Cache API), then R2, which refills the hot tier. Reads nothing but the cache, so a route may
+ * ask before it admits the request: a hit is admitted as a request only, with no reservation.
  *
  * @example
- * const result = await serveGeneration(c, job);
+ * const body = await lookupReplay(c, { tenantTag, cacheKey });
+ */
+export async function lookupReplay(
+  c: Context<AppEnv>,
+  where: { tenantTag: string; cacheKey: string },
+): Promise<string | null> {
+  const hot = await hotGet(where.tenantTag, where.cacheKey);
+  if (hot !== null) return hot;
+  const stored = await getGeneration(c.var.config.images, where.tenantTag, where.cacheKey);
+  if (stored === null) return null;
+  const body = b64ResponseBody(stored);
+  inBackground(c, hotPut(where.tenantTag, where.cacheKey, body));
+  return body;
+}
+
+/**
+ * Runs a generation that the replay cache did not answer ({@link lookupReplay} came back empty, or
+ * the client asked to bypass it): with `use`, through the cache key's `GenerationCoalescer` (which
+ * runs the job once for every identical request in flight and stores it); with `refresh`
+ * (`Cache-Control: no-cache`) here, overwriting the stored copy; with `skip` (`no-store`) here,
+ * keeping nothing.
+ *
+ * @example
+ * const result = await serveGeneration(c, job, { linked: false, directive: "use" });
  */
 export async function serveGeneration(
   c: Context<AppEnv>,
   job: GenerationJob,
-  options: { linked: boolean },
+  options: { linked: boolean; directive: CacheDirective },
 ): Promise<Served> {
   const { config } = c.var;
-  const directive = cacheDirective(c.req.header("Cache-Control"), c.req.header("Pragma"));
+  const { directive } = options;
   if (directive !== "use") {
     const outcome = await runJob(job, { BACKEND_HEALTH: config.health }, (work) => inBackground(c, work));
     // A `url` answer links to the stored images, so even `no-store` stores them then.
@@ -91,17 +113,11 @@ export async function serveGeneration(
     }
     return served(c, job, outcome, "BYPASS", store);
   }
-  const hot = await hotGet(job.tenantTag, job.cacheKey);
-  if (hot !== null) return { cache: "HIT", body: hot, backend: null };
-  const stored = await getGeneration(config.images, job.tenantTag, job.cacheKey);
-  if (stored !== null) {
-    const body = b64ResponseBody(stored);
-    inBackground(c, hotPut(job.tenantTag, job.cacheKey, body));
-    return { cache: "HIT", body, backend: null };
-  }
   let outcome: CoalescedOutcome;
   try {
-    outcome = await config.coalescer.getByName(job.cacheKey).run(job, { waitForStore: options.linked });
+    outcome = await config.coalescer
+      .getByName(coalescerName(job.cacheKey))
+      .run(job, { waitForStore: options.linked });
   } catch (error) {
     if (isSdgateError(error)) throw error;
     // The coalescer could not be reached (or was reset mid-job): run the job here rather than fail.

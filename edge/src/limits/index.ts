@@ -1,8 +1,12 @@
 import { SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
+import type { ApiKeyScope } from "../api-keys.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { log } from "../log.ts";
+import { keyRefusal, missingScope } from "../middleware/auth/index.ts";
+import { bootstrapOf } from "../middleware/auth/key-state-check.ts";
 import { rateLimitHeaders } from "./headers.ts";
+import type { KeyState } from "./key-state.ts";
 import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
 
 export { estimateCost, PIXEL_STEPS_PER_CREDIT } from "./cost.ts";
@@ -70,8 +74,16 @@ export async function admit(c: Context<AppEnv>, cost: number): Promise<Admission
   const result = await stub.admit(cost);
   setHeaders(c, result.snapshot);
   if (!result.ok) throw refusal(result, cost);
-  const reservationId = result.reservationId ?? "";
-  let settled = false;
+  return admission(stub, key.id, cost, result.reservationId);
+}
+
+function admission(
+  stub: DurableObjectStub<KeyState>,
+  keyId: string,
+  cost: number,
+  reservationId: string | null,
+): Admission {
+  let settled = reservationId === null;
   return {
     cost,
     async settle(outcome) {
@@ -79,12 +91,61 @@ export async function admit(c: Context<AppEnv>, cost: number): Promise<Admission
       settled = true;
       const charged = outcome.ok ? (outcome.actualCost ?? cost) : 0;
       try {
-        await stub.settle(reservationId, charged);
+        await stub.settle(reservationId ?? "", charged);
       } catch (error) {
-        log.error("settling an admission failed", { key_id: key.id, error: (error as Error).message });
+        log.error("settling an admission failed", { key_id: keyId, error: (error as Error).message });
       }
     },
   };
+}
+
+function pendingKeyOf(c: Context<AppEnv>) {
+  const pending = c.get("pendingKey") as AppEnv["Variables"]["pendingKey"] | undefined;
+  if (!pending) throw new Error("limits: authorize() needs the auth middleware with deferredKeyCheck.");
+  return { pending, stub: c.var.config.keyState.getByName(pending.record.id) };
+}
+
+/**
+ * For a route whose auth middleware used `deferredKeyCheck`: asks the key's Durable Object, in one
+ * call, whether the secret still works and has `scope`, and admits the request — a generation of
+ * `cost` credits (token, concurrency slot and credits, all or nothing), or with `cost: null` a request
+ * token only (a cache hit). Puts the key's current scopes and limits on `c.var.apiKey` and the
+ * RateLimit headers on `c`. Throws 401 for a refused key, 403 without the scope, 429 when a limit
+ * refuses. The admission must be settled (a request-only one settles to nothing).
+ *
+ * @example
+ * app.post("/v1/x", auth({ store, check: deferredKeyCheck }), async (c) => {
+ *   const admission = await authorize(c, { scope: "generate", cost: 200 });
+ *   c.executionCtx.waitUntil(admission.settle({ ok: true }));
+ * });
+ */
+export async function authorize(
+  c: Context<AppEnv>,
+  request: { scope: ApiKeyScope | null; cost: number | null },
+): Promise<Admission> {
+  const { pending, stub } = pendingKeyOf(c);
+  const { verdict, admission: result } = await stub.authorize(
+    pending.hashHex,
+    bootstrapOf(pending.hashHex, pending.record),
+    request,
+  );
+  if (!verdict.ok) throw keyRefusal(verdict.reason);
+  c.set("apiKey", verdict.key);
+  if (result === null) throw missingScope(request.scope ?? "");
+  setHeaders(c, result.snapshot);
+  if (!result.ok) throw refusal(result, request.cost);
+  return admission(stub, verdict.key.id, request.cost ?? 0, result.reservationId);
+}
+
+/**
+ * For a route whose auth middleware used `deferredKeyCheck` and that fails before {@link authorize}:
+ * throws the 401 if the key's Durable Object refuses the key, so a revoked key hears that it is
+ * revoked before it hears what else was wrong with its request.
+ */
+export async function confirmPendingKey(c: Context<AppEnv>): Promise<void> {
+  const { pending, stub } = pendingKeyOf(c);
+  const verdict = await stub.authenticate(pending.hashHex, bootstrapOf(pending.hashHex, pending.record));
+  if (!verdict.ok) throw keyRefusal(verdict.reason);
 }
 
 /**

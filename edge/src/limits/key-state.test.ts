@@ -65,4 +65,33 @@ describe("KeyState", () => {
     expect(after.ok).toBe(true);
     expect(after.snapshot).toMatchObject({ inFlight: 1, creditsRemaining: 49 });
   });
+
+  it("authenticates and admits in one call, and admits nothing for a revoked key or a missing scope", async () => {
+    const { id, stub } = fresh();
+    const secret = "a".repeat(64);
+    const granted = await stub.authorize(secret, init(id), { scope: "generate", cost: 10 });
+    expect(granted.verdict.ok).toBe(true);
+    expect(granted.admission).toMatchObject({ ok: true, snapshot: { inFlight: 1, creditsRemaining: 90 } });
+    const unscoped = await stub.authorize(secret, null, { scope: "admin", cost: 10 });
+    expect(unscoped).toMatchObject({ verdict: { ok: true }, admission: null });
+    await stub.revoke();
+    const revoked = await stub.authorize(secret, null, { scope: "generate", cost: null });
+    expect(revoked).toEqual({ verdict: { ok: false, reason: "revoked" }, admission: null });
+    expect(await stub.snapshot()).toMatchObject({ requestsRemaining: 59, inFlight: 1 });
+  });
+
+  it("after an eviction, never has more request tokens than it really had, however few writes it made", async () => {
+    const { id, stub } = fresh();
+    const secret = "a".repeat(64);
+    await stub.initialize(init(id));
+    for (let i = 0; i < 20; i++) {
+      expect((await stub.authorize(secret, null, { scope: null, cost: null })).admission?.ok).toBe(true);
+    }
+    const before = await stub.snapshot();
+    await evictDurableObject(stub);
+    const after = await stub.snapshot();
+    expect(before.requestsRemaining).toBeGreaterThanOrEqual(40);
+    expect(after.requestsRemaining).toBeLessThanOrEqual(before.requestsRemaining);
+    expect(after.requestsRemaining).toBeGreaterThanOrEqual(before.requestsRemaining - 6);
+  });
 });

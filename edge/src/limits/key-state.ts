@@ -17,6 +17,23 @@ export type AuthVerdict =
   | { ok: true; key: ApiKey }
   | { ok: false; reason: "unknown_key" | "unknown_secret" | "expired" | "revoked" };
 
+/** What {@link KeyState.authorize} is asked: the scope the route needs and what to admit. */
+export interface AuthorizeRequest {
+  /** The scope the key must carry; `null` for any. */
+  scope: string | null;
+  /** Credits of a generation to reserve (with a concurrency slot); `null` takes a request token only. */
+  cost: number | null;
+}
+
+/**
+ * The answer of {@link KeyState.authorize}: the verdict on the secret and, when it works and has the
+ * scope, the admission. `admission` is `null` when nothing was admitted (refused key or missing scope).
+ */
+export interface Authorization {
+  verdict: AuthVerdict;
+  admission: AdmitResult | null;
+}
+
 /** How often at most `last_used_at` is written to D1: it is kept here and flushed by an alarm. */
 export const LAST_USED_FLUSH_MS = 30_000;
 /** An admission never settled (its Worker died) stops holding a slot after this; it is charged in full. */
@@ -25,11 +42,15 @@ export const RESERVATION_LEASE_MS = 15 * 60_000;
 export const CONCURRENCY_RETRY_AFTER_S = 1;
 /** `Retry-After` for credits exhausted with nothing in flight that could be refunded. */
 export const CREDITS_RETRY_AFTER_S = 3600;
+/** The most request tokens a request-only admission may take before the bucket is written again. */
+export const MAX_TOKEN_LEASE = 16;
 
 interface State {
   key: ApiKey;
   revokedAtMs: number | null;
   bucket: Bucket;
+  /** The bucket as storage has it: never more tokens than {@link State.bucket} (see `#takeToken`). */
+  storedBucket: Bucket;
   spent: number;
   lastUsedMs: number | null;
   persistedLastUsedMs: number | null;
@@ -91,6 +112,7 @@ export class KeyState extends DurableObject<Env> {
         key: JSON.parse(row.key) as ApiKey,
         revokedAtMs: row.revoked_at_ms,
         bucket: { tokens: row.tokens, updatedMs: row.bucket_ms },
+        storedBucket: { tokens: row.tokens, updatedMs: row.bucket_ms },
         spent: row.spent,
         lastUsedMs: row.last_used_ms,
         persistedLastUsedMs: row.last_used_ms,
@@ -115,6 +137,7 @@ export class KeyState extends DurableObject<Env> {
       key: init.key,
       revokedAtMs: init.revoked ? nowMs : null,
       bucket: { tokens: init.key.limits.requests_per_minute, updatedMs: nowMs },
+      storedBucket: { tokens: init.key.limits.requests_per_minute, updatedMs: nowMs },
       spent: 0,
       lastUsedMs: null,
       persistedLastUsedMs: null,
@@ -140,6 +163,22 @@ export class KeyState extends DurableObject<Env> {
     if (expiresAtMs !== null && nowMs >= expiresAtMs) return { ok: false, reason: "expired" };
     this.#touch(nowMs);
     return { ok: true, key: state.key };
+  }
+
+  /**
+   * {@link authenticate}, then, if the secret works and the key carries `request.scope`,
+   * {@link admit} (`cost`) or {@link admitRequest} (`cost: null`): the whole check of a request in
+   * one call, so the hot path pays one round trip to this object instead of two.
+   */
+  authorize(hashHex: string, bootstrap: KeyStateInit | null, request: AuthorizeRequest): Authorization {
+    const { scope, cost } = request;
+    if (cost !== null && (!Number.isSafeInteger(cost) || cost < 0))
+      throw new RangeError("authorize: cost must be a whole number ≥ 0.");
+    const verdict = this.authenticate(hashHex, bootstrap);
+    if (!verdict.ok || (scope !== null && !verdict.key.scopes.includes(scope))) {
+      return { verdict, admission: null };
+    }
+    return { verdict, admission: this.#admit(cost) };
   }
 
   /** Makes `newHash` the key's secret; the ones it had keep working for `graceMs`. */
@@ -238,19 +277,34 @@ export class KeyState extends DurableObject<Env> {
       return { ok: false, limit: "credits", retryAfterS, snapshot: this.#snapshot(nowMs) };
     }
     state.bucket = { tokens: bucket.tokens - 1, updatedMs: nowMs };
-    let reservationId: string | null = null;
-    if (cost !== null) {
-      reservationId = crypto.randomUUID();
-      this.#reservations.set(reservationId, { cost, createdMs: nowMs });
-      this.ctx.storage.sql.exec(
-        "INSERT INTO reservations (id, cost, created_ms) VALUES (?, ?, ?)",
-        reservationId,
-        cost,
-        nowMs,
-      );
+    if (cost === null) {
+      this.#leaseTokens(nowMs);
+      return { ok: true, reservationId: null, snapshot: this.#snapshot(nowMs) };
     }
+    const reservationId = crypto.randomUUID();
+    this.#reservations.set(reservationId, { cost, createdMs: nowMs });
+    this.ctx.storage.sql.exec(
+      "INSERT INTO reservations (id, cost, created_ms) VALUES (?, ?, ?)",
+      reservationId,
+      cost,
+      nowMs,
+    );
     this.#persist();
     return { ok: true, reservationId, snapshot: this.#snapshot(nowMs) };
+  }
+
+  // A request-only admission (a cache hit, a GET) writes the bucket only when the stored copy would
+  // otherwise hold more tokens than memory: it then stores up to MAX_TOKEN_LEASE tokens fewer than
+  // memory has. Both refill alike, so the stored bucket never has more than the real one: an object
+  // restarted from storage may admit a few requests fewer, never one more. Admissions with a
+  // reservation and every other write store the bucket exactly.
+  #leaseTokens(nowMs: number): void {
+    const state = this.#required();
+    const capacity = state.key.limits.requests_per_minute;
+    const stored = refill(state.storedBucket, capacity, nowMs);
+    if (stored.tokens <= state.bucket.tokens) return;
+    const lease = Math.max(1, Math.min(MAX_TOKEN_LEASE, Math.floor(capacity / 10)));
+    this.#persist({ tokens: Math.max(0, state.bucket.tokens - lease), updatedMs: nowMs });
   }
 
   #snapshot(nowMs: number): LimitSnapshot {
@@ -308,8 +362,9 @@ export class KeyState extends DurableObject<Env> {
     );
   }
 
-  #persist(): void {
+  #persist(bucket?: Bucket): void {
     const state = this.#required();
+    state.storedBucket = bucket ?? state.bucket;
     this.ctx.storage.sql.exec(
       `INSERT INTO state (one, key, revoked_at_ms, tokens, bucket_ms, spent, last_used_ms, flushed_last_used_ms)
        VALUES (1, ?, ?, ?, ?, ?, ?, ?)
@@ -318,8 +373,8 @@ export class KeyState extends DurableObject<Env> {
          last_used_ms = excluded.last_used_ms, flushed_last_used_ms = excluded.flushed_last_used_ms`,
       JSON.stringify(state.key),
       state.revokedAtMs,
-      state.bucket.tokens,
-      state.bucket.updatedMs,
+      state.storedBucket.tokens,
+      state.storedBucket.updatedMs,
       state.spent,
       state.persistedLastUsedMs,
       state.flushedLastUsedMs,

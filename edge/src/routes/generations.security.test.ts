@@ -60,6 +60,24 @@ describe("POST /v1/images/generations: authentication", () => {
     expect(await callsTo("healthy", prompt)).toHaveLength(0);
   });
 
+  it("answers 401 to a revoked key at once, even for a cache hit or a malformed body", async () => {
+    const revokedKey = await seedApiKey(["generate"]);
+    const record = await env.API_KEYS.get<{ id: string }>(
+      apiKeyRecordKey(await sha256Hex(revokedKey)),
+      "json",
+    );
+    const body = { prompt: uniquePrompt(), seed: 7 };
+    expect((await generate(body, { key: revokedKey })).status).toBe(200);
+    // The isolate keeps the key's record and the image; only the key's Durable Object knows.
+    await env.KEY_STATE.getByName(record?.id ?? "").revoke();
+    for (const request of [body, "{ not json", { prompt: "x", width: 100 }]) {
+      const res = await generate(request, { key: revokedKey });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("X-Cache")).toBeNull();
+      expect(((await res.json()) as Envelope).error.message).toMatch(/revoked/);
+    }
+  });
+
   it("answers 500 (neither a crash nor a pass) when a stored key record is corrupt", async () => {
     const corruptKey = `sk_test_${randomHex(16)}`;
     await env.API_KEYS.put(

@@ -3,6 +3,7 @@ import {
   isSdgateError,
   MAX_REQUEST_BODY_BYTES,
   parseGenerationRequest,
+  type ResolvedGenerationRequest,
   requestHash,
   resolveGenerationRequest,
   SdgateError,
@@ -11,11 +12,12 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { apiKeyStore } from "../api-keys.ts";
 import { recordGeneration } from "../audit/index.ts";
+import { type CacheDirective, cacheDirective } from "../cache/directive.ts";
 import { cacheKey, tenantOf, tenantTag } from "../cache/key.ts";
-import { callerLocation, type Served, serveGeneration } from "../cache/serve.ts";
+import { callerLocation, inBackground, lookupReplay, type Served, serveGeneration } from "../cache/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
-import { admit, estimateCost } from "../limits/index.ts";
-import { auth } from "../middleware/auth/index.ts";
+import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
+import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
 import { findModel } from "../models.ts";
 import { randomSeed } from "../seed.ts";
 import { urlResponseBody } from "./images.ts";
@@ -67,86 +69,128 @@ function responseHeaders(result: Served): Record<string, string> {
   return headers;
 }
 
+/** What the route knows before it asks the key's Durable Object: the request, its cost and its cache entry. */
+interface Prepared {
+  request: ParsedRequest;
+  resolved: ResolvedGenerationRequest;
+  cost: number;
+  hash: string;
+  where: { tenantTag: string; cacheKey: string };
+  directive: CacheDirective;
+  /** The replay cache's body when it already has this generation (directive `use` only). */
+  replay: string | null;
+}
+
+type ParsedRequest = Extract<ReturnType<typeof parseGenerationRequest>, { ok: true }>["value"];
+
+async function prepare(c: Context<AppEnv>): Promise<Prepared> {
+  const parsed = parseGenerationRequest(await readJson(c));
+  if (!parsed.ok) throw invalid(parsed.error);
+  const request = parsed.value;
+  const { config } = c.var;
+  if (request.response_format === "url" && config.urlSigningKey === null) {
+    throw new SdgateError(
+      "invalid_request",
+      "response_format 'url' is not enabled on this server (it has no URL signing key); use 'b64_json'.",
+      { param: "response_format" },
+    );
+  }
+  const modelId = request.model ?? DEFAULT_MODEL_ID;
+  const model = findModel(config.models, modelId);
+  if (!model) {
+    throw new SdgateError("model_not_found", `The model '${modelId}' does not exist.`, {
+      param: "model",
+    });
+  }
+  const resolved = resolveGenerationRequest(request, model, request.seed ?? randomSeed());
+  if (!resolved.ok) throw invalid(resolved.error);
+  // The tenant is the key's id from its stored record; the Durable Object confirms the key next.
+  const tenant = tenantOf(c.var.apiKey);
+  const [hash, tenantTagHex, cacheKeyHex] = await Promise.all([
+    requestHash(resolved.value),
+    tenantTag(tenant),
+    cacheKey(tenant, resolved.value, config.registry),
+  ]);
+  const where = { tenantTag: tenantTagHex, cacheKey: cacheKeyHex };
+  const directive = cacheDirective(c.req.header("Cache-Control"), c.req.header("Pragma"));
+  return {
+    request,
+    resolved: resolved.value,
+    cost: estimateCost(resolved.value),
+    hash,
+    where,
+    directive,
+    replay: directive === "use" ? await lookupReplay(c, where) : null,
+  };
+}
+
 /**
- * `POST /v1/images/generations` (OpenAI Images compatible): auth → check and resolve the request
- * (fixing its seed) → admit its cost against the key's limits → the replay cache (hot copy, R2,
- * then one coalesced job per cache key) → the fleet with failover → settle the cost (nothing for a
- * replay) → audit → answer with `b64_json` images or signed `url`s.
+ * `POST /v1/images/generations` (OpenAI Images compatible): auth (the key's stored record) → check
+ * and resolve the request (fixing its seed) → the replay cache (memory, Cache API, R2) → one call to
+ * the key's Durable Object that confirms the key and admits the request (a hit takes a request token
+ * only; a miss also reserves its cost and a concurrency slot) → on a miss, one coalesced job per cache
+ * key on the fleet with failover → answer with `b64_json` images or signed `url`s. Settling the cost
+ * (nothing for a replay) and the audit record happen after the response (`waitUntil`).
  */
 export function registerGenerations(app: Hono<AppEnv>): void {
   app.post(
     "/v1/images/generations",
-    auth<AppEnv>({ scope: "generate", store: (c) => apiKeyStore(c.var.config) }),
+    auth<AppEnv>({ scope: "generate", store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck }),
     requireJson,
     limitBody,
     async (c) => {
       const startedMs = Date.now();
-      const parsed = parseGenerationRequest(await readJson(c));
-      if (!parsed.ok) throw invalid(parsed.error);
-      const request = parsed.value;
+      let prepared: Prepared;
+      try {
+        prepared = await prepare(c);
+      } catch (error) {
+        // A revoked key hears that first, whatever else is wrong with its request.
+        await confirmPendingKey(c);
+        throw error;
+      }
+      const { request, resolved, cost, hash, where, directive, replay } = prepared;
       const { config, requestId } = c.var;
-      if (request.response_format === "url" && config.urlSigningKey === null) {
-        throw new SdgateError(
-          "invalid_request",
-          "response_format 'url' is not enabled on this server (it has no URL signing key); use 'b64_json'.",
-          { param: "response_format" },
-        );
-      }
-      const modelId = request.model ?? DEFAULT_MODEL_ID;
-      const model = findModel(config.models, modelId);
-      if (!model) {
-        throw new SdgateError("model_not_found", `The model '${modelId}' does not exist.`, {
-          param: "model",
-        });
-      }
-      const resolved = resolveGenerationRequest(request, model, request.seed ?? randomSeed());
-      if (!resolved.ok) throw invalid(resolved.error);
-
-      const cost = estimateCost(resolved.value);
-      const admission = await admit(c, cost);
-      const hash = await requestHash(resolved.value);
+      const admission = await authorize(c, { scope: "generate", cost: replay === null ? cost : null });
       let result: Served | null = null;
       let status = 500;
       let failedBackend: string | null = null;
-      const tenant = tenantOf(c.var.apiKey);
-      const where = {
-        tenantTag: await tenantTag(tenant),
-        cacheKey: await cacheKey(tenant, resolved.value, config.registry),
-      };
       try {
-        result = await serveGeneration(
-          c,
-          {
-            ...where,
-            request: resolved.value,
-            registry: config.registry,
-            timeoutMs: config.backendTimeoutMs,
-            hmacKeys: c.env.SDGATE_HMAC_KEYS,
-            location: callerLocation(c),
-            requestId,
-          },
-          { linked: request.response_format === "url" },
-        );
+        result =
+          replay !== null
+            ? { cache: "HIT", body: replay, backend: null }
+            : await serveGeneration(
+                c,
+                {
+                  ...where,
+                  request: resolved,
+                  registry: config.registry,
+                  timeoutMs: config.backendTimeoutMs,
+                  hmacKeys: c.env.SDGATE_HMAC_KEYS,
+                  location: callerLocation(c),
+                  requestId,
+                },
+                { linked: request.response_format === "url", directive },
+              );
         status = 200;
       } catch (error) {
         status = isSdgateError(error) ? error.status : 500;
         failedBackend = isSdgateError(error) ? (error.headers["X-Backend"] ?? null) : null;
-        await admission.settle({ ok: false });
+        inBackground(c, admission.settle({ ok: false }));
         throw error;
       } finally {
-        const replay = result !== null && result.backend === null;
+        const replayed = result !== null && result.backend === null;
         recordGeneration(c, {
           requestHash: hash,
           backend: result?.backend?.name ?? failedBackend,
           status,
           latencyMs: Date.now() - startedMs,
-          cost: result === null ? null : replay || result.cache === "COALESCED" ? 0 : cost,
+          cost: result === null ? null : replayed || result.cache === "COALESCED" ? 0 : cost,
           detail: { cache: result?.cache ?? null },
         });
       }
       // A replay, or a request that joined another's job, ran no GPU work of its own.
       const charged = result.backend === null || result.cache === "COALESCED" ? 0 : cost;
-      await admission.settle({ ok: true, actualCost: charged });
+      inBackground(c, admission.settle({ ok: true, actualCost: charged }));
       const body =
         request.response_format === "url" ? await urlResponseBody(c, result.body, where) : result.body;
       return c.body(body, 200, responseHeaders(result));

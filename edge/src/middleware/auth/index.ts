@@ -11,7 +11,7 @@ import type { AuthVerdict } from "../../limits/key-state.ts";
 import { type KeyCheck, keyStateCheck } from "./key-state-check.ts";
 
 export { adminAuth } from "./admin.ts";
-export { type KeyCheck, keyStateCheck } from "./key-state-check.ts";
+export { deferredKeyCheck, type KeyCheck, keyStateCheck, type PendingKey } from "./key-state-check.ts";
 
 type AuthEnv = { Variables: { apiKey: ApiKey } };
 
@@ -23,7 +23,8 @@ export interface AuthOptions<E extends AuthEnv> {
   /**
    * Whether a key found in the store still works, and its current scopes and limits. Default: ask the
    * key's Durable Object ({@link keyStateCheck}), so a revoked or rotated-out secret fails everywhere at
-   * once, whatever KV still caches.
+   * once, whatever KV still caches. A route that admits the request anyway passes
+   * {@link deferredKeyCheck} and asks the object once for both (`authorize` in `limits/index.ts`).
    */
   check?: KeyCheck<E>;
 }
@@ -41,6 +42,18 @@ const REFUSALS: Record<Extract<AuthVerdict, { ok: false }>["reason"], string> = 
   expired: "This API key was rotated and its grace period is over; use the new key.",
   revoked: "This API key has been revoked.",
 };
+
+/** The 401 for a key its Durable Object refused (revoked, rotated out, unknown). */
+export function keyRefusal(reason: Extract<AuthVerdict, { ok: false }>["reason"]): SdgateError {
+  return unauthorized("invalid_api_key", REFUSALS[reason]);
+}
+
+/** The 403 for a key without the scope a route needs (RFC 6750 §3.1). */
+export function missingScope(scope: string): SdgateError {
+  return new SdgateError("insufficient_scope", `This API key lacks the '${scope}' scope.`, {
+    headers: { "WWW-Authenticate": `${CHALLENGE}, error="insufficient_scope", scope="${scope}"` },
+  });
+}
 
 /**
  * Checks `Authorization: Bearer sk_…`: the key is hashed (SHA-256) and its record looked up by that
@@ -74,12 +87,8 @@ export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHand
     const record = await store(c).findByHash(hashHex);
     if (record === null) throw unauthorized("invalid_api_key", "Invalid API key.");
     const verdict = await check(c, hashHex, record);
-    if (!verdict.ok) throw unauthorized("invalid_api_key", REFUSALS[verdict.reason]);
-    if (scope !== undefined && !verdict.key.scopes.includes(scope)) {
-      throw new SdgateError("insufficient_scope", `This API key lacks the '${scope}' scope.`, {
-        headers: { "WWW-Authenticate": `${CHALLENGE}, error="insufficient_scope", scope="${scope}"` },
-      });
-    }
+    if (!verdict.ok) throw keyRefusal(verdict.reason);
+    if (scope !== undefined && !verdict.key.scopes.includes(scope)) throw missingScope(scope);
     c.set("apiKey", verdict.key);
     await next();
   };

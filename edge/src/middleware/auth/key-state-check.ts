@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { ApiKeyRecord } from "../../api-keys.ts";
+import type { ApiKey, ApiKeyRecord } from "../../api-keys.ts";
 import type { EdgeConfig } from "../../env.ts";
 import type { AuthVerdict, KeyStateInit } from "../../limits/key-state.ts";
 import { DEFAULT_KEY_LIMITS } from "../../limits/policy.ts";
@@ -40,4 +40,33 @@ export async function keyStateCheck<E extends object>(
   if (!config?.keyState)
     throw new Error("auth: c.var.config.keyState is not set; is the config middleware first?");
   return config.keyState.getByName(record.id).authenticate(hashHex, bootstrapOf(hashHex, record));
+}
+
+/** A key found in the store whose Durable Object has not been asked yet (see {@link deferredKeyCheck}). */
+export interface PendingKey {
+  hashHex: string;
+  record: ApiKeyRecord;
+}
+
+/**
+ * A check that leaves the Durable Object for later: the key passes on its stored record (KV or D1)
+ * and `{ hashHex, record }` goes on `c.var.pendingKey`, so the route can authenticate *and* admit in
+ * one call to the key's `KeyState` (`authorize` in `limits/index.ts`). The route must make that call
+ * before it answers or does anything for the key; until then `c.var.apiKey` (scopes, limits) is only
+ * the record's word.
+ */
+export async function deferredKeyCheck<E extends object>(
+  c: Context<E>,
+  hashHex: string,
+  record: ApiKeyRecord,
+): Promise<AuthVerdict> {
+  (c as unknown as Context<{ Variables: { pendingKey: PendingKey } }>).set("pendingKey", { hashHex, record });
+  const key: ApiKey = {
+    id: record.id,
+    name: record.name,
+    scopes: record.scopes,
+    limits: record.limits ?? DEFAULT_KEY_LIMITS,
+    created_at: record.created_at,
+  };
+  return { ok: true, key };
 }
