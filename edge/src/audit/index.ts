@@ -37,9 +37,9 @@ function append(config: EdgeConfig, auditEntry: AuditEntry): Promise<AuditRow> {
 }
 
 /** A generation's entry waits this long for others of the same isolate to share its append. */
-export const GENERATION_BATCH_DELAY_MS = 2;
+export const GENERATION_BATCH_DELAY_MS = 20;
 /** The most generation entries one append carries. */
-export const MAX_GENERATION_BATCH = 50;
+export const MAX_GENERATION_BATCH = 200;
 
 // The open batch of generation entries per AuditLog namespace. Only the request that opened it does
 // I/O for it (its waitUntil covers the append); the others only add their entry, so no request ever
