@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import type { FakeBackends } from "./src/test-support/fake-backends.ts";
+import type { StreamFakes } from "./src/test-support/stream-fakes.ts";
 
 const edgeDir = fileURLToPath(new URL(".", import.meta.url));
 
@@ -23,6 +24,10 @@ export default defineConfig({
             // D1 migrations, applied before each test file by src/test-support/d1-migrations.ts.
             TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("migrations", import.meta.url))),
             SDGATE_ADMIN_TOKEN: "edge-test-admin-token-0123456789abcdef",
+            // Async jobs (src/jobs/): streaming fakes and a webhook receiver on 127.0.0.1.
+            STREAM_FAKES: { ...inject<StreamFakes>("streamFakes") },
+            SDGATE_WEBHOOK_SECRET: `edge-test-webhooks-${crypto.randomUUID()}`,
+            SDGATE_WEBHOOK_ALLOW_LOOPBACK: "true",
           },
         },
       };

@@ -26,6 +26,7 @@ export function stackedBarsSvg(
   const height = 50 + rows.length * rowHeight + 30;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + barWidth + 110}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
   ];

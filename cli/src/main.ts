@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { run } from "./run.ts";
 
-/** `sdgate`: the command line of the edge's admin API. See `sdgate --help`. */
+/** `sdgate`: the command line of the edge (`keys` for the admin API, `generate` for images). See `sdgate --help`. */
 process.exitCode = await run(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),

@@ -1,9 +1,10 @@
 import type { Command } from "./commands/command.ts";
+import { generateCommand } from "./commands/generate.ts";
 import { keys } from "./commands/keys.ts";
 import { EXIT, type Io, isApiError, isUsageError } from "./io.ts";
 
-/** The commands; `sdgate generate` (issue 5) joins them here. */
-export const COMMANDS: Readonly<Record<string, Command>> = { keys };
+/** The commands. */
+export const COMMANDS: Readonly<Record<string, Command>> = { keys, generate: generateCommand };
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));

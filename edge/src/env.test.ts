@@ -16,6 +16,7 @@ function rawEnv(overrides: Record<string, unknown> = {}): Env {
     IMAGES: env.IMAGES,
     GENERATION_COALESCER: env.GENERATION_COALESCER,
     BACKEND_HEALTH: env.BACKEND_HEALTH,
+    GENERATION_JOB: env.GENERATION_JOB,
     SDGATE_HMAC_KEYS: env.SDGATE_HMAC_KEYS,
     SDGATE_BACKENDS: JSON.stringify([backend]),
     ...overrides,

@@ -5,6 +5,7 @@ import type { BackendHealth } from "./backends/health-object.ts";
 import { type Backend, type Registry, registrySchema } from "./backends/registry.ts";
 import type { GenerationCoalescer } from "./cache/coalescer.ts";
 import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
+import { type JobsConfig, type JobsEnv, jobsConfigOf, jobsEnvShape } from "./jobs/config.ts";
 import { adminTokenSchema, d1Database, durableObjectNamespace } from "./keys/config.ts";
 import type { KeyState } from "./limits/key-state.ts";
 import { log } from "./log.ts";
@@ -27,8 +28,9 @@ import { modelCatalogSchema } from "./models.ts";
  *   shards (a cache key's first byte picks one), one `BackendHealth` per fleet.
  * - `SDGATE_URL_SIGNING_KEY`: optional secret (≥ 32 characters) signing image URLs; without it
  *   `response_format: "url"` is refused.
+ * - Async jobs, estimates and webhooks: see {@link JobsEnv} (`jobs/config.ts`).
  */
-export interface Env {
+export interface Env extends JobsEnv {
   API_KEYS: KVNamespace;
   SDGATE_BACKENDS: string;
   SDGATE_HMAC_KEYS: string;
@@ -65,6 +67,7 @@ export interface EdgeConfig {
   health: DurableObjectNamespace<BackendHealth>;
   /** `null` when unset: `url` responses are then refused. */
   urlSigningKey: string | null;
+  jobs: JobsConfig;
 }
 
 export const DEFAULT_BACKEND_TIMEOUT_MS = 120_000;
@@ -118,6 +121,7 @@ export const envSchema = z
     GENERATION_COALESCER: durableObjectNamespace<GenerationCoalescer>(),
     BACKEND_HEALTH: durableObjectNamespace<BackendHealth>(),
     SDGATE_URL_SIGNING_KEY: urlSigningKeySchema,
+    ...jobsEnvShape,
   })
   .transform(
     (env): EdgeConfig => ({
@@ -135,6 +139,7 @@ export const envSchema = z
       coalescer: env.GENERATION_COALESCER,
       health: env.BACKEND_HEALTH,
       urlSigningKey: env.SDGATE_URL_SIGNING_KEY,
+      jobs: jobsConfigOf(env),
     }),
   );
 

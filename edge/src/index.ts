@@ -8,9 +8,12 @@ import { requestId } from "./middleware/request-id/index.ts";
 import { registerAdminAudit } from "./routes/admin-audit.ts";
 import { registerAdminBackends } from "./routes/admin-backends.ts";
 import { registerAdminKeys } from "./routes/admin-keys.ts";
+import { registerEstimate } from "./routes/estimate.ts";
 import { registerGenerations } from "./routes/generations.ts";
 import { registerHealthz } from "./routes/healthz.ts";
 import { registerImages } from "./routes/images.ts";
+import { registerJobs } from "./routes/jobs.ts";
+import { registerJobsWebhookSecret } from "./routes/jobs-webhook-secret.ts";
 import { registerModels } from "./routes/models.ts";
 
 export { type ApiKeyRecord, apiKeyRecordKey } from "./api-keys.ts";
@@ -19,6 +22,7 @@ export { AuditLog } from "./audit/audit-log.ts";
 export { BackendHealth } from "./backends/health-object.ts";
 export { GenerationCoalescer } from "./cache/coalescer.ts";
 export type { EdgeConfig, Env } from "./env.ts";
+export { GenerationJob } from "./jobs/generation-job.ts";
 export { KeyState } from "./limits/key-state.ts";
 
 /** sdgate's edge: a Cloudflare Worker in front of the GPU backends. See shared/DESIGN.md, "Public API (edge)". */
@@ -38,6 +42,9 @@ registerAdminKeys(app);
 registerAdminAudit(app);
 registerImages(app);
 registerAdminBackends(app);
+registerJobs(app);
+registerEstimate(app);
+registerJobsWebhookSecret(app);
 
 app.notFound(notFoundHandler());
 app.onError(errorHandler());

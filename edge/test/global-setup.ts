@@ -2,6 +2,7 @@ import { Keyring, parseKeyringSpec, randomHex } from "@sdgate/shared";
 import type { TestProject } from "vitest/node";
 import { FAKE_BEHAVIOURS, type FakeBackends } from "../src/test-support/fake-backends.ts";
 import { closedPortUrl, type FakeBackend, startFakeBackend } from "./fake-backend.ts";
+import { setupStreamFakes } from "./stream-fakes.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -21,7 +22,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const urls = Object.fromEntries(FAKE_BEHAVIOURS.map((behaviour, i) => [behaviour, started[i]?.url]));
   const fakeBackends = { hmacKeys, urls: { ...urls, down: await closedPortUrl() } } as FakeBackends;
   project.provide("fakeBackends", fakeBackends);
+  const stopStreamFakes = await setupStreamFakes(project, keyring);
   return async () => {
     await Promise.all(started.map((backend) => backend.close()));
+    await stopStreamFakes();
   };
 }

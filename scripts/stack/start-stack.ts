@@ -135,6 +135,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       `SDGATE_HMAC_KEYS=${hmacKeys}`,
       `SDGATE_ADMIN_TOKEN=${adminToken}`,
       `SDGATE_URL_SIGNING_KEY=${urlSigningKey}`,
+      `SDGATE_WEBHOOK_SECRET=${randomHex(32)}`,
+      // Local development: webhooks may call a receiver on this machine.
+      "SDGATE_WEBHOOK_ALLOW_LOOPBACK=true",
       `SDGATE_BACKENDS=${JSON.stringify(registry)}`,
     ];
     writeFileSync(envFile, `${envLines.join("\n")}\n`, {

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "model_not_found",
   "cancelled",
+  "idempotency_key_reused",
   "rate_limited",
   "internal_error",
   "backend_error",
@@ -51,6 +52,9 @@ export function statusOf(code: ErrorCode): number {
     // The job was cancelled by its owner: a conflict with its state, and never worth a retry.
     case "cancelled":
       return 409;
+    // The Idempotency-Key was used before with a different body (draft-ietf-httpapi-idempotency-key-header §2.7).
+    case "idempotency_key_reused":
+      return 422;
     case "payload_too_large":
       return 413;
     case "unsupported_media_type":

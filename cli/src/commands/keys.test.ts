@@ -214,7 +214,7 @@ describe("sdgate: errors", () => {
     [["keys", "rotate", "key_1", "--grace", "soon"], /--grace must be a whole number/],
     [["keys", "list", "--bogus"], /Unknown option '--bogus'/],
     [["keys", "destroy"], /Unknown command 'keys destroy'/],
-    [["generate"], /unknown command 'generate'/],
+    [["imagine"], /unknown command 'imagine'/],
   ])("%j is a usage error: exit 2 with the usage", async (args, message) => {
     const { code, stderr } = await sdgate(args);
     expect(code).toBe(2);

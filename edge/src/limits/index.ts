@@ -17,6 +17,8 @@ export type { LimitSnapshot } from "./snapshot.ts";
 /** An admitted generation: its reserved cost, to be settled exactly once when the job ends. */
 export interface Admission {
   readonly cost: number;
+  /** The key's reservation (`null` when nothing was reserved): an async job settles it from its own object. */
+  readonly reservationId: string | null;
   /**
    * `ok: true` charges `actualCost` (default: the reserved cost); `ok: false` refunds it. Calling it
    * again does nothing. Never throws: if the key's Durable Object cannot be reached the reservation
@@ -86,6 +88,7 @@ function admission(
   let settled = reservationId === null;
   return {
     cost,
+    reservationId,
     async settle(outcome) {
       if (settled) return;
       settled = true;

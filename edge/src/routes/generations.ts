@@ -16,6 +16,7 @@ import { type CacheDirective, cacheDirective } from "../cache/directive.ts";
 import { cacheKey, tenantOf, tenantTag } from "../cache/key.ts";
 import { callerLocation, inBackground, lookupReplay, type Served, serveGeneration } from "../cache/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { acceptAsync } from "../jobs/submit.ts";
 import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
 import { findModel } from "../models.ts";
@@ -149,6 +150,9 @@ export function registerGenerations(app: Hono<AppEnv>): void {
         throw error;
       }
       const { request, resolved, cost, hash, where, directive, replay } = prepared;
+      // `Prefer: respond-async`, or a request too long to wait for: 202 with a job (jobs/submit.ts).
+      const job = await acceptAsync(c, prepared);
+      if (job !== null) return job;
       const { config, requestId } = c.var;
       const admission = await authorize(c, { scope: "generate", cost: replay === null ? cost : null });
       let result: Served | null = null;

@@ -1,0 +1,120 @@
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import type { FleetTimings } from "./step-timings.ts";
+
+/**
+ * Without any measurement for a model: milliseconds per denoising step (with CFG) per megapixel of
+ * one image, about an SD 1.5-class UNet on a mid-range datacenter GPU (≈ 65 ms per 512×512 step).
+ * Deliberately not optimistic: it decides when a request goes async.
+ */
+export const FALLBACK_STEP_MS_PER_MEGAPIXEL = 250;
+
+export type TimingSource = "measured" | "scaled" | "fallback";
+
+export interface GenerationEstimate {
+  /** Denoising steps the job runs per image (img2img runs `steps × strength`, as diffusers does). */
+  steps: number;
+  stepMs: number;
+  source: TimingSource;
+  /** Backends whose report the step time comes from (0 for the fallback). */
+  backendsReporting: number;
+  gpuSeconds: number;
+  /** The shortest wait a ready backend reports for a new job (0 when none reports one). */
+  expectedWaitMs: number;
+  expectedTotalMs: number;
+  /** `gpuSeconds` at `gpuHourPrice`, or `null` without a price. */
+  cost: number | null;
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+function pixelsOf(size: string): number | null {
+  const match = /^(\d+)x(\d+)$/.exec(size);
+  return match ? Number(match[1]) * Number(match[2]) : null;
+}
+
+/**
+ * A step's time for `model` at `width × height`: the median of what backends measured at that size;
+ * else each backend's nearest measured size of the model, scaled by pixel count (a UNet step's cost
+ * grows about linearly with latent pixels); else {@link FALLBACK_STEP_MS_PER_MEGAPIXEL}.
+ */
+export function stepTime(
+  timings: FleetTimings | null,
+  model: string,
+  width: number,
+  height: number,
+): { stepMs: number; source: TimingSource; backendsReporting: number } {
+  const pixels = width * height;
+  const size = `${width}x${height}`;
+  const reports = (timings?.backends ?? [])
+    .map((backend) => backend.stepMs[model])
+    .filter((r) => r !== undefined);
+  const exact = reports
+    .map((report) => report[size])
+    .filter((ms): ms is number => ms !== undefined && ms > 0);
+  const exactMs = median(exact);
+  if (exactMs !== null) return { stepMs: exactMs, source: "measured", backendsReporting: exact.length };
+  const scaled: number[] = [];
+  for (const report of reports) {
+    let nearest: { ms: number; pixels: number } | null = null;
+    for (const [measuredSize, ms] of Object.entries(report)) {
+      const measuredPixels = pixelsOf(measuredSize);
+      if (measuredPixels === null || !(ms > 0)) continue;
+      if (nearest === null || Math.abs(measuredPixels - pixels) < Math.abs(nearest.pixels - pixels)) {
+        nearest = { ms, pixels: measuredPixels };
+      }
+    }
+    if (nearest !== null) scaled.push((nearest.ms * pixels) / nearest.pixels);
+  }
+  const scaledMs = median(scaled);
+  if (scaledMs !== null) return { stepMs: scaledMs, source: "scaled", backendsReporting: scaled.length };
+  return {
+    stepMs: (FALLBACK_STEP_MS_PER_MEGAPIXEL * pixels) / 1_000_000,
+    source: "fallback",
+    backendsReporting: 0,
+  };
+}
+
+/**
+ * GPU time, expected queue wait and cost of a resolved request, from what the backends report.
+ *
+ * @example
+ * const estimate = estimateGeneration(resolved, await fleetTimings(registry), 2.5);
+ */
+export function estimateGeneration(
+  request: ResolvedGenerationRequest,
+  timings: FleetTimings | null,
+  gpuHourPrice: number | null,
+): GenerationEstimate {
+  const { stepMs, source, backendsReporting } = stepTime(
+    timings,
+    request.model,
+    request.width,
+    request.height,
+  );
+  const steps =
+    request.image !== null && request.strength !== null
+      ? Math.max(1, Math.ceil(request.steps * request.strength))
+      : request.steps;
+  const gpuSeconds = (stepMs * steps * request.n) / 1000;
+  const waits = (timings?.backends ?? [])
+    .filter((backend) => backend.ready && backend.estimatedWaitMs !== null)
+    .map((backend) => backend.estimatedWaitMs as number);
+  const expectedWaitMs = waits.length > 0 ? Math.min(...waits) : 0;
+  return {
+    steps,
+    stepMs,
+    source,
+    backendsReporting,
+    gpuSeconds,
+    expectedWaitMs,
+    expectedTotalMs: Math.round(expectedWaitMs + gpuSeconds * 1000),
+    cost: gpuHourPrice === null ? null : (gpuSeconds / 3600) * gpuHourPrice,
+  };
+}

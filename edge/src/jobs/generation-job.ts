@@ -1,0 +1,366 @@
+import { DurableObject } from "cloudflare:workers";
+import { statusOf } from "@sdgate/shared";
+import type { Backend } from "../backends/registry.ts";
+import { imageObjectKey } from "../cache/store.ts";
+import type { Env } from "../env.ts";
+import { log } from "../log.ts";
+import { deliverWebhook, nextWebhookAttemptMs } from "../webhooks/deliver.ts";
+import { webhookSecretFor } from "../webhooks/secret.ts";
+import { cancelOnBackend } from "./cancel-call.ts";
+import { jobEventStream } from "./event-stream.ts";
+import { settleJob } from "./job-settle.ts";
+import {
+  JOB_RETENTION_MS,
+  type JobError,
+  type JobSnapshot,
+  type JobSpec,
+  type JobState,
+  type JobStatus,
+  type JobView,
+  jobView,
+  TERMINAL_STATUSES,
+} from "./job-state.ts";
+import { JobStore, type StoredEvent } from "./job-store.ts";
+import { keyringFor } from "./keyring.ts";
+import { resultKey, runGeneration } from "./run-generation.ts";
+import type { BackendProgress } from "./stream-call.ts";
+
+/** How a create call went: a new job, the same job again (idempotent replay), or a clash of bodies. */
+export type CreateResult =
+  | { kind: "created"; view: JobView }
+  | { kind: "existing"; view: JobView }
+  | { kind: "mismatch" };
+
+/** After a cancel reaches the backend, how long the job waits for the backend's own `cancelled` before it stops listening. */
+export const CANCEL_GRACE_MS = 2_000;
+/** How long a cancel call waits for the job to wind down before it answers with the state it has. */
+export const CANCEL_WAIT_MS = 5_000;
+
+// `step` of `steps` is done for the images from `image` on (denoised together); those before are finished.
+function progressFraction(progress: { step: number; steps: number; image: number; images: number }): number {
+  const { step, steps, image, images } = progress;
+  return Math.min(1, (image * steps + (images - image) * step) / (images * steps));
+}
+
+/**
+ * One async generation job (`getByName(jobId)`): its state, its numbered events (what
+ * `GET /v1/jobs/{id}/events` replays after a `Last-Event-ID` and then streams live), its run on the
+ * fleet, its cancellation, its webhook and its accounting. The route resolves and admits the request
+ * and hands over a {@link JobSpec}; the object runs it from its alarm (so a restarted object picks
+ * the job up again), and keeps everything for {@link JOB_RETENTION_MS}.
+ */
+export class GenerationJob extends DurableObject<Env> {
+  readonly #store: JobStore;
+  #state: JobState | null;
+  readonly #subscribers = new Set<(event: StoredEvent) => void>();
+  #running: Promise<void> | null = null;
+  #abort: AbortController | null = null;
+  #backend: Backend | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#store = new JobStore(ctx.storage.sql);
+    this.#state = this.#store.state();
+  }
+
+  /** The job if `ownerKeyId` made it and `fingerprint` matches (or `none`), without creating anything. */
+  peek(ownerKeyId: string, fingerprint: string): CreateResult | { kind: "none" } {
+    const state = this.#owned(ownerKeyId);
+    if (state === null) return { kind: "none" };
+    return state.fingerprint === fingerprint
+      ? { kind: "existing", view: jobView(state) }
+      : { kind: "mismatch" };
+  }
+
+  /** Creates the job and starts it (from the alarm), or answers with the job already here. */
+  async create(spec: JobSpec): Promise<CreateResult> {
+    const existing = this.#state;
+    if (existing !== null) {
+      if (existing.ownerKeyId !== spec.ownerKeyId) throw new Error("A job id was reused across keys.");
+      return existing.fingerprint === spec.fingerprint
+        ? { kind: "existing", view: jobView(existing) }
+        : { kind: "mismatch" };
+    }
+    const nowMs = Date.now();
+    const { model, width, height, n, steps, seed } = spec.fleet.request;
+    const state: JobState = {
+      id: spec.id,
+      ownerKeyId: spec.ownerKeyId,
+      fingerprint: spec.fingerprint,
+      status: "queued",
+      createdMs: nowMs,
+      startedMs: null,
+      completedMs: null,
+      request: { model, width, height, n, steps, seed },
+      responseFormat: spec.responseFormat,
+      queue: null,
+      progress: null,
+      backend: null,
+      attempts: 0,
+      result: null,
+      error: null,
+      webhook:
+        spec.webhookUrl === null
+          ? null
+          : { url: spec.webhookUrl, attempts: 0, nextAtMs: null, delivered: false, lastStatus: null },
+      cancelRequested: false,
+      expiresMs: nowMs + JOB_RETENTION_MS,
+    };
+    this.#store.saveSpec(spec);
+    this.#save(state);
+    await this.ctx.storage.setAlarm(nowMs);
+    return { kind: "created", view: jobView(state) };
+  }
+
+  /** The job's view and where its images are, for its owner; `null` for anyone else. */
+  read(ownerKeyId: string): JobSnapshot | null {
+    const state = this.#owned(ownerKeyId);
+    if (state === null) return null;
+    const result =
+      state.status === "succeeded" && state.result !== null
+        ? { tenantTag: state.result.tenantTag, cacheKey: state.result.cacheKey }
+        : null;
+    return { view: jobView(state), result, responseFormat: state.responseFormat };
+  }
+
+  /** The job's events after `afterId` as SSE, then live ones until the job ends; `null` for anyone but its owner. */
+  events(ownerKeyId: string, afterId: number): ReadableStream<Uint8Array> | null {
+    const state = this.#owned(ownerKeyId);
+    if (state === null) return null;
+    return jobEventStream({
+      stored: this.#store.eventsAfter(afterId),
+      ended: TERMINAL_STATUSES.has(state.status),
+      subscribe: (listener) => {
+        this.#subscribers.add(listener);
+        return () => this.#subscribers.delete(listener);
+      },
+    });
+  }
+
+  /**
+   * Cancels the job: at once if no backend has it yet; otherwise through the backend's signed cancel
+   * call (its stream then ends `cancelled`), stopping to listen after {@link CANCEL_GRACE_MS}. The
+   * reservation is refunded. A finished job is returned as it is.
+   */
+  async cancel(ownerKeyId: string): Promise<JobView | null> {
+    const state = this.#owned(ownerKeyId);
+    if (state === null) return null;
+    if (TERMINAL_STATUSES.has(state.status)) return jobView(state);
+    this.#save({ ...state, cancelRequested: true });
+    const running = this.#running;
+    if (running === null) {
+      const spec = this.#store.spec();
+      await this.#finish(spec, "cancelled", { error: cancelledError() });
+      await this.#schedule();
+      return jobView(this.#required());
+    }
+    const backend = this.#backend;
+    const spec = this.#store.spec();
+    const status =
+      backend === null || spec === null
+        ? null
+        : await cancelOnBackend(backend, state.id, keyringFor(spec.fleet.hmacKeys), spec.fleet.requestId);
+    // A backend that did not take the cancel (unreachable, or it no longer has the job) is not
+    // waited for: stop listening to it now.
+    const grace = setTimeout(() => this.#abort?.abort(), status === 200 ? CANCEL_GRACE_MS : 0);
+    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, CANCEL_WAIT_MS))]);
+    clearTimeout(grace);
+    return jobView(this.#required());
+  }
+
+  override async alarm(): Promise<void> {
+    const state = this.#state;
+    if (state === null) return;
+    const nowMs = Date.now();
+    if (nowMs >= state.expiresMs) return await this.#expire(state);
+    if (!TERMINAL_STATUSES.has(state.status) && this.#running === null) {
+      this.#running = this.#run().finally(() => {
+        this.#running = null;
+      });
+      await this.#running;
+    }
+    await this.#deliverWebhook();
+    await this.#schedule();
+  }
+
+  #owned(ownerKeyId: string): JobState | null {
+    const state = this.#state;
+    return state !== null && state.ownerKeyId === ownerKeyId ? state : null;
+  }
+
+  #required(): JobState {
+    if (this.#state === null) throw new Error("The job has no state.");
+    return this.#state;
+  }
+
+  #save(state: JobState): void {
+    this.#state = state;
+    this.#store.saveState(state);
+  }
+
+  #emit(name: string, data: unknown): void {
+    const event = this.#store.append(name, JSON.stringify(data));
+    for (const listener of this.#subscribers) listener(event);
+  }
+
+  async #run(): Promise<void> {
+    const spec = this.#store.spec();
+    if (spec === null) {
+      await this.#finish(null, "failed", {
+        error: { code: "internal_error", message: "The job's request was lost.", param: null },
+      });
+      return;
+    }
+    const abort = new AbortController();
+    this.#abort = abort;
+    try {
+      const outcome = await runGeneration(spec, this.env, {
+        signal: abort.signal,
+        waitUntil: (promise) => this.ctx.waitUntil(promise),
+        onAttempt: (backend) => this.#onAttempt(backend),
+        onEvent: (event) => this.#onEvent(event),
+      });
+      if (outcome.ok) {
+        const { record, attempts, cache } = outcome;
+        const state = this.#required();
+        this.#save({
+          ...state,
+          attempts: Math.max(state.attempts, attempts),
+          backend: record.backend,
+          result: { tenantTag: spec.fleet.tenantTag, cacheKey: resultKey(spec), cache },
+        });
+        await this.#finish(spec, "succeeded", { charged: cache === "HIT" ? 0 : spec.cost });
+        return;
+      }
+      const { code, message, param } = outcome.error;
+      const cancelled = code === "cancelled" || this.#required().cancelRequested;
+      await this.#finish(spec, cancelled ? "cancelled" : "failed", {
+        error: cancelled ? cancelledError() : { code, message, param },
+      });
+    } catch (error) {
+      log.error("a job failed unexpectedly", { job_id: spec.id, error: (error as Error).name });
+      await this.#finish(spec, "failed", {
+        error: { code: "internal_error", message: "The job failed unexpectedly.", param: null },
+      });
+    } finally {
+      this.#abort = null;
+      this.#backend = null;
+    }
+  }
+
+  #onAttempt(backend: Backend): void {
+    const state = this.#required();
+    this.#backend = backend;
+    const attempt = state.attempts + 1;
+    this.#save({ ...state, attempts: attempt, backend: backend.name, progress: null });
+    this.#emit("attempt", { attempt, backend: backend.name });
+  }
+
+  #onEvent(event: BackendProgress): void {
+    const state = this.#required();
+    if (TERMINAL_STATUSES.has(state.status)) return;
+    switch (event.name) {
+      case "queued":
+        this.#save({ ...state, queue: { ...event.data } });
+        this.#emit("queued", event.data);
+        return;
+      case "started":
+        this.#save({ ...state, status: "running", startedMs: state.startedMs ?? Date.now(), queue: null });
+        this.#emit("started", { backend: state.backend, ...event.data });
+        return;
+      case "progress": {
+        const { preview, ...rest } = event.data;
+        const progress = { ...rest, fraction: progressFraction(rest) };
+        this.#save({ ...state, status: "running", startedMs: state.startedMs ?? Date.now(), progress });
+        this.#emit("progress", preview ? { ...progress, preview } : progress);
+        return;
+      }
+    }
+  }
+
+  async #finish(
+    spec: JobSpec | null,
+    status: Extract<JobStatus, "succeeded" | "failed" | "cancelled">,
+    outcome: { charged?: number; error?: JobError },
+  ): Promise<void> {
+    const state = this.#required();
+    if (TERMINAL_STATUSES.has(state.status)) return;
+    const nowMs = Date.now();
+    const finished: JobState = {
+      ...state,
+      status,
+      completedMs: nowMs,
+      queue: null,
+      error: outcome.error ?? null,
+      webhook: state.webhook === null ? null : { ...state.webhook, nextAtMs: nowMs },
+    };
+    this.#save(finished);
+    this.#emit(status, jobView(finished));
+    this.#store.dropSpec();
+    if (spec !== null) {
+      const httpStatus = status === "succeeded" ? 200 : statusOf(outcome.error?.code ?? "internal_error");
+      await settleJob(this.env, spec, finished, { charged: outcome.charged ?? 0, status: httpStatus });
+    }
+  }
+
+  async #deliverWebhook(): Promise<void> {
+    const state = this.#required();
+    const webhook = state.webhook;
+    const nowMs = Date.now();
+    if (webhook === null || webhook.delivered || webhook.nextAtMs === null || webhook.nextAtMs > nowMs)
+      return;
+    const serverSecret = this.env.SDGATE_WEBHOOK_SECRET;
+    if (!serverSecret) {
+      log.error("a job's webhook cannot be signed: SDGATE_WEBHOOK_SECRET is unset", { job_id: state.id });
+      this.#save({ ...state, webhook: { ...webhook, nextAtMs: null } });
+      return;
+    }
+    const body = JSON.stringify({
+      type: `job.${state.status}`,
+      timestamp: new Date(nowMs).toISOString(),
+      data: jobView(state),
+    });
+    const { ok, status } = await deliverWebhook({
+      url: webhook.url,
+      messageId: `msg_${state.id}`,
+      body,
+      secret: await webhookSecretFor(serverSecret, state.ownerKeyId),
+    });
+    const attempts = webhook.attempts + 1;
+    const latest = this.#required();
+    this.#save({
+      ...latest,
+      webhook: {
+        ...webhook,
+        attempts,
+        delivered: ok,
+        lastStatus: status,
+        nextAtMs: ok ? null : nextWebhookAttemptMs(attempts, Date.now()),
+      },
+    });
+    if (!ok) log.warn("webhook delivery failed", { job_id: state.id, attempt: attempts, status });
+  }
+
+  async #schedule(): Promise<void> {
+    const state = this.#required();
+    const webhookAtMs = state.webhook?.delivered === false ? state.webhook.nextAtMs : null;
+    await this.ctx.storage.setAlarm(Math.min(webhookAtMs ?? Number.POSITIVE_INFINITY, state.expiresMs));
+  }
+
+  // Past retention: the job is forgotten (a `no-store` job's images with it; keys as cache/store.ts lays them out).
+  async #expire(state: JobState): Promise<void> {
+    if (state.result !== null && state.result.cacheKey === `job-${state.id}`) {
+      const keys = Array.from({ length: state.request.n }, (_, index) =>
+        imageObjectKey(state.result?.tenantTag ?? "", `job-${state.id}`, index),
+      );
+      await this.env.IMAGES.delete([...keys, `gen/${state.result.tenantTag}/job-${state.id}.json`]);
+    }
+    this.#state = null;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+}
+
+function cancelledError(): JobError {
+  return { code: "cancelled", message: "The job was cancelled by its owner.", param: null };
+}

@@ -1,0 +1,151 @@
+import type { ErrorCode, ResolvedGenerationRequest } from "@sdgate/shared";
+import type { GenerationJob as FleetJob } from "../cache/job.ts";
+
+/** Where a job is: `queued` until a backend starts it, `running`, then one of the three ends. */
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "cancelled"]);
+
+/** How long a job (its state, events and, for `no-store` jobs, its images) is kept after it is created. */
+export const JOB_RETENTION_MS = 24 * 3_600_000;
+
+/** Everything the route decided about a job, handed to its `GenerationJob` object once. */
+export interface JobSpec {
+  id: string;
+  /** The API key that created it; only that key sees it. */
+  ownerKeyId: string;
+  /** SHA-256 of the canonical request body when the client sent `Idempotency-Key`, else `null`. */
+  fingerprint: string | null;
+  /** The fleet call, as the synchronous route makes it (registry, keyring, timeout, cache key). */
+  fleet: FleetJob;
+  /** The backend queue's fairness key (`x-sdgate-tenant`). */
+  tenant: string;
+  requestHash: string;
+  /** Credits reserved by the route, and the reservation to settle (`null`: nothing reserved). */
+  cost: number;
+  reservationId: string | null;
+  /** `cache`: read and fill the replay cache under the cache key; `refresh`: fill only; `job`: keep the images under the job (`no-store`). */
+  store: "cache" | "refresh" | "job";
+  responseFormat: "b64_json" | "url";
+  webhookUrl: string | null;
+  /** A preview every n steps in progress events (0: none). */
+  previewEvery: number;
+  /** Unix ms after which the backend abandons the job. */
+  deadlineAtMs: number;
+}
+
+export interface QueueInfo {
+  position: number;
+  estimated_wait_ms: number;
+}
+
+export interface ProgressInfo {
+  step: number;
+  steps: number;
+  image: number;
+  images: number;
+  eta_ms: number;
+  /** Of the whole job, 0–1. */
+  fraction: number;
+}
+
+export interface JobError {
+  code: ErrorCode;
+  message: string;
+  param: string | null;
+}
+
+export interface WebhookState {
+  url: string;
+  attempts: number;
+  /** When the next attempt is due; `null` once delivered or given up. */
+  nextAtMs: number | null;
+  delivered: boolean;
+  lastStatus: number | null;
+}
+
+/** A job's mutable state: small, rewritten whole on each change (images live in R2, events in their table). */
+export interface JobState {
+  id: string;
+  ownerKeyId: string;
+  fingerprint: string | null;
+  status: JobStatus;
+  createdMs: number;
+  startedMs: number | null;
+  completedMs: number | null;
+  request: Pick<ResolvedGenerationRequest, "model" | "width" | "height" | "n" | "steps" | "seed">;
+  responseFormat: "b64_json" | "url";
+  queue: QueueInfo | null;
+  progress: ProgressInfo | null;
+  backend: string | null;
+  attempts: number;
+  /** Where the images are in R2 and the rest of the record. */
+  result: { tenantTag: string; cacheKey: string; cache: "HIT" | "MISS" | "BYPASS" } | null;
+  error: JobError | null;
+  webhook: WebhookState | null;
+  cancelRequested: boolean;
+  expiresMs: number;
+}
+
+/** A job as clients see it (`GET /v1/jobs/{id}` adds `result` once it succeeded). */
+export interface JobView {
+  id: string;
+  object: "generation.job";
+  status: JobStatus;
+  created: number;
+  started_at: number | null;
+  completed_at: number | null;
+  model: string;
+  size: string;
+  n: number;
+  steps: number;
+  seed: number;
+  queue: QueueInfo | null;
+  progress: ProgressInfo | null;
+  backend: string | null;
+  attempts: number;
+  error: JobError | null;
+  webhook: { url: string; delivered: boolean; attempts: number } | null;
+  links: { self: string; events: string; cancel: string };
+}
+
+const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+
+export function jobPath(id: string): string {
+  return `/v1/jobs/${id}`;
+}
+
+/** The public JSON of a job, without its images. */
+export function jobView(state: JobState): JobView {
+  const self = jobPath(state.id);
+  return {
+    id: state.id,
+    object: "generation.job",
+    status: state.status,
+    created: Math.floor(state.createdMs / 1000),
+    started_at: seconds(state.startedMs),
+    completed_at: seconds(state.completedMs),
+    model: state.request.model,
+    size: `${state.request.width}x${state.request.height}`,
+    n: state.request.n,
+    steps: state.request.steps,
+    seed: state.request.seed,
+    queue: state.status === "queued" ? state.queue : null,
+    progress: state.progress,
+    backend: state.backend,
+    attempts: state.attempts,
+    error: state.error,
+    webhook:
+      state.webhook === null
+        ? null
+        : { url: state.webhook.url, delivered: state.webhook.delivered, attempts: state.webhook.attempts },
+    links: { self, events: `${self}/events`, cancel: `${self}/cancel` },
+  };
+}
+
+/** What the object answers a read with: the view, and where a finished job's images are. */
+export interface JobSnapshot {
+  view: JobView;
+  result: { tenantTag: string; cacheKey: string } | null;
+  responseFormat: "b64_json" | "url";
+}

@@ -1,0 +1,84 @@
+import { generateWithFailover, type NotServed } from "../backends/failover.ts";
+import { fleetRuntime } from "../backends/fleet.ts";
+import type { BackendHealth } from "../backends/health-object.ts";
+import type { Backend } from "../backends/registry.ts";
+import type { GenerationRecord } from "../cache/record.ts";
+import { getGeneration, putGeneration } from "../cache/store.ts";
+import type { JobSpec } from "./job-state.ts";
+import { keyringFor } from "./keyring.ts";
+import { type BackendProgress, streamingCall } from "./stream-call.ts";
+
+export type RunOutcome =
+  | { ok: true; record: GenerationRecord; attempts: number; cache: "HIT" | "MISS" | "BYPASS" }
+  | { ok: false; error: NotServed };
+
+export interface RunBindings {
+  BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
+  IMAGES: R2Bucket;
+}
+
+export interface RunHooks {
+  signal: AbortSignal;
+  onAttempt(backend: Backend): void;
+  onEvent(event: BackendProgress): void;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** Where a job's images go in R2: the replay cache's entry, or (`no-store`) a key of the job's own. */
+export function resultKey(spec: JobSpec): string {
+  return spec.store === "job" ? `job-${spec.id}` : spec.fleet.cacheKey;
+}
+
+/**
+ * Runs a job's generation the way the synchronous route does, but streamed: the replay cache first
+ * (unless the client bypassed it), then the fleet through `generateWithFailover` (the same backend
+ * selection, breakers, retry budget and backoff) with {@link streamingCall} as the call, so queue
+ * positions and progress reach the job as they happen. The images are in R2 before it returns, so a
+ * finished job can always be read back (and `url` links resolve).
+ *
+ * @example
+ * const outcome = await runGeneration(spec, env, { signal, onAttempt, onEvent, waitUntil });
+ */
+export async function runGeneration(
+  spec: JobSpec,
+  bindings: RunBindings,
+  hooks: RunHooks,
+): Promise<RunOutcome> {
+  const { fleet } = spec;
+  if (spec.store === "cache") {
+    const stored = await getGeneration(bindings.IMAGES, fleet.tenantTag, fleet.cacheKey);
+    if (stored !== null) return { ok: true, record: stored, attempts: 0, cache: "HIT" };
+  }
+  const runtime = fleetRuntime(fleet.registry, bindings.BACKEND_HEALTH);
+  const result = await generateWithFailover(fleet.registry, runtime, fleet.request, {
+    keyring: keyringFor(fleet.hmacKeys),
+    timeoutMs: fleet.timeoutMs,
+    requestId: fleet.requestId,
+    location: fleet.location,
+    waitUntil: hooks.waitUntil,
+    call: streamingCall({
+      jobId: spec.id,
+      tenant: spec.tenant,
+      deadlineAtMs: spec.deadlineAtMs,
+      previewEvery: spec.previewEvery,
+      signal: hooks.signal,
+      onAttempt: hooks.onAttempt,
+      onEvent: hooks.onEvent,
+    }),
+  });
+  if (!result.ok) return { ok: false, error: result.error };
+  const { backend, response, attempts } = result.value;
+  const record: GenerationRecord = {
+    created: Math.floor(Date.now() / 1000),
+    model: response.model,
+    output_format: response.output_format,
+    width: fleet.request.width,
+    height: fleet.request.height,
+    backend: backend.name,
+    region: backend.region,
+    timings_ms: response.timings_ms,
+    images: response.images.map(({ seed, b64 }) => ({ seed, b64 })),
+  };
+  await putGeneration(bindings.IMAGES, fleet.tenantTag, resultKey(spec), record);
+  return { ok: true, record, attempts, cache: spec.store === "cache" ? "MISS" : "BYPASS" };
+}

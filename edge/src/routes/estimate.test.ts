@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest";
+import { FALLBACK_STEP_MS_PER_MEGAPIXEL } from "../jobs/estimate.ts";
+import { jobsEnv, request, seedJobKey } from "../test-support/jobs-harness.ts";
+import { STREAM_READYZ } from "../test-support/stream-fakes.ts";
+
+interface EstimateBody {
+  step_ms: number;
+  timing_source: string;
+  backends_reporting: number;
+  gpu_seconds: number;
+  expected_wait_ms: number;
+  expected_total_ms: number;
+  gpu_hour_price: number | null;
+  cost: number | null;
+  credits: number;
+  steps: number;
+  async: boolean;
+}
+
+async function estimate(body: unknown, pools: Parameters<typeof jobsEnv>[0] = ["stream"], overrides = {}) {
+  const { key } = await seedJobKey();
+  const response = await request("POST", "/v1/estimate", key, jobsEnv(pools, overrides), { body });
+  expect(response.status).toBe(200);
+  return (await response.json()) as EstimateBody;
+}
+
+describe("POST /v1/estimate", () => {
+  it("prices a request from the step time the backends measured for its model and size", async () => {
+    const result = await estimate({ prompt: "a fox", size: "512x512", steps: 10, n: 2 });
+    const stepMs = STREAM_READYZ.step_ms.tiny["512x512"];
+    expect(result).toMatchObject({ step_ms: stepMs, timing_source: "measured", backends_reporting: 1 });
+    expect(result.gpu_seconds).toBeCloseTo((stepMs * 10 * 2) / 1000, 9);
+    expect(result.expected_wait_ms).toBe(STREAM_READYZ.estimated_wait_ms);
+    expect(result.expected_total_ms).toBe(STREAM_READYZ.estimated_wait_ms + stepMs * 10 * 2);
+    // wrangler.toml's example price: 2.50 per GPU-hour.
+    expect(result.gpu_hour_price).toBe(2.5);
+    expect(result.cost).toBeCloseTo((3 / 3600) * 2.5, 8);
+    expect(result.credits).toBe(80);
+  });
+
+  it("scales the nearest measured size by pixels when the size was never measured", async () => {
+    const result = await estimate({ prompt: "a fox", size: "384x384", steps: 1 });
+    // 384² is nearer 256² than 512²: 40 ms × 147456 / 65536.
+    expect(result.timing_source).toBe("scaled");
+    expect(result.step_ms).toBeCloseTo(90, 6);
+  });
+
+  it("falls back to the documented step time when no backend reports timings", async () => {
+    const result = await estimate({ prompt: "a fox", size: "512x512", steps: 4 }, ["healthy"]);
+    expect(result.timing_source).toBe("fallback");
+    expect(result.backends_reporting).toBe(0);
+    expect(result.step_ms).toBeCloseTo((FALLBACK_STEP_MS_PER_MEGAPIXEL * 512 * 512) / 1e6, 6);
+    expect(result.expected_wait_ms).toBe(0);
+  });
+
+  it("counts only the steps img2img runs, and quotes no cost without a configured price", async () => {
+    const image = "iVBORw0KGgo=";
+    const result = await estimate(
+      { prompt: "a fox", size: "256x256", steps: 10, image, strength: 0.5 },
+      ["stream"],
+      { SDGATE_GPU_HOUR_PRICE: undefined },
+    );
+    expect(result.steps).toBe(5);
+    expect(result.cost).toBeNull();
+    expect(result.gpu_hour_price).toBeNull();
+  });
+
+  it("names the bad field of a request it cannot estimate", async () => {
+    const { key } = await seedJobKey();
+    const response = await request("POST", "/v1/estimate", key, jobsEnv(), {
+      body: { prompt: "x", steps: 0 },
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { param: string } }).error.param).toBe("steps");
+  });
+});

@@ -1,0 +1,103 @@
+import {
+  DEFAULT_MODEL_ID,
+  MAX_REQUEST_BODY_BYTES,
+  parseGenerationRequest,
+  resolveGenerationRequest,
+  SdgateError,
+} from "@sdgate/shared";
+import type { Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { apiKeyStore } from "../api-keys.ts";
+import type { AppEnv } from "../hono-env.ts";
+import { estimateGeneration } from "../jobs/estimate.ts";
+import { fleetTimings } from "../jobs/step-timings.ts";
+import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
+import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
+import { findModel } from "../models.ts";
+
+async function readRequest(c: Context<AppEnv>) {
+  const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== "application/json") {
+    throw new SdgateError(
+      "unsupported_media_type",
+      "The request body must be JSON ('Content-Type: application/json').",
+    );
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    throw new SdgateError("invalid_request", "The request body is not valid JSON.");
+  }
+  const parsed = parseGenerationRequest(body);
+  if (!parsed.ok)
+    throw new SdgateError("invalid_request", parsed.error.message, { param: parsed.error.param });
+  const modelId = parsed.value.model ?? DEFAULT_MODEL_ID;
+  const model = findModel(c.var.config.models, modelId);
+  if (!model)
+    throw new SdgateError("model_not_found", `The model '${modelId}' does not exist.`, { param: "model" });
+  // The seed changes nothing about the cost.
+  const resolved = resolveGenerationRequest(parsed.value, model, parsed.value.seed ?? 0);
+  if (!resolved.ok)
+    throw new SdgateError("invalid_request", resolved.error.message, { param: resolved.error.param });
+  return resolved.value;
+}
+
+/**
+ * `POST /v1/estimate`: for a generation request body (the same as `POST /v1/images/generations`
+ * takes), what it would cost without running it: GPU-seconds (`steps × n × step time`, the step time
+ * measured by the backends for the model and size, scaled from the nearest measured size, or the
+ * documented fallback), the expected queue wait, the cost at `SDGATE_GPU_HOUR_PRICE`, the credits it
+ * would reserve, and whether the synchronous route would turn it into a job.
+ */
+export function registerEstimate(app: Hono<AppEnv>): void {
+  app.post(
+    "/v1/estimate",
+    auth<AppEnv>({ scope: "generate", store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck }),
+    bodyLimit({
+      maxSize: MAX_REQUEST_BODY_BYTES,
+      onError: () => {
+        throw new SdgateError(
+          "payload_too_large",
+          `The request body must be at most ${MAX_REQUEST_BODY_BYTES} bytes.`,
+        );
+      },
+    }),
+    async (c) => {
+      let resolved: Awaited<ReturnType<typeof readRequest>>;
+      try {
+        resolved = await readRequest(c);
+      } catch (error) {
+        // A revoked key hears that first, whatever else is wrong with its request.
+        await confirmPendingKey(c);
+        throw error;
+      }
+      await authorize(c, { scope: "generate", cost: null });
+      const { registry, jobs } = c.var.config;
+      const estimate = estimateGeneration(resolved, await fleetTimings(registry), jobs.gpuHourPrice);
+      return c.json({
+        object: "generation.estimate",
+        model: resolved.model,
+        size: `${resolved.width}x${resolved.height}`,
+        n: resolved.n,
+        steps: estimate.steps,
+        step_ms: round(estimate.stepMs, 3),
+        timing_source: estimate.source,
+        backends_reporting: estimate.backendsReporting,
+        gpu_seconds: round(estimate.gpuSeconds, 6),
+        expected_wait_ms: Math.round(estimate.expectedWaitMs),
+        expected_total_ms: estimate.expectedTotalMs,
+        gpu_hour_price: jobs.gpuHourPrice,
+        cost: estimate.cost === null ? null : round(estimate.cost, 8),
+        credits: estimateCost(resolved),
+        async: estimate.expectedTotalMs > jobs.autoAsyncMs,
+        auto_async_ms: jobs.autoAsyncMs,
+      });
+    },
+  );
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
