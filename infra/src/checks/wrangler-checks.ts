@@ -11,6 +11,7 @@ export const REQUIRED_BINDINGS = {
     AUDIT_LOG: "AuditLog",
     GENERATION_COALESCER: "GenerationCoalescer",
     BACKEND_HEALTH: "BackendHealth",
+    GENERATION_JOB: "GenerationJob",
   } as Record<string, string>,
 };
 

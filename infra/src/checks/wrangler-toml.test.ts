@@ -4,44 +4,29 @@ import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { d1MigrationProblems, migrationProblems, wranglerProblems } from "./wrangler-checks.ts";
 
-/**
- * Switch on once the [env.staging] and [env.production] sections proposed in
- * infra/wrangler.environments.toml are merged into the root wrangler.toml. Until then the root is
- * checked for everything else, and the proposal is checked appended to it.
- */
-const ROOT_HAS_ENVIRONMENTS = false;
 const ENVIRONMENTS = ["staging", "production"];
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const rootText = readFileSync(`${repoRoot}wrangler.toml`, "utf8");
-const proposalText = readFileSync(`${repoRoot}infra/wrangler.environments.toml`, "utf8");
 
 describe("wrangler.toml", () => {
-  it("binds KV API_KEYS, D1 DB with migrations, R2 IMAGES, the four Durable Objects created in order, and a cron", () => {
+  it("binds KV API_KEYS, D1 DB with migrations, R2 IMAGES, the five Durable Objects created in order, and a cron", () => {
     expect(wranglerProblems(parse(rootText), { environments: [], repoRoot })).toEqual([]);
   });
 
-  it.skipIf(!ROOT_HAS_ENVIRONMENTS)(
-    "has staging and production environments with every binding of their own",
-    () => {
-      expect(wranglerProblems(parse(rootText), { environments: ENVIRONMENTS, repoRoot })).toEqual([]);
-    },
-  );
-
-  it("with the proposed environment sections appended, is complete for staging and production", () => {
-    const merged = parse(`${rootText}\n${proposalText}`);
-    expect(wranglerProblems(merged, { environments: ENVIRONMENTS, repoRoot })).toEqual([]);
+  it("has staging and production environments with every binding of their own", () => {
+    expect(wranglerProblems(parse(rootText), { environments: ENVIRONMENTS, repoRoot })).toEqual([]);
   });
 
   it("the check catches a missing binding, a missing environment and environments sharing a database", () => {
-    const config = parse(`${rootText}\n${proposalText}`) as Record<string, unknown>;
+    const config = parse(rootText) as Record<string, unknown>;
     const env = config.env as Record<string, Record<string, unknown>>;
     (env.staging as { durable_objects: { bindings: unknown[] } }).durable_objects.bindings.pop();
     (env.production as { d1_databases: [{ database_id: string }] }).d1_databases[0].database_id =
       "<staging sdgate-staging database id>";
     const problems = wranglerProblems(config, { environments: [...ENVIRONMENTS, "canary"], repoRoot });
     expect(problems).toEqual([
-      "env.staging: Durable Object binding BACKEND_HEALTH → BackendHealth",
+      "env.staging: Durable Object binding GENERATION_JOB → GenerationJob",
       "env.production shares '<staging sdgate-staging database id>' with env.staging",
       "[env.canary] is missing",
     ]);
