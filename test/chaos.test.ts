@@ -1,28 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type GenerationResponse, generationResponseSchema } from "@sdgate/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../scripts/stack/free-port.ts";
-import { type Stack, startStack } from "../scripts/stack/start-stack.ts";
+import { describe, expect, it } from "vitest";
+import { useLocalStack } from "./support/local-stack.ts";
 
-let stack: Stack;
-let stateDir: string;
-
-beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "sdgate-chaos-"));
-  stack = await startStack({
-    stateDir,
-    edgePort: await freePort(),
-    backendPorts: [await freePort(), await freePort()],
-    inspectorPort: await freePort(),
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const localStack = useLocalStack("chaos");
 
 const CLIENTS = 10;
 const KILL_AFTER_MS = 700;
@@ -30,9 +10,9 @@ const KILL_AFTER_MS = 700;
 async function generate(
   seed: number,
 ): Promise<{ status: number; body: GenerationResponse | null; backend: string | null }> {
-  const response = await fetch(`${stack.url}/v1/images/generations`, {
+  const response = await fetch(`${localStack.current().url}/v1/images/generations`, {
     method: "POST",
-    headers: { authorization: `Bearer ${stack.apiKey}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${localStack.current().apiKey}`, "content-type": "application/json" },
     // A unique prompt per run: no replay-cache hit or coalescing can hide a lost job.
     body: JSON.stringify({ prompt: `chaos ${process.pid} ${seed}`, size: "256x256", steps: 40, seed }),
     signal: AbortSignal.timeout(120_000),
@@ -49,7 +29,7 @@ async function generate(
 
 describe("a backend killed under load", () => {
   it("costs no client a failed request, and loses or duplicates no job", async () => {
-    const [backendA] = stack.services;
+    const [backendA] = localStack.current().services;
     if (!backendA?.child.pid) throw new Error("backend local-a is not running");
     const seeds = Array.from({ length: CLIENTS }, (_, i) => 1000 + i);
     let finished = 0;

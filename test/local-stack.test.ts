@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type GenerationResponse, generationResponseSchema } from "@sdgate/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../scripts/stack/free-port.ts";
-import { type Stack, startStack } from "../scripts/stack/start-stack.ts";
+import { describe, expect, it } from "vitest";
+import { useLocalStack } from "./support/local-stack.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -13,26 +9,10 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-let stack: Stack;
-let stateDir: string;
+const localStack = useLocalStack("e2e");
 
-beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "sdgate-e2e-"));
-  stack = await startStack({
-    stateDir,
-    edgePort: await freePort(),
-    backendPorts: [await freePort(), await freePort()],
-    inspectorPort: await freePort(),
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
-
-function generate(body: unknown, apiKey: string | null = stack.apiKey): Promise<Response> {
-  return fetch(`${stack.url}/v1/images/generations`, {
+function generate(body: unknown, apiKey: string | null = localStack.current().apiKey): Promise<Response> {
+  return fetch(`${localStack.current().url}/v1/images/generations`, {
     method: "POST",
     headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
     body: typeof body === "string" ? body : JSON.stringify(body),

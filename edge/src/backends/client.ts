@@ -38,7 +38,8 @@ export interface CallOptions {
   requestId: string;
 }
 
-function failed(
+/** A failed attempt, with what the backend's headers said about retrying and its load. */
+export function failed(
   reason: FailureReason,
   status: number | null = null,
   headers: Headers | null = null,

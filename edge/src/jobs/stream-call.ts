@@ -7,15 +7,9 @@ import {
   generateEventSchemas,
   statusOf,
 } from "@sdgate/shared";
-import {
-  type AttemptOutcome,
-  type CallOptions,
-  type FailureReason,
-  GENERATE_PATH,
-} from "../backends/client.ts";
+import { type AttemptOutcome, type CallOptions, failed, GENERATE_PATH } from "../backends/client.ts";
 import { parseLoadHeaders } from "../backends/load.ts";
 import type { Backend } from "../backends/registry.ts";
-import { retryAfterMs } from "../backends/retry-after.ts";
 import { readSse } from "./sse.ts";
 
 /** What the backend says while a job runs, passed on as it arrives. */
@@ -35,18 +29,6 @@ export interface StreamContext {
   /** A new attempt on `backend` begins (failover may make several). */
   onAttempt(backend: Backend): void;
   onEvent(event: BackendProgress): void;
-}
-
-function failed(reason: FailureReason, status: number | null, headers: Headers | null): AttemptOutcome {
-  const retryAfter = headers?.get("retry-after") ?? null;
-  return {
-    kind: "failed",
-    reason,
-    status,
-    retryAfter,
-    retryAfterMs: retryAfter === null ? null : retryAfterMs(retryAfter, Date.now()),
-    load: headers === null ? null : parseLoadHeaders(headers),
-  };
 }
 
 function cancelled(requestId: string): AttemptOutcome {

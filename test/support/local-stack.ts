@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import { freePort } from "../../scripts/stack/free-port.ts";
+import { type Stack, startStack } from "../../scripts/stack/start-stack.ts";
+
+/**
+ * Starts the whole local stack (edge in workerd, two CPU backends) for one test file, on free ports
+ * and in its own state folder so it never meets a developer's `npm start`, and stops it afterwards.
+ * Read `current()` inside tests: the stack exists only once `beforeAll` has run.
+ */
+export function useLocalStack(name: string): { current(): Stack } {
+  let stack: Stack | undefined;
+  let stateDir: string | undefined;
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), `sdgate-${name}-`));
+    stack = await startStack({
+      stateDir,
+      edgePort: await freePort(),
+      backendPorts: [await freePort(), await freePort()],
+      inspectorPort: await freePort(),
+    });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+  return {
+    current() {
+      if (!stack) throw new Error("the local stack is not running (used outside a test?)");
+      return stack;
+    },
+  };
+}
