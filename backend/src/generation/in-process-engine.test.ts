@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readImageMetadata } from "../engine/index.ts";
 import { silentLogger } from "../logger.ts";
@@ -10,24 +11,12 @@ import type { JobOutcome, JobProgress } from "./engine.ts";
 import { InProcessEngine } from "./in-process-engine.ts";
 import { loadModels } from "./load-models.ts";
 
-const request: ResolvedGenerationRequest = {
-  model: "tiny",
+const request: ResolvedGenerationRequest = exampleResolvedRequest({
   prompt: "a paper boat on a pond",
-  negative_prompt: "",
   n: 2,
-  width: 64,
-  height: 64,
   steps: 3,
-  guidance_scale: 7.5,
-  scheduler: "euler",
   seed: 11,
-  rng: "torch_cpu",
-  image: null,
-  strength: null,
-  mask: null,
-  output_format: "png",
-  output_quality: null,
-};
+});
 
 let cacheDir: string;
 let engine: InProcessEngine;

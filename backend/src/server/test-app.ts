@@ -4,6 +4,7 @@ import {
   MemoryNonceStore,
   type ResolvedGenerationRequest,
 } from "@sdgate/shared";
+import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { FakeEngine } from "../generation/fake-engine.ts";
 import { silentLogger } from "../logger.ts";
 import { ServingMetrics } from "../metrics/metrics.ts";
@@ -14,24 +15,10 @@ import { createBackendApp, type Readiness } from "./app.ts";
 export const keyring = new Keyring([{ id: "k1", secret: "s".repeat(40) }]);
 export const GENERATE = "/internal/v1/generate";
 
-export const request: ResolvedGenerationRequest = {
-  model: "tiny",
+export const request: ResolvedGenerationRequest = exampleResolvedRequest({
   prompt: "a lighthouse at dusk",
-  negative_prompt: "",
-  n: 1,
-  width: 64,
-  height: 64,
-  steps: 4,
-  guidance_scale: 7.5,
-  scheduler: "euler",
   seed: 3,
-  rng: "torch_cpu",
-  image: null,
-  strength: null,
-  mask: null,
-  output_format: "png",
-  output_quality: null,
-};
+});
 
 export function setupApp(
   options: { state?: Readiness["state"]; queueSize?: number; maxBatch?: number; stepMs?: number } = {},

@@ -1,27 +1,10 @@
-import { type ResolvedGenerationRequest, TINY_MODEL } from "@sdgate/shared";
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import { estimateCost, PIXEL_STEPS_PER_CREDIT } from "./cost.ts";
 
 function request(fields: Partial<ResolvedGenerationRequest>): ResolvedGenerationRequest {
-  return {
-    model: TINY_MODEL.id,
-    prompt: "a red square",
-    negative_prompt: "",
-    n: 1,
-    width: 512,
-    height: 512,
-    steps: 50,
-    guidance_scale: 7.5,
-    scheduler: "euler",
-    seed: 1,
-    rng: "torch_cpu",
-    image: null,
-    strength: null,
-    mask: null,
-    output_format: "png",
-    output_quality: null,
-    ...fields,
-  };
+  return exampleResolvedRequest({ width: 512, height: 512, steps: 50, ...fields });
 }
 
 describe("estimateCost", () => {
