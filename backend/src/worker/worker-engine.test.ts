@@ -89,7 +89,7 @@ describe("the engine in a worker thread", () => {
     const startedMs = performance.now();
     const cancel = await fetch(`${base}${cancelPath}`, await signed(cancelPath, ""));
     expect(await cancel.json()).toEqual({ job_id: "to-cancel", status: "cancelling" });
-    expect((await long).status).toBe(504);
+    expect((await long).status).toBe(409);
     const cancelledAfterMs = performance.now() - startedMs;
     const events = parseSse(await (await next).text());
     expect(events.map((e) => e.event)).toContain("started");
