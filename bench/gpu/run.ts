@@ -22,7 +22,7 @@ import { buildSd15FullSize } from "../../backend/src/model-builder/sd15-full-siz
 import { describeMachine } from "../lib/machine.ts";
 import { median, quantile } from "../lib/stats.ts";
 import { imageTflop, peakTflops } from "./flops.ts";
-import { GpuMemorySampler, gpuName } from "./gpu-memory.ts";
+import { type GpuActivity, GpuSampler, gpuName } from "./gpu-sampler.ts";
 import { type GenerationTiming, generate, openSd15 } from "./sd-loop.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -80,6 +80,8 @@ interface Row {
   decodeMs?: number;
   throughput: { batch: number; imagesPerSecond: number; totalMs: number; peakGpuMiB?: number }[];
   peakGpuMiB?: number;
+  /** The GPU during the timed batch-1 runs (utilization, SM clock, power). */
+  gpu?: GpuActivity;
   peakShare?: number;
   error?: string;
 }
@@ -93,9 +95,10 @@ async function ensureModels(operators: OperatorSet): Promise<string> {
   return dir;
 }
 
+const date = new Date().toISOString().slice(0, 10);
 const gpu = gpuName();
 const peak = peakTflops(gpu);
-const memory = new GpuMemorySampler();
+const memory = new GpuSampler();
 memory.start();
 const rows: Row[] = [];
 try {
@@ -118,6 +121,7 @@ try {
         row.error = error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error);
       }
       console.error(`${provider} ${operators}: ${row.error ?? `median ${row.medianMs?.toFixed(0)} ms`}`);
+      writeResults(); // after every row, so a run cut short by a time limit still leaves its numbers
     }
   }
 } finally {
@@ -135,10 +139,16 @@ async function measure(row: Row, modelDir: string, name: string): Promise<void> 
     const cold = await generate(sessions, request);
     row.coldMs = total(cold);
     const timings: GenerationTiming[] = [];
+    memory.reset();
     const count = row.extrapolated ? 1 : warmup + runs;
     for (let i = 0; i < count; i++) {
       const t = await generate(sessions, request);
       if (row.extrapolated || i >= warmup) timings.push(t);
+    }
+    const activity = memory.activity;
+    if (activity !== undefined) {
+      row.gpu = activity;
+      row.peakGpuMiB = activity.peakMiB;
     }
     const totals = timings.map(total);
     row.medianMs = median(totals);
@@ -171,55 +181,75 @@ async function measure(row: Row, modelDir: string, name: string): Promise<void> 
         });
       }
     }
-    const peakGpuMiB = memory.peakMiB;
-    if (peakGpuMiB !== undefined) row.peakGpuMiB = peakGpuMiB;
   } finally {
     await sessions.release();
   }
 }
 
-const date = new Date().toISOString().slice(0, 10);
-const header = `SD 1.5 architecture (seeded random weights${dry ? ", widths ÷ 8 — dry run" : ""}), ${dtype}, ${sizePx}×${sizePx}, ${steps} steps, CFG (one batched UNet call per step), ${date}, ${gpu ?? "no GPU"}, ${describeMachine()}.`;
-const ms = (v: number | undefined) =>
-  v === undefined ? "–" : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`;
-const lines = [
-  header,
-  "",
-  "| provider | graph | batch-1 median | min | cold (1st run) | UNet step min / p50 / p90 / p99 / max | text enc | VAE dec | GPU mem peak | share of fp16 peak |",
-  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-];
-for (const r of rows) {
-  if (r.error !== undefined) {
-    lines.push(`| ${r.provider} | ${r.operators} | – | – | – | ${r.error} | | | | |`);
-    continue;
-  }
-  const s = r.step;
-  const stepText = s
-    ? `${[s.minMs, s.p50Ms, s.p90Ms, s.p99Ms, s.maxMs].map((v) => v.toFixed(1)).join(" / ")} ms`
-    : "–";
-  const label = r.extrapolated
-    ? `${ms(r.medianMs)} (extrapolated from ${cpuSteps} step${cpuSteps > 1 ? "s" : ""})`
-    : ms(r.medianMs);
-  lines.push(
-    `| ${r.provider} | ${r.operators} | ${label} | ${ms(r.minMs)} | ${ms(r.coldMs)} | ${stepText} | ${ms(r.textEncodeMs)} | ${ms(r.decodeMs)} | ${r.peakGpuMiB === undefined ? "–" : `${r.peakGpuMiB} MiB`} | ${r.peakShare === undefined ? "–" : `${(100 * r.peakShare).toFixed(1)} %`} |`,
-  );
-}
-lines.push(
-  "",
-  "| provider | graph | batch | images/s | generation | GPU mem peak |",
-  "| --- | --- | --- | --- | --- | --- |",
-);
-for (const r of rows)
-  for (const t of r.throughput)
+/** The results so far as Markdown tables: latency and step distribution, the GPU's activity, throughput. */
+function renderMarkdown(): string {
+  const header = `SD 1.5 architecture (seeded random weights${dry ? ", widths ÷ 8 — dry run" : ""}), ${dtype}, ${sizePx}×${sizePx}, ${steps} steps, CFG (one batched UNet call per step), ${date}, ${gpu ?? "no GPU"}, ${describeMachine()}.`;
+  const ms = (v: number | undefined) =>
+    v === undefined ? "–" : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`;
+  const lines = [
+    header,
+    "",
+    "| provider | graph | batch-1 median | min | cold (1st run) | UNet step min / p50 / p90 / p99 / max | text enc | VAE dec | GPU busy · SM clock · power | GPU mem peak | share of fp16 peak |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const r of rows) {
+    if (r.error !== undefined) {
+      lines.push(`| ${r.provider} | ${r.operators} | – | – | – | ${r.error} | | | | | |`);
+      continue;
+    }
+    const s = r.step;
+    const stepText = s
+      ? `${[s.minMs, s.p50Ms, s.p90Ms, s.p99Ms, s.maxMs].map((v) => v.toFixed(1)).join(" / ")} ms`
+      : "–";
+    const label = r.extrapolated
+      ? `${ms(r.medianMs)} (extrapolated from ${cpuSteps} step${cpuSteps > 1 ? "s" : ""})`
+      : ms(r.medianMs);
+    const g = r.gpu;
+    const gpuText = g
+      ? `${g.meanUtilization.toFixed(0)} % · ${g.smClockMinMHz}–${g.smClockMaxMHz} MHz · ≤ ${g.peakPowerW.toFixed(0)} W`
+      : "–";
     lines.push(
-      `| ${r.provider} | ${r.operators} | ${t.batch} | ${t.imagesPerSecond.toFixed(2)} | ${ms(t.totalMs)} | ${t.peakGpuMiB === undefined ? "–" : `${t.peakGpuMiB} MiB`} |`,
+      `| ${r.provider} | ${r.operators} | ${label} | ${ms(r.minMs)} | ${ms(r.coldMs)} | ${stepText} | ${ms(r.textEncodeMs)} | ${ms(r.decodeMs)} | ${gpuText} | ${r.peakGpuMiB === undefined ? "–" : `${r.peakGpuMiB} MiB`} | ${r.peakShare === undefined ? "–" : `${(100 * r.peakShare).toFixed(1)} %`} |`,
     );
-const markdown = lines.join("\n");
-mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, "results.md"), `${markdown}\n`);
-writeFileSync(
-  join(outDir, "results.json"),
-  `${JSON.stringify({ date, gpu: gpu ?? null, machine: describeMachine(), dry, dtype, sizePx, steps, runs, warmup, batches, rows }, null, 2)}\n`,
-);
-console.log(markdown);
+  }
+  lines.push(
+    "",
+    "| provider | graph | batch | images/s | generation | GPU mem peak |",
+    "| --- | --- | --- | --- | --- | --- |",
+  );
+  for (const r of rows)
+    for (const t of r.throughput)
+      lines.push(
+        `| ${r.provider} | ${r.operators} | ${t.batch} | ${t.imagesPerSecond.toFixed(2)} | ${ms(t.totalMs)} | ${t.peakGpuMiB === undefined ? "–" : `${t.peakGpuMiB} MiB`} |`,
+      );
+  return lines.join("\n");
+}
+
+function writeResults(): string {
+  const markdown = renderMarkdown();
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "results.md"), `${markdown}\n`);
+  const summary = {
+    date,
+    gpu: gpu ?? null,
+    machine: describeMachine(),
+    dry,
+    dtype,
+    sizePx,
+    steps,
+    runs,
+    warmup,
+    batches,
+    rows,
+  };
+  writeFileSync(join(outDir, "results.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  return markdown;
+}
+
+console.log(writeResults());
 console.error(`wrote ${join(outDir, "results.md")} and results.json`);

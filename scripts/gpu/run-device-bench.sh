@@ -2,13 +2,17 @@
 # Issue 7's GPU measurements in two device calls (see ../shared/gpu/README.md: .gpu/a and .gpu/b each
 # fill most of one call's 64 MiB carry, and the second call must follow the first within 30 s).
 #   call 1, carry [".gpu/a"]:  bash scripts/gpu/run-device-bench.sh a
-#     unpacks Node and the modules, builds SD 1.5 fp16 standard and fused (≈45 s each, into the ignored
-#     .sdgate/gpu-models, which stays while the machine is warm), measures WebGPU and CPU (one step,
-#     extrapolated).
+#     unpacks Node and the modules, builds SD 1.5 fp16 standard and fused (into the ignored
+#     .sdgate/gpu-models, which stays while the machine is warm).
 #   call 2, carry [".gpu/b"]:  bash scripts/gpu/run-device-bench.sh b
 #     adds the CUDA provider, checks the fused graphs against the standard ones on CUDA, measures CUDA
-#     standard and fused: batch-1 latency, per-step distribution, throughput at 1/2/4/8, memory, peak share.
-# Results land in $OUT (results-a/, results-b/, check.txt, nvidia-smi.txt). RUNS=5 STEPS=50 by default.
+#     standard and fused: batch-1 latency, per-step distribution, throughput at 1/2/4/8, memory, peak share;
+#     then the variance study: the fused graph again with onnxruntime's default intra-op pool (16 spinning
+#     threads; the backend's CUDA default is one that does not spin) and without the memory pattern,
+#     20 steps, to tell host jitter from GPU time (docs/benchmarks.md, "Why the median was far above");
+#     last, for the record, WebGPU and CPU (one step, extrapolated).
+# Results land in $OUT (results-b/, results-variance/, results-webgpu-cpu/, check.txt, nvidia-smi.txt); each
+# results.md is rewritten after every row, so a call cut short by its time limit keeps what it measured. RUNS=5 STEPS=50 by default.
 set -euo pipefail
 phase=${1:?usage: run-device-bench.sh a|b}
 out=${OUT:-.sdgate/gpu-out}
@@ -23,17 +27,20 @@ case $phase in
     nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
     for ops in standard fused; do
       dir=$models/sd15-$ops-float16
-      [[ -f $dir/model_index.json ]] || node backend/src/cli/build-models.ts --full-size --dtype float16 --operators "$ops" --out "$dir"
+      [[ -f $dir/model_index.json ]] || node backend/src/cli/build-models.ts --full-size --dtype float16 --operators "$ops" --out "$dir" 2>&1 | tail -3
     done
-    node bench/gpu/run.ts --providers webgpu,cpu --operators standard --runs 2 --warmup 0 --batches 1 \
-      --steps "$steps" --models "$models" --out "$out/results-a" 2>&1 | tail -20
     ;;
   b)
     bash .gpu/b/unpack.sh
     . /opt/gpu/env.sh
-    node bench/gpu/check-fused.ts "$models/sd15-standard-float16" "$models/sd15-fused-float16" cuda 2>&1 | tee "$out/check.txt" || true
+    timeout 120 node bench/gpu/check-fused.ts "$models/sd15-standard-float16" "$models/sd15-fused-float16" cuda 2>&1 | tee "$out/check.txt" || true
     node bench/gpu/run.ts --providers cuda --operators standard,fused --runs "$runs" --warmup 1 --batches 1,2,4,8 \
-      --steps "$steps" --models "$models" --out "$out/results-b" 2>&1 | tail -30
+      --steps "$steps" --models "$models" --out "$out/results-b" 2>&1 | tail -30 || true
+    node bench/gpu/run.ts --providers "cuda:intra_op_num_threads=0+session.intra_op.allow_spinning=1,cuda:enable_mem_pattern=0" \
+      --operators fused --runs 3 --warmup 1 --batches 1 --steps 20 --models "$models" --out "$out/results-variance" 2>&1 | tail -12 || true
+    # for the record, last because it matters least: WebGPU and CPU (one step, extrapolated)
+    node bench/gpu/run.ts --providers webgpu,cpu --operators standard --runs 2 --warmup 0 --batches 1 \
+      --steps "$steps" --models "$models" --out "$out/results-webgpu-cpu" 2>&1 | tail -8 || true
     ;;
   *) echo "run-device-bench.sh: phase '$phase' is not a or b"; exit 2 ;;
 esac

@@ -34,8 +34,30 @@ describe("execution provider options", () => {
       graphOptimizationLevel: "all",
       logSeverityLevel: 3,
       enableMemPattern: false,
-      extra: { "session.use_device_allocator_for_initializers": "1" },
+      intraOpNumThreads: 1,
+      extra: {
+        "session.intra_op.allow_spinning": "0",
+        "session.use_device_allocator_for_initializers": "1",
+      },
     });
+  });
+
+  it("gives CUDA one intra-op thread that does not spin, unless the provider's options say otherwise", () => {
+    expect(sessionOptionsFor({ name: "cuda", options: {} })).toEqual({
+      executionProviders: ["cuda"],
+      graphOptimizationLevel: "all",
+      logSeverityLevel: 3,
+      intraOpNumThreads: 1,
+      extra: { "session.intra_op.allow_spinning": "0" },
+    });
+    const [overridden] = parseExecutionProviders([
+      "cuda:intra_op_num_threads=0,session.intra_op.allow_spinning=1",
+    ]);
+    expect(sessionOptionsFor(overridden as NonNullable<typeof overridden>)).toMatchObject({
+      intraOpNumThreads: 0,
+      extra: { "session.intra_op.allow_spinning": "1" },
+    });
+    expect(sessionOptionsFor({ name: "webgpu", options: {} })).not.toHaveProperty("intraOpNumThreads");
   });
 
   it("passes WebGPU's own options and session-wide ones", () => {

@@ -92,6 +92,15 @@ export function sessionOptionsFor(spec: ExecutionProviderSpec): InferenceSession
   const provider: Record<string, unknown> = { name: spec.name };
   const session: InferenceSession.SessionOptions = { graphOptimizationLevel: "all", logSeverityLevel: 3 };
   const extra: Record<string, string> = {};
+  if (spec.name === "cuda") {
+    // The thread that calls run() launches every CUDA kernel; onnxruntime's intra-op pool, spinning on
+    // the other cores between its few CPU nodes, takes time from it. On an H200 (docs/benchmarks.md,
+    // issue 7) one intra-op thread without spinning took the fused SD 1.5 UNet step from p50 10.6 ms
+    // (min 8.6) to p50 8.5 ms (min 8.4): the median-vs-minimum spread was this, not the GPU.
+    // Either can still be set per provider (`cuda:intra_op_num_threads=0` for onnxruntime's default).
+    session.intraOpNumThreads = 1;
+    extra["session.intra_op.allow_spinning"] = "0";
+  }
   for (const [key, value] of Object.entries(spec.options)) {
     const bad = (why: string) => new Error(`execution provider ${spec.name}: ${key}=${value} ${why}`);
     if (key === "device_id" || key === "deviceId") {
