@@ -2,10 +2,30 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { log } from "../log.ts";
 import { type GenerationJob, type JobOutcome, runJob } from "./job.ts";
+import type { GenerationRecord } from "./record.ts";
 import { putGeneration } from "./store.ts";
+import { StoredIndex } from "./stored-index.ts";
 
 /** How a coalescer answered: it ran the job, joined one in flight, or still held a finished one. */
 export type CoalescedOutcome = JobOutcome & { cache: "MISS" | "COALESCED" | "HIT" };
+
+/**
+ * {@link GenerationCoalescer.run}'s answer when its index says R2 has the generation (it was stored
+ * after the caller's {@link GenerationCoalescer.lookup}): the caller reads it from R2, nothing ran.
+ */
+export interface StoredAnswer {
+  cache: "STORED";
+}
+
+/**
+ * What {@link GenerationCoalescer.lookup} knows of a cache key: `stored` in R2 (with the record itself
+ * while the shard still holds it, so the caller reads nothing), `running` (a job is in flight or its
+ * result is being stored: joining it is a miss to admit), or `absent`.
+ */
+export type Presence =
+  | { state: "stored"; record: GenerationRecord | null }
+  | { state: "running" }
+  | { state: "absent" };
 
 /** A finished result stays in memory this long after it is stored, for requests that raced the store. */
 export const RECENT_GRACE_MS = 10_000;
@@ -15,6 +35,11 @@ export const MAX_RECENT_B64_CHARS = 64 * 2 ** 20;
 export interface RunOptions {
   /** Answer only once the images are in R2 (a `url` response links to them). */
   waitForStore: boolean;
+  /**
+   * The caller found no R2 object where the index said "stored": forget the key and run the job,
+   * instead of answering {@link StoredAnswer} again.
+   */
+  forgetStored: boolean;
 }
 
 /**
@@ -25,6 +50,25 @@ export interface RunOptions {
  */
 export function coalescerName(cacheKey: string): string {
   return `shard-${cacheKey.slice(0, 2)}`;
+}
+
+/**
+ * Tells the shard of `cacheKey` that R2 now has it (a generation stored outside the shard). The index
+ * is an optimisation, so a failure is logged, not thrown: the entry is then generated again once.
+ */
+export async function markStored(
+  namespace: DurableObjectNamespace<GenerationCoalescer>,
+  cacheKey: string,
+  requestId: string,
+): Promise<void> {
+  try {
+    await namespace.getByName(coalescerName(cacheKey)).markStored(cacheKey);
+  } catch (error) {
+    log.warn("marking a stored generation failed", {
+      request_id: requestId,
+      error: error instanceof Error ? error.name : "unknown",
+    });
+  }
 }
 
 interface Recent {
@@ -38,14 +82,45 @@ interface Recent {
  * isolate meet here: the first runs the job on the fleet, those that arrive while it runs wait for the
  * same result, and the result is written to R2 once. A Durable Object receives new calls while it
  * awaits a fetch (input gates only hold during storage operations), which is what lets waiters join.
+ * It also indexes which of its keys R2 holds ({@link StoredIndex}): it sees every result it stores,
+ * so one call answers stored / running / absent and a miss reads neither R2 nor the Cache API.
  */
 export class GenerationCoalescer extends DurableObject<Env> {
   readonly #inflight = new Map<string, Promise<JobOutcome>>();
   // Insertion order is age order: the first entry is the oldest.
   readonly #recent = new Map<string, Recent>();
   #recentB64Chars = 0;
+  readonly #index: StoredIndex;
 
-  async run(job: GenerationJob, options: RunOptions): Promise<CoalescedOutcome> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#index = new StoredIndex(ctx.storage.sql);
+  }
+
+  /**
+   * Whether `cacheKey` is stored, running or absent: the one call a request that its isolate's memory
+   * could not answer makes before it is admitted, instead of looking in the Cache API and R2 first.
+   * Only a `stored` answer sends the caller to R2 (or gives it the record outright).
+   */
+  lookup(cacheKey: string): Presence {
+    if (this.#index.has(cacheKey)) {
+      return { state: "stored", record: this.#recent.get(cacheKey)?.outcome.record ?? null };
+    }
+    return this.#inflight.has(cacheKey) || this.#recent.has(cacheKey)
+      ? { state: "running" }
+      : { state: "absent" };
+  }
+
+  /**
+   * Records that a generation was stored under `cacheKey` outside this shard (a `no-cache` refresh,
+   * an async job, a `url` answer to a `no-store` request), dropping a previous result held here.
+   */
+  markStored(cacheKey: string): void {
+    this.#forget(cacheKey);
+    this.#index.mark(cacheKey, Date.now());
+  }
+
+  async run(job: GenerationJob, options: RunOptions): Promise<CoalescedOutcome | StoredAnswer> {
     const key = job.cacheKey;
     const recent = this.#recent.get(key);
     if (recent) {
@@ -60,6 +135,8 @@ export class GenerationCoalescer extends DurableObject<Env> {
       if (options.waitForStore && stored) await stored;
       return { ...outcome, cache: "COALESCED" };
     }
+    if (options.forgetStored) this.#index.forget(key);
+    else if (this.#index.has(key)) return { cache: "STORED" };
     const inflight = runJob(job, this.env, (promise) => this.ctx.waitUntil(promise));
     this.#inflight.set(key, inflight);
     try {
@@ -75,14 +152,15 @@ export class GenerationCoalescer extends DurableObject<Env> {
   }
 
   #store(job: GenerationJob, outcome: Extract<JobOutcome, { ok: true }>): Promise<void> {
-    const stored = putGeneration(this.env.IMAGES, job.tenantTag, job.cacheKey, outcome.record).catch(
-      (error: unknown) => {
+    // Indexed only once R2 has it, so a "stored" answer never points at an object still being written.
+    const stored = putGeneration(this.env.IMAGES, job.tenantTag, job.cacheKey, outcome.record)
+      .then(() => this.#index.mark(job.cacheKey, Date.now()))
+      .catch((error: unknown) => {
         log.error("storing a generation failed", {
           request_id: job.requestId,
           error: error instanceof Error ? error.name : "unknown",
         });
-      },
-    );
+      });
     const b64Chars = outcome.record.images.reduce((total, image) => total + image.b64.length, 0);
     const recent: Recent = { outcome, stored, b64Chars };
     this.#forget(job.cacheKey);

@@ -3,9 +3,15 @@ import type { Context } from "hono";
 import type { CallerLocation } from "../backends/select.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { log } from "../log.ts";
-import { type CoalescedOutcome, coalescerName } from "./coalescer.ts";
+import {
+  type CoalescedOutcome,
+  coalescerName,
+  markStored,
+  type Presence,
+  type StoredAnswer,
+} from "./coalescer.ts";
 import type { CacheDirective } from "./directive.ts";
-import { hotGet, hotPut } from "./hot.ts";
+import { hotGet, hotPut, memoryGet, memoryPut } from "./hot.ts";
 import { type GenerationJob, type JobOutcome, runJob } from "./job.ts";
 import { b64ResponseBody } from "./record.ts";
 import { getGeneration, putGeneration } from "./store.ts";
@@ -47,16 +53,10 @@ function failure(outcome: Extract<JobOutcome, { ok: false }>, cache: CacheStatus
   return new SdgateError(code, message, { param, headers });
 }
 
-function served(
-  c: Context<AppEnv>,
-  job: GenerationJob,
-  outcome: JobOutcome,
-  cache: CacheStatus,
-  store: boolean,
-): Served {
+function served(job: GenerationJob, outcome: JobOutcome, cache: CacheStatus, store: boolean): Served {
   if (!outcome.ok) throw failure(outcome, cache);
   const body = b64ResponseBody(outcome.record);
-  if (store) inBackground(c, hotPut(job.tenantTag, job.cacheKey, body));
+  if (store) memoryPut(job.tenantTag, job.cacheKey, body);
   const backend =
     cache === "HIT"
       ? null
@@ -64,18 +64,20 @@ function served(
   return { cache, body, backend };
 }
 
+/** What the replay cache answered before admission: the body of a hit, or `null` for a miss. */
+export interface Replay {
+  body: string | null;
+  /** The shard's index said "stored" but R2 had nothing: the job must run and the index forget it. */
+  staleIndex: boolean;
+}
+
+type Where = { tenantTag: string; cacheKey: string };
+
 /**
- * The replay cache's copy of a generation, or `null`: the hot tier (this isolate's memory, then the
- * colo's Cache API), then R2, which refills the hot tier. Reads nothing but the cache, so a route may
- * ask before it admits the request: a hit is admitted as a request only, with no reservation.
- *
- * @example
- * const body = await lookupReplay(c, { tenantTag, cacheKey });
+ * A stored generation's body: the colo's Cache API, then R2, which fills the Cache API (the lazy
+ * copy: only generations that are asked for again get one) and this isolate's memory.
  */
-export async function lookupReplay(
-  c: Context<AppEnv>,
-  where: { tenantTag: string; cacheKey: string },
-): Promise<string | null> {
+export async function readStored(c: Context<AppEnv>, where: Where): Promise<string | null> {
   const hot = await hotGet(where.tenantTag, where.cacheKey);
   if (hot !== null) return hot;
   const stored = await getGeneration(c.var.config.images, where.tenantTag, where.cacheKey);
@@ -86,11 +88,46 @@ export async function lookupReplay(
 }
 
 /**
+ * The replay cache's copy of a generation, or a miss: this isolate's memory, then one call to the
+ * cache key's coalescer shard, whose index knows whether R2 has it; only a `stored` answer reads the
+ * Cache API or R2 ({@link readStored}), so a miss costs one Durable Object call and no storage read.
+ * If the shard cannot be reached, it looks in the Cache API and R2 directly. Reads nothing but the
+ * cache, so a route may ask before it admits the request: a hit is admitted as a request only, with
+ * no reservation.
+ *
+ * @example
+ * const { body } = await lookupReplay(c, { tenantTag, cacheKey });
+ */
+export async function lookupReplay(c: Context<AppEnv>, where: Where): Promise<Replay> {
+  const inMemory = memoryGet(where.tenantTag, where.cacheKey);
+  if (inMemory !== null) return { body: inMemory, staleIndex: false };
+  let presence: Presence;
+  try {
+    presence = await c.var.config.coalescer.getByName(coalescerName(where.cacheKey)).lookup(where.cacheKey);
+  } catch (error) {
+    log.warn("generation coalescer lookup failed; reading the cache directly", {
+      request_id: c.var.requestId,
+      error: error instanceof Error ? error.name : "unknown",
+    });
+    return { body: await readStored(c, where), staleIndex: false };
+  }
+  if (presence.state !== "stored") return { body: null, staleIndex: false };
+  if (presence.record !== null) {
+    const body = b64ResponseBody(presence.record);
+    memoryPut(where.tenantTag, where.cacheKey, body);
+    return { body, staleIndex: false };
+  }
+  const body = await readStored(c, where);
+  return { body, staleIndex: body === null };
+}
+
+/**
  * Runs a generation that the replay cache did not answer ({@link lookupReplay} came back empty, or
  * the client asked to bypass it): with `use`, through the cache key's `GenerationCoalescer` (which
  * runs the job once for every identical request in flight and stores it); with `refresh`
- * (`Cache-Control: no-cache`) here, overwriting the stored copy; with `skip` (`no-store`) here,
- * keeping nothing.
+ * (`Cache-Control: no-cache`) here, overwriting the stored copy (and telling the shard's index); with
+ * `skip` (`no-store`) here, keeping nothing. `staleIndex` (from {@link lookupReplay}) makes the shard
+ * forget its "stored" entry and run the job. A fresh result is kept in this isolate's memory only.
  *
  * @example
  * const result = await serveGeneration(c, job, { linked: false, directive: "use" });
@@ -98,7 +135,7 @@ export async function lookupReplay(
 export async function serveGeneration(
   c: Context<AppEnv>,
   job: GenerationJob,
-  options: { linked: boolean; directive: CacheDirective },
+  options: { linked: boolean; directive: CacheDirective; staleIndex?: boolean },
 ): Promise<Served> {
   const { config } = c.var;
   const { directive } = options;
@@ -107,17 +144,28 @@ export async function serveGeneration(
     // A `url` answer links to the stored images, so even `no-store` stores them then.
     const store = directive === "refresh" || options.linked;
     if (store && outcome.ok) {
-      const put = putGeneration(config.images, job.tenantTag, job.cacheKey, outcome.record);
+      const put = putGeneration(config.images, job.tenantTag, job.cacheKey, outcome.record).then(() =>
+        markStored(config.coalescer, job.cacheKey, job.requestId),
+      );
       if (options.linked) await put;
       else inBackground(c, put);
     }
-    return served(c, job, outcome, "BYPASS", store);
+    return served(job, outcome, "BYPASS", store);
   }
-  let outcome: CoalescedOutcome;
+  const shard = config.coalescer.getByName(coalescerName(job.cacheKey));
+  let outcome: CoalescedOutcome | StoredAnswer;
   try {
-    outcome = await config.coalescer
-      .getByName(coalescerName(job.cacheKey))
-      .run(job, { waitForStore: options.linked });
+    outcome = await shard.run(job, {
+      waitForStore: options.linked,
+      forgetStored: options.staleIndex === true,
+    });
+    if (outcome.cache === "STORED") {
+      // Stored since this request's lookup: a hit after all, read like any other.
+      const body = await readStored(c, job);
+      if (body !== null) return { cache: "HIT", body, backend: null };
+      outcome = await shard.run(job, { waitForStore: options.linked, forgetStored: true });
+      if (outcome.cache === "STORED") throw new Error("the coalescer answered STORED after forgetting");
+    }
   } catch (error) {
     if (isSdgateError(error)) throw error;
     // The coalescer could not be reached (or was reset mid-job): run the job here rather than fail.
@@ -127,9 +175,9 @@ export async function serveGeneration(
     });
     const direct = await runJob(job, { BACKEND_HEALTH: config.health }, (work) => inBackground(c, work));
     if (direct.ok) await putGeneration(config.images, job.tenantTag, job.cacheKey, direct.record);
-    return served(c, job, direct, "MISS", true);
+    return served(job, direct, "MISS", true);
   }
-  return served(c, job, outcome, outcome.cache, true);
+  return served(job, outcome, outcome.cache, true);
 }
 
 /** The parts of a `b64_json` body that a `url` response needs. */

@@ -2,6 +2,7 @@ import { generateWithFailover, type NotServed } from "../backends/failover.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
 import type { BackendHealth } from "../backends/health-object.ts";
 import type { Backend } from "../backends/registry.ts";
+import { type GenerationCoalescer, markStored } from "../cache/coalescer.ts";
 import type { GenerationRecord } from "../cache/record.ts";
 import { getGeneration, putGeneration } from "../cache/store.ts";
 import type { JobSpec } from "./job-state.ts";
@@ -15,6 +16,7 @@ export type RunOutcome =
 export interface RunBindings {
   BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
   IMAGES: R2Bucket;
+  GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
 }
 
 export interface RunHooks {
@@ -80,5 +82,7 @@ export async function runGeneration(
     images: response.images.map(({ seed, b64 }) => ({ seed, b64 })),
   };
   await putGeneration(bindings.IMAGES, fleet.tenantTag, resultKey(spec), record);
+  // The replay route asks the cache key's shard first, so it must hear of this entry to replay it.
+  if (spec.store !== "job") await markStored(bindings.GENERATION_COALESCER, fleet.cacheKey, fleet.requestId);
   return { ok: true, record, attempts, cache: spec.store === "cache" ? "MISS" : "BYPASS" };
 }

@@ -1,11 +1,14 @@
 import { generationResponseSchema } from "@sdgate/shared";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { hotUrl } from "../cache/hot.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import { callsTo, uniquePrompt } from "../test-support/harness.ts";
+import { objectsOf, seededRecord, seedStored, whereOf } from "../test-support/replay-cache.ts";
 
 let key: string;
+let keyId: string;
 beforeAll(async () => {
-  ({ key } = await seedRoomyKey());
+  ({ key, id: keyId } = await seedRoomyKey());
   vi.spyOn(console, "warn").mockImplementation(() => {});
 });
 
@@ -147,5 +150,40 @@ describe("replay cache: tenants", () => {
     const [a, b] = await Promise.all([post(body, key, env), post(body, other.key, env)]);
     expect([a.headers.get("X-Cache"), b.headers.get("X-Cache")]).toEqual(["MISS", "MISS"]);
     expect(await callsTo("slow", body.prompt)).toHaveLength(2);
+  });
+});
+
+describe("replay cache: what a request reads and writes", () => {
+  it("a miss writes one R2 object and no Cache API copy; the first hit read from R2 makes that copy", async () => {
+    const env = fleetEnv(["healthy"]);
+    const body = { prompt: uniquePrompt(), seed: 31 };
+    const where = await whereOf(body, keyId, env);
+    expect((await post(body, key, env)).headers.get("X-Cache")).toBe("MISS");
+    await expect
+      .poll(async () => (await objectsOf(where.tenantTag)).filter((name) => name.includes(where.cacheKey)))
+      .toEqual([`img/${where.tenantTag}/${where.cacheKey}/0`]);
+    expect(await caches.default.match(hotUrl(where.tenantTag, where.cacheKey))).toBeUndefined();
+
+    // An entry this isolate has never seen: the shard's index sends the request to R2.
+    const other = { prompt: uniquePrompt(), seed: 32 };
+    const stored = await whereOf(other, keyId, env);
+    await seedStored(stored, seededRecord(32), true);
+    const hit = await post(other, key, env);
+    expect(hit.headers.get("X-Cache")).toBe("HIT");
+    await expect
+      .poll(async () => (await caches.default.match(hotUrl(stored.tenantTag, stored.cacheKey)))?.text())
+      .toBe(await hit.text());
+  });
+
+  it("replays an entry only R2 and the coalescer's index hold, without a backend", async () => {
+    const env = fleetEnv(["healthy"]);
+    const body = { prompt: uniquePrompt(), seed: 33 };
+    await seedStored(await whereOf(body, keyId, env), seededRecord(33), true);
+    const res = await post(body, key, env);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("X-Cache")).toBe("HIT");
+    expect(res.headers.get("X-Backend")).toBeNull();
+    expect(((await res.json()) as { backend: string }).backend).toBe("seeded-in-r2");
+    expect(await callsTo("healthy", body.prompt)).toHaveLength(0);
   });
 });

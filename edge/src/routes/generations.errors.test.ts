@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../index.ts";
+import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import {
   callsTo,
   type Envelope,
@@ -8,6 +9,7 @@ import {
   seedApiKey,
   uniquePrompt,
 } from "../test-support/harness.ts";
+import { seededRecord, seedLegacy, seedStored, whereOf } from "../test-support/replay-cache.ts";
 import { MAX_BODY_BYTES } from "./generations.ts";
 
 let key: string;
@@ -130,5 +132,39 @@ describe("routing errors", () => {
     const res = await app.request("/v1/images/generations", { method: "GET" }, edgeEnv());
     expect(res.headers.get("Allow")).toBe("POST");
     await expectError(res, 405, "method_not_allowed");
+  });
+});
+
+describe("POST /v1/images/generations: a replay cache index out of step with R2", () => {
+  it("generates an entry the coalescer's index never heard of (stored before it) once again, then replays it", async () => {
+    const roomy = await seedRoomyKey();
+    const env = fleetEnv(["healthy"]);
+    const body = { prompt: uniquePrompt(), seed: 41 };
+    await seedLegacy(await whereOf(body, roomy.id, env), seededRecord(41));
+    const first = await post(body, roomy.key, env);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("X-Cache")).toBe("MISS");
+    expect(first.headers.get("X-Backend")).toBe("fake-healthy");
+    const regenerated = await first.text();
+    const again = await post(body, roomy.key, env);
+    expect(again.headers.get("X-Cache")).toBe("HIT");
+    expect(await again.text()).toBe(regenerated);
+    expect(await callsTo("healthy", body.prompt)).toHaveLength(1);
+  });
+
+  it("runs the job when the index says stored but R2 has nothing, and replays it afterwards", async () => {
+    const roomy = await seedRoomyKey();
+    const env = fleetEnv(["healthy"]);
+    const body = { prompt: uniquePrompt(), seed: 42 };
+    const where = await whereOf(body, roomy.id, env);
+    await seedStored(where, seededRecord(42), true);
+    await env.IMAGES.delete(`img/${where.tenantTag}/${where.cacheKey}/0`);
+    const first = await post(body, roomy.key, env);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("X-Cache")).toBe("MISS");
+    const again = await post(body, roomy.key, env);
+    expect(again.headers.get("X-Cache")).toBe("HIT");
+    expect(await again.text()).toBe(await first.text());
+    expect(await callsTo("healthy", body.prompt)).toHaveLength(1);
   });
 });

@@ -3,6 +3,7 @@ import { randomHex, sha256Hex } from "@sdgate/shared";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { apiKeyRecordKey } from "../api-keys.ts";
 import app from "../index.ts";
+import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import {
   callsTo,
   type Envelope,
@@ -11,6 +12,7 @@ import {
   seedApiKey,
   uniquePrompt,
 } from "../test-support/harness.ts";
+import { seededRecord, seedStored, whereOf } from "../test-support/replay-cache.ts";
 
 let key: string;
 let readOnlyKey: string;
@@ -136,5 +138,33 @@ describe("what leaks", () => {
     expect(await codeOf(res)).toBe("backend_error");
     const [call] = await callsTo("healthy", prompt);
     expect(call?.signature).toBe("bad_signature");
+  });
+});
+
+describe("replay cache index: tenants and revoked keys", () => {
+  it("never answers one tenant with another's stored entry, though the index holds it", async () => {
+    const owner = await seedRoomyKey();
+    const other = await seedRoomyKey();
+    const testEnv = fleetEnv(["healthy"]);
+    const body = { prompt: uniquePrompt(), seed: 51 };
+    await seedStored(await whereOf(body, owner.id, testEnv), seededRecord(51), true);
+    const res = await post(body, other.key, testEnv);
+    expect(res.headers.get("X-Cache")).toBe("MISS");
+    expect(((await res.json()) as { backend: string }).backend).toBe("fake-healthy");
+    const mine = await post(body, owner.key, testEnv);
+    expect(((await mine.json()) as { backend: string }).backend).toBe("seeded-in-r2");
+  });
+
+  it("answers 401 to a revoked key for an entry only R2 and the index hold", async () => {
+    const revoked = await seedRoomyKey();
+    const testEnv = fleetEnv(["healthy"]);
+    expect((await post({ prompt: uniquePrompt(), seed: 1 }, revoked.key, testEnv)).status).toBe(200);
+    const body = { prompt: uniquePrompt(), seed: 52 };
+    await seedStored(await whereOf(body, revoked.id, testEnv), seededRecord(52), true);
+    await env.KEY_STATE.getByName(revoked.id).revoke();
+    const res = await post(body, revoked.key, testEnv);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("X-Cache")).toBeNull();
+    expect(await res.text()).not.toContain("seeded-in-r2");
   });
 });

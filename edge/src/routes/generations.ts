@@ -80,6 +80,8 @@ interface Prepared {
   directive: CacheDirective;
   /** The replay cache's body when it already has this generation (directive `use` only). */
   replay: string | null;
+  /** The coalescer's index said "stored" but R2 had nothing (see `lookupReplay`). */
+  staleIndex: boolean;
 }
 
 type ParsedRequest = Extract<ReturnType<typeof parseGenerationRequest>, { ok: true }>["value"];
@@ -114,6 +116,7 @@ async function prepare(c: Context<AppEnv>): Promise<Prepared> {
   ]);
   const where = { tenantTag: tenantTagHex, cacheKey: cacheKeyHex };
   const directive = cacheDirective(c.req.header("Cache-Control"), c.req.header("Pragma"));
+  const replay = directive === "use" ? await lookupReplay(c, where) : { body: null, staleIndex: false };
   return {
     request,
     resolved: resolved.value,
@@ -121,13 +124,15 @@ async function prepare(c: Context<AppEnv>): Promise<Prepared> {
     hash,
     where,
     directive,
-    replay: directive === "use" ? await lookupReplay(c, where) : null,
+    replay: replay.body,
+    staleIndex: replay.staleIndex,
   };
 }
 
 /**
  * `POST /v1/images/generations` (OpenAI Images compatible): auth (the key's stored record) → check
- * and resolve the request (fixing its seed) → the replay cache (memory, Cache API, R2) → one call to
+ * and resolve the request (fixing its seed) → the replay cache (this isolate's memory, else one call
+ * to the cache key's coalescer shard, whose index sends only real hits on to the Cache API or R2) → one call to
  * the key's Durable Object that confirms the key and admits the request (a hit takes a request token
  * only; a miss also reserves its cost and a concurrency slot) → on a miss, one coalesced job per cache
  * key on the fleet with failover → answer with `b64_json` images or signed `url`s. Settling the cost
@@ -149,7 +154,7 @@ export function registerGenerations(app: Hono<AppEnv>): void {
         await confirmPendingKey(c);
         throw error;
       }
-      const { request, resolved, cost, hash, where, directive, replay } = prepared;
+      const { request, resolved, cost, hash, where, directive, replay, staleIndex } = prepared;
       // `Prefer: respond-async`, or a request too long to wait for: 202 with a job (jobs/submit.ts).
       const job = await acceptAsync(c, prepared);
       if (job !== null) return job;
@@ -173,7 +178,7 @@ export function registerGenerations(app: Hono<AppEnv>): void {
                   location: callerLocation(c),
                   requestId,
                 },
-                { linked: request.response_format === "url", directive },
+                { linked: request.response_format === "url", directive, staleIndex },
               );
         status = 200;
       } catch (error) {
