@@ -12,6 +12,13 @@ export interface StoredEvent {
 // can be larger, so it is kept in parts well under that.
 const SPEC_PART_CHARS = 256 * 1024;
 
+/**
+ * Progress events are snapshots (step i of N, ETA, maybe a preview image): a client resuming after
+ * `Last-Event-ID` needs the latest, not every one. Older ones beyond this many are dropped, so a long
+ * job with previews every step keeps a bounded log; queue, start, result and error events are kept.
+ */
+export const KEPT_PROGRESS_EVENTS = 32;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (one INTEGER PRIMARY KEY CHECK (one = 1), json TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS spec (part INTEGER PRIMARY KEY, text TEXT NOT NULL);
@@ -79,6 +86,13 @@ export class JobStore {
     const event = { id: this.#lastEventId + 1, name, data };
     this.#sql.exec("INSERT INTO events (id, name, data) VALUES (?, ?, ?)", event.id, name, data);
     this.#lastEventId = event.id;
+    if (name === "progress") {
+      this.#sql.exec(
+        `DELETE FROM events WHERE name = 'progress' AND id NOT IN
+           (SELECT id FROM events WHERE name = 'progress' ORDER BY id DESC LIMIT ?)`,
+        KEPT_PROGRESS_EVENTS,
+      );
+    }
     return event;
   }
 

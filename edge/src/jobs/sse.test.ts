@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatSse, readSse } from "./sse.ts";
+import { formatSse, readSse, SseIdleError } from "./sse.ts";
 
 function streamOf(chunks: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -31,5 +31,41 @@ describe("server-sent events", () => {
     expect(await collect(["data: a\ndata: b\n\n", "event: result\ndata: {}"])).toEqual([
       { id: null, event: "message", data: "a\nb" },
     ]);
+  });
+
+  it("gives up on a stream that goes silent, but not on one that only sends heartbeats", async () => {
+    const encoder = new TextEncoder();
+    let cancelled = false;
+    let beats = 0;
+    let heart: ReturnType<typeof setInterval> | null = null;
+    const silentAfterOneEvent = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(encoder.encode(formatSse({ event: "queued", data: "{}" })));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const events: string[] = [];
+    await expect(async () => {
+      for await (const event of readSse(silentAfterOneEvent, { idleMs: 40 })) events.push(event.event);
+    }).rejects.toBeInstanceOf(SseIdleError);
+    expect(events).toEqual(["queued"]);
+    expect(cancelled).toBe(true);
+
+    const heartbeatsThenResult = new ReadableStream<Uint8Array>({
+      start(controller) {
+        heart = setInterval(() => {
+          beats++;
+          if (beats < 6) return controller.enqueue(encoder.encode(": ping\n\n"));
+          clearInterval(heart);
+          controller.enqueue(encoder.encode(formatSse({ event: "result", data: "{}" })));
+          controller.close();
+        }, 15);
+      },
+    });
+    const names: string[] = [];
+    for await (const event of readSse(heartbeatsThenResult, { idleMs: 40 })) names.push(event.event);
+    expect(names).toEqual(["result"]);
   });
 });

@@ -18,14 +18,43 @@ export function formatSse(event: { id?: number | string; event: string; data: st
 /** A comment line: keeps idle connections open through proxies. */
 export const SSE_HEARTBEAT = ": ping\n\n";
 
+/** Thrown by `readSse` when the stream sends nothing, not even a heartbeat, for `idleMs`. */
+export class SseIdleError extends Error {
+  constructor(idleMs: number) {
+    super(`the event stream sent nothing for ${idleMs} ms`);
+    this.name = "SseIdleError";
+  }
+}
+
+/** The next chunk, or an `SseIdleError` when none comes within `idleMs` (undefined: wait forever). */
+async function readWithin(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  idleMs: number | undefined,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  if (idleMs === undefined) return reader.read();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SseIdleError(idleMs)), idleMs);
+  });
+  try {
+    return await Promise.race([reader.read(), idle]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The events of a `text/event-stream` body, in order. Ends when the body ends; an event cut off by
- * the end of the body is dropped, as the spec says.
+ * the end of the body is dropped, as the spec says. With `idleMs`, a body silent that long (no
+ * bytes at all: heartbeat comments count) throws `SseIdleError` and the body is cancelled.
  *
  * @example
- * for await (const event of readSse(response.body)) console.log(event.event, event.data);
+ * for await (const event of readSse(response.body, { idleMs: 45_000 })) console.log(event.event, event.data);
  */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+export async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  options: { idleMs?: number } = {},
+): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   const reader = body.getReader();
   let buffer = "";
@@ -34,7 +63,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   let data: string[] = [];
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await readWithin(reader, options.idleMs);
       if (done) return;
       buffer += decoder.decode(value, { stream: true });
       let newline = buffer.search(/\r\n|\r|\n/);

@@ -10,7 +10,14 @@ import {
 import { type AttemptOutcome, type CallOptions, failed, GENERATE_PATH } from "../backends/client.ts";
 import { parseLoadHeaders } from "../backends/load.ts";
 import type { Backend } from "../backends/registry.ts";
-import { readSse } from "./sse.ts";
+import { readSse, SseIdleError } from "./sse.ts";
+
+/**
+ * A streaming backend writes a heartbeat comment every 15 s while a job waits
+ * (backend/src/server/job-event-stream.ts); three missed ones mean it hung or its connection is
+ * half-open, and the attempt fails over as a timeout instead of holding the job until its deadline.
+ */
+export const BACKEND_STREAM_IDLE_MS = 45_000;
 
 /** What the backend says while a job runs, passed on as it arrives. */
 export type BackendProgress =
@@ -26,6 +33,8 @@ export interface StreamContext {
   previewEvery: number;
   /** Aborted when the job is cancelled: the attempt then ends as a `cancelled` rejection. */
   signal: AbortSignal;
+  /** Silence after which an attempt is given up (default `BACKEND_STREAM_IDLE_MS`; tests shorten it). */
+  idleMs?: number;
   /** A new attempt on `backend` begins (failover may make several). */
   onAttempt(backend: Backend): void;
   onEvent(event: BackendProgress): void;
@@ -62,7 +71,8 @@ function fromEnvelope(json: unknown, status: number, headers: Headers): AttemptO
 
 async function readStream(response: Response, context: StreamContext): Promise<AttemptOutcome> {
   const load = parseLoadHeaders(response.headers);
-  for await (const event of readSse(response.body as ReadableStream<Uint8Array>)) {
+  const idleMs = context.idleMs ?? BACKEND_STREAM_IDLE_MS;
+  for await (const event of readSse(response.body as ReadableStream<Uint8Array>, { idleMs })) {
     const json = parseJson(event.data);
     switch (event.event) {
       case "queued":
@@ -140,9 +150,10 @@ export function streamingCall(context: StreamContext) {
       return parsed.success
         ? { kind: "ok", response: parsed.data, load: parseLoadHeaders(response.headers) }
         : failed("malformed", response.status, null);
-    } catch {
+    } catch (error) {
       if (context.signal.aborted) return cancelled(options.requestId);
-      return failed(timeout.aborted ? "timeout" : "connect", null, null);
+      const timedOut = timeout.aborted || error instanceof SseIdleError;
+      return failed(timedOut ? "timeout" : "connect", null, null);
     }
   };
 }
