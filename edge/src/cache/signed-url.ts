@@ -11,7 +11,14 @@ export const IMAGE_URL_TTL_S = 3_600;
 /** The shortest signing secret accepted. */
 export const MIN_URL_SIGNING_KEY_CHARS = 32;
 
-const ID_PATTERN = new RegExp(`^([0-9a-f]{32})-([0-9a-f]{64})-(\\d{1,2})\\.(${OUTPUT_FORMATS.join("|")})$`);
+/**
+ * The cache-key part of an image id: a replay-cache key (64 hex), or `job-job_<32 hex>` for the images
+ * of a `no-store` job, which are kept under the job rather than in the cache (jobs/run-generation.ts).
+ */
+export const IMAGE_KEY_PATTERN = "[0-9a-f]{64}|job-job_[0-9a-f]{32}";
+const ID_PATTERN = new RegExp(
+  `^([0-9a-f]{32})-(${IMAGE_KEY_PATTERN})-(\\d{1,2})\\.(${OUTPUT_FORMATS.join("|")})$`,
+);
 
 export interface ImageId {
   tenantTag: string;

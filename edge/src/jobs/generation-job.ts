@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { statusOf } from "@sdgate/shared";
 import type { Backend } from "../backends/registry.ts";
-import { imageObjectKey } from "../cache/store.ts";
+import { getGeneration, imageObjectKey } from "../cache/store.ts";
 import type { Env } from "../env.ts";
 import { log } from "../log.ts";
 import { deliverWebhook, nextWebhookAttemptMs } from "../webhooks/deliver.ts";
+import { type LinkedResult, linkedResult } from "../webhooks/result-links.ts";
 import { webhookSecretFor } from "../webhooks/secret.ts";
 import { cancelOnBackend } from "./cancel-call.ts";
 import { jobEventStream } from "./event-stream.ts";
@@ -102,7 +103,14 @@ export class GenerationJob extends DurableObject<Env> {
       webhook:
         spec.webhookUrl === null
           ? null
-          : { url: spec.webhookUrl, attempts: 0, nextAtMs: null, delivered: false, lastStatus: null },
+          : {
+              url: spec.webhookUrl,
+              attempts: 0,
+              nextAtMs: null,
+              delivered: false,
+              lastStatus: null,
+              linkOrigin: spec.origin,
+            },
       cancelRequested: false,
       expiresMs: nowMs + JOB_RETENTION_MS,
     };
@@ -315,10 +323,11 @@ export class GenerationJob extends DurableObject<Env> {
       this.#save({ ...state, webhook: { ...webhook, nextAtMs: null } });
       return;
     }
+    const result = await this.#webhookResult(state, nowMs);
     const body = JSON.stringify({
       type: `job.${state.status}`,
       timestamp: new Date(nowMs).toISOString(),
-      data: jobView(state),
+      data: result === null ? jobView(state) : { ...jobView(state), result },
     });
     const { ok, status } = await deliverWebhook({
       url: webhook.url,
@@ -339,6 +348,16 @@ export class GenerationJob extends DurableObject<Env> {
       },
     });
     if (!ok) log.warn("webhook delivery failed", { job_id: state.id, attempt: attempts, status });
+  }
+
+  /** A succeeded job's images as signed links for its webhook, when links can be made. */
+  async #webhookResult(state: JobState, nowMs: number): Promise<LinkedResult | null> {
+    if (state.status !== "succeeded" || state.result === null) return null;
+    const where = { tenantTag: state.result.tenantTag, cacheKey: state.result.cacheKey };
+    const record = await getGeneration(this.env.IMAGES, where.tenantTag, where.cacheKey);
+    if (record === null) return null;
+    const origin = state.webhook?.linkOrigin;
+    return linkedResult(record, where, this.env.SDGATE_URL_SIGNING_KEY, origin, Math.floor(nowMs / 1000));
   }
 
   async #schedule(): Promise<void> {

@@ -28,6 +28,8 @@ export interface JobSpec {
   store: "cache" | "refresh" | "job";
   responseFormat: "b64_json" | "url";
   webhookUrl: string | null;
+  /** The edge's public origin as the client reached it: webhook payloads link images under it. */
+  origin: string;
   /** A preview every n steps in progress events (0: none). */
   previewEvery: number;
   /** Unix ms after which the backend abandons the job. */
@@ -62,6 +64,8 @@ export interface WebhookState {
   nextAtMs: number | null;
   delivered: boolean;
   lastStatus: number | null;
+  /** Where the payload's image links point (the submitting request's origin); absent in older jobs. */
+  linkOrigin?: string;
 }
 
 /** A job's mutable state: small, rewritten whole on each change (images live in R2, events in their table). */

@@ -133,6 +133,7 @@ export async function acceptAsync(
     store: prepared.directive === "use" ? "cache" : prepared.directive === "refresh" ? "refresh" : "job",
     responseFormat: prepared.request.response_format ?? "b64_json",
     webhookUrl,
+    origin: new URL(c.req.url).origin,
     previewEvery: preview,
     deadlineAtMs: Date.now() + JOB_DEADLINE_MS,
   };

@@ -137,6 +137,34 @@ describe("async jobs: the happy path", () => {
     expect(job.webhook).toMatchObject({ delivered: true, attempts: 2 });
   });
 
+  it("links a succeeded job's images in its webhook, signed at delivery, also when nothing is cached", async () => {
+    const { key } = await seedJobKey();
+    const testEnv = jobsEnv();
+    for (const cacheControl of [null, "no-store"]) {
+      const hook = `links-${crypto.randomUUID().slice(0, 8)}`;
+      const response = await submit({ prompt: uniqueJobPrompt(), steps: 2, n: 2, seed: 11 }, key, testEnv, {
+        "sdgate-webhook-url": `${streamFakes.webhooks}/hooks/${hook}`,
+        ...(cacheControl === null ? {} : { "cache-control": cacheControl }),
+      });
+      expect(response.status).toBe(202);
+      const [delivery] = await waitForDeliveries(hook, 1);
+      const body = JSON.parse(delivery?.body ?? "{}") as {
+        data: { status: string; result?: { data: { url: string; seed: number }[]; output_format: string } };
+      };
+      expect(body.data.status).toBe("succeeded");
+      const links = body.data.result?.data ?? [];
+      expect(links.map((image) => image.seed)).toEqual([11, 12]);
+      expect(JSON.stringify(body)).not.toContain("b64_json");
+      for (const link of links) {
+        const url = new URL(link.url);
+        expect(url.searchParams.get("sig")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+        const image = await request("GET", `${url.pathname}${url.search}`, null, testEnv);
+        expect(image.status, `${cacheControl ?? "cached"} job: ${url.pathname}`).toBe(200);
+        expect(image.headers.get("content-type")).toBe("image/png");
+      }
+    }
+  });
+
   it("turns a request estimated above SDGATE_AUTO_ASYNC_MS into a job without being asked", async () => {
     const { key } = await seedJobKey();
     const testEnv = jobsEnv(["stream"], { SDGATE_AUTO_ASYNC_MS: "1000" });
