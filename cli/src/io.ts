@@ -4,10 +4,17 @@ export interface Io {
   err(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
   fetch: typeof fetch;
+  /** Aborted when the person presses Ctrl-C (the first time; a second one ends the process). */
+  interrupts?: AbortSignal;
 }
 
-/** Exit statuses: 0 done, 1 the API refused or failed, 2 the command line was wrong. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** Exit statuses: 0 done, 1 the API refused or failed, 2 the command line was wrong, 130 Ctrl-C (128 + SIGINT, as shells report it). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** The person pressed Ctrl-C; the command cleaned up what it had started (exit status 130). */
+export class InterruptedError extends Error {
+  override readonly name = "InterruptedError";
+}
 
 /** A mistake on the command line: printed with the usage, exit status 2. */
 export class UsageError extends Error {

@@ -1,7 +1,7 @@
 import type { Command } from "./commands/command.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { keys } from "./commands/keys.ts";
-import { EXIT, type Io, isApiError, isUsageError } from "./io.ts";
+import { EXIT, InterruptedError, type Io, isApiError, isUsageError } from "./io.ts";
 
 /** The commands. */
 export const COMMANDS: Readonly<Record<string, Command>> = { keys, generate: generateCommand };
@@ -39,6 +39,10 @@ export async function run(args: string[], io: Io): Promise<number> {
     if (isUsageError(error)) {
       io.err(`sdgate ${name}: ${error.message}\n\n${command.usage}\n`);
       return EXIT.usage;
+    }
+    if (error instanceof InterruptedError) {
+      io.err(`sdgate ${name}: ${error.message}\n`);
+      return EXIT.interrupted;
     }
     if (isApiError(error)) {
       io.err(`sdgate ${name}: ${error.message}\n`);

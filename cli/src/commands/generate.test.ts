@@ -9,8 +9,12 @@ import { run } from "../run.ts";
 import { generationBody, outputPath } from "./generate.ts";
 import { progressLine } from "./generate-progress.ts";
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const API_KEY = `sk_${"c".repeat(40)}`;
 const JOB = "job_0123456789abcdef0123456789abcdef";
+/** A job whose event stream stays open after its first progress event, until it is cancelled. */
+const SLOW_JOB = "job_fedcba9876543210fedcba9876543210";
 const PIXELS = [Buffer.from("first image bytes"), Buffer.from("second image bytes")];
 
 interface Seen {
@@ -75,8 +79,17 @@ beforeAll(async () => {
         );
       }
       if (req.method === "POST" && req.url === "/v1/images/generations") {
-        res.writeHead(202, { "content-type": "application/json", location: `/v1/jobs/${JOB}` });
-        return res.end(JSON.stringify({ id: JOB, status: "queued" }));
+        const id = entry.body.includes("slow") ? SLOW_JOB : JOB;
+        res.writeHead(202, { "content-type": "application/json", location: `/v1/jobs/${id}` });
+        return res.end(JSON.stringify({ id, status: "queued" }));
+      }
+      if (req.url === `/v1/jobs/${SLOW_JOB}/events`) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        return void res.write(`id: 1\nevent: progress\ndata: ${JSON.stringify(events[2][1])}\n\n`);
+      }
+      if (req.method === "POST" && req.url === `/v1/jobs/${SLOW_JOB}/cancel`) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end(JSON.stringify({ id: SLOW_JOB, status: "cancelled" }));
       }
       if (req.url === `/v1/jobs/${JOB}/events`) {
         const after = Number(req.headers["last-event-id"] ?? 0);
@@ -168,6 +181,23 @@ describe("sdgate generate", () => {
     expect(streams.out()).toContain(`${join(dir, "out-1.png")}  seed 43  256x256`);
     expect(streams.out()).toContain("backend local-a");
     expect(streams.out()).toContain("denoise 120 ms");
+  });
+
+  it("cancels the job on the server at the first Ctrl-C and exits with status 130", async () => {
+    const interrupts = new AbortController();
+    const streams = io({ SDGATE_URL: url, SDGATE_API_KEY: API_KEY });
+    const running = run(["generate", "a slow harbour", "-o", join(dir, "slow.png")], {
+      ...streams.io,
+      interrupts: interrupts.signal,
+    });
+    for (let i = 0; i < 200 && !streams.err().includes("step 1/4"); i++) await sleep(10);
+    expect(streams.err()).toContain("step 1/4");
+    interrupts.abort();
+    expect(await running).toBe(130);
+    const cancels = seen.filter((entry) => entry.method === "POST" && entry.path.endsWith("/cancel"));
+    expect(cancels.map((entry) => entry.path)).toEqual([`/v1/jobs/${SLOW_JOB}/cancel`]);
+    expect(streams.err()).toContain(`job ${SLOW_JOB} cancelled`);
+    expect(streams.err()).toContain("Interrupted");
   });
 
   it("explains a missing prompt, output, key or bad flag, with exit status 2", async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { type ApiRequest, buildRequest, type Connection, send } from "../client.ts";
-import { ApiError, type Io, UsageError } from "../io.ts";
+import { ApiError, InterruptedError, type Io, UsageError } from "../io.ts";
 import { parse, wholeNumber } from "../options.ts";
 import type { Command } from "./command.ts";
 import { type Progress, progressLine, queuedLine } from "./generate-progress.ts";
@@ -24,7 +24,8 @@ export const GENERATE_USAGE = `Usage: sdgate generate "<prompt>" -o <out.png> [o
   --json              print the finished job as JSON instead of a summary
 
 Submits a job (Prefer: respond-async), shows its progress from the job's event stream (reconnecting
-with Last-Event-ID if the stream drops), then writes the images and prints their seeds and timings.`;
+with Last-Event-ID if the stream drops), then writes the images and prints their seeds and timings.
+Ctrl-C cancels the job on the server (its credits are refunded); a second Ctrl-C quits at once.`;
 
 /** How many times the event stream is reopened after it drops before the command gives up. */
 export const MAX_RECONNECTS = 8;
@@ -109,8 +110,9 @@ export async function followJob(
   connection: Connection,
   jobId: string,
   io: Io,
-  options: { reconnectDelayMs?: number } = {},
+  options: { reconnectDelayMs?: number; signal?: AbortSignal } = {},
 ): Promise<{ events: number; reconnects: number }> {
+  const interrupted = () => options.signal?.aborted === true;
   let lastEventId: string | null = null;
   let reconnects = 0;
   let events = 0;
@@ -122,7 +124,10 @@ export async function followJob(
     try {
       const response = await connection.fetch(request.url, {
         headers: request.headers,
-        signal: AbortSignal.timeout(JOB_TIMEOUT_MS),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(JOB_TIMEOUT_MS),
+          ...(options.signal ? [options.signal] : []),
+        ]),
       });
       if (!response.ok || response.body === null) {
         const text = await response.text();
@@ -155,6 +160,10 @@ export async function followJob(
     } catch (error) {
       if (error instanceof ApiError) throw error;
     }
+    if (interrupted()) {
+      if (drawn) io.err("\n");
+      throw new InterruptedError(`Interrupted while following job ${jobId}.`);
+    }
     // The stream ended without the job's end: reconnect where it left off.
     reconnects += 1;
     if (reconnects > MAX_RECONNECTS) {
@@ -174,6 +183,16 @@ function summary(job: JobView, files: string[]): string {
   lines.push(`model ${result.model} · backend ${result.backend} · attempts ${job.attempts} · job ${job.id}`);
   lines.push(`timings: ${timings}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** Ctrl-C: the job would otherwise keep its GPU busy and spend the key's credits for nothing. */
+async function cancelJob(connection: Connection, jobId: string, io: Io): Promise<void> {
+  try {
+    const job = await send<JobView>(connection, buildRequest(connection, "POST", `/v1/jobs/${jobId}/cancel`));
+    io.err(`job ${jobId} ${job.status}\n`);
+  } catch (error) {
+    io.err(`job ${jobId} could not be cancelled: ${(error as Error).message}\n`);
+  }
 }
 
 async function generate(args: string[], io: Io): Promise<void> {
@@ -210,7 +229,14 @@ async function generate(args: string[], io: Io): Promise<void> {
 
   const submitted = await send<JobView>(connection, submitRequest(connection, body));
   io.err(`job ${submitted.id} ${submitted.status}\n`);
-  if (!TERMINAL.has(submitted.status)) await followJob(connection, submitted.id, io);
+  if (!TERMINAL.has(submitted.status)) {
+    try {
+      await followJob(connection, submitted.id, io, io.interrupts ? { signal: io.interrupts } : {});
+    } catch (error) {
+      if (error instanceof InterruptedError) await cancelJob(connection, submitted.id, io);
+      throw error;
+    }
+  }
   const job = await send<JobView>(connection, buildRequest(connection, "GET", `/v1/jobs/${submitted.id}`));
   if (job.status !== "succeeded" || !job.result) {
     const reason = job.error ? `${job.error.message} (${job.error.code})` : job.status;
