@@ -54,7 +54,7 @@ const post = async (overrides: Partial<typeof request>, headers: Record<string, 
 const LONG = { width: 256, height: 256, steps: 40 };
 
 describe("the engine in a worker thread", () => {
-  it("leaves /healthz, /readyz and /metrics answering in under 50 ms while it generates", async () => {
+  it("leaves /healthz, /readyz and /metrics answering in under 100 ms while it generates", async () => {
     const stream = await post(LONG, { accept: "text/event-stream", "x-sdgate-job-id": "busy" });
     const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
     let text = "";
@@ -67,7 +67,9 @@ describe("the engine in a worker thread", () => {
       latenciesMs.push(performance.now() - startedMs);
       if (path === "/readyz") expect(response.headers.get("x-queue-depth")).toBe("0");
     }
-    expect(Math.max(...latenciesMs)).toBeLessThan(50);
+    // Each answer is a few ms on an idle machine; the bound leaves room for a busy one, and is far
+    // below the run's seconds that an engine on the HTTP thread would block for.
+    expect(Math.max(...latenciesMs)).toBeLessThan(100);
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
       text += new TextDecoder().decode(chunk.value);
     }
@@ -82,15 +84,26 @@ describe("the engine in a worker thread", () => {
   });
 
   it("frees the engine within a step of a cancel, and the next job starts", async () => {
-    const long = post({ ...LONG, steps: 1000 }, { "x-sdgate-job-id": "to-cancel" });
+    const long = await post(
+      { ...LONG, steps: 1000 },
+      { accept: "text/event-stream", "x-sdgate-job-id": "to-cancel" },
+    );
     const next = post({}, { accept: "text/event-stream", "x-sdgate-job-id": "next" });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Cancel once the job is really on the engine (a fixed sleep raced a busy machine's queue).
+    const reader = (long.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!text.includes("event: progress")) text += new TextDecoder().decode((await reader.read()).value);
     const cancelPath = "/internal/v1/jobs/to-cancel/cancel";
     const startedMs = performance.now();
     const cancel = await fetch(`${base}${cancelPath}`, await signed(cancelPath, ""));
     expect(await cancel.json()).toEqual({ job_id: "to-cancel", status: "cancelling" });
-    expect((await long).status).toBe(409);
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      text += new TextDecoder().decode(chunk.value);
+    }
     const cancelledAfterMs = performance.now() - startedMs;
+    const end = parseSse(text).at(-1);
+    expect(end?.event).toBe("error");
+    expect(end?.data).toMatchObject({ error: { code: "cancelled" } });
     const events = parseSse(await (await next).text());
     expect(events.map((e) => e.event)).toContain("started");
     expect(events.at(-1)?.event).toBe("result");
