@@ -6,7 +6,7 @@
  * which must stay flat: the slope of a least-squares line after the warm-up. Prints Markdown.
  *
  *   npm run bench:serving -- [--rates 2,4,6,8] [--seconds 15] [--size 128] [--steps 20] [--max-batch 4]
- *                            [--soak-minutes 10] [--soak-rate 3] [--svg FILE]
+ *                            [--soak-minutes 10] [--soak-rate 3] [--svg FILE] [--memory-svg FILE]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -16,6 +16,7 @@ import { describeMachine } from "../lib/machine.ts";
 import { progressBar } from "../lib/progress.ts";
 import { median, quantile } from "../lib/stats.ts";
 import { stackedBarsSvg } from "../lib/svg-bars.ts";
+import { linesSvg } from "../lib/svg-lines.ts";
 import { startBackend } from "./backend-process.ts";
 import { generate, type Outcome, offerLoad } from "./load.ts";
 
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     "max-batch": { type: "string", default: "4" },
     "soak-minutes": { type: "string", default: "10" },
     "soak-rate": { type: "string", default: "3" },
+    "memory-svg": { type: "string" },
     svg: { type: "string" },
   },
 });
@@ -155,10 +157,14 @@ function mixedRequest(
   return { request, stream: roll < 0.2, ...(roll > 0.95 ? { cancelAfterMs: 50 } : {}) };
 }
 
-async function residentBytes(url: string): Promise<number> {
+/** The backend's resident memory and its main thread's JavaScript heap, in MiB, from `/metrics`. */
+async function memoryMiB(url: string): Promise<{ rss: number; heap: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const match = /^sdgate_process_resident_memory_bytes (\S+)$/m.exec(text);
-  return Number(match?.[1]);
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]) / 2 ** 20;
+  return {
+    rss: metric("sdgate_process_resident_memory_bytes"),
+    heap: metric("sdgate_nodejs_heap_size_used_bytes"),
+  };
 }
 
 /** Least-squares slope of y over x. */
@@ -187,10 +193,13 @@ async function soak() {
     });
     const sourceImage = ((await source.json()) as { images: { b64: string }[] }).images[0]?.b64 ?? "";
     const samples: [number, number][] = [];
+    const heapSamples: [number, number][] = [];
     const startMs = performance.now();
     const sampler = setInterval(async () => {
-      const rss = await residentBytes(backend.url).catch(() => Number.NaN);
-      if (Number.isFinite(rss)) samples.push([(performance.now() - startMs) / 60_000, rss / 2 ** 20]);
+      const memory = await memoryMiB(backend.url).catch(() => ({ rss: Number.NaN, heap: Number.NaN }));
+      const minute = (performance.now() - startMs) / 60_000;
+      if (Number.isFinite(memory.rss)) samples.push([minute, memory.rss]);
+      if (Number.isFinite(memory.heap)) heapSamples.push([minute, memory.heap]);
     }, 5_000);
     const progress = bar("soak", Math.round(soakRate * soakMinutes * 60));
     const { outcomes } = await offerLoad(
@@ -219,6 +228,9 @@ async function soak() {
       peak: Math.max(...samples.map(([, mb]) => mb)),
       slopeMbPerMin: afterWarmup.length >= 3 ? slope(afterWarmup) : Number.NaN,
       samples: samples.length,
+      series: { rss: samples, heap: heapSamples },
+      heapFirst: heapSamples[0]?.[1] ?? Number.NaN,
+      heapLast: heapSamples.at(-1)?.[1] ?? Number.NaN,
     };
   } finally {
     await backend.stop();
@@ -252,10 +264,23 @@ if (soakResult) {
     "",
     `### Memory soak: ${soakMinutes} min, ${soakRate} req/s mixed (64/128 px, 8–20 steps, 4 schedulers, n 1–2, CFG on/off, 10 % img2img, 20 % streamed, 5 % clients leave after 50 ms), batching ≤ ${maxBatch}`,
     "",
-    "| requests | outcomes | RSS first | RSS last | RSS peak | slope after warm-up (20 %) | samples |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
-    `| ${soakResult.requests} | ${statuses.join(", ")} | ${soakResult.first.toFixed(0)} MiB | ${soakResult.last.toFixed(0)} MiB | ${soakResult.peak.toFixed(0)} MiB | ${soakResult.slopeMbPerMin.toFixed(2)} MiB/min | ${soakResult.samples} |`,
+    "| requests | outcomes | RSS first | RSS last | RSS peak | slope after warm-up (20 %) | JS heap first → last | samples |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| ${soakResult.requests} | ${statuses.join(", ")} | ${soakResult.first.toFixed(0)} MiB | ${soakResult.last.toFixed(0)} MiB | ${soakResult.peak.toFixed(0)} MiB | ${soakResult.slopeMbPerMin.toFixed(2)} MiB/min | ${soakResult.heapFirst.toFixed(0)} → ${soakResult.heapLast.toFixed(0)} MiB | ${soakResult.samples} |`,
   );
+  if (args["memory-svg"]) {
+    mkdirSync(dirname(args["memory-svg"]), { recursive: true });
+    const svg = linesSvg(
+      `Backend memory over a ${soakMinutes}-minute mixed soak at ${soakRate} req/s`,
+      "minutes",
+      "MiB",
+      [
+        { label: "resident (RSS)", points: soakResult.series.rss },
+        { label: "JS heap used (main thread)", points: soakResult.series.heap },
+      ],
+    );
+    writeFileSync(args["memory-svg"], svg);
+  }
 }
 console.log(lines.join("\n"));
 
