@@ -11,7 +11,10 @@ describe("execution provider options", () => {
       executionProviders: ["cpu"],
       graphOptimizationLevel: "all",
       logSeverityLevel: 3,
+      enableCpuMemArena: false,
     });
+    const [arena] = parseExecutionProviders(["cpu:enable_cpu_mem_arena=1"]);
+    expect(sessionOptionsFor(arena as NonNullable<typeof arena>).enableCpuMemArena).toBe(true);
   });
 
   it("reads options after a colon, in one string or a list, until the next provider name", () => {
