@@ -12,7 +12,8 @@
 #     20 steps, to tell host jitter from GPU time (docs/benchmarks.md, "Why the median was far above");
 #     last, for the record, WebGPU and CPU (one step, extrapolated).
 # Results land in $OUT (results-b/, results-variance/, results-webgpu-cpu/, check.txt, nvidia-smi.txt); each
-# results.md is rewritten after every row, so a call cut short by its time limit keeps what it measured. RUNS=5 STEPS=50 by default.
+# results.md is rewritten after every row, so a call cut short by its time limit keeps what it measured. RUNS=5 STEPS=50 by default;
+# OPERATORS="fused" builds only that graph in call 1 (a short session that measures only the fused path).
 set -euo pipefail
 phase=${1:?usage: run-device-bench.sh a|b}
 out=${OUT:-.sdgate/gpu-out}
@@ -25,7 +26,7 @@ case $phase in
     bash .gpu/a/unpack.sh
     . /opt/gpu/env.sh
     nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
-    for ops in standard fused; do
+    for ops in ${OPERATORS:-standard fused}; do
       dir=$models/sd15-$ops-float16
       [[ -f $dir/model_index.json ]] || node backend/src/cli/build-models.ts --full-size --dtype float16 --operators "$ops" --out "$dir" 2>&1 | tail -3
     done
