@@ -65,6 +65,8 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
+  const workerEngine = engine;
+  metrics.readEngineHeapWith(() => workerEngine.heapUsedBytes());
   for (const model of engine.models) {
     metrics.executionProvider.set({ model: model.id, provider: model.executionProvider }, 1);
     metrics.modelLoadSeconds.set({ model: model.id }, model.loadSeconds);

@@ -38,6 +38,8 @@ export class ServingMetrics {
   readonly stepsTotal: Counter;
   readonly executionProvider: Gauge<"model" | "provider">;
   readonly modelLoadSeconds: Gauge<"model">;
+  readonly engineHeapUsedBytes: Gauge;
+  #engineHeap: (() => Promise<number>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -91,5 +93,20 @@ export class ServingMetrics {
       labelNames: ["model"],
       registers,
     });
+    const metrics = this;
+    this.engineHeapUsedBytes = new Gauge({
+      name: `${PREFIX}engine_heap_used_bytes`,
+      help: "JavaScript heap in use by the engine's worker thread (the main thread's is nodejs_heap_size_used_bytes); with resident memory it tells JavaScript growth from native.",
+      registers,
+      async collect() {
+        const read = metrics.#engineHeap;
+        if (read !== undefined) this.set(await read().catch(() => Number.NaN));
+      },
+    });
+  }
+
+  /** Where `sdgate_engine_heap_used_bytes` comes from, read at each scrape. */
+  readEngineHeapWith(read: () => Promise<number>): void {
+    this.#engineHeap = read;
   }
 }

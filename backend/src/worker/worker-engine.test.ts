@@ -83,6 +83,16 @@ describe("the engine in a worker thread", () => {
     expect(previews[0]).toMatchObject({ preview: { format: "jpeg", width: 32, height: 32 } });
   });
 
+  it("reports the worker thread's own JavaScript heap for /metrics", async () => {
+    const metrics = new ServingMetrics({ defaultMetrics: false });
+    metrics.readEngineHeapWith(() => engine.heapUsedBytes());
+    const text = await metrics.registry.metrics();
+    const bytes = Number(/^sdgate_engine_heap_used_bytes (\S+)$/m.exec(text)?.[1]);
+    // A worker with onnxruntime sessions and the tokenizer loaded: megabytes, not zero, not gigabytes.
+    expect(bytes).toBeGreaterThan(2 ** 20);
+    expect(bytes).toBeLessThan(2 ** 30);
+  });
+
   it("frees the engine within a step of a cancel, and the next job starts", async () => {
     const long = await post(
       { ...LONG, steps: 1000 },

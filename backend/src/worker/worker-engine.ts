@@ -102,6 +102,11 @@ export class WorkerEngine implements Engine {
     this.#post({ type: "cancel", jobId, reason });
   }
 
+  /** The worker thread's JavaScript heap in use, in bytes (the engine's own, apart from the HTTP side's). */
+  async heapUsedBytes(): Promise<number> {
+    return (await this.#worker.getHeapStatistics()).used_heap_size;
+  }
+
   async close(): Promise<void> {
     this.#closing = true;
     await this.#worker.terminate();
