@@ -157,13 +157,14 @@ function mixedRequest(
   return { request, stream: roll < 0.2, ...(roll > 0.95 ? { cancelAfterMs: 50 } : {}) };
 }
 
-/** The backend's resident memory and its main thread's JavaScript heap, in MiB, from `/metrics`. */
+/** The backend's resident memory and its JavaScript heaps, in MiB, from `/metrics`. */
 async function memoryMiB(url: string): Promise<{ rss: number; heap: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1]) / 2 ** 20;
   return {
     rss: metric("sdgate_process_resident_memory_bytes"),
-    heap: metric("sdgate_nodejs_heap_size_used_bytes"),
+    // Both threads: the HTTP side's and the engine worker's (older backends report no engine heap).
+    heap: metric("sdgate_nodejs_heap_size_used_bytes") + (metric("sdgate_engine_heap_used_bytes") || 0),
   };
 }
 
@@ -276,7 +277,7 @@ if (soakResult) {
       "MiB",
       [
         { label: "resident (RSS)", points: soakResult.series.rss },
-        { label: "JS heap used (main thread)", points: soakResult.series.heap },
+        { label: "JS heaps used (HTTP + engine threads)", points: soakResult.series.heap },
       ],
     );
     writeFileSync(args["memory-svg"], svg);
