@@ -11,6 +11,8 @@ export interface EdgeProcess {
   url: string;
   /** The same Worker through Miniflare's entry worker (what `wrangler dev` puts its proxy in front of). */
   entryUrl: string;
+  /** Where the bundle (`index.js`, `index.js.map`) lives until {@link EdgeProcess.stop}. */
+  bundleDir: string;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,8 @@ export async function startEdge(options: {
    * tmpfs (`/dev/shm`) where there is one.
    */
   stateRoot?: string;
+  /** Opens workerd's V8 inspector on this port (Chrome DevTools Protocol), for `profile.ts`. */
+  inspectorPort?: number;
 }): Promise<EdgeProcess> {
   const outDir = mkdtempSync(join(tmpdir(), "sdgate-edge-bundle-"));
   const wrangler = join(options.repoRoot, "node_modules/wrangler/bin/wrangler.js");
@@ -54,6 +58,7 @@ export async function startEdge(options: {
     // No request.cf fetched from Cloudflare: the bench machine may have no network.
     cf: false,
     log: new Log(LogLevel.WARN),
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     workers: [
       {
         name: "sdgate-edge",
@@ -84,6 +89,7 @@ export async function startEdge(options: {
     await db.batch(statements.map((sql) => db.prepare(sql)));
   }
   return {
+    bundleDir: outDir,
     url: `http://127.0.0.1:${options.port}`,
     entryUrl: entry.origin,
     async stop() {

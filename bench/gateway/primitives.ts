@@ -9,13 +9,13 @@
  *   node bench/gateway/primitives.ts [--requests 400] [--seconds 2]
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare, type V4MiniflareOptions } from "miniflare";
 import { describeMachine } from "../lib/machine.ts";
 import { median, quantile } from "../lib/stats.ts";
 import { defaultStateRoot } from "./edge-process.ts";
+import { freePort } from "./harness.ts";
 
 const { values: args } = parseArgs({
   options: { requests: { type: "string", default: "400" }, seconds: { type: "string", default: "2" } },
@@ -58,17 +58,6 @@ export default {
     return new Response("ok");
   },
 };`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 const port = await freePort();
 const stateDir = mkdtempSync(join(defaultStateRoot(), "sdgate-primitives-"));

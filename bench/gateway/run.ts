@@ -7,20 +7,14 @@
  *
  *   npm run bench:gateway -- [--concurrency 1,16,64] [--requests 400] [--hit-seconds 5] [--port 8799]
  */
-import { createServer } from "node:net";
 import { loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Keyring, parseKeyringSpec, randomHex, resolveGenerationRequest, TINY_MODEL } from "@sdgate/shared";
+import { randomHex } from "@sdgate/shared";
 import { describeMachine } from "../lib/machine.ts";
-import { progressBar } from "../lib/progress.ts";
 import { median, quantile } from "../lib/stats.ts";
-import { startEdge } from "./edge-process.ts";
-import { startBenchBackend } from "./fake-backend.ts";
+import { load, requestBody, startGatewayHarness } from "./harness.ts";
 import { workerdCpuMs } from "./process-cpu.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const GENERATE_PATH = "/internal/v1/generate";
 const HOLD_MS = 500;
 
 const { values: args } = parseArgs({
@@ -41,103 +35,11 @@ if (levels.some((c) => !Number.isInteger(c) || c < 1) || !(requestsPerLevel > 0)
   process.exit(2);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
-/** Runs `total` calls of `one`, `concurrency` at a time; returns each call's latency in ms. */
-async function load(concurrency: number, total: number, one: (i: number) => Promise<void>, label?: string) {
-  const latencies: number[] = [];
-  const bar = label ? progressBar(label, total) : null;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const startedMs = performance.now();
-        await one(i);
-        latencies.push(performance.now() - startedMs);
-        bar?.tick();
-      }
-    }),
-  );
-  bar?.done();
-  return latencies;
-}
-
-const hmacSpec = `bench:${randomHex(32)}`;
-const parsedKeys = parseKeyringSpec(hmacSpec);
-if (!parsedKeys.ok) throw new Error(parsedKeys.error);
-const keyring = new Keyring(parsedKeys.value);
-const adminToken = randomHex(32);
-const backend = await startBenchBackend(keyring, HOLD_MS);
-const registry = {
-  fleet: "bench",
-  pools: [{ name: "bench", url: backend.url, provider: "bench", region: "local", priority: 0 }],
-};
-const port = args.port ? Number(args.port) : await freePort();
-process.stderr.write("starting the edge (the deploy bundle in workerd, via Miniflare)…\n");
-const edge = await startEdge({
-  repoRoot: REPO_ROOT,
-  port,
-  vars: {
-    SDGATE_HMAC_KEYS: hmacSpec,
-    SDGATE_BACKENDS: JSON.stringify(registry),
-    SDGATE_ADMIN_TOKEN: adminToken,
-    SDGATE_URL_SIGNING_KEY: randomHex(32),
-    SDGATE_BACKEND_TIMEOUT_MS: "30000",
-  },
+const harness = await startGatewayHarness({
+  holdMs: HOLD_MS,
+  ...(args.port ? { port: Number(args.port) } : {}),
 });
-
-async function createKey(limits: Record<string, number | null>): Promise<string> {
-  const res = await fetch(`${edge.url}/admin/keys`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "bench", scopes: ["generate"], limits }),
-  });
-  if (res.status !== 201) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { key: string }).key;
-}
-
-function requestBody(prompt: string, seed: number) {
-  return { prompt, seed, size: "64x64", steps: 1 };
-}
-
-async function viaEdge(key: string, body: unknown, expectCache?: string): Promise<Response> {
-  const res = await fetch(`${edge.url}/v1/images/generations`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  await res.arrayBuffer();
-  if (expectCache !== undefined && (res.status !== 200 || res.headers.get("x-cache") !== expectCache)) {
-    throw new Error(
-      `the edge answered ${res.status} X-Cache ${res.headers.get("x-cache")}, expected 200 ${expectCache}`,
-    );
-  }
-  return res;
-}
-
-async function direct(prompt: string, seed: number): Promise<void> {
-  const resolved = resolveGenerationRequest(requestBody(prompt, seed), TINY_MODEL, seed);
-  if (!resolved.ok) throw new Error(resolved.error.message);
-  const body = JSON.stringify(resolved.value);
-  const signature = await keyring.sign({ method: "POST", path: GENERATE_PATH, body });
-  const res = await fetch(`${backend.url}${GENERATE_PATH}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...signature },
-    body,
-  });
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`the backend answered ${res.status}`);
-}
+const { edge, backend, createKey, viaEdge, direct } = harness;
 
 const fmt = (ms: number) => ms.toFixed(2);
 // Other work on the machine skews every number here; the 1-minute load average says whether there was any.
@@ -288,6 +190,5 @@ try {
     `| 100 at once, 50 requests/minute (burst took ${burstS.toFixed(2)} s) | **${burstAdmitted}** | ${100 - burstAdmitted} | 50 + ${refillAllowance} refilled |`,
   );
 } finally {
-  await edge.stop();
-  await backend.close();
+  await harness.stop();
 }

@@ -41,23 +41,33 @@ export class AuditLog extends DurableObject<Env> {
 
   /** Chains `entry` after the current head and writes it to D1; resolves once it is committed. */
   append(entry: AuditEntry): Promise<AuditRow> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ entry, resolve, reject });
-      if (!this.#writing) void this.#drain();
-    });
+    const row = this.#enqueue(entry);
+    this.#startDrain();
+    return row;
   }
 
   /**
    * Appends `entries` in order (an isolate's batch of generations: one call instead of one each);
-   * resolves once all are committed.
+   * resolves once all are committed. All are queued before the write starts, so they share one D1
+   * batch (up to {@link MAX_APPEND_BATCH}) instead of the first going alone.
    */
   async appendAll(entries: AuditEntry[]): Promise<void> {
-    await Promise.all(entries.map((entry) => this.append(entry)));
+    const rows = entries.map((entry) => this.#enqueue(entry));
+    this.#startDrain();
+    await Promise.all(rows);
   }
 
   /** The last row this log committed ({@link GENESIS_HEAD} before the first). */
   anchor(): ChainHead {
     return this.#storedAnchor() ?? GENESIS_HEAD;
+  }
+
+  #enqueue(entry: AuditEntry): Promise<AuditRow> {
+    return new Promise((resolve, reject) => this.#queue.push({ entry, resolve, reject }));
+  }
+
+  #startDrain(): void {
+    if (!this.#writing) void this.#drain();
   }
 
   async #drain(): Promise<void> {

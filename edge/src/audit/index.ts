@@ -36,8 +36,13 @@ function append(config: EdgeConfig, auditEntry: AuditEntry): Promise<AuditRow> {
   return config.auditLog.getByName(AUDIT_LOG_NAME).append(auditEntry);
 }
 
-/** A generation's entry waits this long for others of the same isolate to share its append. */
-export const GENERATION_BATCH_DELAY_MS = 20;
+/**
+ * A generation's entry waits this long for others of the same isolate to share its append. Each row
+ * still costs its chain hash and its D1 insert; what a longer wait saves is the per-append part (the
+ * Durable Object call, D1's round trip and the head write), shared by more rows: about 0.05 ms of a
+ * cache hit's 0.45 ms at 1,500 hits/s (100 ms against 20 ms). The response never waits for it.
+ */
+export const GENERATION_BATCH_DELAY_MS = 100;
 /** The most generation entries one append carries. */
 export const MAX_GENERATION_BATCH = 200;
 
@@ -47,7 +52,7 @@ export const MAX_GENERATION_BATCH = 200;
 const openBatches = new WeakMap<object, AuditEntry[]>();
 
 function appendBatched(c: Context<AppEnv>, auditEntry: AuditEntry): void {
-  const namespace = c.var.config.auditLog;
+  const namespace = c.get("config").auditLog;
   const open = openBatches.get(namespace);
   if (open) {
     open.push(auditEntry);
@@ -56,7 +61,7 @@ function appendBatched(c: Context<AppEnv>, auditEntry: AuditEntry): void {
   }
   const batch = [auditEntry];
   openBatches.set(namespace, batch);
-  const config = c.var.config;
+  const config = c.get("config");
   const flush = async () => {
     await new Promise((resolve) => setTimeout(resolve, GENERATION_BATCH_DELAY_MS));
     if (openBatches.get(namespace) === batch) openBatches.delete(namespace);
@@ -69,7 +74,7 @@ function appendBatched(c: Context<AppEnv>, auditEntry: AuditEntry): void {
 // tests has no ExecutionContext, and then the append simply runs on.
 function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
   const guarded = work.catch((error: unknown) => {
-    log.error("audit append failed", { request_id: c.var.requestId, error: (error as Error).message });
+    log.error("audit append failed", { request_id: c.get("requestId"), error: (error as Error).message });
   });
   try {
     c.executionCtx.waitUntil(guarded);
@@ -87,7 +92,7 @@ function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
  * recordGeneration(c, { requestHash, backend: "local-a", status: 200, latencyMs: 812, cost: 200 });
  */
 export function recordGeneration(c: Context<AppEnv>, generation: GenerationAuditEntry): void {
-  const keyId = c.var.apiKey.id;
+  const keyId = c.get("apiKey").id;
   const auditEntry = entry({
     actor: keyId,
     action: "generation",
@@ -97,7 +102,7 @@ export function recordGeneration(c: Context<AppEnv>, generation: GenerationAudit
     status: generation.status,
     latency_ms: Math.round(generation.latencyMs),
     cost: generation.cost,
-    detail: { request_id: c.var.requestId, ...generation.detail },
+    detail: { request_id: c.get("requestId"), ...generation.detail },
   });
   appendBatched(c, auditEntry);
 }
@@ -127,11 +132,11 @@ export async function recordAdminAction(c: Context<AppEnv>, action: AdminAuditEn
     status: action.status,
     latency_ms: null,
     cost: null,
-    detail: { request_id: c.var.requestId, ...action.detail },
+    detail: { request_id: c.get("requestId"), ...action.detail },
   });
   try {
-    await append(c.var.config, auditEntry);
+    await append(c.get("config"), auditEntry);
   } catch (error) {
-    log.error("audit append failed", { request_id: c.var.requestId, error: (error as Error).message });
+    log.error("audit append failed", { request_id: c.get("requestId"), error: (error as Error).message });
   }
 }

@@ -27,9 +27,19 @@ export async function tenantTag(tenant: string): Promise<string> {
  * @example
  * const key = await cacheKey("key_abc", resolved, registry);
  */
-export async function cacheKey(
+export function cacheKey(
   tenant: string,
   request: ResolvedGenerationRequest,
+  registry: Pick<Registry, "engineVersion" | "modelHashes">,
+): Promise<string> {
+  return cacheKeyOfCanonical(tenant, request.model, canonicalRequest(request), registry);
+}
+
+/** {@link cacheKey} from the request's `canonicalRequest()` text, for a caller that already made it. */
+export function cacheKeyOfCanonical(
+  tenant: string,
+  model: string,
+  canonical: string,
   registry: Pick<Registry, "engineVersion" | "modelHashes">,
 ): Promise<string> {
   return sha256Hex(
@@ -37,8 +47,8 @@ export async function cacheKey(
       v: CACHE_KEY_VERSION,
       tenant,
       engine: registry.engineVersion,
-      model_hash: registry.modelHashes[request.model] ?? null,
-      request: canonicalRequest(request),
+      model_hash: registry.modelHashes[model] ?? null,
+      request: canonical,
     }),
   );
 }

@@ -30,7 +30,7 @@ export interface Served {
 /** Keeps background work alive after the response; `app.request()` in tests has no ExecutionContext. */
 export function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
   const guarded = work.catch((error: unknown) => {
-    log.error("background work failed", { request_id: c.var.requestId, error: (error as Error).name });
+    log.error("background work failed", { request_id: c.get("requestId"), error: (error as Error).name });
   });
   try {
     c.executionCtx.waitUntil(guarded);
@@ -80,7 +80,7 @@ type Where = { tenantTag: string; cacheKey: string };
 export async function readStored(c: Context<AppEnv>, where: Where): Promise<string | null> {
   const hot = await hotGet(where.tenantTag, where.cacheKey);
   if (hot !== null) return hot;
-  const stored = await getGeneration(c.var.config.images, where.tenantTag, where.cacheKey);
+  const stored = await getGeneration(c.get("config").images, where.tenantTag, where.cacheKey);
   if (stored === null) return null;
   const body = b64ResponseBody(stored);
   inBackground(c, hotPut(where.tenantTag, where.cacheKey, body));
@@ -103,10 +103,13 @@ export async function lookupReplay(c: Context<AppEnv>, where: Where): Promise<Re
   if (inMemory !== null) return { body: inMemory, staleIndex: false };
   let presence: Presence;
   try {
-    presence = await c.var.config.coalescer.getByName(coalescerName(where.cacheKey)).lookup(where.cacheKey);
+    presence = await c
+      .get("config")
+      .coalescer.getByName(coalescerName(where.cacheKey))
+      .lookup(where.cacheKey);
   } catch (error) {
     log.warn("generation coalescer lookup failed; reading the cache directly", {
-      request_id: c.var.requestId,
+      request_id: c.get("requestId"),
       error: error instanceof Error ? error.name : "unknown",
     });
     return { body: await readStored(c, where), staleIndex: false };
@@ -137,7 +140,7 @@ export async function serveGeneration(
   job: GenerationJob,
   options: { linked: boolean; directive: CacheDirective; staleIndex?: boolean },
 ): Promise<Served> {
-  const { config } = c.var;
+  const config = c.get("config");
   const { directive } = options;
   if (directive !== "use") {
     const outcome = await runJob(job, { BACKEND_HEALTH: config.health }, (work) => inBackground(c, work));

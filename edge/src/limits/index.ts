@@ -30,7 +30,7 @@ export interface Admission {
 function keyStateOf(c: Context<AppEnv>) {
   const key = c.get("apiKey") as AppEnv["Variables"]["apiKey"] | undefined;
   if (!key) throw new Error("limits: admit() needs the auth middleware to run first.");
-  return { key, stub: c.var.config.keyState.getByName(key.id) };
+  return { key, stub: c.get("config").keyState.getByName(key.id) };
 }
 
 function setHeaders(c: Context<AppEnv>, snapshot: LimitSnapshot): Record<string, string> {
@@ -105,7 +105,7 @@ function admission(
 function pendingKeyOf(c: Context<AppEnv>) {
   const pending = c.get("pendingKey") as AppEnv["Variables"]["pendingKey"] | undefined;
   if (!pending) throw new Error("limits: authorize() needs the auth middleware with deferredKeyCheck.");
-  return { pending, stub: c.var.config.keyState.getByName(pending.record.id) };
+  return { pending, stub: c.get("config").keyState.getByName(pending.record.id) };
 }
 
 /**

@@ -44,6 +44,11 @@ export const CONCURRENCY_RETRY_AFTER_S = 1;
 export const CREDITS_RETRY_AFTER_S = 3600;
 /** The most request tokens a request-only admission may take before the bucket is written again. */
 export const MAX_TOKEN_LEASE = 16;
+/**
+ * The stored bucket also lags by this much refill, so a key far under a high rate (its bucket always
+ * full again a moment later) writes its bucket about once a second, not on every request.
+ */
+export const TOKEN_LEASE_REFILL_MS = 1000;
 
 interface State {
   key: ApiKey;
@@ -296,14 +301,19 @@ export class KeyState extends DurableObject<Env> {
   // A request-only admission (a cache hit, a GET) writes the bucket only when the stored copy would
   // otherwise hold more tokens than memory: it then stores up to MAX_TOKEN_LEASE tokens fewer than
   // memory has. Both refill alike, so the stored bucket never has more than the real one: an object
-  // restarted from storage may admit a few requests fewer, never one more. Admissions with a
-  // reservation and every other write store the bucket exactly.
+  // restarted from storage may admit a few requests fewer (at most the lease: a few tokens, or a
+  // second's refill for a fast bucket), never one more. Admissions with a reservation and every other
+  // write store the bucket exactly.
   #leaseTokens(nowMs: number): void {
     const state = this.#required();
     const capacity = state.key.limits.requests_per_minute;
     const stored = refill(state.storedBucket, capacity, nowMs);
     if (stored.tokens <= state.bucket.tokens) return;
-    const lease = Math.max(1, Math.min(MAX_TOKEN_LEASE, Math.floor(capacity / 10)));
+    const lease = Math.max(
+      1,
+      Math.min(MAX_TOKEN_LEASE, Math.floor(capacity / 10)),
+      Math.ceil((capacity * TOKEN_LEASE_REFILL_MS) / 60_000),
+    );
     this.#persist({ tokens: Math.max(0, state.bucket.tokens - lease), updatedMs: nowMs });
   }
 

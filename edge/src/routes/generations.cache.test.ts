@@ -3,6 +3,15 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { hotUrl } from "../cache/hot.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import { callsTo, uniquePrompt } from "../test-support/harness.ts";
+import {
+  jobsEnv,
+  request,
+  seedJobKey,
+  streamCalls,
+  submit,
+  uniqueJobPrompt,
+  waitForJob,
+} from "../test-support/jobs-harness.ts";
 import { objectsOf, seededRecord, seedStored, whereOf } from "../test-support/replay-cache.ts";
 
 let key: string;
@@ -185,5 +194,31 @@ describe("replay cache: what a request reads and writes", () => {
     expect(res.headers.get("X-Backend")).toBeNull();
     expect(((await res.json()) as { backend: string }).backend).toBe("seeded-in-r2");
     expect(await callsTo("healthy", body.prompt)).toHaveLength(0);
+  });
+});
+
+describe("replay cache: async jobs", () => {
+  it("replays an async job's result to the synchronous route as a HIT, without a backend call", async () => {
+    const { key: jobKey } = await seedJobKey();
+    const testEnv = jobsEnv(["stream"]);
+    const prompt = uniqueJobPrompt();
+    const body = { prompt, seed: 21, steps: 3 };
+    const accepted = await submit(body, jobKey, testEnv);
+    expect(accepted.status).toBe(202);
+    const { id } = (await accepted.json()) as { id: string };
+    const done = await waitForJob(id, jobKey, testEnv);
+    expect(done.status).toBe("succeeded");
+    expect(await streamCalls("stream", prompt)).toHaveLength(1);
+
+    const replay = await request("POST", "/v1/images/generations", jobKey, testEnv, { body });
+    expect(replay.status).toBe(200);
+    expect(replay.headers.get("X-Cache")).toBe("HIT");
+    expect(replay.headers.get("X-Attempts")).toBe("0");
+    expect(replay.headers.get("X-Backend")).toBeNull();
+    const replayed = generationResponseSchema.parse(await replay.json());
+    expect(replayed.data).toEqual(done.result?.data);
+    expect(replayed.data.map((image) => image.seed)).toEqual([21]);
+    // The job's one streaming call is still the only backend call for this prompt.
+    expect(await streamCalls("stream", prompt)).toHaveLength(1);
   });
 });

@@ -1,19 +1,20 @@
 import {
+  canonicalRequest,
   DEFAULT_MODEL_ID,
   isSdgateError,
   MAX_REQUEST_BODY_BYTES,
   parseGenerationRequest,
   type ResolvedGenerationRequest,
-  requestHash,
   resolveGenerationRequest,
   SdgateError,
+  sha256Hex,
 } from "@sdgate/shared";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { apiKeyStore } from "../api-keys.ts";
 import { recordGeneration } from "../audit/index.ts";
 import { type CacheDirective, cacheDirective } from "../cache/directive.ts";
-import { cacheKey, tenantOf, tenantTag } from "../cache/key.ts";
+import { cacheKeyOfCanonical, tenantOf, tenantTag } from "../cache/key.ts";
 import { callerLocation, inBackground, lookupReplay, type Served, serveGeneration } from "../cache/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
@@ -21,6 +22,7 @@ import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
 import { findModel } from "../models.ts";
 import { randomSeed } from "../seed.ts";
+import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
 
 /** Generation requests carry base64 input images for img2img and inpainting. */
@@ -44,8 +46,7 @@ const limitBody = bodyLimit({
   },
 });
 
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
@@ -86,11 +87,16 @@ interface Prepared {
 
 type ParsedRequest = Extract<ReturnType<typeof parseGenerationRequest>, { ok: true }>["value"];
 
-async function prepare(c: Context<AppEnv>): Promise<Prepared> {
-  const parsed = parseGenerationRequest(await readJson(c));
+/** Checks and resolves a body, fixing its seed, and hashes it into its audit hash and cache key. */
+async function prepareBody(
+  c: Context<AppEnv>,
+  text: string,
+  tenant: string,
+): Promise<PreparedBody<ParsedRequest>> {
+  const parsed = parseGenerationRequest(parseJson(text));
   if (!parsed.ok) throw invalid(parsed.error);
   const request = parsed.value;
-  const { config } = c.var;
+  const config = c.get("config");
   if (request.response_format === "url" && config.urlSigningKey === null) {
     throw new SdgateError(
       "invalid_request",
@@ -107,26 +113,35 @@ async function prepare(c: Context<AppEnv>): Promise<Prepared> {
   }
   const resolved = resolveGenerationRequest(request, model, request.seed ?? randomSeed());
   if (!resolved.ok) throw invalid(resolved.error);
-  // The tenant is the key's id from its stored record; the Durable Object confirms the key next.
-  const tenant = tenantOf(c.var.apiKey);
+  // The canonical request is made once and serves both digests.
+  const canonical = canonicalRequest(resolved.value);
   const [hash, tenantTagHex, cacheKeyHex] = await Promise.all([
-    requestHash(resolved.value),
+    sha256Hex(canonical),
     tenantTag(tenant),
-    cacheKey(tenant, resolved.value, config.registry),
+    cacheKeyOfCanonical(tenant, resolved.value.model, canonical, config.registry),
   ]);
-  const where = { tenantTag: tenantTagHex, cacheKey: cacheKeyHex };
-  const directive = cacheDirective(c.req.header("Cache-Control"), c.req.header("Pragma"));
-  const replay = directive === "use" ? await lookupReplay(c, where) : { body: null, staleIndex: false };
-  return {
+  const prepared = {
     request,
     resolved: resolved.value,
     cost: estimateCost(resolved.value),
     hash,
-    where,
-    directive,
-    replay: replay.body,
-    staleIndex: replay.staleIndex,
+    where: { tenantTag: tenantTagHex, cacheKey: cacheKeyHex },
   };
+  if (request.seed !== undefined) rememberPrepared(config, tenant, text, prepared);
+  return prepared;
+}
+
+// This route reads variables with `c.get(name)`: Hono's `c.var` copies every variable into a new
+// object on each access, and the hot path reads them a dozen times per request.
+async function prepare(c: Context<AppEnv>): Promise<Prepared> {
+  const text = await c.req.text();
+  // The tenant is the key's id from its stored record; the Durable Object confirms the key next.
+  const tenant = tenantOf(c.get("apiKey"));
+  const body =
+    recallPrepared<ParsedRequest>(c.get("config"), tenant, text) ?? (await prepareBody(c, text, tenant));
+  const directive = cacheDirective(c.req.header("Cache-Control"), c.req.header("Pragma"));
+  const replay = directive === "use" ? await lookupReplay(c, body.where) : { body: null, staleIndex: false };
+  return { ...body, directive, replay: replay.body, staleIndex: replay.staleIndex };
 }
 
 /**
@@ -141,7 +156,7 @@ async function prepare(c: Context<AppEnv>): Promise<Prepared> {
 export function registerGenerations(app: Hono<AppEnv>): void {
   app.post(
     "/v1/images/generations",
-    auth<AppEnv>({ scope: "generate", store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck }),
+    auth<AppEnv>({ scope: "generate", store: (c) => apiKeyStore(c.get("config")), check: deferredKeyCheck }),
     requireJson,
     limitBody,
     async (c) => {
@@ -158,7 +173,8 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       // `Prefer: respond-async`, or a request too long to wait for: 202 with a job (jobs/submit.ts).
       const job = await acceptAsync(c, prepared);
       if (job !== null) return job;
-      const { config, requestId } = c.var;
+      const config = c.get("config");
+      const requestId = c.get("requestId");
       const admission = await authorize(c, { scope: "generate", cost: replay === null ? cost : null });
       let result: Served | null = null;
       let status = 500;

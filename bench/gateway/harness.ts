@@ -1,0 +1,138 @@
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { Keyring, parseKeyringSpec, randomHex, resolveGenerationRequest, TINY_MODEL } from "@sdgate/shared";
+import { progressBar } from "../lib/progress.ts";
+import { type EdgeProcess, startEdge } from "./edge-process.ts";
+import { type BenchBackend, startBenchBackend } from "./fake-backend.ts";
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const GENERATE_PATH = "/internal/v1/generate";
+
+/** The edge in workerd in front of one stand-in backend, with helpers to call both (run.ts, profile.ts). */
+export interface GatewayHarness {
+  edge: EdgeProcess;
+  backend: BenchBackend;
+  /** Creates a `generate` key through the admin API; returns its secret. */
+  createKey(limits: Record<string, number | null>): Promise<string>;
+  /** `POST /v1/images/generations` through the edge; throws unless it is 200 with `X-Cache: expectCache`. */
+  viaEdge(key: string, body: unknown, expectCache?: string): Promise<Response>;
+  /** The same generation straight to the backend, HMAC-signed as the edge signs it. */
+  direct(prompt: string, seed: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Runs `total` calls of `one`, `concurrency` at a time; returns each call's latency in ms. */
+export async function load(
+  concurrency: number,
+  total: number,
+  one: (i: number) => Promise<void>,
+  label?: string,
+) {
+  const latencies: number[] = [];
+  const bar = label ? progressBar(label, total) : null;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const startedMs = performance.now();
+        await one(i);
+        latencies.push(performance.now() - startedMs);
+        bar?.tick();
+      }
+    }),
+  );
+  bar?.done();
+  return latencies;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** The body every bench request sends: the smallest generation the tiny model accepts. */
+export function requestBody(prompt: string, seed: number) {
+  return { prompt, seed, size: "64x64", steps: 1 };
+}
+
+export async function startGatewayHarness(options: {
+  /** How long the backend holds each generation (ms). */
+  holdMs: number;
+  port?: number;
+  inspectorPort?: number;
+}): Promise<GatewayHarness> {
+  const hmacSpec = `bench:${randomHex(32)}`;
+  const parsedKeys = parseKeyringSpec(hmacSpec);
+  if (!parsedKeys.ok) throw new Error(parsedKeys.error);
+  const keyring = new Keyring(parsedKeys.value);
+  const adminToken = randomHex(32);
+  const backend = await startBenchBackend(keyring, options.holdMs);
+  const registry = {
+    fleet: "bench",
+    pools: [{ name: "bench", url: backend.url, provider: "bench", region: "local", priority: 0 }],
+  };
+  process.stderr.write("starting the edge (the deploy bundle in workerd, via Miniflare)…\n");
+  const edge = await startEdge({
+    repoRoot: REPO_ROOT,
+    port: options.port ?? (await freePort()),
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
+    vars: {
+      SDGATE_HMAC_KEYS: hmacSpec,
+      SDGATE_BACKENDS: JSON.stringify(registry),
+      SDGATE_ADMIN_TOKEN: adminToken,
+      SDGATE_URL_SIGNING_KEY: randomHex(32),
+      SDGATE_BACKEND_TIMEOUT_MS: "30000",
+    },
+  });
+  return {
+    edge,
+    backend,
+    async createKey(limits) {
+      const res = await fetch(`${edge.url}/admin/keys`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: "bench", scopes: ["generate"], limits }),
+      });
+      if (res.status !== 201) throw new Error(`POST /admin/keys answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { key: string }).key;
+    },
+    async viaEdge(key, body, expectCache) {
+      const res = await fetch(`${edge.url}/v1/images/generations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      await res.arrayBuffer();
+      if (expectCache !== undefined && (res.status !== 200 || res.headers.get("x-cache") !== expectCache)) {
+        throw new Error(
+          `the edge answered ${res.status} X-Cache ${res.headers.get("x-cache")}, expected 200 ${expectCache}`,
+        );
+      }
+      return res;
+    },
+    async direct(prompt, seed) {
+      const resolved = resolveGenerationRequest(requestBody(prompt, seed), TINY_MODEL, seed);
+      if (!resolved.ok) throw new Error(resolved.error.message);
+      const body = JSON.stringify(resolved.value);
+      const signature = await keyring.sign({ method: "POST", path: GENERATE_PATH, body });
+      const res = await fetch(`${backend.url}${GENERATE_PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...signature },
+        body,
+      });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`the backend answered ${res.status}`);
+    },
+    async stop() {
+      await edge.stop();
+      await backend.close();
+    },
+  };
+}
