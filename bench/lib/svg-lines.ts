@@ -28,8 +28,8 @@ export function linesSvg(title: string, xUnit: string, yUnit: string, series: re
     const y = (yMax * i) / 4;
     const x = (xMax * i) / 4;
     parts.push(
-      `<text x="${left - 6}" y="${py(y) + 4}" text-anchor="end">${y.toFixed(0)}</text>`,
-      `<text x="${px(x)}" y="${top + height + 16}" text-anchor="middle">${x.toFixed(1)}</text>`,
+      `<text x="${left - 6}" y="${(py(y) + 4).toFixed(1)}" text-anchor="end">${y.toFixed(0)}</text>`,
+      `<text x="${px(x).toFixed(1)}" y="${top + height + 16}" text-anchor="middle">${x.toFixed(1)}</text>`,
     );
   }
   parts.push(
