@@ -19,7 +19,7 @@ export function fleetRuntime(
   registry: Registry,
   namespace: DurableObjectNamespace<BackendHealth>,
 ): FleetRuntime {
-  const budgetKey = `${registry.retry.budget_ratio}/${registry.retry.budget_burst}`;
+  const budgetKey = `${registry.retry.budget_ratio}/${registry.retry.budget_burst}/${registry.retry.budget_min_per_second}`;
   const existing = runtimes.get(registry.fleet);
   if (existing) {
     existing.runtime.health.policy = registry.breaker;

@@ -25,6 +25,22 @@ describe("retry policy", () => {
     expect(retries).toBe(200);
   });
 
+  it("refills by time too, so a quiet edge can retry again after spending its burst", () => {
+    let nowMs = 0;
+    const budget = new RetryBudget(
+      { budget_ratio: 0, budget_burst: 2, budget_min_per_second: 1 },
+      () => nowMs,
+    );
+    expect([budget.withdraw(), budget.withdraw(), budget.withdraw()]).toEqual([true, true, false]);
+    nowMs = 500;
+    expect(budget.withdraw()).toBe(false);
+    nowMs = 1_000;
+    expect([budget.withdraw(), budget.withdraw()]).toEqual([true, false]);
+    nowMs = 60_000;
+    expect(budget.tokens).toBe(2); // never above the burst
+    expect(retryPolicySchema.parse({}).budget_min_per_second).toBe(1);
+  });
+
   it("never retries a plain 4xx", () => {
     expect(retryPolicySchema.safeParse({ on_status_codes: [404] }).success).toBe(false);
     expect(retryPolicySchema.parse({}).on_status_codes).toEqual([429, 500, 502, 503, 504]);

@@ -5,7 +5,9 @@ import { z } from "zod";
  * a budget). The budget is a token bucket in the spirit of Finagle's `RetryBudget` and gRPC's retry
  * throttling: every request deposits `budget_ratio` of a token (up to `budget_burst`), every retry
  * spends one, so over time retries stay under that share of requests and a meltdown does not turn
- * into 3× load on whatever is left.
+ * into 3× load on whatever is left. Like Finagle's `minRetriesPerSec`, the bucket also refills by
+ * time, `budget_min_per_second`, so a quiet edge that spent its burst on one outage can still retry
+ * the next request that meets a dead backend instead of answering 503 with a healthy one beside it.
  */
 export const retryPolicySchema = z.strictObject({
   /** Attempts per request, the first included. */
@@ -20,6 +22,7 @@ export const retryPolicySchema = z.strictObject({
   backoff_cap_ms: z.number().int().min(0).max(60_000).default(1_000),
   budget_ratio: z.number().min(0).max(1).default(0.2),
   budget_burst: z.number().min(0).max(1_000).default(10),
+  budget_min_per_second: z.number().min(0).max(1_000).default(1),
 });
 export type RetryPolicy = z.output<typeof retryPolicySchema>;
 
@@ -43,11 +46,21 @@ export class RetryBudget {
   #tokens: number;
   readonly #ratio: number;
   readonly #burst: number;
+  readonly #perSecond: number;
+  readonly #nowMs: () => number;
+  #refilledAtMs: number;
 
-  constructor(policy: Pick<RetryPolicy, "budget_ratio" | "budget_burst">) {
+  constructor(
+    policy: Pick<RetryPolicy, "budget_ratio" | "budget_burst"> &
+      Partial<Pick<RetryPolicy, "budget_min_per_second">>,
+    nowMs: () => number = Date.now,
+  ) {
     this.#ratio = policy.budget_ratio;
     this.#burst = policy.budget_burst;
     this.#tokens = policy.budget_burst;
+    this.#perSecond = policy.budget_min_per_second ?? 0;
+    this.#nowMs = nowMs;
+    this.#refilledAtMs = nowMs();
   }
 
   /** Called once per request. */
@@ -55,14 +68,23 @@ export class RetryBudget {
     this.#tokens = Math.min(this.#burst, this.#tokens + this.#ratio);
   }
 
+  #refill(): void {
+    const nowMs = this.#nowMs();
+    const earned = (Math.max(0, nowMs - this.#refilledAtMs) / 1000) * this.#perSecond;
+    this.#tokens = Math.min(this.#burst, this.#tokens + earned);
+    this.#refilledAtMs = nowMs;
+  }
+
   /** Spends a token for one retry; `false` when the budget is spent. */
   withdraw(): boolean {
+    this.#refill();
     if (this.#tokens < 1) return false;
     this.#tokens -= 1;
     return true;
   }
 
   get tokens(): number {
+    this.#refill();
     return this.#tokens;
   }
 }

@@ -143,7 +143,7 @@ describe("retry budget", () => {
         { behaviour: "healthy", provider: "p3" },
       ],
       {
-        retry: { budget_burst: 1, budget_ratio: 0, backoff_base_ms: 1 },
+        retry: { budget_burst: 1, budget_ratio: 0, budget_min_per_second: 0, backoff_base_ms: 1 },
         breaker: { failure_threshold: 1_000, min_requests: 1_000 },
       },
     );
