@@ -1,9 +1,10 @@
-import { Keyring, parseKeyringSpec, type ResolvedGenerationRequest } from "@sdgate/shared";
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
 import { generateWithFailover, type NotServed } from "../backends/failover.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
 import type { BackendHealth } from "../backends/health-object.ts";
 import type { Registry } from "../backends/registry.ts";
 import type { CallerLocation } from "../backends/select.ts";
+import { keyringFor } from "../jobs/keyring.ts";
 import type { GenerationRecord } from "./record.ts";
 
 /**
@@ -28,20 +29,6 @@ export type JobOutcome =
 
 export interface JobBindings {
   BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
-}
-
-const keyrings = new Map<string, Keyring>();
-
-function keyringFor(spec: string): Keyring {
-  let keyring = keyrings.get(spec);
-  if (!keyring) {
-    const parsed = parseKeyringSpec(spec);
-    // The spec was checked when the request's env was parsed; a bad one here is a bug.
-    if (!parsed.ok) throw new Error("A generation job carried an invalid keyring.");
-    keyring = new Keyring(parsed.value);
-    keyrings.set(spec, keyring);
-  }
-  return keyring;
 }
 
 /**
