@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { Keyring, type ResolvedGenerationRequest } from "@sdgate/shared";
+import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describeMachine } from "../lib/machine.ts";
 import { progressBar } from "../lib/progress.ts";
 import { median, quantile } from "../lib/stats.ts";
@@ -56,24 +57,13 @@ const baseEnv = {
   SDGATE_QUEUE_SIZE: "256",
   SDGATE_BACKEND_NAME: "bench",
 };
-const base: ResolvedGenerationRequest = {
-  model: "tiny",
+const base: ResolvedGenerationRequest = exampleResolvedRequest({
   prompt: "a lighthouse on a cliff at dusk, oil painting",
   negative_prompt: "blurry",
-  n: 1,
   width: size,
   height: size,
   steps,
-  guidance_scale: 7.5,
-  scheduler: "euler",
-  seed: 1,
-  rng: "torch_cpu",
-  image: null,
-  strength: null,
-  mask: null,
-  output_format: "png",
-  output_quality: null,
-};
+});
 
 /** Poisson arrivals can outnumber the expected count; the bar stops at its end. */
 function bar(label: string, expected: number): { tick(): void; done(): void } {
