@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   type Keyring,
@@ -15,15 +15,13 @@ import {
   type RecordedCall,
   SLOW_BACKEND_DELAY_MS,
 } from "../src/test-support/fake-backends.ts";
+import { type LoopbackServer, listenOnLoopback } from "./loopback.ts";
 import { solidPng } from "./png.ts";
 
 const GENERATE_PATH = "/internal/v1/generate";
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface FakeBackend {
-  url: string;
-  close(): Promise<void>;
-}
+export type FakeBackend = LoopbackServer;
 
 function send(
   res: ServerResponse,
@@ -157,22 +155,7 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
     if (!res.destroyed) send(res, 200, generated(request.data, colour), load);
   }
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, envelope("internal_error", "api_error", "Fake backend failed."));
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(handle);
 }
 
 /** A loopback URL where nothing listens: a port that was just bound and released. */

@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   CONTEXT_HEADERS,
   type Keyring,
@@ -21,6 +20,7 @@ import {
   STREAM_STEP_MS,
   type StreamFakes,
 } from "../src/test-support/stream-fakes.ts";
+import { listenOnLoopback } from "./loopback.ts";
 import { solidPng } from "./png.ts";
 
 declare module "vitest" {
@@ -196,13 +196,13 @@ async function startStreamingBackend(keyring: Keyring, dropAfterSteps: number | 
     res.end();
   }
 
-  return listen((req, res) => handle(req, res));
+  return listenOnLoopback((req, res) => handle(req, res));
 }
 
 /** Records webhooks; `flaky*` names fail their first delivery with a 503, to see the retry. */
 async function startWebhookReceiver() {
   const deliveries: RecordedDelivery[] = [];
-  return listen(async (req, res) => {
+  return listenOnLoopback(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (req.method === "GET" && url.pathname === DELIVERIES_PATH) {
       const name = url.searchParams.get("name");
@@ -225,25 +225,6 @@ async function startWebhookReceiver() {
     res.writeHead(status);
     res.end();
   });
-}
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>) {
-  const server: Server = createServer((req, res) => {
-    handler(req, res).catch(() => {
-      if (!res.headersSent) json(res, 500, envelope("internal_error", "api_error", "Fake failed."));
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /**
