@@ -11,11 +11,13 @@
 #     threads; the backend's CUDA default is one that does not spin) and without the memory pattern,
 #     20 steps, to tell host jitter from GPU time (docs/benchmarks.md, "Why the median was far above");
 #     last, for the record, WebGPU and CPU (one step, extrapolated).
+#   call 3 (optional), no carry:  bash scripts/gpu/run-device-bench.sh profile
+#     the fused UNet at batch 8 under onnxruntime's profiler with CUDA_LAUNCH_BLOCKING=1: time by operator.
 # Results land in $OUT (results-b/, results-variance/, results-webgpu-cpu/, check.txt, nvidia-smi.txt); each
 # results.md is rewritten after every row, so a call cut short by its time limit keeps what it measured. RUNS=5 STEPS=50 by default;
 # OPERATORS="fused" builds only that graph in call 1 (a short session that measures only the fused path).
 set -euo pipefail
-phase=${1:?usage: run-device-bench.sh a|b}
+phase=${1:?usage: run-device-bench.sh a|b|profile}
 out=${OUT:-.sdgate/gpu-out}
 mkdir -p "$out"
 models=.sdgate/gpu-models
@@ -43,5 +45,11 @@ case $phase in
     node bench/gpu/run.ts --providers webgpu,cpu --operators standard --runs 2 --warmup 0 --batches 1 \
       --steps "$steps" --models "$models" --out "$out/results-webgpu-cpu" 2>&1 | tail -8 || true
     ;;
-  *) echo "run-device-bench.sh: phase '$phase' is not a or b"; exit 2 ;;
+  profile)
+    # After a and b, on the same warm machine: where a batch-8 UNet call's GPU time goes, by operator.
+    . /opt/gpu/env.sh
+    CUDA_LAUNCH_BLOCKING=1 node bench/gpu/profile-unet.ts --model "$models/sd15-fused-float16" --batch "${BATCH:-8}" \
+      --runs 3 --warmup 2 --out "$out/profile-fused" 2>&1 | tail -40 || true
+    ;;
+  *) echo "run-device-bench.sh: phase '$phase' is not a, b or profile"; exit 2 ;;
 esac
