@@ -72,7 +72,8 @@ function bar(label: string, expected: number): { tick(): void; done(): void } {
   return { tick: () => (++ticks <= expected ? progress.tick() : undefined), done: () => progress.done() };
 }
 
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+const fmt = (ms: number) =>
+  Number.isNaN(ms) ? "–" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 
 interface Row {
   mode: string;
