@@ -81,6 +81,9 @@ function stackConditioning(items: readonly BatchItem[]): StackedConditioning {
   const first = items[0]?.conditioning as Conditioning;
   const rowsPerItem = first.batch;
   const [, tokens, width] = first.contextDims;
+  if (items.some((item) => item.conditioning.contextDims[1] !== tokens)) {
+    throw new Error("items of one UNet batch must have prompts of the same token count");
+  }
   const extra: StackedConditioning["extra"] = {};
   for (const key of ["textEmbeds", "timeIds", "timestepCond"] as const) {
     if (first[key] !== undefined) {

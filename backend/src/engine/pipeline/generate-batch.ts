@@ -72,15 +72,26 @@ export async function generateBatch<S extends Seed>(
     }
     // A scheduler config this port cannot follow fails here, before any work.
     createScheduler(resolved.scheduler, components.schedulerConfig);
-    prepared.push(await encodePrompts(components, index, entry, resolved));
+    try {
+      prepared.push(await encodePrompts(components, index, entry, resolved));
+    } catch (error) {
+      // A prompt too long or badly weighted is known only once tokenised: that request's own outcome.
+      if (!isInvalidArgumentError(error)) throw error;
+      outcomes[index] = { ok: false, error };
+    }
   }
 
   const queue: Image<S>[] = prepared.flatMap((owner) =>
     owner.resolved.seeds.map((seed, image) => startImage(components, owner, image, seed)),
   );
   const maxBatch = Math.max(1, options.maxBatch ?? queue.length);
-  for (let from = 0; from < queue.length; from += maxBatch) {
-    await runChunk(components, queue.slice(from, from + maxBatch));
+  // Prompts of different lengths (77·k tokens) cannot share a UNet call: one run of chunks per length.
+  const tokenCounts = [...new Set(queue.map((image) => image.conditioning.contextDims[1]))];
+  for (const tokens of tokenCounts) {
+    const group = queue.filter((image) => image.conditioning.contextDims[1] === tokens);
+    for (let from = 0; from < group.length; from += maxBatch) {
+      await runChunk(components, group.slice(from, from + maxBatch));
+    }
   }
 
   for (const owner of prepared) {

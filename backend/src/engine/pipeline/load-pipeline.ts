@@ -107,6 +107,12 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       canEncodeImages: vaeEncoder !== undefined,
       defaultScheduler: traits.defaultScheduler,
     };
+    if (unet.fixedContextTokens !== undefined) {
+      logger.warn("the UNet's encoder_hidden_states has a fixed token count; longer prompts will be cut", {
+        modelDir,
+        contextTokens: unet.fixedContextTokens,
+      });
+    }
     const executionProvider = sessions[0]?.executionProvider ?? "cpu";
     const hash = await shortModelHash([join(modelDir, "unet/model.onnx"), ...unetSession.externalDataPaths]);
     const components: PipelineComponents = {
@@ -117,6 +123,8 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
         sdxl,
         forceZerosForEmptyPrompt: traits.forceZerosForEmptyPrompt,
         timestepCondDim: unet.timestepCondDim,
+        fixedContextTokens: unet.fixedContextTokens,
+        logger,
       },
       unet,
       vaeDecoder,

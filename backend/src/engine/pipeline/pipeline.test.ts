@@ -134,7 +134,7 @@ describe("text to image on the tiny model", () => {
     );
     expect(read.recipe).toEqual({
       engine: "sdgate",
-      recipeVersion: 1,
+      recipeVersion: 2,
       task: "txt2img",
       model: { name: "tiny", hash: pipeline.modelHash, family: "sd15" },
       prompt: "a red fox in a snowy forest",

@@ -4,8 +4,11 @@ import type { ModelFamily } from "./detect-model.ts";
 import type { ImageMetadata, Seed } from "./types.ts";
 import type { ResolvedRequest } from "./validate.ts";
 
-/** Bumped when the engine changes which pixels a recipe gives. */
-export const ENGINE_RECIPE_VERSION = 1;
+/**
+ * Bumped when the engine changes which pixels a recipe gives. 2: A1111 emphasis, BREAK and prompts
+ * longer than 75 tokens (plain short prompts give the same pixels as in 1).
+ */
+export const ENGINE_RECIPE_VERSION = 2;
 
 export interface ModelIdentity {
   name: string;

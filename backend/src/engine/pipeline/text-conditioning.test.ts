@@ -1,16 +1,27 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { InvalidArgumentError } from "../errors.ts";
 import { guidanceScaleEmbedding } from "./guidance-embedding.ts";
 import {
   type ConditioningRequest,
   encodeConditioning,
+  MAX_PROMPT_CHUNKS,
   type TextStack,
   tokenizePrompts,
 } from "./text-conditioning.ts";
 import type { PromptEncoder, TextEncoding } from "./text-encoder.ts";
 
 const TOKENS = 3;
-/** A tokenizer that gives each prompt its length as ids, so encodings tell prompts apart. */
-const tokenizer = { encode: (text: string) => [text.length, 1, 2] };
+/**
+ * A tokenizer with a context of 3 (chunks of one token: BOS, token, EOS) that gives each run of text
+ * its length as its one id, so encodings tell prompts apart.
+ */
+const tokenizer = {
+  bosId: 1,
+  eosId: 2,
+  padId: 2,
+  maxLength: TOKENS,
+  tokenize: (text: string) => (text === "" ? [] : [text.length]),
+};
 /** An encoder whose states are `base + id` per token and feature, with a pooled output of `width` values. */
 function fakeEncoder(width: number, base: number, pooled = false): PromptEncoder {
   return {
@@ -19,7 +30,7 @@ function fakeEncoder(width: number, base: number, pooled = false): PromptEncoder
         (_, i) => base + (ids[Math.floor(i / width)] as number),
       );
       const encoding: TextEncoding = { hidden, dims: [1, TOKENS, width] };
-      if (pooled) encoding.pooled = new Float32Array(width).fill(base + (ids[0] as number));
+      if (pooled) encoding.pooled = new Float32Array(width).fill(base + (ids[1] as number));
       return encoding;
     },
   };
@@ -54,7 +65,7 @@ describe("prompt conditioning", () => {
     const c = await condition(sd, request);
     expect(c.batch).toBe(2);
     expect(c.contextDims).toEqual([2, TOKENS, 2]);
-    expect([...c.context]).toEqual([100, 100, 101, 101, 102, 102, 105, 105, 101, 101, 102, 102]);
+    expect([...c.context]).toEqual([101, 101, 102, 102, 102, 102, 101, 101, 105, 105, 102, 102]);
     expect(c.textEmbeds).toBeUndefined();
   });
 
@@ -67,7 +78,7 @@ describe("prompt conditioning", () => {
     const c = await condition(sdxl, request);
     expect(c.contextDims).toEqual([2, TOKENS, 5]);
     // The prompt half: per token, encoder 1's 2 features then encoder 2's 3.
-    expect([...c.context.subarray(TOKENS * 5, TOKENS * 5 + 5)]).toEqual([105, 105, 205, 205, 205]);
+    expect([...c.context.subarray(TOKENS * 5 + 5, TOKENS * 5 + 10)]).toEqual([105, 105, 205, 205, 205]);
     expect([...(c.textEmbeds ?? [])]).toEqual([0, 0, 0, 205, 205, 205]);
     expect([...(c.timeIds ?? [])]).toEqual([48, 64, 0, 0, 48, 64, 48, 64, 0, 0, 48, 64]);
   });
@@ -77,7 +88,7 @@ describe("prompt conditioning", () => {
     expect(empty.context.subarray(0, TOKENS * 5).every((x) => x === 0)).toBe(true);
     expect(tokenizePrompts(sdxl, request).negative).toBeNull();
     const given = await condition(sdxl, { ...request, negativePrompt: "blurry" });
-    expect([...given.context.subarray(0, 5)]).toEqual([106, 106, 206, 206, 206]);
+    expect([...given.context.subarray(5, 10)]).toEqual([106, 106, 206, 206, 206]);
     expect([...(given.textEmbeds ?? new Float32Array(0)).subarray(0, 3)]).toEqual([206, 206, 206]);
   });
 
@@ -86,6 +97,80 @@ describe("prompt conditioning", () => {
     const c = await condition(lcm, { ...request, guided: false, guidanceScale: 8.5 });
     expect(c.batch).toBe(1);
     expect([...(c.timestepCond ?? [])]).toEqual([...guidanceScaleEmbedding(7.5, 8)]);
+  });
+});
+
+describe("A1111 prompt syntax in the conditioning", () => {
+  // With chunks of one token, every word run is its own chunk: "ab BREAK cde" is two chunks.
+  it("joins chunks on the token axis: [batch, 3·k, width]", async () => {
+    const c = await condition(sd, { ...request, prompt: "ab BREAK cde", negativePrompt: "x" });
+    expect(c.contextDims).toEqual([2, 2 * TOKENS, 2]);
+    const prompt = [...c.context.subarray(2 * TOKENS * 2)];
+    expect(prompt).toEqual([101, 101, 102, 102, 102, 102, 101, 101, 103, 103, 102, 102]);
+  });
+
+  it("pads the shorter of prompt and negative prompt with the empty prompt's chunk (A1111's pad_cond)", async () => {
+    const tokens = tokenizePrompts(sd, { ...request, prompt: "ab BREAK cde BREAK f", negativePrompt: "x" });
+    expect(tokens.prompt[0]?.map((chunk) => chunk.ids)).toEqual([
+      [1, 2, 2],
+      [1, 3, 2],
+      [1, 1, 2],
+    ]);
+    expect(tokens.negative?.[0]?.map((chunk) => chunk.ids)).toEqual([
+      [1, 1, 2],
+      [1, 2, 2],
+      [1, 2, 2],
+    ]);
+    const longNegative = tokenizePrompts(sd, { ...request, prompt: "x", negativePrompt: "ab BREAK cd" });
+    expect(longNegative.prompt[0]).toHaveLength(2);
+  });
+
+  it("weights a token's states and keeps the chunk's mean", async () => {
+    const plain = await condition(sd, { ...request, guided: false, prompt: "abc" });
+    const weighted = await condition(sd, { ...request, guided: false, prompt: "(abc:2)" });
+    const mean = (v: Float32Array) => v.reduce((s, x) => s + x, 0) / v.length;
+    expect(mean(weighted.context)).toBeCloseTo(mean(plain.context), 4);
+    // Token 1 (the word) doubled relative to BOS and EOS before the rescale.
+    const ratio = (v: Float32Array) => (v[2] as number) / (v[0] as number);
+    expect(ratio(weighted.context)).toBeCloseTo((2 * 103) / 101, 5);
+    expect(ratio(plain.context)).toBeCloseTo(103 / 101, 5);
+  });
+
+  it("SDXL: weights both encoders, pools from the first chunk, and zero-fills an empty negative to the prompt's length", async () => {
+    const c = await condition(sdxl, { ...request, prompt: "ab BREAK cdef" });
+    expect(c.contextDims).toEqual([2, 2 * TOKENS, 5]);
+    expect(c.context.subarray(0, 2 * TOKENS * 5).every((x) => x === 0)).toBe(true);
+    expect([...(c.textEmbeds ?? new Float32Array(0)).subarray(3)]).toEqual([202, 202, 202]);
+  });
+
+  it(`refuses more than ${MAX_PROMPT_CHUNKS} chunks, naming prompt or negativePrompt`, () => {
+    const long = new Array(MAX_PROMPT_CHUNKS + 1).fill("a").join(" BREAK ");
+    expect(() => tokenizePrompts(sd, { ...request, prompt: long })).toThrow(InvalidArgumentError);
+    expect(() => tokenizePrompts(sd, { ...request, negativePrompt: long })).toThrow(
+      /`negativePrompt` has to fit/,
+    );
+    const ok = new Array(MAX_PROMPT_CHUNKS).fill("a").join(" BREAK ");
+    expect(tokenizePrompts(sd, { ...request, prompt: ok }).prompt[0]).toHaveLength(MAX_PROMPT_CHUNKS);
+  });
+
+  it("refuses a weight that is not a number, naming the field", () => {
+    expect(() => tokenizePrompts(sd, { ...request, prompt: "(fox:1.2.3)" })).toThrow(
+      /`prompt` needs numeric \(text:weight\) weights, but is "\(…:1.2.3\)"/,
+    );
+  });
+
+  it("keeps the first chunk, with a warning, when the UNet fixes its context at one chunk", async () => {
+    const warn = vi.fn();
+    const fixed: TextStack = { ...sd, fixedContextTokens: TOKENS, logger: { info() {}, warn } };
+    const c = await condition(fixed, { ...request, prompt: "ab BREAK cde", negativePrompt: "x" });
+    expect(c.contextDims).toEqual([2, TOKENS, 2]);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/fixed number of text tokens/), {
+      chunks: 2,
+      chunksUsed: 1,
+      contextTokens: TOKENS,
+    });
+    await condition(fixed, request);
+    expect(warn).toHaveBeenCalledTimes(1);
   });
 });
 

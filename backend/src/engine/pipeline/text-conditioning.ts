@@ -1,27 +1,35 @@
-import { ModelLoadError } from "../errors.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { type ChunkTokenizer, chunkPrompt, type PromptChunk, padChunks } from "../prompt/chunk-tokens.ts";
+import { encodeChunks } from "../prompt/encode-chunks.ts";
+import { PromptWeightError, parsePromptAttention } from "../prompt/parse-attention.ts";
 import { guidanceScaleEmbedding } from "./guidance-embedding.ts";
 import type { PromptEncoder, TextEncoding } from "./text-encoder.ts";
+import type { EngineLogger } from "./types.ts";
 
-/** What the pipeline needs of a tokenizer: 77 ids per prompt (`ClipTokenizer`). */
-export interface PromptTokenizer {
-  encode(text: string): number[];
-}
+/** Prompts longer than this many chunks (of 75 tokens) are refused: 600 tokens is far past any use. */
+export const MAX_PROMPT_CHUNKS = 8;
 
 /** The text side of a model: one tokenizer and encoder (SD 1.x/2.x), or two (SDXL). */
 export interface TextStack {
-  tokenizers: readonly PromptTokenizer[];
+  tokenizers: readonly ChunkTokenizer[];
   encoders: readonly PromptEncoder[];
   sdxl: boolean;
   /** SDXL: an empty negative prompt becomes zeros (diffusers' `force_zeros_for_empty_prompt`). */
   forceZerosForEmptyPrompt: boolean;
   /** LCM: the width of `timestep_cond`, when the UNet takes it. */
   timestepCondDim: number | undefined;
+  /**
+   * The UNet's `encoder_hidden_states` length when its export fixes it (usually 77): prompts then
+   * keep their first chunk(s) only, with a warning. Undefined: any multiple of 77.
+   */
+  fixedContextTokens?: number | undefined;
+  logger?: EngineLogger;
 }
 
-/** Token ids per tokenizer for the prompt, and for the negative prompt when it is encoded. */
+/** Chunks per tokenizer for the prompt, and for the negative prompt when it is encoded; all of one length. */
 export interface PromptTokens {
-  prompt: number[][];
-  negative: number[][] | null;
+  prompt: PromptChunk[][];
+  negative: PromptChunk[][] | null;
 }
 
 /**
@@ -52,14 +60,60 @@ function encodesNegative(stack: TextStack, request: ConditioningRequest): boolea
   return request.guided && !(stack.forceZerosForEmptyPrompt && request.negativePrompt === "");
 }
 
-/** Tokenise the prompt (and negative prompt) with every tokenizer of the stack. */
+/**
+ * Parse A1111's emphasis syntax and split into 75-token chunks (see `prompt/`) with every tokenizer
+ * of the stack. Prompt and negative prompt are padded with empty chunks to the same count, as A1111's
+ * `pad_cond_uncond` does, so that classifier-free guidance stays one batch. A prompt of more than
+ * {@link MAX_PROMPT_CHUNKS} chunks, or with a weight that is not a number, is an
+ * `InvalidArgumentError` naming `prompt` or `negativePrompt`.
+ */
 export function tokenizePrompts(stack: TextStack, request: ConditioningRequest): PromptTokens {
-  return {
-    prompt: stack.tokenizers.map((tokenizer) => tokenizer.encode(request.prompt)),
-    negative: encodesNegative(stack, request)
-      ? stack.tokenizers.map((tokenizer) => tokenizer.encode(request.negativePrompt))
-      : null,
-  };
+  const prompt = chunkWithEvery(stack, "prompt", request.prompt);
+  const negative = encodesNegative(stack, request)
+    ? chunkWithEvery(stack, "negativePrompt", request.negativePrompt)
+    : null;
+  let count = Math.max(...[prompt, negative ?? []].flat().map((chunks) => chunks.length));
+  const allowed = chunksAllowed(stack);
+  if (count > allowed) {
+    stack.logger?.warn("the UNet takes a fixed number of text tokens; the prompt is cut to fit", {
+      chunks: count,
+      chunksUsed: allowed,
+      contextTokens: stack.fixedContextTokens,
+    });
+    count = allowed;
+  }
+  const fit = (perTokenizer: PromptChunk[][]) =>
+    perTokenizer.map((chunks, i) =>
+      padChunks(chunks.slice(0, count), count, stack.tokenizers[i] as ChunkTokenizer),
+    );
+  return { prompt: fit(prompt), negative: negative === null ? null : fit(negative) };
+}
+
+function chunkWithEvery(stack: TextStack, param: string, text: string): PromptChunk[][] {
+  let parsed: ReturnType<typeof parsePromptAttention>;
+  try {
+    parsed = parsePromptAttention(text);
+  } catch (error) {
+    if (!(error instanceof PromptWeightError)) throw error;
+    throw new InvalidArgumentError(param, `(…:${error.weight})`, "needs numeric (text:weight) weights");
+  }
+  const perTokenizer = stack.tokenizers.map((tokenizer) => chunkPrompt(parsed, tokenizer));
+  const longest = Math.max(...perTokenizer.map((chunks) => chunks.length));
+  if (longest > MAX_PROMPT_CHUNKS) {
+    throw new InvalidArgumentError(
+      param,
+      `${longest} chunks of 75 tokens`,
+      `has to fit in ${MAX_PROMPT_CHUNKS} chunks of 75 tokens (BREAK starts a new one)`,
+    );
+  }
+  return perTokenizer;
+}
+
+/** How many chunks the UNet's `encoder_hidden_states` holds: all we allow, unless its export fixes it. */
+function chunksAllowed(stack: TextStack): number {
+  const fixed = stack.fixedContextTokens;
+  const chunkTokens = stack.tokenizers[0]?.maxLength ?? 77;
+  return fixed === undefined ? MAX_PROMPT_CHUNKS : Math.max(1, Math.floor(fixed / chunkTokens));
 }
 
 /**
@@ -67,16 +121,17 @@ export function tokenizePrompts(stack: TextStack, request: ConditioningRequest):
  * (`StableDiffusionXLPipeline.encode_prompt`): each encoder's penultimate hidden states, concatenated
  * on the feature axis, and the second encoder's pooled `text_embeds`; `time_ids` =
  * original size + crop (0, 0) + target size = `[h, w, 0, 0, h, w]`. LCM
- * (`LatentConsistencyModelPipeline`): no unconditional batch; `w = guidance − 1` embedded.
+ * (`LatentConsistencyModelPipeline`): no unconditional batch; `w = guidance − 1` embedded. Each
+ * chunk is weighted and the chunks joined as A1111 does (`encodeChunks`): `[batch, 77·k, width]`.
  */
 export async function encodeConditioning(
   stack: TextStack,
   tokens: PromptTokens,
   request: ConditioningRequest,
 ): Promise<Conditioning> {
-  const cond = await encodeAll(stack, tokens.prompt);
+  const cond = await encodeChunks(stack.encoders, tokens.prompt);
   const parts = request.guided
-    ? [tokens.negative === null ? zerosLike(cond) : await encodeAll(stack, tokens.negative), cond]
+    ? [tokens.negative === null ? zerosLike(cond) : await encodeChunks(stack.encoders, tokens.negative), cond]
     : [cond];
   const batch = parts.length as 1 | 2;
   const [, tokensPerPrompt, width] = cond.dims;
@@ -95,39 +150,6 @@ export async function encodeConditioning(
     conditioning.timestepCond = concat(parts.map(() => row));
   }
   return conditioning;
-}
-
-/** One prompt through every encoder; SDXL's states are joined on the feature axis. */
-async function encodeAll(stack: TextStack, ids: readonly number[][]): Promise<TextEncoding> {
-  const encodings: TextEncoding[] = [];
-  for (const [i, encoder] of stack.encoders.entries()) encodings.push(await encoder.encode(ids[i] ?? []));
-  const first = encodings[0];
-  if (first === undefined) throw new Error("a text stack needs at least one encoder");
-  if (encodings.length === 1) return first;
-  const tokens = first.dims[1];
-  for (const [i, encoding] of encodings.entries()) {
-    if (encoding.dims[1] !== tokens) {
-      throw new ModelLoadError(
-        `text_encoder${i === 0 ? "" : `_${i + 1}`}/model.onnx`,
-        `gives ${encoding.dims[1]} tokens, the first encoder ${tokens}`,
-      );
-    }
-  }
-  const widths = encodings.map((encoding) => encoding.dims[2]);
-  const total = widths.reduce((a, b) => a + b, 0);
-  const hidden = new Float32Array(tokens * total);
-  for (let t = 0; t < tokens; t++) {
-    let offset = t * total;
-    for (const [i, encoding] of encodings.entries()) {
-      const w = widths[i] as number;
-      hidden.set(encoding.hidden.subarray(t * w, (t + 1) * w), offset);
-      offset += w;
-    }
-  }
-  const joined: TextEncoding = { hidden, dims: [1, tokens, total] };
-  const pooled = encodings.at(-1)?.pooled;
-  if (pooled !== undefined) joined.pooled = pooled;
-  return joined;
 }
 
 function zerosLike(encoding: TextEncoding): TextEncoding {

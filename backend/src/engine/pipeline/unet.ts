@@ -98,6 +98,11 @@ export class UNetSession {
     return height === undefined || width === undefined ? undefined : { height, width };
   }
 
+  /** `encoder_hidden_states`' token count when the export fixes it (then long prompts are cut to fit). */
+  get fixedContextTokens(): number | undefined {
+    return fixedDim(this.#context, 1);
+  }
+
   /** SDXL's added conditioning: pooled text embeddings and size ids. */
   get hasAddedConditioning(): boolean {
     return this.#textEmbeds !== undefined;

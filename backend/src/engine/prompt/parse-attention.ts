@@ -1,0 +1,98 @@
+/**
+ * A1111's emphasis syntax, ported from `parse_prompt_attention` in AUTOMATIC1111/stable-diffusion-webui
+ * `modules/prompt_parser.py`: `(text)` ×1.1, `[text]` ÷1.1, `(text:1.5)` an explicit weight, `\(` `\)`
+ * `\[` `\]` `\\` literal characters, `BREAK` a chunk boundary. Brackets left open apply to the end of
+ * the prompt; a closing bracket with nothing open is kept as text. Neighbours of equal weight merge.
+ */
+
+/** A run of prompt text and its weight; a chunk break is `{ text: "BREAK", weight: -1 }`, as in A1111. */
+export interface WeightedText {
+  text: string;
+  weight: number;
+}
+
+/** The marker A1111 puts where `BREAK` stood (`["BREAK", -1]`). */
+export const BREAK_MARKER: Readonly<WeightedText> = { text: "BREAK", weight: -1 };
+
+/** A `(text:weight)` whose weight Python's `float()` refuses (A1111 raises `ValueError` there). */
+export class PromptWeightError extends Error {
+  override readonly name = "PromptWeightError";
+  readonly weight: string;
+
+  constructor(weight: string) {
+    super(`the weight ${JSON.stringify(weight)} in "(text:weight)" is not a number`);
+    this.weight = weight;
+  }
+}
+
+// `re_attention`, alternative for alternative. Python's `\d` matches every Unicode decimal digit; JS's
+// only 0-9, so a weight written in other scripts' digits stays text here (A1111 would parse it).
+const ATTENTION = /\\\(|\\\)|\\\[|\\\]|\\\\|\\|\(|\[|:\s*([+-]?[.\d]+)\s*\)|\)|\]|[^\\()[\]:]+|:/gu;
+// `re_break` is `\s*\bBREAK\b\s*`; Python's `\b` is Unicode-aware, JS's is not, hence the lookarounds.
+const BREAK = /\s*(?<![\p{L}\p{N}_])BREAK(?![\p{L}\p{N}_])\s*/u;
+const ROUND_MULTIPLIER = 1.1;
+const SQUARE_MULTIPLIER = 1 / 1.1;
+
+/**
+ * Split a prompt into runs of text and their weights, exactly as A1111 does (its doctests are this
+ * module's tests).
+ *
+ * @example
+ * parsePromptAttention("an (important) word");
+ * // [{ text: "an ", weight: 1 }, { text: "important", weight: 1.1 }, { text: " word", weight: 1 }]
+ */
+export function parsePromptAttention(prompt: string): WeightedText[] {
+  const res: WeightedText[] = [];
+  const round: number[] = [];
+  const square: number[] = [];
+  const multiplyRange = (start: number, multiplier: number) => {
+    for (let p = start; p < res.length; p++) (res[p] as WeightedText).weight *= multiplier;
+  };
+
+  for (const match of prompt.matchAll(ATTENTION)) {
+    const text = match[0];
+    const weight = match[1];
+    if (text.startsWith("\\")) {
+      res.push({ text: text.slice(1), weight: 1 });
+    } else if (text === "(") {
+      round.push(res.length);
+    } else if (text === "[") {
+      square.push(res.length);
+    } else if (weight !== undefined && round.length > 0) {
+      multiplyRange(round.pop() as number, pythonFloat(weight));
+    } else if (text === ")" && round.length > 0) {
+      multiplyRange(round.pop() as number, ROUND_MULTIPLIER);
+    } else if (text === "]" && square.length > 0) {
+      multiplyRange(square.pop() as number, SQUARE_MULTIPLIER);
+    } else {
+      for (const [i, part] of text.split(BREAK).entries()) {
+        if (i > 0) res.push({ ...BREAK_MARKER });
+        res.push({ text: part, weight: 1 });
+      }
+    }
+  }
+  for (const position of round) multiplyRange(position, ROUND_MULTIPLIER);
+  for (const position of square) multiplyRange(position, SQUARE_MULTIPLIER);
+  if (res.length === 0) return [{ text: "", weight: 1 }];
+
+  // Merge runs of identical weights (a BREAK's -1 included, as A1111 does).
+  let i = 0;
+  while (i + 1 < res.length) {
+    const current = res[i] as WeightedText;
+    const next = res[i + 1] as WeightedText;
+    if (current.weight === next.weight) {
+      current.text += next.text;
+      res.splice(i + 1, 1);
+    } else {
+      i++;
+    }
+  }
+  return res;
+}
+
+/** Python's `float()` of what `[+-]?[.\d]+` matched: `Number` agrees, except that it gives NaN for "1.2.3". */
+function pythonFloat(text: string): number {
+  const value = Number(text);
+  if (Number.isNaN(value)) throw new PromptWeightError(text);
+  return value;
+}
