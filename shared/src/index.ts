@@ -1,5 +1,6 @@
 export * from "./canonical.ts";
 export * from "./encoding.ts";
+export * from "./engine-version.ts";
 export * from "./errors.ts";
 export * from "./generation-request.ts";
 export * from "./generation-response.ts";

@@ -1,3 +1,4 @@
+import { ENGINE_VERSION } from "@sdgate/shared";
 import { z } from "zod";
 import { type BreakerPolicy, breakerPolicySchema } from "./breaker.ts";
 import { type RetryPolicy, retryPolicySchema } from "./retry-policy.ts";
@@ -94,8 +95,8 @@ export interface Registry {
   pools: readonly Backend[];
 }
 
-/** Used when the registry does not say which engine its backends run. */
-export const DEFAULT_ENGINE_VERSION = "sdgate-engine/1";
+/** Used when the registry does not say which engine its backends run: the engine this build pairs with. */
+export const DEFAULT_ENGINE_VERSION = ENGINE_VERSION;
 
 /** A short, stable, non-cryptographic name for a text (FNV-1a, 64 bits as hex). */
 function fnv1a64(text: string): string {

@@ -99,7 +99,7 @@ describe("replay cache", () => {
     ).toBe("MISS");
     const newEngine = fleetEnv(["healthy"], {
       models: { tiny: "sha256:bbb" },
-      engineVersion: "sdgate-engine/2",
+      engineVersion: "sdgate-engine/next",
     });
     expect((await post(body, key, newEngine)).headers.get("X-Cache")).toBe("MISS");
     expect(await callsTo("healthy", body.prompt)).toHaveLength(3);
