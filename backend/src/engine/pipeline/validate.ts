@@ -84,28 +84,28 @@ export function resolveRequest<S extends Seed>(
     throw new InvalidArgumentError("rng", rng, `has to be one of ${RNG_NAMES.join(", ")}`);
 
   const { image, mask } = request;
+  // Every task's settings; the task and its strength are decided below.
+  const settings = {
+    prompt,
+    negativePrompt,
+    width,
+    height,
+    steps,
+    guidanceScale,
+    seeds,
+    n,
+    scheduler,
+    rng,
+    image,
+    mask,
+  };
   if (image === undefined) {
     if (mask !== undefined)
       throw new InvalidArgumentError("mask", describeImage(mask), "needs an `image` to inpaint");
     if (request.strength !== undefined) {
       throw new InvalidArgumentError("strength", request.strength, "applies only with an `image`");
     }
-    return {
-      task: "txt2img",
-      prompt,
-      negativePrompt,
-      width,
-      height,
-      steps,
-      guidanceScale,
-      seeds,
-      n,
-      scheduler,
-      rng,
-      image,
-      mask,
-      strength: null,
-    };
+    return { task: "txt2img", ...settings, strength: null };
   }
   if (!limits.canEncodeImages) {
     throw new InvalidArgumentError(
@@ -130,22 +130,7 @@ export function resolveRequest<S extends Seed>(
     );
   }
   const task: Task = mask === undefined ? "img2img" : "inpaint";
-  return {
-    task,
-    prompt,
-    negativePrompt,
-    width,
-    height,
-    steps,
-    guidanceScale,
-    seeds,
-    n,
-    scheduler,
-    rng,
-    image,
-    mask,
-    strength,
-  };
+  return { task, ...settings, strength };
 }
 
 function checkSize(width: unknown, height: unknown, limits: ModelLimits): void {
