@@ -30,10 +30,14 @@ describe("GPU benchmark", () => {
       expect(standard.step.count).toBe(2 * 3);
       expect(standard.minMs).toBeLessThanOrEqual(standard.medianMs);
       expect(standard.throughput.map((t: { batch: number }) => t.batch)).toEqual([1, 2]);
+      // The production path timed beside the bare loop, on the same model and provider.
+      expect(standard.engine.medianMs).toBeGreaterThan(0);
+      expect(standard.engine.minMs).toBeLessThanOrEqual(standard.engine.medianMs);
       expect(fused.error).toMatch(/need the CUDA provider/);
       const markdown = readFileSync(join(dir, "out", "results.md"), "utf8");
       expect(markdown).toContain("| cpu | standard |");
       expect(markdown).toContain("images/s");
+      expect(markdown).toContain("| engine ÷ loop |");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

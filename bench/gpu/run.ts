@@ -9,7 +9,8 @@
  * For each provider × operator set: batch-1 latency (median and min of --runs, after --warmup; the
  * first, cold run apart), the distribution of single UNet steps (to explain a median far above the
  * minimum), throughput at each batch, GPU memory (nvidia-smi), and the share of the GPU's fp16 peak
- * (flops.ts). CPU runs --cpu-steps steps once and extrapolates to --steps, labelled so. Fused graphs
+ * (flops.ts); then the same batch-1 image through the engine's pipeline, the production path, as a
+ * ratio to the bare loop. CPU runs --cpu-steps steps once and extrapolates to --steps, labelled so. Fused graphs
  * need CUDA and are skipped on other providers. Writes results.md and results.json to --out.
  * --dry-run: widths ÷ 8, 64×64, 3 steps, 2 runs, batches 1,2, CPU only — the same code on any machine.
  */
@@ -17,6 +18,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { loadPipeline } from "../../backend/src/engine/index.ts";
 import { OPERATOR_SETS, type OperatorSet } from "../../backend/src/model-builder/nn.ts";
 import { buildSd15FullSize } from "../../backend/src/model-builder/sd15-full-size.ts";
 import { describeMachine } from "../lib/machine.ts";
@@ -80,6 +82,8 @@ interface Row {
   decodeMs?: number;
   throughput: { batch: number; imagesPerSecond: number; totalMs: number; peakGpuMiB?: number }[];
   peakGpuMiB?: number;
+  /** The same batch-1 generation through the engine (`loadPipeline(...).generate`), the production path. */
+  engine?: { medianMs: number; minMs: number };
   /** The GPU during the timed batch-1 runs (utilization, SM clock, power). */
   gpu?: GpuActivity;
   peakShare?: number;
@@ -117,6 +121,7 @@ try {
       }
       try {
         await measure(row, modelDir, name);
+        if (!row.extrapolated) await measureEngine(row, modelDir);
       } catch (error) {
         row.error = error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error);
       }
@@ -186,6 +191,33 @@ async function measure(row: Row, modelDir: string, name: string): Promise<void> 
   }
 }
 
+/**
+ * The production path for the same image: the engine's pipeline (tokenizer, scheduler, seeded noise,
+ * guidance, VAE decode to RGB) on the same provider, so its ratio to the bare loop is the engine's cost
+ * on this device.
+ */
+async function measureEngine(row: Row, modelDir: string): Promise<void> {
+  const pipeline = await loadPipeline(modelDir, { executionProviders: [row.provider] });
+  try {
+    const request = {
+      prompt: "a lighthouse on a cliff",
+      width: sizePx,
+      height: sizePx,
+      steps,
+      guidanceScale: 7.5,
+    };
+    const totals: number[] = [];
+    for (let i = 0; i < warmup + runs + 1; i++) {
+      const started = performance.now();
+      await pipeline.generate({ ...request, seed: i });
+      if (i > warmup) totals.push(performance.now() - started); // the first is cold, like the loop's
+    }
+    row.engine = { medianMs: median(totals), minMs: Math.min(...totals) };
+  } finally {
+    await pipeline.release();
+  }
+}
+
 /** The results so far as Markdown tables: latency and step distribution, the GPU's activity, throughput. */
 function renderMarkdown(): string {
   const header = `SD 1.5 architecture (seeded random weights${dry ? ", widths ÷ 8 — dry run" : ""}), ${dtype}, ${sizePx}×${sizePx}, ${steps} steps, CFG (one batched UNet call per step), ${date}, ${gpu ?? "no GPU"}, ${describeMachine()}.`;
@@ -217,6 +249,16 @@ function renderMarkdown(): string {
       `| ${r.provider} | ${r.operators} | ${label} | ${ms(r.minMs)} | ${ms(r.coldMs)} | ${stepText} | ${ms(r.textEncodeMs)} | ${ms(r.decodeMs)} | ${gpuText} | ${r.peakGpuMiB === undefined ? "–" : `${r.peakGpuMiB} MiB`} | ${r.peakShare === undefined ? "–" : `${(100 * r.peakShare).toFixed(1)} %`} |`,
     );
   }
+  lines.push(
+    "",
+    "| provider | graph | bare loop, batch-1 median | engine pipeline, batch-1 median (min) | engine ÷ loop |",
+    "| --- | --- | --- | --- | --- |",
+  );
+  for (const r of rows)
+    if (r.engine && r.medianMs !== undefined)
+      lines.push(
+        `| ${r.provider} | ${r.operators} | ${ms(r.medianMs)} | ${ms(r.engine.medianMs)} (${ms(r.engine.minMs)}) | ${(r.engine.medianMs / r.medianMs).toFixed(3)} |`,
+      );
   lines.push(
     "",
     "| provider | graph | batch | images/s | generation | GPU mem peak |",
