@@ -1,4 +1,5 @@
 import { type GenerationResponse, generationResponseSchema } from "@sdgate/shared";
+import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { useLocalStack } from "./support/local-stack.ts";
 
@@ -61,5 +62,53 @@ describe("the local stack, end to end", () => {
     const badField = await generate({ prompt: "x", width: 100 });
     expect(badField.status).toBe(400);
     expect(await badField.json()).toMatchObject({ error: { code: "invalid_request", param: "width" } });
+  });
+});
+
+describe("the official openai SDK against the local stack", () => {
+  const client = () =>
+    new OpenAI({
+      baseURL: `${localStack.current().url}/v1`,
+      apiKey: localStack.current().apiKey,
+      maxRetries: 0,
+    });
+
+  it("generates images with images.generate, as b64_json and as a signed url", async () => {
+    const b64 = await client().images.generate({
+      model: "tiny",
+      prompt: "a lighthouse on a cliff at sunset",
+      size: "256x256",
+      n: 2,
+      response_format: "b64_json",
+    });
+    expect(b64.data).toHaveLength(2);
+    const png = Buffer.from(b64.data?.[0]?.b64_json ?? "", "base64");
+    expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+    expect(pngSize(png)).toEqual({ width: 256, height: 256 });
+
+    const linked = await client().images.generate({
+      model: "tiny",
+      prompt: "a lighthouse on a cliff at sunset",
+      size: "256x256",
+      response_format: "url",
+    });
+    const url = linked.data?.[0]?.url ?? "";
+    expect(url).toContain("/v1/images/");
+    const image = await fetch(url);
+    expect(image.status).toBe(200);
+    expect([...new Uint8Array(await image.arrayBuffer()).subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+  });
+
+  it("lists the models, and surfaces our error envelope as the SDK's typed error", async () => {
+    const models = await client().models.list();
+    expect(models.data.map((model) => model.id)).toContain("tiny");
+    const refused = await client()
+      .images.generate({ model: "tiny", prompt: "x", size: "100x100" as "256x256" })
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(refused).toMatchObject({ status: 400, code: "invalid_request", param: expect.any(String) });
   });
 });
