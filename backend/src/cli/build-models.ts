@@ -9,6 +9,9 @@
  *     SD 1.5's full architecture with seeded random weights, for GPU benchmarks (≈2 GB in fp16,
  *     ≈4 GB in fp32), with a progress bar on stderr; `--operators fused` writes onnxruntime's fused
  *     contrib operators for its CUDA provider (GroupNorm, MultiHeadAttention, …; see `OperatorSet`).
+ *   npx node backend/src/cli/build-models.ts --full-size --from-diffusers DIR --out OUT [--operators fused] …
+ *     the same with a diffusers-format SD 1.5 folder's weights (DIR/unet, text_encoder, vae
+ *     safetensors, or their .fp16 variants) and its tokenizer/ when it has one.
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
@@ -29,14 +32,17 @@ const { values, positionals } = parseArgs({
     tokenizer: { type: "string" },
     seed: { type: "string" },
     operators: { type: "string", default: "standard" },
+    "from-diffusers": { type: "string" },
   },
 });
 
+if (values["from-diffusers"] !== undefined && !values["full-size"])
+  fail("--from-diffusers needs --full-size (the tiny models are always random)");
 if (values["full-size"]) await buildFullSize();
 else await buildTiny();
 
 async function buildFullSize(): Promise<void> {
-  const { dtype, exporter, out, tokenizer, seed, operators } = values;
+  const { dtype, exporter, out, tokenizer, seed, operators, "from-diffusers": fromDiffusers } = values;
   if (operators !== "standard" && operators !== "fused")
     fail(`--operators: ${operators} is not standard or fused`);
   if (out === undefined) fail("--full-size needs --out DIR");
@@ -53,17 +59,25 @@ async function buildFullSize(): Promise<void> {
     operators,
     ...(tokenizer === undefined ? {} : { tokenizerDir: tokenizer }),
     ...(seedValue === undefined ? {} : { seed: seedValue }),
+    ...(fromDiffusers === undefined ? {} : { fromDiffusers }),
     onProgress: bar.update,
+  }).catch((error: unknown) => {
+    bar.done();
+    fail(error instanceof Error ? error.message : String(error));
   });
   bar.done();
   const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
-  console.log(
-    `built SD 1.5 (${dtype}, ${operators} operators, random weights) in ${result.dir} (${seconds} s):`,
-  );
+  const weights = fromDiffusers === undefined ? "random weights" : `weights from ${fromDiffusers}`;
+  console.log(`built SD 1.5 (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s):`);
   for (const [network, parameters] of Object.entries(result.parameters))
     console.log(`  ${network}: ${parameters.toLocaleString("en")} parameters`);
-  if (tokenizer === undefined)
+  if (result.tokenizerDir === undefined)
     console.log("  tokenizer: the tiny stand-in vocabulary (pass --tokenizer DIR for CLIP's)");
+  else console.log(`  tokenizer: vocab.json and merges.txt from ${result.tokenizerDir}`);
+  if (result.unusedCheckpointTensors.length > 0)
+    console.warn(
+      `warning: ${result.unusedCheckpointTensors.length} checkpoint tensors unused (position_ids is expected):\n  ${result.unusedCheckpointTensors.join("\n  ")}`,
+    );
 }
 
 async function buildTiny(): Promise<void> {

@@ -11,7 +11,7 @@ import {
   type OperatorSet,
 } from "./nn.ts";
 import { resnetBlock, upsampleNearest2x } from "./unet.ts";
-import type { WeightSource } from "./weights.ts";
+import type { Weights } from "./weights.ts";
 
 /** diffusers' `AutoencoderKL` config (models/autoencoders/autoencoder_kl.py), camelCase. */
 export interface AutoencoderKLConfig {
@@ -46,7 +46,7 @@ export interface VaeBuildOptions {
  * ResNet), GroupNorm, SiLU, conv_out to mean and log-variance.
  */
 export function buildVaeEncoder(
-  weights: WeightSource,
+  weights: Weights,
   config: AutoencoderKLConfig,
   output: VaeEncoderOutput,
   graph: GraphOptions = {},
@@ -104,7 +104,7 @@ export function buildVaeEncoder(
  * ResNets with nearest 2× upsampling and a conv, GroupNorm, SiLU, conv_out to RGB in about [-1, 1].
  */
 export function buildVaeDecoderKL(
-  weights: WeightSource,
+  weights: Weights,
   config: AutoencoderKLConfig,
   options: VaeBuildOptions = {},
   graph: GraphOptions = {},

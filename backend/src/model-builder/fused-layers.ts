@@ -164,7 +164,7 @@ export function attentionOp(
   const bias = g.parameter(`${name}.qkv.bias`, [3 * dim], () => {
     const packed = new Float32Array(3 * dim);
     parts.forEach((p, part) => {
-      packed.set(ctx.weights.normal(`${p}.bias`, dim, 0.02), part * dim);
+      packed.set(ctx.weights.normal(`${p}.bias`, dim, 0.02, { torchShape: [dim] }), part * dim);
     });
     return packed;
   });
@@ -191,9 +191,11 @@ export function skipLayerNorm(
 ): [string, string] {
   const [gamma, beta] = [
     ctx.g.parameter(`${name}.weight`, [features], () =>
-      ctx.weights.normal(`${name}.weight`, features, 0.1).map((v) => 1 + v),
+      ctx.weights.normal(`${name}.weight`, features, 0.1, { torchShape: [features], mean: 1 }),
     ),
-    ctx.g.parameter(`${name}.bias`, [features], () => ctx.weights.normal(`${name}.bias`, features, 0.1)),
+    ctx.g.parameter(`${name}.bias`, [features], () =>
+      ctx.weights.normal(`${name}.bias`, features, 0.1, { torchShape: [features] }),
+    ),
   ];
   const base = `${name}.skip_layer_norm`;
   const [normed, , , sum] = ctx.g.nodeMulti(

@@ -1,5 +1,12 @@
 /** Builds the project's own ONNX models, so tests and benchmarks download nothing. */
 export {
+  autoencoderKLNames,
+  type CheckpointNames,
+  CheckpointWeights,
+  clipTextModelNames,
+  DiffusersCheckpoint,
+} from "./checkpoint-weights.ts";
+export {
   type AttributeValue,
   type DataTypeName,
   type Dim,
@@ -10,6 +17,12 @@ export {
 } from "./graph.ts";
 export { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 export { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
+export {
+  encodeSafetensors,
+  type SafetensorsEntry,
+  SafetensorsFile,
+  type SafetensorsTensor,
+} from "./safetensors.ts";
 export {
   buildSd15FullSize,
   countSd15Parameters,

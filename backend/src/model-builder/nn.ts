@@ -1,5 +1,5 @@
 import { type FloatTypeName, float, type GraphBuilder } from "./graph.ts";
-import type { WeightSource } from "./weights.ts";
+import type { TensorRequest, Weights } from "./weights.ts";
 
 /**
  * Torch-style layers as the ONNX subgraphs `torch.onnx.export` writes for them, with weights scaled by
@@ -7,7 +7,7 @@ import type { WeightSource } from "./weights.ts";
  */
 export interface LayerContext {
   readonly g: GraphBuilder;
-  readonly weights: WeightSource;
+  readonly weights: Weights;
   /**
    * Which operators the layers are written with (default `"standard"`): see `OperatorSet`. A fused
    * graph needs `g.importDomain("com.microsoft", 1)`, which `layerContext` does.
@@ -29,7 +29,7 @@ export type OperatorSet = "standard" | "fused";
 export const OPERATOR_SETS: readonly OperatorSet[] = ["standard", "fused"];
 
 /** A layer context for `g`, importing the contrib domain when the operators are fused. */
-export function layerContext(g: GraphBuilder, weights: WeightSource, operators: OperatorSet = "standard") {
+export function layerContext(g: GraphBuilder, weights: Weights, operators: OperatorSet = "standard") {
   if (operators === "fused") g.importDomain(CONTRIB_DOMAIN, 1);
   return { g, weights, operators } satisfies LayerContext;
 }
@@ -47,14 +47,16 @@ export function channelAxis(ctx: LayerContext): 1 | 3 {
 }
 
 /**
- * A normal(0, std) weight tensor made only when the graph's sink asks for its bytes; `transform`
- * rearranges or maps the values drawn for `name` (so a rearranged weight keeps the same values).
+ * A normal(0, std) weight tensor made only when the graph's sink asks for its bytes; `tensor` says how
+ * a checkpoint holds it, `transform` rearranges the values drawn or read for `name` (so a rearranged
+ * weight keeps the same values).
  */
 export function normalParameter(
   ctx: LayerContext,
   name: string,
   dims: readonly number[],
   std: number,
+  tensor: TensorRequest,
   transform?: (values: Float32Array) => Float32Array,
   type?: FloatTypeName,
 ): string {
@@ -63,7 +65,7 @@ export function normalParameter(
     name,
     dims,
     () => {
-      const values = ctx.weights.normal(name, count, std);
+      const values = ctx.weights.normal(name, count, std, tensor);
       return transform === undefined ? values : transform(values);
     },
     type,
@@ -78,12 +80,15 @@ export function linearWeightValues(
   outFeatures: number,
   gain = 1,
 ): Float32Array {
-  return ctx.weights.normal(`${name}.weight`, inFeatures * outFeatures, gain / Math.sqrt(inFeatures));
+  return ctx.weights.normal(`${name}.weight`, inFeatures * outFeatures, gain / Math.sqrt(inFeatures), {
+    torchShape: [outFeatures, inFeatures],
+    transpose: true,
+  });
 }
 
 /** `nn.Linear`'s bias as `linear` draws it. */
 export function linearBias(ctx: LayerContext, name: string, outFeatures: number): string {
-  return normalParameter(ctx, `${name}.bias`, [outFeatures], 0.02);
+  return normalParameter(ctx, `${name}.bias`, [outFeatures], 0.02, { torchShape: [outFeatures] });
 }
 
 /** `nn.Linear`'s weight as `linear` draws it, [in, out] for MatMul. */
@@ -94,7 +99,10 @@ export function linearWeight(
   outFeatures: number,
   gain = 1,
 ): string {
-  return normalParameter(ctx, `${name}.weight`, [inFeatures, outFeatures], gain / Math.sqrt(inFeatures));
+  return normalParameter(ctx, `${name}.weight`, [inFeatures, outFeatures], gain / Math.sqrt(inFeatures), {
+    torchShape: [outFeatures, inFeatures],
+    transpose: true,
+  });
 }
 
 export interface LinearOptions {
@@ -143,12 +151,13 @@ export function conv2d(
   const fanIn = inChannels * kernel * kernel;
   const std = (options.gain ?? 1) / Math.sqrt(fanIn);
   const fused = isFused(ctx);
+  const torch = { torchShape: [outChannels, inChannels, kernel, kernel] };
   const weight = fused
-    ? normalParameter(ctx, `${name}.weight`, [outChannels, kernel, kernel, inChannels], std, (oihw) =>
+    ? normalParameter(ctx, `${name}.weight`, [outChannels, kernel, kernel, inChannels], std, torch, (oihw) =>
         oihwToOhwi(oihw, outChannels, inChannels, kernel),
       )
-    : normalParameter(ctx, `${name}.weight`, [outChannels, inChannels, kernel, kernel], std);
-  const bias = normalParameter(ctx, `${name}.bias`, [outChannels], 0.02);
+    : normalParameter(ctx, `${name}.weight`, [outChannels, inChannels, kernel, kernel], std, torch);
+  const bias = normalParameter(ctx, `${name}.bias`, [outChannels], 0.02, { torchShape: [outChannels] });
   const attributes = {
     kernel_shape: [kernel, kernel],
     pads: options.pads ?? [pad, pad, pad, pad],
@@ -185,8 +194,8 @@ function normAffine(
   if (dims.reduce((a, b) => a * b, 1) !== channels)
     throw new Error(`norm ${name}: dims [${dims}] do not hold ${channels} channels`);
   return [
-    normalParameter(ctx, `${name}.weight`, dims, 0.1, (values) => values.map((v) => 1 + v)),
-    normalParameter(ctx, `${name}.bias`, dims, 0.1),
+    normalParameter(ctx, `${name}.weight`, dims, 0.1, { torchShape: [channels], mean: 1 }),
+    normalParameter(ctx, `${name}.bias`, dims, 0.1, { torchShape: [channels] }),
   ];
 }
 
@@ -228,8 +237,16 @@ export function groupNorm(
 /** GroupNorm's gamma and beta as [C] float32 tensors, the same values `normAffine` draws. */
 export function groupNormAffine(ctx: LayerContext, name: string, channels: number): [string, string] {
   return [
-    normalParameter(ctx, `${name}.weight`, [channels], 0.1, (values) => values.map((v) => 1 + v), "float"),
-    normalParameter(ctx, `${name}.bias`, [channels], 0.1, undefined, "float"),
+    normalParameter(
+      ctx,
+      `${name}.weight`,
+      [channels],
+      0.1,
+      { torchShape: [channels], mean: 1 },
+      undefined,
+      "float",
+    ),
+    normalParameter(ctx, `${name}.bias`, [channels], 0.1, { torchShape: [channels] }, undefined, "float"),
   ];
 }
 

@@ -3,6 +3,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, writeFileSync
 import { rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
+import { DiffusersCheckpoint } from "./checkpoint-weights.ts";
 import type { GraphOptions } from "./graph.ts";
 import { json, moveIntoPlace } from "./model-folder.ts";
 import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
@@ -15,7 +16,7 @@ import { type Exporter, TINY_VOCAB_SIZE } from "./tiny-families.ts";
 import { unetConfigJson } from "./tiny-variant.ts";
 import { tinyTokenizerFiles } from "./tokenizer-files.ts";
 import { buildUNet2DCondition } from "./unet-2d-condition.ts";
-import { WeightSource } from "./weights.ts";
+import { WeightSource, type Weights } from "./weights.ts";
 
 export type FullSizeNetwork = "text_encoder" | "unet" | "vae_encoder" | "vae_decoder";
 export const FULL_SIZE_NETWORKS: readonly FullSizeNetwork[] = [
@@ -36,6 +37,13 @@ export interface FullSizeOptions {
   tokenizerDir?: string;
   /** Weight seed (default 1234). */
   seed?: number;
+  /**
+   * A diffusers-format SD 1.5 folder (`unet/`, `text_encoder/`, `vae/` safetensors, see
+   * `DiffusersCheckpoint`; a float16 build reads the `.fp16.safetensors` variants first) whose
+   * weights replace the random ones; its `tokenizer/` is used when `tokenizerDir` is not given and it
+   * has `vocab.json` and `merges.txt`.
+   */
+  fromDiffusers?: string;
   /**
    * Standard ONNX operators (default), or onnxruntime's fused contrib operators for its CUDA provider
    * (see `OperatorSet`; several of them have no CPU kernel).
@@ -58,6 +66,10 @@ export interface FullSizeResult {
   parameters: Record<FullSizeNetwork, number>;
   /** Bytes of each network's `model.onnx_data`. */
   dataBytes: Record<FullSizeNetwork, number>;
+  /** With `fromDiffusers`: `file: tensor` for checkpoint tensors no network used (CLIP's `position_ids`). */
+  unusedCheckpointTensors: string[];
+  /** The folder the tokenizer's `vocab.json` and `merges.txt` came from; undefined for the stand-in. */
+  tokenizerDir: string | undefined;
 }
 
 const SCALING_FACTOR = 0.18215;
@@ -65,17 +77,24 @@ const CONTEXT_LENGTH = 77;
 
 type NetworkBuilder = (graph: GraphOptions) => Uint8Array;
 
-/** The four networks of SD 1.5 as builders over a graph's options (sink, float type). */
-function networks(options: FullSizeOptions): Record<FullSizeNetwork, NetworkBuilder> {
+/**
+ * The four networks of SD 1.5 as builders over a graph's options (sink, float type), with seeded
+ * random weights or the checkpoint's.
+ */
+function networks(
+  options: FullSizeOptions,
+  checkpoint?: DiffusersCheckpoint,
+): Record<FullSizeNetwork, NetworkBuilder> {
   const divisor = options.widthDivisor ?? 1;
   const optimum = options.exporter === "optimum";
   const seed = options.seed ?? 1234;
-  const weights = (offset: number) => new WeightSource(seed + offset);
+  const weights = (offset: number, real: Weights | undefined): Weights =>
+    real ?? new WeightSource(seed + offset);
   const operators = options.operators ?? "standard";
   return {
     text_encoder: (g) =>
       buildTextEncoder(
-        weights(1),
+        weights(1, checkpoint?.textEncoder),
         {
           ...sd15TextEncoder(divisor),
           idsType: optimum ? "int64" : "int32",
@@ -86,7 +105,7 @@ function networks(options: FullSizeOptions): Record<FullSizeNetwork, NetworkBuil
       ),
     unet: (g) =>
       buildUNet2DCondition(
-        weights(3),
+        weights(3, checkpoint?.unet),
         sd15UNet(divisor),
         {
           timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] },
@@ -95,10 +114,16 @@ function networks(options: FullSizeOptions): Record<FullSizeNetwork, NetworkBuil
         g,
       ),
     vae_encoder: (g) =>
-      buildVaeEncoder(weights(4), sd15Vae(divisor), optimum ? "latent_parameters" : "latent_sample", g, {
-        operators,
-      }),
-    vae_decoder: (g) => buildVaeDecoderKL(weights(5), sd15Vae(divisor), { operators }, g),
+      buildVaeEncoder(
+        weights(4, checkpoint?.vae),
+        sd15Vae(divisor),
+        optimum ? "latent_parameters" : "latent_sample",
+        g,
+        {
+          operators,
+        },
+      ),
+    vae_decoder: (g) => buildVaeDecoderKL(weights(5, checkpoint?.vae), sd15Vae(divisor), { operators }, g),
   };
 }
 
@@ -125,7 +150,8 @@ export function countSd15Parameters(
 }
 
 /**
- * Write Stable Diffusion 1.5's full architecture with seeded random weights to `outDir`, as an ONNX
+ * Write Stable Diffusion 1.5's full architecture with seeded random weights (or a diffusers
+ * checkpoint's, `fromDiffusers`) to `outDir`, as an ONNX
  * export folder: CLIP ViT-L/14 text encoder (123,060,480 parameters), the 859,520,964-parameter UNet,
  * the VAE encoder and decoder, each `model.onnx` with its weights in `model.onnx_data`. Weights are
  * made and written one tensor at a time, never all in memory. The folder appears whole or not at all.
@@ -144,6 +170,14 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
       if (!existsSync(join(options.tokenizerDir, file)))
         throw new Error(`options.tokenizerDir: ${options.tokenizerDir} has no ${file}`);
   }
+  const checkpointTokenizer =
+    options.fromDiffusers === undefined ? undefined : join(options.fromDiffusers, "tokenizer");
+  const tokenizerDir =
+    options.tokenizerDir ??
+    (checkpointTokenizer !== undefined &&
+    ["vocab.json", "merges.txt"].every((file) => existsSync(join(checkpointTokenizer, file)))
+      ? checkpointTokenizer
+      : undefined);
   const staging = join(
     dirname(dir),
     `.${dir.split(/[\\/]/).pop()}-${process.pid}-${randomBytes(4).toString("hex")}`,
@@ -152,9 +186,14 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
   const counts = countSd15Parameters(options);
   const bytesTotal = FULL_SIZE_NETWORKS.reduce((sum, n) => sum + counts[n].bytes, 0);
   let bytesDone = 0;
-  const builders = networks(options);
+  const checkpoint =
+    options.fromDiffusers === undefined
+      ? undefined
+      : DiffusersCheckpoint.open(options.fromDiffusers, { preferFp16: options.dtype === "float16" });
+  const builders = networks(options, checkpoint);
   const parameters = {} as Record<FullSizeNetwork, number>;
   const dataBytes = {} as Record<FullSizeNetwork, number>;
+  let unusedCheckpointTensors: string[] = [];
   try {
     for (const network of FULL_SIZE_NETWORKS) {
       mkdirSync(join(staging, network), { recursive: true });
@@ -181,12 +220,14 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
         closeSync(fd);
       }
     }
-    writeConfigs(staging, options);
+    unusedCheckpointTensors = checkpoint?.unusedTensors() ?? [];
+    writeConfigs(staging, { ...options, ...(tokenizerDir === undefined ? {} : { tokenizerDir }) });
     await moveIntoPlace(staging, dir, async () => false);
   } finally {
+    checkpoint?.close();
     await rm(staging, { recursive: true, force: true });
   }
-  return { dir, parameters, dataBytes };
+  return { dir, parameters, dataBytes, unusedCheckpointTensors, tokenizerDir };
 }
 
 function writeAll(fd: number, chunk: Uint8Array): void {

@@ -13,7 +13,7 @@ import {
   type OperatorSet,
   quickGelu,
 } from "./nn.ts";
-import type { WeightSource } from "./weights.ts";
+import type { Weights } from "./weights.ts";
 
 export interface TextEncoderShape {
   vocabSize: number;
@@ -44,7 +44,7 @@ export interface TextEncoderShape {
  * finds it). Inputs and outputs are named as in diffusers' and optimum's ONNX exports.
  */
 export function buildTextEncoder(
-  weights: WeightSource,
+  weights: Weights,
   shape: TextEncoderShape,
   graph: GraphOptions = {},
 ): Uint8Array {
@@ -54,10 +54,10 @@ export function buildTextEncoder(
   const ids = g.input("input_ids", shape.idsType ?? "int32", ["batch", T]);
 
   const tokenTable = g.parameter("embeddings.token_embedding.weight", [vocabSize, C], () =>
-    weights.normal("embeddings.token_embedding.weight", vocabSize * C, 1),
+    weights.normal("embeddings.token_embedding.weight", vocabSize * C, 1, { torchShape: [vocabSize, C] }),
   );
   const positions = g.parameter("embeddings.position_embedding.weight", [T, C], () =>
-    weights.normal("embeddings.position_embedding.weight", T * C, 0.5),
+    weights.normal("embeddings.position_embedding.weight", T * C, 0.5, { torchShape: [T, C] }),
   );
   let x = g.node("Add", [g.node("Gather", [tokenTable, ids], { axis: 0 }), positions]);
   const hiddenStates = [x];

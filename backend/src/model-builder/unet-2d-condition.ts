@@ -23,7 +23,7 @@ import {
   silu,
 } from "./nn.ts";
 import { resizeNearestTo, resnetBlock } from "./unet.ts";
-import type { WeightSource } from "./weights.ts";
+import type { Weights } from "./weights.ts";
 
 /**
  * The parts of diffusers' `UNet2DConditionModel` config (models/unets/unet_2d_condition.py) that SD
@@ -73,7 +73,7 @@ export interface UNetBuildOptions {
  * size, as diffusers' `forward_upsample_size` does for sizes that are not multiples of 2^levels.
  */
 export function buildUNet2DCondition(
-  weights: WeightSource,
+  weights: Weights,
   config: UNet2DConditionConfig,
   options: UNetBuildOptions = {},
   graph: GraphOptions = {},

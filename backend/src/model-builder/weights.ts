@@ -53,15 +53,41 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-export class WeightSource {
+/**
+ * How a builder wants one tensor: its shape as torch stores it in a checkpoint, and how to rearrange
+ * it. A random source ignores all but `mean`; a checkpoint source (checkpoint-weights.ts) reads the
+ * tensor of that shape and rearranges it.
+ */
+export interface TensorRequest {
+  /** The shape in torch's state dict: nn.Linear [out, in], Conv2d [out, in, kH, kW], norms [C]. */
+  readonly torchShape: readonly number[];
+  /** nn.Linear's weight wanted as [in, out] for MatMul: the transpose of torch's [out, in]. */
+  readonly transpose?: boolean;
+  /** Random values are drawn around this (norm scales near 1); real weights are taken as they are. */
+  readonly mean?: number;
+}
+
+/** Where a builder's weights come from: seeded random (`WeightSource`) or a checkpoint. */
+export interface Weights {
+  /**
+   * `count` values for the tensor `name`, laid out as `tensor` asks; random sources draw them
+   * normal(mean, std).
+   */
+  normal(name: string, count: number, std: number, tensor: TensorRequest): Float32Array;
+}
+
+export class WeightSource implements Weights {
   readonly #seed: number;
 
   constructor(seed: number) {
     this.#seed = seed;
   }
 
-  /** `count` normal values with the given standard deviation (Box–Muller), for the tensor `name`. */
-  normal(name: string, count: number, std: number): Float32Array {
+  /**
+   * `count` normal values with the given standard deviation (Box–Muller), for the tensor `name`, then
+   * shifted by `tensor.mean` when it is given.
+   */
+  normal(name: string, count: number, std: number, tensor?: TensorRequest): Float32Array {
     const rng = new Xoshiro128(hash32(`${this.#seed}:${name}`));
     const out = new Float32Array(count);
     for (let i = 0; i < count; i += 2) {
@@ -70,6 +96,7 @@ export class WeightSource {
       out[i] = radius * Math.cos(theta);
       if (i + 1 < count) out[i + 1] = radius * Math.sin(theta);
     }
-    return out;
+    const mean = tensor?.mean ?? 0;
+    return mean === 0 ? out : out.map((v) => mean + v);
   }
 }

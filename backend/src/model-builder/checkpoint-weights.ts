@@ -1,0 +1,172 @@
+/**
+ * Real weights for the builder from a diffusers-format folder (`save_pretrained`'s layout): each
+ * tensor the builder asks for by its diffusers / transformers parameter name is read from the
+ * component's safetensors file and rearranged as the builder asks (see `TensorRequest`).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { SafetensorsFile } from "./safetensors.ts";
+import type { TensorRequest, Weights } from "./weights.ts";
+
+/** A builder's tensor name → the names a checkpoint may hold it under, tried in order. */
+export type CheckpointNames = (builderName: string) => readonly string[];
+
+/**
+ * One safetensors file as a weight source. A tensor the file lacks, or holds in another shape, is an
+ * error naming it, the shape expected and the file; `unused` lists what no request read.
+ */
+export class CheckpointWeights implements Weights {
+  readonly #file: SafetensorsFile;
+  readonly #names: CheckpointNames;
+  readonly #used = new Set<string>();
+
+  constructor(file: SafetensorsFile, names: CheckpointNames = (name) => [name]) {
+    this.#file = file;
+    this.#names = names;
+  }
+
+  normal(name: string, count: number, _std: number, tensor: TensorRequest): Float32Array {
+    const candidates = this.#names(name);
+    const found = candidates.find((candidate) => this.#file.entry(candidate) !== undefined);
+    const expected = `[${tensor.torchShape.join(", ")}]`;
+    if (found === undefined)
+      throw new Error(
+        `${this.#file.path}: no tensor ${candidates.join(" or ")} (expected shape ${expected})`,
+      );
+    const entry = this.#file.entry(found);
+    const shape = entry?.shape ?? [];
+    if (!sameShape(shape, tensor.torchShape))
+      throw new Error(
+        `${this.#file.path}: tensor ${found} has shape [${shape.join(", ")}], expected ${expected}`,
+      );
+    const values = this.#file.read(found);
+    if (values.length !== count)
+      throw new Error(
+        `${this.#file.path}: tensor ${found}: ${values.length} values, the builder wants ${count}`,
+      );
+    this.#used.add(found);
+    if (tensor.transpose !== true) return values;
+    const [rows, columns] = tensor.torchShape as [number, number];
+    return transpose(values, rows, columns);
+  }
+
+  /** Tensors of the file that no request has read so far. */
+  unused(): string[] {
+    return this.#file.names.filter((name) => !this.#used.has(name));
+  }
+
+  get path(): string {
+    return this.#file.path;
+  }
+}
+
+/**
+ * Equal shapes, or equal once trailing 1s are dropped: old VAE checkpoints hold the mid-block
+ * attention's projections as 1×1 convolutions ([C, C, 1, 1]) where diffusers now has nn.Linear.
+ */
+function sameShape(actual: readonly number[], expected: readonly number[]): boolean {
+  const trim = (shape: readonly number[]) => {
+    let end = shape.length;
+    while (end > 1 && shape[end - 1] === 1) end--;
+    return shape.slice(0, end).join(",");
+  };
+  return actual.join(",") === expected.join(",") || trim(actual) === trim(expected);
+}
+
+/** A row-major [rows, columns] matrix as [columns, rows]: nn.Linear's [out, in] to MatMul's [in, out]. */
+export function transpose(values: Float32Array, rows: number, columns: number): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < columns; c++) out[c * rows + r] = values[r * columns + c] as number;
+  return out;
+}
+
+/**
+ * transformers' `CLIPTextModel` names (models/clip/modeling_clip.py: `text_model.embeddings.*`,
+ * `text_model.encoder.layers.N.self_attn.{q,k,v,out}_proj`, `layer_norm1/2`, `mlp.fc1/2`,
+ * `text_model.final_layer_norm`) for the builder's, which name the attention projections as
+ * diffusers' `Attention` does (`to_q`, …, `to_out.0`).
+ */
+export const clipTextModelNames: CheckpointNames = (name) => {
+  if (name.startsWith("text_projection.")) return [name];
+  const renamed = name
+    .replace(/\.self_attn\.to_([qkv])\./, ".self_attn.$1_proj.")
+    .replace(".self_attn.to_out.0.", ".self_attn.out_proj.");
+  return [`text_model.${renamed}`];
+};
+
+/**
+ * diffusers' `AutoencoderKL` names, then the pre-0.14 names of the mid-block attention (`query`,
+ * `key`, `value`, `proj_attn`) that checkpoints saved before that still carry and diffusers renames
+ * on load (`_convert_deprecated_attention_blocks` in models/modeling_utils.py).
+ */
+export const autoencoderKLNames: CheckpointNames = (name) => {
+  const legacy = name
+    .replace(/\.attentions\.0\.to_q\./, ".attentions.0.query.")
+    .replace(/\.attentions\.0\.to_k\./, ".attentions.0.key.")
+    .replace(/\.attentions\.0\.to_v\./, ".attentions.0.value.")
+    .replace(/\.attentions\.0\.to_out\.0\./, ".attentions.0.proj_attn.");
+  return legacy === name ? [name] : [name, legacy];
+};
+
+/** The weight files of a diffusers folder, relative to it, without the `.safetensors` suffix. */
+export const DIFFUSERS_WEIGHT_FILES = {
+  text_encoder: "text_encoder/model",
+  unet: "unet/diffusion_pytorch_model",
+  vae: "vae/diffusion_pytorch_model",
+} as const;
+
+/**
+ * The text encoder, UNet and VAE of a diffusers folder (e.g. a `stable-diffusion-v1-5` download) as
+ * weight sources, each from `<file>.safetensors` or its `<file>.fp16.safetensors` variant (tried
+ * first when `preferFp16`). Close it when the build is done.
+ *
+ * @example
+ * const checkpoint = DiffusersCheckpoint.open("/models/stable-diffusion-v1-5");
+ * try { buildUNet2DCondition(checkpoint.unet, sd15UNet()); } finally { checkpoint.close(); }
+ */
+export class DiffusersCheckpoint {
+  readonly textEncoder: CheckpointWeights;
+  readonly unet: CheckpointWeights;
+  readonly vae: CheckpointWeights;
+  readonly #files: SafetensorsFile[];
+
+  private constructor(files: [SafetensorsFile, SafetensorsFile, SafetensorsFile]) {
+    const [textEncoder, unet, vae] = files;
+    this.#files = files;
+    this.textEncoder = new CheckpointWeights(textEncoder, clipTextModelNames);
+    this.unet = new CheckpointWeights(unet);
+    this.vae = new CheckpointWeights(vae, autoencoderKLNames);
+  }
+
+  static open(dir: string, options: { preferFp16?: boolean } = {}): DiffusersCheckpoint {
+    const opened: SafetensorsFile[] = [];
+    try {
+      for (const base of Object.values(DIFFUSERS_WEIGHT_FILES)) {
+        const variants = [`${base}.safetensors`, `${base}.fp16.safetensors`];
+        if (options.preferFp16 === true) variants.reverse();
+        const file = variants.map((v) => join(dir, v)).find((path) => existsSync(path));
+        if (file === undefined)
+          throw new Error(
+            `${dir} has no ${variants.join(" or ")} (only safetensors checkpoints are read; convert .bin files first)`,
+          );
+        opened.push(SafetensorsFile.open(file));
+      }
+    } catch (error) {
+      for (const file of opened) file.close();
+      throw error;
+    }
+    return new DiffusersCheckpoint(opened as [SafetensorsFile, SafetensorsFile, SafetensorsFile]);
+  }
+
+  /** `path: tensor` for every checkpoint tensor no network has read (e.g. CLIP's `position_ids`). */
+  unusedTensors(): string[] {
+    return [this.textEncoder, this.unet, this.vae].flatMap((source) =>
+      source.unused().map((name) => `${source.path}: ${name}`),
+    );
+  }
+
+  close(): void {
+    for (const file of this.#files) file.close();
+  }
+}
