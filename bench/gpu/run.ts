@@ -4,14 +4,15 @@
  *
  *   node bench/gpu/run.ts [--providers cuda,webgpu,cpu] [--operators standard,fused] [--dtype float16]
  *     [--size 512] [--steps 50] [--runs 5] [--warmup 1] [--batches 1,2,4,8] [--cpu-steps 1]
- *     [--models DIR] [--out DIR] [--dry-run]
+ *     [--models DIR] [--out DIR] [--dry-run] [--skip-engine]
  *
  * For each provider × operator set: batch-1 latency (median and min of --runs, after --warmup; the
  * first, cold run apart), the distribution of single UNet steps (to explain a median far above the
  * minimum), throughput at each batch, GPU memory (nvidia-smi), and the share of the GPU's fp16 peak
  * (flops.ts); then the same batch-1 image through the engine's pipeline, the production path, as a
- * ratio to the bare loop. CPU runs --cpu-steps steps once and extrapolates to --steps, labelled so. Fused graphs
- * need CUDA and are skipped on other providers. Writes results.md and results.json to --out.
+ * ratio to the bare loop (--skip-engine leaves that out). CPU runs --cpu-steps steps once and
+ * extrapolates to --steps, labelled so. Fused graphs need CUDA and are skipped on other providers.
+ * Writes results.md and results.json to --out.
  * --dry-run: widths ÷ 8, 64×64, 3 steps, 2 runs, batches 1,2, CPU only — the same code on any machine.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     models: { type: "string" },
     out: { type: "string" },
     "dry-run": { type: "boolean", default: false },
+    "skip-engine": { type: "boolean", default: false },
   },
 });
 
@@ -121,7 +123,7 @@ try {
       }
       try {
         await measure(row, modelDir, name);
-        if (!row.extrapolated) await measureEngine(row, modelDir);
+        if (!row.extrapolated && !args["skip-engine"]) await measureEngine(row, modelDir);
       } catch (error) {
         row.error = error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error);
       }

@@ -40,9 +40,9 @@ case $phase in
     node bench/gpu/run.ts --providers cuda --operators standard,fused --runs "$runs" --warmup 1 --batches 1,2,4,8 \
       --steps "$steps" --models "$models" --out "$out/results-b" 2>&1 | tail -30 || true
     node bench/gpu/run.ts --providers "cuda:intra_op_num_threads=0+session.intra_op.allow_spinning=1,cuda:enable_mem_pattern=0" \
-      --operators fused --runs 3 --warmup 1 --batches 1 --steps 20 --models "$models" --out "$out/results-variance" 2>&1 | tail -12 || true
+      --operators fused --runs 3 --warmup 1 --batches 1 --steps 20 --skip-engine --models "$models" --out "$out/results-variance" 2>&1 | tail -12 || true
     # for the record, last because it matters least: WebGPU and CPU (one step, extrapolated)
-    node bench/gpu/run.ts --providers webgpu,cpu --operators standard --runs 2 --warmup 0 --batches 1 \
+    node bench/gpu/run.ts --providers webgpu,cpu --operators standard --runs 2 --warmup 0 --batches 1 --skip-engine \
       --steps "$steps" --models "$models" --out "$out/results-webgpu-cpu" 2>&1 | tail -8 || true
     ;;
   profile)
