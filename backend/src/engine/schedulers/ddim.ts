@@ -44,10 +44,10 @@ export class DdimScheduler implements Scheduler {
     checkTrainedBetas("DDIMScheduler", parsed);
     this.config = parsed;
     this.name = name;
-    this.#alphasCumprod = trainingSchedule(parsed, { zeroSnrEpsilon: false }).alphasCumprod;
-    this.#finalAlphaCumprod = parsed.set_alpha_to_one ? 1 : (this.#alphasCumprod[0] as number);
-    const trainSteps = parsed.num_train_timesteps;
-    this.timesteps = Float32Array.from({ length: trainSteps }, (_, i) => trainSteps - 1 - i);
+    const schedule = alphaSchedule(parsed);
+    this.#alphasCumprod = schedule.alphasCumprod;
+    this.#finalAlphaCumprod = schedule.finalAlphaCumprod;
+    this.timesteps = schedule.trainingTimesteps;
   }
 
   setTimesteps(steps: number): void {
@@ -125,6 +125,27 @@ export class DdimScheduler implements Scheduler {
     if (alpha === undefined) throw new RangeError(`timestep ${timestep} is outside DDIM's training schedule`);
     return alpha;
   }
+}
+
+/**
+ * What DDIM and LCM (which steps like DDIM) both start from: the training schedule's alpha products,
+ * the one used past the last timestep (1 with `set_alpha_to_one`, else the first training step's,
+ * as diffusers' `final_alpha_cumprod`), and the full training timesteps, noisiest first.
+ */
+export function alphaSchedule(
+  config: Parameters<typeof trainingSchedule>[0] & { set_alpha_to_one: boolean },
+): {
+  alphasCumprod: Float32Array;
+  finalAlphaCumprod: number;
+  trainingTimesteps: Float32Array;
+} {
+  const alphasCumprod = trainingSchedule(config, { zeroSnrEpsilon: false }).alphasCumprod;
+  const trainSteps = config.num_train_timesteps;
+  return {
+    alphasCumprod,
+    finalAlphaCumprod: config.set_alpha_to_one ? 1 : (alphasCumprod[0] as number),
+    trainingTimesteps: Float32Array.from({ length: trainSteps }, (_, i) => trainSteps - 1 - i),
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { checkTrainedBetas, noiseScheduleFields, parseSchedulerConfig } from "./config.ts";
-import { ddpmAddNoise } from "./ddim.ts";
+import { alphaSchedule, ddpmAddNoise } from "./ddim.ts";
 import { drawNoise } from "./noise.ts";
-import { trainingSchedule } from "./noise-schedule.ts";
 import { npLinspace } from "./numpy-compat.ts";
 import { checkBeginIndex, checkSteps } from "./sigma-scheduler-base.ts";
 import { StepIndex } from "./step-index.ts";
@@ -57,10 +56,10 @@ export class LcmScheduler implements Scheduler {
     checkTrainedBetas("LCMScheduler", parsed);
     this.config = parsed;
     this.name = name;
-    this.#alphasCumprod = trainingSchedule(parsed, { zeroSnrEpsilon: false }).alphasCumprod;
-    this.#finalAlphaCumprod = parsed.set_alpha_to_one ? 1 : (this.#alphasCumprod[0] as number);
-    const trainSteps = parsed.num_train_timesteps;
-    this.timesteps = Float32Array.from({ length: trainSteps }, (_, i) => trainSteps - 1 - i);
+    const schedule = alphaSchedule(parsed);
+    this.#alphasCumprod = schedule.alphasCumprod;
+    this.#finalAlphaCumprod = schedule.finalAlphaCumprod;
+    this.timesteps = schedule.trainingTimesteps;
   }
 
   /** Evenly spaced picks, noisiest first, from the LCM training grid `k - 1, 2k - 1, …` (k = T / original steps). */
