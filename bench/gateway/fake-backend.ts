@@ -41,12 +41,32 @@ async function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> 
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+export interface BenchBackendOptions {
+  /** How long a prompt containing `[hold]` is held (ms), for the limiter's concurrency check. */
+  holdMs: number;
+  /** How long each generation takes (ms), ±10 % by seed ({@link generationMs}); 0 answers at once. */
+  generateMs?: number;
+}
+
+/**
+ * How long the stand-in takes for the generation with `seed`: `generateMs` ± 10 %, spread evenly by
+ * the seed (golden-ratio steps), so that concurrent callers do not stay in lockstep while a caller
+ * can still subtract the exact time from each latency it measured.
+ */
+export function generationMs(generateMs: number, seed: number): number {
+  const spread = (seed * 0.618_033_988_75) % 1;
+  return generateMs * (0.9 + 0.2 * spread);
+}
+
 /**
  * A stand-in GPU backend on 127.0.0.1 that does what the real one does around the engine (verify
- * the edge's HMAC signature, parse the request, answer with images and load headers) and nothing
- * else. A prompt containing `[hold]` is held for `holdMs`, for the limiter's concurrency check.
+ * the edge's HMAC signature, parse the request, answer with images and load headers) and, unless
+ * `generateMs` asks it to take a GPU's time, nothing else.
  */
-export async function startBenchBackend(keyring: Keyring, holdMs: number): Promise<BenchBackend> {
+export async function startBenchBackend(
+  keyring: Keyring,
+  { holdMs, generateMs = 0 }: BenchBackendOptions,
+): Promise<BenchBackend> {
   const png = tinyPng();
   const nonces = new MemoryNonceStore();
   let calls = 0;
@@ -67,7 +87,8 @@ export async function startBenchBackend(keyring: Keyring, holdMs: number): Promi
     }
     calls++;
     const request = JSON.parse(new TextDecoder().decode(bytes)) as ResolvedGenerationRequest;
-    if (request.prompt.includes("[hold]")) await new Promise((resolve) => setTimeout(resolve, holdMs));
+    const takesMs = (request.prompt.includes("[hold]") ? holdMs : 0) + generationMs(generateMs, request.seed);
+    if (takesMs > 0) await new Promise((resolve) => setTimeout(resolve, takesMs));
     const body = JSON.stringify({
       model: request.model,
       output_format: request.output_format,

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Keyring, parseKeyringSpec, randomHex, resolveGenerationRequest, TINY_MODEL } from "@sdgate/shared";
 import { progressBar } from "../lib/progress.ts";
 import { type EdgeProcess, startEdge } from "./edge-process.ts";
-import { type BenchBackend, startBenchBackend } from "./fake-backend.ts";
+import { type BenchBackend, type BenchBackendOptions, startBenchBackend } from "./fake-backend.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const GENERATE_PATH = "/internal/v1/generate";
@@ -21,23 +21,41 @@ export interface GatewayHarness {
   stop(): Promise<void>;
 }
 
-/** Runs `total` calls of `one`, `concurrency` at a time; returns each call's latency in ms. */
+export interface LoadOptions {
+  /** Shows a progress bar with this label. */
+  label?: string;
+  /**
+   * The callers start spread evenly over this time instead of all at once, as callers of a
+   * long-running service are spread by its calls' length.
+   */
+  staggerMs?: number;
+  /** Each caller waits this long before each of its calls (off the clock), leaving the servers idle. */
+  thinkMs?: number;
+}
+
+/**
+ * Runs `total` calls of `one`, `concurrency` at a time; returns each call's latency in ms, indexed
+ * by the `i` it was called with.
+ */
 export async function load(
   concurrency: number,
   total: number,
   one: (i: number) => Promise<void>,
-  label?: string,
+  { label, staggerMs = 0, thinkMs = 0 }: LoadOptions = {},
 ) {
   const latencies: number[] = [];
   const bar = label ? progressBar(label, total) : null;
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   let next = 0;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, caller) => {
+      if (staggerMs > 0) await pause((caller * staggerMs) / concurrency);
       while (next < total) {
         const i = next++;
+        if (thinkMs > 0) await pause(thinkMs);
         const startedMs = performance.now();
         await one(i);
-        latencies.push(performance.now() - startedMs);
+        latencies[i] = performance.now() - startedMs;
         bar?.tick();
       }
     }),
@@ -63,8 +81,10 @@ export function requestBody(prompt: string, seed: number) {
 }
 
 export async function startGatewayHarness(options: {
-  /** How long the backend holds each generation (ms). */
+  /** How long the backend holds a `[hold]` generation (ms). */
   holdMs: number;
+  /** How long the backend takes for every generation (ms); see {@link BenchBackendOptions}. */
+  generateMs?: number;
   port?: number;
   inspectorPort?: number;
 }): Promise<GatewayHarness> {
@@ -73,7 +93,10 @@ export async function startGatewayHarness(options: {
   if (!parsedKeys.ok) throw new Error(parsedKeys.error);
   const keyring = new Keyring(parsedKeys.value);
   const adminToken = randomHex(32);
-  const backend = await startBenchBackend(keyring, options.holdMs);
+  const backend = await startBenchBackend(keyring, {
+    holdMs: options.holdMs,
+    ...(options.generateMs === undefined ? {} : { generateMs: options.generateMs }),
+  });
   const registry = {
     fleet: "bench",
     pools: [{ name: "bench", url: backend.url, provider: "bench", region: "local", priority: 0 }],

@@ -8,7 +8,9 @@
  * workerd's C++ — HTTP, RPC, SQLite — and other isolates: Miniflare's storage simulators) are shown
  * apart, against workerd's process CPU from /proc.
  *
- *   node bench/gateway/profile.ts [--hit-seconds 5] [--misses 300] [--interval-us 100]
+ * `--backend-ms N` makes the stand-in backend take N ms per generation (run.ts explains why).
+ *
+ *   node bench/gateway/profile.ts [--hit-seconds 5] [--misses 300] [--interval-us 100] [--backend-ms 0]
  */
 import { readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
@@ -24,6 +26,7 @@ const { values: args } = parseArgs({
     "hit-seconds": { type: "string", default: "5" },
     misses: { type: "string", default: "300" },
     "interval-us": { type: "string", default: "100" },
+    "backend-ms": { type: "string", default: "0" },
     /**
      * Also profile Miniflare's own isolates (storage simulators). Their samples overlap the edge's
      * (each isolate's sampler counts time the thread spent elsewhere), so only for a rough look.
@@ -36,6 +39,7 @@ const { values: args } = parseArgs({
 const hitSeconds = Number(args["hit-seconds"]);
 const misses = Number(args.misses);
 const intervalUs = Number(args["interval-us"]);
+const backendMs = Number(args["backend-ms"]);
 
 interface ProfileNode {
   id: number;
@@ -171,7 +175,7 @@ function charge(profile: Profile, map: SourceMap) {
 }
 
 const inspectorPort = await freePort();
-const harness = await startGatewayHarness({ holdMs: 500, inspectorPort });
+const harness = await startGatewayHarness({ holdMs: 500, generateMs: backendMs, inspectorPort });
 const map = new SourceMap(JSON.parse(readFileSync(join(harness.edge.bundleDir, "index.js.map"), "utf8")));
 const isolates = await connectAll(inspectorPort);
 const edgeIsolate = isolates.find((isolate) => isolate.id.endsWith(":sdgate-edge"));
@@ -248,7 +252,7 @@ try {
 
   console.log("### Where the edge's workerd CPU goes (V8 sampling profile of the Worker's isolate)\n");
   console.log(
-    `- command: \`node bench/gateway/profile.ts --hit-seconds ${hitSeconds} --misses ${misses} --interval-us ${intervalUs}\``,
+    `- command: \`node bench/gateway/profile.ts --hit-seconds ${hitSeconds} --misses ${misses} --interval-us ${intervalUs}${backendMs > 0 ? ` --backend-ms ${backendMs}` : ""}\``,
   );
   console.log(`- date: ${new Date().toISOString()}; machine: ${describeMachine()}`);
   for (const phase of phases) {

@@ -5,13 +5,21 @@
  * overhead p50 ≤ 2 ms and p99 ≤ 10 ms; ≥ 2,000 cache hits/s on 2 cores; the limiter admits exactly
  * its limit. Prints a Markdown table for docs/benchmarks.md.
  *
- *   npm run bench:gateway -- [--concurrency 1,16,64] [--requests 400] [--hit-seconds 5] [--port 8799]
+ * By default the stand-in backend answers at once, so the edge's work after each response (settling
+ * the reservation, the audit append, the R2 write) lands on the next request of a closed loop.
+ * `--backend-ms 450` makes every generation take about what one SD 1.5 image takes on an H100 (see
+ * docs/benchmarks.md, "GPU"), callers spread over that time: the overhead a client of a GPU fleet sees.
+ * `--think-ms 20` has every caller pause before each request (both paths), so the servers sit idle
+ * between requests with an instant backend: what idling alone costs on the machine.
+ *
+ *   npm run bench:gateway -- [--concurrency 1,16,64] [--requests 400] [--hit-seconds 5] [--backend-ms 0] [--think-ms 0] [--port 8799]
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { randomHex } from "@sdgate/shared";
 import { describeMachine } from "../lib/machine.ts";
 import { median, quantile } from "../lib/stats.ts";
+import { generationMs } from "./fake-backend.ts";
 import { load, requestBody, startGatewayHarness } from "./harness.ts";
 import { workerdCpuMs } from "./process-cpu.ts";
 
@@ -22,21 +30,32 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "1,16,64" },
     requests: { type: "string", default: "400" },
     "hit-seconds": { type: "string", default: "5" },
+    "backend-ms": { type: "string", default: "0" },
+    "think-ms": { type: "string", default: "0" },
     port: { type: "string" },
   },
 });
 const levels = (args.concurrency ?? "").split(",").map((text) => Number(text.trim()));
 const requestsPerLevel = Number(args.requests);
 const hitSeconds = Number(args["hit-seconds"]);
-if (levels.some((c) => !Number.isInteger(c) || c < 1) || !(requestsPerLevel > 0) || !(hitSeconds > 0)) {
+const backendMs = Number(args["backend-ms"]);
+const thinkMs = Number(args["think-ms"]);
+if (
+  levels.some((c) => !Number.isInteger(c) || c < 1) ||
+  !(requestsPerLevel > 0) ||
+  !(hitSeconds > 0) ||
+  !(backendMs >= 0) ||
+  !(thinkMs >= 0)
+) {
   console.error(
-    "--concurrency is a list of positive integers; --requests and --hit-seconds are positive numbers.",
+    "--concurrency is a list of positive integers; --requests and --hit-seconds are positive numbers; --backend-ms and --think-ms are ≥ 0.",
   );
   process.exit(2);
 }
 
 const harness = await startGatewayHarness({
   holdMs: HOLD_MS,
+  generateMs: backendMs,
   ...(args.port ? { port: Number(args.port) } : {}),
 });
 const { edge, backend, createKey, viaEdge, direct } = harness;
@@ -50,7 +69,11 @@ try {
   const run = randomHex(4);
   // Warm both paths: the isolate, its Durable Objects (all 256 coalescer shards), R2, connection pools.
   await load(8, 200, (i) => direct(`warm ${run} ${i}`, i));
-  await load(8, 1000, (i) => viaEdge(key, requestBody(`warm ${run} ${i}`, i), "MISS").then(() => {}));
+  // 1,000 misses reach every shard; with a slow backend, more at once so that warming stays short.
+  const warmConcurrency = backendMs > 0 ? 64 : 8;
+  await load(warmConcurrency, 1000, (i) =>
+    viaEdge(key, requestBody(`warm ${run} ${i}`, i), "MISS").then(() => {}),
+  );
 
   // The floor under every edge number here: a route that does nothing, on the Worker's own socket and
   // through Miniflare's entry worker (the hop `wrangler dev` adds its proxy to).
@@ -70,29 +93,52 @@ try {
 
   for (const concurrency of levels) {
     const total = Math.max(requestsPerLevel, concurrency * 10);
-    const directMs = await load(
-      concurrency,
-      total,
-      (i) => direct(`d ${run} ${concurrency} ${i}`, i),
-      `direct c=${concurrency}`,
-    );
+    const directMs = await load(concurrency, total, (i) => direct(`d ${run} ${concurrency} ${i}`, i), {
+      label: `direct c=${concurrency}`,
+      staggerMs: backendMs,
+      thinkMs,
+    });
     const { latencies: edgeMs, cpuMs } = await cpuPerRequest(total, () =>
       load(
         concurrency,
         total,
         (i) => viaEdge(key, requestBody(`e ${run} ${concurrency} ${i}`, i), "MISS").then(() => {}),
-        `edge   c=${concurrency}`,
+        { label: `edge   c=${concurrency}`, staggerMs: backendMs, thinkMs },
       ),
     );
+    // With a slow backend, each latency less its generation's known time: the jitter that keeps
+    // callers apart would otherwise blur both medians by milliseconds.
+    const [directNet, edgeNet] = [directMs, edgeMs].map((latencies) =>
+      latencies.map((ms, i) => ms - generationMs(backendMs, i)),
+    ) as [number[], number[]];
     const [d50, e50, d99, e99] = [
-      median(directMs),
-      median(edgeMs),
-      quantile(directMs, 0.99),
-      quantile(edgeMs, 0.99),
+      median(directNet),
+      median(edgeNet),
+      quantile(directNet, 0.99),
+      quantile(edgeNet, 0.99),
     ];
     rows.push(
       `| miss (full path) | ${concurrency} | ${total} | ${fmt(d50)} | ${fmt(e50)} | **${fmt(e50 - d50)}** | ${fmt(d99)} | ${fmt(e99)} | **${fmt(e99 - d99)}** | ${fmtCpu(cpuMs)} |`,
     );
+    // Most clients send no seed: the edge draws one, so the key is new and nothing is looked up.
+    // (Only with an instant backend: the drawn seed decides the stand-in's time, unknown here.)
+    if (backendMs === 0) {
+      const { latencies: unseededMs, cpuMs: unseededCpuMs } = await cpuPerRequest(total, () =>
+        load(
+          concurrency,
+          total,
+          (i) => {
+            const { seed: _drawnByTheEdge, ...body } = requestBody(`u ${run} ${concurrency} ${i}`, i);
+            return viaEdge(key, body, "MISS").then(() => {});
+          },
+          { label: `edge   c=${concurrency}, no seed`, thinkMs },
+        ),
+      );
+      const [u50, u99] = [median(unseededMs), quantile(unseededMs, 0.99)];
+      rows.push(
+        `| miss, seed drawn by the edge | ${concurrency} | ${total} | ${fmt(d50)} | ${fmt(u50)} | **${fmt(u50 - d50)}** | ${fmt(d99)} | ${fmt(u99)} | **${fmt(u99 - d99)}** | ${fmtCpu(unseededCpuMs)} |`,
+      );
+    }
   }
 
   // Cache hits: the same request over and over; the backend must not see one of them.
@@ -141,7 +187,7 @@ try {
   const burstAdmitted = burst.filter((res) => res.status === 200).length;
   const refillAllowance = Math.floor((burstS * 50) / 60);
 
-  const command = `npm run bench:gateway -- --concurrency ${levels.join(",")} --requests ${requestsPerLevel} --hit-seconds ${hitSeconds}`;
+  const command = `npm run bench:gateway -- --concurrency ${levels.join(",")} --requests ${requestsPerLevel} --hit-seconds ${hitSeconds}${backendMs > 0 ? ` --backend-ms ${backendMs}` : ""}${thinkMs > 0 ? ` --think-ms ${thinkMs}` : ""}`;
   console.log(`### Gateway overhead (edge in workerd vs calling the backend directly)\n`);
   console.log(`- command: \`${command}\``);
   console.log(`- date: ${new Date().toISOString()}`);
@@ -155,6 +201,12 @@ try {
   console.log(
     "- path: key record (isolate copy, else KV) → replay cache lookup (isolate memory, else the coalescer shard's index; Cache API and R2 only for a stored entry) → one KeyState Durable Object call (authenticate + admit) → coalescer Durable Object → backend (HMAC-signed) → response; settle, audit append and one R2 write (by the shard) after the response (`waitUntil`); the Cache API is filled by the first hit read from R2",
   );
+  console.log(
+    backendMs > 0
+      ? `- backend: each generation takes ${backendMs} ms ± 10 % (spread by seed), as a GPU would; at each concurrency the callers start spread over ${backendMs} ms; every latency here is less its generation's time`
+      : "- backend: answers at once (the edge's background work after each response lands on the next request)",
+  );
+  if (thinkMs > 0) console.log(`- every caller pauses ${thinkMs} ms before each request (off the clock)`);
   console.log(
     "- workerd CPU ms/req: CPU time of the workerd process (edge, Durable Objects, storage simulators, background work) per request, from /proc\n",
   );

@@ -1,7 +1,10 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { resolveGenerationRequest, TINY_MODEL } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
+import { configFor } from "../env.ts";
 import { coalescerName } from "./coalescer.ts";
+import type { GenerationJob } from "./job.ts";
 
 function freshKey(): string {
   return (crypto.randomUUID() + crypto.randomUUID()).replaceAll("-", "");
@@ -28,5 +31,29 @@ describe("GenerationCoalescer's index of stored keys", () => {
     await shardOf(key).markStored(key);
     expect(coalescerName(neighbour)).toBe(coalescerName(key));
     expect(await shardOf(neighbour).lookup(neighbour)).toEqual({ state: "absent" });
+  });
+});
+
+describe("GenerationCoalescer.run", () => {
+  // The route skips the lookup for a seed it drew itself (a key nobody can have asked for yet); should
+  // that seed match a stored one after all, `run` must send the request to the store, not the fleet.
+  it("answers STORED for an indexed key without running its job", async () => {
+    const key = freshKey();
+    await shardOf(key).markStored(key);
+    const resolved = resolveGenerationRequest({ prompt: "stored already", size: "64x64" }, TINY_MODEL, 7);
+    if (!resolved.ok) throw new Error(resolved.error.message);
+    const job: GenerationJob = {
+      tenantTag: "t",
+      cacheKey: key,
+      request: resolved.value,
+      registry: configFor(env).registry,
+      timeoutMs: 1000,
+      hmacKeys: "test:00",
+      location: {},
+      requestId: "req_stored",
+    };
+    expect(await shardOf(key).run(job, { waitForStore: false, forgetStored: false })).toEqual({
+      cache: "STORED",
+    });
   });
 });

@@ -140,7 +140,10 @@ async function prepare(c: Context<AppEnv>): Promise<Prepared> {
   const body =
     recallPrepared<ParsedRequest>(c.get("config"), tenant, text) ?? (await prepareBody(c, text, tenant));
   const directive = cacheDirective(c.req.header("Cache-Control"), c.req.header("Pragma"));
-  const replay = directive === "use" ? await lookupReplay(c, body.where) : { body: null, staleIndex: false };
+  // A seed this request just drew makes a cache key nobody has asked for: nothing to look up. (On
+  // the rare chance that it matches a stored seed, the shard's `run` still answers it as a hit.)
+  const mayBeStored = directive === "use" && body.request.seed !== undefined;
+  const replay = mayBeStored ? await lookupReplay(c, body.where) : { body: null, staleIndex: false };
   return { ...body, directive, replay: replay.body, staleIndex: replay.staleIndex };
 }
 

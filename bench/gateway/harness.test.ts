@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { generationMs } from "./fake-backend.ts";
+import { load } from "./harness.ts";
+
+describe("generationMs", () => {
+  it("stays within ±10 % of the asked time, the same for a seed every time, spread across seeds", () => {
+    const times = Array.from({ length: 1000 }, (_, seed) => generationMs(450, seed));
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(405);
+    expect(Math.max(...times)).toBeLessThanOrEqual(495);
+    expect(generationMs(450, 123)).toBe(generationMs(450, 123));
+    // Evenly spread: each tenth of the range holds about a tenth of the seeds.
+    const deciles = new Array<number>(10).fill(0);
+    for (const ms of times) deciles[Math.min(9, Math.floor((ms - 405) / 9))]++;
+    for (const count of deciles) expect(count).toBeGreaterThan(80);
+  });
+
+  it("is 0 for an instant backend", () => {
+    expect(generationMs(0, 77)).toBe(0);
+  });
+});
+
+describe("load", () => {
+  it("returns each call's latency at its index, without the callers' think time", async () => {
+    const latencies = await load(
+      2,
+      6,
+      (i) => new Promise((resolve) => setTimeout(resolve, i === 3 ? 40 : 1)),
+      {
+        thinkMs: 30,
+      },
+    );
+    expect(latencies).toHaveLength(6);
+    expect(latencies[3]).toBeGreaterThanOrEqual(35);
+    for (const [i, ms] of latencies.entries()) if (i !== 3) expect(ms).toBeLessThan(25);
+  });
+
+  it("starts staggered callers spread over the stagger time", async () => {
+    const startedAt: number[] = [];
+    const begin = performance.now();
+    await load(
+      4,
+      4,
+      async (i) => {
+        startedAt[i] = performance.now() - begin;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+      { staggerMs: 80 },
+    );
+    // Caller k starts at k × 80 / 4 ms, while the callers before it are still busy.
+    expect(startedAt[0]).toBeLessThan(15);
+    expect(startedAt[3]).toBeGreaterThanOrEqual(55);
+    expect(startedAt[3]).toBeLessThan(100);
+  });
+});
