@@ -10,7 +10,7 @@
  *
  * `--backend-ms N` makes the stand-in backend take N ms per generation (run.ts explains why).
  *
- *   node bench/gateway/profile.ts [--hit-seconds 5] [--misses 300] [--interval-us 100] [--backend-ms 0]
+ *   node bench/gateway/profile.ts [--hit-seconds 5] [--misses 300] [--interval-us 100] [--backend-ms 0] [--miss-concurrency 1]
  */
 import { readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
@@ -27,6 +27,7 @@ const { values: args } = parseArgs({
     misses: { type: "string", default: "300" },
     "interval-us": { type: "string", default: "100" },
     "backend-ms": { type: "string", default: "0" },
+    "miss-concurrency": { type: "string", default: "1" },
     /**
      * Also profile Miniflare's own isolates (storage simulators). Their samples overlap the edge's
      * (each isolate's sampler counts time the thread spent elsewhere), so only for a rough look.
@@ -40,6 +41,7 @@ const hitSeconds = Number(args["hit-seconds"]);
 const misses = Number(args.misses);
 const intervalUs = Number(args["interval-us"]);
 const backendMs = Number(args["backend-ms"]);
+const missConcurrency = Number(args["miss-concurrency"]);
 
 interface ProfileNode {
   id: number;
@@ -243,16 +245,19 @@ try {
     );
     return hits;
   });
-  await profiled(`misses, concurrency 1, ${misses} requests`, async () => {
-    await load(1, misses, (i) =>
-      harness.viaEdge(key, requestBody(`m ${run} ${i}`, i), "MISS").then(() => {}),
+  await profiled(`misses, concurrency ${missConcurrency}, ${misses} requests`, async () => {
+    await load(
+      missConcurrency,
+      misses,
+      (i) => harness.viaEdge(key, requestBody(`m ${run} ${i}`, i), "MISS").then(() => {}),
+      { staggerMs: backendMs },
     );
     return misses;
   });
 
   console.log("### Where the edge's workerd CPU goes (V8 sampling profile of the Worker's isolate)\n");
   console.log(
-    `- command: \`node bench/gateway/profile.ts --hit-seconds ${hitSeconds} --misses ${misses} --interval-us ${intervalUs}${backendMs > 0 ? ` --backend-ms ${backendMs}` : ""}\``,
+    `- command: \`node bench/gateway/profile.ts --hit-seconds ${hitSeconds} --misses ${misses} --interval-us ${intervalUs}${backendMs > 0 ? ` --backend-ms ${backendMs}` : ""}${missConcurrency > 1 ? ` --miss-concurrency ${missConcurrency}` : ""}\``,
   );
   console.log(`- date: ${new Date().toISOString()}; machine: ${describeMachine()}`);
   for (const phase of phases) {
