@@ -10,7 +10,10 @@ describe("generationMs", () => {
     expect(generationMs(450, 123)).toBe(generationMs(450, 123));
     // Evenly spread: each tenth of the range holds about a tenth of the seeds.
     const deciles = new Array<number>(10).fill(0);
-    for (const ms of times) deciles[Math.min(9, Math.floor((ms - 405) / 9))]++;
+    for (const ms of times) {
+      const decile = Math.min(9, Math.floor((ms - 405) / 9));
+      deciles[decile] = (deciles[decile] ?? 0) + 1;
+    }
     for (const count of deciles) expect(count).toBeGreaterThan(80);
   });
 
