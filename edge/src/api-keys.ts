@@ -10,8 +10,9 @@ import { type KeyLimits, keyLimitsSchema } from "./limits/policy.ts";
  *   value: JSON `{ "id": "key_dev", "name": "dev", "scopes": ["generate", "read"],
  *                  "created_at": "2026-11-26T00:00:00.000Z",
  *                  "limits": { "requests_per_minute": 60, "concurrency": 2, "credits": 100000 },
- *                  "expires_at": "2026-11-27T00:00:00.000Z" }`
- *          `limits` is optional (default `DEFAULT_KEY_LIMITS`); `expires_at` only on a rotated-out secret.
+ *                  "models": ["sd15"], "expires_at": "2026-11-27T00:00:00.000Z" }`
+ *          `limits` is optional (default `DEFAULT_KEY_LIMITS`); `models` only on a key limited to some
+ *          models; `expires_at` only on a secret that stops working: rotated out, or of a key that expires.
  *
  * e.g. `npx wrangler kv key put --local --binding API_KEYS "key:<sha256hex>" '<json>'`.
  * Scopes: `generate` (POST /v1/images/generations), `read`, `admin`; unknown scopes are ignored.
@@ -34,6 +35,8 @@ export const apiKeyRecordSchema = z.object({
   scopes: z.array(z.string()),
   created_at: z.string(),
   limits: keyLimitsSchema.optional(),
+  models: z.array(z.string()).optional(),
+  /** When this secret stops working: the end of a rotation's grace, or the key's own expiry. */
   expires_at: z.string().optional(),
 });
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
@@ -45,6 +48,22 @@ export interface ApiKey {
   scopes: string[];
   limits: KeyLimits;
   created_at: string;
+  /** The only models the key may use; absent: every model. */
+  models?: string[];
+  /** When the key stops working (RFC 3339); absent: never. Its Durable Object enforces it. */
+  expires_at?: string;
+}
+
+/** Whether `key` may use the model `modelId` (a key without a `models` list may use every model). */
+export function mayUseModel(key: Pick<ApiKey, "models">, modelId: string): boolean {
+  return key.models === undefined || key.models.includes(modelId);
+}
+
+/** The earlier of two optional RFC 3339 times (`undefined`: never). */
+function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Date.parse(a) <= Date.parse(b) ? a : b;
 }
 
 /**
@@ -83,6 +102,24 @@ export function kvApiKeyStore(kv: KVNamespace): ApiKeyStore {
       return parsed.data;
     },
   };
+}
+
+/**
+ * The KV record of one secret of `key`: its `expires_at` is the earlier of the secret's own end
+ * (`secretExpiresAt`, after a rotation) and the key's expiry.
+ */
+export function recordOf(key: ApiKey, secretExpiresAt: string | undefined): ApiKeyRecord {
+  const record: ApiKeyRecord = {
+    id: key.id,
+    name: key.name,
+    scopes: key.scopes,
+    created_at: key.created_at,
+    limits: key.limits,
+  };
+  if (key.models !== undefined) record.models = key.models;
+  const expiresAt = earliest(secretExpiresAt, key.expires_at);
+  if (expiresAt !== undefined) record.expires_at = expiresAt;
+  return record;
 }
 
 /** How long this isolate keeps a key's record after reading it from KV or D1. */
@@ -140,15 +177,9 @@ export function apiKeyStore(config: { apiKeys: KVNamespace; db: D1Database }): A
       const found = await d1.findByHash(hashHex);
       if (!found) return null;
       const { key } = found;
-      const record: ApiKeyRecord = {
-        id: key.id,
-        name: key.name,
-        scopes: key.scopes,
-        created_at: key.created_at,
-        limits: key.limits,
-      };
-      if (found.expires_at !== null) record.expires_at = found.expires_at;
-      if (found.expires_at === null)
+      const record = recordOf(key, found.expires_at ?? undefined);
+      // KV is repaired only for secrets that never expire; the others keep to D1 and this copy.
+      if (record.expires_at === undefined)
         await config.apiKeys.put(apiKeyRecordKey(hashHex), JSON.stringify(record));
       cacheRecord(config.apiKeys, hashHex, record, nowMs);
       return record;

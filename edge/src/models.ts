@@ -1,5 +1,6 @@
-import { type ModelInfo, modelInfoSchema, TINY_MODEL } from "@sdgate/shared";
+import { type ModelInfo, modelInfoSchema, SdgateError, TINY_MODEL } from "@sdgate/shared";
 import { z } from "zod";
+import { type ApiKey, mayUseModel } from "./api-keys.ts";
 
 /**
  * The models the edge accepts: the built-in `tiny` plus the operator's own (`SDGATE_MODELS`, a JSON
@@ -20,4 +21,25 @@ export const MODEL_CREATED_S = 1_780_000_000;
 
 export function findModel(catalog: readonly ModelInfo[], id: string): ModelInfo | undefined {
   return catalog.find((model) => model.id === id);
+}
+
+/**
+ * The catalog's model `id` for a request by `key`: 404 `model_not_found` when the server has no such
+ * model, 403 `model_not_allowed` when the key is limited to other models. Both name `model`.
+ *
+ * @example
+ * const model = modelFor(config.models, request.model ?? DEFAULT_MODEL_ID, c.get("apiKey"));
+ */
+export function modelFor(catalog: readonly ModelInfo[], id: string, key: Pick<ApiKey, "models">): ModelInfo {
+  const model = findModel(catalog, id);
+  if (!model)
+    throw new SdgateError("model_not_found", `The model '${id}' does not exist.`, { param: "model" });
+  if (!mayUseModel(key, model.id)) {
+    throw new SdgateError(
+      "model_not_allowed",
+      `This API key may not use the model '${model.id}'; it may use ${(key.models ?? []).join(", ")}.`,
+      { param: "model" },
+    );
+  }
+  return model;
 }

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   "payload_too_large",
   "unsupported_media_type",
   "model_not_found",
+  "model_not_allowed",
   "cancelled",
   "idempotency_key_reused",
   "rate_limited",
@@ -43,6 +44,8 @@ export function statusOf(code: ErrorCode): number {
     case "invalid_signature":
       return 401;
     case "insufficient_scope":
+    // The key may use only the models it lists (`models` when it was created).
+    case "model_not_allowed":
       return 403;
     case "not_found":
     case "model_not_found":

@@ -45,6 +45,8 @@ function reply(request: Recorded): Reply {
             id: "key_fedcba9876543210",
             name: "old",
             limits: { ...KEY.limits, credits: null },
+            models: ["sd15", "sdxl"],
+            expires_at: "2027-01-31T00:00:00.000Z",
             last_used_at: "2026-11-27T00:00:00.000Z",
             revoked_at: "2026-11-28T00:00:00.000Z",
             status: "revoked",
@@ -128,6 +130,46 @@ describe("sdgate keys: requests", () => {
     expect(stdout).toContain("60 rpm, 2 concurrent, 100000 credits");
   });
 
+  it("create limits the key to --model models and sets its expiry from --expires-in or --expires-at", async () => {
+    const before = Date.now();
+    const limited = await sdgate([
+      "keys",
+      "create",
+      "--name",
+      "ci",
+      "--model",
+      "sd15",
+      "--model",
+      "sdxl,tiny",
+      "--expires-in",
+      "30d",
+    ]);
+    expect(limited.code).toBe(0);
+    const body = limited.request?.body as { models: string[]; expires_at: string };
+    expect(body.models).toEqual(["sd15", "sdxl", "tiny"]);
+    const expiresMs = Date.parse(body.expires_at);
+    expect(expiresMs).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+    expect(expiresMs).toBeLessThanOrEqual(Date.now() + 30 * 86_400_000);
+
+    const at = await sdgate(["keys", "create", "--name", "ci", "--expires-at", "2027-01-31T00:00:00Z"]);
+    expect(at.request?.body).toMatchObject({ expires_at: "2027-01-31T00:00:00Z" });
+    expect(at.request?.body).not.toHaveProperty("models");
+  });
+
+  it("refuses a malformed --expires-in, or both expiry options, before sending anything", async () => {
+    for (const args of [
+      ["--expires-in", "tomorrow"],
+      ["--expires-in", "30"],
+      ["--expires-in", "1d", "--expires-at", "2027-01-31T00:00:00Z"],
+    ]) {
+      const sent = server.requests.length;
+      const { code, stderr } = await sdgate(["keys", "create", "--name", "ci", ...args]);
+      expect(code).toBe(2);
+      expect(server.requests.length).toBe(sent);
+      expect(stderr).toMatch(/expires/);
+    }
+  });
+
   it("list pages with limit and cursor; revoke and rotate name the key in the path", async () => {
     expect((await sdgate(["keys", "list", "--limit", "5", "--cursor", "xyz"])).request).toMatchObject({
       method: "GET",
@@ -174,12 +216,12 @@ describe("sdgate keys: output", () => {
     const { stdout } = await sdgate(["keys", "list"]);
     const lines = stdout.trim().split("\n");
     expect(lines[0]).toMatch(
-      /^ID\s+NAME\s+PREFIX\s+SCOPES\s+RPM\s+CONCURRENCY\s+CREDITS\s+CREATED\s+LAST USED\s+STATUS$/,
+      /^ID\s+NAME\s+PREFIX\s+SCOPES\s+RPM\s+CONCURRENCY\s+CREDITS\s+MODELS\s+CREATED\s+EXPIRES\s+LAST USED\s+STATUS$/,
     );
     expect(lines[1]).toMatch(
-      /^key_0123456789abcdef\s+ci\s+sk_1a2b3c4d\s+generate\s+60\s+2\s+100000\s+\S+\s+never\s+active$/,
+      /^key_0123456789abcdef\s+ci\s+sk_1a2b3c4d\s+generate\s+60\s+2\s+100000\s+all\s+\S+\s+never\s+never\s+active$/,
     );
-    expect(lines[2]).toMatch(/\s-\s.*revoked$/);
+    expect(lines[2]).toMatch(/\s-\s+sd15,sdxl\s+\S+\s+2027-01-31T00:00:00.000Z\s.*revoked$/);
     expect(lines[3]).toBe("More: sdgate keys list --cursor abc");
   });
 

@@ -16,7 +16,10 @@ interface Key {
   prefix: string;
   scopes: string[];
   limits: Limits;
+  /** The only models the key may use; `null` (or absent, from an older edge): every model. */
+  models?: string[] | null;
   created_at: string;
+  expires_at?: string | null;
   last_used_at?: string | null;
   revoked_at?: string | null;
   status?: string;
@@ -27,6 +30,8 @@ type WithSecret = Key & { key: string; previous_key_expires_at?: string; grace_s
 export const KEYS_USAGE = `Usage: sdgate keys <create|list|revoke|rotate> [options]
 
   sdgate keys create --name <name> [--scope generate --scope read] [--rpm N] [--concurrency N] [--credits N]
+                     [--model <id> --model <id>] [--expires-in 30d | --expires-at 2027-01-31T00:00:00Z]
+                     (--model: the only models the key may use; --expires-in: s, m, h or d)
   sdgate keys list [--limit N] [--cursor C]
   sdgate keys revoke <key id>
   sdgate keys rotate <key id> [--grace <seconds>]   (the old secret keeps working that long; default 24 h)
@@ -41,6 +46,24 @@ function limitsText(limits: Limits): string {
   return `${limits.requests_per_minute} rpm, ${limits.concurrency} concurrent, ${credits}`;
 }
 
+const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `--expires-in 30d` or `--expires-at <RFC 3339>` as the API's `expires_at`; `undefined` for neither. */
+export function expiresAtOf(
+  values: { "expires-in"?: string | undefined; "expires-at"?: string | undefined },
+  nowMs: number,
+): string | undefined {
+  const { "expires-in": inText, "expires-at": atText } = values;
+  if (inText !== undefined && atText !== undefined)
+    throw new UsageError("Give --expires-in or --expires-at, not both.");
+  if (atText !== undefined) return atText; // the edge checks it and names the field if it is wrong
+  if (inText === undefined) return undefined;
+  const match = /^(\d{1,6})([smhd])$/.exec(inText.trim());
+  if (!match) throw new UsageError(`--expires-in: '${inText}' is not a duration like 90m, 12h or 30d.`);
+  const [, count, unit] = match as unknown as [string, string, keyof typeof DURATION_UNITS_MS];
+  return new Date(nowMs + Number(count) * DURATION_UNITS_MS[unit]).toISOString();
+}
+
 function printJson(io: Io, value: unknown): void {
   io.out(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -49,6 +72,8 @@ function printSecret(io: Io, verb: string, key: WithSecret): void {
   io.out(`${verb} ${key.id} (${key.name})\n`);
   io.out(`Secret, shown this once: ${key.key}\n`);
   io.out(`Prefix ${key.prefix} · scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
+  if (key.models) io.out(`Models: ${key.models.join(", ")} only\n`);
+  if (key.expires_at) io.out(`Expires at ${key.expires_at}\n`);
   if (key.previous_key_expires_at)
     io.out(`The previous secret works until ${key.previous_key_expires_at}.\n`);
 }
@@ -61,9 +86,13 @@ async function create(args: string[], io: Io): Promise<void> {
     rpm: { type: "string" },
     concurrency: { type: "string" },
     credits: { type: "string" },
+    model: { type: "string", multiple: true },
+    "expires-in": { type: "string" },
+    "expires-at": { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
   if (!values.name) throw new UsageError("keys create needs --name.");
+  const expiresAt = expiresAtOf(values, Date.now());
   const limits: Partial<Limits> = {};
   const rpm = wholeNumber("rpm", values.rpm, 1);
   const concurrency = wholeNumber("concurrency", values.concurrency, 1);
@@ -73,6 +102,8 @@ async function create(args: string[], io: Io): Promise<void> {
   if (credits !== undefined) limits.credits = credits;
   const body: Record<string, unknown> = { name: values.name, limits };
   if (values.scope) body.scopes = values.scope.flatMap((scope) => scope.split(","));
+  if (values.model) body.models = values.model.flatMap((model) => model.split(","));
+  if (expiresAt !== undefined) body.expires_at = expiresAt;
   const connection = connectionOf(values, io);
   const key = await send<WithSecret>(connection, buildRequest(connection, "POST", "/admin/keys", { body }));
   if (values.json) printJson(io, key);
@@ -101,13 +132,14 @@ async function list(args: string[], io: Io): Promise<void> {
     String(key.limits.requests_per_minute),
     String(key.limits.concurrency),
     key.limits.credits === null ? "-" : String(key.limits.credits),
+    key.models ? key.models.join(",") : "all",
     key.created_at,
+    key.expires_at ?? "never",
     key.last_used_at ?? "never",
     key.status ?? (key.revoked_at ? "revoked" : "active"),
   ]);
-  io.out(
-    `${table(["ID", "NAME", "PREFIX", "SCOPES", "RPM", "CONCURRENCY", "CREDITS", "CREATED", "LAST USED", "STATUS"], rows)}\n`,
-  );
+  const headers = ["ID", "NAME", "PREFIX", "SCOPES", "RPM", "CONCURRENCY", "CREDITS", "MODELS", "CREATED"];
+  io.out(`${table([...headers, "EXPIRES", "LAST USED", "STATUS"], rows)}\n`);
   if (page.next_cursor) io.out(`More: sdgate keys list --cursor ${page.next_cursor}\n`);
 }
 

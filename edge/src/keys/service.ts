@@ -1,5 +1,5 @@
 import { type Result, sha256Hex } from "@sdgate/shared";
-import { type ApiKey, type ApiKeyRecord, apiKeyRecordKey } from "../api-keys.ts";
+import { type ApiKey, apiKeyRecordKey, recordOf } from "../api-keys.ts";
 import type { EdgeConfig } from "../env.ts";
 import type { KeyStateInit } from "../limits/key-state.ts";
 import type { KeyLimits } from "../limits/policy.ts";
@@ -26,20 +26,34 @@ export interface RotatedKey extends NewKey {
   grace_seconds: number;
 }
 
-function kvRecord(key: ApiKey, expiresAt: string | null): ApiKeyRecord {
-  const record: ApiKeyRecord = {
-    id: key.id,
-    name: key.name,
-    scopes: key.scopes,
-    created_at: key.created_at,
-    limits: key.limits,
+function apiKeyOf(key: StoredKey): ApiKey {
+  const { id, name, scopes, limits, created_at, models, expires_at } = key;
+  return {
+    id,
+    name,
+    scopes,
+    limits,
+    created_at,
+    ...(models === undefined ? {} : { models }),
+    ...(expires_at === undefined ? {} : { expires_at }),
   };
-  if (expiresAt !== null) record.expires_at = expiresAt;
-  return record;
 }
 
-function apiKeyOf(key: StoredKey): ApiKey {
-  return { id: key.id, name: key.name, scopes: key.scopes, limits: key.limits, created_at: key.created_at };
+/**
+ * Writes the KV record of one secret. One that stops working (`record.expires_at`) leaves KV a
+ * little after (KV's shortest TTL is 60 s); the key's Durable Object refuses it on time.
+ */
+async function putRecord(config: EdgeConfig, hash: string, key: ApiKey, secretExpiresAt?: string) {
+  const record = recordOf(key, secretExpiresAt);
+  const options =
+    record.expires_at === undefined
+      ? {}
+      : {
+          expiration: Math.ceil(
+            Math.max(Date.parse(record.expires_at), Date.now() + KV_MIN_TTL_S * 1000) / 1000,
+          ),
+        };
+  await config.apiKeys.put(apiKeyRecordKey(hash), JSON.stringify(record), options);
 }
 
 /** What the key's Durable Object adopts if it has not seen the key yet (a key seeded into D1 by hand). */
@@ -64,7 +78,7 @@ async function initFromD1(config: EdgeConfig, key: StoredKey): Promise<KeyStateI
  */
 export async function createKey(
   config: EdgeConfig,
-  input: { name: string; scopes: string[]; limits: KeyLimits },
+  input: { name: string; scopes: string[]; limits: KeyLimits; models?: string[]; expires_at?: string },
 ): Promise<NewKey> {
   const secret = newSecret();
   const hash = await sha256Hex(secret);
@@ -79,11 +93,13 @@ export async function createKey(
     revoked_at: null,
     last_used_at: null,
   };
+  if (input.models !== undefined) key.models = input.models;
+  if (input.expires_at !== undefined) key.expires_at = input.expires_at;
   await d1KeyStore(config.db).insert(key, { hash, prefix: key.prefix, created_at: now, expires_at: null });
   await config.keyState
     .getByName(key.id)
     .initialize({ key: apiKeyOf(key), secrets: [{ hash, expiresAtMs: null }] });
-  await config.apiKeys.put(apiKeyRecordKey(hash), JSON.stringify(kvRecord(key, null)));
+  await putRecord(config, hash, key);
   return { key, secret };
 }
 
@@ -135,18 +151,11 @@ export async function rotateKey(
     previousExpiresAt,
   );
 
-  const expirationS = Math.ceil(
-    Math.max(rotation.previousExpiresAtMs, Date.now() + KV_MIN_TTL_S * 1000) / 1000,
-  );
   await Promise.all([
-    config.apiKeys.put(apiKeyRecordKey(hash), JSON.stringify(kvRecord(rotated, null))),
+    putRecord(config, hash, rotated),
     ...previous
       .filter((s) => s.expires_at === null || s.expires_at > previousExpiresAt)
-      .map((s) =>
-        config.apiKeys.put(apiKeyRecordKey(s.hash), JSON.stringify(kvRecord(rotated, previousExpiresAt)), {
-          expiration: expirationS,
-        }),
-      ),
+      .map((s) => putRecord(config, s.hash, rotated, previousExpiresAt)),
   ]);
   return {
     ok: true,

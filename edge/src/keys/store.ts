@@ -24,6 +24,8 @@ interface KeyRow {
   created_at: string;
   revoked_at: string | null;
   last_used_at: string | null;
+  models: string | null;
+  expires_at: string | null;
 }
 
 /** Raised when a D1 row does not parse: a server-side problem, never the caller's. */
@@ -32,14 +34,20 @@ export class CorruptKeyRowError extends Error {
 }
 
 function fromRow(row: KeyRow): StoredKey {
+  const { models: modelsJson, expires_at, ...rest } = row;
   const scopes = JSON.parse(row.scopes) as unknown;
   const limits = keyLimitsSchema.safeParse(JSON.parse(row.limits));
-  if (!Array.isArray(scopes) || !limits.success)
+  const models = modelsJson === null ? undefined : (JSON.parse(modelsJson) as unknown);
+  if (!Array.isArray(scopes) || !limits.success || (models !== undefined && !Array.isArray(models)))
     throw new CorruptKeyRowError(`Key ${row.id} is malformed in D1.`);
-  return { ...row, scopes: scopes.map(String), limits: limits.data as KeyLimits };
+  const key: StoredKey = { ...rest, scopes: scopes.map(String), limits: limits.data as KeyLimits };
+  if (models !== undefined) key.models = models.map(String);
+  if (expires_at !== null) key.expires_at = expires_at;
+  return key;
 }
 
-const KEY_COLUMNS = "id, name, prefix, scopes, limits, created_at, revoked_at, last_used_at";
+const KEY_COLUMNS =
+  "id, name, prefix, scopes, limits, created_at, revoked_at, last_used_at, models, expires_at";
 
 /**
  * The D1 tables `api_keys` and `api_key_secrets` (edge/migrations/0001_keys_and_audit.sql).
@@ -53,7 +61,7 @@ export function d1KeyStore(db: D1Database) {
     async insert(key: StoredKey, secret: StoredSecret): Promise<void> {
       await db.batch([
         db
-          .prepare(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+          .prepare(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
           .bind(
             key.id,
             key.name,
@@ -63,6 +71,8 @@ export function d1KeyStore(db: D1Database) {
             key.created_at,
             key.revoked_at,
             key.last_used_at,
+            key.models === undefined ? null : JSON.stringify(key.models),
+            key.expires_at ?? null,
           ),
         insertSecret(db, key.id, secret),
       ]);

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type { Env } from "../env.ts";
 import app from "../index.ts";
 import type { KeyLimits } from "../limits/policy.ts";
 
@@ -15,17 +16,21 @@ export interface CreatedKey {
   created_at: string;
 }
 
-/** A request to the whole app with the test worker's env; `admin: true` adds the admin token. */
+/**
+ * A request to the whole app with the test worker's env (or `testEnv`); `admin: true` adds the
+ * admin token.
+ */
 export function call(
   path: string,
   init: RequestInit & { admin?: boolean; key?: string } = {},
+  testEnv: Env = env,
 ): Promise<Response> {
   const { admin, key, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (admin) headers.set("Authorization", `Bearer ${ADMIN_TOKEN}`);
   if (key) headers.set("Authorization", `Bearer ${key}`);
   if (typeof rest.body === "string") headers.set("Content-Type", "application/json");
-  return Promise.resolve(app.request(path, { ...rest, headers }, env));
+  return Promise.resolve(app.request(path, { ...rest, headers }, testEnv));
 }
 
 /** Creates a key through `POST /admin/keys`. */

@@ -15,7 +15,7 @@ export interface KeyStateInit {
 
 export type AuthVerdict =
   | { ok: true; key: ApiKey }
-  | { ok: false; reason: "unknown_key" | "unknown_secret" | "expired" | "revoked" };
+  | { ok: false; reason: "unknown_key" | "unknown_secret" | "expired" | "key_expired" | "revoked" };
 
 /** What {@link KeyState.authorize} is asked: the scope the route needs and what to admit. */
 export interface AuthorizeRequest {
@@ -165,6 +165,8 @@ export class KeyState extends DurableObject<Env> {
     if (!this.#secrets.has(hashHex)) return { ok: false, reason: "unknown_secret" };
     const expiresAtMs = this.#secrets.get(hashHex) ?? null;
     const nowMs = this.now();
+    if (state.key.expires_at !== undefined && nowMs >= Date.parse(state.key.expires_at))
+      return { ok: false, reason: "key_expired" };
     if (expiresAtMs !== null && nowMs >= expiresAtMs) return { ok: false, reason: "expired" };
     this.#touch(nowMs);
     return { ok: true, key: state.key };

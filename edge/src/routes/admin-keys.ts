@@ -13,6 +13,10 @@ import { limitAdminBody, parseJsonBody, parseQuery } from "./admin-body.ts";
 
 /** The longest grace period a rotation may give the old secret: 30 days. */
 export const MAX_ROTATION_GRACE_S = 30 * 24 * 60 * 60;
+/** The furthest a key's expiry may lie: 10 years (a longer-lived key should simply not expire). */
+export const MAX_KEY_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
+/** The most models one key may be limited to. */
+export const MAX_KEY_MODELS = 64;
 
 const createKeySchema = z.strictObject({
   name: z
@@ -26,7 +30,31 @@ const createKeySchema = z.strictObject({
     .transform((scopes) => [...new Set(scopes)])
     .default(["generate", "read"]),
   limits: keyLimitsInputSchema,
+  /** The only models the key may use (absent: every model); checked against the catalog below. */
+  models: z
+    .array(z.string("must be a model id").min(1).max(128), "must be an array of model ids")
+    .min(1, "must name at least one model (leave it out for every model)")
+    .max(MAX_KEY_MODELS, `must name at most ${MAX_KEY_MODELS} models`)
+    .transform((models) => [...new Set(models)])
+    .optional(),
+  expires_at: z.iso
+    .datetime({ offset: true, message: "must be an RFC 3339 date and time, e.g. 2027-01-31T00:00:00Z" })
+    .transform((text) => new Date(text).toISOString())
+    .refine((iso) => Date.parse(iso) > Date.now(), "must be in the future")
+    .refine((iso) => Date.parse(iso) <= Date.now() + MAX_KEY_LIFETIME_MS, "must be at most 10 years away")
+    .optional(),
 });
+
+/** Refuses a `models` list naming a model this server does not serve: a typo would lock the key out. */
+function checkModels(models: readonly string[] | undefined, served: readonly { id: string }[]): void {
+  const unknown = models?.find((id) => !served.some((model) => model.id === id));
+  if (unknown === undefined) return;
+  throw new SdgateError(
+    "invalid_request",
+    `Invalid 'models': this server serves no model '${unknown.slice(0, 128)}' (it serves ${served.map((model) => model.id).join(", ")}).`,
+    { param: "models" },
+  );
+}
 
 const rotateSchema = z.strictObject({
   grace_seconds: z
@@ -50,11 +78,19 @@ function publicKey(key: StoredKey) {
     prefix: key.prefix,
     scopes: key.scopes,
     limits: key.limits,
+    models: key.models ?? null,
     created_at: key.created_at,
+    expires_at: key.expires_at ?? null,
     last_used_at: key.last_used_at,
     revoked_at: key.revoked_at,
-    status: key.revoked_at === null ? "active" : "revoked",
+    status: statusOf(key),
   };
+}
+
+function statusOf(key: StoredKey): "active" | "revoked" | "expired" {
+  if (key.revoked_at !== null) return "revoked";
+  if (key.expires_at !== undefined && Date.parse(key.expires_at) <= Date.now()) return "expired";
+  return "active";
 }
 
 function encodeCursor(key: StoredKey): string {
@@ -87,7 +123,9 @@ function notFound(id: string): SdgateError {
 
 /**
  * The admin API for keys (bearer `SDGATE_ADMIN_TOKEN`); every call is appended to the audit chain.
- * - `POST /admin/keys` `{ name, scopes?, limits? }` → 201 with the secret `key`, shown this once.
+ * - `POST /admin/keys` `{ name, scopes?, limits?, models?, expires_at? }` → 201 with the secret `key`,
+ *   shown this once. `models` limits the key to those models (403 `model_not_allowed` for others);
+ *   `expires_at` ends the key (401 from then on, like a revoked one).
  * - `GET /admin/keys?limit&cursor` → newest first, no secrets.
  * - `DELETE /admin/keys/{id}` → revoked everywhere at once (the key's Durable Object decides).
  * - `POST /admin/keys/{id}/rotate` `{ grace_seconds? }` → a new secret; the old one works until
@@ -97,13 +135,18 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
 
   app.post("/admin/keys", admin, limitAdminBody, async (c) => {
-    const input = await parseJsonBody(c, createKeySchema);
-    const { key, secret } = await createKey(c.var.config, input);
+    const { models, expires_at, ...input } = await parseJsonBody(c, createKeySchema);
+    checkModels(models, c.var.config.models);
+    const { key, secret } = await createKey(c.var.config, {
+      ...input,
+      ...(models === undefined ? {} : { models }),
+      ...(expires_at === undefined ? {} : { expires_at }),
+    });
     await recordAdminAction(c, {
       action: "key.create",
       keyId: key.id,
       status: 201,
-      detail: { name: key.name },
+      detail: { name: key.name, models: key.models?.join(",") ?? null, expires_at: key.expires_at ?? null },
     });
     return c.json(
       {
@@ -113,7 +156,9 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
         name: key.name,
         scopes: key.scopes,
         limits: key.limits,
+        models: key.models ?? null,
         created_at: key.created_at,
+        expires_at: key.expires_at ?? null,
       },
       201,
       { "Cache-Control": "no-store" },

@@ -13,7 +13,7 @@ import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
 import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
-import { findModel } from "../models.ts";
+import { modelFor } from "../models.ts";
 
 async function readRequest(c: Context<AppEnv>) {
   const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
@@ -33,9 +33,7 @@ async function readRequest(c: Context<AppEnv>) {
   if (!parsed.ok)
     throw new SdgateError("invalid_request", parsed.error.message, { param: parsed.error.param });
   const modelId = parsed.value.model ?? DEFAULT_MODEL_ID;
-  const model = findModel(c.var.config.models, modelId);
-  if (!model)
-    throw new SdgateError("model_not_found", `The model '${modelId}' does not exist.`, { param: "model" });
+  const model = modelFor(c.var.config.models, modelId, c.get("apiKey"));
   // The seed changes nothing about the cost.
   const resolved = resolveGenerationRequest(parsed.value, model, parsed.value.seed ?? 0);
   if (!resolved.ok)

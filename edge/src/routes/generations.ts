@@ -20,7 +20,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
 import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
-import { findModel } from "../models.ts";
+import { modelFor } from "../models.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
@@ -104,13 +104,7 @@ async function prepareBody(
       { param: "response_format" },
     );
   }
-  const modelId = request.model ?? DEFAULT_MODEL_ID;
-  const model = findModel(config.models, modelId);
-  if (!model) {
-    throw new SdgateError("model_not_found", `The model '${modelId}' does not exist.`, {
-      param: "model",
-    });
-  }
+  const model = modelFor(config.models, request.model ?? DEFAULT_MODEL_ID, c.get("apiKey"));
   const resolved = resolveGenerationRequest(request, model, request.seed ?? randomSeed());
   if (!resolved.ok) throw invalid(resolved.error);
   // The canonical request is made once and serves both digests.

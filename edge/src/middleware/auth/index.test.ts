@@ -16,7 +16,13 @@ const record: ApiKeyRecord = {
   scopes: ["generate"],
   created_at: "2026-11-26T00:00:00Z",
 };
-const live: ApiKey = { ...record, limits: DEFAULT_KEY_LIMITS };
+const live: ApiKey = {
+  id: record.id,
+  name: record.name,
+  scopes: record.scopes,
+  created_at: record.created_at,
+  limits: DEFAULT_KEY_LIMITS,
+};
 type Verdict = "ok" | "revoked" | "expired";
 
 /** An in-memory store that remembers which hashes it was asked about. */

@@ -40,6 +40,7 @@ const REFUSALS: Record<Extract<AuthVerdict, { ok: false }>["reason"], string> = 
   unknown_key: "Invalid API key.",
   unknown_secret: "Invalid API key.",
   expired: "This API key was rotated and its grace period is over; use the new key.",
+  key_expired: "This API key has expired.",
   revoked: "This API key has been revoked.",
 };
 

@@ -10,16 +10,26 @@ export type KeyCheck<E extends object> = (
   record: ApiKeyRecord,
 ) => Promise<AuthVerdict>;
 
+/**
+ * The key as a stored record describes it. A record carries no key-level expiry of its own: its
+ * `expires_at` (that secret's end, already the earlier of a rotation's and the key's) goes with the secret.
+ */
+function keyOfRecord(record: ApiKeyRecord): ApiKey {
+  const key: ApiKey = {
+    id: record.id,
+    name: record.name,
+    scopes: record.scopes,
+    limits: record.limits ?? DEFAULT_KEY_LIMITS,
+    created_at: record.created_at,
+  };
+  if (record.models !== undefined) key.models = record.models;
+  return key;
+}
+
 /** What the key's Durable Object adopts if it has never seen the key (one seeded straight into KV or D1). */
 export function bootstrapOf(hashHex: string, record: ApiKeyRecord): KeyStateInit {
   return {
-    key: {
-      id: record.id,
-      name: record.name,
-      scopes: record.scopes,
-      limits: record.limits ?? DEFAULT_KEY_LIMITS,
-      created_at: record.created_at,
-    },
+    key: keyOfRecord(record),
     secrets: [
       { hash: hashHex, expiresAtMs: record.expires_at === undefined ? null : Date.parse(record.expires_at) },
     ],
@@ -61,12 +71,5 @@ export async function deferredKeyCheck<E extends object>(
   record: ApiKeyRecord,
 ): Promise<AuthVerdict> {
   (c as unknown as Context<{ Variables: { pendingKey: PendingKey } }>).set("pendingKey", { hashHex, record });
-  const key: ApiKey = {
-    id: record.id,
-    name: record.name,
-    scopes: record.scopes,
-    limits: record.limits ?? DEFAULT_KEY_LIMITS,
-    created_at: record.created_at,
-  };
-  return { ok: true, key };
+  return { ok: true, key: keyOfRecord(record) };
 }
