@@ -39,7 +39,8 @@ export function parseDockerfile(text: string): DockerfileFacts {
 
 /**
  * What the backend image must be (issue 6): multi-stage, a CUDA 13 + cuDNN 9 runtime base, npm ci
- * with onnxruntime-node's CUDA provider, the pinned Node, a non-root user, a health check on /healthz.
+ * without onnxruntime-node's CUDA 12 download and then the pinned CUDA 13 provider installed
+ * (backend/src/cli/install-cuda-provider.ts), the pinned Node, a non-root user, a health check on /healthz.
  * Returns one line per problem; empty when the file is right.
  */
 export function dockerfileProblems(text: string, expected: { nodeVersion: string; uid: number }): string[] {
@@ -60,12 +61,18 @@ export function dockerfileProblems(text: string, expected: { nodeVersion: string
     const npmCi = installStage.instructions.findIndex(
       (i) => i.keyword === "RUN" && /\bnpm ci\b/.test(i.args),
     );
-    const flag = installStage.instructions.findIndex(
-      (i) => i.keyword === "ENV" && /\bONNXRUNTIME_NODE_INSTALL=cuda12\b/.test(i.args),
-    );
-    const inline = /\bONNXRUNTIME_NODE_INSTALL=cuda12\b/.test(installStage.instructions[npmCi]?.args ?? "");
+    const skip = /\bONNXRUNTIME_NODE_INSTALL=skip\b/;
+    const flag = installStage.instructions.findIndex((i) => i.keyword === "ENV" && skip.test(i.args));
+    const inline = skip.test(installStage.instructions[npmCi]?.args ?? "");
     if (!inline && (flag < 0 || flag > npmCi))
-      problems.push("`npm ci` must run with ONNXRUNTIME_NODE_INSTALL=cuda12");
+      problems.push(
+        "`npm ci` must run with ONNXRUNTIME_NODE_INSTALL=skip (its CUDA 12 build does not fit CUDA 13)",
+      );
+    const provider = installStage.instructions.findIndex(
+      (i) => i.keyword === "RUN" && /\binstall-cuda-provider\.ts\b/.test(i.args),
+    );
+    if (provider < npmCi)
+      problems.push("the install stage must run backend/src/cli/install-cuda-provider.ts after `npm ci`");
     if (!installStage.image.startsWith(`node:${expected.nodeVersion}`)) {
       problems.push(
         `the install stage must use the pinned Node ${expected.nodeVersion}, not '${installStage.image}'`,
