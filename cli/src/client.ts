@@ -13,7 +13,7 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The request the CLI sends, built separately from sending it so tests can check it. */
 export interface ApiRequest {
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   url: string;
   headers: Record<string, string>;
   body?: string;

@@ -34,12 +34,15 @@ export function modelFor(catalog: readonly ModelInfo[], id: string, key: Pick<Ap
   const model = findModel(catalog, id);
   if (!model)
     throw new SdgateError("model_not_found", `The model '${id}' does not exist.`, { param: "model" });
-  if (!mayUseModel(key, model.id)) {
-    throw new SdgateError(
-      "model_not_allowed",
-      `This API key may not use the model '${model.id}'; it may use ${(key.models ?? []).join(", ")}.`,
-      { param: "model" },
-    );
-  }
+  if (!mayUseModel(key, model.id)) throw modelNotAllowed(key, model.id);
   return model;
+}
+
+/** The 403 for a key limited to other models than `modelId`. */
+export function modelNotAllowed(key: Pick<ApiKey, "models">, modelId: string): SdgateError {
+  return new SdgateError(
+    "model_not_allowed",
+    `This API key may not use the model '${modelId}'; it may use ${(key.models ?? []).join(", ")}.`,
+    { param: "model" },
+  );
 }

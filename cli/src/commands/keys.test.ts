@@ -56,6 +56,11 @@ function reply(request: Recorded): Reply {
       },
     };
   }
+  if (request.method === "PATCH")
+    return {
+      status: 200,
+      body: { ...KEY, name: "renamed", models: ["sd15"], expires_at: null, status: "active" },
+    };
   if (request.method === "DELETE")
     return {
       status: 200,
@@ -167,6 +172,53 @@ describe("sdgate keys: requests", () => {
       expect(code).toBe(2);
       expect(server.requests.length).toBe(sent);
       expect(stderr).toMatch(/expires/);
+    }
+  });
+
+  it("update sends only what changes, with null for --all-models and --no-expiry", async () => {
+    const { code, request, stdout } = await sdgate([
+      "keys",
+      "update",
+      "key_0123456789abcdef",
+      "--name",
+      "renamed",
+      "--rpm",
+      "120",
+      "--credits",
+      "unlimited",
+      "--all-models",
+      "--no-expiry",
+    ]);
+    expect(code).toBe(0);
+    expect(request).toMatchObject({ method: "PATCH", path: "/admin/keys/key_0123456789abcdef" });
+    expect(request?.body).toEqual({
+      name: "renamed",
+      limits: { requests_per_minute: 120, credits: null },
+      models: null,
+      expires_at: null,
+    });
+    expect(stdout).toContain("Updated key_0123456789abcdef (renamed)");
+    expect(stdout).toContain("Models: sd15 · expires never");
+
+    const narrowed = await sdgate([
+      "keys",
+      "update",
+      "key_0123456789abcdef",
+      "--model",
+      "sd15",
+      "--expires-in",
+      "12h",
+    ]);
+    expect(narrowed.request?.body).toMatchObject({ models: ["sd15"], expires_at: expect.any(String) });
+  });
+
+  it("update refuses nothing to change, or two answers to one question, before sending", async () => {
+    for (const args of [[], ["--model", "sd15", "--all-models"], ["--expires-in", "1d", "--no-expiry"]]) {
+      const sent = server.requests.length;
+      const { code, stderr } = await sdgate(["keys", "update", "key_0123456789abcdef", ...args]);
+      expect(code).toBe(2);
+      expect(server.requests.length).toBe(sent);
+      expect(stderr).not.toBe("");
     }
   });
 

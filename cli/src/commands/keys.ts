@@ -27,12 +27,15 @@ interface Key {
 
 type WithSecret = Key & { key: string; previous_key_expires_at?: string; grace_seconds?: number };
 
-export const KEYS_USAGE = `Usage: sdgate keys <create|list|revoke|rotate> [options]
+export const KEYS_USAGE = `Usage: sdgate keys <create|list|update|revoke|rotate> [options]
 
   sdgate keys create --name <name> [--scope generate --scope read] [--rpm N] [--concurrency N] [--credits N]
                      [--model <id> --model <id>] [--expires-in 30d | --expires-at 2027-01-31T00:00:00Z]
                      (--model: the only models the key may use; --expires-in: s, m, h or d)
   sdgate keys list [--limit N] [--cursor C]
+  sdgate keys update <key id> [--name N] [--scope S] [--rpm N] [--concurrency N] [--credits N|unlimited]
+                     [--model <id> | --all-models] [--expires-in 30d | --expires-at T | --no-expiry]
+                     (changes the key in place; its secret stays)
   sdgate keys revoke <key id>
   sdgate keys rotate <key id> [--grace <seconds>]   (the old secret keeps working that long; default 24 h)
 
@@ -81,33 +84,84 @@ function printSecret(io: Io, verb: string, key: WithSecret): void {
 async function create(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, {
     ...CONNECTION_OPTIONS,
+    ...KEY_OPTIONS,
     name: { type: "string" },
-    scope: { type: "string", multiple: true },
-    rpm: { type: "string" },
-    concurrency: { type: "string" },
-    credits: { type: "string" },
-    model: { type: "string", multiple: true },
-    "expires-in": { type: "string" },
-    "expires-at": { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
   if (!values.name) throw new UsageError("keys create needs --name.");
-  const expiresAt = expiresAtOf(values, Date.now());
-  const limits: Partial<Limits> = {};
-  const rpm = wholeNumber("rpm", values.rpm, 1);
-  const concurrency = wholeNumber("concurrency", values.concurrency, 1);
-  const credits = wholeNumber("credits", values.credits);
-  if (rpm !== undefined) limits.requests_per_minute = rpm;
-  if (concurrency !== undefined) limits.concurrency = concurrency;
-  if (credits !== undefined) limits.credits = credits;
-  const body: Record<string, unknown> = { name: values.name, limits };
-  if (values.scope) body.scopes = values.scope.flatMap((scope) => scope.split(","));
-  if (values.model) body.models = values.model.flatMap((model) => model.split(","));
-  if (expiresAt !== undefined) body.expires_at = expiresAt;
+  const body: Record<string, unknown> = { name: values.name, ...keyFields(values) };
+  body.limits ??= {};
   const connection = connectionOf(values, io);
   const key = await send<WithSecret>(connection, buildRequest(connection, "POST", "/admin/keys", { body }));
   if (values.json) printJson(io, key);
   else printSecret(io, "Created", key);
+}
+
+/** The options `create` and `update` share, as API fields (only those given). */
+const KEY_OPTIONS = {
+  scope: { type: "string", multiple: true },
+  rpm: { type: "string" },
+  concurrency: { type: "string" },
+  credits: { type: "string" },
+  model: { type: "string", multiple: true },
+  "expires-in": { type: "string" },
+  "expires-at": { type: "string" },
+} as const;
+
+function keyFields(values: {
+  scope?: string[] | undefined;
+  rpm?: string | undefined;
+  concurrency?: string | undefined;
+  credits?: string | undefined;
+  model?: string[] | undefined;
+  "expires-in"?: string | undefined;
+  "expires-at"?: string | undefined;
+}): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const limits: Partial<Limits> = {};
+  const rpm = wholeNumber("rpm", values.rpm, 1);
+  const concurrency = wholeNumber("concurrency", values.concurrency, 1);
+  if (rpm !== undefined) limits.requests_per_minute = rpm;
+  if (concurrency !== undefined) limits.concurrency = concurrency;
+  if (values.credits !== undefined)
+    limits.credits = values.credits === "unlimited" ? null : (wholeNumber("credits", values.credits) ?? null);
+  if (Object.keys(limits).length > 0) fields.limits = limits;
+  if (values.scope) fields.scopes = values.scope.flatMap((scope) => scope.split(","));
+  if (values.model) fields.models = values.model.flatMap((model) => model.split(","));
+  const expiresAt = expiresAtOf(values, Date.now());
+  if (expiresAt !== undefined) fields.expires_at = expiresAt;
+  return fields;
+}
+
+async function update(args: string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(args, {
+    ...CONNECTION_OPTIONS,
+    ...KEY_OPTIONS,
+    name: { type: "string" },
+    "all-models": { type: "boolean" },
+    "no-expiry": { type: "boolean" },
+  });
+  const id = keyIdOf(positionals, "update");
+  const body = keyFields(values);
+  if (values.name !== undefined) body.name = values.name;
+  if (values["all-models"]) {
+    if (values.model) throw new UsageError("Give --model or --all-models, not both.");
+    body.models = null;
+  }
+  if (values["no-expiry"]) {
+    if (body.expires_at !== undefined) throw new UsageError("Give an expiry or --no-expiry, not both.");
+    body.expires_at = null;
+  }
+  if (Object.keys(body).length === 0)
+    throw new UsageError("keys update needs something to change (see --help).");
+  const connection = connectionOf(values, io);
+  const key = await send<Key>(
+    connection,
+    buildRequest(connection, "PATCH", `/admin/keys/${encodeURIComponent(id)}`, { body }),
+  );
+  if (values.json) return printJson(io, key);
+  io.out(`Updated ${key.id} (${key.name}): scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
+  io.out(`Models: ${key.models ? key.models.join(", ") : "all"} · expires ${key.expires_at ?? "never"}\n`);
 }
 
 async function list(args: string[], io: Io): Promise<void> {
@@ -180,6 +234,7 @@ async function rotate(args: string[], io: Io): Promise<void> {
 const SUBCOMMANDS: Record<string, (args: string[], io: Io) => Promise<void>> = {
   create,
   list,
+  update,
   revoke,
   rotate,
 };

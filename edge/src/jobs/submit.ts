@@ -110,7 +110,11 @@ export async function acceptAsync(
     if (seen.kind === "existing") return accepted(c, seen.view, reason, true);
   }
   // Reserved even for a replay: the job reads the cache again and settles to nothing on a hit.
-  const admission = await authorize(c, { scope: "generate", cost: prepared.cost });
+  const admission = await authorize(c, {
+    scope: "generate",
+    cost: prepared.cost,
+    model: prepared.resolved.model,
+  });
   const keyId = c.var.apiKey.id;
   const spec: JobSpec = {
     id,

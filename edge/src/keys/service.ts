@@ -4,7 +4,7 @@ import type { EdgeConfig } from "../env.ts";
 import type { KeyStateInit } from "../limits/key-state.ts";
 import type { KeyLimits } from "../limits/policy.ts";
 import { newKeyId, newSecret, visiblePrefix } from "./secret.ts";
-import { d1KeyStore, type StoredKey } from "./store.ts";
+import { type D1KeyStore, d1KeyStore, type StoredKey } from "./store.ts";
 
 /** How long a rotated-out secret keeps working unless the rotation says otherwise: 24 h. */
 export const DEFAULT_ROTATION_GRACE_S = 24 * 60 * 60;
@@ -103,6 +103,59 @@ export async function createKey(
   return { key, secret };
 }
 
+/** The key `id` from D1, unless it does not exist or is revoked. */
+async function liveKey(store: D1KeyStore, id: string): Promise<Result<StoredKey, KeyProblem>> {
+  const key = await store.get(id);
+  if (!key) return { ok: false, error: "not_found" };
+  if (key.revoked_at !== null) return { ok: false, error: "revoked" };
+  return { ok: true, value: key };
+}
+
+/** What `PATCH /admin/keys/{id}` may change; `null` clears `models` (every model) or `expires_at` (never). */
+export interface KeyChanges {
+  name?: string;
+  scopes?: string[];
+  limits?: Partial<KeyLimits>;
+  models?: string[] | null;
+  expires_at?: string | null;
+}
+
+/** `key` with `changes` applied: limits merge field by field, `null` clears models or expiry. */
+function changed(key: StoredKey, changes: KeyChanges): StoredKey {
+  const { models, expires_at, limits, ...rest } = changes;
+  const updated: StoredKey = { ...key, ...rest, limits: { ...key.limits, ...limits } };
+  if (models === null) delete updated.models;
+  else if (models !== undefined) updated.models = models;
+  if (expires_at === null) delete updated.expires_at;
+  else if (expires_at !== undefined) updated.expires_at = expires_at;
+  return updated;
+}
+
+/**
+ * Changes a live key in place (its secrets stay): D1 first, then its Durable Object, which applies
+ * the new scopes, limits, models and expiry from the next request on, then the KV records of the
+ * secrets that still work. Other isolates' copies of a record may show the old name, scopes or models
+ * for up to `RECORD_CACHE_TTL_MS`; the object's word decides every request.
+ */
+export async function updateKey(
+  config: EdgeConfig,
+  id: string,
+  changes: KeyChanges,
+): Promise<Result<StoredKey, KeyProblem>> {
+  const store = d1KeyStore(config.db);
+  const found = await liveKey(store, id);
+  if (!found.ok) return found;
+  const updated = changed(found.value, changes);
+  await store.update(updated);
+  const stub = config.keyState.getByName(id);
+  await stub.initialize(await initFromD1(config, updated));
+  if (!(await stub.update(apiKeyOf(updated)))) return { ok: false, error: "revoked" };
+  const nowIso = new Date().toISOString();
+  const live = (await store.secrets(id)).filter((s) => s.expires_at === null || s.expires_at > nowIso);
+  await Promise.all(live.map((s) => putRecord(config, s.hash, updated, s.expires_at ?? undefined)));
+  return { ok: true, value: updated };
+}
+
 /**
  * Revokes a key: its Durable Object first, so every secret fails everywhere from this moment; then
  * D1 and KV catch up.
@@ -131,9 +184,9 @@ export async function rotateKey(
   graceSeconds: number,
 ): Promise<Result<RotatedKey, KeyProblem>> {
   const store = d1KeyStore(config.db);
-  const key = await store.get(id);
-  if (!key) return { ok: false, error: "not_found" };
-  if (key.revoked_at !== null) return { ok: false, error: "revoked" };
+  const found = await liveKey(store, id);
+  if (!found.ok) return found;
+  const key = found.value;
   const stub = config.keyState.getByName(id);
   await stub.initialize(await initFromD1(config, key));
 

@@ -129,6 +129,23 @@ export function d1KeyStore(db: D1Database) {
       return { key: fromRow(key), expires_at: secret_expires_at };
     },
 
+    /** Writes a key's name, scopes, limits, models and expiry (what `PATCH /admin/keys/{id}` changes). */
+    async update(key: StoredKey): Promise<void> {
+      await db
+        .prepare(
+          "UPDATE api_keys SET name = ?, scopes = ?, limits = ?, models = ?, expires_at = ? WHERE id = ?",
+        )
+        .bind(
+          key.name,
+          JSON.stringify(key.scopes),
+          JSON.stringify(key.limits),
+          key.models === undefined ? null : JSON.stringify(key.models),
+          key.expires_at ?? null,
+          key.id,
+        )
+        .run();
+    },
+
     async revoke(id: string, at: string): Promise<void> {
       await db
         .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")

@@ -5,6 +5,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { log } from "../log.ts";
 import { keyRefusal, missingScope } from "../middleware/auth/index.ts";
 import { bootstrapOf } from "../middleware/auth/key-state-check.ts";
+import { modelNotAllowed } from "../models.ts";
 import { rateLimitHeaders } from "./headers.ts";
 import type { KeyState } from "./key-state.ts";
 import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
@@ -113,8 +114,9 @@ function pendingKeyOf(c: Context<AppEnv>) {
  * call, whether the secret still works and has `scope`, and admits the request — a generation of
  * `cost` credits (token, concurrency slot and credits, all or nothing), or with `cost: null` a request
  * token only (a cache hit). Puts the key's current scopes and limits on `c.var.apiKey` and the
- * RateLimit headers on `c`. Throws 401 for a refused key, 403 without the scope, 429 when a limit
- * refuses. The admission must be settled (a request-only one settles to nothing).
+ * RateLimit headers on `c`. Throws 401 for a refused key, 403 without the scope or for a `model` the
+ * key may not use (nothing is admitted then), 429 when a limit refuses. The admission must be
+ * settled (a request-only one settles to nothing).
  *
  * @example
  * app.post("/v1/x", auth({ store, check: deferredKeyCheck }), async (c) => {
@@ -124,7 +126,7 @@ function pendingKeyOf(c: Context<AppEnv>) {
  */
 export async function authorize(
   c: Context<AppEnv>,
-  request: { scope: ApiKeyScope | null; cost: number | null },
+  request: { scope: ApiKeyScope | null; cost: number | null; model?: string },
 ): Promise<Admission> {
   const { pending, stub } = pendingKeyOf(c);
   const { verdict, admission: result } = await stub.authorize(
@@ -134,7 +136,11 @@ export async function authorize(
   );
   if (!verdict.ok) throw keyRefusal(verdict.reason);
   c.set("apiKey", verdict.key);
-  if (result === null) throw missingScope(request.scope ?? "");
+  if (result === null) {
+    if (request.scope !== null && !verdict.key.scopes.includes(request.scope))
+      throw missingScope(request.scope);
+    throw modelNotAllowed(verdict.key, request.model ?? "");
+  }
   setHeaders(c, result.snapshot);
   if (!result.ok) throw refusal(result, request.cost);
   return admission(stub, verdict.key.id, request.cost ?? 0, result.reservationId);

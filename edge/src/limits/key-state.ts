@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ApiKey } from "../api-keys.ts";
+import { type ApiKey, mayUseModel } from "../api-keys.ts";
 import type { Env } from "../env.ts";
 import { log } from "../log.ts";
 import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
@@ -23,6 +23,8 @@ export interface AuthorizeRequest {
   scope: string | null;
   /** Credits of a generation to reserve (with a concurrency slot); `null` takes a request token only. */
   cost: number | null;
+  /** The model the request uses, which the key must be allowed (its `models`); absent: no model. */
+  model?: string;
 }
 
 /**
@@ -185,6 +187,10 @@ export class KeyState extends DurableObject<Env> {
     if (!verdict.ok || (scope !== null && !verdict.key.scopes.includes(scope))) {
       return { verdict, admission: null };
     }
+    // This object's copy of the key decides, so a `PATCH` that narrows its models counts at once.
+    if (request.model !== undefined && !mayUseModel(verdict.key, request.model)) {
+      return { verdict, admission: null };
+    }
     return { verdict, admission: this.#admit(cost) };
   }
 
@@ -198,6 +204,23 @@ export class KeyState extends DurableObject<Env> {
     }
     this.#putSecret(newHash, null);
     return { ok: true, previousExpiresAtMs: expiresAtMs };
+  }
+
+  /**
+   * Replaces the key's name, scopes, limits, models and expiry (`PATCH /admin/keys/{id}`), effective
+   * from the next request. The bucket is first refilled at the old rate, then held to the new
+   * capacity; credits already spent and generations in flight carry over. `false` for a key this
+   * object does not have or has revoked.
+   */
+  update(key: ApiKey): boolean {
+    const state = this.#state;
+    if (!state || state.revokedAtMs !== null || key.id !== state.key.id) return false;
+    const nowMs = this.now();
+    const refilled = refill(state.bucket, state.key.limits.requests_per_minute, nowMs);
+    state.key = key;
+    state.bucket = { tokens: Math.min(refilled.tokens, key.limits.requests_per_minute), updatedMs: nowMs };
+    this.#persist();
+    return true;
   }
 
   /** From now on every secret of the key fails. */

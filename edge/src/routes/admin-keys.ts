@@ -1,69 +1,14 @@
 import { SdgateError } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { API_KEY_SCOPES } from "../api-keys.ts";
 import { recordAdminAction } from "../audit/index.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
-import { createKey, DEFAULT_ROTATION_GRACE_S, revokeKey, rotateKey } from "../keys/service.ts";
+import { createKey, type KeyChanges, revokeKey, rotateKey, updateKey } from "../keys/service.ts";
 import { d1KeyStore, type StoredKey } from "../keys/store.ts";
-import { keyLimitsInputSchema } from "../limits/policy.ts";
 import { adminAuth } from "../middleware/auth/admin.ts";
 import { limitAdminBody, parseJsonBody, parseQuery } from "./admin-body.ts";
-
-/** The longest grace period a rotation may give the old secret: 30 days. */
-export const MAX_ROTATION_GRACE_S = 30 * 24 * 60 * 60;
-/** The furthest a key's expiry may lie: 10 years (a longer-lived key should simply not expire). */
-export const MAX_KEY_LIFETIME_MS = 10 * 365 * 24 * 60 * 60 * 1000;
-/** The most models one key may be limited to. */
-export const MAX_KEY_MODELS = 64;
-
-const createKeySchema = z.strictObject({
-  name: z
-    .string("must be a string")
-    .trim()
-    .min(1, "must not be empty")
-    .max(100, "must be at most 100 characters"),
-  scopes: z
-    .array(z.enum(API_KEY_SCOPES, `must be one of ${API_KEY_SCOPES.join(", ")}`))
-    .min(1, "must name at least one scope")
-    .transform((scopes) => [...new Set(scopes)])
-    .default(["generate", "read"]),
-  limits: keyLimitsInputSchema,
-  /** The only models the key may use (absent: every model); checked against the catalog below. */
-  models: z
-    .array(z.string("must be a model id").min(1).max(128), "must be an array of model ids")
-    .min(1, "must name at least one model (leave it out for every model)")
-    .max(MAX_KEY_MODELS, `must name at most ${MAX_KEY_MODELS} models`)
-    .transform((models) => [...new Set(models)])
-    .optional(),
-  expires_at: z.iso
-    .datetime({ offset: true, message: "must be an RFC 3339 date and time, e.g. 2027-01-31T00:00:00Z" })
-    .transform((text) => new Date(text).toISOString())
-    .refine((iso) => Date.parse(iso) > Date.now(), "must be in the future")
-    .refine((iso) => Date.parse(iso) <= Date.now() + MAX_KEY_LIFETIME_MS, "must be at most 10 years away")
-    .optional(),
-});
-
-/** Refuses a `models` list naming a model this server does not serve: a typo would lock the key out. */
-function checkModels(models: readonly string[] | undefined, served: readonly { id: string }[]): void {
-  const unknown = models?.find((id) => !served.some((model) => model.id === id));
-  if (unknown === undefined) return;
-  throw new SdgateError(
-    "invalid_request",
-    `Invalid 'models': this server serves no model '${unknown.slice(0, 128)}' (it serves ${served.map((model) => model.id).join(", ")}).`,
-    { param: "models" },
-  );
-}
-
-const rotateSchema = z.strictObject({
-  grace_seconds: z
-    .number("must be a number of seconds")
-    .int("must be a whole number of seconds")
-    .min(0)
-    .max(MAX_ROTATION_GRACE_S)
-    .default(DEFAULT_ROTATION_GRACE_S),
-});
+import { checkModels, createKeySchema, rotateSchema, updateKeySchema } from "./admin-key-bodies.ts";
 
 const listSchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -127,6 +72,8 @@ function notFound(id: string): SdgateError {
  *   shown this once. `models` limits the key to those models (403 `model_not_allowed` for others);
  *   `expires_at` ends the key (401 from then on, like a revoked one).
  * - `GET /admin/keys?limit&cursor` → newest first, no secrets.
+ * - `PATCH /admin/keys/{id}` `{ name?, scopes?, limits?, models?, expires_at? }` → the key changed in
+ *   place from its next request on (its secrets stay); `null` clears `models` or `expires_at`.
  * - `DELETE /admin/keys/{id}` → revoked everywhere at once (the key's Durable Object decides).
  * - `POST /admin/keys/{id}/rotate` `{ grace_seconds? }` → a new secret; the old one works until
  *   `previous_key_expires_at` (default 24 h).
@@ -177,6 +124,28 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
       data: page.map(publicKey),
       next_cursor: keys.length > query.limit && last ? encodeCursor(last) : null,
     });
+  });
+
+  app.patch("/admin/keys/:id", admin, limitAdminBody, async (c) => {
+    const id = keyIdParam(c);
+    const body = await parseJsonBody(c, updateKeySchema);
+    checkModels(body.models, c.var.config.models);
+    // Only the fields the body named: an absent field keeps its value, `null` clears it.
+    const changes = Object.fromEntries(
+      Object.entries(body).filter(([, value]) => value !== undefined),
+    ) as KeyChanges;
+    const result = await updateKey(c.var.config, id, changes);
+    const detail = { fields: Object.keys(changes).sort().join(",") };
+    if (!result.ok) {
+      const status = result.error === "not_found" ? 404 : 400;
+      await recordAdminAction(c, { action: "key.update", keyId: id, status, detail });
+      if (result.error === "not_found") throw notFound(id);
+      throw new SdgateError("invalid_request", `The API key '${id}' is revoked; it cannot be changed.`, {
+        param: "id",
+      });
+    }
+    await recordAdminAction(c, { action: "key.update", keyId: id, status: 200, detail });
+    return c.json(publicKey(result.value));
   });
 
   app.delete("/admin/keys/:id", admin, async (c) => {

@@ -70,7 +70,7 @@ export function registerEstimate(app: Hono<AppEnv>): void {
         await confirmPendingKey(c);
         throw error;
       }
-      await authorize(c, { scope: "generate", cost: null });
+      await authorize(c, { scope: "generate", cost: null, model: resolved.model });
       const { registry, jobs } = c.var.config;
       const estimate = estimateGeneration(resolved, await fleetTimings(registry), jobs.gpuHourPrice);
       return c.json({

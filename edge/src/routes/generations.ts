@@ -172,7 +172,11 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       if (job !== null) return job;
       const config = c.get("config");
       const requestId = c.get("requestId");
-      const admission = await authorize(c, { scope: "generate", cost: replay === null ? cost : null });
+      const admission = await authorize(c, {
+        scope: "generate",
+        cost: replay === null ? cost : null,
+        model: resolved.model,
+      });
       let result: Served | null = null;
       let status = 500;
       let failedBackend: string | null = null;
