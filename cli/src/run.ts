@@ -1,10 +1,15 @@
 import type { Command } from "./commands/command.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { keys } from "./commands/keys.ts";
+import { usageCommand } from "./commands/usage.ts";
 import { EXIT, InterruptedError, type Io, isApiError, isUsageError } from "./io.ts";
 
 /** The commands. */
-export const COMMANDS: Readonly<Record<string, Command>> = { keys, generate: generateCommand };
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  keys,
+  generate: generateCommand,
+  usage: usageCommand,
+};
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));

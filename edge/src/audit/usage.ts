@@ -1,0 +1,80 @@
+/** One row of a usage report: one key's generations in one period. */
+export interface UsageRow {
+  key_id: string;
+  /** The period's start, UTC: `2026-11-26` for a day, `2026-11-26T14` for an hour. */
+  period: string;
+  /** Generations asked for (every audited generation, whatever its outcome). */
+  requests: number;
+  succeeded: number;
+  failed: number;
+  /** Answered from the replay cache: no GPU work. */
+  cache_hits: number;
+  /** Credits charged. */
+  credits: number;
+  /** Mean time to answer, ms; `null` when none recorded one. */
+  mean_latency_ms: number | null;
+}
+
+export type UsageInterval = "day" | "hour";
+
+/** How many leading characters of an ISO 8601 UTC timestamp name its period. */
+const PERIOD_CHARS: Record<UsageInterval, number> = { day: 10, hour: 13 };
+
+/**
+ * Generations per key and period in [`from`, `to`), from the audit log in D1 (`action =
+ * 'generation'`: synchronous requests and async jobs alike, one row each). Times compare as the ISO
+ * 8601 UTC strings the log stores, so a period is a prefix of `at`.
+ *
+ * @example
+ * await usageReport(env.DB, { from: "2026-11-01T00:00:00.000Z", to: "2026-12-01T00:00:00.000Z", interval: "day", keyId: null });
+ */
+export async function usageReport(
+  db: D1Database,
+  query: { from: string; to: string; interval: UsageInterval; keyId: string | null },
+): Promise<UsageRow[]> {
+  const byKey = query.keyId === null ? "" : "AND key_id = ?";
+  const sql = `SELECT key_id,
+      substr(at, 1, ?) AS period,
+      COUNT(*) AS requests,
+      SUM(CASE WHEN status BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS succeeded,
+      SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS failed,
+      SUM(CASE WHEN json_extract(detail, '$.cache') = 'HIT' THEN 1 ELSE 0 END) AS cache_hits,
+      COALESCE(SUM(cost), 0) AS credits,
+      AVG(latency_ms) AS mean_latency_ms
+    FROM audit_log
+    WHERE action = 'generation' AND at >= ? AND at < ? AND key_id IS NOT NULL ${byKey}
+    GROUP BY key_id, period
+    ORDER BY period, key_id`;
+  const bindings: Array<string | number> = [PERIOD_CHARS[query.interval], query.from, query.to];
+  if (query.keyId !== null) bindings.push(query.keyId);
+  const { results } = await db
+    .prepare(sql)
+    .bind(...bindings)
+    .all<UsageRow>();
+  return results.map((row) => ({
+    ...row,
+    mean_latency_ms: row.mean_latency_ms === null ? null : Math.round(row.mean_latency_ms),
+  }));
+}
+
+/** The sums of a report's rows (`mean_latency_ms` weighted by requests). */
+export function usageTotals(rows: readonly UsageRow[]): Omit<UsageRow, "key_id" | "period"> {
+  const totals = { requests: 0, succeeded: 0, failed: 0, cache_hits: 0, credits: 0 };
+  let latencyWeighted = 0;
+  let latencyRequests = 0;
+  for (const row of rows) {
+    totals.requests += row.requests;
+    totals.succeeded += row.succeeded;
+    totals.failed += row.failed;
+    totals.cache_hits += row.cache_hits;
+    totals.credits += row.credits;
+    if (row.mean_latency_ms !== null) {
+      latencyWeighted += row.mean_latency_ms * row.requests;
+      latencyRequests += row.requests;
+    }
+  }
+  return {
+    ...totals,
+    mean_latency_ms: latencyRequests === 0 ? null : Math.round(latencyWeighted / latencyRequests),
+  };
+}

@@ -1,0 +1,61 @@
+import { SdgateError } from "@sdgate/shared";
+import type { Hono } from "hono";
+import { z } from "zod";
+import { recordAdminAction } from "../audit/index.ts";
+import { usageReport, usageTotals } from "../audit/usage.ts";
+import type { AppEnv } from "../hono-env.ts";
+import { KEY_ID_PATTERN } from "../keys/secret.ts";
+import { adminAuth } from "../middleware/auth/admin.ts";
+import { parseQuery } from "./admin-body.ts";
+
+const DAY_MS = 86_400_000;
+/** The longest range one report covers: a year by day, a month by hour. */
+const MAX_SPAN_MS = { day: 366 * DAY_MS, hour: 31 * DAY_MS } as const;
+
+const instant = z.iso
+  .datetime({ offset: true, message: "must be an RFC 3339 date and time or a date (2026-11-01)" })
+  .or(z.iso.date({ message: "must be an RFC 3339 date and time or a date (2026-11-01)" }))
+  .transform((text) => new Date(text).toISOString());
+
+const usageQuerySchema = z.object({
+  key_id: z.string().regex(KEY_ID_PATTERN, "must be a key id (key_…)").optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  interval: z.enum(["day", "hour"], "must be day or hour").default("day"),
+});
+
+/**
+ * `GET /admin/usage?key_id&from&to&interval` (admin token): generations per key and day (or hour)
+ * from the audit log — requests, succeeded, failed, cache hits, credits charged, mean latency — with
+ * totals, for chargeback and capacity planning. `from` defaults to 30 days before `to` (default now).
+ */
+export function registerAdminUsage(app: Hono<AppEnv>): void {
+  const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
+  app.get("/admin/usage", admin, async (c) => {
+    const query = parseQuery(c, usageQuerySchema);
+    const to = query.to ?? new Date().toISOString();
+    const from = query.from ?? new Date(Date.parse(to) - 30 * DAY_MS).toISOString();
+    if (Date.parse(from) >= Date.parse(to)) {
+      throw new SdgateError("invalid_request", "Invalid 'from': it must be before 'to'.", { param: "from" });
+    }
+    if (Date.parse(to) - Date.parse(from) > MAX_SPAN_MS[query.interval]) {
+      throw new SdgateError(
+        "invalid_request",
+        `Invalid 'from': one report by ${query.interval} covers at most ${query.interval === "day" ? "366 days" : "31 days"}.`,
+        { param: "from" },
+      );
+    }
+    const keyId = query.key_id ?? null;
+    const data = await usageReport(c.var.config.db, { from, to, interval: query.interval, keyId });
+    await recordAdminAction(c, { action: "usage.read", keyId, status: 200, detail: { rows: data.length } });
+    return c.json({
+      object: "usage",
+      interval: query.interval,
+      from,
+      to,
+      key_id: keyId,
+      data,
+      totals: usageTotals(data),
+    });
+  });
+}
