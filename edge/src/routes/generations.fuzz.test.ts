@@ -176,6 +176,12 @@ function generator(random: () => number, key: string) {
       "/admin/backends",
       "/admin/backends/../keys",
       "/admin/keys",
+      "/admin/keys/key_0123456789abcdef",
+      // Printable ASCII with stray `%`s: malformed percent-encoding on purpose.
+      `/admin/keys/${text(20).replace(/[^\x21-\x7e]/g, "%")}`,
+      `/admin/usage?from=${text(12).replace(/[^\x21-\x7e]/g, "%")}&to=2026-12-01&interval=${text(4).replace(/[^\x21-\x7e]/g, "%")}`,
+      "/admin/usage?from=2026-01-01&to=2026-12-01",
+      "/v1/estimate",
       `/v1/images/${"f".repeat(32)}-${"0".repeat(64)}-0.png?expires=${int(2 ** 40)}&sig=${"A".repeat(43)}`,
       `/v1/images/${text(12).replace(/[^a-z]/g, "z")}`,
       `/v1/${"a/".repeat(500)}`,
