@@ -54,10 +54,14 @@ try {
       `  -d '{"prompt": "a lighthouse on a cliff at sunset", "size": "256x256", "seed": 42}' \\\n` +
       '  | sed -E \'s/.*"b64_json":"([^"]*)".*/\\1/\' | base64 -d > out.png\n',
   );
-  console.log("Or as a job with a progress bar, and manage API keys (with the variables above exported):\n");
+  console.log(
+    "Or as a job with a progress bar, manage API keys and see usage (with the variables above exported):\n",
+  );
   console.log(
     'npm run sdgate -- generate "a (red:1.3) lighthouse at dusk" --seed 7 -o lighthouse.png\n' +
-      "npm run sdgate -- keys create --name ci --rpm 60 --concurrency 2\nnpm run sdgate -- keys list\n",
+      "npm run sdgate -- keys create --name ci --rpm 60 --concurrency 2 --expires-in 30d\n" +
+      "npm run sdgate -- keys list\n" +
+      "npm run sdgate -- usage\n",
   );
   console.log("Press Ctrl-C to stop.");
 } catch (error) {
