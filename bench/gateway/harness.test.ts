@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { generationMs } from "./fake-backend.ts";
-import { load } from "./harness.ts";
+import { load, openLoad } from "./harness.ts";
 
 describe("generationMs", () => {
   it("stays within ±10 % of the asked time, the same for a seed every time, spread across seeds", () => {
@@ -53,5 +53,30 @@ describe("load", () => {
     expect(startedAt[0]).toBeLessThan(15);
     expect(startedAt[3]).toBeGreaterThanOrEqual(55);
     expect(startedAt[3]).toBeLessThan(100);
+  });
+});
+
+describe("openLoad", () => {
+  it("starts calls at the asked rate without waiting for earlier ones, latencies from their arrival", async () => {
+    const started: number[] = [];
+    const begin = performance.now();
+    // Each call takes 100 ms, far longer than the 5 ms between arrivals: a closed loop could not keep up.
+    const latencies = await openLoad(
+      200,
+      40,
+      async (i) => {
+        started[i] = performance.now() - begin;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      },
+      { seed: 7 },
+    );
+    expect(latencies).toHaveLength(40);
+    // Node's timers are whole milliseconds: a call may start or end a millisecond or two early.
+    for (const ms of latencies) expect(ms).toBeGreaterThanOrEqual(95);
+    // 40 arrivals at 200/s take about 0.2 s (a Poisson process: well within 0.08–0.5 s).
+    const last = Math.max(...started);
+    expect(last).toBeGreaterThan(80);
+    expect(last).toBeLessThan(500);
+    expect(started).toEqual([...started].sort((a, b) => a - b));
   });
 });

@@ -64,6 +64,50 @@ export async function load(
   return latencies;
 }
 
+/**
+ * Open-loop load: `total` calls of `one` arriving as a Poisson process at `perSecond` on average
+ * (exponential gaps from a seeded generator, the same every run), each started on time whether or not
+ * earlier ones have answered, as independent clients arrive. A latency counts from the call's
+ * scheduled arrival, so a load generator that falls behind shows up in it instead of hiding (no
+ * coordinated omission). Returns each call's latency in ms, indexed by `i`.
+ */
+export async function openLoad(
+  perSecond: number,
+  total: number,
+  one: (i: number) => Promise<void>,
+  { label, seed = 1 }: { label?: string; seed?: number } = {},
+): Promise<number[]> {
+  const latencies: number[] = [];
+  const bar = label ? progressBar(label, total) : null;
+  // mulberry32: small, seeded, good enough to space arrivals.
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const startedAt = performance.now();
+  let arrival = 0;
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    arrival += (-Math.log(1 - random()) / perSecond) * 1000;
+    const wait = startedAt + arrival - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const scheduled = startedAt + arrival;
+    calls.push(
+      one(i).then(() => {
+        latencies[i] = performance.now() - scheduled;
+        bar?.tick();
+      }),
+    );
+  }
+  await Promise.all(calls);
+  bar?.done();
+  return latencies;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -11,8 +11,11 @@
  * docs/benchmarks.md, "GPU"), callers spread over that time: the overhead a client of a GPU fleet sees.
  * `--think-ms 20` has every caller pause before each request (both paths), so the servers sit idle
  * between requests with an instant backend: what idling alone costs on the machine.
+ * `--arrivals poisson` (with `--backend-ms`) replaces the closed loop of callers by independent
+ * arrivals at the rate that keeps that many generations in flight: closed-loop callers with nearly
+ * equal times fall into step and arrive in bursts, which independent clients do not.
  *
- *   npm run bench:gateway -- [--concurrency 1,16,64] [--requests 400] [--hit-seconds 5] [--backend-ms 0] [--think-ms 0] [--port 8799]
+ *   npm run bench:gateway -- [--concurrency 1,16,64] [--requests 400] [--hit-seconds 5] [--backend-ms 0] [--think-ms 0] [--arrivals closed|poisson] [--port 8799]
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -20,7 +23,7 @@ import { randomHex } from "@sdgate/shared";
 import { describeMachine } from "../lib/machine.ts";
 import { median, quantile } from "../lib/stats.ts";
 import { generationMs } from "./fake-backend.ts";
-import { load, requestBody, startGatewayHarness } from "./harness.ts";
+import { load, openLoad, requestBody, startGatewayHarness } from "./harness.ts";
 import { workerdCpuMs } from "./process-cpu.ts";
 
 const HOLD_MS = 500;
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     "hit-seconds": { type: "string", default: "5" },
     "backend-ms": { type: "string", default: "0" },
     "think-ms": { type: "string", default: "0" },
+    arrivals: { type: "string", default: "closed" },
     port: { type: "string" },
   },
 });
@@ -40,6 +44,17 @@ const requestsPerLevel = Number(args.requests);
 const hitSeconds = Number(args["hit-seconds"]);
 const backendMs = Number(args["backend-ms"]);
 const thinkMs = Number(args["think-ms"]);
+const poisson = args.arrivals === "poisson";
+if (!poisson && args.arrivals !== "closed") {
+  console.error("--arrivals is closed or poisson.");
+  process.exit(2);
+}
+if (poisson && !(backendMs > 0)) {
+  console.error(
+    "--arrivals poisson needs --backend-ms: the arrival rate is concurrency ÷ the backend's time.",
+  );
+  process.exit(2);
+}
 if (
   levels.some((c) => !Number.isInteger(c) || c < 1) ||
   !(requestsPerLevel > 0) ||
@@ -93,17 +108,16 @@ try {
 
   for (const concurrency of levels) {
     const total = Math.max(requestsPerLevel, concurrency * 10);
-    const directMs = await load(concurrency, total, (i) => direct(`d ${run} ${concurrency} ${i}`, i), {
-      label: `direct c=${concurrency}`,
-      staggerMs: backendMs,
-      thinkMs,
-    });
+    // Closed loop: `concurrency` callers, each waiting for its answer. Poisson: arrivals at the rate
+    // that keeps `concurrency` generations in flight on average (Little's law), same seed both paths.
+    const drive = (label: string, one: (i: number) => Promise<void>) =>
+      poisson
+        ? openLoad(concurrency / (backendMs / 1000), total, one, { label, seed: concurrency })
+        : load(concurrency, total, one, { label, staggerMs: backendMs, thinkMs });
+    const directMs = await drive(`direct c=${concurrency}`, (i) => direct(`d ${run} ${concurrency} ${i}`, i));
     const { latencies: edgeMs, cpuMs } = await cpuPerRequest(total, () =>
-      load(
-        concurrency,
-        total,
-        (i) => viaEdge(key, requestBody(`e ${run} ${concurrency} ${i}`, i), "MISS").then(() => {}),
-        { label: `edge   c=${concurrency}`, staggerMs: backendMs, thinkMs },
+      drive(`edge   c=${concurrency}`, (i) =>
+        viaEdge(key, requestBody(`e ${run} ${concurrency} ${i}`, i), "MISS").then(() => {}),
       ),
     );
     // With a slow backend, each latency less its generation's known time: the jitter that keeps
@@ -187,7 +201,7 @@ try {
   const burstAdmitted = burst.filter((res) => res.status === 200).length;
   const refillAllowance = Math.floor((burstS * 50) / 60);
 
-  const command = `npm run bench:gateway -- --concurrency ${levels.join(",")} --requests ${requestsPerLevel} --hit-seconds ${hitSeconds}${backendMs > 0 ? ` --backend-ms ${backendMs}` : ""}${thinkMs > 0 ? ` --think-ms ${thinkMs}` : ""}`;
+  const command = `npm run bench:gateway -- --concurrency ${levels.join(",")} --requests ${requestsPerLevel} --hit-seconds ${hitSeconds}${backendMs > 0 ? ` --backend-ms ${backendMs}` : ""}${thinkMs > 0 ? ` --think-ms ${thinkMs}` : ""}${poisson ? " --arrivals poisson" : ""}`;
   console.log(`### Gateway overhead (edge in workerd vs calling the backend directly)\n`);
   console.log(`- command: \`${command}\``);
   console.log(`- date: ${new Date().toISOString()}`);
@@ -207,6 +221,11 @@ try {
       : "- backend: answers at once (the edge's background work after each response lands on the next request)",
   );
   if (thinkMs > 0) console.log(`- every caller pauses ${thinkMs} ms before each request (off the clock)`);
+  if (poisson) {
+    console.log(
+      `- arrivals: open loop, Poisson at concurrency ÷ ${backendMs} ms per second (the concurrency is the mean number in flight), latency from each scheduled arrival`,
+    );
+  }
   console.log(
     "- workerd CPU ms/req: CPU time of the workerd process (edge, Durable Objects, storage simulators, background work) per request, from /proc\n",
   );
