@@ -36,6 +36,7 @@ export const apiKeyRecordSchema = z.object({
   created_at: z.string(),
   limits: keyLimitsSchema.optional(),
   models: z.array(z.string()).optional(),
+  allowed_ips: z.array(z.string()).optional(),
   /** When this secret stops working: the end of a rotation's grace, or the key's own expiry. */
   expires_at: z.string().optional(),
 });
@@ -52,6 +53,8 @@ export interface ApiKey {
   models?: string[];
   /** When the key stops working (RFC 3339); absent: never. Its Durable Object enforces it. */
   expires_at?: string;
+  /** The only address ranges (CIDR) it may be used from; absent: anywhere. */
+  allowed_ips?: string[];
 }
 
 /** Whether `key` may use the model `modelId` (a key without a `models` list may use every model). */
@@ -117,6 +120,7 @@ export function recordOf(key: ApiKey, secretExpiresAt: string | undefined): ApiK
     limits: key.limits,
   };
   if (key.models !== undefined) record.models = key.models;
+  if (key.allowed_ips !== undefined) record.allowed_ips = key.allowed_ips;
   const expiresAt = earliest(secretExpiresAt, key.expires_at);
   if (expiresAt !== undefined) record.expires_at = expiresAt;
   return record;

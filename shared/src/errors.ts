@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "model_not_found",
   "model_not_allowed",
+  "ip_not_allowed",
   "cancelled",
   "idempotency_key_reused",
   "rate_limited",
@@ -46,6 +47,8 @@ export function statusOf(code: ErrorCode): number {
     case "insufficient_scope":
     // The key may use only the models it lists (`models` when it was created).
     case "model_not_allowed":
+    // The key may be used only from the address ranges it lists (`allowed_ips`).
+    case "ip_not_allowed":
       return 403;
     case "not_found":
     case "model_not_found":

@@ -188,6 +188,7 @@ describe("sdgate keys: requests", () => {
       "unlimited",
       "--all-models",
       "--no-expiry",
+      "--any-ip",
     ]);
     expect(code).toBe(0);
     expect(request).toMatchObject({ method: "PATCH", path: "/admin/keys/key_0123456789abcdef" });
@@ -196,9 +197,22 @@ describe("sdgate keys: requests", () => {
       limits: { requests_per_minute: 120, credits: null },
       models: null,
       expires_at: null,
+      allowed_ips: null,
     });
     expect(stdout).toContain("Updated key_0123456789abcdef (renamed)");
     expect(stdout).toContain("Models: sd15 · expires never");
+
+    const fenced = await sdgate([
+      "keys",
+      "create",
+      "--name",
+      "ci",
+      "--allow-ip",
+      "10.0.0.0/8,192.0.2.7",
+      "--allow-ip",
+      "2001:db8::/32",
+    ]);
+    expect(fenced.request?.body).toMatchObject({ allowed_ips: ["10.0.0.0/8", "192.0.2.7", "2001:db8::/32"] });
 
     const narrowed = await sdgate([
       "keys",
@@ -213,7 +227,12 @@ describe("sdgate keys: requests", () => {
   });
 
   it("update refuses nothing to change, or two answers to one question, before sending", async () => {
-    for (const args of [[], ["--model", "sd15", "--all-models"], ["--expires-in", "1d", "--no-expiry"]]) {
+    for (const args of [
+      [],
+      ["--model", "sd15", "--all-models"],
+      ["--expires-in", "1d", "--no-expiry"],
+      ["--allow-ip", "10.0.0.0/8", "--any-ip"],
+    ]) {
       const sent = server.requests.length;
       const { code, stderr } = await sdgate(["keys", "update", "key_0123456789abcdef", ...args]);
       expect(code).toBe(2);

@@ -18,6 +18,8 @@ interface Key {
   limits: Limits;
   /** The only models the key may use; `null` (or absent, from an older edge): every model. */
   models?: string[] | null;
+  /** The only address ranges it may be used from; `null` (or absent): anywhere. */
+  allowed_ips?: string[] | null;
   created_at: string;
   expires_at?: string | null;
   last_used_at?: string | null;
@@ -31,10 +33,13 @@ export const KEYS_USAGE = `Usage: sdgate keys <create|list|update|revoke|rotate>
 
   sdgate keys create --name <name> [--scope generate --scope read] [--rpm N] [--concurrency N] [--credits N]
                      [--model <id> --model <id>] [--expires-in 30d | --expires-at 2027-01-31T00:00:00Z]
-                     (--model: the only models the key may use; --expires-in: s, m, h or d)
+                     [--allow-ip 10.0.0.0/8 --allow-ip 2001:db8::/32]
+                     (--model: the only models the key may use; --expires-in: s, m, h or d;
+                      --allow-ip: the only addresses it may be used from)
   sdgate keys list [--limit N] [--cursor C]
   sdgate keys update <key id> [--name N] [--scope S] [--rpm N] [--concurrency N] [--credits N|unlimited]
                      [--model <id> | --all-models] [--expires-in 30d | --expires-at T | --no-expiry]
+                     [--allow-ip <cidr> | --any-ip]
                      (changes the key in place; its secret stays)
   sdgate keys revoke <key id>
   sdgate keys rotate <key id> [--grace <seconds>]   (the old secret keeps working that long; default 24 h)
@@ -76,6 +81,7 @@ function printSecret(io: Io, verb: string, key: WithSecret): void {
   io.out(`Secret, shown this once: ${key.key}\n`);
   io.out(`Prefix ${key.prefix} · scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
   if (key.models) io.out(`Models: ${key.models.join(", ")} only\n`);
+  if (key.allowed_ips) io.out(`From: ${key.allowed_ips.join(", ")} only\n`);
   if (key.expires_at) io.out(`Expires at ${key.expires_at}\n`);
   if (key.previous_key_expires_at)
     io.out(`The previous secret works until ${key.previous_key_expires_at}.\n`);
@@ -106,6 +112,7 @@ const KEY_OPTIONS = {
   model: { type: "string", multiple: true },
   "expires-in": { type: "string" },
   "expires-at": { type: "string" },
+  "allow-ip": { type: "string", multiple: true },
 } as const;
 
 function keyFields(values: {
@@ -116,6 +123,7 @@ function keyFields(values: {
   model?: string[] | undefined;
   "expires-in"?: string | undefined;
   "expires-at"?: string | undefined;
+  "allow-ip"?: string[] | undefined;
 }): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   const limits: Partial<Limits> = {};
@@ -128,6 +136,7 @@ function keyFields(values: {
   if (Object.keys(limits).length > 0) fields.limits = limits;
   if (values.scope) fields.scopes = values.scope.flatMap((scope) => scope.split(","));
   if (values.model) fields.models = values.model.flatMap((model) => model.split(","));
+  if (values["allow-ip"]) fields.allowed_ips = values["allow-ip"].flatMap((range) => range.split(","));
   const expiresAt = expiresAtOf(values, Date.now());
   if (expiresAt !== undefined) fields.expires_at = expiresAt;
   return fields;
@@ -140,6 +149,7 @@ async function update(args: string[], io: Io): Promise<void> {
     name: { type: "string" },
     "all-models": { type: "boolean" },
     "no-expiry": { type: "boolean" },
+    "any-ip": { type: "boolean" },
   });
   const id = keyIdOf(positionals, "update");
   const body = keyFields(values);
@@ -152,6 +162,10 @@ async function update(args: string[], io: Io): Promise<void> {
     if (body.expires_at !== undefined) throw new UsageError("Give an expiry or --no-expiry, not both.");
     body.expires_at = null;
   }
+  if (values["any-ip"]) {
+    if (values["allow-ip"]) throw new UsageError("Give --allow-ip or --any-ip, not both.");
+    body.allowed_ips = null;
+  }
   if (Object.keys(body).length === 0)
     throw new UsageError("keys update needs something to change (see --help).");
   const connection = connectionOf(values, io);
@@ -162,6 +176,7 @@ async function update(args: string[], io: Io): Promise<void> {
   if (values.json) return printJson(io, key);
   io.out(`Updated ${key.id} (${key.name}): scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
   io.out(`Models: ${key.models ? key.models.join(", ") : "all"} · expires ${key.expires_at ?? "never"}\n`);
+  io.out(`From: ${key.allowed_ips ? key.allowed_ips.join(", ") : "any address"}\n`);
 }
 
 async function list(args: string[], io: Io): Promise<void> {

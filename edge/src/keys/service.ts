@@ -27,7 +27,7 @@ export interface RotatedKey extends NewKey {
 }
 
 function apiKeyOf(key: StoredKey): ApiKey {
-  const { id, name, scopes, limits, created_at, models, expires_at } = key;
+  const { id, name, scopes, limits, created_at, models, expires_at, allowed_ips } = key;
   return {
     id,
     name,
@@ -36,6 +36,7 @@ function apiKeyOf(key: StoredKey): ApiKey {
     created_at,
     ...(models === undefined ? {} : { models }),
     ...(expires_at === undefined ? {} : { expires_at }),
+    ...(allowed_ips === undefined ? {} : { allowed_ips }),
   };
 }
 
@@ -78,7 +79,14 @@ async function initFromD1(config: EdgeConfig, key: StoredKey): Promise<KeyStateI
  */
 export async function createKey(
   config: EdgeConfig,
-  input: { name: string; scopes: string[]; limits: KeyLimits; models?: string[]; expires_at?: string },
+  input: {
+    name: string;
+    scopes: string[];
+    limits: KeyLimits;
+    models?: string[];
+    expires_at?: string;
+    allowed_ips?: string[];
+  },
 ): Promise<NewKey> {
   const secret = newSecret();
   const hash = await sha256Hex(secret);
@@ -95,6 +103,7 @@ export async function createKey(
   };
   if (input.models !== undefined) key.models = input.models;
   if (input.expires_at !== undefined) key.expires_at = input.expires_at;
+  if (input.allowed_ips !== undefined) key.allowed_ips = input.allowed_ips;
   await d1KeyStore(config.db).insert(key, { hash, prefix: key.prefix, created_at: now, expires_at: null });
   await config.keyState
     .getByName(key.id)
@@ -111,23 +120,30 @@ async function liveKey(store: D1KeyStore, id: string): Promise<Result<StoredKey,
   return { ok: true, value: key };
 }
 
-/** What `PATCH /admin/keys/{id}` may change; `null` clears `models` (every model) or `expires_at` (never). */
+/**
+ * What `PATCH /admin/keys/{id}` may change; `null` clears `models` (every model), `expires_at`
+ * (never) or `allowed_ips` (anywhere).
+ */
 export interface KeyChanges {
   name?: string;
   scopes?: string[];
-  limits?: Partial<KeyLimits>;
+  limits?: { [K in keyof KeyLimits]?: KeyLimits[K] | undefined };
   models?: string[] | null;
   expires_at?: string | null;
+  allowed_ips?: string[] | null;
 }
 
 /** `key` with `changes` applied: limits merge field by field, `null` clears models or expiry. */
 function changed(key: StoredKey, changes: KeyChanges): StoredKey {
-  const { models, expires_at, limits, ...rest } = changes;
-  const updated: StoredKey = { ...key, ...rest, limits: { ...key.limits, ...limits } };
+  const { models, expires_at, allowed_ips, limits, ...rest } = changes;
+  const given = Object.entries(limits ?? {}).filter(([, value]) => value !== undefined);
+  const updated: StoredKey = { ...key, ...rest, limits: { ...key.limits, ...Object.fromEntries(given) } };
   if (models === null) delete updated.models;
   else if (models !== undefined) updated.models = models;
   if (expires_at === null) delete updated.expires_at;
   else if (expires_at !== undefined) updated.expires_at = expires_at;
+  if (allowed_ips === null) delete updated.allowed_ips;
+  else if (allowed_ips !== undefined) updated.allowed_ips = allowed_ips;
   return updated;
 }
 

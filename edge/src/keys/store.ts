@@ -26,6 +26,7 @@ interface KeyRow {
   last_used_at: string | null;
   models: string | null;
   expires_at: string | null;
+  allowed_ips: string | null;
 }
 
 /** Raised when a D1 row does not parse: a server-side problem, never the caller's. */
@@ -34,20 +35,23 @@ export class CorruptKeyRowError extends Error {
 }
 
 function fromRow(row: KeyRow): StoredKey {
-  const { models: modelsJson, expires_at, ...rest } = row;
+  const { models: modelsJson, expires_at, allowed_ips: ipsJson, ...rest } = row;
   const scopes = JSON.parse(row.scopes) as unknown;
   const limits = keyLimitsSchema.safeParse(JSON.parse(row.limits));
   const models = modelsJson === null ? undefined : (JSON.parse(modelsJson) as unknown);
-  if (!Array.isArray(scopes) || !limits.success || (models !== undefined && !Array.isArray(models)))
+  const ips = ipsJson === null ? undefined : (JSON.parse(ipsJson) as unknown);
+  const lists = [models, ips].every((list) => list === undefined || Array.isArray(list));
+  if (!Array.isArray(scopes) || !limits.success || !lists)
     throw new CorruptKeyRowError(`Key ${row.id} is malformed in D1.`);
   const key: StoredKey = { ...rest, scopes: scopes.map(String), limits: limits.data as KeyLimits };
-  if (models !== undefined) key.models = models.map(String);
+  if (Array.isArray(models)) key.models = models.map(String);
   if (expires_at !== null) key.expires_at = expires_at;
+  if (Array.isArray(ips)) key.allowed_ips = ips.map(String);
   return key;
 }
 
 const KEY_COLUMNS =
-  "id, name, prefix, scopes, limits, created_at, revoked_at, last_used_at, models, expires_at";
+  "id, name, prefix, scopes, limits, created_at, revoked_at, last_used_at, models, expires_at, allowed_ips";
 
 /**
  * The D1 tables `api_keys` and `api_key_secrets` (edge/migrations/0001_keys_and_audit.sql).
@@ -61,7 +65,7 @@ export function d1KeyStore(db: D1Database) {
     async insert(key: StoredKey, secret: StoredSecret): Promise<void> {
       await db.batch([
         db
-          .prepare(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .prepare(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
           .bind(
             key.id,
             key.name,
@@ -73,6 +77,7 @@ export function d1KeyStore(db: D1Database) {
             key.last_used_at,
             key.models === undefined ? null : JSON.stringify(key.models),
             key.expires_at ?? null,
+            key.allowed_ips === undefined ? null : JSON.stringify(key.allowed_ips),
           ),
         insertSecret(db, key.id, secret),
       ]);
@@ -133,7 +138,7 @@ export function d1KeyStore(db: D1Database) {
     async update(key: StoredKey): Promise<void> {
       await db
         .prepare(
-          "UPDATE api_keys SET name = ?, scopes = ?, limits = ?, models = ?, expires_at = ? WHERE id = ?",
+          "UPDATE api_keys SET name = ?, scopes = ?, limits = ?, models = ?, expires_at = ?, allowed_ips = ? WHERE id = ?",
         )
         .bind(
           key.name,
@@ -141,6 +146,7 @@ export function d1KeyStore(db: D1Database) {
           JSON.stringify(key.limits),
           key.models === undefined ? null : JSON.stringify(key.models),
           key.expires_at ?? null,
+          key.allowed_ips === undefined ? null : JSON.stringify(key.allowed_ips),
           key.id,
         )
         .run();

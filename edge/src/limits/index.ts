@@ -4,7 +4,7 @@ import type { ApiKeyScope } from "../api-keys.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { log } from "../log.ts";
 import { keyRefusal, missingScope } from "../middleware/auth/index.ts";
-import { bootstrapOf } from "../middleware/auth/key-state-check.ts";
+import { bootstrapOf, clientIpOf } from "../middleware/auth/key-state-check.ts";
 import { modelNotAllowed } from "../models.ts";
 import { rateLimitHeaders } from "./headers.ts";
 import type { KeyState } from "./key-state.ts";
@@ -132,7 +132,7 @@ export async function authorize(
   const { verdict, admission: result } = await stub.authorize(
     pending.hashHex,
     bootstrapOf(pending.hashHex, pending.record),
-    request,
+    { ...request, clientIp: clientIpOf(c) },
   );
   if (!verdict.ok) throw keyRefusal(verdict.reason);
   c.set("apiKey", verdict.key);
@@ -153,7 +153,11 @@ export async function authorize(
  */
 export async function confirmPendingKey(c: Context<AppEnv>): Promise<void> {
   const { pending, stub } = pendingKeyOf(c);
-  const verdict = await stub.authenticate(pending.hashHex, bootstrapOf(pending.hashHex, pending.record));
+  const verdict = await stub.authenticate(
+    pending.hashHex,
+    bootstrapOf(pending.hashHex, pending.record),
+    clientIpOf(c),
+  );
   if (!verdict.ok) throw keyRefusal(verdict.reason);
 }
 

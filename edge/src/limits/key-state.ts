@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type ApiKey, mayUseModel } from "../api-keys.ts";
 import type { Env } from "../env.ts";
+import { ipAllowed } from "../keys/allowed-ips.ts";
 import { log } from "../log.ts";
 import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
 import { type Bucket, refill, secondsUntil } from "./token-bucket.ts";
@@ -15,7 +16,10 @@ export interface KeyStateInit {
 
 export type AuthVerdict =
   | { ok: true; key: ApiKey }
-  | { ok: false; reason: "unknown_key" | "unknown_secret" | "expired" | "key_expired" | "revoked" };
+  | {
+      ok: false;
+      reason: "unknown_key" | "unknown_secret" | "expired" | "key_expired" | "revoked" | "ip_not_allowed";
+    };
 
 /** What {@link KeyState.authorize} is asked: the scope the route needs and what to admit. */
 export interface AuthorizeRequest {
@@ -25,6 +29,8 @@ export interface AuthorizeRequest {
   cost: number | null;
   /** The model the request uses, which the key must be allowed (its `models`); absent: no model. */
   model?: string;
+  /** The caller's address, for a key limited to some (`allowed_ips`); `null` when unknown. */
+  clientIp?: string | null;
 }
 
 /**
@@ -159,7 +165,7 @@ export class KeyState extends DurableObject<Env> {
    * Whether the secret with SHA-256 `hashHex` works now. A key this object has never seen is adopted
    * from `bootstrap` (its KV or D1 record); afterwards this object alone decides.
    */
-  authenticate(hashHex: string, bootstrap: KeyStateInit | null): AuthVerdict {
+  authenticate(hashHex: string, bootstrap: KeyStateInit | null, clientIp: string | null = null): AuthVerdict {
     if (!this.#state && bootstrap) this.initialize(bootstrap);
     const state = this.#state;
     if (!state) return { ok: false, reason: "unknown_key" };
@@ -170,6 +176,8 @@ export class KeyState extends DurableObject<Env> {
     if (state.key.expires_at !== undefined && nowMs >= Date.parse(state.key.expires_at))
       return { ok: false, reason: "key_expired" };
     if (expiresAtMs !== null && nowMs >= expiresAtMs) return { ok: false, reason: "expired" };
+    if (state.key.allowed_ips !== undefined && !ipAllowed(state.key.allowed_ips, clientIp))
+      return { ok: false, reason: "ip_not_allowed" };
     this.#touch(nowMs);
     return { ok: true, key: state.key };
   }
@@ -183,7 +191,7 @@ export class KeyState extends DurableObject<Env> {
     const { scope, cost } = request;
     if (cost !== null && (!Number.isSafeInteger(cost) || cost < 0))
       throw new RangeError("authorize: cost must be a whole number ≥ 0.");
-    const verdict = this.authenticate(hashHex, bootstrap);
+    const verdict = this.authenticate(hashHex, bootstrap, request.clientIp ?? null);
     if (!verdict.ok || (scope !== null && !verdict.key.scopes.includes(scope))) {
       return { verdict, admission: null };
     }

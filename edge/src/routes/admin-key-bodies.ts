@@ -1,6 +1,7 @@
 import { SdgateError } from "@sdgate/shared";
 import { z } from "zod";
 import { API_KEY_SCOPES } from "../api-keys.ts";
+import { canonicalRange, MAX_ALLOWED_IP_RANGES } from "../keys/allowed-ips.ts";
 import { DEFAULT_ROTATION_GRACE_S } from "../keys/service.ts";
 import { keyLimitsInputSchema, keyLimitsSchema } from "../limits/policy.ts";
 
@@ -29,6 +30,23 @@ const models = z
   .max(MAX_KEY_MODELS, `must name at most ${MAX_KEY_MODELS} models`)
   .transform((list) => [...new Set(list)]);
 
+/** CIDR ranges (or single addresses) the key may be used from, written canonically. */
+const allowedIps = z
+  .array(
+    z.string("must be a CIDR range such as 10.0.0.0/8 or 2001:db8::/32").transform((text, ctx) => {
+      const range = canonicalRange(text.trim());
+      if (range === null) {
+        ctx.addIssue({ code: "custom", message: "must be a CIDR range such as 10.0.0.0/8 or 2001:db8::/32" });
+        return z.NEVER;
+      }
+      return range;
+    }),
+    "must be an array of CIDR ranges",
+  )
+  .min(1, "must name at least one range (leave it out for any address)")
+  .max(MAX_ALLOWED_IP_RANGES, `must name at most ${MAX_ALLOWED_IP_RANGES} ranges`)
+  .transform((list) => [...new Set(list)]);
+
 const expiresAt = z.iso
   .datetime({ offset: true, message: "must be an RFC 3339 date and time, e.g. 2027-01-31T00:00:00Z" })
   .transform((text) => new Date(text).toISOString())
@@ -42,6 +60,7 @@ export const createKeySchema = z.strictObject({
   limits: keyLimitsInputSchema,
   models: models.optional(),
   expires_at: expiresAt.optional(),
+  allowed_ips: allowedIps.optional(),
 });
 
 /** `PATCH /admin/keys/{id}`: only what changes; `null` clears `models` (every model) or `expires_at`. */
@@ -52,10 +71,11 @@ export const updateKeySchema = z
     limits: keyLimitsSchema.partial().optional(),
     models: models.nullable().optional(),
     expires_at: expiresAt.nullable().optional(),
+    allowed_ips: allowedIps.nullable().optional(),
   })
   .refine(
     (body) => Object.values(body).some((value) => value !== undefined),
-    "name at least one of name, scopes, limits, models, expires_at to change",
+    "name at least one of name, scopes, limits, models, expires_at, allowed_ips to change",
   );
 
 /** `POST /admin/keys/{id}/rotate`. */

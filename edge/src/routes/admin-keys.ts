@@ -24,11 +24,19 @@ function publicKey(key: StoredKey) {
     scopes: key.scopes,
     limits: key.limits,
     models: key.models ?? null,
+    allowed_ips: key.allowed_ips ?? null,
     created_at: key.created_at,
     expires_at: key.expires_at ?? null,
     last_used_at: key.last_used_at,
     revoked_at: key.revoked_at,
     status: statusOf(key),
+  };
+}
+
+/** `body` without the fields it left out (zod's optional fields come back as `undefined`). */
+function definedFields<T extends object>(body: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
   };
 }
 
@@ -82,34 +90,21 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
 
   app.post("/admin/keys", admin, limitAdminBody, async (c) => {
-    const { models, expires_at, ...input } = await parseJsonBody(c, createKeySchema);
-    checkModels(models, c.var.config.models);
-    const { key, secret } = await createKey(c.var.config, {
-      ...input,
-      ...(models === undefined ? {} : { models }),
-      ...(expires_at === undefined ? {} : { expires_at }),
-    });
+    const body = await parseJsonBody(c, createKeySchema);
+    checkModels(body.models, c.var.config.models);
+    const { key, secret } = await createKey(c.var.config, definedFields(body));
     await recordAdminAction(c, {
       action: "key.create",
       keyId: key.id,
       status: 201,
-      detail: { name: key.name, models: key.models?.join(",") ?? null, expires_at: key.expires_at ?? null },
-    });
-    return c.json(
-      {
-        id: key.id,
-        key: secret,
-        prefix: key.prefix,
+      detail: {
         name: key.name,
-        scopes: key.scopes,
-        limits: key.limits,
-        models: key.models ?? null,
-        created_at: key.created_at,
+        models: key.models?.join(",") ?? null,
         expires_at: key.expires_at ?? null,
+        allowed_ips: key.allowed_ips?.join(",") ?? null,
       },
-      201,
-      { "Cache-Control": "no-store" },
-    );
+    });
+    return c.json({ ...publicKey(key), key: secret }, 201, { "Cache-Control": "no-store" });
   });
 
   app.get("/admin/keys", admin, async (c) => {
@@ -131,9 +126,7 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
     const body = await parseJsonBody(c, updateKeySchema);
     checkModels(body.models, c.var.config.models);
     // Only the fields the body named: an absent field keeps its value, `null` clears it.
-    const changes = Object.fromEntries(
-      Object.entries(body).filter(([, value]) => value !== undefined),
-    ) as KeyChanges;
+    const changes: KeyChanges = definedFields(body);
     const result = await updateKey(c.var.config, id, changes);
     const detail = { fields: Object.keys(changes).sort().join(",") };
     if (!result.ok) {

@@ -36,7 +36,9 @@ function unauthorized(code: "missing_api_key" | "invalid_api_key", message: stri
   return new SdgateError(code, message, { headers: { "WWW-Authenticate": CHALLENGE } });
 }
 
-const REFUSALS: Record<Extract<AuthVerdict, { ok: false }>["reason"], string> = {
+type RefusalReason = Extract<AuthVerdict, { ok: false }>["reason"];
+
+const REFUSALS: Record<Exclude<RefusalReason, "ip_not_allowed">, string> = {
   unknown_key: "Invalid API key.",
   unknown_secret: "Invalid API key.",
   expired: "This API key was rotated and its grace period is over; use the new key.",
@@ -44,8 +46,13 @@ const REFUSALS: Record<Extract<AuthVerdict, { ok: false }>["reason"], string> = 
   revoked: "This API key has been revoked.",
 };
 
-/** The 401 for a key its Durable Object refused (revoked, rotated out, unknown). */
-export function keyRefusal(reason: Extract<AuthVerdict, { ok: false }>["reason"]): SdgateError {
+/**
+ * The 401 for a key its Durable Object refused (revoked, rotated out, expired, unknown), or the 403
+ * for a good key used from an address its `allowed_ips` leave out.
+ */
+export function keyRefusal(reason: RefusalReason): SdgateError {
+  if (reason === "ip_not_allowed")
+    return new SdgateError("ip_not_allowed", "This API key may not be used from this address.");
   return unauthorized("invalid_api_key", REFUSALS[reason]);
 }
 

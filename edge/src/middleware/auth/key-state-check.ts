@@ -23,7 +23,13 @@ function keyOfRecord(record: ApiKeyRecord): ApiKey {
     created_at: record.created_at,
   };
   if (record.models !== undefined) key.models = record.models;
+  if (record.allowed_ips !== undefined) key.allowed_ips = record.allowed_ips;
   return key;
+}
+
+/** The caller's address as Cloudflare gives it (`CF-Connecting-IP`); `null` when absent. */
+export function clientIpOf(c: Context): string | null {
+  return c.req.header("CF-Connecting-IP") ?? null;
 }
 
 /** What the key's Durable Object adopts if it has never seen the key (one seeded straight into KV or D1). */
@@ -49,7 +55,9 @@ export async function keyStateCheck<E extends object>(
   const config = (c.var as unknown as { config?: EdgeConfig }).config;
   if (!config?.keyState)
     throw new Error("auth: c.var.config.keyState is not set; is the config middleware first?");
-  return config.keyState.getByName(record.id).authenticate(hashHex, bootstrapOf(hashHex, record));
+  return config.keyState
+    .getByName(record.id)
+    .authenticate(hashHex, bootstrapOf(hashHex, record), clientIpOf(c as Context));
 }
 
 /** A key found in the store whose Durable Object has not been asked yet (see {@link deferredKeyCheck}). */
