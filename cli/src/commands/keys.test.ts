@@ -202,6 +202,20 @@ describe("sdgate keys: requests", () => {
     expect(stdout).toContain("Updated key_0123456789abcdef (renamed)");
     expect(stdout).toContain("Models: sd15 · expires never");
 
+    const labelled = await sdgate([
+      "keys",
+      "create",
+      "--name",
+      "ci",
+      "--label",
+      "team=search",
+      "--label",
+      "cost_center=cc=42",
+    ]);
+    expect(labelled.request?.body).toMatchObject({ metadata: { team: "search", cost_center: "cc=42" } });
+    const unlabelled = await sdgate(["keys", "update", "key_0123456789abcdef", "--no-labels"]);
+    expect(unlabelled.request?.body).toEqual({ metadata: null });
+
     const fenced = await sdgate([
       "keys",
       "create",
@@ -232,6 +246,8 @@ describe("sdgate keys: requests", () => {
       ["--model", "sd15", "--all-models"],
       ["--expires-in", "1d", "--no-expiry"],
       ["--allow-ip", "10.0.0.0/8", "--any-ip"],
+      ["--label", "team=x", "--no-labels"],
+      ["--label", "team"],
     ]) {
       const sent = server.requests.length;
       const { code, stderr } = await sdgate(["keys", "update", "key_0123456789abcdef", ...args]);

@@ -20,6 +20,8 @@ interface Key {
   models?: string[] | null;
   /** The only address ranges it may be used from; `null` (or absent): anywhere. */
   allowed_ips?: string[] | null;
+  /** Labels for people and usage reports. */
+  metadata?: Record<string, string>;
   created_at: string;
   expires_at?: string | null;
   last_used_at?: string | null;
@@ -33,13 +35,13 @@ export const KEYS_USAGE = `Usage: sdgate keys <create|list|update|revoke|rotate>
 
   sdgate keys create --name <name> [--scope generate --scope read] [--rpm N] [--concurrency N] [--credits N]
                      [--model <id> --model <id>] [--expires-in 30d | --expires-at 2027-01-31T00:00:00Z]
-                     [--allow-ip 10.0.0.0/8 --allow-ip 2001:db8::/32]
+                     [--allow-ip 10.0.0.0/8 --allow-ip 2001:db8::/32] [--label team=search --label …]
                      (--model: the only models the key may use; --expires-in: s, m, h or d;
                       --allow-ip: the only addresses it may be used from)
   sdgate keys list [--limit N] [--cursor C]
   sdgate keys update <key id> [--name N] [--scope S] [--rpm N] [--concurrency N] [--credits N|unlimited]
                      [--model <id> | --all-models] [--expires-in 30d | --expires-at T | --no-expiry]
-                     [--allow-ip <cidr> | --any-ip]
+                     [--allow-ip <cidr> | --any-ip] [--label k=v … | --no-labels] (labels replace all)
                      (changes the key in place; its secret stays)
   sdgate keys revoke <key id>
   sdgate keys rotate <key id> [--grace <seconds>]   (the old secret keeps working that long; default 24 h)
@@ -82,6 +84,8 @@ function printSecret(io: Io, verb: string, key: WithSecret): void {
   io.out(`Prefix ${key.prefix} · scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
   if (key.models) io.out(`Models: ${key.models.join(", ")} only\n`);
   if (key.allowed_ips) io.out(`From: ${key.allowed_ips.join(", ")} only\n`);
+  const labels = Object.entries(key.metadata ?? {});
+  if (labels.length > 0) io.out(`Labels: ${labels.map(([name, value]) => `${name}=${value}`).join(", ")}\n`);
   if (key.expires_at) io.out(`Expires at ${key.expires_at}\n`);
   if (key.previous_key_expires_at)
     io.out(`The previous secret works until ${key.previous_key_expires_at}.\n`);
@@ -113,6 +117,7 @@ const KEY_OPTIONS = {
   "expires-in": { type: "string" },
   "expires-at": { type: "string" },
   "allow-ip": { type: "string", multiple: true },
+  label: { type: "string", multiple: true },
 } as const;
 
 function keyFields(values: {
@@ -124,6 +129,7 @@ function keyFields(values: {
   "expires-in"?: string | undefined;
   "expires-at"?: string | undefined;
   "allow-ip"?: string[] | undefined;
+  label?: string[] | undefined;
 }): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   const limits: Partial<Limits> = {};
@@ -137,9 +143,21 @@ function keyFields(values: {
   if (values.scope) fields.scopes = values.scope.flatMap((scope) => scope.split(","));
   if (values.model) fields.models = values.model.flatMap((model) => model.split(","));
   if (values["allow-ip"]) fields.allowed_ips = values["allow-ip"].flatMap((range) => range.split(","));
+  if (values.label) fields.metadata = labelsOf(values.label);
   const expiresAt = expiresAtOf(values, Date.now());
   if (expiresAt !== undefined) fields.expires_at = expiresAt;
   return fields;
+}
+
+/** `--label team=search --label cost_center=cc-42` as an object; the edge checks names and values. */
+function labelsOf(pairs: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf("=");
+    if (equals <= 0) throw new UsageError(`--label: '${pair}' is not name=value.`);
+    labels[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return labels;
 }
 
 async function update(args: string[], io: Io): Promise<void> {
@@ -150,6 +168,7 @@ async function update(args: string[], io: Io): Promise<void> {
     "all-models": { type: "boolean" },
     "no-expiry": { type: "boolean" },
     "any-ip": { type: "boolean" },
+    "no-labels": { type: "boolean" },
   });
   const id = keyIdOf(positionals, "update");
   const body = keyFields(values);
@@ -165,6 +184,10 @@ async function update(args: string[], io: Io): Promise<void> {
   if (values["any-ip"]) {
     if (values["allow-ip"]) throw new UsageError("Give --allow-ip or --any-ip, not both.");
     body.allowed_ips = null;
+  }
+  if (values["no-labels"]) {
+    if (values.label) throw new UsageError("Give --label or --no-labels, not both.");
+    body.metadata = null;
   }
   if (Object.keys(body).length === 0)
     throw new UsageError("keys update needs something to change (see --help).");

@@ -5,8 +5,8 @@ import { loopbackServer } from "../test-server.ts";
 import { bar } from "./usage.ts";
 
 const TOKEN = "cli-test-admin-token-0123456789abcdef";
-const row = (period: string, key_id: string, credits: number) => ({
-  key_id,
+const row = (period: string, group: string, credits: number) => ({
+  group,
   period,
   requests: 4,
   succeeded: 3,
@@ -18,6 +18,7 @@ const row = (period: string, key_id: string, credits: number) => ({
 const REPORT = {
   object: "usage",
   interval: "day",
+  group_by: "key",
   from: "2026-11-01T00:00:00.000Z",
   to: "2026-11-03T00:00:00.000Z",
   key_id: null,
@@ -68,6 +69,11 @@ describe("sdgate usage", () => {
     expect(day2.endsWith(" 200")).toBe(true);
     expect(day1.split("█").length - 1).toBe(40);
     expect(day2.split("█").length - 1).toBe(20);
+  });
+
+  it("groups by a label with --by", async () => {
+    const { request } = await sdgate(["--by", "team"]);
+    expect(request?.path).toBe("/admin/usage?group_by=metadata.team");
   });
 
   it("prints the API's JSON with --json, and refuses an unknown interval before sending", async () => {

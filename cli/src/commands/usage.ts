@@ -5,7 +5,8 @@ import { table } from "../table.ts";
 import type { Command } from "./command.ts";
 
 interface UsageRow {
-  key_id: string;
+  /** The key id, or the value of the label grouped by (`null`: keys without it). */
+  group: string | null;
   period: string;
   requests: number;
   succeeded: number;
@@ -17,16 +18,19 @@ interface UsageRow {
 
 interface UsageReport {
   interval: string;
+  group_by: string;
   from: string;
   to: string;
   data: UsageRow[];
-  totals: Omit<UsageRow, "key_id" | "period">;
+  totals: Omit<UsageRow, "group" | "period">;
 }
 
-export const USAGE_USAGE = `Usage: sdgate usage [--key <key id>] [--from 2026-11-01] [--to 2026-12-01] [--interval day|hour] [--json]
+export const USAGE_USAGE = `Usage: sdgate usage [--key <key id>] [--from 2026-11-01] [--to 2026-12-01] [--interval day|hour]
+                    [--by <label>] [--json]
 
 Generations per key and day (or hour) from the audit log: requests, succeeded, failed, cache hits,
 credits charged, mean latency; then the credits per period as bars. Default: the last 30 days.
+--by team groups by the keys' "team" label instead of by key (keys get labels with --label team=…).
 
   --url <url>            the edge (default: $SDGATE_URL)
   --admin-token <token>  the admin token (default: $SDGATE_ADMIN_TOKEN)`;
@@ -68,12 +72,19 @@ export const usageCommand: Command = {
       from: { type: "string" },
       to: { type: "string" },
       interval: { type: "string" },
+      by: { type: "string" },
     });
     if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
     if (values.interval !== undefined && values.interval !== "day" && values.interval !== "hour")
       throw new UsageError(`--interval must be day or hour, got '${values.interval}'.`);
     const connection = connectionOf(values, io);
-    const query = { key_id: values.key, from: values.from, to: values.to, interval: values.interval };
+    const query = {
+      key_id: values.key,
+      from: values.from,
+      to: values.to,
+      interval: values.interval,
+      group_by: values.by === undefined ? undefined : `metadata.${values.by}`,
+    };
     const report = await send<UsageReport>(
       connection,
       buildRequest(connection, "GET", "/admin/usage", { query }),
@@ -89,7 +100,7 @@ export const usageCommand: Command = {
     }
     const rows = report.data.map((row) => [
       row.period,
-      row.key_id,
+      row.group ?? "(none)",
       String(row.requests),
       String(row.succeeded),
       String(row.failed),
@@ -108,7 +119,10 @@ export const usageCommand: Command = {
       String(totals.credits),
       totals.mean_latency_ms === null ? "-" : String(totals.mean_latency_ms),
     ]);
-    const headers = ["PERIOD", "KEY", "REQUESTS", "OK", "FAILED", "CACHE HITS", "CREDITS", "MEAN MS"];
+    const groupHeader = report.group_by.startsWith("metadata.")
+      ? report.group_by.slice(9).toUpperCase()
+      : "KEY";
+    const headers = ["PERIOD", groupHeader, "REQUESTS", "OK", "FAILED", "CACHE HITS", "CREDITS", "MEAN MS"];
     io.out(`${table(headers, rows)}\n\nCredits per ${report.interval}:\n${creditsChart(report.data)}\n`);
   },
 };

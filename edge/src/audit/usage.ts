@@ -1,6 +1,7 @@
-/** One row of a usage report: one key's generations in one period. */
+/** One row of a usage report: one group's generations (a key's, or a label value's) in one period. */
 export interface UsageRow {
-  key_id: string;
+  /** The key id, or the value of the label grouped by (`null` for keys without it). */
+  group: string | null;
   /** The period's start, UTC: `2026-11-26` for a day, `2026-11-26T14` for an hour. */
   period: string;
   /** Generations asked for (every audited generation, whatever its outcome). */
@@ -17,11 +18,17 @@ export interface UsageRow {
 
 export type UsageInterval = "day" | "hour";
 
+/** Group by key, or by one of the keys' metadata labels (`{ label: "team" }`). */
+export type UsageGrouping = "key" | { label: string };
+
+/** A label name usage can group by: letters, digits, `_` and `-` (so it is safe in a JSON path). */
+export const LABEL_NAME = /^[A-Za-z0-9_-]{1,40}$/;
+
 /** How many leading characters of an ISO 8601 UTC timestamp name its period. */
 const PERIOD_CHARS: Record<UsageInterval, number> = { day: 10, hour: 13 };
 
 /**
- * Generations per key and period in [`from`, `to`), from the audit log in D1 (`action =
+ * Generations per key (or per value of a key label) and period in [`from`, `to`), from the audit log in D1 (`action =
  * 'generation'`: synchronous requests and async jobs alike, one row each). Times compare as the ISO
  * 8601 UTC strings the log stores, so a period is a prefix of `at`.
  *
@@ -30,22 +37,31 @@ const PERIOD_CHARS: Record<UsageInterval, number> = { day: 10, hour: 13 };
  */
 export async function usageReport(
   db: D1Database,
-  query: { from: string; to: string; interval: UsageInterval; keyId: string | null },
+  query: { from: string; to: string; interval: UsageInterval; keyId: string | null; groupBy: UsageGrouping },
 ): Promise<UsageRow[]> {
-  const byKey = query.keyId === null ? "" : "AND key_id = ?";
-  const sql = `SELECT key_id,
-      substr(at, 1, ?) AS period,
+  const byKey = query.keyId === null ? "" : "AND a.key_id = ?";
+  const label = query.groupBy === "key" ? null : query.groupBy.label;
+  if (label !== null && !LABEL_NAME.test(label)) throw new RangeError(`usageReport: bad label '${label}'`);
+  // Keys seeded straight into KV (`npm start`'s) have no D1 row: their label is null.
+  const group = label === null ? "a.key_id" : "json_extract(k.metadata, ?)";
+  const sql = `SELECT ${group} AS "group",
+      substr(a.at, 1, ?) AS period,
       COUNT(*) AS requests,
-      SUM(CASE WHEN status BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS succeeded,
-      SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS failed,
-      SUM(CASE WHEN json_extract(detail, '$.cache') = 'HIT' THEN 1 ELSE 0 END) AS cache_hits,
-      COALESCE(SUM(cost), 0) AS credits,
-      AVG(latency_ms) AS mean_latency_ms
-    FROM audit_log
-    WHERE action = 'generation' AND at >= ? AND at < ? AND key_id IS NOT NULL ${byKey}
-    GROUP BY key_id, period
-    ORDER BY period, key_id`;
-  const bindings: Array<string | number> = [PERIOD_CHARS[query.interval], query.from, query.to];
+      SUM(CASE WHEN a.status BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS succeeded,
+      SUM(CASE WHEN a.status >= 400 THEN 1 ELSE 0 END) AS failed,
+      SUM(CASE WHEN json_extract(a.detail, '$.cache') = 'HIT' THEN 1 ELSE 0 END) AS cache_hits,
+      COALESCE(SUM(a.cost), 0) AS credits,
+      AVG(a.latency_ms) AS mean_latency_ms
+    FROM audit_log a ${label === null ? "" : "LEFT JOIN api_keys k ON k.id = a.key_id"}
+    WHERE a.action = 'generation' AND a.at >= ? AND a.at < ? AND a.key_id IS NOT NULL ${byKey}
+    GROUP BY "group", period
+    ORDER BY period, "group"`;
+  const bindings: Array<string | number> = [
+    ...(label === null ? [] : [`$."${label}"`]),
+    PERIOD_CHARS[query.interval],
+    query.from,
+    query.to,
+  ];
   if (query.keyId !== null) bindings.push(query.keyId);
   const { results } = await db
     .prepare(sql)
@@ -58,7 +74,7 @@ export async function usageReport(
 }
 
 /** The sums of a report's rows (`mean_latency_ms` weighted by requests). */
-export function usageTotals(rows: readonly UsageRow[]): Omit<UsageRow, "key_id" | "period"> {
+export function usageTotals(rows: readonly UsageRow[]): Omit<UsageRow, "group" | "period"> {
   const totals = { requests: 0, succeeded: 0, failed: 0, cache_hits: 0, credits: 0 };
   let latencyWeighted = 0;
   let latencyRequests = 0;

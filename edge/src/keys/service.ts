@@ -86,6 +86,7 @@ export async function createKey(
     models?: string[];
     expires_at?: string;
     allowed_ips?: string[];
+    metadata?: Record<string, string>;
   },
 ): Promise<NewKey> {
   const secret = newSecret();
@@ -104,6 +105,7 @@ export async function createKey(
   if (input.models !== undefined) key.models = input.models;
   if (input.expires_at !== undefined) key.expires_at = input.expires_at;
   if (input.allowed_ips !== undefined) key.allowed_ips = input.allowed_ips;
+  if (input.metadata !== undefined) key.metadata = input.metadata;
   await d1KeyStore(config.db).insert(key, { hash, prefix: key.prefix, created_at: now, expires_at: null });
   await config.keyState
     .getByName(key.id)
@@ -131,11 +133,13 @@ export interface KeyChanges {
   models?: string[] | null;
   expires_at?: string | null;
   allowed_ips?: string[] | null;
+  /** Replaces the labels as a whole; `null` or `{}` removes them. */
+  metadata?: Record<string, string> | null;
 }
 
 /** `key` with `changes` applied: limits merge field by field, `null` clears models or expiry. */
 function changed(key: StoredKey, changes: KeyChanges): StoredKey {
-  const { models, expires_at, allowed_ips, limits, ...rest } = changes;
+  const { models, expires_at, allowed_ips, metadata, limits, ...rest } = changes;
   const given = Object.entries(limits ?? {}).filter(([, value]) => value !== undefined);
   const updated: StoredKey = { ...key, ...rest, limits: { ...key.limits, ...Object.fromEntries(given) } };
   if (models === null) delete updated.models;
@@ -144,6 +148,9 @@ function changed(key: StoredKey, changes: KeyChanges): StoredKey {
   else if (expires_at !== undefined) updated.expires_at = expires_at;
   if (allowed_ips === null) delete updated.allowed_ips;
   else if (allowed_ips !== undefined) updated.allowed_ips = allowed_ips;
+  if (metadata === null || (metadata !== undefined && Object.keys(metadata).length === 0))
+    delete updated.metadata;
+  else if (metadata !== undefined) updated.metadata = metadata;
   return updated;
 }
 

@@ -6,6 +6,8 @@ export interface StoredKey extends ApiKey {
   prefix: string;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** Labels for people and usage reports (`team`, `cost_center`, …); never used to authorise. */
+  metadata?: Record<string, string>;
 }
 
 export interface StoredSecret {
@@ -27,6 +29,7 @@ interface KeyRow {
   models: string | null;
   expires_at: string | null;
   allowed_ips: string | null;
+  metadata: string | null;
 }
 
 /** Raised when a D1 row does not parse: a server-side problem, never the caller's. */
@@ -35,23 +38,26 @@ export class CorruptKeyRowError extends Error {
 }
 
 function fromRow(row: KeyRow): StoredKey {
-  const { models: modelsJson, expires_at, allowed_ips: ipsJson, ...rest } = row;
+  const { models: modelsJson, expires_at, allowed_ips: ipsJson, metadata: metadataJson, ...rest } = row;
   const scopes = JSON.parse(row.scopes) as unknown;
   const limits = keyLimitsSchema.safeParse(JSON.parse(row.limits));
   const models = modelsJson === null ? undefined : (JSON.parse(modelsJson) as unknown);
   const ips = ipsJson === null ? undefined : (JSON.parse(ipsJson) as unknown);
   const lists = [models, ips].every((list) => list === undefined || Array.isArray(list));
-  if (!Array.isArray(scopes) || !limits.success || !lists)
+  const metadata = metadataJson === null ? undefined : (JSON.parse(metadataJson) as unknown);
+  const labels = metadata === undefined || (typeof metadata === "object" && metadata !== null);
+  if (!Array.isArray(scopes) || !limits.success || !lists || !labels)
     throw new CorruptKeyRowError(`Key ${row.id} is malformed in D1.`);
   const key: StoredKey = { ...rest, scopes: scopes.map(String), limits: limits.data as KeyLimits };
   if (Array.isArray(models)) key.models = models.map(String);
   if (expires_at !== null) key.expires_at = expires_at;
   if (Array.isArray(ips)) key.allowed_ips = ips.map(String);
+  if (metadata !== undefined) key.metadata = metadata as Record<string, string>;
   return key;
 }
 
 const KEY_COLUMNS =
-  "id, name, prefix, scopes, limits, created_at, revoked_at, last_used_at, models, expires_at, allowed_ips";
+  "id, name, prefix, scopes, limits, created_at, revoked_at, last_used_at, models, expires_at, allowed_ips, metadata";
 
 /**
  * The D1 tables `api_keys` and `api_key_secrets` (edge/migrations/0001_keys_and_audit.sql).
@@ -65,7 +71,7 @@ export function d1KeyStore(db: D1Database) {
     async insert(key: StoredKey, secret: StoredSecret): Promise<void> {
       await db.batch([
         db
-          .prepare(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+          .prepare(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
           .bind(
             key.id,
             key.name,
@@ -78,6 +84,7 @@ export function d1KeyStore(db: D1Database) {
             key.models === undefined ? null : JSON.stringify(key.models),
             key.expires_at ?? null,
             key.allowed_ips === undefined ? null : JSON.stringify(key.allowed_ips),
+            key.metadata === undefined ? null : JSON.stringify(key.metadata),
           ),
         insertSecret(db, key.id, secret),
       ]);
@@ -138,7 +145,7 @@ export function d1KeyStore(db: D1Database) {
     async update(key: StoredKey): Promise<void> {
       await db
         .prepare(
-          "UPDATE api_keys SET name = ?, scopes = ?, limits = ?, models = ?, expires_at = ?, allowed_ips = ? WHERE id = ?",
+          "UPDATE api_keys SET name = ?, scopes = ?, limits = ?, models = ?, expires_at = ?, allowed_ips = ?, metadata = ? WHERE id = ?",
         )
         .bind(
           key.name,
@@ -147,6 +154,7 @@ export function d1KeyStore(db: D1Database) {
           key.models === undefined ? null : JSON.stringify(key.models),
           key.expires_at ?? null,
           key.allowed_ips === undefined ? null : JSON.stringify(key.allowed_ips),
+          key.metadata === undefined ? null : JSON.stringify(key.metadata),
           key.id,
         )
         .run();

@@ -1,6 +1,7 @@
 import { SdgateError } from "@sdgate/shared";
 import { z } from "zod";
 import { API_KEY_SCOPES } from "../api-keys.ts";
+import { LABEL_NAME } from "../audit/usage.ts";
 import { canonicalRange, MAX_ALLOWED_IP_RANGES } from "../keys/allowed-ips.ts";
 import { DEFAULT_ROTATION_GRACE_S } from "../keys/service.ts";
 import { keyLimitsInputSchema, keyLimitsSchema } from "../limits/policy.ts";
@@ -47,6 +48,21 @@ const allowedIps = z
   .max(MAX_ALLOWED_IP_RANGES, `must name at most ${MAX_ALLOWED_IP_RANGES} ranges`)
   .transform((list) => [...new Set(list)]);
 
+/** The most labels one key may carry. */
+export const MAX_KEY_LABELS = 16;
+
+/** Labels for people and usage reports (`{ "team": "search" }`); names as `group_by` accepts them. */
+const metadata = z
+  .record(
+    z.string().regex(LABEL_NAME, "label names are 1–40 letters, digits, _ or -"),
+    z.string("label values must be strings").max(200, "label values must be at most 200 characters"),
+    "must be an object of string labels",
+  )
+  .refine(
+    (labels) => Object.keys(labels).length <= MAX_KEY_LABELS,
+    `must have at most ${MAX_KEY_LABELS} labels`,
+  );
+
 const expiresAt = z.iso
   .datetime({ offset: true, message: "must be an RFC 3339 date and time, e.g. 2027-01-31T00:00:00Z" })
   .transform((text) => new Date(text).toISOString())
@@ -61,6 +77,7 @@ export const createKeySchema = z.strictObject({
   models: models.optional(),
   expires_at: expiresAt.optional(),
   allowed_ips: allowedIps.optional(),
+  metadata: metadata.optional(),
 });
 
 /** `PATCH /admin/keys/{id}`: only what changes; `null` clears `models` (every model) or `expires_at`. */
@@ -72,10 +89,11 @@ export const updateKeySchema = z
     models: models.nullable().optional(),
     expires_at: expiresAt.nullable().optional(),
     allowed_ips: allowedIps.nullable().optional(),
+    metadata: metadata.nullable().optional(),
   })
   .refine(
     (body) => Object.values(body).some((value) => value !== undefined),
-    "name at least one of name, scopes, limits, models, expires_at, allowed_ips to change",
+    "name at least one of name, scopes, limits, models, expires_at, allowed_ips, metadata to change",
   );
 
 /** `POST /admin/keys/{id}/rotate`. */

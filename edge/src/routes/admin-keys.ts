@@ -25,6 +25,7 @@ function publicKey(key: StoredKey) {
     limits: key.limits,
     models: key.models ?? null,
     allowed_ips: key.allowed_ips ?? null,
+    metadata: key.metadata ?? {},
     created_at: key.created_at,
     expires_at: key.expires_at ?? null,
     last_used_at: key.last_used_at,

@@ -76,6 +76,24 @@ describe("PATCH /admin/keys/{id}", () => {
     expect(await res.json()).toMatchObject({ error: { code: "insufficient_scope" } });
   });
 
+  it("replaces a key's labels as a whole, and null removes them", async () => {
+    const testEnv = twoModelEnv();
+    const key = await created(testEnv, { metadata: { team: "search", cost_center: "cc-1" } });
+    expect(await (await patch(testEnv, key.id, { metadata: { team: "ads" } })).json()).toMatchObject({
+      metadata: { team: "ads" },
+    });
+    expect(await (await patch(testEnv, key.id, { metadata: null })).json()).toMatchObject({ metadata: {} });
+    for (const metadata of [
+      { "team name": "x" },
+      { team: 5 },
+      Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, "v"])),
+    ]) {
+      const res = await patch(testEnv, key.id, { metadata });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { param: expect.stringMatching(/^metadata/) } });
+    }
+  });
+
   it("refuses an empty change, unknown fields and models, a revoked key and an unknown one", async () => {
     const testEnv = twoModelEnv();
     const key = await created(testEnv);

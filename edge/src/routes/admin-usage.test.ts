@@ -53,7 +53,7 @@ describe("GET /admin/usage", () => {
     expect(report.totals).toMatchObject({ requests: 3, succeeded: 2, failed: 1, cache_hits: 1 });
     expect(report.totals.credits).toBeGreaterThan(0);
     expect(
-      report.data.every((row) => row.key_id === id && row.period === new Date().toISOString().slice(0, 10)),
+      report.data.every((row) => row.group === id && row.period === new Date().toISOString().slice(0, 10)),
     ).toBe(true);
   });
 
@@ -68,9 +68,9 @@ describe("GET /admin/usage", () => {
       generation(b.id, "2020-01-01T12:00:00.000Z", { cost: 25 }),
     ]);
     const days = await usage("from=2020-01-01&to=2020-01-02T00:00:00Z");
-    expect(days.data.filter((row) => row.key_id === a.id)).toEqual([
+    expect(days.data.filter((row) => row.group === a.id)).toEqual([
       {
-        key_id: a.id,
+        group: a.id,
         period: "2020-01-01",
         requests: 3,
         succeeded: 2,
@@ -80,7 +80,7 @@ describe("GET /admin/usage", () => {
         mean_latency_ms: 167,
       },
     ]);
-    expect(days.data.find((row) => row.key_id === b.id)).toMatchObject({ period: "2020-01-01", credits: 25 });
+    expect(days.data.find((row) => row.group === b.id)).toMatchObject({ period: "2020-01-01", credits: 25 });
 
     const hours = await usage(`key_id=${a.id}&from=2020-01-01&to=2020-01-03&interval=hour`);
     expect(hours.data.map((row) => [row.period, row.requests])).toEqual([
@@ -91,6 +91,38 @@ describe("GET /admin/usage", () => {
     expect(hours.totals).toMatchObject({ requests: 4, credits: 20, mean_latency_ms: 150 });
   });
 
+  it("groups by a label of the keys (group_by=metadata.team), keys without it under null", async () => {
+    const make = async (name: string, metadata?: Record<string, string>) => {
+      const res = await call("/admin/keys", {
+        method: "POST",
+        admin: true,
+        body: JSON.stringify({ name, ...(metadata ? { metadata } : {}) }),
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { id: string; metadata: Record<string, string> };
+    };
+    const search1 = await make("s1", { team: "search", cost_center: "cc-1" });
+    const search2 = await make("s2", { team: "search" });
+    const ads = await make("ads", { team: "ads" });
+    const bare = await make("bare");
+    expect(search1.metadata).toEqual({ team: "search", cost_center: "cc-1" });
+    expect(bare.metadata).toEqual({});
+    const day = "2021-03-04T10:00:00.000Z";
+    await env.AUDIT_LOG.getByName(AUDIT_LOG_NAME).appendAll([
+      generation(search1.id, day, { cost: 5 }),
+      generation(search2.id, day, { cost: 7 }),
+      generation(ads.id, day, { cost: 11 }),
+      generation(bare.id, day, { cost: 13 }),
+    ]);
+    const report = await usage("from=2021-03-04&to=2021-03-05&group_by=metadata.team");
+    expect(report).toMatchObject({ group_by: "metadata.team" });
+    expect(report.data.map((row) => [row.group, row.requests, row.credits])).toEqual([
+      [null, 1, 13],
+      ["ads", 1, 11],
+      ["search", 2, 12],
+    ]);
+  });
+
   it("refuses a backwards or too long range, a bad date or key id, and callers without the admin token", async () => {
     for (const [query, param] of [
       ["from=2020-01-02&to=2020-01-01", "from"],
@@ -99,6 +131,8 @@ describe("GET /admin/usage", () => {
       ["from=yesterday", "from"],
       ["interval=week", "interval"],
       ["key_id=alice", "key_id"],
+      ["group_by=team", "group_by"],
+      ["group_by=metadata.x%22y", "group_by"],
     ]) {
       const res = await call(`/admin/usage?${query}`, { admin: true });
       expect(res.status).toBe(400);

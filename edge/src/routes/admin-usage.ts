@@ -2,7 +2,7 @@ import { SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { recordAdminAction } from "../audit/index.ts";
-import { usageReport, usageTotals } from "../audit/usage.ts";
+import { LABEL_NAME, usageReport, usageTotals } from "../audit/usage.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
 import { adminAuth } from "../middleware/auth/admin.ts";
@@ -22,12 +22,21 @@ const usageQuerySchema = z.object({
   from: instant.optional(),
   to: instant.optional(),
   interval: z.enum(["day", "hour"], "must be day or hour").default("day"),
+  group_by: z
+    .string()
+    .refine(
+      (text) =>
+        text === "key" || (text.startsWith("metadata.") && LABEL_NAME.test(text.slice("metadata.".length))),
+      "must be key or metadata.<label> (letters, digits, _ or -)",
+    )
+    .default("key"),
 });
 
 /**
- * `GET /admin/usage?key_id&from&to&interval` (admin token): generations per key and day (or hour)
- * from the audit log — requests, succeeded, failed, cache hits, credits charged, mean latency — with
- * totals, for chargeback and capacity planning. `from` defaults to 30 days before `to` (default now).
+ * `GET /admin/usage?key_id&from&to&interval&group_by` (admin token): generations per key (or, with
+ * `group_by=metadata.team`, per value of that label of the keys) and day (or hour) from the audit log —
+ * requests, succeeded, failed, cache hits, credits charged, mean latency — with totals, for chargeback
+ * and capacity planning. `from` defaults to 30 days before `to` (default now).
  */
 export function registerAdminUsage(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
@@ -46,11 +55,13 @@ export function registerAdminUsage(app: Hono<AppEnv>): void {
       );
     }
     const keyId = query.key_id ?? null;
-    const data = await usageReport(c.var.config.db, { from, to, interval: query.interval, keyId });
+    const groupBy = query.group_by === "key" ? "key" : { label: query.group_by.slice("metadata.".length) };
+    const data = await usageReport(c.var.config.db, { from, to, interval: query.interval, keyId, groupBy });
     await recordAdminAction(c, { action: "usage.read", keyId, status: 200, detail: { rows: data.length } });
     return c.json({
       object: "usage",
       interval: query.interval,
+      group_by: query.group_by,
       from,
       to,
       key_id: keyId,
