@@ -33,6 +33,15 @@ function reply(request: Recorded): Reply {
   }
   if (request.method === "POST" && request.path === "/admin/keys")
     return { status: 201, body: { ...KEY, key: SECRET } };
+  if (request.method === "GET" && request.path === "/admin/keys/key_0123456789abcdef")
+    return {
+      status: 200,
+      body: {
+        ...KEY,
+        status: "active",
+        remaining: { requests: 59, requests_reset_seconds: 1, concurrency: 2, in_flight: 0, credits: 99_980 },
+      },
+    };
   if (request.method === "GET" && request.path.startsWith("/admin/keys")) {
     return {
       status: 200,
@@ -173,6 +182,16 @@ describe("sdgate keys: requests", () => {
       expect(server.requests.length).toBe(sent);
       expect(stderr).toMatch(/expires/);
     }
+  });
+
+  it("get shows one key and what is left of its limits", async () => {
+    const { code, request, stdout } = await sdgate(["keys", "get", "key_0123456789abcdef"]);
+    expect(code).toBe(0);
+    expect(request).toMatchObject({ method: "GET", path: "/admin/keys/key_0123456789abcdef" });
+    expect(stdout).toContain("key_0123456789abcdef (ci) · active · prefix sk_1a2b3c4d");
+    expect(stdout).toContain(
+      "Left now: 59 requests (full in 1 s), 2 concurrent (0 in flight), 99980 credits",
+    );
   });
 
   it("update sends only what changes, with null for --all-models and --no-expiry", async () => {

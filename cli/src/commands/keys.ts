@@ -26,7 +26,7 @@ interface Key {
 
 type WithSecret = Key & { key: string; previous_key_expires_at?: string; grace_seconds?: number };
 
-export const KEYS_USAGE = `Usage: sdgate keys <create|list|update|revoke|rotate> [options]
+export const KEYS_USAGE = `Usage: sdgate keys <create|list|get|update|revoke|rotate> [options]
 
   sdgate keys create --name <name> [--scope generate --scope read] [--rpm N] [--concurrency N] [--credits N]
                      [--model <id> --model <id>] [--expires-in 30d | --expires-at 2027-01-31T00:00:00Z]
@@ -34,6 +34,7 @@ export const KEYS_USAGE = `Usage: sdgate keys <create|list|update|revoke|rotate>
                      (--model: the only models the key may use; --expires-in: s, m, h or d;
                       --allow-ip: the only addresses it may be used from)
   sdgate keys list [--limit N] [--cursor C]
+  sdgate keys get <key id>                           (the key and what is left of its limits now)
   sdgate keys update <key id> [--name N] [--scope S] [--rpm N] [--concurrency N] [--credits N|unlimited]
                      [--model <id> | --all-models] [--expires-in 30d | --expires-at T | --no-expiry]
                      [--allow-ip <cidr> | --any-ip] [--label k=v … | --no-labels] (labels replace all)
@@ -166,6 +167,36 @@ function keyIdOf(positionals: string[], subcommand: string): string {
   return id;
 }
 
+interface Remaining {
+  requests: number;
+  requests_reset_seconds: number;
+  concurrency: number;
+  in_flight: number;
+  credits: number | null;
+}
+
+async function get(args: string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(args, CONNECTION_OPTIONS);
+  const id = keyIdOf(positionals, "get");
+  const connection = connectionOf(values, io);
+  const key = await send<Key & { remaining: Remaining | null }>(
+    connection,
+    buildRequest(connection, "GET", `/admin/keys/${encodeURIComponent(id)}`),
+  );
+  if (values.json) return printJson(io, key);
+  io.out(`${key.id} (${key.name}) · ${key.status ?? "active"} · prefix ${key.prefix}\n`);
+  io.out(`Scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
+  io.out(`Models: ${key.models ? key.models.join(", ") : "all"} · expires ${key.expires_at ?? "never"}\n`);
+  io.out(`From: ${key.allowed_ips ? key.allowed_ips.join(", ") : "any address"}\n`);
+  const { remaining } = key;
+  if (remaining) {
+    const credits = remaining.credits === null ? "unlimited credits" : `${remaining.credits} credits`;
+    io.out(
+      `Left now: ${remaining.requests} requests (full in ${remaining.requests_reset_seconds} s), ${remaining.concurrency} concurrent (${remaining.in_flight} in flight), ${credits}\n`,
+    );
+  }
+}
+
 async function revoke(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, CONNECTION_OPTIONS);
   const id = keyIdOf(positionals, "revoke");
@@ -196,6 +227,7 @@ async function rotate(args: string[], io: Io): Promise<void> {
 const SUBCOMMANDS: Record<string, (args: string[], io: Io) => Promise<void>> = {
   create,
   list,
+  get,
   update,
   revoke,
   rotate,

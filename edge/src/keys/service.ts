@@ -3,6 +3,7 @@ import { type ApiKey, apiKeyRecordKey, recordOf } from "../api-keys.ts";
 import type { EdgeConfig } from "../env.ts";
 import type { KeyStateInit } from "../limits/key-state.ts";
 import type { KeyLimits } from "../limits/policy.ts";
+import type { LimitSnapshot } from "../limits/snapshot.ts";
 import { newKeyId, newSecret, visiblePrefix } from "./secret.ts";
 import { type D1KeyStore, d1KeyStore, type StoredKey } from "./store.ts";
 
@@ -177,6 +178,22 @@ export async function updateKey(
   const live = (await store.secrets(id)).filter((s) => s.expires_at === null || s.expires_at > nowIso);
   await Promise.all(live.map((s) => putRecord(config, s.hash, updated, s.expires_at ?? undefined)));
   return { ok: true, value: updated };
+}
+
+/**
+ * A key as D1 records it, with what is left of its limits now from its Durable Object (which adopts
+ * the key from D1 if it never saw it); the snapshot is `null` for a revoked key.
+ */
+export async function keyWithLimits(
+  config: EdgeConfig,
+  id: string,
+): Promise<{ key: StoredKey; limits: LimitSnapshot | null } | null> {
+  const key = await d1KeyStore(config.db).get(id);
+  if (!key) return null;
+  if (key.revoked_at !== null) return { key, limits: null };
+  const stub = config.keyState.getByName(id);
+  await stub.initialize(await initFromD1(config, key));
+  return { key, limits: await stub.snapshot() };
 }
 
 /**

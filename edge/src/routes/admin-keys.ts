@@ -4,7 +4,14 @@ import { z } from "zod";
 import { recordAdminAction } from "../audit/index.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
-import { createKey, type KeyChanges, revokeKey, rotateKey, updateKey } from "../keys/service.ts";
+import {
+  createKey,
+  type KeyChanges,
+  keyWithLimits,
+  revokeKey,
+  rotateKey,
+  updateKey,
+} from "../keys/service.ts";
 import { d1KeyStore, type StoredKey } from "../keys/store.ts";
 import { adminAuth } from "../middleware/auth/admin.ts";
 import { limitAdminBody, parseJsonBody, parseQuery } from "./admin-body.ts";
@@ -81,6 +88,7 @@ function notFound(id: string): SdgateError {
  *   shown this once. `models` limits the key to those models (403 `model_not_allowed` for others);
  *   `expires_at` ends the key (401 from then on, like a revoked one).
  * - `GET /admin/keys?limit&cursor` → newest first, no secrets.
+ * - `GET /admin/keys/{id}` → one key, with what is left of its limits now (`remaining`).
  * - `PATCH /admin/keys/{id}` `{ name?, scopes?, limits?, models?, expires_at? }` → the key changed in
  *   place from its next request on (its secrets stay); `null` clears `models` or `expires_at`.
  * - `DELETE /admin/keys/{id}` → revoked everywhere at once (the key's Durable Object decides).
@@ -119,6 +127,28 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
       object: "list",
       data: page.map(publicKey),
       next_cursor: keys.length > query.limit && last ? encodeCursor(last) : null,
+    });
+  });
+
+  app.get("/admin/keys/:id", admin, async (c) => {
+    const id = keyIdParam(c);
+    const found = await keyWithLimits(c.var.config, id);
+    await recordAdminAction(c, { action: "key.get", keyId: id, status: found ? 200 : 404 });
+    if (!found) throw notFound(id);
+    const { limits } = found;
+    return c.json({
+      ...publicKey(found.key),
+      // What is left right now, as the key's RateLimit headers would say it.
+      remaining:
+        limits === null
+          ? null
+          : {
+              requests: limits.requestsRemaining,
+              requests_reset_seconds: limits.requestsResetS,
+              concurrency: Math.max(0, limits.limits.concurrency - limits.inFlight),
+              in_flight: limits.inFlight,
+              credits: limits.creditsRemaining,
+            },
     });
   });
 

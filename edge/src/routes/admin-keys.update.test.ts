@@ -116,3 +116,32 @@ describe("PATCH /admin/keys/{id}", () => {
     expect((await call(`/admin/keys/${key.id}`, { method: "PATCH", body: "{}" }, testEnv)).status).toBe(401);
   });
 });
+
+describe("GET /admin/keys/{id}", () => {
+  it("shows one key with what is left of its limits now", async () => {
+    const testEnv = twoModelEnv();
+    const key = await created(testEnv, {
+      limits: { requests_per_minute: 60, concurrency: 2, credits: 100_000 },
+    });
+    const get = async () => {
+      const res = await call(`/admin/keys/${key.id}`, { admin: true }, testEnv);
+      expect(res.status).toBe(200);
+      return (await res.json()) as { id: string; remaining: { requests: number; credits: number } | null };
+    };
+    expect(await get()).toMatchObject({
+      id: key.id,
+      status: "active",
+      remaining: { requests: 60, concurrency: 2, in_flight: 0, credits: 100_000 },
+    });
+    expect((await post({ prompt: uniquePrompt(), seed: 3 }, key.key, testEnv)).status).toBe(200);
+    // The settle that charges the generation runs after the response.
+    await expect.poll(async () => (await get()).remaining?.credits).toBeLessThan(100_000);
+    expect((await get()).remaining?.requests).toBe(59);
+
+    expect((await call(`/admin/keys/${key.id}`, { method: "DELETE", admin: true }, testEnv)).status).toBe(
+      200,
+    );
+    expect(await get()).toMatchObject({ status: "revoked", remaining: null });
+    expect((await call("/admin/keys/key_0000000000000000", { admin: true }, testEnv)).status).toBe(404);
+  });
+});
