@@ -16,6 +16,7 @@ import { registerImages } from "./routes/images.ts";
 import { registerJobs } from "./routes/jobs.ts";
 import { registerJobsWebhookSecret } from "./routes/jobs-webhook-secret.ts";
 import { registerModels } from "./routes/models.ts";
+import { registerOpenApi } from "./routes/openapi.ts";
 
 export { type ApiKeyRecord, apiKeyRecordKey } from "./api-keys.ts";
 // Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
@@ -37,6 +38,7 @@ app.use(async (c, next) => {
 });
 
 registerHealthz(app);
+registerOpenApi(app);
 registerModels(app);
 registerGenerations(app);
 registerAdminKeys(app);

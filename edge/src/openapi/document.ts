@@ -1,0 +1,249 @@
+import { errorEnvelopeSchema, generationRequestSchema, generationResponseSchema } from "@sdgate/shared";
+import { z } from "zod";
+import { createKeySchema, rotateSchema, updateKeySchema } from "../routes/admin-key-bodies.ts";
+
+/** One operation of the API, as the document lists it. */
+interface Operation {
+  method: "get" | "post" | "patch" | "delete";
+  /** OpenAPI path template (`/v1/jobs/{id}`). */
+  path: string;
+  summary: string;
+  /** `key`: an API key; `admin`: the admin token; `none`: public. */
+  auth: "key" | "admin" | "none";
+  /** A `components.schemas` name for the JSON body. */
+  body?: string;
+  /** Success status and, when it has one here, its `components.schemas` name. */
+  success: { status: number; schema?: string; description: string };
+}
+
+const ID = { name: "id", in: "path", required: true, schema: { type: "string" } } as const;
+
+const OPERATIONS: readonly Operation[] = [
+  {
+    method: "get",
+    path: "/healthz",
+    summary: "Liveness of the edge.",
+    auth: "none",
+    success: { status: 200, description: "Up." },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    summary: "This document.",
+    auth: "none",
+    success: { status: 200, description: "OpenAPI 3.1." },
+  },
+  {
+    method: "get",
+    path: "/v1/models",
+    summary: "The models this key may use (OpenAI's list shape).",
+    auth: "key",
+    success: { status: 200, description: "The models." },
+  },
+  {
+    method: "post",
+    path: "/v1/images/generations",
+    summary:
+      "Generate images (OpenAI Images compatible); a long one, or `Prefer: respond-async`, becomes a job (202).",
+    auth: "key",
+    body: "GenerationRequest",
+    success: {
+      status: 200,
+      schema: "GenerationResponse",
+      description: "The images; `X-Cache` says HIT, MISS, BYPASS or COALESCED.",
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/images/{id}",
+    summary: "An image behind a signed, expiring link (`response_format: url`).",
+    auth: "none",
+    success: { status: 200, description: "The image bytes." },
+  },
+  {
+    method: "post",
+    path: "/v1/estimate",
+    summary: "What a generation request would cost, without running it.",
+    auth: "key",
+    body: "GenerationRequest",
+    success: { status: 200, description: "GPU-seconds, expected wait, cost and credits." },
+  },
+  {
+    method: "get",
+    path: "/v1/jobs/{id}",
+    summary: "An async job's state and, once done, its result.",
+    auth: "key",
+    success: { status: 200, description: "The job." },
+  },
+  {
+    method: "get",
+    path: "/v1/jobs/{id}/events",
+    summary: "An async job's progress as server-sent events.",
+    auth: "key",
+    success: { status: 200, description: "text/event-stream." },
+  },
+  {
+    method: "post",
+    path: "/v1/jobs/{id}/cancel",
+    summary: "Cancel an async job; its credits are refunded.",
+    auth: "key",
+    success: { status: 200, description: "The cancelled job." },
+  },
+  {
+    method: "get",
+    path: "/v1/webhooks/secret",
+    summary: "The secret this key's webhooks are signed with (Standard Webhooks).",
+    auth: "key",
+    success: { status: 200, description: "The secret." },
+  },
+  {
+    method: "post",
+    path: "/admin/keys",
+    summary: "Create an API key; its secret is shown this once.",
+    auth: "admin",
+    body: "CreateKey",
+    success: { status: 201, description: "The key and its secret." },
+  },
+  {
+    method: "get",
+    path: "/admin/keys",
+    summary: "List keys, newest first (never their secrets).",
+    auth: "admin",
+    success: { status: 200, description: "A page of keys." },
+  },
+  {
+    method: "get",
+    path: "/admin/keys/{id}",
+    summary: "One key, with what is left of its limits now.",
+    auth: "admin",
+    success: { status: 200, description: "The key." },
+  },
+  {
+    method: "patch",
+    path: "/admin/keys/{id}",
+    summary: "Change a key in place (name, scopes, limits, models, expiry, addresses, labels).",
+    auth: "admin",
+    body: "UpdateKey",
+    success: { status: 200, description: "The key." },
+  },
+  {
+    method: "delete",
+    path: "/admin/keys/{id}",
+    summary: "Revoke a key, everywhere at once.",
+    auth: "admin",
+    success: { status: 200, description: "The revoked key." },
+  },
+  {
+    method: "post",
+    path: "/admin/keys/{id}/rotate",
+    summary: "Give a key a new secret; the old one works for a grace period.",
+    auth: "admin",
+    body: "RotateKey",
+    success: { status: 200, description: "The key and its new secret." },
+  },
+  {
+    method: "get",
+    path: "/admin/audit",
+    summary: "The hash-chained audit log, newest first.",
+    auth: "admin",
+    success: { status: 200, description: "A page of entries." },
+  },
+  {
+    method: "get",
+    path: "/admin/audit/verify",
+    summary: "Walk the audit chain and report the first broken row.",
+    auth: "admin",
+    success: { status: 200, description: "The report." },
+  },
+  {
+    method: "get",
+    path: "/admin/backends",
+    summary: "The backend fleet with each backend's breaker and probe state.",
+    auth: "admin",
+    success: { status: 200, description: "The fleet." },
+  },
+  {
+    method: "get",
+    path: "/admin/usage",
+    summary: "Generations and credits per key (or key label) and day or hour.",
+    auth: "admin",
+    success: { status: 200, description: "The report." },
+  },
+];
+
+function jsonSchema(schema: z.ZodType, io: "input" | "output") {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+function operation(op: Operation) {
+  const security = op.auth === "none" ? [] : [{ [op.auth === "key" ? "apiKey" : "adminToken"]: [] }];
+  const content = (schema?: string) =>
+    schema === undefined
+      ? undefined
+      : { "application/json": { schema: { $ref: `#/components/schemas/${schema}` } } };
+  const error = { description: "An error envelope naming the field at fault.", content: content("Error") };
+  return {
+    summary: op.summary,
+    security,
+    ...(op.path.includes("{id}") ? { parameters: [ID] } : {}),
+    ...(op.body === undefined ? {} : { requestBody: { required: true, content: content(op.body) } }),
+    responses: {
+      [String(op.success.status)]: {
+        description: op.success.description,
+        ...(op.success.schema === undefined ? {} : { content: content(op.success.schema) }),
+      },
+      "4XX": error,
+      "5XX": error,
+    },
+  };
+}
+
+/**
+ * The OpenAPI 3.1 document of the edge's API, built from the same zod schemas the routes validate
+ * with, so a request body documented here is the one that is accepted. Served at `GET /openapi.json`;
+ * a test checks that it lists exactly the routes the app registers.
+ */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    paths[op.path] ??= {};
+    (paths[op.path] as Record<string, unknown>)[op.method] = operation(op);
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "sdgate",
+      version: "0.1.0",
+      description:
+        "A self-hostable Stable Diffusion image API: OpenAI-compatible generations, API keys with exact limits, a replay cache and failover across GPU backends.",
+    },
+    paths,
+    components: {
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "An API key (`sk_…`)." },
+        adminToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "The admin token (`SDGATE_ADMIN_TOKEN`).",
+        },
+      },
+      schemas: {
+        GenerationRequest: jsonSchema(generationRequestSchema, "input"),
+        GenerationResponse: jsonSchema(generationResponseSchema, "output"),
+        Error: jsonSchema(errorEnvelopeSchema, "output"),
+        CreateKey: jsonSchema(createKeySchema, "input"),
+        UpdateKey: jsonSchema(updateKeySchema, "input"),
+        RotateKey: jsonSchema(rotateSchema, "input"),
+      },
+    },
+  };
+}
+
+/** The documented operations as `METHOD /path` (for the route-coverage test). */
+export function documentedOperations(): string[] {
+  return OPERATIONS.map((op) => `${op.method.toUpperCase()} ${op.path}`);
+}

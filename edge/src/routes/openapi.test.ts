@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import app from "../index.ts";
+import { call } from "../keys/testing.ts";
+import { documentedOperations } from "../openapi/document.ts";
+
+/** Hono's route path as an OpenAPI template: `:id` and `:id{regex}` become `{id}`. */
+function template(path: string): string {
+  return path.replace(/:([A-Za-z_]+)(\{(?:[^{}]|\{[^{}]*\})*\})?/g, "{$1}");
+}
+
+describe("GET /openapi.json", () => {
+  it("documents exactly the routes the app registers", () => {
+    const registered = new Set(
+      app.routes
+        .filter((route) => route.method !== "ALL")
+        .map((route) => `${route.method} ${template(route.path)}`),
+    );
+    expect(new Set(documentedOperations())).toEqual(registered);
+  });
+
+  it("is OpenAPI 3.1 with the request bodies the routes validate, without authentication", async () => {
+    const res = await call("/openapi.json");
+    expect(res.status).toBe(200);
+    const document = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown; security: unknown[] }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    expect(document.openapi).toBe("3.1.0");
+    const generation = document.components.schemas.GenerationRequest;
+    expect(Object.keys(generation?.properties ?? {})).toEqual(
+      expect.arrayContaining(["prompt", "seed", "size", "scheduler"]),
+    );
+    expect(Object.keys(document.components.schemas.UpdateKey?.properties ?? {})).toEqual(
+      expect.arrayContaining(["models", "expires_at", "allowed_ips", "metadata"]),
+    );
+    expect(document.paths["/v1/images/generations"]?.post?.security).toEqual([{ apiKey: [] }]);
+    expect(document.paths["/admin/keys/{id}"]?.patch?.security).toEqual([{ adminToken: [] }]);
+  });
+});
