@@ -1,6 +1,6 @@
 import { type ModelInfo, modelInfoSchema, SdgateError, TINY_MODEL } from "@sdgate/shared";
 import { z } from "zod";
-import { type ApiKey, mayUseModel } from "./api-keys.ts";
+import type { ApiKey } from "./api-keys.ts";
 
 /**
  * The models the edge accepts: the built-in `tiny` plus the operator's own (`SDGATE_MODELS`, a JSON
@@ -24,17 +24,17 @@ export function findModel(catalog: readonly ModelInfo[], id: string): ModelInfo 
 }
 
 /**
- * The catalog's model `id` for a request by `key`: 404 `model_not_found` when the server has no such
- * model, 403 `model_not_allowed` when the key is limited to other models. Both name `model`.
+ * The catalog's model `id`, or 404 `model_not_found` naming `model`. Whether the key may use it is
+ * for the key's Durable Object to say (`authorize` with `model`): the record a route holds may be a
+ * minute older than a `PATCH` of the key's models, in either direction.
  *
  * @example
- * const model = modelFor(config.models, request.model ?? DEFAULT_MODEL_ID, c.get("apiKey"));
+ * const model = modelFor(config.models, request.model ?? DEFAULT_MODEL_ID);
  */
-export function modelFor(catalog: readonly ModelInfo[], id: string, key: Pick<ApiKey, "models">): ModelInfo {
+export function modelFor(catalog: readonly ModelInfo[], id: string): ModelInfo {
   const model = findModel(catalog, id);
   if (!model)
     throw new SdgateError("model_not_found", `The model '${id}' does not exist.`, { param: "model" });
-  if (!mayUseModel(key, model.id)) throw modelNotAllowed(key, model.id);
   return model;
 }
 

@@ -60,6 +60,15 @@ describe("PATCH /admin/keys/{id}", () => {
     expect((await post(body, key.key, testEnv)).headers.get("X-Cache")).toBe("HIT");
   });
 
+  it("widens a key's models at once too, for a request this isolate has never seen", async () => {
+    const testEnv = twoModelEnv();
+    const key = await created(testEnv, { models: ["sd15"] });
+    // The key's record is now in this isolate's copy, with models ["sd15"].
+    expect((await post({ prompt: uniquePrompt(), model: "tiny" }, key.key, testEnv)).status).toBe(403);
+    expect((await patch(testEnv, key.id, { models: null })).status).toBe(200);
+    expect((await post({ prompt: uniquePrompt(), model: "tiny" }, key.key, testEnv)).status).toBe(200);
+  });
+
   it("sets and clears an expiry, and takes scopes away at once", async () => {
     const testEnv = twoModelEnv();
     const key = await created(testEnv);

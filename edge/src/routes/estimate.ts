@@ -33,7 +33,7 @@ async function readRequest(c: Context<AppEnv>) {
   if (!parsed.ok)
     throw new SdgateError("invalid_request", parsed.error.message, { param: parsed.error.param });
   const modelId = parsed.value.model ?? DEFAULT_MODEL_ID;
-  const model = modelFor(c.var.config.models, modelId, c.get("apiKey"));
+  const model = modelFor(c.var.config.models, modelId);
   // The seed changes nothing about the cost.
   const resolved = resolveGenerationRequest(parsed.value, model, parsed.value.seed ?? 0);
   if (!resolved.ok)

@@ -104,7 +104,7 @@ async function prepareBody(
       { param: "response_format" },
     );
   }
-  const model = modelFor(config.models, request.model ?? DEFAULT_MODEL_ID, c.get("apiKey"));
+  const model = modelFor(config.models, request.model ?? DEFAULT_MODEL_ID);
   const resolved = resolveGenerationRequest(request, model, request.seed ?? randomSeed());
   if (!resolved.ok) throw invalid(resolved.error);
   // The canonical request is made once and serves both digests.
