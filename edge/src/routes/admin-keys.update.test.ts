@@ -60,6 +60,16 @@ describe("PATCH /admin/keys/{id}", () => {
     expect((await post(body, key.key, testEnv)).headers.get("X-Cache")).toBe("HIT");
   });
 
+  it("grants a scope at once, though this isolate holds the key's record without it", async () => {
+    const testEnv = twoModelEnv();
+    const key = await created(testEnv, { scopes: ["read"] });
+    const refused = await post({ prompt: uniquePrompt() }, key.key, testEnv);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { code: "insufficient_scope" } });
+    expect((await patch(testEnv, key.id, { scopes: ["generate", "read"] })).status).toBe(200);
+    expect((await post({ prompt: uniquePrompt() }, key.key, testEnv)).status).toBe(200);
+  });
+
   it("widens a key's models at once too, for a request this isolate has never seen", async () => {
     const testEnv = twoModelEnv();
     const key = await created(testEnv, { models: ["sd15"] });
