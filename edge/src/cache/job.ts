@@ -24,7 +24,14 @@ export interface GenerationJob {
 }
 
 export type JobOutcome =
-  | { ok: true; record: GenerationRecord; attempts: number; region: string }
+  | {
+      ok: true;
+      record: GenerationRecord;
+      attempts: number;
+      region: string;
+      /** How long the fleet took, every attempt and failover included (ms, as Workers' clock advances). */
+      fleetMs: number;
+    }
   | { ok: false; error: NotServed };
 
 export interface JobBindings {
@@ -43,6 +50,7 @@ export async function runJob(
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<JobOutcome> {
   const runtime = fleetRuntime(job.registry, bindings.BACKEND_HEALTH);
+  const startedMs = Date.now();
   const result = await generateWithFailover(job.registry, runtime, job.request, {
     keyring: keyringFor(job.hmacKeys),
     timeoutMs: job.timeoutMs,
@@ -56,6 +64,7 @@ export async function runJob(
     ok: true,
     attempts,
     region: backend.region,
+    fleetMs: Date.now() - startedMs,
     record: {
       created: Math.floor(Date.now() / 1000),
       model: response.model,

@@ -24,7 +24,14 @@ export interface Served {
   /** The `b64_json` response body, byte for byte what a replay returns. */
   body: string;
   /** `null` for a replay (no backend was involved in this request). */
-  backend: { name: string; region: string; attempts: number } | null;
+  backend: {
+    name: string;
+    region: string;
+    attempts: number;
+    /** The fleet's time for the job (ms), and the engine's own part of it as the backend reported. */
+    fleetMs: number;
+    engineMs: number;
+  } | null;
 }
 
 /** Keeps background work alive after the response; `app.request()` in tests has no ExecutionContext. */
@@ -60,7 +67,13 @@ function served(job: GenerationJob, outcome: JobOutcome, cache: CacheStatus, sto
   const backend =
     cache === "HIT"
       ? null
-      : { name: outcome.record.backend, region: outcome.region, attempts: outcome.attempts };
+      : {
+          name: outcome.record.backend,
+          region: outcome.region,
+          attempts: outcome.attempts,
+          fleetMs: outcome.fleetMs,
+          engineMs: outcome.record.timings_ms.total,
+        };
   return { cache, body, backend };
 }
 

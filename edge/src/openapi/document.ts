@@ -50,7 +50,8 @@ const OPERATIONS: readonly Operation[] = [
     success: {
       status: 200,
       schema: "GenerationResponse",
-      description: "The images; `X-Cache` says HIT, MISS, BYPASS or COALESCED.",
+      description:
+        "The images; `X-Cache` says HIT, MISS, BYPASS or COALESCED, and `Server-Timing` splits the time between the fleet (`fleet`, `engine`) and the edge (`edge`).",
     },
   },
   {

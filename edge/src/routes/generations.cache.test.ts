@@ -1,6 +1,7 @@
 import { generationResponseSchema } from "@sdgate/shared";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { hotUrl } from "../cache/hot.ts";
+import { SLOW_BACKEND_DELAY_MS } from "../test-support/fake-backends.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import { callsTo, uniquePrompt } from "../test-support/harness.ts";
 import {
@@ -137,6 +138,40 @@ describe("replay cache", () => {
     expect(statuses.filter((s) => s === "COALESCED")).toHaveLength(7);
     expect(new Set(await Promise.all(responses.map((res) => res.text()))).size).toBe(1);
     expect(await callsTo("slow", body.prompt)).toHaveLength(1);
+  });
+});
+
+describe("Server-Timing", () => {
+  /** `name;dur=N` entries of a Server-Timing header, by name. */
+  function timings(res: Response): Record<string, number> {
+    const header = res.headers.get("Server-Timing") ?? "";
+    return Object.fromEntries(
+      header.split(",").map((entry) => {
+        const [name = "", ...params] = entry.trim().split(";");
+        const dur = params.find((param) => param.startsWith("dur="))?.slice(4);
+        return [name, Number(dur)];
+      }),
+    );
+  }
+
+  it("splits a miss into the fleet's time and the edge's, and a hit is all edge", async () => {
+    const env = fleetEnv(["slow"]);
+    const body = { prompt: uniquePrompt(), seed: 12 };
+    const responses = await Promise.all(Array.from({ length: 3 }, () => post(body, key, env)));
+    const miss = responses.find((res) => res.headers.get("X-Cache") === "MISS");
+    const joined = responses.filter((res) => res.headers.get("X-Cache") === "COALESCED");
+    expect(joined).toHaveLength(2);
+    const missTimings = timings(miss as Response);
+    expect(Object.keys(missTimings)).toEqual(["fleet", "engine", "edge", "total"]);
+    expect(missTimings.fleet).toBeGreaterThanOrEqual(SLOW_BACKEND_DELAY_MS);
+    expect(missTimings.total).toBeGreaterThanOrEqual(missTimings.fleet ?? Number.NaN);
+    expect(missTimings.edge).toBe((missTimings.total ?? 0) - (missTimings.fleet ?? 0));
+    expect((miss as Response).headers.get("Server-Timing")).toContain('desc="1 attempt"');
+    for (const res of joined) expect(Object.keys(timings(res))).toEqual(["total"]);
+
+    const hit = await post(body, key, env);
+    expect(hit.headers.get("X-Cache")).toBe("HIT");
+    expect(Object.keys(timings(hit))).toEqual(["edge", "total"]);
   });
 });
 

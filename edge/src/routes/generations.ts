@@ -24,6 +24,7 @@ import { modelFor } from "../models.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
+import { serverTiming } from "./server-timing.ts";
 
 /** Generation requests carry base64 input images for img2img and inpainting. */
 export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
@@ -219,7 +220,10 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       inBackground(c, admission.settle({ ok: true, actualCost: charged }));
       const body =
         request.response_format === "url" ? await urlResponseBody(c, result.body, where) : result.body;
-      return c.body(body, 200, responseHeaders(result));
+      return c.body(body, 200, {
+        ...responseHeaders(result),
+        "Server-Timing": serverTiming(result, Date.now() - startedMs),
+      });
     },
   );
 }
