@@ -28,12 +28,15 @@ export const LABEL_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 const PERIOD_CHARS: Record<UsageInterval, number> = { day: 10, hour: 13 };
 
 /**
- * Generations per key (or per value of a key label) and period in [`from`, `to`), from the audit log in D1 (`action =
- * 'generation'`: synchronous requests and async jobs alike, one row each). Times compare as the ISO
- * 8601 UTC strings the log stores, so a period is a prefix of `at`.
+ * Generations per key (or per value of a key label) and period in [`from`, `to`), from the audit log
+ * in D1 (`action = 'generation'`: synchronous requests and async jobs alike, one row each). Times
+ * compare as the ISO 8601 UTC strings the log stores, so a period is a prefix of `at`.
  *
  * @example
- * await usageReport(env.DB, { from: "2026-11-01T00:00:00.000Z", to: "2026-12-01T00:00:00.000Z", interval: "day", keyId: null });
+ * await usageReport(env.DB, {
+ *   from: "2026-11-01T00:00:00.000Z", to: "2026-12-01T00:00:00.000Z",
+ *   interval: "day", keyId: null, groupBy: { label: "team" },
+ * });
  */
 export async function usageReport(
   db: D1Database,
