@@ -1,3 +1,5 @@
+import { stackedBarsSvg } from "../lib/svg-bars.ts";
+
 /**
  * Reading onnxruntime's profile (Chrome trace JSON, `enableProfiling`): where a UNet call's time goes,
  * by operator type and by node. On the CUDA provider a node's `dur` is the time to *launch* its
@@ -90,4 +92,24 @@ export function summarizeProfile(events: readonly TraceEvent[], runs: number, to
       .slice(0, topN),
     providers,
   };
+}
+
+/**
+ * One stacked bar of a profile's time by operator: the eight largest, then the rest as "other".
+ *
+ * @example
+ * writeFileSync("profile.svg", profileSvg(profile, "Where one UNet call's time goes", "512² × 16"));
+ */
+export function profileSvg(profile: Pick<OpProfile, "byType">, title: string, rowName: string): string {
+  const shown = profile.byType.slice(0, 8);
+  const rest = profile.byType.slice(8).reduce((sum, t) => sum + t.totalUs, 0);
+  return stackedBarsSvg(title, "ms", [
+    {
+      name: rowName,
+      segments: [
+        ...shown.map((t) => ({ label: t.opType, value: t.totalUs / 1000 })),
+        ...(rest > 0 ? [{ label: "other", value: rest / 1000 }] : []),
+      ],
+    },
+  ]);
 }

@@ -19,9 +19,10 @@ import {
   type LoadedSession,
 } from "../../backend/src/engine/pipeline/onnx-session.ts";
 import { describeMachine } from "../lib/machine.ts";
-import { stackedBarsSvg } from "../lib/svg-bars.ts";
+import { efficiencyMarkdown, efficiencyRows } from "./efficiency.ts";
+import { peakTflops } from "./flops.ts";
 import { gpuName } from "./gpu-sampler.ts";
-import { summarizeProfile, type TraceEvent } from "./op-profile.ts";
+import { profileSvg, summarizeProfile, type TraceEvent } from "./op-profile.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -114,21 +115,35 @@ const lines = [
     (n) => `| ${n.node} | ${n.opType} | ${ms(n.meanUs)} | ${(100 * n.share).toFixed(1)} % |`,
   ),
 ];
+if (isSd15FullSize(args.model))
+  lines.push(
+    "",
+    efficiencyMarkdown(
+      efficiencyRows(profile, { latents: 2 * batch, latentPx, peakTflops: peakTflops(gpuName()) }),
+    ),
+  );
 const markdown = lines.join("\n");
 writeFileSync(join(outDir, "profile.md"), `${markdown}\n`);
 writeFileSync(join(outDir, "profile.json"), `${JSON.stringify(profile, null, 2)}\n`);
-const shown = profile.byType.slice(0, 8);
-const rest = profile.byType.slice(8).reduce((sum, t) => sum + t.totalUs, 0);
 writeFileSync(
   join(outDir, "profile.svg"),
-  stackedBarsSvg(`Where one UNet call's time goes (${args.provider}, ${2 * batch} latents)`, "ms", [
-    {
-      name: `${sizePx}² × ${2 * batch}`,
-      segments: [
-        ...shown.map((t) => ({ label: t.opType, value: t.totalUs / 1000 })),
-        ...(rest > 0 ? [{ label: "other", value: rest / 1000 }] : []),
-      ],
-    },
-  ]),
+  profileSvg(
+    profile,
+    `Where one UNet call's time goes (${args.provider}, ${2 * batch} latents)`,
+    `${sizePx}² × ${2 * batch}`,
+  ),
 );
 console.log(markdown);
+
+/** Only SD 1.5's own widths make unet-flops.ts's count true (a dry-run model is narrower). */
+function isSd15FullSize(modelDir: string): boolean {
+  try {
+    const config = JSON.parse(readFileSync(join(modelDir, "unet", "config.json"), "utf8"));
+    return (
+      JSON.stringify(config.block_out_channels) === "[320,640,1280,1280]" &&
+      config.cross_attention_dim === 768
+    );
+  } catch {
+    return false;
+  }
+}

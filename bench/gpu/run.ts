@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadPipeline } from "../../backend/src/engine/index.ts";
+import type { StageTimingsMs } from "../../backend/src/engine/pipeline/types.ts";
 import { OPERATOR_SETS, type OperatorSet } from "../../backend/src/model-builder/nn.ts";
 import { buildSd15FullSize } from "../../backend/src/model-builder/sd15-full-size.ts";
 import { describeMachine } from "../lib/machine.ts";
@@ -81,11 +82,13 @@ interface Row {
   minMs?: number;
   step?: { minMs: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; count: number };
   textEncodeMs?: number;
+  /** All of a generation's UNet calls together (median over runs). */
+  stepsMs?: number;
   decodeMs?: number;
   throughput: { batch: number; imagesPerSecond: number; totalMs: number; peakGpuMiB?: number }[];
   peakGpuMiB?: number;
   /** The same batch-1 generation through the engine (`loadPipeline(...).generate`), the production path. */
-  engine?: { medianMs: number; minMs: number };
+  engine?: { medianMs: number; minMs: number; stagesMs: StageTimingsMs };
   /** The GPU during the timed batch-1 runs (utilization, SM clock, power). */
   gpu?: GpuActivity;
   peakShare?: number;
@@ -171,6 +174,7 @@ async function measure(row: Row, modelDir: string, name: string): Promise<void> 
     };
     row.textEncodeMs = median(timings.map((t) => t.textEncodeMs));
     row.decodeMs = median(timings.map((t) => t.decodeMs));
+    row.stepsMs = median(timings.map((t) => t.stepMs.reduce((sum, v) => sum + v, 0)));
     if (peak !== undefined && name === "cuda")
       row.peakShare = imageTflop(sizePx, steps) / (row.medianMs / 1000) / peak;
     if (!row.extrapolated) {
@@ -209,12 +213,29 @@ async function measureEngine(row: Row, modelDir: string): Promise<void> {
       guidanceScale: 7.5,
     };
     const totals: number[] = [];
+    const stages: StageTimingsMs[] = [];
     for (let i = 0; i < warmup + runs + 1; i++) {
       const started = performance.now();
-      await pipeline.generate({ ...request, seed: i });
-      if (i > warmup) totals.push(performance.now() - started); // the first is cold, like the loop's
+      const { timingsMs } = await pipeline.generate({ ...request, seed: i });
+      if (i > warmup) {
+        // the first is cold, like the loop's
+        totals.push(performance.now() - started);
+        stages.push(timingsMs);
+      }
     }
-    row.engine = { medianMs: median(totals), minMs: Math.min(...totals) };
+    const stage = (key: keyof StageTimingsMs) => median(stages.map((s) => s[key]));
+    row.engine = {
+      medianMs: median(totals),
+      minMs: Math.min(...totals),
+      stagesMs: {
+        tokenize: stage("tokenize"),
+        textEncode: stage("textEncode"),
+        prepareLatents: stage("prepareLatents"),
+        denoise: stage("denoise"),
+        decode: stage("decode"),
+        total: stage("total"),
+      },
+    };
   } finally {
     await pipeline.release();
   }
@@ -253,14 +274,20 @@ function renderMarkdown(): string {
   }
   lines.push(
     "",
-    "| provider | graph | bare loop, batch-1 median | engine pipeline, batch-1 median (min) | engine ÷ loop |",
-    "| --- | --- | --- | --- | --- |",
+    "| provider | graph | bare loop, batch-1 median | engine pipeline, batch-1 median (min) | engine ÷ loop | engine stages: tokenize · text enc · latents · denoise · decode | bare loop: text enc · UNet steps · decode |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
   );
   for (const r of rows)
-    if (r.engine && r.medianMs !== undefined)
+    if (r.engine && r.medianMs !== undefined) {
+      const s = r.engine.stagesMs;
+      const engineStages = [s.tokenize, s.textEncode, s.prepareLatents, s.denoise, s.decode]
+        .map(ms)
+        .join(" · ");
+      const loopStages = [r.textEncodeMs, r.stepsMs, r.decodeMs].map(ms).join(" · ");
       lines.push(
-        `| ${r.provider} | ${r.operators} | ${ms(r.medianMs)} | ${ms(r.engine.medianMs)} (${ms(r.engine.minMs)}) | ${(r.engine.medianMs / r.medianMs).toFixed(3)} |`,
+        `| ${r.provider} | ${r.operators} | ${ms(r.medianMs)} | ${ms(r.engine.medianMs)} (${ms(r.engine.minMs)}) | ${(r.engine.medianMs / r.medianMs).toFixed(3)} | ${engineStages} | ${loopStages} |`,
       );
+    }
   lines.push(
     "",
     "| provider | graph | batch | images/s | generation | GPU mem peak |",

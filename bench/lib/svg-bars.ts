@@ -3,7 +3,19 @@ export interface BarSegment {
   value: number;
 }
 
-export const COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1"];
+/** Tableau 10: distinct for up to ten series, then they repeat. */
+export const COLOURS = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
 
 export function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => `&${{ "<": "lt", ">": "gt", "&": "amp", '"': "quot" }[c]};`);
@@ -23,9 +35,23 @@ export function stackedBarsSvg(
   const rowHeight = 34;
   const legendLabels = [...new Set(rows.flatMap((r) => r.segments.map((s) => s.label)))];
   const max = Math.max(...rows.map((r) => r.segments.reduce((sum, s) => sum + s.value, 0)));
-  const height = 50 + rows.length * rowHeight + 30;
+  const width = labelWidth + barWidth + 110;
+  // The legend wraps to as many lines as its labels need (about 7.5 px per character at 12 px).
+  const legend: { label: string; x: number; line: number }[] = [];
+  let legendX = 10;
+  let line = 0;
+  for (const label of legendLabels) {
+    const itemWidth = 28 + label.length * 7.5;
+    if (legendX > 10 && legendX + itemWidth > width) {
+      legendX = 10;
+      line += 1;
+    }
+    legend.push({ label, x: Math.round(legendX), line });
+    legendX += itemWidth;
+  }
+  const height = 50 + rows.length * rowHeight + 30 + line * 18;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + barWidth + 110}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
@@ -46,14 +72,11 @@ export function stackedBarsSvg(
     }
     parts.push(`<text x="${(x + 6).toFixed(1)}" y="${y + 17}">${total.toFixed(1)} ${escapeXml(unit)}</text>`);
   });
-  let legendX = 10;
-  const legendY = height - 18;
-  legendLabels.forEach((label, i) => {
-    parts.push(
-      `<rect x="${legendX}" y="${legendY - 10}" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}"/>`,
-    );
-    parts.push(`<text x="${legendX + 16}" y="${legendY}">${escapeXml(label)}</text>`);
-    legendX += 22 + label.length * 7;
+  const firstLegendY = 50 + rows.length * rowHeight + 12;
+  legend.forEach(({ label, x, line }, i) => {
+    const y = firstLegendY + line * 18;
+    parts.push(`<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${COLOURS[i % COLOURS.length]}"/>`);
+    parts.push(`<text x="${x + 16}" y="${y}">${escapeXml(label)}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n");

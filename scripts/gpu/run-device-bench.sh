@@ -13,20 +13,31 @@
 #     last, for the record, WebGPU and CPU (one step, extrapolated).
 #   call 3 (optional), no carry:  bash scripts/gpu/run-device-bench.sh profile
 #     the fused UNet at batch 8 under onnxruntime's profiler with CUDA_LAUNCH_BLOCKING=1: time by operator.
+#   or, instead of b and profile (after a with OPERATORS=fused), carry [".gpu/b"]:
+#     bash scripts/gpu/run-device-bench.sh levers
+#     the profile, then batch-8 throughput under each attention kernel onnxruntime's CUDA provider can be
+#     steered to by environment (the only CUDA switches the Node binding leaves us), then the engine's
+#     pipeline against the bare loop at batch 1.
 # Results land in $OUT (results-b/, results-variance/, results-webgpu-cpu/, check.txt, nvidia-smi.txt); each
 # results.md is rewritten after every row, so a call cut short by its time limit keeps what it measured. RUNS=5 STEPS=50 by default;
 # OPERATORS="fused" builds only that graph in call 1 (a short session that measures only the fused path).
 set -euo pipefail
-phase=${1:?usage: run-device-bench.sh a|b|profile}
+phase=${1:?usage: run-device-bench.sh a|b|profile|levers}
 out=${OUT:-.sdgate/gpu-out}
 mkdir -p "$out"
 models=.sdgate/gpu-models
 runs=${RUNS:-5}
 steps=${STEPS:-50}
+# The packed node_modules (/opt/gpu/node_modules, linked here by env.sh) hold the workspaces as links
+# relative to the checkout (@sdgate/shared -> ../../shared), which dangle under /opt/gpu: point them here.
+gpu_env() {
+  . /opt/gpu/env.sh
+  for workspace in shared backend; do ln -sfn "$PWD/$workspace" "/opt/gpu/node_modules/@sdgate/$workspace"; done
+}
 case $phase in
   a)
     bash .gpu/a/unpack.sh
-    . /opt/gpu/env.sh
+    gpu_env
     nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
     for ops in ${OPERATORS:-standard fused}; do
       dir=$models/sd15-$ops-float16
@@ -35,7 +46,7 @@ case $phase in
     ;;
   b)
     bash .gpu/b/unpack.sh
-    . /opt/gpu/env.sh
+    gpu_env
     timeout 120 node bench/gpu/check-fused.ts "$models/sd15-standard-float16" "$models/sd15-fused-float16" cuda 2>&1 | tee "$out/check.txt" || true
     node bench/gpu/run.ts --providers cuda --operators standard,fused --runs "$runs" --warmup 1 --batches 1,2,4,8 \
       --steps "$steps" --models "$models" --out "$out/results-b" 2>&1 | tail -30 || true
@@ -47,9 +58,24 @@ case $phase in
     ;;
   profile)
     # After a and b, on the same warm machine: where a batch-8 UNet call's GPU time goes, by operator.
-    . /opt/gpu/env.sh
+    gpu_env
     CUDA_LAUNCH_BLOCKING=1 node bench/gpu/profile-unet.ts --model "$models/sd15-fused-float16" --batch "${BATCH:-8}" \
       --runs 3 --warmup 2 --out "$out/profile-fused" 2>&1 | tail -40 || true
     ;;
-  *) echo "run-device-bench.sh: phase '$phase' is not a, b or profile"; exit 2 ;;
+  levers)
+    bash .gpu/b/unpack.sh
+    gpu_env
+    bash "$0" profile
+    # MultiHeadAttention picks its kernel in this order unless told otherwise: cuDNN flash (only when
+    # enabled), flash attention, TensorRT's fused kernels, memory-efficient (CUTLASS), unfused.
+    for variant in default ORT_ENABLE_CUDNN_FLASH_ATTENTION=1 ORT_DISABLE_FLASH_ATTENTION=1 \
+      ORT_DISABLE_FLASH_ATTENTION=1+ORT_DISABLE_TRT_FLASH_ATTENTION=1; do
+      env_vars=(); [[ $variant == default ]] || IFS=+ read -ra env_vars <<< "$variant"
+      env "${env_vars[@]}" node bench/gpu/run.ts --providers cuda --operators fused --runs 2 --warmup 1 --batches 8 \
+        --steps "$steps" --skip-engine --models "$models" --out "$out/attention-${variant//[=+]/-}" 2>&1 | tail -4 || true
+    done
+    node bench/gpu/run.ts --providers cuda --operators fused --runs 3 --warmup 1 --batches 1 \
+      --steps "$steps" --models "$models" --out "$out/engine" 2>&1 | tail -6 || true
+    ;;
+  *) echo "run-device-bench.sh: phase '$phase' is not a, b, profile or levers"; exit 2 ;;
 esac
