@@ -17,12 +17,12 @@
 #     bash scripts/gpu/run-device-bench.sh levers
 #     the profile, then batch-8 throughput under each attention kernel onnxruntime's CUDA provider can be
 #     steered to by environment (the only CUDA switches the Node binding leaves us), then the engine's
-#     pipeline against the bare loop at batch 1.
+#     pipeline against the bare loop at batch 1 (alone: bash scripts/gpu/run-device-bench.sh engine).
 # Results land in $OUT (results-b/, results-variance/, results-webgpu-cpu/, check.txt, nvidia-smi.txt); each
 # results.md is rewritten after every row, so a call cut short by its time limit keeps what it measured. RUNS=5 STEPS=50 by default;
 # OPERATORS="fused" builds only that graph in call 1 (a short session that measures only the fused path).
 set -euo pipefail
-phase=${1:?usage: run-device-bench.sh a|b|profile|levers}
+phase=${1:?usage: run-device-bench.sh a|b|profile|levers|engine}
 out=${OUT:-.sdgate/gpu-out}
 mkdir -p "$out"
 models=.sdgate/gpu-models
@@ -74,8 +74,14 @@ case $phase in
       env "${env_vars[@]}" node bench/gpu/run.ts --providers cuda --operators fused --runs 2 --warmup 1 --batches 8 \
         --steps "$steps" --skip-engine --models "$models" --out "$out/attention-${variant//[=+]/-}" 2>&1 | tail -4 || true
     done
-    node bench/gpu/run.ts --providers cuda --operators fused --runs 3 --warmup 1 --batches 1 \
+    bash "$0" engine
+    ;;
+  engine)
+    # The production path against the bare loop at batch 1, stage by stage (needs a, and b's provider).
+    [[ -f .gpu/b/unpack.sh ]] && bash .gpu/b/unpack.sh
+    gpu_env
+    node bench/gpu/run.ts --providers cuda --operators fused --runs "$runs" --warmup 1 --batches 1 \
       --steps "$steps" --models "$models" --out "$out/engine" 2>&1 | tail -6 || true
     ;;
-  *) echo "run-device-bench.sh: phase '$phase' is not a, b, profile or levers"; exit 2 ;;
+  *) echo "run-device-bench.sh: phase '$phase' is not a, b, profile, levers or engine"; exit 2 ;;
 esac

@@ -15,10 +15,9 @@ export async function decodeLatents(
   height: number,
 ): Promise<Uint8Array> {
   const factor = Math.fround(scalingFactor);
-  const decoded = await vaeDecoder.decode(
-    latents.map((x) => x / factor),
-    latentDims,
-  );
+  const scaled = new Float32Array(latents.length);
+  for (let i = 0; i < latents.length; i++) scaled[i] = (latents[i] as number) / factor;
+  const decoded = await vaeDecoder.decode(scaled, latentDims);
   if (decoded.width !== width || decoded.height !== height) {
     throw new ModelLoadError(
       "vae_decoder/model.onnx: sample",

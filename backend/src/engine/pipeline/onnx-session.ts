@@ -147,13 +147,30 @@ export function outputData(
   results: InferenceSession.ReturnType,
   name: string,
 ): { data: Float32Array; dims: readonly number[] } {
+  const { data, dims } = outputValues(loaded, results, name);
+  return { data: data instanceof Uint16Array ? fromFloat16(data) : data, dims };
+}
+
+/**
+ * The output tensor's values as they came: float32, or a float16 output's raw half-precision bits
+ * (`Uint16Array`) for a caller that can use them without widening; or a `ModelLoadError`.
+ */
+export function outputValues(
+  loaded: LoadedSession,
+  results: InferenceSession.ReturnType,
+  name: string,
+): { data: Float32Array | Uint16Array; dims: readonly number[] } {
   const tensor = results[name];
   if (tensor === undefined) throw new ModelLoadError(`${loaded.file}: ${name}`, "output missing");
   if (tensor.type === "float32" && tensor.data instanceof Float32Array) {
     return { data: tensor.data, dims: tensor.dims };
   }
   if (tensor.type === "float16") {
-    return { data: fromFloat16(tensor.data as Uint16Array), dims: tensor.dims };
+    // onnxruntime-node hands float16 out as Uint16Array bits (a Float16Array only where asked for)
+    const data = tensor.data as unknown as ArrayBufferView;
+    const bits =
+      data instanceof Uint16Array ? data : new Uint16Array(data.buffer, data.byteOffset, tensor.size);
+    return { data: bits, dims: tensor.dims };
   }
   throw new ModelLoadError(`${loaded.file}: ${name}`, `has type ${tensor.type}; expected float32 or float16`);
 }

@@ -1,3 +1,5 @@
+import { float16BitsToFloat32 } from "./fp16.ts";
+
 /** The float32 arithmetic between model calls, in the order diffusers' torch code does it. */
 const { fround } = Math;
 
@@ -17,15 +19,42 @@ export function applyGuidance(batched: Float32Array, guidanceScale: number): Flo
  * `(image / 2 + 0.5).clamp(0, 1)`, then `(x * 255).round()` (half to even, as numpy) as uint8 HWC.
  * Storing into a Uint8ClampedArray clamps to [0, 255] and rounds half to even (ECMAScript's
  * ToUint8Clamp), which is exactly the clamp and numpy's round, without a branch per value.
+ * A float16 VAE's output comes as its raw half-precision bits (a `Uint16Array`): each of the 65,536
+ * patterns maps to one byte, so a table made once by the same arithmetic gives identical bytes in one
+ * pass, without widening a million values to float32 first (about 10 ms of each 512² image on a GPU).
  */
-export function decodedToRgb(chw: Float32Array, width: number, height: number): Uint8Array {
+export function decodedToRgb(chw: Float32Array | Uint16Array, width: number, height: number): Uint8Array {
   const plane = width * height;
+  if (chw instanceof Uint16Array) {
+    const table = float16ToRgbByte();
+    const rgb = new Uint8Array(plane * 3);
+    for (let c = 0; c < 3; c++) {
+      const offset = c * plane;
+      for (let i = 0, j = c; i < plane; i++, j += 3) rgb[j] = table[chw[offset + i] as number] as number;
+    }
+    return rgb;
+  }
   const rgb = new Uint8ClampedArray(plane * 3);
   for (let c = 0; c < 3; c++) {
     const offset = c * plane;
-    for (let i = 0, j = c; i < plane; i++, j += 3) {
-      rgb[j] = fround(fround(fround((chw[offset + i] as number) / 2) + 0.5) * 255);
-    }
+    for (let i = 0, j = c; i < plane; i++, j += 3) rgb[j] = toRgbByte(chw[offset + i] as number);
   }
   return new Uint8Array(rgb.buffer);
+}
+
+/** One decoded value to its unclamped byte value (the Uint8ClampedArray store clamps and rounds). */
+function toRgbByte(value: number): number {
+  return fround(fround(fround(value / 2) + 0.5) * 255);
+}
+
+let rgbByteTable: Uint8Array | undefined;
+
+/** The byte for every float16 bit pattern, by `toRgbByte` on its exact float32 value. */
+function float16ToRgbByte(): Uint8Array {
+  if (rgbByteTable === undefined) {
+    const bytes = new Uint8ClampedArray(65536);
+    for (let bits = 0; bits < 65536; bits++) bytes[bits] = toRgbByte(float16BitsToFloat32(bits));
+    rgbByteTable = new Uint8Array(bytes.buffer);
+  }
+  return rgbByteTable;
 }

@@ -5,7 +5,7 @@ import {
   fixedDim,
   floatTensor,
   type LoadedSession,
-  outputData,
+  outputValues,
   requireFloat,
   type TensorMetadata,
 } from "./onnx-session.ts";
@@ -28,14 +28,18 @@ export class VaeDecoderSession {
     return fixedDim(this.#latent, 1);
   }
 
-  /** Decode one latent to `[1, 3, H, W]` (the size is read from the output). */
+  /**
+   * Decode one latent to `[1, 3, H, W]` (the size is read from the output): float32 values, or a
+   * float16 decoder's half-precision bits as they came.
+   */
   async decode(
     latent: Float32Array,
     dims: readonly [number, number, number, number],
-  ): Promise<{ data: Float32Array; width: number; height: number }> {
+  ): Promise<{ data: Float32Array | Uint16Array; width: number; height: number }> {
     const feeds = { [this.#latent.name]: floatTensor(this.#latent, latent, dims) };
     const results = await this.#loaded.session.run(feeds, [this.#output]);
-    const { data, dims: outDims } = outputData(this.#loaded, results, this.#output);
+    // a float16 decoder's bits stay bits: decodedToRgb maps them to bytes without widening
+    const { data, dims: outDims } = outputValues(this.#loaded, results, this.#output);
     const [, channels, height, width] = outDims;
     if (outDims.length !== 4 || channels !== 3 || height === undefined || width === undefined) {
       throw new ModelLoadError(

@@ -156,13 +156,21 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     return { prevSample, predOriginalSample: x0 };
   }
 
-  /** DPM-Solver++ integrates the data prediction: `x0_pred` from the model output, float32. */
+  /**
+   * DPM-Solver++ integrates the data prediction: `x0_pred` from the model output, float32. Here and in
+   * the updates the common cases are plain loops: TypedArray#map's callback per value is about four
+   * times slower on a latent, and this runs between every two UNet calls.
+   */
   #convertModelOutput(modelOutput: Float32Array, sample: Float32Array, index: number): Float32Array {
     const { alpha, sigmaT } = alphaSigma(this.#sigmaAt(index));
     switch (this.config.prediction_type) {
-      case "epsilon":
+      case "epsilon": {
         // (sample - sigma_t * model_output) / alpha_t
-        return sample.map((x, i) => fround(x - fround(sigmaT * (modelOutput[i] as number))) / alpha);
+        const out = new Float32Array(sample.length);
+        for (let i = 0; i < out.length; i++)
+          out[i] = fround((sample[i] as number) - fround(sigmaT * (modelOutput[i] as number))) / alpha;
+        return out;
+      }
       case "v_prediction":
         // alpha_t * sample - sigma_t * model_output
         return sample.map((x, i) => fround(alpha * x) - fround(sigmaT * (modelOutput[i] as number)));
@@ -186,7 +194,10 @@ export class DpmSolverMultistepScheduler implements Scheduler {
       // (sigma_t / sigma_s) * sample - (alpha_t * (exp(-h) - 1)) * x0
       const sampleScale = fround(t.sigmaT / s.sigmaT);
       const x0Scale = fround(t.alpha * fround(expMinusH - 1));
-      return sample.map((x, i) => fround(sampleScale * x) - fround(x0Scale * (x0[i] as number)));
+      const out = new Float32Array(sample.length);
+      for (let i = 0; i < out.length; i++)
+        out[i] = fround(sampleScale * (sample[i] as number)) - fround(x0Scale * (x0[i] as number));
+      return out;
     }
     // (sigma_t / sigma_s * exp(-h)) * sample + (alpha_t * (1 - exp(-2h))) * x0 + sigma_t * sqrt(1 - exp(-2h)) * noise
     const expMinus2H = fround(exp(fround(-2 * h)));
@@ -212,18 +223,23 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     const r0 = fround(h0 / h);
     // D1 = (1 / r0) * (m0 - m1)
     const d1Scale = fround(1 / r0);
-    const d1 = m0.map((m, i) => fround(d1Scale * fround(m - (m1[i] as number))));
+    const d1 = new Float32Array(m0.length);
+    for (let i = 0; i < d1.length; i++)
+      d1[i] = fround(d1Scale * fround((m0[i] as number) - (m1[i] as number)));
     const expMinusH = fround(exp(-h));
     if (noise === undefined) {
       // (sigma_t / sigma_s0) * sample - (alpha_t * (exp(-h) - 1)) * D0 - 0.5 * (alpha_t * (exp(-h) - 1)) * D1
       const sampleScale = fround(t.sigmaT / s0.sigmaT);
       const d0Scale = fround(t.alpha * fround(expMinusH - 1));
       const halfD0Scale = fround(0.5 * d0Scale);
-      return sample.map(
-        (x, i) =>
-          fround(fround(sampleScale * x) - fround(d0Scale * (m0[i] as number))) -
-          fround(halfD0Scale * (d1[i] as number)),
-      );
+      const out = new Float32Array(sample.length);
+      for (let i = 0; i < out.length; i++) {
+        const drift = fround(
+          fround(sampleScale * (sample[i] as number)) - fround(d0Scale * (m0[i] as number)),
+        );
+        out[i] = drift - fround(halfD0Scale * (d1[i] as number));
+      }
+      return out;
     }
     // (sigma_t / sigma_s0 * exp(-h)) * sample + (alpha_t * (1 - exp(-2h))) * D0
     //   + 0.5 * (alpha_t * (1 - exp(-2h))) * D1 + sigma_t * sqrt(1 - exp(-2h)) * noise

@@ -56,7 +56,11 @@ export abstract class SigmaSchedulerBase implements Scheduler {
   scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
     const sigma = this.sigmaAt(this.index.current(this.timesteps, timestep));
     const scale = fround(Math.sqrt(fround(fround(sigma * sigma) + 1)));
-    return sample.map((x) => x / scale);
+    // a loop, not TypedArray#map: map calls its callback per value, five times slower at 16K values,
+    // and this runs on every step between two GPU calls
+    const scaled = new Float32Array(sample.length);
+    for (let i = 0; i < sample.length; i++) scaled[i] = (sample[i] as number) / scale;
+    return scaled;
   }
 
   /** `original + noise * sigma`. */
