@@ -33,11 +33,15 @@ describe("GPU benchmark", () => {
       // The production path timed beside the bare loop, on the same model and provider.
       expect(standard.engine.medianMs).toBeGreaterThan(0);
       expect(standard.engine.minMs).toBeLessThanOrEqual(standard.engine.medianMs);
+      expect(standard.engine.stagesMs.denoise).toBeGreaterThan(0);
+      // and every throughput batch again through the server's batching path
+      for (const t of standard.throughput) expect(t.engineImagesPerSecond).toBeGreaterThan(0);
       expect(fused.error).toMatch(/need the CUDA provider/);
       const markdown = readFileSync(join(dir, "out", "results.md"), "utf8");
       expect(markdown).toContain("| cpu | standard |");
       expect(markdown).toContain("images/s");
       expect(markdown).toContain("| engine ÷ loop |");
+      expect(markdown).toContain("engine images/s (generateBatch)");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,7 +10,8 @@
  * first, cold run apart), the distribution of single UNet steps (to explain a median far above the
  * minimum), throughput at each batch, GPU memory (nvidia-smi), and the share of the GPU's fp16 peak
  * (flops.ts); then the same batch-1 image through the engine's pipeline, the production path, as a
- * ratio to the bare loop (--skip-engine leaves that out). CPU runs --cpu-steps steps once and
+ * ratio to the bare loop, and each throughput batch through the engine's `generateBatch`, the server's
+ * batching path (--skip-engine leaves both out). CPU runs --cpu-steps steps once and
  * extrapolates to --steps, labelled so. Fused graphs need CUDA and are skipped on other providers.
  * Writes results.md and results.json to --out.
  * --dry-run: widths ÷ 8, 64×64, 3 steps, 2 runs, batches 1,2, CPU only — the same code on any machine.
@@ -85,7 +86,14 @@ interface Row {
   /** All of a generation's UNet calls together (median over runs). */
   stepsMs?: number;
   decodeMs?: number;
-  throughput: { batch: number; imagesPerSecond: number; totalMs: number; peakGpuMiB?: number }[];
+  throughput: {
+    batch: number;
+    imagesPerSecond: number;
+    totalMs: number;
+    peakGpuMiB?: number;
+    /** The same batch through the engine's `generateBatch` (the server's batching path). */
+    engineImagesPerSecond?: number;
+  }[];
   peakGpuMiB?: number;
   /** The same batch-1 generation through the engine (`loadPipeline(...).generate`), the production path. */
   engine?: { medianMs: number; minMs: number; stagesMs: StageTimingsMs };
@@ -236,6 +244,19 @@ async function measureEngine(row: Row, modelDir: string): Promise<void> {
         total: stage("total"),
       },
     };
+    // The throughput batches again, as the server runs them: one generateBatch of `batch` requests
+    // (each its own seed and prompt) sharing every UNet call; the first of each size warms up.
+    for (const entry of row.throughput) {
+      const entries = Array.from({ length: entry.batch }, (_, i) => ({
+        request: { ...request, prompt: `${request.prompt}, variation ${i}`, seed: 1000 + i },
+      }));
+      await pipeline.generateBatch(entries);
+      const started = performance.now();
+      const outcomes = await pipeline.generateBatch(entries);
+      const failed = outcomes.find((o) => !o.ok);
+      if (failed !== undefined && !failed.ok) throw failed.error;
+      entry.engineImagesPerSecond = entry.batch / ((performance.now() - started) / 1000);
+    }
   } finally {
     await pipeline.release();
   }
@@ -290,13 +311,13 @@ function renderMarkdown(): string {
     }
   lines.push(
     "",
-    "| provider | graph | batch | images/s | generation | GPU mem peak |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| provider | graph | batch | images/s | generation | GPU mem peak | engine images/s (generateBatch) |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
   );
   for (const r of rows)
     for (const t of r.throughput)
       lines.push(
-        `| ${r.provider} | ${r.operators} | ${t.batch} | ${t.imagesPerSecond.toFixed(2)} | ${ms(t.totalMs)} | ${t.peakGpuMiB === undefined ? "–" : `${t.peakGpuMiB} MiB`} |`,
+        `| ${r.provider} | ${r.operators} | ${t.batch} | ${t.imagesPerSecond.toFixed(2)} | ${ms(t.totalMs)} | ${t.peakGpuMiB === undefined ? "–" : `${t.peakGpuMiB} MiB`} | ${t.engineImagesPerSecond?.toFixed(2) ?? "–"} |`,
       );
   return lines.join("\n");
 }

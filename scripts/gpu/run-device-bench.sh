@@ -77,10 +77,11 @@ case $phase in
     bash "$0" engine
     ;;
   engine)
-    # The production path against the bare loop at batch 1, stage by stage (needs a, and b's provider).
+    # The production path against the bare loop at batch 1, stage by stage, and at each of BATCHES
+    # through generateBatch (needs a, and b's provider).
     [[ -f .gpu/b/unpack.sh ]] && bash .gpu/b/unpack.sh
     gpu_env
-    node bench/gpu/run.ts --providers cuda --operators fused --runs "$runs" --warmup 1 --batches 1 \
+    node bench/gpu/run.ts --providers cuda --operators fused --runs "$runs" --warmup 1 --batches "${BATCHES:-1}" \
       --steps "$steps" --models "$models" --out "$out/engine" 2>&1 | tail -6 || true
     ;;
   *) echo "run-device-bench.sh: phase '$phase' is not a, b, profile, levers or engine"; exit 2 ;;
