@@ -12,12 +12,16 @@
  *   npx node backend/src/cli/build-models.ts --full-size --from-diffusers DIR --out OUT [--operators fused] …
  *     the same with a diffusers-format SD 1.5 folder's weights (DIR/unet, text_encoder, vae
  *     safetensors, or their .fp16 variants) and its tokenizer/ when it has one.
+ *   npx node backend/src/cli/build-models.ts --full-size --from-checkpoint FILE.safetensors --tokenizer DIR --out OUT …
+ *     the same with a single-file SD 1.5 checkpoint's weights (the original layout that A1111 and most
+ *     shared fine-tunes use); CLIP's tokenizer files come from --tokenizer.
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { summarizeUnusedTensors } from "../model-builder/checkpoint-weights.ts";
 import { ensureTinyModelDetailed, TINY_FAMILIES, type TinyModelOptions } from "../model-builder/index.ts";
 import { buildSd15FullSize, type FullSizeProgress } from "../model-builder/sd15-full-size.ts";
 
@@ -33,16 +37,33 @@ const { values, positionals } = parseArgs({
     seed: { type: "string" },
     operators: { type: "string", default: "standard" },
     "from-diffusers": { type: "string" },
+    "from-checkpoint": { type: "string" },
   },
 });
 
-if (values["from-diffusers"] !== undefined && !values["full-size"])
-  fail("--from-diffusers needs --full-size (the tiny models are always random)");
+for (const flag of ["from-diffusers", "from-checkpoint"] as const)
+  if (values[flag] !== undefined && !values["full-size"])
+    fail(`--${flag} needs --full-size (the tiny models are always random)`);
+if (values["from-diffusers"] !== undefined && values["from-checkpoint"] !== undefined)
+  fail("--from-diffusers and --from-checkpoint: give one source of weights, not both");
+if (values["from-checkpoint"] !== undefined && values.tokenizer === undefined)
+  fail(
+    "--from-checkpoint needs --tokenizer DIR (CLIP's vocab.json and merges.txt): a single-file checkpoint has none",
+  );
 if (values["full-size"]) await buildFullSize();
 else await buildTiny();
 
 async function buildFullSize(): Promise<void> {
-  const { dtype, exporter, out, tokenizer, seed, operators, "from-diffusers": fromDiffusers } = values;
+  const {
+    dtype,
+    exporter,
+    out,
+    tokenizer,
+    seed,
+    operators,
+    "from-diffusers": fromDiffusers,
+    "from-checkpoint": fromCheckpoint,
+  } = values;
   if (operators !== "standard" && operators !== "fused")
     fail(`--operators: ${operators} is not standard or fused`);
   if (out === undefined) fail("--full-size needs --out DIR");
@@ -60,6 +81,7 @@ async function buildFullSize(): Promise<void> {
     ...(tokenizer === undefined ? {} : { tokenizerDir: tokenizer }),
     ...(seedValue === undefined ? {} : { seed: seedValue }),
     ...(fromDiffusers === undefined ? {} : { fromDiffusers }),
+    ...(fromCheckpoint === undefined ? {} : { fromCheckpoint }),
     onProgress: bar.update,
   }).catch((error: unknown) => {
     bar.done();
@@ -67,7 +89,8 @@ async function buildFullSize(): Promise<void> {
   });
   bar.done();
   const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
-  const weights = fromDiffusers === undefined ? "random weights" : `weights from ${fromDiffusers}`;
+  const source = fromDiffusers ?? fromCheckpoint;
+  const weights = source === undefined ? "random weights" : `weights from ${source}`;
   console.log(`built SD 1.5 (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s):`);
   for (const [network, parameters] of Object.entries(result.parameters))
     console.log(`  ${network}: ${parameters.toLocaleString("en")} parameters`);
@@ -76,7 +99,7 @@ async function buildFullSize(): Promise<void> {
   else console.log(`  tokenizer: vocab.json and merges.txt from ${result.tokenizerDir}`);
   if (result.unusedCheckpointTensors.length > 0)
     console.warn(
-      `warning: ${result.unusedCheckpointTensors.length} checkpoint tensors unused (position_ids is expected):\n  ${result.unusedCheckpointTensors.join("\n  ")}`,
+      `warning: ${result.unusedCheckpointTensors.length} checkpoint tensors unused (position_ids, an EMA copy and the noise schedule are expected):\n  ${summarizeUnusedTensors(result.unusedCheckpointTensors).join("\n  ")}`,
     );
 }
 

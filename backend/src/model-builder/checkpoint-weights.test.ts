@@ -1,17 +1,17 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import onnx from "onnx-proto";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildVaeDecoderKL } from "./autoencoder-kl.ts";
-import { clipTextModelNames, DiffusersCheckpoint, transpose } from "./checkpoint-weights.ts";
+import { torchTensors } from "./checkpoint-test-support.ts";
+import { DiffusersCheckpoint } from "./checkpoint-weights.ts";
 import { expandCudaOnlyOps } from "./contrib-reference.ts";
 import type { OperatorSet } from "./nn.ts";
 import { gaussian } from "./ort-test-support.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
 import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
-import { buildSd15FullSize, FULL_SIZE_NETWORKS, type FullSizeNetwork } from "./sd15-full-size.ts";
+import { buildSd15FullSize, FULL_SIZE_NETWORKS } from "./sd15-full-size.ts";
 import { buildTextEncoder } from "./text-encoder.ts";
 import { buildUNet2DCondition } from "./unet-2d-condition.ts";
 
@@ -30,41 +30,6 @@ const FILES: Record<Component, string> = {
   unet: "unet/diffusion_pytorch_model.safetensors",
   vae: "vae/diffusion_pytorch_model.safetensors",
 };
-
-/**
- * The weights of a standard-graph ONNX folder as torch's state dict has them: MatMul's [in, out] back
- * to nn.Linear's [out, in], GroupNorm's [C, 1, 1] back to [C], the rest as they are.
- */
-function torchTensors(folder: string, network: FullSizeNetwork): SafetensorsTensor[] {
-  const model = onnx.onnx.ModelProto.decode(readFileSync(join(folder, network, "model.onnx")));
-  const data = readFileSync(join(folder, network, "model.onnx_data"));
-  const tensors: SafetensorsTensor[] = [];
-  for (const init of model.graph?.initializer ?? []) {
-    const name = init.name ?? "";
-    if (!/\.(weight|bias)$/.test(name)) continue;
-    const dims = (init.dims ?? []).map(Number);
-    const external = new Map((init.externalData ?? []).map((e) => [e.key, Number(e.value)]));
-    const bytes =
-      init.rawData && init.rawData.length > 0
-        ? init.rawData
-        : data.subarray(
-            external.get("offset") ?? 0,
-            (external.get("offset") ?? 0) + (external.get("length") ?? 0),
-          );
-    let values: Float32Array = new Float32Array(Uint8Array.from(bytes).buffer);
-    let shape = dims;
-    const embedding = name.includes("embedding.weight") && !name.startsWith("time_embedding");
-    if (dims.length === 2 && name.endsWith(".weight") && !embedding) {
-      values = transpose(values, dims[0] as number, dims[1] as number);
-      shape = [dims[1] as number, dims[0] as number];
-    } else if (dims.length === 3 && dims[1] === 1 && dims[2] === 1) {
-      shape = [dims[0] as number];
-    }
-    const checkpointName = network === "text_encoder" ? (clipTextModelNames(name)[0] as string) : name;
-    tensors.push({ name: checkpointName, dtype: "F32", shape, values });
-  }
-  return tensors;
-}
 
 function writeFolder(dir: string, components: Record<Component, readonly SafetensorsTensor[]>): void {
   for (const component of Object.keys(FILES) as Component[]) {

@@ -55,6 +55,11 @@ export class CheckpointWeights implements Weights {
     return this.#file.names.filter((name) => !this.#used.has(name));
   }
 
+  /** Tensors of the file that requests have read (several sources may share one file). */
+  usedNames(): string[] {
+    return [...this.#used];
+  }
+
   get path(): string {
     return this.#file.path;
   }
@@ -169,4 +174,24 @@ export class DiffusersCheckpoint {
   close(): void {
     for (const file of this.#files) file.close();
   }
+}
+
+/**
+ * Up to ten entries as they are; more (a single file's EMA copy alone has hundreds) counted by the
+ * name's first part, a group of one shown whole, so the one that matters is not lost in a wall of text.
+ *
+ * @example
+ * summarizeUnusedTensors(result.unusedCheckpointTensors) // ["model_ema.*: 688 tensors", "a.ckpt: alphas_cumprod", …]
+ */
+export function summarizeUnusedTensors(unused: readonly string[]): string[] {
+  if (unused.length <= 10) return [...unused];
+  const groups = new Map<string, string[]>();
+  for (const entry of unused) {
+    const name = entry.slice(entry.lastIndexOf(": ") + 2);
+    const group = name.split(".")[0] as string;
+    groups.set(group, [...(groups.get(group) ?? []), entry]);
+  }
+  return [...groups].map(([group, entries]) =>
+    entries.length === 1 ? (entries[0] as string) : `${group}.*: ${entries.length} tensors`,
+  );
 }

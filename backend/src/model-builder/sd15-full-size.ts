@@ -10,6 +10,7 @@ import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 import { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
 import { SD15_SCHEDULER } from "./scheduler-configs.ts";
 import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
+import { SingleFileCheckpoint } from "./single-file-checkpoint.ts";
 import { CountingSink, ExternalDataSink, type TensorRecord, type TensorSink } from "./tensor-sink.ts";
 import { buildTextEncoder } from "./text-encoder.ts";
 import { type Exporter, TINY_VOCAB_SIZE } from "./tiny-families.ts";
@@ -45,6 +46,12 @@ export interface FullSizeOptions {
    */
   fromDiffusers?: string;
   /**
+   * A single-file SD 1.5 checkpoint (`.safetensors` in the original layout, as A1111 and most shared
+   * fine-tunes come; see `SingleFileCheckpoint`) whose weights replace the random ones. It carries no
+   * tokenizer, so `tokenizerDir` is required with it.
+   */
+  fromCheckpoint?: string;
+  /**
    * Standard ONNX operators (default), or onnxruntime's fused contrib operators for its CUDA provider
    * (see `OperatorSet`; several of them have no CPU kernel).
    */
@@ -66,7 +73,10 @@ export interface FullSizeResult {
   parameters: Record<FullSizeNetwork, number>;
   /** Bytes of each network's `model.onnx_data`. */
   dataBytes: Record<FullSizeNetwork, number>;
-  /** With `fromDiffusers`: `file: tensor` for checkpoint tensors no network used (CLIP's `position_ids`). */
+  /**
+   * With `fromDiffusers` or `fromCheckpoint`: `file: tensor` for checkpoint tensors no network used
+   * (CLIP's `position_ids`; a single file's EMA copy and noise schedule).
+   */
   unusedCheckpointTensors: string[];
   /** The folder the tokenizer's `vocab.json` and `merges.txt` came from; undefined for the stand-in. */
   tokenizerDir: string | undefined;
@@ -77,13 +87,37 @@ const CONTEXT_LENGTH = 77;
 
 type NetworkBuilder = (graph: GraphOptions) => Uint8Array;
 
+/** Real weights for the three networks, from a diffusers folder or a single file. */
+interface Sd15Checkpoint {
+  readonly textEncoder: Weights;
+  readonly unet: Weights;
+  readonly vae: Weights;
+  unusedTensors(): string[];
+  close(): void;
+}
+
+function openCheckpoint(options: FullSizeOptions): Sd15Checkpoint | undefined {
+  if (options.fromDiffusers !== undefined && options.fromCheckpoint !== undefined)
+    throw new Error("options.fromDiffusers and options.fromCheckpoint: give one source of weights, not both");
+  if (options.fromCheckpoint !== undefined) {
+    if (options.tokenizerDir === undefined)
+      throw new Error(
+        "options.fromCheckpoint: a single-file checkpoint has no tokenizer; give tokenizerDir (CLIP's vocab.json and merges.txt)",
+      );
+    return SingleFileCheckpoint.open(options.fromCheckpoint);
+  }
+  if (options.fromDiffusers !== undefined)
+    return DiffusersCheckpoint.open(options.fromDiffusers, { preferFp16: options.dtype === "float16" });
+  return undefined;
+}
+
 /**
  * The four networks of SD 1.5 as builders over a graph's options (sink, float type), with seeded
  * random weights or the checkpoint's.
  */
 function networks(
   options: FullSizeOptions,
-  checkpoint?: DiffusersCheckpoint,
+  checkpoint?: Sd15Checkpoint,
 ): Record<FullSizeNetwork, NetworkBuilder> {
   const divisor = options.widthDivisor ?? 1;
   const optimum = options.exporter === "optimum";
@@ -150,8 +184,8 @@ export function countSd15Parameters(
 }
 
 /**
- * Write Stable Diffusion 1.5's full architecture with seeded random weights (or a diffusers
- * checkpoint's, `fromDiffusers`) to `outDir`, as an ONNX
+ * Write Stable Diffusion 1.5's full architecture with seeded random weights (or a checkpoint's:
+ * `fromDiffusers`, `fromCheckpoint`) to `outDir`, as an ONNX
  * export folder: CLIP ViT-L/14 text encoder (123,060,480 parameters), the 859,520,964-parameter UNet,
  * the VAE encoder and decoder, each `model.onnx` with its weights in `model.onnx_data`. Weights are
  * made and written one tensor at a time, never all in memory. The folder appears whole or not at all.
@@ -186,10 +220,7 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
   const counts = countSd15Parameters(options);
   const bytesTotal = FULL_SIZE_NETWORKS.reduce((sum, n) => sum + counts[n].bytes, 0);
   let bytesDone = 0;
-  const checkpoint =
-    options.fromDiffusers === undefined
-      ? undefined
-      : DiffusersCheckpoint.open(options.fromDiffusers, { preferFp16: options.dtype === "float16" });
+  const checkpoint = openCheckpoint(options);
   const builders = networks(options, checkpoint);
   const parameters = {} as Record<FullSizeNetwork, number>;
   const dataBytes = {} as Record<FullSizeNetwork, number>;
