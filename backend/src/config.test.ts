@@ -40,6 +40,23 @@ describe("backend configuration", () => {
     expect(() => loadConfig({ ...base, SDGATE_MODEL_FOLDERS: "a=/x,a=/y" })).toThrow(/SDGATE_MODEL_FOLDERS/);
   });
 
+  it("needs CLIP's tokenizer folder when a model is a single-file checkpoint", () => {
+    const base = {
+      SDGATE_HMAC_KEYS: `k1:${SECRET}`,
+      SDGATE_MODEL_FOLDERS: "dream=/models/dreamshaper_8.safetensors",
+    };
+    expect(() => loadConfig(base)).toThrow(
+      /SDGATE_TOKENIZER_DIR: is required when SDGATE_MODEL_FOLDERS names a single-file checkpoint \(dream\)/,
+    );
+    const config = loadConfig({ ...base, SDGATE_TOKENIZER_DIR: "/models/clip" });
+    expect(config).toMatchObject({
+      modelFolders: { dream: "/models/dreamshaper_8.safetensors" },
+      tokenizerDir: "/models/clip",
+    });
+    // export folders need none
+    expect(loadConfig({ ...base, SDGATE_MODEL_FOLDERS: "sd15=/models/sd15" }).tokenizerDir).toBeUndefined();
+  });
+
   it("reads the execution provider preference as a list", () => {
     const config = loadConfig({ SDGATE_HMAC_KEYS: `k1:${SECRET}`, SDGATE_EXECUTION_PROVIDERS: "cuda, cpu" });
     expect(config.executionProviders).toEqual(["cuda", "cpu"]);

@@ -2,59 +2,73 @@ import { fileURLToPath } from "node:url";
 import { parseKeyringSpec, type SigningKey } from "@sdgate/shared";
 import { z } from "zod";
 import { DEFAULT_EXECUTION_PROVIDERS } from "./engine/index.ts";
+import { isSingleFileCheckpoint } from "./model-builder/checkpoint-models.ts";
 
 /** The repository root, for defaults that live in the git-ignored `.sdgate/` folder. */
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-const envSchema = z.object({
-  SDGATE_BACKEND_NAME: z.string().min(1).default("local"),
-  SDGATE_BACKEND_HOST: z.string().min(1).default("127.0.0.1"),
-  SDGATE_BACKEND_PORT: z.coerce.number().int().min(0).max(65535).default(8101),
-  SDGATE_HMAC_KEYS: z.string({ error: "is required (id:secret[,id:secret])" }).transform((spec, ctx) => {
-    const parsed = parseKeyringSpec(spec);
-    if (!parsed.ok) {
-      ctx.addIssue({ code: "custom", message: parsed.error });
-      return z.NEVER;
-    }
-    return parsed.value;
-  }),
-  SDGATE_MODEL_DIR: z.string().min(1).default(`${REPO_ROOT}.sdgate/models`),
-  SDGATE_MODEL_FOLDERS: z
-    .string()
-    .default("")
-    .transform((spec, ctx) => {
-      const folders: Record<string, string> = {};
-      for (const entry of spec.split(",").filter((e) => e.trim() !== "")) {
-        const eq = entry.indexOf("=");
-        const id = entry.slice(0, eq).trim();
-        if (eq < 1 || !MODEL_ID.test(id) || id in folders) {
-          ctx.addIssue({
-            code: "custom",
-            message: `'${entry.trim()}' must be id=/path/to/folder with a new, lowercase id`,
-          });
-          return z.NEVER;
-        }
-        folders[id] = entry.slice(eq + 1).trim();
+const envSchema = z
+  .object({
+    SDGATE_BACKEND_NAME: z.string().min(1).default("local"),
+    SDGATE_BACKEND_HOST: z.string().min(1).default("127.0.0.1"),
+    SDGATE_BACKEND_PORT: z.coerce.number().int().min(0).max(65535).default(8101),
+    SDGATE_HMAC_KEYS: z.string({ error: "is required (id:secret[,id:secret])" }).transform((spec, ctx) => {
+      const parsed = parseKeyringSpec(spec);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: "custom", message: parsed.error });
+        return z.NEVER;
       }
-      return folders;
+      return parsed.value;
     }),
-  SDGATE_QUEUE_SIZE: z.coerce.number().int().min(1).max(100_000).default(32),
-  SDGATE_MAX_BATCH: z.coerce.number().int().min(1).max(64).default(4),
-  SDGATE_DEFAULT_DEADLINE_MS: z.coerce.number().int().min(1000).default(300_000),
-  SDGATE_PREVIEW_EVERY_STEPS: z.coerce.number().int().min(0).max(1000).default(5),
-  SDGATE_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(120_000),
-  SDGATE_EXECUTION_PROVIDERS: z
-    .string()
-    .default(DEFAULT_EXECUTION_PROVIDERS.join(","))
-    .transform((list) =>
-      list
-        .split(",")
-        .map((p) => p.trim())
-        .filter(Boolean),
-    ),
-});
+    SDGATE_MODEL_DIR: z.string().min(1).default(`${REPO_ROOT}.sdgate/models`),
+    SDGATE_TOKENIZER_DIR: z.string().min(1).optional(),
+    SDGATE_MODEL_FOLDERS: z
+      .string()
+      .default("")
+      .transform((spec, ctx) => {
+        const folders: Record<string, string> = {};
+        for (const entry of spec.split(",").filter((e) => e.trim() !== "")) {
+          const eq = entry.indexOf("=");
+          const id = entry.slice(0, eq).trim();
+          if (eq < 1 || !MODEL_ID.test(id) || id in folders) {
+            ctx.addIssue({
+              code: "custom",
+              message: `'${entry.trim()}' must be id=/path/to/folder with a new, lowercase id`,
+            });
+            return z.NEVER;
+          }
+          folders[id] = entry.slice(eq + 1).trim();
+        }
+        return folders;
+      }),
+    SDGATE_QUEUE_SIZE: z.coerce.number().int().min(1).max(100_000).default(32),
+    SDGATE_MAX_BATCH: z.coerce.number().int().min(1).max(64).default(4),
+    SDGATE_DEFAULT_DEADLINE_MS: z.coerce.number().int().min(1000).default(300_000),
+    SDGATE_PREVIEW_EVERY_STEPS: z.coerce.number().int().min(0).max(1000).default(5),
+    SDGATE_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(120_000),
+    SDGATE_EXECUTION_PROVIDERS: z
+      .string()
+      .default(DEFAULT_EXECUTION_PROVIDERS.join(","))
+      .transform((list) =>
+        list
+          .split(",")
+          .map((p) => p.trim())
+          .filter(Boolean),
+      ),
+  })
+  .superRefine((env, ctx) => {
+    const singleFiles = Object.entries(env.SDGATE_MODEL_FOLDERS).filter(([, path]) =>
+      isSingleFileCheckpoint(path),
+    );
+    if (singleFiles.length > 0 && env.SDGATE_TOKENIZER_DIR === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["SDGATE_TOKENIZER_DIR"],
+        message: `is required when SDGATE_MODEL_FOLDERS names a single-file checkpoint (${singleFiles.map(([id]) => id).join(", ")}): a folder with CLIP's vocab.json and merges.txt`,
+      });
+  });
 
 export interface BackendConfig {
   name: string;
@@ -62,8 +76,13 @@ export interface BackendConfig {
   port: number;
   signingKeys: SigningKey[];
   modelDir: string;
-  /** The operator's exported model folders by model id, served beside the built-in `tiny`. */
+  /**
+   * The operator's models by id, served beside the built-in `tiny`: exported ONNX folders, or
+   * single-file SD 1.5 checkpoints (`.safetensors`), built into `<modelDir>/checkpoints` at startup.
+   */
   modelFolders: Record<string, string>;
+  /** CLIP's tokenizer files, for single-file checkpoints (which carry none). */
+  tokenizerDir: string | undefined;
   executionProviders: string[];
   /** Jobs that may wait for the engine; past it, 429 with Retry-After. */
   queueSize: number;
@@ -97,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signingKeys: c.SDGATE_HMAC_KEYS,
     modelDir: c.SDGATE_MODEL_DIR,
     modelFolders: c.SDGATE_MODEL_FOLDERS,
+    tokenizerDir: c.SDGATE_TOKENIZER_DIR,
     executionProviders: c.SDGATE_EXECUTION_PROVIDERS,
     queueSize: c.SDGATE_QUEUE_SIZE,
     maxBatch: c.SDGATE_MAX_BATCH,

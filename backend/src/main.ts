@@ -1,9 +1,11 @@
 import type { Server } from "node:http";
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Keyring, MemoryNonceStore } from "@sdgate/shared";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { ServingMetrics } from "./metrics/metrics.ts";
+import { resolveCheckpointModels } from "./model-builder/checkpoint-models.ts";
 import { ensureTinyModel } from "./model-builder/index.ts";
 import { createBackendApp, type Readiness } from "./server/app.ts";
 import { Dispatcher } from "./serving/dispatcher.ts";
@@ -55,8 +57,25 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void drain("SIGINT"));
 
   const tinyDir = await ensureTinyModel(config.modelDir);
+  // Single-file checkpoints become ONNX folders first (minutes the first time; /readyz stays false).
+  let logged = -1;
+  const modelFolders = await resolveCheckpointModels(config.modelFolders, {
+    cacheDir: join(config.modelDir, "checkpoints"),
+    tokenizerDir: config.tokenizerDir,
+    executionProviders: config.executionProviders,
+    onProgress: ({ id, fraction }) => {
+      const tenth = Math.floor(fraction * 10);
+      if (tenth === logged) return;
+      logged = tenth;
+      logger.info("building model from checkpoint", { model: id, percent: tenth * 10 });
+    },
+    onBuild: ({ id, checkpoint, dir, unusedTensors }) => {
+      logged = -1;
+      logger.info("model built from checkpoint", { model: id, checkpoint, dir, unusedTensors });
+    },
+  });
   engine = await WorkerEngine.start({
-    models: { tiny: tinyDir, ...config.modelFolders },
+    models: { tiny: tinyDir, ...modelFolders },
     executionProviders: config.executionProviders,
     maxBatch: config.maxBatch,
     onFatal: (error) => {

@@ -2,12 +2,13 @@
  * Test support for the checkpoint readers: a built model's weights turned back into the checkpoint a
  * torch user would have saved, so rebuilding from it can be compared with the original build.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import onnx from "onnx-proto";
 import { clipTextModelNames, transpose } from "./checkpoint-weights.ts";
-import type { SafetensorsTensor } from "./safetensors.ts";
+import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
 import type { FullSizeNetwork } from "./sd15-full-size.ts";
+import { originalUNetName, originalVaeName } from "./single-file-checkpoint.ts";
 
 /**
  * The weights of a standard-graph ONNX folder as torch's state dict has them: MatMul's [in, out] back
@@ -42,4 +43,49 @@ export function torchTensors(folder: string, network: FullSizeNetwork): Safetens
     tensors.push({ name: checkpointName, dtype: "F32", shape, values });
   }
   return tensors;
+}
+
+/** A build's weights under their diffusers names, per component (see {@link torchTensors}). */
+export interface DiffusersTensors {
+  textEncoder: readonly SafetensorsTensor[];
+  unet: readonly SafetensorsTensor[];
+  vae: readonly SafetensorsTensor[];
+}
+
+/** {@link torchTensors} of a full-size build folder, grouped as a diffusers checkpoint's components. */
+export function diffusersTensors(folder: string): DiffusersTensors {
+  return {
+    textEncoder: torchTensors(folder, "text_encoder"),
+    unet: torchTensors(folder, "unet"),
+    vae: [...torchTensors(folder, "vae_encoder"), ...torchTensors(folder, "vae_decoder")],
+  };
+}
+
+/**
+ * One single-file checkpoint of a build: every tensor under its original (ldm) name, the VAE's
+ * attention projections as the 1×1 convolutions the original code has, then `extras`; `drop` leaves
+ * one tensor out, `olderClip` writes CLIP without transformers' `text_model.` level.
+ */
+export function writeSingleFileCheckpoint(
+  path: string,
+  tensors: DiffusersTensors,
+  options: { olderClip?: boolean; drop?: string; extras?: readonly SafetensorsTensor[] } = {},
+): void {
+  const all = [
+    ...tensors.textEncoder.map((t) => ({
+      ...t,
+      name: `cond_stage_model.transformer.${options.olderClip === true ? t.name.replace(/^text_model\./, "") : t.name}`,
+    })),
+    ...tensors.unet.map((t) => ({ ...t, name: `model.diffusion_model.${originalUNetName(t.name)}` })),
+    ...tensors.vae.map((t) => {
+      const conv = /attentions\.0\.(to_[qkv]|to_out\.0)\.weight$/.test(t.name);
+      return {
+        ...t,
+        name: `first_stage_model.${originalVaeName(t.name)}`,
+        shape: conv ? [...t.shape, 1, 1] : t.shape,
+      };
+    }),
+    ...(options.extras ?? []),
+  ].filter((t) => t.name !== options.drop);
+  writeFileSync(path, encodeSafetensors(all, { format: "pt" }));
 }

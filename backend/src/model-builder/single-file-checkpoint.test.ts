@@ -2,7 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { torchTensors } from "./checkpoint-test-support.ts";
+import {
+  type DiffusersTensors,
+  diffusersTensors,
+  writeSingleFileCheckpoint,
+} from "./checkpoint-test-support.ts";
 import { summarizeUnusedTensors } from "./checkpoint-weights.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
 import { buildSd15FullSize, FULL_SIZE_NETWORKS } from "./sd15-full-size.ts";
@@ -63,7 +67,7 @@ const tokenizerDir = join(root, "clip");
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The random build's weights under their diffusers names, per component. */
-let diffusers: { textEncoder: SafetensorsTensor[]; unet: SafetensorsTensor[]; vae: SafetensorsTensor[] };
+let diffusers: DiffusersTensors;
 
 /** What else a real single file holds that no network reads. */
 const EXTRAS: SafetensorsTensor[] = [
@@ -77,38 +81,13 @@ const EXTRAS: SafetensorsTensor[] = [
   },
 ];
 
-/**
- * One single-file checkpoint of the random build: every tensor under its original name, the VAE's
- * attention projections as the 1×1 convolutions the original code has.
- */
 function writeSingleFile(path: string, options: { olderClip?: boolean; drop?: string } = {}): void {
-  const tensors = [
-    ...diffusers.textEncoder.map((t) => ({
-      ...t,
-      // transformers before 4.x saved CLIP without its `text_model.` level
-      name: `cond_stage_model.transformer.${options.olderClip === true ? t.name.replace(/^text_model\./, "") : t.name}`,
-    })),
-    ...diffusers.unet.map((t) => ({ ...t, name: `model.diffusion_model.${originalUNetName(t.name)}` })),
-    ...diffusers.vae.map((t) => {
-      const conv = /attentions\.0\.(to_[qkv]|to_out\.0)\.weight$/.test(t.name);
-      return {
-        ...t,
-        name: `first_stage_model.${originalVaeName(t.name)}`,
-        shape: conv ? [...t.shape, 1, 1] : t.shape,
-      };
-    }),
-    ...EXTRAS,
-  ].filter((t) => t.name !== options.drop);
-  writeFileSync(path, encodeSafetensors(tensors, { format: "pt" }));
+  writeSingleFileCheckpoint(path, diffusers, { ...options, extras: EXTRAS });
 }
 
 beforeAll(async () => {
   await buildSd15FullSize(randomDir, { dtype: "float32", widthDivisor: DIVISOR });
-  diffusers = {
-    textEncoder: torchTensors(randomDir, "text_encoder"),
-    unet: torchTensors(randomDir, "unet"),
-    vae: [...torchTensors(randomDir, "vae_encoder"), ...torchTensors(randomDir, "vae_decoder")],
-  };
+  diffusers = diffusersTensors(randomDir);
   mkdirSync(tokenizerDir);
   writeFileSync(join(tokenizerDir, "vocab.json"), '{"a</w>": 0}');
   writeFileSync(join(tokenizerDir, "merges.txt"), "#version: 0.2\n");

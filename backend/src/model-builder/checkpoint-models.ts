@@ -1,0 +1,92 @@
+/**
+ * Serving a single-file checkpoint: a model folder given as `id=/path/model.safetensors` is built once
+ * into an ONNX folder (fused float16 operators for a CUDA backend, standard float32 otherwise) under a
+ * cache directory, and served from there. The cache is keyed by the file's size, modification time
+ * and first mebibyte (its safetensors header: every tensor's name, type, shape and place), so a
+ * replaced file is rebuilt and an unchanged one costs a few milliseconds on the next start.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { OperatorSet } from "./nn.ts";
+import { buildSd15FullSize, type FullSizeProgress } from "./sd15-full-size.ts";
+
+export interface CheckpointModelOptions {
+  /** Where built folders are kept (e.g. `<SDGATE_MODEL_DIR>/checkpoints`). */
+  cacheDir: string;
+  /** CLIP's `vocab.json` and `merges.txt`: single files carry no tokenizer. */
+  tokenizerDir: string | undefined;
+  /** The backend's providers in order: a first `cuda` gets the fused float16 graphs. */
+  executionProviders: readonly string[];
+  onProgress?: (progress: { id: string; fraction: number }) => void;
+  /** Called when a checkpoint is built rather than found in the cache. */
+  onBuild?: (build: { id: string; checkpoint: string; dir: string; unusedTensors: number }) => void;
+  /** Narrower graphs (tests only); default 1. */
+  widthDivisor?: number;
+}
+
+/** Whether a model folder entry names a single-file checkpoint rather than an export folder. */
+export function isSingleFileCheckpoint(path: string): boolean {
+  return path.endsWith(".safetensors");
+}
+
+/**
+ * The model folders with every single-file checkpoint replaced by its built ONNX folder, built now
+ * when the cache has none for this file and these operators.
+ *
+ * @example
+ * const folders = await resolveCheckpointModels({ dreamshaper: "/models/dreamshaper_8.safetensors" }, {
+ *   cacheDir: "/var/sdgate/models/checkpoints", tokenizerDir: "/models/clip", executionProviders: ["cuda", "cpu"],
+ * }); // { dreamshaper: "/var/sdgate/models/checkpoints/dreamshaper-3f2a…-fused-float16" }
+ */
+export async function resolveCheckpointModels(
+  folders: Readonly<Record<string, string>>,
+  options: CheckpointModelOptions,
+): Promise<Record<string, string>> {
+  const resolved: Record<string, string> = {};
+  for (const [id, path] of Object.entries(folders)) {
+    resolved[id] = isSingleFileCheckpoint(path) ? await ensureBuilt(id, path, options) : path;
+  }
+  return resolved;
+}
+
+async function ensureBuilt(id: string, checkpoint: string, options: CheckpointModelOptions): Promise<string> {
+  if (options.tokenizerDir === undefined)
+    throw new Error(
+      `model ${id}: ${checkpoint} is a single-file checkpoint, which carries no tokenizer; set SDGATE_TOKENIZER_DIR to a folder with CLIP's vocab.json and merges.txt`,
+    );
+  const cuda = options.executionProviders[0]?.split(":")[0] === "cuda";
+  const operators: OperatorSet = cuda ? "fused" : "standard";
+  const dtype = cuda ? "float16" : "float32";
+  const dir = join(options.cacheDir, `${id}-${fingerprint(checkpoint)}-${operators}-${dtype}`);
+  if (existsSync(join(dir, "model_index.json"))) return dir;
+  const result = await buildSd15FullSize(dir, {
+    dtype,
+    operators,
+    fromCheckpoint: checkpoint,
+    tokenizerDir: options.tokenizerDir,
+    ...(options.widthDivisor === undefined ? {} : { widthDivisor: options.widthDivisor }),
+    onProgress: (progress: FullSizeProgress) =>
+      options.onProgress?.({ id, fraction: progress.bytesDone / progress.bytesTotal }),
+  });
+  options.onBuild?.({ id, checkpoint, dir, unusedTensors: result.unusedCheckpointTensors.length });
+  return dir;
+}
+
+/** 16 hex digits of SHA-256 over the file's size, modification time and first mebibyte. */
+function fingerprint(path: string): string {
+  const { size, mtimeMs } = statSync(path);
+  const head = Buffer.alloc(Math.min(size, 1 << 20));
+  const fd = openSync(path, "r");
+  try {
+    let offset = 0;
+    while (offset < head.length) {
+      const read = readSync(fd, head, offset, head.length - offset, offset);
+      if (read === 0) break;
+      offset += read;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return createHash("sha256").update(`${size}:${mtimeMs}:`).update(head).digest("hex").slice(0, 16);
+}
