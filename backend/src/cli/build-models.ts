@@ -15,6 +15,8 @@
  *   npx node backend/src/cli/build-models.ts --full-size --from-checkpoint FILE.safetensors --tokenizer DIR --out OUT …
  *     the same with a single-file SD 1.5 checkpoint's weights (the original layout that A1111 and most
  *     shared fine-tunes use); CLIP's tokenizer files come from --tokenizer.
+ *   … --lora FILE.safetensors[:SCALE] (repeatable) merges LoRA adapters (kohya's or PEFT's layout) into
+ *     the checkpoint's UNet and text encoder, each at SCALE (default 1), into a model of its own.
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
@@ -38,6 +40,7 @@ const { values, positionals } = parseArgs({
     operators: { type: "string", default: "standard" },
     "from-diffusers": { type: "string" },
     "from-checkpoint": { type: "string" },
+    lora: { type: "string", multiple: true },
   },
 });
 
@@ -46,6 +49,12 @@ for (const flag of ["from-diffusers", "from-checkpoint"] as const)
     fail(`--${flag} needs --full-size (the tiny models are always random)`);
 if (values["from-diffusers"] !== undefined && values["from-checkpoint"] !== undefined)
   fail("--from-diffusers and --from-checkpoint: give one source of weights, not both");
+if (
+  values.lora !== undefined &&
+  values["from-diffusers"] === undefined &&
+  values["from-checkpoint"] === undefined
+)
+  fail("--lora is merged into a checkpoint: give --from-checkpoint FILE or --from-diffusers DIR");
 if (values["from-checkpoint"] !== undefined && values.tokenizer === undefined)
   fail(
     "--from-checkpoint needs --tokenizer DIR (CLIP's vocab.json and merges.txt): a single-file checkpoint has none",
@@ -63,7 +72,9 @@ async function buildFullSize(): Promise<void> {
     operators,
     "from-diffusers": fromDiffusers,
     "from-checkpoint": fromCheckpoint,
+    lora,
   } = values;
+  const loras = (lora ?? []).map(parseLora);
   if (operators !== "standard" && operators !== "fused")
     fail(`--operators: ${operators} is not standard or fused`);
   if (out === undefined) fail("--full-size needs --out DIR");
@@ -82,6 +93,7 @@ async function buildFullSize(): Promise<void> {
     ...(seedValue === undefined ? {} : { seed: seedValue }),
     ...(fromDiffusers === undefined ? {} : { fromDiffusers }),
     ...(fromCheckpoint === undefined ? {} : { fromCheckpoint }),
+    ...(loras.length === 0 ? {} : { loras }),
     onProgress: bar.update,
   }).catch((error: unknown) => {
     bar.done();
@@ -90,7 +102,11 @@ async function buildFullSize(): Promise<void> {
   bar.done();
   const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
   const source = fromDiffusers ?? fromCheckpoint;
-  const weights = source === undefined ? "random weights" : `weights from ${source}`;
+  const merged = loras.map((l) => `${l.path} at ${l.scale}`).join(", ");
+  const weights =
+    source === undefined
+      ? "random weights"
+      : `weights from ${source}${merged === "" ? "" : ` with LoRA ${merged}`}`;
   console.log(`built SD 1.5 (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s):`);
   for (const [network, parameters] of Object.entries(result.parameters))
     console.log(`  ${network}: ${parameters.toLocaleString("en")} parameters`);
@@ -101,6 +117,18 @@ async function buildFullSize(): Promise<void> {
     console.warn(
       `warning: ${result.unusedCheckpointTensors.length} checkpoint tensors unused (position_ids, an EMA copy and the noise schedule are expected):\n  ${summarizeUnusedTensors(result.unusedCheckpointTensors).join("\n  ")}`,
     );
+  if (result.unmatchedLoraAdapters.length > 0)
+    console.warn(
+      `warning: ${result.unmatchedLoraAdapters.length} LoRA adapters matched no SD 1.5 weight and were not merged:\n  ${summarizeUnusedTensors(result.unmatchedLoraAdapters).join("\n  ")}`,
+    );
+}
+
+/** `FILE.safetensors` or `FILE.safetensors:0.8`: a LoRA and the scale to merge it at. */
+function parseLora(spec: string): { path: string; scale: number } {
+  const colon = spec.lastIndexOf(":");
+  const suffix = colon === -1 ? "" : spec.slice(colon + 1);
+  if (colon === -1 || !/^-?\d*\.?\d+$/.test(suffix)) return { path: spec, scale: 1 };
+  return { path: spec.slice(0, colon), scale: Number(suffix) };
 }
 
 async function buildTiny(): Promise<void> {

@@ -5,11 +5,19 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { LoraFile, LoraTarget } from "./lora.ts";
 import { SafetensorsFile } from "./safetensors.ts";
 import type { TensorRequest, Weights } from "./weights.ts";
 
 /** A builder's tensor name → the names a checkpoint may hold it under, tried in order. */
 export type CheckpointNames = (builderName: string) => readonly string[];
+
+/** Changes a tensor as read, in torch's layout, before any rearranging (LoRA merging, lora.ts). */
+export type TensorAdjustment = (
+  builderName: string,
+  values: Float32Array,
+  torchShape: readonly number[],
+) => Float32Array;
 
 /**
  * One safetensors file as a weight source. A tensor the file lacks, or holds in another shape, is an
@@ -18,11 +26,13 @@ export type CheckpointNames = (builderName: string) => readonly string[];
 export class CheckpointWeights implements Weights {
   readonly #file: SafetensorsFile;
   readonly #names: CheckpointNames;
+  readonly #adjust: TensorAdjustment | undefined;
   readonly #used = new Set<string>();
 
-  constructor(file: SafetensorsFile, names: CheckpointNames = (name) => [name]) {
+  constructor(file: SafetensorsFile, names: CheckpointNames = (name) => [name], adjust?: TensorAdjustment) {
     this.#file = file;
     this.#names = names;
+    this.#adjust = adjust;
   }
 
   normal(name: string, count: number, _std: number, tensor: TensorRequest): Float32Array {
@@ -39,7 +49,8 @@ export class CheckpointWeights implements Weights {
       throw new Error(
         `${this.#file.path}: tensor ${found} has shape [${shape.join(", ")}], expected ${expected}`,
       );
-    const values = this.#file.read(found);
+    const read = this.#file.read(found);
+    const values = this.#adjust === undefined ? read : this.#adjust(name, read, tensor.torchShape);
     if (values.length !== count)
       throw new Error(
         `${this.#file.path}: tensor ${found}: ${values.length} values, the builder wants ${count}`,
@@ -114,6 +125,13 @@ export const autoencoderKLNames: CheckpointNames = (name) => {
   return legacy === name ? [name] : [name, legacy];
 };
 
+/** Every LoRA merged, in order, into the tensors of `target` (undefined when there are none). */
+export function mergeLoras(loras: readonly LoraFile[], target: LoraTarget): TensorAdjustment | undefined {
+  if (loras.length === 0) return undefined;
+  return (name, values, shape) =>
+    loras.reduce((merged, lora) => lora.apply(target, name, merged, shape), values);
+}
+
 /** The weight files of a diffusers folder, relative to it, without the `.safetensors` suffix. */
 export const DIFFUSERS_WEIGHT_FILES = {
   text_encoder: "text_encoder/model",
@@ -136,15 +154,25 @@ export class DiffusersCheckpoint {
   readonly vae: CheckpointWeights;
   readonly #files: SafetensorsFile[];
 
-  private constructor(files: [SafetensorsFile, SafetensorsFile, SafetensorsFile]) {
+  private constructor(
+    files: [SafetensorsFile, SafetensorsFile, SafetensorsFile],
+    loras: readonly LoraFile[],
+  ) {
     const [textEncoder, unet, vae] = files;
     this.#files = files;
-    this.textEncoder = new CheckpointWeights(textEncoder, clipTextModelNames);
-    this.unet = new CheckpointWeights(unet);
+    this.textEncoder = new CheckpointWeights(
+      textEncoder,
+      clipTextModelNames,
+      mergeLoras(loras, "text_encoder"),
+    );
+    this.unet = new CheckpointWeights(unet, undefined, mergeLoras(loras, "unet"));
     this.vae = new CheckpointWeights(vae, autoencoderKLNames);
   }
 
-  static open(dir: string, options: { preferFp16?: boolean } = {}): DiffusersCheckpoint {
+  static open(
+    dir: string,
+    options: { preferFp16?: boolean; loras?: readonly LoraFile[] } = {},
+  ): DiffusersCheckpoint {
     const opened: SafetensorsFile[] = [];
     try {
       for (const base of Object.values(DIFFUSERS_WEIGHT_FILES)) {
@@ -161,7 +189,10 @@ export class DiffusersCheckpoint {
       for (const file of opened) file.close();
       throw error;
     }
-    return new DiffusersCheckpoint(opened as [SafetensorsFile, SafetensorsFile, SafetensorsFile]);
+    return new DiffusersCheckpoint(
+      opened as [SafetensorsFile, SafetensorsFile, SafetensorsFile],
+      options.loras ?? [],
+    );
   }
 
   /** `path: tensor` for every checkpoint tensor no network has read (e.g. CLIP's `position_ids`). */

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import { DiffusersCheckpoint } from "./checkpoint-weights.ts";
 import type { GraphOptions } from "./graph.ts";
+import { LoraFile } from "./lora.ts";
 import { json, moveIntoPlace } from "./model-folder.ts";
 import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 import { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
@@ -52,6 +53,12 @@ export interface FullSizeOptions {
    */
   fromCheckpoint?: string;
   /**
+   * LoRA adapters (`.safetensors`, kohya's or PEFT's layout; see `LoraFile`) merged into the
+   * checkpoint's UNet and text encoder, in order, each at its scale. Needs `fromDiffusers` or
+   * `fromCheckpoint`.
+   */
+  loras?: readonly { path: string; scale: number }[];
+  /**
    * Standard ONNX operators (default), or onnxruntime's fused contrib operators for its CUDA provider
    * (see `OperatorSet`; several of them have no CPU kernel).
    */
@@ -78,6 +85,8 @@ export interface FullSizeResult {
    * (CLIP's `position_ids`; a single file's EMA copy and noise schedule).
    */
   unusedCheckpointTensors: string[];
+  /** `file: adapter` for LoRA adapters that matched no weight (a LoRA for another architecture). */
+  unmatchedLoraAdapters: string[];
   /** The folder the tokenizer's `vocab.json` and `merges.txt` came from; undefined for the stand-in. */
   tokenizerDir: string | undefined;
 }
@@ -96,7 +105,7 @@ interface Sd15Checkpoint {
   close(): void;
 }
 
-function openCheckpoint(options: FullSizeOptions): Sd15Checkpoint | undefined {
+function openCheckpoint(options: FullSizeOptions, loras: readonly LoraFile[]): Sd15Checkpoint | undefined {
   if (options.fromDiffusers !== undefined && options.fromCheckpoint !== undefined)
     throw new Error("options.fromDiffusers and options.fromCheckpoint: give one source of weights, not both");
   if (options.fromCheckpoint !== undefined) {
@@ -104,11 +113,30 @@ function openCheckpoint(options: FullSizeOptions): Sd15Checkpoint | undefined {
       throw new Error(
         "options.fromCheckpoint: a single-file checkpoint has no tokenizer; give tokenizerDir (CLIP's vocab.json and merges.txt)",
       );
-    return SingleFileCheckpoint.open(options.fromCheckpoint);
+    return SingleFileCheckpoint.open(options.fromCheckpoint, { loras });
   }
   if (options.fromDiffusers !== undefined)
-    return DiffusersCheckpoint.open(options.fromDiffusers, { preferFp16: options.dtype === "float16" });
+    return DiffusersCheckpoint.open(options.fromDiffusers, {
+      preferFp16: options.dtype === "float16",
+      loras,
+    });
+  if (loras.length > 0)
+    throw new Error(
+      "options.loras: a LoRA is merged into a checkpoint; give fromDiffusers or fromCheckpoint",
+    );
   return undefined;
+}
+
+/** The LoRA files of `options`, opened; none stays open when one fails. */
+function openLoras(options: FullSizeOptions): LoraFile[] {
+  const opened: LoraFile[] = [];
+  try {
+    for (const { path, scale } of options.loras ?? []) opened.push(LoraFile.open(path, scale));
+  } catch (error) {
+    for (const lora of opened) lora.close();
+    throw error;
+  }
+  return opened;
 }
 
 /**
@@ -220,11 +248,19 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
   const counts = countSd15Parameters(options);
   const bytesTotal = FULL_SIZE_NETWORKS.reduce((sum, n) => sum + counts[n].bytes, 0);
   let bytesDone = 0;
-  const checkpoint = openCheckpoint(options);
+  const loras = openLoras(options);
+  let checkpoint: Sd15Checkpoint | undefined;
+  try {
+    checkpoint = openCheckpoint(options, loras);
+  } catch (error) {
+    for (const lora of loras) lora.close();
+    throw error;
+  }
   const builders = networks(options, checkpoint);
   const parameters = {} as Record<FullSizeNetwork, number>;
   const dataBytes = {} as Record<FullSizeNetwork, number>;
   let unusedCheckpointTensors: string[] = [];
+  let unmatchedLoraAdapters: string[] = [];
   try {
     for (const network of FULL_SIZE_NETWORKS) {
       mkdirSync(join(staging, network), { recursive: true });
@@ -252,13 +288,20 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
       }
     }
     unusedCheckpointTensors = checkpoint?.unusedTensors() ?? [];
+    unmatchedLoraAdapters = loras.flatMap((lora) => lora.unmatched().map((key) => `${lora.path}: ${key}`));
+    const foreign = loras.find((lora) => lora.unmatched().length === lora.adapterCount);
+    if (foreign !== undefined)
+      throw new Error(
+        `${foreign.path}: none of its ${foreign.adapterCount} LoRA adapters matches an SD 1.5 weight (a LoRA for another model, such as SDXL?)`,
+      );
     writeConfigs(staging, { ...options, ...(tokenizerDir === undefined ? {} : { tokenizerDir }) });
     await moveIntoPlace(staging, dir, async () => false);
   } finally {
     checkpoint?.close();
+    for (const lora of loras) lora.close();
     await rm(staging, { recursive: true, force: true });
   }
-  return { dir, parameters, dataBytes, unusedCheckpointTensors, tokenizerDir };
+  return { dir, parameters, dataBytes, unusedCheckpointTensors, unmatchedLoraAdapters, tokenizerDir };
 }
 
 function writeAll(fd: number, chunk: Uint8Array): void {

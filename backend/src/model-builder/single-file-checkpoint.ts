@@ -5,7 +5,13 @@
  * The builder asks by diffusers name; the names here follow diffusers' own converter
  * (scripts/convert_diffusers_to_original_stable_diffusion.py), read in the other direction.
  */
-import { autoencoderKLNames, CheckpointWeights, clipTextModelNames } from "./checkpoint-weights.ts";
+import {
+  autoencoderKLNames,
+  CheckpointWeights,
+  clipTextModelNames,
+  mergeLoras,
+} from "./checkpoint-weights.ts";
+import type { LoraFile } from "./lora.ts";
 import { SafetensorsFile } from "./safetensors.ts";
 
 /** (original, diffusers) name pieces, as the converter lists them. */
@@ -135,21 +141,28 @@ export class SingleFileCheckpoint {
   readonly vae: CheckpointWeights;
   readonly #file: SafetensorsFile;
 
-  private constructor(file: SafetensorsFile) {
+  private constructor(file: SafetensorsFile, loras: readonly LoraFile[]) {
     this.#file = file;
-    this.textEncoder = new CheckpointWeights(file, (name) =>
-      clipTextModelNames(name).flatMap((n) => [
-        `${CLIP_PREFIX}${n}`,
-        `${CLIP_PREFIX}${n.replace(/^text_model\./, "")}`,
-      ]),
+    this.textEncoder = new CheckpointWeights(
+      file,
+      (name) =>
+        clipTextModelNames(name).flatMap((n) => [
+          `${CLIP_PREFIX}${n}`,
+          `${CLIP_PREFIX}${n.replace(/^text_model\./, "")}`,
+        ]),
+      mergeLoras(loras, "text_encoder"),
     );
-    this.unet = new CheckpointWeights(file, (name) => [`${UNET_PREFIX}${originalUNetName(name)}`]);
+    this.unet = new CheckpointWeights(
+      file,
+      (name) => [`${UNET_PREFIX}${originalUNetName(name)}`],
+      mergeLoras(loras, "unet"),
+    );
     this.vae = new CheckpointWeights(file, (name) =>
       autoencoderKLNames(name).map((n) => `${VAE_PREFIX}${originalVaeName(n)}`),
     );
   }
 
-  static open(path: string): SingleFileCheckpoint {
+  static open(path: string, options: { loras?: readonly LoraFile[] } = {}): SingleFileCheckpoint {
     if (!path.endsWith(".safetensors"))
       throw new Error(
         `${path}: only .safetensors checkpoints are read (a pickled .ckpt runs code when loaded; convert it first)`,
@@ -161,7 +174,7 @@ export class SingleFileCheckpoint {
         `${path}: no ${UNET_PREFIX}* tensors, so not a single-file Stable Diffusion checkpoint (a diffusers folder goes to fromDiffusers)`,
       );
     }
-    return new SingleFileCheckpoint(file);
+    return new SingleFileCheckpoint(file, options.loras ?? []);
   }
 
   /**
