@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { requestHash } from "./canonical.ts";
 import { parseGenerationRequest, resolveGenerationRequest } from "./generation-request.ts";
 import { TINY_MODEL } from "./models.ts";
 
@@ -88,6 +89,26 @@ describe("generation request contract", () => {
     expect(orphanMask.ok ? null : orphanMask.error.param).toBe("mask");
     const orphanStrength = resolveGenerationRequest({ prompt: "x", strength: 0.5 }, TINY_MODEL, 1);
     expect(orphanStrength.ok ? null : orphanStrength.error.param).toBe("strength");
+  });
+
+  it("takes A1111's clip skip, leaving the default 1 out of the resolved request and its hash", async () => {
+    const resolve = (body: object) => {
+      const parsed = parseGenerationRequest({ prompt: "a fox", ...body });
+      if (!parsed.ok) throw new Error(parsed.error.message);
+      const resolved = resolveGenerationRequest(parsed.value, TINY_MODEL, 7);
+      if (!resolved.ok) throw new Error(resolved.error.message);
+      return resolved.value;
+    };
+    const plain = resolve({});
+    expect("clip_skip" in plain).toBe(false);
+    expect(await requestHash(resolve({ clip_skip: 1 }))).toBe(await requestHash(plain));
+    const skipped = resolve({ clip_skip: 2 });
+    expect(skipped.clip_skip).toBe(2);
+    expect(await requestHash(skipped)).not.toBe(await requestHash(plain));
+    for (const clip_skip of [0, 24, 1.5, "2"]) {
+      const parsed = parseGenerationRequest({ prompt: "a fox", clip_skip });
+      expect(parsed.ok ? null : parsed.error.param).toBe("clip_skip");
+    }
   });
 
   it("takes size as WxH and refuses a size that disagrees with width/height", () => {

@@ -11,6 +11,8 @@ export const RESPONSE_FORMATS = ["b64_json", "url"] as const;
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 export const MAX_PROMPT_CHARS = 4000;
 export const MAX_IMAGES_PER_REQUEST = 10;
+/** CLIP ViT-L/14 (SD 1.x) has 12 layers, OpenCLIP ViT-H (SD 2.x) 23; a model's own limit is checked by its backend. */
+export const MAX_CLIP_SKIP = 23;
 const MIN_SIDE_PX = 64;
 /** Base64 characters of one input image (`image`, `mask`): about 7.5 MB of PNG. */
 export const MAX_INPUT_IMAGE_CHARS = 10_000_000;
@@ -69,6 +71,8 @@ export const generationRequestSchema = z.strictObject({
   scheduler: schedulerSchema.optional(),
   seed: z.number().int().min(0).max(MAX_SEED).optional(),
   rng: z.enum(RNG_NAMES).optional(),
+  /** A1111's "Clip skip": 1 (default) conditions on CLIP's last layer, 2 on the one before, …. */
+  clip_skip: z.number().int().min(1).max(MAX_CLIP_SKIP).optional(),
   image: inputImageSchema.optional(),
   strength: z.number().gt(0).max(1).optional(),
   mask: inputImageSchema.optional(),
@@ -95,6 +99,11 @@ export const resolvedGenerationRequestSchema = z.strictObject({
   scheduler: z.enum(SCHEDULER_NAMES),
   seed: z.number().int().min(0).max(MAX_SEED),
   rng: z.enum(RNG_NAMES),
+  /**
+   * Present only above 1: the default leaves it out, so requests made before the field existed keep
+   * their canonical form, their cache keys, and backends that predate it keep accepting them.
+   */
+  clip_skip: z.number().int().min(2).max(MAX_CLIP_SKIP).optional(),
   /** img2img / inpainting input, base64; resized to width × height by the backend. */
   image: inputImageSchema.nullable(),
   strength: z.number().gt(0).max(1).nullable(),
@@ -189,6 +198,7 @@ export function resolveGenerationRequest(
     scheduler: request.scheduler ?? model.defaults.scheduler,
     seed,
     rng: request.rng ?? "torch_cpu",
+    ...(request.clip_skip !== undefined && request.clip_skip > 1 ? { clip_skip: request.clip_skip } : {}),
     image: request.image ?? null,
     strength: request.image === undefined ? null : (request.strength ?? DEFAULT_STRENGTH),
     mask: request.mask ?? null,

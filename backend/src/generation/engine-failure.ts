@@ -6,6 +6,7 @@ import type { CancelReason, EngineFailure } from "./engine.ts";
 const API_PARAM: Record<string, string> = {
   negativePrompt: "negative_prompt",
   guidanceScale: "guidance_scale",
+  clipSkip: "clip_skip",
 };
 
 /**

@@ -112,6 +112,18 @@ describe("the engine on one thread", () => {
     });
   });
 
+  it("passes clip_skip to the engine, which names it when the model cannot skip CLIP layers", async () => {
+    // the built-in tiny model is exported as diffusers' script does: no per-layer hidden states
+    const outcome = await runOne({ ...request, clip_skip: 2 });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: "invalid_request", param: "clip_skip" },
+    });
+    expect(outcome.ok ? "" : outcome.error.message).toMatch(
+      /^Invalid 'clip_skip': 'clip_skip' has to be 1 for this model/,
+    );
+  });
+
   it("reports progress with an ETA and small JPEG previews when asked", async () => {
     const { progress } = await runBatch([{ ...request, n: 1, steps: 4 }], 2);
     const events = progress.get("job-0") ?? [];

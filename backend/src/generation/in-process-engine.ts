@@ -184,5 +184,6 @@ async function toEngineRequest(request: ResolvedGenerationRequest): Promise<Gene
     scheduler: request.scheduler,
     seed: request.seed,
     n: request.n,
+    ...(request.clip_skip === undefined ? {} : { clipSkip: request.clip_skip }),
   };
 }

@@ -160,7 +160,8 @@ function networks(
         {
           ...sd15TextEncoder(divisor),
           idsType: optimum ? "int64" : "int32",
-          outputHiddenStates: optimum,
+          // every layer's states, as optimum's export has them, so requests can use clip skip
+          outputHiddenStates: true,
           operators,
         },
         g,

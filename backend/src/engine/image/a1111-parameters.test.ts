@@ -36,6 +36,13 @@ describe("A1111 infotext", () => {
     );
   });
 
+  it("writes Clip skip after the denoising strength, and only above 1", () => {
+    expect(formatA1111Parameters({ ...base, denoisingStrength: 0.5, clipSkip: 2, rng: "CPU" })).toMatch(
+      /, Denoising strength: 0\.5, Clip skip: 2, RNG: CPU$/,
+    );
+    expect(formatA1111Parameters({ ...base, clipSkip: 1 })).not.toContain("Clip skip");
+  });
+
   it("quotes values with a comma, colon or newline as JSON (infotext_utils.quote)", () => {
     expect(formatA1111Parameters({ ...base, model: "my: model, v2" })).toContain('Model: "my: model, v2"');
   });

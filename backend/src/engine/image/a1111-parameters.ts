@@ -17,6 +17,8 @@ export interface A1111Parameters {
   model: string;
   /** img2img and inpainting. */
   denoisingStrength?: number;
+  /** A1111's "Clip skip", written only above 1. */
+  clipSkip?: number;
   /** A1111's `RNG` field: written for its "CPU" source (torch's CPU generator), left out for "NV". */
   rng?: "CPU";
 }
@@ -32,6 +34,7 @@ export function formatA1111Parameters(p: A1111Parameters): string {
     ["Model hash", p.modelHash],
     ["Model", p.model],
     ["Denoising strength", p.denoisingStrength],
+    ["Clip skip", p.clipSkip !== undefined && p.clipSkip > 1 ? p.clipSkip : undefined],
     ["RNG", p.rng],
   ];
   const generation = pairs

@@ -156,6 +156,7 @@ async function encodePrompts<S extends Seed>(
   const request = {
     prompt: resolved.prompt,
     negativePrompt: resolved.negativePrompt,
+    clipSkip: resolved.clipSkip,
     // LCM embeds the guidance scale instead of running an unconditional batch.
     guided: components.text.timestepCondDim === undefined && resolved.guidanceScale > 1,
     guidanceScale: resolved.guidanceScale,

@@ -71,6 +71,7 @@ export async function generate<S extends Seed>(
   const conditioningRequest: ConditioningRequest = {
     prompt: resolved.prompt,
     negativePrompt: resolved.negativePrompt,
+    clipSkip: resolved.clipSkip,
     // LCM embeds the guidance scale instead of running an unconditional batch.
     guided: components.text.timestepCondDim === undefined && resolved.guidanceScale > 1,
     guidanceScale: resolved.guidanceScale,

@@ -89,9 +89,15 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       );
     }
     const sdxl = traits.architecture === "sdxl";
+    const layerNormEps = numberField(textEncoderConfig, "layer_norm_eps");
     const textEncoders = textSessions.map(
       (session, i) =>
-        new TextEncoderSession(session, { penultimate: sdxl, pooled: sdxl && i === textSessions.length - 1 }),
+        new TextEncoderSession(session, {
+          penultimate: sdxl,
+          pooled: sdxl && i === textSessions.length - 1,
+          modelPath: join(modelDir, session.file),
+          ...(layerNormEps === undefined ? {} : { layerNormEps }),
+        }),
     );
     const fixedLatent = unet.fixedLatentSize;
     const limits: ModelLimits = {
@@ -106,6 +112,8 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       maxSteps: numberField(schedulerConfig, "num_train_timesteps") ?? DEFAULT_TRAIN_TIMESTEPS,
       canEncodeImages: vaeEncoder !== undefined,
       defaultScheduler: traits.defaultScheduler,
+      // clip skip picks a CLIP layer of SD 1.x/2.x's one text encoder
+      maxClipSkip: textEncoders.length === 1 ? (textEncoders[0]?.maxClipSkip ?? 1) : 1,
     };
     if (unet.fixedContextTokens !== undefined) {
       logger.warn("the UNet's encoder_hidden_states has a fixed token count; longer prompts will be cut", {

@@ -37,6 +37,7 @@ export function imageMetadata<S extends Seed>(
     modelHash: model.hash,
     model: model.name,
     ...(request.strength === null ? {} : { denoisingStrength: request.strength }),
+    ...(request.clipSkip > 1 ? { clipSkip: request.clipSkip } : {}),
     ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
   });
   const recipe: Record<string, unknown> = {
@@ -56,6 +57,7 @@ export function imageMetadata<S extends Seed>(
     rng: request.rng,
   };
   if (request.strength !== null) recipe.strength = request.strength;
+  if (request.clipSkip > 1) recipe.clipSkip = request.clipSkip;
   if (request.mask !== undefined) recipe.masked = true;
   return { parameters, recipe };
 }

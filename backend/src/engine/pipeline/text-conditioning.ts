@@ -48,6 +48,8 @@ export interface Conditioning {
 export interface ConditioningRequest {
   prompt: string;
   negativePrompt: string;
+  /** A1111's clip skip (1: the last layer); see `EncodeOptions`. */
+  clipSkip?: number;
   /** Classifier-free guidance as one batch of 2 (off for LCM, and when guidance ≤ 1). */
   guided: boolean;
   guidanceScale: number;
@@ -129,9 +131,15 @@ export async function encodeConditioning(
   tokens: PromptTokens,
   request: ConditioningRequest,
 ): Promise<Conditioning> {
-  const cond = await encodeChunks(stack.encoders, tokens.prompt);
+  const options = { clipSkip: request.clipSkip ?? 1 };
+  const cond = await encodeChunks(stack.encoders, tokens.prompt, options);
   const parts = request.guided
-    ? [tokens.negative === null ? zerosLike(cond) : await encodeChunks(stack.encoders, tokens.negative), cond]
+    ? [
+        tokens.negative === null
+          ? zerosLike(cond)
+          : await encodeChunks(stack.encoders, tokens.negative, options),
+        cond,
+      ]
     : [cond];
   const batch = parts.length as 1 | 2;
   const [, tokensPerPrompt, width] = cond.dims;

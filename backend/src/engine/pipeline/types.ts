@@ -41,6 +41,12 @@ export interface GenerationRequest<S extends Seed = number> {
   strength?: number;
   /** Inpainting: white repaints, black keeps; `width` × `height`, needs `image`. */
   mask?: RgbImage;
+  /**
+   * A1111's "Clip skip" (default 1, the last layer): 2 conditions on CLIP's layer before the last,
+   * as many SD 1.5 fine-tunes expect. Needs an export with `hidden_states.N` outputs (optimum's, or
+   * a folder sdgate built); not for SDXL, which already uses the penultimate layer.
+   */
+  clipSkip?: number;
 }
 
 /** Text and recipe that travel with an image into its file (see `encodeImage`). */

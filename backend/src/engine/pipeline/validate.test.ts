@@ -9,6 +9,7 @@ const limits: ModelLimits = {
   maxSteps: 1000,
   canEncodeImages: true,
   defaultScheduler: "euler",
+  maxClipSkip: 12,
 };
 const base: GenerationRequest = {
   prompt: "a fox",

@@ -14,6 +14,8 @@ export interface ModelLimits {
   /** The folder has a VAE encoder (needed for `image`). */
   canEncodeImages: boolean;
   defaultScheduler: string;
+  /** The largest clip skip the text encoder allows (1: none, its export has no hidden states). */
+  maxClipSkip: number;
 }
 
 export type Task = "txt2img" | "img2img" | "inpaint";
@@ -36,6 +38,8 @@ export interface ResolvedRequest<S extends Seed> {
   mask: RgbImage | undefined;
   /** null for txt2img. */
   strength: number | null;
+  /** 1: CLIP's last layer. */
+  clipSkip: number;
 }
 
 const MAX_IMAGES = 16;
@@ -79,6 +83,16 @@ export function resolveRequest<S extends Seed>(
       `has to be one of ${SCHEDULER_NAMES.join(", ")} (or an A1111/ComfyUI name)`,
     );
   }
+  const clipSkip = request.clipSkip ?? 1;
+  if (!Number.isInteger(clipSkip) || clipSkip < 1 || clipSkip > limits.maxClipSkip) {
+    throw new InvalidArgumentError(
+      "clipSkip",
+      clipSkip,
+      limits.maxClipSkip === 1
+        ? "has to be 1 for this model (its text encoder export gives no per-layer hidden states, or it is SDXL, which already uses the layer before the last)"
+        : `has to be an integer from 1 to ${limits.maxClipSkip}`,
+    );
+  }
   const rng = request.rng ?? "torch_cpu";
   if (!(RNG_NAMES as readonly string[]).includes(rng))
     throw new InvalidArgumentError("rng", rng, `has to be one of ${RNG_NAMES.join(", ")}`);
@@ -98,6 +112,7 @@ export function resolveRequest<S extends Seed>(
     rng,
     image,
     mask,
+    clipSkip,
   };
   if (image === undefined) {
     if (mask !== undefined)

@@ -1,5 +1,5 @@
 import { ModelLoadError } from "../errors.ts";
-import type { PromptEncoder, TextEncoding } from "../pipeline/text-encoder.ts";
+import type { EncodeOptions, PromptEncoder, TextEncoding } from "../pipeline/text-encoder.ts";
 import { applyEmphasis } from "./apply-emphasis.ts";
 import type { PromptChunk } from "./chunk-tokens.ts";
 
@@ -17,6 +17,7 @@ import type { PromptChunk } from "./chunk-tokens.ts";
 export async function encodeChunks(
   encoders: readonly PromptEncoder[],
   chunksPerEncoder: readonly (readonly PromptChunk[])[],
+  options: EncodeOptions = {},
 ): Promise<TextEncoding> {
   const count = chunksPerEncoder[0]?.length ?? 0;
   if (count === 0 || chunksPerEncoder.some((chunks) => chunks.length !== count)) {
@@ -29,7 +30,7 @@ export async function encodeChunks(
     const encodings: TextEncoding[] = [];
     for (const [i, encoder] of encoders.entries()) {
       const chunk = chunksPerEncoder[i]?.[c] as PromptChunk;
-      const encoding = await encoder.encode(chunk.ids);
+      const encoding = await encoder.encode(chunk.ids, options);
       const hidden = applyEmphasis(encoding.hidden, encoding.dims[2], chunk.multipliers);
       encodings.push(hidden === encoding.hidden ? encoding : { ...encoding, hidden });
     }
