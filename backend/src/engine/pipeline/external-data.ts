@@ -1,15 +1,7 @@
 import { open, stat } from "node:fs/promises";
 import { dirname, join, normalize, relative } from "node:path";
-import onnx from "onnx-proto";
 import { ModelLoadError } from "../errors.ts";
-import {
-  EXTERNAL_DATA_LOCATION,
-  FileCursor,
-  fields,
-  GRAPH_INITIALIZER_FIELD,
-  MAX_HEADER_BYTES,
-  MODEL_GRAPH_FIELD,
-} from "./onnx-file-walk.ts";
+import { EXTERNAL_DATA_LOCATION, FileCursor, smallInitializers } from "./onnx-file-walk.ts";
 
 /**
  * ONNX files over 2 GB keep their weights beside them (`model.onnx_data`, or whatever `location` each
@@ -37,24 +29,18 @@ export async function listExternalData(modelPath: string): Promise<ExternalDataR
     const size = (await handle.stat()).size;
     const cursor = new FileCursor(handle);
     const found = new Map<string, ExternalDataReference>();
-    for await (const graph of fields(cursor, 0, size, MODEL_GRAPH_FIELD)) {
-      for await (const tensor of fields(cursor, graph.start, graph.end, GRAPH_INITIALIZER_FIELD)) {
-        if (tensor.end - tensor.start > MAX_HEADER_BYTES) continue;
-        const proto = onnx.onnx.TensorProto.decode(
-          await cursor.read(tensor.start, tensor.end - tensor.start),
-        );
-        const entries = proto.externalData ?? [];
-        if (proto.dataLocation !== EXTERNAL_DATA_LOCATION && entries.length === 0) continue;
-        const info = new Map(entries.map((e) => [e.key ?? "", e.value ?? ""]));
-        const location = info.get("location");
-        if (location === undefined || location === "") {
-          throw new ModelLoadError(`${modelPath}: ${proto.name}`, "external data without a `location`");
-        }
-        const end = Number(info.get("offset") ?? 0) + Number(info.get("length") ?? 0);
-        const known = found.get(location);
-        if (known === undefined) found.set(location, { location, minBytes: end, tensor: proto.name ?? "" });
-        else known.minBytes = Math.max(known.minBytes, end);
+    for await (const proto of smallInitializers(cursor, size)) {
+      const entries = proto.externalData ?? [];
+      if (proto.dataLocation !== EXTERNAL_DATA_LOCATION && entries.length === 0) continue;
+      const info = new Map(entries.map((e) => [e.key ?? "", e.value ?? ""]));
+      const location = info.get("location");
+      if (location === undefined || location === "") {
+        throw new ModelLoadError(`${modelPath}: ${proto.name}`, "external data without a `location`");
       }
+      const end = Number(info.get("offset") ?? 0) + Number(info.get("length") ?? 0);
+      const known = found.get(location);
+      if (known === undefined) found.set(location, { location, minBytes: end, tensor: proto.name ?? "" });
+      else known.minBytes = Math.max(known.minBytes, end);
     }
     return [...found.values()];
   } finally {

@@ -4,6 +4,7 @@
  * gigabytes without reading it into memory.
  */
 import type { FileHandle } from "node:fs/promises";
+import onnx from "onnx-proto";
 
 /** `ModelProto.graph`, `GraphProto.initializer`, `TensorProto.data_location` (onnx.proto3). */
 export const MODEL_GRAPH_FIELD = 7;
@@ -86,5 +87,21 @@ export class FileCursor {
     const { bytesRead } = await this.#handle.read(buffer, 0, length, position);
     if (bytesRead < length && !allowShort) throw new Error(`unexpected end of file at byte ${position}`);
     return buffer.subarray(0, bytesRead);
+  }
+}
+
+/**
+ * The graph's initializers of at most {@link MAX_HEADER_BYTES}, decoded: every one that points at
+ * external data, and the small inline ones (norms, biases); large inline weights are skipped unread.
+ */
+export async function* smallInitializers(
+  cursor: FileCursor,
+  size: number,
+): AsyncGenerator<onnx.onnx.TensorProto> {
+  for await (const graph of fields(cursor, 0, size, MODEL_GRAPH_FIELD)) {
+    for await (const tensor of fields(cursor, graph.start, graph.end, GRAPH_INITIALIZER_FIELD)) {
+      if (tensor.end - tensor.start > MAX_HEADER_BYTES) continue;
+      yield onnx.onnx.TensorProto.decode(await cursor.read(tensor.start, tensor.end - tensor.start));
+    }
   }
 }

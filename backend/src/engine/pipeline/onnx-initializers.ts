@@ -1,16 +1,9 @@
 import { open } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import onnx from "onnx-proto";
+import type onnx from "onnx-proto";
 import { ModelLoadError } from "../errors.ts";
 import { fromFloat16 } from "./fp16.ts";
-import {
-  EXTERNAL_DATA_LOCATION,
-  FileCursor,
-  fields,
-  GRAPH_INITIALIZER_FIELD,
-  MAX_HEADER_BYTES,
-  MODEL_GRAPH_FIELD,
-} from "./onnx-file-walk.ts";
+import { EXTERNAL_DATA_LOCATION, FileCursor, smallInitializers } from "./onnx-file-walk.ts";
 
 /** `TensorProto.DataType`: the two float types weights come in. */
 const FLOAT = 1;
@@ -33,14 +26,9 @@ export async function readSmallInitializers(
   try {
     const size = (await handle.stat()).size;
     const cursor = new FileCursor(handle);
-    for await (const graph of fields(cursor, 0, size, MODEL_GRAPH_FIELD)) {
-      for await (const range of fields(cursor, graph.start, graph.end, GRAPH_INITIALIZER_FIELD)) {
-        if (range.end - range.start > MAX_HEADER_BYTES) continue;
-        const tensor = onnx.onnx.TensorProto.decode(await cursor.read(range.start, range.end - range.start));
-        const name = tensor.name ?? "";
-        if (!wanted(name)) continue;
-        found.set(name, await valuesOf(tensor, modelPath));
-      }
+    for await (const tensor of smallInitializers(cursor, size)) {
+      const name = tensor.name ?? "";
+      if (wanted(name)) found.set(name, await valuesOf(tensor, modelPath));
     }
   } finally {
     await handle.close();
