@@ -1,15 +1,25 @@
+import { parseModelFolders } from "../backend/src/config.ts";
 import { freePort } from "./stack/free-port.ts";
 import { startStack } from "./stack/start-stack.ts";
 
 /**
  * `npm start`: the whole stack on this machine, then a curl that returns a real image.
- * Environment: SDGATE_EDGE_PORT (default 8787), SDGATE_DEV_KEY (random when unset).
+ * Environment: SDGATE_EDGE_PORT (default 8787), SDGATE_DEV_KEY (random when unset),
+ * SDGATE_MODEL_FOLDERS (your models beside `tiny`: `id=/path[,…]`, ONNX export folders or single-file
+ * SD 1.5 checkpoints) and SDGATE_TOKENIZER_DIR (CLIP's tokenizer, for single-file checkpoints).
  */
 const edgePort = Number(process.env.SDGATE_EDGE_PORT ?? 8787);
 if (!Number.isInteger(edgePort) || edgePort < 1 || edgePort > 65535) {
   console.error("SDGATE_EDGE_PORT must be a port number (1-65535).");
   process.exit(2);
 }
+
+const folders = parseModelFolders(process.env.SDGATE_MODEL_FOLDERS ?? "");
+if (!folders.ok) {
+  console.error(`SDGATE_MODEL_FOLDERS: ${folders.error}`);
+  process.exit(2);
+}
+const tokenizerDir = process.env.SDGATE_TOKENIZER_DIR;
 
 const startedMs = performance.now();
 const elapsed = () => `${((performance.now() - startedMs) / 1000).toFixed(1)} s`;
@@ -20,6 +30,8 @@ try {
     backendPorts: [8101, 8102],
     inspectorPort: await freePort(),
     ...(process.env.SDGATE_DEV_KEY ? { devKey: process.env.SDGATE_DEV_KEY } : {}),
+    models: folders.value,
+    ...(tokenizerDir ? { tokenizerDir } : {}),
     onStep: (step) => console.log(`[${elapsed()}] ${step}…`),
   });
 
@@ -44,6 +56,9 @@ try {
   console.log(
     `[${elapsed()}] sdgate is up: edge and backends ${stack.backendUrls.join(", ")}; logs in .sdgate/logs/\n`,
   );
+  const own = Object.keys(folders.value);
+  if (own.length > 0)
+    console.log(`Models: tiny, ${own.join(", ")} (ask for one with "model": "${own[0]}")\n`);
   console.log(`SDGATE_URL=${stack.url}`);
   console.log(`SDGATE_API_KEY=${stack.apiKey}`);
   console.log(`SDGATE_ADMIN_TOKEN=${stack.adminToken}\n`);

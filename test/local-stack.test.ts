@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { type GenerationResponse, generationResponseSchema } from "@sdgate/shared";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
+import { ensureTinyModel } from "../backend/src/model-builder/index.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -10,7 +12,13 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-const localStack = useLocalStack("e2e");
+// beside `tiny` (exported as diffusers' script does), the same tiny model as optimum exports it, with
+// every CLIP layer's hidden states: a model of the operator's own, served from SDGATE_MODEL_FOLDERS
+const localStack = useLocalStack("e2e", {
+  models: async (stateDir) => ({
+    "tiny-optimum": await ensureTinyModel(join(stateDir, "own-models"), { exporter: "optimum" }),
+  }),
+});
 
 function generate(body: unknown, apiKey: string | null = localStack.current().apiKey): Promise<Response> {
   return fetch(`${localStack.current().url}/v1/images/generations`, {
@@ -48,6 +56,20 @@ describe("the local stack, end to end", () => {
     );
     expect(images[0]).toBe(images[1]);
     expect(images[0]).not.toBe(images[2]);
+  });
+
+  it("serves the operator's own model, with clip skip, and names clip_skip where a model cannot", async () => {
+    const request = { prompt: "a red fox", size: "64x64", steps: 2, seed: 3 };
+    const own = await generate({ ...request, model: "tiny-optimum", clip_skip: 2 });
+    expect(own.status).toBe(200);
+    const body = generationResponseSchema.parse(await own.json());
+    expect(body.data[0]?.b64_json?.length ?? 0).toBeGreaterThan(100);
+    const plain = await generate({ ...request, model: "tiny-optimum" });
+    const plainBody = generationResponseSchema.parse(await plain.json());
+    expect(plainBody.data[0]?.b64_json).not.toBe(body.data[0]?.b64_json);
+    const refused = await generate({ ...request, clip_skip: 2 });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { code: "invalid_request", param: "clip_skip" } });
   });
 
   it("answers 401 without an API key", async () => {

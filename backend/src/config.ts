@@ -9,6 +9,28 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
+/**
+ * `id=/path[,id=/path…]` (`SDGATE_MODEL_FOLDERS`) as a map from model id to folder or single-file
+ * checkpoint; an entry without a new, lowercase id or without a path is the error.
+ *
+ * @example
+ * parseModelFolders("sd15=/models/sd15, dream=/models/dreamshaper_8.safetensors")
+ */
+export function parseModelFolders(
+  spec: string,
+): { ok: true; value: Record<string, string> } | { ok: false; error: string } {
+  const folders: Record<string, string> = {};
+  for (const entry of spec.split(",").filter((e) => e.trim() !== "")) {
+    const eq = entry.indexOf("=");
+    const id = entry.slice(0, eq).trim();
+    const path = entry.slice(eq + 1).trim();
+    if (eq < 1 || !MODEL_ID.test(id) || id in folders || path === "")
+      return { ok: false, error: `'${entry.trim()}' must be id=/path/to/folder with a new, lowercase id` };
+    folders[id] = path;
+  }
+  return { ok: true, value: folders };
+}
+
 const envSchema = z
   .object({
     SDGATE_BACKEND_NAME: z.string().min(1).default("local"),
@@ -28,20 +50,10 @@ const envSchema = z
       .string()
       .default("")
       .transform((spec, ctx) => {
-        const folders: Record<string, string> = {};
-        for (const entry of spec.split(",").filter((e) => e.trim() !== "")) {
-          const eq = entry.indexOf("=");
-          const id = entry.slice(0, eq).trim();
-          if (eq < 1 || !MODEL_ID.test(id) || id in folders) {
-            ctx.addIssue({
-              code: "custom",
-              message: `'${entry.trim()}' must be id=/path/to/folder with a new, lowercase id`,
-            });
-            return z.NEVER;
-          }
-          folders[id] = entry.slice(eq + 1).trim();
-        }
-        return folders;
+        const parsed = parseModelFolders(spec);
+        if (parsed.ok) return parsed.value;
+        ctx.addIssue({ code: "custom", message: parsed.error });
+        return z.NEVER;
       }),
     SDGATE_QUEUE_SIZE: z.coerce.number().int().min(1).max(100_000).default(32),
     SDGATE_MAX_BATCH: z.coerce.number().int().min(1).max(64).default(4),

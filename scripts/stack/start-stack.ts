@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { randomHex, sha256Hex } from "@sdgate/shared";
+import { resolveCheckpointModels } from "../../backend/src/model-builder/checkpoint-models.ts";
 import { ensureTinyModel } from "../../backend/src/model-builder/index.ts";
 import { type Service, startService, stopService, waitUntilReady } from "./service.ts";
 
@@ -22,6 +23,13 @@ export interface StackOptions {
   devKey?: string;
   /** The edge's admin token; a random one when absent. */
   adminToken?: string;
+  /**
+   * Your models beside `tiny`, by id: ONNX export folders or single-file SD 1.5 checkpoints
+   * (`SDGATE_MODEL_FOLDERS`), served by both backends and listed by the edge with SD 1.5's defaults.
+   */
+  models?: Readonly<Record<string, string>>;
+  /** CLIP's tokenizer files, needed for single-file checkpoints (`SDGATE_TOKENIZER_DIR`). */
+  tokenizerDir?: string;
   /** Told about each startup step, for a progress display. */
   onStep?: (step: string) => void;
   readyTimeoutMs?: number;
@@ -92,6 +100,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   step("building the tiny model");
   const modelRoot = join(REPO_ROOT, ".sdgate", "models");
   await ensureTinyModel(modelRoot);
+  // Checkpoints are built here, once, rather than by both backends at the same time.
+  let shownTenth = -1;
+  const models = await resolveCheckpointModels(options.models ?? {}, {
+    cacheDir: join(modelRoot, "checkpoints"),
+    tokenizerDir: options.tokenizerDir,
+    executionProviders: ["cpu"],
+    onProgress: ({ id, fraction }) => {
+      const tenth = Math.floor(fraction * 10);
+      if (tenth === shownTenth) return;
+      shownTenth = tenth;
+      step(`building model ${id} from its checkpoint: ${tenth * 10} %`);
+    },
+  });
+  const modelFolders = Object.entries(models)
+    .map(([id, path]) => `${id}=${path}`)
+    .join(",");
 
   step("preparing the edge's local database and the dev API key");
   await seedDatabase(wranglerState, apiKey);
@@ -122,6 +146,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             SDGATE_BACKEND_PORT: String(port),
             SDGATE_HMAC_KEYS: hmacKeys,
             SDGATE_MODEL_DIR: modelRoot,
+            SDGATE_MODEL_FOLDERS: modelFolders,
             // Local backends stand in for GPU ones on CPU; skip the CUDA/WebGPU attempts.
             SDGATE_EXECUTION_PROVIDERS: "cpu",
           },
@@ -139,6 +164,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // Local development: webhooks may call a receiver on this machine.
       "SDGATE_WEBHOOK_ALLOW_LOOPBACK=true",
       `SDGATE_BACKENDS=${JSON.stringify(registry)}`,
+      // the edge's catalog: each of your models with SD 1.5's defaults (512×512, 30 steps)
+      `SDGATE_MODELS=${JSON.stringify(
+        Object.entries(options.models ?? {}).map(([id, path]) => ({
+          id,
+          description: `${path} (SDGATE_MODEL_FOLDERS)`,
+        })),
+      )}`,
     ];
     writeFileSync(envFile, `${envLines.join("\n")}\n`, {
       mode: 0o600,

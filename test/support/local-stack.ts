@@ -10,13 +10,21 @@ import { type Stack, startStack } from "../../scripts/stack/start-stack.ts";
  * and in its own state folder so it never meets a developer's `npm start`, and stops it afterwards.
  * Read `current()` inside tests: the stack exists only once `beforeAll` has run.
  */
-export function useLocalStack(name: string): { current(): Stack } {
+export function useLocalStack(
+  name: string,
+  options: {
+    /** Your models beside `tiny` (`SDGATE_MODEL_FOLDERS`), made in the stack's state folder. */
+    models?: (stateDir: string) => Promise<Record<string, string>>;
+  } = {},
+): { current(): Stack } {
   let stack: Stack | undefined;
   let stateDir: string | undefined;
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), `sdgate-${name}-`));
+    const models = (await options.models?.(stateDir)) ?? {};
     stack = await startStack({
       stateDir,
+      models,
       edgePort: await freePort(),
       backendPorts: [await freePort(), await freePort()],
       inspectorPort: await freePort(),
