@@ -1,9 +1,9 @@
 import type { Scheduler } from "../schedulers/index.ts";
+import { conditioningAt, type ScheduledConditioning } from "./conditioning-schedule.ts";
 import { blendKnownLatents, concatInpaintChannels } from "./inpaint.ts";
 import type { Generator } from "./noise-source.ts";
 import type { DenoiseStart } from "./start-latents.ts";
 import { applyGuidance } from "./tensor-math.ts";
-import type { Conditioning } from "./text-conditioning.ts";
 import type { UNetSession } from "./unet.ts";
 
 export interface DenoiseRequest {
@@ -13,7 +13,8 @@ export interface DenoiseRequest {
   timesteps: Float32Array;
   start: DenoiseStart;
   latentDims: readonly [number, number, number, number];
-  conditioning: Conditioning;
+  /** Per step (see `conditioningAt`): one entry unless the prompt is edited or alternates. */
+  conditioning: readonly ScheduledConditioning[];
   guidanceScale: number;
   generator: Generator;
   /** Called after every step with the number of steps done; throws to stop. */
@@ -27,11 +28,12 @@ export interface DenoiseRequest {
  * inpaints keeps the known region by blending in the re-noised original latents after each step.
  */
 export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
-  const { unet, scheduler, timesteps, start, conditioning, latentDims } = request;
-  const batch = conditioning.batch;
+  const { unet, scheduler, timesteps, start, latentDims } = request;
   const [, channels, h, w] = latentDims;
   let latents = start.latents;
   for (let i = 0; i < timesteps.length; i++) {
+    const conditioning = conditioningAt(request.conditioning, i);
+    const batch = conditioning.batch;
     const t = timesteps[i] as number;
     const scaled = scheduler.scaleModelInput(latents, t);
     let sample = batch === 2 ? repeat(scaled, 2) : scaled;

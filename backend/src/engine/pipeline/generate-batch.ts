@@ -1,11 +1,13 @@
 import { abortError, isInvalidArgumentError } from "../errors.ts";
+import { isScheduled } from "../prompt/prompt-schedule.ts";
 import { createScheduler } from "../schedulers/index.ts";
+import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
 import { decodeLatents } from "./decode-latents.ts";
 import { type BatchItem, denoiseBatch } from "./denoise-batch.ts";
 import { generate, type PipelineComponents } from "./generate.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata } from "./recipe.ts";
-import { type Conditioning, encodeConditioning, tokenizePrompts } from "./text-conditioning.ts";
+import type { Conditioning } from "./text-conditioning.ts";
 import type {
   BatchEntry,
   BatchOptions,
@@ -38,7 +40,8 @@ interface Image<S extends Seed> extends BatchItem {
  * `Pipeline.generateBatch`: validates every request on its own (a refused one is its own outcome),
  * encodes each request's prompts once, then runs the images of all requests in chunks of `maxBatch`
  * through {@link denoiseBatch} and decodes each. Requests that cannot share a UNet call (img2img,
- * inpainting, an inpainting UNet) go through {@link generate} one after another.
+ * inpainting, an inpainting UNet, an edited or alternating prompt) go through {@link generate} one after
+ * another.
  */
 export async function generateBatch<S extends Seed>(
   components: PipelineComponents,
@@ -62,9 +65,15 @@ export async function generateBatch<S extends Seed>(
     return outcomes;
   }
   checkCompatible(valid.map(({ resolved }) => resolved));
+  // An edited or alternating prompt changes its conditioning between steps: such a request runs on
+  // its own, the others share UNet calls.
+  const edited = ({ resolved }: { resolved: ResolvedRequest<S> }) =>
+    isScheduled(resolved.prompt, resolved.steps) || isScheduled(resolved.negativePrompt, resolved.steps);
+  for (const { index } of valid.filter(edited))
+    outcomes[index] = await generateOne(components, entries[index]);
 
   const prepared: Prepared<S>[] = [];
-  for (const { index, resolved } of valid) {
+  for (const { index, resolved } of valid.filter((v) => !edited(v))) {
     const entry = entries[index] as BatchEntry<S>;
     if (entry.signal?.aborted) {
       outcomes[index] = { ok: false, error: abortError(entry.signal.reason) };
@@ -163,10 +172,9 @@ async function encodePrompts<S extends Seed>(
     width: resolved.width,
     height: resolved.height,
   };
-  const tokens = tokenizePrompts(components.text, request);
-  const tokenizeMs = performance.now() - startedMs;
-  const mark = performance.now();
-  const conditioning = await encodeConditioning(components.text, tokens, request);
+  // not edited (those run alone): one entry, the prompts as they read at every step
+  const { entries, tokenizeMs } = await encodeConditioningSchedule(components.text, request, resolved.steps);
+  const conditioning = (entries[0] as ScheduledConditioning).conditioning;
   return {
     index,
     entry,
@@ -174,7 +182,7 @@ async function encodePrompts<S extends Seed>(
     conditioning,
     timingsMs: {
       tokenize: tokenizeMs,
-      textEncode: performance.now() - mark,
+      textEncode: performance.now() - startedMs - tokenizeMs,
       prepareLatents: 0,
       denoise: 0,
       decode: 0,

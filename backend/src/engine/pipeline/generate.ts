@@ -1,5 +1,6 @@
 import { abortError } from "../errors.ts";
 import { createScheduler, type SchedulerConfig } from "../schedulers/index.ts";
+import { encodeConditioningSchedule } from "./conditioning-schedule.ts";
 import { decodeLatents } from "./decode-latents.ts";
 import { denoise } from "./denoise.ts";
 import type { ModelTraits } from "./detect-model.ts";
@@ -7,12 +8,7 @@ import { strengthSchedule } from "./img2img.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata, type ModelIdentity } from "./recipe.ts";
 import { prepareStart } from "./start-latents.ts";
-import {
-  type ConditioningRequest,
-  encodeConditioning,
-  type TextStack,
-  tokenizePrompts,
-} from "./text-conditioning.ts";
+import type { ConditioningRequest, TextStack } from "./text-conditioning.ts";
 import type {
   GeneratedImage,
   GenerateOptions,
@@ -80,11 +76,13 @@ export async function generate<S extends Seed>(
   };
 
   let mark = performance.now();
-  const tokens = tokenizePrompts(components.text, conditioningRequest);
-  timingsMs.tokenize = performance.now() - mark;
-  mark = performance.now();
-  const conditioning = await encodeConditioning(components.text, tokens, conditioningRequest);
-  timingsMs.textEncode = performance.now() - mark;
+  const { entries: conditioning, tokenizeMs } = await encodeConditioningSchedule(
+    components.text,
+    conditioningRequest,
+    resolved.steps,
+  );
+  timingsMs.tokenize = tokenizeMs;
+  timingsMs.textEncode = performance.now() - mark - tokenizeMs;
 
   const { width, height } = resolved;
   const latentDims = [1, components.latentChannels, height / 8, width / 8] as const;

@@ -128,7 +128,12 @@ describe("inpainting", () => {
       timesteps: scheduler.timesteps,
       start,
       latentDims: [1, 4, SIZE / 8, SIZE / 8],
-      conditioning: { batch: 1, context: text.hidden, contextDims: text.dims },
+      conditioning: [
+        {
+          endAtStep: scheduler.timesteps.length,
+          conditioning: { batch: 1, context: text.hidden, contextDims: text.dims },
+        },
+      ],
       guidanceScale: 1,
       generator,
       afterStep() {},

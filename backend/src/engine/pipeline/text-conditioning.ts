@@ -65,16 +65,17 @@ function encodesNegative(stack: TextStack, request: ConditioningRequest): boolea
 /**
  * Parse A1111's emphasis syntax and split into 75-token chunks (see `prompt/`) with every tokenizer
  * of the stack. Prompt and negative prompt are padded with empty chunks to the same count, as A1111's
- * `pad_cond_uncond` does, so that classifier-free guidance stays one batch. A prompt of more than
+ * `pad_cond_uncond` does, so that classifier-free guidance stays one batch (and to `minChunks`, so
+ * that the prompts of an edited prompt's steps all have one shape). A prompt of more than
  * {@link MAX_PROMPT_CHUNKS} chunks, or with a weight that is not a number, is an
  * `InvalidArgumentError` naming `prompt` or `negativePrompt`.
  */
-export function tokenizePrompts(stack: TextStack, request: ConditioningRequest): PromptTokens {
+export function tokenizePrompts(stack: TextStack, request: ConditioningRequest, minChunks = 1): PromptTokens {
   const prompt = chunkWithEvery(stack, "prompt", request.prompt);
   const negative = encodesNegative(stack, request)
     ? chunkWithEvery(stack, "negativePrompt", request.negativePrompt)
     : null;
-  let count = Math.max(...[prompt, negative ?? []].flat().map((chunks) => chunks.length));
+  let count = Math.max(minChunks, ...[prompt, negative ?? []].flat().map((chunks) => chunks.length));
   const allowed = chunksAllowed(stack);
   if (count > allowed) {
     stack.logger?.warn("the UNet takes a fixed number of text tokens; the prompt is cut to fit", {

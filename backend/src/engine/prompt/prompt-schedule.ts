@@ -1,0 +1,208 @@
+/**
+ * A1111's prompt editing and alternation, ported from `get_learned_conditioning_prompt_schedules` in
+ * AUTOMATIC1111/stable-diffusion-webui `modules/prompt_parser.py` (its lark grammar, read here by a
+ * recursive descent that takes the same constructs):
+ *
+ * - `[from:to:when]` uses `from` up to step `when`, then `to`; `[to:when]` adds `to` after `when`;
+ *   `[from::when]` drops `from` after it. `when` with a `.` is a fraction of the steps (`0.5`), without
+ *   one a step number (`10`).
+ * - `[a|b|c]` alternates every step: a, b, c, a, ….
+ *
+ * Everything else (emphasis, escapes, unbalanced brackets) is kept as written, for the emphasis parser
+ * that runs on each scheduled prompt afterwards. A prompt the grammar cannot take (a `|` outside any
+ * alternation, say) is used whole at every step, as A1111 does when lark raises.
+ */
+
+/** A prompt used for the steps up to `endAtStep` (A1111's `[end_at_step, prompt]`). */
+export interface ScheduledPrompt {
+  endAtStep: number;
+  prompt: string;
+}
+
+type Node =
+  | { kind: "text"; text: string }
+  | { kind: "group"; open: string; parts: Node[][]; separator: string; close: string }
+  | { kind: "scheduled"; before: Node[] | null; after: Node[]; when: string }
+  | { kind: "alternate"; options: Node[][] };
+
+/**
+ * The prompts to use and up to which step, for `steps` steps.
+ *
+ * @example
+ * promptSchedule("a [b:c:0.5] d", 10) // [{ endAtStep: 5, prompt: "a b d" }, { endAtStep: 10, prompt: "a c d" }]
+ */
+export function promptSchedule(prompt: string, steps: number): ScheduledPrompt[] {
+  const tree = parsePrompt(prompt);
+  if (tree === null) return [{ endAtStep: steps, prompt }];
+  const ends = new Set([steps]);
+  collectSteps(tree, steps, ends);
+  return [...ends]
+    .sort((a, b) => a - b)
+    .map((step) => ({ endAtStep: step, prompt: render(tree, step, steps) }));
+}
+
+/** Whether `prompt` uses editing or alternation at all (then it is encoded more than once). */
+export function isScheduled(prompt: string, steps: number): boolean {
+  return promptSchedule(prompt, steps).length > 1;
+}
+
+/** A1111's `collect_steps`: every step at which some part of the prompt changes. */
+function collectSteps(nodes: readonly Node[], steps: number, ends: Set<number>): void {
+  for (const node of nodes) {
+    if (node.kind === "scheduled") {
+      const end = whenStep(node.when, steps);
+      if (end >= 1) ends.add(end);
+      if (node.before !== null) collectSteps(node.before, steps, ends);
+      collectSteps(node.after, steps, ends);
+    } else if (node.kind === "alternate") {
+      for (let step = 1; step <= steps; step++) ends.add(step);
+      for (const option of node.options) collectSteps(option, steps, ends);
+    } else if (node.kind === "group") {
+      for (const part of node.parts) collectSteps(part, steps, ends);
+    }
+  }
+}
+
+/** `min(steps, int(v))`, `v` a fraction of the steps when written with a `.`. */
+function whenStep(when: string, steps: number): number {
+  const value = Number(when);
+  return Math.min(steps, Math.trunc(when.includes(".") ? value * steps : value));
+}
+
+/** A1111's `at_step`: the prompt as it reads at `step`. */
+function render(nodes: readonly Node[], step: number, steps: number): string {
+  let out = "";
+  for (const node of nodes) {
+    if (node.kind === "text") out += node.text;
+    else if (node.kind === "group")
+      out +=
+        node.open + node.parts.map((part) => render(part, step, steps)).join(node.separator) + node.close;
+    else if (node.kind === "scheduled")
+      out +=
+        step <= whenStep(node.when, steps)
+          ? node.before === null
+            ? ""
+            : render(node.before, step, steps)
+          : render(node.after, step, steps);
+    else out += render(node.options[(step - 1) % node.options.length] as Node[], step, steps);
+  }
+  return out;
+}
+
+const SIGNED_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
+
+/**
+ * The grammar's `start`: prompts, with stray `[`, `]`, `(`, `)` and `:` kept as text; null when a
+ * character fits nowhere (a `|` outside an alternation).
+ */
+function parsePrompt(prompt: string): Node[] | null {
+  const nodes: Node[] = [];
+  let position = 0;
+  while (position < prompt.length) {
+    const parsed = parseSequence(prompt, position);
+    nodes.push(...parsed.nodes);
+    position = parsed.end;
+    if (position >= prompt.length) break;
+    const char = prompt[position] as string;
+    if (!"[]():".includes(char)) return null;
+    nodes.push({ kind: "text", text: char });
+    position += 1;
+  }
+  return nodes;
+}
+
+/** The grammar's `prompt`: text, escapes and bracketed constructs, up to a character it cannot take. */
+function parseSequence(text: string, start: number): { nodes: Node[]; end: number } {
+  const nodes: Node[] = [];
+  let position = start;
+  let plain = "";
+  const flush = () => {
+    if (plain !== "") nodes.push({ kind: "text", text: plain });
+    plain = "";
+  };
+  while (position < text.length) {
+    const char = text[position] as string;
+    if (char === "\\") {
+      // an escape keeps its backslash: the emphasis parser reads it next
+      plain += text.slice(position, position + 2);
+      position += 2;
+    } else if (char === "(" || char === "[") {
+      const construct = char === "(" ? parseRound(text, position) : parseSquare(text, position);
+      if (construct === null) break;
+      flush();
+      nodes.push(construct.node);
+      position = construct.end;
+    } else if ("]):|".includes(char)) {
+      break;
+    } else {
+      plain += char;
+      position += 1;
+    }
+  }
+  flush();
+  return { nodes, end: position };
+}
+
+/** `(` prompt `)` or `(` prompt `:` prompt `)`, kept as written. */
+function parseRound(text: string, start: number): { node: Node; end: number } | null {
+  const first = parseSequence(text, start + 1);
+  if (text[first.end] === ")")
+    return {
+      node: { kind: "group", open: "(", parts: [first.nodes], separator: "", close: ")" },
+      end: first.end + 1,
+    };
+  if (text[first.end] !== ":") return null;
+  const second = parseSequence(text, first.end + 1);
+  if (text[second.end] !== ")") return null;
+  return {
+    node: { kind: "group", open: "(", parts: [first.nodes, second.nodes], separator: ":", close: ")" },
+    end: second.end + 1,
+  };
+}
+
+/** `[from:to:when]`, `[to:when]`, `[a|b…]` or `[` prompt `]`. */
+function parseSquare(text: string, start: number): { node: Node; end: number } | null {
+  const first = parseSequence(text, start + 1);
+  const next = text[first.end];
+  if (next === "]")
+    return {
+      node: { kind: "group", open: "[", parts: [first.nodes], separator: "", close: "]" },
+      end: first.end + 1,
+    };
+  if (next === "|") {
+    const options = [first.nodes];
+    let end = first.end;
+    while (text[end] === "|") {
+      const option = parseSequence(text, end + 1);
+      options.push(option.nodes);
+      end = option.end;
+    }
+    return text[end] === "]" ? { node: { kind: "alternate", options }, end: end + 1 } : null;
+  }
+  if (next !== ":") return null;
+  // `[to:when]`: what follows the colon is the number
+  const when = scheduleNumber(text, first.end + 1);
+  if (when !== null)
+    return { node: { kind: "scheduled", before: null, after: first.nodes, when: when.value }, end: when.end };
+  // `[from:to:when]`
+  const second = parseSequence(text, first.end + 1);
+  if (text[second.end] !== ":") return null;
+  const number = scheduleNumber(text, second.end + 1);
+  if (number === null) return null;
+  return {
+    node: { kind: "scheduled", before: first.nodes, after: second.nodes, when: number.value },
+    end: number.end,
+  };
+}
+
+/** `[WHITESPACE] NUMBER [WHITESPACE] "]"` from `start`: the number as written, and the end past `]`. */
+function scheduleNumber(text: string, start: number): { value: string; end: number } | null {
+  const rest = text.slice(start);
+  const leading = /^\s*/.exec(rest)?.[0].length ?? 0;
+  const number = SIGNED_NUMBER.exec(rest.slice(leading))?.[0];
+  if (number === undefined) return null;
+  const after = leading + number.length;
+  const trailing = /^\s*/.exec(rest.slice(after))?.[0].length ?? 0;
+  if (rest[after + trailing] !== "]") return null;
+  return { value: number, end: start + after + trailing + 1 };
+}
