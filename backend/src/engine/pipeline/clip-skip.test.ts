@@ -87,6 +87,22 @@ describe("clip skip", () => {
     await expect(session.encode(IDS, { clipSkip: layers + 1 })).rejects.toThrow(/outside 1…/);
   });
 
+  it("answers the request, naming clipSkip, when the export's final LayerNorm cannot be found", async () => {
+    const dir = await tinyModelDir({ exporter: "optimum" });
+    const loaded = await createSession(dir, "text_encoder/model.onnx", ["cpu"], silent);
+    sessions.push(loaded);
+    // pointed at a file without the norm's weights, as an export that renamed them would be
+    const session = new TextEncoderSession(loaded, {
+      penultimate: false,
+      pooled: false,
+      modelPath: join(dir, "vae_decoder/model.onnx"),
+    });
+    const error = await session.encode(IDS, { clipSkip: 2 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect((error as InvalidArgumentError).param).toBe("clipSkip");
+    expect((error as Error).message).toMatch(/is not available for this model: .*final_layer_norm/);
+  });
+
   it("is part of the pipeline: a different image, written into the image's parameters", async () => {
     const pipeline = await loadTiny({ exporter: "optimum" });
     try {

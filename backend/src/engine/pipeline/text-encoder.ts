@@ -1,5 +1,5 @@
 import { Tensor } from "onnxruntime-node";
-import { ModelLoadError } from "../errors.ts";
+import { InvalidArgumentError, ModelLoadError } from "../errors.ts";
 import { readSmallInitializers } from "./onnx-initializers.ts";
 import {
   findInput,
@@ -122,10 +122,27 @@ export class TextEncoderSession implements PromptEncoder {
     const states =
       clipSkip === 1
         ? hidden.data
-        : layerNorm(hidden.data, width, await this.#readFinalNorm(width), this.#layerNormEps);
+        : layerNorm(hidden.data, width, await this.#finalNormFor(clipSkip, width), this.#layerNormEps);
     const encoding: TextEncoding = { hidden: states, dims: [1, tokens, width] };
     if (this.#pooled !== undefined) encoding.pooled = outputData(this.#loaded, results, this.#pooled).data;
     return encoding;
+  }
+
+  /** The final LayerNorm, or, for an export whose weights cannot be found, the request's own error. */
+  async #finalNormFor(
+    clipSkip: number,
+    width: number,
+  ): Promise<{ weight: Float32Array; bias: Float32Array }> {
+    try {
+      return await this.#readFinalNorm(width);
+    } catch (error) {
+      if (!(error instanceof ModelLoadError)) throw error;
+      throw new InvalidArgumentError(
+        "clipSkip",
+        clipSkip,
+        `is not available for this model: ${error.message}`,
+      );
+    }
   }
 
   /** `text_model.final_layer_norm` (or the builder's `final_layer_norm`) from the model file, read once. */
