@@ -69,9 +69,9 @@ async function main(): Promise<void> {
       logged = tenth;
       logger.info("building model from checkpoint", { model: id, percent: tenth * 10 });
     },
-    onBuild: ({ id, checkpoint, dir, unusedTensors }) => {
+    onBuild: ({ id, ...build }) => {
       logged = -1;
-      logger.info("model built from checkpoint", { model: id, checkpoint, dir, unusedTensors });
+      logger.info("model built from checkpoint", { model: id, ...build });
     },
   });
   engine = await WorkerEngine.start({

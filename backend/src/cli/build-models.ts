@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { summarizeUnusedTensors } from "../model-builder/checkpoint-weights.ts";
 import { ensureTinyModelDetailed, TINY_FAMILIES, type TinyModelOptions } from "../model-builder/index.ts";
+import { parseLoraSpec } from "../model-builder/lora.ts";
 import { buildSd15FullSize, type FullSizeProgress } from "../model-builder/sd15-full-size.ts";
 
 const { values, positionals } = parseArgs({
@@ -74,7 +75,7 @@ async function buildFullSize(): Promise<void> {
     "from-checkpoint": fromCheckpoint,
     lora,
   } = values;
-  const loras = (lora ?? []).map(parseLora);
+  const loras = (lora ?? []).map(parseLoraSpec);
   if (operators !== "standard" && operators !== "fused")
     fail(`--operators: ${operators} is not standard or fused`);
   if (out === undefined) fail("--full-size needs --out DIR");
@@ -121,14 +122,6 @@ async function buildFullSize(): Promise<void> {
     console.warn(
       `warning: ${result.unmatchedLoraAdapters.length} LoRA adapters matched no SD 1.5 weight and were not merged:\n  ${summarizeUnusedTensors(result.unmatchedLoraAdapters).join("\n  ")}`,
     );
-}
-
-/** `FILE.safetensors` or `FILE.safetensors:0.8`: a LoRA and the scale to merge it at. */
-function parseLora(spec: string): { path: string; scale: number } {
-  const colon = spec.lastIndexOf(":");
-  const suffix = colon === -1 ? "" : spec.slice(colon + 1);
-  if (colon === -1 || !/^-?\d*\.?\d+$/.test(suffix)) return { path: spec, scale: 1 };
-  return { path: spec.slice(0, colon), scale: Number(suffix) };
 }
 
 async function buildTiny(): Promise<void> {

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPipeline } from "../engine/index.ts";
-import { type CheckpointModelOptions, resolveCheckpointModels } from "./checkpoint-models.ts";
+import { type CheckpointModelOptions, checkpointSpec, resolveCheckpointModels } from "./checkpoint-models.ts";
 import { diffusersTensors, writeSingleFileCheckpoint } from "./checkpoint-test-support.ts";
+import { encodeSafetensors } from "./safetensors.ts";
 import { buildSd15FullSize } from "./sd15-full-size.ts";
 
 const root = mkdtempSync(join(tmpdir(), "sdgate-checkpoint-models-"));
@@ -75,6 +76,60 @@ describe("single-file checkpoints as served models", () => {
     expect(cuda.dream).toMatch(/-fused-float16$/);
     expect(builds).toEqual(["dream", "dream"]);
     expect(readdirSync(cacheDir).filter((name) => name.startsWith("dream-"))).toHaveLength(3);
+  }, 60_000);
+
+  it("merges LoRAs named after the checkpoint into a model of its own, cached by file and scale", async () => {
+    const lora = join(root, "ink.safetensors");
+    const module = "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q";
+    writeFileSync(
+      lora,
+      encodeSafetensors(
+        [
+          {
+            name: `${module}.lora_up.weight`,
+            dtype: "F32",
+            shape: [40, 2],
+            values: new Float32Array(80).fill(0.5),
+          },
+          {
+            name: `${module}.lora_down.weight`,
+            dtype: "F32",
+            shape: [2, 40],
+            values: new Float32Array(80).fill(0.25),
+          },
+        ],
+        { format: "pt" },
+      ),
+    );
+    const builds: string[] = [];
+    const plain = await resolveCheckpointModels({ dream: checkpoint }, options(["cpu"], builds));
+    const inked = await resolveCheckpointModels(
+      { dream: `${checkpoint}+${lora}:0.5` },
+      options(["cpu"], builds),
+    );
+    const stronger = await resolveCheckpointModels(
+      { dream: `${checkpoint}+${lora}` },
+      options(["cpu"], builds),
+    );
+    const again = await resolveCheckpointModels(
+      { dream: `${checkpoint}+${lora}:0.5` },
+      options(["cpu"], builds),
+    );
+    expect(new Set([plain.dream, inked.dream, stronger.dream]).size).toBe(3);
+    expect(again.dream).toBe(inked.dream);
+    expect(builds.filter((id) => id === "dream").length).toBeGreaterThanOrEqual(2);
+    const weight = (dir: string) =>
+      diffusersTensors(dir).unet.find(
+        (t) => t.name === "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight",
+      )?.values;
+    const base = weight(plain.dream as string) as Float32Array;
+    const merged = weight(inked.dream as string) as Float32Array;
+    // scale 0.5, alpha = rank: every value moves by 0.5 · Σ_r 0.5 · 0.25 = 0.125
+    expect(merged[0]).toBeCloseTo((base[0] as number) + 0.125, 6);
+    expect(checkpointSpec(`${checkpoint} + ${lora}:0.5`)).toEqual({
+      checkpoint,
+      loras: [{ path: lora, scale: 0.5 }],
+    });
   }, 60_000);
 
   it("names the missing tokenizer setting", async () => {

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { parseLoraSpec } from "./lora.ts";
 import type { OperatorSet } from "./nn.ts";
 import { buildSd15FullSize, type FullSizeProgress } from "./sd15-full-size.ts";
 
@@ -20,19 +21,41 @@ export interface CheckpointModelOptions {
   executionProviders: readonly string[];
   onProgress?: (progress: { id: string; fraction: number }) => void;
   /** Called when a checkpoint is built rather than found in the cache. */
-  onBuild?: (build: { id: string; checkpoint: string; dir: string; unusedTensors: number }) => void;
+  onBuild?: (build: {
+    id: string;
+    checkpoint: string;
+    dir: string;
+    unusedTensors: number;
+    unmatchedLoraAdapters: number;
+  }) => void;
   /** Narrower graphs (tests only); default 1. */
   widthDivisor?: number;
 }
 
-/** Whether a model folder entry names a single-file checkpoint rather than an export folder. */
+/** Whether a model folder entry names a single-file checkpoint (with LoRAs or not) rather than an export folder. */
 export function isSingleFileCheckpoint(path: string): boolean {
-  return path.endsWith(".safetensors");
+  return checkpointSpec(path).checkpoint.endsWith(".safetensors");
 }
 
 /**
- * The model folders with every single-file checkpoint replaced by its built ONNX folder, built now
- * when the cache has none for this file and these operators.
+ * `model.safetensors[+lora.safetensors[:scale]…]`: a checkpoint and the LoRAs to merge into it.
+ *
+ * @example
+ * checkpointSpec("/m/dreamshaper_8.safetensors+/loras/ink.safetensors:0.7")
+ * // { checkpoint: "/m/dreamshaper_8.safetensors", loras: [{ path: "/loras/ink.safetensors", scale: 0.7 }] }
+ */
+export function checkpointSpec(spec: string): {
+  checkpoint: string;
+  loras: { path: string; scale: number }[];
+} {
+  const [checkpoint, ...loras] = spec.split("+").map((part) => part.trim());
+  return { checkpoint: checkpoint ?? "", loras: loras.map(parseLoraSpec) };
+}
+
+/**
+ * The model folders with every single-file checkpoint replaced by its built ONNX folder (with its
+ * LoRAs merged, `model.safetensors+lora.safetensors:0.8`), built now when the cache has none for
+ * these files, scales and operators.
  *
  * @example
  * const folders = await resolveCheckpointModels({ dreamshaper: "/models/dreamshaper_8.safetensors" }, {
@@ -50,7 +73,8 @@ export async function resolveCheckpointModels(
   return resolved;
 }
 
-async function ensureBuilt(id: string, checkpoint: string, options: CheckpointModelOptions): Promise<string> {
+async function ensureBuilt(id: string, spec: string, options: CheckpointModelOptions): Promise<string> {
+  const { checkpoint, loras } = checkpointSpec(spec);
   if (options.tokenizerDir === undefined)
     throw new Error(
       `model ${id}: ${checkpoint} is a single-file checkpoint, which carries no tokenizer; set SDGATE_TOKENIZER_DIR to a folder with CLIP's vocab.json and merges.txt`,
@@ -58,18 +82,28 @@ async function ensureBuilt(id: string, checkpoint: string, options: CheckpointMo
   const cuda = options.executionProviders[0]?.split(":")[0] === "cuda";
   const operators: OperatorSet = cuda ? "fused" : "standard";
   const dtype = cuda ? "float16" : "float32";
-  const dir = join(options.cacheDir, `${id}-${fingerprint(checkpoint)}-${operators}-${dtype}`);
+  const identity = [checkpoint, ...loras.map((l) => l.path)].map(fingerprint).join(":");
+  const scales = loras.map((l) => l.scale).join(":");
+  const key = createHash("sha256").update(`${identity}|${scales}`).digest("hex").slice(0, 16);
+  const dir = join(options.cacheDir, `${id}-${key}-${operators}-${dtype}`);
   if (existsSync(join(dir, "model_index.json"))) return dir;
   const result = await buildSd15FullSize(dir, {
     dtype,
     operators,
     fromCheckpoint: checkpoint,
+    ...(loras.length === 0 ? {} : { loras }),
     tokenizerDir: options.tokenizerDir,
     ...(options.widthDivisor === undefined ? {} : { widthDivisor: options.widthDivisor }),
     onProgress: (progress: FullSizeProgress) =>
       options.onProgress?.({ id, fraction: progress.bytesDone / progress.bytesTotal }),
   });
-  options.onBuild?.({ id, checkpoint, dir, unusedTensors: result.unusedCheckpointTensors.length });
+  options.onBuild?.({
+    id,
+    checkpoint: spec,
+    dir,
+    unusedTensors: result.unusedCheckpointTensors.length,
+    unmatchedLoraAdapters: result.unmatchedLoraAdapters.length,
+  });
   return dir;
 }
 

@@ -14,6 +14,19 @@
 import { clipTextModelNames } from "./checkpoint-weights.ts";
 import { SafetensorsFile } from "./safetensors.ts";
 
+/**
+ * `FILE.safetensors` or `FILE.safetensors:0.8`: a LoRA and the scale to merge it at (default 1).
+ *
+ * @example
+ * parseLoraSpec("/loras/ink.safetensors:0.7") // { path: "/loras/ink.safetensors", scale: 0.7 }
+ */
+export function parseLoraSpec(spec: string): { path: string; scale: number } {
+  const colon = spec.lastIndexOf(":");
+  const suffix = colon === -1 ? "" : spec.slice(colon + 1);
+  if (colon === -1 || !/^-?\d*\.?\d+$/.test(suffix)) return { path: spec, scale: 1 };
+  return { path: spec.slice(0, colon), scale: Number(suffix) };
+}
+
 /** Which network a builder weight belongs to. */
 export type LoraTarget = "unet" | "text_encoder";
 
