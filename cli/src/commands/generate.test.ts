@@ -238,4 +238,14 @@ describe("generate's pieces", () => {
     expect(generationBody("p", { output: "a.bin" }).output_format).toBeUndefined();
     expect(() => generationBody("p", { output: "a.png", size: "big" })).toThrow(/--size/);
   });
+
+  it("passes guidance and clip skip as the API's fields, refusing what is not a number", () => {
+    expect(generationBody("p", { output: "a.png", guidance: "7.5", "clip-skip": "2" })).toMatchObject({
+      guidance_scale: 7.5,
+      clip_skip: 2,
+    });
+    expect(generationBody("p", { output: "a.png" })).not.toHaveProperty("clip_skip");
+    expect(() => generationBody("p", { output: "a.png", guidance: "high" })).toThrow(/--guidance/);
+    expect(() => generationBody("p", { output: "a.png", "clip-skip": "0" })).toThrow(/--clip-skip/);
+  });
 });

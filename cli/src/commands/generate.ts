@@ -14,6 +14,8 @@ export const GENERATE_USAGE = `Usage: sdgate generate "<prompt>" -o <out.png> [o
   --steps N           denoising steps
   --seed N            seed (default: random, printed)
   --scheduler S       e.g. euler, dpm++2m, "DPM++ 2M Karras"
+  --guidance G        classifier-free guidance scale, e.g. 7.5 (default: the model's)
+  --clip-skip N       A1111's clip skip: 2 uses CLIP's layer before the last
   --n N               images (out.png, out-1.png, …)
   --negative TEXT     negative prompt
   --model M           model id (default: the server's default)
@@ -73,6 +75,14 @@ export function generationBody(prompt: string, values: Record<string, string | b
   if (seed !== undefined) body.seed = seed;
   if (n !== undefined) body.n = n;
   if (text("scheduler") !== undefined) body.scheduler = text("scheduler");
+  const guidance = text("guidance");
+  if (guidance !== undefined) {
+    if (!/^\d+(\.\d+)?$|^\.\d+$/.test(guidance))
+      throw new UsageError(`--guidance must be a number such as 7.5, got '${guidance}'.`);
+    body.guidance_scale = Number(guidance);
+  }
+  const clipSkip = wholeNumber("clip-skip", text("clip-skip"), 1);
+  if (clipSkip !== undefined) body.clip_skip = clipSkip;
   if (text("negative") !== undefined) body.negative_prompt = text("negative");
   if (text("model") !== undefined) body.model = text("model");
   const output = text("output") ?? "";
@@ -201,6 +211,8 @@ async function generate(args: string[], io: Io): Promise<void> {
     steps: { type: "string" },
     seed: { type: "string" },
     scheduler: { type: "string" },
+    guidance: { type: "string" },
+    "clip-skip": { type: "string" },
     n: { type: "string" },
     negative: { type: "string" },
     model: { type: "string" },
