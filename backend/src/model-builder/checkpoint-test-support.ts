@@ -2,7 +2,7 @@
  * Test support for the checkpoint readers: a built model's weights turned back into the checkpoint a
  * torch user would have saved, so rebuilding from it can be compared with the original build.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import onnx from "onnx-proto";
 import { clipTextModelNames, transpose } from "./checkpoint-weights.ts";
@@ -16,31 +16,38 @@ import { originalUNetName, originalVaeName } from "./single-file-checkpoint.ts";
  */
 export function torchTensors(folder: string, network: FullSizeNetwork): SafetensorsTensor[] {
   const model = onnx.onnx.ModelProto.decode(readFileSync(join(folder, network, "model.onnx")));
-  const data = readFileSync(join(folder, network, "model.onnx_data"));
+  // positioned reads: a full-size UNet's weights file is past readFileSync's 2 GiB
+  const fd = openSync(join(folder, network, "model.onnx_data"), "r");
+  const read = (offset: number, length: number) => {
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, offset);
+    return buffer;
+  };
   const tensors: SafetensorsTensor[] = [];
-  for (const init of model.graph?.initializer ?? []) {
-    const name = init.name ?? "";
-    if (!/\.(weight|bias)$/.test(name)) continue;
-    const dims = (init.dims ?? []).map(Number);
-    const external = new Map((init.externalData ?? []).map((e) => [e.key, Number(e.value)]));
-    const bytes =
-      init.rawData && init.rawData.length > 0
-        ? init.rawData
-        : data.subarray(
-            external.get("offset") ?? 0,
-            (external.get("offset") ?? 0) + (external.get("length") ?? 0),
-          );
-    let values: Float32Array = new Float32Array(Uint8Array.from(bytes).buffer);
-    let shape = dims;
-    const embedding = name.includes("embedding.weight") && !name.startsWith("time_embedding");
-    if (dims.length === 2 && name.endsWith(".weight") && !embedding) {
-      values = transpose(values, dims[0] as number, dims[1] as number);
-      shape = [dims[1] as number, dims[0] as number];
-    } else if (dims.length === 3 && dims[1] === 1 && dims[2] === 1) {
-      shape = [dims[0] as number];
+  try {
+    for (const init of model.graph?.initializer ?? []) {
+      const name = init.name ?? "";
+      if (!/\.(weight|bias)$/.test(name)) continue;
+      const dims = (init.dims ?? []).map(Number);
+      const external = new Map((init.externalData ?? []).map((e) => [e.key, Number(e.value)]));
+      const bytes =
+        init.rawData && init.rawData.length > 0
+          ? init.rawData
+          : read(external.get("offset") ?? 0, external.get("length") ?? 0);
+      let values: Float32Array = new Float32Array(Uint8Array.from(bytes).buffer);
+      let shape = dims;
+      const embedding = name.includes("embedding.weight") && !name.startsWith("time_embedding");
+      if (dims.length === 2 && name.endsWith(".weight") && !embedding) {
+        values = transpose(values, dims[0] as number, dims[1] as number);
+        shape = [dims[1] as number, dims[0] as number];
+      } else if (dims.length === 3 && dims[1] === 1 && dims[2] === 1) {
+        shape = [dims[0] as number];
+      }
+      const checkpointName = network === "text_encoder" ? (clipTextModelNames(name)[0] as string) : name;
+      tensors.push({ name: checkpointName, dtype: "F32", shape, values });
     }
-    const checkpointName = network === "text_encoder" ? (clipTextModelNames(name)[0] as string) : name;
-    tensors.push({ name: checkpointName, dtype: "F32", shape, values });
+  } finally {
+    closeSync(fd);
   }
   return tensors;
 }
