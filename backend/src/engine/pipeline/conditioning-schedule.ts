@@ -1,7 +1,10 @@
-import { promptSchedule } from "../prompt/prompt-schedule.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { type SubPrompt, splitComposable } from "../prompt/composable.ts";
+import { promptSchedule, type ScheduledPrompt } from "../prompt/prompt-schedule.ts";
 import {
   type Conditioning,
   type ConditioningRequest,
+  concat,
   encodeConditioning,
   type TextStack,
   tokenizePrompts,
@@ -13,12 +16,16 @@ export interface ScheduledConditioning {
   conditioning: Conditioning;
 }
 
+/** The most sub-prompts of a composable prompt: each adds a row to every UNet call. */
+export const MAX_SUB_PROMPTS = 8;
+
 /**
- * The conditioning for every step of an edited or alternating prompt or negative prompt (A1111's
- * `[from:to:when]`, `[a|b]`; see prompt-schedule.ts): each different pair of texts encoded once, all
- * padded to one chunk count so every step's context has the same shape. A prompt without editing
- * gives one entry, encoded exactly as before editing existed. `tokenizeMs` is the tokenising part of
- * the time.
+ * The conditioning for every step of a prompt with editing or alternation (A1111's `[from:to:when]`,
+ * `[a|b]`; see prompt-schedule.ts) or with sub-prompts (`AND`, `:weight`; see composable.ts), in the
+ * prompt or the negative prompt: each different pair of texts encoded once, all padded to one chunk
+ * count so every step's context has the same shape; sub-prompts become the rows after the
+ * unconditional one, with their weights. A plain prompt gives one entry, encoded exactly as before.
+ * `tokenizeMs` is the tokenising part of the time.
  */
 export async function encodeConditioningSchedule(
   stack: TextStack,
@@ -26,16 +33,27 @@ export async function encodeConditioningSchedule(
   steps: number,
 ): Promise<{ entries: ScheduledConditioning[]; tokenizeMs: number }> {
   const started = performance.now();
-  const prompts = promptSchedule(request.prompt, steps);
+  const parts = subPrompts(request);
+  const schedules = parts.map((part) => promptSchedule(part.text, steps));
   const negatives = promptSchedule(request.negativePrompt, steps);
-  if (prompts.length === 1 && negatives.length === 1) {
+  const weighted = parts.length > 1 || parts[0]?.weight !== 1;
+  const ends = [...new Set([...schedules.flat(), ...negatives].map((entry) => entry.endAtStep))].sort(
+    (a, b) => a - b,
+  );
+  const textAt = (schedule: readonly ScheduledPrompt[], end: number) =>
+    (schedule.find((entry) => end <= entry.endAtStep) ?? schedule.at(-1))?.prompt ?? "";
+  // per step boundary, per sub-prompt: the request as it reads there
+  const requests = ends.map((end) =>
+    schedules.map((schedule) => ({
+      ...request,
+      prompt: textAt(schedule, end),
+      negativePrompt: textAt(negatives, end),
+    })),
+  );
+  if (ends.length === 1 && !weighted) {
     // one prompt throughout, as it reads: an edit that never comes is resolved away, and a plain
     // prompt reads exactly as written
-    const single = {
-      ...request,
-      prompt: prompts[0]?.prompt ?? "",
-      negativePrompt: negatives[0]?.prompt ?? "",
-    };
+    const single = requests[0]?.[0] as ConditioningRequest;
     const tokens = tokenizePrompts(stack, single);
     const tokenizeMs = performance.now() - started;
     return {
@@ -43,30 +61,83 @@ export async function encodeConditioningSchedule(
       tokenizeMs,
     };
   }
-  const ends = [...new Set([...prompts, ...negatives].map((entry) => entry.endAtStep))].sort((a, b) => a - b);
-  const textAt = (schedule: typeof prompts, end: number) =>
-    (schedule.find((entry) => end <= entry.endAtStep) ?? schedule.at(-1))?.prompt ?? "";
-  const requests = ends.map((end) => ({
-    ...request,
-    prompt: textAt(prompts, end),
-    negativePrompt: textAt(negatives, end),
-  }));
-  const chunks = Math.max(...requests.map((r) => tokenizePrompts(stack, r).prompt[0]?.length ?? 1));
-  const tokens = requests.map((r) => tokenizePrompts(stack, r, chunks));
+  const all = requests.flat();
+  const chunks = Math.max(...all.map((r) => tokenizePrompts(stack, r).prompt[0]?.length ?? 1));
   const tokenizeMs = performance.now() - started;
   const encoded = new Map<string, Conditioning>();
-  const entries: ScheduledConditioning[] = [];
-  for (const [i, end] of ends.entries()) {
-    const r = requests[i] as ConditioningRequest;
+  const encode = async (r: ConditioningRequest) => {
     const key = JSON.stringify([r.prompt, r.negativePrompt]);
     let conditioning = encoded.get(key);
     if (conditioning === undefined) {
-      conditioning = await encodeConditioning(stack, tokens[i] as ReturnType<typeof tokenizePrompts>, r);
+      conditioning = await encodeConditioning(stack, tokenizePrompts(stack, r, chunks), r);
       encoded.set(key, conditioning);
     }
-    entries.push({ endAtStep: end, conditioning });
+    return conditioning;
+  };
+  const weights = parts.map((part) => part.weight);
+  const entries: ScheduledConditioning[] = [];
+  for (const [i, end] of ends.entries()) {
+    const encodings = [];
+    for (const r of requests[i] ?? []) encodings.push(await encode(r));
+    entries.push({
+      endAtStep: end,
+      conditioning: weighted ? combineRows(encodings, weights) : (encodings[0] as Conditioning),
+    });
   }
   return { entries, tokenizeMs };
+}
+
+/**
+ * The sub-prompts to encode. Without guidance there is no unconditional row to weigh against: a lone
+ * weight is then ignored (as guidance is), and several sub-prompts are refused.
+ */
+function subPrompts(request: ConditioningRequest): SubPrompt[] {
+  const parts = splitComposable(request.prompt);
+  if (parts.length > MAX_SUB_PROMPTS)
+    throw new InvalidArgumentError(
+      "prompt",
+      `${parts.length} sub-prompts`,
+      `has to have at most ${MAX_SUB_PROMPTS} AND-joined sub-prompts`,
+    );
+  if (!request.guided) {
+    if (parts.length > 1)
+      throw new InvalidArgumentError(
+        "prompt",
+        `${parts.length} sub-prompts`,
+        "joins sub-prompts with AND, which needs classifier-free guidance (guidance_scale above 1, and not an LCM model)",
+      );
+    return [{ text: parts[0]?.text ?? request.prompt, weight: 1 }];
+  }
+  return parts;
+}
+
+/**
+ * One conditioning of `[uncond, cond₁, …, condₖ]` from k `[uncond, cond]` encodings of the same
+ * negative prompt, with the sub-prompts' guidance weights.
+ */
+function combineRows(encodings: readonly Conditioning[], weights: readonly number[]): Conditioning {
+  const first = encodings[0] as Conditioning;
+  const row = (values: Float32Array, index: number) => {
+    const size = values.length / 2;
+    return values.subarray(index * size, (index + 1) * size);
+  };
+  const rows = (pick: (c: Conditioning) => Float32Array | undefined) => {
+    const firstValues = pick(first);
+    if (firstValues === undefined) return undefined;
+    return concat([row(firstValues, 0), ...encodings.map((c) => row(pick(c) as Float32Array, 1))]);
+  };
+  const [, tokens, width] = first.contextDims;
+  const combined: Conditioning = {
+    batch: encodings.length + 1,
+    condWeights: weights,
+    context: rows((c) => c.context) as Float32Array,
+    contextDims: [encodings.length + 1, tokens, width],
+  };
+  const textEmbeds = rows((c) => c.textEmbeds);
+  if (textEmbeds !== undefined) combined.textEmbeds = textEmbeds;
+  const timeIds = rows((c) => c.timeIds);
+  if (timeIds !== undefined) combined.timeIds = timeIds;
+  return combined;
 }
 
 /**

@@ -79,7 +79,10 @@ interface StackedConditioning {
 /** Built once per set of items, so the UNet converts the constant inputs once, not every step. */
 function stackConditioning(items: readonly BatchItem[]): StackedConditioning {
   const first = items[0]?.conditioning as Conditioning;
-  const rowsPerItem = first.batch;
+  // composable prompts (more rows) run alone, not here (generate-batch.ts)
+  if (first.batch > 2 || items.some((item) => item.conditioning.batch !== first.batch))
+    throw new Error("items of one UNet batch must each have one or two rows (composable prompts run alone)");
+  const rowsPerItem = first.batch as 1 | 2;
   const [, tokens, width] = first.contextDims;
   if (items.some((item) => item.conditioning.contextDims[1] !== tokens)) {
     throw new Error("items of one UNet batch must have prompts of the same token count");

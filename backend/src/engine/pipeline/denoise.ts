@@ -36,7 +36,7 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
     const batch = conditioning.batch;
     const t = timesteps[i] as number;
     const scaled = scheduler.scaleModelInput(latents, t);
-    let sample = batch === 2 ? repeat(scaled, 2) : scaled;
+    let sample = batch > 1 ? repeat(scaled, batch) : scaled;
     let sampleChannels = channels;
     if (start.inpaintInput !== undefined) {
       const { mask, maskedImageLatents } = start.inpaintInput;
@@ -53,7 +53,8 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
       ...optional("timeIds", conditioning.timeIds),
       ...optional("timestepCond", conditioning.timestepCond),
     });
-    const noise = batch === 2 ? applyGuidance(prediction, request.guidanceScale) : prediction;
+    const noise =
+      batch > 1 ? applyGuidance(prediction, request.guidanceScale, conditioning.condWeights) : prediction;
     latents = scheduler.step(noise, t, latents, request.generator, latentDims).prevSample;
     if (start.blend !== undefined) {
       const { imageLatents, noise: initialNoise, mask } = start.blend;

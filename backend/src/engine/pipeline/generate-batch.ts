@@ -1,4 +1,5 @@
 import { abortError, isInvalidArgumentError } from "../errors.ts";
+import { isComposable } from "../prompt/composable.ts";
 import { isScheduled } from "../prompt/prompt-schedule.ts";
 import { createScheduler } from "../schedulers/index.ts";
 import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
@@ -40,8 +41,8 @@ interface Image<S extends Seed> extends BatchItem {
  * `Pipeline.generateBatch`: validates every request on its own (a refused one is its own outcome),
  * encodes each request's prompts once, then runs the images of all requests in chunks of `maxBatch`
  * through {@link denoiseBatch} and decodes each. Requests that cannot share a UNet call (img2img,
- * inpainting, an inpainting UNet, an edited or alternating prompt) go through {@link generate} one after
- * another.
+ * inpainting, an inpainting UNet, an edited, alternating or composable prompt) go through
+ * {@link generate} one after another.
  */
 export async function generateBatch<S extends Seed>(
   components: PipelineComponents,
@@ -65,10 +66,12 @@ export async function generateBatch<S extends Seed>(
     return outcomes;
   }
   checkCompatible(valid.map(({ resolved }) => resolved));
-  // An edited or alternating prompt changes its conditioning between steps: such a request runs on
-  // its own, the others share UNet calls.
+  // An edited or alternating prompt changes its conditioning between steps, a composable one has
+  // rows of its own: such a request runs on its own, the others share UNet calls.
   const edited = ({ resolved }: { resolved: ResolvedRequest<S> }) =>
-    isScheduled(resolved.prompt, resolved.steps) || isScheduled(resolved.negativePrompt, resolved.steps);
+    isScheduled(resolved.prompt, resolved.steps) ||
+    isScheduled(resolved.negativePrompt, resolved.steps) ||
+    isComposable(resolved.prompt);
   for (const { index } of valid.filter(edited))
     outcomes[index] = await generateOne(components, entries[index]);
 

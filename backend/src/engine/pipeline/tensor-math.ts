@@ -3,15 +3,35 @@ import { float16BitsToFloat32 } from "./fp16.ts";
 /** The float32 arithmetic between model calls, in the order diffusers' torch code does it. */
 const { fround } = Math;
 
-/** `noise_pred_uncond + g * (noise_pred_text - noise_pred_uncond)` on a [2, …] batch (uncond first). */
-export function applyGuidance(batched: Float32Array, guidanceScale: number): Float32Array {
-  const half = batched.length / 2;
-  const scale = fround(guidanceScale);
-  const out = new Float32Array(half);
-  for (let i = 0; i < half; i++) {
-    const uncond = batched[i] as number;
-    out[i] = uncond + fround(scale * fround((batched[half + i] as number) - uncond));
+/**
+ * `noise_pred_uncond + g * (noise_pred_text - noise_pred_uncond)` on a [2, …] batch (uncond first).
+ * With composable prompts (`weights`, one per conditional row after the unconditional one) A1111's
+ * `combine_denoised`: starting from uncond, each row adds `(cond − uncond) · (weight · g)` in turn.
+ */
+export function applyGuidance(
+  batched: Float32Array,
+  guidanceScale: number,
+  weights: readonly number[] = [1],
+): Float32Array {
+  const size = batched.length / (weights.length + 1);
+  const out = new Float32Array(size);
+  if (weights.length === 1 && weights[0] === 1) {
+    const scale = fround(guidanceScale);
+    for (let i = 0; i < size; i++) {
+      const uncond = batched[i] as number;
+      out[i] = uncond + fround(scale * fround((batched[size + i] as number) - uncond));
+    }
+    return out;
   }
+  out.set(batched.subarray(0, size));
+  weights.forEach((weight, k) => {
+    const factor = fround(weight * guidanceScale);
+    const row = (k + 1) * size;
+    for (let i = 0; i < size; i++) {
+      const uncond = batched[i] as number;
+      out[i] = (out[i] as number) + fround(fround((batched[row + i] as number) - uncond) * factor);
+    }
+  });
   return out;
 }
 

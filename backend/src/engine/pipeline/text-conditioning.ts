@@ -37,7 +37,10 @@ export interface PromptTokens {
  * (the order diffusers concatenates them in) and `[cond]` without.
  */
 export interface Conditioning {
-  batch: 1 | 2;
+  /** Rows: 1 (no guidance), 2 (`[uncond, cond]`), or 1 + one per sub-prompt of a composable prompt. */
+  batch: number;
+  /** Composable prompts (`AND`, `:weight`): each conditional row's guidance weight; absent means `[1]`. */
+  condWeights?: readonly number[];
   context: Float32Array;
   contextDims: readonly [number, number, number];
   textEmbeds?: Float32Array;
@@ -142,7 +145,7 @@ export async function encodeConditioning(
         cond,
       ]
     : [cond];
-  const batch = parts.length as 1 | 2;
+  const batch = parts.length;
   const [, tokensPerPrompt, width] = cond.dims;
   const conditioning: Conditioning = {
     batch,
