@@ -88,10 +88,11 @@ export async function encodeConditioningSchedule(
 }
 
 /**
- * The sub-prompts to encode. Without guidance there is no unconditional row to weigh against: a lone
- * weight is then ignored (as guidance is), and several sub-prompts are refused.
+ * The sub-prompts to encode. Without guidance (LCM, Turbo, `guidance_scale` ≤ 1) there is no
+ * unconditional row to weigh them against, so the prompt is read whole, `AND` and all, as before.
  */
 function subPrompts(request: ConditioningRequest): SubPrompt[] {
+  if (!request.guided) return [{ text: request.prompt, weight: 1 }];
   const parts = splitComposable(request.prompt);
   if (parts.length > MAX_SUB_PROMPTS)
     throw new InvalidArgumentError(
@@ -99,15 +100,6 @@ function subPrompts(request: ConditioningRequest): SubPrompt[] {
       `${parts.length} sub-prompts`,
       `has to have at most ${MAX_SUB_PROMPTS} AND-joined sub-prompts`,
     );
-  if (!request.guided) {
-    if (parts.length > 1)
-      throw new InvalidArgumentError(
-        "prompt",
-        `${parts.length} sub-prompts`,
-        "joins sub-prompts with AND, which needs classifier-free guidance (guidance_scale above 1, and not an LCM model)",
-      );
-    return [{ text: parts[0]?.text ?? request.prompt, weight: 1 }];
-  }
   return parts;
 }
 
