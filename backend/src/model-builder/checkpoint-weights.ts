@@ -195,6 +195,11 @@ export class DiffusersCheckpoint {
     );
   }
 
+  /** 9 for an inpainting UNet (latents, mask and masked image), else 4: its `conv_in`'s inputs. */
+  get unetInChannels(): number {
+    return (this.#files[1] as SafetensorsFile).entry("conv_in.weight")?.shape[1] ?? 4;
+  }
+
   /** `path: tensor` for every checkpoint tensor no network has read (e.g. CLIP's `position_ids`). */
   unusedTensors(): string[] {
     return [this.textEncoder, this.unet, this.vae].flatMap((source) =>

@@ -101,6 +101,8 @@ interface Sd15Checkpoint {
   readonly textEncoder: Weights;
   readonly unet: Weights;
   readonly vae: Weights;
+  /** The UNet's input channels as its `conv_in` has them: 9 for an inpainting model, else 4. */
+  readonly unetInChannels: number;
   unusedTensors(): string[];
   close(): void;
 }
@@ -169,7 +171,7 @@ function networks(
     unet: (g) =>
       buildUNet2DCondition(
         weights(3, checkpoint?.unet),
-        sd15UNet(divisor),
+        { ...sd15UNet(divisor), inChannels: checkpoint?.unetInChannels ?? 4 },
         {
           timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] },
           operators,
@@ -295,7 +297,11 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
       throw new Error(
         `${foreign.path}: none of its ${foreign.adapterCount} LoRA adapters matches an SD 1.5 weight (a LoRA for another model, such as SDXL?)`,
       );
-    writeConfigs(staging, { ...options, ...(tokenizerDir === undefined ? {} : { tokenizerDir }) });
+    writeConfigs(
+      staging,
+      { ...options, ...(tokenizerDir === undefined ? {} : { tokenizerDir }) },
+      checkpoint?.unetInChannels ?? 4,
+    );
     await moveIntoPlace(staging, dir, async () => false);
   } finally {
     checkpoint?.close();
@@ -310,7 +316,7 @@ function writeAll(fd: number, chunk: Uint8Array): void {
   while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
 
-function writeConfigs(dir: string, options: FullSizeOptions): void {
+function writeConfigs(dir: string, options: FullSizeOptions, unetInChannels: number): void {
   const divisor = options.widthDivisor ?? 1;
   const text = sd15TextEncoder(divisor);
   const vae = sd15Vae(divisor);
@@ -347,7 +353,10 @@ function writeConfigs(dir: string, options: FullSizeOptions): void {
       num_hidden_layers: text.layers,
       vocab_size: text.vocabSize,
     }),
-    "unet/config.json": json({ ...unetConfigJson(sd15UNet(divisor)), sample_size: 64 }),
+    "unet/config.json": json({
+      ...unetConfigJson({ ...sd15UNet(divisor), inChannels: unetInChannels }),
+      sample_size: 64,
+    }),
     "tokenizer/special_tokens_map.json": json(special),
     "tokenizer/tokenizer_config.json": json({
       ...special,

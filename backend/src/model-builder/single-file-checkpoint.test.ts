@@ -2,12 +2,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPipeline } from "../engine/index.ts";
 import {
   type DiffusersTensors,
   diffusersTensors,
   writeSingleFileCheckpoint,
 } from "./checkpoint-test-support.ts";
 import { summarizeUnusedTensors } from "./checkpoint-weights.ts";
+import { gaussian } from "./ort-test-support.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
 import { buildSd15FullSize, FULL_SIZE_NETWORKS } from "./sd15-full-size.ts";
 import { originalUNetName, originalVaeName, SingleFileCheckpoint } from "./single-file-checkpoint.ts";
@@ -139,6 +141,45 @@ describe("weights from a single-file checkpoint", () => {
         ).toBe(0);
     expect(result.unusedCheckpointTensors.sort()).toEqual(EXTRAS.map((t) => `${file}: ${t.name}`).sort());
     expect(readFileSync(join(rebuiltDir, "tokenizer/vocab.json"), "utf8")).toBe('{"a</w>": 0}');
+  }, 60_000);
+
+  it("build an inpainting fine-tune (a 9-channel conv_in) as an inpainting model the engine runs", async () => {
+    const file = join(root, "inpainting.safetensors");
+    const conv = diffusers.unet.find((t) => t.name === "conv_in.weight") as SafetensorsTensor;
+    const [out, , kh, kw] = conv.shape as [number, number, number, number];
+    const nine = { ...conv, shape: [out, 9, kh, kw], values: gaussian(out * 9 * kh * kw, 3) };
+    writeSingleFileCheckpoint(file, {
+      ...diffusers,
+      unet: diffusers.unet.map((t) => (t === conv ? nine : t)),
+    });
+    const dir = join(root, "inpainting");
+    await buildSd15FullSize(dir, {
+      dtype: "float32",
+      widthDivisor: DIVISOR,
+      fromCheckpoint: file,
+      tokenizerDir: join(randomDir, "tokenizer"),
+    });
+    expect(JSON.parse(readFileSync(join(dir, "unet/config.json"), "utf8")).in_channels).toBe(9);
+    const pipeline = await loadPipeline(dir, { executionProviders: ["cpu"] });
+    try {
+      expect(pipeline.traits.inpainting).toBe(true);
+      const image = { width: 64, height: 64, rgb: new Uint8Array(64 * 64 * 3).fill(128) };
+      const mask = { width: 64, height: 64, rgb: new Uint8Array(64 * 64 * 3).fill(255) };
+      const request = {
+        prompt: "a",
+        width: 64,
+        height: 64,
+        steps: 2,
+        guidanceScale: 7,
+        seed: 1,
+        image,
+        mask,
+      };
+      const { images } = await pipeline.generate(request);
+      expect(images[0]?.rgb.length).toBe(64 * 64 * 3);
+    } finally {
+      await pipeline.release();
+    }
   }, 60_000);
 
   it("read CLIP saved by older transformers, without the text_model level", () => {

@@ -181,6 +181,11 @@ export class SingleFileCheckpoint {
    * `path: tensor` for every tensor no network read: the EMA copy, the noise schedule, CLIP's
    * `position_ids`, or a part of another architecture.
    */
+  /** 9 for an inpainting fine-tune (latents, mask and masked image), else 4: its `conv_in`'s inputs. */
+  get unetInChannels(): number {
+    return this.#file.entry(`${UNET_PREFIX}input_blocks.0.0.weight`)?.shape[1] ?? 4;
+  }
+
   unusedTensors(): string[] {
     const used = new Set([this.textEncoder, this.unet, this.vae].flatMap((source) => source.usedNames()));
     return this.#file.names.filter((name) => !used.has(name)).map((name) => `${this.#file.path}: ${name}`);
