@@ -197,7 +197,8 @@ export class DiffusersCheckpoint {
 
   /** 9 for an inpainting UNet (latents, mask and masked image), else 4: its `conv_in`'s inputs. */
   get unetInChannels(): number {
-    return (this.#files[1] as SafetensorsFile).entry("conv_in.weight")?.shape[1] ?? 4;
+    // anything but 9 is built as 4, so a conv_in of another shape is reported against SD 1.5's
+    return (this.#files[1] as SafetensorsFile).entry("conv_in.weight")?.shape[1] === 9 ? 9 : 4;
   }
 
   /** `path: tensor` for every checkpoint tensor no network has read (e.g. CLIP's `position_ids`). */

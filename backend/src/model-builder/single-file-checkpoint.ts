@@ -183,7 +183,8 @@ export class SingleFileCheckpoint {
    */
   /** 9 for an inpainting fine-tune (latents, mask and masked image), else 4: its `conv_in`'s inputs. */
   get unetInChannels(): number {
-    return this.#file.entry(`${UNET_PREFIX}input_blocks.0.0.weight`)?.shape[1] ?? 4;
+    // anything but 9 is built as 4, so a conv_in of another shape is reported against SD 1.5's
+    return this.#file.entry(`${UNET_PREFIX}input_blocks.0.0.weight`)?.shape[1] === 9 ? 9 : 4;
   }
 
   unusedTensors(): string[] {
