@@ -75,8 +75,8 @@ function matrices(spec: AdapterSpec, seed: number) {
   };
 }
 
-function writeKohya(path: string, specs: readonly AdapterSpec[]): void {
-  const tensors: SafetensorsTensor[] = specs.flatMap((spec, i) => {
+function kohyaTensors(specs: readonly AdapterSpec[]): SafetensorsTensor[] {
+  return specs.flatMap((spec, i) => {
     const { up, down } = matrices(spec, 10 * i);
     const list: SafetensorsTensor[] = [
       { name: `${spec.kohya}.lora_up.weight`, dtype: "F32", ...up },
@@ -91,7 +91,10 @@ function writeKohya(path: string, specs: readonly AdapterSpec[]): void {
       });
     return list;
   });
-  writeFileSync(path, encodeSafetensors(tensors, { format: "pt" }));
+}
+
+function writeKohya(path: string, specs: readonly AdapterSpec[]): void {
+  writeFileSync(path, encodeSafetensors(kohyaTensors(specs), { format: "pt" }));
 }
 
 /** `base + scale · alpha / rank · up · down`, computed here the plain way. */
@@ -207,7 +210,7 @@ describe("LoRA merged into a checkpoint", () => {
     }
   });
 
-  it("lists adapters that matched nothing, and refuses a LoRA of another model", async () => {
+  it("lists adapters that matched nothing and tensors it cannot merge, and refuses a LoRA of another model", async () => {
     const partly = join(root, "partly.safetensors");
     writeKohya(partly, [
       ADAPTERS[0] as AdapterSpec,
@@ -219,6 +222,24 @@ describe("LoRA merged into a checkpoint", () => {
       loras: [{ path: partly, scale: 1 }],
     });
     expect(result.unmatchedLoraAdapters).toEqual([`${partly}: unet:?conv_in`]);
+    // a LoHa tensor (LyCORIS) beside a LoRA adapter: merged what it can, and says what it could not
+    const loha = "lora_unet_mid_block_attentions_0_proj_in.hada_w1_a";
+    const withExtra = join(root, "with-loha.safetensors");
+    writeFileSync(
+      withExtra,
+      encodeSafetensors(
+        [
+          ...kohyaTensors([ADAPTERS[0] as AdapterSpec]),
+          { name: loha, dtype: "F32", shape: [2, 2], values: new Float32Array(4) },
+        ],
+        { format: "pt" },
+      ),
+    );
+    const mixed = await buildSd15FullSize(join(root, "mixed"), {
+      ...options,
+      loras: [{ path: withExtra, scale: 1 }],
+    });
+    expect(mixed.unmatchedLoraAdapters).toEqual([`${withExtra}: ${loha}`]);
 
     const sdxl = join(root, "sdxl.safetensors");
     writeKohya(sdxl, [

@@ -44,6 +44,7 @@ export class LoraFile {
   /** `unet:<diffusers module>` or `text_encoder:<transformers module>` → its tensors. */
   readonly #adapters = new Map<string, Adapter>();
   readonly #applied = new Set<string>();
+  readonly #unrecognized: string[] = [];
 
   private constructor(path: string, scale: number, file: SafetensorsFile) {
     this.path = path;
@@ -51,7 +52,11 @@ export class LoraFile {
     this.#file = file;
     for (const name of file.names) {
       const adapter = parseAdapterName(name);
-      if (adapter === undefined) continue;
+      if (adapter === undefined) {
+        // LyCORIS' LoHa/LoKr (`hada_w1_a`, `lokr_w1`, …) and anything else this does not merge
+        this.#unrecognized.push(name);
+        continue;
+      }
       const entry = this.#adapters.get(adapter.key) ?? { down: "", up: "", alpha: undefined };
       if (adapter.part === "alpha") entry.alpha = name;
       else entry[adapter.part] = name;
@@ -125,9 +130,17 @@ export class LoraFile {
     return merged;
   }
 
-  /** Adapters that matched no weight the builder read: a LoRA for another architecture, or a typo'd name. */
+  /** Adapters merged into some weight so far. */
+  get matchedCount(): number {
+    return this.#applied.size;
+  }
+
+  /**
+   * Adapters that matched no weight the builder read (a LoRA for another architecture, or a typo'd
+   * name), then tensors that are no adapter this merges (LyCORIS' LoHa or LoKr, say).
+   */
   unmatched(): string[] {
-    return [...this.#adapters.keys()].filter((key) => !this.#applied.has(key));
+    return [...this.#adapters.keys()].filter((key) => !this.#applied.has(key)).concat(this.#unrecognized);
   }
 
   get adapterCount(): number {

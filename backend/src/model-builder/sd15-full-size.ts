@@ -292,7 +292,7 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
     }
     unusedCheckpointTensors = checkpoint?.unusedTensors() ?? [];
     unmatchedLoraAdapters = loras.flatMap((lora) => lora.unmatched().map((key) => `${lora.path}: ${key}`));
-    const foreign = loras.find((lora) => lora.unmatched().length === lora.adapterCount);
+    const foreign = loras.find((lora) => lora.matchedCount === 0);
     if (foreign !== undefined)
       throw new Error(
         `${foreign.path}: none of its ${foreign.adapterCount} LoRA adapters matches an SD 1.5 weight (a LoRA for another model, such as SDXL?)`,
