@@ -111,6 +111,34 @@ describe("generation request contract", () => {
     }
   });
 
+  it("takes A1111's hires fix as one optional part of the resolved request, with its defaults", async () => {
+    const resolve = (body: object) => {
+      const parsed = parseGenerationRequest({ prompt: "a fox", size: "256x256", steps: 20, ...body });
+      if (!parsed.ok) return parsed;
+      return resolveGenerationRequest(parsed.value, TINY_MODEL, 7);
+    };
+    const plain = resolve({});
+    const hires = resolve({ hires_scale: 2 });
+    expect(plain.ok && "hires" in plain.value).toBe(false);
+    expect(hires.ok ? hires.value.hires : null).toEqual({ scale: 2, strength: 0.7, steps: 20 });
+    expect(resolve({ hires_scale: 1.5, hires_strength: 0.4, hires_steps: 12 })).toMatchObject({
+      ok: true,
+      value: { hires: { scale: 1.5, strength: 0.4, steps: 12 } },
+    });
+    if (plain.ok && hires.ok) expect(await requestHash(hires.value)).not.toBe(await requestHash(plain.value));
+    const param = (body: object) => {
+      const result = resolve(body);
+      return result.ok ? null : result.error.param;
+    };
+    expect(param({ hires_strength: 0.5 })).toBe("hires_strength");
+    expect(param({ hires_steps: 10 })).toBe("hires_steps");
+    expect(param({ hires_scale: 1 })).toBe("hires_scale");
+    expect(param({ hires_scale: 4.5 })).toBe("hires_scale");
+    // tiny: at most 1024 a side
+    expect(param({ hires_scale: 4, size: "512x512" })).toBe("hires_scale");
+    expect(param({ hires_scale: 2, hires_steps: 151 })).toBe("hires_steps");
+  });
+
   it("takes size as WxH and refuses a size that disagrees with width/height", () => {
     const fromSize = resolveGenerationRequest({ prompt: "x", size: "128x64" }, TINY_MODEL, 1);
     expect(fromSize.ok && [fromSize.value.width, fromSize.value.height]).toEqual([128, 64]);

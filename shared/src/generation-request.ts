@@ -13,6 +13,9 @@ export const MAX_PROMPT_CHARS = 4000;
 export const MAX_IMAGES_PER_REQUEST = 10;
 /** CLIP ViT-L/14 (SD 1.x) has 12 layers, OpenCLIP ViT-H (SD 2.x) 23; a model's own limit is checked by its backend. */
 export const MAX_CLIP_SKIP = 23;
+/** Hires. fix: the largest upscale, and A1111's default denoising strength for the second pass. */
+export const MAX_HIRES_SCALE = 4;
+export const DEFAULT_HIRES_STRENGTH = 0.7;
 const MIN_SIDE_PX = 64;
 /** Base64 characters of one input image (`image`, `mask`): about 7.5 MB of PNG. */
 export const MAX_INPUT_IMAGE_CHARS = 10_000_000;
@@ -73,6 +76,10 @@ export const generationRequestSchema = z.strictObject({
   rng: z.enum(RNG_NAMES).optional(),
   /** A1111's "Clip skip": 1 (default) conditions on CLIP's last layer, 2 on the one before, …. */
   clip_skip: z.number().int().min(1).max(MAX_CLIP_SKIP).optional(),
+  /** A1111's "Hires. fix": the image made at `size`, then again at `size × hires_scale`. */
+  hires_scale: z.number().gt(1).max(MAX_HIRES_SCALE).optional(),
+  hires_strength: z.number().gt(0).max(1).optional(),
+  hires_steps: z.number().int().min(1).optional(),
   image: inputImageSchema.optional(),
   strength: z.number().gt(0).max(1).optional(),
   mask: inputImageSchema.optional(),
@@ -104,6 +111,17 @@ export const resolvedGenerationRequestSchema = z.strictObject({
    * their canonical form, their cache keys, and backends that predate it keep accepting them.
    */
   clip_skip: z.number().int().min(2).max(MAX_CLIP_SKIP).optional(),
+  /**
+   * Present only with `hires_scale`: the second pass at `width × scale` × `height × scale` (down to
+   * multiples of 8), from `strength` of `steps` steps.
+   */
+  hires: z
+    .strictObject({
+      scale: z.number().gt(1).max(MAX_HIRES_SCALE),
+      strength: z.number().gt(0).max(1),
+      steps: z.number().int().min(1),
+    })
+    .optional(),
   /** img2img / inpainting input, base64; resized to width × height by the backend. */
   image: inputImageSchema.nullable(),
   strength: z.number().gt(0).max(1).nullable(),
@@ -148,6 +166,49 @@ export function parseGenerationRequest(body: unknown): Result<GenerationRequest,
 function parseSize(size: string): { width: number; height: number } {
   const [width, height] = size.split("x").map(Number);
   return { width: width ?? 0, height: height ?? 0 };
+}
+
+/**
+ * The size of the images a resolved request makes: its own, or with hires the first pass's × scale,
+ * down to multiples of 8.
+ *
+ * @example
+ * outputSize({ width: 512, height: 768, hires: { scale: 1.5, strength: 0.7, steps: 30 } }) // { width: 768, height: 1152 }
+ */
+export function outputSize(request: Pick<ResolvedGenerationRequest, "width" | "height" | "hires">): {
+  width: number;
+  height: number;
+} {
+  if (request.hires === undefined) return { width: request.width, height: request.height };
+  const side = (px: number) => Math.floor((px * (request.hires?.scale ?? 1)) / 8) * 8;
+  return { width: side(request.width), height: side(request.height) };
+}
+
+/** {@link outputSize} as the API writes sizes, `"768x1152"`. */
+export function outputSizeText(
+  request: Pick<ResolvedGenerationRequest, "width" | "height" | "hires">,
+): string {
+  const { width, height } = outputSize(request);
+  return `${width}x${height}`;
+}
+
+/** The final size of a hires request (the first pass's × scale, down to multiples of 8) against the model's limits. */
+function checkHiresSize(
+  width: number,
+  height: number,
+  scale: number,
+  model: ModelInfo,
+): RequestProblem | null {
+  const { width: finalWidth, height: finalHeight } = outputSize({
+    width,
+    height,
+    hires: { scale, strength: 1, steps: 1 },
+  });
+  if (finalWidth <= model.limits.max_width && finalHeight <= model.limits.max_height) return null;
+  return {
+    param: "hires_scale",
+    message: `Invalid 'hires_scale': ${width}×${height} × ${scale} is ${finalWidth}×${finalHeight}, past ${model.limits.max_width}×${model.limits.max_height} for model '${model.id}'.`,
+  };
 }
 
 /** A side outside the model's limits, reported against the field the caller used (`size` or the side). */
@@ -199,12 +260,54 @@ export function resolveGenerationRequest(
     seed,
     rng: request.rng ?? "torch_cpu",
     ...(request.clip_skip !== undefined && request.clip_skip > 1 ? { clip_skip: request.clip_skip } : {}),
+    ...(request.hires_scale === undefined
+      ? {}
+      : {
+          hires: {
+            scale: request.hires_scale,
+            strength: request.hires_strength ?? DEFAULT_HIRES_STRENGTH,
+            steps: request.hires_steps ?? request.steps ?? model.defaults.steps,
+          },
+        }),
     image: request.image ?? null,
     strength: request.image === undefined ? null : (request.strength ?? DEFAULT_STRENGTH),
     mask: request.mask ?? null,
     output_format: request.output_format ?? "png",
     output_quality: request.output_quality ?? null,
   };
+  const hiresOrphan =
+    request.hires_scale !== undefined
+      ? null
+      : request.hires_strength !== undefined
+        ? "hires_strength"
+        : request.hires_steps !== undefined
+          ? "hires_steps"
+          : null;
+  if (hiresOrphan)
+    return {
+      ok: false,
+      error: { param: hiresOrphan, message: `Invalid '${hiresOrphan}': it needs 'hires_scale'.` },
+    };
+  if (request.hires_scale !== undefined) {
+    if (request.image !== undefined)
+      return {
+        ok: false,
+        error: {
+          param: "hires_scale",
+          message: "Invalid 'hires_scale': it applies to text-to-image, not with an 'image'.",
+        },
+      };
+    const problem = checkHiresSize(resolved.width, resolved.height, request.hires_scale, model);
+    if (problem) return { ok: false, error: problem };
+    if ((resolved.hires?.steps ?? 0) > model.limits.max_steps)
+      return {
+        ok: false,
+        error: {
+          param: "hires_steps",
+          message: `Invalid 'hires_steps': at most ${model.limits.max_steps} for model '${model.id}'.`,
+        },
+      };
+  }
   if (request.image === undefined) {
     const orphan = request.mask !== undefined ? "mask" : request.strength !== undefined ? "strength" : null;
     if (orphan)

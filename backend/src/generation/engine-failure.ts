@@ -7,6 +7,9 @@ const API_PARAM: Record<string, string> = {
   negativePrompt: "negative_prompt",
   guidanceScale: "guidance_scale",
   clipSkip: "clip_skip",
+  "hires.scale": "hires_scale",
+  "hires.strength": "hires_strength",
+  "hires.steps": "hires_steps",
 };
 
 /**

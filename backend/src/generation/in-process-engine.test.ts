@@ -124,6 +124,13 @@ describe("the engine on one thread", () => {
     );
   });
 
+  it("passes hires to the engine: the image comes back at the larger size", async () => {
+    const result = okResponse(
+      await runOne({ ...request, n: 1, width: 64, height: 64, hires: { scale: 2, strength: 0.5, steps: 2 } }),
+    );
+    expect([result.images[0]?.width, result.images[0]?.height]).toEqual([128, 128]);
+  });
+
   it("reports progress with an ETA and small JPEG previews when asked", async () => {
     const { progress } = await runBatch([{ ...request, n: 1, steps: 4 }], 2);
     const events = progress.get("job-0") ?? [];

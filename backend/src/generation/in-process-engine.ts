@@ -185,5 +185,6 @@ async function toEngineRequest(request: ResolvedGenerationRequest): Promise<Gene
     seed: request.seed,
     n: request.n,
     ...(request.clip_skip === undefined ? {} : { clipSkip: request.clip_skip }),
+    ...(request.hires === undefined ? {} : { hires: request.hires }),
   };
 }

@@ -247,5 +247,12 @@ describe("generate's pieces", () => {
     expect(generationBody("p", { output: "a.png" })).not.toHaveProperty("clip_skip");
     expect(() => generationBody("p", { output: "a.png", guidance: "high" })).toThrow(/--guidance/);
     expect(() => generationBody("p", { output: "a.png", "clip-skip": "0" })).toThrow(/--clip-skip/);
+    expect(
+      generationBody("p", { output: "a.png", "hires-scale": "2", "hires-strength": ".5" }),
+    ).toMatchObject({
+      hires_scale: 2,
+      hires_strength: 0.5,
+    });
+    expect(() => generationBody("p", { output: "a.png", "hires-scale": "x2" })).toThrow(/--hires-scale/);
   });
 });

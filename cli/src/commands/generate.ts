@@ -16,6 +16,8 @@ export const GENERATE_USAGE = `Usage: sdgate generate "<prompt>" -o <out.png> [o
   --scheduler S       e.g. euler, dpm++2m, "DPM++ 2M Karras"
   --guidance G        classifier-free guidance scale, e.g. 7.5 (default: the model's)
   --clip-skip N       A1111's clip skip: 2 uses CLIP's layer before the last
+  --hires-scale X     A1111's hires fix: make the image, then again X times larger (e.g. 2)
+  --hires-strength S  how much the second pass repaints, 0–1 (default 0.7)
   --n N               images (out.png, out-1.png, …)
   --negative TEXT     negative prompt
   --model M           model id (default: the server's default)
@@ -75,14 +77,19 @@ export function generationBody(prompt: string, values: Record<string, string | b
   if (seed !== undefined) body.seed = seed;
   if (n !== undefined) body.n = n;
   if (text("scheduler") !== undefined) body.scheduler = text("scheduler");
-  const guidance = text("guidance");
-  if (guidance !== undefined) {
-    if (!/^\d+(\.\d+)?$|^\.\d+$/.test(guidance))
-      throw new UsageError(`--guidance must be a number such as 7.5, got '${guidance}'.`);
-    body.guidance_scale = Number(guidance);
-  }
   const clipSkip = wholeNumber("clip-skip", text("clip-skip"), 1);
   if (clipSkip !== undefined) body.clip_skip = clipSkip;
+  for (const [flag, field] of [
+    ["guidance", "guidance_scale"],
+    ["hires-scale", "hires_scale"],
+    ["hires-strength", "hires_strength"],
+  ] as const) {
+    const value = text(flag);
+    if (value === undefined) continue;
+    if (!/^\d+(\.\d+)?$|^\.\d+$/.test(value))
+      throw new UsageError(`--${flag} must be a number such as 1.5, got '${value}'.`);
+    body[field] = Number(value);
+  }
   if (text("negative") !== undefined) body.negative_prompt = text("negative");
   if (text("model") !== undefined) body.model = text("model");
   const output = text("output") ?? "";
@@ -213,6 +220,8 @@ async function generate(args: string[], io: Io): Promise<void> {
     scheduler: { type: "string" },
     guidance: { type: "string" },
     "clip-skip": { type: "string" },
+    "hires-scale": { type: "string" },
+    "hires-strength": { type: "string" },
     n: { type: "string" },
     negative: { type: "string" },
     model: { type: "string" },

@@ -69,8 +69,9 @@ export async function runJob(
       created: Math.floor(Date.now() / 1000),
       model: response.model,
       output_format: response.output_format,
-      width: job.request.width,
-      height: job.request.height,
+      // the images' own size (hires makes them larger than the request's first pass)
+      width: response.images[0]?.width ?? job.request.width,
+      height: response.images[0]?.height ?? job.request.height,
       backend: backend.name,
       region: backend.region,
       timings_ms: response.timings_ms,

@@ -1,4 +1,4 @@
-import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { outputSize, type ResolvedGenerationRequest } from "@sdgate/shared";
 import type { FleetTimings } from "./step-timings.ts";
 
 /**
@@ -98,11 +98,19 @@ export function estimateGeneration(
     request.width,
     request.height,
   );
-  const steps =
+  let steps =
     request.image !== null && request.strength !== null
       ? Math.max(1, Math.ceil(request.steps * request.strength))
       : request.steps;
-  const gpuSeconds = (stepMs * steps * request.n) / 1000;
+  let gpuMs = stepMs * steps;
+  if (request.hires !== undefined) {
+    // hires' second pass: steps × strength of its steps, each at the final size's step time
+    const size = outputSize(request);
+    const hiresSteps = Math.trunc(request.hires.steps * request.hires.strength);
+    gpuMs += stepTime(timings, request.model, size.width, size.height).stepMs * hiresSteps;
+    steps += hiresSteps;
+  }
+  const gpuSeconds = (gpuMs * request.n) / 1000;
   const waits = (timings?.backends ?? [])
     .filter((backend) => backend.ready && backend.estimatedWaitMs !== null)
     .map((backend) => backend.estimatedWaitMs as number);

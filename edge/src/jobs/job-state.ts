@@ -1,4 +1,4 @@
-import type { ErrorCode, ResolvedGenerationRequest } from "@sdgate/shared";
+import { type ErrorCode, outputSizeText, type ResolvedGenerationRequest } from "@sdgate/shared";
 import type { GenerationJob as FleetJob } from "../cache/job.ts";
 
 /** Where a job is: `queued` until a backend starts it, `running`, then one of the three ends. */
@@ -130,7 +130,7 @@ export function jobView(state: JobState): JobView {
     started_at: seconds(state.startedMs),
     completed_at: seconds(state.completedMs),
     model: state.request.model,
-    size: `${state.request.width}x${state.request.height}`,
+    size: outputSizeText(state.request),
     n: state.request.n,
     steps: state.request.steps,
     seed: state.request.seed,

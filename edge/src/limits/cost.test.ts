@@ -16,6 +16,13 @@ describe("estimateCost", () => {
     expect(estimateCost(request({}), 2)).toBe(400);
   });
 
+  it("adds a hires request's second pass at the final size: steps × strength of its steps", () => {
+    // 512² × 50 = 200 credits, then 1024² × trunc(20 × 0.5) = 10 steps = 160 more
+    expect(estimateCost(request({ hires: { scale: 2, strength: 0.5, steps: 20 } }))).toBe(360);
+    // 512 × 1.5 = 768 (a multiple of 8): 768² × trunc(50 × 0.7) = 35 steps ≈ 315 credits
+    expect(estimateCost(request({ hires: { scale: 1.5, strength: 0.7, steps: 50 } }))).toBe(200 + 315);
+  });
+
   it("rounds up and never costs less than 1", () => {
     expect(estimateCost(request({ width: 64, height: 64, steps: 1 }))).toBe(1);
     expect(estimateCost(request({ width: 64, height: 64, steps: 17 }))).toBe(2);

@@ -38,6 +38,23 @@ describe("POST /v1/estimate", () => {
     expect(result.credits).toBe(80);
   });
 
+  it("adds hires' second pass: its steps at the final size, which the estimate names", async () => {
+    const plain = await estimate({ prompt: "a fox", size: "512x512", steps: 10 });
+    const hires = (await estimate({
+      prompt: "a fox",
+      size: "512x512",
+      steps: 10,
+      hires_scale: 2,
+    })) as EstimateBody & {
+      size: string;
+    };
+    expect(hires.size).toBe("1024x1024");
+    expect(hires.steps).toBe(10 + 7); // trunc(10 × 0.7) at 1024²
+    expect(hires.gpu_seconds).toBeGreaterThan(plain.gpu_seconds * 1.7);
+    // credits: 512² × 10 = 40, then 1024² × 7 = 112
+    expect(hires.credits).toBe(40 + 112);
+  });
+
   it("scales the nearest measured size by pixels when the size was never measured", async () => {
     const result = await estimate({ prompt: "a fox", size: "384x384", steps: 1 });
     // 384² is nearer 256² than 512²: 40 ms × 147456 / 65536.

@@ -1,6 +1,7 @@
 import {
   DEFAULT_MODEL_ID,
   MAX_REQUEST_BODY_BYTES,
+  outputSizeText,
   parseGenerationRequest,
   resolveGenerationRequest,
   SdgateError,
@@ -76,7 +77,7 @@ export function registerEstimate(app: Hono<AppEnv>): void {
       return c.json({
         object: "generation.estimate",
         model: resolved.model,
-        size: `${resolved.width}x${resolved.height}`,
+        size: outputSizeText(resolved),
         n: resolved.n,
         steps: estimate.steps,
         step_ms: round(estimate.stepMs, 3),

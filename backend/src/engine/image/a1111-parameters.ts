@@ -17,6 +17,8 @@ export interface A1111Parameters {
   model: string;
   /** img2img and inpainting. */
   denoisingStrength?: number;
+  /** Hires. fix: A1111's "Hires upscale", "Hires steps" and "Hires upscaler". */
+  hires?: { upscale: number; steps: number; upscaler: string };
   /** A1111's "Clip skip", written only above 1. */
   clipSkip?: number;
   /** A1111's `RNG` field: written for its "CPU" source (torch's CPU generator), left out for "NV". */
@@ -35,6 +37,9 @@ export function formatA1111Parameters(p: A1111Parameters): string {
     ["Model", p.model],
     ["Denoising strength", p.denoisingStrength],
     ["Clip skip", p.clipSkip !== undefined && p.clipSkip > 1 ? p.clipSkip : undefined],
+    ["Hires upscale", p.hires?.upscale],
+    ["Hires steps", p.hires?.steps],
+    ["Hires upscaler", p.hires?.upscaler],
     ["RNG", p.rng],
   ];
   const generation = pairs

@@ -41,7 +41,7 @@ interface Image<S extends Seed> extends BatchItem {
  * `Pipeline.generateBatch`: validates every request on its own (a refused one is its own outcome),
  * encodes each request's prompts once, then runs the images of all requests in chunks of `maxBatch`
  * through {@link denoiseBatch} and decodes each. Requests that cannot share a UNet call (img2img,
- * inpainting, an inpainting UNet, an edited, alternating or composable prompt) go through
+ * inpainting, an inpainting UNet, an edited, alternating or composable prompt, hires) go through
  * {@link generate} one after another.
  */
 export async function generateBatch<S extends Seed>(
@@ -67,8 +67,10 @@ export async function generateBatch<S extends Seed>(
   }
   checkCompatible(valid.map(({ resolved }) => resolved));
   // An edited or alternating prompt changes its conditioning between steps, a composable one has
-  // rows of its own: such a request runs on its own, the others share UNet calls.
+  // rows of its own, a hires one a second pass at another size: such a request runs on its own, the
+  // others share UNet calls.
   const edited = ({ resolved }: { resolved: ResolvedRequest<S> }) =>
+    resolved.hires !== undefined ||
     isScheduled(resolved.prompt, resolved.steps) ||
     isScheduled(resolved.negativePrompt, resolved.steps) ||
     isComposable(resolved.prompt);

@@ -1,9 +1,10 @@
-import { abortError } from "../errors.ts";
+import { abortError, InvalidArgumentError } from "../errors.ts";
 import { createScheduler, type SchedulerConfig } from "../schedulers/index.ts";
-import { encodeConditioningSchedule } from "./conditioning-schedule.ts";
+import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
 import { decodeLatents } from "./decode-latents.ts";
 import { denoise } from "./denoise.ts";
 import type { ModelTraits } from "./detect-model.ts";
+import { hiresPass, hiresStepsRun } from "./hires.ts";
 import { strengthSchedule } from "./img2img.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata, type ModelIdentity } from "./recipe.ts";
@@ -48,6 +49,12 @@ export async function generate<S extends Seed>(
   options: GenerateOptions,
 ): Promise<GenerationResult<S>> {
   const resolved = resolveRequest(request, components.limits);
+  if (resolved.hires !== undefined && components.traits.inpainting)
+    throw new InvalidArgumentError(
+      "hires.scale",
+      resolved.hires.scale,
+      "is not for an inpainting model (its second pass would need a mask)",
+    );
   // A scheduler config this port cannot follow fails here, before any work.
   createScheduler(resolved.scheduler, components.schedulerConfig);
   const { signal, onProgress } = options;
@@ -116,7 +123,9 @@ export async function generate<S extends Seed>(
     timingsMs.prepareLatents += performance.now() - mark;
 
     mark = performance.now();
-    const latents = await denoise({
+    const { hires } = resolved;
+    const totalSteps = timesteps.length + (hires === undefined ? 0 : hiresStepsRun(hires));
+    let latents = await denoise({
       unet: components.unet,
       scheduler,
       timesteps,
@@ -126,25 +135,53 @@ export async function generate<S extends Seed>(
       guidanceScale: resolved.guidanceScale,
       generator,
       afterStep: (step) => {
-        onProgress?.({ step, steps: timesteps.length, image: index, images: resolved.n });
+        onProgress?.({ step, steps: totalSteps, image: index, images: resolved.n });
         checkAbort();
       },
     });
+    let out = { latentDims: latentDims as readonly [number, number, number, number], width, height };
+    if (hires !== undefined) {
+      latents = await hiresPass({
+        pass: hires,
+        latents,
+        latentChannels: components.latentChannels,
+        from: { height: height / 8, width: width / 8 },
+        unet: components.unet,
+        scheduler: createScheduler(resolved.scheduler, components.schedulerConfig),
+        conditioning: conditioning.at(-1) as ScheduledConditioning,
+        guidanceScale: resolved.guidanceScale,
+        generator,
+        afterStep: (done) => {
+          onProgress?.({
+            step: timesteps.length + done,
+            steps: totalSteps,
+            image: index,
+            images: resolved.n,
+          });
+          checkAbort();
+        },
+      });
+      out = {
+        latentDims: [1, components.latentChannels, hires.height / 8, hires.width / 8],
+        width: hires.width,
+        height: hires.height,
+      };
+    }
     timingsMs.denoise += performance.now() - mark;
 
     mark = performance.now();
     const rgb = await decodeLatents(
       components.vaeDecoder,
       latents,
-      latentDims,
+      out.latentDims,
       components.scalingFactor,
-      width,
-      height,
+      out.width,
+      out.height,
     );
     images.push({
       seed,
-      width,
-      height,
+      width: out.width,
+      height: out.height,
       rgb,
       metadata: imageMetadata(resolved, seed, components.model),
     });

@@ -37,6 +37,12 @@ export function imageMetadata<S extends Seed>(
     modelHash: model.hash,
     model: model.name,
     ...(request.strength === null ? {} : { denoisingStrength: request.strength }),
+    ...(request.hires === undefined
+      ? {}
+      : {
+          denoisingStrength: request.hires.strength,
+          hires: { upscale: request.hires.scale, steps: request.hires.steps, upscaler: "Latent" },
+        }),
     ...(request.clipSkip > 1 ? { clipSkip: request.clipSkip } : {}),
     ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
   });
@@ -58,6 +64,7 @@ export function imageMetadata<S extends Seed>(
   };
   if (request.strength !== null) recipe.strength = request.strength;
   if (request.clipSkip > 1) recipe.clipSkip = request.clipSkip;
+  if (request.hires !== undefined) recipe.hires = { ...request.hires, upscaler: "latent-bilinear" };
   if (request.mask !== undefined) recipe.masked = true;
   return { parameters, recipe };
 }

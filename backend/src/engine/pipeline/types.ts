@@ -47,6 +47,13 @@ export interface GenerationRequest<S extends Seed = number> {
    * a folder sdgate built); not for SDXL, which already uses the penultimate layer.
    */
   clipSkip?: number;
+  /**
+   * A1111's "Hires. fix" for txt2img: the image made at `width` × `height`, its latents upscaled by
+   * `scale` (bilinear, A1111's "Latent" upscaler) and denoised again at the larger size, from
+   * `strength` (default 0.7) of `steps` (default the request's) steps. The image comes out at
+   * `width × scale` × `height × scale`, down to multiples of 8.
+   */
+  hires?: { scale: number; strength?: number; steps?: number };
 }
 
 /** Text and recipe that travel with an image into its file (see `encodeImage`). */

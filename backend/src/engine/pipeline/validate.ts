@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from "../errors.ts";
 import { RNG_NAMES } from "../rng/torch-generator.ts";
 import { resolveSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
+import type { HiresPass } from "./hires.ts";
 import type { GenerationRequest, RgbImage, RngName, Seed } from "./types.ts";
 
 /** What a loaded model allows; the request is checked against it before any work. */
@@ -40,6 +41,8 @@ export interface ResolvedRequest<S extends Seed> {
   strength: number | null;
   /** 1: CLIP's last layer. */
   clipSkip: number;
+  /** A second pass at a larger size (txt2img only). */
+  hires: HiresPass | undefined;
 }
 
 const MAX_IMAGES = 16;
@@ -98,6 +101,13 @@ export function resolveRequest<S extends Seed>(
     throw new InvalidArgumentError("rng", rng, `has to be one of ${RNG_NAMES.join(", ")}`);
 
   const { image, mask } = request;
+  const hires = resolveHires(request, limits);
+  if (hires !== undefined && image !== undefined)
+    throw new InvalidArgumentError(
+      "hires.scale",
+      request.hires?.scale,
+      "applies to text-to-image only, not with an `image`",
+    );
   // Every task's settings; the task and its strength are decided below.
   const settings = {
     prompt,
@@ -113,6 +123,7 @@ export function resolveRequest<S extends Seed>(
     image,
     mask,
     clipSkip,
+    hires,
   };
   if (image === undefined) {
     if (mask !== undefined)
@@ -146,6 +157,43 @@ export function resolveRequest<S extends Seed>(
   }
   const task: Task = mask === undefined ? "img2img" : "inpaint";
   return { task, ...settings, strength };
+}
+
+/** Hires. fix's defaults, as A1111's: a denoising strength of 0.7, the first pass's step count. */
+const DEFAULT_HIRES_STRENGTH = 0.7;
+const MAX_HIRES_SCALE = 4;
+
+function resolveHires<S extends Seed>(
+  request: GenerationRequest<S>,
+  limits: ModelLimits,
+): HiresPass | undefined {
+  if (request.hires === undefined) return undefined;
+  const { scale } = request.hires;
+  if (typeof scale !== "number" || !(scale > 1 && scale <= MAX_HIRES_SCALE))
+    throw new InvalidArgumentError("hires.scale", scale, `has to be above 1 and at most ${MAX_HIRES_SCALE}`);
+  if (limits.fixedSize !== undefined)
+    throw new InvalidArgumentError("hires.scale", scale, "needs a model whose export takes any size");
+  const width = Math.floor((request.width * scale) / 8) * 8;
+  const height = Math.floor((request.height * scale) / 8) * 8;
+  if (width > limits.maxSidePx || height > limits.maxSidePx)
+    throw new InvalidArgumentError(
+      "hires.scale",
+      scale,
+      `makes ${width}×${height}, past this model's ${limits.maxSidePx} pixels a side`,
+    );
+  const steps = request.hires.steps ?? request.steps;
+  if (!Number.isInteger(steps) || steps < 1 || steps > limits.maxSteps)
+    throw new InvalidArgumentError("hires.steps", steps, `has to be an integer from 1 to ${limits.maxSteps}`);
+  const strength = request.hires.strength ?? DEFAULT_HIRES_STRENGTH;
+  if (typeof strength !== "number" || !(strength > 0 && strength <= 1))
+    throw new InvalidArgumentError("hires.strength", strength, "has to be in (0, 1]");
+  if (Math.trunc(steps * strength) < 1)
+    throw new InvalidArgumentError(
+      "hires.strength",
+      strength,
+      `leaves no step of ${steps} (steps × strength < 1)`,
+    );
+  return { scale, width, height, steps, strength };
 }
 
 function checkSize(width: unknown, height: unknown, limits: ModelLimits): void {
