@@ -1,4 +1,4 @@
-import { SdgateError } from "@sdgate/shared";
+import { outputSize, SdgateError } from "@sdgate/shared";
 import type { Engine, EngineListener, JobOutcome, JobProgress } from "../generation/engine.ts";
 import type { Logger } from "../logger.ts";
 import { type ServingMetrics, STAGES } from "../metrics/metrics.ts";
@@ -173,8 +173,14 @@ export class Dispatcher {
   }
 
   #costMs(job: Job): number {
-    const { model, width, height, steps, n } = job.request;
-    return this.stepTimes.estimate(model, width, height) * steps * n;
+    const { model, width, height, steps, n, hires } = job.request;
+    let ms = this.stepTimes.estimate(model, width, height) * steps;
+    if (hires !== undefined) {
+      const final = outputSize(job.request);
+      ms +=
+        this.stepTimes.estimate(model, final.width, final.height) * Math.trunc(hires.steps * hires.strength);
+    }
+    return ms * n;
   }
 
   #inFlightRemainingMs(): number {
@@ -224,7 +230,9 @@ export class Dispatcher {
       .then(
         (report) => {
           const imageSteps = report.images * report.steps;
-          if (imageSteps > 0 && report.denoiseMs > 0) {
+          // a hires job's denoising spans two sizes: it measures neither
+          const twoSizes = batch.some((job) => job.request.hires !== undefined);
+          if (imageSteps > 0 && report.denoiseMs > 0 && !twoSizes) {
             this.stepTimes.record(report.model, report.width, report.height, report.denoiseMs / imageSteps);
           }
         },
