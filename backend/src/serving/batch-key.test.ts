@@ -16,4 +16,12 @@ describe("batch keys", () => {
     expect(batchKey({ ...request, hires: { scale: 2, strength: 0.7, steps: 20 } })).toBeNull();
     expect(batchKey({ ...request, image: "iVBORw0KGgo=", strength: 0.5 })).toBeNull();
   });
+
+  it("runs edited, alternating and composable prompts alone, as the engine does", () => {
+    const request = exampleResolvedRequest({});
+    expect(batchKey({ ...request, prompt: "a [cat:dog:0.5]" })).toBeNull();
+    expect(batchKey({ ...request, negative_prompt: "[blurry|grainy]" })).toBeNull();
+    expect(batchKey({ ...request, prompt: "a cat AND a dog" })).toBeNull();
+    expect(batchKey({ ...request, prompt: "a (cat:1.2) [dog]" })).not.toBeNull();
+  });
 });
