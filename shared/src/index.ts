@@ -6,5 +6,7 @@ export * from "./generation-request.ts";
 export * from "./generation-response.ts";
 export * from "./internal-api.ts";
 export * from "./models.ts";
+export * from "./prompt-nesting.ts";
 export * from "./schedulers.ts";
 export * from "./signing.ts";
+export * from "./sse.ts";

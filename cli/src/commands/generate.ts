@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
+import { readSse } from "@sdgate/shared";
 import { type ApiRequest, buildRequest, type Connection, send } from "../client.ts";
 import { ApiError, InterruptedError, type Io, UsageError } from "../io.ts";
 import { parse, wholeNumber } from "../options.ts";
 import type { Command } from "./command.ts";
 import { type Progress, progressLine, queuedLine } from "./generate-progress.ts";
-import { readSse } from "./generate-sse.ts";
 
 export const GENERATE_USAGE = `Usage: sdgate generate "<prompt>" -o <out.png> [options]
 
