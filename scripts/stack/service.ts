@@ -1,9 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const SUPERVISOR = fileURLToPath(new URL("supervise.ts", import.meta.url));
 
 /** A process the stack started, with its output going to a log file. */
 export interface Service {
   name: string;
+  /** The service's supervisor, which leads the process group of the command and all it starts. */
   child: ChildProcess;
   logPath: string;
   /** Resolves when the process has exited. */
@@ -17,20 +21,30 @@ export interface ServiceSpec {
   env: Record<string, string>;
   logPath: string;
   cwd: string;
+  /**
+   * When this process dies without stopping the service (SIGKILL, a crash), how long the service's
+   * process group has between SIGTERM and SIGKILL. 5 s by default.
+   */
+  orphanGraceMs?: number;
 }
 
 /**
  * Starts a process in its own process group, so that stopping it also stops what it started
- * (wrangler runs workerd as a child).
+ * (wrangler runs workerd as a child), under a supervisor (supervise.ts) that stops that group when
+ * this process dies, however it dies.
  */
 export function startService(spec: ServiceSpec): Service {
   const log = createWriteStream(spec.logPath, { flags: "w" });
-  const child = spawn(spec.command, spec.args, {
-    cwd: spec.cwd,
-    env: { ...process.env, ...spec.env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    [SUPERVISOR, String(spec.orphanGraceMs ?? 5_000), spec.command, ...spec.args],
+    {
+      cwd: spec.cwd,
+      env: { ...process.env, ...spec.env },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      detached: true,
+    },
+  );
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => {
