@@ -1,12 +1,15 @@
 import { parseModelFolders } from "../backend/src/config.ts";
 import { freePort } from "./stack/free-port.ts";
+import { adminTokenProblem } from "./stack/local-secrets.ts";
 import { startStack } from "./stack/start-stack.ts";
 
 /**
  * `npm start`: the whole stack on this machine, then a curl that returns a real image.
  * Environment: SDGATE_EDGE_PORT (default 8787), SDGATE_DEV_KEY (random when unset),
- * SDGATE_MODEL_FOLDERS (your models beside `tiny`: `id=/path[,…]`, ONNX export folders or single-file
- * SD 1.5 checkpoints) and SDGATE_TOKENIZER_DIR (CLIP's tokenizer, for single-file checkpoints).
+ * SDGATE_ADMIN_TOKEN (at least 32 characters; when unset, the one made on the first start and kept in
+ * .sdgate/secrets.json with the stack's other local secrets), SDGATE_MODEL_FOLDERS (your models beside
+ * `tiny`: `id=/path[,…]`, ONNX export folders or single-file SD 1.5 checkpoints) and
+ * SDGATE_TOKENIZER_DIR (CLIP's tokenizer, for single-file checkpoints).
  */
 const edgePort = Number(process.env.SDGATE_EDGE_PORT ?? 8787);
 if (!Number.isInteger(edgePort) || edgePort < 1 || edgePort > 65535) {
@@ -21,6 +24,14 @@ if (!folders.ok) {
 }
 const tokenizerDir = process.env.SDGATE_TOKENIZER_DIR;
 
+// Empty counts as unset, as for SDGATE_DEV_KEY.
+const adminToken = process.env.SDGATE_ADMIN_TOKEN || undefined;
+const adminTokenError = adminToken === undefined ? null : adminTokenProblem(adminToken);
+if (adminTokenError !== null) {
+  console.error(`SDGATE_ADMIN_TOKEN ${adminTokenError}.`);
+  process.exit(2);
+}
+
 const startedMs = performance.now();
 const elapsed = () => `${((performance.now() - startedMs) / 1000).toFixed(1)} s`;
 
@@ -30,6 +41,7 @@ try {
     backendPorts: [8101, 8102],
     inspectorPort: await freePort(),
     ...(process.env.SDGATE_DEV_KEY ? { devKey: process.env.SDGATE_DEV_KEY } : {}),
+    ...(adminToken === undefined ? {} : { adminToken }),
     models: folders.value,
     ...(tokenizerDir ? { tokenizerDir } : {}),
     onStep: (step) => console.log(`[${elapsed()}] ${step}…`),
@@ -61,7 +73,12 @@ try {
     console.log(`Models: tiny, ${own.join(", ")} (ask for one with "model": "${own[0]}")\n`);
   console.log(`SDGATE_URL=${stack.url}`);
   console.log(`SDGATE_API_KEY=${stack.apiKey}`);
-  console.log(`SDGATE_ADMIN_TOKEN=${stack.adminToken}\n`);
+  // Not echoed when it came from the environment: the caller has it, and terminals keep scrollback.
+  console.log(
+    adminToken === undefined
+      ? `SDGATE_ADMIN_TOKEN=${stack.adminToken}\n`
+      : "# SDGATE_ADMIN_TOKEN: the one in your environment\n",
+  );
   console.log("Generate an image:\n");
   console.log(
     `curl -s ${stack.url}/v1/images/generations \\\n` +

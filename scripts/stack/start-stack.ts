@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { randomHex, sha256Hex } from "@sdgate/shared";
 import { resolveCheckpointModels } from "../../backend/src/model-builder/checkpoint-models.ts";
 import { ensureTinyModel } from "../../backend/src/model-builder/index.ts";
+import { resolveLocalSecrets } from "./local-secrets.ts";
 import { type Service, startService, stopService, waitUntilReady } from "./service.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -21,7 +22,7 @@ export interface StackOptions {
   inspectorPort: number;
   /** The API key to seed; a random one when absent. */
   devKey?: string;
-  /** The edge's admin token; a random one when absent. */
+  /** The edge's admin token (at least 32 characters); when absent, the one kept in the state folder. */
   adminToken?: string;
   /**
    * Your models beside `tiny`, by id: ONNX export folders or single-file SD 1.5 checkpoints
@@ -91,10 +92,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (!DEV_KEY_PATTERN.test(apiKey)) {
     throw new Error("SDGATE_DEV_KEY must look like sk_ followed by 16 to 128 letters, digits, '_' or '-'.");
   }
-  // A fresh signing secret per run: the edge and both backends share it through their environments.
-  const hmacKeys = `local:${randomHex(32)}`;
-  const adminToken = options.adminToken ?? randomHex(32);
-  const urlSigningKey = randomHex(32);
+  // Kept with the state they sign (stateDir/secrets.json): jobs, links and webhook secrets stored
+  // before a restart must still verify after it.
+  const { hmacKeys, adminToken, urlSigningKey, webhookSecret } = resolveLocalSecrets(
+    stateDir,
+    options.adminToken === undefined ? {} : { adminToken: options.adminToken },
+  );
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
 
   step("building the tiny model");
@@ -160,7 +163,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       `SDGATE_HMAC_KEYS=${hmacKeys}`,
       `SDGATE_ADMIN_TOKEN=${adminToken}`,
       `SDGATE_URL_SIGNING_KEY=${urlSigningKey}`,
-      `SDGATE_WEBHOOK_SECRET=${randomHex(32)}`,
+      `SDGATE_WEBHOOK_SECRET=${webhookSecret}`,
       // Local development: webhooks may call a receiver on this machine.
       "SDGATE_WEBHOOK_ALLOW_LOOPBACK=true",
       `SDGATE_BACKENDS=${JSON.stringify(registry)}`,
