@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { requestHash } from "./canonical.ts";
-import { parseGenerationRequest, resolveGenerationRequest } from "./generation-request.ts";
+import {
+  MAX_PROMPT_NESTING,
+  parseGenerationRequest,
+  problemFromZod,
+  resolvedGenerationRequestSchema,
+  resolveGenerationRequest,
+} from "./generation-request.ts";
 import { TINY_MODEL } from "./models.ts";
 
 function problemParam(body: unknown): string | null | undefined {
@@ -27,6 +33,24 @@ describe("generation request contract", () => {
     expect(problemParam({ prompt: "x", output_format: "gif" })).toBe("output_format");
     expect(problemParam({ prompt: "x", promt: "typo" })).toBe("promt");
     expect(problemParam([1, 2])).toBeNull();
+  });
+
+  it("refuses a prompt or negative prompt nested deeper than MAX_PROMPT_NESTING, naming it", () => {
+    const deep = `${"(".repeat(MAX_PROMPT_NESTING + 1)}x`;
+    const refused = parseGenerationRequest({ prompt: deep });
+    expect(refused.ok ? null : refused.error).toEqual({
+      param: "prompt",
+      message: "Invalid 'prompt': must not nest ( and [ more than 64 deep (it nests 65 deep).",
+    });
+    expect(problemParam({ prompt: "x", negative_prompt: "[".repeat(1000) })).toBe("negative_prompt");
+    expect(problemParam({ prompt: `${"(".repeat(MAX_PROMPT_NESTING)}x` })).toBeUndefined();
+    expect(problemParam({ prompt: `${"\\(".repeat(1000)}x` })).toBeUndefined();
+    const resolved = resolveGenerationRequest({ prompt: "x" }, TINY_MODEL, 1);
+    if (!resolved.ok) throw new Error("expected ok");
+    for (const field of ["prompt", "negative_prompt"] as const) {
+      const checked = resolvedGenerationRequestSchema.safeParse({ ...resolved.value, [field]: deep });
+      expect(checked.success ? null : problemFromZod(checked.error).param).toBe(field);
+    }
   });
 
   it("fills every default from the model and keeps the seed", () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ModelInfo } from "./models.ts";
+import { promptNestingDepth } from "./prompt-nesting.ts";
 import { RNG_NAMES, resolveSchedulerName, SCHEDULER_NAMES } from "./schedulers.ts";
 
 export const OUTPUT_FORMATS = ["png", "webp", "jpeg", "avif"] as const;
@@ -10,6 +11,13 @@ export const RESPONSE_FORMATS = ["b64_json", "url"] as const;
 /** Largest seed the JSON API carries exactly (JSON numbers are doubles). */
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 export const MAX_PROMPT_CHARS = 4000;
+/**
+ * How deep `(` and `[` may nest in `prompt` and `negative_prompt`, counted by `promptNestingDepth`.
+ * Real prompts stay under 10 (`((((masterpiece))))` is 4), and at 64 plain `(` emphasis already weighs
+ * 1.1^64 ≈ 445, far past any weight that still makes an image; the bound keeps the backend's prompt
+ * parsers, which recurse once per bracket, a small fixed depth whatever the prompt.
+ */
+export const MAX_PROMPT_NESTING = 64;
 export const MAX_IMAGES_PER_REQUEST = 10;
 /** CLIP ViT-L/14 (SD 1.x) has 12 layers, OpenCLIP ViT-H (SD 2.x) 23; a model's own limit is checked by its backend. */
 export const MAX_CLIP_SKIP = 23;
@@ -47,6 +55,17 @@ const schedulerSchema = z.string().transform((name, ctx) => {
   return resolved;
 });
 
+/** Refuses a prompt nested deeper than {@link MAX_PROMPT_NESTING}, saying how deep it went. */
+function checkPromptNesting(payload: z.core.ParsePayload<string>): void {
+  const depth = promptNestingDepth(payload.value);
+  if (depth > MAX_PROMPT_NESTING)
+    payload.issues.push({
+      code: "custom",
+      message: `must not nest ( and [ more than ${MAX_PROMPT_NESTING} deep (it nests ${depth} deep)`,
+      input: payload.value,
+    });
+}
+
 const sideSchema = z
   .number()
   .int()
@@ -60,8 +79,8 @@ const sideSchema = z
  */
 export const generationRequestSchema = z.strictObject({
   model: z.string().min(1).max(200).optional(),
-  prompt: z.string().trim().min(1, "must not be empty").max(MAX_PROMPT_CHARS),
-  negative_prompt: z.string().max(MAX_PROMPT_CHARS).optional(),
+  prompt: z.string().trim().min(1, "must not be empty").max(MAX_PROMPT_CHARS).check(checkPromptNesting),
+  negative_prompt: z.string().max(MAX_PROMPT_CHARS).check(checkPromptNesting).optional(),
   n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST).optional(),
   size: z
     .string()
@@ -96,8 +115,8 @@ export type GenerationRequest = z.infer<typeof generationRequestSchema>;
  */
 export const resolvedGenerationRequestSchema = z.strictObject({
   model: z.string().min(1),
-  prompt: z.string().min(1).max(MAX_PROMPT_CHARS),
-  negative_prompt: z.string().max(MAX_PROMPT_CHARS),
+  prompt: z.string().min(1).max(MAX_PROMPT_CHARS).check(checkPromptNesting),
+  negative_prompt: z.string().max(MAX_PROMPT_CHARS).check(checkPromptNesting),
   n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST),
   width: sideSchema,
   height: sideSchema,

@@ -53,6 +53,26 @@ describe("POST /v1/images/generations: bad requests", () => {
     );
   });
 
+  it("refuses a prompt or negative prompt nested 1,000 deep, naming it, before any backend sees it", async () => {
+    const deep = `${uniquePrompt()} ${"(".repeat(1000)}`;
+    const body = await expectError(
+      await generate({ prompt: deep }, { key }),
+      400,
+      "invalid_request",
+      "prompt",
+    );
+    expect(body.error.message).toContain("1000 deep");
+    const prompt = uniquePrompt();
+    await expectError(
+      await generate({ prompt, negative_prompt: "[".repeat(1000) }, { key }),
+      400,
+      "invalid_request",
+      "negative_prompt",
+    );
+    expect(await callsTo("healthy", deep)).toHaveLength(0);
+    expect(await callsTo("healthy", prompt)).toHaveLength(0);
+  });
+
   it("names an unknown field", async () => {
     const body = await expectError(
       await generate({ prompt: "x", stesp: 3 }, { key }),

@@ -50,6 +50,18 @@ describe("request validation names the field and its value", () => {
     expect(rejection({ ...base, width: 512 }, fixed)).toMatchObject({ param: "height", value: 64 });
   });
 
+  it("rejects a prompt or negative prompt nested deeper than the contract's 64", () => {
+    expect(rejection({ ...base, prompt: "(".repeat(1000) })).toMatchObject({
+      param: "prompt",
+      value: "1000 deep",
+    });
+    expect(rejection({ ...base, negativePrompt: `${"[".repeat(65)}x` })).toMatchObject({
+      param: "negativePrompt",
+      value: "65 deep",
+    });
+    expect(resolveRequest({ ...base, prompt: `${"(".repeat(64)}x` }, limits).prompt).toHaveLength(65);
+  });
+
   it("rejects 0 and 10,000 steps", () => {
     expect(rejection({ ...base, steps: 0 })).toMatchObject({ param: "steps", value: 0 });
     expect(rejection({ ...base, steps: 10_000 })).toMatchObject({ param: "steps", value: 10_000 });

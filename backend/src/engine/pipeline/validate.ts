@@ -1,3 +1,4 @@
+import { MAX_PROMPT_NESTING, promptNestingDepth } from "@sdgate/shared";
 import { InvalidArgumentError } from "../errors.ts";
 import { RNG_NAMES } from "../rng/torch-generator.ts";
 import { resolveSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
@@ -65,6 +66,19 @@ export function resolveRequest<S extends Seed>(
   if (typeof prompt !== "string") throw new InvalidArgumentError("prompt", prompt, "has to be a string");
   if (typeof negativePrompt !== "string") {
     throw new InvalidArgumentError("negativePrompt", negativePrompt, "has to be a string");
+  }
+  // Before any work, as a bad argument naming its field; the prompt parsers would throw PromptNestingError.
+  for (const [param, text] of [
+    ["prompt", prompt],
+    ["negativePrompt", negativePrompt],
+  ] as const) {
+    const depth = promptNestingDepth(text);
+    if (depth > MAX_PROMPT_NESTING)
+      throw new InvalidArgumentError(
+        param,
+        `${depth} deep`,
+        `has to nest ( and [ at most ${MAX_PROMPT_NESTING} deep`,
+      );
   }
   checkSize(width, height, limits);
   if (!Number.isInteger(steps) || steps < 1 || steps > limits.maxSteps) {

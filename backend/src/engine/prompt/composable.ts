@@ -15,8 +15,11 @@ export interface SubPrompt {
 
 // `re_AND` is `\bAND\b`; Python's `\b` is Unicode-aware, JS's is not, hence the lookarounds.
 const AND = /(?<![\p{L}\p{N}_])AND(?![\p{L}\p{N}_])/u;
-// `re_weight`: the text, lazily, then an optional `:number`, then trailing whitespace.
-const WEIGHT = /^([\s\S]*?)(?:\s*:\s*([-+]?(?:\d+\.?|\d*\.\d+)))?\s*$/;
+// The number that `re_weight` allows. `weighted` finds it from the end: as one regex,
+// `^([\s\S]*?)(?:\s*:\s*(number))?\s*$` retries its lazy text at each character of a whitespace run
+// and scans the rest of the run each time, which costs the square of the run.
+const WEIGHT_NUMBER = /^[-+]?(?:\d+\.?|\d*\.\d+)$/;
+const SPACE = /\s/;
 
 /**
  * The sub-prompts of `prompt` and their weights.
@@ -26,16 +29,39 @@ const WEIGHT = /^([\s\S]*?)(?:\s*:\s*([-+]?(?:\d+\.?|\d*\.\d+)))?\s*$/;
  * // [{ text: "a castle", weight: 1 }, { text: " a dragon", weight: 0.6 }]
  */
 export function splitComposable(prompt: string): SubPrompt[] {
-  return prompt.split(AND).map((part) => {
-    const match = WEIGHT.exec(part);
-    if (match === null) return { text: part, weight: 1 };
-    const [, text, weight] = match;
-    return { text: text ?? "", weight: weight === undefined ? 1 : Number(weight) };
-  });
+  return prompt.split(AND).map(weighted);
 }
 
 /** Whether `prompt` needs more than the plain path: several sub-prompts, or a guidance weight. */
 export function isComposable(prompt: string): boolean {
   const parts = splitComposable(prompt);
   return parts.length > 1 || parts[0]?.weight !== 1;
+}
+
+/**
+ * `re_weight` on one sub-prompt: the text, lazily, then an optional `:number`, then trailing
+ * whitespace. The number, when there is one, is the last word (no space or colon in it), after a
+ * colon and whitespace; the text ends before the whitespace that precedes that colon, or else before
+ * the trailing whitespace.
+ */
+function weighted(part: string): SubPrompt {
+  const trimmedEnd = skipSpaceBack(part, part.length);
+  let numberStart = trimmedEnd;
+  while (numberStart > 0 && !isSpaceOrColon(part[numberStart - 1] as string)) numberStart--;
+  const colon = skipSpaceBack(part, numberStart) - 1;
+  const number = part.slice(numberStart, trimmedEnd);
+  if (part[colon] === ":" && WEIGHT_NUMBER.test(number))
+    return { text: part.slice(0, skipSpaceBack(part, colon)), weight: Number(number) };
+  return { text: part.slice(0, trimmedEnd), weight: 1 };
+}
+
+/** Where the whitespace that ends `text[0, end)` begins. */
+function skipSpaceBack(text: string, end: number): number {
+  let index = end;
+  while (index > 0 && SPACE.test(text[index - 1] as string)) index--;
+  return index;
+}
+
+function isSpaceOrColon(char: string): boolean {
+  return char === ":" || SPACE.test(char);
 }

@@ -4,6 +4,7 @@
  * `\[` `\]` `\\` literal characters, `BREAK` a chunk boundary. Brackets left open apply to the end of
  * the prompt; a closing bracket with nothing open is kept as text. Neighbours of equal weight merge.
  */
+import { checkPromptNesting } from "./prompt-nesting.ts";
 
 /** A run of prompt text and its weight; a chunk break is `{ text: "BREAK", weight: -1 }`, as in A1111. */
 export interface WeightedText {
@@ -29,19 +30,25 @@ export class PromptWeightError extends Error {
 // only 0-9, so a weight written in other scripts' digits stays text here (A1111 would parse it).
 const ATTENTION = /\\\(|\\\)|\\\[|\\\]|\\\\|\\|\(|\[|:\s*([+-]?[.\d]+)\s*\)|\)|\]|[^\\()[\]:]+|:/gu;
 // `re_break` is `\s*\bBREAK\b\s*`; Python's `\b` is Unicode-aware, JS's is not, hence the lookarounds.
-const BREAK = /\s*(?<![\p{L}\p{N}_])BREAK(?![\p{L}\p{N}_])\s*/u;
+// The whitespace around it is taken by hand: as a regex, `\s*` retried from each character of a long
+// run of spaces without BREAK costs the square of the run.
+const BREAK = /(?<![\p{L}\p{N}_])BREAK(?![\p{L}\p{N}_])/gu;
+const SPACE = /\s/u;
 const ROUND_MULTIPLIER = 1.1;
 const SQUARE_MULTIPLIER = 1 / 1.1;
 
 /**
  * Split a prompt into runs of text and their weights, exactly as A1111 does (its doctests are this
- * module's tests).
+ * module's tests). A prompt nested deeper than the contract's `MAX_PROMPT_NESTING` throws
+ * `PromptNestingError`: each bracket multiplies the weights of the runs it holds, so the work is the
+ * depth times the length.
  *
  * @example
  * parsePromptAttention("an (important) word");
  * // [{ text: "an ", weight: 1 }, { text: "important", weight: 1.1 }, { text: " word", weight: 1 }]
  */
 export function parsePromptAttention(prompt: string): WeightedText[] {
+  checkPromptNesting(prompt);
   const res: WeightedText[] = [];
   const round: number[] = [];
   const square: number[] = [];
@@ -65,7 +72,7 @@ export function parsePromptAttention(prompt: string): WeightedText[] {
     } else if (text === "]" && square.length > 0) {
       multiplyRange(square.pop() as number, SQUARE_MULTIPLIER);
     } else {
-      for (const [i, part] of text.split(BREAK).entries()) {
+      for (const [i, part] of splitAtBreaks(text).entries()) {
         if (i > 0) res.push({ ...BREAK_MARKER });
         res.push({ text: part, weight: 1 });
       }
@@ -76,18 +83,29 @@ export function parsePromptAttention(prompt: string): WeightedText[] {
   if (res.length === 0) return [{ text: "", weight: 1 }];
 
   // Merge runs of identical weights (a BREAK's -1 included, as A1111 does).
-  let i = 0;
-  while (i + 1 < res.length) {
-    const current = res[i] as WeightedText;
-    const next = res[i + 1] as WeightedText;
-    if (current.weight === next.weight) {
-      current.text += next.text;
-      res.splice(i + 1, 1);
-    } else {
-      i++;
-    }
+  const merged: WeightedText[] = [];
+  for (const run of res) {
+    const last = merged.at(-1);
+    if (last !== undefined && last.weight === run.weight) last.text += run.text;
+    else merged.push(run);
   }
-  return res;
+  return merged;
+}
+
+/** `re_break.split(text)`: the text between BREAKs, each BREAK taken with the whitespace around it. */
+function splitAtBreaks(text: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (const match of text.matchAll(BREAK)) {
+    let start = match.index;
+    while (start > from && SPACE.test(text[start - 1] as string)) start--;
+    let end = match.index + match[0].length;
+    while (end < text.length && SPACE.test(text[end] as string)) end++;
+    parts.push(text.slice(from, start));
+    from = end;
+  }
+  parts.push(text.slice(from));
+  return parts;
 }
 
 /** Python's `float()` of what `[+-]?[.\d]+` matched: `Number` agrees, except that it gives NaN for "1.2.3". */

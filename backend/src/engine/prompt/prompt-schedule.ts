@@ -12,6 +12,7 @@
  * that runs on each scheduled prompt afterwards. A prompt the grammar cannot take (a `|` outside any
  * alternation, say) is used whole at every step, as A1111 does when lark raises.
  */
+import { checkPromptNesting } from "./prompt-nesting.ts";
 
 /** A prompt used for the steps up to `endAtStep` (A1111's `[end_at_step, prompt]`). */
 export interface ScheduledPrompt {
@@ -26,7 +27,8 @@ type Node =
   | { kind: "alternate"; options: Node[][] };
 
 /**
- * The prompts to use and up to which step, for `steps` steps.
+ * The prompts to use and up to which step, for `steps` steps. A prompt nested deeper than the
+ * contract's `MAX_PROMPT_NESTING` throws `PromptNestingError`.
  *
  * @example
  * promptSchedule("a [b:c:0.5] d", 10) // [{ endAtStep: 5, prompt: "a b d" }, { endAtStep: 10, prompt: "a c d" }]
@@ -89,17 +91,31 @@ function render(nodes: readonly Node[], step: number, steps: number): string {
   return out;
 }
 
-const SIGNED_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
+// Sticky: each is matched at `lastIndex` only, so scanning a number costs its own length.
+const WHITESPACE = /\s*/y;
+const SIGNED_NUMBER = /[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+
+interface Parsed {
+  nodes: Node[];
+  end: number;
+}
 
 /**
  * The grammar's `start`: prompts, with stray `[`, `]`, `(`, `)` and `:` kept as text; null when a
  * character fits nowhere (a `|` outside an alternation).
+ *
+ * A construct that fails makes every construct around it fail too, and the text is read again from
+ * just after the outermost one's bracket. The parser keeps its reading of `prompt` from each start, so
+ * no text is read twice and the whole is linear in the prompt's length; it recurses as deep as the
+ * brackets nest, which `checkPromptNesting` keeps within the contract's limit.
  */
 function parsePrompt(prompt: string): Node[] | null {
+  checkPromptNesting(prompt);
+  const parser = new Parser(prompt);
   const nodes: Node[] = [];
   let position = 0;
   while (position < prompt.length) {
-    const parsed = parseSequence(prompt, position);
+    const parsed = parser.sequence(position);
     nodes.push(...parsed.nodes);
     position = parsed.end;
     if (position >= prompt.length) break;
@@ -111,98 +127,121 @@ function parsePrompt(prompt: string): Node[] | null {
   return nodes;
 }
 
-/** The grammar's `prompt`: text, escapes and bracketed constructs, up to a character it cannot take. */
-function parseSequence(text: string, start: number): { nodes: Node[]; end: number } {
-  const nodes: Node[] = [];
-  let position = start;
-  let plain = "";
-  const flush = () => {
-    if (plain !== "") nodes.push({ kind: "text", text: plain });
-    plain = "";
-  };
-  while (position < text.length) {
-    const char = text[position] as string;
-    if (char === "\\") {
-      // an escape keeps its backslash: the emphasis parser reads it next
-      plain += text.slice(position, position + 2);
-      position += 2;
-    } else if (char === "(" || char === "[") {
-      const construct = char === "(" ? parseRound(text, position) : parseSquare(text, position);
-      if (construct === null) break;
-      flush();
-      nodes.push(construct.node);
-      position = construct.end;
-    } else if ("]):|".includes(char)) {
-      break;
-    } else {
-      plain += char;
-      position += 1;
-    }
-  }
-  flush();
-  return { nodes, end: position };
-}
+class Parser {
+  readonly #text: string;
+  readonly #sequences = new Map<number, Parsed>();
 
-/** `(` prompt `)` or `(` prompt `:` prompt `)`, kept as written. */
-function parseRound(text: string, start: number): { node: Node; end: number } | null {
-  const first = parseSequence(text, start + 1);
-  if (text[first.end] === ")")
-    return {
-      node: { kind: "group", open: "(", parts: [first.nodes], separator: "", close: ")" },
-      end: first.end + 1,
-    };
-  if (text[first.end] !== ":") return null;
-  const second = parseSequence(text, first.end + 1);
-  if (text[second.end] !== ")") return null;
-  return {
-    node: { kind: "group", open: "(", parts: [first.nodes, second.nodes], separator: ":", close: ")" },
-    end: second.end + 1,
-  };
-}
-
-/** `[from:to:when]`, `[to:when]`, `[a|b…]` or `[` prompt `]`. */
-function parseSquare(text: string, start: number): { node: Node; end: number } | null {
-  const first = parseSequence(text, start + 1);
-  const next = text[first.end];
-  if (next === "]")
-    return {
-      node: { kind: "group", open: "[", parts: [first.nodes], separator: "", close: "]" },
-      end: first.end + 1,
-    };
-  if (next === "|") {
-    const options = [first.nodes];
-    let end = first.end;
-    while (text[end] === "|") {
-      const option = parseSequence(text, end + 1);
-      options.push(option.nodes);
-      end = option.end;
-    }
-    return text[end] === "]" ? { node: { kind: "alternate", options }, end: end + 1 } : null;
+  constructor(text: string) {
+    this.#text = text;
   }
-  if (next !== ":") return null;
-  // `[to:when]`: what follows the colon is the number
-  const when = scheduleNumber(text, first.end + 1);
-  if (when !== null)
-    return { node: { kind: "scheduled", before: null, after: first.nodes, when: when.value }, end: when.end };
-  // `[from:to:when]`
-  const second = parseSequence(text, first.end + 1);
-  if (text[second.end] !== ":") return null;
-  const number = scheduleNumber(text, second.end + 1);
-  if (number === null) return null;
-  return {
-    node: { kind: "scheduled", before: first.nodes, after: second.nodes, when: number.value },
-    end: number.end,
-  };
+
+  /** The grammar's `prompt` from `start`: text, escapes and bracketed constructs, up to a character it cannot take. */
+  sequence(start: number): Parsed {
+    const known = this.#sequences.get(start);
+    if (known !== undefined) return known;
+    const text = this.#text;
+    const nodes: Node[] = [];
+    let position = start;
+    let plain = "";
+    const flush = () => {
+      if (plain !== "") nodes.push({ kind: "text", text: plain });
+      plain = "";
+    };
+    while (position < text.length) {
+      const char = text[position] as string;
+      if (char === "\\") {
+        // an escape keeps its backslash: the emphasis parser reads it next
+        plain += text.slice(position, position + 2);
+        position += 2;
+      } else if (char === "(" || char === "[") {
+        const construct = char === "(" ? this.#round(position) : this.#square(position);
+        if (construct === null) break;
+        flush();
+        nodes.push(construct.node);
+        position = construct.end;
+      } else if ("]):|".includes(char)) {
+        break;
+      } else {
+        plain += char;
+        position += 1;
+      }
+    }
+    flush();
+    const parsed = { nodes, end: position };
+    this.#sequences.set(start, parsed);
+    return parsed;
+  }
+
+  /** `(` prompt `)` or `(` prompt `:` prompt `)`, kept as written. */
+  #round(start: number): { node: Node; end: number } | null {
+    const text = this.#text;
+    const first = this.sequence(start + 1);
+    if (text[first.end] === ")")
+      return {
+        node: { kind: "group", open: "(", parts: [first.nodes], separator: "", close: ")" },
+        end: first.end + 1,
+      };
+    if (text[first.end] !== ":") return null;
+    const second = this.sequence(first.end + 1);
+    if (text[second.end] !== ")") return null;
+    return {
+      node: { kind: "group", open: "(", parts: [first.nodes, second.nodes], separator: ":", close: ")" },
+      end: second.end + 1,
+    };
+  }
+
+  /** `[from:to:when]`, `[to:when]`, `[a|b…]` or `[` prompt `]`. */
+  #square(start: number): { node: Node; end: number } | null {
+    const text = this.#text;
+    const first = this.sequence(start + 1);
+    const next = text[first.end];
+    if (next === "]")
+      return {
+        node: { kind: "group", open: "[", parts: [first.nodes], separator: "", close: "]" },
+        end: first.end + 1,
+      };
+    if (next === "|") {
+      const options = [first.nodes];
+      let end = first.end;
+      while (text[end] === "|") {
+        const option = this.sequence(end + 1);
+        options.push(option.nodes);
+        end = option.end;
+      }
+      return text[end] === "]" ? { node: { kind: "alternate", options }, end: end + 1 } : null;
+    }
+    if (next !== ":") return null;
+    // `[to:when]`: what follows the colon is the number
+    const when = scheduleNumber(text, first.end + 1);
+    if (when !== null)
+      return {
+        node: { kind: "scheduled", before: null, after: first.nodes, when: when.value },
+        end: when.end,
+      };
+    // `[from:to:when]`
+    const second = this.sequence(first.end + 1);
+    if (text[second.end] !== ":") return null;
+    const number = scheduleNumber(text, second.end + 1);
+    if (number === null) return null;
+    return {
+      node: { kind: "scheduled", before: first.nodes, after: second.nodes, when: number.value },
+      end: number.end,
+    };
+  }
 }
 
 /** `[WHITESPACE] NUMBER [WHITESPACE] "]"` from `start`: the number as written, and the end past `]`. */
 function scheduleNumber(text: string, start: number): { value: string; end: number } | null {
-  const rest = text.slice(start);
-  const leading = /^\s*/.exec(rest)?.[0].length ?? 0;
-  const number = SIGNED_NUMBER.exec(rest.slice(leading))?.[0];
-  if (number === undefined) return null;
-  const after = leading + number.length;
-  const trailing = /^\s*/.exec(rest.slice(after))?.[0].length ?? 0;
-  if (rest[after + trailing] !== "]") return null;
-  return { value: number, end: start + after + trailing + 1 };
+  const numberStart = matchEnd(WHITESPACE, text, start);
+  const numberEnd = numberStart === null ? null : matchEnd(SIGNED_NUMBER, text, numberStart);
+  if (numberStart === null || numberEnd === null) return null;
+  const close = matchEnd(WHITESPACE, text, numberEnd);
+  if (close === null || text[close] !== "]") return null;
+  return { value: text.slice(numberStart, numberEnd), end: close + 1 };
+}
+
+/** Where a match of the sticky `pattern` at `index` ends; null when there is none. */
+function matchEnd(pattern: RegExp, text: string, index: number): number | null {
+  pattern.lastIndex = index;
+  return pattern.test(text) ? pattern.lastIndex : null;
 }
