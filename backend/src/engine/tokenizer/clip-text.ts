@@ -2,31 +2,21 @@
  * Text preparation and pre-tokenisation as CLIP's tokenizers do it (openai `simple_tokenizer.py`,
  * Hugging Face `CLIPTokenizer`): clean whitespace, lowercase, then split with CLIP's pattern.
  */
+import { htmlUnescape } from "./html-unescape.ts";
 
 /** CLIP's pre-tokenisation pattern (the `pat` of `simple_tokenizer.py`), with the `u` flag. */
 export const CLIP_PRETOKENIZE_PATTERN =
   /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/gu;
 
-const HTML_ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
-
-/** `html.unescape` for the entities prompts actually contain (named basics and numeric ones). */
-function unescapeHtml(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, body: string) => {
-    if (body[0] === "#") {
-      const code =
-        body[1] === "x" || body[1] === "X" ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1));
-      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-    }
-    return HTML_ENTITIES[body.toLowerCase()] ?? whole;
-  });
-}
-
 /**
- * `whitespace_clean(basic_clean(text)).lower()`: openai unescapes HTML twice (ftfy's mojibake repair
- * is not reproduced; NFC normalisation stands in for its most common effect).
+ * `whitespace_clean(basic_clean(text)).lower()` of openai CLIP's `simple_tokenizer.py`: `basic_clean`
+ * is `ftfy.fix_text`, then `html.unescape` twice, so `&amp;amp;` reads as `&` (ftfy's repairs are not
+ * reproduced; NFC normalisation stands in for their most common effect). A1111 parses emphasis on the
+ * raw prompt and tokenizes each run of it, so a character reference is read here, after the brackets,
+ * and one that a bracket splits (`&am(p;)`) stays as written.
  */
 export function cleanClipText(text: string): string {
-  const unescaped = unescapeHtml(unescapeHtml(text.normalize("NFC")));
+  const unescaped = htmlUnescape(htmlUnescape(text.normalize("NFC")));
   return unescaped.replace(/\s+/gu, " ").trim().toLowerCase();
 }
 

@@ -41,6 +41,26 @@ describe(`ClipTokenizer with SD 1.x's vocabulary${hasClipVocab ? "" : " (skipped
     expect(tokenizer.decode(tokenizer.encode("a cat's hat, 42 times!"))).toBe("a cat 's hat , 4 2 times !");
   });
 
+  it.skipIf(!hasClipVocab)(
+    "reads HTML character references twice, as openai CLIP's basic_clean does (html.unescape)",
+    () => {
+      const tokenizer = realTokenizer();
+      // vocab.json: fish</w> 2759, &</w> 261, chips</w> 8855, '</w> 262, rock</w> 2172, n</w> 333,
+      // roll</w> 3341; © is UTF-8 C2 A9, which bytes_to_unicode writes Â©, and Â©</w> is 5811.
+      const fishAndChips = [2759, 261, 8855];
+      expect(tokenizer.tokenize("fish & chips")).toEqual(fishAndChips);
+      expect(tokenizer.tokenize("fish &amp; chips")).toEqual(fishAndChips);
+      expect(tokenizer.tokenize("fish &amp chips")).toEqual(fishAndChips);
+      expect(tokenizer.tokenize("fish &#38; chips")).toEqual(fishAndChips);
+      expect(tokenizer.tokenize("fish &#x26; chips")).toEqual(fishAndChips);
+      expect(tokenizer.tokenize("&amp;amp;")).toEqual([261]);
+      expect(tokenizer.tokenize("&#x27;")).toEqual([262]);
+      expect(tokenizer.tokenize("rock &#x27;n&#39; roll")).toEqual([2172, 262, 333, 262, 3341]);
+      expect(tokenizer.tokenize("&copy;")).toEqual([5811]);
+      expect(tokenizer.tokenize("&copy")).toEqual([5811]);
+    },
+  );
+
   it.skipIf(!hasClipVocab)("pads with another token when asked (SD 2.x pads with '!')", () => {
     const tokenizer = ClipTokenizer.fromFiles(
       readFileSync(`${clipDir}vocab.json`, "utf8"),
