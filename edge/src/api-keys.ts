@@ -126,14 +126,52 @@ export function recordOf(key: ApiKey, secretExpiresAt: string | undefined): ApiK
   return record;
 }
 
+/**
+ * How long this isolate remembers that no key has a hash, so the same unknown key presented again
+ * costs neither KV nor D1. A key created afterwards is not hidden by it: its secret is new, so its
+ * hash cannot have been looked up before (`createKey` and `rotateKey` clear it here all the same).
+ */
+export const MISS_CACHE_TTL_MS = 60_000;
+/** The most unknown hashes this isolate remembers; the oldest go first. */
+export const MISS_CACHE_MAX_ENTRIES = 10_000;
+
 /** How long this isolate keeps a key's record after reading it from KV or D1. */
 export const RECORD_CACHE_TTL_MS = 60_000;
 /** The most records this isolate keeps. */
 export const RECORD_CACHE_MAX_ENTRIES = 10_000;
 
-// Per KV namespace (one per isolate in production, one per test env in tests): hash → record. Only
-// found records are kept, so a key created a moment ago is never hidden by an earlier miss.
+// Per KV namespace (one per isolate in production, one per test env in tests): hash → record, and
+// hash → until when it is known to be nobody's. Both are maps in insertion order, so the first entry
+// is the one to evict.
 const recordCaches = new WeakMap<KVNamespace, Map<string, { record: ApiKeyRecord; untilMs: number }>>();
+const missCaches = new WeakMap<KVNamespace, Map<string, number>>();
+
+function missCacheOf(kv: KVNamespace): Map<string, number> {
+  let cache = missCaches.get(kv);
+  if (!cache) {
+    cache = new Map();
+    missCaches.set(kv, cache);
+  }
+  return cache;
+}
+
+function cacheMiss(kv: KVNamespace, hashHex: string, nowMs: number): void {
+  const cache = missCacheOf(kv);
+  cache.delete(hashHex);
+  cache.set(hashHex, nowMs + MISS_CACHE_TTL_MS);
+  if (cache.size > MISS_CACHE_MAX_ENTRIES) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+}
+
+/**
+ * Forgets that `hashHex` was unknown, in this isolate: for a key created or rotated here, whose
+ * secret must work from its first request.
+ */
+export function forgetMiss(kv: KVNamespace, hashHex: string): void {
+  missCaches.get(kv)?.delete(hashHex);
+}
 
 function recordCacheOf(kv: KVNamespace) {
   let cache = recordCaches.get(kv);
@@ -158,7 +196,9 @@ function cacheRecord(kv: KVNamespace, hashHex: string, record: ApiKeyRecord, now
  * The {@link ApiKeyStore} the edge should use: this isolate's copy (kept
  * {@link RECORD_CACHE_TTL_MS}), then KV (the fast path), then D1 (the record) when KV has no entry —
  * a key created moments ago elsewhere, before KV has propagated — repairing KV from it. Revoked keys
- * are never found in D1. A cached record only says which key a secret belongs to: whether the secret
+ * are never found in D1. A hash found nowhere is remembered as unknown for {@link MISS_CACHE_TTL_MS},
+ * so presenting the same wrong key again costs no D1 query (KV would not do for that: a write per
+ * miss costs more than the read it saves, and its 60 s minimum TTL is no shorter). A cached record only says which key a secret belongs to: whether the secret
  * still works, and the key's scopes and limits, come from the key's Durable Object on every request,
  * so a revocation is seen at once however long a copy is kept here.
  *
@@ -173,13 +213,18 @@ export function apiKeyStore(config: { apiKeys: KVNamespace; db: D1Database }): A
       const nowMs = Date.now();
       const copy = recordCacheOf(config.apiKeys).get(hashHex);
       if (copy && copy.untilMs > nowMs) return copy.record;
+      const missUntilMs = missCacheOf(config.apiKeys).get(hashHex);
+      if (missUntilMs !== undefined && missUntilMs > nowMs) return null;
       const cached = await kv.findByHash(hashHex);
       if (cached) {
         cacheRecord(config.apiKeys, hashHex, cached, nowMs);
         return cached;
       }
       const found = await d1.findByHash(hashHex);
-      if (!found) return null;
+      if (!found) {
+        cacheMiss(config.apiKeys, hashHex, nowMs);
+        return null;
+      }
       const { key } = found;
       const record = recordOf(key, found.expires_at ?? undefined);
       // KV is repaired only for secrets that never expire; the others keep to D1 and this copy.

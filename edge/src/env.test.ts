@@ -13,6 +13,7 @@ function rawEnv(overrides: Record<string, unknown> = {}): Env {
     DB: env.DB,
     KEY_STATE: env.KEY_STATE,
     AUDIT_LOG: env.AUDIT_LOG,
+    AUTH_FAILURES: env.AUTH_FAILURES,
     IMAGES: env.IMAGES,
     GENERATION_COALESCER: env.GENERATION_COALESCER,
     BACKEND_HEALTH: env.BACKEND_HEALTH,

@@ -6,6 +6,7 @@ import { type Backend, type Registry, registrySchema } from "./backends/registry
 import type { GenerationCoalescer } from "./cache/coalescer.ts";
 import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
 import { type JobsConfig, type JobsEnv, jobsConfigOf, jobsEnvShape } from "./jobs/config.ts";
+import type { AuthFailures } from "./keys/auth-failures.ts";
 import { adminTokenSchema, d1Database, durableObjectNamespace } from "./keys/config.ts";
 import type { KeyState } from "./limits/key-state.ts";
 import { log } from "./log.ts";
@@ -22,6 +23,8 @@ import { modelCatalogSchema } from "./models.ts";
  * - `SDGATE_MODELS`: optional var, a JSON array of the operator's models (see `models.ts`).
  * - `DB`: D1 binding, the record of API keys and the audit log (migrations in `edge/migrations/`).
  * - `KEY_STATE`, `AUDIT_LOG`: Durable Object bindings, one `KeyState` per key, one `AuditLog`.
+ * - `AUTH_FAILURES`: Durable Object binding, one `AuthFailures` per client address (IPv6: per /64)
+ *   counting unknown API keys (see `keys/auth-failures.ts`).
  * - `SDGATE_ADMIN_TOKEN`: optional secret, the bearer token of `/admin/*` (≥ 32 characters).
  * - `IMAGES`: R2 binding, the replay cache's bodies and `url` images (see `cache/store.ts`).
  * - `GENERATION_COALESCER`, `BACKEND_HEALTH`: Durable Object bindings, 256 `GenerationCoalescer`
@@ -39,6 +42,7 @@ export interface Env extends JobsEnv {
   DB: D1Database;
   KEY_STATE: DurableObjectNamespace<KeyState>;
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  AUTH_FAILURES: DurableObjectNamespace<AuthFailures>;
   SDGATE_ADMIN_TOKEN?: string;
   IMAGES: R2Bucket;
   GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
@@ -58,6 +62,7 @@ export interface EdgeConfig {
   db: D1Database;
   keyState: DurableObjectNamespace<KeyState>;
   auditLog: DurableObjectNamespace<AuditLog>;
+  authFailures: DurableObjectNamespace<AuthFailures>;
   /** `null` when unset: the admin API is then closed. */
   adminToken: string | null;
   /** The backend registry with its routing policy; `backends` is its `pools`. */
@@ -116,6 +121,7 @@ export const envSchema = z
     DB: d1Database,
     KEY_STATE: durableObjectNamespace<KeyState>(),
     AUDIT_LOG: durableObjectNamespace<AuditLog>(),
+    AUTH_FAILURES: durableObjectNamespace<AuthFailures>(),
     SDGATE_ADMIN_TOKEN: adminTokenSchema,
     IMAGES: r2Bucket,
     GENERATION_COALESCER: durableObjectNamespace<GenerationCoalescer>(),
@@ -133,6 +139,7 @@ export const envSchema = z
       db: env.DB,
       keyState: env.KEY_STATE,
       auditLog: env.AUDIT_LOG,
+      authFailures: env.AUTH_FAILURES,
       adminToken: env.SDGATE_ADMIN_TOKEN,
       registry: env.SDGATE_BACKENDS,
       images: env.IMAGES,

@@ -25,6 +25,7 @@ export { BackendHealth } from "./backends/health-object.ts";
 export { GenerationCoalescer } from "./cache/coalescer.ts";
 export type { EdgeConfig, Env } from "./env.ts";
 export { GenerationJob } from "./jobs/generation-job.ts";
+export { AuthFailures } from "./keys/auth-failures.ts";
 export { KeyState } from "./limits/key-state.ts";
 
 /** sdgate's edge: a Cloudflare Worker in front of the GPU backends. See shared/DESIGN.md, "Public API (edge)". */

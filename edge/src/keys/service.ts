@@ -1,5 +1,5 @@
 import { type Result, sha256Hex } from "@sdgate/shared";
-import { type ApiKey, apiKeyRecordKey, recordOf } from "../api-keys.ts";
+import { type ApiKey, apiKeyRecordKey, forgetMiss, recordOf } from "../api-keys.ts";
 import type { EdgeConfig } from "../env.ts";
 import type { KeyStateInit } from "../limits/key-state.ts";
 import type { KeyLimits } from "../limits/policy.ts";
@@ -108,6 +108,7 @@ export async function createKey(
   if (input.allowed_ips !== undefined) key.allowed_ips = input.allowed_ips;
   if (input.metadata !== undefined) key.metadata = input.metadata;
   await d1KeyStore(config.db).insert(key, { hash, prefix: key.prefix, created_at: now, expires_at: null });
+  forgetMiss(config.apiKeys, hash);
   await config.keyState
     .getByName(key.id)
     .initialize({ key: apiKeyOf(key), secrets: [{ hash, expiresAtMs: null }] });
@@ -243,6 +244,7 @@ export async function rotateKey(
     { hash, prefix: rotated.prefix, created_at: now, expires_at: null },
     previousExpiresAt,
   );
+  forgetMiss(config.apiKeys, hash);
 
   await Promise.all([
     putRecord(config, hash, rotated),

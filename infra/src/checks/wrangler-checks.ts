@@ -12,6 +12,7 @@ export const REQUIRED_BINDINGS = {
     GENERATION_COALESCER: "GenerationCoalescer",
     BACKEND_HEALTH: "BackendHealth",
     GENERATION_JOB: "GenerationJob",
+    AUTH_FAILURES: "AuthFailures",
   } as Record<string, string>,
 };
 

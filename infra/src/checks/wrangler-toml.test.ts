@@ -10,7 +10,7 @@ const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const rootText = readFileSync(`${repoRoot}wrangler.toml`, "utf8");
 
 describe("wrangler.toml", () => {
-  it("binds KV API_KEYS, D1 DB with migrations, R2 IMAGES, the five Durable Objects created in order, and a cron", () => {
+  it("binds KV API_KEYS, D1 DB with migrations, R2 IMAGES, the six Durable Objects created in order, and a cron", () => {
     expect(wranglerProblems(parse(rootText), { environments: [], repoRoot })).toEqual([]);
   });
 
@@ -26,7 +26,7 @@ describe("wrangler.toml", () => {
       "<staging sdgate-staging database id>";
     const problems = wranglerProblems(config, { environments: [...ENVIRONMENTS, "canary"], repoRoot });
     expect(problems).toEqual([
-      "env.staging: Durable Object binding GENERATION_JOB → GenerationJob",
+      "env.staging: Durable Object binding AUTH_FAILURES → AuthFailures",
       "env.production shares '<staging sdgate-staging database id>' with env.staging",
       "[env.canary] is missing",
     ]);

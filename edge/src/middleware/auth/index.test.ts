@@ -2,10 +2,11 @@ import { sha256Hex } from "@sdgate/shared";
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
 import type { ApiKey, ApiKeyRecord, ApiKeyScope, ApiKeyStore } from "../../api-keys.ts";
+import { AUTH_FAILURE_WINDOW_MS, MAX_AUTH_FAILURES } from "../../keys/auth-failures.ts";
 import { DEFAULT_KEY_LIMITS } from "../../limits/policy.ts";
 import { errorHandler } from "../error-handler/index.ts";
 import { requestId } from "../request-id/index.ts";
-import { auth } from "./index.ts";
+import { auth, type FailedAuthGuard } from "./index.ts";
 
 type TestEnv = { Variables: { requestId: string; apiKey: ApiKey } };
 
@@ -37,18 +38,43 @@ function memoryStore(entries: Record<string, ApiKeyRecord>): ApiKeyStore & { loo
   };
 }
 
+/** A guard that keeps its counts in memory, as the `AuthFailures` objects would. */
+function memoryGuard(): FailedAuthGuard & { failures: Map<string, number> } {
+  const failures = new Map<string, number>();
+  const untilMs = Date.now() + AUTH_FAILURE_WINDOW_MS;
+  return {
+    failures,
+    blockedUntilMs: (bucket) => ((failures.get(bucket) ?? 0) >= MAX_AUTH_FAILURES ? untilMs : null),
+    async recordFailure(bucket) {
+      const count = (failures.get(bucket) ?? 0) + 1;
+      failures.set(bucket, count);
+      return { failures: count, blockedUntilMs: count >= MAX_AUTH_FAILURES ? untilMs : null };
+    },
+  };
+}
+
 /** The app under test; `verdict` stands in for what the key's Durable Object would answer. */
-async function appWith(scope?: ApiKeyScope, verdict: Verdict = "ok") {
+async function appWith(
+  scope?: ApiKeyScope,
+  verdict: Verdict = "ok",
+  options: { scopes?: string[]; guard?: FailedAuthGuard } = {},
+) {
   const store = memoryStore({ [await sha256Hex(KEY)]: record });
   const checks: string[] = [];
+  const key = { ...live, scopes: options.scopes ?? live.scopes };
   const check = async (_c: unknown, hashHex: string) => {
     checks.push(hashHex);
-    return verdict === "ok" ? { ok: true as const, key: live } : { ok: false as const, reason: verdict };
+    return verdict === "ok" ? { ok: true as const, key } : { ok: false as const, reason: verdict };
   };
+  const failures = () => options.guard ?? null;
   const app = new Hono<TestEnv>();
   app.use(requestId());
   app.use(
-    auth<TestEnv>(scope === undefined ? { store: () => store, check } : { scope, store: () => store, check }),
+    auth<TestEnv>(
+      scope === undefined
+        ? { store: () => store, check, failures }
+        : { scope, store: () => store, check, failures },
+    ),
   );
   app.get("/", (c) => c.json(c.var.apiKey));
   app.onError(errorHandler());
@@ -138,5 +164,43 @@ describe("auth middleware", () => {
 
   it("refuses an unknown scope when built", () => {
     expect(() => auth({ scope: "everything" as ApiKeyScope, store: () => memoryStore({}) })).toThrow(/scope/);
+  });
+});
+
+describe("auth middleware: failed authentications", () => {
+  const from = (ip: string, key = `${KEY}x`) => ({
+    headers: { Authorization: `Bearer ${key}`, "CF-Connecting-IP": ip },
+  });
+
+  it("counts unknown keys per address and refuses the address past the limit without a lookup", async () => {
+    const guard = memoryGuard();
+    const { app, store } = await appWith(undefined, "ok", { guard });
+    for (let i = 0; i < MAX_AUTH_FAILURES; i++) {
+      expect((await app.request("/", from("192.0.2.1"))).status).toBe(401);
+    }
+    const lookups = store.lookups.length;
+    const refused = await app.request("/", from("192.0.2.1", KEY));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect(await codeOf(refused)).toBe("rate_limited");
+    expect(store.lookups).toHaveLength(lookups);
+    expect((await app.request("/", from("192.0.2.2", KEY))).status).toBe(200);
+  });
+
+  it("counts neither good keys, nor malformed ones, nor requests without an address", async () => {
+    const guard = memoryGuard();
+    const { app } = await appWith(undefined, "ok", { guard });
+    await app.request("/", from("192.0.2.3", KEY));
+    await app.request("/", from("192.0.2.3", "not-a-key"));
+    await app.request("/", { headers: { Authorization: `Bearer ${KEY}x` } });
+    expect([...guard.failures]).toEqual([]);
+  });
+
+  it("answers 429 to a failure that another isolate's failures already put over the limit", async () => {
+    const guard = memoryGuard();
+    guard.failures.set("192.0.2.4", MAX_AUTH_FAILURES);
+    const lagging: FailedAuthGuard = { ...guard, blockedUntilMs: () => null };
+    const { app } = await appWith(undefined, "ok", { guard: lagging });
+    expect((await app.request("/", from("192.0.2.4"))).status).toBe(429);
   });
 });

@@ -7,10 +7,19 @@ import {
   type ApiKeyScope,
   type ApiKeyStore,
 } from "../../api-keys.ts";
+import type { EdgeConfig } from "../../env.ts";
+import { MAX_AUTH_FAILURES } from "../../keys/auth-failures.ts";
 import type { AuthVerdict } from "../../limits/key-state.ts";
-import { deferredKeyCheck, type KeyCheck, keyStateCheck } from "./key-state-check.ts";
+import {
+  addressBucket,
+  durableFailedAuthGuard,
+  type FailedAuthGuard,
+  tooManyFailures,
+} from "./failed-auth.ts";
+import { clientIpOf, deferredKeyCheck, type KeyCheck, keyStateCheck } from "./key-state-check.ts";
 
 export { adminAuth } from "./admin.ts";
+export { durableFailedAuthGuard, type FailedAuthGuard } from "./failed-auth.ts";
 export { deferredKeyCheck, type KeyCheck, keyStateCheck, type PendingKey } from "./key-state-check.ts";
 
 type AuthEnv = { Variables: { apiKey: ApiKey } };
@@ -27,6 +36,16 @@ export interface AuthOptions<E extends AuthEnv> {
    * {@link deferredKeyCheck} and asks the object once for both (`authorize` in `limits/index.ts`).
    */
   check?: KeyCheck<E>;
+  /**
+   * Failed authentications per client address (`CF-Connecting-IP`). Default: the `AUTH_FAILURES`
+   * objects of `c.var.config`; none when the app has no config. `null`: no limit.
+   */
+  failures?: (c: Context<E>) => FailedAuthGuard | null;
+}
+
+function configuredGuard<E extends object>(c: Context<E>): FailedAuthGuard | null {
+  const config = (c.var as { config?: EdgeConfig }).config;
+  return config?.authFailures ? durableFailedAuthGuard(config.authFailures) : null;
 }
 
 // RFC 6750 §3: a 401 names the scheme; a 403 for a missing scope says which scope was needed.
@@ -69,11 +88,18 @@ export function missingScope(scope: string): SdgateError {
  * Object confirms it still works. Puts the key (id, name, scopes, limits) on `c.var.apiKey`. Throws
  * 401 `missing_api_key` / `invalid_api_key`, or 403 `insufficient_scope`.
  *
+ * An address (IPv4, or IPv6 /64) that presented {@link MAX_AUTH_FAILURES} unknown keys within a few
+ * minutes gets 429 `rate_limited` with `Retry-After` for any key until the window ends, before any
+ * lookup: random keys cannot be turned into a flood of KV and D1 reads. Only unknown keys count
+ * (they are what guessing produces and what reaches D1); a request without `CF-Connecting-IP`, which
+ * Cloudflare always sets, is not counted.
+ *
  * @example
  * app.post("/v1/images/generations", auth({ scope: "generate", store: (c) => apiKeyStore(c.var.config) }), handler);
  */
 export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHandler<E> {
   const { scope, store } = options;
+  const failures = options.failures ?? configuredGuard<E>;
   const check: KeyCheck<E> = options.check ?? keyStateCheck;
   // A deferred check only read the key's stored record, which may be a minute older than a `PATCH`
   // of its scopes: the route's `authorize` checks the scope in the key's object instead.
@@ -94,9 +120,25 @@ export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHand
     if (key === undefined || !API_KEY_PATTERN.test(key)) {
       throw unauthorized("invalid_api_key", "Invalid API key. Send it as 'Authorization: Bearer sk_...'.");
     }
+    const ip = clientIpOf(c as Context);
+    const bucket = ip === null ? null : addressBucket(ip);
+    const guard = bucket === null ? null : failures(c);
+    if (guard !== null && bucket !== null) {
+      const nowMs = Date.now();
+      const untilMs = guard.blockedUntilMs(bucket, nowMs);
+      if (untilMs !== null) throw tooManyFailures(untilMs, nowMs);
+    }
     const hashHex = await sha256Hex(key);
     const record = await store(c).findByHash(hashHex);
-    if (record === null) throw unauthorized("invalid_api_key", "Invalid API key.");
+    if (record === null) {
+      if (guard !== null && bucket !== null) {
+        const count = await guard.recordFailure(bucket);
+        // The failure that reached the limit is still answered for what it was; those after are refused.
+        if (count.blockedUntilMs !== null && count.failures > MAX_AUTH_FAILURES)
+          throw tooManyFailures(count.blockedUntilMs, Date.now());
+      }
+      throw unauthorized("invalid_api_key", "Invalid API key.");
+    }
     const verdict = await check(c, hashHex, record);
     if (!verdict.ok) throw keyRefusal(verdict.reason);
     if (checksScope && !verdict.key.scopes.includes(scope)) throw missingScope(scope);
