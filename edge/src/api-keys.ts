@@ -15,16 +15,41 @@ import { type KeyLimits, keyLimitsSchema } from "./limits/policy.ts";
  *          models; `expires_at` only on a secret that stops working: rotated out, or of a key that expires.
  *
  * e.g. `npx wrangler kv key put --local --binding API_KEYS "key:<sha256hex>" '<json>'`.
- * Scopes: `generate` (POST /v1/images/generations), `read`, `admin`; unknown scopes are ignored.
- * Looking a key up by its hash is the comparison, so no secret is ever compared byte by byte.
+ * Scopes: see {@link API_KEY_SCOPES}; unknown scopes (`admin` on keys made before it was removed)
+ * are dropped when a record is read. Looking a key up by its hash is the comparison, so no secret is
+ * ever compared byte by byte.
  *
  * KV is only the fast path: D1 (`api_keys`, `api_key_secrets`) is the record, and the key's Durable
  * Object (`KeyState`) has the last word on whether a secret still works, so a revocation is seen
  * everywhere at once rather than when KV's cached copies expire. A key seeded into KV alone (as
  * `npm start` does) is adopted by its Durable Object on first use.
  */
-export const API_KEY_SCOPES = ["generate", "read", "admin"] as const;
+/**
+ * What a key may do; each route's scope is in `middleware/auth/route-scopes.ts`.
+ * - `read`: list models, price a request (`POST /v1/estimate`), read the key's own jobs.
+ * - `generate`: run generations and async jobs, cancel them, fetch the webhook secret; implies `read`
+ *   (a client that generates must see the models and poll its jobs).
+ * There is no `admin` scope: `/admin/*` takes only `SDGATE_ADMIN_TOKEN`, so a leaked API key can
+ * never manage keys, and every admin action in the audit is the admin token's.
+ */
+export const API_KEY_SCOPES = ["generate", "read"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+// A scope and the scopes that grant it too.
+const GRANTED_BY: Record<ApiKeyScope, readonly ApiKeyScope[]> = {
+  generate: ["generate"],
+  read: ["read", "generate"],
+};
+
+/** Whether a key carrying `held` may do what `needed` allows (`generate` implies `read`). */
+export function scopeGranted(held: readonly string[], needed: ApiKeyScope): boolean {
+  return GRANTED_BY[needed].some((scope) => held.includes(scope));
+}
+
+/** `scopes` without the ones that no longer exist, in their order, once each. */
+export function knownScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes.filter((scope) => (API_KEY_SCOPES as readonly string[]).includes(scope)))];
+}
 
 /** What a key looks like before any lookup: `sk_` and 16-256 URL-safe characters. */
 export const API_KEY_PATTERN = /^sk_[A-Za-z0-9_-]{16,256}$/;
@@ -32,7 +57,7 @@ export const API_KEY_PATTERN = /^sk_[A-Za-z0-9_-]{16,256}$/;
 export const apiKeyRecordSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
-  scopes: z.array(z.string()),
+  scopes: z.array(z.string()).transform(knownScopes),
   created_at: z.string(),
   limits: keyLimitsSchema.optional(),
   models: z.array(z.string()).optional(),

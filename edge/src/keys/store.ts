@@ -1,4 +1,4 @@
-import type { ApiKey } from "../api-keys.ts";
+import { type ApiKey, knownScopes } from "../api-keys.ts";
 import { type KeyLimits, keyLimitsSchema } from "../limits/policy.ts";
 
 /** A key as D1 records it (never its secret). */
@@ -48,7 +48,12 @@ function fromRow(row: KeyRow): StoredKey {
   const labels = metadata === undefined || (typeof metadata === "object" && metadata !== null);
   if (!Array.isArray(scopes) || !limits.success || !lists || !labels)
     throw new CorruptKeyRowError(`Key ${row.id} is malformed in D1.`);
-  const key: StoredKey = { ...rest, scopes: scopes.map(String), limits: limits.data as KeyLimits };
+  // A scope that no longer exists (`admin`) is dropped, so it is neither shown nor written back.
+  const key: StoredKey = {
+    ...rest,
+    scopes: knownScopes(scopes.map(String)),
+    limits: limits.data as KeyLimits,
+  };
   if (Array.isArray(models)) key.models = models.map(String);
   if (expires_at !== null) key.expires_at = expires_at;
   if (Array.isArray(ips)) key.allowed_ips = ips.map(String);

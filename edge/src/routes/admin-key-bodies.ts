@@ -19,8 +19,14 @@ const name = z
   .min(1, "must not be empty")
   .max(100, "must be at most 100 characters");
 
+// `admin` was a scope once; it is refused by name so that whoever asks for it learns where it went.
 const scopes = z
-  .array(z.enum(API_KEY_SCOPES, `must be one of ${API_KEY_SCOPES.join(", ")}`))
+  .array(
+    z.enum(
+      API_KEY_SCOPES,
+      `must be one of ${API_KEY_SCOPES.join(", ")} (there is no admin scope: /admin/* takes SDGATE_ADMIN_TOKEN)`,
+    ),
+  )
   .min(1, "must name at least one scope")
   .transform((list) => [...new Set(list)]);
 

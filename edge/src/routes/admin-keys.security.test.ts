@@ -39,10 +39,31 @@ describe("the admin API's token", () => {
     }
   });
 
-  it("is not an API key: even a key with the admin scope is refused", async () => {
-    const created = await createKey({ scopes: ["admin", "generate", "read"] });
-    const res = await call("/admin/keys", { key: created.key });
-    expect(res.status).toBe(401);
+  it("is not an API key: admin is no scope a key can be given", async () => {
+    for (const [method, path] of [
+      ["POST", "/admin/keys"],
+      ["PATCH", "/admin/keys/key_0123456789abcdef"],
+    ] as const) {
+      const res = await call(path, {
+        method,
+        admin: true,
+        body: JSON.stringify({ name: "x", scopes: ["generate", "admin"] }),
+      });
+      expect(res.status).toBe(400);
+      const { error } = (await res.json()) as Envelope;
+      expect(error).toMatchObject({ code: "invalid_request", param: "scopes.1" });
+      expect(error.message).toMatch(/SDGATE_ADMIN_TOKEN/);
+    }
+  });
+
+  it("reads a key that still carries the old admin scope without it, and never takes it as an admin token", async () => {
+    const created = await createKey({ scopes: ["generate", "read"] });
+    await env.DB.prepare("UPDATE api_keys SET scopes = ? WHERE id = ?")
+      .bind(JSON.stringify(["admin", "generate"]), created.id)
+      .run();
+    const res = await call(`/admin/keys/${created.id}`, { admin: true });
+    expect(((await res.json()) as { scopes: string[] }).scopes).toEqual(["generate"]);
+    expect((await call("/admin/keys", { key: created.key })).status).toBe(401);
   });
 
   it("closes the admin API when SDGATE_ADMIN_TOKEN is not set", async () => {

@@ -14,6 +14,7 @@ import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
 import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
+import { requireRouteScope } from "../middleware/auth/route-scopes.ts";
 import { modelFor } from "../models.ts";
 
 async function readRequest(c: Context<AppEnv>) {
@@ -47,12 +48,13 @@ async function readRequest(c: Context<AppEnv>) {
  * takes), what it would cost without running it: GPU-seconds (`steps × n × step time`, the step time
  * measured by the backends for the model and size, scaled from the nearest measured size, or the
  * documented fallback), the expected queue wait, the cost at `SDGATE_GPU_HOUR_PRICE`, the credits it
- * would reserve, and whether the synchronous route would turn it into a job.
+ * would reserve, and whether the synchronous route would turn it into a job. Needs `read`: a quote
+ * spends nothing.
  */
 export function registerEstimate(app: Hono<AppEnv>): void {
   app.post(
     "/v1/estimate",
-    auth<AppEnv>({ scope: "generate", store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck }),
+    auth<AppEnv>({ store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck }),
     bodyLimit({
       maxSize: MAX_REQUEST_BODY_BYTES,
       onError: () => {
@@ -71,7 +73,8 @@ export function registerEstimate(app: Hono<AppEnv>): void {
         await confirmPendingKey(c);
         throw error;
       }
-      await authorize(c, { scope: "generate", cost: null, model: resolved.model });
+      await authorize(c, { scope: null, cost: null, model: resolved.model });
+      requireRouteScope(c, "POST /v1/estimate");
       const { registry, jobs } = c.var.config;
       const estimate = estimateGeneration(resolved, await fleetTimings(registry), jobs.gpuHourPrice);
       return c.json({

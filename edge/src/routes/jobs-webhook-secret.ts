@@ -4,6 +4,7 @@ import { apiKeyStore } from "../api-keys.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
+import { requireRouteScope } from "../middleware/auth/route-scopes.ts";
 import { webhookSecretFor } from "../webhooks/secret.ts";
 import { WEBHOOK_HEADERS } from "../webhooks/signature.ts";
 
@@ -17,7 +18,8 @@ export function registerJobsWebhookSecret(app: Hono<AppEnv>): void {
     "/v1/webhooks/secret",
     auth<AppEnv>({ store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck }),
     async (c) => {
-      await authorize(c, { scope: "generate", cost: null });
+      await authorize(c, { scope: null, cost: null });
+      requireRouteScope(c, "GET /v1/webhooks/secret");
       const serverSecret = c.var.config.jobs.webhookSecret;
       if (serverSecret === null)
         throw new SdgateError("not_found", "Webhooks are not enabled on this server.");

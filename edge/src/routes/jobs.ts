@@ -6,6 +6,7 @@ import { getGeneration } from "../cache/store.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
+import { type RouteId, requireRouteScope } from "../middleware/auth/route-scopes.ts";
 import { urlResponseBody } from "./images.ts";
 
 /** A job id as `jobIdFor` makes them; anything else cannot be a job, so no object is asked. */
@@ -16,9 +17,13 @@ function notFound(id: string): SdgateError {
   return new SdgateError("not_found", `No job '${id.slice(0, 64)}' for this API key.`, { param: "id" });
 }
 
-/** The job object for the route's `:id` and the caller's key id, once the key is confirmed and counted. */
-async function jobOf(c: Context<AppEnv>) {
+/**
+ * The job object for the route's `:id` and the caller's key id, once the key is confirmed, counted
+ * and found to grant `route`'s scope.
+ */
+async function jobOf(c: Context<AppEnv>, route: Extract<RouteId, `${string} /v1/jobs/${string}`>) {
   await authorize(c, { scope: null, cost: null });
+  requireRouteScope(c, route);
   const id = c.req.param("id") ?? "";
   if (!JOB_ID_PATTERN.test(id)) throw notFound(id);
   return { id, keyId: c.var.apiKey.id, stub: c.var.config.jobs.namespace.getByName(id) };
@@ -47,12 +52,13 @@ function lastEventId(c: Context<AppEnv>): number {
  * - `POST /v1/jobs/{id}/cancel`: cancels a queued or running job (on its backend too) and refunds its
  *   credits; answers with the job.
  * Only the API key that created a job sees it; any other gets the same 404 as for no job at all.
+ * Reading needs `read` (which `generate` implies); cancelling needs `generate`.
  */
 export function registerJobs(app: Hono<AppEnv>): void {
   const keyed = auth<AppEnv>({ store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck });
 
   app.get("/v1/jobs/:id", keyed, async (c) => {
-    const { id, keyId, stub } = await jobOf(c);
+    const { id, keyId, stub } = await jobOf(c, "GET /v1/jobs/{id}");
     const snapshot = await stub.read(keyId);
     if (snapshot === null) throw notFound(id);
     const view = JSON.stringify(snapshot.view);
@@ -70,7 +76,7 @@ export function registerJobs(app: Hono<AppEnv>): void {
 
   app.get("/v1/jobs/:id/events", keyed, async (c) => {
     const after = lastEventId(c);
-    const { id, keyId, stub } = await jobOf(c);
+    const { id, keyId, stub } = await jobOf(c, "GET /v1/jobs/{id}/events");
     const stream = await stub.events(keyId, after);
     if (stream === null) throw notFound(id);
     return c.body(stream as ReadableStream<Uint8Array>, 200, {
@@ -80,7 +86,7 @@ export function registerJobs(app: Hono<AppEnv>): void {
   });
 
   app.post("/v1/jobs/:id/cancel", keyed, async (c) => {
-    const { id, keyId, stub } = await jobOf(c);
+    const { id, keyId, stub } = await jobOf(c, "POST /v1/jobs/{id}/cancel");
     const view = await stub.cancel(keyId);
     if (view === null) throw notFound(id);
     return c.json(view, 200);

@@ -3,14 +3,16 @@ import { apiKeyStore, mayUseModel } from "../api-keys.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { admitRequestOnly } from "../limits/index.ts";
 import { auth } from "../middleware/auth/index.ts";
+import { routeScope } from "../middleware/auth/route-scopes.ts";
 import { MODEL_CREATED_S } from "../models.ts";
 
 /**
- * `GET /v1/models`: OpenAI's list shape. Like OpenAI, it needs a key (any valid key, whatever its
- * scopes) and lists the models that key may use; each entry adds sdgate's defaults and limits.
+ * `GET /v1/models`: OpenAI's list shape. Like OpenAI, it needs a key (`read`, which `generate`
+ * implies) and lists the models that key may use; each entry adds sdgate's defaults and limits.
  */
 export function registerModels(app: Hono<AppEnv>): void {
-  app.get("/v1/models", auth<AppEnv>({ store: (c) => apiKeyStore(c.var.config) }), async (c) => {
+  const scope = routeScope("GET /v1/models");
+  app.get("/v1/models", auth<AppEnv>({ scope, store: (c) => apiKeyStore(c.var.config) }), async (c) => {
     await admitRequestOnly(c);
     return c.json({
       object: "list",

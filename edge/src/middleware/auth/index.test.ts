@@ -147,23 +147,31 @@ describe("auth middleware", () => {
   });
 
   it("answers 403 insufficient_scope when the key lacks the scope", async () => {
-    const { app } = await appWith("admin");
+    const { app } = await appWith("generate", "ok", { scopes: ["read"] });
     const res = await app.request("/", { headers: { Authorization: `Bearer ${KEY}` } });
     expect(res.status).toBe(403);
-    expect(res.headers.get("WWW-Authenticate")).toContain('scope="admin"');
+    expect(res.headers.get("WWW-Authenticate")).toContain('scope="generate"');
     expect(await codeOf(res)).toBe("insufficient_scope");
   });
 
+  it("lets a generate key read, and drops the removed admin scope from the key it exposes", async () => {
+    const { app } = await appWith("read", "ok", { scopes: ["admin", "generate"] });
+    const res = await app.request("/", { headers: { Authorization: `Bearer ${KEY}` } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as ApiKey).scopes).toEqual(["generate"]);
+  });
+
   it("never echoes the key", async () => {
-    const { app } = await appWith("admin");
+    const { app } = await appWith("generate", "ok", { scopes: ["read"] });
     for (const key of [KEY, `${KEY}x`]) {
       const res = await app.request("/", { headers: { Authorization: `Bearer ${key}` } });
       expect(await res.text()).not.toContain(key);
     }
   });
 
-  it("refuses an unknown scope when built", () => {
+  it("refuses an unknown scope when built, admin included", () => {
     expect(() => auth({ scope: "everything" as ApiKeyScope, store: () => memoryStore({}) })).toThrow(/scope/);
+    expect(() => auth({ scope: "admin" as ApiKeyScope, store: () => memoryStore({}) })).toThrow(/scope/);
   });
 });
 

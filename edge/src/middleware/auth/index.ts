@@ -6,6 +6,8 @@ import {
   type ApiKey,
   type ApiKeyScope,
   type ApiKeyStore,
+  knownScopes,
+  scopeGranted,
 } from "../../api-keys.ts";
 import type { EdgeConfig } from "../../env.ts";
 import { MAX_AUTH_FAILURES } from "../../keys/auth-failures.ts";
@@ -141,8 +143,8 @@ export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHand
     }
     const verdict = await check(c, hashHex, record);
     if (!verdict.ok) throw keyRefusal(verdict.reason);
-    if (checksScope && !verdict.key.scopes.includes(scope)) throw missingScope(scope);
-    c.set("apiKey", verdict.key);
+    if (checksScope && !scopeGranted(verdict.key.scopes, scope)) throw missingScope(scope);
+    c.set("apiKey", { ...verdict.key, scopes: knownScopes(verdict.key.scopes) });
     await next();
   };
 }
