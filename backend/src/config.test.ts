@@ -29,6 +29,25 @@ describe("backend configuration", () => {
     }
   });
 
+  it("takes only a registry name as the backend's name, since the edge signs for that name", () => {
+    const base = { SDGATE_HMAC_KEYS: `k1:${SECRET}` };
+    expect(loadConfig({ ...base, SDGATE_BACKEND_NAME: "aws-use1" }).name).toBe("aws-use1");
+    expect(() => loadConfig({ ...base, SDGATE_BACKEND_NAME: "gpu a" })).toThrow(/SDGATE_BACKEND_NAME/);
+    expect(loadConfig(base).acceptV2Signatures).toBe(false);
+    expect(loadConfig({ ...base, SDGATE_ACCEPT_V2_SIGNATURES: "true" }).acceptV2Signatures).toBe(true);
+    expect(() => loadConfig({ ...base, SDGATE_ACCEPT_V2_SIGNATURES: "yes" })).toThrow(
+      /SDGATE_ACCEPT_V2_SIGNATURES/,
+    );
+  });
+
+  it("reads the engine watchdog's grace and stall factor, with defaults", () => {
+    const base = { SDGATE_HMAC_KEYS: `k1:${SECRET}` };
+    expect(loadConfig(base).watchdog).toEqual({ graceMs: 60_000, stallFactor: 10, closeTimeoutMs: 10_000 });
+    const tuned = loadConfig({ ...base, SDGATE_ENGINE_GRACE_MS: "90000", SDGATE_ENGINE_STALL_FACTOR: "20" });
+    expect(tuned.watchdog).toMatchObject({ graceMs: 90_000, stallFactor: 20 });
+    expect(() => loadConfig({ ...base, SDGATE_ENGINE_GRACE_MS: "5" })).toThrow(/SDGATE_ENGINE_GRACE_MS/);
+  });
+
   it("reads the operator's model folders by id, refusing malformed entries", () => {
     const base = { SDGATE_HMAC_KEYS: `k1:${SECRET}` };
     expect(loadConfig(base).modelFolders).toEqual({});

@@ -1,8 +1,9 @@
 import { fileURLToPath } from "node:url";
-import { parseKeyringSpec, type SigningKey } from "@sdgate/shared";
+import { AUDIENCE_PATTERN, parseKeyringSpec, type SigningKey } from "@sdgate/shared";
 import { z } from "zod";
 import { DEFAULT_EXECUTION_PROVIDERS } from "./engine/index.ts";
 import { isSingleFileCheckpoint } from "./model-builder/checkpoint-models.ts";
+import { DEFAULT_WATCHDOG, type WatchdogSettings } from "./serving/engine-watchdog.ts";
 
 /** The repository root, for defaults that live in the git-ignored `.sdgate/` folder. */
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -33,7 +34,12 @@ export function parseModelFolders(
 
 const envSchema = z
   .object({
-    SDGATE_BACKEND_NAME: z.string().min(1).default("local"),
+    // The edge signs each request for a backend by its registry name, so this must be that name.
+    SDGATE_BACKEND_NAME: z
+      .string()
+      .regex(AUDIENCE_PATTERN, "must be the backend's registry name: 1-64 letters, digits, '.', '_' or '-'")
+      .default("local"),
+    SDGATE_ACCEPT_V2_SIGNATURES: z.enum(["true", "false"]).default("false"),
     SDGATE_BACKEND_HOST: z.string().min(1).default("127.0.0.1"),
     SDGATE_BACKEND_PORT: z.coerce.number().int().min(0).max(65535).default(8101),
     SDGATE_HMAC_KEYS: z.string({ error: "is required (id:secret[,id:secret])" }).transform((spec, ctx) => {
@@ -60,6 +66,8 @@ const envSchema = z
     SDGATE_DEFAULT_DEADLINE_MS: z.coerce.number().int().min(1000).default(300_000),
     SDGATE_PREVIEW_EVERY_STEPS: z.coerce.number().int().min(0).max(1000).default(5),
     SDGATE_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(120_000),
+    SDGATE_ENGINE_GRACE_MS: z.coerce.number().int().min(1000).default(DEFAULT_WATCHDOG.graceMs),
+    SDGATE_ENGINE_STALL_FACTOR: z.coerce.number().min(2).max(1000).default(DEFAULT_WATCHDOG.stallFactor),
     SDGATE_EXECUTION_PROVIDERS: z
       .string()
       .default(DEFAULT_EXECUTION_PROVIDERS.join(","))
@@ -83,7 +91,10 @@ const envSchema = z
   });
 
 export interface BackendConfig {
+  /** The backend's name in the edge's registry; requests must be signed for it. */
   name: string;
+  /** Also accept v2 signatures (which name no backend), while an edge that signs them is replaced. */
+  acceptV2Signatures: boolean;
   host: string;
   port: number;
   signingKeys: SigningKey[];
@@ -106,6 +117,8 @@ export interface BackendConfig {
   previewEverySteps: number;
   /** How long SIGTERM waits for queued and running jobs before exiting anyway (exit code 1). */
   drainTimeoutMs: number;
+  /** When a batch counts as hung and the engine's worker is replaced (`SDGATE_ENGINE_GRACE_MS`, `…_STALL_FACTOR`). */
+  watchdog: WatchdogSettings;
 }
 
 /** A configuration problem, reported by variable name and never with the variable's value. */
@@ -123,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const c = parsed.data;
   return {
     name: c.SDGATE_BACKEND_NAME,
+    acceptV2Signatures: c.SDGATE_ACCEPT_V2_SIGNATURES === "true",
     host: c.SDGATE_BACKEND_HOST,
     port: c.SDGATE_BACKEND_PORT,
     signingKeys: c.SDGATE_HMAC_KEYS,
@@ -135,5 +149,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultDeadlineMs: c.SDGATE_DEFAULT_DEADLINE_MS,
     previewEverySteps: c.SDGATE_PREVIEW_EVERY_STEPS,
     drainTimeoutMs: c.SDGATE_DRAIN_TIMEOUT_MS,
+    watchdog: {
+      ...DEFAULT_WATCHDOG,
+      graceMs: c.SDGATE_ENGINE_GRACE_MS,
+      stallFactor: c.SDGATE_ENGINE_STALL_FACTOR,
+    },
   };
 }

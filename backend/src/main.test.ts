@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { TEST_MODEL_CACHE, tinyModelDir } from "./engine/pipeline/test-models.ts";
-import { GENERATE, keyring, request, signed } from "./server/test-app.ts";
+import { BACKEND_NAME, GENERATE, keyring, request, signed } from "./server/test-app.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 let child: ChildProcess | undefined;
@@ -22,6 +23,7 @@ async function startBackend(): Promise<{
     env: {
       ...process.env,
       SDGATE_HMAC_KEYS: `k1:${"s".repeat(40)}`,
+      SDGATE_BACKEND_NAME: BACKEND_NAME,
       SDGATE_BACKEND_PORT: "0",
       SDGATE_MODEL_DIR: TEST_MODEL_CACHE,
       SDGATE_EXECUTION_PROVIDERS: "cpu",
@@ -52,7 +54,7 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promi
 }
 
 describe("the backend process", () => {
-  it("drains on SIGTERM: refuses new work, finishes running and queued jobs, then exits 0", async () => {
+  it("serves img2img, then drains on SIGTERM: refuses new work, finishes running and queued jobs, exits 0", async () => {
     const backend = await startBackend();
     const readyz = async () => {
       const response = await fetch(`${backend.url}/readyz`);
@@ -67,6 +69,13 @@ describe("the backend process", () => {
         `${backend.url}${GENERATE}`,
         await signed(GENERATE, JSON.stringify({ ...request, ...overrides }), {}, keyring),
       );
+    // With libvips restricted to PNG, JPEG and WebP, those still decode as inputs.
+    const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: "#808080" } })
+      .png()
+      .toBuffer();
+    const img2img = await post({ image: png.toString("base64"), strength: 0.5, steps: 2 });
+    expect(img2img.status).toBe(200);
+
     const running = post({ width: 256, height: 256, steps: 30 });
     await waitFor(async () => (await readyz()).body.in_flight === 1);
     const queued = post({ steps: 10, seed: 9 });

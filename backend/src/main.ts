@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { Keyring, MemoryNonceStore } from "@sdgate/shared";
 import { ConfigError, loadConfig } from "./config.ts";
+import { restrictImageLoaders } from "./engine/image/decode-image.ts";
 import { createLogger } from "./logger.ts";
 import { ServingMetrics } from "./metrics/metrics.ts";
 import { resolveCheckpointModels } from "./model-builder/checkpoint-models.ts";
@@ -15,6 +16,8 @@ const logger = createLogger("backend");
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Input images are untrusted: libvips may load nothing but PNG, JPEG and WebP from memory.
+  restrictImageLoaders();
   const readiness: Readiness = { state: "loading" };
   const metrics = new ServingMetrics();
   let dispatcher: Dispatcher | null = null;
@@ -23,6 +26,7 @@ async function main(): Promise<void> {
     name: config.name,
     keyring: new Keyring(config.signingKeys),
     nonces: new MemoryNonceStore(),
+    acceptV2Signatures: config.acceptV2Signatures,
     readiness,
     serving: () => dispatcher,
     metrics,
@@ -74,32 +78,45 @@ async function main(): Promise<void> {
       logger.info("model built from checkpoint", { model: id, ...build });
     },
   });
-  engine = await WorkerEngine.start({
-    models: { tiny: tinyDir, ...modelFolders },
-    executionProviders: config.executionProviders,
-    maxBatch: config.maxBatch,
-    onFatal: (error) => {
-      // Crash-only: the orchestrator restarts the process; the edge retries elsewhere meanwhile.
-      logger.error("engine worker died", { error: error.message });
-      process.exit(1);
-    },
-  });
-  const workerEngine = engine;
-  metrics.readEngineHeapWith(() => workerEngine.heapUsedBytes());
-  for (const model of engine.models) {
+  const models = { tiny: tinyDir, ...modelFolders };
+  const startEngine = async (): Promise<WorkerEngine> => {
+    const started = await WorkerEngine.start({
+      models,
+      executionProviders: config.executionProviders,
+      maxBatch: config.maxBatch,
+      onFatal: (error) => {
+        // Crash-only: the orchestrator restarts the process; the edge retries elsewhere meanwhile.
+        logger.error("engine worker died", { error: error.message });
+        process.exit(1);
+      },
+    });
+    engine = started;
+    return started;
+  };
+  const first = await startEngine();
+  metrics.readEngineHeapWith(() => (engine ?? first).heapUsedBytes());
+  for (const model of first.models) {
     metrics.executionProvider.set({ model: model.id, provider: model.executionProvider }, 1);
     metrics.modelLoadSeconds.set({ model: model.id }, model.loadSeconds);
   }
   dispatcher = new Dispatcher({
-    engine,
+    engine: first,
     queueSize: config.queueSize,
     maxBatch: config.maxBatch,
     metrics,
     logger,
+    watchdog: config.watchdog,
+    // A hung engine's worker is replaced by a fresh one with the same models; /readyz is 503 meanwhile.
+    restartEngine: startEngine,
+    onFatal: (error) => {
+      // The old worker would not stop, or the new one would not load: only a new process can serve.
+      logger.error("engine could not be replaced; exiting", { error: error.message });
+      process.exit(1);
+    },
   });
   if (readiness.state === "loading") readiness.state = "ready";
   logger.info("ready", {
-    models: engine.models.map((m) => m.id),
+    models: first.models.map((m) => m.id),
     maxBatch: config.maxBatch,
     queueSize: config.queueSize,
   });

@@ -28,6 +28,9 @@ function tinyPng(): string {
   ]).toString("base64");
 }
 
+/** The bench backend's name in the edge's registry: the edge signs its requests for it. */
+export const BENCH_BACKEND_NAME = "bench";
+
 export interface BenchBackend {
   url: string;
   /** Generate calls received. */
@@ -80,6 +83,7 @@ export async function startBenchBackend(
       { method: "POST", path: req.url ?? "/", body: bytes },
       { get: (name) => req.headers[name.toLowerCase()]?.toString() ?? null },
       nonces,
+      { audience: BENCH_BACKEND_NAME },
     );
     if (!verdict.ok) {
       res.writeHead(401).end();

@@ -3,7 +3,12 @@ import { fileURLToPath } from "node:url";
 import { Keyring, parseKeyringSpec, randomHex, resolveGenerationRequest, TINY_MODEL } from "@sdgate/shared";
 import { progressBar } from "../lib/progress.ts";
 import { type EdgeProcess, startEdge } from "./edge-process.ts";
-import { type BenchBackend, type BenchBackendOptions, startBenchBackend } from "./fake-backend.ts";
+import {
+  BENCH_BACKEND_NAME,
+  type BenchBackend,
+  type BenchBackendOptions,
+  startBenchBackend,
+} from "./fake-backend.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const GENERATE_PATH = "/internal/v1/generate";
@@ -143,7 +148,7 @@ export async function startGatewayHarness(options: {
   });
   const registry = {
     fleet: "bench",
-    pools: [{ name: "bench", url: backend.url, provider: "bench", region: "local", priority: 0 }],
+    pools: [{ name: BENCH_BACKEND_NAME, url: backend.url, provider: "bench", region: "local", priority: 0 }],
   };
   process.stderr.write("starting the edge (the deploy bundle in workerd, via Miniflare)…\n");
   const edge = await startEdge({
@@ -188,7 +193,12 @@ export async function startGatewayHarness(options: {
       const resolved = resolveGenerationRequest(requestBody(prompt, seed), TINY_MODEL, seed);
       if (!resolved.ok) throw new Error(resolved.error.message);
       const body = JSON.stringify(resolved.value);
-      const signature = await keyring.sign({ method: "POST", path: GENERATE_PATH, body });
+      const signature = await keyring.sign({
+        method: "POST",
+        path: GENERATE_PATH,
+        body,
+        audience: BENCH_BACKEND_NAME,
+      });
       const res = await fetch(`${backend.url}${GENERATE_PATH}`, {
         method: "POST",
         headers: { "content-type": "application/json", ...signature },

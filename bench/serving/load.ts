@@ -1,6 +1,8 @@
 import type { Keyring, ResolvedGenerationRequest } from "@sdgate/shared";
 
 const GENERATE = "/internal/v1/generate";
+/** The name the benchmark's backends run under (`SDGATE_BACKEND_NAME`): every call is signed for it. */
+export const BENCH_BACKEND_NAME = "bench";
 
 export interface Outcome {
   status: number;
@@ -18,7 +20,13 @@ export async function generate(
   const body = JSON.stringify(request);
   const context: Record<string, string> = options.tenant ? { "x-sdgate-tenant": options.tenant } : {};
   const headers = {
-    ...(await keyring.sign({ method: "POST", path: GENERATE, body, headers: context })),
+    ...(await keyring.sign({
+      method: "POST",
+      path: GENERATE,
+      body,
+      headers: context,
+      audience: BENCH_BACKEND_NAME,
+    })),
     "content-type": "application/json",
     ...context,
     ...(options.stream ? { accept: "text/event-stream" } : {}),

@@ -19,7 +19,7 @@ import { median, quantile } from "../lib/stats.ts";
 import { stackedBarsSvg } from "../lib/svg-bars.ts";
 import { linesSvg } from "../lib/svg-lines.ts";
 import { startBackend } from "./backend-process.ts";
-import { generate, type Outcome, offerLoad } from "./load.ts";
+import { BENCH_BACKEND_NAME, generate, type Outcome, offerLoad } from "./load.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -55,7 +55,7 @@ const keyring = new Keyring([{ id: "bench", secret: SECRET }]);
 const baseEnv = {
   SDGATE_HMAC_KEYS: `bench:${SECRET}`,
   SDGATE_QUEUE_SIZE: "256",
-  SDGATE_BACKEND_NAME: "bench",
+  SDGATE_BACKEND_NAME: BENCH_BACKEND_NAME,
 };
 const base: ResolvedGenerationRequest = exampleResolvedRequest({
   prompt: "a lighthouse on a cliff at dusk, oil painting",
@@ -180,6 +180,7 @@ async function soak() {
           method: "POST",
           path: "/internal/v1/generate",
           body: JSON.stringify({ ...base, width: 64, height: 64, steps: 4 }),
+          audience: BENCH_BACKEND_NAME,
         })),
       },
     });

@@ -1,15 +1,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  BACKEND_STATUS_PATH,
+  CONTEXT_HEADERS,
   type Keyring,
   MemoryNonceStore,
   type ResolvedGenerationRequest,
   resolvedGenerationRequestSchema,
+  SIGNATURE_HEADERS,
 } from "@sdgate/shared";
 import {
   BUSY_LOAD_HEADERS,
   CALLS_PATH,
   FAKE_LOAD_HEADERS,
+  FAKE_STATUS,
   type FakeBehaviour,
   MODE_PATH,
   type RecordedCall,
@@ -93,14 +97,29 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
       switchedToFail = url.searchParams.get("mode") === "fail";
       return send(res, 200, { mode: switchedToFail ? "fail" : "ok" });
     }
+    const header = (name: string) => req.headers[name.toLowerCase()]?.toString() ?? null;
+    // A fake answers to whatever name the test's registry gives it, and records that name.
+    const audience = header(SIGNATURE_HEADERS.audience);
+    if (req.method === "GET" && url.pathname === BACKEND_STATUS_PATH) {
+      const verdict = await keyring.verify(
+        { method: "GET", path: url.pathname, body: "" },
+        { get: header },
+        nonces,
+        { audience: audience ?? "" },
+      );
+      if (!verdict.ok)
+        return send(res, 401, envelope("invalid_signature", "authentication_error", verdict.error));
+      return send(res, 200, FAKE_STATUS);
+    }
     if (req.method !== "POST" || url.pathname !== GENERATE_PATH) {
       return send(res, 404, envelope("not_found", "not_found_error", "Not found."));
     }
     const bytes = await readBody(req);
     const verdict = await keyring.verify(
       { method: "POST", path: `${url.pathname}${url.search}`, body: bytes },
-      { get: (name) => req.headers[name.toLowerCase()]?.toString() ?? null },
+      { get: header },
       nonces,
+      { audience: audience ?? "" },
     );
     let body: unknown = null;
     try {
@@ -111,7 +130,11 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
       path: url.pathname,
       signature: verdict.ok ? "ok" : verdict.error,
       keyId: verdict.ok ? verdict.value.keyId : null,
-      requestId: req.headers["x-request-id"]?.toString() ?? null,
+      requestId: header(CONTEXT_HEADERS.requestId),
+      audience,
+      tenant: header(CONTEXT_HEADERS.tenant),
+      deadline: header(CONTEXT_HEADERS.deadline),
+      receivedAtMs: Date.now(),
       body,
     });
     if (!verdict.ok) {

@@ -5,6 +5,7 @@ import {
   MemoryNonceStore,
   type ResolvedGenerationRequest,
   resolvedGenerationRequestSchema,
+  SIGNATURE_HEADERS,
 } from "@sdgate/shared";
 import type { TestProject } from "vitest/node";
 import {
@@ -115,6 +116,8 @@ async function startStreamingBackend(keyring: Keyring, dropAfterSteps: number | 
       { method: req.method ?? "GET", path: `${url.pathname}${url.search}`, body: bytes },
       { get: header },
       nonces,
+      // a fake answers to whatever name the test's registry gives it
+      { audience: header(SIGNATURE_HEADERS.audience) ?? "" },
     );
     const cancelMatch = /^\/internal\/v1\/jobs\/([^/]+)\/cancel$/.exec(url.pathname);
     if (req.method === "POST" && cancelMatch) {

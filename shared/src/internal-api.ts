@@ -9,7 +9,7 @@ import { z } from "zod";
 import { errorEnvelopeSchema } from "./errors.ts";
 import { backendGenerateResponseSchema } from "./generation-response.ts";
 
-/** Request headers the edge sends with `POST /internal/v1/generate` (all optional). */
+/** Request headers the edge sends with its internal calls (all optional), every one signed. */
 export const CONTEXT_HEADERS = {
   /** The API key id the request is for; the queue is fair across these. Default `default`. */
   tenant: "x-sdgate-tenant",
@@ -19,6 +19,8 @@ export const CONTEXT_HEADERS = {
   jobId: "x-sdgate-job-id",
   /** With `Accept: text/event-stream`: a preview every n steps, 0 for none. */
   previewEvery: "x-sdgate-preview-every",
+  /** The edge's request id, so both sides log one id; signed so logs cannot be misattributed. */
+  requestId: "x-request-id",
 } as const;
 
 export const TENANT_PATTERN = /^[\w.:-]{1,128}$/;
@@ -34,19 +36,33 @@ export const LOAD_HEADERS = {
   jobId: "x-sdgate-job-id",
 } as const;
 
-/** `GET /readyz`: 200 when ready, 503 while loading or draining; the same body either way. */
+/**
+ * `GET /readyz`: 200 when ready, 503 while loading, restarting its engine or draining; the same body
+ * either way. It is unauthenticated (orchestrators and the edge's probe call it), so it carries only
+ * what a prober needs, the state and the load, and stays a few dozen bytes: which models a backend
+ * serves and how fast, which would tell a stranger what runs where, are at the signed
+ * {@link BACKEND_STATUS_PATH}.
+ */
 export const readyzBodySchema = z.object({
-  status: z.enum(["ready", "loading", "draining"]),
-  models: z.array(z.string()),
+  status: z.enum(["ready", "loading", "restarting", "draining"]),
   queue_depth: z.number().int().min(0),
-  queue_size: z.number().int().min(0),
   in_flight: z.number().int().min(0),
-  max_batch: z.number().int().min(1),
   estimated_wait_ms: z.number().min(0),
+});
+export type ReadyzBody = z.infer<typeof readyzBodySchema>;
+
+/** `GET` (signed, empty body): the backend's readiness and load, with what it serves and how fast. */
+export const BACKEND_STATUS_PATH = "/internal/v1/status";
+
+/** The body of {@link BACKEND_STATUS_PATH}: `/readyz`'s, and the details a stranger should not see. */
+export const backendStatusSchema = readyzBodySchema.extend({
+  models: z.array(z.string()),
+  queue_size: z.number().int().min(0),
+  max_batch: z.number().int().min(1),
   /** Measured milliseconds per denoising step per image (EWMA; batched steps are shared), by model and `WxH`. */
   step_ms: z.record(z.string(), z.record(z.string(), z.number())),
 });
-export type ReadyzBody = z.infer<typeof readyzBodySchema>;
+export type BackendStatusBody = z.infer<typeof backendStatusSchema>;
 
 /** The events of a streamed generate call, in order: `queued`…, `started`, `progress`…, then `result` or `error`. */
 export const GENERATE_EVENTS = ["queued", "started", "progress", "result", "error"] as const;

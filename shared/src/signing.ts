@@ -3,25 +3,42 @@ import type { Result } from "./generation-request.ts";
 import { CONTEXT_HEADERS } from "./internal-api.ts";
 
 /**
- * HMAC-SHA256 signing of edge → backend requests. The signature covers the method, the path with its
- * query, a timestamp, a one-time nonce, the SHA-256 of the body and the context headers (tenant,
- * deadline, job id, preview interval), so a captured request can be neither altered nor replayed, and
- * nobody between edge and backend can add, change or strip a context header. WebCrypto only, so the
- * same code runs in Workers and in Node.
+ * HMAC-SHA256 signing of edge → backend requests. The signature covers the backend it is meant for
+ * (its registry name, the audience), the method, the path with its query, a timestamp, a one-time
+ * nonce, the SHA-256 of the body and the context headers (tenant, deadline, job id, preview interval,
+ * request id), so a captured request can be neither altered, nor replayed, nor sent to another
+ * backend, and nobody between edge and backend can add, change or strip a context header. WebCrypto
+ * only, so the same code runs in Workers and in Node.
  */
 export const SIGNATURE_HEADERS = {
   keyId: "x-sdgate-key-id",
   timestamp: "x-sdgate-timestamp",
   nonce: "x-sdgate-nonce",
   signature: "x-sdgate-signature",
+  /**
+   * The audience as the signer named it. The MAC is checked against the verifier's own name, never
+   * this header; it is sent so that a name mismatch (a deployment error) is reported as one.
+   */
+  audience: "x-sdgate-audience",
 } as const;
 
 /** How far a request's timestamp may be from the verifier's clock, either way. */
 export const SIGNATURE_WINDOW_SECONDS = 300;
-const SIGNATURE_SCHEME = "v2";
+const SIGNATURE_SCHEME = "v3";
+/** The scheme before signatures named their backend; verified only when a rollout asks for it. */
+const LEGACY_SCHEME = "v2";
+
+/** A backend's name as the edge's registry and `SDGATE_BACKEND_NAME` write it. */
+export const AUDIENCE_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The context headers every signature covers, sorted; an absent one is signed as empty. */
 export const SIGNED_CONTEXT_HEADERS: readonly string[] = Object.values(CONTEXT_HEADERS).sort();
+const LEGACY_CONTEXT_HEADERS: readonly string[] = [
+  CONTEXT_HEADERS.deadline,
+  CONTEXT_HEADERS.jobId,
+  CONTEXT_HEADERS.previewEvery,
+  CONTEXT_HEADERS.tenant,
+];
 
 export interface SigningKey {
   id: string;
@@ -60,24 +77,71 @@ export type SignatureFailure =
   | "unknown_key"
   | "malformed_signature"
   | "stale_timestamp"
+  | "wrong_audience"
   | "bad_signature"
   | "replayed_nonce";
 
-export interface RequestToSign {
+/** What the signature covers besides the audience and the context headers. */
+export interface SignedMessage {
   method: string;
   /** Path and query, e.g. `/internal/v1/generate?x=1`. */
   path: string;
   body: Uint8Array<ArrayBuffer> | string;
+}
+
+export interface RequestToSign extends SignedMessage {
+  /** The backend's name in the edge's registry (its `SDGATE_BACKEND_NAME`): only that backend accepts it. */
+  audience: string;
   /** The context headers ({@link SIGNED_CONTEXT_HEADERS}) the request carries, by lowercase name. */
   headers?: Readonly<Record<string, string>>;
 }
 
-async function stringToSign(request: RequestToSign, timestamp: string, nonce: string): Promise<string> {
+export interface VerifyOptions {
+  /** The verifier's own name: a request signed for any other backend is refused. */
+  audience: string;
+  nowMs?: number;
+  /**
+   * Also accept v2 signatures, which name no backend: only while an edge that still signs v2 is
+   * being replaced, since a v2 request can be replayed to any backend within the window.
+   */
+  acceptV2?: boolean;
+}
+
+/**
+ * What a request's headers say about its signature, checked before its body is read: headers
+ * present and well-formed, key known, timestamp in the window, meant for this backend. Only
+ * {@link Keyring.verifyBody} says whether the signature is good.
+ */
+export interface SignatureClaim {
+  readonly scheme: typeof SIGNATURE_SCHEME | typeof LEGACY_SCHEME;
+  readonly key: SigningKey;
+  readonly audience: string;
+  readonly timestamp: string;
+  readonly nonce: string;
+  readonly mac: Uint8Array<ArrayBuffer>;
+  readonly context: Readonly<Record<string, string>>;
+}
+
+interface Signable extends SignedMessage {
+  audience: string;
+  headers: Readonly<Record<string, string>>;
+}
+
+async function stringToSign(
+  scheme: SignatureClaim["scheme"],
+  request: Signable,
+  timestamp: string,
+  nonce: string,
+): Promise<string> {
   const bodyBytes = typeof request.body === "string" ? utf8(request.body) : request.body;
   const bodyHash = await sha256Hex(bodyBytes);
-  const context = SIGNED_CONTEXT_HEADERS.map((name) => `${name}:${request.headers?.[name] ?? ""}`);
   const method = request.method.toUpperCase();
-  return [SIGNATURE_SCHEME, method, request.path, timestamp, nonce, bodyHash, ...context].join("\n");
+  if (scheme === LEGACY_SCHEME) {
+    const context = LEGACY_CONTEXT_HEADERS.map((name) => `${name}:${request.headers[name] ?? ""}`);
+    return [scheme, method, request.path, timestamp, nonce, bodyHash, ...context].join("\n");
+  }
+  const context = SIGNED_CONTEXT_HEADERS.map((name) => `${name}:${request.headers[name] ?? ""}`);
+  return [scheme, request.audience, method, request.path, timestamp, nonce, bodyHash, ...context].join("\n");
 }
 
 /** WebCrypto's key type, named without relying on either platform's global type declarations. */
@@ -90,14 +154,16 @@ function importKey(secret: string): Promise<HmacKey> {
   ]);
 }
 
+type Verdict<T> = Result<T, SignatureFailure>;
+
 /**
  * A set of signing keys: the first signs, any of them verifies, so a secret can be rotated by
  * adding the new key on backends first and then putting it first at the edge.
  *
  * @example
  * const keyring = new Keyring([{ id: "k1", secret: env.SDGATE_HMAC_SECRET }]);
- * const headers = await keyring.sign({ method: "POST", path: "/internal/v1/generate", body });
- * const verdict = await keyring.verify(request, headers, nonceStore);
+ * const headers = await keyring.sign({ method: "POST", path: "/internal/v1/generate", body, audience: backend.name });
+ * const verdict = await keyring.verify(request, headers, nonceStore, { audience: config.name });
  */
 export class Keyring {
   readonly #keys: ReadonlyArray<SigningKey>;
@@ -122,31 +188,34 @@ export class Keyring {
     request: RequestToSign,
     options: { nowMs?: number; nonce?: string } = {},
   ): Promise<Record<string, string>> {
+    if (!AUDIENCE_PATTERN.test(request.audience)) {
+      throw new RangeError(
+        `Keyring.sign: audience must match ${AUDIENCE_PATTERN}, got '${request.audience}'.`,
+      );
+    }
     const key = this.#keys[0] as SigningKey;
     const timestamp = String(Math.floor((options.nowMs ?? Date.now()) / 1000));
     const nonce = options.nonce ?? randomHex(16);
-    const message = await stringToSign(request, timestamp, nonce);
+    const signable = { ...request, headers: request.headers ?? {} };
+    const message = await stringToSign(SIGNATURE_SCHEME, signable, timestamp, nonce);
     const mac = await crypto.subtle.sign("HMAC", await this.#cryptoKey(key), utf8(message));
-    const signature = toHex(mac);
     return {
       [SIGNATURE_HEADERS.keyId]: key.id,
       [SIGNATURE_HEADERS.timestamp]: timestamp,
       [SIGNATURE_HEADERS.nonce]: nonce,
-      [SIGNATURE_HEADERS.signature]: `${SIGNATURE_SCHEME}=${signature}`,
+      [SIGNATURE_HEADERS.audience]: request.audience,
+      [SIGNATURE_HEADERS.signature]: `${SIGNATURE_SCHEME}=${toHex(mac)}`,
     };
   }
 
   /**
-   * Checks a request's signature. The MAC is checked by `crypto.subtle.verify`, which compares in
-   * constant time; the nonce is only remembered once the signature is known to be good, so forged
-   * requests cannot fill the nonce store.
+   * The checks a request's headers allow, with no I/O: a backend makes them before it reads a byte
+   * of the body, so a caller without a plausible signature costs it nothing but the headers.
    */
-  async verify(
-    request: RequestToSign,
+  checkHeaders(
     headers: { get(name: string): string | null },
-    nonces: NonceStore,
-    nowMs = Date.now(),
-  ): Promise<Result<{ keyId: string }, SignatureFailure>> {
+    options: VerifyOptions,
+  ): Verdict<SignatureClaim> {
     const keyId = headers.get(SIGNATURE_HEADERS.keyId);
     const timestamp = headers.get(SIGNATURE_HEADERS.timestamp);
     const nonce = headers.get(SIGNATURE_HEADERS.nonce);
@@ -154,28 +223,74 @@ export class Keyring {
     if (!keyId || !timestamp || !nonce || !signature) return { ok: false, error: "missing_headers" };
     const key = this.#keys.find((k) => k.id === keyId);
     if (!key) return { ok: false, error: "unknown_key" };
-    const mac = signature.startsWith(`${SIGNATURE_SCHEME}=`)
-      ? fromHex(signature.slice(SIGNATURE_SCHEME.length + 1))
-      : null;
+    const separator = signature.indexOf("=");
+    const scheme = signature.slice(0, separator);
+    const known = scheme === SIGNATURE_SCHEME || (scheme === LEGACY_SCHEME && options.acceptV2 === true);
+    const mac = known ? fromHex(signature.slice(separator + 1)) : null;
     if (mac?.length !== 32 || !/^\d{1,12}$/.test(timestamp) || !/^[0-9A-Za-z_-]{16,128}$/.test(nonce)) {
       return { ok: false, error: "malformed_signature" };
     }
-    const timestampMs = Number(timestamp) * 1000;
-    if (Math.abs(nowMs - timestampMs) > SIGNATURE_WINDOW_SECONDS * 1000) {
+    const nowMs = options.nowMs ?? Date.now();
+    if (Math.abs(nowMs - Number(timestamp) * 1000) > SIGNATURE_WINDOW_SECONDS * 1000) {
       return { ok: false, error: "stale_timestamp" };
+    }
+    if (scheme === SIGNATURE_SCHEME) {
+      const audience = headers.get(SIGNATURE_HEADERS.audience);
+      if (audience === null) return { ok: false, error: "missing_headers" };
+      if (audience !== options.audience) return { ok: false, error: "wrong_audience" };
     }
     const context: Record<string, string> = {};
     for (const name of SIGNED_CONTEXT_HEADERS) {
       const value = headers.get(name);
       if (value !== null) context[name] = value;
     }
-    const message = await stringToSign({ ...request, headers: context }, timestamp, nonce);
-    const valid = await crypto.subtle.verify("HMAC", await this.#cryptoKey(key), mac, utf8(message));
-    if (!valid) return { ok: false, error: "bad_signature" };
-    const expiresAtMs = timestampMs + SIGNATURE_WINDOW_SECONDS * 1000;
-    if (!(await nonces.remember(`${keyId}:${nonce}`, expiresAtMs)))
+    return {
+      ok: true,
+      value: {
+        scheme: scheme as SignatureClaim["scheme"],
+        key,
+        audience: options.audience,
+        timestamp,
+        nonce,
+        mac,
+        context,
+      },
+    };
+  }
+
+  /**
+   * Completes {@link checkHeaders} once the body is read. The MAC is checked by
+   * `crypto.subtle.verify`, which compares in constant time, over the verifier's own name; the nonce
+   * is only remembered once the signature is known to be good, so forged requests cannot fill the
+   * nonce store.
+   */
+  async verifyBody(
+    request: SignedMessage,
+    claim: SignatureClaim,
+    nonces: NonceStore,
+  ): Promise<Verdict<{ keyId: string }>> {
+    const signable = { ...request, audience: claim.audience, headers: claim.context };
+    const message = await stringToSign(claim.scheme, signable, claim.timestamp, claim.nonce);
+    const cryptoKey = await this.#cryptoKey(claim.key);
+    if (!(await crypto.subtle.verify("HMAC", cryptoKey, claim.mac, utf8(message)))) {
+      return { ok: false, error: "bad_signature" };
+    }
+    const expiresAtMs = Number(claim.timestamp) * 1000 + SIGNATURE_WINDOW_SECONDS * 1000;
+    if (!(await nonces.remember(`${claim.key.id}:${claim.nonce}`, expiresAtMs)))
       return { ok: false, error: "replayed_nonce" };
-    return { ok: true, value: { keyId } };
+    return { ok: true, value: { keyId: claim.key.id } };
+  }
+
+  /** {@link checkHeaders} then {@link verifyBody}, for a caller that already holds the body. */
+  async verify(
+    request: SignedMessage,
+    headers: { get(name: string): string | null },
+    nonces: NonceStore,
+    options: VerifyOptions,
+  ): Promise<Verdict<{ keyId: string }>> {
+    const claim = this.checkHeaders(headers, options);
+    if (!claim.ok) return claim;
+    return this.verifyBody(request, claim.value, nonces);
   }
 }
 

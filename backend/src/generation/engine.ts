@@ -1,4 +1,5 @@
 import type { BackendGenerateResponse, ErrorCode, ResolvedGenerationRequest } from "@sdgate/shared";
+import type { InputImages } from "./input-image.ts";
 
 /**
  * What the serving side needs from the engine: run a batch of compatible jobs, report each job's
@@ -19,6 +20,8 @@ export interface EngineJob {
   request: ResolvedGenerationRequest;
   /** Attach a small preview to every n-th step's progress; 0: none. */
   previewEverySteps: number;
+  /** The request's `image` and `mask`, decoded before the job was queued: the engine decodes nothing. */
+  inputs: InputImages;
 }
 
 export type CancelReason = "cancelled" | "deadline";

@@ -5,15 +5,23 @@ import { cancelledFailure } from "./engine-failure.ts";
 /**
  * An {@link Engine} for serving tests: each step of a batch takes `stepMs` of real time (timers, so
  * the event loop stays free as it does with the worker), cancels take effect at the next step, and
- * every batch it was given is recorded.
+ * every batch it was given is recorded. A batch with a job whose prompt is `hangOnPrompt` hangs as a
+ * worker stuck in a native call would: no progress, deaf to cancels, until the engine is closed.
  */
 export class FakeEngine implements Engine {
   readonly models: ModelInfo[] = [{ id: "tiny", executionProvider: "cpu", family: "sd15", loadSeconds: 0.1 }];
   readonly batches: string[][] = [];
+  /** Each job's decoded input images, by job id, as the engine received them. */
+  readonly inputs = new Map<string, EngineJob["inputs"]>();
   stepMs: number;
   /** When set, jobs whose prompt is this fail as the engine's unexpected crash would. */
   crashOnPrompt: string | null = null;
+  /** When set, a batch with a job whose prompt is this never ends until {@link close}. */
+  hangOnPrompt: string | null = null;
+  /** How many times the engine was closed. */
+  closes = 0;
   readonly #cancelled = new Map<string, CancelReason>();
+  readonly #hung = new Set<(error: Error) => void>();
 
   constructor(stepMs = 5) {
     this.stepMs = stepMs;
@@ -23,12 +31,20 @@ export class FakeEngine implements Engine {
     this.#cancelled.set(jobId, reason);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.closes++;
+    for (const fail of this.#hung) fail(new Error("fake engine closed"));
+    this.#hung.clear();
+  }
 
   async run(jobs: readonly EngineJob[], listener: EngineListener): Promise<BatchReport> {
     this.batches.push(jobs.map((job) => job.id));
+    for (const job of jobs) this.inputs.set(job.id, job.inputs);
     const first = jobs[0] as EngineJob;
     if (jobs.some((job) => job.request.prompt === this.crashOnPrompt)) throw new Error("fake engine crash");
+    if (jobs.some((job) => job.request.prompt === this.hangOnPrompt)) {
+      await new Promise<never>((_, reject) => this.#hung.add(reject));
+    }
     const { steps } = first.request;
     let active = [...jobs];
     const startedMs = performance.now();

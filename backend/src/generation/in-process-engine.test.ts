@@ -9,6 +9,7 @@ import { silentLogger } from "../logger.ts";
 import { ensureTinyModel } from "../model-builder/index.ts";
 import type { JobOutcome, JobProgress } from "./engine.ts";
 import { InProcessEngine } from "./in-process-engine.ts";
+import { decodeInputImages } from "./input-image.ts";
 import { loadModels } from "./load-models.ts";
 
 const request: ResolvedGenerationRequest = exampleResolvedRequest({
@@ -36,13 +37,18 @@ afterAll(async () => {
 async function runBatch(requests: ResolvedGenerationRequest[], previewEverySteps = 0) {
   const outcomes = new Map<string, JobOutcome>();
   const progress = new Map<string, JobProgress[]>();
-  const report = await engine.run(
-    requests.map((r, i) => ({ id: `job-${i}`, request: r, previewEverySteps })),
-    {
-      onProgress: (id, p) => progress.set(id, [...(progress.get(id) ?? []), p]),
-      onDone: (id, outcome) => outcomes.set(id, outcome),
-    },
+  const jobs = await Promise.all(
+    requests.map(async (r, i) => ({
+      id: `job-${i}`,
+      request: r,
+      previewEverySteps,
+      inputs: await decodeInputImages(r),
+    })),
   );
+  const report = await engine.run(jobs, {
+    onProgress: (id, p) => progress.set(id, [...(progress.get(id) ?? []), p]),
+    onDone: (id, outcome) => outcomes.set(id, outcome),
+  });
   return { outcomes: requests.map((_, i) => outcomes.get(`job-${i}`)), progress, report };
 }
 
@@ -93,11 +99,19 @@ describe("the engine on one thread", () => {
     expect(result.images[0]).toMatchObject({ width: 64, height: 64 });
   });
 
-  it("fails only the job with an unreadable input image, naming the field", async () => {
-    const bad = { ...request, image: Buffer.from("not an image").toString("base64"), strength: 0.5 };
-    const { outcomes } = await runBatch([bad, { ...request, n: 1 }]);
-    expect(outcomes[0]).toMatchObject({ ok: false, error: { code: "invalid_request", param: "image" } });
-    expect(outcomes[1]?.ok).toBe(true);
+  it("fails only a job whose input image was not decoded before it was queued", async () => {
+    const source = okResponse(await runOne({ ...request, n: 1 }));
+    const img2img = { ...request, n: 1, image: source.images[0]?.b64 ?? "", strength: 0.5 };
+    const outcomes = new Map<string, JobOutcome>();
+    await engine.run(
+      [
+        { id: "undecoded", request: img2img, previewEverySteps: 0, inputs: {} },
+        { id: "plain", request: { ...request, n: 1 }, previewEverySteps: 0, inputs: {} },
+      ],
+      { onProgress: () => undefined, onDone: (id, outcome) => outcomes.set(id, outcome) },
+    );
+    expect(outcomes.get("undecoded")).toMatchObject({ ok: false, error: { code: "internal_error" } });
+    expect(outcomes.get("plain")?.ok).toBe(true);
   });
 
   it("reports an argument the engine refuses as a 400 naming the API field", async () => {
@@ -147,15 +161,18 @@ describe("the engine on one thread", () => {
   });
 
   it("stops a cancelled job at its next step and says why", async () => {
-    const run = engine.run([{ id: "c", request: { ...request, steps: 30 }, previewEverySteps: 0 }], {
-      onProgress: (id, p) => {
-        if (p.step === 2) engine.cancel(id, "deadline");
+    const run = engine.run(
+      [{ id: "c", request: { ...request, steps: 30 }, previewEverySteps: 0, inputs: {} }],
+      {
+        onProgress: (id, p) => {
+          if (p.step === 2) engine.cancel(id, "deadline");
+        },
+        onDone: (_id, outcome) => {
+          expect(outcome).toMatchObject({ ok: false, error: { code: "timeout" } });
+          expect(!outcome.ok && outcome.error.message).toMatch(/deadline/);
+        },
       },
-      onDone: (_id, outcome) => {
-        expect(outcome).toMatchObject({ ok: false, error: { code: "timeout" } });
-        expect(!outcome.ok && outcome.error.message).toMatch(/deadline/);
-      },
-    });
+    );
     await expect(run).resolves.toBeDefined();
   });
 });

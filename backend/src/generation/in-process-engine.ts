@@ -1,4 +1,3 @@
-import type { ResolvedGenerationRequest } from "@sdgate/shared";
 import type { BatchEntry, GenerationProgress, GenerationRequest } from "../engine/index.ts";
 import type { Logger } from "../logger.ts";
 import { buildResponse } from "./build-response.ts";
@@ -13,7 +12,6 @@ import type {
   ModelInfo,
 } from "./engine.ts";
 import { cancelledFailure, engineFailure, INTERNAL_FAILURE } from "./engine-failure.ts";
-import { decodeInputImage } from "./input-image.ts";
 import { previewImage } from "./latent-preview.ts";
 import type { LoadedModel } from "./load-models.ts";
 
@@ -26,8 +24,8 @@ interface Running {
 
 /**
  * The engine on the current thread: the worker thread runs one of these. A batch's jobs share one
- * `generateBatch` call; each job's input images are decoded, its images encoded and its failure
- * mapped on its own, so one bad job never fails the others.
+ * `generateBatch` call; each job's images are encoded and its failure mapped on its own, so one bad
+ * job never fails the others. Input images arrive decoded (`EngineJob.inputs`).
  */
 export class InProcessEngine implements Engine {
   readonly #models: Map<string, LoadedModel>;
@@ -133,7 +131,7 @@ export class InProcessEngine implements Engine {
     listener: EngineListener,
     startedMs: number,
   ): Promise<BatchEntry> {
-    const request = await toEngineRequest(job.request);
+    const request = toEngineRequest(job);
     const sdxl = model.pipeline.traits.architecture === "sdxl";
     let stepsDone = 0;
     const onProgress = (p: GenerationProgress) => {
@@ -163,13 +161,16 @@ export class InProcessEngine implements Engine {
   }
 }
 
-/** The API's snake_case request as the engine takes it, with input images decoded at the requested size. */
-async function toEngineRequest(request: ResolvedGenerationRequest): Promise<GenerationRequest> {
+/** The API's snake_case request as the engine takes it, with the input images decoded on arrival. */
+function toEngineRequest({ request, inputs }: EngineJob): GenerationRequest {
   const { width, height } = request;
-  const image =
-    request.image === null ? undefined : await decodeInputImage(request.image, width, height, "image");
-  const mask =
-    request.mask === null ? undefined : await decodeInputImage(request.mask, width, height, "mask");
+  const { image, mask } = inputs;
+  if (
+    (request.image !== null) !== (image !== undefined) ||
+    (request.mask !== null) !== (mask !== undefined)
+  ) {
+    throw new Error(`job's input images were not decoded before it was queued`);
+  }
   return {
     ...(image ? { image } : {}),
     ...(mask ? { mask } : {}),

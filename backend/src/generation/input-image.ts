@@ -1,12 +1,20 @@
-import { SdgateError } from "@sdgate/shared";
-import sharp from "sharp";
+import { type ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
+import { isInputImageError, openInputImage } from "../engine/image/decode-image.ts";
 import type { RgbImage } from "../engine/index.ts";
 
 const DATA_URL_PREFIX = /^data:image\/[a-z0-9.+-]+;base64,/;
 
+/** A request's input images, decoded at its size: what the engine takes instead of base64. */
+export interface InputImages {
+  image?: RgbImage;
+  mask?: RgbImage;
+}
+
 /**
  * Decodes a request's base64 input image (`image` or `mask`) to RGB at the requested size. Images of
- * another size are resized to fill it, as A1111 does; anything sharp cannot read is a 400 naming the field.
+ * another size are resized to fill it, as A1111 does. Only PNG, JPEG and WebP are read, and only up to
+ * `MAX_INPUT_IMAGE_PIXELS` as their header declares, before any pixel is decoded; anything else is a
+ * 400 naming the field. sharp does the work on libuv's threadpool, off the event loop.
  */
 export async function decodeInputImage(
   base64: string,
@@ -16,23 +24,34 @@ export async function decodeInputImage(
 ): Promise<RgbImage> {
   const bytes = Buffer.from(base64.replace(DATA_URL_PREFIX, ""), "base64");
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: 8192 * 8192 })
+    const { image } = await openInputImage(bytes);
+    const { data, info } = await image
       .flatten({ background: "#000000" })
       .toColourspace("srgb")
       .resize(width, height, { fit: "fill" })
       .removeAlpha()
-      .raw()
+      .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
   } catch (error) {
-    throw new SdgateError(
-      "invalid_request",
-      `Invalid '${field}': not a readable PNG, JPEG, WebP or AVIF image.`,
-      {
-        param: field,
-        cause: error,
-      },
-    );
+    const reason = isInputImageError(error) ? error.message : "not a readable PNG, JPEG or WebP image";
+    throw new SdgateError("invalid_request", `Invalid '${field}': ${reason}.`, {
+      param: field,
+      cause: error,
+    });
   }
+}
+
+/**
+ * A request's `image` and `mask`, decoded: done as a request arrives, before its job takes a place in
+ * the queue, so the engine's thread and the batch loop never wait on a decode.
+ */
+export async function decodeInputImages(request: ResolvedGenerationRequest): Promise<InputImages> {
+  const { width, height } = request;
+  const [image, mask] = await Promise.all([
+    request.image === null ? undefined : decodeInputImage(request.image, width, height, "image"),
+    request.mask === null ? undefined : decodeInputImage(request.mask, width, height, "mask"),
+  ]);
+  return { ...(image ? { image } : {}), ...(mask ? { mask } : {}) };
 }

@@ -39,6 +39,8 @@ export class ServingMetrics {
   readonly executionProvider: Gauge<"model" | "provider">;
   readonly modelLoadSeconds: Gauge<"model">;
   readonly engineHeapUsedBytes: Gauge;
+  readonly engineRestarts: Counter<"cause">;
+  readonly engineReady: Gauge;
   #engineHeap: (() => Promise<number>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -91,6 +93,17 @@ export class ServingMetrics {
       name: `${PREFIX}model_load_seconds`,
       help: "Time to load and warm up each model.",
       labelNames: ["model"],
+      registers,
+    });
+    this.engineRestarts = new Counter({
+      name: `${PREFIX}engine_restarts_total`,
+      help: "Engines replaced by the watchdog, by cause: deadline (a batch outlived its deadlines) or stalled (no progress).",
+      labelNames: ["cause"],
+      registers,
+    });
+    this.engineReady = new Gauge({
+      name: `${PREFIX}engine_ready`,
+      help: "1 while the engine takes jobs, 0 while a hung one is being replaced.",
       registers,
     });
     const metrics = this;

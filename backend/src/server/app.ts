@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import {
+  BACKEND_STATUS_PATH,
+  type BackendStatusBody,
   errorEnvelope,
   type Keyring,
   LOAD_HEADERS,
-  MAX_REQUEST_BODY_BYTES,
   type NonceStore,
   type ReadyzBody,
   SdgateError,
 } from "@sdgate/shared";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "../logger.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
@@ -24,9 +24,12 @@ export interface Readiness {
 }
 
 export interface BackendAppOptions {
+  /** The backend's name in the edge's registry: signatures must be made for it. */
   name: string;
   keyring: Keyring;
   nonces: NonceStore;
+  /** Also accept v2 signatures, which name no backend (only while the edge is being upgraded). */
+  acceptV2Signatures?: boolean;
   readiness: Readiness;
   /** `null` until the models are loaded and warmed. */
   serving: () => Dispatcher | null;
@@ -39,9 +42,10 @@ export interface BackendAppOptions {
 }
 
 /**
- * The backend's HTTP surface: `/healthz`, `/readyz` (with load), `/metrics`, and the signed internal
- * endpoints `POST /internal/v1/generate` and `POST /internal/v1/jobs/{id}/cancel`. The engine runs in
- * another thread, so every route here answers promptly while images are being made.
+ * The backend's HTTP surface: `/healthz`, `/readyz` (state and load only: it is unauthenticated),
+ * `/metrics`, and the signed internal endpoints `POST /internal/v1/generate`,
+ * `POST /internal/v1/jobs/{id}/cancel` and `GET /internal/v1/status` (models and step times). The
+ * engine runs in another thread, so every route here answers promptly while images are being made.
  */
 export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
   const app = new Hono<BackendEnv>();
@@ -67,20 +71,28 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
-  app.get("/readyz", (c) => {
+  const readyzBody = (): { body: ReadyzBody; ready: boolean } => {
     const serving = options.serving();
     const load = serving?.snapshot();
-    const ready = readiness.state === "ready" && serving !== null;
+    const status: ReadyzBody["status"] =
+      readiness.state !== "ready"
+        ? readiness.state
+        : serving === null
+          ? "loading"
+          : serving.engineReady
+            ? "ready"
+            : "restarting";
     const body: ReadyzBody = {
-      status: ready ? "ready" : readiness.state === "ready" ? "loading" : readiness.state,
-      models: [...(serving?.models ?? [])],
+      status,
       queue_depth: load?.queueDepth ?? 0,
-      queue_size: serving?.queueSize ?? 0,
       in_flight: load?.inFlight ?? 0,
-      max_batch: serving?.maxBatch ?? 1,
       estimated_wait_ms: load?.estimatedWaitMs ?? 0,
-      step_ms: serving?.stepTimes.snapshot() ?? {},
     };
+    return { body, ready: status === "ready" };
+  };
+
+  app.get("/readyz", (c) => {
+    const { body, ready } = readyzBody();
     return c.json(body, ready ? 200 : 503);
   });
 
@@ -89,13 +101,25 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
     return c.body(await metrics.registry.metrics());
   });
 
-  const limitBody = bodyLimit({
-    maxSize: MAX_REQUEST_BODY_BYTES,
-    onError: () => {
-      throw new SdgateError("payload_too_large", `The body is larger than ${MAX_REQUEST_BODY_BYTES} bytes.`);
-    },
+  const signed = verifySignature({
+    keyring: options.keyring,
+    nonces: options.nonces,
+    audience: options.name,
+    acceptV2: options.acceptV2Signatures ?? false,
   });
-  const signed = verifySignature(options.keyring, options.nonces);
+
+  app.get(BACKEND_STATUS_PATH, signed, (c) => {
+    const { body, ready } = readyzBody();
+    const serving = options.serving();
+    const status: BackendStatusBody = {
+      ...body,
+      models: [...(serving?.models ?? [])],
+      queue_size: serving?.queueSize ?? 0,
+      max_batch: serving?.maxBatch ?? 1,
+      step_ms: serving?.stepTimes.snapshot() ?? {},
+    };
+    return c.json(status, ready ? 200 : 503);
+  });
 
   app.post(
     "/internal/v1/generate",
@@ -103,7 +127,6 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       await next();
       if (!c.get("countedByStream")) metrics.requestsTotal.inc({ status: c.res.status });
     },
-    limitBody,
     signed,
     generateHandler({
       serving: readyServing,
@@ -114,7 +137,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
     }),
   );
 
-  app.post("/internal/v1/jobs/:id/cancel", limitBody, signed, (c) => {
+  app.post("/internal/v1/jobs/:id/cancel", signed, (c) => {
     const serving = options.serving();
     const id = c.req.param("id");
     const status = serving?.cancel(id, "cancelled") ?? null;

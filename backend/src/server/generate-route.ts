@@ -1,5 +1,6 @@
 import { LOAD_HEADERS, problemFromZod, resolvedGenerationRequestSchema, SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
+import { decodeInputImages } from "../generation/input-image.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
 import type { JobEvent } from "../serving/job.ts";
@@ -37,18 +38,27 @@ export function generateHandler(options: GenerateRouteOptions) {
       nowMs: Date.now(),
     });
     const streaming = (c.req.header("accept") ?? "").includes("text/event-stream");
+    // Input images are decoded here, on sharp's threadpool, before the job is queued: never on the
+    // engine's thread, where a large one would hold up every job in its batch. Refusals that do not
+    // depend on the job are checked first, so a full queue costs no decoding.
+    const refused = serving.refusal();
+    if (refused !== null) throw refused;
+    const inputs = await decodeInputImages(request);
     const submitted = serving.submit({
       id: context.jobId,
       tenant: context.tenant,
       request,
       deadlineAtMs: context.deadlineAtMs,
       previewEverySteps: streaming ? (context.previewEverySteps ?? options.previewEverySteps) : 0,
+      inputs,
     });
     if (!submitted.ok) throw submitted.error;
     const { job } = submitted;
     c.header(LOAD_HEADERS.jobId, job.id);
     const cancel = () => serving.cancel(job.id, "cancelled");
     c.req.raw.signal.addEventListener("abort", cancel, { once: true });
+    // The client may have left while the input images were decoding.
+    if (c.req.raw.signal.aborted) cancel();
 
     if (streaming) {
       c.set("countedByStream", true);

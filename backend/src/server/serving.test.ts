@@ -1,10 +1,13 @@
 import {
+  BACKEND_STATUS_PATH,
   backendGenerateResponseSchema,
+  backendStatusSchema,
   errorEnvelopeSchema,
   GENERATE_EVENTS,
   generateEventSchemas,
   readyzBodySchema,
 } from "@sdgate/shared";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { enqueue, generateInit, parseSse, setupApp, signed } from "./test-app.ts";
 
@@ -140,6 +143,112 @@ describe("serving: cancellation and deadlines", () => {
   });
 });
 
+describe("serving: input images", () => {
+  const png = async () =>
+    (
+      await sharp({ create: { width: 80, height: 80, channels: 3, background: "#3264c8" } })
+        .png()
+        .toBuffer()
+    ).toString("base64");
+
+  it("are decoded on arrival, before the job is queued: the engine gets RGB at the request's size", async () => {
+    const { app, engine } = setupApp();
+    const image = await png();
+    const response = await app.request(
+      "/internal/v1/generate",
+      await generateInit({ image, mask: image, strength: 0.5 }, { "x-sdgate-job-id": "img2img" }),
+    );
+    expect(response.status).toBe(200);
+    const inputs = engine.inputs.get("img2img");
+    expect([inputs?.image?.width, inputs?.image?.height, inputs?.mask?.rgb.length]).toEqual([
+      64,
+      64,
+      64 * 64 * 3,
+    ]);
+  });
+
+  it("that cannot be used are a 400 naming the field, and never reach the queue", async () => {
+    const { app, engine } = setupApp();
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>').toString(
+      "base64",
+    );
+    const response = await app.request(
+      "/internal/v1/generate",
+      await generateInit({ image: await png(), mask: svg, strength: 0.5 }),
+    );
+    expect(response.status).toBe(400);
+    expect(await errorOf(response)).toMatchObject({ code: "invalid_request", param: "mask" });
+    expect(engine.batches).toEqual([]);
+  });
+
+  it("are not decoded when the queue has no room anyway", async () => {
+    const setup = setupApp({ queueSize: 1, stepMs: 20 });
+    const running = await enqueue(setup, await generateInit({ steps: 10 }));
+    const queued = await enqueue(setup, await generateInit({ seed: 4 }));
+    const unreadable = Buffer.from("not an image").toString("base64");
+    // A full queue answers 429 before the (unreadable) image is looked at.
+    const refused = await setup.app.request(
+      "/internal/v1/generate",
+      await generateInit({ image: unreadable, strength: 0.5 }),
+    );
+    expect(refused.status).toBe(429);
+    await Promise.all([running.response, queued.response]);
+  });
+});
+
+describe("serving: an engine that hangs", () => {
+  it("fails the stuck job with a 503, replaces the engine with /readyz at 503 meanwhile, then serves the queue", async () => {
+    const setup = setupApp({ stepMs: 2, restartMs: 400, watchdog: { graceMs: 60, stallFactor: 5 } });
+    const { app, engine, metrics } = setup;
+    // A job measures this model's step times: from now on a silent engine counts as stalled.
+    expect((await app.request("/internal/v1/generate", await generateInit())).status).toBe(200);
+    engine.hangOnPrompt = "hang";
+    const stuck = await enqueue(
+      setup,
+      await generateInit({ prompt: "hang" }, { "x-sdgate-job-id": "stuck" }),
+    );
+    const waiting = await enqueue(setup, await generateInit({ seed: 8 }, { "x-sdgate-job-id": "waiting" }));
+    const startedMs = performance.now();
+    const failed = await stuck.response;
+    expect(failed.status).toBe(503);
+    const error = await errorOf(failed);
+    expect(error.code).toBe("backend_unavailable");
+    expect(error.message).toMatch(/engine stopped responding/);
+    // about the stall budget (5 × a few ms + 60 ms), nowhere near the job's 60 s deadline
+    expect(performance.now() - startedMs).toBeLessThan(1_000);
+
+    const readyz = await app.request("/readyz");
+    expect(readyz.status).toBe(503);
+    expect(await readyz.json()).toMatchObject({ status: "restarting" });
+    const refused = await app.request("/internal/v1/generate", await generateInit({ seed: 9 }));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("5");
+    const metricsText = await metrics.registry.metrics();
+    expect(metricsText).toMatch(/^sdgate_engine_restarts_total\{cause="stalled"\} 1$/m);
+    expect(metricsText).toMatch(/^sdgate_engine_ready 0$/m);
+
+    // the job that was queued behind the hung one runs on the new engine
+    expect((await waiting.response).status).toBe(200);
+    expect(engine.closes).toBe(1);
+    expect((await app.request("/readyz")).status).toBe(200);
+    expect(await metrics.registry.metrics()).toMatch(/^sdgate_engine_ready 1$/m);
+  });
+
+  it("with no step times measured yet, gives up at the job's deadline plus the grace, with a 504", async () => {
+    const { app, engine } = setupApp({ stepMs: 2, watchdog: { graceMs: 50, stallFactor: 5 } });
+    engine.hangOnPrompt = "hang";
+    const startedMs = performance.now();
+    const response = await app.request(
+      "/internal/v1/generate",
+      await generateInit({ prompt: "hang" }, { "x-sdgate-deadline": String(Date.now() + 100) }),
+    );
+    expect(response.status).toBe(504);
+    expect((await errorOf(response)).message).toMatch(/deadline and the engine did not stop/);
+    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(140);
+    expect(engine.closes).toBe(1);
+  });
+});
+
 describe("serving: progress as server-sent events", () => {
   it("streams queued, started, progress with previews, then the result, each valid by the schemas", async () => {
     const { app } = setupApp({ stepMs: 5 });
@@ -181,21 +290,25 @@ describe("serving: progress as server-sent events", () => {
 });
 
 describe("serving: load reporting and metrics", () => {
-  it("reports queue depth, wait and per-step times in /readyz and on every response", async () => {
+  it("reports load in /readyz and on every response, and per-step times only to a signed caller", async () => {
     const { app } = setupApp({ stepMs: 5 });
     const health = await app.request("/healthz");
     expect(health.headers.get("x-queue-depth")).toBe("0");
     expect(health.headers.get("x-estimated-wait-ms")).toBe("0");
     await app.request("/internal/v1/generate", await generateInit());
-    const body = readyzBodySchema.parse(await (await app.request("/readyz")).json());
-    expect(body).toMatchObject({
+    const readyz = await app.request("/readyz");
+    expect(readyzBodySchema.strict().parse(await readyz.json())).toEqual({
       status: "ready",
       queue_depth: 0,
       in_flight: 0,
-      queue_size: 8,
-      max_batch: 1,
+      estimated_wait_ms: 0,
     });
+    const status = await app.request(BACKEND_STATUS_PATH, await signed(BACKEND_STATUS_PATH, null));
+    expect(status.status).toBe(200);
+    const body = backendStatusSchema.parse(await status.json());
+    expect(body).toMatchObject({ status: "ready", models: ["tiny"], queue_size: 8, max_batch: 1 });
     expect(body.step_ms.tiny?.["64x64"]).toBeGreaterThan(0);
+    expect((await app.request(BACKEND_STATUS_PATH)).status).toBe(401);
   });
 
   it("exposes Prometheus metrics that parse and move with traffic", async () => {

@@ -9,32 +9,51 @@ import { FakeEngine } from "../generation/fake-engine.ts";
 import { silentLogger } from "../logger.ts";
 import { ServingMetrics } from "../metrics/metrics.ts";
 import { Dispatcher } from "../serving/dispatcher.ts";
+import type { WatchdogSettings } from "../serving/engine-watchdog.ts";
 import { createBackendApp, type Readiness } from "./app.ts";
 
 /** Test support: the real app, queue and dispatcher over a {@link FakeEngine}. */
 export const keyring = new Keyring([{ id: "k1", secret: "s".repeat(40) }]);
 export const GENERATE = "/internal/v1/generate";
+/** The name the test app answers to, and so the audience `signed` signs for. */
+export const BACKEND_NAME = "test-backend";
 
 export const request: ResolvedGenerationRequest = exampleResolvedRequest({
   prompt: "a lighthouse at dusk",
   seed: 3,
 });
 
-export function setupApp(
-  options: { state?: Readiness["state"]; queueSize?: number; maxBatch?: number; stepMs?: number } = {},
-) {
+export interface SetupOptions {
+  state?: Readiness["state"];
+  queueSize?: number;
+  maxBatch?: number;
+  stepMs?: number;
+  name?: string;
+  watchdog?: Partial<WatchdogSettings>;
+  /** How long replacing a hung engine takes (the same fake engine comes back, closed once more). */
+  restartMs?: number;
+}
+
+export function setupApp(options: SetupOptions = {}) {
   const engine = new FakeEngine(options.stepMs ?? 2);
   const metrics = new ServingMetrics({ defaultMetrics: false });
+  const fatal: Error[] = [];
   const dispatcher = new Dispatcher({
     engine,
     queueSize: options.queueSize ?? 8,
     maxBatch: options.maxBatch ?? 1,
     metrics,
     logger: silentLogger,
+    restartEngine: async () => {
+      await new Promise((resolve) => setTimeout(resolve, options.restartMs ?? 0));
+      return engine;
+    },
+    onFatal: (error) => fatal.push(error),
+    ...(options.watchdog ? { watchdog: options.watchdog } : {}),
   });
   const readiness: Readiness = { state: options.state ?? "ready" };
   const app = createBackendApp({
-    name: "test-backend",
+    name: options.name ?? BACKEND_NAME,
     keyring,
     nonces: new MemoryNonceStore(),
     readiness,
@@ -44,22 +63,28 @@ export function setupApp(
     defaultDeadlineMs: 60_000,
     previewEverySteps: 2,
   });
-  return { app, engine, dispatcher, readiness, metrics };
+  return { app, engine, dispatcher, readiness, metrics, fatal };
 }
 
-/** A signed request; `headers` are extra (context) headers. */
+/**
+ * A signed POST (a GET when `body` is `null`) for the backend named `audience`; `headers` are extra
+ * (context) headers.
+ */
 export async function signed(
   path: string,
-  body: string,
+  body: string | null,
   headers: Record<string, string> = {},
   signer = keyring,
+  audience = BACKEND_NAME,
 ): Promise<RequestInit> {
   // The signature covers the context headers, so sign exactly the ones this request sends.
   const context = Object.fromEntries(
     Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
   );
-  const signature = await signer.sign({ method: "POST", path, body, headers: context });
-  return { method: "POST", body, headers: { ...signature, "content-type": "application/json", ...headers } };
+  const method = body === null ? "GET" : "POST";
+  const signature = await signer.sign({ method, path, body: body ?? "", headers: context, audience });
+  const all = { ...signature, "content-type": "application/json", ...headers };
+  return body === null ? { method, headers: all } : { method, body, headers: all };
 }
 
 export async function generateInit(

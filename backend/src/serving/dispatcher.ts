@@ -2,6 +2,15 @@ import { outputSize, SdgateError } from "@sdgate/shared";
 import type { Engine, EngineListener, JobOutcome, JobProgress } from "../generation/engine.ts";
 import type { Logger } from "../logger.ts";
 import { type ServingMetrics, STAGES } from "../metrics/metrics.ts";
+import {
+  BatchWatchdog,
+  batchBudget,
+  DEFAULT_WATCHDOG,
+  type HangCause,
+  hangError,
+  type WatchdogSettings,
+  withTimeout,
+} from "./engine-watchdog.ts";
 import { FairQueue } from "./fair-queue.ts";
 import { Job, type JobSpec } from "./job.ts";
 import { StepTimes } from "./step-times.ts";
@@ -14,6 +23,21 @@ export interface DispatcherOptions {
   maxBatch: number;
   metrics: ServingMetrics;
   logger: Logger;
+  /**
+   * Starts a fresh engine with the same models, to replace one the watchdog found hung (once the old
+   * one is closed). Without it, or when it fails, `onFatal` is called.
+   */
+  restartEngine?: () => Promise<Engine>;
+  /** The engine is hung and cannot be replaced: the process can no longer serve. */
+  onFatal?: (error: Error) => void;
+  watchdog?: Partial<WatchdogSettings>;
+}
+
+/** The batch on the engine; `abandoned` once the watchdog gave up on it, so its late events are ignored. */
+interface RunningBatch {
+  jobs: readonly Job[];
+  watchdog: BatchWatchdog;
+  abandoned: boolean;
 }
 
 /** Load as the edge routes by it: sent as headers on every response and in `/readyz`. */
@@ -26,19 +50,25 @@ export interface LoadSnapshot {
 /**
  * Feeds the engine from a bounded, tenant-fair queue, one batch at a time (the engine has one
  * device), and tracks each job to its end: deadlines, cancellation, progress, metrics, and the
- * per-step times that estimates are made from. Refusals are values (`SdgateError`s to answer with).
+ * per-step times that estimates are made from. A watchdog ({@link BatchWatchdog}) fails a batch the
+ * engine holds too long and replaces the engine; until the new one is ready, no job starts and new
+ * ones are refused. Refusals are values (`SdgateError`s to answer with).
  */
 export class Dispatcher {
   readonly stepTimes = new StepTimes();
-  readonly #engine: Engine;
+  #engine: Engine;
   readonly #queue: FairQueue<Job>;
   readonly #maxBatch: number;
   readonly #metrics: ServingMetrics;
   readonly #logger: Logger;
+  readonly #restartEngine: (() => Promise<Engine>) | undefined;
+  readonly #onFatal: (error: Error) => void;
+  readonly #watchdog: WatchdogSettings;
   readonly #jobs = new Map<string, Job>();
   readonly #running = new Map<string, { job: Job; etaMs: number; atMs: number }>();
   readonly #deadlineTimers = new Map<string, NodeJS.Timeout>();
-  #busy = false;
+  #batch: RunningBatch | null = null;
+  #restarting = false;
   #draining = false;
   #drained: (() => void) | undefined;
 
@@ -48,6 +78,20 @@ export class Dispatcher {
     this.#maxBatch = options.maxBatch;
     this.#metrics = options.metrics;
     this.#logger = options.logger;
+    this.#restartEngine = options.restartEngine;
+    this.#onFatal = options.onFatal ?? (() => undefined);
+    this.#watchdog = { ...DEFAULT_WATCHDOG, ...options.watchdog };
+    this.#metrics.engineReady.set(1);
+  }
+
+  /** The engine jobs run on now (a restart replaces it). */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
+  /** `false` while a hung engine is being replaced: no job starts and new ones are refused. */
+  get engineReady(): boolean {
+    return !this.#restarting;
   }
 
   get models(): readonly string[] {
@@ -62,16 +106,34 @@ export class Dispatcher {
     return this.#queue.capacity;
   }
 
-  /** Queues a job, or says why not: draining (503), full (429), a reused id or a past deadline. */
-  submit(spec: JobSpec): { ok: true; job: Job } | { ok: false; error: SdgateError } {
-    if (this.#draining) {
-      return {
-        ok: false,
-        error: new SdgateError("backend_unavailable", "Backend is draining.", {
-          headers: { "Retry-After": "5" },
-        }),
-      };
+  /**
+   * Why a new job would be refused whatever it is (draining or restarting: 503; queue full: 429), or
+   * `null`: cheap, for a caller to ask before it spends time decoding a request's input images.
+   */
+  refusal(): SdgateError | null {
+    if (this.#draining || this.#restarting) {
+      const message = this.#draining ? "Backend is draining." : "Backend is restarting its engine.";
+      return new SdgateError("backend_unavailable", message, { headers: { "Retry-After": "5" } });
     }
+    if (this.#queue.size < this.#queue.capacity) return null;
+    const waitMs = this.snapshot().estimatedWaitMs;
+    const retryAfterS = Math.max(1, Math.ceil(waitMs / Math.max(1, this.#queue.size) / 1000));
+    return new SdgateError(
+      "rate_limited",
+      `The queue is full (${this.#queue.size} waiting); a new job would be number ${this.#queue.size + 1} with about ${Math.round(waitMs)} ms to wait.`,
+      {
+        headers: {
+          "Retry-After": String(retryAfterS),
+          "X-Queue-Position": String(this.#queue.size + 1),
+        },
+      },
+    );
+  }
+
+  /** Queues a job, or says why not: a {@link refusal}, a reused id or a past deadline. */
+  submit(spec: JobSpec): { ok: true; job: Job } | { ok: false; error: SdgateError } {
+    const refused = this.refusal();
+    if (refused !== null) return { ok: false, error: refused };
     if (this.#jobs.has(spec.id)) {
       return {
         ok: false,
@@ -85,23 +147,7 @@ export class Dispatcher {
       };
     }
     const job = new Job(spec);
-    if (!this.#queue.push(job)) {
-      const waitMs = this.snapshot().estimatedWaitMs;
-      const retryAfterS = Math.max(1, Math.ceil(waitMs / Math.max(1, this.#queue.size) / 1000));
-      return {
-        ok: false,
-        error: new SdgateError(
-          "rate_limited",
-          `The queue is full (${this.#queue.size} waiting); a new job would be number ${this.#queue.size + 1} with about ${Math.round(waitMs)} ms to wait.`,
-          {
-            headers: {
-              "Retry-After": String(retryAfterS),
-              "X-Queue-Position": String(this.#queue.size + 1),
-            },
-          },
-        ),
-      };
-    }
+    this.#queue.push(job);
     this.#jobs.set(job.id, job);
     this.#deadlineTimers.set(
       job.id,
@@ -202,52 +248,119 @@ export class Dispatcher {
   }
 
   #pump(): void {
-    if (this.#busy) return;
-    const batch = this.#queue.takeBatch(this.#maxBatch);
-    if (batch.length === 0) return;
-    this.#busy = true;
+    if (this.#batch !== null || this.#restarting) return;
+    const jobs = this.#queue.takeBatch(this.#maxBatch);
+    if (jobs.length === 0) return;
     const now = performance.now();
-    for (const job of batch) {
+    for (const job of jobs) {
       job.state = "running";
       this.#running.set(job.id, { job, etaMs: this.#costMs(job), atMs: now });
       this.#metrics.queueWaitSeconds.observe((now - job.enqueuedAtMs) / 1000);
-      job.emit({ type: "started", batchSize: batch.length, queueWaitMs: Math.round(now - job.enqueuedAtMs) });
+      job.emit({ type: "started", batchSize: jobs.length, queueWaitMs: Math.round(now - job.enqueuedAtMs) });
     }
-    this.#metrics.batchImages.observe(batch.reduce((sum, job) => sum + job.images, 0));
+    this.#metrics.batchImages.observe(jobs.reduce((sum, job) => sum + job.images, 0));
     this.#updateGauges();
     this.#announcePositions();
-    const listener: EngineListener = {
-      onProgress: (jobId, progress) => this.#onProgress(jobId, progress),
-      onDone: (jobId, outcome) => this.#onDone(jobId, outcome),
+    const batch: RunningBatch = {
+      jobs,
+      abandoned: false,
+      watchdog: new BatchWatchdog(batchBudget(jobs, this.stepTimes), this.#watchdog, (cause, afterMs) =>
+        this.#abandon(batch, cause, afterMs),
+      ),
     };
-    const jobs = batch.map((job) => ({
+    this.#batch = batch;
+    // Events of a batch the watchdog gave up on are dropped: its jobs have ended, and their ids may
+    // already belong to new jobs.
+    const listener: EngineListener = {
+      onProgress: (jobId, progress) => {
+        if (batch.abandoned) return;
+        batch.watchdog.alive();
+        this.#onProgress(jobId, progress);
+      },
+      onDone: (jobId, outcome) => {
+        if (batch.abandoned) return;
+        batch.watchdog.alive();
+        this.#onDone(jobId, outcome);
+      },
+    };
+    const engineJobs = jobs.map((job) => ({
       id: job.id,
       request: job.request,
       previewEverySteps: job.previewEverySteps,
+      inputs: job.inputs,
     }));
     this.#engine
-      .run(jobs, listener)
+      .run(engineJobs, listener)
       .then(
         (report) => {
           const imageSteps = report.images * report.steps;
           // a hires job's denoising spans two sizes: it measures neither
-          const twoSizes = batch.some((job) => job.request.hires !== undefined);
-          if (imageSteps > 0 && report.denoiseMs > 0 && !twoSizes) {
+          const twoSizes = jobs.some((job) => job.request.hires !== undefined);
+          if (!batch.abandoned && imageSteps > 0 && report.denoiseMs > 0 && !twoSizes) {
             this.stepTimes.record(report.model, report.width, report.height, report.denoiseMs / imageSteps);
           }
         },
-        (error: unknown) => this.#logger.error("engine batch failed", { error: String(error) }),
+        (error: unknown) => {
+          if (!batch.abandoned) this.#logger.error("engine batch failed", { error: String(error) });
+        },
       )
       .finally(() => {
+        if (batch.abandoned) return;
+        batch.watchdog.stop();
         // Jobs the engine never answered (it failed) must still end.
-        for (const job of batch) {
+        for (const job of jobs) {
           if (job.state !== "done")
             this.#finish(job, { type: "error", error: new SdgateError("internal_error", "Internal error.") });
         }
-        this.#busy = false;
+        this.#batch = null;
         this.#pump();
         this.#maybeDrained();
       });
+  }
+
+  /**
+   * The watchdog gave up on a batch: its jobs end now (a `timeout` if they outlived their deadlines,
+   * else a 503 the edge retries elsewhere), and the engine, which may be stuck in a native call, is
+   * replaced. Until the new one is ready, `/readyz` says 503 and queued jobs wait.
+   */
+  #abandon(batch: RunningBatch, cause: HangCause, afterMs: number): void {
+    if (batch.abandoned || this.#batch !== batch) return;
+    batch.abandoned = true;
+    this.#batch = null;
+    this.#restarting = true;
+    this.#metrics.engineRestarts.inc({ cause });
+    this.#metrics.engineReady.set(0);
+    this.#logger.error("engine hung; replacing it", {
+      cause,
+      afterMs,
+      jobs: batch.jobs.map((job) => job.id),
+    });
+    const error = hangError(cause);
+    for (const job of batch.jobs) if (job.state !== "done") this.#finish(job, { type: "error", error });
+    void this.#replaceEngine();
+  }
+
+  async #replaceEngine(): Promise<void> {
+    const { closeTimeoutMs } = this.#watchdog;
+    try {
+      if (this.#restartEngine === undefined) throw new Error("no way to restart the engine is configured");
+      // A worker stuck in a native call cannot be stopped; then only a new process frees the device.
+      await withTimeout(
+        this.#engine.close(),
+        closeTimeoutMs,
+        `the hung engine did not stop in ${closeTimeoutMs} ms`,
+      );
+      this.#engine = await this.#restartEngine();
+    } catch (error) {
+      this.#logger.error("engine could not be replaced", { error: String(error) });
+      this.#onFatal(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    this.#restarting = false;
+    this.#metrics.engineReady.set(1);
+    this.#logger.info("engine replaced", { models: this.models });
+    this.#pump();
+    this.#maybeDrained();
   }
 
   #onProgress(jobId: string, progress: JobProgress): void {
@@ -292,6 +405,6 @@ export class Dispatcher {
   }
 
   #maybeDrained(): void {
-    if (this.#draining && this.#queue.size === 0 && !this.#busy) this.#drained?.();
+    if (this.#draining && this.#queue.size === 0 && this.#batch === null) this.#drained?.();
   }
 }

@@ -1,5 +1,6 @@
 import type { BackendGenerateResponse, ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
 import type { JobProgress } from "../generation/engine.ts";
+import type { InputImages } from "../generation/input-image.ts";
 import { batchKey } from "./batch-key.ts";
 
 /** What happens to a job, in order: `queued` (again whenever its position changes), `started`, `progress`…, then `result` or `error`. */
@@ -21,6 +22,8 @@ export interface JobSpec {
   deadlineAtMs: number;
   /** Attach a preview to every n-th progress event; 0: none. */
   previewEverySteps: number;
+  /** The request's input images, decoded on arrival (`decodeInputImages`). */
+  inputs: InputImages;
 }
 
 /** One generation request from arrival to its end; listeners see its events as they happen. */
@@ -30,6 +33,7 @@ export class Job {
   readonly request: ResolvedGenerationRequest;
   readonly deadlineAtMs: number;
   readonly previewEverySteps: number;
+  readonly inputs: InputImages;
   readonly batchKey: string | null;
   readonly images: number;
   readonly enqueuedAtMs = performance.now();
@@ -46,6 +50,7 @@ export class Job {
     this.request = spec.request;
     this.deadlineAtMs = spec.deadlineAtMs;
     this.previewEverySteps = spec.previewEverySteps;
+    this.inputs = spec.inputs;
     this.batchKey = batchKey(spec.request);
     this.images = spec.request.n;
     this.ended = new Promise((resolve) => {

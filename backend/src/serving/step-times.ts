@@ -28,15 +28,21 @@ export class StepTimes {
 
   /** The measured value, else this model's nearest measured size scaled by pixels, else a default. */
   estimate(model: string, width: number, height: number): number {
+    return (
+      this.measured(model, width, height) ?? (DEFAULT_MS_PER_MEGAPIXEL_STEP * width * height) / 1_000_000
+    );
+  }
+
+  /** The measured value, else a measured size of this model scaled by pixels; `undefined` when none is measured. */
+  measured(model: string, width: number, height: number): number | undefined {
     const sizes = this.#ewma.get(model);
     const exact = sizes?.get(`${width}x${height}`);
     if (exact !== undefined) return exact;
-    const pixels = width * height;
     for (const [key, ms] of sizes ?? []) {
       const [w, h] = key.split("x").map(Number) as [number, number];
-      return (ms * pixels) / (w * h);
+      return (ms * width * height) / (w * h);
     }
-    return (DEFAULT_MS_PER_MEGAPIXEL_STEP * pixels) / 1_000_000;
+    return undefined;
   }
 
   /** `{ model: { "512x512": ms } }`, rounded to 0.01 ms. */

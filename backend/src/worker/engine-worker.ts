@@ -23,18 +23,35 @@ try {
     onProgress: (jobId, progress) => post({ type: "progress", jobId, progress }),
     onDone: (jobId, outcome) => post({ type: "done", jobId, outcome }),
   };
+  const inFlight = new Map<number, { jobIds: string[]; done: Promise<unknown> }>();
+  let shuttingDown = false;
   port.on("message", (message: ToWorker) => {
     if (message.type === "cancel") {
       engine.cancel(message.jobId, message.reason);
       return;
     }
-    engine.run(message.jobs, listener).then(
-      (report) => post({ type: "batch_done", batchId: message.batchId, report }),
+    if (message.type === "shutdown") {
+      // Ending the thread while onnxruntime still runs a call aborts the whole process, so every
+      // run is stopped (within a step) and the sessions released before the thread is let go.
+      shuttingDown = true;
+      for (const { jobIds } of inFlight.values()) for (const id of jobIds) engine.cancel(id, "cancelled");
+      void Promise.allSettled([...inFlight.values()].map(({ done }) => done))
+        .then(() => engine.close())
+        .catch((error: unknown) => logger.error("releasing the models failed", { error: String(error) }))
+        .finally(() => post({ type: "closed" }));
+      return;
+    }
+    if (shuttingDown) return;
+    const { batchId } = message;
+    const done = engine.run(message.jobs, listener).then(
+      (report) => post({ type: "batch_done", batchId, report }),
       (error: unknown) => {
         logger.error("batch failed", { error: String(error), stack: (error as Error)?.stack });
-        post({ type: "batch_failed", batchId: message.batchId, message: String(error) });
+        post({ type: "batch_failed", batchId, message: String(error) });
       },
     );
+    inFlight.set(batchId, { jobIds: message.jobs.map((job) => job.id), done });
+    void done.finally(() => inFlight.delete(batchId));
   });
   post({ type: "ready", models: engine.models });
 } catch (error) {

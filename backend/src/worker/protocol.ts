@@ -19,7 +19,9 @@ export interface EngineWorkerData {
 /** HTTP thread → engine worker. */
 export type ToWorker =
   | { type: "run"; batchId: number; jobs: EngineJob[] }
-  | { type: "cancel"; jobId: string; reason: CancelReason };
+  | { type: "cancel"; jobId: string; reason: CancelReason }
+  /** Cancel every job, wait for the runs to stop, release the models, then say `closed`. */
+  | { type: "shutdown" };
 
 /** Engine worker → HTTP thread. */
 export type FromWorker =
@@ -28,4 +30,5 @@ export type FromWorker =
   | { type: "progress"; jobId: string; progress: JobProgress }
   | { type: "done"; jobId: string; outcome: JobOutcome }
   | { type: "batch_done"; batchId: number; report: BatchReport }
-  | { type: "batch_failed"; batchId: number; message: string };
+  | { type: "batch_failed"; batchId: number; message: string }
+  | { type: "closed" };

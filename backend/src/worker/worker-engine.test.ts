@@ -1,12 +1,12 @@
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { MemoryNonceStore } from "@sdgate/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { tinyModelDir } from "../engine/pipeline/test-models.ts";
 import { silentLogger } from "../logger.ts";
 import { ServingMetrics } from "../metrics/metrics.ts";
 import { createBackendApp } from "../server/app.ts";
-import { GENERATE, keyring, parseSse, request, signed } from "../server/test-app.ts";
+import { BACKEND_NAME, GENERATE, keyring, parseSse, request, signed } from "../server/test-app.ts";
 import { Dispatcher } from "../serving/dispatcher.ts";
 import { WorkerEngine } from "./worker-engine.ts";
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const metrics = new ServingMetrics();
   const dispatcher = new Dispatcher({ engine, queueSize: 8, maxBatch: 4, metrics, logger: silentLogger });
   const app = createBackendApp({
-    name: "worker-test",
+    name: BACKEND_NAME,
     keyring,
     nonces: new MemoryNonceStore(),
     readiness: { state: "ready" },
@@ -119,5 +119,71 @@ describe("the engine in a worker thread", () => {
     expect(events.at(-1)?.event).toBe("result");
     // A 256×256 step takes tens of ms; a whole run of 1000 steps would take many seconds.
     expect(cancelledAfterMs).toBeLessThan(1000);
+  });
+});
+
+describe("a worker the watchdog gives up on", () => {
+  it("is stopped mid-run without taking the process down, and replaced by a fresh worker with the same models; /readyz is 503 until it is ready", async () => {
+    const models = { tiny: await tinyModelDir() };
+    const start = () => WorkerEngine.start({ models, executionProviders: ["cpu"], maxBatch: 1 });
+    const first = await start();
+    const metrics = new ServingMetrics({ defaultMetrics: false });
+    const dispatcher = new Dispatcher({
+      engine: first,
+      queueSize: 4,
+      maxBatch: 1,
+      metrics,
+      logger: silentLogger,
+      restartEngine: start,
+      watchdog: { graceMs: 20, stallFactor: 2 },
+    });
+    const app = createBackendApp({
+      name: BACKEND_NAME,
+      keyring,
+      nonces: new MemoryNonceStore(),
+      readiness: { state: "ready" },
+      serving: () => dispatcher,
+      metrics,
+      logger: silentLogger,
+      defaultDeadlineMs: 60_000,
+      previewEverySteps: 0,
+    });
+    // Step times as if measured on a far faster device: the real worker, a thousand times slower
+    // than its budget, looks exactly like one stuck in a native call.
+    dispatcher.stepTimes.record("tiny", 256, 256, 0.01);
+    try {
+      const response = await app.request(
+        GENERATE,
+        await signed(GENERATE, JSON.stringify({ ...request, ...LONG })),
+      );
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ error: { code: "backend_unavailable" } });
+      const restarting = await app.request("/readyz");
+      expect(restarting.status).toBe(503);
+      expect(await restarting.json()).toMatchObject({ status: "restarting" });
+      await vi.waitFor(async () => expect((await app.request("/readyz")).status).toBe(200), {
+        timeout: 30_000,
+        interval: 50,
+      });
+      // the old worker stopped (its run cancelled, its models released) before the new one started
+      await expect(first.heapUsedBytes()).rejects.toThrow();
+      const fresh = dispatcher.engine as WorkerEngine;
+      expect(fresh).not.toBe(first);
+      expect(fresh.models.map((model) => model.id)).toEqual(["tiny"]);
+      const outcomes: boolean[] = [];
+      await fresh.run(
+        [{ id: "after", request: { ...request, steps: 2 }, previewEverySteps: 0, inputs: {} }],
+        {
+          onProgress: () => undefined,
+          onDone: (_id, outcome) => outcomes.push(outcome.ok),
+        },
+      );
+      expect(outcomes).toEqual([true]);
+      expect(await metrics.registry.metrics()).toMatch(
+        /^sdgate_engine_restarts_total\{cause="stalled"\} 1$/m,
+      );
+    } finally {
+      await dispatcher.engine.close();
+    }
   });
 });

@@ -33,6 +33,9 @@ export class WorkerEngine implements Engine {
   readonly #batches = new Map<number, PendingBatch>();
   #nextBatchId = 1;
   #closing = false;
+  #closed: Promise<void> | undefined;
+  #onClosed: (() => void) | undefined;
+  #exited = false;
 
   private constructor(worker: Worker, models: ModelInfo[], onFatal: ((error: Error) => void) | undefined) {
     this.#worker = worker;
@@ -48,7 +51,10 @@ export class WorkerEngine implements Engine {
       if (!this.#closing) onFatal?.(error);
     };
     worker.on("error", fail);
-    worker.on("exit", (code) => fail(new Error(`engine worker exited with code ${code}`)));
+    worker.on("exit", (code) => {
+      this.#exited = true;
+      fail(new Error(`engine worker exited with code ${code}`));
+    });
   }
 
   static start(options: WorkerEngineOptions): Promise<WorkerEngine> {
@@ -107,9 +113,23 @@ export class WorkerEngine implements Engine {
     return (await this.#worker.getHeapStatistics()).used_heap_size;
   }
 
+  /**
+   * Stops the worker: it cancels its jobs, waits for its runs to stop (within a step) and releases
+   * the models, then the thread ends. Never a bare `terminate()` while a run is in flight: onnxruntime
+   * aborts the whole process when its thread is torn down under a running call. A worker stuck in a
+   * native call never answers, so a caller that cannot wait forever bounds this with a timeout.
+   */
   async close(): Promise<void> {
-    this.#closing = true;
-    await this.#worker.terminate();
+    if (!this.#closing) {
+      this.#closing = true;
+      if (this.#exited) return;
+      this.#closed = new Promise<void>((resolve) => {
+        this.#worker.once("exit", () => resolve());
+        this.#onClosed = () => resolve();
+      }).then(() => this.#worker.terminate().then(() => undefined));
+      this.#post({ type: "shutdown" });
+    }
+    await this.#closed;
   }
 
   #post(message: ToWorker): void {
@@ -127,6 +147,9 @@ export class WorkerEngine implements Engine {
         batch?.listener.onDone(message.jobId, message.outcome);
         return;
       }
+      case "closed":
+        this.#onClosed?.();
+        return;
       case "batch_done":
       case "batch_failed": {
         const batch = this.#batches.get(message.batchId);

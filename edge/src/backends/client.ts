@@ -1,12 +1,16 @@
 import {
+  BACKEND_STATUS_PATH,
   type BackendGenerateResponse,
   backendGenerateResponseSchema,
+  backendStatusSchema,
+  CONTEXT_HEADERS,
   type ErrorEnvelope,
   errorEnvelopeSchema,
   type Keyring,
   type ResolvedGenerationRequest,
   statusOf,
 } from "@sdgate/shared";
+import type { z } from "zod";
 import { type LoadReport, parseLoadHeaders } from "./load.ts";
 import type { Backend } from "./registry.ts";
 import { retryAfterMs } from "./retry-after.ts";
@@ -34,8 +38,31 @@ export type AttemptOutcome =
 
 export interface CallOptions {
   keyring: Keyring;
+  /** How long the edge waits for the backend; the backend is told to give up then too (its deadline). */
   timeoutMs: number;
   requestId: string;
+  /**
+   * Who the request is for, as the backend's fair queue takes turns: the API key's owner or id
+   * (`tenantOf`). Without it the backend queues the request as tenant `default`, with everyone else's.
+   */
+  tenant?: string;
+}
+
+/**
+ * The headers that make an internal call for `backend`: its context headers and the HMAC signature
+ * over them, the request and the backend's name (so no other backend would accept it).
+ *
+ * @example
+ * const headers = await signedHeaders(backend, keyring, { method: "POST", path, body }, { "x-request-id": id });
+ */
+export async function signedHeaders(
+  backend: Backend,
+  keyring: Keyring,
+  request: { method: string; path: string; body: string },
+  context: Record<string, string>,
+): Promise<Record<string, string>> {
+  const signature = await keyring.sign({ ...request, headers: context, audience: backend.name });
+  return { ...context, ...signature };
 }
 
 /** A failed attempt, with what the backend's headers said about retrying and its load. */
@@ -64,11 +91,13 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * POSTs the resolved request to `{backend.url}/internal/v1/generate`, HMAC-signed, and classifies
- * the answer. The timeout covers the whole exchange, body included.
+ * POSTs the resolved request to `{backend.url}/internal/v1/generate`, HMAC-signed for that backend,
+ * and classifies the answer. The timeout covers the whole exchange, body included, and is sent as the
+ * job's deadline, so the backend drops a job the edge no longer waits for; the tenant and request id
+ * go along too, so the backend's queue is fair across keys for synchronous requests as for jobs.
  *
  * @example
- * const outcome = await callBackend(backend, resolved, { keyring, timeoutMs: 120_000, requestId });
+ * const outcome = await callBackend(backend, resolved, { keyring, timeoutMs: 120_000, requestId, tenant });
  * if (outcome.kind === "ok") return outcome.response.images;
  */
 export async function callBackend(
@@ -77,14 +106,24 @@ export async function callBackend(
   options: CallOptions,
 ): Promise<AttemptOutcome> {
   const body = JSON.stringify(request);
-  const signature = await options.keyring.sign({ method: "POST", path: GENERATE_PATH, body });
+  const context: Record<string, string> = {
+    [CONTEXT_HEADERS.deadline]: String(Date.now() + options.timeoutMs),
+    [CONTEXT_HEADERS.requestId]: options.requestId,
+    ...(options.tenant === undefined ? {} : { [CONTEXT_HEADERS.tenant]: options.tenant }),
+  };
+  const headers = await signedHeaders(
+    backend,
+    options.keyring,
+    { method: "POST", path: GENERATE_PATH, body },
+    context,
+  );
   const signal = AbortSignal.timeout(options.timeoutMs);
   let response: Response;
   let text: string;
   try {
     response = await fetch(`${backend.url}${GENERATE_PATH}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-request-id": options.requestId, ...signature },
+      headers: { "content-type": "application/json", ...headers },
       body,
       signal,
     });
@@ -112,4 +151,49 @@ export async function callBackend(
   }
   // Not our backend's answer (a proxy's 404 page, a redirect): treat it like a broken backend.
   return failed("malformed", response.status);
+}
+
+/** What a backend's signed status says: `/readyz`'s state and load, what it serves and its measured step times. */
+export interface BackendStatus {
+  /** The backend answered 200: ready for traffic. */
+  ready: boolean;
+  status: z.infer<typeof lenientStatus>;
+}
+
+// Older backends (and the tests' plain fakes) send fewer fields: read what is there.
+const lenientStatus = backendStatusSchema.partial();
+
+/**
+ * `GET {backend.url}/internal/v1/status`, signed for that backend: the models it serves and its
+ * measured step times, which its unauthenticated `/readyz` does not tell. `null` when it cannot be
+ * reached in `timeoutMs` or answers something else; never throws.
+ *
+ * @example
+ * const status = await fetchBackendStatus(backend, keyring, 1_500);
+ */
+export async function fetchBackendStatus(
+  backend: Backend,
+  keyring: Keyring,
+  timeoutMs: number,
+): Promise<BackendStatus | null> {
+  try {
+    const headers = await signedHeaders(
+      backend,
+      keyring,
+      { method: "GET", path: BACKEND_STATUS_PATH, body: "" },
+      {},
+    );
+    const response = await fetch(`${backend.url}${BACKEND_STATUS_PATH}`, {
+      headers,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (response.status !== 200 && response.status !== 503) {
+      await response.body?.cancel();
+      return null;
+    }
+    const parsed = lenientStatus.safeParse(await response.json());
+    return parsed.success ? { ready: response.ok, status: parsed.data } : null;
+  } catch {
+    return null;
+  }
 }

@@ -21,6 +21,8 @@ export interface GenerationJob {
   hmacKeys: string;
   location: CallerLocation;
   requestId: string;
+  /** Whose request it is (`tenantOf` the API key), for the backend's fair queue. */
+  tenant?: string;
 }
 
 export type JobOutcome =
@@ -55,6 +57,7 @@ export async function runJob(
     keyring: keyringFor(job.hmacKeys),
     timeoutMs: job.timeoutMs,
     requestId: job.requestId,
+    ...(job.tenant === undefined ? {} : { tenant: job.tenant }),
     location: job.location,
     waitUntil,
   });

@@ -11,6 +11,7 @@ import {
   type StoredAnswer,
 } from "./coalescer.ts";
 import type { CacheDirective } from "./directive.ts";
+import { tenantOf } from "./key.ts";
 import { hotGet, hotPut, memoryGet, memoryPut } from "./hot.ts";
 import { type GenerationJob, type JobOutcome, runJob } from "./job.ts";
 import { b64ResponseBody } from "./record.ts";
@@ -150,9 +151,11 @@ export async function lookupReplay(c: Context<AppEnv>, where: Where): Promise<Re
  */
 export async function serveGeneration(
   c: Context<AppEnv>,
-  job: GenerationJob,
+  request: GenerationJob,
   options: { linked: boolean; directive: CacheDirective; staleIndex?: boolean },
 ): Promise<Served> {
+  // The backend's queue takes turns by tenant: without it every synchronous request is `default`.
+  const job: GenerationJob = { ...request, tenant: tenantOf(c.var.apiKey) };
   const config = c.get("config");
   const { directive } = options;
   if (directive !== "use") {

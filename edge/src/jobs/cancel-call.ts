@@ -1,4 +1,5 @@
-import type { Keyring } from "@sdgate/shared";
+import { CONTEXT_HEADERS, type Keyring } from "@sdgate/shared";
+import { signedHeaders } from "../backends/client.ts";
 import type { Backend } from "../backends/registry.ts";
 
 /** The backend's cancel endpoint for the job it runs under `jobId` (signed like every internal call). */
@@ -9,7 +10,7 @@ export function cancelPath(jobId: string): string {
 export const CANCEL_TIMEOUT_MS = 5_000;
 
 /**
- * `POST {backend}/internal/v1/jobs/{id}/cancel`, HMAC-signed with an empty body. The backend frees
+ * `POST {backend}/internal/v1/jobs/{id}/cancel`, HMAC-signed for that backend with an empty body. The backend frees
  * the job's slot within one denoising step and ends its stream with a `cancelled` error. Returns the
  * backend's status, or `null` when it could not be reached; never throws.
  *
@@ -24,10 +25,15 @@ export async function cancelOnBackend(
 ): Promise<number | null> {
   const path = cancelPath(jobId);
   try {
-    const signature = await keyring.sign({ method: "POST", path, body: "" });
+    const headers = await signedHeaders(
+      backend,
+      keyring,
+      { method: "POST", path, body: "" },
+      { [CONTEXT_HEADERS.requestId]: requestId },
+    );
     const response = await fetch(`${backend.url}${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-request-id": requestId, ...signature },
+      headers: { "content-type": "application/json", ...headers },
       body: "",
       signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS),
     });

@@ -7,7 +7,13 @@ import {
   generateEventSchemas,
   statusOf,
 } from "@sdgate/shared";
-import { type AttemptOutcome, type CallOptions, failed, GENERATE_PATH } from "../backends/client.ts";
+import {
+  type AttemptOutcome,
+  type CallOptions,
+  failed,
+  GENERATE_PATH,
+  signedHeaders,
+} from "../backends/client.ts";
 import { parseLoadHeaders } from "../backends/load.ts";
 import type { Backend } from "../backends/registry.ts";
 import { readSse, SseIdleError } from "./sse.ts";
@@ -98,7 +104,7 @@ async function readStream(response: Response, context: StreamContext): Promise<A
 /**
  * A drop-in for `callBackend` (the failover's `call` option) that asks the backend to stream:
  * `POST /internal/v1/generate` with `Accept: text/event-stream` and the context headers (tenant,
- * deadline, job id, preview interval), all covered by the HMAC signature. Queue, start and progress
+ * deadline, job id, preview interval, request id), all covered by the HMAC signature. Queue, start and progress
  * events go to `context.onEvent` as they arrive; the outcome is classified like `callBackend`'s, so
  * failover treats a streamed attempt exactly like a plain one. A backend that answers with plain
  * JSON (no stream) is read as one. Never throws.
@@ -111,25 +117,24 @@ export function streamingCall(context: StreamContext) {
     if (context.signal.aborted) return cancelled(options.requestId);
     context.onAttempt(backend);
     const body = JSON.stringify(request);
-    const headers: Record<string, string> = {
-      [CONTEXT_HEADERS.tenant]: context.tenant,
-      [CONTEXT_HEADERS.deadline]: String(context.deadlineAtMs),
-      [CONTEXT_HEADERS.jobId]: context.jobId,
-      [CONTEXT_HEADERS.previewEvery]: String(context.previewEvery),
-    };
-    const signature = await options.keyring.sign({ method: "POST", path: GENERATE_PATH, body, headers });
+    const headers = await signedHeaders(
+      backend,
+      options.keyring,
+      { method: "POST", path: GENERATE_PATH, body },
+      {
+        [CONTEXT_HEADERS.tenant]: context.tenant,
+        [CONTEXT_HEADERS.deadline]: String(context.deadlineAtMs),
+        [CONTEXT_HEADERS.jobId]: context.jobId,
+        [CONTEXT_HEADERS.previewEvery]: String(context.previewEvery),
+        [CONTEXT_HEADERS.requestId]: options.requestId,
+      },
+    );
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const signal = AbortSignal.any([timeout, context.signal]);
     try {
       const response = await fetch(`${backend.url}${GENERATE_PATH}`, {
         method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "text/event-stream",
-          "x-request-id": options.requestId,
-          ...headers,
-          ...signature,
-        },
+        headers: { "content-type": "application/json", accept: "text/event-stream", ...headers },
         body,
         signal,
       });

@@ -52,6 +52,24 @@ export interface RecordedCall {
   /** `"ok"`, or why `Keyring.verify` refused the signature. */
   signature: string;
   keyId: string | null;
+  /** The context headers as they arrived (every one covered by the signature). */
   requestId: string | null;
+  tenant: string | null;
+  deadline: string | null;
+  /** The backend name the edge signed the request for. */
+  audience: string | null;
+  receivedAtMs: number;
   body: unknown;
 }
+
+/** What every plain fake answers at its signed `GET /internal/v1/status`. */
+export const FAKE_STATUS = {
+  status: "ready",
+  queue_depth: 0,
+  in_flight: 0,
+  estimated_wait_ms: 0,
+  models: ["tiny"],
+  queue_size: 8,
+  max_batch: 1,
+  step_ms: { tiny: { "512x512": 90 } },
+} as const;
