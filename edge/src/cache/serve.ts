@@ -11,9 +11,9 @@ import {
   type StoredAnswer,
 } from "./coalescer.ts";
 import type { CacheDirective } from "./directive.ts";
-import { tenantOf } from "./key.ts";
 import { hotGet, hotPut, memoryGet, memoryPut } from "./hot.ts";
 import { type GenerationJob, type JobOutcome, runJob } from "./job.ts";
+import { tenantOf } from "./key.ts";
 import { b64ResponseBody } from "./record.ts";
 import { getGeneration, putGeneration } from "./store.ts";
 

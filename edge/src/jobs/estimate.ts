@@ -8,6 +8,13 @@ import type { FleetTimings } from "./step-timings.ts";
  */
 export const FALLBACK_STEP_MS_PER_MEGAPIXEL = 250;
 
+/**
+ * The backend's time to decode input images, per million base64 characters: sharp on one CPU core
+ * takes 50–100 ms for PNG, JPEG and WebP (the slower end for well-compressed PNGs). It happens as the
+ * request arrives, before the job queues, and is not GPU time.
+ */
+export const DECODE_MS_PER_MILLION_CHARS = 100;
+
 export type TimingSource = "measured" | "scaled" | "fallback";
 
 export interface GenerationEstimate {
@@ -18,6 +25,8 @@ export interface GenerationEstimate {
   /** Backends whose report the step time comes from (0 for the fallback). */
   backendsReporting: number;
   gpuSeconds: number;
+  /** Decoding the input images on the backend's CPU (see {@link DECODE_MS_PER_MILLION_CHARS}). */
+  decodeMs: number;
   /** The shortest wait a ready backend reports for a new job (0 when none reports one). */
   expectedWaitMs: number;
   expectedTotalMs: number;
@@ -81,8 +90,15 @@ export function stepTime(
   };
 }
 
+/** How long the backend takes to decode a request's input images, by their base64 length. */
+export function inputDecodeMs(request: Pick<ResolvedGenerationRequest, "image" | "mask">): number {
+  const chars = (request.image?.length ?? 0) + (request.mask?.length ?? 0);
+  return (chars / 1_000_000) * DECODE_MS_PER_MILLION_CHARS;
+}
+
 /**
- * GPU time, expected queue wait and cost of a resolved request, from what the backends report.
+ * GPU time, input decoding, expected queue wait and cost of a resolved request, from what the
+ * backends report. The cost is GPU time at the GPU-hour price; decoding only adds to the time.
  *
  * @example
  * const estimate = estimateGeneration(resolved, await fleetTimings(registry), 2.5);
@@ -115,14 +131,16 @@ export function estimateGeneration(
     .filter((backend) => backend.ready && backend.estimatedWaitMs !== null)
     .map((backend) => backend.estimatedWaitMs as number);
   const expectedWaitMs = waits.length > 0 ? Math.min(...waits) : 0;
+  const decodeMs = inputDecodeMs(request);
   return {
     steps,
     stepMs,
     source,
     backendsReporting,
     gpuSeconds,
+    decodeMs,
     expectedWaitMs,
-    expectedTotalMs: Math.round(expectedWaitMs + gpuSeconds * 1000),
+    expectedTotalMs: Math.round(decodeMs + expectedWaitMs + gpuSeconds * 1000),
     cost: gpuHourPrice === null ? null : (gpuSeconds / 3600) * gpuHourPrice,
   };
 }

@@ -1,7 +1,12 @@
 import type { ResolvedGenerationRequest } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
-import { estimateCost, PIXEL_STEPS_PER_CREDIT } from "./cost.ts";
+import {
+  estimateCost,
+  INPUT_IMAGE_CHARS_PER_CREDIT,
+  inputImageCredits,
+  PIXEL_STEPS_PER_CREDIT,
+} from "./cost.ts";
 
 function request(fields: Partial<ResolvedGenerationRequest>): ResolvedGenerationRequest {
   return exampleResolvedRequest({ width: 512, height: 512, steps: 50, ...fields });
@@ -26,6 +31,20 @@ describe("estimateCost", () => {
   it("rounds up and never costs less than 1", () => {
     expect(estimateCost(request({ width: 64, height: 64, steps: 1 }))).toBe(1);
     expect(estimateCost(request({ width: 64, height: 64, steps: 17 }))).toBe(2);
+  });
+
+  it("adds a credit per 256 Ki base64 characters of each input image, at least one per image", () => {
+    expect(INPUT_IMAGE_CHARS_PER_CREDIT).toBe(262_144);
+    const small = "A".repeat(1_000);
+    const large = "A".repeat(10_000_000);
+    expect(inputImageCredits(request({}))).toBe(0);
+    expect(inputImageCredits(request({ image: small, strength: 0.5 }))).toBe(1);
+    // 10 M characters (the most an input may have): ⌈10,000,000 / 262,144⌉ = 39
+    expect(inputImageCredits(request({ image: large, strength: 0.5 }))).toBe(39);
+    expect(inputImageCredits(request({ image: large, mask: small, strength: 0.5 }))).toBe(40);
+    expect(estimateCost(request({ image: large, mask: small, strength: 0.5 }))).toBe(200 + 40);
+    // decoding costs the same whatever the model
+    expect(estimateCost(request({ image: small, strength: 0.5 }), 2)).toBe(400 + 1);
   });
 
   it("refuses a model factor that is not a positive number", () => {

@@ -7,9 +7,28 @@ import { outputSize, type ResolvedGenerationRequest } from "@sdgate/shared";
 export const PIXEL_STEPS_PER_CREDIT = 256 * 256;
 
 /**
+ * Base64 characters of an input image (`image`, `mask`) per credit: 256 Ki, about 192 KiB of PNG,
+ * JPEG or WebP. The backend decodes input images on its CPUs as a request arrives (sharp, about
+ * 50–100 ms per million characters on one core), work the edge cannot measure in advance: a Worker
+ * cannot decode, and the base64 length is what it has. The backend refuses images that declare more
+ * than 4096 × 4096 pixels from their header, so the pixels decoded per character stay bounded.
+ */
+export const INPUT_IMAGE_CHARS_PER_CREDIT = 256 * 1024;
+
+/** The credits for decoding a request's input images: each image's base64 length, rounded up, so at least 1 per image. */
+export function inputImageCredits(request: Pick<ResolvedGenerationRequest, "image" | "mask">): number {
+  let credits = 0;
+  for (const input of [request.image, request.mask]) {
+    if (input !== null) credits += Math.ceil(input.length / INPUT_IMAGE_CHARS_PER_CREDIT);
+  }
+  return credits;
+}
+
+/**
  * The credits a generation is expected to cost: `steps × width × height × n × modelFactor`, in credits,
  * rounded up, at least 1; a hires request adds its second pass's steps (`hires.steps × strength`) at
- * the final size. It is reserved before the job runs; the settled cost may differ.
+ * the final size; input images add {@link inputImageCredits} (not scaled by the model: decoding is
+ * the same for any). It is reserved before the job runs; the settled cost may differ.
  * `modelFactor` scales for models that cost more per pixel-step than SD 1.5 (e.g. 2 for SDXL).
  *
  * @example
@@ -26,5 +45,5 @@ export function estimateCost(request: ResolvedGenerationRequest, modelFactor = 1
     pixelSteps += Math.trunc(request.hires.steps * request.hires.strength) * width * height;
   }
   pixelSteps *= request.n * modelFactor;
-  return Math.max(1, Math.ceil(pixelSteps / PIXEL_STEPS_PER_CREDIT));
+  return Math.max(1, Math.ceil(pixelSteps / PIXEL_STEPS_PER_CREDIT)) + inputImageCredits(request);
 }

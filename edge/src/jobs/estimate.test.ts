@@ -1,0 +1,31 @@
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { describe, expect, it } from "vitest";
+import { DECODE_MS_PER_MILLION_CHARS, estimateGeneration, inputDecodeMs } from "./estimate.ts";
+import type { FleetTimings } from "./step-timings.ts";
+
+function request(fields: Partial<ResolvedGenerationRequest>): ResolvedGenerationRequest {
+  return exampleResolvedRequest({ width: 512, height: 512, steps: 20, n: 1, ...fields });
+}
+
+const timings: FleetTimings = {
+  atMs: 0,
+  backends: [
+    { backend: "a", ready: true, estimatedWaitMs: 300, queueDepth: 1, stepMs: { tiny: { "512x512": 50 } } },
+  ],
+};
+
+describe("estimating a generation with input images", () => {
+  it("adds the backend's decoding time, by base64 length, to the expected total but not to GPU time", () => {
+    const image = "A".repeat(4_000_000);
+    const mask = "A".repeat(1_000_000);
+    expect(inputDecodeMs(request({}))).toBe(0);
+    expect(inputDecodeMs(request({ image, mask, strength: 0.5 }))).toBe(5 * DECODE_MS_PER_MILLION_CHARS);
+    const plain = estimateGeneration(request({ model: "tiny" }), timings, 3.6);
+    expect(plain).toMatchObject({ decodeMs: 0, gpuSeconds: 1, expectedTotalMs: 1_300 });
+    const img2img = estimateGeneration(request({ model: "tiny", image, mask, strength: 0.5 }), timings, 3.6);
+    // img2img runs steps × strength; its images take 500 ms to decode on the backend's CPU
+    expect(img2img).toMatchObject({ steps: 10, decodeMs: 500, gpuSeconds: 0.5, expectedTotalMs: 1_300 });
+    expect(img2img.cost).toBeCloseTo(0.0005, 10);
+  });
+});
