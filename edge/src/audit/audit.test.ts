@@ -1,16 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { apiKeyStore } from "../api-keys.ts";
-import { configFor } from "../env.ts";
-import type { AppEnv } from "../hono-env.ts";
 import { call, createKey } from "../keys/testing.ts";
-import { auth } from "../middleware/auth/index.ts";
-import { requestId } from "../middleware/request-id/index.ts";
 import { AUDIT_LOG_NAME } from "./audit-log.ts";
 import { type AuditEntry, type AuditRow, ChainVerifier, chainRow, GENESIS_HASH } from "./chain.ts";
-import { recordGeneration } from "./index.ts";
 
 interface Report {
   ok: boolean;
@@ -67,50 +59,6 @@ describe("the audit chain", () => {
     expect(rows[2]?.detail).toMatchObject({ name: "audited", request_id: expect.stringMatching(/^req_/) });
   });
 
-  it("appends a generation without delaying the response", async () => {
-    const created = await createKey({ name: "generating" });
-    const app = new Hono<AppEnv>();
-    app.use(requestId());
-    app.use(async (c, next) => {
-      c.set("config", configFor(c.env));
-      await next();
-    });
-    app.use(auth<AppEnv>({ store: (c) => apiKeyStore(c.var.config) }));
-    app.post("/generate", (c) => {
-      recordGeneration(c, {
-        requestHash: "ab".repeat(32),
-        backend: "local-a",
-        status: 200,
-        latencyMs: 812.4,
-        cost: 200,
-        detail: { cache: "MISS" },
-      });
-      return c.json({ ok: true });
-    });
-    const ctx = createExecutionContext();
-    const res = await app.fetch(
-      new Request("http://edge/generate", {
-        method: "POST",
-        headers: { Authorization: `Bearer ${created.key}` },
-      }),
-      env,
-      ctx,
-    );
-    expect(res.status).toBe(200);
-    await waitOnExecutionContext(ctx);
-    const [row] = (await rowsFor(created.id)).filter((r) => r.action === "generation");
-    expect(row).toMatchObject({
-      actor: created.id,
-      key_id: created.id,
-      request_hash: "ab".repeat(32),
-      backend: "local-a",
-      status: 200,
-      latency_ms: 812,
-      cost: 200,
-      detail: { cache: "MISS", request_id: expect.stringMatching(/^req_/) },
-    });
-  });
-
   it("pages with next_before and filters by key", async () => {
     const created = await createKey({ name: "paged" });
     for (let i = 0; i < 3; i++)
@@ -132,7 +80,11 @@ describe("the audit chain", () => {
 
   it("never forks, however many appends race", async () => {
     const stub = env.AUDIT_LOG.getByName(AUDIT_LOG_NAME);
-    const rows = await Promise.all(Array.from({ length: 120 }, (_, i) => stub.append(entry(`race.${i}`))));
+    const appended = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => stub.append(entry(`race.${i}`))),
+    );
+    const rows = appended.filter((row) => row !== null);
+    expect(rows).toHaveLength(120);
     const seqs = rows.map((r) => r.seq).sort((a, b) => a - b);
     expect(new Set(seqs).size).toBe(120);
     expect((seqs.at(-1) as number) - (seqs[0] as number)).toBe(119);

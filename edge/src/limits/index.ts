@@ -1,6 +1,7 @@
 import { SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { ApiKeyScope } from "../api-keys.ts";
+import type { GenerationContext, GenerationEnd } from "../audit/outbox.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { log } from "../log.ts";
 import { keyRefusal, missingScope } from "../middleware/auth/index.ts";
@@ -21,11 +22,12 @@ export interface Admission {
   /** The key's reservation (`null` when nothing was reserved): an async job settles it from its own object. */
   readonly reservationId: string | null;
   /**
-   * `ok: true` charges `actualCost` (default: the reserved cost); `ok: false` refunds it. Calling it
-   * again does nothing. Never throws: if the key's Durable Object cannot be reached the reservation
-   * lapses after its lease (`RESERVATION_LEASE_MS`) and is charged at the reserved cost.
+   * `ok: true` charges `actualCost` (default: the reserved cost); `ok: false` refunds it. With `end`,
+   * the generation's audit row is written in the same step, with what was charged. Calling it again
+   * does nothing. Never throws: if the key's Durable Object cannot be reached the reservation lapses
+   * after its lease (`RESERVATION_LEASE_MS`), is charged at the reserved cost and audited as such.
    */
-  settle(outcome: { ok: boolean; actualCost?: number }): Promise<void>;
+  settle(outcome: { ok: boolean; actualCost?: number; end?: GenerationEnd }): Promise<void>;
 }
 
 function keyStateOf(c: Context<AppEnv>) {
@@ -95,7 +97,7 @@ function admission(
       settled = true;
       const charged = outcome.ok ? (outcome.actualCost ?? cost) : 0;
       try {
-        await stub.settle(reservationId ?? "", charged);
+        await stub.settle(reservationId ?? "", charged, outcome.end ?? null);
       } catch (error) {
         log.error("settling an admission failed", { key_id: keyId, error: (error as Error).message });
       }
@@ -126,7 +128,13 @@ function pendingKeyOf(c: Context<AppEnv>) {
  */
 export async function authorize(
   c: Context<AppEnv>,
-  request: { scope: ApiKeyScope | null; cost: number | null; model?: string },
+  request: {
+    scope: ApiKeyScope | null;
+    cost: number | null;
+    model?: string;
+    /** The generation's audit context; with `hit`, its row is written as it is admitted. */
+    audit?: GenerationContext & { hit?: GenerationEnd };
+  },
 ): Promise<Admission> {
   const { pending, stub } = pendingKeyOf(c);
   const { verdict, admission: result } = await stub.authorize(

@@ -1,8 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { type ApiKey, mayUseModel } from "../api-keys.ts";
+import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
+import { AuditOutbox, type GenerationContext, type GenerationEnd } from "../audit/outbox.ts";
 import type { Env } from "../env.ts";
 import { ipAllowed } from "../keys/allowed-ips.ts";
 import { log } from "../log.ts";
+import { ReservationBook } from "./reservations.ts";
 import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
 import { type Bucket, refill, secondsUntil } from "./token-bucket.ts";
 
@@ -31,6 +34,11 @@ export interface AuthorizeRequest {
   model?: string;
   /** The caller's address, for a key limited to some (`allowed_ips`); `null` when unknown. */
   clientIp?: string | null;
+  /**
+   * The generation being admitted, for its audit row: kept with a reservation (and written when it is
+   * settled or lapses); for a request-only admission (a cache hit, `hit`) written at once.
+   */
+  audit?: GenerationContext & { hit?: GenerationEnd };
 }
 
 /**
@@ -46,6 +54,10 @@ export interface Authorization {
 export const LAST_USED_FLUSH_MS = 30_000;
 /** An admission never settled (its Worker died) stops holding a slot after this; it is charged in full. */
 export const RESERVATION_LEASE_MS = 15 * 60_000;
+/** Audit rows wait this long in the outbox for others to share their hand-over to the `AuditLog`. */
+export const OUTBOX_FLUSH_DELAY_MS = 50;
+/** After a failed hand-over the outbox waits this long before the next, doubling up to a minute. */
+export const OUTBOX_RETRY_MS = 1_000;
 /** `Retry-After` for a concurrency refusal: slots free up as generations finish. */
 export const CONCURRENCY_RETRY_AFTER_S = 1;
 /** `Retry-After` for credits exhausted with nothing in flight that could be refunded. */
@@ -85,7 +97,6 @@ CREATE TABLE IF NOT EXISTS state (
   flushed_last_used_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS secrets (hash TEXT PRIMARY KEY, expires_at_ms INTEGER);
-CREATE TABLE IF NOT EXISTS reservations (id TEXT PRIMARY KEY, cost INTEGER NOT NULL, created_ms INTEGER NOT NULL);
 `;
 
 type StateRow = {
@@ -111,14 +122,20 @@ export class KeyState extends DurableObject<Env> {
   now: () => number = () => Date.now();
 
   #state: State | null = null;
-  #flushScheduled = false;
   readonly #secrets = new Map<string, number | null>();
-  readonly #reservations = new Map<string, { cost: number; createdMs: number }>();
+  readonly #reservations: ReservationBook;
+  readonly #outbox: AuditOutbox;
+  /** When the alarm is set for, as far as this instance knows (`null`: not set by it). */
+  #alarmAtMs: number | null = null;
+  #lastUsedFlushMs = 0;
+  #outboxRetryMs = OUTBOX_RETRY_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
     sql.exec(SCHEMA);
+    this.#outbox = new AuditOutbox(sql);
+    this.#reservations = new ReservationBook(sql);
     const row = sql.exec<StateRow>("SELECT * FROM state WHERE one = 1").toArray()[0];
     if (row) {
       this.#state = {
@@ -134,11 +151,6 @@ export class KeyState extends DurableObject<Env> {
     }
     for (const s of sql.exec<{ hash: string; expires_at_ms: number | null }>("SELECT * FROM secrets")) {
       this.#secrets.set(s.hash, s.expires_at_ms);
-    }
-    for (const r of sql.exec<{ id: string; cost: number; created_ms: number }>(
-      "SELECT * FROM reservations",
-    )) {
-      this.#reservations.set(r.id, { cost: r.cost, createdMs: r.created_ms });
     }
   }
 
@@ -199,7 +211,14 @@ export class KeyState extends DurableObject<Env> {
     if (request.model !== undefined && !mayUseModel(verdict.key, request.model)) {
       return { verdict, admission: null };
     }
-    return { verdict, admission: this.#admit(cost) };
+    const admission = this.#admit(cost, request.audit ?? null);
+    const hit = request.audit?.hit;
+    if (admission.ok && cost === null && request.audit && hit) {
+      // A replay is served from what the route already holds: its row is written as it is admitted.
+      this.#outbox.addGeneration(verdict.key.id, request.audit, hit, 0);
+      this.#wake(this.now() + OUTBOX_FLUSH_DELAY_MS);
+    }
+    return { verdict, admission };
   }
 
   /** Makes `newHash` the key's secret; the ones it had keep working for `graceMs`. */
@@ -240,7 +259,7 @@ export class KeyState extends DurableObject<Env> {
 
   /** Takes one request token, or says which limit refused and when to retry. */
   admitRequest(): AdmitResult {
-    return this.#admit(null);
+    return this.#admit(null, null);
   }
 
   /**
@@ -250,20 +269,39 @@ export class KeyState extends DurableObject<Env> {
   admit(cost: number): AdmitResult {
     if (!Number.isSafeInteger(cost) || cost < 0)
       throw new RangeError("admit: cost must be a whole number ≥ 0.");
-    return this.#admit(cost);
+    return this.#admit(cost, null);
   }
 
-  /** Ends a reservation, charging `chargedCost` (0 refunds it); unknown or settled ids are ignored. */
-  settle(reservationId: string, chargedCost: number): LimitSnapshot {
+  /**
+   * Ends a reservation, charging `chargedCost` (0 refunds it), and with `end` writes its generation's
+   * audit row in the same step, with the credits charged; unknown or settled ids are ignored (a lapsed
+   * reservation wrote its own row). Without `end` (a reservation made for nothing) no row is written.
+   */
+  settle(reservationId: string, chargedCost: number, end: GenerationEnd | null = null): LimitSnapshot {
     const state = this.#required();
-    const reservation = this.#reservations.get(reservationId);
+    const reservation = this.#reservations.take(reservationId);
     if (reservation) {
-      this.#reservations.delete(reservationId);
-      this.ctx.storage.sql.exec("DELETE FROM reservations WHERE id = ?", reservationId);
-      state.spent += Math.max(0, Math.ceil(chargedCost));
+      const charged = Math.max(0, Math.ceil(chargedCost));
+      state.spent += charged;
       this.#persist();
+      if (end !== null) {
+        this.#outbox.addGeneration(state.key.id, reservation.context, end, charged);
+        this.#wake(this.now() + OUTBOX_FLUSH_DELAY_MS);
+      }
     }
     return this.#snapshot(this.now());
+  }
+
+  /** Writes the audit row of a generation that held no reservation (a job answered from the cache). */
+  recordGeneration(context: GenerationContext, end: GenerationEnd): void {
+    const state = this.#required();
+    this.#outbox.addGeneration(state.key.id, context, end, 0);
+    this.#wake(this.now() + OUTBOX_FLUSH_DELAY_MS);
+  }
+
+  /** Audit rows not yet handed to the `AuditLog`. */
+  pendingAudit(): number {
+    return this.#outbox.size;
   }
 
   /** The limits and what is left of them, without taking anything. */
@@ -271,12 +309,44 @@ export class KeyState extends DurableObject<Env> {
     return this.#snapshot(this.now());
   }
 
-  /** Writes `last_used_at` to D1: at most every {@link LAST_USED_FLUSH_MS}, never per request. */
+  /**
+   * Everything this object does later: ends reservations past their lease, hands the audit outbox to
+   * the `AuditLog`, and writes `last_used_at` to D1 (at most every {@link LAST_USED_FLUSH_MS}, never
+   * per request); then sets the alarm for whatever is due next.
+   */
   override async alarm(): Promise<void> {
-    this.#flushScheduled = false;
+    this.#alarmAtMs = null;
+    const nowMs = this.now();
+    if (this.#state) this.#expireReservations(nowMs);
+    let outboxAtMs: number | null = null;
+    try {
+      const left = await this.#outbox.flushTo(this.env.AUDIT_LOG.getByName(AUDIT_LOG_NAME));
+      this.#outboxRetryMs = OUTBOX_RETRY_MS;
+      if (left > 0) outboxAtMs = nowMs;
+    } catch (error) {
+      log.warn("audit outbox hand-over failed; kept for a retry", { error: (error as Error).message });
+      outboxAtMs = nowMs + this.#outboxRetryMs;
+      this.#outboxRetryMs = Math.min(60_000, this.#outboxRetryMs * 2);
+    }
+    if (this.#lastUsedPending() && nowMs - this.#lastUsedFlushMs >= LAST_USED_FLUSH_MS)
+      await this.#flushLastUsed();
+    const due = [
+      outboxAtMs,
+      this.#lastUsedPending() ? this.#lastUsedFlushMs + LAST_USED_FLUSH_MS : null,
+      this.#reservations.nextExpiryMs(RESERVATION_LEASE_MS),
+    ].filter((atMs): atMs is number => atMs !== null);
+    if (due.length > 0) this.#wake(Math.min(...due));
+  }
+
+  #lastUsedPending(): boolean {
     const state = this.#state;
-    if (!state || state.lastUsedMs === null || state.lastUsedMs === state.flushedLastUsedMs) return;
-    const lastUsedMs = state.lastUsedMs;
+    return state !== null && state.lastUsedMs !== null && state.lastUsedMs !== state.flushedLastUsedMs;
+  }
+
+  async #flushLastUsed(): Promise<void> {
+    const state = this.#required();
+    const lastUsedMs = state.lastUsedMs as number;
+    this.#lastUsedFlushMs = this.now();
     try {
       await this.env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
         .bind(new Date(lastUsedMs).toISOString(), state.key.id)
@@ -286,12 +356,18 @@ export class KeyState extends DurableObject<Env> {
       this.#persist();
     } catch (error) {
       log.warn("last_used flush failed", { key_id: state.key.id, error: (error as Error).message });
-      this.#flushScheduled = true;
-      await this.ctx.storage.setAlarm(this.now() + LAST_USED_FLUSH_MS);
     }
   }
 
-  #admit(cost: number | null): AdmitResult {
+  // One alarm serves every later task: moved earlier when a task is due sooner, never later (the
+  // alarm works out what is due next when it runs).
+  #wake(atMs: number): void {
+    if (this.#alarmAtMs !== null && this.#alarmAtMs <= atMs) return;
+    this.#alarmAtMs = atMs;
+    void this.ctx.storage.setAlarm(atMs);
+  }
+
+  #admit(cost: number | null, context: GenerationContext | null): AdmitResult {
     const state = this.#required();
     const nowMs = this.now();
     this.#expireReservations(nowMs);
@@ -310,7 +386,11 @@ export class KeyState extends DurableObject<Env> {
         snapshot: this.#snapshot(nowMs),
       };
     }
-    if (cost !== null && limits.credits !== null && state.spent + this.#reserved() + cost > limits.credits) {
+    if (
+      cost !== null &&
+      limits.credits !== null &&
+      state.spent + this.#reservations.total + cost > limits.credits
+    ) {
       const retryAfterS = this.#reservations.size > 0 ? CONCURRENCY_RETRY_AFTER_S : CREDITS_RETRY_AFTER_S;
       return { ok: false, limit: "credits", retryAfterS, snapshot: this.#snapshot(nowMs) };
     }
@@ -319,14 +399,9 @@ export class KeyState extends DurableObject<Env> {
       this.#leaseTokens(nowMs);
       return { ok: true, reservationId: null, snapshot: this.#snapshot(nowMs) };
     }
-    const reservationId = crypto.randomUUID();
-    this.#reservations.set(reservationId, { cost, createdMs: nowMs });
-    this.ctx.storage.sql.exec(
-      "INSERT INTO reservations (id, cost, created_ms) VALUES (?, ?, ?)",
-      reservationId,
-      cost,
-      nowMs,
-    );
+    const reservationId = this.#reservations.add(cost, context, nowMs);
+    // The alarm ends the reservation at its lease even if this key is never used again.
+    this.#wake(nowMs + RESERVATION_LEASE_MS);
     this.#persist();
     return { ok: true, reservationId, snapshot: this.#snapshot(nowMs) };
   }
@@ -360,24 +435,23 @@ export class KeyState extends DurableObject<Env> {
       requestsResetS: secondsUntil(bucket, limits.requests_per_minute, limits.requests_per_minute),
       inFlight: this.#reservations.size,
       creditsRemaining:
-        limits.credits === null ? null : Math.max(0, limits.credits - state.spent - this.#reserved()),
+        limits.credits === null ? null : Math.max(0, limits.credits - state.spent - this.#reservations.total),
     };
   }
 
-  #reserved(): number {
-    let total = 0;
-    for (const reservation of this.#reservations.values()) total += reservation.cost;
-    return total;
-  }
-
   // A Worker that died between admit and settle must not hold a slot forever; the job probably ran,
-  // so its reserved cost is charged.
+  // so its reserved cost is charged, and its audit row says so.
   #expireReservations(nowMs: number): void {
-    for (const [id, reservation] of this.#reservations) {
-      if (nowMs - reservation.createdMs < RESERVATION_LEASE_MS) continue;
-      this.#reservations.delete(id);
-      this.ctx.storage.sql.exec("DELETE FROM reservations WHERE id = ?", id);
-      this.#required().spent += reservation.cost;
+    const state = this.#required();
+    const expired = this.#reservations.takeExpired(nowMs, RESERVATION_LEASE_MS);
+    for (const reservation of expired) {
+      state.spent += reservation.cost;
+      const end = { status: null, backend: null, latencyMs: null, detail: { settled_by: "lease_expired" } };
+      this.#outbox.addGeneration(state.key.id, reservation.context, end, reservation.cost);
+    }
+    if (expired.length > 0) {
+      this.#persist();
+      this.#wake(nowMs + OUTBOX_FLUSH_DELAY_MS);
     }
   }
 
@@ -390,10 +464,7 @@ export class KeyState extends DurableObject<Env> {
       state.persistedLastUsedMs = nowMs;
       this.#persist();
     }
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      void this.ctx.storage.setAlarm(nowMs + LAST_USED_FLUSH_MS);
-    }
+    this.#wake(Math.max(nowMs, this.#lastUsedFlushMs) + LAST_USED_FLUSH_MS);
   }
 
   #putSecret(hash: string, expiresAtMs: number | null): void {

@@ -12,13 +12,12 @@ import {
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { apiKeyStore } from "../api-keys.ts";
-import { recordGeneration } from "../audit/index.ts";
 import { type CacheDirective, cacheDirective } from "../cache/directive.ts";
 import { cacheKeyOfCanonical, tenantOf, tenantTag } from "../cache/key.ts";
 import { callerLocation, inBackground, lookupReplay, type Served, serveGeneration } from "../cache/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
-import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
+import { type Admission, authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
 import { modelFor } from "../models.ts";
 import { randomSeed } from "../seed.ts";
@@ -143,13 +142,67 @@ async function prepare(c: Context<AppEnv>): Promise<Prepared> {
 }
 
 /**
+ * Runs an admitted miss on the fleet and settles it: the credits charged (nothing for a generation
+ * that joined another's job) and its audit row in one step of the key's object, before the response
+ * counts as done. Never rejects: a failure comes back as a value, already refunded and audited.
+ */
+async function runAndSettle(
+  c: Context<AppEnv>,
+  prepared: Prepared,
+  admission: Admission,
+  startedMs: number,
+): Promise<{ ok: true; result: Served } | { ok: false; error: unknown }> {
+  const config = c.get("config");
+  const { request, resolved, cost, where, directive, staleIndex } = prepared;
+  try {
+    const result = await serveGeneration(
+      c,
+      {
+        ...where,
+        request: resolved,
+        registry: config.registry,
+        timeoutMs: config.backendTimeoutMs,
+        location: callerLocation(c),
+        requestId: c.get("requestId"),
+      },
+      { linked: request.response_format === "url", directive, staleIndex },
+    );
+    // A replay found late, or a request that joined another's job, ran no GPU work of its own.
+    const charged = result.backend === null || result.cache === "COALESCED" ? 0 : cost;
+    await admission.settle({
+      ok: true,
+      actualCost: charged,
+      end: {
+        status: 200,
+        backend: result.backend?.name ?? null,
+        latencyMs: Date.now() - startedMs,
+        detail: { cache: result.cache },
+      },
+    });
+    return { ok: true, result };
+  } catch (error) {
+    await admission.settle({
+      ok: false,
+      end: {
+        status: isSdgateError(error) ? error.status : 500,
+        backend: isSdgateError(error) ? (error.headers["X-Backend"] ?? null) : null,
+        latencyMs: Date.now() - startedMs,
+        detail: { cache: null },
+      },
+    });
+    return { ok: false, error };
+  }
+}
+
+/**
  * `POST /v1/images/generations` (OpenAI Images compatible): auth (the key's stored record) → check
  * and resolve the request (fixing its seed) → the replay cache (this isolate's memory, else one call
  * to the cache key's coalescer shard, whose index sends only real hits on to the Cache API or R2) → one call to
  * the key's Durable Object that confirms the key and admits the request (a hit takes a request token
  * only; a miss also reserves its cost and a concurrency slot) → on a miss, one coalesced job per cache
- * key on the fleet with failover → answer with `b64_json` images or signed `url`s. Settling the cost
- * (nothing for a replay) and the audit record happen after the response (`waitUntil`).
+ * key on the fleet with failover → answer with `b64_json` images or signed `url`s. A miss is settled
+ * (its credits and its audit row, in one step of the key's object) before it is answered, by work
+ * that outlives a client that hangs up (`waitUntil`); a replay's row is written as it is admitted.
  */
 export function registerGenerations(app: Hono<AppEnv>): void {
   app.post(
@@ -167,57 +220,32 @@ export function registerGenerations(app: Hono<AppEnv>): void {
         await confirmPendingKey(c);
         throw error;
       }
-      const { request, resolved, cost, hash, where, directive, replay, staleIndex } = prepared;
+      const { request, resolved, cost, hash, where, replay } = prepared;
       // `Prefer: respond-async`, or a request too long to wait for: 202 with a job (jobs/submit.ts).
       const job = await acceptAsync(c, prepared);
       if (job !== null) return job;
-      const config = c.get("config");
       const requestId = c.get("requestId");
+      const context = { requestHash: hash, requestId };
+      // A replay's audit row is written by the key's object as it admits it, with no reservation.
+      const hit = { status: 200, backend: null, latencyMs: Date.now() - startedMs, detail: { cache: "HIT" } };
       const admission = await authorize(c, {
         scope: "generate",
         cost: replay === null ? cost : null,
         model: resolved.model,
+        audit: replay === null ? context : { ...context, hit },
       });
-      let result: Served | null = null;
-      let status = 500;
-      let failedBackend: string | null = null;
-      try {
-        result =
-          replay !== null
-            ? { cache: "HIT", body: replay, backend: null }
-            : await serveGeneration(
-                c,
-                {
-                  ...where,
-                  request: resolved,
-                  registry: config.registry,
-                  timeoutMs: config.backendTimeoutMs,
-                  hmacKeys: c.env.SDGATE_HMAC_KEYS,
-                  location: callerLocation(c),
-                  requestId,
-                },
-                { linked: request.response_format === "url", directive, staleIndex },
-              );
-        status = 200;
-      } catch (error) {
-        status = isSdgateError(error) ? error.status : 500;
-        failedBackend = isSdgateError(error) ? (error.headers["X-Backend"] ?? null) : null;
-        inBackground(c, admission.settle({ ok: false }));
-        throw error;
-      } finally {
-        const replayed = result !== null && result.backend === null;
-        recordGeneration(c, {
-          requestHash: hash,
-          backend: result?.backend?.name ?? failedBackend,
-          status,
-          latencyMs: Date.now() - startedMs,
-          cost: result === null ? null : replayed || result.cache === "COALESCED" ? 0 : cost,
-          detail: { cache: result?.cache ?? null },
-        });
+      let result: Served;
+      if (replay !== null) {
+        result = { cache: "HIT", body: replay, backend: null };
+      } else {
+        // Run and settle as background work that the response merely waits for: a client that hangs
+        // up cancels this handler, never the settlement or the audit row of work already under way.
+        const work = runAndSettle(c, prepared, admission, startedMs);
+        inBackground(c, work);
+        const outcome = await work;
+        if (!outcome.ok) throw outcome.error;
+        result = outcome.result;
       }
-      // A replay, or a request that joined another's job, ran no GPU work of its own.
-      const charged = result.backend === null || result.cache === "COALESCED" ? 0 : cost;
-      inBackground(c, admission.settle({ ok: true, actualCost: charged }));
       const body =
         request.response_format === "url" ? await urlResponseBody(c, result.body, where) : result.body;
       return c.body(body, 200, {
