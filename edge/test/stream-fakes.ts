@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
+  BACKEND_STATUS_PATH,
   CONTEXT_HEADERS,
   type Keyring,
   MemoryNonceStore,
@@ -119,6 +120,18 @@ async function startStreamingBackend(keyring: Keyring, dropAfterSteps: number | 
       // a fake answers to whatever name the test's registry gives it
       { audience: header(SIGNATURE_HEADERS.audience) ?? "" },
     );
+    // The signed status, as the real backend's: step times are not for strangers.
+    if (req.method === "GET" && url.pathname === BACKEND_STATUS_PATH) {
+      if (!verdict.ok) return json(res, 401, { error: verdict.error });
+      return json(res, 200, {
+        status: "ready",
+        models: ["tiny"],
+        queue_size: 16,
+        in_flight: 0,
+        max_batch: 1,
+        ...STREAM_READYZ,
+      });
+    }
     const cancelMatch = /^\/internal\/v1\/jobs\/([^/]+)\/cancel$/.exec(url.pathname);
     if (req.method === "POST" && cancelMatch) {
       const jobId = decodeURIComponent(cancelMatch[1] as string);

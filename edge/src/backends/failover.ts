@@ -40,6 +40,8 @@ export interface FailoverOptions extends CallOptions {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
   call?: typeof callBackend;
+  /** Try this backend first when it is a candidate at all (a job resuming where it ran). */
+  preferBackend?: string;
 }
 
 type Failure = Extract<AttemptOutcome, { kind: "failed" }>;
@@ -133,6 +135,8 @@ export async function generateWithFailover(
   const failures: Failure[] = [];
   const triedProviders = new Set<string>();
   const remaining = [...candidates];
+  const preferred = remaining.findIndex(({ backend }) => backend.name === options.preferBackend);
+  if (preferred > 0) remaining.unshift(...remaining.splice(preferred, 1));
   let attempts = 0;
   while (remaining.length > 0 && attempts < registry.retry.attempts) {
     // Another provider first: a provider-wide outage should not eat every attempt.

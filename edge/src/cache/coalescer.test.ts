@@ -48,7 +48,6 @@ describe("GenerationCoalescer.run", () => {
       request: resolved.value,
       registry: configFor(env).registry,
       timeoutMs: 1000,
-      hmacKeys: "test:00",
       location: {},
       requestId: "req_stored",
     };

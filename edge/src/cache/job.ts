@@ -17,8 +17,6 @@ export interface GenerationJob {
   request: ResolvedGenerationRequest;
   registry: Registry;
   timeoutMs: number;
-  /** The keyring spec (`id:secret,…`) the request's isolate signs with, so both sign alike. */
-  hmacKeys: string;
   location: CallerLocation;
   requestId: string;
   /** Whose request it is (`tenantOf` the API key), for the backend's fair queue. */
@@ -36,8 +34,15 @@ export type JobOutcome =
     }
   | { ok: false; error: NotServed };
 
+/**
+ * What running a job needs from wherever it runs. The signing keyring comes from the env of the code
+ * that signs, never from the job: a job is plain data that may be stored, and secrets are not copied
+ * into stored data (a rotated secret is then also used at once).
+ */
 export interface JobBindings {
   BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
+  /** `id:secret[,…]`, as the edge's env has it. */
+  SDGATE_HMAC_KEYS: string;
 }
 
 /**
@@ -54,7 +59,7 @@ export async function runJob(
   const runtime = fleetRuntime(job.registry, bindings.BACKEND_HEALTH);
   const startedMs = Date.now();
   const result = await generateWithFailover(job.registry, runtime, job.request, {
-    keyring: keyringFor(job.hmacKeys),
+    keyring: keyringFor(bindings.SDGATE_HMAC_KEYS),
     timeoutMs: job.timeoutMs,
     requestId: job.requestId,
     ...(job.tenant === undefined ? {} : { tenant: job.tenant }),

@@ -159,7 +159,11 @@ export async function serveGeneration(
   const config = c.get("config");
   const { directive } = options;
   if (directive !== "use") {
-    const outcome = await runJob(job, { BACKEND_HEALTH: config.health }, (work) => inBackground(c, work));
+    const outcome = await runJob(
+      job,
+      { BACKEND_HEALTH: config.health, SDGATE_HMAC_KEYS: c.env.SDGATE_HMAC_KEYS },
+      (work) => inBackground(c, work),
+    );
     // A `url` answer links to the stored images, so even `no-store` stores them then.
     const store = directive === "refresh" || options.linked;
     if (store && outcome.ok) {
@@ -192,7 +196,11 @@ export async function serveGeneration(
       request_id: job.requestId,
       error: error instanceof Error ? error.name : "unknown",
     });
-    const direct = await runJob(job, { BACKEND_HEALTH: config.health }, (work) => inBackground(c, work));
+    const direct = await runJob(
+      job,
+      { BACKEND_HEALTH: config.health, SDGATE_HMAC_KEYS: c.env.SDGATE_HMAC_KEYS },
+      (work) => inBackground(c, work),
+    );
     if (direct.ok) await putGeneration(config.images, job.tenantTag, job.cacheKey, direct.record);
     return served(job, direct, "MISS", true);
   }

@@ -36,6 +36,16 @@ export type CreateResult =
 export const CANCEL_GRACE_MS = 2_000;
 /** How long a cancel call waits for the job to wind down before it answers with the state it has. */
 export const CANCEL_WAIT_MS = 5_000;
+/** Runs of one job on the fleet before it is given up as failed (and refunded) rather than tried again. */
+export const MAX_JOB_RUNS = 3;
+/**
+ * While a run is under way the object's alarm waits this long past the job's deadline: if the object
+ * dies mid-run without an exception (which the platform's own alarm retries would catch), this alarm
+ * is what wakes the job to resume or end it.
+ */
+export const RESUME_AFTER_DEADLINE_MS = 60_000;
+/** The platform retries a throwing alarm up to six times (developers.cloudflare.com/durable-objects/api/alarms). */
+const LAST_ALARM_RETRY = 6;
 
 // `step` of `steps` is done for the images from `image` on (denoised together); those before are finished.
 function progressFraction(progress: { step: number; steps: number; image: number; images: number }): number {
@@ -83,7 +93,7 @@ export class GenerationJob extends DurableObject<Env> {
         : { kind: "mismatch" };
     }
     const nowMs = Date.now();
-    const { model, width, height, n, steps, seed } = spec.fleet.request;
+    const { model, width, height, n, steps, seed, hires } = spec.fleet.request;
     const state: JobState = {
       id: spec.id,
       ownerKeyId: spec.ownerKeyId,
@@ -92,7 +102,7 @@ export class GenerationJob extends DurableObject<Env> {
       createdMs: nowMs,
       startedMs: null,
       completedMs: null,
-      request: { model, width, height, n, steps, seed },
+      request: { model, width, height, n, steps, seed, ...(hires ? { hires } : {}) },
       responseFormat: spec.responseFormat,
       queue: null,
       progress: null,
@@ -113,6 +123,7 @@ export class GenerationJob extends DurableObject<Env> {
             },
       cancelRequested: false,
       expiresMs: nowMs + JOB_RETENTION_MS,
+      runs: 0,
     };
     this.#store.saveSpec(spec);
     this.#save(state);
@@ -167,7 +178,12 @@ export class GenerationJob extends DurableObject<Env> {
     const status =
       backend === null || spec === null
         ? null
-        : await cancelOnBackend(backend, state.id, keyringFor(spec.fleet.hmacKeys), spec.fleet.requestId);
+        : await cancelOnBackend(
+            backend,
+            state.id,
+            keyringFor(this.env.SDGATE_HMAC_KEYS),
+            spec.fleet.requestId,
+          );
     // A backend that did not take the cancel (unreachable, or it no longer has the job) is not
     // waited for: stop listening to it now.
     const grace = setTimeout(() => this.#abort?.abort(), status === 200 ? CANCEL_GRACE_MS : 0);
@@ -176,18 +192,28 @@ export class GenerationJob extends DurableObject<Env> {
     return jobView(this.#required());
   }
 
-  override async alarm(): Promise<void> {
+  override async alarm(alarmInfo?: AlarmInvocationInfo): Promise<void> {
     const state = this.#state;
     if (state === null) return;
     const nowMs = Date.now();
     if (nowMs >= state.expiresMs) return await this.#expire(state);
-    if (!TERMINAL_STATUSES.has(state.status) && this.#running === null) {
-      this.#running = this.#run().finally(() => {
-        this.#running = null;
+    try {
+      if (!TERMINAL_STATUSES.has(state.status) && this.#running === null) {
+        this.#running = this.#run().finally(() => {
+          this.#running = null;
+        });
+        await this.#running;
+      }
+      await this.#deliverWebhook();
+    } catch (error) {
+      // Rethrown, the platform retries the alarm; after its last retry nothing would, so the job ends here.
+      if ((alarmInfo?.retryCount ?? 0) < LAST_ALARM_RETRY - 1) throw error;
+      log.error("a job's alarm kept failing; ending the job", {
+        job_id: state.id,
+        error: error instanceof Error ? error.name : "unknown",
       });
-      await this.#running;
+      await this.#finish(this.#store.spec(), "failed", { error: interruptedError() });
     }
-    await this.#deliverWebhook();
     await this.#schedule();
   }
 
@@ -219,10 +245,19 @@ export class GenerationJob extends DurableObject<Env> {
       });
       return;
     }
+    const before = this.#required();
+    const runs = (before.runs ?? 0) + 1;
+    if (runs > MAX_JOB_RUNS) {
+      await this.#finish(spec, "failed", { error: interruptedError() });
+      return;
+    }
+    this.#save({ ...before, runs });
+    await this.ctx.storage.setAlarm(Math.min(spec.deadlineAtMs + RESUME_AFTER_DEADLINE_MS, before.expiresMs));
     const abort = new AbortController();
     this.#abort = abort;
     try {
       const outcome = await runGeneration(spec, this.env, {
+        ...(runs > 1 ? { resumeOn: before.backend } : {}),
         signal: abort.signal,
         waitUntil: (promise) => this.ctx.waitUntil(promise),
         onAttempt: (backend) => this.#onAttempt(backend),
@@ -378,6 +413,14 @@ export class GenerationJob extends DurableObject<Env> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
+}
+
+function interruptedError(): JobError {
+  return {
+    code: "internal_error",
+    message: `The job was interrupted ${MAX_JOB_RUNS} times and has been given up; nothing was charged.`,
+    param: null,
+  };
 }
 
 function cancelledError(): JobError {

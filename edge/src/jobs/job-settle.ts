@@ -1,19 +1,17 @@
-import { canonicalJson } from "@sdgate/shared";
-import { AUDIT_LOG_NAME, type AuditLog } from "../audit/audit-log.ts";
 import type { KeyState } from "../limits/key-state.ts";
 import { log } from "../log.ts";
 import type { JobSpec, JobState } from "./job-state.ts";
 
 export interface SettleBindings {
   KEY_STATE: DurableObjectNamespace<KeyState>;
-  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
 }
 
 /**
- * Ends a job's accounting: settles the reservation the route made (the cost on success, nothing on
- * failure or cancellation: a refund) and appends the generation to the audit chain, as the
- * synchronous route does after its response. Never throws: an unreachable `KeyState` lets the
- * reservation lapse after its lease.
+ * Ends a job's accounting in one step of the key's `KeyState`: settles the reservation the route made
+ * (the cost on success, nothing on failure or cancellation: a refund) and writes the generation's
+ * audit row with what was charged, through the key's audit outbox, so the row cannot be lost between
+ * the two. Never throws: an unreachable `KeyState` lets the reservation lapse after its lease, which
+ * charges it and writes its row then.
  *
  * @example
  * await settleJob(env, spec, state, { charged: 200, status: 200 });
@@ -24,34 +22,24 @@ export async function settleJob(
   state: JobState,
   outcome: { charged: number; status: number },
 ): Promise<void> {
-  const settle = async () => {
-    if (spec.reservationId === null) return;
-    await bindings.KEY_STATE.getByName(spec.ownerKeyId).settle(spec.reservationId, outcome.charged);
+  const keyState = bindings.KEY_STATE.getByName(spec.ownerKeyId);
+  const end = {
+    status: outcome.status,
+    backend: state.backend,
+    latencyMs: (state.completedMs ?? Date.now()) - state.createdMs,
+    detail: { job_id: spec.id, cache: state.result?.cache ?? null },
   };
-  const audit = () =>
-    bindings.AUDIT_LOG.getByName(AUDIT_LOG_NAME).append({
-      at: new Date().toISOString(),
-      actor: spec.ownerKeyId,
-      action: "generation",
-      key_id: spec.ownerKeyId,
-      request_hash: spec.requestHash,
-      backend: state.backend,
-      status: outcome.status,
-      latency_ms: Math.round((state.completedMs ?? Date.now()) - state.createdMs),
-      cost: outcome.charged,
-      detail: canonicalJson({
-        request_id: spec.fleet.requestId,
-        job_id: spec.id,
-        cache: state.result?.cache ?? null,
-      }),
+  try {
+    if (spec.reservationId !== null) await keyState.settle(spec.reservationId, outcome.charged, end);
+    else
+      await keyState.recordGeneration(
+        { requestHash: spec.requestHash, requestId: spec.fleet.requestId },
+        end,
+      );
+  } catch (error) {
+    log.error("settling a job failed", {
+      job_id: spec.id,
+      error: error instanceof Error ? error.message : "unknown",
     });
-  const results = await Promise.allSettled([settle(), audit()]);
-  for (const result of results) {
-    if (result.status === "rejected") {
-      log.error("settling a job failed", {
-        job_id: spec.id,
-        error: result.reason instanceof Error ? result.reason.message : "unknown",
-      });
-    }
   }
 }

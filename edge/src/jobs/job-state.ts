@@ -77,7 +77,8 @@ export interface JobState {
   createdMs: number;
   startedMs: number | null;
   completedMs: number | null;
-  request: Pick<ResolvedGenerationRequest, "model" | "width" | "height" | "n" | "steps" | "seed">;
+  /** `hires` too, so the job reports the size its images come out at. */
+  request: Pick<ResolvedGenerationRequest, "model" | "width" | "height" | "n" | "steps" | "seed" | "hires">;
   responseFormat: "b64_json" | "url";
   queue: QueueInfo | null;
   progress: ProgressInfo | null;
@@ -89,6 +90,12 @@ export interface JobState {
   webhook: WebhookState | null;
   cancelRequested: boolean;
   expiresMs: number;
+  /**
+   * Runs started on the fleet (absent in jobs stored before it was counted: 0). An object that dies
+   * mid-run (evicted, redeployed, out of CPU) throws nothing, so this count, written before each run,
+   * is what tells the next alarm that it resumes a run rather than starts one.
+   */
+  runs?: number;
 }
 
 /** A job as clients see it (`GET /v1/jobs/{id}` adds `result` once it succeeded). */

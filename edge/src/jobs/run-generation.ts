@@ -17,10 +17,18 @@ export interface RunBindings {
   BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
   IMAGES: R2Bucket;
   GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
+  /** The edge's current keyring: a stored job carries no secret of its own (see `JobBindings`). */
+  SDGATE_HMAC_KEYS: string;
 }
 
 export interface RunHooks {
   signal: AbortSignal;
+  /**
+   * A later run of the same job (its object was interrupted mid-run): the images may already be in
+   * R2, and the backend that had the job (`resumeOn`) is asked first, under the same job id, so it can
+   * hand back the job it still runs or has just finished instead of making the images again.
+   */
+  resumeOn?: string | null;
   onAttempt(backend: Backend): void;
   onEvent(event: BackendProgress): void;
   waitUntil(promise: Promise<unknown>): void;
@@ -47,17 +55,21 @@ export async function runGeneration(
   hooks: RunHooks,
 ): Promise<RunOutcome> {
   const { fleet } = spec;
-  if (spec.store === "cache") {
-    const stored = await getGeneration(bindings.IMAGES, fleet.tenantTag, fleet.cacheKey);
+  const resumed = hooks.resumeOn !== undefined;
+  if (spec.store === "cache" || resumed) {
+    const stored = await getGeneration(bindings.IMAGES, fleet.tenantTag, resultKey(spec));
+    // What an interrupted run stored is this job's own work, and is charged as such.
+    if (stored !== null && resumed) return { ok: true, record: stored, attempts: 0, cache: ownCache(spec) };
     if (stored !== null) return { ok: true, record: stored, attempts: 0, cache: "HIT" };
   }
   const runtime = fleetRuntime(fleet.registry, bindings.BACKEND_HEALTH);
   const result = await generateWithFailover(fleet.registry, runtime, fleet.request, {
-    keyring: keyringFor(fleet.hmacKeys),
+    keyring: keyringFor(bindings.SDGATE_HMAC_KEYS),
     timeoutMs: fleet.timeoutMs,
     requestId: fleet.requestId,
     location: fleet.location,
     waitUntil: hooks.waitUntil,
+    ...(hooks.resumeOn ? { preferBackend: hooks.resumeOn } : {}),
     call: streamingCall({
       jobId: spec.id,
       tenant: spec.tenant,
@@ -74,8 +86,9 @@ export async function runGeneration(
     created: Math.floor(Date.now() / 1000),
     model: response.model,
     output_format: response.output_format,
-    width: fleet.request.width,
-    height: fleet.request.height,
+    // the images' own size (hires makes them larger than the request's first pass)
+    width: response.images[0]?.width ?? fleet.request.width,
+    height: response.images[0]?.height ?? fleet.request.height,
     backend: backend.name,
     region: backend.region,
     timings_ms: response.timings_ms,
@@ -84,5 +97,10 @@ export async function runGeneration(
   await putGeneration(bindings.IMAGES, fleet.tenantTag, resultKey(spec), record);
   // The replay route asks the cache key's shard first, so it must hear of this entry to replay it.
   if (spec.store !== "job") await markStored(bindings.GENERATION_COALESCER, fleet.cacheKey, fleet.requestId);
-  return { ok: true, record, attempts, cache: spec.store === "cache" ? "MISS" : "BYPASS" };
+  return { ok: true, record, attempts, cache: ownCache(spec) };
+}
+
+/** How a job that made its own images reports the replay cache: filled (`MISS`) or passed by. */
+function ownCache(spec: JobSpec): "MISS" | "BYPASS" {
+  return spec.store === "cache" ? "MISS" : "BYPASS";
 }

@@ -47,7 +47,12 @@ export function asyncReason(c: Context<AppEnv>, prepared: PreparedGeneration): A
   if (prefersAsync(c.req.header("Prefer"))) return "requested";
   if (prepared.replay !== null) return null;
   const { registry, jobs } = c.var.config;
-  const timings = peekFleetTimings(registry, (work) => inBackground(c, work));
+  const timings = peekFleetTimings(
+    registry,
+    (work) => inBackground(c, work),
+    Date.now(),
+    c.var.config.keyring,
+  );
   const estimate = estimateGeneration(prepared.resolved, timings, null);
   return estimate.expectedTotalMs > jobs.autoAsyncMs ? "auto" : null;
 }
@@ -114,6 +119,7 @@ export async function acceptAsync(
     scope: "generate",
     cost: prepared.cost,
     model: prepared.resolved.model,
+    audit: { requestHash: prepared.hash, requestId },
   });
   const keyId = c.var.apiKey.id;
   const spec: JobSpec = {
@@ -125,7 +131,6 @@ export async function acceptAsync(
       request: prepared.resolved,
       registry: config.registry,
       timeoutMs: Math.max(config.backendTimeoutMs, JOB_DEADLINE_MS),
-      hmacKeys: c.env.SDGATE_HMAC_KEYS,
       location: callerLocation(c),
       requestId,
     },

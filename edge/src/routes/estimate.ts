@@ -76,7 +76,11 @@ export function registerEstimate(app: Hono<AppEnv>): void {
       await authorize(c, { scope: null, cost: null, model: resolved.model });
       requireRouteScope(c, "POST /v1/estimate");
       const { registry, jobs } = c.var.config;
-      const estimate = estimateGeneration(resolved, await fleetTimings(registry), jobs.gpuHourPrice);
+      const estimate = estimateGeneration(
+        resolved,
+        await fleetTimings(registry, Date.now(), c.var.config.keyring),
+        jobs.gpuHourPrice,
+      );
       return c.json({
         object: "generation.estimate",
         model: resolved.model,

@@ -131,8 +131,17 @@ describe("what leaks", () => {
   it("treats a backend refusing the edge's signature as a 502, not as the caller's 401", async () => {
     const prompt = uniquePrompt();
     const otherKeys = `edge-test:${randomHex(24)}`;
+    // Run in this request's isolate (no-store), which signs with this request's env; the coalescer's
+    // object signs with the env it was deployed with, which every test shares.
     const { result: res } = await captureLogs(() =>
-      generate({ prompt }, { key, env: edgeEnv(["healthy"], { SDGATE_HMAC_KEYS: otherKeys }) }),
+      generate(
+        { prompt },
+        {
+          key,
+          env: edgeEnv(["healthy"], { SDGATE_HMAC_KEYS: otherKeys }),
+          headers: { "cache-control": "no-store" },
+        },
+      ),
     );
     expect(res.status).toBe(502);
     expect(await codeOf(res)).toBe("backend_error");

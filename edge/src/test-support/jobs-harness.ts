@@ -19,7 +19,7 @@ import {
 
 export const streamFakes: StreamFakes = env.STREAM_FAKES;
 
-export type JobPool = "stream" | "streamDrop" | FakeBehaviour;
+export type JobPool = "stream" | "streamDrop" | FakeBehaviour | "down";
 
 /** An edge env routing to the given backends in that order, as a fresh fleet (own health and timings). */
 export function jobsEnv(pools: readonly JobPool[] = ["stream"], overrides: Partial<Env> = {}): Env {
