@@ -13,8 +13,11 @@ export const MAX_BLOCKED_ADDRESSES = 10_000;
 export interface FailedAuthGuard {
   /** Until when (Unix ms) this isolate knows the address is refused; `null` if it knows of no refusal. */
   blockedUntilMs(bucket: string, nowMs: number): number | null;
-  /** Counts a failure; resolves to the refusal's end if the address is now over its limit. */
-  recordFailure(bucket: string): Promise<{ failures: number; blockedUntilMs: number | null }>;
+  /** Counts the unknown key `keyHashHex` against the address; resolves to its refusal's end, if any. */
+  recordFailure(
+    bucket: string,
+    keyHashHex: string,
+  ): Promise<{ failures: number; blockedUntilMs: number | null }>;
 }
 
 // Per namespace (one per isolate in production): address bucket → end of its refusal, oldest first.
@@ -43,10 +46,10 @@ export function durableFailedAuthGuard(namespace: DurableObjectNamespace<AuthFai
       known.delete(bucket);
       return null;
     },
-    async recordFailure(bucket) {
+    async recordFailure(bucket, keyHashHex) {
       let count: { failures: number; blockedUntilMs: number | null };
       try {
-        count = await namespace.getByName(bucket).fail();
+        count = await namespace.getByName(bucket).fail(keyHashHex);
       } catch (error) {
         log.warn("counting a failed authentication failed", {
           error: error instanceof Error ? error.name : "unknown",
@@ -71,7 +74,7 @@ export function tooManyFailures(untilMs: number, nowMs: number): SdgateError {
   const retryAfterS = Math.max(1, Math.ceil((untilMs - nowMs) / 1000));
   return new SdgateError(
     "rate_limited",
-    `Too many requests with unknown API keys from this address (${MAX_AUTH_FAILURES} in a few minutes). Retry after ${retryAfterS} s.`,
+    `Too many unknown API keys from this address (${MAX_AUTH_FAILURES} in a few minutes). Retry after ${retryAfterS} s.`,
     { headers: { "Retry-After": String(retryAfterS) } },
   );
 }

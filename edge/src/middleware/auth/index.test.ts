@@ -38,16 +38,18 @@ function memoryStore(entries: Record<string, ApiKeyRecord>): ApiKeyStore & { loo
   };
 }
 
-/** A guard that keeps its counts in memory, as the `AuthFailures` objects would. */
+/** A guard that keeps its counts in memory, as the `AuthFailures` objects would: distinct keys. */
 function memoryGuard(): FailedAuthGuard & { failures: Map<string, number> } {
   const failures = new Map<string, number>();
+  const seen = new Set<string>();
   const untilMs = Date.now() + AUTH_FAILURE_WINDOW_MS;
   return {
     failures,
     blockedUntilMs: (bucket) => ((failures.get(bucket) ?? 0) >= MAX_AUTH_FAILURES ? untilMs : null),
-    async recordFailure(bucket) {
-      const count = (failures.get(bucket) ?? 0) + 1;
-      failures.set(bucket, count);
+    async recordFailure(bucket, keyHashHex) {
+      if (!seen.has(`${bucket} ${keyHashHex}`)) failures.set(bucket, (failures.get(bucket) ?? 0) + 1);
+      seen.add(`${bucket} ${keyHashHex}`);
+      const count = failures.get(bucket) ?? 0;
       return { failures: count, blockedUntilMs: count >= MAX_AUTH_FAILURES ? untilMs : null };
     },
   };
@@ -184,7 +186,7 @@ describe("auth middleware: failed authentications", () => {
     const guard = memoryGuard();
     const { app, store } = await appWith(undefined, "ok", { guard });
     for (let i = 0; i < MAX_AUTH_FAILURES; i++) {
-      expect((await app.request("/", from("192.0.2.1"))).status).toBe(401);
+      expect((await app.request("/", from("192.0.2.1", `${KEY}${i}`))).status).toBe(401);
     }
     const lookups = store.lookups.length;
     const refused = await app.request("/", from("192.0.2.1", KEY));

@@ -90,11 +90,11 @@ export function missingScope(scope: string): SdgateError {
  * Object confirms it still works. Puts the key (id, name, scopes, limits) on `c.var.apiKey`. Throws
  * 401 `missing_api_key` / `invalid_api_key`, or 403 `insufficient_scope`.
  *
- * An address (IPv4, or IPv6 /64) that presented {@link MAX_AUTH_FAILURES} unknown keys within a few
- * minutes gets 429 `rate_limited` with `Retry-After` for any key until the window ends, before any
- * lookup: random keys cannot be turned into a flood of KV and D1 reads. Only unknown keys count
- * (they are what guessing produces and what reaches D1); a request without `CF-Connecting-IP`, which
- * Cloudflare always sets, is not counted.
+ * An address (IPv4, or IPv6 /64) that presented {@link MAX_AUTH_FAILURES} distinct unknown keys within
+ * a few minutes gets 429 `rate_limited` with `Retry-After` for any key until the window ends, before
+ * any lookup: random keys cannot be turned into a flood of KV and D1 reads. Only unknown keys count
+ * (they are what guessing produces and what reaches D1), each once; a request without
+ * `CF-Connecting-IP`, which Cloudflare always sets, is not counted.
  *
  * @example
  * app.post("/v1/images/generations", auth({ scope: "generate", store: (c) => apiKeyStore(c.var.config) }), handler);
@@ -134,7 +134,7 @@ export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHand
     const record = await store(c).findByHash(hashHex);
     if (record === null) {
       if (guard !== null && bucket !== null) {
-        const count = await guard.recordFailure(bucket);
+        const count = await guard.recordFailure(bucket, hashHex);
         // The failure that reached the limit is still answered for what it was; those after are refused.
         if (count.blockedUntilMs !== null && count.failures > MAX_AUTH_FAILURES)
           throw tooManyFailures(count.blockedUntilMs, Date.now());

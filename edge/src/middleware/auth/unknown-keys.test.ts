@@ -95,7 +95,7 @@ describe("unknown API keys", () => {
 });
 
 describe("failed authentications per address", () => {
-  it(`refuse the address with 429 after ${MAX_AUTH_FAILURES} unknown keys, before any lookup, while another address still gets 401`, async () => {
+  it(`refuse the address with 429 after ${MAX_AUTH_FAILURES} distinct unknown keys, before any lookup, while another address still gets 401`, async () => {
     const { testEnv, d1KeyLookups } = countingEnv();
     const attacker = "203.0.113.50";
     for (let i = 0; i < MAX_AUTH_FAILURES; i++) {
@@ -121,6 +121,15 @@ describe("failed authentications per address", () => {
     expect(other.status).toBe(401);
   });
 
+  it("count one wrong key repeated once: a stale client config is answered 401, never refused", async () => {
+    const { testEnv, d1KeyLookups } = countingEnv();
+    const stale = unknownKey();
+    for (let i = 0; i < 3 * MAX_AUTH_FAILURES; i++) {
+      expect((await models(stale, testEnv, "203.0.113.60")).status).toBe(401);
+    }
+    expect(d1KeyLookups()).toBe(1);
+  });
+
   it("count an IPv6 client by its /64, and IPv4 written as IPv6 as the IPv4 address", async () => {
     const { testEnv } = countingEnv();
     for (let i = 0; i < MAX_AUTH_FAILURES; i++) {
@@ -136,22 +145,27 @@ describe("failed authentications per address", () => {
 
   it("are counted by the address's object in a window that its alarm clears", async () => {
     const stub = env.AUTH_FAILURES.getByName("192.0.2.77");
-    for (let i = 1; i < MAX_AUTH_FAILURES; i++)
-      expect(await stub.fail()).toEqual({ failures: i, blockedUntilMs: null });
-    const reached = await stub.fail();
+    const hash = (i: number) => i.toString(16).padStart(4, "0").padEnd(64, "0");
+    for (let i = 1; i < MAX_AUTH_FAILURES; i++) {
+      expect(await stub.fail(hash(i))).toEqual({ failures: i, blockedUntilMs: null });
+      expect((await stub.fail(hash(i))).failures).toBe(i);
+    }
+    const reached = await stub.fail(hash(MAX_AUTH_FAILURES));
     expect(reached.failures).toBe(MAX_AUTH_FAILURES);
     expect(reached.blockedUntilMs).toBeGreaterThan(Date.now());
 
     // An alarm before the window's end keeps the count; one after it forgets the address.
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect((await stub.fail()).failures).toBe(MAX_AUTH_FAILURES + 1);
+    expect((await stub.fail(hash(MAX_AUTH_FAILURES + 1))).failures).toBe(MAX_AUTH_FAILURES + 1);
+    // It keeps no more keys than it needs to say "over the limit".
+    expect((await stub.fail(hash(MAX_AUTH_FAILURES + 2))).failures).toBe(MAX_AUTH_FAILURES + 1);
     await runInDurableObject(stub, (_instance: AuthFailures, state) => {
-      state.storage.kv.put("window", { startMs: Date.now() - AUTH_FAILURE_WINDOW_MS, failures: 99 });
+      state.storage.kv.put("window", { startMs: Date.now() - AUTH_FAILURE_WINDOW_MS, keys: ["0"] });
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, (_instance: AuthFailures, state) => {
       expect([...state.storage.kv.list()]).toEqual([]);
     });
-    expect(await stub.fail()).toEqual({ failures: 1, blockedUntilMs: null });
+    expect(await stub.fail(hash(1))).toEqual({ failures: 1, blockedUntilMs: null });
   });
 });
