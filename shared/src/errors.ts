@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   "ip_not_allowed",
   "cancelled",
   "idempotency_key_reused",
+  "generation_failed",
   "rate_limited",
   "internal_error",
   "backend_error",
@@ -60,6 +61,9 @@ export function statusOf(code: ErrorCode): number {
       return 409;
     // The Idempotency-Key was used before with a different body (draft-ietf-httpapi-idempotency-key-header §2.7).
     case "idempotency_key_reused":
+    // The request failed the same way on two backends: it, not the fleet, is what fails; retrying it
+    // elsewhere would only fail it again (and OpenAI's SDKs do not retry a 422).
+    case "generation_failed":
       return 422;
     case "payload_too_large":
       return 413;

@@ -34,6 +34,11 @@ export type AttemptOutcome =
       retryAfter: string | null;
       retryAfterMs: number | null;
       load: LoadReport | null;
+      /**
+       * The backend's own error answer to a 5xx, when it gave one: a failure that a second backend
+       * repeats word for word is the request's doing, not the backends' (see `failover.ts`).
+       */
+      envelope: ErrorEnvelope | null;
     };
 
 export interface CallOptions {
@@ -70,6 +75,7 @@ export function failed(
   reason: FailureReason,
   status: number | null = null,
   headers: Headers | null = null,
+  envelope: ErrorEnvelope | null = null,
 ): AttemptOutcome {
   const retryAfter = headers?.get("retry-after") ?? null;
   return {
@@ -79,7 +85,45 @@ export function failed(
     retryAfter,
     retryAfterMs: retryAfter === null ? null : retryAfterMs(retryAfter, Date.now()),
     load: headers === null ? null : parseLoadHeaders(headers),
+    envelope,
   };
+}
+
+/** An error answer larger than this is no envelope of ours and is not read. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/** The sdgate envelope of a 5xx answer, read when it is small; `null` for anything else. */
+export async function errorEnvelopeOf(response: Response): Promise<ErrorEnvelope | null> {
+  const reader = response.status >= 500 ? response.body?.getReader() : undefined;
+  if (reader === undefined) {
+    await response.body?.cancel();
+    return null;
+  }
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > MAX_ERROR_BODY_BYTES) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const text = new TextDecoder().decode(concatBytes(chunks, bytes));
+  const parsed = errorEnvelopeSchema.safeParse(parseJson(text));
+  return parsed.success ? parsed.data : null;
+}
+
+function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return joined;
 }
 
 function parseJson(text: string): unknown {
@@ -128,8 +172,7 @@ export async function callBackend(
       signal,
     });
     if (response.status === 429 || response.status >= 500) {
-      await response.body?.cancel();
-      return failed("status", response.status, response.headers);
+      return failed("status", response.status, response.headers, await errorEnvelopeOf(response));
     }
     text = await response.text();
   } catch {

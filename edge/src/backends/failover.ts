@@ -83,6 +83,34 @@ function failureKind(failure: Failure): FailureKind {
   };
 }
 
+/**
+ * A backend's own 500 (`internal_error`) or 504 (`timeout`) may be the request's doing (a prompt that
+ * crashes the parser, an input that hangs the engine) rather than the backend's: such a failure is
+ * held back from the backend's health until a second backend has had the request.
+ */
+function requestSuspect(failure: Failure): boolean {
+  const code = failure.envelope?.error.code;
+  return code === "internal_error" || code === "timeout";
+}
+
+/** The same failure, word for word, from two backends: the request fails, not the fleet. */
+function sameFailure(first: Failure, second: Failure): boolean {
+  const [a, b] = [first.envelope?.error, second.envelope?.error];
+  return a !== undefined && b !== undefined && a.code === b.code && a.message === b.message;
+}
+
+function failedIdentically(failure: Failure, attempts: number): NotServed {
+  const reason = failure.envelope?.error.message ?? "an internal error";
+  return {
+    code: "generation_failed",
+    message: `This request failed the same way on two backends ("${reason}"); it was not tried further, and nothing was charged.`,
+    param: null,
+    attempts,
+    backend: null,
+    retryAfter: null,
+  };
+}
+
 function retryable(failure: Failure, registry: Registry): boolean {
   if (failure.reason !== "status" || failure.status === null) return true;
   return registry.retry.on_status_codes.includes(failure.status);
@@ -93,7 +121,9 @@ function retryable(failure: Failure, registry: Registry): boolean {
  * `select.ts`), skips those whose breaker is open or that asked to be left alone, and on a connect
  * error, timeout, 5xx or 429 retries on another backend (another provider first) after a full-jitter
  * backoff, while the retry budget lasts and up to `retry.attempts` attempts. A 4xx is the request's
- * own fault: returned at once, never retried. Every result feeds the breakers and the load book.
+ * own fault: returned at once, never retried. A backend's own 500 or 504 that a second backend repeats
+ * word for word is too (422 `generation_failed`): one request must not cost the fleet its health nor
+ * run on every backend. Every other result feeds the breakers and the load book.
  *
  * @example
  * const result = await generateWithFailover(registry, runtime, resolved, { keyring, timeoutMs, requestId, location: {}, waitUntil });
@@ -133,6 +163,15 @@ export async function generateWithFailover(
   }
 
   const failures: Failure[] = [];
+  // A failure held back from its backend's health until the next attempt shows whose it was.
+  let suspect: { backend: string; failure: Failure } | null = null;
+  const recordSuspect = () => {
+    if (suspect === null) return;
+    options.waitUntil(
+      health.record(suspect.backend, { ok: false, failure: failureKind(suspect.failure) }, Date.now()),
+    );
+    suspect = null;
+  };
   const triedProviders = new Set<string>();
   const remaining = [...candidates];
   const preferred = remaining.findIndex(({ backend }) => backend.name === options.preferBackend);
@@ -148,6 +187,7 @@ export async function generateWithFailover(
     if (probe && !(await health.takeProbe(backend.name, Date.now()))) continue;
     if (attempts > 0) {
       if (!budget.withdraw()) {
+        recordSuspect();
         log.warn("retry budget exhausted", { request_id: options.requestId, fleet: registry.fleet });
         const error = notServed(failures, attempts);
         return {
@@ -172,6 +212,13 @@ export async function generateWithFailover(
     }
     const nowMs = Date.now();
     load.remember(backend.name, outcome.load, nowMs);
+    if (
+      outcome.kind !== "failed" ||
+      !requestSuspect(outcome) ||
+      suspect === null ||
+      !sameFailure(suspect.failure, outcome)
+    )
+      recordSuspect();
     if (outcome.kind === "ok") {
       options.waitUntil(health.record(backend.name, { ok: true }, nowMs));
       return { ok: true, value: { backend, response: outcome.response, attempts } };
@@ -185,7 +232,18 @@ export async function generateWithFailover(
         error: { code, message, param, attempts, backend: backend.name, retryAfter: null },
       };
     }
-    options.waitUntil(health.record(backend.name, { ok: false, failure: failureKind(outcome) }, nowMs));
+    if (suspect !== null) {
+      // Two backends, one answer: the request's failure. Neither backend's health pays for it.
+      log.warn("request failed identically on two backends", {
+        request_id: options.requestId,
+        backends: `${suspect.backend},${backend.name}`,
+        code: outcome.envelope?.error.code ?? null,
+      });
+      suspect = null;
+      return { ok: false, error: failedIdentically(outcome, attempts) };
+    }
+    if (requestSuspect(outcome)) suspect = { backend: backend.name, failure: outcome };
+    else options.waitUntil(health.record(backend.name, { ok: false, failure: failureKind(outcome) }, nowMs));
     log.warn("backend attempt failed", {
       request_id: options.requestId,
       backend: backend.name,
@@ -196,5 +254,7 @@ export async function generateWithFailover(
     failures.push(outcome);
     if (!retryable(outcome, registry)) break;
   }
+  // No second backend had the request: the held-back failure counts after all.
+  recordSuspect();
   return { ok: false, error: notServed(failures, attempts) };
 }

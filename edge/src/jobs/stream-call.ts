@@ -10,6 +10,7 @@ import {
 import {
   type AttemptOutcome,
   type CallOptions,
+  errorEnvelopeOf,
   failed,
   GENERATE_PATH,
   signedHeaders,
@@ -72,7 +73,7 @@ function fromEnvelope(json: unknown, status: number, headers: Headers): AttemptO
   if (codeStatus < 500 && codeStatus !== 429) {
     return { kind: "rejected", status: codeStatus, envelope: envelope.data, load: parseLoadHeaders(headers) };
   }
-  return failed("status", codeStatus, headers);
+  return failed("status", codeStatus, headers, envelope.data);
 }
 
 async function readStream(response: Response, context: StreamContext): Promise<AttemptOutcome> {
@@ -139,8 +140,7 @@ export function streamingCall(context: StreamContext) {
         signal,
       });
       if (response.status === 429 || response.status >= 500) {
-        await response.body?.cancel();
-        return failed("status", response.status, response.headers);
+        return failed("status", response.status, response.headers, await errorEnvelopeOf(response));
       }
       if (response.status === 401 || response.status === 403) {
         await response.body?.cancel();

@@ -139,7 +139,8 @@ describe("retry budget", () => {
     const testEnv = fleetEnv(
       [
         { behaviour: "flaky", name: "flaky-1", provider: "p1" },
-        { behaviour: "flaky", name: "flaky-2", provider: "p2" },
+        // failing otherwise than flaky-1: two backends failing word for word is the request's fault
+        { behaviour: "rateLimited", name: "limited-2", provider: "p2" },
         { behaviour: "healthy", provider: "p3" },
       ],
       {
