@@ -64,6 +64,25 @@ describe("the worker env", () => {
     expect(configFor(rawEnv({ SDGATE_BACKEND_TIMEOUT_MS: "2500" })).backendTimeoutMs).toBe(2500);
   });
 
+  it("reads retention in days and hours, with defaults, and 0 keeping the audit forever", () => {
+    const day = 86_400_000;
+    expect(configFor(rawEnv()).retention).toEqual({ cacheMs: 30 * day, jobMs: day, auditMs: 400 * day });
+    const set = configFor(
+      rawEnv({
+        SDGATE_CACHE_RETENTION_DAYS: "7",
+        SDGATE_JOB_RETENTION_HOURS: "168",
+        SDGATE_AUDIT_RETENTION_DAYS: "0",
+      }),
+    );
+    expect(set.retention).toEqual({ cacheMs: 7 * day, jobMs: 7 * day, auditMs: null });
+    // A job may not outlive the R2 lifecycle that also expires its images.
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const error = errorOf(() =>
+      configFor(rawEnv({ SDGATE_CACHE_RETENTION_DAYS: "1", SDGATE_JOB_RETENTION_HOURS: "25" })),
+    );
+    expect((error as Error).message).toContain("SDGATE_JOB_RETENTION_HOURS");
+  });
+
   it("parses each env object once", () => {
     const raw = rawEnv();
     expect(configFor(raw)).toBe(configFor(raw));
@@ -81,6 +100,11 @@ describe("the worker env", () => {
     ["DB", undefined],
     ["KEY_STATE", undefined],
     ["SDGATE_ADMIN_TOKEN", "too-short-admin-token"],
+    ["SDGATE_CACHE_RETENTION_DAYS", "0"],
+    ["SDGATE_CACHE_RETENTION_DAYS", "a month"],
+    ["SDGATE_JOB_RETENTION_HOURS", "1.5"],
+    ["SDGATE_JOB_RETENTION_HOURS", String(31 * 24)],
+    ["SDGATE_AUDIT_RETENTION_DAYS", "-1"],
   ])("refuses a bad %s, naming it without its value", (variable, value) => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const error = errorOf(() => configFor(rawEnv({ [variable]: value })));

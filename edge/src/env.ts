@@ -31,6 +31,9 @@ import { modelCatalogSchema } from "./models.ts";
  *   shards (a cache key's first byte picks one), one `BackendHealth` per fleet.
  * - `SDGATE_URL_SIGNING_KEY`: optional secret (≥ 32 characters) signing image URLs; without it
  *   `response_format: "url"` is refused.
+ * - Retention, optional vars (see {@link RetentionConfig}): `SDGATE_CACHE_RETENTION_DAYS` (default
+ *   30), `SDGATE_JOB_RETENTION_HOURS` (default 24, at most the cache's), `SDGATE_AUDIT_RETENTION_DAYS`
+ *   (default 400; `0` keeps every row).
  * - Async jobs, estimates and webhooks: see {@link JobsEnv} (`jobs/config.ts`).
  */
 export interface Env extends JobsEnv {
@@ -48,6 +51,27 @@ export interface Env extends JobsEnv {
   GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
   BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
   SDGATE_URL_SIGNING_KEY?: string;
+  SDGATE_CACHE_RETENTION_DAYS?: string;
+  SDGATE_JOB_RETENTION_HOURS?: string;
+  SDGATE_AUDIT_RETENTION_DAYS?: string;
+}
+
+/** How long the edge keeps what it stores. */
+export interface RetentionConfig {
+  /**
+   * Replay-cache and `url` images in R2 (`img/`, `gen/`), which R2's lifecycle rule deletes this long
+   * after they are written (the rule comes from the same setting: infra's `edgeRetention`); the
+   * coalescers' index forgets an entry as old.
+   */
+  cacheMs: number;
+  /**
+   * An async job's record and events, and its own (`no-store`) images; at most `cacheMs`, since R2's
+   * rule for the cache deletes those images too. `GenerationJob` keeps `JOB_RETENTION_MS` (24 h)
+   * until it reads this when it creates a job.
+   */
+  jobMs: number;
+  /** Audit rows, pruned by the cron trigger behind a checkpoint; `null`: kept forever. */
+  auditMs: number | null;
 }
 
 /** The typed config the rest of the edge reads; built from {@link Env} once per isolate. */
@@ -73,9 +97,17 @@ export interface EdgeConfig {
   /** `null` when unset: `url` responses are then refused. */
   urlSigningKey: string | null;
   jobs: JobsConfig;
+  retention: RetentionConfig;
 }
 
 export const DEFAULT_BACKEND_TIMEOUT_MS = 120_000;
+export const DEFAULT_CACHE_RETENTION_DAYS = 30;
+export const DEFAULT_JOB_RETENTION_HOURS = 24;
+/** Over a year, so a year's usage report by day (`GET /admin/usage`, at most 366 days) is whole. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 const kvNamespace = z.custom<KVNamespace>(
   (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "get") === "function",
@@ -111,6 +143,20 @@ const timeoutMs = z
   )
   .default(DEFAULT_BACKEND_TIMEOUT_MS);
 
+// A whole number of `unit`s from a [vars] string (or a TOML number), within bounds.
+function wholeNumber(unit: string, min: number, max: number, fallback: number) {
+  return z
+    .preprocess(
+      (value) => (typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+      z
+        .number(`must be a whole number of ${unit}`)
+        .int(`must be a whole number of ${unit}`)
+        .min(min, `must be at least ${min}`)
+        .max(max, `must be at most ${max}`),
+    )
+    .default(fallback);
+}
+
 export const envSchema = z
   .object({
     API_KEYS: kvNamespace,
@@ -128,6 +174,20 @@ export const envSchema = z
     BACKEND_HEALTH: durableObjectNamespace<BackendHealth>(),
     SDGATE_URL_SIGNING_KEY: urlSigningKeySchema,
     ...jobsEnvShape,
+    // R2's lifecycle counts whole days, at least one; the Cache API keeps hot copies for a day anyway.
+    SDGATE_CACHE_RETENTION_DAYS: wholeNumber("days", 1, 3650, DEFAULT_CACHE_RETENTION_DAYS),
+    SDGATE_JOB_RETENTION_HOURS: wholeNumber("hours", 1, 3650 * 24, DEFAULT_JOB_RETENTION_HOURS),
+    SDGATE_AUDIT_RETENTION_DAYS: wholeNumber("days", 0, 36500, DEFAULT_AUDIT_RETENTION_DAYS),
+  })
+  .superRefine((env, ctx) => {
+    // A job's images sit under `img/` too: R2 must not delete them while the job still lists them.
+    if (env.SDGATE_JOB_RETENTION_HOURS * HOUR_MS > env.SDGATE_CACHE_RETENTION_DAYS * DAY_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SDGATE_JOB_RETENTION_HOURS"],
+        message: "must be at most SDGATE_CACHE_RETENTION_DAYS (R2 expires a job's images with the cache's)",
+      });
+    }
   })
   .transform(
     (env): EdgeConfig => ({
@@ -147,6 +207,11 @@ export const envSchema = z
       health: env.BACKEND_HEALTH,
       urlSigningKey: env.SDGATE_URL_SIGNING_KEY,
       jobs: jobsConfigOf(env),
+      retention: {
+        cacheMs: env.SDGATE_CACHE_RETENTION_DAYS * DAY_MS,
+        jobMs: env.SDGATE_JOB_RETENTION_HOURS * HOUR_MS,
+        auditMs: env.SDGATE_AUDIT_RETENTION_DAYS === 0 ? null : env.SDGATE_AUDIT_RETENTION_DAYS * DAY_MS,
+      },
     }),
   );
 

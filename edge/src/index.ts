@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { probeOnSchedule } from "./backends/scheduled.ts";
+import { onSchedule } from "./backends/scheduled.ts";
 import { configFor } from "./env.ts";
 import type { AppEnv } from "./hono-env.ts";
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./middleware/error-handler/index.ts";
@@ -54,5 +54,6 @@ registerJobsWebhookSecret(app);
 app.notFound(notFoundHandler());
 app.onError(errorHandler());
 
-// The cron trigger probes the backends (a backstop for BackendHealth's alarm); `fetch` is Hono's.
-export default Object.assign(app, { scheduled: probeOnSchedule });
+// The cron trigger probes the backends (a backstop for BackendHealth's alarm) and prunes the audit
+// log past its retention; `fetch` is Hono's.
+export default Object.assign(app, { scheduled: onSchedule });

@@ -87,9 +87,14 @@ export interface ChainBreak {
  * verifier.finish(anchor);
  */
 export class ChainVerifier {
-  #head: ChainHead = GENESIS_HEAD;
+  #head: ChainHead;
   #checked = 0;
   #broken: ChainBreak | null = null;
+
+  /** `start`: the row before the first one pushed (a retention checkpoint, or a page's cursor). */
+  constructor(start: ChainHead = GENESIS_HEAD) {
+    this.#head = start;
+  }
 
   get rowsChecked(): number {
     return this.#checked;

@@ -1,15 +1,10 @@
-import { configFor, type Env } from "../env.ts";
+import { pruneAudit } from "../audit/retention.ts";
+import { configFor, type EdgeConfig, type Env } from "../env.ts";
 import { log } from "../log.ts";
 
-/**
- * The cron trigger (wrangler.toml `[triggers]`): a backstop for the `BackendHealth` alarm, which
- * stops rescheduling itself when the fleet sees no traffic. Probes every backend of the registry.
- *
- * @example
- * export default { fetch: app.fetch, scheduled: probeOnSchedule };
- */
-export async function probeOnSchedule(_controller: ScheduledController, env: Env): Promise<void> {
-  const { registry, health } = configFor(env);
+/** Probes every backend of the registry: a backstop for the `BackendHealth` alarm, which stops rescheduling itself without traffic. */
+async function probeBackends(config: EdgeConfig): Promise<void> {
+  const { registry, health } = config;
   const results = await health.getByName(registry.fleet).probeNow([...registry.pools]);
   const failing = Object.entries(results).filter(([, probe]) => !probe.ok);
   if (failing.length > 0)
@@ -17,4 +12,46 @@ export async function probeOnSchedule(_controller: ScheduledController, env: Env
       fleet: registry.fleet,
       backends: failing.map(([name]) => name).join(","),
     });
+}
+
+/**
+ * Deletes audit rows past `SDGATE_AUDIT_RETENTION_DAYS` behind a checkpoint (`audit/retention.ts`).
+ * What else the edge stores expires on its own: R2 images by the bucket's lifecycle rule, the
+ * coalescers' index entries with it, jobs by their own alarm, failed-auth counters by theirs.
+ */
+async function applyRetention(config: EdgeConfig): Promise<void> {
+  if (config.retention.auditMs === null) return;
+  const result = await pruneAudit(config, config.retention.auditMs);
+  if (result.rowsDeleted > 0 || result.stopped !== null)
+    log.info("audit retention", {
+      rows_deleted: result.rowsDeleted,
+      checkpoint_seq: result.checkpoint?.seq ?? null,
+      stopped: result.stopped,
+    });
+}
+
+/**
+ * The cron trigger (wrangler.toml `[triggers]`, every minute): probes the backends and applies the
+ * audit retention, each whatever happens to the other; fails (after both) if either failed.
+ *
+ * @example
+ * export default { fetch: app.fetch, scheduled: onSchedule };
+ */
+export async function onSchedule(_controller: ScheduledController, env: Env): Promise<void> {
+  const config = configFor(env);
+  const [probe, retention] = await Promise.allSettled([probeBackends(config), applyRetention(config)]);
+  const failed: string[] = [];
+  for (const [step, outcome] of [
+    ["probe", probe],
+    ["retention", retention],
+  ] as const) {
+    if (outcome.status === "fulfilled") continue;
+    failed.push(step);
+    log.error("scheduled step failed", {
+      step,
+      error: outcome.reason instanceof Error ? outcome.reason.message : "unknown",
+    });
+  }
+  // So the cron's own status shows it too.
+  if (failed.length > 0) throw new Error(`scheduled steps failed: ${failed.join(", ")}`);
 }

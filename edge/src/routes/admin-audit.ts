@@ -1,6 +1,8 @@
+import { SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { listAudit, recordAdminAction, verifyAudit } from "../audit/index.ts";
+import { DEFAULT_VERIFY_ROWS, MAX_VERIFY_ROWS, UnknownCursorError } from "../audit/verify.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
 import { adminAuth } from "../middleware/auth/admin.ts";
@@ -12,11 +14,19 @@ const listSchema = z.object({
   before: z.coerce.number().int().min(1).optional(),
 });
 
+const verifySchema = z.object({
+  after_seq: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_VERIFY_ROWS).default(DEFAULT_VERIFY_ROWS),
+});
+
 /**
  * The audit chain, for the admin token:
  * - `GET /admin/audit?key_id&limit&before` → newest first; `next_before` pages on.
- * - `GET /admin/audit/verify` → walks the chain from its first row, recomputing every hash, and
- *   reports the first broken row (`first_broken: { seq, reason, message }`) or `ok: true`.
+ * - `GET /admin/audit/verify?after_seq&limit` → walks the chain from its first row (or the retention
+ *   checkpoint), recomputing every hash, `limit` rows a page (default 5,000, at most 20,000): pass
+ *   `next_after_seq` as `after_seq` until `complete`; the row at `after_seq` is read again from D1, never
+ *   taken from the client. `ok: true` only on the last page of a walk without a break; otherwise
+ *   `first_broken: { seq, reason, message }`.
  */
 export function registerAdminAudit(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
@@ -33,11 +43,28 @@ export function registerAdminAudit(app: Hono<AppEnv>): void {
   });
 
   app.get("/admin/audit/verify", admin, async (c) => {
-    const report = await verifyAudit(c.var.config.db, c.var.config.auditLog);
+    const query = parseQuery(c, verifySchema);
+    const afterSeq = query.after_seq ?? null;
+    let report: Awaited<ReturnType<typeof verifyAudit>>;
+    try {
+      report = await verifyAudit(c.var.config.db, c.var.config.auditLog, { afterSeq, limit: query.limit });
+    } catch (error) {
+      if (!(error instanceof UnknownCursorError)) throw error;
+      throw new SdgateError(
+        "invalid_request",
+        `Invalid 'after_seq': the chain has no row ${afterSeq}; pass the next_after_seq of the previous page.`,
+        { param: "after_seq" },
+      );
+    }
     await recordAdminAction(c, {
       action: "audit.verify",
       status: 200,
-      detail: { ok: report.ok, rows_checked: report.rows_checked },
+      detail: {
+        ok: report.ok,
+        complete: report.complete,
+        after_seq: afterSeq,
+        rows_checked: report.rows_checked,
+      },
     });
     return c.json(report);
   });

@@ -1,0 +1,61 @@
+import { createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
+import { auditCheckpoint } from "../audit/retention.ts";
+import { fleetEnv } from "../test-support/fleet.ts";
+import { onSchedule } from "./scheduled.ts";
+
+const DAY_MS = 86_400_000;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function appendRows(count: number): Promise<number> {
+  const stub = env.AUDIT_LOG.getByName(AUDIT_LOG_NAME);
+  let seq = 0;
+  for (let i = 0; i < count; i++) {
+    const row = await stub.append({
+      at: new Date().toISOString(),
+      actor: "test",
+      action: `scheduled.${i}`,
+      key_id: null,
+      request_hash: null,
+      backend: null,
+      status: 200,
+      latency_ms: null,
+      cost: null,
+      detail: null,
+    });
+    seq = row?.seq ?? seq;
+  }
+  return seq;
+}
+
+describe("the cron trigger", () => {
+  it("keeps every audit row when SDGATE_AUDIT_RETENTION_DAYS is 0, whatever their age", async () => {
+    await appendRows(2);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 10_000 * DAY_MS);
+    const forever = { ...fleetEnv(["healthy"]), SDGATE_AUDIT_RETENTION_DAYS: "0" };
+    await onSchedule(createScheduledController(), forever);
+    expect(await auditCheckpoint(env.DB)).toBeNull();
+  });
+
+  it("probes the fleet and prunes the audit rows past SDGATE_AUDIT_RETENTION_DAYS", async () => {
+    const last = await appendRows(3);
+    const testEnv = { ...fleetEnv(["healthy"]), SDGATE_AUDIT_RETENTION_DAYS: "30" };
+    await onSchedule(createScheduledController(), testEnv);
+    expect(await auditCheckpoint(env.DB)).toBeNull();
+
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 31 * DAY_MS);
+    await onSchedule(createScheduledController(), testEnv);
+    expect((await auditCheckpoint(env.DB))?.seq).toBeGreaterThanOrEqual(last);
+    const oldest = await env.DB.prepare("SELECT MIN(seq) AS seq FROM audit_log").first<{ seq: number }>();
+    expect(oldest?.seq).toBeGreaterThan(last);
+    const health = await env.BACKEND_HEALTH.getByName(testEnv.fleet).describe();
+    expect(Object.keys(health.probes)).toEqual(["fake-healthy"]);
+  });
+});
