@@ -9,4 +9,5 @@ import { createProgram } from "./program.ts";
 const program = createProgram(loadStackConfig(new pulumi.Config("sdgate")));
 
 export const edgeRegistry = program.edgeRegistry;
+export const edgeRetention = program.edgeRetention;
 export const clusters = program.clusters;

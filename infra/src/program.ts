@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GpuBackend } from "./components/gpu-backend.ts";
 import type { StackConfig } from "./config/load-config.ts";
 import { buildRegistry, type RegistryDocument } from "./registry/build-registry.ts";
+import { type EdgeRetention, edgeRetention } from "./registry/edge-retention.ts";
 
 export interface ClusterSummary {
   provider: string;
@@ -17,6 +18,8 @@ export interface ClusterSummary {
 export interface ProgramOutputs {
   /** SDGATE_BACKENDS for the edge (`npm run registry` writes it to .sdgate/registry.json). */
   edgeRegistry: pulumi.Output<RegistryDocument>;
+  /** The edge's retention vars and its R2 bucket's lifecycle (`npm run registry` writes them too). */
+  edgeRetention: pulumi.Output<EdgeRetention>;
   clusters: pulumi.Output<Record<string, ClusterSummary>>;
   backends: GpuBackend[];
   providers: k8s.Provider[];
@@ -67,6 +70,7 @@ export function createProgram(config: StackConfig): ProgramOutputs {
         backends.map((b) => b.pool),
       ),
     ),
+    edgeRetention: pulumi.output(edgeRetention(config.retention)),
     clusters: pulumi.output(summaries),
     backends,
     providers,

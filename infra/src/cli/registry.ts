@@ -2,12 +2,15 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { retentionSchema } from "../config/schema.ts";
+import { edgeRetention } from "../registry/edge-retention.ts";
 import { edgeRegistryProblems } from "../registry/edge-schema.ts";
-import { registryFromStackOutputs } from "../registry/stack-outputs.ts";
+import { registryFromStackOutputs, retentionFromStackOutputs } from "../registry/stack-outputs.ts";
 
 /**
- * `npm run registry [-- --stack NAME] [--from FILE] [--out FILE]`: writes the stack's `edgeRegistry`
- * output, checked by the edge's own schema, where `npm run deploy:edge` reads it.
+ * `npm run registry [-- --stack NAME] [--from FILE] [--out FILE] [--retention-out FILE]`: writes the
+ * stack's `edgeRegistry` output, checked by the edge's own schema, and its `edgeRetention` output,
+ * where `npm run deploy:edge` reads them.
  */
 const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 const { values } = parseArgs({
@@ -15,6 +18,7 @@ const { values } = parseArgs({
     stack: { type: "string" },
     from: { type: "string" },
     out: { type: "string", default: ".sdgate/registry.json" },
+    "retention-out": { type: "string", default: ".sdgate/retention.json" },
   },
 });
 
@@ -37,11 +41,21 @@ try {
   const out = resolve(REPO_ROOT, values.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(registry, null, 2)}\n`);
+  // A stack deployed before it had the output gets what `pulumi up` would give it: the defaults.
+  const retention = retentionFromStackOutputs(text) ?? edgeRetention(retentionSchema.parse(undefined));
+  const retentionOut = resolve(REPO_ROOT, values["retention-out"]);
+  mkdirSync(dirname(retentionOut), { recursive: true });
+  writeFileSync(retentionOut, `${JSON.stringify(retention, null, 2)}\n`);
   const pools = (registry as { pools: { name: string; url: string }[] }).pools;
   console.log(
     `Wrote ${pools.length} pool(s) to ${values.out}: ${pools.map((p) => `${p.name} (${p.url})`).join(", ")}`,
   );
-  console.log("\nApply it to the edge (D1 migrations, then the Worker with SDGATE_BACKENDS set):\n");
+  console.log(
+    `Wrote the edge's retention to ${values["retention-out"]}: cache ${retention.vars.SDGATE_CACHE_RETENTION_DAYS} days, jobs ${retention.vars.SDGATE_JOB_RETENTION_HOURS} hours, audit ${retention.vars.SDGATE_AUDIT_RETENTION_DAYS} days`,
+  );
+  console.log(
+    "\nApply it to the edge (D1 migrations, the R2 lifecycle, then the Worker with SDGATE_BACKENDS set):\n",
+  );
   console.log("  npm run deploy:edge                  # production; -- --env staging for staging");
   console.log(
     `  # or by hand: npx wrangler deploy --env production --var "SDGATE_BACKENDS:$(cat ${values.out})"`,

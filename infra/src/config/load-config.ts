@@ -6,6 +6,7 @@ import {
   type ModelConfig,
   type MonitoringConfig,
   type RegistrySettings,
+  type RetentionConfig,
   STRUCTURED_KEYS,
   stackConfigSchemas,
 } from "./schema.ts";
@@ -44,6 +45,7 @@ export interface StackConfig {
   registry: RegistrySettings;
   monitoring: MonitoringConfig;
   alerts: Omit<AlertsConfig, "receivers"> & { receivers: Receiver[] };
+  retention: RetentionConfig;
 }
 
 /** Where raw values come from: `new pulumi.Config("sdgate")` in the program, a map in tests. */
@@ -123,6 +125,7 @@ export function loadStackConfig(source: ConfigSource, namespace = "sdgate"): Sta
       gpuMemoryRatio: config.alerts.gpuMemoryRatio,
       receivers: config.alerts.receivers.map(wrapReceiver),
     },
+    retention: config.retention,
   };
 }
 

@@ -270,6 +270,37 @@ export const alertsSchema = z
   .prefault({});
 export type AlertsConfig = z.output<typeof alertsSchema>;
 
+/**
+ * How long the edge keeps what it stores (`sdgate:retention`). One setting for both sides of each
+ * fact: `npm run deploy:edge` sets R2's lifecycle rule and the edge's SDGATE_*_RETENTION_* vars from
+ * it, so the coalescers' index and R2 forget a cached image together. Bounds as the edge checks them.
+ */
+export const retentionSchema = z
+  .strictObject({
+    /** Replay-cache and `url` images in R2 (`img/`, `gen/`), in days after they were written. */
+    cacheDays: z.number().int().min(1).max(3650).default(30),
+    /** An async job, its events and its own images, in hours after it was created. */
+    jobHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650 * 24)
+      .default(24),
+    /** Audit rows, pruned behind a checkpoint; 0 keeps every row. Over a year keeps a year's usage whole. */
+    auditDays: z.number().int().min(0).max(36500).default(400),
+  })
+  .superRefine((retention, ctx) => {
+    if (retention.jobHours > retention.cacheDays * 24) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["jobHours"],
+        message: "must be at most cacheDays × 24: R2 expires a job's images with the cache's",
+      });
+    }
+  })
+  .prefault({});
+export type RetentionConfig = z.output<typeof retentionSchema>;
+
 /** Every config key the program reads, with its schema; `image` is the default for clusters without one. */
 export const stackConfigSchemas = {
   clusters: clustersSchema,
@@ -278,6 +309,7 @@ export const stackConfigSchemas = {
   registry: registrySettingsSchema,
   monitoring: monitoringSchema,
   alerts: alertsSchema,
+  retention: retentionSchema,
 } as const;
 
 /** Keys whose value is a JSON object or list (`pulumi config set --path` stores those as JSON). */
@@ -286,4 +318,5 @@ export const STRUCTURED_KEYS = new Set<keyof typeof stackConfigSchemas>([
   "registry",
   "monitoring",
   "alerts",
+  "retention",
 ]);

@@ -7,6 +7,7 @@ import { createProgram } from "../program.ts";
 import { installMocks, outputOf, settle } from "../test-support/pulumi-mocks.ts";
 import { exampleStack } from "../test-support/stack-fixture.ts";
 import { buildRegistry, type RegistryDocument } from "./build-registry.ts";
+import { type EdgeRetention, edgeRetention } from "./edge-retention.ts";
 import { edgeRegistryProblems } from "./edge-schema.ts";
 import { edgeDeployCommands, registryFromStackOutputs } from "./stack-outputs.ts";
 
@@ -93,9 +94,18 @@ describe("the edge's backend registry", () => {
     expect(() => registryFromStackOutputs("nope")).toThrow(/not JSON/);
   });
 
-  it("deploys the edge after its migrations, with the registry as SDGATE_BACKENDS", () => {
-    expect(edgeDeployCommands("staging", { pools: [pool] })).toEqual([
+  it("deploys the edge after its migrations and its bucket's lifecycle, with the registry and the retention as vars", () => {
+    const { vars } = edgeRetention({ cacheDays: 14, jobHours: 24, auditDays: 400 });
+    const retention = { vars, bucket: "sdgate-images-staging", lifecycleFile: "/tmp/lifecycle.json" };
+    expect(edgeDeployCommands("staging", { pools: [pool] }, retention)).toEqual([
       ["npx", "wrangler", "d1", "migrations", "apply", "DB", "--remote", "--env", "staging"],
+      [
+        ..."npx wrangler r2 bucket lifecycle set sdgate-images-staging --file /tmp/lifecycle.json --force".split(
+          " ",
+        ),
+        "--env",
+        "staging",
+      ],
       [
         "npx",
         "wrangler",
@@ -104,30 +114,74 @@ describe("the edge's backend registry", () => {
         "staging",
         "--var",
         `SDGATE_BACKENDS:${JSON.stringify({ pools: [pool] })}`,
+        "--var",
+        "SDGATE_CACHE_RETENTION_DAYS:14",
+        "--var",
+        "SDGATE_JOB_RETENTION_HOURS:24",
+        "--var",
+        "SDGATE_AUDIT_RETENTION_DAYS:400",
       ],
     ]);
   });
 });
 
 describe("npm run registry and npm run deploy:edge", () => {
-  it("writes the stack's registry where deploy:edge reads it, then shows the wrangler commands", () => {
+  it("writes the stack's registry and retention where deploy:edge reads them, then shows the wrangler commands", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sdgate-registry-"));
+    const outputs = join(dir, "outputs.json");
+    const stackRetention = edgeRetention({ cacheDays: 14, jobHours: 48, auditDays: 0 });
+    writeFileSync(
+      outputs,
+      JSON.stringify({ edgeRegistry: registry, edgeRetention: stackRetention, clusters: {} }),
+    );
+    const out = join(dir, "registry.json");
+    const retentionOut = join(dir, "retention.json");
+
+    const written = run("registry.ts", ["--from", outputs, "--out", out, "--retention-out", retentionOut]);
+    expect(written.stderr).toBe("");
+    expect(written.status).toBe(0);
+    expect(written.stdout).toContain("Wrote 2 pool(s)");
+    expect(written.stdout).toContain("cache 14 days, jobs 48 hours, audit 0 days");
+    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(registry);
+    expect(JSON.parse(readFileSync(retentionOut, "utf8"))).toEqual(stackRetention);
+
+    const deployed = run("deploy-edge.ts", ["--registry", out, "--retention", retentionOut, "--dry-run"]);
+    expect(deployed.stderr).toBe("");
+    expect(deployed.status).toBe(0);
+    expect(deployed.stdout).toContain("$ npx wrangler d1 migrations apply DB --remote --env production");
+    const lifecycleFile = join(dir, "r2-lifecycle.production.json");
+    expect(deployed.stdout).toContain(
+      `$ npx wrangler r2 bucket lifecycle set sdgate-images-production --file ${lifecycleFile} --force --env production`,
+    );
+    expect(JSON.parse(readFileSync(lifecycleFile, "utf8"))).toEqual(stackRetention.r2Lifecycle);
+    expect(deployed.stdout).toContain(
+      `$ npx wrangler deploy --env production --var 'SDGATE_BACKENDS:{"fleet":"production"`,
+    );
+    expect(deployed.stdout).toContain(
+      "--var SDGATE_CACHE_RETENTION_DAYS:14 --var SDGATE_JOB_RETENTION_HOURS:48 --var SDGATE_AUDIT_RETENTION_DAYS:0",
+    );
+  });
+
+  it("gives a stack from before edgeRetention the defaults, and refuses a retention file edited out of step", () => {
     const dir = mkdtempSync(join(tmpdir(), "sdgate-registry-"));
     const outputs = join(dir, "outputs.json");
     writeFileSync(outputs, JSON.stringify({ edgeRegistry: registry, clusters: {} }));
     const out = join(dir, "registry.json");
+    const retentionOut = join(dir, "retention.json");
+    expect(
+      run("registry.ts", ["--from", outputs, "--out", out, "--retention-out", retentionOut]).status,
+    ).toBe(0);
+    const saved = JSON.parse(readFileSync(retentionOut, "utf8")) as EdgeRetention;
+    expect(saved).toEqual(edgeRetention({ cacheDays: 30, jobHours: 24, auditDays: 400 }));
 
-    const written = run("registry.ts", ["--from", outputs, "--out", out]);
-    expect(written.stderr).toBe("");
-    expect(written.status).toBe(0);
-    expect(written.stdout).toContain("Wrote 2 pool(s)");
-    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(registry);
-
-    const deployed = run("deploy-edge.ts", ["--registry", out, "--dry-run"]);
-    expect(deployed.status).toBe(0);
-    expect(deployed.stdout).toContain("$ npx wrangler d1 migrations apply DB --remote --env production");
-    expect(deployed.stdout).toContain(
-      `$ npx wrangler deploy --env production --var 'SDGATE_BACKENDS:{"fleet":"production"`,
-    );
+    saved.vars.SDGATE_CACHE_RETENTION_DAYS = "7";
+    writeFileSync(retentionOut, JSON.stringify(saved));
+    const refused = run("deploy-edge.ts", ["--registry", out, "--retention", retentionOut, "--dry-run"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("r2Lifecycle: does not match SDGATE_CACHE_RETENTION_DAYS");
+    expect(
+      run("deploy-edge.ts", ["--registry", out, "--retention", join(dir, "none.json")]).stderr,
+    ).toContain("run `npm run registry` first");
   });
 
   it("refuses a registry the edge would refuse, and says why", () => {
