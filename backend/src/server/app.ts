@@ -13,6 +13,7 @@ import { Hono } from "hono";
 import type { Logger } from "../logger.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
+import { RESUME_GRACE_MS } from "../serving/resumable-jobs.ts";
 import { errorHandler } from "./errors.ts";
 import { generateHandler } from "./generate-route.ts";
 import type { BackendEnv } from "./types.ts";
@@ -39,6 +40,8 @@ export interface BackendAppOptions {
   defaultDeadlineMs: number;
   /** Streamed progress carries a preview every n steps; 0: none. */
   previewEverySteps: number;
+  /** How long a job the edge named runs on after its caller left (default `RESUME_GRACE_MS`; tests shorten it). */
+  resumeGraceMs?: number;
 }
 
 /**
@@ -134,6 +137,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       metrics,
       defaultDeadlineMs: options.defaultDeadlineMs,
       previewEverySteps: options.previewEverySteps,
+      resumeGraceMs: options.resumeGraceMs ?? RESUME_GRACE_MS,
     }),
   );
 

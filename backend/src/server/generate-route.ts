@@ -1,9 +1,16 @@
-import { LOAD_HEADERS, problemFromZod, resolvedGenerationRequestSchema, SdgateError } from "@sdgate/shared";
+import {
+  CONTEXT_HEADERS,
+  LOAD_HEADERS,
+  problemFromZod,
+  resolvedGenerationRequestSchema,
+  SdgateError,
+} from "@sdgate/shared";
 import type { Context } from "hono";
 import { decodeInputImages } from "../generation/input-image.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
-import type { JobEvent } from "../serving/job.ts";
+import type { Job, JobEvent, JobSpec } from "../serving/job.ts";
+import { RESUME_GRACE_MS } from "../serving/resumable-jobs.ts";
 import { readContext } from "./context-headers.ts";
 import { jobEventStream } from "./job-event-stream.ts";
 import type { BackendEnv } from "./types.ts";
@@ -16,12 +23,16 @@ export interface GenerateRouteOptions {
   defaultDeadlineMs: number;
   /** Previews in streamed progress, every n steps (0: none) unless the edge asks otherwise. */
   previewEverySteps: number;
+  /** How long a job the edge named runs on after its caller left ({@link RESUME_GRACE_MS}). */
+  resumeGraceMs: number;
 }
 
 /**
  * `POST /internal/v1/generate` (signed): queue the resolved request and answer with its result, or,
  * with `Accept: text/event-stream`, stream its events and then the result. A client that disconnects
- * cancels its job.
+ * cancels its job: at once, or, for a job the edge named (`x-sdgate-job-id`), once nobody has asked
+ * for it again under that id for {@link RESUME_GRACE_MS}; asked again, it is the same job (or how it
+ * ended), never a second generation.
  */
 export function generateHandler(options: GenerateRouteOptions) {
   return async (c: Context<BackendEnv>): Promise<Response> => {
@@ -38,44 +49,61 @@ export function generateHandler(options: GenerateRouteOptions) {
       nowMs: Date.now(),
     });
     const streaming = (c.req.header("accept") ?? "").includes("text/event-stream");
-    // Input images are decoded here, on sharp's threadpool, before the job is queued: never on the
-    // engine's thread, where a large one would hold up every job in its batch. Refusals that do not
-    // depend on the job are checked first, so a full queue costs no decoding.
-    const refused = serving.refusal();
-    if (refused !== null) throw refused;
-    const inputs = await decodeInputImages(request);
-    const submitted = serving.submit({
+    const named = c.req.header(CONTEXT_HEADERS.jobId) !== undefined;
+    const spec: JobSpec = {
       id: context.jobId,
       tenant: context.tenant,
       request,
       deadlineAtMs: context.deadlineAtMs,
       previewEverySteps: streaming ? (context.previewEverySteps ?? options.previewEverySteps) : 0,
-      inputs,
-    });
-    if (!submitted.ok) throw submitted.error;
-    const { job } = submitted;
+      inputs: {},
+    };
+    const resumed = named ? serving.resume(spec) : null;
+    const inputs = resumed === null ? await decodeInputs(serving, request) : {};
+    // Queued in the same tick as it is subscribed to below, so its first `queued` event is not missed.
+    const job = resumed ?? submitNew(serving, { ...spec, inputs });
     c.header(LOAD_HEADERS.jobId, job.id);
-    const cancel = () => serving.cancel(job.id, "cancelled");
-    c.req.raw.signal.addEventListener("abort", cancel, { once: true });
+    // Leaving (the client hung up) cancels the job unless someone else listens (see `watch`).
+    const leave = serving.watch(job.id, named ? options.resumeGraceMs : 0);
+    c.req.raw.signal.addEventListener("abort", leave, { once: true });
     // The client may have left while the input images were decoding.
-    if (c.req.raw.signal.aborted) cancel();
+    if (c.req.raw.signal.aborted) leave();
 
     if (streaming) {
       c.set("countedByStream", true);
       const count = (end: JobEvent) => {
-        c.req.raw.signal.removeEventListener("abort", cancel);
+        c.req.raw.signal.removeEventListener("abort", leave);
+        leave();
         options.metrics.requestsTotal.inc({ status: end.type === "error" ? end.error.status : 200 });
       };
-      const body = jobEventStream(job, c.var.requestId, count, cancel);
+      const body = jobEventStream(job, c.var.requestId, count, leave);
       c.header("Content-Type", "text/event-stream");
       c.header("Cache-Control", "no-cache");
       return c.body(body, 200);
     }
     const end = await job.ended;
-    c.req.raw.signal.removeEventListener("abort", cancel);
+    c.req.raw.signal.removeEventListener("abort", leave);
+    leave();
     if (end.type === "error") throw end.error;
     return c.json(end.response);
   };
+}
+
+/**
+ * A new job's input images, decoded here, on sharp's threadpool, before it is queued: never on the
+ * engine's thread, where a large one would hold up every job in its batch. Refusals that do not depend
+ * on the job are checked first, so a full queue costs no decoding.
+ */
+async function decodeInputs(serving: Dispatcher, request: JobSpec["request"]): Promise<JobSpec["inputs"]> {
+  const refused = serving.refusal();
+  if (refused !== null) throw refused;
+  return await decodeInputImages(request);
+}
+
+function submitNew(serving: Dispatcher, spec: JobSpec): Job {
+  const submitted = serving.submit(spec);
+  if (!submitted.ok) throw submitted.error;
+  return submitted.job;
 }
 
 function parseRequest(rawBody: Uint8Array) {

@@ -1,5 +1,5 @@
 import type { GenerateEventData, GenerateEventName } from "@sdgate/shared";
-import { errorEnvelope } from "@sdgate/shared";
+import { errorEnvelope, formatSse, SSE_HEARTBEAT } from "@sdgate/shared";
 import type { Job, JobEvent } from "../serving/job.ts";
 
 /** Proxies drop connections that stay silent; a comment line every so often keeps a queued stream open. */
@@ -55,7 +55,7 @@ export function jobEventStream(
       unsubscribe = job.subscribe((event) => {
         const { name, data } = toGenerateEvent(event, requestId);
         controller.enqueue(
-          encoder.encode(`id: ${nextId++}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`),
+          encoder.encode(formatSse({ id: nextId++, event: name, data: JSON.stringify(data) })),
         );
         if (event.type === "result" || event.type === "error") {
           stop();
@@ -63,7 +63,7 @@ export function jobEventStream(
           controller.close();
         }
       });
-      heartbeat = setInterval(() => controller.enqueue(encoder.encode(": ping\n\n")), HEARTBEAT_MS);
+      heartbeat = setInterval(() => controller.enqueue(encoder.encode(SSE_HEARTBEAT)), HEARTBEAT_MS);
     },
     cancel() {
       stop();

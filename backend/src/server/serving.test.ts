@@ -98,19 +98,22 @@ describe("serving: cancellation and deadlines", () => {
   it("cancels a job whose client disconnects", async () => {
     const { app, engine } = setupApp({ stepMs: 10 });
     const controller = new AbortController();
-    const init = await generateInit({ steps: 500 }, { "x-sdgate-job-id": "gone" });
+    // No job id: a synchronous request, which nobody can ask for again.
+    const init = await generateInit({ steps: 500 });
     const pending = app.request(
       new Request("http://backend/internal/v1/generate", { ...init, signal: controller.signal }),
     );
     await new Promise((resolve) => setTimeout(resolve, 30));
     controller.abort();
     await Promise.resolve(pending).catch(() => undefined);
+    const startedMs = Date.now();
     const after = await app.request(
       "/internal/v1/generate",
       await generateInit({}, { "x-sdgate-job-id": "after" }),
     );
     expect(after.status).toBe(200);
-    expect(engine.batches).toEqual([["gone"], ["after"]]);
+    expect(Date.now() - startedMs).toBeLessThan(1_000);
+    expect(engine.batches.at(-1)).toEqual(["after"]);
   });
 
   it("gives up on a job past its deadline, running or queued, with a 504", async () => {
@@ -344,3 +347,58 @@ function parseExposition(text: string): Map<string, number> {
   }
   return samples;
 }
+
+describe("serving: a job the edge asks for again under its id", () => {
+  const hangUpAfter = async (app: ReturnType<typeof setupApp>["app"], init: RequestInit, ms: number) => {
+    const controller = new AbortController();
+    const pending = app.request(
+      new Request("http://backend/internal/v1/generate", { ...init, signal: controller.signal }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    controller.abort();
+    await Promise.resolve(pending).catch(() => undefined);
+  };
+
+  it("runs on when its caller hangs up, and is handed over, not run again, when asked for again", async () => {
+    const { app, engine } = setupApp({ stepMs: 5 });
+    const headers = { ...SSE, "x-sdgate-job-id": "job_resume", "x-sdgate-tenant": "key_a" };
+    await hangUpAfter(app, await generateInit({ steps: 40 }, headers), 30);
+    const again = await app.request("/internal/v1/generate", await generateInit({ steps: 40 }, headers));
+    const events = parseSse(await again.text());
+    expect(events.at(-1)?.event).toBe("result");
+    expect(engine.batches).toEqual([["job_resume"]]);
+  });
+
+  it("hands back how a job ended, for a while, to the same tenant with the same request only", async () => {
+    const { app, engine } = setupApp({ stepMs: 1 });
+    const headers = { "x-sdgate-job-id": "job_done", "x-sdgate-tenant": "key_a" };
+    const first = await app.request("/internal/v1/generate", await generateInit({ steps: 3 }, headers));
+    const again = await app.request("/internal/v1/generate", await generateInit({ steps: 3 }, headers));
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(await first.json());
+    expect(engine.batches).toEqual([["job_done"]]);
+    // Another tenant, or another request, under the same id is a job of its own.
+    const other = { ...headers, "x-sdgate-tenant": "key_b" };
+    expect((await app.request("/internal/v1/generate", await generateInit({ steps: 3 }, other))).status).toBe(
+      200,
+    );
+    expect(
+      (await app.request("/internal/v1/generate", await generateInit({ steps: 4 }, headers))).status,
+    ).toBe(200);
+    expect(engine.batches).toHaveLength(3);
+  });
+
+  it("is cancelled once nobody asked for it again within the grace", async () => {
+    const { app, engine } = setupApp({ stepMs: 10, resumeGraceMs: 50 });
+    await hangUpAfter(app, await generateInit({ steps: 500 }, { "x-sdgate-job-id": "job_left" }), 30);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const startedMs = Date.now();
+    const next = await app.request(
+      "/internal/v1/generate",
+      await generateInit({}, { "x-sdgate-job-id": "job_next" }),
+    );
+    expect(next.status).toBe(200);
+    expect(Date.now() - startedMs).toBeLessThan(1_000);
+    expect(engine.batches).toEqual([["job_left"], ["job_next"]]);
+  });
+});

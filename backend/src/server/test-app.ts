@@ -32,6 +32,7 @@ export interface SetupOptions {
   watchdog?: Partial<WatchdogSettings>;
   /** How long replacing a hung engine takes (the same fake engine comes back, closed once more). */
   restartMs?: number;
+  resumeGraceMs?: number;
 }
 
 export function setupApp(options: SetupOptions = {}) {
@@ -62,6 +63,7 @@ export function setupApp(options: SetupOptions = {}) {
     logger: silentLogger,
     defaultDeadlineMs: 60_000,
     previewEverySteps: 2,
+    ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
   });
   return { app, engine, dispatcher, readiness, metrics, fatal };
 }

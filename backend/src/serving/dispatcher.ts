@@ -13,6 +13,7 @@ import {
 } from "./engine-watchdog.ts";
 import { FairQueue } from "./fair-queue.ts";
 import { Job, type JobSpec } from "./job.ts";
+import { FinishedJobs, jobFingerprint } from "./resumable-jobs.ts";
 import { StepTimes } from "./step-times.ts";
 
 export interface DispatcherOptions {
@@ -67,6 +68,8 @@ export class Dispatcher {
   readonly #jobs = new Map<string, Job>();
   readonly #running = new Map<string, { job: Job; etaMs: number; atMs: number }>();
   readonly #deadlineTimers = new Map<string, NodeJS.Timeout>();
+  readonly #finished = new FinishedJobs();
+  readonly #watchers = new Map<string, { count: number; timer: NodeJS.Timeout | undefined }>();
   #batch: RunningBatch | null = null;
   #restarting = false;
   #draining = false;
@@ -128,6 +131,51 @@ export class Dispatcher {
         },
       },
     );
+  }
+
+  /**
+   * A job the edge gave this backend before, asked for again under its id by the same tenant with the
+   * same request (an edge job object that died and resumes): the job still here, or a replay of how it
+   * ended; `null` when there is none, and the request is a new job.
+   */
+  resume(spec: JobSpec): Job | null {
+    const fingerprint = jobFingerprint(spec);
+    const existing = this.#jobs.get(spec.id);
+    if (existing !== undefined) return existing.fingerprint === fingerprint ? existing : null;
+    const end = this.#finished.take(spec.id, fingerprint, Date.now());
+    if (end === undefined) return null;
+    const replay = new Job(spec);
+    // Returned before its end, so the caller can subscribe; the end follows on the next tick.
+    queueMicrotask(() => replay.emit(end));
+    return replay;
+  }
+
+  /**
+   * Someone listens to job `jobId`; the function returned says they left. A job nobody listens to any
+   * more is cancelled: after `graceMs` (a caller that may come back for it, see {@link resume}), or at once.
+   */
+  watch(jobId: string, graceMs: number): () => void {
+    const watchers = this.#watchers.get(jobId) ?? { count: 0, timer: undefined };
+    clearTimeout(watchers.timer);
+    watchers.timer = undefined;
+    watchers.count += 1;
+    this.#watchers.set(jobId, watchers);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      watchers.count -= 1;
+      if (watchers.count > 0) return;
+      const abandon = () => {
+        this.#watchers.delete(jobId);
+        const job = this.#jobs.get(jobId);
+        if (job === undefined) return;
+        job.abandoned = true;
+        this.cancel(jobId, "cancelled");
+      };
+      if (graceMs <= 0) abandon();
+      else watchers.timer = setTimeout(abandon, graceMs).unref();
+    };
   }
 
   /** Queues a job, or says why not: a {@link refusal}, a reused id or a past deadline. */
@@ -395,6 +443,12 @@ export class Dispatcher {
     this.#deadlineTimers.delete(job.id);
     this.#jobs.delete(job.id);
     this.#running.delete(job.id);
+    if (!job.abandoned) this.#finished.remember(job.id, job.fingerprint, end, Date.now());
+    const watchers = this.#watchers.get(job.id);
+    if (watchers?.count === 0) {
+      clearTimeout(watchers.timer);
+      this.#watchers.delete(job.id);
+    }
     job.emit(end);
     this.#updateGauges();
   }

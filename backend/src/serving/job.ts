@@ -2,6 +2,7 @@ import type { BackendGenerateResponse, ResolvedGenerationRequest, SdgateError } 
 import type { JobProgress } from "../generation/engine.ts";
 import type { InputImages } from "../generation/input-image.ts";
 import { batchKey } from "./batch-key.ts";
+import { jobFingerprint } from "./resumable-jobs.ts";
 
 /** What happens to a job, in order: `queued` (again whenever its position changes), `started`, `progress`…, then `result` or `error`. */
 export type JobEvent =
@@ -36,6 +37,10 @@ export class Job {
   readonly inputs: InputImages;
   readonly batchKey: string | null;
   readonly images: number;
+  /** Its tenant and request: a second submission with its id and this is the same job. */
+  readonly fingerprint: string;
+  /** Cancelled because nobody listened any more: not an end worth keeping for a resuming caller. */
+  abandoned = false;
   readonly enqueuedAtMs = performance.now();
   state: "queued" | "running" | "done" = "queued";
   /** Where it stands in the queue, as last announced. */
@@ -53,6 +58,7 @@ export class Job {
     this.inputs = spec.inputs;
     this.batchKey = batchKey(spec.request);
     this.images = spec.request.n;
+    this.fingerprint = jobFingerprint(spec);
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
     });

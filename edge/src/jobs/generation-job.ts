@@ -39,11 +39,12 @@ export const CANCEL_WAIT_MS = 5_000;
 /** Runs of one job on the fleet before it is given up as failed (and refunded) rather than tried again. */
 export const MAX_JOB_RUNS = 3;
 /**
- * While a run is under way the object's alarm waits this long past the job's deadline: if the object
- * dies mid-run without an exception (which the platform's own alarm retries would catch), this alarm
- * is what wakes the job to resume or end it.
+ * While a run is under way the object's alarm is set this far ahead: if the object dies mid-run and
+ * the platform does not retry its alarm, this one wakes a new object, which resumes the job on the
+ * backend that runs it. Backends keep a job nobody listens to for 90 s (`RESUME_GRACE_MS` in
+ * backend/src/serving/resumable-jobs.ts), and its result for 5 minutes after.
  */
-export const RESUME_AFTER_DEADLINE_MS = 60_000;
+export const RUN_CHECK_MS = 60_000;
 /** The platform retries a throwing alarm up to six times (developers.cloudflare.com/durable-objects/api/alarms). */
 const LAST_ALARM_RETRY = 6;
 
@@ -197,8 +198,13 @@ export class GenerationJob extends DurableObject<Env> {
     if (state === null) return;
     const nowMs = Date.now();
     if (nowMs >= state.expiresMs) return await this.#expire(state);
+    if (this.#running !== null) {
+      // This object is alive and running the job: only keep the backstop ahead.
+      await this.ctx.storage.setAlarm(nowMs + RUN_CHECK_MS);
+      return;
+    }
     try {
-      if (!TERMINAL_STATUSES.has(state.status) && this.#running === null) {
+      if (!TERMINAL_STATUSES.has(state.status)) {
         this.#running = this.#run().finally(() => {
           this.#running = null;
         });
@@ -252,7 +258,7 @@ export class GenerationJob extends DurableObject<Env> {
       return;
     }
     this.#save({ ...before, runs });
-    await this.ctx.storage.setAlarm(Math.min(spec.deadlineAtMs + RESUME_AFTER_DEADLINE_MS, before.expiresMs));
+    await this.ctx.storage.setAlarm(Date.now() + RUN_CHECK_MS);
     const abort = new AbortController();
     this.#abort = abort;
     try {
