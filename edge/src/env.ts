@@ -66,8 +66,7 @@ export interface RetentionConfig {
   cacheMs: number;
   /**
    * An async job's record and events, and its own (`no-store`) images; at most `cacheMs`, since R2's
-   * rule for the cache deletes those images too. `GenerationJob` keeps `JOB_RETENTION_MS` (24 h)
-   * until it reads this when it creates a job.
+   * rule for the cache deletes those images too. The route hands it to each job in its spec.
    */
   jobMs: number;
   /** Audit rows, pruned by the cron trigger behind a checkpoint; `null`: kept forever. */

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env.ts";
+import { configFor, type Env } from "../env.ts";
 import { log } from "../log.ts";
 import { type GenerationJob, type JobOutcome, runJob } from "./job.ts";
 import type { GenerationRecord } from "./record.ts";
@@ -94,7 +94,8 @@ export class GenerationCoalescer extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#index = new StoredIndex(ctx.storage.sql);
+    // The index forgets an entry before R2's lifecycle rule deletes its images (same retention).
+    this.#index = new StoredIndex(ctx.storage.sql, configFor(env).retention.cacheMs);
   }
 
   /**

@@ -59,7 +59,7 @@ function progressFraction(progress: { step: number; steps: number; image: number
  * `GET /v1/jobs/{id}/events` replays after a `Last-Event-ID` and then streams live), its run on the
  * fleet, its cancellation, its webhook and its accounting. The route resolves and admits the request
  * and hands over a {@link JobSpec}; the object runs it from its alarm (so a restarted object picks
- * the job up again), and keeps everything for {@link JOB_RETENTION_MS}.
+ * the job up again), and keeps everything for its retention (`SDGATE_JOB_RETENTION_HOURS`).
  */
 export class GenerationJob extends DurableObject<Env> {
   readonly #store: JobStore;
@@ -123,7 +123,7 @@ export class GenerationJob extends DurableObject<Env> {
               linkOrigin: spec.origin,
             },
       cancelRequested: false,
-      expiresMs: nowMs + JOB_RETENTION_MS,
+      expiresMs: nowMs + (spec.retentionMs ?? JOB_RETENTION_MS),
       runs: 0,
     };
     this.#store.saveSpec(spec);

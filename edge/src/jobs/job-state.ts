@@ -6,7 +6,10 @@ export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancell
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "cancelled"]);
 
-/** How long a job (its state, events and, for `no-store` jobs, its images) is kept after it is created. */
+/**
+ * How long a job (its state, events and, for `no-store` jobs, its images) is kept after it is created,
+ * when its spec does not say (`SDGATE_JOB_RETENTION_HOURS`, in `retentionMs`).
+ */
 export const JOB_RETENTION_MS = 24 * 3_600_000;
 
 /** Everything the route decided about a job, handed to its `GenerationJob` object once. */
@@ -34,6 +37,8 @@ export interface JobSpec {
   previewEvery: number;
   /** Unix ms after which the backend abandons the job. */
   deadlineAtMs: number;
+  /** How long the job is kept after it is created (absent in specs stored before: {@link JOB_RETENTION_MS}). */
+  retentionMs?: number;
 }
 
 export interface QueueInfo {

@@ -5,6 +5,7 @@ import { tenantOf } from "../cache/key.ts";
 import { callerLocation, inBackground } from "../cache/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, confirmPendingKey } from "../limits/index.ts";
+import { routeScope } from "../middleware/auth/route-scopes.ts";
 import { checkWebhookUrl, WEBHOOK_URL_HEADER } from "../webhooks/url.ts";
 import { estimateGeneration } from "./estimate.ts";
 import type { CreateResult } from "./generation-job.ts";
@@ -116,7 +117,7 @@ export async function acceptAsync(
   }
   // Reserved even for a replay: the job reads the cache again and settles to nothing on a hit.
   const admission = await authorize(c, {
-    scope: "generate",
+    scope: routeScope("POST /v1/images/generations"),
     cost: prepared.cost,
     model: prepared.resolved.model,
     audit: { requestHash: prepared.hash, requestId },
@@ -145,6 +146,7 @@ export async function acceptAsync(
     origin: new URL(c.req.url).origin,
     previewEvery: preview,
     deadlineAtMs: Date.now() + JOB_DEADLINE_MS,
+    retentionMs: config.retention.jobMs,
   };
   let created: CreateResult;
   try {

@@ -19,6 +19,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
 import { type Admission, authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
 import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
+import { routeScope } from "../middleware/auth/route-scopes.ts";
 import { modelFor } from "../models.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
@@ -207,7 +208,11 @@ async function runAndSettle(
 export function registerGenerations(app: Hono<AppEnv>): void {
   app.post(
     "/v1/images/generations",
-    auth<AppEnv>({ scope: "generate", store: (c) => apiKeyStore(c.get("config")), check: deferredKeyCheck }),
+    auth<AppEnv>({
+      scope: routeScope("POST /v1/images/generations"),
+      store: (c) => apiKeyStore(c.get("config")),
+      check: deferredKeyCheck,
+    }),
     requireJson,
     limitBody,
     async (c) => {
@@ -229,7 +234,7 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       // A replay's audit row is written by the key's object as it admits it, with no reservation.
       const hit = { status: 200, backend: null, latencyMs: Date.now() - startedMs, detail: { cache: "HIT" } };
       const admission = await authorize(c, {
-        scope: "generate",
+        scope: routeScope("POST /v1/images/generations"),
         cost: replay === null ? cost : null,
         model: resolved.model,
         audit: replay === null ? context : { ...context, hit },
