@@ -1,5 +1,6 @@
 import { errorEnvelopeSchema, generationRequestSchema, generationResponseSchema } from "@sdgate/shared";
 import { z } from "zod";
+import { ROUTE_ACCESS, type RouteAccess, type RouteId } from "../middleware/auth/route-scopes.ts";
 import { createKeySchema, rotateSchema, updateKeySchema } from "../routes/admin-key-bodies.ts";
 
 /** One operation of the API, as the document lists it. */
@@ -8,8 +9,8 @@ interface Operation {
   /** OpenAPI path template (`/v1/jobs/{id}`). */
   path: string;
   summary: string;
-  /** `key`: an API key; `admin`: the admin token; `none`: public. */
-  auth: "key" | "admin" | "none";
+  /** Query parameters, beyond the path's `{id}`. */
+  query?: ReadonlyArray<{ name: string; description: string; type: "integer" | "string" }>;
   /** A `components.schemas` name for the JSON body. */
   body?: string;
   /** Success status and, when it has one here, its `components.schemas` name. */
@@ -23,21 +24,18 @@ const OPERATIONS: readonly Operation[] = [
     method: "get",
     path: "/healthz",
     summary: "Liveness of the edge.",
-    auth: "none",
     success: { status: 200, description: "Up." },
   },
   {
     method: "get",
     path: "/openapi.json",
     summary: "This document.",
-    auth: "none",
     success: { status: 200, description: "OpenAPI 3.1." },
   },
   {
     method: "get",
     path: "/v1/models",
     summary: "The models this key may use (OpenAI's list shape).",
-    auth: "key",
     success: { status: 200, description: "The models." },
   },
   {
@@ -45,7 +43,6 @@ const OPERATIONS: readonly Operation[] = [
     path: "/v1/images/generations",
     summary:
       "Generate images (OpenAI Images compatible); a long one, or `Prefer: respond-async`, becomes a job (202).",
-    auth: "key",
     body: "GenerationRequest",
     success: {
       status: 200,
@@ -58,14 +55,12 @@ const OPERATIONS: readonly Operation[] = [
     method: "get",
     path: "/v1/images/{id}",
     summary: "An image behind a signed, expiring link (`response_format: url`).",
-    auth: "none",
     success: { status: 200, description: "The image bytes." },
   },
   {
     method: "post",
     path: "/v1/estimate",
     summary: "What a generation request would cost, without running it.",
-    auth: "key",
     body: "GenerationRequest",
     success: { status: 200, description: "GPU-seconds, expected wait, cost and credits." },
   },
@@ -73,35 +68,30 @@ const OPERATIONS: readonly Operation[] = [
     method: "get",
     path: "/v1/jobs/{id}",
     summary: "An async job's state and, once done, its result.",
-    auth: "key",
     success: { status: 200, description: "The job." },
   },
   {
     method: "get",
     path: "/v1/jobs/{id}/events",
     summary: "An async job's progress as server-sent events.",
-    auth: "key",
     success: { status: 200, description: "text/event-stream." },
   },
   {
     method: "post",
     path: "/v1/jobs/{id}/cancel",
     summary: "Cancel an async job; its credits are refunded.",
-    auth: "key",
     success: { status: 200, description: "The cancelled job." },
   },
   {
     method: "get",
     path: "/v1/webhooks/secret",
     summary: "The secret this key's webhooks are signed with (Standard Webhooks).",
-    auth: "key",
     success: { status: 200, description: "The secret." },
   },
   {
     method: "post",
     path: "/admin/keys",
     summary: "Create an API key; its secret is shown this once.",
-    auth: "admin",
     body: "CreateKey",
     success: { status: 201, description: "The key and its secret." },
   },
@@ -109,21 +99,18 @@ const OPERATIONS: readonly Operation[] = [
     method: "get",
     path: "/admin/keys",
     summary: "List keys, newest first (never their secrets).",
-    auth: "admin",
     success: { status: 200, description: "A page of keys." },
   },
   {
     method: "get",
     path: "/admin/keys/{id}",
     summary: "One key, with what is left of its limits now.",
-    auth: "admin",
     success: { status: 200, description: "The key." },
   },
   {
     method: "patch",
     path: "/admin/keys/{id}",
     summary: "Change a key in place (name, scopes, limits, models, expiry, addresses, labels).",
-    auth: "admin",
     body: "UpdateKey",
     success: { status: 200, description: "The key." },
   },
@@ -131,14 +118,12 @@ const OPERATIONS: readonly Operation[] = [
     method: "delete",
     path: "/admin/keys/{id}",
     summary: "Revoke a key, everywhere at once.",
-    auth: "admin",
     success: { status: 200, description: "The revoked key." },
   },
   {
     method: "post",
     path: "/admin/keys/{id}/rotate",
     summary: "Give a key a new secret; the old one works for a grace period.",
-    auth: "admin",
     body: "RotateKey",
     success: { status: 200, description: "The key and its new secret." },
   },
@@ -146,28 +131,32 @@ const OPERATIONS: readonly Operation[] = [
     method: "get",
     path: "/admin/audit",
     summary: "The hash-chained audit log, newest first.",
-    auth: "admin",
     success: { status: 200, description: "A page of entries." },
   },
   {
     method: "get",
     path: "/admin/audit/verify",
-    summary: "Walk the audit chain and report the first broken row.",
-    auth: "admin",
+    summary: "Walk the audit chain a page at a time and report the first broken row.",
+    query: [
+      {
+        name: "after_seq",
+        description: "Continue after this row (the last page's `next_after_seq`).",
+        type: "integer",
+      },
+      { name: "limit", description: "Rows to check in this request (at most 20,000).", type: "integer" },
+    ],
     success: { status: 200, description: "The report." },
   },
   {
     method: "get",
     path: "/admin/backends",
     summary: "The backend fleet with each backend's breaker and probe state.",
-    auth: "admin",
     success: { status: 200, description: "The fleet." },
   },
   {
     method: "get",
     path: "/admin/usage",
     summary: "Generations and credits per key (or key label) and day or hour.",
-    auth: "admin",
     success: { status: 200, description: "The report." },
   },
 ];
@@ -180,8 +169,31 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output") {
   return rest;
 }
 
+/** Who may call an operation, from the one table every route's guard reads (`ROUTE_ACCESS`). */
+function securityOf(op: Operation): Array<Record<string, string[]>> {
+  const access = ROUTE_ACCESS[`${op.method.toUpperCase()} ${op.path}` as RouteId] as RouteAccess | undefined;
+  if (access === undefined) throw new Error(`openapi: ${op.method} ${op.path} is not in ROUTE_ACCESS`);
+  switch (access.kind) {
+    case "public":
+    case "signed_link":
+      return [];
+    case "admin_token":
+      return [{ adminToken: [] }];
+    case "api_key":
+      return [{ apiKey: [access.scope] }];
+  }
+}
+
 function operation(op: Operation) {
-  const security = op.auth === "none" ? [] : [{ [op.auth === "key" ? "apiKey" : "adminToken"]: [] }];
+  const security = securityOf(op);
+  const query = (op.query ?? []).map(({ name, description, type }) => ({
+    name,
+    in: "query",
+    required: false,
+    description,
+    schema: { type },
+  }));
+  const parameters = [...(op.path.includes("{id}") ? [ID] : []), ...query];
   const content = (schema?: string) =>
     schema === undefined
       ? undefined
@@ -190,7 +202,7 @@ function operation(op: Operation) {
   return {
     summary: op.summary,
     security,
-    ...(op.path.includes("{id}") ? { parameters: [ID] } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body === undefined ? {} : { requestBody: { required: true, content: content(op.body) } }),
     responses: {
       [String(op.success.status)]: {
@@ -225,7 +237,12 @@ export function openApiDocument(): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: {
-        apiKey: { type: "http", scheme: "bearer", description: "An API key (`sk_…`)." },
+        apiKey: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "An API key (`sk_…`). Each operation names the scope it needs: `read` (models, estimates, the key's own jobs) or `generate` (which implies `read`).",
+        },
         adminToken: {
           type: "http",
           scheme: "bearer",

@@ -34,7 +34,8 @@ describe("GET /openapi.json", () => {
     expect(Object.keys(document.components.schemas.UpdateKey?.properties ?? {})).toEqual(
       expect.arrayContaining(["models", "expires_at", "allowed_ips", "metadata"]),
     );
-    expect(document.paths["/v1/images/generations"]?.post?.security).toEqual([{ apiKey: [] }]);
+    expect(document.paths["/v1/images/generations"]?.post?.security).toEqual([{ apiKey: ["generate"] }]);
+    expect(document.paths["/v1/models"]?.get?.security).toEqual([{ apiKey: ["read"] }]);
     expect(document.paths["/admin/keys/{id}"]?.patch?.security).toEqual([{ adminToken: [] }]);
   });
 });
