@@ -50,6 +50,8 @@ export function backendPodTemplate(args: BackendPodArgs): k8s.types.input.core.v
   const { cluster } = args;
   const gpus = String(cluster.gpu.perPod);
   const env: k8s.types.input.core.v1.EnvVar[] = [
+    // The edge signs each request for the pool's name (the registry's `name`, `GpuBackend.pool`), and
+    // the backend accepts only requests signed for this name: the two must be the same.
     { name: "SDGATE_BACKEND_NAME", value: cluster.name },
     { name: "SDGATE_BACKEND_HOST", value: "0.0.0.0" },
     { name: "SDGATE_BACKEND_PORT", value: String(BACKEND_PORT) },
@@ -64,6 +66,7 @@ export function backendPodTemplate(args: BackendPodArgs): k8s.types.input.core.v
     { name: "SDGATE_QUEUE_SIZE", value: String(cluster.serving.queueSize) },
     { name: "SDGATE_MAX_BATCH", value: String(cluster.serving.maxBatch) },
     { name: "SDGATE_DRAIN_TIMEOUT_MS", value: String(cluster.drainTimeoutSeconds * 1000) },
+    { name: "SDGATE_ACCEPT_V2_SIGNATURES", value: String(cluster.acceptV2Signatures) },
   ];
   return {
     metadata: {

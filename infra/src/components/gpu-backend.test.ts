@@ -145,6 +145,20 @@ describe("GpuBackend", () => {
     expect(find("Secret").map((s) => s.metadata?.name)).toEqual(["sdgate-hmac", "cloudflared-credentials"]);
   });
 
+  it("names its pods as the edge's registry names its pool, since signatures are made for that name", async () => {
+    const { component, pod } = await backend("signed-for", 0);
+    const env = pod.containers[0]?.env as Array<{ name: string; value?: string }>;
+    expect(env.find((variable) => variable.name === "SDGATE_BACKEND_NAME")?.value).toBe(component.pool.name);
+    expect(env).toContainEqual({ name: "SDGATE_ACCEPT_V2_SIGNATURES", value: "false" });
+  });
+
+  it("accepts the edge's older signatures only when told to, for an upgrade", async () => {
+    const { pod } = await backend("upgrading", 0, (c) => {
+      c.acceptV2Signatures = true;
+    });
+    expect(pod.containers[0]?.env).toContainEqual({ name: "SDGATE_ACCEPT_V2_SIGNATURES", value: "true" });
+  });
+
   it("exposes the edge's pool for this cluster", async () => {
     const { component } = await backend("pool", 1);
     expect(component.pool).toEqual({

@@ -152,6 +152,11 @@ const clusterSchema = z
     startupBudgetSeconds: z.number().int().min(30).max(7200).default(1200),
     /** How long SIGTERM may take to finish queued and running jobs (SDGATE_DRAIN_TIMEOUT_MS). */
     drainTimeoutSeconds: z.number().int().min(0).max(3600).default(120),
+    /**
+     * Also accept the edge's older v2 signatures, which name no backend
+     * (SDGATE_ACCEPT_V2_SIGNATURES): only while an edge that predates v3 still runs, during an upgrade.
+     */
+    acceptV2Signatures: z.boolean().default(false),
   })
   .superRefine((cluster, ctx) => {
     if (cluster.replicas.max < cluster.replicas.min) {
