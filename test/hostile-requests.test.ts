@@ -117,4 +117,56 @@ describe(`${REQUESTS} hostile requests through the real stack (seed ${SEED})`, (
     });
     expect(normal.status).toBe(200);
   }, 540_000);
+
+  it("settles and audits a generation whose client hung up, and frees its slot", async () => {
+    const { url, adminToken } = localStack.current();
+    const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+    const created = await fetch(`${url}/admin/keys`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({
+        name: "hangs up",
+        scopes: ["generate"],
+        limits: { concurrency: 1, credits: 100_000 },
+      }),
+    });
+    const { id, key } = (await created.json()) as { id: string; key: string };
+    const generate = (signal?: AbortSignal) =>
+      fetch(`${url}/v1/images/generations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ prompt: "a lighthouse in fog", size: "256x256", steps: 150, seed: 9 }),
+        ...(signal ? { signal } : {}),
+      });
+    const hangUp = new AbortController();
+    const startedMs = Date.now();
+    const abandoned = generate(hangUp.signal).catch(() => null);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    hangUp.abort();
+    // The client really left before its image was made.
+    expect(await abandoned).toBeNull();
+    // The work goes on without the client, then its slot is freed and its row written.
+    let remaining: { in_flight: number; credits: number } | null = null;
+    for (let i = 0; i < 100; i++) {
+      const read = await fetch(`${url}/admin/keys/${id}`, { headers: admin });
+      remaining = ((await read.json()) as { remaining: { in_flight: number; credits: number } }).remaining;
+      if (remaining.in_flight === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(remaining?.in_flight).toBe(0);
+    console.log(`hung-up generation settled ${Date.now() - startedMs} ms after it was sent`);
+    let rows: Array<{ action: string; status: number; cost: number }> = [];
+    for (let i = 0; i < 50 && rows.length === 0; i++) {
+      const audit = await fetch(`${url}/admin/audit?key_id=${id}`, { headers: admin });
+      rows = ((await audit.json()) as { data: typeof rows }).data.filter(
+        (row) => row.action === "generation",
+      );
+      if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(rows).toHaveLength(1);
+    // Charged what the ledger says, no more and no less.
+    expect(100_000 - (remaining?.credits ?? 0)).toBe(rows[0]?.cost);
+    // Its one slot is free again: the next request is served.
+    expect((await generate()).status).toBe(200);
+  }, 120_000);
 });
