@@ -37,6 +37,16 @@ function envelope(code: string, type: string, message: string, param: string | n
   return { error: { type, code, message, param }, request_id: "req_streamfake" };
 }
 
+/** What the streaming fakes report, at `/readyz` and at the signed status alike. */
+const STATUS = {
+  status: "ready",
+  models: ["tiny"],
+  queue_size: 16,
+  in_flight: 0,
+  max_batch: 1,
+  ...STREAM_READYZ,
+};
+
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, {
     "content-type": "application/json",
@@ -86,14 +96,7 @@ async function startStreamingBackend(keyring: Keyring, dropAfterSteps: number | 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (req.method === "GET" && url.pathname === "/readyz") {
-      return json(res, 200, {
-        status: "ready",
-        models: ["tiny"],
-        queue_size: 16,
-        in_flight: 0,
-        max_batch: 1,
-        ...STREAM_READYZ,
-      });
+      return json(res, 200, STATUS);
     }
     if (req.method === "GET" && url.pathname === STREAM_CALLS_PATH) {
       const prompt = url.searchParams.get("prompt");
@@ -123,14 +126,7 @@ async function startStreamingBackend(keyring: Keyring, dropAfterSteps: number | 
     // The signed status, as the real backend's: step times are not for strangers.
     if (req.method === "GET" && url.pathname === BACKEND_STATUS_PATH) {
       if (!verdict.ok) return json(res, 401, { error: verdict.error });
-      return json(res, 200, {
-        status: "ready",
-        models: ["tiny"],
-        queue_size: 16,
-        in_flight: 0,
-        max_batch: 1,
-        ...STREAM_READYZ,
-      });
+      return json(res, 200, STATUS);
     }
     const cancelMatch = /^\/internal\/v1\/jobs\/([^/]+)\/cancel$/.exec(url.pathname);
     if (req.method === "POST" && cancelMatch) {

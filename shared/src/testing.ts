@@ -30,3 +30,22 @@ export function exampleResolvedRequest(
     ...fields,
   };
 }
+
+/**
+ * A seeded pseudo-random source for fuzz tests (mulberry32: one 32-bit state, fast, well spread): the
+ * same seed gives the same run, so a failure replays.
+ *
+ * @example
+ * const random = seededRandom(20261206);
+ * const coin = random() < 0.5;
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

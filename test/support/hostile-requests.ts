@@ -5,17 +5,7 @@
  * malformed JSON and header abuse. The same seed gives the same requests, so a failure replays.
  */
 
-/** mulberry32: small, fast and good enough to drive a fuzz; the state is one 32-bit integer. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom } from "@sdgate/shared/testing";
 
 export interface Fuzzer {
   int(min: number, max: number): number;

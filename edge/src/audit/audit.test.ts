@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createKey } from "../keys/testing.ts";
+import { testAuditEntry } from "../test-support/audit-entries.ts";
 import { AUDIT_LOG_NAME } from "./audit-log.ts";
-import { type AuditEntry, type AuditRow, ChainVerifier, chainRow, GENESIS_HASH } from "./chain.ts";
+import { type AuditRow, ChainVerifier, chainRow, GENESIS_HASH } from "./chain.ts";
 
 interface Report {
   ok: boolean;
@@ -21,21 +22,6 @@ async function rowsFor(keyId: string): Promise<AuditRow[]> {
   const res = await call(`/admin/audit?key_id=${keyId}&limit=500`, { admin: true });
   expect(res.status).toBe(200);
   return ((await res.json()) as { data: AuditRow[] }).data;
-}
-
-function entry(action: string): AuditEntry {
-  return {
-    at: new Date().toISOString(),
-    actor: "test",
-    action,
-    key_id: null,
-    request_hash: null,
-    backend: null,
-    status: 200,
-    latency_ms: null,
-    cost: null,
-    detail: null,
-  };
 }
 
 async function rowAt(seq: number): Promise<AuditRow> {
@@ -81,7 +67,7 @@ describe("the audit chain", () => {
   it("never forks, however many appends race", async () => {
     const stub = env.AUDIT_LOG.getByName(AUDIT_LOG_NAME);
     const appended = await Promise.all(
-      Array.from({ length: 120 }, (_, i) => stub.append(entry(`race.${i}`))),
+      Array.from({ length: 120 }, (_, i) => stub.append(testAuditEntry(`race.${i}`))),
     );
     const rows = appended.filter((row) => row !== null);
     expect(rows).toHaveLength(120);
@@ -156,8 +142,8 @@ describe("the audit chain", () => {
   it("shows rows deleted at the end against the head the log remembers", async () => {
     const verifier = new ChainVerifier();
     const head = { seq: 0, hash: GENESIS_HASH };
-    const a = await chainRow(head, entry("a"));
-    const b = await chainRow(a, entry("b"));
+    const a = await chainRow(head, testAuditEntry("a"));
+    const b = await chainRow(a, testAuditEntry("b"));
     expect(await verifier.push(a)).toBeNull();
     expect(verifier.finish({ seq: b.seq, hash: b.hash })).toEqual({ seq: 2, reason: "truncated" });
     const whole = new ChainVerifier();

@@ -2,26 +2,11 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import type { KeyState } from "../limits/key-state.ts";
 import { RESERVATION_LEASE_MS } from "../limits/key-state.ts";
+import { freshKeyState, TEST_SECRET_HASH } from "../test-support/key-state.ts";
 import { AUDIT_LOG_NAME, type AuditLog } from "./audit-log.ts";
 import type { AuditRow } from "./chain.ts";
 
-const SECRET_HASH = "c".repeat(64);
-
-async function freshKey(credits = 10_000) {
-  const id = `key_${crypto.randomUUID().slice(0, 12)}`;
-  const stub = env.KEY_STATE.getByName(id);
-  await stub.initialize({
-    key: {
-      id,
-      name: "outbox",
-      scopes: ["generate"],
-      created_at: new Date().toISOString(),
-      limits: { requests_per_minute: 10_000, concurrency: 100, credits },
-    },
-    secrets: [{ hash: SECRET_HASH, expiresAtMs: null }],
-  });
-  return { id, stub };
-}
+const SECRET_HASH = TEST_SECRET_HASH;
 
 async function generationRows(keyId: string): Promise<AuditRow[]> {
   const { results } = await env.DB.prepare(
@@ -83,7 +68,7 @@ function failingD1(real: D1Database): D1Database {
 
 describe("audit rows of generations, through the key's outbox", () => {
   it("writes each settled generation's row with exactly the credits the ledger charged", async () => {
-    const { id, stub } = await freshKey(10_000);
+    const { id, stub } = await freshKeyState({ credits: 10_000 });
     await settleGenerations(stub, 5, 300, 200);
     await drainOutbox(stub);
     const rows = await generationRows(id);
@@ -97,7 +82,7 @@ describe("audit rows of generations, through the key's outbox", () => {
   });
 
   it("writes a replay's row as it is admitted, charging nothing", async () => {
-    const { id, stub } = await freshKey();
+    const { id, stub } = await freshKeyState();
     await stub.authorize(SECRET_HASH, null, {
       scope: "generate",
       cost: null,
@@ -114,7 +99,7 @@ describe("audit rows of generations, through the key's outbox", () => {
   });
 
   it("charges and audits a reservation its Worker never settled, when its lease ends, with no traffic", async () => {
-    const { id, stub } = await freshKey(1_000);
+    const { id, stub } = await freshKeyState({ credits: 1_000 });
     const t0 = Date.now();
     await runInDurableObject(stub, (instance: KeyState) => {
       instance.now = () => t0;
@@ -139,7 +124,7 @@ describe("audit rows of generations, through the key's outbox", () => {
   });
 
   it("loses and doubles nothing when D1 fails and the writer is killed mid-way", async () => {
-    const { id, stub } = await freshKey(100_000);
+    const { id, stub } = await freshKeyState({ credits: 100_000 });
     const log = env.AUDIT_LOG.getByName(AUDIT_LOG_NAME);
     // D1 goes down for the AuditLog: the outbox still hands its rows over, into the log's own storage.
     await runInDurableObject(log, (instance: AuditLog) => {

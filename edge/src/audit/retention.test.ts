@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { call } from "../keys/testing.ts";
+import { testAuditEntry } from "../test-support/audit-entries.ts";
 import { AUDIT_LOG_NAME } from "./audit-log.ts";
-import type { AuditEntry, AuditRow } from "./chain.ts";
+import type { AuditRow } from "./chain.ts";
 import {
   type AuditCheckpoint,
   attestationOf,
@@ -16,27 +17,12 @@ const DAY_MS = 86_400_000;
 const RETENTION_MS = 400 * DAY_MS;
 const target = { db: env.DB, auditLog: env.AUDIT_LOG };
 
-function entry(action: string, atMs: number): AuditEntry {
-  return {
-    at: new Date(atMs).toISOString(),
-    actor: "test",
-    action,
-    key_id: null,
-    request_hash: null,
-    backend: null,
-    status: 200,
-    latency_ms: null,
-    cost: null,
-    detail: null,
-  };
-}
-
 /** Appends rows made at `atMs`; their seqs. */
 async function append(count: number, atMs: number): Promise<number[]> {
   const stub = env.AUDIT_LOG.getByName(AUDIT_LOG_NAME);
   const seqs: number[] = [];
   for (let i = 0; i < count; i++) {
-    const row = await stub.append(entry(`retention.${i}`, atMs));
+    const row = await stub.append(testAuditEntry(`retention.${i}`, atMs));
     if (!row) throw new Error("append failed");
     seqs.push(row.seq);
   }

@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
 import { auditCheckpoint } from "../audit/retention.ts";
+import { testAuditEntry } from "../test-support/audit-entries.ts";
 import { fleetEnv } from "../test-support/fleet.ts";
 import { onSchedule } from "./scheduled.ts";
 
@@ -16,18 +17,7 @@ async function appendRows(count: number): Promise<number> {
   const stub = env.AUDIT_LOG.getByName(AUDIT_LOG_NAME);
   let seq = 0;
   for (let i = 0; i < count; i++) {
-    const row = await stub.append({
-      at: new Date().toISOString(),
-      actor: "test",
-      action: `scheduled.${i}`,
-      key_id: null,
-      request_hash: null,
-      backend: null,
-      status: 200,
-      latency_ms: null,
-      cost: null,
-      detail: null,
-    });
+    const row = await stub.append(testAuditEntry(`scheduled.${i}`));
     seq = row?.seq ?? seq;
   }
   return seq;

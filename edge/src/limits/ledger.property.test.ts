@@ -1,12 +1,13 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { freshKeyState, TEST_SECRET_HASH } from "../test-support/key-state.ts";
 import type { KeyState } from "./key-state.ts";
 import { RESERVATION_LEASE_MS } from "./key-state.ts";
 
 const CREDITS = 5_000;
 const CONCURRENCY = 4;
-const SECRET_HASH = "f".repeat(64);
+const SECRET_HASH = TEST_SECRET_HASH;
 
 /** What can happen to a key's generations, in any order (indices pick an open reservation). */
 type Step =
@@ -39,22 +40,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant("late" as const), pick: fc.nat() }),
 );
 
-async function freshKey(): Promise<{ id: string; stub: DurableObjectStub<KeyState> }> {
-  const id = `key_${crypto.randomUUID().slice(0, 12)}`;
-  const stub = env.KEY_STATE.getByName(id);
-  await stub.initialize({
-    key: {
-      id,
-      name: "ledger property",
-      scopes: ["generate"],
-      created_at: new Date().toISOString(),
-      limits: { requests_per_minute: 100_000, concurrency: CONCURRENCY, credits: CREDITS },
-    },
-    secrets: [{ hash: SECRET_HASH, expiresAtMs: null }],
-  });
-  return { id, stub };
-}
-
 async function setClock(stub: DurableObjectStub<KeyState>, nowMs: number): Promise<void> {
   await runInDurableObject(stub, (instance: KeyState) => {
     instance.now = () => nowMs;
@@ -70,7 +55,7 @@ const end = { status: 200, backend: "b", latencyMs: 1 };
  * and the audit rows charge exactly that too.
  */
 async function runSteps(steps: Step[]): Promise<void> {
-  const { id, stub } = await freshKey();
+  const { id, stub } = await freshKeyState({ concurrency: CONCURRENCY, credits: CREDITS });
   let clockMs = Date.now();
   await setClock(stub, clockMs);
   const open: Array<{ id: string; cost: number }> = [];

@@ -4,6 +4,7 @@ import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
 import type { AuditRow } from "../audit/chain.ts";
 import { type ChainReport, MAX_VERIFY_ROWS } from "../audit/verify.ts";
 import { call } from "../keys/testing.ts";
+import { testAuditEntry } from "../test-support/audit-entries.ts";
 import type { Envelope } from "../test-support/harness.ts";
 
 async function page(query: string): Promise<ChainReport> {
@@ -21,18 +22,7 @@ async function rowAt(seq: number): Promise<AuditRow> {
 beforeAll(async () => {
   const stub = env.AUDIT_LOG.getByName(AUDIT_LOG_NAME);
   for (let i = 0; i < 12; i++) {
-    await stub.append({
-      at: new Date().toISOString(),
-      actor: "test",
-      action: `paging.${i}`,
-      key_id: null,
-      request_hash: null,
-      backend: null,
-      status: 200,
-      latency_ms: null,
-      cost: null,
-      detail: null,
-    });
+    await stub.append(testAuditEntry(`paging.${i}`));
   }
 });
 

@@ -1,3 +1,4 @@
+import { seededRandom } from "@sdgate/shared/testing";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../index.ts";
 import { fleetEnv, seedRoomyKey } from "../test-support/fleet.ts";
@@ -10,17 +11,6 @@ import { MAX_BODY_BYTES } from "./generations.ts";
  */
 const SEED = 20_261_126;
 const CASES = 1_200;
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 interface Case {
   label: string;
@@ -232,7 +222,7 @@ async function expectNoServerError(testCase: Case, res: Response): Promise<numbe
 describe(`fuzz: ${CASES} malformed or hostile requests (seed ${SEED})`, () => {
   it("never answers with a 5xx, a stack trace or a non-JSON error", { timeout: 120_000 }, async () => {
     const env = fleetEnv(["healthy"]);
-    const next = generator(mulberry32(SEED), key);
+    const next = generator(seededRandom(SEED), key);
     const cases = Array.from({ length: CASES }, (_, i) => next(i));
     const statuses = new Map<number, number>();
     // A few at a time, as clients would send them; sequential order keeps a failure reproducible.
