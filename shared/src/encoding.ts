@@ -28,3 +28,34 @@ export async function sha256Hex(data: string | Uint8Array<ArrayBuffer>): Promise
 export function randomHex(bytes: number): string {
   return toHex(crypto.getRandomValues(new Uint8Array(bytes)));
 }
+
+/**
+ * A stream's bytes, read as they arrive and given up (the stream cancelled) once they pass
+ * `maxBytes`: `null` then. Neither side of the API reads an unbounded body from the other.
+ *
+ * @example
+ * const bytes = await readAtMost(response.body, 64 * 1024);
+ */
+export async function readAtMost(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer> | null> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    total += chunk.value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(chunk.value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}

@@ -1,4 +1,10 @@
-import { type Keyring, MAX_REQUEST_BODY_BYTES, type NonceStore, SdgateError } from "@sdgate/shared";
+import {
+  type Keyring,
+  MAX_REQUEST_BODY_BYTES,
+  type NonceStore,
+  readAtMost,
+  SdgateError,
+} from "@sdgate/shared";
 import { createMiddleware } from "hono/factory";
 import type { BackendEnv } from "./types.ts";
 
@@ -56,22 +62,7 @@ export async function readBodyUpTo(request: Request, maxBytes: number): Promise<
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (request.body === null) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-    total += chunk.value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(chunk.value);
-  }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+  const body = await readAtMost(request.body, maxBytes);
+  if (body === null) throw tooLarge(maxBytes);
   return body;
 }

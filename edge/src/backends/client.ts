@@ -8,6 +8,7 @@ import {
   errorEnvelopeSchema,
   type Keyring,
   type ResolvedGenerationRequest,
+  readAtMost,
   statusOf,
 } from "@sdgate/shared";
 import type { z } from "zod";
@@ -94,36 +95,14 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /** The sdgate envelope of a 5xx answer, read when it is small; `null` for anything else. */
 export async function errorEnvelopeOf(response: Response): Promise<ErrorEnvelope | null> {
-  const reader = response.status >= 500 ? response.body?.getReader() : undefined;
-  if (reader === undefined) {
+  if (response.status < 500 || response.body === null) {
     await response.body?.cancel();
     return null;
   }
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    if (bytes > MAX_ERROR_BODY_BYTES) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const text = new TextDecoder().decode(concatBytes(chunks, bytes));
-  const parsed = errorEnvelopeSchema.safeParse(parseJson(text));
+  const bytes = await readAtMost(response.body, MAX_ERROR_BODY_BYTES);
+  if (bytes === null) return null;
+  const parsed = errorEnvelopeSchema.safeParse(parseJson(new TextDecoder().decode(bytes)));
   return parsed.success ? parsed.data : null;
-}
-
-function concatBytes(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return joined;
 }
 
 function parseJson(text: string): unknown {
