@@ -45,7 +45,10 @@ export class ServingMetrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+      dropTotalGauges(this.registry);
+    }
     this.queueDepth = new Gauge({
       name: `${PREFIX}queue_depth`,
       help: "Jobs waiting for the engine.",
@@ -121,5 +124,18 @@ export class ServingMetrics {
   /** Where `sdgate_engine_heap_used_bytes` comes from, read at each scrape. */
   readEngineHeapWith(read: () => Promise<number>): void {
     this.#engineHeap = read;
+  }
+}
+
+/**
+ * prom-client's default metrics include three gauges named `*_total` (`nodejs_active_handles_total`,
+ * `…_requests_total`, `…_resources_total`), a suffix Prometheus keeps for counters (`promtool check
+ * metrics` refuses them). Each is the sum of a gauge it also exports by `type`
+ * (`nodejs_active_handles{type}`), so `sum()` over that one gives the same number.
+ */
+function dropTotalGauges(registry: Registry): void {
+  for (const metric of registry.getMetricsAsArray()) {
+    const { name } = metric as unknown as { name: string };
+    if (metric instanceof Gauge && name.endsWith("_total")) registry.removeSingleMetric(name);
   }
 }

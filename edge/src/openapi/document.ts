@@ -8,6 +8,8 @@ interface Operation {
   method: "get" | "post" | "patch" | "delete";
   /** OpenAPI path template (`/v1/jobs/{id}`). */
   path: string;
+  /** Unique and stable: client generators (and the SDK's method names) are made from it. */
+  operationId: string;
   summary: string;
   /** Query parameters, beyond the path's `{id}`. */
   query?: ReadonlyArray<{ name: string; description: string; type: "integer" | "string" }>;
@@ -23,24 +25,28 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: "get",
     path: "/healthz",
+    operationId: "getHealth",
     summary: "Liveness of the edge.",
     success: { status: 200, description: "Up." },
   },
   {
     method: "get",
     path: "/openapi.json",
+    operationId: "getOpenApiDocument",
     summary: "This document.",
     success: { status: 200, description: "OpenAPI 3.1." },
   },
   {
     method: "get",
     path: "/v1/models",
+    operationId: "listModels",
     summary: "The models this key may use (OpenAI's list shape).",
     success: { status: 200, description: "The models." },
   },
   {
     method: "post",
     path: "/v1/images/generations",
+    operationId: "createImage",
     summary:
       "Generate images (OpenAI Images compatible); a long one, or `Prefer: respond-async`, becomes a job (202).",
     body: "GenerationRequest",
@@ -54,12 +60,14 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: "get",
     path: "/v1/images/{id}",
+    operationId: "getImageFile",
     summary: "An image behind a signed, expiring link (`response_format: url`).",
     success: { status: 200, description: "The image bytes." },
   },
   {
     method: "post",
     path: "/v1/estimate",
+    operationId: "estimateGeneration",
     summary: "What a generation request would cost, without running it.",
     body: "GenerationRequest",
     success: { status: 200, description: "GPU-seconds, expected wait, cost and credits." },
@@ -67,30 +75,35 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: "get",
     path: "/v1/jobs/{id}",
+    operationId: "getJob",
     summary: "An async job's state and, once done, its result.",
     success: { status: 200, description: "The job." },
   },
   {
     method: "get",
     path: "/v1/jobs/{id}/events",
+    operationId: "streamJobEvents",
     summary: "An async job's progress as server-sent events.",
     success: { status: 200, description: "text/event-stream." },
   },
   {
     method: "post",
     path: "/v1/jobs/{id}/cancel",
+    operationId: "cancelJob",
     summary: "Cancel an async job; its credits are refunded.",
     success: { status: 200, description: "The cancelled job." },
   },
   {
     method: "get",
     path: "/v1/webhooks/secret",
+    operationId: "getWebhookSecret",
     summary: "The secret this key's webhooks are signed with (Standard Webhooks).",
     success: { status: 200, description: "The secret." },
   },
   {
     method: "post",
     path: "/admin/keys",
+    operationId: "createKey",
     summary: "Create an API key; its secret is shown this once.",
     body: "CreateKey",
     success: { status: 201, description: "The key and its secret." },
@@ -98,18 +111,21 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: "get",
     path: "/admin/keys",
+    operationId: "listKeys",
     summary: "List keys, newest first (never their secrets).",
     success: { status: 200, description: "A page of keys." },
   },
   {
     method: "get",
     path: "/admin/keys/{id}",
+    operationId: "getKey",
     summary: "One key, with what is left of its limits now.",
     success: { status: 200, description: "The key." },
   },
   {
     method: "patch",
     path: "/admin/keys/{id}",
+    operationId: "updateKey",
     summary: "Change a key in place (name, scopes, limits, models, expiry, addresses, labels).",
     body: "UpdateKey",
     success: { status: 200, description: "The key." },
@@ -117,12 +133,14 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: "delete",
     path: "/admin/keys/{id}",
+    operationId: "revokeKey",
     summary: "Revoke a key, everywhere at once.",
     success: { status: 200, description: "The revoked key." },
   },
   {
     method: "post",
     path: "/admin/keys/{id}/rotate",
+    operationId: "rotateKey",
     summary: "Give a key a new secret; the old one works for a grace period.",
     body: "RotateKey",
     success: { status: 200, description: "The key and its new secret." },
@@ -130,12 +148,14 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: "get",
     path: "/admin/audit",
+    operationId: "listAudit",
     summary: "The hash-chained audit log, newest first.",
     success: { status: 200, description: "A page of entries." },
   },
   {
     method: "get",
     path: "/admin/audit/verify",
+    operationId: "verifyAudit",
     summary: "Walk the audit chain a page at a time and report the first broken row.",
     query: [
       {
@@ -150,12 +170,14 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: "get",
     path: "/admin/backends",
+    operationId: "listBackends",
     summary: "The backend fleet with each backend's breaker and probe state.",
     success: { status: 200, description: "The fleet." },
   },
   {
     method: "get",
     path: "/admin/usage",
+    operationId: "getUsage",
     summary: "Generations and credits per key (or key label) and day or hour.",
     success: { status: 200, description: "The report." },
   },
@@ -200,6 +222,7 @@ function operation(op: Operation) {
       : { "application/json": { schema: { $ref: `#/components/schemas/${schema}` } } };
   const error = { description: "An error envelope naming the field at fault.", content: content("Error") };
   return {
+    operationId: op.operationId,
     summary: op.summary,
     security,
     ...(parameters.length > 0 ? { parameters } : {}),
@@ -220,7 +243,7 @@ function operation(op: Operation) {
  * with, so a request body documented here is the one that is accepted. Served at `GET /openapi.json`;
  * a test checks that it lists exactly the routes the app registers.
  */
-export function openApiDocument(): Record<string, unknown> {
+export function openApiDocument(origin = "/"): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     paths[op.path] ??= {};
@@ -234,6 +257,8 @@ export function openApiDocument(): Record<string, unknown> {
       description:
         "A self-hostable Stable Diffusion image API: OpenAI-compatible generations, API keys with exact limits, a replay cache and failover across GPU backends.",
     },
+    // Where the API is, as the document was asked for (its own origin): generated clients call it there.
+    servers: [{ url: origin, description: "This sdgate edge." }],
     paths,
     components: {
       securitySchemes: {

@@ -38,4 +38,19 @@ describe("GET /openapi.json", () => {
     expect(document.paths["/v1/models"]?.get?.security).toEqual([{ apiKey: ["read"] }]);
     expect(document.paths["/admin/keys/{id}"]?.patch?.security).toEqual([{ adminToken: [] }]);
   });
+
+  it("names every operation uniquely and says where the API is", async () => {
+    const res = await call("/openapi.json");
+    const document = (await res.json()) as {
+      servers: Array<{ url: string }>;
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    const ids = Object.values(document.paths).flatMap((path) =>
+      Object.values(path).map((operation) => operation.operationId),
+    );
+    expect(ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    // app.request() asks as http://localhost
+    expect(document.servers).toEqual([{ url: "http://localhost", description: expect.any(String) }]);
+  });
 });

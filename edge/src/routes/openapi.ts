@@ -2,13 +2,19 @@ import type { Hono } from "hono";
 import type { AppEnv } from "../hono-env.ts";
 import { openApiDocument } from "../openapi/document.ts";
 
-// Built once per isolate: the schemas do not change while it runs.
-let document: Record<string, unknown> | null = null;
+// Built once per isolate and origin: the schemas do not change while it runs.
+const documents = new Map<string, Record<string, unknown>>();
 
 /** `GET /openapi.json`: the API's OpenAPI 3.1 document, for client generators and API explorers. */
 export function registerOpenApi(app: Hono<AppEnv>): void {
   app.get("/openapi.json", (c) => {
-    document ??= openApiDocument();
+    const origin = new URL(c.req.url).origin;
+    let document = documents.get(origin);
+    if (document === undefined) {
+      document = openApiDocument(origin);
+      // An isolate answers for a handful of hostnames; a host header made up per request is not kept.
+      if (documents.size < 16) documents.set(origin, document);
+    }
     return c.json(document, 200, { "Cache-Control": "public, max-age=300" });
   });
 }
