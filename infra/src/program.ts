@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { RegistryDocument } from "@sdgate/shared";
 import { GpuBackend } from "./components/gpu-backend.ts";
 import type { StackConfig } from "./config/load-config.ts";
-import { buildRegistry, type RegistryDocument } from "./registry/build-registry.ts";
+import { buildRegistry } from "./registry/build-registry.ts";
 import { type EdgeRetention, edgeRetention } from "./registry/edge-retention.ts";
 
 export interface ClusterSummary {

@@ -7,6 +7,7 @@ export * from "./generation-response.ts";
 export * from "./internal-api.ts";
 export * from "./models.ts";
 export * from "./prompt-nesting.ts";
+export * from "./registry.ts";
 export * from "./schedulers.ts";
 export * from "./signing.ts";
 export * from "./sse.ts";

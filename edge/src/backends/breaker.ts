@@ -1,4 +1,7 @@
-import { z } from "zod";
+import type { BreakerPolicy } from "@sdgate/shared";
+
+// The policy is registry data (the contract's); its schema is re-exported for the health state.
+export { type BreakerPolicy, breakerPolicySchema } from "@sdgate/shared";
 
 /**
  * A circuit breaker per backend, as a pure state machine (Nygard, "Release It!", ch. 5; the states
@@ -7,18 +10,6 @@ import { z } from "zod";
  * breaker on success and reopens it on failure. Every function returns a new state; the shared copy
  * lives in the `BackendHealth` Durable Object, each isolate keeps a local one.
  */
-export const breakerPolicySchema = z.strictObject({
-  /** Consecutive soft failures (5xx, 429, timeouts, broken answers) that open the breaker. */
-  failure_threshold: z.number().int().min(1).max(1000).default(3),
-  /** Share of failed requests within `window_ms` that opens the breaker, once `min_requests` were seen. */
-  error_rate: z.number().gt(0).max(1).default(0.5),
-  window_ms: z.number().int().min(100).max(3_600_000).default(10_000),
-  min_requests: z.number().int().min(1).max(100_000).default(10),
-  /** How long an open breaker refuses traffic before a half-open probe. */
-  cooldown_ms: z.number().int().min(10).max(3_600_000).default(5_000),
-});
-export type BreakerPolicy = z.output<typeof breakerPolicySchema>;
-
 export type BreakerMode = "closed" | "open" | "half_open";
 
 export interface BreakerState {

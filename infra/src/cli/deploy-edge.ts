@@ -3,8 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
+import { registryProblems } from "../registry/build-registry.ts";
 import { edgeRetentionProblems } from "../registry/edge-retention.ts";
-import { edgeRegistryProblems } from "../registry/edge-schema.ts";
 import { edgeDeployCommands } from "../registry/stack-outputs.ts";
 
 /**
@@ -43,8 +43,8 @@ function imagesBucket(environment: string): string {
 try {
   if (!["production", "staging"].includes(values.env)) throw new Error("--env must be production or staging");
   const registry = readJson(values.registry);
-  const problems = await edgeRegistryProblems(registry);
-  if (problems !== null) throw new Error(`the edge would refuse ${values.registry}:\n${problems}`);
+  const checked = registryProblems(registry);
+  if (!checked.ok) throw new Error(`the edge would refuse ${values.registry}:\n${checked.problems}`);
   const retention = edgeRetentionProblems(readJson(values.retention));
   if (!retention.ok)
     throw new Error(`${values.retention} is not the edge's retention:\n${retention.problems}`);

@@ -3,13 +3,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { retentionSchema } from "../config/schema.ts";
+import { registryProblems } from "../registry/build-registry.ts";
 import { edgeRetention } from "../registry/edge-retention.ts";
-import { edgeRegistryProblems } from "../registry/edge-schema.ts";
 import { registryFromStackOutputs, retentionFromStackOutputs } from "../registry/stack-outputs.ts";
 
 /**
  * `npm run registry [-- --stack NAME] [--from FILE] [--out FILE] [--retention-out FILE]`: writes the
- * stack's `edgeRegistry` output, checked by the edge's own schema, and its `edgeRetention` output,
+ * stack's `edgeRegistry` output, checked by the contract's registry schema (the edge's), and its `edgeRetention` output,
  * where `npm run deploy:edge` reads them.
  */
 const REPO_ROOT = resolve(import.meta.dirname, "../../..");
@@ -36,8 +36,8 @@ try {
           },
         );
   const registry = registryFromStackOutputs(text);
-  const problems = await edgeRegistryProblems(registry);
-  if (problems !== null) throw new Error(`the edge would refuse this registry:\n${problems}`);
+  const checked = registryProblems(registry);
+  if (!checked.ok) throw new Error(`the edge would refuse this registry:\n${checked.problems}`);
   const out = resolve(REPO_ROOT, values.out);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(registry, null, 2)}\n`);
@@ -46,7 +46,7 @@ try {
   const retentionOut = resolve(REPO_ROOT, values["retention-out"]);
   mkdirSync(dirname(retentionOut), { recursive: true });
   writeFileSync(retentionOut, `${JSON.stringify(retention, null, 2)}\n`);
-  const pools = (registry as { pools: { name: string; url: string }[] }).pools;
+  const { pools } = checked.value;
   console.log(
     `Wrote ${pools.length} pool(s) to ${values.out}: ${pools.map((p) => `${p.name} (${p.url})`).join(", ")}`,
   );

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { Backend } from "@sdgate/shared";
 import type { Cluster, StackConfig } from "../config/load-config.ts";
 import type { MonitoringConfig } from "../config/schema.ts";
 import { BackendMonitoring } from "./backend-monitoring.ts";
@@ -54,16 +55,8 @@ export class GpuBackend extends pulumi.ComponentResource {
   readonly networkPolicy: BackendNetworkPolicy;
   readonly autoscaler: QueueAutoscaler;
   readonly monitoring: BackendMonitoring;
-  /** What the edge's registry needs of this cluster; no secrets. */
-  readonly pool: {
-    name: string;
-    url: string;
-    provider: string;
-    region: string;
-    priority: number;
-    weight?: number;
-    near?: string[];
-  };
+  /** This cluster's pool in the edge's registry; no secrets. */
+  readonly pool: Backend;
 
   constructor(name: string, args: GpuBackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdgate:infra:GpuBackend", name, {}, opts);

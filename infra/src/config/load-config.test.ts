@@ -133,6 +133,11 @@ describe("stack configuration", () => {
       "sdgate:registry: Unrecognized key",
     ],
     [
+      "a retry policy the edge would refuse",
+      (v) => (v.registry = { retry: { attempts: 0 } }),
+      "sdgate:registry.retry.attempts: Too small",
+    ],
+    [
       "a receiver with two targets",
       (v) => (((v.alerts as Raw).receivers as [Raw])[0].webhookUrl = "https://x.example"),
       "sdgate:alerts.receivers[0]: must set exactly one",

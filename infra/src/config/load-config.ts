@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { RegistrySettings } from "@sdgate/shared";
 import type { z } from "zod";
 import {
   type AlertsConfig,
   type ClusterConfig,
   type ModelConfig,
   type MonitoringConfig,
-  type RegistrySettings,
   type RetentionConfig,
   STRUCTURED_KEYS,
   stackConfigSchemas,

@@ -1,4 +1,9 @@
-import { parseKeyringSpec } from "@sdgate/shared";
+import {
+  backendSchema,
+  registrySettingsSchema as contractRegistrySettings,
+  parseKeyringSpec,
+  type RegistrySettings,
+} from "@sdgate/shared";
 import { z } from "zod";
 
 /**
@@ -128,12 +133,13 @@ const clusterSchema = z
       replicas: z.number().int().min(1).max(10).default(2),
       image: z.string().min(1).default("cloudflare/cloudflared:2025.11.1"),
     }),
+    /** This cluster's pool in the edge's registry, with its bounds. */
     edge: z
       .strictObject({
         /** Lower is tried first by the edge. */
-        priority: z.number().int().min(0).default(0),
-        weight: z.number().int().min(0).max(10_000).optional(),
-        near: z.array(z.string().min(2).max(8)).max(300).optional(),
+        priority: backendSchema.shape.priority.default(0),
+        weight: backendSchema.shape.weight,
+        near: backendSchema.shape.near,
       })
       .prefault({}),
     resources: z
@@ -207,20 +213,20 @@ export const hmacKeysSchema = z.string().superRefine((spec, ctx) => {
   if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.error });
 });
 
-/** The registry-wide fields the edge reads (edge/src/backends/registry.ts), passed through as written. */
+/**
+ * `sdgate:registry`, the registry-wide settings: checked by the contract's schema but passed on as
+ * written, so a setting left out takes the default of the edge that reads it.
+ */
 export const registrySettingsSchema = z
-  .strictObject({
-    fleet: z
-      .string()
-      .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
-      .optional(),
-    engine_version: z.string().min(1).max(64).optional(),
-    models: z.record(z.string().max(64), z.string().min(1).max(128)).optional(),
-    retry: z.record(z.string(), z.unknown()).optional(),
-    breaker: z.record(z.string(), z.unknown()).optional(),
+  .custom<RegistrySettings>()
+  .superRefine((settings, ctx) => {
+    const result = contractRegistrySettings.safeParse(settings);
+    if (result.success) return;
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ code: "custom", path: issue.path, message: issue.message });
+    }
   })
   .prefault({});
-export type RegistrySettings = z.output<typeof registrySettingsSchema>;
 
 export const monitoringSchema = z
   .strictObject({

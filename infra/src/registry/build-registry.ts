@@ -1,24 +1,16 @@
-import type { RegistrySettings } from "../config/schema.ts";
-
-/** One pool as the edge's registry lists it (edge/src/backends/registry.ts `backendSchema`). */
-export interface Pool {
-  name: string;
-  url: string;
-  provider: string;
-  region: string;
-  priority: number;
-  weight?: number;
-  near?: string[];
-}
-
-/** The object form of SDGATE_BACKENDS: the registry-wide settings and the pools. */
-export type RegistryDocument = RegistrySettings & { pools: Pool[] };
+import {
+  type Backend,
+  type Registry,
+  type RegistryDocument,
+  type RegistrySettings,
+  registrySchema,
+} from "@sdgate/shared";
 
 /**
  * The edge's backend registry: pools ordered by priority, then provider, region and name, so the
  * same stack always writes the same document (and a diff shows only what changed).
  */
-export function buildRegistry(settings: RegistrySettings, pools: readonly Pool[]): RegistryDocument {
+export function buildRegistry(settings: RegistrySettings, pools: readonly Backend[]): RegistryDocument {
   const sorted = [...pools].sort(
     (a, b) =>
       a.priority - b.priority ||
@@ -33,4 +25,21 @@ export function buildRegistry(settings: RegistrySettings, pools: readonly Pool[]
   }
   document.pools = sorted;
   return document;
+}
+
+/**
+ * A registry read back (from the stack's outputs or a saved file), checked by the schema the edge
+ * parses SDGATE_BACKENDS with, so what infra hands the edge is what the edge accepts.
+ */
+export function registryProblems(
+  value: unknown,
+): { ok: true; value: Registry } | { ok: false; problems: string } {
+  const result = registrySchema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues
+      .map((issue) => `SDGATE_BACKENDS.${issue.path.join(".")}: ${issue.message}`)
+      .join("\n"),
+  };
 }
