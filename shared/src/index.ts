@@ -11,3 +11,4 @@ export * from "./registry.ts";
 export * from "./schedulers.ts";
 export * from "./signing.ts";
 export * from "./sse.ts";
+export * from "./step-counts.ts";

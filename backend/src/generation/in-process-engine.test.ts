@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readImageMetadata } from "../engine/index.ts";
@@ -97,6 +97,16 @@ describe("the engine on one thread", () => {
     const image = `data:image/png;base64,${source.images[0]?.b64}`;
     const result = okResponse(await runOne({ ...request, n: 1, image, strength: 0.5 }));
     expect(result.images[0]).toMatchObject({ width: 64, height: 64 });
+  });
+
+  it("reports the steps img2img ran, which step times are measured per", async () => {
+    const source = okResponse(await runOne({ ...request, n: 1 }));
+    const img2img = { ...request, n: 1, steps: 10, image: source.images[0]?.b64 ?? "", strength: 0.33 };
+    const { outcomes, report } = await runBatch([img2img]);
+    expect(outcomes[0]?.ok).toBe(true);
+    // 10 × 0.33 runs 3 of its 10 steps
+    expect(report.steps).toBe(stepCounts(img2img).passes[0].steps);
+    expect(report.steps).toBe(3);
   });
 
   it("fails only a job whose input image was not decoded before it was queued", async () => {

@@ -1,3 +1,4 @@
+import { stepCounts } from "@sdgate/shared";
 import type { BatchEntry, GenerationProgress, GenerationRequest } from "../engine/index.ts";
 import type { Logger } from "../logger.ts";
 import { buildResponse } from "./build-response.ts";
@@ -110,7 +111,8 @@ export class InProcessEngine implements Engine {
         width: first.request.width,
         height: first.request.height,
         images: entries.reduce((sum, { job }) => sum + job.request.n, 0),
-        steps: first.request.steps,
+        // what ran at this size: img2img runs part of its schedule, and step times are per step run
+        steps: stepCounts(first.request).passes[0].steps,
         denoiseMs,
       };
     } catch (error) {

@@ -1,4 +1,4 @@
-import { outputSize, SdgateError } from "@sdgate/shared";
+import { SdgateError } from "@sdgate/shared";
 import type { Engine, EngineListener, JobOutcome, JobProgress } from "../generation/engine.ts";
 import type { Logger } from "../logger.ts";
 import { type ServingMetrics, STAGES } from "../metrics/metrics.ts";
@@ -260,21 +260,10 @@ export class Dispatcher {
     let waitMs = this.#inFlightRemainingMs();
     const waits = [waitMs];
     for (const job of order) {
-      waitMs += this.#costMs(job);
+      waitMs += this.stepTimes.requestMs(job.request);
       waits.push(waitMs);
     }
     return waits;
-  }
-
-  #costMs(job: Job): number {
-    const { model, width, height, steps, n, hires } = job.request;
-    let ms = this.stepTimes.estimate(model, width, height) * steps;
-    if (hires !== undefined) {
-      const final = outputSize(job.request);
-      ms +=
-        this.stepTimes.estimate(model, final.width, final.height) * Math.trunc(hires.steps * hires.strength);
-    }
-    return ms * n;
   }
 
   #inFlightRemainingMs(): number {
@@ -302,7 +291,7 @@ export class Dispatcher {
     const now = performance.now();
     for (const job of jobs) {
       job.state = "running";
-      this.#running.set(job.id, { job, etaMs: this.#costMs(job), atMs: now });
+      this.#running.set(job.id, { job, etaMs: this.stepTimes.requestMs(job.request), atMs: now });
       this.#metrics.queueWaitSeconds.observe((now - job.enqueuedAtMs) / 1000);
       job.emit({ type: "started", batchSize: jobs.length, queueWaitMs: Math.round(now - job.enqueuedAtMs) });
     }

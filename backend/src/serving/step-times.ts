@@ -1,3 +1,5 @@
+import { type StepCountFields, stepCounts } from "@sdgate/shared";
+
 /** Weight of the newest measurement in the moving average. */
 const EWMA_ALPHA = 0.2;
 /** Before anything is measured: a guess of one 512×512 image-step on CPU, scaled by pixels. */
@@ -31,6 +33,17 @@ export class StepTimes {
     return (
       this.measured(model, width, height) ?? (DEFAULT_MS_PER_MEGAPIXEL_STEP * width * height) / 1_000_000
     );
+  }
+
+  /**
+   * Denoising time of a whole request: each pass of the contract's step counts at its own size's
+   * step time (a hires pass is larger), for each of its images.
+   */
+  requestMs(request: StepCountFields & { model: string }): number {
+    const { passes } = stepCounts(request);
+    let ms = 0;
+    for (const pass of passes) ms += this.estimate(request.model, pass.width, pass.height) * pass.steps;
+    return ms * request.n;
   }
 
   /** The measured value, else a measured size of this model scaled by pixels; `undefined` when none is measured. */

@@ -1,4 +1,4 @@
-import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import { DECODE_MS_PER_MILLION_CHARS, estimateGeneration, inputDecodeMs } from "./estimate.ts";
@@ -27,5 +27,26 @@ describe("estimating a generation with input images", () => {
     // img2img runs steps × strength; its images take 500 ms to decode on the backend's CPU
     expect(img2img).toMatchObject({ steps: 10, decodeMs: 500, gpuSeconds: 0.5, expectedTotalMs: 1_300 });
     expect(img2img.cost).toBeCloseTo(0.0005, 10);
+  });
+});
+
+describe("estimating a generation's steps", () => {
+  it("counts the steps the contract's step counts say the engine runs, each pass at its size", () => {
+    // 10 × 0.33 = 3.3: the engine runs 3, so the estimate does not round up to 4
+    const img2img = request({ model: "tiny", image: "iVBORw0KGgo=", steps: 10, strength: 0.33, n: 2 });
+    expect(stepCounts(img2img).stepsPerImage).toBe(3);
+    expect(estimateGeneration(img2img, timings, null)).toMatchObject({
+      steps: 3,
+      gpuSeconds: (2 * 3 * 50) / 1000,
+    });
+
+    const hires = request({ model: "tiny", steps: 30, hires: { scale: 1.5, strength: 0.7, steps: 30 } });
+    const [first, second] = stepCounts(hires).passes;
+    expect([first?.steps, second?.steps, second?.width]).toEqual([30, 21, 768]);
+    // 512² is measured at 50 ms a step; 768² is scaled from it by pixels, 112.5 ms
+    expect(estimateGeneration(hires, timings, null)).toMatchObject({
+      steps: 51,
+      gpuSeconds: (30 * 50 + 21 * 112.5) / 1000,
+    });
   });
 });

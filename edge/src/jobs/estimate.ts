@@ -1,4 +1,4 @@
-import { outputSize, type ResolvedGenerationRequest } from "@sdgate/shared";
+import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
 import type { FleetTimings } from "./step-timings.ts";
 
 /**
@@ -18,7 +18,7 @@ export const DECODE_MS_PER_MILLION_CHARS = 100;
 export type TimingSource = "measured" | "scaled" | "fallback";
 
 export interface GenerationEstimate {
-  /** Denoising steps the job runs per image (img2img runs `steps × strength`, as diffusers does). */
+  /** Denoising steps the job runs per image, every pass: the contract's `stepCounts`. */
   steps: number;
   stepMs: number;
   source: TimingSource;
@@ -108,24 +108,13 @@ export function estimateGeneration(
   timings: FleetTimings | null,
   gpuHourPrice: number | null,
 ): GenerationEstimate {
-  const { stepMs, source, backendsReporting } = stepTime(
-    timings,
-    request.model,
-    request.width,
-    request.height,
-  );
-  let steps =
-    request.image !== null && request.strength !== null
-      ? Math.max(1, Math.ceil(request.steps * request.strength))
-      : request.steps;
-  let gpuMs = stepMs * steps;
-  if (request.hires !== undefined) {
-    // hires' second pass: steps × strength of its steps, each at the final size's step time
-    const size = outputSize(request);
-    const hiresSteps = Math.trunc(request.hires.steps * request.hires.strength);
-    gpuMs += stepTime(timings, request.model, size.width, size.height).stepMs * hiresSteps;
-    steps += hiresSteps;
-  }
+  const { passes, stepsPerImage: steps } = stepCounts(request);
+  const [first, ...later] = passes;
+  const { stepMs, source, backendsReporting } = stepTime(timings, request.model, first.width, first.height);
+  let gpuMs = stepMs * first.steps;
+  // hires' second pass, at the final size's step time
+  for (const pass of later)
+    gpuMs += stepTime(timings, request.model, pass.width, pass.height).stepMs * pass.steps;
   const gpuSeconds = (gpuMs * request.n) / 1000;
   const waits = (timings?.backends ?? [])
     .filter((backend) => backend.ready && backend.estimatedWaitMs !== null)

@@ -1,4 +1,4 @@
-import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import {
@@ -28,6 +28,16 @@ describe("estimateCost", () => {
     expect(estimateCost(request({ hires: { scale: 1.5, strength: 0.7, steps: 50 } }))).toBe(200 + 315);
   });
 
+  it("prices img2img's steps as the engine runs them: the contract's pixel-steps", () => {
+    const img2img = request({ image: "iVBORw0KGgo=", steps: 10, strength: 0.33, n: 3 });
+    // 3 steps of 10 (truncated, as diffusers), not 10 and not ⌈3.3⌉ = 4
+    expect(stepCounts(img2img).pixelSteps).toBe(3 * 3 * 512 * 512);
+    expect(estimateCost(img2img) - inputImageCredits(img2img)).toBe(
+      Math.ceil(stepCounts(img2img).pixelSteps / PIXEL_STEPS_PER_CREDIT),
+    );
+    expect(estimateCost(img2img) - inputImageCredits(img2img)).toBe(36);
+  });
+
   it("rounds up and never costs less than 1", () => {
     expect(estimateCost(request({ width: 64, height: 64, steps: 1 }))).toBe(1);
     expect(estimateCost(request({ width: 64, height: 64, steps: 17 }))).toBe(2);
@@ -42,9 +52,10 @@ describe("estimateCost", () => {
     // 10 M characters (the most an input may have): ⌈10,000,000 / 262,144⌉ = 39
     expect(inputImageCredits(request({ image: large, strength: 0.5 }))).toBe(39);
     expect(inputImageCredits(request({ image: large, mask: small, strength: 0.5 }))).toBe(40);
-    expect(estimateCost(request({ image: large, mask: small, strength: 0.5 }))).toBe(200 + 40);
+    // 25 of the 50 steps run at strength 0.5: 100 credits, and the images' 40
+    expect(estimateCost(request({ image: large, mask: small, strength: 0.5 }))).toBe(100 + 40);
     // decoding costs the same whatever the model
-    expect(estimateCost(request({ image: small, strength: 0.5 }), 2)).toBe(400 + 1);
+    expect(estimateCost(request({ image: small, strength: 0.5 }), 2)).toBe(200 + 1);
   });
 
   it("refuses a model factor that is not a positive number", () => {

@@ -1,4 +1,4 @@
-import { outputSize, type ResolvedGenerationRequest } from "@sdgate/shared";
+import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
 
 /**
  * One credit is {@link PIXEL_STEPS_PER_CREDIT} pixel-steps: one denoising step over a 256 × 256 image.
@@ -25,10 +25,10 @@ export function inputImageCredits(request: Pick<ResolvedGenerationRequest, "imag
 }
 
 /**
- * The credits a generation is expected to cost: `steps × width × height × n × modelFactor`, in credits,
- * rounded up, at least 1; a hires request adds its second pass's steps (`hires.steps × strength`) at
- * the final size; input images add {@link inputImageCredits} (not scaled by the model: decoding is
- * the same for any). It is reserved before the job runs; the settled cost may differ.
+ * The credits a generation is expected to cost: the contract's `stepCounts(request).pixelSteps` (every
+ * image, each pass at its size, img2img's and hires' steps as the engine runs them) × `modelFactor`, in
+ * credits, rounded up, at least 1; input images add {@link inputImageCredits} (not scaled by the model:
+ * decoding is the same for any). It is reserved before the job runs; the settled cost may differ.
  * `modelFactor` scales for models that cost more per pixel-step than SD 1.5 (e.g. 2 for SDXL).
  *
  * @example
@@ -38,12 +38,6 @@ export function estimateCost(request: ResolvedGenerationRequest, modelFactor = 1
   if (!Number.isFinite(modelFactor) || modelFactor <= 0) {
     throw new RangeError(`estimateCost: modelFactor must be a positive number, got ${modelFactor}.`);
   }
-  let pixelSteps = request.steps * request.width * request.height;
-  if (request.hires !== undefined) {
-    // the second pass: steps × strength of its steps (as they run), at the final size
-    const { width, height } = outputSize(request);
-    pixelSteps += Math.trunc(request.hires.steps * request.hires.strength) * width * height;
-  }
-  pixelSteps *= request.n * modelFactor;
+  const pixelSteps = stepCounts(request).pixelSteps * modelFactor;
   return Math.max(1, Math.ceil(pixelSteps / PIXEL_STEPS_PER_CREDIT)) + inputImageCredits(request);
 }

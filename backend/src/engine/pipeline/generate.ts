@@ -1,10 +1,11 @@
+import { stepCounts } from "@sdgate/shared";
 import { abortError, InvalidArgumentError } from "../errors.ts";
 import { createScheduler, type SchedulerConfig } from "../schedulers/index.ts";
 import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
 import { decodeLatents } from "./decode-latents.ts";
 import { denoise } from "./denoise.ts";
 import type { ModelTraits } from "./detect-model.ts";
-import { hiresPass, hiresStepsRun } from "./hires.ts";
+import { hiresPass } from "./hires.ts";
 import { strengthSchedule } from "./img2img.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata, type ModelIdentity } from "./recipe.ts";
@@ -92,6 +93,8 @@ export async function generate<S extends Seed>(
   timingsMs.textEncode = performance.now() - mark - tokenizeMs;
 
   const { width, height } = resolved;
+  // Progress counts the steps pricing and estimates count, both passes of a hires image.
+  const totalSteps = stepCounts(resolved).stepsPerImage;
   const latentDims = [1, components.latentChannels, height / 8, width / 8] as const;
   const images: GeneratedImage<S>[] = [];
   for (const [index, seed] of resolved.seeds.entries()) {
@@ -124,7 +127,6 @@ export async function generate<S extends Seed>(
 
     mark = performance.now();
     const { hires } = resolved;
-    const totalSteps = timesteps.length + (hires === undefined ? 0 : hiresStepsRun(hires));
     let latents = await denoise({
       unet: components.unet,
       scheduler,

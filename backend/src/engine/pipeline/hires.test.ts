@@ -1,3 +1,4 @@
+import { stepCounts } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
 import { upscaleLatents } from "./hires.ts";
@@ -52,6 +53,33 @@ describe("hires fix", () => {
       expect(
         outcome?.ok && Buffer.from(outcome.result.images[0]?.rgb ?? []).equals(Buffer.from(image?.rgb ?? [])),
       ).toBe(true);
+    } finally {
+      await pipeline.release();
+    }
+  });
+
+  it("runs and reports the steps the contract's step counts say, which pricing and estimates use", async () => {
+    const pipeline = await loadTiny();
+    try {
+      const base = { prompt: "a red fox", width: 64, height: 64, guidanceScale: 7, seed: 4 };
+      const cases = [
+        // 4 steps, then 5 × 0.5 = 2.5, truncated to 2, at 96²
+        [
+          { ...base, steps: 4, hires: { scale: 1.5, strength: 0.5, steps: 5 } },
+          { ...base, steps: 4, strength: null, n: 1, hires: { scale: 1.5, strength: 0.5, steps: 5 } },
+        ],
+        // 10 × 0.33 = 3.3: 3 steps, never 4
+        [
+          { ...base, steps: 10, image: testPattern(64, 64), strength: 0.33 },
+          { ...base, steps: 10, strength: 0.33, n: 1 },
+        ],
+      ] as const;
+      for (const [request, fields] of cases) {
+        const reported: number[] = [];
+        await pipeline.generate(request, { onProgress: (p) => reported.push(p.steps) });
+        const { stepsPerImage } = stepCounts(fields);
+        expect(reported).toEqual(new Array(stepsPerImage).fill(stepsPerImage));
+      }
     } finally {
       await pipeline.release();
     }

@@ -11,10 +11,10 @@ const { fround } = Math;
 export interface HiresPass {
   /** As asked for. */
   scale: number;
-  /** Final size in pixels: the first pass's × scale, down to a multiple of 8. */
+  /** Final size in pixels: the contract's `outputSize`. */
   width: number;
   height: number;
-  /** Steps of the second pass's schedule, of which `steps × strength` (truncated) run. */
+  /** Steps of the second pass's schedule, of which the contract's `stepsRun` run. */
   steps: number;
   strength: number;
 }
@@ -95,9 +95,4 @@ export async function hiresPass(request: HiresRequest): Promise<Float32Array> {
     generator: request.generator,
     afterStep: (done) => request.afterStep(done, timesteps.length),
   });
-}
-
-/** How many steps the second pass runs: `steps × strength`, truncated, as img2img's schedule. */
-export function hiresStepsRun(pass: Pick<HiresPass, "steps" | "strength">): number {
-  return strengthSchedule(pass.steps, pass.strength, 1).steps;
 }

@@ -1,4 +1,4 @@
-import { MAX_PROMPT_NESTING, promptNestingDepth } from "@sdgate/shared";
+import { MAX_PROMPT_NESTING, outputSize, promptNestingDepth, stepsRun } from "@sdgate/shared";
 import { InvalidArgumentError } from "../errors.ts";
 import { RNG_NAMES } from "../rng/torch-generator.ts";
 import { resolveSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
@@ -161,8 +161,8 @@ export function resolveRequest<S extends Seed>(
   if (typeof strength !== "number" || !(strength > 0 && strength <= 1)) {
     throw new InvalidArgumentError("strength", strength, "has to be in (0, 1]");
   }
-  // diffusers' get_timesteps: int(steps × strength) denoising steps; none left is an error there too.
-  if (Math.trunc(steps * strength) < 1) {
+  // diffusers' get_timesteps leaving no denoising step is an error there too.
+  if (stepsRun(steps, strength) < 1) {
     throw new InvalidArgumentError(
       "strength",
       strength,
@@ -187,27 +187,27 @@ function resolveHires<S extends Seed>(
     throw new InvalidArgumentError("hires.scale", scale, `has to be above 1 and at most ${MAX_HIRES_SCALE}`);
   if (limits.fixedSize !== undefined)
     throw new InvalidArgumentError("hires.scale", scale, "needs a model whose export takes any size");
-  const width = Math.floor((request.width * scale) / 8) * 8;
-  const height = Math.floor((request.height * scale) / 8) * 8;
-  if (width > limits.maxSidePx || height > limits.maxSidePx)
-    throw new InvalidArgumentError(
-      "hires.scale",
-      scale,
-      `makes ${width}×${height}, past this model's ${limits.maxSidePx} pixels a side`,
-    );
   const steps = request.hires.steps ?? request.steps;
   if (!Number.isInteger(steps) || steps < 1 || steps > limits.maxSteps)
     throw new InvalidArgumentError("hires.steps", steps, `has to be an integer from 1 to ${limits.maxSteps}`);
   const strength = request.hires.strength ?? DEFAULT_HIRES_STRENGTH;
   if (typeof strength !== "number" || !(strength > 0 && strength <= 1))
     throw new InvalidArgumentError("hires.strength", strength, "has to be in (0, 1]");
-  if (Math.trunc(steps * strength) < 1)
+  if (stepsRun(steps, strength) < 1)
     throw new InvalidArgumentError(
       "hires.strength",
       strength,
       `leaves no step of ${steps} (steps × strength < 1)`,
     );
-  return { scale, width, height, steps, strength };
+  const pass = { scale, steps, strength };
+  const { width, height } = outputSize({ width: request.width, height: request.height, hires: pass });
+  if (width > limits.maxSidePx || height > limits.maxSidePx)
+    throw new InvalidArgumentError(
+      "hires.scale",
+      scale,
+      `makes ${width}×${height}, past this model's ${limits.maxSidePx} pixels a side`,
+    );
+  return { ...pass, width, height };
 }
 
 function checkSize(width: unknown, height: unknown, limits: ModelLimits): void {
