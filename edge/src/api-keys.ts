@@ -1,7 +1,3 @@
-import { z } from "zod";
-import { d1KeyStore } from "./keys/store.ts";
-import { type KeyLimits, keyLimitsSchema } from "./limits/policy.ts";
-
 /**
  * API keys are stored by hash only. The KV namespace bound as `API_KEYS` holds one entry per key:
  *
@@ -32,8 +28,12 @@ import { type KeyLimits, keyLimitsSchema } from "./limits/policy.ts";
  * There is no `admin` scope: `/admin/*` takes only `SDGATE_ADMIN_TOKEN`, so a leaked API key can
  * never manage keys, and every admin action in the audit is the admin token's.
  */
-export const API_KEY_SCOPES = ["generate", "read"] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+import { API_KEY_SCOPES, type ApiKeyScope, isApiKeyScope } from "@sdgate/shared";
+import { z } from "zod";
+import { d1KeyStore } from "./keys/store.ts";
+import { type KeyLimits, keyLimitsSchema } from "./limits/policy.ts";
+
+export { API_KEY_SCOPES, type ApiKeyScope };
 
 // A scope and the scopes that grant it too.
 const GRANTED_BY: Record<ApiKeyScope, readonly ApiKeyScope[]> = {
@@ -48,7 +48,7 @@ export function scopeGranted(held: readonly string[], needed: ApiKeyScope): bool
 
 /** `scopes` without the ones that no longer exist, in their order, once each. */
 export function knownScopes(scopes: readonly string[]): string[] {
-  return [...new Set(scopes.filter((scope) => (API_KEY_SCOPES as readonly string[]).includes(scope)))];
+  return [...new Set(scopes.filter(isApiKeyScope))];
 }
 
 /** What a key looks like before any lookup: `sk_` and 16-256 URL-safe characters. */

@@ -1,12 +1,7 @@
-/** What a job's `progress` event carries (see the edge's `GET /v1/jobs/{id}/events`). */
-export interface Progress {
-  step: number;
-  steps: number;
-  image: number;
-  images: number;
-  eta_ms: number;
-  fraction: number;
-}
+import type { JobProgress } from "@sdgate/shared";
+
+/** What a job's `progress` event carries (the contract's `JobProgress`). */
+export type Progress = JobProgress;
 
 export const BAR_WIDTH = 30;
 

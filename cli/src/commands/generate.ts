@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { readSse } from "@sdgate/shared";
+import { type GenerationResponse, type JobView as JobState, readSse } from "@sdgate/shared";
 import { type ApiRequest, buildRequest, type Connection, send } from "../client.ts";
 import { ApiError, InterruptedError, type Io, UsageError } from "../io.ts";
 import { parse, wholeNumber } from "../options.ts";
@@ -42,21 +42,8 @@ const LINE_CHARS = 80;
 
 const FORMATS = new Set(["png", "webp", "jpeg", "avif"]);
 
-interface JobView {
-  id: string;
-  status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
-  backend: string | null;
-  attempts: number;
-  error: { code: string; message: string; param: string | null } | null;
-  result?: {
-    data: Array<{ b64_json: string; seed: number }>;
-    size: string;
-    model: string;
-    backend: string;
-    output_format: string;
-    timings_ms: Record<string, number>;
-  };
-}
+/** A job as `GET /v1/jobs/{id}` shows it: once it succeeded, with its `result`. */
+type JobView = JobState & { result?: GenerationResponse };
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 
@@ -195,6 +182,7 @@ function summary(job: JobView, files: string[]): string {
   if (!result) return "";
   const lines = files.map((file, index) => `${file}  seed ${result.data[index]?.seed}  ${result.size}`);
   const timings = Object.entries(result.timings_ms)
+    .filter((entry): entry is [string, number] => entry[1] !== undefined)
     .map(([stage, ms]) => `${stage} ${Math.round(ms)} ms`)
     .join(", ");
   lines.push(`model ${result.model} · backend ${result.backend} · attempts ${job.attempts} · job ${job.id}`);

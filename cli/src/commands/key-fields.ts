@@ -1,13 +1,11 @@
 /** The options `sdgate keys create` and `update` share, turned into the admin API's fields. */
+import type { KeyLimits } from "@sdgate/shared";
 import { UsageError } from "../io.ts";
-import { wholeNumber } from "../options.ts";
 
 /** A key's limits as the admin API takes them. */
-export interface Limits {
-  requests_per_minute: number;
-  concurrency: number;
-  credits: number | null;
-}
+export type Limits = KeyLimits;
+
+import { wholeNumber } from "../options.ts";
 
 const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 

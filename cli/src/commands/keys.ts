@@ -1,3 +1,4 @@
+import type { KeyRemaining, KeyView, KeyWithSecret } from "@sdgate/shared";
 import { buildRequest, send } from "../client.ts";
 import { type Io, UsageError } from "../io.ts";
 import { CONNECTION_OPTIONS, connectionOf, parse, wholeNumber } from "../options.ts";
@@ -5,26 +6,8 @@ import { table } from "../table.ts";
 import type { Command } from "./command.ts";
 import { KEY_OPTIONS, keyFields, type Limits } from "./key-fields.ts";
 
-interface Key {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  limits: Limits;
-  /** The only models the key may use; `null` (or absent, from an older edge): every model. */
-  models?: string[] | null;
-  /** The only address ranges it may be used from; `null` (or absent): anywhere. */
-  allowed_ips?: string[] | null;
-  /** Labels for people and usage reports. */
-  metadata?: Record<string, string>;
-  created_at: string;
-  expires_at?: string | null;
-  last_used_at?: string | null;
-  revoked_at?: string | null;
-  status?: string;
-}
-
-type WithSecret = Key & { key: string; previous_key_expires_at?: string; grace_seconds?: number };
+type Key = KeyView;
+type WithSecret = KeyWithSecret;
 
 export const KEYS_USAGE = `Usage: sdgate keys <create|list|get|update|revoke|rotate> [options]
 
@@ -167,19 +150,11 @@ function keyIdOf(positionals: string[], subcommand: string): string {
   return id;
 }
 
-interface Remaining {
-  requests: number;
-  requests_reset_seconds: number;
-  concurrency: number;
-  in_flight: number;
-  credits: number | null;
-}
-
 async function get(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, CONNECTION_OPTIONS);
   const id = keyIdOf(positionals, "get");
   const connection = connectionOf(values, io);
-  const key = await send<Key & { remaining: Remaining | null }>(
+  const key = await send<Key & { remaining: KeyRemaining | null }>(
     connection,
     buildRequest(connection, "GET", `/admin/keys/${encodeURIComponent(id)}`),
   );

@@ -1,29 +1,9 @@
+import type { UsageReport, UsageRow } from "@sdgate/shared";
 import { buildRequest, send } from "../client.ts";
 import { UsageError } from "../io.ts";
 import { CONNECTION_OPTIONS, connectionOf, parse } from "../options.ts";
 import { table } from "../table.ts";
 import type { Command } from "./command.ts";
-
-interface UsageRow {
-  /** The key id, or the value of the label grouped by (`null`: keys without it). */
-  group: string | null;
-  period: string;
-  requests: number;
-  succeeded: number;
-  failed: number;
-  cache_hits: number;
-  credits: number;
-  mean_latency_ms: number | null;
-}
-
-interface UsageReport {
-  interval: string;
-  group_by: string;
-  from: string;
-  to: string;
-  data: UsageRow[];
-  totals: Omit<UsageRow, "group" | "period">;
-}
 
 export const USAGE_USAGE = `Usage: sdgate usage [--key <key id>] [--from 2026-11-01] [--to 2026-12-01] [--interval day|hour]
                     [--by <label>] [--json]

@@ -1,22 +1,6 @@
-/** One row of a usage report: one group's generations (a key's, or a label value's) in one period. */
-export interface UsageRow {
-  /** The key id, or the value of the label grouped by (`null` for keys without it). */
-  group: string | null;
-  /** The period's start, UTC: `2026-11-26` for a day, `2026-11-26T14` for an hour. */
-  period: string;
-  /** Generations asked for (every audited generation, whatever its outcome). */
-  requests: number;
-  succeeded: number;
-  failed: number;
-  /** Answered from the replay cache: no GPU work. */
-  cache_hits: number;
-  /** Credits charged. */
-  credits: number;
-  /** Mean time to answer, ms; `null` when none recorded one. */
-  mean_latency_ms: number | null;
-}
+import type { UsageInterval, UsageRow } from "@sdgate/shared";
 
-export type UsageInterval = "day" | "hour";
+export type { UsageInterval, UsageRow };
 
 /** Group by key, or by one of the keys' metadata labels (`{ label: "team" }`). */
 export type UsageGrouping = "key" | { label: string };

@@ -1,10 +1,19 @@
-import { type ErrorCode, outputSizeText, type ResolvedGenerationRequest } from "@sdgate/shared";
+import {
+  type JobError,
+  type JobProgress,
+  type JobQueue,
+  type JobStatus,
+  type JobView,
+  outputSizeText,
+  type ResolvedGenerationRequest,
+  TERMINAL_JOB_STATUSES,
+} from "@sdgate/shared";
 import type { GenerationJob as FleetJob } from "../cache/job.ts";
 
-/** Where a job is: `queued` until a backend starts it, `running`, then one of the three ends. */
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+// What a job looks like on the wire is the contract's (`@sdgate/shared`'s jobs.ts).
+export type { JobError, JobStatus, JobView };
 
-export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "cancelled"]);
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(TERMINAL_JOB_STATUSES);
 
 /**
  * How long a job (its state, events and, for `no-store` jobs, its images) is kept after it is created,
@@ -41,27 +50,6 @@ export interface JobSpec {
   retentionMs?: number;
 }
 
-export interface QueueInfo {
-  position: number;
-  estimated_wait_ms: number;
-}
-
-export interface ProgressInfo {
-  step: number;
-  steps: number;
-  image: number;
-  images: number;
-  eta_ms: number;
-  /** Of the whole job, 0–1. */
-  fraction: number;
-}
-
-export interface JobError {
-  code: ErrorCode;
-  message: string;
-  param: string | null;
-}
-
 export interface WebhookState {
   url: string;
   attempts: number;
@@ -85,8 +73,8 @@ export interface JobState {
   /** `hires` too, so the job reports the size its images come out at. */
   request: Pick<ResolvedGenerationRequest, "model" | "width" | "height" | "n" | "steps" | "seed" | "hires">;
   responseFormat: "b64_json" | "url";
-  queue: QueueInfo | null;
-  progress: ProgressInfo | null;
+  queue: JobQueue | null;
+  progress: JobProgress | null;
   backend: string | null;
   attempts: number;
   /** Where the images are in R2 and the rest of the record. */
@@ -101,28 +89,6 @@ export interface JobState {
    * is what tells the next alarm that it resumes a run rather than starts one.
    */
   runs?: number;
-}
-
-/** A job as clients see it (`GET /v1/jobs/{id}` adds `result` once it succeeded). */
-export interface JobView {
-  id: string;
-  object: "generation.job";
-  status: JobStatus;
-  created: number;
-  started_at: number | null;
-  completed_at: number | null;
-  model: string;
-  size: string;
-  n: number;
-  steps: number;
-  seed: number;
-  queue: QueueInfo | null;
-  progress: ProgressInfo | null;
-  backend: string | null;
-  attempts: number;
-  error: JobError | null;
-  webhook: { url: string; delivered: boolean; attempts: number } | null;
-  links: { self: string; events: string; cancel: string };
 }
 
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));

@@ -1,4 +1,4 @@
-import { SdgateError } from "@sdgate/shared";
+import { isApiKeyScope, type KeyView, SdgateError } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { recordAdminAction } from "../audit/index.ts";
@@ -23,12 +23,12 @@ const listSchema = z.object({
 });
 
 /** A key as the admin API shows it: never its secret. */
-function publicKey(key: StoredKey) {
+function publicKey(key: StoredKey): KeyView {
   return {
     id: key.id,
     name: key.name,
     prefix: key.prefix,
-    scopes: key.scopes,
+    scopes: key.scopes.filter(isApiKeyScope),
     limits: key.limits,
     models: key.models ?? null,
     allowed_ips: key.allowed_ips ?? null,

@@ -1,3 +1,4 @@
+import type { UsageReport } from "@sdgate/shared";
 import { SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -58,7 +59,7 @@ export function registerAdminUsage(app: Hono<AppEnv>): void {
     const groupBy = query.group_by === "key" ? "key" : { label: query.group_by.slice("metadata.".length) };
     const data = await usageReport(c.var.config.db, { from, to, interval: query.interval, keyId, groupBy });
     await recordAdminAction(c, { action: "usage.read", keyId, status: 200, detail: { rows: data.length } });
-    return c.json({
+    const report: UsageReport = {
       object: "usage",
       interval: query.interval,
       group_by: query.group_by,
@@ -67,6 +68,7 @@ export function registerAdminUsage(app: Hono<AppEnv>): void {
       key_id: keyId,
       data,
       totals: usageTotals(data),
-    });
+    };
+    return c.json(report);
   });
 }
