@@ -1,7 +1,7 @@
 import type { BackendGenerateResponse, ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
+import { batchKey } from "../engine/pipeline/generate-batch.ts";
 import type { JobProgress } from "../generation/engine.ts";
 import type { InputImages } from "../generation/input-image.ts";
-import { batchKey } from "./batch-key.ts";
 import { jobFingerprint } from "./resumable-jobs.ts";
 
 /** What happens to a job, in order: `queued` (again whenever its position changes), `started`, `progress`…, then `result` or `error`. */

@@ -1,3 +1,4 @@
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
 import { abortError, isInvalidArgumentError } from "../errors.ts";
 import { isComposable } from "../prompt/composable.ts";
 import { isScheduled } from "../prompt/prompt-schedule.ts";
@@ -37,12 +38,78 @@ interface Image<S extends Seed> extends BatchItem {
   seed: S;
 }
 
+/** A request's fields that decide whether it can share UNet calls, as the engine and the API both have them. */
+interface BatchShape {
+  prompt: string;
+  negativePrompt: string;
+  width: number;
+  height: number;
+  steps: number;
+  guidanceScale: number;
+  /** Canonical: the API's names are, and so are the engine's once resolved. */
+  scheduler: string;
+  rng: string;
+  /** Present (neither `undefined` nor `null`): the request runs alone. */
+  image: unknown;
+  mask: unknown;
+  hires: unknown;
+}
+
+const present = (value: unknown) => value !== undefined && value !== null;
+
+/**
+ * Images can share each UNet call when they agree on size, steps, scheduler and rng, and on guidance
+ * on or off (a guided image is two rows). A request runs alone (`null`) when it has an input image
+ * (img2img and inpainting start from their own latents at their own timestep), a hires second pass
+ * (at its own size, and its time would skew the step times measured for the first pass), or a prompt
+ * whose conditioning changes between steps (editing, alternation) or takes rows of its own (AND).
+ */
+function shapeKey(request: BatchShape): string | null {
+  if (present(request.image) || present(request.mask) || present(request.hires)) return null;
+  const { prompt, negativePrompt, steps } = request;
+  if (isScheduled(prompt, steps) || isScheduled(negativePrompt, steps) || isComposable(prompt)) return null;
+  return [
+    request.width,
+    request.height,
+    request.steps,
+    request.scheduler,
+    request.rng,
+    request.guidanceScale > 1,
+  ].join("|");
+}
+
+/**
+ * Which requests the engine can run together, in the API's terms: requests with one key may go to
+ * one {@link generateBatch} call and share each UNet call there; `null`, the request runs alone. The
+ * serving queue groups jobs by it; the engine decides by the same rule, so the two cannot drift. A
+ * pipeline holds one model, a backend several: the model leads the key.
+ *
+ * @example
+ * batchKey(request) === batchKey(other) // may share a batch
+ */
+export function batchKey(request: ResolvedGenerationRequest): string | null {
+  const key = shapeKey({
+    prompt: request.prompt,
+    negativePrompt: request.negative_prompt,
+    width: request.width,
+    height: request.height,
+    steps: request.steps,
+    guidanceScale: request.guidance_scale,
+    scheduler: request.scheduler,
+    rng: request.rng,
+    image: request.image,
+    mask: request.mask,
+    hires: request.hires,
+  });
+  return key === null ? null : `${request.model}|${key}`;
+}
+
 /**
  * `Pipeline.generateBatch`: validates every request on its own (a refused one is its own outcome),
  * encodes each request's prompts once, then runs the images of all requests in chunks of `maxBatch`
- * through {@link denoiseBatch} and decodes each. Requests that cannot share a UNet call (img2img,
- * inpainting, an inpainting UNet, an edited, alternating or composable prompt, hires) go through
- * {@link generate} one after another.
+ * through {@link denoiseBatch} and decodes each. A request {@link batchKey} runs alone goes through
+ * {@link generate} on its own, and so does every request on an inpainting UNet; the others must share
+ * one key.
  */
 export async function generateBatch<S extends Seed>(
   components: PipelineComponents,
@@ -59,26 +126,16 @@ export async function generateBatch<S extends Seed>(
       outcomes[index] = { ok: false, error };
     }
   }
-  const sequential =
-    components.traits.inpainting || valid.some(({ resolved }) => resolved.task !== "txt2img");
-  if (sequential) {
-    for (const { index } of valid) outcomes[index] = await generateOne(components, entries[index]);
-    return outcomes;
-  }
-  checkCompatible(valid.map(({ resolved }) => resolved));
-  // An edited or alternating prompt changes its conditioning between steps, a composable one has
-  // rows of its own, a hires one a second pass at another size: such a request runs on its own, the
-  // others share UNet calls.
-  const edited = ({ resolved }: { resolved: ResolvedRequest<S> }) =>
-    resolved.hires !== undefined ||
-    isScheduled(resolved.prompt, resolved.steps) ||
-    isScheduled(resolved.negativePrompt, resolved.steps) ||
-    isComposable(resolved.prompt);
-  for (const { index } of valid.filter(edited))
+  // An inpainting UNet takes each request's mask and masked image with every call.
+  const alone = ({ resolved }: { resolved: ResolvedRequest<S> }) =>
+    components.traits.inpainting || shapeKey(resolved) === null;
+  const together = valid.filter((v) => !alone(v));
+  checkCompatible(together.map(({ resolved }) => resolved));
+  for (const { index } of valid.filter(alone))
     outcomes[index] = await generateOne(components, entries[index]);
 
   const prepared: Prepared<S>[] = [];
-  for (const { index, resolved } of valid.filter((v) => !edited(v))) {
+  for (const { index, resolved } of together) {
     const entry = entries[index] as BatchEntry<S>;
     if (entry.signal?.aborted) {
       outcomes[index] = { ok: false, error: abortError(entry.signal.reason) };
@@ -148,14 +205,10 @@ async function generateOne<S extends Seed>(
   }
 }
 
-/** The queue groups requests by a key; a mismatch here is a caller's bug, not a request's fault. */
+/** The queue groups requests by {@link batchKey}; a mismatch here is a caller's bug, not a request's fault. */
 function checkCompatible<S extends Seed>(requests: readonly ResolvedRequest<S>[]): void {
-  const key = (r: ResolvedRequest<S>) =>
-    [r.width, r.height, r.steps, r.scheduler, r.rng, r.guidanceScale > 1].join("|");
-  const first = requests[0];
-  if (first === undefined) return;
-  const mismatch = requests.find((r) => key(r) !== key(first));
-  if (mismatch !== undefined) {
+  const keys = new Set(requests.map(shapeKey));
+  if (keys.size > 1) {
     throw new Error(`requests in one batch must agree on size, steps, scheduler, rng and guidance`);
   }
 }
