@@ -140,3 +140,123 @@ export function errorEnvelope(
 ): ErrorEnvelope {
   return { error: { type: typeOf(code), code, message, param }, request_id: requestId };
 }
+
+/**
+ * Each code's message where an error's own text is not ours to pass on: a framework's words, an
+ * unexpected error's, or a relayed message with nothing left once cleaned.
+ */
+const GENERIC_MESSAGES: Readonly<Record<ErrorCode, string>> = {
+  invalid_request: "The request is invalid.",
+  missing_api_key: "An API key is required.",
+  invalid_api_key: "Invalid API key.",
+  invalid_signature: "Invalid request signature.",
+  insufficient_scope: "The API key may not do this.",
+  not_found: "Not found.",
+  method_not_allowed: "Method not allowed.",
+  payload_too_large: "The request body is too large.",
+  unsupported_media_type: "Unsupported content type.",
+  model_not_found: "No such model.",
+  model_not_allowed: "The API key may not use this model.",
+  ip_not_allowed: "The API key may not be used from this address.",
+  cancelled: "The job was cancelled.",
+  idempotency_key_reused: "The Idempotency-Key was used before with a different request.",
+  generation_failed: "The generation failed.",
+  rate_limited: "Too many requests.",
+  internal_error: "Internal server error.",
+  backend_error: "The image backend returned an invalid response.",
+  backend_unavailable: "No image backend is available. Try again later.",
+  timeout: "The request timed out.",
+};
+
+/** @example genericMessage("payload_too_large") // "The request body is too large." */
+export function genericMessage(code: ErrorCode): string {
+  return GENERIC_MESSAGES[code];
+}
+
+// A framework's own 4xx (Hono's HTTPException from its middleware) keeps its status's meaning, in our code.
+const FRAMEWORK_STATUS_CODES: Readonly<Partial<Record<number, ErrorCode>>> = {
+  400: "invalid_request",
+  401: "invalid_api_key",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
+/** What an error becomes on the wire. */
+export interface ErrorAnswer {
+  status: number;
+  body: ErrorEnvelope;
+  headers: Readonly<Record<string, string>>;
+  /** Neither an {@link SdgateError} nor a framework's 4xx: our own fault, for the server to log, never to send. */
+  unexpected: boolean;
+}
+
+/**
+ * The one rule, edge and backend alike, for what a thrown value tells the client. An
+ * {@link SdgateError} keeps its code, message, param and headers: its message was written for the
+ * caller. A framework's 4xx (`frameworkStatus`, e.g. Hono's `HTTPException#status`) becomes our code
+ * for that status (`invalid_request` for one we do not map) with our own message, never the
+ * framework's text. Anything else is a 500 with a fixed message. A stack never leaves.
+ *
+ * @example
+ * const answer = errorAnswer(error, requestId, { frameworkStatus: error instanceof HTTPException ? error.status : undefined });
+ * return c.json(answer.body, answer.status, answer.headers);
+ */
+export function errorAnswer(
+  error: unknown,
+  requestId: string,
+  options: { frameworkStatus?: number | undefined } = {},
+): ErrorAnswer {
+  if (isSdgateError(error)) {
+    const body = errorEnvelope(error.code, error.message, requestId, error.param);
+    return { status: error.status, body, headers: error.headers, unexpected: false };
+  }
+  const { frameworkStatus } = options;
+  const clientFault = frameworkStatus !== undefined && frameworkStatus >= 400 && frameworkStatus < 500;
+  const code: ErrorCode = clientFault
+    ? (FRAMEWORK_STATUS_CODES[frameworkStatus] ?? "invalid_request")
+    : "internal_error";
+  const body = errorEnvelope(code, genericMessage(code), requestId);
+  return { status: statusOf(code), body, headers: {}, unexpected: !clientFault };
+}
+
+/** The most characters of a message the edge relays from a backend's answer (a 4xx the caller caused). */
+export const MAX_RELAYED_MESSAGE_CHARS = 300;
+
+// C0 and C1 controls (a terminal's or a log's escape sequences) and the bidirectional overrides and
+// isolates, which can make a message read other than it is (CVE-2021-42574's "Trojan Source").
+const UNSAFE_CHARS = /[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]+/gu;
+// A field as the API names it: `prompt`, `hires_scale`, `hires.scale`.
+const PARAM_PATTERN = /^[a-z][a-z0-9_]{0,63}(\.[a-z0-9_]{1,64}){0,3}$/;
+
+/**
+ * A backend's 4xx envelope as the edge passes it on. The code and param are the contract's: the code is
+ * one of {@link ERROR_CODES} (the schema holds it to them) and fixes the status; a param that does not
+ * name a field the way the API does becomes `null`. The backend's message is kept, since it tells the
+ * caller what to fix ("Invalid 'steps': at most 150 for model 'tiny'."), but as text the edge can vouch
+ * for: control and bidirectional-override characters become spaces, runs of whitespace one space, and
+ * it is cut to {@link MAX_RELAYED_MESSAGE_CHARS} characters; the code's generic message if nothing is left.
+ *
+ * @example
+ * relayedError({ type: "invalid_request_error", code: "invalid_request", message: "Bad\u0007 prompt", param: "prompt" })
+ * // { code: "invalid_request", message: "Bad prompt", param: "prompt" }
+ */
+export function relayedError(error: ErrorEnvelope["error"]): {
+  code: ErrorCode;
+  message: string;
+  param: string | null;
+} {
+  const param = error.param !== null && PARAM_PATTERN.test(error.param) ? error.param : null;
+  const cleaned = error.message.replace(UNSAFE_CHARS, " ").replace(/\s+/g, " ").trim();
+  // By code points, so a cut never splits a surrogate pair.
+  const chars = Array.from(cleaned);
+  const message =
+    chars.length === 0
+      ? genericMessage(error.code)
+      : chars.length <= MAX_RELAYED_MESSAGE_CHARS
+        ? cleaned
+        : `${chars.slice(0, MAX_RELAYED_MESSAGE_CHARS - 1).join("")}…`;
+  return { code: error.code, message, param };
+}

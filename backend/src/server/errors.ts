@@ -1,25 +1,23 @@
-import { errorEnvelope, isSdgateError } from "@sdgate/shared";
+import { errorAnswer } from "@sdgate/shared";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "../logger.ts";
 
 /**
- * The one place where errors become responses: expected ones ({@link SdgateError}) keep their code and
- * message; anything else is logged here with the request id and answered with a bare 500.
+ * The one place where errors become responses, by the contract's rule ({@link errorAnswer}, as the
+ * edge's): expected ones (`SdgateError`) keep their code and message; Hono's own 4xx get our code and
+ * message for their status, never Hono's text; anything else is logged here with the request id and
+ * answered with a bare 500.
  */
 export function errorHandler(logger: Logger) {
   return (error: Error, c: Context): Response => {
     const requestId = c.get("requestId") ?? "unknown";
-    if (isSdgateError(error)) {
-      const body = errorEnvelope(error.code, error.message, requestId, error.param);
-      return c.json(body, error.status as ContentfulStatusCode, error.headers);
+    const frameworkStatus = error instanceof HTTPException ? error.status : undefined;
+    const answer = errorAnswer(error, requestId, { frameworkStatus });
+    if (answer.unexpected) {
+      logger.error("unhandled error", { requestId, error: error.message, stack: error.stack });
     }
-    if (error instanceof HTTPException && error.status < 500) {
-      const code = error.status === 413 ? "payload_too_large" : "invalid_request";
-      return c.json(errorEnvelope(code, error.message || "Bad request.", requestId), error.status);
-    }
-    logger.error("unhandled error", { requestId, error: error.message, stack: error.stack });
-    return c.json(errorEnvelope("internal_error", "Internal error.", requestId), 500);
+    return c.json(answer.body, answer.status as ContentfulStatusCode, answer.headers);
   };
 }

@@ -1,4 +1,9 @@
-import type { BackendGenerateResponse, ErrorCode, ResolvedGenerationRequest } from "@sdgate/shared";
+import {
+  type BackendGenerateResponse,
+  type ErrorCode,
+  type ResolvedGenerationRequest,
+  relayedError,
+} from "@sdgate/shared";
 import { log } from "../log.ts";
 import type { FailureKind } from "./breaker.ts";
 import { type AttemptOutcome, type CallOptions, callBackend } from "./client.ts";
@@ -224,9 +229,10 @@ export async function generateWithFailover(
       return { ok: true, value: { backend, response: outcome.response, attempts } };
     }
     if (outcome.kind === "rejected") {
-      // The backend answered properly; the request was at fault.
+      // The backend answered properly; the request was at fault. Its code and param are the
+      // contract's; its message goes on only as text the edge vouches for (`relayedError`).
       options.waitUntil(health.record(backend.name, { ok: true }, nowMs));
-      const { code, message, param } = outcome.envelope.error;
+      const { code, message, param } = relayedError(outcome.envelope.error);
       return {
         ok: false,
         error: { code, message, param, attempts, backend: backend.name, retryAfter: null },

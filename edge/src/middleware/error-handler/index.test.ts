@@ -21,8 +21,8 @@ function testApp() {
   app.get("/boom", () => {
     throw new TypeError("secret internal detail at db.ts:12");
   });
-  app.get("/http", () => {
-    throw new HTTPException(413, { message: "hono's own words" });
+  app.get("/http/:status", (c) => {
+    throw new HTTPException(Number(c.req.param("status")) as 400, { message: "hono's own words" });
   });
   app.notFound(notFoundHandler());
   app.onError(errorHandler());
@@ -61,12 +61,32 @@ describe("error handler", () => {
     logged.mockRestore();
   });
 
-  it("maps Hono's HTTPExceptions by status, with our message", async () => {
-    const res = await testApp().request("/http");
-    expect(res.status).toBe(413);
-    const body = (await res.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe("payload_too_large");
-    expect(body.error.message).not.toContain("hono");
+  it("maps Hono's 4xx HTTPExceptions by status to our code and message, never Hono's text", async () => {
+    const app = testApp();
+    for (const [status, expected, code] of [
+      [413, 413, "payload_too_large"],
+      [400, 400, "invalid_request"],
+      [401, 401, "invalid_api_key"],
+      // No code of its own: an invalid request, at the status the contract gives that.
+      [418, 400, "invalid_request"],
+    ] as const) {
+      const res = await app.request(`/http/${status}`);
+      expect(res.status).toBe(expected);
+      const text = await res.text();
+      expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe(code);
+      expect(text).not.toContain("hono");
+    }
+  });
+
+  it("answers a 5xx HTTPException as any unexpected error: a fixed 500, logged", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const res = await testApp().request("/http/503");
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect((JSON.parse(text) as { error: { code: string } }).error.code).toBe("internal_error");
+    expect(text).not.toContain("hono");
+    expect(logged).toHaveBeenCalledOnce();
+    logged.mockRestore();
   });
 
   it("answers unknown routes with a 404 envelope", async () => {

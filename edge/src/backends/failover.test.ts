@@ -1,0 +1,82 @@
+import {
+  type ErrorEnvelope,
+  Keyring,
+  MAX_RELAYED_MESSAGE_CHARS,
+  registrySchema,
+  statusOf,
+} from "@sdgate/shared";
+import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { describe, expect, it } from "vitest";
+import type { AttemptOutcome } from "./client.ts";
+import { type FailoverResult, generateWithFailover } from "./failover.ts";
+import { HealthView } from "./health.ts";
+import { LoadBook } from "./load.ts";
+import { RetryBudget } from "./retry-policy.ts";
+
+const registry = registrySchema.parse([
+  { name: "ours", url: "http://127.0.0.1:9", provider: "a", region: "local", priority: 0 },
+  { name: "spare", url: "http://127.0.0.1:10", provider: "b", region: "local", priority: 1 },
+]);
+
+/** Failover over two backends whose first answers `envelope` with a 400; the calls made, and the result. */
+async function rejectedWith(error: ErrorEnvelope["error"]) {
+  const calls: string[] = [];
+  const health = new HealthView(
+    () => ({
+      sync: async () => ({ states: {}, probes: {} }),
+      report: () => Promise.reject(new Error("a backend that answered properly is reported as healthy")),
+      takeProbe: async () => true,
+    }),
+    registry.breaker,
+  );
+  const result: FailoverResult = await generateWithFailover(
+    registry,
+    { health, load: new LoadBook(), budget: new RetryBudget(registry.retry) },
+    exampleResolvedRequest(),
+    {
+      keyring: new Keyring([{ id: "k1", secret: "s".repeat(40) }]),
+      timeoutMs: 1_000,
+      requestId: "req_test",
+      location: {},
+      waitUntil: () => {},
+      random: () => 0,
+      call: async (backend): Promise<AttemptOutcome> => {
+        calls.push(backend.name);
+        return { kind: "rejected", status: 400, envelope: { error, request_id: "req_backend" }, load: null };
+      },
+    },
+  );
+  if (result.ok) throw new Error("a rejected request was served");
+  return { calls, error: result.error };
+}
+
+const invalid = (message: string, param: string | null): ErrorEnvelope["error"] => ({
+  type: "invalid_request_error",
+  code: "invalid_request",
+  message,
+  param,
+});
+
+describe("a backend's 4xx, passed on by failover", () => {
+  it("reaches the client with the backend's code, param and message, from that backend alone", async () => {
+    const message = "Invalid 'prompt': has to nest ( and [ at most 64 deep, but is 65 deep.";
+    const { calls, error } = await rejectedWith(invalid(message, "prompt"));
+    expect(calls).toEqual(["ours"]);
+    expect(error).toMatchObject({ code: "invalid_request", message, param: "prompt", backend: "ours" });
+    expect(statusOf(error.code)).toBe(400);
+  });
+
+  it("cleans control characters out of the backend's message and cuts a long one", async () => {
+    const { error } = await rejectedWith(
+      invalid(`Invalid\u001b]8;;https://example.com\u0007 'prompt':\r\n${"x".repeat(10_000)}`, "prompt"),
+    );
+    expect(error.message).not.toMatch(/\p{Cc}/u);
+    expect(error.message.startsWith("Invalid ]8;;https://example.com 'prompt': xxx")).toBe(true);
+    expect(Array.from(error.message)).toHaveLength(MAX_RELAYED_MESSAGE_CHARS);
+  });
+
+  it("drops a param that names no field", async () => {
+    const { error } = await rejectedWith(invalid("Invalid request.", "see https://example.com"));
+    expect(error).toMatchObject({ code: "invalid_request", param: null });
+  });
+});
