@@ -179,3 +179,27 @@ describe("generation request contract", () => {
     expect(tooManySteps.ok ? null : tooManySteps.error.param).toBe("steps");
   });
 });
+
+describe("requests that would run no step", () => {
+  it("are refused naming strength or hires_strength", () => {
+    const img2img = resolveGenerationRequest(
+      { prompt: "a fox", steps: 1, image: "iVBORw0KGgo=", strength: 0.5 },
+      TINY_MODEL,
+      1,
+    );
+    expect(img2img).toMatchObject({ ok: false, error: { param: "strength" } });
+    const hires = resolveGenerationRequest(
+      { prompt: "a fox", size: "64x64", hires_scale: 2, hires_steps: 1, hires_strength: 0.7 },
+      TINY_MODEL,
+      1,
+    );
+    expect(hires).toMatchObject({ ok: false, error: { param: "hires_strength" } });
+    expect(
+      resolveGenerationRequest(
+        { prompt: "a fox", steps: 2, image: "iVBORw0KGgo=", strength: 0.5 },
+        TINY_MODEL,
+        1,
+      ).ok,
+    ).toBe(true);
+  });
+});

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ModelInfo } from "./models.ts";
 import { promptNestingDepth } from "./prompt-nesting.ts";
 import { RNG_NAMES, resolveSchedulerName, SCHEDULER_NAMES } from "./schedulers.ts";
+import { stepsRun } from "./step-counts.ts";
 
 export const OUTPUT_FORMATS = ["png", "webp", "jpeg", "avif"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -342,6 +343,25 @@ export function resolveGenerationRequest(
       error: {
         param: "steps",
         message: `Invalid 'steps': at most ${model.limits.max_steps} for model '${model.id}'.`,
+      },
+    };
+  }
+  // img2img and hires run a share of their steps: a share that rounds down to none would do nothing.
+  if (resolved.image !== null && stepsRun(resolved.steps, resolved.strength) < 1) {
+    return {
+      ok: false,
+      error: {
+        param: "strength",
+        message: `Invalid 'strength': ${resolved.strength} of ${resolved.steps} steps runs no step; raise 'strength' or 'steps'.`,
+      },
+    };
+  }
+  if (resolved.hires && stepsRun(resolved.hires.steps, resolved.hires.strength) < 1) {
+    return {
+      ok: false,
+      error: {
+        param: "hires_strength",
+        message: `Invalid 'hires_strength': ${resolved.hires.strength} of ${resolved.hires.steps} steps runs no step; raise 'hires_strength' or 'hires_steps'.`,
       },
     };
   }

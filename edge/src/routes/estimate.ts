@@ -45,7 +45,7 @@ async function readRequest(c: Context<AppEnv>) {
 
 /**
  * `POST /v1/estimate`: for a generation request body (the same as `POST /v1/images/generations`
- * takes), what it would cost without running it: GPU-seconds (`steps × n × step time`, the step time
+ * takes), what it would cost without running it: GPU-seconds (the steps it runs, `stepCounts`, × n × step time, the step time
  * measured by the backends for the model and size, scaled from the nearest measured size, or the
  * documented fallback), the expected queue wait, the cost at `SDGATE_GPU_HOUR_PRICE`, the credits it
  * would reserve, and whether the synchronous route would turn it into a job. Needs `read`: a quote
