@@ -105,7 +105,8 @@ function sameFailure(first: Failure, second: Failure): boolean {
 }
 
 function failedIdentically(failure: Failure, attempts: number): NotServed {
-  const reason = failure.envelope?.error.message ?? "an internal error";
+  // The backend's words, cleaned and cut as every relayed message is.
+  const reason = failure.envelope ? relayedError(failure.envelope.error).message : "an internal error";
   return {
     code: "generation_failed",
     message: `This request failed the same way on two backends ("${reason}"); it was not tried further, and nothing was charged.`,
