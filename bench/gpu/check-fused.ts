@@ -13,7 +13,7 @@ import {
   floatTensor,
   type LoadedSession,
   outputData,
-} from "../../backend/src/engine/pipeline/onnx-session.ts";
+} from "../../backend/src/engine/models/onnx-session.ts";
 
 const [standardDir, fusedDir, provider = "cuda"] = process.argv.slice(2);
 if (standardDir === undefined || fusedDir === undefined)

@@ -12,12 +12,8 @@ import { type InferenceSession, InferenceSession as Session } from "onnxruntime-
 import {
   parseExecutionProviders,
   sessionOptionsFor,
-} from "../../backend/src/engine/pipeline/execution-provider-options.ts";
-import {
-  findInput,
-  floatTensor,
-  type LoadedSession,
-} from "../../backend/src/engine/pipeline/onnx-session.ts";
+} from "../../backend/src/engine/models/execution-provider-options.ts";
+import { findInput, floatTensor, type LoadedSession } from "../../backend/src/engine/models/onnx-session.ts";
 import { describeMachine } from "../lib/machine.ts";
 import { efficiencyMarkdown, efficiencyRows } from "./efficiency.ts";
 import { peakTflops } from "./flops.ts";

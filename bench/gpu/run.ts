@@ -21,7 +21,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadPipeline } from "../../backend/src/engine/index.ts";
-import type { StageTimingsMs } from "../../backend/src/engine/pipeline/types.ts";
+import type { StageTimingsMs } from "../../backend/src/engine/types.ts";
 import { OPERATOR_SETS, type OperatorSet } from "../../backend/src/model-builder/nn.ts";
 import { buildSd15FullSize } from "../../backend/src/model-builder/sd15-full-size.ts";
 import { describeMachine } from "../lib/machine.ts";

@@ -11,8 +11,8 @@ import {
   floatTensor,
   type LoadedSession,
   outputData,
-} from "../../backend/src/engine/pipeline/onnx-session.ts";
-import type { EngineLogger } from "../../backend/src/engine/pipeline/types.ts";
+} from "../../backend/src/engine/models/onnx-session.ts";
+import type { EngineLogger } from "../../backend/src/engine/types.ts";
 
 export interface Sd15Sessions {
   textEncoder: LoadedSession;

@@ -19,6 +19,21 @@ export {
 } from "./image/encode-image.ts";
 export { type ReadImageMetadata, readImageMetadata } from "./image/read-metadata.ts";
 export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./pipeline/load-pipeline.ts";
+export { createGenerator, type Generator, RNG_NAMES } from "./rng/torch-generator.ts";
+export {
+  a1111SamplerName,
+  createScheduler,
+  EulerDiscreteScheduler,
+  resolveSchedulerName,
+  SCHEDULER_ALIASES,
+  SCHEDULER_NAMES,
+  type Scheduler,
+  type SchedulerConfig,
+  type SchedulerName,
+  type SchedulerStepResult,
+  schedulerNames,
+} from "./schedulers/index.ts";
+export { ClipTokenizer, type ClipTokenizerOptions } from "./tokenizer/clip-tokenizer.ts";
 export type {
   BatchEntry,
   BatchOptions,
@@ -39,19 +54,4 @@ export type {
   RngName,
   Seed,
   StageTimingsMs,
-} from "./pipeline/types.ts";
-export { createGenerator, type Generator, RNG_NAMES } from "./rng/torch-generator.ts";
-export {
-  a1111SamplerName,
-  createScheduler,
-  EulerDiscreteScheduler,
-  resolveSchedulerName,
-  SCHEDULER_ALIASES,
-  SCHEDULER_NAMES,
-  type Scheduler,
-  type SchedulerConfig,
-  type SchedulerName,
-  type SchedulerStepResult,
-  schedulerNames,
-} from "./schedulers/index.ts";
-export { ClipTokenizer, type ClipTokenizerOptions } from "./tokenizer/clip-tokenizer.ts";
+} from "./types.ts";

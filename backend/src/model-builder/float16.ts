@@ -1,8 +1,8 @@
 /**
- * fp16 weights for the builder. The conversion itself is the engine's (engine/pipeline/fp16.ts:
+ * fp16 weights for the builder. The conversion itself is the engine's (engine/models/fp16.ts:
  * round to nearest even, as torch's `.half()`), so models are built and read with the same rounding.
  */
-import { float16BitsToFloat32, float32ToFloat16Bits } from "../engine/pipeline/fp16.ts";
+import { float16BitsToFloat32, float32ToFloat16Bits } from "../engine/models/fp16.ts";
 
 export { float16BitsToFloat32 as fromFloat16Bits, float32ToFloat16Bits as toFloat16Bits };
 

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import type { RgbImage } from "../pipeline/types.ts";
+import type { RgbImage } from "../types.ts";
 
 /** The formats an input image may be in; libvips' other loaders (SVG, TIFF, GIF, HEIF, PDF, …) never see one. */
 export type InputImageFormat = "png" | "jpeg" | "webp";

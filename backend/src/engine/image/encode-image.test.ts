@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import type { GeneratedImage, ImageMetadata } from "../pipeline/types.ts";
+import type { GeneratedImage, ImageMetadata } from "../types.ts";
 import { decodeImage } from "./decode-image.ts";
 import { encodeImage } from "./encode-image.ts";
 import { readImageMetadata } from "./read-metadata.ts";

@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import type { ImageMetadata, RgbImage } from "../pipeline/types.ts";
+import type { ImageMetadata, RgbImage } from "../types.ts";
 import { addPngText } from "./png-text.ts";
 import { buildXmp } from "./xmp.ts";
 

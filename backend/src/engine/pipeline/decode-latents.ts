@@ -1,6 +1,6 @@
 import { ModelLoadError } from "../errors.ts";
+import type { VaeDecoderSession } from "../models/vae-decoder.ts";
 import { decodedToRgb } from "./tensor-math.ts";
-import type { VaeDecoderSession } from "./vae-decoder.ts";
 
 /**
  * Final latents to 8-bit RGB: `latents / vae.config.scaling_factor` (torch divides by the factor as a

@@ -1,8 +1,8 @@
+import type { UNetSession } from "../models/unet.ts";
 import type { Scheduler } from "../schedulers/index.ts";
 import type { Generator } from "./noise-source.ts";
 import { applyGuidance } from "./tensor-math.ts";
 import { type Conditioning, concat } from "./text-conditioning.ts";
-import type { UNetSession } from "./unet.ts";
 
 /** One image of a batch: its own scheduler, generator, latents and its request's conditioning. */
 export interface BatchItem {

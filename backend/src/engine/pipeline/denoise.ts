@@ -1,10 +1,10 @@
+import type { UNetSession } from "../models/unet.ts";
 import type { Scheduler } from "../schedulers/index.ts";
 import { conditioningAt, type ScheduledConditioning } from "./conditioning-schedule.ts";
 import { blendKnownLatents, concatInpaintChannels } from "./inpaint.ts";
 import type { Generator } from "./noise-source.ts";
 import type { DenoiseStart } from "./start-latents.ts";
 import { applyGuidance } from "./tensor-math.ts";
-import type { UNetSession } from "./unet.ts";
 
 export interface DenoiseRequest {
   unet: UNetSession;

@@ -1,8 +1,8 @@
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { GenerationProgress, GenerationRequest, Pipeline } from "../types.ts";
 import { batchKey } from "./generate-batch.ts";
 import { loadTiny, maxAbsDiff } from "./test-models.ts";
-import type { GenerationProgress, GenerationRequest, Pipeline } from "./types.ts";
 
 const base: GenerationRequest = {
   prompt: "a red fox in a snowy forest",

@@ -3,13 +3,6 @@ import { abortError, isInvalidArgumentError } from "../errors.ts";
 import { isComposable } from "../prompt/composable.ts";
 import { isScheduled } from "../prompt/prompt-schedule.ts";
 import { createScheduler } from "../schedulers/index.ts";
-import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
-import { decodeLatents } from "./decode-latents.ts";
-import { type BatchItem, denoiseBatch } from "./denoise-batch.ts";
-import { generate, type PipelineComponents } from "./generate.ts";
-import { generatorFor } from "./noise-source.ts";
-import { imageMetadata } from "./recipe.ts";
-import type { Conditioning } from "./text-conditioning.ts";
 import type {
   BatchEntry,
   BatchOptions,
@@ -17,7 +10,14 @@ import type {
   GeneratedImage,
   Seed,
   StageTimingsMs,
-} from "./types.ts";
+} from "../types.ts";
+import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
+import { decodeLatents } from "./decode-latents.ts";
+import { type BatchItem, denoiseBatch } from "./denoise-batch.ts";
+import { generate, type PipelineComponents } from "./generate.ts";
+import { generatorFor } from "./noise-source.ts";
+import { imageMetadata } from "./recipe.ts";
+import type { Conditioning } from "./text-conditioning.ts";
 import { type ResolvedRequest, resolveRequest } from "./validate.ts";
 
 /** A request that passed validation, with what its images share. */

@@ -1,6 +1,17 @@
 import { stepCounts } from "@sdgate/shared";
 import { abortError, InvalidArgumentError } from "../errors.ts";
+import type { UNetSession } from "../models/unet.ts";
+import type { VaeDecoderSession } from "../models/vae-decoder.ts";
+import type { VaeEncoderSession } from "../models/vae-encoder.ts";
 import { createScheduler, type SchedulerConfig } from "../schedulers/index.ts";
+import type {
+  GeneratedImage,
+  GenerateOptions,
+  GenerationRequest,
+  GenerationResult,
+  Seed,
+  StageTimingsMs,
+} from "../types.ts";
 import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
 import { decodeLatents } from "./decode-latents.ts";
 import { denoise } from "./denoise.ts";
@@ -11,17 +22,6 @@ import { generatorFor } from "./noise-source.ts";
 import { imageMetadata, type ModelIdentity } from "./recipe.ts";
 import { prepareStart } from "./start-latents.ts";
 import type { ConditioningRequest, TextStack } from "./text-conditioning.ts";
-import type {
-  GeneratedImage,
-  GenerateOptions,
-  GenerationRequest,
-  GenerationResult,
-  Seed,
-  StageTimingsMs,
-} from "./types.ts";
-import type { UNetSession } from "./unet.ts";
-import type { VaeDecoderSession } from "./vae-decoder.ts";
-import type { VaeEncoderSession } from "./vae-encoder.ts";
 import { type ModelLimits, resolveRequest } from "./validate.ts";
 
 /** A loaded model's parts, as `loadPipeline` assembles them. */

@@ -1,9 +1,9 @@
+import type { UNetSession } from "../models/unet.ts";
 import type { Scheduler } from "../schedulers/index.ts";
 import type { ScheduledConditioning } from "./conditioning-schedule.ts";
 import { denoise } from "./denoise.ts";
 import { strengthSchedule } from "./img2img.ts";
 import type { Generator } from "./noise-source.ts";
-import type { UNetSession } from "./unet.ts";
 
 const { fround } = Math;
 

@@ -1,4 +1,4 @@
-import type { RgbImage } from "./types.ts";
+import type { RgbImage } from "../types.ts";
 
 /**
  * The mask as diffusers' inpainting `mask_processor` makes it (`do_convert_grayscale`,

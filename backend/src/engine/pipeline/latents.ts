@@ -1,6 +1,6 @@
+import type { VaeEncoderSession } from "../models/vae-encoder.ts";
 import type { Generator } from "../rng/torch-generator.ts";
-import type { RgbImage } from "./types.ts";
-import type { VaeEncoderSession } from "./vae-encoder.ts";
+import type { RgbImage } from "../types.ts";
 
 const { fround } = Math;
 /** diffusers' `DiagonalGaussianDistribution` clamps the log-variance to this range. */

@@ -1,18 +1,18 @@
 import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { ModelLoadError } from "../errors.ts";
+import { createSession, type LoadedSession } from "../models/onnx-session.ts";
+import { TextEncoderSession } from "../models/text-encoder.ts";
+import { UNetSession } from "../models/unet.ts";
+import { VaeDecoderSession } from "../models/vae-decoder.ts";
+import { VaeEncoderSession } from "../models/vae-encoder.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
+import type { EngineLogger, Pipeline, PipelineOptions } from "../types.ts";
 import { detectModel } from "./detect-model.ts";
 import { generate, type PipelineComponents } from "./generate.ts";
 import { generateBatch } from "./generate-batch.ts";
 import { numberField, readJsonObject } from "./model-files.ts";
 import { shortModelHash } from "./model-hash.ts";
-import { createSession, type LoadedSession } from "./onnx-session.ts";
-import { TextEncoderSession } from "./text-encoder.ts";
-import type { EngineLogger, Pipeline, PipelineOptions } from "./types.ts";
-import { UNetSession } from "./unet.ts";
-import { VaeDecoderSession } from "./vae-decoder.ts";
-import { VaeEncoderSession } from "./vae-encoder.ts";
 import type { ModelLimits } from "./validate.ts";
 
 /** Tried in this order unless `executionProviders` says otherwise. */

@@ -1,5 +1,5 @@
 import { createGenerator, type Generator } from "../rng/torch-generator.ts";
-import type { RngName, Seed } from "./types.ts";
+import type { RngName, Seed } from "../types.ts";
 
 export type { Generator } from "../rng/torch-generator.ts";
 

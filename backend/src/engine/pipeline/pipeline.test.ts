@@ -7,8 +7,8 @@ import { InvalidArgumentError, ModelLoadError } from "../errors.ts";
 import { encodeImage } from "../image/encode-image.ts";
 import { readImageMetadata } from "../image/read-metadata.ts";
 import { SCHEDULER_NAMES } from "../schedulers/index.ts";
+import type { GenerationRequest, Pipeline } from "../types.ts";
 import { loadPipeline } from "./load-pipeline.ts";
-import type { GenerationRequest, Pipeline } from "./types.ts";
 
 const base: GenerationRequest = {
   prompt: "a red fox in a snowy forest",

@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { createSession, type LoadedSession } from "../models/onnx-session.ts";
+import { TextEncoderSession } from "../models/text-encoder.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import { conditioningAt, encodeConditioningSchedule } from "./conditioning-schedule.ts";
-import { createSession, type LoadedSession } from "./onnx-session.ts";
 import { loadTiny, tinyModelDir } from "./test-models.ts";
 import {
   type ConditioningRequest,
@@ -10,7 +11,6 @@ import {
   type TextStack,
   tokenizePrompts,
 } from "./text-conditioning.ts";
-import { TextEncoderSession } from "./text-encoder.ts";
 
 const sessions: LoadedSession[] = [];
 afterAll(() => Promise.all(sessions.map((s) => s.session.release())));

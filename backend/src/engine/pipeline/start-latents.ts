@@ -1,9 +1,9 @@
+import type { VaeEncoderSession } from "../models/vae-encoder.ts";
 import type { Scheduler } from "../schedulers/index.ts";
+import type { RgbImage } from "../types.ts";
 import { binarizeMask, maskImage, maskToLatentSize } from "./inpaint.ts";
 import { encodeToLatents, rgbToSigned, skipDiagonalGaussianDraw } from "./latents.ts";
 import type { Generator } from "./noise-source.ts";
-import type { RgbImage } from "./types.ts";
-import type { VaeEncoderSession } from "./vae-encoder.ts";
 
 /** Where denoising starts, and what each step needs besides the latents. */
 export interface DenoiseStart {

@@ -1,18 +1,18 @@
 import { join } from "node:path";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
+import { createSession } from "../models/onnx-session.ts";
+import { TextEncoderSession } from "../models/text-encoder.ts";
+import { UNetSession } from "../models/unet.ts";
+import { VaeEncoderSession } from "../models/vae-encoder.ts";
 import { createScheduler } from "../schedulers/index.ts";
+import type { GenerationRequest } from "../types.ts";
 import { denoise } from "./denoise.ts";
 import { readJsonObject } from "./model-files.ts";
 import { generatorFor } from "./noise-source.ts";
-import { createSession } from "./onnx-session.ts";
 import { prepareStart } from "./start-latents.ts";
 import { decodedToRgb } from "./tensor-math.ts";
 import { loadTiny, meanAbsDiff, testMask, testPattern, tinyModelDir } from "./test-models.ts";
-import { TextEncoderSession } from "./text-encoder.ts";
-import type { GenerationRequest } from "./types.ts";
-import { UNetSession } from "./unet.ts";
-import { VaeEncoderSession } from "./vae-encoder.ts";
 
 const SIZE = 64;
 const image = testPattern(SIZE, SIZE);

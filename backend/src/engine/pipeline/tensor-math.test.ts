@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromFloat16 } from "./fp16.ts";
+import { fromFloat16 } from "../models/fp16.ts";
 import { applyGuidance, decodedToRgb } from "./tensor-math.ts";
 
 describe("decoded image to bytes", () => {

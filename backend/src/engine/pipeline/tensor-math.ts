@@ -1,4 +1,4 @@
-import { float16BitsToFloat32 } from "./fp16.ts";
+import { float16BitsToFloat32 } from "../models/fp16.ts";
 
 /** The float32 arithmetic between model calls, in the order diffusers' torch code does it. */
 const { fround } = Math;

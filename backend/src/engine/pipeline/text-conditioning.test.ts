@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
+import type { PromptEncoder, TextEncoding } from "../models/text-encoder.ts";
 import { guidanceScaleEmbedding } from "./guidance-embedding.ts";
 import {
   type ConditioningRequest,
@@ -8,7 +9,6 @@ import {
   type TextStack,
   tokenizePrompts,
 } from "./text-conditioning.ts";
-import type { PromptEncoder, TextEncoding } from "./text-encoder.ts";
 
 const TOKENS = 3;
 /**

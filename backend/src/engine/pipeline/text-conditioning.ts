@@ -1,10 +1,10 @@
 import { InvalidArgumentError } from "../errors.ts";
+import type { PromptEncoder, TextEncoding } from "../models/text-encoder.ts";
 import { type ChunkTokenizer, chunkPrompt, type PromptChunk, padChunks } from "../prompt/chunk-tokens.ts";
 import { encodeChunks } from "../prompt/encode-chunks.ts";
 import { PromptWeightError, parsePromptAttention } from "../prompt/parse-attention.ts";
+import type { EngineLogger } from "../types.ts";
 import { guidanceScaleEmbedding } from "./guidance-embedding.ts";
-import type { PromptEncoder, TextEncoding } from "./text-encoder.ts";
-import type { EngineLogger } from "./types.ts";
 
 /** Prompts longer than this many chunks (of 75 tokens) are refused: 600 tokens is far past any use. */
 export const MAX_PROMPT_CHUNKS = 8;

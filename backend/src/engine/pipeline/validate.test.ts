@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
-import type { GenerationRequest, RgbImage } from "./types.ts";
+import type { GenerationRequest, RgbImage } from "../types.ts";
 import { type ModelLimits, resolveRequest } from "./validate.ts";
 
 const limits: ModelLimits = {

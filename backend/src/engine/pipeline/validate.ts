@@ -2,8 +2,8 @@ import { MAX_PROMPT_NESTING, outputSize, promptNestingDepth, stepsRun } from "@s
 import { InvalidArgumentError } from "../errors.ts";
 import { RNG_NAMES } from "../rng/torch-generator.ts";
 import { resolveSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
+import type { GenerationRequest, RgbImage, RngName, Seed } from "../types.ts";
 import type { HiresPass } from "./hires.ts";
-import type { GenerationRequest, RgbImage, RngName, Seed } from "./types.ts";
 
 /** What a loaded model allows; the request is checked against it before any work. */
 export interface ModelLimits {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { PromptEncoder, TextEncoding } from "../pipeline/text-encoder.ts";
+import type { PromptEncoder, TextEncoding } from "../models/text-encoder.ts";
 import type { PromptChunk } from "./chunk-tokens.ts";
 import { encodeChunks } from "./encode-chunks.ts";
 

@@ -1,5 +1,5 @@
 import { ModelLoadError } from "../errors.ts";
-import type { EncodeOptions, PromptEncoder, TextEncoding } from "../pipeline/text-encoder.ts";
+import type { EncodeOptions, PromptEncoder, TextEncoding } from "../models/text-encoder.ts";
 import { applyEmphasis } from "./apply-emphasis.ts";
 import type { PromptChunk } from "./chunk-tokens.ts";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isInvalidArgumentError } from "../errors.ts";
 import { loadTiny, maxAbsDiff } from "../pipeline/test-models.ts";
-import type { GenerationRequest, Pipeline } from "../pipeline/types.ts";
+import type { GenerationRequest, Pipeline } from "../types.ts";
 
 const base: GenerationRequest = {
   prompt: "a red fox in a snowy forest",

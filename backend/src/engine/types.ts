@@ -1,9 +1,9 @@
-import type { InvalidArgumentError } from "../errors.ts";
-import type { RngName } from "../rng/torch-generator.ts";
-import type { ModelFamily, ModelTraits } from "./detect-model.ts";
+import type { InvalidArgumentError } from "./errors.ts";
+import type { ModelFamily, ModelTraits } from "./pipeline/detect-model.ts";
+import type { RngName } from "./rng/torch-generator.ts";
 
-export type { RngName } from "../rng/torch-generator.ts";
-export type { ModelFamily, ModelTraits } from "./detect-model.ts";
+export type { ModelFamily, ModelTraits } from "./pipeline/detect-model.ts";
+export type { RngName } from "./rng/torch-generator.ts";
 
 /** Seeds are numbers (safe integers) or bigints up to 2^64 − 1; results use the request's kind. */
 export type Seed = number | bigint;

@@ -1,10 +1,10 @@
 import { access } from "node:fs/promises";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { ModelLoadError } from "../errors.ts";
+import type { EngineLogger } from "../types.ts";
 import { parseExecutionProviders, sessionOptionsFor } from "./execution-provider-options.ts";
 import { checkExternalData } from "./external-data.ts";
 import { fromFloat16, toFloat16Bits } from "./fp16.ts";
-import type { EngineLogger } from "./types.ts";
 
 /** A session with the file it came from, so errors can name both. */
 export interface LoadedSession {
