@@ -18,7 +18,7 @@ export {
   imageFormats,
 } from "./image/encode-image.ts";
 export { type ReadImageMetadata, readImageMetadata } from "./image/read-metadata.ts";
-export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./pipeline/load-pipeline.ts";
+export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./loading/load-pipeline.ts";
 export { createGenerator, type Generator, RNG_NAMES } from "./rng/torch-generator.ts";
 export {
   a1111SamplerName,

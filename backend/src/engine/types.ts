@@ -1,9 +1,40 @@
 import type { InvalidArgumentError } from "./errors.ts";
-import type { ModelFamily, ModelTraits } from "./pipeline/detect-model.ts";
 import type { RngName } from "./rng/torch-generator.ts";
 
-export type { ModelFamily, ModelTraits } from "./pipeline/detect-model.ts";
 export type { RngName } from "./rng/torch-generator.ts";
+
+/** What the pipeline reports as `family`: the base architecture, or the variant that changes how it runs. */
+export type ModelFamily =
+  | "sd15"
+  | "sd2"
+  | "sd2-v"
+  | "sdxl"
+  | "lcm"
+  | "turbo"
+  | "sd15-inpaint"
+  | "sd2-inpaint"
+  | "sdxl-inpaint";
+
+export type Architecture = "sd1" | "sd2" | "sdxl";
+
+export interface ModelTraits {
+  family: ModelFamily;
+  architecture: Architecture;
+  /** `epsilon` or `v_prediction`, from the scheduler config (diffusers' default `epsilon`). */
+  predictionType: string;
+  /** A 9-channel UNet that takes the mask and the masked image's latents. */
+  inpainting: boolean;
+  /** LCM (guidance embedded through `timestep_cond`) or Turbo (adversarially distilled, no CFG needed). */
+  distillation: "lcm" | "turbo" | null;
+  /** Used when a request names no scheduler. */
+  defaultScheduler: string;
+  /** The VAE's `scaling_factor` when its config does not say. */
+  defaultScalingFactor: number;
+  /** Image side the model was trained at (`unet/config.json` `sample_size` × 8). */
+  nativeSidePx: number;
+  /** SDXL: an empty negative prompt becomes zero embeddings (`force_zeros_for_empty_prompt`). */
+  forceZerosForEmptyPrompt: boolean;
+}
 
 /** Seeds are numbers (safe integers) or bigints up to 2^64 − 1; results use the request's kind. */
 export type Seed = number | bigint;

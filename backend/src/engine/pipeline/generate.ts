@@ -9,13 +9,13 @@ import type {
   GenerateOptions,
   GenerationRequest,
   GenerationResult,
+  ModelTraits,
   Seed,
   StageTimingsMs,
 } from "../types.ts";
 import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
 import { decodeLatents } from "./decode-latents.ts";
 import { denoise } from "./denoise.ts";
-import type { ModelTraits } from "./detect-model.ts";
 import { hiresPass } from "./hires.ts";
 import { strengthSchedule } from "./img2img.ts";
 import { generatorFor } from "./noise-source.ts";

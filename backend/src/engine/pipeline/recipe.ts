@@ -1,7 +1,6 @@
 import { formatA1111Parameters } from "../image/a1111-parameters.ts";
 import { a1111SamplerName } from "../schedulers/index.ts";
-import type { ImageMetadata, Seed } from "../types.ts";
-import type { ModelFamily } from "./detect-model.ts";
+import type { ImageMetadata, ModelFamily, Seed } from "../types.ts";
 import type { ResolvedRequest } from "./validate.ts";
 
 /**

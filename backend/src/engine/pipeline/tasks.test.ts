@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
+import { readJsonObject } from "../loading/model-files.ts";
 import { createSession } from "../models/onnx-session.ts";
 import { TextEncoderSession } from "../models/text-encoder.ts";
 import { UNetSession } from "../models/unet.ts";
@@ -8,7 +9,6 @@ import { VaeEncoderSession } from "../models/vae-encoder.ts";
 import { createScheduler } from "../schedulers/index.ts";
 import type { GenerationRequest } from "../types.ts";
 import { denoise } from "./denoise.ts";
-import { readJsonObject } from "./model-files.ts";
 import { generatorFor } from "./noise-source.ts";
 import { prepareStart } from "./start-latents.ts";
 import { decodedToRgb } from "./tensor-math.ts";

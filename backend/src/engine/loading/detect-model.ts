@@ -1,37 +1,5 @@
+import type { Architecture, ModelFamily, ModelTraits } from "../types.ts";
 import { type JsonObject, numberField, stringField } from "./model-files.ts";
-
-/** What the pipeline reports as `family`: the base architecture, or the variant that changes how it runs. */
-export type ModelFamily =
-  | "sd15"
-  | "sd2"
-  | "sd2-v"
-  | "sdxl"
-  | "lcm"
-  | "turbo"
-  | "sd15-inpaint"
-  | "sd2-inpaint"
-  | "sdxl-inpaint";
-
-export type Architecture = "sd1" | "sd2" | "sdxl";
-
-export interface ModelTraits {
-  family: ModelFamily;
-  architecture: Architecture;
-  /** `epsilon` or `v_prediction`, from the scheduler config (diffusers' default `epsilon`). */
-  predictionType: string;
-  /** A 9-channel UNet that takes the mask and the masked image's latents. */
-  inpainting: boolean;
-  /** LCM (guidance embedded through `timestep_cond`) or Turbo (adversarially distilled, no CFG needed). */
-  distillation: "lcm" | "turbo" | null;
-  /** Used when a request names no scheduler. */
-  defaultScheduler: string;
-  /** The VAE's `scaling_factor` when its config does not say. */
-  defaultScalingFactor: number;
-  /** Image side the model was trained at (`unet/config.json` `sample_size` × 8). */
-  nativeSidePx: number;
-  /** SDXL: an empty negative prompt becomes zero embeddings (`force_zeros_for_empty_prompt`). */
-  forceZerosForEmptyPrompt: boolean;
-}
 
 /** What `detectModel` looks at: the folder's configs and the UNet session's inputs. */
 export interface ModelFacts {

@@ -6,14 +6,14 @@ import { TextEncoderSession } from "../models/text-encoder.ts";
 import { UNetSession } from "../models/unet.ts";
 import { VaeDecoderSession } from "../models/vae-decoder.ts";
 import { VaeEncoderSession } from "../models/vae-encoder.ts";
+import { generate, type PipelineComponents } from "../pipeline/generate.ts";
+import { generateBatch } from "../pipeline/generate-batch.ts";
+import type { ModelLimits } from "../pipeline/validate.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import type { EngineLogger, Pipeline, PipelineOptions } from "../types.ts";
 import { detectModel } from "./detect-model.ts";
-import { generate, type PipelineComponents } from "./generate.ts";
-import { generateBatch } from "./generate-batch.ts";
 import { numberField, readJsonObject } from "./model-files.ts";
 import { shortModelHash } from "./model-hash.ts";
-import type { ModelLimits } from "./validate.ts";
 
 /** Tried in this order unless `executionProviders` says otherwise. */
 export const DEFAULT_EXECUTION_PROVIDERS: readonly string[] = ["cuda", "webgpu", "cpu"];
