@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
+import { OPERATIONS, Sdgate } from "./client.ts";
+import { type FakeServer, fakeServer, json } from "./test-support/fake-server.ts";
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe("the client's options", () => {
+  it("are checked when the client is made, naming the bad one", () => {
+    expect(() => new Sdgate({ baseUrl: "localhost:8787" })).toThrow(/baseUrl/);
+    expect(() => new Sdgate({ baseUrl: "ftp://example.com" })).toThrow(/baseUrl/);
+    expect(() => new Sdgate({ baseUrl: "https://example.com", maxRetries: -1 })).toThrow(/maxRetries/);
+    expect(() => new Sdgate({ baseUrl: "https://example.com", timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => new Sdgate({ baseUrl: "https://example.com", apiKey: "" })).toThrow(/apiKey/);
+  });
+
+  it("name the credential a call lacks", async () => {
+    const client = new Sdgate({ baseUrl: "https://example.com", apiKey: "sk_test" });
+    await expect(client.keys.list()).rejects.toThrow(/adminToken/);
+    const admin = new Sdgate({ baseUrl: "https://example.com", adminToken: "admin-token" });
+    await expect(admin.models.list()).rejects.toThrow(/apiKey/);
+  });
+});
+
+describe("what goes on the wire", () => {
+  it("sends the API key to /v1, the admin token to /admin and neither to a signed image link", async () => {
+    server = await fakeServer((request, response) =>
+      request.path.startsWith("/v1/images/")
+        ? response.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([0x89, 0x50]))
+        : json(response, 200, { object: "list", data: [], next_cursor: null }),
+    );
+    const client = new Sdgate({ baseUrl: `${server.url}/`, apiKey: "sk_test", adminToken: "admin-token" });
+    await client.models.list();
+    await client.keys.list({ limit: 5 });
+    const file = await client.images.getFile(`${server.url}/v1/images/abc.png?expires=1&sig=x`);
+    expect(file).toEqual({ bytes: new Uint8Array([0x89, 0x50]), contentType: "image/png" });
+    const [models, keys, image] = server.seen;
+    expect(models?.headers.authorization).toBe("Bearer sk_test");
+    expect(keys).toMatchObject({
+      path: "/admin/keys?limit=5",
+      headers: { authorization: "Bearer admin-token" },
+    });
+    expect(image?.headers.authorization).toBeUndefined();
+  });
+
+  it("keeps a base URL's path prefix and writes dates in a usage query as RFC 3339", async () => {
+    server = await fakeServer((_, response) =>
+      json(response, 200, {
+        object: "usage",
+        interval: "day",
+        group_by: "key",
+        from: "2026-11-01T00:00:00.000Z",
+        to: "2026-11-02T00:00:00.000Z",
+        key_id: null,
+        data: [],
+        totals: { requests: 0, succeeded: 0, failed: 0, cache_hits: 0, credits: 0, mean_latency_ms: null },
+      }),
+    );
+    const client = new Sdgate({ baseUrl: `${server.url}/sdgate`, adminToken: "admin-token" });
+    await client.usage({
+      from: new Date("2026-11-01T00:00:00Z"),
+      to: "2026-11-02",
+      group_by: "metadata.team",
+    });
+    expect(server.seen[0]?.path).toBe(
+      "/sdgate/admin/usage?from=2026-11-01T00%3A00%3A00.000Z&to=2026-11-02&group_by=metadata.team",
+    );
+  });
+});
+
+describe("operations", () => {
+  it("each operationId names a method of the client", () => {
+    const client = new Sdgate({ baseUrl: "https://example.com" });
+    for (const path of Object.values(OPERATIONS)) {
+      const method = path
+        .split(".")
+        .reduce<unknown>((at, name) => (at as Record<string, unknown>)[name], client);
+      expect(typeof method, path).toBe("function");
+    }
+  });
+});
+
+describe("types", () => {
+  it("types the images by the request's response_format", () => {
+    const client = new Sdgate({ baseUrl: "https://example.com", apiKey: "sk_test" });
+    // Checked by tsc (the test project is part of `tsc --build`); never sent.
+    const linked = () => client.images.generate({ prompt: "x", response_format: "url" });
+    const inline = () => client.images.generate({ prompt: "x" });
+    expectTypeOf<Awaited<ReturnType<typeof linked>>["response"]["data"][number]>().toEqualTypeOf<{
+      url: string;
+      seed: number;
+    }>();
+    expectTypeOf<Awaited<ReturnType<typeof inline>>["response"]["data"][number]>().toEqualTypeOf<{
+      b64_json: string;
+      seed: number;
+    }>();
+  });
+});

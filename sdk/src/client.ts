@@ -1,0 +1,208 @@
+import { type UsageReport, usageReportSchema } from "@sdgate/shared";
+import { DEFAULT_MAX_RETRIES } from "./http/retry.ts";
+import { type RequestOptions, Transport } from "./http/transport.ts";
+import { Audit } from "./resources/audit.ts";
+import { Backends } from "./resources/backends.ts";
+import { type GenerationBody, Images } from "./resources/images.ts";
+import { Jobs } from "./resources/jobs.ts";
+import { Keys } from "./resources/keys.ts";
+import { Models } from "./resources/models.ts";
+import { Webhooks } from "./resources/webhooks.ts";
+import type { Estimate, Health, UsageQuery } from "./wire/loose.ts";
+import { jsonObject } from "./wire/object.ts";
+
+/**
+ * Each call's limit unless the client or the call says otherwise: 10 minutes, as OpenAI's SDKs, since
+ * a synchronous generation takes as long as its GPU does.
+ *
+ * @example
+ * new Sdgate({ baseUrl, apiKey, timeoutMs: DEFAULT_TIMEOUT_MS / 10 }); // one minute
+ */
+export const DEFAULT_TIMEOUT_MS = 600_000;
+
+/**
+ * What a client is made with; checked once, by the constructor.
+ *
+ * @example
+ * const options: SdgateOptions = { baseUrl: "https://images.example.com", apiKey: "sk_…", maxRetries: 4, timeoutMs: 120_000 };
+ */
+export interface SdgateOptions {
+  /** The edge's origin (and path prefix, if it is mounted under one): `https://images.example.com`. */
+  baseUrl: string;
+  /** An API key (`sk_…`), for the `/v1/*` routes. */
+  apiKey?: string;
+  /** The admin token, for the `/admin/*` routes. Never sent to a `/v1/*` route. */
+  adminToken?: string;
+  /** Another fetch (a test's, a proxy's); the platform's by default. */
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Retries after the first try, for what may be retried (see the README); default 2. */
+  maxRetries?: number;
+  /** Each call's limit, retries included; `null` for none; default 10 minutes. */
+  timeoutMs?: number | null;
+}
+
+function baseUrlOf(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TypeError(`Sdgate: baseUrl is not a URL: '${text}'.`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new TypeError("Sdgate: baseUrl must be an http:// or https:// URL.");
+  }
+  if (url.search !== "" || url.hash !== "")
+    throw new TypeError("Sdgate: baseUrl must not have a query or fragment.");
+  return url;
+}
+
+function secretOf(name: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === "" || /[\s]/.test(value))
+    throw new TypeError(`Sdgate: ${name} must be a non-empty token without spaces.`);
+  return value;
+}
+
+function instant(value: string | Date | undefined): string | undefined {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+/**
+ * A client for one sdgate edge. Each method is one operation of its OpenAPI document (`/openapi.json`),
+ * named after its `operationId` (see {@link OPERATIONS}); answers are parsed with the contract's schemas.
+ * Options are checked here, once: a bad one throws a `TypeError` naming it.
+ *
+ * @example
+ * const client = new Sdgate({ baseUrl: "https://images.example.com", apiKey: "sk_…" });
+ * const { response } = await client.images.generate({ prompt: "a lighthouse at dusk", seed: 42 });
+ */
+export class Sdgate {
+  readonly images: Images;
+  readonly jobs: Jobs;
+  readonly models: Models;
+  readonly webhooks: Webhooks;
+  readonly keys: Keys;
+  readonly audit: Audit;
+  readonly backends: Backends;
+  readonly #transport: Transport;
+
+  constructor(options: SdgateOptions) {
+    const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 10) {
+      throw new TypeError(`Sdgate: maxRetries must be a whole number from 0 to 10, not ${maxRetries}.`);
+    }
+    const timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : options.timeoutMs;
+    if (timeoutMs !== null && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+      throw new TypeError(
+        `Sdgate: timeoutMs must be a positive number of milliseconds or null, not ${timeoutMs}.`,
+      );
+    }
+    const custom = options.fetch;
+    this.#transport = new Transport({
+      baseUrl: baseUrlOf(options.baseUrl),
+      apiKey: secretOf("apiKey", options.apiKey),
+      adminToken: secretOf("adminToken", options.adminToken),
+      // Called as a plain function: Workers' fetch refuses to run as a method of another object.
+      fetch: custom ?? ((input, init) => fetch(input, init)),
+      maxRetries,
+      timeoutMs,
+    });
+    this.jobs = new Jobs(this.#transport, { maxRetries });
+    this.images = new Images(this.#transport, this.jobs);
+    this.models = new Models(this.#transport);
+    this.webhooks = new Webhooks(this.#transport);
+    this.keys = new Keys(this.#transport);
+    this.audit = new Audit(this.#transport);
+    this.backends = new Backends(this.#transport);
+  }
+
+  /**
+   * `POST /v1/estimate` (`estimateGeneration`): what a request would cost (GPU-seconds, expected wait,
+   * price, credits) without running it. Typed loosely: the contract has no estimate schema yet.
+   *
+   * @example
+   * const { gpu_seconds, expected_total_ms, credits } = await client.estimate({ prompt: "x", steps: 30 });
+   */
+  async estimate(body: GenerationBody, options: RequestOptions = {}): Promise<Estimate> {
+    // Prices only: sending it twice changes nothing.
+    const spec = {
+      method: "POST",
+      path: "/v1/estimate",
+      credential: "apiKey",
+      body,
+      idempotent: true,
+    } as const;
+    return (await this.#transport.json(spec, jsonObject<Estimate>, options)).data;
+  }
+
+  /**
+   * `GET /admin/usage` (`getUsage`), with the admin token: generations, failures, cache hits, credits
+   * and mean latency per key (or key label) and day (or hour).
+   *
+   * @example
+   * const report = await admin.usage({ from: "2026-11-01", group_by: "metadata.team" });
+   * console.log(report.totals.credits);
+   */
+  async usage(query: UsageQuery = {}, options: RequestOptions = {}): Promise<UsageReport> {
+    const spec = {
+      method: "GET",
+      path: "/admin/usage",
+      credential: "adminToken",
+      query: { ...query, from: instant(query.from), to: instant(query.to) },
+      idempotent: true,
+    } as const;
+    return (await this.#transport.json(spec, (json) => usageReportSchema.parse(json), options)).data;
+  }
+
+  /**
+   * `GET /healthz` (`getHealth`): the edge is up. No credential.
+   *
+   * @example
+   * await client.health(); // { status: "ok" }
+   */
+  async health(options: RequestOptions = {}): Promise<Health> {
+    const spec = { method: "GET", path: "/healthz", credential: "none", idempotent: true } as const;
+    return (await this.#transport.json(spec, jsonObject<Health>, options)).data;
+  }
+
+  /**
+   * `GET /openapi.json` (`getOpenApiDocument`): the API's OpenAPI 3.1 document. No credential.
+   *
+   * @example
+   * const document = await client.openApiDocument();
+   */
+  async openApiDocument(options: RequestOptions = {}): Promise<Record<string, unknown>> {
+    const spec = { method: "GET", path: "/openapi.json", credential: "none", idempotent: true } as const;
+    return (await this.#transport.json(spec, jsonObject<Record<string, unknown>>, options)).data;
+  }
+}
+
+/**
+ * Each `operationId` of the edge's OpenAPI document and the client method that calls it. A test checks
+ * it against the document the local stack serves, so an operation without a method fails the build.
+ *
+ * @example
+ * OPERATIONS.createImage // "images.generate"
+ */
+export const OPERATIONS = {
+  getHealth: "health",
+  getOpenApiDocument: "openApiDocument",
+  listModels: "models.list",
+  createImage: "images.generate",
+  getImageFile: "images.getFile",
+  estimateGeneration: "estimate",
+  getJob: "jobs.get",
+  streamJobEvents: "jobs.events",
+  cancelJob: "jobs.cancel",
+  getWebhookSecret: "webhooks.secret",
+  createKey: "keys.create",
+  listKeys: "keys.list",
+  getKey: "keys.get",
+  updateKey: "keys.update",
+  revokeKey: "keys.revoke",
+  rotateKey: "keys.rotate",
+  listAudit: "audit.list",
+  verifyAudit: "audit.verify",
+  listBackends: "backends.list",
+  getUsage: "usage",
+} as const;

@@ -1,0 +1,70 @@
+// The public surface of @sdgate/sdk. Wire types come from the contract (@sdgate/shared) and are
+// re-exported so that callers need one import.
+export type {
+  ApiKeyScope,
+  ErrorCode,
+  ErrorEnvelope,
+  GenerationResponse,
+  JobError,
+  JobProgress,
+  JobQueue,
+  JobStatus,
+  JobView,
+  KeyLimits,
+  KeyRemaining,
+  KeyView,
+  KeyWithSecret,
+  UsageReport,
+  UsageRow,
+} from "@sdgate/shared";
+export { DEFAULT_TIMEOUT_MS, OPERATIONS, Sdgate, type SdgateOptions } from "./client.ts";
+export { type ApiErrorDetails, isSdgateApiError, SdgateApiError } from "./errors/api-error.ts";
+export { isSdgateConnectionError, SdgateConnectionError } from "./errors/connection-error.ts";
+export { isSdgateResponseError, SdgateResponseError } from "./errors/response-error.ts";
+export { isSdgateTimeoutError, SdgateTimeoutError } from "./errors/timeout-error.ts";
+export { isSdgateWebhookError, SdgateWebhookError, type WebhookFailure } from "./errors/webhook-error.ts";
+export { DEFAULT_MAX_RETRIES, MAX_RETRY_AFTER_MS } from "./http/retry.ts";
+export type { RequestOptions } from "./http/transport.ts";
+export type { ChainWalk } from "./resources/audit.ts";
+export type {
+  AsyncGenerateOptions,
+  CacheMode,
+  CacheStatus,
+  GenerateOptions,
+  Generation,
+  GenerationBody,
+  GenerationResponseFor,
+} from "./resources/images.ts";
+export type { JobEvent, JobEventsOptions, TerminalJobEvent } from "./resources/job-events.ts";
+export type { JobProgressData, WaitOptions } from "./resources/jobs.ts";
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_S,
+  type VerifyWebhookInput,
+  verifyWebhook,
+  verifyWebhookSignature,
+  type WebhookHeaders,
+} from "./webhooks/verify.ts";
+export type {
+  JobWithResult,
+  KeyDetail,
+  KeyList,
+  RevokedKey,
+  UrlGenerationResponse,
+  WebhookPayload,
+} from "./wire/composed.ts";
+export type {
+  AuditListQuery,
+  AuditPage,
+  AuditRow,
+  AuditVerifyQuery,
+  ChainReport,
+  CreateKeyBody,
+  Estimate,
+  Fleet,
+  Health,
+  ModelList,
+  RotateKeyBody,
+  UpdateKeyBody,
+  UsageQuery,
+  WebhookSecret,
+} from "./wire/loose.ts";

@@ -1,0 +1,100 @@
+import type { RequestOptions, Transport } from "../http/transport.ts";
+import type { AuditListQuery, AuditPage, AuditVerifyQuery, ChainReport } from "../wire/loose.ts";
+import { jsonObject } from "../wire/object.ts";
+
+/**
+ * A whole walk of the chain: the last page's report, and the rows all pages checked.
+ *
+ * @example
+ * const walk: ChainWalk = await admin.audit.verifyAll();
+ */
+export interface ChainWalk {
+  /** The chain holds from its start (or retention checkpoint) to the head the edge remembers. */
+  ok: boolean;
+  rowsChecked: number;
+  pages: number;
+  /** The last page: where it ended, and `first_broken` when it broke. */
+  last: ChainReport;
+}
+
+/**
+ * The hash-chained audit log, with the admin token: `listAudit`, `verifyAudit`.
+ *
+ * @example
+ * const walk = await admin.audit.verifyAll();
+ * if (!walk.ok) console.error(walk.last.first_broken);
+ */
+export class Audit {
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  /**
+   * Entries newest first; pass `next_before` as `before` for older ones. Typed loosely: the contract
+   * has no audit schema yet.
+   *
+   * @example
+   * const page = await admin.audit.list({ key_id: "key_…", limit: 20 });
+   */
+  async list(query: AuditListQuery = {}, options: RequestOptions = {}): Promise<AuditPage> {
+    const spec = {
+      method: "GET",
+      path: "/admin/audit",
+      credential: "adminToken",
+      query,
+      idempotent: true,
+    } as const;
+    return (await this.#transport.json(spec, jsonObject<AuditPage>, options)).data;
+  }
+
+  /**
+   * One page of a walk along the chain, recomputing each row's hash: `limit` rows after `after_seq`.
+   * `ok` is true only on the last page of a walk without a break; {@link Audit.verifyAll} walks them all.
+   *
+   * @example
+   * let page = await admin.audit.verify();
+   * while (!page.complete) page = await admin.audit.verify({ after_seq: page.next_after_seq ?? 0 });
+   */
+  async verify(query: AuditVerifyQuery = {}, options: RequestOptions = {}): Promise<ChainReport> {
+    const spec = {
+      method: "GET",
+      path: "/admin/audit/verify",
+      credential: "adminToken",
+      query,
+      idempotent: true,
+    } as const;
+    return (await this.#transport.json(spec, jsonObject<ChainReport>, options)).data;
+  }
+
+  /**
+   * Walks the whole chain a page at a time (each page one call, under `options`), until it ends or breaks.
+   *
+   * @example
+   * const { ok, rowsChecked } = await admin.audit.verifyAll({ limit: 20_000 });
+   */
+  async verifyAll(
+    query: Pick<AuditVerifyQuery, "limit"> & { onPage?: (page: ChainReport) => void } = {},
+    options: RequestOptions = {},
+  ): Promise<ChainWalk> {
+    let rowsChecked = 0;
+    let pages = 0;
+    let afterSeq: number | undefined;
+    for (;;) {
+      const page = await this.verify(
+        {
+          ...(query.limit === undefined ? {} : { limit: query.limit }),
+          ...(afterSeq === undefined ? {} : { after_seq: afterSeq }),
+        },
+        options,
+      );
+      pages++;
+      rowsChecked += page.rows_checked;
+      query.onPage?.(page);
+      if (page.complete || page.next_after_seq === null)
+        return { ok: page.ok, rowsChecked, pages, last: page };
+      afterSeq = page.next_after_seq;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { type KeyView, type KeyWithSecret, keyViewSchema, keyWithSecretSchema } from "@sdgate/shared";
+import type { RequestOptions, Transport } from "../http/transport.ts";
+import {
+  type KeyDetail,
+  type KeyList,
+  keyDetailSchema,
+  keyListSchema,
+  type RevokedKey,
+  revokedKeySchema,
+} from "../wire/composed.ts";
+import type { CreateKeyBody, RotateKeyBody, UpdateKeyBody } from "../wire/loose.ts";
+
+function keyPath(id: string): string {
+  return `/admin/keys/${encodeURIComponent(id)}`;
+}
+
+/**
+ * API keys, with the admin token: `createKey`, `listKeys`, `getKey`, `updateKey`, `revokeKey`, `rotateKey`.
+ *
+ * @example
+ * const admin = new Sdgate({ baseUrl, adminToken });
+ * const { key, id } = await admin.keys.create({ name: "ci", limits: { requests_per_minute: 60 } });
+ */
+export class Keys {
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  /**
+   * Makes a key; its secret (`key`) is in this answer only. Never retried on a lost answer: a second
+   * try would make a second key.
+   *
+   * @example
+   * const created = await admin.keys.create({ name: "contractor", models: ["sd15"], expires_at: "2027-01-31T00:00:00Z" });
+   * console.log(created.key); // sk_…, shown this once
+   */
+  async create(body: CreateKeyBody, options: RequestOptions = {}): Promise<KeyWithSecret> {
+    const spec = {
+      method: "POST",
+      path: "/admin/keys",
+      credential: "adminToken",
+      body,
+      idempotent: false,
+    } as const;
+    return (await this.#transport.json(spec, (json) => keyWithSecretSchema.parse(json), options)).data;
+  }
+
+  /**
+   * One page of keys, newest first, without secrets; pass `next_cursor` as `cursor` for the next.
+   *
+   * @example
+   * const page = await admin.keys.list({ limit: 50 });
+   * const next = page.next_cursor && (await admin.keys.list({ cursor: page.next_cursor }));
+   */
+  async list(
+    query: { limit?: number; cursor?: string } = {},
+    options: RequestOptions = {},
+  ): Promise<KeyList> {
+    const spec = {
+      method: "GET",
+      path: "/admin/keys",
+      credential: "adminToken",
+      query,
+      idempotent: true,
+    } as const;
+    return (await this.#transport.json(spec, (json) => keyListSchema.parse(json), options)).data;
+  }
+
+  /**
+   * One key and what is left of its limits right now (`remaining`).
+   *
+   * @example
+   * const { remaining } = await admin.keys.get("key_…");
+   */
+  async get(id: string, options: RequestOptions = {}): Promise<KeyDetail> {
+    const spec = { method: "GET", path: keyPath(id), credential: "adminToken", idempotent: true } as const;
+    return (await this.#transport.json(spec, (json) => keyDetailSchema.parse(json), options)).data;
+  }
+
+  /**
+   * Changes the fields named, from the key's next request on; `null` clears one. Retried like a GET:
+   * it sets values rather than adding to them.
+   *
+   * @example
+   * await admin.keys.update("key_…", { limits: { requests_per_minute: 120 }, models: null });
+   */
+  async update(id: string, body: UpdateKeyBody, options: RequestOptions = {}): Promise<KeyView> {
+    const spec = {
+      method: "PATCH",
+      path: keyPath(id),
+      credential: "adminToken",
+      body,
+      idempotent: true,
+    } as const;
+    return (await this.#transport.json(spec, (json) => keyViewSchema.parse(json), options)).data;
+  }
+
+  /**
+   * Revokes the key everywhere at once; revoking it again answers the same.
+   *
+   * @example
+   * await admin.keys.revoke("key_…");
+   */
+  async revoke(id: string, options: RequestOptions = {}): Promise<RevokedKey> {
+    const spec = { method: "DELETE", path: keyPath(id), credential: "adminToken", idempotent: true } as const;
+    return (await this.#transport.json(spec, (json) => revokedKeySchema.parse(json), options)).data;
+  }
+
+  /**
+   * A new secret for the key; the old one keeps working for `grace_seconds` (default a day). Never
+   * retried on a lost answer: a second rotation would replace the secret the first one made.
+   *
+   * @example
+   * const rotated = await admin.keys.rotate("key_…", { grace_seconds: 3600 });
+   * console.log(rotated.key, rotated.previous_key_expires_at);
+   */
+  async rotate(id: string, body: RotateKeyBody = {}, options: RequestOptions = {}): Promise<KeyWithSecret> {
+    const spec = {
+      method: "POST",
+      path: `${keyPath(id)}/rotate`,
+      credential: "adminToken",
+      body,
+      idempotent: false,
+    } as const;
+    return (await this.#transport.json(spec, (json) => keyWithSecretSchema.parse(json), options)).data;
+  }
+}

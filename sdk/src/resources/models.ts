@@ -1,0 +1,29 @@
+import type { RequestOptions, Transport } from "../http/transport.ts";
+import type { ModelList } from "../wire/loose.ts";
+import { jsonObject } from "../wire/object.ts";
+
+/**
+ * `GET /v1/models` (`listModels`).
+ *
+ * @example
+ * const { data } = await client.models.list();
+ */
+export class Models {
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  /**
+   * The models this key may use (OpenAI's list), each with its defaults and limits. Typed loosely:
+   * the contract has no schema for this list yet.
+   *
+   * @example
+   * const ids = (await client.models.list()).data.map((model) => model.id); // ["tiny", …]
+   */
+  async list(options: RequestOptions = {}): Promise<ModelList> {
+    const spec = { method: "GET", path: "/v1/models", credential: "apiKey", idempotent: true } as const;
+    return (await this.#transport.json(spec, jsonObject<ModelList>, options)).data;
+  }
+}
