@@ -1,0 +1,198 @@
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type JobEvent,
+  type JobProgressData,
+  OPERATIONS,
+  Sdgate,
+  SdgateApiError,
+  SdgateWebhookError,
+  verifyWebhook,
+} from "@sdgate/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useLocalStack } from "./support/local-stack.ts";
+
+// @sdgate/sdk against the real local stack (the edge in workerd, two CPU backends): every call a
+// program makes through it, end to end. Requests are tiny (64×64, a few steps) to keep the file fast.
+const localStack = useLocalStack("sdk");
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const SMALL = { prompt: "a lighthouse at dusk", size: "64x64", steps: 4 } as const;
+
+function client(apiKey = localStack.current().apiKey): Sdgate {
+  return new Sdgate({ baseUrl: localStack.current().url, apiKey, timeoutMs: 60_000 });
+}
+
+function admin(): Sdgate {
+  return new Sdgate({ baseUrl: localStack.current().url, adminToken: localStack.current().adminToken });
+}
+
+function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => null,
+    (error: unknown) => error,
+  );
+}
+
+/** A webhook receiver on loopback (the local stack allows loopback receivers), keeping each delivery as it came. */
+const deliveries: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+const receiver = createServer(async (request, response) => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  deliveries.push({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+  response.writeHead(204).end();
+});
+beforeAll(() => new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve)));
+afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+
+async function delivered(
+  jobId: string,
+  withinMs = 15_000,
+): Promise<{ headers: IncomingHttpHeaders; body: string }> {
+  const untilMs = Date.now() + withinMs;
+  for (;;) {
+    const found = deliveries.find((delivery) => delivery.body.includes(jobId));
+    if (found) return found;
+    if (Date.now() > untilMs) throw new Error(`no webhook for ${jobId} within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("@sdgate/sdk against the local stack", () => {
+  it("generates an image, and serves the same seeded request again from the replay cache", async () => {
+    const first = await client().images.generate({ ...SMALL, seed: 11 });
+    expect(first).toMatchObject({ cache: "MISS", attempts: 1, job: null });
+    expect(first.backend).toMatch(/^local-[ab]$/);
+    expect(first.requestId).toBeTruthy();
+    expect(first.response.data[0]?.seed).toBe(11);
+    const png = Buffer.from(first.response.data[0]?.b64_json ?? "", "base64");
+    expect([...png.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
+
+    const again = await client().images.generate({ ...SMALL, seed: 11 });
+    expect(again.cache).toBe("HIT");
+    expect(again.response.data[0]?.b64_json).toBe(first.response.data[0]?.b64_json);
+  });
+
+  it("runs an async job to its end with progress and previews, and signs its webhook for the key's secret", async () => {
+    const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const job = await client().images.generateAsync(
+      { ...SMALL, steps: 6, seed: 12 },
+      { webhookUrl, previewEvery: 2 },
+    );
+    expect(job.status).toMatch(/^(queued|running)$/);
+    const progress: JobProgressData[] = [];
+    const events: JobEvent["type"][] = [];
+    const done = await client().jobs.wait(job.id, {
+      onProgress: (step) => progress.push(step),
+      onEvent: (event) => events.push(event.type),
+    });
+    expect(done.status).toBe("succeeded");
+    expect(done.result?.data[0]?.seed).toBe(12);
+    expect(progress.map((step) => step.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(progress.some((step) => step.preview?.format === "jpeg")).toBe(true);
+    expect(events[0]).toBe("attempt");
+    expect(events.at(-1)).toBe("succeeded");
+
+    const { key } = await client().webhooks.secret();
+    const delivery = await delivered(job.id);
+    const event = await verifyWebhook({ secret: key, headers: delivery.headers, body: delivery.body });
+    expect(event).toMatchObject({ type: "job.succeeded", data: { id: job.id, status: "succeeded" } });
+    const forged = await failure(
+      verifyWebhook({
+        secret: key,
+        headers: delivery.headers,
+        body: delivery.body.replace("succeeded", "failed"),
+      }),
+    );
+    expect(forged).toBeInstanceOf(SdgateWebhookError);
+    expect(forged).toMatchObject({ reason: "no_matching_signature" });
+  });
+
+  it("resumes a job's events after the last one read, and cancels a job", async () => {
+    const job = await client().images.generateAsync({ ...SMALL, steps: 8, seed: 13 });
+    let lastEventId: string | null = null;
+    for await (const event of client().jobs.events(job.id)) {
+      lastEventId = event.id;
+      if (event.type === "started") break;
+    }
+    const rest: JobEvent[] = [];
+    for await (const event of client().jobs.events(job.id, { lastEventId: lastEventId ?? 0 }))
+      rest.push(event);
+    expect(Number(rest[0]?.id)).toBe(Number(lastEventId) + 1);
+    expect(rest.at(-1)?.type).toBe("succeeded");
+
+    const long = await client().images.generateAsync({ prompt: "a slow one", size: "256x256", steps: 150 });
+    await client().jobs.cancel(long.id);
+    const cancelled = await client().jobs.wait(long.id);
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.error?.code).toBe("cancelled");
+  });
+
+  it("estimates a request and lists the models", async () => {
+    const estimate = await client().estimate({ ...SMALL, steps: 10, n: 2 });
+    expect(estimate).toMatchObject({ object: "generation.estimate", model: "tiny", steps: 10, n: 2 });
+    expect(estimate.credits).toBeGreaterThan(0);
+    const models = await client().models.list();
+    expect(models.data.map((model) => model.id)).toContain("tiny");
+  });
+
+  it("creates, reads, rotates and revokes a key with the admin token", async () => {
+    const created = await admin().keys.create({
+      name: "sdk e2e",
+      limits: { requests_per_minute: 60 },
+      metadata: { team: "sdk" },
+    });
+    expect(created.key).toMatch(/^sk_/);
+    expect(created.limits.requests_per_minute).toBe(60);
+    expect((await client(created.key).models.list()).data.length).toBeGreaterThan(0);
+
+    const read = await admin().keys.get(created.id);
+    expect(read).toMatchObject({ id: created.id, status: "active", metadata: { team: "sdk" } });
+    expect(read.remaining?.requests).toBeLessThanOrEqual(60);
+    expect((await admin().keys.list({ limit: 100 })).data.map((key) => key.id)).toContain(created.id);
+    const updated = await admin().keys.update(created.id, { name: "sdk e2e, renamed" });
+    expect(updated.name).toBe("sdk e2e, renamed");
+
+    const rotated = await admin().keys.rotate(created.id, { grace_seconds: 60 });
+    expect(rotated.key).not.toBe(created.key);
+    expect(rotated.grace_seconds).toBe(60);
+    expect((await client(rotated.key).models.list()).object).toBe("list");
+
+    const revoked = await admin().keys.revoke(created.id);
+    expect(revoked).toMatchObject({ revoked: true, status: "revoked" });
+    const refused = await failure(client(rotated.key).models.list());
+    expect(refused).toBeInstanceOf(SdgateApiError);
+    expect(refused).toMatchObject({ status: 401, code: "invalid_api_key", type: "authentication_error" });
+    expect((refused as SdgateApiError).requestId).toBeTruthy();
+  });
+
+  it("reads usage, lists and verifies the audit chain, and lists the backends", async () => {
+    const usage = await admin().usage({ from: new Date(Date.now() - 86_400_000) });
+    expect(usage.object).toBe("usage");
+    expect(usage.totals.requests).toBeGreaterThan(0);
+    const page = await admin().audit.list({ limit: 5 });
+    expect(page.data).toHaveLength(5);
+    const walk = await admin().audit.verifyAll({ limit: 10 });
+    expect(walk.ok).toBe(true);
+    expect(walk.pages).toBeGreaterThan(1);
+    expect(walk.rowsChecked).toBeGreaterThan(10);
+    const fleet = await admin().backends.list();
+    expect(fleet.backends.map((backend) => backend.name).sort()).toEqual(["local-a", "local-b"]);
+  });
+
+  it("answers errors as typed errors naming the field", async () => {
+    const refused = await failure(client().images.generate({ ...SMALL, width: 100, seed: 1 }));
+    expect(refused).toMatchObject({ status: 400, code: "invalid_request", param: "width" });
+    const missing = await failure(client().jobs.get("job_00000000000000000000000000000000"));
+    expect(missing).toMatchObject({ status: 404, code: "not_found" });
+  });
+
+  it("has a method for every operation of the edge's OpenAPI document", async () => {
+    const document = await client().openApiDocument();
+    const paths = document.paths as Record<string, Record<string, { operationId: string }>>;
+    const operationIds = Object.values(paths).flatMap((methods) =>
+      Object.values(methods).map((op) => op.operationId),
+    );
+    expect(operationIds.sort()).toEqual(Object.keys(OPERATIONS).sort());
+  });
+});
