@@ -14,7 +14,7 @@ import { modelCatalogSchema } from "./models.ts";
 
 /**
  * The Worker's env as the runtime hands it over:
- * - `API_KEYS`: KV binding (wrangler.toml `[[kv_namespaces]]`), API key records by hash, see `api-keys.ts`.
+ * - `API_KEYS`: KV binding (wrangler.toml `[[kv_namespaces]]`), API key records by hash, see `keys/api-key.ts`.
  * - `SDGATE_BACKENDS`: var, the backend registry: a JSON array of pools `{ name, url, provider, region,
  *   priority, weight?, near? }`, or `{ fleet?, models?, engine_version?, retry?, breaker?, pools }` (see
  *   `backends/registry.ts`).

@@ -1,6 +1,6 @@
-import type { ApiKey } from "./api-keys.ts";
 import type { EdgeConfig, Env } from "./env.ts";
-import type { PendingKey } from "./middleware/auth/key-state-check.ts";
+import type { ApiKey } from "./keys/api-key.ts";
+import type { PendingKey } from "./keys/key-check.ts";
 
 /** The Hono environment of the edge app: the raw Worker env and what middleware puts on the context. */
 export interface AppEnv {
@@ -10,7 +10,7 @@ export interface AppEnv {
     config: EdgeConfig;
     /** Set by the auth middleware: the key's current scopes and limits, from its Durable Object. */
     apiKey: ApiKey;
-    /** Set by the auth middleware with `deferredKeyCheck`: the key its Durable Object has yet to confirm. */
+    /** Set by `keyAuth(route, { deferred: true })`: the key its Durable Object has yet to confirm. */
     pendingKey: PendingKey;
   };
 }

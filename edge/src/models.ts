@@ -1,6 +1,6 @@
 import { type ModelInfo, modelInfoSchema, SdgateError, TINY_MODEL } from "@sdgate/shared";
 import { z } from "zod";
-import type { ApiKey } from "./api-keys.ts";
+import type { ApiKey } from "./keys/api-key.ts";
 
 /**
  * The models the edge accepts: the built-in `tiny` plus the operator's own (`SDGATE_MODELS`, a JSON

@@ -4,8 +4,7 @@ import type { CacheDirective } from "../cache/directive.ts";
 import { tenantOf } from "../cache/key.ts";
 import { callerLocation, inBackground } from "../cache/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
-import { authorize, confirmPendingKey } from "../limits/index.ts";
-import { routeScope } from "../middleware/auth/route-scopes.ts";
+import { authorize, confirmKey } from "../keys/authorize.ts";
 import { checkWebhookUrl, WEBHOOK_URL_HEADER } from "../webhooks/url.ts";
 import { estimateGeneration } from "./estimate.ts";
 import type { CreateResult } from "./generation-job.ts";
@@ -110,14 +109,13 @@ export async function acceptAsync(
   const id = await jobIdFor(c.var.apiKey.id, key);
   const stub = config.jobs.namespace.getByName(id);
   if (key !== null && fingerprint !== null) {
-    await confirmPendingKey(c);
+    await confirmKey(c);
     const seen = await stub.peek(c.var.apiKey.id, fingerprint);
     if (seen.kind === "mismatch") throw reusedKey();
     if (seen.kind === "existing") return accepted(c, seen.view, reason, true);
   }
   // Reserved even for a replay: the job reads the cache again and settles to nothing on a hit.
   const admission = await authorize(c, {
-    scope: routeScope("POST /v1/images/generations"),
     cost: prepared.cost,
     model: prepared.resolved.model,
     audit: { requestHash: prepared.hash, requestId },

@@ -1,9 +1,10 @@
 import { type Result, sha256Hex } from "@sdgate/shared";
-import { type ApiKey, apiKeyRecordKey, forgetMiss, recordOf } from "../api-keys.ts";
 import type { EdgeConfig } from "../env.ts";
 import type { KeyStateInit } from "../limits/key-state.ts";
 import type { KeyLimits } from "../limits/policy.ts";
 import type { LimitSnapshot } from "../limits/snapshot.ts";
+import { type ApiKey, apiKeyRecordKey, recordOf } from "./api-key.ts";
+import { forgetMiss } from "./lookup.ts";
 import { newKeyId, newSecret, visiblePrefix } from "./secret.ts";
 import { type D1KeyStore, d1KeyStore, type StoredKey } from "./store.ts";
 

@@ -1,5 +1,5 @@
-import { type ApiKey, knownScopes } from "../api-keys.ts";
 import { type KeyLimits, keyLimitsSchema } from "../limits/policy.ts";
+import { type ApiKey, knownScopes } from "./api-key.ts";
 
 /** A key as D1 records it (never its secret). */
 export interface StoredKey extends ApiKey {

@@ -1,9 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
-import { type ApiKey, mayUseModel } from "../api-keys.ts";
+import { isApiKeyScope } from "@sdgate/shared";
 import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
 import { AuditOutbox, type GenerationContext, type GenerationEnd } from "../audit/outbox.ts";
 import type { Env } from "../env.ts";
 import { ipAllowed } from "../keys/allowed-ips.ts";
+import { type ApiKey, mayUseModel, scopeGranted } from "../keys/api-key.ts";
 import { log } from "../log.ts";
 import { ReservationBook } from "./reservations.ts";
 import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
@@ -26,7 +27,7 @@ export type AuthVerdict =
 
 /** What {@link KeyState.authorize} is asked: the scope the route needs and what to admit. */
 export interface AuthorizeRequest {
-  /** The scope the key must carry; `null` for any. */
+  /** The scope the key must grant (`generate` grants `read` too); `null` for any. */
   scope: string | null;
   /** Credits of a generation to reserve (with a concurrency slot); `null` takes a request token only. */
   cost: number | null;
@@ -195,7 +196,7 @@ export class KeyState extends DurableObject<Env> {
   }
 
   /**
-   * {@link authenticate}, then, if the secret works and the key carries `request.scope`,
+   * {@link authenticate}, then, if the secret works and the key grants `request.scope`,
    * {@link admit} (`cost`) or {@link admitRequest} (`cost: null`): the whole check of a request in
    * one call, so the hot path pays one round trip to this object instead of two.
    */
@@ -204,7 +205,10 @@ export class KeyState extends DurableObject<Env> {
     if (cost !== null && (!Number.isSafeInteger(cost) || cost < 0))
       throw new RangeError("authorize: cost must be a whole number ≥ 0.");
     const verdict = this.authenticate(hashHex, bootstrap, request.clientIp ?? null);
-    if (!verdict.ok || (scope !== null && !verdict.key.scopes.includes(scope))) {
+    if (
+      !verdict.ok ||
+      (scope !== null && !(isApiKeyScope(scope) && scopeGranted(verdict.key.scopes, scope)))
+    ) {
       return { verdict, admission: null };
     }
     // This object's copy of the key decides, so a `PATCH` that narrows its models counts at once.

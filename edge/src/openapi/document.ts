@@ -1,6 +1,6 @@
 import { errorEnvelopeSchema, generationRequestSchema, generationResponseSchema } from "@sdgate/shared";
 import { z } from "zod";
-import { ROUTE_ACCESS, type RouteAccess, type RouteId } from "../middleware/auth/route-scopes.ts";
+import { ROUTE_ACCESS, type RouteAccess, type RouteId } from "../keys/route-scopes.ts";
 import { createKeySchema, rotateSchema, updateKeySchema } from "../routes/admin-key-bodies.ts";
 
 /** One operation of the API, as the document lists it. */

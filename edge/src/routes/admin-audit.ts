@@ -4,8 +4,8 @@ import { z } from "zod";
 import { listAudit, recordAdminAction, verifyAudit } from "../audit/index.ts";
 import { DEFAULT_VERIFY_ROWS, MAX_VERIFY_ROWS, UnknownCursorError } from "../audit/verify.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { adminAuth } from "../keys/admin-auth.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
-import { adminAuth } from "../middleware/auth/admin.ts";
 import { parseQuery } from "./admin-body.ts";
 
 const listSchema = z.object({

@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import type { BreakerState } from "../backends/breaker.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
 import type { AppEnv } from "../hono-env.ts";
-import { adminAuth } from "../middleware/auth/admin.ts";
+import { adminAuth } from "../keys/admin-auth.ts";
 
 function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined || ms <= 0 ? null : new Date(ms).toISOString();

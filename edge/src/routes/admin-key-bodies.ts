@@ -1,8 +1,8 @@
 import { SdgateError } from "@sdgate/shared";
 import { z } from "zod";
-import { API_KEY_SCOPES } from "../api-keys.ts";
 import { LABEL_NAME } from "../audit/usage.ts";
 import { canonicalRange, MAX_ALLOWED_IP_RANGES } from "../keys/allowed-ips.ts";
+import { API_KEY_SCOPES } from "../keys/api-key.ts";
 import { DEFAULT_ROTATION_GRACE_S } from "../keys/service.ts";
 import { keyLimitsInputSchema, keyLimitsSchema } from "../limits/policy.ts";
 

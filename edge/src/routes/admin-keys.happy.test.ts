@@ -2,8 +2,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import { apiKeyRecordKey, apiKeyStore } from "../api-keys.ts";
 import { configFor } from "../env.ts";
+import { apiKeyRecordKey } from "../keys/api-key.ts";
+import { apiKeyStore } from "../keys/lookup.ts";
 import { call, createKey } from "../keys/testing.ts";
 import type { KeyState } from "../limits/key-state.ts";
 

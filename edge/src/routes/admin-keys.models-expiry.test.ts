@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import { apiKeyRecordKey } from "../api-keys.ts";
 import type { Env } from "../env.ts";
+import { apiKeyRecordKey } from "../keys/api-key.ts";
 import { call } from "../keys/testing.ts";
 import { fleetEnv, post } from "../test-support/fleet.ts";
 import { callsTo, uniquePrompt } from "../test-support/harness.ts";

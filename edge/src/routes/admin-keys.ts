@@ -3,6 +3,7 @@ import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { recordAdminAction } from "../audit/index.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { adminAuth } from "../keys/admin-auth.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
 import {
   createKey,
@@ -13,7 +14,6 @@ import {
   updateKey,
 } from "../keys/service.ts";
 import { d1KeyStore, type StoredKey } from "../keys/store.ts";
-import { adminAuth } from "../middleware/auth/admin.ts";
 import { limitAdminBody, parseJsonBody, parseQuery } from "./admin-body.ts";
 import { checkModels, createKeySchema, rotateSchema, updateKeySchema } from "./admin-key-bodies.ts";
 

@@ -5,8 +5,8 @@ import { z } from "zod";
 import { recordAdminAction } from "../audit/index.ts";
 import { LABEL_NAME, usageReport, usageTotals } from "../audit/usage.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { adminAuth } from "../keys/admin-auth.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
-import { adminAuth } from "../middleware/auth/admin.ts";
 import { parseQuery } from "./admin-body.ts";
 
 const DAY_MS = 86_400_000;

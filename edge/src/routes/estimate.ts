@@ -8,13 +8,11 @@ import {
 } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { apiKeyStore } from "../api-keys.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
-import { authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
-import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
-import { requireRouteScope } from "../middleware/auth/route-scopes.ts";
+import { authorize, keyAuth } from "../keys/authorize.ts";
+import { estimateCost } from "../limits/index.ts";
 import { modelFor } from "../models.ts";
 
 async function readRequest(c: Context<AppEnv>) {
@@ -54,7 +52,7 @@ async function readRequest(c: Context<AppEnv>) {
 export function registerEstimate(app: Hono<AppEnv>): void {
   app.post(
     "/v1/estimate",
-    auth<AppEnv>({ store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck }),
+    keyAuth("POST /v1/estimate", { deferred: true }),
     bodyLimit({
       maxSize: MAX_REQUEST_BODY_BYTES,
       onError: () => {
@@ -65,16 +63,8 @@ export function registerEstimate(app: Hono<AppEnv>): void {
       },
     }),
     async (c) => {
-      let resolved: Awaited<ReturnType<typeof readRequest>>;
-      try {
-        resolved = await readRequest(c);
-      } catch (error) {
-        // A revoked key hears that first, whatever else is wrong with its request.
-        await confirmPendingKey(c);
-        throw error;
-      }
-      await authorize(c, { scope: null, cost: null, model: resolved.model });
-      requireRouteScope(c, "POST /v1/estimate");
+      const resolved = await readRequest(c);
+      await authorize(c, { cost: null, model: resolved.model });
       const { registry, jobs } = c.var.config;
       const estimate = estimateGeneration(
         resolved,

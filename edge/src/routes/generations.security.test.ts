@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { randomHex, sha256Hex } from "@sdgate/shared";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { apiKeyRecordKey } from "../api-keys.ts";
 import app from "../index.ts";
+import { apiKeyRecordKey } from "../keys/api-key.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import {
   callsTo,

@@ -11,15 +11,13 @@ import {
 } from "@sdgate/shared";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { apiKeyStore } from "../api-keys.ts";
 import { type CacheDirective, cacheDirective } from "../cache/directive.ts";
 import { cacheKeyOfCanonical, tenantOf, tenantTag } from "../cache/key.ts";
 import { callerLocation, inBackground, lookupReplay, type Served, serveGeneration } from "../cache/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
-import { type Admission, authorize, confirmPendingKey, estimateCost } from "../limits/index.ts";
-import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
-import { routeScope } from "../middleware/auth/route-scopes.ts";
+import { authorize, keyAuth } from "../keys/authorize.ts";
+import { type Admission, estimateCost } from "../limits/index.ts";
 import { modelFor } from "../models.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
@@ -208,23 +206,12 @@ async function runAndSettle(
 export function registerGenerations(app: Hono<AppEnv>): void {
   app.post(
     "/v1/images/generations",
-    auth<AppEnv>({
-      scope: routeScope("POST /v1/images/generations"),
-      store: (c) => apiKeyStore(c.get("config")),
-      check: deferredKeyCheck,
-    }),
+    keyAuth("POST /v1/images/generations", { deferred: true }),
     requireJson,
     limitBody,
     async (c) => {
       const startedMs = Date.now();
-      let prepared: Prepared;
-      try {
-        prepared = await prepare(c);
-      } catch (error) {
-        // A revoked key hears that first, whatever else is wrong with its request.
-        await confirmPendingKey(c);
-        throw error;
-      }
+      const prepared = await prepare(c);
       const { request, resolved, cost, hash, where, replay } = prepared;
       // `Prefer: respond-async`, or a request too long to wait for: 202 with a job (jobs/submit.ts).
       const job = await acceptAsync(c, prepared);
@@ -234,7 +221,6 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       // A replay's audit row is written by the key's object as it admits it, with no reservation.
       const hit = { status: 200, backend: null, latencyMs: Date.now() - startedMs, detail: { cache: "HIT" } };
       const admission = await authorize(c, {
-        scope: routeScope("POST /v1/images/generations"),
         cost: replay === null ? cost : null,
         model: resolved.model,
         audit: replay === null ? context : { ...context, hit },

@@ -1,12 +1,9 @@
 import { SdgateError } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
-import { apiKeyStore } from "../api-keys.ts";
 import { b64ResponseBody } from "../cache/record.ts";
 import { getGeneration } from "../cache/store.ts";
 import type { AppEnv } from "../hono-env.ts";
-import { authorize } from "../limits/index.ts";
-import { auth, deferredKeyCheck } from "../middleware/auth/index.ts";
-import { type RouteId, requireRouteScope } from "../middleware/auth/route-scopes.ts";
+import { authorize, keyAuth } from "../keys/authorize.ts";
 import { urlResponseBody } from "./images.ts";
 
 /** A job id as `jobIdFor` makes them; anything else cannot be a job, so no object is asked. */
@@ -19,11 +16,10 @@ function notFound(id: string): SdgateError {
 
 /**
  * The job object for the route's `:id` and the caller's key id, once the key is confirmed, counted
- * and found to grant `route`'s scope.
+ * and found to grant the route's scope.
  */
-async function jobOf(c: Context<AppEnv>, route: Extract<RouteId, `${string} /v1/jobs/${string}`>) {
-  await authorize(c, { scope: null, cost: null });
-  requireRouteScope(c, route);
+async function jobOf(c: Context<AppEnv>) {
+  await authorize(c, { cost: null });
   const id = c.req.param("id") ?? "";
   if (!JOB_ID_PATTERN.test(id)) throw notFound(id);
   return { id, keyId: c.var.apiKey.id, stub: c.var.config.jobs.namespace.getByName(id) };
@@ -55,10 +51,8 @@ function lastEventId(c: Context<AppEnv>): number {
  * Reading needs `read` (which `generate` implies); cancelling needs `generate`.
  */
 export function registerJobs(app: Hono<AppEnv>): void {
-  const keyed = auth<AppEnv>({ store: (c) => apiKeyStore(c.var.config), check: deferredKeyCheck });
-
-  app.get("/v1/jobs/:id", keyed, async (c) => {
-    const { id, keyId, stub } = await jobOf(c, "GET /v1/jobs/{id}");
+  app.get("/v1/jobs/:id", keyAuth("GET /v1/jobs/{id}", { deferred: true }), async (c) => {
+    const { id, keyId, stub } = await jobOf(c);
     const snapshot = await stub.read(keyId);
     if (snapshot === null) throw notFound(id);
     const view = JSON.stringify(snapshot.view);
@@ -74,9 +68,9 @@ export function registerJobs(app: Hono<AppEnv>): void {
     return c.body(`${view.slice(0, -1)},"result":${result}}`, 200, { "Content-Type": "application/json" });
   });
 
-  app.get("/v1/jobs/:id/events", keyed, async (c) => {
+  app.get("/v1/jobs/:id/events", keyAuth("GET /v1/jobs/{id}/events", { deferred: true }), async (c) => {
     const after = lastEventId(c);
-    const { id, keyId, stub } = await jobOf(c, "GET /v1/jobs/{id}/events");
+    const { id, keyId, stub } = await jobOf(c);
     const stream = await stub.events(keyId, after);
     if (stream === null) throw notFound(id);
     return c.body(stream as ReadableStream<Uint8Array>, 200, {
@@ -85,8 +79,8 @@ export function registerJobs(app: Hono<AppEnv>): void {
     });
   });
 
-  app.post("/v1/jobs/:id/cancel", keyed, async (c) => {
-    const { id, keyId, stub } = await jobOf(c, "POST /v1/jobs/{id}/cancel");
+  app.post("/v1/jobs/:id/cancel", keyAuth("POST /v1/jobs/{id}/cancel", { deferred: true }), async (c) => {
+    const { id, keyId, stub } = await jobOf(c);
     const view = await stub.cancel(keyId);
     if (view === null) throw notFound(id);
     return c.json(view, 200);

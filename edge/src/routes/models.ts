@@ -1,9 +1,8 @@
 import type { Hono } from "hono";
-import { apiKeyStore, mayUseModel } from "../api-keys.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { mayUseModel } from "../keys/api-key.ts";
+import { keyAuth } from "../keys/authorize.ts";
 import { admitRequestOnly } from "../limits/index.ts";
-import { auth } from "../middleware/auth/index.ts";
-import { routeScope } from "../middleware/auth/route-scopes.ts";
 import { MODEL_CREATED_S } from "../models.ts";
 
 /**
@@ -11,8 +10,7 @@ import { MODEL_CREATED_S } from "../models.ts";
  * implies) and lists the models that key may use; each entry adds sdgate's defaults and limits.
  */
 export function registerModels(app: Hono<AppEnv>): void {
-  const scope = routeScope("GET /v1/models");
-  app.get("/v1/models", auth<AppEnv>({ scope, store: (c) => apiKeyStore(c.var.config) }), async (c) => {
+  app.get("/v1/models", keyAuth("GET /v1/models"), async (c) => {
     await admitRequestOnly(c);
     return c.json({
       object: "list",

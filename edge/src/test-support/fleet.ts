@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "@sdgate/shared";
-import { type ApiKeyRecord, apiKeyRecordKey } from "../api-keys.ts";
 import type { Backend } from "../backends/registry.ts";
 import type { Env } from "../env.ts";
 import app from "../index.ts";
+import { type ApiKeyRecord, apiKeyRecordKey } from "../keys/api-key.ts";
 import { type FakeBehaviour, MODE_PATH } from "./fake-backends.ts";
 import { edgeEnv, fakes } from "./harness.ts";
 

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { type GenerationResponse, sha256Hex } from "@sdgate/shared";
-import { type ApiKeyRecord, apiKeyRecordKey } from "../api-keys.ts";
 import type { Env } from "../env.ts";
 import app from "../index.ts";
 import type { JobView } from "../jobs/job-state.ts";
 import { readSse, type SseEvent } from "../jobs/sse.ts";
+import { type ApiKeyRecord, apiKeyRecordKey } from "../keys/api-key.ts";
 import type { FakeBehaviour } from "./fake-backends.ts";
 import { edgeEnv, fakes } from "./harness.ts";
 import {

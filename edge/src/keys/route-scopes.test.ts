@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "@sdgate/shared";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type ApiKeyRecord, apiKeyRecordKey, scopeGranted } from "../../api-keys.ts";
-import app from "../../index.ts";
-import { ADMIN_TOKEN } from "../../keys/testing.ts";
-import { fleetEnv } from "../../test-support/fleet.ts";
+import app from "../index.ts";
+import { fleetEnv } from "../test-support/fleet.ts";
+import { type ApiKeyRecord, apiKeyRecordKey, scopeGranted } from "./api-key.ts";
 import { ROUTE_ACCESS, type RouteAccess } from "./route-scopes.ts";
+import { ADMIN_TOKEN } from "./testing.ts";
 
 /** Hono's route path as an OpenAPI template: `:id` and `:id{regex}` become `{id}`. */
 function template(path: string): string {

@@ -1,6 +1,6 @@
 import { SdgateError } from "@sdgate/shared";
-import { type AuthFailures, addressBucket, MAX_AUTH_FAILURES } from "../../keys/auth-failures.ts";
-import { log } from "../../log.ts";
+import { log } from "../log.ts";
+import { type AuthFailures, addressBucket, MAX_AUTH_FAILURES } from "./auth-failures.ts";
 
 /** The most refused addresses one isolate remembers; the oldest go first. */
 export const MAX_BLOCKED_ADDRESSES = 10_000;

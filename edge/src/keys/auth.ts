@@ -1,28 +1,25 @@
 import { SdgateError, sha256Hex } from "@sdgate/shared";
 import type { Context, MiddlewareHandler } from "hono";
+import type { AuthVerdict } from "../limits/key-state.ts";
 import {
   API_KEY_PATTERN,
   API_KEY_SCOPES,
   type ApiKey,
   type ApiKeyScope,
-  type ApiKeyStore,
   knownScopes,
   scopeGranted,
-} from "../../api-keys.ts";
-import type { EdgeConfig } from "../../env.ts";
-import { MAX_AUTH_FAILURES } from "../../keys/auth-failures.ts";
-import type { AuthVerdict } from "../../limits/key-state.ts";
+} from "./api-key.ts";
+import { type AuthFailures, MAX_AUTH_FAILURES } from "./auth-failures.ts";
 import {
   addressBucket,
   durableFailedAuthGuard,
   type FailedAuthGuard,
   tooManyFailures,
 } from "./failed-auth.ts";
-import { clientIpOf, deferredKeyCheck, type KeyCheck, keyStateCheck } from "./key-state-check.ts";
+import { clientIpOf, type KeyCheck, keyStateCheck } from "./key-check.ts";
+import type { ApiKeyStore } from "./lookup.ts";
 
-export { adminAuth } from "./admin.ts";
-export { durableFailedAuthGuard, type FailedAuthGuard } from "./failed-auth.ts";
-export { deferredKeyCheck, type KeyCheck, keyStateCheck, type PendingKey } from "./key-state-check.ts";
+export type { FailedAuthGuard } from "./failed-auth.ts";
 
 type AuthEnv = { Variables: { apiKey: ApiKey } };
 
@@ -34,8 +31,8 @@ export interface AuthOptions<E extends AuthEnv> {
   /**
    * Whether a key found in the store still works, and its current scopes and limits. Default: ask the
    * key's Durable Object ({@link keyStateCheck}), so a revoked or rotated-out secret fails everywhere at
-   * once, whatever KV still caches. A route that admits the request anyway passes
-   * {@link deferredKeyCheck} and asks the object once for both (`authorize` in `limits/index.ts`).
+   * once, whatever KV still caches. A route that admits the request anyway defers it (`keyAuth` in
+   * `authorize.ts`) and asks the object once for both.
    */
   check?: KeyCheck<E>;
   /**
@@ -46,7 +43,7 @@ export interface AuthOptions<E extends AuthEnv> {
 }
 
 function configuredGuard<E extends object>(c: Context<E>): FailedAuthGuard | null {
-  const config = (c.var as { config?: EdgeConfig }).config;
+  const config = (c.var as { config?: { authFailures?: DurableObjectNamespace<AuthFailures> } }).config;
   return config?.authFailures ? durableFailedAuthGuard(config.authFailures) : null;
 }
 
@@ -103,9 +100,6 @@ export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHand
   const { scope, store } = options;
   const failures = options.failures ?? configuredGuard<E>;
   const check: KeyCheck<E> = options.check ?? keyStateCheck;
-  // A deferred check only read the key's stored record, which may be a minute older than a `PATCH`
-  // of its scopes: the route's `authorize` checks the scope in the key's object instead.
-  const checksScope = scope !== undefined && check !== (deferredKeyCheck as KeyCheck<E>);
   if (scope !== undefined && !API_KEY_SCOPES.includes(scope)) {
     throw new TypeError(`auth: unknown scope '${scope}'; expected one of ${API_KEY_SCOPES.join(", ")}.`);
   }
@@ -143,7 +137,7 @@ export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHand
     }
     const verdict = await check(c, hashHex, record);
     if (!verdict.ok) throw keyRefusal(verdict.reason);
-    if (checksScope && !scopeGranted(verdict.key.scopes, scope)) throw missingScope(scope);
+    if (scope !== undefined && !scopeGranted(verdict.key.scopes, scope)) throw missingScope(scope);
     c.set("apiKey", { ...verdict.key, scopes: knownScopes(verdict.key.scopes) });
     await next();
   };

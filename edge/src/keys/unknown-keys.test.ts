@@ -2,17 +2,17 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { randomHex, toHex } from "@sdgate/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MISS_CACHE_TTL_MS } from "../../api-keys.ts";
-import type { Env } from "../../env.ts";
-import app from "../../index.ts";
+import type { Env } from "../env.ts";
+import app from "../index.ts";
+import { seedApiKey } from "../test-support/harness.ts";
 import {
   AUTH_FAILURE_WINDOW_MS,
   type AuthFailures,
   addressBucket,
   MAX_AUTH_FAILURES,
-} from "../../keys/auth-failures.ts";
-import { call } from "../../keys/testing.ts";
-import { seedApiKey } from "../../test-support/harness.ts";
+} from "./auth-failures.ts";
+import { MISS_CACHE_TTL_MS } from "./lookup.ts";
+import { call } from "./testing.ts";
 
 afterEach(() => {
   vi.useRealTimers();

@@ -2,7 +2,7 @@
  * API keys are stored by hash only. The KV namespace bound as `API_KEYS` holds one entry per key:
  *
  *   key:   `key:<sha256hex>` where `<sha256hex>` is the lowercase hex SHA-256 of the whole UTF-8 API
- *          key, prefix included (`sha256Hex("sk_…")` from @sdgate/shared); see {@link apiKeyRecordKey}
+ *          key, prefix included (`sha256Hex("sk_…")` from @sdgate/shared); see `apiKeyRecordKey`
  *   value: JSON `{ "id": "key_dev", "name": "dev", "scopes": ["generate", "read"],
  *                  "created_at": "2026-11-26T00:00:00.000Z",
  *                  "limits": { "requests_per_minute": 60, "concurrency": 2, "credits": 100000 },
@@ -11,7 +11,7 @@
  *          models; `expires_at` only on a secret that stops working: rotated out, or of a key that expires.
  *
  * e.g. `npx wrangler kv key put --local --binding API_KEYS "key:<sha256hex>" '<json>'`.
- * Scopes: see {@link API_KEY_SCOPES}; unknown scopes (`admin` on keys made before it was removed)
+ * Scopes: see `API_KEY_SCOPES`; unknown scopes (`admin` on keys made before it was removed)
  * are dropped when a record is read. Looking a key up by its hash is the comparison, so no secret is
  * ever compared byte by byte.
  *
@@ -20,89 +20,8 @@
  * everywhere at once rather than when KV's cached copies expire. A key seeded into KV alone (as
  * `npm start` does) is adopted by its Durable Object on first use.
  */
-/**
- * What a key may do; each route's scope is in `middleware/auth/route-scopes.ts`.
- * - `read`: list models, price a request (`POST /v1/estimate`), read the key's own jobs.
- * - `generate`: run generations and async jobs, cancel them, fetch the webhook secret; implies `read`
- *   (a client that generates must see the models and poll its jobs).
- * There is no `admin` scope: `/admin/*` takes only `SDGATE_ADMIN_TOKEN`, so a leaked API key can
- * never manage keys, and every admin action in the audit is the admin token's.
- */
-import { API_KEY_SCOPES, type ApiKeyScope, isApiKeyScope } from "@sdgate/shared";
-import { z } from "zod";
-import { d1KeyStore } from "./keys/store.ts";
-import { type KeyLimits, keyLimitsSchema } from "./limits/policy.ts";
-
-export { API_KEY_SCOPES, type ApiKeyScope };
-
-// A scope and the scopes that grant it too.
-const GRANTED_BY: Record<ApiKeyScope, readonly ApiKeyScope[]> = {
-  generate: ["generate"],
-  read: ["read", "generate"],
-};
-
-/** Whether a key carrying `held` may do what `needed` allows (`generate` implies `read`). */
-export function scopeGranted(held: readonly string[], needed: ApiKeyScope): boolean {
-  return GRANTED_BY[needed].some((scope) => held.includes(scope));
-}
-
-/** `scopes` without the ones that no longer exist, in their order, once each. */
-export function knownScopes(scopes: readonly string[]): string[] {
-  return [...new Set(scopes.filter(isApiKeyScope))];
-}
-
-/** What a key looks like before any lookup: `sk_` and 16-256 URL-safe characters. */
-export const API_KEY_PATTERN = /^sk_[A-Za-z0-9_-]{16,256}$/;
-
-export const apiKeyRecordSchema = z.object({
-  id: z.string().min(1),
-  name: z.string(),
-  scopes: z.array(z.string()).transform(knownScopes),
-  created_at: z.string(),
-  limits: keyLimitsSchema.optional(),
-  models: z.array(z.string()).optional(),
-  allowed_ips: z.array(z.string()).optional(),
-  /** When this secret stops working: the end of a rotation's grace, or the key's own expiry. */
-  expires_at: z.string().optional(),
-});
-export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
-
-/** An authenticated key as the routes see it (`c.var.apiKey`): its current scopes and limits. */
-export interface ApiKey {
-  id: string;
-  name: string;
-  scopes: string[];
-  limits: KeyLimits;
-  created_at: string;
-  /** The only models the key may use; absent: every model. */
-  models?: string[];
-  /** When the key stops working (RFC 3339); absent: never. Its Durable Object enforces it. */
-  expires_at?: string;
-  /** The only address ranges (CIDR) it may be used from; absent: anywhere. */
-  allowed_ips?: string[];
-}
-
-/** Whether `key` may use the model `modelId` (a key without a `models` list may use every model). */
-export function mayUseModel(key: Pick<ApiKey, "models">, modelId: string): boolean {
-  return key.models === undefined || key.models.includes(modelId);
-}
-
-/** The earlier of two optional RFC 3339 times (`undefined`: never). */
-function earliest(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Date.parse(a) <= Date.parse(b) ? a : b;
-}
-
-/**
- * The KV key of the record for an API key whose SHA-256 is `hashHex`.
- *
- * @example
- * await env.API_KEYS.put(apiKeyRecordKey(await sha256Hex(apiKey)), JSON.stringify(record));
- */
-export function apiKeyRecordKey(hashHex: string): string {
-  return `key:${hashHex.toLowerCase()}`;
-}
+import { type ApiKeyRecord, apiKeyRecordKey, apiKeyRecordSchema, recordOf } from "./api-key.ts";
+import { d1KeyStore } from "./store.ts";
 
 /** Finds the record of a key by the key's SHA-256 hex; `null` when no such key exists. */
 export interface ApiKeyStore {
@@ -130,25 +49,6 @@ export function kvApiKeyStore(kv: KVNamespace): ApiKeyStore {
       return parsed.data;
     },
   };
-}
-
-/**
- * The KV record of one secret of `key`: its `expires_at` is the earlier of the secret's own end
- * (`secretExpiresAt`, after a rotation) and the key's expiry.
- */
-export function recordOf(key: ApiKey, secretExpiresAt: string | undefined): ApiKeyRecord {
-  const record: ApiKeyRecord = {
-    id: key.id,
-    name: key.name,
-    scopes: key.scopes,
-    created_at: key.created_at,
-    limits: key.limits,
-  };
-  if (key.models !== undefined) record.models = key.models;
-  if (key.allowed_ips !== undefined) record.allowed_ips = key.allowed_ips;
-  const expiresAt = earliest(secretExpiresAt, key.expires_at);
-  if (expiresAt !== undefined) record.expires_at = expiresAt;
-  return record;
 }
 
 /**

@@ -1,12 +1,13 @@
 import { sha256Hex } from "@sdgate/shared";
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
-import type { ApiKey, ApiKeyRecord, ApiKeyScope, ApiKeyStore } from "../../api-keys.ts";
-import { AUTH_FAILURE_WINDOW_MS, MAX_AUTH_FAILURES } from "../../keys/auth-failures.ts";
-import { DEFAULT_KEY_LIMITS } from "../../limits/policy.ts";
-import { errorHandler } from "../error-handler/index.ts";
-import { requestId } from "../request-id/index.ts";
-import { auth, type FailedAuthGuard } from "./index.ts";
+import { DEFAULT_KEY_LIMITS } from "../limits/policy.ts";
+import { errorHandler } from "../middleware/error-handler/index.ts";
+import { requestId } from "../middleware/request-id/index.ts";
+import type { ApiKey, ApiKeyRecord, ApiKeyScope } from "./api-key.ts";
+import { auth, type FailedAuthGuard } from "./auth.ts";
+import { AUTH_FAILURE_WINDOW_MS, MAX_AUTH_FAILURES } from "./auth-failures.ts";
+import type { ApiKeyStore } from "./lookup.ts";
 
 type TestEnv = { Variables: { requestId: string; apiKey: ApiKey } };
 

@@ -1,6 +1,4 @@
-import type { Context } from "hono";
-import { type ApiKey, type ApiKeyScope, scopeGranted } from "../../api-keys.ts";
-import { missingScope } from "./index.ts";
+import type { ApiKeyScope } from "./api-key.ts";
 
 /**
  * Who may call a route: anyone (`public`), whoever holds a link the edge signed (`signed_link`: the
@@ -20,7 +18,7 @@ const GENERATE = { kind: "api_key", scope: "generate" } as const;
 
 /**
  * Every route of the edge, as `METHOD /path` with OpenAPI's `{param}`, and what it needs. A route
- * takes its guard from here (`routeScope`, `requireRouteScope`), and a test walks `app.routes`
+ * takes its guard from here (`keyAuth(route)`, `adminAuth`), and a test walks `app.routes`
  * against it with every scope, so a route added without an entry fails the build.
  * - `read`: what only looks: the models, a price, the key's own jobs and their progress.
  * - `generate`: what spends GPU time or acts on a job: generating, cancelling, and the secret that
@@ -50,7 +48,7 @@ export const ROUTE_ACCESS = {
 } as const satisfies Record<string, RouteAccess>;
 
 export type RouteId = keyof typeof ROUTE_ACCESS;
-type KeyRouteId = {
+export type KeyRouteId = {
   [K in RouteId]: (typeof ROUTE_ACCESS)[K] extends { kind: "api_key" } ? K : never;
 }[RouteId];
 
@@ -58,26 +56,8 @@ type KeyRouteId = {
  * The scope an API-key route needs.
  *
  * @example
- * app.get("/v1/models", auth({ scope: routeScope("GET /v1/models"), store }), handler);
+ * auth({ scope: routeScope("GET /v1/models"), store });
  */
 export function routeScope(route: KeyRouteId): ApiKeyScope {
   return ROUTE_ACCESS[route].scope;
-}
-
-/**
- * Throws 403 `insufficient_scope` unless the key on `c.var.apiKey` grants `route`'s scope. For a
- * route whose auth middleware deferred the key's check: call it right after `authorize`, which put
- * the key's current scopes there (its stored record's may be up to a minute old).
- *
- * @example
- * await authorize(c, { scope: null, cost: null });
- * requireRouteScope(c, "GET /v1/jobs/{id}");
- */
-export function requireRouteScope<E extends { Variables: { apiKey: ApiKey } }>(
-  c: Context<E>,
-  route: KeyRouteId,
-): void {
-  const scope = routeScope(route);
-  const key = (c.var as { apiKey: ApiKey }).apiKey;
-  if (!scopeGranted(key.scopes, scope)) throw missingScope(scope);
 }

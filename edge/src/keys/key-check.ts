@@ -1,8 +1,7 @@
 import type { Context } from "hono";
-import type { ApiKey, ApiKeyRecord } from "../../api-keys.ts";
-import type { EdgeConfig } from "../../env.ts";
-import type { AuthVerdict, KeyStateInit } from "../../limits/key-state.ts";
-import { DEFAULT_KEY_LIMITS } from "../../limits/policy.ts";
+import type { AuthVerdict, KeyState, KeyStateInit } from "../limits/key-state.ts";
+import { DEFAULT_KEY_LIMITS } from "../limits/policy.ts";
+import type { ApiKey, ApiKeyRecord, ApiKeyScope } from "./api-key.ts";
 
 export type KeyCheck<E extends object> = (
   c: Context<E>,
@@ -14,7 +13,7 @@ export type KeyCheck<E extends object> = (
  * The key as a stored record describes it. A record carries no key-level expiry of its own: its
  * `expires_at` (that secret's end, already the earlier of a rotation's and the key's) goes with the secret.
  */
-function keyOfRecord(record: ApiKeyRecord): ApiKey {
+export function keyOfRecord(record: ApiKeyRecord): ApiKey {
   const key: ApiKey = {
     id: record.id,
     name: record.name,
@@ -52,7 +51,7 @@ export async function keyStateCheck<E extends object>(
   hashHex: string,
   record: ApiKeyRecord,
 ): Promise<AuthVerdict> {
-  const config = (c.var as unknown as { config?: EdgeConfig }).config;
+  const config = (c.var as unknown as { config?: { keyState?: DurableObjectNamespace<KeyState> } }).config;
   if (!config?.keyState)
     throw new Error("auth: c.var.config.keyState is not set; is the config middleware first?");
   return config.keyState
@@ -60,24 +59,15 @@ export async function keyStateCheck<E extends object>(
     .authenticate(hashHex, bootstrapOf(hashHex, record), clientIpOf(c as Context));
 }
 
-/** A key found in the store whose Durable Object has not been asked yet (see {@link deferredKeyCheck}). */
+/**
+ * A key found in the store whose Durable Object has not been asked yet (see `keyAuth`'s `deferred`):
+ * until `authorize` asks it, `c.var.apiKey` (scopes, limits) is only the stored record's word.
+ */
 export interface PendingKey {
   hashHex: string;
   record: ApiKeyRecord;
-}
-
-/**
- * A check that leaves the Durable Object for later: the key passes on its stored record (KV or D1)
- * and `{ hashHex, record }` goes on `c.var.pendingKey`, so the route can authenticate *and* admit in
- * one call to the key's `KeyState` (`authorize` in `limits/index.ts`). The route must make that call
- * before it answers or does anything for the key; until then `c.var.apiKey` (scopes, limits) is only
- * the record's word.
- */
-export async function deferredKeyCheck<E extends object>(
-  c: Context<E>,
-  hashHex: string,
-  record: ApiKeyRecord,
-): Promise<AuthVerdict> {
-  (c as unknown as Context<{ Variables: { pendingKey: PendingKey } }>).set("pendingKey", { hashHex, record });
-  return { ok: true, key: keyOfRecord(record) };
+  /** The scope of the route, which the key's object checks (the record's scopes may be a minute old). */
+  scope: ApiKeyScope;
+  /** Whether the key's object was asked already: it is asked once per request. */
+  asked: boolean;
 }
