@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
-import { TEST_MODEL_CACHE, tinyModelDir } from "./engine/pipeline/test-models.ts";
+import { TEST_MODEL_CACHE, tinyModelDir } from "./engine/test-models.ts";
 import { BACKEND_NAME, GENERATE, keyring, request, signed } from "./server/test-app.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));

@@ -19,6 +19,7 @@ export {
 } from "./image/encode-image.ts";
 export { type ReadImageMetadata, readImageMetadata } from "./image/read-metadata.ts";
 export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./loading/load-pipeline.ts";
+export { batchKey } from "./pipelines/batch-key.ts";
 export { createGenerator, type Generator, RNG_NAMES } from "./rng/torch-generator.ts";
 export {
   a1111SamplerName,

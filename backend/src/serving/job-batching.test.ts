@@ -2,7 +2,7 @@ import type { ResolvedGenerationRequest } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeImage } from "../engine/index.ts";
-import { testPattern, tinyModelDir } from "../engine/pipeline/test-models.ts";
+import { testPattern, tinyModelDir } from "../engine/test-models.ts";
 import { InProcessEngine } from "../generation/in-process-engine.ts";
 import { decodeInputImages } from "../generation/input-image.ts";
 import { loadModels } from "../generation/load-models.ts";

@@ -1,5 +1,5 @@
 import type { BackendGenerateResponse, ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
-import { batchKey } from "../engine/pipeline/generate-batch.ts";
+import { batchKey } from "../engine/index.ts";
 import type { JobProgress } from "../generation/engine.ts";
 import type { InputImages } from "../generation/input-image.ts";
 import { jobFingerprint } from "./resumable-jobs.ts";

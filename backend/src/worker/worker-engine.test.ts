@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { MemoryNonceStore } from "@sdgate/shared";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { tinyModelDir } from "../engine/pipeline/test-models.ts";
+import { tinyModelDir } from "../engine/test-models.ts";
 import { silentLogger } from "../logger.ts";
 import { ServingMetrics } from "../metrics/metrics.ts";
 import { createBackendApp } from "../server/app.ts";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { TINY_FAMILIES, type TinyModelOptions } from "../../model-builder/index.ts";
 import { ModelLoadError } from "../errors.ts";
 import { encodeImage } from "../image/encode-image.ts";
-import { loadTiny, maxAbsDiff, meanAbsDiff, spread, tinyModelDir } from "../pipeline/test-models.ts";
+import { loadTiny, maxAbsDiff, meanAbsDiff, spread, tinyModelDir } from "../test-models.ts";
 import type { GenerationRequest, Pipeline } from "../types.ts";
 import { loadPipeline } from "./load-pipeline.ts";
 

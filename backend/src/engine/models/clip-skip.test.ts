@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { Tensor } from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
-import { loadTiny, tinyModelDir } from "../pipeline/test-models.ts";
+import { loadTiny, tinyModelDir } from "../test-models.ts";
 import { readSmallInitializers } from "./onnx-initializers.ts";
 import { createSession, type LoadedSession, outputData } from "./onnx-session.ts";
 import { layerNorm, TextEncoderSession } from "./text-encoder.ts";

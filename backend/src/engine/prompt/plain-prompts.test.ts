@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { TinyFamily } from "../../model-builder/tiny-families.ts";
 import { createSession, type LoadedSession } from "../models/onnx-session.ts";
 import { TextEncoderSession } from "../models/text-encoder.ts";
-import { tinyModelDir } from "../pipeline/test-models.ts";
+import { tinyModelDir } from "../test-models.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import { chunkPrompt } from "./chunk-tokens.ts";
 import { encodeChunks } from "./encode-chunks.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isInvalidArgumentError } from "../errors.ts";
-import { loadTiny, maxAbsDiff } from "../pipeline/test-models.ts";
+import { loadTiny, maxAbsDiff } from "../test-models.ts";
 import type { GenerationRequest, Pipeline } from "../types.ts";
 
 const base: GenerationRequest = {

@@ -1,8 +1,8 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureTinyModel, type TinyModelOptions } from "../../model-builder/index.ts";
-import { loadPipeline } from "../loading/load-pipeline.ts";
-import type { Pipeline, RgbImage } from "../types.ts";
+import { ensureTinyModel, type TinyModelOptions } from "../model-builder/index.ts";
+import { loadPipeline } from "./loading/load-pipeline.ts";
+import type { Pipeline, RgbImage } from "./types.ts";
 
 /**
  * Test support: tiny models cached across test runs (`ensureTinyModel` rebuilds a folder whose

@@ -1,8 +1,6 @@
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadTiny, maxAbsDiff } from "../test-models.ts";
 import type { GenerationProgress, GenerationRequest, Pipeline } from "../types.ts";
-import { batchKey } from "./generate-batch.ts";
-import { loadTiny, maxAbsDiff } from "./test-models.ts";
 
 const base: GenerationRequest = {
   prompt: "a red fox in a snowy forest",
@@ -95,30 +93,5 @@ describe("batched generation", () => {
       [6, true],
     ]);
     expect(progress[3]?.preview?.dims).toEqual([1, 4, 8, 8]);
-  });
-});
-
-describe("batch keys", () => {
-  it("lets plain text-to-image requests of one shape share UNet calls", () => {
-    const a = exampleResolvedRequest({ prompt: "a fox", seed: 1 });
-    const b = exampleResolvedRequest({ prompt: "a cat", seed: 2 });
-    expect(batchKey(a)).not.toBeNull();
-    expect(batchKey(a)).toBe(batchKey(b));
-    expect(batchKey({ ...b, steps: b.steps + 1 })).not.toBe(batchKey(a));
-    expect(batchKey({ ...b, model: "other" })).not.toBe(batchKey(a));
-  });
-
-  it("runs hires and image requests alone", () => {
-    const request = exampleResolvedRequest({});
-    expect(batchKey({ ...request, hires: { scale: 2, strength: 0.7, steps: 20 } })).toBeNull();
-    expect(batchKey({ ...request, image: "iVBORw0KGgo=", strength: 0.5 })).toBeNull();
-  });
-
-  it("runs edited, alternating and composable prompts alone, as the engine does", () => {
-    const request = exampleResolvedRequest({});
-    expect(batchKey({ ...request, prompt: "a [cat:dog:0.5]" })).toBeNull();
-    expect(batchKey({ ...request, negative_prompt: "[blurry|grainy]" })).toBeNull();
-    expect(batchKey({ ...request, prompt: "a cat AND a dog" })).toBeNull();
-    expect(batchKey({ ...request, prompt: "a (cat:1.2) [dog]" })).not.toBeNull();
   });
 });

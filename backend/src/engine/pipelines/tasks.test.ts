@@ -7,12 +7,12 @@ import { TextEncoderSession } from "../models/text-encoder.ts";
 import { UNetSession } from "../models/unet.ts";
 import { VaeEncoderSession } from "../models/vae-encoder.ts";
 import { createScheduler } from "../schedulers/index.ts";
+import { loadTiny, meanAbsDiff, testMask, testPattern, tinyModelDir } from "../test-models.ts";
 import type { GenerationRequest } from "../types.ts";
 import { denoise } from "./denoise.ts";
 import { generatorFor } from "./noise-source.ts";
 import { prepareStart } from "./start-latents.ts";
 import { decodedToRgb } from "./tensor-math.ts";
-import { loadTiny, meanAbsDiff, testMask, testPattern, tinyModelDir } from "./test-models.ts";
 
 const SIZE = 64;
 const image = testPattern(SIZE, SIZE);

@@ -2,9 +2,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createSession, type LoadedSession } from "../models/onnx-session.ts";
 import { TextEncoderSession } from "../models/text-encoder.ts";
+import { loadTiny, tinyModelDir } from "../test-models.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import { conditioningAt, encodeConditioningSchedule } from "./conditioning-schedule.ts";
-import { loadTiny, tinyModelDir } from "./test-models.ts";
 import {
   type ConditioningRequest,
   encodeConditioning,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
+import { loadTiny } from "../test-models.ts";
 import { applyGuidance } from "./tensor-math.ts";
-import { loadTiny } from "./test-models.ts";
 
 const { fround } = Math;
 

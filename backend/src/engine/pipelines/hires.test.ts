@@ -1,8 +1,8 @@
 import { stepCounts } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
+import { loadTiny, testPattern } from "../test-models.ts";
 import { upscaleLatents } from "./hires.ts";
-import { loadTiny, testPattern } from "./test-models.ts";
 
 describe("hires fix", () => {
   it("upscales latents as torch's bilinear interpolate with align_corners=False", () => {
