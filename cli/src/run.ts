@@ -1,3 +1,4 @@
+import { apiErrorOf } from "./api-error-of.ts";
 import type { Command } from "./commands/command.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { keys } from "./commands/keys.ts";
@@ -40,7 +41,8 @@ export async function run(args: string[], io: Io): Promise<number> {
   try {
     await command.run(rest, io);
     return EXIT.ok;
-  } catch (error) {
+  } catch (thrown) {
+    const error = apiErrorOf(thrown);
     if (isUsageError(error)) {
       io.err(`sdgate ${name}: ${error.message}\n\n${command.usage}\n`);
       return EXIT.usage;

@@ -4,6 +4,6 @@ import type { Io } from "../io.ts";
 export interface Command {
   summary: string;
   usage: string;
-  /** Throws `UsageError` for a bad command line and `ApiError` when the API refuses. */
+  /** Throws `UsageError` for a bad command line; what the SDK throws, `run` reports (see `apiErrorOf`). */
   run(args: string[], io: Io): Promise<void>;
 }

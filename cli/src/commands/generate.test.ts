@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Io } from "../io.ts";
 import { run } from "../run.ts";
-import { generationBody, outputPath } from "./generate.ts";
+import { generationBody, outputPath } from "./generate-body.ts";
 import { progressLine } from "./generate-progress.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -24,6 +24,31 @@ interface Seen {
   body: string;
 }
 
+/** A job as the edge shows it (the contract's view), `status` and anything else as given. */
+function jobView(id: string, status: string, fields: Record<string, unknown> = {}) {
+  return {
+    id,
+    object: "generation.job",
+    status,
+    created: 1,
+    started_at: null,
+    completed_at: null,
+    model: "tiny",
+    size: "256x256",
+    n: 2,
+    steps: 4,
+    seed: 42,
+    queue: null,
+    progress: null,
+    backend: null,
+    attempts: 0,
+    error: null,
+    webhook: null,
+    links: { self: `/v1/jobs/${id}`, events: `/v1/jobs/${id}/events`, cancel: `/v1/jobs/${id}/cancel` },
+    ...fields,
+  };
+}
+
 const events = [
   ["attempt", { attempt: 1, backend: "local-a" }],
   ["queued", { position: 1, estimated_wait_ms: 300 }],
@@ -31,15 +56,11 @@ const events = [
   ["progress", { step: 2, steps: 4, image: 0, images: 2, eta_ms: 600, fraction: 0.5 }],
   ["progress", { step: 3, steps: 4, image: 0, images: 2, eta_ms: 300, fraction: 0.75 }],
   ["progress", { step: 4, steps: 4, image: 0, images: 2, eta_ms: 0, fraction: 1 }],
-  ["succeeded", { id: JOB, status: "succeeded" }],
+  ["succeeded", jobView(JOB, "succeeded", { backend: "local-a", attempts: 1 })],
 ] as const;
 
 const finished = {
-  id: JOB,
-  status: "succeeded",
-  backend: "local-a",
-  attempts: 1,
-  error: null,
+  ...jobView(JOB, "succeeded", { backend: "local-a", attempts: 1 }),
   result: {
     created: 1,
     model: "tiny",
@@ -50,6 +71,8 @@ const finished = {
     data: PIXELS.map((bytes, index) => ({ b64_json: bytes.toString("base64"), seed: 42 + index })),
   },
 };
+/** Submits whose body says "flaky" get a 503 first, as an edge between deploys would answer. */
+let flakySubmits = 0;
 
 let server: ReturnType<typeof createServer>;
 let url = "";
@@ -79,9 +102,18 @@ beforeAll(async () => {
         );
       }
       if (req.method === "POST" && req.url === "/v1/images/generations") {
+        if (entry.body.includes("flaky") && flakySubmits++ === 0) {
+          res.writeHead(503, { "content-type": "application/json", "retry-after": "0" });
+          return res.end(
+            JSON.stringify({
+              error: { type: "api_error", code: "backend_unavailable", message: "No backend.", param: null },
+              request_id: "req_flaky",
+            }),
+          );
+        }
         const id = entry.body.includes("slow") ? SLOW_JOB : JOB;
         res.writeHead(202, { "content-type": "application/json", location: `/v1/jobs/${id}` });
-        return res.end(JSON.stringify({ id, status: "queued" }));
+        return res.end(JSON.stringify(jobView(id, "queued")));
       }
       if (req.url === `/v1/jobs/${SLOW_JOB}/events`) {
         res.writeHead(200, { "content-type": "text/event-stream" });
@@ -89,7 +121,7 @@ beforeAll(async () => {
       }
       if (req.method === "POST" && req.url === `/v1/jobs/${SLOW_JOB}/cancel`) {
         res.writeHead(200, { "content-type": "application/json" });
-        return res.end(JSON.stringify({ id: SLOW_JOB, status: "cancelled" }));
+        return res.end(JSON.stringify(jobView(SLOW_JOB, "cancelled")));
       }
       if (req.url === `/v1/jobs/${JOB}/events`) {
         const after = Number(req.headers["last-event-id"] ?? 0);
@@ -158,7 +190,7 @@ describe("sdgate generate", () => {
 
     const submit = seen.find((entry) => entry.method === "POST");
     expect(submit?.headers.prefer).toBe("respond-async");
-    expect(submit?.headers["idempotency-key"]).toMatch(/^"[0-9a-f-]{36}"$/);
+    expect(submit?.headers["idempotency-key"]).toMatch(/\S{16,}/);
     expect(JSON.parse(submit?.body ?? "")).toEqual({
       prompt: "a lighthouse",
       response_format: "b64_json",
@@ -198,6 +230,16 @@ describe("sdgate generate", () => {
     expect(cancels.map((entry) => entry.path)).toEqual([`/v1/jobs/${SLOW_JOB}/cancel`]);
     expect(streams.err()).toContain(`job ${SLOW_JOB} cancelled`);
     expect(streams.err()).toContain("Interrupted");
+  });
+
+  it("submits again after a 503 with the same Idempotency-Key, so the edge makes one job", async () => {
+    const before = seen.length;
+    const streams = io({ SDGATE_URL: url, SDGATE_API_KEY: API_KEY });
+    expect(await run(["generate", "a flaky pier", "-o", join(dir, "flaky.png")], streams.io)).toBe(0);
+    const submits = seen.slice(before).filter((entry) => entry.method === "POST");
+    expect(submits).toHaveLength(2);
+    expect(submits[1]?.headers["idempotency-key"]).toBe(submits[0]?.headers["idempotency-key"]);
+    expect(await readFile(join(dir, "flaky.png"))).toEqual(PIXELS[0]);
   });
 
   it("explains a missing prompt, output, key or bad flag, with exit status 2", async () => {

@@ -1,12 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { writeFile } from "node:fs/promises";
-import { extname } from "node:path";
-import { type GenerationResponse, type JobView as JobState, readSse } from "@sdgate/shared";
-import { type ApiRequest, buildRequest, type Connection, send } from "../client.ts";
+import type { JobWithResult, Sdgate } from "@sdgate/sdk";
+import { apiErrorOf } from "../api-error-of.ts";
 import { ApiError, InterruptedError, type Io, UsageError } from "../io.ts";
-import { parse, wholeNumber } from "../options.ts";
+import { apiClient, parse } from "../options.ts";
 import type { Command } from "./command.ts";
-import { type Progress, progressLine, queuedLine } from "./generate-progress.ts";
+import { generationBody, outputPath } from "./generate-body.ts";
+import { progressPainter } from "./generate-progress.ts";
 
 export const GENERATE_USAGE = `Usage: sdgate generate "<prompt>" -o <out.png> [options]
 
@@ -31,153 +30,57 @@ Submits a job (Prefer: respond-async), shows its progress from the job's event s
 with Last-Event-ID if the stream drops), then writes the images and prints their seeds and timings.
 Ctrl-C cancels the job on the server (its credits are refunded); a second Ctrl-C quits at once.`;
 
-/** How many times the event stream is reopened after it drops before the command gives up. */
+/** Drops of the job's event stream in a row, with no event between them, before the command gives up. */
 export const MAX_RECONNECTS = 8;
-export const RECONNECT_DELAY_MS = 500;
-/** A job's whole life, at most: its event stream and the final read. */
+/** How long the command follows a job before it gives up on it (the job goes on). */
 export const JOB_TIMEOUT_MS = 30 * 60_000;
 
-// Each redraw covers the whole previous line.
-const LINE_CHARS = 80;
-
-const FORMATS = new Set(["png", "webp", "jpeg", "avif"]);
-
-/** A job as `GET /v1/jobs/{id}` shows it: once it succeeded, with its `result`. */
-type JobView = JobState & { result?: GenerationResponse };
-
-const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
-
-/** The request body of a generation from the command line; flags that were not given are left out. */
-export function generationBody(prompt: string, values: Record<string, string | boolean | undefined>) {
-  const body: Record<string, unknown> = { prompt, response_format: "b64_json" };
-  const text = (name: string) => (typeof values[name] === "string" ? (values[name] as string) : undefined);
-  const size = text("size");
-  if (size !== undefined) {
-    if (!/^\d{2,5}x\d{2,5}$/.test(size))
-      throw new UsageError(`--size must look like 512x512, got '${size}'.`);
-    body.size = size;
-  }
-  const steps = wholeNumber("steps", text("steps"), 1);
-  const seed = wholeNumber("seed", text("seed"));
-  const n = wholeNumber("n", text("n"), 1);
-  if (steps !== undefined) body.steps = steps;
-  if (seed !== undefined) body.seed = seed;
-  if (n !== undefined) body.n = n;
-  if (text("scheduler") !== undefined) body.scheduler = text("scheduler");
-  const clipSkip = wholeNumber("clip-skip", text("clip-skip"), 1);
-  if (clipSkip !== undefined) body.clip_skip = clipSkip;
-  for (const [flag, field] of [
-    ["guidance", "guidance_scale"],
-    ["hires-scale", "hires_scale"],
-    ["hires-strength", "hires_strength"],
-  ] as const) {
-    const value = text(flag);
-    if (value === undefined) continue;
-    if (!/^\d+(\.\d+)?$|^\.\d+$/.test(value))
-      throw new UsageError(`--${flag} must be a number such as 1.5, got '${value}'.`);
-    body[field] = Number(value);
-  }
-  if (text("negative") !== undefined) body.negative_prompt = text("negative");
-  if (text("model") !== undefined) body.model = text("model");
-  const output = text("output") ?? "";
-  const format = text("format") ?? extname(output).slice(1).toLowerCase().replace(/^jpg$/, "jpeg");
-  if (text("format") !== undefined && !FORMATS.has(format)) {
-    throw new UsageError(`--format must be one of ${[...FORMATS].join(", ")}, got '${format}'.`);
-  }
-  if (FORMATS.has(format)) body.output_format = format;
-  return body;
-}
-
-/** `out.png`, `out-1.png`, `out-2.png`, …: where image `index` of a job goes. */
-export function outputPath(output: string, index: number): string {
-  if (index === 0) return output;
-  const extension = extname(output);
-  return `${output.slice(0, output.length - extension.length)}-${index}${extension}`;
-}
-
-/** The submit request: the generation with `Prefer: respond-async` and an idempotency key, so a retried submit never makes a second job. */
-export function submitRequest(connection: Pick<Connection, "url" | "adminToken">, body: unknown): ApiRequest {
-  const request = buildRequest(connection, "POST", "/v1/images/generations", { body });
-  request.headers.Prefer = "respond-async";
-  request.headers["Idempotency-Key"] = `"${randomUUID()}"`;
-  return request;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Follows a job's event stream until its terminal event, drawing progress on stderr. When the stream
- * drops (the connection breaks, or it ends early), it reconnects with `Last-Event-ID` so no event is
- * missed or repeated, up to {@link MAX_RECONNECTS} times.
+ * Follows a job's event stream to its end, drawing progress on stderr. The SDK resumes a dropped
+ * stream with `Last-Event-ID`, so no event is missed or drawn twice.
  */
-export async function followJob(
-  connection: Connection,
-  jobId: string,
-  io: Io,
-  options: { reconnectDelayMs?: number; signal?: AbortSignal } = {},
-): Promise<{ events: number; reconnects: number }> {
-  const interrupted = () => options.signal?.aborted === true;
-  let lastEventId: string | null = null;
-  let reconnects = 0;
-  let events = 0;
-  let drawn = false;
-  for (;;) {
-    const request = buildRequest(connection, "GET", `/v1/jobs/${jobId}/events`);
-    request.headers.Accept = "text/event-stream";
-    if (lastEventId !== null) request.headers["Last-Event-ID"] = lastEventId;
-    try {
-      const response = await connection.fetch(request.url, {
-        headers: request.headers,
-        signal: AbortSignal.any([
-          AbortSignal.timeout(JOB_TIMEOUT_MS),
-          ...(options.signal ? [options.signal] : []),
-        ]),
-      });
-      if (!response.ok || response.body === null) {
-        const text = await response.text();
-        let message = `HTTP ${response.status}`;
-        try {
-          message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
-        } catch {}
-        throw new ApiError(message, { status: response.status });
-      }
-      for await (const event of readSse(response.body)) {
-        events += 1;
-        if (event.id !== null) lastEventId = event.id;
-        const data = JSON.parse(event.data) as Record<string, unknown>;
-        if (event.event === "progress") {
-          io.err(`\r${progressLine(data as unknown as Progress).padEnd(LINE_CHARS)}`);
-          drawn = true;
-        } else if (event.event === "queued") {
-          io.err(`\r${queuedLine(Number(data.position), Number(data.estimated_wait_ms)).padEnd(LINE_CHARS)}`);
-          drawn = true;
-        } else if (event.event === "attempt" && Number(data.attempt) > 1) {
-          io.err(
-            `${drawn ? "\n" : ""}retrying on ${String(data.backend)} (attempt ${String(data.attempt)})\n`,
-          );
-          drawn = false;
-        } else if (TERMINAL.has(event.event)) {
-          if (drawn) io.err("\n");
-          return { events, reconnects };
-        }
-      }
-    } catch (error) {
-      if (error instanceof ApiError) throw error;
+async function followJob(client: Sdgate, jobId: string, io: Io): Promise<void> {
+  const painter = progressPainter(io.err);
+  const timeout = AbortSignal.timeout(JOB_TIMEOUT_MS);
+  const signal = io.interrupts ? AbortSignal.any([timeout, io.interrupts]) : timeout;
+  try {
+    for await (const event of client.jobs.events(jobId, { signal, maxRetries: MAX_RECONNECTS })) {
+      painter.draw(event);
     }
-    if (interrupted()) {
-      if (drawn) io.err("\n");
-      throw new InterruptedError(`Interrupted while following job ${jobId}.`);
+  } catch (error) {
+    if (io.interrupts?.aborted) throw new InterruptedError(`Interrupted while following job ${jobId}.`);
+    if (timeout.aborted) {
+      throw new ApiError(
+        `Stopped following job ${jobId} after ${JOB_TIMEOUT_MS / 60_000} minutes; it may still be running.`,
+      );
     }
-    // The stream ended without the job's end: reconnect where it left off.
-    reconnects += 1;
-    if (reconnects > MAX_RECONNECTS) {
-      throw new ApiError(`Lost the job's event stream ${MAX_RECONNECTS} times; the job is ${jobId}.`);
-    }
-    await sleep(options.reconnectDelayMs ?? RECONNECT_DELAY_MS);
+    throw error;
+  } finally {
+    painter.end();
   }
 }
 
-function summary(job: JobView, files: string[]): string {
+/** Ctrl-C: the job would otherwise keep its GPU busy and spend the key's credits for nothing. */
+async function cancelJob(client: Sdgate, jobId: string, io: Io): Promise<void> {
+  try {
+    const job = await client.jobs.cancel(jobId);
+    io.err(`job ${jobId} ${job.status}\n`);
+  } catch (error) {
+    io.err(`job ${jobId} could not be cancelled: ${(apiErrorOf(error) as Error).message}\n`);
+  }
+}
+
+/** The images' bytes; the command asks for `b64_json`, so links instead are the server's mistake. */
+function imagesOf(result: NonNullable<JobWithResult["result"]>): Buffer[] {
+  const images: ReadonlyArray<{ seed: number; b64_json?: string }> = result.data;
+  return images.map((image) => {
+    if (image.b64_json === undefined)
+      throw new ApiError("The job's result has links, not the images asked for.");
+    return Buffer.from(image.b64_json, "base64");
+  });
+}
+
+function summary(job: JobWithResult, files: string[]): string {
   const result = job.result;
   if (!result) return "";
   const lines = files.map((file, index) => `${file}  seed ${result.data[index]?.seed}  ${result.size}`);
@@ -188,16 +91,6 @@ function summary(job: JobView, files: string[]): string {
   lines.push(`model ${result.model} · backend ${result.backend} · attempts ${job.attempts} · job ${job.id}`);
   lines.push(`timings: ${timings}`);
   return `${lines.join("\n")}\n`;
-}
-
-/** Ctrl-C: the job would otherwise keep its GPU busy and spend the key's credits for nothing. */
-async function cancelJob(connection: Connection, jobId: string, io: Io): Promise<void> {
-  try {
-    const job = await send<JobView>(connection, buildRequest(connection, "POST", `/v1/jobs/${jobId}/cancel`));
-    io.err(`job ${jobId} ${job.status}\n`);
-  } catch (error) {
-    io.err(`job ${jobId} could not be cancelled: ${(error as Error).message}\n`);
-  }
 }
 
 async function generate(args: string[], io: Io): Promise<void> {
@@ -229,39 +122,32 @@ async function generate(args: string[], io: Io): Promise<void> {
   if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}' (quote the prompt).`);
   if (!values.output) throw new UsageError("generate needs -o <file>, e.g. -o out.png.");
   const body = generationBody(prompt, values);
-  const url = values.url ?? io.env.SDGATE_URL;
-  const apiKey = values["api-key"] ?? io.env.SDGATE_API_KEY;
-  if (!url) throw new UsageError("Set SDGATE_URL or pass --url (e.g. http://127.0.0.1:8787).");
-  if (!apiKey) throw new UsageError("Set SDGATE_API_KEY or pass --api-key (`npm start` prints one).");
-  // The API key travels as the bearer token, exactly as the admin token does for `keys`.
-  const connection: Connection = { url, adminToken: apiKey, fetch: io.fetch };
+  const client = apiClient(values, io);
 
-  const submitted = await send<JobView>(connection, submitRequest(connection, body));
+  const submitted = await client.images.generateAsync(body);
   io.err(`job ${submitted.id} ${submitted.status}\n`);
-  if (!TERMINAL.has(submitted.status)) {
+  if (submitted.status === "queued" || submitted.status === "running") {
     try {
-      await followJob(connection, submitted.id, io, io.interrupts ? { signal: io.interrupts } : {});
+      await followJob(client, submitted.id, io);
     } catch (error) {
-      if (error instanceof InterruptedError) await cancelJob(connection, submitted.id, io);
+      if (error instanceof InterruptedError) await cancelJob(client, submitted.id, io);
       throw error;
     }
   }
-  const job = await send<JobView>(connection, buildRequest(connection, "GET", `/v1/jobs/${submitted.id}`));
+  const job = await client.jobs.get(submitted.id);
   if (job.status !== "succeeded" || !job.result) {
     const reason = job.error ? `${job.error.message} (${job.error.code})` : job.status;
     throw new ApiError(`The job ${job.status}: ${reason}`, { code: job.error?.code ?? null });
   }
-  const files = job.result.data.map((_, index) => outputPath(values.output as string, index));
-  await Promise.all(
-    job.result.data.map((image, index) =>
-      writeFile(files[index] as string, Buffer.from(image.b64_json, "base64")),
-    ),
-  );
+  const output = values.output;
+  const images = imagesOf(job.result);
+  const files = images.map((_, index) => outputPath(output, index));
+  await Promise.all(images.map((bytes, index) => writeFile(outputPath(output, index), bytes)));
   if (values.json) {
     const { data, ...rest } = job.result;
-    io.out(
-      `${JSON.stringify({ ...job, result: { ...rest, data: data.map(({ seed }, i) => ({ seed, file: files[i] })) } }, null, 2)}\n`,
-    );
+    const seeds: ReadonlyArray<{ seed: number }> = data;
+    const written = seeds.map(({ seed }, i) => ({ seed, file: files[i] }));
+    io.out(`${JSON.stringify({ ...job, result: { ...rest, data: written } }, null, 2)}\n`);
   } else {
     io.out(summary(job, files));
   }

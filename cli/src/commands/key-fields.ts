@@ -1,11 +1,10 @@
 /** The options `sdgate keys create` and `update` share, turned into the admin API's fields. */
-import type { KeyLimits } from "@sdgate/shared";
+import type { ApiKeyScope, CreateKeyBody, KeyLimits } from "@sdgate/sdk";
 import { UsageError } from "../io.ts";
-
-/** A key's limits as the admin API takes them. */
-export type Limits = KeyLimits;
-
 import { wholeNumber } from "../options.ts";
+
+/** What `create` and `update` both may set: a key's body without its name. */
+export type KeyFields = Omit<CreateKeyBody, "name">;
 
 const DURATION_UNITS_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -48,9 +47,9 @@ export function keyFields(values: {
   "expires-at"?: string | undefined;
   "allow-ip"?: string[] | undefined;
   label?: string[] | undefined;
-}): Record<string, unknown> {
-  const fields: Record<string, unknown> = {};
-  const limits: Partial<Limits> = {};
+}): KeyFields {
+  const fields: KeyFields = {};
+  const limits: Partial<KeyLimits> = {};
   const rpm = wholeNumber("rpm", values.rpm, 1);
   const concurrency = wholeNumber("concurrency", values.concurrency, 1);
   if (rpm !== undefined) limits.requests_per_minute = rpm;
@@ -58,7 +57,8 @@ export function keyFields(values: {
   if (values.credits !== undefined)
     limits.credits = values.credits === "unlimited" ? null : (wholeNumber("credits", values.credits) ?? null);
   if (Object.keys(limits).length > 0) fields.limits = limits;
-  if (values.scope) fields.scopes = values.scope.flatMap((scope) => scope.split(","));
+  // Passed on unchecked: the edge names a scope it does not know, and a newer edge may know more.
+  if (values.scope) fields.scopes = values.scope.flatMap((scope) => scope.split(",")) as ApiKeyScope[];
   if (values.model) fields.models = values.model.flatMap((model) => model.split(","));
   if (values["allow-ip"]) fields.allowed_ips = values["allow-ip"].flatMap((range) => range.split(","));
   if (values.label) fields.metadata = labelsOf(values.label);

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildRequest } from "../client.ts";
 import type { Io } from "../io.ts";
 import { run } from "../run.ts";
 import { loopbackServer, type Recorded, type Reply } from "../test-server.ts";
@@ -12,7 +11,14 @@ const KEY = {
   prefix: "sk_1a2b3c4d",
   scopes: ["generate"],
   limits: { requests_per_minute: 60, concurrency: 2, credits: 100000 },
+  models: null,
+  allowed_ips: null,
+  metadata: {},
   created_at: "2026-11-26T00:00:00.000Z",
+  expires_at: null,
+  last_used_at: null,
+  revoked_at: null,
+  status: "active",
 };
 const SECRET = `sk_1a2b3c4d${"e".repeat(40)}`;
 
@@ -303,17 +309,18 @@ describe("sdgate keys: requests", () => {
     expect(request?.headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
-  it("builds URLs under a base path", () => {
-    const request = buildRequest(
-      { url: "https://edge.example/sdgate", adminToken: TOKEN },
-      "GET",
-      "/admin/keys",
-      {
-        query: { limit: 10, cursor: undefined },
-      },
-    );
-    expect(request.url).toBe("https://edge.example/sdgate/admin/keys?limit=10");
-    expect(request.body).toBeUndefined();
+  it("reaches an edge mounted under a base path", async () => {
+    const mounted = await loopbackServer(() => ({
+      status: 200,
+      body: { object: "list", data: [], next_cursor: null },
+    }));
+    try {
+      const env = { SDGATE_URL: `${mounted.url}/sdgate`, SDGATE_ADMIN_TOKEN: TOKEN };
+      expect((await sdgate(["keys", "list", "--limit", "10"], env)).code).toBe(0);
+      expect(mounted.requests.map((request) => request.path)).toEqual(["/sdgate/admin/keys?limit=10"]);
+    } finally {
+      await mounted.close();
+    }
   });
 });
 
@@ -353,6 +360,20 @@ describe("sdgate: errors", () => {
     });
     expect(code).toBe(1);
     expect(stderr).toMatch(/Could not reach http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it("reports an answer it cannot read (an edge of another version) and exits 1", async () => {
+    const odd = await loopbackServer(() => ({ status: 200, body: { object: "list" } }));
+    try {
+      const { code, stderr } = await sdgate(["keys", "list"], {
+        SDGATE_URL: odd.url,
+        SDGATE_ADMIN_TOKEN: TOKEN,
+      });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/^sdgate keys: The 200 answer is not the shape/);
+    } finally {
+      await odd.close();
+    }
   });
 
   it.each([

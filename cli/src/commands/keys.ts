@@ -1,13 +1,9 @@
-import type { KeyRemaining, KeyView, KeyWithSecret } from "@sdgate/shared";
-import { buildRequest, send } from "../client.ts";
+import type { KeyLimits, KeyWithSecret, UpdateKeyBody } from "@sdgate/sdk";
 import { type Io, UsageError } from "../io.ts";
-import { CONNECTION_OPTIONS, connectionOf, parse, wholeNumber } from "../options.ts";
+import { adminClient, CONNECTION_OPTIONS, parse, wholeNumber } from "../options.ts";
 import { table } from "../table.ts";
 import type { Command } from "./command.ts";
-import { KEY_OPTIONS, keyFields, type Limits } from "./key-fields.ts";
-
-type Key = KeyView;
-type WithSecret = KeyWithSecret;
+import { KEY_OPTIONS, keyFields } from "./key-fields.ts";
 
 export const KEYS_USAGE = `Usage: sdgate keys <create|list|get|update|revoke|rotate> [options]
 
@@ -30,7 +26,7 @@ Options for every subcommand:
   --admin-token <token>  the admin token (default: $SDGATE_ADMIN_TOKEN)
   --json                 print the API's JSON instead of a table`;
 
-function limitsText(limits: Limits): string {
+function limitsText(limits: KeyLimits): string {
   const credits = limits.credits === null ? "unlimited credits" : `${limits.credits} credits`;
   return `${limits.requests_per_minute} rpm, ${limits.concurrency} concurrent, ${credits}`;
 }
@@ -39,7 +35,7 @@ function printJson(io: Io, value: unknown): void {
   io.out(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-function printSecret(io: Io, verb: string, key: WithSecret): void {
+function printSecret(io: Io, verb: string, key: KeyWithSecret): void {
   io.out(`${verb} ${key.id} (${key.name})\n`);
   io.out(`Secret, shown this once: ${key.key}\n`);
   io.out(`Prefix ${key.prefix} · scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
@@ -60,10 +56,8 @@ async function create(args: string[], io: Io): Promise<void> {
   });
   if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
   if (!values.name) throw new UsageError("keys create needs --name.");
-  const body: Record<string, unknown> = { name: values.name, ...keyFields(values) };
-  body.limits ??= {};
-  const connection = connectionOf(values, io);
-  const key = await send<WithSecret>(connection, buildRequest(connection, "POST", "/admin/keys", { body }));
+  const body = { name: values.name, ...keyFields(values) };
+  const key = await adminClient(values, io).keys.create(body);
   if (values.json) printJson(io, key);
   else printSecret(io, "Created", key);
 }
@@ -79,7 +73,7 @@ async function update(args: string[], io: Io): Promise<void> {
     "no-labels": { type: "boolean" },
   });
   const id = keyIdOf(positionals, "update");
-  const body = keyFields(values);
+  const body: UpdateKeyBody = keyFields(values);
   if (values.name !== undefined) body.name = values.name;
   if (values["all-models"]) {
     if (values.model) throw new UsageError("Give --model or --all-models, not both.");
@@ -99,11 +93,7 @@ async function update(args: string[], io: Io): Promise<void> {
   }
   if (Object.keys(body).length === 0)
     throw new UsageError("keys update needs something to change (see --help).");
-  const connection = connectionOf(values, io);
-  const key = await send<Key>(
-    connection,
-    buildRequest(connection, "PATCH", `/admin/keys/${encodeURIComponent(id)}`, { body }),
-  );
+  const key = await adminClient(values, io).keys.update(id, body);
   if (values.json) return printJson(io, key);
   io.out(`Updated ${key.id} (${key.name}): scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
   io.out(`Models: ${key.models ? key.models.join(", ") : "all"} · expires ${key.expires_at ?? "never"}\n`);
@@ -117,12 +107,12 @@ async function list(args: string[], io: Io): Promise<void> {
     cursor: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
-  const connection = connectionOf(values, io);
-  const query = { limit: wholeNumber("limit", values.limit, 1), cursor: values.cursor };
-  const page = await send<{ data: Key[]; next_cursor: string | null }>(
-    connection,
-    buildRequest(connection, "GET", "/admin/keys", { query }),
-  );
+  const limit = wholeNumber("limit", values.limit, 1);
+  const client = adminClient(values, io);
+  const page = await client.keys.list({
+    ...(limit === undefined ? {} : { limit }),
+    ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
+  });
   if (values.json) return printJson(io, page);
   const rows = page.data.map((key) => [
     key.id,
@@ -136,7 +126,7 @@ async function list(args: string[], io: Io): Promise<void> {
     key.created_at,
     key.expires_at ?? "never",
     key.last_used_at ?? "never",
-    key.status ?? (key.revoked_at ? "revoked" : "active"),
+    key.status,
   ]);
   const headers = ["ID", "NAME", "PREFIX", "SCOPES", "RPM", "CONCURRENCY", "CREDITS", "MODELS", "CREATED"];
   io.out(`${table([...headers, "EXPIRES", "LAST USED", "STATUS"], rows)}\n`);
@@ -153,13 +143,9 @@ function keyIdOf(positionals: string[], subcommand: string): string {
 async function get(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, CONNECTION_OPTIONS);
   const id = keyIdOf(positionals, "get");
-  const connection = connectionOf(values, io);
-  const key = await send<Key & { remaining: KeyRemaining | null }>(
-    connection,
-    buildRequest(connection, "GET", `/admin/keys/${encodeURIComponent(id)}`),
-  );
+  const key = await adminClient(values, io).keys.get(id);
   if (values.json) return printJson(io, key);
-  io.out(`${key.id} (${key.name}) · ${key.status ?? "active"} · prefix ${key.prefix}\n`);
+  io.out(`${key.id} (${key.name}) · ${key.status} · prefix ${key.prefix}\n`);
   io.out(`Scopes ${key.scopes.join(", ")} · ${limitsText(key.limits)}\n`);
   io.out(`Models: ${key.models ? key.models.join(", ") : "all"} · expires ${key.expires_at ?? "never"}\n`);
   io.out(`From: ${key.allowed_ips ? key.allowed_ips.join(", ") : "any address"}\n`);
@@ -175,11 +161,7 @@ async function get(args: string[], io: Io): Promise<void> {
 async function revoke(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, CONNECTION_OPTIONS);
   const id = keyIdOf(positionals, "revoke");
-  const connection = connectionOf(values, io);
-  const key = await send<Key>(
-    connection,
-    buildRequest(connection, "DELETE", `/admin/keys/${encodeURIComponent(id)}`),
-  );
+  const key = await adminClient(values, io).keys.revoke(id);
   if (values.json) printJson(io, key);
   else io.out(`Revoked ${key.id} (${key.name}) at ${key.revoked_at}; it fails everywhere from now on.\n`);
 }
@@ -188,13 +170,8 @@ async function rotate(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, { ...CONNECTION_OPTIONS, grace: { type: "string" } });
   const id = keyIdOf(positionals, "rotate");
   const grace = wholeNumber("grace", values.grace);
-  const connection = connectionOf(values, io);
-  const key = await send<WithSecret>(
-    connection,
-    buildRequest(connection, "POST", `/admin/keys/${encodeURIComponent(id)}/rotate`, {
-      body: grace === undefined ? {} : { grace_seconds: grace },
-    }),
-  );
+  const client = adminClient(values, io);
+  const key = await client.keys.rotate(id, grace === undefined ? {} : { grace_seconds: grace });
   if (values.json) printJson(io, key);
   else printSecret(io, "Rotated", key);
 }

@@ -1,7 +1,6 @@
-import type { UsageReport, UsageRow } from "@sdgate/shared";
-import { buildRequest, send } from "../client.ts";
+import type { UsageQuery, UsageRow } from "@sdgate/sdk";
 import { UsageError } from "../io.ts";
-import { CONNECTION_OPTIONS, connectionOf, parse } from "../options.ts";
+import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
 import type { Command } from "./command.ts";
 
@@ -57,18 +56,14 @@ export const usageCommand: Command = {
     if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
     if (values.interval !== undefined && values.interval !== "day" && values.interval !== "hour")
       throw new UsageError(`--interval must be day or hour, got '${values.interval}'.`);
-    const connection = connectionOf(values, io);
-    const query = {
-      key_id: values.key,
-      from: values.from,
-      to: values.to,
-      interval: values.interval,
-      group_by: values.by === undefined ? undefined : `metadata.${values.by}`,
-    };
-    const report = await send<UsageReport>(
-      connection,
-      buildRequest(connection, "GET", "/admin/usage", { query }),
-    );
+    const client = adminClient(values, io);
+    const query: UsageQuery = {};
+    if (values.key !== undefined) query.key_id = values.key;
+    if (values.from !== undefined) query.from = values.from;
+    if (values.to !== undefined) query.to = values.to;
+    if (values.interval !== undefined) query.interval = values.interval;
+    if (values.by !== undefined) query.group_by = `metadata.${values.by}`;
+    const report = await client.usage(query);
     if (values.json) {
       io.out(`${JSON.stringify(report, null, 2)}\n`);
       return;
