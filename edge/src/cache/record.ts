@@ -35,6 +35,11 @@ export function b64ResponseBody(record: GenerationRecord): string {
   return JSON.stringify(body);
 }
 
+/** The parts of a `b64_json` body that a `url` response needs. */
+export function summary(body: string): GenerationResponse {
+  return JSON.parse(body) as GenerationResponse;
+}
+
 /** Base64 to bytes without Node's Buffer (the Worker runs without nodejs_compat). */
 export function fromBase64(b64: string): Uint8Array<ArrayBuffer> {
   const binary = atob(b64);

@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { GenerationCoalescer } from "./coalescer.ts";
+import type { GenerationCoalescer } from "../gateway/coalescer.ts";
 import { INDEX_EXPIRY_MARGIN_MS, INDEX_PRUNE_EVERY_MS, StoredIndex } from "./stored-index.ts";
 
 const DAY_MS = 86_400_000;

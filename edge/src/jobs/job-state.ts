@@ -8,7 +8,7 @@ import {
   type ResolvedGenerationRequest,
   TERMINAL_JOB_STATUSES,
 } from "@sdgate/shared";
-import type { GenerationJob as FleetJob } from "../cache/job.ts";
+import type { FleetRun } from "../gateway/fleet-run.ts";
 
 // What a job looks like on the wire is the contract's (`@sdgate/shared`'s jobs.ts).
 export type { JobError, JobStatus, JobView };
@@ -29,7 +29,7 @@ export interface JobSpec {
   /** SHA-256 of the canonical request body when the client sent `Idempotency-Key`, else `null`. */
   fingerprint: string | null;
   /** The fleet call, as the synchronous route makes it (registry, keyring, timeout, cache key). */
-  fleet: FleetJob;
+  fleet: FleetRun;
   /** The backend queue's fairness key (`x-sdgate-tenant`). */
   tenant: string;
   requestHash: string;

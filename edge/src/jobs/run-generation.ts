@@ -2,9 +2,9 @@ import { generateWithFailover, type NotServed } from "../backends/failover.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
 import type { BackendHealth } from "../backends/health-object.ts";
 import type { Backend } from "../backends/registry.ts";
-import { type GenerationCoalescer, markStored } from "../cache/coalescer.ts";
 import type { GenerationRecord } from "../cache/record.ts";
 import { getGeneration, putGeneration } from "../cache/store.ts";
+import { type GenerationCoalescer, markStored } from "../gateway/coalescer.ts";
 import type { JobSpec } from "./job-state.ts";
 import { keyringFor } from "./keyring.ts";
 import { type BackendProgress, streamingCall } from "./stream-call.ts";
@@ -17,7 +17,7 @@ export interface RunBindings {
   BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
   IMAGES: R2Bucket;
   GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
-  /** The edge's current keyring: a stored job carries no secret of its own (see `JobBindings`). */
+  /** The edge's current keyring: a stored job carries no secret of its own (see `FleetRunBindings`). */
   SDGATE_HMAC_KEYS: string;
 }
 

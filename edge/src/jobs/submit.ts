@@ -2,7 +2,7 @@ import { type ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { CacheDirective } from "../cache/directive.ts";
 import { tenantOf } from "../cache/key.ts";
-import { callerLocation, inBackground } from "../cache/serve.ts";
+import { callerLocation, inBackground } from "../gateway/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, confirmKey } from "../keys/authorize.ts";
 import { checkWebhookUrl, WEBHOOK_URL_HEADER } from "../webhooks/url.ts";

@@ -13,7 +13,13 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type CacheDirective, cacheDirective } from "../cache/directive.ts";
 import { cacheKeyOfCanonical, tenantOf, tenantTag } from "../cache/key.ts";
-import { callerLocation, inBackground, lookupReplay, type Served, serveGeneration } from "../cache/serve.ts";
+import {
+  callerLocation,
+  inBackground,
+  lookupReplay,
+  type Served,
+  serveGeneration,
+} from "../gateway/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";

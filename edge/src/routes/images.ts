@@ -1,6 +1,6 @@
 import { SdgateError } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
-import { summary } from "../cache/serve.ts";
+import { summary } from "../cache/record.ts";
 import { checkImageLink, IMAGE_KEY_PATTERN, IMAGE_URL_TTL_S, signedImagePath } from "../cache/signed-url.ts";
 import { imageObjectKey } from "../cache/store.ts";
 import type { AppEnv } from "../hono-env.ts";

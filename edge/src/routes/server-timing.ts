@@ -1,4 +1,4 @@
-import type { Served } from "../cache/serve.ts";
+import type { Served } from "../gateway/serve.ts";
 
 /**
  * The `Server-Timing` header (W3C) of a generation: where its time went, so that a deployment can

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { DEFAULT_MODEL_ID, parseGenerationRequest, resolveGenerationRequest } from "@sdgate/shared";
-import { coalescerName } from "../cache/coalescer.ts";
 import { cacheKey, tenantTag } from "../cache/key.ts";
 import type { GenerationRecord } from "../cache/record.ts";
 import { manifestKey, putGeneration } from "../cache/store.ts";
 import { configFor, type Env } from "../env.ts";
+import { coalescerName } from "../gateway/coalescer.ts";
 import { findModel } from "../models.ts";
 
 export type Where = { tenantTag: string; cacheKey: string };

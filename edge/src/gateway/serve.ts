@@ -1,6 +1,11 @@
-import { type GenerationResponse, isSdgateError, SdgateError } from "@sdgate/shared";
+import { isSdgateError, SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { CallerLocation } from "../backends/select.ts";
+import type { CacheDirective } from "../cache/directive.ts";
+import { hotGet, hotPut, memoryGet, memoryPut } from "../cache/hot.ts";
+import { tenantOf } from "../cache/key.ts";
+import { b64ResponseBody } from "../cache/record.ts";
+import { getGeneration, putGeneration } from "../cache/store.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { log } from "../log.ts";
 import {
@@ -10,12 +15,7 @@ import {
   type Presence,
   type StoredAnswer,
 } from "./coalescer.ts";
-import type { CacheDirective } from "./directive.ts";
-import { hotGet, hotPut, memoryGet, memoryPut } from "./hot.ts";
-import { type GenerationJob, type JobOutcome, runJob } from "./job.ts";
-import { tenantOf } from "./key.ts";
-import { b64ResponseBody } from "./record.ts";
-import { getGeneration, putGeneration } from "./store.ts";
+import { type FleetRun, type FleetRunOutcome, runOnFleet } from "./fleet-run.ts";
 
 export type CacheStatus = "HIT" | "MISS" | "BYPASS" | "COALESCED";
 
@@ -29,7 +29,7 @@ export interface Served {
     name: string;
     region: string;
     attempts: number;
-    /** The fleet's time for the job (ms), and the engine's own part of it as the backend reported. */
+    /** The fleet's time for the run (ms), and the engine's own part of it as the backend reported. */
     fleetMs: number;
     engineMs: number;
   } | null;
@@ -53,7 +53,7 @@ export function callerLocation(c: Context<AppEnv>): CallerLocation {
   return { colo: text(cf?.colo), country: text(cf?.country), continent: text(cf?.continent) };
 }
 
-function failure(outcome: Extract<JobOutcome, { ok: false }>, cache: CacheStatus): SdgateError {
+function failure(outcome: Extract<FleetRunOutcome, { ok: false }>, cache: CacheStatus): SdgateError {
   const { code, message, param, attempts, backend, retryAfter } = outcome.error;
   const headers: Record<string, string> = { "X-Attempts": String(attempts), "X-Cache": cache };
   if (backend !== null) headers["X-Backend"] = backend;
@@ -61,10 +61,10 @@ function failure(outcome: Extract<JobOutcome, { ok: false }>, cache: CacheStatus
   return new SdgateError(code, message, { param, headers });
 }
 
-function served(job: GenerationJob, outcome: JobOutcome, cache: CacheStatus, store: boolean): Served {
+function served(run: FleetRun, outcome: FleetRunOutcome, cache: CacheStatus, store: boolean): Served {
   if (!outcome.ok) throw failure(outcome, cache);
   const body = b64ResponseBody(outcome.record);
-  if (store) memoryPut(job.tenantTag, job.cacheKey, body);
+  if (store) memoryPut(run.tenantTag, run.cacheKey, body);
   const backend =
     cache === "HIT"
       ? null
@@ -81,7 +81,7 @@ function served(job: GenerationJob, outcome: JobOutcome, cache: CacheStatus, sto
 /** What the replay cache answered before admission: the body of a hit, or `null` for a miss. */
 export interface Replay {
   body: string | null;
-  /** The shard's index said "stored" but R2 had nothing: the job must run and the index forget it. */
+  /** The shard's index said "stored" but R2 had nothing: the generation must run and the index forget it. */
   staleIndex: boolean;
 }
 
@@ -141,73 +141,68 @@ export async function lookupReplay(c: Context<AppEnv>, where: Where): Promise<Re
 /**
  * Runs a generation that the replay cache did not answer ({@link lookupReplay} came back empty, or
  * the client asked to bypass it): with `use`, through the cache key's `GenerationCoalescer` (which
- * runs the job once for every identical request in flight and stores it); with `refresh`
+ * runs it on the fleet once for every identical request in flight and stores it); with `refresh`
  * (`Cache-Control: no-cache`) here, overwriting the stored copy (and telling the shard's index); with
  * `skip` (`no-store`) here, keeping nothing. `staleIndex` (from {@link lookupReplay}) makes the shard
- * forget its "stored" entry and run the job. A fresh result is kept in this isolate's memory only.
+ * forget its "stored" entry and run the run. A fresh result is kept in this isolate's memory only.
  *
  * @example
- * const result = await serveGeneration(c, job, { linked: false, directive: "use" });
+ * const result = await serveGeneration(c, run, { linked: false, directive: "use" });
  */
 export async function serveGeneration(
   c: Context<AppEnv>,
-  request: GenerationJob,
+  request: FleetRun,
   options: { linked: boolean; directive: CacheDirective; staleIndex?: boolean },
 ): Promise<Served> {
   // The backend's queue takes turns by tenant: without it every synchronous request is `default`.
-  const job: GenerationJob = { ...request, tenant: tenantOf(c.var.apiKey) };
+  const run: FleetRun = { ...request, tenant: tenantOf(c.var.apiKey) };
   const config = c.get("config");
   const { directive } = options;
   if (directive !== "use") {
-    const outcome = await runJob(
-      job,
+    const outcome = await runOnFleet(
+      run,
       { BACKEND_HEALTH: config.health, SDGATE_HMAC_KEYS: c.env.SDGATE_HMAC_KEYS },
       (work) => inBackground(c, work),
     );
     // A `url` answer links to the stored images, so even `no-store` stores them then.
     const store = directive === "refresh" || options.linked;
     if (store && outcome.ok) {
-      const put = putGeneration(config.images, job.tenantTag, job.cacheKey, outcome.record).then(() =>
-        markStored(config.coalescer, job.cacheKey, job.requestId),
+      const put = putGeneration(config.images, run.tenantTag, run.cacheKey, outcome.record).then(() =>
+        markStored(config.coalescer, run.cacheKey, run.requestId),
       );
       if (options.linked) await put;
       else inBackground(c, put);
     }
-    return served(job, outcome, "BYPASS", store);
+    return served(run, outcome, "BYPASS", store);
   }
-  const shard = config.coalescer.getByName(coalescerName(job.cacheKey));
+  const shard = config.coalescer.getByName(coalescerName(run.cacheKey));
   let outcome: CoalescedOutcome | StoredAnswer;
   try {
-    outcome = await shard.run(job, {
+    outcome = await shard.run(run, {
       waitForStore: options.linked,
       forgetStored: options.staleIndex === true,
     });
     if (outcome.cache === "STORED") {
       // Stored since this request's lookup: a hit after all, read like any other.
-      const body = await readStored(c, job);
+      const body = await readStored(c, run);
       if (body !== null) return { cache: "HIT", body, backend: null };
-      outcome = await shard.run(job, { waitForStore: options.linked, forgetStored: true });
+      outcome = await shard.run(run, { waitForStore: options.linked, forgetStored: true });
       if (outcome.cache === "STORED") throw new Error("the coalescer answered STORED after forgetting");
     }
   } catch (error) {
     if (isSdgateError(error)) throw error;
-    // The coalescer could not be reached (or was reset mid-job): run the job here rather than fail.
-    log.warn("generation coalescer failed; running the job in this isolate", {
-      request_id: job.requestId,
+    // The coalescer could not be reached (or was reset mid-run): run it here rather than fail.
+    log.warn("generation coalescer failed; running the generation in this isolate", {
+      request_id: run.requestId,
       error: error instanceof Error ? error.name : "unknown",
     });
-    const direct = await runJob(
-      job,
+    const direct = await runOnFleet(
+      run,
       { BACKEND_HEALTH: config.health, SDGATE_HMAC_KEYS: c.env.SDGATE_HMAC_KEYS },
       (work) => inBackground(c, work),
     );
-    if (direct.ok) await putGeneration(config.images, job.tenantTag, job.cacheKey, direct.record);
-    return served(job, direct, "MISS", true);
+    if (direct.ok) await putGeneration(config.images, run.tenantTag, run.cacheKey, direct.record);
+    return served(run, direct, "MISS", true);
   }
-  return served(job, outcome, outcome.cache, true);
-}
-
-/** The parts of a `b64_json` body that a `url` response needs. */
-export function summary(body: string): GenerationResponse {
-  return JSON.parse(body) as GenerationResponse;
+  return served(run, outcome, outcome.cache, true);
 }

@@ -1,13 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
+import type { GenerationRecord } from "../cache/record.ts";
+import { putGeneration } from "../cache/store.ts";
+import { StoredIndex } from "../cache/stored-index.ts";
 import { configFor, type Env } from "../env.ts";
 import { log } from "../log.ts";
-import { type GenerationJob, type JobOutcome, runJob } from "./job.ts";
-import type { GenerationRecord } from "./record.ts";
-import { putGeneration } from "./store.ts";
-import { StoredIndex } from "./stored-index.ts";
+import { type FleetRun, type FleetRunOutcome, runOnFleet } from "./fleet-run.ts";
 
-/** How a coalescer answered: it ran the job, joined one in flight, or still held a finished one. */
-export type CoalescedOutcome = JobOutcome & { cache: "MISS" | "COALESCED" | "HIT" };
+/** How a coalescer answered: it ran the fleetRun, joined one in flight, or still held a finished one. */
+export type CoalescedOutcome = FleetRunOutcome & { cache: "MISS" | "COALESCED" | "HIT" };
 
 /**
  * {@link GenerationCoalescer.run}'s answer when its index says R2 has the generation (it was stored
@@ -19,7 +19,7 @@ export interface StoredAnswer {
 
 /**
  * What {@link GenerationCoalescer.lookup} knows of a cache key: `stored` in R2 (with the record itself
- * while the shard still holds it, so the caller reads nothing), `running` (a job is in flight or its
+ * while the shard still holds it, so the caller reads nothing), `running` (a run is in flight or its
  * result is being stored: joining it is a miss to admit), or `absent`.
  */
 export type Presence =
@@ -36,7 +36,7 @@ export interface RunOptions {
   /** Answer only once the images are in R2 (a `url` response links to them). */
   waitForStore: boolean;
   /**
-   * The caller found no R2 object where the index said "stored": forget the key and run the job,
+   * The caller found no R2 object where the index said "stored": forget the key and run the fleetRun,
    * instead of answering {@link StoredAnswer} again.
    */
   forgetStored: boolean;
@@ -72,21 +72,21 @@ export async function markStored(
 }
 
 interface Recent {
-  outcome: Extract<JobOutcome, { ok: true }>;
+  outcome: Extract<FleetRunOutcome, { ok: true }>;
   stored: Promise<void>;
   b64Chars: number;
 }
 
 /**
  * One shard of cache keys (`getByName(coalescerName(cacheKey))`), so identical requests from every
- * isolate meet here: the first runs the job on the fleet, those that arrive while it runs wait for the
+ * isolate meet here: the first runs it on the fleet, those that arrive while it runs wait for the
  * same result, and the result is written to R2 once. A Durable Object receives new calls while it
  * awaits a fetch (input gates only hold during storage operations), which is what lets waiters join.
  * It also indexes which of its keys R2 holds ({@link StoredIndex}): it sees every result it stores,
  * so one call answers stored / running / absent and a miss reads neither R2 nor the Cache API.
  */
 export class GenerationCoalescer extends DurableObject<Env> {
-  readonly #inflight = new Map<string, Promise<JobOutcome>>();
+  readonly #inflight = new Map<string, Promise<FleetRunOutcome>>();
   // Insertion order is age order: the first entry is the oldest.
   readonly #recent = new Map<string, Recent>();
   #recentB64Chars = 0;
@@ -114,15 +114,15 @@ export class GenerationCoalescer extends DurableObject<Env> {
 
   /**
    * Records that a generation was stored under `cacheKey` outside this shard (a `no-cache` refresh,
-   * an async job, a `url` answer to a `no-store` request), dropping a previous result held here.
+   * an async fleetRun, a `url` answer to a `no-store` request), dropping a previous result held here.
    */
   markStored(cacheKey: string): void {
     this.#forget(cacheKey);
     this.#index.mark(cacheKey, Date.now());
   }
 
-  async run(job: GenerationJob, options: RunOptions): Promise<CoalescedOutcome | StoredAnswer> {
-    const key = job.cacheKey;
+  async run(fleetRun: FleetRun, options: RunOptions): Promise<CoalescedOutcome | StoredAnswer> {
+    const key = fleetRun.cacheKey;
     const recent = this.#recent.get(key);
     if (recent) {
       if (options.waitForStore) await recent.stored;
@@ -138,12 +138,12 @@ export class GenerationCoalescer extends DurableObject<Env> {
     }
     if (options.forgetStored) this.#index.forget(key);
     else if (this.#index.has(key)) return { cache: "STORED" };
-    const inflight = runJob(job, this.env, (promise) => this.ctx.waitUntil(promise));
+    const inflight = runOnFleet(fleetRun, this.env, (promise) => this.ctx.waitUntil(promise));
     this.#inflight.set(key, inflight);
     try {
       const outcome = await inflight;
       if (outcome.ok) {
-        const stored = this.#store(job, outcome);
+        const stored = this.#store(fleetRun, outcome);
         if (options.waitForStore) await stored;
       }
       return { ...outcome, cache: "MISS" };
@@ -152,29 +152,29 @@ export class GenerationCoalescer extends DurableObject<Env> {
     }
   }
 
-  #store(job: GenerationJob, outcome: Extract<JobOutcome, { ok: true }>): Promise<void> {
+  #store(fleetRun: FleetRun, outcome: Extract<FleetRunOutcome, { ok: true }>): Promise<void> {
     // Indexed only once R2 has it, so a "stored" answer never points at an object still being written.
-    const stored = putGeneration(this.env.IMAGES, job.tenantTag, job.cacheKey, outcome.record)
-      .then(() => this.#index.mark(job.cacheKey, Date.now()))
+    const stored = putGeneration(this.env.IMAGES, fleetRun.tenantTag, fleetRun.cacheKey, outcome.record)
+      .then(() => this.#index.mark(fleetRun.cacheKey, Date.now()))
       .catch((error: unknown) => {
         log.error("storing a generation failed", {
-          request_id: job.requestId,
+          request_id: fleetRun.requestId,
           error: error instanceof Error ? error.name : "unknown",
         });
       });
     const b64Chars = outcome.record.images.reduce((total, image) => total + image.b64.length, 0);
     const recent: Recent = { outcome, stored, b64Chars };
-    this.#forget(job.cacheKey);
-    this.#recent.set(job.cacheKey, recent);
+    this.#forget(fleetRun.cacheKey);
+    this.#recent.set(fleetRun.cacheKey, recent);
     this.#recentB64Chars += b64Chars;
     for (const [oldest] of this.#recent) {
-      if (this.#recentB64Chars <= MAX_RECENT_B64_CHARS || oldest === job.cacheKey) break;
+      if (this.#recentB64Chars <= MAX_RECENT_B64_CHARS || oldest === fleetRun.cacheKey) break;
       this.#forget(oldest);
     }
     const forget = stored
       .then(() => new Promise((resolve) => setTimeout(resolve, RECENT_GRACE_MS)))
       .finally(() => {
-        if (this.#recent.get(job.cacheKey) === recent) this.#forget(job.cacheKey);
+        if (this.#recent.get(fleetRun.cacheKey) === recent) this.#forget(fleetRun.cacheKey);
       });
     this.ctx.waitUntil(forget);
     return stored;

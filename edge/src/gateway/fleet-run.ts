@@ -4,14 +4,14 @@ import { fleetRuntime } from "../backends/fleet.ts";
 import type { BackendHealth } from "../backends/health-object.ts";
 import type { Registry } from "../backends/registry.ts";
 import type { CallerLocation } from "../backends/select.ts";
+import type { GenerationRecord } from "../cache/record.ts";
 import { keyringFor } from "../jobs/keyring.ts";
-import type { GenerationRecord } from "./record.ts";
 
 /**
  * One generation to run on the fleet, as plain data: it may run in the request's isolate (a cache
  * bypass) or in the `GenerationCoalescer` object of its cache key, which only has its own env.
  */
-export interface GenerationJob {
+export interface FleetRun {
   tenantTag: string;
   cacheKey: string;
   request: ResolvedGenerationRequest;
@@ -23,7 +23,7 @@ export interface GenerationJob {
   tenant?: string;
 }
 
-export type JobOutcome =
+export type FleetRunOutcome =
   | {
       ok: true;
       record: GenerationRecord;
@@ -35,35 +35,35 @@ export type JobOutcome =
   | { ok: false; error: NotServed };
 
 /**
- * What running a job needs from wherever it runs. The signing keyring comes from the env of the code
- * that signs, never from the job: a job is plain data that may be stored, and secrets are not copied
+ * What a fleet run needs from wherever it runs. The signing keyring comes from the env of the code
+ * that signs, never from the run: a run is plain data that may be stored, and secrets are not copied
  * into stored data (a rotated secret is then also used at once).
  */
-export interface JobBindings {
+export interface FleetRunBindings {
   BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
   /** `id:secret[,…]`, as the edge's env has it. */
   SDGATE_HMAC_KEYS: string;
 }
 
 /**
- * Runs a job on the fleet with failover and turns the answer into a {@link GenerationRecord}.
+ * Runs a generation on the fleet with failover and turns the answer into a {@link GenerationRecord}.
  *
  * @example
- * const outcome = await runJob(job, env, (promise) => ctx.waitUntil(promise));
+ * const outcome = await runOnFleet(run, env, (promise) => ctx.waitUntil(promise));
  */
-export async function runJob(
-  job: GenerationJob,
-  bindings: JobBindings,
+export async function runOnFleet(
+  run: FleetRun,
+  bindings: FleetRunBindings,
   waitUntil: (promise: Promise<unknown>) => void,
-): Promise<JobOutcome> {
-  const runtime = fleetRuntime(job.registry, bindings.BACKEND_HEALTH);
+): Promise<FleetRunOutcome> {
+  const runtime = fleetRuntime(run.registry, bindings.BACKEND_HEALTH);
   const startedMs = Date.now();
-  const result = await generateWithFailover(job.registry, runtime, job.request, {
+  const result = await generateWithFailover(run.registry, runtime, run.request, {
     keyring: keyringFor(bindings.SDGATE_HMAC_KEYS),
-    timeoutMs: job.timeoutMs,
-    requestId: job.requestId,
-    ...(job.tenant === undefined ? {} : { tenant: job.tenant }),
-    location: job.location,
+    timeoutMs: run.timeoutMs,
+    requestId: run.requestId,
+    ...(run.tenant === undefined ? {} : { tenant: run.tenant }),
+    location: run.location,
     waitUntil,
   });
   if (!result.ok) return { ok: false, error: result.error };
@@ -78,8 +78,8 @@ export async function runJob(
       model: response.model,
       output_format: response.output_format,
       // the images' own size (hires makes them larger than the request's first pass)
-      width: response.images[0]?.width ?? job.request.width,
-      height: response.images[0]?.height ?? job.request.height,
+      width: response.images[0]?.width ?? run.request.width,
+      height: response.images[0]?.height ?? run.request.height,
       backend: backend.name,
       region: backend.region,
       timings_ms: response.timings_ms,

@@ -4,7 +4,7 @@ import { resolveGenerationRequest, TINY_MODEL } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { configFor } from "../env.ts";
 import { coalescerName } from "./coalescer.ts";
-import type { GenerationJob } from "./job.ts";
+import type { FleetRun } from "./fleet-run.ts";
 
 function freshKey(): string {
   return (crypto.randomUUID() + crypto.randomUUID()).replaceAll("-", "");
@@ -37,12 +37,12 @@ describe("GenerationCoalescer's index of stored keys", () => {
 describe("GenerationCoalescer.run", () => {
   // The route skips the lookup for a seed it drew itself (a key nobody can have asked for yet); should
   // that seed match a stored one after all, `run` must send the request to the store, not the fleet.
-  it("answers STORED for an indexed key without running its job", async () => {
+  it("answers STORED for an indexed key without running it", async () => {
     const key = freshKey();
     await shardOf(key).markStored(key);
     const resolved = resolveGenerationRequest({ prompt: "stored already", size: "64x64" }, TINY_MODEL, 7);
     if (!resolved.ok) throw new Error(resolved.error.message);
-    const job: GenerationJob = {
+    const run: FleetRun = {
       tenantTag: "t",
       cacheKey: key,
       request: resolved.value,
@@ -51,7 +51,7 @@ describe("GenerationCoalescer.run", () => {
       location: {},
       requestId: "req_stored",
     };
-    expect(await shardOf(key).run(job, { waitForStore: false, forgetStored: false })).toEqual({
+    expect(await shardOf(key).run(run, { waitForStore: false, forgetStored: false })).toEqual({
       cache: "STORED",
     });
   });
