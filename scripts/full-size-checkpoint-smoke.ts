@@ -11,9 +11,9 @@ import { loadPipeline } from "../backend/src/engine/index.ts";
 import {
   diffusersTensors,
   writeSingleFileCheckpoint,
-} from "../backend/src/model-builder/checkpoint-test-support.ts";
-import { encodeSafetensors, type SafetensorsTensor } from "../backend/src/model-builder/safetensors.ts";
-import { buildSd15FullSize } from "../backend/src/model-builder/sd15-full-size.ts";
+} from "../backend/src/model-import/checkpoint-test-support.ts";
+import { importSd15 as buildSd15FullSize } from "../backend/src/model-import/import-sd15.ts";
+import { encodeSafetensors, type SafetensorsTensor } from "../backend/src/model-import/safetensors.ts";
 
 const root = process.argv[2] ?? "/tmp/sdgate-full-size-smoke";
 const t = () => `${(performance.now() / 1000).toFixed(0)} s`;

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { AUDIENCE_PATTERN, parseKeyringSpec, type SigningKey } from "@sdgate/shared";
 import { z } from "zod";
 import { DEFAULT_EXECUTION_PROVIDERS } from "./engine/index.ts";
-import { isSingleFileCheckpoint } from "./model-builder/checkpoint-models.ts";
+import { isSingleFileCheckpoint } from "./model-import/checkpoint-models.ts";
 import { DEFAULT_WATCHDOG, type WatchdogSettings } from "./serving/engine-watchdog.ts";
 
 /** The repository root, for defaults that live in the git-ignored `.sdgate/` folder. */

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { randomHex, sha256Hex } from "@sdgate/shared";
-import { resolveCheckpointModels } from "../../backend/src/model-builder/checkpoint-models.ts";
 import { ensureTinyModel } from "../../backend/src/model-builder/index.ts";
+import { resolveCheckpointModels } from "../../backend/src/model-import/checkpoint-models.ts";
 import { resolveLocalSecrets } from "./local-secrets.ts";
 import { type Service, startService, stopService, waitUntilReady } from "./service.ts";
 

@@ -23,10 +23,11 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { summarizeUnusedTensors } from "../model-builder/checkpoint-weights.ts";
 import { ensureTinyModelDetailed, TINY_FAMILIES, type TinyModelOptions } from "../model-builder/index.ts";
-import { parseLoraSpec } from "../model-builder/lora.ts";
-import { buildSd15FullSize, type FullSizeProgress } from "../model-builder/sd15-full-size.ts";
+import type { FullSizeProgress } from "../model-builder/sd15-full-size.ts";
+import { summarizeUnusedTensors } from "../model-import/checkpoint-weights.ts";
+import { importSd15 } from "../model-import/import-sd15.ts";
+import { parseLoraSpec } from "../model-import/lora.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -86,7 +87,7 @@ async function buildFullSize(): Promise<void> {
   if (seedValue !== undefined && !Number.isSafeInteger(seedValue)) fail(`--seed: ${seed} is not an integer`);
   const startedMs = performance.now();
   const bar = progressBar();
-  const result = await buildSd15FullSize(out, {
+  const result = await importSd15(out, {
     dtype,
     exporter,
     operators,

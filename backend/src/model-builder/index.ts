@@ -1,12 +1,5 @@
 /** Builds the project's own ONNX models, so tests and benchmarks download nothing. */
 export {
-  autoencoderKLNames,
-  type CheckpointNames,
-  CheckpointWeights,
-  clipTextModelNames,
-  DiffusersCheckpoint,
-} from "./checkpoint-weights.ts";
-export {
   type AttributeValue,
   type DataTypeName,
   type Dim,
@@ -18,19 +11,15 @@ export {
 export { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 export { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
 export {
-  encodeSafetensors,
-  type SafetensorsEntry,
-  SafetensorsFile,
-  type SafetensorsTensor,
-} from "./safetensors.ts";
-export {
   buildSd15FullSize,
+  checkFullSizeOptions,
   countSd15Parameters,
   FULL_SIZE_NETWORKS,
   type FullSizeNetwork,
   type FullSizeOptions,
   type FullSizeProgress,
   type FullSizeResult,
+  type Sd15Weights,
 } from "./sd15-full-size.ts";
 export { CountingSink, ExternalDataSink, inlineSink, type TensorSink } from "./tensor-sink.ts";
 export {

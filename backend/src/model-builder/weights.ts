@@ -55,8 +55,8 @@ function rotl(x: number, k: number): number {
 
 /**
  * How a builder wants one tensor: its shape as torch stores it in a checkpoint, and how to rearrange
- * it. A random source ignores all but `mean`; a checkpoint source (checkpoint-weights.ts) reads the
- * tensor of that shape and rearranges it.
+ * it. A random source ignores all but `mean`; a checkpoint source (model-import/checkpoint-weights.ts)
+ * reads the tensor of that shape and rearranges it.
  */
 export interface TensorRequest {
   /** The shape in torch's state dict: nn.Linear [out, in], Conv2d [out, in, kH, kW], norms [C]. */

@@ -3,17 +3,18 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildVaeDecoderKL } from "./autoencoder-kl.ts";
+import { buildVaeDecoderKL } from "../model-builder/autoencoder-kl.ts";
+import { expandCudaOnlyOps } from "../model-builder/contrib-reference.ts";
+import type { OperatorSet } from "../model-builder/nn.ts";
+import { gaussian } from "../model-builder/ort-test-support.ts";
+import { sd15TextEncoder, sd15UNet, sd15Vae } from "../model-builder/sd15-architecture.ts";
+import { buildSd15FullSize, FULL_SIZE_NETWORKS } from "../model-builder/sd15-full-size.ts";
+import { buildTextEncoder } from "../model-builder/text-encoder.ts";
+import { buildUNet2DCondition } from "../model-builder/unet-2d-condition.ts";
 import { torchTensors } from "./checkpoint-test-support.ts";
 import { DiffusersCheckpoint } from "./checkpoint-weights.ts";
-import { expandCudaOnlyOps } from "./contrib-reference.ts";
-import type { OperatorSet } from "./nn.ts";
-import { gaussian } from "./ort-test-support.ts";
+import { importSd15 } from "./import-sd15.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
-import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
-import { buildSd15FullSize, FULL_SIZE_NETWORKS } from "./sd15-full-size.ts";
-import { buildTextEncoder } from "./text-encoder.ts";
-import { buildUNet2DCondition } from "./unet-2d-condition.ts";
 
 /**
  * A diffusers-format checkpoint written from a random build (SD 1.5, widths ÷ 8, float32), each
@@ -119,7 +120,7 @@ describe("weights from a diffusers checkpoint", () => {
 
   it("rebuilds the random build bit for bit from its checkpoint, using the folder's tokenizer", async () => {
     const rebuiltDir = join(root, "rebuilt");
-    const result = await buildSd15FullSize(rebuiltDir, {
+    const result = await importSd15(rebuiltDir, {
       dtype: "float32",
       widthDivisor: DIVISOR,
       fromDiffusers: diffusersDir,
@@ -219,18 +220,18 @@ describe("weights from a diffusers checkpoint", () => {
     writeFolder(brokenDir, { ...checkpoint, unet });
     const file = join(brokenDir, FILES.unet);
     const options = { dtype: "float32", widthDivisor: DIVISOR, fromDiffusers: brokenDir } as const;
-    await expect(buildSd15FullSize(join(root, "out-missing"), options)).rejects.toThrow(
+    await expect(importSd15(join(root, "out-missing"), options)).rejects.toThrow(
       `${file}: no tensor ${missing} (expected shape [80, 80])`,
     );
     const reshaped = checkpoint.unet.map((t) =>
       t.name === "conv_in.weight" ? { ...t, shape: [40, 2, 3, 6] } : t,
     );
     writeFolder(brokenDir, { ...checkpoint, unet: reshaped });
-    await expect(buildSd15FullSize(join(root, "out-shape"), options)).rejects.toThrow(
+    await expect(importSd15(join(root, "out-shape"), options)).rejects.toThrow(
       `${file}: tensor conv_in.weight has shape [40, 2, 3, 6], expected [40, 4, 3, 3]`,
     );
     rmSync(join(brokenDir, FILES.vae));
-    await expect(buildSd15FullSize(join(root, "out-file"), options)).rejects.toThrow(
+    await expect(importSd15(join(root, "out-file"), options)).rejects.toThrow(
       `${brokenDir} has no vae/diffusion_pytorch_model.safetensors or vae/diffusion_pytorch_model.fp16.safetensors`,
     );
   }, 30_000);

@@ -5,9 +5,9 @@
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import onnx from "onnx-proto";
+import type { FullSizeNetwork } from "../model-builder/sd15-full-size.ts";
 import { clipTextModelNames, transpose } from "./checkpoint-weights.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
-import type { FullSizeNetwork } from "./sd15-full-size.ts";
 import { originalUNetName, originalVaeName } from "./single-file-checkpoint.ts";
 
 /**

@@ -2,15 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gaussian } from "../model-builder/ort-test-support.ts";
+import { buildSd15FullSize } from "../model-builder/sd15-full-size.ts";
 import {
   type DiffusersTensors,
   diffusersTensors,
   writeSingleFileCheckpoint,
 } from "./checkpoint-test-support.ts";
+import { importSd15 } from "./import-sd15.ts";
 import { kohyaClipPath, kohyaUNetPath, LoraFile } from "./lora.ts";
-import { gaussian } from "./ort-test-support.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
-import { buildSd15FullSize } from "./sd15-full-size.ts";
 
 const root = mkdtempSync(join(tmpdir(), "sdgate-lora-"));
 const randomDir = join(root, "random");
@@ -149,7 +150,7 @@ describe("LoRA merged into a checkpoint", () => {
     const lora = join(root, "style.safetensors");
     writeKohya(lora, ADAPTERS);
     const builtDir = join(root, "with-lora");
-    const result = await buildSd15FullSize(builtDir, {
+    const result = await importSd15(builtDir, {
       dtype: "float32",
       widthDivisor: 8,
       fromCheckpoint: checkpoint,
@@ -217,7 +218,7 @@ describe("LoRA merged into a checkpoint", () => {
       { ...(ADAPTERS[0] as AdapterSpec), kohya: "lora_unet_conv_in", module: "conv_in" },
     ]);
     const options = { dtype: "float32", widthDivisor: 8, fromCheckpoint: checkpoint, tokenizerDir } as const;
-    const result = await buildSd15FullSize(join(root, "partly"), {
+    const result = await importSd15(join(root, "partly"), {
       ...options,
       loras: [{ path: partly, scale: 1 }],
     });
@@ -235,7 +236,7 @@ describe("LoRA merged into a checkpoint", () => {
         { format: "pt" },
       ),
     );
-    const mixed = await buildSd15FullSize(join(root, "mixed"), {
+    const mixed = await importSd15(join(root, "mixed"), {
       ...options,
       loras: [{ path: withExtra, scale: 1 }],
     });
@@ -249,10 +250,10 @@ describe("LoRA merged into a checkpoint", () => {
       },
     ]);
     await expect(
-      buildSd15FullSize(join(root, "sdxl-out"), { ...options, loras: [{ path: sdxl, scale: 1 }] }),
+      importSd15(join(root, "sdxl-out"), { ...options, loras: [{ path: sdxl, scale: 1 }] }),
     ).rejects.toThrow(/none of its 1 LoRA adapters matches an SD 1\.5 weight/);
     await expect(
-      buildSd15FullSize(join(root, "random-lora"), {
+      importSd15(join(root, "random-lora"), {
         dtype: "float32",
         widthDivisor: 8,
         loras: [{ path: partly, scale: 1 }],

@@ -5,9 +5,9 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { TensorRequest, Weights } from "../model-builder/weights.ts";
 import type { LoraFile, LoraTarget } from "./lora.ts";
 import { SafetensorsFile } from "./safetensors.ts";
-import type { TensorRequest, Weights } from "./weights.ts";
 
 /** A builder's tensor name → the names a checkpoint may hold it under, tried in order. */
 export type CheckpointNames = (builderName: string) => readonly string[];

@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPipeline } from "../engine/index.ts";
+import { buildSd15FullSize } from "../model-builder/sd15-full-size.ts";
 import { type CheckpointModelOptions, checkpointSpec, resolveCheckpointModels } from "./checkpoint-models.ts";
 import { diffusersTensors, writeSingleFileCheckpoint } from "./checkpoint-test-support.ts";
 import { encodeSafetensors } from "./safetensors.ts";
-import { buildSd15FullSize } from "./sd15-full-size.ts";
 
 const root = mkdtempSync(join(tmpdir(), "sdgate-checkpoint-models-"));
 const checkpoint = join(root, "dream.safetensors");

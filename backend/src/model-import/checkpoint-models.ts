@@ -8,9 +8,10 @@
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { OperatorSet } from "../model-builder/nn.ts";
+import type { FullSizeProgress } from "../model-builder/sd15-full-size.ts";
+import { importSd15 } from "./import-sd15.ts";
 import { parseLoraSpec } from "./lora.ts";
-import type { OperatorSet } from "./nn.ts";
-import { buildSd15FullSize, type FullSizeProgress } from "./sd15-full-size.ts";
 
 export interface CheckpointModelOptions {
   /** Where built folders are kept (e.g. `<SDGATE_MODEL_DIR>/checkpoints`). */
@@ -87,7 +88,7 @@ async function ensureBuilt(id: string, spec: string, options: CheckpointModelOpt
   const key = createHash("sha256").update(`${identity}|${scales}`).digest("hex").slice(0, 16);
   const dir = join(options.cacheDir, `${id}-${key}-${operators}-${dtype}`);
   if (existsSync(join(dir, "model_index.json"))) return dir;
-  const result = await buildSd15FullSize(dir, {
+  const result = await importSd15(dir, {
     dtype,
     operators,
     fromCheckpoint: checkpoint,

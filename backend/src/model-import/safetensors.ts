@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { endianness } from "node:os";
-import { fromFloat16Bits, toFloat16Bits } from "./float16.ts";
+import { fromFloat16Bits, toFloat16Bits } from "../model-builder/float16.ts";
 
 /** Bytes per element of the dtypes the format defines; only the float ones can be read as weights. */
 const DTYPE_BYTES: Readonly<Record<string, number>> = {

@@ -3,15 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPipeline } from "../engine/index.ts";
+import { gaussian } from "../model-builder/ort-test-support.ts";
+import { buildSd15FullSize, FULL_SIZE_NETWORKS } from "../model-builder/sd15-full-size.ts";
 import {
   type DiffusersTensors,
   diffusersTensors,
   writeSingleFileCheckpoint,
 } from "./checkpoint-test-support.ts";
 import { summarizeUnusedTensors } from "./checkpoint-weights.ts";
-import { gaussian } from "./ort-test-support.ts";
+import { importSd15 } from "./import-sd15.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
-import { buildSd15FullSize, FULL_SIZE_NETWORKS } from "./sd15-full-size.ts";
 import { originalUNetName, originalVaeName, SingleFileCheckpoint } from "./single-file-checkpoint.ts";
 
 /**
@@ -124,7 +125,7 @@ describe("weights from a single-file checkpoint", () => {
     const file = join(root, "model.safetensors");
     writeSingleFile(file);
     const rebuiltDir = join(root, "rebuilt");
-    const result = await buildSd15FullSize(rebuiltDir, {
+    const result = await importSd15(rebuiltDir, {
       dtype: "float32",
       widthDivisor: DIVISOR,
       fromCheckpoint: file,
@@ -153,7 +154,7 @@ describe("weights from a single-file checkpoint", () => {
       unet: diffusers.unet.map((t) => (t === conv ? nine : t)),
     });
     const dir = join(root, "inpainting");
-    await buildSd15FullSize(dir, {
+    await importSd15(dir, {
       dtype: "float32",
       widthDivisor: DIVISOR,
       fromCheckpoint: file,
@@ -208,7 +209,7 @@ describe("weights from a single-file checkpoint", () => {
     expect(() => SingleFileCheckpoint.open(unetOnly)).toThrow(/no model\.diffusion_model\.\* tensors/);
     const file = join(root, "model.safetensors");
     await expect(
-      buildSd15FullSize(join(root, "no-tokenizer"), {
+      importSd15(join(root, "no-tokenizer"), {
         dtype: "float32",
         widthDivisor: DIVISOR,
         fromCheckpoint: file,
@@ -221,7 +222,7 @@ describe("weights from a single-file checkpoint", () => {
     const missing = "model.diffusion_model.output_blocks.5.2.conv.weight";
     writeSingleFile(file, { drop: missing });
     await expect(
-      buildSd15FullSize(join(root, "out-broken"), {
+      importSd15(join(root, "out-broken"), {
         dtype: "float32",
         widthDivisor: DIVISOR,
         fromCheckpoint: file,
