@@ -44,9 +44,18 @@ function urlOf(values: { url?: string }, io: Io): string {
   );
 }
 
+/** How the CLI names itself to the edge (its logs tell it apart from other SDK users). */
+const CLI_USER_AGENT = "sdgate-cli/0.1";
+
 function clientOf(url: string, credential: { apiKey: string } | { adminToken: string }, io: Io): Sdgate {
   try {
-    return new Sdgate({ baseUrl: url, ...credential, fetch: io.fetch, timeoutMs: REQUEST_TIMEOUT_MS });
+    return new Sdgate({
+      baseUrl: url,
+      ...credential,
+      fetch: io.fetch,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      userAgent: CLI_USER_AGENT,
+    });
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
     throw new UsageError(error.message.replace(/^Sdgate: (\w+)/, (_, name: string) => SOURCES[name] ?? name));

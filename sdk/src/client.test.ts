@@ -15,6 +15,9 @@ describe("the client's options", () => {
     expect(() => new Sdgate({ baseUrl: "https://example.com", maxRetries: -1 })).toThrow(/maxRetries/);
     expect(() => new Sdgate({ baseUrl: "https://example.com", timeoutMs: 0 })).toThrow(/timeoutMs/);
     expect(() => new Sdgate({ baseUrl: "https://example.com", apiKey: "" })).toThrow(/apiKey/);
+    expect(() => new Sdgate({ baseUrl: "https://example.com", userAgent: "a\r\nX-Evil: 1" })).toThrow(
+      /userAgent/,
+    );
   });
 
   it("name the credential a call lacks", async () => {
@@ -44,6 +47,12 @@ describe("what goes on the wire", () => {
       headers: { authorization: "Bearer admin-token" },
     });
     expect(image?.headers.authorization).toBeUndefined();
+  });
+
+  it("names the program in User-Agent when asked to", async () => {
+    server = await fakeServer((_, response) => json(response, 200, { object: "list", data: [] }));
+    await new Sdgate({ baseUrl: server.url, apiKey: "sk_test", userAgent: "sdgate-cli/0.1" }).models.list();
+    expect(server.seen[0]?.headers["user-agent"]).toBe("sdgate-cli/0.1");
   });
 
   it("keeps a base URL's path prefix and writes dates in a usage query as RFC 3339", async () => {

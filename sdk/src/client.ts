@@ -39,6 +39,11 @@ export interface SdgateOptions {
   maxRetries?: number;
   /** Each call's limit, retries included; `null` for none; default 10 minutes. */
   timeoutMs?: number | null;
+  /**
+   * Names the program in `User-Agent` (`sdgate-cli/0.1`), so the edge's logs can tell callers apart.
+   * Browsers may keep their own.
+   */
+  userAgent?: string;
 }
 
 function baseUrlOf(text: string): URL {
@@ -60,6 +65,14 @@ function secretOf(name: string, value: string | undefined): string | null {
   if (value === undefined) return null;
   if (value.trim() === "" || /[\s]/.test(value))
     throw new TypeError(`Sdgate: ${name} must be a non-empty token without spaces.`);
+  return value;
+}
+
+function userAgentOf(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  // RFC 9110 §10.1.5: product tokens; no control characters, which would end the header.
+  if (!/^[\x20-\x7e]{1,200}$/.test(value))
+    throw new TypeError("Sdgate: userAgent must be 1-200 printable ASCII characters.");
   return value;
 }
 
@@ -106,6 +119,7 @@ export class Sdgate {
       fetch: custom ?? ((input, init) => fetch(input, init)),
       maxRetries,
       timeoutMs,
+      userAgent: userAgentOf(options.userAgent),
     });
     this.jobs = new Jobs(this.#transport, { maxRetries });
     this.images = new Images(this.#transport, this.jobs);

@@ -1,18 +1,12 @@
 import { extname } from "node:path";
-import type { GenerationBody } from "@sdgate/sdk";
+import { type GenerationBody, OUTPUT_FORMATS } from "@sdgate/sdk";
 import { UsageError } from "../io.ts";
 import { wholeNumber } from "../options.ts";
 
 type OutputFormat = NonNullable<GenerationBody["output_format"]>;
 
-// Every format the contract has, so that one it gains fails to compile here until --format takes it.
-const FORMATS = { png: true, webp: true, jpeg: true, avif: true } as const satisfies Record<
-  OutputFormat,
-  true
->;
-
 function isFormat(name: string): name is OutputFormat {
-  return Object.hasOwn(FORMATS, name);
+  return (OUTPUT_FORMATS as readonly string[]).includes(name);
 }
 
 /** A decimal such as 7.5 or .5 from a flag, or a usage error naming the flag. */
@@ -69,7 +63,7 @@ export function generationBody(
       .replace(/^jpg$/, "jpeg");
   if (isFormat(format)) body.output_format = format;
   else if (given !== undefined)
-    throw new UsageError(`--format must be one of ${Object.keys(FORMATS).join(", ")}, got '${format}'.`);
+    throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(", ")}, got '${format}'.`);
   return body;
 }
 

@@ -292,6 +292,7 @@ describe("credentials", () => {
       fetch: (input, init) => fetch(input, init),
       maxRetries: 0,
       timeoutMs: null,
+      userAgent: null,
     });
     const spec = {
       method: "GET",

@@ -64,6 +64,8 @@ export interface TransportConfig {
   fetch: (input: string, init: RequestInit) => Promise<Response>;
   maxRetries: number;
   timeoutMs: number | null;
+  /** Sent as `User-Agent` when set. */
+  userAgent: string | null;
 }
 
 /**
@@ -206,6 +208,7 @@ export class Transport {
   #headers(spec: CallSpec): Record<string, string> {
     const headers: Record<string, string> = { Accept: spec.accept ?? "application/json", ...spec.headers };
     if (spec.body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.#config.userAgent !== null) headers["User-Agent"] = this.#config.userAgent;
     if (spec.credential !== "none") {
       const secret = spec.credential === "apiKey" ? this.#config.apiKey : this.#config.adminToken;
       if (secret === null) {
