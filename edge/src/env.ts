@@ -11,6 +11,7 @@ import { adminTokenSchema, d1Database, durableObjectNamespace } from "./keys/con
 import type { KeyState } from "./limits/key-state.ts";
 import { log } from "./log.ts";
 import { modelCatalogSchema } from "./models.ts";
+import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf } from "./retention.ts";
 
 /**
  * The Worker's env as the runtime hands it over:
@@ -56,23 +57,6 @@ export interface Env extends JobsEnv {
   SDGATE_AUDIT_RETENTION_DAYS?: string;
 }
 
-/** How long the edge keeps what it stores. */
-export interface RetentionConfig {
-  /**
-   * Replay-cache and `url` images in R2 (`img/`, `gen/`), which R2's lifecycle rule deletes this long
-   * after they are written (the rule comes from the same setting: infra's `edgeRetention`); the
-   * coalescers' index forgets an entry as old.
-   */
-  cacheMs: number;
-  /**
-   * An async job's record and events, and its own (`no-store`) images; at most `cacheMs`, since R2's
-   * rule for the cache deletes those images too. The route hands it to each job in its spec.
-   */
-  jobMs: number;
-  /** Audit rows, pruned by the cron trigger behind a checkpoint; `null`: kept forever. */
-  auditMs: number | null;
-}
-
 /** The typed config the rest of the edge reads; built from {@link Env} once per isolate. */
 export interface EdgeConfig {
   apiKeys: KVNamespace;
@@ -100,14 +84,6 @@ export interface EdgeConfig {
 }
 
 export const DEFAULT_BACKEND_TIMEOUT_MS = 120_000;
-export const DEFAULT_CACHE_RETENTION_DAYS = 30;
-export const DEFAULT_JOB_RETENTION_HOURS = 24;
-/** Over a year, so a year's usage report by day (`GET /admin/usage`, at most 366 days) is whole. */
-export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-
 const kvNamespace = z.custom<KVNamespace>(
   (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "get") === "function",
   "must be a KV namespace binding",
@@ -142,20 +118,6 @@ const timeoutMs = z
   )
   .default(DEFAULT_BACKEND_TIMEOUT_MS);
 
-// A whole number of `unit`s from a [vars] string (or a TOML number), within bounds.
-function wholeNumber(unit: string, min: number, max: number, fallback: number) {
-  return z
-    .preprocess(
-      (value) => (typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
-      z
-        .number(`must be a whole number of ${unit}`)
-        .int(`must be a whole number of ${unit}`)
-        .min(min, `must be at least ${min}`)
-        .max(max, `must be at most ${max}`),
-    )
-    .default(fallback);
-}
-
 export const envSchema = z
   .object({
     API_KEYS: kvNamespace,
@@ -173,20 +135,12 @@ export const envSchema = z
     BACKEND_HEALTH: durableObjectNamespace<BackendHealth>(),
     SDGATE_URL_SIGNING_KEY: urlSigningKeySchema,
     ...jobsEnvShape,
-    // R2's lifecycle counts whole days, at least one; the Cache API keeps hot copies for a day anyway.
-    SDGATE_CACHE_RETENTION_DAYS: wholeNumber("days", 1, 3650, DEFAULT_CACHE_RETENTION_DAYS),
-    SDGATE_JOB_RETENTION_HOURS: wholeNumber("hours", 1, 3650 * 24, DEFAULT_JOB_RETENTION_HOURS),
-    SDGATE_AUDIT_RETENTION_DAYS: wholeNumber("days", 0, 36500, DEFAULT_AUDIT_RETENTION_DAYS),
+    ...retentionEnvShape,
   })
   .superRefine((env, ctx) => {
-    // A job's images sit under `img/` too: R2 must not delete them while the job still lists them.
-    if (env.SDGATE_JOB_RETENTION_HOURS * HOUR_MS > env.SDGATE_CACHE_RETENTION_DAYS * DAY_MS) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["SDGATE_JOB_RETENTION_HOURS"],
-        message: "must be at most SDGATE_CACHE_RETENTION_DAYS (R2 expires a job's images with the cache's)",
-      });
-    }
+    const conflict = retentionConflict(env);
+    if (conflict !== null)
+      ctx.addIssue({ code: "custom", path: ["SDGATE_JOB_RETENTION_HOURS"], message: conflict });
   })
   .transform(
     (env): EdgeConfig => ({
@@ -206,11 +160,7 @@ export const envSchema = z
       health: env.BACKEND_HEALTH,
       urlSigningKey: env.SDGATE_URL_SIGNING_KEY,
       jobs: jobsConfigOf(env),
-      retention: {
-        cacheMs: env.SDGATE_CACHE_RETENTION_DAYS * DAY_MS,
-        jobMs: env.SDGATE_JOB_RETENTION_HOURS * HOUR_MS,
-        auditMs: env.SDGATE_AUDIT_RETENTION_DAYS === 0 ? null : env.SDGATE_AUDIT_RETENTION_DAYS * DAY_MS,
-      },
+      retention: retentionOf(env),
     }),
   );
 

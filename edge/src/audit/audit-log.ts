@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env.ts";
 import { log } from "../log.ts";
 import { type AuditEntry, type AuditRow, type ChainHead, chainRow, GENESIS_HEAD } from "./chain.ts";
 
@@ -15,6 +14,11 @@ export const RECEIVED_IDS_RETENTION_MS = 3_600_000;
 /** After D1 refused a batch, the queue is tried again after this, doubling up to {@link MAX_RETRY_MS}. */
 export const FIRST_RETRY_MS = 1_000;
 export const MAX_RETRY_MS = 60_000;
+
+/** The bindings an {@link AuditLog} uses: D1, where the chain is written. */
+export interface AuditLogBindings {
+  DB: D1Database;
+}
 
 /** An entry with the id that makes its delivery idempotent (an outbox row's id, or a fresh one). */
 export interface IdentifiedEntry {
@@ -52,14 +56,14 @@ type QueuedRow = { n: number; entry_id: string; entry: string };
  * @example
  * const row = await env.AUDIT_LOG.getByName(AUDIT_LOG_NAME).append(entry);
  */
-export class AuditLog extends DurableObject<Env> {
+export class AuditLog extends DurableObject<AuditLogBindings> {
   #head: ChainHead | null = null;
   #draining: Promise<void> | null = null;
   #retryMs = FIRST_RETRY_MS;
   #prunedAtMs = 0;
   readonly #waiting = new Map<string, (row: AuditRow | null) => void>();
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: AuditLogBindings) {
     super(ctx, env);
     ctx.storage.sql.exec(SCHEMA);
     // Entries left by an instance that died mid-write are written (or found in D1) by the next one.

@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env.ts";
 import {
   type BreakerPolicy,
   type BreakerState,
@@ -36,10 +35,11 @@ const STORAGE_KEY = "health";
  * each failure at once and read the whole state every 250 ms (see `health.ts`), so a backend that
  * dies in one isolate's hands is skipped by every isolate within a second.
  */
-export class BackendHealth extends DurableObject<Env> implements HealthRpc {
+// No bindings: it probes the backends over plain fetch and keeps its state in its own storage.
+export class BackendHealth extends DurableObject<unknown> implements HealthRpc {
   #data: Persisted;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env);
     const stored = ctx.storage.kv.get<Persisted>(STORAGE_KEY);
     this.#data = stored ?? {

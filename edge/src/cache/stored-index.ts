@@ -1,4 +1,4 @@
-import { DEFAULT_CACHE_RETENTION_DAYS } from "../env.ts";
+import { DEFAULT_CACHE_RETENTION_DAYS } from "../retention.ts";
 
 /**
  * How much earlier than R2's lifecycle rule an entry is forgotten. R2 deletes an object at the

@@ -2,11 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import type { GenerationRecord } from "../cache/record.ts";
 import { putGeneration } from "../cache/store.ts";
 import { StoredIndex } from "../cache/stored-index.ts";
-import { configFor, type Env } from "../env.ts";
 import { log } from "../log.ts";
-import { type FleetRun, type FleetRunOutcome, runOnFleet } from "./fleet-run.ts";
+import { cacheRetentionMs } from "../retention.ts";
+import { type FleetRun, type FleetRunBindings, type FleetRunOutcome, runOnFleet } from "./fleet-run.ts";
 
-/** How a coalescer answered: it ran the fleetRun, joined one in flight, or still held a finished one. */
+/** How a coalescer answered: it ran the generation, joined one in flight, or still held a finished one. */
 export type CoalescedOutcome = FleetRunOutcome & { cache: "MISS" | "COALESCED" | "HIT" };
 
 /**
@@ -36,7 +36,7 @@ export interface RunOptions {
   /** Answer only once the images are in R2 (a `url` response links to them). */
   waitForStore: boolean;
   /**
-   * The caller found no R2 object where the index said "stored": forget the key and run the fleetRun,
+   * The caller found no R2 object where the index said "stored": forget the key and run it,
    * instead of answering {@link StoredAnswer} again.
    */
   forgetStored: boolean;
@@ -71,6 +71,12 @@ export async function markStored(
   }
 }
 
+/** The bindings a {@link GenerationCoalescer} uses: the fleet's, R2 for results, and the cache's retention. */
+export interface CoalescerBindings extends FleetRunBindings {
+  IMAGES: R2Bucket;
+  SDGATE_CACHE_RETENTION_DAYS?: string;
+}
+
 interface Recent {
   outcome: Extract<FleetRunOutcome, { ok: true }>;
   stored: Promise<void>;
@@ -85,17 +91,17 @@ interface Recent {
  * It also indexes which of its keys R2 holds ({@link StoredIndex}): it sees every result it stores,
  * so one call answers stored / running / absent and a miss reads neither R2 nor the Cache API.
  */
-export class GenerationCoalescer extends DurableObject<Env> {
+export class GenerationCoalescer extends DurableObject<CoalescerBindings> {
   readonly #inflight = new Map<string, Promise<FleetRunOutcome>>();
   // Insertion order is age order: the first entry is the oldest.
   readonly #recent = new Map<string, Recent>();
   #recentB64Chars = 0;
   readonly #index: StoredIndex;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: CoalescerBindings) {
     super(ctx, env);
     // The index forgets an entry before R2's lifecycle rule deletes its images (same retention).
-    this.#index = new StoredIndex(ctx.storage.sql, configFor(env).retention.cacheMs);
+    this.#index = new StoredIndex(ctx.storage.sql, cacheRetentionMs(env));
   }
 
   /**
@@ -114,7 +120,7 @@ export class GenerationCoalescer extends DurableObject<Env> {
 
   /**
    * Records that a generation was stored under `cacheKey` outside this shard (a `no-cache` refresh,
-   * an async fleetRun, a `url` answer to a `no-store` request), dropping a previous result held here.
+   * an async job, a `url` answer to a `no-store` request), dropping a previous result held here.
    */
   markStored(cacheKey: string): void {
     this.#forget(cacheKey);

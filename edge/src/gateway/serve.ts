@@ -144,7 +144,7 @@ export async function lookupReplay(c: Context<AppEnv>, where: Where): Promise<Re
  * runs it on the fleet once for every identical request in flight and stores it); with `refresh`
  * (`Cache-Control: no-cache`) here, overwriting the stored copy (and telling the shard's index); with
  * `skip` (`no-store`) here, keeping nothing. `staleIndex` (from {@link lookupReplay}) makes the shard
- * forget its "stored" entry and run the run. A fresh result is kept in this isolate's memory only.
+ * forget its "stored" entry and run it. A fresh result is kept in this isolate's memory only.
  *
  * @example
  * const result = await serveGeneration(c, run, { linked: false, directive: "use" });

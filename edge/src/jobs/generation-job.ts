@@ -2,14 +2,13 @@ import { DurableObject } from "cloudflare:workers";
 import { statusOf } from "@sdgate/shared";
 import type { Backend } from "../backends/registry.ts";
 import { getGeneration, imageObjectKey } from "../cache/store.ts";
-import type { Env } from "../env.ts";
 import { log } from "../log.ts";
 import { deliverWebhook, nextWebhookAttemptMs } from "../webhooks/deliver.ts";
 import { type LinkedResult, linkedResult } from "../webhooks/result-links.ts";
 import { webhookSecretFor } from "../webhooks/secret.ts";
 import { cancelOnBackend } from "./cancel-call.ts";
 import { jobEventStream } from "./event-stream.ts";
-import { settleJob } from "./job-settle.ts";
+import { type SettleBindings, settleJob } from "./job-settle.ts";
 import {
   JOB_RETENTION_MS,
   type JobError,
@@ -23,7 +22,7 @@ import {
 } from "./job-state.ts";
 import { JobStore, type StoredEvent } from "./job-store.ts";
 import { keyringFor } from "./keyring.ts";
-import { resultKey, runGeneration } from "./run-generation.ts";
+import { type RunBindings, resultKey, runGeneration } from "./run-generation.ts";
 import type { BackendProgress } from "./stream-call.ts";
 
 /** How a create call went: a new job, the same job again (idempotent replay), or a clash of bodies. */
@@ -48,6 +47,15 @@ export const RUN_CHECK_MS = 60_000;
 /** The platform retries a throwing alarm up to six times (developers.cloudflare.com/durable-objects/api/alarms). */
 const LAST_ALARM_RETRY = 6;
 
+/**
+ * The bindings a {@link GenerationJob} uses: its run's (the fleet, R2, the coalescers), its
+ * settlement's (the key's `KeyState`), and the secrets of its webhook and its result's links.
+ */
+export interface GenerationJobBindings extends RunBindings, SettleBindings {
+  SDGATE_WEBHOOK_SECRET?: string;
+  SDGATE_URL_SIGNING_KEY?: string;
+}
+
 // `step` of `steps` is done for the images from `image` on (denoised together); those before are finished.
 function progressFraction(progress: { step: number; steps: number; image: number; images: number }): number {
   const { step, steps, image, images } = progress;
@@ -61,7 +69,7 @@ function progressFraction(progress: { step: number; steps: number; image: number
  * and hands over a {@link JobSpec}; the object runs it from its alarm (so a restarted object picks
  * the job up again), and keeps everything for its retention (`SDGATE_JOB_RETENTION_HOURS`).
  */
-export class GenerationJob extends DurableObject<Env> {
+export class GenerationJob extends DurableObject<GenerationJobBindings> {
   readonly #store: JobStore;
   #state: JobState | null;
   readonly #subscribers = new Set<(event: StoredEvent) => void>();
@@ -69,7 +77,7 @@ export class GenerationJob extends DurableObject<Env> {
   #abort: AbortController | null = null;
   #backend: Backend | null = null;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: GenerationJobBindings) {
     super(ctx, env);
     this.#store = new JobStore(ctx.storage.sql);
     this.#state = this.#store.state();

@@ -55,7 +55,7 @@ export function addressBucket(ip: string): string {
  * @example
  * const { blockedUntilMs } = await env.AUTH_FAILURES.getByName(addressBucket(ip)).fail(hashHex);
  */
-export class AuthFailures extends DurableObject {
+export class AuthFailures extends DurableObject<unknown> {
   /** Counts one failure from this address: the unknown key whose SHA-256 is `keyHashHex`. */
   async fail(keyHashHex: string): Promise<FailureCount> {
     const nowMs = Date.now();

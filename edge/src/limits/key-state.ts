@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { isApiKeyScope } from "@sdgate/shared";
-import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
+import { AUDIT_LOG_NAME, type AuditLog } from "../audit/audit-log.ts";
 import { AuditOutbox, type GenerationContext, type GenerationEnd } from "../audit/outbox.ts";
-import type { Env } from "../env.ts";
 import { ipAllowed } from "../keys/allowed-ips.ts";
 import { type ApiKey, mayUseModel, scopeGranted } from "../keys/api-key.ts";
 import { log } from "../log.ts";
@@ -49,6 +48,12 @@ export interface AuthorizeRequest {
 export interface Authorization {
   verdict: AuthVerdict;
   admission: AdmitResult | null;
+}
+
+/** The bindings a {@link KeyState} uses: the audit chain its outbox feeds, and D1 for `last_used_at`. */
+export interface KeyStateBindings {
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  DB: D1Database;
 }
 
 /** How often at most `last_used_at` is written to D1: it is kept here and flushed by an alarm. */
@@ -118,7 +123,7 @@ type StateRow = {
  * @example
  * const verdict = await env.KEY_STATE.getByName(keyId).authenticate(hashHex, null);
  */
-export class KeyState extends DurableObject<Env> {
+export class KeyState extends DurableObject<KeyStateBindings> {
   /** The clock; tests replace it through `runInDurableObject` (an instance field, so not callable over RPC). */
   now: () => number = () => Date.now();
 
@@ -131,7 +136,7 @@ export class KeyState extends DurableObject<Env> {
   #lastUsedFlushMs = 0;
   #outboxRetryMs = OUTBOX_RETRY_MS;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: KeyStateBindings) {
     super(ctx, env);
     const sql = ctx.storage.sql;
     sql.exec(SCHEMA);
