@@ -12,13 +12,13 @@ import {
   diffusersTensors,
   writeSingleFileCheckpoint,
 } from "../backend/src/model-import/checkpoint-test-support.ts";
-import { importSd15 as buildSd15FullSize } from "../backend/src/model-import/import-sd15.ts";
+import { importSd15 } from "../backend/src/model-import/import-sd15.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "../backend/src/model-import/safetensors.ts";
 
 const root = process.argv[2] ?? "/tmp/sdgate-full-size-smoke";
 const t = () => `${(performance.now() / 1000).toFixed(0)} s`;
 const random = join(root, "random");
-await buildSd15FullSize(random, { dtype: "float32" });
+await importSd15(random, { dtype: "float32" });
 console.log(t(), "random fp32 built");
 const tensors = diffusersTensors(random);
 console.log(t(), "tensors read", tensors.unet.length, tensors.vae.length, tensors.textEncoder.length);
@@ -54,7 +54,7 @@ writeFileSync(
   ),
 );
 const built = join(root, "built");
-const result = await buildSd15FullSize(built, {
+const result = await importSd15(built, {
   dtype: "float32",
   fromCheckpoint: file,
   tokenizerDir: join(random, "tokenizer"),

@@ -1,6 +1,6 @@
 /**
  * One SD 1.5 text-to-image generation driven straight through onnxruntime sessions, as the engine's
- * pipeline drives them (backend/src/engine/pipeline): text encoder once for prompt and negative prompt,
+ * pipeline drives them (backend/src/engine/pipelines): text encoder once for prompt and negative prompt,
  * one batched UNet call per step for classifier-free guidance (2·B latents), Euler updates on the host,
  * VAE decoder. Every UNet call is timed, so the per-step distribution shows where a run's time went.
  */
