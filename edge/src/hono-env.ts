@@ -12,5 +12,11 @@ export interface AppEnv {
     apiKey: ApiKey;
     /** Set by `keyAuth(route, { deferred: true })`: the key its Durable Object has yet to confirm. */
     pendingKey: PendingKey;
+    /** Set by an admin route's handler (`noteAudit`): what its audit row adds to the action and status. */
+    auditNote: {
+      /** The key acted on, when the route's path or query does not name it (a key just created). */
+      keyId?: string;
+      detail?: Record<string, string | number | boolean | null>;
+    };
   };
 }

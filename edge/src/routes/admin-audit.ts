@@ -1,11 +1,12 @@
 import { SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import { z } from "zod";
-import { listAudit, recordAdminAction, verifyAudit } from "../audit/index.ts";
+import { listAudit, verifyAudit } from "../audit/index.ts";
 import { DEFAULT_VERIFY_ROWS, MAX_VERIFY_ROWS, UnknownCursorError } from "../audit/verify.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
+import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
 
 const listSchema = z.object({
@@ -31,18 +32,17 @@ const verifySchema = z.object({
 export function registerAdminAudit(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
 
-  app.get("/admin/audit", admin, async (c) => {
+  app.get("/admin/audit", admin, adminAudit("audit.list", { key: "query" }), async (c) => {
     const query = parseQuery(c, listSchema);
     const page = await listAudit(c.var.config.db, {
       keyId: query.key_id ?? null,
       limit: query.limit,
       before: query.before ?? null,
     });
-    await recordAdminAction(c, { action: "audit.list", keyId: query.key_id ?? null, status: 200 });
     return c.json({ object: "list", ...page });
   });
 
-  app.get("/admin/audit/verify", admin, async (c) => {
+  app.get("/admin/audit/verify", admin, adminAudit("audit.verify"), async (c) => {
     const query = parseQuery(c, verifySchema);
     const afterSeq = query.after_seq ?? null;
     let report: Awaited<ReturnType<typeof verifyAudit>>;
@@ -56,9 +56,7 @@ export function registerAdminAudit(app: Hono<AppEnv>): void {
         { param: "after_seq" },
       );
     }
-    await recordAdminAction(c, {
-      action: "audit.verify",
-      status: 200,
+    noteAudit(c, {
       detail: {
         ok: report.ok,
         complete: report.complete,

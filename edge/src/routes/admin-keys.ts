@@ -1,7 +1,6 @@
 import { isApiKeyScope, type KeyView, SdgateError } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import { z } from "zod";
-import { recordAdminAction } from "../audit/index.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
@@ -14,6 +13,7 @@ import {
   updateKey,
 } from "../keys/service.ts";
 import { d1KeyStore, type StoredKey } from "../keys/store.ts";
+import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { limitAdminBody, parseJsonBody, parseQuery } from "./admin-body.ts";
 import { checkModels, createKeySchema, rotateSchema, updateKeySchema } from "./admin-key-bodies.ts";
 
@@ -83,7 +83,8 @@ function notFound(id: string): SdgateError {
 }
 
 /**
- * The admin API for keys (bearer `SDGATE_ADMIN_TOKEN`); every call is appended to the audit chain.
+ * The admin API for keys (bearer `SDGATE_ADMIN_TOKEN`); every call is appended to the audit chain
+ * (`adminAudit`), whether it succeeds or not.
  * - `POST /admin/keys` `{ name, scopes?, limits?, models?, expires_at? }` → 201 with the secret `key`,
  *   shown this once. `models` limits the key to those models (403 `model_not_allowed` for others);
  *   `expires_at` ends the key (401 from then on, like a revoked one).
@@ -98,14 +99,12 @@ function notFound(id: string): SdgateError {
 export function registerAdminKeys(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
 
-  app.post("/admin/keys", admin, limitAdminBody, async (c) => {
+  app.post("/admin/keys", admin, adminAudit("key.create"), limitAdminBody, async (c) => {
     const body = await parseJsonBody(c, createKeySchema);
     checkModels(body.models, c.var.config.models);
     const { key, secret } = await createKey(c.var.config, definedFields(body));
-    await recordAdminAction(c, {
-      action: "key.create",
+    noteAudit(c, {
       keyId: key.id,
-      status: 201,
       detail: {
         name: key.name,
         models: key.models?.join(",") ?? null,
@@ -116,13 +115,13 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
     return c.json({ ...publicKey(key), key: secret }, 201, { "Cache-Control": "no-store" });
   });
 
-  app.get("/admin/keys", admin, async (c) => {
+  app.get("/admin/keys", admin, adminAudit("key.list"), async (c) => {
     const query = parseQuery(c, listSchema);
     const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
     const keys = await d1KeyStore(c.var.config.db).list({ limit: query.limit + 1, before });
     const page = keys.slice(0, query.limit);
     const last = page.at(-1);
-    await recordAdminAction(c, { action: "key.list", status: 200, detail: { count: page.length } });
+    noteAudit(c, { detail: { count: page.length } });
     return c.json({
       object: "list",
       data: page.map(publicKey),
@@ -130,10 +129,9 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
     });
   });
 
-  app.get("/admin/keys/:id", admin, async (c) => {
+  app.get("/admin/keys/:id", admin, adminAudit("key.get", { key: "path" }), async (c) => {
     const id = keyIdParam(c);
     const found = await keyWithLimits(c.var.config, id);
-    await recordAdminAction(c, { action: "key.get", keyId: id, status: found ? 200 : 404 });
     if (!found) throw notFound(id);
     const { limits } = found;
     return c.json({
@@ -152,60 +150,63 @@ export function registerAdminKeys(app: Hono<AppEnv>): void {
     });
   });
 
-  app.patch("/admin/keys/:id", admin, limitAdminBody, async (c) => {
-    const id = keyIdParam(c);
-    const body = await parseJsonBody(c, updateKeySchema);
-    checkModels(body.models, c.var.config.models);
-    // Only the fields the body named: an absent field keeps its value, `null` clears it.
-    const changes: KeyChanges = definedFields(body);
-    const result = await updateKey(c.var.config, id, changes);
-    const detail = { fields: Object.keys(changes).sort().join(",") };
-    if (!result.ok) {
-      const status = result.error === "not_found" ? 404 : 400;
-      await recordAdminAction(c, { action: "key.update", keyId: id, status, detail });
-      if (result.error === "not_found") throw notFound(id);
-      throw new SdgateError("invalid_request", `The API key '${id}' is revoked; it cannot be changed.`, {
-        param: "id",
-      });
-    }
-    await recordAdminAction(c, { action: "key.update", keyId: id, status: 200, detail });
-    return c.json(publicKey(result.value));
-  });
+  app.patch(
+    "/admin/keys/:id",
+    admin,
+    adminAudit("key.update", { key: "path" }),
+    limitAdminBody,
+    async (c) => {
+      const id = keyIdParam(c);
+      const body = await parseJsonBody(c, updateKeySchema);
+      checkModels(body.models, c.var.config.models);
+      // Only the fields the body named: an absent field keeps its value, `null` clears it.
+      const changes: KeyChanges = definedFields(body);
+      noteAudit(c, { detail: { fields: Object.keys(changes).sort().join(",") } });
+      const result = await updateKey(c.var.config, id, changes);
+      if (!result.ok) {
+        if (result.error === "not_found") throw notFound(id);
+        throw new SdgateError("invalid_request", `The API key '${id}' is revoked; it cannot be changed.`, {
+          param: "id",
+        });
+      }
+      return c.json(publicKey(result.value));
+    },
+  );
 
-  app.delete("/admin/keys/:id", admin, async (c) => {
+  app.delete("/admin/keys/:id", admin, adminAudit("key.revoke", { key: "path" }), async (c) => {
     const id = keyIdParam(c);
     const result = await revokeKey(c.var.config, id);
-    if (!result.ok) {
-      await recordAdminAction(c, { action: "key.revoke", keyId: id, status: 404 });
-      throw notFound(id);
-    }
-    await recordAdminAction(c, { action: "key.revoke", keyId: id, status: 200 });
+    if (!result.ok) throw notFound(id);
     return c.json({ ...publicKey(result.value), revoked: true });
   });
 
-  app.post("/admin/keys/:id/rotate", admin, limitAdminBody, async (c) => {
-    const id = keyIdParam(c);
-    const { grace_seconds } = await parseJsonBody(c, rotateSchema);
-    const result = await rotateKey(c.var.config, id, grace_seconds);
-    if (!result.ok) {
-      const status = result.error === "not_found" ? 404 : 400;
-      await recordAdminAction(c, { action: "key.rotate", keyId: id, status });
-      if (result.error === "not_found") throw notFound(id);
-      throw new SdgateError("invalid_request", `The API key '${id}' is revoked; it cannot be rotated.`, {
-        param: "id",
-      });
-    }
-    const { key, secret, previous_expires_at } = result.value;
-    await recordAdminAction(c, { action: "key.rotate", keyId: id, status: 200, detail: { grace_seconds } });
-    return c.json(
-      {
-        ...publicKey(key),
-        key: secret,
-        previous_key_expires_at: previous_expires_at,
-        grace_seconds,
-      },
-      200,
-      { "Cache-Control": "no-store" },
-    );
-  });
+  app.post(
+    "/admin/keys/:id/rotate",
+    admin,
+    adminAudit("key.rotate", { key: "path" }),
+    limitAdminBody,
+    async (c) => {
+      const id = keyIdParam(c);
+      const { grace_seconds } = await parseJsonBody(c, rotateSchema);
+      const result = await rotateKey(c.var.config, id, grace_seconds);
+      if (!result.ok) {
+        if (result.error === "not_found") throw notFound(id);
+        throw new SdgateError("invalid_request", `The API key '${id}' is revoked; it cannot be rotated.`, {
+          param: "id",
+        });
+      }
+      const { key, secret, previous_expires_at } = result.value;
+      noteAudit(c, { detail: { grace_seconds } });
+      return c.json(
+        {
+          ...publicKey(key),
+          key: secret,
+          previous_key_expires_at: previous_expires_at,
+          grace_seconds,
+        },
+        200,
+        { "Cache-Control": "no-store" },
+      );
+    },
+  );
 }

@@ -2,11 +2,11 @@ import type { UsageReport } from "@sdgate/shared";
 import { SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import { z } from "zod";
-import { recordAdminAction } from "../audit/index.ts";
 import { LABEL_NAME, usageReport, usageTotals } from "../audit/usage.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
 import { KEY_ID_PATTERN } from "../keys/secret.ts";
+import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
 
 const DAY_MS = 86_400_000;
@@ -41,7 +41,7 @@ const usageQuerySchema = z.object({
  */
 export function registerAdminUsage(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
-  app.get("/admin/usage", admin, async (c) => {
+  app.get("/admin/usage", admin, adminAudit("usage.read", { key: "query" }), async (c) => {
     const query = parseQuery(c, usageQuerySchema);
     const to = query.to ?? new Date().toISOString();
     const from = query.from ?? new Date(Date.parse(to) - 30 * DAY_MS).toISOString();
@@ -58,7 +58,7 @@ export function registerAdminUsage(app: Hono<AppEnv>): void {
     const keyId = query.key_id ?? null;
     const groupBy = query.group_by === "key" ? "key" : { label: query.group_by.slice("metadata.".length) };
     const data = await usageReport(c.var.config.db, { from, to, interval: query.interval, keyId, groupBy });
-    await recordAdminAction(c, { action: "usage.read", keyId, status: 200, detail: { rows: data.length } });
+    noteAudit(c, { detail: { rows: data.length } });
     const report: UsageReport = {
       object: "usage",
       interval: query.interval,

@@ -1,0 +1,85 @@
+import { canonicalJson } from "@sdgate/shared";
+import type { Context, MiddlewareHandler } from "hono";
+import { AUDIT_LOG_NAME } from "../../audit/audit-log.ts";
+import type { AuditEntry } from "../../audit/chain.ts";
+import type { AppEnv } from "../../hono-env.ts";
+import { KEY_ID_PATTERN } from "../../keys/secret.ts";
+import { log } from "../../log.ts";
+
+/** What a handler adds to its action's audit row as it learns it (see {@link noteAudit}). */
+export type AuditNote = AppEnv["Variables"]["auditNote"];
+
+export interface AdminAuditOptions {
+  /**
+   * Where the request names the key the action is about: the path's `:id` or the query's `key_id`.
+   * Something there that is no key id is recorded as no key.
+   */
+  key?: "path" | "query";
+}
+
+function namedKey(c: Context<AppEnv>, where: AdminAuditOptions["key"]): string | null {
+  const named = where === "path" ? c.req.param("id") : where === "query" ? c.req.query("key_id") : undefined;
+  return named !== undefined && KEY_ID_PATTERN.test(named) ? named : null;
+}
+
+/**
+ * Adds to the audit row of the request's admin action: the key it made, or details (a count, the
+ * fields changed). Notes merge; a detail noted before the handler fails is recorded with the failure.
+ *
+ * @example
+ * noteAudit(c, { keyId: key.id, detail: { name: key.name } });
+ */
+export function noteAudit(c: Context<AppEnv>, note: AuditNote): void {
+  const noted = c.get("auditNote") as AuditNote | undefined;
+  c.set("auditNote", {
+    ...noted,
+    ...note,
+    ...(noted?.detail || note.detail ? { detail: { ...noted?.detail, ...note.detail } } : {}),
+  });
+}
+
+/**
+ * Appends `entry` and waits until it is committed, so the response implies the record. The
+ * `AuditLog` keeps the entry in its own storage first: when D1 fails it is written by a later try,
+ * never lost. Only an `AuditLog` that cannot be reached at all is logged, not thrown: the action
+ * itself has already happened.
+ */
+async function append(c: Context<AppEnv>, entry: AuditEntry): Promise<void> {
+  try {
+    await c.get("config").auditLog.getByName(AUDIT_LOG_NAME).append(entry);
+  } catch (error) {
+    log.error("audit append failed", { request_id: c.get("requestId"), error: (error as Error).message });
+  }
+}
+
+/**
+ * Records an admin route's action in the audit chain once its handler is done, with the response's
+ * status, so a success and each way of failing are audited alike and no branch has to remember it.
+ * Put it after the admin token's check: a request without the token is no admin action. The handler
+ * adds what only it knows with {@link noteAudit}.
+ *
+ * (Generations are audited by the key's `KeyState`, in the same step that settles their credits: see
+ * `audit/outbox.ts`.)
+ *
+ * @example
+ * app.delete("/admin/keys/:id", admin, adminAudit("key.revoke", { key: "path" }), handler);
+ */
+export function adminAudit(action: string, options: AdminAuditOptions = {}): MiddlewareHandler<AppEnv> {
+  if (!/^[a-z]+\.[a-z]+$/.test(action)) throw new TypeError(`adminAudit: '${action}' is not an action name.`);
+  return async function adminAudit(c, next) {
+    await next();
+    const note = c.get("auditNote") as AuditNote | undefined;
+    await append(c, {
+      at: new Date().toISOString(),
+      actor: "admin",
+      action,
+      key_id: note?.keyId ?? namedKey(c, options.key),
+      request_hash: null,
+      backend: null,
+      status: c.res.status,
+      latency_ms: null,
+      cost: null,
+      detail: canonicalJson({ request_id: c.get("requestId"), ...note?.detail }),
+    });
+  };
+}
