@@ -7,7 +7,7 @@ import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./middle
 import { requestId } from "./middleware/request-id/index.ts";
 import { registerAdminAudit } from "./routes/admin-audit.ts";
 import { registerAdminBackends } from "./routes/admin-backends.ts";
-import { registerAdminKeys } from "./routes/admin-keys.ts";
+import { registerAdminKeys } from "./routes/admin-keys/index.ts";
 import { registerAdminUsage } from "./routes/admin-usage.ts";
 import { registerEstimate } from "./routes/estimate.ts";
 import { registerGenerations } from "./routes/generations.ts";

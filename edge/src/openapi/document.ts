@@ -1,7 +1,7 @@
 import { errorEnvelopeSchema, generationRequestSchema, generationResponseSchema } from "@sdgate/shared";
 import { z } from "zod";
 import { ROUTE_ACCESS, type RouteAccess, type RouteId } from "../keys/route-scopes.ts";
-import { createKeySchema, rotateSchema, updateKeySchema } from "../routes/admin-key-bodies.ts";
+import { createKeySchema, rotateSchema, updateKeySchema } from "../routes/admin-keys/bodies.ts";
 
 /** One operation of the API, as the document lists it. */
 interface Operation {

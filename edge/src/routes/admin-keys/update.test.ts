@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../env.ts";
-import { call } from "../keys/testing.ts";
-import { fleetEnv, post } from "../test-support/fleet.ts";
-import { uniquePrompt } from "../test-support/harness.ts";
+import type { Env } from "../../env.ts";
+import { call } from "../../keys/testing.ts";
+import { fleetEnv, post } from "../../test-support/fleet.ts";
+import { uniquePrompt } from "../../test-support/harness.ts";
 
 /** The test fleet, serving `sd15` beside the built-in `tiny`. */
 function twoModelEnv(): Env {

@@ -2,11 +2,11 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import { configFor } from "../env.ts";
-import { apiKeyRecordKey } from "../keys/api-key.ts";
-import { apiKeyStore } from "../keys/lookup.ts";
-import { call, createKey } from "../keys/testing.ts";
-import type { KeyState } from "../limits/key-state.ts";
+import { configFor } from "../../env.ts";
+import { apiKeyRecordKey } from "../../keys/api-key.ts";
+import { apiKeyStore } from "../../keys/lookup.ts";
+import { call, createKey } from "../../keys/testing.ts";
+import type { KeyState } from "../../limits/key-state.ts";
 
 interface ListedKey {
   id: string;

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { sha256Hex } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../env.ts";
-import { apiKeyRecordKey } from "../keys/api-key.ts";
-import { call } from "../keys/testing.ts";
-import { fleetEnv, post } from "../test-support/fleet.ts";
-import { callsTo, uniquePrompt } from "../test-support/harness.ts";
+import type { Env } from "../../env.ts";
+import { apiKeyRecordKey } from "../../keys/api-key.ts";
+import { call } from "../../keys/testing.ts";
+import { fleetEnv, post } from "../../test-support/fleet.ts";
+import { callsTo, uniquePrompt } from "../../test-support/harness.ts";
 
 /** The test fleet, serving `sd15` beside the built-in `tiny`. */
 function twoModelEnv(): Env {

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import app from "../index.ts";
-import { tokensMatch } from "../keys/admin-auth.ts";
-import { ADMIN_TOKEN, call, createKey } from "../keys/testing.ts";
-import type { Envelope } from "../test-support/harness.ts";
+import app from "../../index.ts";
+import { tokensMatch } from "../../keys/admin-auth.ts";
+import { ADMIN_TOKEN, call, createKey } from "../../keys/testing.ts";
+import type { Envelope } from "../../test-support/harness.ts";
 
 const ADMIN_ROUTES = [
   ["POST", "/admin/keys"],

@@ -1,10 +1,10 @@
 import { SdgateError } from "@sdgate/shared";
 import { z } from "zod";
-import { LABEL_NAME } from "../audit/usage.ts";
-import { canonicalRange, MAX_ALLOWED_IP_RANGES } from "../keys/allowed-ips.ts";
-import { API_KEY_SCOPES } from "../keys/api-key.ts";
-import { DEFAULT_ROTATION_GRACE_S } from "../keys/service.ts";
-import { keyLimitsInputSchema, keyLimitsSchema } from "../limits/policy.ts";
+import { LABEL_NAME } from "../../audit/usage.ts";
+import { canonicalRange, MAX_ALLOWED_IP_RANGES } from "../../keys/allowed-ips.ts";
+import { API_KEY_SCOPES } from "../../keys/api-key.ts";
+import { DEFAULT_ROTATION_GRACE_S } from "../../keys/service.ts";
+import { keyLimitsInputSchema, keyLimitsSchema } from "../../limits/policy.ts";
 
 /** The longest grace period a rotation may give the old secret: 30 days. */
 export const MAX_ROTATION_GRACE_S = 30 * 24 * 60 * 60;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { call, createKey } from "../keys/testing.ts";
-import type { Envelope } from "../test-support/harness.ts";
+import { call, createKey } from "../../keys/testing.ts";
+import type { Envelope } from "../../test-support/harness.ts";
 
 async function postKey(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return call("/admin/keys", {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { call } from "../keys/testing.ts";
-import { fleetEnv, post } from "../test-support/fleet.ts";
-import { uniquePrompt } from "../test-support/harness.ts";
+import { call } from "../../keys/testing.ts";
+import { fleetEnv, post } from "../../test-support/fleet.ts";
+import { uniquePrompt } from "../../test-support/harness.ts";
 
 async function created(body: Record<string, unknown>) {
   const res = await call("/admin/keys", {

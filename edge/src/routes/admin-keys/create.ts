@@ -1,0 +1,37 @@
+import type { Hono } from "hono";
+import type { AppEnv } from "../../hono-env.ts";
+import { adminAuth } from "../../keys/admin-auth.ts";
+import { createKey } from "../../keys/service.ts";
+import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
+import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
+import { checkModels, createKeySchema } from "./bodies.ts";
+import { definedFields, publicKey } from "./view.ts";
+
+/**
+ * `POST /admin/keys` `{ name, scopes?, limits?, models?, allowed_ips?, metadata?, expires_at? }` → 201
+ * with the secret `key`, shown this once. `models` limits the key to those models (403
+ * `model_not_allowed` for others); `expires_at` ends the key (401 from then on, like a revoked one).
+ */
+export function registerCreateKey(app: Hono<AppEnv>): void {
+  app.post(
+    "/admin/keys",
+    adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
+    adminAudit("key.create"),
+    limitAdminBody,
+    async (c) => {
+      const body = await parseJsonBody(c, createKeySchema);
+      checkModels(body.models, c.var.config.models);
+      const { key, secret } = await createKey(c.var.config, definedFields(body));
+      noteAudit(c, {
+        keyId: key.id,
+        detail: {
+          name: key.name,
+          models: key.models?.join(",") ?? null,
+          expires_at: key.expires_at ?? null,
+          allowed_ips: key.allowed_ips?.join(",") ?? null,
+        },
+      });
+      return c.json({ ...publicKey(key), key: secret }, 201, { "Cache-Control": "no-store" });
+    },
+  );
+}

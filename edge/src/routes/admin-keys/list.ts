@@ -1,0 +1,52 @@
+import { SdgateError } from "@sdgate/shared";
+import type { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../../hono-env.ts";
+import { adminAuth } from "../../keys/admin-auth.ts";
+import { d1KeyStore, type StoredKey } from "../../keys/store.ts";
+import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
+import { parseQuery } from "../admin-body.ts";
+import { publicKey } from "./view.ts";
+
+const listSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(512).optional(),
+});
+
+function encodeCursor(key: StoredKey): string {
+  return btoa(JSON.stringify([key.created_at, key.id])).replaceAll("=", "");
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(atob(cursor)) as unknown[];
+    if (typeof createdAt === "string" && typeof id === "string") return { createdAt, id };
+  } catch {
+    // fall through to the 400
+  }
+  throw new SdgateError("invalid_request", "Invalid 'cursor': pass the next_cursor of the previous page.", {
+    param: "cursor",
+  });
+}
+
+/** `GET /admin/keys?limit&cursor` → newest first, no secrets; `next_cursor` pages on. */
+export function registerListKeys(app: Hono<AppEnv>): void {
+  app.get(
+    "/admin/keys",
+    adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
+    adminAudit("key.list"),
+    async (c) => {
+      const query = parseQuery(c, listSchema);
+      const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
+      const keys = await d1KeyStore(c.var.config.db).list({ limit: query.limit + 1, before });
+      const page = keys.slice(0, query.limit);
+      const last = page.at(-1);
+      noteAudit(c, { detail: { count: page.length } });
+      return c.json({
+        object: "list",
+        data: page.map(publicKey),
+        next_cursor: keys.length > query.limit && last ? encodeCursor(last) : null,
+      });
+    },
+  );
+}

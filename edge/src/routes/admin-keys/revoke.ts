@@ -1,0 +1,21 @@
+import type { Hono } from "hono";
+import type { AppEnv } from "../../hono-env.ts";
+import { adminAuth } from "../../keys/admin-auth.ts";
+import { revokeKey } from "../../keys/service.ts";
+import { adminAudit } from "../../middleware/admin-audit/index.ts";
+import { keyIdParam, notFound, publicKey } from "./view.ts";
+
+/** `DELETE /admin/keys/{id}` → revoked everywhere at once (the key's Durable Object decides). */
+export function registerRevokeKey(app: Hono<AppEnv>): void {
+  app.delete(
+    "/admin/keys/:id",
+    adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
+    adminAudit("key.revoke", { key: "path" }),
+    async (c) => {
+      const id = keyIdParam(c);
+      const result = await revokeKey(c.var.config, id);
+      if (!result.ok) throw notFound(id);
+      return c.json({ ...publicKey(result.value), revoked: true });
+    },
+  );
+}
