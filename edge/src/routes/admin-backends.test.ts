@@ -60,6 +60,17 @@ describe("GET /admin/backends", () => {
     });
   });
 
+  it("is audited as backends.read", async () => {
+    const res = await getBackends(fleetEnv(["healthy"]));
+    const requestId = res.headers.get("X-Request-Id");
+    const row = await env.DB.prepare(
+      "SELECT status FROM audit_log WHERE action = 'backends.read' AND json_extract(detail, '$.request_id') = ?",
+    )
+      .bind(requestId)
+      .first<{ status: number }>();
+    expect(row?.status).toBe(200);
+  });
+
   it("is closed without the admin token, or with a wrong one (or an API key)", async () => {
     const testEnv = fleetEnv(["healthy"]);
     const { key } = await seedRoomyKey();

@@ -3,6 +3,7 @@ import type { BreakerState } from "../backends/breaker.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
+import { adminAudit } from "../middleware/admin-audit/index.ts";
 
 function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined || ms <= 0 ? null : new Date(ms).toISOString();
@@ -32,7 +33,8 @@ function describeBreaker(state: BreakerState | undefined, nowMs: number) {
  * the retry budget as this isolate sees them.
  */
 export function registerAdminBackends(app: Hono<AppEnv>): void {
-  app.get("/admin/backends", adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }), async (c) => {
+  const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
+  app.get("/admin/backends", admin, adminAudit("backends.read"), async (c) => {
     const { registry, health } = c.var.config;
     const stub = health.getByName(registry.fleet);
     // Registering the pools first makes sure they are being probed, even before any traffic.

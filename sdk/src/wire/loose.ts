@@ -69,7 +69,7 @@ export interface WebhookSecret {
 }
 
 /**
- * `POST /admin/keys` (edge/src/routes/admin-key-bodies.ts, `createKeySchema`). Belongs in shared/src/keys.ts.
+ * `POST /admin/keys` (edge/src/routes/admin-keys/bodies.ts, `createKeySchema`). Belongs in shared/src/keys.ts.
  *
  * @example
  * const body: CreateKeyBody = { name: "ci", limits: { requests_per_minute: 60 }, allowed_ips: ["10.0.0.0/8"] };
