@@ -1,4 +1,4 @@
-import { type UsageReport, usageReportSchema } from "@sdgate/shared";
+import { type Estimate, estimateSchema, type UsageReport, usageReportSchema } from "@sdgate/shared";
 import { DEFAULT_MAX_RETRIES } from "./http/retry.ts";
 import { type RequestOptions, Transport } from "./http/transport.ts";
 import { Audit } from "./resources/audit.ts";
@@ -8,7 +8,7 @@ import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
 import { Models } from "./resources/models.ts";
 import { Webhooks } from "./resources/webhooks.ts";
-import type { Estimate, Health, UsageQuery } from "./wire/loose.ts";
+import type { Health, UsageQuery } from "./wire/loose.ts";
 import { jsonObject } from "./wire/object.ts";
 
 /**
@@ -132,7 +132,7 @@ export class Sdgate {
 
   /**
    * `POST /v1/estimate` (`estimateGeneration`): what a request would cost (GPU-seconds, expected wait,
-   * price, credits) without running it. Typed loosely: the contract has no estimate schema yet.
+   * price, credits) without running it.
    *
    * @example
    * const { gpu_seconds, expected_total_ms, credits } = await client.estimate({ prompt: "x", steps: 30 });
@@ -146,7 +146,7 @@ export class Sdgate {
       body,
       idempotent: true,
     } as const;
-    return (await this.#transport.json(spec, jsonObject<Estimate>, options)).data;
+    return (await this.#transport.json(spec, (json) => estimateSchema.parse(json), options)).data;
   }
 
   /**

@@ -2,6 +2,7 @@ export * from "./canonical.ts";
 export * from "./encoding.ts";
 export * from "./engine-version.ts";
 export * from "./errors.ts";
+export * from "./estimate.ts";
 export * from "./generation-request.ts";
 export * from "./generation-response.ts";
 export * from "./internal-api.ts";

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { ResolvedGenerationRequest } from "./generation-request.ts";
 
 /**
@@ -48,4 +49,49 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+/**
+ * `schema` with every object in it, however deep, refusing keys it does not name: zod's `.strict()`
+ * reaches only the top object. A test that parses a real answer with it fails on any field the
+ * contract lacks, so the contract cannot fall behind what the edge sends. Checks (`min`, refinements)
+ * are kept.
+ *
+ * @example
+ * strictly(jobViewSchema).parse(await response.json());
+ */
+export function strictly<T extends z.ZodType>(schema: T): T {
+  return deepStrict(schema) as T;
+}
+
+function deepStrict(schema: z.ZodType): z.ZodType {
+  // `clone` keeps each schema's own checks; only the children and an object's catch-all change.
+  const clone = (changes: object) =>
+    schema.clone({ ...schema._zod.def, ...changes } as typeof schema._zod.def);
+  if (schema instanceof z.ZodObject) {
+    const shape = Object.fromEntries(
+      Object.entries(schema.shape as Record<string, z.ZodType>).map(([key, value]) => [
+        key,
+        deepStrict(value),
+      ]),
+    );
+    return clone({ shape, catchall: z.never() });
+  }
+  if (schema instanceof z.ZodArray) return clone({ element: deepStrict(schema.element as z.ZodType) });
+  if (schema instanceof z.ZodRecord) return clone({ valueType: deepStrict(schema.valueType as z.ZodType) });
+  if (schema instanceof z.ZodUnion) {
+    return clone({ options: (schema.options as z.ZodType[]).map((option) => deepStrict(option)) });
+  }
+  if (schema instanceof z.ZodPipe) {
+    return clone({ in: deepStrict(schema.in as z.ZodType), out: deepStrict(schema.out as z.ZodType) });
+  }
+  if (
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodNullable ||
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodPrefault
+  ) {
+    return clone({ innerType: deepStrict(schema.unwrap() as z.ZodType) });
+  }
+  return schema;
 }

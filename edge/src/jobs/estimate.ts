@@ -1,4 +1,4 @@
-import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
+import { type ResolvedGenerationRequest, stepCounts, type TimingSource } from "@sdgate/shared";
 import type { FleetTimings } from "./step-timings.ts";
 
 /**
@@ -14,8 +14,6 @@ export const FALLBACK_STEP_MS_PER_MEGAPIXEL = 250;
  * request arrives, before the job queues, and is not GPU time.
  */
 export const DECODE_MS_PER_MILLION_CHARS = 100;
-
-export type TimingSource = "measured" | "scaled" | "fallback";
 
 export interface GenerationEstimate {
   /** Denoising steps the job runs per image, every pass: the contract's `stepCounts`. */

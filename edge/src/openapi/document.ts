@@ -1,4 +1,9 @@
-import { errorEnvelopeSchema, generationRequestSchema, generationResponseSchema } from "@sdgate/shared";
+import {
+  errorEnvelopeSchema,
+  estimateSchema,
+  generationRequestSchema,
+  generationResponseSchema,
+} from "@sdgate/shared";
 import { z } from "zod";
 import { ROUTE_ACCESS, type RouteAccess, type RouteId } from "../keys/route-scopes.ts";
 import { createKeySchema, rotateSchema, updateKeySchema } from "../routes/admin-keys/bodies.ts";
@@ -70,7 +75,11 @@ const OPERATIONS: readonly Operation[] = [
     operationId: "estimateGeneration",
     summary: "What a generation request would cost, without running it.",
     body: "GenerationRequest",
-    success: { status: 200, description: "GPU-seconds, expected wait, cost and credits." },
+    success: {
+      status: 200,
+      schema: "Estimate",
+      description: "GPU-seconds, expected wait, cost and credits.",
+    },
   },
   {
     method: "get",
@@ -278,6 +287,7 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
         GenerationRequest: jsonSchema(generationRequestSchema, "input"),
         GenerationResponse: jsonSchema(generationResponseSchema, "output"),
         Error: jsonSchema(errorEnvelopeSchema, "output"),
+        Estimate: jsonSchema(estimateSchema, "output"),
         CreateKey: jsonSchema(createKeySchema, "input"),
         UpdateKey: jsonSchema(updateKeySchema, "input"),
         RotateKey: jsonSchema(rotateSchema, "input"),

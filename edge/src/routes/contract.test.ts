@@ -1,4 +1,5 @@
 import {
+  estimateSchema,
   generationResponseSchema,
   jobViewSchema,
   keyRemainingSchema,
@@ -6,11 +7,21 @@ import {
   keyWithSecretSchema,
   usageReportSchema,
 } from "@sdgate/shared";
+import { strictly } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import { call } from "../keys/testing.ts";
-import { jobsEnv, seedJobKey, submit, uniqueJobPrompt, waitForJob } from "../test-support/jobs-harness.ts";
+import {
+  jobsEnv,
+  request,
+  seedJobKey,
+  submit,
+  uniqueJobPrompt,
+  waitForJob,
+} from "../test-support/jobs-harness.ts";
 
-// The edge writes what the contract says clients read: the views the CLI, the SDK and the Studio parse.
+// The edge writes what the contract says clients read: the answers the CLI, the SDK and the Studio
+// parse, each parsed here with its schema made strict at every depth, so a field the edge sends and
+// the contract lacks fails here rather than going unseen by every client.
 describe("the edge answers in the contract's shapes", () => {
   it("for keys: made (with its secret), listed, read with what is left, revoked", async () => {
     const created = await call("/admin/keys", {
@@ -18,31 +29,40 @@ describe("the edge answers in the contract's shapes", () => {
       admin: true,
       body: JSON.stringify({ name: "contract", metadata: { team: "search" } }),
     });
-    const key = keyWithSecretSchema.strict().parse(await created.json());
+    const key = strictly(keyWithSecretSchema).parse(await created.json());
     const listed = (await (await call("/admin/keys", { admin: true })).json()) as { data: unknown[] };
-    for (const entry of listed.data) keyViewSchema.strict().parse(entry);
+    for (const entry of listed.data) strictly(keyViewSchema).parse(entry);
     const read = (await (await call(`/admin/keys/${key.id}`, { admin: true })).json()) as {
       remaining: unknown;
     };
-    keyViewSchema.extend({ remaining: keyRemainingSchema.nullable() }).strict().parse(read);
+    strictly(keyViewSchema.extend({ remaining: keyRemainingSchema.nullable() })).parse(read);
   });
 
   it("for jobs: queued, and succeeded with its result", async () => {
     const { key } = await seedJobKey();
     const testEnv = jobsEnv();
     const accepted = await submit({ prompt: uniqueJobPrompt(), steps: 2 }, key, testEnv);
-    jobViewSchema.strict().parse(await accepted.json());
+    strictly(jobViewSchema).parse(await accepted.json());
     const { id } = jobViewSchema.parse(
       await (await submit({ prompt: uniqueJobPrompt(), steps: 2 }, key, testEnv)).json(),
     );
     const done = await waitForJob(id, key, testEnv);
     expect(done.status).toBe("succeeded");
-    jobViewSchema.extend({ result: generationResponseSchema }).strict().parse(done);
+    strictly(jobViewSchema.extend({ result: generationResponseSchema })).parse(done);
+  });
+
+  it("for estimates", async () => {
+    const { key } = await seedJobKey();
+    const answer = await request("POST", "/v1/estimate", key, jobsEnv(), {
+      body: { prompt: "a fox", size: "512x512", steps: 10, hires_scale: 1.5 },
+    });
+    expect(answer.status).toBe(200);
+    strictly(estimateSchema).parse(await answer.json());
   });
 
   it("for usage reports", async () => {
     const report = await call("/admin/usage?from=2026-01-01", { admin: true });
     expect(report.status).toBe(200);
-    usageReportSchema.strict().parse(await report.json());
+    strictly(usageReportSchema).parse(await report.json());
   });
 });

@@ -1,27 +1,18 @@
+import { type Estimate, estimateSchema } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { FALLBACK_STEP_MS_PER_MEGAPIXEL } from "../jobs/estimate.ts";
 import { jobsEnv, request, seedJobKey } from "../test-support/jobs-harness.ts";
 import { STREAM_READYZ } from "../test-support/stream-fakes.ts";
 
-interface EstimateBody {
-  step_ms: number;
-  timing_source: string;
-  backends_reporting: number;
-  gpu_seconds: number;
-  expected_wait_ms: number;
-  expected_total_ms: number;
-  gpu_hour_price: number | null;
-  cost: number | null;
-  credits: number;
-  steps: number;
-  async: boolean;
-}
-
-async function estimate(body: unknown, pools: Parameters<typeof jobsEnv>[0] = ["stream"], overrides = {}) {
+async function estimate(
+  body: unknown,
+  pools: Parameters<typeof jobsEnv>[0] = ["stream"],
+  overrides = {},
+): Promise<Estimate> {
   const { key } = await seedJobKey();
   const response = await request("POST", "/v1/estimate", key, jobsEnv(pools, overrides), { body });
   expect(response.status).toBe(200);
-  return (await response.json()) as EstimateBody;
+  return estimateSchema.parse(await response.json());
 }
 
 describe("POST /v1/estimate", () => {
@@ -40,14 +31,7 @@ describe("POST /v1/estimate", () => {
 
   it("adds hires' second pass: its steps at the final size, which the estimate names", async () => {
     const plain = await estimate({ prompt: "a fox", size: "512x512", steps: 10 });
-    const hires = (await estimate({
-      prompt: "a fox",
-      size: "512x512",
-      steps: 10,
-      hires_scale: 2,
-    })) as EstimateBody & {
-      size: string;
-    };
+    const hires = await estimate({ prompt: "a fox", size: "512x512", steps: 10, hires_scale: 2 });
     expect(hires.size).toBe("1024x1024");
     expect(hires.steps).toBe(10 + 7); // trunc(10 × 0.7) at 1024²
     expect(hires.gpu_seconds).toBeGreaterThan(plain.gpu_seconds * 1.7);

@@ -1,5 +1,6 @@
 import {
   DEFAULT_MODEL_ID,
+  type Estimate,
   MAX_REQUEST_BODY_BYTES,
   outputSizeText,
   parseGenerationRequest,
@@ -71,7 +72,7 @@ export function registerEstimate(app: Hono<AppEnv>): void {
         await fleetTimings(registry, Date.now(), c.var.config.keyring),
         jobs.gpuHourPrice,
       );
-      return c.json({
+      const answer: Estimate = {
         object: "generation.estimate",
         model: resolved.model,
         size: outputSizeText(resolved),
@@ -88,7 +89,8 @@ export function registerEstimate(app: Hono<AppEnv>): void {
         credits: estimateCost(resolved),
         async: estimate.expectedTotalMs > jobs.autoAsyncMs,
         auto_async_ms: jobs.autoAsyncMs,
-      });
+      };
+      return c.json(answer);
     },
   );
 }

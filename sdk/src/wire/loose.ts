@@ -9,35 +9,6 @@ import type { ApiKeyScope, Backend, KeyLimits, ModelInfo } from "@sdgate/shared"
  */
 
 /**
- * `POST /v1/estimate` (edge/src/routes/estimate.ts). Belongs in a shared/src/estimate.ts.
- *
- * @example
- * const { gpu_seconds, credits }: Estimate = await client.estimate({ prompt: "x" });
- */
-export interface Estimate {
-  object: "generation.estimate";
-  model: string;
-  size: string;
-  n: number;
-  /** Denoising steps the request runs (hires and img2img counted as `stepCounts` does). */
-  steps: number;
-  step_ms: number;
-  /** Where `step_ms` came from: the backends' measurements or the documented fallback. */
-  timing_source: string;
-  backends_reporting: number;
-  gpu_seconds: number;
-  expected_wait_ms: number;
-  expected_total_ms: number;
-  gpu_hour_price: number | null;
-  cost: number | null;
-  /** What the request would reserve from the key's budget. */
-  credits: number;
-  /** Whether the synchronous route would answer it as a job. */
-  async: boolean;
-  auto_async_ms: number;
-}
-
-/**
  * `GET /v1/models` (edge/src/routes/models.ts): OpenAI's list, each entry with sdgate's defaults and limits. Belongs in shared/src/models.ts.
  *
  * @example
