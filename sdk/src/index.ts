@@ -15,6 +15,8 @@ export type {
   KeyRemaining,
   KeyView,
   KeyWithSecret,
+  Model,
+  ModelList,
   UsageReport,
   UsageRow,
 } from "@sdgate/shared";
@@ -64,7 +66,6 @@ export type {
   CreateKeyBody,
   Fleet,
   Health,
-  ModelList,
   RotateKeyBody,
   UpdateKeyBody,
   UsageQuery,

@@ -1,12 +1,69 @@
 import { z } from "zod";
 
-/** What the edge needs to know about a model to resolve a request's defaults and check its limits. */
-export interface ModelInfo {
-  id: string;
-  description: string;
-  defaults: { width: number; height: number; steps: number; guidance_scale: number; scheduler: string };
-  limits: { max_width: number; max_height: number; max_steps: number };
-}
+/** What a request leaves out is taken from its model's defaults. */
+export const modelDefaultsSchema = z.object({
+  width: z.number().int(),
+  height: z.number().int(),
+  steps: z.number().int(),
+  guidance_scale: z.number(),
+  scheduler: z.string(),
+});
+
+/** The largest request a model takes. */
+export const modelLimitsSchema = z.object({
+  max_width: z.number().int(),
+  max_height: z.number().int(),
+  max_steps: z.number().int(),
+});
+
+/**
+ * One entry of `GET /v1/models`: OpenAI's model object (`id`, `object`, `created`, `owned_by`) with
+ * sdgate's description, defaults and limits.
+ *
+ * @example
+ * const { defaults } = modelSchema.parse(entry);
+ */
+export const modelSchema = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  /** Unix seconds: when the catalog entry was added, not when the model was built. */
+  created: z.number().int(),
+  owned_by: z.string(),
+  description: z.string(),
+  defaults: modelDefaultsSchema,
+  limits: modelLimitsSchema,
+});
+/**
+ * A model as the list shows it.
+ *
+ * @example
+ * const sizes = (model: Model) => `${model.limits.max_width}x${model.limits.max_height}`;
+ */
+export type Model = z.infer<typeof modelSchema>;
+
+/**
+ * `GET /v1/models`: OpenAI's list shape, of the models the calling key may use.
+ *
+ * @example
+ * const ids = modelListSchema.parse(await response.json()).data.map((model) => model.id);
+ */
+export const modelListSchema = z.object({
+  object: z.literal("list"),
+  data: z.array(modelSchema),
+});
+/**
+ * The models a key may use.
+ *
+ * @example
+ * const { data }: ModelList = await client.models.list();
+ */
+export type ModelList = z.infer<typeof modelListSchema>;
+
+/**
+ * What the edge needs to know about a model to resolve a request's defaults and check its limits:
+ * the list entry's fields but OpenAI's own, so the catalog and the list cannot disagree.
+ */
+export type ModelInfo = Pick<Model, "id" | "description" | "defaults" | "limits">;
 
 /** The model the project builds itself (see backend/src/model-builder): tiny, CPU-friendly, random weights. */
 export const TINY_MODEL: ModelInfo = {

@@ -3,6 +3,7 @@ import {
   estimateSchema,
   generationRequestSchema,
   generationResponseSchema,
+  modelListSchema,
 } from "@sdgate/shared";
 import { z } from "zod";
 import { ROUTE_ACCESS, type RouteAccess, type RouteId } from "../keys/route-scopes.ts";
@@ -46,7 +47,7 @@ const OPERATIONS: readonly Operation[] = [
     path: "/v1/models",
     operationId: "listModels",
     summary: "The models this key may use (OpenAI's list shape).",
-    success: { status: 200, description: "The models." },
+    success: { status: 200, schema: "ModelList", description: "The models." },
   },
   {
     method: "post",
@@ -288,6 +289,7 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
         GenerationResponse: jsonSchema(generationResponseSchema, "output"),
         Error: jsonSchema(errorEnvelopeSchema, "output"),
         Estimate: jsonSchema(estimateSchema, "output"),
+        ModelList: jsonSchema(modelListSchema, "output"),
         CreateKey: jsonSchema(createKeySchema, "input"),
         UpdateKey: jsonSchema(updateKeySchema, "input"),
         RotateKey: jsonSchema(rotateSchema, "input"),

@@ -5,6 +5,7 @@ import {
   keyRemainingSchema,
   keyViewSchema,
   keyWithSecretSchema,
+  modelListSchema,
   usageReportSchema,
 } from "@sdgate/shared";
 import { strictly } from "@sdgate/shared/testing";
@@ -58,6 +59,14 @@ describe("the edge answers in the contract's shapes", () => {
     });
     expect(answer.status).toBe(200);
     strictly(estimateSchema).parse(await answer.json());
+  });
+
+  it("for the models list", async () => {
+    const { key } = await seedJobKey();
+    const answer = await request("GET", "/v1/models", key, jobsEnv());
+    expect(answer.status).toBe(200);
+    const list = strictly(modelListSchema).parse(await answer.json());
+    expect(list.data.length).toBeGreaterThan(0);
   });
 
   it("for usage reports", async () => {

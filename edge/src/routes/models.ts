@@ -1,3 +1,4 @@
+import type { ModelList } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../hono-env.ts";
 import { mayUseModel } from "../keys/api-key.ts";
@@ -12,7 +13,7 @@ import { MODEL_CREATED_S } from "../models.ts";
 export function registerModels(app: Hono<AppEnv>): void {
   app.get("/v1/models", keyAuth("GET /v1/models"), async (c) => {
     await admitRequestOnly(c);
-    return c.json({
+    const list: ModelList = {
       object: "list",
       data: c.var.config.models
         .filter((model) => mayUseModel(c.var.apiKey, model.id))
@@ -25,6 +26,7 @@ export function registerModels(app: Hono<AppEnv>): void {
           defaults: model.defaults,
           limits: model.limits,
         })),
-    });
+    };
+    return c.json(list);
   });
 }

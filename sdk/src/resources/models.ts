@@ -1,6 +1,5 @@
+import { type ModelList, modelListSchema } from "@sdgate/shared";
 import type { RequestOptions, Transport } from "../http/transport.ts";
-import type { ModelList } from "../wire/loose.ts";
-import { jsonObject } from "../wire/object.ts";
 
 /**
  * `GET /v1/models` (`listModels`).
@@ -16,14 +15,13 @@ export class Models {
   }
 
   /**
-   * The models this key may use (OpenAI's list), each with its defaults and limits. Typed loosely:
-   * the contract has no schema for this list yet.
+   * The models this key may use (OpenAI's list), each with its defaults and limits.
    *
    * @example
    * const ids = (await client.models.list()).data.map((model) => model.id); // ["tiny", …]
    */
   async list(options: RequestOptions = {}): Promise<ModelList> {
     const spec = { method: "GET", path: "/v1/models", credential: "apiKey", idempotent: true } as const;
-    return (await this.#transport.json(spec, jsonObject<ModelList>, options)).data;
+    return (await this.#transport.json(spec, (json) => modelListSchema.parse(json), options)).data;
   }
 }

@@ -1,4 +1,4 @@
-import type { ApiKeyScope, Backend, KeyLimits, ModelInfo } from "@sdgate/shared";
+import type { ApiKeyScope, Backend, KeyLimits } from "@sdgate/shared";
 
 /*
  * Shapes of routes that have no schema in the contract (@sdgate/shared) at all. They are typed here
@@ -7,23 +7,6 @@ import type { ApiKeyScope, Backend, KeyLimits, ModelInfo } from "@sdgate/shared"
  * Each should become a schema in shared/, which the edge answers through and the SDK parses with; the
  * file each belongs beside is named on each.
  */
-
-/**
- * `GET /v1/models` (edge/src/routes/models.ts): OpenAI's list, each entry with sdgate's defaults and limits. Belongs in shared/src/models.ts.
- *
- * @example
- * const { data }: ModelList = await client.models.list();
- */
-export interface ModelList {
-  object: "list";
-  data: Array<
-    Pick<ModelInfo, "id" | "description" | "defaults" | "limits"> & {
-      object: "model";
-      created: number;
-      owned_by: string;
-    }
-  >;
-}
 
 /**
  * `GET /v1/webhooks/secret` (edge/src/routes/jobs-webhook-secret.ts). Belongs in shared/src/jobs.ts.
