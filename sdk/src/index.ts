@@ -2,6 +2,14 @@
 // re-exported so that callers need one import.
 export type {
   ApiKeyScope,
+  AuditCheckpoint,
+  AuditListQuery,
+  AuditPage,
+  AuditRow,
+  AuditVerifyQuery,
+  ChainBreakReason,
+  ChainHead,
+  ChainReport,
   ErrorCode,
   ErrorEnvelope,
   Estimate,
@@ -58,11 +66,6 @@ export type {
   WebhookPayload,
 } from "./wire/composed.ts";
 export type {
-  AuditListQuery,
-  AuditPage,
-  AuditRow,
-  AuditVerifyQuery,
-  ChainReport,
   CreateKeyBody,
   Fleet,
   Health,

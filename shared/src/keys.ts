@@ -13,6 +13,9 @@ export function isApiKeyScope(scope: string): scope is ApiKeyScope {
   return (API_KEY_SCOPES as readonly string[]).includes(scope);
 }
 
+/** What key ids look like (`key_0f1e2d3c4b5a6978`), so one is checked before it reaches storage. */
+export const KEY_ID_PATTERN = /^key_[A-Za-z0-9_-]{1,64}$/;
+
 /**
  * A key's limits: `requests_per_minute` (a token bucket), `concurrency` (generations admitted and not
  * yet settled), `credits` (a budget that does not reset; `null`: none).

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { log } from "../log.ts";
-import { type AuditEntry, type AuditRow, type ChainHead, chainRow, GENESIS_HEAD } from "./chain.ts";
+import { type AuditEntry, type ChainHead, chainRow, GENESIS_HEAD, type StoredAuditRow } from "./chain.ts";
 
 /** The most rows written to D1 in one batch (one transaction); also under D1's 100 bound parameters per query. */
 export const MAX_APPEND_BATCH = 50;
@@ -61,7 +61,7 @@ export class AuditLog extends DurableObject<AuditLogBindings> {
   #draining: Promise<void> | null = null;
   #retryMs = FIRST_RETRY_MS;
   #prunedAtMs = 0;
-  readonly #waiting = new Map<string, (row: AuditRow | null) => void>();
+  readonly #waiting = new Map<string, (row: StoredAuditRow | null) => void>();
 
   constructor(ctx: DurableObjectState, env: AuditLogBindings) {
     super(ctx, env);
@@ -74,7 +74,7 @@ export class AuditLog extends DurableObject<AuditLogBindings> {
    * Chains `entry` after the current head and writes it to D1; resolves with the row once it is
    * committed, or with `null` when D1 failed: the entry is then kept and written by a later try.
    */
-  async append(entry: AuditEntry): Promise<AuditRow | null> {
+  async append(entry: AuditEntry): Promise<StoredAuditRow | null> {
     const [row] = await this.appendAll([entry]);
     return row ?? null;
   }
@@ -83,9 +83,11 @@ export class AuditLog extends DurableObject<AuditLogBindings> {
    * Appends `entries` in order, all queued before the write starts so they share one D1 batch (up to
    * {@link MAX_APPEND_BATCH}); resolves once each is committed (its row) or kept for a retry (`null`).
    */
-  async appendAll(entries: AuditEntry[]): Promise<Array<AuditRow | null>> {
+  async appendAll(entries: AuditEntry[]): Promise<Array<StoredAuditRow | null>> {
     const identified = entries.map((entry) => ({ id: `ent_${crypto.randomUUID()}`, entry }));
-    const rows = identified.map(({ id }) => new Promise<AuditRow | null>((r) => this.#waiting.set(id, r)));
+    const rows = identified.map(
+      ({ id }) => new Promise<StoredAuditRow | null>((r) => this.#waiting.set(id, r)),
+    );
     this.#enqueue(identified);
     this.#startDrain();
     return Promise.all(rows);
@@ -156,7 +158,7 @@ export class AuditLog extends DurableObject<AuditLogBindings> {
           if (await this.#dropCommitted(batch)) continue;
         }
         let head = this.#head;
-        const rows: AuditRow[] = [];
+        const rows: StoredAuditRow[] = [];
         for (const queued of batch) {
           const row = await chainRow(head, JSON.parse(queued.entry) as AuditEntry);
           rows.push(row);
@@ -171,7 +173,7 @@ export class AuditLog extends DurableObject<AuditLogBindings> {
         );
         sql.exec("DELETE FROM queue WHERE n <= ?", (batch.at(-1) as QueuedRow).n);
         this.#retryMs = FIRST_RETRY_MS;
-        for (const [i, queued] of batch.entries()) this.#settle(queued.entry_id, rows[i] as AuditRow);
+        for (const [i, queued] of batch.entries()) this.#settle(queued.entry_id, rows[i] as StoredAuditRow);
       } catch (error) {
         // Re-read the head (and what D1 has) before the next try: D1 is the record of what was committed.
         this.#head = null;
@@ -202,7 +204,7 @@ export class AuditLog extends DurableObject<AuditLogBindings> {
     return results.length > 0;
   }
 
-  #settle(entryId: string, row: AuditRow | null): void {
+  #settle(entryId: string, row: StoredAuditRow | null): void {
     this.#waiting.get(entryId)?.(row);
     this.#waiting.delete(entryId);
   }
@@ -226,7 +228,7 @@ export class AuditLog extends DurableObject<AuditLogBindings> {
     );
   }
 
-  #insert(row: AuditRow, entryId: string): D1PreparedStatement {
+  #insert(row: StoredAuditRow, entryId: string): D1PreparedStatement {
     return this.env.DB.prepare(INSERT).bind(
       row.seq,
       row.at,

@@ -1,33 +1,27 @@
 import { env } from "cloudflare:workers";
+import { type AuditRow, auditPageSchema, type ChainReport, chainReportSchema } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { call, createKey } from "../keys/testing.ts";
 import { testAuditEntry } from "../test-support/audit-entries.ts";
 import { AUDIT_LOG_NAME } from "./audit-log.ts";
-import { type AuditRow, ChainVerifier, chainRow, GENESIS_HASH } from "./chain.ts";
+import { ChainVerifier, chainRow, GENESIS_HASH, type StoredAuditRow } from "./chain.ts";
 
-interface Report {
-  ok: boolean;
-  rows_checked: number;
-  head: { seq: number; hash: string };
-  first_broken: { seq: number; reason: string; message: string } | null;
-}
-
-async function verify(): Promise<Report> {
+async function verify(): Promise<ChainReport> {
   const res = await call("/admin/audit/verify", { admin: true });
   expect(res.status).toBe(200);
-  return (await res.json()) as Report;
+  return chainReportSchema.parse(await res.json());
 }
 
 async function rowsFor(keyId: string): Promise<AuditRow[]> {
   const res = await call(`/admin/audit?key_id=${keyId}&limit=500`, { admin: true });
   expect(res.status).toBe(200);
-  return ((await res.json()) as { data: AuditRow[] }).data;
+  return auditPageSchema.parse(await res.json()).data;
 }
 
-async function rowAt(seq: number): Promise<AuditRow> {
+async function rowAt(seq: number): Promise<StoredAuditRow> {
   return (await env.DB.prepare("SELECT * FROM audit_log WHERE seq = ?")
     .bind(seq)
-    .first<AuditRow>()) as AuditRow;
+    .first<StoredAuditRow>()) as StoredAuditRow;
 }
 
 describe("the audit chain", () => {
@@ -49,16 +43,15 @@ describe("the audit chain", () => {
     const created = await createKey({ name: "paged" });
     for (let i = 0; i < 3; i++)
       await call(`/admin/keys/${created.id}/rotate`, { method: "POST", admin: true });
-    const first = (await (
-      await call(`/admin/audit?key_id=${created.id}&limit=2`, { admin: true })
-    ).json()) as {
-      data: AuditRow[];
-      next_before: number | null;
-    };
+    const first = auditPageSchema.parse(
+      await (await call(`/admin/audit?key_id=${created.id}&limit=2`, { admin: true })).json(),
+    );
     expect(first.data).toHaveLength(2);
-    const second = (await (
-      await call(`/admin/audit?key_id=${created.id}&limit=2&before=${first.next_before}`, { admin: true })
-    ).json()) as { data: AuditRow[]; next_before: number | null };
+    const second = auditPageSchema.parse(
+      await (
+        await call(`/admin/audit?key_id=${created.id}&limit=2&before=${first.next_before}`, { admin: true })
+      ).json(),
+    );
     expect(second.data.map((r) => r.action)).toEqual(["key.rotate", "key.create"]);
     expect(second.next_before).toBeNull();
     expect([...first.data, ...second.data].every((r) => r.key_id === created.id)).toBe(true);
@@ -120,7 +113,7 @@ describe("the audit chain", () => {
       await env.DB.prepare(
         `INSERT INTO audit_log (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`,
       )
-        .bind(...cols.map((c) => original[c as keyof AuditRow]))
+        .bind(...cols.map((c) => original[c as keyof StoredAuditRow]))
         .run();
     }
     // An edit whose hash is recomputed still breaks the link from the next row.

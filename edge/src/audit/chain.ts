@@ -1,4 +1,4 @@
-import { canonicalJson, sha256Hex } from "@sdgate/shared";
+import { type ChainBreakReason, type ChainHead, canonicalJson, sha256Hex } from "@sdgate/shared";
 
 /**
  * The audit log is a hash chain: row n stores `hash = SHA-256(prev_hash ‖ canonical row)` where
@@ -27,15 +27,13 @@ export interface AuditEntry {
   detail: string | null;
 }
 
-/** A chained row as D1 stores it. */
-export interface AuditRow extends AuditEntry {
+// A place in the chain is the contract's: the verify report shows heads as they are here.
+export type { ChainHead };
+
+/** A chained row as D1 stores it (the admin API shows `detail` parsed: the contract's `AuditRow`). */
+export interface StoredAuditRow extends AuditEntry {
   seq: number;
   prev_hash: string;
-  hash: string;
-}
-
-export interface ChainHead {
-  seq: number;
   hash: string;
 }
 
@@ -65,17 +63,15 @@ export function chainHash(prevHash: string, seq: number, entry: AuditEntry): Pro
 }
 
 /** Appends `entry` after `head`. */
-export async function chainRow(head: ChainHead, entry: AuditEntry): Promise<AuditRow> {
+export async function chainRow(head: ChainHead, entry: AuditEntry): Promise<StoredAuditRow> {
   const seq = head.seq + 1;
   return { ...entry, seq, prev_hash: head.hash, hash: await chainHash(head.hash, seq, entry) };
 }
 
-export type ChainBreakReason = "gap" | "prev_hash_mismatch" | "hash_mismatch" | "truncated";
-
-/** The first row where the chain does not hold, and why. */
+/** The first row where the chain does not hold, and why (a checkpoint's attestation is checked elsewhere). */
 export interface ChainBreak {
   seq: number;
-  reason: ChainBreakReason;
+  reason: Exclude<ChainBreakReason, "unattested_checkpoint">;
 }
 
 /**
@@ -109,7 +105,7 @@ export class ChainVerifier {
   }
 
   /** Checks the next row; returns the break if this row is the first broken one. */
-  async push(row: AuditRow): Promise<ChainBreak | null> {
+  async push(row: StoredAuditRow): Promise<ChainBreak | null> {
     if (this.#broken) return this.#broken;
     this.#checked++;
     const expectedSeq = this.#head.seq + 1;
@@ -131,7 +127,7 @@ export class ChainVerifier {
     return null;
   }
 
-  #break(seq: number, reason: ChainBreakReason): ChainBreak {
+  #break(seq: number, reason: ChainBreak["reason"]): ChainBreak {
     this.#broken = { seq, reason };
     return this.#broken;
   }

@@ -1,5 +1,5 @@
 export { AUDIT_LOG_NAME, AuditLog } from "./audit-log.ts";
-export type { AuditEntry, AuditRow, ChainBreak, ChainHead } from "./chain.ts";
-export { type AuditPage, listAudit } from "./list.ts";
+export type { AuditEntry, ChainBreak, ChainHead, StoredAuditRow } from "./chain.ts";
+export { listAudit } from "./list.ts";
 export { AuditOutbox, type GenerationContext, type GenerationEnd } from "./outbox.ts";
-export { type ChainReport, verifyAudit } from "./verify.ts";
+export { verifyAudit } from "./verify.ts";

@@ -1,10 +1,9 @@
-import type { AuditRow } from "./chain.ts";
+import type { AuditPage } from "@sdgate/shared";
+import type { StoredAuditRow } from "./chain.ts";
 
-export interface AuditPage {
-  data: Array<Omit<AuditRow, "detail"> & { detail: unknown }>;
-  /** Pass as `before` for the next (older) page; `null` on the last page. */
-  next_before: number | null;
-}
+// The contract's columns: D1's `entry_id` (the id that makes a delivery idempotent) stays internal.
+const COLUMNS =
+  "seq, at, actor, action, key_id, request_hash, backend, status, latency_ms, cost, detail, prev_hash, hash";
 
 /**
  * Audit rows newest first, `limit` at a time, optionally only those about one key; `before` is the
@@ -24,13 +23,14 @@ export async function listAudit(
     where.push("seq < ?");
     bindings.push(query.before);
   }
-  const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
+  const sql = `SELECT ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
   const { results } = await db
     .prepare(sql)
     .bind(...bindings, query.limit + 1)
-    .all<AuditRow>();
+    .all<StoredAuditRow>();
   const page = results.slice(0, query.limit);
   return {
+    object: "list",
     data: page.map((row) => ({
       ...row,
       detail: row.detail === null ? null : (JSON.parse(row.detail) as unknown),

@@ -4,16 +4,16 @@ import type { KeyState } from "../limits/key-state.ts";
 import { RESERVATION_LEASE_MS } from "../limits/key-state.ts";
 import { freshKeyState, TEST_SECRET_HASH } from "../test-support/key-state.ts";
 import { AUDIT_LOG_NAME, type AuditLog } from "./audit-log.ts";
-import type { AuditRow } from "./chain.ts";
+import type { StoredAuditRow } from "./chain.ts";
 
 const SECRET_HASH = TEST_SECRET_HASH;
 
-async function generationRows(keyId: string): Promise<AuditRow[]> {
+async function generationRows(keyId: string): Promise<StoredAuditRow[]> {
   const { results } = await env.DB.prepare(
     "SELECT * FROM audit_log WHERE key_id = ? AND action = 'generation' ORDER BY seq",
   )
     .bind(keyId)
-    .all<AuditRow>();
+    .all<StoredAuditRow>();
   return results;
 }
 

@@ -1,17 +1,11 @@
 import { env } from "cloudflare:workers";
+import { type AuditCheckpoint, type ChainReport, chainReportSchema } from "@sdgate/shared";
 import { beforeEach, describe, expect, it } from "vitest";
 import { call } from "../keys/testing.ts";
 import { testAuditEntry } from "../test-support/audit-entries.ts";
 import { AUDIT_LOG_NAME } from "./audit-log.ts";
-import type { AuditRow } from "./chain.ts";
-import {
-  type AuditCheckpoint,
-  attestationOf,
-  auditCheckpoint,
-  PRUNE_ACTION,
-  pruneAudit,
-} from "./retention.ts";
-import type { ChainReport } from "./verify.ts";
+import type { StoredAuditRow } from "./chain.ts";
+import { attestationOf, auditCheckpoint, PRUNE_ACTION, pruneAudit } from "./retention.ts";
 
 const DAY_MS = 86_400_000;
 const RETENTION_MS = 400 * DAY_MS;
@@ -29,8 +23,8 @@ async function append(count: number, atMs: number): Promise<number[]> {
   return seqs;
 }
 
-async function rows(): Promise<AuditRow[]> {
-  return (await env.DB.prepare("SELECT * FROM audit_log ORDER BY seq").all<AuditRow>()).results;
+async function rows(): Promise<StoredAuditRow[]> {
+  return (await env.DB.prepare("SELECT * FROM audit_log ORDER BY seq").all<StoredAuditRow>()).results;
 }
 
 async function verifyAll(): Promise<{ last: ChainReport; rows: number; pages: number }> {
@@ -41,7 +35,7 @@ async function verifyAll(): Promise<{ last: ChainReport; rows: number; pages: nu
       admin: true,
     });
     expect(res.status).toBe(200);
-    const page = (await res.json()) as ChainReport;
+    const page = chainReportSchema.parse(await res.json());
     total += page.rows_checked;
     if (page.complete) return { last: page, rows: total, pages };
     expect(page).toMatchObject({ ok: false, first_broken: null });
@@ -135,7 +129,7 @@ describe("audit retention", () => {
     await pruneAudit(target, RETENTION_MS, { nowMs: laterMs });
     expect((await verifyAll()).last.ok).toBe(true);
     // Someone deletes the next row too and moves the checkpoint over it so the chain still links.
-    const victim = (await rows()).find((row) => row.seq === recent[0]) as AuditRow;
+    const victim = (await rows()).find((row) => row.seq === recent[0]) as StoredAuditRow;
     await env.DB.batch([
       env.DB.prepare("DELETE FROM audit_log WHERE seq <= ?").bind(victim.seq),
       env.DB.prepare("UPDATE audit_checkpoint SET seq = ?, hash = ?").bind(victim.seq, victim.hash),

@@ -1,7 +1,13 @@
-import { canonicalJson } from "@sdgate/shared";
+import { type AuditCheckpoint, canonicalJson } from "@sdgate/shared";
 import { log } from "../log.ts";
 import { AUDIT_LOG_NAME, type AuditLog } from "./audit-log.ts";
-import { type AuditEntry, type AuditRow, type ChainHead, ChainVerifier, GENESIS_HEAD } from "./chain.ts";
+import {
+  type AuditEntry,
+  type ChainHead,
+  ChainVerifier,
+  GENESIS_HEAD,
+  type StoredAuditRow,
+} from "./chain.ts";
 
 /** Rows deleted per D1 transaction. */
 export const PRUNE_BATCH_ROWS = 5_000;
@@ -10,16 +16,7 @@ export const MAX_PRUNE_BATCHES = 20;
 /** The action of the row that attests each checkpoint, in the chain itself. */
 export const PRUNE_ACTION = "audit.prune";
 
-/**
- * Where the chain starts once its oldest rows are deleted (D1 `audit_checkpoint`): the last deleted
- * row's seq and hash, which the first row kept points at.
- */
-export interface AuditCheckpoint extends ChainHead {
-  /** That row's `at`. */
-  at: string;
-  /** When it was deleted. */
-  pruned_at: string;
-}
+// The checkpoint (D1 `audit_checkpoint`) is the contract's `AuditCheckpoint`: the verify report shows it as stored.
 
 export interface PruneResult {
   rowsDeleted: number;
@@ -55,7 +52,7 @@ const UPSERT_CHECKPOINT = `INSERT INTO audit_checkpoint (one, seq, hash, at, pru
   ON CONFLICT (one) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at = excluded.at, pruned_at = excluded.pruned_at
   WHERE excluded.seq > audit_checkpoint.seq`;
 
-function attestation(last: AuditRow, cutoffIso: string, rows: number, nowIso: string): AuditEntry {
+function attestation(last: StoredAuditRow, cutoffIso: string, rows: number, nowIso: string): AuditEntry {
   return {
     at: nowIso,
     actor: "retention",
@@ -104,7 +101,7 @@ export async function pruneAudit(
     const { results } = await db
       .prepare("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
       .bind(from.seq, batchRows)
-      .all<AuditRow>();
+      .all<StoredAuditRow>();
     const young = results.findIndex((row) => row.at >= cutoffIso);
     const old = young === -1 ? results : results.slice(0, young);
     const verifier = new ChainVerifier(from);
@@ -118,7 +115,7 @@ export async function pruneAudit(
         return { rowsDeleted, checkpoint, stopped: "chain_broken" };
       }
     }
-    const last = old.at(-1) as AuditRow;
+    const last = old.at(-1) as StoredAuditRow;
     const attested = await target.auditLog
       .getByName(AUDIT_LOG_NAME)
       .append(attestation(last, cutoffIso, old.length, nowIso));

@@ -1,42 +1,21 @@
+import {
+  type AuditCheckpoint,
+  type ChainBreakReason,
+  type ChainReport,
+  DEFAULT_VERIFY_ROWS,
+  MAX_VERIFY_ROWS,
+} from "@sdgate/shared";
 import type { AuditLog } from "./audit-log.ts";
 import { AUDIT_LOG_NAME } from "./audit-log.ts";
-import { type AuditRow, type ChainBreak, type ChainHead, ChainVerifier, GENESIS_HEAD } from "./chain.ts";
-import { type AuditCheckpoint, attestationOf, auditCheckpoint } from "./retention.ts";
+import { type ChainHead, ChainVerifier, GENESIS_HEAD, type StoredAuditRow } from "./chain.ts";
+import { attestationOf, auditCheckpoint } from "./retention.ts";
 
 /** Rows read from D1 per query while walking the chain. */
 export const VERIFY_PAGE_ROWS = 500;
-/** Rows one request checks unless it asks for fewer (`limit`). */
-export const DEFAULT_VERIFY_ROWS = 5_000;
-/** The most rows one request checks: each is a SHA-256 of its canonical JSON, so this bounds its CPU time. */
-export const MAX_VERIFY_ROWS = 20_000;
+// MAX_VERIFY_ROWS (the contract's) bounds a request's CPU time: each row is a SHA-256 of its canonical JSON.
 
 /** Why verification stopped: a break in the chain, or a retention checkpoint the chain does not attest. */
-export type VerifyBreak = { seq: number; reason: ChainBreak["reason"] | "unattested_checkpoint" };
-
-/** One page of a walk along the chain (`GET /admin/audit/verify?after_seq&limit`). */
-export interface ChainReport {
-  /** The walk reached the end of the chain and found no break: only ever true on the last page. */
-  ok: boolean;
-  /** This is the last page: the chain ended here (and was checked against `head`), or it broke. */
-  complete: boolean;
-  /** Rows checked by this page. */
-  rows_checked: number;
-  /** The head the AuditLog object remembers committing. */
-  head: ChainHead;
-  /** Where the chain starts after retention pruned its oldest rows; `null` when nothing was pruned. */
-  checkpoint: AuditCheckpoint | null;
-  /**
-   * The row this page continued from, as read from D1 (the checkpoint, or row 0 at the start);
-   * `null` when the row the cursor names is gone.
-   */
-  from: ChainHead | null;
-  /** The last row this page verified (`from` if none): the next page continues from it. */
-  running_head: ChainHead | null;
-  /** Pass as `after_seq` for the next page; `null` on the last one. */
-  next_after_seq: number | null;
-  /** The first row where the chain does not hold; `null` when it holds (so far). */
-  first_broken: (VerifyBreak & { message: string }) | null;
-}
+export type VerifyBreak = { seq: number; reason: ChainBreakReason };
 
 const MESSAGES: Record<VerifyBreak["reason"], string> = {
   gap: "A row is missing: the sequence jumps here.",
@@ -129,7 +108,7 @@ export async function verifyAudit(
     const { results } = await db
       .prepare("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?")
       .bind(after, want)
-      .all<AuditRow>();
+      .all<StoredAuditRow>();
     for (const row of results) {
       broken = await verifier.push(row);
       if (broken) break;

@@ -17,6 +17,3 @@ export function visiblePrefix(secret: string): string {
 export function newKeyId(): string {
   return `key_${randomHex(8)}`;
 }
-
-/** What ids look like, so a path segment is checked before it reaches D1 or a Durable Object name. */
-export const KEY_ID_PATTERN = /^key_[A-Za-z0-9_-]{1,64}$/;

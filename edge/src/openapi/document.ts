@@ -1,4 +1,8 @@
 import {
+  auditListQuerySchema,
+  auditPageSchema,
+  auditVerifyQuerySchema,
+  chainReportSchema,
   errorEnvelopeSchema,
   estimateSchema,
   generationRequestSchema,
@@ -17,8 +21,8 @@ interface Operation {
   /** Unique and stable: client generators (and the SDK's method names) are made from it. */
   operationId: string;
   summary: string;
-  /** Query parameters, beyond the path's `{id}`. */
-  query?: ReadonlyArray<{ name: string; description: string; type: "integer" | "string" }>;
+  /** Query parameters, beyond the path's `{id}`: see {@link queryOf}. */
+  query?: QueryDoc;
   /** A `components.schemas` name for the JSON body. */
   body?: string;
   /** Success status and, when it has one here, its `components.schemas` name. */
@@ -26,6 +30,20 @@ interface Operation {
 }
 
 const ID = { name: "id", in: "path", required: true, schema: { type: "string" } } as const;
+
+/** A route's query parameters: names, types and limits from the contract's schema, descriptions from here. */
+interface QueryDoc {
+  schema: z.ZodObject;
+  descriptions: Readonly<Record<string, string>>;
+}
+
+/** Every parameter the schema takes must be described: a new one cannot go undocumented. */
+function queryOf<S extends z.ZodObject>(
+  schema: S,
+  descriptions: { readonly [K in keyof S["shape"]]-?: string },
+): QueryDoc {
+  return { schema, descriptions };
+}
 
 const OPERATIONS: readonly Operation[] = [
   {
@@ -160,22 +178,23 @@ const OPERATIONS: readonly Operation[] = [
     path: "/admin/audit",
     operationId: "listAudit",
     summary: "The hash-chained audit log, newest first.",
-    success: { status: 200, description: "A page of entries." },
+    query: queryOf(auditListQuerySchema, {
+      key_id: "Only the entries about this key.",
+      limit: "Entries in this page.",
+      before: "Only entries older than this `seq` (the last page's `next_before`).",
+    }),
+    success: { status: 200, schema: "AuditPage", description: "A page of entries." },
   },
   {
     method: "get",
     path: "/admin/audit/verify",
     operationId: "verifyAudit",
     summary: "Walk the audit chain a page at a time and report the first broken row.",
-    query: [
-      {
-        name: "after_seq",
-        description: "Continue after this row (the last page's `next_after_seq`).",
-        type: "integer",
-      },
-      { name: "limit", description: "Rows to check in this request (at most 20,000).", type: "integer" },
-    ],
-    success: { status: 200, description: "The report." },
+    query: queryOf(auditVerifyQuerySchema, {
+      after_seq: "Continue after this row (the last page's `next_after_seq`).",
+      limit: "Rows to check in this request.",
+    }),
+    success: { status: 200, schema: "ChainReport", description: "The report." },
   },
   {
     method: "get",
@@ -216,15 +235,24 @@ function securityOf(op: Operation): Array<Record<string, string[]>> {
   }
 }
 
-function operation(op: Operation) {
-  const security = securityOf(op);
-  const query = (op.query ?? []).map(({ name, description, type }) => ({
+function queryParameters(query: QueryDoc | undefined) {
+  if (query === undefined) return [];
+  const { properties = {}, required = [] } = jsonSchema(query.schema, "input") as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
+  return Object.entries(properties).map(([name, schema]) => ({
     name,
     in: "query",
-    required: false,
-    description,
-    schema: { type },
+    required: required.includes(name),
+    description: query.descriptions[name],
+    schema,
   }));
+}
+
+function operation(op: Operation) {
+  const security = securityOf(op);
+  const query = queryParameters(op.query);
   const parameters = [...(op.path.includes("{id}") ? [ID] : []), ...query];
   const content = (schema?: string) =>
     schema === undefined
@@ -290,6 +318,8 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
         Error: jsonSchema(errorEnvelopeSchema, "output"),
         Estimate: jsonSchema(estimateSchema, "output"),
         ModelList: jsonSchema(modelListSchema, "output"),
+        AuditPage: jsonSchema(auditPageSchema, "output"),
+        ChainReport: jsonSchema(chainReportSchema, "output"),
         CreateKey: jsonSchema(createKeySchema, "input"),
         UpdateKey: jsonSchema(updateKeySchema, "input"),
         RotateKey: jsonSchema(rotateSchema, "input"),

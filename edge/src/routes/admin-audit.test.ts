@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
+import { type ChainReport, chainReportSchema, MAX_VERIFY_ROWS } from "@sdgate/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
-import type { AuditRow } from "../audit/chain.ts";
-import { type ChainReport, MAX_VERIFY_ROWS } from "../audit/verify.ts";
+import type { StoredAuditRow } from "../audit/chain.ts";
 import { call } from "../keys/testing.ts";
 import { testAuditEntry } from "../test-support/audit-entries.ts";
 import type { Envelope } from "../test-support/harness.ts";
@@ -10,13 +10,13 @@ import type { Envelope } from "../test-support/harness.ts";
 async function page(query: string): Promise<ChainReport> {
   const res = await call(`/admin/audit/verify?${query}`, { admin: true });
   expect(res.status).toBe(200);
-  return (await res.json()) as ChainReport;
+  return chainReportSchema.parse(await res.json());
 }
 
-async function rowAt(seq: number): Promise<AuditRow> {
+async function rowAt(seq: number): Promise<StoredAuditRow> {
   return (await env.DB.prepare("SELECT * FROM audit_log WHERE seq = ?")
     .bind(seq)
-    .first<AuditRow>()) as AuditRow;
+    .first<StoredAuditRow>()) as StoredAuditRow;
 }
 
 beforeAll(async () => {
@@ -87,7 +87,7 @@ describe("GET /admin/audit/verify, page by page", () => {
       await env.DB.prepare(
         `INSERT INTO audit_log (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
       )
-        .bind(...columns.map((column) => original[column as keyof AuditRow]))
+        .bind(...columns.map((column) => original[column as keyof StoredAuditRow]))
         .run();
     }
     expect((await page(`after_seq=${cursor}`)).ok).toBe(true);

@@ -1,24 +1,11 @@
-import { SdgateError } from "@sdgate/shared";
+import { auditListQuerySchema, auditVerifyQuerySchema, type ChainReport, SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
-import { z } from "zod";
 import { listAudit, verifyAudit } from "../audit/index.ts";
-import { DEFAULT_VERIFY_ROWS, MAX_VERIFY_ROWS, UnknownCursorError } from "../audit/verify.ts";
+import { UnknownCursorError } from "../audit/verify.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
-import { KEY_ID_PATTERN } from "../keys/secret.ts";
 import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
-
-const listSchema = z.object({
-  key_id: z.string().regex(KEY_ID_PATTERN, "must be a key id (key_…)").optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.coerce.number().int().min(1).optional(),
-});
-
-const verifySchema = z.object({
-  after_seq: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_VERIFY_ROWS).default(DEFAULT_VERIFY_ROWS),
-});
 
 /**
  * The audit chain, for the admin token:
@@ -33,19 +20,19 @@ export function registerAdminAudit(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
 
   app.get("/admin/audit", admin, adminAudit("audit.list", { key: "query" }), async (c) => {
-    const query = parseQuery(c, listSchema);
+    const query = parseQuery(c, auditListQuerySchema);
     const page = await listAudit(c.var.config.db, {
       keyId: query.key_id ?? null,
       limit: query.limit,
       before: query.before ?? null,
     });
-    return c.json({ object: "list", ...page });
+    return c.json(page);
   });
 
   app.get("/admin/audit/verify", admin, adminAudit("audit.verify"), async (c) => {
-    const query = parseQuery(c, verifySchema);
+    const query = parseQuery(c, auditVerifyQuerySchema);
     const afterSeq = query.after_seq ?? null;
-    let report: Awaited<ReturnType<typeof verifyAudit>>;
+    let report: ChainReport;
     try {
       report = await verifyAudit(c.var.config.db, c.var.config.auditLog, { afterSeq, limit: query.limit });
     } catch (error) {

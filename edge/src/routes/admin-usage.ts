@@ -1,11 +1,10 @@
 import type { UsageReport } from "@sdgate/shared";
-import { SdgateError } from "@sdgate/shared";
+import { KEY_ID_PATTERN, SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import { z } from "zod";
 import { LABEL_NAME, usageReport, usageTotals } from "../audit/usage.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
-import { KEY_ID_PATTERN } from "../keys/secret.ts";
 import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
 

@@ -1,4 +1,6 @@
 import {
+  auditPageSchema,
+  chainReportSchema,
   estimateSchema,
   generationResponseSchema,
   jobViewSchema,
@@ -67,6 +69,17 @@ describe("the edge answers in the contract's shapes", () => {
     expect(answer.status).toBe(200);
     const list = strictly(modelListSchema).parse(await answer.json());
     expect(list.data.length).toBeGreaterThan(0);
+  });
+
+  it("for the audit log: a page of it, and a walk along the chain", async () => {
+    await call("/admin/keys", { method: "POST", admin: true, body: JSON.stringify({ name: "audited" }) });
+    const listed = await call("/admin/audit?limit=5", { admin: true });
+    expect(listed.status).toBe(200);
+    const page = strictly(auditPageSchema).parse(await listed.json());
+    expect(page.data.length).toBeGreaterThan(0);
+    const verified = await call("/admin/audit/verify", { admin: true });
+    expect(verified.status).toBe(200);
+    expect(strictly(chainReportSchema).parse(await verified.json())).toMatchObject({ ok: true });
   });
 
   it("for usage reports", async () => {

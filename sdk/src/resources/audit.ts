@@ -1,6 +1,12 @@
+import {
+  type AuditListQuery,
+  type AuditPage,
+  type AuditVerifyQuery,
+  auditPageSchema,
+  type ChainReport,
+  chainReportSchema,
+} from "@sdgate/shared";
 import type { RequestOptions, Transport } from "../http/transport.ts";
-import type { AuditListQuery, AuditPage, AuditVerifyQuery, ChainReport } from "../wire/loose.ts";
-import { jsonObject } from "../wire/object.ts";
 
 /**
  * A whole walk of the chain: the last page's report, and the rows all pages checked.
@@ -32,8 +38,7 @@ export class Audit {
   }
 
   /**
-   * Entries newest first; pass `next_before` as `before` for older ones. Typed loosely: the contract
-   * has no audit schema yet.
+   * Entries newest first; pass `next_before` as `before` for older ones.
    *
    * @example
    * const page = await admin.audit.list({ key_id: "key_…", limit: 20 });
@@ -46,7 +51,7 @@ export class Audit {
       query,
       idempotent: true,
     } as const;
-    return (await this.#transport.json(spec, jsonObject<AuditPage>, options)).data;
+    return (await this.#transport.json(spec, (json) => auditPageSchema.parse(json), options)).data;
   }
 
   /**
@@ -65,7 +70,7 @@ export class Audit {
       query,
       idempotent: true,
     } as const;
-    return (await this.#transport.json(spec, jsonObject<ChainReport>, options)).data;
+    return (await this.#transport.json(spec, (json) => chainReportSchema.parse(json), options)).data;
   }
 
   /**

@@ -1,15 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { AuditRow } from "../../audit/chain.ts";
+import type { StoredAuditRow } from "../../audit/chain.ts";
 import { call, createKey } from "../../keys/testing.ts";
 import { adminAudit } from "./index.ts";
 
 /** The audit rows of the request that got `res`, found by the request id each row's detail carries. */
-async function rowsOf(res: Response): Promise<AuditRow[]> {
+async function rowsOf(res: Response): Promise<StoredAuditRow[]> {
   const requestId = res.headers.get("X-Request-Id") ?? "";
   const { results } = await env.DB.prepare("SELECT * FROM audit_log WHERE detail LIKE ? ORDER BY seq")
     .bind(`%"request_id":"${requestId}"%`)
-    .all<AuditRow>();
+    .all<StoredAuditRow>();
   return results;
 }
 

@@ -1,9 +1,8 @@
-import { canonicalJson } from "@sdgate/shared";
+import { canonicalJson, KEY_ID_PATTERN } from "@sdgate/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import { AUDIT_LOG_NAME } from "../../audit/audit-log.ts";
 import type { AuditEntry } from "../../audit/chain.ts";
 import type { AppEnv } from "../../hono-env.ts";
-import { KEY_ID_PATTERN } from "../../keys/secret.ts";
 import { log } from "../../log.ts";
 
 /** What a handler adds to its action's audit row as it learns it (see {@link noteAudit}). */

@@ -1,7 +1,6 @@
-import { isApiKeyScope, type KeyView, SdgateError } from "@sdgate/shared";
+import { isApiKeyScope, KEY_ID_PATTERN, type KeyView, SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
-import { KEY_ID_PATTERN } from "../../keys/secret.ts";
 import type { StoredKey } from "../../keys/store.ts";
 
 function statusOf(key: StoredKey): "active" | "revoked" | "expired" {
