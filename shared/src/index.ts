@@ -1,4 +1,5 @@
 export * from "./audit.ts";
+export * from "./backends.ts";
 export * from "./canonical.ts";
 export * from "./encoding.ts";
 export * from "./engine-version.ts";

@@ -1,7 +1,8 @@
-import type { BreakerPolicy } from "@sdgate/shared";
+import type { BreakerMode, BreakerPolicy } from "@sdgate/shared";
 
-// The policy is registry data (the contract's); its schema is re-exported for the health state.
-export { type BreakerPolicy, breakerPolicySchema } from "@sdgate/shared";
+// The policy is registry data and the states are what /admin/backends shows (both the contract's);
+// re-exported for the health state.
+export { type BreakerMode, type BreakerPolicy, breakerPolicySchema } from "@sdgate/shared";
 
 /**
  * A circuit breaker per backend, as a pure state machine (Nygard, "Release It!", ch. 5; the states
@@ -10,8 +11,6 @@ export { type BreakerPolicy, breakerPolicySchema } from "@sdgate/shared";
  * breaker on success and reopens it on failure. Every function returns a new state; the shared copy
  * lives in the `BackendHealth` Durable Object, each isolate keeps a local one.
  */
-export type BreakerMode = "closed" | "open" | "half_open";
-
 export interface BreakerState {
   mode: BreakerMode;
   consecutiveFailures: number;

@@ -1,3 +1,4 @@
+import type { BackendBreaker, Fleet } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { BreakerState } from "../backends/breaker.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
@@ -9,7 +10,7 @@ function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined || ms <= 0 ? null : new Date(ms).toISOString();
 }
 
-function describeBreaker(state: BreakerState | undefined, nowMs: number) {
+function describeBreaker(state: BreakerState | undefined, nowMs: number): BackendBreaker {
   if (!state)
     return { state: "closed", consecutive_failures: 0, last_failure: null, retry_at: null, skip_until: null };
   return {
@@ -42,7 +43,7 @@ export function registerAdminBackends(app: Hono<AppEnv>): void {
     const shared = await stub.describe();
     const runtime = fleetRuntime(registry, health);
     const nowMs = Date.now();
-    return c.json({
+    const report: Fleet = {
       fleet: registry.fleet,
       engine_version: registry.engineVersion,
       models: registry.modelHashes,
@@ -75,6 +76,7 @@ export function registerAdminBackends(app: Hono<AppEnv>): void {
             : null,
         };
       }),
-    });
+    };
+    return c.json(report);
   });
 }

@@ -2,6 +2,7 @@ import {
   auditPageSchema,
   chainReportSchema,
   estimateSchema,
+  fleetSchema,
   generationResponseSchema,
   jobViewSchema,
   keyRemainingSchema,
@@ -12,7 +13,7 @@ import {
 } from "@sdgate/shared";
 import { strictly } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
-import { call } from "../keys/testing.ts";
+import { ADMIN_TOKEN, call } from "../keys/testing.ts";
 import {
   jobsEnv,
   request,
@@ -80,6 +81,26 @@ describe("the edge answers in the contract's shapes", () => {
     const verified = await call("/admin/audit/verify", { admin: true });
     expect(verified.status).toBe(200);
     expect(strictly(chainReportSchema).parse(await verified.json())).toMatchObject({ ok: true });
+  });
+
+  it("for the fleet report, before and after its backends have state", async () => {
+    const { key } = await seedJobKey();
+    // The first backend refuses connections: the job fails over, and its breaker opens with a window.
+    const testEnv = jobsEnv(["down", "stream"]);
+    const before = await request("GET", "/admin/backends", ADMIN_TOKEN, testEnv);
+    expect(before.status).toBe(200);
+    strictly(fleetSchema).parse(await before.json());
+    await waitForJob(
+      jobViewSchema.parse(await (await submit({ prompt: uniqueJobPrompt(), steps: 2 }, key, testEnv)).json())
+        .id,
+      key,
+      testEnv,
+    );
+    const after = strictly(fleetSchema).parse(
+      await (await request("GET", "/admin/backends", ADMIN_TOKEN, testEnv)).json(),
+    );
+    expect(after.backends[0]?.breaker).toMatchObject({ state: "open", window: { failures: 1 } });
+    expect(after.backends[1]?.load).not.toBeNull();
   });
 
   it("for usage reports", async () => {

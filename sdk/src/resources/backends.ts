@@ -1,6 +1,5 @@
+import { type Fleet, fleetSchema } from "@sdgate/shared";
 import type { RequestOptions, Transport } from "../http/transport.ts";
-import type { Fleet } from "../wire/loose.ts";
-import { jsonObject } from "../wire/object.ts";
 
 /**
  * `GET /admin/backends` (`listBackends`), with the admin token.
@@ -16,8 +15,7 @@ export class Backends {
   }
 
   /**
-   * The fleet: each backend with its breaker, last probe and load. Typed loosely: the contract has
-   * the registry's schema but not this report's.
+   * The fleet: each backend with its breaker, last probe and load.
    *
    * @example
    * for (const backend of (await admin.backends.list()).backends) console.log(backend.name, backend.breaker.state);
@@ -29,6 +27,6 @@ export class Backends {
       credential: "adminToken",
       idempotent: true,
     } as const;
-    return (await this.#transport.json(spec, jsonObject<Fleet>, options)).data;
+    return (await this.#transport.json(spec, (json) => fleetSchema.parse(json), options)).data;
   }
 }

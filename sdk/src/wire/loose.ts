@@ -1,4 +1,4 @@
-import type { ApiKeyScope, Backend, KeyLimits } from "@sdgate/shared";
+import type { ApiKeyScope, KeyLimits } from "@sdgate/shared";
 
 /*
  * Shapes of routes that have no schema in the contract (@sdgate/shared) at all. They are typed here
@@ -84,40 +84,6 @@ export interface UsageQuery {
   interval?: "day" | "hour";
   /** `key`, or `metadata.<label>`. */
   group_by?: string;
-}
-
-/**
- * `GET /admin/backends` (edge/src/routes/admin-backends.ts): the registry and each pool's state. Belongs in shared/src/registry.ts.
- *
- * @example
- * const { backends }: Fleet = await admin.backends.list();
- */
-export interface Fleet {
-  fleet: string;
-  engine_version: string;
-  models: Record<string, string>;
-  retry: Record<string, unknown>;
-  breaker: Record<string, unknown>;
-  next_probe_at: string | null;
-  backends: Array<
-    Backend & {
-      weight: number;
-      breaker: { state: string; consecutive_failures: number } & Record<string, unknown>;
-      last_probe: {
-        at: string | null;
-        ok: boolean;
-        status: number | null;
-        latency_ms: number;
-        detail: unknown;
-      } | null;
-      load: {
-        queue_depth: number;
-        estimated_wait_ms: number;
-        reported_at: string | null;
-        in_flight_here: number;
-      } | null;
-    }
-  >;
 }
 
 /**
