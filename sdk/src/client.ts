@@ -1,4 +1,10 @@
-import { type Estimate, estimateSchema, type UsageReport, usageReportSchema } from "@sdgate/shared";
+import {
+  type Estimate,
+  estimateSchema,
+  type UsageQuery,
+  type UsageReport,
+  usageReportSchema,
+} from "@sdgate/shared";
 import { DEFAULT_MAX_RETRIES } from "./http/retry.ts";
 import { type RequestOptions, Transport } from "./http/transport.ts";
 import { Audit } from "./resources/audit.ts";
@@ -8,7 +14,7 @@ import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
 import { Models } from "./resources/models.ts";
 import { Webhooks } from "./resources/webhooks.ts";
-import type { Health, UsageQuery } from "./wire/loose.ts";
+import type { Health } from "./wire/loose.ts";
 import { jsonObject } from "./wire/object.ts";
 
 /**
@@ -151,13 +157,20 @@ export class Sdgate {
 
   /**
    * `GET /admin/usage` (`getUsage`), with the admin token: generations, failures, cache hits, credits
-   * and mean latency per key (or key label) and day (or hour).
+   * and mean latency per key (or key label) and day (or hour). `from` and `to` may also be `Date`s,
+   * sent as RFC 3339.
    *
    * @example
    * const report = await admin.usage({ from: "2026-11-01", group_by: "metadata.team" });
    * console.log(report.totals.credits);
    */
-  async usage(query: UsageQuery = {}, options: RequestOptions = {}): Promise<UsageReport> {
+  async usage(
+    query: Omit<UsageQuery, "from" | "to"> & {
+      from?: string | Date | undefined;
+      to?: string | Date | undefined;
+    } = {},
+    options: RequestOptions = {},
+  ): Promise<UsageReport> {
     const spec = {
       method: "GET",
       path: "/admin/usage",

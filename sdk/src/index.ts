@@ -14,6 +14,7 @@ export type {
   ChainBreakReason,
   ChainHead,
   ChainReport,
+  CreateKeyBody,
   ErrorCode,
   ErrorEnvelope,
   Estimate,
@@ -25,12 +26,19 @@ export type {
   JobQueue,
   JobStatus,
   JobView,
+  KeyDetail,
   KeyLimits,
+  KeyList,
+  KeyListQuery,
   KeyRemaining,
   KeyView,
   KeyWithSecret,
   Model,
   ModelList,
+  RevokedKey,
+  RotateKeyBody,
+  UpdateKeyBody,
+  UsageQuery,
   UsageReport,
   UsageRow,
 } from "@sdgate/shared";
@@ -65,17 +73,7 @@ export {
 } from "./webhooks/verify.ts";
 export type {
   JobWithResult,
-  KeyDetail,
-  KeyList,
-  RevokedKey,
   UrlGenerationResponse,
   WebhookPayload,
 } from "./wire/composed.ts";
-export type {
-  CreateKeyBody,
-  Health,
-  RotateKeyBody,
-  UpdateKeyBody,
-  UsageQuery,
-  WebhookSecret,
-} from "./wire/loose.ts";
+export type { Health, WebhookSecret } from "./wire/loose.ts";

@@ -1,12 +1,9 @@
-import type { UsageInterval, UsageRow } from "@sdgate/shared";
+import { LABEL_NAME, type UsageInterval, type UsageRow } from "@sdgate/shared";
 
 export type { UsageInterval, UsageRow };
 
 /** Group by key, or by one of the keys' metadata labels (`{ label: "team" }`). */
 export type UsageGrouping = "key" | { label: string };
-
-/** A label name usage can group by: letters, digits, `_` and `-` (so it is safe in a JSON path). */
-export const LABEL_NAME = /^[A-Za-z0-9_-]{1,40}$/;
 
 /** How many leading characters of an ISO 8601 UTC timestamp name its period. */
 const PERIOD_CHARS: Record<UsageInterval, number> = { day: 10, hour: 13 };

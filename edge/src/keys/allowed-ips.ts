@@ -1,8 +1,5 @@
 import ipaddr from "ipaddr.js";
 
-/** The most ranges one key may list. */
-export const MAX_ALLOWED_IP_RANGES = 64;
-
 /**
  * `text` as a canonical CIDR range (`10.0.0.0/8`, `2001:db8::/32`), or `null` when it is not one. A
  * bare address is its own range (`/32`, `/128`); host bits are cleared (`10.1.2.3/8` → `10.0.0.0/8`).

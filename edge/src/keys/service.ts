@@ -8,9 +8,6 @@ import { forgetMiss } from "./lookup.ts";
 import { newKeyId, newSecret, visiblePrefix } from "./secret.ts";
 import { type D1KeyStore, d1KeyStore, type StoredKey } from "./store.ts";
 
-/** How long a rotated-out secret keeps working unless the rotation says otherwise: 24 h. */
-export const DEFAULT_ROTATION_GRACE_S = 24 * 60 * 60;
-
 /** KV refuses expirations closer than 60 s; a shorter grace is enforced by the key's Durable Object. */
 const KV_MIN_TTL_S = 60;
 

@@ -3,16 +3,26 @@ import {
   auditPageSchema,
   auditVerifyQuerySchema,
   chainReportSchema,
+  createKeyBodySchema,
   errorEnvelopeSchema,
   estimateSchema,
   fleetSchema,
   generationRequestSchema,
   generationResponseSchema,
+  keyDetailSchema,
+  keyListQuerySchema,
+  keyListSchema,
+  keyViewSchema,
+  keyWithSecretSchema,
   modelListSchema,
+  revokedKeySchema,
+  rotateKeyBodySchema,
+  updateKeyBodySchema,
+  usageQuerySchema,
+  usageReportSchema,
 } from "@sdgate/shared";
 import { z } from "zod";
 import { ROUTE_ACCESS, type RouteAccess, type RouteId } from "../keys/route-scopes.ts";
-import { createKeySchema, rotateSchema, updateKeySchema } from "../routes/admin-keys/bodies.ts";
 
 /** One operation of the API, as the document lists it. */
 interface Operation {
@@ -135,21 +145,25 @@ const OPERATIONS: readonly Operation[] = [
     operationId: "createKey",
     summary: "Create an API key; its secret is shown this once.",
     body: "CreateKey",
-    success: { status: 201, description: "The key and its secret." },
+    success: { status: 201, schema: "KeyWithSecret", description: "The key and its secret." },
   },
   {
     method: "get",
     path: "/admin/keys",
     operationId: "listKeys",
     summary: "List keys, newest first (never their secrets).",
-    success: { status: 200, description: "A page of keys." },
+    query: queryOf(keyListQuerySchema, {
+      limit: "Keys in this page.",
+      cursor: "Continue after the last page (its `next_cursor`).",
+    }),
+    success: { status: 200, schema: "KeyList", description: "A page of keys." },
   },
   {
     method: "get",
     path: "/admin/keys/{id}",
     operationId: "getKey",
     summary: "One key, with what is left of its limits now.",
-    success: { status: 200, description: "The key." },
+    success: { status: 200, schema: "KeyDetail", description: "The key." },
   },
   {
     method: "patch",
@@ -157,14 +171,14 @@ const OPERATIONS: readonly Operation[] = [
     operationId: "updateKey",
     summary: "Change a key in place (name, scopes, limits, models, expiry, addresses, labels).",
     body: "UpdateKey",
-    success: { status: 200, description: "The key." },
+    success: { status: 200, schema: "Key", description: "The key." },
   },
   {
     method: "delete",
     path: "/admin/keys/{id}",
     operationId: "revokeKey",
     summary: "Revoke a key, everywhere at once.",
-    success: { status: 200, description: "The revoked key." },
+    success: { status: 200, schema: "RevokedKey", description: "The revoked key." },
   },
   {
     method: "post",
@@ -172,7 +186,7 @@ const OPERATIONS: readonly Operation[] = [
     operationId: "rotateKey",
     summary: "Give a key a new secret; the old one works for a grace period.",
     body: "RotateKey",
-    success: { status: 200, description: "The key and its new secret." },
+    success: { status: 200, schema: "KeyWithSecret", description: "The key and its new secret." },
   },
   {
     method: "get",
@@ -209,7 +223,14 @@ const OPERATIONS: readonly Operation[] = [
     path: "/admin/usage",
     operationId: "getUsage",
     summary: "Generations and credits per key (or key label) and day or hour.",
-    success: { status: 200, description: "The report." },
+    query: queryOf(usageQuerySchema, {
+      key_id: "Only this key's generations.",
+      from: "RFC 3339 or a date; default 30 days before `to`.",
+      to: "RFC 3339 or a date; default now.",
+      interval: "One row per group and day, or hour.",
+      group_by: "`key`, or `metadata.<label>` for the keys' label.",
+    }),
+    success: { status: 200, schema: "UsageReport", description: "The report." },
   },
 ];
 
@@ -322,9 +343,15 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
         AuditPage: jsonSchema(auditPageSchema, "output"),
         ChainReport: jsonSchema(chainReportSchema, "output"),
         Fleet: jsonSchema(fleetSchema, "output"),
-        CreateKey: jsonSchema(createKeySchema, "input"),
-        UpdateKey: jsonSchema(updateKeySchema, "input"),
-        RotateKey: jsonSchema(rotateSchema, "input"),
+        CreateKey: jsonSchema(createKeyBodySchema, "input"),
+        UpdateKey: jsonSchema(updateKeyBodySchema, "input"),
+        RotateKey: jsonSchema(rotateKeyBodySchema, "input"),
+        Key: jsonSchema(keyViewSchema, "output"),
+        KeyWithSecret: jsonSchema(keyWithSecretSchema, "output"),
+        KeyDetail: jsonSchema(keyDetailSchema, "output"),
+        KeyList: jsonSchema(keyListSchema, "output"),
+        RevokedKey: jsonSchema(revokedKeySchema, "output"),
+        UsageReport: jsonSchema(usageReportSchema, "output"),
       },
     },
   };

@@ -1,8 +1,6 @@
-import type { UsageReport } from "@sdgate/shared";
-import { KEY_ID_PATTERN, SdgateError } from "@sdgate/shared";
+import { SdgateError, type UsageReport, usageQuerySchema } from "@sdgate/shared";
 import type { Hono } from "hono";
-import { z } from "zod";
-import { LABEL_NAME, usageReport, usageTotals } from "../audit/usage.ts";
+import { usageReport, usageTotals } from "../audit/usage.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
 import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
@@ -11,26 +9,6 @@ import { parseQuery } from "./admin-body.ts";
 const DAY_MS = 86_400_000;
 /** The longest range one report covers: a year by day, a month by hour. */
 const MAX_SPAN_MS = { day: 366 * DAY_MS, hour: 31 * DAY_MS } as const;
-
-const instant = z.iso
-  .datetime({ offset: true, message: "must be an RFC 3339 date and time or a date (2026-11-01)" })
-  .or(z.iso.date({ message: "must be an RFC 3339 date and time or a date (2026-11-01)" }))
-  .transform((text) => new Date(text).toISOString());
-
-const usageQuerySchema = z.object({
-  key_id: z.string().regex(KEY_ID_PATTERN, "must be a key id (key_…)").optional(),
-  from: instant.optional(),
-  to: instant.optional(),
-  interval: z.enum(["day", "hour"], "must be day or hour").default("day"),
-  group_by: z
-    .string()
-    .refine(
-      (text) =>
-        text === "key" || (text.startsWith("metadata.") && LABEL_NAME.test(text.slice("metadata.".length))),
-      "must be key or metadata.<label> (letters, digits, _ or -)",
-    )
-    .default("key"),
-});
 
 /**
  * `GET /admin/usage?key_id&from&to&interval&group_by` (admin token): generations per key (or, with

@@ -5,10 +5,12 @@ import {
   fleetSchema,
   generationResponseSchema,
   jobViewSchema,
-  keyRemainingSchema,
+  keyDetailSchema,
+  keyListSchema,
   keyViewSchema,
   keyWithSecretSchema,
   modelListSchema,
+  revokedKeySchema,
   usageReportSchema,
 } from "@sdgate/shared";
 import { strictly } from "@sdgate/shared/testing";
@@ -27,19 +29,32 @@ import {
 // parse, each parsed here with its schema made strict at every depth, so a field the edge sends and
 // the contract lacks fails here rather than going unseen by every client.
 describe("the edge answers in the contract's shapes", () => {
-  it("for keys: made (with its secret), listed, read with what is left, revoked", async () => {
+  it("for keys: made (with its secret), listed, read with what is left, changed, rotated, revoked", async () => {
     const created = await call("/admin/keys", {
       method: "POST",
       admin: true,
-      body: JSON.stringify({ name: "contract", metadata: { team: "search" } }),
+      body: JSON.stringify({ name: "contract", metadata: { team: "search" }, allowed_ips: ["10.1.2.3/8"] }),
     });
+    expect(created.status).toBe(201);
     const key = strictly(keyWithSecretSchema).parse(await created.json());
-    const listed = (await (await call("/admin/keys", { admin: true })).json()) as { data: unknown[] };
-    for (const entry of listed.data) strictly(keyViewSchema).parse(entry);
-    const read = (await (await call(`/admin/keys/${key.id}`, { admin: true })).json()) as {
-      remaining: unknown;
-    };
-    strictly(keyViewSchema.extend({ remaining: keyRemainingSchema.nullable() })).parse(read);
+    const listed = await call("/admin/keys?limit=2", { admin: true });
+    expect(strictly(keyListSchema).parse(await listed.json()).data.length).toBeGreaterThan(0);
+    const read = await call(`/admin/keys/${key.id}`, { admin: true });
+    strictly(keyDetailSchema).parse(await read.json());
+    const changed = await call(`/admin/keys/${key.id}`, {
+      method: "PATCH",
+      admin: true,
+      body: JSON.stringify({ expires_at: null, models: ["tiny"] }),
+    });
+    expect(strictly(keyViewSchema).parse(await changed.json()).models).toEqual(["tiny"]);
+    const rotated = await call(`/admin/keys/${key.id}/rotate`, {
+      method: "POST",
+      admin: true,
+      body: JSON.stringify({ grace_seconds: 60 }),
+    });
+    expect(strictly(keyWithSecretSchema).parse(await rotated.json()).grace_seconds).toBe(60);
+    const revoked = await call(`/admin/keys/${key.id}`, { method: "DELETE", admin: true });
+    expect(strictly(revokedKeySchema).parse(await revoked.json()).status).toBe("revoked");
   });
 
   it("for jobs: queued, and succeeded with its result", async () => {

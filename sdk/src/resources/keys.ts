@@ -1,14 +1,20 @@
-import { type KeyView, type KeyWithSecret, keyViewSchema, keyWithSecretSchema } from "@sdgate/shared";
-import type { RequestOptions, Transport } from "../http/transport.ts";
 import {
+  type CreateKeyBody,
   type KeyDetail,
   type KeyList,
+  type KeyListQuery,
+  type KeyView,
+  type KeyWithSecret,
   keyDetailSchema,
   keyListSchema,
+  keyViewSchema,
+  keyWithSecretSchema,
   type RevokedKey,
+  type RotateKeyBody,
   revokedKeySchema,
-} from "../wire/composed.ts";
-import type { CreateKeyBody, RotateKeyBody, UpdateKeyBody } from "../wire/loose.ts";
+  type UpdateKeyBody,
+} from "@sdgate/shared";
+import type { RequestOptions, Transport } from "../http/transport.ts";
 
 function keyPath(id: string): string {
   return `/admin/keys/${encodeURIComponent(id)}`;
@@ -54,10 +60,7 @@ export class Keys {
    * const page = await admin.keys.list({ limit: 50 });
    * const next = page.next_cursor && (await admin.keys.list({ cursor: page.next_cursor }));
    */
-  async list(
-    query: { limit?: number; cursor?: string } = {},
-    options: RequestOptions = {},
-  ): Promise<KeyList> {
+  async list(query: KeyListQuery = {}, options: RequestOptions = {}): Promise<KeyList> {
     const spec = {
       method: "GET",
       path: "/admin/keys",

@@ -3,8 +3,6 @@ import {
   jobProgressSchema,
   jobQueueSchema,
   jobViewSchema,
-  keyRemainingSchema,
-  keyViewSchema,
   previewSchema,
   startedEventSchema,
 } from "@sdgate/shared";
@@ -71,56 +69,6 @@ export const jobEventSchemas = {
   failed: jobViewSchema,
   cancelled: jobViewSchema,
 } as const;
-
-/**
- * `GET /admin/keys/{id}`: the key and what is left of its limits now. Belongs in shared/src/keys.ts.
- *
- * @example
- * const key = keyDetailSchema.parse(json);
- */
-export const keyDetailSchema = keyViewSchema.extend({ remaining: keyRemainingSchema.nullable() });
-/**
- * A key with what is left of its limits.
- *
- * @example
- * const { remaining }: KeyDetail = await admin.keys.get(id);
- */
-export type KeyDetail = z.infer<typeof keyDetailSchema>;
-
-/**
- * `DELETE /admin/keys/{id}`. Belongs in shared/src/keys.ts.
- *
- * @example
- * revokedKeySchema.parse(json).revoked; // true
- */
-export const revokedKeySchema = keyViewSchema.extend({ revoked: z.literal(true) });
-/**
- * A key as revoking it answers.
- *
- * @example
- * const { revoked_at }: RevokedKey = await admin.keys.revoke(id);
- */
-export type RevokedKey = z.infer<typeof revokedKeySchema>;
-
-/**
- * `GET /admin/keys?limit&cursor`: newest first. Belongs in shared/src/keys.ts.
- *
- * @example
- * keyListSchema.parse(json).next_cursor;
- */
-export const keyListSchema = z.object({
-  object: z.literal("list"),
-  data: z.array(keyViewSchema),
-  /** Pass as `cursor` for the next page; `null` on the last. */
-  next_cursor: z.string().nullable(),
-});
-/**
- * One page of keys.
- *
- * @example
- * const { data, next_cursor }: KeyList = await admin.keys.list({ limit: 50 });
- */
-export type KeyList = z.infer<typeof keyListSchema>;
 
 /**
  * A webhook delivery's body (edge/src/jobs/generation-job.ts, `#deliverWebhook`): the ended job and,

@@ -1,3 +1,4 @@
+import type { KeyWithSecret } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
 import { adminAuth } from "../../keys/admin-auth.ts";
@@ -31,7 +32,8 @@ export function registerCreateKey(app: Hono<AppEnv>): void {
           allowed_ips: key.allowed_ips?.join(",") ?? null,
         },
       });
-      return c.json({ ...publicKey(key), key: secret }, 201, { "Cache-Control": "no-store" });
+      const created: KeyWithSecret = { ...publicKey(key), key: secret };
+      return c.json(created, 201, { "Cache-Control": "no-store" });
     },
   );
 }

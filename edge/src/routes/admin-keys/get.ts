@@ -1,3 +1,4 @@
+import type { KeyDetail } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
 import { adminAuth } from "../../keys/admin-auth.ts";
@@ -16,7 +17,7 @@ export function registerGetKey(app: Hono<AppEnv>): void {
       const found = await keyWithLimits(c.var.config, id);
       if (!found) throw notFound(id);
       const { limits } = found;
-      return c.json({
+      const detail: KeyDetail = {
         ...publicKey(found.key),
         // What is left right now, as the key's RateLimit headers would say it.
         remaining:
@@ -29,7 +30,8 @@ export function registerGetKey(app: Hono<AppEnv>): void {
                 in_flight: limits.inFlight,
                 credits: limits.creditsRemaining,
               },
-      });
+      };
+      return c.json(detail);
     },
   );
 }

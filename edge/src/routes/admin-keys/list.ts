@@ -1,17 +1,11 @@
-import { SdgateError } from "@sdgate/shared";
+import { type KeyList, keyListQuerySchema, SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../../hono-env.ts";
 import { adminAuth } from "../../keys/admin-auth.ts";
 import { d1KeyStore, type StoredKey } from "../../keys/store.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { parseQuery } from "../admin-body.ts";
 import { publicKey } from "./view.ts";
-
-const listSchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(512).optional(),
-});
 
 function encodeCursor(key: StoredKey): string {
   return btoa(JSON.stringify([key.created_at, key.id])).replaceAll("=", "");
@@ -36,17 +30,18 @@ export function registerListKeys(app: Hono<AppEnv>): void {
     adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
     adminAudit("key.list"),
     async (c) => {
-      const query = parseQuery(c, listSchema);
+      const query = parseQuery(c, keyListQuerySchema);
       const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
       const keys = await d1KeyStore(c.var.config.db).list({ limit: query.limit + 1, before });
       const page = keys.slice(0, query.limit);
       const last = page.at(-1);
       noteAudit(c, { detail: { count: page.length } });
-      return c.json({
+      const list: KeyList = {
         object: "list",
         data: page.map(publicKey),
         next_cursor: keys.length > query.limit && last ? encodeCursor(last) : null,
-      });
+      };
+      return c.json(list);
     },
   );
 }

@@ -1,3 +1,4 @@
+import type { RevokedKey } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
 import { adminAuth } from "../../keys/admin-auth.ts";
@@ -15,7 +16,8 @@ export function registerRevokeKey(app: Hono<AppEnv>): void {
       const id = keyIdParam(c);
       const result = await revokeKey(c.var.config, id);
       if (!result.ok) throw notFound(id);
-      return c.json({ ...publicKey(result.value), revoked: true });
+      const revoked: RevokedKey = { ...publicKey(result.value), revoked: true };
+      return c.json(revoked);
     },
   );
 }

@@ -1,11 +1,10 @@
-import { SdgateError } from "@sdgate/shared";
+import { type KeyWithSecret, rotateKeyBodySchema, SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
 import { adminAuth } from "../../keys/admin-auth.ts";
 import { rotateKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
-import { rotateSchema } from "./bodies.ts";
 import { keyIdParam, notFound, publicKey } from "./view.ts";
 
 /**
@@ -20,7 +19,7 @@ export function registerRotateKey(app: Hono<AppEnv>): void {
     limitAdminBody,
     async (c) => {
       const id = keyIdParam(c);
-      const { grace_seconds } = await parseJsonBody(c, rotateSchema);
+      const { grace_seconds } = await parseJsonBody(c, rotateKeyBodySchema);
       const result = await rotateKey(c.var.config, id, grace_seconds);
       if (!result.ok) {
         if (result.error === "not_found") throw notFound(id);
@@ -30,16 +29,13 @@ export function registerRotateKey(app: Hono<AppEnv>): void {
       }
       const { key, secret, previous_expires_at } = result.value;
       noteAudit(c, { detail: { grace_seconds } });
-      return c.json(
-        {
-          ...publicKey(key),
-          key: secret,
-          previous_key_expires_at: previous_expires_at,
-          grace_seconds,
-        },
-        200,
-        { "Cache-Control": "no-store" },
-      );
+      const rotated: KeyWithSecret = {
+        ...publicKey(key),
+        key: secret,
+        previous_key_expires_at: previous_expires_at,
+        grace_seconds,
+      };
+      return c.json(rotated, 200, { "Cache-Control": "no-store" });
     },
   );
 }
