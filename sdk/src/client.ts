@@ -1,6 +1,8 @@
 import {
   type Estimate,
   estimateSchema,
+  type Health,
+  healthSchema,
   type UsageQuery,
   type UsageReport,
   usageReportSchema,
@@ -14,7 +16,6 @@ import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
 import { Models } from "./resources/models.ts";
 import { Webhooks } from "./resources/webhooks.ts";
-import type { Health } from "./wire/loose.ts";
 import { jsonObject } from "./wire/object.ts";
 
 /**
@@ -189,7 +190,7 @@ export class Sdgate {
    */
   async health(options: RequestOptions = {}): Promise<Health> {
     const spec = { method: "GET", path: "/healthz", credential: "none", idempotent: true } as const;
-    return (await this.#transport.json(spec, jsonObject<Health>, options)).data;
+    return (await this.#transport.json(spec, (json) => healthSchema.parse(json), options)).data;
   }
 
   /**

@@ -21,11 +21,16 @@ export type {
   Fleet,
   FleetBackend,
   GenerationResponse,
+  Health,
   JobError,
+  JobEventData,
+  JobEventName,
   JobProgress,
+  JobProgressData,
   JobQueue,
   JobStatus,
   JobView,
+  JobWithResult,
   KeyDetail,
   KeyLimits,
   KeyList,
@@ -37,10 +42,14 @@ export type {
   ModelList,
   RevokedKey,
   RotateKeyBody,
+  TerminalJobStatus,
   UpdateKeyBody,
+  UrlGenerationResponse,
   UsageQuery,
   UsageReport,
   UsageRow,
+  WebhookPayload,
+  WebhookSecret,
 } from "@sdgate/shared";
 // The contract's lists of allowed values, for callers that check input before sending it.
 export { API_KEY_SCOPES, OUTPUT_FORMATS, TERMINAL_JOB_STATUSES } from "@sdgate/shared";
@@ -63,7 +72,7 @@ export type {
   GenerationResponseFor,
 } from "./resources/images.ts";
 export type { JobEvent, JobEventsOptions, TerminalJobEvent } from "./resources/job-events.ts";
-export type { JobProgressData, WaitOptions } from "./resources/jobs.ts";
+export type { WaitOptions } from "./resources/jobs.ts";
 export {
   DEFAULT_WEBHOOK_TOLERANCE_S,
   type VerifyWebhookInput,
@@ -71,9 +80,3 @@ export {
   verifyWebhookSignature,
   type WebhookHeaders,
 } from "./webhooks/verify.ts";
-export type {
-  JobWithResult,
-  UrlGenerationResponse,
-  WebhookPayload,
-} from "./wire/composed.ts";
-export type { Health, WebhookSecret } from "./wire/loose.ts";

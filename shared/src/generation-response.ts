@@ -49,3 +49,22 @@ export const generationResponseSchema = z.object({
   timings_ms: timingsSchema,
 });
 export type GenerationResponse = z.infer<typeof generationResponseSchema>;
+
+/**
+ * `response_format: "url"`: OpenAI's `data[].url` instead of `b64_json`, links to `GET /v1/images/{id}`
+ * on the edge, signed and expiring; each image still carries its `seed`.
+ *
+ * @example
+ * urlGenerationResponseSchema.parse(await response.json()).data[0].url;
+ */
+export const urlGenerationResponseSchema = generationResponseSchema.extend({
+  data: z.array(z.object({ url: z.string(), seed: z.number().int() })).min(1),
+});
+/**
+ * A generation answered with links.
+ *
+ * @example
+ * const { response } = await client.images.generate({ prompt: "x", response_format: "url" });
+ * const link: string = response.data[0].url;
+ */
+export type UrlGenerationResponse = z.infer<typeof urlGenerationResponseSchema>;

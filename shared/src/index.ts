@@ -7,6 +7,7 @@ export * from "./errors.ts";
 export * from "./estimate.ts";
 export * from "./generation-request.ts";
 export * from "./generation-response.ts";
+export * from "./health.ts";
 export * from "./internal-api.ts";
 export * from "./jobs.ts";
 export * from "./keys.ts";

@@ -1,10 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
-import { statusOf } from "@sdgate/shared";
+import {
+  isTerminalJobStatus,
+  type JobEventData,
+  type JobEventName,
+  statusOf,
+  type UrlGenerationResponse,
+  type WebhookPayload,
+} from "@sdgate/shared";
 import type { Backend } from "../backends/registry.ts";
 import { getGeneration, imageObjectKey } from "../cache/store.ts";
 import { log } from "../log.ts";
 import { deliverWebhook, nextWebhookAttemptMs } from "../webhooks/deliver.ts";
-import { type LinkedResult, linkedResult } from "../webhooks/result-links.ts";
+import { linkedResult } from "../webhooks/result-links.ts";
 import { webhookSecretFor } from "../webhooks/secret.ts";
 import { cancelOnBackend } from "./cancel-call.ts";
 import { jobEventStream } from "./event-stream.ts";
@@ -246,7 +253,7 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
     this.#store.saveState(state);
   }
 
-  #emit(name: string, data: unknown): void {
+  #emit<N extends JobEventName>(name: N, data: JobEventData<N>): void {
     const event = this.#store.append(name, JSON.stringify(data));
     for (const listener of this.#subscribers) listener(event);
   }
@@ -372,12 +379,15 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
       this.#save({ ...state, webhook: { ...webhook, nextAtMs: null } });
       return;
     }
+    // Only an ended job has a delivery due (`#finish` schedules it).
+    if (!isTerminalJobStatus(state.status)) return;
     const result = await this.#webhookResult(state, nowMs);
-    const body = JSON.stringify({
+    const payload: WebhookPayload = {
       type: `job.${state.status}`,
       timestamp: new Date(nowMs).toISOString(),
       data: result === null ? jobView(state) : { ...jobView(state), result },
-    });
+    };
+    const body = JSON.stringify(payload);
     const { ok, status } = await deliverWebhook({
       url: webhook.url,
       messageId: `msg_${state.id}`,
@@ -400,7 +410,7 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
   }
 
   /** A succeeded job's images as signed links for its webhook, when links can be made. */
-  async #webhookResult(state: JobState, nowMs: number): Promise<LinkedResult | null> {
+  async #webhookResult(state: JobState, nowMs: number): Promise<UrlGenerationResponse | null> {
     if (state.status !== "succeeded" || state.result === null) return null;
     const where = { tenantTag: state.result.tenantTag, cacheKey: state.result.cacheKey };
     const record = await getGeneration(this.env.IMAGES, where.tenantTag, where.cacheKey);

@@ -9,6 +9,9 @@ import {
   fleetSchema,
   generationRequestSchema,
   generationResponseSchema,
+  healthSchema,
+  jobViewSchema,
+  jobWithResultSchema,
   keyDetailSchema,
   keyListQuerySchema,
   keyListSchema,
@@ -18,8 +21,11 @@ import {
   revokedKeySchema,
   rotateKeyBodySchema,
   updateKeyBodySchema,
+  urlGenerationResponseSchema,
   usageQuerySchema,
   usageReportSchema,
+  webhookPayloadSchema,
+  webhookSecretSchema,
 } from "@sdgate/shared";
 import { z } from "zod";
 import { ROUTE_ACCESS, type RouteAccess, type RouteId } from "../keys/route-scopes.ts";
@@ -36,8 +42,8 @@ interface Operation {
   query?: QueryDoc;
   /** A `components.schemas` name for the JSON body. */
   body?: string;
-  /** Success status and, when it has one here, its `components.schemas` name. */
-  success: { status: number; schema?: string; description: string };
+  /** Success status and, when it has one here, its `components.schemas` name (several: any of them). */
+  success: { status: number; schema?: string | readonly string[]; description: string };
 }
 
 const ID = { name: "id", in: "path", required: true, schema: { type: "string" } } as const;
@@ -62,7 +68,7 @@ const OPERATIONS: readonly Operation[] = [
     path: "/healthz",
     operationId: "getHealth",
     summary: "Liveness of the edge.",
-    success: { status: 200, description: "Up." },
+    success: { status: 200, schema: "Health", description: "Up." },
   },
   {
     method: "get",
@@ -87,7 +93,8 @@ const OPERATIONS: readonly Operation[] = [
     body: "GenerationRequest",
     success: {
       status: 200,
-      schema: "GenerationResponse",
+      // `b64_json`, or signed links for `response_format: "url"`.
+      schema: ["GenerationResponse", "UrlGenerationResponse"],
       description:
         "The images; `X-Cache` says HIT, MISS, BYPASS or COALESCED, and `Server-Timing` splits the time between the fleet (`fleet`, `engine`) and the edge (`edge`).",
     },
@@ -116,28 +123,32 @@ const OPERATIONS: readonly Operation[] = [
     path: "/v1/jobs/{id}",
     operationId: "getJob",
     summary: "An async job's state and, once done, its result.",
-    success: { status: 200, description: "The job." },
+    success: { status: 200, schema: "Job", description: "The job." },
   },
   {
     method: "get",
     path: "/v1/jobs/{id}/events",
     operationId: "streamJobEvents",
     summary: "An async job's progress as server-sent events.",
-    success: { status: 200, description: "text/event-stream." },
+    success: {
+      status: 200,
+      description:
+        "text/event-stream: `attempt`, `queued`, `started`, `progress`, then one of `succeeded`, `failed`, `cancelled` (each carrying the job as `JobView`); numbered, so `Last-Event-ID` resumes.",
+    },
   },
   {
     method: "post",
     path: "/v1/jobs/{id}/cancel",
     operationId: "cancelJob",
     summary: "Cancel an async job; its credits are refunded.",
-    success: { status: 200, description: "The cancelled job." },
+    success: { status: 200, schema: "JobView", description: "The cancelled job." },
   },
   {
     method: "get",
     path: "/v1/webhooks/secret",
     operationId: "getWebhookSecret",
     summary: "The secret this key's webhooks are signed with (Standard Webhooks).",
-    success: { status: 200, description: "The secret." },
+    success: { status: 200, schema: "WebhookSecret", description: "The secret." },
   },
   {
     method: "post",
@@ -272,14 +283,18 @@ function queryParameters(query: QueryDoc | undefined) {
   }));
 }
 
+function schemaRef(schema: string | readonly string[]) {
+  const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+  // anyOf, not oneOf: the forms share their other fields, so only `data`'s items tell them apart.
+  return typeof schema === "string" ? ref(schema) : { anyOf: schema.map(ref) };
+}
+
 function operation(op: Operation) {
   const security = securityOf(op);
   const query = queryParameters(op.query);
   const parameters = [...(op.path.includes("{id}") ? [ID] : []), ...query];
-  const content = (schema?: string) =>
-    schema === undefined
-      ? undefined
-      : { "application/json": { schema: { $ref: `#/components/schemas/${schema}` } } };
+  const content = (schema?: string | readonly string[]) =>
+    schema === undefined ? undefined : { "application/json": { schema: schemaRef(schema) } };
   const error = { description: "An error envelope naming the field at fault.", content: content("Error") };
   return {
     operationId: op.operationId,
@@ -320,6 +335,24 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
     // Where the API is, as the document was asked for (its own origin): generated clients call it there.
     servers: [{ url: origin, description: "This sdgate edge." }],
     paths,
+    // What the edge POSTs to a job's `Sdgate-Webhook-Url` when the job ends, signed (Standard Webhooks).
+    webhooks: {
+      jobEnded: {
+        post: {
+          operationId: "jobEnded",
+          summary: "A job ended: the job and, when it succeeded, links to its images.",
+          security: [],
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schemaRef("WebhookPayload") } },
+          },
+          responses: {
+            "2XX": { description: "Received; any other answer (or none within 10 s) is retried." },
+            "4XX": { description: "Not accepted: the delivery is retried." },
+          },
+        },
+      },
+    },
     components: {
       securitySchemes: {
         apiKey: {
@@ -337,6 +370,12 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
       schemas: {
         GenerationRequest: jsonSchema(generationRequestSchema, "input"),
         GenerationResponse: jsonSchema(generationResponseSchema, "output"),
+        UrlGenerationResponse: jsonSchema(urlGenerationResponseSchema, "output"),
+        Health: jsonSchema(healthSchema, "output"),
+        Job: jsonSchema(jobWithResultSchema, "output"),
+        JobView: jsonSchema(jobViewSchema, "output"),
+        WebhookSecret: jsonSchema(webhookSecretSchema, "output"),
+        WebhookPayload: jsonSchema(webhookPayloadSchema, "output"),
         Error: jsonSchema(errorEnvelopeSchema, "output"),
         Estimate: jsonSchema(estimateSchema, "output"),
         ModelList: jsonSchema(modelListSchema, "output"),

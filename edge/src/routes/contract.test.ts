@@ -4,7 +4,11 @@ import {
   estimateSchema,
   fleetSchema,
   generationResponseSchema,
+  healthSchema,
+  type JobEventName,
+  jobEventSchemas,
   jobViewSchema,
+  jobWithResultSchema,
   keyDetailSchema,
   keyListSchema,
   keyViewSchema,
@@ -12,18 +16,25 @@ import {
   modelListSchema,
   revokedKeySchema,
   usageReportSchema,
+  webhookPayloadSchema,
+  webhookSecretSchema,
 } from "@sdgate/shared";
 import { strictly } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
+import { PREVIEW_HEADER } from "../jobs/submit.ts";
 import { ADMIN_TOKEN, call } from "../keys/testing.ts";
 import {
   jobsEnv,
+  readEvents,
   request,
   seedJobKey,
+  streamFakes,
   submit,
   uniqueJobPrompt,
+  waitForDeliveries,
   waitForJob,
 } from "../test-support/jobs-harness.ts";
+import { WEBHOOK_URL_HEADER } from "../webhooks/url.ts";
 
 // The edge writes what the contract says clients read: the answers the CLI, the SDK and the Studio
 // parse, each parsed here with its schema made strict at every depth, so a field the edge sends and
@@ -68,6 +79,49 @@ describe("the edge answers in the contract's shapes", () => {
     const done = await waitForJob(id, key, testEnv);
     expect(done.status).toBe("succeeded");
     strictly(jobViewSchema.extend({ result: generationResponseSchema })).parse(done);
+    strictly(jobWithResultSchema).parse(done);
+  });
+
+  it("for a job's events, its result as links, its webhook and its cancellation", async () => {
+    const { key } = await seedJobKey();
+    const testEnv = jobsEnv();
+    const hook = `contract-${crypto.randomUUID().slice(0, 8)}`;
+    const accepted = await submit(
+      { prompt: uniqueJobPrompt(), steps: 3, response_format: "url" },
+      key,
+      testEnv,
+      { [PREVIEW_HEADER]: "1", [WEBHOOK_URL_HEADER]: `${streamFakes.webhooks}/hooks/${hook}` },
+    );
+    expect(accepted.status).toBe(202);
+    const { id } = strictly(jobViewSchema).parse(await accepted.json());
+    const events = await readEvents(id, key, testEnv);
+    for (const event of events) {
+      expect(Object.keys(jobEventSchemas), `an event named '${event.event}'`).toContain(event.event);
+      strictly(jobEventSchemas[event.event as JobEventName]).parse(JSON.parse(event.data));
+    }
+    const names = new Set(events.map((event) => event.event));
+    expect([...names].sort()).toEqual(["attempt", "progress", "queued", "started", "succeeded"]);
+    const previews = events.filter((event) => event.event === "progress" && event.data.includes('"preview"'));
+    expect(previews.length).toBeGreaterThan(0);
+
+    const job = await request("GET", `/v1/jobs/${id}`, key, testEnv);
+    expect(strictly(jobWithResultSchema).parse(await job.json()).result?.data[0]).toHaveProperty("url");
+    const [delivery] = await waitForDeliveries(hook, 1);
+    const payload = strictly(webhookPayloadSchema).parse(JSON.parse(delivery?.body ?? ""));
+    expect(payload).toMatchObject({ type: "job.succeeded", data: { id } });
+    const secret = await request("GET", "/v1/webhooks/secret", key, testEnv);
+    strictly(webhookSecretSchema).parse(await secret.json());
+
+    const queued = jobViewSchema.parse(
+      await (await submit({ prompt: uniqueJobPrompt(), steps: 50 }, key, testEnv)).json(),
+    );
+    const cancelled = await request("POST", `/v1/jobs/${queued.id}/cancel`, key, testEnv);
+    expect(strictly(jobViewSchema).parse(await cancelled.json()).id).toBe(queued.id);
+  });
+
+  it("for liveness", async () => {
+    const health = await call("/healthz");
+    strictly(healthSchema).parse(await health.json());
   });
 
   it("for estimates", async () => {

@@ -1,4 +1,4 @@
-import { SdgateError } from "@sdgate/shared";
+import { SdgateError, type UrlGenerationResponse } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import { summary } from "../cache/record.ts";
 import { checkImageLink, IMAGE_KEY_PATTERN, IMAGE_URL_TTL_S, signedImagePath } from "../cache/signed-url.ts";
@@ -25,7 +25,8 @@ export async function urlResponseBody(
       seed: image.seed,
     })),
   );
-  return JSON.stringify({ ...rest, data: images });
+  const body: UrlGenerationResponse = { ...rest, data: images };
+  return JSON.stringify(body);
 }
 
 function notFound(message: string): SdgateError {

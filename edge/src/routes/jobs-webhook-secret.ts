@@ -1,4 +1,4 @@
-import { SdgateError } from "@sdgate/shared";
+import { SdgateError, type WebhookSecret } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
@@ -15,10 +15,11 @@ export function registerJobsWebhookSecret(app: Hono<AppEnv>): void {
     await authorize(c, { cost: null });
     const serverSecret = c.var.config.jobs.webhookSecret;
     if (serverSecret === null) throw new SdgateError("not_found", "Webhooks are not enabled on this server.");
-    return c.json({
+    const secret: WebhookSecret = {
       object: "webhook.secret",
       key: await webhookSecretFor(serverSecret, c.var.apiKey.id),
       headers: Object.values(WEBHOOK_HEADERS),
-    });
+    };
+    return c.json(secret);
   });
 }

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { type GenerationResponse, sha256Hex } from "@sdgate/shared";
+import { type JobWithResult, sha256Hex } from "@sdgate/shared";
 import type { Env } from "../env.ts";
 import app from "../index.ts";
 import type { JobView } from "../jobs/job-state.ts";
@@ -85,14 +85,10 @@ export function submit(
   });
 }
 
-export async function getJob(
-  id: string,
-  key: string,
-  testEnv: Env,
-): Promise<JobView & { result?: GenerationResponse }> {
+export async function getJob(id: string, key: string, testEnv: Env): Promise<JobWithResult> {
   const response = await request("GET", `/v1/jobs/${id}`, key, testEnv);
   if (response.status !== 200) throw new Error(`GET job: ${response.status} ${await response.text()}`);
-  return (await response.json()) as JobView & { result?: GenerationResponse };
+  return (await response.json()) as JobWithResult;
 }
 
 /** Every event of the job's stream (after `lastEventId`), read until the stream ends or `stopAfter` events. */
@@ -123,7 +119,7 @@ export async function waitForJob(
   testEnv: Env,
   done: (job: JobView) => boolean = (job) => ["succeeded", "failed", "cancelled"].includes(job.status),
   timeoutMs = 8_000,
-): Promise<JobView & { result?: GenerationResponse }> {
+): Promise<JobWithResult> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = await getJob(id, key, testEnv);

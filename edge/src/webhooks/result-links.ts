@@ -1,9 +1,6 @@
-import type { GenerationResponse } from "@sdgate/shared";
+import type { UrlGenerationResponse } from "@sdgate/shared";
 import type { GenerationRecord } from "../cache/record.ts";
 import { IMAGE_URL_TTL_S, MIN_URL_SIGNING_KEY_CHARS, signedImagePath } from "../cache/signed-url.ts";
-
-/** A generation's response with each image as a signed link instead of its bytes. */
-export type LinkedResult = Omit<GenerationResponse, "data"> & { data: { url: string; seed: number }[] };
 
 /**
  * The result a webhook carries: the response the synchronous route would give for
@@ -18,7 +15,7 @@ export async function linkedResult(
   signingKey: string | undefined,
   origin: string | null | undefined,
   nowS: number,
-): Promise<LinkedResult | null> {
+): Promise<UrlGenerationResponse | null> {
   if (signingKey === undefined || signingKey.length < MIN_URL_SIGNING_KEY_CHARS || !origin) return null;
   const expiresS = nowS + IMAGE_URL_TTL_S;
   const data = await Promise.all(

@@ -2,21 +2,20 @@ import {
   type GenerationResponse,
   type generationRequestSchema,
   generationResponseSchema,
+  type JobProgressData,
   type JobView,
+  type JobWithResult,
   jobViewSchema,
   randomHex,
   statusOf,
   typeOf,
+  type UrlGenerationResponse,
+  urlGenerationResponseSchema,
 } from "@sdgate/shared";
 import type { z } from "zod";
 import { SdgateApiError } from "../errors/api-error.ts";
 import type { Answer, CallSpec, RequestOptions, Transport } from "../http/transport.ts";
-import {
-  type JobWithResult,
-  type UrlGenerationResponse,
-  urlGenerationResponseSchema,
-} from "../wire/composed.ts";
-import type { JobProgressData, Jobs } from "./jobs.ts";
+import type { Jobs } from "./jobs.ts";
 
 /**
  * A generation request as written (scheduler aliases and all), the body `POST /v1/images/generations` takes.

@@ -1,13 +1,18 @@
-import { type JobStatus, readSse, type SseEvent, TERMINAL_JOB_STATUSES } from "@sdgate/shared";
-import type { z } from "zod";
+import {
+  type JobEventData,
+  type JobEventName,
+  type JobStatus,
+  type JobWithResult,
+  jobEventSchemas,
+  readSse,
+  type SseEvent,
+  TERMINAL_JOB_STATUSES,
+} from "@sdgate/shared";
 import { SdgateConnectionError } from "../errors/connection-error.ts";
 import { SdgateResponseError } from "../errors/response-error.ts";
 import { backoffMs } from "../http/retry.ts";
 import { sleep } from "../http/scope.ts";
 import type { Transport } from "../http/transport.ts";
-import { type JobWithResult, jobEventSchemas } from "../wire/composed.ts";
-
-type JobEventName = keyof typeof jobEventSchemas;
 
 /**
  * One event of a job's stream, typed by its name; `id` is what `Last-Event-ID` resumes after.
@@ -18,7 +23,7 @@ type JobEventName = keyof typeof jobEventSchemas;
  * }
  */
 export type JobEvent = {
-  [N in JobEventName]: { type: N; id: string | null; data: z.infer<(typeof jobEventSchemas)[N]> };
+  [N in JobEventName]: { type: N; id: string | null; data: JobEventData<N> };
 }[JobEventName];
 
 /**

@@ -1,17 +1,13 @@
-import { type JobView, jobViewSchema } from "@sdgate/shared";
-import type { z } from "zod";
+import {
+  type JobProgressData,
+  type JobView,
+  type JobWithResult,
+  jobViewSchema,
+  jobWithResultSchema,
+} from "@sdgate/shared";
 import { callScope } from "../http/scope.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
-import { type JobWithResult, type jobEventSchemas, jobWithResultSchema } from "../wire/composed.ts";
 import { type JobEvent, type JobEventsOptions, jobEvents } from "./job-events.ts";
-
-/**
- * A `progress` event's data: step, steps, image, images, eta_ms, fraction (0–1) and, if asked for, a preview.
- *
- * @example
- * const show = (p: JobProgressData) => console.log(`${p.step}/${p.steps}, ${p.eta_ms} ms left`);
- */
-export type JobProgressData = z.infer<(typeof jobEventSchemas)["progress"]>;
 
 /**
  * `jobs.wait`'s options.

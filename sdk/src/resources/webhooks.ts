@@ -1,6 +1,5 @@
+import { type WebhookSecret, webhookSecretSchema } from "@sdgate/shared";
 import type { RequestOptions, Transport } from "../http/transport.ts";
-import type { WebhookSecret } from "../wire/loose.ts";
-import { jsonObject } from "../wire/object.ts";
 
 /**
  * `GET /v1/webhooks/secret` (`getWebhookSecret`).
@@ -16,8 +15,7 @@ export class Webhooks {
   }
 
   /**
-   * The secret (`whsec_…`) this key's webhooks are signed with, for {@link verifyWebhook}. Typed loosely:
-   * the contract has no schema for it yet.
+   * The secret (`whsec_…`) this key's webhooks are signed with, for {@link verifyWebhook}.
    *
    * @example
    * const { key } = await client.webhooks.secret();
@@ -30,6 +28,6 @@ export class Webhooks {
       credential: "apiKey",
       idempotent: true,
     } as const;
-    return (await this.#transport.json(spec, jsonObject<WebhookSecret>, options)).data;
+    return (await this.#transport.json(spec, (json) => webhookSecretSchema.parse(json), options)).data;
   }
 }

@@ -1,5 +1,5 @@
+import { type WebhookPayload, webhookPayloadSchema } from "@sdgate/shared";
 import { SdgateWebhookError } from "../errors/webhook-error.ts";
-import { type WebhookPayload, webhookPayloadSchema } from "../wire/composed.ts";
 import { fromBase64 } from "./base64.ts";
 
 /**
