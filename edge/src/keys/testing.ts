@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type { KeyWithSecret } from "@sdgate/shared";
 import type { Env } from "../env.ts";
 import app from "../index.ts";
 import type { KeyLimits } from "../limits/policy.ts";
@@ -6,15 +7,8 @@ import type { KeyLimits } from "../limits/policy.ts";
 /** Test helpers for the keys API: requests with the test admin token (edge/vitest.config.ts). */
 export const ADMIN_TOKEN = env.SDGATE_ADMIN_TOKEN as string;
 
-export interface CreatedKey {
-  id: string;
-  key: string;
-  prefix: string;
-  name: string;
-  scopes: string[];
-  limits: KeyLimits;
-  created_at: string;
-}
+/** A key as `POST /admin/keys` answers: the contract's view, and its secret. */
+export type CreatedKey = KeyWithSecret;
 
 /**
  * A request to the whole app with the test worker's env (or `testEnv`); `admin: true` adds the

@@ -76,8 +76,5 @@ export async function callsTo(behaviour: FakeBehaviour, prompt: string): Promise
   return (await response.json()) as RecordedCall[];
 }
 
-/** The parsed error envelope of a response, with a check that it is one. */
-export interface Envelope {
-  error: { type: string; code: string; message: string; param: string | null };
-  request_id: string;
-}
+/** A response's error envelope, as the contract writes it. */
+export type { ErrorEnvelope as Envelope } from "@sdgate/shared";
