@@ -138,8 +138,9 @@ export const CHAIN_BREAK_REASONS = [
 ] as const;
 export type ChainBreakReason = (typeof CHAIN_BREAK_REASONS)[number];
 
-/** The rows one `GET /admin/audit/verify` checks unless it asks for fewer, and the most it checks. */
+/** The rows one `GET /admin/audit/verify` checks unless it asks for fewer. */
 export const DEFAULT_VERIFY_ROWS = 5_000;
+/** The most rows one request checks: each is a SHA-256 of its canonical JSON, so this bounds its CPU time. */
 export const MAX_VERIFY_ROWS = 20_000;
 
 /**

@@ -12,8 +12,6 @@ import { attestationOf, auditCheckpoint } from "./retention.ts";
 
 /** Rows read from D1 per query while walking the chain. */
 export const VERIFY_PAGE_ROWS = 500;
-// MAX_VERIFY_ROWS (the contract's) bounds a request's CPU time: each row is a SHA-256 of its canonical JSON.
-
 /** Why verification stopped: a break in the chain, or a retention checkpoint the chain does not attest. */
 export type VerifyBreak = { seq: number; reason: ChainBreakReason };
 
