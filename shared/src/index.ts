@@ -19,3 +19,4 @@ export * from "./signing.ts";
 export * from "./sse.ts";
 export * from "./step-counts.ts";
 export * from "./usage.ts";
+export * from "./webhooks.ts";

@@ -1,4 +1,4 @@
-import { utf8 } from "@sdgate/shared";
+import { utf8, WEBHOOK_HEADERS, WEBHOOK_SECRET_PREFIX, WEBHOOK_TOLERANCE_S } from "@sdgate/shared";
 import { fromBase64, toBase64 } from "../cache/record.ts";
 
 /**
@@ -6,16 +6,9 @@ import { fromBase64, toBase64 } from "../cache/record.ts";
  * its libraries verify ours: `webhook-id`, `webhook-timestamp` (unix seconds) and `webhook-signature`
  * (`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`), with a secret written `whsec_<base64>`.
  */
-export const WEBHOOK_HEADERS = {
-  id: "webhook-id",
-  timestamp: "webhook-timestamp",
-  signature: "webhook-signature",
-} as const;
-
-export const SECRET_PREFIX = "whsec_";
-
-/** How far a delivery's timestamp may be from the receiver's clock (the spec's suggested tolerance). */
-export const WEBHOOK_TOLERANCE_S = 300;
+// The headers, the secret's form and the tolerance are the contract's (shared/src/webhooks.ts).
+export { WEBHOOK_HEADERS, WEBHOOK_TOLERANCE_S };
+export const SECRET_PREFIX = WEBHOOK_SECRET_PREFIX;
 
 function hmacKey(secret: string): Promise<CryptoKey> {
   if (!secret.startsWith(SECRET_PREFIX)) throw new Error("A webhook secret starts with 'whsec_'.");

@@ -1,4 +1,10 @@
-import { type WebhookPayload, webhookPayloadSchema } from "@sdgate/shared";
+import {
+  WEBHOOK_HEADERS,
+  WEBHOOK_SECRET_PREFIX,
+  WEBHOOK_TOLERANCE_S,
+  type WebhookPayload,
+  webhookPayloadSchema,
+} from "@sdgate/shared";
 import { SdgateWebhookError } from "../errors/webhook-error.ts";
 import { fromBase64 } from "./base64.ts";
 
@@ -8,7 +14,7 @@ import { fromBase64 } from "./base64.ts";
  * @example
  * await verifyWebhook({ secret, headers, body, toleranceS: 2 * DEFAULT_WEBHOOK_TOLERANCE_S });
  */
-export const DEFAULT_WEBHOOK_TOLERANCE_S = 300;
+export const DEFAULT_WEBHOOK_TOLERANCE_S = WEBHOOK_TOLERANCE_S;
 
 /**
  * Headers as `fetch` gives them, or as Node's `IncomingMessage#headers` does.
@@ -78,9 +84,9 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  * await verifyWebhookSignature({ secret, headers: request.headers, body: rawBody });
  */
 export async function verifyWebhookSignature(input: VerifyWebhookInput): Promise<void> {
-  const id = header(input.headers, "webhook-id");
-  const timestamp = header(input.headers, "webhook-timestamp");
-  const signatures = header(input.headers, "webhook-signature");
+  const id = header(input.headers, WEBHOOK_HEADERS.id);
+  const timestamp = header(input.headers, WEBHOOK_HEADERS.timestamp);
+  const signatures = header(input.headers, WEBHOOK_HEADERS.signature);
   if (!id || !timestamp || !signatures) {
     throw new SdgateWebhookError(
       "missing_headers",
@@ -98,7 +104,11 @@ export async function verifyWebhookSignature(input: VerifyWebhookInput): Promise
       `webhook-timestamp is more than ${toleranceS} s from now: a replay, or a clock that is off.`,
     );
   }
-  const secretBytes = fromBase64(input.secret.startsWith("whsec_") ? input.secret.slice(6) : input.secret);
+  const secretBytes = fromBase64(
+    input.secret.startsWith(WEBHOOK_SECRET_PREFIX)
+      ? input.secret.slice(WEBHOOK_SECRET_PREFIX.length)
+      : input.secret,
+  );
   if (secretBytes === null || secretBytes.byteLength === 0) {
     throw new SdgateWebhookError("invalid_secret", "The secret is not whsec_ followed by base64.");
   }
