@@ -1,7 +1,13 @@
 import { env } from "cloudflare:workers";
 import { isSdgateError } from "@sdgate/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { configFor, DEFAULT_BACKEND_TIMEOUT_MS, type Env } from "./env.ts";
+import {
+  CLOUDFLARE_ORIGIN_TIMEOUT_MS,
+  configFor,
+  DEFAULT_BACKEND_TIMEOUT_MS,
+  type Env,
+  MAX_BACKEND_TIMEOUT_MS,
+} from "./env.ts";
 import app from "./index.ts";
 import type { Envelope } from "./test-support/harness.ts";
 
@@ -64,6 +70,23 @@ describe("the worker env", () => {
     expect(configFor(rawEnv({ SDGATE_BACKEND_TIMEOUT_MS: "2500" })).backendTimeoutMs).toBe(2500);
   });
 
+  it("keeps every synchronous attempt under Cloudflare's 100 s origin timeout, longer estimates becoming jobs", () => {
+    expect(DEFAULT_BACKEND_TIMEOUT_MS).toBeLessThanOrEqual(MAX_BACKEND_TIMEOUT_MS);
+    expect(MAX_BACKEND_TIMEOUT_MS).toBeLessThan(CLOUDFLARE_ORIGIN_TIMEOUT_MS);
+    const config = configFor(rawEnv());
+    expect(config.jobs.autoAsyncMs).toBe(DEFAULT_BACKEND_TIMEOUT_MS / 2);
+    const highest = configFor(
+      rawEnv({
+        SDGATE_BACKEND_TIMEOUT_MS: String(MAX_BACKEND_TIMEOUT_MS),
+        SDGATE_AUTO_ASYNC_MS: String(MAX_BACKEND_TIMEOUT_MS),
+      }),
+    );
+    expect(highest.jobs.autoAsyncMs).toBe(MAX_BACKEND_TIMEOUT_MS);
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const error = errorOf(() => configFor(rawEnv({ SDGATE_BACKEND_TIMEOUT_MS: "120000" })));
+    expect((error as Error).message).toContain("SDGATE_BACKEND_TIMEOUT_MS");
+  });
+
   it("reads retention in days and hours, with defaults, and 0 keeping the audit forever", () => {
     const day = 86_400_000;
     expect(configFor(rawEnv()).retention).toEqual({ cacheMs: 30 * day, jobMs: day, auditMs: 400 * day });
@@ -96,6 +119,8 @@ describe("the worker env", () => {
     ["SDGATE_HMAC_KEYS", undefined],
     ["SDGATE_HMAC_KEYS", "k1:short"],
     ["SDGATE_BACKEND_TIMEOUT_MS", "soon"],
+    ["SDGATE_BACKEND_TIMEOUT_MS", "100000"],
+    ["SDGATE_AUTO_ASYNC_MS", "90001"],
     ["API_KEYS", undefined],
     ["DB", undefined],
     ["KEY_STATE", undefined],

@@ -5,7 +5,13 @@ import type { BackendHealth } from "./backends/health-object.ts";
 import { type Backend, type Registry, registrySchema } from "./backends/registry.ts";
 import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
 import type { GenerationCoalescer } from "./gateway/coalescer.ts";
-import { type JobsConfig, type JobsEnv, jobsConfigOf, jobsEnvShape } from "./jobs/config.ts";
+import {
+  autoAsyncConflict,
+  type JobsConfig,
+  type JobsEnv,
+  jobsConfigOf,
+  jobsEnvShape,
+} from "./jobs/config.ts";
 import type { AuthFailures } from "./keys/auth-failures.ts";
 import { adminTokenSchema, d1Database, durableObjectNamespace } from "./keys/config.ts";
 import type { KeyState } from "./limits/key-state.ts";
@@ -20,7 +26,8 @@ import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf
  *   priority, weight?, near? }`, or `{ fleet?, models?, engine_version?, retry?, breaker?, pools }` (see
  *   `backends/registry.ts`).
  * - `SDGATE_HMAC_KEYS`: secret, `id:secret[,id:secret]`; the first key signs backend requests.
- * - `SDGATE_BACKEND_TIMEOUT_MS`: optional var, per-attempt backend timeout (default 120000).
+ * - `SDGATE_BACKEND_TIMEOUT_MS`: optional var, per-attempt timeout of a synchronous backend call
+ *   (default {@link DEFAULT_BACKEND_TIMEOUT_MS}, at most {@link MAX_BACKEND_TIMEOUT_MS}).
  * - `SDGATE_MODELS`: optional var, a JSON array of the operator's models (see `models.ts`).
  * - `DB`: D1 binding, the record of API keys and the audit log (migrations in `edge/migrations/`).
  * - `KEY_STATE`, `AUDIT_LOG`: Durable Object bindings, one `KeyState` per key, one `AuditLog`.
@@ -83,7 +90,15 @@ export interface EdgeConfig {
   retention: RetentionConfig;
 }
 
-export const DEFAULT_BACKEND_TIMEOUT_MS = 120_000;
+/**
+ * Cloudflare answers 524 when an origin behind its proxy (here, each cluster's tunnel hostname) sends
+ * no response for 100 s, whatever the Worker's own timeout. A synchronous attempt must give up
+ * before that so the edge can fail over or answer with its own error; longer work goes to a job,
+ * whose event stream keeps the connection busy.
+ */
+export const CLOUDFLARE_ORIGIN_TIMEOUT_MS = 100_000;
+export const MAX_BACKEND_TIMEOUT_MS = 95_000;
+export const DEFAULT_BACKEND_TIMEOUT_MS = 90_000;
 const kvNamespace = z.custom<KVNamespace>(
   (value) => typeof value === "object" && value !== null && typeof Reflect.get(value, "get") === "function",
   "must be a KV namespace binding",
@@ -114,7 +129,14 @@ const keyringSpec = z.string("must be set").transform((spec, ctx) => {
 const timeoutMs = z
   .preprocess(
     (value) => (typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
-    z.number("must be a whole number of milliseconds").int().min(100).max(600_000),
+    z
+      .number("must be a whole number of milliseconds")
+      .int()
+      .min(100)
+      .max(
+        MAX_BACKEND_TIMEOUT_MS,
+        `must be at most ${MAX_BACKEND_TIMEOUT_MS}: Cloudflare answers 524 after ${CLOUDFLARE_ORIGIN_TIMEOUT_MS / 1000} s without a response (longer work runs as a job)`,
+      ),
   )
   .default(DEFAULT_BACKEND_TIMEOUT_MS);
 
@@ -141,6 +163,9 @@ export const envSchema = z
     const conflict = retentionConflict(env);
     if (conflict !== null)
       ctx.addIssue({ code: "custom", path: ["SDGATE_JOB_RETENTION_HOURS"], message: conflict });
+    const autoAsync = autoAsyncConflict(env);
+    if (autoAsync !== null)
+      ctx.addIssue({ code: "custom", path: ["SDGATE_AUTO_ASYNC_MS"], message: autoAsync });
   })
   .transform(
     (env): EdgeConfig => ({

@@ -10,7 +10,8 @@ import type { GenerationJob } from "./generation-job.ts";
  * - `SDGATE_AUTO_ASYNC_MS`: optional var, the estimated duration (queue wait + GPU time, ms) above
  *   which `POST /v1/images/generations` answers 202 with a job instead of waiting. Default: half of
  *   `SDGATE_BACKEND_TIMEOUT_MS` (so a synchronous request leaves time for one failover), at least
- *   {@link MIN_DEFAULT_AUTO_ASYNC_MS}.
+ *   {@link MIN_DEFAULT_AUTO_ASYNC_MS}; never above `SDGATE_BACKEND_TIMEOUT_MS` (see
+ *   {@link autoAsyncConflict}).
  * - `SDGATE_WEBHOOK_SECRET`: optional secret (≥ 32 characters) from which each API key's webhook
  *   signing secret is derived; without it `Sdgate-Webhook-Url` is refused.
  * - `SDGATE_WEBHOOK_ALLOW_LOOPBACK`: optional var, `"true"` lets webhooks go to `http://127.0.0.1`,
@@ -67,6 +68,20 @@ export const jobsEnvShape = {
     .optional()
     .transform((flag) => flag === "true"),
 };
+
+/**
+ * Why `SDGATE_AUTO_ASYNC_MS` cannot stand beside this backend timeout, or `null`: a request estimated
+ * to run longer than one synchronous attempt may wait would only time out (and, past Cloudflare's
+ * 100 s, meet a 524) instead of becoming a job.
+ */
+export function autoAsyncConflict(env: {
+  SDGATE_AUTO_ASYNC_MS?: number | undefined;
+  SDGATE_BACKEND_TIMEOUT_MS: number;
+}): string | null {
+  if (env.SDGATE_AUTO_ASYNC_MS === undefined || env.SDGATE_AUTO_ASYNC_MS <= env.SDGATE_BACKEND_TIMEOUT_MS)
+    return null;
+  return `must be at most SDGATE_BACKEND_TIMEOUT_MS (${env.SDGATE_BACKEND_TIMEOUT_MS}): a synchronous request estimated past it would time out instead of becoming a job`;
+}
 
 type ParsedJobsEnv = z.output<z.ZodObject<typeof jobsEnvShape>> & { SDGATE_BACKEND_TIMEOUT_MS: number };
 

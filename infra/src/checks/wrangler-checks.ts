@@ -105,6 +105,20 @@ export function d1MigrationProblems(files: string[]): string[] {
     : [`D1 migrations must be numbered 0001_… onward without gaps: ${files.join(", ")}`];
 }
 
+/**
+ * Cloudflare answers 524 when a proxied origin (a cluster's tunnel hostname) sends nothing for 100 s;
+ * a synchronous backend attempt must end before that (the edge refuses more: edge/src/env.ts).
+ */
+export const CLOUDFLARE_ORIGIN_TIMEOUT_MS = 100_000;
+
+function backendTimeoutProblem(scope: string, value: unknown): string | null {
+  if (value === undefined) return `${scope}: vars are not inherited; set SDGATE_BACKEND_TIMEOUT_MS`;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms >= CLOUDFLARE_ORIGIN_TIMEOUT_MS)
+    return `${scope}: SDGATE_BACKEND_TIMEOUT_MS must be under ${CLOUDFLARE_ORIGIN_TIMEOUT_MS} ms (Cloudflare's 524), not '${String(value)}'`;
+  return null;
+}
+
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 
 /**
@@ -120,6 +134,11 @@ export function wranglerProblems(
     if (typeof config[key] !== "string") problems.push(`top level: ${key} is required`);
   }
   problems.push(...bindingProblems("top level", config, options.repoRoot));
+  const topTimeout = (config.vars as Table | undefined)?.SDGATE_BACKEND_TIMEOUT_MS;
+  if (topTimeout !== undefined) {
+    const problem = backendTimeoutProblem("top level", topTimeout);
+    if (problem !== null) problems.push(problem);
+  }
   problems.push(
     ...migrationProblems(
       list(config.migrations) as Migration[],
@@ -149,9 +168,11 @@ export function wranglerProblems(
       continue;
     }
     problems.push(...bindingProblems(`env.${name}`, env, options.repoRoot));
-    if (!(env.vars as Table | undefined)?.SDGATE_BACKEND_TIMEOUT_MS) {
-      problems.push(`env.${name}: vars are not inherited; set SDGATE_BACKEND_TIMEOUT_MS`);
-    }
+    const timeout = backendTimeoutProblem(
+      `env.${name}`,
+      (env.vars as Table | undefined)?.SDGATE_BACKEND_TIMEOUT_MS,
+    );
+    if (timeout !== null) problems.push(timeout);
     // Two environments on one database, namespace or bucket would share keys, audit log and images.
     const ids = [
       list(env.kv_namespaces).find((k) => k.binding === "API_KEYS")?.id,

@@ -24,9 +24,11 @@ describe("wrangler.toml", () => {
     (env.staging as { durable_objects: { bindings: unknown[] } }).durable_objects.bindings.pop();
     (env.production as { d1_databases: [{ database_id: string }] }).d1_databases[0].database_id =
       "<staging sdgate-staging database id>";
+    (env.staging as { vars: Record<string, string> }).vars.SDGATE_BACKEND_TIMEOUT_MS = "120000";
     const problems = wranglerProblems(config, { environments: [...ENVIRONMENTS, "canary"], repoRoot });
     expect(problems).toEqual([
       "env.staging: Durable Object binding AUTH_FAILURES → AuthFailures",
+      "env.staging: SDGATE_BACKEND_TIMEOUT_MS must be under 100000 ms (Cloudflare's 524), not '120000'",
       "env.production shares '<staging sdgate-staging database id>' with env.staging",
       "[env.canary] is missing",
     ]);
