@@ -60,6 +60,16 @@ describe("GpuBackend", () => {
     expect(find("HorizontalPodAutoscaler")).toHaveLength(0);
   });
 
+  it("sets a fractional queue depth per pod as a plain decimal, which KEDA and the HPA both parse", async () => {
+    const keda = await backend("fraction-keda", 0, (c) => ((c.autoscaling as Raw).queueDepthPerPod = 1.5));
+    const scaled = first(keda.find("ScaledObject"));
+    const trigger = (scaled.spec as { triggers: [{ metadata: Raw }] }).triggers[0];
+    expect(trigger.metadata.threshold).toBe("1.5");
+    const hpa = await backend("fraction-hpa", 1, (c) => ((c.autoscaling as Raw).queueDepthPerPod = 0.25));
+    const [autoscaler] = hpa.find("HorizontalPodAutoscaler");
+    expect(JSON.stringify(autoscaler?.spec)).toContain('"averageValue":"0.25"');
+  });
+
   it("fills a PVC model volume from its source once, under the restricted pod security profile", async () => {
     const { find, pod } = await backend("pvc", 0);
     expect(find("PersistentVolumeClaim")[0]?.spec).toEqual({

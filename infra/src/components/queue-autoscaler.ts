@@ -16,9 +16,13 @@ export interface QueueAutoscalerArgs {
 /** The metric the backend exports (backend/src/metrics/metrics.ts) and autoscaling follows. */
 export const QUEUE_DEPTH_METRIC = "sdgate_queue_depth";
 
-/** A Kubernetes quantity: whole numbers as they are, fractions in milli-units. */
-export function quantity(value: number): string {
-  return Number.isInteger(value) ? String(value) : `${Math.round(value * 1000)}m`;
+/**
+ * The target as a plain decimal ("4", "1.5"): KEDA reads a trigger's threshold with Go's
+ * strconv.ParseFloat, which refuses a milli-quantity such as "1500m", and a plain decimal is also a
+ * valid Kubernetes quantity for the HPA. The schema allows at most three decimals, so no exponent.
+ */
+export function decimalTarget(value: number): string {
+  return String(Number(value.toFixed(3)));
 }
 
 /**
@@ -51,7 +55,7 @@ export class QueueAutoscaler extends pulumi.ComponentResource {
   constructor(name: string, args: QueueAutoscalerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdgate:infra:QueueAutoscaler", name, {}, opts);
     const { cluster } = args;
-    const target = quantity(cluster.autoscaling.queueDepthPerPod);
+    const target = decimalTarget(cluster.autoscaling.queueDepthPerPod);
 
     if (cluster.autoscaling.mode === "keda") {
       const spec: IScaledObject["spec"] = {

@@ -142,6 +142,11 @@ describe("stack configuration", () => {
       (v) => (((v.alerts as Raw).receivers as [Raw])[0].webhookUrl = "https://x.example"),
       "sdgate:alerts.receivers[0]: must set exactly one",
     ],
+    [
+      "a queue depth KEDA could not read",
+      (_, [c]) => ((c.autoscaling as Raw).queueDepthPerPod = 1.2345),
+      "sdgate:clusters[0].autoscaling.queueDepthPerPod: must have at most three decimals",
+    ],
     ["a ratio above 1", (v) => ((v.alerts as Raw).errorRatio = 5), "sdgate:alerts.errorRatio:"],
     [
       "a structured key that is not JSON",

@@ -120,7 +120,12 @@ const clusterSchema = z
         /** `keda` (ScaledObject), `hpa` (needs prometheus-adapter serving `sdgate_queue_depth`), `none`. */
         mode: z.enum(["keda", "hpa", "none"]).default("keda"),
         /** Waiting jobs per pod above which another pod is added. */
-        queueDepthPerPod: z.number().gt(0).max(1000).default(4),
+        queueDepthPerPod: z
+          .number()
+          .min(0.001)
+          .max(1000)
+          .multipleOf(0.001, "must have at most three decimals (KEDA reads it as a plain decimal)")
+          .default(4),
         /** A GPU pod is slow to start and expensive to churn: wait this long before scaling down. */
         scaleDownStabilizationSeconds: z.number().int().min(0).max(7200).default(600),
       })
