@@ -8,6 +8,7 @@ import { createLogger } from "./logger.ts";
 import { ServingMetrics } from "./metrics/metrics.ts";
 import { ensureTinyModel } from "./model-builder/index.ts";
 import { resolveCheckpointModels } from "./model-import/checkpoint-models.ts";
+import { checkNvidiaDriver } from "./nvidia-driver.ts";
 import { createBackendApp, type Readiness } from "./server/app.ts";
 import { Dispatcher } from "./serving/dispatcher.ts";
 import { WorkerEngine } from "./worker/worker-engine.ts";
@@ -16,6 +17,8 @@ const logger = createLogger("backend");
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before listening: a node whose driver cannot run the CUDA 13 provider fails here, by name.
+  checkNvidiaDriver(config.executionProviders, logger);
   // Input images are untrusted: libvips may load nothing but PNG, JPEG and WebP from memory.
   restrictImageLoaders();
   const readiness: Readiness = { state: "loading" };
