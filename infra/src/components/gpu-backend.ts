@@ -21,6 +21,7 @@ import {
 } from "./labels.ts";
 import { ModelVolume } from "./model-volume.ts";
 import { QueueAutoscaler } from "./queue-autoscaler.ts";
+import { deploymentTimeouts, progressDeadlineSeconds } from "./startup-budget.ts";
 import { TunnelConnector } from "./tunnel-connector.ts";
 
 export interface GpuBackendArgs {
@@ -103,7 +104,7 @@ export class GpuBackend extends pulumi.ComponentResource {
           selector: { matchLabels: labels },
           // Never drop below the current capacity during a rollout: a new GPU pod must be ready first.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          progressDeadlineSeconds: cluster.startupBudgetSeconds + 600,
+          progressDeadlineSeconds: progressDeadlineSeconds(cluster),
           template: backendPodTemplate({
             cluster,
             hmacKeyIds: args.hmacKeyIds,
@@ -116,7 +117,7 @@ export class GpuBackend extends pulumi.ComponentResource {
         },
       },
       // The pods read the key Secret at start; the model claim must exist to be mounted.
-      { parent: this, dependsOn: [this.hmacSecret, this.model] },
+      { parent: this, dependsOn: [this.hmacSecret, this.model], customTimeouts: deploymentTimeouts(cluster) },
     );
 
     this.service = new k8s.core.v1.Service(
@@ -172,7 +173,9 @@ export class GpuBackend extends pulumi.ComponentResource {
     this.autoscaler = new QueueAutoscaler(
       `${name}-autoscaler`,
       { namespace, namespaceName: cluster.namespace, cluster, prometheusUrl: args.monitoring.prometheusUrl },
-      { parent: this, dependsOn: [this.deployment] },
+      // Not after the Deployment: Pulumi waits for its pods to be ready, which can take most of an
+      // hour, and the autoscaler finds its target by name whenever it appears.
+      child,
     );
 
     this.monitoring = new BackendMonitoring(

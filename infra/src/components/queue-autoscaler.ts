@@ -82,7 +82,13 @@ export class QueueAutoscaler extends pulumi.ComponentResource {
         {
           apiVersion: "keda.sh/v1alpha1",
           kind: "ScaledObject",
-          metadata: { name: BACKEND_NAME, namespace: args.namespace },
+          metadata: {
+            name: BACKEND_NAME,
+            namespace: args.namespace,
+            // Where Pulumi waits for every resource's Ready condition (PULUMI_K8S_AWAIT_ALL), a
+            // ScaledObject is Ready only once its metric answers; nothing here should wait for that.
+            annotations: { "pulumi.com/skipAwait": "true" },
+          },
           spec,
         },
         { parent: this },

@@ -42,6 +42,8 @@ describe("stack configuration", () => {
       },
       serving: { queueSize: 32, maxBatch: 4 },
       startupBudgetSeconds: 1200,
+      nodeScaleUpSeconds: 600,
+      imagePullSeconds: 600,
       drainTimeoutSeconds: 120,
     });
     expect(gcp).toMatchObject({

@@ -161,6 +161,13 @@ const clusterSchema = z
       .prefault({}),
     /** How long the startup probe waits for the models to load and warm before the pod is restarted. */
     startupBudgetSeconds: z.number().int().min(30).max(7200).default(1200),
+    /**
+     * How long bringing up a GPU node may take (cluster autoscaler or Karpenter, then the driver);
+     * with the image pull, the model copy and startupBudgetSeconds it sets the rollout's timeouts.
+     */
+    nodeScaleUpSeconds: z.number().int().min(0).max(7200).default(600),
+    /** How long pulling the multi-GB backend image (and an image model volume) onto a new node may take. */
+    imagePullSeconds: z.number().int().min(0).max(7200).default(600),
     /** How long SIGTERM may take to finish queued and running jobs (SDGATE_DRAIN_TIMEOUT_MS). */
     drainTimeoutSeconds: z.number().int().min(0).max(3600).default(120),
     /**

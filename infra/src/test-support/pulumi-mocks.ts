@@ -8,9 +8,43 @@ export interface RecordedResource {
   /** `urn::id` of the provider the resource is registered with; undefined means the default provider. */
   provider: string | undefined;
   custom: boolean;
+  /** The `customTimeouts` option as the SDK sent it (Go durations; "" where unset). */
+  customTimeouts: { create: string; update: string; delete: string } | undefined;
+  /** URNs of the resources this one waits for (`dependsOn`, and its inputs' resources). */
+  dependencies: string[];
 }
 
 const recorded: RecordedResource[] = [];
+
+/** The parts of a registration request that Pulumi's mock interface does not pass on. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
+}
+type Monitor = { registerResource(request: RegisterRequest, callback: unknown): unknown };
+const requestOptions = new Map<string, Pick<RecordedResource, "customTimeouts" | "dependencies">>();
+
+/**
+ * Keeps each registration's resource options, which `newResource` never sees, keyed by type and
+ * name: the program's names are unique per type.
+ */
+function recordOptions(): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as Monitor;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request, callback) => {
+    const timeouts = request.getCustomtimeouts();
+    requestOptions.set(`${request.getType()}::${request.getName()}`, {
+      customTimeouts:
+        timeouts === undefined
+          ? undefined
+          : { create: timeouts.getCreate(), update: timeouts.getUpdate(), delete: timeouts.getDelete() },
+      dependencies: request.getDependenciesList(),
+    });
+    return register(request, callback);
+  };
+}
 
 /**
  * Pulumi's mocks stand in for the engine and every provider: a resource is "created" with its inputs
@@ -27,6 +61,9 @@ export function installMocks(): void {
           inputs: args.inputs as Record<string, unknown>,
           provider: args.provider,
           custom: args.custom ?? true,
+          customTimeouts: undefined,
+          dependencies: [],
+          ...requestOptions.get(`${args.type}::${args.name}`),
         });
         return { id: `${args.name}-id`, state: args.inputs };
       },
@@ -36,6 +73,7 @@ export function installMocks(): void {
     "test",
     false,
   );
+  recordOptions();
 }
 
 /** Pulumi's wire form of a secret value: `{ [SIG_KEY]: SECRET_SIG, value }` (rpc.ts). */
