@@ -1,22 +1,28 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
 import { registryProblems } from "../registry/build-registry.ts";
+import { edgeModelsProblems } from "../registry/edge-models.ts";
 import { edgeRetentionProblems } from "../registry/edge-retention.ts";
+import { edgeVars, workerVarProblems } from "../registry/edge-vars.ts";
 import { edgeDeployCommands } from "../registry/stack-outputs.ts";
 
 /**
- * `npm run deploy:edge [-- --env staging] [--registry FILE] [--retention FILE] [--dry-run]`: applies
- * the D1 migrations, sets the `IMAGES` bucket's lifecycle, and deploys the Worker with the registry
- * and the retention `npm run registry` wrote.
+ * `npm run deploy:edge [-- --env staging] [--registry FILE] [--models FILE] [--retention FILE] [--dry-run]`:
+ * applies the D1 migrations, sets the `IMAGES` bucket's lifecycle, and deploys the Worker with the
+ * registry, the model catalog and the retention `npm run registry` wrote. `--dry-run` prints the
+ * commands and runs Wrangler's own offline `deploy --dry-run` of the Worker with those vars.
  */
 const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 const { values } = parseArgs({
   options: {
     env: { type: "string", default: "production" },
     registry: { type: "string", default: ".sdgate/registry.json" },
+    models: { type: "string", default: ".sdgate/edge-models.json" },
     retention: { type: "string", default: ".sdgate/retention.json" },
     "dry-run": { type: "boolean", default: false },
   },
@@ -40,31 +46,50 @@ function imagesBucket(environment: string): string {
   return bucket;
 }
 
+/** Wrangler's offline check of the Worker deploy: config, bindings and bundle, nothing uploaded. */
+function wranglerDryRun(deploy: readonly string[]): void {
+  const wrangler = join(
+    dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+    "bin/wrangler.js",
+  );
+  const outdir = mkdtempSync(join(tmpdir(), "sdgate-edge-dry-run-"));
+  const args = [wrangler, ...deploy.slice(2), "--dry-run", "--outdir", outdir];
+  const result = spawnSync(process.execPath, args, {
+    cwd: REPO_ROOT,
+    stdio: "inherit",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed (exit ${result.status})`);
+}
+
 try {
   if (!["production", "staging"].includes(values.env)) throw new Error("--env must be production or staging");
   const registry = readJson(values.registry);
   const checked = registryProblems(registry);
   if (!checked.ok) throw new Error(`the edge would refuse ${values.registry}:\n${checked.problems}`);
+  const models = edgeModelsProblems(readJson(values.models));
+  if (!models.ok) throw new Error(`the edge would refuse ${values.models}:\n${models.problems}`);
   const retention = edgeRetentionProblems(readJson(values.retention));
   if (!retention.ok)
     throw new Error(`${values.retention} is not the edge's retention:\n${retention.problems}`);
+  const vars = edgeVars({ registry, models: models.value, retentionVars: retention.value.vars });
+  const tooBig = workerVarProblems(vars);
+  if (tooBig.length > 0) throw new Error(`Cloudflare would refuse the Worker:\n${tooBig.join("\n")}`);
   // Beside the retention it comes from, so the printed command can be run by hand.
   const lifecycleFile = resolve(REPO_ROOT, dirname(values.retention), `r2-lifecycle.${values.env}.json`);
   mkdirSync(dirname(lifecycleFile), { recursive: true });
   writeFileSync(lifecycleFile, `${JSON.stringify(retention.value.r2Lifecycle, null, 2)}\n`);
-  const commands = edgeDeployCommands(values.env, registry, {
-    vars: retention.value.vars,
-    bucket: imagesBucket(values.env),
-    lifecycleFile,
-  });
+  const commands = edgeDeployCommands(values.env, vars, { bucket: imagesBucket(values.env), lifecycleFile });
   for (const command of commands) {
-    console.log(`$ ${command.map((arg) => (/[\s"'{}$]/.test(arg) ? `'${arg}'` : arg)).join(" ")}`);
+    console.log(`$ ${command.map((arg) => (/[\s"'{}$[\]]/.test(arg) ? `'${arg}'` : arg)).join(" ")}`);
     if (values["dry-run"]) continue;
     const [program, ...args] = command as [string, ...string[]];
     const result = spawnSync(program, args, { cwd: REPO_ROOT, stdio: "inherit" });
     if (result.status !== 0)
       throw new Error(`${command.slice(0, 3).join(" ")} failed (exit ${result.status})`);
   }
+  const deploy = commands.at(-1);
+  if (values["dry-run"] && deploy !== undefined) wranglerDryRun(deploy);
 } catch (error) {
   console.error(`deploy:edge: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

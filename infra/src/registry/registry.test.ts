@@ -1,19 +1,19 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RegistryDocument } from "@sdgate/shared";
 import { beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../cli/run-cli.ts";
 import { createProgram } from "../program.ts";
 import { installMocks, outputOf, settle } from "../test-support/pulumi-mocks.ts";
 import { exampleStack } from "../test-support/stack-fixture.ts";
 import { buildRegistry, registryProblems } from "./build-registry.ts";
 import { type EdgeRetention, edgeRetention } from "./edge-retention.ts";
+import { edgeVars } from "./edge-vars.ts";
 import { edgeDeployCommands, registryFromStackOutputs } from "./stack-outputs.ts";
 
 installMocks();
 
-const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
 const pool = { name: "a", url: "https://a.example.com", provider: "aws", region: "us-east-1", priority: 1 };
 let registry: RegistryDocument;
 
@@ -22,21 +22,6 @@ beforeAll(async () => {
   registry = await outputOf(program.edgeRegistry);
   await settle(program);
 });
-
-/** Runs one of infra's commands the way `npm run` does, with the project's Node. */
-function run(script: string, args: string[]): { status: number; stdout: string; stderr: string } {
-  try {
-    const stdout = execFileSync(process.execPath, [join(REPO_ROOT, "infra/src/cli", script), ...args], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return { status: 0, stdout, stderr: "" };
-  } catch (error) {
-    const e = error as { status: number; stdout: string; stderr: string };
-    return { status: e.status, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("the edge's backend registry", () => {
   it("lists one pool per cluster at its tunnel hostname, with the registry settings", () => {
@@ -98,10 +83,11 @@ describe("the edge's backend registry", () => {
     expect(() => registryFromStackOutputs("nope")).toThrow(/not JSON/);
   });
 
-  it("deploys the edge after its migrations and its bucket's lifecycle, with the registry and the retention as vars", () => {
-    const { vars } = edgeRetention({ cacheDays: 14, jobHours: 24, auditDays: 400 });
-    const retention = { vars, bucket: "sdgate-images-staging", lifecycleFile: "/tmp/lifecycle.json" };
-    expect(edgeDeployCommands("staging", { pools: [pool] }, retention)).toEqual([
+  it("deploys the edge after its migrations and its bucket's lifecycle, with the registry, the models and the retention as vars", () => {
+    const { vars: retentionVars } = edgeRetention({ cacheDays: 14, jobHours: 24, auditDays: 400 });
+    const vars = edgeVars({ registry: { pools: [pool] }, models: [{ id: "sd15" }], retentionVars });
+    const lifecycle = { bucket: "sdgate-images-staging", lifecycleFile: "/tmp/lifecycle.json" };
+    expect(edgeDeployCommands("staging", vars, lifecycle)).toEqual([
       ["npx", "wrangler", "d1", "migrations", "apply", "DB", "--remote", "--env", "staging"],
       [
         ..."npx wrangler r2 bucket lifecycle set sdgate-images-staging --file /tmp/lifecycle.json --force".split(
@@ -119,6 +105,8 @@ describe("the edge's backend registry", () => {
         "--var",
         `SDGATE_BACKENDS:${JSON.stringify({ pools: [pool] })}`,
         "--var",
+        'SDGATE_MODELS:[{"id":"sd15"}]',
+        "--var",
         "SDGATE_CACHE_RETENTION_DAYS:14",
         "--var",
         "SDGATE_JOB_RETENTION_HOURS:24",
@@ -130,61 +118,34 @@ describe("the edge's backend registry", () => {
 });
 
 describe("npm run registry and npm run deploy:edge", () => {
-  it("writes the stack's registry and retention where deploy:edge reads them, then shows the wrangler commands", () => {
-    const dir = mkdtempSync(join(tmpdir(), "sdgate-registry-"));
-    const outputs = join(dir, "outputs.json");
-    const stackRetention = edgeRetention({ cacheDays: 14, jobHours: 48, auditDays: 0 });
-    writeFileSync(
-      outputs,
-      JSON.stringify({ edgeRegistry: registry, edgeRetention: stackRetention, clusters: {} }),
-    );
-    const out = join(dir, "registry.json");
-    const retentionOut = join(dir, "retention.json");
-
-    const written = run("registry.ts", ["--from", outputs, "--out", out, "--retention-out", retentionOut]);
-    expect(written.stderr).toBe("");
-    expect(written.status).toBe(0);
-    expect(written.stdout).toContain("Wrote 2 pool(s)");
-    expect(written.stdout).toContain("cache 14 days, jobs 48 hours, audit 0 days");
-    expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(registry);
-    expect(JSON.parse(readFileSync(retentionOut, "utf8"))).toEqual(stackRetention);
-
-    const deployed = run("deploy-edge.ts", ["--registry", out, "--retention", retentionOut, "--dry-run"]);
-    expect(deployed.stderr).toBe("");
-    expect(deployed.status).toBe(0);
-    expect(deployed.stdout).toContain("$ npx wrangler d1 migrations apply DB --remote --env production");
-    const lifecycleFile = join(dir, "r2-lifecycle.production.json");
-    expect(deployed.stdout).toContain(
-      `$ npx wrangler r2 bucket lifecycle set sdgate-images-production --file ${lifecycleFile} --force --env production`,
-    );
-    expect(JSON.parse(readFileSync(lifecycleFile, "utf8"))).toEqual(stackRetention.r2Lifecycle);
-    expect(deployed.stdout).toContain(
-      `$ npx wrangler deploy --env production --var 'SDGATE_BACKENDS:{"fleet":"production"`,
-    );
-    expect(deployed.stdout).toContain(
-      "--var SDGATE_CACHE_RETENTION_DAYS:14 --var SDGATE_JOB_RETENTION_HOURS:48 --var SDGATE_AUDIT_RETENTION_DAYS:0",
-    );
-  });
-
   it("gives a stack from before edgeRetention the defaults, and refuses a retention file edited out of step", () => {
     const dir = mkdtempSync(join(tmpdir(), "sdgate-registry-"));
     const outputs = join(dir, "outputs.json");
-    writeFileSync(outputs, JSON.stringify({ edgeRegistry: registry, clusters: {} }));
+    writeFileSync(outputs, JSON.stringify({ edgeRegistry: registry, edgeModels: [{ id: "sd15" }] }));
     const out = join(dir, "registry.json");
     const retentionOut = join(dir, "retention.json");
-    expect(
-      run("registry.ts", ["--from", outputs, "--out", out, "--retention-out", retentionOut]).status,
-    ).toBe(0);
+    const modelsOut = join(dir, "models.json");
+    const args = ["--out", out, "--retention-out", retentionOut, "--models-out", modelsOut];
+    expect(runCli("registry.ts", ["--from", outputs, ...args]).status).toBe(0);
     const saved = JSON.parse(readFileSync(retentionOut, "utf8")) as EdgeRetention;
     expect(saved).toEqual(edgeRetention({ cacheDays: 30, jobHours: 24, auditDays: 400 }));
 
     saved.vars.SDGATE_CACHE_RETENTION_DAYS = "7";
     writeFileSync(retentionOut, JSON.stringify(saved));
-    const refused = run("deploy-edge.ts", ["--registry", out, "--retention", retentionOut, "--dry-run"]);
+    const refused = runCli("deploy-edge.ts", [
+      ...["--registry", out, "--models", modelsOut, "--retention", retentionOut, "--dry-run"],
+    ]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toContain("r2Lifecycle: does not match SDGATE_CACHE_RETENTION_DAYS");
     expect(
-      run("deploy-edge.ts", ["--registry", out, "--retention", join(dir, "none.json")]).stderr,
+      runCli("deploy-edge.ts", [
+        "--registry",
+        out,
+        "--models",
+        modelsOut,
+        "--retention",
+        join(dir, "none.json"),
+      ]).stderr,
     ).toContain("run `npm run registry` first");
   });
 
@@ -192,11 +153,11 @@ describe("npm run registry and npm run deploy:edge", () => {
     const dir = mkdtempSync(join(tmpdir(), "sdgate-registry-"));
     const outputs = join(dir, "outputs.json");
     writeFileSync(outputs, JSON.stringify({ edgeRegistry: { pools: [] } }));
-    const result = run("registry.ts", ["--from", outputs, "--out", join(dir, "r.json")]);
+    const result = runCli("registry.ts", ["--from", outputs, "--out", join(dir, "r.json")]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("the edge would refuse this registry");
     expect(result.stderr).toContain("SDGATE_BACKENDS.pools: must list at least one backend");
-    expect(run("deploy-edge.ts", ["--registry", join(dir, "missing.json")]).stderr).toContain(
+    expect(runCli("deploy-edge.ts", ["--registry", join(dir, "missing.json")]).stderr).toContain(
       "run `npm run registry` first",
     );
   });

@@ -1,3 +1,4 @@
+import { type EdgeModelEntry, edgeModelsProblems } from "./edge-models.ts";
 import type { EdgeRetention } from "./edge-retention.ts";
 
 function parseOutputs(text: string): unknown {
@@ -27,9 +28,29 @@ export function retentionFromStackOutputs(text: string): EdgeRetention | null {
   return null;
 }
 
-/** Where the edge's retention goes: the vars, and the lifecycle file written for `bucket`. */
-export interface RetentionDeployment {
-  vars: EdgeRetention["vars"];
+/**
+ * The stack's model catalog (SDGATE_MODELS): its `edgeModels` output, or for a stack that does not
+ * export one, the ids its registry's `models` names; checked by the entry schema the edge parses
+ * `SDGATE_MODELS` with, and refused when it names no model.
+ */
+export function modelsFromStackOutputs(
+  text: string,
+): { ok: true; value: EdgeModelEntry[] } | { ok: false; problems: string } {
+  const parsed = parseOutputs(text);
+  const outputs = (typeof parsed === "object" && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if ("edgeModels" in outputs) return edgeModelsProblems(outputs.edgeModels);
+  const registry = outputs.edgeRegistry as { models?: Record<string, string> } | undefined;
+  const fromRegistry = Object.keys(registry?.models ?? {}).map((id) => ({ id }));
+  if (fromRegistry.length > 0) return edgeModelsProblems(fromRegistry);
+  return {
+    ok: false,
+    problems:
+      "the stack outputs have no `edgeModels` and its registry names no `models`: the edge would serve only `tiny` (run `pulumi up` with this version of the program)",
+  };
+}
+
+/** Where the `IMAGES` bucket's lifecycle goes. */
+export interface LifecycleDeployment {
   /** The environment's `IMAGES` bucket (wrangler.toml). */
   bucket: string;
   /** A file holding `EdgeRetention.r2Lifecycle`. */
@@ -39,16 +60,16 @@ export interface RetentionDeployment {
 /**
  * The edge deployment, as argument lists: D1 migrations first (a Worker that reads a column its
  * database lacks fails every request), then the `IMAGES` bucket's lifecycle (so R2 expires what the
- * new Worker's index will forget), then the Worker with this registry as SDGATE_BACKENDS and the
- * retention vars.
+ * new Worker's index will forget), then the Worker with `vars` (SDGATE_BACKENDS, SDGATE_MODELS, the
+ * retention: see `edgeVars`).
  */
 export function edgeDeployCommands(
   environment: string,
-  registry: unknown,
-  retention: RetentionDeployment,
+  vars: Record<string, string>,
+  lifecycle: LifecycleDeployment,
 ): string[][] {
   const env = ["--env", environment];
-  const vars = Object.entries(retention.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+  const varArgs = Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   return [
     ["npx", "wrangler", "d1", "migrations", "apply", "DB", "--remote", ...env],
     [
@@ -58,12 +79,12 @@ export function edgeDeployCommands(
       "bucket",
       "lifecycle",
       "set",
-      retention.bucket,
+      lifecycle.bucket,
       "--file",
-      retention.lifecycleFile,
+      lifecycle.lifecycleFile,
       "--force",
       ...env,
     ],
-    ["npx", "wrangler", "deploy", ...env, "--var", `SDGATE_BACKENDS:${JSON.stringify(registry)}`, ...vars],
+    ["npx", "wrangler", "deploy", ...env, ...varArgs],
   ];
 }

@@ -1,0 +1,130 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { modelInfoSchema, registrySchema } from "@sdgate/shared";
+import { parse } from "smol-toml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { CLOUDFLARE_ORIGIN_TIMEOUT_MS } from "../checks/wrangler-checks.ts";
+import { createProgram } from "../program.ts";
+import { edgeModelCatalog } from "../registry/edge-models.ts";
+import { edgeVars, WORKER_VAR_MAX_BYTES } from "../registry/edge-vars.ts";
+import { installMocks, outputOf, settle } from "../test-support/pulumi-mocks.ts";
+import { exampleStack } from "../test-support/stack-fixture.ts";
+import { runCli } from "./run-cli.ts";
+
+installMocks();
+
+const REPO_ROOT = new URL("../../../", import.meta.url).pathname;
+const stack = exampleStack();
+let dir: string;
+let outputsFile: string;
+let files: { registry: string; models: string; retention: string };
+
+/**
+ * What `pulumi stack output --json` prints for the example stack, from the program run on Pulumi's
+ * mocks; `edgeModels` is the catalog infra/src/index.ts exports from the same config.
+ */
+beforeAll(async () => {
+  const program = createProgram(stack);
+  const outputs = {
+    edgeRegistry: await outputOf(program.edgeRegistry),
+    edgeRetention: await outputOf(program.edgeRetention),
+    clusters: await outputOf(program.clusters),
+    edgeModels: edgeModelCatalog(stack.clusters, stack.registry),
+  };
+  await settle(program);
+  dir = mkdtempSync(join(tmpdir(), "sdgate-deploy-edge-"));
+  outputsFile = join(dir, "outputs.json");
+  writeFileSync(outputsFile, JSON.stringify(outputs));
+  files = {
+    registry: join(dir, "registry.json"),
+    models: join(dir, "edge-models.json"),
+    retention: join(dir, "retention.json"),
+  };
+});
+
+function writeFiles(from: string) {
+  return runCli("registry.ts", [
+    ...["--from", from, "--out", files.registry],
+    ...["--models-out", files.models, "--retention-out", files.retention],
+  ]);
+}
+
+function deployArgs(): string[] {
+  return ["--registry", files.registry, "--models", files.models, "--retention", files.retention];
+}
+
+describe("npm run registry, then npm run deploy:edge, rehearsed against wrangler deploy --dry-run", () => {
+  it("deploys a production edge that serves every model the stack's clusters serve, each var under 5 KB", () => {
+    const written = writeFiles(outputsFile);
+    expect(written.stderr).toBe("");
+    expect(written.stdout).toContain("Wrote 2 pool(s)");
+    expect(written.stdout).toContain("Wrote 1 model(s)");
+
+    const deployed = runCli("deploy-edge.ts", [...deployArgs(), "--dry-run"]);
+    expect(deployed.status, deployed.stderr).toBe(0);
+    expect(deployed.stdout).toContain("$ npx wrangler d1 migrations apply DB --remote --env production");
+    expect(deployed.stdout).toContain('--var \'SDGATE_MODELS:[{"id":"sd15"}]\'');
+    // Wrangler itself read the production environment and bound every var.
+    for (const name of ["SDGATE_BACKENDS", "SDGATE_MODELS", "SDGATE_CACHE_RETENTION_DAYS"])
+      expect(deployed.stdout).toMatch(new RegExp(`env\\.${name} \\(.*Environment Variable`));
+    expect(deployed.stdout).toContain("--dry-run: exiting now.");
+
+    // The vars it deployed, as the edge parses them.
+    const vars = edgeVars({
+      registry: JSON.parse(readFileSync(files.registry, "utf8")),
+      models: JSON.parse(readFileSync(files.models, "utf8")),
+      retentionVars: JSON.parse(readFileSync(files.retention, "utf8")).vars,
+    });
+    const served = z.array(modelInfoSchema).parse(JSON.parse(vars.SDGATE_MODELS ?? ""));
+    for (const cluster of stack.clusters) expect(served.map((m) => m.id)).toContain(cluster.model.id);
+    const registry = registrySchema.parse(JSON.parse(vars.SDGATE_BACKENDS ?? ""));
+    expect(registry.pools.map((p) => p.name).sort()).toEqual(stack.clusters.map((c) => c.name).sort());
+    const production = (
+      parse(readFileSync(join(REPO_ROOT, "wrangler.toml"), "utf8")) as {
+        env: { production: { vars: Record<string, string> } };
+      }
+    ).env.production.vars;
+    for (const [name, value] of Object.entries({ ...production, ...vars }))
+      expect(new TextEncoder().encode(value).length, name).toBeLessThanOrEqual(WORKER_VAR_MAX_BYTES);
+    expect(Number(production.SDGATE_BACKEND_TIMEOUT_MS)).toBeLessThan(CLOUDFLARE_ORIGIN_TIMEOUT_MS);
+  }, 60_000);
+
+  it("refuses a stack whose outputs name no model, which would deploy an edge that serves only tiny", () => {
+    const bare = join(dir, "bare-outputs.json");
+    const outputs = JSON.parse(readFileSync(outputsFile, "utf8")) as Record<string, unknown>;
+    delete outputs.edgeModels;
+    writeFileSync(bare, JSON.stringify(outputs));
+    const refused = runCli("registry.ts", [
+      ...["--from", bare, "--out", join(dir, "r.json"), "--models-out", join(dir, "m.json")],
+    ]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("no `edgeModels`");
+
+    // A stack from before `edgeModels` whose registry pins model hashes serves those models.
+    (outputs.edgeRegistry as Record<string, unknown>).models = { sd15: "sha256:abc" };
+    writeFileSync(bare, JSON.stringify(outputs));
+    const models = join(dir, "from-registry.json");
+    expect(
+      runCli("registry.ts", ["--from", bare, "--out", join(dir, "r.json"), "--models-out", models]).status,
+    ).toBe(0);
+    expect(JSON.parse(readFileSync(models, "utf8"))).toEqual([{ id: "sd15" }]);
+  });
+
+  it("refuses a registry past Cloudflare's 5 KB per variable, naming it and its size, before anything runs", () => {
+    const big = join(dir, "big-outputs.json");
+    const outputs = JSON.parse(readFileSync(outputsFile, "utf8")) as {
+      edgeRegistry: { pools: { near?: string[] }[] };
+    };
+    // The most `near` labels the schema allows, each as long as it allows.
+    const countries = Array.from({ length: 300 }, (_, i) => `C${String(i).padStart(7, "0")}`);
+    for (const pool of outputs.edgeRegistry.pools) pool.near = countries;
+    writeFileSync(big, JSON.stringify(outputs));
+    expect(writeFiles(big).status).toBe(0);
+    const refused = runCli("deploy-edge.ts", [...deployArgs(), "--dry-run"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/SDGATE_BACKENDS is \d+ bytes, over the 5000 bytes/);
+    expect(refused.stdout).not.toContain("$ npx wrangler");
+  });
+});
