@@ -70,6 +70,19 @@ describe("GpuBackend", () => {
     expect(JSON.stringify(autoscaler?.spec)).toContain('"averageValue":"0.25"');
   });
 
+  it("rolls out with a spare GPU by default, or pod by pod in place when told to replace", async () => {
+    const strategy = (found: Awaited<ReturnType<typeof backend>>) =>
+      (first(found.find("Deployment", "sdgate-backend")).spec as Raw).strategy;
+    expect(strategy(await backend("surging", 0))).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+    });
+    expect(strategy(await backend("replacing", 0, (c) => (c.rollout = "replace")))).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+    });
+  });
+
   it("fills a PVC model volume from its source once, under the restricted pod security profile", async () => {
     const { find, pod } = await backend("pvc", 0);
     expect(find("PersistentVolumeClaim")[0]?.spec).toEqual({

@@ -21,6 +21,7 @@ import {
 } from "./labels.ts";
 import { ModelVolume } from "./model-volume.ts";
 import { QueueAutoscaler } from "./queue-autoscaler.ts";
+import { rolloutStrategy } from "./rollout-strategy.ts";
 import { deploymentTimeouts, progressDeadlineSeconds } from "./startup-budget.ts";
 import { TunnelConnector } from "./tunnel-connector.ts";
 
@@ -102,8 +103,7 @@ export class GpuBackend extends pulumi.ComponentResource {
           // With an autoscaler the replica count is its to set; declaring one here would fight it on every update.
           ...(autoscaled ? {} : { replicas: cluster.replicas.min }),
           selector: { matchLabels: labels },
-          // Never drop below the current capacity during a rollout: a new GPU pod must be ready first.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          strategy: rolloutStrategy(cluster),
           progressDeadlineSeconds: progressDeadlineSeconds(cluster),
           template: backendPodTemplate({
             cluster,

@@ -41,6 +41,7 @@ describe("stack configuration", () => {
         replicas: 2,
       },
       serving: { queueSize: 32, maxBatch: 4 },
+      rollout: "surge",
       startupBudgetSeconds: 1200,
       nodeScaleUpSeconds: 600,
       imagePullSeconds: 600,
@@ -149,6 +150,15 @@ describe("stack configuration", () => {
       (_, [c]) => ((c.autoscaling as Raw).queueDepthPerPod = 1.2345),
       "sdgate:clusters[0].autoscaling.queueDepthPerPod: must have at most three decimals",
     ],
+    [
+      "a rollout that would stop the only backend",
+      (v, [c]) => {
+        v.clusters = [c];
+        c.rollout = "replace";
+      },
+      "sdgate:clusters[0].rollout: replace would stop the only backend pod",
+    ],
+    ["an unknown rollout", (_, [c]) => (c.rollout = "recreate"), "sdgate:clusters[0].rollout:"],
     ["a ratio above 1", (v) => ((v.alerts as Raw).errorRatio = 5), "sdgate:alerts.errorRatio:"],
     [
       "a structured key that is not JSON",
@@ -189,5 +199,19 @@ describe("stack configuration", () => {
     const notJson = problemWith((_, [c]) => ((c.tunnel as Raw).credentials = SECRET_MARKER));
     expect(notJson).toContain("sdgate:clusters[0].tunnel.credentials: must be the JSON credentials file");
     expect(notJson).not.toContain(SECRET_MARKER);
+  });
+});
+
+describe("rollout", () => {
+  it("lets a pool replace its pods in place when another cluster or pod serves meanwhile", () => {
+    const config = exampleStack((values) => {
+      for (const cluster of values.clusters as Raw[]) cluster.rollout = "replace";
+    });
+    expect(config.clusters.map((c) => c.rollout)).toEqual(["replace", "replace"]);
+    const alone = exampleStack((values) => {
+      const [cluster] = values.clusters as [Raw];
+      values.clusters = [{ ...cluster, rollout: "replace", replicas: { min: 2, max: 8 } }];
+    });
+    expect(alone.clusters[0]?.rollout).toBe("replace");
   });
 });

@@ -159,6 +159,11 @@ const clusterSchema = z
         maxBatch: z.number().int().min(1).max(64).default(4),
       })
       .prefault({}),
+    /**
+     * `surge` (a new pod is ready before an old one stops; needs a spare GPU) or `replace` (an old pod
+     * stops first; the pool is a pod short meanwhile): components/rollout-strategy.ts.
+     */
+    rollout: z.enum(["surge", "replace"]).default("surge"),
     /** How long the startup probe waits for the models to load and warm before the pod is restarted. */
     startupBudgetSeconds: z.number().int().min(30).max(7200).default(1200),
     /**
@@ -199,6 +204,15 @@ export const clustersSchema = z
   .array(clusterSchema)
   .min(1, "must list at least one cluster")
   .superRefine((clusters, ctx) => {
+    const [only] = clusters;
+    if (clusters.length === 1 && only?.rollout === "replace" && only.replicas.min === 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: [0, "rollout"],
+        message:
+          "replace would stop the only backend pod of the only cluster on every rollout; use surge, replicas.min 2 or another cluster",
+      });
+    }
     const seen = new Map<string, number>();
     clusters.forEach((cluster, index) => {
       if (seen.has(cluster.name)) {
