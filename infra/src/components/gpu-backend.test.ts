@@ -91,15 +91,35 @@ describe("GpuBackend", () => {
       storageClassName: "efs-sc",
     });
     const [fetch] = pod.initContainers;
-    expect(fetch).toMatchObject({ name: "fetch-model", envFrom: [{ secretRef: { name: "model-reader" } }] });
+    expect(fetch).toMatchObject({
+      name: "fetch-model",
+      envFrom: [{ secretRef: { name: "sdgate-model-credentials" } }],
+    });
     expect(fetch?.env).toContainEqual({
       name: "MODEL_SOURCE",
-      value: ":s3,provider=AWS,env_auth=true:acme-models/sd15-onnx",
+      value: ":s3,provider=AWS,env_auth=true,region=us-east-1:acme-models/sd15-onnx",
+    });
+    expect(find("Secret", "sdgate-model-credentials")[0]?.stringData).toEqual({
+      AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "LEAKME-model-reader",
     });
     expect(String((first(pod.initContainers).command as string[])[2])).toContain(".sdgate-complete");
     const backendEnv = (pod.containers[0].env as Raw[]).find((e) => e.name === "SDGATE_MODEL_FOLDERS");
     expect(backendEnv?.value).toBe("sd15=/models/sd15");
     expect(find("Namespace")[0]?.metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  });
+
+  it("reads the model with a Secret the operator made, or with the pod's identity, creating none", async () => {
+    const named = await backend("named-secret", 0, (c) => {
+      const model = c.model as Raw;
+      delete model.credentials;
+      model.credentialsSecretName = "model-reader";
+    });
+    expect(first(named.pod.initContainers).envFrom).toEqual([{ secretRef: { name: "model-reader" } }]);
+    expect(named.find("Secret", "sdgate-model-credentials")).toHaveLength(0);
+    const identity = await backend("pod-identity", 0, (c) => delete (c.model as Raw).credentials);
+    expect(first(identity.pod.initContainers).envFrom).toBeUndefined();
+    expect(identity.find("Secret", "sdgate-model-credentials")).toHaveLength(0);
   });
 
   it("mounts an image model volume read-only with no init container", async () => {
@@ -165,7 +185,11 @@ describe("GpuBackend", () => {
   it("creates no Alertmanager routing when there are no receivers", async () => {
     const { find } = await backend("quiet", 0, (_, values) => (values.alerts = {}));
     expect(find("AlertmanagerConfig")).toHaveLength(0);
-    expect(find("Secret").map((s) => s.metadata?.name)).toEqual(["sdgate-hmac", "cloudflared-credentials"]);
+    expect(find("Secret").map((s) => s.metadata?.name)).toEqual([
+      "sdgate-hmac",
+      "cloudflared-credentials",
+      "sdgate-model-credentials",
+    ]);
   });
 
   it("names its pods as the edge's registry names its pool, since signatures are made for that name", async () => {
@@ -198,10 +222,10 @@ describe("GpuBackend", () => {
 
 describe("model sources", () => {
   it.each([
-    ["s3://bucket/models/sd15/", ":s3,provider=AWS,env_auth=true:bucket/models/sd15"],
+    ["s3://bucket/models/sd15/", ":s3,provider=AWS,env_auth=true,region=eu-west-1:bucket/models/sd15"],
     ["gs://bucket/sd15", ":gcs,env_auth=true:bucket/sd15"],
     ["https://models.example.com/sd15/", ":http,url='https://models.example.com':sd15/"],
   ])("%s is copied from rclone remote %s", (source, remote) => {
-    expect(rcloneRemote(source)).toBe(remote);
+    expect(rcloneRemote(source, source.startsWith("s3:") ? "eu-west-1" : undefined)).toBe(remote);
   });
 });

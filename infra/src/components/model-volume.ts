@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ModelConfig } from "../config/schema.ts";
+import type { Model } from "../config/load-config.ts";
 
 export interface ModelVolumeArgs {
   namespace: pulumi.Input<string>;
-  model: ModelConfig;
+  model: Model;
   labels: Record<string, string>;
   /** Shared with the backend container: the fetcher needs a writable /tmp under a read-only root. */
   securityContext: k8s.types.input.core.v1.SecurityContext;
@@ -12,6 +12,8 @@ export interface ModelVolumeArgs {
 
 /** Where models are mounted in the backend container; each model in its own folder under it. */
 export const MODELS_MOUNT_PATH = "/models";
+/** The Secret the program creates from `model.credentials` for the fetcher's env. */
+export const MODEL_CREDENTIALS_SECRET_NAME = "sdgate-model-credentials";
 const VOLUME_NAME = "model";
 
 /**
@@ -29,6 +31,7 @@ export class ModelVolume extends pulumi.ComponentResource {
   /** The folder the backend serves the model from (SDGATE_MODEL_FOLDERS). */
   readonly modelPath: string;
   readonly claim?: k8s.core.v1.PersistentVolumeClaim;
+  readonly credentials?: k8s.core.v1.Secret;
 
   constructor(name: string, args: ModelVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdgate:infra:ModelVolume", name, {}, opts);
@@ -61,6 +64,19 @@ export class ModelVolume extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    if (model.credentials !== undefined) {
+      this.credentials = new k8s.core.v1.Secret(
+        `${name}-credentials`,
+        {
+          metadata: { name: MODEL_CREDENTIALS_SECRET_NAME, namespace: args.namespace, labels: args.labels },
+          type: "Opaque",
+          stringData: model.credentials,
+        },
+        { parent: this },
+      );
+    }
+    const credentialsSecret =
+      model.credentials === undefined ? model.credentialsSecretName : MODEL_CREDENTIALS_SECRET_NAME;
     this.volume = { name: VOLUME_NAME, persistentVolumeClaim: { claimName } };
     this.initContainers = [
       {
@@ -68,15 +84,13 @@ export class ModelVolume extends pulumi.ComponentResource {
         image: model.fetcherImage,
         command: ["/bin/sh", "-c", FETCH_SCRIPT],
         env: [
-          { name: "MODEL_SOURCE", value: rcloneRemote(model.source) },
+          { name: "MODEL_SOURCE", value: rcloneRemote(model.source, model.region) },
           { name: "MODEL_DEST", value: this.modelPath },
           { name: "HOME", value: "/tmp" },
           // On-the-fly remotes need no config file; this stops rclone looking for one.
           { name: "RCLONE_CONFIG", value: "/dev/null" },
         ],
-        ...(model.credentialsSecretName === undefined
-          ? {}
-          : { envFrom: [{ secretRef: { name: model.credentialsSecretName } }] }),
+        ...(credentialsSecret === undefined ? {} : { envFrom: [{ secretRef: { name: credentialsSecret } }] }),
         volumeMounts: [
           { name: VOLUME_NAME, mountPath: MODELS_MOUNT_PATH },
           { name: "tmp", mountPath: "/tmp" },
@@ -102,13 +116,16 @@ touch "$partial/.sdgate-complete"
 if [ -e "$MODEL_DEST" ]; then rm -rf "$partial"; else mv "$partial" "$MODEL_DEST"; fi
 echo "model copied to $MODEL_DEST"`;
 
-/** rclone's on-the-fly remote syntax (`:backend,option=value:path`), credentials from the env. */
-export function rcloneRemote(source: string): string {
+/**
+ * rclone's on-the-fly remote syntax (`:backend,option=value:path`), credentials from the env. S3
+ * needs the bucket's region: without one rclone signs for us-east-1 and other regions refuse it.
+ */
+export function rcloneRemote(source: string, region?: string): string {
   const url = new URL(source);
   const path = `${url.host}${url.pathname}`.replace(/\/+$/, "");
   switch (url.protocol) {
     case "s3:":
-      return `:s3,provider=AWS,env_auth=true:${path}`;
+      return `:s3,provider=AWS,env_auth=true${region === undefined ? "" : `,region=${region}`}:${path}`;
     case "gs:":
       return `:gcs,env_auth=true:${path}`;
     default:

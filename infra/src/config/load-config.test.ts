@@ -62,14 +62,17 @@ describe("stack configuration", () => {
 
   it("wraps every secret so that nothing built from it can become a plain output", async () => {
     const config = exampleStack();
-    const secrets = [
+    const secrets: pulumi.Output<unknown>[] = [
       config.hmacKeys,
       ...config.clusters.flatMap((c) => [c.kubeconfig, c.tunnel.credentials]),
       ...config.alerts.receivers.map((r) => r.secret),
+      ...config.clusters.flatMap((c) =>
+        c.model.kind === "pvc" && c.model.credentials ? [c.model.credentials] : [],
+      ),
     ];
     for (const secret of secrets) {
       expect(await pulumi.isSecret(secret)).toBe(true);
-      expect(await outputOf(secret)).toContain(SECRET_MARKER);
+      expect(JSON.stringify(await outputOf(secret))).toContain(SECRET_MARKER);
     }
   });
 
@@ -159,6 +162,21 @@ describe("stack configuration", () => {
       "sdgate:clusters[0].rollout: replace would stop the only backend pod",
     ],
     ["an unknown rollout", (_, [c]) => (c.rollout = "recreate"), "sdgate:clusters[0].rollout:"],
+    [
+      "model credentials given twice",
+      (_, [c]) => ((c.model as Raw).credentialsSecretName = "model-reader"),
+      "sdgate:clusters[0].model.credentialsSecretName: must not be set with model.credentials",
+    ],
+    [
+      "an s3 source without its region",
+      (_, [c]) => delete (c.model as Raw).region,
+      "sdgate:clusters[0].model.region: is required for an s3:// source",
+    ],
+    [
+      "a credential that is no variable name",
+      (_, [c]) => ((c.model as Raw).credentials = { "AWS-KEY": "x" }),
+      "sdgate:clusters[0].model.credentials.AWS-KEY: must be an environment variable name",
+    ],
     ["a ratio above 1", (v) => ((v.alerts as Raw).errorRatio = 5), "sdgate:alerts.errorRatio:"],
     [
       "a structured key that is not JSON",

@@ -16,11 +16,17 @@ export class StackConfigError extends Error {
   override readonly name = "StackConfigError";
 }
 
+type PvcModelConfig = Extract<ModelConfig, { kind: "pvc" }>;
+/** A model with the fetcher's credentials, if any, wrapped as a secret. */
+export type Model =
+  | Exclude<ModelConfig, PvcModelConfig>
+  | (Omit<PvcModelConfig, "credentials"> & { credentials?: pulumi.Output<Record<string, string>> });
+
 /** A cluster with its secrets wrapped, so nothing downstream can leak them into a plain output. */
-export interface Cluster extends Omit<ClusterConfig, "kubeconfig" | "tunnel" | "image"> {
+export interface Cluster extends Omit<ClusterConfig, "kubeconfig" | "tunnel" | "image" | "model"> {
   kubeconfig: pulumi.Output<string>;
   image: string;
-  model: ModelConfig;
+  model: Model;
   tunnel: Omit<ClusterConfig["tunnel"], "credentials"> & {
     /** Public: it names the tunnel's `<id>.cfargotunnel.com` DNS target. */
     id: string;
@@ -63,6 +69,12 @@ function keyPath(namespace: string, key: string, path: readonly PropertyKey[]): 
   return text;
 }
 
+/** A bad key in a record (`model.credentials`) says why, not only zod's "Invalid key in record". */
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key") return issue.issues[0]?.message ?? issue.message;
+  return issue.message;
+}
+
 /**
  * Reads and checks every key at once, so one `pulumi up` reports all the problems together.
  *
@@ -97,7 +109,7 @@ export function loadStackConfig(source: ConfigSource, namespace = "sdgate"): Sta
     if (result.success) parsed[key] = result.data;
     else {
       for (const issue of result.error.issues)
-        problems.push(`${keyPath(namespace, key, issue.path)}: ${issue.message}`);
+        problems.push(`${keyPath(namespace, key, issue.path)}: ${issueMessage(issue)}`);
     }
   }
   const config = parsed as Parsed;
@@ -130,15 +142,22 @@ export function loadStackConfig(source: ConfigSource, namespace = "sdgate"): Sta
 }
 
 function wrapCluster(cluster: ClusterConfig, defaultImage: string | undefined): Cluster {
-  const { kubeconfig, tunnel, image, ...rest } = cluster;
+  const { kubeconfig, tunnel, image, model, ...rest } = cluster;
   const { credentials, ...tunnelRest } = tunnel;
   return {
     ...rest,
+    model: wrapModel(model),
     // Checked above: one of the two is set.
     image: image ?? defaultImage ?? "",
     kubeconfig: pulumi.secret(kubeconfig),
     tunnel: { ...tunnelRest, id: credentials.tunnelId, credentials: pulumi.secret(credentials.json) },
   };
+}
+
+function wrapModel(model: ModelConfig): Model {
+  if (model.kind === "image") return model;
+  const { credentials, ...rest } = model;
+  return credentials === undefined ? rest : { ...rest, credentials: pulumi.secret(credentials) };
 }
 
 function wrapReceiver(receiver: AlertsConfig["receivers"][number]): Receiver {

@@ -74,8 +74,27 @@ const modelSchema = z.discriminatedUnion("kind", [
     storageClassName: z.string().min(1).optional(),
     /** GPU pods land on different nodes, so the volume must be mountable by many nodes at once. */
     accessMode: z.enum(["ReadWriteMany", "ReadWriteOnce"]).default("ReadWriteMany"),
-    /** A Secret (in the backend's namespace) whose keys become the fetcher's env (e.g. AWS_ACCESS_KEY_ID). */
+    /**
+     * Secret: the fetcher's env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RCLONE_S3_ENDPOINT…), set
+     * with `pulumi config set --secret --path 'clusters[0].model.credentials.AWS_ACCESS_KEY_ID'`; the
+     * program puts it in the Secret MODEL_CREDENTIALS_SECRET_NAME.
+     */
+    credentials: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
+        z.string().min(1, "must not be empty"),
+      )
+      .optional(),
+    /**
+     * Or a Secret you create in the backend's namespace, whose keys become the fetcher's env: a
+     * prerequisite (prerequisites.ts). Without either, rclone uses the pod's identity (serviceAccount).
+     */
     credentialsSecretName: z.string().min(1).optional(),
+    /** The bucket's region, for s3:// sources (`auto` for Cloudflare R2 and most S3-compatible stores). */
+    region: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, "must be a region such as us-east-1")
+      .optional(),
     /** The image that copies the model; rclone speaks S3, GCS and HTTP with on-the-fly remotes. */
     fetcherImage: z.string().min(1).default("rclone/rclone:1.71"),
   }),
@@ -185,6 +204,7 @@ const clusterSchema = z
     if (cluster.replicas.max < cluster.replicas.min) {
       ctx.addIssue({ code: "custom", path: ["replicas", "max"], message: "must be at least replicas.min" });
     }
+    if (cluster.model.kind === "pvc") refinePvcModel(cluster.model, ctx);
     if (
       cluster.model.kind === "pvc" &&
       cluster.model.accessMode === "ReadWriteOnce" &&
@@ -199,6 +219,26 @@ const clusterSchema = z
     }
   });
 export type ClusterConfig = z.output<typeof clusterSchema>;
+
+function refinePvcModel(model: Extract<ModelConfig, { kind: "pvc" }>, ctx: z.RefinementCtx): void {
+  if (model.credentials !== undefined && model.credentialsSecretName !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["model", "credentialsSecretName"],
+      message: "must not be set with model.credentials: the program creates the Secret from those",
+    });
+  }
+  if (model.source.startsWith("s3://") && model.region === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["model", "region"],
+      message: "is required for an s3:// source: the bucket's region, e.g. us-east-1 (auto for R2)",
+    });
+  }
+  if (!model.source.startsWith("s3://") && model.region !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["model", "region"], message: "applies only to s3:// sources" });
+  }
+}
 
 export const clustersSchema = z
   .array(clusterSchema)

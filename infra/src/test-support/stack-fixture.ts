@@ -16,6 +16,10 @@ export const FIXTURE_SECRETS = {
       TunnelID: `6ff42ae2-765d-4adf-8112-31c55c1551e${index}`,
     }),
   slackWebhookUrl: `https://hooks.slack.com/services/T000/B000/${SECRET_MARKER}`,
+  modelCredentials: {
+    AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+    AWS_SECRET_ACCESS_KEY: `${SECRET_MARKER}-model-reader`,
+  },
 };
 
 type Raw = Record<string, unknown>;
@@ -34,6 +38,8 @@ export function exampleConfigValues(): Record<string, unknown> {
   (values.clusters as Raw[]).forEach((cluster, index) => {
     cluster.kubeconfig = FIXTURE_SECRETS.kubeconfig(String(cluster.name));
     (cluster.tunnel as Raw).credentials = FIXTURE_SECRETS.tunnelCredentials(index);
+    const model = cluster.model as Raw;
+    if (model.kind === "pvc") model.credentials = { ...FIXTURE_SECRETS.modelCredentials };
   });
   ((values.alerts as { receivers: Raw[] }).receivers[0] as Raw).slackWebhookUrl =
     FIXTURE_SECRETS.slackWebhookUrl;
