@@ -1,9 +1,9 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  CLIENT_METHODS,
   type JobEvent,
   type JobProgressData,
-  OPERATIONS,
   Sdgate,
   SdgateApiError,
   SdgateWebhookError,
@@ -193,6 +193,6 @@ describe("@sdgate/sdk against the local stack", () => {
     const operationIds = Object.values(paths).flatMap((methods) =>
       Object.values(methods).map((op) => op.operationId),
     );
-    expect(operationIds.sort()).toEqual(Object.keys(OPERATIONS).sort());
+    expect(operationIds.sort()).toEqual(Object.keys(CLIENT_METHODS).sort());
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
-import { OPERATIONS, Sdgate } from "./client.ts";
+import { CLIENT_METHODS, Sdgate } from "./client.ts";
 import { type FakeServer, fakeServer, json } from "./test-support/fake-server.ts";
 
 let server: FakeServer | undefined;
@@ -83,7 +83,7 @@ describe("what goes on the wire", () => {
 describe("operations", () => {
   it("each operationId names a method of the client", () => {
     const client = new Sdgate({ baseUrl: "https://example.com" });
-    for (const path of Object.values(OPERATIONS)) {
+    for (const path of Object.values(CLIENT_METHODS)) {
       const method = path
         .split(".")
         .reduce<unknown>((at, name) => (at as Record<string, unknown>)[name], client);

@@ -1,12 +1,5 @@
-import {
-  type Estimate,
-  estimateSchema,
-  type Health,
-  healthSchema,
-  type UsageQuery,
-  type UsageReport,
-  usageReportSchema,
-} from "@sdgate/shared";
+import type { Estimate, Health, OperationId, UsageQuery, UsageReport } from "@sdgate/shared";
+import { callOf, callOperation } from "./http/operation.ts";
 import { DEFAULT_MAX_RETRIES } from "./http/retry.ts";
 import { type RequestOptions, Transport } from "./http/transport.ts";
 import { Audit } from "./resources/audit.ts";
@@ -89,7 +82,7 @@ function instant(value: string | Date | undefined): string | undefined {
 
 /**
  * A client for one sdgate edge. Each method is one operation of its OpenAPI document (`/openapi.json`),
- * named after its `operationId` (see {@link OPERATIONS}); answers are parsed with the contract's schemas.
+ * named after its `operationId` (see {@link CLIENT_METHODS}); answers are parsed with the contract's schemas.
  * Options are checked here, once: a bad one throws a `TypeError` naming it.
  *
  * @example
@@ -145,15 +138,7 @@ export class Sdgate {
    * const { gpu_seconds, expected_total_ms, credits } = await client.estimate({ prompt: "x", steps: 30 });
    */
   async estimate(body: GenerationBody, options: RequestOptions = {}): Promise<Estimate> {
-    // Prices only: sending it twice changes nothing.
-    const spec = {
-      method: "POST",
-      path: "/v1/estimate",
-      credential: "apiKey",
-      body,
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => estimateSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "estimateGeneration", { body }, options);
   }
 
   /**
@@ -172,14 +157,8 @@ export class Sdgate {
     } = {},
     options: RequestOptions = {},
   ): Promise<UsageReport> {
-    const spec = {
-      method: "GET",
-      path: "/admin/usage",
-      credential: "adminToken",
-      query: { ...query, from: instant(query.from), to: instant(query.to) },
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => usageReportSchema.parse(json), options)).data;
+    const dated = { ...query, from: instant(query.from), to: instant(query.to) };
+    return callOperation(this.#transport, "getUsage", { query: dated }, options);
   }
 
   /**
@@ -189,8 +168,7 @@ export class Sdgate {
    * await client.health(); // { status: "ok" }
    */
   async health(options: RequestOptions = {}): Promise<Health> {
-    const spec = { method: "GET", path: "/healthz", credential: "none", idempotent: true } as const;
-    return (await this.#transport.json(spec, (json) => healthSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "getHealth", {}, options);
   }
 
   /**
@@ -200,19 +178,21 @@ export class Sdgate {
    * const document = await client.openApiDocument();
    */
   async openApiDocument(options: RequestOptions = {}): Promise<Record<string, unknown>> {
-    const spec = { method: "GET", path: "/openapi.json", credential: "none", idempotent: true } as const;
-    return (await this.#transport.json(spec, jsonObject<Record<string, unknown>>, options)).data;
+    return (
+      await this.#transport.json(callOf("getOpenApiDocument"), jsonObject<Record<string, unknown>>, options)
+    ).data;
   }
 }
 
 /**
- * Each `operationId` of the edge's OpenAPI document and the client method that calls it. A test checks
- * it against the document the local stack serves, so an operation without a method fails the build.
+ * Each operation of the contract (`OPERATIONS` in `@sdgate/shared`, which the edge's routes and its
+ * OpenAPI document are made from) and the client method that calls it: an operation without a method
+ * fails to compile, and a test checks each names a method.
  *
  * @example
- * OPERATIONS.createImage // "images.generate"
+ * CLIENT_METHODS.createImage // "images.generate"
  */
-export const OPERATIONS = {
+export const CLIENT_METHODS = {
   getHealth: "health",
   getOpenApiDocument: "openApiDocument",
   listModels: "models.list",
@@ -233,4 +213,4 @@ export const OPERATIONS = {
   verifyAudit: "audit.verify",
   listBackends: "backends.list",
   getUsage: "usage",
-} as const;
+} as const satisfies Record<OperationId, string>;

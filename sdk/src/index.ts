@@ -53,7 +53,7 @@ export type {
 } from "@sdgate/shared";
 // The contract's lists of allowed values, for callers that check input before sending it.
 export { API_KEY_SCOPES, OUTPUT_FORMATS, TERMINAL_JOB_STATUSES } from "@sdgate/shared";
-export { DEFAULT_TIMEOUT_MS, OPERATIONS, Sdgate, type SdgateOptions } from "./client.ts";
+export { CLIENT_METHODS, DEFAULT_TIMEOUT_MS, Sdgate, type SdgateOptions } from "./client.ts";
 export { type ApiErrorDetails, isSdgateApiError, SdgateApiError } from "./errors/api-error.ts";
 export { isSdgateConnectionError, SdgateConnectionError } from "./errors/connection-error.ts";
 export { isSdgateResponseError, SdgateResponseError } from "./errors/response-error.ts";

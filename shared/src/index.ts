@@ -20,3 +20,4 @@ export * from "./sse.ts";
 export * from "./step-counts.ts";
 export * from "./usage.ts";
 export * from "./webhooks.ts";
+export * from "./operations.ts";

@@ -1,3 +1,4 @@
+import type { KeyOperationId } from "@sdgate/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import type { GenerationContext, GenerationEnd } from "../audit/outbox.ts";
 import type { AppEnv } from "../hono-env.ts";
@@ -7,7 +8,7 @@ import { scopeGranted } from "./api-key.ts";
 import { auth, keyRefusal, missingScope } from "./auth.ts";
 import { bootstrapOf, clientIpOf, keyOfRecord, type PendingKey } from "./key-check.ts";
 import { apiKeyStore } from "./lookup.ts";
-import { type KeyRouteId, routeScope } from "./route-scopes.ts";
+import { routeScope } from "./route-scopes.ts";
 
 function pendingKeyOf(c: Context<AppEnv>): PendingKey {
   const pending = c.get("pendingKey") as PendingKey | undefined;
@@ -38,7 +39,7 @@ export async function confirmKey(c: Context<AppEnv>): Promise<void> {
 
 /**
  * The guard of an API-key route: `Authorization: Bearer sk_…` looked up in this isolate, KV, then D1
- * ({@link apiKeyStore}), needing `route`'s scope (`route-scopes.ts`).
+ * ({@link apiKeyStore}), needing `operation`'s scope (its `access` in the contract's `OPERATIONS`).
  *
  * By default the key's Durable Object confirms the key before the handler runs. With `deferred`, the
  * key passes on its stored record, and the handler's {@link authorize} asks the object once for both
@@ -47,13 +48,16 @@ export async function confirmKey(c: Context<AppEnv>): Promise<void> {
  * else is wrong with its request, and no route has to remember it.
  *
  * @example
- * app.post("/v1/estimate", keyAuth("POST /v1/estimate", { deferred: true }), async (c) => {
+ * onOperation(app, "estimateGeneration", keyAuth("estimateGeneration", { deferred: true }), async (c) => {
  *   const request = await readRequest(c); // may throw: a revoked key still hears 401
  *   await authorize(c, { cost: null, model: request.model });
  * });
  */
-export function keyAuth(route: KeyRouteId, options: { deferred?: boolean } = {}): MiddlewareHandler<AppEnv> {
-  const scope = routeScope(route);
+export function keyAuth(
+  operation: KeyOperationId,
+  options: { deferred?: boolean } = {},
+): MiddlewareHandler<AppEnv> {
+  const scope = routeScope(operation);
   const store = (c: Context<AppEnv>) => apiKeyStore(c.get("config"));
   if (options.deferred !== true) return auth<AppEnv>({ scope, store });
   // No scope here: the record's scopes may be a minute older than a `PATCH`; `authorize` asks the object.
@@ -89,7 +93,7 @@ export function keyAuth(route: KeyRouteId, options: { deferred?: boolean } = {})
  * must be settled (a request-only one settles to nothing).
  *
  * @example
- * app.post("/v1/x", keyAuth("POST /v1/x", { deferred: true }), async (c) => {
+ * onOperation(app, "cancelJob", keyAuth("cancelJob", { deferred: true }), async (c) => {
  *   const admission = await authorize(c, { cost: 200 });
  *   c.executionCtx.waitUntil(admission.settle({ ok: true }));
  * });

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
-import { sha256Hex } from "@sdgate/shared";
+import { type OperationAccess, sha256Hex } from "@sdgate/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../index.ts";
 import { fleetEnv } from "../test-support/fleet.ts";
 import { type ApiKeyRecord, apiKeyRecordKey, scopeGranted } from "./api-key.ts";
-import { ROUTE_ACCESS, type RouteAccess } from "./route-scopes.ts";
+import { ROUTE_ACCESS } from "./route-scopes.ts";
 import { ADMIN_TOKEN } from "./testing.ts";
 
 /** Hono's route path as an OpenAPI template: `:id` and `:id{regex}` become `{id}`. */
@@ -80,7 +80,7 @@ describe("every route states the access it needs", () => {
     expect(Object.keys(ROUTE_ACCESS).filter((route) => !registered.includes(route))).toEqual([]);
   });
 
-  it.each(Object.entries(ROUTE_ACCESS) as Array<[string, RouteAccess]>)(
+  it.each(Object.entries(ROUTE_ACCESS) as Array<[string, OperationAccess]>)(
     "%s enforces its entry for every scope",
     async (route, access) => {
       const anonymous = await answer(route, null);

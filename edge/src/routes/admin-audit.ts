@@ -6,6 +6,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
 import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
+import { onOperation } from "./operation.ts";
 
 /**
  * The audit chain, for the admin token:
@@ -19,7 +20,7 @@ import { parseQuery } from "./admin-body.ts";
 export function registerAdminAudit(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
 
-  app.get("/admin/audit", admin, adminAudit("audit.list", { key: "query" }), async (c) => {
+  onOperation(app, "listAudit", admin, adminAudit("audit.list", { key: "query" }), async (c) => {
     const query = parseQuery(c, auditListQuerySchema);
     const page = await listAudit(c.var.config.db, {
       keyId: query.key_id ?? null,
@@ -29,7 +30,7 @@ export function registerAdminAudit(app: Hono<AppEnv>): void {
     return c.json(page);
   });
 
-  app.get("/admin/audit/verify", admin, adminAudit("audit.verify"), async (c) => {
+  onOperation(app, "verifyAudit", admin, adminAudit("audit.verify"), async (c) => {
     const query = parseQuery(c, auditVerifyQuerySchema);
     const afterSeq = query.after_seq ?? null;
     let report: ChainReport;

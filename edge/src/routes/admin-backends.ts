@@ -5,6 +5,7 @@ import { fleetRuntime } from "../backends/fleet.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
 import { adminAudit } from "../middleware/admin-audit/index.ts";
+import { onOperation } from "./operation.ts";
 
 function isoOrNull(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined || ms <= 0 ? null : new Date(ms).toISOString();
@@ -35,7 +36,7 @@ function describeBreaker(state: BreakerState | undefined, nowMs: number): Backen
  */
 export function registerAdminBackends(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
-  app.get("/admin/backends", admin, adminAudit("backends.read"), async (c) => {
+  onOperation(app, "listBackends", admin, adminAudit("backends.read"), async (c) => {
     const { registry, health } = c.var.config;
     const stub = health.getByName(registry.fleet);
     // Registering the pools first makes sure they are being probed, even before any traffic.

@@ -5,6 +5,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { adminAuth } from "../keys/admin-auth.ts";
 import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
+import { onOperation } from "./operation.ts";
 
 const DAY_MS = 86_400_000;
 /** The longest range one report covers: a year by day, a month by hour. */
@@ -18,7 +19,7 @@ const MAX_SPAN_MS = { day: 366 * DAY_MS, hour: 31 * DAY_MS } as const;
  */
 export function registerAdminUsage(app: Hono<AppEnv>): void {
   const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
-  app.get("/admin/usage", admin, adminAudit("usage.read", { key: "query" }), async (c) => {
+  onOperation(app, "getUsage", admin, adminAudit("usage.read", { key: "query" }), async (c) => {
     const query = parseQuery(c, usageQuerySchema);
     const to = query.to ?? new Date().toISOString();
     const from = query.from ?? new Date(Date.parse(to) - 30 * DAY_MS).toISOString();

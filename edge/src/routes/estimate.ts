@@ -15,6 +15,7 @@ import { fleetTimings } from "../jobs/step-timings.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { estimateCost } from "../limits/index.ts";
 import { modelFor } from "../models.ts";
+import { onOperation } from "./operation.ts";
 
 async function readRequest(c: Context<AppEnv>) {
   const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
@@ -51,9 +52,10 @@ async function readRequest(c: Context<AppEnv>) {
  * spends nothing.
  */
 export function registerEstimate(app: Hono<AppEnv>): void {
-  app.post(
-    "/v1/estimate",
-    keyAuth("POST /v1/estimate", { deferred: true }),
+  onOperation(
+    app,
+    "estimateGeneration",
+    keyAuth("estimateGeneration", { deferred: true }),
     bodyLimit({
       maxSize: MAX_REQUEST_BODY_BYTES,
       onError: () => {

@@ -28,6 +28,7 @@ import { modelFor } from "../models.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
+import { onOperation } from "./operation.ts";
 import { serverTiming } from "./server-timing.ts";
 
 /** Generation requests carry base64 input images for img2img and inpainting. */
@@ -210,9 +211,10 @@ async function runAndSettle(
  * that outlives a client that hangs up (`waitUntil`); a replay's row is written as it is admitted.
  */
 export function registerGenerations(app: Hono<AppEnv>): void {
-  app.post(
-    "/v1/images/generations",
-    keyAuth("POST /v1/images/generations", { deferred: true }),
+  onOperation(
+    app,
+    "createImage",
+    keyAuth("createImage", { deferred: true }),
     requireJson,
     limitBody,
     async (c) => {

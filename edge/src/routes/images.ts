@@ -4,6 +4,7 @@ import { summary } from "../cache/record.ts";
 import { checkImageLink, IMAGE_KEY_PATTERN, IMAGE_URL_TTL_S, signedImagePath } from "../cache/signed-url.ts";
 import { imageObjectKey } from "../cache/store.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { onOperation } from "./operation.ts";
 
 /**
  * The `url` form of a generation response: OpenAI's `data[].url` (plus each image's `seed`), links to
@@ -40,7 +41,8 @@ function notFound(message: string): SdgateError {
  */
 export function registerImages(app: Hono<AppEnv>): void {
   // Only ids shaped like ours match, so `GET /v1/images/generations` stays a 405 and junk a plain 404.
-  app.get(`/v1/images/:id{[0-9a-f]{32}-(?:${IMAGE_KEY_PATTERN})-[0-9]{1,2}\\.[a-z]{3,4}}`, async (c) => {
+  const idPattern = `[0-9a-f]{32}-(?:${IMAGE_KEY_PATTERN})-[0-9]{1,2}\\.[a-z]{3,4}`;
+  onOperation(app, { id: "getImageFile", idPattern }, async (c) => {
     const secret = c.var.config.urlSigningKey;
     if (secret === null) throw notFound("Image links are not enabled on this server.");
     const check = await checkImageLink(

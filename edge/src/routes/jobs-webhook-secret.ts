@@ -4,6 +4,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { webhookSecretFor } from "../webhooks/secret.ts";
 import { WEBHOOK_HEADERS } from "../webhooks/signature.ts";
+import { onOperation } from "./operation.ts";
 
 /**
  * `GET /v1/webhooks/secret`: the calling API key's webhook signing secret (`whsec_…`, Standard
@@ -11,7 +12,7 @@ import { WEBHOOK_HEADERS } from "../webhooks/signature.ts";
  * fetched again; needs the `generate` scope (the scope that can ask for webhooks).
  */
 export function registerJobsWebhookSecret(app: Hono<AppEnv>): void {
-  app.get("/v1/webhooks/secret", keyAuth("GET /v1/webhooks/secret", { deferred: true }), async (c) => {
+  onOperation(app, "getWebhookSecret", keyAuth("getWebhookSecret", { deferred: true }), async (c) => {
     await authorize(c, { cost: null });
     const serverSecret = c.var.config.jobs.webhookSecret;
     if (serverSecret === null) throw new SdgateError("not_found", "Webhooks are not enabled on this server.");

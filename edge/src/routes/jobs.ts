@@ -5,6 +5,7 @@ import { getGeneration } from "../cache/store.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { urlResponseBody } from "./images.ts";
+import { onOperation } from "./operation.ts";
 
 /** A job id as `jobIdFor` makes them; anything else cannot be a job, so no object is asked. */
 export const JOB_ID_PATTERN = /^job_[0-9a-f]{32}$/;
@@ -51,7 +52,7 @@ function lastEventId(c: Context<AppEnv>): number {
  * Reading needs `read` (which `generate` implies); cancelling needs `generate`.
  */
 export function registerJobs(app: Hono<AppEnv>): void {
-  app.get("/v1/jobs/:id", keyAuth("GET /v1/jobs/{id}", { deferred: true }), async (c) => {
+  onOperation(app, "getJob", keyAuth("getJob", { deferred: true }), async (c) => {
     const { id, keyId, stub } = await jobOf(c);
     const snapshot = await stub.read(keyId);
     if (snapshot === null) throw notFound(id);
@@ -68,7 +69,7 @@ export function registerJobs(app: Hono<AppEnv>): void {
     return c.body(`${view.slice(0, -1)},"result":${result}}`, 200, { "Content-Type": "application/json" });
   });
 
-  app.get("/v1/jobs/:id/events", keyAuth("GET /v1/jobs/{id}/events", { deferred: true }), async (c) => {
+  onOperation(app, "streamJobEvents", keyAuth("streamJobEvents", { deferred: true }), async (c) => {
     const after = lastEventId(c);
     const { id, keyId, stub } = await jobOf(c);
     const stream = await stub.events(keyId, after);
@@ -79,7 +80,7 @@ export function registerJobs(app: Hono<AppEnv>): void {
     });
   });
 
-  app.post("/v1/jobs/:id/cancel", keyAuth("POST /v1/jobs/{id}/cancel", { deferred: true }), async (c) => {
+  onOperation(app, "cancelJob", keyAuth("cancelJob", { deferred: true }), async (c) => {
     const { id, keyId, stub } = await jobOf(c);
     const view = await stub.cancel(keyId);
     if (view === null) throw notFound(id);

@@ -5,13 +5,14 @@ import { mayUseModel } from "../keys/api-key.ts";
 import { keyAuth } from "../keys/authorize.ts";
 import { admitRequestOnly } from "../limits/index.ts";
 import { MODEL_CREATED_S } from "../models.ts";
+import { onOperation } from "./operation.ts";
 
 /**
  * `GET /v1/models`: OpenAI's list shape. Like OpenAI, it needs a key (`read`, which `generate`
  * implies) and lists the models that key may use; each entry adds sdgate's defaults and limits.
  */
 export function registerModels(app: Hono<AppEnv>): void {
-  app.get("/v1/models", keyAuth("GET /v1/models"), async (c) => {
+  onOperation(app, "listModels", keyAuth("listModels"), async (c) => {
     await admitRequestOnly(c);
     const list: ModelList = {
       object: "list",

@@ -1,11 +1,5 @@
-import {
-  type AuditListQuery,
-  type AuditPage,
-  type AuditVerifyQuery,
-  auditPageSchema,
-  type ChainReport,
-  chainReportSchema,
-} from "@sdgate/shared";
+import type { AuditListQuery, AuditPage, AuditVerifyQuery, ChainReport } from "@sdgate/shared";
+import { callOperation } from "../http/operation.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
 
 /**
@@ -44,14 +38,7 @@ export class Audit {
    * const page = await admin.audit.list({ key_id: "key_…", limit: 20 });
    */
   async list(query: AuditListQuery = {}, options: RequestOptions = {}): Promise<AuditPage> {
-    const spec = {
-      method: "GET",
-      path: "/admin/audit",
-      credential: "adminToken",
-      query,
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => auditPageSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "listAudit", { query }, options);
   }
 
   /**
@@ -63,14 +50,7 @@ export class Audit {
    * while (!page.complete) page = await admin.audit.verify({ after_seq: page.next_after_seq ?? 0 });
    */
   async verify(query: AuditVerifyQuery = {}, options: RequestOptions = {}): Promise<ChainReport> {
-    const spec = {
-      method: "GET",
-      path: "/admin/audit/verify",
-      credential: "adminToken",
-      query,
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => chainReportSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "verifyAudit", { query }, options);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { type Fleet, fleetSchema } from "@sdgate/shared";
+import type { Fleet } from "@sdgate/shared";
+import { callOperation } from "../http/operation.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
 
 /**
@@ -21,12 +22,6 @@ export class Backends {
    * for (const backend of (await admin.backends.list()).backends) console.log(backend.name, backend.breaker.state);
    */
   async list(options: RequestOptions = {}): Promise<Fleet> {
-    const spec = {
-      method: "GET",
-      path: "/admin/backends",
-      credential: "adminToken",
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => fleetSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "listBackends", {}, options);
   }
 }

@@ -14,7 +14,8 @@ import {
 } from "@sdgate/shared";
 import type { z } from "zod";
 import { SdgateApiError } from "../errors/api-error.ts";
-import type { Answer, CallSpec, RequestOptions, Transport } from "../http/transport.ts";
+import { callOf } from "../http/operation.ts";
+import type { Answer, RequestOptions, Transport } from "../http/transport.ts";
 import type { Jobs } from "./jobs.ts";
 
 /**
@@ -168,10 +169,7 @@ export class Images {
     options: GenerateOptions = {},
   ): Promise<Generation<GenerationResponseFor<B>>> {
     const startedMs = Date.now();
-    const spec: CallSpec = {
-      method: "POST",
-      path: "/v1/images/generations",
-      credential: "apiKey",
+    const spec = callOf("createImage", {
       body,
       headers: {
         ...cacheHeader(options.cache),
@@ -183,7 +181,7 @@ export class Images {
       // and a new charge; with `no-cache`/`no-store` each try runs on a GPU again. An Idempotency-Key
       // does not help here: the edge only dedupes jobs by it, never a synchronous generation.
       idempotent: typeof body.seed === "number" && (options.cache ?? "default") === "default",
-    };
+    });
     const schema = body.response_format === "url" ? urlGenerationResponseSchema : generationResponseSchema;
     const answer = await this.#transport.json(
       spec,
@@ -244,14 +242,8 @@ export class Images {
     };
     if (options.webhookUrl !== undefined) headers["Sdgate-Webhook-Url"] = options.webhookUrl;
     if (options.previewEvery !== undefined) headers["Sdgate-Preview-Every"] = String(options.previewEvery);
-    const spec: CallSpec = {
-      method: "POST",
-      path: "/v1/images/generations",
-      credential: "apiKey",
-      body,
-      headers,
-      idempotent: true,
-    };
+    // Retried: the Idempotency-Key finds the job a lost first try made.
+    const spec = callOf("createImage", { body, headers, idempotent: true });
     const { data } = await this.#transport.json(spec, (json) => jobViewSchema.parse(json), options);
     return data;
   }
@@ -267,10 +259,7 @@ export class Images {
     url: string,
     options: RequestOptions = {},
   ): Promise<{ bytes: Uint8Array; contentType: string | null }> {
-    const answer = await this.#transport.bytes(
-      { method: "GET", path: url, credential: "none", idempotent: true, accept: "image/*" },
-      options,
-    );
+    const answer = await this.#transport.bytes(callOf("getImageFile", { link: url }), options);
     return { bytes: answer.bytes, contentType: answer.response.headers.get("content-type") };
   }
 }

@@ -10,6 +10,7 @@ import {
 } from "@sdgate/shared";
 import { SdgateConnectionError } from "../errors/connection-error.ts";
 import { SdgateResponseError } from "../errors/response-error.ts";
+import { callOf } from "../http/operation.ts";
 import { backoffMs } from "../http/retry.ts";
 import { sleep } from "../http/scope.ts";
 import type { Transport } from "../http/transport.ts";
@@ -112,14 +113,10 @@ export async function* jobEvents(
   let drops = 0;
   for (;;) {
     const { response, requestId, close } = await transport.open(
-      {
-        method: "GET",
-        path: `/v1/jobs/${encodeURIComponent(id)}/events`,
-        credential: "apiKey",
-        idempotent: true,
-        accept: "text/event-stream",
+      callOf("streamJobEvents", {
+        id,
         headers: lastEventId === null ? {} : { "Last-Event-ID": lastEventId },
-      },
+      }),
       { ...(signal === undefined ? {} : { signal }), maxRetries: maxDrops },
     );
     let received = 0;

@@ -1,10 +1,5 @@
-import {
-  type JobProgressData,
-  type JobView,
-  type JobWithResult,
-  jobViewSchema,
-  jobWithResultSchema,
-} from "@sdgate/shared";
+import type { JobProgressData, JobView, JobWithResult } from "@sdgate/shared";
+import { callOperation } from "../http/operation.ts";
 import { callScope } from "../http/scope.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
 import { type JobEvent, type JobEventsOptions, jobEvents } from "./job-events.ts";
@@ -22,10 +17,6 @@ export interface WaitOptions {
   onProgress?: (progress: JobProgressData) => void;
   /** Every event, progress included, in order. */
   onEvent?: (event: JobEvent) => void;
-}
-
-function jobPath(id: string): string {
-  return `/v1/jobs/${encodeURIComponent(id)}`;
 }
 
 /**
@@ -51,8 +42,7 @@ export class Jobs {
    * if (job.status === "succeeded") console.log(job.result?.data.length, "images");
    */
   async get(id: string, options: RequestOptions = {}): Promise<JobWithResult> {
-    const spec = { method: "GET", path: jobPath(id), credential: "apiKey", idempotent: true } as const;
-    return (await this.#transport.json(spec, (json) => jobWithResultSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "getJob", { id }, options);
   }
 
   /**
@@ -63,13 +53,7 @@ export class Jobs {
    * const job = await client.jobs.cancel(id); // job.status === "cancelled"
    */
   async cancel(id: string, options: RequestOptions = {}): Promise<JobView> {
-    const spec = {
-      method: "POST",
-      path: `${jobPath(id)}/cancel`,
-      credential: "apiKey",
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => jobViewSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "cancelJob", { id }, options);
   }
 
   /**

@@ -1,24 +1,16 @@
-import {
-  type CreateKeyBody,
-  type KeyDetail,
-  type KeyList,
-  type KeyListQuery,
-  type KeyView,
-  type KeyWithSecret,
-  keyDetailSchema,
-  keyListSchema,
-  keyViewSchema,
-  keyWithSecretSchema,
-  type RevokedKey,
-  type RotateKeyBody,
-  revokedKeySchema,
-  type UpdateKeyBody,
+import type {
+  CreateKeyBody,
+  KeyDetail,
+  KeyList,
+  KeyListQuery,
+  KeyView,
+  KeyWithSecret,
+  RevokedKey,
+  RotateKeyBody,
+  UpdateKeyBody,
 } from "@sdgate/shared";
+import { callOperation } from "../http/operation.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
-
-function keyPath(id: string): string {
-  return `/admin/keys/${encodeURIComponent(id)}`;
-}
 
 /**
  * API keys, with the admin token: `createKey`, `listKeys`, `getKey`, `updateKey`, `revokeKey`, `rotateKey`.
@@ -43,14 +35,7 @@ export class Keys {
    * console.log(created.key); // sk_…, shown this once
    */
   async create(body: CreateKeyBody, options: RequestOptions = {}): Promise<KeyWithSecret> {
-    const spec = {
-      method: "POST",
-      path: "/admin/keys",
-      credential: "adminToken",
-      body,
-      idempotent: false,
-    } as const;
-    return (await this.#transport.json(spec, (json) => keyWithSecretSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "createKey", { body }, options);
   }
 
   /**
@@ -61,14 +46,7 @@ export class Keys {
    * const next = page.next_cursor && (await admin.keys.list({ cursor: page.next_cursor }));
    */
   async list(query: KeyListQuery = {}, options: RequestOptions = {}): Promise<KeyList> {
-    const spec = {
-      method: "GET",
-      path: "/admin/keys",
-      credential: "adminToken",
-      query,
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => keyListSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "listKeys", { query }, options);
   }
 
   /**
@@ -78,8 +56,7 @@ export class Keys {
    * const { remaining } = await admin.keys.get("key_…");
    */
   async get(id: string, options: RequestOptions = {}): Promise<KeyDetail> {
-    const spec = { method: "GET", path: keyPath(id), credential: "adminToken", idempotent: true } as const;
-    return (await this.#transport.json(spec, (json) => keyDetailSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "getKey", { id }, options);
   }
 
   /**
@@ -90,14 +67,7 @@ export class Keys {
    * await admin.keys.update("key_…", { limits: { requests_per_minute: 120 }, models: null });
    */
   async update(id: string, body: UpdateKeyBody, options: RequestOptions = {}): Promise<KeyView> {
-    const spec = {
-      method: "PATCH",
-      path: keyPath(id),
-      credential: "adminToken",
-      body,
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => keyViewSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "updateKey", { id, body }, options);
   }
 
   /**
@@ -107,8 +77,7 @@ export class Keys {
    * await admin.keys.revoke("key_…");
    */
   async revoke(id: string, options: RequestOptions = {}): Promise<RevokedKey> {
-    const spec = { method: "DELETE", path: keyPath(id), credential: "adminToken", idempotent: true } as const;
-    return (await this.#transport.json(spec, (json) => revokedKeySchema.parse(json), options)).data;
+    return callOperation(this.#transport, "revokeKey", { id }, options);
   }
 
   /**
@@ -120,13 +89,6 @@ export class Keys {
    * console.log(rotated.key, rotated.previous_key_expires_at);
    */
   async rotate(id: string, body: RotateKeyBody = {}, options: RequestOptions = {}): Promise<KeyWithSecret> {
-    const spec = {
-      method: "POST",
-      path: `${keyPath(id)}/rotate`,
-      credential: "adminToken",
-      body,
-      idempotent: false,
-    } as const;
-    return (await this.#transport.json(spec, (json) => keyWithSecretSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "rotateKey", { id, body }, options);
   }
 }

@@ -1,4 +1,5 @@
-import { type ModelList, modelListSchema } from "@sdgate/shared";
+import type { ModelList } from "@sdgate/shared";
+import { callOperation } from "../http/operation.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
 
 /**
@@ -21,7 +22,6 @@ export class Models {
    * const ids = (await client.models.list()).data.map((model) => model.id); // ["tiny", …]
    */
   async list(options: RequestOptions = {}): Promise<ModelList> {
-    const spec = { method: "GET", path: "/v1/models", credential: "apiKey", idempotent: true } as const;
-    return (await this.#transport.json(spec, (json) => modelListSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "listModels", {}, options);
   }
 }

@@ -1,4 +1,5 @@
-import { type WebhookSecret, webhookSecretSchema } from "@sdgate/shared";
+import type { WebhookSecret } from "@sdgate/shared";
+import { callOperation } from "../http/operation.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
 
 /**
@@ -22,12 +23,6 @@ export class Webhooks {
    * const event = await verifyWebhook({ secret: key, headers: request.headers, body: await request.text() });
    */
   async secret(options: RequestOptions = {}): Promise<WebhookSecret> {
-    const spec = {
-      method: "GET",
-      path: "/v1/webhooks/secret",
-      credential: "apiKey",
-      idempotent: true,
-    } as const;
-    return (await this.#transport.json(spec, (json) => webhookSecretSchema.parse(json), options)).data;
+    return callOperation(this.#transport, "getWebhookSecret", {}, options);
   }
 }

@@ -5,6 +5,7 @@ import { adminAuth } from "../../keys/admin-auth.ts";
 import { createKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
+import { onOperation } from "../operation.ts";
 import { checkModels, createKeySchema } from "./bodies.ts";
 import { definedFields, publicKey } from "./view.ts";
 
@@ -14,8 +15,9 @@ import { definedFields, publicKey } from "./view.ts";
  * `model_not_allowed` for others); `expires_at` ends the key (401 from then on, like a revoked one).
  */
 export function registerCreateKey(app: Hono<AppEnv>): void {
-  app.post(
-    "/admin/keys",
+  onOperation(
+    app,
+    "createKey",
     adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
     adminAudit("key.create"),
     limitAdminBody,

@@ -4,12 +4,14 @@ import type { AppEnv } from "../../hono-env.ts";
 import { adminAuth } from "../../keys/admin-auth.ts";
 import { keyWithLimits } from "../../keys/service.ts";
 import { adminAudit } from "../../middleware/admin-audit/index.ts";
+import { onOperation } from "../operation.ts";
 import { keyIdParam, notFound, publicKey } from "./view.ts";
 
 /** `GET /admin/keys/{id}` → one key, with what is left of its limits now (`remaining`). */
 export function registerGetKey(app: Hono<AppEnv>): void {
-  app.get(
-    "/admin/keys/:id",
+  onOperation(
+    app,
+    "getKey",
     adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
     adminAudit("key.get", { key: "path" }),
     async (c) => {

@@ -5,6 +5,7 @@ import { adminAuth } from "../../keys/admin-auth.ts";
 import { d1KeyStore, type StoredKey } from "../../keys/store.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { parseQuery } from "../admin-body.ts";
+import { onOperation } from "../operation.ts";
 import { publicKey } from "./view.ts";
 
 function encodeCursor(key: StoredKey): string {
@@ -25,8 +26,9 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 
 /** `GET /admin/keys?limit&cursor` → newest first, no secrets; `next_cursor` pages on. */
 export function registerListKeys(app: Hono<AppEnv>): void {
-  app.get(
-    "/admin/keys",
+  onOperation(
+    app,
+    "listKeys",
     adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
     adminAudit("key.list"),
     async (c) => {

@@ -4,12 +4,14 @@ import type { AppEnv } from "../../hono-env.ts";
 import { adminAuth } from "../../keys/admin-auth.ts";
 import { revokeKey } from "../../keys/service.ts";
 import { adminAudit } from "../../middleware/admin-audit/index.ts";
+import { onOperation } from "../operation.ts";
 import { keyIdParam, notFound, publicKey } from "./view.ts";
 
 /** `DELETE /admin/keys/{id}` → revoked everywhere at once (the key's Durable Object decides). */
 export function registerRevokeKey(app: Hono<AppEnv>): void {
-  app.delete(
-    "/admin/keys/:id",
+  onOperation(
+    app,
+    "revokeKey",
     adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
     adminAudit("key.revoke", { key: "path" }),
     async (c) => {

@@ -5,6 +5,7 @@ import { adminAuth } from "../../keys/admin-auth.ts";
 import { rotateKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
+import { onOperation } from "../operation.ts";
 import { keyIdParam, notFound, publicKey } from "./view.ts";
 
 /**
@@ -12,8 +13,9 @@ import { keyIdParam, notFound, publicKey } from "./view.ts";
  * works until `previous_key_expires_at` (default 24 h).
  */
 export function registerRotateKey(app: Hono<AppEnv>): void {
-  app.post(
-    "/admin/keys/:id/rotate",
+  onOperation(
+    app,
+    "rotateKey",
     adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
     adminAudit("key.rotate", { key: "path" }),
     limitAdminBody,

@@ -5,6 +5,7 @@ import { adminAuth } from "../../keys/admin-auth.ts";
 import { type KeyChanges, updateKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
+import { onOperation } from "../operation.ts";
 import { checkModels, updateKeySchema } from "./bodies.ts";
 import { definedFields, keyIdParam, notFound, publicKey } from "./view.ts";
 
@@ -14,8 +15,9 @@ import { definedFields, keyIdParam, notFound, publicKey } from "./view.ts";
  * `expires_at`, `allowed_ips` or `metadata`.
  */
 export function registerUpdateKey(app: Hono<AppEnv>): void {
-  app.patch(
-    "/admin/keys/:id",
+  onOperation(
+    app,
+    "updateKey",
     adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
     adminAudit("key.update", { key: "path" }),
     limitAdminBody,

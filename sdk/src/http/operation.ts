@@ -1,0 +1,86 @@
+import {
+  type AnswerOf,
+  type BodyOf,
+  type NamedSchema,
+  OPERATIONS,
+  type OperationAccess,
+  type OperationId,
+  type OperationSpec,
+  type QueryOf,
+} from "@sdgate/shared";
+import type { CallSpec, Credential, RequestOptions, Transport } from "./transport.ts";
+
+const CREDENTIAL_OF = {
+  public: "none",
+  // The link's signature is the permission: no key travels with it.
+  signed_link: "none",
+  admin_token: "adminToken",
+  api_key: "apiKey",
+} as const satisfies Record<OperationAccess["kind"], Credential>;
+
+/**
+ * What a call adds to its operation: the path's `{id}`, a query and a body of the operation's types,
+ * headers, and whether this call may be retried when the operation in general may not.
+ *
+ * @example
+ * const parts: CallParts<"getKey"> = { id: "key_…" };
+ */
+export interface CallParts<K extends OperationId> {
+  id?: string;
+  /** A URL the API handed out for this operation (a signed image link), called as it is. */
+  link?: string;
+  query?: QueryOf<K>;
+  body?: BodyOf<K>;
+  headers?: Readonly<Record<string, string>>;
+  idempotent?: boolean;
+}
+
+/**
+ * The call an operation of the contract makes: its method, path, credential, retry safety and media
+ * type all come from `OPERATIONS`, which the edge's routes and OpenAPI document are made from too.
+ *
+ * @example
+ * callOf("getJob", { id: "job_…" }); // { method: "GET", path: "/v1/jobs/job_…", credential: "apiKey", idempotent: true }
+ */
+export function callOf<K extends OperationId>(operation: K, parts: CallParts<K> = {}): CallSpec {
+  const op: OperationSpec = OPERATIONS[operation];
+  if (parts.link === undefined && op.path.includes("{id}") && (parts.id === undefined || parts.id === "")) {
+    throw new TypeError(`Sdgate: ${operation} needs an id.`);
+  }
+  return {
+    method: op.method,
+    path: parts.link ?? op.path.replace("{id}", encodeURIComponent(parts.id ?? "")),
+    credential: CREDENTIAL_OF[op.access.kind],
+    idempotent: parts.idempotent ?? op.idempotent,
+    ...(parts.query === undefined ? {} : { query: parts.query }),
+    ...(parts.body === undefined ? {} : { body: parts.body }),
+    ...(parts.headers === undefined ? {} : { headers: parts.headers }),
+    ...(op.success.mediaType === undefined ? {} : { accept: op.success.mediaType }),
+  };
+}
+
+/** The operations whose answer is one JSON schema. */
+type JsonOperationId = {
+  [K in OperationId]: (typeof OPERATIONS)[K]["success"] extends { schema: NamedSchema } ? K : never;
+}[OperationId];
+
+/**
+ * Calls an operation and parses its answer with the contract's schema for it.
+ *
+ * @example
+ * const key = await callOperation(transport, "getKey", { id: "key_…" }, {}); // KeyDetail
+ */
+export async function callOperation<K extends JsonOperationId>(
+  transport: Transport,
+  operation: K,
+  parts: CallParts<K>,
+  options: RequestOptions,
+): Promise<AnswerOf<K>> {
+  const { schema } = (OPERATIONS[operation] as OperationSpec).success.schema as NamedSchema;
+  const answer = await transport.json(
+    callOf(operation, parts),
+    (json) => schema.parse(json) as AnswerOf<K>,
+    options,
+  );
+  return answer.data;
+}

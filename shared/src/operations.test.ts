@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { NAMED_SCHEMAS, OPERATIONS, type OperationId, type OperationSpec, routeIdOf } from "./operations.ts";
+
+const entries = Object.entries(OPERATIONS) as Array<[OperationId, OperationSpec]>;
+
+describe("OPERATIONS", () => {
+  it("gives each route one operation", () => {
+    const routes = entries.map(([id]) => routeIdOf(id));
+    expect(new Set(routes).size).toBe(routes.length);
+  });
+
+  it("sends a body only with POST and PATCH, and a query only with GET", () => {
+    for (const [id, op] of entries) {
+      if (op.body !== undefined) expect(["POST", "PATCH"], id).toContain(op.method);
+      if (op.query !== undefined) expect(op.method, id).toBe("GET");
+    }
+  });
+
+  it("has no path parameter but {id}", () => {
+    for (const [id, op] of entries) expect(op.path.replaceAll("{id}", ""), id).not.toMatch(/[{}:]/);
+  });
+
+  it("names each schema as NAMED_SCHEMAS lists it", () => {
+    for (const [name, named] of Object.entries(NAMED_SCHEMAS)) expect(named.name).toBe(name);
+    const used = entries.flatMap(([, op]) => [
+      ...(op.body === undefined ? [] : [op.body]),
+      ...(op.success.schema === undefined ? [] : [op.success.schema].flat()),
+    ]);
+    for (const named of used) expect(NAMED_SCHEMAS[named.name as keyof typeof NAMED_SCHEMAS]).toBe(named);
+  });
+
+  it("answers either JSON with a schema, another media type, or (the document itself) free JSON", () => {
+    for (const [id, op] of entries) {
+      const kinds = [op.success.schema !== undefined, op.success.mediaType !== undefined];
+      expect(kinds.filter(Boolean).length, id).toBe(id === "getOpenApiDocument" ? 0 : 1);
+    }
+  });
+
+  it("never lets a non-idempotent operation be a GET", () => {
+    for (const [id, op] of entries) if (op.method === "GET") expect(op.idempotent, id).toBe(true);
+  });
+});

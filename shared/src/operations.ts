@@ -1,0 +1,379 @@
+import type { z } from "zod";
+import { auditListQuerySchema, auditPageSchema, auditVerifyQuerySchema, chainReportSchema } from "./audit.ts";
+import { fleetSchema } from "./backends.ts";
+import { errorEnvelopeSchema } from "./errors.ts";
+import { estimateSchema } from "./estimate.ts";
+import { generationRequestSchema } from "./generation-request.ts";
+import { generationResponseSchema, urlGenerationResponseSchema } from "./generation-response.ts";
+import { healthSchema } from "./health.ts";
+import { jobViewSchema, jobWithResultSchema, webhookPayloadSchema, webhookSecretSchema } from "./jobs.ts";
+import {
+  type ApiKeyScope,
+  createKeyBodySchema,
+  keyDetailSchema,
+  keyListQuerySchema,
+  keyListSchema,
+  keyViewSchema,
+  keyWithSecretSchema,
+  revokedKeySchema,
+  rotateKeyBodySchema,
+  updateKeyBodySchema,
+} from "./keys.ts";
+import { modelListSchema } from "./models.ts";
+import { usageQuerySchema, usageReportSchema } from "./usage.ts";
+
+/**
+ * Who may call an operation: anyone (`public`), whoever holds a link the edge signed (`signed_link`:
+ * the signature is the permission), the admin token (`admin_token`; no API key, whatever its scopes),
+ * or an API key granting `scope` (`generate` implies `read`, see `API_KEY_SCOPES`).
+ */
+export type OperationAccess =
+  | { readonly kind: "public" }
+  | { readonly kind: "signed_link" }
+  | { readonly kind: "admin_token" }
+  | { readonly kind: "api_key"; readonly scope: ApiKeyScope };
+
+/** A schema and the name the OpenAPI document gives it (`#/components/schemas/<name>`). */
+export interface NamedSchema<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  readonly schema: S;
+}
+
+/** An operation's query parameters: names, types and limits from the schema, descriptions from here. */
+export interface QuerySpec<S extends z.ZodObject = z.ZodObject> {
+  readonly schema: S;
+  readonly descriptions: Readonly<Record<string, string>>;
+}
+
+/**
+ * One operation of the API: the edge registers its route from this (`method`, `path`) and guards it
+ * with `access`; the OpenAPI document describes it from this; the SDK calls it from this and parses
+ * its answer with `success.schema`. A route cannot exist outside this table (a test walks the app's
+ * routes against it), so none is undocumented or untyped.
+ */
+export interface OperationSpec {
+  readonly method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** OpenAPI path template (`/v1/jobs/{id}`); `{id}` is the only parameter any route has. */
+  readonly path: string;
+  readonly summary: string;
+  readonly access: OperationAccess;
+  /**
+   * Sending it twice does no more than sending it once, so a lost answer may be retried. A call can
+   * know better (a seeded generation is replayed from the cache): see the SDK's `images.generate`.
+   */
+  readonly idempotent: boolean;
+  readonly body?: NamedSchema;
+  readonly query?: QuerySpec;
+  readonly success: {
+    readonly status: number;
+    /** What the answer parses with; several: any of them (the forms of a generation). */
+    readonly schema?: NamedSchema | readonly NamedSchema[];
+    /** Not JSON: the media type the answer has (`image/*`, `text/event-stream`). */
+    readonly mediaType?: string;
+    readonly description: string;
+  };
+}
+
+function named<const N extends string, S extends z.ZodType>(
+  name: N,
+  schema: S,
+): NamedSchema<S> & { name: N } {
+  return { name, schema };
+}
+
+/** Every parameter the schema takes must be described: a new one cannot go undocumented. */
+function queryOf<S extends z.ZodObject>(
+  schema: S,
+  descriptions: { readonly [K in keyof S["shape"]]-?: string },
+): QuerySpec<S> {
+  return { schema, descriptions };
+}
+
+/**
+ * The schemas the document names, once each; an operation refers to them, and `components.schemas`
+ * lists them (with the error envelope and the webhook payload, which no operation answers with).
+ */
+export const NAMED_SCHEMAS = {
+  GenerationRequest: named("GenerationRequest", generationRequestSchema),
+  GenerationResponse: named("GenerationResponse", generationResponseSchema),
+  UrlGenerationResponse: named("UrlGenerationResponse", urlGenerationResponseSchema),
+  Health: named("Health", healthSchema),
+  Job: named("Job", jobWithResultSchema),
+  JobView: named("JobView", jobViewSchema),
+  WebhookSecret: named("WebhookSecret", webhookSecretSchema),
+  WebhookPayload: named("WebhookPayload", webhookPayloadSchema),
+  Error: named("Error", errorEnvelopeSchema),
+  Estimate: named("Estimate", estimateSchema),
+  ModelList: named("ModelList", modelListSchema),
+  AuditPage: named("AuditPage", auditPageSchema),
+  ChainReport: named("ChainReport", chainReportSchema),
+  Fleet: named("Fleet", fleetSchema),
+  CreateKey: named("CreateKey", createKeyBodySchema),
+  UpdateKey: named("UpdateKey", updateKeyBodySchema),
+  RotateKey: named("RotateKey", rotateKeyBodySchema),
+  Key: named("Key", keyViewSchema),
+  KeyWithSecret: named("KeyWithSecret", keyWithSecretSchema),
+  KeyDetail: named("KeyDetail", keyDetailSchema),
+  KeyList: named("KeyList", keyListSchema),
+  RevokedKey: named("RevokedKey", revokedKeySchema),
+  UsageReport: named("UsageReport", usageReportSchema),
+} as const;
+
+const S = NAMED_SCHEMAS;
+const PUBLIC = { kind: "public" } as const;
+const ADMIN = { kind: "admin_token" } as const;
+// `read`: what only looks (the models, a price, the key's own jobs and their progress). `generate`:
+// what spends GPU time or acts on a job (generating, cancelling, and the secret that verifies the
+// webhooks a generation asks for).
+const READ = { kind: "api_key", scope: "read" } as const;
+const GENERATE = { kind: "api_key", scope: "generate" } as const;
+
+/**
+ * The API, keyed by `operationId` (unique and stable: client generators, and the SDK's methods, are
+ * named after it).
+ */
+export const OPERATIONS = {
+  getHealth: {
+    method: "GET",
+    path: "/healthz",
+    summary: "Liveness of the edge.",
+    access: PUBLIC,
+    idempotent: true,
+    success: { status: 200, schema: S.Health, description: "Up." },
+  },
+  getOpenApiDocument: {
+    method: "GET",
+    path: "/openapi.json",
+    summary: "This document.",
+    access: PUBLIC,
+    idempotent: true,
+    success: { status: 200, description: "OpenAPI 3.1." },
+  },
+  listModels: {
+    method: "GET",
+    path: "/v1/models",
+    summary: "The models this key may use (OpenAI's list shape).",
+    access: READ,
+    idempotent: true,
+    success: { status: 200, schema: S.ModelList, description: "The models." },
+  },
+  createImage: {
+    method: "POST",
+    path: "/v1/images/generations",
+    summary:
+      "Generate images (OpenAI Images compatible); a long one, or `Prefer: respond-async`, becomes a job (202).",
+    access: GENERATE,
+    // Each try may be a new image and a new charge; the SDK knows when a retry is a replay.
+    idempotent: false,
+    body: S.GenerationRequest,
+    success: {
+      status: 200,
+      // `b64_json`, or signed links for `response_format: "url"`.
+      schema: [S.GenerationResponse, S.UrlGenerationResponse],
+      description:
+        "The images; `X-Cache` says HIT, MISS, BYPASS or COALESCED, and `Server-Timing` splits the time between the fleet (`fleet`, `engine`) and the edge (`edge`).",
+    },
+  },
+  getImageFile: {
+    method: "GET",
+    path: "/v1/images/{id}",
+    summary: "An image behind a signed, expiring link (`response_format: url`).",
+    access: { kind: "signed_link" },
+    idempotent: true,
+    success: { status: 200, mediaType: "image/*", description: "The image bytes." },
+  },
+  estimateGeneration: {
+    method: "POST",
+    path: "/v1/estimate",
+    summary: "What a generation request would cost, without running it.",
+    access: READ,
+    // It only looks: nothing is charged, nothing runs.
+    idempotent: true,
+    body: S.GenerationRequest,
+    success: {
+      status: 200,
+      schema: S.Estimate,
+      description: "GPU-seconds, expected wait, cost and credits.",
+    },
+  },
+  getJob: {
+    method: "GET",
+    path: "/v1/jobs/{id}",
+    summary: "An async job's state and, once done, its result.",
+    access: READ,
+    idempotent: true,
+    success: { status: 200, schema: S.Job, description: "The job." },
+  },
+  streamJobEvents: {
+    method: "GET",
+    path: "/v1/jobs/{id}/events",
+    summary: "An async job's progress as server-sent events.",
+    access: READ,
+    idempotent: true,
+    success: {
+      status: 200,
+      mediaType: "text/event-stream",
+      description:
+        "text/event-stream: `attempt`, `queued`, `started`, `progress`, then one of `succeeded`, `failed`, `cancelled` (each carrying the job as `JobView`); numbered, so `Last-Event-ID` resumes.",
+    },
+  },
+  cancelJob: {
+    method: "POST",
+    path: "/v1/jobs/{id}/cancel",
+    summary: "Cancel an async job; its credits are refunded.",
+    access: GENERATE,
+    // Cancelling a cancelled job answers the same.
+    idempotent: true,
+    success: { status: 200, schema: S.JobView, description: "The cancelled job." },
+  },
+  getWebhookSecret: {
+    method: "GET",
+    path: "/v1/webhooks/secret",
+    summary: "The secret this key's webhooks are signed with (Standard Webhooks).",
+    access: GENERATE,
+    idempotent: true,
+    success: { status: 200, schema: S.WebhookSecret, description: "The secret." },
+  },
+  createKey: {
+    method: "POST",
+    path: "/admin/keys",
+    summary: "Create an API key; its secret is shown this once.",
+    access: ADMIN,
+    // A second try would make a second key.
+    idempotent: false,
+    body: S.CreateKey,
+    success: { status: 201, schema: S.KeyWithSecret, description: "The key and its secret." },
+  },
+  listKeys: {
+    method: "GET",
+    path: "/admin/keys",
+    summary: "List keys, newest first (never their secrets).",
+    access: ADMIN,
+    idempotent: true,
+    query: queryOf(keyListQuerySchema, {
+      limit: "Keys in this page.",
+      cursor: "Continue after the last page (its `next_cursor`).",
+    }),
+    success: { status: 200, schema: S.KeyList, description: "A page of keys." },
+  },
+  getKey: {
+    method: "GET",
+    path: "/admin/keys/{id}",
+    summary: "One key, with what is left of its limits now.",
+    access: ADMIN,
+    idempotent: true,
+    success: { status: 200, schema: S.KeyDetail, description: "The key." },
+  },
+  updateKey: {
+    method: "PATCH",
+    path: "/admin/keys/{id}",
+    summary: "Change a key in place (name, scopes, limits, models, expiry, addresses, labels).",
+    access: ADMIN,
+    // It sets values rather than adding to them.
+    idempotent: true,
+    body: S.UpdateKey,
+    success: { status: 200, schema: S.Key, description: "The key." },
+  },
+  revokeKey: {
+    method: "DELETE",
+    path: "/admin/keys/{id}",
+    summary: "Revoke a key, everywhere at once.",
+    access: ADMIN,
+    idempotent: true,
+    success: { status: 200, schema: S.RevokedKey, description: "The revoked key." },
+  },
+  rotateKey: {
+    method: "POST",
+    path: "/admin/keys/{id}/rotate",
+    summary: "Give a key a new secret; the old one works for a grace period.",
+    access: ADMIN,
+    // A second rotation would replace the secret the first one made.
+    idempotent: false,
+    body: S.RotateKey,
+    success: { status: 200, schema: S.KeyWithSecret, description: "The key and its new secret." },
+  },
+  listAudit: {
+    method: "GET",
+    path: "/admin/audit",
+    summary: "The hash-chained audit log, newest first.",
+    access: ADMIN,
+    idempotent: true,
+    query: queryOf(auditListQuerySchema, {
+      key_id: "Only the entries about this key.",
+      limit: "Entries in this page.",
+      before: "Only entries older than this `seq` (the last page's `next_before`).",
+    }),
+    success: { status: 200, schema: S.AuditPage, description: "A page of entries." },
+  },
+  verifyAudit: {
+    method: "GET",
+    path: "/admin/audit/verify",
+    summary: "Walk the audit chain a page at a time and report the first broken row.",
+    access: ADMIN,
+    idempotent: true,
+    query: queryOf(auditVerifyQuerySchema, {
+      after_seq: "Continue after this row (the last page's `next_after_seq`).",
+      limit: "Rows to check in this request.",
+    }),
+    success: { status: 200, schema: S.ChainReport, description: "The report." },
+  },
+  listBackends: {
+    method: "GET",
+    path: "/admin/backends",
+    summary: "The backend fleet with each backend's breaker and probe state.",
+    access: ADMIN,
+    idempotent: true,
+    success: { status: 200, schema: S.Fleet, description: "The fleet." },
+  },
+  getUsage: {
+    method: "GET",
+    path: "/admin/usage",
+    summary: "Generations and credits per key (or key label) and day or hour.",
+    access: ADMIN,
+    idempotent: true,
+    query: queryOf(usageQuerySchema, {
+      key_id: "Only this key's generations.",
+      from: "RFC 3339 or a date; default 30 days before `to`.",
+      to: "RFC 3339 or a date; default now.",
+      interval: "One row per group and day, or hour.",
+      group_by: "`key`, or `metadata.<label>` for the keys' label.",
+    }),
+    success: { status: 200, schema: S.UsageReport, description: "The report." },
+  },
+} as const satisfies Record<string, OperationSpec>;
+
+export type Operations = typeof OPERATIONS;
+export type OperationId = keyof Operations;
+
+/** An operation as `METHOD /path` (`GET /v1/jobs/{id}`): how logs, guards and tests name a route. */
+export type RouteId = {
+  [K in OperationId]: `${Operations[K]["method"]} ${Operations[K]["path"]}`;
+}[OperationId];
+
+/** The operations an API key may call. */
+export type KeyOperationId = {
+  [K in OperationId]: Operations[K]["access"] extends { kind: "api_key" } ? K : never;
+}[OperationId];
+
+/** What a JSON operation answers with, parsed (its one success schema's output). */
+export type AnswerOf<K extends OperationId> = Operations[K]["success"] extends {
+  schema: NamedSchema<infer S>;
+}
+  ? z.output<S>
+  : never;
+
+/** What a JSON operation's body is, as a caller writes it (its schema's input). */
+export type BodyOf<K extends OperationId> = Operations[K] extends { body: NamedSchema<infer S> }
+  ? z.input<S>
+  : never;
+
+/** What an operation's query is, as a caller writes it. */
+export type QueryOf<K extends OperationId> = Operations[K] extends { query: QuerySpec<infer S> }
+  ? z.input<S>
+  : never;
+
+/** The route id of an operation. */
+export function routeIdOf(id: OperationId): RouteId {
+  const op: OperationSpec = OPERATIONS[id];
+  return `${op.method} ${op.path}` as RouteId;
+}
