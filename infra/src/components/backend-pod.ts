@@ -38,6 +38,9 @@ export interface BackendPodArgs {
   modelMount: k8s.types.input.core.v1.VolumeMount;
   modelPath: string;
   initContainers: k8s.types.input.core.v1.Container[];
+  /** Secret names, for the backend image, the fetcher's and an image model volume. */
+  imagePullSecrets: readonly string[];
+  serviceAccountName: string | undefined;
 }
 
 /** The grace period covers the preStop sleep, the whole drain, and the process's own exit. */
@@ -79,6 +82,11 @@ export function backendPodTemplate(args: BackendPodArgs): k8s.types.input.core.v
     },
     spec: {
       nodeSelector: { [cluster.gpu.productLabel]: cluster.gpu.product },
+      ...(cluster.runtimeClassName === undefined ? {} : { runtimeClassName: cluster.runtimeClassName }),
+      ...(args.serviceAccountName === undefined ? {} : { serviceAccountName: args.serviceAccountName }),
+      ...(args.imagePullSecrets.length === 0
+        ? {}
+        : { imagePullSecrets: args.imagePullSecrets.map((name) => ({ name })) }),
       // GPU node pools are tainted so that only pods asking for GPUs land there (EKS, GKE, AKS defaults).
       tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
       terminationGracePeriodSeconds: terminationGracePeriodSeconds(cluster),

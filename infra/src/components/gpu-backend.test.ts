@@ -5,7 +5,7 @@ import {
   kubernetesObject,
   validateObject,
 } from "../test-support/kubernetes-schemas.ts";
-import { installMocks, recordedResources, settle } from "../test-support/pulumi-mocks.ts";
+import { installMocks, recordedResources, settle, withoutSecrets } from "../test-support/pulumi-mocks.ts";
 import { exampleStack } from "../test-support/stack-fixture.ts";
 import { GpuBackend } from "./gpu-backend.ts";
 import { rcloneRemote } from "./model-volume.ts";
@@ -120,6 +120,49 @@ describe("GpuBackend", () => {
     const identity = await backend("pod-identity", 0, (c) => delete (c.model as Raw).credentials);
     expect(first(identity.pod.initContainers).envFrom).toBeUndefined();
     expect(identity.find("Secret", "sdgate-model-credentials")).toHaveLength(0);
+  });
+
+  it("pulls from a private registry with the operator's Secrets and one made from a login", async () => {
+    const { find, pod } = await backend("private", 0, (c) => {
+      c.imagePullSecrets = ["org-pull"];
+      c.imagePullCredentials = { server: "ghcr.io", username: "acme-bot", password: "LEAKME-ghcr" };
+    });
+    expect((pod as Raw).imagePullSecrets).toEqual([{ name: "org-pull" }, { name: "sdgate-image-pull" }]);
+    const secret = first(find("Secret", "sdgate-image-pull"));
+    expect(secret.type).toBe("kubernetes.io/dockerconfigjson");
+    const config = JSON.parse((secret.stringData as Record<string, string>)[".dockerconfigjson"] ?? "");
+    expect(config).toEqual({
+      auths: {
+        "ghcr.io": {
+          username: "acme-bot",
+          password: "LEAKME-ghcr",
+          auth: Buffer.from("acme-bot:LEAKME-ghcr").toString("base64"),
+        },
+      },
+    });
+    const recorded = recordedResources().find((r) => r.name === "private-access-image-pull");
+    expect(JSON.stringify(withoutSecrets(recorded?.inputs))).not.toContain("LEAKME");
+  });
+
+  it("runs as a ServiceAccount it creates with the cloud identity's annotations, or as a named one", async () => {
+    const role = { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/sdgate-models" };
+    const created = await backend("irsa", 0, (c) => (c.serviceAccount = { create: true, annotations: role }));
+    expect((created.pod as Raw).serviceAccountName).toBe("sdgate-backend");
+    expect(first(created.find("ServiceAccount"))).toMatchObject({
+      metadata: { name: "sdgate-backend", namespace: "sdgate", annotations: role },
+      automountServiceAccountToken: false,
+    });
+    const named = await backend("named-account", 0, (c) => (c.serviceAccount = { name: "model-reader" }));
+    expect((named.pod as Raw).serviceAccountName).toBe("model-reader");
+    expect(named.find("ServiceAccount")).toHaveLength(0);
+    const plain = await backend("default-account", 0);
+    expect((plain.pod as Raw).serviceAccountName).toBeUndefined();
+    expect((plain.pod as Raw).imagePullSecrets).toBeUndefined();
+  });
+
+  it("runs the backend under the configured RuntimeClass", async () => {
+    const { pod } = await backend("runtime", 0, (c) => (c.runtimeClassName = "nvidia"));
+    expect((pod as Raw).runtimeClassName).toBe("nvidia");
   });
 
   it("mounts an image model volume read-only with no init container", async () => {

@@ -20,6 +20,7 @@ import {
   tunnelLabels,
 } from "./labels.ts";
 import { ModelVolume } from "./model-volume.ts";
+import { PodAccess } from "./pod-access.ts";
 import { QueueAutoscaler } from "./queue-autoscaler.ts";
 import { rolloutStrategy } from "./rollout-strategy.ts";
 import { deploymentTimeouts, progressDeadlineSeconds } from "./startup-budget.ts";
@@ -50,6 +51,7 @@ export class GpuBackend extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
   readonly hmacSecret: k8s.core.v1.Secret;
   readonly model: ModelVolume;
+  readonly access: PodAccess;
   readonly deployment: k8s.apps.v1.Deployment;
   readonly service: k8s.core.v1.Service;
   readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
@@ -94,6 +96,8 @@ export class GpuBackend extends pulumi.ComponentResource {
       child,
     );
 
+    this.access = new PodAccess(`${name}-access`, { namespace, cluster, labels }, child);
+
     const autoscaled = cluster.autoscaling.mode !== "none";
     this.deployment = new k8s.apps.v1.Deployment(
       name,
@@ -113,11 +117,18 @@ export class GpuBackend extends pulumi.ComponentResource {
             modelMount: this.model.mount,
             modelPath: this.model.modelPath,
             initContainers: this.model.initContainers,
+            imagePullSecrets: this.access.imagePullSecrets,
+            serviceAccountName: this.access.serviceAccountName,
           }),
         },
       },
-      // The pods read the key Secret at start; the model claim must exist to be mounted.
-      { parent: this, dependsOn: [this.hmacSecret, this.model], customTimeouts: deploymentTimeouts(cluster) },
+      // The pods read the key Secret at start; the model claim must exist to be mounted, the pull
+      // Secret and the ServiceAccount before a pod is admitted.
+      {
+        parent: this,
+        dependsOn: [this.hmacSecret, this.model, this.access],
+        customTimeouts: deploymentTimeouts(cluster),
+      },
     );
 
     this.service = new k8s.core.v1.Service(

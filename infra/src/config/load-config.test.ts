@@ -177,6 +177,21 @@ describe("stack configuration", () => {
       (_, [c]) => ((c.model as Raw).credentials = { "AWS-KEY": "x" }),
       "sdgate:clusters[0].model.credentials.AWS-KEY: must be an environment variable name",
     ],
+    [
+      "a ServiceAccount neither named nor created",
+      (_, [c]) => (c.serviceAccount = {}),
+      "sdgate:clusters[0].serviceAccount.name: must name an existing ServiceAccount, or set create: true",
+    ],
+    [
+      "annotations for a ServiceAccount the program does not create",
+      (_, [c]) => (c.serviceAccount = { name: "x", annotations: { a: "b" } }),
+      "sdgate:clusters[0].serviceAccount.annotations: apply only to a ServiceAccount the program creates",
+    ],
+    [
+      "an image pull login without its password",
+      (_, [c]) => (c.imagePullCredentials = { server: "ghcr.io", username: "u" }),
+      "sdgate:clusters[0].imagePullCredentials.password:",
+    ],
     ["a ratio above 1", (v) => ((v.alerts as Raw).errorRatio = 5), "sdgate:alerts.errorRatio:"],
     [
       "a structured key that is not JSON",

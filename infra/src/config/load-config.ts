@@ -23,8 +23,12 @@ export type Model =
   | (Omit<PvcModelConfig, "credentials"> & { credentials?: pulumi.Output<Record<string, string>> });
 
 /** A cluster with its secrets wrapped, so nothing downstream can leak them into a plain output. */
-export interface Cluster extends Omit<ClusterConfig, "kubeconfig" | "tunnel" | "image" | "model"> {
+export interface Cluster
+  extends Omit<ClusterConfig, "kubeconfig" | "tunnel" | "image" | "model" | "imagePullCredentials"> {
   kubeconfig: pulumi.Output<string>;
+  imagePullCredentials?: Omit<NonNullable<ClusterConfig["imagePullCredentials"]>, "password"> & {
+    password: pulumi.Output<string>;
+  };
   image: string;
   model: Model;
   tunnel: Omit<ClusterConfig["tunnel"], "credentials"> & {
@@ -142,10 +146,13 @@ export function loadStackConfig(source: ConfigSource, namespace = "sdgate"): Sta
 }
 
 function wrapCluster(cluster: ClusterConfig, defaultImage: string | undefined): Cluster {
-  const { kubeconfig, tunnel, image, model, ...rest } = cluster;
+  const { kubeconfig, tunnel, image, model, imagePullCredentials: pull, ...rest } = cluster;
   const { credentials, ...tunnelRest } = tunnel;
   return {
     ...rest,
+    ...(pull === undefined
+      ? {}
+      : { imagePullCredentials: { ...pull, password: pulumi.secret(pull.password) } }),
     model: wrapModel(model),
     // Checked above: one of the two is set.
     image: image ?? defaultImage ?? "",

@@ -5,6 +5,7 @@ import {
   type RegistrySettings,
 } from "@sdgate/shared";
 import { z } from "zod";
+import { podAccessShape, refinePodAccess } from "./pod-access-schema.ts";
 
 /**
  * The stack's configuration, one zod schema per Pulumi config key (`sdgate:<key>`). Values that are
@@ -199,8 +200,10 @@ const clusterSchema = z
      * (SDGATE_ACCEPT_V2_SIGNATURES): only while an edge that predates v3 still runs, during an upgrade.
      */
     acceptV2Signatures: z.boolean().default(false),
+    ...podAccessShape,
   })
   .superRefine((cluster, ctx) => {
+    refinePodAccess(cluster, ctx);
     if (cluster.replicas.max < cluster.replicas.min) {
       ctx.addIssue({ code: "custom", path: ["replicas", "max"], message: "must be at least replicas.min" });
     }

@@ -8,7 +8,14 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service } from "kubernetes-models/v1";
+import {
+  ConfigMap,
+  Namespace,
+  PersistentVolumeClaim,
+  Secret,
+  Service,
+  ServiceAccount,
+} from "kubernetes-models/v1";
 import { type RecordedResource, unwrapSecrets } from "./pulumi-mocks.ts";
 
 interface Validatable {
@@ -25,6 +32,7 @@ const MODELS: Record<string, ModelClass> = {
   "v1/Secret": Secret,
   "v1/ConfigMap": ConfigMap,
   "v1/Service": Service,
+  "v1/ServiceAccount": ServiceAccount,
   "v1/PersistentVolumeClaim": PersistentVolumeClaim,
   "apps/v1/Deployment": Deployment,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
