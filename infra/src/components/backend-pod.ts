@@ -98,6 +98,9 @@ export function backendPodTemplate(args: BackendPodArgs): k8s.types.input.core.v
         runAsGroup: BACKEND_UID,
         // Lets the non-root init container write into a freshly provisioned model volume.
         fsGroup: BACKEND_UID,
+        ...(cluster.model.kind === "pvc" && cluster.model.supplementalGroups.length > 0
+          ? { supplementalGroups: cluster.model.supplementalGroups }
+          : {}),
         seccompProfile: { type: "RuntimeDefault" },
       },
       initContainers: args.initContainers,

@@ -5,6 +5,7 @@ import {
   kubernetesObject,
   validateObject,
 } from "../test-support/kubernetes-schemas.ts";
+import { type PodSpecForAdmission, podSecurityViolations } from "../test-support/pod-security.ts";
 import { installMocks, recordedResources, settle, withoutSecrets } from "../test-support/pulumi-mocks.ts";
 import { exampleStack } from "../test-support/stack-fixture.ts";
 import { GpuBackend } from "./gpu-backend.ts";
@@ -163,6 +164,40 @@ describe("GpuBackend", () => {
   it("runs the backend under the configured RuntimeClass", async () => {
     const { pod } = await backend("runtime", 0, (c) => (c.runtimeClassName = "nvidia"));
     expect((pod as Raw).runtimeClassName).toBe("nvidia");
+  });
+
+  it("on NFS-like storage, gives the volume to the backend's UID in a root chown step admitted as baseline", async () => {
+    const { find, pod } = await backend("nfs", 0, (c) => ((c.model as Raw).volumePermissions = "chown"));
+    expect(pod.initContainers.map((c) => c.name)).toEqual(["own-model-volume", "fetch-model"]);
+    const own = first(pod.initContainers);
+    expect(own).toMatchObject({
+      command: ["/bin/sh", "-c", "chown 10001:10001 /models"],
+      volumeMounts: [{ name: "model", mountPath: "/models" }],
+      securityContext: { runAsUser: 0, capabilities: { drop: ["ALL"], add: ["CHOWN"] } },
+    });
+    const labels = first(find("Namespace")).metadata?.labels ?? {};
+    expect(labels["pod-security.kubernetes.io/enforce"]).toBe("baseline");
+    const admitted = pod as unknown as PodSpecForAdmission;
+    expect(podSecurityViolations(admitted, "baseline")).toEqual([]);
+    expect(podSecurityViolations(admitted, "restricted")).toEqual([
+      "own-model-volume: may run as root",
+      "own-model-volume: runs as UID 0",
+      "own-model-volume: adds CHOWN (restricted)",
+    ]);
+  });
+
+  it("on a group-writable export that squashes root, writes through a supplemental group, still restricted", async () => {
+    const { find, pod } = await backend(
+      "nfs-group",
+      0,
+      (c) => ((c.model as Raw).supplementalGroups = [5000]),
+    );
+    expect((pod as Raw).securityContext).toMatchObject({ fsGroup: 10001, supplementalGroups: [5000] });
+    expect(pod.initContainers.map((c) => c.name)).toEqual(["fetch-model"]);
+    expect(first(find("Namespace")).metadata?.labels?.["pod-security.kubernetes.io/enforce"]).toBe(
+      "restricted",
+    );
+    expect(podSecurityViolations(pod as unknown as PodSpecForAdmission, "restricted")).toEqual([]);
   });
 
   it("mounts an image model volume read-only with no init container", async () => {

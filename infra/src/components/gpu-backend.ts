@@ -92,7 +92,13 @@ export class GpuBackend extends pulumi.ComponentResource {
 
     this.model = new ModelVolume(
       `${name}-model`,
-      { namespace, model: cluster.model, labels, securityContext: restrictedSecurityContext(BACKEND_UID) },
+      {
+        namespace,
+        model: cluster.model,
+        labels,
+        securityContext: restrictedSecurityContext(BACKEND_UID),
+        ownerUid: BACKEND_UID,
+      },
       child,
     );
 
@@ -218,11 +224,12 @@ export class GpuBackend extends pulumi.ComponentResource {
 
 /**
  * The backends and cloudflared meet the "restricted" Pod Security Standard, so it is enforced; image
- * volumes are newer than that profile's list of volume types in some clusters' admission, so with
- * them "restricted" only warns and "baseline" is enforced.
+ * volumes are newer than that profile's list of volume types in some clusters' admission, and the
+ * root chown step of `volumePermissions: chown` is outside it, so with either "restricted" only
+ * warns and "baseline" (which allows CAP_CHOWN) is enforced.
  */
 export function podSecurityLabels(cluster: Pick<Cluster, "model">): Record<string, string> {
-  if (cluster.model.kind === "image") {
+  if (cluster.model.kind === "image" || cluster.model.volumePermissions === "chown") {
     return {
       "pod-security.kubernetes.io/enforce": "baseline",
       "pod-security.kubernetes.io/warn": "restricted",

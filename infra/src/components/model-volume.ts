@@ -8,6 +8,8 @@ export interface ModelVolumeArgs {
   labels: Record<string, string>;
   /** Shared with the backend container: the fetcher needs a writable /tmp under a read-only root. */
   securityContext: k8s.types.input.core.v1.SecurityContext;
+  /** The backend's UID, which `volumePermissions: chown` gives the volume to. */
+  ownerUid: number;
 }
 
 /** Where models are mounted in the backend container; each model in its own folder under it. */
@@ -79,6 +81,7 @@ export class ModelVolume extends pulumi.ComponentResource {
       model.credentials === undefined ? model.credentialsSecretName : MODEL_CREDENTIALS_SECRET_NAME;
     this.volume = { name: VOLUME_NAME, persistentVolumeClaim: { claimName } };
     this.initContainers = [
+      ...(model.volumePermissions === "chown" ? [ownVolume(model.fetcherImage, args.ownerUid)] : []),
       {
         name: "fetch-model",
         image: model.fetcherImage,
@@ -101,6 +104,29 @@ export class ModelVolume extends pulumi.ComponentResource {
     ];
     this.registerOutputs({ claim: claimName });
   }
+}
+
+/**
+ * NFS-like volumes ignore fsGroup, so their top folder stays root's; this step, root with only
+ * CAP_CHOWN, gives it to the backend's UID once (later pods find it theirs and change nothing).
+ */
+function ownVolume(image: string, uid: number): k8s.types.input.core.v1.Container {
+  return {
+    name: "own-model-volume",
+    image,
+    command: ["/bin/sh", "-c", `chown ${uid}:${uid} ${MODELS_MOUNT_PATH}`],
+    volumeMounts: [{ name: VOLUME_NAME, mountPath: MODELS_MOUNT_PATH }],
+    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
+    securityContext: {
+      runAsUser: 0,
+      runAsGroup: 0,
+      runAsNonRoot: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"], add: ["CHOWN"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+  };
 }
 
 /**

@@ -34,7 +34,13 @@ describe("stack configuration", () => {
       image: "ghcr.io/acme/sdgate-backend:0.1.0",
       gpu: { productLabel: "nvidia.com/gpu.product", perPod: 1 },
       autoscaling: { mode: "keda", queueDepthPerPod: 4, scaleDownStabilizationSeconds: 600 },
-      model: { kind: "pvc", accessMode: "ReadWriteMany", fetcherImage: expect.stringMatching(/^rclone\//) },
+      model: {
+        kind: "pvc",
+        accessMode: "ReadWriteMany",
+        volumePermissions: "fsGroup",
+        supplementalGroups: [],
+        fetcherImage: expect.stringMatching(/^rclone\//),
+      },
       tunnel: {
         hostname: "gpu-aws-use1.example.com",
         id: "6ff42ae2-765d-4adf-8112-31c55c1551e0",

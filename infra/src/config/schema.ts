@@ -96,6 +96,16 @@ const modelSchema = z.discriminatedUnion("kind", [
       .string()
       .regex(/^[a-z0-9-]{1,32}$/, "must be a region such as us-east-1")
       .optional(),
+    /**
+     * How the non-root fetcher gets to write into the volume. `fsGroup`: the kubelet hands the volume
+     * to the pod's group, as it does for block storage and drivers that apply fsGroup (EFS access
+     * points write as their own user). NFS-like RWX storage (Filestore, CephFS, NFS) skips fsGroup;
+     * there `chown` runs a root init step that gives the volume's top folder to the backend's UID
+     * (the export must not squash root; the namespace then enforces "baseline", not "restricted").
+     */
+    volumePermissions: z.enum(["fsGroup", "chown"]).default("fsGroup"),
+    /** Extra groups for the pods, e.g. the group that owns a group-writable export that squashes root. */
+    supplementalGroups: z.array(z.number().int().min(1).max(2_147_483_647)).default([]),
     /** The image that copies the model; rclone speaks S3, GCS and HTTP with on-the-fly remotes. */
     fetcherImage: z.string().min(1).default("rclone/rclone:1.71"),
   }),
