@@ -1,31 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { crc32, deflateSync } from "node:zlib";
 import { type Keyring, MemoryNonceStore, type ResolvedGenerationRequest } from "@sdgate/shared";
+import { solidPng } from "@sdgate/shared/testing/png";
 
 /** A 64×64 grey PNG, encoded once: the backend's work is not what this benchmark measures. */
 function tinyPng(): string {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(64, 0);
-  header.writeUInt32BE(64, 4);
-  header.set([8, 0, 0, 0, 0], 8);
-  const rows = Buffer.concat(
-    Array.from({ length: 64 }, () => Buffer.concat([Buffer.from([0]), Buffer.alloc(64, 128)])),
-  );
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(rows)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]).toString("base64");
+  return solidPng(64, 64, [128, 128, 128]).toString("base64");
 }
 
 /** The bench backend's name in the edge's registry: the edge signs its requests for it. */

@@ -9,6 +9,7 @@ import {
   resolvedGenerationRequestSchema,
   SIGNATURE_HEADERS,
 } from "@sdgate/shared";
+import { solidPng } from "@sdgate/shared/testing/png";
 import {
   BUSY_LOAD_HEADERS,
   CALLS_PATH,
@@ -20,7 +21,6 @@ import {
   SLOW_BACKEND_DELAY_MS,
 } from "../src/test-support/fake-backends.ts";
 import { type LoopbackServer, listenOnLoopback } from "./loopback.ts";
-import { solidPng } from "./png.ts";
 
 const GENERATE_PATH = "/internal/v1/generate";
 const MAX_BODY_BYTES = 1024 * 1024;

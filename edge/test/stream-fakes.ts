@@ -8,6 +8,7 @@ import {
   resolvedGenerationRequestSchema,
   SIGNATURE_HEADERS,
 } from "@sdgate/shared";
+import { solidPng } from "@sdgate/shared/testing/png";
 import type { TestProject } from "vitest/node";
 import {
   CANCELS_PATH,
@@ -23,7 +24,6 @@ import {
   type StreamFakes,
 } from "../src/test-support/stream-fakes.ts";
 import { listenOnLoopback } from "./loopback.ts";
-import { solidPng } from "./png.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ResolvedGenerationRequest } from "./generation-request.ts";
+import type { JobView } from "./jobs.ts";
 
 /**
  * A fully resolved request for tests (`@sdgate/shared/testing`): small and fast on the tiny model,
@@ -28,6 +29,38 @@ export function exampleResolvedRequest(
     mask: null,
     output_format: "png",
     output_quality: null,
+    ...fields,
+  };
+}
+
+/**
+ * A job as the edge shows it (the contract's `JobView`): queued, on the tiny model, nothing run yet;
+ * a test sets what it is about.
+ *
+ * @example
+ * const running = exampleJobView("job_…", { status: "running", backend: "local-a", attempts: 1 });
+ */
+export function exampleJobView(id: string, fields: Partial<JobView> = {}): JobView {
+  const self = `/v1/jobs/${id}`;
+  return {
+    id,
+    object: "generation.job",
+    status: "queued",
+    created: 1_780_000_000,
+    started_at: null,
+    completed_at: null,
+    model: "tiny",
+    size: "64x64",
+    n: 1,
+    steps: 4,
+    seed: 7,
+    queue: null,
+    progress: null,
+    backend: null,
+    attempts: 0,
+    error: null,
+    webhook: null,
+    links: { self, events: `${self}/events`, cancel: `${self}/cancel` },
     ...fields,
   };
 }

@@ -259,15 +259,8 @@ describe("serving: progress as server-sent events", () => {
     const response = await app.request("/internal/v1/generate", await generateInit({}, SSE));
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const events = parseSse(await response.text());
-    expect(events.map((e) => e.event)).toEqual([
-      "queued",
-      "started",
-      "progress",
-      "progress",
-      "progress",
-      "progress",
-      "result",
-    ]);
+    const progress = Array<string>(4).fill("progress");
+    expect(events.map((e) => e.event)).toEqual(["queued", "started", ...progress, "result"]);
     expect(events.map((e) => e.id)).toEqual(["1", "2", "3", "4", "5", "6", "7"]);
     for (const { event, data } of events) {
       expect(GENERATE_EVENTS).toContain(event);

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { JobView } from "@sdgate/shared";
+import { exampleJobView } from "@sdgate/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Io } from "../io.ts";
 import { run } from "../run.ts";
@@ -24,29 +26,9 @@ interface Seen {
   body: string;
 }
 
-/** A job as the edge shows it (the contract's view), `status` and anything else as given. */
-function jobView(id: string, status: string, fields: Record<string, unknown> = {}) {
-  return {
-    id,
-    object: "generation.job",
-    status,
-    created: 1,
-    started_at: null,
-    completed_at: null,
-    model: "tiny",
-    size: "256x256",
-    n: 2,
-    steps: 4,
-    seed: 42,
-    queue: null,
-    progress: null,
-    backend: null,
-    attempts: 0,
-    error: null,
-    webhook: null,
-    links: { self: `/v1/jobs/${id}`, events: `/v1/jobs/${id}/events`, cancel: `/v1/jobs/${id}/cancel` },
-    ...fields,
-  };
+/** A job as the edge shows it (the contract's view) for this test's request, `status` and anything else as given. */
+function jobView(id: string, status: JobView["status"], fields: Partial<JobView> = {}): JobView {
+  return exampleJobView(id, { status, created: 1, size: "256x256", n: 2, seed: 42, ...fields });
 }
 
 const events = [

@@ -5,6 +5,7 @@ import {
   resolvedGenerationRequestSchema,
   TINY_MODEL,
 } from "@sdgate/shared";
+import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { callsTo, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
 
@@ -54,24 +55,13 @@ describe("POST /v1/images/generations: served", () => {
     expect(call?.keyId).toBe(keys.ok ? keys.value[0]?.id : "?");
     expect(call?.path).toBe("/internal/v1/generate");
     expect(call?.requestId).toBe(res.headers.get("X-Request-Id"));
-    expect(resolvedGenerationRequestSchema.parse(call?.body)).toEqual({
-      model: "tiny",
-      prompt,
-      negative_prompt: "",
-      n: 1,
-      width: 128,
-      height: 64,
-      steps: 4,
+    // Every field resolved: the request's, then the model's defaults, then the API's.
+    const expected = {
+      ...exampleResolvedRequest({ prompt, width: 128, height: 64, steps: 4, seed: 7 }),
       guidance_scale: TINY_MODEL.defaults.guidance_scale,
       scheduler: TINY_MODEL.defaults.scheduler,
-      seed: 7,
-      rng: "torch_cpu",
-      image: null,
-      strength: null,
-      mask: null,
-      output_format: "png",
-      output_quality: null,
-    });
+    };
+    expect(resolvedGenerationRequestSchema.parse(call?.body)).toEqual(expected);
   });
 
   it("passes a given seed through unchanged", async () => {

@@ -87,31 +87,8 @@ export function envelope(
   return { error: { type, code, message, param }, request_id: "req_fake" };
 }
 
-/** A job view as the edge shows it (edge/src/jobs/job-state.ts), with `status` and whatever else a test sets. */
-export function jobView(id: string, overrides: Record<string, unknown> = {}) {
-  const self = `/v1/jobs/${id}`;
-  return {
-    id,
-    object: "generation.job",
-    status: "queued",
-    created: 1_780_000_000,
-    started_at: null,
-    completed_at: null,
-    model: "tiny",
-    size: "64x64",
-    n: 1,
-    steps: 4,
-    seed: 7,
-    queue: null,
-    progress: null,
-    backend: null,
-    attempts: 0,
-    error: null,
-    webhook: null,
-    links: { self, events: `${self}/events`, cancel: `${self}/cancel` },
-    ...overrides,
-  };
-}
+/** A job view as the edge shows it, with `status` and whatever else a test sets. */
+export { exampleJobView as jobView } from "@sdgate/shared/testing";
 
 /** A generation answer as the edge gives it (`b64_json`). */
 export function generationBody(seed = 7) {
