@@ -319,6 +319,15 @@ describe("policy: a pod loads its model within the startup budget and drains bef
       selector: { matchLabels: { "app.kubernetes.io/name": "sdgate-backend" } },
     });
   });
+
+  it.each(CLUSTERS)("%s: a node drain leaves a cloudflared connector running", (cluster) => {
+    const pdb = one("PodDisruptionBudget", cluster, "cloudflared").spec as Record<string, unknown>;
+    expect(pdb).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: expect.objectContaining({ "app.kubernetes.io/name": "cloudflared" }) },
+    });
+    expect((one("Deployment", cluster, "cloudflared").spec as { replicas: number }).replicas).toBe(2);
+  });
 });
 
 describe("policy: backends scale on queue depth", () => {

@@ -200,6 +200,13 @@ describe("GpuBackend", () => {
     expect(podSecurityViolations(pod as unknown as PodSpecForAdmission, "restricted")).toEqual([]);
   });
 
+  it("lets cloudflared run on tainted nodes when given the taints", async () => {
+    const toleration = { key: "dedicated", operator: "Equal", value: "gpu", effect: "NoSchedule" };
+    const { find } = await backend("tainted", 0, (c) => ((c.tunnel as Raw).tolerations = [toleration]));
+    const tunnel = first(find("Deployment", "cloudflared")).spec as { template: { spec: Raw } };
+    expect(tunnel.template.spec.tolerations).toEqual([toleration]);
+  });
+
   it("mounts an image model volume read-only with no init container", async () => {
     const { find, pod } = await backend("image", 1);
     expect(pod.volumes).toContainEqual({

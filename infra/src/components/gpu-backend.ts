@@ -171,6 +171,7 @@ export class GpuBackend extends pulumi.ComponentResource {
         originUrl: backendServiceUrl(cluster.namespace),
         replicas: cluster.tunnel.replicas,
         image: cluster.tunnel.image,
+        tolerations: cluster.tunnel.tolerations,
       },
       child,
     );

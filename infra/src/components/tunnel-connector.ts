@@ -17,6 +17,7 @@ export interface TunnelConnectorArgs {
   originUrl: string;
   replicas: number;
   image: string;
+  tolerations: k8s.types.input.core.v1.Toleration[];
 }
 
 /**
@@ -58,6 +59,7 @@ export class TunnelConnector extends pulumi.ComponentResource {
   readonly deployment: k8s.apps.v1.Deployment;
   readonly credentials: k8s.core.v1.Secret;
   readonly config: k8s.core.v1.ConfigMap;
+  readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget;
 
   constructor(name: string, args: TunnelConnectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdgate:infra:TunnelConnector", name, {}, opts);
@@ -102,6 +104,7 @@ export class TunnelConnector extends pulumi.ComponentResource {
               automountServiceAccountToken: false,
               enableServiceLinks: false,
               securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+              ...(args.tolerations.length === 0 ? {} : { tolerations: args.tolerations }),
               affinity: {
                 podAntiAffinity: {
                   preferredDuringSchedulingIgnoredDuringExecution: [
@@ -146,6 +149,15 @@ export class TunnelConnector extends pulumi.ComponentResource {
         },
       },
       { parent: this, dependsOn: [this.config, this.credentials] },
+    );
+    // A node drain takes one connector at a time, so the way in stays open through it.
+    this.disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+      name,
+      {
+        metadata: { name: TUNNEL_NAME, namespace: args.namespace, labels: args.labels },
+        spec: { maxUnavailable: 1, selector: { matchLabels: args.labels } },
+      },
+      { parent: this },
     );
     this.registerOutputs({ hostname: args.hostname });
   }

@@ -61,6 +61,15 @@ const tunnelCredentials = z.string().transform((text, ctx) => {
   return { json: text, tunnelId: result.data.TunnelID };
 });
 
+/** A pod toleration, as Kubernetes' core/v1 Toleration. */
+const tolerationSchema = z.strictObject({
+  key: z.string().min(1).optional(),
+  operator: z.enum(["Exists", "Equal"]).default("Equal"),
+  value: z.string().optional(),
+  effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+  tolerationSeconds: z.number().int().min(0).optional(),
+});
+
 const modelSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     /** A PersistentVolumeClaim that an init container fills from `source` once; later pods reuse it. */
@@ -167,6 +176,8 @@ const clusterSchema = z
       credentials: tunnelCredentials,
       replicas: z.number().int().min(1).max(10).default(2),
       image: z.string().min(1).default("cloudflare/cloudflared:2025.11.1"),
+      /** Where every node is tainted (a GPU-only cluster, dedicated pools), the taints cloudflared may sit on. */
+      tolerations: z.array(tolerationSchema).default([]),
     }),
     /** This cluster's pool in the edge's registry, with its bounds. */
     edge: z
