@@ -5,7 +5,10 @@ import {
   type RegistrySettings,
 } from "@sdgate/shared";
 import { z } from "zod";
+import { modelSchema, refinePvcModel } from "./model-schema.ts";
 import { podAccessShape, refinePodAccess } from "./pod-access-schema.ts";
+
+export type { ModelConfig } from "./model-schema.ts";
 
 /**
  * The stack's configuration, one zod schema per Pulumi config key (`sdgate:<key>`). Values that are
@@ -69,64 +72,6 @@ const tolerationSchema = z.strictObject({
   effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
   tolerationSeconds: z.number().int().min(0).optional(),
 });
-
-const modelSchema = z.discriminatedUnion("kind", [
-  z.strictObject({
-    /** A PersistentVolumeClaim that an init container fills from `source` once; later pods reuse it. */
-    kind: z.literal("pvc"),
-    /** The model id the backend serves it as (`model` in requests). */
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a lowercase model id"),
-    /** `s3://bucket/prefix`, `gs://bucket/prefix` or an `https://` folder URL (an ONNX export folder). */
-    source: z
-      .string()
-      .regex(/^(s3|gs):\/\/[^/\s]+(\/\S*)?$|^https:\/\/\S+$/, "must be an s3://, gs:// or https:// URL"),
-    sizeGiB: z.number().int().min(1).max(10_000).default(20),
-    storageClassName: z.string().min(1).optional(),
-    /** GPU pods land on different nodes, so the volume must be mountable by many nodes at once. */
-    accessMode: z.enum(["ReadWriteMany", "ReadWriteOnce"]).default("ReadWriteMany"),
-    /**
-     * Secret: the fetcher's env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RCLONE_S3_ENDPOINT…), set
-     * with `pulumi config set --secret --path 'clusters[0].model.credentials.AWS_ACCESS_KEY_ID'`; the
-     * program puts it in the Secret MODEL_CREDENTIALS_SECRET_NAME.
-     */
-    credentials: z
-      .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"),
-        z.string().min(1, "must not be empty"),
-      )
-      .optional(),
-    /**
-     * Or a Secret you create in the backend's namespace, whose keys become the fetcher's env: a
-     * prerequisite (prerequisites.ts). Without either, rclone uses the pod's identity (serviceAccount).
-     */
-    credentialsSecretName: z.string().min(1).optional(),
-    /** The bucket's region, for s3:// sources (`auto` for Cloudflare R2 and most S3-compatible stores). */
-    region: z
-      .string()
-      .regex(/^[a-z0-9-]{1,32}$/, "must be a region such as us-east-1")
-      .optional(),
-    /**
-     * How the non-root fetcher gets to write into the volume. `fsGroup`: the kubelet hands the volume
-     * to the pod's group, as it does for block storage and drivers that apply fsGroup (EFS access
-     * points write as their own user). NFS-like RWX storage (Filestore, CephFS, NFS) skips fsGroup;
-     * there `chown` runs a root init step that gives the volume's top folder to the backend's UID
-     * (the export must not squash root; the namespace then enforces "baseline", not "restricted").
-     */
-    volumePermissions: z.enum(["fsGroup", "chown"]).default("fsGroup"),
-    /** Extra groups for the pods, e.g. the group that owns a group-writable export that squashes root. */
-    supplementalGroups: z.array(z.number().int().min(1).max(2_147_483_647)).default([]),
-    /** The image that copies the model; rclone speaks S3, GCS and HTTP with on-the-fly remotes. */
-    fetcherImage: z.string().min(1).default("rclone/rclone:1.71"),
-  }),
-  z.strictObject({
-    /** An OCI image holding the model folder, mounted read-only (Kubernetes image volumes). */
-    kind: z.literal("image"),
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a lowercase model id"),
-    reference: z.string().min(1),
-    pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
-  }),
-]);
-export type ModelConfig = z.output<typeof modelSchema>;
 
 const clusterSchema = z
   .strictObject({
@@ -243,26 +188,6 @@ const clusterSchema = z
     }
   });
 export type ClusterConfig = z.output<typeof clusterSchema>;
-
-function refinePvcModel(model: Extract<ModelConfig, { kind: "pvc" }>, ctx: z.RefinementCtx): void {
-  if (model.credentials !== undefined && model.credentialsSecretName !== undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["model", "credentialsSecretName"],
-      message: "must not be set with model.credentials: the program creates the Secret from those",
-    });
-  }
-  if (model.source.startsWith("s3://") && model.region === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["model", "region"],
-      message: "is required for an s3:// source: the bucket's region, e.g. us-east-1 (auto for R2)",
-    });
-  }
-  if (!model.source.startsWith("s3://") && model.region !== undefined) {
-    ctx.addIssue({ code: "custom", path: ["model", "region"], message: "applies only to s3:// sources" });
-  }
-}
 
 export const clustersSchema = z
   .array(clusterSchema)
