@@ -11,3 +11,4 @@ const program = createProgram(loadStackConfig(new pulumi.Config("sdgate")));
 export const edgeRegistry = program.edgeRegistry;
 export const edgeRetention = program.edgeRetention;
 export const clusters = program.clusters;
+export const prerequisites = program.prerequisites;

@@ -207,6 +207,7 @@ describe("policy: no secret in plain outputs", () => {
     const outputs: Record<string, pulumi.Output<unknown>> = {
       edgeRegistry: program.edgeRegistry,
       clusters: program.clusters,
+      prerequisites: program.prerequisites,
     };
     for (const [name, output] of Object.entries(outputs)) {
       expect(await isSecretOutput(output), name).toBe(false);

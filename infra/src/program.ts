@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RegistryDocument } from "@sdgate/shared";
 import { GpuBackend } from "./components/gpu-backend.ts";
 import type { StackConfig } from "./config/load-config.ts";
+import { type Prerequisite, stackPrerequisites } from "./prerequisites.ts";
 import { buildRegistry } from "./registry/build-registry.ts";
 import { type EdgeRetention, edgeRetention } from "./registry/edge-retention.ts";
 
@@ -22,6 +23,8 @@ export interface ProgramOutputs {
   /** The edge's retention vars and its R2 bucket's lifecycle (`npm run registry` writes them too). */
   edgeRetention: pulumi.Output<EdgeRetention>;
   clusters: pulumi.Output<Record<string, ClusterSummary>>;
+  /** Per cluster, what must exist before `pulumi up` (prerequisites.ts); names only. */
+  prerequisites: pulumi.Output<Record<string, Prerequisite[]>>;
   backends: GpuBackend[];
   providers: k8s.Provider[];
 }
@@ -73,6 +76,7 @@ export function createProgram(config: StackConfig): ProgramOutputs {
     ),
     edgeRetention: pulumi.output(edgeRetention(config.retention)),
     clusters: pulumi.output(summaries),
+    prerequisites: pulumi.output(stackPrerequisites(config)),
     backends,
     providers,
   };

@@ -1,8 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { startupBudget } from "./components/startup-budget.ts";
+import { clusterPrerequisites } from "./prerequisites.ts";
 import { createProgram, type ProgramOutputs } from "./program.ts";
+import { admissionProblems } from "./test-support/admission.ts";
+import {
+  isKubernetesResource,
+  type KubernetesObject,
+  kubernetesObject,
+} from "./test-support/kubernetes-schemas.ts";
 import {
   installMocks,
+  outputOf,
   type RecordedResource,
   recordedResources,
   settle,
@@ -24,10 +32,26 @@ beforeAll(async () => {
 });
 
 function registered(type: string, cluster: string): RecordedResource[] {
-  return recordedResources().filter(
-    (r) => r.type === type && (r.name === cluster || r.name.startsWith(`${cluster}-`)),
-  );
+  return recordedResources().filter((r) => r.type === type && belongsTo(r, cluster));
 }
+
+function belongsTo(resource: RecordedResource, cluster: string): boolean {
+  return resource.name === cluster || resource.name.startsWith(`${cluster}-`);
+}
+
+function objectsOf(cluster: string): KubernetesObject[] {
+  return recordedResources()
+    .filter((r) => isKubernetesResource(r) && belongsTo(r, cluster))
+    .map(kubernetesObject);
+}
+
+function clusterNamed(name: string) {
+  const cluster = config.clusters.find((c) => c.name === name);
+  if (cluster === undefined) throw new Error(`no cluster ${name}`);
+  return cluster;
+}
+
+const CLUSTERS = config.clusters.map((c) => c.name);
 
 function only(type: string, cluster: string, objectName = "sdgate-backend"): RecordedResource {
   const [found, ...more] = registered(type, cluster).filter(
@@ -85,5 +109,61 @@ describe("rehearsal: Pulumi waits out a GPU pod's whole start", () => {
         }
       ).annotations,
     ).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+});
+
+describe("rehearsal: the API server admits every object and each pod finds what it names", () => {
+  it.each(CLUSTERS)(
+    "%s: each Secret, ConfigMap, ServiceAccount, claim, namespace, class and CRD is created or a prerequisite",
+    (name) => {
+      const prerequisites = clusterPrerequisites(clusterNamed(name), config);
+      expect(admissionProblems(objectsOf(name), prerequisites)).toEqual([]);
+    },
+  );
+
+  it("the example stack needs only the add-ons and its storage class, which the stack output lists", async () => {
+    const listed = await outputOf(program.prerequisites);
+    const names = (cluster: string) => (listed[cluster] ?? []).map((p) => `${p.kind} ${p.name}`);
+    expect(names("aws-use1")).toEqual([
+      "CustomResourceDefinition servicemonitors.monitoring.coreos.com",
+      "CustomResourceDefinition prometheusrules.monitoring.coreos.com",
+      "CustomResourceDefinition alertmanagerconfigs.monitoring.coreos.com",
+      "Namespace monitoring",
+      "CustomResourceDefinition scaledobjects.keda.sh",
+      "StorageClass efs-sc",
+    ]);
+    expect(names("gcp-euw4")).toContain("APIService v1beta1.custom.metrics.k8s.io");
+    expect(names("gcp-euw4")).not.toContain("CustomResourceDefinition scaledobjects.keda.sh");
+  });
+
+  it("the check has teeth: a Secret nobody creates, an unlisted class and a milli-unit threshold are named", () => {
+    const objects = objectsOf("aws-use1")
+      .filter((o) => !(o.kind === "Secret" && o.metadata?.name === "sdgate-model-credentials"))
+      .map((o) => structuredClone(o));
+    const scaled = objects.find((o) => o.kind === "ScaledObject") as KubernetesObject;
+    (scaled.spec as { triggers: [{ metadata: Record<string, unknown> }] }).triggers[0].metadata.threshold =
+      "1500m";
+    const prerequisites = clusterPrerequisites(clusterNamed("aws-use1"), config).filter(
+      (p) => p.kind !== "StorageClass",
+    );
+    expect(admissionProblems(objects, prerequisites).sort()).toEqual([
+      'ScaledObject sdgate-backend: prometheus threshold "1500m" is not a decimal KEDA can parse',
+      "Secret sdgate/sdgate-model-credentials, which Deployment sdgate-backend needs, is neither created nor a prerequisite",
+      "StorageClass efs-sc, which PersistentVolumeClaim sdgate-model-sd15 needs, is neither created nor a prerequisite",
+    ]);
+  });
+
+  it("a Secret the operator makes passes once the config names it, and so is listed", () => {
+    const cluster = clusterNamed("aws-use1");
+    const named = { ...cluster, model: { ...cluster.model, credentialsSecretName: "model-reader" } };
+    const objects = objectsOf("aws-use1").map((o) => {
+      const json = JSON.stringify(o).replaceAll('"sdgate-model-credentials"', '"model-reader"');
+      return JSON.parse(json) as KubernetesObject;
+    });
+    const withoutOwnSecret = objects.filter(
+      (o) => !(o.kind === "Secret" && o.metadata?.name === "model-reader"),
+    );
+    expect(admissionProblems(withoutOwnSecret, clusterPrerequisites(cluster, config))).toHaveLength(1);
+    expect(admissionProblems(withoutOwnSecret, clusterPrerequisites(named, config))).toEqual([]);
   });
 });

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { clusterPrerequisites } from "./prerequisites.ts";
+import { installMocks } from "./test-support/pulumi-mocks.ts";
+import { exampleStack } from "./test-support/stack-fixture.ts";
+
+installMocks();
+
+type Raw = Record<string, unknown>;
+
+describe("prerequisites", () => {
+  it("lists each object the config names instead of asking the program to make it, in the backend's namespace", () => {
+    const config = exampleStack((values) => {
+      const [cluster] = values.clusters as [Raw];
+      cluster.namespace = "gpu";
+      const model = cluster.model as Raw;
+      delete model.credentials;
+      model.credentialsSecretName = "model-reader";
+      cluster.imagePullSecrets = ["ghcr-pull"];
+      cluster.serviceAccount = { name: "models-irsa" };
+      cluster.runtimeClassName = "nvidia";
+    });
+    const [cluster] = config.clusters;
+    if (cluster === undefined) throw new Error("no cluster");
+    const named = clusterPrerequisites(cluster, config)
+      .filter((p) => !["CustomResourceDefinition", "Namespace"].includes(p.kind))
+      .map(({ kind, name, namespace, neededBy }) => ({ kind, name, namespace, neededBy }));
+    expect(named).toEqual([
+      {
+        kind: "StorageClass",
+        name: "efs-sc",
+        namespace: undefined,
+        neededBy: "sdgate:clusters[0].model.storageClassName",
+      },
+      {
+        kind: "Secret",
+        name: "model-reader",
+        namespace: "gpu",
+        neededBy: "sdgate:clusters[0].model.credentialsSecretName",
+      },
+      {
+        kind: "Secret",
+        name: "ghcr-pull",
+        namespace: "gpu",
+        neededBy: "sdgate:clusters[0].imagePullSecrets",
+      },
+      {
+        kind: "ServiceAccount",
+        name: "models-irsa",
+        namespace: "gpu",
+        neededBy: "sdgate:clusters[0].serviceAccount.name",
+      },
+      {
+        kind: "RuntimeClass",
+        name: "nvidia",
+        namespace: undefined,
+        neededBy: "sdgate:clusters[0].runtimeClassName",
+      },
+    ]);
+  });
+
+  it("lists nothing for what the program makes: credentials from secrets, a created ServiceAccount, a pull login", () => {
+    const config = exampleStack((values) => {
+      const [cluster] = values.clusters as [Raw];
+      cluster.serviceAccount = {
+        create: true,
+        annotations: { "iam.gke.io/gcp-service-account": "x@y.iam.gserviceaccount.com" },
+      };
+      cluster.imagePullCredentials = { server: "ghcr.io", username: "bot", password: "p" };
+      values.alerts = {};
+    });
+    const [cluster] = config.clusters;
+    if (cluster === undefined) throw new Error("no cluster");
+    expect(clusterPrerequisites(cluster, config).map((p) => `${p.kind} ${p.name}`)).toEqual([
+      "CustomResourceDefinition servicemonitors.monitoring.coreos.com",
+      "CustomResourceDefinition prometheusrules.monitoring.coreos.com",
+      "Namespace monitoring",
+      "CustomResourceDefinition scaledobjects.keda.sh",
+      "StorageClass efs-sc",
+    ]);
+  });
+});
