@@ -23,8 +23,37 @@ export interface Prerequisite {
   providedBy: string;
 }
 
-/** The custom resources every cluster gets, and the add-on that defines each. */
-const MONITORING_CRDS = ["servicemonitors.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com"];
+const PROMETHEUS_OPERATOR = "kube-prometheus-stack (prometheus-operator)";
+const SERVICE_MONITORS: Prerequisite = {
+  kind: "CustomResourceDefinition",
+  name: "servicemonitors.monitoring.coreos.com",
+  neededBy: "the backend's ServiceMonitor",
+  providedBy: PROMETHEUS_OPERATOR,
+};
+const PROMETHEUS_RULES: Prerequisite = {
+  kind: "CustomResourceDefinition",
+  name: "prometheusrules.monitoring.coreos.com",
+  neededBy: "the backend's alert rules",
+  providedBy: PROMETHEUS_OPERATOR,
+};
+const ALERTMANAGER_CONFIGS: Prerequisite = {
+  kind: "CustomResourceDefinition",
+  name: "alertmanagerconfigs.monitoring.coreos.com",
+  neededBy: "sdgate:alerts.receivers",
+  providedBy: PROMETHEUS_OPERATOR,
+};
+const SCALED_OBJECTS: Prerequisite = {
+  kind: "CustomResourceDefinition",
+  name: "scaledobjects.keda.sh",
+  neededBy: "autoscaling.mode: keda",
+  providedBy: "KEDA",
+};
+const CUSTOM_METRICS: Prerequisite = {
+  kind: "APIService",
+  name: "v1beta1.custom.metrics.k8s.io",
+  neededBy: "autoscaling.mode: hpa (the sdgate_queue_depth pods metric)",
+  providedBy: "prometheus-adapter, with a rule serving sdgate_queue_depth",
+};
 
 /**
  * What one cluster needs before `pulumi up`, given its config: the add-ons' CRDs and API, and each
@@ -40,42 +69,18 @@ export function clusterPrerequisites(
   const index = config.clusters.findIndex((c) => c.name === cluster.name);
   const key = (path: string) => `sdgate:clusters[${index}].${path}`;
   const inBackendNamespace = { namespace: cluster.namespace };
-  const needs: Prerequisite[] = MONITORING_CRDS.map((name) => ({
-    kind: "CustomResourceDefinition",
-    name,
-    neededBy: "the backend's ServiceMonitor and alert rules",
-    providedBy: "kube-prometheus-stack (prometheus-operator)",
-  }));
-  if (config.alerts.receivers.length > 0) {
-    needs.push({
-      kind: "CustomResourceDefinition",
-      name: "alertmanagerconfigs.monitoring.coreos.com",
-      neededBy: "sdgate:alerts.receivers",
-      providedBy: "kube-prometheus-stack (prometheus-operator)",
-    });
-  }
+  const needs: Prerequisite[] = [SERVICE_MONITORS, PROMETHEUS_RULES];
+  if (config.alerts.receivers.length > 0) needs.push(ALERTMANAGER_CONFIGS);
   needs.push({
     kind: "Namespace",
     name: config.monitoring.namespace,
     neededBy: "sdgate:monitoring.namespace (the Grafana dashboard's ConfigMap)",
     providedBy: "kube-prometheus-stack's release namespace",
   });
-  if (cluster.autoscaling.mode === "keda") {
-    needs.push({
-      kind: "CustomResourceDefinition",
-      name: "scaledobjects.keda.sh",
-      neededBy: key("autoscaling.mode: keda"),
-      providedBy: "KEDA",
-    });
-  }
-  if (cluster.autoscaling.mode === "hpa") {
-    needs.push({
-      kind: "APIService",
-      name: "v1beta1.custom.metrics.k8s.io",
-      neededBy: key("autoscaling.mode: hpa (the sdgate_queue_depth pods metric)"),
-      providedBy: "prometheus-adapter, with a rule serving sdgate_queue_depth",
-    });
-  }
+  if (cluster.autoscaling.mode === "keda")
+    needs.push({ ...SCALED_OBJECTS, neededBy: key("autoscaling.mode: keda") });
+  if (cluster.autoscaling.mode === "hpa")
+    needs.push({ ...CUSTOM_METRICS, neededBy: key(CUSTOM_METRICS.neededBy) });
   if (cluster.model.kind === "pvc" && cluster.model.storageClassName !== undefined) {
     needs.push({
       kind: "StorageClass",
