@@ -23,31 +23,26 @@ export interface Prerequisite {
   providedBy: string;
 }
 
+function crd(name: string, neededBy: string, providedBy: string): Prerequisite {
+  return { kind: "CustomResourceDefinition", name, neededBy, providedBy };
+}
 const PROMETHEUS_OPERATOR = "kube-prometheus-stack (prometheus-operator)";
-const SERVICE_MONITORS: Prerequisite = {
-  kind: "CustomResourceDefinition",
-  name: "servicemonitors.monitoring.coreos.com",
-  neededBy: "the backend's ServiceMonitor",
-  providedBy: PROMETHEUS_OPERATOR,
-};
-const PROMETHEUS_RULES: Prerequisite = {
-  kind: "CustomResourceDefinition",
-  name: "prometheusrules.monitoring.coreos.com",
-  neededBy: "the backend's alert rules",
-  providedBy: PROMETHEUS_OPERATOR,
-};
-const ALERTMANAGER_CONFIGS: Prerequisite = {
-  kind: "CustomResourceDefinition",
-  name: "alertmanagerconfigs.monitoring.coreos.com",
-  neededBy: "sdgate:alerts.receivers",
-  providedBy: PROMETHEUS_OPERATOR,
-};
-const SCALED_OBJECTS: Prerequisite = {
-  kind: "CustomResourceDefinition",
-  name: "scaledobjects.keda.sh",
-  neededBy: "autoscaling.mode: keda",
-  providedBy: "KEDA",
-};
+const SERVICE_MONITORS = crd(
+  "servicemonitors.monitoring.coreos.com",
+  "the backend's ServiceMonitor",
+  PROMETHEUS_OPERATOR,
+);
+const PROMETHEUS_RULES = crd(
+  "prometheusrules.monitoring.coreos.com",
+  "the backend's alert rules",
+  PROMETHEUS_OPERATOR,
+);
+const ALERTMANAGER_CONFIGS = crd(
+  "alertmanagerconfigs.monitoring.coreos.com",
+  "sdgate:alerts.receivers",
+  PROMETHEUS_OPERATOR,
+);
+const SCALED_OBJECTS = crd("scaledobjects.keda.sh", "autoscaling.mode: keda", "KEDA");
 const CUSTOM_METRICS: Prerequisite = {
   kind: "APIService",
   name: "v1beta1.custom.metrics.k8s.io",
