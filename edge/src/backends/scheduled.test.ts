@@ -26,18 +26,21 @@ async function appendRows(count: number): Promise<number> {
 describe("the cron trigger", () => {
   it("keeps every audit row when SDGATE_AUDIT_RETENTION_DAYS is 0, whatever their age", async () => {
     await appendRows(2);
+    // Test files share the database: what other files pruned before stays as it was.
+    const before = await auditCheckpoint(env.DB);
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 10_000 * DAY_MS);
     const forever = { ...fleetEnv(["healthy"]), SDGATE_AUDIT_RETENTION_DAYS: "0" };
     await onSchedule(createScheduledController(), forever);
-    expect(await auditCheckpoint(env.DB)).toBeNull();
+    expect(await auditCheckpoint(env.DB)).toEqual(before);
   });
 
   it("probes the fleet and prunes the audit rows past SDGATE_AUDIT_RETENTION_DAYS", async () => {
     const last = await appendRows(3);
+    const before = await auditCheckpoint(env.DB);
     const testEnv = { ...fleetEnv(["healthy"]), SDGATE_AUDIT_RETENTION_DAYS: "30" };
     await onSchedule(createScheduledController(), testEnv);
-    expect(await auditCheckpoint(env.DB)).toBeNull();
+    expect(await auditCheckpoint(env.DB)).toEqual(before);
 
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 31 * DAY_MS);
