@@ -221,8 +221,9 @@ describe("policy: no secret in plain outputs", () => {
       expect(plain, `${resource.type} ${resource.name}`).not.toContain(SECRET_MARKER);
     }
     const secrets = recordedResources().filter((r) => r.type === "kubernetes:core/v1:Secret");
-    // Per cluster the HMAC keys, the tunnel's credentials and the alert receivers; aws-use1's model credentials.
-    expect(secrets.length).toBe(7);
+    // Per cluster the HMAC keys, the image pull login, the tunnel's credentials and the alert receivers;
+    // aws-use1's model credentials.
+    expect(secrets.length).toBe(9);
     for (const secret of secrets) {
       const { stringData } = secret.inputs;
       // Either the whole map or each of its values travels as a secret.
@@ -240,6 +241,13 @@ describe("policy: no secret in plain outputs", () => {
       }
     ).template.metadata.annotations;
     expect(annotations["sdgate.dev/hmac-key-ids"]).toBe("k2,k1");
+  });
+
+  it("the backends pull their private image with the login the stack holds as a secret", () => {
+    for (const cluster of CLUSTERS) {
+      expect(backendPod(cluster).imagePullSecrets).toEqual([{ name: "sdgate-image-pull" }]);
+      expect(one("Secret", cluster, "sdgate-image-pull").type).toBe("kubernetes.io/dockerconfigjson");
+    }
   });
 
   it("the backends read the HMAC keys from the Secret, not from a literal", () => {

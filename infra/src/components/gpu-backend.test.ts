@@ -156,7 +156,7 @@ describe("GpuBackend", () => {
     const named = await backend("named-account", 0, (c) => (c.serviceAccount = { name: "model-reader" }));
     expect((named.pod as Raw).serviceAccountName).toBe("model-reader");
     expect(named.find("ServiceAccount")).toHaveLength(0);
-    const plain = await backend("default-account", 0);
+    const plain = await backend("default-account", 0, (c) => delete c.imagePullCredentials);
     expect((plain.pod as Raw).serviceAccountName).toBeUndefined();
     expect((plain.pod as Raw).imagePullSecrets).toBeUndefined();
   });
@@ -270,11 +270,11 @@ describe("GpuBackend", () => {
   it("creates no Alertmanager routing when there are no receivers", async () => {
     const { find } = await backend("quiet", 0, (_, values) => (values.alerts = {}));
     expect(find("AlertmanagerConfig")).toHaveLength(0);
-    expect(find("Secret").map((s) => s.metadata?.name)).toEqual([
-      "sdgate-hmac",
-      "cloudflared-credentials",
-      "sdgate-model-credentials",
-    ]);
+    expect(
+      find("Secret")
+        .map((s) => s.metadata?.name)
+        .sort(),
+    ).toEqual(["cloudflared-credentials", "sdgate-hmac", "sdgate-image-pull", "sdgate-model-credentials"]);
   });
 
   it("names its pods as the edge's registry names its pool, since signatures are made for that name", async () => {

@@ -71,6 +71,7 @@ describe("stack configuration", () => {
     const secrets: pulumi.Output<unknown>[] = [
       config.hmacKeys,
       ...config.clusters.flatMap((c) => [c.kubeconfig, c.tunnel.credentials]),
+      ...config.clusters.flatMap((c) => (c.imagePullCredentials ? [c.imagePullCredentials.password] : [])),
       ...config.alerts.receivers.map((r) => r.secret),
       ...config.clusters.flatMap((c) =>
         c.model.kind === "pvc" && c.model.credentials ? [c.model.credentials] : [],

@@ -16,6 +16,7 @@ export const FIXTURE_SECRETS = {
       TunnelID: `6ff42ae2-765d-4adf-8112-31c55c1551e${index}`,
     }),
   slackWebhookUrl: `https://hooks.slack.com/services/T000/B000/${SECRET_MARKER}`,
+  imagePullPassword: `ghp_${SECRET_MARKER}`,
   modelCredentials: {
     AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
     AWS_SECRET_ACCESS_KEY: `${SECRET_MARKER}-model-reader`,
@@ -38,6 +39,7 @@ export function exampleConfigValues(): Record<string, unknown> {
   (values.clusters as Raw[]).forEach((cluster, index) => {
     cluster.kubeconfig = FIXTURE_SECRETS.kubeconfig(String(cluster.name));
     (cluster.tunnel as Raw).credentials = FIXTURE_SECRETS.tunnelCredentials(index);
+    (cluster.imagePullCredentials as Raw).password = FIXTURE_SECRETS.imagePullPassword;
     const model = cluster.model as Raw;
     if (model.kind === "pvc") model.credentials = { ...FIXTURE_SECRETS.modelCredentials };
   });
