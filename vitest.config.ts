@@ -9,7 +9,7 @@ export default defineConfig({
       { test: { name: "backend", include: ["backend/src/**/*.test.ts"], testTimeout: 60_000 } },
       { test: { name: "infra", include: ["infra/src/**/*.test.ts"], testTimeout: 60_000 } },
       { test: { name: "cli", include: ["cli/src/**/*.test.ts"], testTimeout: 10_000 } },
-      { test: { name: "sdk", include: ["sdk/src/**/*.test.ts"], testTimeout: 15_000 } },
+      { test: { name: "sdk", include: ["sdk/{src,build}/**/*.test.ts"], testTimeout: 15_000 } },
       { test: { name: "bench", include: ["bench/**/*.test.ts"], testTimeout: 120_000 } },
       { test: { name: "scripts", include: ["scripts/**/*.test.ts"], testTimeout: 30_000 } },
       {
