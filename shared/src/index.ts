@@ -21,3 +21,4 @@ export * from "./step-counts.ts";
 export * from "./usage.ts";
 export * from "./webhooks.ts";
 export * from "./operations.ts";
+export * from "./permissions.ts";

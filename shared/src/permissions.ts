@@ -1,0 +1,70 @@
+import { z } from "zod";
+
+/**
+ * What a caller may do, as `resource.action`. Deny by default: an operation names the one permission
+ * it needs (`OPERATIONS[…].permission`), and a caller holds a permission only through a role.
+ */
+export const PERMISSIONS = [
+  "images.generate",
+  "images.read",
+  "jobs.read",
+  "jobs.cancel",
+  "models.read",
+  "models.approve",
+  "keys.read",
+  "keys.create",
+  "keys.manage",
+  "usage.read",
+  "audit.read",
+  "backends.read",
+  "members.read",
+  "members.manage",
+  "teams.manage",
+  "budgets.manage",
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+export const permissionSchema = z.enum(PERMISSIONS);
+
+export const ROLES = ["admin", "team_admin", "developer", "model_approver", "viewer", "billing"] as const;
+export type Role = (typeof ROLES)[number];
+export const roleSchema = z.enum(ROLES);
+
+const VIEW: readonly Permission[] = ["images.read", "jobs.read", "models.read", "keys.read", "usage.read"];
+
+/**
+ * Each role's permissions. `admin` holds all of them, everywhere; the others hold theirs within a
+ * team (a person's role in each team they belong to). `billing` sees money and nothing else.
+ */
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  admin: PERMISSIONS,
+  team_admin: [
+    ...VIEW,
+    "images.generate",
+    "jobs.cancel",
+    "keys.create",
+    "keys.manage",
+    "members.read",
+    "members.manage",
+    "budgets.manage",
+    "audit.read",
+  ],
+  developer: [...VIEW, "images.generate", "jobs.cancel", "keys.create"],
+  model_approver: ["models.read", "models.approve"],
+  viewer: VIEW,
+  billing: ["usage.read"],
+};
+
+/**
+ * Who is calling, by the credential it showed: an API key (a service identity of its team), a person
+ * (a session, or Cloudflare Access with a user's token), a service (an Access service token), or the
+ * admin token (`break_glass`: every use audited as such).
+ */
+export const PRINCIPAL_KINDS = ["key", "user", "service", "break_glass"] as const;
+export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
+
+/** The permissions a set of roles grants, each once, in `PERMISSIONS` order. */
+export function permissionsOf(roles: Iterable<Role>): Permission[] {
+  const granted = new Set<Permission>();
+  for (const role of roles) for (const permission of ROLE_PERMISSIONS[role]) granted.add(permission);
+  return PERMISSIONS.filter((permission) => granted.has(permission));
+}
