@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clusterPrerequisites } from "./prerequisites.ts";
+import { ADD_ON_PREREQUISITES, clusterPrerequisites } from "./prerequisites.ts";
 import { installMocks } from "./test-support/pulumi-mocks.ts";
 import { exampleStack } from "./test-support/stack-fixture.ts";
 
@@ -56,6 +56,22 @@ describe("prerequisites", () => {
         neededBy: "sdgate:clusters[0].runtimeClassName",
       },
     ]);
+  });
+
+  it("takes every add-on's CRD or API from the declared list the guide is checked against", () => {
+    const declared = ADD_ON_PREREQUISITES.map((p) => `${p.kind} ${p.name}`);
+    for (const mode of ["keda", "hpa"]) {
+      const config = exampleStack((values) => {
+        for (const cluster of values.clusters as Raw[]) cluster.autoscaling = { mode };
+      });
+      for (const cluster of config.clusters) {
+        const addOns = clusterPrerequisites(cluster, config).filter((p) =>
+          ["CustomResourceDefinition", "APIService"].includes(p.kind),
+        );
+        expect(addOns.length).toBeGreaterThanOrEqual(3);
+        for (const p of addOns) expect(declared).toContain(`${p.kind} ${p.name}`);
+      }
+    }
   });
 
   it("lists nothing for what the program makes: credentials from secrets, a created ServiceAccount, a pull login", () => {

@@ -51,6 +51,18 @@ const CUSTOM_METRICS: Prerequisite = {
 };
 
 /**
+ * The add-ons' CRDs and API a cluster may need, whatever its config: docs/deploy.md names each
+ * (a test checks), and `clusterPrerequisites` picks those a cluster's config uses.
+ */
+export const ADD_ON_PREREQUISITES: readonly Prerequisite[] = [
+  SERVICE_MONITORS,
+  PROMETHEUS_RULES,
+  ALERTMANAGER_CONFIGS,
+  SCALED_OBJECTS,
+  CUSTOM_METRICS,
+];
+
+/**
  * What one cluster needs before `pulumi up`, given its config: the add-ons' CRDs and API, and each
  * object the config names rather than asks the program to make.
  *

@@ -1,16 +1,15 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { modelInfoSchema, registrySchema } from "@sdgate/shared";
 import { parse } from "smol-toml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { CLOUDFLARE_ORIGIN_TIMEOUT_MS } from "../checks/wrangler-checks.ts";
-import { createProgram } from "../program.ts";
-import { edgeModelCatalog } from "../registry/edge-models.ts";
 import { edgeVars, WORKER_VAR_MAX_BYTES } from "../registry/edge-vars.ts";
 import { installMocks, outputOf, settle } from "../test-support/pulumi-mocks.ts";
-import { exampleStack } from "../test-support/stack-fixture.ts";
+import { exampleConfigValues, exampleStack, SECRET_MARKER, sourceOf } from "../test-support/stack-fixture.ts";
 import { runCli } from "./run-cli.ts";
 
 installMocks();
@@ -22,18 +21,21 @@ let outputsFile: string;
 let files: { registry: string; models: string; retention: string };
 
 /**
- * What `pulumi stack output --json` prints for the example stack, from the program run on Pulumi's
- * mocks; `edgeModels` is the catalog infra/src/index.ts exports from the same config.
+ * What `pulumi stack output --json` prints for the example stack: the program's entry
+ * (infra/src/index.ts) run on Pulumi's mocks with the example's config, every export resolved.
  */
 beforeAll(async () => {
-  const program = createProgram(stack);
-  const outputs = {
-    edgeRegistry: await outputOf(program.edgeRegistry),
-    edgeRetention: await outputOf(program.edgeRetention),
-    clusters: await outputOf(program.clusters),
-    edgeModels: edgeModelCatalog(stack.clusters, stack.registry),
-  };
-  await settle(program);
+  const values = exampleConfigValues();
+  const source = sourceOf(values);
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.keys(values).map((key) => [`sdgate:${key}`, source.get(key) ?? ""])),
+    ["sdgate:hmacKeys", "sdgate:clusters", "sdgate:alerts"],
+  );
+  const exports = (await import("../index.ts")) as Record<string, unknown>;
+  const outputs: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports))
+    outputs[name] = pulumi.Output.isInstance(value) ? await outputOf(value) : value;
+  await settle();
   dir = mkdtempSync(join(tmpdir(), "sdgate-deploy-edge-"));
   outputsFile = join(dir, "outputs.json");
   writeFileSync(outputsFile, JSON.stringify(outputs));
@@ -57,6 +59,9 @@ function deployArgs(): string[] {
 
 describe("npm run registry, then npm run deploy:edge, rehearsed against wrangler deploy --dry-run", () => {
   it("deploys a production edge that serves every model the stack's clusters serve, each var under 5 KB", () => {
+    const outputs = readFileSync(outputsFile, "utf8");
+    expect(Object.keys(JSON.parse(outputs))).toContain("edgeModels");
+    expect(outputs).not.toContain(SECRET_MARKER);
     const written = writeFiles(outputsFile);
     expect(written.stderr).toBe("");
     expect(written.stdout).toContain("Wrote 2 pool(s)");
