@@ -15,6 +15,7 @@ import { registerHealthz } from "./routes/healthz.ts";
 import { registerImages } from "./routes/images.ts";
 import { registerJobs } from "./routes/jobs.ts";
 import { registerJobsWebhookSecret } from "./routes/jobs-webhook-secret.ts";
+import { registerMe } from "./routes/me.ts";
 import { registerModels } from "./routes/models.ts";
 import { registerOpenApi } from "./routes/openapi.ts";
 
@@ -50,6 +51,7 @@ registerAdminBackends(app);
 registerJobs(app);
 registerEstimate(app);
 registerJobsWebhookSecret(app);
+registerMe(app);
 
 app.notFound(notFoundHandler());
 app.onError(errorHandler());

@@ -80,6 +80,30 @@ describe("what goes on the wire", () => {
   });
 });
 
+describe("me", () => {
+  it("sends the API key when the client has one, else the admin token", async () => {
+    const principal = {
+      object: "principal",
+      kind: "key",
+      id: "key_1",
+      name: "ci",
+      email: null,
+      teams: [],
+      roles: [],
+      permissions: ["models.read"],
+    };
+    server = await fakeServer((_request, response) => json(response, 200, principal));
+    const both = new Sdgate({ baseUrl: server.url, apiKey: "sk_key", adminToken: "admin-token" });
+    expect(await both.me()).toEqual(principal);
+    await new Sdgate({ baseUrl: server.url, adminToken: "admin-token" }).me();
+    expect(server.seen.map((seen) => seen.headers.authorization)).toEqual([
+      "Bearer sk_key",
+      "Bearer admin-token",
+    ]);
+    await expect(new Sdgate({ baseUrl: server.url }).me()).rejects.toThrow("an apiKey or an adminToken");
+  });
+});
+
 describe("operations", () => {
   it("each operationId names a method of the client", () => {
     const client = new Sdgate({ baseUrl: "https://example.com" });

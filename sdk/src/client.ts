@@ -1,4 +1,4 @@
-import type { Estimate, Health, OperationId, UsageQuery, UsageReport } from "@sdgate/shared";
+import type { Estimate, Health, OperationId, Principal, UsageQuery, UsageReport } from "@sdgate/shared";
 import { callOf, callOperation } from "./http/operation.ts";
 import { DEFAULT_MAX_RETRIES } from "./http/retry.ts";
 import { type RequestOptions, Transport } from "./http/transport.ts";
@@ -162,6 +162,18 @@ export class Sdgate {
   }
 
   /**
+   * `GET /v1/me` (`getMe`): who this client is to the edge: an API key (its team and what its scopes
+   * allow) or the admin token (`break_glass`), with the permissions in force. Sends the API key when
+   * the client has one, else the admin token.
+   *
+   * @example
+   * const { kind, id, permissions } = await client.me();
+   */
+  async me(options: RequestOptions = {}): Promise<Principal> {
+    return callOperation(this.#transport, "getMe", {}, options);
+  }
+
+  /**
    * `GET /healthz` (`getHealth`): the edge is up. No credential.
    *
    * @example
@@ -194,6 +206,7 @@ export class Sdgate {
  */
 export const CLIENT_METHODS = {
   getHealth: "health",
+  getMe: "me",
   getOpenApiDocument: "openApiDocument",
   listModels: "models.list",
   createImage: "images.generate",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NAMED_SCHEMAS, OPERATIONS, type OperationId, type OperationSpec, routeIdOf } from "./operations.ts";
+import { KEY_SCOPE_PERMISSIONS } from "./permissions.ts";
 
 const entries = Object.entries(OPERATIONS) as Array<[OperationId, OperationSpec]>;
 
@@ -38,5 +39,22 @@ describe("OPERATIONS", () => {
 
   it("never lets a non-idempotent operation be a GET", () => {
     for (const [id, op] of entries) if (op.method === "GET") expect(op.idempotent, id).toBe(true);
+  });
+
+  it("names the permission each operation needs, unless it takes no credential or any", () => {
+    for (const [id, op] of entries) {
+      const open = ["public", "signed_link", "any_credential"].includes(op.access.kind);
+      expect(op.permission === null, id).toBe(open);
+    }
+  });
+
+  it("lets a key call an operation exactly when its scope grants the operation's permission", () => {
+    for (const [id, op] of entries) {
+      if (op.access.kind !== "api_key" || op.permission === null) continue;
+      const granted = (scope: "read" | "generate") =>
+        (KEY_SCOPE_PERMISSIONS[scope] as readonly string[]).includes(op.permission as string);
+      expect(granted(op.access.scope), id).toBe(true);
+      expect(granted("read"), id).toBe(op.access.scope === "read");
+    }
   });
 });

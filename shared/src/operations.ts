@@ -20,6 +20,7 @@ import {
   updateKeyBodySchema,
 } from "./keys.ts";
 import { modelListSchema } from "./models.ts";
+import { type Permission, principalSchema } from "./permissions.ts";
 import { usageQuerySchema, usageReportSchema } from "./usage.ts";
 
 /**
@@ -31,7 +32,9 @@ export type OperationAccess =
   | { readonly kind: "public" }
   | { readonly kind: "signed_link" }
   | { readonly kind: "admin_token" }
-  | { readonly kind: "api_key"; readonly scope: ApiKeyScope };
+  | { readonly kind: "api_key"; readonly scope: ApiKeyScope }
+  /** Any credential the edge knows (an API key of any scope, the admin token): who-am-I. */
+  | { readonly kind: "any_credential" };
 
 /** A schema and the name the OpenAPI document gives it (`#/components/schemas/<name>`). */
 export interface NamedSchema<S extends z.ZodType = z.ZodType> {
@@ -57,6 +60,11 @@ export interface OperationSpec {
   readonly path: string;
   readonly summary: string;
   readonly access: OperationAccess;
+  /**
+   * The permission a caller must hold (deny by default); `null` only where no credential is needed
+   * (public, or a signed link) or any credential will do (`getMe`).
+   */
+  readonly permission: Permission | null;
   /**
    * Sending it twice does no more than sending it once, so a lost answer may be retried. A call can
    * know better (a seeded generation is replayed from the cache): see the SDK's `images.generate`.
@@ -117,6 +125,7 @@ export const NAMED_SCHEMAS = {
   KeyList: named("KeyList", keyListSchema),
   RevokedKey: named("RevokedKey", revokedKeySchema),
   UsageReport: named("UsageReport", usageReportSchema),
+  Principal: named("Principal", principalSchema),
 } as const;
 
 const S = NAMED_SCHEMAS;
@@ -138,14 +147,26 @@ export const OPERATIONS = {
     path: "/healthz",
     summary: "Liveness of the edge.",
     access: PUBLIC,
+    permission: null,
     idempotent: true,
     success: { status: 200, schema: S.Health, description: "Up." },
+  },
+  getMe: {
+    method: "GET",
+    path: "/v1/me",
+    summary:
+      "Who the caller is: the kind of credential, its identity, teams, roles and the permissions in force.",
+    access: { kind: "any_credential" },
+    permission: null,
+    idempotent: true,
+    success: { status: 200, schema: S.Principal, description: "The caller." },
   },
   getOpenApiDocument: {
     method: "GET",
     path: "/openapi.json",
     summary: "This document.",
     access: PUBLIC,
+    permission: null,
     idempotent: true,
     success: { status: 200, description: "OpenAPI 3.1." },
   },
@@ -154,6 +175,7 @@ export const OPERATIONS = {
     path: "/v1/models",
     summary: "The models this key may use (OpenAI's list shape).",
     access: READ,
+    permission: "models.read",
     idempotent: true,
     success: { status: 200, schema: S.ModelList, description: "The models." },
   },
@@ -163,6 +185,7 @@ export const OPERATIONS = {
     summary:
       "Generate images (OpenAI Images compatible); a long one, or `Prefer: respond-async`, becomes a job (202).",
     access: GENERATE,
+    permission: "images.generate",
     // Each try may be a new image and a new charge; the SDK knows when a retry is a replay.
     idempotent: false,
     body: S.GenerationRequest,
@@ -179,6 +202,7 @@ export const OPERATIONS = {
     path: "/v1/images/{id}",
     summary: "An image behind a signed, expiring link (`response_format: url`).",
     access: { kind: "signed_link" },
+    permission: null,
     idempotent: true,
     success: { status: 200, mediaType: "image/*", description: "The image bytes." },
   },
@@ -187,6 +211,7 @@ export const OPERATIONS = {
     path: "/v1/estimate",
     summary: "What a generation request would cost, without running it.",
     access: READ,
+    permission: "models.read",
     // It only looks: nothing is charged, nothing runs.
     idempotent: true,
     body: S.GenerationRequest,
@@ -201,6 +226,7 @@ export const OPERATIONS = {
     path: "/v1/jobs/{id}",
     summary: "An async job's state and, once done, its result.",
     access: READ,
+    permission: "jobs.read",
     idempotent: true,
     success: { status: 200, schema: S.Job, description: "The job." },
   },
@@ -209,6 +235,7 @@ export const OPERATIONS = {
     path: "/v1/jobs/{id}/events",
     summary: "An async job's progress as server-sent events.",
     access: READ,
+    permission: "jobs.read",
     idempotent: true,
     success: {
       status: 200,
@@ -222,6 +249,7 @@ export const OPERATIONS = {
     path: "/v1/jobs/{id}/cancel",
     summary: "Cancel an async job; its credits are refunded.",
     access: GENERATE,
+    permission: "jobs.cancel",
     // Cancelling a cancelled job answers the same.
     idempotent: true,
     success: { status: 200, schema: S.JobView, description: "The cancelled job." },
@@ -231,6 +259,7 @@ export const OPERATIONS = {
     path: "/v1/webhooks/secret",
     summary: "The secret this key's webhooks are signed with (Standard Webhooks).",
     access: GENERATE,
+    permission: "images.generate",
     idempotent: true,
     success: { status: 200, schema: S.WebhookSecret, description: "The secret." },
   },
@@ -239,6 +268,7 @@ export const OPERATIONS = {
     path: "/admin/keys",
     summary: "Create an API key; its secret is shown this once.",
     access: ADMIN,
+    permission: "keys.create",
     // A second try would make a second key.
     idempotent: false,
     body: S.CreateKey,
@@ -249,6 +279,7 @@ export const OPERATIONS = {
     path: "/admin/keys",
     summary: "List keys, newest first (never their secrets).",
     access: ADMIN,
+    permission: "keys.read",
     idempotent: true,
     query: queryOf(keyListQuerySchema, {
       limit: "Keys in this page.",
@@ -261,6 +292,7 @@ export const OPERATIONS = {
     path: "/admin/keys/{id}",
     summary: "One key, with what is left of its limits now.",
     access: ADMIN,
+    permission: "keys.read",
     idempotent: true,
     success: { status: 200, schema: S.KeyDetail, description: "The key." },
   },
@@ -269,6 +301,7 @@ export const OPERATIONS = {
     path: "/admin/keys/{id}",
     summary: "Change a key in place (name, scopes, limits, models, expiry, addresses, labels).",
     access: ADMIN,
+    permission: "keys.manage",
     // It sets values rather than adding to them.
     idempotent: true,
     body: S.UpdateKey,
@@ -279,6 +312,7 @@ export const OPERATIONS = {
     path: "/admin/keys/{id}",
     summary: "Revoke a key, everywhere at once.",
     access: ADMIN,
+    permission: "keys.manage",
     idempotent: true,
     success: { status: 200, schema: S.RevokedKey, description: "The revoked key." },
   },
@@ -287,6 +321,7 @@ export const OPERATIONS = {
     path: "/admin/keys/{id}/rotate",
     summary: "Give a key a new secret; the old one works for a grace period.",
     access: ADMIN,
+    permission: "keys.manage",
     // A second rotation would replace the secret the first one made.
     idempotent: false,
     body: S.RotateKey,
@@ -297,6 +332,7 @@ export const OPERATIONS = {
     path: "/admin/audit",
     summary: "The hash-chained audit log, newest first.",
     access: ADMIN,
+    permission: "audit.read",
     idempotent: true,
     query: queryOf(auditListQuerySchema, {
       key_id: "Only the entries about this key.",
@@ -310,6 +346,7 @@ export const OPERATIONS = {
     path: "/admin/audit/verify",
     summary: "Walk the audit chain a page at a time and report the first broken row.",
     access: ADMIN,
+    permission: "audit.read",
     idempotent: true,
     query: queryOf(auditVerifyQuerySchema, {
       after_seq: "Continue after this row (the last page's `next_after_seq`).",
@@ -322,6 +359,7 @@ export const OPERATIONS = {
     path: "/admin/backends",
     summary: "The backend fleet with each backend's breaker and probe state.",
     access: ADMIN,
+    permission: "backends.read",
     idempotent: true,
     success: { status: 200, schema: S.Fleet, description: "The fleet." },
   },
@@ -330,6 +368,7 @@ export const OPERATIONS = {
     path: "/admin/usage",
     summary: "Generations and credits per key (or key label) and day or hour.",
     access: ADMIN,
+    permission: "usage.read",
     idempotent: true,
     query: queryOf(usageQuerySchema, {
       key_id: "Only this key's generations.",

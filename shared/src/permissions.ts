@@ -68,3 +68,32 @@ export function permissionsOf(roles: Iterable<Role>): Permission[] {
   for (const role of roles) for (const permission of ROLE_PERMISSIONS[role]) granted.add(permission);
   return PERMISSIONS.filter((permission) => granted.has(permission));
 }
+
+/** What each API-key scope grants: `read` looks, `generate` spends GPU time and acts on jobs. */
+export const KEY_SCOPE_PERMISSIONS = {
+  read: ["images.read", "jobs.read", "models.read"],
+  generate: ["images.read", "jobs.read", "models.read", "images.generate", "jobs.cancel"],
+} as const satisfies Readonly<Record<"read" | "generate", readonly Permission[]>>;
+
+/** A team the caller acts for, and their role in it. */
+export const principalTeamSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  role: roleSchema,
+});
+
+/** `GET /v1/me`: who is calling, as the edge sees the credential it was shown. */
+export const principalSchema = z.object({
+  object: z.literal("principal"),
+  kind: z.enum(PRINCIPAL_KINDS),
+  /** The key's id, the person's id, the service token's Client ID, or `admin_token`. */
+  id: z.string(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  teams: z.array(principalTeamSchema),
+  /** Roles held everywhere (`admin`); team roles are in `teams`. */
+  roles: z.array(roleSchema),
+  /** What this credential may do now, each once. */
+  permissions: z.array(permissionSchema),
+});
+export type Principal = z.infer<typeof principalSchema>;

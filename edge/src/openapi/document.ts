@@ -26,6 +26,9 @@ function securityOf(op: OperationSpec): Array<Record<string, string[]>> {
       return [{ adminToken: [] }];
     case "api_key":
       return [{ apiKey: [access.scope] }];
+    case "any_credential":
+      // Either scheme will do (OpenAPI: alternatives are separate requirement objects).
+      return [{ apiKey: [] }, { adminToken: [] }];
   }
 }
 

@@ -16,6 +16,7 @@ const CREDENTIAL_OF = {
   signed_link: "none",
   admin_token: "adminToken",
   api_key: "apiKey",
+  any_credential: "either",
 } as const satisfies Record<OperationAccess["kind"], Credential>;
 
 /**

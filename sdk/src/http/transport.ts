@@ -5,12 +5,13 @@ import { backoffMs, MAX_RETRY_AFTER_MS, retryableStatus } from "./retry.ts";
 import { type CallScope, callScope, sleep } from "./scope.ts";
 
 /**
- * Which secret a route takes (`ROUTE_ACCESS` on the edge): an API key, the admin token, or none.
+ * Which secret a route takes (its operation's `access`): an API key, the admin token, none, or
+ * `either` (the API key when the client has one, else the admin token: `/v1/me`).
  *
  * @example
  * const credential: Credential = "adminToken"; // for /admin/*
  */
-export type Credential = "apiKey" | "adminToken" | "none";
+export type Credential = "apiKey" | "adminToken" | "none" | "either";
 
 /**
  * What every method accepts besides its own arguments.
@@ -205,19 +206,22 @@ export class Transport {
     return url.href;
   }
 
+  #secret(credential: Exclude<Credential, "none">): string {
+    const { apiKey, adminToken } = this.#config;
+    const secret =
+      credential === "apiKey" ? apiKey : credential === "adminToken" ? adminToken : (apiKey ?? adminToken);
+    if (secret !== null) return secret;
+    const needed = { apiKey: "an apiKey", adminToken: "an adminToken", either: "an apiKey or an adminToken" }[
+      credential
+    ];
+    throw new TypeError(`This call needs ${needed}: pass it to new Sdgate({ … }).`);
+  }
+
   #headers(spec: CallSpec): Record<string, string> {
     const headers: Record<string, string> = { Accept: spec.accept ?? "application/json", ...spec.headers };
     if (spec.body !== undefined) headers["Content-Type"] = "application/json";
     if (this.#config.userAgent !== null) headers["User-Agent"] = this.#config.userAgent;
-    if (spec.credential !== "none") {
-      const secret = spec.credential === "apiKey" ? this.#config.apiKey : this.#config.adminToken;
-      if (secret === null) {
-        throw new TypeError(
-          `This call needs ${spec.credential === "apiKey" ? "an apiKey" : "an adminToken"}: pass it to new Sdgate({ … }).`,
-        );
-      }
-      headers.Authorization = `Bearer ${secret}`;
-    }
+    if (spec.credential !== "none") headers.Authorization = `Bearer ${this.#secret(spec.credential)}`;
     return headers;
   }
 
