@@ -136,3 +136,12 @@ export async function reapplyGroup(
   }
   return changes;
 }
+
+/** The statement that reads the memberships of the person a session belongs to, by its hash. */
+export function sessionMembershipsStatement(db: D1Database, sessionHash: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `${MEMBERSHIP_SELECT} WHERE m.user_id = (SELECT user_id FROM sessions WHERE id_hash = ?) ORDER BY COALESCE(m.team_id, ''), m.role`,
+    )
+    .bind(sessionHash);
+}
