@@ -114,6 +114,15 @@ export async function deleteRoleMapping(
   return { ok: true, value: { before, after: null, memberships } };
 }
 
+/** Deletes every rule for an IdP group (without re-applying anything); answers them, by id. */
+export async function deleteRoleMappingsOf(db: D1Database, group: string): Promise<RoleMapping[]> {
+  const { results } = await db
+    .prepare(`DELETE FROM role_mappings WHERE idp_group = ? RETURNING ${COLUMNS}`)
+    .bind(group)
+    .all<Row>();
+  return results.map(fromRow).sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
 async function checkScope(
   db: D1Database,
   teamId: string | null,
