@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import type { OidcTestProvider } from "./src/identity/oidc/test-provider.d.ts";
 import type { FakeBackends } from "./src/test-support/fake-backends.ts";
 import type { StreamFakes } from "./src/test-support/stream-fakes.ts";
 
@@ -38,6 +39,8 @@ export default defineConfig({
             STREAM_FAKES: { ...inject<StreamFakes>("streamFakes") },
             SDGATE_WEBHOOK_SECRET: `edge-test-webhooks-${crypto.randomUUID()}`,
             SDGATE_WEBHOOK_ALLOW_LOOPBACK: "true",
+            // Sign-in (src/identity/oidc/): a real OpenID Provider on 127.0.0.1, with its client.
+            OIDC_TEST: { ...inject<OidcTestProvider>("oidcProvider") },
           },
         },
       };

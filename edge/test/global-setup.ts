@@ -1,12 +1,15 @@
 import { Keyring, parseKeyringSpec, randomHex } from "@sdgate/shared";
 import type { TestProject } from "vitest/node";
+import type { OidcTestProvider } from "../src/identity/oidc/test-provider.d.ts";
 import { FAKE_BEHAVIOURS, type FakeBackends } from "../src/test-support/fake-backends.ts";
 import { closedPortUrl, type FakeBackend, startFakeBackend } from "./fake-backend.ts";
+import { startOidcProvider } from "./oidc-provider.ts";
 import { setupStreamFakes } from "./stream-fakes.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     fakeBackends: FakeBackends;
+    oidcProvider: OidcTestProvider;
   }
 }
 
@@ -23,8 +26,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const fakeBackends = { hmacKeys, urls: { ...urls, down: await closedPortUrl() } } as FakeBackends;
   project.provide("fakeBackends", fakeBackends);
   const stopStreamFakes = await setupStreamFakes(project, keyring);
+  // A real OpenID Provider for sign-in tests (src/identity/oidc/); its controls stay on this side.
+  const oidc = await startOidcProvider();
+  const { close: _close, rotateKeys: _rotateKeys, ...oidcProvider } = oidc;
+  project.provide("oidcProvider", oidcProvider);
   return async () => {
     await Promise.all(started.map((backend) => backend.close()));
     await stopStreamFakes();
+    await oidc.close();
   };
 }
