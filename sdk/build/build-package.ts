@@ -55,6 +55,29 @@ export async function buildSdkPackage(outDir: string): Promise<void> {
 }
 
 /**
+ * The SDK and everything it imports (zod included) as one ES module's text, as a bundler would ship
+ * it to a browser or a Deno program: what the runtime tests load.
+ *
+ * @example
+ * const source = await standaloneBundle(); // serve it as /sdk.js
+ */
+export async function standaloneBundle(): Promise<string> {
+  const result = await build({
+    entryPoints: [join(SDK_DIR, "src/index.ts")],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    target: "es2022",
+    logLevel: "warning",
+  });
+  const [output] = result.outputFiles;
+  if (output === undefined) throw new Error("standaloneBundle: esbuild wrote nothing");
+  return output.text;
+}
+
+/**
  * The SDK's declarations and the contract's they import, with their specifiers made what a published
  * package can resolve: `./x.ts` becomes `./x.js`, and `@sdgate/shared` the bundled contract's path.
  */
