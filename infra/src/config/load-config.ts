@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistrySettings } from "@sdgate/shared";
 import type { z } from "zod";
+import type { AccessConfig } from "./access-schema.ts";
 import {
   type AlertsConfig,
   type ClusterConfig,
@@ -56,6 +57,8 @@ export interface StackConfig {
   monitoring: MonitoringConfig;
   alerts: Omit<AlertsConfig, "receivers"> & { receivers: Receiver[] };
   retention: RetentionConfig;
+  /** Cloudflare Access in front of the edge's browser paths; absent, no Access resource is made. */
+  access?: AccessConfig;
 }
 
 /** Where raw values come from: `new pulumi.Config("sdgate")` in the program, a map in tests. */
@@ -142,6 +145,7 @@ export function loadStackConfig(source: ConfigSource, namespace = "sdgate"): Sta
       receivers: config.alerts.receivers.map(wrapReceiver),
     },
     retention: config.retention,
+    ...(config.access === undefined ? {} : { access: config.access }),
   };
 }
 

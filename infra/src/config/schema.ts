@@ -5,6 +5,8 @@ import {
   type RegistrySettings,
 } from "@sdgate/shared";
 import { z } from "zod";
+import { accessSchema } from "./access-schema.ts";
+import { dnsLabel, hostname } from "./formats.ts";
 import { modelSchema, refinePvcModel } from "./model-schema.ts";
 import { podAccessShape, refinePodAccess } from "./pod-access-schema.ts";
 
@@ -16,23 +18,8 @@ export type { ModelConfig } from "./model-schema.ts";
  * are wrapped in `pulumi.secret` by `load-config.ts` before anything else sees them.
  */
 
-/** Lowercase DNS label (RFC 1123) short enough to prefix Kubernetes object names. */
-const dnsLabel = z
-  .string()
-  .regex(
-    /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/,
-    "must be 1-40 lowercase letters, digits or '-' (a DNS label)",
-  );
-
 /** A free label for the edge (`aws`, `gcp`, `onprem`); the edge's registry allows 1-64 characters. */
 const label = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'");
-
-const hostname = z
-  .string()
-  .regex(
-    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
-    "must be a DNS hostname such as gpu-aws-use1.example.com",
-  );
 
 /** `cloudflared tunnel create` writes this file; its TunnelID is public, the TunnelSecret is not. */
 const tunnelCredentials = z.string().transform((text, ctx) => {
@@ -336,6 +323,7 @@ export const stackConfigSchemas = {
   monitoring: monitoringSchema,
   alerts: alertsSchema,
   retention: retentionSchema,
+  access: accessSchema,
 } as const;
 
 /** Keys whose value is a JSON object or list (`pulumi config set --path` stores those as JSON). */
@@ -345,4 +333,5 @@ export const STRUCTURED_KEYS = new Set<keyof typeof stackConfigSchemas>([
   "monitoring",
   "alerts",
   "retention",
+  "access",
 ]);
