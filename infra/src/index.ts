@@ -5,7 +5,8 @@ import { edgeModelCatalog } from "./registry/edge-models.ts";
 
 /**
  * The Pulumi program (root Pulumi.yaml points here): read and check the stack config, then one
- * GpuBackend per cluster. The exports are the stack's outputs; none of them holds a secret.
+ * GpuBackend per cluster (and, with `sdgate:access`, the Access application). The exports are the
+ * stack's outputs; only `accessServiceTokens` holds secrets, and it is marked secret.
  */
 const config = loadStackConfig(new pulumi.Config("sdgate"));
 const program = createProgram(config);
@@ -16,3 +17,7 @@ export const edgeRetention = program.edgeRetention;
 export const edgeModels = edgeModelCatalog(config.clusters, config.registry);
 export const clusters = program.clusters;
 export const prerequisites = program.prerequisites;
+/** SDGATE_ACCESS_TEAM_DOMAIN and SDGATE_ACCESS_AUD (`npm run deploy:edge --access`); unset without `sdgate:access`. */
+export const access = program.access;
+/** `pulumi stack output --show-secrets accessServiceTokens`: each service token's client id and secret. */
+export const accessServiceTokens = program.accessServiceTokens;

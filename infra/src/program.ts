@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RegistryDocument } from "@sdgate/shared";
+import { AccessApplication, type ServiceTokenCredentials } from "./components/access-application.ts";
 import { GpuBackend } from "./components/gpu-backend.ts";
+import type { AccessOutput } from "./config/access-schema.ts";
 import type { StackConfig } from "./config/load-config.ts";
 import { type Prerequisite, stackPrerequisites } from "./prerequisites.ts";
 import { buildRegistry } from "./registry/build-registry.ts";
@@ -25,13 +27,20 @@ export interface ProgramOutputs {
   clusters: pulumi.Output<Record<string, ClusterSummary>>;
   /** Per cluster, what must exist before `pulumi up` (prerequisites.ts); names only. */
   prerequisites: pulumi.Output<Record<string, Prerequisite[]>>;
+  /** SDGATE_ACCESS_TEAM_DOMAIN and SDGATE_ACCESS_AUD for the edge, where `sdgate:access` is set. */
+  access: pulumi.Output<AccessOutput> | undefined;
+  /** The Access service tokens' credentials by name, marked secret. */
+  accessServiceTokens: pulumi.Output<Record<string, ServiceTokenCredentials>> | undefined;
+  accessApplication: AccessApplication | undefined;
   backends: GpuBackend[];
   providers: k8s.Provider[];
 }
 
 /**
  * Every cluster gets its own explicit Kubernetes provider, so nothing ever lands on whatever cluster
- * the ambient kubeconfig points at, and one `GpuBackend` on it. The outputs hold no secret.
+ * the ambient kubeconfig points at, and one `GpuBackend` on it; with `sdgate:access`, one Access
+ * application in front of the edge's browser paths. The outputs hold no secret except
+ * `accessServiceTokens`, which is marked secret.
  */
 export function createProgram(config: StackConfig): ProgramOutputs {
   const providers: k8s.Provider[] = [];
@@ -67,6 +76,8 @@ export function createProgram(config: StackConfig): ProgramOutputs {
       },
     ]),
   );
+  const accessApplication =
+    config.access === undefined ? undefined : new AccessApplication("edge-access", { access: config.access });
   return {
     edgeRegistry: pulumi.output(
       buildRegistry(
@@ -77,6 +88,9 @@ export function createProgram(config: StackConfig): ProgramOutputs {
     edgeRetention: pulumi.output(edgeRetention(config.retention)),
     clusters: pulumi.output(summaries),
     prerequisites: pulumi.output(stackPrerequisites(config)),
+    access: accessApplication?.access,
+    accessServiceTokens: accessApplication?.serviceTokens,
+    accessApplication,
     backends,
     providers,
   };
