@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -75,6 +75,8 @@ describe("npm run registry, then npm run deploy:edge, rehearsed against wrangler
     for (const name of ["SDGATE_BACKENDS", "SDGATE_MODELS", "SDGATE_CACHE_RETENTION_DAYS"])
       expect(deployed.stdout).toMatch(new RegExp(`env\\.${name} \\(.*Environment Variable`));
     expect(deployed.stdout).toContain("--dry-run: exiting now.");
+    // No access.json beside the retention: the edge runs without Access.
+    expect(deployed.stdout).not.toContain("SDGATE_ACCESS_");
 
     // The vars it deployed, as the edge parses them.
     const vars = edgeVars({
@@ -94,6 +96,44 @@ describe("npm run registry, then npm run deploy:edge, rehearsed against wrangler
     for (const [name, value] of Object.entries({ ...production, ...vars }))
       expect(new TextEncoder().encode(value).length, name).toBeLessThanOrEqual(WORKER_VAR_MAX_BYTES);
     expect(Number(production.SDGATE_BACKEND_TIMEOUT_MS)).toBeLessThan(CLOUDFLARE_ORIGIN_TIMEOUT_MS);
+  }, 60_000);
+
+  it("hands the Worker the stack's Access team domain and AUD tag, which it needs to trust Access's tokens", () => {
+    const outputs = JSON.parse(readFileSync(outputsFile, "utf8")) as { access?: Record<string, unknown> };
+    // The example stack sets sdgate:access; Cloudflare assigns the AUD, which Pulumi's mocks cannot.
+    expect(outputs.access).toEqual({ teamDomain: "acme.cloudflareaccess.com" });
+    const aud = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
+    expect(writeFiles(outputsFile).status).toBe(0);
+    // What `pulumi stack output --json access > .sdgate/access.json` writes, beside the retention.
+    writeFileSync(join(dir, "access.json"), JSON.stringify({ ...outputs.access, aud }));
+    try {
+      const deployed = runCli("deploy-edge.ts", [...deployArgs(), "--dry-run"]);
+      expect(deployed.status, deployed.stderr).toBe(0);
+      expect(deployed.stdout).toContain("--var SDGATE_ACCESS_TEAM_DOMAIN:acme.cloudflareaccess.com");
+      expect(deployed.stdout).toContain(`--var SDGATE_ACCESS_AUD:${aud}`);
+      for (const name of ["SDGATE_ACCESS_TEAM_DOMAIN", "SDGATE_ACCESS_AUD"])
+        expect(deployed.stdout).toMatch(new RegExp(`env\\.${name} \\(.*Environment Variable`));
+
+      // A file the edge would refuse stops the deploy before anything runs, naming the field.
+      const bad = join(dir, "bad-access.json");
+      writeFileSync(bad, JSON.stringify({ teamDomain: "acme.cloudflareaccess.com", aud: "[secret]" }));
+      const refused = runCli("deploy-edge.ts", [...deployArgs(), "--access", bad, "--dry-run"]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain(
+        "is not the stack's access output:\naud: must be an Access application's AUD tag",
+      );
+      expect(refused.stdout).not.toContain("$ npx wrangler");
+      const missing = runCli("deploy-edge.ts", [
+        ...deployArgs(),
+        "--access",
+        join(dir, "none.json"),
+        "--dry-run",
+      ]);
+      expect(missing.status).toBe(1);
+      expect(missing.stderr).toContain("pulumi stack output --json access >");
+    } finally {
+      rmSync(join(dir, "access.json"));
+    }
   }, 60_000);
 
   it("refuses a stack whose outputs name no model, which would deploy an edge that serves only tiny", () => {

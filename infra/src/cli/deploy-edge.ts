@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
+import { accessEdgeVars } from "../config/access-schema.ts";
 import { registryProblems } from "../registry/build-registry.ts";
 import { edgeModelsProblems } from "../registry/edge-models.ts";
 import { edgeRetentionProblems } from "../registry/edge-retention.ts";
@@ -12,10 +13,12 @@ import { edgeVars, workerVarProblems } from "../registry/edge-vars.ts";
 import { edgeDeployCommands } from "../registry/stack-outputs.ts";
 
 /**
- * `npm run deploy:edge [-- --env staging] [--registry FILE] [--models FILE] [--retention FILE] [--dry-run]`:
+ * `npm run deploy:edge [-- --env staging] [--registry FILE] [--models FILE] [--retention FILE] [--access FILE] [--dry-run]`:
  * applies the D1 migrations, sets the `IMAGES` bucket's lifecycle, and deploys the Worker with the
- * registry, the model catalog and the retention `npm run registry` wrote. `--dry-run` prints the
- * commands and runs Wrangler's own offline `deploy --dry-run` of the Worker with those vars.
+ * registry, the model catalog and the retention `npm run registry` wrote, and with the stack's Cloudflare
+ * Access application (SDGATE_ACCESS_TEAM_DOMAIN, SDGATE_ACCESS_AUD) where `--access` (default: access.json
+ * beside the retention) holds its `access` output. `--dry-run` prints the commands and runs Wrangler's
+ * own offline `deploy --dry-run` of the Worker with those vars.
  */
 const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 const { values } = parseArgs({
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     registry: { type: "string", default: ".sdgate/registry.json" },
     models: { type: "string", default: ".sdgate/edge-models.json" },
     retention: { type: "string", default: ".sdgate/retention.json" },
+    access: { type: "string" },
     "dry-run": { type: "boolean", default: false },
   },
 });
@@ -34,6 +38,24 @@ function readJson(file: string): unknown {
   } catch {
     throw new Error(`cannot read ${file}; run \`npm run registry\` first`);
   }
+}
+
+/**
+ * The edge's Access vars from `pulumi stack output --json access`, saved to `file`; none where the
+ * default file is absent (a stack without `sdgate:access`), an error where a named one is.
+ */
+function accessVars(file: string, named: boolean): Record<string, string> {
+  const path = resolve(REPO_ROOT, file);
+  if (!named && !existsSync(path)) return {};
+  let output: unknown;
+  try {
+    output = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    throw new Error(`cannot read ${file}; write it with \`pulumi stack output --json access > ${file}\``);
+  }
+  const access = accessEdgeVars(output);
+  if (!access.ok) throw new Error(`${file} is not the stack's access output:\n${access.problems}`);
+  return access.value;
 }
 
 /** The environment's `IMAGES` bucket, as wrangler.toml names it. */
@@ -72,7 +94,11 @@ try {
   const retention = edgeRetentionProblems(readJson(values.retention));
   if (!retention.ok)
     throw new Error(`${values.retention} is not the edge's retention:\n${retention.problems}`);
-  const vars = edgeVars({ registry, models: models.value, retentionVars: retention.value.vars });
+  const accessFile = values.access ?? join(dirname(values.retention), "access.json");
+  const vars = {
+    ...edgeVars({ registry, models: models.value, retentionVars: retention.value.vars }),
+    ...accessVars(accessFile, values.access !== undefined),
+  };
   const tooBig = workerVarProblems(vars);
   if (tooBig.length > 0) throw new Error(`Cloudflare would refuse the Worker:\n${tooBig.join("\n")}`);
   // Beside the retention it comes from, so the printed command can be run by hand.
