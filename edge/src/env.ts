@@ -6,6 +6,12 @@ import { type Backend, type Registry, registrySchema } from "./backends/registry
 import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
 import type { GenerationCoalescer } from "./gateway/coalescer.ts";
 import {
+  type IdentityConfig,
+  type IdentityEnv,
+  identityConfigOf,
+  identityEnvShape,
+} from "./identity/config.ts";
+import {
   autoAsyncConflict,
   type JobsConfig,
   type JobsEnv,
@@ -43,8 +49,9 @@ import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf
  *   30), `SDGATE_JOB_RETENTION_HOURS` (default 24, at most the cache's), `SDGATE_AUDIT_RETENTION_DAYS`
  *   (default 400; `0` keeps every row).
  * - Async jobs, estimates and webhooks: see {@link JobsEnv} (`jobs/config.ts`).
+ * - Sign-in (Cloudflare Access, OIDC, sessions): see {@link IdentityEnv} (`identity/config.ts`).
  */
-export interface Env extends JobsEnv {
+export interface Env extends JobsEnv, IdentityEnv {
   API_KEYS: KVNamespace;
   SDGATE_BACKENDS: string;
   SDGATE_HMAC_KEYS: string;
@@ -88,6 +95,7 @@ export interface EdgeConfig {
   urlSigningKey: string | null;
   jobs: JobsConfig;
   retention: RetentionConfig;
+  identity: IdentityConfig;
 }
 
 /**
@@ -158,6 +166,7 @@ export const envSchema = z
     SDGATE_URL_SIGNING_KEY: urlSigningKeySchema,
     ...jobsEnvShape,
     ...retentionEnvShape,
+    ...identityEnvShape,
   })
   .superRefine((env, ctx) => {
     const conflict = retentionConflict(env);
@@ -166,6 +175,8 @@ export const envSchema = z
     const autoAsync = autoAsyncConflict(env);
     if (autoAsync !== null)
       ctx.addIssue({ code: "custom", path: ["SDGATE_AUTO_ASYNC_MS"], message: autoAsync });
+    const identity = identityConfigOf(env);
+    if (!identity.ok) ctx.addIssue({ code: "custom", path: [identity.variable], message: identity.message });
   })
   .transform(
     (env): EdgeConfig => ({
@@ -186,6 +197,8 @@ export const envSchema = z
       urlSigningKey: env.SDGATE_URL_SIGNING_KEY,
       jobs: jobsConfigOf(env),
       retention: retentionOf(env),
+      // Checked in superRefine above: here it parses.
+      identity: (identityConfigOf(env) as { ok: true; config: IdentityConfig }).config,
     }),
   );
 

@@ -1,3 +1,4 @@
+import type { Principal } from "@sdgate/shared";
 import type { EdgeConfig, Env } from "./env.ts";
 import type { ApiKey } from "./keys/api-key.ts";
 import type { PendingKey } from "./keys/key-check.ts";
@@ -10,6 +11,8 @@ export interface AppEnv {
     config: EdgeConfig;
     /** Set by the auth middleware: the key's current scopes and limits, from its Durable Object. */
     apiKey: ApiKey;
+    /** Set by `adminGuard` (and `/v1/me`): who is calling, for the permission check and the audit row. */
+    principal: Principal;
     /** Set by `keyAuth(route, { deferred: true })`: the key its Durable Object has yet to confirm. */
     pendingKey: PendingKey;
     /** Set by an admin route's handler (`noteAudit`): what its audit row adds to the action and status. */

@@ -31,9 +31,9 @@ describe("the audit chain", () => {
     await call(`/admin/keys/${created.id}`, { method: "DELETE", admin: true });
     const rows = await rowsFor(created.id);
     expect(rows.map((r) => [r.action, r.actor, r.status])).toEqual([
-      ["key.revoke", "admin", 200],
-      ["key.rotate", "admin", 200],
-      ["key.create", "admin", 201],
+      ["key.revoke", "break_glass", 200],
+      ["key.rotate", "break_glass", 200],
+      ["key.create", "break_glass", 201],
     ]);
     expect(rows[0]?.seq).toBeGreaterThan(rows[1]?.seq as number);
     expect(rows[2]?.detail).toMatchObject({ name: "audited", request_id: expect.stringMatching(/^req_/) });

@@ -1,4 +1,4 @@
-import { type Permission, type Principal, permissionsOf, type Role } from "@sdgate/shared";
+import { PERMISSIONS, type Permission, type Principal, permissionsOf, type Role } from "@sdgate/shared";
 import type { Membership, User } from "./directory/index.ts";
 
 /**
@@ -48,4 +48,36 @@ export function mayInTeam(principal: Principal, permission: Permission, teamId: 
   if (mayEverywhere(principal, permission)) return true;
   const team = principal.teams.find((t) => t.id === teamId);
   return team !== undefined && permissionsOf([team.role]).includes(permission);
+}
+
+/** The admin token's holder: break-glass, every permission, every use audited as such. */
+export const BREAK_GLASS: Principal = {
+  object: "principal",
+  kind: "break_glass",
+  id: "admin_token",
+  name: "SDGATE_ADMIN_TOKEN",
+  email: null,
+  teams: [],
+  roles: ["admin"],
+  permissions: [...PERMISSIONS],
+};
+
+/**
+ * How an audit row names who acted: `break_glass` (the admin token), `user:<id>` (a person; their
+ * email goes in the row's detail), `service:<Client ID>` (an Access service token) or a key's id.
+ *
+ * @example
+ * actorOf(BREAK_GLASS); // "break_glass"
+ */
+export function actorOf(principal: Principal): string {
+  switch (principal.kind) {
+    case "break_glass":
+      return "break_glass";
+    case "user":
+      return `user:${principal.id}`;
+    case "service":
+      return `service:${principal.id}`;
+    case "key":
+      return principal.id;
+  }
 }

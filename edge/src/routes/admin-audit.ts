@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import { listAudit, verifyAudit } from "../audit/index.ts";
 import { UnknownCursorError } from "../audit/verify.ts";
 import type { AppEnv } from "../hono-env.ts";
-import { adminAuth } from "../keys/admin-auth.ts";
+import { adminGuard } from "../identity/guard.ts";
 import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
 import { onOperation } from "./operation.ts";
@@ -18,19 +18,23 @@ import { onOperation } from "./operation.ts";
  *   `first_broken: { seq, reason, message }`.
  */
 export function registerAdminAudit(app: Hono<AppEnv>): void {
-  const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
+  onOperation(
+    app,
+    "listAudit",
+    adminGuard("listAudit"),
+    adminAudit("audit.list", { key: "query" }),
+    async (c) => {
+      const query = parseQuery(c, auditListQuerySchema);
+      const page = await listAudit(c.var.config.db, {
+        keyId: query.key_id ?? null,
+        limit: query.limit,
+        before: query.before ?? null,
+      });
+      return c.json(page);
+    },
+  );
 
-  onOperation(app, "listAudit", admin, adminAudit("audit.list", { key: "query" }), async (c) => {
-    const query = parseQuery(c, auditListQuerySchema);
-    const page = await listAudit(c.var.config.db, {
-      keyId: query.key_id ?? null,
-      limit: query.limit,
-      before: query.before ?? null,
-    });
-    return c.json(page);
-  });
-
-  onOperation(app, "verifyAudit", admin, adminAudit("audit.verify"), async (c) => {
+  onOperation(app, "verifyAudit", adminGuard("verifyAudit"), adminAudit("audit.verify"), async (c) => {
     const query = parseQuery(c, auditVerifyQuerySchema);
     const afterSeq = query.after_seq ?? null;
     let report: ChainReport;

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import type { BreakerState } from "../backends/breaker.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
 import type { AppEnv } from "../hono-env.ts";
-import { adminAuth } from "../keys/admin-auth.ts";
+import { adminGuard } from "../identity/guard.ts";
 import { adminAudit } from "../middleware/admin-audit/index.ts";
 import { onOperation } from "./operation.ts";
 
@@ -35,8 +35,7 @@ function describeBreaker(state: BreakerState | undefined, nowMs: number): Backen
  * the retry budget as this isolate sees them.
  */
 export function registerAdminBackends(app: Hono<AppEnv>): void {
-  const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
-  onOperation(app, "listBackends", admin, adminAudit("backends.read"), async (c) => {
+  onOperation(app, "listBackends", adminGuard("listBackends"), adminAudit("backends.read"), async (c) => {
     const { registry, health } = c.var.config;
     const stub = health.getByName(registry.fleet);
     // Registering the pools first makes sure they are being probed, even before any traffic.

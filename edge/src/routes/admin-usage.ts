@@ -2,7 +2,7 @@ import { SdgateError, type UsageReport, usageQuerySchema } from "@sdgate/shared"
 import type { Hono } from "hono";
 import { usageReport, usageTotals } from "../audit/usage.ts";
 import type { AppEnv } from "../hono-env.ts";
-import { adminAuth } from "../keys/admin-auth.ts";
+import { adminGuard } from "../identity/guard.ts";
 import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
 import { onOperation } from "./operation.ts";
@@ -18,35 +18,42 @@ const MAX_SPAN_MS = { day: 366 * DAY_MS, hour: 31 * DAY_MS } as const;
  * and capacity planning. `from` defaults to 30 days before `to` (default now).
  */
 export function registerAdminUsage(app: Hono<AppEnv>): void {
-  const admin = adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken });
-  onOperation(app, "getUsage", admin, adminAudit("usage.read", { key: "query" }), async (c) => {
-    const query = parseQuery(c, usageQuerySchema);
-    const to = query.to ?? new Date().toISOString();
-    const from = query.from ?? new Date(Date.parse(to) - 30 * DAY_MS).toISOString();
-    if (Date.parse(from) >= Date.parse(to)) {
-      throw new SdgateError("invalid_request", "Invalid 'from': it must be before 'to'.", { param: "from" });
-    }
-    if (Date.parse(to) - Date.parse(from) > MAX_SPAN_MS[query.interval]) {
-      throw new SdgateError(
-        "invalid_request",
-        `Invalid 'from': one report by ${query.interval} covers at most ${query.interval === "day" ? "366 days" : "31 days"}.`,
-        { param: "from" },
-      );
-    }
-    const keyId = query.key_id ?? null;
-    const groupBy = query.group_by === "key" ? "key" : { label: query.group_by.slice("metadata.".length) };
-    const data = await usageReport(c.var.config.db, { from, to, interval: query.interval, keyId, groupBy });
-    noteAudit(c, { detail: { rows: data.length } });
-    const report: UsageReport = {
-      object: "usage",
-      interval: query.interval,
-      group_by: query.group_by,
-      from,
-      to,
-      key_id: keyId,
-      data,
-      totals: usageTotals(data),
-    };
-    return c.json(report);
-  });
+  onOperation(
+    app,
+    "getUsage",
+    adminGuard("getUsage"),
+    adminAudit("usage.read", { key: "query" }),
+    async (c) => {
+      const query = parseQuery(c, usageQuerySchema);
+      const to = query.to ?? new Date().toISOString();
+      const from = query.from ?? new Date(Date.parse(to) - 30 * DAY_MS).toISOString();
+      if (Date.parse(from) >= Date.parse(to)) {
+        throw new SdgateError("invalid_request", "Invalid 'from': it must be before 'to'.", {
+          param: "from",
+        });
+      }
+      if (Date.parse(to) - Date.parse(from) > MAX_SPAN_MS[query.interval]) {
+        throw new SdgateError(
+          "invalid_request",
+          `Invalid 'from': one report by ${query.interval} covers at most ${query.interval === "day" ? "366 days" : "31 days"}.`,
+          { param: "from" },
+        );
+      }
+      const keyId = query.key_id ?? null;
+      const groupBy = query.group_by === "key" ? "key" : { label: query.group_by.slice("metadata.".length) };
+      const data = await usageReport(c.var.config.db, { from, to, interval: query.interval, keyId, groupBy });
+      noteAudit(c, { detail: { rows: data.length } });
+      const report: UsageReport = {
+        object: "usage",
+        interval: query.interval,
+        group_by: query.group_by,
+        from,
+        to,
+        key_id: keyId,
+        data,
+        totals: usageTotals(data),
+      };
+      return c.json(report);
+    },
+  );
 }

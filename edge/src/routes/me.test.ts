@@ -51,7 +51,7 @@ describe("GET /v1/me", () => {
     expect((admin.body.permissions as string[]).length).toBeGreaterThan(10);
     const audit = await call("/admin/audit?limit=20", { admin: true });
     const rows = ((await audit.json()) as { data: Array<{ action: string; actor: string }> }).data;
-    expect(rows).toContainEqual(expect.objectContaining({ action: "principal.read", actor: "admin" }));
+    expect(rows).toContainEqual(expect.objectContaining({ action: "principal.read", actor: "break_glass" }));
   });
 
   it("refuses no credential, an unknown key and a wrong admin token with 401", async () => {

@@ -12,9 +12,9 @@ export interface AccessConfig {
 
 export interface AccessVars {
   /** The Zero Trust team domain: `acme.cloudflareaccess.com` (or with `https://`). */
-  SDGATE_ACCESS_TEAM_DOMAIN?: string;
+  SDGATE_ACCESS_TEAM_DOMAIN?: string | undefined;
   /** The Access application's AUD tag; several, comma-separated, while an application is replaced. */
-  SDGATE_ACCESS_AUD?: string;
+  SDGATE_ACCESS_AUD?: string | undefined;
 }
 
 const TEAM_DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;

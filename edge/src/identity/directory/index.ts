@@ -15,7 +15,7 @@ export {
   type MemberScope,
   removeMember,
 } from "./members.ts";
-export { type MembershipChange, membershipsOf } from "./memberships.ts";
+export { type MembershipChange, membershipsOf, rulesFor } from "./memberships.ts";
 export { type Change, CorruptDirectoryRowError, type Membership, type Team, type User } from "./records.ts";
 export {
   changeRoleMapping,

@@ -28,12 +28,12 @@ export interface OidcConfig {
  *   or localhost (tests, local development).
  */
 export interface OidcVars {
-  SDGATE_OIDC_ISSUER?: string;
-  SDGATE_OIDC_CLIENT_ID?: string;
-  SDGATE_OIDC_CLIENT_SECRET?: string;
-  SDGATE_OIDC_SCOPES?: string;
-  SDGATE_OIDC_GROUPS_CLAIM?: string;
-  SDGATE_OIDC_ALLOW_LOOPBACK?: string;
+  SDGATE_OIDC_ISSUER?: string | undefined;
+  SDGATE_OIDC_CLIENT_ID?: string | undefined;
+  SDGATE_OIDC_CLIENT_SECRET?: string | undefined;
+  SDGATE_OIDC_SCOPES?: string | undefined;
+  SDGATE_OIDC_GROUPS_CLAIM?: string | undefined;
+  SDGATE_OIDC_ALLOW_LOOPBACK?: string | undefined;
 }
 
 // Providers differ in which extra scopes they accept (Google refuses `groups`), so only the standard ones.

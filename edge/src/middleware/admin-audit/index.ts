@@ -1,8 +1,10 @@
+import type { Principal } from "@sdgate/shared";
 import { canonicalJson, KEY_ID_PATTERN } from "@sdgate/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import { AUDIT_LOG_NAME } from "../../audit/audit-log.ts";
 import type { AuditEntry } from "../../audit/chain.ts";
 import type { AppEnv } from "../../hono-env.ts";
+import { actorOf, BREAK_GLASS } from "../../identity/principal.ts";
 import { log } from "../../log.ts";
 
 /** What a handler adds to its action's audit row as it learns it (see {@link noteAudit}). */
@@ -68,9 +70,12 @@ export function adminAudit(action: string, options: AdminAuditOptions = {}): Mid
   return async function adminAudit(c, next) {
     await next();
     const note = c.get("auditNote") as AuditNote | undefined;
+    // The guard put the caller here; a route without one is reached only with the admin token.
+    const principal = (c.get("principal") as Principal | undefined) ?? BREAK_GLASS;
+    const email = principal.email === null ? {} : { actor_email: principal.email };
     await append(c, {
       at: new Date().toISOString(),
-      actor: "admin",
+      actor: actorOf(principal),
       action,
       key_id: note?.keyId ?? namedKey(c, options.key),
       request_hash: null,
@@ -78,7 +83,7 @@ export function adminAudit(action: string, options: AdminAuditOptions = {}): Mid
       status: c.res.status,
       latency_ms: null,
       cost: null,
-      detail: canonicalJson({ request_id: c.get("requestId"), ...note?.detail }),
+      detail: canonicalJson({ request_id: c.get("requestId"), ...email, ...note?.detail }),
     });
   };
 }

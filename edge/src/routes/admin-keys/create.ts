@@ -1,7 +1,7 @@
 import type { KeyWithSecret } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
-import { adminAuth } from "../../keys/admin-auth.ts";
+import { adminGuard } from "../../identity/guard.ts";
 import { createKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
@@ -18,7 +18,7 @@ export function registerCreateKey(app: Hono<AppEnv>): void {
   onOperation(
     app,
     "createKey",
-    adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
+    adminGuard("createKey"),
     adminAudit("key.create"),
     limitAdminBody,
     async (c) => {

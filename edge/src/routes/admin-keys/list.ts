@@ -1,7 +1,7 @@
 import { type KeyList, keyListQuerySchema, SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
-import { adminAuth } from "../../keys/admin-auth.ts";
+import { adminGuard } from "../../identity/guard.ts";
 import { d1KeyStore, type StoredKey } from "../../keys/store.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { parseQuery } from "../admin-body.ts";
@@ -26,24 +26,18 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 
 /** `GET /admin/keys?limit&cursor` → newest first, no secrets; `next_cursor` pages on. */
 export function registerListKeys(app: Hono<AppEnv>): void {
-  onOperation(
-    app,
-    "listKeys",
-    adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
-    adminAudit("key.list"),
-    async (c) => {
-      const query = parseQuery(c, keyListQuerySchema);
-      const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
-      const keys = await d1KeyStore(c.var.config.db).list({ limit: query.limit + 1, before });
-      const page = keys.slice(0, query.limit);
-      const last = page.at(-1);
-      noteAudit(c, { detail: { count: page.length } });
-      const list: KeyList = {
-        object: "list",
-        data: page.map(publicKey),
-        next_cursor: keys.length > query.limit && last ? encodeCursor(last) : null,
-      };
-      return c.json(list);
-    },
-  );
+  onOperation(app, "listKeys", adminGuard("listKeys"), adminAudit("key.list"), async (c) => {
+    const query = parseQuery(c, keyListQuerySchema);
+    const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    const keys = await d1KeyStore(c.var.config.db).list({ limit: query.limit + 1, before });
+    const page = keys.slice(0, query.limit);
+    const last = page.at(-1);
+    noteAudit(c, { detail: { count: page.length } });
+    const list: KeyList = {
+      object: "list",
+      data: page.map(publicKey),
+      next_cursor: keys.length > query.limit && last ? encodeCursor(last) : null,
+    };
+    return c.json(list);
+  });
 }

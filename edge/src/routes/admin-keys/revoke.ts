@@ -1,7 +1,7 @@
 import type { RevokedKey } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
-import { adminAuth } from "../../keys/admin-auth.ts";
+import { adminGuard } from "../../identity/guard.ts";
 import { revokeKey } from "../../keys/service.ts";
 import { adminAudit } from "../../middleware/admin-audit/index.ts";
 import { onOperation } from "../operation.ts";
@@ -12,7 +12,7 @@ export function registerRevokeKey(app: Hono<AppEnv>): void {
   onOperation(
     app,
     "revokeKey",
-    adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
+    adminGuard("revokeKey"),
     adminAudit("key.revoke", { key: "path" }),
     async (c) => {
       const id = keyIdParam(c);

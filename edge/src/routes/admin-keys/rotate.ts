@@ -1,7 +1,7 @@
 import { type KeyWithSecret, rotateKeyBodySchema, SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
-import { adminAuth } from "../../keys/admin-auth.ts";
+import { adminGuard } from "../../identity/guard.ts";
 import { rotateKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
@@ -16,7 +16,7 @@ export function registerRotateKey(app: Hono<AppEnv>): void {
   onOperation(
     app,
     "rotateKey",
-    adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
+    adminGuard("rotateKey"),
     adminAudit("key.rotate", { key: "path" }),
     limitAdminBody,
     async (c) => {

@@ -1,7 +1,7 @@
 import { SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
-import { adminAuth } from "../../keys/admin-auth.ts";
+import { adminGuard } from "../../identity/guard.ts";
 import { type KeyChanges, updateKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
@@ -18,7 +18,7 @@ export function registerUpdateKey(app: Hono<AppEnv>): void {
   onOperation(
     app,
     "updateKey",
-    adminAuth<AppEnv>({ token: (c) => c.var.config.adminToken }),
+    adminGuard("updateKey"),
     adminAudit("key.update", { key: "path" }),
     limitAdminBody,
     async (c) => {

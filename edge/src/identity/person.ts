@@ -1,0 +1,95 @@
+import { type Principal, permissionsOf } from "@sdgate/shared";
+import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
+import type { AppEnv } from "../hono-env.ts";
+import { log } from "../log.ts";
+import { ACCESS_JWT_HEADER, verifyAccessJwt } from "./access/access-jwt.ts";
+import { findUserByIdentity, grantsFor, membershipsOf, rulesFor, signIn } from "./directory/index.ts";
+import { userPrincipal } from "./principal.ts";
+import { readSession } from "./sessions/index.ts";
+
+/**
+ * The session cookie. On https it carries the `__Host-` prefix, which browsers accept only with
+ * `Secure`, `Path=/` and no `Domain`: no subdomain can plant or read it. `npm start` serves http on
+ * loopback, where the prefix cannot be used.
+ */
+export function sessionCookieName(url: string): string {
+  return new URL(url).protocol === "https:" ? "__Host-sdgate_session" : "sdgate_session";
+}
+
+/** A person (or an Access service token) and how they showed who they are. */
+export interface PersonCredential {
+  principal: Principal;
+  /** `session`: the cookie, so a state-changing request must prove it came from this origin. */
+  via: "session" | "access";
+}
+
+// An Access user's record is refreshed (name, email) at most this often, not on every request.
+const ACCESS_REFRESH_MS = 60 * 60 * 1000;
+
+async function accessPerson(c: Context<AppEnv>, token: string): Promise<PersonCredential | null> {
+  const { access } = c.var.config.identity;
+  if (access === null) return null;
+  const verified = await verifyAccessJwt(access, token);
+  if (!verified.ok) {
+    log.warn("access token refused", { request_id: c.var.requestId, reason: verified.reason });
+    return null;
+  }
+  const db = c.var.config.db;
+  const { identity } = verified;
+  if (identity.kind === "service") {
+    // A service token holds what role mappings give the group `service:<Client ID>`.
+    const group = `service:${identity.clientId}`;
+    const grants = grantsFor(await rulesFor(db, [group]), [group]);
+    const roles = grants.flatMap((g) => (g.team_id === null ? [g.role] : []));
+    const teams = grants.flatMap((g) =>
+      g.team_id === null ? [] : [{ id: g.team_id, name: null, role: g.role }],
+    );
+    const principal: Principal = {
+      object: "principal",
+      kind: "service",
+      id: identity.clientId,
+      name: null,
+      email: null,
+      teams,
+      roles,
+      permissions: permissionsOf(grants.map((g) => g.role)),
+    };
+    return { principal, via: "access" };
+  }
+  const known = await findUserByIdentity(db, access.issuer, identity.subject);
+  const fresh =
+    known !== null && Date.now() - Date.parse(known.last_sign_in_at ?? known.created_at) < ACCESS_REFRESH_MS;
+  if (known !== null && fresh) {
+    if (known.disabled_at !== null) return null;
+    return { principal: userPrincipal(known, await membershipsOf(db, known.id)), via: "access" };
+  }
+  // Access's application token carries no groups: people from Access keep the memberships given by
+  // hand (and rules on their stored groups); their groups are not refreshed here.
+  const signedIn = await signIn(db, {
+    issuer: access.issuer,
+    subject: identity.subject,
+    email: identity.email,
+    name: known?.name ?? null,
+    groups: known?.idp_groups ?? [],
+  });
+  if (!signedIn.ok) return null;
+  return { principal: userPrincipal(signedIn.value.user, signedIn.value.memberships), via: "access" };
+}
+
+/**
+ * The person behind a request without an `Authorization` header: the session cookie, else (where
+ * Cloudflare Access is configured) Access's assertion. `null` when neither holds a live identity.
+ *
+ * @example
+ * const person = await personOf(c); // null → 401
+ */
+export async function personOf(c: Context<AppEnv>): Promise<PersonCredential | null> {
+  const secret = getCookie(c, sessionCookieName(c.req.url));
+  if (secret !== undefined) {
+    const active = await readSession(c.var.config.db, secret);
+    if (active !== null) return { principal: userPrincipal(active.user, active.memberships), via: "session" };
+  }
+  const token = c.req.header(ACCESS_JWT_HEADER);
+  return token === undefined ? null : accessPerson(c, token);
+}
