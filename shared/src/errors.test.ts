@@ -32,6 +32,9 @@ describe("error envelope", () => {
       request_id: "req_1",
     });
     expect(errorEnvelope("rate_limited", "slow down", "r").error.type).toBe("rate_limit_error");
+    // A spent monthly budget is no rate limit: waiting seconds will not help.
+    expect(statusOf("budget_exceeded")).toBe(402);
+    expect(errorEnvelope("budget_exceeded", "spent", "r").error.type).toBe("insufficient_quota");
   });
 
   it("carries status, param and headers on SdgateError", () => {

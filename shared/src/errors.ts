@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "cancelled",
   "idempotency_key_reused",
   "generation_failed",
+  "budget_exceeded",
   "rate_limited",
   "internal_error",
   "backend_error",
@@ -35,6 +36,7 @@ export type ErrorType =
   | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
+  | "insufficient_quota"
   | "api_error";
 
 export function statusOf(code: ErrorCode): number {
@@ -65,6 +67,10 @@ export function statusOf(code: ErrorCode): number {
     // elsewhere would only fail it again (and OpenAI's SDKs do not retry a 422).
     case "generation_failed":
       return 422;
+    // A monthly budget (the key's or its team's) is used up until the month turns: waiting seconds and
+    // retrying, as a 429 invites, would not help, so it is Payment Required (RFC 9110 §15.5.3).
+    case "budget_exceeded":
+      return 402;
     case "payload_too_large":
       return 413;
     case "unsupported_media_type":
@@ -85,6 +91,8 @@ export function statusOf(code: ErrorCode): number {
 export function typeOf(code: ErrorCode): ErrorType {
   const status = statusOf(code);
   if (status === 401) return "authentication_error";
+  // OpenAI's type for a spent quota, which its SDKs and clients already tell apart from a rate limit.
+  if (status === 402) return "insufficient_quota";
   if (status === 403) return "permission_error";
   if (status === 404) return "not_found_error";
   if (status === 429) return "rate_limit_error";
@@ -161,6 +169,7 @@ const GENERIC_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   cancelled: "The job was cancelled.",
   idempotency_key_reused: "The Idempotency-Key was used before with a different request.",
   generation_failed: "The generation failed.",
+  budget_exceeded: "A monthly budget is used up.",
   rate_limited: "Too many requests.",
   internal_error: "Internal server error.",
   backend_error: "The image backend returned an invalid response.",

@@ -1,5 +1,6 @@
 export * from "./audit.ts";
 export * from "./backends.ts";
+export * from "./budgets.ts";
 export * from "./canonical.ts";
 export * from "./encoding.ts";
 export * from "./engine-version.ts";
@@ -17,6 +18,7 @@ export * from "./permissions.ts";
 export * from "./prompt-nesting.ts";
 export * from "./registry.ts";
 export * from "./schedulers.ts";
+export * from "./sign-in.ts";
 export * from "./signing.ts";
 export * from "./sse.ts";
 export * from "./step-counts.ts";

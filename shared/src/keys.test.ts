@@ -3,6 +3,7 @@ import {
   createKeyBodySchema,
   DEFAULT_KEY_LIMITS,
   keyBodySchemas,
+  keyLimitsSchema,
   rotateKeyBodySchema,
   updateKeyBodySchema,
 } from "./keys.ts";
@@ -34,6 +35,24 @@ describe("the key bodies", () => {
     });
     // The contract's own bodies take any text there: ranges are the server's to read.
     expect(createKeyBodySchema.parse({ name: "a", allowed_ips: ["nope"] }).allowed_ips).toEqual(["nope"]);
+  });
+
+  it("read a stored key's limits from before monthly budgets as having none, and a change as only what it names", () => {
+    expect(keyLimitsSchema.parse({ requests_per_minute: 60, concurrency: 2, credits: null })).toEqual({
+      requests_per_minute: 60,
+      concurrency: 2,
+      credits: null,
+    });
+    expect(
+      createKeyBodySchema.parse({ name: "a", limits: { monthly_credits: 5_000, soft_percent: 90 } }).limits,
+    ).toEqual({ ...DEFAULT_KEY_LIMITS, monthly_credits: 5_000, soft_percent: 90 });
+    // A PATCH of the concurrency must not clear a monthly budget the key has.
+    expect(updateKeyBodySchema.parse({ limits: { concurrency: 4 } }).limits).toEqual({ concurrency: 4 });
+    expect(updateKeyBodySchema.parse({ limits: { monthly_credits: 1_000 } }).limits).toEqual({
+      monthly_credits: 1_000,
+    });
+    expect(createKeyBodySchema.safeParse({ name: "a", limits: { soft_percent: 0 } }).success).toBe(false);
+    expect(createKeyBodySchema.safeParse({ name: "a", limits: { soft_percent: 101 } }).success).toBe(false);
   });
 
   it("refuse a change that changes nothing, and an admin scope by name", () => {

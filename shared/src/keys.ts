@@ -16,14 +16,22 @@ export function isApiKeyScope(scope: string): scope is ApiKeyScope {
 /** What key ids look like (`key_0f1e2d3c4b5a6978`), so one is checked before it reaches storage. */
 export const KEY_ID_PATTERN = /^key_[A-Za-z0-9_-]{1,64}$/;
 
+/** A monthly budget's soft threshold unless one is given: an alert at 80 % of it. */
+export const DEFAULT_SOFT_PERCENT = 80;
+
 /**
  * A key's limits: `requests_per_minute` (a token bucket), `concurrency` (generations admitted and not
- * yet settled), `credits` (a budget that does not reset; `null`: none).
+ * yet settled), `credits` (a budget that does not reset; `null`: none), `monthly_credits` (a budget
+ * that starts again at each UTC calendar month; absent or `null`: none) and `soft_percent` (the share
+ * of the monthly budget whose use sends an alert; absent: {@link DEFAULT_SOFT_PERCENT}). The monthly
+ * fields are optional so that every key stored before them still reads as it was.
  */
 export const keyLimitsSchema = z.strictObject({
   requests_per_minute: z.number().int().min(1).max(1_000_000),
   concurrency: z.number().int().min(1).max(10_000),
   credits: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable(),
+  monthly_credits: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  soft_percent: z.number().int().min(1).max(100).optional(),
 });
 export type KeyLimits = z.infer<typeof keyLimitsSchema>;
 
@@ -78,6 +86,8 @@ export const keyLimitsInputSchema = z
     ),
     concurrency: keyLimitsSchema.shape.concurrency.default(DEFAULT_KEY_LIMITS.concurrency),
     credits: keyLimitsSchema.shape.credits.default(DEFAULT_KEY_LIMITS.credits),
+    monthly_credits: keyLimitsSchema.shape.monthly_credits,
+    soft_percent: keyLimitsSchema.shape.soft_percent,
   })
   .default(DEFAULT_KEY_LIMITS);
 

@@ -27,19 +27,26 @@ export function setRateLimitHeaders(c: Context, snapshot: LimitSnapshot): Record
   return headers;
 }
 
-/** The 429 for an admission a limit refused, naming the limit, with `Retry-After`. */
+/**
+ * The error for an admission a limit refused, naming the limit, with `Retry-After`: 429 for the
+ * request rate, concurrency and credits; 402 `budget_exceeded` for the monthly budget, which only the
+ * month's turn (or a bigger budget) lifts.
+ */
 export function refusal(result: Extract<AdmitResult, { ok: false }>, cost: number | null): SdgateError {
-  const { limits, inFlight, creditsRemaining } = result.snapshot;
+  const { limits, inFlight, creditsRemaining, monthly } = result.snapshot;
+  const headers = { "Retry-After": String(result.retryAfterS), ...rateLimitHeaders(result.snapshot) };
+  if (result.limit === "monthly_credits") {
+    const resetsAt = new Date(monthly?.resetsAtMs ?? Date.now()).toISOString();
+    const message = `This API key's monthly budget of ${monthly?.credits ?? 0} credits has ${monthly?.remaining ?? 0} left; this request needs ${cost ?? 0}. It starts again at ${resetsAt}.`;
+    return new SdgateError("budget_exceeded", message, { param: result.limit, headers });
+  }
   const retry = `Retry after ${result.retryAfterS} s.`;
   const messages = {
     requests_per_minute: `This API key has used its ${limits.requests_per_minute} requests per minute. ${retry}`,
     concurrency: `This API key already has ${inFlight} generations in flight, its limit of ${limits.concurrency}. ${retry}`,
     credits: `This API key has ${creditsRemaining ?? 0} credits left; this request needs ${cost ?? 0}.`,
   };
-  return new SdgateError("rate_limited", messages[result.limit], {
-    param: result.limit,
-    headers: { "Retry-After": String(result.retryAfterS), ...rateLimitHeaders(result.snapshot) },
-  });
+  return new SdgateError("rate_limited", messages[result.limit], { param: result.limit, headers });
 }
 
 /** The {@link Admission} of what the key's object `stub` admitted: settled there, once. */

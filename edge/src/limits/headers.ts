@@ -12,7 +12,9 @@ import type { LimitSnapshot } from "./snapshot.ts";
  * ("concurrent-requests"; "requests" is the default). Credits are no registered unit, so the credits
  * policy says what it counts in a vendor-prefixed parameter, as §3.1 asks. `r`: what is left; `t`: the
  * seconds until the request bucket is full again. The credits budget does not reset, so it has no `w`
- * or `t`. A key without a credit limit has no credits policy.
+ * or `t`. A key without a credit limit has no credits policy. A monthly budget is a policy of its own,
+ * `"monthly_credits"`, whose `t` is the seconds until the UTC month turns (its window varies with the
+ * month, so it has no `w`).
  */
 export function rateLimitHeaders(snapshot: LimitSnapshot): { "RateLimit-Policy": string; RateLimit: string } {
   const { limits } = snapshot;
@@ -27,6 +29,10 @@ export function rateLimitHeaders(snapshot: LimitSnapshot): { "RateLimit-Policy":
   if (limits.credits !== null && snapshot.creditsRemaining !== null) {
     policies.push(`"credits";q=${limits.credits};sdgate-unit="credit"`);
     current.push(`"credits";r=${snapshot.creditsRemaining}`);
+  }
+  if (snapshot.monthly !== null) {
+    policies.push(`"monthly_credits";q=${snapshot.monthly.credits};sdgate-unit="credit"`);
+    current.push(`"monthly_credits";r=${snapshot.monthly.remaining};t=${snapshot.monthly.resetS}`);
   }
   return { "RateLimit-Policy": policies.join(", "), RateLimit: current.join(", ") };
 }

@@ -2,9 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import { isApiKeyScope } from "@sdgate/shared";
 import { AUDIT_LOG_NAME, type AuditLog } from "../audit/audit-log.ts";
 import { AuditOutbox, type GenerationContext, type GenerationEnd } from "../audit/outbox.ts";
+import { monthStartMs, nextMonthStartMs, secondsUntilNextMonth } from "../budgets/month.ts";
 import { ipAllowed } from "../keys/allowed-ips.ts";
 import { type ApiKey, mayUseModel, scopeGranted } from "../keys/api-key.ts";
 import { log } from "../log.ts";
+import { MonthlyLedger } from "./monthly-ledger.ts";
+import { monthlyBudgetOf } from "./policy.ts";
 import { ReservationBook } from "./reservations.ts";
 import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
 import { type Bucket, refill, secondsUntil } from "./token-bucket.ts";
@@ -130,6 +133,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
   #state: State | null = null;
   readonly #secrets = new Map<string, number | null>();
   readonly #reservations: ReservationBook;
+  readonly #monthly: MonthlyLedger;
   readonly #outbox: AuditOutbox;
   /** When the alarm is set for, as far as this instance knows (`null`: not set by it). */
   #alarmAtMs: number | null = null;
@@ -142,6 +146,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     sql.exec(SCHEMA);
     this.#outbox = new AuditOutbox(sql);
     this.#reservations = new ReservationBook(sql);
+    this.#monthly = new MonthlyLedger(sql);
     const row = sql.exec<StateRow>("SELECT * FROM state WHERE one = 1").toArray()[0];
     if (row) {
       this.#state = {
@@ -292,6 +297,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     if (reservation) {
       const charged = Math.max(0, Math.ceil(chargedCost));
       state.spent += charged;
+      this.#chargeMonth(reservation.createdMs, charged);
       this.#persist();
       if (end !== null) {
         this.#outbox.addGeneration(state.key.id, reservation.context, end, charged);
@@ -403,6 +409,16 @@ export class KeyState extends DurableObject<KeyStateBindings> {
       const retryAfterS = this.#reservations.size > 0 ? CONCURRENCY_RETRY_AFTER_S : CREDITS_RETRY_AFTER_S;
       return { ok: false, limit: "credits", retryAfterS, snapshot: this.#snapshot(nowMs) };
     }
+    const monthly = monthlyBudgetOf(limits);
+    if (cost !== null && monthly !== null && this.#monthUsed(nowMs) + cost > monthly.credits) {
+      this.#monthly.firstRefusal(nowMs);
+      return {
+        ok: false,
+        limit: "monthly_credits",
+        retryAfterS: secondsUntilNextMonth(nowMs),
+        snapshot: this.#snapshot(nowMs),
+      };
+    }
     state.bucket = { tokens: bucket.tokens - 1, updatedMs: nowMs };
     if (cost === null) {
       this.#leaseTokens(nowMs);
@@ -438,6 +454,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     const state = this.#required();
     const { limits } = state.key;
     const bucket = refill(state.bucket, limits.requests_per_minute, nowMs);
+    const monthly = monthlyBudgetOf(limits);
     return {
       limits,
       requestsRemaining: Math.floor(bucket.tokens),
@@ -445,6 +462,15 @@ export class KeyState extends DurableObject<KeyStateBindings> {
       inFlight: this.#reservations.size,
       creditsRemaining:
         limits.credits === null ? null : Math.max(0, limits.credits - state.spent - this.#reservations.total),
+      monthly:
+        monthly === null
+          ? null
+          : {
+              credits: monthly.credits,
+              remaining: Math.max(0, monthly.credits - this.#monthUsed(nowMs)),
+              resetsAtMs: nextMonthStartMs(nowMs),
+              resetS: secondsUntilNextMonth(nowMs),
+            },
     };
   }
 
@@ -455,6 +481,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     const expired = this.#reservations.takeExpired(nowMs, RESERVATION_LEASE_MS);
     for (const reservation of expired) {
       state.spent += reservation.cost;
+      this.#chargeMonth(reservation.createdMs, reservation.cost);
       const end = { status: null, backend: null, latencyMs: null, detail: { settled_by: "lease_expired" } };
       this.#outbox.addGeneration(state.key.id, reservation.context, end, reservation.cost);
     }
@@ -462,6 +489,17 @@ export class KeyState extends DurableObject<KeyStateBindings> {
       this.#persist();
       this.#wake(nowMs + OUTBOX_FLUSH_DELAY_MS);
     }
+  }
+
+  // Credits of this month's budget charged or held: reservations made before the month turned belong
+  // to the month they were made in.
+  #monthUsed(nowMs: number): number {
+    return this.#monthly.spent(nowMs) + this.#reservations.totalSince(monthStartMs(nowMs));
+  }
+
+  #chargeMonth(reservedMs: number, charged: number): void {
+    const state = this.#required();
+    this.#monthly.charge(reservedMs, charged, this.now(), monthlyBudgetOf(state.key.limits));
   }
 
   #touch(nowMs: number): void {

@@ -51,6 +51,14 @@ export class ReservationBook {
     return total;
   }
 
+  /** Credits held by the open reservations made at or after `sinceMs` (a month's, for its budget). */
+  totalSince(sinceMs: number): number {
+    let total = 0;
+    for (const reservation of this.#open.values())
+      if (reservation.createdMs >= sinceMs) total += reservation.cost;
+    return total;
+  }
+
   /** Opens a reservation; returns its id. */
   add(cost: number, context: GenerationContext | null, nowMs: number): string {
     const id = crypto.randomUUID();

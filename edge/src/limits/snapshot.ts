@@ -11,6 +11,8 @@ export interface LimitSnapshot {
   inFlight: number;
   /** Credits neither spent nor reserved; `null` when the key has no credit limit. */
   creditsRemaining: number | null;
+  /** The key's monthly budget: its credits, what this month has left, and when (in how long) it starts again. */
+  monthly: { credits: number; remaining: number; resetsAtMs: number; resetS: number } | null;
 }
 
 /** The answer of {@link KeyState.admit}: a reservation to settle, or the limit that refused it. */
