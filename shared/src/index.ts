@@ -18,7 +18,6 @@ export * from "./permissions.ts";
 export * from "./prompt-nesting.ts";
 export * from "./registry.ts";
 export * from "./schedulers.ts";
-export * from "./sign-in.ts";
 export * from "./signing.ts";
 export * from "./sse.ts";
 export * from "./step-counts.ts";
