@@ -9,6 +9,7 @@ import { registerAdminAudit } from "./routes/admin-audit.ts";
 import { registerAdminBackends } from "./routes/admin-backends.ts";
 import { registerAdminKeys } from "./routes/admin-keys/index.ts";
 import { registerAdminUsage } from "./routes/admin-usage.ts";
+import { registerAuth } from "./routes/auth/index.ts";
 import { registerEstimate } from "./routes/estimate.ts";
 import { registerGenerations } from "./routes/generations.ts";
 import { registerHealthz } from "./routes/healthz.ts";
@@ -52,6 +53,7 @@ registerJobs(app);
 registerEstimate(app);
 registerJobsWebhookSecret(app);
 registerMe(app);
+registerAuth(app);
 
 app.notFound(notFoundHandler());
 app.onError(errorHandler());

@@ -1,4 +1,12 @@
-import type { Estimate, Health, OperationId, Principal, UsageQuery, UsageReport } from "@sdgate/shared";
+import type {
+  Estimate,
+  Health,
+  OperationId,
+  Operations,
+  Principal,
+  UsageQuery,
+  UsageReport,
+} from "@sdgate/shared";
 import { callOf, callOperation } from "./http/operation.ts";
 import { DEFAULT_MAX_RETRIES } from "./http/retry.ts";
 import { type RequestOptions, Transport } from "./http/transport.ts";
@@ -196,6 +204,11 @@ export class Sdgate {
   }
 }
 
+/** Whether an operation is a browser's (the sign-in flow, the session cookie), which the SDK leaves to pages. */
+type BrowserOnly<K extends OperationId> = Operations[K]["access"]["kind"] extends "browser" | "session"
+  ? true
+  : false;
+
 /**
  * Each operation of the contract (`OPERATIONS` in `@sdgate/shared`, which the edge's routes and its
  * OpenAPI document are made from) and the client method that calls it: an operation without a method
@@ -207,6 +220,11 @@ export class Sdgate {
 export const CLIENT_METHODS = {
   getHealth: "health",
   getMe: "me",
+  // A browser's sign-in flow and its session cookie: pages navigate there; no client method.
+  startOidcSignIn: null,
+  completeOidcSignIn: null,
+  useLocalSignInLink: null,
+  signOut: null,
   getOpenApiDocument: "openApiDocument",
   listModels: "models.list",
   createImage: "images.generate",
@@ -226,4 +244,4 @@ export const CLIENT_METHODS = {
   verifyAudit: "audit.verify",
   listBackends: "backends.list",
   getUsage: "usage",
-} as const satisfies Record<OperationId, string>;
+} as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

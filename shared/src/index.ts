@@ -18,6 +18,8 @@ export * from "./permissions.ts";
 export * from "./prompt-nesting.ts";
 export * from "./registry.ts";
 export * from "./schedulers.ts";
+export * from "./sign-in.ts";
+export * from "./sign-in-link.ts";
 export * from "./signing.ts";
 export * from "./sse.ts";
 export * from "./step-counts.ts";

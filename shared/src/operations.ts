@@ -21,6 +21,7 @@ import {
 } from "./keys.ts";
 import { modelListSchema } from "./models.ts";
 import { type Permission, principalSchema } from "./permissions.ts";
+import { localSignInQuerySchema, signedOutSchema, signInQuerySchema, signOutBodySchema } from "./sign-in.ts";
 import { usageQuerySchema, usageReportSchema } from "./usage.ts";
 
 /**
@@ -33,8 +34,12 @@ export type OperationAccess =
   | { readonly kind: "signed_link" }
   | { readonly kind: "admin_token" }
   | { readonly kind: "api_key"; readonly scope: ApiKeyScope }
-  /** Any credential the edge knows (an API key of any scope, the admin token): who-am-I. */
-  | { readonly kind: "any_credential" };
+  /** Any credential the edge knows (an API key of any scope, the admin token, a person): who-am-I. */
+  | { readonly kind: "any_credential" }
+  /** A browser's navigation in the sign-in flow: no credential yet, answered with redirects. */
+  | { readonly kind: "browser" }
+  /** A person's session cookie (signing out): not for API keys or the admin token. */
+  | { readonly kind: "session" };
 
 /** A schema and the name the OpenAPI document gives it (`#/components/schemas/<name>`). */
 export interface NamedSchema<S extends z.ZodType = z.ZodType> {
@@ -126,6 +131,8 @@ export const NAMED_SCHEMAS = {
   RevokedKey: named("RevokedKey", revokedKeySchema),
   UsageReport: named("UsageReport", usageReportSchema),
   Principal: named("Principal", principalSchema),
+  SignedOut: named("SignedOut", signedOutSchema),
+  SignOut: named("SignOut", signOutBodySchema),
 } as const;
 
 const S = NAMED_SCHEMAS;
@@ -160,6 +167,49 @@ export const OPERATIONS = {
     permission: null,
     idempotent: true,
     success: { status: 200, schema: S.Principal, description: "The caller." },
+  },
+  startOidcSignIn: {
+    method: "GET",
+    path: "/auth/oidc/login",
+    summary:
+      "Sign in through the OpenID Connect provider: redirects there (authorization code with PKCE), then back to `return_to`.",
+    access: { kind: "browser" },
+    permission: null,
+    idempotent: true,
+    query: queryOf(signInQuerySchema, {
+      return_to: "Where to land after signing in: a path on this origin.",
+    }),
+    success: { status: 302, mediaType: "text/html", description: "To the provider's sign-in page." },
+  },
+  completeOidcSignIn: {
+    method: "GET",
+    path: "/auth/oidc/callback",
+    summary: "Where the provider sends the browser back: starts a session and redirects to `return_to`.",
+    access: { kind: "browser" },
+    permission: null,
+    // The provider's code works once: a second try is refused.
+    idempotent: false,
+    success: { status: 302, mediaType: "text/html", description: "Signed in: the session cookie is set." },
+  },
+  useLocalSignInLink: {
+    method: "GET",
+    path: "/auth/local",
+    summary: "A one-time sign-in link `npm start` prints for a local admin (only with SDGATE_LOCAL_SIGN_IN).",
+    access: { kind: "browser" },
+    permission: null,
+    idempotent: false,
+    query: queryOf(localSignInQuerySchema, { token: "The link's one-time token." }),
+    success: { status: 302, mediaType: "text/html", description: "Signed in: the session cookie is set." },
+  },
+  signOut: {
+    method: "POST",
+    path: "/auth/logout",
+    summary: "End this session (`everywhere: true`: every session of this person).",
+    access: { kind: "session" },
+    permission: null,
+    idempotent: true,
+    body: S.SignOut,
+    success: { status: 200, schema: S.SignedOut, description: "Signed out." },
   },
   getOpenApiDocument: {
     method: "GET",

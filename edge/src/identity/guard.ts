@@ -13,7 +13,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * send `Sec-Fetch-Site` (and `Origin` on POST, PATCH, DELETE); a request with neither did not come
  * from a browser page and is refused too: scripts use an API key or the admin token.
  */
-function checkSameOrigin(c: Context<AppEnv>): void {
+export function checkSameOrigin(c: Context<AppEnv>): void {
   if (SAFE_METHODS.has(c.req.method)) return;
   const site = c.req.header("Sec-Fetch-Site");
   const origin = c.req.header("Origin");
@@ -56,7 +56,7 @@ export function adminGuard(operation: OperationId): MiddlewareHandler<AppEnv> {
     const person = await personOf(c);
     // No person either: the admin token's own 401, which says how to send it.
     if (person === null) return token(c, next);
-    if (person.via === "session") checkSameOrigin(c);
+    if (person.via !== "access") checkSameOrigin(c);
     if (permission !== null && !mayEverywhere(person.principal, permission))
       throw missingPermission(permission);
     c.set("principal", person.principal);

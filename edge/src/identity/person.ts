@@ -20,14 +20,25 @@ export function sessionCookieName(url: string): string {
 /** A person (or an Access service token) and how they showed who they are. */
 export interface PersonCredential {
   principal: Principal;
-  /** `session`: the cookie, so a state-changing request must prove it came from this origin. */
-  via: "session" | "access";
+  /**
+   * `session` (our cookie) and `access_cookie` (Access's `CF_Authorization`, which browsers send to
+   * every path) ride along with any request a browser makes, so a state-changing one must prove it
+   * came from this origin; `access` is Access's header, which only Cloudflare's proxy adds.
+   */
+  via: "session" | "access" | "access_cookie";
 }
+
+/** Access's cookie: the same application token as its header, for the browser's own requests. */
+const ACCESS_COOKIE = "CF_Authorization";
 
 // An Access user's record is refreshed (name, email) at most this often, not on every request.
 const ACCESS_REFRESH_MS = 60 * 60 * 1000;
 
-async function accessPerson(c: Context<AppEnv>, token: string): Promise<PersonCredential | null> {
+async function accessPerson(
+  c: Context<AppEnv>,
+  token: string,
+  via: "access" | "access_cookie",
+): Promise<PersonCredential | null> {
   const { access } = c.var.config.identity;
   if (access === null) return null;
   const verified = await verifyAccessJwt(access, token);
@@ -55,14 +66,14 @@ async function accessPerson(c: Context<AppEnv>, token: string): Promise<PersonCr
       roles,
       permissions: permissionsOf(grants.map((g) => g.role)),
     };
-    return { principal, via: "access" };
+    return { principal, via };
   }
   const known = await findUserByIdentity(db, access.issuer, identity.subject);
   const fresh =
     known !== null && Date.now() - Date.parse(known.last_sign_in_at ?? known.created_at) < ACCESS_REFRESH_MS;
   if (known !== null && fresh) {
     if (known.disabled_at !== null) return null;
-    return { principal: userPrincipal(known, await membershipsOf(db, known.id)), via: "access" };
+    return { principal: userPrincipal(known, await membershipsOf(db, known.id)), via };
   }
   // Access's application token carries no groups: people from Access keep the memberships given by
   // hand (and rules on their stored groups); their groups are not refreshed here.
@@ -74,12 +85,13 @@ async function accessPerson(c: Context<AppEnv>, token: string): Promise<PersonCr
     groups: known?.idp_groups ?? [],
   });
   if (!signedIn.ok) return null;
-  return { principal: userPrincipal(signedIn.value.user, signedIn.value.memberships), via: "access" };
+  return { principal: userPrincipal(signedIn.value.user, signedIn.value.memberships), via };
 }
 
 /**
  * The person behind a request without an `Authorization` header: the session cookie, else (where
- * Cloudflare Access is configured) Access's assertion. `null` when neither holds a live identity.
+ * Cloudflare Access is configured) Access's assertion, from its header or its `CF_Authorization`
+ * cookie. `null` when none holds a live identity.
  *
  * @example
  * const person = await personOf(c); // null → 401
@@ -90,6 +102,11 @@ export async function personOf(c: Context<AppEnv>): Promise<PersonCredential | n
     const active = await readSession(c.var.config.db, secret);
     if (active !== null) return { principal: userPrincipal(active.user, active.memberships), via: "session" };
   }
-  const token = c.req.header(ACCESS_JWT_HEADER);
-  return token === undefined ? null : accessPerson(c, token);
+  if (c.var.config.identity.access === null) return null;
+  const header = c.req.header(ACCESS_JWT_HEADER);
+  if (header !== undefined) return accessPerson(c, header, "access");
+  // Access covers only the browser paths (the Studio, sign-in); the Studio's calls to the API carry
+  // the same token in Access's cookie, set for the whole hostname.
+  const cookie = getCookie(c, ACCESS_COOKIE);
+  return cookie === undefined ? null : accessPerson(c, cookie, "access_cookie");
 }

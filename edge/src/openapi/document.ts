@@ -27,8 +27,12 @@ function securityOf(op: OperationSpec): Array<Record<string, string[]>> {
     case "api_key":
       return [{ apiKey: [access.scope] }];
     case "any_credential":
-      // Either scheme will do (OpenAPI: alternatives are separate requirement objects).
-      return [{ apiKey: [] }, { adminToken: [] }];
+      // Any scheme will do (OpenAPI: alternatives are separate requirement objects).
+      return [{ apiKey: [] }, { adminToken: [] }, { session: [] }];
+    case "browser":
+      return [];
+    case "session":
+      return [{ session: [] }];
   }
 }
 
@@ -143,7 +147,15 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
         adminToken: {
           type: "http",
           scheme: "bearer",
-          description: "The admin token (`SDGATE_ADMIN_TOKEN`).",
+          description:
+            "The admin token (`SDGATE_ADMIN_TOKEN`): break-glass, every use audited as such. People use their session instead.",
+        },
+        session: {
+          type: "apiKey",
+          in: "cookie",
+          name: "__Host-sdgate_session",
+          description:
+            "A person's session (sign in at `/auth/oidc/login`, or through Cloudflare Access, whose `Cf-Access-Jwt-Assertion` works wherever the session does). Admin operations need the permission of the person's global role; a state-changing request must come from this origin.",
         },
       },
       schemas: Object.fromEntries(

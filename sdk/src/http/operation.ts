@@ -17,6 +17,9 @@ const CREDENTIAL_OF = {
   admin_token: "adminToken",
   api_key: "apiKey",
   any_credential: "either",
+  // Browser navigations and the session cookie: a page's fetch sends the cookie itself.
+  browser: "none",
+  session: "none",
 } as const satisfies Record<OperationAccess["kind"], Credential>;
 
 /**

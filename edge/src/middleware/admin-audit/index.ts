@@ -16,6 +16,12 @@ export interface AdminAuditOptions {
    * Something there that is no key id is recorded as no key.
    */
   key?: "path" | "query";
+  /**
+   * Record the row only once the request names who acted (a sign-in that succeeded); a failed one is
+   * logged, not audited, since no one is known to have acted. Otherwise a row without a principal
+   * is the admin token's.
+   */
+  requirePrincipal?: boolean;
 }
 
 function namedKey(c: Context<AppEnv>, where: AdminAuditOptions["key"]): string | null {
@@ -71,7 +77,9 @@ export function adminAudit(action: string, options: AdminAuditOptions = {}): Mid
     await next();
     const note = c.get("auditNote") as AuditNote | undefined;
     // The guard put the caller here; a route without one is reached only with the admin token.
-    const principal = (c.get("principal") as Principal | undefined) ?? BREAK_GLASS;
+    const known = c.get("principal") as Principal | undefined;
+    if (known === undefined && options.requirePrincipal === true) return;
+    const principal = known ?? BREAK_GLASS;
     const email = principal.email === null ? {} : { actor_email: principal.email };
     await append(c, {
       at: new Date().toISOString(),
