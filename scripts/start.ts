@@ -1,3 +1,4 @@
+import { mintLocalSignInToken } from "@sdgate/shared";
 import { parseModelFolders } from "../backend/src/config.ts";
 import { freePort } from "./stack/free-port.ts";
 import { adminTokenProblem } from "./stack/local-secrets.ts";
@@ -79,6 +80,9 @@ try {
       ? `SDGATE_ADMIN_TOKEN=${stack.adminToken}\n`
       : "# SDGATE_ADMIN_TOKEN: the one in your environment\n",
   );
+  // One click signs a local admin in (the link works once, for 15 minutes; restart for another).
+  const signInLink = `${stack.url}/auth/local?token=${await mintLocalSignInToken(stack.signInSecret)}`;
+  console.log(`Sign in as the local admin (one-time link):\n\n  ${signInLink}\n`);
   console.log("Generate an image:\n");
   console.log(
     `curl -s ${stack.url}/v1/images/generations \\\n` +

@@ -31,6 +31,8 @@ export interface StackOptions {
   models?: Readonly<Record<string, string>>;
   /** CLIP's tokenizer files, needed for single-file checkpoints (`SDGATE_TOKENIZER_DIR`). */
   tokenizerDir?: string;
+  /** More vars for the edge (`SDGATE_OIDC_ISSUER`, …), after the stack's own. */
+  edgeVars?: Readonly<Record<string, string>>;
   /** Told about each startup step, for a progress display. */
   onStep?: (step: string) => void;
   readyTimeoutMs?: number;
@@ -40,6 +42,11 @@ export interface Stack {
   url: string;
   apiKey: string;
   adminToken: string;
+  /**
+   * `SDGATE_SIGN_IN_SECRET` for this run (local sign-in links are on): fresh each start, since it only
+   * signs links and sign-ins in progress, never anything kept.
+   */
+  signInSecret: string;
   backendUrls: string[];
   services: Service[];
   stop(): Promise<void>;
@@ -159,11 +166,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       );
     });
     const envFile = join(stateDir, "edge.env");
+    const signInSecret = randomHex(32);
     const envLines = [
       `SDGATE_HMAC_KEYS=${hmacKeys}`,
       `SDGATE_ADMIN_TOKEN=${adminToken}`,
       `SDGATE_URL_SIGNING_KEY=${urlSigningKey}`,
       `SDGATE_WEBHOOK_SECRET=${webhookSecret}`,
+      // A person signs in with the one-time link npm start prints (a local admin).
+      `SDGATE_SIGN_IN_SECRET=${signInSecret}`,
+      "SDGATE_LOCAL_SIGN_IN=true",
       // Local development: webhooks may call a receiver on this machine.
       "SDGATE_WEBHOOK_ALLOW_LOOPBACK=true",
       `SDGATE_BACKENDS=${JSON.stringify(registry)}`,
@@ -175,6 +186,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         })),
       )}`,
     ];
+    for (const [name, value] of Object.entries(options.edgeVars ?? {})) {
+      // One line each in edge.env: a newline in a value would add a variable.
+      if (!/^[A-Z][A-Z0-9_]*$/.test(name) || /[\r\n]/.test(value))
+        throw new Error(`edgeVars: ${name} cannot be set`);
+      envLines.push(`${name}=${value}`);
+    }
     writeFileSync(envFile, `${envLines.join("\n")}\n`, {
       mode: 0o600,
     });
@@ -211,7 +228,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ),
       waitUntilReady(edge, `${url}/healthz`, readyTimeoutMs),
     ]);
-    return { url, apiKey, adminToken, backendUrls, services, stop };
+    return { url, apiKey, adminToken, signInSecret, backendUrls, services, stop };
   } catch (error) {
     await stop();
     throw error;

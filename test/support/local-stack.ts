@@ -15,6 +15,8 @@ export function useLocalStack(
   options: {
     /** Your models beside `tiny` (`SDGATE_MODEL_FOLDERS`), made in the stack's state folder. */
     models?: (stateDir: string) => Promise<Record<string, string>>;
+    /** More vars for the edge, given the URL it will serve at (an identity provider's callback). */
+    edgeVars?: (edgeUrl: string) => Promise<Record<string, string>>;
   } = {},
 ): { current(): Stack } {
   let stack: Stack | undefined;
@@ -22,10 +24,13 @@ export function useLocalStack(
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), `sdgate-${name}-`));
     const models = (await options.models?.(stateDir)) ?? {};
+    const edgePort = await freePort();
+    const edgeVars = (await options.edgeVars?.(`http://127.0.0.1:${edgePort}`)) ?? {};
     stack = await startStack({
       stateDir,
       models,
-      edgePort: await freePort(),
+      edgeVars,
+      edgePort,
       backendPorts: [await freePort(), await freePort()],
       inspectorPort: await freePort(),
     });
