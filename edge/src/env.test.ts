@@ -24,6 +24,7 @@ function rawEnv(overrides: Record<string, unknown> = {}): Env {
     GENERATION_COALESCER: env.GENERATION_COALESCER,
     BACKEND_HEALTH: env.BACKEND_HEALTH,
     GENERATION_JOB: env.GENERATION_JOB,
+    TEAM_BUDGET: env.TEAM_BUDGET,
     SDGATE_HMAC_KEYS: env.SDGATE_HMAC_KEYS,
     SDGATE_BACKENDS: JSON.stringify([backend]),
     ...overrides,
@@ -138,6 +139,13 @@ describe("the worker env", () => {
     const logs = logged.mock.calls.map((call) => String(call[0])).join("\n");
     expect(logs).toContain(variable);
     if (typeof value === "string" && value.length > 4) expect(logs).not.toContain(value);
+  });
+
+  it("needs the team budgets' Durable Object binding, and names it when it is missing", () => {
+    expect(configFor(rawEnv()).teamBudget).toBe(env.TEAM_BUDGET);
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const error = errorOf(() => configFor(rawEnv({ TEAM_BUDGET: undefined })));
+    expect(isSdgateError(error) && error.message).toContain("TEAM_BUDGET");
   });
 
   it("turns a bad env into a 500 envelope naming the variable", async () => {

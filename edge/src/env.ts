@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AuditLog } from "./audit/audit-log.ts";
 import type { BackendHealth } from "./backends/health-object.ts";
 import { type Backend, type Registry, registrySchema } from "./backends/registry.ts";
+import type { TeamBudget } from "./budgets/team-budget.ts";
 import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
 import type { GenerationCoalescer } from "./gateway/coalescer.ts";
 import {
@@ -39,6 +40,8 @@ import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf
  * - `KEY_STATE`, `AUDIT_LOG`: Durable Object bindings, one `KeyState` per key, one `AuditLog`.
  * - `AUTH_FAILURES`: Durable Object binding, one `AuthFailures` per client address (IPv6: per /64)
  *   counting unknown API keys (see `keys/auth-failures.ts`).
+ * - `TEAM_BUDGET`: Durable Object binding, one `TeamBudget` per team: its monthly credits and budget
+ *   alerts (see `budgets/`).
  * - `SDGATE_ADMIN_TOKEN`: optional secret, the bearer token of `/admin/*` (≥ 32 characters).
  * - `IMAGES`: R2 binding, the replay cache's bodies and `url` images (see `cache/store.ts`).
  * - `GENERATION_COALESCER`, `BACKEND_HEALTH`: Durable Object bindings, 256 `GenerationCoalescer`
@@ -61,6 +64,7 @@ export interface Env extends JobsEnv, IdentityEnv {
   KEY_STATE: DurableObjectNamespace<KeyState>;
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   AUTH_FAILURES: DurableObjectNamespace<AuthFailures>;
+  TEAM_BUDGET: DurableObjectNamespace<TeamBudget>;
   SDGATE_ADMIN_TOKEN?: string;
   IMAGES: R2Bucket;
   GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
@@ -84,6 +88,7 @@ export interface EdgeConfig {
   keyState: DurableObjectNamespace<KeyState>;
   auditLog: DurableObjectNamespace<AuditLog>;
   authFailures: DurableObjectNamespace<AuthFailures>;
+  teamBudget: DurableObjectNamespace<TeamBudget>;
   /** `null` when unset: the admin API is then closed. */
   adminToken: string | null;
   /** The backend registry with its routing policy; `backends` is its `pools`. */
@@ -159,6 +164,7 @@ export const envSchema = z
     KEY_STATE: durableObjectNamespace<KeyState>(),
     AUDIT_LOG: durableObjectNamespace<AuditLog>(),
     AUTH_FAILURES: durableObjectNamespace<AuthFailures>(),
+    TEAM_BUDGET: durableObjectNamespace<TeamBudget>(),
     SDGATE_ADMIN_TOKEN: adminTokenSchema,
     IMAGES: r2Bucket,
     GENERATION_COALESCER: durableObjectNamespace<GenerationCoalescer>(),
@@ -189,6 +195,7 @@ export const envSchema = z
       keyState: env.KEY_STATE,
       auditLog: env.AUDIT_LOG,
       authFailures: env.AUTH_FAILURES,
+      teamBudget: env.TEAM_BUDGET,
       adminToken: env.SDGATE_ADMIN_TOKEN,
       registry: env.SDGATE_BACKENDS,
       images: env.IMAGES,

@@ -23,6 +23,7 @@ import { registerOpenApi } from "./routes/openapi.ts";
 // Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
 export { AuditLog } from "./audit/audit-log.ts";
 export { BackendHealth } from "./backends/health-object.ts";
+export { TeamBudget } from "./budgets/team-budget.ts";
 export type { EdgeConfig, Env } from "./env.ts";
 export { GenerationCoalescer } from "./gateway/coalescer.ts";
 export { GenerationJob } from "./jobs/generation-job.ts";

@@ -40,6 +40,12 @@ export function refusal(result: Extract<AdmitResult, { ok: false }>, cost: numbe
     const message = `This API key's monthly budget of ${monthly?.credits ?? 0} credits has ${monthly?.remaining ?? 0} left; this request needs ${cost ?? 0}. It starts again at ${resetsAt}.`;
     return new SdgateError("budget_exceeded", message, { param: result.limit, headers });
   }
+  if (result.limit === "team_monthly_credits") {
+    const { team } = result;
+    const resetsAt = new Date(team.resetsAtMs).toISOString();
+    const message = `The monthly budget of team ${team.teamName} (${team.teamId}), ${team.credits} credits, has ${team.remaining} left; this request needs ${cost ?? 0}. It starts again at ${resetsAt}.`;
+    return new SdgateError("budget_exceeded", message, { param: result.limit, headers });
+  }
   const retry = `Retry after ${result.retryAfterS} s.`;
   const messages = {
     requests_per_minute: `This API key has used its ${limits.requests_per_minute} requests per minute. ${retry}`,

@@ -1,8 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import type { BudgetAlertType } from "@sdgate/shared";
 import { isApiKeyScope } from "@sdgate/shared";
 import { AUDIT_LOG_NAME, type AuditLog } from "../audit/audit-log.ts";
 import { AuditOutbox, type GenerationContext, type GenerationEnd } from "../audit/outbox.ts";
 import { monthStartMs, nextMonthStartMs, secondsUntilNextMonth } from "../budgets/month.ts";
+import type { TeamBudget } from "../budgets/team-budget.ts";
 import { ipAllowed } from "../keys/allowed-ips.ts";
 import { type ApiKey, mayUseModel, scopeGranted } from "../keys/api-key.ts";
 import { log } from "../log.ts";
@@ -10,6 +12,7 @@ import { MonthlyLedger } from "./monthly-ledger.ts";
 import { monthlyBudgetOf } from "./policy.ts";
 import { ReservationBook } from "./reservations.ts";
 import type { AdmitResult, LimitSnapshot } from "./snapshot.ts";
+import { TeamLink } from "./team-link.ts";
 import { type Bucket, refill, secondsUntil } from "./token-bucket.ts";
 
 /** What a key's Durable Object needs to adopt a key it has never seen: its record and its secrets. */
@@ -53,10 +56,14 @@ export interface Authorization {
   admission: AdmitResult | null;
 }
 
-/** The bindings a {@link KeyState} uses: the audit chain its outbox feeds, and D1 for `last_used_at`. */
+/**
+ * The bindings a {@link KeyState} uses: the audit chain its outbox feeds, D1 for `last_used_at` (and
+ * the key's team, once), and the team budgets its team's generations also reserve in.
+ */
 export interface KeyStateBindings {
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   DB: D1Database;
+  TEAM_BUDGET: DurableObjectNamespace<TeamBudget>;
 }
 
 /** How often at most `last_used_at` is written to D1: it is kept here and flushed by an alarm. */
@@ -134,11 +141,15 @@ export class KeyState extends DurableObject<KeyStateBindings> {
   readonly #secrets = new Map<string, number | null>();
   readonly #reservations: ReservationBook;
   readonly #monthly: MonthlyLedger;
+  readonly #team: TeamLink;
   readonly #outbox: AuditOutbox;
   /** When the alarm is set for, as far as this instance knows (`null`: not set by it). */
   #alarmAtMs: number | null = null;
   #lastUsedFlushMs = 0;
   #outboxRetryMs = OUTBOX_RETRY_MS;
+  #teamRetryMs = OUTBOX_RETRY_MS;
+  /** When the team outbox may be tried again after a failure (`null`: now). */
+  #teamRetryAtMs: number | null = null;
 
   constructor(ctx: DurableObjectState, env: KeyStateBindings) {
     super(ctx, env);
@@ -147,6 +158,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     this.#outbox = new AuditOutbox(sql);
     this.#reservations = new ReservationBook(sql);
     this.#monthly = new MonthlyLedger(sql);
+    this.#team = new TeamLink(sql);
     const row = sql.exec<StateRow>("SELECT * FROM state WHERE one = 1").toArray()[0];
     if (row) {
       this.#state = {
@@ -210,7 +222,11 @@ export class KeyState extends DurableObject<KeyStateBindings> {
    * {@link admit} (`cost`) or {@link admitRequest} (`cost: null`): the whole check of a request in
    * one call, so the hot path pays one round trip to this object instead of two.
    */
-  authorize(hashHex: string, bootstrap: KeyStateInit | null, request: AuthorizeRequest): Authorization {
+  async authorize(
+    hashHex: string,
+    bootstrap: KeyStateInit | null,
+    request: AuthorizeRequest,
+  ): Promise<Authorization> {
     const { scope, cost } = request;
     if (cost !== null && (!Number.isSafeInteger(cost) || cost < 0))
       throw new RangeError("authorize: cost must be a whole number ≥ 0.");
@@ -225,7 +241,8 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     if (request.model !== undefined && !mayUseModel(verdict.key, request.model)) {
       return { verdict, admission: null };
     }
-    const admission = this.#admit(cost, request.audit ?? null);
+    if (cost !== null && !this.#team.known) await this.#learnTeam(verdict.key.id);
+    const admission = await this.#admitWithTeam(cost, request.audit ?? null);
     const hit = request.audit?.hit;
     if (admission.ok && cost === null && request.audit && hit) {
       // A replay is served from what the route already holds: its row is written as it is admitted.
@@ -280,10 +297,20 @@ export class KeyState extends DurableObject<KeyStateBindings> {
    * Admits a generation of `cost` credits: takes a request token, a concurrency slot and reserves the
    * credits, all or nothing. The reservation is released by {@link settle}.
    */
-  admit(cost: number): AdmitResult {
+  async admit(cost: number): Promise<AdmitResult> {
     if (!Number.isSafeInteger(cost) || cost < 0)
       throw new RangeError("admit: cost must be a whole number ≥ 0.");
-    return this.#admit(cost, null);
+    if (!this.#team.known) await this.#learnTeam(this.#required().key.id);
+    return this.#admitWithTeam(cost, null);
+  }
+
+  /**
+   * Makes the key a member of `teamId`'s budget (`null`: of none) for generations admitted from now on;
+   * those in flight settle with the team they were admitted under. Call it whenever `api_keys.team_id`
+   * changes (`assignKeyTeam` in `budgets/`).
+   */
+  setTeam(teamId: string | null): void {
+    this.#team.set(teamId);
   }
 
   /**
@@ -291,19 +318,27 @@ export class KeyState extends DurableObject<KeyStateBindings> {
    * audit row in the same step, with the credits charged; unknown or settled ids are ignored (a lapsed
    * reservation wrote its own row). Without `end` (a reservation made for nothing) no row is written.
    */
-  settle(reservationId: string, chargedCost: number, end: GenerationEnd | null = null): LimitSnapshot {
+  async settle(
+    reservationId: string,
+    chargedCost: number,
+    end: GenerationEnd | null = null,
+  ): Promise<LimitSnapshot> {
     const state = this.#required();
     const reservation = this.#reservations.take(reservationId);
+    let forTeam = false;
     if (reservation) {
       const charged = Math.max(0, Math.ceil(chargedCost));
       state.spent += charged;
       this.#chargeMonth(reservation.createdMs, charged);
+      forTeam = this.#team.settle(reservationId, charged);
       this.#persist();
       if (end !== null) {
         this.#outbox.addGeneration(state.key.id, reservation.context, end, charged);
         this.#wake(this.now() + OUTBOX_FLUSH_DELAY_MS);
       }
     }
+    // The team's ledger hears it before this answers, so a settled generation is settled in both.
+    if (forTeam) await this.#flushTeam();
     return this.#snapshot(this.now());
   }
 
@@ -345,8 +380,10 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     }
     if (this.#lastUsedPending() && nowMs - this.#lastUsedFlushMs >= LAST_USED_FLUSH_MS)
       await this.#flushLastUsed();
+    if (this.#team.pending > 0 && (this.#teamRetryAtMs ?? 0) <= nowMs) await this.#flushTeam();
     const due = [
       outboxAtMs,
+      this.#team.pending > 0 ? (this.#teamRetryAtMs ?? nowMs) : null,
       this.#lastUsedPending() ? this.#lastUsedFlushMs + LAST_USED_FLUSH_MS : null,
       this.#reservations.nextExpiryMs(RESERVATION_LEASE_MS),
     ].filter((atMs): atMs is number => atMs !== null);
@@ -411,7 +448,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     }
     const monthly = monthlyBudgetOf(limits);
     if (cost !== null && monthly !== null && this.#monthUsed(nowMs) + cost > monthly.credits) {
-      this.#monthly.firstRefusal(nowMs);
+      if (this.#monthly.firstRefusal(nowMs)) this.#keyAlert("budget.exhausted", nowMs);
       return {
         ok: false,
         limit: "monthly_credits",
@@ -482,6 +519,8 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     for (const reservation of expired) {
       state.spent += reservation.cost;
       this.#chargeMonth(reservation.createdMs, reservation.cost);
+      // Its team hears it from the alarm, which runs again at once for it.
+      this.#team.settle(reservation.id, reservation.cost);
       const end = { status: null, backend: null, latencyMs: null, detail: { settled_by: "lease_expired" } };
       this.#outbox.addGeneration(state.key.id, reservation.context, end, reservation.cost);
     }
@@ -499,7 +538,103 @@ export class KeyState extends DurableObject<KeyStateBindings> {
 
   #chargeMonth(reservedMs: number, charged: number): void {
     const state = this.#required();
-    this.#monthly.charge(reservedMs, charged, this.now(), monthlyBudgetOf(state.key.limits));
+    const nowMs = this.now();
+    if (this.#monthly.charge(reservedMs, charged, nowMs, monthlyBudgetOf(state.key.limits)))
+      this.#keyAlert("budget.soft_limit", nowMs);
+  }
+
+  // The key's own budget alerts go to its team's alert URL, through the team's object; a key without
+  // a team has nowhere to send them.
+  #keyAlert(type: BudgetAlertType, nowMs: number): void {
+    const state = this.#required();
+    const budget = monthlyBudgetOf(state.key.limits);
+    const teamId = this.#team.teamId;
+    if (budget === null || teamId === null) return;
+    this.#team.alert(teamId, {
+      type,
+      budget: "key",
+      teamId,
+      teamName: null,
+      keyId: state.key.id,
+      limit: budget.credits,
+      spent: this.#monthly.spent(nowMs),
+      softPercent: budget.softPercent,
+      nowMs,
+    });
+    this.#wake(nowMs + OUTBOX_FLUSH_DELAY_MS);
+  }
+
+  /**
+   * {@link #admit}, then for a key of a team, the same reservation in the team's `TeamBudget`: if the
+   * team refuses (or cannot be asked), the key's reservation is released, so it is all or nothing. The
+   * key's own admission is decided before the first await, so no two of them interleave.
+   */
+  async #admitWithTeam(cost: number | null, context: GenerationContext | null): Promise<AdmitResult> {
+    const admission = this.#admit(cost, context);
+    const teamId = this.#team.teamId;
+    if (cost === null || !admission.ok || admission.reservationId === null || teamId === null)
+      return admission;
+    const { reservationId } = admission;
+    const keyId = this.#required().key.id;
+    // Held before asking, so that if this object dies mid-way its lease still settles the team's side.
+    this.#team.hold(reservationId, teamId);
+    let answer: Awaited<ReturnType<TeamBudget["reserve"]>>;
+    try {
+      answer = await this.env.TEAM_BUDGET.getByName(teamId).reserve(reservationId, keyId, cost);
+    } catch (error) {
+      this.#release(reservationId);
+      throw error;
+    }
+    if (answer.ok) return admission;
+    this.#release(reservationId);
+    const nowMs = this.now();
+    return {
+      ok: false,
+      limit: "team_monthly_credits",
+      retryAfterS: answer.refusal.retryAfterS,
+      snapshot: this.#snapshot(nowMs),
+      team: answer.refusal,
+    };
+  }
+
+  // Gives back a reservation the team refused: nothing charged, its slot free again.
+  #release(reservationId: string): void {
+    this.#reservations.take(reservationId);
+    this.#team.forget(reservationId);
+  }
+
+  // Keys made before teams (or whose object never heard `setTeam`) learn their team from D1 once.
+  // Nothing else runs meanwhile, so admissions stay in order; if D1 cannot answer, this admission goes
+  // without a team and the next one asks again.
+  async #learnTeam(keyId: string): Promise<void> {
+    await this.ctx.blockConcurrencyWhile(async () => {
+      if (this.#team.known) return;
+      try {
+        const row = await this.env.DB.prepare("SELECT team_id FROM api_keys WHERE id = ?")
+          .bind(keyId)
+          .first<{ team_id: string | null }>();
+        this.#team.set(row?.team_id ?? null);
+      } catch (error) {
+        log.warn("reading a key's team failed", { key_id: keyId, error: (error as Error).message });
+      }
+    });
+  }
+
+  async #flushTeam(): Promise<void> {
+    const state = this.#required();
+    try {
+      await this.#team.flush(state.key.id, this.env.TEAM_BUDGET);
+      this.#teamRetryMs = OUTBOX_RETRY_MS;
+      this.#teamRetryAtMs = null;
+    } catch (error) {
+      log.warn("telling a team budget failed; kept for a retry", {
+        key_id: state.key.id,
+        error: (error as Error).message,
+      });
+      this.#teamRetryAtMs = this.now() + this.#teamRetryMs;
+      this.#teamRetryMs = Math.min(60_000, this.#teamRetryMs * 2);
+      this.#wake(this.#teamRetryAtMs);
+    }
   }
 
   #touch(nowMs: number): void {

@@ -6,7 +6,13 @@ import { DEFAULT_SOFT_PERCENT, type KeyLimits } from "@sdgate/shared";
 export { DEFAULT_KEY_LIMITS, type KeyLimits, keyLimitsSchema } from "@sdgate/shared";
 
 /** Which limit refused an admission; the error envelope's `param`. */
-export type LimitName = "requests_per_minute" | "concurrency" | "credits" | "monthly_credits";
+export type LimitName =
+  | "requests_per_minute"
+  | "concurrency"
+  | "credits"
+  | "monthly_credits"
+  /** The monthly credits of the key's team (`TeamBudget`). */
+  | "team_monthly_credits";
 
 /** A key's monthly budget: its credits and soft threshold; `null` without one. */
 export function monthlyBudgetOf(limits: KeyLimits): { credits: number; softPercent: number } | null {

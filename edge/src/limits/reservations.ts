@@ -59,9 +59,18 @@ export class ReservationBook {
     return total;
   }
 
-  /** Opens a reservation; returns its id. */
-  add(cost: number, context: GenerationContext | null, nowMs: number): string {
-    const id = crypto.randomUUID();
+  /** Whether the reservation `id` is open. */
+  has(id: string): boolean {
+    return this.#open.has(id);
+  }
+
+  /** Opens a reservation (under `id`, when another ledger named it first); returns its id. */
+  add(
+    cost: number,
+    context: GenerationContext | null,
+    nowMs: number,
+    id: string = crypto.randomUUID(),
+  ): string {
     const kept = context === null ? null : { requestHash: context.requestHash, requestId: context.requestId };
     this.#open.set(id, { cost, createdMs: nowMs, context: kept });
     this.#sql.exec("INSERT INTO reservations (id, cost, created_ms) VALUES (?, ?, ?)", id, cost, nowMs);
@@ -81,11 +90,11 @@ export class ReservationBook {
     return reservation;
   }
 
-  /** Closes and returns every reservation opened `leaseMs` or longer before `nowMs`. */
-  takeExpired(nowMs: number, leaseMs: number): Reservation[] {
-    const expired: Reservation[] = [];
+  /** Closes and returns every reservation opened `leaseMs` or longer before `nowMs`, with its id. */
+  takeExpired(nowMs: number, leaseMs: number): Array<Reservation & { id: string }> {
+    const expired: Array<Reservation & { id: string }> = [];
     for (const [id, reservation] of this.#open) {
-      if (nowMs - reservation.createdMs >= leaseMs) expired.push(this.take(id) as Reservation);
+      if (nowMs - reservation.createdMs >= leaseMs) expired.push({ ...(this.take(id) as Reservation), id });
     }
     return expired;
   }

@@ -1,3 +1,4 @@
+import type { TeamRefusal } from "../budgets/team-budget.ts";
 import type { KeyLimits, LimitName } from "./policy.ts";
 
 /** A key's limits and what is left of them at one instant: what the RateLimit headers report. */
@@ -18,4 +19,17 @@ export interface LimitSnapshot {
 /** The answer of {@link KeyState.admit}: a reservation to settle, or the limit that refused it. */
 export type AdmitResult =
   | { ok: true; reservationId: string | null; snapshot: LimitSnapshot }
-  | { ok: false; limit: LimitName; retryAfterS: number; snapshot: LimitSnapshot };
+  | {
+      ok: false;
+      limit: Exclude<LimitName, "team_monthly_credits">;
+      retryAfterS: number;
+      snapshot: LimitSnapshot;
+    }
+  /** The key's team's monthly budget refused: the key's own reservation was given back. */
+  | {
+      ok: false;
+      limit: "team_monthly_credits";
+      retryAfterS: number;
+      snapshot: LimitSnapshot;
+      team: TeamRefusal;
+    };
