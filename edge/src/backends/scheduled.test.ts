@@ -3,6 +3,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
 import { auditCheckpoint } from "../audit/retention.ts";
+import { db, identity, signedIn } from "../identity/directory/testing.ts";
+import { createSession, readSession, revokeSession } from "../identity/sessions/index.ts";
 import { testAuditEntry } from "../test-support/audit-entries.ts";
 import { fleetEnv } from "../test-support/fleet.ts";
 import { onSchedule } from "./scheduled.ts";
@@ -50,5 +52,24 @@ describe("the cron trigger", () => {
     expect(oldest?.seq).toBeGreaterThan(last);
     const health = await env.BACKEND_HEALTH.getByName(testEnv.fleet).describe();
     expect(Object.keys(health.probes)).toEqual(["fake-healthy"]);
+  });
+
+  it("deletes ended sessions and spent sign-in links' nonces, and keeps live ones", async () => {
+    const { user } = await signedIn(identity());
+    const live = await createSession(db, user.id, { userAgent: null, ip: null });
+    const ended = await createSession(db, user.id, { userAgent: null, ip: null });
+    if (!live.ok || !ended.ok) throw new Error("sessions expected");
+    await revokeSession(db, ended.value.secret);
+    const past = new Date(Date.now() - 60_000).toISOString();
+    await db
+      .prepare("INSERT INTO used_sign_in_links (nonce, used_at, expires_at) VALUES (?, ?, ?), (?, ?, ?)")
+      .bind("a".repeat(32), past, past, "b".repeat(32), past, new Date(Date.now() + 60_000).toISOString())
+      .run();
+    await onSchedule(createScheduledController(), fleetEnv(["healthy"]));
+    const sessions = await db.prepare("SELECT id_hash FROM sessions WHERE user_id = ?").bind(user.id).all();
+    expect(sessions.results).toHaveLength(1);
+    expect(await readSession(db, live.value.secret)).not.toBeNull();
+    const nonces = await db.prepare("SELECT nonce FROM used_sign_in_links").all<{ nonce: string }>();
+    expect(nonces.results.map((row) => row.nonce)).toEqual(["b".repeat(32)]);
   });
 });

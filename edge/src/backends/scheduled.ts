@@ -1,5 +1,6 @@
 import { pruneAudit } from "../audit/retention.ts";
 import { configFor, type EdgeConfig, type Env } from "../env.ts";
+import { pruneSignInState } from "../identity/retention.ts";
 import { log } from "../log.ts";
 
 /** Probes every backend of the registry: a backstop for the `BackendHealth` alarm, which stops rescheduling itself without traffic. */
@@ -31,19 +32,25 @@ async function applyRetention(config: EdgeConfig): Promise<void> {
 }
 
 /**
- * The cron trigger (wrangler.toml `[triggers]`, every minute): probes the backends and applies the
- * audit retention, each whatever happens to the other; fails (after both) if either failed.
+ * The cron trigger (wrangler.toml `[triggers]`, every minute): probes the backends, applies the
+ * audit retention and deletes ended sessions, each whatever happens to the others; fails (after all)
+ * if any failed.
  *
  * @example
  * export default { fetch: app.fetch, scheduled: onSchedule };
  */
 export async function onSchedule(_controller: ScheduledController, env: Env): Promise<void> {
   const config = configFor(env);
-  const [probe, retention] = await Promise.allSettled([probeBackends(config), applyRetention(config)]);
+  const [probe, retention, sessions] = await Promise.allSettled([
+    probeBackends(config),
+    applyRetention(config),
+    pruneSignInState(config),
+  ]);
   const failed: string[] = [];
   for (const [step, outcome] of [
     ["probe", probe],
     ["retention", retention],
+    ["sessions", sessions],
   ] as const) {
     if (outcome.status === "fulfilled") continue;
     failed.push(step);
