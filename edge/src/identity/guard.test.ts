@@ -105,16 +105,26 @@ describe("people and services through Cloudflare Access", () => {
   const AUD = "d".repeat(64);
 
   /** An env with Access on (a team domain of its own, so no other test's keys are cached for it). */
-  async function accessSetup() {
+  async function accessSetup(groups: string[] = []) {
     const team = `${unique("t").slice(0, 20).toLowerCase()}.cloudflareaccess.com`;
     const keys = await generateKeyPair("RS256", { extractable: true });
     const jwk = { ...(await exportJWK(keys.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
     const realFetch = globalThis.fetch;
-    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) =>
-      String(input instanceof Request ? input.url : input) === `https://${team}/cdn-cgi/access/certs`
-        ? Response.json({ keys: [jwk] })
-        : realFetch(input, init),
-    );
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url === `https://${team}/cdn-cgi/access/certs`) return Response.json({ keys: [jwk] });
+      // Access's identity endpoint, as it answers with the person's application token as a cookie.
+      if (url === `https://${team}/cdn-cgi/access/get-identity`) {
+        const cookie = new Headers(init?.headers).get("Cookie") ?? "";
+        return cookie.startsWith("CF_Authorization=ey")
+          ? Response.json({
+              email: "x@example.com",
+              groups: groups.map((name) => ({ id: `id-${name}`, name })),
+            })
+          : new Response("", { status: 401 });
+      }
+      return realFetch(input, init);
+    });
     const testEnv = { ...env, SDGATE_ACCESS_TEAM_DOMAIN: team, SDGATE_ACCESS_AUD: AUD };
     const token = (claims: Record<string, unknown>, signer: CryptoKey) =>
       new SignJWT(claims)
@@ -144,6 +154,15 @@ describe("people and services through Cloudflare Access", () => {
     const granted = await addMember(db, { user_id: me.id, team_id: null, role: "admin" });
     expect(granted.ok).toBe(true);
     expect((await asAccess("/admin/keys", person)).status).toBe(200);
+  });
+
+  it("maps the person's groups from Access's identity endpoint to roles at first sight", async () => {
+    const admins = unique("access-admins");
+    await rule(admins, null, "admin");
+    const { asAccess } = await accessSetup([admins, "unmapped"]);
+    const person = { sub: crypto.randomUUID(), email: `${unique("g")}@example.com` };
+    expect(await (await asAccess("/v1/me", person)).json()).toMatchObject({ kind: "user", roles: ["admin"] });
+    expect((await asAccess("/admin/audit", person)).status).toBe(200);
   });
 
   it("gives a service token the roles mapped to service:<Client ID>", async () => {

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../hono-env.ts";
 import { log } from "../log.ts";
+import { accessGroups } from "./access/access-groups.ts";
 import { ACCESS_JWT_HEADER, verifyAccessJwt } from "./access/access-jwt.ts";
 import { findUserByIdentity, grantsFor, membershipsOf, rulesFor, signIn } from "./directory/index.ts";
 import { userPrincipal } from "./principal.ts";
@@ -75,14 +76,15 @@ async function accessPerson(
     if (known.disabled_at !== null) return null;
     return { principal: userPrincipal(known, await membershipsOf(db, known.id)), via };
   }
-  // Access's application token carries no groups: people from Access keep the memberships given by
-  // hand (and rules on their stored groups); their groups are not refreshed here.
+  // Access's application token carries no groups: they are asked of Access's identity endpoint
+  // (at first sight and hourly after), so the role mappings apply as they do after an OIDC sign-in.
+  const groups = (await accessGroups(access, token)) ?? known?.idp_groups ?? [];
   const signedIn = await signIn(db, {
     issuer: access.issuer,
     subject: identity.subject,
     email: identity.email,
     name: known?.name ?? null,
-    groups: known?.idp_groups ?? [],
+    groups,
   });
   if (!signedIn.ok) return null;
   return { principal: userPrincipal(signedIn.value.user, signedIn.value.memberships), via };
