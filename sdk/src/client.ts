@@ -16,6 +16,9 @@ import { type GenerationBody, Images } from "./resources/images.ts";
 import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
 import { Models } from "./resources/models.ts";
+import { People } from "./resources/people.ts";
+import { RoleMappings } from "./resources/role-mappings.ts";
+import { Teams } from "./resources/teams.ts";
 import { Webhooks } from "./resources/webhooks.ts";
 import { jsonObject } from "./wire/object.ts";
 
@@ -105,6 +108,9 @@ export class Sdgate {
   readonly keys: Keys;
   readonly audit: Audit;
   readonly backends: Backends;
+  readonly people: People;
+  readonly teams: Teams;
+  readonly roleMappings: RoleMappings;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -136,6 +142,9 @@ export class Sdgate {
     this.keys = new Keys(this.#transport);
     this.audit = new Audit(this.#transport);
     this.backends = new Backends(this.#transport);
+    this.people = new People(this.#transport);
+    this.teams = new Teams(this.#transport);
+    this.roleMappings = new RoleMappings(this.#transport);
   }
 
   /**
@@ -244,4 +253,22 @@ export const CLIENT_METHODS = {
   verifyAudit: "audit.verify",
   listBackends: "backends.list",
   getUsage: "usage",
+  listPeople: "people.list",
+  getPerson: "people.get",
+  deprovisionPerson: "people.deprovision",
+  enablePerson: "people.enable",
+  listTeams: "teams.list",
+  createTeam: "teams.create",
+  getTeam: "teams.get",
+  updateTeam: "teams.rename",
+  deleteTeam: "teams.delete",
+  listTeamMembers: "teams.members",
+  addTeamMember: "teams.addMember",
+  updateTeamMember: "teams.updateMember",
+  removeTeamMember: "teams.removeMember",
+  listRoleMappings: "roleMappings.list",
+  createRoleMapping: "roleMappings.create",
+  updateRoleMapping: "roleMappings.update",
+  deleteRoleMapping: "roleMappings.delete",
+  deprovisionGroup: "roleMappings.deprovisionGroup",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

@@ -1,6 +1,7 @@
 // The public surface of @sdgate/sdk. Wire types come from the contract (@sdgate/shared) and are
 // re-exported so that callers need one import.
 export type {
+  AddTeamMemberBody,
   ApiKeyScope,
   AuditCheckpoint,
   AuditListQuery,
@@ -15,6 +16,11 @@ export type {
   ChainHead,
   ChainReport,
   CreateKeyBody,
+  CreateRoleMappingBody,
+  DeletedTeam,
+  DeprovisionedGroup,
+  DeprovisionedPerson,
+  DeprovisionPersonBody,
   ErrorCode,
   ErrorEnvelope,
   Estimate,
@@ -38,12 +44,27 @@ export type {
   KeyRemaining,
   KeyView,
   KeyWithSecret,
+  MembershipView,
   Model,
   ModelList,
+  Person,
+  PersonList,
+  PersonListQuery,
+  RemovedMember,
   RevokedKey,
+  Role,
+  RoleMappingChangeView,
+  RoleMappingList,
+  RoleMappingView,
   RotateKeyBody,
+  TeamList,
+  TeamMember,
+  TeamMemberList,
+  TeamView,
   TerminalJobStatus,
   UpdateKeyBody,
+  UpdateRoleMappingBody,
+  UpdateTeamMemberBody,
   UrlGenerationResponse,
   UsageQuery,
   UsageReport,
@@ -52,7 +73,7 @@ export type {
   WebhookSecret,
 } from "@sdgate/shared";
 // The contract's lists of allowed values, for callers that check input before sending it.
-export { API_KEY_SCOPES, OUTPUT_FORMATS, TERMINAL_JOB_STATUSES } from "@sdgate/shared";
+export { API_KEY_SCOPES, OUTPUT_FORMATS, ROLES, TEAM_ROLES, TERMINAL_JOB_STATUSES } from "@sdgate/shared";
 export { CLIENT_METHODS, DEFAULT_TIMEOUT_MS, Sdgate, type SdgateOptions } from "./client.ts";
 export { type ApiErrorDetails, isSdgateApiError, SdgateApiError } from "./errors/api-error.ts";
 export { isSdgateConnectionError, SdgateConnectionError } from "./errors/connection-error.ts";

@@ -35,6 +35,9 @@ describe("error envelope", () => {
     // A spent monthly budget is no rate limit: waiting seconds will not help.
     expect(statusOf("budget_exceeded")).toBe(402);
     expect(errorEnvelope("budget_exceeded", "spent", "r").error.type).toBe("insufficient_quota");
+    // A name taken, a member already there: 409, which OpenAI's SDKs do not retry.
+    expect(statusOf("conflict")).toBe(409);
+    expect(errorEnvelope("conflict", "taken", "r").error.type).toBe("invalid_request_error");
   });
 
   it("carries status, param and headers on SdgateError", () => {

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   "model_not_allowed",
   "ip_not_allowed",
   "cancelled",
+  "conflict",
   "idempotency_key_reused",
   "generation_failed",
   "budget_exceeded",
@@ -60,6 +61,9 @@ export function statusOf(code: ErrorCode): number {
       return 405;
     // The job was cancelled by its owner: a conflict with its state, and never worth a retry.
     case "cancelled":
+    // The thing exists already or is in use (a team name taken, a member already there, a team
+    // that still owns working keys): the same request would fail the same way.
+    case "conflict":
       return 409;
     // The Idempotency-Key was used before with a different body (draft-ietf-httpapi-idempotency-key-header §2.7).
     case "idempotency_key_reused":
@@ -167,6 +171,7 @@ const GENERIC_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   model_not_allowed: "The API key may not use this model.",
   ip_not_allowed: "The API key may not be used from this address.",
   cancelled: "The job was cancelled.",
+  conflict: "This conflicts with what exists.",
   idempotency_key_reused: "The Idempotency-Key was used before with a different request.",
   generation_failed: "The generation failed.",
   budget_exceeded: "A monthly budget is used up.",

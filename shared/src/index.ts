@@ -2,6 +2,7 @@ export * from "./audit.ts";
 export * from "./backends.ts";
 export * from "./budgets.ts";
 export * from "./canonical.ts";
+export * from "./directory.ts";
 export * from "./encoding.ts";
 export * from "./engine-version.ts";
 export * from "./errors.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TEAM_ID_PATTERN } from "./directory.ts";
 
 /**
  * API keys as the admin API shows them (`/admin/keys`): what the edge writes and every client reads.
@@ -191,6 +192,11 @@ export function keyBodySchemas(canonicalRange: (text: string) => string | null =
       /** CIDR ranges or single addresses the key may be used from. */
       allowed_ips: allowedIps.optional(),
       metadata: metadata.optional(),
+      /** The team that owns the key (a key is a service identity of its team); absent: none. */
+      team_id: z
+        .string("must be a team's id (team_…)")
+        .regex(TEAM_ID_PATTERN, "must be a team's id (team_…)")
+        .optional(),
     }),
     /** Only what changes; `null` clears `models` (every model), `expires_at`, `allowed_ips` or `metadata`. */
     update: z

@@ -17,8 +17,19 @@ describe("OPERATIONS", () => {
     }
   });
 
-  it("has no path parameter but {id}", () => {
-    for (const [id, op] of entries) expect(op.path.replaceAll("{id}", ""), id).not.toMatch(/[{}:]/);
+  it("has no path parameter but {id}, and {user_id} after a team's {id}", () => {
+    for (const [id, op] of entries) {
+      const rest = op.path.replace("/admin/teams/{id}/members/{user_id}", "").replaceAll("{id}", "");
+      expect(rest, id).not.toMatch(/[{}:]/);
+    }
+  });
+
+  it("scopes to a team only operations that name one, in the path or the body", () => {
+    for (const [id, op] of entries) {
+      if (op.teamScope === "path") expect(op.path, id).toMatch(/^\/admin\/teams\/\{id\}/);
+      if (op.teamScope === "body") expect(op.body?.schema, id).toHaveProperty("shape.team_id");
+      if (op.teamScope !== undefined) expect(op.access.kind, id).toBe("admin_token");
+    }
   });
 
   it("names each schema as NAMED_SCHEMAS lists it", () => {

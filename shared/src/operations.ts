@@ -1,6 +1,28 @@
 import type { z } from "zod";
 import { auditListQuerySchema, auditPageSchema, auditVerifyQuerySchema, chainReportSchema } from "./audit.ts";
 import { fleetSchema } from "./backends.ts";
+import {
+  addTeamMemberBodySchema,
+  createRoleMappingBodySchema,
+  deletedTeamSchema,
+  deprovisionedGroupSchema,
+  deprovisionedPersonSchema,
+  deprovisionGroupBodySchema,
+  deprovisionPersonBodySchema,
+  membershipSchema,
+  personListQuerySchema,
+  personListSchema,
+  personSchema,
+  removedMemberSchema,
+  roleMappingChangeSchema,
+  roleMappingListSchema,
+  teamBodySchema,
+  teamListSchema,
+  teamMemberListSchema,
+  teamSchema,
+  updateRoleMappingBodySchema,
+  updateTeamMemberBodySchema,
+} from "./directory.ts";
 import { errorEnvelopeSchema } from "./errors.ts";
 import { estimateSchema } from "./estimate.ts";
 import { generationRequestSchema } from "./generation-request.ts";
@@ -61,7 +83,10 @@ export interface QuerySpec<S extends z.ZodObject = z.ZodObject> {
  */
 export interface OperationSpec {
   readonly method: "GET" | "POST" | "PATCH" | "DELETE";
-  /** OpenAPI path template (`/v1/jobs/{id}`); `{id}` is the only parameter any route has. */
+  /**
+   * OpenAPI path template (`/v1/jobs/{id}`). `{id}` is the parameter routes have; a team's member
+   * (`/admin/teams/{id}/members/{user_id}`) adds `{user_id}`, the only other one.
+   */
   readonly path: string;
   readonly summary: string;
   readonly access: OperationAccess;
@@ -70,6 +95,12 @@ export interface OperationSpec {
    * (public, or a signed link) or any credential will do (`getMe`).
    */
   readonly permission: Permission | null;
+  /**
+   * Where a person may hold `permission` in one team rather than everywhere (a `team_admin` managing
+   * their own team): in the team of the path's `{id}`, or of the body's `team_id`. Absent: only a
+   * global role (or the admin token) will do.
+   */
+  readonly teamScope?: "path" | "body";
   /**
    * Sending it twice does no more than sending it once, so a lost answer may be retried. A call can
    * know better (a seeded generation is replayed from the cache): see the SDK's `images.generate`.
@@ -133,6 +164,25 @@ export const NAMED_SCHEMAS = {
   Principal: named("Principal", principalSchema),
   SignedOut: named("SignedOut", signedOutSchema),
   SignOut: named("SignOut", signOutBodySchema),
+  Person: named("Person", personSchema),
+  PersonList: named("PersonList", personListSchema),
+  DeprovisionPerson: named("DeprovisionPerson", deprovisionPersonBodySchema),
+  DeprovisionedPerson: named("DeprovisionedPerson", deprovisionedPersonSchema),
+  Team: named("Team", teamSchema),
+  TeamList: named("TeamList", teamListSchema),
+  TeamBody: named("TeamBody", teamBodySchema),
+  DeletedTeam: named("DeletedTeam", deletedTeamSchema),
+  Membership: named("Membership", membershipSchema),
+  TeamMemberList: named("TeamMemberList", teamMemberListSchema),
+  AddTeamMember: named("AddTeamMember", addTeamMemberBodySchema),
+  UpdateTeamMember: named("UpdateTeamMember", updateTeamMemberBodySchema),
+  RemovedMember: named("RemovedMember", removedMemberSchema),
+  RoleMappingList: named("RoleMappingList", roleMappingListSchema),
+  CreateRoleMapping: named("CreateRoleMapping", createRoleMappingBodySchema),
+  UpdateRoleMapping: named("UpdateRoleMapping", updateRoleMappingBodySchema),
+  RoleMappingChange: named("RoleMappingChange", roleMappingChangeSchema),
+  DeprovisionGroup: named("DeprovisionGroup", deprovisionGroupBodySchema),
+  DeprovisionedGroup: named("DeprovisionedGroup", deprovisionedGroupSchema),
 } as const;
 
 const S = NAMED_SCHEMAS;
@@ -316,9 +366,11 @@ export const OPERATIONS = {
   createKey: {
     method: "POST",
     path: "/admin/keys",
-    summary: "Create an API key; its secret is shown this once.",
+    summary:
+      "Create an API key; its secret is shown this once. With `team_id` the team owns it, and a person with `keys.create` in that team may make it.",
     access: ADMIN,
     permission: "keys.create",
+    teamScope: "body",
     // A second try would make a second key.
     idempotent: false,
     body: S.CreateKey,
@@ -429,6 +481,202 @@ export const OPERATIONS = {
     }),
     success: { status: 200, schema: S.UsageReport, description: "The report." },
   },
+  listPeople: {
+    method: "GET",
+    path: "/admin/people",
+    summary: "People who have signed in, newest first, with their memberships.",
+    access: ADMIN,
+    permission: "members.read",
+    idempotent: true,
+    query: queryOf(personListQuerySchema, {
+      limit: "People in this page.",
+      cursor: "Continue after the last page (its `next_cursor`).",
+      email: "Only the people with this email (whatever its case).",
+    }),
+    success: { status: 200, schema: S.PersonList, description: "A page of people." },
+  },
+  getPerson: {
+    method: "GET",
+    path: "/admin/people/{id}",
+    summary: "One person, with their groups and memberships.",
+    access: ADMIN,
+    permission: "members.read",
+    idempotent: true,
+    success: { status: 200, schema: S.Person, description: "The person." },
+  },
+  deprovisionPerson: {
+    method: "POST",
+    path: "/admin/people/{id}/deprovision",
+    summary:
+      "Remove a person: disable them, end their sessions at once, and revoke the keys they made unless `reassign_keys_to` takes them over.",
+    access: ADMIN,
+    permission: "members.manage",
+    // A second run finds them disabled and signed out, and revokes only what is left.
+    idempotent: true,
+    body: S.DeprovisionPerson,
+    success: { status: 200, schema: S.DeprovisionedPerson, description: "What deprovisioning did." },
+  },
+  enablePerson: {
+    method: "POST",
+    path: "/admin/people/{id}/enable",
+    summary: "Let a deprovisioned person sign in again (their revoked keys stay revoked).",
+    access: ADMIN,
+    permission: "members.manage",
+    idempotent: true,
+    success: { status: 200, schema: S.Person, description: "The person." },
+  },
+  listTeams: {
+    method: "GET",
+    path: "/admin/teams",
+    summary: "Every team, by name.",
+    access: ADMIN,
+    permission: "members.read",
+    idempotent: true,
+    success: { status: 200, schema: S.TeamList, description: "The teams." },
+  },
+  createTeam: {
+    method: "POST",
+    path: "/admin/teams",
+    summary: "Create a team; names are unique whatever their case (409 otherwise).",
+    access: ADMIN,
+    permission: "teams.manage",
+    // A second try answers 409: the name is taken.
+    idempotent: false,
+    body: S.TeamBody,
+    success: { status: 201, schema: S.Team, description: "The team." },
+  },
+  getTeam: {
+    method: "GET",
+    path: "/admin/teams/{id}",
+    summary: "One team.",
+    access: ADMIN,
+    permission: "members.read",
+    teamScope: "path",
+    idempotent: true,
+    success: { status: 200, schema: S.Team, description: "The team." },
+  },
+  updateTeam: {
+    method: "PATCH",
+    path: "/admin/teams/{id}",
+    summary: "Rename a team.",
+    access: ADMIN,
+    permission: "teams.manage",
+    idempotent: true,
+    body: S.TeamBody,
+    success: { status: 200, schema: S.Team, description: "The team." },
+  },
+  deleteTeam: {
+    method: "DELETE",
+    path: "/admin/teams/{id}",
+    summary:
+      "Delete a team with its memberships and role mappings; refused (409) while it owns a key that works.",
+    access: ADMIN,
+    permission: "teams.manage",
+    // A second try answers 404: it is gone.
+    idempotent: true,
+    success: { status: 200, schema: S.DeletedTeam, description: "The team, as it was." },
+  },
+  listTeamMembers: {
+    method: "GET",
+    path: "/admin/teams/{id}/members",
+    summary: "A team's members and their roles.",
+    access: ADMIN,
+    permission: "members.read",
+    teamScope: "path",
+    idempotent: true,
+    success: { status: 200, schema: S.TeamMemberList, description: "The members." },
+  },
+  addTeamMember: {
+    method: "POST",
+    path: "/admin/teams/{id}/members",
+    summary:
+      "Give a person a role in a team by hand (409 if they are a member already). Through a team role, only a role whose permissions the caller holds there.",
+    access: ADMIN,
+    permission: "members.manage",
+    teamScope: "path",
+    // A second try answers 409.
+    idempotent: false,
+    body: S.AddTeamMember,
+    success: { status: 201, schema: S.Membership, description: "The membership." },
+  },
+  updateTeamMember: {
+    method: "PATCH",
+    path: "/admin/teams/{id}/members/{user_id}",
+    summary:
+      "Change a member's role; it becomes given by hand, so sign-in no longer recomputes it. Through a team role, only to a role whose permissions the caller holds there.",
+    access: ADMIN,
+    permission: "members.manage",
+    teamScope: "path",
+    idempotent: true,
+    body: S.UpdateTeamMember,
+    success: { status: 200, schema: S.Membership, description: "The membership." },
+  },
+  removeTeamMember: {
+    method: "DELETE",
+    path: "/admin/teams/{id}/members/{user_id}",
+    summary:
+      "Remove a person from a team. A membership a role mapping gave returns at their next sign-in while the rule and their group stand.",
+    access: ADMIN,
+    permission: "members.manage",
+    teamScope: "path",
+    idempotent: true,
+    success: { status: 200, schema: S.RemovedMember, description: "The membership, as it was." },
+  },
+  listRoleMappings: {
+    method: "GET",
+    path: "/admin/role-mappings",
+    summary: "The rules that give an identity provider's groups roles, by group.",
+    access: ADMIN,
+    permission: "members.read",
+    idempotent: true,
+    success: { status: 200, schema: S.RoleMappingList, description: "The rules." },
+  },
+  createRoleMapping: {
+    method: "POST",
+    path: "/admin/role-mappings",
+    summary:
+      "Add a rule: members of `idp_group` get `role` in `team_id` (`null`: everywhere). It applies at once to the people whose groups include it.",
+    access: ADMIN,
+    permission: "members.manage",
+    // A second try answers 409: the group has a rule for that scope.
+    idempotent: false,
+    body: S.CreateRoleMapping,
+    success: { status: 201, schema: S.RoleMappingChange, description: "The rule, and whom it changed." },
+  },
+  updateRoleMapping: {
+    method: "PATCH",
+    path: "/admin/role-mappings/{id}",
+    summary: "Change the role a rule gives; the people in its group get it at once.",
+    access: ADMIN,
+    permission: "members.manage",
+    idempotent: true,
+    body: S.UpdateRoleMapping,
+    success: { status: 200, schema: S.RoleMappingChange, description: "The rule, and whom it changed." },
+  },
+  deleteRoleMapping: {
+    method: "DELETE",
+    path: "/admin/role-mappings/{id}",
+    summary: "Delete a rule; what it gave ends at once.",
+    access: ADMIN,
+    permission: "members.manage",
+    idempotent: true,
+    success: {
+      status: 200,
+      schema: S.RoleMappingChange,
+      description: "The rule as it was, and whom it changed.",
+    },
+  },
+  deprovisionGroup: {
+    method: "POST",
+    path: "/admin/groups/deprovision",
+    summary:
+      "Remove an identity provider's group: delete its rules and end what it gave at once; people left with no membership are signed out.",
+    access: ADMIN,
+    permission: "members.manage",
+    idempotent: true,
+    body: S.DeprovisionGroup,
+    success: { status: 200, schema: S.DeprovisionedGroup, description: "What removing the group did." },
+  },
 } as const satisfies Record<string, OperationSpec>;
 
 export type Operations = typeof OPERATIONS;
@@ -460,6 +708,16 @@ export type BodyOf<K extends OperationId> = Operations[K] extends { body: NamedS
 export type QueryOf<K extends OperationId> = Operations[K] extends { query: QuerySpec<infer S> }
   ? z.input<S>
   : never;
+
+/** The names of a path template's parameters (`"id" | "user_id"`). */
+export type PathParamOf<P extends string> = P extends `${string}{${infer N}}${infer Rest}`
+  ? N | PathParamOf<Rest>
+  : never;
+
+/** An operation's path parameters besides `{id}` (a team member's `user_id`). */
+export type ExtraPathParamsOf<K extends OperationId> = {
+  readonly [N in Exclude<PathParamOf<Operations[K]["path"]>, "id">]: string;
+};
 
 /** The route id of an operation. */
 export function routeIdOf(id: OperationId): RouteId {

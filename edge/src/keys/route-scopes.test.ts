@@ -18,21 +18,34 @@ const registered = [
   ),
 ];
 
-// A concrete request for each route: ids shaped as the routes expect (no such job, key or image).
+// A concrete request for each route: ids shaped as the routes expect (no such job, key, image, person,
+// team or role mapping).
 const SAMPLE_IDS: Record<string, string> = {
   "/v1/images/{id}": `${"0".repeat(32)}-${"a".repeat(64)}-0.png`,
   "/v1/jobs/{id}": `job_${"0".repeat(32)}`,
   "/admin/keys/{id}": "key_0000000000000000",
+  "/admin/people/{id}": "usr_0000000000000000",
+  "/admin/teams/{id}": "team_0000000000000000",
+  "/admin/role-mappings/{id}": "map_0000000000000000",
 };
+const SAMPLE_USER_ID = "usr_0000000000000000";
 const BODIES: Record<string, unknown> = {
   "POST /v1/images/generations": { prompt: "a red square", seed: 7 },
   "POST /v1/estimate": { prompt: "a red square" },
   "POST /admin/keys": { name: "walk" },
   "PATCH /admin/keys/{id}": { name: "walk" },
+  "POST /admin/teams": { name: "walk" },
+  "PATCH /admin/teams/{id}": { name: "walk" },
+  "POST /admin/teams/{id}/members": { user_id: SAMPLE_USER_ID, role: "viewer" },
+  "PATCH /admin/teams/{id}/members/{user_id}": { role: "viewer" },
+  "POST /admin/role-mappings": { idp_group: "walk", role: "viewer" },
+  "PATCH /admin/role-mappings/{id}": { role: "viewer" },
+  "POST /admin/groups/deprovision": { idp_group: "walk-nobody" },
 };
 
 function requestFor(route: string, authorization: string | null): Request {
-  const [method = "GET", path = ""] = route.split(" ");
+  const [method = "GET", routePath = ""] = route.split(" ");
+  const path = routePath.replace("{user_id}", SAMPLE_USER_ID);
   const prefix = Object.keys(SAMPLE_IDS).find((p) => path.startsWith(p));
   const url = prefix === undefined ? path : path.replace("{id}", SAMPLE_IDS[prefix] as string);
   const headers = new Headers({ "CF-Connecting-IP": "192.0.2.200" });

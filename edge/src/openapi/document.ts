@@ -57,12 +57,28 @@ function schemaRef(schema: NamedSchema | readonly NamedSchema[]) {
   return "name" in schema ? ref(schema) : { anyOf: schema.map(ref) };
 }
 
-const ID = { name: "id", in: "path", required: true, schema: { type: "string" } } as const;
+/** The path's parameters (`{id}`, a team member's `{user_id}`), in the order the path names them. */
+function pathParameters(path: string) {
+  return [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: "path",
+    required: true,
+    schema: { type: "string" },
+  }));
+}
+
+/** Who else may call an operation besides the holders of its permission everywhere. */
+function teamScopeNote(op: OperationSpec): string | undefined {
+  if (op.teamScope === undefined || op.permission === null) return undefined;
+  const team = op.teamScope === "path" ? "the path's team (`{id}`)" : "the team the body names (`team_id`)";
+  return `A person whose role in ${team} grants \`${op.permission}\` may call it too; otherwise it needs \`${op.permission}\` everywhere.`;
+}
 
 function operation(operationId: string, op: OperationSpec) {
   const security = securityOf(op);
   const query = queryParameters(op.query);
-  const parameters = [...(op.path.includes("{id}") ? [ID] : []), ...query];
+  const parameters = [...pathParameters(op.path), ...query];
+  const description = teamScopeNote(op);
   const content = (schema?: NamedSchema | readonly NamedSchema[]) =>
     schema === undefined ? undefined : { "application/json": { schema: schemaRef(schema) } };
   const error = {
@@ -72,6 +88,7 @@ function operation(operationId: string, op: OperationSpec) {
   return {
     operationId,
     summary: op.summary,
+    ...(description === undefined ? {} : { description }),
     security,
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body === undefined ? {} : { requestBody: { required: true, content: content(op.body) } }),
@@ -155,7 +172,7 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
           in: "cookie",
           name: "__Host-sdgate_session",
           description:
-            "A person's session (sign in at `/auth/oidc/login`, or through Cloudflare Access, whose `Cf-Access-Jwt-Assertion` works wherever the session does). Admin operations need the permission of the person's global role; a state-changing request must come from this origin.",
+            "A person's session (sign in at `/auth/oidc/login`, or through Cloudflare Access, whose `Cf-Access-Jwt-Assertion` works wherever the session does). Admin operations need the permission of the person's global role (or, where an operation says so, of their role in its team); a state-changing request must come from this origin.",
         },
       },
       schemas: Object.fromEntries(

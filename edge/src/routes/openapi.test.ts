@@ -40,6 +40,23 @@ describe("GET /openapi.json", () => {
     expect(document.paths["/admin/keys/{id}"]?.patch?.security).toEqual([{ adminToken: [] }]);
   });
 
+  it("describes a team member's two path parameters and who may call a team's operations", async () => {
+    const document = (await (await call("/openapi.json")).json()) as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: { name: string; in: string }[]; description?: string }>
+      >;
+    };
+    const member = document.paths["/admin/teams/{id}/members/{user_id}"];
+    expect(member?.patch?.parameters?.map((p) => [p.name, p.in])).toEqual([
+      ["id", "path"],
+      ["user_id", "path"],
+    ]);
+    expect(member?.delete?.description).toContain("members.manage");
+    expect(document.paths["/admin/keys"]?.post?.description).toContain("`team_id`");
+    expect(document.paths["/admin/teams"]?.post?.description).toBeUndefined();
+  });
+
   it("names every operation uniquely and says where the API is", async () => {
     const res = await call("/openapi.json");
     const document = (await res.json()) as {

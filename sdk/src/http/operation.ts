@@ -1,6 +1,7 @@
 import {
   type AnswerOf,
   type BodyOf,
+  type ExtraPathParamsOf,
   type NamedSchema,
   OPERATIONS,
   type OperationAccess,
@@ -23,14 +24,17 @@ const CREDENTIAL_OF = {
 } as const satisfies Record<OperationAccess["kind"], Credential>;
 
 /**
- * What a call adds to its operation: the path's `{id}`, a query and a body of the operation's types,
- * headers, and whether this call may be retried when the operation in general may not.
+ * What a call adds to its operation: the path's `{id}` (and its other parameters, a team member's
+ * `user_id`), a query and a body of the operation's types, headers, and whether this call may be
+ * retried when the operation in general may not.
  *
  * @example
  * const parts: CallParts<"getKey"> = { id: "key_…" };
+ * const member: CallParts<"removeTeamMember"> = { id: "team_…", params: { user_id: "usr_…" } };
  */
 export interface CallParts<K extends OperationId> {
   id?: string;
+  params?: ExtraPathParamsOf<K>;
   /** A URL the API handed out for this operation (a signed image link), called as it is. */
   link?: string;
   query?: QueryOf<K>;
@@ -48,12 +52,18 @@ export interface CallParts<K extends OperationId> {
  */
 export function callOf<K extends OperationId>(operation: K, parts: CallParts<K> = {}): CallSpec {
   const op: OperationSpec = OPERATIONS[operation];
-  if (parts.link === undefined && op.path.includes("{id}") && (parts.id === undefined || parts.id === "")) {
-    throw new TypeError(`Sdgate: ${operation} needs an id.`);
-  }
+  const params: Readonly<Record<string, string | undefined>> = { ...parts.params, id: parts.id };
+  const path =
+    parts.link ??
+    op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const value = params[name];
+      if (value === undefined || value === "")
+        throw new TypeError(`Sdgate: ${operation} needs ${name === "id" ? "an id" : `a ${name}`}.`);
+      return encodeURIComponent(value);
+    });
   return {
     method: op.method,
-    path: parts.link ?? op.path.replace("{id}", encodeURIComponent(parts.id ?? "")),
+    path,
     credential: CREDENTIAL_OF[op.access.kind],
     idempotent: parts.idempotent ?? op.idempotent,
     ...(parts.query === undefined ? {} : { query: parts.query }),

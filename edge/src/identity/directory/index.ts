@@ -15,8 +15,23 @@ export {
   type MemberScope,
   removeMember,
 } from "./members.ts";
-export { type MembershipChange, membershipsOf, rulesFor } from "./memberships.ts";
-export { type Change, CorruptDirectoryRowError, type Membership, type Team, type User } from "./records.ts";
+export {
+  type MembershipChange,
+  membershipsFrom,
+  membershipsOf,
+  membershipsStatement,
+  rulesFor,
+} from "./memberships.ts";
+export {
+  type Change,
+  CorruptDirectoryRowError,
+  type Membership,
+  type Team,
+  USER_COLUMNS,
+  type User,
+  type UserRow,
+  userFromRow,
+} from "./records.ts";
 export {
   changeRoleMapping,
   createRoleMapping,

@@ -1,0 +1,134 @@
+import type {
+  AddTeamMemberBody,
+  DeletedTeam,
+  MembershipView,
+  RemovedMember,
+  TeamList,
+  TeamMemberList,
+  TeamView,
+  UpdateTeamMemberBody,
+} from "@sdgate/shared";
+import { callOperation } from "../http/operation.ts";
+import type { RequestOptions, Transport } from "../http/transport.ts";
+
+/**
+ * Teams and their members, with the admin token: `listTeams`, `createTeam`, `getTeam`, `updateTeam`,
+ * `deleteTeam`, `listTeamMembers`, `addTeamMember`, `updateTeamMember`, `removeTeamMember`.
+ *
+ * @example
+ * const admin = new Sdgate({ baseUrl, adminToken });
+ * const team = await admin.teams.create("Search");
+ * await admin.teams.addMember(team.id, { user_id: "usr_…", role: "developer" });
+ */
+export class Teams {
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  /**
+   * Every team, by name.
+   *
+   * @example
+   * const { data } = await admin.teams.list();
+   */
+  async list(options: RequestOptions = {}): Promise<TeamList> {
+    return callOperation(this.#transport, "listTeams", {}, options);
+  }
+
+  /**
+   * Makes a team; a name another team has (whatever its case) is a 409. Never retried on a lost answer.
+   *
+   * @example
+   * const { id } = await admin.teams.create("Search");
+   */
+  async create(name: string, options: RequestOptions = {}): Promise<TeamView> {
+    return callOperation(this.#transport, "createTeam", { body: { name } }, options);
+  }
+
+  /**
+   * One team (`team_…`).
+   *
+   * @example
+   * const { name } = await admin.teams.get("team_0f1e2d3c4b5a6978");
+   */
+  async get(id: string, options: RequestOptions = {}): Promise<TeamView> {
+    return callOperation(this.#transport, "getTeam", { id }, options);
+  }
+
+  /**
+   * Renames a team.
+   *
+   * @example
+   * await admin.teams.rename("team_…", "Search & Discovery");
+   */
+  async rename(id: string, name: string, options: RequestOptions = {}): Promise<TeamView> {
+    return callOperation(this.#transport, "updateTeam", { id, body: { name } }, options);
+  }
+
+  /**
+   * Deletes a team with its memberships and role mappings; a 409 while it owns a key that works.
+   *
+   * @example
+   * await admin.teams.delete("team_…");
+   */
+  async delete(id: string, options: RequestOptions = {}): Promise<DeletedTeam> {
+    return callOperation(this.#transport, "deleteTeam", { id }, options);
+  }
+
+  /**
+   * The team's members, with their email, name and role.
+   *
+   * @example
+   * const { data } = await admin.teams.members("team_…");
+   */
+  async members(id: string, options: RequestOptions = {}): Promise<TeamMemberList> {
+    return callOperation(this.#transport, "listTeamMembers", { id }, options);
+  }
+
+  /**
+   * Gives a person a role in the team by hand; a 409 if they are a member already.
+   *
+   * @example
+   * await admin.teams.addMember("team_…", { user_id: "usr_…", role: "developer" });
+   */
+  async addMember(
+    id: string,
+    body: AddTeamMemberBody,
+    options: RequestOptions = {},
+  ): Promise<MembershipView> {
+    return callOperation(this.#transport, "addTeamMember", { id, body }, options);
+  }
+
+  /**
+   * Changes a member's role (from now on given by hand: sign-in no longer recomputes it).
+   *
+   * @example
+   * await admin.teams.updateMember("team_…", "usr_…", { role: "team_admin" });
+   */
+  async updateMember(
+    id: string,
+    userId: string,
+    body: UpdateTeamMemberBody,
+    options: RequestOptions = {},
+  ): Promise<MembershipView> {
+    return callOperation(
+      this.#transport,
+      "updateTeamMember",
+      { id, params: { user_id: userId }, body },
+      options,
+    );
+  }
+
+  /**
+   * Removes a person from the team. A membership a role mapping gave comes back at their next sign-in
+   * while the rule and their group stand.
+   *
+   * @example
+   * await admin.teams.removeMember("team_…", "usr_…");
+   */
+  async removeMember(id: string, userId: string, options: RequestOptions = {}): Promise<RemovedMember> {
+    return callOperation(this.#transport, "removeTeamMember", { id, params: { user_id: userId } }, options);
+  }
+}
