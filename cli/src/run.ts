@@ -2,6 +2,9 @@ import { apiErrorOf } from "./api-error-of.ts";
 import type { Command } from "./commands/command.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { keys } from "./commands/keys.ts";
+import { people } from "./commands/people.ts";
+import { roleMappings } from "./commands/role-mappings.ts";
+import { teams } from "./commands/teams.ts";
 import { usageCommand } from "./commands/usage.ts";
 import { EXIT, InterruptedError, type Io, isApiError, isUsageError } from "./io.ts";
 
@@ -10,6 +13,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   keys,
   generate: generateCommand,
   usage: usageCommand,
+  people,
+  teams,
+  "role-mappings": roleMappings,
 };
 
 export function usage(): string {
