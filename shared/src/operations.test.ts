@@ -54,7 +54,7 @@ describe("OPERATIONS", () => {
 
   it("names the permission each operation needs, unless it takes no credential or any", () => {
     for (const [id, op] of entries) {
-      const open = ["public", "signed_link", "any_credential"].includes(op.access.kind);
+      const open = ["public", "signed_link", "any_credential", "browser", "session"].includes(op.access.kind);
       expect(op.permission === null, id).toBe(open);
     }
   });

@@ -237,8 +237,8 @@ export const OPERATIONS = {
     summary: "Where the provider sends the browser back: starts a session and redirects to `return_to`.",
     access: { kind: "browser" },
     permission: null,
-    // The provider's code works once: a second try is refused.
-    idempotent: false,
+    // The provider's code works once: a second try is refused, and changes nothing.
+    idempotent: true,
     success: { status: 302, mediaType: "text/html", description: "Signed in: the session cookie is set." },
   },
   useLocalSignInLink: {
@@ -247,7 +247,8 @@ export const OPERATIONS = {
     summary: "A one-time sign-in link `npm start` prints for a local admin (only with SDGATE_LOCAL_SIGN_IN).",
     access: { kind: "browser" },
     permission: null,
-    idempotent: false,
+    // A used link is refused the second time, and changes nothing.
+    idempotent: true,
     query: queryOf(localSignInQuerySchema, { token: "The link's one-time token." }),
     success: { status: 302, mediaType: "text/html", description: "Signed in: the session cookie is set." },
   },
