@@ -95,3 +95,13 @@ export const budgetUsageSchema = z.object({
   resets_at: z.string(),
 });
 export type BudgetUsage = z.infer<typeof budgetUsageSchema>;
+
+/** `GET /admin/teams/{id}/budget`: the team's budget, if it has one, and where this month stands. */
+export const teamBudgetStatusSchema = z.object({
+  object: z.literal("team.budget"),
+  team_id: z.string(),
+  /** `null`: the team has no budget (its keys are limited by their own only). */
+  budget: teamBudgetViewSchema.nullable(),
+  usage: budgetUsageSchema,
+});
+export type TeamBudgetStatus = z.infer<typeof teamBudgetStatusSchema>;

@@ -10,9 +10,9 @@ describe("OPERATIONS", () => {
     expect(new Set(routes).size).toBe(routes.length);
   });
 
-  it("sends a body only with POST and PATCH, and a query only with GET", () => {
+  it("sends a body only with POST, PUT and PATCH, and a query only with GET", () => {
     for (const [id, op] of entries) {
-      if (op.body !== undefined) expect(["POST", "PATCH"], id).toContain(op.method);
+      if (op.body !== undefined) expect(["POST", "PUT", "PATCH"], id).toContain(op.method);
       if (op.query !== undefined) expect(op.method, id).toBe("GET");
     }
   });

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { auditListQuerySchema, auditPageSchema, auditVerifyQuerySchema, chainReportSchema } from "./audit.ts";
 import { fleetSchema } from "./backends.ts";
+import { teamBudgetBodySchema, teamBudgetStatusSchema } from "./budgets.ts";
 import {
   addTeamMemberBodySchema,
   createRoleMappingBodySchema,
@@ -82,7 +83,7 @@ export interface QuerySpec<S extends z.ZodObject = z.ZodObject> {
  * routes against it), so none is undocumented or untyped.
  */
 export interface OperationSpec {
-  readonly method: "GET" | "POST" | "PATCH" | "DELETE";
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /**
    * OpenAPI path template (`/v1/jobs/{id}`). `{id}` is the parameter routes have; a team's member
    * (`/admin/teams/{id}/members/{user_id}`) adds `{user_id}`, the only other one.
@@ -164,6 +165,8 @@ export const NAMED_SCHEMAS = {
   Principal: named("Principal", principalSchema),
   SignedOut: named("SignedOut", signedOutSchema),
   SignOut: named("SignOut", signOutBodySchema),
+  TeamBudgetBody: named("TeamBudgetBody", teamBudgetBodySchema),
+  TeamBudgetStatus: named("TeamBudgetStatus", teamBudgetStatusSchema),
   Person: named("Person", personSchema),
   PersonList: named("PersonList", personListSchema),
   DeprovisionPerson: named("DeprovisionPerson", deprovisionPersonBodySchema),
@@ -555,6 +558,46 @@ export const OPERATIONS = {
     teamScope: "path",
     idempotent: true,
     success: { status: 200, schema: S.Team, description: "The team." },
+  },
+  getTeamBudget: {
+    method: "GET",
+    path: "/admin/teams/{id}/budget",
+    summary: "A team's monthly budget, if it has one, and what its keys have spent and hold this month.",
+    access: ADMIN,
+    permission: "usage.read",
+    teamScope: "path",
+    idempotent: true,
+    success: { status: 200, schema: S.TeamBudgetStatus, description: "The budget and this month's usage." },
+  },
+  setTeamBudget: {
+    method: "PUT",
+    path: "/admin/teams/{id}/budget",
+    summary:
+      "Set a team's monthly credits, soft threshold (an alert) and alert receiver; past the limit its keys get 402 budget_exceeded.",
+    access: ADMIN,
+    permission: "budgets.manage",
+    // It sets the budget to what it says, however often it is sent.
+    idempotent: true,
+    body: S.TeamBudgetBody,
+    success: { status: 200, schema: S.TeamBudgetStatus, description: "The budget as now set." },
+  },
+  deleteTeamBudget: {
+    method: "DELETE",
+    path: "/admin/teams/{id}/budget",
+    summary: "Remove a team's budget: its keys are limited by their own limits only.",
+    access: ADMIN,
+    permission: "budgets.manage",
+    idempotent: true,
+    success: { status: 200, schema: S.TeamBudgetStatus, description: "The team, now without a budget." },
+  },
+  getTeamBudgetAlertSecret: {
+    method: "GET",
+    path: "/admin/teams/{id}/budget/alert-secret",
+    summary: "The secret a team's budget alerts are signed with (Standard Webhooks), for their receiver.",
+    access: ADMIN,
+    permission: "budgets.manage",
+    idempotent: true,
+    success: { status: 200, schema: S.WebhookSecret, description: "The secret." },
   },
   updateTeam: {
     method: "PATCH",

@@ -33,7 +33,8 @@ const VIEW: readonly Permission[] = ["images.read", "jobs.read", "models.read", 
 
 /**
  * Each role's permissions. `admin` holds all of them, everywhere; the others hold theirs within a
- * team (a person's role in each team they belong to). `billing` sees money and nothing else.
+ * team (a person's role in each team they belong to). `billing` sees money and nothing else. Only an
+ * admin sets budgets: a team's own admin raising its limit would make it no limit.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
@@ -45,7 +46,6 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     "keys.manage",
     "members.read",
     "members.manage",
-    "budgets.manage",
     "audit.read",
   ],
   developer: [...VIEW, "images.generate", "jobs.cancel", "keys.create"],

@@ -3,8 +3,9 @@ import { type Io, UsageError } from "../io.ts";
 import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
 import { exactly, printJson, withSubcommands } from "./subcommands.ts";
+import { BUDGET_USAGE, budget } from "./team-budget.ts";
 
-export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|members|add-member|set-role|remove-member> [options]
+export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|members|add-member|set-role|remove-member|budget> [options]
 
   sdgate teams list
   sdgate teams create <name>                       (names are unique whatever their case)
@@ -15,6 +16,7 @@ export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|membe
   sdgate teams set-role <team id> <person id> --role <role>
   sdgate teams remove-member <team id> <person id>
                      (roles: ${TEAM_ROLES.join(", ")}; admin is global: see sdgate role-mappings)
+${BUDGET_USAGE}
 
 Options for every subcommand:
   --url <url>            the edge (default: $SDGATE_URL)
@@ -127,4 +129,5 @@ export const teams = withSubcommands("teams", "create teams and manage their mem
   "add-member": addMember,
   "set-role": setRole,
   "remove-member": removeMember,
+  budget,
 });

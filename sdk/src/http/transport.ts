@@ -35,7 +35,7 @@ export interface RequestOptions {
  * const spec: CallSpec = { method: "GET", path: "/v1/models", credential: "apiKey", idempotent: true };
  */
 export interface CallSpec {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** A path under the client's `baseUrl` (`/v1/models`), or an absolute URL the API handed out. */
   path: string;
   credential: Credential;

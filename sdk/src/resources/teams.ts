@@ -3,10 +3,13 @@ import type {
   DeletedTeam,
   MembershipView,
   RemovedMember,
+  TeamBudgetBody,
+  TeamBudgetStatus,
   TeamList,
   TeamMemberList,
   TeamView,
   UpdateTeamMemberBody,
+  WebhookSecret,
 } from "@sdgate/shared";
 import { callOperation } from "../http/operation.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
@@ -130,5 +133,48 @@ export class Teams {
    */
   async removeMember(id: string, userId: string, options: RequestOptions = {}): Promise<RemovedMember> {
     return callOperation(this.#transport, "removeTeamMember", { id, params: { user_id: userId } }, options);
+  }
+
+  /**
+   * The team's monthly budget (`null` without one) and this month's spent and held credits.
+   *
+   * @example
+   * const { budget, usage } = await admin.teams.budget("team_…");
+   * console.log(usage.spent, "of", budget?.monthly_credits ?? "no limit");
+   */
+  async budget(id: string, options: RequestOptions = {}): Promise<TeamBudgetStatus> {
+    return callOperation(this.#transport, "getTeamBudget", { id }, options);
+  }
+
+  /**
+   * Sets the team's monthly credits (past them its keys get 402 `budget_exceeded`), the percent at
+   * which an alert is sent (default 80) and where alerts go (`alert_webhook_url`: Slack's incoming
+   * webhooks and generic receivers both read them). Sets, so retrying is safe.
+   *
+   * @example
+   * await admin.teams.setBudget("team_…", { monthly_credits: 100_000, alert_webhook_url: "https://hooks.slack.com/…" });
+   */
+  async setBudget(id: string, body: TeamBudgetBody, options: RequestOptions = {}): Promise<TeamBudgetStatus> {
+    return callOperation(this.#transport, "setTeamBudget", { id, body }, options);
+  }
+
+  /**
+   * Removes the team's budget: its keys are limited by their own limits only.
+   *
+   * @example
+   * await admin.teams.removeBudget("team_…");
+   */
+  async removeBudget(id: string, options: RequestOptions = {}): Promise<TeamBudgetStatus> {
+    return callOperation(this.#transport, "deleteTeamBudget", { id }, options);
+  }
+
+  /**
+   * The secret (`whsec_…`) the team's budget alerts are signed with, for {@link verifyWebhookSignature}.
+   *
+   * @example
+   * const { key } = await admin.teams.budgetAlertSecret("team_…");
+   */
+  async budgetAlertSecret(id: string, options: RequestOptions = {}): Promise<WebhookSecret> {
+    return callOperation(this.#transport, "getTeamBudgetAlertSecret", { id }, options);
   }
 }

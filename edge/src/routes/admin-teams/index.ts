@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
+import { registerTeamBudget } from "./budget.ts";
 import { registerCreateTeam } from "./create.ts";
 import { registerDeleteTeam } from "./delete.ts";
 import { registerGetTeam } from "./get.ts";
@@ -25,4 +26,5 @@ export function registerAdminTeams(app: Hono<AppEnv>): void {
   registerAddTeamMember(app);
   registerUpdateTeamMember(app);
   registerRemoveTeamMember(app);
+  registerTeamBudget(app);
 }
