@@ -174,6 +174,12 @@ describe("sdgate keys: requests", () => {
     const at = await sdgate(["keys", "create", "--name", "ci", "--expires-at", "2027-01-31T00:00:00Z"]);
     expect(at.request?.body).toMatchObject({ expires_at: "2027-01-31T00:00:00Z" });
     expect(at.request?.body).not.toHaveProperty("models");
+    expect(at.request?.body).not.toHaveProperty("team_id");
+  });
+
+  it("create gives the key to a team with --team", async () => {
+    const made = await sdgate(["keys", "create", "--name", "search-ci", "--team", "team_0123456789abcdef"]);
+    expect(made.request?.body).toMatchObject({ name: "search-ci", team_id: "team_0123456789abcdef" });
   });
 
   it("refuses a malformed --expires-in, or both expiry options, before sending anything", async () => {

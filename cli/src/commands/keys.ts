@@ -10,8 +10,10 @@ export const KEYS_USAGE = `Usage: sdgate keys <create|list|get|update|revoke|rot
   sdgate keys create --name <name> [--scope generate --scope read] [--rpm N] [--concurrency N] [--credits N]
                      [--model <id> --model <id>] [--expires-in 30d | --expires-at 2027-01-31T00:00:00Z]
                      [--allow-ip 10.0.0.0/8 --allow-ip 2001:db8::/32] [--label team=search --label …]
+                     [--team <team id>]
                      (--model: the only models the key may use; --expires-in: s, m, h or d;
-                      --allow-ip: the only addresses it may be used from)
+                      --allow-ip: the only addresses it may be used from; --team: the team that owns
+                      it, whose budget it spends)
   sdgate keys list [--limit N] [--cursor C]
   sdgate keys get <key id>                           (the key and what is left of its limits now)
   sdgate keys update <key id> [--name N] [--scope S] [--rpm N] [--concurrency N] [--credits N|unlimited]
@@ -53,10 +55,15 @@ async function create(args: string[], io: Io): Promise<void> {
     ...CONNECTION_OPTIONS,
     ...KEY_OPTIONS,
     name: { type: "string" },
+    team: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
   if (!values.name) throw new UsageError("keys create needs --name.");
-  const body = { name: values.name, ...keyFields(values) };
+  const body = {
+    name: values.name,
+    ...keyFields(values),
+    ...(values.team === undefined ? {} : { team_id: values.team }),
+  };
   const key = await adminClient(values, io).keys.create(body);
   if (values.json) printJson(io, key);
   else printSecret(io, "Created", key);
