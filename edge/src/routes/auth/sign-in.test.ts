@@ -79,6 +79,21 @@ describe("signing in through an OpenID Connect provider", () => {
     });
     // A team's developer reaches no deployment-wide admin route.
     expect((await browse("/admin/keys", cookies)).status).toBe(403);
+    // The sign-in is audited with the person as actor and the roles their groups gave.
+    const me2 = (await (await browse("/v1/me", cookies)).json()) as { id: string };
+    const audit = await app.request(
+      `${ORIGIN}/admin/audit?limit=50`,
+      { headers: { Authorization: `Bearer ${env.SDGATE_ADMIN_TOKEN}` } },
+      oidcEnv,
+    );
+    const rows = ((await audit.json()) as { data: Array<{ actor: string; action: string; detail: unknown }> })
+      .data;
+    expect(
+      rows.find((row) => row.actor === `user:${me2.id}` && row.action === "session.create")?.detail,
+    ).toMatchObject({
+      groups: "ml-research",
+      roles: `${team.id}:developer`,
+    });
   });
 
   it("refuses a callback without the browser's pending sign-in, and a replayed one", async () => {

@@ -28,18 +28,22 @@ export async function startSession(c: Context<AppEnv>, identity: VerifiedIdentit
         : "The identity provider named no subject.",
     );
   }
-  const { user, memberships } = signedIn.value;
+  const { user, memberships, before } = signedIn.value;
   const userAgent = c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT_CHARS) ?? null;
   const session = await createSession(db, user.id, { userAgent, ip: clientIpOf(c) });
   if (!session.ok)
     throw new SdgateError("insufficient_scope", "This account is disabled here; ask an administrator.");
   setSessionCookie(c, session.value.secret);
   c.set("principal", userPrincipal(user, memberships));
+  // Sign-in recomputes the roles the groups give: the row keeps them before and after.
+  const roles = (list: readonly { team_id: string | null; role: string }[]) =>
+    list.map((m) => `${m.team_id ?? "*"}:${m.role}`).join(",");
   noteAudit(c, {
     detail: {
       issuer: identity.issuer,
       groups: identity.groups.join(","),
-      roles: memberships.map((m) => `${m.team_id ?? "*"}:${m.role}`).join(","),
+      roles_before: before.user === null ? null : roles(before.memberships),
+      roles: roles(memberships),
     },
   });
   return signedIn.value;
