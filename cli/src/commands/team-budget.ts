@@ -43,7 +43,8 @@ export async function budget(args: string[], io: Io): Promise<void> {
   const changing = values.set !== undefined || values.soft !== undefined || values["alert-url"] !== undefined;
   if (changing && values.remove)
     throw new UsageError("--remove cannot go with --set, --soft or --alert-url.");
-  if (changing && values.set === undefined) throw new UsageError("--soft and --alert-url need --set <credits>.");
+  if (changing && values.set === undefined)
+    throw new UsageError("--soft and --alert-url need --set <credits>.");
   const teams = adminClient(values, io).teams;
   const status = values.remove
     ? await teams.removeBudget(id)
