@@ -13,6 +13,7 @@ export const REQUIRED_BINDINGS = {
     BACKEND_HEALTH: "BackendHealth",
     GENERATION_JOB: "GenerationJob",
     AUTH_FAILURES: "AuthFailures",
+    TEAM_BUDGET: "TeamBudget",
   } as Record<string, string>,
 };
 

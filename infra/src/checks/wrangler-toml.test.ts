@@ -27,7 +27,7 @@ describe("wrangler.toml", () => {
     (env.staging as { vars: Record<string, string> }).vars.SDGATE_BACKEND_TIMEOUT_MS = "120000";
     const problems = wranglerProblems(config, { environments: [...ENVIRONMENTS, "canary"], repoRoot });
     expect(problems).toEqual([
-      "env.staging: Durable Object binding AUTH_FAILURES → AuthFailures",
+      "env.staging: Durable Object binding TEAM_BUDGET → TeamBudget",
       "env.staging: SDGATE_BACKEND_TIMEOUT_MS must be under 100000 ms (Cloudflare's 524), not '120000'",
       "env.production shares '<staging sdgate-staging database id>' with env.staging",
       "[env.canary] is missing",

@@ -1,4 +1,4 @@
-import { OPERATIONS } from "@sdgate/shared";
+import { OPERATIONS, type OperationSpec } from "@sdgate/shared";
 import { z } from "zod";
 import { dnsLabel, hostname } from "./formats.ts";
 
@@ -24,7 +24,12 @@ const audTag = z.string().regex(/^[0-9a-f]{32,128}$/, "must be an Access applica
  * would lock out API keys and the break-glass admin token, which Access knows nothing of.
  */
 export const API_PREFIXES: readonly string[] = [
-  ...new Set(Object.values(OPERATIONS).map((operation) => `/${operation.path.split("/")[1] ?? ""}`)),
+  ...new Set(
+    (Object.values(OPERATIONS) as OperationSpec[])
+      // The sign-in flow is a browser's: Access may cover it (it does by default, `/auth`).
+      .filter((operation) => operation.access.kind !== "browser" && operation.access.kind !== "session")
+      .map((operation) => `/${operation.path.split("/")[1] ?? ""}`),
+  ),
 ];
 
 const path = z
