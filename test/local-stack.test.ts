@@ -1,6 +1,11 @@
 import { join } from "node:path";
 import { createConfig, lintFromString } from "@redocly/openapi-core";
-import { type GenerationResponse, generationResponseSchema } from "@sdgate/shared";
+import {
+  type GenerationResponse,
+  generationResponseSchema,
+  OPERATIONS,
+  type OperationSpec,
+} from "@sdgate/shared";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { ensureTinyModel } from "../backend/src/model-builder/index.ts";
@@ -79,9 +84,20 @@ describe("the local stack, end to end", () => {
       source,
       config: await createConfig({ extends: ["recommended"] }),
     });
-    // The one rule left: the document names no licence, as the project has none to name yet.
+    // Two exceptions, each named: the document names no licence, as the project has none to name
+    // yet; and a browser's sign-in steps answer with a redirect (302), which is what they are, not
+    // with a 2XX. Nothing else may be reported.
+    const redirects = (Object.values(OPERATIONS) as OperationSpec[])
+      .filter((op) => op.success.status >= 300 && op.success.status < 400)
+      .map((op) => `#/paths/${op.path.replaceAll("/", "~1")}/${op.method.toLowerCase()}/responses`);
+    expect(redirects).toHaveLength(3);
     const reported = problems
       .filter((problem) => problem.ruleId !== "info-license")
+      .filter(
+        (problem) =>
+          problem.ruleId !== "operation-2xx-response" ||
+          !redirects.includes(problem.location[0]?.pointer ?? ""),
+      )
       .map((problem) => `${problem.severity} ${problem.ruleId}: ${problem.message}`);
     expect(reported).toEqual([]);
   });
