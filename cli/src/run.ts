@@ -6,6 +6,7 @@ import { people } from "./commands/people.ts";
 import { roleMappings } from "./commands/role-mappings.ts";
 import { teams } from "./commands/teams.ts";
 import { usageCommand } from "./commands/usage.ts";
+import { whoamiCommand } from "./commands/whoami.ts";
 import { EXIT, InterruptedError, type Io, isApiError, isUsageError } from "./io.ts";
 
 /** The commands. */
@@ -16,6 +17,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   people,
   teams,
   "role-mappings": roleMappings,
+  whoami: whoamiCommand,
 };
 
 export function usage(): string {
