@@ -13,6 +13,7 @@ export * from "./health.ts";
 export * from "./internal-api.ts";
 export * from "./jobs.ts";
 export * from "./keys.ts";
+export * from "./model-registry.ts";
 export * from "./models.ts";
 export * from "./operations.ts";
 export * from "./permissions.ts";
