@@ -35,6 +35,22 @@ const ACCESS_COOKIE = "CF_Authorization";
 // An Access user's record is refreshed (name, email) at most this often, not on every request.
 const ACCESS_REFRESH_MS = 60 * 60 * 1000;
 
+/** An Access service token: it holds what role mappings give the group `service:<Client ID>`. */
+async function servicePrincipal(db: D1Database, clientId: string): Promise<Principal> {
+  const group = `service:${clientId}`;
+  const grants = grantsFor(await rulesFor(db, [group]), [group]);
+  return {
+    object: "principal",
+    kind: "service",
+    id: clientId,
+    name: null,
+    email: null,
+    teams: grants.flatMap((g) => (g.team_id === null ? [] : [{ id: g.team_id, name: null, role: g.role }])),
+    roles: grants.flatMap((g) => (g.team_id === null ? [g.role] : [])),
+    permissions: permissionsOf(grants.map((g) => g.role)),
+  };
+}
+
 async function accessPerson(
   c: Context<AppEnv>,
   token: string,
@@ -49,26 +65,7 @@ async function accessPerson(
   }
   const db = c.var.config.db;
   const { identity } = verified;
-  if (identity.kind === "service") {
-    // A service token holds what role mappings give the group `service:<Client ID>`.
-    const group = `service:${identity.clientId}`;
-    const grants = grantsFor(await rulesFor(db, [group]), [group]);
-    const roles = grants.flatMap((g) => (g.team_id === null ? [g.role] : []));
-    const teams = grants.flatMap((g) =>
-      g.team_id === null ? [] : [{ id: g.team_id, name: null, role: g.role }],
-    );
-    const principal: Principal = {
-      object: "principal",
-      kind: "service",
-      id: identity.clientId,
-      name: null,
-      email: null,
-      teams,
-      roles,
-      permissions: permissionsOf(grants.map((g) => g.role)),
-    };
-    return { principal, via };
-  }
+  if (identity.kind === "service") return { principal: await servicePrincipal(db, identity.clientId), via };
   const known = await findUserByIdentity(db, access.issuer, identity.subject);
   const fresh =
     known !== null && Date.now() - Date.parse(known.last_sign_in_at ?? known.created_at) < ACCESS_REFRESH_MS;
