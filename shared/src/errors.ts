@@ -17,6 +17,8 @@ export const ERROR_CODES = [
   "model_not_found",
   "model_not_allowed",
   "ip_not_allowed",
+  "policy_violation",
+  "policy_rejected",
   "cancelled",
   "conflict",
   "idempotency_key_reused",
@@ -43,6 +45,8 @@ export type ErrorType =
 export function statusOf(code: ErrorCode): number {
   switch (code) {
     case "invalid_request":
+    // A team's prompt policy finds the request out of its bounds (a rule with action `reject`).
+    case "policy_rejected":
       return 400;
     case "missing_api_key":
     case "invalid_api_key":
@@ -53,6 +57,8 @@ export function statusOf(code: ErrorCode): number {
     case "model_not_allowed":
     // The key may be used only from the address ranges it lists (`allowed_ips`).
     case "ip_not_allowed":
+    // A team's prompt policy does not allow the request's content (a rule with action `block`).
+    case "policy_violation":
       return 403;
     case "not_found":
     case "model_not_found":
@@ -170,6 +176,8 @@ const GENERIC_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   model_not_found: "No such model.",
   model_not_allowed: "The API key may not use this model.",
   ip_not_allowed: "The API key may not be used from this address.",
+  policy_violation: "The request breaks the prompt policy.",
+  policy_rejected: "The request is outside the prompt policy's bounds.",
   cancelled: "The job was cancelled.",
   conflict: "This conflicts with what exists.",
   idempotency_key_reused: "The Idempotency-Key was used before with a different request.",

@@ -18,6 +18,7 @@ export * from "./models.ts";
 export * from "./operations.ts";
 export * from "./permissions.ts";
 export * from "./prompt-nesting.ts";
+export * from "./prompt-policy.ts";
 export * from "./registry.ts";
 export * from "./schedulers.ts";
 export * from "./sign-in.ts";
