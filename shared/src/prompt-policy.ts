@@ -93,6 +93,8 @@ export const promptPolicySchema = z.object({
   record_prompt: z.boolean().default(false),
 });
 export type PromptPolicy = z.infer<typeof promptPolicySchema>;
+/** A policy as written, before defaults (`action`, `match`, `fields`, `record_prompt`). */
+export type PromptPolicyInput = z.input<typeof promptPolicySchema>;
 
 /** What a policy sees of a resolved generation request (size: the output's, after any hires pass). */
 export interface PolicyRequest {

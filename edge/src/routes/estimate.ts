@@ -15,6 +15,7 @@ import { fleetTimings } from "../jobs/step-timings.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { estimateCost } from "../limits/index.ts";
 import { modelFor } from "../models.ts";
+import { enforcePromptPolicy } from "../policies/index.ts";
 import { onOperation } from "./operation.ts";
 
 async function readRequest(c: Context<AppEnv>) {
@@ -67,6 +68,8 @@ export function registerEstimate(app: Hono<AppEnv>): void {
     }),
     async (c) => {
       const resolved = await readRequest(c);
+      // A quote for a request the team's policy refuses would only mislead: the same refusal here.
+      await enforcePromptPolicy(c, resolved);
       await authorize(c, { cost: null, model: resolved.model });
       const { registry, jobs } = c.var.config;
       const estimate = estimateGeneration(

@@ -25,6 +25,7 @@ import { acceptAsync } from "../jobs/submit.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { type Admission, estimateCost } from "../limits/index.ts";
 import { modelFor } from "../models.ts";
+import { enforcePromptPolicy } from "../policies/index.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
@@ -221,6 +222,8 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       const startedMs = Date.now();
       const prepared = await prepare(c);
       const { request, resolved, cost, hash, where, replay } = prepared;
+      // The team's prompt policy, before a job, a charge or a replay: a refused request gets nothing.
+      await enforcePromptPolicy(c, resolved);
       // `Prefer: respond-async`, or a request too long to wait for: 202 with a job (jobs/submit.ts).
       const job = await acceptAsync(c, prepared);
       if (job !== null) return job;
