@@ -113,6 +113,8 @@ export const aliasSchema = z.object({
   revision: z.number().int(),
   updated_at: z.string(),
   updated_by: z.string(),
+  /** The approved promotion request that put it there; `null` only for a model's bootstrap. */
+  promotion_id: z.string().nullable(),
 });
 export type Alias = z.infer<typeof aliasSchema>;
 
@@ -146,6 +148,54 @@ export const promotionRequestSchema = z.object({
   decision_comment: z.string().nullable(),
 });
 export type PromotionRequest = z.infer<typeof promotionRequestSchema>;
+
+/** One move of an alias, as the history keeps it (never rewritten: a rollback is one more move). */
+export const aliasMoveSchema = z.object({
+  model_id: z.string(),
+  name: z.string(),
+  from_version: z.string().nullable(),
+  to_version: z.string(),
+  /** The alias's revision after the move. */
+  revision: z.number().int(),
+  moved_at: z.string(),
+  moved_by: z.string(),
+  promotion_id: z.string().nullable(),
+  reason: z.enum(["bootstrap", "promotion", "rollback"]),
+});
+export type AliasMove = z.infer<typeof aliasMoveSchema>;
+
+/** Registering a model (its versions come after). */
+export const createModelBodySchema = z.strictObject({
+  id: modelIdSchema,
+  description: z.string().trim().max(MAX_MODEL_DESCRIPTION_CHARS).default(""),
+});
+export type CreateModelBody = z.input<typeof createModelBodySchema>;
+
+/** Registering a version: its number is the registry's to assign; the licence must be accepted. */
+export const registerVersionBodySchema = z.strictObject({
+  digest: digestSchema,
+  source: modelSourceSchema,
+  engine_version: z.string().min(1).max(64),
+  licence: z.strictObject({ id: licenceIdSchema, accepted: z.boolean() }),
+  card: z.string().max(MAX_MODEL_CARD_CHARS).default(""),
+});
+export type RegisterVersionBody = z.input<typeof registerVersionBodySchema>;
+
+/** Asking for `alias` to point at `to_version` (a rollback names an earlier version). */
+export const promotionBodySchema = z.strictObject({
+  alias: aliasNameSchema,
+  to_version: versionLabelSchema,
+  comment: z.string().max(MAX_COMMENT_CHARS).default(""),
+  evidence: z.array(evidenceSchema).max(MAX_EVIDENCE).default([]),
+});
+export type PromotionBody = z.input<typeof promotionBodySchema>;
+
+/** Approving or rejecting; `expected_revision` is the alias revision the approver saw (0: no alias yet). */
+export const promotionDecisionBodySchema = z.strictObject({
+  comment: z.string().max(MAX_COMMENT_CHARS).default(""),
+  expected_revision: z.number().int().min(0).optional(),
+});
+export type PromotionDecisionBody = z.input<typeof promotionDecisionBodySchema>;
 
 /** What a request or a key names: a model (its `production` alias), an alias, or a pinned version. */
 export type ModelRef = { model: string; alias: string } | { model: string; version: string };
