@@ -4,7 +4,13 @@ import { describe, expect, it } from "vitest";
 import app from "../index.ts";
 import { asAdmin, auditRowOf, db, expectJson, newTeam } from "../routes/admin-people/testing.ts";
 import { callsTo, edgeEnv, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
-import { getTeamPolicy, removeTeamPolicy, setTeamPolicy } from "./index.ts";
+import {
+  getTeamPolicy,
+  POLICY_CACHE_TTL_MS,
+  policyForKey,
+  removeTeamPolicy,
+  setTeamPolicy,
+} from "./index.ts";
 
 type Rules = PromptPolicyInput["rules"];
 
@@ -154,5 +160,51 @@ describe("the policy store", () => {
     expect(removed.before?.policy.id).toBe(first.after.policy.id);
     expect(await getTeamPolicy(env.DB, team.id)).toBeNull();
     expect((await removeTeamPolicy(env.DB, team.id)).before).toBeNull();
+  });
+});
+
+describe("policyForKey's cache", () => {
+  /** env.DB, counting the statements prepared on it. */
+  function countingDb(): { db: D1Database; reads: () => number } {
+    let count = 0;
+    const counted = {
+      prepare: (sql: string) => {
+        count++;
+        return env.DB.prepare(sql);
+      },
+    };
+    return { db: counted as unknown as D1Database, reads: () => count };
+  }
+
+  it("reads D1 once per key per TTL, for a key with a team's policy and for a key with no team", async () => {
+    const { teamId } = await teamKey(RULES);
+    const keyId = (
+      await env.DB.prepare("SELECT id FROM api_keys WHERE team_id = ?").bind(teamId).first<{ id: string }>()
+    )?.id;
+    if (keyId === undefined) return expect.fail("no key for the team");
+    const { db: counted, reads } = countingDb();
+    const nowMs = Date.now();
+    expect((await policyForKey(counted, keyId, nowMs))?.scope).toEqual({ team_id: teamId });
+    expect(await policyForKey(counted, "key_none", nowMs)).toBeNull();
+    for (let i = 0; i < 5; i++) {
+      await policyForKey(counted, keyId, nowMs + 1_000);
+      await policyForKey(counted, "key_none", nowMs + 1_000);
+    }
+    expect(reads()).toBe(2);
+    await policyForKey(counted, keyId, nowMs + POLICY_CACHE_TTL_MS + 1);
+    expect(reads()).toBe(3);
+  });
+});
+
+describe("an async request", () => {
+  it("is refused before a job is made", async () => {
+    const { key } = await teamKey(RULES);
+    const prompt = uniquePrompt("gore");
+    const res = await generate(
+      { prompt, steps: 4, negative_prompt: "nsfw" },
+      { key, headers: { Prefer: "respond-async" } },
+    );
+    expect(await refusal(res, 403)).toMatchObject({ code: "policy_violation" });
+    expect(await callsTo("healthy", prompt)).toEqual([]);
   });
 });
