@@ -5,6 +5,9 @@ import {
   MAX_MODEL_REF_CHARS,
   modelSourceSchema,
   parseModelRef,
+  promotionBodySchema,
+  promotionDecisionBodySchema,
+  registerVersionBodySchema,
   versionLabel,
   versionNumber,
 } from "./model-registry.ts";
@@ -91,5 +94,58 @@ describe("the registry's names", () => {
       false,
     );
     expect(modelSourceSchema.safeParse({ kind: "folder", path: "/models/sd15" }).success).toBe(false);
+  });
+});
+
+describe("the registry's bodies", () => {
+  const digest = "a".repeat(64);
+
+  it("take a version with its licence and card, and refuse a digest that is not SHA-256 hex", () => {
+    const body = {
+      digest,
+      source: { kind: "export", path: "/models/sd15" },
+      engine_version: "sdgate-engine/3",
+      licence: { id: "CreativeML-OpenRAIL-M", accepted: true },
+    };
+    expect(registerVersionBodySchema.parse(body)).toEqual({ ...body, card: "" });
+    for (const bad of ["A".repeat(64), "a".repeat(63), `sha256:${"a".repeat(64)}`])
+      expect(registerVersionBodySchema.safeParse({ ...body, digest: bad }).error?.issues[0]?.path).toEqual([
+        "digest",
+      ]);
+    expect(
+      registerVersionBodySchema.safeParse({ ...body, licence: { id: "has space", accepted: true } }).success,
+    ).toBe(false);
+  });
+
+  it("take a promotion with evidence, naming a version and an alias that is not one", () => {
+    expect(
+      promotionBodySchema.parse({
+        alias: "production",
+        to_version: "v3",
+        evidence: [{ kind: "evaluation", ref: "eval_1" }],
+      }),
+    ).toEqual({
+      alias: "production",
+      to_version: "v3",
+      comment: "",
+      evidence: [{ kind: "evaluation", ref: "eval_1", note: "" }],
+    });
+    expect(promotionBodySchema.safeParse({ alias: "v3", to_version: "v3" }).success).toBe(false);
+    expect(promotionBodySchema.safeParse({ alias: "production", to_version: "3" }).success).toBe(false);
+    expect(
+      promotionBodySchema.safeParse({
+        alias: "production",
+        to_version: "v3",
+        evidence: [{ kind: "vibes", ref: "x" }],
+      }).success,
+    ).toBe(false);
+  });
+
+  it("take a decision with the revision the approver saw", () => {
+    expect(promotionDecisionBodySchema.parse({ expected_revision: 4 })).toEqual({
+      comment: "",
+      expected_revision: 4,
+    });
+    expect(promotionDecisionBodySchema.safeParse({ expected_revision: -1 }).success).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aliasHistory, bootstrapAlias, getAlias, resolveRef } from "./aliases.ts";
+import { createModel } from "./models.ts";
 import { db, freshModelId, modelWithVersions, versionBody } from "./testing.ts";
 import { registerVersion } from "./versions.ts";
 
@@ -48,6 +49,12 @@ describe("bootstrapAlias", () => {
     });
     expect(await getAlias(db, v1.model_id, "production")).toBeNull();
     expect(await aliasHistory(db, v1.model_id, "production")).toEqual([]);
+    const empty = freshModelId();
+    await createModel(db, { id: empty }, "usr_a");
+    expect(await bootstrapAlias(db, empty, "production", "system", { bootstrap: true })).toMatchObject({
+      ok: false,
+      error: { code: "invalid" },
+    });
     expect(
       await bootstrapAlias(db, freshModelId(), "production", "system", { bootstrap: true }),
     ).toMatchObject({

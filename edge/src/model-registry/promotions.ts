@@ -224,13 +224,13 @@ export async function approvePromotion(
   const requestRow = firstInBatch<PromotionRow>(requestRows);
   if (!aliasRow || !requestRow) {
     // Someone else moved the alias or decided the request between our read and our write.
-    const [now_, alias] = [
+    const [latest, alias] = [
       await getPromotion(db, requestId),
       await getAlias(db, request.model_id, request.alias),
     ];
-    if ((alias?.revision ?? 0) !== expected || !now_)
+    if ((alias?.revision ?? 0) !== expected || !latest)
       return { ok: false, error: conflict(request, alias, expected) };
-    return { ok: false, error: notPending(now_) };
+    return { ok: false, error: notPending(latest) };
   }
   return {
     ok: true,
