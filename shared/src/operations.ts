@@ -44,6 +44,7 @@ import {
 } from "./keys.ts";
 import { modelListSchema } from "./models.ts";
 import { type Permission, principalSchema } from "./permissions.ts";
+import { teamPolicyBodySchema, teamPolicyViewSchema } from "./prompt-policy.ts";
 import { localSignInQuerySchema, signedOutSchema, signInQuerySchema, signOutBodySchema } from "./sign-in.ts";
 import { usageQuerySchema, usageReportSchema } from "./usage.ts";
 
@@ -167,6 +168,8 @@ export const NAMED_SCHEMAS = {
   SignOut: named("SignOut", signOutBodySchema),
   TeamBudgetBody: named("TeamBudgetBody", teamBudgetBodySchema),
   TeamBudgetStatus: named("TeamBudgetStatus", teamBudgetStatusSchema),
+  TeamPolicyBody: named("TeamPolicyBody", teamPolicyBodySchema),
+  TeamPolicy: named("TeamPolicy", teamPolicyViewSchema),
   Person: named("Person", personSchema),
   PersonList: named("PersonList", personListSchema),
   DeprovisionPerson: named("DeprovisionPerson", deprovisionPersonBodySchema),
@@ -598,6 +601,37 @@ export const OPERATIONS = {
     permission: "budgets.manage",
     idempotent: true,
     success: { status: 200, schema: S.WebhookSecret, description: "The secret." },
+  },
+  getTeamPolicy: {
+    method: "GET",
+    path: "/admin/teams/{id}/policy",
+    summary:
+      "A team's prompt policy: blocked terms and patterns, size, step and count limits, required negative terms.",
+    access: ADMIN,
+    permission: "members.read",
+    teamScope: "path",
+    idempotent: true,
+    success: { status: 200, schema: S.TeamPolicy, description: "The policy (`null`: none)." },
+  },
+  setTeamPolicy: {
+    method: "PUT",
+    path: "/admin/teams/{id}/policy",
+    summary:
+      "Set a team's prompt policy; its keys' requests that break a rule answer 403 policy_violation or 400 policy_rejected naming the rule.",
+    access: ADMIN,
+    permission: "policies.manage",
+    idempotent: true,
+    body: S.TeamPolicyBody,
+    success: { status: 200, schema: S.TeamPolicy, description: "The policy as now set." },
+  },
+  deleteTeamPolicy: {
+    method: "DELETE",
+    path: "/admin/teams/{id}/policy",
+    summary: "Remove a team's prompt policy.",
+    access: ADMIN,
+    permission: "policies.manage",
+    idempotent: true,
+    success: { status: 200, schema: S.TeamPolicy, description: "The team, now without a policy." },
   },
   updateTeam: {
     method: "PATCH",

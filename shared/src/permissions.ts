@@ -21,6 +21,7 @@ export const PERMISSIONS = [
   "members.manage",
   "teams.manage",
   "budgets.manage",
+  "policies.manage",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 export const permissionSchema = z.enum(PERMISSIONS);

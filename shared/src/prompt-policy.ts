@@ -351,3 +351,20 @@ export function checkPromptPolicy(policy: PromptPolicy, request: PolicyRequest):
   }
   return { ok: true };
 }
+
+/** `PUT /admin/teams/{id}/policy`: the rules, and whether violations keep the prompt (the id and scope are the edge's). */
+export const teamPolicyBodySchema = z.strictObject({
+  rules: promptPolicySchema.shape.rules,
+  record_prompt: promptPolicySchema.shape.record_prompt,
+});
+export type TeamPolicyBody = z.input<typeof teamPolicyBodySchema>;
+
+/** `GET /admin/teams/{id}/policy`: the team's prompt policy (`null`: none), and who last set it. */
+export const teamPolicyViewSchema = z.object({
+  object: z.literal("team.policy"),
+  team_id: z.string(),
+  policy: promptPolicySchema.nullable(),
+  updated_at: z.string().nullable(),
+  updated_by: z.string().nullable(),
+});
+export type TeamPolicyView = z.infer<typeof teamPolicyViewSchema>;

@@ -4,8 +4,9 @@ import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
 import { exactly, printJson, withSubcommands } from "./subcommands.ts";
 import { BUDGET_USAGE, budget } from "./team-budget.ts";
+import { POLICY_USAGE, policy } from "./team-policy.ts";
 
-export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|members|add-member|set-role|remove-member|budget> [options]
+export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|members|add-member|set-role|remove-member|budget|policy> [options]
 
   sdgate teams list
   sdgate teams create <name>                       (names are unique whatever their case)
@@ -17,6 +18,7 @@ export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|membe
   sdgate teams remove-member <team id> <person id>
                      (roles: ${TEAM_ROLES.join(", ")}; admin is global: see sdgate role-mappings)
 ${BUDGET_USAGE}
+${POLICY_USAGE}
 
 Options for every subcommand:
   --url <url>            the edge (default: $SDGATE_URL)
@@ -130,4 +132,5 @@ export const teams = withSubcommands("teams", "create teams and manage their mem
   "set-role": setRole,
   "remove-member": removeMember,
   budget,
+  policy,
 });

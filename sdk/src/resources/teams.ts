@@ -7,6 +7,8 @@ import type {
   TeamBudgetStatus,
   TeamList,
   TeamMemberList,
+  TeamPolicyBody,
+  TeamPolicyView,
   TeamView,
   UpdateTeamMemberBody,
   WebhookSecret,
@@ -176,5 +178,37 @@ export class Teams {
    */
   async budgetAlertSecret(id: string, options: RequestOptions = {}): Promise<WebhookSecret> {
     return callOperation(this.#transport, "getTeamBudgetAlertSecret", { id }, options);
+  }
+
+  /**
+   * The team's prompt policy (`policy: null` without one): the rules its keys' requests are checked
+   * against before any GPU work.
+   *
+   * @example
+   * const { policy } = await admin.teams.policy("team_…");
+   */
+  async policy(id: string, options: RequestOptions = {}): Promise<TeamPolicyView> {
+    return callOperation(this.#transport, "getTeamPolicy", { id }, options);
+  }
+
+  /**
+   * Sets the team's prompt policy; a request that breaks a rule answers 403 `policy_violation` (or
+   * 400 `policy_rejected`) naming the rule. Sets, so retrying is safe.
+   *
+   * @example
+   * await admin.teams.setPolicy("team_…", { rules: [{ id: "no-logos", kind: "blocked_terms", terms: ["logo"] }] });
+   */
+  async setPolicy(id: string, body: TeamPolicyBody, options: RequestOptions = {}): Promise<TeamPolicyView> {
+    return callOperation(this.#transport, "setTeamPolicy", { id, body }, options);
+  }
+
+  /**
+   * Removes the team's prompt policy.
+   *
+   * @example
+   * await admin.teams.removePolicy("team_…");
+   */
+  async removePolicy(id: string, options: RequestOptions = {}): Promise<TeamPolicyView> {
+    return callOperation(this.#transport, "deleteTeamPolicy", { id }, options);
   }
 }

@@ -1,31 +1,16 @@
-import {
-  SdgateError,
-  TEAM_ID_PATTERN,
-  type TeamBudgetStatus,
-  teamBudgetBodySchema,
-  type WebhookSecret,
-} from "@sdgate/shared";
+import { SdgateError, type TeamBudgetStatus, teamBudgetBodySchema, type WebhookSecret } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import { budgetAlertSecret, readTeamBudget, removeTeamBudget, setTeamBudget } from "../../budgets/index.ts";
 import type { AppEnv } from "../../hono-env.ts";
-import { getTeam } from "../../identity/directory/index.ts";
 import { adminGuard } from "../../identity/guard.ts";
-import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
+import { adminAudit } from "../../middleware/admin-audit/index.ts";
 import { WEBHOOK_HEADERS } from "../../webhooks/signature.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
 import { noteChange } from "../admin-people/audit-change.ts";
-import { idParam } from "../admin-people/ids.ts";
 import { onOperation } from "../operation.ts";
+import { existingTeam } from "./existing-team.ts";
 import { teamProblem } from "./problems.ts";
 import { teamGuard } from "./team-guard.ts";
-
-/** The path's team, which must exist (404 naming it otherwise). */
-async function teamOf(c: Context<AppEnv>): Promise<string> {
-  const id = idParam(c, TEAM_ID_PATTERN, "team");
-  if ((await getTeam(c.var.config.db, id)) === null) throw teamProblem("not_found", { team_id: id });
-  noteAudit(c, { detail: { team_id: id } });
-  return id;
-}
 
 async function statusOf(c: Context<AppEnv>, teamId: string): Promise<TeamBudgetStatus> {
   const { budget, usage } = await readTeamBudget(c.var.config, teamId);
@@ -40,7 +25,7 @@ async function statusOf(c: Context<AppEnv>, teamId: string): Promise<TeamBudgetS
  */
 export function registerTeamBudget(app: Hono<AppEnv>): void {
   onOperation(app, "getTeamBudget", teamGuard("getTeamBudget"), adminAudit("budget.read"), async (c) =>
-    c.json(await statusOf(c, await teamOf(c))),
+    c.json(await statusOf(c, await existingTeam(c))),
   );
 
   onOperation(
@@ -50,7 +35,7 @@ export function registerTeamBudget(app: Hono<AppEnv>): void {
     adminAudit("budget.set"),
     limitAdminBody,
     async (c) => {
-      const teamId = await teamOf(c);
+      const teamId = await existingTeam(c);
       const settings = await parseJsonBody(c, teamBudgetBodySchema);
       const change = await setTeamBudget(c.var.config, teamId, settings);
       if (change === null) throw teamProblem("not_found", { team_id: teamId });
@@ -65,7 +50,7 @@ export function registerTeamBudget(app: Hono<AppEnv>): void {
     adminGuard("deleteTeamBudget"),
     adminAudit("budget.remove"),
     async (c) => {
-      const teamId = await teamOf(c);
+      const teamId = await existingTeam(c);
       const before = await removeTeamBudget(c.var.config, teamId);
       noteChange(c, { before, after: null }, { team_id: teamId });
       return c.json(await statusOf(c, teamId));
@@ -78,7 +63,7 @@ export function registerTeamBudget(app: Hono<AppEnv>): void {
     adminGuard("getTeamBudgetAlertSecret"),
     adminAudit("budget.secret"),
     async (c) => {
-      const teamId = await teamOf(c);
+      const teamId = await existingTeam(c);
       const serverSecret = c.var.config.jobs.webhookSecret;
       if (serverSecret === null)
         throw new SdgateError("not_found", "Webhooks are not enabled on this server.");

@@ -9,6 +9,7 @@ import { registerAddTeamMember } from "./members-add.ts";
 import { registerListTeamMembers } from "./members-list.ts";
 import { registerRemoveTeamMember } from "./members-remove.ts";
 import { registerUpdateTeamMember } from "./members-update.ts";
+import { registerTeamPolicy } from "./policy.ts";
 import { registerUpdateTeam } from "./update.ts";
 
 /**
@@ -27,4 +28,5 @@ export function registerAdminTeams(app: Hono<AppEnv>): void {
   registerUpdateTeamMember(app);
   registerRemoveTeamMember(app);
   registerTeamBudget(app);
+  registerTeamPolicy(app);
 }

@@ -1,0 +1,83 @@
+import { readFile } from "node:fs/promises";
+import type { PolicyRule, TeamPolicyView } from "@sdgate/sdk";
+import { type Io, UsageError } from "../io.ts";
+import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
+import { table } from "../table.ts";
+import { exactly, printJson } from "./subcommands.ts";
+
+export const POLICY_USAGE = `  sdgate teams policy <team id>                    (its prompt policy's rules, as a table)
+  sdgate teams policy <team id> --file <rules.json> [--record-prompt]   (sets it: a JSON array of rules)
+  sdgate teams policy <team id> --remove`;
+
+/** What a rule checks, in a few words. */
+function what(rule: PolicyRule): string {
+  switch (rule.kind) {
+    case "blocked_terms":
+      return `${rule.terms.length} term(s), ${rule.match}, in ${rule.fields.join(" and ")}`;
+    case "blocked_patterns":
+      return `${rule.patterns.join(" | ")} in ${rule.fields.join(" and ")}`;
+    case "required_negative_prompt":
+      return `negative prompt has ${rule.terms.join(", ")}`;
+    case "max_size":
+      return [
+        rule.max_width === undefined ? null : `width ≤ ${rule.max_width}`,
+        rule.max_height === undefined ? null : `height ≤ ${rule.max_height}`,
+        rule.max_pixels === undefined ? null : `pixels ≤ ${rule.max_pixels}`,
+      ]
+        .filter((part) => part !== null)
+        .join(", ");
+    case "max_steps":
+      return `steps ≤ ${rule.max}`;
+    case "max_n":
+      return `images ≤ ${rule.max}`;
+  }
+}
+
+function describe(view: TeamPolicyView): string {
+  if (view.policy === null) return `${view.team_id}: no prompt policy.\n`;
+  const rows = view.policy.rules.map((rule) => [rule.id, rule.kind, rule.action, what(rule)]);
+  const recorded = view.policy.record_prompt ? "violations keep the prompt" : "violations keep the rule only";
+  return `${view.team_id}: ${view.policy.id}, set by ${view.updated_by} at ${view.updated_at}; ${recorded}\n${table(["RULE", "KIND", "ACTION", "CHECKS"], rows)}\n`;
+}
+
+async function rulesFrom(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new UsageError(`--file: cannot read '${path}'.`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`--file: '${path}' is not JSON (a JSON array of rules).`);
+  }
+}
+
+/** `sdgate teams policy …`: read, set or remove a team's prompt policy. */
+export async function policy(args: string[], io: Io): Promise<void> {
+  const { values, positionals } = parse(args, {
+    ...CONNECTION_OPTIONS,
+    file: { type: "string" },
+    "record-prompt": { type: "boolean" },
+    remove: { type: "boolean" },
+  });
+  const [id = ""] = exactly(positionals, ["a team id (see sdgate teams list)"], "teams policy");
+  if (values.remove && values.file !== undefined) throw new UsageError("--remove cannot go with --file.");
+  if (values["record-prompt"] && values.file === undefined)
+    throw new UsageError("--record-prompt needs --file.");
+  const rules = values.file === undefined ? undefined : await rulesFrom(values.file);
+  if (rules !== undefined && !Array.isArray(rules))
+    throw new UsageError("--file must hold a JSON array of rules.");
+  const teams = adminClient(values, io).teams;
+  const view = values.remove
+    ? await teams.removePolicy(id)
+    : rules !== undefined
+      ? await teams.setPolicy(id, {
+          rules: rules as PolicyRule[],
+          record_prompt: values["record-prompt"] === true,
+        })
+      : await teams.policy(id);
+  if (values.json) return printJson(io, view);
+  io.out(describe(view));
+}
