@@ -8,6 +8,7 @@ import { requestId } from "./middleware/request-id/index.ts";
 import { registerAdminAudit } from "./routes/admin-audit.ts";
 import { registerAdminBackends } from "./routes/admin-backends.ts";
 import { registerAdminKeys } from "./routes/admin-keys/index.ts";
+import { registerAdminModels } from "./routes/admin-models/index.ts";
 import { registerAdminPeople } from "./routes/admin-people/index.ts";
 import { registerAdminRoleMappings } from "./routes/admin-role-mappings/index.ts";
 import { registerAdminTeams } from "./routes/admin-teams/index.ts";
@@ -61,6 +62,7 @@ registerAuth(app);
 registerAdminPeople(app);
 registerAdminTeams(app);
 registerAdminRoleMappings(app);
+registerAdminModels(app);
 
 app.notFound(notFoundHandler());
 app.onError(errorHandler());

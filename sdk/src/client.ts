@@ -17,6 +17,7 @@ import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
 import { Models } from "./resources/models.ts";
 import { People } from "./resources/people.ts";
+import { Registry } from "./resources/registry.ts";
 import { RoleMappings } from "./resources/role-mappings.ts";
 import { Teams } from "./resources/teams.ts";
 import { Webhooks } from "./resources/webhooks.ts";
@@ -111,6 +112,7 @@ export class Sdgate {
   readonly people: People;
   readonly teams: Teams;
   readonly roleMappings: RoleMappings;
+  readonly registry: Registry;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -145,6 +147,7 @@ export class Sdgate {
     this.people = new People(this.#transport);
     this.teams = new Teams(this.#transport);
     this.roleMappings = new RoleMappings(this.#transport);
+    this.registry = new Registry(this.#transport);
   }
 
   /**
@@ -278,4 +281,15 @@ export const CLIENT_METHODS = {
   updateRoleMapping: "roleMappings.update",
   deleteRoleMapping: "roleMappings.delete",
   deprovisionGroup: "roleMappings.deprovisionGroup",
+  listRegisteredModels: "registry.list",
+  createRegisteredModel: "registry.create",
+  getRegisteredModel: "registry.get",
+  listModelVersions: "registry.versions",
+  registerModelVersion: "registry.registerVersion",
+  listModelAliases: "registry.aliases",
+  getAliasHistory: "registry.history",
+  listPromotions: "registry.promotions",
+  requestPromotion: "registry.requestPromotion",
+  approvePromotion: "registry.approve",
+  rejectPromotion: "registry.reject",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

@@ -17,9 +17,12 @@ describe("OPERATIONS", () => {
     }
   });
 
-  it("has no path parameter but {id}, and {user_id} after a team's {id}", () => {
+  it("has no path parameter but {id}, {user_id} after a team's {id}, and {alias} after a model's", () => {
     for (const [id, op] of entries) {
-      const rest = op.path.replace("/admin/teams/{id}/members/{user_id}", "").replaceAll("{id}", "");
+      const rest = op.path
+        .replace("/admin/teams/{id}/members/{user_id}", "")
+        .replace("/admin/models/{id}/aliases/{alias}", "")
+        .replaceAll("{id}", "");
       expect(rest, id).not.toMatch(/[{}:]/);
     }
   });

@@ -11,6 +11,7 @@ export const PERMISSIONS = [
   "jobs.cancel",
   "models.read",
   "models.approve",
+  "models.register",
   "keys.read",
   "keys.create",
   "keys.manage",
@@ -35,7 +36,9 @@ const VIEW: readonly Permission[] = ["images.read", "jobs.read", "models.read", 
 /**
  * Each role's permissions. `admin` holds all of them, everywhere; the others hold theirs within a
  * team (a person's role in each team they belong to). `billing` sees money and nothing else. Only an
- * admin sets budgets: a team's own admin raising its limit would make it no limit.
+ * admin sets budgets: a team's own admin raising its limit would make it no limit. Registering models
+ * and asking for promotions (`models.register`) is for the people who build them; approving
+ * (`models.approve`) is a `model_approver`'s, who never approves their own request.
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
@@ -48,8 +51,9 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     "members.read",
     "members.manage",
     "audit.read",
+    "models.register",
   ],
-  developer: [...VIEW, "images.generate", "jobs.cancel", "keys.create"],
+  developer: [...VIEW, "images.generate", "jobs.cancel", "keys.create", "models.register"],
   model_approver: ["models.read", "models.approve"],
   viewer: VIEW,
   billing: ["usage.read"],
