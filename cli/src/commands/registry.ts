@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import type { RegisterVersionBody } from "@sdgate/sdk";
 import { type Io, UsageError } from "../io.ts";
+import { jsonFile } from "../json-file.ts";
 import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
 import { approve, PROMOTIONS_USAGE, promotions, reject, requestPromotion } from "./registry-promotions.ts";
@@ -83,20 +83,6 @@ async function versions(args: string[], io: Io): Promise<void> {
     v.registered_at,
   ]);
   io.out(`${table(["VERSION", "DIGEST", "SOURCE", "ENGINE", "LICENCE", "REGISTERED BY", "AT"], rows)}\n`);
-}
-
-async function jsonFile(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw new UsageError(`--file: cannot read '${path}'.`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new UsageError(`--file: '${path}' is not JSON.`);
-  }
 }
 
 async function registerVersion(args: string[], io: Io): Promise<void> {

@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import type { PolicyRule, TeamPolicyView } from "@sdgate/sdk";
 import { type Io, UsageError } from "../io.ts";
+import { jsonFile } from "../json-file.ts";
 import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
 import { exactly, printJson } from "./subcommands.ts";
@@ -40,20 +40,6 @@ function describe(view: TeamPolicyView): string {
   return `${view.team_id}: ${view.policy.id}, set by ${view.updated_by} at ${view.updated_at}; ${recorded}\n${table(["RULE", "KIND", "ACTION", "CHECKS"], rows)}\n`;
 }
 
-async function rulesFrom(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    throw new UsageError(`--file: cannot read '${path}'.`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new UsageError(`--file: '${path}' is not JSON (a JSON array of rules).`);
-  }
-}
-
 /** `sdgate teams policy …`: read, set or remove a team's prompt policy. */
 export async function policy(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, {
@@ -66,7 +52,7 @@ export async function policy(args: string[], io: Io): Promise<void> {
   if (values.remove && values.file !== undefined) throw new UsageError("--remove cannot go with --file.");
   if (values["record-prompt"] && values.file === undefined)
     throw new UsageError("--record-prompt needs --file.");
-  const rules = values.file === undefined ? undefined : await rulesFrom(values.file);
+  const rules = values.file === undefined ? undefined : await jsonFile(values.file);
   if (rules !== undefined && !Array.isArray(rules))
     throw new UsageError("--file must hold a JSON array of rules.");
   const teams = adminClient(values, io).teams;

@@ -9,12 +9,32 @@ import {
   SdgateWebhookError,
   verifyWebhook,
 } from "@sdgate/sdk";
+import chromium from "@sparticuz/chromium";
+import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningOidcProvider, startOidcProvider } from "../edge/test/oidc-provider.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
-// @sdgate/sdk against the real local stack (the edge in workerd, two CPU backends): every call a
-// program makes through it, end to end. Requests are tiny (64×64, a few steps) to keep the file fast.
-const localStack = useLocalStack("sdk");
+// The platform's two kinds of client against one real local stack (the edge in workerd, two CPU
+// backends, an OpenID Provider on loopback): programs through @sdgate/sdk, every call end to end, and
+// a person in a real browser signing in. One stack for both: each start costs a quarter minute of
+// the test run. Requests are tiny (64×64, a few steps) to keep the file fast.
+let provider: RunningOidcProvider | undefined;
+const localStack = useLocalStack("clients", {
+  edgeVars: async (edgeUrl) => {
+    provider = await startOidcProvider({
+      redirectUris: [`${edgeUrl}/auth/oidc/callback`],
+      postLogoutRedirectUris: [`${edgeUrl}/`],
+    });
+    return {
+      SDGATE_OIDC_ISSUER: provider.issuer,
+      SDGATE_OIDC_CLIENT_ID: provider.clientId,
+      SDGATE_OIDC_CLIENT_SECRET: provider.clientSecret,
+      SDGATE_OIDC_SCOPES: "openid email profile groups",
+      SDGATE_OIDC_ALLOW_LOOPBACK: "true",
+    };
+  },
+});
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const SMALL = { prompt: "a lighthouse at dusk", size: "64x64", steps: 4 } as const;
@@ -195,4 +215,71 @@ describe("@sdgate/sdk against the local stack", () => {
     );
     expect(operationIds.sort()).toEqual(Object.keys(CLIENT_METHODS).sort());
   });
+});
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await provider?.close();
+});
+
+// Contexts are left open until the browser closes: this Chromium runs as one process, and closing
+// a context can take the browser with it.
+
+/** The JSON the page shows (Chromium renders a JSON answer as text). */
+async function pageJson(page: Page): Promise<Record<string, unknown>> {
+  return JSON.parse(((await page.locator("body").textContent()) ?? "").trim()) as Record<string, unknown>;
+}
+
+describe("signing in, in a browser", () => {
+  it("through the OpenID Provider: its form, back to where the person was going, a session", async () => {
+    const { url } = localStack.current();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${url}/auth/oidc/login?return_to=${encodeURIComponent("/v1/me")}`);
+    await page.selectOption("select[name=account]", "bob");
+    await Promise.all([page.waitForURL(`${url}/v1/me`), page.click("button:has-text('Sign in')")]);
+    expect(await pageJson(page)).toMatchObject({
+      kind: "user",
+      email: provider?.accounts.bob?.email,
+      roles: [],
+      permissions: [],
+    });
+    const cookies = await context.cookies(url);
+    expect(cookies.find((cookie) => cookie.name === "sdgate_session")).toMatchObject({
+      httpOnly: true,
+      sameSite: "Lax",
+    });
+    // Signing out from the page ends the session.
+    const out = await page.evaluate(async () => {
+      const response = await fetch("/auth/logout", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: "{}",
+      });
+      return { status: response.status, body: await response.json() };
+    });
+    expect(out).toMatchObject({ status: 200, body: { object: "signed_out", sessions_ended: 1 } });
+    await page.goto(`${url}/v1/me`);
+    expect(await pageJson(page)).toMatchObject({ error: { code: "missing_api_key" } });
+  }, 60_000);
+
+  it("with npm start's one-time link: the local admin, once", async () => {
+    const { url, signInSecret } = localStack.current();
+    const { mintLocalSignInToken } = await import("@sdgate/shared");
+    const link = `${url}/auth/local?token=${await mintLocalSignInToken(signInSecret)}`;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.goto(`${url}/v1/me`);
+    expect(await pageJson(page)).toMatchObject({ kind: "user", roles: ["admin"] });
+    await page.goto(`${url}/admin/keys`);
+    expect(await pageJson(page)).toMatchObject({ object: "list" });
+    const again = await (await browser.newContext()).newPage();
+    await again.goto(link);
+    expect(await pageJson(again)).toMatchObject({ error: { code: "invalid_api_key" } });
+  }, 60_000);
 });
