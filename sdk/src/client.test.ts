@@ -1,4 +1,4 @@
-import { OPERATIONS, type OperationId } from "@sdgate/shared";
+import { type ImageSafety, OPERATIONS, type OperationId } from "@sdgate/shared";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { CLIENT_METHODS, Sdgate } from "./client.ts";
 import { type FakeServer, fakeServer, json } from "./test-support/fake-server.ts";
@@ -130,10 +130,12 @@ describe("types", () => {
     expectTypeOf<Awaited<ReturnType<typeof linked>>["response"]["data"][number]>().toEqualTypeOf<{
       url: string;
       seed: number;
+      safety?: ImageSafety | undefined;
     }>();
     expectTypeOf<Awaited<ReturnType<typeof inline>>["response"]["data"][number]>().toEqualTypeOf<{
       b64_json: string;
       seed: number;
+      safety?: ImageSafety | undefined;
     }>();
   });
 });

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "model_not_found",
   "model_not_allowed",
+  "model_not_granted",
   "ip_not_allowed",
   "policy_violation",
   "policy_rejected",
@@ -28,6 +29,7 @@ export const ERROR_CODES = [
   "internal_error",
   "backend_error",
   "backend_unavailable",
+  "model_version_unavailable",
   "timeout",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -55,6 +57,8 @@ export function statusOf(code: ErrorCode): number {
     case "insufficient_scope":
     // The key may use only the models it lists (`models` when it was created).
     case "model_not_allowed":
+    // The caller's team is not granted the model or alias (issue 16: `PUT /admin/teams/{id}/models`).
+    case "model_not_granted":
     // The key may be used only from the address ranges it lists (`allowed_ips`).
     case "ip_not_allowed":
     // A team's prompt policy does not allow the request's content (a rule with action `block`).
@@ -92,6 +96,8 @@ export function statusOf(code: ErrorCode): number {
     case "backend_error":
       return 502;
     case "backend_unavailable":
+    // No backend holds the model version the request resolved to (it is registered, not deployed).
+    case "model_version_unavailable":
       return 503;
     case "timeout":
       return 504;
@@ -175,6 +181,7 @@ const GENERIC_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   unsupported_media_type: "Unsupported content type.",
   model_not_found: "No such model.",
   model_not_allowed: "The API key may not use this model.",
+  model_not_granted: "The team is not granted this model.",
   ip_not_allowed: "The API key may not be used from this address.",
   policy_violation: "The request breaks the prompt policy.",
   policy_rejected: "The request is outside the prompt policy's bounds.",
@@ -187,6 +194,7 @@ const GENERIC_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   internal_error: "Internal server error.",
   backend_error: "The image backend returned an invalid response.",
   backend_unavailable: "No image backend is available. Try again later.",
+  model_version_unavailable: "No backend holds this model version.",
   timeout: "The request timed out.",
 };
 

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import { DIGEST_PATTERN, VERSION_PATTERN } from "./model-registry.ts";
 import type { ModelInfo } from "./models.ts";
 import { promptNestingDepth } from "./prompt-nesting.ts";
+import { SAFETY_ACTIONS } from "./safety.ts";
 import { RNG_NAMES, resolveSchedulerName, SCHEDULER_NAMES } from "./schedulers.ts";
 import { stepsRun } from "./step-counts.ts";
 
@@ -149,6 +151,19 @@ export const resolvedGenerationRequestSchema = z.strictObject({
   mask: inputImageSchema.nullable(),
   output_format: z.enum(OUTPUT_FORMATS),
   output_quality: z.number().int().min(1).max(100).nullable(),
+  /**
+   * Present only for a model the registry governs (issue 16): the version the request's model, alias
+   * or pin resolved to. A backend runs it only if it holds files with this digest; the digest is part
+   * of the canonical request, so two versions never share a cached image.
+   */
+  model_version: z
+    .strictObject({
+      version: z.string().regex(VERSION_PATTERN),
+      digest: z.string().regex(DIGEST_PATTERN),
+    })
+    .optional(),
+  /** Present only when the model's policy enables the output safety check: what a flagged image becomes. */
+  safety_check: z.enum(SAFETY_ACTIONS).optional(),
 });
 export type ResolvedGenerationRequest = z.infer<typeof resolvedGenerationRequestSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { OUTPUT_FORMATS } from "./generation-request.ts";
+import { imageSafetySchema } from "./safety.ts";
 
 // Fields added after the first release are optional: edges and backends are deployed separately, so
 // each side must read the other's older answers.
@@ -9,6 +10,8 @@ const timingsSchema = z.object({
   prepare_latents: z.number().optional(),
   denoise: z.number(),
   decode: z.number(),
+  /** The output safety check, when the model's policy runs it. */
+  safety_check: z.number().optional(),
   image_encode: z.number(),
   total: z.number(),
 });
@@ -21,6 +24,8 @@ export const backendGenerateResponseSchema = z.object({
   /** The onnxruntime execution provider that ran it, e.g. `cuda` or `cpu`. */
   execution_provider: z.string().optional(),
   output_format: z.enum(OUTPUT_FORMATS),
+  /** The digest of the model files that ran it (the registry's version digest). */
+  model_digest: z.string().optional(),
   images: z
     .array(
       z.object({
@@ -28,6 +33,8 @@ export const backendGenerateResponseSchema = z.object({
         width: z.number().int(),
         height: z.number().int(),
         b64: z.string(),
+        /** Present when the request asked for the safety check. */
+        safety: imageSafetySchema.optional(),
       }),
     )
     .min(1),
@@ -41,8 +48,12 @@ export type BackendGenerateResponse = z.infer<typeof backendGenerateResponseSche
  */
 export const generationResponseSchema = z.object({
   created: z.number().int(),
-  data: z.array(z.object({ b64_json: z.string(), seed: z.number().int() })).min(1),
+  data: z
+    .array(z.object({ b64_json: z.string(), seed: z.number().int(), safety: imageSafetySchema.optional() }))
+    .min(1),
   model: z.string(),
+  /** For a model the registry governs: the version that ran (`v3`), whichever alias was asked for. */
+  model_version: z.string().optional(),
   output_format: z.enum(OUTPUT_FORMATS),
   size: z.string(),
   backend: z.string(),
@@ -58,7 +69,9 @@ export type GenerationResponse = z.infer<typeof generationResponseSchema>;
  * urlGenerationResponseSchema.parse(await response.json()).data[0].url;
  */
 export const urlGenerationResponseSchema = generationResponseSchema.extend({
-  data: z.array(z.object({ url: z.string(), seed: z.number().int() })).min(1),
+  data: z
+    .array(z.object({ url: z.string(), seed: z.number().int(), safety: imageSafetySchema.optional() }))
+    .min(1),
 });
 /**
  * A generation answered with links.

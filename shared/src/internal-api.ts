@@ -57,6 +57,12 @@ export const BACKEND_STATUS_PATH = "/internal/v1/status";
 /** The body of {@link BACKEND_STATUS_PATH}: `/readyz`'s, and the details a stranger should not see. */
 export const backendStatusSchema = readyzBodySchema.extend({
   models: z.array(z.string()),
+  /**
+   * The content digest of each model's files (shared/src/model-digest.ts), by model id: the edge
+   * routes a request for a registry version only to backends that report its digest. Absent from
+   * backends that predate the registry.
+   */
+  versions: z.record(z.string(), z.string()).optional(),
   queue_size: z.number().int().min(0),
   max_batch: z.number().int().min(1),
   /** Measured milliseconds per denoising step per image (EWMA; batched steps are shared), by model and `WxH`. */
