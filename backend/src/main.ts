@@ -7,6 +7,7 @@ import { restrictImageLoaders } from "./engine/image/decode-image.ts";
 import { createLogger } from "./logger.ts";
 import { ServingMetrics } from "./metrics/metrics.ts";
 import { ensureTinyModel } from "./model-builder/index.ts";
+import { modelDigests } from "./model-digest.ts";
 import { resolveCheckpointModels } from "./model-import/checkpoint-models.ts";
 import { checkNvidiaDriver } from "./nvidia-driver.ts";
 import { createBackendApp, type Readiness } from "./server/app.ts";
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const readiness: Readiness = { state: "loading" };
   const metrics = new ServingMetrics();
   let dispatcher: Dispatcher | null = null;
+  let versions: Record<string, string> = {};
   let engine: WorkerEngine | null = null;
   const app = createBackendApp({
     name: config.name,
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     logger,
     defaultDeadlineMs: config.defaultDeadlineMs,
     previewEverySteps: config.previewEverySteps,
+    versions: () => versions,
   });
 
   // Listen first so /healthz answers while the models load; /readyz says when to send traffic.
@@ -82,6 +85,13 @@ async function main(): Promise<void> {
     },
   });
   const models = { tiny: tinyDir, ...modelFolders };
+  // What the registry calls each model's version: the digest of the files actually loaded.
+  const digestStartedMs = performance.now();
+  versions = await modelDigests(models);
+  logger.info("model files digested", {
+    digests: Object.fromEntries(Object.entries(versions).map(([id, digest]) => [id, digest.slice(0, 12)])),
+    ms: Math.round(performance.now() - digestStartedMs),
+  });
   const startEngine = async (): Promise<WorkerEngine> => {
     const started = await WorkerEngine.start({
       models,

@@ -42,6 +42,11 @@ export interface BackendAppOptions {
   previewEverySteps: number;
   /** How long a job the edge named runs on after its caller left (default `RESUME_GRACE_MS`; tests shorten it). */
   resumeGraceMs?: number;
+  /**
+   * The content digest of each loaded model's files, by model id (see `model-digest.ts`): reported
+   * in the signed status, and checked against a request's registry version. Empty until loaded.
+   */
+  versions?: () => Readonly<Record<string, string>>;
 }
 
 /**
@@ -58,6 +63,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       headers: { "Retry-After": "5" },
     });
   const readyServing = () => (readiness.state === "ready" ? options.serving() : null);
+  const versionsOf = options.versions ?? (() => ({}));
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -117,6 +123,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
     const status: BackendStatusBody = {
       ...body,
       models: [...(serving?.models ?? [])],
+      versions: { ...versionsOf() },
       queue_size: serving?.queueSize ?? 0,
       max_batch: serving?.maxBatch ?? 1,
       step_ms: serving?.stepTimes.snapshot() ?? {},
@@ -138,6 +145,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       defaultDeadlineMs: options.defaultDeadlineMs,
       previewEverySteps: options.previewEverySteps,
       resumeGraceMs: options.resumeGraceMs ?? RESUME_GRACE_MS,
+      versions: versionsOf,
     }),
   );
 

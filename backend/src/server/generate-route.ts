@@ -1,5 +1,6 @@
 import {
   CONTEXT_HEADERS,
+  describeVersion,
   LOAD_HEADERS,
   problemFromZod,
   resolvedGenerationRequestSchema,
@@ -25,6 +26,8 @@ export interface GenerateRouteOptions {
   previewEverySteps: number;
   /** How long a job the edge named runs on after its caller left ({@link RESUME_GRACE_MS}). */
   resumeGraceMs: number;
+  /** The digest of each model's files, by model id. */
+  versions: () => Readonly<Record<string, string>>;
 }
 
 /**
@@ -44,6 +47,7 @@ export function generateHandler(options: GenerateRouteOptions) {
         param: "model",
       });
     }
+    checkVersion(request, options.versions());
     const context = readContext(c.req.raw.headers, {
       deadlineMs: options.defaultDeadlineMs,
       nowMs: Date.now(),
@@ -98,6 +102,22 @@ async function decodeInputs(serving: Dispatcher, request: JobSpec["request"]): P
   const refused = serving.refusal();
   if (refused !== null) throw refused;
   return await decodeInputImages(request);
+}
+
+/**
+ * A request the registry resolved to a version runs only on the files of that version: a backend
+ * holding other files for the model (an older or newer version, mid-rollout) refuses with a 503 that
+ * the edge takes as "try a backend that holds it", never as this backend failing.
+ */
+function checkVersion(request: JobSpec["request"], held: Readonly<Record<string, string>>): void {
+  const wanted = request.model_version;
+  if (wanted === undefined || held[request.model] === wanted.digest) return;
+  const holding = held[request.model];
+  throw new SdgateError(
+    "model_version_unavailable",
+    `This backend does not hold ${describeVersion(request.model, wanted.version, wanted.digest)}; ${holding === undefined ? "it has no digest for the model" : `its files for '${request.model}' are sha256 ${holding.slice(0, 12)}…`}.`,
+    { param: "model" },
+  );
 }
 
 function submitNew(serving: Dispatcher, spec: JobSpec): Job {

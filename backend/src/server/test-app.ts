@@ -33,6 +33,8 @@ export interface SetupOptions {
   /** How long replacing a hung engine takes (the same fake engine comes back, closed once more). */
   restartMs?: number;
   resumeGraceMs?: number;
+  /** Each model's files digest, as the backend reports it. */
+  versions?: Record<string, string>;
 }
 
 export function setupApp(options: SetupOptions = {}) {
@@ -64,6 +66,7 @@ export function setupApp(options: SetupOptions = {}) {
     defaultDeadlineMs: 60_000,
     previewEverySteps: 2,
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
+    ...(options.versions === undefined ? {} : { versions: () => options.versions ?? {} }),
   });
   return { app, engine, dispatcher, readiness, metrics, fatal };
 }

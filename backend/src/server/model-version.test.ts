@@ -1,0 +1,47 @@
+import { BACKEND_STATUS_PATH, backendStatusSchema, errorEnvelopeSchema } from "@sdgate/shared";
+import { describe, expect, it } from "vitest";
+import { GENERATE, generateInit, setupApp, signed } from "./test-app.ts";
+
+const HELD = "a".repeat(64);
+const OTHER = "b".repeat(64);
+
+describe("a backend and the registry's model versions", () => {
+  it("reports the digest of each model's files in its signed status", async () => {
+    const { app } = setupApp({ versions: { tiny: HELD } });
+    const status = await app.request(BACKEND_STATUS_PATH, await signed(BACKEND_STATUS_PATH, null));
+    expect(backendStatusSchema.parse(await status.json()).versions).toEqual({ tiny: HELD });
+  });
+
+  it("runs a request for the version it holds", async () => {
+    const { app } = setupApp({ versions: { tiny: HELD } });
+    const response = await app.request(
+      GENERATE,
+      await generateInit({ model_version: { version: "v2", digest: HELD } }),
+    );
+    expect(response.status).toBe(200);
+  });
+
+  it("refuses a version it does not hold with a 503 naming it, and runs nothing", async () => {
+    const { app, engine } = setupApp({ versions: { tiny: HELD } });
+    const response = await app.request(
+      GENERATE,
+      await generateInit({ model_version: { version: "v3", digest: OTHER } }),
+    );
+    expect(response.status).toBe(503);
+    const { error } = errorEnvelopeSchema.parse(await response.json());
+    expect(error.code).toBe("model_version_unavailable");
+    expect(error.message).toContain(`tiny@v3 (sha256 ${OTHER.slice(0, 12)}…)`);
+    expect(error.message).toContain(`sha256 ${HELD.slice(0, 12)}…`);
+    expect(engine.batches).toEqual([]);
+  });
+
+  it("refuses a version when it knows no digest for the model at all", async () => {
+    const { app } = setupApp();
+    const response = await app.request(
+      GENERATE,
+      await generateInit({ model_version: { version: "v1", digest: HELD } }),
+    );
+    expect(response.status).toBe(503);
+    expect(errorEnvelopeSchema.parse(await response.json()).error.message).toContain("no digest");
+  });
+});
