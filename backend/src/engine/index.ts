@@ -18,6 +18,7 @@ export {
   imageFormats,
 } from "./image/encode-image.ts";
 export { type ReadImageMetadata, readImageMetadata } from "./image/read-metadata.ts";
+export { blackImage, blurImage } from "./image/safety-actions.ts";
 export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./loading/load-pipeline.ts";
 export { batchKey } from "./pipelines/batch-key.ts";
 export { createGenerator, type Generator, RNG_NAMES } from "./rng/torch-generator.ts";
@@ -53,6 +54,8 @@ export type {
   PipelineOptions,
   RgbImage,
   RngName,
+  SafetyChecker,
+  SafetyVerdict,
   Seed,
   StageTimingsMs,
 } from "./types.ts";

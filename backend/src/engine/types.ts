@@ -180,6 +180,21 @@ export interface PipelineOptions {
   modelName?: string;
 }
 
+/** The safety checker's finding on one image. */
+export interface SafetyVerdict {
+  /** diffusers' `has_nsfw_concepts`: some concept's score passed its threshold. */
+  flagged: boolean;
+  /** Indices of the concepts that fired; empty when the export does not output its scores. */
+  concepts: number[];
+  /** A "special care" concept fired, which lowers every concept's threshold by 0.01. */
+  specialCare: boolean;
+}
+
+/** A model's safety checker (`safety_checker/model.onnx`): scores images, changes nothing. */
+export interface SafetyChecker {
+  check(images: readonly RgbImage[]): Promise<SafetyVerdict[]>;
+}
+
 /** A loaded model: its sessions are created once and reused by every generation. */
 export interface Pipeline {
   readonly modelDir: string;
@@ -188,6 +203,8 @@ export interface Pipeline {
   readonly family: ModelFamily;
   readonly traits: ModelTraits;
   readonly modelHash: string;
+  /** Present when the folder has `safety_checker/model.onnx`. */
+  readonly safetyChecker: SafetyChecker | undefined;
   generate<S extends Seed = number>(
     request: GenerationRequest<S>,
     options?: GenerateOptions,

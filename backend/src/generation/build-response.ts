@@ -1,24 +1,42 @@
 import type { BackendGenerateResponse, ResolvedGenerationRequest } from "@sdgate/shared";
-import { encodeImage, type GenerationResult } from "../engine/index.ts";
+import {
+  encodeImage,
+  type GeneratedImage,
+  type GenerationResult,
+  type SafetyChecker,
+} from "../engine/index.ts";
+import { applySafetyCheck, type SafetyCheckResult } from "./safety-check.ts";
 
-/** Encodes a job's images in the requested format and reports where the time went (ms, as the contract says). */
+/**
+ * Encodes a job's images in the requested format, runs the safety check when the request asks for it
+ * (`safetyChecker` is then the model's), and reports where the time went (ms, as the contract says).
+ */
 export async function buildResponse(
   request: ResolvedGenerationRequest,
   result: GenerationResult,
+  safetyChecker?: SafetyChecker,
 ): Promise<BackendGenerateResponse> {
   const encodeStartedMs = performance.now();
-  const images = await Promise.all(
-    result.images.map(async (image) => {
-      const bytes = await encodeImage(image, request.output_format, request.output_quality ?? undefined);
-      return {
-        seed: image.seed,
-        width: image.width,
-        height: image.height,
-        b64: Buffer.from(bytes).toString("base64"),
-      };
-    }),
-  );
+  const encode = (image: GeneratedImage) =>
+    encodeImage(image, request.output_format, request.output_quality ?? undefined);
+  const encoded = await Promise.all(result.images.map(encode));
   const imageEncodeMs = performance.now() - encodeStartedMs;
+  let safety: SafetyCheckResult | undefined;
+  if (request.safety_check !== undefined) {
+    if (safetyChecker === undefined)
+      throw new Error("safety_check asked of a model without a safety checker");
+    safety = await applySafetyCheck(safetyChecker, request.safety_check, result.images, encoded, encode);
+  }
+  const images = result.images.map((image, i) => {
+    const decision = safety?.decisions[i];
+    return {
+      seed: image.seed,
+      width: image.width,
+      height: image.height,
+      b64: Buffer.from((safety?.bytes[i] ?? encoded[i]) as Uint8Array).toString("base64"),
+      ...(decision === undefined ? {} : { safety: decision }),
+    };
+  });
   const { tokenize, textEncode, prepareLatents, denoise, decode, total } = result.timingsMs;
   return {
     model: request.model,
@@ -33,7 +51,8 @@ export async function buildResponse(
       denoise,
       decode,
       image_encode: imageEncodeMs,
-      total: total + imageEncodeMs,
+      ...(safety === undefined ? {} : { safety_check: safety.ms }),
+      total: total + imageEncodeMs + (safety?.ms ?? 0),
     },
   };
 }

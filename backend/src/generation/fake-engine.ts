@@ -1,4 +1,5 @@
-import type { BackendGenerateResponse } from "@sdgate/shared";
+import { createHash } from "node:crypto";
+import { type BackendGenerateResponse, OUTCOME_OF_ACTION } from "@sdgate/shared";
 import type { BatchReport, CancelReason, Engine, EngineJob, EngineListener, ModelInfo } from "./engine.ts";
 import { cancelledFailure } from "./engine-failure.ts";
 
@@ -16,6 +17,8 @@ export class FakeEngine implements Engine {
   stepMs: number;
   /** When set, jobs whose prompt is this fail as the engine's unexpected crash would. */
   crashOnPrompt: string | null = null;
+  /** When set, the safety check (when a job asks for it) flags every image of jobs whose prompt is this. */
+  unsafePrompt: string | null = null;
   /** When set, a batch with a job whose prompt is this never ends until {@link close}. */
   hangOnPrompt: string | null = null;
   /** How many times the engine was closed. */
@@ -69,7 +72,11 @@ export class FakeEngine implements Engine {
         });
       }
     }
-    for (const job of active) listener.onDone(job.id, { ok: true, response: fakeResponse(job) });
+    for (const job of active)
+      listener.onDone(job.id, {
+        ok: true,
+        response: fakeResponse(job, job.request.prompt === this.unsafePrompt),
+      });
     return {
       model: first.request.model,
       width: first.request.width,
@@ -81,8 +88,20 @@ export class FakeEngine implements Engine {
   }
 }
 
-function fakeResponse(job: EngineJob): BackendGenerateResponse {
+const FAKE_IMAGE_B64 = "iVBORw0KGgo=";
+
+function fakeResponse(job: EngineJob, unsafe: boolean): BackendGenerateResponse {
   const { request } = job;
+  const action = request.safety_check;
+  const safety =
+    action === undefined
+      ? undefined
+      : {
+          outcome: unsafe ? OUTCOME_OF_ACTION[action] : ("passed" as const),
+          concepts: unsafe ? [0] : [],
+          special_care: false,
+          image_sha256: createHash("sha256").update(Buffer.from(FAKE_IMAGE_B64, "base64")).digest("hex"),
+        };
   return {
     model: request.model,
     execution_provider: "cpu",
@@ -91,8 +110,17 @@ function fakeResponse(job: EngineJob): BackendGenerateResponse {
       seed: request.seed + i,
       width: request.width,
       height: request.height,
-      b64: "iVBORw0KGgo=",
+      b64: FAKE_IMAGE_B64,
+      ...(safety === undefined ? {} : { safety }),
     })),
-    timings_ms: { tokenize: 0.1, text_encode: 1, denoise: 2, decode: 3, image_encode: 4, total: 10 },
+    timings_ms: {
+      tokenize: 0.1,
+      text_encode: 1,
+      denoise: 2,
+      decode: 3,
+      image_encode: 4,
+      ...(safety === undefined ? {} : { safety_check: 0.5 }),
+      total: 10,
+    },
   };
 }

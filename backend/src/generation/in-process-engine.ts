@@ -1,5 +1,10 @@
 import { stepCounts } from "@sdgate/shared";
-import type { BatchEntry, GenerationProgress, GenerationRequest } from "../engine/index.ts";
+import {
+  type BatchEntry,
+  type GenerationProgress,
+  type GenerationRequest,
+  InvalidArgumentError,
+} from "../engine/index.ts";
 import type { Logger } from "../logger.ts";
 import { buildResponse } from "./build-response.ts";
 import type {
@@ -97,7 +102,16 @@ export class InProcessEngine implements Engine {
           const outcome = outcomes[i];
           const running = batch.get(job.id);
           if (outcome?.ok) {
-            finish(job, { ok: true, response: await buildResponse(job.request, outcome.result) });
+            try {
+              const response = await buildResponse(job.request, outcome.result, model.pipeline.safetyChecker);
+              finish(job, { ok: true, response });
+            } catch (error) {
+              this.#logger.error("encoding or checking a job's images failed", {
+                jobId: job.id,
+                error: String(error),
+              });
+              finish(job, { ok: false, error: INTERNAL_FAILURE });
+            }
           } else {
             const failure = engineFailure(outcome?.error, running?.reason);
             if (failure === undefined)
@@ -133,6 +147,15 @@ export class InProcessEngine implements Engine {
     listener: EngineListener,
     startedMs: number,
   ): Promise<BatchEntry> {
+    const safetyCheck = job.request.safety_check;
+    if (safetyCheck !== undefined && model.pipeline.safetyChecker === undefined) {
+      // refused before any work: a check that cannot run must not pass images silently
+      throw new InvalidArgumentError(
+        "safety_check",
+        safetyCheck,
+        `needs a safety checker, and model '${model.info.id}' has none (no safety_checker/model.onnx)`,
+      );
+    }
     const request = toEngineRequest(job);
     const sdxl = model.pipeline.traits.architecture === "sdxl";
     let stepsDone = 0;

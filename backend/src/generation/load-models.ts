@@ -8,7 +8,7 @@ export interface LoadedModel {
 }
 
 /**
- * Loads every model and runs one small generation with each, so the first request is not the slow
+ * Loads every model and runs one small generation (and its safety check) with each, so the first request is not the slow
  * one (session initialisation and the first run's allocations happen here, before `/readyz` says yes).
  */
 export async function loadModels(
@@ -22,7 +22,7 @@ export async function loadModels(
       const startedMs = performance.now();
       const pipeline = await loadPipeline(dir, { executionProviders, logger, modelName: id });
       loaded.set(id, { pipeline, info: { id, executionProvider: "", family: "", loadSeconds: 0 } });
-      await pipeline.generate({
+      const warmUp = await pipeline.generate({
         prompt: "warm up",
         width: 64,
         height: 64,
@@ -30,6 +30,7 @@ export async function loadModels(
         guidanceScale: 2,
         seed: 0,
       });
+      await pipeline.safetyChecker?.check(warmUp.images);
       const loadSeconds = (performance.now() - startedMs) / 1000;
       loaded.set(id, {
         pipeline,

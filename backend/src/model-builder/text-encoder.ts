@@ -1,9 +1,8 @@
+import { clipEncoderLayers } from "./clip-encoder.ts";
 import { attentionOp, skipLayerNorm } from "./fused-layers.ts";
 import { float as floatAttribute, GraphBuilder, type GraphOptions } from "./graph.ts";
 import {
-  attention,
   CONTRIB_DOMAIN,
-  gelu,
   type LayerContext,
   layerContext,
   layerNorm,
@@ -11,7 +10,6 @@ import {
   linearBias,
   linearWeight,
   type OperatorSet,
-  quickGelu,
 } from "./nn.ts";
 import type { Weights } from "./weights.ts";
 
@@ -101,23 +99,9 @@ function standardLayers(
   hiddenStates: string[],
 ): string {
   const { g } = ctx;
-  const { contextLength: T, hiddenSize: C } = shape;
-  const activation = shape.hiddenAct === "gelu" ? gelu : quickGelu;
+  const T = shape.contextLength;
   const mask = g.initializer("causal_mask", causalMask(T, g.floatType), [1, 1, T, T], g.floatType);
-  let x = embeddings;
-  for (let layer = 0; layer < shape.layers; layer++) {
-    const name = `encoder.layers.${layer}`;
-    const normed1 = layerNorm(ctx, x, `${name}.layer_norm1`, C);
-    x = g.node("Add", [
-      x,
-      attention(ctx, normed1, normed1, `${name}.self_attn`, C, { heads: shape.heads, mask, bias: true }),
-    ]);
-    const normed2 = layerNorm(ctx, x, `${name}.layer_norm2`, C);
-    const hidden = activation(ctx, linear(ctx, normed2, `${name}.mlp.fc1`, C, shape.mlpSize));
-    x = g.node("Add", [x, linear(ctx, hidden, `${name}.mlp.fc2`, shape.mlpSize, C)]);
-    hiddenStates.push(x);
-  }
-  return x;
+  return clipEncoderLayers(ctx, embeddings, shape, { mask, hiddenStates });
 }
 
 /**

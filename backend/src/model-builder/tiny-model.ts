@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { buildVaeEncoder } from "./autoencoder-kl.ts";
 import { type BuildInfo, buildInfoOf, json, writeModelFolder } from "./model-folder.ts";
+import { buildSafetyChecker, safetyCheckerConfig, TINY_SAFETY_CHECKER } from "./safety-checker.ts";
 import { buildTextEncoder, type TextEncoderShape } from "./text-encoder.ts";
 import {
   defaultExporter,
@@ -19,7 +20,7 @@ import { WeightSource } from "./weights.ts";
 export type { BuildInfo } from "./model-folder.ts";
 
 /** Bump when the builder's output changes on purpose; folders built by another version are rebuilt. */
-export const TINY_MODEL_BUILDER_VERSION = 3;
+export const TINY_MODEL_BUILDER_VERSION = 4;
 const WEIGHT_SEED = 20_240_601;
 const CONTEXT_LENGTH = 77;
 const HIDDEN_SIZE = 32;
@@ -64,6 +65,22 @@ const SCHEDULER_CONFIG = {
   timestep_spacing: "leading",
   trained_betas: null,
   use_karras_sigmas: false,
+};
+
+/** `feature_extractor/preprocessor_config.json` as SD 1.5's export has it (CLIP's image processor). */
+const CLIP_IMAGE_PROCESSOR_CONFIG = {
+  crop_size: { height: 224, width: 224 },
+  do_center_crop: true,
+  do_convert_rgb: true,
+  do_normalize: true,
+  do_rescale: true,
+  do_resize: true,
+  image_mean: [0.48145466, 0.4578275, 0.40821073],
+  image_processor_type: "CLIPImageProcessor",
+  image_std: [0.26862954, 0.26130258, 0.27577711],
+  resample: 3,
+  rescale_factor: 1 / 255,
+  size: { shortest_edge: 224 },
 };
 
 /** Input declarations of other exports, on the default tiny model's weights (for the engine's tests). */
@@ -162,9 +179,9 @@ function buildDefaultTinyFiles(variant: TinyModelVariant): Map<string, Uint8Arra
     "model_index.json": json({
       _class_name: "OnnxStableDiffusionPipeline",
       _diffusers_version: "0.30.0",
-      requires_safety_checker: false,
-      safety_checker: [null, null],
-      feature_extractor: [null, null],
+      requires_safety_checker: true,
+      safety_checker: ["diffusers", "OnnxRuntimeModel"],
+      feature_extractor: ["transformers", "CLIPImageProcessor"],
       scheduler: ["diffusers", "EulerDiscreteScheduler"],
       text_encoder: ["diffusers", "OnnxRuntimeModel"],
       tokenizer: ["transformers", "CLIPTokenizer"],
@@ -173,6 +190,8 @@ function buildDefaultTinyFiles(variant: TinyModelVariant): Map<string, Uint8Arra
       vae_encoder: ["diffusers", "OnnxRuntimeModel"],
     }),
     "scheduler/scheduler_config.json": json(SCHEDULER_CONFIG),
+    "feature_extractor/preprocessor_config.json": json(CLIP_IMAGE_PROCESSOR_CONFIG),
+    "safety_checker/config.json": json(safetyCheckerConfig(TINY_SAFETY_CHECKER)),
     "text_encoder/config.json": json({
       _class_name: "CLIPTextModel",
       hidden_size: HIDDEN_SIZE,
@@ -222,6 +241,10 @@ function buildDefaultTinyFiles(variant: TinyModelVariant): Map<string, Uint8Arra
   files.set("text_encoder/model.onnx", buildTextEncoder(weights, textEncoder));
   files.set("unet/model.onnx", buildUNet(weights, unet));
   files.set("vae_decoder/model.onnx", buildVaeDecoder(weights, VAE_DECODER));
+  files.set(
+    "safety_checker/model.onnx",
+    buildSafetyChecker(new WeightSource(WEIGHT_SEED + 5), TINY_SAFETY_CHECKER),
+  );
   files.set(
     "vae_encoder/model.onnx",
     buildVaeEncoder(new WeightSource(WEIGHT_SEED + 4), vae, "latent_sample"),

@@ -1,7 +1,9 @@
 import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { ModelLoadError } from "../errors.ts";
+import { clipImageConfig } from "../image/clip-image-input.ts";
 import { createSession, type LoadedSession } from "../models/onnx-session.ts";
+import { SafetyCheckerSession } from "../models/safety-checker.ts";
 import { TextEncoderSession } from "../models/text-encoder.ts";
 import { UNetSession } from "../models/unet.ts";
 import { VaeDecoderSession } from "../models/vae-decoder.ts";
@@ -25,7 +27,8 @@ const DEFAULT_TRAIN_TIMESTEPS = 1000;
 /**
  * Load an ONNX Stable Diffusion folder as diffusers' conversion script or optimum export it
  * (`model_index.json`, `tokenizer/`, `text_encoder/`, SDXL's `tokenizer_2/` and `text_encoder_2/`,
- * `unet/`, `vae_decoder/`, `vae_encoder/` for img2img, `scheduler/scheduler_config.json`), detect its
+ * `unet/`, `vae_decoder/`, `vae_encoder/` for img2img, `safety_checker/` with `feature_extractor/` for
+ * the output safety check, `scheduler/scheduler_config.json`), detect its
  * family (SD 1.x, SD 2.x, SDXL, LCM, Turbo, inpainting), and create its sessions once, on the first
  * execution provider that works.
  *
@@ -47,6 +50,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
   const hasTextEncoder2 =
     "text_encoder_2" in modelIndex || (await exists(join(modelDir, "text_encoder_2/model.onnx")));
   const hasVaeEncoder = await exists(join(modelDir, "vae_encoder/model.onnx"));
+  const hasSafetyChecker = await exists(join(modelDir, "safety_checker/model.onnx"));
   const tokenizers = [await loadTokenizer(modelDir, "tokenizer")];
   if (hasTextEncoder2) tokenizers.push(await loadTokenizer(modelDir, "tokenizer_2"));
 
@@ -68,6 +72,14 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
     const vaeDecoder = new VaeDecoderSession(await load("vae_decoder/model.onnx"));
     const vaeEncoder = hasVaeEncoder
       ? new VaeEncoderSession(await load("vae_encoder/model.onnx"))
+      : undefined;
+    const safetyChecker = hasSafetyChecker
+      ? new SafetyCheckerSession(
+          await load("safety_checker/model.onnx"),
+          clipImageConfig(
+            await readJsonObject(modelDir, "feature_extractor/preprocessor_config.json", false),
+          ),
+        )
       : undefined;
     const traits = detectModel({
       modelIndex,
@@ -154,6 +166,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       family: traits.family,
       traits,
       modelHash: hash,
+      safetyChecker,
       generate: (request, generateOptions = {}) => generate(components, request, generateOptions),
       generateBatch: (entries, batchOptions = {}) => generateBatch(components, entries, batchOptions),
       release: async () => {
