@@ -11,6 +11,14 @@ export {
 export { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 export { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
 export {
+  buildSafetyChecker,
+  FULL_SIZE_SAFETY_CHECKER,
+  type SafetyCheckerOptions,
+  type SafetyCheckerShape,
+  safetyCheckerConfig,
+  TINY_SAFETY_CHECKER,
+} from "./safety-checker.ts";
+export {
   buildSd15FullSize,
   checkFullSizeOptions,
   countSd15Parameters,
@@ -37,3 +45,4 @@ export {
   type TinyModelVariant,
   tinyModelFolderName,
 } from "./tiny-model.ts";
+export { WeightSource } from "./weights.ts";
