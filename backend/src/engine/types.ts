@@ -186,7 +186,10 @@ export interface SafetyVerdict {
   flagged: boolean;
   /** Indices of the concepts that fired; empty when the export does not output its scores. */
   concepts: number[];
-  /** A "special care" concept fired, which lowers every concept's threshold by 0.01. */
+  /**
+   * A "special care" concept fired, which lowers every concept's threshold by 0.01; always false
+   * for an export without `special_scores` (diffusers' own), whose `flagged` still accounts for it.
+   */
   specialCare: boolean;
 }
 

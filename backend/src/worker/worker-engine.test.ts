@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
-import { MemoryNonceStore } from "@sdgate/shared";
+import { type BackendGenerateResponse, MemoryNonceStore } from "@sdgate/shared";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { tinyModelDir } from "../engine/test-models.ts";
 import { silentLogger } from "../logger.ts";
@@ -123,6 +124,22 @@ describe("the engine in a worker thread", () => {
 });
 
 describe("a worker the watchdog gives up on", () => {
+  it("runs the safety check in the worker and returns each image's decision over HTTP", async () => {
+    const response = await post({ width: 64, height: 64, steps: 2, n: 2, safety_check: "block" });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as BackendGenerateResponse;
+    expect(body.timings_ms.safety_check).toBeGreaterThan(0);
+    for (const image of body.images) {
+      // the tiny model's checker passes its images, so each is sent as generated
+      expect(image.safety).toEqual({
+        outcome: "passed",
+        concepts: [],
+        special_care: false,
+        image_sha256: createHash("sha256").update(Buffer.from(image.b64, "base64")).digest("hex"),
+      });
+    }
+  });
+
   it("is stopped mid-run without taking the process down, and replaced by a fresh worker with the same models; /readyz is 503 until it is ready", async () => {
     const models = { tiny: await tinyModelDir() };
     const start = () => WorkerEngine.start({ models, executionProviders: ["cpu"], maxBatch: 1 });
