@@ -29,6 +29,9 @@ export default defineConfig({
         miniflare: {
           bindings: {
             SDGATE_HMAC_KEYS: fakeBackends.hmacKeys,
+            // The routing, cache and limits tests run on the static catalog (`tiny`, unversioned);
+            // the model registry's serving tests pass `registry` in their own env (edgeEnv overrides).
+            SDGATE_MODEL_GOVERNANCE: "catalog",
             FAKE_BACKENDS: { ...fakeBackends },
             // A fresh secret per run for signed image URLs (`response_format: "url"`).
             SDGATE_URL_SIGNING_KEY: `edge-test-${crypto.randomUUID()}`,

@@ -52,6 +52,29 @@ describe("the local stack, end to end", () => {
     expect(pngSize(png)).toEqual({ width: 128, height: 96 });
   });
 
+  it("serves tiny through the model registry: npm start registered it as an approved production version", async () => {
+    const { url, adminToken } = localStack.current();
+    const aliases = await fetch(`${url}/admin/models/tiny/aliases`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(aliases.status).toBe(200);
+    const { data } = (await aliases.json()) as { data: Array<{ name: string; version: string }> };
+    const production = data.find((alias) => alias.name === "production");
+    expect(production?.version).toMatch(/^v\d+$/);
+    for (const model of ["tiny", "tiny@production", `tiny@${production?.version}`]) {
+      const response = await generate({ prompt: "a lighthouse", size: "64x64", steps: 2, seed: 5, model });
+      expect(response.status).toBe(200);
+      expect(generationResponseSchema.parse(await response.json()).model_version).toBe(production?.version);
+    }
+    const staging = await generate({
+      prompt: "a lighthouse",
+      size: "64x64",
+      steps: 2,
+      model: "tiny@staging",
+    });
+    expect(staging.status).toBe(404);
+  });
+
   it("gives the same bytes for the same seed and different ones for another seed", async () => {
     const request = { prompt: "a red fox in the snow", size: "64x64", steps: 4 };
     const images = await Promise.all(

@@ -23,6 +23,7 @@ import type { AuthFailures } from "./keys/auth-failures.ts";
 import { adminTokenSchema, d1Database, durableObjectNamespace } from "./keys/config.ts";
 import type { KeyState } from "./limits/key-state.ts";
 import { log } from "./log.ts";
+import { GOVERNANCE_MODES, type Governance } from "./model-registry/serving.ts";
 import { modelCatalogSchema } from "./models.ts";
 import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf } from "./retention.ts";
 
@@ -35,7 +36,10 @@ import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf
  * - `SDGATE_HMAC_KEYS`: secret, `id:secret[,id:secret]`; the first key signs backend requests.
  * - `SDGATE_BACKEND_TIMEOUT_MS`: optional var, per-attempt timeout of a synchronous backend call
  *   (default {@link DEFAULT_BACKEND_TIMEOUT_MS}, at most {@link MAX_BACKEND_TIMEOUT_MS}).
- * - `SDGATE_MODELS`: optional var, a JSON array of the operator's models (see `models.ts`).
+ * - `SDGATE_MODELS`: optional var, a JSON array of the operator's models (see `models.ts`): their
+ *   defaults and limits.
+ * - `SDGATE_MODEL_GOVERNANCE`: optional var, `registry` (the default: every request resolves through
+ *   the model registry) or `catalog` (the static list, unversioned; see `model-registry/serving.ts`).
  * - `DB`: D1 binding, the record of API keys and the audit log (migrations in `edge/migrations/`).
  * - `KEY_STATE`, `AUDIT_LOG`: Durable Object bindings, one `KeyState` per key, one `AuditLog`.
  * - `AUTH_FAILURES`: Durable Object binding, one `AuthFailures` per client address (IPv6: per /64)
@@ -60,6 +64,7 @@ export interface Env extends JobsEnv, IdentityEnv {
   SDGATE_HMAC_KEYS: string;
   SDGATE_BACKEND_TIMEOUT_MS?: string;
   SDGATE_MODELS?: string;
+  SDGATE_MODEL_GOVERNANCE?: string;
   DB: D1Database;
   KEY_STATE: DurableObjectNamespace<KeyState>;
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
@@ -84,6 +89,8 @@ export interface EdgeConfig {
   backendTimeoutMs: number;
   /** `tiny` first, then the operator's models. */
   models: readonly ModelInfo[];
+  /** Whether requests resolve through the model registry (`registry`) or the static catalog. */
+  governance: Governance;
   db: D1Database;
   keyState: DurableObjectNamespace<KeyState>;
   auditLog: DurableObjectNamespace<AuditLog>;
@@ -160,6 +167,9 @@ export const envSchema = z
     SDGATE_HMAC_KEYS: keyringSpec,
     SDGATE_BACKEND_TIMEOUT_MS: timeoutMs,
     SDGATE_MODELS: jsonText(modelCatalogSchema),
+    SDGATE_MODEL_GOVERNANCE: z
+      .enum(GOVERNANCE_MODES, `must be one of ${GOVERNANCE_MODES.join(", ")}`)
+      .default("registry"),
     DB: d1Database,
     KEY_STATE: durableObjectNamespace<KeyState>(),
     AUDIT_LOG: durableObjectNamespace<AuditLog>(),
@@ -191,6 +201,7 @@ export const envSchema = z
       keyring: env.SDGATE_HMAC_KEYS,
       backendTimeoutMs: env.SDGATE_BACKEND_TIMEOUT_MS,
       models: env.SDGATE_MODELS,
+      governance: env.SDGATE_MODEL_GOVERNANCE,
       db: env.DB,
       keyState: env.KEY_STATE,
       auditLog: env.AUDIT_LOG,

@@ -16,6 +16,7 @@ import {
   FAKE_LOAD_HEADERS,
   FAKE_STATUS,
   type FakeBehaviour,
+  fakeTinyDigest,
   MODE_PATH,
   type RecordedCall,
   SLOW_BACKEND_DELAY_MS,
@@ -109,7 +110,7 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
       );
       if (!verdict.ok)
         return send(res, 401, envelope("invalid_signature", "authentication_error", verdict.error));
-      return send(res, 200, FAKE_STATUS);
+      return send(res, 200, { ...FAKE_STATUS, versions: { tiny: fakeTinyDigest(behaviour) } });
     }
     if (req.method !== "POST" || url.pathname !== GENERATE_PATH) {
       return send(res, 404, envelope("not_found", "not_found_error", "Not found."));
@@ -173,6 +174,15 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
     const request = resolvedGenerationRequestSchema.safeParse(body);
     if (!request.success) {
       return send(res, 400, envelope("invalid_request", "invalid_request_error", "Not a resolved request."));
+    }
+    // As the real backend: a registry version runs only on the files it names.
+    const wanted = request.data.model_version;
+    if (wanted !== undefined && wanted.digest !== fakeTinyDigest(behaviour)) {
+      return send(
+        res,
+        503,
+        envelope("model_version_unavailable", "api_error", `Not holding tiny@${wanted.version}.`, "model"),
+      );
     }
     const load = behaviour === "busy" ? BUSY_LOAD_HEADERS : FAKE_LOAD_HEADERS;
     if (!res.destroyed) send(res, 200, generated(request.data, colour), load);

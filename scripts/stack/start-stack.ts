@@ -3,10 +3,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { randomHex, sha256Hex } from "@sdgate/shared";
+import { randomHex, sha256Hex, TINY_MODEL } from "@sdgate/shared";
 import { ensureTinyModel } from "../../backend/src/model-builder/index.ts";
+import { folderDigest } from "../../backend/src/model-digest.ts";
 import { resolveCheckpointModels } from "../../backend/src/model-import/checkpoint-models.ts";
 import { resolveLocalSecrets } from "./local-secrets.ts";
+import { type LocalModel, registrySeedSql } from "./seed-registry.ts";
 import { type Service, startService, stopService, waitUntilReady } from "./service.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -71,7 +73,7 @@ function sqlString(text: string): string {
  * of keys (KV is only its cache, filled on first use). Only the key's SHA-256 is stored. The id derives
  * from the hash, so a new dev key on the next start is a new key, not a clash with the last one.
  */
-async function seedDatabase(stateDir: string, apiKey: string): Promise<void> {
+async function seedDatabase(stateDir: string, apiKey: string, models: readonly LocalModel[]): Promise<void> {
   await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir]);
   const hash = await sha256Hex(apiKey);
   const id = `key_dev_${hash.slice(0, 16)}`;
@@ -81,6 +83,7 @@ async function seedDatabase(stateDir: string, apiKey: string): Promise<void> {
   const sql = [
     `INSERT OR IGNORE INTO api_keys (id, name, prefix, scopes, limits, created_at) VALUES (${[id, "local development", prefix, '["generate","read"]', limits, now].map(sqlString).join(", ")});`,
     `INSERT OR IGNORE INTO api_key_secrets (hash, key_id, prefix, created_at) VALUES (${[hash, id, prefix, now].map(sqlString).join(", ")});`,
+    registrySeedSql(models, new Date()),
   ].join(" ");
   await wrangler(["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--command", sql]);
 }
@@ -109,7 +112,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   step("building the tiny model");
   const modelRoot = join(REPO_ROOT, ".sdgate", "models");
-  await ensureTinyModel(modelRoot);
+  const tinyDir = await ensureTinyModel(modelRoot);
   // Checkpoints are built here, once, rather than by both backends at the same time.
   let shownTenth = -1;
   const models = await resolveCheckpointModels(options.models ?? {}, {
@@ -127,8 +130,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     .map(([id, path]) => `${id}=${path}`)
     .join(",");
 
-  step("preparing the edge's local database and the dev API key");
-  await seedDatabase(wranglerState, apiKey);
+  step("preparing the edge's local database, the dev API key and the model registry");
+  // The registry serves each model at the digest of the files the backends will load (issue 16).
+  const localModels: LocalModel[] = await Promise.all(
+    Object.entries({ tiny: tinyDir, ...models }).map(async ([id, path]) => ({
+      id,
+      path,
+      digest: await folderDigest(path),
+      description: id === "tiny" ? TINY_MODEL.description : `${path} (SDGATE_MODEL_FOLDERS)`,
+    })),
+  );
+  await seedDatabase(wranglerState, apiKey, localModels);
 
   const backendUrls = options.backendPorts.map((port) => `http://127.0.0.1:${port}`);
   const registry = backendUrls.map((url, i) => ({

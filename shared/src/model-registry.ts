@@ -236,3 +236,18 @@ export function parseModelRef(ref: string): Result<ModelRef, ModelRefProblem> {
 /** A reference as people write it: `sd15@v3`, `sd15@staging`. */
 export const formatModelRef = (ref: ModelRef) =>
   "version" in ref ? `${ref.model}@${ref.version}` : `${ref.model}@${ref.alias}`;
+
+/**
+ * Whether a list of grants (a key's `models`, a team's granted models) covers a served reference:
+ * a grant names a whole model (`sd15`: each alias and version of it) or exactly one alias or pinned
+ * version (`sd15@production`, `sd15@v3`). `ref` is what the request served (`sd15@production` for
+ * a bare `sd15`), or a bare id where the edge serves its static catalog.
+ *
+ * @example
+ * grantCovers(["sd15@production"], "sd15@production"); // true
+ * grantCovers(["sd15@production"], "sd15@v4"); // false: a pin is not the alias
+ */
+export function grantCovers(grants: readonly string[], ref: string): boolean {
+  const at = ref.indexOf("@");
+  return grants.includes(ref) || (at !== -1 && grants.includes(ref.slice(0, at)));
+}

@@ -26,6 +26,7 @@ async function rejectedWith(error: ErrorEnvelope["error"]) {
       sync: async () => ({ states: {}, probes: {} }),
       report: () => Promise.reject(new Error("a backend that answered properly is reported as healthy")),
       takeProbe: async () => true,
+      refreshVersions: async () => ({}),
     }),
     registry.breaker,
   );
@@ -78,5 +79,101 @@ describe("a backend's 4xx, passed on by failover", () => {
   it("drops a param that names no field", async () => {
     const { error } = await rejectedWith(invalid("Invalid request.", "see https://example.com"));
     expect(error).toMatchObject({ code: "invalid_request", param: null });
+  });
+});
+
+describe("a request for a registry version", () => {
+  const DIGEST = "e".repeat(64);
+  const request = { ...exampleResolvedRequest(), model_version: { version: "v2", digest: DIGEST } };
+  const versionMiss: AttemptOutcome = {
+    kind: "failed",
+    reason: "status",
+    status: 503,
+    retryAfter: null,
+    retryAfterMs: null,
+    load: null,
+    envelope: {
+      error: { type: "api_error", code: "model_version_unavailable", message: "Not here.", param: "model" },
+      request_id: "req_backend",
+    },
+  };
+
+  async function run(held: Record<string, Record<string, string>>, answers: Record<string, AttemptOutcome>) {
+    const calls: string[] = [];
+    const reports: string[] = [];
+    let refreshes = 0;
+    const health = new HealthView(
+      () => ({
+        sync: async () => ({ states: {}, probes: {}, versions: held }),
+        report: async (name) => {
+          reports.push(name);
+          throw new Error("a backend holding another version is not failing");
+        },
+        takeProbe: async () => true,
+        refreshVersions: async () => {
+          refreshes += 1;
+          return held;
+        },
+      }),
+      registry.breaker,
+    );
+    const result = await generateWithFailover(
+      registry,
+      { health, load: new LoadBook(), budget: new RetryBudget(registry.retry) },
+      request,
+      {
+        keyring: new Keyring([{ id: "k1", secret: "s".repeat(40) }]),
+        timeoutMs: 1_000,
+        requestId: "req_test",
+        location: {},
+        waitUntil: () => {},
+        random: () => 0,
+        sleep: async () => {},
+        call: async (backend) => {
+          calls.push(backend.name);
+          return answers[backend.name] ?? versionMiss;
+        },
+      },
+    );
+    return { calls, reports, refreshes, result };
+  }
+
+  const served: AttemptOutcome = {
+    kind: "ok",
+    response: {
+      model: "tiny",
+      output_format: "png",
+      images: [{ seed: 1, width: 8, height: 8, b64: "" }],
+      timings_ms: { text_encode: 1, denoise: 1, decode: 1, image_encode: 1, total: 4 },
+    },
+    load: null,
+  } as AttemptOutcome;
+
+  it("goes only to the backends that reported holding its digest", async () => {
+    const { calls, result } = await run(
+      { ours: { tiny: "f".repeat(64) }, spare: { tiny: DIGEST } },
+      { spare: served },
+    );
+    expect(result.ok).toBe(true);
+    expect(calls).toEqual(["spare"]);
+  });
+
+  it("takes a holder's refusal (its files moved on) as no failure of its own, and tries the next holder", async () => {
+    const { calls, reports, result } = await run(
+      { ours: { tiny: DIGEST }, spare: { tiny: DIGEST } },
+      { spare: served },
+    );
+    expect(result.ok).toBe(true);
+    expect(calls).toEqual(["ours", "spare"]);
+    expect(reports).toEqual([]);
+  });
+
+  it("answers 503 naming the version when no backend holds it, after asking them once", async () => {
+    const { calls, refreshes, result } = await run({ ours: { tiny: "f".repeat(64) } }, {});
+    expect(calls).toEqual([]);
+    expect(refreshes).toBe(1);
+    if (result.ok) throw new Error("served a version nobody holds");
+    expect(result.error).toMatchObject({ code: "model_version_unavailable", param: "model" });
+    expect(result.error.message).toContain("tiny@v2 (sha256 eeeeeeeeeeee…)");
   });
 });

@@ -1,5 +1,6 @@
 import {
   type BackendGenerateResponse,
+  describeVersion,
   type ErrorCode,
   type ResolvedGenerationRequest,
   relayedError,
@@ -123,6 +124,40 @@ function retryable(failure: Failure, registry: Registry): boolean {
 }
 
 /**
+ * The pools that may run `request`: all of them, or for a registry version only those whose signed
+ * status said they hold its digest. When none is known to, every backend is asked at once (bounded,
+ * and at most every couple of seconds), so a version deployed a moment ago serves without waiting
+ * for the next probe.
+ */
+async function poolsHolding(
+  pools: readonly Backend[],
+  request: ResolvedGenerationRequest,
+  health: HealthView,
+  nowMs: number,
+): Promise<readonly Backend[]> {
+  const wanted = request.model_version;
+  if (wanted === undefined) return pools;
+  const holding = () => pools.filter((backend) => health.holds(backend.name, request.model, wanted.digest));
+  const known = holding();
+  if (known.length > 0 || !(await health.refreshVersions(pools, nowMs))) return known;
+  return holding();
+}
+
+/** 503 naming the version: it is registered and resolved, but no backend of the fleet holds its files. */
+function versionNotHeld(request: ResolvedGenerationRequest, attempts: number): NotServed {
+  const version = request.model_version;
+  const named = version ? describeVersion(request.model, version.version, version.digest) : request.model;
+  return {
+    code: "model_version_unavailable",
+    message: `No backend holds ${named}: the version is in the registry, but its files are not deployed to any backend that is up.`,
+    param: "model",
+    attempts,
+    backend: null,
+    retryAfter: null,
+  };
+}
+
+/**
  * Runs a request on the fleet: picks backends by priority, nearness and expected wait (see
  * `select.ts`), skips those whose breaker is open or that asked to be left alone, and on a connect
  * error, timeout, 5xx or 429 retries on another backend (another provider first) after a full-jitter
@@ -148,7 +183,9 @@ export async function generateWithFailover(
   budget.deposit();
 
   const startMs = Date.now();
-  const { candidates, soonestMs } = selectBackends(registry.pools, {
+  const pools = await poolsHolding(registry.pools, request, health, startMs);
+  if (pools.length === 0) return { ok: false, error: versionNotHeld(request, 0) };
+  const { candidates, soonestMs } = selectBackends(pools, {
     admissionOf: (name) => health.admission(name, startMs),
     expectedWaitMs: (name) => load.expectedWaitMs(name, startMs),
     location: options.location,
@@ -183,6 +220,7 @@ export async function generateWithFailover(
   const preferred = remaining.findIndex(({ backend }) => backend.name === options.preferBackend);
   if (preferred > 0) remaining.unshift(...remaining.splice(preferred, 1));
   let attempts = 0;
+  let versionMisses = 0;
   while (remaining.length > 0 && attempts < registry.retry.attempts) {
     // Another provider first: a provider-wide outage should not eat every attempt.
     const index = Math.max(
@@ -229,6 +267,13 @@ export async function generateWithFailover(
       options.waitUntil(health.record(backend.name, { ok: true }, nowMs));
       return { ok: true, value: { backend, response: outcome.response, attempts } };
     }
+    if (outcome.kind === "failed" && outcome.envelope?.error.code === "model_version_unavailable") {
+      // Its files are another version's (a rollout moved on since its status was read): not a failure
+      // of the backend, and not the request's. The next holder may have it.
+      health.forgetVersion(backend.name, request.model);
+      versionMisses += 1;
+      continue;
+    }
     if (outcome.kind === "rejected") {
       // The backend answered properly; the request was at fault. Its code and param are the
       // contract's; its message goes on only as text the edge vouches for (`relayedError`).
@@ -263,5 +308,7 @@ export async function generateWithFailover(
   }
   // No second backend had the request: the held-back failure counts after all.
   recordSuspect();
+  if (failures.length === 0 && versionMisses > 0)
+    return { ok: false, error: versionNotHeld(request, attempts) };
   return { ok: false, error: notServed(failures, attempts) };
 }

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { keyringFor } from "../jobs/keyring.ts";
 import {
   type BreakerPolicy,
   type BreakerState,
@@ -10,8 +11,9 @@ import {
   recordSuccess,
   takeProbe,
 } from "./breaker.ts";
-import type { HealthEvent, HealthRpc, HealthSnapshot, ProbeResult } from "./health.ts";
-import { probeBackend } from "./probe.ts";
+import { fetchBackendStatus } from "./client.ts";
+import type { HealthEvent, HealthRpc, HealthSnapshot, HeldVersions, ProbeResult } from "./health.ts";
+import { PROBE_TIMEOUT_MS, probeBackend } from "./probe.ts";
 import type { Backend } from "./registry.ts";
 
 /** Active probes run this often while the fleet sees traffic. */
@@ -24,7 +26,14 @@ interface Persisted {
   policy: BreakerPolicy;
   states: Record<string, BreakerState>;
   probes: Record<string, ProbeResult>;
+  /** What each backend's signed status last said it holds (absent from state stored before it existed). */
+  versions?: HeldVersions;
   lastUsedMs: number;
+}
+
+/** The bindings it reads: only the keyring that signs its status calls (absent: versions are not read). */
+interface HealthEnv {
+  SDGATE_HMAC_KEYS?: string;
 }
 
 const STORAGE_KEY = "health";
@@ -35,11 +44,12 @@ const STORAGE_KEY = "health";
  * each failure at once and read the whole state every 250 ms (see `health.ts`), so a backend that
  * dies in one isolate's hands is skipped by every isolate within a second.
  */
-// No bindings: it probes the backends over plain fetch and keeps its state in its own storage.
-export class BackendHealth extends DurableObject<unknown> implements HealthRpc {
+// It probes the backends over plain fetch, signs its status calls with the edge's keyring, and keeps
+// its state in its own storage.
+export class BackendHealth extends DurableObject<HealthEnv> implements HealthRpc {
   #data: Persisted;
 
-  constructor(ctx: DurableObjectState, env: unknown) {
+  constructor(ctx: DurableObjectState, env: HealthEnv) {
     super(ctx, env);
     const stored = ctx.storage.kv.get<Persisted>(STORAGE_KEY);
     this.#data = stored ?? {
@@ -87,7 +97,7 @@ export class BackendHealth extends DurableObject<unknown> implements HealthRpc {
     }
     this.#save();
     await this.#ensureAlarm();
-    return { states: this.#data.states, probes: this.#data.probes };
+    return { states: this.#data.states, probes: this.#data.probes, versions: this.#data.versions ?? {} };
   }
 
   async report(name: string, event: HealthEvent, policy: BreakerPolicy): Promise<BreakerState> {
@@ -111,11 +121,37 @@ export class BackendHealth extends DurableObject<unknown> implements HealthRpc {
     return true;
   }
 
+  async refreshVersions(pools: Backend[]): Promise<HeldVersions> {
+    this.#data.pools = pools;
+    await this.#readVersions();
+    this.#save();
+    return this.#data.versions ?? {};
+  }
+
+  /** Each pool's signed status, for the model versions it holds; one that cannot be read keeps its last. */
+  async #readVersions(): Promise<void> {
+    const spec = this.env.SDGATE_HMAC_KEYS;
+    if (spec === undefined) return;
+    const keyring = keyringFor(spec);
+    const statuses = await Promise.all(
+      this.#data.pools.map((backend) => fetchBackendStatus(backend, keyring, PROBE_TIMEOUT_MS)),
+    );
+    const versions: HeldVersions = { ...this.#data.versions };
+    this.#data.pools.forEach((backend, i) => {
+      const status = statuses[i];
+      if (status) versions[backend.name] = status.status.versions ?? {};
+    });
+    this.#data.versions = versions;
+  }
+
   /** Probes every backend of the fleet now (the alarm, and the cron trigger as a backstop). */
   async probeNow(pools?: Backend[]): Promise<Record<string, ProbeResult>> {
     if (pools) this.#data.pools = pools;
     const nowMs = Date.now();
-    const results = await Promise.all(this.#data.pools.map((backend) => probeBackend(backend, nowMs)));
+    const [results] = await Promise.all([
+      Promise.all(this.#data.pools.map((backend) => probeBackend(backend, nowMs))),
+      this.#readVersions(),
+    ]);
     const doneMs = Date.now();
     this.#data.pools.forEach((backend, i) => {
       const result = results[i] as ProbeResult;

@@ -25,9 +25,14 @@ export interface ProbeResult {
   detail: string | null;
 }
 
+/** The model versions each backend reported holding: backend name → model id → files digest. */
+export type HeldVersions = Record<string, Record<string, string>>;
+
 export interface HealthSnapshot {
   states: Record<string, BreakerState>;
   probes: Record<string, ProbeResult>;
+  /** Absent from an object that has not read any backend's signed status yet. */
+  versions?: HeldVersions;
 }
 
 /** The RPC surface of the `BackendHealth` Durable Object that an isolate uses. */
@@ -36,6 +41,8 @@ export interface HealthRpc {
   sync(pools: Backend[], policy: BreakerPolicy, successes: Record<string, number>): Promise<HealthSnapshot>;
   report(name: string, event: HealthEvent, policy: BreakerPolicy): Promise<BreakerState>;
   takeProbe(name: string, leaseMs: number, policy: BreakerPolicy): Promise<boolean>;
+  /** Reads every pool's signed status now and returns the versions they hold. */
+  refreshVersions(pools: Backend[]): Promise<HeldVersions>;
 }
 
 /**
@@ -48,6 +55,12 @@ export const HEALTH_SYNC_INTERVAL_MS = 250;
 export const FIRST_SYNC_TIMEOUT_MS = 300;
 /** A half-open probe that never reports back frees the lease after this long. */
 export const PROBE_LEASE_MS = 30_000;
+/**
+ * A request for a version no backend is known to hold makes the isolate ask every backend at once,
+ * at most this often: a version deployed a moment ago serves at once, and a version deployed nowhere
+ * cannot turn requests into a stream of status calls.
+ */
+export const VERSION_REFRESH_MIN_MS = 2_000;
 
 type WaitUntil = (promise: Promise<unknown>) => void;
 
@@ -65,6 +78,8 @@ export class HealthView {
   #syncedAtMs = Number.NEGATIVE_INFINITY;
   #syncing: Promise<void> | null = null;
   #pendingSuccesses: Record<string, number> = {};
+  #versions: HeldVersions = {};
+  #versionsRefreshedMs = Number.NEGATIVE_INFINITY;
 
   constructor(rpc: () => HealthRpc, policy: BreakerPolicy) {
     this.#rpc = rpc;
@@ -94,6 +109,7 @@ export class HealthView {
       .then((snapshot) => {
         for (const [name, remote] of Object.entries(snapshot.states)) this.#merge(name, remote);
         this.#probes = snapshot.probes;
+        if (snapshot.versions) this.#versions = snapshot.versions;
       })
       .catch((error: unknown) => {
         log.warn("backend health sync failed", { error: error instanceof Error ? error.name : "unknown" });
@@ -120,6 +136,33 @@ export class HealthView {
 
   probes(): Readonly<Record<string, ProbeResult>> {
     return this.#probes;
+  }
+
+  /** Whether `backend` last reported holding `digest` for `model`. */
+  holds(backend: string, model: string, digest: string): boolean {
+    return this.#versions[backend]?.[model] === digest;
+  }
+
+  /** Forgets what a backend holds of `model` (it just refused a version it was thought to hold). */
+  forgetVersion(backend: string, model: string): void {
+    const held = this.#versions[backend];
+    if (held !== undefined)
+      this.#versions[backend] = Object.fromEntries(Object.entries(held).filter(([id]) => id !== model));
+  }
+
+  /**
+   * Asks the shared object to read every backend's status now (at most once per
+   * {@link VERSION_REFRESH_MIN_MS}); `false` when it was too soon to ask again.
+   */
+  async refreshVersions(pools: readonly Backend[], nowMs: number): Promise<boolean> {
+    if (nowMs - this.#versionsRefreshedMs < VERSION_REFRESH_MIN_MS) return false;
+    this.#versionsRefreshedMs = nowMs;
+    try {
+      this.#versions = await this.#rpc().refreshVersions([...pools]);
+    } catch (error) {
+      log.warn("backend versions refresh failed", { error: error instanceof Error ? error.name : "unknown" });
+    }
+    return true;
   }
 
   /**

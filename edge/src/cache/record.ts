@@ -1,17 +1,51 @@
-import type { GenerationResponse, OutputFormat } from "@sdgate/shared";
+import type {
+  BackendGenerateResponse,
+  GenerationResponse,
+  ImageSafety,
+  OutputFormat,
+  ResolvedGenerationRequest,
+} from "@sdgate/shared";
 
 /** One finished generation as the cache keeps it: everything a response is built from. */
 export interface GenerationRecord {
   /** Unix seconds when a backend made it; a replay answers with the same value, so the same bytes. */
   created: number;
   model: string;
+  /** The registry version that made it (`v3`), for a model the registry governs. */
+  model_version?: string;
   output_format: OutputFormat;
   width: number;
   height: number;
   backend: string;
   region: string;
   timings_ms: GenerationResponse["timings_ms"];
-  images: Array<{ seed: number; b64: string }>;
+  images: Array<{ seed: number; b64: string; safety?: ImageSafety }>;
+}
+
+/**
+ * The record of a backend's answer to `request`, made on `backend`.
+ *
+ * @example
+ * const record = recordOfResponse(response, run.request, backend);
+ */
+export function recordOfResponse(
+  response: BackendGenerateResponse,
+  request: ResolvedGenerationRequest,
+  backend: { name: string; region: string },
+): GenerationRecord {
+  return {
+    created: Math.floor(Date.now() / 1000),
+    model: response.model,
+    ...(request.model_version === undefined ? {} : { model_version: request.model_version.version }),
+    output_format: response.output_format,
+    // the images' own size (hires makes them larger than the request's first pass)
+    width: response.images[0]?.width ?? request.width,
+    height: response.images[0]?.height ?? request.height,
+    backend: backend.name,
+    region: backend.region,
+    timings_ms: response.timings_ms,
+    images: response.images.map(({ seed, b64, safety }) => ({ seed, b64, ...(safety ? { safety } : {}) })),
+  };
 }
 
 export const CONTENT_TYPES: Record<OutputFormat, string> = {
@@ -25,8 +59,13 @@ export const CONTENT_TYPES: Record<OutputFormat, string> = {
 export function b64ResponseBody(record: GenerationRecord): string {
   const body: GenerationResponse = {
     created: record.created,
-    data: record.images.map((image) => ({ b64_json: image.b64, seed: image.seed })),
+    data: record.images.map((image) => ({
+      b64_json: image.b64,
+      seed: image.seed,
+      ...(image.safety ? { safety: image.safety } : {}),
+    })),
     model: record.model,
+    ...(record.model_version === undefined ? {} : { model_version: record.model_version }),
     output_format: record.output_format,
     size: `${record.width}x${record.height}`,
     backend: record.backend,

@@ -20,7 +20,9 @@ export function manifestKey(tenantTag: string, cacheKey: string): string {
 }
 
 /** The record without its image bytes: what image 0's metadata (or the `.json` manifest) holds. */
-export type Manifest = Omit<GenerationRecord, "images"> & { images: Array<{ seed: number }> };
+export type Manifest = Omit<GenerationRecord, "images"> & {
+  images: Array<Omit<GenerationRecord["images"][number], "b64">>;
+};
 
 /** The custom metadata field of image 0 that holds the {@link Manifest} as JSON. */
 export const RECORD_METADATA_FIELD = "record";
@@ -54,7 +56,7 @@ export async function putGeneration(
     });
   };
   await Promise.all(record.images.slice(1).map((_, i) => put(i + 1, {})));
-  const manifest: Manifest = { ...record, images: record.images.map(({ seed }) => ({ seed })) };
+  const manifest: Manifest = { ...record, images: record.images.map(({ b64: _, ...image }) => image) };
   const json = JSON.stringify(manifest);
   if (json.length > MAX_RECORD_METADATA_CHARS) {
     await bucket.put(manifestKey(tenantTag, cacheKey), json, {
@@ -95,6 +97,6 @@ export async function getGeneration(
   if (bytes.some((b64) => b64 === null) || manifest.images.length === 0) return null;
   return {
     ...manifest,
-    images: manifest.images.map(({ seed }, index) => ({ seed, b64: bytes[index] as string })),
+    images: manifest.images.map((image, index) => ({ ...image, b64: bytes[index] as string })),
   };
 }

@@ -4,7 +4,7 @@ import { fleetRuntime } from "../backends/fleet.ts";
 import type { BackendHealth } from "../backends/health-object.ts";
 import type { Registry } from "../backends/registry.ts";
 import type { CallerLocation } from "../backends/select.ts";
-import type { GenerationRecord } from "../cache/record.ts";
+import { type GenerationRecord, recordOfResponse } from "../cache/record.ts";
 import { keyringFor } from "../jobs/keyring.ts";
 
 /**
@@ -73,17 +73,6 @@ export async function runOnFleet(
     attempts,
     region: backend.region,
     fleetMs: Date.now() - startedMs,
-    record: {
-      created: Math.floor(Date.now() / 1000),
-      model: response.model,
-      output_format: response.output_format,
-      // the images' own size (hires makes them larger than the request's first pass)
-      width: response.images[0]?.width ?? run.request.width,
-      height: response.images[0]?.height ?? run.request.height,
-      backend: backend.name,
-      region: backend.region,
-      timings_ms: response.timings_ms,
-      images: response.images.map(({ seed, b64 }) => ({ seed, b64 })),
-    },
+    record: recordOfResponse(response, run.request, backend),
   };
 }

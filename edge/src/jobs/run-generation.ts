@@ -2,7 +2,7 @@ import { generateWithFailover, type NotServed } from "../backends/failover.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
 import type { BackendHealth } from "../backends/health-object.ts";
 import type { Backend } from "../backends/registry.ts";
-import type { GenerationRecord } from "../cache/record.ts";
+import { type GenerationRecord, recordOfResponse } from "../cache/record.ts";
 import { getGeneration, putGeneration } from "../cache/store.ts";
 import { type GenerationCoalescer, markStored } from "../gateway/coalescer.ts";
 import type { JobSpec } from "./job-state.ts";
@@ -82,18 +82,7 @@ export async function runGeneration(
   });
   if (!result.ok) return { ok: false, error: result.error };
   const { backend, response, attempts } = result.value;
-  const record: GenerationRecord = {
-    created: Math.floor(Date.now() / 1000),
-    model: response.model,
-    output_format: response.output_format,
-    // the images' own size (hires makes them larger than the request's first pass)
-    width: response.images[0]?.width ?? fleet.request.width,
-    height: response.images[0]?.height ?? fleet.request.height,
-    backend: backend.name,
-    region: backend.region,
-    timings_ms: response.timings_ms,
-    images: response.images.map(({ seed, b64 }) => ({ seed, b64 })),
-  };
+  const record = recordOfResponse(response, fleet.request, backend);
   await putGeneration(bindings.IMAGES, fleet.tenantTag, resultKey(spec), record);
   // The replay route asks the cache key's shard first, so it must hear of this entry to replay it.
   if (spec.store !== "job") await markStored(bindings.GENERATION_COALESCER, fleet.cacheKey, fleet.requestId);

@@ -26,6 +26,8 @@ export interface PreparedGeneration {
   cost: number;
   hash: string;
   where: { tenantTag: string; cacheKey: string };
+  /** The model reference the key's grants are checked against (`sd15@production`). */
+  served: { ref: string };
   directive: CacheDirective;
   replay: string | null;
 }
@@ -117,7 +119,7 @@ export async function acceptAsync(
   // Reserved even for a replay: the job reads the cache again and settles to nothing on a hit.
   const admission = await authorize(c, {
     cost: prepared.cost,
-    model: prepared.resolved.model,
+    model: prepared.served.ref,
     audit: { requestHash: prepared.hash, requestId },
   });
   const keyId = c.var.apiKey.id;

@@ -6,7 +6,7 @@
  * There is no `admin` scope: `/admin/*` takes only `SDGATE_ADMIN_TOKEN`, so a leaked API key can
  * never manage keys, and every admin action in the audit is the admin token's.
  */
-import { API_KEY_SCOPES, type ApiKeyScope, isApiKeyScope } from "@sdgate/shared";
+import { API_KEY_SCOPES, type ApiKeyScope, grantCovers, isApiKeyScope } from "@sdgate/shared";
 import { z } from "zod";
 import { type KeyLimits, keyLimitsSchema } from "../limits/policy.ts";
 
@@ -59,9 +59,12 @@ export interface ApiKey {
   allowed_ips?: string[];
 }
 
-/** Whether `key` may use the model `modelId` (a key without a `models` list may use every model). */
-export function mayUseModel(key: Pick<ApiKey, "models">, modelId: string): boolean {
-  return key.models === undefined || key.models.includes(modelId);
+/**
+ * Whether `key` may use the served model reference `ref` (`sd15@production`, `sd15@v3`, or a bare id
+ * on a catalog edge): a key without a `models` list may use every model; see `grantCovers`.
+ */
+export function mayUseModel(key: Pick<ApiKey, "models">, ref: string): boolean {
+  return key.models === undefined || grantCovers(key.models, ref);
 }
 
 /** The earlier of two optional RFC 3339 times (`undefined`: never). */

@@ -1,5 +1,5 @@
-export { POLICY_CACHE_TTL_MS, policyForKey } from "./cache.ts";
-export { enforcePromptPolicy } from "./enforce.ts";
+export { POLICY_CACHE_TTL_MS, policyForKey, type TeamRules, teamRulesForKey } from "./cache.ts";
+export { enforceGovernance, type ServedRef } from "./enforce.ts";
 export { CorruptPolicyRowError } from "./row.ts";
 export {
   getTeamPolicy,

@@ -1,4 +1,4 @@
-import { type PromptPolicy, promptPolicySchema } from "@sdgate/shared";
+import { type PolicyScope, type PromptPolicy, promptPolicySchema } from "@sdgate/shared";
 
 export interface PolicyRow {
   id: string;
@@ -18,7 +18,8 @@ export const COLUMNS = "id, team_id, rules, record_prompt, updated_at, updated_b
 
 /** A row as the contract's policy; a row that does not parse throws rather than let requests through unchecked. */
 export function policyFromRow(
-  row: Pick<PolicyRow, "id" | "team_id" | "rules" | "record_prompt">,
+  row: Pick<PolicyRow, "id" | "rules" | "record_prompt"> & { team_id: string | null },
+  scope: PolicyScope | null = null,
 ): PromptPolicy {
   let rules: unknown;
   try {
@@ -28,7 +29,7 @@ export function policyFromRow(
   }
   const parsed = promptPolicySchema.safeParse({
     id: row.id,
-    scope: { team_id: row.team_id },
+    scope: scope ?? { team_id: row.team_id },
     rules,
     record_prompt: row.record_prompt === 1,
   });

@@ -1,10 +1,8 @@
 import {
-  DEFAULT_MODEL_ID,
   type Estimate,
   MAX_REQUEST_BODY_BYTES,
   outputSizeText,
   parseGenerationRequest,
-  resolveGenerationRequest,
   SdgateError,
 } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
@@ -14,8 +12,8 @@ import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { estimateCost } from "../limits/index.ts";
-import { modelFor } from "../models.ts";
-import { enforcePromptPolicy } from "../policies/index.ts";
+import { resolveServed, servingModel } from "../model-registry/serving.ts";
+import { enforceGovernance } from "../policies/index.ts";
 import { onOperation } from "./operation.ts";
 
 async function readRequest(c: Context<AppEnv>) {
@@ -35,13 +33,9 @@ async function readRequest(c: Context<AppEnv>) {
   const parsed = parseGenerationRequest(body);
   if (!parsed.ok)
     throw new SdgateError("invalid_request", parsed.error.message, { param: parsed.error.param });
-  const modelId = parsed.value.model ?? DEFAULT_MODEL_ID;
-  const model = modelFor(c.var.config.models, modelId);
+  const served = await servingModel(c.var.config, parsed.value.model);
   // The seed changes nothing about the cost.
-  const resolved = resolveGenerationRequest(parsed.value, model, parsed.value.seed ?? 0);
-  if (!resolved.ok)
-    throw new SdgateError("invalid_request", resolved.error.message, { param: resolved.error.param });
-  return resolved.value;
+  return { resolved: resolveServed(parsed.value, served, parsed.value.seed ?? 0), served };
 }
 
 /**
@@ -67,10 +61,10 @@ export function registerEstimate(app: Hono<AppEnv>): void {
       },
     }),
     async (c) => {
-      const resolved = await readRequest(c);
-      // A quote for a request the team's policy refuses would only mislead: the same refusal here.
-      await enforcePromptPolicy(c, resolved);
-      await authorize(c, { cost: null, model: resolved.model });
+      const { resolved, served } = await readRequest(c);
+      // A quote for a request governance refuses would only mislead: the same refusal here.
+      await enforceGovernance(c, resolved, served);
+      await authorize(c, { cost: null, model: served.ref });
       const { registry, jobs } = c.var.config;
       const estimate = estimateGeneration(
         resolved,

@@ -1,4 +1,4 @@
-import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import type { PromptPolicy, ResolvedGenerationRequest } from "@sdgate/shared";
 import type { EdgeConfig } from "../env.ts";
 
 /**
@@ -13,6 +13,10 @@ export interface PreparedBody<R> {
   cost: number;
   hash: string;
   where: { tenantTag: string; cacheKey: string };
+  /** What the request's `model` served: the reference grants are checked against, and its alias. */
+  served: { ref: string; alias: string | null; policy: PromptPolicy | null };
+  /** Until when the preparation holds (the registry alias it resolved may move); `null`: always. */
+  untilMs: number | null;
 }
 
 /** Bodies longer than this are not remembered (img2img inputs, long prompts): a replay is a short body. */
@@ -43,6 +47,10 @@ export function recallPrepared<R>(
   const key = memoKey(tenant, text);
   const found = memo?.get(key);
   if (!memo || !found) return undefined;
+  if (found.untilMs !== null && found.untilMs <= Date.now()) {
+    memo.delete(key);
+    return undefined;
+  }
   memo.delete(key);
   memo.set(key, found);
   return found as PreparedBody<R>;

@@ -1,11 +1,9 @@
 import {
   canonicalRequest,
-  DEFAULT_MODEL_ID,
   isSdgateError,
   MAX_REQUEST_BODY_BYTES,
   parseGenerationRequest,
   type ResolvedGenerationRequest,
-  resolveGenerationRequest,
   SdgateError,
   sha256Hex,
 } from "@sdgate/shared";
@@ -24,8 +22,8 @@ import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { type Admission, estimateCost } from "../limits/index.ts";
-import { modelFor } from "../models.ts";
-import { enforcePromptPolicy } from "../policies/index.ts";
+import { resolveServed, servingModel } from "../model-registry/serving.ts";
+import { enforceGovernance } from "../policies/index.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
@@ -85,6 +83,7 @@ interface Prepared {
   cost: number;
   hash: string;
   where: { tenantTag: string; cacheKey: string };
+  served: PreparedBody<ParsedRequest>["served"];
   directive: CacheDirective;
   /** The replay cache's body when it already has this generation (directive `use` only). */
   replay: string | null;
@@ -111,22 +110,23 @@ async function prepareBody(
       { param: "response_format" },
     );
   }
-  const model = modelFor(config.models, request.model ?? DEFAULT_MODEL_ID);
-  const resolved = resolveGenerationRequest(request, model, request.seed ?? randomSeed());
-  if (!resolved.ok) throw invalid(resolved.error);
+  const served = await servingModel(config, request.model);
+  const resolved = resolveServed(request, served, request.seed ?? randomSeed());
   // The canonical request is made once and serves both digests.
-  const canonical = canonicalRequest(resolved.value);
+  const canonical = canonicalRequest(resolved);
   const [hash, tenantTagHex, cacheKeyHex] = await Promise.all([
     sha256Hex(canonical),
     tenantTag(tenant),
-    cacheKeyOfCanonical(tenant, resolved.value.model, canonical, config.registry),
+    cacheKeyOfCanonical(tenant, resolved.model, canonical, config.registry),
   ]);
   const prepared = {
     request,
-    resolved: resolved.value,
-    cost: estimateCost(resolved.value),
+    resolved,
+    cost: estimateCost(resolved),
     hash,
     where: { tenantTag: tenantTagHex, cacheKey: cacheKeyHex },
+    served: { ref: served.ref, alias: served.alias, policy: served.policy },
+    untilMs: served.untilMs,
   };
   if (request.seed !== undefined) rememberPrepared(config, tenant, text, prepared);
   return prepared;
@@ -221,9 +221,9 @@ export function registerGenerations(app: Hono<AppEnv>): void {
     async (c) => {
       const startedMs = Date.now();
       const prepared = await prepare(c);
-      const { request, resolved, cost, hash, where, replay } = prepared;
-      // The team's prompt policy, before a job, a charge or a replay: a refused request gets nothing.
-      await enforcePromptPolicy(c, resolved);
+      const { request, resolved, cost, hash, where, replay, served } = prepared;
+      // The team's grants and prompt policy, before a job, a charge or a replay: a refused request gets nothing.
+      await enforceGovernance(c, resolved, served);
       // `Prefer: respond-async`, or a request too long to wait for: 202 with a job (jobs/submit.ts).
       const job = await acceptAsync(c, prepared);
       if (job !== null) return job;
@@ -233,7 +233,7 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       const hit = { status: 200, backend: null, latencyMs: Date.now() - startedMs, detail: { cache: "HIT" } };
       const admission = await authorize(c, {
         cost: replay === null ? cost : null,
-        model: resolved.model,
+        model: served.ref,
         audit: replay === null ? context : { ...context, hit },
       });
       let result: Served;

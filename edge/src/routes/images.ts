@@ -24,6 +24,7 @@ export async function urlResponseBody(
     data.map(async (image, index) => ({
       url: `${origin}${await signedImagePath(secret, { ...where, index, format: rest.output_format }, expiresS)}`,
       seed: image.seed,
+      ...(image.safety ? { safety: image.safety } : {}),
     })),
   );
   const body: UrlGenerationResponse = { ...rest, data: images };

@@ -63,6 +63,16 @@ export interface RecordedCall {
 }
 
 /** What every plain fake answers at its signed `GET /internal/v1/status`. */
+/**
+ * The files digest each fake reports holding for `tiny` (registry serving tests): `healthyB` holds
+ * another version than every other fake, so a test can tell which backends a version may go to.
+ */
+export const FAKE_TINY_DIGESTS = { common: "c".repeat(64), healthyB: "b".repeat(64) } as const;
+
+/** The digest a fake holds for `tiny`. */
+export const fakeTinyDigest = (behaviour: FakeBehaviour) =>
+  behaviour === "healthyB" ? FAKE_TINY_DIGESTS.healthyB : FAKE_TINY_DIGESTS.common;
+
 export const FAKE_STATUS = {
   status: "ready",
   queue_depth: 0,

@@ -4,11 +4,12 @@ import type { AppEnv } from "../../hono-env.ts";
 import { getTeam, recordKeyOwner } from "../../identity/directory/index.ts";
 import { createKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
+import { checkModelGrants } from "../../model-registry/grants.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
 import { notFound } from "../admin-people/ids.ts";
 import { requireInTeam, teamGuard } from "../admin-teams/team-guard.ts";
 import { onOperation } from "../operation.ts";
-import { checkModels, createKeySchema } from "./bodies.ts";
+import { createKeySchema } from "./bodies.ts";
 import { definedFields, publicKey } from "./view.ts";
 
 /**
@@ -28,7 +29,7 @@ export function registerCreateKey(app: Hono<AppEnv>): void {
     async (c) => {
       const { team_id: teamId = null, ...body } = await parseJsonBody(c, createKeySchema);
       requireInTeam(c, "keys.create", teamId);
-      checkModels(body.models, c.var.config.models);
+      await checkModelGrants(body.models, c.var.config, "models");
       const db = c.var.config.db;
       if (teamId !== null && !(await getTeam(db, teamId))) throw notFound("team", teamId, "team_id");
       const { key, secret } = await createKey(c.var.config, definedFields(body));

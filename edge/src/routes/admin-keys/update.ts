@@ -4,9 +4,10 @@ import type { AppEnv } from "../../hono-env.ts";
 import { adminGuard } from "../../identity/guard.ts";
 import { type KeyChanges, updateKey } from "../../keys/service.ts";
 import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
+import { checkModelGrants } from "../../model-registry/grants.ts";
 import { limitAdminBody, parseJsonBody } from "../admin-body.ts";
 import { onOperation } from "../operation.ts";
-import { checkModels, updateKeySchema } from "./bodies.ts";
+import { updateKeySchema } from "./bodies.ts";
 import { definedFields, keyIdParam, notFound, publicKey } from "./view.ts";
 
 /**
@@ -24,7 +25,7 @@ export function registerUpdateKey(app: Hono<AppEnv>): void {
     async (c) => {
       const id = keyIdParam(c);
       const body = await parseJsonBody(c, updateKeySchema);
-      checkModels(body.models, c.var.config.models);
+      await checkModelGrants(body.models, c.var.config, "models");
       // Only the fields the body named: an absent field keeps its value, `null` clears it.
       const changes: KeyChanges = definedFields(body);
       noteAudit(c, { detail: { fields: Object.keys(changes).sort().join(",") } });
