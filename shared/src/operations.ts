@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { auditListQuerySchema, auditPageSchema, auditVerifyQuerySchema, chainReportSchema } from "./audit.ts";
 import { fleetSchema } from "./backends.ts";
 import { teamBudgetBodySchema, teamBudgetStatusSchema } from "./budgets.ts";
@@ -31,7 +31,6 @@ import { generationResponseSchema, urlGenerationResponseSchema } from "./generat
 import { healthSchema } from "./health.ts";
 import { jobViewSchema, jobWithResultSchema, webhookPayloadSchema, webhookSecretSchema } from "./jobs.ts";
 import {
-  type ApiKeyScope,
   createKeyBodySchema,
   keyDetailSchema,
   keyListQuerySchema,
@@ -42,122 +41,23 @@ import {
   rotateKeyBodySchema,
   updateKeyBodySchema,
 } from "./keys.ts";
-import {
-  aliasMoveSchema,
-  aliasSchema,
-  createModelBodySchema,
-  modelRecordSchema,
-  modelVersionSchema,
-  PROMOTION_STATUSES,
-  promotionBodySchema,
-  promotionDecisionBodySchema,
-  promotionRequestSchema,
-  registerVersionBodySchema,
-} from "./model-registry.ts";
 import { modelListSchema } from "./models.ts";
-import { type Permission, principalSchema } from "./permissions.ts";
+import {
+  ADMIN,
+  type NamedSchema,
+  named,
+  type OperationSpec,
+  PUBLIC,
+  type QuerySpec,
+  queryOf,
+} from "./operation-spec.ts";
+import { CANARY_OPERATIONS, CANARY_SCHEMAS } from "./operations-canary.ts";
+import { EVALUATION_OPERATIONS, EVALUATION_SCHEMAS } from "./operations-evaluations.ts";
+import { REGISTRY_OPERATIONS, REGISTRY_SCHEMAS } from "./operations-registry.ts";
+import { principalSchema } from "./permissions.ts";
 import { teamPolicyBodySchema, teamPolicyViewSchema } from "./prompt-policy.ts";
 import { localSignInQuerySchema, signedOutSchema, signInQuerySchema, signOutBodySchema } from "./sign-in.ts";
 import { usageQuerySchema, usageReportSchema } from "./usage.ts";
-
-/**
- * Who may call an operation: anyone (`public`), whoever holds a link the edge signed (`signed_link`:
- * the signature is the permission), the admin token (`admin_token`; no API key, whatever its scopes),
- * or an API key granting `scope` (`generate` implies `read`, see `API_KEY_SCOPES`).
- */
-export type OperationAccess =
-  | { readonly kind: "public" }
-  | { readonly kind: "signed_link" }
-  | { readonly kind: "admin_token" }
-  | { readonly kind: "api_key"; readonly scope: ApiKeyScope }
-  /** Any credential the edge knows (an API key of any scope, the admin token, a person): who-am-I. */
-  | { readonly kind: "any_credential" }
-  /** A browser's navigation in the sign-in flow: no credential yet, answered with redirects. */
-  | { readonly kind: "browser" }
-  /** A person's session cookie (signing out): not for API keys or the admin token. */
-  | { readonly kind: "session" };
-
-/** A schema and the name the OpenAPI document gives it (`#/components/schemas/<name>`). */
-export interface NamedSchema<S extends z.ZodType = z.ZodType> {
-  readonly name: string;
-  readonly schema: S;
-}
-
-/** An operation's query parameters: names, types and limits from the schema, descriptions from here. */
-export interface QuerySpec<S extends z.ZodObject = z.ZodObject> {
-  readonly schema: S;
-  readonly descriptions: Readonly<Record<string, string>>;
-}
-
-/**
- * One operation of the API: the edge registers its route from this (`method`, `path`) and guards it
- * with `access`; the OpenAPI document describes it from this; the SDK calls it from this and parses
- * its answer with `success.schema`. A route cannot exist outside this table (a test walks the app's
- * routes against it), so none is undocumented or untyped.
- */
-export interface OperationSpec {
-  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  /**
-   * OpenAPI path template (`/v1/jobs/{id}`). `{id}` is the parameter routes have; a team's member
-   * (`/admin/teams/{id}/members/{user_id}`) adds `{user_id}`, and a model's alias `{alias}`.
-   */
-  readonly path: string;
-  readonly summary: string;
-  readonly access: OperationAccess;
-  /**
-   * The permission a caller must hold (deny by default); `null` only where no credential is needed
-   * (public, or a signed link) or any credential will do (`getMe`).
-   */
-  readonly permission: Permission | null;
-  /**
-   * Where a person may hold `permission` in one team rather than everywhere (a `team_admin` managing
-   * their own team): in the team of the path's `{id}`, or of the body's `team_id`. Absent: only a
-   * global role (or the admin token) will do.
-   */
-  readonly teamScope?: "path" | "body";
-  /**
-   * Sending it twice does no more than sending it once, so a lost answer may be retried. A call can
-   * know better (a seeded generation is replayed from the cache): see the SDK's `images.generate`.
-   */
-  readonly idempotent: boolean;
-  readonly body?: NamedSchema;
-  readonly query?: QuerySpec;
-  readonly success: {
-    readonly status: number;
-    /** What the answer parses with; several: any of them (the forms of a generation). */
-    readonly schema?: NamedSchema | readonly NamedSchema[];
-    /** Not JSON: the media type the answer has (`image/*`, `text/event-stream`). */
-    readonly mediaType?: string;
-    readonly description: string;
-  };
-}
-
-const listOf = <S extends z.ZodType>(item: S) => z.object({ object: z.literal("list"), data: z.array(item) });
-
-/** What approving a promotion did: the request as decided, where the alias now points, what it superseded. */
-const approvedPromotionSchema = z.object({
-  request: promotionRequestSchema,
-  alias: aliasSchema,
-  superseded: z.array(z.string()),
-});
-export type ApprovedPromotion = z.infer<typeof approvedPromotionSchema>;
-
-const promotionListQuerySchema = z.strictObject({ status: z.enum(PROMOTION_STATUSES).optional() });
-
-function named<const N extends string, S extends z.ZodType>(
-  name: N,
-  schema: S,
-): NamedSchema<S> & { name: N } {
-  return { name, schema };
-}
-
-/** Every parameter the schema takes must be described: a new one cannot go undocumented. */
-function queryOf<S extends z.ZodObject>(
-  schema: S,
-  descriptions: { readonly [K in keyof S["shape"]]-?: string },
-): QuerySpec<S> {
-  return { schema, descriptions };
-}
 
 /**
  * The schemas the document names, once each; an operation refers to them, and `components.schemas`
@@ -213,24 +113,12 @@ export const NAMED_SCHEMAS = {
   RoleMappingChange: named("RoleMappingChange", roleMappingChangeSchema),
   DeprovisionGroup: named("DeprovisionGroup", deprovisionGroupBodySchema),
   DeprovisionedGroup: named("DeprovisionedGroup", deprovisionedGroupSchema),
-  RegisteredModel: named("RegisteredModel", modelRecordSchema),
-  RegisteredModelList: named("RegisteredModelList", listOf(modelRecordSchema)),
-  CreateRegisteredModel: named("CreateRegisteredModel", createModelBodySchema),
-  ModelVersion: named("ModelVersion", modelVersionSchema),
-  ModelVersionList: named("ModelVersionList", listOf(modelVersionSchema)),
-  RegisterModelVersion: named("RegisterModelVersion", registerVersionBodySchema),
-  ModelAliasList: named("ModelAliasList", listOf(aliasSchema)),
-  AliasHistory: named("AliasHistory", listOf(aliasMoveSchema)),
-  PromotionRequest: named("PromotionRequest", promotionRequestSchema),
-  PromotionList: named("PromotionList", listOf(promotionRequestSchema)),
-  RequestPromotion: named("RequestPromotion", promotionBodySchema),
-  PromotionDecision: named("PromotionDecision", promotionDecisionBodySchema),
-  ApprovedPromotion: named("ApprovedPromotion", approvedPromotionSchema),
+  ...REGISTRY_SCHEMAS,
+  ...CANARY_SCHEMAS,
+  ...EVALUATION_SCHEMAS,
 } as const;
 
 const S = NAMED_SCHEMAS;
-const PUBLIC = { kind: "public" } as const;
-const ADMIN = { kind: "admin_token" } as const;
 // `read`: what only looks (the models, a price, the key's own jobs and their progress). `generate`:
 // what spends GPU time or acts on a job (generating, cancelling, and the secret that verifies the
 // webhooks a generation asks for).
@@ -792,118 +680,13 @@ export const OPERATIONS = {
     body: S.DeprovisionGroup,
     success: { status: 200, schema: S.DeprovisionedGroup, description: "What removing the group did." },
   },
-  listRegisteredModels: {
-    method: "GET",
-    path: "/admin/models",
-    summary: "The model registry: every registered model, by id.",
-    access: ADMIN,
-    permission: "models.read",
-    idempotent: true,
-    success: { status: 200, schema: S.RegisteredModelList, description: "The models." },
-  },
-  createRegisteredModel: {
-    method: "POST",
-    path: "/admin/models",
-    summary: "Register a model (its versions come after); an id taken already is a 409.",
-    access: ADMIN,
-    permission: "models.register",
-    idempotent: false,
-    body: S.CreateRegisteredModel,
-    success: { status: 201, schema: S.RegisteredModel, description: "The model." },
-  },
-  getRegisteredModel: {
-    method: "GET",
-    path: "/admin/models/{id}",
-    summary: "One registered model.",
-    access: ADMIN,
-    permission: "models.read",
-    idempotent: true,
-    success: { status: 200, schema: S.RegisteredModel, description: "The model." },
-  },
-  listModelVersions: {
-    method: "GET",
-    path: "/admin/models/{id}/versions",
-    summary: "A model's immutable versions, oldest first.",
-    access: ADMIN,
-    permission: "models.read",
-    idempotent: true,
-    success: { status: 200, schema: S.ModelVersionList, description: "The versions." },
-  },
-  registerModelVersion: {
-    method: "POST",
-    path: "/admin/models/{id}/versions",
-    summary:
-      "Register a model's next version (its files' digest, source, engine, accepted licence, card); files the model holds already are a 409 naming the version.",
-    access: ADMIN,
-    permission: "models.register",
-    idempotent: false,
-    body: S.RegisterModelVersion,
-    success: { status: 201, schema: S.ModelVersion, description: "The version." },
-  },
-  listModelAliases: {
-    method: "GET",
-    path: "/admin/models/{id}/aliases",
-    summary:
-      "A model's aliases, each with the version it points at and its revision (the base a move names).",
-    access: ADMIN,
-    permission: "models.read",
-    idempotent: true,
-    success: { status: 200, schema: S.ModelAliasList, description: "The aliases." },
-  },
-  getAliasHistory: {
-    method: "GET",
-    path: "/admin/models/{id}/aliases/{alias}/history",
-    summary: "Every move of one alias, oldest first: bootstrap, promotions and rollbacks.",
-    access: ADMIN,
-    permission: "models.read",
-    idempotent: true,
-    success: { status: 200, schema: S.AliasHistory, description: "The moves." },
-  },
-  listPromotions: {
-    method: "GET",
-    path: "/admin/models/{id}/promotions",
-    summary: "A model's promotion requests, newest first.",
-    access: ADMIN,
-    permission: "models.read",
-    idempotent: true,
-    query: queryOf(promotionListQuerySchema, { status: "Only the requests with this status." }),
-    success: { status: 200, schema: S.PromotionList, description: "The requests." },
-  },
-  requestPromotion: {
-    method: "POST",
-    path: "/admin/models/{id}/promotions",
-    summary:
-      "Ask for an alias to point at a version (a rollback names an earlier one); someone else with `models.approve` decides.",
-    access: ADMIN,
-    permission: "models.register",
-    idempotent: false,
-    body: S.RequestPromotion,
-    success: { status: 201, schema: S.PromotionRequest, description: "The pending request." },
-  },
-  approvePromotion: {
-    method: "POST",
-    path: "/admin/promotions/{id}/approve",
-    summary:
-      "Approve a pending request and move its alias. Never the requester's own (403); a stale `expected_revision` or a moved alias is a 409 with the current revision.",
-    access: ADMIN,
-    permission: "models.approve",
-    // A second try finds the request decided (409), and moves nothing.
-    idempotent: true,
-    body: S.PromotionDecision,
-    success: { status: 200, schema: S.ApprovedPromotion, description: "The request and the alias." },
-  },
-  rejectPromotion: {
-    method: "POST",
-    path: "/admin/promotions/{id}/reject",
-    summary:
-      "Reject a pending request; the alias stays. Its requester may withdraw it with `models.register` alone.",
-    access: ADMIN,
-    permission: "models.approve",
-    idempotent: true,
-    body: S.PromotionDecision,
-    success: { status: 200, schema: S.PromotionRequest, description: "The rejected request." },
-  },
+  ...REGISTRY_OPERATIONS,
+  ...CANARY_OPERATIONS,
+  ...EVALUATION_OPERATIONS,
 } as const satisfies Record<string, OperationSpec>;
+
+export type { NamedSchema, OperationAccess, OperationSpec, QuerySpec } from "./operation-spec.ts";
+export type { ApprovedPromotion } from "./operations-registry.ts";
 
 export type Operations = typeof OPERATIONS;
 export type OperationId = keyof Operations;
