@@ -4,6 +4,7 @@ import type { AuditLog } from "./audit/audit-log.ts";
 import type { BackendHealth } from "./backends/health-object.ts";
 import { type Backend, type Registry, registrySchema } from "./backends/registry.ts";
 import type { TeamBudget } from "./budgets/team-budget.ts";
+import type { CanaryWatch } from "./canary/watch.ts";
 import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
 import type { GenerationCoalescer } from "./gateway/coalescer.ts";
 import {
@@ -44,6 +45,8 @@ import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf
  * - `KEY_STATE`, `AUDIT_LOG`: Durable Object bindings, one `KeyState` per key, one `AuditLog`.
  * - `AUTH_FAILURES`: Durable Object binding, one `AuthFailures` per client address (IPv6: per /64)
  *   counting unknown API keys (see `keys/auth-failures.ts`).
+ * - `CANARY_WATCH`: Durable Object binding, one `CanaryWatch` per model alias with a canary split
+ *   (see `canary/`).
  * - `TEAM_BUDGET`: Durable Object binding, one `TeamBudget` per team: its monthly credits and budget
  *   alerts (see `budgets/`).
  * - `SDGATE_ADMIN_TOKEN`: optional secret, the bearer token of `/admin/*` (≥ 32 characters).
@@ -70,6 +73,7 @@ export interface Env extends JobsEnv, IdentityEnv {
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   AUTH_FAILURES: DurableObjectNamespace<AuthFailures>;
   TEAM_BUDGET: DurableObjectNamespace<TeamBudget>;
+  CANARY_WATCH: DurableObjectNamespace<CanaryWatch>;
   SDGATE_ADMIN_TOKEN?: string;
   IMAGES: R2Bucket;
   GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
@@ -96,6 +100,8 @@ export interface EdgeConfig {
   auditLog: DurableObjectNamespace<AuditLog>;
   authFailures: DurableObjectNamespace<AuthFailures>;
   teamBudget: DurableObjectNamespace<TeamBudget>;
+  /** One `CanaryWatch` per model alias with a canary split. */
+  canaryWatch: DurableObjectNamespace<CanaryWatch>;
   /** `null` when unset: the admin API is then closed. */
   adminToken: string | null;
   /** The backend registry with its routing policy; `backends` is its `pools`. */
@@ -175,6 +181,7 @@ export const envSchema = z
     AUDIT_LOG: durableObjectNamespace<AuditLog>(),
     AUTH_FAILURES: durableObjectNamespace<AuthFailures>(),
     TEAM_BUDGET: durableObjectNamespace<TeamBudget>(),
+    CANARY_WATCH: durableObjectNamespace<CanaryWatch>(),
     SDGATE_ADMIN_TOKEN: adminTokenSchema,
     IMAGES: r2Bucket,
     GENERATION_COALESCER: durableObjectNamespace<GenerationCoalescer>(),
@@ -207,6 +214,7 @@ export const envSchema = z
       auditLog: env.AUDIT_LOG,
       authFailures: env.AUTH_FAILURES,
       teamBudget: env.TEAM_BUDGET,
+      canaryWatch: env.CANARY_WATCH,
       adminToken: env.SDGATE_ADMIN_TOKEN,
       registry: env.SDGATE_BACKENDS,
       images: env.IMAGES,

@@ -12,6 +12,7 @@ import { DEFAULT_MAX_RETRIES } from "./http/retry.ts";
 import { type RequestOptions, Transport } from "./http/transport.ts";
 import { Audit } from "./resources/audit.ts";
 import { Backends } from "./resources/backends.ts";
+import { Canary } from "./resources/canary.ts";
 import { type GenerationBody, Images } from "./resources/images.ts";
 import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
@@ -113,6 +114,7 @@ export class Sdgate {
   readonly teams: Teams;
   readonly roleMappings: RoleMappings;
   readonly registry: Registry;
+  readonly canary: Canary;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -148,6 +150,7 @@ export class Sdgate {
     this.teams = new Teams(this.#transport);
     this.roleMappings = new RoleMappings(this.#transport);
     this.registry = new Registry(this.#transport);
+    this.canary = new Canary(this.#transport);
   }
 
   /**
@@ -292,4 +295,7 @@ export const CLIENT_METHODS = {
   requestPromotion: "registry.requestPromotion",
   approvePromotion: "registry.approve",
   rejectPromotion: "registry.reject",
+  getAliasSplit: "canary.get",
+  setAliasSplit: "canary.start",
+  deleteAliasSplit: "canary.stop",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

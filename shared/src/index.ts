@@ -1,6 +1,7 @@
 export * from "./audit.ts";
 export * from "./backends.ts";
 export * from "./budgets.ts";
+export * from "./canary.ts";
 export * from "./canonical.ts";
 export * from "./directory.ts";
 export * from "./encoding.ts";

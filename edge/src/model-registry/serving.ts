@@ -12,6 +12,7 @@ import {
   type SafetySetting,
   SdgateError,
 } from "@sdgate/shared";
+import { type ActiveSplit, activeSplit, type SplitDraw } from "../canary/active-split.ts";
 import { findModel, modelFor } from "../models.ts";
 import { policyFromRow } from "../policies/row.ts";
 import { type Resolved, resolveRef } from "./aliases.ts";
@@ -47,6 +48,8 @@ export interface ServingModel {
   policy: PromptPolicy | null;
   /** The output safety check the alias's policy asks for; `off` without one. */
   safety: SafetySetting;
+  /** The alias's canary split, and which side this request drew; `null`: no split. */
+  split: SplitDraw | null;
 }
 
 /** The alias name of a model's default policy: it binds pins and aliases without a policy of their own. */
@@ -61,7 +64,9 @@ interface AliasPolicy {
   safety: SafetySetting;
 }
 
-type Lookup = { found: Resolved; rules: AliasPolicy; untilMs: number } | { found: null; untilMs: number };
+type Lookup =
+  | { found: Resolved; rules: AliasPolicy; split: ActiveSplit | null; untilMs: number }
+  | { found: null; untilMs: number };
 
 // Per D1 binding, as the policy cache is, so test workers with their own D1 share nothing.
 const resolutions = new WeakMap<D1Database, Map<string, Lookup>>();
@@ -87,9 +92,15 @@ async function lookup(db: D1Database, ref: ModelRef, nowMs: number): Promise<Loo
   const key = formatModelRef(ref);
   const known = cache.get(key);
   if (known !== undefined && known.untilMs > nowMs) return known;
-  const [resolved, rules] = await Promise.all([resolveRef(db, ref), aliasPolicy(db, ref)]);
+  const [resolved, rules, split] = await Promise.all([
+    resolveRef(db, ref),
+    aliasPolicy(db, ref),
+    activeSplit(db, ref),
+  ]);
   const untilMs = nowMs + RESOLUTION_TTL_MS;
-  const entry: Lookup = resolved.ok ? { found: resolved.value, rules, untilMs } : { found: null, untilMs };
+  const entry: Lookup = resolved.ok
+    ? { found: resolved.value, rules, split, untilMs }
+    : { found: null, untilMs };
   cache.delete(key);
   cache.set(key, entry);
   if (cache.size > MAX_ENTRIES) {
@@ -122,6 +133,14 @@ async function aliasPolicy(db: D1Database, ref: ModelRef): Promise<AliasPolicy> 
   return { policy: policyFromRow({ ...row, team_id: null }, scope), safety: row.safety_check ?? "off" };
 }
 
+/** Which side of the alias's split a request takes: the canary's version `weight` percent of the time. */
+function drawSide(split: ActiveSplit | null, stable: string, random: () => number): SplitDraw | null {
+  // A canary alias moved onto the stable version (promoted, or rolled back by hand) splits nothing.
+  if (split === null || split.canary.version === stable) return null;
+  const side = random() * 100 < split.weight ? "canary" : "stable";
+  return { split, stable, side, version: side === "canary" ? split.canary.version : stable };
+}
+
 /** The catalog's defaults and limits for a registry model, or SD 1.5's when the catalog has none. */
 function infoOf(catalog: readonly ModelInfo[], id: string): ModelInfo {
   return findModel(catalog, id) ?? modelInfoSchema.parse({ id });
@@ -148,6 +167,7 @@ export async function servingModel(
   config: { governance: Governance; models: readonly ModelInfo[]; db: D1Database },
   requested: string | undefined,
   nowMs: number = Date.now(),
+  random: () => number = Math.random,
 ): Promise<ServingModel> {
   const text = requested ?? DEFAULT_MODEL_ID;
   if (config.governance === "catalog") {
@@ -164,6 +184,7 @@ export async function servingModel(
       untilMs: null,
       policy: null,
       safety: "off",
+      split: null,
     };
   }
   const parsed = parseModelRef(text);
@@ -171,15 +192,18 @@ export async function servingModel(
   const ref = parsed.value;
   const lookedUp = await lookup(config.db, ref, nowMs);
   if (lookedUp.found === null) throw notRegistered(ref, text);
-  const { found, untilMs } = lookedUp;
-  const { version } = found;
+  const { found, split, untilMs } = lookedUp;
+  const stable = { version: found.version.version, digest: found.version.digest };
+  const draw = drawSide(split, stable.version, random);
   return {
     info: infoOf(config.models, ref.model),
     ref: formatModelRef(ref),
-    version: { version: version.version, digest: version.digest },
+    version: draw?.side === "canary" ? draw.split.canary : stable,
     alias: "alias" in ref ? ref.alias : null,
-    untilMs,
+    // A split's draw is this request's own: never remembered for the next one with the same body.
+    untilMs: draw === null ? untilMs : nowMs,
     ...lookedUp.rules,
+    split: draw,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { PromptPolicy, ResolvedGenerationRequest } from "@sdgate/shared";
+import type { SplitDraw } from "../canary/active-split.ts";
 import type { EdgeConfig } from "../env.ts";
 
 /**
@@ -14,7 +15,7 @@ export interface PreparedBody<R> {
   hash: string;
   where: { tenantTag: string; cacheKey: string };
   /** What the request's `model` served: the reference grants are checked against, and its alias. */
-  served: { ref: string; alias: string | null; policy: PromptPolicy | null };
+  served: { ref: string; alias: string | null; policy: PromptPolicy | null; split: SplitDraw | null };
   /** Until when the preparation holds (the registry alias it resolved may move); `null`: always. */
   untilMs: number | null;
 }

@@ -11,6 +11,7 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type CacheDirective, cacheDirective } from "../cache/directive.ts";
 import { cacheKeyOfCanonical, tenantOf, tenantTag } from "../cache/key.ts";
+import { reportSplitOutcome } from "../canary/report.ts";
 import {
   callerLocation,
   inBackground,
@@ -125,7 +126,7 @@ async function prepareBody(
     cost: estimateCost(resolved),
     hash,
     where: { tenantTag: tenantTagHex, cacheKey: cacheKeyHex },
-    served: { ref: served.ref, alias: served.alias, policy: served.policy },
+    served: { ref: served.ref, alias: served.alias, policy: served.policy, split: served.split },
     untilMs: served.untilMs,
   };
   if (request.seed !== undefined) rememberPrepared(config, tenant, text, prepared);
@@ -176,6 +177,14 @@ async function runAndSettle(
     );
     // A replay found late, or a request that joined another's job, ran no GPU work of its own.
     const charged = result.backend === null || result.cache === "COALESCED" ? 0 : cost;
+    if (prepared.served.split !== null && result.backend !== null)
+      inBackground(
+        c,
+        reportSplitOutcome(config.canaryWatch, prepared.served.split, {
+          status: 200,
+          latencyMs: Date.now() - startedMs,
+        }),
+      );
     await admission.settle({
       ok: true,
       actualCost: charged,
@@ -188,10 +197,19 @@ async function runAndSettle(
     });
     return { ok: true, result };
   } catch (error) {
+    const status = isSdgateError(error) ? error.status : 500;
+    if (prepared.served.split !== null)
+      inBackground(
+        c,
+        reportSplitOutcome(config.canaryWatch, prepared.served.split, {
+          status,
+          latencyMs: Date.now() - startedMs,
+        }),
+      );
     await admission.settle({
       ok: false,
       end: {
-        status: isSdgateError(error) ? error.status : 500,
+        status,
         backend: isSdgateError(error) ? (error.headers["X-Backend"] ?? null) : null,
         latencyMs: Date.now() - startedMs,
         detail: { cache: null },
