@@ -17,6 +17,8 @@ export interface ClusterSummary {
   autoscaling: string;
   gpuProduct: string;
   replicas: { min: number; max: number };
+  /** The model the backends serve; with `sdgate:models`, its version and digest (the folder's name). */
+  model: { id: string; version?: string; digest?: string };
 }
 
 export interface ProgramOutputs {
@@ -34,6 +36,11 @@ export interface ProgramOutputs {
   accessApplication: AccessApplication | undefined;
   backends: GpuBackend[];
   providers: k8s.Provider[];
+}
+
+function servedModel(model: StackConfig["clusters"][number]["model"]): ClusterSummary["model"] {
+  if (model.kind !== "pvc" || model.served === undefined) return { id: model.id };
+  return { id: model.id, version: model.served.version, digest: model.served.digest };
 }
 
 /**
@@ -73,6 +80,7 @@ export function createProgram(config: StackConfig): ProgramOutputs {
         autoscaling: cluster.autoscaling.mode,
         gpuProduct: cluster.gpu.product,
         replicas: { min: cluster.replicas.min, max: cluster.replicas.max },
+        model: servedModel(cluster.model),
       },
     ]),
   );

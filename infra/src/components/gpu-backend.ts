@@ -19,11 +19,12 @@ import {
   backendServiceUrl,
   tunnelLabels,
 } from "./labels.ts";
+import { ModelVersionCopy } from "./model-version-copy.ts";
 import { ModelVolume } from "./model-volume.ts";
 import { PodAccess } from "./pod-access.ts";
 import { QueueAutoscaler } from "./queue-autoscaler.ts";
 import { rolloutStrategy } from "./rollout-strategy.ts";
-import { deploymentTimeouts, progressDeadlineSeconds } from "./startup-budget.ts";
+import { deploymentTimeouts, progressDeadlineSeconds, versionCopySeconds } from "./startup-budget.ts";
 import { TunnelConnector } from "./tunnel-connector.ts";
 
 export interface GpuBackendArgs {
@@ -51,6 +52,8 @@ export class GpuBackend extends pulumi.ComponentResource {
   readonly namespace: k8s.core.v1.Namespace;
   readonly hmacSecret: k8s.core.v1.Secret;
   readonly model: ModelVolume;
+  /** One copy Job per `sdgate:models` version of a pvc model. */
+  readonly modelVersions: ModelVersionCopy[];
   readonly access: PodAccess;
   readonly deployment: k8s.apps.v1.Deployment;
   readonly service: k8s.core.v1.Service;
@@ -104,6 +107,36 @@ export class GpuBackend extends pulumi.ComponentResource {
 
     this.access = new PodAccess(`${name}-access`, { namespace, cluster, labels }, child);
 
+    const model = cluster.model;
+    this.modelVersions =
+      model.kind !== "pvc"
+        ? []
+        : model.versions.map(
+            (version) =>
+              new ModelVersionCopy(
+                `${name}-model-${version.version}`,
+                {
+                  namespace,
+                  cluster: cluster.name,
+                  modelId: model.id,
+                  version,
+                  backendImage: cluster.image,
+                  fetcherImage: model.fetcherImage,
+                  credentialsSecretName: this.model.credentialsSecretName,
+                  serviceAccountName: this.access.serviceAccountName,
+                  imagePullSecrets: this.access.imagePullSecrets,
+                  securityContext: restrictedSecurityContext(BACKEND_UID),
+                  uid: BACKEND_UID,
+                  volumePermissions: model.volumePermissions,
+                  supplementalGroups: model.supplementalGroups,
+                  tolerations: cluster.tunnel.tolerations,
+                  timeoutSeconds: versionCopySeconds(cluster),
+                },
+                // The claim, the fetcher's Secret, the ServiceAccount and pull Secret come first.
+                { parent: this, dependsOn: [this.model, this.access] },
+              ),
+          );
+
     const autoscaled = cluster.autoscaling.mode !== "none";
     this.deployment = new k8s.apps.v1.Deployment(
       name,
@@ -129,10 +162,11 @@ export class GpuBackend extends pulumi.ComponentResource {
         },
       },
       // The pods read the key Secret at start; the model claim must exist to be mounted, the pull
-      // Secret and the ServiceAccount before a pod is admitted.
+      // Secret and the ServiceAccount before a pod is admitted; a served version must be copied and
+      // verified before a pod may load it.
       {
         parent: this,
-        dependsOn: [this.hmacSecret, this.model, this.access],
+        dependsOn: [this.hmacSecret, this.model, this.access, ...this.modelVersions],
         customTimeouts: deploymentTimeouts(cluster),
       },
     );

@@ -16,7 +16,21 @@ export interface ModelVolumeArgs {
 export const MODELS_MOUNT_PATH = "/models";
 /** The Secret the program creates from `model.credentials` for the fetcher's env. */
 export const MODEL_CREDENTIALS_SECRET_NAME = "sdgate-model-credentials";
-const VOLUME_NAME = "model";
+/** The pod volume's name, in the backend pods and in the copy Jobs. */
+export const MODEL_VOLUME_NAME = "model";
+const VOLUME_NAME = MODEL_VOLUME_NAME;
+/** Written into a model folder only once it is whole (and, for a version, verified). */
+export const MODEL_COMPLETE_MARKER = ".sdgate-complete";
+
+/** Where a registry version lives on the volume: named by its digest, so it is never overwritten. */
+export function versionFolder(modelId: string, digest: string): string {
+  return `${MODELS_MOUNT_PATH}/${modelId}/${digest}`;
+}
+
+/** The PersistentVolumeClaim of a pvc model. */
+export function modelClaimName(modelId: string): string {
+  return `sdgate-model-${modelId.replace(/[._]/g, "-")}`;
+}
 
 /**
  * The operator's model as a volume of the backend pod: either a PVC that an init container fills
@@ -34,6 +48,8 @@ export class ModelVolume extends pulumi.ComponentResource {
   readonly modelPath: string;
   readonly claim?: k8s.core.v1.PersistentVolumeClaim;
   readonly credentials?: k8s.core.v1.Secret;
+  /** The Secret whose keys are rclone's env (ours or the operator's), if any. */
+  readonly credentialsSecretName?: string;
 
   constructor(name: string, args: ModelVolumeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdgate:infra:ModelVolume", name, {}, opts);
@@ -52,8 +68,13 @@ export class ModelVolume extends pulumi.ComponentResource {
       return;
     }
 
-    this.modelPath = `${MODELS_MOUNT_PATH}/${model.id}`;
-    const claimName = `sdgate-model-${model.id.replace(/[._]/g, "-")}`;
+    // With `sdgate:models` versions, copy Jobs fill the volume (model-version-copy.ts) and the
+    // backends load the served version's digest folder; without, the one folder at `source`.
+    this.modelPath =
+      model.served === undefined
+        ? `${MODELS_MOUNT_PATH}/${model.id}`
+        : versionFolder(model.id, model.served.digest);
+    const claimName = modelClaimName(model.id);
     this.claim = new k8s.core.v1.PersistentVolumeClaim(
       `${name}-claim`,
       {
@@ -79,9 +100,16 @@ export class ModelVolume extends pulumi.ComponentResource {
     }
     const credentialsSecret =
       model.credentials === undefined ? model.credentialsSecretName : MODEL_CREDENTIALS_SECRET_NAME;
+    if (credentialsSecret !== undefined) this.credentialsSecretName = credentialsSecret;
     this.volume = { name: VOLUME_NAME, persistentVolumeClaim: { claimName } };
+    const own = model.volumePermissions === "chown" ? [ownVolume(model.fetcherImage, args.ownerUid)] : [];
+    if (model.source === undefined) {
+      this.initContainers = own;
+      this.registerOutputs({ claim: claimName });
+      return;
+    }
     this.initContainers = [
-      ...(model.volumePermissions === "chown" ? [ownVolume(model.fetcherImage, args.ownerUid)] : []),
+      ...own,
       {
         name: "fetch-model",
         image: model.fetcherImage,
@@ -110,7 +138,7 @@ export class ModelVolume extends pulumi.ComponentResource {
  * NFS-like volumes ignore fsGroup, so their top folder stays root's; this step, root with only
  * CAP_CHOWN, gives it to the backend's UID once (later pods find it theirs and change nothing).
  */
-function ownVolume(image: string, uid: number): k8s.types.input.core.v1.Container {
+export function ownVolume(image: string, uid: number): k8s.types.input.core.v1.Container {
   return {
     name: "own-model-volume",
     image,
@@ -134,11 +162,11 @@ function ownVolume(image: string, uid: number): k8s.types.input.core.v1.Containe
  * half model that the next pod would serve; when two pods race, the second one's rename is skipped.
  */
 const FETCH_SCRIPT = `set -eu
-if [ -f "$MODEL_DEST/.sdgate-complete" ]; then echo "model already at $MODEL_DEST"; exit 0; fi
+if [ -f "$MODEL_DEST/${MODEL_COMPLETE_MARKER}" ]; then echo "model already at $MODEL_DEST"; exit 0; fi
 partial="$(dirname "$MODEL_DEST")/.partial-$HOSTNAME"
 rm -rf "$partial"
 rclone copy --transfers 8 --checkers 16 "$MODEL_SOURCE" "$partial"
-touch "$partial/.sdgate-complete"
+touch "$partial/${MODEL_COMPLETE_MARKER}"
 if [ -e "$MODEL_DEST" ]; then rm -rf "$partial"; else mv "$partial" "$MODEL_DEST"; fi
 echo "model copied to $MODEL_DEST"`;
 

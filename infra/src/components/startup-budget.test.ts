@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { exampleStack } from "../test-support/stack-fixture.ts";
-import { deploymentTimeouts, progressDeadlineSeconds, startupBudget } from "./startup-budget.ts";
+import {
+  deploymentTimeouts,
+  progressDeadlineSeconds,
+  startupBudget,
+  versionCopySeconds,
+} from "./startup-budget.ts";
 
 describe("startup budget", () => {
   const [pvc, image] = exampleStack().clusters;
@@ -22,6 +27,14 @@ describe("startup budget", () => {
     expect(startupBudget(image).modelCopySeconds).toBe(0);
     const small = { ...pvc, model: { ...pvc.model, sizeGiB: 1 } };
     expect(startupBudget(small).modelCopySeconds).toBe(300);
+  });
+
+  it("plans no copy in the pod for sdgate:models versions, whose Jobs copy before the pods roll", () => {
+    if (pvc.model.kind !== "pvc") throw new Error("the example's first cluster is pvc");
+    const { source: _, ...model } = pvc.model;
+    expect(startupBudget({ ...pvc, model }).modelCopySeconds).toBe(0);
+    // The Job: image pull + copy + the digest check's second read + slack.
+    expect(versionCopySeconds(pvc)).toBe(600 + 2 * 410 + 300);
   });
 
   it("gives a create one pod's start and a rollout one start per pod, as Go durations", () => {

@@ -32,18 +32,28 @@ export type StartupBudgetInputs = Pick<
   "nodeScaleUpSeconds" | "imagePullSeconds" | "startupBudgetSeconds" | "model" | "replicas"
 >;
 
+/** How long copying a model of `sizeGiB` into the volume is planned to take. */
+export function modelCopySeconds(sizeGiB: number): number {
+  return Math.max(MIN_MODEL_COPY_SECONDS, Math.ceil((sizeGiB * 1024) / MODEL_COPY_MIB_PER_SECOND));
+}
+
+/**
+ * How long Pulumi waits for a version's copy Job: the two images' pulls, the copy, and the digest
+ * check, which reads every file once more (planned at the copy's rate).
+ */
+export function versionCopySeconds(cluster: Pick<Cluster, "imagePullSeconds" | "model">): number {
+  if (cluster.model.kind !== "pvc") return 0;
+  return cluster.imagePullSeconds + 2 * modelCopySeconds(cluster.model.sizeGiB) + PULUMI_SLACK_SECONDS;
+}
+
 export function startupBudget(cluster: StartupBudgetInputs): StartupBudget {
-  const modelCopySeconds =
-    cluster.model.kind === "pvc"
-      ? Math.max(
-          MIN_MODEL_COPY_SECONDS,
-          Math.ceil((cluster.model.sizeGiB * 1024) / MODEL_COPY_MIB_PER_SECOND),
-        )
-      : 0;
+  // With `sdgate:models` versions the copy Jobs run before the pods roll; no pod copies.
+  const { model } = cluster;
   const steps = {
     nodeScaleUpSeconds: cluster.nodeScaleUpSeconds,
     imagePullSeconds: cluster.imagePullSeconds,
-    modelCopySeconds,
+    modelCopySeconds:
+      model.kind === "pvc" && model.source !== undefined ? modelCopySeconds(model.sizeGiB) : 0,
     warmUpSeconds: cluster.startupBudgetSeconds,
   };
   return { ...steps, totalSeconds: Object.values(steps).reduce((sum, seconds) => sum + seconds, 0) };
@@ -72,6 +82,6 @@ export function deploymentTimeouts(cluster: StartupBudgetInputs): pulumi.CustomT
 }
 
 /** A Go duration, as Pulumi parses custom timeouts. */
-function minutes(seconds: number): string {
+export function minutes(seconds: number): string {
   return `${Math.ceil(seconds / 60)}m`;
 }

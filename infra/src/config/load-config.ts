@@ -3,6 +3,12 @@ import type { RegistrySettings } from "@sdgate/shared";
 import type { z } from "zod";
 import type { AccessConfig } from "./access-schema.ts";
 import {
+  clusterModelVersions,
+  type ModelVersion,
+  type ModelVersionsConfig,
+  modelVersionProblems,
+} from "./model-versions-schema.ts";
+import {
   type AlertsConfig,
   type ClusterConfig,
   type ModelConfig,
@@ -18,10 +24,17 @@ export class StackConfigError extends Error {
 }
 
 type PvcModelConfig = Extract<ModelConfig, { kind: "pvc" }>;
-/** A model with the fetcher's credentials, if any, wrapped as a secret. */
+/**
+ * A model with the fetcher's credentials, if any, wrapped as a secret; a pvc model also carries its
+ * `sdgate:models` versions (none: the one unversioned folder from `source`) and the one it serves.
+ */
 export type Model =
   | Exclude<ModelConfig, PvcModelConfig>
-  | (Omit<PvcModelConfig, "credentials"> & { credentials?: pulumi.Output<Record<string, string>> });
+  | (Omit<PvcModelConfig, "credentials"> & {
+      credentials?: pulumi.Output<Record<string, string>>;
+      versions: ModelVersion[];
+      served?: ModelVersion;
+    });
 
 /** A cluster with its secrets wrapped, so nothing downstream can leak them into a plain output. */
 export interface Cluster
@@ -59,6 +72,8 @@ export interface StackConfig {
   retention: RetentionConfig;
   /** Cloudflare Access in front of the edge's browser paths; absent, no Access resource is made. */
   access?: AccessConfig;
+  /** `sdgate:models`: the registry versions the program puts on the clusters' model volumes. */
+  models: ModelVersionsConfig[];
 }
 
 /** Where raw values come from: `new pulumi.Config("sdgate")` in the program, a map in tests. */
@@ -128,12 +143,13 @@ export function loadStackConfig(source: ConfigSource, namespace = "sdgate"): Sta
         );
       }
     });
+    problems.push(...modelVersionProblems(config.clusters, config.models, namespace));
   }
   if (problems.length > 0) {
     throw new StackConfigError(`Invalid stack configuration:\n  ${problems.join("\n  ")}`);
   }
   return {
-    clusters: config.clusters.map((cluster) => wrapCluster(cluster, config.image)),
+    clusters: config.clusters.map((cluster) => wrapCluster(cluster, config.image, config.models)),
     hmacKeys: pulumi.secret(config.hmacKeys),
     hmacKeyIds: config.hmacKeys.split(",").map((entry) => entry.slice(0, entry.indexOf(":")).trim()),
     registry: config.registry,
@@ -146,10 +162,15 @@ export function loadStackConfig(source: ConfigSource, namespace = "sdgate"): Sta
     },
     retention: config.retention,
     ...(config.access === undefined ? {} : { access: config.access }),
+    models: config.models,
   };
 }
 
-function wrapCluster(cluster: ClusterConfig, defaultImage: string | undefined): Cluster {
+function wrapCluster(
+  cluster: ClusterConfig,
+  defaultImage: string | undefined,
+  models: readonly ModelVersionsConfig[],
+): Cluster {
   const { kubeconfig, tunnel, image, model, imagePullCredentials: pull, ...rest } = cluster;
   const { credentials, ...tunnelRest } = tunnel;
   return {
@@ -157,7 +178,7 @@ function wrapCluster(cluster: ClusterConfig, defaultImage: string | undefined): 
     ...(pull === undefined
       ? {}
       : { imagePullCredentials: { ...pull, password: pulumi.secret(pull.password) } }),
-    model: wrapModel(model),
+    model: wrapModel(model, models),
     // Checked above: one of the two is set.
     image: image ?? defaultImage ?? "",
     kubeconfig: pulumi.secret(kubeconfig),
@@ -165,10 +186,16 @@ function wrapCluster(cluster: ClusterConfig, defaultImage: string | undefined): 
   };
 }
 
-function wrapModel(model: ModelConfig): Model {
+function wrapModel(model: ModelConfig, models: readonly ModelVersionsConfig[]): Model {
   if (model.kind === "image") return model;
   const { credentials, ...rest } = model;
-  return credentials === undefined ? rest : { ...rest, credentials: pulumi.secret(credentials) };
+  const { versions, served } = clusterModelVersions(model, models);
+  return {
+    ...rest,
+    versions,
+    ...(served === undefined ? {} : { served }),
+    ...(credentials === undefined ? {} : { credentials: pulumi.secret(credentials) }),
+  };
 }
 
 function wrapReceiver(receiver: AlertsConfig["receivers"][number]): Receiver {

@@ -1,4 +1,38 @@
+import { versionLabelSchema } from "@sdgate/shared";
 import { z } from "zod";
+
+/** A lowercase model id, as the registry and `model` in requests spell it. */
+export const modelId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a lowercase model id");
+
+/** `s3://bucket/prefix`, `gs://bucket/prefix` or an `https://` folder URL (an ONNX export folder). */
+export const modelSource = z
+  .string()
+  .regex(/^(s3|gs):\/\/[^/\s]+(\/\S*)?$|^https:\/\/\S+$/, "must be an s3://, gs:// or https:// URL");
+
+/** An s3:// bucket's region (`auto` for Cloudflare R2 and most S3-compatible stores). */
+export const bucketRegion = z.string().regex(/^[a-z0-9-]{1,32}$/, "must be a region such as us-east-1");
+
+/**
+ * Whether `region` goes with `source`: rclone signs S3 requests for us-east-1 without one, which
+ * other regions refuse; other sources have no region.
+ */
+export function refineSourceRegion(
+  at: { source?: string | undefined; region?: string | undefined },
+  path: PropertyKey[],
+  ctx: z.RefinementCtx,
+): void {
+  const s3 = at.source?.startsWith("s3://") === true;
+  if (s3 && at.region === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: [...path, "region"],
+      message: "is required for an s3:// source: the bucket's region, e.g. us-east-1 (auto for R2)",
+    });
+  }
+  if (!s3 && at.region !== undefined) {
+    ctx.addIssue({ code: "custom", path: [...path, "region"], message: "applies only to s3:// sources" });
+  }
+}
 
 /** The model a cluster serves and how its volume is filled: `sdgate:clusters[].model`. */
 export const modelSchema = z.discriminatedUnion("kind", [
@@ -6,11 +40,14 @@ export const modelSchema = z.discriminatedUnion("kind", [
     /** A PersistentVolumeClaim that an init container fills from `source` once; later pods reuse it. */
     kind: z.literal("pvc"),
     /** The model id the backend serves it as (`model` in requests). */
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a lowercase model id"),
-    /** `s3://bucket/prefix`, `gs://bucket/prefix` or an `https://` folder URL (an ONNX export folder). */
-    source: z
-      .string()
-      .regex(/^(s3|gs):\/\/[^/\s]+(\/\S*)?$|^https:\/\/\S+$/, "must be an s3://, gs:// or https:// URL"),
+    id: modelId,
+    /**
+     * Where the one unversioned model folder comes from; left out when `sdgate:models` lists versions
+     * of `id`, which copy Jobs put on the volume (model-version-copy.ts).
+     */
+    source: modelSource.optional(),
+    /** With `sdgate:models` versions: the version this cluster serves instead of that list's `serve`. */
+    serve: versionLabelSchema.optional(),
     sizeGiB: z.number().int().min(1).max(10_000).default(20),
     storageClassName: z.string().min(1).optional(),
     /** GPU pods land on different nodes, so the volume must be mountable by many nodes at once. */
@@ -32,10 +69,7 @@ export const modelSchema = z.discriminatedUnion("kind", [
      */
     credentialsSecretName: z.string().min(1).optional(),
     /** The bucket's region, for s3:// sources (`auto` for Cloudflare R2 and most S3-compatible stores). */
-    region: z
-      .string()
-      .regex(/^[a-z0-9-]{1,32}$/, "must be a region such as us-east-1")
-      .optional(),
+    region: bucketRegion.optional(),
     /**
      * How the non-root fetcher gets to write into the volume. `fsGroup`: the kubelet hands the volume
      * to the pod's group, as it does for block storage and drivers that apply fsGroup (EFS access
@@ -52,7 +86,7 @@ export const modelSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     /** An OCI image holding the model folder, mounted read-only (Kubernetes image volumes). */
     kind: z.literal("image"),
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be a lowercase model id"),
+    id: modelId,
     reference: z.string().min(1),
     pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
   }),
@@ -67,14 +101,5 @@ export function refinePvcModel(model: Extract<ModelConfig, { kind: "pvc" }>, ctx
       message: "must not be set with model.credentials: the program creates the Secret from those",
     });
   }
-  if (model.source.startsWith("s3://") && model.region === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["model", "region"],
-      message: "is required for an s3:// source: the bucket's region, e.g. us-east-1 (auto for R2)",
-    });
-  }
-  if (!model.source.startsWith("s3://") && model.region !== undefined) {
-    ctx.addIssue({ code: "custom", path: ["model", "region"], message: "applies only to s3:// sources" });
-  }
+  refineSourceRegion(model, ["model"], ctx);
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { accessSchema } from "./access-schema.ts";
 import { dnsLabel, hostname } from "./formats.ts";
 import { modelSchema, refinePvcModel } from "./model-schema.ts";
+import { modelsSchema } from "./model-versions-schema.ts";
 import { podAccessShape, refinePodAccess } from "./pod-access-schema.ts";
 
 export type { ModelConfig } from "./model-schema.ts";
@@ -324,6 +325,7 @@ export const stackConfigSchemas = {
   alerts: alertsSchema,
   retention: retentionSchema,
   access: accessSchema,
+  models: modelsSchema,
 } as const;
 
 /** Keys whose value is a JSON object or list (`pulumi config set --path` stores those as JSON). */
@@ -334,4 +336,5 @@ export const STRUCTURED_KEYS = new Set<keyof typeof stackConfigSchemas>([
   "alerts",
   "retention",
   "access",
+  "models",
 ]);

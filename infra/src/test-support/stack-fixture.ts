@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { type ConfigSource, loadStackConfig, type StackConfig } from "../config/load-config.ts";
+import {
+  type ConfigSource,
+  loadStackConfig,
+  type StackConfig,
+  StackConfigError,
+} from "../config/load-config.ts";
 
 /** Every secret the fixture sets carries this marker, so a leak is a substring search away. */
 export const SECRET_MARKER = "LEAKME";
@@ -64,4 +69,15 @@ export function exampleStack(edit?: (values: Record<string, unknown>) => void): 
   const values = exampleConfigValues();
   edit?.(values);
   return loadStackConfig(sourceOf(values));
+}
+
+/** What loading these raw values is refused for (the StackConfigError's message); throws if they load. */
+export function loadProblem(values: Record<string, unknown>): string {
+  try {
+    loadStackConfig(sourceOf(values));
+  } catch (error) {
+    if (error instanceof StackConfigError) return error.message;
+    throw error;
+  }
+  throw new Error("the config loaded");
 }
