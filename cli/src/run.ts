@@ -3,7 +3,7 @@ import type { Command } from "./commands/command.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { keys } from "./commands/keys.ts";
 import { people } from "./commands/people.ts";
-import { registry } from "./commands/registry.ts";
+import { models, registry } from "./commands/registry.ts";
 import { roleMappings } from "./commands/role-mappings.ts";
 import { teams } from "./commands/teams.ts";
 import { usageCommand } from "./commands/usage.ts";
@@ -18,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   people,
   teams,
   "role-mappings": roleMappings,
+  models,
   registry,
   whoami: whoamiCommand,
 };

@@ -4,6 +4,8 @@ export type {
   AddTeamMemberBody,
   Alias,
   AliasMove,
+  AliasPolicyBody,
+  AliasPolicyView,
   ApiKeyScope,
   ApprovedPromotion,
   AuditCheckpoint,
@@ -72,12 +74,15 @@ export type {
   RoleMappingList,
   RoleMappingView,
   RotateKeyBody,
+  SafetySetting,
   TeamBudgetBody,
   TeamBudgetStatus,
   TeamBudgetView,
   TeamList,
   TeamMember,
   TeamMemberList,
+  TeamModelsBody,
+  TeamModelsView,
   TeamPolicyBody,
   TeamPolicyView,
   TeamView,
@@ -93,7 +98,14 @@ export type {
   WebhookSecret,
 } from "@sdgate/shared";
 // The contract's lists of allowed values, for callers that check input before sending it.
-export { API_KEY_SCOPES, OUTPUT_FORMATS, ROLES, TEAM_ROLES, TERMINAL_JOB_STATUSES } from "@sdgate/shared";
+export {
+  API_KEY_SCOPES,
+  OUTPUT_FORMATS,
+  ROLES,
+  SAFETY_SETTINGS,
+  TEAM_ROLES,
+  TERMINAL_JOB_STATUSES,
+} from "@sdgate/shared";
 export { CLIENT_METHODS, DEFAULT_TIMEOUT_MS, Sdgate, type SdgateOptions } from "./client.ts";
 export { type ApiErrorDetails, isSdgateApiError, SdgateApiError } from "./errors/api-error.ts";
 export { isSdgateConnectionError, SdgateConnectionError } from "./errors/connection-error.ts";

@@ -32,6 +32,13 @@ export const modelSchema = z.object({
   description: z.string(),
   defaults: modelDefaultsSchema,
   limits: modelLimitsSchema,
+  /**
+   * A registry edge's model only: the aliases the caller may use (`sd15@production`) and the version
+   * each points at now, by name.
+   */
+  aliases: z.array(z.object({ name: z.string(), version: z.string() })).optional(),
+  /** A registry edge's model only: the versions the caller may pin (`sd15@v3`), oldest first. */
+  versions: z.array(z.string()).optional(),
 });
 /**
  * A model as the list shows it.
@@ -99,3 +106,28 @@ export const modelInfoSchema = z.object({
     })
     .prefault({}),
 }) satisfies z.ZodType<ModelInfo, unknown>;
+
+/** The most model references one team may be granted. */
+export const MAX_TEAM_MODELS = 64;
+
+/**
+ * `PUT /admin/teams/{id}/models`: the model references the team's keys may use (`sd15`: every alias
+ * and version of it; `sd15@production`: that alias; `sd15@v3`: that version; `[]`: none), or `null`
+ * for every model. Which references exist is the server's to check.
+ */
+export const teamModelsBodySchema = z.strictObject({
+  models: z
+    .array(z.string("must be a model reference").min(1).max(200), "must be an array of model references")
+    .max(MAX_TEAM_MODELS, `must name at most ${MAX_TEAM_MODELS} models`)
+    .transform((list) => [...new Set(list)])
+    .nullable(),
+});
+export type TeamModelsBody = z.input<typeof teamModelsBodySchema>;
+
+/** `GET /admin/teams/{id}/models`: what the team's keys may use (`null`: every model). */
+export const teamModelsViewSchema = z.object({
+  object: z.literal("team.models"),
+  team_id: z.string(),
+  models: z.array(z.string()).nullable(),
+});
+export type TeamModelsView = z.infer<typeof teamModelsViewSchema>;

@@ -12,6 +12,7 @@ import {
   registerVersionBodySchema,
 } from "./model-registry.ts";
 import { ADMIN, listOf, named, type OperationSpec, queryOf } from "./operation-spec.ts";
+import { aliasPolicyBodySchema, aliasPolicyViewSchema } from "./prompt-policy.ts";
 
 // The model registry's operations (issue 16): models, versions, aliases and promotion requests.
 
@@ -39,6 +40,9 @@ export const REGISTRY_SCHEMAS = {
   RequestPromotion: named("RequestPromotion", promotionBodySchema),
   PromotionDecision: named("PromotionDecision", promotionDecisionBodySchema),
   ApprovedPromotion: named("ApprovedPromotion", approvedPromotionSchema),
+  ModelPolicy: named("ModelPolicy", aliasPolicyViewSchema),
+  ModelPolicyList: named("ModelPolicyList", listOf(aliasPolicyViewSchema)),
+  ModelPolicyBody: named("ModelPolicyBody", aliasPolicyBodySchema),
 } as const;
 
 const S = REGISTRY_SCHEMAS;
@@ -154,5 +158,44 @@ export const REGISTRY_OPERATIONS = {
     idempotent: true,
     body: S.PromotionDecision,
     success: { status: 200, schema: S.PromotionRequest, description: "The rejected request." },
+  },
+  listModelPolicies: {
+    method: "GET",
+    path: "/admin/models/{id}/policies",
+    summary: "A model's alias policies (`*`: its default), by alias.",
+    access: ADMIN,
+    permission: "models.read",
+    idempotent: true,
+    success: { status: 200, schema: S.ModelPolicyList, description: "The policies." },
+  },
+  getModelPolicy: {
+    method: "GET",
+    path: "/admin/models/{id}/policies/{alias}",
+    summary:
+      "An alias's prompt policy and output safety check; `*` is the model's default, which binds pinned versions and aliases without their own.",
+    access: ADMIN,
+    permission: "models.read",
+    idempotent: true,
+    success: { status: 200, schema: S.ModelPolicy, description: "The policy (`null`: none)." },
+  },
+  setModelPolicy: {
+    method: "PUT",
+    path: "/admin/models/{id}/policies/{alias}",
+    summary:
+      "Set an alias's (or, with `*`, the model's default) prompt policy and safety check (`off`, `flag`, `blur`, `block`); every request for it is checked, whatever its key.",
+    access: ADMIN,
+    permission: "policies.manage",
+    idempotent: true,
+    body: S.ModelPolicyBody,
+    success: { status: 200, schema: S.ModelPolicy, description: "The policy as now set." },
+  },
+  deleteModelPolicy: {
+    method: "DELETE",
+    path: "/admin/models/{id}/policies/{alias}",
+    summary: "Remove an alias's policy: the model's default (`*`) binds it, if there is one.",
+    access: ADMIN,
+    permission: "policies.manage",
+    idempotent: true,
+    success: { status: 200, schema: S.ModelPolicy, description: "The alias, now without a policy." },
   },
 } as const satisfies Record<string, OperationSpec>;

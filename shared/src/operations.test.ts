@@ -17,11 +17,12 @@ describe("OPERATIONS", () => {
     }
   });
 
-  it("has no path parameter but {id}, {user_id} after a team's {id}, and {alias} after a model's", () => {
+  it("has no path parameter but {id}, {user_id} after a team's {id}, and {alias} after a model's aliases or policies", () => {
     for (const [id, op] of entries) {
       const rest = op.path
         .replace("/admin/teams/{id}/members/{user_id}", "")
         .replace("/admin/models/{id}/aliases/{alias}", "")
+        .replace("/admin/models/{id}/policies/{alias}", "")
         .replaceAll("{id}", "");
       expect(rest, id).not.toMatch(/[{}:]/);
     }

@@ -41,7 +41,7 @@ import {
   rotateKeyBodySchema,
   updateKeyBodySchema,
 } from "./keys.ts";
-import { modelListSchema } from "./models.ts";
+import { modelListSchema, teamModelsBodySchema, teamModelsViewSchema } from "./models.ts";
 import {
   ADMIN,
   type NamedSchema,
@@ -94,6 +94,8 @@ export const NAMED_SCHEMAS = {
   TeamBudgetStatus: named("TeamBudgetStatus", teamBudgetStatusSchema),
   TeamPolicyBody: named("TeamPolicyBody", teamPolicyBodySchema),
   TeamPolicy: named("TeamPolicy", teamPolicyViewSchema),
+  TeamModelsBody: named("TeamModelsBody", teamModelsBodySchema),
+  TeamModels: named("TeamModels", teamModelsViewSchema),
   Person: named("Person", personSchema),
   PersonList: named("PersonList", personListSchema),
   DeprovisionPerson: named("DeprovisionPerson", deprovisionPersonBodySchema),
@@ -557,6 +559,27 @@ export const OPERATIONS = {
     permission: "policies.manage",
     idempotent: true,
     success: { status: 200, schema: S.TeamPolicy, description: "The team, now without a policy." },
+  },
+  getTeamModels: {
+    method: "GET",
+    path: "/admin/teams/{id}/models",
+    summary: "The models a team's keys may use (`null`: every model).",
+    access: ADMIN,
+    permission: "members.read",
+    teamScope: "path",
+    idempotent: true,
+    success: { status: 200, schema: S.TeamModels, description: "The team's grants." },
+  },
+  setTeamModels: {
+    method: "PUT",
+    path: "/admin/teams/{id}/models",
+    summary:
+      "Grant a team models (`sd15`: all of it; `sd15@production`: an alias; `sd15@v3`: a version; `null`: every model); its keys' requests for others answer 403 model_not_granted.",
+    access: ADMIN,
+    permission: "policies.manage",
+    idempotent: true,
+    body: S.TeamModelsBody,
+    success: { status: 200, schema: S.TeamModels, description: "The grants as now set." },
   },
   updateTeam: {
     method: "PATCH",

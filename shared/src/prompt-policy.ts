@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TEAM_ID_PATTERN } from "./directory.ts";
+import { SAFETY_SETTINGS } from "./safety.ts";
 
 /** A policy's id (`pol_` and a slug or hex). */
 export const POLICY_ID_PATTERN = /^pol_[a-z0-9_-]{1,64}$/;
@@ -368,3 +369,26 @@ export const teamPolicyViewSchema = z.object({
   updated_by: z.string().nullable(),
 });
 export type TeamPolicyView = z.infer<typeof teamPolicyViewSchema>;
+
+/**
+ * `PUT /admin/models/{id}/policies/{alias}`: an alias's prompt policy (as a team's) and the output
+ * safety check its requests carry to the backend (`off` by default). The alias `*` is the model's
+ * default: it binds pinned versions and the aliases without a policy of their own.
+ */
+export const aliasPolicyBodySchema = teamPolicyBodySchema.extend({
+  safety_check: z.enum(SAFETY_SETTINGS).default("off"),
+});
+export type AliasPolicyBody = z.input<typeof aliasPolicyBodySchema>;
+
+/** `GET /admin/models/{id}/policies/{alias}`: the alias's policy (`null`: none) and safety check. */
+export const aliasPolicyViewSchema = z.object({
+  object: z.literal("model.policy"),
+  model_id: z.string(),
+  /** An alias's name, or `*`: the model's default. */
+  alias: z.string(),
+  policy: promptPolicySchema.nullable(),
+  safety_check: z.enum(SAFETY_SETTINGS),
+  updated_at: z.string().nullable(),
+  updated_by: z.string().nullable(),
+});
+export type AliasPolicyView = z.infer<typeof aliasPolicyViewSchema>;

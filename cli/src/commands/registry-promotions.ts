@@ -4,14 +4,14 @@ import { adminClient, CONNECTION_OPTIONS, parse, wholeNumber } from "../options.
 import { table } from "../table.ts";
 import { exactly, printJson } from "./subcommands.ts";
 
-export const PROMOTIONS_USAGE = `  sdgate registry promotions <model id> [--status pending|approved|rejected|superseded]
-  sdgate registry request-promotion <model id> --alias <alias> --to <version> [--comment <text>]
-  sdgate registry approve <promotion id> [--expected-revision <n>] [--comment <text>]
+export const PROMOTIONS_USAGE = `  sdgate models promotions <model id> [--status pending|approved|rejected|superseded]
+  sdgate models request-promotion <model id> --alias <alias> --to <version> [--comment <text>]
+  sdgate models approve <promotion id> [--expected-revision <n>] [--comment <text>]
                      (someone other than the requester, with models.approve; a stale revision is refused)
-  sdgate registry reject <promotion id> [--comment <text>]   (an approver, or the requester withdrawing)`;
+  sdgate models reject <promotion id> [--comment <text>]   (an approver, or the requester withdrawing)`;
 
-const MODEL_ID = "a model id (see sdgate registry list)";
-const PROMOTION_ID = "a promotion request's id (see sdgate registry promotions)";
+const MODEL_ID = "a model id (see sdgate models list)";
+const PROMOTION_ID = "a promotion request's id (see sdgate models promotions)";
 const STATUSES: readonly PromotionStatus[] = ["pending", "approved", "rejected", "superseded"];
 const COMMENT = { comment: { type: "string" } } as const;
 
@@ -28,7 +28,7 @@ const summaryOf = (r: PromotionRequest) =>
 
 export async function promotions(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, { ...CONNECTION_OPTIONS, status: { type: "string" } });
-  const [id = ""] = exactly(positionals, [MODEL_ID], "registry promotions");
+  const [id = ""] = exactly(positionals, [MODEL_ID], "models promotions");
   const status = statusOf(values.status);
   const list = await adminClient(values, io).registry.promotions(id, status === undefined ? {} : { status });
   if (values.json) return printJson(io, list);
@@ -51,9 +51,9 @@ export async function requestPromotion(args: string[], io: Io): Promise<void> {
     alias: { type: "string" },
     to: { type: "string" },
   });
-  const [id = ""] = exactly(positionals, [MODEL_ID], "registry request-promotion");
+  const [id = ""] = exactly(positionals, [MODEL_ID], "models request-promotion");
   if (values.alias === undefined || values.to === undefined)
-    throw new UsageError("registry request-promotion needs --alias and --to (a version such as v3).");
+    throw new UsageError("models request-promotion needs --alias and --to (a version such as v3).");
   const request = await adminClient(values, io).registry.requestPromotion(id, {
     alias: values.alias,
     to_version: values.to,
@@ -69,7 +69,7 @@ export async function approve(args: string[], io: Io): Promise<void> {
     ...COMMENT,
     "expected-revision": { type: "string" },
   });
-  const [id = ""] = exactly(positionals, [PROMOTION_ID], "registry approve");
+  const [id = ""] = exactly(positionals, [PROMOTION_ID], "models approve");
   const expected = wholeNumber("expected-revision", values["expected-revision"]);
   const approved = await adminClient(values, io).registry.approve(id, {
     ...(values.comment === undefined ? {} : { comment: values.comment }),
@@ -85,7 +85,7 @@ export async function approve(args: string[], io: Io): Promise<void> {
 
 export async function reject(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, { ...CONNECTION_OPTIONS, ...COMMENT });
-  const [id = ""] = exactly(positionals, [PROMOTION_ID], "registry reject");
+  const [id = ""] = exactly(positionals, [PROMOTION_ID], "models reject");
   const rejected = await adminClient(values, io).registry.reject(
     id,
     values.comment === undefined ? {} : { comment: values.comment },

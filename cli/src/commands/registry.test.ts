@@ -82,7 +82,16 @@ const { sdgate } = cliAgainst((request) => {
   return apiError(404, "not_found", "Not found.");
 });
 
-describe("sdgate registry", () => {
+describe("sdgate models (and registry, its former name)", () => {
+  it("answers by either name", async () => {
+    const byNew = await sdgate(["models", "list"]);
+    expect(byNew.code).toBe(0);
+    expect(byNew.stdout).toBe((await sdgate(["registry", "list"])).stdout);
+    expect((await sdgate(["models", "--help"])).stdout).toContain(
+      "sdgate models policy <model id> <alias|*>",
+    );
+  });
+
   it("list, show, versions, aliases and history print tables", async () => {
     expect((await sdgate(["registry", "list"])).stdout).toMatch(/^ID\s+DESCRIPTION\s+CREATED BY\s+CREATED$/m);
     const shown = await sdgate(["registry", "show", "sd15"]);

@@ -3,31 +3,34 @@ import { type Io, UsageError } from "../io.ts";
 import { jsonFile } from "../json-file.ts";
 import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
+import { MODEL_POLICY_USAGE, modelPolicies, modelPolicy } from "./model-policy.ts";
 import { approve, PROMOTIONS_USAGE, promotions, reject, requestPromotion } from "./registry-promotions.ts";
 import { exactly, printJson, withSubcommands } from "./subcommands.ts";
 
-export const REGISTRY_USAGE = `Usage: sdgate registry <list|create|show|versions|register-version|aliases|history|promotions|request-promotion|approve|reject> [options]
+export const REGISTRY_USAGE = `Usage: sdgate models <list|create|show|versions|register-version|aliases|history|promotions|request-promotion|approve|reject|policies|policy> [options]
+       (sdgate registry … is the same command, by its former name)
 
-  sdgate registry list
-  sdgate registry create <model id> [--description <text>]
-  sdgate registry show <model id>                  (the model and where its aliases point)
-  sdgate registry versions <model id>
-  sdgate registry register-version <model id> --file <version.json>
+  sdgate models list
+  sdgate models create <model id> [--description <text>]
+  sdgate models show <model id>                  (the model and where its aliases point)
+  sdgate models versions <model id>
+  sdgate models register-version <model id> --file <version.json>
                      (digest, source, engine_version, licence: { id, accepted: true }, card)
-  sdgate registry aliases <model id>
-  sdgate registry history <model id> <alias>
+  sdgate models aliases <model id>
+  sdgate models history <model id> <alias>
 ${PROMOTIONS_USAGE}
+${MODEL_POLICY_USAGE}
 
 Options for every subcommand:
   --url <url>            the edge (default: $SDGATE_URL)
   --admin-token <token>  the admin token (default: $SDGATE_ADMIN_TOKEN)
   --json                 print the API's JSON instead of a table`;
 
-const MODEL_ID = "a model id (see sdgate registry list)";
+const MODEL_ID = "a model id (see sdgate models list)";
 
 async function list(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, CONNECTION_OPTIONS);
-  exactly(positionals, [], "registry list");
+  exactly(positionals, [], "models list");
   const models = await adminClient(values, io).registry.list();
   if (values.json) return printJson(io, models);
   const rows = models.data.map((m) => [m.id, m.description || "-", m.created_by, m.created_at]);
@@ -36,13 +39,13 @@ async function list(args: string[], io: Io): Promise<void> {
 
 async function create(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, { ...CONNECTION_OPTIONS, description: { type: "string" } });
-  const [id = ""] = exactly(positionals, [MODEL_ID], "registry create");
+  const [id = ""] = exactly(positionals, [MODEL_ID], "models create");
   const model = await adminClient(values, io).registry.create({
     id,
     ...(values.description === undefined ? {} : { description: values.description }),
   });
   if (values.json) return printJson(io, model);
-  io.out(`Registered ${model.id}; add a version with sdgate registry register-version.\n`);
+  io.out(`Registered ${model.id}; add a version with sdgate models register-version.\n`);
 }
 
 async function aliasTable(io: Io, id: string, values: Parameters<typeof adminClient>[0]) {
@@ -59,7 +62,7 @@ async function aliasTable(io: Io, id: string, values: Parameters<typeof adminCli
 
 async function show(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, CONNECTION_OPTIONS);
-  const [id = ""] = exactly(positionals, [MODEL_ID], "registry show");
+  const [id = ""] = exactly(positionals, [MODEL_ID], "models show");
   const model = await adminClient(values, io).registry.get(id);
   const { aliases, text } = await aliasTable(io, id, values);
   if (values.json) return printJson(io, { ...model, aliases: aliases.data });
@@ -70,7 +73,7 @@ async function show(args: string[], io: Io): Promise<void> {
 
 async function versions(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, CONNECTION_OPTIONS);
-  const [id = ""] = exactly(positionals, [MODEL_ID], "registry versions");
+  const [id = ""] = exactly(positionals, [MODEL_ID], "models versions");
   const list = await adminClient(values, io).registry.versions(id);
   if (values.json) return printJson(io, list);
   const rows = list.data.map((v) => [
@@ -87,9 +90,8 @@ async function versions(args: string[], io: Io): Promise<void> {
 
 async function registerVersion(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, { ...CONNECTION_OPTIONS, file: { type: "string" } });
-  const [id = ""] = exactly(positionals, [MODEL_ID], "registry register-version");
-  if (values.file === undefined)
-    throw new UsageError("registry register-version needs --file <version.json>.");
+  const [id = ""] = exactly(positionals, [MODEL_ID], "models register-version");
+  if (values.file === undefined) throw new UsageError("models register-version needs --file <version.json>.");
   const body = await jsonFile(values.file);
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new UsageError("--file must hold a JSON object (digest, source, engine_version, licence, card).");
@@ -102,7 +104,7 @@ async function registerVersion(args: string[], io: Io): Promise<void> {
 
 async function aliases(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, CONNECTION_OPTIONS);
-  const [id = ""] = exactly(positionals, [MODEL_ID], "registry aliases");
+  const [id = ""] = exactly(positionals, [MODEL_ID], "models aliases");
   const { aliases: list, text } = await aliasTable(io, id, values);
   if (values.json) return printJson(io, list);
   io.out(`${text}\n`);
@@ -113,7 +115,7 @@ async function history(args: string[], io: Io): Promise<void> {
   const [id = "", alias = ""] = exactly(
     positionals,
     [MODEL_ID, "an alias (production, staging, …)"],
-    "registry history",
+    "models history",
   );
   const moves = await adminClient(values, io).registry.history(id, alias);
   if (values.json) return printJson(io, moves);
@@ -129,10 +131,10 @@ async function history(args: string[], io: Io): Promise<void> {
   io.out(`${table(["REVISION", "FROM", "TO", "REASON", "BY", "AT", "PROMOTION"], rows)}\n`);
 }
 
-/** `sdgate registry …`: models, versions, aliases and their promotions. */
-export const registry = withSubcommands(
-  "registry",
-  "register models and versions, and request and decide alias promotions",
+/** `sdgate models …`: models, versions, aliases, their promotions and their policies. */
+export const models = withSubcommands(
+  "models",
+  "register models and versions, request and decide alias promotions, set alias policies",
   REGISTRY_USAGE,
   {
     list,
@@ -146,5 +148,10 @@ export const registry = withSubcommands(
     "request-promotion": requestPromotion,
     approve,
     reject,
+    policies: modelPolicies,
+    policy: modelPolicy,
   },
 );
+
+/** `sdgate registry …`: the former name of `sdgate models`, kept so that scripts keep working. */
+export const registry = { ...models, summary: "the same as models (its former name)" };

@@ -1,4 +1,4 @@
-import type { PolicyRule, TeamPolicyView } from "@sdgate/sdk";
+import type { PolicyRule, PromptPolicy, TeamPolicyView } from "@sdgate/sdk";
 import { type Io, UsageError } from "../io.ts";
 import { jsonFile } from "../json-file.ts";
 import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
@@ -33,11 +33,25 @@ function what(rule: PolicyRule): string {
   }
 }
 
+/**
+ * A policy's rules as a table, after a line saying who set it and what violations keep.
+ *
+ * @example
+ * io.out(`${view.team_id}: ${policyText(view.policy, view)}`);
+ */
+export function policyText(
+  policy: PromptPolicy,
+  set: { updated_by: string | null; updated_at: string | null },
+  extra = "",
+): string {
+  const rows = policy.rules.map((rule) => [rule.id, rule.kind, rule.action, what(rule)]);
+  const recorded = policy.record_prompt ? "violations keep the prompt" : "violations keep the rule only";
+  return `${policy.id}, set by ${set.updated_by} at ${set.updated_at}; ${recorded}${extra}\n${table(["RULE", "KIND", "ACTION", "CHECKS"], rows)}\n`;
+}
+
 function describe(view: TeamPolicyView): string {
   if (view.policy === null) return `${view.team_id}: no prompt policy.\n`;
-  const rows = view.policy.rules.map((rule) => [rule.id, rule.kind, rule.action, what(rule)]);
-  const recorded = view.policy.record_prompt ? "violations keep the prompt" : "violations keep the rule only";
-  return `${view.team_id}: ${view.policy.id}, set by ${view.updated_by} at ${view.updated_at}; ${recorded}\n${table(["RULE", "KIND", "ACTION", "CHECKS"], rows)}\n`;
+  return `${view.team_id}: ${policyText(view.policy, view)}`;
 }
 
 /** `sdgate teams policy …`: read, set or remove a team's prompt policy. */

@@ -4,9 +4,10 @@ import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
 import { exactly, printJson, withSubcommands } from "./subcommands.ts";
 import { BUDGET_USAGE, budget } from "./team-budget.ts";
+import { TEAM_MODELS_USAGE, teamModels } from "./team-models.ts";
 import { POLICY_USAGE, policy } from "./team-policy.ts";
 
-export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|members|add-member|set-role|remove-member|budget|policy> [options]
+export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|members|add-member|set-role|remove-member|budget|policy|models> [options]
 
   sdgate teams list
   sdgate teams create <name>                       (names are unique whatever their case)
@@ -19,6 +20,7 @@ export const TEAMS_USAGE = `Usage: sdgate teams <list|create|rename|delete|membe
                      (roles: ${TEAM_ROLES.join(", ")}; admin is global: see sdgate role-mappings)
 ${BUDGET_USAGE}
 ${POLICY_USAGE}
+${TEAM_MODELS_USAGE}
 
 Options for every subcommand:
   --url <url>            the edge (default: $SDGATE_URL)
@@ -133,4 +135,5 @@ export const teams = withSubcommands("teams", "create teams and manage their mem
   "remove-member": removeMember,
   budget,
   policy,
+  models: teamModels,
 });

@@ -156,10 +156,11 @@ describe("serving a request through the model registry", () => {
     const granted = await aliasTo(FAKE_TINY_DIGESTS.common);
     const notGranted = await aliasTo(FAKE_TINY_DIGESTS.common);
     const team = await newTeam();
-    await db
-      .prepare("UPDATE teams SET models = ? WHERE id = ?")
-      .bind(JSON.stringify([`tiny@${granted.alias}`]), team.id)
-      .run();
+    const grant = JSON.stringify({ models: [`tiny@${granted.alias}`] });
+    await expectJson(
+      await call(`/admin/teams/${team.id}/models`, { method: "PUT", admin: true, body: grant }, governed()),
+      200,
+    );
     const created = await expectJson<{ key: string }>(
       await asAdmin("/admin/keys", { method: "POST", json: { name: "team key", team_id: team.id } }),
       201,
@@ -184,13 +185,15 @@ describe("serving a request through the model registry", () => {
     const key = await seedApiKey();
     const { alias } = await aliasTo(FAKE_TINY_DIGESTS.common);
     const rules = [{ id: "no-ghosts", kind: "blocked_terms", terms: ["ghost"] }];
-    await db
-      .prepare(
-        `INSERT INTO prompt_policies (id, team_id, model_id, alias, rules, record_prompt, safety_check, updated_at, updated_by)
-         VALUES (?, NULL, 'tiny', ?, ?, 0, 'blur', ?, 'admin')`,
-      )
-      .bind(`pol_${alias}`, alias, JSON.stringify(rules), new Date().toISOString())
-      .run();
+    const policy = JSON.stringify({ rules, safety_check: "blur" });
+    await expectJson(
+      await call(
+        `/admin/models/tiny/policies/${alias}`,
+        { method: "PUT", admin: true, body: policy },
+        governed(),
+      ),
+      200,
+    );
     const env = governed();
     const refused = await generate({ prompt: uniquePrompt("a ghost"), model: `tiny@${alias}` }, { key, env });
     expect(refused.status).toBe(403);
@@ -206,8 +209,8 @@ describe("serving a request through the model registry", () => {
     const prompt = uniquePrompt("a lighthouse");
     const ok = await generate({ prompt, model: `tiny@${alias}` }, { key, env });
     expect(ok.status).toBe(200);
-    const [call] = await callsTo("healthy", prompt);
-    expect(call?.body).toMatchObject({ safety_check: "blur" });
+    const [sent] = await callsTo("healthy", prompt);
+    expect(sent?.body).toMatchObject({ safety_check: "blur" });
   });
 
   it("keeps a version's record readable by its label", async () => {

@@ -1,7 +1,10 @@
-import { TINY_MODEL } from "@sdgate/shared";
+import { modelListSchema, TINY_MODEL } from "@sdgate/shared";
+import { strictly } from "@sdgate/shared/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import app from "../index.ts";
 import { type Envelope, edgeEnv, seedApiKey } from "../test-support/harness.ts";
+import { asRegistryAdmin, freshTinyAlias, registryEdge } from "./admin-models/testing.ts";
+import { expectJson, newTeam } from "./admin-people/testing.ts";
 
 let generateOnlyKey: string;
 beforeAll(async () => {
@@ -32,5 +35,58 @@ describe("GET /v1/models", () => {
     const res = await app.request("/v1/models", {}, edgeEnv());
     expect(res.status).toBe(401);
     expect(((await res.json()) as Envelope).error.code).toBe("missing_api_key");
+  });
+});
+
+describe("GET /v1/models on a registry edge", () => {
+  const list = async (key: string) => {
+    const res = await app.request(
+      "/v1/models",
+      { headers: { Authorization: `Bearer ${key}` } },
+      registryEdge(),
+    );
+    return strictly(modelListSchema).parse(await expectJson(res, 200)).data;
+  };
+  const keyFor = async (json: Record<string, unknown>) =>
+    (await expectJson<{ key: string }>(await asRegistryAdmin("/admin/keys", { method: "POST", json }), 201))
+      .key;
+
+  it("lists each registered model with the aliases and versions any key may use", async () => {
+    const { alias, version } = await freshTinyAlias();
+    const tiny = (await list(await seedApiKey(["read"]))).find((model) => model.id === "tiny");
+    expect(tiny).toMatchObject({ object: "model", owned_by: "sdgate", limits: TINY_MODEL.limits });
+    expect(tiny?.aliases).toContainEqual({ name: alias, version: version.version });
+    expect(tiny?.versions).toContain(version.version);
+  });
+
+  it("lists only what a key's models and its team's grants allow", async () => {
+    const { alias, version } = await freshTinyAlias();
+    const other = await freshTinyAlias();
+    const narrow = await list(await keyFor({ name: "one alias", models: [`tiny@${alias}`] }));
+    expect(narrow.find((model) => model.id === "tiny")).toMatchObject({
+      aliases: [{ name: alias, version: version.version }],
+      versions: [],
+    });
+    expect(narrow.map((model) => model.id)).toEqual(["tiny"]);
+
+    const team = await newTeam();
+    const teamKey = await keyFor({ name: "team key", team_id: team.id });
+    const granted = [`tiny@${other.alias}`, `tiny@${version.version}`];
+    await expectJson(
+      await asRegistryAdmin(`/admin/teams/${team.id}/models`, { method: "PUT", json: { models: granted } }),
+      200,
+    );
+    expect(await list(teamKey)).toEqual([
+      expect.objectContaining({
+        id: "tiny",
+        aliases: [{ name: other.alias, version: other.version.version }],
+        versions: [version.version],
+      }),
+    ]);
+    await expectJson(
+      await asRegistryAdmin(`/admin/teams/${team.id}/models`, { method: "PUT", json: { models: [] } }),
+      200,
+    );
+    expect(await list(teamKey)).toEqual([]);
   });
 });

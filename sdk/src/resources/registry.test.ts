@@ -50,4 +50,26 @@ describe("the model registry on the wire", () => {
       body: JSON.stringify({ comment: "FID regressed" }),
     });
   });
+
+  it("puts an alias policy's alias in the path, '*' as it is, and parses the view", async () => {
+    const view = {
+      object: "model.policy",
+      model_id: "sd15",
+      alias: "*",
+      policy: null,
+      safety_check: "blur",
+      updated_at: null,
+      updated_by: null,
+    };
+    const client = await admin(view);
+    const set = await client.registry.setPolicy("sd15", "*", { rules: [], safety_check: "blur" });
+    expect(set.safety_check).toBe("blur");
+    await client.registry.policy("sd15", "production");
+    await client.registry.removePolicy("sd15", "staging");
+    const [put, get, remove] = server?.seen ?? [];
+    expect(put).toMatchObject({ method: "PUT", path: "/admin/models/sd15/policies/*" });
+    expect(JSON.parse(put?.body ?? "")).toEqual({ rules: [], safety_check: "blur" });
+    expect(get).toMatchObject({ method: "GET", path: "/admin/models/sd15/policies/production" });
+    expect(remove).toMatchObject({ method: "DELETE", path: "/admin/models/sd15/policies/staging" });
+  });
 });

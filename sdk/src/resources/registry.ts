@@ -1,4 +1,6 @@
 import type {
+  AliasPolicyBody,
+  AliasPolicyView,
   AnswerOf,
   ApprovedPromotion,
   CreateModelBody,
@@ -165,5 +167,52 @@ export class Registry {
     options: RequestOptions = {},
   ): Promise<PromotionRequest> {
     return callOperation(this.#transport, "rejectPromotion", { id, body }, options);
+  }
+
+  /**
+   * The model's alias policies (`*`: its default), by alias.
+   *
+   * @example
+   * const { data } = await admin.registry.policies("sd15");
+   */
+  async policies(id: string, options: RequestOptions = {}): Promise<AnswerOf<"listModelPolicies">> {
+    return callOperation(this.#transport, "listModelPolicies", { id }, options);
+  }
+
+  /**
+   * One alias's prompt policy and safety check (`policy: null` without one); `*` is the model's
+   * default, which binds pinned versions and the aliases without their own.
+   *
+   * @example
+   * const { policy, safety_check } = await admin.registry.policy("sd15", "production");
+   */
+  async policy(id: string, alias: string, options: RequestOptions = {}): Promise<AliasPolicyView> {
+    return callOperation(this.#transport, "getModelPolicy", { id, params: { alias } }, options);
+  }
+
+  /**
+   * Sets an alias's prompt policy and safety check; every request for the alias is checked against
+   * it, whatever its key. Sets, so retrying is safe.
+   *
+   * @example
+   * await admin.registry.setPolicy("sd15", "*", { rules: [], safety_check: "blur" });
+   */
+  async setPolicy(
+    id: string,
+    alias: string,
+    body: AliasPolicyBody,
+    options: RequestOptions = {},
+  ): Promise<AliasPolicyView> {
+    return callOperation(this.#transport, "setModelPolicy", { id, params: { alias }, body }, options);
+  }
+
+  /**
+   * Removes an alias's policy (the model's default then binds it, if there is one).
+   *
+   * @example
+   * await admin.registry.removePolicy("sd15", "staging");
+   */
+  async removePolicy(id: string, alias: string, options: RequestOptions = {}): Promise<AliasPolicyView> {
+    return callOperation(this.#transport, "deleteModelPolicy", { id, params: { alias } }, options);
   }
 }

@@ -69,6 +69,16 @@ describe("teams, people and role mappings on the wire", () => {
     ]);
   });
 
+  it("reads and sets a team's model grants", async () => {
+    const client = await admin({ object: "team.models", team_id: TEAM.id, models: null });
+    expect((await client.teams.models(TEAM.id)).models).toBeNull();
+    await client.teams.setModels(TEAM.id, { models: ["sd15@production"] });
+    expect(server?.seen.map((r) => `${r.method} ${r.path} ${r.body}`)).toEqual([
+      `GET /admin/teams/${TEAM.id}/models `,
+      `PUT /admin/teams/${TEAM.id}/models {"models":["sd15@production"]}`,
+    ]);
+  });
+
   it("parses people and finds them by email", async () => {
     const client = await admin({ object: "list", data: [PERSON], next_cursor: null });
     const page = await client.people.list({ email: "ada@example.com", limit: 10 });

@@ -7,6 +7,8 @@ import type {
   TeamBudgetStatus,
   TeamList,
   TeamMemberList,
+  TeamModelsBody,
+  TeamModelsView,
   TeamPolicyBody,
   TeamPolicyView,
   TeamView,
@@ -210,5 +212,27 @@ export class Teams {
    */
   async removePolicy(id: string, options: RequestOptions = {}): Promise<TeamPolicyView> {
     return callOperation(this.#transport, "deleteTeamPolicy", { id }, options);
+  }
+
+  /**
+   * The models the team's keys may use (`models: null`: every model).
+   *
+   * @example
+   * const { models } = await admin.teams.models("team_…");
+   */
+  async models(id: string, options: RequestOptions = {}): Promise<TeamModelsView> {
+    return callOperation(this.#transport, "getTeamModels", { id }, options);
+  }
+
+  /**
+   * Grants the team models: `sd15` (all of it), `sd15@production` (an alias), `sd15@v3` (a version);
+   * `null` for every model. Its keys' requests for others answer 403 `model_not_granted`. Sets, so
+   * retrying is safe.
+   *
+   * @example
+   * await admin.teams.setModels("team_…", { models: ["sd15@production"] });
+   */
+  async setModels(id: string, body: TeamModelsBody, options: RequestOptions = {}): Promise<TeamModelsView> {
+    return callOperation(this.#transport, "setTeamModels", { id, body }, options);
   }
 }

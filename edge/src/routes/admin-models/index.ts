@@ -3,6 +3,7 @@ import type { AppEnv } from "../../hono-env.ts";
 import { registerAliasRoutes } from "./aliases.ts";
 import { registerDecisionRoutes } from "./decisions.ts";
 import { registerModelRoutes } from "./models.ts";
+import { registerPolicyRoutes } from "./policies.ts";
 import { registerPromotionRoutes } from "./promotions.ts";
 import { registerVersionRoutes } from "./versions.ts";
 
@@ -18,4 +19,5 @@ export function registerAdminModels(app: Hono<AppEnv>): void {
   registerAliasRoutes(app);
   registerPromotionRoutes(app);
   registerDecisionRoutes(app);
+  registerPolicyRoutes(app);
 }

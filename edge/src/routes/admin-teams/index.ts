@@ -9,6 +9,7 @@ import { registerAddTeamMember } from "./members-add.ts";
 import { registerListTeamMembers } from "./members-list.ts";
 import { registerRemoveTeamMember } from "./members-remove.ts";
 import { registerUpdateTeamMember } from "./members-update.ts";
+import { registerTeamModels } from "./models.ts";
 import { registerTeamPolicy } from "./policy.ts";
 import { registerUpdateTeam } from "./update.ts";
 
@@ -29,4 +30,5 @@ export function registerAdminTeams(app: Hono<AppEnv>): void {
   registerRemoveTeamMember(app);
   registerTeamBudget(app);
   registerTeamPolicy(app);
+  registerTeamModels(app);
 }
