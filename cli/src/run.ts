@@ -1,5 +1,6 @@
 import { apiErrorOf } from "./api-error-of.ts";
 import type { Command } from "./commands/command.ts";
+import { evaluate, evaluation } from "./commands/evaluations.ts";
 import { generateCommand } from "./commands/generate.ts";
 import { keys } from "./commands/keys.ts";
 import { people } from "./commands/people.ts";
@@ -20,6 +21,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   "role-mappings": roleMappings,
   models,
   registry,
+  evaluate,
+  evaluation,
   whoami: whoamiCommand,
 };
 

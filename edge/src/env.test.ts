@@ -25,6 +25,7 @@ function rawEnv(overrides: Record<string, unknown> = {}): Env {
     BACKEND_HEALTH: env.BACKEND_HEALTH,
     GENERATION_JOB: env.GENERATION_JOB,
     TEAM_BUDGET: env.TEAM_BUDGET,
+    EVALUATION_RUN: env.EVALUATION_RUN,
     SDGATE_HMAC_KEYS: env.SDGATE_HMAC_KEYS,
     SDGATE_BACKENDS: JSON.stringify([backend]),
     ...overrides,

@@ -6,6 +6,7 @@ import { type Backend, type Registry, registrySchema } from "./backends/registry
 import type { TeamBudget } from "./budgets/team-budget.ts";
 import type { CanaryWatch } from "./canary/watch.ts";
 import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
+import type { EvaluationRun } from "./evaluations/evaluation-run.ts";
 import type { GenerationCoalescer } from "./gateway/coalescer.ts";
 import {
   type IdentityConfig,
@@ -53,6 +54,7 @@ import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf
  * - `IMAGES`: R2 binding, the replay cache's bodies and `url` images (see `cache/store.ts`).
  * - `GENERATION_COALESCER`, `BACKEND_HEALTH`: Durable Object bindings, 256 `GenerationCoalescer`
  *   shards (a cache key's first byte picks one), one `BackendHealth` per fleet.
+ * - `EVALUATION_RUN`: Durable Object binding, one `EvaluationRun` per evaluation run (see `evaluations/`).
  * - `SDGATE_URL_SIGNING_KEY`: optional secret (≥ 32 characters) signing image URLs; without it
  *   `response_format: "url"` is refused.
  * - Retention, optional vars (see {@link RetentionConfig}): `SDGATE_CACHE_RETENTION_DAYS` (default
@@ -78,6 +80,7 @@ export interface Env extends JobsEnv, IdentityEnv {
   IMAGES: R2Bucket;
   GENERATION_COALESCER: DurableObjectNamespace<GenerationCoalescer>;
   BACKEND_HEALTH: DurableObjectNamespace<BackendHealth>;
+  EVALUATION_RUN: DurableObjectNamespace<EvaluationRun>;
   SDGATE_URL_SIGNING_KEY?: string;
   SDGATE_CACHE_RETENTION_DAYS?: string;
   SDGATE_JOB_RETENTION_HOURS?: string;
@@ -109,6 +112,7 @@ export interface EdgeConfig {
   images: R2Bucket;
   coalescer: DurableObjectNamespace<GenerationCoalescer>;
   health: DurableObjectNamespace<BackendHealth>;
+  evaluations: DurableObjectNamespace<EvaluationRun>;
   /** `null` when unset: `url` responses are then refused. */
   urlSigningKey: string | null;
   jobs: JobsConfig;
@@ -186,6 +190,7 @@ export const envSchema = z
     IMAGES: r2Bucket,
     GENERATION_COALESCER: durableObjectNamespace<GenerationCoalescer>(),
     BACKEND_HEALTH: durableObjectNamespace<BackendHealth>(),
+    EVALUATION_RUN: durableObjectNamespace<EvaluationRun>(),
     SDGATE_URL_SIGNING_KEY: urlSigningKeySchema,
     ...jobsEnvShape,
     ...retentionEnvShape,
@@ -220,6 +225,7 @@ export const envSchema = z
       images: env.IMAGES,
       coalescer: env.GENERATION_COALESCER,
       health: env.BACKEND_HEALTH,
+      evaluations: env.EVALUATION_RUN,
       urlSigningKey: env.SDGATE_URL_SIGNING_KEY,
       jobs: jobsConfigOf(env),
       retention: retentionOf(env),

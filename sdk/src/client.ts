@@ -13,6 +13,7 @@ import { type RequestOptions, Transport } from "./http/transport.ts";
 import { Audit } from "./resources/audit.ts";
 import { Backends } from "./resources/backends.ts";
 import { Canary } from "./resources/canary.ts";
+import { Evaluations } from "./resources/evaluations.ts";
 import { type GenerationBody, Images } from "./resources/images.ts";
 import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
@@ -114,6 +115,7 @@ export class Sdgate {
   readonly teams: Teams;
   readonly roleMappings: RoleMappings;
   readonly registry: Registry;
+  readonly evaluations: Evaluations;
   readonly canary: Canary;
   readonly #transport: Transport;
 
@@ -150,6 +152,7 @@ export class Sdgate {
     this.teams = new Teams(this.#transport);
     this.roleMappings = new RoleMappings(this.#transport);
     this.registry = new Registry(this.#transport);
+    this.evaluations = new Evaluations(this.#transport);
     this.canary = new Canary(this.#transport);
   }
 
@@ -286,6 +289,10 @@ export const CLIENT_METHODS = {
   updateRoleMapping: "roleMappings.update",
   deleteRoleMapping: "roleMappings.delete",
   deprovisionGroup: "roleMappings.deprovisionGroup",
+  startEvaluation: "evaluations.start",
+  listEvaluations: "evaluations.list",
+  getEvaluation: "evaluations.get",
+  getEvaluationImage: "evaluations.image",
   listRegisteredModels: "registry.list",
   createRegisteredModel: "registry.create",
   getRegisteredModel: "registry.get",

@@ -8,6 +8,7 @@ export * from "./encoding.ts";
 export * from "./engine-version.ts";
 export * from "./errors.ts";
 export * from "./estimate.ts";
+export * from "./evaluations.ts";
 export * from "./generation-request.ts";
 export * from "./generation-response.ts";
 export * from "./health.ts";

@@ -1,7 +1,69 @@
-import type { NamedSchema, OperationSpec } from "./operation-spec.ts";
+import { z } from "zod";
+import {
+  EVALUATION_SIDES,
+  evaluationBodySchema,
+  evaluationRunSchema,
+  evaluationSummarySchema,
+} from "./evaluations.ts";
+import { ADMIN, listOf, type NamedSchema, named, type OperationSpec, queryOf } from "./operation-spec.ts";
 
-// The evaluation runs' operations (issue 16); empty until they land.
+// The evaluation runs' operations (issue 16): a prompt set on a candidate version and a baseline.
 
-export const EVALUATION_SCHEMAS = {} as const satisfies Record<string, NamedSchema>;
+const evaluationImageQuerySchema = z.strictObject({
+  index: z.coerce.number<number>().int().min(0),
+  side: z.enum(EVALUATION_SIDES),
+});
 
-export const EVALUATION_OPERATIONS = {} as const satisfies Record<string, OperationSpec>;
+export const EVALUATION_SCHEMAS = {
+  StartEvaluation: named("StartEvaluation", evaluationBodySchema),
+  EvaluationRun: named("EvaluationRun", evaluationRunSchema),
+  EvaluationList: named("EvaluationList", listOf(evaluationSummarySchema)),
+} as const satisfies Record<string, NamedSchema>;
+
+const S = EVALUATION_SCHEMAS;
+
+export const EVALUATION_OPERATIONS = {
+  startEvaluation: {
+    method: "POST",
+    path: "/admin/models/{id}/evaluations",
+    summary:
+      "Run a prompt set (the built-in one unless `prompts` names others) on a candidate version and on a baseline (default the `production` alias), each prompt and seed on both, in the background; cite the run's id in a promotion request's evidence.",
+    access: ADMIN,
+    permission: "models.register",
+    idempotent: false,
+    body: S.StartEvaluation,
+    success: { status: 202, schema: S.EvaluationRun, description: "The queued run." },
+  },
+  listEvaluations: {
+    method: "GET",
+    path: "/admin/models/{id}/evaluations",
+    summary: "A model's evaluation runs, newest first, without their items.",
+    access: ADMIN,
+    permission: "models.read",
+    idempotent: true,
+    success: { status: 200, schema: S.EvaluationList, description: "The runs." },
+  },
+  getEvaluation: {
+    method: "GET",
+    path: "/admin/evaluations/{id}",
+    summary:
+      "One evaluation run: both sides' latency (p50, p95, mean), failure rate and safety-check outcomes, and each prompt's outputs.",
+    access: ADMIN,
+    permission: "models.read",
+    idempotent: true,
+    success: { status: 200, schema: S.EvaluationRun, description: "The run." },
+  },
+  getEvaluationImage: {
+    method: "GET",
+    path: "/admin/evaluations/{id}/image",
+    summary: "The image one side made for one item of an evaluation run (an item's `image_url`).",
+    access: ADMIN,
+    permission: "models.read",
+    idempotent: true,
+    query: queryOf(evaluationImageQuerySchema, {
+      index: "The item's index in the run's `items`.",
+      side: "`candidate` or `baseline`.",
+    }),
+    success: { status: 200, mediaType: "image/*", description: "The image bytes." },
+  },
+} as const satisfies Record<string, OperationSpec>;

@@ -1,4 +1,7 @@
+import { emptySideStats } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
+import { newEvaluationId } from "../evaluations/plan.ts";
+import { saveEvaluation } from "../evaluations/store.ts";
 import { aliasHistory, bootstrapAlias, getAlias, resolveRef } from "./aliases.ts";
 import {
   approvePromotion,
@@ -35,7 +38,7 @@ describe("promotion requests", () => {
   it("record who asked, the evidence, and where the alias stood", async () => {
     const model = await withVersions(2);
     const evidence = [
-      { kind: "evaluation" as const, ref: "eval_0123", note: "FID 12.1 → 11.4" },
+      { kind: "experiment" as const, ref: "exp_0123", note: "FID 12.1 → 11.4" },
       { kind: "link" as const, ref: "https://wandb.example/run/7", note: "" },
     ];
     const now = new Date("2026-12-06T10:00:00.000Z");
@@ -94,7 +97,58 @@ describe("promotion requests", () => {
     });
     expect(await listPromotions(db, model)).toEqual([]);
   });
+
+  it("accept an evaluation run as evidence only if it evaluated this model's requested version", async () => {
+    const model = await withVersions(3);
+    const other = await withVersions(2);
+    const run = await evaluationRun(model, "v2");
+    const cite = (ref: string) => [{ kind: "evaluation" as const, ref }];
+    const ask = (to_version: string, ref: string, on = model) =>
+      requestPromotion(db, on, { alias: "production", to_version, evidence: cite(ref) }, alice);
+    const refused = (detail: string) => ({
+      ok: false,
+      error: {
+        code: "invalid",
+        message: expect.stringMatching(new RegExp(`^Invalid 'evidence': .*${detail}`)),
+      },
+    });
+
+    expect(await ask("v2", "evl_0000000000000000")).toMatchObject(refused("does not exist"));
+    expect(await ask("v3", run)).toMatchObject(refused(`evaluated ${model}@v2, not v3`));
+    expect(await ask("v2", run, other)).toMatchObject(refused(`evaluated ${model}, not ${other}`));
+    expect(await listPromotions(db, model)).toEqual([]);
+
+    const accepted = await ask("v2", run);
+    expect(accepted).toMatchObject({
+      ok: true,
+      value: { after: { evidence: [{ kind: "evaluation", ref: run }] } },
+    });
+  });
 });
+
+/** An evaluation run of `model`'s `candidate`, as its object records it (no generation runs here). */
+async function evaluationRun(model: string, candidate: string): Promise<string> {
+  const id = newEvaluationId();
+  const side = emptySideStats(`${model}@${candidate}`, candidate, "a".repeat(64));
+  await saveEvaluation(db, {
+    id,
+    model_id: model,
+    status: "succeeded",
+    baseline_ref: "production",
+    steps: 2,
+    size: null,
+    seeds: 1,
+    safety_check: false,
+    created_by: alice,
+    created_at: new Date().toISOString(),
+    finished_at: new Date().toISOString(),
+    error: null,
+    candidate: side,
+    baseline: { ...side, ref: `${model}@v1`, version: "v1" },
+    items: [],
+  });
+  return id;
+}
 
 describe("approving a promotion", () => {
   it("moves the alias, bumps its revision and adds to its history", async () => {

@@ -8,6 +8,7 @@ import {
   randomHex,
   versionNumber,
 } from "@sdgate/shared";
+import { evaluationEvidenceProblem } from "../evaluations/store.ts";
 import { getAlias } from "./aliases.ts";
 import { getModel } from "./models.ts";
 import {
@@ -78,6 +79,10 @@ export async function requestPromotion(
   if (!(await getModel(db, modelId))) return { ok: false, error: notFound(modelId, "Model") };
   if (!(await getVersion(db, modelId, to_version)))
     return { ok: false, error: notFound(`${modelId}@${to_version}`, "Version") };
+  // An evaluation cited as evidence must be of this model and of the version asked for.
+  const evidenceProblem = await evaluationEvidenceProblem(db, modelId, to_version, evidence);
+  if (evidenceProblem !== null)
+    return { ok: false, error: { code: "invalid", message: `Invalid 'evidence': ${evidenceProblem}` } };
   const alias = await getAlias(db, modelId, name);
   if (alias?.version === to_version)
     return {
