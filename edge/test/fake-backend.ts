@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -5,6 +6,7 @@ import {
   CONTEXT_HEADERS,
   type Keyring,
   MemoryNonceStore,
+  OUTCOME_OF_ACTION,
   type ResolvedGenerationRequest,
   resolvedGenerationRequestSchema,
   SIGNATURE_HEADERS,
@@ -54,8 +56,22 @@ async function readBody(req: IncomingMessage): Promise<Uint8Array<ArrayBuffer>> 
   return new Uint8Array(Buffer.concat(chunks));
 }
 
+/**
+ * The output safety check as the fakes play it: a prompt with the word "unsafe" is flagged and gets
+ * the request's action (without changing the bytes); any other passes. The hash is of the bytes sent.
+ */
+function safetyOf(request: ResolvedGenerationRequest, png: Buffer) {
+  if (request.safety_check === undefined) return {};
+  const flagged = /\bunsafe\b/.test(request.prompt);
+  const outcome = flagged ? OUTCOME_OF_ACTION[request.safety_check] : "passed";
+  const image_sha256 = createHash("sha256").update(png).digest("hex");
+  return { safety: { outcome, concepts: flagged ? [3] : [], special_care: false, image_sha256 } };
+}
+
 function generated(request: ResolvedGenerationRequest, colour: readonly [number, number, number]) {
-  const b64 = solidPng(request.width, request.height, colour).toString("base64");
+  const png = solidPng(request.width, request.height, colour);
+  const b64 = png.toString("base64");
+  const safety = safetyOf(request, png);
   return {
     model: request.model,
     output_format: request.output_format,
@@ -64,6 +80,7 @@ function generated(request: ResolvedGenerationRequest, colour: readonly [number,
       width: request.width,
       height: request.height,
       b64,
+      ...safety,
     })),
     timings_ms: { text_encode: 1, denoise: 5, decode: 1, image_encode: 1, total: 8 },
   };

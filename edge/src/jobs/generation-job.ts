@@ -10,6 +10,7 @@ import {
 import type { Backend } from "../backends/registry.ts";
 import { getGeneration, imageObjectKey } from "../cache/store.ts";
 import { log } from "../log.ts";
+import { safetyDecisions } from "../policies/safety-decisions.ts";
 import { deliverWebhook, nextWebhookAttemptMs } from "../webhooks/deliver.ts";
 import { linkedResult } from "../webhooks/result-links.ts";
 import { webhookSecretFor } from "../webhooks/secret.ts";
@@ -293,7 +294,10 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
           backend: record.backend,
           result: { tenantTag: spec.fleet.tenantTag, cacheKey: resultKey(spec), cache },
         });
-        await this.#finish(spec, "succeeded", { charged: cache === "HIT" ? 0 : spec.cost });
+        await this.#finish(spec, "succeeded", {
+          charged: cache === "HIT" ? 0 : spec.cost,
+          ...safetyDecisions(record.images),
+        });
         return;
       }
       const { code, message, param } = outcome.error;
@@ -345,7 +349,7 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
   async #finish(
     spec: JobSpec | null,
     status: Extract<JobStatus, "succeeded" | "failed" | "cancelled">,
-    outcome: { charged?: number; error?: JobError },
+    outcome: { charged?: number; error?: JobError; safety?: string },
   ): Promise<void> {
     const state = this.#required();
     if (TERMINAL_STATUSES.has(state.status)) return;
@@ -363,7 +367,11 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
     this.#store.dropSpec();
     if (spec !== null) {
       const httpStatus = status === "succeeded" ? 200 : statusOf(outcome.error?.code ?? "internal_error");
-      await settleJob(this.env, spec, finished, { charged: outcome.charged ?? 0, status: httpStatus });
+      await settleJob(this.env, spec, finished, {
+        charged: outcome.charged ?? 0,
+        status: httpStatus,
+        ...(outcome.safety === undefined ? {} : { safety: outcome.safety }),
+      });
     }
   }
 

@@ -20,14 +20,18 @@ export async function settleJob(
   bindings: SettleBindings,
   spec: JobSpec,
   state: JobState,
-  outcome: { charged: number; status: number },
+  outcome: { charged: number; status: number; safety?: string },
 ): Promise<void> {
   const keyState = bindings.KEY_STATE.getByName(spec.ownerKeyId);
   const end = {
     status: outcome.status,
     backend: state.backend,
     latencyMs: (state.completedMs ?? Date.now()) - state.createdMs,
-    detail: { job_id: spec.id, cache: state.result?.cache ?? null },
+    detail: {
+      job_id: spec.id,
+      cache: state.result?.cache ?? null,
+      ...(outcome.safety === undefined ? {} : { safety: outcome.safety }),
+    },
   };
   try {
     if (spec.reservationId !== null) await keyState.settle(spec.reservationId, outcome.charged, end);

@@ -1,5 +1,5 @@
 import type { ErrorEnvelope, GenerationResponse, ModelVersion } from "@sdgate/shared";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../env.ts";
 import { call } from "../keys/testing.ts";
 import { asAdmin, expectJson, newTeam } from "../routes/admin-people/testing.ts";
@@ -211,6 +211,25 @@ describe("serving a request through the model registry", () => {
     expect(ok.status).toBe(200);
     const [sent] = await callsTo("healthy", prompt);
     expect(sent?.body).toMatchObject({ safety_check: "blur" });
+
+    // A flagged image's decision reaches the caller, and the generation's audit row keeps it with
+    // the image's hash.
+    const flagged = await generate(
+      { prompt: uniquePrompt("an unsafe lighthouse"), model: `tiny@${alias}` },
+      { key, env },
+    );
+    expect(flagged.status).toBe(200);
+    const requestId = flagged.headers.get("x-request-id") ?? "";
+    const [image] = ((await flagged.json()) as GenerationResponse).data;
+    expect(image?.safety).toMatchObject({ outcome: "blurred", concepts: [3] });
+    await vi.waitFor(async () => {
+      const row = await db
+        .prepare("SELECT detail FROM audit_log WHERE action = 'generation' AND detail LIKE ?")
+        .bind(`%${requestId}%`)
+        .first<{ detail: string }>();
+      const detail = JSON.parse(row?.detail ?? "{}") as { safety?: string };
+      expect(JSON.parse(detail.safety ?? "[]")).toEqual([{ seed: image?.seed, ...image?.safety }]);
+    });
   });
 
   it("keeps a version's record readable by its label", async () => {

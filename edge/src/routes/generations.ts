@@ -25,6 +25,7 @@ import { authorize, keyAuth } from "../keys/authorize.ts";
 import { type Admission, estimateCost } from "../limits/index.ts";
 import { resolveServed, servingModel } from "../model-registry/serving.ts";
 import { enforceGovernance } from "../policies/index.ts";
+import { safetyDecisionsOfBody } from "../policies/safety-decisions.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
@@ -192,7 +193,11 @@ async function runAndSettle(
         status: 200,
         backend: result.backend?.name ?? null,
         latencyMs: Date.now() - startedMs,
-        detail: { cache: result.cache },
+        // The output safety check's decisions, each with its image's hash (never the image).
+        detail: {
+          cache: result.cache,
+          ...(resolved.safety_check === undefined ? {} : safetyDecisionsOfBody(result.body)),
+        },
       },
     });
     return { ok: true, result };
