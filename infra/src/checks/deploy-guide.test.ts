@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { HMAC_SECRET_NAME } from "../components/backend-pod.ts";
+import { copyJobName } from "../components/model-version-copy.ts";
 import { MODEL_CREDENTIALS_SECRET_NAME } from "../components/model-volume.ts";
 import { IMAGE_PULL_SECRET_NAME } from "../components/pod-access.ts";
 import { ADD_ON_PREREQUISITES } from "../prerequisites.ts";
@@ -174,5 +175,33 @@ describe("docs/deploy.md's prerequisites and first-hour troubleshooting", () => 
     const table = section(GUIDE, "The first hour: what you may see");
     const row = table.split("\n").find((line) => line.startsWith("|") && line.includes(state));
     expect(row, state).toBeDefined();
+  });
+});
+
+describe("docs/deploy.md's model version rollout", () => {
+  const rollout = section(GUIDE, "Rolling out a new model version");
+  const commands = shellBlocks(rollout)
+    .flatMap(guideCommands)
+    .map((c) => c.words.join(" "));
+
+  it("checks the shell blocks inside its numbered steps too", () => {
+    expect(commands.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it("takes the digest with the backend's own code, then registers and promotes through the CLI", () => {
+    const order = [
+      "node backend/src/cli/verify-model.ts --print",
+      "npm run sdgate -- registry register-version sd15 --file",
+      "npm run sdgate -- registry request-promotion sd15 --alias production --to v3",
+    ].map((start) => commands.findIndex((command) => command.startsWith(start)));
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it("names the copy Jobs, the key and the rollback as the program and the registry have them", () => {
+    // The Job's name is the prefix and the digest's first 16 digits.
+    expect(rollout).toContain(`\`${copyJobName("")}<first 16 digits of the digest>\``);
+    expect(rollout).toContain("`sdgate:models`");
+    expect(rollout).toContain("--alias production --to v2");
   });
 });

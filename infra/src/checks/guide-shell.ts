@@ -13,7 +13,14 @@ export interface GuideCommand {
 
 /** The bodies of a Markdown document's ```sh blocks, in order. */
 export function shellBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/^```(?:sh|bash|shell)\n([\s\S]*?)^```/gm)].map((m) => m[1] ?? "");
+  // A block in a list item is indented like the item's text; its commands are not.
+  return [...markdown.matchAll(/^( *)```(?:sh|bash|shell)\n([\s\S]*?)^\1```/gm)].map((m) => {
+    const indent = m[1] ?? "";
+    return (m[2] ?? "")
+      .split("\n")
+      .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line))
+      .join("\n");
+  });
 }
 
 /** A block's logical lines: continuations joined, heredoc bodies dropped (they are data, not commands). */
