@@ -27,7 +27,7 @@ export const EVALUATION_OPERATIONS = {
     method: "POST",
     path: "/admin/models/{id}/evaluations",
     summary:
-      "Run a prompt set (the built-in one unless `prompts` names others) on a candidate version and on a baseline (default the `production` alias), each prompt and seed on both, in the background; cite the run's id in a promotion request's evidence.",
+      "Run a prompt set (the built-in one unless `prompts` names others) on a candidate version and on a baseline (default the `production` alias), each prompt and seed on both, in the background. Cite the run in a promotion request as evidence `{ kind: evaluation, ref: evl_… }`: the registry accepts it only for a run of that model whose candidate is the requested version, and the approver reads it at `GET /admin/evaluations/{id}`.",
     access: ADMIN,
     permission: "models.register",
     idempotent: false,
@@ -47,7 +47,7 @@ export const EVALUATION_OPERATIONS = {
     method: "GET",
     path: "/admin/evaluations/{id}",
     summary:
-      "One evaluation run: both sides' latency (p50, p95, mean), failure rate and safety-check outcomes, and each prompt's outputs.",
+      "One evaluation run: both sides' latency (p50, p95, mean), failure rate and safety-check outcomes, and each prompt's outputs. A promotion request's `evaluation` evidence names its id (`ref`).",
     access: ADMIN,
     permission: "models.read",
     idempotent: true,

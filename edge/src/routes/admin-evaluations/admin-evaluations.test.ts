@@ -1,75 +1,17 @@
-import type { ErrorEnvelope, EvaluationRun, ModelVersion } from "@sdgate/shared";
+import type { ErrorEnvelope } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import app from "../../index.ts";
-import { ADMIN_TOKEN } from "../../keys/testing.ts";
 import {
-  approvePromotion,
-  createModel,
-  listVersions,
-  registerVersion,
-  requestPromotion,
-} from "../../model-registry/index.ts";
-import { db, versionBody } from "../../model-registry/testing.ts";
+  admin,
+  aliasAt,
+  finished,
+  governed,
+  NOBODY_HOLDS,
+  start,
+  tinyAt,
+} from "../../evaluations/testing.ts";
+import app from "../../index.ts";
 import { FAKE_TINY_DIGESTS } from "../../test-support/fake-backends.ts";
-import { callsTo, edgeEnv, uniquePrompt } from "../../test-support/harness.ts";
-
-// Edge test files share one D1: tiny's versions are registered by whichever file needs them first.
-const REGISTRAR = "usr_evaluator00000";
-const APPROVER = "usr_evalapprover00";
-const NOBODY_HOLDS = "e".repeat(64);
-
-/** The registry-governed edge, on both fakes (`healthy` holds the common digest, `healthyB` its own). */
-const governed = () => edgeEnv(["healthy", "healthyB"], { SDGATE_MODEL_GOVERNANCE: "registry" });
-
-function admin(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
-  const { json, ...rest } = init;
-  const headers = new Headers(rest.headers);
-  headers.set("Authorization", `Bearer ${ADMIN_TOKEN}`);
-  if (json !== undefined) headers.set("Content-Type", "application/json");
-  const body = json === undefined ? {} : { body: JSON.stringify(json) };
-  return Promise.resolve(app.request(path, { ...rest, ...body, headers }, governed()));
-}
-
-/** tiny's version holding `digest`, registered on first use. */
-async function tinyAt(digest: string): Promise<ModelVersion> {
-  await createModel(db, { id: "tiny", description: "the fakes' tiny" }, REGISTRAR);
-  const find = async () => (await listVersions(db, "tiny")).find((version) => version.digest === digest);
-  const known = await find();
-  if (known) return known;
-  const registered = await registerVersion(db, "tiny", versionBody({ digest }), REGISTRAR);
-  if (registered.ok) return registered.value.after;
-  const raced = await find();
-  if (!raced) expect.fail(registered.error.message);
-  return raced;
-}
-
-/** A fresh alias of tiny at `version`, moved there by an approved promotion. */
-async function aliasAt(version: ModelVersion): Promise<string> {
-  const alias = `e-${crypto.randomUUID().slice(0, 8)}`;
-  const requested = await requestPromotion(db, "tiny", { alias, to_version: version.version }, REGISTRAR);
-  if (!requested.ok) expect.fail(requested.error.message);
-  const approved = await approvePromotion(db, requested.value.after.id, APPROVER);
-  if (!approved.ok) expect.fail(approved.error.message);
-  return alias;
-}
-
-async function start(body: unknown): Promise<EvaluationRun> {
-  const res = await admin("/admin/models/tiny/evaluations", { method: "POST", json: body });
-  expect(res.status, await res.clone().text()).toBe(202);
-  return (await res.json()) as EvaluationRun;
-}
-
-/** Reads the run until its object has finished it. */
-async function finished(id: string): Promise<EvaluationRun> {
-  for (let i = 0; i < 80; i++) {
-    const res = await admin(`/admin/evaluations/${id}`);
-    expect(res.status).toBe(200);
-    const run = (await res.json()) as EvaluationRun;
-    if (run.status === "succeeded" || run.status === "failed") return run;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return expect.fail(`evaluation ${id} did not finish`);
-}
+import { callsTo, uniquePrompt } from "../../test-support/harness.ts";
 
 describe("evaluation runs", () => {
   it("generate each prompt on both versions, with each side's numbers and images", async () => {
@@ -147,6 +89,31 @@ describe("evaluation runs", () => {
     });
     const missing = await admin(`/admin/evaluations/${run.id}/image?index=0&side=candidate`);
     expect(missing.status).toBe(404);
+  });
+
+  it("count each side's safety-check outcomes when the baseline alias's policy asks for the check", async () => {
+    const candidate = await tinyAt(FAKE_TINY_DIGESTS.healthyB);
+    const baseline = await aliasAt(await tinyAt(FAKE_TINY_DIGESTS.common));
+    const policy = await admin(`/admin/models/tiny/policies/${baseline}`, {
+      method: "PUT",
+      json: { rules: [], safety_check: "flag" },
+    });
+    expect(policy.status, await policy.clone().text()).toBe(200);
+    // The fakes flag a prompt with the word "unsafe".
+    const prompts = [uniquePrompt("an unsafe scene"), uniquePrompt("a calm lake")];
+    const run = await finished(
+      (await start({ candidate: candidate.version, baseline, prompts, steps: 2 })).id,
+    );
+    expect(run.safety_check).toBe(true);
+    for (const side of [run.candidate, run.baseline])
+      expect(side).toMatchObject({
+        safety: { passed: 1, flagged: 1, blocked: 0, blurred: 0 },
+        flagged_rate: 0.5,
+      });
+    expect(run.items.map((item) => [item.candidate.safety, item.baseline.safety])).toEqual([
+      ["flagged", "flagged"],
+      ["passed", "passed"],
+    ]);
   });
 
   it("refuse a candidate or baseline that does not exist, naming it, and unknown runs", async () => {
