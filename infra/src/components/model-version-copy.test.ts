@@ -20,6 +20,7 @@ import {
   settle,
 } from "../test-support/pulumi-mocks.ts";
 import { exampleStack } from "../test-support/stack-fixture.ts";
+import { GpuBackend } from "./gpu-backend.ts";
 import { backendLabels } from "./labels.ts";
 import { rcloneRemote } from "./model-volume.ts";
 
@@ -332,5 +333,28 @@ describe("the stack's clusters output", () => {
     const clusters = await outputOf(program.clusters);
     expect(clusters["aws-use1"]?.model).toEqual({ id: "sd15", version: "v3", digest: V3.digest });
     expect(clusters["gcp-euw4"]?.model).toEqual({ id: "sd15", version: "v2", digest: V2.digest });
+  });
+});
+
+describe("a copy Job on NFS-like storage", () => {
+  it("gives the volume to the backend's UID first, as the backend pods do", async () => {
+    const config = versionedStack();
+    const [aws] = config.clusters;
+    if (aws?.model.kind !== "pvc") throw new Error("aws-use1 is pvc");
+    const cluster = { ...aws, name: "nfs", model: { ...aws.model, volumePermissions: "chown" as const } };
+    const backend = new GpuBackend("nfs", {
+      cluster,
+      hmacKeys: config.hmacKeys,
+      hmacKeyIds: config.hmacKeyIds,
+      monitoring: config.monitoring,
+      alerts: config.alerts,
+    });
+    await settle(backend);
+    const [job] = recordedResources()
+      .filter((r) => r.type === "kubernetes:batch/v1:Job" && r.name.startsWith("nfs-"))
+      .map(kubernetesObject);
+    const pod = jobPod(job as KubernetesObject);
+    expect(pod.initContainers.map((c) => c.name)).toEqual(["own-model-volume", "copy"]);
+    expect(podSecurityViolations(pod as unknown as PodSpecForAdmission, "baseline")).toEqual([]);
   });
 });
