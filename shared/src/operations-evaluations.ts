@@ -37,7 +37,7 @@ export const EVALUATION_OPERATIONS = {
   listEvaluations: {
     method: "GET",
     path: "/admin/models/{id}/evaluations",
-    summary: "A model's evaluation runs, newest first, without their items.",
+    summary: "A model's evaluation runs (the latest 200), newest first, without their items.",
     access: ADMIN,
     permission: "models.read",
     idempotent: true,
