@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { createConfig, lintFromString } from "@redocly/openapi-core";
 import {
@@ -75,6 +76,43 @@ describe("the local stack, end to end", () => {
     expect(staging.status).toBe(404);
   });
 
+  it("runs the output safety check when the model's policy asks, on the tiny model's own checker", async () => {
+    const { url, adminToken } = localStack.current();
+    const policy = (method: string, body?: unknown, model = "tiny") =>
+      fetch(`${url}/admin/models/${model}/policies/production`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    expect((await policy("PUT", { rules: [], safety_check: "block" })).status).toBe(200);
+    try {
+      // The isolate that set the policy forgets its cached resolution of the model at once (others
+      // within 5 s); the local edge is one isolate.
+      const response = await generate({ prompt: "a lighthouse", size: "64x64", steps: 2, seed: 9 });
+      expect(response.status).toBe(200);
+      const body = generationResponseSchema.parse(await response.json());
+      const [image] = body.data;
+      // The tiny checker's random concepts pass ordinary images: the decision is recorded either way.
+      expect(image?.safety).toMatchObject({ outcome: "passed", concepts: [] });
+      const png = Buffer.from(image?.b64_json ?? "", "base64");
+      expect(image?.safety?.image_sha256).toBe(createHash("sha256").update(png).digest("hex"));
+      expect(body.timings_ms.safety_check).toBeGreaterThan(0);
+    } finally {
+      expect((await policy("DELETE")).status).toBe(200);
+    }
+    // A model whose export has no safety checker cannot run the check its policy asks for: said, not skipped.
+    expect((await policy("PUT", { rules: [], safety_check: "flag" }, "tiny-optimum")).status).toBe(200);
+    try {
+      const refused = await generate({ prompt: "a fox", size: "64x64", steps: 2, model: "tiny-optimum" });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        error: { code: "invalid_request", param: "safety_check" },
+      });
+    } finally {
+      expect((await policy("DELETE", undefined, "tiny-optimum")).status).toBe(200);
+    }
+  });
+
   it("gives the same bytes for the same seed and different ones for another seed", async () => {
     const request = { prompt: "a red fox in the snow", size: "64x64", steps: 4 };
     const images = await Promise.all(
@@ -122,7 +160,7 @@ describe("the local stack, end to end", () => {
           !redirects.includes(problem.location[0]?.pointer ?? ""),
       )
       .map((problem) => `${problem.severity} ${problem.ruleId}: ${problem.message}`);
-    expect(reported).toEqual([]);
+    expect(reported, JSON.stringify(reported)).toEqual([]);
   });
 
   it("answers 401 without an API key", async () => {

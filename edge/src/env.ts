@@ -4,8 +4,8 @@ import type { AuditLog } from "./audit/audit-log.ts";
 import type { BackendHealth } from "./backends/health-object.ts";
 import { type Backend, type Registry, registrySchema } from "./backends/registry.ts";
 import type { TeamBudget } from "./budgets/team-budget.ts";
-import type { CanaryWatch } from "./canary/watch.ts";
 import { r2Bucket, urlSigningKeySchema } from "./cache/config.ts";
+import type { CanaryWatch } from "./canary/watch.ts";
 import type { EvaluationRun } from "./evaluations/evaluation-run.ts";
 import type { GenerationCoalescer } from "./gateway/coalescer.ts";
 import {

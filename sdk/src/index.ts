@@ -83,6 +83,8 @@ export type {
   RoleMappingView,
   RotateKeyBody,
   SafetySetting,
+  SplitBody,
+  SplitView,
   TeamBudgetBody,
   TeamBudgetStatus,
   TeamBudgetView,
@@ -108,6 +110,7 @@ export type {
 // The contract's lists of allowed values, for callers that check input before sending it.
 export {
   API_KEY_SCOPES,
+  EVIDENCE_KINDS,
   OUTPUT_FORMATS,
   ROLES,
   SAFETY_SETTINGS,
@@ -123,6 +126,7 @@ export { isSdgateWebhookError, SdgateWebhookError, type WebhookFailure } from ".
 export { DEFAULT_MAX_RETRIES, MAX_RETRY_AFTER_MS } from "./http/retry.ts";
 export type { RequestOptions } from "./http/transport.ts";
 export type { ChainWalk } from "./resources/audit.ts";
+export type { Canary } from "./resources/canary.ts";
 export type {
   AsyncGenerateOptions,
   CacheMode,

@@ -80,7 +80,13 @@ export const evaluationSideStatsSchema = z.object({
     mean: z.number().nullable(),
   }),
   /** Images per safety outcome; all zero when the model's policy does not ask for the check. */
-  safety: z.record(z.enum(SAFETY_OUTCOMES), z.number().int()),
+  // Spelled out rather than a record keyed by the enum: OpenAPI then names each count as a property.
+  safety: z.object({
+    passed: z.number().int(),
+    blocked: z.number().int(),
+    blurred: z.number().int(),
+    flagged: z.number().int(),
+  }) satisfies z.ZodType<Record<(typeof SAFETY_OUTCOMES)[number], number>>,
   /** Share of checked images not `passed`; `null` when none was checked. */
   flagged_rate: rate.nullable(),
 });

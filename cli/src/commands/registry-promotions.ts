@@ -1,4 +1,7 @@
-import type { PromotionRequest, PromotionStatus } from "@sdgate/sdk";
+import { EVIDENCE_KINDS, type PromotionRequest, type PromotionStatus } from "@sdgate/sdk";
+
+type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
 import { type Io, UsageError } from "../io.ts";
 import { adminClient, CONNECTION_OPTIONS, parse, wholeNumber } from "../options.ts";
 import { table } from "../table.ts";
@@ -6,6 +9,8 @@ import { exactly, printJson } from "./subcommands.ts";
 
 export const PROMOTIONS_USAGE = `  sdgate models promotions <model id> [--status pending|approved|rejected|superseded]
   sdgate models request-promotion <model id> --alias <alias> --to <version> [--comment <text>]
+                     [--evidence <kind>:<ref> …]   (kind: experiment, evaluation or link; e.g.
+                                                   evaluation:evl_… from sdgate evaluate)
   sdgate models approve <promotion id> [--expected-revision <n>] [--comment <text>]
                      (someone other than the requester, with models.approve; a stale revision is refused)
   sdgate models reject <promotion id> [--comment <text>]   (an approver, or the requester withdrawing)`;
@@ -44,20 +49,35 @@ export async function promotions(args: string[], io: Io): Promise<void> {
   io.out(`${table(["ID", "ALIAS", "FROM", "TO", "STATUS", "REQUESTED BY", "DECIDED BY"], rows)}\n`);
 }
 
+/** `evaluation:evl_…` → `{ kind: "evaluation", ref: "evl_…" }`; a link keeps its own colons. */
+function evidenceOf(text: string): { kind: EvidenceKind; ref: string } {
+  const colon = text.indexOf(":");
+  const kind = EVIDENCE_KINDS.find((known) => known === text.slice(0, colon));
+  const ref = text.slice(colon + 1);
+  if (colon < 1 || kind === undefined || ref === "")
+    throw new UsageError(
+      `--evidence must be <kind>:<ref> with kind ${EVIDENCE_KINDS.join(", ")}, got '${text}'.`,
+    );
+  return { kind, ref };
+}
+
 export async function requestPromotion(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, {
     ...CONNECTION_OPTIONS,
     ...COMMENT,
     alias: { type: "string" },
     to: { type: "string" },
+    evidence: { type: "string", multiple: true },
   });
   const [id = ""] = exactly(positionals, [MODEL_ID], "models request-promotion");
+  const evidence = (values.evidence ?? []).map(evidenceOf);
   if (values.alias === undefined || values.to === undefined)
     throw new UsageError("models request-promotion needs --alias and --to (a version such as v3).");
   const request = await adminClient(values, io).registry.requestPromotion(id, {
     alias: values.alias,
     to_version: values.to,
     ...(values.comment === undefined ? {} : { comment: values.comment }),
+    ...(evidence.length === 0 ? {} : { evidence }),
   });
   if (values.json) return printJson(io, request);
   io.out(`Requested ${summaryOf(request)}; someone else with models.approve decides.\n`);

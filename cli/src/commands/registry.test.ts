@@ -135,6 +135,30 @@ describe("sdgate models (and registry, its former name)", () => {
     ]);
     expect(requested.request).toMatchObject({ body: { alias: "production", to_version: "v2" } });
     expect(requested.stdout).toContain("sd15@production v1 → v2, pending");
+    const cited = await sdgate([
+      "models",
+      "request-promotion",
+      "sd15",
+      "--alias",
+      "production",
+      "--to",
+      "v2",
+      "--evidence",
+      "evaluation:evl_0123456789abcdef",
+      "--evidence",
+      "link:https://wiki.example.com/sd15-v2",
+    ]);
+    expect(cited.request).toMatchObject({
+      body: {
+        evidence: [
+          { kind: "evaluation", ref: "evl_0123456789abcdef" },
+          { kind: "link", ref: "https://wiki.example.com/sd15-v2" },
+        ],
+      },
+    });
+    const badEvidence = ["models", "request-promotion", "sd15", "--alias", "production", "--to", "v2"];
+    expect((await sdgate([...badEvidence, "--evidence", "rumour:heard it"])).code).toBe(2);
+    expect((await sdgate([...badEvidence, "--evidence", "link:"])).code).toBe(2);
     const listed = await sdgate(["registry", "promotions", "sd15", "--status", "pending"]);
     expect(listed.request?.path).toBe("/admin/models/sd15/promotions?status=pending");
     expect(listed.stdout).toMatch(/prm_0123456789abcdef\s+production\s+v1\s+v2\s+pending/);

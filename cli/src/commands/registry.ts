@@ -3,11 +3,12 @@ import { type Io, UsageError } from "../io.ts";
 import { jsonFile } from "../json-file.ts";
 import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
+import { MODEL_CANARY_USAGE, modelCanary } from "./model-canary.ts";
 import { MODEL_POLICY_USAGE, modelPolicies, modelPolicy } from "./model-policy.ts";
 import { approve, PROMOTIONS_USAGE, promotions, reject, requestPromotion } from "./registry-promotions.ts";
 import { exactly, printJson, withSubcommands } from "./subcommands.ts";
 
-export const REGISTRY_USAGE = `Usage: sdgate models <list|create|show|versions|register-version|aliases|history|promotions|request-promotion|approve|reject|policies|policy> [options]
+export const REGISTRY_USAGE = `Usage: sdgate models <list|create|show|versions|register-version|aliases|history|promotions|request-promotion|approve|reject|policies|policy|canary> [options]
        (sdgate registry … is the same command, by its former name)
 
   sdgate models list
@@ -20,6 +21,7 @@ export const REGISTRY_USAGE = `Usage: sdgate models <list|create|show|versions|r
   sdgate models history <model id> <alias>
 ${PROMOTIONS_USAGE}
 ${MODEL_POLICY_USAGE}
+${MODEL_CANARY_USAGE}
 
 Options for every subcommand:
   --url <url>            the edge (default: $SDGATE_URL)
@@ -134,7 +136,7 @@ async function history(args: string[], io: Io): Promise<void> {
 /** `sdgate models …`: models, versions, aliases, their promotions and their policies. */
 export const models = withSubcommands(
   "models",
-  "register models and versions, request and decide alias promotions, set alias policies",
+  "register models and versions, request and decide alias promotions, set alias policies and canaries",
   REGISTRY_USAGE,
   {
     list,
@@ -150,6 +152,7 @@ export const models = withSubcommands(
     reject,
     policies: modelPolicies,
     policy: modelPolicy,
+    canary: modelCanary,
   },
 );
 

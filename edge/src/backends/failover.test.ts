@@ -168,6 +168,33 @@ describe("a request for a registry version", () => {
     expect(reports).toEqual([]);
   });
 
+  it("lets requests that arrive during a refresh of what backends hold wait for it", async () => {
+    let release: (held: Record<string, Record<string, string>>) => void = () => {};
+    let refreshes = 0;
+    const health = new HealthView(
+      () => ({
+        sync: async () => ({ states: {}, probes: {}, versions: {} }),
+        report: async () => {
+          throw new Error("not reported");
+        },
+        takeProbe: async () => true,
+        refreshVersions: () => {
+          refreshes += 1;
+          return new Promise((resolve) => {
+            release = resolve;
+          });
+        },
+      }),
+      registry.breaker,
+    );
+    const first = health.refreshVersions(registry.pools, 0);
+    const second = health.refreshVersions(registry.pools, 1);
+    release({ spare: { tiny: DIGEST } });
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(refreshes).toBe(1);
+    expect(health.holds("spare", "tiny", DIGEST)).toBe(true);
+  });
+
   it("answers 503 naming the version when no backend holds it, after asking them once", async () => {
     const { calls, refreshes, result } = await run({ ours: { tiny: "f".repeat(64) } }, {});
     expect(calls).toEqual([]);

@@ -80,6 +80,7 @@ export class HealthView {
   #pendingSuccesses: Record<string, number> = {};
   #versions: HeldVersions = {};
   #versionsRefreshedMs = Number.NEGATIVE_INFINITY;
+  #versionsRefresh: Promise<void> | null = null;
 
   constructor(rpc: () => HealthRpc, policy: BreakerPolicy) {
     this.#rpc = rpc;
@@ -155,13 +156,28 @@ export class HealthView {
    * {@link VERSION_REFRESH_MIN_MS}); `false` when it was too soon to ask again.
    */
   async refreshVersions(pools: readonly Backend[], nowMs: number): Promise<boolean> {
+    // A refresh under way answers every caller that arrives meanwhile: they wait for it, rather
+    // than find it "too soon" and route on what was known before it.
+    if (this.#versionsRefresh !== null) {
+      await this.#versionsRefresh;
+      return true;
+    }
     if (nowMs - this.#versionsRefreshedMs < VERSION_REFRESH_MIN_MS) return false;
     this.#versionsRefreshedMs = nowMs;
-    try {
-      this.#versions = await this.#rpc().refreshVersions([...pools]);
-    } catch (error) {
-      log.warn("backend versions refresh failed", { error: error instanceof Error ? error.name : "unknown" });
-    }
+    this.#versionsRefresh = this.#rpc()
+      .refreshVersions([...pools])
+      .then((versions) => {
+        this.#versions = versions;
+      })
+      .catch((error: unknown) => {
+        log.warn("backend versions refresh failed", {
+          error: error instanceof Error ? error.name : "unknown",
+        });
+      })
+      .finally(() => {
+        this.#versionsRefresh = null;
+      });
+    await this.#versionsRefresh;
     return true;
   }
 

@@ -14,6 +14,8 @@ export const REQUIRED_BINDINGS = {
     GENERATION_JOB: "GenerationJob",
     AUTH_FAILURES: "AuthFailures",
     TEAM_BUDGET: "TeamBudget",
+    CANARY_WATCH: "CanaryWatch",
+    EVALUATION_RUN: "EvaluationRun",
   } as Record<string, string>,
 };
 

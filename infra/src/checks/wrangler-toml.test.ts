@@ -21,13 +21,16 @@ describe("wrangler.toml", () => {
   it("the check catches a missing binding, a missing environment and environments sharing a database", () => {
     const config = parse(rootText) as Record<string, unknown>;
     const env = config.env as Record<string, Record<string, unknown>>;
-    (env.staging as { durable_objects: { bindings: unknown[] } }).durable_objects.bindings.pop();
+    const staging = env.staging as {
+      durable_objects: { bindings: Array<{ name: string; class_name: string }> };
+    };
+    const dropped = staging.durable_objects.bindings.pop();
     (env.production as { d1_databases: [{ database_id: string }] }).d1_databases[0].database_id =
       "<staging sdgate-staging database id>";
     (env.staging as { vars: Record<string, string> }).vars.SDGATE_BACKEND_TIMEOUT_MS = "120000";
     const problems = wranglerProblems(config, { environments: [...ENVIRONMENTS, "canary"], repoRoot });
     expect(problems).toEqual([
-      "env.staging: Durable Object binding TEAM_BUDGET → TeamBudget",
+      `env.staging: Durable Object binding ${dropped?.name} → ${dropped?.class_name}`,
       "env.staging: SDGATE_BACKEND_TIMEOUT_MS must be under 100000 ms (Cloudflare's 524), not '120000'",
       "env.production shares '<staging sdgate-staging database id>' with env.staging",
       "[env.canary] is missing",

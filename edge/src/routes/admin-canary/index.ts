@@ -48,16 +48,10 @@ async function viewOf(c: Context<AppEnv>, modelId: string, alias: string): Promi
  * approved promotions). Changes are audited with before and after.
  */
 export function registerAdminCanary(app: Hono<AppEnv>): void {
-  onOperation(
-    app,
-    "getAliasSplit",
-    adminGuard("getAliasSplit"),
-    adminAudit("split.read"),
-    async (c) => {
-      const model = await existingModel(c);
-      return c.json(await viewOf(c, model.id, aliasParam(c)));
-    },
-  );
+  onOperation(app, "getAliasSplit", adminGuard("getAliasSplit"), adminAudit("split.read"), async (c) => {
+    const model = await existingModel(c);
+    return c.json(await viewOf(c, model.id, aliasParam(c)));
+  });
 
   onOperation(
     app,
