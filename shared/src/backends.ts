@@ -72,6 +72,11 @@ export const fleetBackendSchema = backendSchema.extend({
   last_probe: backendProbeSchema.nullable(),
   /** `null` when it reported none to this isolate and none of its requests is in flight here. */
   load: backendLoadSchema.nullable(),
+  /**
+   * The files digest of each model it holds, by model id, as its signed status last said (the edge
+   * routes a registry version only to backends holding its digest); `null` before it was read.
+   */
+  versions: z.record(z.string(), z.string()).nullable(),
 });
 export type FleetBackend = z.infer<typeof fleetBackendSchema>;
 

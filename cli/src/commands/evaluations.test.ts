@@ -124,4 +124,12 @@ describe("sdgate evaluation", () => {
     expect(result.stdout).toContain(`${ID}: sd15 v3 against production, succeeded`);
     expect(result.stdout).toMatch(/prompt 1\s+1\s+400 ms passed\s+400 ms passed/);
   });
+
+  it("is also sdgate models evaluation, as the models command's subcommand", async () => {
+    reads = 5;
+    const viaModels = await sdgate(["models", "evaluation", ID]);
+    expect(viaModels.code).toBe(0);
+    expect(viaModels.stdout).toContain(`${ID}: sd15 v3 against production, succeeded`);
+    expect((await sdgate(["models", "evaluate", "sd15"])).code).toBe(2);
+  });
 });

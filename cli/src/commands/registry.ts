@@ -3,12 +3,13 @@ import { type Io, UsageError } from "../io.ts";
 import { jsonFile } from "../json-file.ts";
 import { adminClient, CONNECTION_OPTIONS, parse } from "../options.ts";
 import { table } from "../table.ts";
+import { evaluate, evaluation } from "./evaluations.ts";
 import { MODEL_CANARY_USAGE, modelCanary } from "./model-canary.ts";
 import { MODEL_POLICY_USAGE, modelPolicies, modelPolicy } from "./model-policy.ts";
 import { approve, PROMOTIONS_USAGE, promotions, reject, requestPromotion } from "./registry-promotions.ts";
 import { exactly, printJson, withSubcommands } from "./subcommands.ts";
 
-export const REGISTRY_USAGE = `Usage: sdgate models <list|create|show|versions|register-version|aliases|history|promotions|request-promotion|approve|reject|policies|policy|canary> [options]
+export const REGISTRY_USAGE = `Usage: sdgate models <list|create|show|versions|register-version|aliases|history|promotions|request-promotion|approve|reject|policies|policy|canary|evaluate|evaluation> [options]
        (sdgate registry … is the same command, by its former name)
 
   sdgate models list
@@ -22,6 +23,9 @@ export const REGISTRY_USAGE = `Usage: sdgate models <list|create|show|versions|r
 ${PROMOTIONS_USAGE}
 ${MODEL_POLICY_USAGE}
 ${MODEL_CANARY_USAGE}
+  sdgate models evaluate <model id> --candidate <vN> [--baseline <alias|vN>] [--wait]
+  sdgate models evaluation <evaluation id> [--items]
+                     (the same as sdgate evaluate and sdgate evaluation: see their --help)
 
 Options for every subcommand:
   --url <url>            the edge (default: $SDGATE_URL)
@@ -153,6 +157,8 @@ export const models = withSubcommands(
     policies: modelPolicies,
     policy: modelPolicy,
     canary: modelCanary,
+    evaluate: (args, io) => evaluate.run(args, io),
+    evaluation: (args, io) => evaluation.run(args, io),
   },
 );
 

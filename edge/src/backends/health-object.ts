@@ -171,6 +171,7 @@ export class BackendHealth extends DurableObject<HealthEnv> implements HealthRpc
     return {
       states: this.#data.states,
       probes: this.#data.probes,
+      versions: this.#data.versions ?? {},
       pools: this.#data.pools,
       nextProbeAtMs: await this.ctx.storage.getAlarm(),
     };

@@ -1,44 +1,18 @@
 import { env } from "cloudflare:workers";
-import type { ModelVersion, SplitView } from "@sdgate/shared";
+import type { SplitView } from "@sdgate/shared";
 import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../env.ts";
 import { call } from "../keys/testing.ts";
-import {
-  approvePromotion,
-  createModel,
-  listVersions,
-  registerVersion,
-  requestPromotion,
-} from "../model-registry/index.ts";
-import { db, versionBody } from "../model-registry/testing.ts";
+import { freshTinyAliasAt, tinyVersionHolding } from "../model-registry/testing.ts";
 import { FAKE_TINY_DIGESTS } from "../test-support/fake-backends.ts";
 import { edgeEnv, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
 import { brokenBudget, remember, statsOf } from "./stats.ts";
 
-// As serving.test.ts: tiny's versions are made once in the shared D1; each test has aliases of its own.
-const REQUESTER = "usr_requester00000";
-const APPROVER = "usr_approver000000";
+// tiny's versions are shared by the edge's test files; each test has aliases of its own.
 const NOBODY_HOLDS = "9".repeat(64);
 
-async function tinyVersion(digest: string): Promise<ModelVersion> {
-  await createModel(db, { id: "tiny" }, REQUESTER);
-  const find = async () => (await listVersions(db, "tiny")).find((version) => version.digest === digest);
-  const existing = await find();
-  if (existing) return existing;
-  await registerVersion(db, "tiny", versionBody({ digest }), REQUESTER);
-  const registered = await find();
-  if (!registered) expect.fail(`no tiny version for ${digest}`);
-  return registered;
-}
-
 async function aliasTo(digest: string, prefix: string): Promise<string> {
-  const version = await tinyVersion(digest);
-  const alias = `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-  const requested = await requestPromotion(db, "tiny", { alias, to_version: version.version }, REQUESTER);
-  if (!requested.ok) expect.fail(requested.error.message);
-  const approved = await approvePromotion(db, requested.value.after.id, APPROVER);
-  if (!approved.ok) expect.fail(approved.error.message);
-  return alias;
+  return freshTinyAliasAt(await tinyVersionHolding(digest), prefix);
 }
 
 const governed = (): Env => edgeEnv(["healthy", "healthyB"], { SDGATE_MODEL_GOVERNANCE: "registry" });

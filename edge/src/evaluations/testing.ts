@@ -2,22 +2,13 @@ import type { EvaluationRun, ModelVersion } from "@sdgate/shared";
 import { expect } from "vitest";
 import app from "../index.ts";
 import { ADMIN_TOKEN } from "../keys/testing.ts";
-import {
-  approvePromotion,
-  createModel,
-  listVersions,
-  registerVersion,
-  requestPromotion,
-} from "../model-registry/index.ts";
-import { db, versionBody } from "../model-registry/testing.ts";
+import { freshTinyAliasAt, tinyVersionHolding } from "../model-registry/testing.ts";
 import { edgeEnv } from "../test-support/harness.ts";
 
 /**
  * Test helpers for evaluation runs. Edge test files share one D1: tiny's versions are registered by
  * whichever test needs them first; each test points aliases of its own at them.
  */
-const REGISTRAR = "usr_evaluator00000";
-const APPROVER = "usr_evalapprover00";
 export const NOBODY_HOLDS = "e".repeat(64);
 
 /** The registry-governed edge, on both fakes (`healthy` holds the common digest, `healthyB` its own). */
@@ -34,27 +25,10 @@ export function admin(path: string, init: RequestInit & { json?: unknown } = {})
 }
 
 /** tiny's version holding `digest`, registered on first use. */
-export async function tinyAt(digest: string): Promise<ModelVersion> {
-  await createModel(db, { id: "tiny", description: "the fakes' tiny" }, REGISTRAR);
-  const find = async () => (await listVersions(db, "tiny")).find((version) => version.digest === digest);
-  const known = await find();
-  if (known) return known;
-  const registered = await registerVersion(db, "tiny", versionBody({ digest }), REGISTRAR);
-  if (registered.ok) return registered.value.after;
-  const raced = await find();
-  if (!raced) expect.fail(registered.error.message);
-  return raced;
-}
+export const tinyAt = tinyVersionHolding;
 
 /** A fresh alias of tiny at `version`, moved there by an approved promotion. */
-export async function aliasAt(version: ModelVersion): Promise<string> {
-  const alias = `e-${crypto.randomUUID().slice(0, 8)}`;
-  const requested = await requestPromotion(db, "tiny", { alias, to_version: version.version }, REGISTRAR);
-  if (!requested.ok) expect.fail(requested.error.message);
-  const approved = await approvePromotion(db, requested.value.after.id, APPROVER);
-  if (!approved.ok) expect.fail(approved.error.message);
-  return alias;
-}
+export const aliasAt = (version: ModelVersion) => freshTinyAliasAt(version, "e");
 
 export async function start(body: unknown): Promise<EvaluationRun> {
   const res = await admin("/admin/models/tiny/evaluations", { method: "POST", json: body });

@@ -110,6 +110,7 @@ describe("promotion requests", () => {
       error: {
         code: "invalid",
         message: expect.stringMatching(new RegExp(`^Invalid 'evidence': .*${detail}`)),
+        param: "evidence",
       },
     });
 

@@ -82,7 +82,10 @@ export async function requestPromotion(
   // An evaluation cited as evidence must be of this model and of the version asked for.
   const evidenceProblem = await evaluationEvidenceProblem(db, modelId, to_version, evidence);
   if (evidenceProblem !== null)
-    return { ok: false, error: { code: "invalid", message: `Invalid 'evidence': ${evidenceProblem}` } };
+    return {
+      ok: false,
+      error: { code: "invalid", message: `Invalid 'evidence': ${evidenceProblem}`, param: "evidence" },
+    };
   const alias = await getAlias(db, modelId, name);
   if (alias?.version === to_version)
     return {

@@ -16,7 +16,8 @@ export type { Change } from "../identity/directory/index.ts";
 
 /** What the registry refuses, each naming what it refused so the routes can say it (code → status there). */
 export type RegistryProblem =
-  | { code: "invalid"; message: string }
+  /** `param`: the field at fault, where one is. */
+  | { code: "invalid"; message: string; param?: string }
   | { code: "not_found"; ref: string; message: string }
   | { code: "model_exists"; message: string }
   | { code: "duplicate_digest"; version: string; message: string }

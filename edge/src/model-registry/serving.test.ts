@@ -5,38 +5,17 @@ import { call } from "../keys/testing.ts";
 import { asAdmin, expectJson, newTeam } from "../routes/admin-people/testing.ts";
 import { FAKE_TINY_DIGESTS } from "../test-support/fake-backends.ts";
 import { callsTo, edgeEnv, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
-import { createModel, getVersion, listVersions, registerVersion } from "./index.ts";
-import { approvePromotion, requestPromotion } from "./promotions.ts";
-import { db, versionBody } from "./testing.ts";
+import { getVersion } from "./index.ts";
+import { db, freshTinyAliasAt, tinyVersionHolding } from "./testing.ts";
 
 // Edge test files share one D1: the registry's `tiny` and its versions are made once, by whichever
 // test needs them first; each test points an alias of its own at them.
-const REQUESTER = "usr_requester00000";
-const APPROVER = "usr_approver000000";
 const NOBODY_HOLDS = "d".repeat(64);
 
-/** tiny's version holding `digest`, registered on first use. */
-async function tinyVersion(digest: string): Promise<ModelVersion> {
-  await createModel(db, { id: "tiny", description: "the fakes' tiny" }, REQUESTER);
-  const existing = (await listVersions(db, "tiny")).find((version) => version.digest === digest);
-  if (existing) return existing;
-  const registered = await registerVersion(db, "tiny", versionBody({ digest }), REQUESTER);
-  if (registered.ok) return registered.value.after;
-  // Another test registered it meanwhile.
-  const again = (await listVersions(db, "tiny")).find((version) => version.digest === digest);
-  if (!again) expect.fail(registered.error.message);
-  return again;
-}
-
-/** A fresh alias of tiny pointing at the version holding `digest`, moved by an approved promotion. */
+/** A fresh alias of tiny pointing at the version holding `digest`. */
 async function aliasTo(digest: string): Promise<{ alias: string; version: ModelVersion }> {
-  const version = await tinyVersion(digest);
-  const alias = `t-${crypto.randomUUID().slice(0, 8)}`;
-  const requested = await requestPromotion(db, "tiny", { alias, to_version: version.version }, REQUESTER);
-  if (!requested.ok) expect.fail(requested.error.message);
-  const approved = await approvePromotion(db, requested.value.after.id, APPROVER);
-  if (!approved.ok) expect.fail(approved.error.message);
-  return { alias, version };
+  const version = await tinyVersionHolding(digest);
+  return { alias: await freshTinyAliasAt(version), version };
 }
 
 /** The registry-governed edge, routing to healthyB first (it holds another version than healthy). */
@@ -233,7 +212,7 @@ describe("serving a request through the model registry", () => {
   });
 
   it("keeps a version's record readable by its label", async () => {
-    const version = await tinyVersion(FAKE_TINY_DIGESTS.common);
+    const version = await tinyVersionHolding(FAKE_TINY_DIGESTS.common);
     expect((await getVersion(db, "tiny", version.version))?.digest).toBe(FAKE_TINY_DIGESTS.common);
   });
 });

@@ -2,6 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../index.ts";
+import { FAKE_TINY_DIGESTS } from "../test-support/fake-backends.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import { type Envelope, uniquePrompt } from "../test-support/harness.ts";
 
@@ -17,6 +18,7 @@ interface BackendsView {
     weight: number;
     breaker: { state: string; last_failure: string | null; consecutive_failures: number };
     last_probe: { ok: boolean; status: number | null; detail: string | null } | null;
+    versions: Record<string, string> | null;
     load: { queue_depth: number | null; estimated_wait_ms: number | null } | null;
   }>;
 }
@@ -51,12 +53,15 @@ describe("GET /admin/backends", () => {
       weight: 1,
       breaker: { state: "open" },
       last_probe: { ok: false, status: null, detail: "connect" },
+      versions: null,
     });
     expect(healthy).toMatchObject({
       name: "fake-healthy",
       breaker: { state: "closed", consecutive_failures: 0 },
       last_probe: { ok: true, status: 200 },
       load: { queue_depth: 0, estimated_wait_ms: 0 },
+      // What its signed status said it holds, read with the probe.
+      versions: { tiny: FAKE_TINY_DIGESTS.common },
     });
   });
 

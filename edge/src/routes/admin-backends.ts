@@ -31,8 +31,8 @@ function describeBreaker(state: BreakerState | undefined, nowMs: number): Backen
 
 /**
  * `GET /admin/backends` (admin token): the registry as the edge parsed it, each backend's breaker
- * and last active probe from the fleet's `BackendHealth` object, and the load it last reported and
- * the retry budget as this isolate sees them.
+ * and last active probe and the model versions it holds from the fleet's `BackendHealth` object,
+ * and the load it last reported and the retry budget as this isolate sees them.
  */
 export function registerAdminBackends(app: Hono<AppEnv>): void {
   onOperation(app, "listBackends", adminGuard("listBackends"), adminAudit("backends.read"), async (c) => {
@@ -74,6 +74,7 @@ export function registerAdminBackends(app: Hono<AppEnv>): void {
                 in_flight_here: load.inFlight,
               }
             : null,
+          versions: shared.versions?.[backend.name] ?? null,
         };
       }),
     };

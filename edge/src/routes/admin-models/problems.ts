@@ -9,7 +9,7 @@ import type { RegistryProblem } from "../../model-registry/index.ts";
 export function registryProblem(problem: RegistryProblem): SdgateError {
   switch (problem.code) {
     case "invalid":
-      return new SdgateError("invalid_request", problem.message);
+      return new SdgateError("invalid_request", problem.message, { param: problem.param ?? null });
     case "not_found":
       return new SdgateError("not_found", problem.message);
     case "model_exists":
