@@ -26,6 +26,7 @@ function rawEnv(overrides: Record<string, unknown> = {}): Env {
     GENERATION_JOB: env.GENERATION_JOB,
     TEAM_BUDGET: env.TEAM_BUDGET,
     EVALUATION_RUN: env.EVALUATION_RUN,
+    CANARY_WATCH: env.CANARY_WATCH,
     SDGATE_HMAC_KEYS: env.SDGATE_HMAC_KEYS,
     SDGATE_BACKENDS: JSON.stringify([backend]),
     ...overrides,
