@@ -1,6 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 const PREFIX = "sdgate_";
+/** Seconds; a generation from the tiny model's tens of milliseconds to SDXL's minutes on a busy queue. */
+const GENERATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300];
 /** Seconds; from a cached tiny-model request to a queue of minutes. */
 const QUEUE_WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const STAGE_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -41,6 +43,10 @@ export class ServingMetrics {
   readonly engineHeapUsedBytes: Gauge;
   readonly engineRestarts: Counter<"cause">;
   readonly engineReady: Gauge;
+  /** Generate calls that ended, by model, registry version (first 12 digits of its digest) and outcome. */
+  readonly generationsTotal: Counter<"model" | "version" | "outcome">;
+  /** A generate call's time from arrival to its answer, queue included, by model and version. */
+  readonly generationSeconds: Histogram<"model" | "version">;
   #engineHeap: (() => Promise<number>) | undefined;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -110,6 +116,19 @@ export class ServingMetrics {
       registers,
     });
     const metrics = this;
+    this.generationsTotal = new Counter({
+      name: `${PREFIX}generations_total`,
+      help: "Generate calls that ended, by model, version (its files digest, first 12 hex digits) and outcome (ok, error: a 5xx, rejected: a 4xx).",
+      labelNames: ["model", "version", "outcome"],
+      registers,
+    });
+    this.generationSeconds = new Histogram({
+      name: `${PREFIX}generation_duration_seconds`,
+      help: "A generate call's time from arrival to its answer, queue included, by model and version: a canary's latency beside the stable version's.",
+      labelNames: ["model", "version"],
+      buckets: GENERATION_BUCKETS,
+      registers,
+    });
     this.engineHeapUsedBytes = new Gauge({
       name: `${PREFIX}engine_heap_used_bytes`,
       help: "JavaScript heap in use by the engine's worker thread (the main thread's is nodejs_heap_size_used_bytes); with resident memory it tells JavaScript growth from native.",

@@ -47,7 +47,16 @@ export function generateHandler(options: GenerateRouteOptions) {
         param: "model",
       });
     }
-    checkVersion(request, options.versions());
+    const held = options.versions();
+    checkVersion(request, held);
+    const arrivedMs = performance.now();
+    const observe = (status: number) => {
+      const labels = { model: request.model, version: held[request.model]?.slice(0, 12) ?? "unknown" };
+      const outcome = status < 400 ? "ok" : status < 500 ? "rejected" : "error";
+      options.metrics.generationsTotal.inc({ ...labels, outcome });
+      if (outcome === "ok")
+        options.metrics.generationSeconds.observe(labels, (performance.now() - arrivedMs) / 1000);
+    };
     const context = readContext(c.req.raw.headers, {
       deadlineMs: options.defaultDeadlineMs,
       nowMs: Date.now(),
@@ -78,7 +87,9 @@ export function generateHandler(options: GenerateRouteOptions) {
       const count = (end: JobEvent) => {
         c.req.raw.signal.removeEventListener("abort", leave);
         leave();
-        options.metrics.requestsTotal.inc({ status: end.type === "error" ? end.error.status : 200 });
+        const status = end.type === "error" ? end.error.status : 200;
+        options.metrics.requestsTotal.inc({ status });
+        observe(status);
       };
       const body = jobEventStream(job, c.var.requestId, count, leave);
       c.header("Content-Type", "text/event-stream");
@@ -88,6 +99,7 @@ export function generateHandler(options: GenerateRouteOptions) {
     const end = await job.ended;
     c.req.raw.signal.removeEventListener("abort", leave);
     leave();
+    observe(end.type === "error" ? end.error.status : 200);
     if (end.type === "error") throw end.error;
     return c.json(end.response);
   };

@@ -21,6 +21,19 @@ describe("a backend and the registry's model versions", () => {
     expect(response.status).toBe(200);
   });
 
+  it("counts each generation and its time by model and version, for a canary's numbers beside the stable one's", async () => {
+    const { app } = setupApp({ versions: { tiny: HELD } });
+    const ok = await app.request(
+      GENERATE,
+      await generateInit({ model_version: { version: "v2", digest: HELD } }),
+    );
+    expect(ok.status).toBe(200);
+    const text = await (await app.request("/metrics")).text();
+    const labels = `model="tiny",version="${HELD.slice(0, 12)}"`;
+    expect(text).toContain(`sdgate_generations_total{${labels},outcome="ok"} 1`);
+    expect(text).toContain(`sdgate_generation_duration_seconds_count{${labels}} 1`);
+  });
+
   it("refuses a version it does not hold with a 503 naming it, and runs nothing", async () => {
     const { app, engine } = setupApp({ versions: { tiny: HELD } });
     const response = await app.request(

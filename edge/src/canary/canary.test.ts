@@ -6,6 +6,7 @@ import { call } from "../keys/testing.ts";
 import { freshTinyAliasAt, tinyVersionHolding } from "../model-registry/testing.ts";
 import { FAKE_TINY_DIGESTS } from "../test-support/fake-backends.ts";
 import { edgeEnv, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
+import { jobsEnv, seedJobKey, submit, waitForJob } from "../test-support/jobs-harness.ts";
 import { brokenBudget, remember, statsOf } from "./stats.ts";
 
 // tiny's versions are shared by the edge's test files; each test has aliases of its own.
@@ -144,5 +145,37 @@ describe("a canary split on an alias", () => {
     await split(stable, { method: "PUT", body: JSON.stringify({ to_alias: same, weight: 10 }) }, 400);
     await split(stable, { method: "PUT", body: JSON.stringify({ to_alias: "nowhere", weight: 10 }) }, 404);
     await split(stable, { method: "PUT", body: JSON.stringify({ to_alias: same, weight: 51 }) }, 400);
+  });
+});
+
+describe("an async job on a split alias", () => {
+  it("counts toward its version's numbers, and can roll the canary back", async () => {
+    const stable = await aliasTo(FAKE_TINY_DIGESTS.common, "p");
+    const canary = await aliasTo(NOBODY_HOLDS, "c");
+    const budgets = { to_alias: canary, weight: 50, max_error_rate: 0, min_requests: 1 };
+    const started = await split(stable, { method: "PUT", body: JSON.stringify(budgets) });
+    const testEnv = jobsEnv(["stream"], { SDGATE_MODEL_GOVERNANCE: "registry" });
+    const { key } = await seedJobKey();
+    const view = () => call(`/admin/models/tiny/aliases/${stable}/split`, { admin: true }, testEnv);
+    let ended = false;
+    for (let i = 0; i < 30 && !ended; i++) {
+      const res = await submit({ prompt: uniquePrompt(), model: `tiny@${stable}`, steps: 2 }, key, testEnv);
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      await waitForJob(id, key, testEnv);
+      await vi.waitFor(async () => {
+        const { stats, split: running } = (await (await view()).json()) as SplitView;
+        // Each finished job is in the numbers, or its failure has ended the split.
+        expect(running === null || stats.reduce((n, s) => n + s.requests, 0) >= i + 1).toBe(true);
+      });
+      ended = ((await (await view()).json()) as SplitView).split === null;
+    }
+    const last = (await (await view()).json()) as SplitView;
+    expect(last.split).toBeNull();
+    expect(last.last_ended).toMatchObject({
+      id: started.split?.id,
+      reason: "rolled_back",
+      ended_by: "system",
+    });
   });
 });

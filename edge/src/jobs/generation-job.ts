@@ -9,6 +9,8 @@ import {
 } from "@sdgate/shared";
 import type { Backend } from "../backends/registry.ts";
 import { getGeneration, imageObjectKey } from "../cache/store.ts";
+import { reportSplitOutcome } from "../canary/report.ts";
+import type { CanaryWatch } from "../canary/watch.ts";
 import { log } from "../log.ts";
 import { safetyDecisions } from "../policies/safety-decisions.ts";
 import { deliverWebhook, nextWebhookAttemptMs } from "../webhooks/deliver.ts";
@@ -60,6 +62,8 @@ const LAST_ALARM_RETRY = 6;
  * settlement's (the key's `KeyState`), and the secrets of its webhook and its result's links.
  */
 export interface GenerationJobBindings extends RunBindings, SettleBindings {
+  /** The canary watchers, told how a job on a split alias went. */
+  CANARY_WATCH: DurableObjectNamespace<CanaryWatch>;
   SDGATE_WEBHOOK_SECRET?: string;
   SDGATE_URL_SIGNING_KEY?: string;
 }
@@ -367,6 +371,14 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
     this.#store.dropSpec();
     if (spec !== null) {
       const httpStatus = status === "succeeded" ? 200 : statusOf(outcome.error?.code ?? "internal_error");
+      // A job on a canary split counts toward its version's numbers as a synchronous request does.
+      if (spec.split !== undefined)
+        this.ctx.waitUntil(
+          reportSplitOutcome(this.env.CANARY_WATCH, spec.split, {
+            status: httpStatus,
+            latencyMs: nowMs - (state.startedMs ?? state.createdMs),
+          }),
+        );
       await settleJob(this.env, spec, finished, {
         charged: outcome.charged ?? 0,
         status: httpStatus,

@@ -8,6 +8,7 @@ import {
   type ResolvedGenerationRequest,
   TERMINAL_JOB_STATUSES,
 } from "@sdgate/shared";
+import type { SplitDraw } from "../canary/active-split.ts";
 import type { FleetRun } from "../gateway/fleet-run.ts";
 
 // What a job looks like on the wire is the contract's (`@sdgate/shared`'s jobs.ts).
@@ -48,6 +49,8 @@ export interface JobSpec {
   deadlineAtMs: number;
   /** How long the job is kept after it is created (absent in specs stored before: {@link JOB_RETENTION_MS}). */
   retentionMs?: number;
+  /** The canary split the request's alias drew its version from, if any: the job reports how it went. */
+  split?: SplitDraw;
 }
 
 export interface WebhookState {

@@ -2,6 +2,7 @@ import { type ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { CacheDirective } from "../cache/directive.ts";
 import { tenantOf } from "../cache/key.ts";
+import type { SplitDraw } from "../canary/active-split.ts";
 import { callerLocation, inBackground } from "../gateway/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, confirmKey } from "../keys/authorize.ts";
@@ -26,8 +27,8 @@ export interface PreparedGeneration {
   cost: number;
   hash: string;
   where: { tenantTag: string; cacheKey: string };
-  /** The model reference the key's grants are checked against (`sd15@production`). */
-  served: { ref: string };
+  /** The model reference the key's grants are checked against (`sd15@production`), and its split draw. */
+  served: { ref: string; split: SplitDraw | null };
   directive: CacheDirective;
   replay: string | null;
 }
@@ -147,6 +148,7 @@ export async function acceptAsync(
     previewEvery: preview,
     deadlineAtMs: Date.now() + JOB_DEADLINE_MS,
     retentionMs: config.retention.jobMs,
+    ...(prepared.served.split === null ? {} : { split: prepared.served.split }),
   };
   let created: CreateResult;
   try {

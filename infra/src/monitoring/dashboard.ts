@@ -58,6 +58,23 @@ export function backendDashboard(args: { cluster: string; namespace: string; gpu
       ],
     ],
     [
+      "Errors by model version",
+      "percentunit",
+      "Share of generate calls that failed (5xx), per model and files digest: a canary beside its stable version.",
+      [
+        [
+          `sum by (model, version) (${rate("sdgate_generations_total", 'outcome="error"')}) / sum by (model, version) (${rate("sdgate_generations_total")})`,
+          "{{model}} {{version}}",
+        ],
+      ],
+    ],
+    [
+      "Latency p95 by model version",
+      "s",
+      "A successful generate call, arrival to answer, queue included, per model and files digest.",
+      [[quantile(0.95, "sdgate_generation_duration_seconds", ", model, version"), "{{model}} {{version}}"]],
+    ],
+    [
       "Queue wait",
       "s",
       "From a job's arrival to its start.",
