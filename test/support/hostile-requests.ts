@@ -183,8 +183,33 @@ function generationBody(f: Fuzzer, validPng: string): Record<string, unknown> {
   if (f.chance(0.05)) body.strength = f.pick([0, 0.5, 1, 2]);
   if (f.chance(0.05))
     body[f.pick(["__proto__", "constructor", "promt", "model"])] = f.pick(["x", {}, [], null, "tiny"]);
+  // The model registry's references: aliases, pins, and what only looks like them.
+  if (f.chance(0.1)) body.model = f.pick(HOSTILE_MODEL_REFS);
   return body;
 }
+
+const HOSTILE_MODEL_REFS = [
+  "tiny@production",
+  "tiny@v1",
+  "tiny@v0",
+  "tiny@V1",
+  "tiny@v01",
+  "tiny@v99999999999",
+  "tiny@",
+  "@production",
+  "tiny@@production",
+  "tiny@production@v1",
+  `tiny@${"x".repeat(40)}`,
+  "x".repeat(200),
+  "TINY",
+  "ti ny",
+  "tïny@production",
+  "tiny@production\u0000",
+  "../tiny",
+  "tiny@staging",
+  "tiny@canary",
+  "nobody@production",
+];
 
 /** JSON that is not a generation body: wrong types, deep nesting, not JSON at all. */
 function brokenJson(f: Fuzzer): string {
@@ -217,6 +242,15 @@ const ADMIN_ROUTES: Array<[string, string]> = [
   ["GET", "/admin/audit"],
   ["GET", "/admin/audit/verify"],
   ["GET", "/admin/usage"],
+  ["GET", "/admin/models"],
+  ["GET", "/admin/models/tiny/aliases"],
+  ["GET", "/admin/models/tiny/aliases/production/history"],
+  ["GET", "/admin/models/tiny/aliases/production/split"],
+  ["GET", "/admin/models/tiny/policies"],
+  ["GET", "/admin/models/tiny/evaluations"],
+  ["GET", "/admin/models/nobody/versions"],
+  ["POST", "/admin/promotions/prm_0123456789abcdef/approve"],
+  ["GET", "/admin/evaluations/evl_0123456789abcdef"],
 ];
 
 const PUBLIC_ROUTES: Array<[string, string]> = [
