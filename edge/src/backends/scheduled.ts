@@ -1,5 +1,6 @@
 import { pruneAudit } from "../audit/retention.ts";
 import { configFor, type EdgeConfig, type Env } from "../env.ts";
+import { pruneEvaluations } from "../evaluations/retention.ts";
 import { pruneSignInState } from "../identity/retention.ts";
 import { log } from "../log.ts";
 
@@ -16,12 +17,15 @@ async function probeBackends(config: EdgeConfig): Promise<void> {
 }
 
 /**
- * Deletes audit rows past `SDGATE_AUDIT_RETENTION_DAYS` behind a checkpoint (`audit/retention.ts`).
+ * Deletes audit rows past `SDGATE_AUDIT_RETENTION_DAYS` behind a checkpoint (`audit/retention.ts`),
+ * and evaluation runs that ended as long ago (they are evidence, kept as long as the audit).
  * What else the edge stores expires on its own: R2 images by the bucket's lifecycle rule, the
  * coalescers' index entries with it, jobs by their own alarm, failed-auth counters by theirs.
  */
 async function applyRetention(config: EdgeConfig): Promise<void> {
   if (config.retention.auditMs === null) return;
+  const evaluations = await pruneEvaluations(config.db, config.retention.auditMs);
+  if (evaluations > 0) log.info("evaluation retention", { runs_deleted: evaluations });
   const result = await pruneAudit(config, config.retention.auditMs);
   if (result.rowsDeleted > 0 || result.stopped !== null)
     log.info("audit retention", {
