@@ -20,6 +20,7 @@ export * from "./model-registry.ts";
 export * from "./models.ts";
 export * from "./operations.ts";
 export * from "./permissions.ts";
+export * from "./png-info/index.ts";
 export * from "./prompt-nesting.ts";
 export * from "./prompt-policy.ts";
 export * from "./registry.ts";
