@@ -1,7 +1,12 @@
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { createConfig, lintFromString } from "@redocly/openapi-core";
 import {
+  copyAsCode,
   type GenerationResponse,
   generationResponseSchema,
   OPERATIONS,
@@ -223,5 +228,71 @@ describe("the official openai SDK against the local stack", () => {
       );
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect(refused).toMatchObject({ status: 400, code: "invalid_request", param: expect.any(String) });
+  });
+});
+
+describe("copy as code: every snippet makes the image the API makes", () => {
+  const run = promisify(execFile);
+  const repoRoot = join(import.meta.dirname, "..");
+  const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
+  it("curl, the sdgate SDK, the openai SDK and the CLI each write the same PNG", async () => {
+    const { url, apiKey } = localStack.current();
+    const request = {
+      model: "tiny",
+      prompt: `a fox's "den" $(touch pwned) \`touch pwned\` $HOME \\n\nunder 🌙 -x`,
+      negative_prompt: "-blurry, 'dark'",
+      size: "64x64",
+      steps: 2,
+      seed: 1717,
+    };
+    const reference = await fetch(`${url}/v1/images/generations`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${apiKey}`,
+        "cache-control": "no-store",
+      },
+      body: JSON.stringify({ ...request, response_format: "b64_json" }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    expect(reference.status).toBe(200);
+    const referenceBody = generationResponseSchema.parse(await reference.json());
+    const expected = sha256(Buffer.from(referenceBody.data[0]?.b64_json ?? "", "base64"));
+
+    // Each snippet runs as a person would run it, in a folder of its own in a project whose
+    // node_modules is this repository's (so `@sdgate/sdk`, `openai` and `npx --no sdgate` resolve).
+    const project = await mkdtemp(join(tmpdir(), "sdgate-copy-as-code-"));
+    try {
+      await symlink(join(repoRoot, "node_modules"), join(project, "node_modules"));
+      await writeFile(join(project, "package.json"), JSON.stringify({ type: "module", private: true }));
+      const snippets = Object.entries(copyAsCode(request, { baseUrl: url }));
+      expect(snippets.map(([, snippet]) => snippet.omittedFields)).toEqual([[], [], [], []]);
+      const env = {
+        ...process.env,
+        PATH: `${join(repoRoot, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+        SDGATE_URL: url,
+        SDGATE_API_KEY: apiKey,
+      };
+      const hashes = await Promise.all(
+        snippets.map(async ([kind, snippet]) => {
+          const folder = join(project, kind);
+          await mkdir(folder);
+          await writeFile(join(folder, snippet.fileName), snippet.code);
+          const program = snippet.language === "bash" ? "bash" : "node";
+          await run(program, [snippet.fileName], { cwd: folder, env, timeout: 60_000 });
+          expect(await readdir(folder)).not.toContain("pwned");
+          return [kind, sha256(await readFile(join(folder, "image.png")))];
+        }),
+      );
+      expect(Object.fromEntries(hashes)).toEqual({
+        curl: expected,
+        sdk: expected,
+        openai: expected,
+        cli: expected,
+      });
+    } finally {
+      await rm(project, { recursive: true, force: true });
+    }
   });
 });

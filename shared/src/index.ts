@@ -3,6 +3,7 @@ export * from "./backends.ts";
 export * from "./budgets.ts";
 export * from "./canary.ts";
 export * from "./canonical.ts";
+export * from "./copy-as-code.ts";
 export * from "./directory.ts";
 export * from "./encoding.ts";
 export * from "./engine-version.ts";
