@@ -236,7 +236,7 @@ describe("copy as code: every snippet makes the image the API makes", () => {
   const repoRoot = join(import.meta.dirname, "..");
   const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
-  it("curl, the sdgate SDK, the openai SDK and the CLI each write the same PNG", async () => {
+  it("curl, the sdgate SDK, the openai SDK and the CLI each write the same PNG, and the TypeScript ones type-check", async () => {
     const { url, apiKey } = localStack.current();
     const request = {
       model: "tiny",
@@ -291,6 +291,26 @@ describe("copy as code: every snippet makes the image the API makes", () => {
         openai: expected,
         cli: expected,
       });
+
+      // Node strips types without checking them: the two TypeScript snippets must also compile under
+      // this repository's strict settings, as a person's strict project would compile them.
+      const tsconfig = {
+        extends: join(repoRoot, "tsconfig.base.json"),
+        compilerOptions: {
+          noEmit: true,
+          composite: false,
+          declaration: false,
+          emitDeclarationOnly: false,
+          types: ["node"],
+        },
+        files: ["sdk/generate-sdk.ts", "openai/generate-openai.ts"],
+      };
+      await writeFile(join(project, "tsconfig.json"), JSON.stringify(tsconfig));
+      const compiled = await run("tsc", ["-p", project], { env, timeout: 60_000 }).then(
+        () => "",
+        (error: { stdout?: string }) => error.stdout ?? String(error),
+      );
+      expect(compiled).toBe("");
     } finally {
       await rm(project, { recursive: true, force: true });
     }
