@@ -279,8 +279,9 @@ describe("copy as code: every snippet makes the image the API makes", () => {
           const folder = join(project, kind);
           await mkdir(folder);
           await writeFile(join(folder, snippet.fileName), snippet.code);
-          const program = snippet.language === "bash" ? "bash" : "node";
-          await run(program, [snippet.fileName], { cwd: folder, env, timeout: 60_000 });
+          // --norc: Node's stdin is a socket, which Debian's bash takes for ssh and reads ~/.bashrc
+          const [program, ...args] = snippet.language === "bash" ? ["bash", "--norc"] : ["node"];
+          await run(program ?? "", [...args, snippet.fileName], { cwd: folder, env, timeout: 60_000 });
           expect(await readdir(folder)).not.toContain("pwned");
           return [kind, sha256(await readFile(join(folder, "image.png")))];
         }),

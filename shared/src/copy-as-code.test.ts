@@ -18,7 +18,7 @@ const REQUEST: ReproducibleRequest = {
 
 /** The arguments bash hands a command for a line of shell: what a snippet's quoting really means. */
 function argvOf(script: string, command: string): string[] {
-  const out = execFileSync("bash", ["-c", `${command}() { printf '%s\\0' "$@"; }\n${script}`], {
+  const out = execFileSync("bash", ["--norc", "-c", `${command}() { printf '%s\\0' "$@"; }\n${script}`], {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", SDGATE_API_KEY: "sk_test" },
   });
@@ -69,7 +69,10 @@ describe("copyAsCode", () => {
 
   it("curl's heredoc reaches curl unchanged", () => {
     const script = snippets.curl.code.replace(/ \| jq[^\n]*/, "");
-    const sent = execFileSync("bash", ["-c", `curl() { cat; }\n${script}`], { encoding: "utf8", env: {} });
+    const sent = execFileSync("bash", ["--norc", "-c", `curl() { cat; }\n${script}`], {
+      encoding: "utf8",
+      env: {},
+    });
     expect(JSON.parse(sent)).toEqual({ ...REQUEST, response_format: "b64_json" });
   });
 
@@ -165,6 +168,12 @@ describe("copyAsCode", () => {
     expect(webp.cli.omittedFields).toEqual([]);
     const oneSide = copyAsCode({ prompt: "a fox", seed: 1, width: 64 }, { baseUrl: BASE_URL });
     expect(oneSide.cli.omittedFields).toEqual(["width"]);
+    expect(oneSide.cli.code).toContain("image may differ");
+    const userOnly = copyAsCode({ prompt: "a fox", seed: 1, user: "u" }, { baseUrl: BASE_URL });
+    expect(userOnly.cli.code).toContain(
+      "# The CLI has no flag for user: the server's defaults apply to them.\n",
+    );
+    expect(userOnly.cli.code).not.toContain("image may differ");
   });
 
   it("refuses a key variable that is not a name and a base URL that is not http(s)", () => {

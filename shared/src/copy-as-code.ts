@@ -208,8 +208,10 @@ function cliSnippet(
     ...(omitted.length === 0
       ? []
       : [
-          `# The CLI has no flag for ${omitted.join(", ")}: the server's defaults apply to them, so the`,
-          "# image may differ; the curl and TypeScript snippets send every field.",
+          `# The CLI has no flag for ${omitted.join(", ")}: the server's defaults apply to them${omitted.some((name) => name !== "user") ? ", so the" : "."}`,
+          ...(omitted.some((name) => name !== "user")
+            ? ["# image may differ; the curl and TypeScript snippets send every field."]
+            : []),
         ]),
   ];
   return {
