@@ -245,6 +245,8 @@ describe("copy as code: every snippet makes the image the API makes", () => {
       size: "64x64",
       steps: 2,
       seed: 1717,
+      // No CLI flag says rng: the CLI snippet sends the request whole (--body), and must still match.
+      rng: "philox" as const,
     };
     const reference = await fetch(`${url}/v1/images/generations`, {
       method: "POST",

@@ -106,10 +106,10 @@ describe("copyAsCode", () => {
     );
   });
 
-  it("the CLI snippet gives the CLI each field as one argument, and says which it cannot send", () => {
-    const { code, omittedFields } = snippets.cli;
-    expect(omittedFields).toEqual(["rng", "user"]);
-    expect(code).toContain("# The CLI has no flag for rng, user");
+  it("the CLI snippet gives the CLI each field as one argument", () => {
+    const { rng: _rng, user: _user, ...flagged } = REQUEST;
+    const { code, omittedFields } = copyAsCode(flagged, { baseUrl: BASE_URL }).cli;
+    expect(omittedFields).toEqual([]);
     expect(argvOf(code, "npx")).toEqual([
       "--no",
       "sdgate",
@@ -126,6 +126,18 @@ describe("copyAsCode", () => {
       "--",
       AWKWARD,
     ]);
+  });
+
+  it("the CLI snippet sends the request whole (--body) when a field has no flag, and omits nothing", () => {
+    const { code, omittedFields } = snippets.cli;
+    expect(omittedFields).toEqual([]);
+    expect(code).toContain("# rng, user have no flag, so the request goes in whole (--body).");
+    expect(code).toContain(
+      "npx --no sdgate generate --url=https://images.example.com --body=/dev/stdin -o image.png <<'JSON'",
+    );
+    const body = code.slice(code.indexOf("<<'JSON'\n") + 9, code.lastIndexOf("\nJSON"));
+    const { response_format: _format, ...fields } = REQUEST as Record<string, unknown>;
+    expect(JSON.parse(body)).toEqual(fields);
   });
 
   it("leaves out the fields a request leaves to the defaults", () => {
@@ -167,13 +179,8 @@ describe("copyAsCode", () => {
     expect(argv).toContain("image.jpg");
     expect(webp.cli.omittedFields).toEqual([]);
     const oneSide = copyAsCode({ prompt: "a fox", seed: 1, width: 64 }, { baseUrl: BASE_URL });
-    expect(oneSide.cli.omittedFields).toEqual(["width"]);
-    expect(oneSide.cli.code).toContain("image may differ");
-    const userOnly = copyAsCode({ prompt: "a fox", seed: 1, user: "u" }, { baseUrl: BASE_URL });
-    expect(userOnly.cli.code).toContain(
-      "# The CLI has no flag for user: the server's defaults apply to them.\n",
-    );
-    expect(userOnly.cli.code).not.toContain("image may differ");
+    expect(oneSide.cli.omittedFields).toEqual([]);
+    expect(oneSide.cli.code).toContain("# width has no flag");
   });
 
   it("refuses a key variable that is not a name and a base URL that is not http(s)", () => {

@@ -198,26 +198,31 @@ function cliSnippet(
     // `--flag=value`: the value may start with `-`, which parseArgs would take for another option.
     else args.push(`--${flag}=${shellQuote(String(value))}`);
   }
-  args.push(`-o ${shellQuote(imageFileName(request))}`);
-  // `--` ends the options, so a prompt starting with `-` stays the prompt.
-  args.push("--", shellQuote(request.prompt));
   const env = variable === "SDGATE_API_KEY" ? "" : `SDGATE_API_KEY="$${variable}" `;
   const comments = [
     "# The sdgate CLI, from a checkout of sdgate (`npm install` there); `--no` keeps npx from",
     "# downloading another package of that name. It reads the key from $SDGATE_API_KEY.",
-    ...(omitted.length === 0
-      ? []
-      : [
-          `# The CLI has no flag for ${omitted.join(", ")}: the server's defaults apply to them${omitted.some((name) => name !== "user") ? ", so the" : "."}`,
-          ...(omitted.some((name) => name !== "user")
-            ? ["# image may differ; the curl and TypeScript snippets send every field."]
-            : []),
-        ]),
   ];
-  return {
-    code: [...comments, `${env}npx --no sdgate generate ${args.join(" ")}`, ""].join("\n"),
-    omitted,
-  };
+  const output = `-o ${shellQuote(imageFileName(request))}`;
+  if (omitted.length > 0) {
+    // Some fields have no flag: the whole request goes in as the body, read from the lines below.
+    const body = Object.fromEntries(fieldsOf(request).filter(([name]) => name !== "response_format"));
+    return {
+      code: [
+        ...comments,
+        `# ${omitted.join(", ")} ${omitted.length === 1 ? "has" : "have"} no flag, so the request goes in whole (--body).`,
+        `${env}npx --no sdgate generate --url=${shellQuote(baseUrl)} --body=/dev/stdin ${output} <<'JSON'`,
+        // JSON.stringify escapes newlines inside strings, so no line of the body can be the word JSON.
+        JSON.stringify(body, null, 2),
+        "JSON",
+        "",
+      ].join("\n"),
+      omitted: [],
+    };
+  }
+  // `--` ends the options, so a prompt starting with `-` stays the prompt.
+  args.push(output, "--", shellQuote(request.prompt));
+  return { code: [...comments, `${env}npx --no sdgate generate ${args.join(" ")}`, ""].join("\n"), omitted };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -195,6 +195,34 @@ describe("sdgate generate", () => {
     expect(streams.out()).toContain(`${join(dir, "out-1.png")}  seed 43  256x256`);
     expect(streams.out()).toContain("backend local-a");
     expect(streams.out()).toContain("denoise 120 ms");
+  });
+
+  it("takes any request fields from --body, the prompt and flags taking precedence", async () => {
+    const file = join(dir, "body.json");
+    await writeFile(
+      file,
+      JSON.stringify({ prompt: "from the file", rng: "philox", hires_steps: 3, steps: 9, seed: 5 }),
+    );
+    const streams = io({ SDGATE_URL: url, SDGATE_API_KEY: API_KEY });
+    seen.length = 0;
+    const code = await run(
+      ["generate", "--body", file, "--steps", "4", "-o", join(dir, "b.png")],
+      streams.io,
+    );
+    expect(code).toBe(0);
+    const submit = seen.find((entry) => entry.method === "POST");
+    expect(JSON.parse(submit?.body ?? "")).toEqual({
+      prompt: "from the file",
+      rng: "philox",
+      hires_steps: 3,
+      steps: 4,
+      seed: 5,
+      response_format: "b64_json",
+      output_format: "png",
+    });
+    const list = join(dir, "list.json");
+    await writeFile(list, "[1, 2]");
+    expect(await run(["generate", "x", "--body", list, "-o", join(dir, "c.png")], streams.io)).toBe(2);
   });
 
   it("cancels the job on the server at the first Ctrl-C and exits with status 130", async () => {

@@ -1,7 +1,8 @@
 import { writeFile } from "node:fs/promises";
-import type { JobWithResult, Sdgate } from "@sdgate/sdk";
+import type { GenerationBody, JobWithResult, Sdgate } from "@sdgate/sdk";
 import { apiErrorOf } from "../api-error-of.ts";
 import { ApiError, InterruptedError, type Io, UsageError } from "../io.ts";
+import { jsonFile } from "../json-file.ts";
 import { apiClient, parse } from "../options.ts";
 import type { Command } from "./command.ts";
 import { generationBody, outputPath } from "./generate-body.ts";
@@ -19,7 +20,9 @@ export const GENERATE_USAGE = `Usage: sdgate generate "<prompt>" -o <out.png> [o
   --hires-strength S  how much the second pass repaints, 0–1 (default 0.7)
   --n N               images (out.png, out-1.png, …)
   --negative TEXT     negative prompt
-  --model M           model id (default: the server's default)
+  --model M           model id or reference: sd15, sd15@staging, sd15@v3 (default: the server's)
+  --body FILE         a JSON file (or /dev/stdin) of any request fields, the API's names; the prompt
+                      and the flags above take precedence over it
   --format F          png, webp, jpeg or avif (default: from -o's extension, else png)
   -o, --output PATH   where to write the image (required)
   --api-key KEY       the API key (default: $SDGATE_API_KEY)
@@ -93,6 +96,14 @@ function summary(job: JobWithResult, files: string[]): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** `--body`: a JSON object of request fields. */
+async function bodyFile(path: string): Promise<Record<string, unknown>> {
+  const parsed = await jsonFile(path);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new UsageError(`--body: '${path}' must hold a JSON object of request fields.`);
+  return parsed as Record<string, unknown>;
+}
+
 async function generate(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, {
     size: { type: "string" },
@@ -106,6 +117,7 @@ async function generate(args: string[], io: Io): Promise<void> {
     n: { type: "string" },
     negative: { type: "string" },
     model: { type: "string" },
+    body: { type: "string" },
     format: { type: "string" },
     output: { type: "string", short: "o" },
     "api-key": { type: "string" },
@@ -117,11 +129,14 @@ async function generate(args: string[], io: Io): Promise<void> {
     io.out(`${GENERATE_USAGE}\n`);
     return;
   }
-  const [prompt, ...extra] = positionals;
+  const fromFile = values.body === undefined ? {} : await bodyFile(values.body);
+  const [given, ...extra] = positionals;
+  const prompt = given ?? (typeof fromFile.prompt === "string" ? fromFile.prompt : undefined);
   if (prompt === undefined || prompt.trim() === "") throw new UsageError("generate needs a prompt.");
   if (extra.length > 0) throw new UsageError(`Unexpected argument '${extra[0]}' (quote the prompt).`);
   if (!values.output) throw new UsageError("generate needs -o <file>, e.g. -o out.png.");
-  const body = generationBody(prompt, values);
+  // The file's fields, then what the command line says (the edge checks them all, naming the field).
+  const body = { ...fromFile, ...generationBody(prompt, values) } as GenerationBody;
   const client = apiClient(values, io);
 
   const submitted = await client.images.generateAsync(body);
