@@ -24,6 +24,7 @@ import { registerJobs } from "./routes/jobs.ts";
 import { registerJobsWebhookSecret } from "./routes/jobs-webhook-secret.ts";
 import { registerMe } from "./routes/me.ts";
 import { registerModels } from "./routes/models.ts";
+import { registerRuns } from "./routes/runs.ts";
 import { registerOpenApi } from "./routes/openapi.ts";
 
 // Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
@@ -53,6 +54,7 @@ registerHealthz(app);
 registerOpenApi(app);
 registerModels(app);
 registerGenerations(app);
+registerRuns(app);
 registerAdminKeys(app);
 registerAdminAudit(app);
 registerAdminUsage(app);

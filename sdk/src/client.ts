@@ -21,6 +21,7 @@ import { Models } from "./resources/models.ts";
 import { People } from "./resources/people.ts";
 import { Registry } from "./resources/registry.ts";
 import { RoleMappings } from "./resources/role-mappings.ts";
+import { Runs } from "./resources/runs.ts";
 import { Teams } from "./resources/teams.ts";
 import { Webhooks } from "./resources/webhooks.ts";
 import { jsonObject } from "./wire/object.ts";
@@ -117,6 +118,7 @@ export class Sdgate {
   readonly registry: Registry;
   readonly evaluations: Evaluations;
   readonly canary: Canary;
+  readonly runs: Runs;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -154,6 +156,7 @@ export class Sdgate {
     this.registry = new Registry(this.#transport);
     this.evaluations = new Evaluations(this.#transport);
     this.canary = new Canary(this.#transport);
+    this.runs = new Runs(this.#transport);
   }
 
   /**
@@ -311,4 +314,5 @@ export const CLIENT_METHODS = {
   getAliasSplit: "canary.get",
   setAliasSplit: "canary.start",
   deleteAliasSplit: "canary.stop",
+  listRuns: "runs.list",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

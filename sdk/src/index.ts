@@ -82,6 +82,9 @@ export type {
   RoleMappingList,
   RoleMappingView,
   RotateKeyBody,
+  Run,
+  RunList,
+  RunListQuery,
   SafetySetting,
   SplitBody,
   SplitView,
@@ -138,6 +141,7 @@ export type {
 } from "./resources/images.ts";
 export type { JobEvent, JobEventsOptions, TerminalJobEvent } from "./resources/job-events.ts";
 export type { WaitOptions } from "./resources/jobs.ts";
+export type { Runs } from "./resources/runs.ts";
 export {
   DEFAULT_WEBHOOK_TOLERANCE_S,
   type VerifyWebhookInput,

@@ -25,6 +25,7 @@ export * from "./png-info/index.ts";
 export * from "./prompt-nesting.ts";
 export * from "./prompt-policy.ts";
 export * from "./registry.ts";
+export * from "./runs.ts";
 export * from "./safety.ts";
 export * from "./schedulers.ts";
 export * from "./sign-in.ts";

@@ -54,6 +54,7 @@ import {
 import { CANARY_OPERATIONS, CANARY_SCHEMAS } from "./operations-canary.ts";
 import { EVALUATION_OPERATIONS, EVALUATION_SCHEMAS } from "./operations-evaluations.ts";
 import { REGISTRY_OPERATIONS, REGISTRY_SCHEMAS } from "./operations-registry.ts";
+import { RUN_OPERATIONS, RUN_SCHEMAS } from "./operations-runs.ts";
 import { principalSchema } from "./permissions.ts";
 import { teamPolicyBodySchema, teamPolicyViewSchema } from "./prompt-policy.ts";
 import { localSignInQuerySchema, signedOutSchema, signInQuerySchema, signOutBodySchema } from "./sign-in.ts";
@@ -118,6 +119,7 @@ export const NAMED_SCHEMAS = {
   ...REGISTRY_SCHEMAS,
   ...CANARY_SCHEMAS,
   ...EVALUATION_SCHEMAS,
+  ...RUN_SCHEMAS,
 } as const;
 
 const S = NAMED_SCHEMAS;
@@ -706,6 +708,7 @@ export const OPERATIONS = {
   ...REGISTRY_OPERATIONS,
   ...CANARY_OPERATIONS,
   ...EVALUATION_OPERATIONS,
+  ...RUN_OPERATIONS,
 } as const satisfies Record<string, OperationSpec>;
 
 export type { NamedSchema, OperationAccess, OperationSpec, QuerySpec } from "./operation-spec.ts";

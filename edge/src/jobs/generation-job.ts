@@ -13,6 +13,7 @@ import { reportSplitOutcome } from "../canary/report.ts";
 import type { CanaryWatch } from "../canary/watch.ts";
 import { log } from "../log.ts";
 import { safetyDecisions } from "../policies/safety-decisions.ts";
+import { recordGeneration } from "../runs/record.ts";
 import { deliverWebhook, nextWebhookAttemptMs } from "../webhooks/deliver.ts";
 import { linkedResult } from "../webhooks/result-links.ts";
 import { webhookSecretFor } from "../webhooks/secret.ts";
@@ -64,6 +65,8 @@ const LAST_ALARM_RETRY = 6;
 export interface GenerationJobBindings extends RunBindings, SettleBindings {
   /** The canary watchers, told how a job on a split alias went. */
   CANARY_WATCH: DurableObjectNamespace<CanaryWatch>;
+  /** The run history, which records each job as it ends. */
+  DB: D1Database;
   SDGATE_WEBHOOK_SECRET?: string;
   SDGATE_URL_SIGNING_KEY?: string;
 }
@@ -371,6 +374,20 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
     this.#store.dropSpec();
     if (spec !== null) {
       const httpStatus = status === "succeeded" ? 200 : statusOf(outcome.error?.code ?? "internal_error");
+      this.ctx.waitUntil(
+        recordGeneration(this.env.DB, spec.fleet.request, {
+          id: spec.id,
+          keyId: spec.ownerKeyId,
+          status,
+          cost: outcome.charged ?? 0,
+          latencyMs: nowMs - state.createdMs,
+          backend: state.backend,
+          errorCode: outcome.error?.code ?? null,
+          // Images a job kept under itself (`no-store`) have no replay-cache link.
+          where:
+            spec.store === "job" ? null : { tenantTag: spec.fleet.tenantTag, cacheKey: spec.fleet.cacheKey },
+        }),
+      );
       // A job on a canary split counts toward its version's numbers as a synchronous request does.
       if (spec.split !== undefined)
         this.ctx.waitUntil(

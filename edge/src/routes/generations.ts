@@ -26,6 +26,7 @@ import { type Admission, estimateCost } from "../limits/index.ts";
 import { resolveServed, servingModel } from "../model-registry/serving.ts";
 import { enforceGovernance } from "../policies/index.ts";
 import { safetyDecisionsOfBody } from "../policies/safety-decisions.ts";
+import { recordGeneration } from "../runs/record.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
@@ -150,6 +151,9 @@ async function prepare(c: Context<AppEnv>): Promise<Prepared> {
   return { ...body, directive, replay: replay.body, staleIndex: replay.staleIndex };
 }
 
+/** A synchronous generation's run: its request id and key. */
+const runOf = (c: Context<AppEnv>) => ({ id: c.get("requestId"), keyId: c.get("apiKey").id });
+
 /**
  * Runs an admitted miss on the fleet and settles it: the credits charged (nothing for a generation
  * that joined another's job) and its audit row in one step of the key's object, before the response
@@ -178,6 +182,18 @@ async function runAndSettle(
     );
     // A replay found late, or a request that joined another's job, ran no GPU work of its own.
     const charged = result.backend === null || result.cache === "COALESCED" ? 0 : cost;
+    inBackground(
+      c,
+      recordGeneration(config.db, resolved, {
+        ...runOf(c),
+        status: "succeeded",
+        cost: charged,
+        latencyMs: Date.now() - startedMs,
+        backend: result.backend?.name ?? null,
+        errorCode: null,
+        where: directive === "skip" ? null : where,
+      }),
+    );
     if (prepared.served.split !== null && result.backend !== null)
       inBackground(
         c,
@@ -203,6 +219,18 @@ async function runAndSettle(
     return { ok: true, result };
   } catch (error) {
     const status = isSdgateError(error) ? error.status : 500;
+    inBackground(
+      c,
+      recordGeneration(config.db, resolved, {
+        ...runOf(c),
+        status: "failed",
+        cost: 0,
+        latencyMs: Date.now() - startedMs,
+        backend: isSdgateError(error) ? (error.headers["X-Backend"] ?? null) : null,
+        errorCode: isSdgateError(error) ? error.code : "internal_error",
+        where: null,
+      }),
+    );
     if (prepared.served.split !== null)
       inBackground(
         c,
@@ -262,6 +290,18 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       let result: Served;
       if (replay !== null) {
         result = { cache: "HIT", body: replay, backend: null };
+        inBackground(
+          c,
+          recordGeneration(c.get("config").db, resolved, {
+            ...runOf(c),
+            status: "succeeded",
+            cost: 0,
+            latencyMs: Date.now() - startedMs,
+            backend: null,
+            errorCode: null,
+            where,
+          }),
+        );
       } else {
         // Run and settle as background work that the response merely waits for: a client that hangs
         // up cancels this handler, never the settlement or the audit row of work already under way.

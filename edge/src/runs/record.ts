@@ -1,0 +1,51 @@
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { log } from "../log.ts";
+import { teamRulesForKey } from "../policies/cache.ts";
+import { type RunRow, recordRun, runRowOf } from "./store.ts";
+
+/** How a generation ended, as its run records it. */
+export interface RunEnd {
+  id: string;
+  keyId: string;
+  status: RunRow["status"];
+  cost: number | null;
+  latencyMs: number | null;
+  backend: string | null;
+  errorCode: string | null;
+  /** Where its images were kept (`null`: not where a link reaches them). */
+  where: { tenantTag: string; cacheKey: string } | null;
+}
+
+/**
+ * Records a generation in its team's run history. Never rejects: history that cannot be written
+ * costs the history one row, never the request (it is logged).
+ *
+ * @example
+ * inBackground(c, recordGeneration(config.db, resolved, { id: requestId, keyId, status: "succeeded", … }));
+ */
+export async function recordGeneration(
+  db: D1Database,
+  resolved: ResolvedGenerationRequest,
+  end: RunEnd,
+): Promise<void> {
+  try {
+    const team = await teamRulesForKey(db, end.keyId);
+    await recordRun(
+      db,
+      runRowOf(resolved, {
+        id: end.id,
+        keyId: end.keyId,
+        teamId: team?.teamId ?? null,
+        status: end.status,
+        cost: end.cost,
+        latency_ms: end.latencyMs,
+        backend: end.backend,
+        error_code: end.errorCode,
+        tenant_tag: end.where?.tenantTag ?? null,
+        cache_key: end.where?.cacheKey ?? null,
+      }),
+    );
+  } catch (error) {
+    log.warn("run history write failed", { run_id: end.id, error: (error as Error).name });
+  }
+}

@@ -1,0 +1,115 @@
+import type { Run, RunList } from "@sdgate/shared";
+import { describe, expect, it, vi } from "vitest";
+import app from "../index.ts";
+import { asAdmin, expectJson, newTeam } from "../routes/admin-people/testing.ts";
+import { edgeEnv, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
+
+async function teamKey(teamId: string): Promise<string> {
+  const created = await expectJson<{ key: string }>(
+    await asAdmin("/admin/keys", { method: "POST", json: { name: "history", team_id: teamId } }),
+    201,
+  );
+  return created.key;
+}
+
+async function runs(key: string, query = ""): Promise<RunList> {
+  const res = await app.request(
+    `/v1/runs${query}`,
+    { headers: { authorization: `Bearer ${key}` } },
+    edgeEnv(),
+  );
+  return expectJson<RunList>(res, 200);
+}
+
+/** The runs of `key`'s history whose prompt is one of `prompts`, once all are there. */
+async function waitForRuns(key: string, prompts: string[]): Promise<Run[]> {
+  let found: Run[] = [];
+  await vi.waitFor(async () => {
+    found = (await runs(key)).data.filter((run) => prompts.includes(run.prompt));
+    expect(found).toHaveLength(prompts.length);
+  });
+  return found;
+}
+
+describe("the run history", () => {
+  it("keeps every generation of a team's keys, with its request, cost, backend and image links", async () => {
+    const team = await newTeam();
+    const [mine, theirs] = [await teamKey(team.id), await teamKey(team.id)];
+    const first = uniquePrompt("a lighthouse");
+    const second = uniquePrompt("a harbour");
+    expect((await generate({ prompt: first, seed: 3, size: "64x64" }, { key: mine })).status).toBe(200);
+    expect((await generate({ prompt: second, seed: 4, n: 2 }, { key: theirs })).status).toBe(200);
+
+    const [latest, earlier] = await waitForRuns(mine, [first, second]);
+    expect(latest).toMatchObject({ prompt: second, status: "succeeded", team_id: team.id, error_code: null });
+    expect(earlier).toMatchObject({
+      prompt: first,
+      status: "succeeded",
+      model: "tiny",
+      backend: "fake-healthy",
+    });
+    expect(earlier?.cost).toBeGreaterThan(0);
+    expect(earlier?.request).toMatchObject({ prompt: first, seed: 3, width: 64, height: 64, image: null });
+    expect(latest?.images.map((image) => image.seed)).toEqual([4, 5]);
+    // The links are signed and serve the image.
+    const image = await app.request(
+      new URL(earlier?.images[0]?.url ?? "").pathname + new URL(earlier?.images[0]?.url ?? "").search,
+      {},
+      edgeEnv(),
+    );
+    expect(image.status).toBe(200);
+    expect(image.headers.get("content-type")).toBe("image/png");
+  });
+
+  it("records failures and replays, filters by status, model and text, and pages", async () => {
+    const team = await newTeam();
+    const key = await teamKey(team.id);
+    const ok = uniquePrompt("a quiet fox");
+    const refused = uniquePrompt("a loud fox");
+    expect((await generate({ prompt: ok, seed: 9 }, { key })).status).toBe(200);
+    // The same seeded request again: a replay from the cache, a run that cost nothing.
+    const replay = await generate({ prompt: ok, seed: 9 }, { key });
+    expect(replay.headers.get("x-cache")).toBe("HIT");
+    const failed = await generate({ prompt: refused, seed: 1 }, { key, env: edgeEnv(["badRequest"]) });
+    expect(failed.status).toBe(400);
+    await vi.waitFor(async () => expect((await runs(key)).data).toHaveLength(3));
+
+    const failures = await runs(key, "?status=failed");
+    expect(failures.data).toHaveLength(1);
+    expect(failures.data[0]).toMatchObject({
+      prompt: refused,
+      status: "failed",
+      error_code: "invalid_request",
+      cost: 0,
+    });
+    expect(failures.data[0]?.images.every((image) => image.url === null)).toBe(true);
+    const costs = (await runs(key, `?q=${encodeURIComponent("QUIET FOX")}`)).data.map((run) => run.cost);
+    expect(costs.sort()).toEqual([0, costs[1]]);
+    expect((await runs(key, "?model=nothing")).data).toEqual([]);
+    // A search is text, never a pattern.
+    expect((await runs(key, `?q=${encodeURIComponent("%")}`)).data).toEqual([]);
+
+    const page = await runs(key, "?limit=2");
+    expect(page.data).toHaveLength(2);
+    expect(page.next_before).not.toBeNull();
+    const rest = await runs(key, `?limit=2&before=${encodeURIComponent(page.next_before ?? "")}`);
+    expect(rest.data).toHaveLength(1);
+    expect(rest.next_before).toBeNull();
+    expect(new Set([...page.data, ...rest.data].map((run) => run.id)).size).toBe(3);
+  });
+
+  it("shows a key without a team its own runs only, and names a bad query parameter", async () => {
+    const [alone, other] = [await seedApiKey(), await seedApiKey()];
+    const prompt = uniquePrompt("a solitary heron");
+    expect((await generate({ prompt, seed: 2 }, { key: alone })).status).toBe(200);
+    await waitForRuns(alone, [prompt]);
+    expect((await runs(other)).data.some((run) => run.prompt === prompt)).toBe(false);
+    const bad = await app.request(
+      "/v1/runs?before=yesterday",
+      { headers: { authorization: `Bearer ${alone}` } },
+      edgeEnv(),
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: "invalid_request", param: "before" } });
+  });
+});

@@ -1,0 +1,46 @@
+import type { RunList, RunListQuery } from "@sdgate/shared";
+import { callOperation } from "../http/operation.ts";
+import type { RequestOptions, Transport } from "../http/transport.ts";
+
+/**
+ * The run history (`GET /v1/runs`): the generations of the key's team (or the key's own), newest
+ * first, with their requests, costs, outcomes and signed links to their images.
+ *
+ * @example
+ * const { data, next_before } = await client.runs.list({ status: "failed" });
+ */
+export class Runs {
+  readonly #transport: Transport;
+
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  /**
+   * One page of runs; pass `next_before` as `before` for the next (older) one.
+   *
+   * @example
+   * const page = await client.runs.list({ q: "lighthouse", limit: 20 });
+   */
+  async list(query: RunListQuery = {}, options: RequestOptions = {}): Promise<RunList> {
+    return callOperation(this.#transport, "listRuns", { query }, options);
+  }
+
+  /**
+   * Every run, page after page, newest first.
+   *
+   * @example
+   * for await (const run of client.runs.all({ model: "tiny" })) console.log(run.id, run.status);
+   */
+  async *all(
+    query: Omit<RunListQuery, "before"> = {},
+    options: RequestOptions = {},
+  ): AsyncGenerator<RunList["data"][number]> {
+    let before: string | null | undefined;
+    do {
+      const page = await this.list({ ...query, ...(before ? { before } : {}) }, options);
+      yield* page.data;
+      before = page.next_before;
+    } while (before);
+  }
+}
