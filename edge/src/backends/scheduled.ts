@@ -3,6 +3,7 @@ import { configFor, type EdgeConfig, type Env } from "../env.ts";
 import { pruneEvaluations } from "../evaluations/retention.ts";
 import { pruneSignInState } from "../identity/retention.ts";
 import { log } from "../log.ts";
+import { pruneRuns } from "../runs/store.ts";
 
 /** Probes every backend of the registry: a backstop for the `BackendHealth` alarm, which stops rescheduling itself without traffic. */
 async function probeBackends(config: EdgeConfig): Promise<void> {
@@ -18,7 +19,8 @@ async function probeBackends(config: EdgeConfig): Promise<void> {
 
 /**
  * Deletes audit rows past `SDGATE_AUDIT_RETENTION_DAYS` behind a checkpoint (`audit/retention.ts`),
- * and evaluation runs that ended as long ago (they are evidence, kept as long as the audit).
+ * evaluation runs that ended as long ago (they are evidence, kept as long as the audit) and the run
+ * history's rows as old.
  * What else the edge stores expires on its own: R2 images by the bucket's lifecycle rule, the
  * coalescers' index entries with it, jobs by their own alarm, failed-auth counters by theirs.
  */
@@ -26,6 +28,8 @@ async function applyRetention(config: EdgeConfig): Promise<void> {
   if (config.retention.auditMs === null) return;
   const evaluations = await pruneEvaluations(config.db, config.retention.auditMs);
   if (evaluations > 0) log.info("evaluation retention", { runs_deleted: evaluations });
+  const runs = await pruneRuns(config.db, config.retention.auditMs);
+  if (runs > 0) log.info("run history retention", { runs_deleted: runs });
   const result = await pruneAudit(config, config.retention.auditMs);
   if (result.rowsDeleted > 0 || result.stopped !== null)
     log.info("audit retention", {

@@ -1,8 +1,10 @@
+import { env } from "cloudflare:workers";
 import type { Run, RunList } from "@sdgate/shared";
 import { describe, expect, it, vi } from "vitest";
 import app from "../index.ts";
 import { asAdmin, expectJson, newTeam } from "../routes/admin-people/testing.ts";
 import { edgeEnv, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
+import { pruneRuns } from "./store.ts";
 
 async function teamKey(teamId: string): Promise<string> {
   const created = await expectJson<{ key: string }>(
@@ -111,5 +113,19 @@ describe("the run history", () => {
     );
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: "invalid_request", param: "before" } });
+  });
+});
+
+describe("the run history's retention", () => {
+  it("deletes runs older than the cutoff and keeps the rest", async () => {
+    const key = await seedApiKey();
+    const prompt = uniquePrompt("an old heron");
+    expect((await generate({ prompt, seed: 8 }, { key })).status).toBe(200);
+    const [run] = await waitForRuns(key, [prompt]);
+    const createdMs = Date.parse(run?.created_at ?? "");
+    await pruneRuns(env.DB, 60_000, new Date(createdMs + 30_000));
+    expect((await runs(key)).data.map((kept) => kept.id)).toContain(run?.id);
+    await pruneRuns(env.DB, 60_000, new Date(createdMs + 61_000));
+    expect((await runs(key)).data.map((kept) => kept.id)).not.toContain(run?.id);
   });
 });

@@ -130,3 +130,17 @@ export async function listRuns(
   const last = rows.at(-1);
   return { rows, nextBefore: results.length > limit && last ? cursorOf(last) : null };
 }
+
+/**
+ * Deletes runs older than `maxAgeMs` (the audit's retention, `SDGATE_AUDIT_RETENTION_DAYS`): a run
+ * is a record of use, kept as long as the audit keeps its rows. Its images go sooner, with the replay
+ * cache's retention, after which the run keeps its numbers and loses its links.
+ *
+ * @example
+ * const deleted = await pruneRuns(env.DB, config.retention.auditMs);
+ */
+export async function pruneRuns(db: D1Database, maxAgeMs: number, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - maxAgeMs).toISOString();
+  const result = await db.prepare("DELETE FROM runs WHERE created_at < ?").bind(cutoff).run();
+  return result.meta.changes;
+}
