@@ -1,4 +1,6 @@
+import { fileURLToPath } from "node:url";
 import { mintLocalSignInToken } from "@sdgate/shared";
+import { build } from "vite";
 import { parseModelFolders } from "../backend/src/config.ts";
 import { freePort } from "./stack/free-port.ts";
 import { adminTokenProblem } from "./stack/local-secrets.ts";
@@ -37,6 +39,12 @@ const startedMs = performance.now();
 const elapsed = () => `${((performance.now() - startedMs) / 1000).toFixed(1)} s`;
 
 try {
+  // The edge serves the Studio's build as static assets (wrangler.toml's [assets]), so it comes first.
+  console.log(`[${elapsed()}] Building the Studio…`);
+  await build({
+    configFile: fileURLToPath(new URL("../studio/vite.config.ts", import.meta.url)),
+    logLevel: "warn",
+  });
   const stack = await startStack({
     edgePort,
     backendPorts: [8101, 8102],
@@ -81,8 +89,10 @@ try {
       : "# SDGATE_ADMIN_TOKEN: the one in your environment\n",
   );
   // One click signs a local admin in (the link works once, for 15 minutes; restart for another).
-  const signInLink = `${stack.url}/auth/local?token=${await mintLocalSignInToken(stack.signInSecret)}`;
-  console.log(`Sign in as the local admin (one-time link):\n\n  ${signInLink}\n`);
+  const token = await mintLocalSignInToken(stack.signInSecret);
+  const signInLink = `${stack.url}/auth/local?token=${token}&return_to=/studio/`;
+  console.log(`The Studio: ${stack.url}/studio/\n`);
+  console.log(`Open it signed in as the local admin (one-time link):\n\n  ${signInLink}\n`);
   console.log("Generate an image:\n");
   console.log(
     `curl -s ${stack.url}/v1/images/generations \\\n` +

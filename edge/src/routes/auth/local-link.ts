@@ -1,7 +1,13 @@
-import { checkLocalSignInToken, localSignInQuerySchema, SdgateError } from "@sdgate/shared";
+import {
+  checkLocalSignInToken,
+  localSignInQuerySchema,
+  SdgateError,
+  signInQuerySchema,
+} from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
 import { addMember, findUserByIdentity } from "../../identity/directory/index.ts";
+import { safeReturnTo } from "../../identity/oidc/index.ts";
 import { adminAudit } from "../../middleware/admin-audit/index.ts";
 import { onOperation } from "../operation.ts";
 import { startSession } from "./start-session.ts";
@@ -13,6 +19,9 @@ export const LOCAL_ADMIN = {
   email: "admin@localhost",
   name: "Local admin",
 };
+
+// The link's token, and where to land as the OpenID sign-in takes it (`return_to`, a path on this site).
+const linkQuerySchema = localSignInQuerySchema.extend(signInQuerySchema.shape);
 
 function linkRefused(): SdgateError {
   // One answer for forged, expired and used links: a link is either good or it is not.
@@ -26,7 +35,9 @@ function linkRefused(): SdgateError {
  * `GET /auth/local?token=…`: the one-time link `npm start` prints (with `SDGATE_LOCAL_SIGN_IN=true`
  * only; a 404 everywhere else). The token must be signed with `SDGATE_SIGN_IN_SECRET`, unexpired
  * (15 minutes) and unused: its nonce is recorded in D1 before the session starts, so a second click
- * is refused. It signs in the local admin (a global `admin`) and lands on `/`.
+ * is refused. It signs in the local admin (a global `admin`) and lands on `return_to` (`/` without
+ * one): `npm start` prints the link with `return_to=/studio/`. A `return_to` that could lead off this
+ * origin is a 400 before the token is looked at, so it does not use the link up.
  */
 export function registerLocalSignIn(app: Hono<AppEnv>): void {
   onOperation(
@@ -37,8 +48,14 @@ export function registerLocalSignIn(app: Hono<AppEnv>): void {
       const { localSignIn, signInSecret } = c.var.config.identity;
       if (!localSignIn || signInSecret === null)
         throw new SdgateError("not_found", "Local sign-in links are off here.");
-      const query = localSignInQuerySchema.safeParse(c.req.query());
+      const query = linkQuerySchema.safeParse(c.req.query());
       if (!query.success) throw linkRefused();
+      const returnTo = safeReturnTo(query.data.return_to ?? "/");
+      if (returnTo === null) {
+        throw new SdgateError("invalid_request", "return_to must be a path on this site, such as /studio/.", {
+          param: "return_to",
+        });
+      }
       const checked = await checkLocalSignInToken(signInSecret, query.data.token);
       if (!checked.ok) throw linkRefused();
       const db = c.var.config.db;
@@ -60,7 +77,7 @@ export function registerLocalSignIn(app: Hono<AppEnv>): void {
         await startSession(c, { ...LOCAL_ADMIN, groups: [] });
       }
       c.header("Cache-Control", "no-store");
-      return c.redirect("/", 302);
+      return c.redirect(returnTo, 302);
     },
   );
 }

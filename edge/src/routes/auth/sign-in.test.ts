@@ -153,6 +153,23 @@ describe("npm start's one-time sign-in link", () => {
     expect((await browse(`/auth/local?token=${forged}`, jar())).status).toBe(401);
   });
 
+  it("lands on return_to, a path on this site, and refuses one leading elsewhere without using the link", async () => {
+    const token = await mintLocalSignInToken(SECRET);
+    const cookies = jar();
+    for (const away of ["https://evil.example/", "//evil.example/studio/", "/\\evil.example"]) {
+      const refused = await browse(`/auth/local?token=${token}&return_to=${encodeURIComponent(away)}`, jar());
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: { code: "invalid_request", param: "return_to" } });
+    }
+    const landed = await browse(
+      `/auth/local?token=${token}&return_to=${encodeURIComponent("/studio/")}`,
+      cookies,
+    );
+    expect(landed.status).toBe(302);
+    expect(landed.headers.get("Location")).toBe("/studio/");
+    expect((await browse("/v1/me", cookies)).status).toBe(200);
+  });
+
   it("is off where SDGATE_LOCAL_SIGN_IN is not set", async () => {
     const token = await mintLocalSignInToken(SECRET);
     expect((await app.request(`${ORIGIN}/auth/local?token=${token}`, {}, env)).status).toBe(404);

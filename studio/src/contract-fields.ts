@@ -1,0 +1,55 @@
+import { generationRequestSchema, SCHEDULER_NAMES } from "@sdgate/shared";
+import { z } from "zod";
+
+/** The part of JSON Schema that zod writes for the generation request's fields. */
+interface JsonField {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  enum?: string[];
+}
+
+/** What one form control needs to know, read from the contract. */
+export type FieldSpec =
+  | { kind: "text"; name: string; required: boolean; maxLength: number | null }
+  | { kind: "number"; name: string; integer: boolean; min: number | null; max: number | null }
+  | { kind: "choice"; name: string; options: readonly string[] };
+
+// The request's fields as a client sends them (`io: "input"`: before transforms, so `scheduler` is
+// the string a person types). Refinements that JSON Schema cannot say (multiples of 8) stay the edge's.
+const contract = z.toJSONSchema(generationRequestSchema, { io: "input", unrepresentable: "any" }) as {
+  properties: Record<string, JsonField>;
+  required?: string[];
+};
+
+// Bounds past this are "no bound" to a person (the schema's seed and steps go to 2^53 - 1).
+const NO_BOUND = 2 ** 31;
+
+/**
+ * The form control of a request field, from `generationRequestSchema`: its kind, bounds and choices.
+ * `scheduler` is a free string in the schema (any A1111 or ComfyUI name resolves), so its choices
+ * are the canonical names the schema resolves them to.
+ *
+ * @example
+ * fieldSpec("steps"); // { kind: "number", name: "steps", integer: true, min: 1, max: null }
+ */
+export function fieldSpec(name: string): FieldSpec {
+  const field = contract.properties[name];
+  if (field === undefined) throw new Error(`The generation request has no field '${name}'.`);
+  if (name === "scheduler") return { kind: "choice", name, options: SCHEDULER_NAMES };
+  if (field.enum !== undefined) return { kind: "choice", name, options: field.enum };
+  if (field.type === "integer" || field.type === "number") {
+    const min = field.minimum ?? field.exclusiveMinimum ?? null;
+    const max = field.maximum !== undefined && field.maximum < NO_BOUND ? field.maximum : null;
+    return { kind: "number", name, integer: field.type === "integer", min, max };
+  }
+  return {
+    kind: "text",
+    name,
+    required: contract.required?.includes(name) ?? false,
+    maxLength: field.maxLength ?? null,
+  };
+}

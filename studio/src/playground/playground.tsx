@@ -1,0 +1,177 @@
+import { isSdgateApiError, type Sdgate } from "@sdgate/sdk";
+import type { Estimate, ImageRecipe, JobWithResult, Model } from "@sdgate/shared";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { applyRecipe, type Draft, draftFor, draftOfQuery, queryOf, requestOf, rollSeed } from "./draft.ts";
+import { EstimateLine } from "./estimate-line.tsx";
+import { GenerationForm } from "./generation-form.tsx";
+import { JobProgress, type RunState } from "./job-progress.tsx";
+import { PngDrop } from "./png-drop.tsx";
+import { Results } from "./results.tsx";
+
+const message = (error: unknown) => (isSdgateApiError(error) ? error.message : String(error));
+const ESTIMATE_DELAY_MS = 300;
+
+/** The playground: the form, its estimate, a run as a job with its progress, and the images. */
+export function Playground(props: { client: Sdgate }) {
+  const { client } = props;
+  const [models, setModels] = useState<Model[] | null>(null);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [estimate, setEstimate] = useState<Estimate | null>(null);
+  const [estimateError, setEstimateError] = useState<string | null>(null);
+  const [run, setRun] = useState<RunState | null>(null);
+  const [done, setDone] = useState<{ job: JobWithResult; credits: number | null } | null>(null);
+  const [carried, setCarried] = useState<{ source: string; notCarried: string[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const stream = useRef<AbortController | null>(null);
+
+  useEffect(() => {
+    client.models.list().then(
+      ({ data }) => {
+        setModels(data);
+        const first = data[0];
+        if (first !== undefined) setDraft(draftOfQuery(location.search, draftFor(first)));
+      },
+      (failure: unknown) => setError(message(failure)),
+    );
+    return () => stream.current?.abort();
+  }, [client]);
+
+  // The form lives in the URL, so a person can share or bookmark it.
+  useEffect(() => {
+    if (draft !== null) history.replaceState(null, "", `?${queryOf(draft)}`);
+  }, [draft]);
+
+  useEffect(() => {
+    if (draft === null || draft.prompt.trim() === "") {
+      setEstimate(null);
+      return;
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      client.estimate(requestOf(draft), { signal: controller.signal }).then(
+        (priced) => {
+          setEstimate(priced);
+          setEstimateError(null);
+        },
+        (failure: unknown) => {
+          if (!controller.signal.aborted) setEstimateError(message(failure));
+        },
+      );
+    }, ESTIMATE_DELAY_MS);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [client, draft]);
+
+  if (error !== null) return <p role="alert">{error}</p>;
+  if (models === null || draft === null) return <p>Loading the models your key may use…</p>;
+
+  const running = run !== null && (run.status === "queued" || run.status === "running");
+
+  const start = async () => {
+    const seeded = draft.seedLocked ? draft : { ...draft, seed: rollSeed() };
+    setDraft(seeded);
+    setDone(null);
+    const body = requestOf(seeded);
+    try {
+      const job = await client.images.generateAsync(body);
+      let state: RunState = {
+        jobId: job.id,
+        status: job.status === "running" ? "running" : "queued",
+        position: job.queue?.position ?? null,
+        fraction: 0,
+        step: null,
+        steps: null,
+        error: null,
+      };
+      setRun(state);
+      const controller = new AbortController();
+      stream.current = controller;
+      for await (const event of client.jobs.events(job.id, { signal: controller.signal })) {
+        if (event.type === "queued") state = { ...state, status: "queued", position: event.data.position };
+        else if (event.type === "started") state = { ...state, status: "running", position: null };
+        else if (event.type === "progress")
+          state = {
+            ...state,
+            status: "running",
+            fraction: event.data.fraction,
+            step: event.data.step,
+            steps: event.data.steps,
+          };
+        else if (event.type === "succeeded" || event.type === "failed" || event.type === "cancelled")
+          state = {
+            ...state,
+            status: event.type,
+            fraction: event.type === "succeeded" ? 1 : state.fraction,
+            error: event.data.error?.message ?? null,
+          };
+        setRun(state);
+      }
+      if (state.status === "succeeded") {
+        const finished = await client.jobs.get(job.id);
+        // The job does not say what it charged; the same request priced again is what it reserved.
+        const priced = await client.estimate(body).catch(() => null);
+        setDone({ job: finished, credits: priced?.credits ?? null });
+      }
+    } catch (failure) {
+      setRun((current) =>
+        current === null ? null : { ...current, status: "failed", error: message(failure) },
+      );
+      if (run === null) setError(message(failure));
+    }
+  };
+
+  const cancel = () => {
+    if (run !== null) void client.jobs.cancel(run.jobId).catch(() => undefined);
+  };
+
+  const restore = (recipe: ImageRecipe) => {
+    const applied = applyRecipe(
+      draft,
+      recipe,
+      models.map((model) => model.id),
+    );
+    setDraft(applied.draft);
+    setCarried({ source: recipe.source, notCarried: applied.notCarried });
+  };
+
+  return (
+    <div class="playground">
+      <div class="column">
+        <GenerationForm draft={draft} models={models} onChange={setDraft} />
+        <EstimateLine estimate={estimate} error={estimateError} />
+        <button
+          type="button"
+          class="primary"
+          disabled={running || draft.prompt.trim() === ""}
+          onClick={start}
+        >
+          Run
+        </button>
+        <PngDrop onRecipe={restore} />
+        {carried === null ? null : (
+          <div class="carried" role="status" aria-label="PNG info">
+            <p>Form filled from {carried.source === "sdgate" ? "an sdgate" : `a ${carried.source}`} image.</p>
+            {carried.notCarried.length === 0 ? (
+              <p>Everything carried over.</p>
+            ) : (
+              <>
+                <p>Did not carry over:</p>
+                <ul>
+                  {carried.notCarried.map((line) => (
+                    <li key={line}>{line}</li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </div>
+        )}
+      </div>
+      <div class="column">
+        {run === null ? null : <JobProgress run={run} onCancel={cancel} />}
+        {done === null ? null : <Results job={done.job} credits={done.credits} />}
+      </div>
+    </div>
+  );
+}
