@@ -356,7 +356,17 @@ describe("the Studio, in a browser", () => {
         if (text && window.seen.at(-1) !== text) window.seen.push(text);
       }).observe(document.body, { subtree: true, childList: true, characterData: true });
     `);
-    await page.getByRole("button", { name: "Run" }).click();
+    // Every control has a name a screen reader says, and Run is reached and pressed from the keyboard.
+    const unnamed = await page.evaluate<
+      string[]
+    >(`[...document.querySelectorAll("input, select, textarea, button")]
+      .filter((el) => el.labels?.length === 0 && !el.getAttribute("aria-label") && !el.textContent.trim())
+      .map((el) => el.outerHTML)`);
+    expect(unnamed).toEqual([]);
+    await page.getByLabel("Output format").focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate<string>("document.activeElement.textContent")).toBe("Run");
+    await page.keyboard.press("Enter");
     const image = page.getByRole("img", { name: /^Result 1, seed \d+$/ });
     await image.waitFor({ timeout: 30_000 });
     const seen = await page.evaluate<string[]>("window.seen");
