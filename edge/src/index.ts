@@ -24,8 +24,8 @@ import { registerJobs } from "./routes/jobs.ts";
 import { registerJobsWebhookSecret } from "./routes/jobs-webhook-secret.ts";
 import { registerMe } from "./routes/me.ts";
 import { registerModels } from "./routes/models.ts";
-import { registerRuns } from "./routes/runs.ts";
 import { registerOpenApi } from "./routes/openapi.ts";
+import { registerRuns } from "./routes/runs.ts";
 
 // Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
 export { AuditLog } from "./audit/audit-log.ts";

@@ -315,4 +315,6 @@ export const CLIENT_METHODS = {
   setAliasSplit: "canary.start",
   deleteAliasSplit: "canary.stop",
   listRuns: "runs.list",
+  annotateRun: "runs.annotate",
+  listExperiments: "runs.experiments",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

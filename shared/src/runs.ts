@@ -13,6 +13,13 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 export const MAX_RUN_SEARCH_CHARS = 200;
 export const MAX_RUNS_PER_PAGE = 100;
 
+/** The request header that puts a generation's run into an experiment of the key's team, by name. */
+export const EXPERIMENT_HEADER = "Sdgate-Experiment";
+/** An experiment's name: what people type, bounded and plain. */
+export const EXPERIMENT_NAME_PATTERN = /^[\w][\w .:/-]{0,63}$/;
+export const MAX_RUN_NOTES_CHARS = 4_000;
+export const MAX_RUN_TAGS = 16;
+
 export const runSchema = z.object({
   object: z.literal("run"),
   /** The request id of a synchronous generation (`req_…`), or the job's id. */
@@ -37,6 +44,11 @@ export const runSchema = z.object({
   error_code: z.string().nullable(),
   /** Each image's seed and a signed link that expires (`null` where the edge signs no links, or it failed). */
   images: z.array(z.object({ seed: z.number().int(), url: z.string().nullable() })),
+  /** The experiment it joined, by name; `null`: none. */
+  experiment: z.string().nullable(),
+  notes: z.string(),
+  tags: z.array(z.string()),
+  rating: z.number().int().min(1).max(5).nullable(),
 });
 export type Run = z.infer<typeof runSchema>;
 
@@ -44,6 +56,7 @@ export const runListQuerySchema = z.strictObject({
   status: z.enum(RUN_STATUSES).optional(),
   model: z.string().min(1).max(64).optional(),
   q: z.string().min(1).max(MAX_RUN_SEARCH_CHARS).optional(),
+  experiment: z.string().regex(EXPERIMENT_NAME_PATTERN, "must be an experiment's name").optional(),
   /** A page's `next_before`: runs older than it. */
   before: z
     .string()
@@ -60,3 +73,27 @@ export const runListSchema = z.object({
   next_before: z.string().nullable(),
 });
 export type RunList = z.infer<typeof runListSchema>;
+
+/** `PATCH /v1/runs/{id}`: what people say of a run; each field given replaces the old. */
+export const runNotesBodySchema = z
+  .strictObject({
+    notes: z.string().max(MAX_RUN_NOTES_CHARS).optional(),
+    tags: z.array(z.string().trim().min(1).max(40)).max(MAX_RUN_TAGS).optional(),
+    /** 1 to 5 stars; `null` clears it. */
+    rating: z.number().int().min(1).max(5).nullable().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, "must change notes, tags or rating");
+export type RunNotesBody = z.input<typeof runNotesBodySchema>;
+
+/** An experiment and how many runs it holds. */
+export const experimentSchema = z.object({
+  object: z.literal("experiment"),
+  id: z.string(),
+  name: z.string(),
+  created_at: z.string(),
+  created_by: z.string(),
+  runs: z.number().int(),
+});
+export type Experiment = z.infer<typeof experimentSchema>;
+export const experimentListSchema = z.object({ object: z.literal("list"), data: z.array(experimentSchema) });
+export type ExperimentList = z.infer<typeof experimentListSchema>;

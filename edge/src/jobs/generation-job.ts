@@ -386,6 +386,7 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
           // Images a job kept under itself (`no-store`) have no replay-cache link.
           where:
             spec.store === "job" ? null : { tenantTag: spec.fleet.tenantTag, cacheKey: spec.fleet.cacheKey },
+          experiment: spec.experiment ?? null,
         }),
       );
       // A job on a canary split counts toward its version's numbers as a synchronous request does.

@@ -51,6 +51,8 @@ export interface JobSpec {
   retentionMs?: number;
   /** The canary split the request's alias drew its version from, if any: the job reports how it went. */
   split?: SplitDraw;
+  /** The experiment its run joins (`Sdgate-Experiment`), by name. */
+  experiment?: string;
 }
 
 export interface WebhookState {

@@ -1,4 +1,4 @@
-import { type ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
+import { EXPERIMENT_HEADER, type ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { CacheDirective } from "../cache/directive.ts";
 import { tenantOf } from "../cache/key.ts";
@@ -6,6 +6,7 @@ import type { SplitDraw } from "../canary/active-split.ts";
 import { callerLocation, inBackground } from "../gateway/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, confirmKey } from "../keys/authorize.ts";
+import { experimentHeader } from "../runs/record.ts";
 import { checkWebhookUrl, WEBHOOK_URL_HEADER } from "../webhooks/url.ts";
 import { estimateGeneration } from "./estimate.ts";
 import type { CreateResult } from "./generation-job.ts";
@@ -106,6 +107,7 @@ export async function acceptAsync(
     });
   }
   const preview = previewEvery(c.req.header(PREVIEW_HEADER));
+  const experiment = experimentHeader(c.req.header(EXPERIMENT_HEADER));
   const key = idempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER));
   const fingerprint = key === null ? null : await requestFingerprint(prepared.request);
   // The key's stored record names it; its Durable Object confirms it before anything is read or made.
@@ -149,6 +151,7 @@ export async function acceptAsync(
     deadlineAtMs: Date.now() + JOB_DEADLINE_MS,
     retentionMs: config.retention.jobMs,
     ...(prepared.served.split === null ? {} : { split: prepared.served.split }),
+    ...(experiment === null ? {} : { experiment }),
   };
   let created: CreateResult;
   try {

@@ -1,5 +1,6 @@
 import {
   canonicalRequest,
+  EXPERIMENT_HEADER,
   isSdgateError,
   MAX_REQUEST_BODY_BYTES,
   parseGenerationRequest,
@@ -26,7 +27,7 @@ import { type Admission, estimateCost } from "../limits/index.ts";
 import { resolveServed, servingModel } from "../model-registry/serving.ts";
 import { enforceGovernance } from "../policies/index.ts";
 import { safetyDecisionsOfBody } from "../policies/safety-decisions.ts";
-import { recordGeneration } from "../runs/record.ts";
+import { experimentHeader, recordGeneration } from "../runs/record.ts";
 import { randomSeed } from "../seed.ts";
 import { type PreparedBody, recallPrepared, rememberPrepared } from "./generations-memo.ts";
 import { urlResponseBody } from "./images.ts";
@@ -151,8 +152,12 @@ async function prepare(c: Context<AppEnv>): Promise<Prepared> {
   return { ...body, directive, replay: replay.body, staleIndex: replay.staleIndex };
 }
 
-/** A synchronous generation's run: its request id and key. */
-const runOf = (c: Context<AppEnv>) => ({ id: c.get("requestId"), keyId: c.get("apiKey").id });
+/** A synchronous generation's run: its request id, key and experiment (checked before it runs). */
+const runOf = (c: Context<AppEnv>) => ({
+  id: c.get("requestId"),
+  keyId: c.get("apiKey").id,
+  experiment: experimentHeader(c.req.header(EXPERIMENT_HEADER)),
+});
 
 /**
  * Runs an admitted miss on the fleet and settles it: the credits charged (nothing for a generation
@@ -273,6 +278,8 @@ export function registerGenerations(app: Hono<AppEnv>): void {
       const startedMs = Date.now();
       const prepared = await prepare(c);
       const { request, resolved, cost, hash, where, replay, served } = prepared;
+      // A bad experiment name is refused before anything runs or is charged.
+      experimentHeader(c.req.header(EXPERIMENT_HEADER));
       // The team's grants and prompt policy, before a job, a charge or a replay: a refused request gets nothing.
       await enforceGovernance(c, resolved, served);
       // `Prefer: respond-async`, or a request too long to wait for: 202 with a job (jobs/submit.ts).

@@ -1,15 +1,24 @@
-import { type OutputFormat, type Run, type RunList, runListQuerySchema, SdgateError } from "@sdgate/shared";
-import type { Hono } from "hono";
+import {
+  type ExperimentList,
+  type OutputFormat,
+  type Run,
+  type RunList,
+  runListQuerySchema,
+  runNotesBodySchema,
+  SdgateError,
+} from "@sdgate/shared";
+import type { Context, Hono } from "hono";
+import type { z } from "zod";
 import { IMAGE_URL_TTL_S, signedImagePath } from "../cache/signed-url.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { keyAuth } from "../keys/authorize.ts";
 import { admitRequestOnly } from "../limits/index.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
-import { listRuns, type RunRow } from "../runs/store.ts";
+import { annotateRun, listExperiments, listRuns, type RunScope, type StoredRun } from "../runs/store.ts";
 import { onOperation } from "./operation.ts";
 
 /** A run as the API shows it, its images linked (signed, expiring) where the edge signs links. */
-async function viewOf(row: RunRow, links: { secret: string; origin: string } | null): Promise<Run> {
+async function viewOf(row: StoredRun, links: { secret: string; origin: string } | null): Promise<Run> {
   const seeds = JSON.parse(row.seeds) as number[];
   const expiresS = Math.floor(Date.now() / 1000) + IMAGE_URL_TTL_S;
   const images = await Promise.all(
@@ -42,6 +51,10 @@ async function viewOf(row: RunRow, links: { secret: string; origin: string } | n
     backend: row.backend,
     error_code: row.error_code,
     images,
+    experiment: row.experiment,
+    notes: row.notes,
+    tags: JSON.parse(row.tags) as string[],
+    rating: row.rating,
   };
 }
 
@@ -53,28 +66,56 @@ export function registerRuns(app: Hono<AppEnv>): void {
   onOperation(app, "listRuns", keyAuth("listRuns"), async (c) => {
     await admitRequestOnly(c);
     const parsed = runListQuerySchema.safeParse(c.req.query());
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const param = issue?.path.join(".") || null;
-      throw new SdgateError(
-        "invalid_request",
-        `Invalid '${param ?? "query"}': ${issue?.message ?? "invalid"}.`,
-        {
-          param,
-        },
-      );
-    }
-    const { db, urlSigningKey } = c.var.config;
-    const keyId = c.var.apiKey.id;
-    const team = await teamRulesForKey(db, keyId);
-    const { rows, nextBefore } = await listRuns(db, team ? { teamId: team.teamId } : { keyId }, parsed.data);
-    const links =
-      urlSigningKey === null ? null : { secret: urlSigningKey, origin: new URL(c.req.url).origin };
+    if (!parsed.success) throw invalid(parsed.error);
+    const { rows, nextBefore } = await listRuns(c.var.config.db, await scopeOf(c), parsed.data);
+    const links = linksOf(c);
     const list: RunList = {
       object: "list",
       data: await Promise.all(rows.map((row) => viewOf(row, links))),
       next_before: nextBefore,
     };
     return c.json(list);
+  });
+
+  onOperation(app, "annotateRun", keyAuth("annotateRun"), async (c) => {
+    await admitRequestOnly(c);
+    const parsed = runNotesBodySchema.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) throw invalid(parsed.error);
+    const id = c.req.param("id") ?? "";
+    const run = await annotateRun(c.var.config.db, await scopeOf(c), id, parsed.data);
+    if (run === null)
+      throw new SdgateError("not_found", `No run '${id.slice(0, 80)}' in this history.`, { param: "id" });
+    return c.json(await viewOf(run, linksOf(c)));
+  });
+
+  onOperation(app, "listExperiments", keyAuth("listExperiments"), async (c) => {
+    await admitRequestOnly(c);
+    const experiments = await listExperiments(c.var.config.db, await scopeOf(c));
+    const list: ExperimentList = {
+      object: "list",
+      data: experiments.map((experiment) => ({ object: "experiment", ...experiment })),
+    };
+    return c.json(list);
+  });
+}
+
+/** The history a key sees: its team's, or its own. */
+async function scopeOf(c: Context<AppEnv>): Promise<RunScope> {
+  const keyId = c.var.apiKey.id;
+  const team = await teamRulesForKey(c.var.config.db, keyId);
+  return team ? { teamId: team.teamId } : { keyId };
+}
+
+function linksOf(c: Context<AppEnv>): { secret: string; origin: string } | null {
+  const secret = c.var.config.urlSigningKey;
+  return secret === null ? null : { secret, origin: new URL(c.req.url).origin };
+}
+
+/** A 400 naming the first field zod refused. */
+function invalid(error: z.ZodError): SdgateError {
+  const issue = error.issues[0];
+  const param = issue?.path.join(".") || null;
+  return new SdgateError("invalid_request", `Invalid '${param ?? "body"}': ${issue?.message ?? "invalid"}.`, {
+    param,
   });
 }

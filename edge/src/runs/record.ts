@@ -1,7 +1,12 @@
-import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import {
+  EXPERIMENT_HEADER,
+  EXPERIMENT_NAME_PATTERN,
+  type ResolvedGenerationRequest,
+  SdgateError,
+} from "@sdgate/shared";
 import { log } from "../log.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
-import { type RunRow, recordRun, runRowOf } from "./store.ts";
+import { experimentId, type RunRow, recordRun, runRowOf } from "./store.ts";
 
 /** How a generation ended, as its run records it. */
 export interface RunEnd {
@@ -14,6 +19,8 @@ export interface RunEnd {
   errorCode: string | null;
   /** Where its images were kept (`null`: not where a link reaches them). */
   where: { tenantTag: string; cacheKey: string } | null;
+  /** The experiment it joins, by name (`Sdgate-Experiment`); `null`: none. */
+  experiment: string | null;
 }
 
 /**
@@ -30,6 +37,9 @@ export async function recordGeneration(
 ): Promise<void> {
   try {
     const team = await teamRulesForKey(db, end.keyId);
+    const scope = team ? { teamId: team.teamId } : { keyId: end.keyId };
+    const experiment =
+      end.experiment === null ? null : await experimentId(db, scope, end.experiment, end.keyId);
     await recordRun(
       db,
       runRowOf(resolved, {
@@ -43,9 +53,29 @@ export async function recordGeneration(
         error_code: end.errorCode,
         tenant_tag: end.where?.tenantTag ?? null,
         cache_key: end.where?.cacheKey ?? null,
+        experiment_id: experiment,
       }),
     );
   } catch (error) {
     log.warn("run history write failed", { run_id: end.id, error: (error as Error).name });
   }
+}
+
+/**
+ * The experiment a generation request names (`Sdgate-Experiment`), or `null`; a name that is not one
+ * is refused before anything runs, naming the header.
+ *
+ * @example
+ * const experiment = experimentHeader(c.req.header(EXPERIMENT_HEADER));
+ */
+export function experimentHeader(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  const name = value.trim();
+  if (!EXPERIMENT_NAME_PATTERN.test(name))
+    throw new SdgateError(
+      "invalid_request",
+      `Invalid '${EXPERIMENT_HEADER}': an experiment's name is 1 to 64 letters, digits, spaces or . : / - _, starting with a letter, digit or _.`,
+      { param: EXPERIMENT_HEADER },
+    );
+  return name;
 }

@@ -129,3 +129,71 @@ describe("the run history's retention", () => {
     expect((await runs(key)).data.map((kept) => kept.id)).not.toContain(run?.id);
   });
 });
+
+describe("experiments and notes", () => {
+  async function patch(key: string, id: string, body: unknown): Promise<Response> {
+    return app.request(
+      `/v1/runs/${id}`,
+      {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      },
+      edgeEnv(),
+    );
+  }
+
+  it("puts runs into the experiment their header names, made on first use, and lists it", async () => {
+    const team = await newTeam();
+    const key = await teamKey(team.id);
+    const name = `sampler sweep ${crypto.randomUUID().slice(0, 6)}`;
+    const prompts = [uniquePrompt("sweep euler"), uniquePrompt("sweep ddim")];
+    for (const [i, prompt] of prompts.entries()) {
+      const res = await generate({ prompt, seed: i }, { key, headers: { "Sdgate-Experiment": name } });
+      expect(res.status).toBe(200);
+    }
+    const outside = uniquePrompt("not in it");
+    expect((await generate({ prompt: outside, seed: 1 }, { key })).status).toBe(200);
+    await waitForRuns(key, [...prompts, outside]);
+
+    const inIt = await runs(key, `?experiment=${encodeURIComponent(name)}`);
+    expect(inIt.data.map((run) => run.prompt).sort()).toEqual([...prompts].sort());
+    expect(inIt.data.every((run) => run.experiment === name)).toBe(true);
+    const listed = await app.request(
+      "/v1/experiments",
+      { headers: { authorization: `Bearer ${key}` } },
+      edgeEnv(),
+    );
+    const { data } = await expectJson<{ data: Array<{ name: string; runs: number }> }>(listed, 200);
+    expect(data.find((experiment) => experiment.name === name)?.runs).toBe(2);
+  });
+
+  it("refuses an experiment name that is not one, before anything runs", async () => {
+    const key = await seedApiKey();
+    const prompt = uniquePrompt("never runs");
+    const res = await generate({ prompt }, { key, headers: { "Sdgate-Experiment": "<script>" } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { param: "Sdgate-Experiment" } });
+  });
+
+  it("keeps notes, tags and a rating on a run of the team, and nowhere else", async () => {
+    const team = await newTeam();
+    const [key, outsider] = [await teamKey(team.id), await seedApiKey()];
+    const prompt = uniquePrompt("a keeper");
+    expect((await generate({ prompt, seed: 5 }, { key })).status).toBe(200);
+    const [run] = await waitForRuns(key, [prompt]);
+    const noted = await expectJson<Run>(
+      await patch(key, run?.id ?? "", {
+        notes: "the best light",
+        tags: ["keeper", "keeper", "dusk"],
+        rating: 5,
+      }),
+      200,
+    );
+    expect(noted).toMatchObject({ notes: "the best light", tags: ["keeper", "dusk"], rating: 5 });
+    expect((await expectJson<Run>(await patch(key, run?.id ?? "", { rating: null }), 200)).rating).toBeNull();
+    expect((await patch(outsider, run?.id ?? "", { rating: 1 })).status).toBe(404);
+    expect((await patch(key, run?.id ?? "", { rating: 6 })).status).toBe(400);
+    expect((await patch(key, run?.id ?? "", {})).status).toBe(400);
+  });
+});

@@ -24,10 +24,29 @@ export interface RunRow {
   output_format: string;
   /** JSON array of the images' seeds. */
   seeds: string;
+  experiment_id: string | null;
 }
 
+/** A run as read back: its row, its experiment's name, and what people said of it. */
+export interface StoredRun extends RunRow {
+  experiment: string | null;
+  notes: string;
+  /** JSON array. */
+  tags: string;
+  rating: number | null;
+}
+
+/** Whose runs and experiments a key sees: its team's, or its own when it has none. */
+export type RunScope = { teamId: string } | { keyId: string };
+
+const ownerOf = (scope: RunScope) => ("teamId" in scope ? `team:${scope.teamId}` : `key:${scope.keyId}`);
+
 const COLUMNS =
-  "id, key_id, team_id, created_at, status, model, model_version, prompt, negative_prompt, request, cost, latency_ms, backend, error_code, tenant_tag, cache_key, output_format, seeds";
+  "id, key_id, team_id, created_at, status, model, model_version, prompt, negative_prompt, request, cost, latency_ms, backend, error_code, tenant_tag, cache_key, output_format, seeds, experiment_id";
+/** The columns read back, `r.` for runs and `e.` for its experiment. */
+const READ_COLUMNS = `${COLUMNS.split(", ")
+  .map((column) => `r.${column}`)
+  .join(", ")}, e.name AS experiment, r.notes, r.tags, r.rating`;
 
 /**
  * The row of a generation: the request as resolved, without input images (a run records what was
@@ -40,7 +59,15 @@ export function runRowOf(
   resolved: ResolvedGenerationRequest,
   run: Pick<
     RunRow,
-    "id" | "status" | "cost" | "latency_ms" | "backend" | "error_code" | "tenant_tag" | "cache_key"
+    | "id"
+    | "status"
+    | "cost"
+    | "latency_ms"
+    | "backend"
+    | "error_code"
+    | "tenant_tag"
+    | "cache_key"
+    | "experiment_id"
   > & {
     keyId: string;
     teamId: string | null;
@@ -71,6 +98,7 @@ export function runRowOf(
     cache_key: run.cache_key,
     output_format: resolved.output_format,
     seeds: JSON.stringify(Array.from({ length: resolved.n }, (_, i) => resolved.seed + i)),
+    experiment_id: run.experiment_id,
   };
 }
 
@@ -97,35 +125,40 @@ const cursorOf = (row: Pick<RunRow, "created_at" | "id">) => `${row.created_at}|
  */
 export async function listRuns(
   db: D1Database,
-  scope: { teamId: string } | { keyId: string },
+  scope: RunScope,
   query: RunListQuery,
-): Promise<{ rows: RunRow[]; nextBefore: string | null }> {
-  const { status, model, q, before, limit } = runListQuerySchema.parse(query);
-  const where: string[] = ["teamId" in scope ? "team_id = ?" : "key_id = ?"];
+): Promise<{ rows: StoredRun[]; nextBefore: string | null }> {
+  const { status, model, q, before, limit, experiment } = runListQuerySchema.parse(query);
+  const where: string[] = ["teamId" in scope ? "r.team_id = ?" : "r.key_id = ?"];
   const binds: unknown[] = ["teamId" in scope ? scope.teamId : scope.keyId];
+  if (experiment !== undefined) {
+    where.push("r.experiment_id = (SELECT id FROM experiments WHERE owner = ? AND name = ?)");
+    binds.push(ownerOf(scope), experiment);
+  }
   if (status !== undefined) {
-    where.push("status = ?");
+    where.push("r.status = ?");
     binds.push(status);
   }
   if (model !== undefined) {
-    where.push("model = ?");
+    where.push("r.model = ?");
     binds.push(model);
   }
   if (q !== undefined) {
-    where.push("(instr(lower(prompt), lower(?)) > 0 OR instr(lower(negative_prompt), lower(?)) > 0)");
+    where.push("(instr(lower(r.prompt), lower(?)) > 0 OR instr(lower(r.negative_prompt), lower(?)) > 0)");
     binds.push(q, q);
   }
   if (before !== undefined) {
     const bar = before.indexOf("|");
-    where.push("(created_at, id) < (?, ?)");
+    where.push("(r.created_at, r.id) < (?, ?)");
     binds.push(before.slice(0, bar), before.slice(bar + 1));
   }
   const { results } = await db
     .prepare(
-      `SELECT ${COLUMNS} FROM runs WHERE ${where.join(" AND ")} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      `SELECT ${READ_COLUMNS} FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id
+       WHERE ${where.join(" AND ")} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`,
     )
     .bind(...binds, limit + 1)
-    .all<RunRow>();
+    .all<StoredRun>();
   const rows = results.slice(0, limit);
   const last = rows.at(-1);
   return { rows, nextBefore: results.length > limit && last ? cursorOf(last) : null };
@@ -143,4 +176,90 @@ export async function pruneRuns(db: D1Database, maxAgeMs: number, now = new Date
   const cutoff = new Date(now.getTime() - maxAgeMs).toISOString();
   const result = await db.prepare("DELETE FROM runs WHERE created_at < ?").bind(cutoff).run();
   return result.meta.changes;
+}
+
+/**
+ * The id of the scope's experiment `name`, made on first use (a run joins an experiment by naming it).
+ *
+ * @example
+ * const id = await experimentId(env.DB, { teamId }, "sampler sweep", keyId);
+ */
+export async function experimentId(
+  db: D1Database,
+  scope: RunScope,
+  name: string,
+  actor: string,
+): Promise<string> {
+  const owner = ownerOf(scope);
+  const row = await db
+    .prepare(
+      `INSERT INTO experiments (id, owner, name, created_at, created_by) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (owner, name) DO UPDATE SET name = excluded.name RETURNING id`,
+    )
+    .bind(
+      `exp_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`,
+      owner,
+      name,
+      new Date().toISOString(),
+      actor,
+    )
+    .first<{ id: string }>();
+  if (!row) throw new Error(`Experiment '${name}' was not written.`);
+  return row.id;
+}
+
+/** The scope's experiments, newest first, each with how many runs it holds. */
+export async function listExperiments(
+  db: D1Database,
+  scope: RunScope,
+): Promise<Array<{ id: string; name: string; created_at: string; created_by: string; runs: number }>> {
+  const { results } = await db
+    .prepare(
+      `SELECT e.id, e.name, e.created_at, e.created_by, COUNT(r.id) AS runs FROM experiments e
+       LEFT JOIN runs r ON r.experiment_id = e.id WHERE e.owner = ? GROUP BY e.id ORDER BY e.created_at DESC`,
+    )
+    .bind(ownerOf(scope))
+    .all<{ id: string; name: string; created_at: string; created_by: string; runs: number }>();
+  return results;
+}
+
+/**
+ * Sets what people say of one of the scope's runs (each field given replaces the old); `null` when
+ * the scope has no such run.
+ *
+ * @example
+ * await annotateRun(env.DB, { teamId }, "req_…", { rating: 5, tags: ["keeper"] });
+ */
+export async function annotateRun(
+  db: D1Database,
+  scope: RunScope,
+  id: string,
+  notes: { notes?: string | undefined; tags?: string[] | undefined; rating?: number | null | undefined },
+): Promise<StoredRun | null> {
+  const sets: string[] = [];
+  const binds: unknown[] = [];
+  if (notes.notes !== undefined) {
+    sets.push("notes = ?");
+    binds.push(notes.notes);
+  }
+  if (notes.tags !== undefined) {
+    sets.push("tags = ?");
+    binds.push(JSON.stringify([...new Set(notes.tags)]));
+  }
+  if (notes.rating !== undefined) {
+    sets.push("rating = ?");
+    binds.push(notes.rating);
+  }
+  const owned = "teamId" in scope ? "team_id = ?" : "key_id = ?";
+  const updated = await db
+    .prepare(`UPDATE runs SET ${sets.join(", ")} WHERE id = ? AND ${owned} RETURNING id`)
+    .bind(...binds, id, "teamId" in scope ? scope.teamId : scope.keyId)
+    .first<{ id: string }>();
+  if (!updated) return null;
+  return db
+    .prepare(
+      `SELECT ${READ_COLUMNS} FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?`,
+    )
+    .bind(id)
+    .first<StoredRun>();
 }

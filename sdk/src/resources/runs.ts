@@ -1,4 +1,4 @@
-import type { RunList, RunListQuery } from "@sdgate/shared";
+import type { ExperimentList, Run, RunList, RunListQuery, RunNotesBody } from "@sdgate/shared";
 import { callOperation } from "../http/operation.ts";
 import type { RequestOptions, Transport } from "../http/transport.ts";
 
@@ -42,5 +42,26 @@ export class Runs {
       yield* page.data;
       before = page.next_before;
     } while (before);
+  }
+
+  /**
+   * Notes, tags or a rating (1–5, `null` clears it) for one of the team's runs.
+   *
+   * @example
+   * await client.runs.annotate(run.id, { rating: 5, tags: ["keeper"] });
+   */
+  async annotate(id: string, body: RunNotesBody, options: RequestOptions = {}): Promise<Run> {
+    return callOperation(this.#transport, "annotateRun", { id, body }, options);
+  }
+
+  /**
+   * The team's experiments with their run counts; a generation joins one by naming it in the
+   * `Sdgate-Experiment` header (`headers` in a call's options).
+   *
+   * @example
+   * const { data } = await client.runs.experiments();
+   */
+  async experiments(options: RequestOptions = {}): Promise<ExperimentList> {
+    return callOperation(this.#transport, "listExperiments", {}, options);
   }
 }
