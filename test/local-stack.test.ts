@@ -15,6 +15,7 @@ import {
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { ensureTinyModel } from "../backend/src/model-builder/index.ts";
+import { hostileRequestsSuite } from "./support/hostile-suite.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -319,3 +320,6 @@ describe("copy as code: every snippet makes the image the API makes", () => {
     }
   });
 });
+
+// The fuzz runs last, on this file's stack: a stack of its own cost about 25 s to start.
+hostileRequestsSuite(localStack);
