@@ -1,7 +1,5 @@
-import { mkdirSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fileURLToPath } from "node:url";
 import {
   CLIENT_METHODS,
   type JobEvent,
@@ -15,6 +13,8 @@ import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningOidcProvider, startOidcProvider } from "../edge/test/oidc-provider.ts";
+import { useStudioHarness } from "./studio/harness.ts";
+import { playgroundScenarios } from "./studio/playground.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
 // The platform's two kinds of client against one real local stack (the edge in workerd, two CPU
@@ -286,115 +286,7 @@ describe("signing in, in a browser", () => {
   }, 60_000);
 });
 
-// Screenshots of each Studio page: into docs/img/ with SDGATE_UPDATE_SCREENSHOTS=1 (docs/studio.md
-// shows them), else beside the stack's logs, so a test run leaves the checkout as it was.
-const SHOTS = new URL(
-  process.env.SDGATE_UPDATE_SCREENSHOTS === "1" ? "../docs/img/" : "../.sdgate/screenshots/",
-  import.meta.url,
-);
-
-async function shoot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: fileURLToPath(new URL(`studio-${name}.png`, SHOTS)), fullPage: true });
-}
-
-/** Whether the page fits its viewport's width (nothing to scroll sideways). */
-function fitsWidth(page: Page): Promise<boolean> {
-  // A string: this project's tests compile without the DOM's types.
-  return page.evaluate<boolean>("document.documentElement.scrollWidth <= window.innerWidth");
-}
-
 describe("the Studio, in a browser", () => {
-  // A browser of its own, without --single-process: in one process, a second context's fetches go
-  // out without that context's cookies, and the Studio's calls ride on the session cookie.
-  let studioBrowser: Browser;
-  beforeAll(async () => {
-    studioBrowser = await playwright.launch({
-      executablePath: await chromium.executablePath(),
-      args: chromium.args.filter((arg) => arg !== "--single-process"),
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await studioBrowser?.close();
-  });
-
-  it("signs in, makes the person's key, estimates, runs a job with progress, and reads the image's PNG info back", async () => {
-    const { url, signInSecret } = localStack.current();
-    mkdirSync(SHOTS, { recursive: true });
-
-    const outside = await (
-      await studioBrowser.newContext({ viewport: { width: 1280, height: 720 } })
-    ).newPage();
-    await outside.goto(`${url}/studio/`);
-    await outside.getByRole("link", { name: "Sign in" }).waitFor();
-    expect(await outside.getByRole("link", { name: "Sign in" }).getAttribute("href")).toBe(
-      "/auth/oidc/login?return_to=%2Fstudio%2F",
-    );
-    await shoot(outside, "sign-in-1280");
-
-    // npm start's link, as it prints it: signed in, then on the Studio.
-    const { mintLocalSignInToken } = await import("@sdgate/shared");
-    const link = `${url}/auth/local?token=${await mintLocalSignInToken(signInSecret)}&return_to=/studio/`;
-    const page = await (await studioBrowser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    await Promise.all([page.waitForURL(`${url}/studio/`), page.goto(link)]);
-    await page.getByRole("button", { name: "Create my Studio key" }).click();
-    await page.getByText("Studio · Local admin").first().waitFor();
-    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual(["sdgate.studio.key.-"]);
-
-    await page.getByLabel("Prompt", { exact: true }).fill("a lighthouse in the studio");
-    await page.getByLabel("Size").selectOption("64x64");
-    await page.getByLabel("Steps").fill("2");
-    await page
-      .getByRole("status", { name: "Estimate" })
-      .getByText(/GPU-seconds .* credits/)
-      .waitFor();
-
-    // Every text the run shows, as it changes: queue, progress, done.
-    await page.evaluate(`
-      window.seen = [];
-      new MutationObserver(() => {
-        const text = document.querySelector(".job p")?.textContent;
-        if (text && window.seen.at(-1) !== text) window.seen.push(text);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    `);
-    // Every control has a name a screen reader says, and Run is reached and pressed from the keyboard.
-    const unnamed = await page.evaluate<
-      string[]
-    >(`[...document.querySelectorAll("input, select, textarea, button")]
-      .filter((el) => el.labels?.length === 0 && !el.getAttribute("aria-label") && !el.textContent.trim())
-      .map((el) => el.outerHTML)`);
-    expect(unnamed).toEqual([]);
-    await page.getByLabel("Output format").focus();
-    await page.keyboard.press("Tab");
-    expect(await page.evaluate<string>("document.activeElement.textContent")).toBe("Run");
-    await page.keyboard.press("Enter");
-    const image = page.getByRole("img", { name: /^Result 1, seed \d+$/ });
-    await image.waitFor({ timeout: 30_000 });
-    const seen = await page.evaluate<string[]>("window.seen");
-    expect(seen.at(-1)).toMatch(/: Done$/);
-    expect(seen.some((text) => /Queued|Running/.test(text))).toBe(true);
-    expect(await page.getByRole("progressbar", { name: "Progress" }).getAttribute("value")).toBe("1");
-    await page.getByText(/\d+ credits for what ran/).waitFor();
-    await shoot(page, "playground-1280");
-
-    // The image it made fills the form back (PNG info), its seed kept.
-    const source = (await image.getAttribute("src")) ?? "";
-    const seed = /seed (\d+)/.exec((await image.getAttribute("alt")) ?? "")?.[1];
-    await page.getByLabel("Prompt", { exact: true }).fill("something else");
-    await page.getByLabel(/PNG info/).setInputFiles({
-      name: "made.png",
-      mimeType: "image/png",
-      buffer: Buffer.from(source.replace(/^data:image\/png;base64,/, ""), "base64"),
-    });
-    await page
-      .getByRole("status", { name: "PNG info" })
-      .getByText("Form filled from an sdgate image.")
-      .waitFor();
-    expect(await page.getByLabel("Prompt", { exact: true }).inputValue()).toBe("a lighthouse in the studio");
-    expect(await page.getByLabel("Seed", { exact: true }).inputValue()).toBe(seed);
-    expect(await page.getByLabel("Steps").inputValue()).toBe("2");
-
-    await page.setViewportSize({ width: 390, height: 844 });
-    expect(await fitsWidth(page)).toBe(true);
-    await shoot(page, "playground-390");
-  }, 90_000);
+  const studio = useStudioHarness(() => localStack.current());
+  playgroundScenarios(studio);
 });

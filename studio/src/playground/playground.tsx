@@ -38,7 +38,7 @@ export function Playground(props: { client: Sdgate }) {
 
   // The form lives in the URL, so a person can share or bookmark it.
   useEffect(() => {
-    if (draft !== null) history.replaceState(null, "", `?${queryOf(draft)}`);
+    if (draft !== null) history.replaceState(null, "", `?${queryOf(draft)}${location.hash}`);
   }, [draft]);
 
   useEffect(() => {
