@@ -78,6 +78,19 @@ export const jobViewSchema = z.object({
   error: jobErrorSchema.nullable(),
   webhook: z.object({ url: z.string(), delivered: z.boolean(), attempts: z.number().int() }).nullable(),
   links: z.object({ self: z.string(), events: z.string(), cancel: z.string() }),
+  /**
+   * Credits: what the request reserved when it was admitted, what its end charged (`null` while it
+   * runs; 0 for a failure, a cancellation or a replay-cache hit) and what went back. `null` for a job
+   * kept from before the edge recorded it; absent from older edges.
+   */
+  credits: z
+    .object({
+      reserved: z.number().min(0),
+      charged: z.number().min(0).nullable(),
+      refunded: z.number().min(0).nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
 

@@ -1,5 +1,7 @@
+import type { Page } from "playwright-core";
+import sharp from "sharp";
 import { expect, it } from "vitest";
-import type { StudioHarness } from "./harness.ts";
+import { ensureStudioKey, type StudioHarness } from "./harness.ts";
 
 /** The playground: sign in, the key, the estimate, a job with its progress, the image, its PNG info. */
 export function playgroundScenarios(studio: StudioHarness): void {
@@ -32,14 +34,8 @@ export function playgroundScenarios(studio: StudioHarness): void {
       .getByText(/GPU-seconds .* credits/)
       .waitFor();
 
-    // Every text the run shows, as it changes: queue, progress, done.
-    await page.evaluate(`
-      window.seen = [];
-      new MutationObserver(() => {
-        const text = document.querySelector(".job p")?.textContent;
-        if (text && window.seen.at(-1) !== text) window.seen.push(text);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    `);
+    // Every text the run shows, as it changes (queue, progress, done), and whether a preview showed.
+    await watchRun(page);
     // Every control has a name a screen reader says, and Run is reached and pressed from the keyboard.
     const unnamed = await page.evaluate<
       string[]
@@ -48,16 +44,25 @@ export function playgroundScenarios(studio: StudioHarness): void {
       .map((el) => el.outerHTML)`);
     expect(unnamed).toEqual([]);
     await page.getByLabel("Output format").focus();
-    await page.keyboard.press("Tab");
-    expect(await page.evaluate<string>("document.activeElement.textContent")).toBe("Run");
+    expect(await tabTo(page, "Run")).toBe(true);
     await page.keyboard.press("Enter");
     const image = page.getByRole("img", { name: /^Result 1, seed \d+$/ });
     await image.waitFor({ timeout: 30_000 });
     const seen = await page.evaluate<string[]>("window.seen");
     expect(seen.at(-1)).toMatch(/: Done$/);
     expect(seen.some((text) => /Queued|Running/.test(text))).toBe(true);
+    expect(await page.evaluate<boolean>("window.previewSeen")).toBe(true);
     expect(await page.getByRole("progressbar", { name: "Progress" }).getAttribute("value")).toBe("1");
-    await page.getByText(/\d+ credits for what ran/).waitFor();
+    // What the job charged (the edge's own number), beside the estimate made before it ran.
+    const charged = await page.getByText(/\d+ credits charged \(estimated \d+\)/).textContent();
+    const [, spent, estimated] = /(\d+) credits charged \(estimated (\d+)\)/.exec(charged ?? "") ?? [];
+    expect(Number(spent)).toBeGreaterThan(0);
+    expect(spent).toBe(estimated);
+    // Copy as code: each language's snippet of this very run, seed included.
+    const ranSeed = /seed (\d+)/.exec((await image.getAttribute("alt")) ?? "")?.[1] ?? "";
+    expect(await page.getByLabel("curl code").inputValue()).toContain(`"seed": ${ranSeed},`);
+    await page.getByRole("button", { name: "TypeScript (@sdgate/sdk)" }).click();
+    expect(await page.getByLabel("TypeScript (@sdgate/sdk) code").inputValue()).toContain("images.generate");
     await studio.shoot(page, "playground-1280");
 
     // The image it made fills the form back (PNG info), its seed kept.
@@ -81,4 +86,78 @@ export function playgroundScenarios(studio: StudioHarness): void {
     expect(await studio.fitsWidth(page)).toBe(true);
     await studio.shoot(page, "playground-390");
   }, 90_000);
+
+  it("runs img2img with a painted mask, and cancels a long run with its credits refunded", async () => {
+    const page = await studio.signInLocalAdmin();
+    await ensureStudioKey(page);
+    await page.getByLabel("Prompt", { exact: true }).fill("a lighthouse, repainted");
+    await page.getByLabel("Size").selectOption("64x64");
+    await page.getByLabel("Steps").fill("4");
+    // Image to image: a 64×64 picture dropped in, a stroke of the brush across it.
+    await page.getByText("Image to image").click();
+    await page.getByLabel(/Input image/).setInputFiles({
+      name: "start.png",
+      mimeType: "image/png",
+      buffer: await sharp({ create: { width: 64, height: 64, channels: 3, background: "#3366cc" } })
+        .png()
+        .toBuffer(),
+    });
+    await page.getByRole("button", { name: "Paint a mask (inpainting)" }).click();
+    const mask = page.getByRole("img", { name: /^Mask/ });
+    const box = await mask.boundingBox();
+    if (box === null) throw new Error("the mask canvas is not on screen");
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    await page.getByText("Image to image · inpainting").waitFor();
+    const sent = page.waitForRequest((request) => request.url().endsWith("/v1/images/generations"));
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const body = JSON.parse((await sent).postData() ?? "{}") as Record<string, string>;
+    expect(body.image).toMatch(/^data:image\/png;base64,/);
+    expect(body.mask).toMatch(/^data:image\/png;base64,/);
+    // The mask is white where the brush went and black elsewhere, at the image's own size.
+    const painted = await sharp(Buffer.from(body.mask?.split(",")[1] ?? "", "base64"))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(painted.info).toMatchObject({ width: 64, height: 64 });
+    expect(painted.data[32 * 64 + 32]).toBe(255);
+    expect(painted.data[2 * 64 + 2]).toBe(0);
+    await page.getByRole("img", { name: /^Result 1, seed \d+$/ }).waitFor({ timeout: 30_000 });
+    await studio.shoot(page, "playground-inpaint-1280");
+
+    // A long run, cancelled: the job says it charged nothing and gave the reservation back.
+    await page.getByRole("button", { name: "Remove the image" }).click();
+    await page.getByLabel("Size").selectOption("256x256");
+    await page.getByLabel("Steps").fill("150");
+    await watchRun(page);
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.getByText(/: Cancelled · \d+ credits refunded$/).waitFor({ timeout: 30_000 });
+    const refunded = /(\d+) credits refunded/.exec((await page.locator(".job p").textContent()) ?? "")?.[1];
+    expect(Number(refunded)).toBeGreaterThan(0);
+  }, 90_000);
+}
+
+/** Records every text the run's status line shows, in `window.seen`, and whether a preview showed. */
+async function watchRun(page: Page): Promise<void> {
+  await page.evaluate(`
+    window.seen = [];
+    window.previewSeen = false;
+    new MutationObserver(() => {
+      const text = document.querySelector(".job p")?.textContent;
+      if (text && window.seen.at(-1) !== text) window.seen.push(text);
+      if (document.querySelector(".job img.preview")) window.previewSeen = true;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  `);
+}
+
+/** Presses Tab until the focused control says `name` (true), or 20 times (false). */
+async function tabTo(page: Page, name: string): Promise<boolean> {
+  for (let press = 0; press < 20; press += 1) {
+    await page.keyboard.press("Tab");
+    if ((await page.evaluate<string>("document.activeElement.textContent")) === name) return true;
+  }
+  return false;
 }

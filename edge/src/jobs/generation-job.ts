@@ -148,6 +148,7 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
       cancelRequested: false,
       expiresMs: nowMs + (spec.retentionMs ?? JOB_RETENTION_MS),
       runs: 0,
+      credits: { reserved: spec.cost, charged: null },
     };
     this.#store.saveSpec(spec);
     this.#save(state);
@@ -368,6 +369,9 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
       queue: null,
       error: outcome.error ?? null,
       webhook: state.webhook === null ? null : { ...state.webhook, nextAtMs: nowMs },
+      ...(state.credits === undefined
+        ? {}
+        : { credits: { reserved: state.credits.reserved, charged: outcome.charged ?? 0 } }),
     };
     this.#save(finished);
     this.#emit(status, jobView(finished));

@@ -94,6 +94,11 @@ export interface JobState {
    * is what tells the next alarm that it resumes a run rather than starts one.
    */
   runs?: number;
+  /**
+   * Credits the route reserved and what the job's end charged (`null` until it ends; the rest was
+   * refunded). Absent in jobs stored before it was kept: the view says `null`.
+   */
+  credits?: { reserved: number; charged: number | null };
 }
 
 const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
@@ -127,7 +132,14 @@ export function jobView(state: JobState): JobView {
         ? null
         : { url: state.webhook.url, delivered: state.webhook.delivered, attempts: state.webhook.attempts },
     links: { self, events: `${self}/events`, cancel: `${self}/cancel` },
+    credits: creditsView(state.credits),
   };
+}
+
+function creditsView(credits: JobState["credits"]): JobView["credits"] {
+  if (credits === undefined) return null;
+  const { reserved, charged } = credits;
+  return { reserved, charged, refunded: charged === null ? null : Math.max(0, reserved - charged) };
 }
 
 /** What the object answers a read with: the view, and where a finished job's images are. */

@@ -23,7 +23,8 @@ describe("async jobs: cancellation, idempotency and failures", () => {
     const testEnv = jobsEnv();
     const response = await submit({ prompt: uniqueJobPrompt(), steps: 150 }, key, testEnv);
     const { id } = (await response.json()) as { id: string };
-    expect(await creditsLeft(keyId)).toBeLessThan(1_000_000);
+    const creditsLeftBeforeRefund = creditsLeft(keyId);
+    expect(await creditsLeftBeforeRefund).toBeLessThan(1_000_000);
     // Wait until the backend is denoising.
     const seen = await readEvents(id, key, testEnv, { stopAfter: 5 });
     expect(seen.at(-1)?.event).toBe("progress");
@@ -36,6 +37,10 @@ describe("async jobs: cancellation, idempotency and failures", () => {
     expect(job.status).toBe("cancelled");
     expect(job.error?.code).toBe("cancelled");
     expect(job.progress?.step ?? 0).toBeLessThan(150);
+    // The job says what it had reserved, that it charged nothing, and that all of it went back.
+    const reserved = 1_000_000 - ((await creditsLeftBeforeRefund) ?? 1_000_000);
+    expect(reserved).toBeGreaterThan(0);
+    expect(job.credits).toEqual({ reserved, charged: 0, refunded: reserved });
     const events = await readEvents(id, key, testEnv, { lastEventId: 5 });
     expect(events.at(-1)?.event).toBe("cancelled");
     await expect.poll(() => creditsLeft(keyId)).toBe(1_000_000);

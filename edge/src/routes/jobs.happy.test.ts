@@ -1,4 +1,4 @@
-import { generationResponseSchema } from "@sdgate/shared";
+import { generationResponseSchema, type JobView } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import {
   getJob,
@@ -24,14 +24,19 @@ describe("async jobs: the happy path", () => {
     expect(response.status).toBe(202);
     expect(response.headers.get("preference-applied")).toBe("respond-async");
     expect(response.headers.get("x-async")).toBe("requested");
-    const job = (await response.json()) as { id: string; status: string; links: { self: string } };
+    const job = (await response.json()) as JobView;
     expect(job.id).toMatch(/^job_[0-9a-f]{32}$/);
     expect(response.headers.get("location")).toBe(`/v1/jobs/${job.id}`);
     expect(job.links.self).toBe(`/v1/jobs/${job.id}`);
     expect(job.status).toBe("queued");
+    expect(job.credits).toMatchObject({ charged: null, refunded: null });
+    const reserved = job.credits?.reserved ?? 0;
+    expect(reserved).toBeGreaterThan(0);
 
     const done = await waitForJob(job.id, key, testEnv);
     expect(done.status).toBe("succeeded");
+    // What ran was charged in full: the reservation, nothing back.
+    expect(done.credits).toEqual({ reserved, charged: reserved, refunded: 0 });
     expect(done.backend).toBe("fake-stream");
     expect(done.progress).toMatchObject({ step: 4, steps: 4, fraction: 1 });
     // A job asked for without response_format answers as the synchronous route would: b64_json.

@@ -42,11 +42,62 @@ describe("the playground's form", () => {
       unmapped: { "ADetailer model": "face_yolov8n.pt" },
     };
     const { draft, notCarried } = applyRecipe(draftFor(TINY), recipe, ["tiny"]);
-    expect(draft).toMatchObject({ prompt: "a cat", steps: 30, seed: 5, seedLocked: true, model: "tiny" });
+    expect(draft).toMatchObject({
+      prompt: "a cat",
+      steps: 30,
+      seed: 5,
+      seedLocked: true,
+      model: "tiny",
+      clip_skip: 2,
+      hires: null,
+    });
     expect(notCarried).toEqual([
       "ADetailer model: face_yolov8n.pt",
-      "clip_skip: 2",
       "model: v1-5-pruned (not one your key may use)",
     ]);
+  });
+
+  it("carries a hires pass and img2img's strength, and says the input image itself did not come", () => {
+    const recipe: ImageRecipe = {
+      source: "a1111",
+      fields: { prompt: "a cat", hires_scale: 1.5, hires_steps: 8, strength: 0.6, rng: "philox" },
+      model: { name: "tiny", hash: null, version: null },
+      unmapped: {},
+    };
+    const { draft, notCarried } = applyRecipe(draftFor(TINY), recipe, ["tiny"]);
+    expect(draft.hires).toEqual({ scale: 1.5, strength: 0.5, steps: 8 });
+    expect(draft.strength).toBe(0.6);
+    expect(notCarried).toEqual(["rng: philox", "the input image (img2img): drop it under Image to image"]);
+  });
+
+  it("keeps the advanced fields in the URL and sends them, with input images, in the request", () => {
+    const draft = {
+      ...draftFor(TINY),
+      prompt: "a lighthouse",
+      n: 2,
+      clip_skip: 2,
+      hires: { scale: 2, strength: 0.4, steps: 6 },
+      output_format: "webp" as const,
+      output_quality: 80,
+      strength: 0.7,
+    };
+    expect(draftOfQuery(queryOf(draft), draftFor(TINY))).toEqual(draft);
+    const inputs = { image: "data:image/png;base64,AAAA", mask: "data:image/png;base64,BBBB" };
+    expect(requestOf(draft, inputs)).toMatchObject({
+      n: 2,
+      clip_skip: 2,
+      hires_scale: 2,
+      hires_strength: 0.4,
+      hires_steps: 6,
+      output_quality: 80,
+      image: inputs.image,
+      mask: inputs.mask,
+      strength: 0.7,
+    });
+    // Without an input image there is no img2img strength, and PNG has no quality.
+    const plain = requestOf({ ...draft, output_format: "png" });
+    expect(plain).not.toHaveProperty("strength");
+    expect(plain).not.toHaveProperty("output_quality");
+    expect(plain).not.toHaveProperty("mask");
   });
 });

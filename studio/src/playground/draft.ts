@@ -1,5 +1,12 @@
 import type { GenerationBody } from "@sdgate/sdk";
-import { type ImageRecipe, MAX_SEED, type Model, OUTPUT_FORMATS, type OutputFormat } from "@sdgate/shared";
+import {
+  DEFAULT_STRENGTH,
+  type ImageRecipe,
+  MAX_SEED,
+  type Model,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+} from "@sdgate/shared";
 
 /** The playground's form as a person fills it in; also what the page's URL keeps. */
 export interface Draft {
@@ -15,7 +22,30 @@ export interface Draft {
   /** Kept for the next run; otherwise each run rolls a new seed. */
   seedLocked: boolean;
   output_format: OutputFormat;
+  /** Images per run. */
+  n: number;
+  /** CLIP layers skipped; `null`: the model's own (A1111's "Clip skip" 1). */
+  clip_skip: number | null;
+  /** A second, upscaled pass; `null`: none. */
+  hires: { scale: number; strength: number; steps: number } | null;
+  /** How far img2img moves from the input image (used only with one). */
+  strength: number;
+  /** JPEG/WebP quality; `null`: the server's default. */
+  output_quality: number | null;
 }
+
+/**
+ * The images a run starts from (img2img) and the mask it paints within (inpainting), as data URLs.
+ * Kept beside the draft, not in it: they do not fit in a URL.
+ */
+export interface InputImages {
+  image: string | null;
+  mask: string | null;
+}
+
+export const NO_INPUT_IMAGES: InputImages = { image: null, mask: null };
+/** A hires pass as people usually start one (A1111's defaults: 2×, denoise 0.5). */
+export const DEFAULT_HIRES = { scale: 2, strength: 0.5, steps: 10 } as const;
 
 /** A random seed in the contract's range. */
 export function rollSeed(): number {
@@ -41,16 +71,22 @@ export function draftFor(model: Model): Draft {
     seed: rollSeed(),
     seedLocked: false,
     output_format: "png",
+    n: 1,
+    clip_skip: null,
+    hires: null,
+    strength: DEFAULT_STRENGTH,
+    output_quality: null,
   };
 }
 
 /**
- * The request the form makes (an empty negative prompt is left out).
+ * The request the form makes, with its input images if any (an empty negative prompt, one image, the
+ * model's clip skip and the server's quality are left out).
  *
  * @example
  * await client.estimate(requestOf(draft));
  */
-export function requestOf(draft: Draft): GenerationBody {
+export function requestOf(draft: Draft, inputs: InputImages = NO_INPUT_IMAGES): GenerationBody {
   return {
     prompt: draft.prompt,
     ...(draft.negative_prompt === "" ? {} : { negative_prompt: draft.negative_prompt }),
@@ -62,10 +98,26 @@ export function requestOf(draft: Draft): GenerationBody {
     scheduler: draft.scheduler,
     seed: draft.seed,
     output_format: draft.output_format,
+    ...(draft.n === 1 ? {} : { n: draft.n }),
+    ...(draft.clip_skip === null ? {} : { clip_skip: draft.clip_skip }),
+    ...(draft.hires === null
+      ? {}
+      : {
+          hires_scale: draft.hires.scale,
+          hires_strength: draft.hires.strength,
+          hires_steps: draft.hires.steps,
+        }),
+    ...(draft.output_quality === null || draft.output_format === "png"
+      ? {}
+      : { output_quality: draft.output_quality }),
+    ...(inputs.image === null ? {} : { image: inputs.image, strength: draft.strength }),
+    ...(inputs.image === null || inputs.mask === null ? {} : { mask: inputs.mask }),
   };
 }
 
-const NUMBERS = ["width", "height", "steps", "guidance_scale", "seed"] as const;
+const NUMBERS = ["width", "height", "steps", "guidance_scale", "seed", "n", "strength"] as const;
+const OPTIONAL_NUMBERS = ["clip_skip", "output_quality"] as const;
+const HIRES_QUERY = { scale: "hires_scale", strength: "hires_strength", steps: "hires_steps" } as const;
 const TEXTS = ["prompt", "negative_prompt", "model", "scheduler"] as const;
 
 /**
@@ -78,6 +130,10 @@ export function queryOf(draft: Draft): string {
   const query = new URLSearchParams();
   for (const name of TEXTS) if (draft[name] !== "") query.set(name, draft[name]);
   for (const name of NUMBERS) query.set(name, String(draft[name]));
+  for (const name of OPTIONAL_NUMBERS) if (draft[name] !== null) query.set(name, String(draft[name]));
+  if (draft.hires !== null)
+    for (const [part, name] of Object.entries(HIRES_QUERY))
+      query.set(name, String(draft.hires[part as keyof typeof HIRES_QUERY]));
   if (draft.seedLocked) query.set("seed_locked", "1");
   query.set("output_format", draft.output_format);
   return query.toString();
@@ -100,6 +156,16 @@ export function draftOfQuery(search: string, base: Draft): Draft {
     const value = Number(query.get(name) ?? Number.NaN);
     if (Number.isFinite(value)) draft[name] = value;
   }
+  for (const name of OPTIONAL_NUMBERS) {
+    const value = Number(query.get(name) ?? Number.NaN);
+    if (Number.isFinite(value)) draft[name] = value;
+  }
+  const hires = {
+    scale: Number(query.get(HIRES_QUERY.scale) ?? Number.NaN),
+    strength: Number(query.get(HIRES_QUERY.strength) ?? Number.NaN),
+    steps: Number(query.get(HIRES_QUERY.steps) ?? Number.NaN),
+  };
+  if (Object.values(hires).every(Number.isFinite)) draft.hires = hires;
   if (query.get("seed_locked") === "1") draft.seedLocked = true;
   const format = query.get("output_format");
   const known = OUTPUT_FORMATS.find((name) => name === format);
@@ -134,19 +200,23 @@ export function applyRecipe(
     ...(fields.scheduler === undefined ? {} : { scheduler: fields.scheduler }),
     ...(fields.seed === undefined ? {} : { seed: fields.seed, seedLocked: true }),
     ...(known === null ? {} : { model: known }),
+    clip_skip: fields.clip_skip ?? null,
+    hires:
+      fields.hires_scale === undefined
+        ? null
+        : {
+            scale: fields.hires_scale,
+            strength: fields.hires_strength ?? DEFAULT_HIRES.strength,
+            steps: fields.hires_steps ?? DEFAULT_HIRES.steps,
+          },
+    ...(fields.strength === undefined ? {} : { strength: fields.strength }),
   };
   const notCarried = Object.entries(recipe.unmapped).map(([name, value]) => `${name}: ${value}`);
-  // Fields the recipe gives that this form has no control for yet.
-  for (const name of [
-    "rng",
-    "clip_skip",
-    "hires_scale",
-    "hires_strength",
-    "hires_steps",
-    "strength",
-  ] as const) {
-    if (fields[name] !== undefined) notCarried.push(`${name}: ${fields[name]}`);
-  }
+  // The random number generator: the form has no control for it (sdgate's own is the default).
+  if (fields.rng !== undefined) notCarried.push(`rng: ${fields.rng}`);
+  // img2img's strength comes without its input image, which a recipe does not hold.
+  if (fields.strength !== undefined)
+    notCarried.push("the input image (img2img): drop it under Image to image");
   if (named !== null && known === null) notCarried.push(`model: ${named} (not one your key may use)`);
   return { draft, notCarried };
 }

@@ -1,18 +1,43 @@
-import type { Estimate } from "@sdgate/shared";
+import type { Estimate, TeamBudgetStatus } from "@sdgate/shared";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
-/** What a run would cost before it starts: GPU time, the wait, the credits. */
-export function EstimateLine(props: { estimate: Estimate | null; error: string | null }) {
+/** The team's monthly budget as it stands, or `null` when it has none. */
+function budgetLine(status: TeamBudgetStatus | null): string | null {
+  const limit = status?.budget?.monthly_credits;
+  if (status === null || limit === null || limit === undefined) return null;
+  const left = status.usage.remaining ?? 0;
+  return `Team budget: ${left} of ${limit} credits left this month`;
+}
+
+/** What a run would cost before it starts (GPU time, the wait, the credits) and what the team has left. */
+export function EstimateLine(props: {
+  estimate: Estimate | null;
+  error: string | null;
+  budget?: TeamBudgetStatus | null;
+}) {
+  const budget = budgetLine(props.budget ?? null);
+  const over =
+    budget !== null &&
+    props.estimate !== null &&
+    props.estimate.credits > (props.budget?.usage.remaining ?? 0);
   return (
-    <p class="estimate" role="status" aria-label="Estimate">
-      {props.error !== null
-        ? props.error
-        : props.estimate === null
-          ? "Write a prompt to see what it costs."
-          : `Estimate: ${props.estimate.gpu_seconds.toPrecision(2)} GPU-seconds · wait ≈ ${seconds(
-              props.estimate.expected_wait_ms,
-            )} · ${props.estimate.credits} credits`}
-    </p>
+    <>
+      {budget === null ? null : (
+        <p class={over ? "budget over" : "budget"}>
+          {budget}
+          {over ? " — not enough for this run" : ""}
+        </p>
+      )}
+      <p class="estimate" role="status" aria-label="Estimate">
+        {props.error !== null
+          ? props.error
+          : props.estimate === null
+            ? "Write a prompt to see what it costs."
+            : `Estimate: ${props.estimate.gpu_seconds.toPrecision(2)} GPU-seconds · wait ≈ ${seconds(
+                props.estimate.expected_wait_ms,
+              )} · ${props.estimate.credits} credits`}
+      </p>
+    </>
   );
 }

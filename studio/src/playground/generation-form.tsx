@@ -1,7 +1,9 @@
 import type { Model } from "@sdgate/shared";
 import { fieldSpec } from "../contract-fields.ts";
-import { type Draft, rollSeed } from "./draft.ts";
+import { AdvancedFields } from "./advanced-fields.tsx";
+import { type Draft, type InputImages, rollSeed } from "./draft.ts";
 import { ChoiceField, NumberField, TextField } from "./field-controls.tsx";
+import { InputImageFields } from "./input-image.tsx";
 import { sizeChoices } from "./sizes.ts";
 
 // Read once: the contract does not change while the page is open.
@@ -39,7 +41,13 @@ function modelChoices(models: Model[]) {
 }
 
 /** The playground's form: every control's kind, bounds and choices from the contract. */
-export function GenerationForm(props: { draft: Draft; models: Model[]; onChange: (draft: Draft) => void }) {
+export function GenerationForm(props: {
+  draft: Draft;
+  models: Model[];
+  onChange: (draft: Draft) => void;
+  inputs: InputImages;
+  onInputs: (inputs: InputImages) => void;
+}) {
   const { draft } = props;
   const set = <K extends keyof Draft>(name: K, value: Draft[K]) =>
     props.onChange({ ...draft, [name]: value });
@@ -126,6 +134,17 @@ export function GenerationForm(props: { draft: Draft; models: Model[]; onChange:
           }}
         />
       </div>
+      <AdvancedFields
+        draft={draft}
+        {...(model === undefined ? {} : { maxSteps: model.limits.max_steps })}
+        onChange={props.onChange}
+      />
+      <InputImageFields
+        draft={draft}
+        inputs={props.inputs}
+        onDraft={props.onChange}
+        onInputs={props.onInputs}
+      />
     </fieldset>
   );
 }

@@ -1,7 +1,18 @@
 import { isSdgateApiError, type Sdgate } from "@sdgate/sdk";
-import type { Estimate, ImageRecipe, JobWithResult, Model } from "@sdgate/shared";
+import type { Estimate, ImageRecipe, JobWithResult, Model, TeamBudgetStatus } from "@sdgate/shared";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { applyRecipe, type Draft, draftFor, draftOfQuery, queryOf, requestOf, rollSeed } from "./draft.ts";
+import { CopyAsCode } from "./copy-code.tsx";
+import {
+  applyRecipe,
+  type Draft,
+  draftFor,
+  draftOfQuery,
+  type InputImages,
+  NO_INPUT_IMAGES,
+  queryOf,
+  requestOf,
+  rollSeed,
+} from "./draft.ts";
 import { EstimateLine } from "./estimate-line.tsx";
 import { GenerationForm } from "./generation-form.tsx";
 import { JobProgress, type RunState } from "./job-progress.tsx";
@@ -10,16 +21,27 @@ import { Results } from "./results.tsx";
 
 const message = (error: unknown) => (isSdgateApiError(error) ? error.message : String(error));
 const ESTIMATE_DELAY_MS = 300;
+/** About this many previews a run shows while it denoises. */
+const PREVIEWS_PER_RUN = 5;
 
-/** The playground: the form, its estimate, a run as a job with its progress, and the images. */
-export function Playground(props: { client: Sdgate }) {
-  const { client } = props;
+/**
+ * The playground: the form, its estimate and the team budget left, a run as a job with its progress
+ * and previews, then the images, what they cost, and the run as code.
+ */
+export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<TeamBudgetStatus | null> }) {
+  const { client, teamBudget } = props;
+  const [inputs, setInputs] = useState<InputImages>(NO_INPUT_IMAGES);
+  const [budget, setBudget] = useState<TeamBudgetStatus | null>(null);
   const [models, setModels] = useState<Model[] | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   const [estimateError, setEstimateError] = useState<string | null>(null);
   const [run, setRun] = useState<RunState | null>(null);
-  const [done, setDone] = useState<{ job: JobWithResult; credits: number | null } | null>(null);
+  const [done, setDone] = useState<{
+    job: JobWithResult;
+    estimated: number | null;
+    request: ReturnType<typeof requestOf> & { seed: number };
+  } | null>(null);
   const [carried, setCarried] = useState<{ source: string; notCarried: string[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const stream = useRef<AbortController | null>(null);
@@ -36,6 +58,16 @@ export function Playground(props: { client: Sdgate }) {
     return () => stream.current?.abort();
   }, [client]);
 
+  // What is left of the team's monthly budget, read again after each run.
+  useEffect(() => {
+    if (
+      teamBudget === undefined ||
+      (run !== null && run.status !== "succeeded" && run.status !== "failed" && run.status !== "cancelled")
+    )
+      return;
+    teamBudget().then(setBudget, () => setBudget(null));
+  }, [teamBudget, run?.status]);
+
   // The form lives in the URL, so a person can share or bookmark it.
   useEffect(() => {
     if (draft !== null) history.replaceState(null, "", `?${queryOf(draft)}${location.hash}`);
@@ -48,7 +80,7 @@ export function Playground(props: { client: Sdgate }) {
     }
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      client.estimate(requestOf(draft), { signal: controller.signal }).then(
+      client.estimate(requestOf(draft, inputs), { signal: controller.signal }).then(
         (priced) => {
           setEstimate(priced);
           setEstimateError(null);
@@ -62,7 +94,7 @@ export function Playground(props: { client: Sdgate }) {
       clearTimeout(timer);
       controller.abort();
     };
-  }, [client, draft]);
+  }, [client, draft, inputs]);
 
   if (error !== null) return <p role="alert">{error}</p>;
   if (models === null || draft === null) return <p>Loading the models your key may use…</p>;
@@ -73,9 +105,12 @@ export function Playground(props: { client: Sdgate }) {
     const seeded = draft.seedLocked ? draft : { ...draft, seed: rollSeed() };
     setDraft(seeded);
     setDone(null);
-    const body = requestOf(seeded);
+    const body = { ...requestOf(seeded, inputs), seed: seeded.seed };
+    const estimated = estimate?.credits ?? null;
     try {
-      const job = await client.images.generateAsync(body);
+      const job = await client.images.generateAsync(body, {
+        previewEvery: Math.max(1, Math.round(seeded.steps / PREVIEWS_PER_RUN)),
+      });
       let state: RunState = {
         jobId: job.id,
         status: job.status === "running" ? "running" : "queued",
@@ -84,6 +119,8 @@ export function Playground(props: { client: Sdgate }) {
         step: null,
         steps: null,
         error: null,
+        preview: null,
+        credits: job.credits ?? null,
       };
       setRun(state);
       const controller = new AbortController();
@@ -98,6 +135,10 @@ export function Playground(props: { client: Sdgate }) {
             fraction: event.data.fraction,
             step: event.data.step,
             steps: event.data.steps,
+            preview:
+              event.data.preview === undefined
+                ? state.preview
+                : `data:image/${event.data.preview.format};base64,${event.data.preview.b64}`,
           };
         else if (event.type === "succeeded" || event.type === "failed" || event.type === "cancelled")
           state = {
@@ -105,15 +146,12 @@ export function Playground(props: { client: Sdgate }) {
             status: event.type,
             fraction: event.type === "succeeded" ? 1 : state.fraction,
             error: event.data.error?.message ?? null,
+            credits: event.data.credits ?? null,
           };
         setRun(state);
       }
-      if (state.status === "succeeded") {
-        const finished = await client.jobs.get(job.id);
-        // The job does not say what it charged; the same request priced again is what it reserved.
-        const priced = await client.estimate(body).catch(() => null);
-        setDone({ job: finished, credits: priced?.credits ?? null });
-      }
+      if (state.status === "succeeded")
+        setDone({ job: await client.jobs.get(job.id), estimated, request: body });
     } catch (failure) {
       setRun((current) =>
         current === null ? null : { ...current, status: "failed", error: message(failure) },
@@ -139,8 +177,14 @@ export function Playground(props: { client: Sdgate }) {
   return (
     <div class="playground">
       <div class="column">
-        <GenerationForm draft={draft} models={models} onChange={setDraft} />
-        <EstimateLine estimate={estimate} error={estimateError} />
+        <GenerationForm
+          draft={draft}
+          models={models}
+          onChange={setDraft}
+          inputs={inputs}
+          onInputs={setInputs}
+        />
+        <EstimateLine estimate={estimate} error={estimateError} budget={budget} />
         <button
           type="button"
           class="primary"
@@ -170,7 +214,12 @@ export function Playground(props: { client: Sdgate }) {
       </div>
       <div class="column">
         {run === null ? null : <JobProgress run={run} onCancel={cancel} />}
-        {done === null ? null : <Results job={done.job} credits={done.credits} />}
+        {done === null ? null : (
+          <>
+            <Results job={done.job} estimated={done.estimated} />
+            <CopyAsCode request={done.request} />
+          </>
+        )}
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 import { type ImageRecipe, readImageRecipe } from "@sdgate/shared";
 import { useState } from "preact/hooks";
+import { useFileDrop } from "../components/file-drop.ts";
 
 /**
  * Drop a PNG (sdgate's, A1111's or ComfyUI's) or choose one: its recipe goes to `onRecipe`, which
@@ -7,7 +8,6 @@ import { useState } from "preact/hooks";
  */
 export function PngDrop(props: { onRecipe: (recipe: ImageRecipe) => void }) {
   const [note, setNote] = useState<string | null>(null);
-  const [over, setOver] = useState(false);
 
   const read = async (file: File | undefined) => {
     if (file === undefined) return;
@@ -23,21 +23,9 @@ export function PngDrop(props: { onRecipe: (recipe: ImageRecipe) => void }) {
     }
   };
 
+  const drop = useFileDrop((file) => void read(file));
   return (
-    <section
-      aria-label="Drop an image"
-      class={over ? "drop over" : "drop"}
-      onDragOver={(event) => {
-        event.preventDefault();
-        setOver(true);
-      }}
-      onDragLeave={() => setOver(false)}
-      onDrop={(event) => {
-        event.preventDefault();
-        setOver(false);
-        void read(event.dataTransfer?.files[0]);
-      }}
-    >
+    <section aria-label="Drop an image" class={drop.over ? "drop over" : "drop"} {...drop.handlers}>
       <label>
         PNG info: drop an image here, or choose one
         <input

@@ -1,14 +1,22 @@
 import type { JobWithResult } from "@sdgate/shared";
 
-/** A run's images, each with its seed, and what the run was priced at. */
-export function Results(props: { job: JobWithResult; credits: number | null }) {
+/** What a finished run was charged, beside what it was estimated at before it ran. */
+function chargedLine(job: JobWithResult, estimated: number | null): string {
+  const charged = job.credits?.charged;
+  const estimate = estimated === null ? "" : ` (estimated ${estimated})`;
+  if (charged === null || charged === undefined) return `charge unknown${estimate}`;
+  // A replay-cache hit charges nothing: the same seeded request already ran.
+  return `${charged} credits charged${estimate}${charged === 0 ? " (served from the replay cache)" : ""}`;
+}
+
+/** A run's images, each with its seed, and what the run was charged against its estimate. */
+export function Results(props: { job: JobWithResult; estimated: number | null }) {
   const result = props.job.result;
   if (result === undefined) return null;
   return (
     <section class="results" aria-label="Images">
       <p>
-        {result.model} · {result.size} ·{" "}
-        {props.credits === null ? "credits unknown" : `${props.credits} credits for what ran`}
+        {result.model} · {result.size} · {chargedLine(props.job, props.estimated)}
       </p>
       <ul>
         {result.data.map((image, index) => {

@@ -1,5 +1,6 @@
 import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
+import { useMemo } from "preact/hooks";
 import { Playground } from "../playground/playground.tsx";
 import type { Route } from "./route.ts";
 import { holds, type StudioContext } from "./studio-context.ts";
@@ -17,10 +18,18 @@ export interface StudioPage {
   Page: ComponentType<{ studio: StudioContext }>;
 }
 
-/** The playground, on the person's key. */
+/** The playground, on the person's key, with their team's budget read on their session. */
 function PlaygroundPage(props: { studio: StudioContext }) {
-  const { client, key } = props.studio;
-  return client === null ? null : <Playground key={key?.id} client={client} />;
+  const { client, key, session, principal } = props.studio;
+  const teamId = key?.teamId ?? null;
+  const teamBudget = useMemo(
+    () =>
+      teamId === null || !holds(principal, "usage.read") ? undefined : () => session.teams.budget(teamId),
+    [teamId, session, principal],
+  );
+  return client === null ? null : (
+    <Playground key={key?.id} client={client} {...(teamBudget === undefined ? {} : { teamBudget })} />
+  );
 }
 
 /** Every page, in the navigation's order; the first a person may see is their home. */
