@@ -81,6 +81,8 @@ export function playgroundScenarios(studio: StudioHarness): void {
     expect(await page.getByLabel("Prompt", { exact: true }).inputValue()).toBe("a lighthouse in the studio");
     expect(await page.getByLabel("Seed", { exact: true }).inputValue()).toBe(seed);
     expect(await page.getByLabel("Steps").inputValue()).toBe("2");
+    // The file names the registry version that made it; the key may still pin it, so the form does.
+    expect(await page.locator("select[name=model]").inputValue()).toBe("tiny@v1");
 
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await studio.fitsWidth(page)).toBe(true);

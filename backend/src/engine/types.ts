@@ -85,6 +85,11 @@ export interface GenerationRequest<S extends Seed = number> {
    * `width × scale` × `height × scale`, down to multiples of 8.
    */
   hires?: { scale: number; strength?: number; steps?: number };
+  /**
+   * The registry version the edge resolved the request to (`v3` and the digest of its files): written
+   * into each image's sdgate recipe, so a file says which approved version made it. It changes no pixel.
+   */
+  modelVersion?: { version: string; digest: string };
 }
 
 /** Text and recipe that travel with an image into its file (see `encodeImage`). */

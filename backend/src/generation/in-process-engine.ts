@@ -212,5 +212,6 @@ function toEngineRequest({ request, inputs }: EngineJob): GenerationRequest {
     n: request.n,
     ...(request.clip_skip === undefined ? {} : { clipSkip: request.clip_skip }),
     ...(request.hires === undefined ? {} : { hires: request.hires }),
+    ...(request.model_version === undefined ? {} : { modelVersion: request.model_version }),
   };
 }

@@ -41,7 +41,7 @@ describe("the playground's form", () => {
       model: { name: "v1-5-pruned", hash: "abc", version: null },
       unmapped: { "ADetailer model": "face_yolov8n.pt" },
     };
-    const { draft, notCarried } = applyRecipe(draftFor(TINY), recipe, ["tiny"]);
+    const { draft, notCarried } = applyRecipe(draftFor(TINY), recipe, [TINY]);
     expect(draft).toMatchObject({
       prompt: "a cat",
       steps: 30,
@@ -57,6 +57,23 @@ describe("the playground's form", () => {
     ]);
   });
 
+  it("pins the registry version that made the image, or says plainly that it is gone", () => {
+    const recipe: ImageRecipe = {
+      source: "sdgate",
+      fields: { prompt: "a cat", seed: 5 },
+      model: { name: "tiny", hash: "abc", version: "v1" },
+      unmapped: {},
+    };
+    const held = applyRecipe(draftFor(TINY), recipe, [{ ...TINY, versions: ["v1", "v2"] }]);
+    expect(held.draft.model).toBe("tiny@v1");
+    expect(held.notCarried).toEqual([]);
+    const gone = applyRecipe(draftFor(TINY), recipe, [{ ...TINY, versions: ["v2"] }]);
+    expect(gone.draft.model).toBe("tiny");
+    expect(gone.notCarried).toEqual([
+      "model version: tiny@v1 made this image, and it is gone or no longer approved; the form uses tiny as it is now",
+    ]);
+  });
+
   it("carries a hires pass and img2img's strength, and says the input image itself did not come", () => {
     const recipe: ImageRecipe = {
       source: "a1111",
@@ -64,7 +81,7 @@ describe("the playground's form", () => {
       model: { name: "tiny", hash: null, version: null },
       unmapped: {},
     };
-    const { draft, notCarried } = applyRecipe(draftFor(TINY), recipe, ["tiny"]);
+    const { draft, notCarried } = applyRecipe(draftFor(TINY), recipe, [TINY]);
     expect(draft.hires).toEqual({ scale: 1.5, strength: 0.5, steps: 8 });
     expect(draft.strength).toBe(0.6);
     expect(notCarried).toEqual(["rng: philox", "the input image (img2img): drop it under Image to image"]);

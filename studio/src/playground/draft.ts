@@ -175,7 +175,9 @@ export function draftOfQuery(search: string, base: Draft): Draft {
 
 /**
  * The form filled from an image's recipe (PNG info), with what did not carry over, in words; its model
- * is taken when it is one of `modelIds` (the key's).
+ * is taken when it is one of `models` (the key's): pinned to the registry version that made the image
+ * when the key may still use that version, and said plainly when the version is gone or no longer
+ * approved.
  *
  * @example
  * const { draft, notCarried } = applyRecipe(current, await readImageRecipe(bytes), ["tiny"]);
@@ -183,12 +185,13 @@ export function draftOfQuery(search: string, base: Draft): Draft {
 export function applyRecipe(
   base: Draft,
   recipe: ImageRecipe,
-  modelIds: readonly string[] = [],
+  models: readonly Pick<Model, "id" | "versions">[] = [],
 ): { draft: Draft; notCarried: string[] } {
   const { fields } = recipe;
-  const named = recipe.model.name ?? recipe.model.version;
-  const known =
-    [recipe.model.name, recipe.model.version].find((id) => id !== null && modelIds.includes(id)) ?? null;
+  const { name, version } = recipe.model;
+  const model = name === null ? undefined : models.find((each) => each.id === name);
+  const versionHeld = version !== null && model?.versions?.includes(version) === true;
+  const known = model === undefined ? null : versionHeld ? `${model.id}@${version}` : model.id;
   const draft: Draft = {
     ...base,
     ...(fields.prompt === undefined ? {} : { prompt: fields.prompt }),
@@ -217,6 +220,10 @@ export function applyRecipe(
   // img2img's strength comes without its input image, which a recipe does not hold.
   if (fields.strength !== undefined)
     notCarried.push("the input image (img2img): drop it under Image to image");
-  if (named !== null && known === null) notCarried.push(`model: ${named} (not one your key may use)`);
+  if (name !== null && model === undefined) notCarried.push(`model: ${name} (not one your key may use)`);
+  else if (model !== undefined && version !== null && !versionHeld)
+    notCarried.push(
+      `model version: ${model.id}@${version} made this image, and it is gone or no longer approved; the form uses ${model.id} as it is now`,
+    );
   return { draft, notCarried };
 }

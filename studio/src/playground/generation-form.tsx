@@ -29,13 +29,17 @@ const scheduler = ofKind(SPEC.scheduler, "choice");
 const seed = ofKind(SPEC.seed, "number");
 const outputFormat = ofKind(SPEC.output_format, "choice");
 
-/** The model choices: each model the key may use, and its aliases where the edge lists them. */
+/** The model choices: each model the key may use, its aliases and its pinnable versions where the edge lists them. */
 function modelChoices(models: Model[]) {
   return models.flatMap((model) => [
     { value: model.id, label: model.id },
     ...(model.aliases ?? []).map((alias) => ({
       value: `${model.id}@${alias.name}`,
       label: `${model.id}@${alias.name} (${alias.version})`,
+    })),
+    ...(model.versions ?? []).map((version) => ({
+      value: `${model.id}@${version}`,
+      label: `${model.id}@${version} (pinned)`,
     })),
   ]);
 }

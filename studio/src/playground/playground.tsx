@@ -165,11 +165,7 @@ export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<T
   };
 
   const restore = (recipe: ImageRecipe) => {
-    const applied = applyRecipe(
-      draft,
-      recipe,
-      models.map((model) => model.id),
-    );
+    const applied = applyRecipe(draft, recipe, models);
     setDraft(applied.draft);
     setCarried({ source: recipe.source, notCarried: applied.notCarried });
   };

@@ -24,6 +24,7 @@ function resolved(overrides: Partial<ResolvedRequest<number>>): ResolvedRequest<
     strength: null,
     clipSkip: 2,
     hires: { scale: 1.5, strength: 0.4, steps: 6, width: 96, height: 144 },
+    modelVersion: undefined,
     ...overrides,
   };
 }
@@ -35,6 +36,12 @@ async function readBack(request: ResolvedRequest<number>) {
 }
 
 describe("an image the engine wrote, read back as a recipe", () => {
+  it("names the registry version that made it, when the edge resolved one", async () => {
+    const digest = "a".repeat(64);
+    const recipe = await readBack(resolved({ modelVersion: { version: "v3", digest } }));
+    expect(recipe?.model).toEqual({ name: "tiny", hash: "0123456789", version: "v3" });
+  });
+
   const expected = {
     prompt: "a (red:1.2) fox, in the snow",
     negative_prompt: "blurry, lowres",
@@ -56,7 +63,7 @@ describe("an image the engine wrote, read back as a recipe", () => {
     expect(recipe).toMatchObject({
       source: "sdgate",
       fields: expected,
-      model: { name: "tiny", hash: "0123456789" },
+      model: { name: "tiny", hash: "0123456789", version: null },
     });
   });
 

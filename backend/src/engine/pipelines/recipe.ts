@@ -49,7 +49,14 @@ export function imageMetadata<S extends Seed>(
     engine: "sdgate",
     recipeVersion: ENGINE_RECIPE_VERSION,
     task: request.task,
-    model: { name: model.name, hash: model.hash, family: model.family },
+    model: {
+      name: model.name,
+      hash: model.hash,
+      family: model.family,
+      ...(request.modelVersion === undefined
+        ? {}
+        : { version: request.modelVersion.version, digest: request.modelVersion.digest }),
+    },
     prompt: request.prompt,
     negativePrompt: request.negativePrompt,
     width: request.width,

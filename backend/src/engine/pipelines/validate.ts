@@ -44,6 +44,8 @@ export interface ResolvedRequest<S extends Seed> {
   clipSkip: number;
   /** A second pass at a larger size (txt2img only). */
   hires: HiresPass | undefined;
+  /** The registry version the request names, for the image's recipe. */
+  modelVersion: { version: string; digest: string } | undefined;
 }
 
 const MAX_IMAGES = 16;
@@ -138,6 +140,7 @@ export function resolveRequest<S extends Seed>(
     mask,
     clipSkip,
     hires,
+    modelVersion: request.modelVersion,
   };
   if (image === undefined) {
     if (mask !== undefined)
