@@ -81,6 +81,10 @@ export function SweepView(props: { client: Sdgate; id: string; query: URLSearchP
           <a href={hrefOf("sweeps")}>All sweeps</a>
         </p>
         <h2 id="sweep-title">{sweep.name}</h2>
+        <p class="sweep-base">
+          {String(sweep.request.prompt ?? "")}
+          {typeof sweep.request.model === "string" ? ` · ${sweep.request.model}` : ""}
+        </p>
         <p role="status" aria-label="Sweep progress">
           {progressText(sweep)} · priced at {sweep.price.credits} credits
           {sweep.experiment === null ? "" : ` · experiment ${sweep.experiment}`}
