@@ -28,7 +28,7 @@ import { onOperation } from "./operation.ts";
 import { invalid, linksOf, scopeOf } from "./runs.ts";
 
 /** A sweep id as `createSweep` makes them; anything else is a 404 without a query. */
-const SWEEP_ID = "sweep_[0-9a-f]{32}";
+const SWEEP_ID_PATTERN = /^sweep_[0-9a-f]{32}$/;
 const MAX_LISTED_SWEEPS = 50;
 
 function notFound(id: string): SdgateError {
@@ -39,6 +39,7 @@ function notFound(id: string): SdgateError {
 async function sweepOf(c: Context<AppEnv>): Promise<SweepRow> {
   await authorize(c, { cost: null });
   const id = c.req.param("id") ?? "";
+  if (!SWEEP_ID_PATTERN.test(id)) throw notFound(id);
   const row = await readSweep(c.var.config.db, await scopeOf(c), id);
   if (row === null) throw notFound(id);
   return row;
@@ -57,6 +58,8 @@ async function viewOf(c: Context<AppEnv>, row: SweepRow): Promise<Sweep> {
  */
 export function registerSweeps(app: Hono<AppEnv>): void {
   onOperation(app, "createSweep", keyAuth("createSweep", { deferred: true }), async (c) => {
+    // The key and its scope first: a key that may not generate hears 403 whatever its body.
+    await authorize(c, { cost: null });
     const parsed = sweepBodySchema.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) throw invalid(parsed.error);
     const body = parsed.data;
@@ -67,7 +70,6 @@ export function registerSweeps(app: Hono<AppEnv>): void {
     const cells = expandSweep(base, body.axes);
     if (!cells.ok)
       throw new SdgateError("invalid_request", cells.error.message, { param: cells.error.param });
-    await authorize(c, { cost: null });
     const price = await priceSweep(c, body.axes, cells.value);
     const remaining = await budgetRemaining(c);
     const refusal = refusalOf(price, remaining, body.max_credits ?? null);
@@ -118,53 +120,40 @@ export function registerSweeps(app: Hono<AppEnv>): void {
     return c.json(list);
   });
 
-  onOperation(
-    app,
-    { id: "getSweep", idPattern: SWEEP_ID },
-    keyAuth("getSweep", { deferred: true }),
-    async (c) => c.json(await viewOf(c, await sweepOf(c))),
+  onOperation(app, "getSweep", keyAuth("getSweep", { deferred: true }), async (c) =>
+    c.json(await viewOf(c, await sweepOf(c))),
   );
 
-  onOperation(
-    app,
-    { id: "resumeSweep", idPattern: SWEEP_ID },
-    keyAuth("resumeSweep", { deferred: true }),
-    async (c) => {
-      const row = await sweepOf(c);
-      await markCancelled(c.var.config.db, row.id, null);
-      await submitCells(c, row.id, row.experiment);
-      return c.json(await viewOf(c, row));
-    },
-  );
+  onOperation(app, "resumeSweep", keyAuth("resumeSweep", { deferred: true }), async (c) => {
+    const row = await sweepOf(c);
+    await markCancelled(c.var.config.db, row.id, null);
+    await submitCells(c, row.id, row.experiment);
+    return c.json(await viewOf(c, row));
+  });
 
-  onOperation(
-    app,
-    { id: "cancelSweep", idPattern: SWEEP_ID },
-    keyAuth("cancelSweep", { deferred: true }),
-    async (c) => {
-      const row = await sweepOf(c);
-      const { db, jobs } = c.var.config;
-      await markCancelled(db, row.id, row.cancelled_at ?? new Date().toISOString());
-      const running = (await readCells(db, row.id)).filter(
-        (cell) => cell.state === "submitted" && cell.run === null && cell.job_id !== null,
-      );
-      // Each job answers to the key that submitted it; its run is recorded as it ends.
-      const cancelled = new Set<number>();
-      await Promise.all(
-        running.map(async (cell) => {
-          const view = await jobs.namespace.getByName(cell.job_id ?? "").cancel(cell.job_key_id ?? "");
-          if (view?.status === "cancelled") cancelled.add(cell.idx);
-        }),
-      );
-      const sweep = await viewOf(c, row);
-      // A job's run is written as it ends, a moment after its object answered: say what the object said.
-      for (const cell of sweep.cells)
-        if (cancelled.has(cell.index) && cell.status === "running") {
-          cell.status = "cancelled";
-          sweep.totals.running -= 1;
-          sweep.totals.cancelled += 1;
-        }
-      return c.json(sweep);
-    },
-  );
+  onOperation(app, "cancelSweep", keyAuth("cancelSweep", { deferred: true }), async (c) => {
+    const row = await sweepOf(c);
+    const { db, jobs } = c.var.config;
+    await markCancelled(db, row.id, row.cancelled_at ?? new Date().toISOString());
+    const running = (await readCells(db, row.id)).filter(
+      (cell) => cell.state === "submitted" && cell.run === null && cell.job_id !== null,
+    );
+    // Each job answers to the key that submitted it; its run is recorded as it ends.
+    const cancelled = new Set<number>();
+    await Promise.all(
+      running.map(async (cell) => {
+        const view = await jobs.namespace.getByName(cell.job_id ?? "").cancel(cell.job_key_id ?? "");
+        if (view?.status === "cancelled") cancelled.add(cell.idx);
+      }),
+    );
+    const sweep = await viewOf(c, row);
+    // A job's run is written as it ends, a moment after its object answered: say what the object said.
+    for (const cell of sweep.cells)
+      if (cancelled.has(cell.index) && cell.status === "running") {
+        cell.status = "cancelled";
+        sweep.totals.running -= 1;
+        sweep.totals.cancelled += 1;
+      }
+    return c.json(sweep);
+  });
 }
