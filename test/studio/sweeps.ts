@@ -29,6 +29,7 @@ export function sweepsScenarios(studio: StudioHarness): void {
       .getByText(/Cannot run: The sweep's 4 cells cost \d+ credits, more than max_credits \(1\)\./)
       .waitFor();
     expect(await run.isDisabled()).toBe(true);
+    await studio.shoot(page, "sweeps-builder-1280");
     await page.getByLabel("Credit cap").fill("");
     await price.getByText(/^4 cells/).waitFor();
     await expect.poll(() => run.isEnabled()).toBe(true);

@@ -10,9 +10,16 @@ import { progressText } from "./sweep-list.tsx";
 const message = (error: unknown) => (isSdgateApiError(error) ? error.message : String(error));
 const POLL_MS = 1_000;
 
+/**
+ * Cells waiting for the key's rate or concurrency to free up: submitted as others end. A cell the
+ * budget refused waits for a person (a bigger budget, then Resume), not for the next poll.
+ */
+const waiting = (sweep: Sweep) =>
+  sweep.cancelled_at === null &&
+  sweep.cells.some((cell) => cell.status === "pending" && cell.error_code !== "budget_exceeded");
+
 /** Whether any cell still has something coming: running, or waiting to be submitted. */
-const unfinished = (sweep: Sweep) =>
-  sweep.cancelled_at === null && sweep.totals.running + sweep.totals.pending > 0;
+const unfinished = (sweep: Sweep) => sweep.totals.running > 0 || waiting(sweep);
 
 /**
  * One sweep: its progress, cancel and resume, and its grid. While cells run it polls; cells the key's
@@ -31,7 +38,7 @@ export function SweepView(props: { client: Sdgate; id: string; query: URLSearchP
     const load = async () => {
       try {
         let next = await client.sweeps.get(id);
-        if (next.cancelled_at === null && next.totals.pending > 0) next = await client.sweeps.resume(id);
+        if (waiting(next)) next = await client.sweeps.resume(id);
         if (stopped) return;
         setSweep(next);
         setError(null);
@@ -91,7 +98,13 @@ export function SweepView(props: { client: Sdgate; id: string; query: URLSearchP
         </p>
         {error !== null ? <p role="alert">{error}</p> : null}
         <div class="row">
-          <button type="button" disabled={busy || !unfinished(sweep)} onClick={() => act("cancel")}>
+          <button
+            type="button"
+            disabled={
+              busy || sweep.cancelled_at !== null || sweep.totals.running + sweep.totals.pending === 0
+            }
+            onClick={() => act("cancel")}
+          >
             Cancel sweep
           </button>
           <button type="button" disabled={busy || !resumable} onClick={() => act("resume")}>
