@@ -22,6 +22,7 @@ import { People } from "./resources/people.ts";
 import { Registry } from "./resources/registry.ts";
 import { RoleMappings } from "./resources/role-mappings.ts";
 import { Runs } from "./resources/runs.ts";
+import { Sweeps } from "./resources/sweeps.ts";
 import { Teams } from "./resources/teams.ts";
 import { Webhooks } from "./resources/webhooks.ts";
 import { jsonObject } from "./wire/object.ts";
@@ -119,6 +120,7 @@ export class Sdgate {
   readonly evaluations: Evaluations;
   readonly canary: Canary;
   readonly runs: Runs;
+  readonly sweeps: Sweeps;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -157,6 +159,7 @@ export class Sdgate {
     this.evaluations = new Evaluations(this.#transport);
     this.canary = new Canary(this.#transport);
     this.runs = new Runs(this.#transport);
+    this.sweeps = new Sweeps(this.#transport);
   }
 
   /**
@@ -317,4 +320,9 @@ export const CLIENT_METHODS = {
   listRuns: "runs.list",
   annotateRun: "runs.annotate",
   listExperiments: "runs.experiments",
+  createSweep: "sweeps.create",
+  listSweeps: "sweeps.list",
+  getSweep: "sweeps.get",
+  resumeSweep: "sweeps.resume",
+  cancelSweep: "sweeps.cancel",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

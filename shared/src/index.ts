@@ -33,5 +33,6 @@ export * from "./sign-in-link.ts";
 export * from "./signing.ts";
 export * from "./sse.ts";
 export * from "./step-counts.ts";
+export * from "./sweeps.ts";
 export * from "./usage.ts";
 export * from "./webhooks.ts";

@@ -97,7 +97,7 @@ export async function acceptAsync(
 ): Promise<Response | null> {
   const reason = asyncReason(c, prepared);
   if (reason === null) return null;
-  const { config, requestId } = c.var;
+  const { config } = c.var;
   const webhookUrl = checkWebhookUrl(c.req.header(WEBHOOK_URL_HEADER), {
     allowLoopback: config.jobs.allowLoopbackWebhooks,
   });
@@ -106,9 +106,39 @@ export async function acceptAsync(
       param: WEBHOOK_URL_HEADER,
     });
   }
-  const preview = previewEvery(c.req.header(PREVIEW_HEADER));
-  const experiment = experimentHeader(c.req.header(EXPERIMENT_HEADER));
-  const key = idempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER));
+  const { view, replayed } = await submitJob(c, prepared, {
+    webhookUrl,
+    previewEvery: previewEvery(c.req.header(PREVIEW_HEADER)),
+    experiment: experimentHeader(c.req.header(EXPERIMENT_HEADER)),
+    idempotencyKey: idempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER)),
+  });
+  return accepted(c, view, reason, replayed);
+}
+
+/** How a job is asked for, beyond its request: what `acceptAsync` reads from headers. */
+export interface JobOptions {
+  webhookUrl: string | null;
+  previewEvery: number;
+  experiment: string | null;
+  idempotencyKey: string | null;
+}
+
+/**
+ * Admits a prepared generation (its cost reserved, as a synchronous one) and creates its
+ * `GenerationJob`, which runs it on the fleet; the generation route's async branch and each cell of
+ * a sweep go through here. With an idempotency key, a repeat of the same body gets the existing job
+ * (`replayed`) and a different body a 422. Throws the admission's refusal (429, 402, 403).
+ *
+ * @example
+ * const { view } = await submitJob(c, prepared, { webhookUrl: null, previewEvery: 0, experiment: null, idempotencyKey: null });
+ */
+export async function submitJob(
+  c: Context<AppEnv>,
+  prepared: PreparedGeneration,
+  options: JobOptions,
+): Promise<{ view: JobView; replayed: boolean }> {
+  const { config, requestId } = c.var;
+  const key = options.idempotencyKey;
   const fingerprint = key === null ? null : await requestFingerprint(prepared.request);
   // The key's stored record names it; its Durable Object confirms it before anything is read or made.
   const id = await jobIdFor(c.var.apiKey.id, key);
@@ -117,7 +147,7 @@ export async function acceptAsync(
     await confirmKey(c);
     const seen = await stub.peek(c.var.apiKey.id, fingerprint);
     if (seen.kind === "mismatch") throw reusedKey();
-    if (seen.kind === "existing") return accepted(c, seen.view, reason, true);
+    if (seen.kind === "existing") return { view: seen.view, replayed: true };
   }
   // Reserved even for a replay: the job reads the cache again and settles to nothing on a hit.
   const admission = await authorize(c, {
@@ -145,13 +175,13 @@ export async function acceptAsync(
     // A `url` answer links to stored images, so a `no-store` job still keeps them, under its own key.
     store: prepared.directive === "use" ? "cache" : prepared.directive === "refresh" ? "refresh" : "job",
     responseFormat: prepared.request.response_format ?? "b64_json",
-    webhookUrl,
+    webhookUrl: options.webhookUrl,
     origin: new URL(c.req.url).origin,
-    previewEvery: preview,
+    previewEvery: options.previewEvery,
     deadlineAtMs: Date.now() + JOB_DEADLINE_MS,
     retentionMs: config.retention.jobMs,
     ...(prepared.served.split === null ? {} : { split: prepared.served.split }),
-    ...(experiment === null ? {} : { experiment }),
+    ...(options.experiment === null ? {} : { experiment: options.experiment }),
   };
   let created: CreateResult;
   try {
@@ -164,7 +194,7 @@ export async function acceptAsync(
     // Another request with the same key got there first: this one reserved for nothing.
     inBackground(c, admission.settle({ ok: false }));
     if (created.kind === "mismatch") throw reusedKey();
-    return accepted(c, created.view, reason, true);
+    return { view: created.view, replayed: true };
   }
-  return accepted(c, created.view, reason, false);
+  return { view: created.view, replayed: false };
 }

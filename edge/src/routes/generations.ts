@@ -136,6 +136,15 @@ async function prepareBody(
   return prepared;
 }
 
+/**
+ * A generation request checked, resolved (its seed fixed), priced and hashed as this route does it,
+ * for work that submits it as a job itself (a sweep's cells); the job reads the replay cache itself.
+ */
+export async function prepareForJob(c: Context<AppEnv>, request: object): Promise<Prepared> {
+  const body = await prepareBody(c, JSON.stringify(request), tenantOf(c.get("apiKey")));
+  return { ...body, directive: "use", replay: null, staleIndex: false };
+}
+
 // This route reads variables with `c.get(name)`: Hono's `c.var` copies every variable into a new
 // object on each access, and the hot path reads them a dozen times per request.
 async function prepare(c: Context<AppEnv>): Promise<Prepared> {

@@ -18,7 +18,7 @@ import { annotateRun, listExperiments, listRuns, type RunScope, type StoredRun }
 import { onOperation } from "./operation.ts";
 
 /** A run as the API shows it, its images linked (signed, expiring) where the edge signs links. */
-async function viewOf(row: StoredRun, links: { secret: string; origin: string } | null): Promise<Run> {
+export async function viewOf(row: StoredRun, links: { secret: string; origin: string } | null): Promise<Run> {
   const seeds = JSON.parse(row.seeds) as number[];
   const expiresS = Math.floor(Date.now() / 1000) + IMAGE_URL_TTL_S;
   const images = await Promise.all(
@@ -100,19 +100,19 @@ export function registerRuns(app: Hono<AppEnv>): void {
 }
 
 /** The history a key sees: its team's, or its own. */
-async function scopeOf(c: Context<AppEnv>): Promise<RunScope> {
+export async function scopeOf(c: Context<AppEnv>): Promise<RunScope> {
   const keyId = c.var.apiKey.id;
   const team = await teamRulesForKey(c.var.config.db, keyId);
   return team ? { teamId: team.teamId } : { keyId };
 }
 
-function linksOf(c: Context<AppEnv>): { secret: string; origin: string } | null {
+export function linksOf(c: Context<AppEnv>): { secret: string; origin: string } | null {
   const secret = c.var.config.urlSigningKey;
   return secret === null ? null : { secret, origin: new URL(c.req.url).origin };
 }
 
 /** A 400 naming the first field zod refused. */
-function invalid(error: z.ZodError): SdgateError {
+export function invalid(error: z.ZodError): SdgateError {
   const issue = error.issues[0];
   const param = issue?.path.join(".") || null;
   return new SdgateError("invalid_request", `Invalid '${param ?? "body"}': ${issue?.message ?? "invalid"}.`, {

@@ -39,7 +39,8 @@ export interface StoredRun extends RunRow {
 /** Whose runs and experiments a key sees: its team's, or its own when it has none. */
 export type RunScope = { teamId: string } | { keyId: string };
 
-const ownerOf = (scope: RunScope) => ("teamId" in scope ? `team:${scope.teamId}` : `key:${scope.keyId}`);
+export const ownerOf = (scope: RunScope) =>
+  "teamId" in scope ? `team:${scope.teamId}` : `key:${scope.keyId}`;
 
 const COLUMNS =
   "id, key_id, team_id, created_at, status, model, model_version, prompt, negative_prompt, request, cost, latency_ms, backend, error_code, tenant_tag, cache_key, output_format, seeds, experiment_id";

@@ -2,6 +2,7 @@ import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
 import { useMemo } from "preact/hooks";
 import { Playground } from "../playground/playground.tsx";
+import { SweepsPage } from "../sweeps/index.tsx";
 import type { Route } from "./route.ts";
 import { holds, type StudioContext } from "./studio-context.ts";
 
@@ -35,6 +36,7 @@ function PlaygroundPage(props: { studio: StudioContext }) {
 /** Every page, in the navigation's order; the first a person may see is their home. */
 export const PAGES: readonly StudioPage[] = [
   { id: "playground", title: "Playground", needs: "key", Page: PlaygroundPage },
+  { id: "sweeps", title: "Sweeps", needs: "key", Page: SweepsPage },
 ];
 
 /**

@@ -1,0 +1,97 @@
+import { isSdgateError, SdgateError, type SweepAxis, type SweepCell, type SweepPrice } from "@sdgate/shared";
+import type { Context } from "hono";
+import { readTeamBudget } from "../budgets/index.ts";
+import type { AppEnv } from "../hono-env.ts";
+import { estimateGeneration } from "../jobs/estimate.ts";
+import { fleetTimings } from "../jobs/step-timings.ts";
+import { estimateCost } from "../limits/index.ts";
+import { resolveServed, type ServingModel, servingModel } from "../model-registry/serving.ts";
+import { teamRulesForKey } from "../policies/cache.ts";
+import { enforceGovernance } from "../policies/index.ts";
+
+/**
+ * The whole grid priced as `POST /v1/estimate` prices one request: each cell resolved against the
+ * model it names (so a version or alias prices as what it serves), its credits and GPU-seconds summed.
+ * Each cell must also pass the team's grants and prompt policies: a grid with one refused cell is
+ * refused before anything runs, as a refused request gets nothing.
+ */
+export async function priceSweep(
+  c: Context<AppEnv>,
+  axes: readonly SweepAxis[],
+  cells: readonly SweepCell[],
+): Promise<SweepPrice> {
+  const { config } = c.var;
+  const timings = await fleetTimings(config.registry, Date.now(), config.keyring);
+  const models = new Map<string, Promise<ServingModel>>();
+  let credits = 0;
+  let gpuSeconds = 0;
+  for (const cell of cells) {
+    const name = cell.request.model ?? "";
+    let served = models.get(name);
+    if (served === undefined) {
+      served = servingModel(config, cell.request.model);
+      models.set(name, served);
+    }
+    const serving = await served;
+    // The seed changes nothing about the cost.
+    const resolved = resolvedCell(axes, cell, () =>
+      resolveServed(cell.request, serving, cell.request.seed ?? 0),
+    );
+    await enforceGovernance(c, resolved, serving);
+    credits += estimateCost(resolved);
+    gpuSeconds += estimateGeneration(resolved, timings, config.jobs.gpuHourPrice).gpuSeconds;
+  }
+  return { cells: cells.length, credits, gpu_seconds: Math.round(gpuSeconds * 1e6) / 1e6 };
+}
+
+/** Credits left this month of the key's team's budget; `null`: no team, or a team without a limit. */
+export async function budgetRemaining(c: Context<AppEnv>): Promise<number | null> {
+  const team = await teamRulesForKey(c.var.config.db, c.var.apiKey.id);
+  if (team === null) return null;
+  const { usage } = await readTeamBudget(c.var.config, team.teamId);
+  return usage.remaining;
+}
+
+/** Why the grid may not run (its price past what the budget has left, or past `max_credits`), or `null`. */
+export function refusalOf(
+  price: SweepPrice,
+  remaining: number | null,
+  maxCredits: number | null,
+): SdgateError | null {
+  if (maxCredits !== null && price.credits > maxCredits)
+    return new SdgateError(
+      "budget_exceeded",
+      `The sweep's ${price.cells} cells cost ${price.credits} credits, more than max_credits (${maxCredits}).`,
+      { param: "max_credits" },
+    );
+  if (remaining !== null && price.credits > remaining)
+    return new SdgateError(
+      "budget_exceeded",
+      `The sweep's ${price.cells} cells cost ${price.credits} credits; the team's budget has ${remaining} left this month.`,
+    );
+  return null;
+}
+
+/**
+ * A cell resolved against its model; a value past the model's limits (too many steps, too large a
+ * size) is refused naming the axis and value that made it, as the contract's checks name theirs.
+ */
+function resolvedCell<T>(axes: readonly SweepAxis[], cell: SweepCell, resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (!isSdgateError(error) || error.code !== "invalid_request" || error.param === null) throw error;
+    const field = error.param;
+    const axisIndex = axes.findIndex(
+      (axis) => axis.field === field || (axis.field === "size" && (field === "width" || field === "height")),
+    );
+    if (axisIndex < 0) throw error;
+    const position = [cell.coordinates.x, cell.coordinates.y, cell.coordinates.z][axisIndex] ?? 0;
+    const value = JSON.stringify(axes[axisIndex]?.values[position]).slice(0, 60);
+    throw new SdgateError(
+      "invalid_request",
+      `Invalid 'axes.${axisIndex}.values.${position}' (${field} ${value}): ${error.message}`,
+      { param: `axes.${axisIndex}.values.${position}` },
+    );
+  }
+}

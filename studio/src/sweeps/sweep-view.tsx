@@ -1,0 +1,136 @@
+import { isSdgateApiError, type Sdgate } from "@sdgate/sdk";
+import type { Sweep } from "@sdgate/shared";
+import { useEffect, useState } from "preact/hooks";
+import { hrefOf, navigate } from "../shell/route.ts";
+import { CellDialog } from "./cell-dialog.tsx";
+import { gridOf, layoutOf, swapped } from "./grid.ts";
+import { SweepGrid } from "./sweep-grid.tsx";
+import { progressText } from "./sweep-list.tsx";
+
+const message = (error: unknown) => (isSdgateApiError(error) ? error.message : String(error));
+const POLL_MS = 1_000;
+
+/**
+ * Cells waiting for the key's rate or concurrency to free up: submitted as others end. A cell the
+ * budget refused waits for a person (a bigger budget, then Resume), not for the next poll.
+ */
+const waiting = (sweep: Sweep) =>
+  sweep.cancelled_at === null &&
+  sweep.cells.some((cell) => cell.status === "pending" && cell.error_code !== "budget_exceeded");
+
+/** Whether any cell still has something coming: running, or waiting to be submitted. */
+const unfinished = (sweep: Sweep) => sweep.totals.running > 0 || waiting(sweep);
+
+/**
+ * One sweep: its progress, cancel and resume, and its grid. While cells run it polls; cells the key's
+ * limits left waiting are submitted as others finish (a resume, which never reruns a finished cell).
+ * The layout (`axes`), the Z page (`page`) and the open cell (`cell`) live in the URL.
+ */
+export function SweepView(props: { client: Sdgate; id: string; query: URLSearchParams }) {
+  const { client, id, query } = props;
+  const [sweep, setSweep] = useState<Sweep | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const load = async () => {
+      try {
+        let next = await client.sweeps.get(id);
+        if (waiting(next)) next = await client.sweeps.resume(id);
+        if (stopped) return;
+        setSweep(next);
+        setError(null);
+        if (unfinished(next)) timer = setTimeout(load, POLL_MS);
+      } catch (failure) {
+        if (!stopped) setError(message(failure));
+      }
+    };
+    void load();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [client, id, sweep?.cancelled_at ?? null, busy]);
+
+  if (sweep === null) return error !== null ? <p role="alert">{error}</p> : <p>Loading the sweep…</p>;
+
+  const layout = layoutOf(query, sweep.axes.length);
+  const grid = gridOf(sweep, layout);
+  const page = Math.min(Number(query.get("page") ?? 0) || 0, grid.pages.length - 1);
+  const openIndex = query.get("cell");
+  const open = openIndex === null ? undefined : sweep.cells.find((cell) => cell.index === Number(openIndex));
+  const go = (changes: Record<string, string | null>) => {
+    const next: Record<string, string> = { axes: layout.join(","), page: String(page) };
+    if (openIndex !== null) next.cell = openIndex;
+    for (const [name, value] of Object.entries(changes))
+      if (value === null) delete next[name];
+      else next[name] = value;
+    navigate("sweeps", [id], next);
+  };
+  const act = async (action: "cancel" | "resume") => {
+    setBusy(true);
+    try {
+      setSweep(await client.sweeps[action](id));
+    } catch (failure) {
+      setError(message(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const resumable = sweep.totals.failed + sweep.totals.cancelled + sweep.totals.pending > 0;
+
+  return (
+    <div class="sweep-view">
+      <section class="card" aria-labelledby="sweep-title">
+        <p>
+          <a href={hrefOf("sweeps")}>All sweeps</a>
+        </p>
+        <h2 id="sweep-title">{sweep.name}</h2>
+        <p class="sweep-base">
+          {String(sweep.request.prompt ?? "")}
+          {typeof sweep.request.model === "string" ? ` · ${sweep.request.model}` : ""}
+        </p>
+        <p role="status" aria-label="Sweep progress">
+          {progressText(sweep)} · priced at {sweep.price.credits} credits
+          {sweep.experiment === null ? "" : ` · experiment ${sweep.experiment}`}
+        </p>
+        {error !== null ? <p role="alert">{error}</p> : null}
+        <div class="row">
+          <button
+            type="button"
+            disabled={
+              busy || sweep.cancelled_at !== null || sweep.totals.running + sweep.totals.pending === 0
+            }
+            onClick={() => act("cancel")}
+          >
+            Cancel sweep
+          </button>
+          <button type="button" disabled={busy || !resumable} onClick={() => act("resume")}>
+            Resume
+          </button>
+          {grid.axes[1] !== null ? (
+            <button type="button" onClick={() => go({ axes: swapped(layout).join(","), page: "0" })}>
+              Swap X and Y
+            </button>
+          ) : null}
+          {grid.axes[2] !== null ? (
+            <button type="button" onClick={() => go({ axes: swapped(layout, 1, 2).join(","), page: "0" })}>
+              Swap Y and Z
+            </button>
+          ) : null}
+        </div>
+      </section>
+      <SweepGrid
+        grid={grid}
+        page={page}
+        onPage={(next) => go({ page: String(next) })}
+        onOpen={(cell) => go({ cell: String(cell) })}
+      />
+      {open !== undefined ? (
+        <CellDialog cell={open} axes={sweep.axes} onClose={() => go({ cell: null })} />
+      ) : null}
+    </div>
+  );
+}
