@@ -49,10 +49,11 @@ export function GenerationForm(props: {
   draft: Draft;
   models: Model[];
   onChange: (draft: Draft) => void;
-  inputs: InputImages;
-  onInputs: (inputs: InputImages) => void;
+  /** Image to image's input images; without them the form has no image section (a sweep's base has none). */
+  inputs?: InputImages;
+  onInputs?: (inputs: InputImages) => void;
 }) {
-  const { draft } = props;
+  const { draft, inputs, onInputs } = props;
   const set = <K extends keyof Draft>(name: K, value: Draft[K]) =>
     props.onChange({ ...draft, [name]: value });
   const model = props.models.find((entry) => draft.model.split("@")[0] === entry.id);
@@ -143,12 +144,9 @@ export function GenerationForm(props: {
         {...(model === undefined ? {} : { maxSteps: model.limits.max_steps })}
         onChange={props.onChange}
       />
-      <InputImageFields
-        draft={draft}
-        inputs={props.inputs}
-        onDraft={props.onChange}
-        onInputs={props.onInputs}
-      />
+      {inputs === undefined || onInputs === undefined ? null : (
+        <InputImageFields draft={draft} inputs={inputs} onDraft={props.onChange} onInputs={onInputs} />
+      )}
     </fieldset>
   );
 }
