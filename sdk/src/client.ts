@@ -19,6 +19,7 @@ import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
 import { Models } from "./resources/models.ts";
 import { People } from "./resources/people.ts";
+import { Prompts } from "./resources/prompts.ts";
 import { Registry } from "./resources/registry.ts";
 import { RoleMappings } from "./resources/role-mappings.ts";
 import { Runs } from "./resources/runs.ts";
@@ -119,6 +120,7 @@ export class Sdgate {
   readonly evaluations: Evaluations;
   readonly canary: Canary;
   readonly runs: Runs;
+  readonly prompts: Prompts;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -157,6 +159,7 @@ export class Sdgate {
     this.evaluations = new Evaluations(this.#transport);
     this.canary = new Canary(this.#transport);
     this.runs = new Runs(this.#transport);
+    this.prompts = new Prompts(this.#transport);
   }
 
   /**
@@ -317,4 +320,5 @@ export const CLIENT_METHODS = {
   listRuns: "runs.list",
   annotateRun: "runs.annotate",
   listExperiments: "runs.experiments",
+  tokenizePrompt: "prompts.tokenize",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

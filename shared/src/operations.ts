@@ -53,6 +53,7 @@ import {
 } from "./operation-spec.ts";
 import { CANARY_OPERATIONS, CANARY_SCHEMAS } from "./operations-canary.ts";
 import { EVALUATION_OPERATIONS, EVALUATION_SCHEMAS } from "./operations-evaluations.ts";
+import { PROMPT_OPERATIONS, PROMPT_SCHEMAS } from "./operations-prompts.ts";
 import { REGISTRY_OPERATIONS, REGISTRY_SCHEMAS } from "./operations-registry.ts";
 import { RUN_OPERATIONS, RUN_SCHEMAS } from "./operations-runs.ts";
 import { principalSchema } from "./permissions.ts";
@@ -120,6 +121,7 @@ export const NAMED_SCHEMAS = {
   ...CANARY_SCHEMAS,
   ...EVALUATION_SCHEMAS,
   ...RUN_SCHEMAS,
+  ...PROMPT_SCHEMAS,
 } as const;
 
 const S = NAMED_SCHEMAS;
@@ -709,6 +711,7 @@ export const OPERATIONS = {
   ...CANARY_OPERATIONS,
   ...EVALUATION_OPERATIONS,
   ...RUN_OPERATIONS,
+  ...PROMPT_OPERATIONS,
 } as const satisfies Record<string, OperationSpec>;
 
 export type { NamedSchema, OperationAccess, OperationSpec, QuerySpec } from "./operation-spec.ts";
