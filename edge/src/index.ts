@@ -25,6 +25,7 @@ import { registerJobsWebhookSecret } from "./routes/jobs-webhook-secret.ts";
 import { registerMe } from "./routes/me.ts";
 import { registerModels } from "./routes/models.ts";
 import { registerOpenApi } from "./routes/openapi.ts";
+import { registerPromptTokens } from "./routes/prompt-tokens.ts";
 import { registerRuns } from "./routes/runs.ts";
 
 // Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
@@ -55,6 +56,7 @@ registerOpenApi(app);
 registerModels(app);
 registerGenerations(app);
 registerRuns(app);
+registerPromptTokens(app);
 registerAdminKeys(app);
 registerAdminAudit(app);
 registerAdminUsage(app);
