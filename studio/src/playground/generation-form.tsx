@@ -1,7 +1,9 @@
+import type { Sdgate } from "@sdgate/sdk";
 import type { Model } from "@sdgate/shared";
 import { fieldSpec } from "../contract-fields.ts";
+import { PromptEditor } from "../prompt-editor/prompt-editor.tsx";
 import { type Draft, rollSeed } from "./draft.ts";
-import { ChoiceField, NumberField, TextField } from "./field-controls.tsx";
+import { ChoiceField, NumberField } from "./field-controls.tsx";
 import { sizeChoices } from "./sizes.ts";
 
 // Read once: the contract does not change while the page is open.
@@ -39,7 +41,13 @@ function modelChoices(models: Model[]) {
 }
 
 /** The playground's form: every control's kind, bounds and choices from the contract. */
-export function GenerationForm(props: { draft: Draft; models: Model[]; onChange: (draft: Draft) => void }) {
+export function GenerationForm(props: {
+  draft: Draft;
+  models: Model[];
+  /** Counts the prompts' tokens for their editors. */
+  client: Sdgate;
+  onChange: (draft: Draft) => void;
+}) {
   const { draft } = props;
   const set = <K extends keyof Draft>(name: K, value: Draft[K]) =>
     props.onChange({ ...draft, [name]: value });
@@ -47,10 +55,24 @@ export function GenerationForm(props: { draft: Draft; models: Model[]; onChange:
   return (
     <fieldset class="form">
       <legend>Request</legend>
-      <TextField spec={prompt} label="Prompt" value={draft.prompt} onInput={(v) => set("prompt", v)} />
-      <TextField
-        spec={negativePrompt}
+      {/* both prompts are read with the model's tokenizer, so both count against its chunks */}
+      <PromptEditor
+        name={prompt.name}
+        label="Prompt"
+        required={prompt.required}
+        maxLength={prompt.maxLength}
+        model={draft.model}
+        client={props.client}
+        value={draft.prompt}
+        onInput={(v) => set("prompt", v)}
+      />
+      <PromptEditor
+        name={negativePrompt.name}
         label="Negative prompt"
+        required={negativePrompt.required}
+        maxLength={negativePrompt.maxLength}
+        model={draft.model}
+        client={props.client}
         value={draft.negative_prompt}
         onInput={(v) => set("negative_prompt", v)}
       />

@@ -139,7 +139,7 @@ export function Playground(props: { client: Sdgate }) {
   return (
     <div class="playground">
       <div class="column">
-        <GenerationForm draft={draft} models={models} onChange={setDraft} />
+        <GenerationForm draft={draft} models={models} client={client} onChange={setDraft} />
         <EstimateLine estimate={estimate} error={estimateError} />
         <button
           type="button"
