@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningOidcProvider, startOidcProvider } from "../edge/test/oidc-provider.ts";
 import { useStudioHarness } from "./studio/harness.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
+import { promptScenarios } from "./studio/prompt.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
 // The platform's two kinds of client against one real local stack (the edge in workerd, two CPU
@@ -289,4 +290,5 @@ describe("signing in, in a browser", () => {
 describe("the Studio, in a browser", () => {
   const studio = useStudioHarness(() => localStack.current());
   playgroundScenarios(studio);
+  promptScenarios(studio);
 });
