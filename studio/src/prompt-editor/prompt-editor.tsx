@@ -31,6 +31,8 @@ export function PromptEditor(props: PromptEditorProps) {
   const spans = useMemo(() => highlightPrompt(props.value), [props.value]);
   const problems = useMemo(() => bracketProblems(props.value, spans), [props.value, spans]);
   const counted = count.counted?.prompt === props.value ? count.counted.tokens : null;
+  // while a newer count is on its way the line keeps the last one, rather than flicker at each key
+  const lastCount = count.counted?.model === props.model ? count.counted.tokens : null;
   const pieces = overlayPieces(props.value, spans, counted);
   const overLimit = counted !== null && counted.tokens_over_limit > 0;
   const describedBy = [`${id}-count`, problems.length > 0 ? `${id}-problems` : ""].filter(Boolean).join(" ");
@@ -76,7 +78,7 @@ export function PromptEditor(props: PromptEditorProps) {
         />
       </div>
       <p id={`${id}-count`} class={`prompt-editor-count${overLimit ? " over-limit" : ""}`}>
-        <CountLine count={count} counted={counted} />
+        <CountLine count={count} counted={counted ?? lastCount} />
       </p>
       {problems.length > 0 && (
         <p id={`${id}-problems`} class="prompt-editor-problems">
