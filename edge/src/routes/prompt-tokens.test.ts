@@ -1,6 +1,7 @@
 import { BACKEND_TOKENIZE_PATH, type ErrorEnvelope, promptTokensSchema } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import app from "../index.ts";
+import { createKey } from "../keys/testing.ts";
 import { fakePromptTokens } from "../test-support/fake-backends.ts";
 import { callsTo, edgeEnv, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
 
@@ -76,6 +77,17 @@ describe("POST /v1/prompts/tokenize: errors", () => {
     );
     expect(none.status).toBe(503);
     expect(await errorOf(none)).toMatchObject({ code: "backend_unavailable" });
+  });
+});
+
+describe("POST /v1/prompts/tokenize: limits", () => {
+  it("takes a token of the key's request bucket: past its rate, a 429 that never reaches a backend", async () => {
+    const { key } = await createKey({ limits: { requests_per_minute: 3, concurrency: 10, credits: null } });
+    const prompt = uniquePrompt("a counted fox");
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await tokenize({ model: "tiny", prompt }, { key })).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(await callsTo("healthy", prompt)).toHaveLength(3);
   });
 });
 
