@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningOidcProvider, startOidcProvider } from "../edge/test/oidc-provider.ts";
 import { useStudioHarness } from "./studio/harness.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
+import { promptScenarios } from "./studio/prompt.ts";
 import { sweepsScenarios } from "./studio/sweeps.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
@@ -291,4 +292,5 @@ describe("the Studio, in a browser", () => {
   const studio = useStudioHarness(() => localStack.current());
   playgroundScenarios(studio);
   sweepsScenarios(studio);
+  promptScenarios(studio);
 });

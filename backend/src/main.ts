@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { Keyring, MemoryNonceStore } from "@sdgate/shared";
 import { ConfigError, loadConfig } from "./config.ts";
 import { restrictImageLoaders } from "./engine/image/decode-image.ts";
+import { PromptCounter } from "./generation/prompt-counter.ts";
 import { createLogger } from "./logger.ts";
 import { ServingMetrics } from "./metrics/metrics.ts";
 import { ensureTinyModel } from "./model-builder/index.ts";
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   let dispatcher: Dispatcher | null = null;
   let versions: Record<string, string> = {};
   let engine: WorkerEngine | null = null;
+  let prompts: PromptCounter | null = null;
   const app = createBackendApp({
     name: config.name,
     keyring: new Keyring(config.signingKeys),
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     defaultDeadlineMs: config.defaultDeadlineMs,
     previewEverySteps: config.previewEverySteps,
     versions: () => versions,
+    prompts: () => (readiness.state === "ready" ? prompts : null),
   });
 
   // Listen first so /healthz answers while the models load; /readyz says when to send traffic.
@@ -112,6 +115,7 @@ async function main(): Promise<void> {
     metrics.executionProvider.set({ model: model.id, provider: model.executionProvider }, 1);
     metrics.modelLoadSeconds.set({ model: model.id }, model.loadSeconds);
   }
+  prompts = await PromptCounter.load(models, first.models);
   dispatcher = new Dispatcher({
     engine: first,
     queueSize: config.queueSize,

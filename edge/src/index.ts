@@ -25,6 +25,7 @@ import { registerJobsWebhookSecret } from "./routes/jobs-webhook-secret.ts";
 import { registerMe } from "./routes/me.ts";
 import { registerModels } from "./routes/models.ts";
 import { registerOpenApi } from "./routes/openapi.ts";
+import { registerPromptTokens } from "./routes/prompt-tokens.ts";
 import { registerRuns } from "./routes/runs.ts";
 import { registerSweeps } from "./routes/sweeps.ts";
 
@@ -57,6 +58,7 @@ registerModels(app);
 registerGenerations(app);
 registerRuns(app);
 registerSweeps(app);
+registerPromptTokens(app);
 registerAdminKeys(app);
 registerAdminAudit(app);
 registerAdminUsage(app);

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import {
   BACKEND_STATUS_PATH,
+  BACKEND_TOKENIZE_PATH,
   CONTEXT_HEADERS,
   type Keyring,
   MemoryNonceStore,
@@ -18,6 +19,7 @@ import {
   FAKE_LOAD_HEADERS,
   FAKE_STATUS,
   type FakeBehaviour,
+  fakePromptTokens,
   fakeTinyDigest,
   MODE_PATH,
   type RecordedCall,
@@ -129,7 +131,7 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
         return send(res, 401, envelope("invalid_signature", "authentication_error", verdict.error));
       return send(res, 200, { ...FAKE_STATUS, versions: { tiny: fakeTinyDigest(behaviour) } });
     }
-    if (req.method !== "POST" || url.pathname !== GENERATE_PATH) {
+    if (req.method !== "POST" || (url.pathname !== GENERATE_PATH && url.pathname !== BACKEND_TOKENIZE_PATH)) {
       return send(res, 404, envelope("not_found", "not_found_error", "Not found."));
     }
     const bytes = await readBody(req);
@@ -188,6 +190,7 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
       case "healthyB":
         break;
     }
+    if (url.pathname === BACKEND_TOKENIZE_PATH) return answerTokenize(res, body);
     const request = resolvedGenerationRequestSchema.safeParse(body);
     if (!request.success) {
       return send(res, 400, envelope("invalid_request", "invalid_request_error", "Not a resolved request."));
@@ -206,6 +209,19 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
   }
 
   return listenOnLoopback(handle);
+}
+
+/** A count for `tiny`, as the real backend's route answers; `model_not_found` for any other model. */
+function answerTokenize(res: ServerResponse, body: unknown): void {
+  const { model, prompt } = (body ?? {}) as { model?: unknown; prompt?: unknown };
+  if (typeof model !== "string" || typeof prompt !== "string") {
+    send(res, 400, envelope("invalid_request", "invalid_request_error", "Not a tokenize request."));
+  } else if (model !== "tiny") {
+    const message = `Model '${model}' is not served by this backend.`;
+    send(res, 404, envelope("model_not_found", "invalid_request_error", message, "model"));
+  } else {
+    send(res, 200, fakePromptTokens(model, prompt), FAKE_LOAD_HEADERS);
+  }
 }
 
 /** A loopback URL where nothing listens: a port that was just bound and released. */

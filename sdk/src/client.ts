@@ -19,6 +19,7 @@ import { Jobs } from "./resources/jobs.ts";
 import { Keys } from "./resources/keys.ts";
 import { Models } from "./resources/models.ts";
 import { People } from "./resources/people.ts";
+import { Prompts } from "./resources/prompts.ts";
 import { Registry } from "./resources/registry.ts";
 import { RoleMappings } from "./resources/role-mappings.ts";
 import { Runs } from "./resources/runs.ts";
@@ -121,6 +122,7 @@ export class Sdgate {
   readonly canary: Canary;
   readonly runs: Runs;
   readonly sweeps: Sweeps;
+  readonly prompts: Prompts;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -160,6 +162,7 @@ export class Sdgate {
     this.canary = new Canary(this.#transport);
     this.runs = new Runs(this.#transport);
     this.sweeps = new Sweeps(this.#transport);
+    this.prompts = new Prompts(this.#transport);
   }
 
   /**
@@ -325,4 +328,5 @@ export const CLIENT_METHODS = {
   getSweep: "sweeps.get",
   resumeSweep: "sweeps.resume",
   cancelSweep: "sweeps.cancel",
+  tokenizePrompt: "prompts.tokenize",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

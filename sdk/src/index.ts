@@ -144,6 +144,7 @@ export type {
 } from "./resources/images.ts";
 export type { JobEvent, JobEventsOptions, TerminalJobEvent } from "./resources/job-events.ts";
 export type { WaitOptions } from "./resources/jobs.ts";
+export type { Prompts } from "./resources/prompts.ts";
 export type { Runs } from "./resources/runs.ts";
 export {
   DEFAULT_WEBHOOK_TOLERANCE_S,

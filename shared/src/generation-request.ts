@@ -59,7 +59,7 @@ const schedulerSchema = z.string().transform((name, ctx) => {
 });
 
 /** Refuses a prompt nested deeper than {@link MAX_PROMPT_NESTING}, saying how deep it went. */
-function checkPromptNesting(payload: z.core.ParsePayload<string>): void {
+export function refuseDeepNesting(payload: z.core.ParsePayload<string>): void {
   const depth = promptNestingDepth(payload.value);
   if (depth > MAX_PROMPT_NESTING)
     payload.issues.push({
@@ -82,8 +82,8 @@ const sideSchema = z
  */
 export const generationRequestSchema = z.strictObject({
   model: z.string().min(1).max(200).optional(),
-  prompt: z.string().trim().min(1, "must not be empty").max(MAX_PROMPT_CHARS).check(checkPromptNesting),
-  negative_prompt: z.string().max(MAX_PROMPT_CHARS).check(checkPromptNesting).optional(),
+  prompt: z.string().trim().min(1, "must not be empty").max(MAX_PROMPT_CHARS).check(refuseDeepNesting),
+  negative_prompt: z.string().max(MAX_PROMPT_CHARS).check(refuseDeepNesting).optional(),
   n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST).optional(),
   size: z
     .string()
@@ -118,8 +118,8 @@ export type GenerationRequest = z.infer<typeof generationRequestSchema>;
  */
 export const resolvedGenerationRequestSchema = z.strictObject({
   model: z.string().min(1),
-  prompt: z.string().min(1).max(MAX_PROMPT_CHARS).check(checkPromptNesting),
-  negative_prompt: z.string().max(MAX_PROMPT_CHARS).check(checkPromptNesting),
+  prompt: z.string().min(1).max(MAX_PROMPT_CHARS).check(refuseDeepNesting),
+  negative_prompt: z.string().max(MAX_PROMPT_CHARS).check(refuseDeepNesting),
   n: z.number().int().min(1).max(MAX_IMAGES_PER_REQUEST),
   width: sideSchema,
   height: sideSchema,

@@ -53,6 +53,7 @@ import {
 } from "./operation-spec.ts";
 import { CANARY_OPERATIONS, CANARY_SCHEMAS } from "./operations-canary.ts";
 import { EVALUATION_OPERATIONS, EVALUATION_SCHEMAS } from "./operations-evaluations.ts";
+import { PROMPT_OPERATIONS, PROMPT_SCHEMAS } from "./operations-prompts.ts";
 import { REGISTRY_OPERATIONS, REGISTRY_SCHEMAS } from "./operations-registry.ts";
 import { RUN_OPERATIONS, RUN_SCHEMAS } from "./operations-runs.ts";
 import { SWEEP_OPERATIONS, SWEEP_SCHEMAS } from "./operations-sweeps.ts";
@@ -122,6 +123,7 @@ export const NAMED_SCHEMAS = {
   ...EVALUATION_SCHEMAS,
   ...RUN_SCHEMAS,
   ...SWEEP_SCHEMAS,
+  ...PROMPT_SCHEMAS,
 } as const;
 
 const S = NAMED_SCHEMAS;
@@ -712,6 +714,7 @@ export const OPERATIONS = {
   ...EVALUATION_OPERATIONS,
   ...RUN_OPERATIONS,
   ...SWEEP_OPERATIONS,
+  ...PROMPT_OPERATIONS,
 } as const satisfies Record<string, OperationSpec>;
 
 export type { NamedSchema, OperationAccess, OperationSpec, QuerySpec } from "./operation-spec.ts";

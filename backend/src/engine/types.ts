@@ -213,6 +213,11 @@ export interface Pipeline {
   readonly modelHash: string;
   /** Present when the folder has `safety_checker/model.onnx`. */
   readonly safetyChecker: SafetyChecker | undefined;
+  /**
+   * The most 75-token chunks a prompt may have: a longer one is refused, or, where the UNet's export
+   * fixes its text length, cut (see `tokenizePrompts`).
+   */
+  readonly maxPromptChunks: number;
   generate<S extends Seed = number>(
     request: GenerationRequest<S>,
     options?: GenerateOptions,

@@ -79,4 +79,6 @@ export interface ModelInfo {
   family: string;
   /** Loading and warming up, in seconds. */
   loadSeconds: number;
+  /** The most 75-token chunks a prompt may have (`Pipeline.maxPromptChunks`). */
+  maxPromptChunks: number;
 }

@@ -10,7 +10,9 @@ import { cancelledFailure } from "./engine-failure.ts";
  * worker stuck in a native call would: no progress, deaf to cancels, until the engine is closed.
  */
 export class FakeEngine implements Engine {
-  readonly models: ModelInfo[] = [{ id: "tiny", executionProvider: "cpu", family: "sd15", loadSeconds: 0.1 }];
+  readonly models: ModelInfo[] = [
+    { id: "tiny", executionProvider: "cpu", family: "sd15", loadSeconds: 0.1, maxPromptChunks: 8 },
+  ];
   readonly batches: string[][] = [];
   /** Each job's decoded input images, by job id, as the engine received them. */
   readonly inputs = new Map<string, EngineJob["inputs"]>();

@@ -21,7 +21,10 @@ export async function loadModels(
     for (const [id, dir] of Object.entries(models)) {
       const startedMs = performance.now();
       const pipeline = await loadPipeline(dir, { executionProviders, logger, modelName: id });
-      loaded.set(id, { pipeline, info: { id, executionProvider: "", family: "", loadSeconds: 0 } });
+      loaded.set(id, {
+        pipeline,
+        info: { id, executionProvider: "", family: "", loadSeconds: 0, maxPromptChunks: 1 },
+      });
       const warmUp = await pipeline.generate({
         prompt: "warm up",
         width: 64,
@@ -34,7 +37,13 @@ export async function loadModels(
       const loadSeconds = (performance.now() - startedMs) / 1000;
       loaded.set(id, {
         pipeline,
-        info: { id, executionProvider: pipeline.executionProvider, family: pipeline.family, loadSeconds },
+        info: {
+          id,
+          executionProvider: pipeline.executionProvider,
+          family: pipeline.family,
+          loadSeconds,
+          maxPromptChunks: pipeline.maxPromptChunks,
+        },
       });
       logger.info("model loaded", {
         model: id,

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   BACKEND_STATUS_PATH,
+  BACKEND_TOKENIZE_PATH,
   type BackendStatusBody,
   errorEnvelope,
   type Keyring,
@@ -10,12 +11,14 @@ import {
   SdgateError,
 } from "@sdgate/shared";
 import { Hono } from "hono";
+import type { PromptCounter } from "../generation/prompt-counter.ts";
 import type { Logger } from "../logger.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
 import { RESUME_GRACE_MS } from "../serving/resumable-jobs.ts";
 import { errorHandler } from "./errors.ts";
 import { generateHandler } from "./generate-route.ts";
+import { tokenizeHandler } from "./tokenize-route.ts";
 import type { BackendEnv } from "./types.ts";
 import { verifySignature } from "./verify-signature.ts";
 
@@ -47,12 +50,15 @@ export interface BackendAppOptions {
    * in the signed status, and checked against a request's registry version. Empty until loaded.
    */
   versions?: () => Readonly<Record<string, string>>;
+  /** Counts prompts' tokens with each model's tokenizer; `null` (or absent) until the models are loaded. */
+  prompts?: () => PromptCounter | null;
 }
 
 /**
  * The backend's HTTP surface: `/healthz`, `/readyz` (state and load only: it is unauthenticated),
  * `/metrics`, and the signed internal endpoints `POST /internal/v1/generate`,
- * `POST /internal/v1/jobs/{id}/cancel` and `GET /internal/v1/status` (models and step times). The
+ * `POST /internal/v1/jobs/{id}/cancel`, `POST /internal/v1/tokenize` (a prompt's tokens, for the
+ * Studio's editors) and `GET /internal/v1/status` (models and step times). The
  * engine runs in another thread, so every route here answers promptly while images are being made.
  */
 export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
@@ -148,6 +154,8 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       versions: versionsOf,
     }),
   );
+
+  app.post(BACKEND_TOKENIZE_PATH, signed, tokenizeHandler(options.prompts ?? (() => null), notReady));
 
   app.post("/internal/v1/jobs/:id/cancel", signed, (c) => {
     const serving = options.serving();

@@ -6,6 +6,7 @@ import {
 } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { FakeEngine } from "../generation/fake-engine.ts";
+import type { PromptCounter } from "../generation/prompt-counter.ts";
 import { silentLogger } from "../logger.ts";
 import { ServingMetrics } from "../metrics/metrics.ts";
 import { Dispatcher } from "../serving/dispatcher.ts";
@@ -35,6 +36,8 @@ export interface SetupOptions {
   resumeGraceMs?: number;
   /** Each model's files digest, as the backend reports it. */
   versions?: Record<string, string>;
+  /** Counts prompts for `POST /internal/v1/tokenize`; without one the route answers 503. */
+  prompts?: PromptCounter;
 }
 
 export function setupApp(options: SetupOptions = {}) {
@@ -67,6 +70,9 @@ export function setupApp(options: SetupOptions = {}) {
     previewEverySteps: 2,
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
     ...(options.versions === undefined ? {} : { versions: () => options.versions ?? {} }),
+    ...(options.prompts === undefined
+      ? {}
+      : { prompts: () => (readiness.state === "ready" ? (options.prompts ?? null) : null) }),
   });
   return { app, engine, dispatcher, readiness, metrics, fatal };
 }

@@ -32,6 +32,7 @@ const SAMPLE_USER_ID = "usr_0000000000000000";
 const BODIES: Record<string, unknown> = {
   "POST /v1/images/generations": { prompt: "a red square", seed: 7 },
   "POST /v1/estimate": { prompt: "a red square" },
+  "POST /v1/prompts/tokenize": { model: "tiny", prompt: "a red square" },
   "POST /admin/keys": { name: "walk" },
   "PATCH /admin/keys/{id}": { name: "walk" },
   "POST /admin/teams": { name: "walk" },

@@ -1,3 +1,5 @@
+import type { PromptTokens } from "@sdgate/shared";
+
 /**
  * The contract between the Node-side global setup (edge/test/global-setup.ts), which starts fake GPU
  * backends on 127.0.0.1, and the tests in workerd, which receive it as the `FAKE_BACKENDS` binding.
@@ -83,3 +85,31 @@ export const FAKE_STATUS = {
   max_batch: 1,
   step_ms: { tiny: { "512x512": 90 } },
 } as const;
+
+/**
+ * What the plain fakes answer at `POST /internal/v1/tokenize` for `tiny`: a word a token, a chunk
+ * between BREAKs. Not CLIP (the real count is the backend's, tested there); enough to see the edge
+ * pass on what the backend said.
+ */
+export function fakePromptTokens(model: string, prompt: string): PromptTokens {
+  const chunks: PromptTokens["chunks"] = [];
+  let from = 0;
+  for (const part of prompt.split("BREAK")) {
+    const words = [...part.matchAll(/\S+/g)];
+    const start = from + (words[0]?.index ?? 0);
+    const last = words.at(-1);
+    const end = last === undefined ? start : from + last.index + last[0].length;
+    chunks.push({ tokens: Math.min(words.length, 75), start, end, over_limit: chunks.length >= 8 });
+    from += part.length + "BREAK".length;
+  }
+  const total = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);
+  return {
+    object: "prompt.tokens",
+    model,
+    chunk_tokens: 75,
+    max_chunks: 8,
+    total_tokens: total,
+    tokens_over_limit: chunks.slice(8).reduce((sum, chunk) => sum + chunk.tokens, 0),
+    chunks,
+  };
+}

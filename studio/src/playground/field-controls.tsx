@@ -2,28 +2,6 @@ import type { FieldSpec } from "../contract-fields.ts";
 
 type Spec<K extends FieldSpec["kind"]> = Extract<FieldSpec, { kind: K }>;
 
-/** A text field of the request (prompt, negative prompt): its length bound from the contract. */
-export function TextField(props: {
-  spec: Spec<"text">;
-  label: string;
-  value: string;
-  onInput: (value: string) => void;
-}) {
-  return (
-    <label>
-      {props.label}
-      <textarea
-        name={props.spec.name}
-        rows={3}
-        required={props.spec.required}
-        {...(props.spec.maxLength === null ? {} : { maxLength: props.spec.maxLength })}
-        value={props.value}
-        onInput={(event) => props.onInput(event.currentTarget.value)}
-      />
-    </label>
-  );
-}
-
 /** A number field: the contract's bounds, tightened by the model's limits where it has them. */
 export function NumberField(props: {
   spec: Spec<"number">;

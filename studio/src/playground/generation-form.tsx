@@ -1,8 +1,10 @@
+import type { Sdgate } from "@sdgate/sdk";
 import type { Model } from "@sdgate/shared";
 import { fieldSpec } from "../contract-fields.ts";
+import { PromptEditor } from "../prompt-editor/prompt-editor.tsx";
 import { AdvancedFields } from "./advanced-fields.tsx";
 import { type Draft, type InputImages, rollSeed } from "./draft.ts";
-import { ChoiceField, NumberField, TextField } from "./field-controls.tsx";
+import { ChoiceField, NumberField } from "./field-controls.tsx";
 import { InputImageFields } from "./input-image.tsx";
 import { sizeChoices } from "./sizes.ts";
 
@@ -48,6 +50,8 @@ function modelChoices(models: Model[]) {
 export function GenerationForm(props: {
   draft: Draft;
   models: Model[];
+  /** Counts the prompts' tokens for their editors. */
+  client: Sdgate;
   onChange: (draft: Draft) => void;
   /** Image to image's input images; without them the form has no image section (a sweep's base has none). */
   inputs?: InputImages;
@@ -60,10 +64,24 @@ export function GenerationForm(props: {
   return (
     <fieldset class="form">
       <legend>Request</legend>
-      <TextField spec={prompt} label="Prompt" value={draft.prompt} onInput={(v) => set("prompt", v)} />
-      <TextField
-        spec={negativePrompt}
+      {/* both prompts are read with the model's tokenizer, so both count against its chunks */}
+      <PromptEditor
+        name={prompt.name}
+        label="Prompt"
+        required={prompt.required}
+        maxLength={prompt.maxLength}
+        model={draft.model}
+        client={props.client}
+        value={draft.prompt}
+        onInput={(v) => set("prompt", v)}
+      />
+      <PromptEditor
+        name={negativePrompt.name}
         label="Negative prompt"
+        required={negativePrompt.required}
+        maxLength={negativePrompt.maxLength}
+        model={draft.model}
+        client={props.client}
         value={draft.negative_prompt}
         onInput={(v) => set("negative_prompt", v)}
       />

@@ -176,6 +176,7 @@ export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<T
         <GenerationForm
           draft={draft}
           models={models}
+          client={client}
           onChange={setDraft}
           inputs={inputs}
           onInputs={setInputs}

@@ -58,6 +58,8 @@ export function useRoute(): Route {
   useEffect(() => {
     const follow = () => setRoute(routeOf(location.hash));
     addEventListener("hashchange", follow);
+    // The hash may have changed between the first render and this effect (a link opened as the app starts).
+    follow();
     return () => removeEventListener("hashchange", follow);
   }, []);
   return route;

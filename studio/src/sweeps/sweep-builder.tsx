@@ -101,7 +101,7 @@ export function SweepBuilder(props: { client: Sdgate }) {
         The base request comes from the playground's form; each cell changes it by its axes' values. Cells run
         as jobs spread over the backends.
       </p>
-      <GenerationForm draft={draft} models={models} onChange={setDraft} />
+      <GenerationForm draft={draft} models={models} client={client} onChange={setDraft} />
       <AxisEditor axes={axes} onChange={setAxes} />
       <div class="row">
         <label>

@@ -10,6 +10,7 @@ import { VaeDecoderSession } from "../models/vae-decoder.ts";
 import { VaeEncoderSession } from "../models/vae-encoder.ts";
 import { generate, type PipelineComponents } from "../pipelines/generate.ts";
 import { generateBatch } from "../pipelines/generate-batch.ts";
+import { maxPromptChunks } from "../pipelines/text-conditioning.ts";
 import type { ModelLimits } from "../pipelines/validate.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
 import type { EngineLogger, Pipeline, PipelineOptions } from "../types.ts";
@@ -167,6 +168,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       traits,
       modelHash: hash,
       safetyChecker,
+      maxPromptChunks: maxPromptChunks(components.text),
       generate: (request, generateOptions = {}) => generate(components, request, generateOptions),
       generateBatch: (entries, batchOptions = {}) => generateBatch(components, entries, batchOptions),
       release: async () => {

@@ -79,7 +79,7 @@ export function tokenizePrompts(stack: TextStack, request: ConditioningRequest, 
     ? chunkWithEvery(stack, "negativePrompt", request.negativePrompt)
     : null;
   let count = Math.max(minChunks, ...[prompt, negative ?? []].flat().map((chunks) => chunks.length));
-  const allowed = chunksAllowed(stack);
+  const allowed = maxPromptChunks(stack);
   if (count > allowed) {
     stack.logger?.warn("the UNet takes a fixed number of text tokens; the prompt is cut to fit", {
       chunks: count,
@@ -116,7 +116,7 @@ function chunkWithEvery(stack: TextStack, param: string, text: string): PromptCh
 }
 
 /** How many chunks the UNet's `encoder_hidden_states` holds: all we allow, unless its export fixes it. */
-function chunksAllowed(stack: TextStack): number {
+export function maxPromptChunks(stack: TextStack): number {
   const fixed = stack.fixedContextTokens;
   const chunkTokens = stack.tokenizers[0]?.maxLength ?? 77;
   return fixed === undefined ? MAX_PROMPT_CHUNKS : Math.max(1, Math.floor(fixed / chunkTokens));

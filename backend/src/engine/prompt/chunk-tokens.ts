@@ -44,18 +44,39 @@ export function chunkPrompt(
   tokenizer: ChunkTokenizer,
   options: ChunkOptions = {},
 ): PromptChunk[] {
+  return layTokens(parsed, tokenizer, options).map((laid) =>
+    finishChunk(laid.tokens, laid.multipliers, tokenizer),
+  );
+}
+
+/**
+ * A chunk's tokens before BOS, EOS and padding, each with its weight and its position in the
+ * prompt's token sequence (every run's tokens in order, BREAKs not counted): what a token counter
+ * needs to say which text each chunk holds.
+ */
+export interface LaidChunk {
+  tokens: number[];
+  multipliers: number[];
+  positions: number[];
+}
+
+/** The chunks {@link chunkPrompt} makes, before it finishes them: its one place for the layout. */
+export function layTokens(
+  parsed: readonly WeightedText[],
+  tokenizer: ChunkTokenizer,
+  options: ChunkOptions = {},
+): LaidChunk[] {
   const chunkLength = tokenizer.maxLength - 2;
   const backtrack = options.commaBacktrack ?? DEFAULT_COMMA_BACKTRACK;
   const commaId = commaTokenId(tokenizer);
-  const chunks: PromptChunk[] = [];
-  let tokens: number[] = [];
-  let multipliers: number[] = [];
+  const chunks: LaidChunk[] = [];
+  let current: LaidChunk = { tokens: [], multipliers: [], positions: [] };
   let lastComma = -1;
+  let position = 0;
 
   const nextChunk = () => {
-    chunks.push(finishChunk(tokens, multipliers, tokenizer));
-    tokens = [];
-    multipliers = [];
+    chunks.push(current);
+    current = { tokens: [], multipliers: [], positions: [] };
     lastComma = -1;
   };
 
@@ -65,29 +86,36 @@ export function chunkPrompt(
       continue;
     }
     for (const token of tokenizer.tokenize(text)) {
+      const length = current.tokens.length;
       if (token === commaId) {
-        lastComma = tokens.length;
+        lastComma = length;
       } else if (
         backtrack !== 0 &&
-        tokens.length === chunkLength &&
+        length === chunkLength &&
         lastComma !== -1 &&
-        tokens.length - lastComma <= backtrack
+        length - lastComma <= backtrack
       ) {
         const breakAt = lastComma + 1;
-        const movedTokens = tokens.slice(breakAt);
-        const movedMultipliers = multipliers.slice(breakAt);
-        tokens = tokens.slice(0, breakAt);
-        multipliers = multipliers.slice(0, breakAt);
+        const moved: LaidChunk = {
+          tokens: current.tokens.slice(breakAt),
+          multipliers: current.multipliers.slice(breakAt),
+          positions: current.positions.slice(breakAt),
+        };
+        current = {
+          tokens: current.tokens.slice(0, breakAt),
+          multipliers: current.multipliers.slice(0, breakAt),
+          positions: current.positions.slice(0, breakAt),
+        };
         nextChunk();
-        tokens = movedTokens;
-        multipliers = movedMultipliers;
+        current = moved;
       }
-      if (tokens.length === chunkLength) nextChunk();
-      tokens.push(token);
-      multipliers.push(weight);
+      if (current.tokens.length === chunkLength) nextChunk();
+      current.tokens.push(token);
+      current.multipliers.push(weight);
+      current.positions.push(position++);
     }
   }
-  if (tokens.length > 0 || chunks.length === 0) nextChunk();
+  if (current.tokens.length > 0 || chunks.length === 0) nextChunk();
   return chunks;
 }
 

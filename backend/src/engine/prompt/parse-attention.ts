@@ -48,19 +48,41 @@ const SQUARE_MULTIPLIER = 1 / 1.1;
  * // [{ text: "an ", weight: 1 }, { text: "important", weight: 1.1 }, { text: " word", weight: 1 }]
  */
 export function parsePromptAttention(prompt: string): WeightedText[] {
+  return parseSourcedAttention(prompt).map(({ text, weight }) => ({ text, weight }));
+}
+
+/** Where a piece of a run's text was written: `text.slice(at)` on comes from `prompt.slice(start, end)`. */
+export interface SourcePiece {
+  at: number;
+  start: number;
+  end: number;
+}
+
+/** A run of {@link parsePromptAttention}, with where each piece of its text stands in the prompt. */
+export interface SourcedText extends WeightedText {
+  pieces: SourcePiece[];
+}
+
+/**
+ * {@link parsePromptAttention}'s runs, each with its pieces' places in the prompt: an escaped `\(`
+ * is one character of text from two of the prompt; a BREAK's run points at the word BREAK.
+ */
+export function parseSourcedAttention(prompt: string): SourcedText[] {
   checkPromptNesting(prompt);
-  const res: WeightedText[] = [];
+  const res: SourcedText[] = [];
   const round: number[] = [];
   const square: number[] = [];
   const multiplyRange = (start: number, multiplier: number) => {
-    for (let p = start; p < res.length; p++) (res[p] as WeightedText).weight *= multiplier;
+    for (let p = start; p < res.length; p++) (res[p] as SourcedText).weight *= multiplier;
   };
+  const piece = (text: string, weight: number, start: number, end: number) =>
+    res.push({ text, weight, pieces: [{ at: 0, start, end }] });
 
   for (const match of prompt.matchAll(ATTENTION)) {
     const text = match[0];
     const weight = match[1];
     if (text.startsWith("\\")) {
-      res.push({ text: text.slice(1), weight: 1 });
+      piece(text.slice(1), 1, match.index, match.index + text.length);
     } else if (text === "(") {
       round.push(res.length);
     } else if (text === "[") {
@@ -72,39 +94,47 @@ export function parsePromptAttention(prompt: string): WeightedText[] {
     } else if (text === "]" && square.length > 0) {
       multiplyRange(square.pop() as number, SQUARE_MULTIPLIER);
     } else {
-      for (const [i, part] of splitAtBreaks(text).entries()) {
-        if (i > 0) res.push({ ...BREAK_MARKER });
-        res.push({ text: part, weight: 1 });
+      let previousEnd = 0;
+      for (const part of splitAtBreaks(text)) {
+        const start = match.index + part.from;
+        if (part.from > 0) piece(BREAK_MARKER.text, BREAK_MARKER.weight, match.index + previousEnd, start);
+        piece(part.text, 1, start, start + part.text.length);
+        previousEnd = part.from + part.text.length;
       }
     }
   }
   for (const position of round) multiplyRange(position, ROUND_MULTIPLIER);
   for (const position of square) multiplyRange(position, SQUARE_MULTIPLIER);
-  if (res.length === 0) return [{ text: "", weight: 1 }];
+  if (res.length === 0) return [{ text: "", weight: 1, pieces: [{ at: 0, start: 0, end: 0 }] }];
 
   // Merge runs of identical weights (a BREAK's -1 included, as A1111 does).
-  const merged: WeightedText[] = [];
+  const merged: SourcedText[] = [];
   for (const run of res) {
     const last = merged.at(-1);
-    if (last !== undefined && last.weight === run.weight) last.text += run.text;
-    else merged.push(run);
+    if (last !== undefined && last.weight === run.weight) {
+      for (const p of run.pieces) last.pieces.push({ ...p, at: p.at + last.text.length });
+      last.text += run.text;
+    } else merged.push(run);
   }
   return merged;
 }
 
-/** `re_break.split(text)`: the text between BREAKs, each BREAK taken with the whitespace around it. */
-function splitAtBreaks(text: string): string[] {
-  const parts: string[] = [];
+/**
+ * `re_break.split(text)`: the text between BREAKs, each BREAK taken with the whitespace around it;
+ * `from` is where each part starts in `text`.
+ */
+function splitAtBreaks(text: string): { text: string; from: number }[] {
+  const parts: { text: string; from: number }[] = [];
   let from = 0;
   for (const match of text.matchAll(BREAK)) {
     let start = match.index;
     while (start > from && SPACE.test(text[start - 1] as string)) start--;
     let end = match.index + match[0].length;
     while (end < text.length && SPACE.test(text[end] as string)) end++;
-    parts.push(text.slice(from, start));
+    parts.push({ text: text.slice(from, start), from });
     from = end;
   }
-  parts.push(text.slice(from));
+  parts.push({ text: text.slice(from), from });
   return parts;
 }
 

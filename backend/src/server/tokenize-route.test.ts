@@ -1,0 +1,81 @@
+import { BACKEND_TOKENIZE_PATH, type ErrorEnvelope, type PromptTokens } from "@sdgate/shared";
+import { describe, expect, it } from "vitest";
+import { ClipTokenizer } from "../engine/tokenizer/clip-tokenizer.ts";
+import { PromptCounter } from "../generation/prompt-counter.ts";
+import { mergesTxt, trainClipBpe, vocabJson } from "../model-builder/bpe-trainer.ts";
+import { PROMPT_CORPUS } from "../model-builder/corpus.ts";
+import { keyring, setupApp, signed } from "./test-app.ts";
+
+// The tiny model's kind of tokenizer; "light" and "the" are one token each in it.
+const { vocab, merges } = trainClipBpe(PROMPT_CORPUS, 600);
+const tokenizer = ClipTokenizer.fromFiles(vocabJson(vocab), mergesTxt(merges));
+const counter = (maxChunks = 8) => new PromptCounter(new Map([["tiny", { tokenizer, maxChunks }]]));
+const post = (body: unknown, signer = keyring) =>
+  signed(BACKEND_TOKENIZE_PATH, typeof body === "string" ? body : JSON.stringify(body), {}, signer);
+
+describe("POST /internal/v1/tokenize: happy path", () => {
+  it("answers the chunks of a prompt with weights and BREAK, and the text each holds", async () => {
+    const { app } = setupApp({ prompts: counter() });
+    const prompt = "(the light:1.2) BREAK the [light]";
+    const response = await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt }));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as PromptTokens;
+    expect(body).toMatchObject({ object: "prompt.tokens", model: "tiny", chunk_tokens: 75, max_chunks: 8 });
+    expect(body.total_tokens).toBe(4);
+    expect(body.chunks.map((c) => [c.tokens, prompt.slice(c.start, c.end)])).toEqual([
+      [2, "the light"],
+      [2, "the [light"],
+    ]);
+  });
+
+  it("marks the chunks past the model's limit and counts their tokens", async () => {
+    const { app } = setupApp({ prompts: counter(1) });
+    const prompt = `${"light ".repeat(80)}BREAK the`;
+    const body = (await (
+      await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt }))
+    ).json()) as PromptTokens;
+    expect(body.chunks.map((c) => [c.tokens, c.over_limit])).toEqual([
+      [75, false],
+      [5, true],
+      [1, true],
+    ]);
+    expect(body.tokens_over_limit).toBe(6);
+  });
+});
+
+describe("POST /internal/v1/tokenize: errors", () => {
+  const errorOf = async (response: Response) => ((await response.json()) as ErrorEnvelope).error;
+
+  it("names the field: an unknown model, a weight that is no number, a prompt too long", async () => {
+    const { app } = setupApp({ prompts: counter() });
+    const unknown = await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "sdxl", prompt: "a" }));
+    expect(unknown.status).toBe(404);
+    expect(await errorOf(unknown)).toMatchObject({ code: "model_not_found", param: "model" });
+    const weight = await app.request(
+      BACKEND_TOKENIZE_PATH,
+      await post({ model: "tiny", prompt: "(a:1.2.3)" }),
+    );
+    expect(weight.status).toBe(400);
+    expect(await errorOf(weight)).toMatchObject({ code: "invalid_request", param: "prompt" });
+    const long = await app.request(
+      BACKEND_TOKENIZE_PATH,
+      await post({ model: "tiny", prompt: "a".repeat(4001) }),
+    );
+    expect(long.status).toBe(400);
+    expect(await errorOf(long)).toMatchObject({ param: "prompt" });
+    const broken = await app.request(BACKEND_TOKENIZE_PATH, await post("{"));
+    expect(broken.status).toBe(400);
+  });
+
+  it("is 503 while the models load, and 401 unsigned", async () => {
+    const { app, readiness } = setupApp({ prompts: counter(), state: "loading" });
+    const loading = await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt: "a" }));
+    expect(loading.status).toBe(503);
+    readiness.state = "ready";
+    const unsigned = await app.request(BACKEND_TOKENIZE_PATH, {
+      method: "POST",
+      body: JSON.stringify({ model: "tiny", prompt: "a" }),
+    });
+    expect(unsigned.status).toBe(401);
+  });
+});
