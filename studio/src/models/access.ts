@@ -1,0 +1,20 @@
+import { type Permission, type Principal, type PromotionRequest, permissionsOf } from "@sdgate/shared";
+
+/**
+ * Whether the person may do `permission` on the model registry. The registry is deployment-wide, so
+ * the edge takes only a global role (`GET /v1/me`'s `roles`) for it, never a role in one team: a
+ * team's developer holds `models.register` in `permissions` and is still refused here.
+ *
+ * @example
+ * if (mayOnRegistry(principal, "models.approve")) showDecisions();
+ */
+export function mayOnRegistry(principal: Principal, permission: Permission): boolean {
+  return permissionsOf(principal.roles).includes(permission);
+}
+
+/** The registry's name for the person (`user:usr_…`), as `requested_by` and `decided_by` carry it. */
+export const actorOf = (principal: Principal) => `user:${principal.id}`;
+
+/** Whether the person filed this promotion request (the edge refuses them its approval). */
+export const isOwnRequest = (principal: Principal, request: PromotionRequest) =>
+  request.requested_by === actorOf(principal);
