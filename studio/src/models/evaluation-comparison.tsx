@@ -13,19 +13,29 @@ const POLL_MS = 2_000;
  * One evaluation: the candidate beside the baseline, first the numbers it records, then each prompt
  * and seed with both sides' images. Read again while it runs.
  */
-export function EvaluationComparison(props: { id: string; modelId: string; session: Sdgate }) {
-  const { id, session } = props;
+export function EvaluationComparison(props: {
+  id: string;
+  modelId: string;
+  session: Sdgate;
+  /** Called once the run has ended, so the list beside it shows its final state. */
+  onFinished: () => void;
+}) {
+  const { id, session, onFinished } = props;
   const [run, setRun] = useState<EvaluationRun | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let current = true;
+    // Whether an earlier reading saw it running (a run that had ended already changes no list).
+    let polled = false;
     const read = () =>
       session.evaluations.get(id).then(
         (value) => {
           if (!current) return;
           setRun(value);
           if (isRunning(value)) timer = setTimeout(read, POLL_MS);
+          else if (polled) onFinished();
+          polled = true;
         },
         (failure: unknown) => current && setError(errorText(failure)),
       );
@@ -34,7 +44,7 @@ export function EvaluationComparison(props: { id: string; modelId: string; sessi
       current = false;
       clearTimeout(timer);
     };
-  }, [session, id]);
+  }, [session, id, onFinished]);
 
   return (
     <section class="card comparison" aria-labelledby="comparison-title">

@@ -59,7 +59,13 @@ export function ModelDetail(props: { id: string; studio: StudioContext }) {
             onChange={reload}
           />
           {openEvaluation === null ? null : (
-            <EvaluationComparison key={openEvaluation} id={openEvaluation} modelId={id} session={session} />
+            <EvaluationComparison
+              key={openEvaluation}
+              id={openEvaluation}
+              modelId={id}
+              session={session}
+              onFinished={reloadEvaluations}
+            />
           )}
           <EvaluationsSection
             state={state.value}

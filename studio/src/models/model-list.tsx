@@ -31,15 +31,18 @@ export function ModelList(props: { studio: StudioContext }) {
                 <a href={hrefOf("models", [model.id])}>{model.id}</a>
               </h3>
               {model.description === "" ? null : <p>{model.description}</p>}
-              <dl class="aliases" aria-label={`Aliases of ${model.id}`}>
-                {aliases.length === 0 ? <dd>No alias yet</dd> : null}
-                {aliases.map((alias) => (
-                  <div key={alias.name}>
-                    <dt>{alias.name}</dt>
-                    <dd>{alias.version}</dd>
-                  </div>
-                ))}
-              </dl>
+              {aliases.length === 0 ? (
+                <p>No alias yet</p>
+              ) : (
+                <dl class="aliases">
+                  {aliases.map((alias) => (
+                    <div key={alias.name}>
+                      <dt>{alias.name}</dt>
+                      <dd>{alias.version}</dd>
+                    </div>
+                  ))}
+                </dl>
+              )}
               <p class="muted">
                 Registered {when(model.created_at)} by {actorName(model.created_by)}
               </p>

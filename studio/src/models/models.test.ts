@@ -61,7 +61,7 @@ describe("the registry's views", () => {
     expect(byVersion.get("v3")).toBeUndefined();
   });
 
-  it("names the backends that report a version's digest for the model", () => {
+  it("names the backends that report a version's digest for the model, or none while none has reported", () => {
     const fleet = {
       backends: [
         { name: "a", versions: { tiny: "d1" } },
@@ -71,6 +71,9 @@ describe("the registry's views", () => {
     } as unknown as Fleet;
     expect(servedBy(fleet, "tiny", "d1")).toEqual(["a"]);
     expect(servedBy(fleet, "other", "d1")).toEqual([]);
+    expect(
+      servedBy({ backends: [{ name: "c", versions: null }] } as unknown as Fleet, "tiny", "d1"),
+    ).toBeNull();
   });
 
   it("says which aliases a version serves and which it awaits approval for", () => {

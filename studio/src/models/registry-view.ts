@@ -17,13 +17,14 @@ export function aliasesByVersion(aliases: readonly Pick<Alias, "name" | "version
 }
 
 /**
- * The backends whose signed status last reported these files for the model: where a version is
- * served. The edge routes a version only to them.
+ * Where a version is served: the backends whose signed status last reported these files for the
+ * model (the edge routes a version only to them), or `null` while no backend has reported any.
  *
  * @example
  * servedBy(fleet, "tiny", version.digest); // ["cpu-1", "cpu-2"]
  */
-export function servedBy(fleet: Pick<Fleet, "backends">, modelId: string, digest: string): string[] {
+export function servedBy(fleet: Pick<Fleet, "backends">, modelId: string, digest: string): string[] | null {
+  if (fleet.backends.every((backend) => backend.versions === null)) return null;
   return fleet.backends.filter((backend) => backend.versions?.[modelId] === digest).map((b) => b.name);
 }
 

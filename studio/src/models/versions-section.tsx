@@ -25,7 +25,7 @@ export function VersionsSection(props: { state: ModelState; fleet: Fleet | null 
           </thead>
           <tbody>
             {versions.map((version) => {
-              const backends = fleet === null ? [] : servedBy(fleet, model.id, version.digest);
+              const backends = fleet === null ? null : servedBy(fleet, model.id, version.digest);
               return (
                 <tr key={version.version}>
                   <th scope="row">{version.version}</th>
@@ -37,9 +37,7 @@ export function VersionsSection(props: { state: ModelState; fleet: Fleet | null 
                     {actorName(version.registered_by)}, {when(version.registered_at)}
                   </td>
                   <td>{version.licence.id}</td>
-                  {fleet === null ? null : (
-                    <td>{backends.length === 0 ? "no backend" : backends.join(", ")}</td>
-                  )}
+                  {fleet === null ? null : <td>{servingText(backends)}</td>}
                 </tr>
               );
             })}
@@ -49,3 +47,6 @@ export function VersionsSection(props: { state: ModelState; fleet: Fleet | null 
     </section>
   );
 }
+
+const servingText = (backends: string[] | null) =>
+  backends === null ? "not reported yet" : backends.length === 0 ? "no backend" : backends.join(", ");
