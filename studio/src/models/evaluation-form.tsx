@@ -33,7 +33,8 @@ export function EvaluationForm(props: { state: ModelState; session: Sdgate; onSt
   };
 
   return (
-    <form class="form-block" onSubmit={submit} aria-label="Start an evaluation">
+    // The API checks every field and names the one that is wrong, beside the form.
+    <form class="form-block" noValidate onSubmit={submit} aria-label="Start an evaluation">
       <h3>Start an evaluation</h3>
       <div class="row">
         <label>

@@ -146,7 +146,8 @@ function SplitForm(props: {
   };
 
   return (
-    <form class="row" onSubmit={submit} aria-label={`Canary split of ${props.view.alias}`}>
+    // The API checks every field and names the one that is wrong, beside the form.
+    <form class="row" noValidate onSubmit={submit} aria-label={`Canary split of ${props.view.alias}`}>
       <label>
         Canary alias
         <select
