@@ -12,8 +12,13 @@ import {
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningOidcProvider, startOidcProvider } from "../edge/test/oidc-provider.ts";
+import {
+  OIDC_TEST_ACCOUNTS,
+  type RunningOidcProvider,
+  startOidcProvider,
+} from "../edge/test/oidc-provider.ts";
 import { useStudioHarness } from "./studio/harness.ts";
+import { MODEL_APPROVER, modelsScenarios } from "./studio/models.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
 import { promptScenarios } from "./studio/prompt.ts";
 import { sweepsScenarios } from "./studio/sweeps.ts";
@@ -29,6 +34,7 @@ const localStack = useLocalStack("clients", {
     provider = await startOidcProvider({
       redirectUris: [`${edgeUrl}/auth/oidc/callback`],
       postLogoutRedirectUris: [`${edgeUrl}/`],
+      accounts: { ...OIDC_TEST_ACCOUNTS, [MODEL_APPROVER.login]: MODEL_APPROVER },
     });
     return {
       SDGATE_OIDC_ISSUER: provider.issuer,
@@ -293,4 +299,5 @@ describe("the Studio, in a browser", () => {
   playgroundScenarios(studio);
   sweepsScenarios(studio);
   promptScenarios(studio);
+  modelsScenarios(studio);
 });

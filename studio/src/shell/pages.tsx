@@ -1,10 +1,11 @@
 import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
 import { useMemo } from "preact/hooks";
+import { ModelsPage } from "../models/index.tsx";
 import { Playground } from "../playground/playground.tsx";
 import { SweepsPage } from "../sweeps/index.tsx";
 import type { Route } from "./route.ts";
-import { holds, type StudioContext } from "./studio-context.ts";
+import { holds, holdsEverywhere, type StudioContext } from "./studio-context.ts";
 
 /** A page of the Studio: its place in the navigation, who sees it, and what it shows. */
 export interface StudioPage {
@@ -16,6 +17,8 @@ export interface StudioPage {
    * else the permissions of which any one shows the page (the admin API checks each call again).
    */
   needs: "key" | readonly Permission[];
+  /** Only a deployment-wide role's permissions count (the registry is no team's: a team role does not open it). */
+  everywhere?: boolean;
   Page: ComponentType<{ studio: StudioContext }>;
 }
 
@@ -37,6 +40,7 @@ function PlaygroundPage(props: { studio: StudioContext }) {
 export const PAGES: readonly StudioPage[] = [
   { id: "playground", title: "Playground", needs: "key", Page: PlaygroundPage },
   { id: "sweeps", title: "Sweeps", needs: "key", Page: SweepsPage },
+  { id: "models", title: "Models", needs: ["models.read"], everywhere: true, Page: ModelsPage },
 ];
 
 /**
@@ -49,7 +53,9 @@ export function pagesFor(principal: StudioContext["principal"]): StudioPage[] {
   return PAGES.filter((page) =>
     page.needs === "key"
       ? holds(principal, "images.generate")
-      : page.needs.some((permission) => holds(principal, permission)),
+      : page.needs.some((permission) =>
+          page.everywhere === true ? holdsEverywhere(principal, permission) : holds(principal, permission),
+        ),
   );
 }
 

@@ -1,5 +1,5 @@
 import type { Sdgate } from "@sdgate/sdk";
-import type { Permission, Principal } from "@sdgate/shared";
+import { type Permission, type Principal, permissionsOf } from "@sdgate/shared";
 import type { StudioKey } from "../studio-key.ts";
 import type { Route } from "./route.ts";
 
@@ -22,4 +22,15 @@ export interface StudioContext {
  */
 export function holds(principal: Principal, permission: Permission): boolean {
   return principal.permissions.includes(permission);
+}
+
+/**
+ * Whether a deployment-wide role of the person's (not one in a team) grants a permission: what the
+ * admin API asks for the registry, the fleet and other deployment-wide resources.
+ *
+ * @example
+ * holdsEverywhere(principal, "models.read"); // a team developer: false
+ */
+export function holdsEverywhere(principal: Principal, permission: Permission): boolean {
+  return permissionsOf(principal.roles).includes(permission);
 }
