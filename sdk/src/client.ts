@@ -50,6 +50,15 @@ export interface SdgateOptions {
   apiKey?: string;
   /** The admin token, for the `/admin/*` routes. Never sent to a `/v1/*` route. */
   adminToken?: string;
+  /**
+   * In a browser on the edge's own origin, a signed-in person's session cookie stands in for the
+   * admin token: `/v1/me` and the `/admin/*` routes within their roles (the edge refuses a
+   * cross-site call that changes anything). The `/v1/*` routes still need an `apiKey`.
+   *
+   * @example
+   * const me = await new Sdgate({ baseUrl: location.origin, session: true }).me();
+   */
+  session?: boolean;
   /** Another fetch (a test's, a proxy's); the platform's by default. */
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   /** Retries after the first try, for what may be retried (see the README); default 2. */
@@ -141,6 +150,7 @@ export class Sdgate {
       baseUrl: baseUrlOf(options.baseUrl),
       apiKey: secretOf("apiKey", options.apiKey),
       adminToken: secretOf("adminToken", options.adminToken),
+      session: options.session === true,
       // Called as a plain function: Workers' fetch refuses to run as a method of another object.
       fetch: custom ?? ((input, init) => fetch(input, init)),
       maxRetries,

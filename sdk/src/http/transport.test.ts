@@ -304,3 +304,30 @@ describe("credentials", () => {
     expect(server.seen).toHaveLength(0);
   });
 });
+
+describe("session mode", () => {
+  it("sends admin-side calls without Authorization, with the cookie, and still needs a key for /v1", async () => {
+    server = await fakeServer((_, response) => json(response, 200, { object: "list", data: [] }));
+    const seen: RequestInit[] = [];
+    const transport = new Transport({
+      baseUrl: new URL(server.url),
+      apiKey: null,
+      adminToken: null,
+      session: true,
+      fetch: (input, init) => {
+        seen.push(init);
+        return fetch(input, init);
+      },
+      maxRetries: 0,
+      timeoutMs: null,
+      userAgent: null,
+    });
+    const admin = { method: "GET", path: "/admin/keys", credential: "adminToken", idempotent: true } as const;
+    await transport.json(admin, (body) => body, {});
+    expect(server.seen[0]?.headers.authorization).toBeUndefined();
+    expect(seen[0]?.credentials).toBe("same-origin");
+    const keyed = { method: "GET", path: "/v1/models", credential: "apiKey", idempotent: true } as const;
+    await expect(transport.json(keyed, (body) => body, {})).rejects.toThrow(/needs an apiKey/);
+    expect(server.seen).toHaveLength(1);
+  });
+});

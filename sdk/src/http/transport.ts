@@ -62,6 +62,11 @@ export interface TransportConfig {
   baseUrl: URL;
   apiKey: string | null;
   adminToken: string | null;
+  /**
+   * Admin-side calls ride on the browser's session cookie (a person signed in, same origin) instead
+   * of the admin token: no `Authorization`, and the cookie sent. Absent: false.
+   */
+  session?: boolean;
   fetch: (input: string, init: RequestInit) => Promise<Response>;
   maxRetries: number;
   timeoutMs: number | null;
@@ -206,11 +211,13 @@ export class Transport {
     return url.href;
   }
 
-  #secret(credential: Exclude<Credential, "none">): string {
-    const { apiKey, adminToken } = this.#config;
+  /** The bearer secret a call sends, or `null` when it rides on the session cookie instead. */
+  #secret(credential: Exclude<Credential, "none">): string | null {
+    const { apiKey, adminToken, session } = this.#config;
     const secret =
       credential === "apiKey" ? apiKey : credential === "adminToken" ? adminToken : (apiKey ?? adminToken);
     if (secret !== null) return secret;
+    if (session === true && credential !== "apiKey") return null;
     const needed = { apiKey: "an apiKey", adminToken: "an adminToken", either: "an apiKey or an adminToken" }[
       credential
     ];
@@ -221,7 +228,8 @@ export class Transport {
     const headers: Record<string, string> = { Accept: spec.accept ?? "application/json", ...spec.headers };
     if (spec.body !== undefined) headers["Content-Type"] = "application/json";
     if (this.#config.userAgent !== null) headers["User-Agent"] = this.#config.userAgent;
-    if (spec.credential !== "none") headers.Authorization = `Bearer ${this.#secret(spec.credential)}`;
+    const secret = spec.credential === "none" ? null : this.#secret(spec.credential);
+    if (secret !== null) headers.Authorization = `Bearer ${secret}`;
     return headers;
   }
 
@@ -232,6 +240,7 @@ export class Transport {
       headers: this.#headers(spec),
       signal: scope.signal,
       ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
+      ...(this.#config.session === true ? { credentials: "same-origin" as const } : {}),
     };
     for (let retry = 0; ; retry++) {
       let response: Response;
