@@ -1,6 +1,7 @@
 import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
 import { Playground } from "../playground/playground.tsx";
+import { UsageEntry } from "../usage/usage-entry.tsx";
 import type { Route } from "./route.ts";
 import { holds, type StudioContext } from "./studio-context.ts";
 
@@ -26,6 +27,7 @@ function PlaygroundPage(props: { studio: StudioContext }) {
 /** Every page, in the navigation's order; the first a person may see is their home. */
 export const PAGES: readonly StudioPage[] = [
   { id: "playground", title: "Playground", needs: "key", Page: PlaygroundPage },
+  { id: "usage", title: "Usage", needs: ["usage.read"], Page: UsageEntry },
 ];
 
 /**
