@@ -12,9 +12,14 @@ import {
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningOidcProvider, startOidcProvider } from "../edge/test/oidc-provider.ts";
+import {
+  OIDC_TEST_ACCOUNTS,
+  type RunningOidcProvider,
+  startOidcProvider,
+} from "../edge/test/oidc-provider.ts";
 import { useStudioHarness } from "./studio/harness.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
+import { BILLING_ACCOUNT, usageScenarios } from "./studio/usage.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
 // The platform's two kinds of client against one real local stack (the edge in workerd, two CPU
@@ -27,6 +32,7 @@ const localStack = useLocalStack("clients", {
     provider = await startOidcProvider({
       redirectUris: [`${edgeUrl}/auth/oidc/callback`],
       postLogoutRedirectUris: [`${edgeUrl}/`],
+      accounts: { ...OIDC_TEST_ACCOUNTS, [BILLING_ACCOUNT.login]: BILLING_ACCOUNT },
     });
     return {
       SDGATE_OIDC_ISSUER: provider.issuer,
@@ -289,4 +295,5 @@ describe("signing in, in a browser", () => {
 describe("the Studio, in a browser", () => {
   const studio = useStudioHarness(() => localStack.current());
   playgroundScenarios(studio);
+  usageScenarios(studio);
 });

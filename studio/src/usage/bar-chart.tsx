@@ -18,6 +18,8 @@ export interface BarChartProps {
   periods: readonly string[];
   series: readonly Series[];
   format: (value: number) => string;
+  /** Whether values are counts (whole numbers): the axis then never ticks between them. */
+  whole: boolean;
   /** Where a series' runs are (`null`: nowhere to go). */
   hrefOf: (series: Series) => string | null;
 }
@@ -46,7 +48,7 @@ export function BarChart(props: BarChartProps) {
   }, []);
 
   const totals = periods.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0));
-  const ticks = axisTicks(Math.max(0, ...totals));
+  const ticks = axisTicks(Math.max(0, ...totals), props.whole ? 1 : 0);
   const top = ticks.at(-1) ?? 1;
   const plotWidth = width - MARGIN.left - MARGIN.right;
   const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;

@@ -44,5 +44,6 @@ describe("the chart's series", () => {
     expect(axisTicks(3)).toEqual([0, 1, 2, 3]);
     expect(axisTicks(0)).toEqual([0, 1]);
     expect(axisTicks(0.3)).toEqual([0, 0.1, 0.2, 0.3]);
+    expect(axisTicks(2, 1)).toEqual([0, 1, 2]);
   });
 });

@@ -67,16 +67,18 @@ export function seriesOf(
 }
 
 /**
- * Round numbers for a value axis from 0 to at least `max`: 0, then 4 to 6 steps of 1, 2 or 5 × 10ⁿ.
+ * Round numbers for a value axis from 0 to at least `max`: 0, then about 5 steps of 1, 2 or 5 × 10ⁿ,
+ * never smaller than `minStep` (1 for counts: no "1.5 images").
  *
  * @example
  * axisTicks(870); // [0, 200, 400, 600, 800, 1000]
  */
-export function axisTicks(max: number): number[] {
+export function axisTicks(max: number, minStep = 0): number[] {
   if (!(max > 0)) return [0, 1];
   const rough = max / 5;
   const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
+  const round = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
+  const step = Math.max(round, minStep);
   const ticks: number[] = [];
   for (let tick = 0; tick < max + step; tick += step) ticks.push(Number(tick.toPrecision(12)));
   return ticks;

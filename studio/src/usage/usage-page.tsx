@@ -57,6 +57,9 @@ export function UsagePage(props: { studio: StudioContext }) {
   const [budget, setBudget] = useState<BudgetTile>({ none: "loading" });
   const [error, setError] = useState<string | null>(null);
   const [now] = useState(() => new Date());
+  const [teamChoices, setTeamChoices] = useState(() =>
+    teams.map((team) => ({ id: team.id, name: team.name ?? team.id })),
+  );
   const range = rangeOf(state.period, now);
 
   const change = (next: Partial<UsageState>) => {
@@ -94,6 +97,18 @@ export function UsagePage(props: { studio: StudioContext }) {
     return () => controller.abort();
   }, [session, state.groupBy, state.period, state.teamId, range.from, range.interval]);
 
+  // Whoever reads every team's usage picks from every team; listing them needs members.read, which
+  // a global billing role lacks: it keeps its own teams (and the one the URL names) to pick from.
+  useEffect(() => {
+    if (!everyTeam) return;
+    const controller = new AbortController();
+    session.teams.list({ signal: controller.signal }).then(
+      ({ data }) => setTeamChoices(data.map((team) => ({ id: team.id, name: team.name }))),
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [session, everyTeam]);
+
   useEffect(() => {
     if (state.teamId === null) {
       setBudget({ none: "choose a team to see its budget" });
@@ -118,23 +133,28 @@ export function UsagePage(props: { studio: StudioContext }) {
       <h2 id="usage-title">Usage</h2>
       {money ? <p class="muted">Money view: credits and budget only (your billing role).</p> : null}
       <form class="usage-controls" onSubmit={(event) => event.preventDefault()}>
-        <label>
-          Team
+        <div class="usage-field">
+          <label for="usage-team">Team</label>
           <select
+            id="usage-team"
             value={state.teamId ?? ""}
             onChange={(e) => change({ teamId: e.currentTarget.value || null })}
           >
             <option value="">{everyTeam ? "All teams" : "All my teams"}</option>
-            {teams.map((team) => (
+            {teamChoices.map((team) => (
               <option key={team.id} value={team.id}>
-                {team.name ?? team.id}
+                {team.name}
               </option>
             ))}
+            {state.teamId !== null && !teamChoices.some((team) => team.id === state.teamId) ? (
+              <option value={state.teamId}>{state.teamId}</option>
+            ) : null}
           </select>
-        </label>
-        <label>
-          Period
+        </div>
+        <div class="usage-field">
+          <label for="usage-period">Period</label>
           <select
+            id="usage-period"
             value={state.period}
             onChange={(e) => change({ period: e.currentTarget.value as UsagePeriod })}
           >
@@ -144,10 +164,11 @@ export function UsagePage(props: { studio: StudioContext }) {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Group by
+        </div>
+        <div class="usage-field">
+          <label for="usage-group-by">Group by</label>
           <select
+            id="usage-group-by"
             value={state.groupBy}
             onChange={(e) => change({ groupBy: e.currentTarget.value as UsageState["groupBy"] })}
           >
@@ -157,10 +178,11 @@ export function UsagePage(props: { studio: StudioContext }) {
               </option>
             ))}
           </select>
-        </label>
-        <label>
-          Chart
+        </div>
+        <div class="usage-field">
+          <label for="usage-metric">Chart</label>
           <select
+            id="usage-metric"
             value={state.metric}
             onChange={(e) => change({ metric: e.currentTarget.value as UsageState["metric"] })}
           >
@@ -170,7 +192,7 @@ export function UsagePage(props: { studio: StudioContext }) {
               </option>
             ))}
           </select>
-        </label>
+        </div>
         <button
           type="button"
           disabled={shown === null}
@@ -192,6 +214,7 @@ export function UsagePage(props: { studio: StudioContext }) {
               periods={periods}
               series={seriesOf(shown.data, periods, state.groupBy, state.metric)}
               format={format}
+              whole={state.metric !== "gpu_seconds"}
               hrefOf={(series) => (series.other ? null : runsHref(state.groupBy, series.group, shown.view))}
             />
           </div>

@@ -2,6 +2,7 @@ import type { TeamBudgetStatus, UsageReport } from "@sdgate/shared";
 import { errorRate } from "./usage-view.ts";
 
 export const whole = (value: number) => Math.round(value).toLocaleString("en");
+export const credits = (value: number) => `${whole(value)} ${Math.round(value) === 1 ? "credit" : "credits"}`;
 export const seconds = (value: number) =>
   value.toLocaleString("en", { maximumFractionDigits: value < 10 ? 1 : 0 });
 
@@ -12,7 +13,7 @@ function budgetText(budget: BudgetTile): { value: string; note: string } {
   if ("none" in budget) return { value: "—", note: budget.none };
   const { budget: limit, usage } = budget.status;
   if (limit === null || limit.monthly_credits === null)
-    return { value: `${whole(usage.spent)} credits`, note: `no limit this month (${usage.month})` };
+    return { value: credits(usage.spent), note: `no limit this month (${usage.month})` };
   const percent = limit.monthly_credits === 0 ? 100 : (usage.spent / limit.monthly_credits) * 100;
   return {
     value: `${Math.round(percent)}%`,
@@ -43,7 +44,7 @@ export function UsageTiles(props: { report: UsageReport; budget: BudgetTile }) {
       : []),
     {
       name: "Cache savings",
-      value: `${whole(totals.saved_credits)} credits`,
+      value: credits(totals.saved_credits),
       note:
         view === "full"
           ? `${seconds(totals.saved_gpu_seconds ?? 0)} GPU-seconds, ${whole(totals.cache_hits)} hits`
