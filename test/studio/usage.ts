@@ -53,7 +53,10 @@ export function usageScenarios(studio: StudioHarness): void {
     expect(report.totals.saved_credits).toBeGreaterThan(0);
     const model = report.data[0]?.group ?? "";
 
-    const page = await studio.signInLocalAdmin({ hash: `#/usage?team=${team.id}&period=7d` });
+    // Signed in and the Studio up first, then the dashboard's own URL (a shared link's filters).
+    const page = await studio.signInLocalAdmin();
+    await page.getByRole("navigation", { name: "Studio" }).getByRole("link", { name: "Usage" }).waitFor();
+    await page.goto(`${studio.stack().url}/studio/#/usage?team=${team.id}&period=7d`);
     await page.getByRole("heading", { name: "Usage" }).waitFor();
     await page.locator(".usage-tiles").waitFor();
     // An admin picks from every team (listed once the page has them).
@@ -119,7 +122,11 @@ export function usageScenarios(studio: StudioHarness): void {
     await studio.shoot(page, "usage-390");
 
     // Billing: the team's money, and nothing of who asked for what.
-    const billing = await studio.signInAs(BILLING_ACCOUNT.login, { hash: "#/usage" });
+    // Usage is the one page billing opens, so it is their home.
+    const billing = await studio.signInAs(BILLING_ACCOUNT.login);
+    expect(
+      await billing.getByRole("navigation", { name: "Studio" }).getByRole("link").allTextContents(),
+    ).toEqual(["Usage"]);
     await billing.getByText("Money view: credits and budget only").waitFor();
     await billing.locator(".usage-tiles").waitFor();
     expect(await tile(billing, "Credits")).toBe(String(report.totals.credits));

@@ -3,6 +3,7 @@ import { errorRate } from "./usage-view.ts";
 
 export const whole = (value: number) => Math.round(value).toLocaleString("en");
 export const credits = (value: number) => `${whole(value)} ${Math.round(value) === 1 ? "credit" : "credits"}`;
+const hits = (value: number) => `${whole(value)} ${value === 1 ? "cache hit" : "cache hits"}`;
 export const seconds = (value: number) =>
   value.toLocaleString("en", { maximumFractionDigits: value < 10 ? 1 : 0 });
 
@@ -47,8 +48,8 @@ export function UsageTiles(props: { report: UsageReport; budget: BudgetTile }) {
       value: credits(totals.saved_credits),
       note:
         view === "full"
-          ? `${seconds(totals.saved_gpu_seconds ?? 0)} GPU-seconds, ${whole(totals.cache_hits)} hits`
-          : `${whole(totals.cache_hits)} cache hits`,
+          ? `${seconds(totals.saved_gpu_seconds ?? 0)} GPU-seconds, ${hits(totals.cache_hits)}`
+          : hits(totals.cache_hits),
     },
     { name: "Budget used", ...budget },
   ];
