@@ -22,6 +22,7 @@ import { MODEL_APPROVER, modelsScenarios } from "./studio/models.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
 import { promptScenarios } from "./studio/prompt.ts";
 import { sweepsScenarios } from "./studio/sweeps.ts";
+import { BILLING_ACCOUNT, usageScenarios } from "./studio/usage.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
 // The platform's two kinds of client against one real local stack (the edge in workerd, two CPU
@@ -34,7 +35,11 @@ const localStack = useLocalStack("clients", {
     provider = await startOidcProvider({
       redirectUris: [`${edgeUrl}/auth/oidc/callback`],
       postLogoutRedirectUris: [`${edgeUrl}/`],
-      accounts: { ...OIDC_TEST_ACCOUNTS, [MODEL_APPROVER.login]: MODEL_APPROVER },
+      accounts: {
+        ...OIDC_TEST_ACCOUNTS,
+        [MODEL_APPROVER.login]: MODEL_APPROVER,
+        [BILLING_ACCOUNT.login]: BILLING_ACCOUNT,
+      },
     });
     return {
       SDGATE_OIDC_ISSUER: provider.issuer,
@@ -300,4 +305,5 @@ describe("the Studio, in a browser", () => {
   sweepsScenarios(studio);
   promptScenarios(studio);
   modelsScenarios(studio);
+  usageScenarios(studio);
 });

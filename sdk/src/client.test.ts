@@ -65,8 +65,21 @@ describe("what goes on the wire", () => {
         from: "2026-11-01T00:00:00.000Z",
         to: "2026-11-02T00:00:00.000Z",
         key_id: null,
+        team_ids: null,
+        view: "full",
         data: [],
-        totals: { requests: 0, succeeded: 0, failed: 0, cache_hits: 0, credits: 0, mean_latency_ms: null },
+        totals: {
+          requests: 0,
+          succeeded: 0,
+          failed: 0,
+          cache_hits: 0,
+          credits: 0,
+          mean_latency_ms: null,
+          images: 0,
+          gpu_seconds: 0,
+          saved_credits: 0,
+          saved_gpu_seconds: 0,
+        },
       }),
     );
     const client = new Sdgate({ baseUrl: `${server.url}/sdgate`, adminToken: "admin-token" });

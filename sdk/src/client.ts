@@ -187,12 +187,14 @@ export class Sdgate {
   }
 
   /**
-   * `GET /admin/usage` (`getUsage`), with the admin token: generations, failures, cache hits, credits
-   * and mean latency per key (or key label) and day (or hour). `from` and `to` may also be `Date`s,
+   * `GET /admin/usage` (`getUsage`), with the admin token or a person's session (their teams only;
+   * money only for the `billing` role): generations, failures, cache hits, images, credits, backend
+   * seconds, cache savings and mean latency per key, team, person, model, backend or key label and day
+   * (or hour). `from` and `to` may also be `Date`s,
    * sent as RFC 3339.
    *
    * @example
-   * const report = await admin.usage({ from: "2026-11-01", group_by: "metadata.team" });
+   * const report = await admin.usage({ from: "2026-11-01", group_by: "model" });
    * console.log(report.totals.credits);
    */
   async usage(

@@ -56,10 +56,11 @@ export interface OperationSpec {
   readonly permission: Permission | null;
   /**
    * Where a person may hold `permission` in one team rather than everywhere (a `team_admin` managing
-   * their own team): in the team of the path's `{id}`, or of the body's `team_id`. Absent: only a
-   * global role (or the admin token) will do.
+   * their own team): in the team of the path's `{id}`, of the body's `team_id`, or (`query`) in the
+   * teams the answer is limited to (each of theirs, or the query's `team_id`). Absent: only a global
+   * role (or the admin token) will do.
    */
-  readonly teamScope?: "path" | "body";
+  readonly teamScope?: "path" | "body" | "query";
   /**
    * Sending it twice does no more than sending it once, so a lost answer may be retried. A call can
    * know better (a seeded generation is replayed from the cache): see the SDK's `images.generate`.

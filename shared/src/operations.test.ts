@@ -32,6 +32,7 @@ describe("OPERATIONS", () => {
     for (const [id, op] of entries) {
       if (op.teamScope === "path") expect(op.path, id).toMatch(/^\/admin\/teams\/\{id\}/);
       if (op.teamScope === "body") expect(op.body?.schema, id).toHaveProperty("shape.team_id");
+      if (op.teamScope === "query") expect(op.query?.schema, id).toHaveProperty("shape.team_id");
       if (op.teamScope !== undefined) expect(op.access.kind, id).toBe("admin_token");
     }
   });

@@ -408,16 +408,20 @@ export const OPERATIONS = {
   getUsage: {
     method: "GET",
     path: "/admin/usage",
-    summary: "Generations and credits per key (or key label) and day or hour.",
+    summary:
+      "Generations, images, credits, GPU-seconds and cache savings per key, team, person, model, backend or key label, and day or hour.",
     access: ADMIN,
     permission: "usage.read",
+    teamScope: "query",
     idempotent: true,
     query: queryOf(usageQuerySchema, {
       key_id: "Only this key's generations.",
+      team_id: "Only this team's keys (a team member sees only their teams' keys either way).",
       from: "RFC 3339 or a date; default 30 days before `to`.",
       to: "RFC 3339 or a date; default now.",
       interval: "One row per group and day, or hour.",
-      group_by: "`key`, or `metadata.<label>` for the keys' label.",
+      group_by:
+        "`key`, `team`, `person` (who made the key), `model`, `backend`, or `metadata.<label>` for the keys' label. A money-only caller (the `billing` role) may not group by `person` or `backend`.",
     }),
     success: { status: 200, schema: S.UsageReport, description: "The report." },
   },

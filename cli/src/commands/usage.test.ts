@@ -7,6 +7,7 @@ import { bar } from "./usage.ts";
 const TOKEN = "cli-test-admin-token-0123456789abcdef";
 const row = (period: string, group: string, credits: number) => ({
   group,
+  label: null,
   period,
   requests: 4,
   succeeded: 3,
@@ -14,6 +15,10 @@ const row = (period: string, group: string, credits: number) => ({
   cache_hits: 1,
   credits,
   mean_latency_ms: 450,
+  images: 3,
+  gpu_seconds: 1.2,
+  saved_credits: 10,
+  saved_gpu_seconds: 0.4,
 });
 const REPORT = {
   object: "usage",
@@ -22,8 +27,21 @@ const REPORT = {
   from: "2026-11-01T00:00:00.000Z",
   to: "2026-11-03T00:00:00.000Z",
   key_id: null,
+  team_ids: null,
+  view: "full",
   data: [row("2026-11-01", "key_a", 300), row("2026-11-01", "key_b", 100), row("2026-11-02", "key_a", 200)],
-  totals: { requests: 12, succeeded: 9, failed: 3, cache_hits: 3, credits: 600, mean_latency_ms: 450 },
+  totals: {
+    requests: 12,
+    succeeded: 9,
+    failed: 3,
+    cache_hits: 3,
+    credits: 600,
+    mean_latency_ms: 450,
+    images: 9,
+    gpu_seconds: 3.6,
+    saved_credits: 30,
+    saved_gpu_seconds: 1.2,
+  },
 };
 
 let server: Awaited<ReturnType<typeof loopbackServer>>;

@@ -162,7 +162,13 @@ function expected(op: OperationSpec, credential: Credential): "admitted" | 401 |
         credential.role,
         credential.kind === "session" ? credential.scope : "global",
       );
-      return op.permission !== null && held.includes(op.permission) ? "admitted" : 403;
+      // An operation scoped by the query (`GET /admin/usage`) answers a team role for that role's own
+      // teams when the query names none; path- and body-scoped ones name a team the walk's person is not in.
+      const ownTeams =
+        op.teamScope === "query" && credential.kind === "session" && credential.scope === "team"
+          ? permissionsOf(credential.role === null ? [] : [credential.role])
+          : [];
+      return op.permission !== null && [...held, ...ownTeams].includes(op.permission) ? "admitted" : 403;
     }
   }
 }

@@ -70,6 +70,8 @@ function pathParameters(path: string) {
 /** Who else may call an operation besides the holders of its permission everywhere. */
 function teamScopeNote(op: OperationSpec): string | undefined {
   if (op.teamScope === undefined || op.permission === null) return undefined;
+  if (op.teamScope === "query")
+    return `A person whose role in a team grants \`${op.permission}\` may call it too, and is answered about their teams only (or the query's \`team_id\`, one of them); \`${op.permission}\` everywhere answers about every key.`;
   const team = op.teamScope === "path" ? "the path's team (`{id}`)" : "the team the body names (`team_id`)";
   return `A person whose role in ${team} grants \`${op.permission}\` may call it too; otherwise it needs \`${op.permission}\` everywhere.`;
 }

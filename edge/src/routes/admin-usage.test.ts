@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { AUDIT_LOG_NAME, type AuditEntry } from "../audit/index.ts";
+import { AUDIT_LOG_NAME } from "../audit/index.ts";
 import type { UsageRow, usageTotals } from "../audit/usage.ts";
 import { call, createKey } from "../keys/testing.ts";
+import { auditGeneration } from "../test-support/audit-entries.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import { uniquePrompt } from "../test-support/harness.ts";
 
@@ -19,22 +20,6 @@ async function usage(query: string): Promise<Usage> {
   const res = await call(`/admin/usage?${query}`, { admin: true });
   expect(res.status).toBe(200);
   return (await res.json()) as Usage;
-}
-
-function generation(keyId: string, at: string, fields: Partial<AuditEntry> = {}): AuditEntry {
-  return {
-    at,
-    actor: keyId,
-    action: "generation",
-    key_id: keyId,
-    request_hash: "0".repeat(64),
-    backend: "fake",
-    status: 200,
-    latency_ms: 100,
-    cost: 10,
-    detail: JSON.stringify({ cache: "MISS" }),
-    ...fields,
-  };
 }
 
 describe("GET /admin/usage", () => {
@@ -61,11 +46,14 @@ describe("GET /admin/usage", () => {
     const a = await createKey({ name: "usage-a" });
     const b = await createKey({ name: "usage-b" });
     await env.AUDIT_LOG.getByName(AUDIT_LOG_NAME).appendAll([
-      generation(a.id, "2020-01-01T09:15:00.000Z"),
-      generation(a.id, "2020-01-01T09:45:00.000Z", { status: 503, cost: 0, latency_ms: 300 }),
-      generation(a.id, "2020-01-01T23:59:59.999Z", { detail: JSON.stringify({ cache: "HIT" }), cost: 0 }),
-      generation(a.id, "2020-01-02T00:00:00.000Z"),
-      generation(b.id, "2020-01-01T12:00:00.000Z", { cost: 25 }),
+      auditGeneration(a.id, "2020-01-01T09:15:00.000Z"),
+      auditGeneration(a.id, "2020-01-01T09:45:00.000Z", { status: 503, cost: 0, latency_ms: 300 }),
+      auditGeneration(a.id, "2020-01-01T23:59:59.999Z", {
+        detail: JSON.stringify({ cache: "HIT" }),
+        cost: 0,
+      }),
+      auditGeneration(a.id, "2020-01-02T00:00:00.000Z"),
+      auditGeneration(b.id, "2020-01-01T12:00:00.000Z", { cost: 25 }),
     ]);
     const days = await usage("from=2020-01-01&to=2020-01-02T00:00:00Z");
     expect(days.data.filter((row) => row.group === a.id)).toEqual([
@@ -76,8 +64,13 @@ describe("GET /admin/usage", () => {
         succeeded: 2,
         failed: 1,
         cache_hits: 1,
+        label: "usage-a",
         credits: 10,
         mean_latency_ms: 167,
+        images: 2,
+        gpu_seconds: 0.4,
+        saved_credits: 0,
+        saved_gpu_seconds: 0,
       },
     ]);
     expect(days.data.find((row) => row.group === b.id)).toMatchObject({ period: "2020-01-01", credits: 25 });
@@ -109,10 +102,10 @@ describe("GET /admin/usage", () => {
     expect(bare.metadata).toEqual({});
     const day = "2021-03-04T10:00:00.000Z";
     await env.AUDIT_LOG.getByName(AUDIT_LOG_NAME).appendAll([
-      generation(search1.id, day, { cost: 5 }),
-      generation(search2.id, day, { cost: 7 }),
-      generation(ads.id, day, { cost: 11 }),
-      generation(bare.id, day, { cost: 13 }),
+      auditGeneration(search1.id, day, { cost: 5 }),
+      auditGeneration(search2.id, day, { cost: 7 }),
+      auditGeneration(ads.id, day, { cost: 11 }),
+      auditGeneration(bare.id, day, { cost: 13 }),
     ]);
     const report = await usage("from=2021-03-04&to=2021-03-05&group_by=metadata.team");
     expect(report).toMatchObject({ group_by: "metadata.team" });
@@ -131,7 +124,7 @@ describe("GET /admin/usage", () => {
       ["from=yesterday", "from"],
       ["interval=week", "interval"],
       ["key_id=alice", "key_id"],
-      ["group_by=team", "group_by"],
+      ["group_by=tenant", "group_by"],
       ["group_by=metadata.x%22y", "group_by"],
     ]) {
       const res = await call(`/admin/usage?${query}`, { admin: true });

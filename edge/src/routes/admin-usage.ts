@@ -1,10 +1,19 @@
-import { SdgateError, type UsageReport, usageQuerySchema } from "@sdgate/shared";
+import {
+  type Principal,
+  SdgateError,
+  USAGE_DETAIL_GROUPS,
+  type UsageGroup,
+  type UsageReport,
+  type UsageView,
+  usageQuerySchema,
+} from "@sdgate/shared";
 import type { Hono } from "hono";
-import { usageReport, usageTotals } from "../audit/usage.ts";
+import { moneyOnly, usageReport, usageTotals } from "../audit/usage.ts";
 import type { AppEnv } from "../hono-env.ts";
-import { adminGuard } from "../identity/guard.ts";
+import { mayEverywhere, mayInTeam } from "../identity/principal.ts";
 import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
+import { teamGuard } from "./admin-teams/team-guard.ts";
 import { onOperation } from "./operation.ts";
 
 const DAY_MS = 86_400_000;
@@ -12,16 +21,47 @@ const DAY_MS = 86_400_000;
 const MAX_SPAN_MS = { day: 366 * DAY_MS, hour: 31 * DAY_MS } as const;
 
 /**
- * `GET /admin/usage?key_id&from&to&interval&group_by` (admin token): generations per key (or, with
- * `group_by=metadata.team`, per value of that label of the keys) and day (or hour) from the audit log —
- * requests, succeeded, failed, cache hits, credits charged, mean latency — with totals, for chargeback
- * and capacity planning. `from` defaults to 30 days before `to` (default now).
+ * The teams a caller's report covers (`null`: every key) and what of it they may see. `usage.read`
+ * everywhere reads every key (or the one team asked for); a team member reads their teams' keys only,
+ * and asking for a team of someone else's is refused. The view is `full` only where the caller may
+ * also read the runs themselves (`images.read`) in every team covered; else `money` (the `billing`
+ * role): credits and counts, not who or where.
+ */
+export function usageScope(
+  principal: Principal,
+  teamId: string | undefined,
+): { teamIds: string[] | null; view: UsageView } {
+  const fullIn = (teams: readonly string[] | null): UsageView =>
+    mayEverywhere(principal, "images.read") ||
+    (teams?.every((team) => mayInTeam(principal, "images.read", team)) ?? false)
+      ? "full"
+      : "money";
+  if (mayEverywhere(principal, "usage.read")) {
+    const teamIds = teamId === undefined ? null : [teamId];
+    return { teamIds, view: fullIn(teamIds) };
+  }
+  const mine = principal.teams.filter((team) => mayInTeam(principal, "usage.read", team.id)).map((t) => t.id);
+  if (teamId !== undefined && !mine.includes(teamId))
+    throw new SdgateError("insufficient_scope", "This needs the 'usage.read' permission in that team.", {
+      param: "team_id",
+    });
+  const teamIds = teamId === undefined ? mine : [teamId];
+  return { teamIds, view: fullIn(teamIds) };
+}
+
+/**
+ * `GET /admin/usage?key_id&team_id&from&to&interval&group_by` (admin token, or a person with
+ * `usage.read`): generations per key, team, person, model, backend or key label and day (or hour),
+ * from the audit log — requests, succeeded, failed, cache hits, images, credits charged, backend
+ * seconds, what the cache saved, mean latency — with totals, for chargeback and capacity planning.
+ * `from` defaults to 30 days before `to` (default now). A team member sees their teams' keys; a
+ * money-only caller sees {@link moneyOnly} rows and may not group by person or backend.
  */
 export function registerAdminUsage(app: Hono<AppEnv>): void {
   onOperation(
     app,
     "getUsage",
-    adminGuard("getUsage"),
+    teamGuard("getUsage"),
     adminAudit("usage.read", { key: "query" }),
     async (c) => {
       const query = parseQuery(c, usageQuerySchema);
@@ -39,10 +79,27 @@ export function registerAdminUsage(app: Hono<AppEnv>): void {
           { param: "from" },
         );
       }
+      const { teamIds, view } = usageScope(c.var.principal, query.team_id);
+      if (view === "money" && USAGE_DETAIL_GROUPS.includes(query.group_by as UsageGroup))
+        throw new SdgateError(
+          "insufficient_scope",
+          `Grouping by ${query.group_by} needs the 'images.read' permission (the billing role sees money only).`,
+          { param: "group_by" },
+        );
       const keyId = query.key_id ?? null;
-      const groupBy = query.group_by === "key" ? "key" : { label: query.group_by.slice("metadata.".length) };
-      const data = await usageReport(c.var.config.db, { from, to, interval: query.interval, keyId, groupBy });
-      noteAudit(c, { detail: { rows: data.length } });
+      const groupBy = query.group_by.startsWith("metadata.")
+        ? { label: query.group_by.slice("metadata.".length) }
+        : (query.group_by as UsageGroup);
+      const rows = await usageReport(c.var.config.db, {
+        from,
+        to,
+        interval: query.interval,
+        keyId,
+        teamIds,
+        groupBy,
+      });
+      noteAudit(c, { detail: { rows: rows.length, view } });
+      const totals = usageTotals(rows);
       const report: UsageReport = {
         object: "usage",
         interval: query.interval,
@@ -50,8 +107,10 @@ export function registerAdminUsage(app: Hono<AppEnv>): void {
         from,
         to,
         key_id: keyId,
-        data,
-        totals: usageTotals(data),
+        team_ids: teamIds,
+        view,
+        data: view === "money" ? rows.map(moneyOnly) : rows,
+        totals: view === "money" ? moneyOnly(totals) : totals,
       };
       return c.json(report);
     },

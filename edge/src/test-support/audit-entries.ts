@@ -15,3 +15,20 @@ export function testAuditEntry(action: string, atMs: number = Date.now()): Audit
     detail: null,
   };
 }
+
+/** A generation's audit row by `keyId` at `at`: a 200 from the `fake` backend, 100 ms, 10 credits, a miss. */
+export function auditGeneration(keyId: string, at: string, fields: Partial<AuditEntry> = {}): AuditEntry {
+  return {
+    at,
+    actor: keyId,
+    action: "generation",
+    key_id: keyId,
+    request_hash: "0".repeat(64),
+    backend: "fake",
+    status: 200,
+    latency_ms: 100,
+    cost: 10,
+    detail: JSON.stringify({ cache: "MISS" }),
+    ...fields,
+  };
+}

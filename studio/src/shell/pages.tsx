@@ -4,6 +4,7 @@ import { useMemo } from "preact/hooks";
 import { ModelsPage } from "../models/index.tsx";
 import { Playground } from "../playground/playground.tsx";
 import { SweepsPage } from "../sweeps/index.tsx";
+import { UsageEntry } from "../usage/usage-entry.tsx";
 import type { Route } from "./route.ts";
 import { holds, holdsEverywhere, type StudioContext } from "./studio-context.ts";
 
@@ -41,6 +42,7 @@ export const PAGES: readonly StudioPage[] = [
   { id: "playground", title: "Playground", needs: "key", Page: PlaygroundPage },
   { id: "sweeps", title: "Sweeps", needs: "key", Page: SweepsPage },
   { id: "models", title: "Models", needs: ["models.read"], everywhere: true, Page: ModelsPage },
+  { id: "usage", title: "Usage", needs: ["usage.read"], Page: UsageEntry },
 ];
 
 /**

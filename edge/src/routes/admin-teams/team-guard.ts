@@ -21,9 +21,9 @@ function forbidden(permission: Permission, where: string): SdgateError {
 /**
  * The guard of an operation a person may call with its permission in one team (the contract's
  * `teamScope`): the admin token, or a person who holds the permission everywhere or in the team the
- * path's `{id}` names. For `teamScope: "body"` the team is known only once the body is read: a person
- * who holds the permission in no team at all is refused here, and the handler checks the body's team
- * with {@link requireInTeam}. Refuses to be built for an operation without a team scope.
+ * path's `{id}` names. For `teamScope: "body"` (and `"query"`) the team is known only once the body
+ * (or query) is read: a person who holds the permission in no team at all is refused here, and the
+ * handler checks the team with {@link requireInTeam} (or limits its answer to the person's teams). Refuses to be built for an operation without a team scope.
  *
  * @example
  * onOperation(app, "addTeamMember", teamGuard("addTeamMember"), adminAudit("member.add"), handler);
