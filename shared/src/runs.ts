@@ -25,6 +25,8 @@ export const runSchema = z.object({
   /** The request id of a synchronous generation (`req_…`), or the job's id. */
   id: z.string(),
   key_id: z.string(),
+  /** The person who made the key (a user id, `usr_…`); `null` for a key the admin token made. */
+  person: z.string().nullable(),
   /** The key's team when it ran; `null` for a key without one. */
   team_id: z.string().nullable(),
   created_at: z.string(),
@@ -57,6 +59,14 @@ export const runListQuerySchema = z.strictObject({
   model: z.string().min(1).max(64).optional(),
   q: z.string().min(1).max(MAX_RUN_SEARCH_CHARS).optional(),
   experiment: z.string().regex(EXPERIMENT_NAME_PATTERN, "must be an experiment's name").optional(),
+  person: z
+    .string()
+    .regex(/^[\w-]{1,64}$/, "must be a person's id")
+    .optional(),
+  key: z
+    .string()
+    .regex(/^[\w-]{1,64}$/, "must be a key's id")
+    .optional(),
   /** A page's `next_before`: runs older than it. */
   before: z
     .string()

@@ -38,6 +38,7 @@ async function viewOf(row: StoredRun, links: { secret: string; origin: string } 
     object: "run",
     id: row.id,
     key_id: row.key_id,
+    person: row.person,
     team_id: row.team_id,
     created_at: row.created_at,
     status: row.status,
@@ -60,7 +61,7 @@ async function viewOf(row: StoredRun, links: { secret: string; origin: string } 
 
 /**
  * `GET /v1/runs`: the run history a key sees: its team's runs (every key of the team, the Studio's
- * included), or its own when it has no team; newest first, filtered by status, model and prompt text.
+ * included), or its own when it has no team; newest first, filtered by experiment, person, key, status, model and prompt text.
  */
 export function registerRuns(app: Hono<AppEnv>): void {
   onOperation(app, "listRuns", keyAuth("listRuns"), async (c) => {
