@@ -24,14 +24,19 @@ async function viewOf(row: StoredRun, links: { secret: string; origin: string } 
   const images = await Promise.all(
     seeds.map(async (seed, index) => {
       if (links === null || row.status !== "succeeded" || row.tenant_tag === null || row.cache_key === null)
-        return { seed, url: null };
+        return { seed, url: null, thumb_url: null };
       const id = {
         tenantTag: row.tenant_tag,
         cacheKey: row.cache_key,
         index,
         format: row.output_format as OutputFormat,
       };
-      return { seed, url: `${links.origin}${await signedImagePath(links.secret, id, expiresS)}` };
+      const thumbnail = { ...id, format: "webp" as const, thumbnail: true as const };
+      const [url, thumbUrl] = await Promise.all([
+        signedImagePath(links.secret, id, expiresS),
+        signedImagePath(links.secret, thumbnail, expiresS),
+      ]);
+      return { seed, url: `${links.origin}${url}`, thumb_url: `${links.origin}${thumbUrl}` };
     }),
   );
   return {

@@ -61,6 +61,19 @@ describe("the run history", () => {
     );
     expect(image.status).toBe(200);
     expect(image.headers.get("content-type")).toBe("image/png");
+    // And its thumbnail, kept beside it, has its own link: a small WebP.
+    const thumbUrl = new URL(earlier?.images[0]?.thumb_url ?? "");
+    expect(thumbUrl.pathname).toMatch(/-0-thumb\.webp$/);
+    const thumb = await app.request(thumbUrl.pathname + thumbUrl.search, {}, edgeEnv());
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get("content-type")).toBe("image/webp");
+    const bytes = new Uint8Array(await thumb.arrayBuffer());
+    expect(new TextDecoder().decode(bytes.subarray(8, 12))).toBe("WEBP");
+    expect(bytes.length).toBeLessThan(2_000);
+    // The image's signature does not open the thumbnail (each link names what it signs).
+    const imageUrl = new URL(earlier?.images[0]?.url ?? "");
+    const swapped = `${thumbUrl.pathname}${imageUrl.search}`;
+    expect((await app.request(swapped, {}, edgeEnv())).status).toBe(404);
   });
 
   it("records failures and replays, filters by status, model and text, and pages", async () => {
