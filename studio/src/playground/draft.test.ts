@@ -1,6 +1,15 @@
 import type { ImageRecipe, Model } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import { applyRecipe, draftFor, draftOfQuery, queryOf, requestOf } from "./draft.ts";
+import { RECORDED_REQUEST } from "../history/testing.ts";
+import {
+  applyRecipe,
+  draftFor,
+  draftOfQuery,
+  draftOfRequest,
+  queryOf,
+  requestOf,
+  withSeed,
+} from "./draft.ts";
 
 const TINY: Model = {
   id: "tiny",
@@ -48,5 +57,29 @@ describe("the playground's form", () => {
       "clip_skip: 2",
       "model: v1-5-pruned (not one your key may use)",
     ]);
+  });
+});
+
+describe("a run's request in the playground", () => {
+  it("fills the whole form, its seed locked, and refuses a record without one", () => {
+    const draft = draftOfRequest(RECORDED_REQUEST);
+    const {
+      n: _n,
+      rng: _rng,
+      image: _i,
+      strength: _s,
+      mask: _m,
+      output_quality: _q,
+      ...form
+    } = RECORDED_REQUEST;
+    expect(draft).toEqual({ ...form, seedLocked: true });
+    expect(draft && draftOfQuery(queryOf(draft), draftFor(TINY))).toEqual(draft);
+    expect(draftOfRequest({ ...RECORDED_REQUEST, steps: "2" })).toBeNull();
+    expect(draftOfRequest({ ...RECORDED_REQUEST, output_format: "bmp" })).toBeNull();
+  });
+
+  it("puts only a seed into the current form's query", () => {
+    const query = new URLSearchParams(withSeed("?prompt=a+fox&steps=3&seed=1", 99));
+    expect(Object.fromEntries(query)).toEqual({ prompt: "a fox", steps: "3", seed: "99", seed_locked: "1" });
   });
 });

@@ -1,5 +1,6 @@
 import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
+import { ExperimentsEntry, HistoryEntry } from "../history/entries.tsx";
 import { Playground } from "../playground/playground.tsx";
 import type { Route } from "./route.ts";
 import { holds, type StudioContext } from "./studio-context.ts";
@@ -26,6 +27,8 @@ function PlaygroundPage(props: { studio: StudioContext }) {
 /** Every page, in the navigation's order; the first a person may see is their home. */
 export const PAGES: readonly StudioPage[] = [
   { id: "playground", title: "Playground", needs: "key", Page: PlaygroundPage },
+  { id: "history", title: "History", needs: "key", Page: HistoryEntry },
+  { id: "experiments", title: "Experiments", needs: "key", Page: ExperimentsEntry },
 ];
 
 /**
