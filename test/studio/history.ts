@@ -155,6 +155,16 @@ export function historyScenarios(studio: StudioHarness): void {
     expect(await page.getByLabel("Prompt", { exact: true }).inputValue()).toBe(fromApi[1]);
     expect(await page.getByLabel("Seed", { exact: true }).inputValue()).not.toBe("101");
 
+    // Use seed: only the seed goes into the playground's current form (here the remix).
+    await page.evaluate(`location.hash = ${JSON.stringify(`#/history?q=${encodeURIComponent(mark)}`)}`);
+    await rowOf(page, fromApi[0] ?? "")
+      .getByRole("link")
+      .click();
+    await detail.getByRole("link", { name: "Use seed" }).click();
+    await page.getByLabel("Prompt", { exact: true }).waitFor();
+    expect(await page.getByLabel("Seed", { exact: true }).inputValue()).toBe("100");
+    expect(await page.getByLabel("Prompt", { exact: true }).inputValue()).toBe(fromApi[1]);
+
     await page.goto(`${studio.stack().url}/studio/#/history?q=${encodeURIComponent(mark)}`);
     await rowOf(page, slow).waitFor();
     await page.setViewportSize({ width: 390, height: 844 });

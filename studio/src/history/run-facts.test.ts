@@ -15,6 +15,7 @@ describe("a run's facts, in words", () => {
     expect(modelText({ model: "tiny", model_version: null })).toBe("tiny");
     expect(costText(null)).toBe("not charged");
     expect(costText(12)).toBe("12 credits");
+    expect(costText(1)).toBe("1 credit");
     expect(latencyText(850)).toBe("850 ms");
     expect(latencyText(2450)).toBe("2.5 s");
   });

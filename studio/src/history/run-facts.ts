@@ -12,7 +12,8 @@ export function modelText(run: Pick<Run, "model" | "model_version">): string {
 }
 
 export function costText(cost: number | null): string {
-  return cost === null ? "not charged" : `${cost} credits`;
+  if (cost === null) return "not charged";
+  return cost === 1 ? "1 credit" : `${cost} credits`;
 }
 
 export function latencyText(latencyMs: number | null): string {
