@@ -5,8 +5,8 @@ import { CONTENT_TYPES, fromBase64, type GenerationRecord, toBase64 } from "./re
  *   `img/{tenantTag}/{cacheKey}/{index}`  one object per image, with its content type; image 0 also
  *                                          carries the rest of the record (custom metadata `record`)
  *                                          and is written last, so its record means every image is
- *                                          there. A generation of one image is one object: one R2
- *                                          write to store it, one read to replay it.
+ *                                          there. A generation of one image is one object to
+ *                                          replay (one read), two writes with its thumbnail.
  *   `img/{tenantTag}/{cacheKey}/thumb-{index}`  the image's thumbnail (WebP), when the backend made one:
  *                                          under `img/`, so it expires with its image
  *   `gen/{tenantTag}/{cacheKey}.json`     the rest of the record, as entries written before image 0
