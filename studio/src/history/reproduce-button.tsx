@@ -38,10 +38,17 @@ export function ReproduceButton(props: { client: Sdgate; run: Run }) {
         sha256Hex(new Uint8Array((await client.images.getFile(before)).bytes)),
         sha256Hex(now),
       ]);
+      // An alias may resolve to a newer registry version than the run had: then the bytes cannot agree.
+      const ranVersion = done.result?.model_version ?? null;
+      const versionNote =
+        run.model_version !== null && ranVersion !== null && ranVersion !== run.model_version
+          ? ` It ran ${run.model} ${ranVersion}; the run had ${run.model_version}.`
+          : "";
       setSaid(
-        oldHash === newHash
+        (oldHash === newHash
           ? `Reproduced as ${done.id}: the image's bytes are identical (SHA-256 ${newHash.slice(0, 12)}…).`
-          : `Ran again as ${done.id}: the image's bytes differ (SHA-256 ${oldHash.slice(0, 12)}… then ${newHash.slice(0, 12)}…).`,
+          : `Ran again as ${done.id}: the image's bytes differ (SHA-256 ${oldHash.slice(0, 12)}… then ${newHash.slice(0, 12)}…).`) +
+          versionNote,
       );
     } catch (failure) {
       setSaid(isSdgateApiError(failure) ? failure.message : String(failure));

@@ -127,6 +127,9 @@ export function RunsBrowser(props: {
             )}
           />
         )}
+        {open === null && props.openRunId !== null && pages.complete ? (
+          <p role="status">Run {props.openRunId} is not among the runs these filters show.</p>
+        ) : null}
         {open === null ? null : (
           <RunDetail client={client} run={open} you={viewer.personId} onSaved={pages.replace} />
         )}
