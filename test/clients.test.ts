@@ -18,6 +18,7 @@ import {
   startOidcProvider,
 } from "../edge/test/oidc-provider.ts";
 import { useStudioHarness } from "./studio/harness.ts";
+import { historyScenarios } from "./studio/history.ts";
 import { MODEL_APPROVER, modelsScenarios } from "./studio/models.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
 import { promptScenarios } from "./studio/prompt.ts";
@@ -306,4 +307,5 @@ describe("the Studio, in a browser", () => {
   promptScenarios(studio);
   modelsScenarios(studio);
   usageScenarios(studio);
+  historyScenarios(studio);
 });

@@ -13,6 +13,7 @@ import {
   SIGNATURE_HEADERS,
 } from "@sdgate/shared";
 import { solidPng } from "@sdgate/shared/testing/png";
+import sharp from "sharp";
 import {
   BUSY_LOAD_HEADERS,
   CALLS_PATH,
@@ -70,9 +71,14 @@ function safetyOf(request: ResolvedGenerationRequest, png: Buffer) {
   return { safety: { outcome, concepts: flagged ? [3] : [], special_care: false, image_sha256 } };
 }
 
-function generated(request: ResolvedGenerationRequest, colour: readonly [number, number, number]) {
+async function generated(request: ResolvedGenerationRequest, colour: readonly [number, number, number]) {
   const png = solidPng(request.width, request.height, colour);
   const b64 = png.toString("base64");
+  // As the real backend (backend/src/engine/image/thumbnail.ts): a WebP of at most 128 px a side.
+  const thumb = await sharp(png)
+    .resize(128, 128, { fit: "inside", withoutEnlargement: true })
+    .webp()
+    .toBuffer();
   const safety = safetyOf(request, png);
   return {
     model: request.model,
@@ -82,6 +88,7 @@ function generated(request: ResolvedGenerationRequest, colour: readonly [number,
       width: request.width,
       height: request.height,
       b64,
+      thumb_b64: thumb.toString("base64"),
       ...safety,
     })),
     timings_ms: { text_encode: 1, denoise: 5, decode: 1, image_encode: 1, total: 8 },
@@ -205,7 +212,8 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
       );
     }
     const load = behaviour === "busy" ? BUSY_LOAD_HEADERS : FAKE_LOAD_HEADERS;
-    if (!res.destroyed) send(res, 200, generated(request.data, colour), load);
+    const answer = await generated(request.data, colour);
+    if (!res.destroyed) send(res, 200, answer, load);
   }
 
   return listenOnLoopback(handle);

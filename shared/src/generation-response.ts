@@ -33,6 +33,11 @@ export const backendGenerateResponseSchema = z.object({
         width: z.number().int(),
         height: z.number().int(),
         b64: z.string(),
+        /**
+         * A WebP of the image as served, at most `RUN_THUMBNAIL_PX` a side, base64: the edge keeps it
+         * beside the image for lists (the run history). Absent from backends that predate it.
+         */
+        thumb_b64: z.string().optional(),
         /** Present when the request asked for the safety check. */
         safety: imageSafetySchema.optional(),
       }),

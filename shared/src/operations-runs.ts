@@ -30,6 +30,8 @@ export const RUN_OPERATIONS = {
       model: "Only runs of this model id.",
       q: "Only runs whose prompt or negative prompt contains this text (case-insensitive, no wildcards).",
       experiment: "Only runs of this experiment (by name).",
+      person: "Only runs of keys this person made (their user id, a run's `person`).",
+      key: "Only runs of this key (its id, a run's `key_id`).",
       before: "A page's `next_before`: the runs older than the last one of that page.",
       limit: "Runs per page, 1 to 100 (default 50).",
     }),

@@ -240,7 +240,8 @@ export const OPERATIONS = {
   getImageFile: {
     method: "GET",
     path: "/v1/images/{id}",
-    summary: "An image behind a signed, expiring link (`response_format: url`).",
+    summary:
+      "An image behind a signed, expiring link (`response_format: url`; a run's `images[].url`), or its thumbnail (a run's `images[].thumb_url`).",
     access: { kind: "signed_link" },
     permission: null,
     idempotent: true,

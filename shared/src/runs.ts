@@ -19,12 +19,16 @@ export const EXPERIMENT_HEADER = "Sdgate-Experiment";
 export const EXPERIMENT_NAME_PATTERN = /^[\w][\w .:/-]{0,63}$/;
 export const MAX_RUN_NOTES_CHARS = 4_000;
 export const MAX_RUN_TAGS = 16;
+/** The longest side of a run image's thumbnail, in pixels. */
+export const RUN_THUMBNAIL_PX = 128;
 
 export const runSchema = z.object({
   object: z.literal("run"),
   /** The request id of a synchronous generation (`req_…`), or the job's id. */
   id: z.string(),
   key_id: z.string(),
+  /** The person who made the key (a user id, `usr_…`); `null` for a key the admin token made. */
+  person: z.string().nullable(),
   /** The key's team when it ran; `null` for a key without one. */
   team_id: z.string().nullable(),
   created_at: z.string(),
@@ -42,8 +46,14 @@ export const runSchema = z.object({
   backend: z.string().nullable(),
   /** Why it failed (the error's code); `null` when it succeeded. */
   error_code: z.string().nullable(),
-  /** Each image's seed and a signed link that expires (`null` where the edge signs no links, or it failed). */
-  images: z.array(z.object({ seed: z.number().int(), url: z.string().nullable() })),
+  /**
+   * Each image's seed, a signed link to it that expires (`null` where the edge signs no links, or it
+   * failed) and one to its thumbnail: a WebP of at most {@link RUN_THUMBNAIL_PX} px a side, made with
+   * the image, for lists (`null` also for images made before thumbnails were).
+   */
+  images: z.array(
+    z.object({ seed: z.number().int(), url: z.string().nullable(), thumb_url: z.string().nullable() }),
+  ),
   /** The experiment it joined, by name; `null`: none. */
   experiment: z.string().nullable(),
   notes: z.string(),
@@ -57,6 +67,14 @@ export const runListQuerySchema = z.strictObject({
   model: z.string().min(1).max(64).optional(),
   q: z.string().min(1).max(MAX_RUN_SEARCH_CHARS).optional(),
   experiment: z.string().regex(EXPERIMENT_NAME_PATTERN, "must be an experiment's name").optional(),
+  person: z
+    .string()
+    .regex(/^[\w-]{1,64}$/, "must be a person's id")
+    .optional(),
+  key: z
+    .string()
+    .regex(/^[\w-]{1,64}$/, "must be a key's id")
+    .optional(),
   /** A page's `next_before`: runs older than it. */
   before: z
     .string()

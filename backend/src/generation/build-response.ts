@@ -1,4 +1,5 @@
 import type { BackendGenerateResponse, ResolvedGenerationRequest } from "@sdgate/shared";
+import { thumbnailOf } from "../engine/image/thumbnail.ts";
 import {
   encodeImage,
   type GeneratedImage,
@@ -27,13 +28,19 @@ export async function buildResponse(
       throw new Error("safety_check asked of a model without a safety checker");
     safety = await applySafetyCheck(safetyChecker, request.safety_check, result.images, encoded, encode);
   }
+  const served = result.images.map((_, i) => (safety?.bytes[i] ?? encoded[i]) as Uint8Array);
+  // Thumbnails of what is served (after the safety check), for the edge's run history.
+  const thumbnailStartedMs = performance.now();
+  const thumbnails = await Promise.all(served.map((bytes) => thumbnailOf(bytes)));
+  const encodeMs = imageEncodeMs + (performance.now() - thumbnailStartedMs);
   const images = result.images.map((image, i) => {
     const decision = safety?.decisions[i];
     return {
       seed: image.seed,
       width: image.width,
       height: image.height,
-      b64: Buffer.from((safety?.bytes[i] ?? encoded[i]) as Uint8Array).toString("base64"),
+      b64: Buffer.from(served[i] as Uint8Array).toString("base64"),
+      thumb_b64: Buffer.from(thumbnails[i] as Uint8Array).toString("base64"),
       ...(decision === undefined ? {} : { safety: decision }),
     };
   });
@@ -50,9 +57,9 @@ export async function buildResponse(
       text_encode: textEncode,
       denoise,
       decode,
-      image_encode: imageEncodeMs,
+      image_encode: encodeMs,
       ...(safety === undefined ? {} : { safety_check: safety.ms }),
-      total: total + imageEncodeMs + (safety?.ms ?? 0),
+      total: total + encodeMs + (safety?.ms ?? 0),
     },
   };
 }

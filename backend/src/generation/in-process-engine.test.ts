@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readImageMetadata } from "../engine/index.ts";
 import { silentLogger } from "../logger.ts";
@@ -68,6 +69,10 @@ describe("the engine on one thread", () => {
     expect(result.images.map((image) => image.seed)).toEqual([11, 12]);
     for (const image of result.images) {
       expect(Buffer.from(image.b64, "base64").subarray(1, 4).toString()).toBe("PNG");
+      // and its thumbnail for the run history: a WebP that decodes, no larger than 128 px a side
+      const thumb = await sharp(Buffer.from(image.thumb_b64 ?? "", "base64")).metadata();
+      expect(thumb.format).toBe("webp");
+      expect(Math.max(thumb.width ?? 999, thumb.height ?? 999)).toBeLessThanOrEqual(128);
     }
     expect(result.timings_ms.total).toBeGreaterThan(0);
     expect(result.timings_ms.image_encode).toBeGreaterThanOrEqual(0);

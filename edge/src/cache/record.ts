@@ -19,7 +19,8 @@ export interface GenerationRecord {
   backend: string;
   region: string;
   timings_ms: GenerationResponse["timings_ms"];
-  images: Array<{ seed: number; b64: string; safety?: ImageSafety }>;
+  /** Each image; `thumb`: its thumbnail (WebP, base64) when the backend made one, kept only in R2. */
+  images: Array<{ seed: number; b64: string; safety?: ImageSafety; thumb?: string }>;
 }
 
 /**
@@ -44,7 +45,12 @@ export function recordOfResponse(
     backend: backend.name,
     region: backend.region,
     timings_ms: response.timings_ms,
-    images: response.images.map(({ seed, b64, safety }) => ({ seed, b64, ...(safety ? { safety } : {}) })),
+    images: response.images.map(({ seed, b64, safety, thumb_b64 }) => ({
+      seed,
+      b64,
+      ...(safety ? { safety } : {}),
+      ...(thumb_b64 === undefined ? {} : { thumb: thumb_b64 }),
+    })),
   };
 }
 

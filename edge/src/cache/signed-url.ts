@@ -16,8 +16,9 @@ export const MIN_URL_SIGNING_KEY_CHARS = 32;
  * of a `no-store` job, which are kept under the job rather than in the cache (jobs/run-generation.ts).
  */
 export const IMAGE_KEY_PATTERN = "[0-9a-f]{64}|job-job_[0-9a-f]{32}";
+/** A thumbnail's id ends `-thumb.webp`: its own signature, so an image's link never opens it, nor the reverse. */
 const ID_PATTERN = new RegExp(
-  `^([0-9a-f]{32})-(${IMAGE_KEY_PATTERN})-(\\d{1,2})\\.(${OUTPUT_FORMATS.join("|")})$`,
+  `^([0-9a-f]{32})-(${IMAGE_KEY_PATTERN})-(\\d{1,2})(-thumb)?\\.(${OUTPUT_FORMATS.join("|")})$`,
 );
 
 export interface ImageId {
@@ -25,24 +26,34 @@ export interface ImageId {
   cacheKey: string;
   index: number;
   format: OutputFormat;
+  /** The image's thumbnail (always WebP) rather than the image. */
+  thumbnail?: true;
 }
 
 export function formatImageId(id: ImageId): string {
-  return `${id.tenantTag}-${id.cacheKey}-${id.index}.${id.format}`;
+  return `${id.tenantTag}-${id.cacheKey}-${id.index}${id.thumbnail ? "-thumb" : ""}.${id.format}`;
 }
 
 /** The parts of an image id, or `null` when it is not one. */
 export function parseImageId(text: string): ImageId | null {
   const match = ID_PATTERN.exec(text);
   if (!match) return null;
-  const [, tenantTag, cacheKey, index, format] = match as unknown as [
+  const [, tenantTag, cacheKey, index, thumb, format] = match as unknown as [
     string,
     string,
     string,
     string,
+    string | undefined,
     OutputFormat,
   ];
-  return { tenantTag, cacheKey, index: Number(index), format };
+  if (thumb !== undefined && format !== "webp") return null;
+  return {
+    tenantTag,
+    cacheKey,
+    index: Number(index),
+    format,
+    ...(thumb === undefined ? {} : { thumbnail: true }),
+  };
 }
 
 const keys = new Map<string, Promise<CryptoKey>>();

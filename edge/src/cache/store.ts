@@ -5,8 +5,10 @@ import { CONTENT_TYPES, fromBase64, type GenerationRecord, toBase64 } from "./re
  *   `img/{tenantTag}/{cacheKey}/{index}`  one object per image, with its content type; image 0 also
  *                                          carries the rest of the record (custom metadata `record`)
  *                                          and is written last, so its record means every image is
- *                                          there. A generation of one image is one object: one R2
- *                                          write to store it, one read to replay it.
+ *                                          there. A generation of one image is one object to
+ *                                          replay (one read), two writes with its thumbnail.
+ *   `img/{tenantTag}/{cacheKey}/thumb-{index}`  the image's thumbnail (WebP), when the backend made one:
+ *                                          under `img/`, so it expires with its image
  *   `gen/{tenantTag}/{cacheKey}.json`     the rest of the record, as entries written before image 0
  *                                          carried it have it (still read), and as a record too large
  *                                          for R2's metadata is written (see {@link MAX_RECORD_METADATA_CHARS})
@@ -15,13 +17,18 @@ export function imageObjectKey(tenantTag: string, cacheKey: string, index: numbe
   return `img/${tenantTag}/${cacheKey}/${index}`;
 }
 
+/** Where an image's thumbnail is kept: beside it, under the same lifecycle prefix. */
+export function thumbnailObjectKey(tenantTag: string, cacheKey: string, index: number): string {
+  return `img/${tenantTag}/${cacheKey}/thumb-${index}`;
+}
+
 export function manifestKey(tenantTag: string, cacheKey: string): string {
   return `gen/${tenantTag}/${cacheKey}.json`;
 }
 
 /** The record without its image bytes: what image 0's metadata (or the `.json` manifest) holds. */
 export type Manifest = Omit<GenerationRecord, "images"> & {
-  images: Array<Omit<GenerationRecord["images"][number], "b64">>;
+  images: Array<Omit<GenerationRecord["images"][number], "b64" | "thumb">>;
 };
 
 /** The custom metadata field of image 0 that holds the {@link Manifest} as JSON. */
@@ -55,8 +62,19 @@ export async function putGeneration(
       customMetadata: { seed: String(image.seed), ...metadata },
     });
   };
-  await Promise.all(record.images.slice(1).map((_, i) => put(i + 1, {})));
-  const manifest: Manifest = { ...record, images: record.images.map(({ b64: _, ...image }) => image) };
+  // Thumbnails first too: image 0, written last, still means the whole entry is there.
+  const thumbnails = record.images.map((image, index) =>
+    image.thumb === undefined
+      ? null
+      : bucket.put(thumbnailObjectKey(tenantTag, cacheKey, index), fromBase64(image.thumb), {
+          httpMetadata: { contentType: CONTENT_TYPES.webp },
+        }),
+  );
+  await Promise.all([...thumbnails, ...record.images.slice(1).map((_, i) => put(i + 1, {}))]);
+  const manifest: Manifest = {
+    ...record,
+    images: record.images.map(({ b64: _, thumb: _thumb, ...image }) => image),
+  };
   const json = JSON.stringify(manifest);
   if (json.length > MAX_RECORD_METADATA_CHARS) {
     await bucket.put(manifestKey(tenantTag, cacheKey), json, {

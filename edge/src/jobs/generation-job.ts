@@ -8,7 +8,7 @@ import {
   type WebhookPayload,
 } from "@sdgate/shared";
 import type { Backend } from "../backends/registry.ts";
-import { getGeneration, imageObjectKey } from "../cache/store.ts";
+import { getGeneration, imageObjectKey, thumbnailObjectKey } from "../cache/store.ts";
 import { reportSplitOutcome } from "../canary/report.ts";
 import type { CanaryWatch } from "../canary/watch.ts";
 import { log } from "../log.ts";
@@ -467,12 +467,16 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
     await this.ctx.storage.setAlarm(Math.min(webhookAtMs ?? Number.POSITIVE_INFINITY, state.expiresMs));
   }
 
-  // Past retention: the job is forgotten (a `no-store` job's images with it; keys as cache/store.ts lays them out).
+  // Past retention: the job is forgotten (a `no-store` job's images and thumbnails with it; keys as cache/store.ts lays them out).
   async #expire(state: JobState): Promise<void> {
     if (state.result !== null && state.result.cacheKey === `job-${state.id}`) {
-      const keys = Array.from({ length: state.request.n }, (_, index) =>
-        imageObjectKey(state.result?.tenantTag ?? "", `job-${state.id}`, index),
-      );
+      const keys = Array.from({ length: state.request.n }, (_, index) => {
+        const tag = state.result?.tenantTag ?? "";
+        return [
+          imageObjectKey(tag, `job-${state.id}`, index),
+          thumbnailObjectKey(tag, `job-${state.id}`, index),
+        ];
+      }).flat();
       await this.env.IMAGES.delete([...keys, `gen/${state.result.tenantTag}/job-${state.id}.json`]);
     }
     this.#state = null;

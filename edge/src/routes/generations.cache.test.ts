@@ -198,14 +198,17 @@ describe("replay cache: tenants", () => {
 });
 
 describe("replay cache: what a request reads and writes", () => {
-  it("a miss writes one R2 object and no Cache API copy; the first hit read from R2 makes that copy", async () => {
+  it("a miss writes one R2 object and its thumbnail, no Cache API copy; the first hit read from R2 makes that copy", async () => {
     const env = fleetEnv(["healthy"]);
     const body = { prompt: uniquePrompt(), seed: 31 };
     const where = await whereOf(body, keyId, env);
     expect((await post(body, key, env)).headers.get("X-Cache")).toBe("MISS");
     await expect
       .poll(async () => (await objectsOf(where.tenantTag)).filter((name) => name.includes(where.cacheKey)))
-      .toEqual([`img/${where.tenantTag}/${where.cacheKey}/0`]);
+      .toEqual([
+        `img/${where.tenantTag}/${where.cacheKey}/0`,
+        `img/${where.tenantTag}/${where.cacheKey}/thumb-0`,
+      ]);
     expect(await caches.default.match(hotUrl(where.tenantTag, where.cacheKey))).toBeUndefined();
 
     // An entry this isolate has never seen: the shard's index sends the request to R2.

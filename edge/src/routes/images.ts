@@ -2,7 +2,7 @@ import { SdgateError, type UrlGenerationResponse } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import { summary } from "../cache/record.ts";
 import { checkImageLink, IMAGE_KEY_PATTERN, IMAGE_URL_TTL_S, signedImagePath } from "../cache/signed-url.ts";
-import { imageObjectKey } from "../cache/store.ts";
+import { imageObjectKey, thumbnailObjectKey } from "../cache/store.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { onOperation } from "./operation.ts";
 
@@ -36,13 +36,14 @@ function notFound(message: string): SdgateError {
 }
 
 /**
- * `GET /v1/images/{id}?expires=…&sig=…`: an image behind a signed link, from R2, with its content
+ * `GET /v1/images/{id}?expires=…&sig=…`: an image (or its thumbnail, `…-thumb.webp`, as runs link
+ * them) behind a signed link, from R2, with its content
  * type. No API key: the signature is the permission. A forged, malformed or expired link is a 404
  * (the error names which, so an honest client knows to ask for a new link); so is a missing image.
  */
 export function registerImages(app: Hono<AppEnv>): void {
   // Only ids shaped like ours match, so `GET /v1/images/generations` stays a 405 and junk a plain 404.
-  const idPattern = `[0-9a-f]{32}-(?:${IMAGE_KEY_PATTERN})-[0-9]{1,2}\\.[a-z]{3,4}`;
+  const idPattern = `[0-9a-f]{32}-(?:${IMAGE_KEY_PATTERN})-[0-9]{1,2}(?:-thumb)?\\.[a-z]{3,4}`;
   onOperation(app, { id: "getImageFile", idPattern }, async (c) => {
     const secret = c.var.config.urlSigningKey;
     if (secret === null) throw notFound("Image links are not enabled on this server.");
@@ -60,8 +61,9 @@ export function registerImages(app: Hono<AppEnv>): void {
           : "No such image, or the link's signature is not valid.",
       );
     }
-    const { tenantTag, cacheKey, index } = check.id;
-    const object = await c.var.config.images.get(imageObjectKey(tenantTag, cacheKey, index));
+    const { tenantTag, cacheKey, index, thumbnail } = check.id;
+    const objectKey = (thumbnail ? thumbnailObjectKey : imageObjectKey)(tenantTag, cacheKey, index);
+    const object = await c.var.config.images.get(objectKey);
     if (object === null) throw notFound("No such image.");
     const maxAgeS = Math.max(0, check.expiresS - Math.floor(Date.now() / 1000));
     return new Response(object.body, {

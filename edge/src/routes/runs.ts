@@ -24,20 +24,26 @@ export async function viewOf(row: StoredRun, links: { secret: string; origin: st
   const images = await Promise.all(
     seeds.map(async (seed, index) => {
       if (links === null || row.status !== "succeeded" || row.tenant_tag === null || row.cache_key === null)
-        return { seed, url: null };
+        return { seed, url: null, thumb_url: null };
       const id = {
         tenantTag: row.tenant_tag,
         cacheKey: row.cache_key,
         index,
         format: row.output_format as OutputFormat,
       };
-      return { seed, url: `${links.origin}${await signedImagePath(links.secret, id, expiresS)}` };
+      const thumbnail = { ...id, format: "webp" as const, thumbnail: true as const };
+      const [url, thumbUrl] = await Promise.all([
+        signedImagePath(links.secret, id, expiresS),
+        signedImagePath(links.secret, thumbnail, expiresS),
+      ]);
+      return { seed, url: `${links.origin}${url}`, thumb_url: `${links.origin}${thumbUrl}` };
     }),
   );
   return {
     object: "run",
     id: row.id,
     key_id: row.key_id,
+    person: row.person,
     team_id: row.team_id,
     created_at: row.created_at,
     status: row.status,
@@ -60,7 +66,7 @@ export async function viewOf(row: StoredRun, links: { secret: string; origin: st
 
 /**
  * `GET /v1/runs`: the run history a key sees: its team's runs (every key of the team, the Studio's
- * included), or its own when it has no team; newest first, filtered by status, model and prompt text.
+ * included), or its own when it has no team; newest first, filtered by experiment, person, key, status, model and prompt text.
  */
 export function registerRuns(app: Hono<AppEnv>): void {
   onOperation(app, "listRuns", keyAuth("listRuns"), async (c) => {

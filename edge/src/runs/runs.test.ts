@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import type { Run, RunList } from "@sdgate/shared";
 import { describe, expect, it, vi } from "vitest";
 import app from "../index.ts";
-import { asAdmin, expectJson, newTeam } from "../routes/admin-people/testing.ts";
+import { asAdmin, expectJson, newTeam, person } from "../routes/admin-people/testing.ts";
 import { edgeEnv, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
 import { pruneRuns } from "./store.ts";
 
@@ -61,6 +61,19 @@ describe("the run history", () => {
     );
     expect(image.status).toBe(200);
     expect(image.headers.get("content-type")).toBe("image/png");
+    // And its thumbnail, kept beside it, has its own link: a small WebP.
+    const thumbUrl = new URL(earlier?.images[0]?.thumb_url ?? "");
+    expect(thumbUrl.pathname).toMatch(/-0-thumb\.webp$/);
+    const thumb = await app.request(thumbUrl.pathname + thumbUrl.search, {}, edgeEnv());
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get("content-type")).toBe("image/webp");
+    const bytes = new Uint8Array(await thumb.arrayBuffer());
+    expect(new TextDecoder().decode(bytes.subarray(8, 12))).toBe("WEBP");
+    expect(bytes.length).toBeLessThan(2_000);
+    // The image's signature does not open the thumbnail (each link names what it signs).
+    const imageUrl = new URL(earlier?.images[0]?.url ?? "");
+    const swapped = `${thumbUrl.pathname}${imageUrl.search}`;
+    expect((await app.request(swapped, {}, edgeEnv())).status).toBe(404);
   });
 
   it("records failures and replays, filters by status, model and text, and pages", async () => {
@@ -98,6 +111,37 @@ describe("the run history", () => {
     expect(rest.data).toHaveLength(1);
     expect(rest.next_before).toBeNull();
     expect(new Set([...page.data, ...rest.data].map((run) => run.id)).size).toBe(3);
+  });
+
+  it("filters by the person who made the key and by the key, and names a bad one", async () => {
+    const team = await newTeam();
+    const dev = await person({ role: "developer", team });
+    const made = await expectJson<{ id: string; key: string }>(
+      await dev.call("/admin/keys", { method: "POST", json: { name: "dev's", team_id: team.id } }),
+      201,
+    );
+    const ci = await expectJson<{ id: string; key: string }>(
+      await asAdmin("/admin/keys", { method: "POST", json: { name: "ci", team_id: team.id } }),
+      201,
+    );
+    const [byDev, byCi] = [uniquePrompt("by the developer"), uniquePrompt("by ci")];
+    expect((await generate({ prompt: byDev, seed: 1 }, { key: made.key })).status).toBe(200);
+    expect((await generate({ prompt: byCi, seed: 2 }, { key: ci.key })).status).toBe(200);
+    const [latest, earlier] = await waitForRuns(ci.key, [byDev, byCi]);
+    expect(earlier).toMatchObject({ prompt: byDev, person: dev.id, key_id: made.id });
+    expect(latest).toMatchObject({ prompt: byCi, person: null, key_id: ci.id });
+
+    const mine = await runs(ci.key, `?person=${dev.id}`);
+    expect(mine.data.map((run) => run.prompt)).toEqual([byDev]);
+    expect((await runs(made.key, `?key=${ci.id}`)).data.map((run) => run.prompt)).toEqual([byCi]);
+    expect((await runs(made.key, `?key=${ci.id}&person=${dev.id}`)).data).toEqual([]);
+    const bad = await app.request(
+      "/v1/runs?person=' OR 1=1",
+      { headers: { authorization: `Bearer ${made.key}` } },
+      edgeEnv(),
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: "invalid_request", param: "person" } });
   });
 
   it("shows a key without a team its own runs only, and names a bad query parameter", async () => {

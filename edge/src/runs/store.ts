@@ -30,6 +30,8 @@ export interface RunRow {
 /** A run as read back: its row, its experiment's name, and what people said of it. */
 export interface StoredRun extends RunRow {
   experiment: string | null;
+  /** The user id of the person who made the run's key; `null` for a key the admin token made. */
+  person: string | null;
   notes: string;
   /** JSON array. */
   tags: string;
@@ -44,10 +46,13 @@ export const ownerOf = (scope: RunScope) =>
 
 const COLUMNS =
   "id, key_id, team_id, created_at, status, model, model_version, prompt, negative_prompt, request, cost, latency_ms, backend, error_code, tenant_tag, cache_key, output_format, seeds, experiment_id";
-/** The columns read back, `r.` for runs and `e.` for its experiment. */
+/** The columns read back, `r.` for runs, `e.` for its experiment and `k.` for its key. */
 const READ_COLUMNS = `${COLUMNS.split(", ")
   .map((column) => `r.${column}`)
-  .join(", ")}, e.name AS experiment, r.notes, r.tags, r.rating`;
+  .join(", ")}, e.name AS experiment, k.created_by_user_id AS person, r.notes, r.tags, r.rating`;
+/** Runs with their experiment and key, for {@link READ_COLUMNS}. */
+const READ_FROM =
+  "runs r LEFT JOIN experiments e ON e.id = r.experiment_id LEFT JOIN api_keys k ON k.id = r.key_id";
 
 /**
  * The row of a generation: the request as resolved, without input images (a run records what was
@@ -119,7 +124,8 @@ const cursorOf = (row: Pick<RunRow, "created_at" | "id">) => `${row.created_at}|
 
 /**
  * A page of runs, newest first: the team's when the key has one, else the key's own; filtered by
- * status, model and a substring of the prompt (matched with `instr`, never as a pattern).
+ * experiment, person (whose keys), key, status, model and a substring of the prompt (matched with
+ * `instr`, never as a pattern).
  *
  * @example
  * const { rows, nextBefore } = await listRuns(env.DB, { teamId: "team_…" }, { status: "failed" });
@@ -129,12 +135,20 @@ export async function listRuns(
   scope: RunScope,
   query: RunListQuery,
 ): Promise<{ rows: StoredRun[]; nextBefore: string | null }> {
-  const { status, model, q, before, limit, experiment } = runListQuerySchema.parse(query);
+  const { status, model, q, before, limit, experiment, person, key } = runListQuerySchema.parse(query);
   const where: string[] = ["teamId" in scope ? "r.team_id = ?" : "r.key_id = ?"];
   const binds: unknown[] = ["teamId" in scope ? scope.teamId : scope.keyId];
   if (experiment !== undefined) {
     where.push("r.experiment_id = (SELECT id FROM experiments WHERE owner = ? AND name = ?)");
     binds.push(ownerOf(scope), experiment);
+  }
+  if (person !== undefined) {
+    where.push("k.created_by_user_id = ?");
+    binds.push(person);
+  }
+  if (key !== undefined) {
+    where.push("r.key_id = ?");
+    binds.push(key);
   }
   if (status !== undefined) {
     where.push("r.status = ?");
@@ -155,7 +169,7 @@ export async function listRuns(
   }
   const { results } = await db
     .prepare(
-      `SELECT ${READ_COLUMNS} FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id
+      `SELECT ${READ_COLUMNS} FROM ${READ_FROM}
        WHERE ${where.join(" AND ")} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`,
     )
     .bind(...binds, limit + 1)
@@ -257,10 +271,5 @@ export async function annotateRun(
     .bind(...binds, id, "teamId" in scope ? scope.teamId : scope.keyId)
     .first<{ id: string }>();
   if (!updated) return null;
-  return db
-    .prepare(
-      `SELECT ${READ_COLUMNS} FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?`,
-    )
-    .bind(id)
-    .first<StoredRun>();
+  return db.prepare(`SELECT ${READ_COLUMNS} FROM ${READ_FROM} WHERE r.id = ?`).bind(id).first<StoredRun>();
 }

@@ -1,4 +1,5 @@
 import {
+  EXPERIMENT_HEADER,
   type GenerationResponse,
   type generationRequestSchema,
   generationResponseSchema,
@@ -61,6 +62,8 @@ export type CacheStatus = "HIT" | "MISS" | "BYPASS" | "COALESCED";
  */
 export interface GenerateOptions extends RequestOptions {
   cache?: CacheMode;
+  /** The team's experiment the run joins, by name (`Sdgate-Experiment`; made on first use). */
+  experiment?: string;
   /**
    * Sent as `Idempotency-Key`. The edge keys jobs by it, so it only matters when the edge decides to
    * answer this request as a job (a request estimated above its auto-async threshold).
@@ -78,6 +81,8 @@ export interface GenerateOptions extends RequestOptions {
  */
 export interface AsyncGenerateOptions extends RequestOptions {
   cache?: CacheMode;
+  /** The team's experiment the run joins, by name (`Sdgate-Experiment`; made on first use). */
+  experiment?: string;
   /**
    * The same key and body give the same job (a different body with it: 422 `idempotency_key_reused`).
    * Without one the SDK makes one per call, so that its own retries never start a second job.
@@ -117,6 +122,10 @@ const CACHE_CONTROL: Record<Exclude<CacheMode, "default">, string> = {
 
 function cacheHeader(mode: CacheMode | undefined): Record<string, string> {
   return mode === undefined || mode === "default" ? {} : { "Cache-Control": CACHE_CONTROL[mode] };
+}
+
+function experimentHeader(name: string | undefined): Record<string, string> {
+  return name === undefined ? {} : { [EXPERIMENT_HEADER]: name };
 }
 
 function numberHeader(headers: Headers, name: string): number | null {
@@ -173,6 +182,7 @@ export class Images {
       body,
       headers: {
         ...cacheHeader(options.cache),
+        ...experimentHeader(options.experiment),
         ...(options.idempotencyKey === undefined ? {} : { "Idempotency-Key": options.idempotencyKey }),
       },
       // Replayable: with a fixed seed and the replay cache in use, the edge answers the same request
@@ -239,6 +249,7 @@ export class Images {
       // One key for every try of this call: a retry after a lost answer finds the job the first try made.
       "Idempotency-Key": options.idempotencyKey ?? `sdk-${randomHex(16)}`,
       ...cacheHeader(options.cache),
+      ...experimentHeader(options.experiment),
     };
     if (options.webhookUrl !== undefined) headers["Sdgate-Webhook-Url"] = options.webhookUrl;
     if (options.previewEvery !== undefined) headers["Sdgate-Preview-Every"] = String(options.previewEvery);

@@ -56,7 +56,7 @@ export class Runs {
 
   /**
    * The team's experiments with their run counts; a generation joins one by naming it in the
-   * `Sdgate-Experiment` header (`headers` in a call's options).
+   * `Sdgate-Experiment` header (`experiment` in `images.generate`'s and `generateAsync`'s options).
    *
    * @example
    * const { data } = await client.runs.experiments();

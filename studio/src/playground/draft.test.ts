@@ -1,6 +1,15 @@
 import type { ImageRecipe, Model } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import { applyRecipe, draftFor, draftOfQuery, queryOf, requestOf } from "./draft.ts";
+import { RECORDED_REQUEST } from "../history/testing.ts";
+import {
+  applyRecipe,
+  draftFor,
+  draftOfQuery,
+  draftOfRequest,
+  queryOf,
+  requestOf,
+  withSeed,
+} from "./draft.ts";
 
 const TINY: Model = {
   id: "tiny",
@@ -116,5 +125,24 @@ describe("the playground's form", () => {
     expect(plain).not.toHaveProperty("strength");
     expect(plain).not.toHaveProperty("output_quality");
     expect(plain).not.toHaveProperty("mask");
+  });
+});
+
+describe("a run's request in the playground", () => {
+  it("fills the whole form, its seed locked, and refuses a record without one", () => {
+    const draft = draftOfRequest(RECORDED_REQUEST);
+    const { rng: _rng, image: _i, strength: _s, mask: _m, ...form } = RECORDED_REQUEST;
+    // The form's own defaults where the record has none: no clip skip, no hires, img2img's strength.
+    expect(draft).toEqual({ ...form, seedLocked: true, clip_skip: null, hires: null, strength: 0.8 });
+    const hires = draftOfRequest({ ...RECORDED_REQUEST, hires: { scale: 2, strength: 0.5, steps: 4 } });
+    expect(hires?.hires).toEqual({ scale: 2, strength: 0.5, steps: 4 });
+    expect(draft && draftOfQuery(queryOf(draft), draftFor(TINY))).toEqual(draft);
+    expect(draftOfRequest({ ...RECORDED_REQUEST, steps: "2" })).toBeNull();
+    expect(draftOfRequest({ ...RECORDED_REQUEST, output_format: "bmp" })).toBeNull();
+  });
+
+  it("puts only a seed into the current form's query", () => {
+    const query = new URLSearchParams(withSeed("?prompt=a+fox&steps=3&seed=1", 99));
+    expect(Object.fromEntries(query)).toEqual({ prompt: "a fox", steps: "3", seed: "99", seed_locked: "1" });
   });
 });

@@ -227,3 +227,70 @@ export function applyRecipe(
     );
   return { draft, notCarried };
 }
+
+/**
+ * The form filled from a run's recorded request (the History's Use all and Remix), its seed locked;
+ * `null` when the record lacks a field the form needs.
+ *
+ * @example
+ * const draft = draftOfRequest(run.request); // then `?${queryOf(draft)}#/playground`
+ */
+export function draftOfRequest(request: Record<string, unknown>): Draft | null {
+  const text = (name: string) => (typeof request[name] === "string" ? (request[name] as string) : null);
+  const number = (name: string) => (typeof request[name] === "number" ? (request[name] as number) : null);
+  const [prompt, model, scheduler] = [text("prompt"), text("model"), text("scheduler")];
+  const [width, height, steps, guidance, seed] = NUMBERS.map(number);
+  const format = OUTPUT_FORMATS.find((name) => name === request.output_format);
+  if (
+    prompt === null ||
+    model === null ||
+    scheduler === null ||
+    width == null ||
+    height == null ||
+    steps == null ||
+    guidance == null ||
+    seed == null ||
+    format === undefined
+  )
+    return null;
+  return {
+    prompt,
+    negative_prompt: text("negative_prompt") ?? "",
+    model,
+    width,
+    height,
+    steps,
+    guidance_scale: guidance,
+    scheduler,
+    seed,
+    seedLocked: true,
+    output_format: format,
+    n: number("n") ?? 1,
+    clip_skip: number("clip_skip"),
+    hires: hiresOf(request.hires),
+    strength: number("strength") ?? DEFAULT_STRENGTH,
+    output_quality: number("output_quality"),
+  };
+}
+
+/** A recorded request's hires pass (`{ scale, strength, steps }`), when it has a whole one. */
+function hiresOf(value: unknown): Draft["hires"] {
+  if (typeof value !== "object" || value === null) return null;
+  const { scale, strength, steps } = value as Record<string, unknown>;
+  return typeof scale === "number" && typeof strength === "number" && typeof steps === "number"
+    ? { scale, strength, steps }
+    : null;
+}
+
+/**
+ * A playground query (`location.search`) with only its seed replaced, and locked (the History's Use seed).
+ *
+ * @example
+ * location.href = `?${withSeed(location.search, run.images[0].seed)}#/playground`;
+ */
+export function withSeed(search: string, seed: number): string {
+  const query = new URLSearchParams(search);
+  query.set("seed", String(seed));
+  query.set("seed_locked", "1");
+  return query.toString();
+}

@@ -1,6 +1,7 @@
 import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
 import { useMemo } from "preact/hooks";
+import { ExperimentsEntry, HistoryEntry } from "../history/entries.tsx";
 import { ModelsPage } from "../models/index.tsx";
 import { Playground } from "../playground/playground.tsx";
 import { SweepsPage } from "../sweeps/index.tsx";
@@ -40,9 +41,11 @@ function PlaygroundPage(props: { studio: StudioContext }) {
 /** Every page, in the navigation's order; the first a person may see is their home. */
 export const PAGES: readonly StudioPage[] = [
   { id: "playground", title: "Playground", needs: "key", Page: PlaygroundPage },
+  { id: "history", title: "History", needs: "key", Page: HistoryEntry },
+  { id: "experiments", title: "Experiments", needs: "key", Page: ExperimentsEntry },
   { id: "sweeps", title: "Sweeps", needs: "key", Page: SweepsPage },
-  { id: "models", title: "Models", needs: ["models.read"], everywhere: true, Page: ModelsPage },
   { id: "usage", title: "Usage", needs: ["usage.read"], Page: UsageEntry },
+  { id: "models", title: "Models", needs: ["models.read"], everywhere: true, Page: ModelsPage },
 ];
 
 /**
