@@ -26,6 +26,7 @@ import { registerMe } from "./routes/me.ts";
 import { registerModels } from "./routes/models.ts";
 import { registerOpenApi } from "./routes/openapi.ts";
 import { registerRuns } from "./routes/runs.ts";
+import { registerShares } from "./routes/shares.ts";
 
 // Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
 export { AuditLog } from "./audit/audit-log.ts";
@@ -55,6 +56,7 @@ registerOpenApi(app);
 registerModels(app);
 registerGenerations(app);
 registerRuns(app);
+registerShares(app);
 registerAdminKeys(app);
 registerAdminAudit(app);
 registerAdminUsage(app);

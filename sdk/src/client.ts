@@ -22,6 +22,7 @@ import { People } from "./resources/people.ts";
 import { Registry } from "./resources/registry.ts";
 import { RoleMappings } from "./resources/role-mappings.ts";
 import { Runs } from "./resources/runs.ts";
+import { Shares } from "./resources/shares.ts";
 import { Teams } from "./resources/teams.ts";
 import { Webhooks } from "./resources/webhooks.ts";
 import { jsonObject } from "./wire/object.ts";
@@ -119,6 +120,7 @@ export class Sdgate {
   readonly evaluations: Evaluations;
   readonly canary: Canary;
   readonly runs: Runs;
+  readonly shares: Shares;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -157,6 +159,7 @@ export class Sdgate {
     this.evaluations = new Evaluations(this.#transport);
     this.canary = new Canary(this.#transport);
     this.runs = new Runs(this.#transport);
+    this.shares = new Shares(this.#transport);
   }
 
   /**
@@ -315,6 +318,11 @@ export const CLIENT_METHODS = {
   setAliasSplit: "canary.start",
   deleteAliasSplit: "canary.stop",
   listRuns: "runs.list",
+  getRun: "runs.get",
   annotateRun: "runs.annotate",
   listExperiments: "runs.experiments",
+  createShare: "shares.create",
+  listShares: "shares.list",
+  revokeShare: "shares.revoke",
+  getShared: "shares.get",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

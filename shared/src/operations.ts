@@ -55,6 +55,7 @@ import { CANARY_OPERATIONS, CANARY_SCHEMAS } from "./operations-canary.ts";
 import { EVALUATION_OPERATIONS, EVALUATION_SCHEMAS } from "./operations-evaluations.ts";
 import { REGISTRY_OPERATIONS, REGISTRY_SCHEMAS } from "./operations-registry.ts";
 import { RUN_OPERATIONS, RUN_SCHEMAS } from "./operations-runs.ts";
+import { SHARE_OPERATIONS, SHARE_SCHEMAS } from "./operations-shares.ts";
 import { principalSchema } from "./permissions.ts";
 import { teamPolicyBodySchema, teamPolicyViewSchema } from "./prompt-policy.ts";
 import { localSignInQuerySchema, signedOutSchema, signInQuerySchema, signOutBodySchema } from "./sign-in.ts";
@@ -120,6 +121,7 @@ export const NAMED_SCHEMAS = {
   ...CANARY_SCHEMAS,
   ...EVALUATION_SCHEMAS,
   ...RUN_SCHEMAS,
+  ...SHARE_SCHEMAS,
 } as const;
 
 const S = NAMED_SCHEMAS;
@@ -709,6 +711,7 @@ export const OPERATIONS = {
   ...CANARY_OPERATIONS,
   ...EVALUATION_OPERATIONS,
   ...RUN_OPERATIONS,
+  ...SHARE_OPERATIONS,
 } as const satisfies Record<string, OperationSpec>;
 
 export type { NamedSchema, OperationAccess, OperationSpec, QuerySpec } from "./operation-spec.ts";
