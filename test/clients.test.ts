@@ -13,6 +13,7 @@ import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningOidcProvider, startOidcProvider } from "../edge/test/oidc-provider.ts";
+import { compareScenarios } from "./studio/compare.ts";
 import { useStudioHarness } from "./studio/harness.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
 import { useLocalStack } from "./support/local-stack.ts";
@@ -289,4 +290,5 @@ describe("signing in, in a browser", () => {
 describe("the Studio, in a browser", () => {
   const studio = useStudioHarness(() => localStack.current());
   playgroundScenarios(studio);
+  compareScenarios(studio);
 });

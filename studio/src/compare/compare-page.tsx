@@ -89,7 +89,7 @@ export function ComparePage(props: { client: Sdgate; route: Route }) {
           </>
         ) : null}
       </section>
-      <RunPicker client={client} chosen={ids} onAdd={(id) => go([...ids, id])} />
+      <RunPicker client={client} onAdd={(id) => go([...ids, id])} />
     </div>
   );
 }

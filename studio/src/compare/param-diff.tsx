@@ -1,5 +1,16 @@
+import { Fragment } from "preact";
 import type { ComparedRun } from "./compared-run.ts";
 import { requestDiff } from "./request-diff.ts";
+
+/** A field's name that may wrap after its dots and underscores only (`model_version.digest`). */
+function breakable(field: string) {
+  return field.split(/(?<=[._])/).map((part, index) => (
+    <Fragment key={part}>
+      {index > 0 ? <wbr /> : null}
+      {part}
+    </Fragment>
+  ));
+}
 
 /** The runs' recorded requests side by side, field by field, the fields that differ marked. */
 export function ParamDiff(props: { runs: readonly ComparedRun[] }) {
@@ -27,7 +38,7 @@ export function ParamDiff(props: { runs: readonly ComparedRun[] }) {
             {rows.map((row) => (
               <tr key={row.field} class={row.differs ? "differs" : undefined}>
                 <th scope="row">
-                  {row.field}
+                  {breakable(row.field)}
                   {row.differs ? <span class="badge"> differs</span> : null}
                 </th>
                 {row.values.map((value, index) => (

@@ -4,8 +4,8 @@ import { useEffect, useState } from "preact/hooks";
 
 const RECENT_RUNS = 24;
 
-/** The team's recent runs that made images, each one click from the comparison. */
-export function RunPicker(props: { client: Sdgate; chosen: readonly string[]; onAdd: (id: string) => void }) {
+/** The team's recent runs that made images, each one click from the comparison (a run may be added twice). */
+export function RunPicker(props: { client: Sdgate; onAdd: (id: string) => void }) {
   const [runs, setRuns] = useState<Run[] | string | null>(null);
   useEffect(() => {
     props.client.runs.list({ status: "succeeded", limit: RECENT_RUNS }).then(
@@ -36,7 +36,7 @@ export function RunPicker(props: { client: Sdgate; chosen: readonly string[]; on
                   </small>
                 </span>
                 <button type="button" aria-label={`Add ${name}`} onClick={() => props.onAdd(run.id)}>
-                  {props.chosen.includes(run.id) ? "Add again" : "Add"}
+                  Add
                 </button>
               </li>
             );

@@ -21,7 +21,7 @@ export function SharesPage(props: { client: Sdgate }) {
     client.shares.revoke(share.id).then(
       (revoked) => {
         setShares((list) => list?.map((item) => (item.id === revoked.id ? revoked : item)) ?? null);
-        setState(`Revoked “${share.title}”: its link no longer opens.`);
+        setState(`Revoked ${share.kind} “${share.title}”: its link no longer opens.`);
       },
       (error: unknown) => setState(message(error)),
     );
@@ -66,7 +66,7 @@ export function SharesPage(props: { client: Sdgate }) {
                     {share.status === "active" ? (
                       <button
                         type="button"
-                        aria-label={`Revoke ${share.title}`}
+                        aria-label={`Revoke ${share.kind} “${share.title}”`}
                         onClick={() => revoke(share)}
                       >
                         Revoke
