@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../index.ts";
 import { asAdmin, expectJson, newTeam } from "../routes/admin-people/testing.ts";
 import { edgeEnv, generate, uniquePrompt } from "../test-support/harness.ts";
+import { pruneShares } from "./store.ts";
 import { mintShareToken } from "./token.ts";
 
 interface TeamKey {
@@ -264,5 +265,22 @@ describe("a share link is the same 404", () => {
       unsigned,
     );
     expect((await expectJson<ErrorEnvelope>(refused, 400)).error.message).toContain("SDGATE_URL_SIGNING_KEY");
+  });
+});
+
+describe("share links' retention", () => {
+  it("deletes shares that ended longer ago than the history keeps runs, and no others", async () => {
+    const ended = await share(alice, { layout: { kind: "run", run: (aliceRuns[0] as Run).id } });
+    const open = await share(alice, { layout: { kind: "run", run: (aliceRuns[0] as Run).id } });
+    await call(`/v1/shares/${ended.id}`, alice.key, { method: "DELETE" });
+    const dayMs = 86_400_000;
+    // A day after the revocation, with a one-day retention: nothing yet; two days after: the revoked one.
+    expect(await pruneShares(env.DB, dayMs, new Date(Date.now() + dayMs / 2))).toBe(0);
+    expect(await pruneShares(env.DB, dayMs, new Date(Date.now() + 2 * dayMs))).toBeGreaterThanOrEqual(1);
+    const ids = (
+      await expectJson<{ data: Array<{ id: string }> }>(await call("/v1/shares", alice.key), 200)
+    ).data.map((item) => item.id);
+    expect(ids).toContain(open.id);
+    expect(ids).not.toContain(ended.id);
   });
 });

@@ -111,3 +111,19 @@ export async function openShare(
 
 /** The layout a row keeps. */
 export const layoutOf = (row: ShareRow) => JSON.parse(row.layout) as ShareLayout;
+
+/**
+ * Deletes shares that ended (expired or revoked) more than `maxAgeMs` ago: the record of what was
+ * shown, kept as long as the run history keeps its runs (`SDGATE_AUDIT_RETENTION_DAYS`).
+ *
+ * @example
+ * const deleted = await pruneShares(env.DB, config.retention.auditMs);
+ */
+export async function pruneShares(db: D1Database, maxAgeMs: number, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - maxAgeMs).toISOString();
+  const result = await db
+    .prepare("DELETE FROM shares WHERE expires_at < ? OR revoked_at < ?")
+    .bind(cutoff, cutoff)
+    .run();
+  return result.meta.changes;
+}
