@@ -17,6 +17,7 @@ import {
   type RunningOidcProvider,
   startOidcProvider,
 } from "../edge/test/oidc-provider.ts";
+import { compareScenarios } from "./studio/compare.ts";
 import { useStudioHarness } from "./studio/harness.ts";
 import { historyScenarios } from "./studio/history.ts";
 import { MODEL_APPROVER, modelsScenarios } from "./studio/models.ts";
@@ -308,4 +309,5 @@ describe("the Studio, in a browser", () => {
   modelsScenarios(studio);
   usageScenarios(studio);
   historyScenarios(studio);
+  compareScenarios(studio);
 });

@@ -27,6 +27,7 @@ import { registerModels } from "./routes/models.ts";
 import { registerOpenApi } from "./routes/openapi.ts";
 import { registerPromptTokens } from "./routes/prompt-tokens.ts";
 import { registerRuns } from "./routes/runs.ts";
+import { registerShares } from "./routes/shares.ts";
 import { registerSweeps } from "./routes/sweeps.ts";
 
 // Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
@@ -59,6 +60,7 @@ registerGenerations(app);
 registerRuns(app);
 registerSweeps(app);
 registerPromptTokens(app);
+registerShares(app);
 registerAdminKeys(app);
 registerAdminAudit(app);
 registerAdminUsage(app);

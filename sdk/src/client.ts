@@ -23,6 +23,7 @@ import { Prompts } from "./resources/prompts.ts";
 import { Registry } from "./resources/registry.ts";
 import { RoleMappings } from "./resources/role-mappings.ts";
 import { Runs } from "./resources/runs.ts";
+import { Shares } from "./resources/shares.ts";
 import { Sweeps } from "./resources/sweeps.ts";
 import { Teams } from "./resources/teams.ts";
 import { Webhooks } from "./resources/webhooks.ts";
@@ -132,6 +133,7 @@ export class Sdgate {
   readonly runs: Runs;
   readonly sweeps: Sweeps;
   readonly prompts: Prompts;
+  readonly shares: Shares;
   readonly #transport: Transport;
 
   constructor(options: SdgateOptions) {
@@ -173,6 +175,7 @@ export class Sdgate {
     this.runs = new Runs(this.#transport);
     this.sweeps = new Sweeps(this.#transport);
     this.prompts = new Prompts(this.#transport);
+    this.shares = new Shares(this.#transport);
   }
 
   /**
@@ -333,6 +336,7 @@ export const CLIENT_METHODS = {
   setAliasSplit: "canary.start",
   deleteAliasSplit: "canary.stop",
   listRuns: "runs.list",
+  getRun: "runs.get",
   annotateRun: "runs.annotate",
   listExperiments: "runs.experiments",
   createSweep: "sweeps.create",
@@ -341,4 +345,8 @@ export const CLIENT_METHODS = {
   resumeSweep: "sweeps.resume",
   cancelSweep: "sweeps.cancel",
   tokenizePrompt: "prompts.tokenize",
+  createShare: "shares.create",
+  listShares: "shares.list",
+  revokeShare: "shares.revoke",
+  getShared: "shares.get",
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

@@ -29,6 +29,7 @@ export * from "./registry.ts";
 export * from "./runs.ts";
 export * from "./safety.ts";
 export * from "./schedulers.ts";
+export * from "./shares.ts";
 export * from "./sign-in.ts";
 export * from "./sign-in-link.ts";
 export * from "./signing.ts";

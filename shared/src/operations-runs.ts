@@ -37,6 +37,16 @@ export const RUN_OPERATIONS = {
     }),
     success: { status: 200, schema: RUN_SCHEMAS.RunList, description: "A page of runs." },
   },
+  getRun: {
+    method: "GET",
+    path: "/v1/runs/{id}",
+    summary:
+      "One run of the history (the key's team's, or the key's own): its resolved request, cost, outcome and signed links to its images. Anyone else's run is a 404.",
+    access: { kind: "api_key", scope: "read" },
+    permission: "images.read",
+    idempotent: true,
+    success: { status: 200, schema: RUN_SCHEMAS.Run, description: "The run." },
+  },
   annotateRun: {
     method: "PATCH",
     path: "/v1/runs/{id}",

@@ -56,6 +56,7 @@ import { EVALUATION_OPERATIONS, EVALUATION_SCHEMAS } from "./operations-evaluati
 import { PROMPT_OPERATIONS, PROMPT_SCHEMAS } from "./operations-prompts.ts";
 import { REGISTRY_OPERATIONS, REGISTRY_SCHEMAS } from "./operations-registry.ts";
 import { RUN_OPERATIONS, RUN_SCHEMAS } from "./operations-runs.ts";
+import { SHARE_OPERATIONS, SHARE_SCHEMAS } from "./operations-shares.ts";
 import { SWEEP_OPERATIONS, SWEEP_SCHEMAS } from "./operations-sweeps.ts";
 import { principalSchema } from "./permissions.ts";
 import { teamPolicyBodySchema, teamPolicyViewSchema } from "./prompt-policy.ts";
@@ -124,6 +125,7 @@ export const NAMED_SCHEMAS = {
   ...RUN_SCHEMAS,
   ...SWEEP_SCHEMAS,
   ...PROMPT_SCHEMAS,
+  ...SHARE_SCHEMAS,
 } as const;
 
 const S = NAMED_SCHEMAS;
@@ -720,6 +722,7 @@ export const OPERATIONS = {
   ...RUN_OPERATIONS,
   ...SWEEP_OPERATIONS,
   ...PROMPT_OPERATIONS,
+  ...SHARE_OPERATIONS,
 } as const satisfies Record<string, OperationSpec>;
 
 export type { NamedSchema, OperationAccess, OperationSpec, QuerySpec } from "./operation-spec.ts";

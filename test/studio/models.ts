@@ -95,7 +95,10 @@ export function modelsScenarios(studio: StudioHarness): void {
 
     // Approving one's own: a confirmation first (Escape cancels it), then the registry's refusal, shown beside it.
     await item.getByRole("button", { name: `Approve ${requestId}` }).click();
-    expect(await page.evaluate<string>("document.activeElement.labels[0].textContent")).toBe("Reason");
+    // Focus moves to the reason once the confirmation has rendered.
+    await expect
+      .poll(() => page.evaluate<string | null>("document.activeElement.labels?.[0]?.textContent ?? null"))
+      .toBe("Reason");
     await page.keyboard.press("Escape");
     await item.getByRole("button", { name: `Approve ${requestId}` }).click();
     await page.keyboard.type("my own");

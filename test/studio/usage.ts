@@ -124,6 +124,7 @@ export function usageScenarios(studio: StudioHarness): void {
     // Billing: the team's money, and nothing of who asked for what.
     // Usage is the one page billing opens, so it is their home.
     const billing = await studio.signInAs(BILLING_ACCOUNT.login);
+    await billing.getByRole("navigation", { name: "Studio" }).getByRole("link").first().waitFor();
     expect(
       await billing.getByRole("navigation", { name: "Studio" }).getByRole("link").allTextContents(),
     ).toEqual(["Usage"]);

@@ -4,6 +4,7 @@ import { pruneEvaluations } from "../evaluations/retention.ts";
 import { pruneSignInState } from "../identity/retention.ts";
 import { log } from "../log.ts";
 import { pruneRuns } from "../runs/store.ts";
+import { pruneShares } from "../shares/store.ts";
 
 /** Probes every backend of the registry: a backstop for the `BackendHealth` alarm, which stops rescheduling itself without traffic. */
 async function probeBackends(config: EdgeConfig): Promise<void> {
@@ -19,8 +20,8 @@ async function probeBackends(config: EdgeConfig): Promise<void> {
 
 /**
  * Deletes audit rows past `SDGATE_AUDIT_RETENTION_DAYS` behind a checkpoint (`audit/retention.ts`),
- * evaluation runs that ended as long ago (they are evidence, kept as long as the audit) and the run
- * history's rows as old.
+ * evaluation runs that ended as long ago (they are evidence, kept as long as the audit), the run
+ * history's rows as old, and share links that ended as long ago.
  * What else the edge stores expires on its own: R2 images by the bucket's lifecycle rule, the
  * coalescers' index entries with it, jobs by their own alarm, failed-auth counters by theirs.
  */
@@ -30,6 +31,8 @@ async function applyRetention(config: EdgeConfig): Promise<void> {
   if (evaluations > 0) log.info("evaluation retention", { runs_deleted: evaluations });
   const runs = await pruneRuns(config.db, config.retention.auditMs);
   if (runs > 0) log.info("run history retention", { runs_deleted: runs });
+  const shares = await pruneShares(config.db, config.retention.auditMs);
+  if (shares > 0) log.info("share link retention", { shares_deleted: shares });
   const result = await pruneAudit(config, config.retention.auditMs);
   if (result.rowsDeleted > 0 || result.stopped !== null)
     log.info("audit retention", {

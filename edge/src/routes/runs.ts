@@ -1,6 +1,5 @@
 import {
   type ExperimentList,
-  type OutputFormat,
   type Run,
   type RunList,
   runListQuerySchema,
@@ -9,54 +8,33 @@ import {
 } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import type { z } from "zod";
-import { IMAGE_URL_TTL_S, signedImagePath } from "../cache/signed-url.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { keyAuth } from "../keys/authorize.ts";
 import { admitRequestOnly } from "../limits/index.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
-import { annotateRun, listExperiments, listRuns, type RunScope, type StoredRun } from "../runs/store.ts";
+import { type LinkSigner, runRecordOf } from "../runs/image-links.ts";
+import {
+  annotateRun,
+  listExperiments,
+  listRuns,
+  type RunScope,
+  readRuns,
+  type StoredRun,
+} from "../runs/store.ts";
 import { onOperation } from "./operation.ts";
 
 /** A run as the API shows it, its images linked (signed, expiring) where the edge signs links. */
-export async function viewOf(row: StoredRun, links: { secret: string; origin: string } | null): Promise<Run> {
-  const seeds = JSON.parse(row.seeds) as number[];
-  const expiresS = Math.floor(Date.now() / 1000) + IMAGE_URL_TTL_S;
-  const images = await Promise.all(
-    seeds.map(async (seed, index) => {
-      if (links === null || row.status !== "succeeded" || row.tenant_tag === null || row.cache_key === null)
-        return { seed, url: null, thumb_url: null };
-      const id = {
-        tenantTag: row.tenant_tag,
-        cacheKey: row.cache_key,
-        index,
-        format: row.output_format as OutputFormat,
-      };
-      const thumbnail = { ...id, format: "webp" as const, thumbnail: true as const };
-      const [url, thumbUrl] = await Promise.all([
-        signedImagePath(links.secret, id, expiresS),
-        signedImagePath(links.secret, thumbnail, expiresS),
-      ]);
-      return { seed, url: `${links.origin}${url}`, thumb_url: `${links.origin}${thumbUrl}` };
-    }),
-  );
+export async function viewOf(row: StoredRun, links: LinkSigner | null): Promise<Run> {
   return {
     object: "run",
-    id: row.id,
+    ...(await runRecordOf(row, links)),
     key_id: row.key_id,
     person: row.person,
     team_id: row.team_id,
-    created_at: row.created_at,
-    status: row.status,
-    model: row.model,
-    model_version: row.model_version,
-    prompt: row.prompt,
-    negative_prompt: row.negative_prompt,
-    request: JSON.parse(row.request) as Record<string, unknown>,
     cost: row.cost,
     latency_ms: row.latency_ms,
     backend: row.backend,
     error_code: row.error_code,
-    images,
     experiment: row.experiment,
     notes: row.notes,
     tags: JSON.parse(row.tags) as string[],
@@ -83,14 +61,21 @@ export function registerRuns(app: Hono<AppEnv>): void {
     return c.json(list);
   });
 
+  onOperation(app, "getRun", keyAuth("getRun"), async (c) => {
+    await admitRequestOnly(c);
+    const id = c.req.param("id") ?? "";
+    const [run] = await readRuns(c.var.config.db, await scopeOf(c), [id]);
+    if (run === undefined) throw noSuchRun(id);
+    return c.json(await viewOf(run, linksOf(c)));
+  });
+
   onOperation(app, "annotateRun", keyAuth("annotateRun"), async (c) => {
     await admitRequestOnly(c);
     const parsed = runNotesBodySchema.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) throw invalid(parsed.error);
     const id = c.req.param("id") ?? "";
     const run = await annotateRun(c.var.config.db, await scopeOf(c), id, parsed.data);
-    if (run === null)
-      throw new SdgateError("not_found", `No run '${id.slice(0, 80)}' in this history.`, { param: "id" });
+    if (run === null) throw noSuchRun(id);
     return c.json(await viewOf(run, linksOf(c)));
   });
 
@@ -105,6 +90,11 @@ export function registerRuns(app: Hono<AppEnv>): void {
   });
 }
 
+/** The 404 for a run that is not in the key's history (someone else's is no different). */
+function noSuchRun(id: string): SdgateError {
+  return new SdgateError("not_found", `No run '${id.slice(0, 80)}' in this history.`, { param: "id" });
+}
+
 /** The history a key sees: its team's, or its own. */
 export async function scopeOf(c: Context<AppEnv>): Promise<RunScope> {
   const keyId = c.var.apiKey.id;
@@ -112,7 +102,8 @@ export async function scopeOf(c: Context<AppEnv>): Promise<RunScope> {
   return team ? { teamId: team.teamId } : { keyId };
 }
 
-export function linksOf(c: Context<AppEnv>): { secret: string; origin: string } | null {
+/** How the answer signs image links: `null` where the edge has no URL signing key. */
+export function linksOf(c: Context<AppEnv>): LinkSigner | null {
   const secret = c.var.config.urlSigningKey;
   return secret === null ? null : { secret, origin: new URL(c.req.url).origin };
 }

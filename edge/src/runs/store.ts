@@ -273,3 +273,28 @@ export async function annotateRun(
   if (!updated) return null;
   return db.prepare(`SELECT ${READ_COLUMNS} FROM ${READ_FROM} WHERE r.id = ?`).bind(id).first<StoredRun>();
 }
+
+/**
+ * The scope's runs among `ids` (each at most once; an id that is not the scope's is left out), in no
+ * particular order.
+ *
+ * @example
+ * const [run] = await readRuns(env.DB, { teamId }, ["req_…"]);
+ */
+export async function readRuns(
+  db: D1Database,
+  scope: RunScope,
+  ids: readonly string[],
+): Promise<StoredRun[]> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return [];
+  const owned = "teamId" in scope ? "r.team_id = ?" : "r.key_id = ?";
+  const { results } = await db
+    .prepare(
+      `SELECT ${READ_COLUMNS} FROM ${READ_FROM}
+       WHERE r.id IN (${unique.map(() => "?").join(", ")}) AND ${owned}`,
+    )
+    .bind(...unique, "teamId" in scope ? scope.teamId : scope.keyId)
+    .all<StoredRun>();
+  return results;
+}

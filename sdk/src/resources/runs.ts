@@ -45,6 +45,16 @@ export class Runs {
   }
 
   /**
+   * One run of the team's history by its id (a 404 for anyone else's).
+   *
+   * @example
+   * const run = await client.runs.get("req_…");
+   */
+  async get(id: string, options: RequestOptions = {}): Promise<Run> {
+    return callOperation(this.#transport, "getRun", { id }, options);
+  }
+
+  /**
    * Notes, tags or a rating (1–5, `null` clears it) for one of the team's runs.
    *
    * @example

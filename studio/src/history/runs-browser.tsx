@@ -20,6 +20,27 @@ export interface Viewer {
 }
 
 /**
+ * A run opened by its link (`#/history/<id>`) that the loaded pages do not hold: read on its own
+ * (`GET /v1/runs/{id}`); `"missing"` when the team has no such run.
+ */
+function useLinkedRun(client: Sdgate, id: string | null): Run | "missing" | null {
+  const [run, setRun] = useState<Run | "missing" | null>(null);
+  useEffect(() => {
+    setRun(null);
+    if (id === null) return;
+    let current = true;
+    client.runs.get(id).then(
+      (found) => current && setRun(found),
+      () => current && setRun("missing"),
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, id]);
+  return run;
+}
+
+/**
  * A filterable, virtualised list of the team's runs beside the open run's detail, with a Compare
  * selection. Used by the History (every run) and by an experiment's page (its runs).
  */
@@ -73,7 +94,9 @@ export function RunsBrowser(props: {
   if (viewer.studioKeyId !== null && !seen.keys.has(viewer.studioKeyId))
     keys.unshift([viewer.studioKeyId, "My Studio key"]);
 
-  const open = pages.runs.find((run) => run.id === props.openRunId) ?? null;
+  const loaded = pages.runs.find((run) => run.id === props.openRunId) ?? null;
+  const linked = useLinkedRun(client, loaded === null ? props.openRunId : null);
+  const open = loaded ?? (linked === "missing" ? null : linked);
   const toggle = useCallback((id: string, on: boolean) => {
     setSelected((old) =>
       on ? [...old.filter((kept) => kept !== id), id] : old.filter((kept) => kept !== id),
@@ -127,8 +150,8 @@ export function RunsBrowser(props: {
             )}
           />
         )}
-        {open === null && props.openRunId !== null && pages.complete ? (
-          <p role="status">Run {props.openRunId} is not among the runs these filters show.</p>
+        {linked === "missing" ? (
+          <p role="status">Run {props.openRunId} is not one of your team's runs, or it has been deleted.</p>
         ) : null}
         {open === null ? null : (
           <RunDetail client={client} run={open} you={viewer.personId} onSaved={pages.replace} />

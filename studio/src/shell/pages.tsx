@@ -1,6 +1,7 @@
 import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
 import { useMemo } from "preact/hooks";
+import { lazyPage } from "../compare/lazy-page.tsx";
 import { ExperimentsEntry, HistoryEntry } from "../history/entries.tsx";
 import { ModelsPage } from "../models/index.tsx";
 import { Playground } from "../playground/playground.tsx";
@@ -38,12 +39,33 @@ function PlaygroundPage(props: { studio: StudioContext }) {
   );
 }
 
+// Compare, share links and a share's public view load when first opened (first load ≤ 150 KB).
+const ComparePage = lazyPage(() =>
+  import("../compare/compare-page.tsx").then((module) => module.ComparePage),
+);
+const SharesPage = lazyPage(() => import("../share/shares-page.tsx").then((module) => module.SharesPage));
+const SharedPage = lazyPage(() => import("../share/shared-page.tsx").then((module) => module.SharedPage));
+
+/** Compare (`#/compare?runs=<id>,<id>,…`), on the person's key. */
+function CompareOnKey(props: { studio: StudioContext }) {
+  const { client, key, route } = props.studio;
+  return client === null ? null : <ComparePage key={key?.id} client={client} route={route} />;
+}
+
+/** The team's share links, on the person's key. */
+function SharesOnKey(props: { studio: StudioContext }) {
+  const { client, key } = props.studio;
+  return client === null ? null : <SharesPage key={key?.id} client={client} />;
+}
+
 /** Every page, in the navigation's order; the first a person may see is their home. */
 export const PAGES: readonly StudioPage[] = [
   { id: "playground", title: "Playground", needs: "key", Page: PlaygroundPage },
   { id: "history", title: "History", needs: "key", Page: HistoryEntry },
   { id: "experiments", title: "Experiments", needs: "key", Page: ExperimentsEntry },
+  { id: "compare", title: "Compare", needs: "key", Page: CompareOnKey },
   { id: "sweeps", title: "Sweeps", needs: "key", Page: SweepsPage },
+  { id: "shares", title: "Shares", needs: "key", Page: SharesOnKey },
   { id: "usage", title: "Usage", needs: ["usage.read"], Page: UsageEntry },
   { id: "models", title: "Models", needs: ["models.read"], everywhere: true, Page: ModelsPage },
 ];
@@ -65,4 +87,6 @@ export function pagesFor(principal: StudioContext["principal"]): StudioPage[] {
 }
 
 /** Pages anyone with the link may open, signed in or not (a share link's read-only view). */
-export const PUBLIC_PAGES: Readonly<Record<string, ComponentType<{ route: Route }>>> = {};
+export const PUBLIC_PAGES: Readonly<Record<string, ComponentType<{ route: Route }>>> = {
+  share: SharedPage,
+};
