@@ -1,5 +1,7 @@
 import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
+import { AdminPage } from "../admin/admin-page.tsx";
+import { ADMIN_PAGE_PERMISSIONS } from "../admin/sections.ts";
 import { Playground } from "../playground/playground.tsx";
 import type { Route } from "./route.ts";
 import { holds, type StudioContext } from "./studio-context.ts";
@@ -26,6 +28,7 @@ function PlaygroundPage(props: { studio: StudioContext }) {
 /** Every page, in the navigation's order; the first a person may see is their home. */
 export const PAGES: readonly StudioPage[] = [
   { id: "playground", title: "Playground", needs: "key", Page: PlaygroundPage },
+  { id: "admin", title: "Admin", needs: ADMIN_PAGE_PERMISSIONS, Page: AdminPage },
 ];
 
 /**
