@@ -12,9 +12,15 @@ import {
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningOidcProvider, startOidcProvider } from "../edge/test/oidc-provider.ts";
+import {
+  OIDC_TEST_ACCOUNTS,
+  type RunningOidcProvider,
+  startOidcProvider,
+} from "../edge/test/oidc-provider.ts";
+import { adminScenarios } from "./studio/admin.ts";
 import { useStudioHarness } from "./studio/harness.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
+import { roleScenarios, STUDIO_ROLE_ACCOUNTS } from "./studio/roles.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
 // The platform's two kinds of client against one real local stack (the edge in workerd, two CPU
@@ -27,6 +33,7 @@ const localStack = useLocalStack("clients", {
     provider = await startOidcProvider({
       redirectUris: [`${edgeUrl}/auth/oidc/callback`],
       postLogoutRedirectUris: [`${edgeUrl}/`],
+      accounts: { ...OIDC_TEST_ACCOUNTS, ...STUDIO_ROLE_ACCOUNTS },
     });
     return {
       SDGATE_OIDC_ISSUER: provider.issuer,
@@ -289,4 +296,6 @@ describe("signing in, in a browser", () => {
 describe("the Studio, in a browser", () => {
   const studio = useStudioHarness(() => localStack.current());
   playgroundScenarios(studio);
+  adminScenarios(studio);
+  roleScenarios(studio);
 });

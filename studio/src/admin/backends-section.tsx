@@ -40,7 +40,7 @@ export function BackendsSection(props: SectionProps) {
         </button>
       </div>
       <TableBox
-        label="Backends"
+        label="Fleet"
         columns={["Backend", "Health", "Region · cloud", "Models and versions", "Queue", "Last probe"]}
       >
         {backends.map((backend) => {

@@ -102,7 +102,7 @@ export function PeopleSection(props: SectionProps) {
       ) : (
         <>
           <TableBox
-            label="People"
+            label="People list"
             columns={[
               "Person",
               "Teams and roles",

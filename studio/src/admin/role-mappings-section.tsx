@@ -122,7 +122,7 @@ export function RoleMappingsSection(props: SectionProps) {
         <LoadState loaded={rules} />
       ) : (
         <TableBox
-          label="Role mappings"
+          label="Mapping rules"
           columns={["Group", "Team", "Role", "Added", ...(mayManage ? ["Actions"] : [])]}
         >
           {rules.data.data.map((rule) => (

@@ -8,7 +8,7 @@ import { TableBox } from "../table-box.tsx";
 import { useAction, useLoaded } from "../use-loaded.ts";
 import { ChainCheck } from "./chain-check.tsx";
 
-const PAGE_ROWS = 50;
+const PAGE_ROWS = 100;
 
 /** A row's `detail`, short enough for a table cell (the whole JSON on hover). */
 function detailOf(row: AuditRow): string {

@@ -92,7 +92,7 @@ export function KeysSection(props: SectionProps) {
             {shown.length} of {keys.length} loaded keys shown.
           </p>
           <TableBox
-            label="Keys"
+            label="Key list"
             columns={[
               "Key",
               "Status",

@@ -122,7 +122,7 @@ export function TeamMembers(props: SectionProps & { teamId: string; mayManage: b
         <LoadState loaded={members} />
       ) : (
         <TableBox
-          label="Members"
+          label="Team members"
           columns={["Person", "Role", "Given by", ...(props.mayManage ? ["Actions"] : [])]}
         >
           {members.data.data.map((member) => (
