@@ -67,7 +67,11 @@ export function adminScenarios(studio: StudioHarness): void {
     await studio.shoot(page, "admin-keys-390");
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByRole("button", { name: `Revoke ${keyName}` }).click();
-    await page.getByRole("button", { name: "Confirm revoke" }).click();
+    // Asking moves the focus to Confirm, so Enter confirms from the keyboard.
+    await expect
+      .poll(() => page.evaluate<string>("document.activeElement.textContent"))
+      .toBe("Confirm revoke");
+    await page.keyboard.press("Enter");
     await page.getByRole("region", { name: "Key list" }).getByText("revoked", { exact: true }).waitFor();
     expect((await admin.keys.get(me.id)).status).toBe("revoked");
 
@@ -76,7 +80,7 @@ export function adminScenarios(studio: StudioHarness): void {
     await page.getByLabel("Monthly credits").fill("5000");
     await page.getByRole("button", { name: "Set budget" }).click();
     const monthly = page.getByRole("definition").first();
-    await expect.poll(() => monthly.textContent()).toBe("5000 credits");
+    await expect.poll(() => monthly.textContent()).toBe("5,000 credits");
     expect((await admin.teams.budget(team.id)).budget).toMatchObject({
       monthly_credits: 5000,
       soft_percent: 80,
@@ -117,7 +121,8 @@ export function adminScenarios(studio: StudioHarness): void {
     // Deleting the team asks first; it owns only a revoked key, so it goes.
     await page.goto(`${url}/studio/#/admin/teams/${team.id}`);
     await page.getByRole("button", { name: "Delete team" }).click();
-    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "Delete team" }).waitFor();
     expect((await admin.teams.get(team.id)).name).toBe(name);
     await page.getByRole("button", { name: "Delete team" }).click();
     await page.getByRole("button", { name: "Confirm delete team" }).click();

@@ -99,7 +99,7 @@ function probesFor(
     {
       method: "PUT",
       path: `/admin/teams/${teamId}/budget`,
-      body: { monthly_credits: 1 },
+      body: { monthly_credits: 250_000 },
       needs: "budgets.manage",
       team: false,
     },
@@ -160,7 +160,12 @@ export function roleScenarios(studio: StudioHarness): void {
           expect(await page.getByRole("alert").allTextContents(), `${role} on ${title}`).toEqual([]);
           await studio.expectAccessible(page);
         }
-        // A team admin opens their team: its members, who came by their groups.
+        // Back to their first section for the screenshot.
+        const [first] = expected.sections;
+        await sections.getByRole("link").first().click();
+        if (first !== undefined) await LOADED[first]?.(page).waitFor({ timeout: 15_000 });
+        // A team admin opens their team: its members, who came by their groups; they may add
+        // members, not delete the team.
         if (role === "team_admin") {
           await page.goto(`${studio.stack().url}/studio/#/admin/teams/${team.id}`);
           await page
@@ -169,11 +174,8 @@ export function roleScenarios(studio: StudioHarness): void {
             .waitFor();
           expect(await page.getByRole("button", { name: "Add member" }).isVisible()).toBe(true);
           expect(await page.getByRole("button", { name: "Delete team" }).count()).toBe(0);
+          await studio.expectAccessible(page);
         }
-        // Back to their first section for the screenshot.
-        const [first] = expected.sections;
-        await sections.getByRole("link").first().click();
-        if (first !== undefined) await LOADED[first]?.(page).waitFor({ timeout: 15_000 });
       }
       await studio.shoot(page, `admin-${role.replace("_", "-")}-1280`);
 

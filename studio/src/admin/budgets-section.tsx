@@ -4,7 +4,7 @@ import { navigate } from "../shell/route.ts";
 import { ActionError, LoadState } from "./action-error.tsx";
 import { ActionForm, TextField } from "./action-form.tsx";
 import { ConfirmButton } from "./confirm-button.tsx";
-import { whenOf } from "./format.ts";
+import { creditsOf, whenOf } from "./format.ts";
 import { SecretOnce } from "./secret-once.tsx";
 import type { SectionProps } from "./section-props.ts";
 import { mayEverywhere } from "./sections.ts";
@@ -25,14 +25,14 @@ function BudgetStatus(props: { status: TeamBudgetStatus }) {
       <dd>
         {budget?.monthly_credits == null
           ? "None (only each key's own limits)"
-          : `${budget.monthly_credits} credits`}
+          : creditsOf(budget.monthly_credits)}
       </dd>
       <dt>Spent in {usage.month}</dt>
       <dd>
-        {usage.spent} credits, {usage.reserved} held by running work
+        {creditsOf(usage.spent)}, {creditsOf(usage.reserved)} held by running work
       </dd>
       <dt>Left</dt>
-      <dd>{usage.remaining === null ? "No limit" : `${usage.remaining} credits`}</dd>
+      <dd>{usage.remaining === null ? "No limit" : creditsOf(usage.remaining)}</dd>
       <dt>Alert</dt>
       <dd>
         {budget === null

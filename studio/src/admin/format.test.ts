@@ -1,6 +1,16 @@
 import type { FleetBackend, KeyView } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
-import { backendHealth, filterAudit, filterKeys, labelsOf, labelsText, listOf, queueOf } from "./format.ts";
+import {
+  actorEmailOf,
+  backendHealth,
+  creditsOf,
+  filterAudit,
+  filterKeys,
+  labelsOf,
+  labelsText,
+  listOf,
+  queueOf,
+} from "./format.ts";
 
 const CLOSED: FleetBackend["breaker"] = {
   state: "closed",
@@ -86,6 +96,19 @@ describe("labels and lists as typed", () => {
   it("splits a comma or line list, empty as null", () => {
     expect(listOf("sd15, sd15@production\nsdxl")).toEqual(["sd15", "sd15@production", "sdxl"]);
     expect(listOf(" , ")).toBeNull();
+  });
+});
+
+describe("credits and actors in words", () => {
+  it("writes credits with separators and the singular for one", () => {
+    expect(creditsOf(5000)).toBe("5,000 credits");
+    expect(creditsOf(1)).toBe("1 credit");
+  });
+
+  it("reads the actor's email from a row's detail, when it has one", () => {
+    expect(actorEmailOf({ detail: { actor_email: "ada@example.com" } })).toBe("ada@example.com");
+    expect(actorEmailOf({ detail: null })).toBeNull();
+    expect(actorEmailOf({ detail: { actor_email: 3 } })).toBeNull();
   });
 });
 

@@ -12,6 +12,23 @@ export function whenOf(iso: string | null | undefined): string {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
 
+/**
+ * A number of credits as a person reads it.
+ *
+ * @example
+ * creditsOf(5000); // "5,000 credits"
+ */
+export function creditsOf(credits: number): string {
+  return `${credits.toLocaleString("en")} ${credits === 1 ? "credit" : "credits"}`;
+}
+
+/** The email the audit row recorded for the person who acted (`detail.actor_email`), if any. */
+export function actorEmailOf(row: Pick<AuditRow, "detail">): string | null {
+  const detail = row.detail;
+  if (typeof detail !== "object" || detail === null || !("actor_email" in detail)) return null;
+  return typeof detail.actor_email === "string" ? detail.actor_email : null;
+}
+
 /** How a backend is doing, in words, and whether that is healthy. */
 export interface BackendHealth {
   healthy: boolean;
@@ -154,6 +171,8 @@ export function filterAudit(rows: readonly AuditRow[], filters: AuditFilters): A
   const action = filters.action.trim().toLowerCase();
   const actor = filters.actor.trim().toLowerCase();
   return rows.filter(
-    (row) => row.action.toLowerCase().includes(action) && row.actor.toLowerCase().includes(actor),
+    (row) =>
+      row.action.toLowerCase().includes(action) &&
+      `${row.actor}\n${actorEmailOf(row) ?? ""}`.toLowerCase().includes(actor),
   );
 }

@@ -16,8 +16,8 @@ function Memberships(props: { person: Person }) {
     <ul class="plain">
       {props.person.memberships.map((membership) => (
         <li key={`${membership.team_id}-${membership.role}`}>
-          {membership.role} in{" "}
-          {membership.team_id === null ? "everywhere" : (membership.team_name ?? membership.team_id)}
+          {membership.role}{" "}
+          {membership.team_id === null ? "everywhere" : `in ${membership.team_name ?? membership.team_id}`}
           {membership.source_group === null ? " (by hand)" : ` (group ${membership.source_group})`}
         </li>
       ))}

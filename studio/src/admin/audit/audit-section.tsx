@@ -2,7 +2,7 @@ import type { AuditRow } from "@sdgate/shared";
 import { useState } from "preact/hooks";
 import { navigate } from "../../shell/route.ts";
 import { ActionError, LoadState } from "../action-error.tsx";
-import { filterAudit, whenOf } from "../format.ts";
+import { actorEmailOf, filterAudit, whenOf } from "../format.ts";
 import type { SectionProps } from "../section-props.ts";
 import { TableBox } from "../table-box.tsx";
 import { useAction, useLoaded } from "../use-loaded.ts";
@@ -96,6 +96,7 @@ export function AuditSection(props: SectionProps) {
                 <td>{whenOf(row.at)}</td>
                 <td>
                   <code>{row.actor}</code>
+                  {actorEmailOf(row) === null ? null : <div class="muted">{actorEmailOf(row)}</div>}
                 </td>
                 <td>
                   <code>{row.action}</code>

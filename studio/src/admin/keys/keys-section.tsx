@@ -2,7 +2,7 @@ import type { KeyView } from "@sdgate/shared";
 import { useState } from "preact/hooks";
 import { navigate } from "../../shell/route.ts";
 import { ActionError, LoadState } from "../action-error.tsx";
-import { filterKeys, type KeyFilters, whenOf } from "../format.ts";
+import { creditsOf, filterKeys, type KeyFilters, whenOf } from "../format.ts";
 import type { SectionProps } from "../section-props.ts";
 import { mayEverywhere, teamsWith } from "../sections.ts";
 import { TableBox } from "../table-box.tsx";
@@ -17,8 +17,8 @@ const STATUSES: ReadonlyArray<KeyFilters["status"]> = ["", "active", "revoked", 
 function limitsOf(key: KeyView): string {
   const { limits } = key;
   const parts = [`${limits.requests_per_minute}/min`, `${limits.concurrency} at once`];
-  if (limits.monthly_credits != null) parts.push(`${limits.monthly_credits} credits a month`);
-  if (limits.credits !== null) parts.push(`${limits.credits} credits`);
+  if (limits.monthly_credits != null) parts.push(`${creditsOf(limits.monthly_credits)} a month`);
+  if (limits.credits !== null) parts.push(creditsOf(limits.credits));
   return parts.join(", ");
 }
 
