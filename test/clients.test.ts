@@ -17,12 +17,14 @@ import {
   type RunningOidcProvider,
   startOidcProvider,
 } from "../edge/test/oidc-provider.ts";
+import { adminScenarios } from "./studio/admin.ts";
 import { compareScenarios } from "./studio/compare.ts";
 import { useStudioHarness } from "./studio/harness.ts";
 import { historyScenarios } from "./studio/history.ts";
 import { MODEL_APPROVER, modelsScenarios } from "./studio/models.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
 import { promptScenarios } from "./studio/prompt.ts";
+import { roleScenarios, STUDIO_ROLE_ACCOUNTS } from "./studio/roles.ts";
 import { sweepsScenarios } from "./studio/sweeps.ts";
 import { BILLING_ACCOUNT, usageScenarios } from "./studio/usage.ts";
 import { useLocalStack } from "./support/local-stack.ts";
@@ -39,6 +41,7 @@ const localStack = useLocalStack("clients", {
       postLogoutRedirectUris: [`${edgeUrl}/`],
       accounts: {
         ...OIDC_TEST_ACCOUNTS,
+        ...STUDIO_ROLE_ACCOUNTS,
         [MODEL_APPROVER.login]: MODEL_APPROVER,
         [BILLING_ACCOUNT.login]: BILLING_ACCOUNT,
       },
@@ -310,4 +313,6 @@ describe("the Studio, in a browser", () => {
   usageScenarios(studio);
   historyScenarios(studio);
   compareScenarios(studio);
+  adminScenarios(studio);
+  roleScenarios(studio);
 });

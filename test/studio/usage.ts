@@ -122,12 +122,12 @@ export function usageScenarios(studio: StudioHarness): void {
     await studio.shoot(page, "usage-390");
 
     // Billing: the team's money, and nothing of who asked for what.
-    // Usage is the one page billing opens, so it is their home.
+    // Usage is the first page billing opens (the other is Admin's budgets), so it is their home.
     const billing = await studio.signInAs(BILLING_ACCOUNT.login);
     await billing.getByRole("navigation", { name: "Studio" }).getByRole("link").first().waitFor();
     expect(
       await billing.getByRole("navigation", { name: "Studio" }).getByRole("link").allTextContents(),
-    ).toEqual(["Usage"]);
+    ).toEqual(["Usage", "Admin"]);
     await billing.getByText("Money view: credits and budget only").waitFor();
     await billing.locator(".usage-tiles").waitFor();
     expect(await tile(billing, "Credits")).toBe(String(report.totals.credits));

@@ -1,6 +1,8 @@
 import type { Permission } from "@sdgate/shared";
 import type { ComponentType } from "preact";
 import { useMemo } from "preact/hooks";
+import { AdminPage } from "../admin/admin-page.tsx";
+import { ADMIN_PAGE_PERMISSIONS } from "../admin/sections.ts";
 import { lazyPage } from "../compare/lazy-page.tsx";
 import { ExperimentsEntry, HistoryEntry } from "../history/entries.tsx";
 import { ModelsPage } from "../models/index.tsx";
@@ -68,6 +70,7 @@ export const PAGES: readonly StudioPage[] = [
   { id: "shares", title: "Shares", needs: "key", Page: SharesOnKey },
   { id: "usage", title: "Usage", needs: ["usage.read"], Page: UsageEntry },
   { id: "models", title: "Models", needs: ["models.read"], everywhere: true, Page: ModelsPage },
+  { id: "admin", title: "Admin", needs: ADMIN_PAGE_PERMISSIONS, Page: AdminPage },
 ];
 
 /**

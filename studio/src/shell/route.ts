@@ -58,7 +58,8 @@ export function useRoute(): Route {
   useEffect(() => {
     const follow = () => setRoute(routeOf(location.hash));
     addEventListener("hashchange", follow);
-    // The hash may have changed between the first render and this effect (a link opened as the app starts).
+    // The hash may have changed between the first render and this effect (a link followed while the
+    // app started): that hashchange came before the listener, so read the hash again now.
     follow();
     return () => removeEventListener("hashchange", follow);
   }, []);

@@ -1,0 +1,58 @@
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { type Problem, problemOf } from "./api-error.ts";
+
+/** Data a section reads from the API: loading, loaded, or the problem it met. */
+export type Loaded<T> =
+  | { state: "loading" }
+  | { state: "ok"; data: T }
+  | { state: "error"; problem: Problem };
+
+/**
+ * Loads data when the keys change and on `reload()` (after an action changed it).
+ *
+ * @example
+ * const [teams, reload] = useLoaded(() => session.teams.list(), []);
+ */
+export function useLoaded<T>(load: () => Promise<T>, keys: readonly unknown[]): [Loaded<T>, () => void] {
+  const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let current = true;
+    load().then(
+      (data) => current && setLoaded({ state: "ok", data }),
+      (error: unknown) => current && setLoaded({ state: "error", problem: problemOf(error) }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [...keys, round]);
+  const reload = useCallback(() => setRound((value) => value + 1), []);
+  return [loaded, reload];
+}
+
+/**
+ * Runs an action: busy while it runs, its problem kept for the line beside it, `onDone` after success.
+ *
+ * @example
+ * const revoke = useAction(() => session.keys.revoke(id), reload);
+ * <button disabled={revoke.busy} onClick={revoke.run}>Revoke</button>
+ */
+export function useAction<T>(
+  act: () => Promise<T>,
+  onDone: (result: T) => void = () => undefined,
+): { run: () => Promise<void>; busy: boolean; problem: Problem | null; clear: () => void } {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const run = async () => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      onDone(await act());
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { run, busy, problem, clear: () => setProblem(null) };
+}
