@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
+import { useReload } from "../components/use-reload.ts";
 import { type Problem, problemOf } from "./api-error.ts";
 
 /** Data a section reads from the API: loading, loaded, or the problem it met. */
@@ -8,26 +9,18 @@ export type Loaded<T> =
   | { state: "error"; problem: Problem };
 
 /**
- * Loads data when the keys change and on `reload()` (after an action changed it).
+ * Loads data when the keys change and on `reload()` (after an action changed it), its error as the
+ * problem shown beside the section.
  *
  * @example
  * const [teams, reload] = useLoaded(() => session.teams.list(), []);
  */
 export function useLoaded<T>(load: () => Promise<T>, keys: readonly unknown[]): [Loaded<T>, () => void] {
-  const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let current = true;
-    load().then(
-      (data) => current && setLoaded({ state: "ok", data }),
-      (error: unknown) => current && setLoaded({ state: "error", problem: problemOf(error) }),
-    );
-    return () => {
-      current = false;
-    };
-  }, [...keys, round]);
-  const reload = useCallback(() => setRound((value) => value + 1), []);
-  return [loaded, reload];
+  const [reading, reload] = useReload(load, keys);
+  return [
+    reading.state === "error" ? { state: "error", problem: problemOf(reading.error) } : reading,
+    reload,
+  ];
 }
 
 /**

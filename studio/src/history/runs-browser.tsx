@@ -1,6 +1,7 @@
 import type { Sdgate } from "@sdgate/sdk";
 import type { Run } from "@sdgate/shared";
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { useReload } from "../components/use-reload.ts";
 import { hrefOf } from "../shell/route.ts";
 import { type Choice, FilterBar } from "./filter-bar.tsx";
 import { type HistoryFilters, listQueryOf } from "./filters.ts";
@@ -24,20 +25,11 @@ export interface Viewer {
  * (`GET /v1/runs/{id}`); `"missing"` when the team has no such run.
  */
 function useLinkedRun(client: Sdgate, id: string | null): Run | "missing" | null {
-  const [run, setRun] = useState<Run | "missing" | null>(null);
-  useEffect(() => {
-    setRun(null);
-    if (id === null) return;
-    let current = true;
-    client.runs.get(id).then(
-      (found) => current && setRun(found),
-      () => current && setRun("missing"),
-    );
-    return () => {
-      current = false;
-    };
-  }, [client, id]);
-  return run;
+  const [reading] = useReload(
+    () => (id === null ? Promise.resolve(null) : client.runs.get(id)),
+    [client, id],
+  );
+  return reading.state === "ok" ? reading.data : reading.state === "error" ? "missing" : null;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useReload } from "../components/use-reload.ts";
 import { errorText } from "./format.ts";
 
 /** A value read from the API: not yet, read, or why it could not be. */
@@ -15,18 +15,8 @@ export type Loaded<T> =
  * const [versions, reload] = useLoad(() => session.registry.versions(id), [id]);
  */
 export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): [Loaded<T>, () => void] {
-  const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let current = true;
-    load().then(
-      (value) => current && setLoaded({ state: "ready", value }),
-      (error: unknown) => current && setLoaded({ state: "error", message: errorText(error) }),
-    );
-    return () => {
-      current = false;
-    };
-  }, [...deps, round]);
-  const reload = useCallback(() => setRound((n) => n + 1), []);
-  return [loaded, reload];
+  const [reading, reload] = useReload(load, deps);
+  if (reading.state === "ok") return [{ state: "ready", value: reading.data }, reload];
+  if (reading.state === "error") return [{ state: "error", message: errorText(reading.error) }, reload];
+  return [reading, reload];
 }

@@ -2,7 +2,7 @@ import type { UsageGroup, UsageReport } from "@sdgate/shared";
 import { groupName } from "./usage-view.ts";
 
 /**
- * The CSV's columns, in order (documented in docs/studio/usage.md). A money-only report leaves out
+ * The CSV's columns, in order (documented in docs/studio.md, Usage). A money-only report leaves out
  * the columns it has no numbers for (`gpu_seconds`, `saved_gpu_seconds`, `mean_latency_ms`).
  */
 export const CSV_COLUMNS = [
