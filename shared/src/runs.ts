@@ -56,6 +56,10 @@ export const runSchema = z.object({
   ),
   /** The experiment it joined, by name; `null`: none. */
   experiment: z.string().nullable(),
+  /** The engine that ran it (`sdgate-engine/3`); `null` for a replay, a failure or a run from before it was kept. */
+  engine_version: z.string().nullable(),
+  /** The engine's stage timings as the backend reported them (ms: text_encode, denoise, decode, …, total). */
+  timings_ms: z.record(z.string(), z.number()).nullable(),
   notes: z.string(),
   tags: z.array(z.string()),
   rating: z.number().int().min(1).max(5).nullable(),

@@ -40,6 +40,8 @@ function syntheticRuns(count: number): Run[] {
     error_code: i % 10 === 9 ? "backend_unavailable" : null,
     images: [{ seed: i, url: null, thumb_url: null }],
     experiment: null,
+    engine_version: null,
+    timings_ms: null,
     notes: "",
     tags: [],
     rating: null,

@@ -1,4 +1,4 @@
-import { isSdgateError, SdgateError } from "@sdgate/shared";
+import { type BackendGenerateResponse, isSdgateError, SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { CallerLocation } from "../backends/select.ts";
 import type { CacheDirective } from "../cache/directive.ts";
@@ -32,6 +32,8 @@ export interface Served {
     /** The fleet's time for the run (ms), and the engine's own part of it as the backend reported. */
     fleetMs: number;
     engineMs: number;
+    /** The engine's stage timings as the backend reported them (ms). */
+    timingsMs: BackendGenerateResponse["timings_ms"];
   } | null;
 }
 
@@ -74,6 +76,7 @@ function served(run: FleetRun, outcome: FleetRunOutcome, cache: CacheStatus, sto
           attempts: outcome.attempts,
           fleetMs: outcome.fleetMs,
           engineMs: outcome.record.timings_ms.total,
+          timingsMs: outcome.record.timings_ms,
         };
   return { cache, body, backend };
 }

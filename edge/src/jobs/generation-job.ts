@@ -14,6 +14,7 @@ import type { CanaryWatch } from "../canary/watch.ts";
 import { log } from "../log.ts";
 import { safetyDecisions } from "../policies/safety-decisions.ts";
 import { recordGeneration } from "../runs/record.ts";
+import type { RunRan } from "../runs/store.ts";
 import { deliverWebhook, nextWebhookAttemptMs } from "../webhooks/deliver.ts";
 import { linkedResult } from "../webhooks/result-links.ts";
 import { webhookSecretFor } from "../webhooks/secret.ts";
@@ -305,6 +306,9 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
         await this.#finish(spec, "succeeded", {
           charged: cache === "HIT" ? 0 : spec.cost,
           ...safetyDecisions(record.images),
+          ...(cache === "HIT"
+            ? {}
+            : { ran: { engineVersion: spec.fleet.registry.engineVersion, timingsMs: record.timings_ms } }),
         });
         return;
       }
@@ -357,7 +361,12 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
   async #finish(
     spec: JobSpec | null,
     status: Extract<JobStatus, "succeeded" | "failed" | "cancelled">,
-    outcome: { charged?: number; error?: JobError; safety?: string },
+    outcome: {
+      charged?: number;
+      error?: JobError;
+      safety?: string;
+      ran?: RunRan;
+    },
   ): Promise<void> {
     const state = this.#required();
     if (TERMINAL_STATUSES.has(state.status)) return;
@@ -391,6 +400,7 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
           where:
             spec.store === "job" ? null : { tenantTag: spec.fleet.tenantTag, cacheKey: spec.fleet.cacheKey },
           experiment: spec.experiment ?? null,
+          ...(outcome.ran === undefined ? {} : { ran: outcome.ran }),
         }),
       );
       // A job on a canary split counts toward its version's numbers as a synchronous request does.

@@ -206,6 +206,9 @@ async function runAndSettle(
         backend: result.backend?.name ?? null,
         errorCode: null,
         where: directive === "skip" ? null : where,
+        ...(result.backend === null
+          ? {}
+          : { ran: { engineVersion: config.registry.engineVersion, timingsMs: result.backend.timingsMs } }),
       }),
     );
     if (prepared.served.split !== null && result.backend !== null)

@@ -36,6 +36,8 @@ export async function viewOf(row: StoredRun, links: LinkSigner | null): Promise<
     backend: row.backend,
     error_code: row.error_code,
     experiment: row.experiment,
+    engine_version: row.engine_version,
+    timings_ms: row.timings_ms === null ? null : (JSON.parse(row.timings_ms) as Record<string, number>),
     notes: row.notes,
     tags: JSON.parse(row.tags) as string[],
     rating: row.rating,

@@ -6,7 +6,7 @@ import {
 } from "@sdgate/shared";
 import { log } from "../log.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
-import { experimentId, type RunRow, recordRun, runRowOf } from "./store.ts";
+import { experimentId, type RunRan, type RunRow, recordRun, runRowOf } from "./store.ts";
 
 /** How a generation ended, as its run records it. */
 export interface RunEnd {
@@ -21,6 +21,8 @@ export interface RunEnd {
   where: { tenantTag: string; cacheKey: string } | null;
   /** The experiment it joins, by name (`Sdgate-Experiment`); `null`: none. */
   experiment: string | null;
+  /** The engine that ran it and its stage timings; absent for a replay or a failure. */
+  ran?: RunRan;
 }
 
 /**
@@ -54,6 +56,7 @@ export async function recordGeneration(
         tenant_tag: end.where?.tenantTag ?? null,
         cache_key: end.where?.cacheKey ?? null,
         experiment_id: experiment,
+        ...(end.ran === undefined ? {} : { ran: end.ran }),
       }),
     );
   } catch (error) {

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import type { Run, RunList } from "@sdgate/shared";
+import { ENGINE_VERSION, type Run, type RunList } from "@sdgate/shared";
 import { describe, expect, it, vi } from "vitest";
 import app from "../index.ts";
 import { asAdmin, expectJson, newTeam, person } from "../routes/admin-people/testing.ts";
@@ -52,6 +52,9 @@ describe("the run history", () => {
     });
     expect(earlier?.cost).toBeGreaterThan(0);
     expect(earlier?.request).toMatchObject({ prompt: first, seed: 3, width: 64, height: 64, image: null });
+    // What ran it: the fleet's engine and the engine's stage timings as the backend reported them.
+    expect(earlier?.engine_version).toBe(ENGINE_VERSION);
+    expect(earlier?.timings_ms).toMatchObject({ denoise: expect.any(Number), total: expect.any(Number) });
     expect(latest?.images.map((image) => image.seed)).toEqual([4, 5]);
     // The links are signed and serve the image.
     const image = await app.request(
@@ -98,8 +101,13 @@ describe("the run history", () => {
       cost: 0,
     });
     expect(failures.data[0]?.images.every((image) => image.url === null)).toBe(true);
-    const costs = (await runs(key, `?q=${encodeURIComponent("QUIET FOX")}`)).data.map((run) => run.cost);
+    const quiet = (await runs(key, `?q=${encodeURIComponent("QUIET FOX")}`)).data;
+    const costs = quiet.map((run) => run.cost);
     expect(costs.sort()).toEqual([0, costs[1]]);
+    // The replay ran on no engine, so it names none; the failure neither.
+    const replayed = quiet.find((run) => run.cost === 0);
+    expect(replayed).toMatchObject({ engine_version: null, timings_ms: null });
+    expect(failures.data[0]).toMatchObject({ engine_version: null, timings_ms: null });
     expect((await runs(key, "?model=nothing")).data).toEqual([]);
     // A search is text, never a pattern.
     expect((await runs(key, `?q=${encodeURIComponent("%")}`)).data).toEqual([]);

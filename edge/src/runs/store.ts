@@ -1,5 +1,16 @@
-import type { ResolvedGenerationRequest, RunListQuery, RunStatus } from "@sdgate/shared";
+import type {
+  BackendGenerateResponse,
+  ResolvedGenerationRequest,
+  RunListQuery,
+  RunStatus,
+} from "@sdgate/shared";
 import { runListQuerySchema } from "@sdgate/shared";
+
+/** What ran a generation, when something did: the fleet's engine and its stage timings as reported. */
+export interface RunRan {
+  engineVersion: string;
+  timingsMs: BackendGenerateResponse["timings_ms"];
+}
 
 /** One run as D1 keeps it (see migration 0016). */
 export interface RunRow {
@@ -25,6 +36,10 @@ export interface RunRow {
   /** JSON array of the images' seeds. */
   seeds: string;
   experiment_id: string | null;
+  /** The engine the fleet ran it on (`sdgate-engine/3`); `null` for a replay, a failure or an older run. */
+  engine_version: string | null;
+  /** JSON of the engine's stage timings as the backend reported them (ms); `null` where none ran. */
+  timings_ms: string | null;
 }
 
 /** A run as read back: its row, its experiment's name, and what people said of it. */
@@ -44,8 +59,11 @@ export type RunScope = { teamId: string } | { keyId: string };
 export const ownerOf = (scope: RunScope) =>
   "teamId" in scope ? `team:${scope.teamId}` : `key:${scope.keyId}`;
 
+/** A run row's columns as D1 keeps them (what a run records, not yet what people said of it). */
 const COLUMNS =
-  "id, key_id, team_id, created_at, status, model, model_version, prompt, negative_prompt, request, cost, latency_ms, backend, error_code, tenant_tag, cache_key, output_format, seeds, experiment_id";
+  "id, key_id, team_id, created_at, status, model, model_version, prompt, negative_prompt, request, cost, latency_ms, backend, error_code, tenant_tag, cache_key, output_format, seeds, experiment_id, engine_version, timings_ms";
+/** Every column of a run row, people's notes, tags and rating included: for queries that read runs beside other tables. */
+export const RUN_TABLE_COLUMNS = `${COLUMNS}, notes, tags, rating`;
 /** The columns read back, `r.` for runs, `e.` for its experiment and `k.` for its key. */
 const READ_COLUMNS = `${COLUMNS.split(", ")
   .map((column) => `r.${column}`)
@@ -75,6 +93,8 @@ export function runRowOf(
     | "cache_key"
     | "experiment_id"
   > & {
+    /** What ran it, when something did: the engine and its stage timings. */
+    ran?: RunRan;
     keyId: string;
     teamId: string | null;
     at?: Date;
@@ -105,6 +125,8 @@ export function runRowOf(
     output_format: resolved.output_format,
     seeds: JSON.stringify(Array.from({ length: resolved.n }, (_, i) => resolved.seed + i)),
     experiment_id: run.experiment_id,
+    engine_version: run.ran?.engineVersion ?? null,
+    timings_ms: run.ran === undefined ? null : JSON.stringify(run.ran.timingsMs),
   };
 }
 

@@ -1,7 +1,7 @@
 import { MAX_SHARES_LISTED, type Share, type ShareKind, type ShareLayout } from "@sdgate/shared";
 import type { RunScope } from "../runs/store.ts";
 
-/** One share as D1 keeps it (migration 0019). */
+/** One share as D1 keeps it (migration 0018). */
 export interface ShareRow {
   id: string;
   token_hash: string;

@@ -1,7 +1,7 @@
 import type { SweepCell, SweepCellStatus } from "@sdgate/shared";
-import { ownerOf, type RunScope, type StoredRun } from "../runs/store.ts";
+import { ownerOf, RUN_TABLE_COLUMNS, type RunScope, type StoredRun } from "../runs/store.ts";
 
-/** A sweep as D1 keeps it (migration 0018). */
+/** A sweep as D1 keeps it (migration 0017). */
 export interface SweepRow {
   id: string;
   owner: string;
@@ -36,9 +36,6 @@ export interface CellRow {
 
 /** A submission's claim on a cell lapses after this: the request that made it is gone. */
 export const CLAIM_LEASE_MS = 60_000;
-
-const RUN_COLUMNS =
-  "id, key_id, team_id, created_at, status, model, model_version, prompt, negative_prompt, request, cost, latency_ms, backend, error_code, tenant_tag, cache_key, output_format, seeds, experiment_id, notes, tags, rating";
 
 /**
  * Stores a new sweep and its cells, every cell `pending`, in one batch.
@@ -80,14 +77,14 @@ export async function readSweep(db: D1Database, scope: RunScope, id: string): Pr
 
 /** The sweep's cells in grid order, each with the run its job left. */
 export async function readCells(db: D1Database, sweepId: string): Promise<CellRow[]> {
-  const runColumns = RUN_COLUMNS.split(", ")
+  const runColumns = RUN_TABLE_COLUMNS.split(", ")
     .map((column) => `r.${column} AS run_${column}`)
     .join(", ");
   const { results } = await db
     .prepare(
-      `SELECT c.idx, c.coordinates, c.request, c.state, c.job_id, c.job_key_id, c.error_code, e.name AS run_experiment, ${runColumns}
+      `SELECT c.idx, c.coordinates, c.request, c.state, c.job_id, c.job_key_id, c.error_code, e.name AS run_experiment, k.created_by_user_id AS run_person, ${runColumns}
        FROM sweep_cells c LEFT JOIN runs r ON c.state = 'submitted' AND r.id = c.job_id
-       LEFT JOIN experiments e ON e.id = r.experiment_id
+       LEFT JOIN experiments e ON e.id = r.experiment_id LEFT JOIN api_keys k ON k.id = r.key_id
        WHERE c.sweep_id = ? ORDER BY c.idx`,
     )
     .bind(sweepId)

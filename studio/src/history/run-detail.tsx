@@ -1,7 +1,7 @@
 import type { Sdgate } from "@sdgate/sdk";
 import type { Run } from "@sdgate/shared";
 import { ReproduceButton } from "./reproduce-button.tsx";
-import { costText, latencyText, modelText, outcomeText, whenText } from "./run-facts.ts";
+import { costText, engineText, latencyText, modelText, outcomeText, whenText } from "./run-facts.ts";
 import { playgroundLinks } from "./run-links.ts";
 import { RunNotes } from "./run-notes.tsx";
 import { RunThumbs } from "./run-thumbs.tsx";
@@ -22,6 +22,7 @@ export function RunDetail(props: {
     ["Cost", costText(run.cost)],
     ["Latency", latencyText(run.latency_ms)],
     ["Backend", run.backend ?? "none"],
+    ["Engine", engineText(run)],
     ["Seeds", run.images.map((image) => image.seed).join(", ")],
     ["Key", run.key_id],
     ["Person", run.person === null ? "an admin-token key" : run.person === props.you ? "you" : run.person],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { costText, latencyText, modelText, outcomeText, tagsOf, whenText } from "./run-facts.ts";
+import { costText, engineText, latencyText, modelText, outcomeText, tagsOf, whenText } from "./run-facts.ts";
 
 describe("a run's facts, in words", () => {
   it("says how it ended, with the error's code when it did not succeed", () => {
@@ -18,6 +18,14 @@ describe("a run's facts, in words", () => {
     expect(costText(1)).toBe("1 credit");
     expect(latencyText(850)).toBe("850 ms");
     expect(latencyText(2450)).toBe("2.5 s");
+  });
+
+  it("names the engine that ran it and its stages' times", () => {
+    const timings_ms = { text_encode: 12.4, denoise: 240, decode: 30, total: 290.2 };
+    expect(engineText({ engine_version: "sdgate-engine/3", timings_ms })).toBe(
+      "sdgate-engine/3, 290 ms (text encode 12 ms, denoise 240 ms, decode 30 ms)",
+    );
+    expect(engineText({ engine_version: null, timings_ms: null })).toBe("no engine ran it");
   });
 
   it("says when, relative to now", () => {

@@ -21,6 +21,16 @@ export function latencyText(latencyMs: number | null): string {
   return latencyMs < 1000 ? `${latencyMs} ms` : `${(latencyMs / 1000).toFixed(1)} s`;
 }
 
+/** The engine and, in its order, each stage's time, when the run ran on one (not a replay or a failure). */
+export function engineText(run: Pick<Run, "engine_version" | "timings_ms">): string {
+  if (run.engine_version === null) return "no engine ran it";
+  const stages = Object.entries(run.timings_ms ?? {})
+    .filter(([stage]) => stage !== "total")
+    .map(([stage, ms]) => `${stage.replace("_", " ")} ${Math.round(ms)} ms`);
+  const total = run.timings_ms?.total;
+  return `${run.engine_version}${total === undefined ? "" : `, ${Math.round(total)} ms`}${stages.length === 0 ? "" : ` (${stages.join(", ")})`}`;
+}
+
 const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ["day", 86_400_000],
   ["hour", 3_600_000],

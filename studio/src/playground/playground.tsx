@@ -213,7 +213,7 @@ export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<T
         {run === null ? null : <JobProgress run={run} onCancel={cancel} />}
         {done === null ? null : (
           <>
-            <Results job={done.job} estimated={done.estimated} />
+            <Results job={done.job} estimated={done.estimated} request={done.request} />
             <CopyAsCode request={done.request} />
           </>
         )}

@@ -1,4 +1,31 @@
+import "./results.css";
+import type { GenerationBody } from "@sdgate/sdk";
 import type { JobWithResult } from "@sdgate/shared";
+
+/** The recipe a run ran with, field by field (input images named, not shown). */
+function Recipe(props: { request: GenerationBody }) {
+  const fields = Object.entries(props.request).map(([name, value]): [string, string] => [
+    name,
+    (name === "image" || name === "mask") && typeof value === "string"
+      ? `${name === "image" ? "an input image" : "a mask"} (${Math.round((value.length * 3) / 4 / 1024)} KB)`
+      : typeof value === "string"
+        ? value
+        : JSON.stringify(value),
+  ]);
+  return (
+    <details class="recipe">
+      <summary>Recipe</summary>
+      <dl>
+        {fields.map(([name, value]) => (
+          <div key={name}>
+            <dt>{name}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </details>
+  );
+}
 
 /** What a finished run was charged, beside what it was estimated at before it ran. */
 function chargedLine(job: JobWithResult, estimated: number | null): string {
@@ -9,8 +36,8 @@ function chargedLine(job: JobWithResult, estimated: number | null): string {
   return `${charged} credits charged${estimate}${charged === 0 ? " (served from the replay cache)" : ""}`;
 }
 
-/** A run's images, each with its seed, and what the run was charged against its estimate. */
-export function Results(props: { job: JobWithResult; estimated: number | null }) {
+/** A run's images, each with its seed, its recipe, and what the run was charged against its estimate. */
+export function Results(props: { job: JobWithResult; estimated: number | null; request: GenerationBody }) {
   const result = props.job.result;
   if (result === undefined) return null;
   return (
@@ -18,6 +45,7 @@ export function Results(props: { job: JobWithResult; estimated: number | null })
       <p>
         {result.model} · {result.size} · {chargedLine(props.job, props.estimated)}
       </p>
+      <Recipe request={props.request} />
       <ul>
         {result.data.map((image, index) => {
           const src =
