@@ -95,12 +95,10 @@ export function modelsScenarios(studio: StudioHarness): void {
 
     // Approving one's own: a confirmation first (Escape cancels it), then the registry's refusal, shown beside it.
     await item.getByRole("button", { name: `Approve ${requestId}` }).click();
-    // Focus moves to the reason once the confirmation has rendered.
-    await expect
-      .poll(() => page.evaluate<string | null>("document.activeElement.labels?.[0]?.textContent ?? null"))
-      .toBe("Reason");
+    await reasonFocused(page);
     await page.keyboard.press("Escape");
     await item.getByRole("button", { name: `Approve ${requestId}` }).click();
+    await reasonFocused(page);
     await page.keyboard.type("my own");
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
@@ -228,4 +226,11 @@ export function modelsScenarios(studio: StudioHarness): void {
     });
     await studio.expectAccessible(page);
   }, 120_000);
+}
+
+/** Waits for the focus to reach the confirmation's reason, which it moves to once the confirmation renders. */
+async function reasonFocused(page: Page): Promise<void> {
+  await expect
+    .poll(() => page.evaluate<string | null>("document.activeElement.labels?.[0]?.textContent ?? null"))
+    .toBe("Reason");
 }
