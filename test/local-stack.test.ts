@@ -15,6 +15,7 @@ import {
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { ensureTinyModel } from "../backend/src/model-builder/index.ts";
+import { backendKilledUnderLoad } from "./support/chaos-suite.ts";
 import { hostileRequestsSuite } from "./support/hostile-suite.ts";
 import { useLocalStack } from "./support/local-stack.ts";
 
@@ -323,3 +324,5 @@ describe("copy as code: every snippet makes the image the API makes", () => {
 
 // The fuzz runs last, on this file's stack: a stack of its own cost about 25 s to start.
 hostileRequestsSuite(localStack);
+// Last: it kills one of the stack's two backends.
+backendKilledUnderLoad(localStack);

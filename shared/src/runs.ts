@@ -27,8 +27,12 @@ export const runSchema = z.object({
   /** The request id of a synchronous generation (`req_…`), or the job's id. */
   id: z.string(),
   key_id: z.string(),
+  /** The key's name; `null` for a key since deleted. */
+  key_name: z.string().nullable(),
   /** The person who made the key (a user id, `usr_…`); `null` for a key the admin token made. */
   person: z.string().nullable(),
+  /** That person's name (or email where the identity provider gave none); `null` with `person`. */
+  person_name: z.string().nullable(),
   /** The key's team when it ran; `null` for a key without one. */
   team_id: z.string().nullable(),
   created_at: z.string(),

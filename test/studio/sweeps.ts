@@ -82,6 +82,19 @@ export function sweepsScenarios(studio: StudioHarness): void {
     await dialog.getByRole("button", { name: "Close" }).click();
     await dialog.waitFor({ state: "hidden" });
 
+    // The grid as laid out now (seed across), shared: a signed-out browser opens the same four images.
+    await page.getByRole("button", { name: "Create share link" }).click();
+    const link = await page.getByLabel(/^Share link/).inputValue();
+    expect(link).toContain("/studio/#/share/shr1.");
+    const outside = await (
+      await studio.browser().newContext({ viewport: { width: 1280, height: 900 } })
+    ).newPage();
+    await outside.goto(link);
+    await expect.poll(() => outside.locator("main img").count()).toBe(4);
+    expect(await outside.getByRole("navigation", { name: "Studio" }).count()).toBe(0);
+    // As laid out when shared: seed across, steps down.
+    await outside.getByText("Steps (rows) × Seed (columns)").waitFor();
+
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await studio.fitsWidth(page)).toBe(true);
     await studio.shoot(page, "sweeps-390");

@@ -30,6 +30,8 @@ export async function viewOf(row: StoredRun, links: LinkSigner | null): Promise<
     ...(await runRecordOf(row, links)),
     key_id: row.key_id,
     person: row.person,
+    person_name: row.person_name,
+    key_name: row.key_name,
     team_id: row.team_id,
     cost: row.cost,
     latency_ms: row.latency_ms,

@@ -136,8 +136,9 @@ describe("the run history", () => {
     expect((await generate({ prompt: byDev, seed: 1 }, { key: made.key })).status).toBe(200);
     expect((await generate({ prompt: byCi, seed: 2 }, { key: ci.key })).status).toBe(200);
     const [latest, earlier] = await waitForRuns(ci.key, [byDev, byCi]);
-    expect(earlier).toMatchObject({ prompt: byDev, person: dev.id, key_id: made.id });
-    expect(latest).toMatchObject({ prompt: byCi, person: null, key_id: ci.id });
+    expect(earlier).toMatchObject({ prompt: byDev, person: dev.id, key_id: made.id, key_name: "dev's" });
+    expect(earlier?.person_name).toBe("Test Person");
+    expect(latest).toMatchObject({ prompt: byCi, person: null, person_name: null, key_name: "ci" });
 
     const mine = await runs(ci.key, `?person=${dev.id}`);
     expect(mine.data.map((run) => run.prompt)).toEqual([byDev]);

@@ -47,6 +47,10 @@ export interface StoredRun extends RunRow {
   experiment: string | null;
   /** The user id of the person who made the run's key; `null` for a key the admin token made. */
   person: string | null;
+  /** That person's name (or email, where the identity provider gave no name). */
+  person_name: string | null;
+  /** The key's name; `null` for a key since deleted. */
+  key_name: string | null;
   notes: string;
   /** JSON array. */
   tags: string;
@@ -67,10 +71,12 @@ export const RUN_TABLE_COLUMNS = `${COLUMNS}, notes, tags, rating`;
 /** The columns read back, `r.` for runs, `e.` for its experiment and `k.` for its key. */
 const READ_COLUMNS = `${COLUMNS.split(", ")
   .map((column) => `r.${column}`)
-  .join(", ")}, e.name AS experiment, k.created_by_user_id AS person, r.notes, r.tags, r.rating`;
-/** Runs with their experiment and key, for {@link READ_COLUMNS}. */
+  .join(
+    ", ",
+  )}, e.name AS experiment, k.created_by_user_id AS person, COALESCE(u.name, u.email) AS person_name, k.name AS key_name, r.notes, r.tags, r.rating`;
+/** Runs with their experiment, key and the key's maker, for {@link READ_COLUMNS}. */
 const READ_FROM =
-  "runs r LEFT JOIN experiments e ON e.id = r.experiment_id LEFT JOIN api_keys k ON k.id = r.key_id";
+  "runs r LEFT JOIN experiments e ON e.id = r.experiment_id LEFT JOIN api_keys k ON k.id = r.key_id LEFT JOIN users u ON u.id = k.created_by_user_id";
 
 /**
  * The row of a generation: the request as resolved, without input images (a run records what was

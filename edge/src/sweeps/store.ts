@@ -82,9 +82,10 @@ export async function readCells(db: D1Database, sweepId: string): Promise<CellRo
     .join(", ");
   const { results } = await db
     .prepare(
-      `SELECT c.idx, c.coordinates, c.request, c.state, c.job_id, c.job_key_id, c.error_code, e.name AS run_experiment, k.created_by_user_id AS run_person, ${runColumns}
+      `SELECT c.idx, c.coordinates, c.request, c.state, c.job_id, c.job_key_id, c.error_code, e.name AS run_experiment, k.created_by_user_id AS run_person, COALESCE(u.name, u.email) AS run_person_name, k.name AS run_key_name, ${runColumns}
        FROM sweep_cells c LEFT JOIN runs r ON c.state = 'submitted' AND r.id = c.job_id
        LEFT JOIN experiments e ON e.id = r.experiment_id LEFT JOIN api_keys k ON k.id = r.key_id
+       LEFT JOIN users u ON u.id = k.created_by_user_id
        WHERE c.sweep_id = ? ORDER BY c.idx`,
     )
     .bind(sweepId)

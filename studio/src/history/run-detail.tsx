@@ -24,8 +24,15 @@ export function RunDetail(props: {
     ["Backend", run.backend ?? "none"],
     ["Engine", engineText(run)],
     ["Seeds", run.images.map((image) => image.seed).join(", ")],
-    ["Key", run.key_id],
-    ["Person", run.person === null ? "an admin-token key" : run.person === props.you ? "you" : run.person],
+    ["Key", run.key_name === null ? run.key_id : `${run.key_name} (${run.key_id})`],
+    [
+      "Person",
+      run.person === null
+        ? "an admin-token key"
+        : run.person === props.you
+          ? "you"
+          : (run.person_name ?? run.person),
+    ],
     ["Experiment", run.experiment ?? "none"],
   ];
   return (

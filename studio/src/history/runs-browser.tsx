@@ -50,9 +50,9 @@ export function RunsBrowser(props: {
   const pages = useRunPages(client, query);
   const [models, setModels] = useState<string[]>([]);
   const [experiments, setExperiments] = useState<string[]>([]);
-  const [seen, setSeen] = useState<{ people: Set<string>; keys: Set<string> }>(() => ({
-    people: new Set(),
-    keys: new Set(),
+  const [seen, setSeen] = useState<{ people: Map<string, string>; keys: Map<string, string> }>(() => ({
+    people: new Map(),
+    keys: new Map(),
   }));
   const [selected, setSelected] = useState<string[]>([]);
 
@@ -67,22 +67,25 @@ export function RunsBrowser(props: {
     );
   }, [client]);
 
-  // People and keys to filter by: those of the runs seen so far (the API names them by id).
+  // People and keys to filter by: those of the runs seen so far, by name (ids where a name is gone).
   useEffect(() => {
     setSeen((old) => {
-      const people = new Set(old.people);
-      const keys = new Set(old.keys);
+      const people = new Map(old.people);
+      const keys = new Map(old.keys);
       for (const run of pages.runs) {
-        if (run.person !== null) people.add(run.person);
-        keys.add(run.key_id);
+        if (run.person !== null) people.set(run.person, run.person_name ?? run.person);
+        keys.set(run.key_id, run.key_name ?? run.key_id);
       }
       return people.size === old.people.size && keys.size === old.keys.size ? old : { people, keys };
     });
   }, [pages.runs]);
 
-  const people: Choice[] = [...seen.people].map((id) => [id, id === viewer.personId ? "Me" : id]);
+  const people: Choice[] = [...seen.people].map(([id, name]) => [id, id === viewer.personId ? "Me" : name]);
   if (viewer.personId !== null && !seen.people.has(viewer.personId)) people.unshift([viewer.personId, "Me"]);
-  const keys: Choice[] = [...seen.keys].map((id) => [id, id === viewer.studioKeyId ? "My Studio key" : id]);
+  const keys: Choice[] = [...seen.keys].map(([id, name]) => [
+    id,
+    id === viewer.studioKeyId ? "My Studio key" : name,
+  ]);
   if (viewer.studioKeyId !== null && !seen.keys.has(viewer.studioKeyId))
     keys.unshift([viewer.studioKeyId, "My Studio key"]);
 

@@ -1,9 +1,11 @@
 import { isSdgateApiError, type Sdgate } from "@sdgate/sdk";
 import type { Sweep } from "@sdgate/shared";
 import { useEffect, useState } from "preact/hooks";
+import { ShareButton } from "../share/share-button.tsx";
 import { hrefOf, navigate } from "../shell/route.ts";
 import { CellDialog } from "./cell-dialog.tsx";
-import { gridOf, layoutOf, swapped } from "./grid.ts";
+import { type Grid, gridOf, layoutOf, swapped } from "./grid.ts";
+import { gridShareLayout } from "./share-layout.ts";
 import { SweepGrid } from "./sweep-grid.tsx";
 import { progressText } from "./sweep-list.tsx";
 
@@ -128,9 +130,22 @@ export function SweepView(props: { client: Sdgate; id: string; query: URLSearchP
         onPage={(next) => go({ page: String(next) })}
         onOpen={(cell) => go({ cell: String(cell) })}
       />
+      <SweepShare client={client} grid={grid} page={page} title={sweep.name} />
       {open !== undefined ? (
         <CellDialog cell={open} axes={sweep.axes} onClose={() => go({ cell: null })} />
       ) : null}
     </div>
   );
+}
+
+/** Share the page of the grid as it is laid out now: a read-only link that opens without signing in. */
+function SweepShare(props: { client: Sdgate; grid: Grid; page: number; title: string }) {
+  const shared = gridShareLayout(props.grid, props.page);
+  if (!shared.ok)
+    return (
+      <section class="card" aria-label="Share">
+        <p>{shared.reason}</p>
+      </section>
+    );
+  return <ShareButton client={props.client} layout={shared.layout} title={props.title} />;
 }
