@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { describe, expect, it, vi } from "vitest";
 import { requestId } from "../request-id/index.ts";
-import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./index.ts";
+import { errorHandler, loggedPath, methodNotAllowedHandler, notFoundHandler } from "./index.ts";
 
 type TestEnv = { Variables: { requestId: string } };
 
@@ -17,6 +17,9 @@ function testApp() {
       param: "width",
       headers: { "X-Extra": "1" },
     });
+  });
+  app.get("/v1/shared/:token", () => {
+    throw new TypeError("a share's view failed");
   });
   app.get("/boom", () => {
     throw new TypeError("secret internal detail at db.ts:12");
@@ -58,6 +61,17 @@ describe("error handler", () => {
     expect(text).not.toContain("secret");
     expect(logged).toHaveBeenCalledOnce();
     expect(String(logged.mock.calls[0]?.[0])).toContain('"request_id":"req_test"');
+    logged.mockRestore();
+  });
+
+  it("never logs a share link's token, which opens what it shares", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const token = "shr1.0123456789abcdef0123456789abcdef.feed";
+    expect((await testApp().request(`/v1/shared/${token}`)).status).toBe(500);
+    const line = String(logged.mock.calls[0]?.[0]);
+    expect(line).toContain('"path":"/v1/shared/(token)"');
+    expect(line).not.toContain(token);
+    expect(loggedPath("/v1/runs/req_1")).toBe("/v1/runs/req_1");
     logged.mockRestore();
   });
 

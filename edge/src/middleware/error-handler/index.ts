@@ -6,6 +6,17 @@ import { log } from "../../log.ts";
 
 type RequestIdEnv = { Variables: { requestId: string } };
 
+/**
+ * A path as it may be logged: a share link's token is a credential for what it shares (its path is
+ * `/v1/shared/<token>`), so it is left out; every other path is logged as it came.
+ *
+ * @example
+ * loggedPath("/v1/shared/shr1.ab.cd"); // "/v1/shared/(token)"
+ */
+export function loggedPath(path: string): string {
+  return path.replace(/^\/v1\/shared\/[^/]+/, "/v1/shared/(token)");
+}
+
 function requestIdOf<E extends RequestIdEnv>(c: Context<E>): string {
   // Set by the request-id middleware; absent only if an error happened before it ran.
   return (c.get("requestId") as string | undefined) ?? `req_${randomHex(12)}`;
@@ -25,7 +36,7 @@ export function errorResponse<E extends RequestIdEnv>(c: Context<E>, error: unkn
     log.error("unhandled error", {
       request_id: id,
       method: c.req.method,
-      path: c.req.path,
+      path: loggedPath(c.req.path),
       error: error instanceof Error ? error.name : typeof error,
       message: error instanceof Error ? error.message : String(error),
       stack: error instanceof Error ? (error.stack ?? null) : null,
