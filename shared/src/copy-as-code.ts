@@ -43,7 +43,9 @@ const CLI_FLAGS: Readonly<Partial<Record<keyof GenerationRequest, string>>> = {
   output_format: "format",
 };
 
-type Field = [name: string, value: string | number];
+/** A field's value: a scalar, or the JSON of `lora` and `controlnet`. */
+type FieldValue = NonNullable<GenerationRequest[keyof GenerationRequest]>;
+type Field = [name: string, value: FieldValue];
 
 /**
  * The request's fields in the contract's order, without the ones it leaves to the server's defaults.
@@ -72,8 +74,8 @@ export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-/** A TypeScript literal: JSON's strings and numbers are JavaScript's (ES2019 allows U+2028 in strings). */
-function literal(value: string | number): string {
+/** A TypeScript literal: JSON's values are JavaScript's (ES2019 allows U+2028 in strings). */
+function literal(value: FieldValue): string {
   return JSON.stringify(value);
 }
 

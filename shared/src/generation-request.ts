@@ -1,4 +1,16 @@
 import { z } from "zod";
+import {
+  type AdapterCatalog,
+  controlNetUnitRequestSchema,
+  loraRequestSchema,
+  MAX_CONTROLNET_UNITS,
+  MAX_REQUEST_LORAS,
+  NO_ADAPTERS,
+  resolveControlNetUnits,
+  resolvedControlNetUnitSchema,
+  resolvedLoraSchema,
+  resolveLoras,
+} from "./adapters.ts";
 import { DIGEST_PATTERN, VERSION_PATTERN } from "./model-registry.ts";
 import type { ModelInfo } from "./models.ts";
 import { promptNestingDepth } from "./prompt-nesting.ts";
@@ -105,6 +117,12 @@ export const generationRequestSchema = z.strictObject({
   image: inputImageSchema.optional(),
   strength: z.number().gt(0).max(1).optional(),
   mask: inputImageSchema.optional(),
+  /** LoRAs to apply on top of the model, by registered name (also `<lora:name:weight>` in `prompt`). */
+  lora: z.array(loraRequestSchema).max(MAX_REQUEST_LORAS).optional(),
+  /** ControlNet units, applied together (A1111's "ControlNet Unit 0, 1, …"). */
+  controlnet: z.array(controlNetUnitRequestSchema).max(MAX_CONTROLNET_UNITS).optional(),
+  /** Return each ControlNet unit's processed control map with the images. */
+  return_control_maps: z.boolean().optional(),
   response_format: z.enum(RESPONSE_FORMATS).optional(),
   output_format: z.enum(OUTPUT_FORMATS).optional(),
   output_quality: z.number().int().min(1).max(100).optional(),
@@ -164,6 +182,16 @@ export const resolvedGenerationRequestSchema = z.strictObject({
     .optional(),
   /** Present only when the model's policy enables the output safety check: what a flagged image becomes. */
   safety_check: z.enum(SAFETY_ACTIONS).optional(),
+  /**
+   * Present only when the request applies LoRAs: those of `lora` then those the prompt's
+   * `<lora:…>` tags name, each resolved to its file's digest. The prompt keeps its tags (they are
+   * part of the recipe); the engine leaves them out of the text it encodes.
+   */
+  lora: z.array(resolvedLoraSchema).min(1).max(MAX_REQUEST_LORAS).optional(),
+  /** Present only with ControlNet units, each with its defaults applied and its model's digest. */
+  controlnet: z.array(resolvedControlNetUnitSchema).min(1).max(MAX_CONTROLNET_UNITS).optional(),
+  /** Present only when asked for: the response carries each unit's control map. */
+  return_control_maps: z.literal(true).optional(),
 });
 export type ResolvedGenerationRequest = z.infer<typeof resolvedGenerationRequestSchema>;
 
@@ -263,12 +291,14 @@ function checkSide(
 
 /**
  * Applies the model's defaults and checks the request against the model's limits. `size` and
- * `width`/`height` may both be given only when they agree.
+ * `width`/`height` may both be given only when they agree. LoRAs and ControlNet models are resolved
+ * against `adapters` (what the server has registered and approved).
  */
 export function resolveGenerationRequest(
   request: GenerationRequest,
   model: ModelInfo,
   seed: number,
+  adapters: AdapterCatalog = NO_ADAPTERS,
 ): Result<ResolvedGenerationRequest, RequestProblem> {
   let width = request.width ?? model.defaults.width;
   let height = request.height ?? model.defaults.height;
@@ -380,7 +410,24 @@ export function resolveGenerationRequest(
       },
     };
   }
-  const checked = resolvedGenerationRequestSchema.safeParse(resolved);
+  const loras = resolveLoras(request.lora, request.prompt, adapters);
+  if (!loras.ok) return loras;
+  const units = resolveControlNetUnits(request.controlnet ?? [], adapters);
+  if (!units.ok) return units;
+  if (request.return_control_maps === true && units.value.length === 0)
+    return {
+      ok: false,
+      error: {
+        param: "return_control_maps",
+        message: "Invalid 'return_control_maps': it needs 'controlnet' units.",
+      },
+    };
+  const checked = resolvedGenerationRequestSchema.safeParse({
+    ...resolved,
+    ...(loras.value.length === 0 ? {} : { lora: loras.value }),
+    ...(units.value.length === 0 ? {} : { controlnet: units.value }),
+    ...(request.return_control_maps === true ? { return_control_maps: true } : {}),
+  });
   return checked.success
     ? { ok: true, value: checked.data }
     : { ok: false, error: problemFromZod(checked.error) };
