@@ -52,6 +52,19 @@ export const readyzBodySchema = z.object({
 export type ReadyzBody = z.infer<typeof readyzBodySchema>;
 
 /** `GET` (signed, empty body): the backend's readiness and load, with what it serves and how fast. */
+/** What kind of add-on an adapter is. */
+export const ADAPTER_KINDS = ["lora", "controlnet"] as const;
+export type AdapterKind = (typeof ADAPTER_KINDS)[number];
+
+/** One LoRA or ControlNet model a backend holds. */
+export const backendAdapterSchema = z.object({
+  kind: z.enum(ADAPTER_KINDS),
+  /** Its file or folder name on the backend (`loras/ink.safetensors` → `ink`). */
+  name: z.string(),
+  digest: z.string(),
+});
+export type BackendAdapter = z.infer<typeof backendAdapterSchema>;
+
 export const BACKEND_STATUS_PATH = "/internal/v1/status";
 
 /** The body of {@link BACKEND_STATUS_PATH}: `/readyz`'s, and the details a stranger should not see. */
@@ -63,6 +76,12 @@ export const backendStatusSchema = readyzBodySchema.extend({
    * backends that predate the registry.
    */
   versions: z.record(z.string(), z.string()).optional(),
+  /**
+   * The LoRAs and ControlNet models this backend holds, each with its digest (a LoRA: SHA-256 of its
+   * file; a ControlNet: the model digest of its folder): the edge routes a request naming adapters only
+   * to backends that hold every one. Absent from backends that predate them.
+   */
+  adapters: z.array(backendAdapterSchema).optional(),
   queue_size: z.number().int().min(0),
   max_batch: z.number().int().min(1),
   /** Measured milliseconds per denoising step per image (EWMA; batched steps are shared), by model and `WxH`. */
