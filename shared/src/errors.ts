@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   "backend_error",
   "backend_unavailable",
   "model_version_unavailable",
+  "adapter_unavailable",
   "timeout",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -98,6 +99,8 @@ export function statusOf(code: ErrorCode): number {
     case "backend_unavailable":
     // No backend holds the model version the request resolved to (it is registered, not deployed).
     case "model_version_unavailable":
+    // No backend holds a LoRA, ControlNet model or preprocessor model the request names (issue 18).
+    case "adapter_unavailable":
       return 503;
     case "timeout":
       return 504;
@@ -195,6 +198,7 @@ const GENERIC_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   backend_error: "The image backend returned an invalid response.",
   backend_unavailable: "No image backend is available. Try again later.",
   model_version_unavailable: "No backend holds this model version.",
+  adapter_unavailable: "No backend holds a LoRA or ControlNet model this request needs.",
   timeout: "The request timed out.",
 };
 
