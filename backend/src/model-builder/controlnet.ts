@@ -46,8 +46,6 @@ export interface ControlNetConfig {
   conditioningEmbeddingChannels: readonly number[];
 }
 
-export const SD15_CONDITIONING_EMBEDDING_CHANNELS = [16, 32, 96, 256] as const;
-
 export interface ControlNetBuildOptions extends Pick<UNetBuildOptions, "timestep" | "operators" | "tiny"> {
   /** The gain of the zero convolutions' random weights (a real checkpoint's weights are taken as they are). */
   zeroConvGain?: number;
