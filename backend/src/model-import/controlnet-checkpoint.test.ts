@@ -73,25 +73,19 @@ function buildFrom(
 
 describe("ControlNet checkpoints", () => {
   it("maps diffusers' names to lllyasviel's as diffusers' converter does", () => {
-    expect(originalControlNetName("controlnet_cond_embedding.conv_in.weight")).toBe(
-      "input_hint_block.0.weight",
-    );
-    expect(originalControlNetName("controlnet_cond_embedding.blocks.0.bias")).toBe("input_hint_block.2.bias");
-    expect(originalControlNetName("controlnet_cond_embedding.blocks.5.weight")).toBe(
-      "input_hint_block.12.weight",
-    );
-    expect(originalControlNetName("controlnet_cond_embedding.conv_out.weight")).toBe(
-      "input_hint_block.14.weight",
-    );
-    expect(originalControlNetName("controlnet_down_blocks.11.weight")).toBe("zero_convs.11.0.weight");
-    expect(originalControlNetName("controlnet_mid_block.bias")).toBe("middle_block_out.0.bias");
-    expect(originalControlNetName("down_blocks.1.downsamplers.0.conv.weight")).toBe(
-      "input_blocks.6.0.op.weight",
-    );
-    expect(originalControlNetName("mid_block.resnets.1.conv1.weight")).toBe(
-      "middle_block.2.in_layers.2.weight",
-    );
-    expect(originalControlNetName("time_embedding.linear_1.weight")).toBe("time_embed.0.weight");
+    const pairs = [
+      ["controlnet_cond_embedding.conv_in.weight", "input_hint_block.0.weight"],
+      ["controlnet_cond_embedding.blocks.0.bias", "input_hint_block.2.bias"],
+      ["controlnet_cond_embedding.blocks.5.weight", "input_hint_block.12.weight"],
+      ["controlnet_cond_embedding.conv_out.weight", "input_hint_block.14.weight"],
+      ["controlnet_down_blocks.11.weight", "zero_convs.11.0.weight"],
+      ["controlnet_mid_block.bias", "middle_block_out.0.bias"],
+      ["down_blocks.1.downsamplers.0.conv.weight", "input_blocks.6.0.op.weight"],
+      ["mid_block.resnets.1.conv1.weight", "middle_block.2.in_layers.2.weight"],
+      ["time_embedding.linear_1.weight", "time_embed.0.weight"],
+    ];
+    for (const [diffusers, ldm] of pairs)
+      expect(originalControlNetName(diffusers as string), diffusers).toBe(ldm);
   });
 
   it("reads a diffusers folder (config.json + diffusion_pytorch_model.safetensors) into the same graph", async () => {
