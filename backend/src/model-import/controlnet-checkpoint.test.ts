@@ -1,13 +1,16 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildControlNet } from "../model-builder/controlnet.ts";
 import { readInitializers } from "../model-builder/controlnet-reference.ts";
+import { gaussian } from "../model-builder/ort-test-support.ts";
 import { controlNetConfigJson, TINY_CONTROLNET } from "../model-builder/tiny-controlnet.ts";
 import { type TensorRequest, WeightSource, type Weights } from "../model-builder/weights.ts";
 import { CheckpointWeights, transpose } from "./checkpoint-weights.ts";
 import { ControlNetCheckpoint, originalControlNetName } from "./controlnet-checkpoint.ts";
+import { importControlNet } from "./import-controlnet.ts";
 import { encodeSafetensors, SafetensorsFile, type SafetensorsTensor } from "./safetensors.ts";
 
 /**
@@ -35,6 +38,11 @@ class RecordingWeights implements Weights {
   }
 }
 
+const write = async (path: string, all: readonly SafetensorsTensor[]) => {
+  await writeFile(path, encodeSafetensors(all, { format: "pt" }));
+  return path;
+};
+
 let dir: string;
 let truth: Uint8Array;
 let tensors: SafetensorsTensor[];
@@ -43,15 +51,16 @@ beforeAll(async () => {
   const recording = new RecordingWeights(7);
   truth = buildControlNet(recording, CONFIG);
   tensors = [...recording.tensors.values()];
+  // A diffusers folder as `ControlNetModel.save_pretrained` writes it.
+  const folder = join(dir, "diffusers-canny");
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, "config.json"), JSON.stringify(controlNetConfigJson(CONFIG)));
+  await write(join(folder, "diffusion_pytorch_model.safetensors"), tensors);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const write = async (path: string, all: readonly SafetensorsTensor[]) => {
-  await writeFile(path, encodeSafetensors(all, { format: "pt" }));
-  return path;
-};
 const original = (prefix: string) =>
   tensors.map((t) => ({ ...t, name: `${prefix}${originalControlNetName(t.name)}` }));
 
@@ -90,14 +99,39 @@ describe("ControlNet checkpoints", () => {
 
   it("reads a diffusers folder (config.json + diffusion_pytorch_model.safetensors) into the same graph", async () => {
     const folder = join(dir, "diffusers-canny");
-    await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, "config.json"), JSON.stringify(controlNetConfigJson(CONFIG)));
-    await write(join(folder, "diffusion_pytorch_model.safetensors"), tensors);
     const { model, checkpoint, unused } = buildFrom(folder, {});
     expect(checkpoint.config).toEqual(CONFIG);
     expect(checkpoint.layout).toBe("diffusers");
     expect(unused).toEqual([]);
     expect(Buffer.from(model).equals(Buffer.from(truth))).toBe(true);
+  });
+
+  it("imports a diffusers folder as the engine loads ControlNets: streamed weights, same outputs", async () => {
+    const folder = join(dir, "diffusers-canny");
+    const out = join(dir, "models", "controlnet", "canny");
+    const result = await importControlNet(out, { from: folder, dtype: "float32" });
+    expect(result).toMatchObject({ dir: out, difference: false, unusedTensors: [] });
+    expect(JSON.parse(await readFile(join(out, "config.json"), "utf8"))).toEqual(
+      controlNetConfigJson(CONFIG),
+    );
+    const feeds = {
+      sample: new Tensor("float32", gaussian(4 * 64, 1), [1, 4, 8, 8]),
+      timestep: new Tensor("float32", new Float32Array([10]), [1]),
+      encoder_hidden_states: new Tensor("float32", gaussian(77 * 32, 2), [1, 77, 32]),
+      controlnet_cond: new Tensor("float32", gaussian(3 * 64 * 64, 3), [1, 3, 64, 64]),
+    };
+    const run = async (model: string | Uint8Array) => {
+      const session = await InferenceSession.create(model as string);
+      try {
+        return await session.run(feeds);
+      } finally {
+        await session.release();
+      }
+    };
+    const imported = await run(join(out, "model.onnx"));
+    const expected = await run(truth);
+    for (const [name, tensor] of Object.entries(expected))
+      expect(imported[name]?.data, name).toEqual(tensor.data);
   });
 
   it.each([
