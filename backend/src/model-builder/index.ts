@@ -28,6 +28,11 @@ export {
   TINY_SAFETY_CHECKER,
 } from "./safety-checker.ts";
 export {
+  buildSd15ControlNetFullSize,
+  type ControlNetFullSizeOptions,
+  type ControlNetFullSizeResult,
+} from "./sd15-controlnet-full-size.ts";
+export {
   buildSd15FullSize,
   checkFullSizeOptions,
   countSd15Parameters,
