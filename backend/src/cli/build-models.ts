@@ -3,7 +3,8 @@
  *
  *   npx node backend/src/cli/build-models.ts [dir] [--all-tiny]
  *     the tiny model in `<dir>/tiny` (default dir `.sdgate/models` under the repository root); with
- *     --all-tiny every tiny variant (family × exporter × dtype × external data) beside it.
+ *     --all-tiny every tiny variant (family × exporter × dtype × external data) beside it, the tiny
+ *     ControlNet model and a tiny ControlNet in `<dir>/controlnet/tiny`.
  *   npx node backend/src/cli/build-models.ts --full-size --dtype float16 --out DIR [--tokenizer DIR]
  *       [--exporter diffusers|optimum] [--seed N] [--operators standard|fused]
  *     SD 1.5's full architecture with seeded random weights, for GPU benchmarks (≈2 GB in fp16,
@@ -17,15 +18,28 @@
  *     shared fine-tunes use); CLIP's tokenizer files come from --tokenizer.
  *   … --lora FILE.safetensors[:SCALE] (repeatable) merges LoRA adapters (kohya's or PEFT's layout) into
  *     the checkpoint's UNet and text encoder, each at SCALE (default 1), into a model of its own.
+ *   … --with-cnet also writes cnet/: the same UNet taking a ControlNet's residuals (onnx-web's layout).
+ *   npx node backend/src/cli/build-models.ts --controlnet SOURCE --out MODEL/controlnet/NAME [--dtype …]
+ *       [--operators …] [--controlnet-base CHECKPOINT]
+ *     an SD 1.5 ControlNet as its own folder (model.onnx, model.onnx_data, config.json): SOURCE is a
+ *     diffusers folder, a .safetensors file in lllyasviel's layout (control_model.* or bare), or
+ *     `random` (seeded random weights, for benchmarks); a difference file needs --controlnet-base, the
+ *     base model (single file or diffusers folder) whose UNet it was made against.
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ensureTinyModelDetailed, TINY_FAMILIES, type TinyModelOptions } from "../model-builder/index.ts";
-import type { FullSizeProgress } from "../model-builder/sd15-full-size.ts";
+import {
+  ensureTinyControlNet,
+  ensureTinyModelDetailed,
+  TINY_FAMILIES,
+  type TinyModelOptions,
+} from "../model-builder/index.ts";
+import { buildSd15ControlNetFullSize } from "../model-builder/sd15-controlnet-full-size.ts";
 import { summarizeUnusedTensors } from "../model-import/checkpoint-weights.ts";
+import { importControlNet } from "../model-import/import-controlnet.ts";
 import { importSd15 } from "../model-import/import-sd15.ts";
 import { parseLoraSpec } from "../model-import/lora.ts";
 
@@ -43,6 +57,9 @@ const { values, positionals } = parseArgs({
     "from-diffusers": { type: "string" },
     "from-checkpoint": { type: "string" },
     lora: { type: "string", multiple: true },
+    "with-cnet": { type: "boolean", default: false },
+    controlnet: { type: "string" },
+    "controlnet-base": { type: "string" },
   },
 });
 
@@ -61,7 +78,12 @@ if (values["from-checkpoint"] !== undefined && values.tokenizer === undefined)
   fail(
     "--from-checkpoint needs --tokenizer DIR (CLIP's vocab.json and merges.txt): a single-file checkpoint has none",
   );
-if (values["full-size"]) await buildFullSize();
+if (values["controlnet-base"] !== undefined && values.controlnet === undefined)
+  fail("--controlnet-base is the base model of a difference ControlNet: give --controlnet FILE too");
+if (values.controlnet !== undefined && values["full-size"])
+  fail("--controlnet builds a ControlNet on its own: leave out --full-size (use --with-cnet for cnet/)");
+if (values.controlnet !== undefined) await buildControlNet(values.controlnet);
+else if (values["full-size"]) await buildFullSize();
 else await buildTiny();
 
 async function buildFullSize(): Promise<void> {
@@ -96,6 +118,7 @@ async function buildFullSize(): Promise<void> {
     ...(fromDiffusers === undefined ? {} : { fromDiffusers }),
     ...(fromCheckpoint === undefined ? {} : { fromCheckpoint }),
     ...(loras.length === 0 ? {} : { loras }),
+    controlnet: values["with-cnet"],
     onProgress: bar.update,
   }).catch((error: unknown) => {
     bar.done();
@@ -125,6 +148,52 @@ async function buildFullSize(): Promise<void> {
     );
 }
 
+async function buildControlNet(source: string): Promise<void> {
+  const { dtype, out, operators, seed, "controlnet-base": base } = values;
+  if (out === undefined) fail("--controlnet needs --out DIR (the engine reads <model>/controlnet/<name>)");
+  if (dtype !== "float16" && dtype !== "float32") fail(`--dtype: ${dtype} is not float16 or float32`);
+  if (operators !== "standard" && operators !== "fused")
+    fail(`--operators: ${operators} is not standard or fused`);
+  const seedValue = seed === undefined ? undefined : Number(seed);
+  if (seedValue !== undefined && !Number.isSafeInteger(seedValue)) fail(`--seed: ${seed} is not an integer`);
+  const startedMs = performance.now();
+  const bar = progressBar();
+  const onProgress = (bytesDone: number, bytesTotal: number) =>
+    bar.update({ network: "controlnet", bytesDone, bytesTotal });
+  const build =
+    source === "random"
+      ? buildSd15ControlNetFullSize(out, {
+          dtype,
+          operators,
+          ...(seedValue === undefined ? {} : { seed: seedValue }),
+          onProgress,
+        }).then((result) => ({ ...result, difference: false, unusedTensors: [] as string[] }))
+      : importControlNet(out, {
+          from: source,
+          dtype,
+          operators,
+          onProgress,
+          ...(base === undefined ? {} : { base }),
+        });
+  const result = await build.catch((error: unknown) => {
+    bar.done();
+    fail(error instanceof Error ? error.message : String(error));
+  });
+  bar.done();
+  const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
+  const weights =
+    source === "random"
+      ? "random weights"
+      : `weights from ${source}${result.difference ? ` plus ${base}'s UNet` : ""}`;
+  console.log(
+    `built an SD 1.5 ControlNet (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s): ${result.parameters.toLocaleString("en")} parameters`,
+  );
+  if (result.unusedTensors.length > 0)
+    console.warn(
+      `warning: ${result.unusedTensors.length} tensors of the file unused:\n  ${summarizeUnusedTensors(result.unusedTensors).join("\n  ")}`,
+    );
+}
+
 async function buildTiny(): Promise<void> {
   const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
   const cacheDir = resolve(positionals[0] ?? resolve(repoRoot, ".sdgate/models"));
@@ -137,6 +206,8 @@ async function buildTiny(): Promise<void> {
             if (exporter === "diffusers" && (family === "sdxl" || family === "turbo")) continue;
             variants.push({ family, exporter, dtype, externalData });
           }
+    variants.push({ controlnet: true });
+    console.log(`tiny ControlNet: ${await ensureTinyControlNet(cacheDir, "tiny")}`);
   }
   for (const options of variants) {
     const startedMs = performance.now();
@@ -153,7 +224,7 @@ function progressBar() {
   let lastNetwork = "";
   const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
   return {
-    update({ network, bytesDone, bytesTotal }: FullSizeProgress) {
+    update({ network, bytesDone, bytesTotal }: { network: string; bytesDone: number; bytesTotal: number }) {
       const now = performance.now();
       const finished = bytesDone === bytesTotal;
       if (!process.stderr.isTTY) {

@@ -1,5 +1,14 @@
 /** Builds the project's own ONNX models, so tests and benchmarks download nothing. */
 export {
+  buildControlNet,
+  CONTROLNET_INPUTS,
+  type ControlNetConfig,
+  downResidualName,
+  FreshControlNetWeights,
+  MID_RESIDUAL_INPUT,
+  MID_RESIDUAL_OUTPUT,
+} from "./controlnet.ts";
+export {
   type AttributeValue,
   type DataTypeName,
   type Dim,
@@ -19,6 +28,11 @@ export {
   TINY_SAFETY_CHECKER,
 } from "./safety-checker.ts";
 export {
+  buildSd15ControlNetFullSize,
+  type ControlNetFullSizeOptions,
+  type ControlNetFullSizeResult,
+} from "./sd15-controlnet-full-size.ts";
+export {
   buildSd15FullSize,
   checkFullSizeOptions,
   countSd15Parameters,
@@ -30,6 +44,12 @@ export {
   type Sd15Weights,
 } from "./sd15-full-size.ts";
 export { CountingSink, ExternalDataSink, inlineSink, type TensorSink } from "./tensor-sink.ts";
+export {
+  buildTinyControlNetFiles,
+  ensureTinyControlNet,
+  TINY_CONTROLNET,
+  TINY_CONTROLNET_BUILDER_VERSION,
+} from "./tiny-controlnet.ts";
 export {
   type BuildInfo,
   buildTinyModelFiles,
@@ -45,4 +65,5 @@ export {
   type TinyModelVariant,
   tinyModelFolderName,
 } from "./tiny-model.ts";
+export { NETWORK_METADATA_KEY } from "./unet-2d-condition.ts";
 export { WeightSource } from "./weights.ts";

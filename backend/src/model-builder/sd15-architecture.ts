@@ -1,4 +1,5 @@
 import type { AutoencoderKLConfig } from "./autoencoder-kl.ts";
+import type { ControlNetConfig } from "./controlnet.ts";
 import type { TextEncoderShape } from "./text-encoder.ts";
 import type { UNet2DConditionConfig } from "./unet-2d-condition.ts";
 
@@ -32,6 +33,19 @@ export function sd15UNet(widthDivisor = 1): UNet2DConditionConfig {
     crossAttentionDim: 768 / widthDivisor,
     useLinearProjection: false,
     normNumGroups: groupsFor(widthDivisor),
+  };
+}
+
+/**
+ * lllyasviel's SD 1.5 ControlNets (`sd-controlnet-*`, `control_v11*_sd15_*` config.json): the UNet's
+ * encoder, an RGB control image embedded through (16, 32, 96, 256) channels, which stay whatever the
+ * divisor (they are small, and every ControlNet has them).
+ */
+export function sd15ControlNet(widthDivisor = 1): ControlNetConfig {
+  return {
+    unet: sd15UNet(widthDivisor),
+    conditioningChannels: 3,
+    conditioningEmbeddingChannels: [16, 32, 96, 256],
   };
 }
 

@@ -5,6 +5,7 @@ import onnx from "onnx-proto";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { floatTensor, floatValues } from "./ort-test-support.ts";
+import { buildSd15ControlNetFullSize } from "./sd15-controlnet-full-size.ts";
 import {
   buildSd15FullSize,
   countSd15Parameters,
@@ -52,6 +53,7 @@ describe("full-size SD 1.5, widths ÷ 8, written with external data", () => {
     result = await buildSd15FullSize(dir, {
       dtype: "float16",
       widthDivisor: 8,
+      controlnet: true,
       onProgress: ({ bytesDone, bytesTotal }) => progress.push(bytesDone / bytesTotal),
     });
   }, 60_000);
@@ -104,5 +106,43 @@ describe("full-size SD 1.5, widths ÷ 8, written with external data", () => {
     expect(decoded.sample?.dims).toEqual([1, 3, 64, 64]);
     const encoded = await run("vae_encoder", { sample: again(decoded.sample as Tensor) });
     expect(encoded.latent_sample?.dims).toEqual([1, 4, 8, 8]);
+  }, 30_000);
+
+  it("writes cnet/ and, beside it, a ControlNet folder whose residuals the cnet UNet takes", async () => {
+    const controlnet = join(dir, "controlnet", "random");
+    await buildSd15ControlNetFullSize(controlnet, { dtype: "float16", widthDivisor: 8 });
+    expect(result.dataBytes.cnet).toBe(result.dataBytes.unet);
+    expect((await stat(join(controlnet, "model.onnx_data"))).size).toBeGreaterThan(1_000_000);
+    expect(JSON.parse(await readFile(join(controlnet, "config.json"), "utf8"))).toMatchObject({
+      _class_name: "ControlNetModel",
+      block_out_channels: [40, 80, 160, 160],
+      conditioning_embedding_out_channels: [16, 32, 96, 256],
+    });
+    const run = async (path: string, feeds: Record<string, Tensor>) => {
+      const session = await InferenceSession.create(path);
+      try {
+        return await session.run(feeds);
+      } finally {
+        await session.release();
+      }
+    };
+    const common = {
+      sample: floatTensor(new Float32Array(4 * 64).fill(0.5), [1, 4, 8, 8], "float16"),
+      timestep: floatTensor([500], [1], "float16"),
+      encoder_hidden_states: floatTensor(new Float32Array(77 * 96).fill(0.1), [1, 77, 96], "float16"),
+    };
+    const image = floatTensor(new Float32Array(3 * 64 * 64).fill(1), [1, 3, 64, 64], "float16");
+    const residuals = await run(join(controlnet, "model.onnx"), { ...common, controlnet_cond: image });
+    const again = (t: Tensor) => floatTensor(floatValues(t), t.dims, "float16");
+    const feeds = Object.fromEntries(
+      Object.entries(residuals).map(([name, t]) => [
+        name === "mid_block_res_sample" ? "mid_block_additional_residual" : name,
+        again(t),
+      ]),
+    );
+    expect(Object.keys(feeds)).toHaveLength(13);
+    const out = await run(join(dir, "cnet", "model.onnx"), { ...common, ...feeds });
+    expect(out.out_sample?.dims).toEqual([1, 4, 8, 8]);
+    expect(floatValues(out.out_sample as Tensor).every(Number.isFinite)).toBe(true);
   }, 30_000);
 });

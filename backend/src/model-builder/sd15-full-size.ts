@@ -1,21 +1,22 @@
-import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import type { GraphOptions } from "./graph.ts";
 import { moveIntoPlace } from "./model-folder.ts";
 import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
-import { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
 import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
 import { writeConfigs } from "./sd15-configs.ts";
-import { CountingSink, ExternalDataSink, type TensorRecord, type TensorSink } from "./tensor-sink.ts";
+import { type NetworkBuilder, stagingFor, writeStreamedNetwork } from "./streamed-network.ts";
+import { CountingSink } from "./tensor-sink.ts";
 import { buildTextEncoder } from "./text-encoder.ts";
 import type { Exporter } from "./tiny-families.ts";
 import { buildUNet2DCondition } from "./unet-2d-condition.ts";
 import { WeightSource, type Weights } from "./weights.ts";
 
 export type FullSizeNetwork = "text_encoder" | "unet" | "vae_encoder" | "vae_decoder";
+/** A network a build writes: the four, and `cnet` with `controlnet: true`. */
+export type BuiltNetwork = FullSizeNetwork | "cnet";
 export const FULL_SIZE_NETWORKS: readonly FullSizeNetwork[] = [
   "text_encoder",
   "unet",
@@ -48,26 +49,29 @@ export interface FullSizeOptions {
   operators?: OperatorSet;
   /** Divide every width by this (8 builds the same graphs at 1/64 of the parameters); default 1. */
   widthDivisor?: number;
+  /**
+   * Also write `cnet/`: the UNet, same weights, taking a ControlNet's residuals (onnx-web's layout; see
+   * controlnet.ts). Default false.
+   */
+  controlnet?: boolean;
   /** Called as weights are written, with bytes of parameters done and in all. */
   onProgress?: (progress: FullSizeProgress) => void;
 }
 
 export interface FullSizeProgress {
-  network: FullSizeNetwork;
+  network: BuiltNetwork;
   bytesDone: number;
   bytesTotal: number;
 }
 
 export interface FullSizeResult {
   dir: string;
-  parameters: Record<FullSizeNetwork, number>;
+  parameters: Record<FullSizeNetwork, number> & { cnet?: number };
   /** Bytes of each network's `model.onnx_data`. */
-  dataBytes: Record<FullSizeNetwork, number>;
+  dataBytes: Record<FullSizeNetwork, number> & { cnet?: number };
   /** The folder the tokenizer's `vocab.json` and `merges.txt` came from; undefined for the stand-in. */
   tokenizerDir: string | undefined;
 }
-
-type NetworkBuilder = (graph: GraphOptions) => Uint8Array;
 
 /** Real weights for the three networks. */
 export interface Sd15Weights {
@@ -82,16 +86,24 @@ export interface Sd15Weights {
  * The four networks of SD 1.5 as builders over a graph's options (sink, float type), with seeded
  * random weights or the checkpoint's.
  */
-function networks(
-  options: FullSizeOptions,
-  checkpoint?: Sd15Weights,
-): Record<FullSizeNetwork, NetworkBuilder> {
+function networks(options: FullSizeOptions, checkpoint?: Sd15Weights): Record<BuiltNetwork, NetworkBuilder> {
   const divisor = options.widthDivisor ?? 1;
   const optimum = options.exporter === "optimum";
   const seed = options.seed ?? 1234;
   const weights = (offset: number, real: Weights | undefined): Weights =>
     real ?? new WeightSource(seed + offset);
   const operators = options.operators ?? "standard";
+  const unet = (g: GraphOptions, controlResiduals: boolean) =>
+    buildUNet2DCondition(
+      weights(3, checkpoint?.unet),
+      { ...sd15UNet(divisor), inChannels: checkpoint?.unetInChannels ?? 4 },
+      {
+        timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] },
+        operators,
+        controlResiduals,
+      },
+      g,
+    );
   return {
     text_encoder: (g) =>
       buildTextEncoder(
@@ -105,16 +117,8 @@ function networks(
         },
         g,
       ),
-    unet: (g) =>
-      buildUNet2DCondition(
-        weights(3, checkpoint?.unet),
-        { ...sd15UNet(divisor), inChannels: checkpoint?.unetInChannels ?? 4 },
-        {
-          timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] },
-          operators,
-        },
-        g,
-      ),
+    unet: (g) => unet(g, false),
+    cnet: (g) => unet(g, true),
     vae_encoder: (g) =>
       buildVaeEncoder(
         weights(4, checkpoint?.vae),
@@ -178,42 +182,32 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
   checkFullSizeOptions(options);
   const dir = resolve(outDir);
   const { tokenizerDir, weights: checkpoint } = options;
-  const staging = join(
-    dirname(dir),
-    `.${dir.split(/[\\/]/).pop()}-${process.pid}-${randomBytes(4).toString("hex")}`,
-  );
+  const staging = stagingFor(dir);
   const floatType = options.dtype === "float16" ? "float16" : "float";
   const counts = countSd15Parameters(options);
-  const bytesTotal = FULL_SIZE_NETWORKS.reduce((sum, n) => sum + counts[n].bytes, 0);
+  // The residual UNet holds the UNet's parameters.
+  const countOf = (network: BuiltNetwork) => counts[network === "cnet" ? "unet" : network];
+  const networkList: BuiltNetwork[] = [
+    ...FULL_SIZE_NETWORKS,
+    ...(options.controlnet === true ? ["cnet" as const] : []),
+  ];
+  const bytesTotal = networkList.reduce((sum, n) => sum + countOf(n).bytes, 0);
   let bytesDone = 0;
   const builders = networks(options, checkpoint);
-  const parameters = {} as Record<FullSizeNetwork, number>;
-  const dataBytes = {} as Record<FullSizeNetwork, number>;
+  const parameters = {} as FullSizeResult["parameters"];
+  const dataBytes = {} as FullSizeResult["dataBytes"];
   try {
-    for (const network of FULL_SIZE_NETWORKS) {
-      mkdirSync(join(staging, network), { recursive: true });
-      const fd = openSync(join(staging, network, EXTERNAL_DATA_FILE), "w");
-      try {
-        const external = new ExternalDataSink({
-          location: EXTERNAL_DATA_FILE,
-          write: (chunk) => writeAll(fd, chunk),
-        });
-        const sink: TensorSink = {
-          store: (tensor: TensorRecord) => {
-            const stored = external.store(tensor);
-            if (tensor.kind === "parameter") {
-              bytesDone += tensor.byteLength;
-              options.onProgress?.({ network, bytesDone, bytesTotal });
-            }
-            return stored;
-          },
-        };
-        writeFileSync(join(staging, network, "model.onnx"), builders[network]({ floatType, sink }));
-        parameters[network] = counts[network].parameters;
-        dataBytes[network] = external.bytesWritten;
-      } finally {
-        closeSync(fd);
-      }
+    for (const network of networkList) {
+      dataBytes[network] = writeStreamedNetwork(
+        join(staging, network),
+        builders[network],
+        floatType,
+        (bytes) => {
+          bytesDone += bytes;
+          options.onProgress?.({ network, bytesDone, bytesTotal });
+        },
+      );
+      parameters[network] = countOf(network).parameters;
     }
     options.beforeCommit?.();
     writeConfigs(staging, options, checkpoint?.unetInChannels ?? 4);
@@ -222,9 +216,4 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
     await rm(staging, { recursive: true, force: true });
   }
   return { dir, parameters, dataBytes, tokenizerDir };
-}
-
-function writeAll(fd: number, chunk: Uint8Array): void {
-  let offset = 0;
-  while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
