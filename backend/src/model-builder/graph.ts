@@ -59,6 +59,7 @@ export class GraphBuilder {
   readonly #domains = new Map<string, number>([["", OPSET_VERSION]]);
   readonly #floatType: FloatTypeName;
   readonly #sink: TensorSink;
+  readonly #metadata = new Map<string, string>();
   #counter = 0;
 
   constructor(name: string, options: GraphOptions = {}) {
@@ -83,6 +84,11 @@ export class GraphBuilder {
    */
   importDomain(domain: string, version: number): void {
     this.#domains.set(domain, version);
+  }
+
+  /** A `metadata_props` entry of the model, for loaders that tell graphs apart by it. */
+  metadata(key: string, value: string): void {
+    this.#metadata.set(key, value);
   }
 
   /** Declare a graph input. */
@@ -230,6 +236,9 @@ export class GraphBuilder {
       irVersion: IR_VERSION,
       opsetImport: [...this.#domains].map(([domain, version]) => ({ domain, version })),
       producerName: "sdgate-model-builder",
+      ...(this.#metadata.size === 0
+        ? {}
+        : { metadataProps: [...this.#metadata].map(([key, value]) => ({ key, value })) }),
       graph: {
         name: this.#name,
         node: this.#nodes,

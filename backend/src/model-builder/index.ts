@@ -1,5 +1,14 @@
 /** Builds the project's own ONNX models, so tests and benchmarks download nothing. */
 export {
+  buildControlNet,
+  CONTROLNET_INPUTS,
+  type ControlNetConfig,
+  downResidualName,
+  FreshControlNetWeights,
+  MID_RESIDUAL_INPUT,
+  MID_RESIDUAL_OUTPUT,
+} from "./controlnet.ts";
+export {
   type AttributeValue,
   type DataTypeName,
   type Dim,
@@ -31,6 +40,12 @@ export {
 } from "./sd15-full-size.ts";
 export { CountingSink, ExternalDataSink, inlineSink, type TensorSink } from "./tensor-sink.ts";
 export {
+  buildTinyControlNetFiles,
+  ensureTinyControlNet,
+  TINY_CONTROLNET,
+  TINY_CONTROLNET_BUILDER_VERSION,
+} from "./tiny-controlnet.ts";
+export {
   type BuildInfo,
   buildTinyModelFiles,
   type EnsureTinyModelResult,
@@ -45,4 +60,5 @@ export {
   type TinyModelVariant,
   tinyModelFolderName,
 } from "./tiny-model.ts";
+export { NETWORK_METADATA_KEY } from "./unet-2d-condition.ts";
 export { WeightSource } from "./weights.ts";

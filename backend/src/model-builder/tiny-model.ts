@@ -106,6 +106,12 @@ export interface TinyModelOptions {
   dtype?: "float32" | "float16";
   /** Weights in `model.onnx_data` beside each `model.onnx` (optimum's layout). Default false. */
   externalData?: boolean;
+  /**
+   * SD 1.5 only: a UNet with SD 1.5's block layout (twelve skips, so SD 1.5 ControlNets' residual count)
+   * in `unet/`, and the same UNet taking a ControlNet's residuals in `cnet/` (onnx-web's layout), for
+   * the ControlNets `ensureTinyControlNet` writes. Default false.
+   */
+  controlnet?: boolean;
 }
 
 /** Fill in the defaults and refuse combinations no exporter writes. */
@@ -125,19 +131,23 @@ export function resolveTinyOptions(options: TinyModelOptions = {}): ResolvedTiny
   const dtype = options.dtype ?? "float32";
   if (dtype !== "float32" && dtype !== "float16")
     throw new Error(`options.dtype: ${JSON.stringify(dtype)} is not "float32" or "float16"`);
-  return { family, exporter, dtype, externalData: options.externalData ?? false };
+  const controlnet = options.controlnet ?? false;
+  if (controlnet && family !== "sd15")
+    throw new Error(`options.controlnet: tiny ControlNets are SD 1.5's; family is ${JSON.stringify(family)}`);
+  return { family, exporter, dtype, externalData: options.externalData ?? false, controlnet };
 }
 
 /**
  * The folder a tiny model lives in under the cache: `tiny` for the default (SD 1.5, diffusers'
- * script, float32, inline weights), otherwise `tiny-<family>-<exporter>-<fp32|fp16>[-external]`,
- * e.g. `tiny-sdxl-optimum-fp16`.
+ * script, float32, inline weights), otherwise
+ * `tiny-<family>-<exporter>-<fp32|fp16>[-external][-controlnet]`, e.g. `tiny-sdxl-optimum-fp16`.
  */
 export function tinyModelFolderName(options: TinyModelOptions = {}): string {
   const resolved = resolveTinyOptions(options);
   if (isDefault(resolved)) return "tiny";
   const dtype = resolved.dtype === "float16" ? "fp16" : "fp32";
-  return `tiny-${resolved.family}-${resolved.exporter}-${dtype}${resolved.externalData ? "-external" : ""}`;
+  const external = resolved.externalData ? "-external" : "";
+  return `tiny-${resolved.family}-${resolved.exporter}-${dtype}${external}${resolved.controlnet ? "-controlnet" : ""}`;
 }
 
 function isDefault(options: ResolvedTinyOptions): boolean {
@@ -145,7 +155,8 @@ function isDefault(options: ResolvedTinyOptions): boolean {
     options.family === "sd15" &&
     options.exporter === "diffusers" &&
     options.dtype === "float32" &&
-    !options.externalData
+    !options.externalData &&
+    !options.controlnet
   );
 }
 

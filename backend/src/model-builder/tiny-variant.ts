@@ -3,6 +3,7 @@ import type { GraphOptions } from "./graph.ts";
 import { json } from "./model-folder.ts";
 import { addOnnxModel } from "./onnx-files.ts";
 import { buildTextEncoder, type TextEncoderShape } from "./text-encoder.ts";
+import { TINY_CONTROLNET_UNET } from "./tiny-controlnet.ts";
 import { type Exporter, TINY_FAMILY_SPECS, TINY_VOCAB_SIZE, type TinyFamily } from "./tiny-families.ts";
 import { tinyTokenizerFiles } from "./tokenizer-files.ts";
 import { buildUNet2DCondition, type UNet2DConditionConfig } from "./unet-2d-condition.ts";
@@ -13,6 +14,8 @@ export interface ResolvedTinyOptions {
   exporter: Exporter;
   dtype: "float32" | "float16";
   externalData: boolean;
+  /** SD 1.5's block layout (`TINY_CONTROLNET_UNET`) and the UNet that takes ControlNet residuals in `cnet/`. */
+  controlnet: boolean;
 }
 
 const WEIGHT_SEED = 20_240_601;
@@ -33,6 +36,7 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
   const optimum = options.exporter === "optimum";
   const sdxl = spec.textEncoder2 !== undefined;
   const graph: GraphOptions = { floatType: options.dtype === "float16" ? "float16" : "float" };
+  const unetConfig = options.controlnet ? TINY_CONTROLNET_UNET : spec.unet;
   const encoderShape = (shape: TextEncoderShape): TextEncoderShape => ({
     ...shape,
     idsType: optimum ? "int64" : "int32",
@@ -58,7 +62,7 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
     "scheduler/scheduler_config.json": json(spec.scheduler),
     "text_encoder/config.json": json(textEncoderConfig(spec.textEncoder)),
     ...tinyTokenizerFiles("tokenizer", TINY_VOCAB_SIZE, 77, spec.padToken),
-    "unet/config.json": json(unetConfigJson(spec.unet)),
+    "unet/config.json": json(unetConfigJson(unetConfig)),
     "vae_decoder/config.json": json(vaeConfigJson(spec, sdxl)),
     "vae_encoder/config.json": json(vaeConfigJson(spec, sdxl)),
   };
@@ -75,17 +79,20 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
   const encoder2 = spec.textEncoder2;
   if (encoder2 !== undefined)
     add("text_encoder_2", (g) => buildTextEncoder(weightsFor("text_encoder_2"), encoderShape(encoder2), g));
-  add("unet", (g) =>
+  const unet = (controlResiduals: boolean) => (g: GraphOptions) =>
     buildUNet2DCondition(
       weightsFor("unet"),
-      spec.unet,
+      unetConfig,
       {
         timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] },
         tiny: TINY_UNET_GAINS,
+        controlResiduals,
       },
       g,
-    ),
-  );
+    );
+  add("unet", unet(false));
+  // onnx-web's layout: the same UNet taking a ControlNet's residuals, in `cnet/` beside `unet/`.
+  if (options.controlnet) add("cnet", unet(true));
   add("vae_encoder", (g) =>
     buildVaeEncoder(weightsFor("vae_encoder"), spec.vae, optimum ? "latent_parameters" : "latent_sample", g),
   );

@@ -1,27 +1,17 @@
-import {
-  gegluFeedForward,
-  packedCrossAttention,
-  packedSelfAttention,
-  skipLayerNorm,
-  toNchw,
-  toNhwc,
-} from "./fused-layers.ts";
+import { toNchw, toNhwc } from "./fused-layers.ts";
 import { type Dim, GraphBuilder as Graph, type GraphBuilder, type GraphOptions } from "./graph.ts";
 import {
-  attention,
   channelAxis,
   conv2d,
-  gelu,
   groupNorm,
   isFused,
   type LayerContext,
   layerContext,
-  layerNorm,
   linear,
-  linearBias,
   type OperatorSet,
   silu,
 } from "./nn.ts";
+import { transformer2D } from "./transformer-2d.ts";
 import { resizeNearestTo, resnetBlock } from "./unet.ts";
 import type { Weights } from "./weights.ts";
 
@@ -63,6 +53,12 @@ export interface UNetBuildOptions {
   tiny?: { outGain: number; inputSkipGain: number; crossAttentionGain: number };
   /** Standard ONNX operators (default) or onnxruntime's fused CUDA ones (see `OperatorSet`). */
   operators?: OperatorSet;
+  /**
+   * Take a ControlNet's residuals as inputs (`down_block_0`… and `mid_block_additional_residual`,
+   * see `CONTROL_RESIDUAL_INPUTS` in controlnet.ts) and add them as diffusers'
+   * `down_block_additional_residuals` / `mid_block_additional_residual` do.
+   */
+  controlResiduals?: boolean;
 }
 
 /**
@@ -79,14 +75,76 @@ export function buildUNet2DCondition(
   graph: GraphOptions = {},
 ): Uint8Array {
   const g = new Graph("unet", graph);
+  const trunk = unetTrunk(g, weights, config, options);
+  const { ctx, sample, fused } = trunk;
+  const float = g.floatType;
+  const residuals = options.controlResiduals === true ? declareControlResiduals(trunk) : undefined;
+
+  const encoded = encoderBlocks(
+    trunk,
+    conv2d(ctx, trunk.sampleIn, "conv_in", config.inChannels, trunk.channels0),
+  );
+  let h = encoded.h;
+  const skips = residuals === undefined ? encoded.skips : addResiduals(trunk, encoded.skips, residuals.down);
+  h = midBlock(trunk, h);
+  // diffusers adds the mid residual to the mid block's output, before the up blocks.
+  if (residuals !== undefined) h = g.node("Add", [h, spatialInput(trunk, residuals.mid)]);
+  const current = config.blockOutChannels[config.blockOutChannels.length - 1] as number;
+  h = decoderBlocks(trunk, h, skips, current);
+
+  const tiny = options.tiny;
+  const first = trunk.channels0;
+  const normed = groupNorm(ctx, h, "conv_norm_out", first, config.normNumGroups, { silu: true });
+  let out = conv2d(ctx, normed, "conv_out", first, config.outChannels, { gain: tiny?.outGain ?? 1 });
+  if (fused) out = toNchw(ctx, out);
+  if (tiny !== undefined) {
+    // The tiny models' stand-in for a trained UNet's tracking of the noise in its input.
+    const latents =
+      config.inChannels === config.outChannels
+        ? sample
+        : g.node("Slice", [sample, g.int64s([0]), g.int64s([config.outChannels]), g.int64s([1])]);
+    out = g.node("Add", [out, g.node("Mul", [latents, g.floats([tiny.inputSkipGain], [])])]);
+  }
+  g.output(out, float, ["batch", config.outChannels, "height", "width"], "out_sample");
+  if (residuals !== undefined) g.metadata(NETWORK_METADATA_KEY, "unet-control-residuals");
+  return g.encode();
+}
+
+/** The ONNX metadata key whose value names what a built graph is (`controlnet`, `unet-control-residuals`). */
+export const NETWORK_METADATA_KEY = "sdgate.network";
+
+/**
+ * What a UNet and a ControlNet share up to their first convolution: the inputs `sample`, `timestep`,
+ * `encoder_hidden_states` (and SDXL's / LCM's extra conditioning), the time embedding, and the layers
+ * that read them.
+ */
+export interface UNetTrunk {
+  ctx: LayerContext;
+  config: UNet2DConditionConfig;
+  fused: boolean;
+  /** The `sample` input, NCHW. */
+  sample: string;
+  /** `sample` as the trunk's layout wants it (NHWC when fused). */
+  sampleIn: string;
+  context: string;
+  temb: string;
+  timeEmbedDim: number;
+  channels0: number;
+  crossAttentionGain: number;
+}
+
+/** Declare the UNet's conditioning inputs and build its time embedding. */
+export function unetTrunk(
+  g: GraphBuilder,
+  weights: Weights,
+  config: UNet2DConditionConfig,
+  options: UNetBuildOptions,
+): UNetTrunk {
   const ctx = layerContext(g, weights, options.operators);
   const fused = isFused(ctx);
   const float = g.floatType;
-  const channels = config.blockOutChannels;
-  const levels = channels.length;
-  const timeEmbedDim = 4 * (channels[0] as number);
-  const groups = config.normNumGroups;
-  const tiny = options.tiny;
+  const channels0 = config.blockOutChannels[0] as number;
+  const timeEmbedDim = 4 * channels0;
 
   const sample = g.input("sample", float, ["batch", config.inChannels, "height", "width"]);
   const timestepSpec = options.timestep ?? { type: "float", dims: ["batch"] };
@@ -103,21 +161,21 @@ export function buildUNet2DCondition(
   // `timesteps.expand(sample.shape[0])`, then the embedding in float32 as diffusers computes it.
   const batch = g.node("Slice", [g.node("Shape", [sample]), g.int64s([0]), g.int64s([1])]);
   const steps = g.node("Expand", [g.node("Cast", [timestep], { to: 1 }), batch]);
-  let timeProj = toFloatType(g, sinusoid(g, steps, channels[0] as number));
+  let timeProj = toFloatType(g, sinusoid(g, steps, channels0));
   if (timestepCond !== undefined) {
     const cond = linear(
       ctx,
       timestepCond,
       "time_embedding.cond_proj",
       config.timeCondProjDim as number,
-      channels[0] as number,
+      channels0,
       {
         bias: false,
       },
     );
     timeProj = g.node("Add", [timeProj, cond]);
   }
-  let temb = timestepEmbedding(ctx, timeProj, "time_embedding", channels[0] as number, timeEmbedDim);
+  let temb = timestepEmbedding(ctx, timeProj, "time_embedding", channels0, timeEmbedDim);
   if (config.addition && textEmbeds && timeIds) {
     const { timeEmbedDim: addDim, textEmbedDim } = config.addition;
     const flatIds = g.node("Reshape", [g.node("Cast", [timeIds], { to: 1 }), g.int64s([-1])]);
@@ -135,56 +193,104 @@ export function buildUNet2DCondition(
     );
     temb = g.node("Add", [temb, projected]);
   }
-
-  const resnet = (x: string, name: string, cin: number, cout: number) =>
-    resnetBlock(ctx, x, name, cin, cout, groups, temb, timeEmbedDim);
-  const transformer = (x: string, name: string, dim: number, level: number) =>
-    transformer2D(ctx, x, context, name, dim, {
-      heads: config.attentionHeads[level] as number,
-      layers: config.transformerLayersPerBlock[level] as number,
-      contextDim: config.crossAttentionDim,
-      linearProjection: config.useLinearProjection,
-      groups,
-      crossAttentionGain: tiny?.crossAttentionGain ?? 1,
-    });
-
-  let h = conv2d(
+  return {
     ctx,
-    fused ? toNhwc(ctx, sample) : sample,
-    "conv_in",
-    config.inChannels,
-    channels[0] as number,
-  );
-  const skips: { value: string; channels: number }[] = [{ value: h, channels: channels[0] as number }];
-  let current = channels[0] as number;
+    config,
+    fused,
+    sample,
+    sampleIn: fused ? toNhwc(ctx, sample) : sample,
+    context,
+    temb,
+    timeEmbedDim,
+    channels0,
+    crossAttentionGain: options.tiny?.crossAttentionGain ?? 1,
+  };
+}
+
+/** One skip connection the down blocks leave for the up blocks (diffusers' `down_block_res_samples`). */
+export interface Skip {
+  value: string;
+  channels: number;
+  /** How many times smaller than the latents it is (1, 2, 4, 8). */
+  downscale: number;
+}
+
+/** Channels and downscale of each skip, in order: conv_in's output, then each ResNet and downsampler. */
+export function skipShapes(config: UNet2DConditionConfig): Omit<Skip, "value">[] {
+  const first = config.blockOutChannels[0] as number;
+  const shapes = [{ channels: first, downscale: 1 }];
+  config.blockOutChannels.forEach((channels, level) => {
+    for (let j = 0; j < config.layersPerBlock; j++) shapes.push({ channels, downscale: 2 ** level });
+    if (level < config.blockOutChannels.length - 1) shapes.push({ channels, downscale: 2 ** (level + 1) });
+  });
+  return shapes;
+}
+
+const resnetOf = (trunk: UNetTrunk, x: string, name: string, cin: number, cout: number) =>
+  resnetBlock(trunk.ctx, x, name, cin, cout, trunk.config.normNumGroups, trunk.temb, trunk.timeEmbedDim);
+
+const transformerOf = (trunk: UNetTrunk, x: string, name: string, dim: number, level: number) =>
+  transformer2D(trunk.ctx, x, trunk.context, name, dim, {
+    heads: trunk.config.attentionHeads[level] as number,
+    layers: trunk.config.transformerLayersPerBlock[level] as number,
+    contextDim: trunk.config.crossAttentionDim,
+    linearProjection: trunk.config.useLinearProjection,
+    groups: trunk.config.normNumGroups,
+    crossAttentionGain: trunk.crossAttentionGain,
+  });
+
+/**
+ * The down blocks from conv_in's output `h`: ResNets, transformers where the level has cross-attention,
+ * stride-2 downsamplers; returns their output and every skip (conv_in's output first). The UNet and
+ * the ControlNet (its copy of the encoder) both run this.
+ */
+export function encoderBlocks(trunk: UNetTrunk, h: string): { h: string; skips: Skip[] } {
+  const { config } = trunk;
+  const levels = config.blockOutChannels.length;
+  const skips: Skip[] = [{ value: h, channels: trunk.channels0, downscale: 1 }];
+  let current = trunk.channels0;
   for (let level = 0; level < levels; level++) {
-    const out = channels[level] as number;
+    const out = config.blockOutChannels[level] as number;
     for (let j = 0; j < config.layersPerBlock; j++) {
-      h = resnet(h, `down_blocks.${level}.resnets.${j}`, j === 0 ? current : out, out);
+      h = resnetOf(trunk, h, `down_blocks.${level}.resnets.${j}`, j === 0 ? current : out, out);
       if (config.crossAttention[level])
-        h = transformer(h, `down_blocks.${level}.attentions.${j}`, out, level);
-      skips.push({ value: h, channels: out });
+        h = transformerOf(trunk, h, `down_blocks.${level}.attentions.${j}`, out, level);
+      skips.push({ value: h, channels: out, downscale: 2 ** level });
     }
     current = out;
     if (level < levels - 1) {
-      h = conv2d(ctx, h, `down_blocks.${level}.downsamplers.0.conv`, out, out, { stride: 2 });
-      skips.push({ value: h, channels: out });
+      h = conv2d(trunk.ctx, h, `down_blocks.${level}.downsamplers.0.conv`, out, out, { stride: 2 });
+      skips.push({ value: h, channels: out, downscale: 2 ** (level + 1) });
     }
   }
+  return { h, skips };
+}
 
-  h = resnet(h, "mid_block.resnets.0", current, current);
-  h = transformer(h, "mid_block.attentions.0", current, levels - 1);
-  h = resnet(h, "mid_block.resnets.1", current, current);
+/** `UNetMidBlock2DCrossAttn`: ResNet, transformer, ResNet at the lowest resolution. */
+export function midBlock(trunk: UNetTrunk, h: string): string {
+  const levels = trunk.config.blockOutChannels.length;
+  const channels = trunk.config.blockOutChannels[levels - 1] as number;
+  h = resnetOf(trunk, h, "mid_block.resnets.0", channels, channels);
+  h = transformerOf(trunk, h, "mid_block.attentions.0", channels, levels - 1);
+  return resnetOf(trunk, h, "mid_block.resnets.1", channels, channels);
+}
 
+/** The up blocks: concatenate skips (last first), ResNets, transformers, nearest upsampling. */
+function decoderBlocks(trunk: UNetTrunk, h: string, skipsIn: readonly Skip[], channels: number): string {
+  const { ctx, config, fused } = trunk;
+  const levels = config.blockOutChannels.length;
+  const skips = [...skipsIn];
+  let current = channels;
   for (let up = 0; up < levels; up++) {
     const level = levels - 1 - up;
-    const out = channels[level] as number;
+    const out = config.blockOutChannels[level] as number;
     for (let j = 0; j <= config.layersPerBlock; j++) {
       const skip = skips.pop();
       if (skip === undefined) throw new Error("unet: ran out of skip connections");
-      h = g.node("Concat", [h, skip.value], { axis: channelAxis(ctx) });
-      h = resnet(h, `up_blocks.${up}.resnets.${j}`, current + skip.channels, out);
-      if (config.crossAttention[level]) h = transformer(h, `up_blocks.${up}.attentions.${j}`, out, level);
+      h = ctx.g.node("Concat", [h, skip.value], { axis: channelAxis(ctx) });
+      h = resnetOf(trunk, h, `up_blocks.${up}.resnets.${j}`, current + skip.channels, out);
+      if (config.crossAttention[level])
+        h = transformerOf(trunk, h, `up_blocks.${up}.attentions.${j}`, out, level);
       current = out;
     }
     if (up < levels - 1) {
@@ -192,27 +298,49 @@ export function buildUNet2DCondition(
       if (next === undefined) throw new Error("unet: no skip to upsample to");
       h = conv2d(
         ctx,
-        resizeNearestTo(g, h, next.value, fused),
+        resizeNearestTo(ctx.g, h, next.value, fused),
         `up_blocks.${up}.upsamplers.0.conv`,
         out,
         out,
       );
     }
   }
+  return h;
+}
 
-  const normed = groupNorm(ctx, h, "conv_norm_out", current, groups, { silu: true });
-  let out = conv2d(ctx, normed, "conv_out", current, config.outChannels, { gain: tiny?.outGain ?? 1 });
-  if (fused) out = toNchw(ctx, out);
-  if (tiny !== undefined) {
-    // The tiny models' stand-in for a trained UNet's tracking of the noise in its input.
-    const latents =
-      config.inChannels === config.outChannels
-        ? sample
-        : g.node("Slice", [sample, g.int64s([0]), g.int64s([config.outChannels]), g.int64s([1])]);
-    out = g.node("Add", [out, g.node("Mul", [latents, g.floats([tiny.inputSkipGain], [])])]);
-  }
-  g.output(out, float, ["batch", config.outChannels, "height", "width"], "out_sample");
-  return g.encode();
+/** The symbolic [batch, C, H, W] of a spatial value `downscale` times smaller than the latents. */
+export function spatialDims(channels: number, downscale: number): Dim[] {
+  return downscale === 1
+    ? ["batch", channels, "height", "width"]
+    : ["batch", channels, `height/${downscale}`, `width/${downscale}`];
+}
+
+/** Declare onnx-web's residual inputs: `down_block_<i>` per skip, then `mid_block_additional_residual`. */
+function declareControlResiduals(trunk: UNetTrunk): { down: string[]; mid: string } {
+  const { g } = trunk.ctx;
+  const shapes = skipShapes(trunk.config);
+  const down = shapes.map((s, i) =>
+    g.input(`down_block_${i}`, g.floatType, spatialDims(s.channels, s.downscale)),
+  );
+  const last = shapes[shapes.length - 1] as Omit<Skip, "value">;
+  const midChannels = trunk.config.blockOutChannels[trunk.config.blockOutChannels.length - 1] as number;
+  const mid = g.input("mid_block_additional_residual", g.floatType, spatialDims(midChannels, last.downscale));
+  return { down, mid };
+}
+
+/** An NCHW input in the trunk's layout. */
+function spatialInput(trunk: UNetTrunk, value: string): string {
+  return trunk.fused ? toNhwc(trunk.ctx, value) : value;
+}
+
+/** diffusers: `down_block_res_sample + down_block_additional_residual` for each skip, in order. */
+function addResiduals(trunk: UNetTrunk, skips: readonly Skip[], residuals: readonly string[]): Skip[] {
+  if (skips.length !== residuals.length)
+    throw new Error(`unet: ${skips.length} skips but ${residuals.length} residual inputs`);
+  return skips.map((skip, i) => ({
+    ...skip,
+    value: trunk.ctx.g.node("Add", [skip.value, spatialInput(trunk, residuals[i] as string)]),
+  }));
 }
 
 /**
@@ -249,116 +377,4 @@ function timestepEmbedding(
     outDim,
     outDim,
   );
-}
-
-interface TransformerOptions {
-  heads: number;
-  layers: number;
-  contextDim: number;
-  linearProjection: boolean;
-  groups: number;
-  crossAttentionGain: number;
-}
-
-/**
- * diffusers' `Transformer2DModel` (continuous input): GroupNorm (eps 1e-6), proj_in, `layers`
- * `BasicTransformerBlock`s (self-attention, cross-attention on the text, GEGLU feed-forward with
- * inner width 4·dim, each pre-LayerNorm with a residual), proj_out, residual.
- */
-function transformer2D(
-  ctx: LayerContext,
-  x: string,
-  context: string,
-  name: string,
-  dim: number,
-  options: TransformerOptions,
-): string {
-  const { g } = ctx;
-  const normed = groupNorm(ctx, x, `${name}.norm`, dim, options.groups, { epsilon: 1e-6 });
-  // [B, C, H, W] → [B, H·W, C]; an NHWC trunk's pixels are tokens already.
-  const toTokens = (value: string) =>
-    isFused(ctx)
-      ? g.node("Reshape", [value, g.int64s([0, -1, dim])])
-      : g.node("Transpose", [g.node("Reshape", [value, g.int64s([0, dim, -1])])], { perm: [0, 2, 1] });
-  let tokens = options.linearProjection
-    ? linear(ctx, toTokens(normed), `${name}.proj_in`, dim, dim)
-    : toTokens(conv2d(ctx, normed, `${name}.proj_in`, dim, dim, { kernel: 1 }));
-  for (let i = 0; i < options.layers; i++)
-    tokens = basicTransformerBlock(ctx, tokens, context, `${name}.transformer_blocks.${i}`, dim, options);
-  const toSpatial = (value: string) =>
-    isFused(ctx)
-      ? g.node("Reshape", [value, g.node("Shape", [x])])
-      : g.node("Reshape", [g.node("Transpose", [value], { perm: [0, 2, 1] }), g.node("Shape", [x])]);
-  const projected = options.linearProjection
-    ? toSpatial(linear(ctx, tokens, `${name}.proj_out`, dim, dim))
-    : conv2d(ctx, toSpatial(tokens), `${name}.proj_out`, dim, dim, { kernel: 1 });
-  return g.node("Add", [projected, x]);
-}
-
-function basicTransformerBlock(
-  ctx: LayerContext,
-  tokens: string,
-  context: string,
-  name: string,
-  dim: number,
-  options: TransformerOptions,
-): string {
-  if (isFused(ctx)) return fusedTransformerBlock(ctx, tokens, context, name, dim, options);
-  const { g } = ctx;
-  const norm1 = layerNorm(ctx, tokens, `${name}.norm1`, dim);
-  let x = g.node("Add", [
-    tokens,
-    attention(ctx, norm1, norm1, `${name}.attn1`, dim, { heads: options.heads }),
-  ]);
-  const norm2 = layerNorm(ctx, x, `${name}.norm2`, dim);
-  const cross = attention(ctx, norm2, context, `${name}.attn2`, dim, {
-    heads: options.heads,
-    contextDim: options.contextDim,
-    outGain: options.crossAttentionGain,
-  });
-  x = g.node("Add", [x, cross]);
-  const norm3 = layerNorm(ctx, x, `${name}.norm3`, dim);
-  // GEGLU (diffusers' attention.py): one projection to 2·inner, split into value and gate.
-  const inner = 4 * dim;
-  const [value, gate] = g.nodeMulti(
-    "Split",
-    [linear(ctx, norm3, `${name}.ff.net.0.proj`, dim, 2 * inner), g.int64s([inner, inner])],
-    2,
-    { axis: -1 },
-  );
-  const geglu = g.node("Mul", [value as string, gelu(ctx, gate as string)]);
-  return g.node("Add", [x, linear(ctx, geglu, `${name}.ff.net.2`, inner, dim)]);
-}
-
-/**
- * `BasicTransformerBlock` as onnxruntime's optimiser leaves it: LayerNormalization, MultiHeadAttention
- * on packed QKV, SkipLayerNormalization (adding to_out's bias and the residual), MultiHeadAttention on
- * the query and packed text KV, SkipLayerNormalization, then the BiasSplitGelu feed-forward and a
- * BiasAdd residual.
- */
-function fusedTransformerBlock(
-  ctx: LayerContext,
-  tokens: string,
-  context: string,
-  name: string,
-  dim: number,
-  options: TransformerOptions,
-): string {
-  const norm1 = layerNorm(ctx, tokens, `${name}.norm1`, dim);
-  const self = packedSelfAttention(ctx, norm1, `${name}.attn1`, dim, options.heads);
-  const selfBias = linearBias(ctx, `${name}.attn1.to_out.0`, dim);
-  const [norm2, afterSelf] = skipLayerNorm(ctx, self, tokens, selfBias, `${name}.norm2`, dim);
-  const cross = packedCrossAttention(
-    ctx,
-    norm2,
-    context,
-    `${name}.attn2`,
-    dim,
-    options.contextDim,
-    options.heads,
-    options.crossAttentionGain,
-  );
-  const crossBias = linearBias(ctx, `${name}.attn2.to_out.0`, dim);
-  const [norm3, afterCross] = skipLayerNorm(ctx, cross, afterSelf, crossBias, `${name}.norm3`, dim);
-  return gegluFeedForward(ctx, norm3, afterCross, `${name}.ff`, dim, 4 * dim);
 }
