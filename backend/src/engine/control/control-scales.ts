@@ -1,14 +1,7 @@
 import type { ControlMode } from "@sdgate/shared";
 
-/**
- * Whether a unit acts at step `step` (0-based) of `steps`: sd-webui-controlnet's
- * `guidance_schedule_handler` (scripts/hook.py) stops it while `step / steps` is below
- * `guidance_start` or above `guidance_end`, so both ends are inclusive.
- */
-export function unitActive(step: number, steps: number, guidanceStart: number, guidanceEnd: number): boolean {
-  const percent = step / steps;
-  return !(percent < guidanceStart || percent > guidanceEnd);
-}
+/** The guidance window, as pricing counts it too. */
+export { controlUnitActive as unitActive } from "@sdgate/shared";
 
 /** A1111's soft injection: residual i of 13 is scaled by 0.825^(12 − i), the mid block by 1. */
 const SOFT_INJECTION_BASE = 0.825;
