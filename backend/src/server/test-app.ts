@@ -5,6 +5,7 @@ import {
   type ResolvedGenerationRequest,
 } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import type { ControlCatalog } from "../generation/controlnet-catalog.ts";
 import { FakeEngine } from "../generation/fake-engine.ts";
 import type { PromptCounter } from "../generation/prompt-counter.ts";
 import { silentLogger } from "../logger.ts";
@@ -38,6 +39,8 @@ export interface SetupOptions {
   versions?: Record<string, string>;
   /** Counts prompts for `POST /internal/v1/tokenize`; without one the route answers 503. */
   prompts?: PromptCounter;
+  /** The ControlNets and annotators the backend holds. */
+  controls?: ControlCatalog;
 }
 
 export function setupApp(options: SetupOptions = {}) {
@@ -70,6 +73,7 @@ export function setupApp(options: SetupOptions = {}) {
     previewEverySteps: 2,
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
     ...(options.versions === undefined ? {} : { versions: () => options.versions ?? {} }),
+    ...(options.controls === undefined ? {} : { controls: () => options.controls ?? null }),
     ...(options.prompts === undefined
       ? {}
       : { prompts: () => (readiness.state === "ready" ? (options.prompts ?? null) : null) }),

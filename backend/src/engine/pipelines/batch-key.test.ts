@@ -18,6 +18,21 @@ describe("batch keys", () => {
     expect(batchKey({ ...request, image: "iVBORw0KGgo=", strength: 0.5 })).toBeNull();
   });
 
+  it("runs ControlNet requests alone: each has its own maps and a ControlNet call per unit and step", () => {
+    const unit = {
+      model: "canny",
+      digest: "0".repeat(64),
+      image: "iVBORw0KGgo=",
+      weight: 1,
+      guidance_start: 0,
+      guidance_end: 1,
+      control_mode: "balanced" as const,
+      preprocessor: "none" as const,
+      resize_mode: "crop_and_resize" as const,
+    };
+    expect(batchKey(exampleResolvedRequest({ controlnet: [unit] }))).toBeNull();
+  });
+
   it("runs edited, alternating and composable prompts alone, as the engine does", () => {
     const request = exampleResolvedRequest({});
     expect(batchKey({ ...request, prompt: "a [cat:dog:0.5]" })).toBeNull();
