@@ -1,27 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { ResolvedControlNetUnit } from "./adapters.ts";
 import {
   CONTROLNET_STEP_COST,
   controlNetPixelSteps,
   controlNetStepsPerPass,
   controlUnitActive,
 } from "./controlnet-cost.ts";
-import { exampleResolvedRequest } from "./testing.ts";
+import { exampleControlNetUnit, exampleResolvedRequest } from "./testing.ts";
 
-function unit(fields: Partial<ResolvedControlNetUnit> = {}): ResolvedControlNetUnit {
-  return {
-    model: "canny",
-    digest: "0".repeat(64),
-    image: "iVBORw0KGgo=",
-    weight: 1,
-    guidance_start: 0,
-    guidance_end: 1,
-    control_mode: "balanced",
-    preprocessor: "none",
-    resize_mode: "crop_and_resize",
-    ...fields,
-  };
-}
+const unit = exampleControlNetUnit;
 
 describe("ControlNet pricing", () => {
   it("counts A1111's guidance window, both ends inclusive", () => {

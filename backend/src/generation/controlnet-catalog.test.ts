@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isSdgateError } from "@sdgate/shared";
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { writeTestControlNet } from "../engine/control/test-control-models.ts";
 import { folderDigest } from "../model-digest.ts";
@@ -26,17 +26,8 @@ beforeAll(async () => {
   catalog = await scanControlCatalog(join(root, "controlnet"), join(root, "annotators"));
 });
 
-const unit = (model: string, digest: string, preprocessor: "none" | "depth" = "none") => ({
-  model,
-  digest,
-  image: "iVBORw0KGgo=",
-  weight: 1,
-  guidance_start: 0,
-  guidance_end: 1,
-  control_mode: "balanced" as const,
-  preprocessor,
-  resize_mode: "crop_and_resize" as const,
-});
+const unit = (model: string, digest: string, preprocessor: "none" | "depth" = "none") =>
+  exampleControlNetUnit({ model, digest, preprocessor });
 
 function refusal(run: () => void) {
   try {

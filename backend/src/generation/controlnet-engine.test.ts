@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ResolvedControlNetUnit, ResolvedGenerationRequest } from "@sdgate/shared";
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyControlModelDir, writeTestControlNet } from "../engine/control/test-control-models.ts";
@@ -52,20 +52,15 @@ afterAll(async () => {
 });
 
 function unit(overrides: Partial<ResolvedControlNetUnit> = {}): ResolvedControlNetUnit {
-  return {
+  return exampleControlNetUnit({
     model: "edges",
     digest: "a".repeat(64),
     image: controlImage,
-    weight: 1,
-    guidance_start: 0,
-    guidance_end: 1,
-    control_mode: "balanced",
     preprocessor: "canny",
     threshold_low: 100,
     threshold_high: 200,
-    resize_mode: "crop_and_resize",
     ...overrides,
-  };
+  });
 }
 
 async function run(request: ResolvedGenerationRequest): Promise<JobOutcome> {

@@ -1,4 +1,5 @@
 import { BACKEND_STATUS_PATH, backendStatusSchema, errorEnvelopeSchema } from "@sdgate/shared";
+import { exampleControlNetUnit } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import type { ControlCatalog } from "../generation/controlnet-catalog.ts";
 import { GENERATE, generateInit, setupApp, signed } from "./test-app.ts";
@@ -9,17 +10,7 @@ const catalog: ControlCatalog = {
   annotatorDir: "/models/annotators",
   annotators: new Set(),
 };
-const unit = {
-  model: "canny",
-  digest: HELD,
-  image: "iVBORw0KGgo=",
-  weight: 1,
-  guidance_start: 0,
-  guidance_end: 1,
-  control_mode: "balanced" as const,
-  preprocessor: "none" as const,
-  resize_mode: "crop_and_resize" as const,
-};
+const unit = exampleControlNetUnit({ digest: HELD });
 
 describe("a backend and ControlNet models", () => {
   it("lists the ControlNets it holds, with their digests, in its signed status", async () => {

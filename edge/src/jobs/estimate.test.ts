@@ -1,5 +1,5 @@
 import { CONTROLNET_STEP_COST, type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import { DECODE_MS_PER_MILLION_CHARS, estimateGeneration, inputDecodeMs } from "./estimate.ts";
 import type { FleetTimings } from "./step-timings.ts";
@@ -53,17 +53,7 @@ describe("estimating a generation's steps", () => {
 
 describe("estimating a generation with ControlNet units", () => {
   it("adds each active unit-step at CONTROLNET_STEP_COST of the pass's step time, and its image's decoding", () => {
-    const unit = {
-      model: "canny",
-      digest: "0".repeat(64),
-      image: "A".repeat(1_000_000),
-      weight: 1,
-      guidance_start: 0,
-      guidance_end: 0.5,
-      control_mode: "balanced" as const,
-      preprocessor: "none" as const,
-      resize_mode: "crop_and_resize" as const,
-    };
+    const unit = exampleControlNetUnit({ image: "A".repeat(1_000_000), guidance_end: 0.5 });
     // 20 steps at 50 ms; the unit acts on steps 0…10 of 20 (11)
     const estimate = estimateGeneration(request({ model: "tiny", controlnet: [unit] }), timings, null);
     expect(estimate.steps).toBe(20);

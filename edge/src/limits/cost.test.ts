@@ -1,5 +1,5 @@
 import { CONTROLNET_STEP_COST, type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import {
   estimateCost,
@@ -64,19 +64,12 @@ describe("estimateCost", () => {
   });
 
   it("adds each active ControlNet unit-step at CONTROLNET_STEP_COST of a UNet step, and each control image's decoding", () => {
-    const unit = {
-      model: "canny",
-      digest: "0".repeat(64),
+    const unit = exampleControlNetUnit({
       image: "A".repeat(INPUT_IMAGE_CHARS_PER_CREDIT + 1),
-      weight: 1,
-      guidance_start: 0,
-      guidance_end: 1,
-      control_mode: "balanced" as const,
-      preprocessor: "canny" as const,
+      preprocessor: "canny",
       threshold_low: 100,
       threshold_high: 200,
-      resize_mode: "crop_and_resize" as const,
-    };
+    });
     // 512 × 512 at 50 steps is 200 credits; one unit on every step adds 200 × CONTROLNET_STEP_COST and 2 for its image
     expect(estimateCost(request({ controlnet: [unit] }))).toBe(
       Math.ceil(200 * (1 + CONTROLNET_STEP_COST)) + 2,

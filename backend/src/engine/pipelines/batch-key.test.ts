@@ -1,4 +1,4 @@
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import { batchKey } from "./batch-key.ts";
 
@@ -19,18 +19,7 @@ describe("batch keys", () => {
   });
 
   it("runs ControlNet requests alone: each has its own maps and a ControlNet call per unit and step", () => {
-    const unit = {
-      model: "canny",
-      digest: "0".repeat(64),
-      image: "iVBORw0KGgo=",
-      weight: 1,
-      guidance_start: 0,
-      guidance_end: 1,
-      control_mode: "balanced" as const,
-      preprocessor: "none" as const,
-      resize_mode: "crop_and_resize" as const,
-    };
-    expect(batchKey(exampleResolvedRequest({ controlnet: [unit] }))).toBeNull();
+    expect(batchKey(exampleResolvedRequest({ controlnet: [exampleControlNetUnit()] }))).toBeNull();
   });
 
   it("runs edited, alternating and composable prompts alone, as the engine does", () => {
