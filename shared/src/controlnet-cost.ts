@@ -3,12 +3,13 @@ import { stepCounts } from "./step-counts.ts";
 
 /**
  * One ControlNet call against one UNet step of the same batch and size. Measured with
- * `node bench/controlnet/cost.ts` (SD 1.5's UNet and ControlNet, random weights, CPU, CFG batch 2):
- * 0.53 at 1/8 of SD 1.5's widths and 128 px, 0.56 at 1/4 and 256 px, 0.58 at 1/2 and 256 px. A
- * ControlNet is the UNet's encoder and mid block plus the control image's embedding, so it does a bit
- * over half a UNet's work; rounded up to 0.6.
+ * `node bench/controlnet/cost.ts` (SD 1.5's UNet and ControlNet built with random weights at a
+ * fraction of SD 1.5's widths, CPU, one thread, CFG batch 2, fastest of interleaved runs), at
+ * 256 × 256: 0.45 at 1/8 of the widths, 0.51 at 1/4, 0.42 at 1/2 (0.27 at 1/8 and 128 px, where the
+ * control image's embedding weighs least). A ControlNet is the UNet's encoder and mid block plus that
+ * embedding, without the decoder, which does most of a UNet's work; 0.5 covers the measurements.
  */
-export const CONTROLNET_STEP_COST = 0.6;
+export const CONTROLNET_STEP_COST = 0.5;
 
 /**
  * Whether a ControlNet unit acts at step `step` (0-based) of a pass of `steps`: sd-webui-controlnet's

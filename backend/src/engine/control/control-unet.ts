@@ -21,18 +21,19 @@ export function lazyControlUnet(
       try {
         await access(join(modelDir, CONTROL_UNET_FILE));
       } catch {
+        // the folder stays out of the message: clients see it
         throw new InvalidArgumentError(
           "controlnet",
-          modelDir,
-          `needs a UNet that takes ControlNet residuals (${CONTROL_UNET_FILE}, as onnx-web exports it), and this model has none`,
+          "a ControlNet unit",
+          `needs a model with a UNet that takes ControlNet residuals (${CONTROL_UNET_FILE}, as onnx-web exports it), and this model has none`,
         );
       }
       const unet = new UNetSession(await load(CONTROL_UNET_FILE));
       if (unet.residualCount === 0)
         throw new InvalidArgumentError(
           "controlnet",
-          modelDir,
-          `needs ${CONTROL_UNET_FILE} to take down_block_N and mid_block_additional_residual inputs; it takes none`,
+          "a ControlNet unit",
+          `needs this model's ${CONTROL_UNET_FILE} to take down_block_N and mid_block_additional_residual inputs; it takes none`,
         );
       return unet;
     })();
