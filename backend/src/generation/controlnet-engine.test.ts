@@ -5,25 +5,19 @@ import type { ResolvedControlNetUnit, ResolvedGenerationRequest } from "@sdgate/
 import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tinyControlModelDir, writeTestControlNet } from "../engine/control/test-control-models.ts";
+import {
+  testAnnotatorBytes,
+  tinyControlModelDir,
+  writeTestControlNet,
+} from "../engine/control/test-control-models.ts";
 import { readImageMetadata } from "../engine/index.ts";
 import { testPattern } from "../engine/test-models.ts";
 import { silentLogger } from "../logger.ts";
-import { GraphBuilder } from "../model-builder/graph.ts";
 import { ControlResources } from "./control-resources.ts";
 import type { JobOutcome } from "./engine.ts";
 import { InProcessEngine } from "./in-process-engine.ts";
 import { decodeInputImages } from "./input-image.ts";
 import { loadModels } from "./load-models.ts";
-
-/** A stand-in depth annotator: the image's mean over its colours, one channel. */
-function grayAnnotatorBytes(): Uint8Array {
-  const g = new GraphBuilder("test_depth");
-  const image = g.input("image", "float", [1, 3, "height", "width"]);
-  const weights = g.initializer("mean", new Float32Array([1 / 3, 1 / 3, 1 / 3]), [1, 3, 1, 1]);
-  g.output(g.node("Conv", [image, weights]), "float", [1, 1, "height", "width"], "depth");
-  return g.encode();
-}
 
 let engine: InProcessEngine;
 let controlImage: string;
@@ -32,7 +26,7 @@ beforeAll(async () => {
   const root = await mkdtemp(join(tmpdir(), "sdgate-controlnet-engine-"));
   await writeTestControlNet(join(root, "controlnet"), "edges", "named", 4);
   await mkdir(join(root, "annotators/depth"), { recursive: true });
-  await writeFile(join(root, "annotators/depth/model.onnx"), grayAnnotatorBytes());
+  await writeFile(join(root, "annotators/depth/model.onnx"), testAnnotatorBytes(1));
   const models = await loadModels({ tiny: await tinyControlModelDir() }, ["cpu"], silentLogger);
   const controls = new ControlResources(
     { controlNets: { edges: join(root, "controlnet/edges") }, annotatorDir: join(root, "annotators") },

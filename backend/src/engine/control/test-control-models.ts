@@ -71,6 +71,18 @@ export function testControlUnetBytes(unet: Uint8Array): Uint8Array {
   return onnx.onnx.ModelProto.encode(model).finish();
 }
 
+/**
+ * A stand-in annotator: `channels` copies of the image's mean over its colours (1: a depth map; 3: a
+ * drawing; more: raw heatmaps, which sdgate refuses).
+ */
+export function testAnnotatorBytes(channels: number): Uint8Array {
+  const g = new GraphBuilder("test_annotator");
+  const image = g.input("image", "float", [1, 3, "height", "width"]);
+  const weights = g.initializer("mean", new Float32Array(channels * 3).fill(1 / 3), [channels, 3, 1, 1]);
+  g.output(g.node("Conv", [image, weights]), "float", [1, channels, "height", "width"], "map");
+  return g.encode();
+}
+
 /** A copy of the tiny model with a ControlNet UNet (`cnet/model.onnx`), cached across runs. */
 export async function tinyControlModelDir(): Promise<string> {
   const source = await tinyModelDir();
