@@ -1,21 +1,17 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { backendGenerateResponseSchema, MemoryNonceStore } from "@sdgate/shared";
+import { backendGenerateResponseSchema } from "@sdgate/shared";
 import { exampleControlNetUnit } from "@sdgate/shared/testing";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyControlModelDir, writeTestControlNet } from "../engine/control/test-control-models.ts";
 import { type ControlCatalog, scanControlCatalog } from "../generation/controlnet-catalog.ts";
-import { silentLogger } from "../logger.ts";
-import { ServingMetrics } from "../metrics/metrics.ts";
-import { createBackendApp } from "../server/app.ts";
-import { BACKEND_NAME, GENERATE, keyring, request, signed } from "../server/test-app.ts";
-import { Dispatcher } from "../serving/dispatcher.ts";
+import { appOnEngine, GENERATE, request, signed } from "../server/test-app.ts";
 import { WorkerEngine } from "./worker-engine.ts";
 
 let engine: WorkerEngine;
-let app: ReturnType<typeof createBackendApp>;
+let app: ReturnType<typeof appOnEngine>;
 let catalog: ControlCatalog;
 
 beforeAll(async () => {
@@ -31,20 +27,7 @@ beforeAll(async () => {
     executionProviders: ["cpu"],
     maxBatch: 4,
   });
-  const metrics = new ServingMetrics({ defaultMetrics: false });
-  const dispatcher = new Dispatcher({ engine, queueSize: 8, maxBatch: 4, metrics, logger: silentLogger });
-  app = createBackendApp({
-    name: BACKEND_NAME,
-    keyring,
-    nonces: new MemoryNonceStore(),
-    readiness: { state: "ready" },
-    serving: () => dispatcher,
-    metrics,
-    logger: silentLogger,
-    defaultDeadlineMs: 60_000,
-    previewEverySteps: 0,
-    controls: () => catalog,
-  });
+  app = appOnEngine(engine, { previewEverySteps: 0, controls: () => catalog });
 });
 afterAll(async () => {
   await engine?.close();
