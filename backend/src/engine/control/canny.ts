@@ -1,7 +1,8 @@
 import type { RgbImage } from "../types.ts";
 
 /**
- * `cv2.Canny(image, low, high)` as sd-webui-controlnet's canny preprocessor calls it (annotator/canny:
+ * `cv2.Canny(image, low, high)` as sd-webui-controlnet's canny preprocessor calls it (scripts/preprocessor/
+ * model_free_preprocessors.py, annotator/canny:
  * `cv2.Canny(img, low_threshold, high_threshold)` on the RGB image, aperture 3, L1 gradient): no blur
  * (OpenCV's Canny has none, and the ControlNet was trained on its output); per pixel the 3×3 Sobel
  * gradient of the channel with the largest |dx| + |dy| (OpenCV's rule for colour images), borders

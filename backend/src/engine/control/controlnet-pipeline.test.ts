@@ -93,14 +93,18 @@ describe("ControlNet in the pipelines", () => {
     expect(JSON.stringify(recipe)).not.toContain("rgb");
   });
 
-  it("applies to img2img and to both passes of hires fix", async () => {
+  it("applies to img2img, inpainting and both passes of hires fix", async () => {
     const img2img = { ...base, image: testPattern(SIZE, SIZE), strength: 0.75 };
-    expect(
+    const effect = async (request: GenerationRequest) =>
       meanAbsDiff(
-        (await pixels(img2img))?.rgb as Uint8Array,
-        (await pixels({ ...img2img, controlNet: [unit()] }))?.rgb as Uint8Array,
-      ),
-    ).toBeGreaterThan(1);
+        (await pixels(request))?.rgb as Uint8Array,
+        (await pixels({ ...request, controlNet: [unit()] }))?.rgb as Uint8Array,
+      );
+    // inpainting the right half
+    const mask = testPattern(SIZE, SIZE);
+    for (let i = 0; i < SIZE * SIZE; i++) mask.rgb.fill((i % SIZE) * 2 >= SIZE ? 255 : 0, i * 3, i * 3 + 3);
+    expect(await effect({ ...img2img, mask })).toBeGreaterThan(0.5);
+    expect(await effect(img2img)).toBeGreaterThan(1);
     const spy = vi.spyOn(controlNet, "residuals");
     const hires = await pixels({ ...base, hires: { scale: 2, strength: 0.5 }, controlNet: [unit()] });
     expect(hires?.width).toBe(SIZE * 2);
