@@ -30,7 +30,10 @@ export interface UNetInputs {
   timeIds?: Float32Array;
   /** LCM: guidance embedding `[batch, D]`. */
   timestepCond?: Float32Array;
-  /** ControlNet residuals, for a UNet exported to take them (`cnet/model.onnx`); zeros when absent. */
+  /**
+   * ControlNet residuals, for a UNet exported to take them (`cnet/model.onnx`), which needs them: the
+   * pipeline runs the plain UNet on steps where no unit acts.
+   */
   residuals?: ControlResiduals;
 }
 
