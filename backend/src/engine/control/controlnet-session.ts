@@ -1,9 +1,11 @@
 import type { Tensor } from "onnxruntime-node";
 import { ModelLoadError } from "../errors.ts";
 import {
+  batchRow,
   findInput,
   findOptionalInput,
   floatTensor,
+  hasFixedBatchOfOne,
   type LoadedSession,
   outputData,
   requireFloat,
@@ -11,7 +13,7 @@ import {
   type TensorMetadata,
 } from "../models/onnx-session.ts";
 import { TIMESTEP_TYPES, timestepTensor } from "../models/timestep-tensor.ts";
-import type { ControlResiduals } from "./residuals.ts";
+import type { ControlResiduals, ResidualTensor } from "./residuals.ts";
 
 /** One ControlNet call's inputs, batched on the first axis as the UNet's are. */
 export interface ControlNetInputs {
@@ -79,8 +81,24 @@ export class ControlNetSession {
     return this.#outputs.length;
   }
 
-  /** The residuals for one step, unscaled. */
+  /** The residuals for one step, unscaled; an export with its batch fixed at 1 runs once per row. */
   async residuals(inputs: ControlNetInputs): Promise<ControlResiduals> {
+    const batch = inputs.sampleDims[0];
+    const fixedBatch = [this.#sample, this.#context, this.#cond].some(hasFixedBatchOfOne);
+    if (batch === 1 || !fixedBatch) return this.#run(inputs);
+    const rows: ControlResiduals[] = [];
+    for (let row = 0; row < batch; row++) rows.push(await this.#run(rowOf(inputs, row)));
+    return {
+      tensors: this.#outputs.map((_, k) => {
+        const parts = rows.map((r) => r.tensors[k] as ResidualTensor);
+        const data = new Float32Array(parts.reduce((sum, part) => sum + part.data.length, 0));
+        parts.forEach((part, row) => data.set(part.data, row * part.data.length));
+        return { data, dims: [batch, ...(parts[0]?.dims.slice(1) ?? [])] };
+      }),
+    };
+  }
+
+  async #run(inputs: ControlNetInputs): Promise<ControlResiduals> {
     const batch = inputs.sampleDims[0];
     const feeds: Record<string, Tensor> = {
       [this.#sample.name]: floatTensor(this.#sample, inputs.sample, inputs.sampleDims),
@@ -109,6 +127,22 @@ export class ControlNetSession {
   async release(): Promise<void> {
     await this.#loaded.session.release();
   }
+}
+
+function rowOf(inputs: ControlNetInputs, row: number): ControlNetInputs {
+  const item = (data: Float32Array) => batchRow(data, inputs.sampleDims[0], row);
+  const [, channels, h, w] = inputs.sampleDims;
+  const [, tokens, width] = inputs.contextDims;
+  const [, condChannels, height, condWidth] = inputs.condDims;
+  return {
+    sample: item(inputs.sample),
+    sampleDims: [1, channels, h, w],
+    timestep: inputs.timestep,
+    context: item(inputs.context),
+    contextDims: [1, tokens, width],
+    cond: item(inputs.cond),
+    condDims: [1, condChannels, height, condWidth],
+  };
 }
 
 function residualOutputs(loaded: LoadedSession): string[] {

@@ -17,6 +17,7 @@ const SIZE = 32;
 let named: ControlNetSession;
 let positional: ControlNetSession;
 let other: ControlNetSession;
+let batchOfOne: ControlNetSession;
 let unet: UNetSession;
 
 beforeAll(async () => {
@@ -28,12 +29,13 @@ beforeAll(async () => {
     silent,
   );
   other = await loadControlNet(await writeTestControlNet(root, "other", "named", -3), ["cpu"], silent);
+  batchOfOne = await loadControlNet(await writeTestControlNet(root, "one", "named", 1, 1), ["cpu"], silent);
   unet = new UNetSession(
     await createSession(await tinyControlModelDir(), "cnet/model.onnx", ["cpu"], silent),
   );
 });
 afterAll(async () => {
-  await Promise.all([named, positional, other].map((session) => session?.release()));
+  await Promise.all([named, positional, other, batchOfOne].map((session) => session?.release()));
 });
 
 function unit(controlNet: ControlNetSession, overrides: Partial<ControlNetUnit> = {}): ControlNetUnit {
@@ -80,6 +82,10 @@ describe("ControlNet residuals per step", () => {
     const a = await residuals([unit(named)]);
     const b = await residuals([unit(positional)]);
     expect(b?.tensors.map((t) => [...t.data])).toEqual(a?.tensors.map((t) => [...t.data]));
+    // an export with its batch fixed at 1 runs once per row, with the same result
+    const c = await residuals([unit(batchOfOne)]);
+    expect(c?.tensors.map((t) => [...t.data])).toEqual(a?.tensors.map((t) => [...t.data]));
+    expect(c?.tensors[0]?.dims[0]).toBe(2);
     // residual k of the test graph is (k + 1) times the first: the order survived
     const first = a?.tensors[0]?.data as Float32Array;
     const last = a?.tensors[TEST_RESIDUALS - 1]?.data as Float32Array;

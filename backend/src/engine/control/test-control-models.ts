@@ -18,12 +18,16 @@ const LATENT_CHANNELS = 4;
 const VERSION = 1;
 
 /** A ControlNet: `named` outputs `down_block_k` and `mid_block`; `positional` as onnx-web's export names them. */
-export function testControlNetBytes(layout: "named" | "positional", gain = 1): Uint8Array {
+export function testControlNetBytes(
+  layout: "named" | "positional",
+  gain = 1,
+  batch: "batch" | 1 = "batch",
+): Uint8Array {
   const g = new GraphBuilder("test_controlnet");
-  g.input("sample", "float", ["batch", LATENT_CHANNELS, "height", "width"]);
-  g.input("timestep", "float", ["batch"]);
-  g.input("encoder_hidden_states", "float", ["batch", "sequence", 32]);
-  const cond = g.input("controlnet_cond", "float", ["batch", 3, "image_height", "image_width"]);
+  g.input("sample", "float", [batch, LATENT_CHANNELS, "height", "width"]);
+  g.input("timestep", "float", [batch]);
+  g.input("encoder_hidden_states", "float", [batch, "sequence", 32]);
+  const cond = g.input("controlnet_cond", "float", [batch, 3, "image_height", "image_width"]);
   const pooled = g.node("AveragePool", [cond], { kernel_shape: [8, 8], strides: [8, 8] });
   const mix = g.initializer(
     "mix",
@@ -41,7 +45,7 @@ export function testControlNetBytes(layout: "named" | "positional", gain = 1): U
         ];
   names.forEach((name, k) => {
     const out = g.node("Mul", [base, g.floats([k + 1], [])], {}, name);
-    g.output(out, "float", ["batch", LATENT_CHANNELS, "height", "width"]);
+    g.output(out, "float", [batch, LATENT_CHANNELS, "height", "width"]);
   });
   return g.encode();
 }
@@ -105,10 +109,11 @@ export async function writeTestControlNet(
   name: string,
   layout: "named" | "positional" = "named",
   gain = 1,
+  batch: "batch" | 1 = "batch",
 ): Promise<string> {
   const dir = join(root, name);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "model.onnx"), testControlNetBytes(layout, gain));
+  await writeFile(join(dir, "model.onnx"), testControlNetBytes(layout, gain, batch));
   return dir;
 }
 

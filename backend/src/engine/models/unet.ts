@@ -2,6 +2,7 @@ import type { Tensor } from "onnxruntime-node";
 import type { ControlResiduals } from "../control/residuals.ts";
 import { ModelLoadError } from "../errors.ts";
 import {
+  batchRow,
   findInput,
   findOptionalInput,
   findOutputName,
@@ -229,11 +230,7 @@ export class UNetSession {
 }
 
 function sliceBatch(inputs: UNetInputs, b: number): UNetInputs {
-  const batch = inputs.sampleDims[0];
-  const item = (data: Float32Array) => {
-    const size = data.length / batch;
-    return data.subarray(b * size, (b + 1) * size);
-  };
+  const item = (data: Float32Array) => batchRow(data, inputs.sampleDims[0], b);
   const [, channels, height, width] = inputs.sampleDims;
   const [, tokens, contextWidth] = inputs.contextDims;
   const sliced: UNetInputs = {
