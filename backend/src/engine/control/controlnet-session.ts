@@ -92,7 +92,7 @@ export class ControlNetSession {
       tensors: this.#outputs.map((_, k) => {
         const parts = rows.map((r) => r.tensors[k] as ResidualTensor);
         const data = new Float32Array(parts.reduce((sum, part) => sum + part.data.length, 0));
-        parts.forEach((part, row) => data.set(part.data, row * part.data.length));
+        for (const [row, part] of parts.entries()) data.set(part.data, row * part.data.length);
         return { data, dims: [batch, ...(parts[0]?.dims.slice(1) ?? [])] };
       }),
     };
