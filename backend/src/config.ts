@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AUDIENCE_PATTERN, parseKeyringSpec, type SigningKey } from "@sdgate/shared";
 import { z } from "zod";
@@ -52,6 +53,10 @@ const envSchema = z
     }),
     SDGATE_MODEL_DIR: z.string().min(1).default(`${REPO_ROOT}.sdgate/models`),
     SDGATE_TOKENIZER_DIR: z.string().min(1).optional(),
+    /** ControlNet folders, `<dir>/<name>/model.onnx` (default `<SDGATE_MODEL_DIR>/controlnet`). */
+    SDGATE_CONTROLNET_DIR: z.string().min(1).optional(),
+    /** Annotator models for `depth`/`openpose`, `<dir>/<kind>/model.onnx` (default `<SDGATE_MODEL_DIR>/annotators`). */
+    SDGATE_ANNOTATOR_DIR: z.string().min(1).optional(),
     SDGATE_MODEL_FOLDERS: z
       .string()
       .default("")
@@ -106,6 +111,10 @@ export interface BackendConfig {
   modelFolders: Record<string, string>;
   /** CLIP's tokenizer files, for single-file checkpoints (which carry none). */
   tokenizerDir: string | undefined;
+  /** ControlNet folders (`<dir>/<name>/model.onnx`), scanned at startup. */
+  controlNetDir: string;
+  /** Annotator models of the `depth` and `openpose` preprocessors (`<dir>/<kind>/model.onnx`). */
+  annotatorDir: string;
   executionProviders: string[];
   /** Jobs that may wait for the engine; past it, 429 with Retry-After. */
   queueSize: number;
@@ -143,6 +152,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     modelDir: c.SDGATE_MODEL_DIR,
     modelFolders: c.SDGATE_MODEL_FOLDERS,
     tokenizerDir: c.SDGATE_TOKENIZER_DIR,
+    controlNetDir: c.SDGATE_CONTROLNET_DIR ?? join(c.SDGATE_MODEL_DIR, "controlnet"),
+    annotatorDir: c.SDGATE_ANNOTATOR_DIR ?? join(c.SDGATE_MODEL_DIR, "annotators"),
     executionProviders: c.SDGATE_EXECUTION_PROVIDERS,
     queueSize: c.SDGATE_QUEUE_SIZE,
     maxBatch: c.SDGATE_MAX_BATCH,

@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { Keyring, MemoryNonceStore } from "@sdgate/shared";
 import { ConfigError, loadConfig } from "./config.ts";
 import { restrictImageLoaders } from "./engine/image/decode-image.ts";
+import { type ControlCatalog, scanControlCatalog } from "./generation/controlnet-catalog.ts";
 import { PromptCounter } from "./generation/prompt-counter.ts";
 import { createLogger } from "./logger.ts";
 import { ServingMetrics } from "./metrics/metrics.ts";
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const metrics = new ServingMetrics();
   let dispatcher: Dispatcher | null = null;
   let versions: Record<string, string> = {};
+  let controlCatalog: ControlCatalog | null = null;
   let engine: WorkerEngine | null = null;
   let prompts: PromptCounter | null = null;
   const app = createBackendApp({
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     defaultDeadlineMs: config.defaultDeadlineMs,
     previewEverySteps: config.previewEverySteps,
     versions: () => versions,
+    controls: () => controlCatalog,
     prompts: () => (readiness.state === "ready" ? prompts : null),
   });
 
@@ -95,9 +98,20 @@ async function main(): Promise<void> {
     digests: Object.fromEntries(Object.entries(versions).map(([id, digest]) => [id, digest.slice(0, 12)])),
     ms: Math.round(performance.now() - digestStartedMs),
   });
+  const catalog = await scanControlCatalog(config.controlNetDir, config.annotatorDir);
+  logger.info("ControlNets found", {
+    dir: config.controlNetDir,
+    controlNets: [...catalog.controlNets.keys()],
+    annotators: [...catalog.annotators],
+  });
+  const controls = {
+    controlNets: Object.fromEntries([...catalog.controlNets].map(([name, { dir }]) => [name, dir])),
+    annotatorDir: catalog.annotatorDir,
+  };
   const startEngine = async (): Promise<WorkerEngine> => {
     const started = await WorkerEngine.start({
       models,
+      controls,
       executionProviders: config.executionProviders,
       maxBatch: config.maxBatch,
       onFatal: (error) => {
@@ -131,6 +145,7 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
+  controlCatalog = catalog;
   if (readiness.state === "loading") readiness.state = "ready";
   logger.info("ready", {
     models: first.models.map((m) => m.id),

@@ -43,6 +43,8 @@ export const backendGenerateResponseSchema = z.object({
       }),
     )
     .min(1),
+  /** With `return_control_maps`: each ControlNet unit's map as it ran (PNG, base64), by unit index. */
+  control_maps: z.array(z.object({ unit: z.number().int().min(0), b64: z.string() })).optional(),
   timings_ms: timingsSchema,
 });
 export type BackendGenerateResponse = z.infer<typeof backendGenerateResponseSchema>;
@@ -62,6 +64,8 @@ export const generationResponseSchema = z.object({
   output_format: z.enum(OUTPUT_FORMATS),
   size: z.string(),
   backend: z.string(),
+  /** With `return_control_maps`: each ControlNet unit's processed map (PNG), by unit index. */
+  control_maps: z.array(z.object({ unit: z.number().int().min(0), b64_json: z.string() })).optional(),
   timings_ms: timingsSchema,
 });
 export type GenerationResponse = z.infer<typeof generationResponseSchema>;

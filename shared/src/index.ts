@@ -4,6 +4,7 @@ export * from "./backends.ts";
 export * from "./budgets.ts";
 export * from "./canary.ts";
 export * from "./canonical.ts";
+export * from "./controlnet-cost.ts";
 export * from "./copy-as-code.ts";
 export * from "./directory.ts";
 export * from "./encoding.ts";

@@ -1,6 +1,28 @@
 import { z } from "zod";
+import type { ResolvedControlNetUnit } from "./adapters.ts";
 import type { ResolvedGenerationRequest } from "./generation-request.ts";
 import type { JobView } from "./jobs.ts";
+
+/**
+ * A resolved ControlNet unit for tests, with A1111's defaults and a 1×1 PNG's first bytes as image.
+ *
+ * @example
+ * exampleResolvedRequest({ controlnet: [exampleControlNetUnit({ weight: 0.5 })] });
+ */
+export function exampleControlNetUnit(fields: Partial<ResolvedControlNetUnit> = {}): ResolvedControlNetUnit {
+  return {
+    model: "canny",
+    digest: "0".repeat(64),
+    image: "iVBORw0KGgo=",
+    weight: 1,
+    guidance_start: 0,
+    guidance_end: 1,
+    control_mode: "balanced",
+    preprocessor: "none",
+    resize_mode: "crop_and_resize",
+    ...fields,
+  };
+}
 
 /**
  * A fully resolved request for tests (`@sdgate/shared/testing`): small and fast on the tiny model,

@@ -3,6 +3,12 @@
  * schedulers, the onnxruntime pipeline (txt2img, img2img, inpainting; SD 1.x/2.x, SDXL, LCM, Turbo),
  * and image encoding with A1111-compatible metadata.
  */
+
+export { AnnotatorSession } from "./control/annotator-session.ts";
+export type { ControlNetUnit } from "./control/control-unit.ts";
+export type { ControlNetSession } from "./control/controlnet-session.ts";
+export { loadControlNet } from "./control/load-controlnet.ts";
+export { ANNOTATOR_FILE, type ModelPreprocessor, preprocess } from "./control/preprocess.ts";
 export {
   abortError,
   InvalidArgumentError,

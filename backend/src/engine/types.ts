@@ -1,3 +1,4 @@
+import type { ControlNetUnit } from "./control/control-unit.ts";
 import type { InvalidArgumentError } from "./errors.ts";
 import type { RngName } from "./rng/torch-generator.ts";
 
@@ -90,6 +91,11 @@ export interface GenerationRequest<S extends Seed = number> {
    * into each image's sdgate recipe, so a file says which approved version made it. It changes no pixel.
    */
   modelVersion?: { version: string; digest: string };
+  /**
+   * ControlNet units (A1111's ControlNet extension), summed; each map at `width` × `height`. Needs
+   * the model's ControlNet UNet (`cnet/model.onnx`, onnx-web's layout). The request runs alone.
+   */
+  controlNet?: readonly ControlNetUnit[];
 }
 
 /** Text and recipe that travel with an image into its file (see `encodeImage`). */

@@ -4,6 +4,7 @@ import {
   encodeImage,
   type GeneratedImage,
   type GenerationResult,
+  type RgbImage,
   type SafetyChecker,
 } from "../engine/index.ts";
 import { applySafetyCheck, type SafetyCheckResult } from "./safety-check.ts";
@@ -11,11 +12,13 @@ import { applySafetyCheck, type SafetyCheckResult } from "./safety-check.ts";
 /**
  * Encodes a job's images in the requested format, runs the safety check when the request asks for it
  * (`safetyChecker` is then the model's), and reports where the time went (ms, as the contract says).
+ * `controlMaps`: the ControlNet maps the job ran with, returned as PNGs when it asked for them.
  */
 export async function buildResponse(
   request: ResolvedGenerationRequest,
   result: GenerationResult,
   safetyChecker?: SafetyChecker,
+  controlMaps: readonly RgbImage[] = [],
 ): Promise<BackendGenerateResponse> {
   const encodeStartedMs = performance.now();
   const encode = (image: GeneratedImage) =>
@@ -44,6 +47,7 @@ export async function buildResponse(
       ...(decision === undefined ? {} : { safety: decision }),
     };
   });
+  const maps = await Promise.all(controlMaps.map((map) => encodeImage(map, "png", { metadata: null })));
   const { tokenize, textEncode, prepareLatents, denoise, decode, total } = result.timingsMs;
   return {
     model: request.model,
@@ -51,6 +55,9 @@ export async function buildResponse(
     execution_provider: result.executionProvider,
     output_format: request.output_format,
     images,
+    ...(maps.length === 0
+      ? {}
+      : { control_maps: maps.map((bytes, unit) => ({ unit, b64: Buffer.from(bytes).toString("base64") })) }),
     timings_ms: {
       tokenize,
       prepare_latents: prepareLatents,

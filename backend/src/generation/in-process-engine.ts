@@ -1,4 +1,4 @@
-import { stepCounts } from "@sdgate/shared";
+import { SdgateError, stepCounts } from "@sdgate/shared";
 import {
   type BatchEntry,
   type GenerationProgress,
@@ -7,6 +7,7 @@ import {
 } from "../engine/index.ts";
 import type { Logger } from "../logger.ts";
 import { buildResponse } from "./build-response.ts";
+import { type ControlResources, controlMaps } from "./control-resources.ts";
 import type {
   BatchReport,
   CancelReason,
@@ -38,11 +39,18 @@ export class InProcessEngine implements Engine {
   readonly #maxBatch: number;
   readonly #logger: Logger;
   readonly #running = new Map<string, Running>();
+  readonly #controls: ControlResources | undefined;
 
-  constructor(models: Map<string, LoadedModel>, maxBatch: number, logger: Logger) {
+  constructor(
+    models: Map<string, LoadedModel>,
+    maxBatch: number,
+    logger: Logger,
+    controls?: ControlResources,
+  ) {
     this.#models = models;
     this.#maxBatch = maxBatch;
     this.#logger = logger;
+    this.#controls = controls;
   }
 
   get models(): ModelInfo[] {
@@ -58,6 +66,7 @@ export class InProcessEngine implements Engine {
 
   async close(): Promise<void> {
     await Promise.all([...this.#models.values()].map(({ pipeline }) => pipeline.release()));
+    await this.#controls?.release();
   }
 
   async run(jobs: readonly EngineJob[], listener: EngineListener): Promise<BatchReport> {
@@ -103,7 +112,15 @@ export class InProcessEngine implements Engine {
           const running = batch.get(job.id);
           if (outcome?.ok) {
             try {
-              const response = await buildResponse(job.request, outcome.result, model.pipeline.safetyChecker);
+              const maps = job.request.return_control_maps
+                ? controlMaps(entries[i]?.entry.request.controlNet)
+                : [];
+              const response = await buildResponse(
+                job.request,
+                outcome.result,
+                model.pipeline.safetyChecker,
+                maps,
+              );
               finish(job, { ok: true, response });
             } catch (error) {
               this.#logger.error("encoding or checking a job's images failed", {
@@ -157,6 +174,14 @@ export class InProcessEngine implements Engine {
       );
     }
     const request = toEngineRequest(job);
+    if (job.request.controlnet !== undefined) {
+      if (this.#controls === undefined)
+        throw new SdgateError("adapter_unavailable", "This backend serves no ControlNet models.", {
+          param: "controlnet",
+        });
+      const units = await this.#controls.units(job.request, job.inputs);
+      if (units !== undefined) request.controlNet = units;
+    }
     const sdxl = model.pipeline.traits.architecture === "sdxl";
     let stepsDone = 0;
     const onProgress = (p: GenerationProgress) => {

@@ -1,6 +1,7 @@
 import { type ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
 import { isInputImageError, openInputImage } from "../engine/image/decode-image.ts";
 import type { RgbImage } from "../engine/index.ts";
+import { type ControlImage, decodeControlImage } from "./control-image.ts";
 
 const DATA_URL_PREFIX = /^data:image\/[a-z0-9.+-]+;base64,/;
 
@@ -8,6 +9,8 @@ const DATA_URL_PREFIX = /^data:image\/[a-z0-9.+-]+;base64,/;
 export interface InputImages {
   image?: RgbImage;
   mask?: RgbImage;
+  /** Each ControlNet unit's image, resized by its `resize_mode` (see `decodeControlImage`). */
+  control?: ControlImage[];
 }
 
 /**
@@ -22,7 +25,7 @@ export async function decodeInputImage(
   height: number,
   field: "image" | "mask",
 ): Promise<RgbImage> {
-  const bytes = Buffer.from(base64.replace(DATA_URL_PREFIX, ""), "base64");
+  const bytes = inputImageBytes(base64);
   try {
     const { image } = await openInputImage(bytes);
     const { data, info } = await image
@@ -35,12 +38,19 @@ export async function decodeInputImage(
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
   } catch (error) {
-    const reason = isInputImageError(error) ? error.message : "not a readable PNG, JPEG or WebP image";
-    throw new SdgateError("invalid_request", `Invalid '${field}': ${reason}.`, {
-      param: field,
-      cause: error,
-    });
+    throw inputImageFailure(error, field);
   }
+}
+
+/** A request's base64 image (or data: URL) as bytes. */
+export function inputImageBytes(base64: string): Buffer {
+  return Buffer.from(base64.replace(DATA_URL_PREFIX, ""), "base64");
+}
+
+/** An image that would not decode, as a 400 naming its field. */
+export function inputImageFailure(error: unknown, field: string): SdgateError {
+  const reason = isInputImageError(error) ? error.message : "not a readable PNG, JPEG or WebP image";
+  return new SdgateError("invalid_request", `Invalid '${field}': ${reason}.`, { param: field, cause: error });
 }
 
 /**
@@ -49,9 +59,16 @@ export async function decodeInputImage(
  */
 export async function decodeInputImages(request: ResolvedGenerationRequest): Promise<InputImages> {
   const { width, height } = request;
-  const [image, mask] = await Promise.all([
+  const [image, mask, control] = await Promise.all([
     request.image === null ? undefined : decodeInputImage(request.image, width, height, "image"),
     request.mask === null ? undefined : decodeInputImage(request.mask, width, height, "mask"),
+    request.controlnet === undefined
+      ? undefined
+      : Promise.all(
+          request.controlnet.map((unit, i) =>
+            decodeControlImage(unit.image, unit.resize_mode, width, height, `controlnet.${i}.image`),
+          ),
+        ),
   ]);
-  return { ...(image ? { image } : {}), ...(mask ? { mask } : {}) };
+  return { ...(image ? { image } : {}), ...(mask ? { mask } : {}), ...(control ? { control } : {}) };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   BACKEND_STATUS_PATH,
   BACKEND_TOKENIZE_PATH,
+  type BackendAdapter,
   type BackendStatusBody,
   errorEnvelope,
   type Keyring,
@@ -11,6 +12,7 @@ import {
   SdgateError,
 } from "@sdgate/shared";
 import { Hono } from "hono";
+import { type ControlCatalog, controlNetAdapters } from "../generation/controlnet-catalog.ts";
 import type { PromptCounter } from "../generation/prompt-counter.ts";
 import type { Logger } from "../logger.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
@@ -50,6 +52,8 @@ export interface BackendAppOptions {
    * in the signed status, and checked against a request's registry version. Empty until loaded.
    */
   versions?: () => Readonly<Record<string, string>>;
+  /** The ControlNets and annotators this backend holds; `null` (or absent) until scanned. */
+  controls?: () => ControlCatalog | null;
   /** Counts prompts' tokens with each model's tokenizer; `null` (or absent) until the models are loaded. */
   prompts?: () => PromptCounter | null;
 }
@@ -130,6 +134,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       ...body,
       models: [...(serving?.models ?? [])],
       versions: { ...versionsOf() },
+      ...adaptersOf(options.controls?.() ?? null),
       queue_size: serving?.queueSize ?? 0,
       max_batch: serving?.maxBatch ?? 1,
       step_ms: serving?.stepTimes.snapshot() ?? {},
@@ -152,6 +157,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       previewEverySteps: options.previewEverySteps,
       resumeGraceMs: options.resumeGraceMs ?? RESUME_GRACE_MS,
       versions: versionsOf,
+      controls: () => options.controls?.() ?? null,
     }),
   );
 
@@ -172,4 +178,9 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
   );
   app.onError(errorHandler(options.logger));
   return app;
+}
+
+/** The status's `adapters`: the ControlNets held (absent before they are scanned). */
+function adaptersOf(catalog: ControlCatalog | null): { adapters?: BackendAdapter[] } {
+  return catalog === null ? {} : { adapters: controlNetAdapters(catalog) };
 }

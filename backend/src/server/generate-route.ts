@@ -7,6 +7,7 @@ import {
   SdgateError,
 } from "@sdgate/shared";
 import type { Context } from "hono";
+import { type ControlCatalog, checkControlUnits } from "../generation/controlnet-catalog.ts";
 import { decodeInputImages } from "../generation/input-image.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
@@ -28,6 +29,8 @@ export interface GenerateRouteOptions {
   resumeGraceMs: number;
   /** The digest of each model's files, by model id. */
   versions: () => Readonly<Record<string, string>>;
+  /** The ControlNets and annotators held; `null` until scanned (a ControlNet request is then refused). */
+  controls: () => ControlCatalog | null;
 }
 
 /**
@@ -49,6 +52,7 @@ export function generateHandler(options: GenerateRouteOptions) {
     }
     const held = options.versions();
     checkVersion(request, held);
+    if (request.controlnet !== undefined) checkHeldControls(request, options.controls());
     const arrivedMs = performance.now();
     const observe = (status: number) => {
       const labels = { model: request.model, version: held[request.model]?.slice(0, 12) ?? "unknown" };
@@ -151,4 +155,12 @@ function parseRequest(rawBody: Uint8Array) {
     throw new SdgateError("invalid_request", problem.message, { param: problem.param });
   }
   return parsed.data;
+}
+
+function checkHeldControls(request: JobSpec["request"], catalog: ControlCatalog | null): void {
+  if (catalog === null)
+    throw new SdgateError("adapter_unavailable", "This backend has not listed its ControlNet models yet.", {
+      param: "controlnet",
+    });
+  checkControlUnits(request, catalog);
 }

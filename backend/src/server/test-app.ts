@@ -5,6 +5,8 @@ import {
   type ResolvedGenerationRequest,
 } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import type { ControlCatalog } from "../generation/controlnet-catalog.ts";
+import type { Engine } from "../generation/engine.ts";
 import { FakeEngine } from "../generation/fake-engine.ts";
 import type { PromptCounter } from "../generation/prompt-counter.ts";
 import { silentLogger } from "../logger.ts";
@@ -38,6 +40,8 @@ export interface SetupOptions {
   versions?: Record<string, string>;
   /** Counts prompts for `POST /internal/v1/tokenize`; without one the route answers 503. */
   prompts?: PromptCounter;
+  /** The ControlNets and annotators the backend holds. */
+  controls?: ControlCatalog;
 }
 
 export function setupApp(options: SetupOptions = {}) {
@@ -70,6 +74,7 @@ export function setupApp(options: SetupOptions = {}) {
     previewEverySteps: 2,
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
     ...(options.versions === undefined ? {} : { versions: () => options.versions ?? {} }),
+    ...(options.controls === undefined ? {} : { controls: () => options.controls ?? null }),
     ...(options.prompts === undefined
       ? {}
       : { prompts: () => (readiness.state === "ready" ? (options.prompts ?? null) : null) }),
@@ -140,4 +145,25 @@ export async function enqueue(
   for (let i = 0; i < 200 && held() === before; i++) await new Promise((resolve) => setTimeout(resolve, 1));
   // Wrapped: an async function returning a promise would wait for it.
   return { response };
+}
+
+/**
+ * The backend's app over a real engine (a worker-thread one, in tests that need the real pipelines),
+ * ready, with a dispatcher of queue 8 and batches of 4.
+ */
+export function appOnEngine(engine: Engine, options: Partial<Parameters<typeof createBackendApp>[0]> = {}) {
+  const metrics = new ServingMetrics({ defaultMetrics: false });
+  const dispatcher = new Dispatcher({ engine, queueSize: 8, maxBatch: 4, metrics, logger: silentLogger });
+  return createBackendApp({
+    name: BACKEND_NAME,
+    keyring,
+    nonces: new MemoryNonceStore(),
+    readiness: { state: "ready" },
+    serving: () => dispatcher,
+    metrics,
+    logger: silentLogger,
+    defaultDeadlineMs: 60_000,
+    previewEverySteps: 10,
+    ...options,
+  });
 }

@@ -4,6 +4,7 @@
  * Started by {@link WorkerEngine}; speaks the messages in `protocol.ts`.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { ControlResources } from "../generation/control-resources.ts";
 import type { EngineListener } from "../generation/engine.ts";
 import { InProcessEngine } from "../generation/in-process-engine.ts";
 import { loadModels } from "../generation/load-models.ts";
@@ -18,7 +19,11 @@ const logger = createLogger("engine");
 
 try {
   const models = await loadModels(data.models, data.executionProviders, logger);
-  const engine = new InProcessEngine(models, data.maxBatch, logger);
+  const controls =
+    data.controls === undefined
+      ? undefined
+      : new ControlResources(data.controls, data.executionProviders, logger);
+  const engine = new InProcessEngine(models, data.maxBatch, logger, controls);
   const listener: EngineListener = {
     onProgress: (jobId, progress) => post({ type: "progress", jobId, progress }),
     onDone: (jobId, outcome) => post({ type: "done", jobId, outcome }),

@@ -1,3 +1,4 @@
+import type { ControlFolders } from "../generation/control-resources.ts";
 import type {
   BatchReport,
   CancelReason,
@@ -14,6 +15,8 @@ export interface EngineWorkerData {
   executionProviders: string[];
   /** Most images per UNet call. */
   maxBatch: number;
+  /** ControlNet folders by name and the annotator folder; absent: no ControlNets. */
+  controls?: ControlFolders;
 }
 
 /** HTTP thread → engine worker. */

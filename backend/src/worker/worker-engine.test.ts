@@ -7,7 +7,15 @@ import { tinyModelDir } from "../engine/test-models.ts";
 import { silentLogger } from "../logger.ts";
 import { ServingMetrics } from "../metrics/metrics.ts";
 import { createBackendApp } from "../server/app.ts";
-import { BACKEND_NAME, GENERATE, keyring, parseSse, request, signed } from "../server/test-app.ts";
+import {
+  appOnEngine,
+  BACKEND_NAME,
+  GENERATE,
+  keyring,
+  parseSse,
+  request,
+  signed,
+} from "../server/test-app.ts";
 import { Dispatcher } from "../serving/dispatcher.ts";
 import { WorkerEngine } from "./worker-engine.ts";
 
@@ -21,19 +29,7 @@ beforeAll(async () => {
     executionProviders: ["cpu"],
     maxBatch: 4,
   });
-  const metrics = new ServingMetrics();
-  const dispatcher = new Dispatcher({ engine, queueSize: 8, maxBatch: 4, metrics, logger: silentLogger });
-  const app = createBackendApp({
-    name: BACKEND_NAME,
-    keyring,
-    nonces: new MemoryNonceStore(),
-    readiness: { state: "ready" },
-    serving: () => dispatcher,
-    metrics,
-    logger: silentLogger,
-    defaultDeadlineMs: 60_000,
-    previewEverySteps: 10,
-  });
+  const app = appOnEngine(engine);
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve());
   });

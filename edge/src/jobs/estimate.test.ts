@@ -1,5 +1,5 @@
-import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { CONTROLNET_STEP_COST, type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
+import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import { DECODE_MS_PER_MILLION_CHARS, estimateGeneration, inputDecodeMs } from "./estimate.ts";
 import type { FleetTimings } from "./step-timings.ts";
@@ -48,5 +48,16 @@ describe("estimating a generation's steps", () => {
       steps: 51,
       gpuSeconds: (30 * 50 + 21 * 112.5) / 1000,
     });
+  });
+});
+
+describe("estimating a generation with ControlNet units", () => {
+  it("adds each active unit-step at CONTROLNET_STEP_COST of the pass's step time, and its image's decoding", () => {
+    const unit = exampleControlNetUnit({ image: "A".repeat(1_000_000), guidance_end: 0.5 });
+    // 20 steps at 50 ms; the unit acts on steps 0…10 of 20 (11)
+    const estimate = estimateGeneration(request({ model: "tiny", controlnet: [unit] }), timings, null);
+    expect(estimate.steps).toBe(20);
+    expect(estimate.gpuSeconds).toBeCloseTo(((20 + 11 * CONTROLNET_STEP_COST) * 50) / 1000, 9);
+    expect(estimate.decodeMs).toBe(DECODE_MS_PER_MILLION_CHARS);
   });
 });

@@ -1,4 +1,9 @@
-import { type ResolvedGenerationRequest, stepCounts, type TimingSource } from "@sdgate/shared";
+import {
+  controlNetStepsPerPass,
+  type ResolvedGenerationRequest,
+  stepCounts,
+  type TimingSource,
+} from "@sdgate/shared";
 import type { FleetTimings } from "./step-timings.ts";
 
 /**
@@ -88,9 +93,13 @@ export function stepTime(
   };
 }
 
-/** How long the backend takes to decode a request's input images, by their base64 length. */
-export function inputDecodeMs(request: Pick<ResolvedGenerationRequest, "image" | "mask">): number {
-  const chars = (request.image?.length ?? 0) + (request.mask?.length ?? 0);
+/** How long the backend takes to decode a request's input images (ControlNet units' too), by their base64 length. */
+export function inputDecodeMs(
+  request: Pick<ResolvedGenerationRequest, "image" | "mask"> &
+    Partial<Pick<ResolvedGenerationRequest, "controlnet">>,
+): number {
+  const controlChars = (request.controlnet ?? []).reduce((sum, unit) => sum + unit.image.length, 0);
+  const chars = (request.image?.length ?? 0) + (request.mask?.length ?? 0) + controlChars;
   return (chars / 1_000_000) * DECODE_MS_PER_MILLION_CHARS;
 }
 
@@ -107,12 +116,16 @@ export function estimateGeneration(
   gpuHourPrice: number | null,
 ): GenerationEstimate {
   const { passes, stepsPerImage: steps } = stepCounts(request);
+  // ControlNet calls, in UNet steps of the same pass
+  const controlSteps = controlNetStepsPerPass(request);
   const [first, ...later] = passes;
   const { stepMs, source, backendsReporting } = stepTime(timings, request.model, first.width, first.height);
-  let gpuMs = stepMs * first.steps;
+  let gpuMs = stepMs * (first.steps + (controlSteps[0] ?? 0));
   // hires' second pass, at the final size's step time
-  for (const pass of later)
-    gpuMs += stepTime(timings, request.model, pass.width, pass.height).stepMs * pass.steps;
+  later.forEach((pass, i) => {
+    const passMs = stepTime(timings, request.model, pass.width, pass.height).stepMs;
+    gpuMs += passMs * (pass.steps + (controlSteps[i + 1] ?? 0));
+  });
   const gpuSeconds = (gpuMs * request.n) / 1000;
   const waits = (timings?.backends ?? [])
     .filter((backend) => backend.ready && backend.estimatedWaitMs !== null)

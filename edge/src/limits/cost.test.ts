@@ -1,5 +1,5 @@
-import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { CONTROLNET_STEP_COST, type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
+import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import {
   estimateCost,
@@ -61,5 +61,21 @@ describe("estimateCost", () => {
   it("refuses a model factor that is not a positive number", () => {
     expect(() => estimateCost(request({}), 0)).toThrow(/modelFactor/);
     expect(() => estimateCost(request({}), Number.NaN)).toThrow(/modelFactor/);
+  });
+
+  it("adds each active ControlNet unit-step at CONTROLNET_STEP_COST of a UNet step, and each control image's decoding", () => {
+    const unit = exampleControlNetUnit({
+      image: "A".repeat(INPUT_IMAGE_CHARS_PER_CREDIT + 1),
+      preprocessor: "canny",
+      threshold_low: 100,
+      threshold_high: 200,
+    });
+    // 512 × 512 at 50 steps is 200 credits; one unit on every step adds 200 × CONTROLNET_STEP_COST and 2 for its image
+    expect(estimateCost(request({ controlnet: [unit] }))).toBe(
+      Math.ceil(200 * (1 + CONTROLNET_STEP_COST)) + 2,
+    );
+    expect(estimateCost(request({ controlnet: [unit, { ...unit, weight: 0 }] }))).toBe(
+      Math.ceil(200 * (1 + CONTROLNET_STEP_COST)) + 4,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
+import { controlNetPixelSteps, type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
 
 /**
  * One credit is {@link PIXEL_STEPS_PER_CREDIT} pixel-steps: one denoising step over a 256 × 256 image.
@@ -15,10 +15,20 @@ export const PIXEL_STEPS_PER_CREDIT = 256 * 256;
  */
 export const INPUT_IMAGE_CHARS_PER_CREDIT = 256 * 1024;
 
-/** The credits for decoding a request's input images: each image's base64 length, rounded up, so at least 1 per image. */
-export function inputImageCredits(request: Pick<ResolvedGenerationRequest, "image" | "mask">): number {
+/**
+ * The credits for decoding a request's input images (`image`, `mask` and each ControlNet unit's
+ * `image`): each image's base64 length, rounded up, so at least 1 per image.
+ */
+export function inputImageCredits(
+  request: Pick<ResolvedGenerationRequest, "image" | "mask"> &
+    Partial<Pick<ResolvedGenerationRequest, "controlnet">>,
+): number {
   let credits = 0;
-  for (const input of [request.image, request.mask]) {
+  for (const input of [
+    request.image,
+    request.mask,
+    ...(request.controlnet ?? []).map((unit) => unit.image),
+  ]) {
     if (input !== null) credits += Math.ceil(input.length / INPUT_IMAGE_CHARS_PER_CREDIT);
   }
   return credits;
@@ -27,7 +37,8 @@ export function inputImageCredits(request: Pick<ResolvedGenerationRequest, "imag
 /**
  * The credits a generation is expected to cost: the contract's `stepCounts(request).pixelSteps` (every
  * image, each pass at its size, img2img's and hires' steps as the engine runs them) × `modelFactor`, in
- * credits, rounded up, at least 1; input images add {@link inputImageCredits} (not scaled by the model:
+ * credits, rounded up, at least 1; ControlNet units add their calls' pixel-steps (`controlNetPixelSteps`:
+ * each active unit-step at `CONTROLNET_STEP_COST` of a UNet step); input images add {@link inputImageCredits} (not scaled by the model:
  * decoding is the same for any). It is reserved before the job runs; the settled cost may differ.
  * `modelFactor` scales for models that cost more per pixel-step than SD 1.5 (e.g. 2 for SDXL).
  *
@@ -38,6 +49,6 @@ export function estimateCost(request: ResolvedGenerationRequest, modelFactor = 1
   if (!Number.isFinite(modelFactor) || modelFactor <= 0) {
     throw new RangeError(`estimateCost: modelFactor must be a positive number, got ${modelFactor}.`);
   }
-  const pixelSteps = stepCounts(request).pixelSteps * modelFactor;
+  const pixelSteps = (stepCounts(request).pixelSteps + controlNetPixelSteps(request)) * modelFactor;
   return Math.max(1, Math.ceil(pixelSteps / PIXEL_STEPS_PER_CREDIT)) + inputImageCredits(request);
 }

@@ -21,6 +21,8 @@ export interface A1111Parameters {
   hires?: { upscale: number; steps: number; upscaler: string };
   /** A1111's "Clip skip", written only above 1. */
   clipSkip?: number;
+  /** sd-webui-controlnet's units, each written as `ControlNet <i>` (see `controlNetInfotext`). */
+  controlNet?: readonly string[];
   /** A1111's `RNG` field: written for its "CPU" source (torch's CPU generator), left out for "NV". */
   rng?: "CPU";
 }
@@ -40,6 +42,7 @@ export function formatA1111Parameters(p: A1111Parameters): string {
     ["Hires upscale", p.hires?.upscale],
     ["Hires steps", p.hires?.steps],
     ["Hires upscaler", p.hires?.upscaler],
+    ...(p.controlNet ?? []).map((unit, i): [string, string] => [`ControlNet ${i}`, unit]),
     ["RNG", p.rng],
   ];
   const generation = pairs

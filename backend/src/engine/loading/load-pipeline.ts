@@ -1,5 +1,6 @@
 import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+import { lazyControlUnet } from "../control/control-unet.ts";
 import { ModelLoadError } from "../errors.ts";
 import { clipImageConfig } from "../image/clip-image-input.ts";
 import { createSession, type LoadedSession } from "../models/onnx-session.ts";
@@ -148,6 +149,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
         logger,
       },
       unet,
+      controlUnet: lazyControlUnet(modelDir, load),
       vaeDecoder,
       vaeEncoder,
       schedulerConfig,

@@ -121,6 +121,12 @@ export function hasFixedBatchOfOne(meta: TensorMetadata): boolean {
   return meta.shape[0] === 1;
 }
 
+/** Item `row` of a tensor batched on its first axis with `batch` items (a view, no copy). */
+export function batchRow(data: Float32Array, batch: number, row: number): Float32Array {
+  const size = data.length / batch;
+  return data.subarray(row * size, (row + 1) * size);
+}
+
 /** A fixed dimension of the declared shape, or undefined when symbolic. */
 export function fixedDim(meta: TensorMetadata, axis: number): number | undefined {
   const dim = meta.shape[axis];

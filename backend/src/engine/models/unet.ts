@@ -1,6 +1,8 @@
-import { Tensor } from "onnxruntime-node";
+import type { Tensor } from "onnxruntime-node";
+import type { ControlResiduals } from "../control/residuals.ts";
 import { ModelLoadError } from "../errors.ts";
 import {
+  batchRow,
   findInput,
   findOptionalInput,
   findOutputName,
@@ -13,6 +15,7 @@ import {
   requireOnlyInputs,
   type TensorMetadata,
 } from "./onnx-session.ts";
+import { TIMESTEP_TYPES, timestepTensor } from "./timestep-tensor.ts";
 
 /** One UNet call's inputs; every tensor is batched on its first axis with `sampleDims[0]` items. */
 export interface UNetInputs {
@@ -28,9 +31,12 @@ export interface UNetInputs {
   timeIds?: Float32Array;
   /** LCM: guidance embedding `[batch, D]`. */
   timestepCond?: Float32Array;
+  /**
+   * ControlNet residuals, for a UNet exported to take them (`cnet/model.onnx`), which needs them: the
+   * pipeline runs the plain UNet on steps where no unit acts.
+   */
+  residuals?: ControlResiduals;
 }
-
-const TIMESTEP_TYPES = ["float32", "float16", "int64", "int32"];
 
 /**
  * The UNet session, fed by its input metadata (diffusers' and optimum's exports): `sample`,
@@ -47,6 +53,8 @@ export class UNetSession {
   readonly #timeIds: TensorMetadata | undefined;
   readonly #timestepCond: TensorMetadata | undefined;
   readonly #output: string;
+  /** onnx-web's `cnet` UNet: `down_block_0…N` and `mid_block_additional_residual`, in order. */
+  readonly #residualInputs: readonly TensorMetadata[];
   /** Tensors of the inputs that stay the same over a generation's steps (text, size, guidance). */
   readonly #constantTensors = new WeakMap<Float32Array, Tensor>();
 
@@ -58,6 +66,7 @@ export class UNetSession {
     this.#textEmbeds = findOptionalInput(loaded, ["text_embeds"]);
     this.#timeIds = findOptionalInput(loaded, ["time_ids"]);
     this.#timestepCond = findOptionalInput(loaded, ["timestep_cond"]);
+    this.#residualInputs = residualInputs(loaded);
     const inputs = [
       this.#sample,
       this.#timestep,
@@ -65,6 +74,7 @@ export class UNetSession {
       this.#textEmbeds,
       this.#timeIds,
       this.#timestepCond,
+      ...this.#residualInputs,
     ];
     requireOnlyInputs(
       loaded,
@@ -113,6 +123,11 @@ export class UNetSession {
     return this.#timestepCond === undefined ? undefined : (fixedDim(this.#timestepCond, 1) ?? 256);
   }
 
+  /** How many ControlNet residuals the export takes (down blocks and the mid block); 0 for a plain UNet. */
+  get residualCount(): number {
+    return this.#residualInputs.length;
+  }
+
   get textEmbedsDim(): number | undefined {
     return this.#textEmbeds === undefined ? undefined : fixedDim(this.#textEmbeds, 1);
   }
@@ -126,6 +141,7 @@ export class UNetSession {
       this.#textEmbeds,
       this.#timeIds,
       this.#timestepCond,
+      ...this.#residualInputs,
     ].some((meta) => meta !== undefined && hasFixedBatchOfOne(meta));
     if (batch === 1 || !fixedBatch) return this.#run(inputs);
     const parts: Float32Array[] = [];
@@ -143,12 +159,13 @@ export class UNetSession {
     const batch = inputs.sampleDims[0];
     const feeds: Record<string, Tensor> = {
       [this.#sample.name]: floatTensor(this.#sample, inputs.sample, inputs.sampleDims),
-      [this.#timestep.name]: this.#timestepTensor(inputs.timestep, batch),
+      [this.#timestep.name]: timestepTensor(this.#timestep, inputs.timestep, batch),
       [this.#context.name]: this.#constantTensor(this.#context, inputs.context, inputs.contextDims),
     };
     this.#feedOptional(feeds, this.#textEmbeds, inputs.textEmbeds, batch);
     this.#feedOptional(feeds, this.#timeIds, inputs.timeIds, batch);
     this.#feedOptional(feeds, this.#timestepCond, inputs.timestepCond, batch);
+    this.#feedResiduals(feeds, inputs.residuals);
     const results = await this.#loaded.session.run(feeds, [this.#output]);
     const { data } = outputData(this.#loaded, results, this.#output);
     const expected = (inputs.sample.length / inputs.sampleDims[1]) * 4;
@@ -159,6 +176,25 @@ export class UNetSession {
       );
     }
     return data;
+  }
+
+  #feedResiduals(feeds: Record<string, Tensor>, residuals: ControlResiduals | undefined): void {
+    if (this.#residualInputs.length === 0) {
+      if (residuals !== undefined)
+        throw new ModelLoadError(this.#loaded.file, "takes no ControlNet residuals (not a ControlNet UNet)");
+      return;
+    }
+    if (residuals !== undefined && residuals.tensors.length !== this.#residualInputs.length)
+      throw new ModelLoadError(
+        this.#loaded.file,
+        `takes ${this.#residualInputs.length} ControlNet residuals; the ControlNet gave ${residuals.tensors.length}`,
+      );
+    this.#residualInputs.forEach((meta, i) => {
+      const given = residuals?.tensors[i];
+      if (given === undefined)
+        throw new ModelLoadError(`${this.#loaded.file}: ${meta.name}`, "the pipeline has no residual for it");
+      feeds[meta.name] = floatTensor(meta, given.data, given.dims);
+    });
   }
 
   #feedOptional(
@@ -191,30 +227,10 @@ export class UNetSession {
     this.#constantTensors.set(data, tensor);
     return tensor;
   }
-
-  #timestepTensor(timestep: number, batch: number): Tensor {
-    const declared = this.#timestep.shape;
-    const dims = declared.length === 0 ? [] : declared[0] === 1 ? [1] : [batch];
-    const count = dims.length === 0 ? 1 : (dims[0] as number);
-    // An integer timestep input gets `np.array([t], dtype=int64)` in diffusers' and optimum's ONNX
-    // pipelines: truncated, so linspace's 499.5 is 499.
-    switch (this.#timestep.type) {
-      case "int64":
-        return new Tensor("int64", new BigInt64Array(count).fill(BigInt(Math.trunc(timestep))), dims);
-      case "int32":
-        return new Tensor("int32", new Int32Array(count).fill(Math.trunc(timestep)), dims);
-      default:
-        return floatTensor(this.#timestep, new Float32Array(count).fill(timestep), dims);
-    }
-  }
 }
 
 function sliceBatch(inputs: UNetInputs, b: number): UNetInputs {
-  const batch = inputs.sampleDims[0];
-  const item = (data: Float32Array) => {
-    const size = data.length / batch;
-    return data.subarray(b * size, (b + 1) * size);
-  };
+  const item = (data: Float32Array) => batchRow(data, inputs.sampleDims[0], b);
   const [, channels, height, width] = inputs.sampleDims;
   const [, tokens, contextWidth] = inputs.contextDims;
   const sliced: UNetInputs = {
@@ -227,5 +243,35 @@ function sliceBatch(inputs: UNetInputs, b: number): UNetInputs {
   if (inputs.textEmbeds !== undefined) sliced.textEmbeds = item(inputs.textEmbeds);
   if (inputs.timeIds !== undefined) sliced.timeIds = item(inputs.timeIds);
   if (inputs.timestepCond !== undefined) sliced.timestepCond = item(inputs.timestepCond);
+  if (inputs.residuals !== undefined)
+    sliced.residuals = {
+      tensors: inputs.residuals.tensors.map(({ data, dims }) => ({
+        data: item(data),
+        dims: [1, ...dims.slice(1)],
+      })),
+    };
   return sliced;
+}
+
+/**
+ * onnx-web's ControlNet UNet (`cnet/model.onnx`) takes `down_block_0` … `down_block_11` and
+ * `mid_block_additional_residual` besides the usual inputs (`convert/diffusion/diffusion.py`); SDXL
+ * exports have fewer down blocks. Ordered as the ControlNet returns them: the down blocks, then mid.
+ */
+function residualInputs(loaded: LoadedSession): TensorMetadata[] {
+  const down: TensorMetadata[] = [];
+  for (let i = 0; ; i++) {
+    const meta = findOptionalInput(loaded, [`down_block_${i}`, `down_block_additional_residual_${i}`]);
+    if (meta === undefined) break;
+    down.push(meta);
+  }
+  const mid = findOptionalInput(loaded, ["mid_block_additional_residual", "mid_block"]);
+  if (down.length === 0 && mid === undefined) return [];
+  if (down.length === 0 || mid === undefined)
+    throw new ModelLoadError(
+      `${loaded.file}: ${mid === undefined ? "mid_block_additional_residual" : "down_block_0"}`,
+      "input tensor missing (a ControlNet UNet takes the down blocks' and the mid block's residuals)",
+    );
+  for (const meta of [...down, mid]) requireFloat(loaded, meta);
+  return [...down, mid];
 }

@@ -1,4 +1,4 @@
-import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { exampleControlNetUnit, exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import { batchKey } from "./batch-key.ts";
 
@@ -16,6 +16,10 @@ describe("batch keys", () => {
     const request = exampleResolvedRequest({});
     expect(batchKey({ ...request, hires: { scale: 2, strength: 0.7, steps: 20 } })).toBeNull();
     expect(batchKey({ ...request, image: "iVBORw0KGgo=", strength: 0.5 })).toBeNull();
+  });
+
+  it("runs ControlNet requests alone: each has its own maps and a ControlNet call per unit and step", () => {
+    expect(batchKey(exampleResolvedRequest({ controlnet: [exampleControlNetUnit()] }))).toBeNull();
   });
 
   it("runs edited, alternating and composable prompts alone, as the engine does", () => {

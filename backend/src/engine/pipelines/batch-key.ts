@@ -17,6 +17,8 @@ interface BatchShape {
   image: unknown;
   mask: unknown;
   hires: unknown;
+  /** ControlNet units: each request's own maps and residuals, so it runs alone. */
+  controlNet?: unknown;
 }
 
 const present = (value: unknown) => value !== undefined && value !== null;
@@ -25,11 +27,18 @@ const present = (value: unknown) => value !== undefined && value !== null;
  * Images can share each UNet call when they agree on size, steps, scheduler and rng, and on guidance
  * on or off (a guided image is two rows). A request runs alone (`null`) when it has an input image
  * (img2img and inpainting start from their own latents at their own timestep), a hires second pass
- * (at its own size, and its time would skew the step times measured for the first pass), or a prompt
+ * (at its own size, and its time would skew the step times measured for the first pass), ControlNet
+ * units (each request's own maps, and a ControlNet call per unit and step), or a prompt
  * whose conditioning changes between steps (editing, alternation) or takes rows of its own (AND).
  */
 export function shapeKey(request: BatchShape): string | null {
-  if (present(request.image) || present(request.mask) || present(request.hires)) return null;
+  if (
+    present(request.image) ||
+    present(request.mask) ||
+    present(request.hires) ||
+    present(request.controlNet)
+  )
+    return null;
   const { prompt, negativePrompt, steps } = request;
   if (isScheduled(prompt, steps) || isScheduled(negativePrompt, steps) || isComposable(prompt)) return null;
   return [
@@ -64,6 +73,7 @@ export function batchKey(request: ResolvedGenerationRequest): string | null {
     image: request.image,
     mask: request.mask,
     hires: request.hires,
+    controlNet: request.controlnet,
   });
   return key === null ? null : `${request.model}|${key}`;
 }

@@ -1,3 +1,4 @@
+import type { StepControl } from "../control/step-control.ts";
 import type { UNetSession } from "../models/unet.ts";
 import type { Scheduler } from "../schedulers/index.ts";
 import { conditioningAt, type ScheduledConditioning } from "./conditioning-schedule.ts";
@@ -17,6 +18,8 @@ export interface DenoiseRequest {
   conditioning: readonly ScheduledConditioning[];
   guidanceScale: number;
   generator: Generator;
+  /** ControlNet units of this pass: their residuals go to the ControlNet UNet on the steps they act. */
+  control?: StepControl;
   /** Called after every step with the number of steps done; throws to stop. */
   afterStep: (done: number) => void;
 }
@@ -37,13 +40,23 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
     const t = timesteps[i] as number;
     const scaled = scheduler.scaleModelInput(latents, t);
     let sample = batch > 1 ? repeat(scaled, batch) : scaled;
+    const residuals = await request.control?.residualsAt({
+      step: i,
+      steps: timesteps.length,
+      sample,
+      sampleDims: [batch, channels, h, w],
+      timestep: t,
+      context: conditioning.context,
+      contextDims: conditioning.contextDims,
+    });
     let sampleChannels = channels;
     if (start.inpaintInput !== undefined) {
       const { mask, maskedImageLatents } = start.inpaintInput;
       sample = concatInpaintChannels(sample, batch, mask, maskedImageLatents);
       sampleChannels = channels + 1 + maskedImageLatents.length / (h * w);
     }
-    const prediction = await unet.predict({
+    const stepUnet = residuals === undefined ? unet : (request.control?.unet ?? unet);
+    const prediction = await stepUnet.predict({
       sample,
       sampleDims: [batch, sampleChannels, h, w],
       timestep: t,
@@ -52,6 +65,7 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
       ...optional("textEmbeds", conditioning.textEmbeds),
       ...optional("timeIds", conditioning.timeIds),
       ...optional("timestepCond", conditioning.timestepCond),
+      ...(residuals === undefined ? {} : { residuals }),
     });
     const noise =
       batch > 1 ? applyGuidance(prediction, request.guidanceScale, conditioning.condWeights) : prediction;

@@ -1,4 +1,5 @@
 import { stepCounts } from "@sdgate/shared";
+import { passControls } from "../control/pass-controls.ts";
 import { abortError, InvalidArgumentError } from "../errors.ts";
 import type { UNetSession } from "../models/unet.ts";
 import type { VaeDecoderSession } from "../models/vae-decoder.ts";
@@ -29,6 +30,8 @@ export interface PipelineComponents {
   traits: ModelTraits;
   text: TextStack;
   unet: UNetSession;
+  /** The UNet that takes ControlNet residuals (`cnet/model.onnx`), loaded when first asked for. */
+  controlUnet: () => Promise<UNetSession>;
   vaeDecoder: VaeDecoderSession;
   vaeEncoder: VaeEncoderSession | undefined;
   schedulerConfig: SchedulerConfig;
@@ -93,6 +96,7 @@ export async function generate<S extends Seed>(
   timingsMs.textEncode = performance.now() - mark - tokenizeMs;
 
   const { width, height } = resolved;
+  const controls = await passControls(resolved, components.controlUnet);
   // Progress counts the steps pricing and estimates count, both passes of a hires image.
   const totalSteps = stepCounts(resolved).stepsPerImage;
   const latentDims = [1, components.latentChannels, height / 8, width / 8] as const;
@@ -136,6 +140,7 @@ export async function generate<S extends Seed>(
       conditioning,
       guidanceScale: resolved.guidanceScale,
       generator,
+      ...(controls === undefined ? {} : { control: controls.first }),
       afterStep: (step) => {
         onProgress?.({ step, steps: totalSteps, image: index, images: resolved.n });
         checkAbort();
@@ -153,6 +158,7 @@ export async function generate<S extends Seed>(
         conditioning: conditioning.at(-1) as ScheduledConditioning,
         guidanceScale: resolved.guidanceScale,
         generator,
+        ...(controls?.hires === undefined ? {} : { control: controls.hires }),
         afterStep: (done) => {
           onProgress?.({
             step: timesteps.length + done,

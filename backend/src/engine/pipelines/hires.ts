@@ -1,3 +1,4 @@
+import type { StepControl } from "../control/step-control.ts";
 import type { UNetSession } from "../models/unet.ts";
 import type { Scheduler } from "../schedulers/index.ts";
 import type { ScheduledConditioning } from "./conditioning-schedule.ts";
@@ -66,6 +67,8 @@ export interface HiresRequest {
   conditioning: ScheduledConditioning;
   guidanceScale: number;
   generator: Generator;
+  /** ControlNet units with their maps at the final size (A1111 applies them to both passes). */
+  control?: StepControl;
   afterStep: (done: number, steps: number) => void;
 }
 
@@ -93,6 +96,7 @@ export async function hiresPass(request: HiresRequest): Promise<Float32Array> {
     conditioning: [{ ...request.conditioning, endAtStep: timesteps.length }],
     guidanceScale: request.guidanceScale,
     generator: request.generator,
+    ...(request.control === undefined ? {} : { control: request.control }),
     afterStep: (done) => request.afterStep(done, timesteps.length),
   });
 }

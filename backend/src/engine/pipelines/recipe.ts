@@ -1,3 +1,4 @@
+import { controlNetInfotext, controlNetRecipe } from "../control/control-infotext.ts";
 import { formatA1111Parameters } from "../image/a1111-parameters.ts";
 import { a1111SamplerName } from "../schedulers/index.ts";
 import type { ImageMetadata, ModelFamily, Seed } from "../types.ts";
@@ -43,6 +44,13 @@ export function imageMetadata<S extends Seed>(
           hires: { upscale: request.hires.scale, steps: request.hires.steps, upscaler: "Latent" },
         }),
     ...(request.clipSkip > 1 ? { clipSkip: request.clipSkip } : {}),
+    ...(request.controlNet === undefined
+      ? {}
+      : {
+          controlNet: request.controlNet.map((unit) =>
+            controlNetInfotext(unit, request.width, request.height),
+          ),
+        }),
     ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
   });
   const recipe: Record<string, unknown> = {
@@ -72,5 +80,6 @@ export function imageMetadata<S extends Seed>(
   if (request.clipSkip > 1) recipe.clipSkip = request.clipSkip;
   if (request.hires !== undefined) recipe.hires = { ...request.hires, upscaler: "latent-bilinear" };
   if (request.mask !== undefined) recipe.masked = true;
+  if (request.controlNet !== undefined) recipe.controlNet = request.controlNet.map(controlNetRecipe);
   return { parameters, recipe };
 }

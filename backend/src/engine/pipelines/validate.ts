@@ -1,4 +1,6 @@
 import { MAX_PROMPT_NESTING, outputSize, promptNestingDepth, stepsRun } from "@sdgate/shared";
+import { checkControlUnits } from "../control/check-control-units.ts";
+import type { ControlNetUnit } from "../control/control-unit.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { RNG_NAMES } from "../rng/torch-generator.ts";
 import { resolveSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
@@ -46,6 +48,8 @@ export interface ResolvedRequest<S extends Seed> {
   hires: HiresPass | undefined;
   /** The registry version the request names, for the image's recipe. */
   modelVersion: { version: string; digest: string } | undefined;
+  /** Checked by `checkControlUnits`; absent without units. */
+  controlNet?: readonly ControlNetUnit[];
 }
 
 const MAX_IMAGES = 16;
@@ -141,6 +145,7 @@ export function resolveRequest<S extends Seed>(
     clipSkip,
     hires,
     modelVersion: request.modelVersion,
+    ...controlUnits(checkControlUnits(request.controlNet, width, height)),
   };
   if (image === undefined) {
     if (mask !== undefined)
@@ -270,4 +275,10 @@ function checkImage(param: "image" | "mask", image: RgbImage, width: number, hei
 
 function describeImage(image: RgbImage): string {
   return `${image.width}×${image.height}`;
+}
+
+function controlUnits(units: readonly ControlNetUnit[] | undefined): {
+  controlNet?: readonly ControlNetUnit[];
+} {
+  return units === undefined ? {} : { controlNet: units };
 }
