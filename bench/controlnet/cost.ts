@@ -9,13 +9,12 @@
  */
 import { parseArgs } from "node:util";
 import { InferenceSession, Tensor } from "onnxruntime-node";
-import { SD15_CONDITIONING_EMBEDDING_CHANNELS } from "../../backend/src/model-builder/controlnet.ts";
 import {
   buildControlNet,
   FreshControlNetWeights,
   WeightSource,
 } from "../../backend/src/model-builder/index.ts";
-import { sd15UNet } from "../../backend/src/model-builder/sd15-architecture.ts";
+import { sd15ControlNet, sd15UNet } from "../../backend/src/model-builder/sd15-architecture.ts";
 import { buildUNet2DCondition } from "../../backend/src/model-builder/unet-2d-condition.ts";
 
 const { values: args } = parseArgs({
@@ -50,11 +49,7 @@ async function session(model: Uint8Array): Promise<InferenceSession> {
 
 const unetSession = await session(buildUNet2DCondition(new WeightSource(1), unetConfig));
 const controlNetSession = await session(
-  buildControlNet(new FreshControlNetWeights(new WeightSource(2)), {
-    unet: unetConfig,
-    conditioningChannels: 3,
-    conditioningEmbeddingChannels: SD15_CONDITIONING_EMBEDDING_CHANNELS,
-  }),
+  buildControlNet(new FreshControlNetWeights(new WeightSource(2)), { ...sd15ControlNet(), unet: unetConfig }),
 );
 const controlFeeds = {
   ...common,
