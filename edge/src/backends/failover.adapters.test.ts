@@ -1,17 +1,9 @@
-import { Keyring, type ResolvedGenerationRequest, registrySchema } from "@sdgate/shared";
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import type { AttemptOutcome } from "./client.ts";
-import { generateWithFailover } from "./failover.ts";
-import { HealthView } from "./health.ts";
+import { failoverOver, SERVED } from "./failover-testing.ts";
 import { type Held, heldOf } from "./held.ts";
-import { LoadBook } from "./load.ts";
-import { RetryBudget } from "./retry-policy.ts";
-
-const registry = registrySchema.parse([
-  { name: "ours", url: "http://127.0.0.1:9", provider: "a", region: "local", priority: 0 },
-  { name: "spare", url: "http://127.0.0.1:10", provider: "b", region: "local", priority: 1 },
-]);
 
 const INK = "1".repeat(64);
 const CANNY = "2".repeat(64);
@@ -37,16 +29,7 @@ const withAdapters: ResolvedGenerationRequest = {
 const holding = (...adapters: ["lora" | "controlnet", string, string][]): Held =>
   heldOf({ adapters: adapters.map(([kind, name, digest]) => ({ kind, name, digest })) });
 
-const served: AttemptOutcome = {
-  kind: "ok",
-  response: {
-    model: "tiny",
-    output_format: "png",
-    images: [{ seed: 1, width: 8, height: 8, b64: "" }],
-    timings_ms: { text_encode: 1, denoise: 1, decode: 1, image_encode: 1, total: 4 },
-  },
-  load: null,
-} as AttemptOutcome;
+const served = SERVED;
 
 const adapterMiss: AttemptOutcome = {
   kind: "failed",
@@ -61,48 +44,8 @@ const adapterMiss: AttemptOutcome = {
   },
 };
 
-/** Failover of `request` over `ours` and `spare`, which hold `held`; the calls made, and the result. */
-async function run(
-  held: Record<string, Held>,
-  answers: Record<string, AttemptOutcome>,
-  request = withAdapters,
-) {
-  const calls: string[] = [];
-  let refreshes = 0;
-  const health = new HealthView(
-    () => ({
-      sync: async () => ({ states: {}, probes: {}, versions: held }),
-      report: async () => {
-        throw new Error("a backend without an adapter is not failing");
-      },
-      takeProbe: async () => true,
-      refreshVersions: async () => {
-        refreshes += 1;
-        return held;
-      },
-    }),
-    registry.breaker,
-  );
-  const result = await generateWithFailover(
-    registry,
-    { health, load: new LoadBook(), budget: new RetryBudget(registry.retry) },
-    request,
-    {
-      keyring: new Keyring([{ id: "k1", secret: "s".repeat(40) }]),
-      timeoutMs: 1_000,
-      requestId: "req_test",
-      location: {},
-      waitUntil: () => {},
-      random: () => 0,
-      sleep: async () => {},
-      call: async (backend) => {
-        calls.push(backend.name);
-        return answers[backend.name] ?? adapterMiss;
-      },
-    },
-  );
-  return { calls, refreshes, result };
-}
+const run = (held: Record<string, Held>, answers: Record<string, AttemptOutcome>, request = withAdapters) =>
+  failoverOver(held, answers, request, adapterMiss);
 
 describe("a request naming LoRAs and ControlNet models", () => {
   it("goes only to backends whose status lists every digest it names", async () => {
