@@ -1,10 +1,17 @@
-import { randomHex } from "@sdgate/shared";
+import { type JobView, randomHex } from "@sdgate/shared";
 import { beforeAll, describe, expect, it } from "vitest";
 import { approvedAdapter } from "../adapters/testing.ts";
 import { FAKE_ADAPTERS } from "../test-support/fake-backends.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import { callsTo, uniquePrompt } from "../test-support/harness.ts";
-import { jobsEnv, request, seedJobKey } from "../test-support/jobs-harness.ts";
+import {
+  jobsEnv,
+  request,
+  seedJobKey,
+  submit,
+  uniqueJobPrompt,
+  waitForJob,
+} from "../test-support/jobs-harness.ts";
 import { expectJson } from "./admin-people/testing.ts";
 
 const [FAKE_LORA, FAKE_CONTROLNET] = FAKE_ADAPTERS;
@@ -99,6 +106,29 @@ describe("a generation naming registered LoRAs and ControlNet models", () => {
       error: { code: "adapter_unavailable", message: expect.stringContaining(`LoRA '${undeployed}'`) },
     });
     expect(await callsTo("healthy", prompt)).toEqual([]);
+  });
+
+  it("runs an async job with its LoRA resolved and routed, as the synchronous path does", async () => {
+    const { key: jobKey } = await seedJobKey();
+    const testEnv = jobsEnv();
+    const jobOf = async (lora: string) => {
+      const body = { prompt: uniqueJobPrompt(), steps: 2, seed: 3, lora: [{ name: lora, weight: 0.4 }] };
+      const response = await submit(body, jobKey, testEnv);
+      expect(response.status).toBe(202);
+      return waitForJob(((await response.json()) as JobView).id, jobKey, testEnv);
+    };
+    expect((await jobOf(ink)).status).toBe("succeeded");
+    const undeployed = (await approvedAdapter("lora", ["tiny"])).name;
+    expect(await jobOf(undeployed)).toMatchObject({
+      status: "failed",
+      error: { code: "adapter_unavailable" },
+    });
+    const refused = await submit(
+      { prompt: "x", lora: [{ name: "nobody-registered-this" }] },
+      jobKey,
+      testEnv,
+    );
+    expect(await expectJson(refused, 400)).toMatchObject({ error: { param: "lora.0.name" } });
   });
 
   it("prices a request naming adapters, and refuses an unknown one, at POST /v1/estimate", async () => {
