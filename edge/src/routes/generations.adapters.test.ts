@@ -12,6 +12,7 @@ import {
   uniqueJobPrompt,
   waitForJob,
 } from "../test-support/jobs-harness.ts";
+import { freshTinyAlias, registryEdge } from "./admin-models/testing.ts";
 import { expectJson } from "./admin-people/testing.ts";
 
 const [FAKE_LORA, FAKE_CONTROLNET] = FAKE_ADAPTERS;
@@ -74,6 +75,22 @@ describe("a generation naming registered LoRAs and ControlNet models", () => {
           resize_mode: "crop_and_resize",
         },
       ],
+    });
+  });
+
+  it("resolves them on a registry edge too, for a model alias's version, routed to holders of both", async () => {
+    const { alias, version } = await freshTinyAlias();
+    const prompt = uniquePrompt();
+    const res = await post(
+      generation({ prompt, model: `tiny@${alias}`, lora: [{ name: ink }] }),
+      key,
+      registryEdge(),
+    );
+    expect(res.status).toBe(200);
+    const [call] = await callsTo("healthy", prompt);
+    expect(call?.body).toMatchObject({
+      model_version: { version: version.version, digest: version.digest },
+      lora: [{ name: ink, digest: FAKE_LORA.digest, weight: 1 }],
     });
   });
 
