@@ -1,4 +1,4 @@
-import type { BackendStatusBody } from "@sdgate/shared";
+import { ADAPTER_KINDS, type AdapterKind, type BackendAdapter, type BackendStatusBody } from "@sdgate/shared";
 
 /**
  * What one backend holds, as its signed status said: model id → files digest, and each adapter under
@@ -23,4 +23,17 @@ export function heldOf(status: Pick<BackendStatusBody, "versions" | "adapters">)
 /** Only the model versions of a {@link Held} map (for the fleet report's `versions`). */
 export function heldVersionsOnly(held: Held): Held {
   return Object.fromEntries(Object.entries(held).filter(([key]) => !key.startsWith(ADAPTER_PREFIX)));
+}
+
+/** The adapters of a {@link Held} map, as the backend reported them (for the fleet report). */
+export function heldAdapters(held: Held): BackendAdapter[] {
+  return Object.entries(held).flatMap(([key, label]) => {
+    if (!key.startsWith(ADAPTER_PREFIX)) return [];
+    const slash = label.indexOf("/");
+    const kind = label.slice(0, slash);
+    if (!(ADAPTER_KINDS as readonly string[]).includes(kind)) return [];
+    return [
+      { kind: kind as AdapterKind, name: label.slice(slash + 1), digest: key.slice(ADAPTER_PREFIX.length) },
+    ];
+  });
 }

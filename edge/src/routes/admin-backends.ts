@@ -2,7 +2,7 @@ import type { BackendBreaker, Fleet } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { BreakerState } from "../backends/breaker.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
-import { heldVersionsOnly } from "../backends/held.ts";
+import { heldAdapters, heldVersionsOnly } from "../backends/held.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminGuard } from "../identity/guard.ts";
 import { adminAudit } from "../middleware/admin-audit/index.ts";
@@ -77,6 +77,7 @@ export function registerAdminBackends(app: Hono<AppEnv>): void {
               }
             : null,
           versions: held === undefined ? null : heldVersionsOnly(held),
+          adapters: held === undefined ? null : heldAdapters(held),
         };
       }),
     };
