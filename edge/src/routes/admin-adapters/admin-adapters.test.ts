@@ -2,6 +2,7 @@ import { NAMED_SCHEMAS, randomHex } from "@sdgate/shared";
 import { strictly } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import { freshAdapterName } from "../../adapters/testing.ts";
+import { jobsEnv, request, seedJobKey } from "../../test-support/jobs-harness.ts";
 import { asAdmin, auditRowOf, expectJson, person } from "../admin-people/testing.ts";
 
 const S = NAMED_SCHEMAS;
@@ -45,6 +46,30 @@ describe("the adapter registry's admin API", () => {
     });
     const again = await approver.call(`/admin/adapters/lora/${name}/approve`, { method: "POST", json: {} });
     expect(await expectJson(again, 409)).toMatchObject({ error: { code: "conflict" } });
+  });
+
+  it("serves an approval and stops serving a removal at once in the isolate that made it", async () => {
+    const registrant = await person({ role: "developer", team: "global" });
+    const approver = await person({ role: "model_approver", team: "global" });
+    const name = freshAdapterName("now");
+    await expectJson(await registrant.call("/admin/adapters", { method: "POST", json: lora(name) }), 201);
+    const { key } = await seedJobKey();
+    const estimate = () =>
+      request("POST", "/v1/estimate", key, jobsEnv(["stream"]), {
+        body: { prompt: "a fox", lora: [{ name, weight: 0.5 }] },
+      });
+    // Read (and cached) while pending: refused.
+    expect(await expectJson(await estimate(), 400)).toMatchObject({ error: { param: "lora.0.name" } });
+    await expectJson(
+      await approver.call(`/admin/adapters/lora/${name}/approve`, { method: "POST", json: {} }),
+      200,
+    );
+    expect((await estimate()).status).toBe(200);
+    await expectJson(
+      await approver.call(`/admin/adapters/lora/${name}/remove`, { method: "POST", json: {} }),
+      200,
+    );
+    expect(await expectJson(await estimate(), 400)).toMatchObject({ error: { param: "lora.0.name" } });
   });
 
   it("refuses the registrant's own approval even with the admin role", async () => {
