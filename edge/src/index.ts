@@ -5,6 +5,8 @@ import { configFor } from "./env.ts";
 import type { AppEnv } from "./hono-env.ts";
 import { errorHandler, methodNotAllowedHandler, notFoundHandler } from "./middleware/error-handler/index.ts";
 import { requestId } from "./middleware/request-id/index.ts";
+import { registerAdapters } from "./routes/adapters.ts";
+import { registerAdminAdapters } from "./routes/admin-adapters/index.ts";
 import { registerAdminAudit } from "./routes/admin-audit.ts";
 import { registerAdminBackends } from "./routes/admin-backends.ts";
 import { registerAdminCanary } from "./routes/admin-canary/index.ts";
@@ -56,6 +58,7 @@ app.use(async (c, next) => {
 registerHealthz(app);
 registerOpenApi(app);
 registerModels(app);
+registerAdapters(app);
 registerGenerations(app);
 registerRuns(app);
 registerSweeps(app);
@@ -76,6 +79,7 @@ registerAdminPeople(app);
 registerAdminTeams(app);
 registerAdminRoleMappings(app);
 registerAdminModels(app);
+registerAdminAdapters(app);
 registerAdminEvaluations(app);
 
 app.notFound(notFoundHandler());

@@ -10,6 +10,7 @@ import type {
 import { callOf, callOperation } from "./http/operation.ts";
 import { DEFAULT_MAX_RETRIES } from "./http/retry.ts";
 import { type RequestOptions, Transport } from "./http/transport.ts";
+import { Adapters } from "./resources/adapters.ts";
 import { Audit } from "./resources/audit.ts";
 import { Backends } from "./resources/backends.ts";
 import { Canary } from "./resources/canary.ts";
@@ -120,6 +121,7 @@ export class Sdgate {
   readonly images: Images;
   readonly jobs: Jobs;
   readonly models: Models;
+  readonly adapters: Adapters;
   readonly webhooks: Webhooks;
   readonly keys: Keys;
   readonly audit: Audit;
@@ -162,6 +164,7 @@ export class Sdgate {
     this.jobs = new Jobs(this.#transport, { maxRetries });
     this.images = new Images(this.#transport, this.jobs);
     this.models = new Models(this.#transport);
+    this.adapters = new Adapters(this.#transport);
     this.webhooks = new Webhooks(this.#transport);
     this.keys = new Keys(this.#transport);
     this.audit = new Audit(this.#transport);
@@ -269,6 +272,14 @@ export const CLIENT_METHODS = {
   signOut: null,
   getOpenApiDocument: "openApiDocument",
   listModels: "models.list",
+  listAdapters: "adapters.list",
+  listAdapterRecords: "adapters.records",
+  registerAdapter: "adapters.register",
+  getAdapterRecord: "adapters.get",
+  approveAdapter: "adapters.approve",
+  rejectAdapter: "adapters.reject",
+  deprecateAdapter: "adapters.deprecate",
+  removeAdapter: "adapters.remove",
   createImage: "images.generate",
   getImageFile: "images.getFile",
   estimateGeneration: "estimate",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { backendAdapterSchema } from "./internal-api.ts";
 import { backendSchema, breakerPolicySchema, retryPolicySchema } from "./registry.ts";
 
 /**
@@ -77,6 +78,11 @@ export const fleetBackendSchema = backendSchema.extend({
    * routes a registry version only to backends holding its digest); `null` before it was read.
    */
   versions: z.record(z.string(), z.string()).nullable(),
+  /**
+   * The LoRAs and ControlNet models it holds, with their digests, as its signed status last said (a
+   * request naming adapters goes only to backends holding them all); `null` before it was read.
+   */
+  adapters: z.array(backendAdapterSchema).nullable(),
 });
 export type FleetBackend = z.infer<typeof fleetBackendSchema>;
 

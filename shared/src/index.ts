@@ -1,3 +1,4 @@
+export * from "./adapter-registry.ts";
 export * from "./adapters.ts";
 export * from "./audit.ts";
 export * from "./backends.ts";

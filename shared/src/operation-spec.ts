@@ -44,7 +44,7 @@ export interface OperationSpec {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /**
    * OpenAPI path template (`/v1/jobs/{id}`). `{id}` is the parameter routes have; a team's member
-   * (`/admin/teams/{id}/members/{user_id}`) adds `{user_id}`, and a model's alias `{alias}`.
+   * (`/admin/teams/{id}/members/{user_id}`) adds `{user_id}`, a model's alias `{alias}`, and an adapter is `{kind}/{name}`.
    */
   readonly path: string;
   readonly summary: string;

@@ -17,12 +17,13 @@ describe("OPERATIONS", () => {
     }
   });
 
-  it("has no path parameter but {id}, {user_id} after a team's {id}, and {alias} after a model's aliases or policies", () => {
+  it("has no path parameter but {id}, {user_id} after a team's {id}, {alias} after a model's aliases or policies, and an adapter's {kind}/{name}", () => {
     for (const [id, op] of entries) {
       const rest = op.path
         .replace("/admin/teams/{id}/members/{user_id}", "")
         .replace("/admin/models/{id}/aliases/{alias}", "")
         .replace("/admin/models/{id}/policies/{alias}", "")
+        .replace("/admin/adapters/{kind}/{name}", "")
         .replaceAll("{id}", "");
       expect(rest, id).not.toMatch(/[{}:]/);
     }

@@ -51,6 +51,7 @@ import {
   type QuerySpec,
   queryOf,
 } from "./operation-spec.ts";
+import { ADAPTER_OPERATIONS, ADAPTER_SCHEMAS } from "./operations-adapters.ts";
 import { CANARY_OPERATIONS, CANARY_SCHEMAS } from "./operations-canary.ts";
 import { EVALUATION_OPERATIONS, EVALUATION_SCHEMAS } from "./operations-evaluations.ts";
 import { PROMPT_OPERATIONS, PROMPT_SCHEMAS } from "./operations-prompts.ts";
@@ -120,6 +121,7 @@ export const NAMED_SCHEMAS = {
   DeprovisionGroup: named("DeprovisionGroup", deprovisionGroupBodySchema),
   DeprovisionedGroup: named("DeprovisionedGroup", deprovisionedGroupSchema),
   ...REGISTRY_SCHEMAS,
+  ...ADAPTER_SCHEMAS,
   ...CANARY_SCHEMAS,
   ...EVALUATION_SCHEMAS,
   ...RUN_SCHEMAS,
@@ -717,6 +719,7 @@ export const OPERATIONS = {
     success: { status: 200, schema: S.DeprovisionedGroup, description: "What removing the group did." },
   },
   ...REGISTRY_OPERATIONS,
+  ...ADAPTER_OPERATIONS,
   ...CANARY_OPERATIONS,
   ...EVALUATION_OPERATIONS,
   ...RUN_OPERATIONS,

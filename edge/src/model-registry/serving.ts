@@ -12,6 +12,7 @@ import {
   type SafetySetting,
   SdgateError,
 } from "@sdgate/shared";
+import { catalogFor, type ServingAdapter, servingAdapters, wrongModelAdapter } from "../adapters/catalog.ts";
 import { type ActiveSplit, activeSplit, type SplitDraw } from "../canary/active-split.ts";
 import { findModel, modelFor } from "../models.ts";
 import { policyFromRow } from "../policies/row.ts";
@@ -50,6 +51,8 @@ export interface ServingModel {
   safety: SafetySetting;
   /** The alias's canary split, and which side this request drew; `null`: no split. */
   split: SplitDraw | null;
+  /** The approved LoRAs and ControlNet models (of every model: resolution picks this one's); absent: none. */
+  adapters?: readonly ServingAdapter[];
 }
 
 /** The alias name of a model's default policy: it binds pins and aliases without a policy of their own. */
@@ -170,6 +173,7 @@ export async function servingModel(
   random: () => number = Math.random,
 ): Promise<ServingModel> {
   const text = requested ?? DEFAULT_MODEL_ID;
+  const adapters = await servingAdapters(config.db, nowMs);
   if (config.governance === "catalog") {
     if (text.includes("@"))
       throw new SdgateError(
@@ -185,6 +189,7 @@ export async function servingModel(
       policy: null,
       safety: "off",
       split: null,
+      adapters,
     };
   }
   const parsed = parseModelRef(text);
@@ -204,13 +209,16 @@ export async function servingModel(
     untilMs: draw === null ? untilMs : nowMs,
     ...lookedUp.rules,
     split: draw,
+    adapters,
   };
 }
 
 /**
  * A request with its model's defaults applied and checked against its limits (400 naming the
- * field), its seed fixed, and the registry version it serves recorded in it: the version's digest
- * is then part of the canonical request, so its cache key and audit hash.
+ * field), its seed fixed, its LoRAs and ControlNet models resolved to the approved files for its
+ * model (an adapter registered for another model is a 400 saying which it is for), and the registry
+ * version it serves recorded in it: the digests of the version and the adapters are then part of
+ * the canonical request, so its cache key and audit hash.
  *
  * @example
  * const resolved = resolveServed(request, await servingModel(config, request.model), seed);
@@ -220,7 +228,11 @@ export function resolveServed(
   served: ServingModel,
   seed: number,
 ): ResolvedGenerationRequest {
-  const resolved = resolveGenerationRequest(request, served.info, seed);
+  const adapters = served.adapters ?? [];
+  const wrongModel = wrongModelAdapter(request, adapters, served.info.id);
+  if (wrongModel !== null)
+    throw new SdgateError("invalid_request", wrongModel.message, { param: wrongModel.param });
+  const resolved = resolveGenerationRequest(request, served.info, seed, catalogFor(adapters, served.info.id));
   if (!resolved.ok)
     throw new SdgateError("invalid_request", resolved.error.message, { param: resolved.error.param });
   return {

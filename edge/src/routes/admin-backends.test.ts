@@ -2,7 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import app from "../index.ts";
-import { FAKE_TINY_DIGESTS } from "../test-support/fake-backends.ts";
+import { FAKE_ADAPTERS, FAKE_TINY_DIGESTS } from "../test-support/fake-backends.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import { type Envelope, uniquePrompt } from "../test-support/harness.ts";
 
@@ -54,6 +54,7 @@ describe("GET /admin/backends", () => {
       breaker: { state: "open" },
       last_probe: { ok: false, status: null, detail: "connect" },
       versions: null,
+      adapters: null,
     });
     expect(healthy).toMatchObject({
       name: "fake-healthy",
@@ -62,6 +63,7 @@ describe("GET /admin/backends", () => {
       load: { queue_depth: 0, estimated_wait_ms: 0 },
       // What its signed status said it holds, read with the probe.
       versions: { tiny: FAKE_TINY_DIGESTS.common },
+      adapters: FAKE_ADAPTERS,
     });
   });
 

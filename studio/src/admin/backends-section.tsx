@@ -5,17 +5,23 @@ import type { SectionProps } from "./section-props.ts";
 import { TableBox } from "./table-box.tsx";
 import { useLoaded } from "./use-loaded.ts";
 
-/** One backend's models: each model id with the start of the files digest it holds. */
+/** One backend's models and adapters: each with the start of the files digest it holds. */
 function ModelsHeld(props: { backend: FleetBackend }) {
   const versions = props.backend.versions;
   if (versions === null) return <>Not read yet</>;
-  const entries = Object.entries(versions);
+  const entries: [string, string][] = [
+    ...Object.entries(versions),
+    ...(props.backend.adapters ?? []).map((adapter): [string, string] => [
+      `${adapter.kind} ${adapter.name}`,
+      adapter.digest,
+    ]),
+  ];
   if (entries.length === 0) return <>None</>;
   return (
     <ul class="plain">
-      {entries.map(([model, digest]) => (
-        <li key={model}>
-          {model} <code title={digest}>{digest.slice(0, 12)}</code>
+      {entries.map(([what, digest]) => (
+        <li key={what}>
+          {what} <code title={digest}>{digest.slice(0, 12)}</code>
         </li>
       ))}
     </ul>
