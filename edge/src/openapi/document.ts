@@ -90,6 +90,7 @@ function operation(operationId: string, op: OperationSpec) {
   return {
     operationId,
     summary: op.summary,
+    ...(op.tags === undefined ? {} : { tags: op.tags }),
     ...(description === undefined ? {} : { description }),
     security,
     ...(parameters.length > 0 ? { parameters } : {}),
