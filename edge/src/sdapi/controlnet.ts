@@ -60,19 +60,19 @@ function enumOf<T>(table: Readonly<Record<string, T>>, value: unknown): T | null
 /** A unit's image: a base64 string (data: URL or not), or `{ image, mask }` without a mask. */
 function imageOf(unit: Unit, fallback: string | null, at: string): Result<string, RequestProblem> {
   const given = unit.image ?? unit.input_image;
-  const problem = (message: string) => ({ ok: false, error: { param: `${at}.image`, message } }) as const;
+  const problem = (message: string, param = `${at}.image`) => fail(param, message);
   if (given === undefined || given === null || given === "") {
     // The extension uses img2img's input image when a unit has none.
     if (fallback !== null) return { ok: true, value: fallback };
-    return problem(`Invalid '${at}.image': a ControlNet unit needs an image in txt2img.`);
+    return problem("a ControlNet unit needs an image in txt2img.");
   }
   if (typeof given === "string") return { ok: true, value: given };
   if (isObject(given) && typeof given.image === "string") {
     if (given.mask !== undefined && given.mask !== null && given.mask !== "")
-      return problem(`Invalid '${at}.image.mask': ControlNet masks are not supported.`);
+      return problem("ControlNet masks are not supported.", `${at}.image.mask`);
     return { ok: true, value: given.image };
   }
-  return problem(`Invalid '${at}.image': must be a base64 image or { image, mask }.`);
+  return problem("must be a base64 image or { image, mask }.");
 }
 
 function numberOf(unit: Unit, name: string): number | undefined {
