@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { jobsEnv, request, seedJobKey, uniqueJobPrompt } from "../test-support/jobs-harness.ts";
+import { jobsEnv, request, seedJobKey, streamCalls, uniqueJobPrompt } from "../test-support/jobs-harness.ts";
 
 const basic = (key: string, user = "sdgate") => ({ authorization: `Basic ${btoa(`${user}:${key}`)}` });
 const PNG_SIGNATURE = "iVBORw0KGgo";
@@ -66,7 +66,7 @@ describe("A1111's txt2img: the happy path", () => {
     expect(info.job_timestamp).toMatch(/^\d{14}$/);
   });
 
-  it("answers the same seeded request from the replay cache: the same images", async () => {
+  it("answers the same seeded request from the replay cache, without the backend", async () => {
     const { key } = await seedJobKey();
     const testEnv = jobsEnv();
     const body = { prompt: uniqueJobPrompt(), seed: 11, steps: 2 };
@@ -77,6 +77,7 @@ describe("A1111's txt2img: the happy path", () => {
       await request("POST", "/sdapi/v1/txt2img", key, testEnv, { body })
     ).json()) as A1111Images;
     expect(again.images).toEqual(first.images);
+    expect(await streamCalls("stream", body.prompt)).toHaveLength(1);
   });
 });
 
