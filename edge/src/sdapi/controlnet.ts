@@ -129,15 +129,20 @@ function unitOf(
 /**
  * `alwayson_scripts.controlnet` (`{ args: [unit, …] }`) as sdgate's `controlnet` units: disabled
  * units and units without a model are left out; `initImage` stands in for a unit's missing image
- * (img2img). Each problem names the unit's field (`alwayson_scripts.controlnet.args.0.module`);
+ * (img2img). Each problem names the unit's field (`alwayson_scripts.controlnet.args.0.module`, with
+ * the script's name as the client wrote it);
  * sdgate's own checks (registered model, weight range) come after, in the generation request.
  *
  * @example
  * controlNetUnitsOf({ args: [{ model: "canny [d14c016b]", module: "canny", image: b64 }] }, null)
  */
-export function controlNetUnitsOf(script: unknown, initImage: string | null): Units {
+export function controlNetUnitsOf(
+  script: unknown,
+  initImage: string | null,
+  scriptName = "controlnet",
+): Units {
   if (script === undefined || script === null) return { ok: true, value: [] };
-  const at = "alwayson_scripts.controlnet.args";
+  const at = `alwayson_scripts.${scriptName}.args`;
   if (!isObject(script) || !Array.isArray(script.args))
     return fail(at, "must be a list of ControlNet units.");
   const units: ControlNetUnitRequest[] = [];

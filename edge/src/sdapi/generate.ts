@@ -1,5 +1,6 @@
 import { SdgateError } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
+import { inBackground } from "../gateway/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { limitBody, requireJson } from "../routes/generations.ts";
@@ -21,7 +22,17 @@ async function generate(c: Context<AppEnv>, mode: "txt2img" | "img2img"): Promis
   const mapped = a1111Request(body, mode, sd_model_checkpoint, randomSeed);
   if (!mapped.ok)
     throw new SdgateError("invalid_request", mapped.error.message, { param: mapped.error.param });
-  const result = await runTask(c, mapped.value);
+  const work = runTask(c, mapped.value);
+  // A client that hangs up does not stop the task halfway: its jobs still settle and the key's task
+  // is cleared (SillyTavern sends /interrupt when its user gives up). The error reaches the client below.
+  inBackground(
+    c,
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  const result = await work;
   return c.json(await a1111Response(result, body as Record<string, unknown>, mode, startedMs));
 }
 

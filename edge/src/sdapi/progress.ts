@@ -1,3 +1,4 @@
+import { isTerminalJobStatus } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../hono-env.ts";
 import { keyAuth } from "../keys/authorize.ts";
@@ -35,6 +36,11 @@ async function progress(c: Context<AppEnv>): Promise<Response> {
     job?.read(keyId) ?? null,
     wantImage ? (job?.latestPreview(keyId) ?? null) : null,
   ]);
+  // A task whose route was cut off (an isolate that died mid-request) never cleared itself: once its
+  // last job has ended it is idle, whatever the key's object still holds.
+  const ended = snapshot !== null && isTerminalJobStatus(snapshot.view.status);
+  if (ended && task.iteration === task.iterations - 1)
+    return c.json({ progress: 0, eta_relative: 0, state: IDLE_STATE, current_image: null, textinfo: null });
   const step = snapshot?.view.progress ?? null;
   const fraction = step?.fraction ?? 0;
   const done = (task.iteration + fraction) / task.iterations;

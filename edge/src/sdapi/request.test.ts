@@ -228,6 +228,14 @@ describe("ControlNet units from alwayson_scripts.controlnet.args", () => {
     expect(param({ model: "c", module: "canny", image: { image: b64, mask: b64 } })).toBe(`${at}.image.mask`);
   });
 
+  it('come under webuiapi\'s script name ("ControlNet") too', () => {
+    const result = txt2img({
+      prompt: "x",
+      alwayson_scripts: { ControlNet: { args: [{ model: "c", module: "blur", image: b64 }] } },
+    });
+    expect(result.ok ? null : result.error.param).toBe("alwayson_scripts.ControlNet.args.0.module");
+  });
+
   it("reach the generation request", () => {
     const result = txt2img({
       prompt: "x",

@@ -214,7 +214,10 @@ export function a1111Request(
     return refuse("seed", `at most ${MAX_SEED - batch * iterations + 1}.`);
   const extra = mode === "txt2img" ? hiresOf(body) : img2imgOf(body);
   if (!extra.ok) return extra;
-  const controlnet = controlNetUnitsOf(body.alwayson_scripts?.controlnet, body.init_images?.[0] ?? null);
+  // webuiapi names the script "ControlNet", the extension's docs "controlnet": A1111 matches either.
+  const [scriptName, script] =
+    Object.entries(body.alwayson_scripts ?? {}).find(([name]) => name.toLowerCase() === "controlnet") ?? [];
+  const controlnet = controlNetUnitsOf(script, body.init_images?.[0] ?? null, scriptName);
   if (!controlnet.ok) return controlnet;
   const model = modelOf(body, keyCheckpoint);
   const clipSkip = body.override_settings?.CLIP_stop_at_last_layers;
