@@ -1,7 +1,6 @@
-import { outputSize, readPngText } from "@sdgate/shared";
+import { A1111_SAMPLERS, outputSize, readPngText } from "@sdgate/shared";
 import { fromBase64 } from "../cache/record.ts";
 import type { TaskResult } from "./run-task.ts";
-import { A1111_SAMPLERS } from "./samplers.ts";
 
 /** A1111's `job_timestamp`: local time as `YYYYMMDDhhmmss` (here UTC: the edge has no local time). */
 export function jobTimestamp(ms: number): string {

@@ -1,24 +1,11 @@
 import {
+  A1111_SAMPLERS,
   type RequestProblem,
   type Result,
   resolveSchedulerName,
   SCHEDULER_NAMES,
   type SchedulerName,
 } from "@sdgate/shared";
-
-/**
- * Each of sdgate's schedulers as A1111 (≥ 1.9) names it: a sampler and a noise schedule, which A1111
- * sends apart (`sampler_name: "DPM++ 2M"`, `scheduler: "Karras"`). "Automatic" is the sampler's own.
- */
-export const A1111_SAMPLERS: Readonly<Record<SchedulerName, { sampler: string; schedule: string }>> = {
-  euler: { sampler: "Euler", schedule: "Automatic" },
-  euler_a: { sampler: "Euler a", schedule: "Automatic" },
-  dpmpp_2m: { sampler: "DPM++ 2M", schedule: "Automatic" },
-  dpmpp_2m_karras: { sampler: "DPM++ 2M", schedule: "Karras" },
-  dpmpp_2m_sde_karras: { sampler: "DPM++ 2M SDE", schedule: "Karras" },
-  ddim: { sampler: "DDIM", schedule: "Automatic" },
-  lcm: { sampler: "LCM", schedule: "Automatic" },
-};
 
 /** A1111's sampler list (`/sdapi/v1/samplers`): each sampler once, with the aliases sdgate accepts. */
 export function sdapiSamplers(): Array<{ name: string; aliases: string[]; options: Record<string, string> }> {
