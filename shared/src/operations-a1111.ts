@@ -39,6 +39,10 @@ export const A1111_SCHEMAS = {
   A1111Images: named("A1111Images", a1111ImagesSchema),
   A1111Progress: named("A1111Progress", a1111ProgressSchema),
   A1111Options: named("A1111Options", looseBody),
+  /** `{}`: what A1111 answers `/interrupt` and `/skip` with. */
+  A1111Empty: named("A1111Empty", z.strictObject({})),
+  /** `null`: what A1111 answers `POST /options` with. */
+  A1111Null: named("A1111Null", z.null()),
   A1111PngInfoRequest: named("A1111PngInfoRequest", z.looseObject({ image: z.string() })),
   A1111PngInfo: named(
     "A1111PngInfo",
@@ -112,7 +116,7 @@ export const A1111_OPERATIONS = {
     access: GENERATE,
     permission: "images.generate",
     idempotent: true,
-    success: { status: 200, description: "`{}`, as A1111 answers." },
+    success: { status: 200, schema: S.A1111Empty, description: "`{}`, as A1111 answers." },
   },
   sdapiSkip: {
     method: "POST",
@@ -122,7 +126,7 @@ export const A1111_OPERATIONS = {
     access: GENERATE,
     permission: "images.generate",
     idempotent: false,
-    success: { status: 200, description: "`{}`, as A1111 answers." },
+    success: { status: 200, schema: S.A1111Empty, description: "`{}`, as A1111 answers." },
   },
   sdapiGetOptions: {
     method: "GET",
@@ -144,7 +148,7 @@ export const A1111_OPERATIONS = {
     permission: "images.generate",
     idempotent: true,
     body: S.A1111Options,
-    success: { status: 200, description: "`null`, as A1111 answers." },
+    success: { status: 200, schema: S.A1111Null, description: "`null`, as A1111 answers." },
   },
   sdapiModels: list("/sdapi/v1/sd-models", "The models this key may use, as A1111's checkpoints."),
   sdapiSamplers: list("/sdapi/v1/samplers", "The samplers sdgate runs, by A1111's names."),
