@@ -42,7 +42,8 @@ export function preprocessorOf(module: string): ControlNetPreprocessor | null {
 }
 
 type Unit = Record<string, unknown>;
-type Units = Result<ControlNetUnitRequest[], RequestProblem>;
+/** The units, and for each the index of the `args` entry it came from (disabled ones are left out). */
+type Units = Result<{ units: ControlNetUnitRequest[]; args: number[] }, RequestProblem>;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -141,16 +142,19 @@ export function controlNetUnitsOf(
   initImage: string | null,
   scriptName = "controlnet",
 ): Units {
-  if (script === undefined || script === null) return { ok: true, value: [] };
+  if (script === undefined || script === null) return { ok: true, value: { units: [], args: [] } };
   const at = `alwayson_scripts.${scriptName}.args`;
   if (!isObject(script) || !Array.isArray(script.args))
     return fail(at, "must be a list of ControlNet units.");
   const units: ControlNetUnitRequest[] = [];
+  const args: number[] = [];
   for (const [index, unit] of script.args.entries()) {
     if (!isObject(unit)) return fail(`${at}.${index}`, "must be an object.");
     const mapped = unitOf(unit, `${at}.${index}`, initImage);
     if (!mapped.ok) return mapped;
-    if (mapped.value !== null) units.push(mapped.value);
+    if (mapped.value === null) continue;
+    units.push(mapped.value);
+    args.push(index);
   }
-  return { ok: true, value: units };
+  return { ok: true, value: { units, args } };
 }

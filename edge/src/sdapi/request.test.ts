@@ -191,28 +191,31 @@ describe("ControlNet units from alwayson_scripts.controlnet.args", () => {
     );
     expect(units).toEqual({
       ok: true,
-      value: [
-        {
-          model: "control_v11p_sd15_canny",
-          image: `data:image/png;base64,${b64}`,
-          weight: 0.8,
-          guidance_start: 0.1,
-          guidance_end: 0.9,
-          control_mode: "controlnet",
-          preprocessor: "canny",
-          threshold_low: 50,
-          threshold_high: 150,
-          resize_mode: "just_resize",
-        },
-        { model: "pose", image: b64, control_mode: "prompt", preprocessor: "openpose" },
-      ],
+      value: {
+        args: [0, 2],
+        units: [
+          {
+            model: "control_v11p_sd15_canny",
+            image: `data:image/png;base64,${b64}`,
+            weight: 0.8,
+            guidance_start: 0.1,
+            guidance_end: 0.9,
+            control_mode: "controlnet",
+            preprocessor: "canny",
+            threshold_low: 50,
+            threshold_high: 150,
+            resize_mode: "just_resize",
+          },
+          { model: "pose", image: b64, control_mode: "prompt", preprocessor: "openpose" },
+        ],
+      },
     });
   });
 
   it("use img2img's image for a unit without one, and refuse what sdgate does not run, by field", () => {
     expect(controlNetUnitsOf({ args: [{ model: "depth", module: "depth" }] }, b64)).toMatchObject({
       ok: true,
-      value: [{ image: b64, preprocessor: "depth" }],
+      value: { units: [{ image: b64, preprocessor: "depth" }] },
     });
     const at = "alwayson_scripts.controlnet.args.0";
     const param = (unit: object) => {

@@ -72,6 +72,8 @@ export interface MappedRequest {
   seed: number;
   /** The checkpoint the request named (`override_settings.sd_model_checkpoint`), or `null`. */
   checkpoint: string | null;
+  /** Where each ControlNet unit came from: `alwayson_scripts.<script>.args[index]`, for errors. */
+  controlnetArgs: { script: string; args: number[] };
 }
 
 type Mapped = Result<MappedRequest, RequestProblem>;
@@ -234,11 +236,20 @@ export function a1111Request(
     seed,
     ...(clipSkip == null ? {} : { clip_skip: clipSkip }),
     ...extra.value,
-    ...(controlnet.value.length === 0 ? {} : { controlnet: controlnet.value }),
+    ...(controlnet.value.units.length === 0 ? {} : { controlnet: controlnet.value.units }),
     response_format: "b64_json",
     output_format: "png",
   };
-  return { ok: true, value: { request, iterations, seed, checkpoint: model } };
+  return {
+    ok: true,
+    value: {
+      request,
+      iterations,
+      seed,
+      checkpoint: model,
+      controlnetArgs: { script: scriptName ?? "controlnet", args: controlnet.value.args },
+    },
+  };
 }
 
 /** Iteration `i`'s request: the batch's seeds count on from the first, as A1111's `all_seeds` do. */

@@ -8,6 +8,7 @@ import { submitJob } from "../jobs/submit.ts";
 import { enforceGovernance } from "../policies/index.ts";
 import { prepareForJob } from "../routes/generations.ts";
 import type { SdapiTask } from "./key-slot.ts";
+import { inA1111Terms } from "./params.ts";
 import { iterationRequest, type MappedRequest } from "./request.ts";
 
 /**
@@ -45,6 +46,17 @@ function jobFailure(error: JobError | null): SdgateError {
   });
 }
 
+/** An iteration's request as the generation route checks it, its problems told in A1111's field names. */
+async function prepareIteration(c: Context<AppEnv>, mapped: MappedRequest, iteration: number) {
+  try {
+    const prepared = await prepareForJob(c, iterationRequest(mapped, iteration));
+    await enforceGovernance(c, prepared.resolved, prepared.served);
+    return prepared;
+  } catch (error) {
+    throw inA1111Terms(error, mapped.controlnetArgs.args, mapped.controlnetArgs.script);
+  }
+}
+
 /**
  * Runs an A1111 request as sdgate jobs, one per `n_iter` iteration, each through the generation
  * route's own path (`prepareForJob`: checks, seed, price, cache key; the team's governance;
@@ -69,8 +81,7 @@ export async function runTask(c: Context<AppEnv>, mapped: MappedRequest): Promis
   };
   try {
     for (let iteration = 0; iteration < mapped.iterations; iteration++) {
-      const prepared = await prepareForJob(c, iterationRequest(mapped, iteration));
-      await enforceGovernance(c, prepared.resolved, prepared.served);
+      const prepared = await prepareIteration(c, mapped, iteration);
       first ??= prepared.resolved;
       const go = await slot.sdapiAdvance({ ...task, iteration, steps: prepared.resolved.steps });
       if (!go) break;
