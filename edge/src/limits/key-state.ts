@@ -193,7 +193,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     return this.#sdapi.running(taskId, iteration, jobId);
   }
 
-  sdapiStop(kind: "interrupt" | "skip"): SdapiTask | null {
+  sdapiStop(kind: "interrupt" | "skip"): SdapiTask[] {
     return this.#sdapi.stop(kind);
   }
 

@@ -4,7 +4,7 @@
 // interleave: SQLite-backed storage is synchronous) and already on every request's path. D1 would add a
 // round trip and a migration for two small values that only this key reads.
 
-/** The key's current A1111 generation: `iterations` jobs, one after another. */
+/** One A1111 generation of the key: `iterations` jobs, one after another. */
 export interface SdapiTask {
   id: string;
   /** When it started (A1111's `job_timestamp`, from it). */
@@ -26,7 +26,16 @@ export interface SdapiOptions {
 
 const SCHEMA = "CREATE TABLE IF NOT EXISTS sdapi (name TEXT PRIMARY KEY, json TEXT NOT NULL)";
 
-/** The `sdapi` table of a key's object: its current task and its options, one JSON row each. */
+/**
+ * A task older than this is one whose route was cut off before it could clear it (an isolate that
+ * died mid-request): it is dropped. Longer than any task may run (`JOB_DEADLINE_MS` per iteration).
+ */
+export const STALE_TASK_MS = 24 * 3_600_000;
+
+/**
+ * The `sdapi` table of a key's object: its tasks (`task:<id>`; a key may run several A1111 requests at
+ * once, as it may run several generations) and its options, one JSON row each.
+ */
 export class SdapiSlot {
   readonly #sql: SqlStorage;
 
@@ -46,46 +55,58 @@ export class SdapiSlot {
       this.#sql.exec("INSERT OR REPLACE INTO sdapi (name, json) VALUES (?, ?)", name, JSON.stringify(value));
   }
 
-  task(): SdapiTask | null {
-    return this.#read<SdapiTask>("task");
+  #tasks(): SdapiTask[] {
+    return this.#sql
+      .exec<{ json: string }>("SELECT json FROM sdapi WHERE name LIKE 'task:%'")
+      .toArray()
+      .map((row) => JSON.parse(row.json) as SdapiTask);
   }
 
-  /**
-   * Moves `task` on to `iteration` (or starts it); `false` when it was interrupted (or replaced by a
-   * newer task of the same key), so the iteration must not run.
-   */
-  advance(task: SdapiTask): boolean {
-    const current = this.task();
-    if (current !== null && current.id === task.id && current.interrupted) return false;
-    if (current !== null && current.id !== task.id && current.startedMs > task.startedMs) return false;
-    this.#write("task", { ...task, interrupted: false, skippedIteration: current?.skippedIteration ?? null });
+  /** The key's latest running task (what A1111's `/progress` reports), or `null`. */
+  task(nowMs: number = Date.now()): SdapiTask | null {
+    const live = this.#tasks().filter((task) => nowMs - task.startedMs < STALE_TASK_MS);
+    return live.reduce<SdapiTask | null>(
+      (latest, task) => (latest === null || task.startedMs > latest.startedMs ? task : latest),
+      null,
+    );
+  }
+
+  /** Moves `task` on to its `iteration` (or starts it); `false` when it was interrupted, so the iteration must not run. */
+  advance(task: SdapiTask, nowMs: number = Date.now()): boolean {
+    for (const old of this.#tasks())
+      if (nowMs - old.startedMs >= STALE_TASK_MS) this.#write(`task:${old.id}`, null);
+    const current = this.#read<SdapiTask>(`task:${task.id}`);
+    if (current?.interrupted) return false;
+    this.#write(`task:${task.id}`, {
+      ...task,
+      jobId: null,
+      interrupted: false,
+      skippedIteration: current?.skippedIteration ?? null,
+    });
     return true;
   }
 
-  /** Records the job running `task`'s current iteration; `false` when an interrupt or skip came first. */
+  /** Records the job running `taskId`'s `iteration`; `false` when an interrupt or skip came first. */
   running(taskId: string, iteration: number, jobId: string): boolean {
-    const current = this.task();
-    if (current === null || current.id !== taskId) return false;
-    this.#write("task", { ...current, jobId });
+    const current = this.#read<SdapiTask>(`task:${taskId}`);
+    if (current === null) return false;
+    this.#write(`task:${taskId}`, { ...current, jobId });
     return !current.interrupted && current.skippedIteration !== iteration;
   }
 
-  /** Marks the current task interrupted (or its current iteration skipped); the task as it was. */
-  stop(kind: "interrupt" | "skip"): SdapiTask | null {
-    const current = this.task();
-    if (current === null) return null;
-    this.#write(
-      "task",
-      kind === "interrupt"
-        ? { ...current, interrupted: true }
-        : { ...current, skippedIteration: current.iteration },
-    );
-    return current;
+  /** Marks every running task of the key interrupted (or its current iteration skipped); the tasks as they were. */
+  stop(kind: "interrupt" | "skip"): SdapiTask[] {
+    const tasks = this.#tasks();
+    for (const task of tasks)
+      this.#write(
+        `task:${task.id}`,
+        kind === "interrupt" ? { ...task, interrupted: true } : { ...task, skippedIteration: task.iteration },
+      );
+    return tasks;
   }
 
-  /** Ends `taskId` (a newer task of the key is left alone). */
   end(taskId: string): void {
-    if (this.task()?.id === taskId) this.#write("task", null);
+    this.#write(`task:${taskId}`, null);
   }
 
   options(): SdapiOptions {

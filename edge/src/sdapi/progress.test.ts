@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Env } from "../env.ts";
-import { jobsEnv, request, seedJobKey, uniqueJobPrompt } from "../test-support/jobs-harness.ts";
+import { jobsEnv, request, seedJobKey, streamCalls, uniqueJobPrompt } from "../test-support/jobs-harness.ts";
 
 interface Progress {
   progress: number;
@@ -85,5 +85,29 @@ describe("A1111's progress, interrupt and skip, per key", () => {
     expect(answer.status).toBe(200);
     expect(answer.images).toEqual([]);
     expect(await progressOf(key, testEnv)).toMatchObject({ state: { job_count: 0 } });
+  });
+
+  it("let a key run two requests at once: neither stops the other, /progress shows the later, /interrupt stops both", async () => {
+    const { key } = await seedJobKey();
+    const testEnv = jobsEnv();
+    const first = run(key, testEnv, { prompt: uniqueJobPrompt(), seed: 60, steps: 3, n_iter: 3 });
+    await progressWhen(key, testEnv, (p) => p.state.job_count === 3);
+    const second = run(key, testEnv, { prompt: uniqueJobPrompt(), seed: 70, steps: 3, n_iter: 2 });
+    expect((await first).images).toHaveLength(3);
+    expect((await second).images).toHaveLength(2);
+
+    const prompts = [uniqueJobPrompt(), uniqueJobPrompt()];
+    const longA = run(key, testEnv, { prompt: prompts[0], seed: 80, steps: 40, n_iter: 2 });
+    const longB = run(key, testEnv, { prompt: prompts[1], seed: 90, steps: 40, n_iter: 2 });
+    // Both are on the backend before the interrupt.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const calls = await Promise.all(prompts.map((prompt) => streamCalls("stream", prompt ?? "")));
+      if (calls.every((list) => list.length > 0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await request("POST", "/sdapi/v1/interrupt", key, testEnv);
+    const [a, b] = await Promise.all([longA, longB]);
+    expect(a.images.length + b.images.length).toBe(0);
   });
 });

@@ -65,12 +65,16 @@ async function progress(c: Context<AppEnv>): Promise<Response> {
   });
 }
 
-/** `/interrupt` ends the key's task (its current job cancelled, no more iterations); `/skip` only the current iteration. */
+/**
+ * `/interrupt` ends the key's running tasks (their current jobs cancelled, no more iterations); `/skip`
+ * only their current iterations. A1111 stops the one job it runs; a key may run several at once here.
+ */
 async function stop(c: Context<AppEnv>, kind: "interrupt" | "skip"): Promise<Response> {
   await admitRequestOnly(c);
   const keyId = c.var.apiKey.id;
-  const task = await c.var.config.keyState.getByName(keyId).sdapiStop(kind);
-  if (task?.jobId) await c.var.config.jobs.namespace.getByName(task.jobId).cancel(keyId);
+  const tasks = await c.var.config.keyState.getByName(keyId).sdapiStop(kind);
+  const jobs = tasks.flatMap((task) => (task.jobId === null ? [] : [task.jobId]));
+  await Promise.all(jobs.map((jobId) => c.var.config.jobs.namespace.getByName(jobId).cancel(keyId)));
   return c.json({});
 }
 
