@@ -1,4 +1,5 @@
 import { apiErrorOf } from "./api-error-of.ts";
+import { adapters } from "./commands/adapters.ts";
 import type { Command } from "./commands/command.ts";
 import { evaluate, evaluation } from "./commands/evaluations.ts";
 import { generateCommand } from "./commands/generate.ts";
@@ -21,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   "role-mappings": roleMappings,
   models,
   registry,
+  adapters,
   evaluate,
   evaluation,
   whoami: whoamiCommand,

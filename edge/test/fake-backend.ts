@@ -17,6 +17,7 @@ import sharp from "sharp";
 import {
   BUSY_LOAD_HEADERS,
   CALLS_PATH,
+  FAKE_ADAPTERS,
   FAKE_LOAD_HEADERS,
   FAKE_STATUS,
   type FakeBehaviour,
@@ -136,7 +137,11 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
       );
       if (!verdict.ok)
         return send(res, 401, envelope("invalid_signature", "authentication_error", verdict.error));
-      return send(res, 200, { ...FAKE_STATUS, versions: { tiny: fakeTinyDigest(behaviour) } });
+      return send(res, 200, {
+        ...FAKE_STATUS,
+        versions: { tiny: fakeTinyDigest(behaviour) },
+        adapters: FAKE_ADAPTERS,
+      });
     }
     if (req.method !== "POST" || (url.pathname !== GENERATE_PATH && url.pathname !== BACKEND_TOKENIZE_PATH)) {
       return send(res, 404, envelope("not_found", "not_found_error", "Not found."));

@@ -10,7 +10,7 @@ import {
 } from "@sdgate/shared";
 import { solidPng } from "@sdgate/shared/testing/png";
 import type { TestProject } from "vitest/node";
-import { FAKE_TINY_DIGESTS } from "../src/test-support/fake-backends.ts";
+import { FAKE_ADAPTERS, FAKE_TINY_DIGESTS } from "../src/test-support/fake-backends.ts";
 import {
   CANCELS_PATH,
   DELIVERIES_PATH,
@@ -44,6 +44,7 @@ const STATUS = {
   models: ["tiny"],
   // The files every fake but healthyB holds for tiny (registry serving: edge/src/test-support/fake-backends.ts).
   versions: { tiny: FAKE_TINY_DIGESTS.common },
+  adapters: FAKE_ADAPTERS,
   queue_size: 16,
   in_flight: 0,
   max_batch: 1,

@@ -1,6 +1,12 @@
 // The public surface of @sdgate/sdk. Wire types come from the contract (@sdgate/shared) and are
 // re-exported so that callers need one import.
 export type {
+  Adapter,
+  AdapterDecisionBody,
+  AdapterKind,
+  AdapterList,
+  AdapterRecord,
+  AdapterStatus,
   AddTeamMemberBody,
   Alias,
   AliasMove,
@@ -76,6 +82,7 @@ export type {
   PromotionRequest,
   PromotionStatus,
   PromptPolicy,
+  RegisterAdapterBody,
   RegisterVersionBody,
   RemovedMember,
   RevokedKey,
@@ -115,6 +122,8 @@ export type {
 } from "@sdgate/shared";
 // The contract's lists of allowed values, for callers that check input before sending it.
 export {
+  ADAPTER_KINDS,
+  ADAPTER_STATUSES,
   API_KEY_SCOPES,
   EVIDENCE_KINDS,
   OUTPUT_FORMATS,

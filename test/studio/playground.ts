@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
 import sharp from "sharp";
 import { expect, it } from "vitest";
@@ -139,6 +140,62 @@ export function playgroundScenarios(studio: StudioHarness): void {
     await page.getByText(/: Cancelled · \d+ credits refunded$/).waitFor({ timeout: 30_000 });
     const refunded = /(\d+) credits refunded/.exec((await page.locator(".job p").textContent()) ?? "")?.[1];
     expect(Number(refunded)).toBeGreaterThan(0);
+  }, 90_000);
+  it("picks a LoRA with its weight and a ControlNet unit from what the key may name, and sends them", async () => {
+    const admin = studio.admin();
+    const suffix = randomBytes(4).toString("hex");
+    const [lora, controlnet] = [`studio-ink-${suffix}`, `studio-canny-${suffix}`];
+    for (const [kind, name] of [
+      ["lora", lora],
+      ["controlnet", controlnet],
+    ] as const)
+      await admin.adapters.register({
+        kind,
+        name,
+        digest: randomBytes(32).toString("hex"),
+        applies_to: ["tiny"],
+      });
+    const page = await studio.signInLocalAdmin();
+    await ensureStudioKey(page);
+    // Registered with the admin token, approved by the signed-in admin: two people, as approval needs.
+    for (const path of [`lora/${lora}`, `controlnet/${controlnet}`])
+      expect(
+        await page.evaluate<number>(
+          `fetch("/admin/adapters/${path}/approve", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }).then((r) => r.status)`,
+        ),
+      ).toBe(200);
+    await page.reload();
+    await page.getByLabel("Prompt", { exact: true }).fill("a lighthouse in ink");
+    await page.getByLabel("Size").selectOption("64x64");
+    await page.getByText("LoRAs and ControlNet").click();
+    await page.getByLabel("Add a LoRA").selectOption(lora);
+    await page.getByLabel(`LoRA ${lora} weight`).fill("0.6");
+    await page.getByRole("button", { name: "Add a ControlNet unit" }).click();
+    await page.getByLabel("ControlNet model").selectOption(controlnet);
+    await page.getByLabel(/Control image 1/).setInputFiles({
+      name: "edges.png",
+      mimeType: "image/png",
+      buffer: await sharp({ create: { width: 64, height: 64, channels: 3, background: "#000000" } })
+        .png()
+        .toBuffer(),
+    });
+    await page.getByRole("img", { name: "What unit 1 controls the composition with" }).waitFor();
+    // The estimate resolves them as a run would: priced, not refused.
+    await page
+      .getByRole("status", { name: "Estimate" })
+      .getByText(/GPU-seconds .* credits/)
+      .waitFor();
+    const sent = page.waitForRequest((request) => request.url().endsWith("/v1/images/generations"));
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    const body = JSON.parse((await sent).postData() ?? "{}") as Record<string, unknown>;
+    expect(body.lora).toEqual([{ name: lora, weight: 0.6 }]);
+    expect(body.controlnet).toEqual([
+      expect.objectContaining({
+        model: controlnet,
+        image: expect.stringMatching(/^data:image\/png;base64,/),
+      }),
+    ]);
+    expect(new URL(page.url()).searchParams.getAll("lora")).toEqual([`${lora}:0.6`]);
   }, 90_000);
 }
 

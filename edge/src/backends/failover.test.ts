@@ -1,52 +1,19 @@
-import {
-  type ErrorEnvelope,
-  Keyring,
-  MAX_RELAYED_MESSAGE_CHARS,
-  registrySchema,
-  statusOf,
-} from "@sdgate/shared";
+import { type ErrorEnvelope, MAX_RELAYED_MESSAGE_CHARS, statusOf } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { describe, expect, it } from "vitest";
 import type { AttemptOutcome } from "./client.ts";
-import { type FailoverResult, generateWithFailover } from "./failover.ts";
+import { failoverOver, SERVED, TWO_BACKENDS } from "./failover-testing.ts";
 import { HealthView } from "./health.ts";
-import { LoadBook } from "./load.ts";
-import { RetryBudget } from "./retry-policy.ts";
-
-const registry = registrySchema.parse([
-  { name: "ours", url: "http://127.0.0.1:9", provider: "a", region: "local", priority: 0 },
-  { name: "spare", url: "http://127.0.0.1:10", provider: "b", region: "local", priority: 1 },
-]);
 
 /** Failover over two backends whose first answers `envelope` with a 400; the calls made, and the result. */
 async function rejectedWith(error: ErrorEnvelope["error"]) {
-  const calls: string[] = [];
-  const health = new HealthView(
-    () => ({
-      sync: async () => ({ states: {}, probes: {} }),
-      report: () => Promise.reject(new Error("a backend that answered properly is reported as healthy")),
-      takeProbe: async () => true,
-      refreshVersions: async () => ({}),
-    }),
-    registry.breaker,
-  );
-  const result: FailoverResult = await generateWithFailover(
-    registry,
-    { health, load: new LoadBook(), budget: new RetryBudget(registry.retry) },
-    exampleResolvedRequest(),
-    {
-      keyring: new Keyring([{ id: "k1", secret: "s".repeat(40) }]),
-      timeoutMs: 1_000,
-      requestId: "req_test",
-      location: {},
-      waitUntil: () => {},
-      random: () => 0,
-      call: async (backend): Promise<AttemptOutcome> => {
-        calls.push(backend.name);
-        return { kind: "rejected", status: 400, envelope: { error, request_id: "req_backend" }, load: null };
-      },
-    },
-  );
+  const rejected: AttemptOutcome = {
+    kind: "rejected",
+    status: 400,
+    envelope: { error, request_id: "req_backend" },
+    load: null,
+  };
+  const { calls, result } = await failoverOver({}, {}, exampleResolvedRequest(), rejected);
   if (result.ok) throw new Error("a rejected request was served");
   return { calls, error: result.error };
 }
@@ -98,56 +65,9 @@ describe("a request for a registry version", () => {
     },
   };
 
-  async function run(held: Record<string, Record<string, string>>, answers: Record<string, AttemptOutcome>) {
-    const calls: string[] = [];
-    const reports: string[] = [];
-    let refreshes = 0;
-    const health = new HealthView(
-      () => ({
-        sync: async () => ({ states: {}, probes: {}, versions: held }),
-        report: async (name) => {
-          reports.push(name);
-          throw new Error("a backend holding another version is not failing");
-        },
-        takeProbe: async () => true,
-        refreshVersions: async () => {
-          refreshes += 1;
-          return held;
-        },
-      }),
-      registry.breaker,
-    );
-    const result = await generateWithFailover(
-      registry,
-      { health, load: new LoadBook(), budget: new RetryBudget(registry.retry) },
-      request,
-      {
-        keyring: new Keyring([{ id: "k1", secret: "s".repeat(40) }]),
-        timeoutMs: 1_000,
-        requestId: "req_test",
-        location: {},
-        waitUntil: () => {},
-        random: () => 0,
-        sleep: async () => {},
-        call: async (backend) => {
-          calls.push(backend.name);
-          return answers[backend.name] ?? versionMiss;
-        },
-      },
-    );
-    return { calls, reports, refreshes, result };
-  }
-
-  const served: AttemptOutcome = {
-    kind: "ok",
-    response: {
-      model: "tiny",
-      output_format: "png",
-      images: [{ seed: 1, width: 8, height: 8, b64: "" }],
-      timings_ms: { text_encode: 1, denoise: 1, decode: 1, image_encode: 1, total: 4 },
-    },
-    load: null,
-  } as AttemptOutcome;
+  const run = (held: Record<string, Record<string, string>>, answers: Record<string, AttemptOutcome>) =>
+    failoverOver(held, answers, request, versionMiss);
+  const served = SERVED;
 
   it("goes only to the backends that reported holding its digest", async () => {
     const { calls, result } = await run(
@@ -185,10 +105,10 @@ describe("a request for a registry version", () => {
           });
         },
       }),
-      registry.breaker,
+      TWO_BACKENDS.breaker,
     );
-    const first = health.refreshVersions(registry.pools, 0);
-    const second = health.refreshVersions(registry.pools, 1);
+    const first = health.refreshVersions(TWO_BACKENDS.pools, 0);
+    const second = health.refreshVersions(TWO_BACKENDS.pools, 1);
     release({ spare: { tiny: DIGEST } });
     expect(await Promise.all([first, second])).toEqual([true, true]);
     expect(refreshes).toBe(1);

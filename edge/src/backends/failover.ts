@@ -6,6 +6,7 @@ import {
   relayedError,
 } from "@sdgate/shared";
 import { log } from "../log.ts";
+import { adaptersNotHeld, holdsEverything, wantedAdapters } from "./adapters-held.ts";
 import type { FailureKind } from "./breaker.ts";
 import { type AttemptOutcome, type CallOptions, callBackend } from "./client.ts";
 import type { HealthView } from "./health.ts";
@@ -124,10 +125,10 @@ function retryable(failure: Failure, registry: Registry): boolean {
 }
 
 /**
- * The pools that may run `request`: all of them, or for a registry version only those whose signed
- * status said they hold its digest. When none is known to, every backend is asked at once (bounded,
- * and at most every couple of seconds), so a version deployed a moment ago serves without waiting
- * for the next probe.
+ * The pools that may run `request`: all of them, or for a registry version and for LoRAs and
+ * ControlNet models only those whose signed status said they hold every digest. When none is known
+ * to, every backend is asked at once (bounded, and at most every couple of seconds), so files deployed
+ * a moment ago serve without waiting for the next probe.
  */
 async function poolsHolding(
   pools: readonly Backend[],
@@ -135,9 +136,9 @@ async function poolsHolding(
   health: HealthView,
   nowMs: number,
 ): Promise<readonly Backend[]> {
-  const wanted = request.model_version;
-  if (wanted === undefined) return pools;
-  const holding = () => pools.filter((backend) => health.holds(backend.name, request.model, wanted.digest));
+  const adapters = wantedAdapters(request);
+  if (request.model_version === undefined && adapters.length === 0) return pools;
+  const holding = () => pools.filter((backend) => holdsEverything(health, backend, request, adapters));
   const known = holding();
   if (known.length > 0 || !(await health.refreshVersions(pools, nowMs))) return known;
   return holding();
@@ -155,6 +156,18 @@ function versionNotHeld(request: ResolvedGenerationRequest, attempts: number): N
     backend: null,
     retryAfter: null,
   };
+}
+
+/** 503 naming what is missing: the version's files, or else the adapters no backend holds. */
+function filesNotHeld(
+  request: ResolvedGenerationRequest,
+  pools: readonly Backend[],
+  health: HealthView,
+  attempts: number,
+): NotServed {
+  const adapters = adaptersNotHeld(health, pools, request);
+  if (adapters === null) return versionNotHeld(request, attempts);
+  return { code: "adapter_unavailable", ...adapters, attempts, backend: null, retryAfter: null };
 }
 
 /**
@@ -184,7 +197,7 @@ export async function generateWithFailover(
 
   const startMs = Date.now();
   const pools = await poolsHolding(registry.pools, request, health, startMs);
-  if (pools.length === 0) return { ok: false, error: versionNotHeld(request, 0) };
+  if (pools.length === 0) return { ok: false, error: filesNotHeld(request, registry.pools, health, 0) };
   const { candidates, soonestMs } = selectBackends(pools, {
     admissionOf: (name) => health.admission(name, startMs),
     expectedWaitMs: (name) => load.expectedWaitMs(name, startMs),
@@ -220,7 +233,8 @@ export async function generateWithFailover(
   const preferred = remaining.findIndex(({ backend }) => backend.name === options.preferBackend);
   if (preferred > 0) remaining.unshift(...remaining.splice(preferred, 1));
   let attempts = 0;
-  let versionMisses = 0;
+  // Holders that refused because their files moved on since their status was read.
+  let fileMisses = 0;
   while (remaining.length > 0 && attempts < registry.retry.attempts) {
     // Another provider first: a provider-wide outage should not eat every attempt.
     const index = Math.max(
@@ -271,7 +285,13 @@ export async function generateWithFailover(
       // Its files are another version's (a rollout moved on since its status was read): not a failure
       // of the backend, and not the request's. The next holder may have it.
       health.forgetVersion(backend.name, request.model);
-      versionMisses += 1;
+      fileMisses += 1;
+      continue;
+    }
+    if (outcome.kind === "failed" && outcome.envelope?.error.code === "adapter_unavailable") {
+      // The same for a LoRA or ControlNet model taken off it since.
+      health.forgetAdapters(backend.name);
+      fileMisses += 1;
       continue;
     }
     if (outcome.kind === "rejected") {
@@ -308,7 +328,7 @@ export async function generateWithFailover(
   }
   // No second backend had the request: the held-back failure counts after all.
   recordSuspect();
-  if (failures.length === 0 && versionMisses > 0)
-    return { ok: false, error: versionNotHeld(request, attempts) };
+  if (failures.length === 0 && fileMisses > 0)
+    return { ok: false, error: filesNotHeld(request, registry.pools, health, attempts) };
   return { ok: false, error: notServed(failures, attempts) };
 }

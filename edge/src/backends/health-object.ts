@@ -13,6 +13,7 @@ import {
 } from "./breaker.ts";
 import { fetchBackendStatus } from "./client.ts";
 import type { HealthEvent, HealthRpc, HealthSnapshot, HeldVersions, ProbeResult } from "./health.ts";
+import { heldOf } from "./held.ts";
 import { PROBE_TIMEOUT_MS, probeBackend } from "./probe.ts";
 import type { Backend } from "./registry.ts";
 
@@ -139,7 +140,7 @@ export class BackendHealth extends DurableObject<HealthEnv> implements HealthRpc
     const versions: HeldVersions = { ...this.#data.versions };
     this.#data.pools.forEach((backend, i) => {
       const status = statuses[i];
-      if (status) versions[backend.name] = status.status.versions ?? {};
+      if (status) versions[backend.name] = heldOf(status.status);
     });
     this.#data.versions = versions;
   }

@@ -11,6 +11,7 @@ import {
   recordSuccess,
   takeProbe,
 } from "./breaker.ts";
+import { type Held, heldAdapterKey, heldVersionsOnly } from "./held.ts";
 import type { Backend } from "./registry.ts";
 
 /** How one request went on one backend, as the health state hears of it. */
@@ -25,8 +26,11 @@ export interface ProbeResult {
   detail: string | null;
 }
 
-/** The model versions each backend reported holding: backend name → model id → files digest. */
-export type HeldVersions = Record<string, Record<string, string>>;
+/**
+ * The model versions (model id → files digest) and adapters each backend reported holding, by backend
+ * name (see `held.ts`).
+ */
+export type HeldVersions = Record<string, Held>;
 
 export interface HealthSnapshot {
   states: Record<string, BreakerState>;
@@ -142,6 +146,17 @@ export class HealthView {
   /** Whether `backend` last reported holding `digest` for `model`. */
   holds(backend: string, model: string, digest: string): boolean {
     return this.#versions[backend]?.[model] === digest;
+  }
+
+  /** Whether `backend` last reported holding the LoRA or ControlNet model whose files have `digest`. */
+  holdsAdapter(backend: string, digest: string): boolean {
+    return this.#versions[backend]?.[heldAdapterKey(digest)] !== undefined;
+  }
+
+  /** Forgets what adapters a backend holds (it just refused one it was thought to hold). */
+  forgetAdapters(backend: string): void {
+    const held = this.#versions[backend];
+    if (held !== undefined) this.#versions[backend] = heldVersionsOnly(held);
   }
 
   /** Forgets what a backend holds of `model` (it just refused a version it was thought to hold). */

@@ -2,6 +2,7 @@ import type { BackendBreaker, Fleet } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { BreakerState } from "../backends/breaker.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
+import { heldVersionsOnly } from "../backends/held.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminGuard } from "../identity/guard.ts";
 import { adminAudit } from "../middleware/admin-audit/index.ts";
@@ -53,6 +54,7 @@ export function registerAdminBackends(app: Hono<AppEnv>): void {
       backends: registry.pools.map((backend) => {
         const probe = shared.probes[backend.name];
         const load = runtime.load.describe(backend.name);
+        const held = shared.versions?.[backend.name];
         return {
           ...backend,
           weight: backend.weight ?? 1,
@@ -74,7 +76,7 @@ export function registerAdminBackends(app: Hono<AppEnv>): void {
                 in_flight_here: load.inFlight,
               }
             : null,
-          versions: shared.versions?.[backend.name] ?? null,
+          versions: held === undefined ? null : heldVersionsOnly(held),
         };
       }),
     };

@@ -75,6 +75,15 @@ export const FAKE_TINY_DIGESTS = { common: "c".repeat(64), healthyB: "b".repeat(
 export const fakeTinyDigest = (behaviour: FakeBehaviour) =>
   behaviour === "healthyB" ? FAKE_TINY_DIGESTS.healthyB : FAKE_TINY_DIGESTS.common;
 
+/**
+ * The LoRA and ControlNet model every plain fake reports holding (adapter routing tests): a test
+ * registers an adapter with one of these digests, under any name, for the fakes to serve it.
+ */
+export const FAKE_ADAPTERS = [
+  { kind: "lora", name: "fake-ink", digest: "a".repeat(64) },
+  { kind: "controlnet", name: "fake-canny", digest: "d".repeat(64) },
+] as const;
+
 export const FAKE_STATUS = {
   status: "ready",
   queue_depth: 0,

@@ -22,6 +22,40 @@ const TINY: Model = {
 };
 
 describe("the playground's form", () => {
+  it("keeps LoRAs in the URL and sends them, and sends only ControlNet units that have their image", () => {
+    const draft = {
+      ...draftFor(TINY),
+      prompt: "a fox",
+      lora: [
+        { name: "ink", weight: 0.7 },
+        { name: "film-grain", weight: -0.5 },
+      ],
+    };
+    expect(draftOfQuery(queryOf(draft), draftFor(TINY)).lora).toEqual(draft.lora);
+    const unit = {
+      model: "canny",
+      image: "data:image/png;base64,AAAA",
+      weight: 0.8,
+      guidance_start: 0,
+      guidance_end: 0.6,
+      control_mode: "balanced" as const,
+      preprocessor: "canny" as const,
+    };
+    const inputs = { image: null, mask: null, controlnet: [unit, { ...unit, image: "" }] };
+    expect(requestOf(draft, inputs)).toMatchObject({ lora: draft.lora, controlnet: [unit] });
+    expect(requestOf({ ...draft, lora: [] })).not.toHaveProperty("lora");
+    expect(requestOf(draft)).not.toHaveProperty("controlnet");
+    expect(draftOfQuery("lora=ink:heavy&lora=:1", draftFor(TINY)).lora).toEqual([]);
+  });
+
+  it("takes a recorded request's LoRAs by name and weight, without their digests", () => {
+    const recorded = {
+      ...requestOf(draftFor(TINY)),
+      lora: [{ name: "ink", digest: "a".repeat(64), weight: 0.3 }],
+    };
+    expect(draftOfRequest(recorded)?.lora).toEqual([{ name: "ink", weight: 0.3 }]);
+  });
+
   it("starts from the model's defaults and survives a trip through the page's URL", () => {
     const draft = { ...draftFor(TINY), prompt: "a lighthouse", steps: 2, seed: 7, seedLocked: true };
     expect(draftOfQuery(queryOf(draft), draftFor(TINY))).toEqual(draft);
@@ -108,7 +142,11 @@ describe("the playground's form", () => {
       strength: 0.7,
     };
     expect(draftOfQuery(queryOf(draft), draftFor(TINY))).toEqual(draft);
-    const inputs = { image: "data:image/png;base64,AAAA", mask: "data:image/png;base64,BBBB" };
+    const inputs = {
+      image: "data:image/png;base64,AAAA",
+      mask: "data:image/png;base64,BBBB",
+      controlnet: [],
+    };
     expect(requestOf(draft, inputs)).toMatchObject({
       n: 2,
       clip_skip: 2,
@@ -132,8 +170,15 @@ describe("a run's request in the playground", () => {
   it("fills the whole form, its seed locked, and refuses a record without one", () => {
     const draft = draftOfRequest(RECORDED_REQUEST);
     const { rng: _rng, image: _i, strength: _s, mask: _m, ...form } = RECORDED_REQUEST;
-    // The form's own defaults where the record has none: no clip skip, no hires, img2img's strength.
-    expect(draft).toEqual({ ...form, seedLocked: true, clip_skip: null, hires: null, strength: 0.8 });
+    // The form's own defaults where the record has none: no clip skip, no hires, img2img's strength, no LoRAs.
+    expect(draft).toEqual({
+      ...form,
+      seedLocked: true,
+      clip_skip: null,
+      hires: null,
+      strength: 0.8,
+      lora: [],
+    });
     const hires = draftOfRequest({ ...RECORDED_REQUEST, hires: { scale: 2, strength: 0.5, steps: 4 } });
     expect(hires?.hires).toEqual({ scale: 2, strength: 0.5, steps: 4 });
     expect(draft && draftOfQuery(queryOf(draft), draftFor(TINY))).toEqual(draft);

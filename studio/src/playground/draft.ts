@@ -1,5 +1,7 @@
 import type { GenerationBody } from "@sdgate/sdk";
 import {
+  type ControlMode,
+  type ControlNetPreprocessor,
   DEFAULT_STRENGTH,
   type ImageRecipe,
   MAX_SEED,
@@ -32,6 +34,25 @@ export interface Draft {
   strength: number;
   /** JPEG/WebP quality; `null`: the server's default. */
   output_quality: number | null;
+  /** LoRAs applied on top of the model, by registered name (`GET /v1/adapters`). */
+  lora: DraftLora[];
+}
+
+export interface DraftLora {
+  name: string;
+  weight: number;
+}
+
+/** A ControlNet unit as the form holds it: every field a person sets, with A1111's defaults. */
+export interface ControlUnit {
+  model: string;
+  /** A data URL. */
+  image: string;
+  weight: number;
+  guidance_start: number;
+  guidance_end: number;
+  control_mode: ControlMode;
+  preprocessor: ControlNetPreprocessor;
 }
 
 /**
@@ -41,9 +62,11 @@ export interface Draft {
 export interface InputImages {
   image: string | null;
   mask: string | null;
+  /** ControlNet units: each has an image, so they live here rather than in the URL. */
+  controlnet: ControlUnit[];
 }
 
-export const NO_INPUT_IMAGES: InputImages = { image: null, mask: null };
+export const NO_INPUT_IMAGES: InputImages = { image: null, mask: null, controlnet: [] };
 /** A hires pass as people usually start one (A1111's defaults: 2×, denoise 0.5). */
 export const DEFAULT_HIRES = { scale: 2, strength: 0.5, steps: 10 } as const;
 
@@ -76,6 +99,7 @@ export function draftFor(model: Model): Draft {
     hires: null,
     strength: DEFAULT_STRENGTH,
     output_quality: null,
+    lora: [],
   };
 }
 
@@ -112,7 +136,15 @@ export function requestOf(draft: Draft, inputs: InputImages = NO_INPUT_IMAGES): 
       : { output_quality: draft.output_quality }),
     ...(inputs.image === null ? {} : { image: inputs.image, strength: draft.strength }),
     ...(inputs.image === null || inputs.mask === null ? {} : { mask: inputs.mask }),
+    ...(draft.lora.length === 0 ? {} : { lora: draft.lora }),
+    ...controlNetOf(inputs.controlnet),
   };
+}
+
+/** The units that have their image (one still waiting for it is not sent). */
+function controlNetOf(units: readonly ControlUnit[]): { controlnet?: ControlUnit[] } {
+  const ready = units.filter((unit) => unit.image !== "");
+  return ready.length === 0 ? {} : { controlnet: ready };
 }
 
 const NUMBERS = ["width", "height", "steps", "guidance_scale", "seed", "n", "strength"] as const;
@@ -136,6 +168,7 @@ export function queryOf(draft: Draft): string {
       query.set(name, String(draft.hires[part as keyof typeof HIRES_QUERY]));
   if (draft.seedLocked) query.set("seed_locked", "1");
   query.set("output_format", draft.output_format);
+  for (const lora of draft.lora) query.append("lora", `${lora.name}:${lora.weight}`);
   return query.toString();
 }
 
@@ -170,6 +203,8 @@ export function draftOfQuery(search: string, base: Draft): Draft {
   const format = query.get("output_format");
   const known = OUTPUT_FORMATS.find((name) => name === format);
   if (known !== undefined) draft.output_format = known;
+  const loras = lorasOf(query.getAll("lora").map((text) => text.split(":")));
+  if (loras.length > 0) draft.lora = loras;
   return draft;
 }
 
@@ -270,7 +305,18 @@ export function draftOfRequest(request: Record<string, unknown>): Draft | null {
     hires: hiresOf(request.hires),
     strength: number("strength") ?? DEFAULT_STRENGTH,
     output_quality: number("output_quality"),
+    lora: Array.isArray(request.lora)
+      ? lorasOf(request.lora.map((lora: Record<string, unknown>) => [lora?.name, lora?.weight]))
+      : [],
   };
+}
+
+/** LoRAs from `[name, weight]` pairs (a URL's `lora=name:0.7`, a recorded request's); others dropped. */
+function lorasOf(pairs: ReadonlyArray<readonly unknown[]>): DraftLora[] {
+  return pairs.flatMap(([name, weight]) => {
+    const value = Number(weight);
+    return typeof name === "string" && name !== "" && Number.isFinite(value) ? [{ name, weight: value }] : [];
+  });
 }
 
 /** A recorded request's hires pass (`{ scale, strength, steps }`), when it has a whole one. */

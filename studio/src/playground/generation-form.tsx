@@ -2,6 +2,7 @@ import type { Sdgate } from "@sdgate/sdk";
 import type { Model } from "@sdgate/shared";
 import { fieldSpec } from "../contract-fields.ts";
 import { PromptEditor } from "../prompt-editor/prompt-editor.tsx";
+import { AdapterFields } from "./adapter-fields.tsx";
 import { AdvancedFields } from "./advanced-fields.tsx";
 import { type Draft, type InputImages, rollSeed } from "./draft.ts";
 import { ChoiceField, NumberField } from "./field-controls.tsx";
@@ -161,6 +162,12 @@ export function GenerationForm(props: {
         draft={draft}
         {...(model === undefined ? {} : { maxSteps: model.limits.max_steps })}
         onChange={props.onChange}
+      />
+      <AdapterFields
+        client={props.client}
+        draft={draft}
+        onChange={props.onChange}
+        {...(inputs === undefined || onInputs === undefined ? {} : { inputs, onInputs })}
       />
       {inputs === undefined || onInputs === undefined ? null : (
         <InputImageFields draft={draft} inputs={inputs} onDraft={props.onChange} onInputs={onInputs} />

@@ -19,7 +19,8 @@ const MASK_ACTIONS: ReadonlyArray<[string, (brush: MaskBrush) => void]> = [
   ["Clear mask", (brush) => brush.fill("black")],
 ];
 
-function readAsDataUrl(file: File): Promise<string> {
+/** A file as a data URL (`data:image/png;base64,…`), as the request's images are sent. */
+export function readAsDataUrl(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();
     reader.onload = () => resolve(String(reader.result));
@@ -51,7 +52,7 @@ export function InputImageFields(props: {
     const image = await readAsDataUrl(file);
     brush.current = null;
     setSize(null);
-    props.onInputs({ image, mask: null });
+    props.onInputs({ ...inputs, image, mask: null });
   };
 
   const drop = useFileDrop((file) => void take(file));
@@ -176,7 +177,7 @@ export function InputImageFields(props: {
               onClick={() => {
                 brush.current = null;
                 setMasking(false);
-                props.onInputs({ image: null, mask: null });
+                props.onInputs({ ...inputs, image: null, mask: null });
               }}
             >
               Remove the image
