@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { approvedAdapter } from "../adapters/testing.ts";
+import { FAKE_ADAPTERS } from "../test-support/fake-backends.ts";
 import { jobsEnv, request, seedJobKey, uniqueJobPrompt } from "../test-support/jobs-harness.ts";
 import { a1111Param } from "./params.ts";
 
@@ -10,7 +11,9 @@ describe("A1111's LoRA and ControlNet lists, from the adapter registry", () => {
     const { key } = await seedJobKey();
     const testEnv = jobsEnv();
     const lora = await approvedAdapter("lora", ["tiny"]);
-    const controlnet = await approvedAdapter("controlnet", ["tiny"]);
+    // The digest the fake backends hold, so the unit below is served.
+    const held = FAKE_ADAPTERS.find((adapter) => adapter.kind === "controlnet")?.digest ?? "";
+    const controlnet = await approvedAdapter("controlnet", ["tiny"], { digest: held });
     const pending = await approvedAdapter("lora", ["tiny"], { approve: false });
     const loras = (await (await request("GET", "/sdapi/v1/loras", key, testEnv)).json()) as Array<{
       name: string;
