@@ -17,6 +17,7 @@ import {
   type RunningOidcProvider,
   startOidcProvider,
 } from "../edge/test/oidc-provider.ts";
+import { a1111Scenarios } from "./a1111/scenarios.ts";
 import { adminScenarios } from "./studio/admin.ts";
 import { compareScenarios } from "./studio/compare.ts";
 import { useStudioHarness } from "./studio/harness.ts";
@@ -302,6 +303,10 @@ describe("signing in, in a browser", () => {
     await again.goto(link);
     expect(await pageJson(again)).toMatchObject({ error: { code: "invalid_api_key" } });
   }, 60_000);
+});
+
+describe("AUTOMATIC1111 clients against the local stack (/sdapi/v1)", () => {
+  a1111Scenarios(() => localStack.current());
 });
 
 describe("the Studio, in a browser", () => {

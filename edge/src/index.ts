@@ -31,6 +31,7 @@ import { registerPromptTokens } from "./routes/prompt-tokens.ts";
 import { registerRuns } from "./routes/runs.ts";
 import { registerShares } from "./routes/shares.ts";
 import { registerSweeps } from "./routes/sweeps.ts";
+import { registerSdapi } from "./sdapi/index.ts";
 
 // Durable Object classes must be exported by the Worker's entry (wrangler.toml `[[durable_objects.bindings]]`).
 export { AuditLog } from "./audit/audit-log.ts";
@@ -81,6 +82,7 @@ registerAdminRoleMappings(app);
 registerAdminModels(app);
 registerAdminAdapters(app);
 registerAdminEvaluations(app);
+registerSdapi(app);
 
 app.notFound(notFoundHandler());
 app.onError(errorHandler());

@@ -249,10 +249,15 @@ export class Sdgate {
   }
 }
 
-/** Whether an operation is a browser's (the sign-in flow, the session cookie), which the SDK leaves to pages. */
+/**
+ * Whether the SDK leaves an operation to others: a browser's (the sign-in flow, the session cookie),
+ * which pages navigate to, or AUTOMATIC1111's API (tagged `a1111`), which A1111's own clients call.
+ */
 type BrowserOnly<K extends OperationId> = Operations[K]["access"]["kind"] extends "browser" | "session"
   ? true
-  : false;
+  : Operations[K] extends { tags: readonly ["a1111"] }
+    ? true
+    : false;
 
 /**
  * Each operation of the contract (`OPERATIONS` in `@sdgate/shared`, which the edge's routes and its
@@ -360,4 +365,23 @@ export const CLIENT_METHODS = {
   listShares: "shares.list",
   revokeShare: "shares.revoke",
   getShared: "shares.get",
+  // AUTOMATIC1111's API: A1111's own clients call it (modelfusion, Open WebUI, webuiapi); sdgate's
+  // SDK has images.generate for the same work.
+  sdapiTextToImage: null,
+  sdapiImageToImage: null,
+  sdapiProgress: null,
+  sdapiInterrupt: null,
+  sdapiSkip: null,
+  sdapiGetOptions: null,
+  sdapiSetOptions: null,
+  sdapiModels: null,
+  sdapiSamplers: null,
+  sdapiSchedulers: null,
+  sdapiVaes: null,
+  sdapiUpscalers: null,
+  sdapiLatentUpscaleModes: null,
+  sdapiLoras: null,
+  sdapiPngInfo: null,
+  sdapiControlNetModels: null,
+  sdapiControlNetModules: null,
 } as const satisfies { [K in OperationId]: BrowserOnly<K> extends true ? null : string };

@@ -48,6 +48,8 @@ export interface OperationSpec {
    */
   readonly path: string;
   readonly summary: string;
+  /** OpenAPI tags; `a1111`: AUTOMATIC1111's API, for A1111's clients (the SDK has no method for it). */
+  readonly tags?: readonly string[];
   readonly access: OperationAccess;
   /**
    * The permission a caller must hold (deny by default); `null` only where no credential is needed

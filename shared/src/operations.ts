@@ -51,6 +51,7 @@ import {
   type QuerySpec,
   queryOf,
 } from "./operation-spec.ts";
+import { A1111_OPERATIONS, A1111_SCHEMAS } from "./operations-a1111.ts";
 import { ADAPTER_OPERATIONS, ADAPTER_SCHEMAS } from "./operations-adapters.ts";
 import { CANARY_OPERATIONS, CANARY_SCHEMAS } from "./operations-canary.ts";
 import { EVALUATION_OPERATIONS, EVALUATION_SCHEMAS } from "./operations-evaluations.ts";
@@ -127,6 +128,7 @@ export const NAMED_SCHEMAS = {
   ...RUN_SCHEMAS,
   ...SWEEP_SCHEMAS,
   ...PROMPT_SCHEMAS,
+  ...A1111_SCHEMAS,
   ...SHARE_SCHEMAS,
 } as const;
 
@@ -725,6 +727,7 @@ export const OPERATIONS = {
   ...RUN_OPERATIONS,
   ...SWEEP_OPERATIONS,
   ...PROMPT_OPERATIONS,
+  ...A1111_OPERATIONS,
   ...SHARE_OPERATIONS,
 } as const satisfies Record<string, OperationSpec>;
 

@@ -47,6 +47,34 @@ export function resolveSchedulerName(name: string): SchedulerName | null {
   return Object.hasOwn(SCHEDULER_ALIASES, key) ? (SCHEDULER_ALIASES[key] ?? null) : null;
 }
 
+/**
+ * Each scheduler as A1111 (≥ 1.9) names it: a sampler and a noise schedule, which A1111 sends apart
+ * (`sampler_name: "DPM++ 2M"`, `scheduler: "Karras"`) and writes joined into a PNG's infotext
+ * ("DPM++ 2M Karras"). "Automatic" is the sampler's own schedule.
+ */
+export const A1111_SAMPLERS: Readonly<
+  Record<SchedulerName, { sampler: string; schedule: "Automatic" | "Karras" }>
+> = {
+  euler: { sampler: "Euler", schedule: "Automatic" },
+  euler_a: { sampler: "Euler a", schedule: "Automatic" },
+  dpmpp_2m: { sampler: "DPM++ 2M", schedule: "Automatic" },
+  dpmpp_2m_karras: { sampler: "DPM++ 2M", schedule: "Karras" },
+  dpmpp_2m_sde_karras: { sampler: "DPM++ 2M SDE", schedule: "Karras" },
+  ddim: { sampler: "DDIM", schedule: "Automatic" },
+  lcm: { sampler: "LCM", schedule: "Automatic" },
+};
+
+/**
+ * A scheduler's A1111 name as its infotext writes it (A1111 < 1.9's joined name).
+ *
+ * @example
+ * a1111JoinedSamplerName("dpmpp_2m_karras"); // "DPM++ 2M Karras"
+ */
+export function a1111JoinedSamplerName(name: SchedulerName): string {
+  const { sampler, schedule } = A1111_SAMPLERS[name];
+  return schedule === "Automatic" ? sampler : `${sampler} ${schedule}`;
+}
+
 /** Noise generators: torch's CPU generator (diffusers, ComfyUI) or A1111's Philox "NV" generator. */
 export const RNG_NAMES = ["torch_cpu", "philox"] as const;
 export type RngName = (typeof RNG_NAMES)[number];

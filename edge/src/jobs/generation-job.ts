@@ -168,6 +168,11 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
     return { view: jobView(state), result, responseFormat: state.responseFormat };
   }
 
+  /** The latest preview image (base64) the job's progress carried, for its owner (A1111's `current_image`). */
+  latestPreview(ownerKeyId: string): string | null {
+    return this.#owned(ownerKeyId) === null ? null : this.#store.latestPreview();
+  }
+
   /** The job's events after `afterId` as SSE, then live ones until the job ends; `null` for anyone but its owner. */
   events(ownerKeyId: string, afterId: number): ReadableStream<Uint8Array> | null {
     const state = this.#owned(ownerKeyId);

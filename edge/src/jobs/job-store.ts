@@ -96,6 +96,18 @@ export class JobStore {
     return event;
   }
 
+  /** The base64 image of the latest progress event that carried a preview, or `null`. */
+  latestPreview(): string | null {
+    if (!this.#created) return null;
+    const rows = this.#sql
+      .exec<{ data: string }>(
+        `SELECT data FROM events WHERE name = 'progress' AND data LIKE '%"preview"%' ORDER BY id DESC LIMIT 1`,
+      )
+      .toArray();
+    const data = rows[0] ? (JSON.parse(rows[0].data) as { preview?: { b64?: string } }) : null;
+    return data?.preview?.b64 ?? null;
+  }
+
   eventsAfter(id: number): StoredEvent[] {
     if (!this.#created) return [];
     return this.#sql

@@ -40,6 +40,11 @@ export interface AuthOptions<E extends AuthEnv> {
    * objects of `c.var.config`; none when the app has no config. `null`: no limit.
    */
   failures?: (c: Context<E>) => FailedAuthGuard | null;
+  /**
+   * Also take the key as HTTP Basic's password (any username): what AUTOMATIC1111's `--api-auth`
+   * clients send (Open WebUI, SillyTavern, webuiapi). Only the `/sdapi/v1` routes accept it.
+   */
+  basic?: boolean;
 }
 
 function configuredGuard<E extends object>(c: Context<E>): FailedAuthGuard | null {
@@ -82,6 +87,25 @@ export function missingScope(scope: string): SdgateError {
 }
 
 /**
+ * The key an `Authorization` header carries: `Bearer <key>`, or with `basic` also `Basic
+ * base64(user:key)` (RFC 7617; the username is ignored). `null` when it carries none in those forms.
+ */
+export function keyOfAuthorization(header: string, basic: boolean): string | null {
+  const bearer = /^Bearer +(\S+) *$/i.exec(header)?.[1];
+  if (bearer !== undefined) return bearer;
+  const encoded = basic ? /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header)?.[1] : undefined;
+  if (encoded === undefined) return null;
+  let decoded: string;
+  try {
+    decoded = atob(encoded);
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  return colon === -1 ? null : decoded.slice(colon + 1);
+}
+
+/**
  * Checks `Authorization: Bearer sk_…`: the key is hashed (SHA-256) and its record looked up by that
  * hash, so only hashes are ever stored and no secret is compared byte by byte; then the key's Durable
  * Object confirms it still works. Puts the key (id, name, scopes, limits) on `c.var.apiKey`. Throws
@@ -111,9 +135,8 @@ export function auth<E extends AuthEnv>(options: AuthOptions<E>): MiddlewareHand
         "No API key provided. Send it as 'Authorization: Bearer sk_...'.",
       );
     }
-    const match = /^Bearer +(\S+) *$/i.exec(header);
-    const key = match?.[1];
-    if (key === undefined || !API_KEY_PATTERN.test(key)) {
+    const key = keyOfAuthorization(header, options.basic === true);
+    if (key === null || !API_KEY_PATTERN.test(key)) {
       throw unauthorized("invalid_api_key", "Invalid API key. Send it as 'Authorization: Bearer sk_...'.");
     }
     const ip = clientIpOf(c as Context);

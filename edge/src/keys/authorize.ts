@@ -38,7 +38,8 @@ export async function confirmKey(c: Context<AppEnv>): Promise<void> {
 }
 
 /**
- * The guard of an API-key route: `Authorization: Bearer sk_…` looked up in this isolate, KV, then D1
+ * The guard of an API-key route: `Authorization: Bearer sk_…` (with `basic`, also HTTP Basic with
+ * the key as password, for AUTOMATIC1111 clients) looked up in this isolate, KV, then D1
  * ({@link apiKeyStore}), needing `operation`'s scope (its `access` in the contract's `OPERATIONS`).
  *
  * By default the key's Durable Object confirms the key before the handler runs. With `deferred`, the
@@ -55,14 +56,16 @@ export async function confirmKey(c: Context<AppEnv>): Promise<void> {
  */
 export function keyAuth(
   operation: KeyOperationId,
-  options: { deferred?: boolean } = {},
+  options: { deferred?: boolean; basic?: boolean } = {},
 ): MiddlewareHandler<AppEnv> {
   const scope = routeScope(operation);
   const store = (c: Context<AppEnv>) => apiKeyStore(c.get("config"));
-  if (options.deferred !== true) return auth<AppEnv>({ scope, store });
+  const basic = options.basic === true;
+  if (options.deferred !== true) return auth<AppEnv>({ scope, store, basic });
   // No scope here: the record's scopes may be a minute older than a `PATCH`; `authorize` asks the object.
   const guard = auth<AppEnv>({
     store,
+    basic,
     check: async (c, hashHex, record) => {
       c.set("pendingKey", { hashHex, record, scope, asked: false });
       return { ok: true, key: keyOfRecord(record) };

@@ -42,6 +42,11 @@ const BODIES: Record<string, unknown> = {
   "POST /admin/role-mappings": { idp_group: "walk", role: "viewer" },
   "PATCH /admin/role-mappings/{id}": { role: "viewer" },
   "POST /admin/groups/deprovision": { idp_group: "walk-nobody" },
+  // Refused after the key's scope is checked (no styles in sdgate): no generation runs.
+  "POST /sdapi/v1/txt2img": { prompt: "a red square", styles: ["walk"] },
+  "POST /sdapi/v1/img2img": { prompt: "a red square", styles: ["walk"] },
+  "POST /sdapi/v1/options": {},
+  "POST /sdapi/v1/png-info": { image: "iVBORw0KGgo=" },
 };
 
 function requestFor(route: string, authorization: string | null): Request {
@@ -79,11 +84,15 @@ beforeAll(async () => {
   }
 });
 
+// A1111's routes answer A1111's error shape, whose `error` is the code itself (sdapi/errors.ts).
+const codeOf = (error: string | { code?: string } | undefined) =>
+  (typeof error === "string" ? error : error?.code) ?? null;
+
 async function answer(route: string, authorization: string | null) {
   const res = await app.request(requestFor(route, authorization), undefined, fleetEnv(["healthy"]));
   const text = await res.text();
   const code = res.headers.get("Content-Type")?.includes("json")
-    ? ((JSON.parse(text) as { error?: { code?: string } }).error?.code ?? null)
+    ? codeOf((JSON.parse(text) as { error?: string | { code?: string } } | null)?.error)
     : null;
   return { status: res.status, code };
 }

@@ -8,6 +8,7 @@ import type { TeamBudget } from "../budgets/team-budget.ts";
 import { ipAllowed } from "../keys/allowed-ips.ts";
 import { type ApiKey, mayUseModel, scopeGranted } from "../keys/api-key.ts";
 import { log } from "../log.ts";
+import { type SdapiOptions, SdapiSlot, type SdapiTask } from "../sdapi/key-slot.ts";
 import { MonthlyLedger } from "./monthly-ledger.ts";
 import { monthlyBudgetOf } from "./policy.ts";
 import { ReservationBook } from "./reservations.ts";
@@ -143,6 +144,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
   readonly #monthly: MonthlyLedger;
   readonly #team: TeamLink;
   readonly #outbox: AuditOutbox;
+  readonly #sdapi: SdapiSlot;
   /** When the alarm is set for, as far as this instance knows (`null`: not set by it). */
   #alarmAtMs: number | null = null;
   #lastUsedFlushMs = 0;
@@ -159,6 +161,7 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     this.#reservations = new ReservationBook(sql);
     this.#monthly = new MonthlyLedger(sql);
     this.#team = new TeamLink(sql);
+    this.#sdapi = new SdapiSlot(sql);
     const row = sql.exec<StateRow>("SELECT * FROM state WHERE one = 1").toArray()[0];
     if (row) {
       this.#state = {
@@ -175,6 +178,35 @@ export class KeyState extends DurableObject<KeyStateBindings> {
     for (const s of sql.exec<{ hash: string; expires_at_ms: number | null }>("SELECT * FROM secrets")) {
       this.#secrets.set(s.hash, s.expires_at_ms);
     }
+  }
+
+  /** The key's A1111 task and options (`sdapi/key-slot.ts`); the routes call these once the key is confirmed. */
+  sdapiTask(): SdapiTask | null {
+    return this.#sdapi.task();
+  }
+
+  sdapiAdvance(task: SdapiTask): boolean {
+    return this.#sdapi.advance(task);
+  }
+
+  sdapiRunning(taskId: string, iteration: number, jobId: string): boolean {
+    return this.#sdapi.running(taskId, iteration, jobId);
+  }
+
+  sdapiStop(kind: "interrupt" | "skip"): SdapiTask[] {
+    return this.#sdapi.stop(kind);
+  }
+
+  sdapiEnd(taskId: string): void {
+    this.#sdapi.end(taskId);
+  }
+
+  sdapiOptions(): SdapiOptions {
+    return this.#sdapi.options();
+  }
+
+  sdapiSetOptions(options: SdapiOptions): void {
+    this.#sdapi.setOptions(options);
   }
 
   /** Adopts a key if this object has none yet (idempotent); returns whether it did. */

@@ -25,7 +25,10 @@ function securityOf(op: OperationSpec): Array<Record<string, string[]>> {
     case "admin_token":
       return [{ adminToken: [] }];
     case "api_key":
-      return [{ apiKey: [access.scope] }];
+      // A1111's routes also take the key as HTTP Basic's password, as A1111's `--api-auth` clients send it.
+      return op.tags?.includes("a1111")
+        ? [{ apiKey: [access.scope] }, { apiKeyBasic: [access.scope] }]
+        : [{ apiKey: [access.scope] }];
     case "any_credential":
       // Any scheme will do (OpenAPI: alternatives are separate requirement objects).
       return [{ apiKey: [] }, { adminToken: [] }, { session: [] }];
@@ -90,6 +93,7 @@ function operation(operationId: string, op: OperationSpec) {
   return {
     operationId,
     summary: op.summary,
+    ...(op.tags === undefined ? {} : { tags: op.tags }),
     ...(description === undefined ? {} : { description }),
     security,
     ...(parameters.length > 0 ? { parameters } : {}),
@@ -162,6 +166,12 @@ export function openApiDocument(origin = "/"): Record<string, unknown> {
           scheme: "bearer",
           description:
             "An API key (`sk_…`). Each operation names the scope it needs: `read` (models, estimates, the key's own jobs) or `generate` (which implies `read`).",
+        },
+        apiKeyBasic: {
+          type: "http",
+          scheme: "basic",
+          description:
+            "An API key as HTTP Basic's password, any username (AUTOMATIC1111's `--api-auth`): only the `a1111` operations (`/sdapi/v1/*`, `/controlnet/*`) take it.",
         },
         adminToken: {
           type: "http",

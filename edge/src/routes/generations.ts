@@ -37,7 +37,8 @@ import { serverTiming } from "./server-timing.ts";
 /** Generation requests carry base64 input images for img2img and inpainting. */
 export const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
-const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
+/** A JSON body or 415: the generation routes' (and A1111's) body check. */
+export const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
   const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim().toLowerCase();
   if (mediaType !== "application/json") {
     throw new SdgateError(
@@ -48,7 +49,8 @@ const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-const limitBody = bodyLimit({
+/** At most {@link MAX_BODY_BYTES} of body, or 413. */
+export const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
     throw new SdgateError("payload_too_large", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);

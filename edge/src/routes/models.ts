@@ -67,14 +67,17 @@ async function registryModels(c: Context<AppEnv>): Promise<Model[]> {
 export function registerModels(app: Hono<AppEnv>): void {
   onOperation(app, "listModels", keyAuth("listModels"), async (c) => {
     await admitRequestOnly(c);
-    const { config, apiKey } = c.var;
-    const data =
-      config.governance === "registry"
-        ? await registryModels(c)
-        : config.models
-            .filter((model) => mayUseModel(apiKey, model.id))
-            .map((model) => entryOf(model, MODEL_CREATED_S));
-    const list: ModelList = { object: "list", data };
+    const list: ModelList = { object: "list", data: await modelsForKey(c) };
     return c.json(list);
   });
+}
+
+/** The models the route's key may use, as `GET /v1/models` lists them (A1111's `/sd-models` too). */
+export async function modelsForKey(c: Context<AppEnv>): Promise<Model[]> {
+  const { config, apiKey } = c.var;
+  return config.governance === "registry"
+    ? await registryModels(c)
+    : config.models
+        .filter((model) => mayUseModel(apiKey, model.id))
+        .map((model) => entryOf(model, MODEL_CREATED_S));
 }

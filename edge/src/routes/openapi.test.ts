@@ -57,6 +57,19 @@ describe("GET /openapi.json", () => {
     expect(document.paths["/admin/teams"]?.post?.description).toBeUndefined();
   });
 
+  it("lists A1111's API, tagged a1111, with the key as Bearer or as Basic's password", async () => {
+    const document = (await (await call("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { tags?: string[]; security: unknown[] }>>;
+      components: { securitySchemes: Record<string, { scheme?: string }> };
+    };
+    const txt2img = document.paths["/sdapi/v1/txt2img"]?.post;
+    expect(txt2img?.tags).toEqual(["a1111"]);
+    expect(txt2img?.security).toEqual([{ apiKey: ["generate"] }, { apiKeyBasic: ["generate"] }]);
+    expect(document.paths["/controlnet/module_list"]?.get?.tags).toEqual(["a1111"]);
+    expect(document.components.securitySchemes.apiKeyBasic?.scheme).toBe("basic");
+    expect(document.paths["/v1/models"]?.get?.tags).toBeUndefined();
+  });
+
   it("names every operation uniquely and says where the API is", async () => {
     const res = await call("/openapi.json");
     const document = (await res.json()) as {

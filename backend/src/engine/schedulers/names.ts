@@ -1,20 +1,14 @@
-import { resolveSchedulerName, SCHEDULER_NAMES, type SchedulerName } from "@sdgate/shared";
+import {
+  a1111JoinedSamplerName,
+  resolveSchedulerName,
+  SCHEDULER_NAMES,
+  type SchedulerName,
+} from "@sdgate/shared";
 import { InvalidArgumentError } from "../errors.ts";
 
 // The names and aliases are the API contract's (shared/src/schedulers.ts), so a name the API accepts
 // is always one the engine builds.
 export { resolveSchedulerName, SCHEDULER_ALIASES, SCHEDULER_NAMES, type SchedulerName } from "@sdgate/shared";
-
-/** The sampler names A1111 shows and writes into a PNG's `parameters` text. */
-const A1111_NAMES: Readonly<Record<SchedulerName, string>> = {
-  euler: "Euler",
-  euler_a: "Euler a",
-  dpmpp_2m: "DPM++ 2M",
-  dpmpp_2m_karras: "DPM++ 2M Karras",
-  dpmpp_2m_sde_karras: "DPM++ 2M SDE Karras",
-  ddim: "DDIM",
-  lcm: "LCM",
-};
 
 /** Like `resolveSchedulerName`, but an unknown name is an `InvalidArgumentError` for `scheduler`. */
 export function requireSchedulerName(nameOrAlias: string): SchedulerName {
@@ -36,5 +30,5 @@ export function requireSchedulerName(nameOrAlias: string): SchedulerName {
  * a1111SamplerName("dpmpp_2m_karras"); // "DPM++ 2M Karras"
  */
 export function a1111SamplerName(name: string): string {
-  return A1111_NAMES[requireSchedulerName(name)];
+  return a1111JoinedSamplerName(requireSchedulerName(name));
 }
