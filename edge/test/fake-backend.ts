@@ -92,6 +92,10 @@ async function generated(request: ResolvedGenerationRequest, colour: readonly [n
       thumb_b64: thumb.toString("base64"),
       ...safety,
     })),
+    // As the `none` preprocessor makes them: each unit's control image is its map.
+    ...(request.return_control_maps
+      ? { control_maps: (request.controlnet ?? []).map((unit, index) => ({ unit: index, b64: unit.image })) }
+      : {}),
     timings_ms: { text_encode: 1, denoise: 5, decode: 1, image_encode: 1, total: 8 },
   };
 }

@@ -64,7 +64,7 @@ export const generationResponseSchema = z.object({
   output_format: z.enum(OUTPUT_FORMATS),
   size: z.string(),
   backend: z.string(),
-  /** With `return_control_maps`: each ControlNet unit's processed map (PNG), by unit index. */
+  /** With `return_control_maps`: each ControlNet unit's processed map (PNG), by unit index; inline, even with `response_format: "url"`. */
   control_maps: z.array(z.object({ unit: z.number().int().min(0), b64_json: z.string() })).optional(),
   timings_ms: timingsSchema,
 });

@@ -21,6 +21,8 @@ export interface GenerationRecord {
   timings_ms: GenerationResponse["timings_ms"];
   /** Each image; `thumb`: its thumbnail (WebP, base64) when the backend made one, kept only in R2. */
   images: Array<{ seed: number; b64: string; safety?: ImageSafety; thumb?: string }>;
+  /** With `return_control_maps`: each ControlNet unit's map (PNG, base64), by unit index. */
+  control_maps?: Array<{ unit: number; b64: string }>;
 }
 
 /**
@@ -51,6 +53,7 @@ export function recordOfResponse(
       ...(safety ? { safety } : {}),
       ...(thumb_b64 === undefined ? {} : { thumb: thumb_b64 }),
     })),
+    ...(response.control_maps === undefined ? {} : { control_maps: response.control_maps }),
   };
 }
 
@@ -75,6 +78,9 @@ export function b64ResponseBody(record: GenerationRecord): string {
     output_format: record.output_format,
     size: `${record.width}x${record.height}`,
     backend: record.backend,
+    ...(record.control_maps === undefined
+      ? {}
+      : { control_maps: record.control_maps.map(({ unit, b64 }) => ({ unit, b64_json: b64 })) }),
     timings_ms: record.timings_ms,
   };
   return JSON.stringify(body);

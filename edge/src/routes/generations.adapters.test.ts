@@ -78,6 +78,25 @@ describe("a generation naming registered LoRAs and ControlNet models", () => {
     });
   });
 
+  it("returns each unit's control map when asked, and again from the replay cache", async () => {
+    const body = generation({
+      controlnet: [{ model: canny, image: CONTROL_IMAGE }],
+      return_control_maps: true,
+    });
+    const maps = [{ unit: 0, b64_json: CONTROL_IMAGE }];
+    const first = await post(body, key, env());
+    expect(await expectJson(first, 200)).toMatchObject({ control_maps: maps });
+    const replay = await post(body, key, env());
+    expect(replay.headers.get("X-Cache")).toBe("HIT");
+    expect(await expectJson(replay, 200)).toMatchObject({ control_maps: maps });
+    const without = await post(
+      generation({ controlnet: [{ model: canny, image: CONTROL_IMAGE }] }),
+      key,
+      env(),
+    );
+    expect(await expectJson(without, 200)).not.toHaveProperty("control_maps");
+  });
+
   it("resolves them on a registry edge too, for a model alias's version, routed to holders of both", async () => {
     const { alias, version } = await freshTinyAlias();
     const prompt = uniquePrompt();
