@@ -41,7 +41,15 @@ describe("sdgate:access", () => {
   });
 
   it("keeps every API route's first segment out of reach of a path", () => {
-    expect([...API_PREFIXES].sort()).toEqual(["/admin", "/healthz", "/openapi.json", "/v1"]);
+    // `/sdapi` and `/controlnet`: AUTOMATIC1111's API and its ControlNet extension's routes (issue 18).
+    expect([...API_PREFIXES].sort()).toEqual([
+      "/admin",
+      "/controlnet",
+      "/healthz",
+      "/openapi.json",
+      "/sdapi",
+      "/v1",
+    ]);
   });
 
   it.each<[string, (access: Raw) => void, string]>([
