@@ -92,6 +92,9 @@ const SAMPLE_ID = "walk_0000000000000000";
 const BODIES: Partial<Record<string, unknown>> = {
   "POST /v1/images/generations": { prompt: "a red square", seed: 7 },
   "POST /v1/estimate": { prompt: "a red square" },
+  // A1111's generation routes check the key's scope once the body is read, as createImage does.
+  "POST /sdapi/v1/txt2img": { prompt: "a red square", seed: 7 },
+  "POST /sdapi/v1/img2img": { prompt: "a red square", seed: 7, init_images: ["iVBORw0KGgo="] },
   "POST /admin/keys": { name: "walk" },
   "POST /auth/logout": {},
 };
