@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { PROMPT_CHUNK_TOKENS, type PromptTokens, SdgateError } from "@sdgate/shared";
+import { PROMPT_CHUNK_TOKENS, type PromptTokens, SdgateError, withoutLoraTags } from "@sdgate/shared";
 import type { ChunkTokenizer } from "../engine/prompt/chunk-tokens.ts";
 import { countPromptTokens } from "../engine/prompt/count-tokens.ts";
 import { PromptWeightError } from "../engine/prompt/parse-attention.ts";
@@ -57,7 +57,8 @@ export class PromptCounter {
     }
     let chunks: ReturnType<typeof countPromptTokens>;
     try {
-      chunks = countPromptTokens(prompt, counting.tokenizer);
+      // `<lora:…>` tags are not encoded (see encodeConditioningSchedule), so they take no tokens
+      chunks = countPromptTokens(withoutLoraTags(prompt), counting.tokenizer);
     } catch (error) {
       if (!(error instanceof PromptWeightError)) throw error;
       throw new SdgateError("invalid_request", `The weight (…:${error.weight}) is not a number.`, {

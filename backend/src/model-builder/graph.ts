@@ -36,6 +36,11 @@ export interface GraphOptions {
   floatType?: FloatTypeName;
   /** Where initializer bytes go: inline (default), an external data file, or only counted. */
   sink?: TensorSink;
+  /**
+   * Per-request LoRA: the module name a low-rank adapter input on layer `layer` answers to (as a LoRA
+   * file names it), or undefined for a layer without one. See lora-inputs.ts.
+   */
+  loraModule?: (layer: string) => string | undefined;
 }
 
 /**
@@ -59,12 +64,24 @@ export class GraphBuilder {
   readonly #domains = new Map<string, number>([["", OPSET_VERSION]]);
   readonly #floatType: FloatTypeName;
   readonly #sink: TensorSink;
+  readonly #loraModule: ((layer: string) => string | undefined) | undefined;
   #counter = 0;
 
   constructor(name: string, options: GraphOptions = {}) {
     this.#name = name;
     this.#floatType = options.floatType ?? "float";
     this.#sink = options.sink ?? inlineSink;
+    this.#loraModule = options.loraModule;
+  }
+
+  /** The LoRA module an adapter input on `layer` answers to, when the graph is built with them. */
+  loraModule(layer: string): string | undefined {
+    return this.#loraModule?.(layer);
+  }
+
+  /** Whether this graph takes low-rank adapter inputs (`GraphOptions.loraModule`). */
+  get hasLoraInputs(): boolean {
+    return this.#loraModule !== undefined;
   }
 
   /** The element type of this graph's floating-point values. */

@@ -4,6 +4,7 @@ import { rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import type { GraphOptions } from "./graph.ts";
+import { clipLoraModule, unetLoraModule } from "./lora-inputs.ts";
 import { moveIntoPlace } from "./model-folder.ts";
 import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 import { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
@@ -46,6 +47,11 @@ export interface FullSizeOptions {
    * (see `OperatorSet`; several of them have no CPU kernel).
    */
   operators?: OperatorSet;
+  /**
+   * Build the UNet and text encoder with low-rank adapter inputs on the layers LoRAs train, so the
+   * engine can apply LoRAs per request (see lora-inputs.ts); standard operators only. Default false.
+   */
+  loraInputs?: boolean;
   /** Divide every width by this (8 builds the same graphs at 1/64 of the parameters); default 1. */
   widthDivisor?: number;
   /** Called as weights are written, with bytes of parameters done and in all. */
@@ -92,8 +98,9 @@ function networks(
   const weights = (offset: number, real: Weights | undefined): Weights =>
     real ?? new WeightSource(seed + offset);
   const operators = options.operators ?? "standard";
+  const lora = options.loraInputs === true;
   return {
-    text_encoder: (g) =>
+    text_encoder: (graph) =>
       buildTextEncoder(
         weights(1, checkpoint?.textEncoder),
         {
@@ -103,9 +110,9 @@ function networks(
           outputHiddenStates: true,
           operators,
         },
-        g,
+        lora ? { ...graph, loraModule: clipLoraModule } : graph,
       ),
-    unet: (g) =>
+    unet: (graph) =>
       buildUNet2DCondition(
         weights(3, checkpoint?.unet),
         { ...sd15UNet(divisor), inChannels: checkpoint?.unetInChannels ?? 4 },
@@ -113,7 +120,7 @@ function networks(
           timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] },
           operators,
         },
-        g,
+        lora ? { ...graph, loraModule: unetLoraModule } : graph,
       ),
     vae_encoder: (g) =>
       buildVaeEncoder(
@@ -157,6 +164,8 @@ export function checkFullSizeOptions(options: FullSizeOptions): void {
     throw new Error(`options.dtype: ${JSON.stringify(options.dtype)} is not "float32" or "float16"`);
   if (options.operators !== undefined && !OPERATOR_SETS.includes(options.operators))
     throw new Error(`options.operators: ${JSON.stringify(options.operators)} is not "standard" or "fused"`);
+  if (options.loraInputs === true && (options.operators ?? "standard") !== "standard")
+    throw new Error("options.loraInputs: LoRA adapter inputs are built with the standard operators only");
   if (options.tokenizerDir !== undefined) {
     for (const file of ["vocab.json", "merges.txt"])
       if (!existsSync(join(options.tokenizerDir, file)))

@@ -21,6 +21,8 @@ export interface A1111Parameters {
   hires?: { upscale: number; steps: number; upscaler: string };
   /** A1111's "Clip skip", written only above 1. */
   clipSkip?: number;
+  /** The LoRAs applied: A1111's `Lora hashes`, each name with its file's SHA-256 cut to 12 hex. */
+  loras?: readonly { name: string; digest: string }[];
   /** A1111's `RNG` field: written for its "CPU" source (torch's CPU generator), left out for "NV". */
   rng?: "CPU";
 }
@@ -40,6 +42,13 @@ export function formatA1111Parameters(p: A1111Parameters): string {
     ["Hires upscale", p.hires?.upscale],
     ["Hires steps", p.hires?.steps],
     ["Hires upscaler", p.hires?.upscaler],
+    // extra_networks_lora.py: `Lora hashes` lists `alias: shorthash` (the first 12 hex of the file's SHA-256)
+    [
+      "Lora hashes",
+      p.loras === undefined || p.loras.length === 0
+        ? undefined
+        : p.loras.map((lora) => `${lora.name}: ${lora.digest.slice(0, 12)}`).join(", "),
+    ],
     ["RNG", p.rng],
   ];
   const generation = pairs

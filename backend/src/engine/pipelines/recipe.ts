@@ -44,6 +44,7 @@ export function imageMetadata<S extends Seed>(
         }),
     ...(request.clipSkip > 1 ? { clipSkip: request.clipSkip } : {}),
     ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
+    ...(request.loras.length === 0 ? {} : { loras: request.loras }),
   });
   const recipe: Record<string, unknown> = {
     engine: "sdgate",
@@ -72,5 +73,6 @@ export function imageMetadata<S extends Seed>(
   if (request.clipSkip > 1) recipe.clipSkip = request.clipSkip;
   if (request.hires !== undefined) recipe.hires = { ...request.hires, upscaler: "latent-bilinear" };
   if (request.mask !== undefined) recipe.masked = true;
+  if (request.loras.length > 0) recipe.lora = request.loras;
   return { parameters, recipe };
 }

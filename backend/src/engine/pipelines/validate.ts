@@ -46,6 +46,8 @@ export interface ResolvedRequest<S extends Seed> {
   hires: HiresPass | undefined;
   /** The registry version the request names, for the image's recipe. */
   modelVersion: { version: string; digest: string } | undefined;
+  /** The LoRAs applied, for the image's text and recipe (the components carry their adapters). */
+  loras: readonly { name: string; digest: string; weight: number }[];
 }
 
 const MAX_IMAGES = 16;
@@ -141,6 +143,7 @@ export function resolveRequest<S extends Seed>(
     clipSkip,
     hires,
     modelVersion: request.modelVersion,
+    loras: (request.lora ?? []).map(({ name, digest, weight }) => ({ name, digest, weight })),
   };
   if (image === undefined) {
     if (mask !== undefined)
