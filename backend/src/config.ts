@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AUDIENCE_PATTERN, parseKeyringSpec, type SigningKey } from "@sdgate/shared";
 import { z } from "zod";
@@ -52,6 +53,7 @@ const envSchema = z
     }),
     SDGATE_MODEL_DIR: z.string().min(1).default(`${REPO_ROOT}.sdgate/models`),
     SDGATE_TOKENIZER_DIR: z.string().min(1).optional(),
+    SDGATE_LORA_DIR: z.string().min(1).optional(),
     SDGATE_MODEL_FOLDERS: z
       .string()
       .default("")
@@ -106,6 +108,11 @@ export interface BackendConfig {
   modelFolders: Record<string, string>;
   /** CLIP's tokenizer files, for single-file checkpoints (which carry none). */
   tokenizerDir: string | undefined;
+  /**
+   * The LoRAs requests may apply (`NAME.safetensors`, digested at startup; see lora-catalog.ts):
+   * `SDGATE_LORA_DIR`, default `<modelDir>/loras`. A folder that does not exist holds none.
+   */
+  loraDir: string;
   executionProviders: string[];
   /** Jobs that may wait for the engine; past it, 429 with Retry-After. */
   queueSize: number;
@@ -143,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     modelDir: c.SDGATE_MODEL_DIR,
     modelFolders: c.SDGATE_MODEL_FOLDERS,
     tokenizerDir: c.SDGATE_TOKENIZER_DIR,
+    loraDir: c.SDGATE_LORA_DIR ?? join(c.SDGATE_MODEL_DIR, "loras"),
     executionProviders: c.SDGATE_EXECUTION_PROVIDERS,
     queueSize: c.SDGATE_QUEUE_SIZE,
     maxBatch: c.SDGATE_MAX_BATCH,

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { restrictImageLoaders } from "./engine/image/decode-image.ts";
 import { PromptCounter } from "./generation/prompt-counter.ts";
 import { createLogger } from "./logger.ts";
+import { LoraCatalog } from "./lora-catalog.ts";
 import { ServingMetrics } from "./metrics/metrics.ts";
 import { ensureTinyModel } from "./model-builder/index.ts";
 import { modelDigests } from "./model-digest.ts";
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   let versions: Record<string, string> = {};
   let engine: WorkerEngine | null = null;
   let prompts: PromptCounter | null = null;
+  let loras = new LoraCatalog([]);
   const app = createBackendApp({
     name: config.name,
     keyring: new Keyring(config.signingKeys),
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     defaultDeadlineMs: config.defaultDeadlineMs,
     previewEverySteps: config.previewEverySteps,
     versions: () => versions,
+    loras: () => loras,
     prompts: () => (readiness.state === "ready" ? prompts : null),
   });
 
@@ -95,9 +98,17 @@ async function main(): Promise<void> {
     digests: Object.fromEntries(Object.entries(versions).map(([id, digest]) => [id, digest.slice(0, 12)])),
     ms: Math.round(performance.now() - digestStartedMs),
   });
+  const loraStartedMs = performance.now();
+  loras = await LoraCatalog.scan(config.loraDir);
+  logger.info("LoRA files digested", {
+    dir: config.loraDir,
+    loras: Object.fromEntries(loras.held.map((lora) => [lora.name, lora.digest.slice(0, 12)])),
+    ms: Math.round(performance.now() - loraStartedMs),
+  });
   const startEngine = async (): Promise<WorkerEngine> => {
     const started = await WorkerEngine.start({
       models,
+      loraFiles: Object.fromEntries(loras.held.map((lora) => [lora.digest, lora.path])),
       executionProviders: config.executionProviders,
       maxBatch: config.maxBatch,
       onFatal: (error) => {

@@ -38,9 +38,17 @@ export class InProcessEngine implements Engine {
   readonly #maxBatch: number;
   readonly #logger: Logger;
   readonly #running = new Map<string, Running>();
+  readonly #loraFiles: Readonly<Record<string, string>>;
 
-  constructor(models: Map<string, LoadedModel>, maxBatch: number, logger: Logger) {
+  /** `loraFiles`: LoRA files by digest, for requests that apply LoRAs (the route checked they are held). */
+  constructor(
+    models: Map<string, LoadedModel>,
+    maxBatch: number,
+    logger: Logger,
+    loraFiles: Readonly<Record<string, string>> = {},
+  ) {
     this.#models = models;
+    this.#loraFiles = loraFiles;
     this.#maxBatch = maxBatch;
     this.#logger = logger;
   }
@@ -156,7 +164,7 @@ export class InProcessEngine implements Engine {
         `needs a safety checker, and model '${model.info.id}' has none (no safety_checker/model.onnx)`,
       );
     }
-    const request = toEngineRequest(job);
+    const request = toEngineRequest(job, this.#loraFiles);
     const sdxl = model.pipeline.traits.architecture === "sdxl";
     let stepsDone = 0;
     const onProgress = (p: GenerationProgress) => {
@@ -187,7 +195,10 @@ export class InProcessEngine implements Engine {
 }
 
 /** The API's snake_case request as the engine takes it, with the input images decoded on arrival. */
-function toEngineRequest({ request, inputs }: EngineJob): GenerationRequest {
+function toEngineRequest(
+  { request, inputs }: EngineJob,
+  loraFiles: Readonly<Record<string, string>>,
+): GenerationRequest {
   const { width, height } = request;
   const { image, mask } = inputs;
   if (
@@ -213,5 +224,14 @@ function toEngineRequest({ request, inputs }: EngineJob): GenerationRequest {
     ...(request.clip_skip === undefined ? {} : { clipSkip: request.clip_skip }),
     ...(request.hires === undefined ? {} : { hires: request.hires }),
     ...(request.model_version === undefined ? {} : { modelVersion: request.model_version }),
+    ...(request.lora === undefined
+      ? {}
+      : {
+          lora: request.lora.map((lora) => {
+            const path = loraFiles[lora.digest];
+            if (path === undefined) throw new Error(`LoRA ${lora.name} (${lora.digest}) is not held`);
+            return { ...lora, path };
+          }),
+        }),
   };
 }

@@ -13,6 +13,7 @@ import {
 import { Hono } from "hono";
 import type { PromptCounter } from "../generation/prompt-counter.ts";
 import type { Logger } from "../logger.ts";
+import { LoraCatalog } from "../lora-catalog.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
 import { RESUME_GRACE_MS } from "../serving/resumable-jobs.ts";
@@ -50,6 +51,8 @@ export interface BackendAppOptions {
    * in the signed status, and checked against a request's registry version. Empty until loaded.
    */
   versions?: () => Readonly<Record<string, string>>;
+  /** The LoRA files this backend holds (lora-catalog.ts); none when absent. */
+  loras?: () => LoraCatalog;
   /** Counts prompts' tokens with each model's tokenizer; `null` (or absent) until the models are loaded. */
   prompts?: () => PromptCounter | null;
 }
@@ -70,6 +73,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
     });
   const readyServing = () => (readiness.state === "ready" ? options.serving() : null);
   const versionsOf = options.versions ?? (() => ({}));
+  const lorasOf = options.loras ?? (() => new LoraCatalog([]));
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -130,6 +134,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       ...body,
       models: [...(serving?.models ?? [])],
       versions: { ...versionsOf() },
+      adapters: lorasOf().adapters(),
       queue_size: serving?.queueSize ?? 0,
       max_batch: serving?.maxBatch ?? 1,
       step_ms: serving?.stepTimes.snapshot() ?? {},
@@ -152,6 +157,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       previewEverySteps: options.previewEverySteps,
       resumeGraceMs: options.resumeGraceMs ?? RESUME_GRACE_MS,
       versions: versionsOf,
+      loras: lorasOf,
     }),
   );
 

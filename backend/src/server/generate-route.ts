@@ -8,6 +8,7 @@ import {
 } from "@sdgate/shared";
 import type { Context } from "hono";
 import { decodeInputImages } from "../generation/input-image.ts";
+import type { LoraCatalog } from "../lora-catalog.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
 import type { Job, JobEvent, JobSpec } from "../serving/job.ts";
@@ -28,6 +29,8 @@ export interface GenerateRouteOptions {
   resumeGraceMs: number;
   /** The digest of each model's files, by model id. */
   versions: () => Readonly<Record<string, string>>;
+  /** The LoRA files this backend holds: a request naming a digest none has is refused (503). */
+  loras: () => LoraCatalog;
 }
 
 /**
@@ -49,6 +52,7 @@ export function generateHandler(options: GenerateRouteOptions) {
     }
     const held = options.versions();
     checkVersion(request, held);
+    options.loras().resolve(request.lora);
     const arrivedMs = performance.now();
     const observe = (status: number) => {
       const labels = { model: request.model, version: held[request.model]?.slice(0, 12) ?? "unknown" };

@@ -18,7 +18,7 @@ const logger = createLogger("engine");
 
 try {
   const models = await loadModels(data.models, data.executionProviders, logger);
-  const engine = new InProcessEngine(models, data.maxBatch, logger);
+  const engine = new InProcessEngine(models, data.maxBatch, logger, data.loraFiles);
   const listener: EngineListener = {
     onProgress: (jobId, progress) => post({ type: "progress", jobId, progress }),
     onDone: (jobId, outcome) => post({ type: "done", jobId, outcome }),

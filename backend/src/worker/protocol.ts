@@ -14,6 +14,8 @@ export interface EngineWorkerData {
   executionProviders: string[];
   /** Most images per UNet call. */
   maxBatch: number;
+  /** LoRA files by SHA-256 digest (lora-catalog.ts), for requests' `lora`. */
+  loraFiles?: Record<string, string>;
 }
 
 /** HTTP thread → engine worker. */
