@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isInvalidArgumentError } from "../errors.ts";
+import { loadPipeline } from "../loading/load-pipeline.ts";
 import { createSession } from "../models/onnx-session.ts";
 import { TextEncoderSession } from "../models/text-encoder.ts";
 import { UNetSession } from "../models/unet.ts";
+import { maxAbsDiff } from "../test-models.ts";
+import type { GenerationRequest } from "../types.ts";
 import { readLoraAdapters } from "./lora-adapters.ts";
 import { type AdaptedNetwork, loraSetFeeds, loraSetKey, type RequestLora } from "./lora-set.ts";
 import { LoraTestModels, TEST_ADAPTERS } from "./lora-test-support.ts";
@@ -152,4 +155,82 @@ describe("LoRA set keys", () => {
     expect(loraSetKey([a, b])).not.toBe(loraSetKey([a, { ...b, weight: 0.9 }]));
     expect(loraSetKey([{ ...a, weight: 0 }])).toBe(loraSetKey(undefined));
   });
+});
+
+describe("a pipeline on a model with LoRA inputs", () => {
+  const request: GenerationRequest = {
+    prompt: "a red fox",
+    width: 64,
+    height: 64,
+    steps: 2,
+    guidanceScale: 7,
+    seed: 9,
+  };
+
+  it("applies a request's LoRAs, writes their hashes, and reads no <lora:…> tag as text", async () => {
+    const path = models.lora("hashed", TEST_ADAPTERS, 31);
+    const style = lora("style", path, 0.9);
+    const pipeline = await loadPipeline(models.withInputs);
+    try {
+      expect(pipeline.acceptsLoras).toBe(true);
+      const tagged = await pipeline.generate({
+        ...request,
+        prompt: "a red <lora:style:0.9>fox",
+        lora: [style],
+      });
+      const untagged = await pipeline.generate({ ...request, prompt: "a red fox", lora: [style] });
+      const plain = await pipeline.generate(request);
+      const [withTag, withoutTag, without] = [tagged, untagged, plain].map((r) => r.images[0]);
+      expect(maxAbsDiff(withTag?.rgb as Uint8Array, withoutTag?.rgb as Uint8Array)).toBe(0);
+      expect(maxAbsDiff(withTag?.rgb as Uint8Array, without?.rgb as Uint8Array)).toBeGreaterThan(0);
+      expect(withTag?.metadata?.parameters).toMatch(/^a red <lora:style:0.9>fox\n/);
+      expect(withTag?.metadata?.parameters).toContain(`Lora hashes: "style: ${style.digest.slice(0, 12)}"`);
+      expect(without?.metadata?.parameters).not.toContain("Lora hashes");
+    } finally {
+      await pipeline.release();
+    }
+  }, 60_000);
+
+  it("batches requests by LoRA set: each gets the image it gets alone", async () => {
+    const first = lora("first", models.lora("batch-a", TEST_ADAPTERS.slice(0, 3), 41), 1);
+    const second = lora("second", models.lora("batch-b", TEST_ADAPTERS.slice(3), 43), -0.5);
+    const pipeline = await loadPipeline(models.withInputs);
+    try {
+      const requests: GenerationRequest[] = [
+        { ...request, lora: [first] },
+        { ...request, lora: [second, first] },
+        { ...request, seed: 10, lora: [first] },
+        request,
+      ];
+      const batched = await pipeline.generateBatch(
+        requests.map((r) => ({ request: r })),
+        { maxBatch: 4 },
+      );
+      for (const [i, alone] of requests.entries()) {
+        const outcome = batched[i];
+        if (!outcome?.ok) throw new Error(`request ${i}: ${String(outcome?.error)}`);
+        const want = (await pipeline.generate(alone)).images[0]?.rgb as Uint8Array;
+        expect(
+          maxAbsDiff(outcome.result.images[0]?.rgb as Uint8Array, want),
+          `request ${i}`,
+        ).toBeLessThanOrEqual(1);
+      }
+    } finally {
+      await pipeline.release();
+    }
+  }, 90_000);
+
+  it("refuses LoRAs, naming `lora`, on a model built without LoRA inputs", async () => {
+    const pipeline = await loadPipeline(models.plain);
+    try {
+      expect(pipeline.acceptsLoras).toBe(false);
+      const refused = await pipeline
+        .generate({ ...request, lora: [lora("style", models.lora("unused", TEST_ADAPTERS, 5), 1)] })
+        .catch((error: unknown) => error);
+      expect(isInvalidArgumentError(refused) && refused.param).toBe("lora");
+      expect(String(refused)).toContain("--lora-inputs");
+    } finally {
+      await pipeline.release();
+    }
+  }, 60_000);
 });
