@@ -72,7 +72,15 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void drain("SIGTERM"));
   process.on("SIGINT", () => void drain("SIGINT"));
 
-  const tinyDir = await ensureTinyModel(config.modelDir);
+  const loraStartedMs = performance.now();
+  loras = await LoraCatalog.scan(config.loraDir);
+  logger.info("LoRA files digested", {
+    dir: config.loraDir,
+    loras: Object.fromEntries(loras.held.map((lora) => [lora.name, lora.digest.slice(0, 12)])),
+    ms: Math.round(performance.now() - loraStartedMs),
+  });
+  // With LoRAs to apply, the built-in tiny model takes them too (built with LoRA inputs).
+  const tinyDir = await ensureTinyModel(config.modelDir, { loraInputs: loras.held.length > 0 });
   // Single-file checkpoints become ONNX folders first (minutes the first time; /readyz stays false).
   let logged = -1;
   const modelFolders = await resolveCheckpointModels(config.modelFolders, {
@@ -97,13 +105,6 @@ async function main(): Promise<void> {
   logger.info("model files digested", {
     digests: Object.fromEntries(Object.entries(versions).map(([id, digest]) => [id, digest.slice(0, 12)])),
     ms: Math.round(performance.now() - digestStartedMs),
-  });
-  const loraStartedMs = performance.now();
-  loras = await LoraCatalog.scan(config.loraDir);
-  logger.info("LoRA files digested", {
-    dir: config.loraDir,
-    loras: Object.fromEntries(loras.held.map((lora) => [lora.name, lora.digest.slice(0, 12)])),
-    ms: Math.round(performance.now() - loraStartedMs),
   });
   const startEngine = async (): Promise<WorkerEngine> => {
     const started = await WorkerEngine.start({
