@@ -88,8 +88,12 @@ mergedLora.close();
 // (ii) steady state: one CFG step's UNet call on each model, interleaved so that load on the machine
 // falls on all of them alike.
 const opened: LoadedSession[] = [];
+/** Seconds each UNet session took to create: what a session per LoRA set would cost per new set. */
+const sessionSeconds: number[] = [];
 const open = async (modelDir: string, file: string) => {
+  const startedMs = performance.now();
   const loaded = await createSession(modelDir, file, ["cpu"], silent);
+  if (file.startsWith("unet/")) sessionSeconds.push((performance.now() - startedMs) / 1000);
   opened.push(loaded);
   return loaded;
 };
