@@ -76,7 +76,11 @@ export function loraSetFeeds(
 }
 
 function refuse(lora: RequestLora, why: string): never {
-  throw new InvalidArgumentError("lora", lora.name, `does not fit this model: the LoRA ${why}`);
+  throw new InvalidArgumentError(
+    "lora",
+    lora.name,
+    `has to name LoRAs made for this model (this one ${why})`,
+  );
 }
 
 function checkFits(lora: RequestLora, module: string, slot: AdapterSlot, adapter: LowRankAdapter): void {

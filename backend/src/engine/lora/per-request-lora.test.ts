@@ -20,7 +20,17 @@ interface Networks {
   text: TextEncoderSession;
 }
 
-async function open(dir: string): Promise<Networks> {
+const opened = new Map<string, Promise<Networks>>();
+/** A model's networks, opened once per file for the whole suite. */
+function open(dir: string): Promise<Networks> {
+  const known = opened.get(dir);
+  if (known !== undefined) return known;
+  const networks = openNetworks(dir);
+  opened.set(dir, networks);
+  return networks;
+}
+
+async function openNetworks(dir: string): Promise<Networks> {
   const unet = new UNetSession(await createSession(dir, "unet/model.onnx", ["cpu"], silent));
   const text = new TextEncoderSession(await createSession(dir, "text_encoder/model.onnx", ["cpu"], silent), {
     penultimate: false,
