@@ -208,11 +208,12 @@ const lines = [
   `| first image with a new LoRA set (file read, feeds built) | ${ms(firstWithNewSet)} |`,
   `| same set again (feeds cached) | ${ms(sameSetAgain)} |`,
   `| another new set (same file, weight 0.8) | ${ms(secondNewSet)} |`,
+  "",
+  `A UNet session per LoRA set would cost a session's creation per new set; creating these three took ${sessionSeconds.map((x) => `${x.toFixed(1)} s`).join(", ")}.`,
   ...(buildSeconds[mergedName] === undefined
     ? []
     : [
-        "",
-        `Merging the LoRA at build time instead (a full model build): ${buildSeconds[mergedName].toFixed(0)} s.`,
+        `Merging the LoRA at build time (a full model build, when this run built it): ${buildSeconds[mergedName].toFixed(0)} s.`,
       ]),
 ];
 console.log(lines.join("\n"));
