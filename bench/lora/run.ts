@@ -71,7 +71,7 @@ async function ensureModel(name: string, options: Omit<FullSizeOptions, "dtype">
   return out;
 }
 const plainDir = await ensureModel("plain", {});
-const inputsDir = await ensureModel("with-lora-inputs", { loraInputs: true });
+const inputsDir = await ensureModel("with-lora-inputs", { loraInputs: "linear" });
 const mergedName = `merged-r${rank}`;
 const mergedLora = LoraFile.open(loraPath, 1);
 const mergedDir = await ensureModel(mergedName, {

@@ -37,10 +37,11 @@ export interface GraphOptions {
   /** Where initializer bytes go: inline (default), an external data file, or only counted. */
   sink?: TensorSink;
   /**
-   * Per-request LoRA: the module name a low-rank adapter input on layer `layer` answers to (as a LoRA
-   * file names it), or undefined for a layer without one. See lora-inputs.ts.
+   * Per-request LoRA: the module name a low-rank adapter input on layer `layer` (a Linear, kernel 1,
+   * or a convolution with that kernel) answers to, as a LoRA file names it, or undefined for a layer
+   * without one. See lora-inputs.ts.
    */
-  loraModule?: (layer: string) => string | undefined;
+  loraModule?: (layer: string, kernel: number) => string | undefined;
 }
 
 /**
@@ -64,7 +65,7 @@ export class GraphBuilder {
   readonly #domains = new Map<string, number>([["", OPSET_VERSION]]);
   readonly #floatType: FloatTypeName;
   readonly #sink: TensorSink;
-  readonly #loraModule: ((layer: string) => string | undefined) | undefined;
+  readonly #loraModule: ((layer: string, kernel: number) => string | undefined) | undefined;
   #counter = 0;
 
   constructor(name: string, options: GraphOptions = {}) {
@@ -75,8 +76,8 @@ export class GraphBuilder {
   }
 
   /** The LoRA module an adapter input on `layer` answers to, when the graph is built with them. */
-  loraModule(layer: string): string | undefined {
-    return this.#loraModule?.(layer);
+  loraModule(layer: string, kernel = 1): string | undefined {
+    return this.#loraModule?.(layer, kernel);
   }
 
   /** Whether this graph takes low-rank adapter inputs (`GraphOptions.loraModule`). */

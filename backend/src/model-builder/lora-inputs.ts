@@ -47,7 +47,7 @@ export function lowRankConv(
   shape: { inChannels: number; outChannels: number; kernel: number },
   attributes: { kernel_shape: number[]; pads: readonly number[]; strides: number[] },
 ): string {
-  const module = g.loraModule(layer);
+  const module = g.loraModule(layer, shape.kernel);
   if (module === undefined) return convolved;
   const names = loraInputNames(module);
   const { inChannels, outChannels, kernel } = shape;
@@ -58,11 +58,25 @@ export function lowRankConv(
 }
 
 /**
- * The UNet layers SD 1.5 LoRAs train (kohya's and PEFT's, LoCon's convolutions included): every Linear
- * and Conv of the down, mid and up blocks, named as diffusers names the module.
+ * Which layers get adapter inputs: `linear`, the Linears and 1×1 convolutions (what kohya's and PEFT's
+ * LoRAs train in SD 1.5: attention, feed-forward, `proj_in`/`proj_out`, `time_emb_proj`); `locon`,
+ * also every k×k convolution (LoCon). A k×k adapter costs a k×k convolution of the full input even
+ * with no LoRA in the set (rank 1, zeros), so it is built only when asked for.
  */
-export function unetLoraModule(layer: string): string | undefined {
-  return /^(down_blocks|mid_block|up_blocks)\./.test(layer) ? layer : undefined;
+export type LoraInputLayers = "linear" | "locon";
+export const LORA_INPUT_LAYERS: readonly LoraInputLayers[] = ["linear", "locon"];
+
+/**
+ * The UNet layers of the down, mid and up blocks that `layers` asks for, named as diffusers names the
+ * module (as kohya's `lora_unet_*` and PEFT's `unet.*` do).
+ */
+export function unetLoraModules(
+  layers: LoraInputLayers,
+): (layer: string, kernel: number) => string | undefined {
+  return (layer, kernel) =>
+    /^(down_blocks|mid_block|up_blocks)\./.test(layer) && (layers === "locon" || kernel === 1)
+      ? layer
+      : undefined;
 }
 
 /**

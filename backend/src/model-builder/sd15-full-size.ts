@@ -4,7 +4,7 @@ import { rm } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import type { GraphOptions } from "./graph.ts";
-import { clipLoraModule, unetLoraModule } from "./lora-inputs.ts";
+import { clipLoraModule, LORA_INPUT_LAYERS, type LoraInputLayers, unetLoraModules } from "./lora-inputs.ts";
 import { moveIntoPlace } from "./model-folder.ts";
 import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 import { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
@@ -48,10 +48,11 @@ export interface FullSizeOptions {
    */
   operators?: OperatorSet;
   /**
-   * Build the UNet and text encoder with low-rank adapter inputs on the layers LoRAs train, so the
-   * engine can apply LoRAs per request (see lora-inputs.ts); standard operators only. Default false.
+   * Build the UNet and text encoder with low-rank adapter inputs on the layers LoRAs train (`linear`,
+   * or `locon` with the k×k convolutions too), so the engine can apply LoRAs per request (see
+   * lora-inputs.ts); standard operators only. Default none.
    */
-  loraInputs?: boolean;
+  loraInputs?: LoraInputLayers;
   /** Divide every width by this (8 builds the same graphs at 1/64 of the parameters); default 1. */
   widthDivisor?: number;
   /** Called as weights are written, with bytes of parameters done and in all. */
@@ -98,7 +99,7 @@ function networks(
   const weights = (offset: number, real: Weights | undefined): Weights =>
     real ?? new WeightSource(seed + offset);
   const operators = options.operators ?? "standard";
-  const lora = options.loraInputs === true;
+  const lora = options.loraInputs;
   return {
     text_encoder: (graph) =>
       buildTextEncoder(
@@ -110,7 +111,7 @@ function networks(
           outputHiddenStates: true,
           operators,
         },
-        lora ? { ...graph, loraModule: clipLoraModule } : graph,
+        lora === undefined ? graph : { ...graph, loraModule: clipLoraModule },
       ),
     unet: (graph) =>
       buildUNet2DCondition(
@@ -120,7 +121,7 @@ function networks(
           timestep: optimum ? { type: "int64", dims: [1] } : { type: "float", dims: ["batch"] },
           operators,
         },
-        lora ? { ...graph, loraModule: unetLoraModule } : graph,
+        lora === undefined ? graph : { ...graph, loraModule: unetLoraModules(lora) },
       ),
     vae_encoder: (g) =>
       buildVaeEncoder(
@@ -164,7 +165,9 @@ export function checkFullSizeOptions(options: FullSizeOptions): void {
     throw new Error(`options.dtype: ${JSON.stringify(options.dtype)} is not "float32" or "float16"`);
   if (options.operators !== undefined && !OPERATOR_SETS.includes(options.operators))
     throw new Error(`options.operators: ${JSON.stringify(options.operators)} is not "standard" or "fused"`);
-  if (options.loraInputs === true && (options.operators ?? "standard") !== "standard")
+  if (options.loraInputs !== undefined && !LORA_INPUT_LAYERS.includes(options.loraInputs))
+    throw new Error(`options.loraInputs: ${JSON.stringify(options.loraInputs)} is not "linear" or "locon"`);
+  if (options.loraInputs !== undefined && (options.operators ?? "standard") !== "standard")
     throw new Error("options.loraInputs: LoRA adapter inputs are built with the standard operators only");
   if (options.tokenizerDir !== undefined) {
     for (const file of ["vocab.json", "merges.txt"])

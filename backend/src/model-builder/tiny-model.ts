@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { buildVaeEncoder } from "./autoencoder-kl.ts";
-import { clipLoraModule, unetLoraModule } from "./lora-inputs.ts";
+import { clipLoraModule, unetLoraModules } from "./lora-inputs.ts";
 import { type BuildInfo, buildInfoOf, json, writeModelFolder } from "./model-folder.ts";
 import { buildSafetyChecker, safetyCheckerConfig, TINY_SAFETY_CHECKER } from "./safety-checker.ts";
 import { buildTextEncoder, type TextEncoderShape } from "./text-encoder.ts";
@@ -248,7 +248,9 @@ function buildDefaultTinyFiles(variant: TinyModelVariant, loraInputs: boolean): 
     "text_encoder/model.onnx",
     buildTextEncoder(weights, textEncoder, loraInputs ? { loraModule: clipLoraModule } : {}),
   );
-  files.set("unet/model.onnx", buildUNet(weights, unet, loraInputs ? { loraModule: unetLoraModule } : {}));
+  // LoCon too: the tiny model costs nothing either way, and tests apply every kind of adapter
+  const loraModule = unetLoraModules("locon");
+  files.set("unet/model.onnx", buildUNet(weights, unet, loraInputs ? { loraModule } : {}));
   files.set("vae_decoder/model.onnx", buildVaeDecoder(weights, VAE_DECODER));
   files.set(
     "safety_checker/model.onnx",

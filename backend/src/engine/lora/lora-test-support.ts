@@ -88,7 +88,7 @@ export class LoraTestModels {
   async build(): Promise<void> {
     await buildSd15FullSize(this.plain, { dtype: "float32", widthDivisor: 8 });
     writeSingleFileCheckpoint(this.#checkpoint, diffusersTensors(this.plain));
-    await importSd15(this.withInputs, { ...this.#importOptions(), loraInputs: true });
+    await importSd15(this.withInputs, { ...this.#importOptions(), loraInputs: "locon" });
   }
 
   /** A model folder with `loras` merged into its weights (model-import/lora.ts). */
