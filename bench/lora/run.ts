@@ -191,11 +191,12 @@ const lines = [
   "",
   `(ii) one UNet call with CFG (batch 2), median of ${runs} interleaved runs after a warm-up:`,
   "",
-  "| model | UNet call | vs plain | vs merged |",
-  "| --- | --- | --- | --- |",
+  "| model | UNet call | vs plain | vs merged | fastest – slowest run |",
+  "| --- | --- | --- | --- | --- |",
   ...configs.map(([name]) => {
     const m = median(times.get(name) ?? []);
-    return `| ${name} | ${ms(m)} | ${(m / plainMedian).toFixed(3)} | ${(m / mergedMedian).toFixed(3)} |`;
+    const all = times.get(name) ?? [];
+    return `| ${name} | ${ms(m)} | ${(m / plainMedian).toFixed(3)} | ${(m / mergedMedian).toFixed(3)} | ${ms(Math.min(...all))} – ${ms(Math.max(...all))} |`;
   }),
   "",
   `Per-request LoRA vs merged model, UNet output: max relative difference ${perRequestVsMerged.toExponential(1)}; empty set vs plain model: ${emptyVsPlain.toExponential(1)}. Building the set's feeds from the file: ${ms(prepareMs)}.`,
