@@ -57,6 +57,7 @@ const envSchema = z
     SDGATE_CONTROLNET_DIR: z.string().min(1).optional(),
     /** Annotator models for `depth`/`openpose`, `<dir>/<kind>/model.onnx` (default `<SDGATE_MODEL_DIR>/annotators`). */
     SDGATE_ANNOTATOR_DIR: z.string().min(1).optional(),
+    SDGATE_LORA_DIR: z.string().min(1).optional(),
     SDGATE_MODEL_FOLDERS: z
       .string()
       .default("")
@@ -115,6 +116,11 @@ export interface BackendConfig {
   controlNetDir: string;
   /** Annotator models of the `depth` and `openpose` preprocessors (`<dir>/<kind>/model.onnx`). */
   annotatorDir: string;
+  /**
+   * The LoRAs requests may apply (`NAME.safetensors`, digested at startup; see lora-catalog.ts):
+   * `SDGATE_LORA_DIR`, default `<modelDir>/loras`. A folder that does not exist holds none.
+   */
+  loraDir: string;
   executionProviders: string[];
   /** Jobs that may wait for the engine; past it, 429 with Retry-After. */
   queueSize: number;
@@ -154,6 +160,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenizerDir: c.SDGATE_TOKENIZER_DIR,
     controlNetDir: c.SDGATE_CONTROLNET_DIR ?? join(c.SDGATE_MODEL_DIR, "controlnet"),
     annotatorDir: c.SDGATE_ANNOTATOR_DIR ?? join(c.SDGATE_MODEL_DIR, "annotators"),
+    loraDir: c.SDGATE_LORA_DIR ?? join(c.SDGATE_MODEL_DIR, "loras"),
     executionProviders: c.SDGATE_EXECUTION_PROVIDERS,
     queueSize: c.SDGATE_QUEUE_SIZE,
     maxBatch: c.SDGATE_MAX_BATCH,

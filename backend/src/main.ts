@@ -7,6 +7,7 @@ import { restrictImageLoaders } from "./engine/image/decode-image.ts";
 import { type ControlCatalog, scanControlCatalog } from "./generation/controlnet-catalog.ts";
 import { PromptCounter } from "./generation/prompt-counter.ts";
 import { createLogger } from "./logger.ts";
+import { LoraCatalog } from "./lora-catalog.ts";
 import { ServingMetrics } from "./metrics/metrics.ts";
 import { ensureTinyModel } from "./model-builder/index.ts";
 import { modelDigests } from "./model-digest.ts";
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   let controlCatalog: ControlCatalog | null = null;
   let engine: WorkerEngine | null = null;
   let prompts: PromptCounter | null = null;
+  let loras = new LoraCatalog([]);
   const app = createBackendApp({
     name: config.name,
     keyring: new Keyring(config.signingKeys),
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
     previewEverySteps: config.previewEverySteps,
     versions: () => versions,
     controls: () => controlCatalog,
+    loras: () => loras,
     prompts: () => (readiness.state === "ready" ? prompts : null),
   });
 
@@ -72,7 +75,15 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void drain("SIGTERM"));
   process.on("SIGINT", () => void drain("SIGINT"));
 
-  const tinyDir = await ensureTinyModel(config.modelDir);
+  const loraStartedMs = performance.now();
+  loras = await LoraCatalog.scan(config.loraDir);
+  logger.info("LoRA files digested", {
+    dir: config.loraDir,
+    loras: Object.fromEntries(loras.held.map((lora) => [lora.name, lora.digest.slice(0, 12)])),
+    ms: Math.round(performance.now() - loraStartedMs),
+  });
+  // With LoRAs to apply, the built-in tiny model takes them too (built with LoRA inputs).
+  const tinyDir = await ensureTinyModel(config.modelDir, { loraInputs: loras.held.length > 0 });
   // Single-file checkpoints become ONNX folders first (minutes the first time; /readyz stays false).
   let logged = -1;
   const modelFolders = await resolveCheckpointModels(config.modelFolders, {
@@ -112,6 +123,7 @@ async function main(): Promise<void> {
     const started = await WorkerEngine.start({
       models,
       controls,
+      loraFiles: Object.fromEntries(loras.held.map((lora) => [lora.digest, lora.path])),
       executionProviders: config.executionProviders,
       maxBatch: config.maxBatch,
       onFatal: (error) => {

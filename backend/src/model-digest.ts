@@ -4,7 +4,8 @@ import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type DigestEntry, isDigestIgnored, modelDigest } from "@sdgate/shared";
 
-async function fileSha256(path: string): Promise<string> {
+/** SHA-256 of a file, hex, read streamed. */
+export async function fileSha256(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");

@@ -16,6 +16,9 @@
  *   npx node backend/src/cli/build-models.ts --full-size --from-checkpoint FILE.safetensors --tokenizer DIR --out OUT …
  *     the same with a single-file SD 1.5 checkpoint's weights (the original layout that A1111 and most
  *     shared fine-tunes use); CLIP's tokenizer files come from --tokenizer.
+ *   … --lora-inputs linear|locon builds the UNet and text encoder with low-rank adapter inputs (on the
+ *     Linears and 1×1 convolutions, or on every convolution too), so requests can apply the backend's
+ *     LoRAs per request (`lora`, `<lora:name:weight>`) without a rebuild.
  *   … --lora FILE.safetensors[:SCALE] (repeatable) merges LoRA adapters (kohya's or PEFT's layout) into
  *     the checkpoint's UNet and text encoder, each at SCALE (default 1), into a model of its own.
  *   … --with-cnet also writes cnet/: the same UNet taking a ControlNet's residuals (onnx-web's layout).
@@ -60,6 +63,7 @@ const { values, positionals } = parseArgs({
     "with-cnet": { type: "boolean", default: false },
     controlnet: { type: "string" },
     "controlnet-base": { type: "string" },
+    "lora-inputs": { type: "string" },
   },
 });
 
@@ -97,8 +101,11 @@ async function buildFullSize(): Promise<void> {
     "from-diffusers": fromDiffusers,
     "from-checkpoint": fromCheckpoint,
     lora,
+    "lora-inputs": loraInputs,
   } = values;
   const loras = (lora ?? []).map(parseLoraSpec);
+  if (loraInputs !== undefined && loraInputs !== "linear" && loraInputs !== "locon")
+    fail(`--lora-inputs: ${loraInputs} is not linear or locon`);
   if (operators !== "standard" && operators !== "fused")
     fail(`--operators: ${operators} is not standard or fused`);
   if (out === undefined) fail("--full-size needs --out DIR");
@@ -119,6 +126,7 @@ async function buildFullSize(): Promise<void> {
     ...(fromCheckpoint === undefined ? {} : { fromCheckpoint }),
     ...(loras.length === 0 ? {} : { loras }),
     controlnet: values["with-cnet"],
+    ...(loraInputs === undefined ? {} : { loraInputs }),
     onProgress: bar.update,
   }).catch((error: unknown) => {
     bar.done();

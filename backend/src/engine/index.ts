@@ -26,6 +26,7 @@ export {
 export { type ReadImageMetadata, readImageMetadata } from "./image/read-metadata.ts";
 export { blackImage, blurImage } from "./image/safety-actions.ts";
 export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./loading/load-pipeline.ts";
+export type { RequestLora } from "./lora/lora-set.ts";
 export { batchKey } from "./pipelines/batch-key.ts";
 export { createGenerator, type Generator, RNG_NAMES } from "./rng/torch-generator.ts";
 export {

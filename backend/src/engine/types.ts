@@ -1,5 +1,6 @@
 import type { ControlNetUnit } from "./control/control-unit.ts";
 import type { InvalidArgumentError } from "./errors.ts";
+import type { RequestLora } from "./lora/lora-set.ts";
 import type { RngName } from "./rng/torch-generator.ts";
 
 export type { RngName } from "./rng/torch-generator.ts";
@@ -96,6 +97,11 @@ export interface GenerationRequest<S extends Seed = number> {
    * the model's ControlNet UNet (`cnet/model.onnx`, onnx-web's layout). The request runs alone.
    */
   controlNet?: readonly ControlNetUnit[];
+  /**
+   * LoRAs applied for this request only (the model must be built with LoRA inputs). `<lora:…>` tags
+   * in the prompts stay in the image's text and are not encoded; only this list applies LoRAs.
+   */
+  lora?: readonly RequestLora[];
 }
 
 /** Text and recipe that travel with an image into its file (see `encodeImage`). */
@@ -223,6 +229,8 @@ export interface Pipeline {
    * The most 75-token chunks a prompt may have: a longer one is refused, or, where the UNet's export
    * fixes its text length, cut (see `tokenizePrompts`).
    */
+  /** Whether requests may apply LoRAs (`lora`): the model was built with LoRA inputs. */
+  readonly acceptsLoras: boolean;
   readonly maxPromptChunks: number;
   generate<S extends Seed = number>(
     request: GenerationRequest<S>,

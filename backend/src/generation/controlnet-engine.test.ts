@@ -33,7 +33,7 @@ beforeAll(async () => {
     ["cpu"],
     silentLogger,
   );
-  engine = new InProcessEngine(models, 4, silentLogger, controls);
+  engine = new InProcessEngine(models, 4, silentLogger, { controls });
   const pattern = testPattern(48, 32);
   controlImage = (
     await sharp(pattern.rgb, { raw: { width: 48, height: 32, channels: 3 } })

@@ -40,17 +40,23 @@ export class InProcessEngine implements Engine {
   readonly #logger: Logger;
   readonly #running = new Map<string, Running>();
   readonly #controls: ControlResources | undefined;
+  readonly #loraFiles: Readonly<Record<string, string>>;
 
+  /**
+   * `adapters.controls`: the ControlNets and annotators (none: ControlNet requests are refused);
+   * `adapters.loraFiles`: LoRA files by digest, for requests that apply LoRAs (the route checked they are held).
+   */
   constructor(
     models: Map<string, LoadedModel>,
     maxBatch: number,
     logger: Logger,
-    controls?: ControlResources,
+    adapters: { controls?: ControlResources; loraFiles?: Readonly<Record<string, string>> } = {},
   ) {
     this.#models = models;
     this.#maxBatch = maxBatch;
     this.#logger = logger;
-    this.#controls = controls;
+    this.#controls = adapters.controls;
+    this.#loraFiles = adapters.loraFiles ?? {};
   }
 
   get models(): ModelInfo[] {
@@ -173,7 +179,7 @@ export class InProcessEngine implements Engine {
         `needs a safety checker, and model '${model.info.id}' has none (no safety_checker/model.onnx)`,
       );
     }
-    const request = toEngineRequest(job);
+    const request = toEngineRequest(job, this.#loraFiles);
     if (job.request.controlnet !== undefined) {
       if (this.#controls === undefined)
         throw new SdgateError("adapter_unavailable", "This backend serves no ControlNet models.", {
@@ -212,7 +218,10 @@ export class InProcessEngine implements Engine {
 }
 
 /** The API's snake_case request as the engine takes it, with the input images decoded on arrival. */
-function toEngineRequest({ request, inputs }: EngineJob): GenerationRequest {
+function toEngineRequest(
+  { request, inputs }: EngineJob,
+  loraFiles: Readonly<Record<string, string>>,
+): GenerationRequest {
   const { width, height } = request;
   const { image, mask } = inputs;
   if (
@@ -238,5 +247,14 @@ function toEngineRequest({ request, inputs }: EngineJob): GenerationRequest {
     ...(request.clip_skip === undefined ? {} : { clipSkip: request.clip_skip }),
     ...(request.hires === undefined ? {} : { hires: request.hires }),
     ...(request.model_version === undefined ? {} : { modelVersion: request.model_version }),
+    ...(request.lora === undefined
+      ? {}
+      : {
+          lora: request.lora.map((lora) => {
+            const path = loraFiles[lora.digest];
+            if (path === undefined) throw new Error(`LoRA ${lora.name} (${lora.digest}) is not held`);
+            return { ...lora, path };
+          }),
+        }),
   };
 }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { PROMPT_CHUNK_TOKENS, type PromptTokens, SdgateError } from "@sdgate/shared";
+import { LORA_TAG, PROMPT_CHUNK_TOKENS, type PromptTokens, SdgateError } from "@sdgate/shared";
 import type { ChunkTokenizer } from "../engine/prompt/chunk-tokens.ts";
 import { countPromptTokens } from "../engine/prompt/count-tokens.ts";
 import { PromptWeightError } from "../engine/prompt/parse-attention.ts";
@@ -57,7 +57,7 @@ export class PromptCounter {
     }
     let chunks: ReturnType<typeof countPromptTokens>;
     try {
-      chunks = countPromptTokens(prompt, counting.tokenizer);
+      chunks = countWithoutLoraTags(prompt, counting.tokenizer);
     } catch (error) {
       if (!(error instanceof PromptWeightError)) throw error;
       throw new SdgateError("invalid_request", `The weight (…:${error.weight}) is not a number.`, {
@@ -75,4 +75,32 @@ export class PromptCounter {
       chunks: chunks.map((chunk, i) => ({ ...chunk, over_limit: i >= maxChunks })),
     };
   }
+}
+
+/**
+ * `<lora:…>` tags are not encoded (see encodeConditioningSchedule), so they take no tokens: the prompt
+ * is counted without them, and each chunk's `start` and `end` point back into the prompt as written.
+ */
+function countWithoutLoraTags(
+  prompt: string,
+  tokenizer: ChunkTokenizer,
+): ReturnType<typeof countPromptTokens> {
+  const kept: number[] = [];
+  let text = "";
+  let from = 0;
+  for (const tag of prompt.matchAll(LORA_TAG)) {
+    for (let i = from; i < tag.index; i++) kept.push(i);
+    text += prompt.slice(from, tag.index);
+    from = tag.index + tag[0].length;
+  }
+  for (let i = from; i < prompt.length; i++) kept.push(i);
+  text += prompt.slice(from);
+  kept.push(prompt.length);
+  const original = (index: number) => kept[index] ?? prompt.length;
+  return countPromptTokens(text, tokenizer).map((chunk) => ({
+    ...chunk,
+    start: original(chunk.start),
+    // the end is exclusive: one past the original of the chunk's last character
+    end: chunk.end === chunk.start ? original(chunk.start) : original(chunk.end - 1) + 1,
+  }));
 }

@@ -36,6 +36,12 @@ export interface GraphOptions {
   floatType?: FloatTypeName;
   /** Where initializer bytes go: inline (default), an external data file, or only counted. */
   sink?: TensorSink;
+  /**
+   * Per-request LoRA: the module name a low-rank adapter input on layer `layer` (a Linear, kernel 1,
+   * or a convolution with that kernel) answers to, as a LoRA file names it, or undefined for a layer
+   * without one. See lora-inputs.ts.
+   */
+  loraModule?: (layer: string, kernel: number) => string | undefined;
 }
 
 /**
@@ -60,12 +66,24 @@ export class GraphBuilder {
   readonly #floatType: FloatTypeName;
   readonly #sink: TensorSink;
   readonly #metadata = new Map<string, string>();
+  readonly #loraModule: ((layer: string, kernel: number) => string | undefined) | undefined;
   #counter = 0;
 
   constructor(name: string, options: GraphOptions = {}) {
     this.#name = name;
     this.#floatType = options.floatType ?? "float";
     this.#sink = options.sink ?? inlineSink;
+    this.#loraModule = options.loraModule;
+  }
+
+  /** The LoRA module an adapter input on `layer` answers to, when the graph is built with them. */
+  loraModule(layer: string, kernel = 1): string | undefined {
+    return this.#loraModule?.(layer, kernel);
+  }
+
+  /** Whether this graph takes low-rank adapter inputs (`GraphOptions.loraModule`). */
+  get hasLoraInputs(): boolean {
+    return this.#loraModule !== undefined;
   }
 
   /** The element type of this graph's floating-point values. */

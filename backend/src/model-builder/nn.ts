@@ -1,4 +1,5 @@
 import { type FloatTypeName, float, type GraphBuilder } from "./graph.ts";
+import { lowRankConv, lowRankLinear } from "./lora-inputs.ts";
 import type { TensorRequest, Weights } from "./weights.ts";
 
 /**
@@ -30,6 +31,8 @@ export const OPERATOR_SETS: readonly OperatorSet[] = ["standard", "fused"];
 
 /** A layer context for `g`, importing the contrib domain when the operators are fused. */
 export function layerContext(g: GraphBuilder, weights: Weights, operators: OperatorSet = "standard") {
+  if (operators === "fused" && g.hasLoraInputs)
+    throw new Error("LoRA inputs are built for the standard operator set only");
   if (operators === "fused") g.importDomain(CONTRIB_DOMAIN, 1);
   return { g, weights, operators } satisfies LayerContext;
 }
@@ -120,7 +123,7 @@ export function linear(
   options: LinearOptions = {},
 ): string {
   const weight = linearWeight(ctx, name, inFeatures, outFeatures, options.gain);
-  const product = ctx.g.node("MatMul", [x, weight]);
+  const product = lowRankLinear(ctx.g, x, ctx.g.node("MatMul", [x, weight]), name, inFeatures, outFeatures);
   if (options.bias === false) return product;
   return ctx.g.node("Add", [product, linearBias(ctx, name, outFeatures)]);
 }
@@ -163,9 +166,9 @@ export function conv2d(
     pads: options.pads ?? [pad, pad, pad, pad],
     strides: [options.stride ?? 1, options.stride ?? 1],
   };
-  return fused
-    ? ctx.g.node("NhwcConv", [x, weight, bias], attributes, undefined, CONTRIB_DOMAIN)
-    : ctx.g.node("Conv", [x, weight, bias], attributes);
+  if (fused) return ctx.g.node("NhwcConv", [x, weight, bias], attributes, undefined, CONTRIB_DOMAIN);
+  const convolved = ctx.g.node("Conv", [x, weight, bias], attributes);
+  return lowRankConv(ctx.g, x, convolved, name, { inChannels, outChannels, kernel }, attributes);
 }
 
 /** A conv weight from torch's [out, in, kH, kW] to NhwcConv's [out, kH, kW, in]. */

@@ -3,6 +3,7 @@ import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import type { GraphOptions } from "./graph.ts";
+import { clipLoraModule, LORA_INPUT_LAYERS, type LoraInputLayers, unetLoraModules } from "./lora-inputs.ts";
 import { moveIntoPlace } from "./model-folder.ts";
 import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
@@ -47,6 +48,12 @@ export interface FullSizeOptions {
    * (see `OperatorSet`; several of them have no CPU kernel).
    */
   operators?: OperatorSet;
+  /**
+   * Build the UNet and text encoder with low-rank adapter inputs on the layers LoRAs train (`linear`,
+   * or `locon` with the k×k convolutions too), so the engine can apply LoRAs per request (see
+   * lora-inputs.ts); standard operators only. Default none.
+   */
+  loraInputs?: LoraInputLayers;
   /** Divide every width by this (8 builds the same graphs at 1/64 of the parameters); default 1. */
   widthDivisor?: number;
   /**
@@ -93,6 +100,7 @@ function networks(options: FullSizeOptions, checkpoint?: Sd15Weights): Record<Bu
   const weights = (offset: number, real: Weights | undefined): Weights =>
     real ?? new WeightSource(seed + offset);
   const operators = options.operators ?? "standard";
+  const lora = options.loraInputs;
   const unet = (g: GraphOptions, controlResiduals: boolean) =>
     buildUNet2DCondition(
       weights(3, checkpoint?.unet),
@@ -102,10 +110,10 @@ function networks(options: FullSizeOptions, checkpoint?: Sd15Weights): Record<Bu
         operators,
         controlResiduals,
       },
-      g,
+      lora === undefined ? g : { ...g, loraModule: unetLoraModules(lora) },
     );
   return {
-    text_encoder: (g) =>
+    text_encoder: (graph) =>
       buildTextEncoder(
         weights(1, checkpoint?.textEncoder),
         {
@@ -115,7 +123,7 @@ function networks(options: FullSizeOptions, checkpoint?: Sd15Weights): Record<Bu
           outputHiddenStates: true,
           operators,
         },
-        g,
+        lora === undefined ? graph : { ...graph, loraModule: clipLoraModule },
       ),
     unet: (g) => unet(g, false),
     cnet: (g) => unet(g, true),
@@ -161,6 +169,10 @@ export function checkFullSizeOptions(options: FullSizeOptions): void {
     throw new Error(`options.dtype: ${JSON.stringify(options.dtype)} is not "float32" or "float16"`);
   if (options.operators !== undefined && !OPERATOR_SETS.includes(options.operators))
     throw new Error(`options.operators: ${JSON.stringify(options.operators)} is not "standard" or "fused"`);
+  if (options.loraInputs !== undefined && !LORA_INPUT_LAYERS.includes(options.loraInputs))
+    throw new Error(`options.loraInputs: ${JSON.stringify(options.loraInputs)} is not "linear" or "locon"`);
+  if (options.loraInputs !== undefined && (options.operators ?? "standard") !== "standard")
+    throw new Error("options.loraInputs: LoRA adapter inputs are built with the standard operators only");
   if (options.tokenizerDir !== undefined) {
     for (const file of ["vocab.json", "merges.txt"])
       if (!existsSync(join(options.tokenizerDir, file)))

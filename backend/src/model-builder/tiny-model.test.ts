@@ -41,6 +41,24 @@ describe("the tiny model", () => {
     expect((await readFile(join(first.dir, "unet/model.onnx"))).length).toBeGreaterThan(1000);
   });
 
+  it("with LoRA inputs, lives in its own folder and takes adapters on its UNet and text encoder", async () => {
+    const dir = await ensureTinyModel(cacheDir, { loraInputs: true });
+    expect(dir).toBe(join(cacheDir, "tiny-lora-inputs"));
+    const adapterInputs = async (file: string) =>
+      withSession(join(dir, file), async (session) =>
+        session.inputNames.filter((n) => n.endsWith(".lora_down")),
+      );
+    expect(await adapterInputs("unet/model.onnx")).toContain(
+      "down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.lora_down",
+    );
+    expect(await adapterInputs("text_encoder/model.onnx")).toContain(
+      "text_model.encoder.layers.0.self_attn.q_proj.lora_down",
+    );
+    expect(() => buildTinyModelFiles({ family: "sdxl", loraInputs: true })).toThrow(
+      /default tiny model only/,
+    );
+  });
+
   it("survives two processes' worth of concurrent builds into one folder", async () => {
     const dir = await mkdtemp(join(tmpdir(), "sdgate-race-"));
     try {

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { buildVaeEncoder } from "./autoencoder-kl.ts";
+import { clipLoraModule, unetLoraModules } from "./lora-inputs.ts";
 import { type BuildInfo, buildInfoOf, json, writeModelFolder } from "./model-folder.ts";
 import { buildSafetyChecker, safetyCheckerConfig, TINY_SAFETY_CHECKER } from "./safety-checker.ts";
 import { buildTextEncoder, type TextEncoderShape } from "./text-encoder.ts";
@@ -112,6 +113,11 @@ export interface TinyModelOptions {
    * the ControlNets `ensureTinyControlNet` writes. Default false.
    */
   controlnet?: boolean;
+  /**
+   * The default tiny model with LoRA adapter inputs on its UNet and text encoder (see
+   * lora-inputs.ts), in `tiny-lora-inputs`, so requests can apply LoRAs. Default false.
+   */
+  loraInputs?: boolean;
 }
 
 /** Fill in the defaults and refuse combinations no exporter writes. */
@@ -144,7 +150,7 @@ export function resolveTinyOptions(options: TinyModelOptions = {}): ResolvedTiny
  */
 export function tinyModelFolderName(options: TinyModelOptions = {}): string {
   const resolved = resolveTinyOptions(options);
-  if (isDefault(resolved)) return "tiny";
+  if (isDefault(resolved)) return options.loraInputs === true ? "tiny-lora-inputs" : "tiny";
   const dtype = resolved.dtype === "float16" ? "fp16" : "fp32";
   const external = resolved.externalData ? "-external" : "";
   return `tiny-${resolved.family}-${resolved.exporter}-${dtype}${external}${resolved.controlnet ? "-controlnet" : ""}`;
@@ -175,15 +181,15 @@ export function buildTinyModelFiles(
     ...(options.int64TimestepOfOne === undefined ? {} : { int64TimestepOfOne: options.int64TimestepOfOne }),
     ...(options.unetBatchOfOne === undefined ? {} : { unetBatchOfOne: options.unetBatchOfOne }),
   };
-  if (isDefault(resolved)) return buildDefaultTinyFiles(variant);
-  if (Object.values(variant).some(Boolean))
+  if (isDefault(resolved)) return buildDefaultTinyFiles(variant, options.loraInputs === true);
+  if (Object.values(variant).some(Boolean) || options.loraInputs === true)
     throw new Error(
-      "int64InputIds, int64TimestepOfOne and unetBatchOfOne apply to the default tiny model only",
+      "int64InputIds, int64TimestepOfOne, unetBatchOfOne and loraInputs apply to the default tiny model only",
     );
   return buildTinyVariantFiles(resolved);
 }
 
-function buildDefaultTinyFiles(variant: TinyModelVariant): Map<string, Uint8Array> {
+function buildDefaultTinyFiles(variant: TinyModelVariant, loraInputs: boolean): Map<string, Uint8Array> {
   const weights = new WeightSource(WEIGHT_SEED);
   const vae = TINY_FAMILY_SPECS.sd15.vae;
   const text: Record<string, string> = {
@@ -249,8 +255,13 @@ function buildDefaultTinyFiles(variant: TinyModelVariant): Map<string, Uint8Arra
     ...(variant.int64TimestepOfOne ? { timestep: { type: "int64", dims: [1] } } : {}),
     ...(variant.unetBatchOfOne ? { batch: 1 } : {}),
   };
-  files.set("text_encoder/model.onnx", buildTextEncoder(weights, textEncoder));
-  files.set("unet/model.onnx", buildUNet(weights, unet));
+  files.set(
+    "text_encoder/model.onnx",
+    buildTextEncoder(weights, textEncoder, loraInputs ? { loraModule: clipLoraModule } : {}),
+  );
+  // LoCon too: the tiny model costs nothing either way, and tests apply every kind of adapter
+  const loraModule = unetLoraModules("locon");
+  files.set("unet/model.onnx", buildUNet(weights, unet, loraInputs ? { loraModule } : {}));
   files.set("vae_decoder/model.onnx", buildVaeDecoder(weights, VAE_DECODER));
   files.set(
     "safety_checker/model.onnx",

@@ -1,6 +1,6 @@
 import { skipGroupNorm } from "./fused-layers.ts";
 import type { GraphBuilder } from "./graph.ts";
-import { type Dim, GraphBuilder as Graph } from "./graph.ts";
+import { type Dim, GraphBuilder as Graph, type GraphOptions } from "./graph.ts";
 import {
   attention,
   conv2d,
@@ -43,8 +43,8 @@ export interface UNetShape {
  * tracks the noise in its input, and this skip gives a random one that property, so the Euler
  * trajectory stays bounded and the prompt-dependent remainder shapes the image.
  */
-export function buildUNet(weights: WeightSource, shape: UNetShape): Uint8Array {
-  const g = new Graph("unet");
+export function buildUNet(weights: WeightSource, shape: UNetShape, graph: GraphOptions = {}): Uint8Array {
+  const g = new Graph("unet", graph);
   const ctx: LayerContext = { g, weights };
   const [c0, c1] = shape.channels;
   const batch = shape.batch ?? "batch";

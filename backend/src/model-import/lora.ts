@@ -168,7 +168,12 @@ const PEFT = /^(unet|text_encoder)\.(.+)\.(lora_A\.weight|lora_B\.weight)$/;
 const KOHYA_UNET_PATH =
   /^(down_blocks|up_blocks)_(\d+)_(attentions|resnets|downsamplers|upsamplers)_(\d+)_(.+)$|^(mid_block)_(attentions|resnets)_(\d+)_(.+)$/;
 
-function parseAdapterName(name: string): { key: string; part: "down" | "up" | "alpha" } | undefined {
+/**
+ * Which adapter a tensor of a LoRA file belongs to (`unet:<diffusers module>` or
+ * `text_encoder:<transformers module>`) and which part it is; undefined for a tensor that is no
+ * LoRA adapter this reads (LyCORIS' LoHa or LoKr, say).
+ */
+export function parseAdapterName(name: string): { key: string; part: "down" | "up" | "alpha" } | undefined {
   const kohya = KOHYA.exec(name);
   if (kohya !== null) {
     const [, network, module, suffix] = kohya as unknown as [string, string, string, string];

@@ -15,6 +15,7 @@ import { Hono } from "hono";
 import { type ControlCatalog, controlNetAdapters } from "../generation/controlnet-catalog.ts";
 import type { PromptCounter } from "../generation/prompt-counter.ts";
 import type { Logger } from "../logger.ts";
+import { LoraCatalog } from "../lora-catalog.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
 import { RESUME_GRACE_MS } from "../serving/resumable-jobs.ts";
@@ -54,6 +55,8 @@ export interface BackendAppOptions {
   versions?: () => Readonly<Record<string, string>>;
   /** The ControlNets and annotators this backend holds; `null` (or absent) until scanned. */
   controls?: () => ControlCatalog | null;
+  /** The LoRA files this backend holds (lora-catalog.ts); none when absent. */
+  loras?: () => LoraCatalog;
   /** Counts prompts' tokens with each model's tokenizer; `null` (or absent) until the models are loaded. */
   prompts?: () => PromptCounter | null;
 }
@@ -74,6 +77,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
     });
   const readyServing = () => (readiness.state === "ready" ? options.serving() : null);
   const versionsOf = options.versions ?? (() => ({}));
+  const lorasOf = options.loras ?? (() => new LoraCatalog([]));
 
   app.use(async (c, next) => {
     const incoming = c.req.header("x-request-id");
@@ -134,7 +138,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       ...body,
       models: [...(serving?.models ?? [])],
       versions: { ...versionsOf() },
-      ...adaptersOf(options.controls?.() ?? null),
+      adapters: [...lorasOf().adapters(), ...controlNetsHeld(options.controls?.() ?? null)],
       queue_size: serving?.queueSize ?? 0,
       max_batch: serving?.maxBatch ?? 1,
       step_ms: serving?.stepTimes.snapshot() ?? {},
@@ -158,6 +162,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       resumeGraceMs: options.resumeGraceMs ?? RESUME_GRACE_MS,
       versions: versionsOf,
       controls: () => options.controls?.() ?? null,
+      loras: lorasOf,
     }),
   );
 
@@ -181,6 +186,6 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
 }
 
 /** The status's `adapters`: the ControlNets held (absent before they are scanned). */
-function adaptersOf(catalog: ControlCatalog | null): { adapters?: BackendAdapter[] } {
-  return catalog === null ? {} : { adapters: controlNetAdapters(catalog) };
+function controlNetsHeld(catalog: ControlCatalog | null): BackendAdapter[] {
+  return catalog === null ? [] : controlNetAdapters(catalog);
 }

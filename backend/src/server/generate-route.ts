@@ -9,6 +9,7 @@ import {
 import type { Context } from "hono";
 import { type ControlCatalog, checkControlUnits } from "../generation/controlnet-catalog.ts";
 import { decodeInputImages } from "../generation/input-image.ts";
+import type { LoraCatalog } from "../lora-catalog.ts";
 import type { ServingMetrics } from "../metrics/metrics.ts";
 import type { Dispatcher } from "../serving/dispatcher.ts";
 import type { Job, JobEvent, JobSpec } from "../serving/job.ts";
@@ -31,6 +32,8 @@ export interface GenerateRouteOptions {
   versions: () => Readonly<Record<string, string>>;
   /** The ControlNets and annotators held; `null` until scanned (a ControlNet request is then refused). */
   controls: () => ControlCatalog | null;
+  /** The LoRA files this backend holds: a request naming a digest none has is refused (503). */
+  loras: () => LoraCatalog;
 }
 
 /**
@@ -53,6 +56,7 @@ export function generateHandler(options: GenerateRouteOptions) {
     const held = options.versions();
     checkVersion(request, held);
     if (request.controlnet !== undefined) checkHeldControls(request, options.controls());
+    options.loras().resolve(request.lora);
     const arrivedMs = performance.now();
     const observe = (status: number) => {
       const labels = { model: request.model, version: held[request.model]?.slice(0, 12) ?? "unknown" };

@@ -10,6 +10,7 @@ import type { Engine } from "../generation/engine.ts";
 import { FakeEngine } from "../generation/fake-engine.ts";
 import type { PromptCounter } from "../generation/prompt-counter.ts";
 import { silentLogger } from "../logger.ts";
+import type { LoraCatalog } from "../lora-catalog.ts";
 import { ServingMetrics } from "../metrics/metrics.ts";
 import { Dispatcher } from "../serving/dispatcher.ts";
 import type { WatchdogSettings } from "../serving/engine-watchdog.ts";
@@ -38,6 +39,8 @@ export interface SetupOptions {
   resumeGraceMs?: number;
   /** Each model's files digest, as the backend reports it. */
   versions?: Record<string, string>;
+  /** The LoRA files the backend holds. */
+  loras?: LoraCatalog;
   /** Counts prompts for `POST /internal/v1/tokenize`; without one the route answers 503. */
   prompts?: PromptCounter;
   /** The ControlNets and annotators the backend holds. */
@@ -75,6 +78,7 @@ export function setupApp(options: SetupOptions = {}) {
     ...(options.resumeGraceMs === undefined ? {} : { resumeGraceMs: options.resumeGraceMs }),
     ...(options.versions === undefined ? {} : { versions: () => options.versions ?? {} }),
     ...(options.controls === undefined ? {} : { controls: () => options.controls ?? null }),
+    ...(options.loras === undefined ? {} : { loras: () => options.loras as LoraCatalog }),
     ...(options.prompts === undefined
       ? {}
       : { prompts: () => (readiness.state === "ready" ? (options.prompts ?? null) : null) }),

@@ -28,6 +28,19 @@ describe("POST /internal/v1/tokenize: happy path", () => {
     ]);
   });
 
+  it("counts no tokens for <lora:…> tags, which are not encoded, and points into the prompt as written", async () => {
+    const { app } = setupApp({ prompts: counter() });
+    const prompt = "<lora:ink:0.7>the light <lora:fur> BREAK the<lora:ink:1>";
+    const body = (await (
+      await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt }))
+    ).json()) as PromptTokens;
+    expect(body.total_tokens).toBe(3);
+    expect(body.chunks.map((c) => [c.tokens, prompt.slice(c.start, c.end)])).toEqual([
+      [2, "the light"],
+      [1, "the"],
+    ]);
+  });
+
   it("marks the chunks past the model's limit and counts their tokens", async () => {
     const { app } = setupApp({ prompts: counter(1) });
     const prompt = `${"light ".repeat(80)}BREAK the`;

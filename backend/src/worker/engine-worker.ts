@@ -23,7 +23,10 @@ try {
     data.controls === undefined
       ? undefined
       : new ControlResources(data.controls, data.executionProviders, logger);
-  const engine = new InProcessEngine(models, data.maxBatch, logger, controls);
+  const engine = new InProcessEngine(models, data.maxBatch, logger, {
+    ...(controls === undefined ? {} : { controls }),
+    ...(data.loraFiles === undefined ? {} : { loraFiles: data.loraFiles }),
+  });
   const listener: EngineListener = {
     onProgress: (jobId, progress) => post({ type: "progress", jobId, progress }),
     onDone: (jobId, outcome) => post({ type: "done", jobId, outcome }),

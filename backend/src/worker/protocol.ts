@@ -17,6 +17,8 @@ export interface EngineWorkerData {
   maxBatch: number;
   /** ControlNet folders by name and the annotator folder; absent: no ControlNets. */
   controls?: ControlFolders;
+  /** LoRA files by SHA-256 digest (lora-catalog.ts), for requests' `lora`. */
+  loraFiles?: Record<string, string>;
 }
 
 /** HTTP thread → engine worker. */

@@ -23,6 +23,8 @@ export interface A1111Parameters {
   clipSkip?: number;
   /** sd-webui-controlnet's units, each written as `ControlNet <i>` (see `controlNetInfotext`). */
   controlNet?: readonly string[];
+  /** The LoRAs applied: A1111's `Lora hashes`, each name with its file's SHA-256 cut to 12 hex. */
+  loras?: readonly { name: string; digest: string }[];
   /** A1111's `RNG` field: written for its "CPU" source (torch's CPU generator), left out for "NV". */
   rng?: "CPU";
 }
@@ -43,6 +45,13 @@ export function formatA1111Parameters(p: A1111Parameters): string {
     ["Hires steps", p.hires?.steps],
     ["Hires upscaler", p.hires?.upscaler],
     ...(p.controlNet ?? []).map((unit, i): [string, string] => [`ControlNet ${i}`, unit]),
+    // extra_networks_lora.py: `Lora hashes` lists `alias: shorthash` (the first 12 hex of the file's SHA-256)
+    [
+      "Lora hashes",
+      p.loras === undefined || p.loras.length === 0
+        ? undefined
+        : p.loras.map((lora) => `${lora.name}: ${lora.digest.slice(0, 12)}`).join(", "),
+    ],
     ["RNG", p.rng],
   ];
   const generation = pairs

@@ -25,6 +25,7 @@ function resolved(overrides: Partial<ResolvedRequest<number>>): ResolvedRequest<
     clipSkip: 2,
     hires: { scale: 1.5, strength: 0.4, steps: 6, width: 96, height: 144 },
     modelVersion: undefined,
+    loras: [],
     ...overrides,
   };
 }

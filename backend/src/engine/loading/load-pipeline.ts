@@ -3,6 +3,8 @@ import { basename, join, resolve } from "node:path";
 import { lazyControlUnet } from "../control/control-unet.ts";
 import { ModelLoadError } from "../errors.ts";
 import { clipImageConfig } from "../image/clip-image-input.ts";
+import { generateBatchBySet } from "../lora/generate-by-set.ts";
+import { LoraComponents } from "../lora/lora-components.ts";
 import { createSession, type LoadedSession } from "../models/onnx-session.ts";
 import { SafetyCheckerSession } from "../models/safety-checker.ts";
 import { TextEncoderSession } from "../models/text-encoder.ts";
@@ -10,7 +12,6 @@ import { UNetSession } from "../models/unet.ts";
 import { VaeDecoderSession } from "../models/vae-decoder.ts";
 import { VaeEncoderSession } from "../models/vae-encoder.ts";
 import { generate, type PipelineComponents } from "../pipelines/generate.ts";
-import { generateBatch } from "../pipelines/generate-batch.ts";
 import { maxPromptChunks } from "../pipelines/text-conditioning.ts";
 import type { ModelLimits } from "../pipelines/validate.ts";
 import { ClipTokenizer } from "../tokenizer/clip-tokenizer.ts";
@@ -162,6 +163,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       model: { name: options.modelName ?? basename(resolve(modelDir)), hash, family: traits.family },
       executionProvider,
     };
+    const loras = new LoraComponents(components);
     logger.info("pipeline loaded", { modelDir, family: traits.family, executionProvider, modelHash: hash });
     return {
       modelDir,
@@ -171,8 +173,10 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       modelHash: hash,
       safetyChecker,
       maxPromptChunks: maxPromptChunks(components.text),
-      generate: (request, generateOptions = {}) => generate(components, request, generateOptions),
-      generateBatch: (entries, batchOptions = {}) => generateBatch(components, entries, batchOptions),
+      acceptsLoras: loras.acceptsLoras,
+      generate: async (request, generateOptions = {}) =>
+        generate(loras.for(request.lora), request, generateOptions),
+      generateBatch: (entries, batchOptions = {}) => generateBatchBySet(loras, entries, batchOptions),
       release: async () => {
         await Promise.all(sessions.map((s) => s.session.release()));
       },

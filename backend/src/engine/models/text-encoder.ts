@@ -1,5 +1,6 @@
 import { Tensor } from "onnxruntime-node";
 import { InvalidArgumentError, ModelLoadError } from "../errors.ts";
+import { type AdapterSlot, adapterSlots, slotFeeds } from "../lora/adapter-slots.ts";
 import { readSmallInitializers } from "./onnx-initializers.ts";
 import {
   findInput,
@@ -60,9 +61,18 @@ export class TextEncoderSession implements PromptEncoder {
   readonly #modelPath: string | undefined;
   readonly #layerNormEps: number;
   #finalNorm: Promise<{ weight: Float32Array; bias: Float32Array }> | undefined;
+  readonly #needs: TextEncoderNeeds;
+  /** Layers built with LoRA adapter inputs (none for an ordinary export), by module. */
+  readonly adapterSlots: ReadonlyMap<string, AdapterSlot>;
+  /** What those inputs get with every call: a request's LoRA set, or no LoRA. */
+  readonly #adapterFeeds: Record<string, Tensor>;
 
-  constructor(loaded: LoadedSession, needs: TextEncoderNeeds) {
+  /** `adapterFeeds`: a LoRA set's feeds (see lora/lora-set.ts); default no LoRA. */
+  constructor(loaded: LoadedSession, needs: TextEncoderNeeds, adapterFeeds?: Record<string, Tensor>) {
     this.#loaded = loaded;
+    this.#needs = needs;
+    this.adapterSlots = adapterSlots(loaded);
+    this.#adapterFeeds = adapterFeeds ?? slotFeeds(this.adapterSlots, new Map());
     this.#ids = findInput(loaded, ["input_ids"]);
     if (this.#ids.type !== "int32" && this.#ids.type !== "int64") {
       throw new ModelLoadError(
@@ -93,6 +103,11 @@ export class TextEncoderSession implements PromptEncoder {
     this.#pooled = needs.pooled ? findOutputName(loaded, ["text_embeds", "pooler_output"], false) : undefined;
   }
 
+  /** This encoder with a LoRA set's adapter feeds: same session, same weights. */
+  withAdapters(adapterFeeds: Record<string, Tensor>): TextEncoderSession {
+    return new TextEncoderSession(this.#loaded, this.#needs, adapterFeeds);
+  }
+
   /**
    * The largest clip skip this export allows: its layer count when it outputs every layer's hidden
    * states and its file is known, else 1 (diffusers' export script writes no hidden states).
@@ -108,7 +123,10 @@ export class TextEncoderSession implements PromptEncoder {
       throw new RangeError(`clip skip ${clipSkip} is outside 1…${this.maxClipSkip} for ${this.#loaded.file}`);
     const hiddenName = clipSkip === 1 ? this.#hidden : `hidden_states.${this.#lastLayer + 1 - clipSkip}`;
     const data = this.#ids.type === "int64" ? BigInt64Array.from(ids, BigInt) : Int32Array.from(ids);
-    const feeds = { [this.#ids.name]: new Tensor(this.#ids.type, data, [1, ids.length]) };
+    const feeds = {
+      ...this.#adapterFeeds,
+      [this.#ids.name]: new Tensor(this.#ids.type, data, [1, ids.length]),
+    };
     const wanted = this.#pooled === undefined ? [hiddenName] : [hiddenName, this.#pooled];
     const results = await this.#loaded.session.run(feeds, wanted);
     const hidden = outputData(this.#loaded, results, hiddenName);

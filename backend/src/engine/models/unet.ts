@@ -1,6 +1,7 @@
 import type { Tensor } from "onnxruntime-node";
 import type { ControlResiduals } from "../control/residuals.ts";
 import { ModelLoadError } from "../errors.ts";
+import { type AdapterSlot, adapterSlots, isAdapterInput, slotFeeds } from "../lora/adapter-slots.ts";
 import {
   batchRow,
   findInput,
@@ -57,9 +58,16 @@ export class UNetSession {
   readonly #residualInputs: readonly TensorMetadata[];
   /** Tensors of the inputs that stay the same over a generation's steps (text, size, guidance). */
   readonly #constantTensors = new WeakMap<Float32Array, Tensor>();
+  /** Layers built with LoRA adapter inputs (none for an ordinary export), by module. */
+  readonly adapterSlots: ReadonlyMap<string, AdapterSlot>;
+  /** What those inputs get with every call: a request's LoRA set, or no LoRA. */
+  readonly #adapterFeeds: Record<string, Tensor>;
 
-  constructor(loaded: LoadedSession) {
+  /** `adapterFeeds`: a LoRA set's feeds (see lora/lora-set.ts); default no LoRA. */
+  constructor(loaded: LoadedSession, adapterFeeds?: Record<string, Tensor>) {
     this.#loaded = loaded;
+    this.adapterSlots = adapterSlots(loaded);
+    this.#adapterFeeds = adapterFeeds ?? slotFeeds(this.adapterSlots, new Map());
     this.#sample = findInput(loaded, ["sample"]);
     this.#timestep = findInput(loaded, ["timestep"]);
     this.#context = findInput(loaded, ["encoder_hidden_states"]);
@@ -78,7 +86,9 @@ export class UNetSession {
     ];
     requireOnlyInputs(
       loaded,
-      inputs.flatMap((meta) => (meta === undefined ? [] : [meta.name])),
+      inputs
+        .flatMap((meta) => (meta === undefined ? [] : [meta.name]))
+        .concat(loaded.session.inputNames.filter(isAdapterInput)),
     );
     for (const meta of [this.#sample, this.#context, this.#textEmbeds, this.#timeIds, this.#timestepCond]) {
       if (meta !== undefined) requireFloat(loaded, meta);
@@ -94,6 +104,11 @@ export class UNetSession {
       );
     }
     this.#output = findOutputName(loaded, ["out_sample"]);
+  }
+
+  /** This UNet with a LoRA set's adapter feeds: same session, same weights. */
+  withAdapters(adapterFeeds: Record<string, Tensor>): UNetSession {
+    return new UNetSession(this.#loaded, adapterFeeds);
   }
 
   /** Channels of `sample` when the export fixes them (9 for inpainting UNets). */
@@ -158,6 +173,7 @@ export class UNetSession {
   async #run(inputs: UNetInputs): Promise<Float32Array> {
     const batch = inputs.sampleDims[0];
     const feeds: Record<string, Tensor> = {
+      ...this.#adapterFeeds,
       [this.#sample.name]: floatTensor(this.#sample, inputs.sample, inputs.sampleDims),
       [this.#timestep.name]: timestepTensor(this.#timestep, inputs.timestep, batch),
       [this.#context.name]: this.#constantTensor(this.#context, inputs.context, inputs.contextDims),

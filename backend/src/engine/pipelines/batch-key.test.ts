@@ -29,4 +29,15 @@ describe("batch keys", () => {
     expect(batchKey({ ...request, prompt: "a cat AND a dog" })).toBeNull();
     expect(batchKey({ ...request, prompt: "a (cat:1.2) [dog]" })).not.toBeNull();
   });
+
+  it("batches requests with the same LoRA set (in any order) together, and never two sets", () => {
+    const ink = { name: "ink", digest: "a".repeat(64), weight: 0.7 };
+    const fur = { name: "fur", digest: "b".repeat(64), weight: 1 };
+    const plain = exampleResolvedRequest({ prompt: "a fox", seed: 1 });
+    const withSet = { ...plain, lora: [ink, fur] };
+    expect(batchKey({ ...withSet, prompt: "a cat <lora:fur:1>", lora: [fur, ink] })).toBe(batchKey(withSet));
+    expect(batchKey(withSet)).not.toBe(batchKey(plain));
+    expect(batchKey({ ...withSet, lora: [ink] })).not.toBe(batchKey(withSet));
+    expect(batchKey({ ...withSet, lora: [ink, { ...fur, weight: 0.5 }] })).not.toBe(batchKey(withSet));
+  });
 });

@@ -1,4 +1,5 @@
 import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { loraSetKey } from "../lora/lora-set.ts";
 import { isComposable } from "../prompt/composable.ts";
 import { isScheduled } from "../prompt/prompt-schedule.ts";
 
@@ -55,7 +56,8 @@ export function shapeKey(request: BatchShape): string | null {
  * Which requests the engine can run together, in the API's terms: requests with one key may go to
  * one `Pipeline.generateBatch` call and share each UNet call there; `null`, the request runs alone. The
  * serving queue groups jobs by it; the engine decides by the same rule, so the two cannot drift. A
- * pipeline holds one model, a backend several: the model leads the key.
+ * pipeline holds one model, a backend several: the model leads the key. A LoRA set (digests and
+ * weights, in any order) ends it: requests with different sets never share a UNet call.
  *
  * @example
  * batchKey(request) === batchKey(other) // may share a batch
@@ -75,5 +77,7 @@ export function batchKey(request: ResolvedGenerationRequest): string | null {
     hires: request.hires,
     controlNet: request.controlnet,
   });
-  return key === null ? null : `${request.model}|${key}`;
+  if (key === null) return null;
+  const loras = loraSetKey(request.lora);
+  return `${request.model}|${key}${loras === "" ? "" : `|lora:${loras}`}`;
 }

@@ -1,3 +1,4 @@
+import { withoutLoraTags } from "@sdgate/shared";
 import { InvalidArgumentError } from "../errors.ts";
 import { type SubPrompt, splitComposable } from "../prompt/composable.ts";
 import { promptSchedule, type ScheduledPrompt } from "../prompt/prompt-schedule.ts";
@@ -25,14 +26,20 @@ export const MAX_SUB_PROMPTS = 8;
  * prompt or the negative prompt: each different pair of texts encoded once, all padded to one chunk
  * count so every step's context has the same shape; sub-prompts become the rows after the
  * unconditional one, with their weights. A plain prompt gives one entry, encoded exactly as before.
- * `tokenizeMs` is the tokenising part of the time.
+ * `tokenizeMs` is the tokenising part of the time. `<lora:…>` tags are not text: they are taken out
+ * first, as A1111 takes extra networks out before it parses the prompt.
  */
 export async function encodeConditioningSchedule(
   stack: TextStack,
-  request: ConditioningRequest,
+  tagged: ConditioningRequest,
   steps: number,
 ): Promise<{ entries: ScheduledConditioning[]; tokenizeMs: number }> {
   const started = performance.now();
+  const request = {
+    ...tagged,
+    prompt: withoutLoraTags(tagged.prompt),
+    negativePrompt: withoutLoraTags(tagged.negativePrompt),
+  };
   const parts = subPrompts(request);
   const schedules = parts.map((part) => promptSchedule(part.text, steps));
   const negatives = promptSchedule(request.negativePrompt, steps);

@@ -52,6 +52,7 @@ export function imageMetadata<S extends Seed>(
           ),
         }),
     ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
+    ...(request.loras.length === 0 ? {} : { loras: request.loras }),
   });
   const recipe: Record<string, unknown> = {
     engine: "sdgate",
@@ -81,5 +82,6 @@ export function imageMetadata<S extends Seed>(
   if (request.hires !== undefined) recipe.hires = { ...request.hires, upscaler: "latent-bilinear" };
   if (request.mask !== undefined) recipe.masked = true;
   if (request.controlNet !== undefined) recipe.controlNet = request.controlNet.map(controlNetRecipe);
+  if (request.loras.length > 0) recipe.lora = request.loras;
   return { parameters, recipe };
 }

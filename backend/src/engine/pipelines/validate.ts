@@ -50,6 +50,8 @@ export interface ResolvedRequest<S extends Seed> {
   modelVersion: { version: string; digest: string } | undefined;
   /** Checked by `checkControlUnits`; absent without units. */
   controlNet?: readonly ControlNetUnit[];
+  /** The LoRAs applied, for the image's text and recipe (the components carry their adapters). */
+  loras: readonly { name: string; digest: string; weight: number }[];
 }
 
 const MAX_IMAGES = 16;
@@ -146,6 +148,7 @@ export function resolveRequest<S extends Seed>(
     hires,
     modelVersion: request.modelVersion,
     ...controlUnits(checkControlUnits(request.controlNet, width, height)),
+    loras: (request.lora ?? []).map(({ name, digest, weight }) => ({ name, digest, weight })),
   };
   if (image === undefined) {
     if (mask !== undefined)
