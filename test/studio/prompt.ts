@@ -57,11 +57,15 @@ export function promptScenarios(studio: StudioHarness): void {
     await editor.getByText(/tokens past the model's limit of 8 chunks/).waitFor();
     expect(await prompt.getAttribute("aria-invalid")).toBe("true");
 
-    // The playground still runs with the editors' text.
+    // The playground runs with the editors' text: a LoRA tag naming nothing registered is refused by
+    // the API, by name, and the prompt without it runs.
     await prompt.fill(PROMPT);
     await editor.getByText(expected, { exact: true }).waitFor();
     await page.getByLabel("Size").selectOption("64x64");
     await page.getByLabel("Steps").fill("2");
+    await page.getByRole("button", { name: "Run" }).click();
+    await page.getByText(/no LoRA named 'film-look' is registered and approved/).waitFor();
+    await prompt.fill(PROMPT.replace(", <lora:film-look:0.8>", ""));
     await page.getByRole("button", { name: "Run" }).click();
     await page.getByRole("img", { name: /^Result 1, seed \d+$/ }).waitFor({ timeout: 30_000 });
     await studio.expectAccessible(page);

@@ -44,6 +44,8 @@ export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<T
   } | null>(null);
   const [carried, setCarried] = useState<{ source: string; notCarried: string[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** Why the last Run was refused before it became a job (a 4xx naming a field): shown by the button. */
+  const [refused, setRefused] = useState<string | null>(null);
   const stream = useRef<AbortController | null>(null);
 
   useEffect(() => {
@@ -105,12 +107,15 @@ export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<T
     const seeded = draft.seedLocked ? draft : { ...draft, seed: rollSeed() };
     setDraft(seeded);
     setDone(null);
+    setRefused(null);
     const body = { ...requestOf(seeded, inputs), seed: seeded.seed };
     const estimated = estimate?.credits ?? null;
+    let submitted = false;
     try {
       const job = await client.images.generateAsync(body, {
         previewEvery: Math.max(1, Math.round(seeded.steps / PREVIEWS_PER_RUN)),
       });
+      submitted = true;
       let state: RunState = {
         jobId: job.id,
         status: job.status === "running" ? "running" : "queued",
@@ -153,10 +158,13 @@ export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<T
       if (state.status === "succeeded")
         setDone({ job: await client.jobs.get(job.id), estimated, request: body });
     } catch (failure) {
-      setRun((current) =>
-        current === null ? null : { ...current, status: "failed", error: message(failure) },
-      );
-      if (run === null) setError(message(failure));
+      // Refused before it became a job (a 4xx naming a field): said beside the form, which stays as it
+      // was, to be fixed and run again.
+      if (!submitted) setRefused(message(failure));
+      else
+        setRun((current) =>
+          current === null ? null : { ...current, status: "failed", error: message(failure) },
+        );
     }
   };
 
@@ -190,6 +198,7 @@ export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<T
         >
           Run
         </button>
+        {refused === null ? null : <p role="alert">{refused}</p>}
         <PngDrop onRecipe={restore} />
         {carried === null ? null : (
           <div class="carried" role="status" aria-label="PNG info">
