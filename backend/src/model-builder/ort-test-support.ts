@@ -165,3 +165,13 @@ export async function generateImage(inputs: GenerationInputs): Promise<Float32Ar
 export function toPixels(image: Float32Array): Uint8Array {
   return Uint8Array.from(image, (v) => Math.round(Math.min(1, Math.max(0, v / 2 + 0.5)) * 255));
 }
+
+/** Run a graph once on the CPU provider, unoptimised (so exposed inner values keep their names). */
+export async function runUnoptimized(model: Uint8Array, feeds: Record<string, Tensor>) {
+  const session = await InferenceSession.create(model, { graphOptimizationLevel: "disabled" });
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}
