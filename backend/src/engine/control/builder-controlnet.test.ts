@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureTinyControlNet, ensureTinyModel } from "../../model-builder/index.ts";
+import {
+  ensureTinyControlNet,
+  ensureTinyModel,
+  type TinyControlNetFamily,
+} from "../../model-builder/index.ts";
 import { loadPipeline } from "../loading/load-pipeline.ts";
 import { meanAbsDiff, TEST_MODEL_CACHE, testPattern } from "../test-models.ts";
 import type { GenerationRequest, Pipeline } from "../types.ts";
@@ -8,26 +12,31 @@ import type { ControlNetSession } from "./controlnet-session.ts";
 import { loadControlNet } from "./load-controlnet.ts";
 
 const silent = { info() {}, warn() {} };
-let pipeline: Pipeline;
-let controlNet: ControlNetSession;
 
-beforeAll(async () => {
-  pipeline = await loadPipeline(await ensureTinyModel(TEST_MODEL_CACHE, { controlnet: true }), {
-    executionProviders: ["cpu"],
+describe.each([
+  { family: "sd15" as TinyControlNetFamily, residuals: 13 },
+  // SDXL: text_embeds and time_ids go to the ControlNet as to the UNet; 9 down residuals + 1 mid
+  { family: "sdxl" as TinyControlNetFamily, residuals: 10 },
+])("the model builder's $family-shaped ControlNet and ControlNet UNet", ({ family, residuals }) => {
+  let pipeline: Pipeline;
+  let controlNet: ControlNetSession;
+
+  beforeAll(async () => {
+    pipeline = await loadPipeline(await ensureTinyModel(TEST_MODEL_CACHE, { family, controlnet: true }), {
+      executionProviders: ["cpu"],
+    });
+    controlNet = await loadControlNet(
+      await ensureTinyControlNet(TEST_MODEL_CACHE, `canny-tiny-${family}`, 1, family),
+      ["cpu"],
+      silent,
+    );
   });
-  controlNet = await loadControlNet(
-    await ensureTinyControlNet(TEST_MODEL_CACHE, "canny-tiny"),
-    ["cpu"],
-    silent,
-  );
-});
-afterAll(async () => {
-  await Promise.all([pipeline?.release(), controlNet?.release()]);
-});
+  afterAll(async () => {
+    await Promise.all([pipeline?.release(), controlNet?.release()]);
+  });
 
-describe("the model builder's SD 1.5-shaped ControlNet and ControlNet UNet", () => {
-  it("match by metadata (13 residuals) and a canny map steers the image", async () => {
-    expect(controlNet.residualCount).toBe(13);
+  it(`match by metadata (${residuals} residuals) and a canny map steers the image; weight 0 changes nothing`, async () => {
+    expect(controlNet.residualCount).toBe(residuals);
     const request: GenerationRequest = {
       prompt: "a fox",
       width: 32,
