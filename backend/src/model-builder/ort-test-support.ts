@@ -166,9 +166,12 @@ export function toPixels(image: Float32Array): Uint8Array {
   return Uint8Array.from(image, (v) => Math.round(Math.min(1, Math.max(0, v / 2 + 0.5)) * 255));
 }
 
-/** Run a graph once on the CPU provider, unoptimised (so exposed inner values keep their names). */
-export async function runUnoptimized(model: Uint8Array, feeds: Record<string, Tensor>) {
-  const session = await InferenceSession.create(model, { graphOptimizationLevel: "disabled" });
+/** Run a graph (bytes, or a path whose external data lies beside it) once on the CPU provider, unoptimised. */
+export async function runUnoptimized(model: Uint8Array | string, feeds: Record<string, Tensor>) {
+  const options = { graphOptimizationLevel: "disabled" } as const;
+  const session = await (typeof model === "string"
+    ? InferenceSession.create(model, options)
+    : InferenceSession.create(model, options));
   try {
     return await session.run(feeds);
   } finally {
