@@ -215,8 +215,9 @@ async function buildTiny(): Promise<void> {
             if (exporter === "diffusers" && (family === "sdxl" || family === "turbo")) continue;
             variants.push({ family, exporter, dtype, externalData });
           }
-    variants.push({ controlnet: true });
+    variants.push({ controlnet: true }, { family: "sdxl", controlnet: true });
     console.log(`tiny ControlNet: ${await ensureTinyControlNet(cacheDir, "tiny")}`);
+    console.log(`tiny SDXL ControlNet: ${await ensureTinyControlNet(cacheDir, "tiny-sdxl", 1, "sdxl")}`);
   }
   for (const options of variants) {
     const startedMs = performance.now();
