@@ -1,8 +1,10 @@
 import onnx from "onnx-proto";
 import { Tensor } from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
+import { expandCudaOnlyOps } from "./contrib-reference.ts";
 import { buildControlNet, FreshControlNetWeights, MID_RESIDUAL_OUTPUT } from "./controlnet.ts";
 import { exposeValues, pairedSkips } from "./controlnet-reference.ts";
+import type { OperatorSet } from "./nn.ts";
 import { gaussian, runUnoptimized } from "./ort-test-support.ts";
 import { TINY_SDXL_CONTROLNET } from "./tiny-controlnet.ts";
 import { buildUNet2DCondition } from "./unet-2d-condition.ts";
@@ -113,5 +115,23 @@ describe("the SDXL UNet taking ControlNet residuals (tiny SDXL layout)", () => {
     const plain = await run(buildUNet2DCondition(new WeightSource(3), CONFIG.unet), common());
     const withZeros = await run(residualUNet(), { ...common(), ...zeros });
     expect(withZeros.out_sample?.data).toEqual(plain.out_sample?.data);
+  });
+});
+
+describe("the fused SDXL ControlNet", () => {
+  it("equals the standard graph (CUDA-only ops expanded), added time embedding included", async () => {
+    const build = (operators: OperatorSet) =>
+      buildControlNet(new WeightSource(3), CONFIG, { operators, zeroConvGain: 0.5 });
+    const feeds = { ...common(), controlnet_cond: image() };
+    const standard = await run(build("standard"), feeds);
+    const fused = await run(expandCudaOnlyOps(build("fused")), feeds);
+    for (const [name, tensor] of Object.entries(standard)) {
+      const expected = tensor.data as Float32Array;
+      const actual = fused[name]?.data as Float32Array;
+      const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const worst = expected.reduce((m, v, i) => Math.max(m, Math.abs(v - (actual[i] as number))), 0);
+      expect(scale, name).toBeGreaterThan(0);
+      expect(worst / scale, name).toBeLessThan(1e-4);
+    }
   });
 });
