@@ -24,9 +24,10 @@
  *   … --with-cnet also writes cnet/: the same UNet taking a ControlNet's residuals (onnx-web's layout).
  *   npx node backend/src/cli/build-models.ts --controlnet SOURCE --out MODEL/controlnet/NAME [--dtype …]
  *       [--operators …] [--controlnet-base CHECKPOINT]
- *     an SD 1.5 ControlNet as its own folder (model.onnx, model.onnx_data, config.json): SOURCE is a
- *     diffusers folder, a .safetensors file in lllyasviel's layout (control_model.* or bare), or
- *     `random` (seeded random weights, for benchmarks); a difference file needs --controlnet-base, the
+ *     a ControlNet as its own folder (model.onnx, model.onnx_data, config.json): SOURCE is a diffusers
+ *     folder (SD 1.x/2.x, or SDXL's with `addition_embed_type: "text_time"`), an SD 1.5 .safetensors
+ *     file in lllyasviel's layout (control_model.* or bare), or `random` (seeded random weights, for
+ *     benchmarks); a difference file needs --controlnet-base, the
  *     base model (single file or diffusers folder) whose UNet it was made against.
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
@@ -194,7 +195,7 @@ async function buildControlNet(source: string): Promise<void> {
       ? "random weights"
       : `weights from ${source}${result.difference ? ` plus ${base}'s UNet` : ""}`;
   console.log(
-    `built an SD 1.5 ControlNet (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s): ${result.parameters.toLocaleString("en")} parameters`,
+    `built a ControlNet (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s): ${result.parameters.toLocaleString("en")} parameters`,
   );
   if (result.unusedTensors.length > 0)
     console.warn(
@@ -214,8 +215,9 @@ async function buildTiny(): Promise<void> {
             if (exporter === "diffusers" && (family === "sdxl" || family === "turbo")) continue;
             variants.push({ family, exporter, dtype, externalData });
           }
-    variants.push({ controlnet: true });
+    variants.push({ controlnet: true }, { family: "sdxl", controlnet: true });
     console.log(`tiny ControlNet: ${await ensureTinyControlNet(cacheDir, "tiny")}`);
+    console.log(`tiny SDXL ControlNet: ${await ensureTinyControlNet(cacheDir, "tiny-sdxl", 1, "sdxl")}`);
   }
   for (const options of variants) {
     const startedMs = performance.now();

@@ -139,3 +139,23 @@ export function conditioningEmbeddingReference(
     h = siluReference(namedConv(weights, h, `${name}.blocks.${i}`, i % 2 === 1 ? 2 : 1));
   return namedConv(weights, h, `${name}.conv_out`);
 }
+
+/**
+ * The values a ControlNet's zero convolutions read (its encoder's skips, then its mid block's output)
+ * and, in the same order, the skips a residual UNet adds its `down_block_<i>` / mid residual inputs to.
+ */
+export function pairedSkips(
+  controlnet: Uint8Array,
+  unet: Uint8Array,
+  downCount: number,
+): { control: string[]; unet: string[] } {
+  const down = Array.from({ length: downCount }, (_, i) => i);
+  return {
+    control: [...down.map((i) => `controlnet_down_blocks.${i}.weight`), "controlnet_mid_block.weight"].map(
+      (weight) => inputBeside(controlnet, weight),
+    ),
+    unet: [...down.map((i) => `down_block_${i}`), "mid_block_additional_residual"].map((input) =>
+      addendOf(unet, input),
+    ),
+  };
+}

@@ -1,5 +1,5 @@
 import onnx from "onnx-proto";
-import { InferenceSession, Tensor } from "onnxruntime-node";
+import { Tensor } from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { expandCudaOnlyOps } from "./contrib-reference.ts";
 import { buildControlNet, FreshControlNetWeights, MID_RESIDUAL_OUTPUT } from "./controlnet.ts";
@@ -11,11 +11,12 @@ import {
   inputBeside,
   namedConv,
   outputOf,
+  pairedSkips,
   type ReferenceTensor,
   readInitializers,
 } from "./controlnet-reference.ts";
 import type { OperatorSet } from "./nn.ts";
-import { gaussian } from "./ort-test-support.ts";
+import { gaussian, runUnoptimized } from "./ort-test-support.ts";
 import { sd15ControlNet } from "./sd15-architecture.ts";
 import { buildUNet2DCondition, NETWORK_METADATA_KEY } from "./unet-2d-condition.ts";
 import { WeightSource, type Weights } from "./weights.ts";
@@ -62,14 +63,7 @@ const residualFeeds = once(async () => {
   );
 });
 
-async function run(model: Uint8Array, feeds: Record<string, Tensor>) {
-  const session = await InferenceSession.create(model, { graphOptimizationLevel: "disabled" });
-  try {
-    return await session.run(feeds);
-  } finally {
-    await session.release();
-  }
-}
+const run = runUnoptimized;
 
 const tensorOf = (t: Tensor | undefined): ReferenceTensor => {
   if (t === undefined) throw new Error("missing output");
@@ -152,11 +146,7 @@ describe("the SD 1.5 ControlNet graph (widths ÷ 8)", () => {
   it("runs the UNet's encoder: with a zero embedding its skips and mid output are the UNet's", async () => {
     const fresh = freshControlNet();
     const unet = standardResidualUNet();
-    const controlSkips = [
-      ...DOWN.map((_, i) => `controlnet_down_blocks.${i}.weight`),
-      "controlnet_mid_block.weight",
-    ].map((w) => inputBeside(fresh, w));
-    const unetSkips = [...DOWN, "mid_block_additional_residual"].map((input) => addendOf(unet, input));
+    const { control: controlSkips, unet: unetSkips } = pairedSkips(fresh, unet, DOWN.length);
     const feeds = common();
     const zeros = (await run(fresh, { ...feeds, controlnet_cond: image() })) as Record<string, Tensor>;
     const fromControl = await run(exposeValues(fresh, controlSkips), { ...feeds, controlnet_cond: image() });

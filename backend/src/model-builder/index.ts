@@ -49,6 +49,8 @@ export {
   ensureTinyControlNet,
   TINY_CONTROLNET,
   TINY_CONTROLNET_BUILDER_VERSION,
+  TINY_SDXL_CONTROLNET,
+  type TinyControlNetFamily,
 } from "./tiny-controlnet.ts";
 export {
   type BuildInfo,

@@ -165,3 +165,16 @@ export async function generateImage(inputs: GenerationInputs): Promise<Float32Ar
 export function toPixels(image: Float32Array): Uint8Array {
   return Uint8Array.from(image, (v) => Math.round(Math.min(1, Math.max(0, v / 2 + 0.5)) * 255));
 }
+
+/** Run a graph (bytes, or a path whose external data lies beside it) once on the CPU provider, unoptimised. */
+export async function runUnoptimized(model: Uint8Array | string, feeds: Record<string, Tensor>) {
+  const options = { graphOptimizationLevel: "disabled" } as const;
+  const session = await (typeof model === "string"
+    ? InferenceSession.create(model, options)
+    : InferenceSession.create(model, options));
+  try {
+    return await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+}

@@ -47,7 +47,10 @@ describe("the tiny ControlNet and the tiny ControlNet model", () => {
     const config = JSON.parse(await readFile(join(controlnet, "config.json"), "utf8"));
     expect(config).toMatchObject({ _class_name: "ControlNetModel", block_out_channels: [16, 16, 32, 32] });
     await expect(ensureTinyControlNet(cacheDir, "../escape")).rejects.toThrow(/name/);
-    expect(() => tinyModelFolderName({ family: "sdxl", controlnet: true })).toThrow(/options\.controlnet/);
+    expect(tinyModelFolderName({ family: "sdxl", controlnet: true })).toBe(
+      "tiny-sdxl-optimum-fp32-controlnet",
+    );
+    expect(() => tinyModelFolderName({ family: "lcm", controlnet: true })).toThrow(/options\.controlnet/);
   });
 
   it("run together: twelve down residuals and a mid residual of the skips' shapes steer the UNet", async () => {

@@ -22,13 +22,44 @@ export const TINY_CONTROLNET_UNET: UNet2DConditionConfig = {
   attentionHeads: [2, 2, 2, 2],
 };
 
+/**
+ * The UNet of the tiny SDXL ControlNet model (`family: "sdxl", controlnet: true`): SDXL's block layout
+ * (three levels, two layers each, no attention at the top level, deeper transformers lower down, as
+ * SDXL's [1, 2, 10]), so its ControlNet has SDXL's nine down residuals and one mid residual.
+ */
+export const TINY_SDXL_CONTROLNET_UNET: UNet2DConditionConfig = {
+  ...TINY_FAMILY_SPECS.sdxl.unet,
+  blockOutChannels: [16, 32, 32],
+  crossAttention: [false, true, true],
+  layersPerBlock: 2,
+  transformerLayersPerBlock: [1, 1, 2],
+  attentionHeads: [2, 2, 2],
+};
+
+/** The families with a tiny ControlNet model and tiny ControlNets. */
+export type TinyControlNetFamily = "sd15" | "sdxl";
+
+const TINY_EMBEDDING_CHANNELS = [8, 8, 16, 16];
+
 export const TINY_CONTROLNET: ControlNetConfig = {
   unet: TINY_CONTROLNET_UNET,
   conditioningChannels: 3,
-  conditioningEmbeddingChannels: [8, 8, 16, 16],
+  conditioningEmbeddingChannels: TINY_EMBEDDING_CHANNELS,
 };
 
-/** The seed the tiny ControlNet model's UNet draws from (tiny-variant.ts's `unet` seed). */
+/** SDXL's ControlNet (`addition_embed_type: "text_time"`: it takes `text_embeds` and `time_ids`). */
+export const TINY_SDXL_CONTROLNET: ControlNetConfig = {
+  unet: TINY_SDXL_CONTROLNET_UNET,
+  conditioningChannels: 3,
+  conditioningEmbeddingChannels: TINY_EMBEDDING_CHANNELS,
+};
+
+export const TINY_CONTROLNETS: Record<TinyControlNetFamily, ControlNetConfig> = {
+  sd15: TINY_CONTROLNET,
+  sdxl: TINY_SDXL_CONTROLNET,
+};
+
+/** The seed the tiny ControlNet models' UNets draw from (tiny-variant.ts's `unet` seed, every family's). */
 export const TINY_CONTROLNET_UNET_SEED = 20_240_601 + 3;
 /** Zero convolutions with real (non-zero) weights, small enough that the tiny UNet stays bounded. */
 const TINY_ZERO_CONV_GAIN = 0.5;
@@ -59,6 +90,13 @@ export function controlNetConfigJson(config: ControlNetConfig) {
   const unet = config.unet;
   return {
     _class_name: "ControlNetModel",
+    ...(unet.addition === undefined
+      ? {}
+      : {
+          addition_embed_type: "text_time",
+          addition_time_embed_dim: unet.addition.timeEmbedDim,
+          projection_class_embeddings_input_dim: unet.addition.textEmbedDim + 6 * unet.addition.timeEmbedDim,
+        }),
     attention_head_dim: unet.attentionHeads,
     block_out_channels: unet.blockOutChannels,
     conditioning_channels: config.conditioningChannels,
@@ -77,15 +115,19 @@ export function controlNetConfigJson(config: ControlNetConfig) {
 /**
  * A tiny ControlNet's files: `model.onnx` (standard operators, float32, diffusers' float `[batch]`
  * timestep) and `config.json`, with non-zero zero convolutions so its effect on the tiny ControlNet
- * model (`ensureTinyModel(dir, { controlnet: true })`) shows. `seed` tells ControlNets apart.
+ * model (`ensureTinyModel(dir, { family, controlnet: true })`) shows. `seed` tells ControlNets apart.
  */
-export function buildTinyControlNetFiles(seed = 1): Map<string, Uint8Array> {
-  const model = buildControlNet(new TinyControlNetWeights(seed), TINY_CONTROLNET, {
+export function buildTinyControlNetFiles(
+  seed = 1,
+  family: TinyControlNetFamily = "sd15",
+): Map<string, Uint8Array> {
+  const config = TINY_CONTROLNETS[family];
+  const model = buildControlNet(new TinyControlNetWeights(seed), config, {
     tiny: TINY_GAINS,
     zeroConvGain: TINY_ZERO_CONV_GAIN,
   });
   return new Map([
-    ["config.json", new TextEncoder().encode(json(controlNetConfigJson(TINY_CONTROLNET)))],
+    ["config.json", new TextEncoder().encode(json(controlNetConfigJson(config)))],
     ["model.onnx", model],
   ]);
 }
@@ -97,12 +139,18 @@ export function buildTinyControlNetFiles(seed = 1): Map<string, Uint8Array> {
  * @example
  * const model = await ensureTinyModel(".sdgate/models", { controlnet: true });
  * const canny = await ensureTinyControlNet(".sdgate/models", "tiny-canny");
+ * const sdxlCanny = await ensureTinyControlNet(".sdgate/models", "tiny-sdxl-canny", 1, "sdxl");
  */
-export async function ensureTinyControlNet(cacheDir: string, name: string, seed = 1): Promise<string> {
+export async function ensureTinyControlNet(
+  cacheDir: string,
+  name: string,
+  seed = 1,
+  family: TinyControlNetFamily = "sd15",
+): Promise<string> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
     throw new Error(`name: ${JSON.stringify(name)} is not a folder name (letters, digits, . _ -)`);
   const dir = join(cacheDir, "controlnet", name);
-  const files = buildTinyControlNetFiles(seed);
+  const files = buildTinyControlNetFiles(seed, family);
   await writeModelFolder(dir, files, buildInfoOf(files, TINY_CONTROLNET_BUILDER_VERSION));
   return dir;
 }

@@ -108,8 +108,8 @@ export interface TinyModelOptions {
   /** Weights in `model.onnx_data` beside each `model.onnx` (optimum's layout). Default false. */
   externalData?: boolean;
   /**
-   * SD 1.5 only: a UNet with SD 1.5's block layout (twelve skips, so SD 1.5 ControlNets' residual count)
-   * in `unet/`, and the same UNet taking a ControlNet's residuals in `cnet/` (onnx-web's layout), for
+   * SD 1.5 and SDXL only: a UNet with the family's real block layout (twelve skips for SD 1.5, nine for
+   * SDXL, so their ControlNets' residual counts) in `unet/`, and the same UNet taking a ControlNet's residuals in `cnet/` (onnx-web's layout), for
    * the ControlNets `ensureTinyControlNet` writes. Default false.
    */
   controlnet?: boolean;
@@ -138,8 +138,10 @@ export function resolveTinyOptions(options: TinyModelOptions = {}): ResolvedTiny
   if (dtype !== "float32" && dtype !== "float16")
     throw new Error(`options.dtype: ${JSON.stringify(dtype)} is not "float32" or "float16"`);
   const controlnet = options.controlnet ?? false;
-  if (controlnet && family !== "sd15")
-    throw new Error(`options.controlnet: tiny ControlNets are SD 1.5's; family is ${JSON.stringify(family)}`);
+  if (controlnet && family !== "sd15" && family !== "sdxl")
+    throw new Error(
+      `options.controlnet: tiny ControlNets are SD 1.5's and SDXL's; family is ${JSON.stringify(family)}`,
+    );
   return { family, exporter, dtype, externalData: options.externalData ?? false, controlnet };
 }
 

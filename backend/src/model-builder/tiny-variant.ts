@@ -3,7 +3,7 @@ import type { GraphOptions } from "./graph.ts";
 import { json } from "./model-folder.ts";
 import { addOnnxModel } from "./onnx-files.ts";
 import { buildTextEncoder, type TextEncoderShape } from "./text-encoder.ts";
-import { TINY_CONTROLNET_UNET } from "./tiny-controlnet.ts";
+import { TINY_CONTROLNETS, type TinyControlNetFamily } from "./tiny-controlnet.ts";
 import { type Exporter, TINY_FAMILY_SPECS, TINY_VOCAB_SIZE, type TinyFamily } from "./tiny-families.ts";
 import { tinyTokenizerFiles } from "./tokenizer-files.ts";
 import { buildUNet2DCondition, type UNet2DConditionConfig } from "./unet-2d-condition.ts";
@@ -14,7 +14,10 @@ export interface ResolvedTinyOptions {
   exporter: Exporter;
   dtype: "float32" | "float16";
   externalData: boolean;
-  /** SD 1.5's block layout (`TINY_CONTROLNET_UNET`) and the UNet that takes ControlNet residuals in `cnet/`. */
+  /**
+   * The family's real block layout (`TINY_CONTROLNETS`: SD 1.5's or SDXL's) and the UNet that takes
+   * ControlNet residuals in `cnet/`.
+   */
   controlnet: boolean;
 }
 
@@ -36,7 +39,9 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
   const optimum = options.exporter === "optimum";
   const sdxl = spec.textEncoder2 !== undefined;
   const graph: GraphOptions = { floatType: options.dtype === "float16" ? "float16" : "float" };
-  const unetConfig = options.controlnet ? TINY_CONTROLNET_UNET : spec.unet;
+  const unetConfig = options.controlnet
+    ? TINY_CONTROLNETS[options.family as TinyControlNetFamily].unet
+    : spec.unet;
   const encoderShape = (shape: TextEncoderShape): TextEncoderShape => ({
     ...shape,
     idsType: optimum ? "int64" : "int32",

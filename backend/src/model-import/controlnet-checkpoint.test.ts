@@ -5,8 +5,12 @@ import { InferenceSession, Tensor } from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildControlNet } from "../model-builder/controlnet.ts";
 import { readInitializers } from "../model-builder/controlnet-reference.ts";
-import { gaussian } from "../model-builder/ort-test-support.ts";
-import { controlNetConfigJson, TINY_CONTROLNET } from "../model-builder/tiny-controlnet.ts";
+import { gaussian, runUnoptimized } from "../model-builder/ort-test-support.ts";
+import {
+  controlNetConfigJson,
+  TINY_CONTROLNET,
+  TINY_SDXL_CONTROLNET,
+} from "../model-builder/tiny-controlnet.ts";
 import { type TensorRequest, WeightSource, type Weights } from "../model-builder/weights.ts";
 import { CheckpointWeights, transpose } from "./checkpoint-weights.ts";
 import { ControlNetCheckpoint, originalControlNetName } from "./controlnet-checkpoint.ts";
@@ -132,6 +136,40 @@ describe("ControlNet checkpoints", () => {
     const expected = await run(truth);
     for (const [name, tensor] of Object.entries(expected))
       expect(imported[name]?.data, name).toEqual(tensor.data);
+  });
+
+  it("imports an SDXL diffusers folder (addition_embed_type text_time): text_embeds and time_ids, same outputs", async () => {
+    const recording = new RecordingWeights(8);
+    const sdxlTruth = buildControlNet(recording, TINY_SDXL_CONTROLNET);
+    const folder = join(dir, "diffusers-sdxl-canny");
+    await mkdir(folder, { recursive: true });
+    const config = controlNetConfigJson(TINY_SDXL_CONTROLNET);
+    await writeFile(join(folder, "config.json"), JSON.stringify(config));
+    await write(join(folder, "diffusion_pytorch_model.safetensors"), [...recording.tensors.values()]);
+    const out = join(dir, "models", "controlnet", "sdxl-canny");
+    const result = await importControlNet(out, { from: folder, dtype: "float32" });
+    expect(result).toMatchObject({ difference: false, unusedTensors: [] });
+    expect(JSON.parse(await readFile(join(out, "config.json"), "utf8"))).toMatchObject({
+      addition_embed_type: "text_time",
+    });
+    const { crossAttentionDim: context, addition } = TINY_SDXL_CONTROLNET.unet;
+    const pooled = addition?.textEmbedDim as number;
+    const feeds = {
+      sample: new Tensor("float32", gaussian(4 * 64, 1), [1, 4, 8, 8]),
+      timestep: new Tensor("float32", new Float32Array([10]), [1]),
+      encoder_hidden_states: new Tensor("float32", gaussian(77 * context, 2), [1, 77, context]),
+      text_embeds: new Tensor("float32", gaussian(pooled, 4), [1, pooled]),
+      time_ids: new Tensor("float32", new Float32Array([64, 64, 0, 0, 64, 64]), [1, 6]),
+      controlnet_cond: new Tensor("float32", gaussian(3 * 64 * 64, 3), [1, 3, 64, 64]),
+    };
+    const imported = await runUnoptimized(join(out, "model.onnx"), feeds);
+    const expected = await runUnoptimized(sdxlTruth, feeds);
+    expect(Object.keys(imported)).toHaveLength(10);
+    for (const [name, tensor] of Object.entries(expected))
+      expect(imported[name]?.data, name).toEqual(tensor.data);
+    // another added embedding diffusers has (SD's "text", Kandinsky's "image") is refused by name
+    await writeFile(join(folder, "config.json"), JSON.stringify({ ...config, addition_embed_type: "image" }));
+    expect(() => ControlNetCheckpoint.open(folder)).toThrow(/addition_embed_type "image"/);
   });
 
   it.each([

@@ -2,7 +2,8 @@
  * Real ControlNet weights for the builder (`buildControlNet`), from the layouts ControlNets are shared
  * in:
  * - a diffusers folder (`ControlNetModel.save_pretrained`: `config.json` and
- *   `diffusion_pytorch_model[.fp16].safetensors`), e.g. lllyasviel/sd-controlnet-canny;
+ *   `diffusion_pytorch_model[.fp16].safetensors`), e.g. lllyasviel/sd-controlnet-canny, or an SDXL one
+ *   (config.json with `addition_embed_type: "text_time"`), e.g. diffusers/controlnet-canny-sdxl-1.0;
  * - a single file in lllyasviel's original layout (cldm/cldm.py's `ControlNet`): the UNet's encoder under
  *   its ldm names (`input_blocks.*`, `middle_block.*`, `time_embed.*`), `input_hint_block.*` (the
  *   conditioning embedding), `zero_convs.<i>.0.*` and `middle_block_out.0.*`; prefixed with
@@ -202,9 +203,10 @@ function inferSd15Config(file: SafetensorsFile, layout: ControlNetLayout): Contr
 export function configFromJson(path: string): ControlNetConfig {
   const json = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   const field = <T>(key: string, fallback: T): T => (json[key] ?? fallback) as T;
-  if (json.addition_embed_type !== undefined && json.addition_embed_type !== null)
+  const additionType = json.addition_embed_type ?? null;
+  if (additionType !== null && additionType !== "text_time")
     throw new Error(
-      `${path}: addition_embed_type ${JSON.stringify(json.addition_embed_type)} (an SDXL ControlNet): only SD 1.x/2.x ControlNets are built`,
+      `${path}: addition_embed_type ${JSON.stringify(additionType)}: only SD 1.x/2.x ControlNets and SDXL's ("text_time") are built`,
     );
   const blockOutChannels = field<number[]>("block_out_channels", [320, 640, 1280, 1280]);
   const levels = blockOutChannels.length;
@@ -232,8 +234,27 @@ export function configFromJson(path: string): ControlNetConfig {
       crossAttentionDim: field("cross_attention_dim", 1280),
       useLinearProjection: field("use_linear_projection", false),
       normNumGroups: field("norm_num_groups", 32),
+      ...(additionType === "text_time" ? { addition: textTimeAddition(path, field) } : {}),
     },
     conditioningChannels: field("conditioning_channels", 3),
     conditioningEmbeddingChannels: field<number[]>("conditioning_embedding_out_channels", [16, 32, 96, 256]),
   };
+}
+
+/**
+ * SDXL's added time embedding (`addition_embed_type: "text_time"`): each of the six `time_ids` as an
+ * `addition_time_embed_dim`-wide sinusoid, concatenated after the pooled text embedding, whose width is
+ * what `projection_class_embeddings_input_dim` leaves (2816 − 6 · 256 = 1280 for SDXL).
+ */
+function textTimeAddition(
+  path: string,
+  field: <T>(key: string, fallback: T) => T,
+): { timeEmbedDim: number; textEmbedDim: number } {
+  const timeEmbedDim = field<number | null>("addition_time_embed_dim", null);
+  const projected = field<number | null>("projection_class_embeddings_input_dim", null);
+  if (timeEmbedDim === null || projected === null || projected <= 6 * timeEmbedDim)
+    throw new Error(
+      `${path}: addition_embed_type "text_time" needs addition_time_embed_dim and a projection_class_embeddings_input_dim above 6 × it (SDXL's: 256 and 2816)`,
+    );
+  return { timeEmbedDim, textEmbedDim: projected - 6 * timeEmbedDim };
 }

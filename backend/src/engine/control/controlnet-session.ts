@@ -9,6 +9,7 @@ import {
   type LoadedSession,
   outputData,
   requireFloat,
+  requireInputValue,
   requireOnlyInputs,
   type TensorMetadata,
 } from "../models/onnx-session.ts";
@@ -25,14 +26,22 @@ export interface ControlNetInputs {
   /** The control map, `[batch, 3, H, W]` in [0, 1] (diffusers' `control_image_processor`, no normalising). */
   cond: Float32Array;
   condDims: readonly [number, number, number, number];
+  /** SDXL: the pooled text embeddings `[batch, P]` and size ids `[batch, 6]` the SDXL UNet gets. */
+  textEmbeds?: Float32Array;
+  timeIds?: Float32Array;
 }
+
+const NO_ADDED_CONDITIONING =
+  "is SDXL's added conditioning, and this model's pipeline has none (an SDXL ControlNet on a non-SDXL model?)";
 
 const MID_NAMES = ["mid_block", "mid_block_res_sample", "mid_block_additional_residual"];
 
 /**
  * A ControlNet export (`controlnet/<name>/model.onnx`), fed by its input metadata: `sample`,
  * `timestep`, `encoder_hidden_states`, `controlnet_cond`, and `conditioning_scale` where the export
- * has it (fed 1: the engine scales the residuals itself, per block, as A1111 does). Its outputs are
+ * has it (fed 1: the engine scales the residuals itself, per block, as A1111 does), and an SDXL
+ * ControlNet's `text_embeds` and `time_ids` (diffusers' `addition_embed_type: "text_time"`, the same
+ * added conditioning as the SDXL UNet's: its time embedding is a copy of the UNet's). Its outputs are
  * matched by name where the export names them (`down_block_0` … and `mid_block`, as Olive's and
  * TensorRT's exports do) and else by position: onnx-web's `convert/diffusion/control.py` names only
  * the first two of its 13 outputs (`down_block_res_samples`, `mid_block_res_sample`) and the rest
@@ -46,6 +55,8 @@ export class ControlNetSession {
   readonly #context: TensorMetadata;
   readonly #cond: TensorMetadata;
   readonly #scale: TensorMetadata | undefined;
+  readonly #textEmbeds: TensorMetadata | undefined;
+  readonly #timeIds: TensorMetadata | undefined;
   /** Output names, the down blocks' then the mid block's. */
   readonly #outputs: readonly string[];
 
@@ -56,13 +67,19 @@ export class ControlNetSession {
     this.#context = findInput(loaded, ["encoder_hidden_states"]);
     this.#cond = findInput(loaded, ["controlnet_cond", "cond", "image"]);
     this.#scale = findOptionalInput(loaded, ["conditioning_scale"]);
-    const inputs = [this.#sample, this.#timestep, this.#context, this.#cond, this.#scale];
-    requireOnlyInputs(
-      loaded,
-      inputs.flatMap((meta) => (meta === undefined ? [] : [meta.name])),
-    );
-    for (const meta of [this.#sample, this.#context, this.#cond, this.#scale])
-      if (meta !== undefined) requireFloat(loaded, meta);
+    this.#textEmbeds = findOptionalInput(loaded, ["text_embeds"]);
+    this.#timeIds = findOptionalInput(loaded, ["time_ids"]);
+    const floats = [this.#sample, this.#context, this.#cond, this.#scale, this.#textEmbeds, this.#timeIds];
+    requireOnlyInputs(loaded, [
+      this.#timestep.name,
+      ...floats.flatMap((meta) => (meta === undefined ? [] : [meta.name])),
+    ]);
+    for (const meta of floats) if (meta !== undefined) requireFloat(loaded, meta);
+    if ((this.#textEmbeds === undefined) !== (this.#timeIds === undefined))
+      throw new ModelLoadError(
+        loaded.file,
+        `takes ${this.#textEmbeds === undefined ? "time_ids" : "text_embeds"} without ${this.#textEmbeds === undefined ? "text_embeds" : "time_ids"}; an SDXL ControlNet takes both`,
+      );
     if (!TIMESTEP_TYPES.includes(this.#timestep.type))
       throw new ModelLoadError(
         `${loaded.file}: ${this.#timestep.name}`,
@@ -84,7 +101,9 @@ export class ControlNetSession {
   /** The residuals for one step, unscaled; an export with its batch fixed at 1 runs once per row. */
   async residuals(inputs: ControlNetInputs): Promise<ControlResiduals> {
     const batch = inputs.sampleDims[0];
-    const fixedBatch = [this.#sample, this.#context, this.#cond].some(hasFixedBatchOfOne);
+    const fixedBatch = [this.#sample, this.#context, this.#cond, this.#textEmbeds, this.#timeIds].some(
+      (meta) => meta !== undefined && hasFixedBatchOfOne(meta),
+    );
     if (batch === 1 || !fixedBatch) return this.#run(inputs);
     const rows: ControlResiduals[] = [];
     for (let row = 0; row < batch; row++) rows.push(await this.#run(rowOf(inputs, row)));
@@ -109,6 +128,16 @@ export class ControlNetSession {
     if (this.#scale !== undefined) {
       const dims = this.#scale.shape.length === 0 ? [] : [1];
       feeds[this.#scale.name] = floatTensor(this.#scale, new Float32Array([1]), dims);
+    }
+    // SDXL's added conditioning, `[batch, width]`, as the UNet gets it
+    const added = [
+      [this.#textEmbeds, inputs.textEmbeds],
+      [this.#timeIds, inputs.timeIds],
+    ] as const;
+    for (const [meta, data] of added) {
+      if (meta === undefined) continue;
+      const value = requireInputValue(this.#loaded, meta, data, NO_ADDED_CONDITIONING);
+      feeds[meta.name] = floatTensor(meta, value, [batch, value.length / batch]);
     }
     const results = await this.#loaded.session.run(feeds, [...this.#outputs]);
     return {
@@ -142,6 +171,8 @@ function rowOf(inputs: ControlNetInputs, row: number): ControlNetInputs {
     contextDims: [1, tokens, width],
     cond: item(inputs.cond),
     condDims: [1, condChannels, height, condWidth],
+    ...(inputs.textEmbeds === undefined ? {} : { textEmbeds: item(inputs.textEmbeds) }),
+    ...(inputs.timeIds === undefined ? {} : { timeIds: item(inputs.timeIds) }),
   };
 }
 

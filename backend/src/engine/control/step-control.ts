@@ -16,6 +16,9 @@ export interface ControlStepInputs {
   timestep: number;
   context: Float32Array;
   contextDims: readonly [number, number, number];
+  /** SDXL's added conditioning, as the UNet call gets it (an SDXL ControlNet takes it too). */
+  textEmbeds?: Float32Array;
+  timeIds?: Float32Array;
 }
 
 /** A pass's ControlNets: the UNet that takes residuals, and per step the residuals (none when no unit acts). */
@@ -54,11 +57,7 @@ export function stepControl(
         const cond = conds[u] as Float32Array;
         const { width, height } = unit.map;
         const out = await unit.controlNet.residuals({
-          sample: inputs.sample,
-          sampleDims: inputs.sampleDims,
-          timestep: inputs.timestep,
-          context: inputs.context,
-          contextDims: inputs.contextDims,
+          ...inputs,
           cond: rows === 1 ? cond : repeatRows(cond, rows),
           condDims: [rows, 3, height, width],
         });

@@ -127,6 +127,20 @@ export function batchRow(data: Float32Array, batch: number, row: number): Float3
   return data.subarray(row * size, (row + 1) * size);
 }
 
+/**
+ * The value for an input the export declares and only some pipelines have (SDXL's `text_embeds`,
+ * LCM's `timestep_cond`): a load error naming the input, and why, when there is none.
+ */
+export function requireInputValue(
+  loaded: LoadedSession,
+  meta: TensorMetadata,
+  data: Float32Array | undefined,
+  why = "the pipeline has no value for this input",
+): Float32Array {
+  if (data === undefined) throw new ModelLoadError(`${loaded.file}: ${meta.name}`, why);
+  return data;
+}
+
 /** A fixed dimension of the declared shape, or undefined when symbolic. */
 export function fixedDim(meta: TensorMetadata, axis: number): number | undefined {
   const dim = meta.shape[axis];

@@ -13,6 +13,7 @@ import {
   type LoadedSession,
   outputData,
   requireFloat,
+  requireInputValue,
   requireOnlyInputs,
   type TensorMetadata,
 } from "./onnx-session.ts";
@@ -220,13 +221,8 @@ export class UNetSession {
     batch: number,
   ): void {
     if (meta === undefined) return;
-    if (data === undefined) {
-      throw new ModelLoadError(
-        `${this.#loaded.file}: ${meta.name}`,
-        "the pipeline has no value for this input",
-      );
-    }
-    feeds[meta.name] = this.#constantTensor(meta, data, [batch, data.length / batch]);
+    const value = requireInputValue(this.#loaded, meta, data);
+    feeds[meta.name] = this.#constantTensor(meta, value, [batch, value.length / batch]);
   }
 
   /** Converted once per generation: a float16 UNet would otherwise re-convert SDXL's context every step. */

@@ -48,6 +48,8 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
       timestep: t,
       context: conditioning.context,
       contextDims: conditioning.contextDims,
+      ...optional("textEmbeds", conditioning.textEmbeds),
+      ...optional("timeIds", conditioning.timeIds),
     });
     let sampleChannels = channels;
     if (start.inpaintInput !== undefined) {
