@@ -25,7 +25,8 @@ export const RESPONSE_FORMATS = ["b64_json", "url"] as const;
 
 /**
  * What an inpainting run starts from under the mask (A1111's "Masked content", `inpainting_fill` 0–3):
- * the surrounding colours blurred in, the image as it is, random latents, or zero latents.
+ * the surrounding colours blurred in, the image as it is, random latents, or zero latents. In A1111's
+ * order: index i is its `inpainting_fill` i.
  */
 export const MASKED_CONTENTS = ["fill", "original", "latent_noise", "latent_nothing"] as const;
 export type MaskedContent = (typeof MASKED_CONTENTS)[number];
