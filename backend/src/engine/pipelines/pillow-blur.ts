@@ -41,27 +41,27 @@ function blurLines(pixels: Uint8Array, lineLength: number, lines: number, floatR
     const start = y * lineLength * 4;
     line.set(pixels.subarray(start, start + lineLength * 4));
     for (let c = 0; c < 4; c++) {
-      const at = (x: number) => line[x * 4 + c] as number;
       // The sum for pixel −1: the first pixel stands for everything left of the line, the last for the right.
-      let acc = at(0) * (radius + 1);
-      for (let x = 0; x < edgeA - 1; x++) acc += at(x);
-      acc += at(last) * (radius - edgeA + 1);
+      let acc = (line[c] as number) * (radius + 1);
+      for (let x = 0; x < edgeA - 1; x++) acc += line[x * 4 + c] as number;
+      acc += (line[last * 4 + c] as number) * (radius - edgeA + 1);
       for (let x = 0; x < lineLength; x++) {
-        const leaving = Math.max(x - radius - 1, 0);
-        const entering = Math.min(x + radius, last);
-        const far = Math.min(x + radius + 1, last);
-        acc += at(entering) - at(leaving);
-        const bulk = acc * ww + (at(leaving) + at(far)) * fw;
-        pixels[start + x * 4 + c] = Math.floor((bulk + 8388608) / 16777216);
+        const leavingAt = x - radius - 1;
+        const enteringAt = x + radius;
+        const leaving = line[(leavingAt < 0 ? 0 : leavingAt) * 4 + c] as number;
+        acc += (line[(enteringAt > last ? last : enteringAt) * 4 + c] as number) - leaving;
+        const far = line[(enteringAt + 1 > last ? last : enteringAt + 1) * 4 + c] as number;
+        pixels[start + x * 4 + c] = ((acc * ww + (leaving + far) * fw + 8388608) / 16777216) | 0;
       }
     }
   }
 }
 
+/** Rows become columns; a pixel's 4 bytes move as one 32-bit word. */
 function transpose(pixels: Uint8Array, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(pixels.length);
+  const words = new Uint32Array(pixels.slice().buffer);
+  const out = new Uint32Array(words.length);
   for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++)
-      out.set(pixels.subarray((y * width + x) * 4, (y * width + x) * 4 + 4), (x * height + y) * 4);
-  return out;
+    for (let x = 0; x < width; x++) out[x * height + y] = words[y * width + x] as number;
+  return new Uint8Array(out.buffer);
 }
