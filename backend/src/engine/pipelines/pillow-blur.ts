@@ -48,9 +48,9 @@ function blurLines(pixels: Uint8Array, lineLength: number, lines: number, floatR
       for (let x = 0; x < lineLength; x++) {
         const leavingAt = x - radius - 1;
         const enteringAt = x + radius;
-        const leaving = line[(leavingAt < 0 ? 0 : leavingAt) * 4 + c] as number;
-        acc += (line[(enteringAt > last ? last : enteringAt) * 4 + c] as number) - leaving;
-        const far = line[(enteringAt + 1 > last ? last : enteringAt + 1) * 4 + c] as number;
+        const leaving = line[Math.max(leavingAt, 0) * 4 + c] as number;
+        acc += (line[Math.min(enteringAt, last) * 4 + c] as number) - leaving;
+        const far = line[Math.min(enteringAt + 1, last) * 4 + c] as number;
         pixels[start + x * 4 + c] = ((acc * ww + (leaving + far) * fw + 8388608) / 16777216) | 0;
       }
     }
