@@ -27,6 +27,7 @@ import {
   type RecordedCall,
   SLOW_BACKEND_DELAY_MS,
 } from "../src/test-support/fake-backends.ts";
+import { fakeControlMaps } from "./fake-control-maps.ts";
 import { type LoopbackServer, listenOnLoopback } from "./loopback.ts";
 
 const GENERATE_PATH = "/internal/v1/generate";
@@ -92,10 +93,7 @@ async function generated(request: ResolvedGenerationRequest, colour: readonly [n
       thumb_b64: thumb.toString("base64"),
       ...safety,
     })),
-    // As the `none` preprocessor makes them: each unit's control image is its map.
-    ...(request.return_control_maps
-      ? { control_maps: (request.controlnet ?? []).map((unit, index) => ({ unit: index, b64: unit.image })) }
-      : {}),
+    ...fakeControlMaps(request),
     timings_ms: { text_encode: 1, denoise: 5, decode: 1, image_encode: 1, total: 8 },
   };
 }

@@ -24,6 +24,7 @@ import {
   STREAM_STEP_MS,
   type StreamFakes,
 } from "../src/test-support/stream-fakes.ts";
+import { fakeControlMaps } from "./fake-control-maps.ts";
 import { listenOnLoopback } from "./loopback.ts";
 
 declare module "vitest" {
@@ -80,6 +81,7 @@ function result(request: ResolvedGenerationRequest) {
       height: request.height,
       b64,
     })),
+    ...fakeControlMaps(request),
     timings_ms: {
       text_encode: 1,
       denoise: request.steps * STREAM_STEP_MS,

@@ -18,7 +18,7 @@
  *     shared fine-tunes use); CLIP's tokenizer files come from --tokenizer.
  *   … --lora-inputs linear|locon builds the UNet and text encoder with low-rank adapter inputs (on the
  *     Linears and 1×1 convolutions, or on every convolution too), so requests can apply the backend's
- *     LoRAs per request (`lora`, `<lora:name:weight>`) without a rebuild.
+ *     LoRAs per request (`lora`, `<lora:name:weight>`) without a rebuild; with either --operators.
  *   … --lora FILE.safetensors[:SCALE] (repeatable) merges LoRA adapters (kohya's or PEFT's layout) into
  *     the checkpoint's UNet and text encoder, each at SCALE (default 1), into a model of its own.
  *   … --with-cnet also writes cnet/: the same UNet taking a ControlNet's residuals (onnx-web's layout).

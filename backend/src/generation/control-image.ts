@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ControlResizeMode } from "@sdgate/shared";
-import { openInputImage } from "../engine/image/decode-image.ts";
 import type { RgbImage } from "../engine/index.ts";
-import { inputImageBytes, inputImageFailure } from "./input-image.ts";
+import { decodeResized, inputImageBytes } from "./input-image.ts";
 
 /** A unit's control image, decoded and resized before its job is queued. */
 export interface ControlImage {
@@ -32,27 +31,10 @@ export async function decodeControlImage(
   field: string,
 ): Promise<ControlImage> {
   const bytes = inputImageBytes(base64);
-  try {
-    const { image } = await openInputImage(bytes);
-    const { data, info } = await image
-      .flatten({ background: "#000000" })
-      .toColourspace("srgb")
-      .resize(width, height, { fit: FIT[mode], position: "centre" })
-      .removeAlpha()
-      .raw({ depth: "uchar" })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return {
-      image: {
-        rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-        width: info.width,
-        height: info.height,
-      },
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-    };
-  } catch (error) {
-    throw inputImageFailure(error, field);
-  }
+  return {
+    image: await decodeResized(bytes, width, height, FIT[mode], field),
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+  };
 }
 
 /**

@@ -25,18 +25,36 @@ export async function decodeInputImage(
   height: number,
   field: "image" | "mask",
 ): Promise<RgbImage> {
-  const bytes = inputImageBytes(base64);
+  return decodeResized(inputImageBytes(base64), width, height, "fill", field);
+}
+
+/**
+ * Image bytes as RGB, resized to `width` × `height` with sharp's `fit` (`inside` keeps the image's own
+ * aspect ratio, so its size may be smaller); transparency flattened onto black. A bad image is a 400
+ * naming `field`.
+ */
+export async function decodeResized(
+  bytes: Buffer,
+  width: number,
+  height: number,
+  fit: "fill" | "cover" | "inside",
+  field: string,
+): Promise<RgbImage> {
   try {
     const { image } = await openInputImage(bytes);
     const { data, info } = await image
       .flatten({ background: "#000000" })
       .toColourspace("srgb")
-      .resize(width, height, { fit: "fill" })
+      .resize(width, height, { fit, position: "centre" })
       .removeAlpha()
       .raw({ depth: "uchar" })
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return { rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
+    return {
+      rgb: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+    };
   } catch (error) {
     throw inputImageFailure(error, field);
   }

@@ -4,14 +4,20 @@
  * leave them after fusing a torch export. Schemas: onnxruntime/core/graph/contrib_ops/bert_defs.cc and
  * diffusion_defs.cc. Every weight here has the values the standard layers draw for the same name,
  * rearranged (packed, transposed) as the optimiser rearranges them.
+ *
+ * Per-request LoRA (lora-inputs.ts) takes the same inputs, named by the same modules, as in the
+ * standard graph: a packed projection adds each part's `x·down·up` to its slice of the packed output,
+ * and the `Attention` op, which projects inside the kernel, gets its packed weight plus each part's
+ * `down·up` (see `attentionOp`).
  */
 import { float } from "./graph.ts";
+import { linearAdapterInputs, lowRankDelta } from "./lora-inputs.ts";
 import {
   CONTRIB_DOMAIN,
   groupNormAffine,
   type LayerContext,
+  linear,
   linearBias,
-  linearWeight,
   linearWeightValues,
 } from "./nn.ts";
 
@@ -76,7 +82,20 @@ function packedProjection(
         });
     return packed;
   });
-  return g.node("Reshape", [g.node("MatMul", [x, weight]), g.int64s([0, 0, heads, parts, headDim])]);
+  const perHead = (value: string, count: number) =>
+    g.node("Reshape", [value, g.int64s([0, 0, heads, count, headDim])]);
+  const packed = perHead(g.node("MatMul", [x, weight]), parts);
+  const deltas = names.map((name) => lowRankDelta(g, x, name, inFeatures, dim));
+  if (deltas.every((delta) => delta === undefined)) return packed;
+  // the adapters' products laid out as the weights are packed: per head, the parts side by side
+  const packedDeltas = deltas.map((delta, part) => {
+    if (delta === undefined)
+      throw new Error(
+        `${names[part]}: a packed projection needs LoRA inputs on all of ${names.join(", ")} or none`,
+      );
+    return perHead(delta, 1);
+  });
+  return g.node("Add", [packed, g.node("Concat", packedDeltas, { axis: 3 })]);
 }
 
 /**
@@ -100,7 +119,7 @@ export function packedSelfAttention(
     heads,
   );
   const attended = ctx.g.node("MultiHeadAttention", [qkv], { num_heads: heads }, undefined, CONTRIB_DOMAIN);
-  return ctx.g.node("MatMul", [attended, linearWeight(ctx, `${name}.to_out.0`, dim, dim)]);
+  return linear(ctx, attended, `${name}.to_out.0`, dim, dim, { bias: false });
 }
 
 /**
@@ -118,7 +137,7 @@ export function packedCrossAttention(
   outGain: number,
 ): string {
   const { g } = ctx;
-  const query = g.node("MatMul", [x, linearWeight(ctx, `${name}.to_q`, dim, dim)]);
+  const query = linear(ctx, x, `${name}.to_q`, dim, dim, { bias: false });
   const kv = packedProjection(
     ctx,
     context,
@@ -129,7 +148,7 @@ export function packedCrossAttention(
     heads,
   );
   const attended = g.node("MultiHeadAttention", [query, kv], { num_heads: heads }, undefined, CONTRIB_DOMAIN);
-  return g.node("MatMul", [attended, linearWeight(ctx, `${name}.to_out.0`, dim, dim, outGain)]);
+  return linear(ctx, attended, `${name}.to_out.0`, dim, dim, { bias: false, gain: outGain });
 }
 
 export interface AttentionOpOptions {
@@ -141,7 +160,9 @@ export interface AttentionOpOptions {
 /**
  * Biased self-attention as the `Attention` op (input, [C, 3C] weights with Q | K | V stacked on the
  * second axis, [3C] bias), as `FusionAttentionClip` and `FusionAttentionVae` write it; returns the
- * heads' output before the output projection.
+ * heads' output before the output projection. The op projects inside its kernel, so LoRA adapters on
+ * Q, K and V go into the weight: `W + [down_q·up_q | down_k·up_k | down_v·up_v]`, a [C, 3C] sum per
+ * call (C·r·3C multiply-adds, small beside the projection of the tokens), equal to adding `x·down·up`.
  */
 export function attentionOp(
   ctx: LayerContext,
@@ -170,11 +191,26 @@ export function attentionOp(
   });
   return g.node(
     "Attention",
-    [x, weight, bias],
+    [x, withAdapters(ctx, weight, parts, dim), bias],
     { num_heads: options.heads, ...(options.causal === true ? { unidirectional: 1 } : {}) },
     undefined,
     CONTRIB_DOMAIN,
   );
+}
+
+/** The packed Q | K | V weight plus each part's `down·up`, when the parts have LoRA inputs. */
+function withAdapters(ctx: LayerContext, weight: string, parts: readonly string[], dim: number): string {
+  const { g } = ctx;
+  const adapters = parts.map((part) => linearAdapterInputs(g, part, dim, dim));
+  if (adapters.every((adapter) => adapter === undefined)) return weight;
+  const products = adapters.map((adapter, index) => {
+    if (adapter === undefined)
+      throw new Error(
+        `${parts[index]}: the Attention op needs LoRA inputs on all of ${parts.join(", ")} or none`,
+      );
+    return g.node("MatMul", [adapter.down, adapter.up]);
+  });
+  return g.node("Add", [weight, g.node("Concat", products, { axis: 1 })]);
 }
 
 /**
@@ -223,7 +259,7 @@ export function gegluFeedForward(
   inner: number,
 ): string {
   const { g } = ctx;
-  const projected = g.node("MatMul", [x, linearWeight(ctx, `${name}.net.0.proj`, dim, 2 * inner)]);
+  const projected = linear(ctx, x, `${name}.net.0.proj`, dim, 2 * inner, { bias: false });
   const gated = g.node(
     "BiasSplitGelu",
     [projected, linearBias(ctx, `${name}.net.0.proj`, 2 * inner)],
@@ -231,7 +267,7 @@ export function gegluFeedForward(
     undefined,
     CONTRIB_DOMAIN,
   );
-  const out = g.node("MatMul", [gated, linearWeight(ctx, `${name}.net.2`, inner, dim)]);
+  const out = linear(ctx, gated, `${name}.net.2`, inner, dim, { bias: false });
   return g.node(
     "BiasAdd",
     [out, linearBias(ctx, `${name}.net.2`, dim), residual],

@@ -81,11 +81,6 @@ export class GraphBuilder {
     return this.#loraModule?.(layer, kernel);
   }
 
-  /** Whether this graph takes low-rank adapter inputs (`GraphOptions.loraModule`). */
-  get hasLoraInputs(): boolean {
-    return this.#loraModule !== undefined;
-  }
-
   /** The element type of this graph's floating-point values. */
   get floatType(): FloatTypeName {
     return this.#floatType;

@@ -27,25 +27,65 @@ export function lowRankLinear(
   inFeatures: number,
   outFeatures: number,
 ): string {
-  const module = g.loraModule(layer);
-  if (module === undefined) return product;
-  const names = loraInputNames(module);
-  const down = g.input(names.down, g.floatType, [inFeatures, names.rank]);
-  const up = g.input(names.up, g.floatType, [names.rank, outFeatures]);
-  return g.node("Add", [product, g.node("MatMul", [g.node("MatMul", [x, down]), up])]);
+  const delta = lowRankDelta(g, x, layer, inFeatures, outFeatures);
+  return delta === undefined ? product : g.node("Add", [product, delta]);
 }
+
+/** The adapter inputs `down` [in, rank] and `up` [rank, out] of Linear `layer`, when it has them. */
+export function linearAdapterInputs(
+  g: GraphBuilder,
+  layer: string,
+  inFeatures: number,
+  outFeatures: number,
+): { down: string; up: string } | undefined {
+  const module = g.loraModule(layer);
+  if (module === undefined) return undefined;
+  const names = loraInputNames(module);
+  return {
+    down: g.input(names.down, g.floatType, [inFeatures, names.rank]),
+    up: g.input(names.up, g.floatType, [names.rank, outFeatures]),
+  };
+}
+
+/** `(x·down)·up` of Linear `layer`'s adapter, or undefined when the layer has none. */
+export function lowRankDelta(
+  g: GraphBuilder,
+  x: string,
+  layer: string,
+  inFeatures: number,
+  outFeatures: number,
+): string | undefined {
+  const adapter = linearAdapterInputs(g, layer, inFeatures, outFeatures);
+  if (adapter === undefined) return undefined;
+  return g.node("MatMul", [g.node("MatMul", [x, adapter.down]), adapter.up]);
+}
+
+interface ConvShape {
+  inChannels: number;
+  outChannels: number;
+  kernel: number;
+}
+type ConvAttributes = { kernel_shape: number[]; pads: readonly number[]; strides: number[] };
 
 /**
  * `convolved` (nn.Conv2d `layer` of `x`) plus its low-rank adapter, when the graph has one there: LoCon's
  * down convolution has the layer's kernel, stride and padding, its up convolution is 1×1.
+ *
+ * `nhwc`: `convolved` is a fused graph's NhwcConv of NHWC `x`, fed the same inputs. A 1×1 adapter is
+ * two MatMuls over the channel axis (the small weights reshaped and transposed), no layout change. A
+ * k×k one runs the standard Conv on the input transposed to NCHW and brings its rank channels back to
+ * NHWC: NhwcConv is written, as onnxruntime's optimiser writes it, with constant weights only, and has
+ * no CPU kernel to check a per-request weight against. That costs one transpose of the layer's input
+ * per k×k layer, only in `locon` builds.
  */
 export function lowRankConv(
   g: GraphBuilder,
   x: string,
   convolved: string,
   layer: string,
-  shape: { inChannels: number; outChannels: number; kernel: number },
-  attributes: { kernel_shape: number[]; pads: readonly number[]; strides: number[] },
+  shape: ConvShape,
+  attributes: ConvAttributes,
+  layout: "nchw" | "nhwc" = "nchw",
 ): string {
   const module = g.loraModule(layer, shape.kernel);
   if (module === undefined) return convolved;
@@ -53,8 +93,24 @@ export function lowRankConv(
   const { inChannels, outChannels, kernel } = shape;
   const down = g.input(names.down, g.floatType, [names.rank, inChannels, kernel, kernel]);
   const up = g.input(names.up, g.floatType, [outChannels, names.rank, 1, 1]);
-  const reduced = g.node("Conv", [x, down], attributes);
-  return g.node("Add", [convolved, g.node("Conv", [reduced, up], { kernel_shape: [1, 1] })]);
+  if (layout === "nchw") {
+    const reduced = g.node("Conv", [x, down], attributes);
+    return g.node("Add", [convolved, g.node("Conv", [reduced, up], { kernel_shape: [1, 1] })]);
+  }
+  // a 4-D weight reshaped to the matrix `matrix` (one side -1, the rank) and transposed: a MatMul
+  // factor over the channel axis
+  const transposedMatrix = (value: string, matrix: [number, number]) =>
+    g.node("Transpose", [g.node("Reshape", [value, g.int64s(matrix)])], { perm: [1, 0] });
+  const pointwise =
+    kernel === 1 && attributes.strides.every((s) => s === 1) && attributes.pads.every((p) => p === 0);
+  const reduced = pointwise
+    ? g.node("MatMul", [x, transposedMatrix(down, [-1, inChannels])])
+    : toNhwc(g, g.node("Conv", [g.node("Transpose", [x], { perm: [0, 3, 1, 2] }), down], attributes));
+  return g.node("Add", [convolved, g.node("MatMul", [reduced, transposedMatrix(up, [outChannels, -1])])]);
+}
+
+function toNhwc(g: GraphBuilder, x: string): string {
+  return g.node("Transpose", [x], { perm: [0, 2, 3, 1] });
 }
 
 /**

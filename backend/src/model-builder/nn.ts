@@ -31,8 +31,6 @@ export const OPERATOR_SETS: readonly OperatorSet[] = ["standard", "fused"];
 
 /** A layer context for `g`, importing the contrib domain when the operators are fused. */
 export function layerContext(g: GraphBuilder, weights: Weights, operators: OperatorSet = "standard") {
-  if (operators === "fused" && g.hasLoraInputs)
-    throw new Error("LoRA inputs are built for the standard operator set only");
   if (operators === "fused") g.importDomain(CONTRIB_DOMAIN, 1);
   return { g, weights, operators } satisfies LayerContext;
 }
@@ -166,9 +164,13 @@ export function conv2d(
     pads: options.pads ?? [pad, pad, pad, pad],
     strides: [options.stride ?? 1, options.stride ?? 1],
   };
-  if (fused) return ctx.g.node("NhwcConv", [x, weight, bias], attributes, undefined, CONTRIB_DOMAIN);
+  const shape = { inChannels, outChannels, kernel };
+  if (fused) {
+    const convolved = ctx.g.node("NhwcConv", [x, weight, bias], attributes, undefined, CONTRIB_DOMAIN);
+    return lowRankConv(ctx.g, x, convolved, name, shape, attributes, "nhwc");
+  }
   const convolved = ctx.g.node("Conv", [x, weight, bias], attributes);
-  return lowRankConv(ctx.g, x, convolved, name, { inChannels, outChannels, kernel }, attributes);
+  return lowRankConv(ctx.g, x, convolved, name, shape, attributes);
 }
 
 /** A conv weight from torch's [out, in, kH, kW] to NhwcConv's [out, kH, kW, in]. */

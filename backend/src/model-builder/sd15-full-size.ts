@@ -51,7 +51,7 @@ export interface FullSizeOptions {
   /**
    * Build the UNet and text encoder with low-rank adapter inputs on the layers LoRAs train (`linear`,
    * or `locon` with the k×k convolutions too), so the engine can apply LoRAs per request (see
-   * lora-inputs.ts); standard operators only. Default none.
+   * lora-inputs.ts), with either operator set. Default none.
    */
   loraInputs?: LoraInputLayers;
   /** Divide every width by this (8 builds the same graphs at 1/64 of the parameters); default 1. */
@@ -171,8 +171,6 @@ export function checkFullSizeOptions(options: FullSizeOptions): void {
     throw new Error(`options.operators: ${JSON.stringify(options.operators)} is not "standard" or "fused"`);
   if (options.loraInputs !== undefined && !LORA_INPUT_LAYERS.includes(options.loraInputs))
     throw new Error(`options.loraInputs: ${JSON.stringify(options.loraInputs)} is not "linear" or "locon"`);
-  if (options.loraInputs !== undefined && (options.operators ?? "standard") !== "standard")
-    throw new Error("options.loraInputs: LoRA adapter inputs are built with the standard operators only");
   if (options.tokenizerDir !== undefined) {
     for (const file of ["vocab.json", "merges.txt"])
       if (!existsSync(join(options.tokenizerDir, file)))

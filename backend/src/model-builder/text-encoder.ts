@@ -8,7 +8,6 @@ import {
   layerNorm,
   linear,
   linearBias,
-  linearWeight,
   type OperatorSet,
 } from "./nn.ts";
 import type { Weights } from "./weights.ts";
@@ -122,10 +121,10 @@ function fusedLayers(
   for (let layer = 0; layer < shape.layers; layer++) {
     const name = `encoder.layers.${layer}`;
     const heads = attentionOp(ctx, normed1, `${name}.self_attn`, C, { heads: shape.heads, causal: true });
-    const attended = g.node("MatMul", [heads, linearWeight(ctx, `${name}.self_attn.to_out.0`, C, C)]);
+    const attended = linear(ctx, heads, `${name}.self_attn.to_out.0`, C, C, { bias: false });
     const outBias = linearBias(ctx, `${name}.self_attn.to_out.0`, C);
     const [normed2, afterAttention] = skipLayerNorm(ctx, attended, x, outBias, `${name}.layer_norm2`, C);
-    const fc1 = g.node("MatMul", [normed2, linearWeight(ctx, `${name}.mlp.fc1`, C, mlpSize)]);
+    const fc1 = linear(ctx, normed2, `${name}.mlp.fc1`, C, mlpSize, { bias: false });
     const fc1Bias = linearBias(ctx, `${name}.mlp.fc1`, mlpSize);
     const hidden =
       shape.hiddenAct === "gelu"
@@ -137,7 +136,7 @@ function fusedLayers(
             undefined,
             CONTRIB_DOMAIN,
           );
-    const fc2 = g.node("MatMul", [hidden, linearWeight(ctx, `${name}.mlp.fc2`, mlpSize, C)]);
+    const fc2 = linear(ctx, hidden, `${name}.mlp.fc2`, mlpSize, C, { bias: false });
     const fc2Bias = linearBias(ctx, `${name}.mlp.fc2`, C);
     if (layer + 1 < shape.layers) {
       const next = `encoder.layers.${layer + 1}.layer_norm1`;

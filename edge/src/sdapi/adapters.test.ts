@@ -34,7 +34,16 @@ describe("A1111's LoRA and ControlNet lists, from the adapter registry", () => {
       alwayson_scripts: { controlnet: { args: [unit] } },
     };
     const res = await request("POST", "/sdapi/v1/txt2img", key, testEnv, { body });
-    expect(res.status).toBe(200);
+    // As the extension answers: the image, then the unit's detected map (here the control image
+    // itself, which the fake backend returns as its map).
+    const { images } = (await res.json()) as { images: string[] };
+    expect(images).toHaveLength(2);
+    expect(images[1]).toBe(PIXEL);
+    const unsaved = { ...unit, save_detected_map: false };
+    const plain = await request("POST", "/sdapi/v1/txt2img", key, testEnv, {
+      body: { ...body, alwayson_scripts: { controlnet: { args: [unsaved] } } },
+    });
+    expect(((await plain.json()) as { images: string[] }).images).toHaveLength(1);
   });
 
   it("tell sdgate's refusal of a unit in A1111's terms: the args entry it came from", async () => {

@@ -43,7 +43,12 @@ export function preprocessorOf(module: string): ControlNetPreprocessor | null {
 
 type Unit = Record<string, unknown>;
 /** The units, and for each the index of the `args` entry it came from (disabled ones are left out). */
-type Units = Result<{ units: ControlNetUnitRequest[]; args: number[] }, RequestProblem>;
+/**
+ * The units sdgate runs; `args`: the index in `alwayson_scripts.<script>.args` each came from;
+ * `savesMap`: whether the unit's detected map goes into the answer's `images` (its
+ * `save_detected_map`, true unless the client turns it off, as in the extension).
+ */
+type Units = Result<{ units: ControlNetUnitRequest[]; args: number[]; savesMap: boolean[] }, RequestProblem>;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
@@ -142,12 +147,14 @@ export function controlNetUnitsOf(
   initImage: string | null,
   scriptName = "controlnet",
 ): Units {
-  if (script === undefined || script === null) return { ok: true, value: { units: [], args: [] } };
+  if (script === undefined || script === null)
+    return { ok: true, value: { units: [], args: [], savesMap: [] } };
   const at = `alwayson_scripts.${scriptName}.args`;
   if (!isObject(script) || !Array.isArray(script.args))
     return fail(at, "must be a list of ControlNet units.");
   const units: ControlNetUnitRequest[] = [];
   const args: number[] = [];
+  const savesMap: boolean[] = [];
   for (const [index, unit] of script.args.entries()) {
     if (!isObject(unit)) return fail(`${at}.${index}`, "must be an object.");
     const mapped = unitOf(unit, `${at}.${index}`, initImage);
@@ -155,6 +162,7 @@ export function controlNetUnitsOf(
     if (mapped.value === null) continue;
     units.push(mapped.value);
     args.push(index);
+    savesMap.push(unit.save_detected_map !== false);
   }
-  return { ok: true, value: { units, args } };
+  return { ok: true, value: { units, args, savesMap } };
 }

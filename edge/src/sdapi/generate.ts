@@ -33,7 +33,15 @@ async function generate(c: Context<AppEnv>, mode: "txt2img" | "img2img"): Promis
     ),
   );
   const result = await work;
-  return c.json(await a1111Response(result, body as Record<string, unknown>, mode, startedMs));
+  return c.json(
+    await a1111Response(
+      result,
+      body as Record<string, unknown>,
+      mode,
+      startedMs,
+      mapped.value.controlnetArgs.savesMap,
+    ),
+  );
 }
 
 /**

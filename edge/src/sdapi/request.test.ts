@@ -198,6 +198,7 @@ describe("ControlNet units from alwayson_scripts.controlnet.args", () => {
             model: "pose",
             input_image: { image: b64, mask: null },
             control_mode: 1,
+            save_detected_map: false,
           },
           { module: "depth_midas", model: "None", image: b64 },
         ],
@@ -208,6 +209,7 @@ describe("ControlNet units from alwayson_scripts.controlnet.args", () => {
       ok: true,
       value: {
         args: [0, 2],
+        savesMap: [true, false],
         units: [
           {
             model: "control_v11p_sd15_canny",

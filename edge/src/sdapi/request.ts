@@ -74,8 +74,11 @@ export interface MappedRequest {
   seed: number;
   /** The checkpoint the request named (`override_settings.sd_model_checkpoint`), or `null`. */
   checkpoint: string | null;
-  /** Where each ControlNet unit came from: `alwayson_scripts.<script>.args[index]`, for errors. */
-  controlnetArgs: { script: string; args: number[] };
+  /**
+   * Where each ControlNet unit came from (`alwayson_scripts.<script>.args[index]`, for errors), and
+   * whether its detected map is appended to the answer's `images`.
+   */
+  controlnetArgs: { script: string; args: number[]; savesMap: boolean[] };
 }
 
 type Mapped = Result<MappedRequest, RequestProblem>;
@@ -239,6 +242,7 @@ export function a1111Request(
     ...(clipSkip == null ? {} : { clip_skip: clipSkip }),
     ...extra.value,
     ...(controlnet.value.units.length === 0 ? {} : { controlnet: controlnet.value.units }),
+    ...(controlnet.value.savesMap.includes(true) ? { return_control_maps: true } : {}),
     response_format: "b64_json",
     output_format: "png",
   };
@@ -249,7 +253,11 @@ export function a1111Request(
       iterations,
       seed,
       checkpoint: model,
-      controlnetArgs: { script: scriptName ?? "controlnet", args: controlnet.value.args },
+      controlnetArgs: {
+        script: scriptName ?? "controlnet",
+        args: controlnet.value.args,
+        savesMap: controlnet.value.savesMap,
+      },
     },
   };
 }

@@ -27,6 +27,7 @@ export async function a1111Response(
   body: Record<string, unknown>,
   mode: "txt2img" | "img2img",
   startedMs: number,
+  savesMap: readonly boolean[] = [],
 ) {
   const images = result.records.flatMap((record) => record.images);
   const { first } = result;
@@ -72,5 +73,12 @@ export async function a1111Response(
     version: "sdgate",
   };
   const parameters = mode === "img2img" ? { ...body, init_images: null, mask: null } : body;
-  return { images: images.map((image) => image.b64), parameters, info: JSON.stringify(info) };
+  // The extension appends each unit's detected map after the images, once per request (its
+  // `save_detected_map`, on unless turned off); sdgate's first iteration made the same maps as the rest.
+  const maps = (result.records[0]?.control_maps ?? []).filter((map) => savesMap[map.unit] === true);
+  return {
+    images: [...images.map((image) => image.b64), ...maps.map((map) => map.b64)],
+    parameters,
+    info: JSON.stringify(info),
+  };
 }

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expandCudaOnlyOps } from "../../model-builder/contrib-reference.ts";
 import { gaussian } from "../../model-builder/ort-test-support.ts";
 import { buildSd15FullSize } from "../../model-builder/sd15-full-size.ts";
 import { diffusersTensors, writeSingleFileCheckpoint } from "../../model-import/checkpoint-test-support.ts";
@@ -89,6 +90,20 @@ export class LoraTestModels {
     await buildSd15FullSize(this.plain, { dtype: "float32", widthDivisor: 8 });
     writeSingleFileCheckpoint(this.#checkpoint, diffusersTensors(this.plain));
     await importSd15(this.withInputs, { ...this.#importOptions(), loraInputs: "locon" });
+  }
+
+  /**
+   * The same weights with LoRA inputs, built with the fused (CUDA) operators, its UNet's CUDA-only
+   * operators rewritten into standard ones so the CPU provider runs it (contrib-reference.ts).
+   */
+  async fusedWithInputs(): Promise<string> {
+    const dir = join(this.root, "fused-with-inputs");
+    await importSd15(dir, { ...this.#importOptions(), loraInputs: "locon", operators: "fused" });
+    for (const network of ["unet", "text_encoder"]) {
+      const file = join(dir, network, "model.onnx");
+      writeFileSync(file, expandCudaOnlyOps(readFileSync(file)));
+    }
+    return dir;
   }
 
   /** A model folder with `loras` merged into its weights (model-import/lora.ts). */

@@ -102,6 +102,22 @@ describe("LoRA applied per request", () => {
     expect(relativeError(without.unet, want.unet)).toBeGreaterThan(1e-3);
   }, 120_000);
 
+  it("on a model built with the fused operators, takes the same feeds and gives what the standard model gives", async () => {
+    const path = models.lora("fused-style", TEST_ADAPTERS, 7);
+    const [fused, base] = await Promise.all([models.fusedWithInputs().then(open), open(models.withInputs)]);
+    const fusedOutputs = async (set: readonly RequestLora[]) => {
+      const [got, want] = await Promise.all([outputs(applied(fused, set)), outputs(applied(base, set))]);
+      expect(relativeError(got.text, want.text)).toBeLessThan(1e-4);
+      expect(relativeError(got.unet, want.unet)).toBeLessThan(1e-4);
+      return got;
+    };
+    const empty = await fusedOutputs([]);
+    const styled = await fusedOutputs([lora("style", path, 0.5)]);
+    // the set reaches the fused networks
+    expect(relativeError(empty.text, styled.text)).toBeGreaterThan(1e-3);
+    expect(relativeError(empty.unet, styled.unet)).toBeGreaterThan(1e-3);
+  }, 120_000);
+
   it("applies two LoRAs at once, one at a negative weight, as both merged", async () => {
     const first = models.lora("first", TEST_ADAPTERS.slice(0, 4), 11);
     const second = models.lora("second", TEST_ADAPTERS.slice(2), 23);
