@@ -135,6 +135,31 @@ describe("generation request contract", () => {
     }
   });
 
+  it("takes A1111's masked content with a mask, leaving the default 'original' out of the resolved request", async () => {
+    const image = "iVBORw0KGgo=";
+    const resolve = (body: object) => {
+      const parsed = parseGenerationRequest({ prompt: "a fox", image, ...body });
+      if (!parsed.ok) throw new Error(parsed.error.message);
+      return resolveGenerationRequest(parsed.value, TINY_MODEL, 7);
+    };
+    const plain = resolve({ mask: image });
+    const original = resolve({ mask: image, inpainting_fill: "original" });
+    if (!plain.ok || !original.ok) throw new Error("a mask with 'original' is a valid request");
+    expect("inpainting_fill" in plain.value).toBe(false);
+    expect(await requestHash(original.value)).toBe(await requestHash(plain.value));
+    for (const mode of ["fill", "latent_noise", "latent_nothing"] as const) {
+      const filled = resolve({ mask: image, inpainting_fill: mode });
+      expect(filled.ok && filled.value.inpainting_fill).toBe(mode);
+      if (filled.ok) expect(await requestHash(filled.value)).not.toBe(await requestHash(plain.value));
+    }
+    const orphan = resolve({ inpainting_fill: "fill" });
+    expect(orphan.ok ? null : orphan.error.param).toBe("inpainting_fill");
+    expect(problemParam({ prompt: "x", image, mask: image, inpainting_fill: 0 })).toBe("inpainting_fill");
+    expect(problemParam({ prompt: "x", image, mask: image, inpainting_fill: "blur" })).toBe(
+      "inpainting_fill",
+    );
+  });
+
   it("takes A1111's hires fix as one optional part of the resolved request, with its defaults", async () => {
     const resolve = (body: object) => {
       const parsed = parseGenerationRequest({ prompt: "a fox", size: "256x256", steps: 20, ...body });

@@ -23,6 +23,14 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export const RESPONSE_FORMATS = ["b64_json", "url"] as const;
 
+/**
+ * What an inpainting run starts from under the mask (A1111's "Masked content", `inpainting_fill` 0–3):
+ * the surrounding colours blurred in, the image as it is, random latents, or zero latents. In A1111's
+ * order: index i is its `inpainting_fill` i.
+ */
+export const MASKED_CONTENTS = ["fill", "original", "latent_noise", "latent_nothing"] as const;
+export type MaskedContent = (typeof MASKED_CONTENTS)[number];
+
 /** Largest seed the JSON API carries exactly (JSON numbers are doubles). */
 export const MAX_SEED = Number.MAX_SAFE_INTEGER;
 export const MAX_PROMPT_CHARS = 4000;
@@ -117,6 +125,8 @@ export const generationRequestSchema = z.strictObject({
   image: inputImageSchema.optional(),
   strength: z.number().gt(0).max(1).optional(),
   mask: inputImageSchema.optional(),
+  /** With `mask`: what the masked area starts from (default "original", the image under it). */
+  inpainting_fill: z.enum(MASKED_CONTENTS).optional(),
   /** LoRAs to apply on top of the model, by registered name (also `<lora:name:weight>` in `prompt`). */
   lora: z.array(loraRequestSchema).max(MAX_REQUEST_LORAS).optional(),
   /** ControlNet units, applied together (A1111's "ControlNet Unit 0, 1, …"). */
@@ -167,6 +177,11 @@ export const resolvedGenerationRequestSchema = z.strictObject({
   strength: z.number().gt(0).max(1).nullable(),
   /** Inpainting mask, base64; white is repainted. */
   mask: inputImageSchema.nullable(),
+  /**
+   * Present only with a mask and other than "original": requests made before the field existed keep
+   * their canonical form and cache keys, and backends that predate it keep accepting them.
+   */
+  inpainting_fill: z.enum(MASKED_CONTENTS).exclude(["original"]).optional(),
   output_format: z.enum(OUTPUT_FORMATS),
   output_quality: z.number().int().min(1).max(100).nullable(),
   /**
@@ -337,6 +352,9 @@ export function resolveGenerationRequest(
     image: request.image ?? null,
     strength: request.image === undefined ? null : (request.strength ?? DEFAULT_STRENGTH),
     mask: request.mask ?? null,
+    ...(request.inpainting_fill === undefined || request.inpainting_fill === "original"
+      ? {}
+      : { inpainting_fill: request.inpainting_fill }),
     output_format: request.output_format ?? "png",
     output_quality: request.output_quality ?? null,
   };
@@ -378,6 +396,11 @@ export function resolveGenerationRequest(
     if (orphan)
       return { ok: false, error: { param: orphan, message: `Invalid '${orphan}': it needs an 'image'.` } };
   }
+  if (request.mask === undefined && request.inpainting_fill !== undefined)
+    return {
+      ok: false,
+      error: { param: "inpainting_fill", message: "Invalid 'inpainting_fill': it needs a 'mask'." },
+    };
   for (const side of ["width", "height"] as const) {
     const problem = checkSide(side, resolved[side], model, request.size !== undefined ? "size" : side);
     if (problem) return { ok: false, error: problem };

@@ -1,3 +1,4 @@
+import type { MaskedContent } from "@sdgate/shared";
 import type { ControlNetUnit } from "./control/control-unit.ts";
 import type { InvalidArgumentError } from "./errors.ts";
 import type { RequestLora } from "./lora/lora-set.ts";
@@ -74,6 +75,12 @@ export interface GenerationRequest<S extends Seed = number> {
   strength?: number;
   /** Inpainting: white repaints, black keeps; `width` × `height`, needs `image`. */
   mask?: RgbImage;
+  /**
+   * Inpainting: what the masked area starts from (A1111's "Masked content"), default "original".
+   * "fill" blurs the surrounding colours in before encoding; "latent_noise" and "latent_nothing"
+   * replace the masked latents by the seed's noise or by zeros (after that fill, as A1111 does).
+   */
+  inpaintingFill?: MaskedContent;
   /**
    * A1111's "Clip skip" (default 1, the last layer): 2 conditions on CLIP's layer before the last,
    * as many SD 1.5 fine-tunes expect. Needs an export with `hidden_states.N` outputs (optimum's, or

@@ -7,6 +7,7 @@ const API_PARAM: Record<string, string> = {
   negativePrompt: "negative_prompt",
   guidanceScale: "guidance_scale",
   clipSkip: "clip_skip",
+  inpaintingFill: "inpainting_fill",
   "hires.scale": "hires_scale",
   "hires.strength": "hires_strength",
   "hires.steps": "hires_steps",

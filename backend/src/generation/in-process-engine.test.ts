@@ -153,6 +153,31 @@ describe("the engine on one thread", () => {
     );
   });
 
+  it("passes inpainting_fill to the engine, which names the API field when there is no mask", async () => {
+    const source = okResponse(await runOne({ ...request, n: 1 }));
+    const image = source.images[0]?.b64 ?? "";
+    const inpainted = await runOne({
+      ...request,
+      n: 1,
+      image,
+      mask: image,
+      strength: 0.5,
+      inpainting_fill: "fill",
+    });
+    expect(inpainted.ok).toBe(true);
+    const unmasked = await runOne({
+      ...request,
+      n: 1,
+      image,
+      strength: 0.5,
+      inpainting_fill: "latent_noise",
+    });
+    expect(unmasked).toMatchObject({
+      ok: false,
+      error: { code: "invalid_request", param: "inpainting_fill" },
+    });
+  });
+
   it("passes hires to the engine: the image comes back at the larger size", async () => {
     const result = okResponse(
       await runOne({ ...request, n: 1, width: 64, height: 64, hires: { scale: 2, strength: 0.5, steps: 2 } }),

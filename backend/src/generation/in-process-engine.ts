@@ -233,6 +233,7 @@ function toEngineRequest(
   return {
     ...(image ? { image } : {}),
     ...(mask ? { mask } : {}),
+    ...(request.inpainting_fill === undefined ? {} : { inpaintingFill: request.inpainting_fill }),
     ...(request.strength === null ? {} : { strength: request.strength }),
     rng: request.rng,
     prompt: request.prompt,

@@ -126,17 +126,32 @@ describe("an A1111 img2img body", () => {
         { prompt: "x", init_images: [image], mask: image, inpainting_fill: 1, denoising_strength: 0.5 },
         "img2img",
       ).request,
-    ).toMatchObject({ image, mask: image, strength: 0.5 });
+    ).toMatchObject({ image, mask: image, inpainting_fill: "original", strength: 0.5 });
   });
 
-  it("refuses a missing image, another resize mode, and masked fills sdgate does not do", () => {
+  it("maps inpainting_fill 0–3 to masked content, A1111's API default 0 ('fill') when left out", () => {
+    const fillOf = (body: object) =>
+      mapped({ prompt: "x", init_images: [image], mask: image, ...body }, "img2img").request.inpainting_fill;
+    expect(fillOf({})).toBe("fill");
+    expect([0, 1, 2, 3].map((inpainting_fill) => fillOf({ inpainting_fill }))).toEqual([
+      "fill",
+      "original",
+      "latent_noise",
+      "latent_nothing",
+    ]);
+    // Without a mask A1111 ignores it: sdgate sends no fill, which would need a mask.
+    const unmasked = mapped({ prompt: "x", init_images: [image], inpainting_fill: 2 }, "img2img").request;
+    expect("inpainting_fill" in unmasked).toBe(false);
+    expect(
+      problem({ prompt: "x", init_images: [image], mask: image, inpainting_fill: 4 }, "img2img").param,
+    ).toBe("inpainting_fill");
+  });
+
+  it("refuses a missing image, another resize mode, and an inverted mask", () => {
     expect(problem({ prompt: "x" }, "img2img").param).toBe("init_images");
     expect(problem({ prompt: "x", init_images: [image], resize_mode: 1 }, "img2img").param).toBe(
       "resize_mode",
     );
-    expect(
-      problem({ prompt: "x", init_images: [image], mask: image, inpainting_fill: 0 }, "img2img").param,
-    ).toBe("inpainting_fill");
     expect(
       problem(
         { prompt: "x", init_images: [image], mask: image, inpainting_fill: 1, inpainting_mask_invert: 1 },

@@ -1,7 +1,9 @@
 import {
   type GenerationRequest,
+  MASKED_CONTENTS,
   MAX_IMAGES_PER_REQUEST,
   MAX_SEED,
+  type MaskedContent,
   problemFromZod,
   type RequestProblem,
   type Result,
@@ -147,21 +149,21 @@ function img2imgOf(body: A1111Body): Result<Partial<GenerationRequest>, RequestP
   if (image === undefined) return fail("init_images", "img2img needs one image (base64).");
   if ((body.resize_mode ?? 0) !== 0)
     return fail("resize_mode", "sdgate resizes the input to the output size ('Just resize', 0).");
-  if (body.mask != null && body.mask !== "") {
-    // sdgate inpaints from the original image under the mask (A1111's "original", 1).
-    if (body.inpainting_fill != null && body.inpainting_fill !== 1)
-      return fail(
-        "inpainting_fill",
-        "sdgate starts the masked area from the original image: use 1 ('original').",
-      );
-    if (body.inpainting_mask_invert === 1)
-      return fail("inpainting_mask_invert", "send the mask with white where the image should change.");
-  }
+  const mask = body.mask != null && body.mask !== "" ? body.mask : undefined;
+  if (mask !== undefined && body.inpainting_mask_invert === 1)
+    return fail("inpainting_mask_invert", "send the mask with white where the image should change.");
   return {
     ok: true,
     value: {
       image,
-      ...(body.mask != null && body.mask !== "" ? { mask: body.mask } : {}),
+      ...(mask !== undefined
+        ? {
+            mask,
+            // A1111's API defaults to 0, "fill" (its UI to 1, "original").
+            // The schema allows 0–3, MASKED_CONTENTS' indices.
+            inpainting_fill: MASKED_CONTENTS[body.inpainting_fill ?? 0] as MaskedContent,
+          }
+        : {}),
       // A1111's img2img default strength is 0.75 (`StableDiffusionProcessingImg2Img`).
       strength: body.denoising_strength ?? 0.75,
     },

@@ -164,6 +164,21 @@ describe("the playground's form", () => {
     expect(plain).not.toHaveProperty("output_quality");
     expect(plain).not.toHaveProperty("mask");
   });
+
+  it("sends a masked content other than 'original' only with a mask, and keeps it in the URL", () => {
+    const draft = { ...draftFor(TINY), prompt: "a lighthouse", inpainting_fill: "latent_noise" as const };
+    expect(draftOfQuery(queryOf(draft), draftFor(TINY))).toEqual(draft);
+    const image = "data:image/png;base64,AAAA";
+    const mask = "data:image/png;base64,BBBB";
+    expect(requestOf(draft, { image, mask, controlnet: [] })).toMatchObject({
+      inpainting_fill: "latent_noise",
+    });
+    expect(requestOf(draft, { image, mask: null, controlnet: [] })).not.toHaveProperty("inpainting_fill");
+    const original = requestOf({ ...draft, inpainting_fill: "original" }, { image, mask, controlnet: [] });
+    expect(original).not.toHaveProperty("inpainting_fill");
+    expect(draftOfQuery("?inpainting_fill=blur", draftFor(TINY)).inpainting_fill).toBe("original");
+    expect(draftOfRequest({ ...RECORDED_REQUEST, inpainting_fill: "fill" })?.inpainting_fill).toBe("fill");
+  });
 });
 
 describe("a run's request in the playground", () => {
@@ -177,6 +192,7 @@ describe("a run's request in the playground", () => {
       clip_skip: null,
       hires: null,
       strength: 0.8,
+      inpainting_fill: "original",
       lora: [],
     });
     const hires = draftOfRequest({ ...RECORDED_REQUEST, hires: { scale: 2, strength: 0.5, steps: 4 } });

@@ -4,7 +4,9 @@ import {
   type ControlNetPreprocessor,
   DEFAULT_STRENGTH,
   type ImageRecipe,
+  MASKED_CONTENTS,
   MAX_SEED,
+  type MaskedContent,
   type Model,
   OUTPUT_FORMATS,
   type OutputFormat,
@@ -32,6 +34,8 @@ export interface Draft {
   hires: { scale: number; strength: number; steps: number } | null;
   /** How far img2img moves from the input image (used only with one). */
   strength: number;
+  /** What a masked area starts from (A1111's "Masked content"; used only with a mask). */
+  inpainting_fill: MaskedContent;
   /** JPEG/WebP quality; `null`: the server's default. */
   output_quality: number | null;
   /** LoRAs applied on top of the model, by registered name (`GET /v1/adapters`). */
@@ -98,6 +102,7 @@ export function draftFor(model: Model): Draft {
     clip_skip: null,
     hires: null,
     strength: DEFAULT_STRENGTH,
+    inpainting_fill: "original",
     output_quality: null,
     lora: [],
   };
@@ -136,6 +141,9 @@ export function requestOf(draft: Draft, inputs: InputImages = NO_INPUT_IMAGES): 
       : { output_quality: draft.output_quality }),
     ...(inputs.image === null ? {} : { image: inputs.image, strength: draft.strength }),
     ...(inputs.image === null || inputs.mask === null ? {} : { mask: inputs.mask }),
+    ...(inputs.image === null || inputs.mask === null || draft.inpainting_fill === "original"
+      ? {}
+      : { inpainting_fill: draft.inpainting_fill }),
     ...(draft.lora.length === 0 ? {} : { lora: draft.lora }),
     ...controlNetOf(inputs.controlnet),
   };
@@ -168,6 +176,7 @@ export function queryOf(draft: Draft): string {
       query.set(name, String(draft.hires[part as keyof typeof HIRES_QUERY]));
   if (draft.seedLocked) query.set("seed_locked", "1");
   query.set("output_format", draft.output_format);
+  if (draft.inpainting_fill !== "original") query.set("inpainting_fill", draft.inpainting_fill);
   for (const lora of draft.lora) query.append("lora", `${lora.name}:${lora.weight}`);
   return query.toString();
 }
@@ -203,6 +212,7 @@ export function draftOfQuery(search: string, base: Draft): Draft {
   const format = query.get("output_format");
   const known = OUTPUT_FORMATS.find((name) => name === format);
   if (known !== undefined) draft.output_format = known;
+  draft.inpainting_fill = maskedContentOf(query.get("inpainting_fill")) ?? draft.inpainting_fill;
   const loras = lorasOf(query.getAll("lora").map((text) => text.split(":")));
   if (loras.length > 0) draft.lora = loras;
   return draft;
@@ -304,11 +314,17 @@ export function draftOfRequest(request: Record<string, unknown>): Draft | null {
     clip_skip: number("clip_skip"),
     hires: hiresOf(request.hires),
     strength: number("strength") ?? DEFAULT_STRENGTH,
+    inpainting_fill: maskedContentOf(request.inpainting_fill) ?? "original",
     output_quality: number("output_quality"),
     lora: Array.isArray(request.lora)
       ? lorasOf(request.lora.map((lora: Record<string, unknown>) => [lora?.name, lora?.weight]))
       : [],
   };
+}
+
+/** A masked content the contract knows, or `undefined`. */
+function maskedContentOf(value: unknown): MaskedContent | undefined {
+  return MASKED_CONTENTS.find((name) => name === value);
 }
 
 /** LoRAs from `[name, weight]` pairs (a URL's `lora=name:0.7`, a recorded request's); others dropped. */

@@ -1,4 +1,5 @@
 import "./input-image.css";
+import { MASKED_CONTENTS, type MaskedContent } from "@sdgate/shared";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { useFileDrop } from "../components/file-drop.ts";
 import { fieldSpec } from "../contract-fields.ts";
@@ -11,6 +12,14 @@ const STRENGTH = (() => {
   if (spec.kind !== "number") throw new Error("The contract's 'strength' is not a number field.");
   return spec;
 })();
+
+/** A1111's names for each masked content, which people who know its UI look for. */
+const MASKED_CONTENT_LABELS: Record<MaskedContent, string> = {
+  fill: "fill (surrounding colours)",
+  original: "original",
+  latent_noise: "latent noise",
+  latent_nothing: "latent nothing",
+};
 
 /** Whole-mask actions, for the keyboard as much as for the brush's user. */
 const MASK_ACTIONS: ReadonlyArray<[string, (brush: MaskBrush) => void]> = [
@@ -139,6 +148,26 @@ export function InputImageFields(props: {
               step={0.05}
               onInput={(strength) => props.onDraft({ ...props.draft, strength })}
             />
+            {inputs.mask === null ? null : (
+              <label>
+                Masked content
+                <select
+                  value={props.draft.inpainting_fill}
+                  onChange={(event) =>
+                    props.onDraft({
+                      ...props.draft,
+                      inpainting_fill: event.currentTarget.value as MaskedContent,
+                    })
+                  }
+                >
+                  {MASKED_CONTENTS.map((content) => (
+                    <option key={content} value={content}>
+                      {MASKED_CONTENT_LABELS[content]}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
             {masking ? (
               <label>
                 Brush size

@@ -21,6 +21,8 @@ export interface A1111Parameters {
   hires?: { upscale: number; steps: number; upscaler: string };
   /** A1111's "Clip skip", written only above 1. */
   clipSkip?: number;
+  /** Inpainting's "Masked content", written (as A1111 does) for every mode but "original". */
+  maskedContent?: "fill" | "latent noise" | "latent nothing";
   /** sd-webui-controlnet's units, each written as `ControlNet <i>` (see `controlNetInfotext`). */
   controlNet?: readonly string[];
   /** The LoRAs applied: A1111's `Lora hashes`, each name with its file's SHA-256 cut to 12 hex. */
@@ -44,6 +46,7 @@ export function formatA1111Parameters(p: A1111Parameters): string {
     ["Hires upscale", p.hires?.upscale],
     ["Hires steps", p.hires?.steps],
     ["Hires upscaler", p.hires?.upscaler],
+    ["Masked content", p.maskedContent],
     ...(p.controlNet ?? []).map((unit, i): [string, string] => [`ControlNet ${i}`, unit]),
     // extra_networks_lora.py: `Lora hashes` lists `alias: shorthash` (the first 12 hex of the file's SHA-256)
     [

@@ -21,6 +21,7 @@ function resolved(overrides: Partial<ResolvedRequest<number>>): ResolvedRequest<
     rng: "torch_cpu",
     image: undefined,
     mask: undefined,
+    inpaintingFill: "original",
     strength: null,
     clipSkip: 2,
     hires: { scale: 1.5, strength: 0.4, steps: 6, width: 96, height: 144 },

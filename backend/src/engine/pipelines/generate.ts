@@ -122,6 +122,8 @@ export async function generate<S extends Seed>(
       generator,
       image: resolved.image,
       mask: resolved.mask,
+      inpaintingFill: resolved.inpaintingFill,
+      freshGenerator: () => generatorFor(seed, resolved.rng),
       strength: resolved.strength,
       inpaintingUnet: components.traits.inpainting,
       vaeEncoder: components.vaeEncoder,

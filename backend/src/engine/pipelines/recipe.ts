@@ -10,6 +10,13 @@ import type { ResolvedRequest } from "./validate.ts";
  */
 export const ENGINE_RECIPE_VERSION = 2;
 
+/** How A1111's infotext names each "Masked content" but "original" (which it does not write). */
+const A1111_MASKED_CONTENT = {
+  fill: "fill",
+  latent_noise: "latent noise",
+  latent_nothing: "latent nothing",
+} as const;
+
 export interface ModelIdentity {
   name: string;
   hash: string;
@@ -44,6 +51,9 @@ export function imageMetadata<S extends Seed>(
           hires: { upscale: request.hires.scale, steps: request.hires.steps, upscaler: "Latent" },
         }),
     ...(request.clipSkip > 1 ? { clipSkip: request.clipSkip } : {}),
+    ...(request.inpaintingFill === "original"
+      ? {}
+      : { maskedContent: A1111_MASKED_CONTENT[request.inpaintingFill] }),
     ...(request.controlNet === undefined
       ? {}
       : {
@@ -81,6 +91,7 @@ export function imageMetadata<S extends Seed>(
   if (request.clipSkip > 1) recipe.clipSkip = request.clipSkip;
   if (request.hires !== undefined) recipe.hires = { ...request.hires, upscaler: "latent-bilinear" };
   if (request.mask !== undefined) recipe.masked = true;
+  if (request.inpaintingFill !== "original") recipe.inpaintingFill = request.inpaintingFill;
   if (request.controlNet !== undefined) recipe.controlNet = request.controlNet.map(controlNetRecipe);
   if (request.loras.length > 0) recipe.lora = request.loras;
   return { parameters, recipe };

@@ -1,8 +1,10 @@
+import type { MaskedContent } from "@sdgate/shared";
 import type { VaeEncoderSession } from "../models/vae-encoder.ts";
 import type { Scheduler } from "../schedulers/index.ts";
 import type { RgbImage } from "../types.ts";
 import { binarizeMask, maskImage, maskToLatentSize } from "./inpaint.ts";
 import { encodeToLatents, rgbToSigned, skipDiagonalGaussianDraw } from "./latents.ts";
+import { fillMaskedArea, replaceMaskedLatents } from "./masked-content.ts";
 import type { Generator } from "./noise-source.ts";
 
 /** Where denoising starts, and what each step needs besides the latents. */
@@ -26,6 +28,10 @@ export interface StartRequest {
   /** img2img and inpainting. */
   image: RgbImage | undefined;
   mask: RgbImage | undefined;
+  /** What the masked area starts from (A1111's "Masked content"). */
+  inpaintingFill: MaskedContent;
+  /** The image's seed's own generator, fresh: "latent_noise" draws from it, as A1111's `create_random_tensors`. */
+  freshGenerator: () => Generator;
   strength: number | null;
   /** The UNet takes mask and masked-image channels (9 in all). */
   inpaintingUnet: boolean;
@@ -43,6 +49,11 @@ const { fround } = Math;
  * (`StableDiffusionInpaintPipeline.prepare_latents` then `prepare_mask_latents`): the image's latents
  * when a regular UNet needs them or strength < 1, the noise, then the masked image's latents. An
  * inpainting UNet without a mask repaints everything (A1111's txt2img/img2img on inpainting models).
+ * A1111's "Masked content" applies to the image's latents, whichever the UNet: "fill" (and the latent
+ * modes, after it, as A1111) blurs the surrounding colours into the masked pixels before encoding;
+ * "latent_noise"/"latent_nothing" then replace the masked latents. At strength 1 the run starts from
+ * noise alone (diffusers), so only strength < 1 shows them; the masked image's latents an inpainting
+ * UNet takes are unchanged (their masked pixels are zero either way).
  */
 export async function prepareStart(request: StartRequest): Promise<DenoiseStart> {
   const { width, height, scheduler, generator, vaeEncoder, scalingFactor } = request;
@@ -63,19 +74,26 @@ export async function prepareStart(request: StartRequest): Promise<DenoiseStart>
     return { latents: scheduler.addNoise(imageLatents, noise, request.firstTimestep) };
   }
 
-  const pixels =
-    request.image === undefined ? new Float32Array(3 * width * height) : rgbToSigned(request.image);
   const mask =
     request.mask === undefined ? new Float32Array(width * height).fill(1) : binarizeMask(request.mask);
+  const filled =
+    request.image !== undefined && request.mask !== undefined && request.inpaintingFill !== "original"
+      ? fillMaskedArea(request.image, mask)
+      : request.image;
+  const pixels = filled === undefined ? new Float32Array(3 * width * height) : rgbToSigned(filled);
+  const latentMask = maskToLatentSize(mask, width, height);
   const strengthIsMax = (request.strength ?? 1) === 1;
   const needImageLatents = !request.inpaintingUnet || !strengthIsMax;
-  const imageLatents = needImageLatents ? await encode(pixels) : undefined;
+  const imageLatents = needImageLatents
+    ? replaceMaskedLatents(await encode(pixels), latentMask, request.inpaintingFill, () =>
+        request.freshGenerator().randn(latentDims),
+      )
+    : undefined;
   const noise = generator.randn(latentDims);
   const latents =
     strengthIsMax || imageLatents === undefined
       ? noise.map((x) => x * initSigma)
       : scheduler.addNoise(imageLatents, noise, request.firstTimestep);
-  const latentMask = maskToLatentSize(mask, width, height);
   if (!request.inpaintingUnet) {
     // diffusers encodes the masked image here too; a regular UNet never uses it, so only its draw is made.
     if (vaeEncoder !== undefined) skipDiagonalGaussianDraw(vaeEncoder, generator, latentDims);

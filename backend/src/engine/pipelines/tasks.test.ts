@@ -117,6 +117,8 @@ describe("inpainting", () => {
       generator,
       image,
       mask,
+      inpaintingFill: "original",
+      freshGenerator: () => generatorFor(5, "torch_cpu"),
       strength: 1,
       inpaintingUnet: false,
       vaeEncoder,

@@ -100,6 +100,18 @@ describe("request validation names the field and its value", () => {
         param: "image",
       },
     );
+    const masked = { ...base, image: image(64, 64), mask: image(64, 64) };
+    expect(rejection({ ...masked, inpaintingFill: "blur" as never })).toMatchObject({
+      param: "inpaintingFill",
+      value: "blur",
+    });
+    expect(rejection({ ...base, image: image(64, 64), inpaintingFill: "fill" })).toMatchObject({
+      param: "inpaintingFill",
+    });
+    expect(resolveRequest({ ...masked, inpaintingFill: "latent_noise" }, limits).inpaintingFill).toBe(
+      "latent_noise",
+    );
+    expect(resolveRequest(masked, limits).inpaintingFill).toBe("original");
     const short = { rgb: new Uint8Array(10), width: 64, height: 64 };
     expect(rejection({ ...base, image: short })).toMatchObject({ param: "image", value: "10 bytes" });
   });

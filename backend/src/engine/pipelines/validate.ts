@@ -1,4 +1,11 @@
-import { MAX_PROMPT_NESTING, outputSize, promptNestingDepth, stepsRun } from "@sdgate/shared";
+import {
+  MASKED_CONTENTS,
+  MAX_PROMPT_NESTING,
+  type MaskedContent,
+  outputSize,
+  promptNestingDepth,
+  stepsRun,
+} from "@sdgate/shared";
 import { checkControlUnits } from "../control/check-control-units.ts";
 import type { ControlNetUnit } from "../control/control-unit.ts";
 import { InvalidArgumentError } from "../errors.ts";
@@ -40,6 +47,8 @@ export interface ResolvedRequest<S extends Seed> {
   rng: RngName;
   image: RgbImage | undefined;
   mask: RgbImage | undefined;
+  /** "original" without a mask. */
+  inpaintingFill: MaskedContent;
   /** null for txt2img. */
   strength: number | null;
   /** 1: CLIP's last layer. */
@@ -123,6 +132,15 @@ export function resolveRequest<S extends Seed>(
     throw new InvalidArgumentError("rng", rng, `has to be one of ${RNG_NAMES.join(", ")}`);
 
   const { image, mask } = request;
+  const inpaintingFill = request.inpaintingFill ?? "original";
+  if (!(MASKED_CONTENTS as readonly string[]).includes(inpaintingFill))
+    throw new InvalidArgumentError(
+      "inpaintingFill",
+      inpaintingFill,
+      `has to be one of ${MASKED_CONTENTS.join(", ")}`,
+    );
+  if (mask === undefined && inpaintingFill !== "original")
+    throw new InvalidArgumentError("inpaintingFill", inpaintingFill, "applies only with a `mask`");
   const hires = resolveHires(request, limits);
   if (hires !== undefined && image !== undefined)
     throw new InvalidArgumentError(
@@ -144,6 +162,7 @@ export function resolveRequest<S extends Seed>(
     rng,
     image,
     mask,
+    inpaintingFill,
     clipSkip,
     hires,
     modelVersion: request.modelVersion,
