@@ -50,6 +50,7 @@ export {
   TINY_CONTROLNET,
   TINY_CONTROLNET_BUILDER_VERSION,
 } from "./tiny-controlnet.ts";
+export { buildTinyLoraFile, ensureTinyLora } from "./tiny-lora.ts";
 export {
   type BuildInfo,
   buildTinyModelFiles,
