@@ -57,9 +57,9 @@ export function promptScenarios(studio: StudioHarness): void {
     await editor.getByText(/tokens past the model's limit of 8 chunks/).waitFor();
     expect(await prompt.getAttribute("aria-invalid")).toBe("true");
 
-    // The playground still runs with the editors' text.
-    await prompt.fill(PROMPT);
-    await editor.getByText(expected, { exact: true }).waitFor();
+    // The playground still runs with the editors' text, but for the LoRA tag: since issue 18 a tag names
+    // a registered LoRA (film-look is none, so the edge would refuse the run naming `prompt`).
+    await prompt.fill(PROMPT.replace(" <lora:film-look:0.8>,", ""));
     await page.getByLabel("Size").selectOption("64x64");
     await page.getByLabel("Steps").fill("2");
     await page.getByRole("button", { name: "Run" }).click();
