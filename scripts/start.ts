@@ -3,6 +3,7 @@ import { mintLocalSignInToken } from "@sdgate/shared";
 import { build } from "vite";
 import { parseModelFolders } from "../backend/src/config.ts";
 import { freePort } from "./stack/free-port.ts";
+import { LOCAL_ADAPTER_NAMES } from "./stack/local-adapters.ts";
 import { adminTokenProblem } from "./stack/local-secrets.ts";
 import { startStack } from "./stack/start-stack.ts";
 
@@ -99,6 +100,18 @@ try {
       `  -H "Authorization: Bearer ${stack.apiKey}" -H "Content-Type: application/json" \\\n` +
       `  -d '{"prompt": "a lighthouse on a cliff at sunset", "size": "256x256", "seed": 42}' \\\n` +
       '  | sed -E \'s/.*"b64_json":"([^"]*)".*/\\1/\' | base64 -d > out.png\n',
+  );
+  const { model, lora, controlnet } = LOCAL_ADAPTER_NAMES;
+  console.log(
+    `With npm start's tiny LoRA (${lora}) and ControlNet (${controlnet}, out.png's edges), on ${model}:\n`,
+  );
+  // the body on stdin: a PNG's base64 is longer than one command-line argument may be (128 KiB on Linux)
+  console.log(
+    `{ printf '%s' '{"model": "${model}", "prompt": "a lighthouse <lora:${lora}:0.8>", "size": "256x256", "seed": 42,\n` +
+      `    "controlnet": [{"model": "${controlnet}", "preprocessor": "canny", "image": "'; base64 < out.png | tr -d '\\n'; printf '"}]}'; } \\\n` +
+      `  | curl -s ${stack.url}/v1/images/generations -d @- \\\n` +
+      `  -H "Authorization: Bearer ${stack.apiKey}" -H "Content-Type: application/json" \\\n` +
+      '  | sed -E \'s/.*"b64_json":"([^"]*)".*/\\1/\' | base64 -d > controlled.png\n',
   );
   console.log(
     "Or as a job with a progress bar, manage API keys and see usage (with the variables above exported):\n",

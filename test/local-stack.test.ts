@@ -15,6 +15,7 @@ import {
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { ensureTinyModel } from "../backend/src/model-builder/index.ts";
+import { adapterScenarios } from "./adapters/scenarios.ts";
 import { backendKilledUnderLoad } from "./support/chaos-suite.ts";
 import { hostileRequestsSuite } from "./support/hostile-suite.ts";
 import { useLocalStack } from "./support/local-stack.ts";
@@ -231,6 +232,10 @@ describe("the official openai SDK against the local stack", () => {
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect(refused).toMatchObject({ status: 400, code: "invalid_request", param: expect.any(String) });
   });
+});
+
+describe("the LoRA and ControlNet npm start serves, end to end", () => {
+  adapterScenarios(() => localStack.current());
 });
 
 describe("copy as code: every snippet makes the image the API makes", () => {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { LOCAL_APPROVER, registrySeedSql } from "./seed-registry.ts";
+import { adapterSeedSql, LOCAL_APPROVER, LOCAL_REGISTRAR, registrySeedSql } from "./seed-registry.ts";
 
 const MIGRATIONS = fileURLToPath(new URL("../../edge/migrations/", import.meta.url));
 
@@ -83,5 +83,53 @@ describe("npm start's registry seed", () => {
       source: string;
     };
     expect(JSON.parse(row.source)).toEqual({ kind: "export", path: "/models/o'brien" });
+  });
+
+  it("registers the stack's LoRA and ControlNet, approved by a second actor, once", () => {
+    const db = localDatabase();
+    const adapter = (kind: "lora" | "controlnet", name: string, digest: string) => ({
+      kind,
+      name,
+      digest,
+      appliesTo: ["tiny-control"],
+      description: `the stack's ${kind}`,
+    });
+    const seed = adapterSeedSql(
+      [adapter("lora", "tiny-ink", "a".repeat(64)), adapter("controlnet", "tiny-canny", "b".repeat(64))],
+      new Date("2026-12-06T10:00:00Z"),
+    );
+    db.exec(seed);
+    db.exec(seed);
+    expect(
+      db
+        .prepare(
+          "SELECT kind, name, status, applies_to, registered_by, approved_by FROM adapters ORDER BY kind",
+        )
+        .all(),
+    ).toEqual([
+      {
+        kind: "controlnet",
+        name: "tiny-canny",
+        status: "approved",
+        applies_to: '["tiny-control"]',
+        registered_by: LOCAL_REGISTRAR,
+        approved_by: LOCAL_APPROVER,
+      },
+      {
+        kind: "lora",
+        name: "tiny-ink",
+        status: "approved",
+        applies_to: '["tiny-control"]',
+        registered_by: LOCAL_REGISTRAR,
+        approved_by: LOCAL_APPROVER,
+      },
+    ]);
+    // the table itself refuses one actor both registering and approving, which is why the seed uses two
+    expect(() =>
+      db.exec(
+        `INSERT INTO adapters (kind, name, digest, applies_to, status, registered_by, registered_at, approved_by, approved_at)
+         VALUES ('lora', 'solo', '${"c".repeat(64)}', '[]', 'approved', 'me', 'now', 'me', 'now')`,
+      ),
+    ).toThrow(/CHECK/);
   });
 });

@@ -10,6 +10,17 @@ export interface LocalModel {
   path: string;
 }
 
+/** A LoRA or ControlNet the local stack serves, as the adapter registry will know it. */
+export interface LocalAdapter {
+  kind: "lora" | "controlnet";
+  name: string;
+  /** A LoRA's file SHA-256 or a ControlNet folder's digest, as the backends report it. */
+  digest: string;
+  /** Model ids. */
+  appliesTo: readonly string[];
+  description: string;
+}
+
 /** Who the local stack's registry rows name: not a person, and never the same actor twice. */
 export const LOCAL_REGISTRAR = "system:npm-start";
 export const LOCAL_APPROVER = "system:local-stack";
@@ -64,5 +75,22 @@ export function registrySeedSql(models: readonly LocalModel[], now: Date): strin
            WHERE a.model_id = ${m} AND a.name = 'production' AND a.updated_at = ${at} AND a.updated_by = '${LOCAL_APPROVER}';`,
       ].join("\n");
     })
+    .join("\n");
+}
+
+/**
+ * SQL that registers the local stack's adapters and approves them, as `registrySeedSql` does a
+ * model's promotion: registered by npm start, approved by the local stack, two different actors, so
+ * the table's rule (no one approves what they registered) holds. Local development only; a name is
+ * never reused, so a row that is already there stays as it is (a rebuilt file needs a new name).
+ */
+export function adapterSeedSql(adapters: readonly LocalAdapter[], now: Date): string {
+  const at = sql(now.toISOString());
+  return adapters
+    .map(
+      ({ kind, name, digest, appliesTo, description }) =>
+        `INSERT OR IGNORE INTO adapters (kind, name, digest, applies_to, description, source_uri, status, registered_by, registered_at, approved_by, approved_at, comment)
+           VALUES (${[kind, name, digest, JSON.stringify(appliesTo), description, ""].map(sql).join(", ")}, 'approved', '${LOCAL_REGISTRAR}', ${at}, '${LOCAL_APPROVER}', ${at}, 'local development: approved by the local stack');`,
+    )
     .join("\n");
 }

@@ -7,8 +7,9 @@ import { randomHex, sha256Hex, TINY_MODEL } from "@sdgate/shared";
 import { ensureTinyModel } from "../../backend/src/model-builder/index.ts";
 import { folderDigest } from "../../backend/src/model-digest.ts";
 import { resolveCheckpointModels } from "../../backend/src/model-import/checkpoint-models.ts";
+import { ensureLocalAdapters } from "./local-adapters.ts";
 import { resolveLocalSecrets } from "./local-secrets.ts";
-import { type LocalModel, registrySeedSql } from "./seed-registry.ts";
+import { adapterSeedSql, type LocalAdapter, type LocalModel, registrySeedSql } from "./seed-registry.ts";
 import { type Service, startService, stopService, waitUntilReady } from "./service.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -73,7 +74,12 @@ function sqlString(text: string): string {
  * of keys (KV is only its cache, filled on first use). Only the key's SHA-256 is stored. The id derives
  * from the hash, so a new dev key on the next start is a new key, not a clash with the last one.
  */
-async function seedDatabase(stateDir: string, apiKey: string, models: readonly LocalModel[]): Promise<void> {
+async function seedDatabase(
+  stateDir: string,
+  apiKey: string,
+  models: readonly LocalModel[],
+  adapters: readonly LocalAdapter[],
+): Promise<void> {
   await wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir]);
   const hash = await sha256Hex(apiKey);
   const id = `key_dev_${hash.slice(0, 16)}`;
@@ -84,6 +90,7 @@ async function seedDatabase(stateDir: string, apiKey: string, models: readonly L
     `INSERT OR IGNORE INTO api_keys (id, name, prefix, scopes, limits, created_at) VALUES (${[id, "local development", prefix, '["generate","read"]', limits, now].map(sqlString).join(", ")});`,
     `INSERT OR IGNORE INTO api_key_secrets (hash, key_id, prefix, created_at) VALUES (${[hash, id, prefix, now].map(sqlString).join(", ")});`,
     registrySeedSql(models, new Date()),
+    adapterSeedSql(adapters, new Date()),
   ].join(" ");
   await wrangler(["d1", "execute", "DB", "--local", "--persist-to", stateDir, "--command", sql]);
 }
@@ -112,7 +119,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   step("building the tiny model");
   const modelRoot = join(REPO_ROOT, ".sdgate", "models");
-  const tinyDir = await ensureTinyModel(modelRoot);
+  // The backends hold a LoRA (below), so they build tiny with LoRA inputs (backend/src/main.ts): the
+  // registry's digest must be that folder's.
+  const tinyDir = await ensureTinyModel(modelRoot, { loraInputs: true });
+  step("building the tiny LoRA and ControlNet and the model they are for");
+  const local = await ensureLocalAdapters(modelRoot);
   // Checkpoints are built here, once, rather than by both backends at the same time.
   let shownTenth = -1;
   const models = await resolveCheckpointModels(options.models ?? {}, {
@@ -126,7 +137,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       step(`building model ${id} from its checkpoint: ${tenth * 10} %`);
     },
   });
-  const modelFolders = Object.entries(models)
+  const modelFolders = Object.entries({ [local.model.id]: local.model.path, ...models })
     .map(([id, path]) => `${id}=${path}`)
     .join(",");
 
@@ -140,7 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       description: id === "tiny" ? TINY_MODEL.description : `${path} (SDGATE_MODEL_FOLDERS)`,
     })),
   );
-  await seedDatabase(wranglerState, apiKey, localModels);
+  await seedDatabase(wranglerState, apiKey, [...localModels, local.model], local.adapters);
 
   const backendUrls = options.backendPorts.map((port) => `http://127.0.0.1:${port}`);
   const registry = backendUrls.map((url, i) => ({
@@ -191,12 +202,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       "SDGATE_WEBHOOK_ALLOW_LOOPBACK=true",
       `SDGATE_BACKENDS=${JSON.stringify(registry)}`,
       // the edge's catalog: each of your models with SD 1.5's defaults (512×512, 30 steps)
-      `SDGATE_MODELS=${JSON.stringify(
-        Object.entries(options.models ?? {}).map(([id, path]) => ({
+      `SDGATE_MODELS=${JSON.stringify([
+        // tiny's defaults and limits: it is the same size
+        { ...TINY_MODEL, id: local.model.id, description: local.model.description },
+        ...Object.entries(options.models ?? {}).map(([id, path]) => ({
           id,
           description: `${path} (SDGATE_MODEL_FOLDERS)`,
         })),
-      )}`,
+      ])}`,
     ];
     for (const [name, value] of Object.entries(options.edgeVars ?? {})) {
       // One line each in edge.env: a newline in a value would add a variable.

@@ -52,6 +52,7 @@ export {
   TINY_SDXL_CONTROLNET,
   type TinyControlNetFamily,
 } from "./tiny-controlnet.ts";
+export { buildTinyLoraFile, ensureTinyLora } from "./tiny-lora.ts";
 export {
   type BuildInfo,
   buildTinyModelFiles,

@@ -114,8 +114,9 @@ export interface TinyModelOptions {
    */
   controlnet?: boolean;
   /**
-   * The default tiny model with LoRA adapter inputs on its UNet and text encoder (see
-   * lora-inputs.ts), in `tiny-lora-inputs`, so requests can apply LoRAs. Default false.
+   * LoRA adapter inputs on the UNet (both, with `controlnet`) and the text encoder (see
+   * lora-inputs.ts), so requests can apply LoRAs: the default tiny model's in `tiny-lora-inputs`, the
+   * ControlNet one's in `tiny-sd15-diffusers-fp32-controlnet-lora-inputs`. Default false.
    */
   loraInputs?: boolean;
 }
@@ -142,7 +143,15 @@ export function resolveTinyOptions(options: TinyModelOptions = {}): ResolvedTiny
     throw new Error(
       `options.controlnet: tiny ControlNets are SD 1.5's and SDXL's; family is ${JSON.stringify(family)}`,
     );
-  return { family, exporter, dtype, externalData: options.externalData ?? false, controlnet };
+  const externalData = options.externalData ?? false;
+  const loraInputs = options.loraInputs ?? false;
+  const resolved = { family, exporter, dtype, externalData, controlnet, loraInputs };
+  // the default model's and the ControlNet one's adapter inputs are what LoRA tests and the local stack use
+  if (loraInputs && !(isDefault(resolved) || (controlnet && exporter === "diffusers" && dtype === "float32")))
+    throw new Error(
+      "options.loraInputs: LoRA inputs are built into the default tiny model and the float32 ControlNet one only",
+    );
+  return resolved;
 }
 
 /**
@@ -155,7 +164,8 @@ export function tinyModelFolderName(options: TinyModelOptions = {}): string {
   if (isDefault(resolved)) return options.loraInputs === true ? "tiny-lora-inputs" : "tiny";
   const dtype = resolved.dtype === "float16" ? "fp16" : "fp32";
   const external = resolved.externalData ? "-external" : "";
-  return `tiny-${resolved.family}-${resolved.exporter}-${dtype}${external}${resolved.controlnet ? "-controlnet" : ""}`;
+  const controlnet = resolved.controlnet ? "-controlnet" : "";
+  return `tiny-${resolved.family}-${resolved.exporter}-${dtype}${external}${controlnet}${resolved.loraInputs ? "-lora-inputs" : ""}`;
 }
 
 function isDefault(options: ResolvedTinyOptions): boolean {
@@ -183,10 +193,10 @@ export function buildTinyModelFiles(
     ...(options.int64TimestepOfOne === undefined ? {} : { int64TimestepOfOne: options.int64TimestepOfOne }),
     ...(options.unetBatchOfOne === undefined ? {} : { unetBatchOfOne: options.unetBatchOfOne }),
   };
-  if (isDefault(resolved)) return buildDefaultTinyFiles(variant, options.loraInputs === true);
-  if (Object.values(variant).some(Boolean) || options.loraInputs === true)
+  if (isDefault(resolved)) return buildDefaultTinyFiles(variant, resolved.loraInputs);
+  if (Object.values(variant).some(Boolean))
     throw new Error(
-      "int64InputIds, int64TimestepOfOne, unetBatchOfOne and loraInputs apply to the default tiny model only",
+      "int64InputIds, int64TimestepOfOne and unetBatchOfOne apply to the default tiny model only",
     );
   return buildTinyVariantFiles(resolved);
 }

@@ -1,5 +1,6 @@
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import type { GraphOptions } from "./graph.ts";
+import { clipLoraModule, unetLoraModules } from "./lora-inputs.ts";
 import { json } from "./model-folder.ts";
 import { addOnnxModel } from "./onnx-files.ts";
 import { buildTextEncoder, type TextEncoderShape } from "./text-encoder.ts";
@@ -19,6 +20,8 @@ export interface ResolvedTinyOptions {
    * ControlNet residuals in `cnet/`.
    */
   controlnet: boolean;
+  /** LoRA adapter inputs on the text encoder and the UNets (lora-inputs.ts). */
+  loraInputs: boolean;
 }
 
 const WEIGHT_SEED = 20_240_601;
@@ -80,7 +83,11 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
   for (const [path, content] of Object.entries(text)) files.set(path, new TextEncoder().encode(content));
   const add = (folder: string, build: (graph: GraphOptions) => Uint8Array) =>
     addOnnxModel(files, folder, options.externalData, graph, build);
-  add("text_encoder", (g) => buildTextEncoder(weightsFor("text_encoder"), encoderShape(spec.textEncoder), g));
+  const withLora = (g: GraphOptions, loraModule: GraphOptions["loraModule"]): GraphOptions =>
+    options.loraInputs && loraModule !== undefined ? { ...g, loraModule } : g;
+  add("text_encoder", (g) =>
+    buildTextEncoder(weightsFor("text_encoder"), encoderShape(spec.textEncoder), withLora(g, clipLoraModule)),
+  );
   const encoder2 = spec.textEncoder2;
   if (encoder2 !== undefined)
     add("text_encoder_2", (g) => buildTextEncoder(weightsFor("text_encoder_2"), encoderShape(encoder2), g));
@@ -93,7 +100,7 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
         tiny: TINY_UNET_GAINS,
         controlResiduals,
       },
-      g,
+      withLora(g, unetLoraModules("locon")),
     );
   add("unet", unet(false));
   // onnx-web's layout: the same UNet taking a ControlNet's residuals, in `cnet/` beside `unet/`.

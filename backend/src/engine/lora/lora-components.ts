@@ -60,14 +60,12 @@ export class LoraComponents {
         set[0]?.name,
         "needs a model built with LoRA inputs (build-models --lora-inputs); this one has none",
       );
-    const feeds = loraSetFeeds(
-      this.#networks,
-      set.map((lora) => ({ lora, adapters: this.#adapters(lora) })),
-    );
-    const [unetFeeds, ...textFeeds] = feeds;
+    const adapters = set.map((lora) => ({ lora, adapters: this.#adapters(lora) }));
+    const [unetFeeds, ...textFeeds] = loraSetFeeds(this.#networks, adapters);
     const components: PipelineComponents = {
       ...this.#base,
       unet: this.#base.unet.withAdapters(unetFeeds ?? {}),
+      controlUnet: this.#controlUnetFor(adapters),
       text: {
         ...this.#base.text,
         encoders: this.#base.text.encoders.map((encoder, i) =>
@@ -77,6 +75,29 @@ export class LoraComponents {
     };
     remember(this.#sets, key, components, CACHED_SETS);
     return components;
+  }
+
+  /**
+   * The ControlNet UNet (`cnet/`, loaded on first use) with the set's adapters: a LoRA applies to
+   * both UNets, or a request with a ControlNet unit would silently lose it.
+   */
+  #controlUnetFor(adapters: Parameters<typeof loraSetFeeds>[1]): PipelineComponents["controlUnet"] {
+    let adapted: ReturnType<PipelineComponents["controlUnet"]> | undefined;
+    return () => {
+      adapted ??= this.#base.controlUnet().then((unet) => {
+        const [, ...textNetworks] = this.#networks;
+        const [feeds] = loraSetFeeds(
+          [{ target: "unet", slots: unet.adapterSlots }, ...textNetworks],
+          adapters,
+        );
+        return unet.withAdapters(feeds ?? {});
+      });
+      // a failed load or a refused set is tried again by the next request, as the base loader does
+      adapted.catch(() => {
+        adapted = undefined;
+      });
+      return adapted;
+    };
   }
 
   #adapters(lora: RequestLora): LoraAdapters {
