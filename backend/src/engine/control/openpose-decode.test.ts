@@ -1,9 +1,37 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { type Body, decodeBodies } from "./openpose-decode.ts";
 import { drawBodies } from "./openpose-draw.ts";
 import { moved, poseFields, type Skeleton, STANDING } from "./test-openpose.ts";
 
 const [W, H] = [96, 96];
+/** body.py's people for `noisyThreePeople()`'s fields: its decoding run in Python (numpy, scipy). */
+const reference = JSON.parse(
+  readFileSync(new URL("./openpose-body-py.fixture.json", import.meta.url), "utf8"),
+) as {
+  bodies: ([number, number] | null)[][];
+};
+
+function lcg(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+/** Three people, one shrunk into the first's space, in heavy noise: over 1600 peaks to sort out. */
+function noisyThreePeople() {
+  const people = [moved(STANDING, 2, 4), moved(STANDING, 18, 10, 0.7), moved(STANDING, 70, 2, 1.1)];
+  const fields = poseFields(people, 120, 100, 2.5, 2);
+  const noise = lcg(3);
+  const { heatmaps, pafs } = fields;
+  for (let i = 0; i < heatmaps.data.length; i++)
+    heatmaps.data[i] = (heatmaps.data[i] as number) * (0.6 + 0.4 * noise()) + 0.25 * noise();
+  for (let i = 0; i < pafs.data.length; i++)
+    pafs.data[i] = (pafs.data[i] as number) * (0.5 + 0.5 * noise()) + 0.9 * (noise() - 0.5);
+  return fields;
+}
 
 function pixel(map: { rgb: Uint8Array; width: number }, x: number, y: number): number[] {
   const at = (y * map.width + x) * 3;
@@ -54,15 +82,16 @@ describe("OpenPose body decoding", () => {
 
   it("finds nobody in below-threshold noise: a black map", () => {
     const { heatmaps, pafs } = poseFields([], W, H);
-    let seed = 7;
-    const noise = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const noise = lcg(7);
     for (let i = 0; i < heatmaps.data.length; i++) heatmaps.data[i] = 0.09 * noise();
     for (let i = 0; i < pafs.data.length; i++) pafs.data[i] = noise() - 0.5;
     const bodies = decodeBodies(heatmaps, pafs);
     expect(bodies).toEqual([]);
     expect(drawBodies(bodies, W, H).rgb.every((v) => v === 0)).toBe(true);
+  });
+
+  it("gives the people body.py gives on the same noisy fields (its output, run with numpy and scipy, as a fixture)", () => {
+    const { heatmaps, pafs } = noisyThreePeople();
+    expect(decodeBodies(heatmaps, pafs).map(positions)).toEqual(reference.bodies);
   });
 });
