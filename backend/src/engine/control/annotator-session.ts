@@ -1,6 +1,7 @@
 import { ModelLoadError } from "../errors.ts";
 import { findOutputName, floatTensor, type LoadedSession, outputData } from "../models/onnx-session.ts";
 import type { RgbImage } from "../types.ts";
+import { type OpenPoseOutputs, openPoseMap, openPoseOutputs } from "./openpose-session.ts";
 import { condTensor } from "./step-control.ts";
 
 /**
@@ -8,13 +9,15 @@ import { condTensor } from "./step-control.ts";
  * `[1, 3, H, W]` RGB in [0, 1], and one map output, `[1, H', W']` or `[1, C, H', W']` with C 1 or 3.
  * A one-channel map (depth: MiDaS/DPT inverse depth, nearer is larger) is stretched to 0–255, as the
  * extension's depth preprocessors do; a three-channel map is taken as RGB in [0, 1] (a pose export
- * that draws its skeleton). Heatmap outputs (more channels, OpenPose's raw keypoints and PAFs) would
- * need OpenPose's decoding, which sdgate does not have: refused by name.
+ * that draws its skeleton). An OpenPose body model (two outputs, 38 part-affinity fields and 19
+ * heatmaps, as lllyasviel's `body_pose_model.pth` exported) is run, decoded and drawn as the
+ * extension does (openpose-session.ts). Other channel counts are refused by name.
  */
 export class AnnotatorSession {
   readonly #loaded: LoadedSession;
   readonly #input: string;
   readonly #output: string;
+  readonly #openPose: OpenPoseOutputs | undefined;
 
   constructor(loaded: LoadedSession) {
     this.#loaded = loaded;
@@ -22,6 +25,7 @@ export class AnnotatorSession {
     if (input === undefined || loaded.session.inputNames.length !== 1)
       throw new ModelLoadError(loaded.file, "an annotator takes one image input");
     this.#input = input.name;
+    this.#openPose = openPoseOutputs(loaded);
     this.#output = findOutputName(loaded, []);
   }
 
@@ -29,6 +33,7 @@ export class AnnotatorSession {
   async map(image: RgbImage): Promise<RgbImage> {
     const meta = this.#loaded.session.inputMetadata.find((m) => m.name === this.#input);
     if (meta === undefined || !meta.isTensor) throw new ModelLoadError(this.#loaded.file, "input missing");
+    if (this.#openPose !== undefined) return openPoseMap(this.#loaded, meta, this.#openPose, image);
     const feeds = { [this.#input]: floatTensor(meta, condTensor(image), [1, 3, image.height, image.width]) };
     const results = await this.#loaded.session.run(feeds, [this.#output]);
     const { data, dims } = outputData(this.#loaded, results, this.#output);
@@ -38,7 +43,7 @@ export class AnnotatorSession {
     if (channels === 3) return rgbMap(data, width, height);
     throw new ModelLoadError(
       `${this.#loaded.file}: ${this.#output}`,
-      `gives ${channels} channels; an annotator must give a 1-channel map (depth) or a 3-channel drawing (pose), not raw heatmaps`,
+      `gives ${channels} channels; an annotator must give a 1-channel map (depth), a 3-channel drawing (pose) or an OpenPose body model's two outputs (38 PAFs and 19 heatmaps), not raw heatmaps`,
     );
   }
 
