@@ -43,7 +43,8 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Each file starts its own stack on free ports in its own state folder, so the two run
+          // side by side (the files' waits on workerd, backends and Chromium overlap).
         },
       },
     ],
