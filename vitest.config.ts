@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 // The Node-side test projects. The edge's tests run inside workerd and have their own config
@@ -11,6 +12,9 @@ const SHARED_GRAPH = { isolate: false } as const;
 
 export default defineConfig({
   test: {
+    // Vitest's default for `run` is one worker fewer than the cores: on a 2-core machine one file at a
+    // time, with a core idle. The files are CPU-bound (onnxruntime, sharp) and independent, so use all.
+    maxWorkers: availableParallelism(),
     projects: [
       { test: { name: "shared", include: ["shared/src/**/*.test.ts"], ...SHARED_GRAPH } },
       {
@@ -39,7 +43,8 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           testTimeout: 180_000,
           hookTimeout: 180_000,
-          fileParallelism: false,
+          // Each file starts its own stack on free ports in its own state folder, so the two run
+          // side by side (the files' waits on workerd, backends and Chromium overlap).
         },
       },
     ],
