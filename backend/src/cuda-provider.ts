@@ -53,7 +53,7 @@ export function integrityOf(path: string): string {
 }
 
 /** The folder of onnxruntime-node's `libonnxruntime.so` (Linux x64), where providers must sit. */
-function nativeDir(onnxruntimeDir: string): string {
+export function nativeDir(onnxruntimeDir: string): string {
   const bin = join(onnxruntimeDir, "bin");
   for (const napi of existsSync(bin) ? readdirSync(bin) : []) {
     const dir = join(bin, napi, "linux", "x64");
