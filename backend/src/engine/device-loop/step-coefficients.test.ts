@@ -59,6 +59,20 @@ const cases: Record<string, LoopCase> = {
     seed: 12,
     ...guided,
   },
+  "euler, sample prediction, final sigma_min": {
+    scheduler: "euler",
+    config: { ...SD15_CONFIG, prediction_type: "sample", final_sigmas_type: "sigma_min" },
+    steps: 5,
+    seed: 18,
+    ...guided,
+  },
+  "dpmpp_2m_sde_karras, sample prediction": {
+    scheduler: "dpmpp_2m_sde_karras",
+    config: { ...SD15_CONFIG, prediction_type: "sample" },
+    steps: 5,
+    seed: 19,
+    ...guided,
+  },
   "ddim, sample prediction": {
     scheduler: "ddim",
     config: { ...SD15_CONFIG, prediction_type: "sample" },
