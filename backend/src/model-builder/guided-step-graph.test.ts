@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import onnx from "onnx-proto";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
@@ -17,7 +20,7 @@ import { buildStepTable } from "../engine/device-loop/step-coefficients.ts";
 import { drawStepNoise } from "../engine/device-loop/step-noise.ts";
 import { createGenerator } from "../engine/rng/torch-generator.ts";
 import { SD15_CONFIG } from "../engine/schedulers/diffusers-test-dummies.ts";
-import { buildGuidedStepGraph, type GuidedStepOptions } from "./guided-step-graph.ts";
+import { buildGuidedStepGraph, type GuidedStepOptions, writeGuidedStepModel } from "./guided-step-graph.ts";
 import { type FloatDtype, floatTensor, floatValues, gaussian } from "./ort-test-support.ts";
 
 const float32Options: GuidedStepOptions = {
@@ -168,6 +171,32 @@ describe("guided step graph", () => {
         for (const input of (node.input ?? []).slice(1))
           expect(constants.has(input), `${node.opType} ${input}`).toBe(true);
       }
+    }
+  });
+});
+
+describe("writeGuidedStepModel", () => {
+  it("writes device_step/conds-<N>[-noise].onnx into the model folder, with the inputs its options call for", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "guided-step-"));
+    try {
+      const withNoise = await writeGuidedStepModel(dir, { ...float32Options, conds: 2 });
+      expect(withNoise).toBe(join(dir, "device_step", "conds-2-noise.onnx"));
+      const plain = await writeGuidedStepModel(dir, { ...float32Options, conds: 0, noise: false });
+      expect(plain).toBe(join(dir, "device_step", "conds-0.onnx"));
+      const session = await InferenceSession.create(withNoise);
+      expect([...session.inputNames].sort()).toEqual(
+        ["coefficients", "cond_weights", "noise", "noise_pred", "sample", "state", "step"].sort(),
+      );
+      expect([...session.outputNames].sort()).toEqual(
+        ["denoised", "model_input", "next_sample", "next_state", "next_step", "timestep", "vae_input"].sort(),
+      );
+      await session.release();
+      const unguided = await InferenceSession.create(plain);
+      expect(unguided.inputNames).not.toContain("noise");
+      expect(unguided.inputNames).not.toContain("cond_weights");
+      await unguided.release();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -41,7 +41,8 @@ export const GUIDED_STEP_METADATA_KEY = "sdgate.guided_step";
  * [steps, B, C, H, W]; when N ≥ 1, `cond_weights` float32 [N] (also for N = 1, so one graph serves
  * any prompt weight). Outputs: `next_sample`, `next_state`, `denoised` float32 [B, C, H, W];
  * `next_step` int64 [1] (= step + 1); `model_input` [(1+N)·B, C, H, W] (= cInNext·x′, 1+N times);
- * `timestep` (tNext); `vae_input` [B, C, H, W] (= x′ / scalingFactor).
+ * `timestep` (tNext); `vae_input` [B, C, H, W] (= x′ / scalingFactor). Step 0 reads `state` zeros
+ * and `step` 0; each later step reads the previous outputs (`next_*` as `sample`, `state`, `step`).
  *
  * It is written for CUDA graph capture, where every launch must be replayable with no host work:
  * no Shape, Size, NonZero or other shape-computing ops; every Reshape/Slice/Split shape, axis or size
