@@ -82,38 +82,11 @@ export function buildGuidedStepGraph(options: GuidedStepOptions): Uint8Array {
   const prediction = castTo(g, noisePred, options.predictionType, "float");
   const m = weights === undefined ? prediction : guided(g, prediction, weights, conds, k("g"));
   const noise = noiseTable === undefined ? undefined : g.node("Gather", [noiseTable, index], { axis: 0 });
-  const affine = (terms: [string, string | undefined][]) =>
-    terms
-      .filter((term): term is [string, string] => term[1] !== undefined)
-      .map(([column, value]) => g.node("Mul", [k(column as StepColumn), value]))
-      .reduce((sum, term) => g.node("Add", [sum, term]));
-  const next = affine([
-    ["a", sample],
-    ["b", m],
-    ["c", state],
-    ["d", noise],
-  ]);
+  const sum = (...terms: Term[]) => affineSum(g, k, terms);
+  const next = sum(["a", sample], ["b", m], ["c", state], ["d", noise]);
   g.output(next, "float", latent, "next_sample");
-  g.output(
-    affine([
-      ["p", sample],
-      ["q", m],
-      ["r", state],
-    ]),
-    "float",
-    latent,
-    "next_state",
-  );
-  g.output(
-    affine([
-      ["u", sample],
-      ["v", m],
-      ["w0", state],
-    ]),
-    "float",
-    latent,
-    "denoised",
-  );
+  g.output(sum(["p", sample], ["q", m], ["r", state]), "float", latent, "next_state");
+  g.output(sum(["u", sample], ["v", m], ["w0", state]), "float", latent, "denoised");
   g.output(g.node("Add", [step, g.int64s([1])]), "int64", [1], "next_step");
 
   const scaled = g.node("Mul", [next, k("cInNext")]);
@@ -124,6 +97,17 @@ export function buildGuidedStepGraph(options: GuidedStepOptions): Uint8Array {
   const vaeInput = g.node("Mul", [next, g.floats([1 / options.scalingFactor], [], "float")]);
   g.output(castTo(g, vaeInput, "float", options.vaeInputType), options.vaeInputType, latent, "vae_input");
   return g.encode();
+}
+
+/** A coefficient column times a value; a value left out (no noise input) drops the term. */
+type Term = readonly [StepColumn, string | undefined];
+
+/** `Σ k(column) · value` over the terms given. */
+function affineSum(g: GraphBuilder, k: (column: StepColumn) => string, terms: readonly Term[]): string {
+  return terms
+    .filter((term): term is readonly [StepColumn, string] => term[1] !== undefined)
+    .map(([column, value]) => g.node("Mul", [k(column), value]))
+    .reduce((total, term) => g.node("Add", [total, term]));
 }
 
 /** `m = m_u + g · Σ_i w_i (m_ci − m_u)`, the rows split in equal parts along the batch axis. */
