@@ -17,6 +17,14 @@ export {
   GraphBuilder,
   type GraphOptions,
 } from "./graph.ts";
+export {
+  buildGuidedStepGraph,
+  GUIDED_STEP_METADATA_KEY,
+  type GuidedStepOptions,
+  guidedStepModelPath,
+  type TimestepTypeName,
+  writeGuidedStepModel,
+} from "./guided-step-graph.ts";
 export { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 export { EXTERNAL_DATA_FILE } from "./onnx-files.ts";
 export {

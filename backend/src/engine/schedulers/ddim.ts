@@ -50,6 +50,19 @@ export class DdimScheduler implements Scheduler {
     this.timesteps = schedule.trainingTimesteps;
   }
 
+  /**
+   * The training schedule's alpha products, indexed by timestep, and the one used past the last
+   * timestep: read-only views for the device loop (device-loop/), which derives its step table from
+   * them instead of recomputing the schedule. Do not write to the array.
+   */
+  get alphasCumprod(): Float32Array {
+    return this.#alphasCumprod;
+  }
+
+  get finalAlphaCumprod(): number {
+    return this.#finalAlphaCumprod;
+  }
+
   setTimesteps(steps: number): void {
     const { num_train_timesteps, timestep_spacing, steps_offset } = this.config;
     checkSteps(steps, num_train_timesteps);

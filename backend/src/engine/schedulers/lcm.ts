@@ -63,6 +63,19 @@ export class LcmScheduler implements Scheduler {
   }
 
   /** Evenly spaced picks, noisiest first, from the LCM training grid `k - 1, 2k - 1, …` (k = T / original steps). */
+  /**
+   * The training schedule's alpha products, indexed by timestep, and the one used past the last
+   * timestep: read-only views for the device loop (device-loop/), which derives its step table from
+   * them instead of recomputing the schedule. Do not write to the array.
+   */
+  get alphasCumprod(): Float32Array {
+    return this.#alphasCumprod;
+  }
+
+  get finalAlphaCumprod(): number {
+    return this.#finalAlphaCumprod;
+  }
+
   setTimesteps(steps: number): void {
     const { num_train_timesteps: trainSteps, original_inference_steps: originalSteps } = this.config;
     if (originalSteps > trainSteps) {
