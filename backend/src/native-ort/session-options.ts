@@ -129,3 +129,10 @@ function appendCuda(api: OrtApi, so: unknown, options: CudaProviderOptions): voi
     cuda.release();
   }
 }
+
+/** The same options with CUDA graph capture off: for sessions whose bindings move (copies, the VAE). */
+export function withoutCudaGraph(options: NativeSessionOptions): NativeSessionOptions {
+  return options.cuda === undefined
+    ? options
+    : { ...options, cuda: { ...options.cuda, enableCudaGraph: false } };
+}
