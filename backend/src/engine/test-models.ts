@@ -2,13 +2,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureTinyModel, type TinyModelOptions } from "../model-builder/index.ts";
 import { loadPipeline } from "./loading/load-pipeline.ts";
-import type { Pipeline, RgbImage } from "./types.ts";
+import type { GenerationRequest, Pipeline, RgbImage } from "./types.ts";
 
 /**
  * Test support: tiny models cached across test runs (`ensureTinyModel` rebuilds a folder whose
  * content hash is stale, and moves new folders into place atomically, so test files can share it).
  */
 export const TEST_MODEL_CACHE = join(tmpdir(), "sdgate-engine-test-models");
+
+/** A txt2img request the tiny models answer in a blink: 64 px, 6 steps, guided. */
+export const TINY_REQUEST: GenerationRequest = {
+  prompt: "a red fox in a snowy forest",
+  width: 64,
+  height: 64,
+  steps: 6,
+  guidanceScale: 7.5,
+  seed: 42,
+};
 
 export async function tinyModelDir(options: TinyModelOptions = {}): Promise<string> {
   return ensureTinyModel(TEST_MODEL_CACHE, options);

@@ -43,8 +43,13 @@ export interface DeviceDenoiseRequest {
   table: StepTable;
   /** `[steps, B, C, h, w]`, from `drawStepNoise`, when the scheduler draws noise. */
   noise?: Float32Array;
-  /** Called after each step with the steps done; throws to stop (the loop then stops between two runs). */
-  afterStep?: (done: number) => void;
+  /**
+   * Called after each step with the steps done, and the step's clean-sample estimate `[B, C, h, w]`
+   * when `previewAt(done)` asked for it (a copy to the host: only then does the host wait for the
+   * device); throws to stop (the loop then stops between two runs).
+   */
+  afterStep?: (done: number, denoised?: Float32Array) => void;
+  previewAt?: (done: number) => boolean;
   /** Decode the final latents with the VAE (read on the device) into `image`. */
   decode?: boolean;
 }
@@ -103,7 +108,10 @@ export class DeviceDenoiser implements Disposable {
       await (bucket.stepBindings[parity] as NonNullable<(typeof bucket.stepBindings)[0]>).runAsync(
         this.#runOptionsFor(bucket.graphIds.step[parity] as number),
       );
-      request.afterStep?.(k + 1);
+      const denoised = request.previewAt?.(k + 1)
+        ? this.#transfer.downloadFloats(bucket.tensors.denoised as NativeTensor)
+        : undefined;
+      request.afterStep?.(k + 1, denoised);
     }
     const final = bucket.tensors[`sample${request.table.steps % 2}`] as NativeTensor;
     bucket.stepBindings[(request.table.steps + 1) % 2]?.synchronizeOutputs();

@@ -1,10 +1,12 @@
 import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { lazyControlUnet } from "../control/control-unet.ts";
+import { loadDeviceLoop } from "../device-loop/load-device-loop.ts";
 import { ModelLoadError } from "../errors.ts";
 import { clipImageConfig } from "../image/clip-image-input.ts";
 import { generateBatchBySet } from "../lora/generate-by-set.ts";
 import { LoraComponents } from "../lora/lora-components.ts";
+import { parseExecutionProviders } from "../models/execution-provider-options.ts";
 import { createSession, type LoadedSession } from "../models/onnx-session.ts";
 import { SafetyCheckerSession } from "../models/safety-checker.ts";
 import { TextEncoderSession } from "../models/text-encoder.ts";
@@ -57,8 +59,11 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
   const tokenizers = [await loadTokenizer(modelDir, "tokenizer")];
   if (hasTextEncoder2) tokenizers.push(await loadTokenizer(modelDir, "tokenizer_2"));
 
-  let providers = options.executionProviders ?? [...DEFAULT_EXECUTION_PROVIDERS];
-  if (providers.length === 0) providers = [...DEFAULT_EXECUTION_PROVIDERS];
+  const requested =
+    options.executionProviders === undefined || options.executionProviders.length === 0
+      ? [...DEFAULT_EXECUTION_PROVIDERS]
+      : options.executionProviders;
+  let providers = requested;
   const sessions: LoadedSession[] = [];
   const load = async (file: string) => {
     const loaded = await createSession(modelDir, file, providers, logger);
@@ -163,6 +168,8 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       model: { name: options.modelName ?? basename(resolve(modelDir)), hash, family: traits.family },
       executionProvider,
     };
+    const deviceLoop = loadDeviceLoop(modelDir, parseExecutionProviders(requested)[0], components, logger);
+    if (deviceLoop !== undefined) components.deviceLoop = deviceLoop;
     const loras = new LoraComponents(components);
     logger.info("pipeline loaded", { modelDir, family: traits.family, executionProvider, modelHash: hash });
     return {
@@ -178,6 +185,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
         generate(loras.for(request.lora), request, generateOptions),
       generateBatch: (entries, batchOptions = {}) => generateBatchBySet(loras, entries, batchOptions),
       release: async () => {
+        deviceLoop?.release();
         await Promise.all(sessions.map((s) => s.session.release()));
       },
     };

@@ -62,8 +62,10 @@ export class LoraComponents {
       );
     const adapters = set.map((lora) => ({ lora, adapters: this.#adapters(lora) }));
     const [unetFeeds, ...textFeeds] = loraSetFeeds(this.#networks, adapters);
+    // the device loop's UNet has no adapter inputs (it declines such models): LoRA sets run on the host
+    const { deviceLoop: _hostLoopOnly, ...base } = this.#base;
     const components: PipelineComponents = {
-      ...this.#base,
+      ...base,
       unet: this.#base.unet.withAdapters(unetFeeds ?? {}),
       controlUnet: this.#controlUnetFor(adapters),
       text: {

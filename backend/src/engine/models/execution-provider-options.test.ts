@@ -77,7 +77,19 @@ describe("execution provider options", () => {
     expect(() => parseExecutionProviders(["cuda:cudnn_conv_algo_search=HEURISTIC"])).toThrow(
       /cuda: cudnn_conv_algo_search=HEURISTIC is a CUDA provider option onnxruntime-node 1.29 does not pass on/,
     );
-    expect(() => parseExecutionProviders(["cuda:prefer_nhwc=1"])).toThrow(/prefer_nhwc=1/);
+    expect(() => parseExecutionProviders(["cuda:prefer_nhwc=1"])).toThrow(/prefer_nhwc=1.*add device_loop=1/);
+  });
+
+  it("takes them for the device loop, whose sessions go through onnxruntime's C API", () => {
+    const [cuda] = parseExecutionProviders([
+      "cuda:device_loop=1,enable_cuda_graph=1,prefer_nhwc=1,run_ahead=1",
+    ]);
+    // onnxruntime-node's own sessions still get only what its binding passes
+    expect(sessionOptionsFor(cuda as NonNullable<typeof cuda>).executionProviders).toEqual(["cuda"]);
+    expect(() => parseExecutionProviders(["cuda:device_loop=maybe"])).toThrow(/device_loop=maybe/);
+    expect(() => parseExecutionProviders(["webgpu:run_ahead=1"])).toThrow(
+      /run_ahead=1 is an option of the device loop/,
+    );
   });
 
   it("rejects malformed lists with the bad text", () => {

@@ -19,8 +19,12 @@ export interface ExecutionProviderSpec {
   readonly options: Readonly<Record<string, string>>;
 }
 
-/** CUDA provider options onnxruntime has that the 1.29 Node binding drops: asking for one is an error. */
-const CUDA_OPTIONS_NOT_PASSED = [
+/**
+ * CUDA provider options onnxruntime has that the 1.29 Node binding drops. They reach the provider only
+ * on the device loop's sessions (`device_loop=1`: the UNet and VAE decoder through onnxruntime's C API,
+ * see engine/device-loop/); asked for without it, they are an error.
+ */
+export const CUDA_OPTIONS_NOT_PASSED = [
   "cudnn_conv_algo_search",
   "prefer_nhwc",
   "enable_cuda_graph",
@@ -43,6 +47,15 @@ const WEBGPU_STRING_OPTIONS = [
 ];
 
 const GRAPH_LEVELS = ["disabled", "basic", "extended", "layout", "all"] as const;
+
+/** Options of the device loop itself, read by engine/device-loop/native-options.ts. */
+const DEVICE_LOOP_FLAGS = ["device_loop", "run_ahead"];
+
+/** Whether the spec asks for the device loop (`device_loop=1`), where the provider supports one. */
+export function wantsDeviceLoop(spec: ExecutionProviderSpec): boolean {
+  const value = spec.options.device_loop;
+  return value === "1" || value === "true";
+}
 
 /**
  * Split a provider list into specs: `["cuda:device_id=1,enable_mem_pattern=0", "cpu"]` or the one
@@ -133,10 +146,16 @@ export function sessionOptionsFor(spec: ExecutionProviderSpec): InferenceSession
       provider[key] = value;
     } else if (spec.name === "webgpu" && key === "enableRobustness") {
       provider[key] = flag(value, bad);
+    } else if ((spec.name === "cuda" || spec.name === "cpu") && DEVICE_LOOP_FLAGS.includes(key)) {
+      flag(value, bad);
     } else if (spec.name === "cuda" && CUDA_OPTIONS_NOT_PASSED.includes(key)) {
-      throw bad(
-        "is a CUDA provider option onnxruntime-node 1.29 does not pass on (its binding sets only device_id)",
-      );
+      if (!wantsDeviceLoop(spec)) {
+        throw bad(
+          "is a CUDA provider option onnxruntime-node 1.29 does not pass on (its binding sets only device_id); add device_loop=1 to run the UNet through onnxruntime's C API, which takes it",
+        );
+      }
+    } else if (key === "run_ahead") {
+      throw bad("is an option of the device loop, which runs on cuda or cpu");
     } else {
       throw bad("is not an option this binding accepts");
     }

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadTiny, maxAbsDiff } from "../test-models.ts";
+import { loadTiny, maxAbsDiff, TINY_REQUEST } from "../test-models.ts";
 import type { GenerationProgress, GenerationRequest, Pipeline } from "../types.ts";
 
-const base: GenerationRequest = {
-  prompt: "a red fox in a snowy forest",
-  width: 64,
-  height: 64,
-  steps: 6,
-  guidanceScale: 7.5,
-  seed: 42,
-};
+const base: GenerationRequest = TINY_REQUEST;
 let pipeline: Pipeline;
 
 beforeAll(async () => {

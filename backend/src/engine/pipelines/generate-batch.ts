@@ -217,32 +217,32 @@ async function runChunk<S extends Seed>(components: PipelineComponents, chunk: I
   const timesteps = first.scheduler.timesteps;
   const owners = [...new Set(chunk.map((item) => item.owner))];
   const denoiseStartedMs = performance.now();
-  await denoiseBatch({
-    unet: components.unet,
-    timesteps,
-    latentDims,
-    items: chunk,
-    isActive: (item) => !(item as Image<S>).owner.entry.signal?.aborted,
-    afterStep: (step, items, denoised) => {
-      for (const owner of owners) {
-        const mine = items.flatMap((item, j) => ((item as Image<S>).owner === owner ? [j] : []));
-        const firstOfMine = mine[0];
-        if (firstOfMine === undefined) continue;
-        const every = owner.entry.previewEverySteps ?? 0;
-        const wantsPreview = every > 0 && (step % every === 0 || step === timesteps.length);
-        owner.entry.onProgress?.({
-          step,
-          steps: timesteps.length,
-          image: (items[firstOfMine] as Image<S>).image,
-          images: owner.resolved.n,
-          batch: mine.length,
-          ...(wantsPreview
-            ? { preview: { latents: denoised[firstOfMine] as Float32Array, dims: latentDims } }
-            : {}),
-        });
-      }
-    },
-  });
+  const afterStep = (
+    step: number,
+    items: readonly BatchItem[],
+    denoised: readonly (Float32Array | undefined)[],
+  ) => {
+    for (const owner of owners) {
+      const mine = items.flatMap((item, j) => ((item as Image<S>).owner === owner ? [j] : []));
+      const firstOfMine = mine[0];
+      if (firstOfMine === undefined) continue;
+      const wantsPreview = previewWanted(owner.entry.previewEverySteps, step, timesteps.length);
+      owner.entry.onProgress?.({
+        step,
+        steps: timesteps.length,
+        image: (items[firstOfMine] as Image<S>).image,
+        images: owner.resolved.n,
+        batch: mine.length,
+        ...(wantsPreview
+          ? { preview: { latents: denoised[firstOfMine] as Float32Array, dims: latentDims } }
+          : {}),
+      });
+    }
+  };
+  const isActive = (item: BatchItem) => !(item as Image<S>).owner.entry.signal?.aborted;
+  if (!(await denoiseOnDevice(components, chunk, latentDims, afterStep, isActive))) {
+    await denoiseBatch({ unet: components.unet, timesteps, latentDims, items: chunk, isActive, afterStep });
+  }
   const denoiseMs = performance.now() - denoiseStartedMs;
   for (const owner of owners) owner.timingsMs.denoise += denoiseMs;
 
@@ -268,6 +268,69 @@ async function runChunk<S extends Seed>(components: PipelineComponents, chunk: I
     };
     owner.timingsMs.decode += performance.now() - mark;
   }
+}
+
+/**
+ * The chunk on the device loop, when the pipeline has one and it takes the chunk: each item's final
+ * latents written back, as `denoiseBatch` leaves them. Its batch is fixed once started, so a cancelled
+ * item keeps its rows until the chunk ends (its outcome is still the abort), and the chunk stops
+ * between two steps once no item is wanted. Previews copy the step's estimate to the host only on the
+ * steps that ask for one.
+ */
+async function denoiseOnDevice(
+  components: PipelineComponents,
+  chunk: readonly BatchItem[],
+  latentDims: readonly [number, number, number, number],
+  afterStep: (
+    step: number,
+    items: readonly BatchItem[],
+    denoised: readonly (Float32Array | undefined)[],
+  ) => void,
+  isActive: (item: BatchItem) => boolean,
+): Promise<boolean> {
+  const loop = components.deviceLoop;
+  const first = chunk[0];
+  if (loop === undefined || first === undefined) return false;
+  const steps = first.scheduler.timesteps.length;
+  // one step table serves the chunk: its images must share the algorithm, the steps and the guidance
+  const shared = (item: BatchItem) =>
+    item.scheduler.name === first.scheduler.name &&
+    item.scheduler.timesteps.length === steps &&
+    item.guidanceScale === first.guidanceScale;
+  if (!chunk.every(shared)) return false;
+  const everyoneLeft = new Error("every image of the chunk was cancelled");
+  let final: Float32Array[] | undefined;
+  try {
+    final = await loop.run({
+      items: chunk,
+      guidanceScale: first.guidanceScale,
+      latentDims,
+      previewAt: (step) =>
+        chunk.some((item) => previewWanted((item as Image<Seed>).owner.entry.previewEverySteps, step, steps)),
+      afterStep: (step, denoised) => {
+        const active = chunk.filter(isActive);
+        if (active.length === 0) throw everyoneLeft;
+        afterStep(
+          step,
+          active,
+          active.map((item) => denoised?.[chunk.indexOf(item)]),
+        );
+      },
+    });
+  } catch (error) {
+    if (error === everyoneLeft) return true; // as denoiseBatch returns: each outcome is its abort
+    throw error;
+  }
+  if (final === undefined) return false;
+  chunk.forEach((item, i) => {
+    item.latents = final[i] as Float32Array;
+  });
+  return true;
+}
+
+/** Whether a request that asked for a preview every `every` steps gets one after `step` (and the last). */
+function previewWanted(every: number | undefined, step: number, steps: number): boolean {
+  return every !== undefined && every > 0 && (step % every === 0 || step === steps);
 }
 
 function latentDimsOf<S extends Seed>(

@@ -1,5 +1,6 @@
 import { stepCounts } from "@sdgate/shared";
 import { passControls } from "../control/pass-controls.ts";
+import type { DeviceLoop } from "../device-loop/device-loop.ts";
 import { abortError, InvalidArgumentError } from "../errors.ts";
 import type { UNetSession } from "../models/unet.ts";
 import type { VaeDecoderSession } from "../models/vae-decoder.ts";
@@ -22,7 +23,7 @@ import { strengthSchedule } from "./img2img.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata, type ModelIdentity } from "./recipe.ts";
 import { prepareStart } from "./start-latents.ts";
-import type { ConditioningRequest, TextStack } from "./text-conditioning.ts";
+import type { Conditioning, ConditioningRequest, TextStack } from "./text-conditioning.ts";
 import { type ModelLimits, resolveRequest } from "./validate.ts";
 
 /** A loaded model's parts, as `loadPipeline` assembles them. */
@@ -40,6 +41,11 @@ export interface PipelineComponents {
   limits: ModelLimits;
   model: ModelIdentity;
   executionProvider: string;
+  /**
+   * The denoising loop on the device (`device_loop=1` on the first execution provider): txt2img images
+   * it can express run there, the rest on the host loop.
+   */
+  deviceLoop?: DeviceLoop;
 }
 
 /**
@@ -133,21 +139,43 @@ export async function generate<S extends Seed>(
 
     mark = performance.now();
     const { hires } = resolved;
-    let latents = await denoise({
-      unet: components.unet,
-      scheduler,
-      timesteps,
-      start,
-      latentDims,
-      conditioning,
-      guidanceScale: resolved.guidanceScale,
-      generator,
-      ...(controls === undefined ? {} : { control: controls.first }),
-      afterStep: (step) => {
-        onProgress?.({ step, steps: totalSteps, image: index, images: resolved.n });
-        checkAbort();
-      },
-    });
+    const afterStep = (step: number) => {
+      onProgress?.({ step, steps: totalSteps, image: index, images: resolved.n });
+      checkAbort();
+    };
+    const [onDevice] =
+      resolved.strength === null &&
+      start.blend === undefined &&
+      controls === undefined &&
+      conditioning.length === 1
+        ? ((await components.deviceLoop?.run({
+            items: [
+              {
+                scheduler,
+                generator,
+                latents: start.latents,
+                conditioning: conditioning[0]?.conditioning as Conditioning,
+              },
+            ],
+            guidanceScale: resolved.guidanceScale,
+            latentDims,
+            afterStep,
+          })) ?? [])
+        : [];
+    let latents =
+      onDevice ??
+      (await denoise({
+        unet: components.unet,
+        scheduler,
+        timesteps,
+        start,
+        latentDims,
+        conditioning,
+        guidanceScale: resolved.guidanceScale,
+        generator,
+        ...(controls === undefined ? {} : { control: controls.first }),
+        afterStep,
+      }));
     let out = { latentDims: latentDims as readonly [number, number, number, number], width, height };
     if (hires !== undefined) {
       latents = await hiresPass({
