@@ -28,12 +28,7 @@ mkdir -p "$out"
 models=.sdgate/gpu-models
 runs=${RUNS:-5}
 steps=${STEPS:-50}
-# The packed node_modules (/opt/gpu/node_modules, linked here by env.sh) hold the workspaces as links
-# relative to the checkout (@sdgate/shared -> ../../shared), which dangle under /opt/gpu: point them here.
-gpu_env() {
-  . /opt/gpu/env.sh
-  for workspace in shared backend; do ln -sfn "$PWD/$workspace" "/opt/gpu/node_modules/@sdgate/$workspace"; done
-}
+. "$(dirname "$0")/gpu-env.sh"
 case $phase in
   a)
     bash .gpu/a/unpack.sh

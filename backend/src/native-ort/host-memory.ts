@@ -1,4 +1,4 @@
-import koffi from "koffi";
+import koffi from "./koffi-setup.ts";
 
 /**
  * Copies between JS typed arrays and native memory with libc's `memcpy`: koffi passes a typed array's

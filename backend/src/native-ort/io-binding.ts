@@ -1,4 +1,4 @@
-import koffi from "koffi";
+import koffi from "./koffi-setup.ts";
 import { NativeHandle } from "./native-handle.ts";
 import type { NativeRunOptions } from "./run-options.ts";
 import type { NativeSession } from "./session.ts";
@@ -17,6 +17,8 @@ import { NativeTensor, type TensorLocation } from "./tensor.ts";
 export class IoBinding implements Disposable {
   readonly session: NativeSession;
   readonly handle: NativeHandle;
+  /** The tensors bound, by `in:`/`out:` name: an async run keeps them alive. */
+  readonly #tensors = new Map<string, NativeTensor>();
   /** Bound outputs in binding order (rebinding a name keeps its place, as onnxruntime does). */
   readonly #outputs: { name: string; location: TensorLocation }[] = [];
 
@@ -37,12 +39,14 @@ export class IoBinding implements Disposable {
   bindInput(name: string, tensor: NativeTensor): this {
     this.session.input(name);
     call(this.session.runtime.api, "BindInput", this.handle.pointer, name, tensor.handle.pointer);
+    this.#tensors.set(`in:${name}`, tensor);
     return this;
   }
 
   bindOutput(name: string, tensor: NativeTensor): this {
     this.session.output(name);
     call(this.session.runtime.api, "BindOutput", this.handle.pointer, name, tensor.handle.pointer);
+    this.#tensors.set(`out:${name}`, tensor);
     this.#remember(name, tensor.location);
     return this;
   }
@@ -52,6 +56,7 @@ export class IoBinding implements Disposable {
     this.session.output(name);
     const info = this.session.runtime.memoryInfo(location).pointer;
     call(this.session.runtime.api, "BindOutputToDevice", this.handle.pointer, name, info);
+    this.#tensors.delete(`out:${name}`);
     this.#remember(name, location);
     return this;
   }
@@ -72,7 +77,13 @@ export class IoBinding implements Disposable {
 
   /** `run` on a koffi worker thread. */
   runAsync(options?: NativeRunOptions): Promise<void> {
-    return callAsync(this.session.runtime.api, "RunWithBinding", ...this.#args(options));
+    const held = [
+      this.handle,
+      this.session.handle,
+      ...[...this.#tensors.values()].map((tensor) => tensor.handle),
+    ];
+    if (options !== undefined) held.push(options.handle);
+    return callAsync(this.session.runtime.api, "RunWithBinding", held, ...this.#args(options));
   }
 
   /**
@@ -98,6 +109,7 @@ export class IoBinding implements Disposable {
     this.session.runtime.api.fn.ClearBoundInputs(this.handle.pointer);
     this.session.runtime.api.fn.ClearBoundOutputs(this.handle.pointer);
     this.#outputs.length = 0;
+    this.#tensors.clear();
   }
 
   release(): void {

@@ -19,6 +19,9 @@ export class NativeHandle implements Disposable {
   readonly #kind: string;
   readonly #release: OrtFunctionName;
   #pointer: unknown;
+  /** Runs on koffi's worker threads that use this object now; a release waits for them. */
+  #holds = 0;
+  #releaseWhenFree = false;
 
   constructor(api: OrtApi, kind: string, release: OrtFunctionName, pointer: unknown) {
     if (pointer === null || pointer === undefined) throw new Error(`onnxruntime returned no ${kind}`);
@@ -43,8 +46,29 @@ export class NativeHandle implements Disposable {
     return this.#pointer;
   }
 
+  /**
+   * Keeps the object alive while native code off the main thread uses it (an async run): a `release()`
+   * meanwhile, an easy mistake with `using` and an un-awaited promise, is carried out once the last
+   * hold ends instead of freeing memory a run is reading. Returns the function that ends this hold.
+   */
+  hold(): () => void {
+    this.pointer; // throws if released
+    this.#holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#holds--;
+      if (this.#holds === 0 && this.#releaseWhenFree) this.release();
+    };
+  }
+
   release(): void {
     if (this.#pointer === null) return;
+    if (this.#holds > 0) {
+      this.#releaseWhenFree = true;
+      return;
+    }
     this.#api.fn[this.#release](this.#pointer);
     this.#pointer = null;
     live.set(this.#kind, (live.get(this.#kind) ?? 1) - 1);

@@ -1,4 +1,5 @@
-import koffi, { type LibraryHandle, type TypeObject } from "koffi";
+import type { LibraryHandle, TypeObject } from "koffi";
+import koffi from "./koffi-setup.ts";
 
 /**
  * onnxruntime's C API, reached through koffi from the `libonnxruntime.so.1` that onnxruntime-node

@@ -1,5 +1,5 @@
-import koffi from "koffi";
 import { describe, expect, it } from "vitest";
+import koffi from "./koffi-setup.ts";
 import { liveNativeObjects } from "./native-handle.ts";
 import { NativeRunOptions } from "./run-options.ts";
 import { OrtRuntime } from "./runtime.ts";
@@ -115,6 +115,24 @@ describe("onnxruntime through its C API (koffi)", () => {
         cuda: { deviceId: 0, enableCudaGraph: true, preferNhwc: true, cudnnConvAlgoSearch: "HEURISTIC" },
       });
     expect(attempt).toThrow(/UpdateCUDAProviderOptions failed .*libonnxruntime_providers_(shared|cuda)/);
+  });
+
+  it("keeps what an async run uses alive when it is released mid-run, and frees it after", async () => {
+    const before = liveNativeObjects();
+    const session = NativeSession.create(ort, scaleAndShiftModel());
+    const x = ort.hostTensor("float32", [256, 4096]);
+    const b = ort.hostTensor("float32", [4096]);
+    const running = session.runAsync({ x, b });
+    // what `using` does when a function returns an un-awaited run: before the fix, a segfault
+    x.release();
+    b.release();
+    session.release();
+    expect(x.handle.released).toBe(false);
+    const { y } = await running;
+    expect(y?.dims).toEqual([256, 4096]);
+    y?.release();
+    expect(x.handle.released && b.handle.released && session.handle.released).toBe(true);
+    expect(liveNativeObjects()).toEqual(before);
   });
 
   it("releases every native object it creates", () => {

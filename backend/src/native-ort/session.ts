@@ -1,6 +1,6 @@
-import koffi from "koffi";
 import { type ElementType, elementTypeOf } from "./element-type.ts";
 import { IoBinding } from "./io-binding.ts";
+import koffi from "./koffi-setup.ts";
 import { NativeHandle } from "./native-handle.ts";
 import type { NativeRunOptions } from "./run-options.ts";
 import { HOST, type OrtRuntime } from "./runtime.ts";
@@ -101,7 +101,14 @@ export class NativeSession implements Disposable {
     options?: NativeRunOptions,
   ): Promise<Record<string, NativeTensor>> {
     const { names, values, outputs } = this.#runArguments(feeds, outputNames);
-    await callAsync(this.runtime.api, "Run", ...this.#runArgs(options, names, values, outputNames, outputs));
+    const held = [this.handle, ...Object.values(feeds).map((tensor) => tensor.handle)];
+    if (options !== undefined) held.push(options.handle);
+    await callAsync(
+      this.runtime.api,
+      "Run",
+      held,
+      ...this.#runArgs(options, names, values, outputNames, outputs),
+    );
     return this.#wrapOutputs(outputNames, outputs);
   }
 

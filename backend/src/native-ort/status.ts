@@ -1,3 +1,4 @@
+import type { NativeHandle } from "./native-handle.ts";
 import type { OrtApi } from "./ort-api.ts";
 
 /** onnxruntime's `OrtErrorCode`s by value (onnxruntime_c_api.h). */
@@ -67,10 +68,20 @@ export function callOut<T = unknown>(api: OrtApi, name: keyof OrtApi["fn"], ...a
   return out[0] as T;
 }
 
-/** The same call on a koffi worker thread, so a long run does not hold the event loop. */
-export function callAsync(api: OrtApi, name: keyof OrtApi["fn"], ...args: unknown[]): Promise<void> {
+/**
+ * The same call on a koffi worker thread, so a long run does not hold the event loop; `held` are the
+ * native objects the call uses, kept alive until it returns (see `NativeHandle.hold`).
+ */
+export function callAsync(
+  api: OrtApi,
+  name: keyof OrtApi["fn"],
+  held: readonly NativeHandle[],
+  ...args: unknown[]
+): Promise<void> {
+  const releases = held.map((handle) => handle.hold());
   return new Promise((resolve, reject) => {
     api.fn[name].async(...args, (error: unknown, status: unknown) => {
+      for (const release of releases) release();
       if (error) return reject(error);
       try {
         check(api, name, status);
