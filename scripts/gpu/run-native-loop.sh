@@ -11,9 +11,12 @@
 #     1.29 provider (verbose log); then bench/gpu/native-loop.ts: today's host loop, the C API host loop
 #     with the provider options, the device loop, + CUDA graphs, + run-ahead: batch-1 latency, images/s
 #     at 1, 2, 4, 8, 16, memory, utilization, peak share, and the device loop's numerics against the
-#     host loop on the GPU.
-# Results in $OUT: ep-options.txt, native-loop/results.md and results.json (rewritten after every row,
-# so a call cut short keeps what it measured), nvidia-smi.txt. RUNS=5 STEPS=50 BATCHES=1,2,4,8,16.
+#     host loop on the GPU; then the production path (bench/gpu/run.ts's engine rows: loadPipeline's
+#     generate and generateBatch) on today's provider, with the device loop, and with the device loop
+#     running batches as two overlapped half-batches (overlap=1).
+# Results in $OUT: ep-options.txt, nvidia-smi.txt, native-loop/ and engine/ (results.md and results.json,
+# each rewritten after every row, so a call cut short keeps what it measured). RUNS=5 STEPS=50
+# BATCHES=1,2,4,8,16 by default.
 set -euo pipefail
 phase=${1:?usage: run-native-loop.sh a|b}
 out=${OUT:-.sdgate/gpu-out}
@@ -35,6 +38,9 @@ case $phase in
     head -20 "$out/ep-options.txt"
     node bench/gpu/native-loop.ts --model "$models/sd15-fused-float16" --runs "${RUNS:-5}" --warmup 1 \
       --steps "${STEPS:-50}" --batches "${BATCHES:-1,2,4,8,16}" --out "$out/native-loop" 2>&1 | tail -20 || true
+    loop="cuda:device_loop=1+enable_cuda_graph=1+prefer_nhwc=1+cudnn_conv_use_max_workspace=1"
+    node bench/gpu/run.ts --providers "cuda,$loop,$loop+overlap=1" --operators fused --runs 3 --warmup 1 \
+      --steps "${STEPS:-50}" --batches 1,8,16 --models "$models" --out "$out/engine" 2>&1 | tail -12 || true
     ;;
   *) echo "run-native-loop.sh: phase '$phase' is not a or b"; exit 2 ;;
 esac

@@ -5,7 +5,7 @@ import type { Generator } from "../pipelines/noise-source.ts";
 import { type Conditioning, concat } from "../pipelines/text-conditioning.ts";
 import type { Scheduler } from "../schedulers/index.ts";
 import type { EngineLogger } from "../types.ts";
-import { DeviceDenoiser } from "./device-denoiser.ts";
+import { type DeviceDenoiseRequest, DeviceDenoiser } from "./device-denoiser.ts";
 import type { DeviceLoopSettings } from "./native-options.ts";
 import { buildStepTable } from "./step-coefficients.ts";
 import { drawStepNoise, drawsStepNoise } from "./step-noise.ts";
@@ -25,8 +25,20 @@ export interface DeviceLoopRun {
   guidanceScale: number;
   /** One image's latent shape, `[1, C, h, w]`. */
   latentDims: readonly [number, number, number, number];
-  afterStep: (done: number, denoised?: readonly Float32Array[]) => void;
+  /** After each step, with the items that took it (a half-batch's, with `overlap`) and their estimates when asked. */
+  afterStep: (
+    done: number,
+    denoised: readonly Float32Array[] | undefined,
+    items: readonly DeviceLoopItem[],
+  ) => void;
   previewAt?: (done: number) => boolean;
+  /** Items whose latents are final, as soon as they are (a half-batch at a time, with `overlap`). */
+  onHalfDone?: (items: readonly DeviceLoopItem[], latents: readonly Float32Array[]) => void;
+}
+
+interface PreparedRun {
+  items: readonly DeviceLoopItem[];
+  request: DeviceDenoiseRequest;
 }
 
 /**
@@ -40,10 +52,12 @@ export class DeviceLoop implements Disposable {
   readonly denoiser: DeviceDenoiser;
   readonly #logger: EngineLogger;
   readonly #declined = new Set<string>();
+  readonly #overlapHalves: boolean;
 
-  constructor(denoiser: DeviceDenoiser, logger: EngineLogger) {
+  constructor(denoiser: DeviceDenoiser, logger: EngineLogger, overlapHalves = false) {
     this.denoiser = denoiser;
     this.#logger = logger;
+    this.#overlapHalves = overlapHalves;
   }
 
   /** The UNet and VAE decoder of `modelDir` on the device loop's sessions. */
@@ -67,17 +81,52 @@ export class DeviceLoop implements Disposable {
       device: denoiser.unet.location.device,
       cudaGraphs: settings.session.cuda?.enableCudaGraph === true,
       runAhead: settings.runAhead,
+      overlapHalves: settings.overlapHalves,
     });
-    return new DeviceLoop(denoiser, logger);
+    return new DeviceLoop(denoiser, logger, settings.overlapHalves);
   }
 
-  /** Each item's final latents, or undefined when this run is one for the host loop. */
+  /**
+   * Each item's final latents, or undefined when this run is one for the host loop. With
+   * `halves` (the `overlap=1` setting), a run of two or more images goes as two half-batches: the
+   * second half's host work (its noise table, its layout) is done while the first half is on the
+   * device, and `onHalfDone` hands the first half's latents over (to decode them, a second stream
+   * of work) while the second half runs.
+   */
   async run(run: DeviceLoopRun): Promise<Float32Array[] | undefined> {
-    const [first] = run.items;
-    if (first === undefined) return [];
+    if (run.items.length === 0) return [];
+    const whole = this.#prepare(run, run.items);
+    if (whole === undefined) return undefined;
+    if (!this.overlapHalves || run.items.length < 2) {
+      const latents = await this.#execute(run, whole);
+      run.onHalfDone?.(run.items, latents);
+      return latents;
+    }
+    const middle = Math.ceil(run.items.length / 2);
+    const [front, back] = [run.items.slice(0, middle), run.items.slice(middle)];
+    const frontRun = this.#execute(run, this.#prepare(run, front) as PreparedRun);
+    // nothing to wait for here: the host prepares the back half while the front one is on the device
+    const backPrepared = this.#prepare(run, back) as PreparedRun;
+    const frontLatents = await frontRun;
+    const backRun = this.#execute(run, backPrepared);
+    run.onHalfDone?.(front, frontLatents);
+    const backLatents = await backRun;
+    run.onHalfDone?.(back, backLatents);
+    return [...frontLatents, ...backLatents];
+  }
+
+  /** Whether runs of two or more images go as two overlapped half-batches. */
+  get overlapHalves(): boolean {
+    return this.#overlapHalves;
+  }
+
+  /** The device request for `items`: one step table, the noise table, the conditioning group-major. */
+  #prepare(run: DeviceLoopRun, items: readonly DeviceLoopItem[]): PreparedRun | undefined {
+    const [first] = items;
+    if (first === undefined) return undefined;
     const rowsPerItem = first.conditioning.batch;
     const weights = first.conditioning.condWeights ?? [1];
-    const sameRows = run.items.every(
+    const sameRows = items.every(
       (item) =>
         item.conditioning.batch === rowsPerItem &&
         item.conditioning.contextDims[1] === first.conditioning.contextDims[1] &&
@@ -92,23 +141,32 @@ export class DeviceLoop implements Disposable {
       throw error;
     }
     const imageSize = run.latentDims.reduce((a, b) => a * b, 1);
-    const batch = run.items.length;
-    const noise = drawsStepNoise(first.scheduler) ? stepNoise(run, table.steps, imageSize) : undefined;
-    const conds = rowsPerItem === 1 ? [] : weights;
-    const result = await this.denoiser.denoise({
-      latents: concat(run.items.map((item) => item.latents)),
+    const batch = items.length;
+    const noise = drawsStepNoise(first.scheduler)
+      ? stepNoise(items, run.latentDims, table.steps, imageSize)
+      : undefined;
+    const request: DeviceDenoiseRequest = {
+      latents: concat(items.map((item) => item.latents)),
       latentDims: [batch, run.latentDims[1], run.latentDims[2], run.latentDims[3]],
-      context: groupMajor(run.items, (c) => c.context, rowsPerItem),
+      context: groupMajor(items, (c) => c.context, rowsPerItem),
       contextDims: [
         batch * rowsPerItem,
         first.conditioning.contextDims[1],
         first.conditioning.contextDims[2],
       ],
-      constants: constants(run.items, rowsPerItem),
-      condWeights: conds,
+      constants: constants(items, rowsPerItem),
+      condWeights: rowsPerItem === 1 ? [] : weights,
       table,
       ...(noise === undefined ? {} : { noise }),
-      afterStep: (done, denoised) => run.afterStep(done, denoised && split(denoised, batch)),
+    };
+    return { items, request };
+  }
+
+  async #execute(run: DeviceLoopRun, prepared: PreparedRun): Promise<Float32Array[]> {
+    const batch = prepared.items.length;
+    const result = await this.denoiser.denoise({
+      ...prepared.request,
+      afterStep: (done, denoised) => run.afterStep(done, denoised && split(denoised, batch), prepared.items),
       ...(run.previewAt ? { previewAt: run.previewAt } : {}),
     });
     return split(result.latents, batch);
@@ -132,11 +190,16 @@ export class DeviceLoop implements Disposable {
 }
 
 /** Each image's step noise, drawn as its host scheduler would, interleaved into `[steps, B, C, h, w]`. */
-function stepNoise(run: DeviceLoopRun, steps: number, imageSize: number): Float32Array {
-  const batch = run.items.length;
+function stepNoise(
+  items: readonly DeviceLoopItem[],
+  latentDims: readonly number[],
+  steps: number,
+  imageSize: number,
+): Float32Array {
+  const batch = items.length;
   const out = new Float32Array(steps * batch * imageSize);
-  run.items.forEach((item, i) => {
-    const own = drawStepNoise(item.scheduler, item.generator, run.latentDims);
+  items.forEach((item, i) => {
+    const own = drawStepNoise(item.scheduler, item.generator, latentDims);
     for (let k = 0; k < steps; k++) {
       out.set(own.subarray(k * imageSize, (k + 1) * imageSize), (k * batch + i) * imageSize);
     }

@@ -27,15 +27,17 @@ describe("the device loop's settings from SDGATE_EXECUTION_PROVIDERS", () => {
         },
       },
       runAhead: true,
+      overlapHalves: false,
     });
   });
 
   it("is off unless the first provider asks for it", () => {
     expect(deviceLoopSettings(first("cuda:enable_mem_pattern=0"))).toBeUndefined();
     expect(deviceLoopSettings(undefined)).toBeUndefined();
-    expect(deviceLoopSettings(first("cpu:device_loop=1"))).toEqual({
+    expect(deviceLoopSettings(first("cpu:device_loop=1,overlap=1"))).toEqual({
       session: { graphOptimizationLevel: "all", enableCpuMemArena: false },
       runAhead: false,
+      overlapHalves: true,
     });
   });
 

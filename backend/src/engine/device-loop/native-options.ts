@@ -9,6 +9,8 @@ export interface DeviceLoopSettings {
   /** The device loop's sessions (UNet, VAE decoder, step graphs), with every CUDA option asked for. */
   session: NativeSessionOptions;
   runAhead: boolean;
+  /** `overlap=1`: batches go as two half-batches, one's host work beside the other's device work. */
+  overlapHalves: boolean;
 }
 
 type CudaParser = (
@@ -75,5 +77,6 @@ export function deviceLoopSettings(spec: ExecutionProviderSpec | undefined): Dev
     }
     session.cuda = cuda as CudaProviderOptions;
   }
-  return { session, runAhead: spec.options.run_ahead === "1" || spec.options.run_ahead === "true" };
+  const on = (key: string) => spec.options[key] === "1" || spec.options[key] === "true";
+  return { session, runAhead: on("run_ahead"), overlapHalves: on("overlap") };
 }

@@ -90,6 +90,36 @@ describe("a pipeline with the device loop (cpu:device_loop=1)", () => {
     expect(deviceRuns).toBe(1);
   });
 
+  it("with overlap=1, runs a batch as two half-batches and still gives each image as it comes alone", async () => {
+    const overlapped = await loadPipeline(await tinyModelDir(), {
+      executionProviders: ["cpu:device_loop=1,overlap=1"],
+    });
+    try {
+      const requests = [
+        { ...base, seed: 21, n: 2 },
+        { ...base, seed: 23, scheduler: "euler" },
+      ];
+      const batches: number[] = [];
+      const outcomes = await overlapped.generateBatch(
+        requests.map((request) => ({ request, onProgress: (p) => batches.push(p.batch ?? 0) })),
+      );
+      for (const [i, request] of requests.entries()) {
+        const outcome = outcomes[i];
+        if (!outcome?.ok) throw new Error(`request ${i} failed: ${String(outcome?.error)}`);
+        const alone = await host.generate(request);
+        for (const [k, image] of alone.images.entries()) {
+          expect(maxAbsDiff(outcome.result.images[k]?.rgb as Uint8Array, image.rgb)).toBeLessThanOrEqual(1);
+        }
+      }
+      // three images: a half of two (the first request's) and a half of one (the second's)
+      expect(deviceRuns).toBe(1);
+      expect(batches.slice(0, 6)).toEqual([2, 2, 2, 2, 2, 2]);
+      expect(batches.slice(6)).toEqual([1, 1, 1, 1, 1, 1]);
+    } finally {
+      await overlapped.release();
+    }
+  });
+
   it("leaves what it cannot express to the host loop", async () => {
     const request = { ...base, image: testPattern(64, 64), strength: 0.6 };
     const expected = await host.generate(request);

@@ -49,7 +49,7 @@ const WEBGPU_STRING_OPTIONS = [
 const GRAPH_LEVELS = ["disabled", "basic", "extended", "layout", "all"] as const;
 
 /** Options of the device loop itself, read by engine/device-loop/native-options.ts. */
-const DEVICE_LOOP_FLAGS = ["device_loop", "run_ahead"];
+const DEVICE_LOOP_FLAGS = ["device_loop", "run_ahead", "overlap"];
 
 /** Whether the spec asks for the device loop (`device_loop=1`), where the provider supports one. */
 export function wantsDeviceLoop(spec: ExecutionProviderSpec): boolean {
@@ -154,7 +154,7 @@ export function sessionOptionsFor(spec: ExecutionProviderSpec): InferenceSession
           "is a CUDA provider option onnxruntime-node 1.29 does not pass on (its binding sets only device_id); add device_loop=1 to run the UNet through onnxruntime's C API, which takes it",
         );
       }
-    } else if (key === "run_ahead") {
+    } else if (key === "run_ahead" || key === "overlap") {
       throw bad("is an option of the device loop, which runs on cuda or cpu");
     } else {
       throw bad("is not an option this binding accepts");

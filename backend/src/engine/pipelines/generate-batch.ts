@@ -240,34 +240,47 @@ async function runChunk<S extends Seed>(components: PipelineComponents, chunk: I
     }
   };
   const isActive = (item: BatchItem) => !(item as Image<S>).owner.entry.signal?.aborted;
-  if (!(await denoiseOnDevice(components, chunk, latentDims, afterStep, isActive))) {
+  // the device loop hands over each half-batch as it finishes: its decode runs beside the next half
+  const decodes: Promise<void>[] = [];
+  const decodeAll = (items: readonly BatchItem[]) => {
+    for (const item of items) decodes.push(decodeImage(components, item as Image<S>, latentDims));
+  };
+  const onDevice = await denoiseOnDevice(components, chunk, latentDims, afterStep, isActive, decodeAll);
+  if (!onDevice) {
     await denoiseBatch({ unet: components.unet, timesteps, latentDims, items: chunk, isActive, afterStep });
   }
   const denoiseMs = performance.now() - denoiseStartedMs;
   for (const owner of owners) owner.timingsMs.denoise += denoiseMs;
+  if (!onDevice) decodeAll(chunk);
+  await Promise.all(decodes);
+}
 
-  for (const item of chunk) {
-    const { owner } = item;
-    if (owner.entry.signal?.aborted) continue;
-    const mark = performance.now();
-    const { width, height } = owner.resolved;
-    const rgb = await decodeLatents(
-      components.vaeDecoder,
-      item.latents,
-      latentDims,
-      components.scalingFactor,
-      width,
-      height,
-    );
-    owner.images[item.image] = {
-      seed: item.seed,
-      width,
-      height,
-      rgb,
-      metadata: imageMetadata(owner.resolved, item.seed, components.model),
-    };
-    owner.timingsMs.decode += performance.now() - mark;
-  }
+/** One image of the chunk to RGB with the VAE decoder, into its request's images (unless cancelled). */
+async function decodeImage<S extends Seed>(
+  components: PipelineComponents,
+  item: Image<S>,
+  latentDims: readonly [number, number, number, number],
+): Promise<void> {
+  const { owner } = item;
+  if (owner.entry.signal?.aborted) return;
+  const mark = performance.now();
+  const { width, height } = owner.resolved;
+  const rgb = await decodeLatents(
+    components.vaeDecoder,
+    item.latents,
+    latentDims,
+    components.scalingFactor,
+    width,
+    height,
+  );
+  owner.images[item.image] = {
+    seed: item.seed,
+    width,
+    height,
+    rgb,
+    metadata: imageMetadata(owner.resolved, item.seed, components.model),
+  };
+  owner.timingsMs.decode += performance.now() - mark;
 }
 
 /**
@@ -287,6 +300,7 @@ async function denoiseOnDevice(
     denoised: readonly (Float32Array | undefined)[],
   ) => void,
   isActive: (item: BatchItem) => boolean,
+  onItemsDone: (items: readonly BatchItem[]) => void,
 ): Promise<boolean> {
   const loop = components.deviceLoop;
   const first = chunk[0];
@@ -301,20 +315,27 @@ async function denoiseOnDevice(
   const everyoneLeft = new Error("every image of the chunk was cancelled");
   let final: Float32Array[] | undefined;
   try {
+    // with `overlap`, the loop runs two half-batches and hands each over as soon as it is done
     final = await loop.run({
       items: chunk,
       guidanceScale: first.guidanceScale,
       latentDims,
       previewAt: (step) =>
         chunk.some((item) => previewWanted((item as Image<Seed>).owner.entry.previewEverySteps, step, steps)),
-      afterStep: (step, denoised) => {
-        const active = chunk.filter(isActive);
-        if (active.length === 0) throw everyoneLeft;
+      afterStep: (step, denoised, items) => {
+        if (!chunk.some(isActive)) throw everyoneLeft;
+        const active = items.filter((item) => isActive(item as BatchItem));
         afterStep(
           step,
-          active,
-          active.map((item) => denoised?.[chunk.indexOf(item)]),
+          active as BatchItem[],
+          active.map((item) => denoised?.[items.indexOf(item)]),
         );
+      },
+      onHalfDone: (items, latents) => {
+        items.forEach((item, i) => {
+          item.latents = latents[i] as Float32Array;
+        });
+        onItemsDone(items as BatchItem[]);
       },
     });
   } catch (error) {
@@ -322,9 +343,6 @@ async function denoiseOnDevice(
     throw error;
   }
   if (final === undefined) return false;
-  chunk.forEach((item, i) => {
-    item.latents = final[i] as Float32Array;
-  });
   return true;
 }
 
