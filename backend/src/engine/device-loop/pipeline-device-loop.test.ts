@@ -45,6 +45,21 @@ describe("a pipeline with the device loop (cpu:device_loop=1)", () => {
     await device?.release();
   });
 
+  /** Each batched request's images equal what the host pipeline makes of it alone (within one level). */
+  async function expectAsAlone(
+    requests: readonly GenerationRequest[],
+    outcomes: Awaited<ReturnType<Pipeline["generateBatch"]>>,
+  ): Promise<void> {
+    for (const [i, request] of requests.entries()) {
+      const outcome = outcomes[i];
+      if (!outcome?.ok) throw new Error(`request ${i} failed: ${String(outcome?.error)}`);
+      const alone = await host.generate(request);
+      for (const [k, image] of alone.images.entries()) {
+        expect(maxAbsDiff(outcome.result.images[k]?.rgb as Uint8Array, image.rgb)).toBeLessThanOrEqual(1);
+      }
+    }
+  }
+
   it("loads the loop and makes the host loop's images", async () => {
     expect(logger.lines).toContain("device loop ready");
     for (const request of [
@@ -78,14 +93,7 @@ describe("a pipeline with the device loop (cpu:device_loop=1)", () => {
         },
       })),
     );
-    for (const [i, request] of requests.entries()) {
-      const outcome = outcomes[i];
-      if (!outcome?.ok) throw new Error(`request ${i} failed: ${String(outcome?.error)}`);
-      const alone = await host.generate(request);
-      for (const [k, image] of alone.images.entries()) {
-        expect(maxAbsDiff(outcome.result.images[k]?.rgb as Uint8Array, image.rgb)).toBeLessThanOrEqual(1);
-      }
-    }
+    await expectAsAlone(requests, outcomes);
     expect(previews).toEqual([3, 3, 6, 6]);
     expect(deviceRuns).toBe(1);
   });
@@ -103,14 +111,7 @@ describe("a pipeline with the device loop (cpu:device_loop=1)", () => {
       const outcomes = await overlapped.generateBatch(
         requests.map((request) => ({ request, onProgress: (p) => batches.push(p.batch ?? 0) })),
       );
-      for (const [i, request] of requests.entries()) {
-        const outcome = outcomes[i];
-        if (!outcome?.ok) throw new Error(`request ${i} failed: ${String(outcome?.error)}`);
-        const alone = await host.generate(request);
-        for (const [k, image] of alone.images.entries()) {
-          expect(maxAbsDiff(outcome.result.images[k]?.rgb as Uint8Array, image.rgb)).toBeLessThanOrEqual(1);
-        }
-      }
+      await expectAsAlone(requests, outcomes);
       // three images: a half of two (the first request's) and a half of one (the second's)
       expect(deviceRuns).toBe(1);
       expect(batches.slice(0, 6)).toEqual([2, 2, 2, 2, 2, 2]);
