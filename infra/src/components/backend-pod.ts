@@ -65,7 +65,7 @@ export function backendPodTemplate(args: BackendPodArgs): k8s.types.input.core.v
     // The built-in `tiny` model is built at startup; the root filesystem is read-only, so into an emptyDir.
     { name: "SDGATE_MODEL_DIR", value: "/var/lib/sdgate/models" },
     { name: "SDGATE_MODEL_FOLDERS", value: `${cluster.model.id}=${args.modelPath}` },
-    { name: "SDGATE_EXECUTION_PROVIDERS", value: "cuda,cpu" },
+    { name: "SDGATE_EXECUTION_PROVIDERS", value: cluster.serving.executionProviders },
     { name: "SDGATE_QUEUE_SIZE", value: String(cluster.serving.queueSize) },
     { name: "SDGATE_MAX_BATCH", value: String(cluster.serving.maxBatch) },
     { name: "SDGATE_DRAIN_TIMEOUT_MS", value: String(cluster.drainTimeoutSeconds * 1000) },

@@ -229,7 +229,11 @@ describe("GpuBackend", () => {
   it("asks for as many GPUs as gpu.perPod says, and passes the serving limits to the backend", async () => {
     const { pod } = await backend("multi", 0, (c) => {
       (c.gpu as Raw).perPod = 2;
-      c.serving = { queueSize: 64, maxBatch: 8 };
+      c.serving = {
+        queueSize: 64,
+        maxBatch: 8,
+        executionProviders: "cuda:device_loop=1,enable_cuda_graph=1,cpu",
+      };
     });
     const resources = pod.containers[0]?.resources as { limits: Raw };
     expect(resources.limits["nvidia.com/gpu"]).toBe("2");
@@ -237,6 +241,7 @@ describe("GpuBackend", () => {
       expect.arrayContaining([
         { name: "SDGATE_QUEUE_SIZE", value: "64" },
         { name: "SDGATE_MAX_BATCH", value: "8" },
+        { name: "SDGATE_EXECUTION_PROVIDERS", value: "cuda:device_loop=1,enable_cuda_graph=1,cpu" },
         { name: "SDGATE_BACKEND_NAME", value: "multi" },
       ]),
     );

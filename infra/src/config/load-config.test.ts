@@ -46,7 +46,7 @@ describe("stack configuration", () => {
         id: "6ff42ae2-765d-4adf-8112-31c55c1551e0",
         replicas: 2,
       },
-      serving: { queueSize: 32, maxBatch: 4 },
+      serving: { queueSize: 32, maxBatch: 4, executionProviders: "cuda,cpu" },
       rollout: "surge",
       startupBudgetSeconds: 1200,
       nodeScaleUpSeconds: 600,

@@ -131,6 +131,15 @@ const clusterSchema = z
       .strictObject({
         queueSize: z.number().int().min(1).max(100_000).default(32),
         maxBatch: z.number().int().min(1).max(64).default(4),
+        /**
+         * SDGATE_EXECUTION_PROVIDERS: onnxruntime's providers in order, with options. The device loop
+         * (latents kept on the GPU, CUDA graphs) is `cuda:device_loop=1,enable_cuda_graph=1,prefer_nhwc=1,cpu`;
+         * the backend checks every option when it loads its models.
+         */
+        executionProviders: z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]*(:[^,]+)?(,[^,]+)*$/i, "a comma list such as cuda:device_loop=1,cpu")
+          .default("cuda,cpu"),
       })
       .prefault({}),
     /**
