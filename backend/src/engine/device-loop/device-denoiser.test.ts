@@ -153,6 +153,17 @@ describe("the device loop (native binding, CPU provider)", () => {
       }),
     ).rejects.toBe(stop);
     expect((await denoiser.denoise(request)).latents).toEqual(first.latents);
+    // callers that do not wait for each other take turns on the bucket's tensors
+    const other = { ...request, latents: startLatents(4, scheduler.initNoiseSigma) };
+    const alone = await denoiser.denoise(other);
+    const [a, b, c] = await Promise.all([
+      denoiser.denoise(request),
+      denoiser.denoise(other),
+      denoiser.denoise(request),
+    ]);
+    expect(a.latents).toEqual(first.latents);
+    expect(b.latents).toEqual(alone.latents);
+    expect(c.latents).toEqual(first.latents);
   });
 
   it("names the field a request gets wrong", async () => {

@@ -79,6 +79,8 @@ export class DeviceDenoiser implements Disposable {
   readonly #runOptions = new Map<number, NativeRunOptions>();
   readonly #transfer: DeviceTransfer;
   #nextBucketId = 0;
+  /** The generation before this one, settled or not: the next waits for it. */
+  #previous: Promise<void> = Promise.resolve();
 
   constructor(options: DeviceDenoiserOptions) {
     this.#options = options;
@@ -97,8 +99,21 @@ export class DeviceDenoiser implements Disposable {
     }
   }
 
+  /**
+   * One generation. Generations take turns: a bucket's tensors and the captured graphs are the
+   * loop's state, so a second call waits for the first to finish (or fail) before it uploads.
+   */
   async denoise(request: DeviceDenoiseRequest): Promise<DeviceDenoiseResult> {
-    const shape = this.#shapeOf(request);
+    const shape = this.#shapeOf(request); // a bad request fails at once, without waiting its turn
+    const turn = this.#previous.then(() => this.#denoise(request, shape));
+    this.#previous = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  async #denoise(request: DeviceDenoiseRequest, shape: BucketShape): Promise<DeviceDenoiseResult> {
     const bucket = this.#bucket(shape);
     this.#upload(bucket, request);
     const unetOptions = this.#runOptionsFor(bucket.graphIds.unet);
