@@ -64,7 +64,11 @@ export function promptScenarios(studio: StudioHarness): void {
     await page.getByLabel("Size").selectOption("64x64");
     await page.getByLabel("Steps").fill("2");
     await page.getByRole("button", { name: "Run" }).click();
-    await page.getByText(/no LoRA named 'film-look' is registered and approved/).waitFor();
+    // the run's refusal (the estimate beside it may say the same once it has been priced)
+    await page
+      .getByRole("alert")
+      .getByText(/no LoRA named 'film-look' is registered and approved/)
+      .waitFor();
     await prompt.fill(PROMPT.replace(", <lora:film-look:0.8>", ""));
     await page.getByRole("button", { name: "Run" }).click();
     await page.getByRole("img", { name: /^Result 1, seed \d+$/ }).waitFor({ timeout: 30_000 });
