@@ -15,8 +15,11 @@ import {
   countSdxlParameters,
   SDXL_NETWORKS,
   type SdxlFullSizeResult,
+  type SdxlNetwork,
+  sdxlNetworkBuilders,
 } from "./sdxl-full-size.ts";
 import { addedTimeEmbeddingReference } from "./sdxl-unet-reference.ts";
+import { CountingSink } from "./tensor-sink.ts";
 import { buildTextEncoder } from "./text-encoder.ts";
 import { buildUNet2DCondition } from "./unet-2d-condition.ts";
 import { WeightSource } from "./weights.ts";
@@ -59,6 +62,37 @@ describe("full-size SDXL base", () => {
     expect(counts.vae_decoder.bytes).toBe(4 * PUBLISHED.vae_decoder);
     const fused = countSdxlParameters({ dtype: "float16", operators: "fused" });
     for (const network of SDXL_NETWORKS) expect(fused[network].parameters, network).toBe(PUBLISHED[network]);
+  });
+
+  it("the full-size fused UNet has the optimiser's fused nodes for its 70 transformer blocks and no Conv", () => {
+    const model = buildUNet2DCondition(
+      new WeightSource(3),
+      sdxlUNet(),
+      { operators: "fused" },
+      { floatType: "float16", sink: new CountingSink() },
+    );
+    // a self- and a cross-attention, two SkipLayerNorms and a GEGLU per block
+    expect(opCount(model, "MultiHeadAttention")).toBe(140);
+    expect(opCount(model, "SkipLayerNormalization")).toBe(140);
+    expect(opCount(model, "BiasSplitGelu")).toBe(70);
+    expect(opCount(model, "Conv")).toBe(0);
+  });
+
+  it("with LoRA inputs, the UNet and the first text encoder take adapters, the second none, parameters unchanged", () => {
+    const builders = sdxlNetworkBuilders({ dtype: "float16", loraInputs: "linear" });
+    const adapterInputs = (network: SdxlNetwork) => {
+      const sink = new CountingSink();
+      const model = onnx.onnx.ModelProto.decode(builders[network]({ floatType: "float16", sink }));
+      expect(sink.parameters, network).toBe(PUBLISHED[network]);
+      return (model.graph?.input ?? []).filter((i) => i.name?.endsWith(".lora_down")).map((i) => i.name);
+    };
+    const unet = adapterInputs("unet");
+    // attention q/k/v/out, feed-forward, proj_in/out (Linears in SDXL), time_emb_proj, 1×1 shortcuts
+    expect(unet).toContain("down_blocks.2.attentions.1.transformer_blocks.9.attn2.to_k.lora_down");
+    expect(unet).toContain("mid_block.attentions.0.proj_in.lora_down");
+    expect(unet.some((name) => name?.startsWith("add_embedding"))).toBe(false);
+    expect(adapterInputs("text_encoder")).toHaveLength(12 * 6);
+    expect(adapterInputs("text_encoder_2")).toEqual([]);
   });
 });
 

@@ -51,7 +51,7 @@ export function sdxlFloatType(network: SdxlNetwork, dtype: SdxlFullSizeOptions["
 }
 
 /** The five networks of SDXL base as builders, with seeded random weights or the checkpoint's. */
-function networks(options: CountOptions & { seed?: number }, checkpoint?: SdxlWeights) {
+export function sdxlNetworkBuilders(options: CountOptions & { seed?: number }, checkpoint?: SdxlWeights) {
   const divisor = options.widthDivisor ?? 1;
   const seed = options.seed ?? 1234;
   const weights = (offset: number, real: Weights | undefined): Weights =>
@@ -95,7 +95,9 @@ function networks(options: CountOptions & { seed?: number }, checkpoint?: SdxlWe
  * built with a counting sink: milliseconds at full size.
  */
 export function countSdxlParameters(options: CountOptions): Record<SdxlNetwork, NetworkCount> {
-  return countNetworks(SDXL_NETWORKS, networks(options), (network) => sdxlFloatType(network, options.dtype));
+  return countNetworks(SDXL_NETWORKS, sdxlNetworkBuilders(options), (network) =>
+    sdxlFloatType(network, options.dtype),
+  );
 }
 
 /**
@@ -115,7 +117,7 @@ export async function buildSdxlFullSize(
   checkFullSizeOptions(options);
   const dir = resolve(outDir);
   const counts = countSdxlParameters(options);
-  const builders = networks(options, options.weights);
+  const builders = sdxlNetworkBuilders(options, options.weights);
   const dataBytes = await writeStreamedFolder(
     dir,
     SDXL_NETWORKS.map((name) => ({
