@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import onnx from "onnx-proto";
@@ -10,6 +10,7 @@ import { exposeValues, inputBeside, readInitializers } from "./controlnet-refere
 import type { OperatorSet } from "./nn.ts";
 import { gaussian, runUnoptimized, worstRelativeError } from "./ort-test-support.ts";
 import { sdxlTextEncoder2, sdxlUNet } from "./sdxl-architecture.ts";
+import { writeSdxlConfigs } from "./sdxl-configs.ts";
 import {
   buildSdxlFullSize,
   countSdxlParameters,
@@ -93,6 +94,27 @@ describe("full-size SDXL base", () => {
     expect(unet.some((name) => name?.startsWith("add_embedding"))).toBe(false);
     expect(adapterInputs("text_encoder")).toHaveLength(12 * 6);
     expect(adapterInputs("text_encoder_2")).toEqual([]);
+  });
+
+  it("copies CLIP's vocabulary into both tokenizers, the second padding with '!'", async () => {
+    const tokenizerDir = await mkdtemp(join(tmpdir(), "sdgate-clip-"));
+    try {
+      await writeFile(join(tokenizerDir, "vocab.json"), '{"!": 0}');
+      await writeFile(join(tokenizerDir, "merges.txt"), "#version: 0.2\n");
+      writeSdxlConfigs(tokenizerDir, { dtype: "float16", tokenizerDir });
+      for (const [folder, pad] of [
+        ["tokenizer", "<|endoftext|>"],
+        ["tokenizer_2", "!"],
+      ]) {
+        expect(await readFile(join(tokenizerDir, folder as string, "vocab.json"), "utf8")).toBe('{"!": 0}');
+        const special = JSON.parse(
+          await readFile(join(tokenizerDir, folder as string, "special_tokens_map.json"), "utf8"),
+        );
+        expect(special.pad_token, folder).toBe(pad);
+      }
+    } finally {
+      await rm(tokenizerDir, { recursive: true, force: true });
+    }
   });
 });
 
