@@ -10,7 +10,8 @@ import {
   writeSingleFileCheckpoint,
 } from "./checkpoint-test-support.ts";
 import { importSd15 } from "./import-sd15.ts";
-import { kohyaClipPath, kohyaUNetPath, LoraFile } from "./lora.ts";
+import { LoraFile } from "./lora.ts";
+import { kohyaClipPath, kohyaUNetPath } from "./lora-names.ts";
 import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
 
 const root = mkdtempSync(join(tmpdir(), "sdgate-lora-"));

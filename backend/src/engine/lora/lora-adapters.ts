@@ -1,4 +1,4 @@
-import { parseAdapterName } from "../../model-import/lora.ts";
+import { parseAdapterName } from "../../model-import/lora-names.ts";
 import { SafetensorsFile } from "../../model-import/safetensors.ts";
 
 /** One trained layer of a LoRA: `W + (alpha / rank) · up · down` at strength 1. */
