@@ -209,22 +209,11 @@ export class DiffusersCheckpoint {
     dir: string,
     options: { preferFp16?: boolean; loras?: readonly LoraFile[] } = {},
   ): DiffusersCheckpoint {
-    const opened: SafetensorsFile[] = [];
-    try {
-      for (const base of Object.values(DIFFUSERS_WEIGHT_FILES)) {
-        const variants = [`${base}.safetensors`, `${base}.fp16.safetensors`];
-        if (options.preferFp16 === true) variants.reverse();
-        const file = variants.map((v) => join(dir, v)).find((path) => existsSync(path));
-        if (file === undefined)
-          throw new Error(
-            `${dir} has no ${variants.join(" or ")} (only safetensors checkpoints are read; convert .bin files first)`,
-          );
-        opened.push(SafetensorsFile.open(file));
-      }
-    } catch (error) {
-      for (const file of opened) file.close();
-      throw error;
-    }
+    const opened = openDiffusersFiles(
+      dir,
+      Object.values(DIFFUSERS_WEIGHT_FILES),
+      options.preferFp16 === true,
+    );
     return new DiffusersCheckpoint(
       opened as [SafetensorsFile, SafetensorsFile, SafetensorsFile],
       options.loras ?? [],
@@ -239,14 +228,46 @@ export class DiffusersCheckpoint {
 
   /** `path: tensor` for every checkpoint tensor no network has read (e.g. CLIP's `position_ids`). */
   unusedTensors(): string[] {
-    return [this.textEncoder, this.unet, this.vae].flatMap((source) =>
-      source.unused().map((name) => `${source.path}: ${name}`),
-    );
+    return unusedIn([this.textEncoder, this.unet, this.vae]);
   }
 
   close(): void {
     for (const file of this.#files) file.close();
   }
+}
+
+/**
+ * The weight files `bases` (relative to `dir`, without `.safetensors`) of a diffusers folder, opened,
+ * each from `<base>.safetensors` or its `<base>.fp16.safetensors` variant (tried first when
+ * `preferFp16`); none stays open when one is missing.
+ */
+export function openDiffusersFiles(
+  dir: string,
+  bases: readonly string[],
+  preferFp16: boolean,
+): SafetensorsFile[] {
+  const opened: SafetensorsFile[] = [];
+  try {
+    for (const base of bases) {
+      const variants = [`${base}.safetensors`, `${base}.fp16.safetensors`];
+      if (preferFp16) variants.reverse();
+      const file = variants.map((v) => join(dir, v)).find((path) => existsSync(path));
+      if (file === undefined)
+        throw new Error(
+          `${dir} has no ${variants.join(" or ")} (only safetensors checkpoints are read; convert .bin files first)`,
+        );
+      opened.push(SafetensorsFile.open(file));
+    }
+  } catch (error) {
+    for (const file of opened) file.close();
+    throw error;
+  }
+  return opened;
+}
+
+/** `path: tensor` for every tensor that `sources` (one file each) have not read. */
+export function unusedIn(sources: readonly CheckpointWeights[]): string[] {
+  return sources.flatMap((source) => source.unused().map((name) => `${source.path}: ${name}`));
 }
 
 /**

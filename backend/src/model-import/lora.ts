@@ -144,3 +144,42 @@ export class LoraFile {
     this.#file.close();
   }
 }
+
+/**
+ * The LoRA files `specs` for a model of `architecture`, opened, then the checkpoint they merge into
+ * (`open`); none stays open when one fails.
+ */
+export function openWithLoras<Checkpoint>(
+  specs: readonly { path: string; scale: number }[],
+  architecture: LoraArchitecture,
+  open: (loras: readonly LoraFile[]) => Checkpoint,
+): { loras: LoraFile[]; checkpoint: Checkpoint } {
+  const loras: LoraFile[] = [];
+  try {
+    for (const { path, scale } of specs) loras.push(LoraFile.open(path, scale, architecture));
+    return { loras, checkpoint: open(loras) };
+  } catch (error) {
+    for (const lora of loras) lora.close();
+    throw error;
+  }
+}
+
+/**
+ * Throws for the first LoRA none of whose adapters matched a weight of the build: a LoRA for another
+ * model (`other`), merged as nothing.
+ *
+ * @example
+ * refuseUnmatchedLoras(loras, "an SDXL", "SD 1.5");
+ */
+export function refuseUnmatchedLoras(loras: readonly LoraFile[], model: string, other: string): void {
+  const foreign = loras.find((lora) => lora.matchedCount === 0);
+  if (foreign !== undefined)
+    throw new Error(
+      `${foreign.path}: none of its ${foreign.adapterCount} LoRA adapters matches ${model} weight (a LoRA for another model, such as ${other}?)`,
+    );
+}
+
+/** `file: adapter` for every adapter of `loras` that matched no weight. */
+export function unmatchedAdapters(loras: readonly LoraFile[]): string[] {
+  return loras.flatMap((lora) => lora.unmatched().map((key) => `${lora.path}: ${key}`));
+}

@@ -7,6 +7,7 @@
  */
 import {
   autoencoderKLNames,
+  type CheckpointNames,
   CheckpointWeights,
   clipTextModelNames,
   mergeLoras,
@@ -178,8 +179,13 @@ export function originalVaeName(name: string): string {
   return name.includes("attentions") ? replaceAll(renamed, VAE_ATTENTION_PARTS) : renamed;
 }
 
-const UNET_PREFIX = "model.diffusion_model.";
+export const UNET_PREFIX = "model.diffusion_model.";
 const VAE_PREFIX = "first_stage_model.";
+
+/** The names a single file may hold a VAE tensor under, as `first_stage_model.*` (SD 1.x and XL alike). */
+export const originalVaeNames: CheckpointNames = (name) =>
+  autoencoderKLNames(name).map((n) => `${VAE_PREFIX}${originalVaeName(n)}`);
+
 const CLIP_PREFIX = "cond_stage_model.transformer.";
 
 /**
@@ -213,42 +219,53 @@ export class SingleFileCheckpoint {
       (name) => [`${UNET_PREFIX}${originalUNetName(name)}`],
       mergeLoras(loras, "unet"),
     );
-    this.vae = new CheckpointWeights(file, (name) =>
-      autoencoderKLNames(name).map((n) => `${VAE_PREFIX}${originalVaeName(n)}`),
-    );
+    this.vae = new CheckpointWeights(file, originalVaeNames);
   }
 
   static open(path: string, options: { loras?: readonly LoraFile[] } = {}): SingleFileCheckpoint {
-    if (!path.endsWith(".safetensors"))
-      throw new Error(
-        `${path}: only .safetensors checkpoints are read (a pickled .ckpt runs code when loaded; convert it first)`,
-      );
-    const file = SafetensorsFile.open(path);
-    if (!file.names.some((name) => name.startsWith(UNET_PREFIX))) {
-      file.close();
-      throw new Error(
-        `${path}: no ${UNET_PREFIX}* tensors, so not a single-file Stable Diffusion checkpoint (a diffusers folder goes to fromDiffusers)`,
-      );
-    }
-    return new SingleFileCheckpoint(file, options.loras ?? []);
+    return new SingleFileCheckpoint(openSingleFile(path), options.loras ?? []);
   }
 
-  /**
-   * `path: tensor` for every tensor no network read: the EMA copy, the noise schedule, CLIP's
-   * `position_ids`, or a part of another architecture.
-   */
   /** 9 for an inpainting fine-tune (latents, mask and masked image), else 4: its `conv_in`'s inputs. */
   get unetInChannels(): number {
     // anything but 9 is built as 4, so a conv_in of another shape is reported against SD 1.5's
     return this.#file.entry(`${UNET_PREFIX}input_blocks.0.0.weight`)?.shape[1] === 9 ? 9 : 4;
   }
 
+  /**
+   * `path: tensor` for every tensor no network read: the EMA copy, the noise schedule, CLIP's
+   * `position_ids`, or a part of another architecture.
+   */
   unusedTensors(): string[] {
-    const used = new Set([this.textEncoder, this.unet, this.vae].flatMap((source) => source.usedNames()));
-    return this.#file.names.filter((name) => !used.has(name)).map((name) => `${this.#file.path}: ${name}`);
+    return unreadTensors(this.#file, [this.textEncoder, this.unet, this.vae]);
   }
 
   close(): void {
     this.#file.close();
   }
+}
+
+/**
+ * A single-file Stable Diffusion checkpoint (SD 1.x or XL), opened: a `.safetensors` file with
+ * `model.diffusion_model.*` tensors. Pickled `.ckpt` files are refused (loading them runs code).
+ */
+export function openSingleFile(path: string): SafetensorsFile {
+  if (!path.endsWith(".safetensors"))
+    throw new Error(
+      `${path}: only .safetensors checkpoints are read (a pickled .ckpt runs code when loaded; convert it first)`,
+    );
+  const file = SafetensorsFile.open(path);
+  if (!file.names.some((name) => name.startsWith(UNET_PREFIX))) {
+    file.close();
+    throw new Error(
+      `${path}: no ${UNET_PREFIX}* tensors, so not a single-file Stable Diffusion checkpoint (a diffusers folder goes to fromDiffusers)`,
+    );
+  }
+  return file;
+}
+
+/** `path: tensor` for every tensor of `file` that none of `sources` (reading from it) has read. */
+export function unreadTensors(file: SafetensorsFile, sources: readonly CheckpointWeights[]): string[] {
+  const used = new Set(sources.flatMap((source) => source.usedNames()));
+  return file.names.filter((name) => !used.has(name)).map((name) => `${file.path}: ${name}`);
 }
