@@ -12,8 +12,9 @@ import type { SdxlWeights } from "../model-builder/sdxl-weights.ts";
 import type { TensorSink } from "../model-builder/tensor-sink.ts";
 import { buildTextEncoder, type TextEncoderShape } from "../model-builder/text-encoder.ts";
 import { buildUNet2DCondition, type UNet2DConditionConfig } from "../model-builder/unet-2d-condition.ts";
-import type { TensorRequest, Weights } from "../model-builder/weights.ts";
+import { type TensorRequest, WeightSource, type Weights } from "../model-builder/weights.ts";
 import { clipTextModelNames } from "./checkpoint-weights.ts";
+import type { SdxlBuildInputs } from "./import-sdxl.ts";
 import { encodeSafetensors, type FloatDtypeName, type SafetensorsTensor } from "./safetensors.ts";
 import { SDXL_CLIP_PREFIX, SDXL_OPEN_CLIP_PREFIX } from "./sdxl-single-file-checkpoint.ts";
 import { originalUNetName, originalVaeName, SDXL_UNET_LAYOUT } from "./single-file-checkpoint.ts";
@@ -95,6 +96,15 @@ export function requestSdxlWeights(weights: SdxlWeights, divisor: number): SdxlR
   buildVaeEncoder(vae, sd15Vae(divisor), "latent_parameters", graph);
   buildVaeDecoderKL(vae, sd15Vae(divisor), {}, graph);
   return requests;
+}
+
+/** What SDXL at 1/`divisor` width asks for, given seeded random weights. */
+export function randomSdxlRequests(seed: number, divisor: number): SdxlRequests {
+  const source = new WeightSource(seed);
+  return requestSdxlWeights(
+    { textEncoder: source, textEncoder2: source, unet: source, vae: source },
+    divisor,
+  );
 }
 
 /** Zeros for every request: learns the names of a large build without drawing its weights. */
@@ -240,4 +250,16 @@ export function writeSdxlSingleFile(
     ...(options.extras ?? []),
   ].filter((t) => t.name !== options.drop);
   writeTensors(path, all);
+}
+
+/**
+ * A stand-in for the SDXL builder that `importSdxl` can call: asks for every tensor of SDXL at
+ * 1/`divisor` width, then lets the import refuse to commit, as the builder would.
+ */
+export function requestingBuild(divisor: number) {
+  return async (_dir: string, options: SdxlBuildInputs): Promise<{ requests: SdxlRequests }> => {
+    const requests = requestSdxlWeights(options.weights, divisor);
+    options.beforeCommit();
+    return { requests };
+  };
 }

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WeightSource } from "../model-builder/weights.ts";
 import type { FloatDtypeName, SafetensorsTensor } from "./safetensors.ts";
 import {
+  randomSdxlRequests,
   requestSdxlWeights,
   SDXL_NETWORKS,
   type SdxlRequests,
@@ -80,11 +80,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let random: SdxlRequests;
 
 beforeAll(() => {
-  const source = new WeightSource(7);
-  random = requestSdxlWeights(
-    { textEncoder: source, textEncoder2: source, unet: source, vae: source },
-    DIVISOR,
-  );
+  random = randomSdxlRequests(7, DIVISOR);
 });
 
 /** What else Stability's file holds that no network reads. */
