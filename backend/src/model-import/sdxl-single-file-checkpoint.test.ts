@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StoredTensor } from "./checkpoint-weights.ts";
 import type { FloatDtypeName, SafetensorsTensor } from "./safetensors.ts";
 import {
   randomSdxlRequests,
@@ -12,7 +13,7 @@ import {
   writeTensors,
   ZERO_SDXL_WEIGHTS,
 } from "./sdxl-checkpoint-test-support.ts";
-import { openClipName, openSdxlSingleFile } from "./sdxl-single-file-checkpoint.ts";
+import { openClipNames, openSdxlSingleFile } from "./sdxl-single-file-checkpoint.ts";
 import { diffusersUNetName, originalUNetName, SDXL_UNET_LAYOUT } from "./single-file-checkpoint.ts";
 
 /**
@@ -52,7 +53,7 @@ const ORIGINAL_UNET_NAMES: Record<string, string> = {
 };
 
 /** OpenCLIP bigG's names (without `conditioner.embedders.1.model.`) for the builder's. */
-const OPEN_CLIP_NAMES: Record<string, ReturnType<typeof openClipName>> = {
+const OPEN_CLIP_NAMES: Record<string, ReturnType<typeof openClipNames>[number]> = {
   "embeddings.token_embedding.weight": { name: "token_embedding.weight" },
   "embeddings.position_embedding.weight": { name: "positional_embedding" },
   "encoder.layers.0.self_attn.to_q.weight": {
@@ -69,7 +70,6 @@ const OPEN_CLIP_NAMES: Record<string, ReturnType<typeof openClipName>> = {
   "encoder.layers.7.mlp.fc1.weight": { name: "transformer.resblocks.7.mlp.c_fc.weight" },
   "encoder.layers.7.mlp.fc2.bias": { name: "transformer.resblocks.7.mlp.c_proj.bias" },
   "final_layer_norm.weight": { name: "ln_final.weight" },
-  "text_projection.weight": { name: "text_projection", transposed: true },
 };
 
 const DIVISOR = 32;
@@ -112,7 +112,11 @@ describe("SDXL single-file (Stability layout) names", () => {
       expect([original, diffusersUNetName(original, SDXL_UNET_LAYOUT)]).toEqual([original, name]);
     }
     for (const [name, stored] of Object.entries(OPEN_CLIP_NAMES))
-      expect([name, openClipName(name)]).toEqual([name, stored]);
+      expect([name, openClipNames(name)]).toEqual([name, [stored]]);
+    expect(openClipNames("text_projection.weight")).toEqual([
+      { name: "text_projection", transposed: true },
+      { name: "text_projection.weight" },
+    ]);
   });
 
   it("give every tensor a 1/8-width SDXL asks for its own original name, which reads back", () => {
@@ -127,7 +131,7 @@ describe("SDXL single-file (Stability layout) names", () => {
     expect(
       requests.unet.filter(({ name }, i) => diffusersUNetName(unet[i] as string, SDXL_UNET_LAYOUT) !== name),
     ).toEqual([]);
-    const openClip = requests.textEncoder2.map(({ name }) => openClipName(name));
+    const openClip = requests.textEncoder2.map(({ name }) => openClipNames(name)[0] as StoredTensor);
     expect(openClip.filter((s) => /layer_norm|self_attn|fc[12]|embeddings\.|final_/.test(s.name))).toEqual(
       [],
     );
@@ -217,6 +221,26 @@ describe("SDXL weights from a single-file checkpoint", () => {
       expect(() => read("encoder.layers.1.self_attn.to_k.bias", [2])).toThrow(
         `${file}: no tensor ${prefix}transformer.resblocks.1.attn.in_proj_bias (expected shape [2])`,
       );
+    } finally {
+      checkpoint.close();
+    }
+  });
+
+  it("read text_projection saved as an nn.Linear weight (ComfyUI's) as it is", () => {
+    const file = join(root, "linear-projection.safetensors");
+    writeTensors(file, [
+      { name: "model.diffusion_model.out.2.bias", dtype: "F32", shape: [4], values: new Float32Array(4) },
+      {
+        name: "conditioner.embedders.1.model.text_projection.weight",
+        dtype: "F32",
+        shape: [3, 2],
+        values: Float32Array.of(0, 1, 2, 3, 4, 5),
+      },
+    ]);
+    const checkpoint = openSdxlSingleFile(file);
+    try {
+      const values = checkpoint.textEncoder2.normal("text_projection.weight", 6, 0, { torchShape: [3, 2] });
+      expect(Array.from(values)).toEqual([0, 1, 2, 3, 4, 5]);
     } finally {
       checkpoint.close();
     }

@@ -50,15 +50,21 @@ const OPEN_CLIP_WHOLE_NAMES: Readonly<Record<string, string>> = {
  * Where open_clip keeps a tensor of the builder's `CLIPTextModelWithProjection` (names without
  * `conditioner.embedders.1.model.`): q, k and v as the thirds of `attn.in_proj_weight` /
  * `in_proj_bias` (torch's `nn.MultiheadAttention`), `text_projection` as the [in, out] matrix that
- * open_clip multiplies by (`x @ text_projection`), so transposed.
+ * open_clip multiplies by (`x @ text_projection`), so transposed, or as an nn.Linear's
+ * `text_projection.weight` (ComfyUI saves it so).
  *
  * @example
- * openClipName("encoder.layers.3.self_attn.to_k.weight") // { name: "transformer.resblocks.3.attn.in_proj_weight", rowBlock: { index: 1, of: 3 } }
+ * openClipNames("encoder.layers.3.self_attn.to_k.weight") // [{ name: "transformer.resblocks.3.attn.in_proj_weight", rowBlock: { index: 1, of: 3 } }]
  */
-export function openClipName(name: string): StoredTensor {
+export function openClipNames(name: string): StoredTensor[] {
+  if (name === "text_projection.weight")
+    return [{ name: "text_projection", transposed: true }, { name: "text_projection.weight" }];
+  return [openClipLayerName(name)];
+}
+
+function openClipLayerName(name: string): StoredTensor {
   const whole = OPEN_CLIP_WHOLE_NAMES[name];
   if (whole !== undefined) return { name: whole };
-  if (name === "text_projection.weight") return { name: "text_projection", transposed: true };
   const layer = /^encoder\.layers\.(\d+)\.(.+)$/.exec(name);
   if (layer === null) return { name };
   const [, index, rest] = layer as unknown as [string, string, string];
@@ -104,10 +110,7 @@ export function openSdxlSingleFile(
     new CheckpointWeights(file, names, target === undefined ? undefined : mergeLoras(loras, target));
   const sources = {
     textEncoder: source(prefixed(SDXL_CLIP_PREFIX, clipTextModelNames), "text_encoder"),
-    textEncoder2: source(
-      prefixed(SDXL_OPEN_CLIP_PREFIX, (name) => [openClipName(name)]),
-      "text_encoder_2",
-    ),
+    textEncoder2: source(prefixed(SDXL_OPEN_CLIP_PREFIX, openClipNames), "text_encoder_2"),
     unet: source(
       prefixed(UNET_PREFIX, (name) => [originalUNetName(name, SDXL_UNET_LAYOUT)]),
       "unet",
