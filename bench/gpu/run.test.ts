@@ -10,6 +10,8 @@ describe("GPU benchmark", () => {
     expect(imageTflop(512, 50)).toBeCloseTo(83, 6);
     expect(imageTflop(1024, 50)).toBeCloseTo(4 * 83, 6);
     expect(imageTflop(512, 50, 4)).toBeCloseTo(4 * 83, 6);
+    // SDXL at 1024², 30 steps: 60 UNet passes of 6.76 TFLOP and SD 1.5's VAE decoder at 4× the pixels
+    expect(imageTflop(1024, 30, 1, true, "sdxl")).toBeCloseTo(60 * 6.761 + 12, 0);
     expect(peakTflops("NVIDIA H100 80GB HBM3")).toBe(989);
     expect(peakTflops("NVIDIA H200")).toBe(989);
     expect(peakTflops(undefined)).toBeUndefined();
@@ -42,6 +44,28 @@ describe("GPU benchmark", () => {
       expect(markdown).toContain("images/s");
       expect(markdown).toContain("| engine ÷ loop |");
       expect(markdown).toContain("engine images/s (generateBatch)");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--architecture sdxl --dry-run builds ÷8 SDXL and runs the bare loop with both encoders, text_embeds and time_ids", () => {
+    const dir = mkdtempSync(join(tmpdir(), "gpu-bench-sdxl-"));
+    try {
+      const out = join(dir, "out");
+      const flags = ["--architecture", "sdxl", "--dry-run", "--operators", "standard", "--skip-engine"];
+      execFileSync(
+        process.execPath,
+        ["bench/gpu/run.ts", ...flags, "--models", join(dir, "models"), "--out", out],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      const result = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+      expect(result).toMatchObject({ architecture: "sdxl", sizePx: 64, steps: 3 });
+      expect(result.rows[0]).toMatchObject({ operators: "standard", step: { count: 2 * 3 } });
+      expect(result.rows[0].error).toBeUndefined();
+      expect(readFileSync(join(out, "results.md"), "utf8")).toMatch(/^SDXL base architecture/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

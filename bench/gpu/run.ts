@@ -1,10 +1,14 @@
 /**
- * `node bench/gpu/run.ts`: SD 1.5 on the GPU, on the project's full-size architecture with seeded random
- * weights (the compute is exactly SD 1.5's), built here by the model builder when missing.
+ * `node bench/gpu/run.ts`: SD 1.5 (or SDXL base) on the GPU, on the project's full-size architecture with
+ * seeded random weights (the compute is exactly the real model's), built here by the model builder when
+ * missing.
  *
- *   node bench/gpu/run.ts [--providers cuda,webgpu,cpu] [--operators standard,fused] [--dtype float16]
- *     [--size 512] [--steps 50] [--runs 5] [--warmup 1] [--batches 1,2,4,8] [--cpu-steps 1]
- *     [--models DIR] [--out DIR] [--dry-run] [--skip-engine]
+ *   node bench/gpu/run.ts [--architecture sd15|sdxl] [--providers cuda,webgpu,cpu]
+ *     [--operators standard,fused] [--dtype float16] [--size 512] [--steps 50] [--runs 5] [--warmup 1]
+ *     [--batches 1,2,4,8] [--cpu-steps 1] [--models DIR] [--out DIR] [--dry-run] [--skip-engine]
+ *
+ * --architecture sdxl: SDXL base 1.0 (two text encoders, the 2.6B UNet with text_embeds/time_ids, the
+ * VAE in float32), --size 1024 and --steps 30 unless given, so it can be measured beside SD 1.5.
  *
  * For each provider × operator set: batch-1 latency (median and min of --runs, after --warmup; the
  * first, cold run apart), the distribution of single UNet steps (to explain a median far above the
@@ -24,20 +28,22 @@ import { loadPipeline } from "../../backend/src/engine/index.ts";
 import type { StageTimingsMs } from "../../backend/src/engine/types.ts";
 import { OPERATOR_SETS, type OperatorSet } from "../../backend/src/model-builder/nn.ts";
 import { buildSd15FullSize } from "../../backend/src/model-builder/sd15-full-size.ts";
+import { buildSdxlFullSize } from "../../backend/src/model-builder/sdxl-full-size.ts";
 import { describeMachine } from "../lib/machine.ts";
 import { median, quantile } from "../lib/stats.ts";
-import { imageTflop, peakTflops } from "./flops.ts";
+import { type BenchArchitecture, imageTflop, peakTflops } from "./flops.ts";
 import { type GpuActivity, GpuSampler, gpuName } from "./gpu-sampler.ts";
-import { type GenerationTiming, generate, openSd15 } from "./sd-loop.ts";
+import { type GenerationTiming, generate, openSdSessions } from "./sd-loop.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    architecture: { type: "string", default: "sd15" },
     providers: { type: "string", default: "cuda,webgpu,cpu" },
     operators: { type: "string", default: "standard,fused" },
     dtype: { type: "string", default: "float16" },
-    size: { type: "string", default: "512" },
-    steps: { type: "string", default: "50" },
+    size: { type: "string" },
+    steps: { type: "string" },
     runs: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
     batches: { type: "string", default: "1,2,4,8" },
@@ -64,8 +70,12 @@ for (const o of operatorSets)
   if (!OPERATOR_SETS.includes(o)) throw new Error(`--operators: '${o}' is not standard or fused`);
 const dtype = args.dtype === "float32" ? "float32" : "float16";
 if (args.dtype !== dtype) throw new Error(`--dtype: '${args.dtype}' is not float16 or float32`);
-const sizePx = dry ? 64 : int("size", args.size);
-const steps = dry ? 3 : int("steps", args.steps);
+if (args.architecture !== "sd15" && args.architecture !== "sdxl")
+  throw new Error(`--architecture: '${args.architecture}' is not sd15 or sdxl`);
+const architecture: BenchArchitecture = args.architecture;
+const sdxl = architecture === "sdxl";
+const sizePx = dry ? 64 : int("size", args.size ?? (sdxl ? "1024" : "512"));
+const steps = dry ? 3 : int("steps", args.steps ?? (sdxl ? "30" : "50"));
 const runs = dry ? 2 : int("runs", args.runs);
 const warmup = dry ? 1 : int("warmup", args.warmup, 0);
 const batches = dry ? [1, 2] : list(args.batches).map((b) => int("batches", b));
@@ -104,10 +114,11 @@ interface Row {
 }
 
 async function ensureModels(operators: OperatorSet): Promise<string> {
-  const dir = join(modelsDir, `sd15-${operators}-${dtype}${dry ? "-div8" : ""}`);
+  const dir = join(modelsDir, `${architecture}-${operators}-${dtype}${dry ? "-div8" : ""}`);
   if (existsSync(join(dir, "model_index.json"))) return dir;
   const started = performance.now();
-  await buildSd15FullSize(dir, { dtype, operators, widthDivisor });
+  const build = sdxl ? buildSdxlFullSize : buildSd15FullSize;
+  await build(dir, { dtype, operators, widthDivisor });
   console.error(`built ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return dir;
 }
@@ -148,7 +159,7 @@ try {
 
 async function measure(row: Row, modelDir: string, name: string): Promise<void> {
   memory.reset();
-  const sessions = await openSd15(modelDir, row.provider);
+  const sessions = await openSdSessions(modelDir, row.provider);
   try {
     const stepLimit = row.extrapolated ? cpuSteps : undefined;
     const request = { batch: 1, sizePx, steps, ...(stepLimit === undefined ? {} : { stepLimit }) };
@@ -184,7 +195,7 @@ async function measure(row: Row, modelDir: string, name: string): Promise<void> 
     row.decodeMs = median(timings.map((t) => t.decodeMs));
     row.stepsMs = median(timings.map((t) => t.stepMs.reduce((sum, v) => sum + v, 0)));
     if (peak !== undefined && name === "cuda")
-      row.peakShare = imageTflop(sizePx, steps) / (row.medianMs / 1000) / peak;
+      row.peakShare = imageTflop(sizePx, steps, 1, true, architecture) / (row.medianMs / 1000) / peak;
     if (!row.extrapolated) {
       for (const batch of batches) {
         memory.reset();
@@ -264,7 +275,7 @@ async function measureEngine(row: Row, modelDir: string): Promise<void> {
 
 /** The results so far as Markdown tables: latency and step distribution, the GPU's activity, throughput. */
 function renderMarkdown(): string {
-  const header = `SD 1.5 architecture (seeded random weights${dry ? ", widths ÷ 8 — dry run" : ""}), ${dtype}, ${sizePx}×${sizePx}, ${steps} steps, CFG (one batched UNet call per step), ${date}, ${gpu ?? "no GPU"}, ${describeMachine()}.`;
+  const header = `${sdxl ? "SDXL base" : "SD 1.5"} architecture (seeded random weights${dry ? ", widths ÷ 8 — dry run" : ""}), ${dtype}, ${sizePx}×${sizePx}, ${steps} steps, CFG (one batched UNet call per step), ${date}, ${gpu ?? "no GPU"}, ${describeMachine()}.`;
   const ms = (v: number | undefined) =>
     v === undefined ? "–" : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`;
   const lines = [
@@ -331,6 +342,7 @@ function writeResults(): string {
     gpu: gpu ?? null,
     machine: describeMachine(),
     dry,
+    architecture,
     dtype,
     sizePx,
     steps,

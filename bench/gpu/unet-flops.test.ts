@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { sd15UNet } from "../../backend/src/model-builder/sd15-architecture.ts";
+import { sdxlUNet } from "../../backend/src/model-builder/sdxl-architecture.ts";
 import { UNET_TFLOP_PER_PASS_512 } from "./flops.ts";
-import { sd15UnetFlops } from "./unet-flops.ts";
+import { sd15UnetFlops, unetFlops } from "./unet-flops.ts";
 
 describe("SD 1.5 UNet FLOPs, layer by layer", () => {
   it("adds up to issue 7's 0.80 TFLOP per 512×512 pass", () => {
@@ -22,6 +24,20 @@ describe("SD 1.5 UNet FLOPs, layer by layer", () => {
     expect(large.linear / small.linear).toBeLessThan(4);
     expect(large.attention / small.attention).toBeGreaterThan(12);
     expect(large.attention / small.attention).toBeLessThan(16);
+  });
+
+  it("counts SDXL's UNet from its config: 6.76 TFLOP per 1024×1024 pass, most of it in its ten-block transformers", () => {
+    const f = unetFlops(sdxlUNet(), 128);
+    expect((f.conv + f.linear + f.attention) / 1e12).toBeCloseTo(6.761, 3);
+    // SDXL spends its FLOPs in Linears: the projections and feed-forwards of 70 transformer blocks
+    expect(f.linear).toBeGreaterThan(2.5 * f.conv);
+    // the top level has no attention, so self-attention grows far less than SD 1.5's with the latent
+    const small = unetFlops(sdxlUNet(), 64);
+    expect(f.attention / small.attention).toBeLessThan(16);
+    expect(f.conv / small.conv).toBe(4);
+    // two halvings: a latent of 4 is enough; SD 1.5 (three) refuses it
+    expect(() => unetFlops(sdxlUNet(), 4)).not.toThrow();
+    expect(() => unetFlops(sd15UNet(), 4)).toThrow(/multiple of 8/);
   });
 
   it("refuses a latent that three halvings cannot divide", () => {

@@ -22,6 +22,13 @@
  *   … --lora FILE.safetensors[:SCALE] (repeatable) merges LoRA adapters (kohya's or PEFT's layout) into
  *     the checkpoint's UNet and text encoder, each at SCALE (default 1), into a model of its own.
  *   … --with-cnet also writes cnet/: the same UNet taking a ControlNet's residuals (onnx-web's layout).
+ *   npx node backend/src/cli/build-models.ts --full-size --architecture sdxl --dtype float16 --out DIR
+ *       [--tokenizer DIR] [--seed N] [--operators standard|fused] [--lora-inputs linear|locon]
+ *     SDXL base 1.0's full architecture with seeded random weights (≈7 GB in fp16: the two text
+ *     encoders, the 2.6B UNet taking text_embeds and time_ids, the VAE kept in float32 as diffusers'
+ *     force_upcast runs it), laid out as optimum exports SDXL; --tokenizer fills tokenizer/ and
+ *     tokenizer_2/. `--architecture sd15` (the default) is everything above; real SDXL weights are not
+ *     read here yet.
  *   npx node backend/src/cli/build-models.ts --controlnet SOURCE --out MODEL/controlnet/NAME [--dtype …]
  *       [--operators …] [--controlnet-base CHECKPOINT]
  *     a ControlNet as its own folder (model.onnx, model.onnx_data, config.json): SOURCE is a diffusers
@@ -41,7 +48,10 @@ import {
   TINY_FAMILIES,
   type TinyModelOptions,
 } from "../model-builder/index.ts";
+import type { LoraInputLayers } from "../model-builder/lora-inputs.ts";
+import type { OperatorSet } from "../model-builder/nn.ts";
 import { buildSd15ControlNetFullSize } from "../model-builder/sd15-controlnet-full-size.ts";
+import { buildSdxlFullSize, type SdxlFullSizeOptions } from "../model-builder/sdxl-full-size.ts";
 import { summarizeUnusedTensors } from "../model-import/checkpoint-weights.ts";
 import { importControlNet } from "../model-import/import-controlnet.ts";
 import { importSd15 } from "../model-import/import-sd15.ts";
@@ -51,9 +61,10 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     "full-size": { type: "boolean", default: false },
+    architecture: { type: "string", default: "sd15" },
     "all-tiny": { type: "boolean", default: false },
     dtype: { type: "string", default: "float16" },
-    exporter: { type: "string", default: "diffusers" },
+    exporter: { type: "string" },
     out: { type: "string" },
     tokenizer: { type: "string" },
     seed: { type: "string" },
@@ -87,14 +98,25 @@ if (values["controlnet-base"] !== undefined && values.controlnet === undefined)
   fail("--controlnet-base is the base model of a difference ControlNet: give --controlnet FILE too");
 if (values.controlnet !== undefined && values["full-size"])
   fail("--controlnet builds a ControlNet on its own: leave out --full-size (use --with-cnet for cnet/)");
+if (values.architecture !== "sd15" && values.architecture !== "sdxl")
+  fail(`--architecture: ${values.architecture} is not sd15 or sdxl`);
+if (values.architecture === "sdxl") {
+  if (!values["full-size"])
+    fail("--architecture sdxl needs --full-size (the tiny SDXL comes with --all-tiny)");
+  const sd15Only = ["from-diffusers", "from-checkpoint", "lora", "with-cnet", "exporter"] as const;
+  for (const flag of sd15Only)
+    if (values[flag] !== undefined && values[flag] !== false)
+      fail(`--${flag} is for SD 1.5: --architecture sdxl builds random weights in optimum's layout`);
+}
 if (values.controlnet !== undefined) await buildControlNet(values.controlnet);
+else if (values.architecture === "sdxl") await buildSdxl();
 else if (values["full-size"]) await buildFullSize();
 else await buildTiny();
 
 async function buildFullSize(): Promise<void> {
   const {
     dtype,
-    exporter,
+    exporter = "diffusers",
     out,
     tokenizer,
     seed,
@@ -155,6 +177,36 @@ async function buildFullSize(): Promise<void> {
     console.warn(
       `warning: ${result.unmatchedLoraAdapters.length} LoRA adapters matched no SD 1.5 weight and were not merged:\n  ${summarizeUnusedTensors(result.unmatchedLoraAdapters).join("\n  ")}`,
     );
+}
+
+async function buildSdxl(): Promise<void> {
+  const { dtype, out, tokenizer, seed, operators, "lora-inputs": loraInputs } = values;
+  if (out === undefined) fail("--full-size needs --out DIR");
+  if (dtype !== "float16" && dtype !== "float32") fail(`--dtype: ${dtype} is not float16 or float32`);
+  const seedValue = seed === undefined ? undefined : Number(seed);
+  if (seedValue !== undefined && !Number.isSafeInteger(seedValue)) fail(`--seed: ${seed} is not an integer`);
+  const startedMs = performance.now();
+  const bar = progressBar();
+  const options: SdxlFullSizeOptions = {
+    dtype,
+    // checkFullSizeOptions names a bad --operators or --lora-inputs value
+    operators: operators as OperatorSet,
+    ...(tokenizer === undefined ? {} : { tokenizerDir: tokenizer }),
+    ...(seedValue === undefined ? {} : { seed: seedValue }),
+    ...(loraInputs === undefined ? {} : { loraInputs: loraInputs as LoraInputLayers }),
+    onProgress: bar.update,
+  };
+  const result = await buildSdxlFullSize(out, options).catch((error: unknown) => {
+    bar.done();
+    fail(error instanceof Error ? error.message.replace(/^options\.(\w+)/, "--$1") : String(error));
+  });
+  bar.done();
+  const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
+  console.log(
+    `built SDXL base (${dtype}, ${operators} operators, random weights) in ${result.dir} (${seconds} s):`,
+  );
+  for (const [network, parameters] of Object.entries(result.parameters))
+    console.log(`  ${network}: ${parameters.toLocaleString("en")} parameters`);
 }
 
 async function buildControlNet(source: string): Promise<void> {

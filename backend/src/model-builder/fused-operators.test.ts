@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import { CUDA_ONLY_OPS, expandCudaOnlyOps } from "./contrib-reference.ts";
 import type { OperatorSet } from "./nn.ts";
-import { gaussian } from "./ort-test-support.ts";
+import { gaussian, worstRelativeError } from "./ort-test-support.ts";
 import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
 import { countSd15Parameters } from "./sd15-full-size.ts";
 import { CountingSink } from "./tensor-sink.ts";
@@ -39,15 +39,7 @@ async function run(model: Uint8Array, feeds: Record<string, Tensor>, name: strin
 }
 
 function expectClose(actual: Float32Array, expected: Float32Array, relative: number): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)));
-    scale = Math.max(scale, Math.abs(expected[i] as number));
-  }
-  expect(scale).toBeGreaterThan(0);
-  expect(worst / scale).toBeLessThan(relative);
+  expect(worstRelativeError(actual, expected)).toBeLessThan(relative);
 }
 
 const unet = (operators: OperatorSet) =>

@@ -51,6 +51,15 @@ export {
   type FullSizeResult,
   type Sd15Weights,
 } from "./sd15-full-size.ts";
+export {
+  buildSdxlFullSize,
+  countSdxlParameters,
+  SDXL_NETWORKS,
+  type SdxlFullSizeOptions,
+  type SdxlFullSizeResult,
+  type SdxlNetwork,
+} from "./sdxl-full-size.ts";
+export type { SdxlWeights } from "./sdxl-weights.ts";
 export { CountingSink, ExternalDataSink, inlineSink, type TensorSink } from "./tensor-sink.ts";
 export {
   buildTinyControlNetFiles,

@@ -178,3 +178,19 @@ export async function runUnoptimized(model: Uint8Array | string, feeds: Record<s
     await session.release();
   }
 }
+
+/**
+ * The largest difference between `actual` and `expected` over the largest magnitude in `expected`
+ * (NaN when `expected` is all zeros, so no comparison against it passes).
+ */
+export function worstRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length)
+    throw new Error(`${actual.length} values compared with ${expected.length}`);
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)));
+    scale = Math.max(scale, Math.abs(expected[i] as number));
+  }
+  return scale === 0 ? Number.NaN : worst / scale;
+}

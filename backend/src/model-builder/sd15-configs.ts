@@ -1,28 +1,23 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import type { AutoencoderKLConfig } from "./autoencoder-kl.ts";
 import { json } from "./model-folder.ts";
 import { SD15_SCHEDULER } from "./scheduler-configs.ts";
 import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
 import type { FullSizeOptions } from "./sd15-full-size.ts";
 import { TINY_VOCAB_SIZE } from "./tiny-families.ts";
 import { unetConfigJson } from "./tiny-variant.ts";
-import { tinyTokenizerFiles } from "./tokenizer-files.ts";
+import { clipTokenizerConfigFiles, tinyTokenizerFiles } from "./tokenizer-files.ts";
 
 const SCALING_FACTOR = 0.18215;
 const CONTEXT_LENGTH = 77;
+export const ONNX_COMPONENT = ["diffusers", "OnnxRuntimeModel"];
 
 /** The folder's JSON configs and tokenizer files, as diffusers' ONNX export writes them. */
 export function writeConfigs(dir: string, options: FullSizeOptions, unetInChannels: number): void {
   const divisor = options.widthDivisor ?? 1;
   const text = sd15TextEncoder(divisor);
-  const vae = sd15Vae(divisor);
-  const component = ["diffusers", "OnnxRuntimeModel"];
-  const special = {
-    bos_token: "<|startoftext|>",
-    eos_token: "<|endoftext|>",
-    pad_token: "<|endoftext|>",
-    unk_token: "<|endoftext|>",
-  };
+  const component = ONNX_COMPONENT;
   const files: Record<string, string> = {
     "model_index.json": json({
       _class_name:
@@ -53,41 +48,57 @@ export function writeConfigs(dir: string, options: FullSizeOptions, unetInChanne
       ...unetConfigJson({ ...sd15UNet(divisor), inChannels: unetInChannels }),
       sample_size: 64,
     }),
-    "tokenizer/special_tokens_map.json": json(special),
-    "tokenizer/tokenizer_config.json": json({
-      ...special,
-      add_prefix_space: false,
-      do_lower_case: true,
-      errors: "replace",
-      model_max_length: CONTEXT_LENGTH,
-      tokenizer_class: "CLIPTokenizer",
-    }),
+    ...vaeConfigFiles(sd15Vae(divisor), { scalingFactor: SCALING_FACTOR, sampleSizePx: 512 }),
   };
-  const vaeConfig = json({
+  writeTextFiles(dir, files);
+  writeTokenizer(dir, "tokenizer", "<|endoftext|>", options.tokenizerDir);
+}
+
+/** `vae_decoder/config.json` and `vae_encoder/config.json` (the same AutoencoderKL config). */
+export function vaeConfigFiles(
+  vae: AutoencoderKLConfig,
+  extra: { scalingFactor: number; sampleSizePx: number; forceUpcast?: boolean },
+): Record<string, string> {
+  const config = json({
     _class_name: "AutoencoderKL",
     block_out_channels: vae.blockOutChannels,
+    ...(extra.forceUpcast === undefined ? {} : { force_upcast: extra.forceUpcast }),
     in_channels: 3,
     latent_channels: vae.latentChannels,
     layers_per_block: vae.layersPerBlock,
     norm_num_groups: vae.normNumGroups,
     out_channels: 3,
-    sample_size: 512,
-    scaling_factor: SCALING_FACTOR,
+    sample_size: extra.sampleSizePx,
+    scaling_factor: extra.scalingFactor,
   });
-  files["vae_decoder/config.json"] = vaeConfig;
-  files["vae_encoder/config.json"] = vaeConfig;
+  return { "vae_decoder/config.json": config, "vae_encoder/config.json": config };
+}
+
+/** Write `files` (path → text) under `dir`. */
+export function writeTextFiles(dir: string, files: Record<string, string>): void {
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
-  if (options.tokenizerDir !== undefined) {
-    for (const file of ["vocab.json", "merges.txt"])
-      copyFileSync(join(options.tokenizerDir, file), join(dir, "tokenizer", file));
-  } else {
+}
+
+/**
+ * A CLIPTokenizer folder `folder` under `dir`, padding with `padToken`: CLIP's `vocab.json` and
+ * `merges.txt` copied from `tokenizerDir`, or without it the tiny models' BPE.
+ */
+export function writeTokenizer(
+  dir: string,
+  folder: string,
+  padToken: string,
+  tokenizerDir: string | undefined,
+): void {
+  if (tokenizerDir === undefined) {
     // CLIP's vocabulary cannot be committed; without it the tiny models' BPE stands in, whose ids all
     // lie inside the 49,408-row embedding, so the folder still loads and runs.
-    const standIn = tinyTokenizerFiles("tokenizer", TINY_VOCAB_SIZE, CONTEXT_LENGTH, "<|endoftext|>");
-    for (const file of ["tokenizer/vocab.json", "tokenizer/merges.txt"])
-      writeFileSync(join(dir, file), standIn[file] as string);
+    writeTextFiles(dir, tinyTokenizerFiles(folder, TINY_VOCAB_SIZE, CONTEXT_LENGTH, padToken));
+    return;
   }
+  writeTextFiles(dir, clipTokenizerConfigFiles(folder, CONTEXT_LENGTH, padToken));
+  for (const file of ["vocab.json", "merges.txt"])
+    copyFileSync(join(tokenizerDir, file), join(dir, folder, file));
 }

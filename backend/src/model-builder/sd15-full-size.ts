@@ -1,15 +1,13 @@
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "./autoencoder-kl.ts";
 import type { GraphOptions } from "./graph.ts";
 import { clipLoraModule, LORA_INPUT_LAYERS, type LoraInputLayers, unetLoraModules } from "./lora-inputs.ts";
-import { moveIntoPlace } from "./model-folder.ts";
 import { OPERATOR_SETS, type OperatorSet } from "./nn.ts";
 import { sd15TextEncoder, sd15UNet, sd15Vae } from "./sd15-architecture.ts";
 import { writeConfigs } from "./sd15-configs.ts";
-import { type NetworkBuilder, stagingFor, writeStreamedNetwork } from "./streamed-network.ts";
-import { CountingSink } from "./tensor-sink.ts";
+import { countNetworks, type NetworkCount, writeStreamedFolder } from "./streamed-folder.ts";
+import type { NetworkBuilder } from "./streamed-network.ts";
 import { buildTextEncoder } from "./text-encoder.ts";
 import type { Exporter } from "./tiny-families.ts";
 import { buildUNet2DCondition } from "./unet-2d-condition.ts";
@@ -147,24 +145,15 @@ function networks(options: FullSizeOptions, checkpoint?: Sd15Weights): Record<Bu
  */
 export function countSd15Parameters(
   options: Pick<FullSizeOptions, "dtype" | "widthDivisor" | "exporter" | "operators">,
-): Record<FullSizeNetwork, { parameters: number; bytes: number; tensors: number }> {
-  const builders = networks(options);
+): Record<FullSizeNetwork, NetworkCount> {
   const floatType = options.dtype === "float16" ? "float16" : "float";
-  const counts = {} as Record<FullSizeNetwork, { parameters: number; bytes: number; tensors: number }>;
-  for (const network of FULL_SIZE_NETWORKS) {
-    const sink = new CountingSink();
-    builders[network]({ floatType, sink });
-    counts[network] = {
-      parameters: sink.parameters,
-      bytes: sink.parameterBytes,
-      tensors: sink.parameterTensors,
-    };
-  }
-  return counts;
+  return countNetworks(FULL_SIZE_NETWORKS, networks(options), () => floatType);
 }
 
 /** Refuse, naming the option, what `buildSd15FullSize` cannot build, before any work. */
-export function checkFullSizeOptions(options: FullSizeOptions): void {
+export function checkFullSizeOptions(
+  options: Pick<FullSizeOptions, "dtype" | "operators" | "loraInputs" | "tokenizerDir">,
+): void {
   if (options.dtype !== "float32" && options.dtype !== "float16")
     throw new Error(`options.dtype: ${JSON.stringify(options.dtype)} is not "float32" or "float16"`);
   if (options.operators !== undefined && !OPERATOR_SETS.includes(options.operators))
@@ -192,7 +181,6 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
   checkFullSizeOptions(options);
   const dir = resolve(outDir);
   const { tokenizerDir, weights: checkpoint } = options;
-  const staging = stagingFor(dir);
   const floatType = options.dtype === "float16" ? "float16" : "float";
   const counts = countSd15Parameters(options);
   // The residual UNet holds the UNet's parameters.
@@ -201,29 +189,23 @@ export async function buildSd15FullSize(outDir: string, options: FullSizeOptions
     ...FULL_SIZE_NETWORKS,
     ...(options.controlnet === true ? ["cnet" as const] : []),
   ];
-  const bytesTotal = networkList.reduce((sum, n) => sum + countOf(n).bytes, 0);
-  let bytesDone = 0;
   const builders = networks(options, checkpoint);
-  const parameters = {} as FullSizeResult["parameters"];
-  const dataBytes = {} as FullSizeResult["dataBytes"];
-  try {
-    for (const network of networkList) {
-      dataBytes[network] = writeStreamedNetwork(
-        join(staging, network),
-        builders[network],
-        floatType,
-        (bytes) => {
-          bytesDone += bytes;
-          options.onProgress?.({ network, bytesDone, bytesTotal });
-        },
-      );
-      parameters[network] = countOf(network).parameters;
-    }
-    options.beforeCommit?.();
-    writeConfigs(staging, options, checkpoint?.unetInChannels ?? 4);
-    await moveIntoPlace(staging, dir, async () => false);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  const dataBytes = (await writeStreamedFolder(
+    dir,
+    networkList.map((name) => ({
+      name,
+      build: builders[name],
+      floatType,
+      parameterBytes: countOf(name).bytes,
+    })),
+    {
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
+      writeFiles: (staging) => writeConfigs(staging, options, checkpoint?.unetInChannels ?? 4),
+    },
+  )) as FullSizeResult["dataBytes"];
+  const parameters = Object.fromEntries(
+    networkList.map((name) => [name, countOf(name).parameters]),
+  ) as FullSizeResult["parameters"];
   return { dir, parameters, dataBytes, tokenizerDir };
 }

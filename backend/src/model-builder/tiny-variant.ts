@@ -114,7 +114,8 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-function textEncoderConfig(shape: TextEncoderShape) {
+/** A text encoder's config.json keys, as transformers writes them. */
+export function textEncoderConfig(shape: TextEncoderShape) {
   return {
     _class_name: shape.projectionDim === undefined ? "CLIPTextModel" : "CLIPTextModelWithProjection",
     hidden_act: shape.hiddenAct ?? "quick_gelu",

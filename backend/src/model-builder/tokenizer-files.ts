@@ -25,6 +25,19 @@ export function tinyTokenizerFiles(
   padToken: string,
 ): Record<string, string> {
   const { vocab, merges } = tinyBpe(vocabSize);
+  return {
+    [`${folder}/merges.txt`]: mergesTxt(merges),
+    ...clipTokenizerConfigFiles(folder, contextLength, padToken),
+    [`${folder}/vocab.json`]: vocabJson(vocab),
+  };
+}
+
+/** A CLIPTokenizer folder's `special_tokens_map.json` and `tokenizer_config.json`. */
+export function clipTokenizerConfigFiles(
+  folder: string,
+  contextLength: number,
+  padToken: string,
+): Record<string, string> {
   const special = {
     bos_token: "<|startoftext|>",
     eos_token: "<|endoftext|>",
@@ -32,7 +45,6 @@ export function tinyTokenizerFiles(
     unk_token: "<|endoftext|>",
   };
   return {
-    [`${folder}/merges.txt`]: mergesTxt(merges),
     [`${folder}/special_tokens_map.json`]: json(special),
     [`${folder}/tokenizer_config.json`]: json({
       ...special,
@@ -42,6 +54,5 @@ export function tinyTokenizerFiles(
       model_max_length: contextLength,
       tokenizer_class: "CLIPTokenizer",
     }),
-    [`${folder}/vocab.json`]: vocabJson(vocab),
   };
 }
