@@ -236,6 +236,14 @@ export class DiffusersCheckpoint {
   }
 }
 
+/** A diffusers folder's `tokenizer/`, when it has CLIP's `vocab.json` and `merges.txt`. */
+export function diffusersTokenizerDir(dir: string): string | undefined {
+  const tokenizer = join(dir, "tokenizer");
+  return ["vocab.json", "merges.txt"].every((file) => existsSync(join(tokenizer, file)))
+    ? tokenizer
+    : undefined;
+}
+
 /**
  * The weight files `bases` (relative to `dir`, without `.safetensors`) of a diffusers folder, opened,
  * each from `<base>.safetensors` or its `<base>.fp16.safetensors` variant (tried first when

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import {
   buildSd15FullSize,
   checkFullSizeOptions,
@@ -7,7 +5,7 @@ import {
   type FullSizeResult,
   type Sd15Weights,
 } from "../model-builder/sd15-full-size.ts";
-import { DiffusersCheckpoint } from "./checkpoint-weights.ts";
+import { DiffusersCheckpoint, diffusersTokenizerDir } from "./checkpoint-weights.ts";
 import { type LoraFile, openWithLoras, refuseUnmatchedLoras, unmatchedAdapters } from "./lora.ts";
 import { SingleFileCheckpoint } from "./single-file-checkpoint.ts";
 
@@ -60,13 +58,8 @@ interface Sd15Checkpoint extends Sd15Weights {
 export async function importSd15(outDir: string, options: Sd15ImportOptions): Promise<Sd15ImportResult> {
   checkFullSizeOptions(options);
   const { fromDiffusers, fromCheckpoint: _, loras: __, ...build } = options;
-  const checkpointTokenizer = fromDiffusers === undefined ? undefined : join(fromDiffusers, "tokenizer");
   const tokenizerDir =
-    options.tokenizerDir ??
-    (checkpointTokenizer !== undefined &&
-    ["vocab.json", "merges.txt"].every((file) => existsSync(join(checkpointTokenizer, file)))
-      ? checkpointTokenizer
-      : undefined);
+    options.tokenizerDir ?? (fromDiffusers === undefined ? undefined : diffusersTokenizerDir(fromDiffusers));
   const { loras, checkpoint } = openWithLoras(options.loras ?? [], "sd15", (opened) =>
     openCheckpoint(options, opened),
   );

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectCheckpointArchitecture } from "./checkpoint-architecture.ts";
+import { torchTensors } from "./checkpoint-test-support.ts";
 import { importSdxl } from "./import-sdxl.ts";
+import { type AdapterSpec, expected, writeKohya } from "./lora-file-test-support.ts";
 import * as fixtures from "./sdxl-checkpoint-test-support.ts";
 
 const DIVISOR = 32;
@@ -92,6 +94,49 @@ describe("SDXL from a diffusers folder", () => {
       /an SDXL import needs a source of weights/,
     );
   });
+});
+
+describe("SDXL built by buildSdxlFullSize", () => {
+  it("takes a single file's weights with a LoRA merged, and commits no folder for a LoRA of another model", async () => {
+    // 1/16 width: the builder's own SDXL (its groups do not divide 1/32's narrowest level)
+    const base = fixtures.randomSdxlRequests(9, 16);
+    const file = join(root, "sdxl-16.safetensors");
+    fixtures.writeSdxlSingleFile(file, base, { dtype: "F32" });
+    const spec: AdapterSpec = {
+      target: "unet",
+      module: "up_blocks.1.attentions.2.transformer_blocks.1.attn1.to_v",
+      kohya: "lora_unet_output_blocks_5_1_transformer_blocks_1_attn1_to_v",
+      shape: [40, 40],
+      rank: 2,
+      alpha: 1,
+    };
+    const lora = join(root, "style.safetensors");
+    writeKohya(lora, [spec]);
+    const options = { dtype: "float32", widthDivisor: 16, fromCheckpoint: file } as const;
+    const dir = join(root, "built");
+    const result = await importSdxl(dir, { ...options, loras: [{ path: lora, scale: 0.7 }] });
+    expect(result.parameters.unet).toBeGreaterThan(0);
+    expect([result.unusedCheckpointTensors, result.unmatchedLoraAdapters]).toEqual([[], []]);
+    const unet = new Map(torchTensors(dir, "unet").map((t) => [t.name, t.values]));
+    const state = new Map(fixtures.sdxlStateDicts(base, "F32").unet.map((t) => [t.name, t.values]));
+    const name = `${spec.module}.weight`;
+    const want = expected(spec, 0, state.get(name) as Float32Array, 0.7);
+    const got = unet.get(name) as Float32Array;
+    expect(want.every((w, i) => Math.abs((got[i] as number) - w) < 1e-5)).toBe(true);
+    for (const other of [
+      "add_embedding.linear_1.weight",
+      "up_blocks.1.attentions.2.transformer_blocks.1.attn1.to_q.weight",
+    ])
+      expect(unet.get(other), other).toEqual(state.get(other));
+
+    const sd15 = join(root, "sd15-lora.safetensors");
+    writeKohya(sd15, [{ ...spec, kohya: "lora_unet_down_blocks_0_attentions_0_proj_in" }]);
+    const refused = join(root, "refused");
+    await expect(importSdxl(refused, { ...options, loras: [{ path: sd15, scale: 1 }] })).rejects.toThrow(
+      /none of its 1 LoRA adapters matches an SDXL weight/,
+    );
+    expect(existsSync(refused)).toBe(false);
+  }, 60_000);
 });
 
 describe("a single file's architecture", () => {

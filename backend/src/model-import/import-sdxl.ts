@@ -1,4 +1,11 @@
+import { checkFullSizeOptions } from "../model-builder/sd15-full-size.ts";
+import {
+  buildSdxlFullSize,
+  type SdxlFullSizeOptions,
+  type SdxlFullSizeResult,
+} from "../model-builder/sdxl-full-size.ts";
 import type { SdxlWeights } from "../model-builder/sdxl-weights.ts";
+import { diffusersTokenizerDir } from "./checkpoint-weights.ts";
 import { type LoraFile, openWithLoras, refuseUnmatchedLoras, unmatchedAdapters } from "./lora.ts";
 import { openSdxlDiffusers, type SdxlCheckpoint } from "./sdxl-diffusers-checkpoint.ts";
 import { openSdxlSingleFile } from "./sdxl-single-file-checkpoint.ts";
@@ -22,6 +29,11 @@ export interface SdxlImportSources {
   loras?: readonly { path: string; scale: number }[];
 }
 
+/** `buildSdxlFullSize`'s options, with the weights' sources in place of `weights`. */
+export interface SdxlImportOptions
+  extends Omit<SdxlFullSizeOptions, "weights" | "beforeCommit">,
+    SdxlImportSources {}
+
 /** What the builder is given besides its own options. */
 export interface SdxlBuildInputs {
   weights: SdxlWeights;
@@ -29,10 +41,10 @@ export interface SdxlBuildInputs {
   beforeCommit: () => void;
 }
 
-/** The SDXL builder (`buildSdxlFullSize` in model-builder/sdxl-full-size.ts), as the import calls it. */
-export type SdxlBuilder<Options, Result> = (
+/** The SDXL builder as the import calls it: `buildSdxlFullSize`, or a stand-in in tests. */
+export type SdxlBuilder<Result> = (
   outDir: string,
-  options: Options & SdxlBuildInputs,
+  options: Omit<SdxlImportOptions, keyof SdxlImportSources> & SdxlBuildInputs,
 ) => Promise<Result>;
 
 export interface SdxlImportReport {
@@ -43,31 +55,44 @@ export interface SdxlImportReport {
 }
 
 /**
- * `build` (the SDXL builder) with a checkpoint's weights (`fromDiffusers` or `fromCheckpoint`, one of
- * them) and LoRAs merged into them; the builder's own options pass through. The files are read one
- * tensor at a time as the networks are written, and closed when the build ends. A LoRA none of whose
- * adapters matched an SDXL weight abandons the build.
+ * `buildSdxlFullSize` (or `build`) with a checkpoint's weights (`fromDiffusers` or `fromCheckpoint`,
+ * one of them) and LoRAs merged into them. The files are read one tensor at a time as the networks are
+ * written, and closed when the build ends; a diffusers folder's `tokenizer/` is used when
+ * `tokenizerDir` is not given. A LoRA none of whose adapters matched an SDXL weight abandons the build.
  *
  * @example
- * await importSdxl("/models/juggernaut-xl", { dtype: "float16", fromCheckpoint: "/m/juggernautXL.safetensors" }, buildSdxlFullSize);
+ * await importSdxl("/models/juggernaut-xl", { dtype: "float16", fromCheckpoint: "/m/juggernautXL.safetensors", tokenizerDir: "/models/clip" });
  */
-export async function importSdxl<Options extends { dtype?: string }, Result>(
+export function importSdxl(
   outDir: string,
-  options: Options & SdxlImportSources,
-  build: SdxlBuilder<Omit<Options, keyof SdxlImportSources>, Result>,
-): Promise<Result & SdxlImportReport> {
-  const { fromDiffusers: _, fromCheckpoint: __, loras: ___, ...builderOptions } = options;
+  options: SdxlImportOptions,
+): Promise<SdxlFullSizeResult & SdxlImportReport>;
+export function importSdxl<Result>(
+  outDir: string,
+  options: SdxlImportOptions,
+  build: SdxlBuilder<Result>,
+): Promise<Result & SdxlImportReport>;
+export async function importSdxl(
+  outDir: string,
+  options: SdxlImportOptions,
+  build: SdxlBuilder<unknown> = buildSdxlFullSize,
+): Promise<SdxlImportReport> {
+  checkFullSizeOptions(options);
+  const { fromDiffusers, fromCheckpoint: _, loras: __, ...builderOptions } = options;
+  const tokenizerDir =
+    options.tokenizerDir ?? (fromDiffusers === undefined ? undefined : diffusersTokenizerDir(fromDiffusers));
   const { loras, checkpoint } = openWithLoras(options.loras ?? [], "sdxl", (opened) =>
     openCheckpoint(options, opened),
   );
   try {
     const result = await build(outDir, {
       ...builderOptions,
+      ...(tokenizerDir === undefined ? {} : { tokenizerDir }),
       weights: checkpoint,
       beforeCommit: () => refuseUnmatchedLoras(loras, "an SDXL", "SD 1.5"),
     });
     return {
-      ...result,
+      ...(result as object),
       unusedCheckpointTensors: checkpoint.unusedTensors(),
       unmatchedLoraAdapters: unmatchedAdapters(loras),
     };
@@ -77,10 +102,7 @@ export async function importSdxl<Options extends { dtype?: string }, Result>(
   }
 }
 
-function openCheckpoint(
-  options: SdxlImportSources & { dtype?: string },
-  loras: readonly LoraFile[],
-): SdxlCheckpoint {
+function openCheckpoint(options: SdxlImportOptions, loras: readonly LoraFile[]): SdxlCheckpoint {
   if (options.fromDiffusers !== undefined && options.fromCheckpoint !== undefined)
     throw new Error("options.fromDiffusers and options.fromCheckpoint: give one source of weights, not both");
   if (options.fromCheckpoint !== undefined) return openSdxlSingleFile(options.fromCheckpoint, { loras });

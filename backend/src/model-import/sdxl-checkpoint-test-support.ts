@@ -1,16 +1,15 @@
 /**
- * Test support for the SDXL importers, without the SDXL builder: SDXL's four networks at a reduced
- * width (stabilityai/stable-diffusion-xl-base-1.0's config.json files, every width divided) walked
- * through the graph builders the full-size builder uses, to learn every tensor they ask for; and the
- * checkpoints a torch user would have saved from those tensors.
+ * Test support for the SDXL importers: SDXL's four networks at a reduced width (sdxl-architecture.ts)
+ * walked through the graph builders the full-size builder uses, without writing a model, to learn
+ * every tensor they ask for; and the checkpoints a torch user would have saved from those tensors.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "../model-builder/autoencoder-kl.ts";
-import { sd15TextEncoder, sd15UNet, sd15Vae } from "../model-builder/sd15-architecture.ts";
+import { sdxlTextEncoder, sdxlTextEncoder2, sdxlUNet, sdxlVae } from "../model-builder/sdxl-architecture.ts";
 import type { SdxlWeights } from "../model-builder/sdxl-weights.ts";
 import type { TensorSink } from "../model-builder/tensor-sink.ts";
-import { buildTextEncoder, type TextEncoderShape } from "../model-builder/text-encoder.ts";
+import { buildTextEncoder } from "../model-builder/text-encoder.ts";
 import { buildUNet2DCondition, type UNet2DConditionConfig } from "../model-builder/unet-2d-condition.ts";
 import { type TensorRequest, WeightSource, type Weights } from "../model-builder/weights.ts";
 import { clipTextModelNames } from "./checkpoint-weights.ts";
@@ -19,35 +18,10 @@ import { encodeSafetensors, type FloatDtypeName, type SafetensorsTensor } from "
 import { SDXL_CLIP_PREFIX, SDXL_OPEN_CLIP_PREFIX } from "./sdxl-single-file-checkpoint.ts";
 import { originalUNetName, originalVaeName, SDXL_UNET_LAYOUT } from "./single-file-checkpoint.ts";
 
-/** OpenCLIP ViT-bigG/14 as SDXL's `text_encoder_2` (`CLIPTextModelWithProjection`). */
-function bigG(divisor: number): TextEncoderShape {
-  const hiddenSize = 1280 / divisor;
-  return {
-    ...sd15TextEncoder(divisor),
-    hiddenSize,
-    heads: 20,
-    layers: 32,
-    mlpSize: 5120 / divisor,
-    hiddenAct: "gelu",
-    projectionDim: hiddenSize,
-  };
-}
-
-/** SDXL base's UNet: three levels, attention with 2 and 10 transformer blocks, `text_time` embedding. */
-function sdxlUNet(divisor: number): UNet2DConditionConfig {
-  const sd15 = sd15UNet(divisor);
-  return {
-    ...sd15,
-    blockOutChannels: sd15.blockOutChannels.slice(0, 3),
-    crossAttention: [false, true, true],
-    transformerLayersPerBlock: [1, 2, 10],
-    attentionHeads: [5, 10, 20],
-    crossAttentionDim: 2048 / divisor,
-    useLinearProjection: true,
-    addition: { timeEmbedDim: 256 / divisor, textEmbedDim: 1280 / divisor },
-    // 320 / 32 = 10 channels do not split into SD 1.5's 4 groups at that width
-    normNumGroups: divisor >= 32 ? 2 : sd15.normNumGroups,
-  };
+/** SDXL's UNet at 1/`divisor` width, in groups that divide its narrowest level (10 channels at 1/32). */
+function unetAt(divisor: number): UNet2DConditionConfig {
+  const config = sdxlUNet(divisor);
+  return divisor >= 32 ? { ...config, normNumGroups: 2 } : config;
 }
 
 /** One tensor a builder asked for, and the values it was given. */
@@ -89,12 +63,12 @@ export function requestSdxlWeights(weights: SdxlWeights, divisor: number): SdxlR
   });
   const requests: SdxlRequests = { textEncoder: [], textEncoder2: [], unet: [], vae: [] };
   const graph = { sink: requestingSink };
-  buildTextEncoder(recorded(weights.textEncoder, requests.textEncoder), sd15TextEncoder(divisor), graph);
-  buildTextEncoder(recorded(weights.textEncoder2, requests.textEncoder2), bigG(divisor), graph);
-  buildUNet2DCondition(recorded(weights.unet, requests.unet), sdxlUNet(divisor), {}, graph);
+  buildTextEncoder(recorded(weights.textEncoder, requests.textEncoder), sdxlTextEncoder(divisor), graph);
+  buildTextEncoder(recorded(weights.textEncoder2, requests.textEncoder2), sdxlTextEncoder2(divisor), graph);
+  buildUNet2DCondition(recorded(weights.unet, requests.unet), unetAt(divisor), {}, graph);
   const vae = recorded(weights.vae, requests.vae);
-  buildVaeEncoder(vae, sd15Vae(divisor), "latent_parameters", graph);
-  buildVaeDecoderKL(vae, sd15Vae(divisor), {}, graph);
+  buildVaeEncoder(vae, sdxlVae(divisor), "latent_parameters", graph);
+  buildVaeDecoderKL(vae, sdxlVae(divisor), {}, graph);
   return requests;
 }
 
