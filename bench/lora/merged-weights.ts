@@ -1,5 +1,6 @@
 import type { TensorRequest, Weights } from "../../backend/src/model-builder/weights.ts";
-import type { LoraFile, LoraTarget } from "../../backend/src/model-import/lora.ts";
+import type { LoraFile } from "../../backend/src/model-import/lora.ts";
+import type { LoraTarget } from "../../backend/src/model-import/lora-names.ts";
 
 /**
  * `base`'s weights with `lora` merged in as the build-time import merges it (model-import/lora.ts),

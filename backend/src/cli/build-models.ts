@@ -27,8 +27,12 @@
  *     SDXL base 1.0's full architecture with seeded random weights (≈7 GB in fp16: the two text
  *     encoders, the 2.6B UNet taking text_embeds and time_ids, the VAE kept in float32 as diffusers'
  *     force_upcast runs it), laid out as optimum exports SDXL; --tokenizer fills tokenizer/ and
- *     tokenizer_2/. `--architecture sd15` (the default) is everything above; real SDXL weights are not
- *     read here yet.
+ *     tokenizer_2/. `--architecture sd15` (the default) is everything above.
+ *   … --from-diffusers DIR, --from-checkpoint FILE.safetensors and --lora FILE[:SCALE] read SDXL's real
+ *     weights as they read SD 1.5's (a diffusers SDXL folder; a single file in Stability's layout,
+ *     fp32, fp16 or bf16; kohya's or PEFT's SDXL LoRAs). A single file is built as the model its
+ *     tensors say (SDXL when it has conditioner.embedders.*), a diffusers folder as SDXL when it has
+ *     text_encoder_2/, unless --architecture is given.
  *   npx node backend/src/cli/build-models.ts --controlnet SOURCE --out MODEL/controlnet/NAME [--dtype …]
  *       [--operators …] [--controlnet-base CHECKPOINT]
  *     a ControlNet as its own folder (model.onnx, model.onnx_data, config.json): SOURCE is a diffusers
@@ -39,7 +43,8 @@
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
@@ -52,16 +57,18 @@ import type { LoraInputLayers } from "../model-builder/lora-inputs.ts";
 import type { OperatorSet } from "../model-builder/nn.ts";
 import { buildSd15ControlNetFullSize } from "../model-builder/sd15-controlnet-full-size.ts";
 import { buildSdxlFullSize, type SdxlFullSizeOptions } from "../model-builder/sdxl-full-size.ts";
+import { detectCheckpointArchitecture } from "../model-import/checkpoint-architecture.ts";
 import { summarizeUnusedTensors } from "../model-import/checkpoint-weights.ts";
 import { importControlNet } from "../model-import/import-controlnet.ts";
 import { importSd15 } from "../model-import/import-sd15.ts";
+import { importSdxl } from "../model-import/import-sdxl.ts";
 import { parseLoraSpec } from "../model-import/lora.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     "full-size": { type: "boolean", default: false },
-    architecture: { type: "string", default: "sd15" },
+    architecture: { type: "string" },
     "all-tiny": { type: "boolean", default: false },
     dtype: { type: "string", default: "float16" },
     exporter: { type: "string" },
@@ -98,18 +105,20 @@ if (values["controlnet-base"] !== undefined && values.controlnet === undefined)
   fail("--controlnet-base is the base model of a difference ControlNet: give --controlnet FILE too");
 if (values.controlnet !== undefined && values["full-size"])
   fail("--controlnet builds a ControlNet on its own: leave out --full-size (use --with-cnet for cnet/)");
-if (values.architecture !== "sd15" && values.architecture !== "sdxl")
-  fail(`--architecture: ${values.architecture} is not sd15 or sdxl`);
-if (values.architecture === "sdxl") {
+// the weights say which model they are (otherwise SD 1.5), unless --architecture says
+const architecture =
+  values.architecture ?? checkpointArchitecture(values["from-checkpoint"], values["from-diffusers"]);
+if (architecture !== "sd15" && architecture !== "sdxl")
+  fail(`--architecture: ${architecture} is not sd15 or sdxl`);
+if (architecture === "sdxl") {
   if (!values["full-size"])
     fail("--architecture sdxl needs --full-size (the tiny SDXL comes with --all-tiny)");
-  const sd15Only = ["from-diffusers", "from-checkpoint", "lora", "with-cnet", "exporter"] as const;
-  for (const flag of sd15Only)
+  for (const flag of ["with-cnet", "exporter"] as const)
     if (values[flag] !== undefined && values[flag] !== false)
-      fail(`--${flag} is for SD 1.5: --architecture sdxl builds random weights in optimum's layout`);
+      fail(`--${flag} is for SD 1.5: SDXL is built in optimum's layout, without cnet/`);
 }
 if (values.controlnet !== undefined) await buildControlNet(values.controlnet);
-else if (values.architecture === "sdxl") await buildSdxl();
+else if (architecture === "sdxl") await buildSdxl();
 else if (values["full-size"]) await buildFullSize();
 else await buildTiny();
 
@@ -169,22 +178,46 @@ async function buildFullSize(): Promise<void> {
   if (result.tokenizerDir === undefined)
     console.log("  tokenizer: the tiny stand-in vocabulary (pass --tokenizer DIR for CLIP's)");
   else console.log(`  tokenizer: vocab.json and merges.txt from ${result.tokenizerDir}`);
+  warnUnused(result, "SD 1.5");
+}
+
+/** What a checkpoint import left unread, and the LoRA adapters it could not merge, on stderr. */
+function warnUnused(
+  result: { unusedCheckpointTensors: string[]; unmatchedLoraAdapters: string[] },
+  model: string,
+) {
   if (result.unusedCheckpointTensors.length > 0)
     console.warn(
       `warning: ${result.unusedCheckpointTensors.length} checkpoint tensors unused (position_ids, an EMA copy and the noise schedule are expected):\n  ${summarizeUnusedTensors(result.unusedCheckpointTensors).join("\n  ")}`,
     );
   if (result.unmatchedLoraAdapters.length > 0)
     console.warn(
-      `warning: ${result.unmatchedLoraAdapters.length} LoRA adapters matched no SD 1.5 weight and were not merged:\n  ${summarizeUnusedTensors(result.unmatchedLoraAdapters).join("\n  ")}`,
+      `warning: ${result.unmatchedLoraAdapters.length} LoRA adapters matched no ${model} weight and were not merged:\n  ${summarizeUnusedTensors(result.unmatchedLoraAdapters).join("\n  ")}`,
     );
+}
+
+/**
+ * `sdxl` or `sd15` for a single-file checkpoint (by its tensor names) or a diffusers folder (SDXL's
+ * has text_encoder_2/), `sd15` without either.
+ */
+function checkpointArchitecture(path: string | undefined, folder: string | undefined): string {
+  if (folder !== undefined) return existsSync(join(folder, "text_encoder_2")) ? "sdxl" : "sd15";
+  if (path === undefined) return "sd15";
+  try {
+    return detectCheckpointArchitecture(path);
+  } catch (error) {
+    fail(`--from-checkpoint: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 async function buildSdxl(): Promise<void> {
   const { dtype, out, tokenizer, seed, operators, "lora-inputs": loraInputs } = values;
+  const { "from-diffusers": fromDiffusers, "from-checkpoint": fromCheckpoint } = values;
   if (out === undefined) fail("--full-size needs --out DIR");
   if (dtype !== "float16" && dtype !== "float32") fail(`--dtype: ${dtype} is not float16 or float32`);
   const seedValue = seed === undefined ? undefined : Number(seed);
   if (seedValue !== undefined && !Number.isSafeInteger(seedValue)) fail(`--seed: ${seed} is not an integer`);
+  const loras = (values.lora ?? []).map(parseLoraSpec);
   const startedMs = performance.now();
   const bar = progressBar();
   const options: SdxlFullSizeOptions = {
@@ -196,17 +229,37 @@ async function buildSdxl(): Promise<void> {
     ...(loraInputs === undefined ? {} : { loraInputs: loraInputs as LoraInputLayers }),
     onProgress: bar.update,
   };
-  const result = await buildSdxlFullSize(out, options).catch((error: unknown) => {
+  const source = fromDiffusers ?? fromCheckpoint;
+  const build =
+    source === undefined
+      ? buildSdxlFullSize(out, options).then((built) => ({
+          ...built,
+          unusedCheckpointTensors: [],
+          unmatchedLoraAdapters: [],
+        }))
+      : importSdxl(out, {
+          ...options,
+          ...(fromDiffusers === undefined ? {} : { fromDiffusers }),
+          ...(fromCheckpoint === undefined ? {} : { fromCheckpoint }),
+          ...(loras.length === 0 ? {} : { loras }),
+        });
+  const result = await build.catch((error: unknown) => {
     bar.done();
     fail(error instanceof Error ? error.message.replace(/^options\.(\w+)/, "--$1") : String(error));
   });
   bar.done();
   const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
+  const merged = loras.map((l) => `${l.path} at ${l.scale}`).join(", ");
+  const weights =
+    source === undefined
+      ? "random weights"
+      : `weights from ${source}${merged === "" ? "" : ` with LoRA ${merged}`}`;
   console.log(
-    `built SDXL base (${dtype}, ${operators} operators, random weights) in ${result.dir} (${seconds} s):`,
+    `built SDXL base (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s):`,
   );
   for (const [network, parameters] of Object.entries(result.parameters))
     console.log(`  ${network}: ${parameters.toLocaleString("en")} parameters`);
+  warnUnused(result, "SDXL");
 }
 
 async function buildControlNet(source: string): Promise<void> {

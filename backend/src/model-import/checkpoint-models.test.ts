@@ -7,6 +7,7 @@ import { buildSd15FullSize } from "../model-builder/sd15-full-size.ts";
 import { type CheckpointModelOptions, checkpointSpec, resolveCheckpointModels } from "./checkpoint-models.ts";
 import { diffusersTensors, writeSingleFileCheckpoint } from "./checkpoint-test-support.ts";
 import { encodeSafetensors } from "./safetensors.ts";
+import { randomSdxlRequests, writeSdxlSingleFile } from "./sdxl-checkpoint-test-support.ts";
 
 const root = mkdtempSync(join(tmpdir(), "sdgate-checkpoint-models-"));
 const checkpoint = join(root, "dream.safetensors");
@@ -56,6 +57,21 @@ describe("single-file checkpoints as served models", () => {
         guidanceScale: 7.5,
         seed: 1,
       });
+      expect(images[0]?.rgb.length).toBe(64 * 64 * 3);
+    } finally {
+      await pipeline.release();
+    }
+  }, 60_000);
+
+  it("build an SDXL file as SDXL (by its tensor names), which the engine loads and generates from", async () => {
+    const xl = join(root, "xl.safetensors");
+    writeSdxlSingleFile(xl, randomSdxlRequests(5, 16), { dtype: "F32" });
+    const folders = await resolveCheckpointModels({ xl }, { ...options(["cpu"], []), widthDivisor: 16 });
+    const pipeline = await loadPipeline(folders.xl as string, { executionProviders: ["cpu"] });
+    try {
+      expect(pipeline.traits.architecture).toBe("sdxl");
+      const request = { prompt: "a lighthouse", width: 64, height: 64, steps: 2, guidanceScale: 5, seed: 1 };
+      const { images } = await pipeline.generate(request);
       expect(images[0]?.rgb.length).toBe(64 * 64 * 3);
     } finally {
       await pipeline.release();

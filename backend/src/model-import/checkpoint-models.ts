@@ -1,7 +1,7 @@
 /**
- * Serving a single-file checkpoint: a model folder given as `id=/path/model.safetensors` is built once
- * into an ONNX folder (fused float16 operators for a CUDA backend, standard float32 otherwise) under a
- * cache directory, and served from there. The cache is keyed by the file's size, modification time
+ * Serving a single-file checkpoint (SD 1.5 or SDXL, by its tensor names): a model folder given as
+ * `id=/path/model.safetensors` is built once into an ONNX folder (fused float16 operators for a CUDA
+ * backend, standard float32 otherwise) under a cache directory, and served from there. The cache is keyed by the file's size, modification time
  * and first mebibyte (its safetensors header: every tensor's name, type, shape and place), so a
  * replaced file is rebuilt and an unchanged one costs a few milliseconds on the next start.
  */
@@ -9,8 +9,9 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { OperatorSet } from "../model-builder/nn.ts";
-import type { FullSizeProgress } from "../model-builder/sd15-full-size.ts";
+import { detectCheckpointArchitecture } from "./checkpoint-architecture.ts";
 import { importSd15 } from "./import-sd15.ts";
+import { importSdxl } from "./import-sdxl.ts";
 import { parseLoraSpec } from "./lora.ts";
 
 export interface CheckpointModelOptions {
@@ -88,16 +89,21 @@ async function ensureBuilt(id: string, spec: string, options: CheckpointModelOpt
   const key = createHash("sha256").update(`${identity}|${scales}`).digest("hex").slice(0, 16);
   const dir = join(options.cacheDir, `${id}-${key}-${operators}-${dtype}`);
   if (existsSync(join(dir, "model_index.json"))) return dir;
-  const result = await importSd15(dir, {
+  const importOptions = {
     dtype,
     operators,
     fromCheckpoint: checkpoint,
     ...(loras.length === 0 ? {} : { loras }),
     tokenizerDir: options.tokenizerDir,
     ...(options.widthDivisor === undefined ? {} : { widthDivisor: options.widthDivisor }),
-    onProgress: (progress: FullSizeProgress) =>
+    onProgress: (progress: { bytesDone: number; bytesTotal: number }) =>
       options.onProgress?.({ id, fraction: progress.bytesDone / progress.bytesTotal }),
-  });
+  } as const;
+  // the file's tensor names say which model it is
+  const result =
+    detectCheckpointArchitecture(checkpoint) === "sdxl"
+      ? await importSdxl(dir, importOptions)
+      : await importSd15(dir, importOptions);
   options.onBuild?.({
     id,
     checkpoint: spec,

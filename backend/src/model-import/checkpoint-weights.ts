@@ -6,11 +6,26 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { TensorRequest, Weights } from "../model-builder/weights.ts";
-import type { LoraFile, LoraTarget } from "./lora.ts";
+import type { LoraFile } from "./lora.ts";
+import type { LoraTarget } from "./lora-names.ts";
 import { SafetensorsFile } from "./safetensors.ts";
 
 /** A builder's tensor name → the names a checkpoint may hold it under, tried in order. */
 export type CheckpointNames = (builderName: string) => readonly string[];
+
+/**
+ * Where a checkpoint keeps a builder's tensor when not as it is: one of `of` equal row blocks of a
+ * fused tensor (OpenCLIP's `in_proj_weight` holds q, k and v), or transposed (OpenCLIP's
+ * `text_projection` is [in, out] where nn.Linear's weight is [out, in]).
+ */
+export interface StoredTensor {
+  readonly name: string;
+  readonly rowBlock?: { readonly index: number; readonly of: number };
+  readonly transposed?: boolean;
+}
+
+/** {@link CheckpointNames}, where a candidate may also be a {@link StoredTensor}. */
+export type CheckpointLocations = (builderName: string) => readonly (string | StoredTensor)[];
 
 /** Changes a tensor as read, in torch's layout, before any rearranging (LoRA merging, lora.ts). */
 export type TensorAdjustment = (
@@ -25,37 +40,41 @@ export type TensorAdjustment = (
  */
 export class CheckpointWeights implements Weights {
   readonly #file: SafetensorsFile;
-  readonly #names: CheckpointNames;
+  readonly #names: CheckpointLocations;
   readonly #adjust: TensorAdjustment | undefined;
   readonly #used = new Set<string>();
 
-  constructor(file: SafetensorsFile, names: CheckpointNames = (name) => [name], adjust?: TensorAdjustment) {
+  constructor(
+    file: SafetensorsFile,
+    names: CheckpointLocations = (name) => [name],
+    adjust?: TensorAdjustment,
+  ) {
     this.#file = file;
     this.#names = names;
     this.#adjust = adjust;
   }
 
   normal(name: string, count: number, _std: number, tensor: TensorRequest): Float32Array {
-    const candidates = this.#names(name);
-    const found = candidates.find((candidate) => this.#file.entry(candidate) !== undefined);
+    const candidates = this.#names(name).map((c) => (typeof c === "string" ? { name: c } : c));
+    const found = candidates.find((candidate) => this.#file.entry(candidate.name) !== undefined);
     const expected = `[${tensor.torchShape.join(", ")}]`;
     if (found === undefined)
       throw new Error(
-        `${this.#file.path}: no tensor ${candidates.join(" or ")} (expected shape ${expected})`,
+        `${this.#file.path}: no tensor ${candidates.map((c) => c.name).join(" or ")} (expected shape ${expected})`,
       );
-    const entry = this.#file.entry(found);
-    const shape = entry?.shape ?? [];
-    if (!sameShape(shape, tensor.torchShape))
+    const shape = this.#file.entry(found.name)?.shape ?? [];
+    const storedShape = storedShapeOf(found, tensor.torchShape);
+    if (!sameShape(shape, storedShape))
       throw new Error(
-        `${this.#file.path}: tensor ${found} has shape [${shape.join(", ")}], expected ${expected}`,
+        `${this.#file.path}: tensor ${found.name} has shape [${shape.join(", ")}], expected [${storedShape.join(", ")}]`,
       );
-    const read = this.#file.read(found);
+    const read = unpack(found, this.#file.read(found.name), storedShape);
     const values = this.#adjust === undefined ? read : this.#adjust(name, read, tensor.torchShape);
     if (values.length !== count)
       throw new Error(
-        `${this.#file.path}: tensor ${found}: ${values.length} values, the builder wants ${count}`,
+        `${this.#file.path}: tensor ${found.name}: ${values.length} values, the builder wants ${count}`,
       );
-    this.#used.add(found);
+    this.#used.add(found.name);
     if (tensor.transpose !== true) return values;
     const [rows, columns] = tensor.torchShape as [number, number];
     return transpose(values, rows, columns);
@@ -74,6 +93,23 @@ export class CheckpointWeights implements Weights {
   get path(): string {
     return this.#file.path;
   }
+}
+
+/** The shape `stored` has in the file when the builder wants `torchShape`. */
+function storedShapeOf(stored: StoredTensor, torchShape: readonly number[]): readonly number[] {
+  if (stored.transposed === true) return [...torchShape].reverse();
+  if (stored.rowBlock === undefined) return torchShape;
+  const [rows, ...rest] = torchShape as [number, ...number[]];
+  return [rows * stored.rowBlock.of, ...rest];
+}
+
+/** The builder's tensor out of the stored one (`storedShape`): its row block, or the transpose. */
+function unpack(stored: StoredTensor, values: Float32Array, storedShape: readonly number[]): Float32Array {
+  if (stored.transposed === true)
+    return transpose(values, storedShape[0] as number, storedShape[1] as number);
+  if (stored.rowBlock === undefined) return values;
+  const block = values.length / stored.rowBlock.of;
+  return values.slice(stored.rowBlock.index * block, (stored.rowBlock.index + 1) * block);
 }
 
 /**
@@ -173,22 +209,11 @@ export class DiffusersCheckpoint {
     dir: string,
     options: { preferFp16?: boolean; loras?: readonly LoraFile[] } = {},
   ): DiffusersCheckpoint {
-    const opened: SafetensorsFile[] = [];
-    try {
-      for (const base of Object.values(DIFFUSERS_WEIGHT_FILES)) {
-        const variants = [`${base}.safetensors`, `${base}.fp16.safetensors`];
-        if (options.preferFp16 === true) variants.reverse();
-        const file = variants.map((v) => join(dir, v)).find((path) => existsSync(path));
-        if (file === undefined)
-          throw new Error(
-            `${dir} has no ${variants.join(" or ")} (only safetensors checkpoints are read; convert .bin files first)`,
-          );
-        opened.push(SafetensorsFile.open(file));
-      }
-    } catch (error) {
-      for (const file of opened) file.close();
-      throw error;
-    }
+    const opened = openDiffusersFiles(
+      dir,
+      Object.values(DIFFUSERS_WEIGHT_FILES),
+      options.preferFp16 === true,
+    );
     return new DiffusersCheckpoint(
       opened as [SafetensorsFile, SafetensorsFile, SafetensorsFile],
       options.loras ?? [],
@@ -203,14 +228,54 @@ export class DiffusersCheckpoint {
 
   /** `path: tensor` for every checkpoint tensor no network has read (e.g. CLIP's `position_ids`). */
   unusedTensors(): string[] {
-    return [this.textEncoder, this.unet, this.vae].flatMap((source) =>
-      source.unused().map((name) => `${source.path}: ${name}`),
-    );
+    return unusedIn([this.textEncoder, this.unet, this.vae]);
   }
 
   close(): void {
     for (const file of this.#files) file.close();
   }
+}
+
+/** A diffusers folder's `tokenizer/`, when it has CLIP's `vocab.json` and `merges.txt`. */
+export function diffusersTokenizerDir(dir: string): string | undefined {
+  const tokenizer = join(dir, "tokenizer");
+  return ["vocab.json", "merges.txt"].every((file) => existsSync(join(tokenizer, file)))
+    ? tokenizer
+    : undefined;
+}
+
+/**
+ * The weight files `bases` (relative to `dir`, without `.safetensors`) of a diffusers folder, opened,
+ * each from `<base>.safetensors` or its `<base>.fp16.safetensors` variant (tried first when
+ * `preferFp16`); none stays open when one is missing.
+ */
+export function openDiffusersFiles(
+  dir: string,
+  bases: readonly string[],
+  preferFp16: boolean,
+): SafetensorsFile[] {
+  const opened: SafetensorsFile[] = [];
+  try {
+    for (const base of bases) {
+      const variants = [`${base}.safetensors`, `${base}.fp16.safetensors`];
+      if (preferFp16) variants.reverse();
+      const file = variants.map((v) => join(dir, v)).find((path) => existsSync(path));
+      if (file === undefined)
+        throw new Error(
+          `${dir} has no ${variants.join(" or ")} (only safetensors checkpoints are read; convert .bin files first)`,
+        );
+      opened.push(SafetensorsFile.open(file));
+    }
+  } catch (error) {
+    for (const file of opened) file.close();
+    throw error;
+  }
+  return opened;
+}
+
+/** `path: tensor` for every tensor that `sources` (one file each) have not read. */
+export function unusedIn(sources: readonly CheckpointWeights[]): string[] {
+  return sources.flatMap((source) => source.unused().map((name) => `${source.path}: ${name}`));
 }
 
 /**

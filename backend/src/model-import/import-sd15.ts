@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import {
   buildSd15FullSize,
   checkFullSizeOptions,
@@ -7,8 +5,8 @@ import {
   type FullSizeResult,
   type Sd15Weights,
 } from "../model-builder/sd15-full-size.ts";
-import { DiffusersCheckpoint } from "./checkpoint-weights.ts";
-import { LoraFile } from "./lora.ts";
+import { DiffusersCheckpoint, diffusersTokenizerDir } from "./checkpoint-weights.ts";
+import { type LoraFile, openWithLoras, refuseUnmatchedLoras, unmatchedAdapters } from "./lora.ts";
 import { SingleFileCheckpoint } from "./single-file-checkpoint.ts";
 
 export interface Sd15ImportOptions extends Omit<FullSizeOptions, "weights" | "beforeCommit"> {
@@ -60,38 +58,22 @@ interface Sd15Checkpoint extends Sd15Weights {
 export async function importSd15(outDir: string, options: Sd15ImportOptions): Promise<Sd15ImportResult> {
   checkFullSizeOptions(options);
   const { fromDiffusers, fromCheckpoint: _, loras: __, ...build } = options;
-  const checkpointTokenizer = fromDiffusers === undefined ? undefined : join(fromDiffusers, "tokenizer");
   const tokenizerDir =
-    options.tokenizerDir ??
-    (checkpointTokenizer !== undefined &&
-    ["vocab.json", "merges.txt"].every((file) => existsSync(join(checkpointTokenizer, file)))
-      ? checkpointTokenizer
-      : undefined);
-  const loras = openLoras(options);
-  let checkpoint: Sd15Checkpoint | undefined;
-  try {
-    checkpoint = openCheckpoint(options, loras);
-  } catch (error) {
-    for (const lora of loras) lora.close();
-    throw error;
-  }
+    options.tokenizerDir ?? (fromDiffusers === undefined ? undefined : diffusersTokenizerDir(fromDiffusers));
+  const { loras, checkpoint } = openWithLoras(options.loras ?? [], "sd15", (opened) =>
+    openCheckpoint(options, opened),
+  );
   try {
     const result = await buildSd15FullSize(outDir, {
       ...build,
       ...(tokenizerDir === undefined ? {} : { tokenizerDir }),
       ...(checkpoint === undefined ? {} : { weights: checkpoint }),
-      beforeCommit: () => {
-        const foreign = loras.find((lora) => lora.matchedCount === 0);
-        if (foreign !== undefined)
-          throw new Error(
-            `${foreign.path}: none of its ${foreign.adapterCount} LoRA adapters matches an SD 1.5 weight (a LoRA for another model, such as SDXL?)`,
-          );
-      },
+      beforeCommit: () => refuseUnmatchedLoras(loras, "an SD 1.5", "SDXL"),
     });
     return {
       ...result,
       unusedCheckpointTensors: checkpoint?.unusedTensors() ?? [],
-      unmatchedLoraAdapters: loras.flatMap((lora) => lora.unmatched().map((key) => `${lora.path}: ${key}`)),
+      unmatchedLoraAdapters: unmatchedAdapters(loras),
     };
   } finally {
     checkpoint?.close();
@@ -119,16 +101,4 @@ function openCheckpoint(options: Sd15ImportOptions, loras: readonly LoraFile[]):
       "options.loras: a LoRA is merged into a checkpoint; give fromDiffusers or fromCheckpoint",
     );
   return undefined;
-}
-
-/** The LoRA files of `options`, opened; none stays open when one fails. */
-function openLoras(options: Sd15ImportOptions): LoraFile[] {
-  const opened: LoraFile[] = [];
-  try {
-    for (const { path, scale } of options.loras ?? []) opened.push(LoraFile.open(path, scale));
-  } catch (error) {
-    for (const lora of opened) lora.close();
-    throw error;
-  }
-  return opened;
 }

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gaussian } from "../model-builder/ort-test-support.ts";
 import { buildSd15FullSize } from "../model-builder/sd15-full-size.ts";
 import {
   type DiffusersTensors,
@@ -10,8 +9,16 @@ import {
   writeSingleFileCheckpoint,
 } from "./checkpoint-test-support.ts";
 import { importSd15 } from "./import-sd15.ts";
-import { kohyaClipPath, kohyaUNetPath, LoraFile } from "./lora.ts";
-import { encodeSafetensors, type SafetensorsTensor } from "./safetensors.ts";
+import { LoraFile } from "./lora.ts";
+import {
+  type AdapterSpec,
+  expected,
+  kohyaTensors,
+  peftTensors,
+  writeKohya,
+} from "./lora-file-test-support.ts";
+import { kohyaClipPath, kohyaUNetPath } from "./lora-names.ts";
+import { encodeSafetensors } from "./safetensors.ts";
 
 const root = mkdtempSync(join(tmpdir(), "sdgate-lora-"));
 const randomDir = join(root, "random");
@@ -25,17 +32,6 @@ beforeAll(async () => {
   base = diffusersTensors(randomDir);
   writeSingleFileCheckpoint(checkpoint, base);
 }, 60_000);
-
-/** One adapter: which weight, its rank, and alpha as kohya stores it (absent: alpha = rank). */
-interface AdapterSpec {
-  target: "unet" | "text_encoder";
-  /** The diffusers (UNet) or transformers (CLIP) module path. */
-  module: string;
-  kohya: string;
-  shape: readonly number[];
-  rank: number;
-  alpha?: number;
-}
 
 const ADAPTERS: AdapterSpec[] = [
   {
@@ -63,56 +59,6 @@ const ADAPTERS: AdapterSpec[] = [
     alpha: 8,
   },
 ];
-
-/** The adapter's matrices: up `[out, rank]` and down `[rank, in·kh·kw]`, in torch's 2-d or 4-d shapes. */
-function matrices(spec: AdapterSpec, seed: number) {
-  const [out, ...inner] = spec.shape as [number, ...number[]];
-  const fanIn = inner.reduce((a, b) => a * b, 1);
-  const conv = spec.shape.length === 4;
-  return {
-    up: { values: gaussian(out * spec.rank, seed), shape: conv ? [out, spec.rank, 1, 1] : [out, spec.rank] },
-    down: { values: gaussian(spec.rank * fanIn, seed + 1), shape: [spec.rank, ...inner] },
-    fanIn,
-  };
-}
-
-function kohyaTensors(specs: readonly AdapterSpec[]): SafetensorsTensor[] {
-  return specs.flatMap((spec, i) => {
-    const { up, down } = matrices(spec, 10 * i);
-    const list: SafetensorsTensor[] = [
-      { name: `${spec.kohya}.lora_up.weight`, dtype: "F32", ...up },
-      { name: `${spec.kohya}.lora_down.weight`, dtype: "F32", ...down },
-    ];
-    if (spec.alpha !== undefined)
-      list.push({
-        name: `${spec.kohya}.alpha`,
-        dtype: "F32",
-        shape: [],
-        values: Float32Array.of(spec.alpha),
-      });
-    return list;
-  });
-}
-
-function writeKohya(path: string, specs: readonly AdapterSpec[]): void {
-  writeFileSync(path, encodeSafetensors(kohyaTensors(specs), { format: "pt" }));
-}
-
-/** `base + scale · alpha / rank · up · down`, computed here the plain way. */
-function expected(spec: AdapterSpec, seed: number, baseValues: Float32Array, scale: number): Float32Array {
-  const { up, down, fanIn } = matrices(spec, seed);
-  const out = spec.shape[0] as number;
-  const factor = (scale * (spec.alpha ?? spec.rank)) / spec.rank;
-  const result = Float32Array.from(baseValues);
-  for (let o = 0; o < out; o++)
-    for (let i = 0; i < fanIn; i++) {
-      let sum = 0;
-      for (let r = 0; r < spec.rank; r++)
-        sum += (up.values[o * spec.rank + r] as number) * (down.values[r * fanIn + i] as number);
-      result[o * fanIn + i] = (result[o * fanIn + i] as number) + factor * sum;
-    }
-  return result;
-}
 
 const weightOf = (tensors: DiffusersTensors, spec: AdapterSpec) =>
   (spec.target === "unet" ? tensors.unet : tensors.textEncoder).find(
@@ -186,14 +132,7 @@ describe("LoRA merged into a checkpoint", () => {
     const peftPath = join(root, "peft.safetensors");
     const specs = ADAPTERS.map((spec) => ({ ...spec, alpha: spec.rank })); // PEFT files carry no alpha
     writeKohya(kohyaPath, specs);
-    const peft: SafetensorsTensor[] = specs.flatMap((spec, i) => {
-      const { up, down } = matrices(spec, 10 * i);
-      return [
-        { name: `${spec.target}.${spec.module}.lora_B.weight`, dtype: "F32", ...up },
-        { name: `${spec.target}.${spec.module}.lora_A.weight`, dtype: "F32", ...down },
-      ];
-    });
-    writeFileSync(peftPath, encodeSafetensors(peft, { format: "pt" }));
+    writeFileSync(peftPath, encodeSafetensors(peftTensors(specs), { format: "pt" }));
     const [kohya, fromPeft] = [LoraFile.open(kohyaPath, 0.8), LoraFile.open(peftPath, 0.8)];
     try {
       for (const spec of specs) {

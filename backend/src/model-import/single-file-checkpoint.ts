@@ -7,6 +7,7 @@
  */
 import {
   autoencoderKLNames,
+  type CheckpointNames,
   CheckpointWeights,
   clipTextModelNames,
   mergeLoras,
@@ -22,6 +23,11 @@ const UNET_WHOLE_NAMES: Pairs = [
   ["time_embed.0.bias", "time_embedding.linear_1.bias"],
   ["time_embed.2.weight", "time_embedding.linear_2.weight"],
   ["time_embed.2.bias", "time_embedding.linear_2.bias"],
+  // SDXL's `text_time` embedding of the pooled text and the six size/crop ids
+  ["label_emb.0.0.weight", "add_embedding.linear_1.weight"],
+  ["label_emb.0.0.bias", "add_embedding.linear_1.bias"],
+  ["label_emb.0.2.weight", "add_embedding.linear_2.weight"],
+  ["label_emb.0.2.bias", "add_embedding.linear_2.bias"],
   ["input_blocks.0.0.weight", "conv_in.weight"],
   ["input_blocks.0.0.bias", "conv_in.bias"],
   ["out.0.weight", "conv_norm_out.weight"],
@@ -39,28 +45,55 @@ const UNET_RESNET_PARTS: Pairs = [
   ["skip_connection", "conv_shortcut"],
 ];
 
-/** SD 1.x's block layout: four levels, two ResNets down and three up, attention on the first three. */
-function unetLayerPrefixes(): Pairs {
+/**
+ * Which levels of an ldm UNet have attention, from the highest resolution down (the up blocks mirror
+ * them); every level has two ResNets down and three up, as SD 1.x, 2.x and XL do.
+ */
+export interface LdmUNetLayout {
+  readonly crossAttention: readonly boolean[];
+}
+
+/** SD 1.x: four levels, attention on the first three. */
+export const SD15_UNET_LAYOUT: LdmUNetLayout = { crossAttention: [true, true, true, false] };
+/** SDXL: three levels, attention on the lower two (with 2 and 10 transformer blocks). */
+export const SDXL_UNET_LAYOUT: LdmUNetLayout = { crossAttention: [false, true, true] };
+
+/** The (original, diffusers) prefixes of every block of `layout`, as the converter numbers them. */
+function unetLayerPrefixes({ crossAttention }: LdmUNetLayout): Pairs {
+  const levels = crossAttention.length;
   const pairs: [string, string][] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < levels; i++) {
+    const downAttention = crossAttention[i] === true;
+    // diffusers numbers the up blocks from the lowest resolution
+    const upAttention = crossAttention[levels - 1 - i] === true;
     for (let j = 0; j < 2; j++) {
       pairs.push([`input_blocks.${3 * i + j + 1}.0.`, `down_blocks.${i}.resnets.${j}.`]);
-      if (i < 3) pairs.push([`input_blocks.${3 * i + j + 1}.1.`, `down_blocks.${i}.attentions.${j}.`]);
+      if (downAttention)
+        pairs.push([`input_blocks.${3 * i + j + 1}.1.`, `down_blocks.${i}.attentions.${j}.`]);
     }
     for (let j = 0; j < 3; j++) {
       pairs.push([`output_blocks.${3 * i + j}.0.`, `up_blocks.${i}.resnets.${j}.`]);
-      if (i > 0) pairs.push([`output_blocks.${3 * i + j}.1.`, `up_blocks.${i}.attentions.${j}.`]);
+      if (upAttention) pairs.push([`output_blocks.${3 * i + j}.1.`, `up_blocks.${i}.attentions.${j}.`]);
     }
-    if (i < 3) {
+    if (i < levels - 1) {
       pairs.push([`input_blocks.${3 * (i + 1)}.0.op.`, `down_blocks.${i}.downsamplers.0.conv.`]);
-      pairs.push([`output_blocks.${3 * i + 2}.${i === 0 ? 1 : 2}.`, `up_blocks.${i}.upsamplers.0.`]);
+      pairs.push([`output_blocks.${3 * i + 2}.${upAttention ? 2 : 1}.`, `up_blocks.${i}.upsamplers.0.`]);
     }
   }
   pairs.push(["middle_block.1.", "mid_block.attentions.0."]);
   for (let j = 0; j < 2; j++) pairs.push([`middle_block.${2 * j}.`, `mid_block.resnets.${j}.`]);
   return pairs;
 }
-const UNET_LAYER_PREFIXES = unetLayerPrefixes();
+const UNET_LAYER_PREFIXES = new Map<LdmUNetLayout, Pairs>();
+
+function layerPrefixes(layout: LdmUNetLayout): Pairs {
+  let pairs = UNET_LAYER_PREFIXES.get(layout);
+  if (pairs === undefined) {
+    pairs = unetLayerPrefixes(layout);
+    UNET_LAYER_PREFIXES.set(layout, pairs);
+  }
+  return pairs;
+}
 
 function vaeLayerPrefixes(): Pairs {
   const pairs: [string, string][] = [
@@ -103,12 +136,36 @@ function replaceAll(name: string, pairs: Pairs): string {
  *
  * @example
  * originalUNetName("up_blocks.0.upsamplers.0.conv.weight") // "output_blocks.2.1.conv.weight"
+ * originalUNetName("up_blocks.0.upsamplers.0.conv.weight", SDXL_UNET_LAYOUT) // "output_blocks.2.2.conv.weight"
  */
-export function originalUNetName(name: string): string {
+export function originalUNetName(name: string, layout: LdmUNetLayout = SD15_UNET_LAYOUT): string {
   const whole = UNET_WHOLE_NAMES.find(([, diffusers]) => diffusers === name);
   if (whole !== undefined) return whole[0];
   const renamed = name.includes("resnets") ? replaceAll(name, UNET_RESNET_PARTS) : name;
-  return replaceAll(renamed, UNET_LAYER_PREFIXES);
+  return replaceAll(renamed, layerPrefixes(layout));
+}
+
+/**
+ * An original (ldm) UNet parameter or module name, without `model.diffusion_model.`, as diffusers
+ * names it; undefined for a name outside `layout` (kohya's SDXL LoRAs name modules this way).
+ *
+ * @example
+ * diffusersUNetName("input_blocks.4.1.proj_in.weight", SDXL_UNET_LAYOUT) // "down_blocks.1.attentions.0.proj_in.weight"
+ */
+export function diffusersUNetName(
+  original: string,
+  layout: LdmUNetLayout = SD15_UNET_LAYOUT,
+): string | undefined {
+  const whole = UNET_WHOLE_NAMES.find(([name]) => name === original || name === `${original}.weight`);
+  if (whole !== undefined) return original === whole[0] ? whole[1] : whole[1].slice(0, -".weight".length);
+  const prefix = layerPrefixes(layout).find(([name]) => `${original}.`.startsWith(name));
+  if (prefix === undefined) return undefined;
+  const renamed = `${prefix[1]}${`${original}.`.slice(prefix[0].length)}`.slice(0, -1);
+  if (!prefix[1].includes("resnets")) return renamed;
+  return UNET_RESNET_PARTS.reduce(
+    (out, [ldm, diffusers]) => out.replace(`.${ldm}`, `.${diffusers}`),
+    renamed,
+  );
 }
 
 /**
@@ -122,8 +179,13 @@ export function originalVaeName(name: string): string {
   return name.includes("attentions") ? replaceAll(renamed, VAE_ATTENTION_PARTS) : renamed;
 }
 
-const UNET_PREFIX = "model.diffusion_model.";
+export const UNET_PREFIX = "model.diffusion_model.";
 const VAE_PREFIX = "first_stage_model.";
+
+/** The names a single file may hold a VAE tensor under, as `first_stage_model.*` (SD 1.x and XL alike). */
+export const originalVaeNames: CheckpointNames = (name) =>
+  autoencoderKLNames(name).map((n) => `${VAE_PREFIX}${originalVaeName(n)}`);
+
 const CLIP_PREFIX = "cond_stage_model.transformer.";
 
 /**
@@ -157,42 +219,53 @@ export class SingleFileCheckpoint {
       (name) => [`${UNET_PREFIX}${originalUNetName(name)}`],
       mergeLoras(loras, "unet"),
     );
-    this.vae = new CheckpointWeights(file, (name) =>
-      autoencoderKLNames(name).map((n) => `${VAE_PREFIX}${originalVaeName(n)}`),
-    );
+    this.vae = new CheckpointWeights(file, originalVaeNames);
   }
 
   static open(path: string, options: { loras?: readonly LoraFile[] } = {}): SingleFileCheckpoint {
-    if (!path.endsWith(".safetensors"))
-      throw new Error(
-        `${path}: only .safetensors checkpoints are read (a pickled .ckpt runs code when loaded; convert it first)`,
-      );
-    const file = SafetensorsFile.open(path);
-    if (!file.names.some((name) => name.startsWith(UNET_PREFIX))) {
-      file.close();
-      throw new Error(
-        `${path}: no ${UNET_PREFIX}* tensors, so not a single-file Stable Diffusion checkpoint (a diffusers folder goes to fromDiffusers)`,
-      );
-    }
-    return new SingleFileCheckpoint(file, options.loras ?? []);
+    return new SingleFileCheckpoint(openSingleFile(path), options.loras ?? []);
   }
 
-  /**
-   * `path: tensor` for every tensor no network read: the EMA copy, the noise schedule, CLIP's
-   * `position_ids`, or a part of another architecture.
-   */
   /** 9 for an inpainting fine-tune (latents, mask and masked image), else 4: its `conv_in`'s inputs. */
   get unetInChannels(): number {
     // anything but 9 is built as 4, so a conv_in of another shape is reported against SD 1.5's
     return this.#file.entry(`${UNET_PREFIX}input_blocks.0.0.weight`)?.shape[1] === 9 ? 9 : 4;
   }
 
+  /**
+   * `path: tensor` for every tensor no network read: the EMA copy, the noise schedule, CLIP's
+   * `position_ids`, or a part of another architecture.
+   */
   unusedTensors(): string[] {
-    const used = new Set([this.textEncoder, this.unet, this.vae].flatMap((source) => source.usedNames()));
-    return this.#file.names.filter((name) => !used.has(name)).map((name) => `${this.#file.path}: ${name}`);
+    return unreadTensors(this.#file, [this.textEncoder, this.unet, this.vae]);
   }
 
   close(): void {
     this.#file.close();
   }
+}
+
+/**
+ * A single-file Stable Diffusion checkpoint (SD 1.x or XL), opened: a `.safetensors` file with
+ * `model.diffusion_model.*` tensors. Pickled `.ckpt` files are refused (loading them runs code).
+ */
+export function openSingleFile(path: string): SafetensorsFile {
+  if (!path.endsWith(".safetensors"))
+    throw new Error(
+      `${path}: only .safetensors checkpoints are read (a pickled .ckpt runs code when loaded; convert it first)`,
+    );
+  const file = SafetensorsFile.open(path);
+  if (!file.names.some((name) => name.startsWith(UNET_PREFIX))) {
+    file.close();
+    throw new Error(
+      `${path}: no ${UNET_PREFIX}* tensors, so not a single-file Stable Diffusion checkpoint (a diffusers folder goes to fromDiffusers)`,
+    );
+  }
+  return file;
+}
+
+/** `path: tensor` for every tensor of `file` that none of `sources` (reading from it) has read. */
+export function unreadTensors(file: SafetensorsFile, sources: readonly CheckpointWeights[]): string[] {
+  const used = new Set(sources.flatMap((source) => source.usedNames()));
+  return file.names.filter((name) => !used.has(name)).map((name) => `${file.path}: ${name}`);
 }

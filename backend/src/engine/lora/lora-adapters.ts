@@ -1,4 +1,4 @@
-import { parseAdapterName } from "../../model-import/lora.ts";
+import { type LoraArchitecture, parseAdapterName } from "../../model-import/lora-names.ts";
 import { SafetensorsFile } from "../../model-import/safetensors.ts";
 
 /** One trained layer of a LoRA: `W + (alpha / rank) · up · down` at strength 1. */
@@ -14,7 +14,7 @@ export interface LowRankAdapter {
   alphaScale: number;
 }
 
-/** A LoRA file's adapters, keyed `unet:<diffusers module>` or `text_encoder:<transformers module>`. */
+/** A LoRA file's adapters, keyed `unet:<diffusers module>` or `text_encoder[_2]:<transformers module>`. */
 export interface LoraAdapters {
   adapters: ReadonlyMap<string, LowRankAdapter>;
   /** Tensors that are no adapter this applies (LyCORIS' LoHa or LoKr, say). */
@@ -22,19 +22,20 @@ export interface LoraAdapters {
 }
 
 /**
- * Read every adapter of a `.safetensors` LoRA, in kohya's or PEFT's layout (see model-import/lora.ts,
- * which merges the same files at build time), as float32.
+ * Read every adapter of a `.safetensors` LoRA, in kohya's or PEFT's layout (see
+ * model-import/lora-names.ts; model-import/lora.ts merges the same files at build time), as float32,
+ * keyed for a model of `architecture` (SDXL's: `text_encoder_2:*` for the second encoder).
  *
  * @example
  * const { adapters } = readLoraAdapters("/models/loras/ink.safetensors");
  */
-export function readLoraAdapters(path: string): LoraAdapters {
+export function readLoraAdapters(path: string, architecture: LoraArchitecture = "sd15"): LoraAdapters {
   const file = SafetensorsFile.open(path);
   try {
     const parts = new Map<string, { down?: string; up?: string; alpha?: string }>();
     const unrecognized: string[] = [];
     for (const name of file.names) {
-      const parsed = parseAdapterName(name);
+      const parsed = parseAdapterName(name, architecture);
       if (parsed === undefined) {
         unrecognized.push(name);
         continue;

@@ -105,7 +105,8 @@ export class LoraComponents {
   #adapters(lora: RequestLora): LoraAdapters {
     const cached = this.#files.get(lora.digest);
     if (cached !== undefined) return cached;
-    const adapters = readLoraAdapters(lora.path);
+    // kohya names SDXL's UNet modules by the original layout, and its encoders lora_te1_ / lora_te2_
+    const adapters = readLoraAdapters(lora.path, this.#base.traits.architecture === "sdxl" ? "sdxl" : "sd15");
     remember(this.#files, lora.digest, adapters, CACHED_FILES);
     return adapters;
   }
