@@ -66,8 +66,8 @@ export function sdxlNetworkBuilders(options: CountOptions & { seed?: number }, c
       g,
     );
   const builders: Record<SdxlNetwork, NetworkBuilder> = {
-    // LoRA inputs on the first encoder only: the engine feeds one set of text-encoder adapters, by
-    // transformers' module names, which both encoders share (see lora-components.ts).
+    // LoRA inputs on both encoders, by transformers' module names: the engine feeds each its own
+    // adapters (`text_encoder:*`, `text_encoder_2:*`; see lora-components.ts).
     text_encoder: (g) =>
       encoder(
         sdxlTextEncoder(divisor),
@@ -75,7 +75,13 @@ export function sdxlNetworkBuilders(options: CountOptions & { seed?: number }, c
         1,
         lora === undefined ? g : { ...g, loraModule: clipLoraModule },
       ),
-    text_encoder_2: (g) => encoder(sdxlTextEncoder2(divisor), checkpoint?.textEncoder2, 2, g),
+    text_encoder_2: (g) =>
+      encoder(
+        sdxlTextEncoder2(divisor),
+        checkpoint?.textEncoder2,
+        2,
+        lora === undefined ? g : { ...g, loraModule: clipLoraModule },
+      ),
     unet: (g) =>
       buildUNet2DCondition(
         weights(3, checkpoint?.unet),

@@ -31,8 +31,9 @@ export class LoraComponents {
     this.#base = base;
     this.#networks = [
       { target: "unet", slots: base.unet.adapterSlots },
-      ...base.text.encoders.map((encoder) => ({
-        target: "text_encoder" as const,
+      // SDXL's second encoder has its own adapters: `lora_te2_*`, PEFT's `text_encoder_2.*`
+      ...base.text.encoders.map((encoder, i) => ({
+        target: i === 0 ? ("text_encoder" as const) : ("text_encoder_2" as const),
         slots: encoder instanceof TextEncoderSession ? encoder.adapterSlots : new Map(),
       })),
     ];

@@ -1,4 +1,5 @@
 import type { Tensor } from "onnxruntime-node";
+import type { LoraTarget } from "../../model-import/lora-names.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { type AdapterSlot, type SlotAdapter, slotFeeds } from "./adapter-slots.ts";
 import type { LoraAdapters, LowRankAdapter } from "./lora-adapters.ts";
@@ -33,8 +34,8 @@ export function loraSetKey(loras: readonly { digest: string; weight: number }[] 
 
 /** One network of a model, as the set is applied to it. */
 export interface AdaptedNetwork {
-  /** `unet` or `text_encoder`: the prefix of the adapter keys that train it. */
-  target: "unet" | "text_encoder";
+  /** `unet`, `text_encoder` or SDXL's `text_encoder_2`: the prefix of the adapter keys that train it. */
+  target: LoraTarget;
   slots: ReadonlyMap<string, AdapterSlot>;
 }
 
