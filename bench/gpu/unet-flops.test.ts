@@ -1,6 +1,7 @@
+import { SDXL_STEP_FLOP_RATIO } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { UNET_TFLOP_PER_PASS_512 } from "./flops.ts";
-import { sd15UnetFlops } from "./unet-flops.ts";
+import { SDXL_UNET, sd15UnetFlops, type UnetFlops, unetFlops } from "./unet-flops.ts";
 
 describe("SD 1.5 UNet FLOPs, layer by layer", () => {
   it("adds up to issue 7's 0.80 TFLOP per 512×512 pass", () => {
@@ -27,5 +28,16 @@ describe("SD 1.5 UNet FLOPs, layer by layer", () => {
   it("refuses a latent that three halvings cannot divide", () => {
     expect(() => sd15UnetFlops(60)).toThrow(/multiple of 8/);
     expect(() => sd15UnetFlops(0)).toThrow(/multiple of 8/);
+  });
+});
+
+describe("SDXL UNet FLOPs", () => {
+  it("counts SDXL's 1024×1024 pass at 6.76 TFLOP, the 8.42× SD 1.5's 512×512 pass the rate table prices SDXL by", () => {
+    const total = (f: UnetFlops) => f.conv + f.linear + f.attention;
+    const sdxl = total(unetFlops(SDXL_UNET, 128));
+    expect(sdxl / 1e12).toBeCloseTo(6.76, 2);
+    expect(sdxl / total(sd15UnetFlops(64))).toBeCloseTo(SDXL_STEP_FLOP_RATIO, 2);
+    // three levels: SDXL's latent needs only two halvings
+    expect(() => unetFlops(SDXL_UNET, 30)).toThrow(/multiple of 4/);
   });
 });

@@ -68,6 +68,7 @@ export function registerEstimate(app: Hono<AppEnv>): void {
       const { registry, jobs } = c.var.config;
       const estimate = estimateGeneration(
         resolved,
+        served.info.architecture,
         await fleetTimings(registry, Date.now(), c.var.config.keyring),
         jobs.gpuHourPrice,
       );

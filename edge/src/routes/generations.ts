@@ -131,7 +131,13 @@ async function prepareBody(
     cost: estimateCost(resolved),
     hash,
     where: { tenantTag: tenantTagHex, cacheKey: cacheKeyHex },
-    served: { ref: served.ref, alias: served.alias, policy: served.policy, split: served.split },
+    served: {
+      ref: served.ref,
+      alias: served.alias,
+      policy: served.policy,
+      split: served.split,
+      architecture: served.info.architecture,
+    },
     untilMs: served.untilMs,
   };
   if (request.seed !== undefined) rememberPrepared(config, tenant, text, prepared);

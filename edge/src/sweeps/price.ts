@@ -39,7 +39,12 @@ export async function priceSweep(
     );
     await enforceGovernance(c, resolved, serving);
     credits += estimateCost(resolved);
-    gpuSeconds += estimateGeneration(resolved, timings, config.jobs.gpuHourPrice).gpuSeconds;
+    gpuSeconds += estimateGeneration(
+      resolved,
+      serving.info.architecture,
+      timings,
+      config.jobs.gpuHourPrice,
+    ).gpuSeconds;
   }
   return { cells: cells.length, credits, gpu_seconds: Math.round(gpuSeconds * 1e6) / 1e6 };
 }
