@@ -68,7 +68,7 @@ describe("POST /v1/estimate", () => {
     expect(result.expected_wait_ms).toBe(0);
   });
 
-  it("prices an SDXL model's step by the rate table's SDXL rate, and its default size is 1024²", async () => {
+  it("prices an SDXL model's step, GPU time and credits by the rate table's SDXL rate, and its default size is 1024²", async () => {
     const models = JSON.stringify([{ id: "xl", architecture: "sdxl" }, { id: "sd15" }]);
     const quote = (model: string, size?: string) =>
       estimate({ model, prompt: "a fox", steps: 30, ...(size ? { size } : {}) }, ["down"], {
@@ -83,6 +83,9 @@ describe("POST /v1/estimate", () => {
     // per step at the same size, SDXL costs the rate table's ratio of SD 1.5's
     expect(xlSmall.step_ms / sd15.step_ms).toBeCloseTo(stepCostRatio("sdxl"), 3);
     expect(stepCostRatio("sdxl")).toBeGreaterThan(2);
+    // and so do its credits: 512² × 30 steps is 120 credits on SD 1.5
+    expect(sd15.credits).toBe(120);
+    expect(xlSmall.credits).toBe(Math.ceil(120 * stepCostRatio("sdxl")));
     // at 3.60 per GPU-hour, a GPU-second costs 0.001
     expect(xl.cost).toBeCloseTo(xl.gpu_seconds * 0.001, 8);
     expect(xl.gpu_seconds).toBeCloseTo(

@@ -11,7 +11,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
-import { estimateCost } from "../limits/index.ts";
+import { modelCredits } from "../limits/index.ts";
 import { resolveServed, servingModel } from "../model-registry/serving.ts";
 import { enforceGovernance } from "../policies/index.ts";
 import { onOperation } from "./operation.ts";
@@ -86,7 +86,7 @@ export function registerEstimate(app: Hono<AppEnv>): void {
         expected_total_ms: estimate.expectedTotalMs,
         gpu_hour_price: jobs.gpuHourPrice,
         cost: estimate.cost === null ? null : round(estimate.cost, 8),
-        credits: estimateCost(resolved),
+        credits: modelCredits(resolved, served.info.architecture),
         async: estimate.expectedTotalMs > jobs.autoAsyncMs,
         auto_async_ms: jobs.autoAsyncMs,
       };
