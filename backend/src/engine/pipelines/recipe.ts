@@ -63,6 +63,7 @@ export function imageMetadata<S extends Seed>(
         }),
     ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
     ...(request.loras.length === 0 ? {} : { loras: request.loras }),
+    ...(request.sizeConditioning === undefined ? {} : { sizeConditioning: request.sizeConditioning }),
   });
   const recipe: Record<string, unknown> = {
     engine: "sdgate",

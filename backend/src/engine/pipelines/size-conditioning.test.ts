@@ -34,6 +34,10 @@ describe("SDXL's size and crop conditioning (time_ids)", () => {
       width: 64,
       height: 64,
     });
+    expect(plain.metadata?.parameters).not.toMatch(/Original size/);
+    expect(spelled.metadata?.parameters).toMatch(
+      /, Original size: 64x64, Crop top left: "0, 0", Target size: 64x64$/,
+    );
   });
 
   it("changes the image with another original size, crop or negative conditioning", async () => {
