@@ -8,16 +8,19 @@ import { z } from "zod";
 export const MODEL_ARCHITECTURES = ["sd1", "sd2", "sdxl"] as const;
 export type ModelArchitecture = (typeof MODEL_ARCHITECTURES)[number];
 
-/** The side each architecture was trained at: a request without a size gets it square. */
+/**
+ * The side each architecture was trained at: a request without a size gets it square (SD 2.x: its
+ * 768-v models; a 512 SD 2.x-base model sets its own `defaults`).
+ */
 export const NATIVE_SIDE_PX: Readonly<Record<ModelArchitecture, number>> = { sd1: 512, sd2: 768, sdxl: 1024 };
 
 const bucketSchema = z.object({ width: z.number().int(), height: z.number().int() });
 export type ResolutionBucket = z.infer<typeof bucketSchema>;
 
 /**
- * The sizes each architecture was trained at. SDXL's are its aspect-ratio buckets (SDXL paper,
- * appendix I: about 1024² pixels, sides multiples of 64), the ones UIs offer; SD 1.x and 2.x were
- * trained square.
+ * The sizes each architecture was trained at. SDXL's are its aspect-ratio buckets (SDXL paper §2.3,
+ * multi-aspect training: about 1024² pixels, sides multiples of 64), the ones UIs offer; SD 1.x and
+ * 2.x were trained square.
  */
 export const RESOLUTION_BUCKETS: Readonly<Record<ModelArchitecture, readonly ResolutionBucket[]>> = {
   sd1: [{ width: 512, height: 512 }],
