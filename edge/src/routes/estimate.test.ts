@@ -59,7 +59,7 @@ describe("POST /v1/estimate", () => {
     const result = await estimate({ prompt: "a fox", size: "512x512", steps: 4 }, ["down"]);
     expect(result.timing_source).toBe("fallback");
     expect(result.backends_reporting).toBe(0);
-    expect(GPU_RATES.sd1.estimated).toBe(false);
+    expect(result.rate).toMatchObject({ architecture: "sd1", estimated: false, gpu: GPU_RATES.sd1.gpu });
     expect(result.step_ms).toBeCloseTo(GPU_RATES.sd1.gpuSecondsPerStep * 1000, 6);
     expect(result.gpu_seconds).toBeCloseTo(
       4 * GPU_RATES.sd1.gpuSecondsPerStep + GPU_RATES.sd1.gpuSecondsPerImage,
@@ -77,6 +77,9 @@ describe("POST /v1/estimate", () => {
       });
     const xl = await quote("xl");
     expect(xl.size).toBe("1024x1024");
+    // SDXL's row is derived from a FLOP count, and the estimate says so
+    expect(xl.rate).toMatchObject({ architecture: "sdxl", estimated: true });
+    expect(xl.rate.source).toMatch(/unet-flops/);
     expect(xl.step_ms).toBeCloseTo(rateStepSeconds("sdxl", 1024, 1024) * 1000, 6);
     const xlSmall = await quote("xl", "512x512");
     const sd15 = await quote("sd15", "512x512");

@@ -1,6 +1,8 @@
 import {
   type Estimate,
+  GPU_RATES,
   MAX_REQUEST_BODY_BYTES,
+  type ModelArchitecture,
   outputSizeText,
   parseGenerationRequest,
   SdgateError,
@@ -86,6 +88,7 @@ export function registerEstimate(app: Hono<AppEnv>): void {
         expected_total_ms: estimate.expectedTotalMs,
         gpu_hour_price: jobs.gpuHourPrice,
         cost: estimate.cost === null ? null : round(estimate.cost, 8),
+        rate: rateOf(served.info.architecture),
         credits: modelCredits(resolved, served.info.architecture),
         async: estimate.expectedTotalMs > jobs.autoAsyncMs,
         auto_async_ms: jobs.autoAsyncMs,
@@ -93,6 +96,11 @@ export function registerEstimate(app: Hono<AppEnv>): void {
       return c.json(answer);
     },
   );
+}
+
+function rateOf(architecture: ModelArchitecture): Estimate["rate"] {
+  const { gpu, estimated, source } = GPU_RATES[architecture];
+  return { architecture, gpu, estimated, source };
 }
 
 function round(value: number, digits: number): number {
