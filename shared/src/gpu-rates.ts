@@ -57,7 +57,7 @@ export const GPU_RATES: Readonly<Record<ModelArchitecture, GpuRate>> = {
     gpuSecondsPerImage: round6(SD15_H100.gpuSecondsPerImage * 4),
     gpu: SD15_H100.gpu,
     estimated: true,
-    source: `not measured yet: SD 1.5's H100 step × ${SDXL_STEP_FLOP_RATIO}, SDXL's UNet FLOPs at 1024² over SD 1.5's at 512² (bench/gpu/unet-flops.ts), assuming the same share of the GPU's peak; fixed cost 4× SD 1.5's (the VAE at 4× the pixels)`,
+    source: `not measured yet: SD 1.5's H100 step × ${SDXL_STEP_FLOP_RATIO}, SDXL's UNet FLOPs at 1024² over SD 1.5's at 512² (bench/gpu/unet-flops.ts), assuming the same share of the GPU's peak (SD 1.5 at 512² reaches 18 %; SDXL's larger kernels likely reach more, so this is an upper bound); fixed cost 4× SD 1.5's (the VAE at 4× the pixels)`,
   },
 };
 
