@@ -147,6 +147,19 @@ describe("the local stack, end to end", () => {
     expect(await refused.json()).toMatchObject({ error: { code: "invalid_request", param: "clip_skip" } });
   });
 
+  it("refuses SDXL's size conditioning on a model that is not SDXL, naming the field, from the backend", async () => {
+    const refused = await generate({
+      prompt: "a red fox",
+      size: "64x64",
+      steps: 2,
+      original_size: { width: 1024, height: 1024 },
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      error: { code: "invalid_request", param: "original_size" },
+    });
+  });
+
   it("serves an OpenAPI document that passes redocly's recommended rules", async () => {
     const source = await (await fetch(`${localStack.current().url}/openapi.json`)).text();
     const problems = await lintFromString({

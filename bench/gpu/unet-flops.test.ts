@@ -1,3 +1,4 @@
+import { SDXL_STEP_FLOP_RATIO } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { sd15UNet } from "../../backend/src/model-builder/sd15-architecture.ts";
 import { sdxlUNet } from "../../backend/src/model-builder/sdxl-architecture.ts";
@@ -38,6 +39,11 @@ describe("SD 1.5 UNet FLOPs, layer by layer", () => {
     // two halvings: a latent of 4 is enough; SD 1.5 (three) refuses it
     expect(() => unetFlops(sdxlUNet(), 4)).not.toThrow();
     expect(() => unetFlops(sd15UNet(), 4)).toThrow(/multiple of 8/);
+  });
+
+  it("is 8.42× SD 1.5's 512×512 pass at 1024×1024: the ratio the rate table prices SDXL's step by", () => {
+    const total = (f: ReturnType<typeof unetFlops>) => f.conv + f.linear + f.attention;
+    expect(total(unetFlops(sdxlUNet(), 128)) / total(sd15UnetFlops(64))).toBeCloseTo(SDXL_STEP_FLOP_RATIO, 2);
   });
 
   it("refuses a latent that three halvings cannot divide", () => {

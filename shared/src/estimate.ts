@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MODEL_ARCHITECTURES } from "./models.ts";
 
 /**
  * Where an estimate's step time comes from: backends' measurements at the request's size, measurements
@@ -34,6 +35,17 @@ export const estimateSchema = z.object({
   gpu_hour_price: z.number().nullable(),
   /** `gpu_seconds` at `gpu_hour_price`; `null` without a price. */
   cost: z.number().nullable(),
+  /**
+   * The rate table's row for the model's architecture (`GPU_RATES`): each image's fixed GPU time
+   * always, and the step time when `timing_source` is `fallback`, come from it. `estimated: true`
+   * says its figures are derived (`source` says how), not measured.
+   */
+  rate: z.object({
+    architecture: z.enum(MODEL_ARCHITECTURES),
+    gpu: z.string(),
+    estimated: z.boolean(),
+    source: z.string(),
+  }),
   /** What the request would reserve from the key's credit budget. */
   credits: z.number().min(0),
   /** Whether the synchronous route would answer it as a job (`expected_total_ms` > `auto_async_ms`). */

@@ -16,6 +16,7 @@ import type { ModelInfo } from "./models.ts";
 import { promptNestingDepth } from "./prompt-nesting.ts";
 import { SAFETY_ACTIONS } from "./safety.ts";
 import { RNG_NAMES, resolveSchedulerName, SCHEDULER_NAMES } from "./schedulers.ts";
+import { givenSizeConditioning, sizeConditioningRequestFields } from "./size-conditioning.ts";
 import { stepsRun } from "./step-counts.ts";
 
 export const OUTPUT_FORMATS = ["png", "webp", "jpeg", "avif"] as const;
@@ -122,6 +123,7 @@ export const generationRequestSchema = z.strictObject({
   hires_scale: z.number().gt(1).max(MAX_HIRES_SCALE).optional(),
   hires_strength: z.number().gt(0).max(1).optional(),
   hires_steps: z.number().int().min(1).optional(),
+  ...sizeConditioningRequestFields,
   image: inputImageSchema.optional(),
   strength: z.number().gt(0).max(1).optional(),
   mask: inputImageSchema.optional(),
@@ -172,6 +174,12 @@ export const resolvedGenerationRequestSchema = z.strictObject({
       steps: z.number().int().min(1),
     })
     .optional(),
+  /**
+   * SDXL's size and crop conditioning, each present only when the request gave it: requests without
+   * them keep their canonical form and cache keys. The engine applies diffusers' defaults and refuses
+   * them for a model that is not SDXL.
+   */
+  ...sizeConditioningRequestFields,
   /** img2img / inpainting input, base64; resized to width × height by the backend. */
   image: inputImageSchema.nullable(),
   strength: z.number().gt(0).max(1).nullable(),
@@ -349,6 +357,7 @@ export function resolveGenerationRequest(
             steps: request.hires_steps ?? request.steps ?? model.defaults.steps,
           },
         }),
+    ...givenSizeConditioning(request),
     image: request.image ?? null,
     strength: request.image === undefined ? null : (request.strength ?? DEFAULT_STRENGTH),
     mask: request.mask ?? null,

@@ -1,5 +1,43 @@
 import { z } from "zod";
 
+/**
+ * What a model is built like, as the backend detects it from its folder: SD 1.x, SD 2.x or SDXL
+ * (its LCM, Turbo and inpainting variants included). It decides the model's native size, its
+ * resolution buckets, the fields it takes (SDXL's size conditioning) and its GPU rate.
+ */
+export const MODEL_ARCHITECTURES = ["sd1", "sd2", "sdxl"] as const;
+export type ModelArchitecture = (typeof MODEL_ARCHITECTURES)[number];
+
+/**
+ * The side each architecture was trained at: a request without a size gets it square (SD 2.x: its
+ * 768-v models; a 512 SD 2.x-base model sets its own `defaults`).
+ */
+export const NATIVE_SIDE_PX: Readonly<Record<ModelArchitecture, number>> = { sd1: 512, sd2: 768, sdxl: 1024 };
+
+const bucketSchema = z.object({ width: z.number().int(), height: z.number().int() });
+export type ResolutionBucket = z.infer<typeof bucketSchema>;
+
+/**
+ * The sizes each architecture was trained at. SDXL's are its aspect-ratio buckets (SDXL paper §2.3,
+ * multi-aspect training: about 1024² pixels, sides multiples of 64), the ones UIs offer; SD 1.x and
+ * 2.x were trained square.
+ */
+export const RESOLUTION_BUCKETS: Readonly<Record<ModelArchitecture, readonly ResolutionBucket[]>> = {
+  sd1: [{ width: 512, height: 512 }],
+  sd2: [{ width: 768, height: 768 }],
+  sdxl: [
+    [1024, 1024],
+    [1152, 896],
+    [896, 1152],
+    [1216, 832],
+    [832, 1216],
+    [1344, 768],
+    [768, 1344],
+    [1536, 640],
+    [640, 1536],
+  ].map(([width, height]) => ({ width: width as number, height: height as number })),
+};
+
 /** What a request leaves out is taken from its model's defaults. */
 export const modelDefaultsSchema = z.object({
   width: z.number().int(),
@@ -30,6 +68,9 @@ export const modelSchema = z.object({
   created: z.number().int(),
   owned_by: z.string(),
   description: z.string(),
+  architecture: z.enum(MODEL_ARCHITECTURES),
+  /** The sizes the model was trained at (`RESOLUTION_BUCKETS`): the sizes it makes best. */
+  resolution_buckets: z.array(bucketSchema),
   defaults: modelDefaultsSchema,
   limits: modelLimitsSchema,
   /**
@@ -70,12 +111,13 @@ export type ModelList = z.infer<typeof modelListSchema>;
  * What the edge needs to know about a model to resolve a request's defaults and check its limits:
  * the list entry's fields but OpenAI's own, so the catalog and the list cannot disagree.
  */
-export type ModelInfo = Pick<Model, "id" | "description" | "defaults" | "limits">;
+export type ModelInfo = Pick<Model, "id" | "description" | "architecture" | "defaults" | "limits">;
 
 /** The model the project builds itself (see backend/src/model-builder): tiny, CPU-friendly, random weights. */
 export const TINY_MODEL: ModelInfo = {
   id: "tiny",
   description: "A tiny Stable Diffusion-architecture model with seeded random weights, built by sdgate.",
+  architecture: "sd1",
   defaults: { width: 256, height: 256, steps: 20, guidance_scale: 7.5, scheduler: "euler" },
   limits: { max_width: 1024, max_height: 1024, max_steps: 150 },
 };
@@ -84,28 +126,38 @@ export const DEFAULT_MODEL_ID = TINY_MODEL.id;
 
 /**
  * A model entry as operators write it in configuration (the edge's `SDGATE_MODELS`): only `id` is
- * required; defaults and limits fall back to SD 1.5's (512×512, 30 steps, CFG 7.5, Euler).
+ * required; `architecture` defaults to `sd1`; the default size is the architecture's native one
+ * (`NATIVE_SIDE_PX`, 1024×1024 for SDXL), the rest falls back to SD 1.5's (30 steps, CFG 7.5, Euler).
  */
-export const modelInfoSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be lowercase letters, digits, '.', '_' or '-'"),
-  description: z.string().max(500).default(""),
-  defaults: z
-    .object({
-      width: z.number().int().min(64).multipleOf(8).default(512),
-      height: z.number().int().min(64).multipleOf(8).default(512),
-      steps: z.number().int().min(1).default(30),
-      guidance_scale: z.number().min(0).max(30).default(7.5),
-      scheduler: z.string().default("euler"),
-    })
-    .prefault({}),
-  limits: z
-    .object({
-      max_width: z.number().int().min(64).default(2048),
-      max_height: z.number().int().min(64).default(2048),
-      max_steps: z.number().int().min(1).default(150),
-    })
-    .prefault({}),
-}) satisfies z.ZodType<ModelInfo, unknown>;
+export const modelInfoSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be lowercase letters, digits, '.', '_' or '-'"),
+    description: z.string().max(500).default(""),
+    architecture: z.enum(MODEL_ARCHITECTURES).default("sd1"),
+    defaults: z
+      .object({
+        width: z.number().int().min(64).multipleOf(8).optional(),
+        height: z.number().int().min(64).multipleOf(8).optional(),
+        steps: z.number().int().min(1).default(30),
+        guidance_scale: z.number().min(0).max(30).default(7.5),
+        scheduler: z.string().default("euler"),
+      })
+      .prefault({}),
+    limits: z
+      .object({
+        max_width: z.number().int().min(64).default(2048),
+        max_height: z.number().int().min(64).default(2048),
+        max_steps: z.number().int().min(1).default(150),
+      })
+      .prefault({}),
+  })
+  .transform(({ defaults, ...model }): ModelInfo => {
+    const side = NATIVE_SIDE_PX[model.architecture];
+    return {
+      ...model,
+      defaults: { ...defaults, width: defaults.width ?? side, height: defaults.height ?? side },
+    };
+  }) satisfies z.ZodType<ModelInfo, unknown>;
 
 /** The most model references one team may be granted. */
 export const MAX_TEAM_MODELS = 64;

@@ -1,4 +1,4 @@
-import type { MaskedContent } from "@sdgate/shared";
+import type { MaskedContent, SizeConditioning } from "@sdgate/shared";
 import type { ControlNetUnit } from "./control/control-unit.ts";
 import type { InvalidArgumentError } from "./errors.ts";
 import type { RequestLora } from "./lora/lora-set.ts";
@@ -94,6 +94,12 @@ export interface GenerationRequest<S extends Seed = number> {
    * `width × scale` × `height × scale`, down to multiples of 8.
    */
   hires?: { scale: number; strength?: number; steps?: number };
+  /**
+   * SDXL only: the size and crop conditioning diffusers' `StableDiffusionXLPipeline` takes
+   * (`original_size`, `crops_coords_top_left`, `target_size` and their `negative_*`), with its
+   * defaults for those left out (the image's size, no crop). A model that is not SDXL refuses them.
+   */
+  sizeConditioning?: SizeConditioning;
   /**
    * The registry version the edge resolved the request to (`v3` and the digest of its files): written
    * into each image's sdgate recipe, so a file says which approved version made it. It changes no pixel.

@@ -153,6 +153,15 @@ describe("the engine on one thread", () => {
     );
   });
 
+  it("passes SDXL's size conditioning to the engine, which names the field for a model that is not SDXL", async () => {
+    const outcome = await runOne({ ...request, crops_coords_top_left: { top: 8, left: 0 } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: "invalid_request", param: "crops_coords_top_left" },
+    });
+    expect(outcome.ok ? "" : outcome.error.message).toMatch(/applies only to SDXL models/);
+  });
+
   it("passes inpainting_fill to the engine, which names the API field when there is no mask", async () => {
     const source = okResponse(await runOne({ ...request, n: 1 }));
     const image = source.images[0]?.b64 ?? "";

@@ -1,4 +1,10 @@
-import { SdgateError, stepCounts } from "@sdgate/shared";
+import {
+  givenSizeConditioning,
+  type ResolvedGenerationRequest,
+  SdgateError,
+  type SizeConditioning,
+  stepCounts,
+} from "@sdgate/shared";
 import {
   type BatchEntry,
   type GenerationProgress,
@@ -247,6 +253,7 @@ function toEngineRequest(
     n: request.n,
     ...(request.clip_skip === undefined ? {} : { clipSkip: request.clip_skip }),
     ...(request.hires === undefined ? {} : { hires: request.hires }),
+    ...sizeConditioningOf(request),
     ...(request.model_version === undefined ? {} : { modelVersion: request.model_version }),
     ...(request.lora === undefined
       ? {}
@@ -258,4 +265,10 @@ function toEngineRequest(
           }),
         }),
   };
+}
+
+/** The request's SDXL size conditioning, as given (none: the engine's defaults). */
+function sizeConditioningOf(request: ResolvedGenerationRequest): { sizeConditioning?: SizeConditioning } {
+  const given = givenSizeConditioning(request);
+  return Object.keys(given).length === 0 ? {} : { sizeConditioning: given };
 }

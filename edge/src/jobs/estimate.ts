@@ -1,17 +1,14 @@
 import {
   controlNetStepsPerPass,
+  type ModelArchitecture,
+  outputSize,
   type ResolvedGenerationRequest,
+  rateImageSeconds,
+  rateStepSeconds,
   stepCounts,
   type TimingSource,
 } from "@sdgate/shared";
 import type { FleetTimings } from "./step-timings.ts";
-
-/**
- * Without any measurement for a model: milliseconds per denoising step (with CFG) per megapixel of
- * one image, about an SD 1.5-class UNet on a mid-range datacenter GPU (≈ 65 ms per 512×512 step).
- * Deliberately not optimistic: it decides when a request goes async.
- */
-export const FALLBACK_STEP_MS_PER_MEGAPIXEL = 250;
 
 /**
  * The backend's time to decode input images, per million base64 characters: sharp on one CPU core
@@ -54,13 +51,15 @@ function pixelsOf(size: string): number | null {
 /**
  * A step's time for `model` at `width × height`: the median of what backends measured at that size;
  * else each backend's nearest measured size of the model, scaled by pixel count (a UNet step's cost
- * grows about linearly with latent pixels); else {@link FALLBACK_STEP_MS_PER_MEGAPIXEL}.
+ * grows about linearly with latent pixels); else the shared rate table's for the model's
+ * `architecture` (`GPU_RATES`), scaled the same way.
  */
 export function stepTime(
   timings: FleetTimings | null,
   model: string,
   width: number,
   height: number,
+  architecture: ModelArchitecture,
 ): { stepMs: number; source: TimingSource; backendsReporting: number } {
   const pixels = width * height;
   const size = `${width}x${height}`;
@@ -87,7 +86,7 @@ export function stepTime(
   const scaledMs = median(scaled);
   if (scaledMs !== null) return { stepMs: scaledMs, source: "scaled", backendsReporting: scaled.length };
   return {
-    stepMs: (FALLBACK_STEP_MS_PER_MEGAPIXEL * pixels) / 1_000_000,
+    stepMs: rateStepSeconds(architecture, width, height) * 1000,
     source: "fallback",
     backendsReporting: 0,
   };
@@ -105,13 +104,16 @@ export function inputDecodeMs(
 
 /**
  * GPU time, input decoding, expected queue wait and cost of a resolved request, from what the
- * backends report. The cost is GPU time at the GPU-hour price; decoding only adds to the time.
+ * backends report (else the rate table's figures for the model's `architecture`). GPU time is the
+ * steps' plus each image's fixed work (text encoder, VAE) from the rate table. The cost is GPU time at
+ * the GPU-hour price; decoding only adds to the time.
  *
  * @example
- * const estimate = estimateGeneration(resolved, await fleetTimings(registry), 2.5);
+ * const estimate = estimateGeneration(resolved, "sdxl", await fleetTimings(registry), 2.5);
  */
 export function estimateGeneration(
   request: ResolvedGenerationRequest,
+  architecture: ModelArchitecture,
   timings: FleetTimings | null,
   gpuHourPrice: number | null,
 ): GenerationEstimate {
@@ -119,14 +121,21 @@ export function estimateGeneration(
   // ControlNet calls, in UNet steps of the same pass
   const controlSteps = controlNetStepsPerPass(request);
   const [first, ...later] = passes;
-  const { stepMs, source, backendsReporting } = stepTime(timings, request.model, first.width, first.height);
+  const { stepMs, source, backendsReporting } = stepTime(
+    timings,
+    request.model,
+    first.width,
+    first.height,
+    architecture,
+  );
   let gpuMs = stepMs * (first.steps + (controlSteps[0] ?? 0));
   // hires' second pass, at the final size's step time
   later.forEach((pass, i) => {
-    const passMs = stepTime(timings, request.model, pass.width, pass.height).stepMs;
+    const passMs = stepTime(timings, request.model, pass.width, pass.height, architecture).stepMs;
     gpuMs += passMs * (pass.steps + (controlSteps[i + 1] ?? 0));
   });
-  const gpuSeconds = (gpuMs * request.n) / 1000;
+  const { width, height } = outputSize(request);
+  const gpuSeconds = (gpuMs * request.n) / 1000 + rateImageSeconds(architecture, width, height) * request.n;
   const waits = (timings?.backends ?? [])
     .filter((backend) => backend.ready && backend.estimatedWaitMs !== null)
     .map((backend) => backend.estimatedWaitMs as number);

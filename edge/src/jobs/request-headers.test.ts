@@ -1,3 +1,4 @@
+import { rateImageSeconds } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { estimateGeneration, stepTime } from "./estimate.ts";
 import { idempotencyKey, jobIdFor } from "./idempotency.ts";
@@ -37,7 +38,7 @@ describe("estimates", () => {
   };
 
   it("takes the median measured step time and the shortest wait of a ready backend", () => {
-    expect(stepTime(timings, "m", 512, 512)).toEqual({
+    expect(stepTime(timings, "m", 512, 512, "sd1")).toEqual({
       stepMs: 200,
       source: "measured",
       backendsReporting: 3,
@@ -51,9 +52,10 @@ describe("estimates", () => {
       image: null,
       strength: null,
     } as Parameters<typeof estimateGeneration>[0];
-    const estimate = estimateGeneration(request, timings, 3.6);
-    expect(estimate.gpuSeconds).toBe(2);
+    const estimate = estimateGeneration(request, "sd1", timings, 3.6);
+    // 10 steps at 200 ms, and the image's text encoder and VAE from the rate table
+    expect(estimate.gpuSeconds).toBeCloseTo(2 + rateImageSeconds("sd1", 512, 512), 9);
     expect(estimate.expectedWaitMs).toBe(300);
-    expect(estimate.cost).toBeCloseTo(0.002, 9);
+    expect(estimate.cost).toBeCloseTo(0.002 + rateImageSeconds("sd1", 512, 512) / 1000, 9);
   });
 });

@@ -1,4 +1,9 @@
-import { EXPERIMENT_HEADER, type ResolvedGenerationRequest, SdgateError } from "@sdgate/shared";
+import {
+  EXPERIMENT_HEADER,
+  type ModelArchitecture,
+  type ResolvedGenerationRequest,
+  SdgateError,
+} from "@sdgate/shared";
 import type { Context } from "hono";
 import type { CacheDirective } from "../cache/directive.ts";
 import { tenantOf } from "../cache/key.ts";
@@ -29,7 +34,7 @@ export interface PreparedGeneration {
   hash: string;
   where: { tenantTag: string; cacheKey: string };
   /** The model reference the key's grants are checked against (`sd15@production`), and its split draw. */
-  served: { ref: string; split: SplitDraw | null };
+  served: { ref: string; split: SplitDraw | null; architecture: ModelArchitecture };
   directive: CacheDirective;
   replay: string | null;
 }
@@ -57,7 +62,7 @@ export function asyncReason(c: Context<AppEnv>, prepared: PreparedGeneration): A
     Date.now(),
     c.var.config.keyring,
   );
-  const estimate = estimateGeneration(prepared.resolved, timings, null);
+  const estimate = estimateGeneration(prepared.resolved, prepared.served.architecture, timings, null);
   return estimate.expectedTotalMs > jobs.autoAsyncMs ? "auto" : null;
 }
 

@@ -1,4 +1,10 @@
-import { controlNetPixelSteps, type ResolvedGenerationRequest, stepCounts } from "@sdgate/shared";
+import {
+  controlNetPixelSteps,
+  type ModelArchitecture,
+  type ResolvedGenerationRequest,
+  stepCostRatio,
+  stepCounts,
+} from "@sdgate/shared";
 
 /**
  * One credit is {@link PIXEL_STEPS_PER_CREDIT} pixel-steps: one denoising step over a 256 × 256 image.
@@ -40,7 +46,7 @@ export function inputImageCredits(
  * credits, rounded up, at least 1; ControlNet units add their calls' pixel-steps (`controlNetPixelSteps`:
  * each active unit-step at `CONTROLNET_STEP_COST` of a UNet step); input images add {@link inputImageCredits} (not scaled by the model:
  * decoding is the same for any). It is reserved before the job runs; the settled cost may differ.
- * `modelFactor` scales for models that cost more per pixel-step than SD 1.5 (e.g. 2 for SDXL).
+ * `modelFactor` scales for models that cost more per pixel-step than SD 1.5 ({@link modelCredits}).
  *
  * @example
  * const admission = await admit(c, estimateCost(resolved, 1));
@@ -51,4 +57,16 @@ export function estimateCost(request: ResolvedGenerationRequest, modelFactor = 1
   }
   const pixelSteps = (stepCounts(request).pixelSteps + controlNetPixelSteps(request)) * modelFactor;
   return Math.max(1, Math.ceil(pixelSteps / PIXEL_STEPS_PER_CREDIT)) + inputImageCredits(request);
+}
+
+/**
+ * The credits a request on a model of `architecture` reserves and is charged: {@link estimateCost}
+ * with the pixel-steps scaled by the shared rate table's step cost against SD 1.5's
+ * (`stepCostRatio`: about 2.1 for SDXL, 1 for SD 1.x and 2.x).
+ *
+ * @example
+ * const credits = modelCredits(resolved, served.info.architecture);
+ */
+export function modelCredits(request: ResolvedGenerationRequest, architecture: ModelArchitecture): number {
+  return estimateCost(request, stepCostRatio(architecture));
 }

@@ -3,7 +3,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { type Admission, admissionOf, refusal, setRateLimitHeaders } from "./admission.ts";
 
 export type { Admission } from "./admission.ts";
-export { estimateCost, PIXEL_STEPS_PER_CREDIT } from "./cost.ts";
+export { estimateCost, modelCredits, PIXEL_STEPS_PER_CREDIT } from "./cost.ts";
 export { rateLimitHeaders } from "./headers.ts";
 export { DEFAULT_KEY_LIMITS, type KeyLimits, keyLimitsSchema, type LimitName } from "./policy.ts";
 export type { LimitSnapshot } from "./snapshot.ts";

@@ -1,6 +1,8 @@
 import {
   type Estimate,
+  GPU_RATES,
   MAX_REQUEST_BODY_BYTES,
+  type ModelArchitecture,
   outputSizeText,
   parseGenerationRequest,
   SdgateError,
@@ -11,7 +13,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
-import { estimateCost } from "../limits/index.ts";
+import { modelCredits } from "../limits/index.ts";
 import { resolveServed, servingModel } from "../model-registry/serving.ts";
 import { enforceGovernance } from "../policies/index.ts";
 import { onOperation } from "./operation.ts";
@@ -68,6 +70,7 @@ export function registerEstimate(app: Hono<AppEnv>): void {
       const { registry, jobs } = c.var.config;
       const estimate = estimateGeneration(
         resolved,
+        served.info.architecture,
         await fleetTimings(registry, Date.now(), c.var.config.keyring),
         jobs.gpuHourPrice,
       );
@@ -85,13 +88,19 @@ export function registerEstimate(app: Hono<AppEnv>): void {
         expected_total_ms: estimate.expectedTotalMs,
         gpu_hour_price: jobs.gpuHourPrice,
         cost: estimate.cost === null ? null : round(estimate.cost, 8),
-        credits: estimateCost(resolved),
+        rate: rateOf(served.info.architecture),
+        credits: modelCredits(resolved, served.info.architecture),
         async: estimate.expectedTotalMs > jobs.autoAsyncMs,
         auto_async_ms: jobs.autoAsyncMs,
       };
       return c.json(answer);
     },
   );
+}
+
+function rateOf(architecture: ModelArchitecture): Estimate["rate"] {
+  const { gpu, estimated, source } = GPU_RATES[architecture];
+  return { architecture, gpu, estimated, source };
 }
 
 function round(value: number, digits: number): number {

@@ -1,4 +1,4 @@
-import type { PromptPolicy, ResolvedGenerationRequest } from "@sdgate/shared";
+import type { ModelArchitecture, PromptPolicy, ResolvedGenerationRequest } from "@sdgate/shared";
 import type { SplitDraw } from "../canary/active-split.ts";
 import type { EdgeConfig } from "../env.ts";
 
@@ -14,8 +14,17 @@ export interface PreparedBody<R> {
   cost: number;
   hash: string;
   where: { tenantTag: string; cacheKey: string };
-  /** What the request's `model` served: the reference grants are checked against, and its alias. */
-  served: { ref: string; alias: string | null; policy: PromptPolicy | null; split: SplitDraw | null };
+  /**
+   * What the request's `model` served: the reference grants are checked against, its alias, and its
+   * architecture (what its estimate is priced by).
+   */
+  served: {
+    ref: string;
+    alias: string | null;
+    policy: PromptPolicy | null;
+    split: SplitDraw | null;
+    architecture: ModelArchitecture;
+  };
   /** Until when the preparation holds (the registry alias it resolved may move); `null`: always. */
   untilMs: number | null;
 }

@@ -23,7 +23,7 @@ import {
 import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
-import { type Admission, estimateCost } from "../limits/index.ts";
+import { type Admission, modelCredits } from "../limits/index.ts";
 import { resolveServed, servingModel } from "../model-registry/serving.ts";
 import { enforceGovernance } from "../policies/index.ts";
 import { safetyDecisionsOfBody } from "../policies/safety-decisions.ts";
@@ -128,10 +128,16 @@ async function prepareBody(
   const prepared = {
     request,
     resolved,
-    cost: estimateCost(resolved),
+    cost: modelCredits(resolved, served.info.architecture),
     hash,
     where: { tenantTag: tenantTagHex, cacheKey: cacheKeyHex },
-    served: { ref: served.ref, alias: served.alias, policy: served.policy, split: served.split },
+    served: {
+      ref: served.ref,
+      alias: served.alias,
+      policy: served.policy,
+      split: served.split,
+      architecture: served.info.architecture,
+    },
     untilMs: served.untilMs,
   };
   if (request.seed !== undefined) rememberPrepared(config, tenant, text, prepared);

@@ -31,6 +31,21 @@ describe("GET /v1/models", () => {
     expect(Number.isInteger(body.data[0]?.created)).toBe(true);
   });
 
+  it("gives each model its architecture, native default size and the resolution buckets it was trained at", async () => {
+    const env = edgeEnv(["healthy"], { SDGATE_MODELS: JSON.stringify([{ id: "xl", architecture: "sdxl" }]) });
+    const res = await app.request(
+      "/v1/models",
+      { headers: { Authorization: `Bearer ${generateOnlyKey}` } },
+      env,
+    );
+    const { data } = strictly(modelListSchema).parse(await expectJson(res, 200));
+    const xl = data.find((model) => model.id === "xl");
+    expect(xl).toMatchObject({ architecture: "sdxl", defaults: { width: 1024, height: 1024 } });
+    expect(xl?.resolution_buckets).toHaveLength(9);
+    expect(xl?.resolution_buckets).toContainEqual({ width: 1216, height: 832 });
+    expect(data.find((model) => model.id === "tiny")?.architecture).toBe("sd1");
+  });
+
   it("needs a key, as OpenAI's does", async () => {
     const res = await app.request("/v1/models", {}, edgeEnv());
     expect(res.status).toBe(401);

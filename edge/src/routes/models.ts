@@ -1,4 +1,11 @@
-import { grantCovers, type Model, type ModelInfo, type ModelList, modelInfoSchema } from "@sdgate/shared";
+import {
+  grantCovers,
+  type Model,
+  type ModelInfo,
+  type ModelList,
+  modelInfoSchema,
+  RESOLUTION_BUCKETS,
+} from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../hono-env.ts";
 import { mayUseModel } from "../keys/api-key.ts";
@@ -16,6 +23,8 @@ function entryOf(info: ModelInfo, created: number): Model {
     created,
     owned_by: "sdgate",
     description: info.description,
+    architecture: info.architecture,
+    resolution_buckets: [...RESOLUTION_BUCKETS[info.architecture]],
     defaults: info.defaults,
     limits: info.limits,
   };

@@ -4,7 +4,7 @@ import { readTeamBudget } from "../budgets/index.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
-import { estimateCost } from "../limits/index.ts";
+import { modelCredits } from "../limits/index.ts";
 import { resolveServed, type ServingModel, servingModel } from "../model-registry/serving.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
 import { enforceGovernance } from "../policies/index.ts";
@@ -38,8 +38,13 @@ export async function priceSweep(
       resolveServed(cell.request, serving, cell.request.seed ?? 0),
     );
     await enforceGovernance(c, resolved, serving);
-    credits += estimateCost(resolved);
-    gpuSeconds += estimateGeneration(resolved, timings, config.jobs.gpuHourPrice).gpuSeconds;
+    credits += modelCredits(resolved, serving.info.architecture);
+    gpuSeconds += estimateGeneration(
+      resolved,
+      serving.info.architecture,
+      timings,
+      config.jobs.gpuHourPrice,
+    ).gpuSeconds;
   }
   return { cells: cells.length, credits, gpu_seconds: Math.round(gpuSeconds * 1e6) / 1e6 };
 }

@@ -1,4 +1,4 @@
-import { versionLabelSchema } from "@sdgate/shared";
+import { MODEL_ARCHITECTURES, versionLabelSchema } from "@sdgate/shared";
 import { z } from "zod";
 
 /** A lowercase model id, as the registry and `model` in requests spell it. */
@@ -34,6 +34,12 @@ export function refineSourceRegion(
   }
 }
 
+/**
+ * What the model is built like (`sdxl` for SDXL and its variants; default `sd1`): the edge's
+ * `SDGATE_MODELS` takes it for the model's native default size, resolution buckets and GPU rate.
+ */
+const architecture = z.enum(MODEL_ARCHITECTURES).optional();
+
 /** The model a cluster serves and how its volume is filled: `sdgate:clusters[].model`. */
 export const modelSchema = z.discriminatedUnion("kind", [
   z.strictObject({
@@ -41,6 +47,7 @@ export const modelSchema = z.discriminatedUnion("kind", [
     kind: z.literal("pvc"),
     /** The model id the backend serves it as (`model` in requests). */
     id: modelId,
+    architecture,
     /**
      * Where the one unversioned model folder comes from; left out when `sdgate:models` lists versions
      * of `id`, which copy Jobs put on the volume (model-version-copy.ts).
@@ -87,6 +94,7 @@ export const modelSchema = z.discriminatedUnion("kind", [
     /** An OCI image holding the model folder, mounted read-only (Kubernetes image volumes). */
     kind: z.literal("image"),
     id: modelId,
+    architecture,
     reference: z.string().min(1),
     pullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
   }),

@@ -170,7 +170,13 @@ function fromSdgate(text: string): ImageRecipe | null {
       hash: str(model.hash) ?? null,
       version: str(model.version) ?? null,
     },
-    unmapped: recipe.masked === true ? { mask: "the image was inpainted: its mask is not in the file" } : {},
+    unmapped: {
+      ...(recipe.masked === true ? { mask: "the image was inpainted: its mask is not in the file" } : {}),
+      // SDXL's size and crop conditioning: the API takes it, the form has no field for it
+      ...(typeof recipe.sizeConditioning === "object" && recipe.sizeConditioning !== null
+        ? { size_conditioning: JSON.stringify(recipe.sizeConditioning) }
+        : {}),
+    },
   };
 }
 

@@ -17,6 +17,8 @@ const TINY: Model = {
   created: 0,
   owned_by: "sdgate",
   description: "",
+  architecture: "sd1",
+  resolution_buckets: [{ width: 512, height: 512 }],
   defaults: { width: 256, height: 256, steps: 20, guidance_scale: 7.5, scheduler: "euler" },
   limits: { max_width: 1024, max_height: 1024, max_steps: 150 },
 };

@@ -10,7 +10,20 @@ function budgetLine(status: TeamBudgetStatus | null): string | null {
   return `Team budget: ${left} of ${limit} credits left this month`;
 }
 
-/** What a run would cost before it starts (GPU time, the wait, the credits) and what the team has left. */
+/** The money a run's GPU time costs at the server's GPU-hour price, or nothing when it sets none. */
+function costText(estimate: Estimate): string {
+  if (estimate.cost === null || estimate.gpu_hour_price === null) return "";
+  return ` · cost ${estimate.cost.toPrecision(2)} (at ${estimate.gpu_hour_price} per GPU-hour)`;
+}
+
+/** Says so when the GPU time comes from a rate the server derived rather than measured (SDXL's, for now). */
+function derivedText(estimate: Estimate): string {
+  return estimate.timing_source === "fallback" && estimate.rate.estimated
+    ? " (estimated rate, not measured)"
+    : "";
+}
+
+/** What a run would cost before it starts (GPU time and its price, the wait, the credits) and what the team has left. */
 export function EstimateLine(props: {
   estimate: Estimate | null;
   error: string | null;
@@ -34,9 +47,9 @@ export function EstimateLine(props: {
           ? props.error
           : props.estimate === null
             ? "Write a prompt to see what it costs."
-            : `Estimate: ${props.estimate.gpu_seconds.toPrecision(2)} GPU-seconds · wait ≈ ${seconds(
+            : `Estimate: ${props.estimate.gpu_seconds.toPrecision(2)} GPU-seconds${derivedText(props.estimate)} · wait ≈ ${seconds(
                 props.estimate.expected_wait_ms,
-              )} · ${props.estimate.credits} credits`}
+              )}${costText(props.estimate)} · ${props.estimate.credits} credits`}
       </p>
     </>
   );

@@ -11,15 +11,25 @@ const PRESETS: ReadonlyArray<readonly [number, number]> = [
 ];
 
 /**
- * The size presets a model allows (its `limits`), and the current size if it is none of them.
+ * The size presets for a model: first the sizes it was trained at (its `resolution_buckets`, SDXL's
+ * aspect-ratio buckets), marked so, then the general presets its `limits` allow, then the current
+ * size if it is none of them.
  *
  * @example
- * sizeChoices(model, 640, 640); // [{ value: "64x64", label: "64 × 64" }, …, { value: "640x640", … }]
+ * sizeChoices(sdxl, 640, 640); // [{ value: "1024x1024", label: "1024 × 1024 (trained)" }, …, { value: "640x640", … }]
  */
 export function sizeChoices(model: Model | undefined, width: number, height: number) {
   const fits = ([w, h]: readonly [number, number]) =>
     model === undefined || (w <= model.limits.max_width && h <= model.limits.max_height);
-  const sizes = PRESETS.filter(fits).map(([w, h]) => [w, h] as const);
-  if (!sizes.some(([w, h]) => w === width && h === height)) sizes.push([width, height]);
-  return sizes.map(([w, h]) => ({ value: `${w}x${h}`, label: `${w} × ${h}` }));
+  const trained = (model?.resolution_buckets ?? [])
+    .map((bucket) => [bucket.width, bucket.height] as const)
+    .filter(fits);
+  const isIn = (sizes: ReadonlyArray<readonly [number, number]>, w: number, h: number) =>
+    sizes.some(([sw, sh]) => sw === w && sh === h);
+  const sizes = [...trained, ...PRESETS.filter(fits).filter(([w, h]) => !isIn(trained, w, h))];
+  if (!isIn(sizes, width, height)) sizes.push([width, height]);
+  return sizes.map(([w, h]) => ({
+    value: `${w}x${h}`,
+    label: `${w} × ${h}${isIn(trained, w, h) ? " (trained)" : ""}`,
+  }));
 }

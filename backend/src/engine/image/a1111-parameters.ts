@@ -4,6 +4,8 @@
  * by ", " in A1111's order (stable-diffusion-webui `modules/processing.py`, `create_infotext`).
  */
 
+import { SIZE_CONDITIONING_FIELDS, type SizeConditioning } from "@sdgate/shared";
+
 export interface A1111Parameters {
   prompt: string;
   negativePrompt: string;
@@ -29,6 +31,31 @@ export interface A1111Parameters {
   loras?: readonly { name: string; digest: string }[];
   /** A1111's `RNG` field: written for its "CPU" source (torch's CPU generator), left out for "NV". */
   rng?: "CPU";
+  /**
+   * SDXL's size and crop conditioning as the request gave it. A1111 has no fields for it; sdgate
+   * writes each given one after A1111's own (`Original size: 2048x1536`, `Crop top left: "16, 0"`),
+   * which A1111 and other readers keep as unknown keys.
+   */
+  sizeConditioning?: SizeConditioning;
+}
+
+const SIZE_CONDITIONING_KEYS: Record<(typeof SIZE_CONDITIONING_FIELDS)[number], string> = {
+  original_size: "Original size",
+  crops_coords_top_left: "Crop top left",
+  target_size: "Target size",
+  negative_original_size: "Negative original size",
+  negative_crops_coords_top_left: "Negative crop top left",
+  negative_target_size: "Negative target size",
+};
+
+function sizeConditioningPairs(given: SizeConditioning | undefined): [string, string][] {
+  if (given === undefined) return [];
+  return SIZE_CONDITIONING_FIELDS.flatMap((field): [string, string][] => {
+    const value = given[field];
+    if (value === undefined) return [];
+    const text = "top" in value ? `${value.top}, ${value.left}` : `${value.width}x${value.height}`;
+    return [[SIZE_CONDITIONING_KEYS[field], text]];
+  });
 }
 
 /** Format the infotext exactly as `create_infotext` does for these fields. */
@@ -56,6 +83,7 @@ export function formatA1111Parameters(p: A1111Parameters): string {
         : p.loras.map((lora) => `${lora.name}: ${lora.digest.slice(0, 12)}`).join(", "),
     ],
     ["RNG", p.rng],
+    ...sizeConditioningPairs(p.sizeConditioning),
   ];
   const generation = pairs
     .filter((pair): pair is [string, string | number | bigint] => pair[1] !== undefined)

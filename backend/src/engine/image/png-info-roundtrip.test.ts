@@ -26,6 +26,7 @@ function resolved(overrides: Partial<ResolvedRequest<number>>): ResolvedRequest<
     clipSkip: 2,
     hires: { scale: 1.5, strength: 0.4, steps: 6, width: 96, height: 144 },
     modelVersion: undefined,
+    sizeConditioning: undefined,
     loras: [],
     ...overrides,
   };

@@ -134,6 +134,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       defaultScheduler: traits.defaultScheduler,
       // clip skip picks a CLIP layer of SD 1.x/2.x's one text encoder
       maxClipSkip: textEncoders.length === 1 ? (textEncoders[0]?.maxClipSkip ?? 1) : 1,
+      takesSizeConditioning: sdxl,
     };
     if (unet.fixedContextTokens !== undefined) {
       logger.warn("the UNet's encoder_hidden_states has a fixed token count; longer prompts will be cut", {

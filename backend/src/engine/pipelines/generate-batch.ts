@@ -15,7 +15,7 @@ import { type BatchItem, denoiseBatch } from "./denoise-batch.ts";
 import { generate, type PipelineComponents } from "./generate.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata } from "./recipe.ts";
-import type { Conditioning } from "./text-conditioning.ts";
+import { type Conditioning, conditioningRequestOf } from "./text-conditioning.ts";
 import { type ResolvedRequest, resolveRequest } from "./validate.ts";
 
 /** A request that passed validation, with what its images share. */
@@ -152,16 +152,7 @@ async function encodePrompts<S extends Seed>(
   resolved: ResolvedRequest<S>,
 ): Promise<Prepared<S>> {
   const startedMs = performance.now();
-  const request = {
-    prompt: resolved.prompt,
-    negativePrompt: resolved.negativePrompt,
-    clipSkip: resolved.clipSkip,
-    // LCM embeds the guidance scale instead of running an unconditional batch.
-    guided: components.text.timestepCondDim === undefined && resolved.guidanceScale > 1,
-    guidanceScale: resolved.guidanceScale,
-    width: resolved.width,
-    height: resolved.height,
-  };
+  const request = conditioningRequestOf(components.text, resolved);
   // not edited (those run alone): one entry, the prompts as they read at every step
   const { entries, tokenizeMs } = await encodeConditioningSchedule(components.text, request, resolved.steps);
   const conditioning = (entries[0] as ScheduledConditioning).conditioning;

@@ -23,7 +23,7 @@ import { strengthSchedule } from "./img2img.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata, type ModelIdentity } from "./recipe.ts";
 import { prepareStart } from "./start-latents.ts";
-import type { Conditioning, ConditioningRequest, TextStack } from "./text-conditioning.ts";
+import { type Conditioning, conditioningRequestOf, type TextStack } from "./text-conditioning.ts";
 import { type ModelLimits, resolveRequest } from "./validate.ts";
 
 /** A loaded model's parts, as `loadPipeline` assembles them. */
@@ -81,16 +81,7 @@ export async function generate<S extends Seed>(
     decode: 0,
     total: 0,
   };
-  const conditioningRequest: ConditioningRequest = {
-    prompt: resolved.prompt,
-    negativePrompt: resolved.negativePrompt,
-    clipSkip: resolved.clipSkip,
-    // LCM embeds the guidance scale instead of running an unconditional batch.
-    guided: components.text.timestepCondDim === undefined && resolved.guidanceScale > 1,
-    guidanceScale: resolved.guidanceScale,
-    width: resolved.width,
-    height: resolved.height,
-  };
+  const conditioningRequest = conditioningRequestOf(components.text, resolved);
 
   let mark = performance.now();
   const { entries: conditioning, tokenizeMs } = await encodeConditioningSchedule(

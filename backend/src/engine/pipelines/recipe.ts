@@ -63,6 +63,7 @@ export function imageMetadata<S extends Seed>(
         }),
     ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
     ...(request.loras.length === 0 ? {} : { loras: request.loras }),
+    ...(request.sizeConditioning === undefined ? {} : { sizeConditioning: request.sizeConditioning }),
   });
   const recipe: Record<string, unknown> = {
     engine: "sdgate",
@@ -90,6 +91,8 @@ export function imageMetadata<S extends Seed>(
   if (request.strength !== null) recipe.strength = request.strength;
   if (request.clipSkip > 1) recipe.clipSkip = request.clipSkip;
   if (request.hires !== undefined) recipe.hires = { ...request.hires, upscaler: "latent-bilinear" };
+  // as given, in the API's names (A1111's infotext has no field for them)
+  if (request.sizeConditioning !== undefined) recipe.sizeConditioning = request.sizeConditioning;
   if (request.mask !== undefined) recipe.masked = true;
   if (request.inpaintingFill !== "original") recipe.inpaintingFill = request.inpaintingFill;
   if (request.controlNet !== undefined) recipe.controlNet = request.controlNet.map(controlNetRecipe);

@@ -1,10 +1,12 @@
+import { type SizeConditioning, sizeConditioningTimeIds } from "@sdgate/shared";
 import { InvalidArgumentError } from "../errors.ts";
 import type { PromptEncoder, TextEncoding } from "../models/text-encoder.ts";
 import { type ChunkTokenizer, chunkPrompt, type PromptChunk, padChunks } from "../prompt/chunk-tokens.ts";
 import { encodeChunks } from "../prompt/encode-chunks.ts";
 import { PromptWeightError, parsePromptAttention } from "../prompt/parse-attention.ts";
-import type { EngineLogger } from "../types.ts";
+import type { EngineLogger, Seed } from "../types.ts";
 import { guidanceScaleEmbedding } from "./guidance-embedding.ts";
+import type { ResolvedRequest } from "./validate.ts";
 
 /** Prompts longer than this many chunks (of 75 tokens) are refused: 600 tokens is far past any use. */
 export const MAX_PROMPT_CHUNKS = 8;
@@ -58,6 +60,32 @@ export interface ConditioningRequest {
   guidanceScale: number;
   width: number;
   height: number;
+  /** SDXL's size and crop conditioning as the request gave it (diffusers' defaults for the rest). */
+  sizeConditioning?: SizeConditioning | undefined;
+}
+
+/**
+ * What every pipeline conditions the UNet on, from a resolved request: its prompts, clip skip,
+ * guidance (LCM embeds the scale instead of running an unconditional batch), size and SDXL's size
+ * conditioning.
+ */
+export function conditioningRequestOf(
+  stack: TextStack,
+  resolved: Pick<
+    ResolvedRequest<Seed>,
+    "prompt" | "negativePrompt" | "clipSkip" | "guidanceScale" | "width" | "height" | "sizeConditioning"
+  >,
+): ConditioningRequest {
+  return {
+    prompt: resolved.prompt,
+    negativePrompt: resolved.negativePrompt,
+    clipSkip: resolved.clipSkip,
+    guided: stack.timestepCondDim === undefined && resolved.guidanceScale > 1,
+    guidanceScale: resolved.guidanceScale,
+    width: resolved.width,
+    height: resolved.height,
+    sizeConditioning: resolved.sizeConditioning,
+  };
 }
 
 /** Whether the negative prompt is encoded (SDXL uses zeros for an empty one instead). */
@@ -126,7 +154,8 @@ export function maxPromptChunks(stack: TextStack): number {
  * Prompt embeddings as diffusers' `encode_prompt` makes them. SD: `last_hidden_state`. SDXL
  * (`StableDiffusionXLPipeline.encode_prompt`): each encoder's penultimate hidden states, concatenated
  * on the feature axis, and the second encoder's pooled `text_embeds`; `time_ids` =
- * original size + crop (0, 0) + target size = `[h, w, 0, 0, h, w]`. LCM
+ * original size + crop + target size (`sizeConditioningTimeIds`: `[h, w, 0, 0, h, w]` by default,
+ * the unconditional row from the `negative_*` fields when given). LCM
  * (`LatentConsistencyModelPipeline`): no unconditional batch; `w = guidance − 1` embedded. Each
  * chunk is weighted and the chunks joined as A1111 does (`encodeChunks`): `[batch, 77·k, width]`.
  */
@@ -154,8 +183,10 @@ export async function encodeConditioning(
   };
   if (stack.sdxl) {
     conditioning.textEmbeds = concat(parts.map((part) => part.pooled ?? new Float32Array(0)));
-    const { height, width: widthPx } = request;
-    conditioning.timeIds = concat(parts.map(() => Float32Array.of(height, widthPx, 0, 0, height, widthPx)));
+    const ids = sizeConditioningTimeIds(request.sizeConditioning ?? {}, request.width, request.height);
+    // parts are [uncond, cond] under guidance, [cond] without
+    const rows = request.guided ? [ids.negative, ids.positive] : [ids.positive];
+    conditioning.timeIds = concat(rows.map((row) => Float32Array.from(row)));
   }
   if (stack.timestepCondDim !== undefined) {
     const row = guidanceScaleEmbedding(request.guidanceScale - 1, stack.timestepCondDim);

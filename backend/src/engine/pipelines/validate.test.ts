@@ -10,6 +10,7 @@ const limits: ModelLimits = {
   canEncodeImages: true,
   defaultScheduler: "euler",
   maxClipSkip: 12,
+  takesSizeConditioning: false,
 };
 const base: GenerationRequest = {
   prompt: "a fox",

@@ -4,6 +4,9 @@ import {
   type MaskedContent,
   outputSize,
   promptNestingDepth,
+  SIZE_CONDITIONING_FIELDS,
+  type SizeConditioning,
+  sizeConditioningSchema,
   stepsRun,
 } from "@sdgate/shared";
 import { checkControlUnits } from "../control/check-control-units.ts";
@@ -27,6 +30,8 @@ export interface ModelLimits {
   defaultScheduler: string;
   /** The largest clip skip the text encoder allows (1: none, its export has no hidden states). */
   maxClipSkip: number;
+  /** The UNet takes SDXL's `time_ids` (size and crop conditioning). */
+  takesSizeConditioning: boolean;
 }
 
 export type Task = "txt2img" | "img2img" | "inpaint";
@@ -55,6 +60,8 @@ export interface ResolvedRequest<S extends Seed> {
   clipSkip: number;
   /** A second pass at a larger size (txt2img only). */
   hires: HiresPass | undefined;
+  /** SDXL's size and crop conditioning as given; the defaults are applied where `time_ids` are made. */
+  sizeConditioning: SizeConditioning | undefined;
   /** The registry version the request names, for the image's recipe. */
   modelVersion: { version: string; digest: string } | undefined;
   /** Checked by `checkControlUnits`; absent without units. */
@@ -142,6 +149,7 @@ export function resolveRequest<S extends Seed>(
   if (mask === undefined && inpaintingFill !== "original")
     throw new InvalidArgumentError("inpaintingFill", inpaintingFill, "applies only with a `mask`");
   const hires = resolveHires(request, limits);
+  const sizeConditioning = resolveSizeConditioning(request.sizeConditioning, limits);
   if (hires !== undefined && image !== undefined)
     throw new InvalidArgumentError(
       "hires.scale",
@@ -165,6 +173,7 @@ export function resolveRequest<S extends Seed>(
     inpaintingFill,
     clipSkip,
     hires,
+    sizeConditioning,
     modelVersion: request.modelVersion,
     ...controlUnits(checkControlUnits(request.controlNet, width, height)),
     loras: (request.lora ?? []).map(({ name, digest, weight }) => ({ name, digest, weight })),
@@ -238,6 +247,32 @@ function resolveHires<S extends Seed>(
       `makes ${width}×${height}, past this model's ${limits.maxSidePx} pixels a side`,
     );
   return { ...pass, width, height };
+}
+
+/**
+ * SDXL's size and crop conditioning, checked field by field (the engine is a library: its callers
+ * need not have gone through the API's schema); a model whose UNet takes no `time_ids` refuses it.
+ */
+function resolveSizeConditioning(
+  given: SizeConditioning | undefined,
+  limits: ModelLimits,
+): SizeConditioning | undefined {
+  if (given === undefined) return undefined;
+  const field = SIZE_CONDITIONING_FIELDS.find((name) => given[name] !== undefined);
+  if (field === undefined) return undefined;
+  if (!limits.takesSizeConditioning)
+    throw new InvalidArgumentError(
+      field,
+      JSON.stringify(given[field]),
+      "applies only to SDXL models (their UNet takes size and crop conditioning)",
+    );
+  const parsed = sizeConditioningSchema.safeParse(given);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue?.path.map(String).join(".") || field;
+    throw new InvalidArgumentError(param, JSON.stringify(given[field]), issue?.message ?? "is not valid");
+  }
+  return parsed.data;
 }
 
 function checkSize(width: unknown, height: unknown, limits: ModelLimits): void {
