@@ -9,17 +9,16 @@
  * Rows (native-levers.ts): the engine's host loop on onnxruntime-node; the same loop through the C
  * API with the CUDA provider options; the device loop; + CUDA graphs; + run-ahead. For each: batch-1
  * denoise+decode latency (median and min of --runs after --warmup), images/s at each batch, peak GPU
- * memory, utilization, share of the fp16 peak, and the ratio to the first row. Then the device loop's
- * numerics against the host loop on the same provider (Euler a, batch 1, same seed): the largest
- * difference of the final latents relative to their largest magnitude. Writes results.md and
- * results.json to --out after every row.
+ * memory, utilization, share of the fp16 peak, and the ratio to the first row; each device lever's
+ * numerics against the host loop on the same provider (Euler a, batch 1, same seed: the largest
+ * difference of the final latents over their largest magnitude), which catches a lever that is fast
+ * because it is wrong. Writes results.md and results.json to --out after every row.
  * --dry-run: the ÷8-width standard graph, 64 px, 3 steps, one run, CPU; CUDA-only rows are skipped. The same code.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { DeviceDenoiser } from "../../backend/src/engine/device-loop/device-denoiser.ts";
 import { deviceLoopSettings } from "../../backend/src/engine/device-loop/native-options.ts";
 import { parseExecutionProviders } from "../../backend/src/engine/models/execution-provider-options.ts";
 import { createSession } from "../../backend/src/engine/models/onnx-session.ts";
@@ -89,6 +88,8 @@ interface Row {
   peakGpuMiB?: number;
   utilization?: number;
   peakShare?: number;
+  /** A device loop's final latents against the host loop's (Euler a, batch 1, same seed). */
+  latentDifference?: number;
   error?: string;
 }
 
@@ -124,7 +125,21 @@ function nativeOptions(extra: string): NativeSessionOptions {
   return settings.session;
 }
 
-async function measure(lever: string, run: (batch: number) => Promise<LoopTiming>): Promise<void> {
+/** Euler a, batch 1, the same seed: the host loop's final latents, which each device lever must reach. */
+const NUMERICS = { scheduler: "euler_a", batch: 1 } as const;
+let reference: Float32Array | undefined;
+
+/** The largest latent difference over the largest latent. */
+function latentDifference(device: Float32Array, host: Float32Array): number {
+  const scale = Math.max(...host.map(Math.abs));
+  return host.reduce((max, v, i) => Math.max(max, Math.abs(v - (device[i] as number))), 0) / scale;
+}
+
+async function measure(
+  lever: string,
+  run: (batch: number) => Promise<LoopTiming>,
+  check?: () => Promise<LoopTiming>,
+): Promise<void> {
   const row: Row = { lever, throughput: [] };
   rows.push(row);
   try {
@@ -155,6 +170,9 @@ async function measure(lever: string, run: (batch: number) => Promise<LoopTiming
         ...(peakGpuMiB === undefined ? {} : { peakGpuMiB }),
       });
     }
+    if (check !== undefined && reference !== undefined) {
+      row.latentDifference = latentDifference((await check()).latents, reference);
+    }
   } catch (error) {
     row.error = error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error);
   }
@@ -179,43 +197,28 @@ try {
   await measure(`host loop, C API${dry ? "" : ` (${cudaOptions})`}`, (batch) =>
     hostLoop(runtime, unet, vae, { ...base, batch }),
   );
-  using plainLoop = openDeviceLoop(runtime, modelDir, options, false);
-  await measure("device loop (IO binding, step graph)", (batch) => deviceLoop(plainLoop, { ...base, batch }));
+  reference = (await hostLoop(runtime, unet, vae, { ...base, ...NUMERICS })).latents;
+  const lever = async (name: string, session: NativeSessionOptions, runAhead: boolean) => {
+    using loop = openDeviceLoop(runtime, modelDir, session, runAhead);
+    await measure(
+      name,
+      (batch) => deviceLoop(loop, { ...base, batch }),
+      () => deviceLoop(loop, { ...base, ...NUMERICS }),
+    );
+  };
+  await lever("device loop (IO binding, step graph)", options, false);
   if (!dry) {
     const graphs = { ...options, cuda: { ...options.cuda, enableCudaGraph: true } };
-    {
-      using loop = openDeviceLoop(runtime, modelDir, graphs, false);
-      await measure("device loop + CUDA graphs", (batch) => deviceLoop(loop, { ...base, batch }));
-    }
-    {
-      using loop = openDeviceLoop(runtime, modelDir, graphs, true);
-      await measure("device loop + CUDA graphs + run-ahead", (batch) => deviceLoop(loop, { ...base, batch }));
-    }
+    await lever("device loop + CUDA graphs", graphs, false);
+    await lever("device loop + CUDA graphs + run-ahead", graphs, true);
   }
-  numerics = await checkNumerics(unet, vae, plainLoop);
+  const plain = rows.find((row) => row.lever.startsWith("device loop (IO"));
+  numerics =
+    plain?.latentDifference === undefined
+      ? { error: plain?.error ?? "not measured" }
+      : { scheduler: NUMERICS.scheduler, maxRelativeDifference: plain.latentDifference };
 } finally {
   sampler.stop();
-}
-
-/** The device loop against the host loop on the same provider and sessions' options: Euler a, batch 1. */
-async function checkNumerics(
-  unet: NativeSession,
-  vae: NativeSession,
-  loop: DeviceDenoiser,
-): Promise<typeof numerics> {
-  try {
-    const inputs = { ...base, scheduler: "euler_a", batch: 1 };
-    const host = await hostLoop(runtime, unet, vae, inputs);
-    const device = await deviceLoop(loop, inputs);
-    const scale = Math.max(...host.latents.map(Math.abs));
-    const worst = host.latents.reduce(
-      (max, v, i) => Math.max(max, Math.abs(v - (device.latents[i] as number))),
-      0,
-    );
-    return { scheduler: "euler_a", maxRelativeDifference: worst / scale };
-  } catch (error) {
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
 }
 
 function renderMarkdown(): string {
@@ -224,8 +227,8 @@ function renderMarkdown(): string {
     "",
     `${new Date().toISOString().slice(0, 10)} · ${describeMachine()} · runs ${runs} (warmup ${warmup}) · denoise + decode, host to host`,
     "",
-    `| lever | batch-1 median ms | min ms | × today | peak share | GPU util | peak MiB | ${batches.map((b) => `b${b} img/s`).join(" | ")} |`,
-    `| --- | --- | --- | --- | --- | --- | --- | ${batches.map(() => "---").join(" | ")} |`,
+    `| lever | batch-1 median ms | min ms | × today | peak share | GPU util | peak MiB | latents vs host | ${batches.map((b) => `b${b} img/s`).join(" | ")} |`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | ${batches.map(() => "---").join(" | ")} |`,
   ];
   const fixed = (value: number | undefined, digits = 1) =>
     value === undefined ? "–" : value.toFixed(digits);
@@ -236,7 +239,7 @@ function renderMarkdown(): string {
     }
     const perBatch = batches.map((b) => fixed(row.throughput.find((t) => t.batch === b)?.imagesPerSecond, 2));
     lines.push(
-      `| ${row.lever} | ${fixed(row.medianMs)} | ${fixed(row.minMs)} | ${fixed(row.ratio, 3)} | ${row.peakShare === undefined ? "–" : `${(row.peakShare * 100).toFixed(1)} %`} | ${row.utilization === undefined ? "–" : `${row.utilization.toFixed(0)} %`} | ${fixed(row.peakGpuMiB, 0)} | ${perBatch.join(" | ")} |`,
+      `| ${row.lever} | ${fixed(row.medianMs)} | ${fixed(row.minMs)} | ${fixed(row.ratio, 3)} | ${row.peakShare === undefined ? "–" : `${(row.peakShare * 100).toFixed(1)} %`} | ${row.utilization === undefined ? "–" : `${row.utilization.toFixed(0)} %`} | ${fixed(row.peakGpuMiB, 0)} | ${row.latentDifference === undefined ? "–" : row.latentDifference.toExponential(1)} | ${perBatch.join(" | ")} |`,
     );
   }
   if (numerics !== undefined) {

@@ -29,6 +29,11 @@ export interface CudaProviderOptions {
   enableSkipLayerNormStrictMode?: boolean;
   /** `fuse_conv_bias` */
   fuseConvBias?: boolean;
+  /**
+   * `user_compute_stream`: the address of a CUDA stream the session runs on instead of its own
+   * (see cuda-stream.ts), so several sessions' work is ordered on one stream.
+   */
+  userComputeStream?: bigint;
 }
 
 const CUDA_KEYS: Readonly<Record<keyof CudaProviderOptions, string>> = {
@@ -44,6 +49,7 @@ const CUDA_KEYS: Readonly<Record<keyof CudaProviderOptions, string>> = {
   useEpLevelUnifiedStream: "use_ep_level_unified_stream",
   enableSkipLayerNormStrictMode: "enable_skip_layer_norm_strict_mode",
   fuseConvBias: "fuse_conv_bias",
+  userComputeStream: "user_compute_stream",
 };
 
 export const GRAPH_OPTIMIZATION_LEVELS = { disabled: 0, basic: 1, extended: 2, layout: 3, all: 99 } as const;

@@ -1,4 +1,5 @@
 import { buildGuidedStepGraph } from "../../model-builder/guided-step-graph.ts";
+import { createSharedCudaStream } from "../../native-ort/cuda-stream.ts";
 import { NativeRunOptions } from "../../native-ort/run-options.ts";
 import type { OrtRuntime } from "../../native-ort/runtime.ts";
 import { NativeSession } from "../../native-ort/session.ts";
@@ -21,12 +22,28 @@ export interface DeviceDenoiserOptions {
   scalingFactor: number;
   /**
    * Let the host queue the next run before the device finishes this one (onnxruntime's
-   * `disable_synchronize_execution_providers`): the loop waits for the device only at its end.
+   * `disable_synchronize_execution_providers`): the loop waits for the device only at its end. On
+   * CUDA every session of the loop then shares one stream (created through the CUDA runtime).
    */
   runAhead?: boolean;
   /** Buckets kept (each holds its buffers and captured graphs); the least recently used goes first. */
   maxBuckets?: number;
 }
+
+/**
+ * With run-ahead on CUDA, every session of the loop on one stream: the provider gives each session its
+ * own, and a run queued without waiting would not be ordered before the next session's (the step graph
+ * could read the UNet's output before it is written). On one stream the queue order is the order.
+ */
+function withSharedStream(options: DeviceDenoiserOptions): DeviceDenoiserOptions {
+  const cuda = options.session.cuda;
+  if (!options.runAhead || cuda === undefined || cuda.userComputeStream !== undefined) return options;
+  sharedStream ??= createSharedCudaStream();
+  return { ...options, session: { ...options.session, cuda: { ...cuda, userComputeStream: sharedStream } } };
+}
+
+/** The process's one run-ahead stream (a stream is cheap, but sessions must never outlive theirs). */
+let sharedStream: bigint | undefined;
 
 /** One generation's inputs, every batched tensor group-major: `[uncond × B, cond_1 × B, …]`. */
 export interface DeviceDenoiseRequest {
@@ -83,16 +100,16 @@ export class DeviceDenoiser implements Disposable {
   #previous: Promise<void> = Promise.resolve();
 
   constructor(options: DeviceDenoiserOptions) {
-    this.#options = options;
+    this.#options = withSharedStream(options);
     this.runtime = options.runtime;
-    this.unet = NativeSession.create(options.runtime, options.unetPath, options.session);
+    this.unet = NativeSession.create(options.runtime, options.unetPath, this.#options.session);
     try {
       this.vae =
         options.vaePath === undefined
           ? undefined
-          : NativeSession.create(options.runtime, options.vaePath, withoutCudaGraph(options.session));
+          : NativeSession.create(options.runtime, options.vaePath, withoutCudaGraph(this.#options.session));
       this.signature = readUNetSignature(this.unet, this.vae);
-      this.#transfer = new DeviceTransfer(this.unet, options.session);
+      this.#transfer = new DeviceTransfer(this.unet, this.#options.session);
     } catch (error) {
       this.release();
       throw error;
