@@ -317,7 +317,7 @@ async function buildTiny(): Promise<void> {
       for (const exporter of ["diffusers", "optimum"] as const)
         for (const dtype of ["float32", "float16"] as const)
           for (const externalData of [false, true]) {
-            if (exporter === "diffusers" && (family === "sdxl" || family === "turbo")) continue;
+            if (exporter === "diffusers" && defaultExporter(family) === "optimum") continue;
             variants.push({ family, exporter, dtype, externalData });
           }
     variants.push({ controlnet: true }, { family: "sdxl", controlnet: true });
