@@ -43,6 +43,7 @@
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
+
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +58,7 @@ import type { LoraInputLayers } from "../model-builder/lora-inputs.ts";
 import type { OperatorSet } from "../model-builder/nn.ts";
 import { buildSd15ControlNetFullSize } from "../model-builder/sd15-controlnet-full-size.ts";
 import { buildSdxlFullSize, type SdxlFullSizeOptions } from "../model-builder/sdxl-full-size.ts";
+import { defaultExporter } from "../model-builder/tiny-families.ts";
 import { detectCheckpointArchitecture } from "../model-import/checkpoint-architecture.ts";
 import { summarizeUnusedTensors } from "../model-import/checkpoint-weights.ts";
 import { importControlNet } from "../model-import/import-controlnet.ts";
