@@ -2,6 +2,7 @@ import type { MaskedContent, SizeConditioning } from "@sdgate/shared";
 import type { ControlNetUnit } from "./control/control-unit.ts";
 import type { InvalidArgumentError } from "./errors.ts";
 import type { RequestLora } from "./lora/lora-set.ts";
+import type { RefinerSwitchBy } from "./pipelines/refiner-switch.ts";
 import type { RngName } from "./rng/torch-generator.ts";
 
 export type { RngName } from "./rng/torch-generator.ts";
@@ -208,6 +209,14 @@ export interface GenerateOptions {
   onProgress?: (progress: GenerationProgress) => void;
   /** Aborting stops the generation between steps with an `AbortError`. */
   signal?: AbortSignal;
+  /**
+   * A1111's "Refiner" with "Refiner switch at": this pipeline denoises the first steps, then the
+   * refiner (a pipeline `loadPipeline` made, e.g. SDXL refiner 1.0) the rest, on the same scheduler
+   * and generator, conditioned by its own text encoder on the same prompts (and the request's
+   * `aestheticScore`s); its VAE decodes. Progress counts all the steps. See `refinerSwitchStep` for
+   * where it takes over (`switchBy`, default `"timestep"` as A1111's default).
+   */
+  refiner?: { pipeline: Pipeline; switchAt: number; switchBy?: RefinerSwitchBy };
 }
 
 export interface EngineLogger {

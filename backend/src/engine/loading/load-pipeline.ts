@@ -2,7 +2,7 @@ import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { lazyControlUnet } from "../control/control-unet.ts";
 import { loadDeviceLoop } from "../device-loop/load-device-loop.ts";
-import { ModelLoadError } from "../errors.ts";
+import { InvalidArgumentError, ModelLoadError } from "../errors.ts";
 import { clipImageConfig } from "../image/clip-image-input.ts";
 import { generateBatchBySet } from "../lora/generate-by-set.ts";
 import { LoraComponents } from "../lora/lora-components.ts";
@@ -188,7 +188,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
     if (deviceLoop !== undefined) components.deviceLoop = deviceLoop;
     const loras = new LoraComponents(components);
     logger.info("pipeline loaded", { modelDir, family: traits.family, executionProvider, modelHash: hash });
-    return {
+    const pipeline: Pipeline = {
       modelDir,
       executionProvider,
       family: traits.family,
@@ -197,18 +197,39 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       safetyChecker,
       maxPromptChunks: maxPromptChunks(components.text),
       acceptsLoras: loras.acceptsLoras,
-      generate: async (request, generateOptions = {}) =>
-        generate(loras.for(request.lora), request, generateOptions),
+      generate: async (request, { refiner, ...generateOptions } = {}) =>
+        generate(loras.for(request.lora), request, {
+          ...generateOptions,
+          refiner:
+            refiner === undefined ? undefined : { ...refiner, components: componentsOf(refiner.pipeline) },
+        }),
       generateBatch: (entries, batchOptions = {}) => generateBatchBySet(loras, entries, batchOptions),
       release: async () => {
         deviceLoop?.release();
         await Promise.all(sessions.map((s) => s.session.release()));
       },
     };
+    loadedComponents.set(pipeline, components);
+    return pipeline;
   } catch (error) {
     await Promise.all(sessions.map((s) => s.session.release()));
     throw error;
   }
+}
+
+/** Each pipeline's parts, so that another pipeline can run it as its refiner. */
+const loadedComponents = new WeakMap<Pipeline, PipelineComponents>();
+
+/** A loaded pipeline's parts (for the engine's own use: a refiner run, tests that drive the loop by hand). */
+export function componentsOf(pipeline: Pipeline): PipelineComponents {
+  const components = loadedComponents.get(pipeline);
+  if (components === undefined)
+    throw new InvalidArgumentError(
+      "refiner.pipeline",
+      pipeline.modelDir,
+      "has to be a pipeline loadPipeline made",
+    );
+  return components;
 }
 
 async function loadTokenizer(modelDir: string, folder: string): Promise<ClipTokenizer> {

@@ -22,6 +22,11 @@ export interface DenoiseRequest {
   control?: StepControl;
   /** Called after every step with the number of steps done; throws to stop. */
   afterStep: (done: number) => void;
+  /**
+   * Where `timesteps` start in the run's steps (the refiner's share starts at its switch step), so
+   * that an edited prompt's schedule picks each step's conditioning; default 0.
+   */
+  firstStep?: number;
 }
 
 /**
@@ -35,7 +40,7 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
   const [, channels, h, w] = latentDims;
   let latents = start.latents;
   for (let i = 0; i < timesteps.length; i++) {
-    const conditioning = conditioningAt(request.conditioning, i);
+    const conditioning = conditioningAt(request.conditioning, (request.firstStep ?? 0) + i);
     const batch = conditioning.batch;
     const t = timesteps[i] as number;
     const scaled = scheduler.scaleModelInput(latents, t);
