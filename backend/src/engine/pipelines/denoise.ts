@@ -5,7 +5,7 @@ import { conditioningAt, type ScheduledConditioning } from "./conditioning-sched
 import { blendKnownLatents, concatInpaintChannels } from "./inpaint.ts";
 import type { Generator } from "./noise-source.ts";
 import type { DenoiseStart } from "./start-latents.ts";
-import { applyGuidance } from "./tensor-math.ts";
+import { applyGuidance, repeatBatch } from "./tensor-math.ts";
 
 export interface DenoiseRequest {
   unet: UNetSession;
@@ -44,7 +44,7 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
     const batch = conditioning.batch;
     const t = timesteps[i] as number;
     const scaled = scheduler.scaleModelInput(latents, t);
-    let sample = batch > 1 ? repeat(scaled, batch) : scaled;
+    let sample = batch > 1 ? repeatBatch(scaled, batch) : scaled;
     const residuals = await request.control?.residualsAt({
       step: i,
       steps: timesteps.length,
@@ -86,12 +86,6 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
     request.afterStep(i + 1);
   }
   return latents;
-}
-
-function repeat(data: Float32Array, times: number): Float32Array {
-  const out = new Float32Array(data.length * times);
-  for (let i = 0; i < times; i++) out.set(data, i * data.length);
-  return out;
 }
 
 function optional<K extends string>(key: K, value: Float32Array | undefined): { [P in K]?: Float32Array } {

@@ -10,7 +10,7 @@ import { decodeLatents } from "./decode-latents.ts";
 import { generatorFor } from "./noise-source.ts";
 import { refinerSwitchStep } from "./refiner-switch.ts";
 import { prepareStart } from "./start-latents.ts";
-import { applyGuidance } from "./tensor-math.ts";
+import { applyGuidance, repeatBatch } from "./tensor-math.ts";
 import { conditioningRequestOf } from "./text-conditioning.ts";
 import { resolveRequest } from "./validate.ts";
 
@@ -72,11 +72,8 @@ async function handDriven(base: Pipeline, refiner: Pipeline, k: number): Promise
     const conditioning = conditioningAt(schedule, i);
     const t = scheduler.timesteps[i] as number;
     const scaled = scheduler.scaleModelInput(latents, t);
-    const sample = new Float32Array(scaled.length * 2);
-    sample.set(scaled);
-    sample.set(scaled, scaled.length);
     const prediction = await unet.predict({
-      sample,
+      sample: repeatBatch(scaled, 2),
       sampleDims: [2, 4, 8, 8],
       timestep: t,
       context: conditioning.context,
