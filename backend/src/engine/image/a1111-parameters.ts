@@ -38,7 +38,7 @@ export interface A1111Parameters {
    */
   sizeConditioning?: SizeConditioning;
   /** A1111's refiner: its checkpoint title, switch point, and whether it switched by sampling steps. */
-  refiner?: { title: string; switchAt: number; bySteps: boolean };
+  refiner?: { title: string | undefined; switchAt: number | undefined; bySteps: boolean };
 }
 
 const SIZE_CONDITIONING_KEYS: Record<(typeof SIZE_CONDITIONING_FIELDS)[number], string> = {
@@ -85,7 +85,7 @@ export function formatA1111Parameters(p: A1111Parameters): string {
         : p.loras.map((lora) => `${lora.name}: ${lora.digest.slice(0, 12)}`).join(", "),
     ],
     ["RNG", p.rng],
-    // processing.py's extra_generation_params; sd_samplers_common.apply_refiner adds the last one
+    // sd_samplers_common.apply_refiner's extra_generation_params (the first two once it switched)
     ["Refiner", p.refiner?.title],
     ["Refiner switch at", p.refiner?.switchAt],
     ["Refiner switch by sampling steps", p.refiner?.bySteps ? "True" : undefined],

@@ -233,7 +233,12 @@ export async function generate<S extends Seed>(
         components.model,
         refiner === undefined
           ? undefined
-          : { model: refiner.components.model, switchAt: refiner.switchAt, switchBy: refiner.switchBy },
+          : {
+              model: refiner.components.model,
+              switchAt: refiner.switchAt,
+              switchBy: refiner.switchBy,
+              switched: denoised.refined,
+            },
       ),
     });
     timingsMs.decode += performance.now() - mark;

@@ -70,9 +70,9 @@ export function imageMetadata<S extends Seed>(
       ? {}
       : {
           refiner: {
-            // A1111's checkpoint `short_title`: `name [shorthash]`
-            title: `${refiner.model.name} [${refiner.model.hash}]`,
-            switchAt: refiner.switchAt,
+            // A1111's checkpoint `short_title`: `name [shorthash]`, written by apply_refiner as it switches
+            title: refiner.switched ? `${refiner.model.name} [${refiner.model.hash}]` : undefined,
+            switchAt: refiner.switched ? refiner.switchAt : undefined,
             bySteps: refiner.switchBy === "steps",
           },
         }),
@@ -116,6 +116,7 @@ export function imageMetadata<S extends Seed>(
       family: refiner.model.family,
       switchAt: refiner.switchAt,
       switchBy: refiner.switchBy,
+      switched: refiner.switched,
     };
   return { parameters, recipe };
 }

@@ -29,6 +29,8 @@ export interface RefinerIdentity {
   model: ModelIdentity;
   switchAt: number;
   switchBy: RefinerSwitchBy;
+  /** The refiner ran at least one step (A1111 writes `Refiner` only once it switched). */
+  switched: boolean;
 }
 
 /**

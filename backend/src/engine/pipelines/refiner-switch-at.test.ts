@@ -106,6 +106,9 @@ describe("refiner switch at (A1111's refiner_switch_at)", () => {
     expect(refinerSwitchStep(timesteps.timesteps, 0.999)).toBe(STEPS);
     const result = await base.generate(request, { refiner: { pipeline: refiner, switchAt: 0.999 } });
     expect(maxAbsDiff(rgbOf(result), baseOnly)).toBe(0);
+    // A1111 writes the refiner only once it switched; the recipe keeps the setting
+    expect(result.images[0]?.metadata?.parameters).not.toContain("Refiner");
+    expect(result.images[0]?.metadata?.recipe.refiner).toMatchObject({ switchAt: 0.999, switched: false });
   });
 
   it("runs base steps then refiner steps on one scheduler: equal to the loop by hand, unlike either model alone", async () => {
@@ -141,6 +144,7 @@ describe("refiner switch at (A1111's refiner_switch_at)", () => {
       family: "sdxl-refiner",
       switchAt: 0.5,
       switchBy: "steps",
+      switched: true,
     });
   });
 

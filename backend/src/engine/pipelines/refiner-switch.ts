@@ -2,7 +2,8 @@ import { InvalidArgumentError } from "../errors.ts";
 
 /**
  * How the step where the refiner takes over is found, as A1111's `apply_refiner`
- * (modules/sd_samplers_common.py, 1.7+) decides it before each denoiser call:
+ * (modules/sd_samplers_common.py) decides it before each denoiser call (1.6.0 had only the
+ * `step / total_steps` rule; later releases compare the timestep unless told otherwise):
  * - `"timestep"` (its default): `completed_ratio = (999 − t) / 1000`, t the model timestep of the
  *   step's sigma (the nearest of the 1000 training sigmas; here the step's timestep rounded);
  * - `"steps"` (its "Refiner switch by sampling steps" option): `completed_ratio = step / total_steps`.
