@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
 import { componentsOf } from "../loading/load-pipeline.ts";
 import { createScheduler } from "../schedulers/index.ts";
-import { loadTiny, maxAbsDiff, spread } from "../test-models.ts";
+import { loadTiny, maxAbsDiff, spread, testPattern } from "../test-models.ts";
 import type { GenerationProgress, GenerationRequest, Pipeline } from "../types.ts";
 import { DEFAULT_AESTHETIC_SCORES } from "./aesthetic-score.ts";
 import { conditioningAt, encodeConditioningSchedule } from "./conditioning-schedule.ts";
@@ -153,6 +153,17 @@ describe("refiner switch at (A1111's refiner_switch_at)", () => {
     const byDefault = rgbOf(await base.generate(request, options));
     const scored = rgbOf(await base.generate({ ...request, aestheticScore: 9.5 }, options));
     expect(maxAbsDiff(byDefault, scored)).toBeGreaterThan(0);
+  });
+
+  it("refines an img2img run too: the switch falls among the steps the strength leaves", async () => {
+    const img2img = { ...request, steps: 8, image: testPattern(64, 64), strength: 0.5 };
+    const progress: number[] = [];
+    const options = { refiner: { pipeline: refiner, switchAt: 0.5, switchBy: "steps" as const } };
+    const refined = await base.generate(img2img, { ...options, onProgress: (p) => progress.push(p.step) });
+    // 4 steps run; the refiner takes the last 2
+    expect(progress).toEqual([1, 2, 3, 4]);
+    expect(maxAbsDiff(rgbOf(refined), rgbOf(await base.generate(img2img)))).toBeGreaterThan(0);
+    expect(refined.images[0]?.metadata?.parameters).toContain("Refiner switch at: 0.5");
   });
 
   it("refuses a bad switchAt by name, as a 400", async () => {
