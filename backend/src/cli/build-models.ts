@@ -43,6 +43,7 @@
  *
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
+
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,6 +58,7 @@ import type { LoraInputLayers } from "../model-builder/lora-inputs.ts";
 import type { OperatorSet } from "../model-builder/nn.ts";
 import { buildSd15ControlNetFullSize } from "../model-builder/sd15-controlnet-full-size.ts";
 import { buildSdxlFullSize, type SdxlFullSizeOptions } from "../model-builder/sdxl-full-size.ts";
+import { defaultExporter } from "../model-builder/tiny-families.ts";
 import { detectCheckpointArchitecture } from "../model-import/checkpoint-architecture.ts";
 import { summarizeUnusedTensors } from "../model-import/checkpoint-weights.ts";
 import { importControlNet } from "../model-import/import-controlnet.ts";
@@ -317,7 +319,7 @@ async function buildTiny(): Promise<void> {
       for (const exporter of ["diffusers", "optimum"] as const)
         for (const dtype of ["float32", "float16"] as const)
           for (const externalData of [false, true]) {
-            if (exporter === "diffusers" && (family === "sdxl" || family === "turbo")) continue;
+            if (exporter === "diffusers" && defaultExporter(family) === "optimum") continue;
             variants.push({ family, exporter, dtype, externalData });
           }
     variants.push({ controlnet: true }, { family: "sdxl", controlnet: true });

@@ -27,7 +27,13 @@ export { type ReadImageMetadata, readImageMetadata } from "./image/read-metadata
 export { blackImage, blurImage } from "./image/safety-actions.ts";
 export { DEFAULT_EXECUTION_PROVIDERS, loadPipeline } from "./loading/load-pipeline.ts";
 export type { RequestLora } from "./lora/lora-set.ts";
+export { DEFAULT_AESTHETIC_SCORES } from "./pipelines/aesthetic-score.ts";
 export { batchKey } from "./pipelines/batch-key.ts";
+export {
+  REFINER_SWITCH_BY,
+  type RefinerSwitchBy,
+  refinerSwitchStep,
+} from "./pipelines/refiner-switch.ts";
 export { createGenerator, type Generator, RNG_NAMES } from "./rng/torch-generator.ts";
 export {
   a1111SamplerName,

@@ -2,6 +2,7 @@ import type { MaskedContent, SizeConditioning } from "@sdgate/shared";
 import type { ControlNetUnit } from "./control/control-unit.ts";
 import type { InvalidArgumentError } from "./errors.ts";
 import type { RequestLora } from "./lora/lora-set.ts";
+import type { RefinerSwitchBy } from "./pipelines/refiner-switch.ts";
 import type { RngName } from "./rng/torch-generator.ts";
 
 export type { RngName } from "./rng/torch-generator.ts";
@@ -16,7 +17,8 @@ export type ModelFamily =
   | "turbo"
   | "sd15-inpaint"
   | "sd2-inpaint"
-  | "sdxl-inpaint";
+  | "sdxl-inpaint"
+  | "sdxl-refiner";
 
 export type Architecture = "sd1" | "sd2" | "sdxl";
 
@@ -37,6 +39,11 @@ export interface ModelTraits {
   nativeSidePx: number;
   /** SDXL: an empty negative prompt becomes zero embeddings (`force_zeros_for_empty_prompt`). */
   forceZerosForEmptyPrompt: boolean;
+  /**
+   * SDXL refiner: OpenCLIP bigG alone, and `time_ids` of original size, crop and aesthetic score
+   * (diffusers' `requires_aesthetics_score`).
+   */
+  refiner: boolean;
 }
 
 /** Seeds are numbers (safe integers) or bigints up to 2^64 − 1; results use the request's kind. */
@@ -100,6 +107,13 @@ export interface GenerationRequest<S extends Seed = number> {
    * defaults for those left out (the image's size, no crop). A model that is not SDXL refuses them.
    */
   sizeConditioning?: SizeConditioning;
+  /**
+   * SDXL refiner only: the aesthetic score its `time_ids` end with, for the prompt's row (default
+   * 6.0) and the negative prompt's (default 2.5), as diffusers' `StableDiffusionXLImg2ImgPipeline`'s
+   * `aesthetic_score` / `negative_aesthetic_score`. Other models refuse them.
+   */
+  aestheticScore?: number;
+  negativeAestheticScore?: number;
   /**
    * The registry version the edge resolved the request to (`v3` and the digest of its files): written
    * into each image's sdgate recipe, so a file says which approved version made it. It changes no pixel.
@@ -195,6 +209,14 @@ export interface GenerateOptions {
   onProgress?: (progress: GenerationProgress) => void;
   /** Aborting stops the generation between steps with an `AbortError`. */
   signal?: AbortSignal;
+  /**
+   * A1111's "Refiner" with "Refiner switch at": this pipeline denoises the first steps, then the
+   * refiner (a pipeline `loadPipeline` made, e.g. SDXL refiner 1.0) the rest, on the same scheduler
+   * and generator, conditioned by its own text encoder on the same prompts (and the request's
+   * `aestheticScore`s); its VAE decodes. Progress counts all the steps. See `refinerSwitchStep` for
+   * where it takes over (`switchBy`, default `"timestep"` as A1111's default).
+   */
+  refiner?: { pipeline: Pipeline; switchAt: number; switchBy?: RefinerSwitchBy };
 }
 
 export interface EngineLogger {

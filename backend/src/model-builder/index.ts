@@ -59,6 +59,13 @@ export {
   type SdxlFullSizeResult,
   type SdxlNetwork,
 } from "./sdxl-full-size.ts";
+export {
+  buildSdxlRefinerFullSize,
+  countSdxlRefinerParameters,
+  SDXL_REFINER_NETWORKS,
+  type SdxlRefinerFullSizeOptions,
+  type SdxlRefinerNetwork,
+} from "./sdxl-refiner-full-size.ts";
 export type { SdxlWeights } from "./sdxl-weights.ts";
 export { CountingSink, ExternalDataSink, inlineSink, type TensorSink } from "./tensor-sink.ts";
 export {

@@ -124,9 +124,28 @@ export async function buildSdxlFullSize(
   const dir = resolve(outDir);
   const counts = countSdxlParameters(options);
   const builders = sdxlNetworkBuilders(options, options.weights);
+  return writeSdxlFamilyFolder(dir, SDXL_NETWORKS, builders, counts, options, (staging) =>
+    writeSdxlConfigs(staging, options),
+  );
+}
+
+/**
+ * Stream an SDXL-family folder's networks (the VAE in float32 for float16 builds) and write its
+ * configs; each network's parameters and data bytes.
+ */
+export async function writeSdxlFamilyFolder<N extends SdxlNetwork>(
+  dir: string,
+  networks: readonly N[],
+  builders: Record<N, NetworkBuilder>,
+  counts: Record<N, NetworkCount>,
+  options: Pick<SdxlFullSizeOptions, "dtype" | "beforeCommit"> & {
+    onProgress?: ((progress: { network: N; bytesDone: number; bytesTotal: number }) => void) | undefined;
+  },
+  writeFiles: (staging: string) => void,
+): Promise<{ dir: string; parameters: Record<N, number>; dataBytes: Record<N, number> }> {
   const dataBytes = await writeStreamedFolder(
     dir,
-    SDXL_NETWORKS.map((name) => ({
+    networks.map((name) => ({
       name,
       build: builders[name],
       floatType: sdxlFloatType(name, options.dtype),
@@ -135,9 +154,9 @@ export async function buildSdxlFullSize(
     {
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
-      writeFiles: (staging) => writeSdxlConfigs(staging, options),
+      writeFiles,
     },
   );
-  const parameters = Object.fromEntries(SDXL_NETWORKS.map((name) => [name, counts[name].parameters]));
-  return { dir, parameters: parameters as Record<SdxlNetwork, number>, dataBytes };
+  const parameters = Object.fromEntries(networks.map((name) => [name, counts[name].parameters]));
+  return { dir, parameters: parameters as Record<N, number>, dataBytes };
 }

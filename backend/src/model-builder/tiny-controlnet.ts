@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { buildControlNet, type ControlNetConfig } from "./controlnet.ts";
 import { buildInfoOf, json, writeModelFolder } from "./model-folder.ts";
 import { TINY_FAMILY_SPECS } from "./tiny-families.ts";
-import type { UNet2DConditionConfig } from "./unet-2d-condition.ts";
+import { additionInputWidth, type UNet2DConditionConfig } from "./unet-2d-condition.ts";
 import { type TensorRequest, WeightSource, type Weights } from "./weights.ts";
 
 /** Bump when a tiny ControlNet's files change on purpose; folders built by another version are rebuilt. */
@@ -95,7 +95,7 @@ export function controlNetConfigJson(config: ControlNetConfig) {
       : {
           addition_embed_type: "text_time",
           addition_time_embed_dim: unet.addition.timeEmbedDim,
-          projection_class_embeddings_input_dim: unet.addition.textEmbedDim + 6 * unet.addition.timeEmbedDim,
+          projection_class_embeddings_input_dim: additionInputWidth(unet.addition),
         }),
     attention_head_dim: unet.attentionHeads,
     block_out_channels: unet.blockOutChannels,

@@ -9,9 +9,17 @@ import {
 import type { TextEncoderShape } from "./text-encoder.ts";
 import type { UNet2DConditionConfig } from "./unet-2d-condition.ts";
 
-export type TinyFamily = "sd15" | "sd2-v" | "sdxl" | "lcm" | "turbo" | "sd15-inpaint";
+export type TinyFamily = "sd15" | "sd2-v" | "sdxl" | "lcm" | "turbo" | "sd15-inpaint" | "sdxl-refiner";
 export type Exporter = "diffusers" | "optimum";
-export const TINY_FAMILIES: readonly TinyFamily[] = ["sd15", "sd2-v", "sdxl", "lcm", "turbo", "sd15-inpaint"];
+export const TINY_FAMILIES: readonly TinyFamily[] = [
+  "sd15",
+  "sd2-v",
+  "sdxl",
+  "lcm",
+  "turbo",
+  "sd15-inpaint",
+  "sdxl-refiner",
+];
 
 export const TINY_VOCAB_SIZE = 1000;
 const T = 77;
@@ -28,6 +36,11 @@ export interface TinyFamilySpec {
   vaeOutGain: number;
   scalingFactor: number;
   scheduler: Record<string, unknown>;
+  /**
+   * SDXL refiner: `textEncoder` is the only encoder and lives in `text_encoder_2/` (`tokenizer_2/`),
+   * and model_index.json says `requires_aesthetics_score`.
+   */
+  refiner?: boolean;
   /** model_index.json's `_class_name` as each exporter writes it. */
   pipelineClass: Record<Exporter, string>;
 }
@@ -97,6 +110,34 @@ const SDXL: TinyFamilySpec = {
   pipelineClass: { diffusers: "OnnxStableDiffusionXLPipeline", optimum: "ORTStableDiffusionXLPipeline" },
 };
 
+/**
+ * SDXL refiner 1.0's structure: OpenCLIP alone (penultimate states as context, pooled projection as
+ * `text_embeds`), a deeper UNet with a plain level on each side of the attention ones, and five
+ * `time_ids` (size, crop, aesthetic score).
+ */
+const SDXL_REFINER: TinyFamilySpec = {
+  textEncoder: { ...OPEN_CLIP, projectionDim: OPEN_CLIP.hiddenSize },
+  padToken: "!",
+  refiner: true,
+  vae: TINY_VAE,
+  vaeOutGain: SDXL.vaeOutGain,
+  scalingFactor: SDXL.scalingFactor,
+  scheduler: SDXL_SCHEDULER,
+  unet: {
+    ...SDXL.unet,
+    blockOutChannels: [32, 48, 64],
+    crossAttention: [false, true, false],
+    transformerLayersPerBlock: [2, 2, 2],
+    attentionHeads: [2, 3, 4],
+    crossAttentionDim: OPEN_CLIP.hiddenSize,
+    addition: { timeEmbedDim: 8, textEmbedDim: OPEN_CLIP.hiddenSize, timeIds: 5 },
+  },
+  pipelineClass: {
+    diffusers: "OnnxStableDiffusionXLImg2ImgPipeline",
+    optimum: "ORTStableDiffusionXLImg2ImgPipeline",
+  },
+};
+
 export const TINY_FAMILY_SPECS: Record<TinyFamily, TinyFamilySpec> = {
   sd15: SD15,
   "sd2-v": {
@@ -130,9 +171,10 @@ export const TINY_FAMILY_SPECS: Record<TinyFamily, TinyFamilySpec> = {
       optimum: "ORTStableDiffusionInpaintPipeline",
     },
   },
+  "sdxl-refiner": SDXL_REFINER,
 };
 
 /** SDXL was never exported by diffusers' script; its ONNX folders come from optimum. */
 export function defaultExporter(family: TinyFamily): Exporter {
-  return family === "sdxl" || family === "turbo" ? "optimum" : "diffusers";
+  return family === "sdxl" || family === "turbo" || family === "sdxl-refiner" ? "optimum" : "diffusers";
 }

@@ -131,7 +131,8 @@ export function resolveTinyOptions(options: TinyModelOptions = {}): ResolvedTiny
   const exporter = options.exporter ?? defaultExporter(family);
   if (exporter !== "diffusers" && exporter !== "optimum")
     throw new Error(`options.exporter: ${JSON.stringify(exporter)} is not "diffusers" or "optimum"`);
-  if (exporter === "diffusers" && TINY_FAMILY_SPECS[family].textEncoder2 !== undefined)
+  const spec = TINY_FAMILY_SPECS[family];
+  if (exporter === "diffusers" && (spec.textEncoder2 !== undefined || spec.refiner === true))
     throw new Error(
       `options.exporter: diffusers' conversion script does not export ${family}; use "optimum"`,
     );

@@ -7,7 +7,7 @@ import { buildTextEncoder, type TextEncoderShape } from "./text-encoder.ts";
 import { TINY_CONTROLNETS, type TinyControlNetFamily } from "./tiny-controlnet.ts";
 import { type Exporter, TINY_FAMILY_SPECS, TINY_VOCAB_SIZE, type TinyFamily } from "./tiny-families.ts";
 import { tinyTokenizerFiles } from "./tokenizer-files.ts";
-import { buildUNet2DCondition, type UNet2DConditionConfig } from "./unet-2d-condition.ts";
+import { additionInputWidth, buildUNet2DCondition, type UNet2DConditionConfig } from "./unet-2d-condition.ts";
 import { WeightSource } from "./weights.ts";
 
 export interface ResolvedTinyOptions {
@@ -40,7 +40,11 @@ const TINY_UNET_GAINS = { outGain: 0.3, inputSkipGain: 1.2, crossAttentionGain: 
 export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string, Uint8Array> {
   const spec = TINY_FAMILY_SPECS[options.family];
   const optimum = options.exporter === "optimum";
-  const sdxl = spec.textEncoder2 !== undefined;
+  const refiner = spec.refiner === true;
+  const sdxl = spec.textEncoder2 !== undefined || refiner;
+  // the refiner's one encoder is SDXL's second, in its folder
+  const encoderFolder = refiner ? "text_encoder_2" : "text_encoder";
+  const tokenizerFolder = refiner ? "tokenizer_2" : "tokenizer";
   const graph: GraphOptions = { floatType: options.dtype === "float16" ? "float16" : "float" };
   const unetConfig = options.controlnet
     ? TINY_CONTROLNETS[options.family as TinyControlNetFamily].unet
@@ -58,18 +62,20 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
       ...(sdxl
         ? {}
         : { feature_extractor: [null, null], requires_safety_checker: false, safety_checker: [null, null] }),
+      // diffusers' refiner: no `text_encoder`, the aesthetic score in time_ids, no zeroed negative
+      ...(refiner ? { force_zeros_for_empty_prompt: false, requires_aesthetics_score: true } : {}),
       scheduler: ["diffusers", spec.scheduler._class_name],
-      text_encoder: component,
+      ...(refiner ? {} : { text_encoder: component }),
       ...(sdxl ? { text_encoder_2: component } : {}),
-      tokenizer: ["transformers", "CLIPTokenizer"],
+      ...(refiner ? {} : { tokenizer: ["transformers", "CLIPTokenizer"] }),
       ...(sdxl ? { tokenizer_2: ["transformers", "CLIPTokenizer"] } : {}),
       unet: component,
       vae_decoder: component,
       vae_encoder: component,
     }),
     "scheduler/scheduler_config.json": json(spec.scheduler),
-    "text_encoder/config.json": json(textEncoderConfig(spec.textEncoder)),
-    ...tinyTokenizerFiles("tokenizer", TINY_VOCAB_SIZE, 77, spec.padToken),
+    [`${encoderFolder}/config.json`]: json(textEncoderConfig(spec.textEncoder)),
+    ...tinyTokenizerFiles(tokenizerFolder, TINY_VOCAB_SIZE, 77, spec.padToken),
     "unet/config.json": json(unetConfigJson(unetConfig)),
     "vae_decoder/config.json": json(vaeConfigJson(spec, sdxl)),
     "vae_encoder/config.json": json(vaeConfigJson(spec, sdxl)),
@@ -85,8 +91,8 @@ export function buildTinyVariantFiles(options: ResolvedTinyOptions): Map<string,
     addOnnxModel(files, folder, options.externalData, graph, build);
   const withLora = (g: GraphOptions, loraModule: GraphOptions["loraModule"]): GraphOptions =>
     options.loraInputs && loraModule !== undefined ? { ...g, loraModule } : g;
-  add("text_encoder", (g) =>
-    buildTextEncoder(weightsFor("text_encoder"), encoderShape(spec.textEncoder), withLora(g, clipLoraModule)),
+  add(encoderFolder, (g) =>
+    buildTextEncoder(weightsFor(encoderFolder), encoderShape(spec.textEncoder), withLora(g, clipLoraModule)),
   );
   const encoder2 = spec.textEncoder2;
   if (encoder2 !== undefined)
@@ -139,8 +145,7 @@ export function unetConfigJson(config: UNet2DConditionConfig) {
       : {
           addition_embed_type: "text_time",
           addition_time_embed_dim: config.addition.timeEmbedDim,
-          projection_class_embeddings_input_dim:
-            config.addition.textEmbedDim + 6 * config.addition.timeEmbedDim,
+          projection_class_embeddings_input_dim: additionInputWidth(config.addition),
         }),
     attention_head_dim: config.attentionHeads,
     block_out_channels: config.blockOutChannels,

@@ -39,12 +39,25 @@ export interface UNet2DConditionConfig {
   timeCondProjDim?: number;
   /** SDXL's `addition_embed_type: "text_time"`. */
   addition?: {
-    /** `addition_time_embed_dim`: the sinusoid width for each of the six `time_ids`. */
+    /** `addition_time_embed_dim`: the sinusoid width for each of the `time_ids`. */
     timeEmbedDim: number;
+    /**
+     * How many `time_ids` (default 6): the base's original size, crop and target size, or the
+     * refiner's original size, crop and aesthetic score (diffusers' `requires_aesthetics_score`).
+     */
+    timeIds?: 5 | 6;
     /** Width of the pooled `text_embeds`. */
     textEmbedDim: number;
   };
 }
+
+type Addition = NonNullable<UNet2DConditionConfig["addition"]>;
+
+export const timeIdCount = (addition: Addition): number => addition.timeIds ?? 6;
+
+/** `projection_class_embeddings_input_dim`: pooled text beside one sinusoid per time id. */
+export const additionInputWidth = (addition: Addition): number =>
+  addition.textEmbedDim + timeIdCount(addition) * addition.timeEmbedDim;
 
 export interface UNetBuildOptions {
   /** How the timestep input is declared: diffusers' script writes float `[batch]`, optimum int64 `[1]`. */
@@ -152,7 +165,7 @@ export function unetTrunk(
   const context = g.input("encoder_hidden_states", float, ["batch", "sequence", config.crossAttentionDim]);
   const textEmbeds =
     config.addition && g.input("text_embeds", float, ["batch", config.addition.textEmbedDim]);
-  const timeIds = config.addition && g.input("time_ids", float, ["batch", 6]);
+  const timeIds = config.addition && g.input("time_ids", float, ["batch", timeIdCount(config.addition)]);
   const timestepCond =
     config.timeCondProjDim === undefined
       ? undefined
@@ -177,18 +190,19 @@ export function unetTrunk(
   }
   let temb = timestepEmbedding(ctx, timeProj, "time_embedding", channels0, timeEmbedDim);
   if (config.addition && textEmbeds && timeIds) {
-    const { timeEmbedDim: addDim, textEmbedDim } = config.addition;
+    const { timeEmbedDim: addDim } = config.addition;
+    const ids = timeIdCount(config.addition);
     const flatIds = g.node("Reshape", [g.node("Cast", [timeIds], { to: 1 }), g.int64s([-1])]);
     const idEmbeds = g.node("Reshape", [
       toFloatType(g, sinusoid(g, flatIds, addDim)),
-      g.int64s([-1, 6 * addDim]),
+      g.int64s([-1, ids * addDim]),
     ]);
     const addEmbeds = g.node("Concat", [textEmbeds, idEmbeds], { axis: -1 });
     const projected = timestepEmbedding(
       ctx,
       addEmbeds,
       "add_embedding",
-      textEmbedDim + 6 * addDim,
+      additionInputWidth(config.addition),
       timeEmbedDim,
     );
     temb = g.node("Add", [temb, projected]);

@@ -37,6 +37,8 @@ export interface A1111Parameters {
    * which A1111 and other readers keep as unknown keys.
    */
   sizeConditioning?: SizeConditioning;
+  /** A1111's refiner: its checkpoint title, switch point, and whether it switched by sampling steps. */
+  refiner?: { title: string | undefined; switchAt: number | undefined; bySteps: boolean };
 }
 
 const SIZE_CONDITIONING_KEYS: Record<(typeof SIZE_CONDITIONING_FIELDS)[number], string> = {
@@ -83,6 +85,10 @@ export function formatA1111Parameters(p: A1111Parameters): string {
         : p.loras.map((lora) => `${lora.name}: ${lora.digest.slice(0, 12)}`).join(", "),
     ],
     ["RNG", p.rng],
+    // sd_samplers_common.apply_refiner's extra_generation_params (the first two once it switched)
+    ["Refiner", p.refiner?.title],
+    ["Refiner switch at", p.refiner?.switchAt],
+    ["Refiner switch by sampling steps", p.refiner?.bySteps ? "True" : undefined],
     ...sizeConditioningPairs(p.sizeConditioning),
   ];
   const generation = pairs

@@ -27,6 +27,7 @@ function resolved(overrides: Partial<ResolvedRequest<number>>): ResolvedRequest<
     hires: { scale: 1.5, strength: 0.4, steps: 6, width: 96, height: 144 },
     modelVersion: undefined,
     sizeConditioning: undefined,
+    aestheticScores: undefined,
     loras: [],
     ...overrides,
   };

@@ -7,11 +7,35 @@ const sd15: ModelFacts = {
   unetConfig: { sample_size: 64, in_channels: 4, cross_attention_dim: 768 },
   textEncoderConfig: { hidden_size: 768 },
   hasTextEncoder2: false,
+  hasTextEncoder: true,
   tokenizerPadsWithEos: true,
   unet: { sampleChannels: 4, hasAddedConditioning: false, takesTimestepCond: false },
 };
 
 describe("detectModel", () => {
+  it("tells SDXL's refiner by any one of its marks, and never an SD 1.x model", () => {
+    const sdxlBase: ModelFacts = {
+      ...sd15,
+      modelIndex: { _class_name: "ORTStableDiffusionXLPipeline" },
+      hasTextEncoder2: true,
+      unet: { sampleChannels: 4, hasAddedConditioning: true, takesTimestepCond: false, timeIdCount: 6 },
+    };
+    expect(detectModel(sdxlBase)).toMatchObject({ family: "sdxl", refiner: false });
+    const marks: Partial<ModelFacts>[] = [
+      { modelIndex: { _class_name: "ORTStableDiffusionXLImg2ImgPipeline", requires_aesthetics_score: true } },
+      { hasTextEncoder: false },
+      { unet: { ...sdxlBase.unet, timeIdCount: 5 } },
+    ];
+    for (const mark of marks) {
+      expect(detectModel({ ...sdxlBase, ...mark }), JSON.stringify(mark)).toMatchObject({
+        family: "sdxl-refiner",
+        architecture: "sdxl",
+        refiner: true,
+      });
+    }
+    expect(detectModel({ ...sd15, modelIndex: { requires_aesthetics_score: true } }).refiner).toBe(false);
+  });
+
   it("tells SD 1.x, SD 2.x (v-prediction) and SDXL apart", () => {
     expect(detectModel(sd15)).toMatchObject({
       family: "sd15",

@@ -2,7 +2,7 @@ import { access } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { lazyControlUnet } from "../control/control-unet.ts";
 import { loadDeviceLoop } from "../device-loop/load-device-loop.ts";
-import { ModelLoadError } from "../errors.ts";
+import { InvalidArgumentError, ModelLoadError } from "../errors.ts";
 import { clipImageConfig } from "../image/clip-image-input.ts";
 import { generateBatchBySet } from "../lora/generate-by-set.ts";
 import { LoraComponents } from "../lora/lora-components.ts";
@@ -43,21 +43,32 @@ const DEFAULT_TRAIN_TIMESTEPS = 1000;
  */
 export async function loadPipeline(modelDir: string, options: PipelineOptions = {}): Promise<Pipeline> {
   const logger = options.logger ?? silentLogger;
-  const [modelIndex, schedulerConfig, unetConfig, textEncoderConfig, vaeDecoderConfig, vaeEncoderConfig] =
-    await Promise.all([
-      readJsonObject(modelDir, "model_index.json", false),
-      readJsonObject(modelDir, "scheduler/scheduler_config.json", true),
-      readJsonObject(modelDir, "unet/config.json", false),
-      readJsonObject(modelDir, "text_encoder/config.json", false),
-      readJsonObject(modelDir, "vae_decoder/config.json", false),
-      readJsonObject(modelDir, "vae_encoder/config.json", false),
-    ]);
+  const [modelIndex, schedulerConfig, unetConfig, vaeDecoderConfig, vaeEncoderConfig] = await Promise.all([
+    readJsonObject(modelDir, "model_index.json", false),
+    readJsonObject(modelDir, "scheduler/scheduler_config.json", true),
+    readJsonObject(modelDir, "unet/config.json", false),
+    readJsonObject(modelDir, "vae_decoder/config.json", false),
+    readJsonObject(modelDir, "vae_encoder/config.json", false),
+  ]);
   const hasTextEncoder2 =
     "text_encoder_2" in modelIndex || (await exists(join(modelDir, "text_encoder_2/model.onnx")));
+  // SDXL's refiner has only the second encoder (OpenCLIP bigG) and its tokenizer.
+  const hasTextEncoder =
+    "text_encoder" in modelIndex || (await exists(join(modelDir, "text_encoder/model.onnx")));
+  const textFolders = hasTextEncoder
+    ? [{ encoder: "text_encoder", tokenizer: "tokenizer" }]
+    : [{ encoder: "text_encoder_2", tokenizer: "tokenizer_2" }];
+  if (hasTextEncoder && hasTextEncoder2)
+    textFolders.push({ encoder: "text_encoder_2", tokenizer: "tokenizer_2" });
+  const textEncoderConfig = await readJsonObject(
+    modelDir,
+    `${textFolders[0]?.encoder ?? "text_encoder"}/config.json`,
+    false,
+  );
   const hasVaeEncoder = await exists(join(modelDir, "vae_encoder/model.onnx"));
   const hasSafetyChecker = await exists(join(modelDir, "safety_checker/model.onnx"));
-  const tokenizers = [await loadTokenizer(modelDir, "tokenizer")];
-  if (hasTextEncoder2) tokenizers.push(await loadTokenizer(modelDir, "tokenizer_2"));
+  const tokenizers: ClipTokenizer[] = [];
+  for (const { tokenizer } of textFolders) tokenizers.push(await loadTokenizer(modelDir, tokenizer));
 
   const requested =
     options.executionProviders === undefined || options.executionProviders.length === 0
@@ -73,8 +84,8 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
     return loaded;
   };
   try {
-    const textSessions = [await load("text_encoder/model.onnx")];
-    if (hasTextEncoder2) textSessions.push(await load("text_encoder_2/model.onnx"));
+    const textSessions: LoadedSession[] = [];
+    for (const { encoder } of textFolders) textSessions.push(await load(`${encoder}/model.onnx`));
     const unetSession = await load("unet/model.onnx");
     const unet = new UNetSession(unetSession);
     const vaeDecoder = new VaeDecoderSession(await load("vae_decoder/model.onnx"));
@@ -95,11 +106,13 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       unetConfig,
       textEncoderConfig,
       hasTextEncoder2,
+      hasTextEncoder,
       tokenizerPadsWithEos: tokenizers[0]?.padId === tokenizers[0]?.eosId,
       unet: {
         sampleChannels: unet.sampleChannels,
         hasAddedConditioning: unet.hasAddedConditioning,
         takesTimestepCond: unet.timestepCondDim !== undefined,
+        timeIdCount: unet.timeIdCount,
       },
     });
     if (traits.inpainting && vaeEncoder === undefined) {
@@ -135,6 +148,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       // clip skip picks a CLIP layer of SD 1.x/2.x's one text encoder
       maxClipSkip: textEncoders.length === 1 ? (textEncoders[0]?.maxClipSkip ?? 1) : 1,
       takesSizeConditioning: sdxl,
+      takesAestheticScore: traits.refiner,
     };
     if (unet.fixedContextTokens !== undefined) {
       logger.warn("the UNet's encoder_hidden_states has a fixed token count; longer prompts will be cut", {
@@ -150,6 +164,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
         tokenizers,
         encoders: textEncoders,
         sdxl,
+        aestheticScore: traits.refiner,
         forceZerosForEmptyPrompt: traits.forceZerosForEmptyPrompt,
         timestepCondDim: unet.timestepCondDim,
         fixedContextTokens: unet.fixedContextTokens,
@@ -173,7 +188,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
     if (deviceLoop !== undefined) components.deviceLoop = deviceLoop;
     const loras = new LoraComponents(components);
     logger.info("pipeline loaded", { modelDir, family: traits.family, executionProvider, modelHash: hash });
-    return {
+    const pipeline: Pipeline = {
       modelDir,
       executionProvider,
       family: traits.family,
@@ -182,18 +197,39 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       safetyChecker,
       maxPromptChunks: maxPromptChunks(components.text),
       acceptsLoras: loras.acceptsLoras,
-      generate: async (request, generateOptions = {}) =>
-        generate(loras.for(request.lora), request, generateOptions),
+      generate: async (request, { refiner, ...generateOptions } = {}) =>
+        generate(loras.for(request.lora), request, {
+          ...generateOptions,
+          refiner:
+            refiner === undefined ? undefined : { ...refiner, components: componentsOf(refiner.pipeline) },
+        }),
       generateBatch: (entries, batchOptions = {}) => generateBatchBySet(loras, entries, batchOptions),
       release: async () => {
         deviceLoop?.release();
         await Promise.all(sessions.map((s) => s.session.release()));
       },
     };
+    loadedComponents.set(pipeline, components);
+    return pipeline;
   } catch (error) {
     await Promise.all(sessions.map((s) => s.session.release()));
     throw error;
   }
+}
+
+/** Each pipeline's parts, so that another pipeline can run it as its refiner. */
+const loadedComponents = new WeakMap<Pipeline, PipelineComponents>();
+
+/** A loaded pipeline's parts (for the engine's own use: a refiner run, tests that drive the loop by hand). */
+export function componentsOf(pipeline: Pipeline): PipelineComponents {
+  const components = loadedComponents.get(pipeline);
+  if (components === undefined)
+    throw new InvalidArgumentError(
+      "refiner.pipeline",
+      pipeline.modelDir,
+      "has to be a pipeline loadPipeline made",
+    );
+  return components;
 }
 
 async function loadTokenizer(modelDir: string, folder: string): Promise<ClipTokenizer> {

@@ -124,6 +124,11 @@ export class UNetSession {
     return height === undefined || width === undefined ? undefined : { height, width };
   }
 
+  /** `time_ids`' width when the export fixes it: 6 (SDXL base), 5 (SDXL refiner). */
+  get timeIdCount(): number | undefined {
+    return this.#timeIds === undefined ? undefined : fixedDim(this.#timeIds, 1);
+  }
+
   /** `encoder_hidden_states`' token count when the export fixes it (then long prompts are cut to fit). */
   get fixedContextTokens(): number | undefined {
     return fixedDim(this.#context, 1);

@@ -5,7 +5,7 @@ import { conditioningAt, type ScheduledConditioning } from "./conditioning-sched
 import { blendKnownLatents, concatInpaintChannels } from "./inpaint.ts";
 import type { Generator } from "./noise-source.ts";
 import type { DenoiseStart } from "./start-latents.ts";
-import { applyGuidance } from "./tensor-math.ts";
+import { applyGuidance, repeatBatch } from "./tensor-math.ts";
 
 export interface DenoiseRequest {
   unet: UNetSession;
@@ -22,6 +22,11 @@ export interface DenoiseRequest {
   control?: StepControl;
   /** Called after every step with the number of steps done; throws to stop. */
   afterStep: (done: number) => void;
+  /**
+   * Where `timesteps` start in the run's steps (the refiner's share starts at its switch step), so
+   * that an edited prompt's schedule picks each step's conditioning; default 0.
+   */
+  firstStep?: number;
 }
 
 /**
@@ -35,11 +40,11 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
   const [, channels, h, w] = latentDims;
   let latents = start.latents;
   for (let i = 0; i < timesteps.length; i++) {
-    const conditioning = conditioningAt(request.conditioning, i);
+    const conditioning = conditioningAt(request.conditioning, (request.firstStep ?? 0) + i);
     const batch = conditioning.batch;
     const t = timesteps[i] as number;
     const scaled = scheduler.scaleModelInput(latents, t);
-    let sample = batch > 1 ? repeat(scaled, batch) : scaled;
+    let sample = batch > 1 ? repeatBatch(scaled, batch) : scaled;
     const residuals = await request.control?.residualsAt({
       step: i,
       steps: timesteps.length,
@@ -81,12 +86,6 @@ export async function denoise(request: DenoiseRequest): Promise<Float32Array> {
     request.afterStep(i + 1);
   }
   return latents;
-}
-
-function repeat(data: Float32Array, times: number): Float32Array {
-  const out = new Float32Array(data.length * times);
-  for (let i = 0; i < times; i++) out.set(data, i * data.length);
-  return out;
 }
 
 function optional<K extends string>(key: K, value: Float32Array | undefined): { [P in K]?: Float32Array } {

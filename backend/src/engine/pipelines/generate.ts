@@ -17,11 +17,12 @@ import type {
 } from "../types.ts";
 import { encodeConditioningSchedule, type ScheduledConditioning } from "./conditioning-schedule.ts";
 import { decodeLatents } from "./decode-latents.ts";
-import { denoise } from "./denoise.ts";
+import { type DenoiseRequest, denoise } from "./denoise.ts";
 import { hiresPass } from "./hires.ts";
 import { strengthSchedule } from "./img2img.ts";
 import { generatorFor } from "./noise-source.ts";
 import { imageMetadata, type ModelIdentity } from "./recipe.ts";
+import { denoiseWithRefiner, prepareRefiner, type RefinerOption, type RefinerRun } from "./refiner-stage.ts";
 import { prepareStart } from "./start-latents.ts";
 import { type Conditioning, conditioningRequestOf, type TextStack } from "./text-conditioning.ts";
 import { type ModelLimits, resolveRequest } from "./validate.ts";
@@ -56,9 +57,11 @@ export interface PipelineComponents {
 export async function generate<S extends Seed>(
   components: PipelineComponents,
   request: GenerationRequest<S>,
-  options: GenerateOptions,
+  options: Omit<GenerateOptions, "refiner"> & { refiner?: RefinerOption | undefined },
 ): Promise<GenerationResult<S>> {
-  const resolved = resolveRequest(request, components.limits);
+  // With a refiner, the aesthetic scores are the refiner's to take (prepareRefiner)
+  const { aestheticScore: _score, negativeAestheticScore: _negative, ...baseRequest } = request;
+  const resolved = resolveRequest(options.refiner === undefined ? request : baseRequest, components.limits);
   if (resolved.hires !== undefined && components.traits.inpainting)
     throw new InvalidArgumentError(
       "hires.scale",
@@ -89,6 +92,10 @@ export async function generate<S extends Seed>(
     conditioningRequest,
     resolved.steps,
   );
+  const refiner =
+    options.refiner === undefined
+      ? undefined
+      : await prepareRefiner(options.refiner, components, resolved, request);
   timingsMs.tokenize = tokenizeMs;
   timingsMs.textEncode = performance.now() - mark - tokenizeMs;
 
@@ -138,6 +145,7 @@ export async function generate<S extends Seed>(
       resolved.strength === null &&
       start.blend === undefined &&
       controls === undefined &&
+      refiner === undefined &&
       conditioning.length === 1
         ? ((await components.deviceLoop?.run({
             items: [
@@ -153,20 +161,27 @@ export async function generate<S extends Seed>(
             afterStep,
           })) ?? [])
         : [];
-    let latents =
-      onDevice ??
-      (await denoise({
-        unet: components.unet,
-        scheduler,
-        timesteps,
-        start,
-        latentDims,
-        conditioning,
-        guidanceScale: resolved.guidanceScale,
-        generator,
-        ...(controls === undefined ? {} : { control: controls.first }),
-        afterStep,
-      }));
+    const denoiseRequest: DenoiseRequest = {
+      unet: components.unet,
+      scheduler,
+      timesteps,
+      start,
+      latentDims,
+      conditioning,
+      guidanceScale: resolved.guidanceScale,
+      generator,
+      ...(controls === undefined ? {} : { control: controls.first }),
+      afterStep,
+    };
+    const denoised =
+      onDevice !== undefined
+        ? { latents: onDevice, refined: false }
+        : refiner === undefined
+          ? { latents: await denoise(denoiseRequest), refined: false }
+          : await denoiseWithRefiner(denoiseRequest, refiner);
+    let { latents } = denoised;
+    // A1111 decodes with the model that ran the last step: the refiner's VAE once it took over.
+    const decoder = denoised.refined ? (refiner as RefinerRun).components : components;
     let out = { latentDims: latentDims as readonly [number, number, number, number], width, height };
     if (hires !== undefined) {
       latents = await hiresPass({
@@ -200,10 +215,10 @@ export async function generate<S extends Seed>(
 
     mark = performance.now();
     const rgb = await decodeLatents(
-      components.vaeDecoder,
+      decoder.vaeDecoder,
       latents,
       out.latentDims,
-      components.scalingFactor,
+      decoder.scalingFactor,
       out.width,
       out.height,
     );
@@ -212,7 +227,19 @@ export async function generate<S extends Seed>(
       width: out.width,
       height: out.height,
       rgb,
-      metadata: imageMetadata(resolved, seed, components.model),
+      metadata: imageMetadata(
+        resolved,
+        seed,
+        components.model,
+        refiner === undefined
+          ? undefined
+          : {
+              model: refiner.components.model,
+              switchAt: refiner.switchAt,
+              switchBy: refiner.switchBy,
+              switched: denoised.refined,
+            },
+      ),
     });
     timingsMs.decode += performance.now() - mark;
   }

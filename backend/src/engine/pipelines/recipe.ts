@@ -2,6 +2,7 @@ import { controlNetInfotext, controlNetRecipe } from "../control/control-infotex
 import { formatA1111Parameters } from "../image/a1111-parameters.ts";
 import { a1111SamplerName } from "../schedulers/index.ts";
 import type { ImageMetadata, ModelFamily, Seed } from "../types.ts";
+import type { RefinerIdentity } from "./refiner-stage.ts";
 import type { ResolvedRequest } from "./validate.ts";
 
 /**
@@ -31,6 +32,7 @@ export function imageMetadata<S extends Seed>(
   request: ResolvedRequest<S>,
   seed: S,
   model: ModelIdentity,
+  refiner?: RefinerIdentity,
 ): ImageMetadata {
   const parameters = formatA1111Parameters({
     prompt: request.prompt,
@@ -64,6 +66,16 @@ export function imageMetadata<S extends Seed>(
     ...(request.rng === "torch_cpu" ? { rng: "CPU" as const } : {}),
     ...(request.loras.length === 0 ? {} : { loras: request.loras }),
     ...(request.sizeConditioning === undefined ? {} : { sizeConditioning: request.sizeConditioning }),
+    ...(refiner === undefined
+      ? {}
+      : {
+          refiner: {
+            // A1111's checkpoint `short_title`: `name [shorthash]`, written by apply_refiner as it switches
+            title: refiner.switched ? `${refiner.model.name} [${refiner.model.hash}]` : undefined,
+            switchAt: refiner.switched ? refiner.switchAt : undefined,
+            bySteps: refiner.switchBy === "steps",
+          },
+        }),
   });
   const recipe: Record<string, unknown> = {
     engine: "sdgate",
@@ -97,5 +109,14 @@ export function imageMetadata<S extends Seed>(
   if (request.inpaintingFill !== "original") recipe.inpaintingFill = request.inpaintingFill;
   if (request.controlNet !== undefined) recipe.controlNet = request.controlNet.map(controlNetRecipe);
   if (request.loras.length > 0) recipe.lora = request.loras;
+  if (refiner !== undefined)
+    recipe.refiner = {
+      name: refiner.model.name,
+      hash: refiner.model.hash,
+      family: refiner.model.family,
+      switchAt: refiner.switchAt,
+      switchBy: refiner.switchBy,
+      switched: refiner.switched,
+    };
   return { parameters, recipe };
 }

@@ -78,3 +78,10 @@ function float16ToRgbByte(): Uint8Array {
   }
   return rgbByteTable;
 }
+
+/** One batch item's values `times` times over: the `[uncond, cond]` batch of one latent. */
+export function repeatBatch(data: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(data.length * times);
+  for (let i = 0; i < times; i++) out.set(data, i * data.length);
+  return out;
+}

@@ -1,3 +1,4 @@
+import { sizeConditioningTimeIds } from "@sdgate/shared";
 import { describe, expect, it, vi } from "vitest";
 import { InvalidArgumentError } from "../errors.ts";
 import type { PromptEncoder, TextEncoding } from "../models/text-encoder.ts";
@@ -81,6 +82,38 @@ describe("prompt conditioning", () => {
     expect([...c.context.subarray(TOKENS * 5 + 5, TOKENS * 5 + 10)]).toEqual([105, 105, 205, 205, 205]);
     expect([...(c.textEmbeds ?? [])]).toEqual([0, 0, 0, 205, 205, 205]);
     expect([...(c.timeIds ?? [])]).toEqual([48, 64, 0, 0, 48, 64, 48, 64, 0, 0, 48, 64]);
+  });
+
+  it("SDXL refiner: the one encoder's states and pooled output; five time_ids ending with the aesthetic scores", async () => {
+    const refiner: TextStack = {
+      tokenizers: [tokenizer],
+      encoders: [fakeEncoder(3, 200, true)],
+      sdxl: true,
+      aestheticScore: true,
+      forceZerosForEmptyPrompt: false,
+      timestepCondDim: undefined,
+    };
+    const c = await condition(refiner, {
+      ...request,
+      negativePrompt: "bad",
+      sizeConditioning: {
+        original_size: { width: 128, height: 96 },
+        crops_coords_top_left: { top: 8, left: 16 },
+      },
+    });
+    expect(c.contextDims).toEqual([2, TOKENS, 3]);
+    expect([...(c.textEmbeds ?? [])]).toEqual([203, 203, 203, 205, 205, 205]);
+    // [uncond, cond]: diffusers' defaults negative_aesthetic_score 2.5, aesthetic_score 6
+    // original size (h, w) and crop (top, left) as the base's first four, whose negative defaults
+    // are @sdgate/shared's; no target size
+    const base = sizeConditioningTimeIds(
+      { original_size: { width: 128, height: 96 }, crops_coords_top_left: { top: 8, left: 16 } },
+      64,
+      48,
+    );
+    expect([...(c.timeIds ?? [])]).toEqual([...base.negative.slice(0, 4), 2.5, 96, 128, 8, 16, 6]);
+    const scored = await condition(refiner, { ...request, aestheticScores: { positive: 9, negative: 1 } });
+    expect([...(scored.timeIds ?? [])]).toEqual([48, 64, 0, 0, 1, 48, 64, 0, 0, 9]);
   });
 
   it("SDXL: an empty negative prompt is zeros (force_zeros_for_empty_prompt); a given one is encoded", async () => {

@@ -5,6 +5,7 @@ import { type ChunkTokenizer, chunkPrompt, type PromptChunk, padChunks } from ".
 import { encodeChunks } from "../prompt/encode-chunks.ts";
 import { PromptWeightError, parsePromptAttention } from "../prompt/parse-attention.ts";
 import type { EngineLogger, Seed } from "../types.ts";
+import { type AestheticScores, DEFAULT_AESTHETIC_SCORES, refinerTimeIds } from "./aesthetic-score.ts";
 import { guidanceScaleEmbedding } from "./guidance-embedding.ts";
 import type { ResolvedRequest } from "./validate.ts";
 
@@ -16,6 +17,8 @@ export interface TextStack {
   tokenizers: readonly ChunkTokenizer[];
   encoders: readonly PromptEncoder[];
   sdxl: boolean;
+  /** SDXL refiner: `time_ids` are original size, crop and aesthetic score (five, not six). */
+  aestheticScore?: boolean;
   /** SDXL: an empty negative prompt becomes zeros (diffusers' `force_zeros_for_empty_prompt`). */
   forceZerosForEmptyPrompt: boolean;
   /** LCM: the width of `timestep_cond`, when the UNet takes it. */
@@ -62,6 +65,8 @@ export interface ConditioningRequest {
   height: number;
   /** SDXL's size and crop conditioning as the request gave it (diffusers' defaults for the rest). */
   sizeConditioning?: SizeConditioning | undefined;
+  /** SDXL refiner: the scores its `time_ids` end with (diffusers' defaults when absent). */
+  aestheticScores?: AestheticScores | undefined;
 }
 
 /**
@@ -73,7 +78,14 @@ export function conditioningRequestOf(
   stack: TextStack,
   resolved: Pick<
     ResolvedRequest<Seed>,
-    "prompt" | "negativePrompt" | "clipSkip" | "guidanceScale" | "width" | "height" | "sizeConditioning"
+    | "prompt"
+    | "negativePrompt"
+    | "clipSkip"
+    | "guidanceScale"
+    | "width"
+    | "height"
+    | "sizeConditioning"
+    | "aestheticScores"
   >,
 ): ConditioningRequest {
   return {
@@ -85,6 +97,7 @@ export function conditioningRequestOf(
     width: resolved.width,
     height: resolved.height,
     sizeConditioning: resolved.sizeConditioning,
+    aestheticScores: resolved.aestheticScores,
   };
 }
 
@@ -155,7 +168,8 @@ export function maxPromptChunks(stack: TextStack): number {
  * (`StableDiffusionXLPipeline.encode_prompt`): each encoder's penultimate hidden states, concatenated
  * on the feature axis, and the second encoder's pooled `text_embeds`; `time_ids` =
  * original size + crop + target size (`sizeConditioningTimeIds`: `[h, w, 0, 0, h, w]` by default,
- * the unconditional row from the `negative_*` fields when given). LCM
+ * the unconditional row from the `negative_*` fields when given; the refiner's five end with the
+ * aesthetic score instead of the target size, see `refinerTimeIds`). LCM
  * (`LatentConsistencyModelPipeline`): no unconditional batch; `w = guidance − 1` embedded. Each
  * chunk is weighted and the chunks joined as A1111 does (`encodeChunks`): `[batch, 77·k, width]`.
  */
@@ -183,7 +197,14 @@ export async function encodeConditioning(
   };
   if (stack.sdxl) {
     conditioning.textEmbeds = concat(parts.map((part) => part.pooled ?? new Float32Array(0)));
-    const ids = sizeConditioningTimeIds(request.sizeConditioning ?? {}, request.width, request.height);
+    const ids = stack.aestheticScore
+      ? refinerTimeIds(
+          request.sizeConditioning ?? {},
+          request.width,
+          request.height,
+          request.aestheticScores ?? DEFAULT_AESTHETIC_SCORES,
+        )
+      : sizeConditioningTimeIds(request.sizeConditioning ?? {}, request.width, request.height);
     // parts are [uncond, cond] under guidance, [cond] without
     const rows = request.guided ? [ids.negative, ids.positive] : [ids.positive];
     conditioning.timeIds = concat(rows.map((row) => Float32Array.from(row)));

@@ -11,6 +11,7 @@ const limits: ModelLimits = {
   defaultScheduler: "euler",
   maxClipSkip: 12,
   takesSizeConditioning: false,
+  takesAestheticScore: false,
 };
 const base: GenerationRequest = {
   prompt: "a fox",

@@ -15,6 +15,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import { RNG_NAMES } from "../rng/torch-generator.ts";
 import { resolveSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
 import type { GenerationRequest, RgbImage, RngName, Seed } from "../types.ts";
+import { type AestheticScores, resolveAestheticScores } from "./aesthetic-score.ts";
 import type { HiresPass } from "./hires.ts";
 
 /** What a loaded model allows; the request is checked against it before any work. */
@@ -32,6 +33,8 @@ export interface ModelLimits {
   maxClipSkip: number;
   /** The UNet takes SDXL's `time_ids` (size and crop conditioning). */
   takesSizeConditioning: boolean;
+  /** SDXL refiner: its `time_ids` end with an aesthetic score. */
+  takesAestheticScore: boolean;
 }
 
 export type Task = "txt2img" | "img2img" | "inpaint";
@@ -62,6 +65,8 @@ export interface ResolvedRequest<S extends Seed> {
   hires: HiresPass | undefined;
   /** SDXL's size and crop conditioning as given; the defaults are applied where `time_ids` are made. */
   sizeConditioning: SizeConditioning | undefined;
+  /** The refiner's aesthetic scores (defaults applied); undefined for other models. */
+  aestheticScores: AestheticScores | undefined;
   /** The registry version the request names, for the image's recipe. */
   modelVersion: { version: string; digest: string } | undefined;
   /** Checked by `checkControlUnits`; absent without units. */
@@ -174,6 +179,7 @@ export function resolveRequest<S extends Seed>(
     clipSkip,
     hires,
     sizeConditioning,
+    aestheticScores: resolveAestheticScores(request, limits.takesAestheticScore),
     modelVersion: request.modelVersion,
     ...controlUnits(checkControlUnits(request.controlNet, width, height)),
     loras: (request.lora ?? []).map(({ name, digest, weight }) => ({ name, digest, weight })),
