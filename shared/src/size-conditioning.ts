@@ -35,6 +35,20 @@ export const SIZE_CONDITIONING_FIELDS = [
   "negative_crops_coords_top_left",
   "negative_target_size",
 ] as const;
+export type SizeConditioningField = (typeof SIZE_CONDITIONING_FIELDS)[number];
+
+/**
+ * The infotext key of each field. A1111 has no fields for SDXL's size conditioning; sdgate writes each
+ * given one after A1111's own (`Original size: 2048x1536`, `Crop top left: "16, 0"`), and reads them back.
+ */
+export const SIZE_CONDITIONING_INFOTEXT_KEYS: Record<SizeConditioningField, string> = {
+  original_size: "Original size",
+  crops_coords_top_left: "Crop top left",
+  target_size: "Target size",
+  negative_original_size: "Negative original size",
+  negative_crops_coords_top_left: "Negative crop top left",
+  negative_target_size: "Negative target size",
+};
 
 /** The fields as the public request declares them, each optional. */
 export const sizeConditioningRequestFields = {
@@ -117,4 +131,52 @@ export function sizeConditioningTimeIds(
       )
     : positive;
   return { positive, negative };
+}
+
+/** A size's infotext text, `"2048x1536"`, or a crop's, `"16, 0"` (top, left). */
+export function sizeConditioningText(value: ConditioningSize | CropsCoords): string {
+  return "top" in value ? `${value.top}, ${value.left}` : `${value.width}x${value.height}`;
+}
+
+/**
+ * The fields written as {@link sizeConditioningText} writes them (an infotext's pairs, a URL's query),
+ * each kept only when it is valid; `read` returns a field's text (`undefined` or `null` when absent).
+ *
+ * @example
+ * parseSizeConditioning((field) => pairs.get(SIZE_CONDITIONING_INFOTEXT_KEYS[field]))
+ * // { original_size: { width: 2048, height: 1536 } }
+ */
+export function parseSizeConditioning(
+  read: (field: SizeConditioningField) => string | null | undefined,
+): SizeConditioning {
+  const given: Record<string, unknown> = {};
+  for (const field of SIZE_CONDITIONING_FIELDS) {
+    const text = read(field)?.replace(/^"|"$/g, "").trim();
+    if (text === undefined) continue;
+    const crop = /^(\d{1,5}),\s*(\d{1,5})$/.exec(text);
+    const size = /^(\d{1,5})x(\d{1,5})$/.exec(text);
+    const value = field.includes("crops")
+      ? crop && { top: Number(crop[1]), left: Number(crop[2]) }
+      : size && { width: Number(size[1]), height: Number(size[2]) };
+    if (value) given[field] = value;
+  }
+  return validSizeConditioning(given);
+}
+
+/**
+ * The size-conditioning fields of `source` (a recorded request, a recipe) that are valid, each on its
+ * own: one out-of-range value drops only itself.
+ *
+ * @example
+ * validSizeConditioning({ original_size: { width: 2048, height: 1536 }, target_size: "big" })
+ * // { original_size: { width: 2048, height: 1536 } }
+ */
+export function validSizeConditioning(source: Record<string, unknown>): SizeConditioning {
+  const kept: SizeConditioning = {};
+  for (const field of SIZE_CONDITIONING_FIELDS) {
+    if (source[field] === undefined) continue;
+    const one = sizeConditioningSchema.safeParse({ [field]: source[field] });
+    if (one.success) Object.assign(kept, one.data);
+  }
+  return kept;
 }

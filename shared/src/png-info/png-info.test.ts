@@ -113,6 +113,18 @@ describe("an image's recipe", () => {
     });
   });
 
+  it("reads SDXL's size conditioning as sdgate writes it, and drops a value out of range", async () => {
+    const sdxl = `a fox\nSteps: 30, Sampler: Euler, CFG scale: 5, Seed: 7, Size: 1024x1024, Original size: 2048x1536, Crop top left: "16, 0", Negative target size: 512x512, Target size: 99999x1`;
+    const recipe = await readImageRecipe(pngWithText([{ type: "tEXt", keyword: "parameters", text: sdxl }]));
+    expect(recipe?.fields).toMatchObject({
+      original_size: { width: 2048, height: 1536 },
+      crops_coords_top_left: { top: 16, left: 0 },
+      negative_target_size: { width: 512, height: 512 },
+    });
+    expect(recipe?.fields.target_size).toBeUndefined();
+    expect(recipe?.unmapped).toEqual({});
+  });
+
   it("reads ComfyUI's prompt graph, following links to the encoders and the latent", async () => {
     const graph = {
       "3": {
@@ -206,6 +218,7 @@ describe("an image's recipe", () => {
       scheduler: "euler",
       seed: "9007199254740993",
       rng: "philox",
+      sizeConditioning: { original_size: { width: 4096, height: 4096 } },
     };
     const recipe = await readImageRecipe(
       pngWithText([
@@ -215,7 +228,13 @@ describe("an image's recipe", () => {
     );
     expect(recipe).toMatchObject({
       source: "sdgate",
-      fields: { prompt: "a fox", steps: 4, scheduler: "euler", rng: "philox" },
+      fields: {
+        prompt: "a fox",
+        steps: 4,
+        scheduler: "euler",
+        rng: "philox",
+        original_size: { width: 4096, height: 4096 },
+      },
       model: { name: "tiny", version: "v3" },
     });
     // A seed past what JSON numbers hold exactly is not turned into another one.

@@ -1,6 +1,12 @@
 import type { GenerationRequest } from "../generation-request.ts";
 import { MAX_SEED } from "../generation-request.ts";
 import { resolveSchedulerName } from "../schedulers.ts";
+import {
+  parseSizeConditioning,
+  SIZE_CONDITIONING_INFOTEXT_KEYS,
+  type SizeConditioning,
+  validSizeConditioning,
+} from "../size-conditioning.ts";
 import { comfyRequest } from "./comfy.ts";
 import { parseInfotext } from "./infotext.ts";
 import { readPngText } from "./png-text.ts";
@@ -24,7 +30,8 @@ export type RecipeFields = Partial<
     | "hires_steps"
     | "strength"
   >
->;
+> &
+  SizeConditioning;
 
 /**
  * What an image says about how it was made (issue 17's "PNG info"): which tool wrote it, the request
@@ -66,6 +73,7 @@ const A1111_MAPPED = new Set([
   "Hires steps",
   "Hires upscaler",
   "RNG",
+  ...Object.values(SIZE_CONDITIONING_INFOTEXT_KEYS),
 ]);
 
 function fromInfotext(text: string): ImageRecipe | null {
@@ -108,6 +116,10 @@ function fromInfotext(text: string): ImageRecipe | null {
   const rng = get("RNG");
   if (rng === "CPU") fields.rng = "torch_cpu";
   else if (rng === "NV") fields.rng = "philox";
+  Object.assign(
+    fields,
+    parseSizeConditioning((field) => get(SIZE_CONDITIONING_INFOTEXT_KEYS[field])),
+  );
   const unmapped: Record<string, string> = {};
   for (const [key, value] of info.fields) if (!A1111_MAPPED.has(key)) unmapped[key] = value;
   if (sampler !== undefined && scheduler === null) unmapped.Sampler = sampler;
@@ -152,6 +164,9 @@ function fromSdgate(text: string): ImageRecipe | null {
   const clipSkip = num(recipe.clipSkip);
   if (clipSkip !== undefined && clipSkip > 1) fields.clip_skip = clipSkip;
   set("strength", num(recipe.strength));
+  const sizeConditioning = recipe.sizeConditioning;
+  if (typeof sizeConditioning === "object" && sizeConditioning !== null)
+    Object.assign(fields, validSizeConditioning(sizeConditioning as Record<string, unknown>));
   const hires = recipe.hires as Record<string, unknown> | undefined;
   if (typeof hires === "object" && hires !== null) {
     set("hires_scale", num(hires.scale));
@@ -172,10 +187,6 @@ function fromSdgate(text: string): ImageRecipe | null {
     },
     unmapped: {
       ...(recipe.masked === true ? { mask: "the image was inpainted: its mask is not in the file" } : {}),
-      // SDXL's size and crop conditioning: the API takes it, the form has no field for it
-      ...(typeof recipe.sizeConditioning === "object" && recipe.sizeConditioning !== null
-        ? { size_conditioning: JSON.stringify(recipe.sizeConditioning) }
-        : {}),
     },
   };
 }

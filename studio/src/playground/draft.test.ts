@@ -50,6 +50,32 @@ describe("the playground's form", () => {
     expect(draftOfQuery("lora=ink:heavy&lora=:1", draftFor(TINY)).lora).toEqual([]);
   });
 
+  it("keeps SDXL's size conditioning in the URL, sends it, and takes it from a record or a recipe", () => {
+    const size_conditioning = {
+      original_size: { width: 2048, height: 1536 },
+      negative_crops_coords_top_left: { top: 16, left: 0 },
+    };
+    const draft = { ...draftFor(TINY), prompt: "a fox", size_conditioning };
+    expect(queryOf(draft)).toContain("original_size=2048x1536");
+    expect(draftOfQuery(queryOf(draft), draftFor(TINY)).size_conditioning).toEqual(size_conditioning);
+    expect(draftOfQuery("target_size=0x5&crops_coords_top_left=3", draftFor(TINY)).size_conditioning).toEqual(
+      {},
+    );
+    expect(requestOf(draft)).toMatchObject(size_conditioning);
+    expect(requestOf(draftFor(TINY))).not.toHaveProperty("original_size");
+    const recorded = { ...requestOf(draft), target_size: { width: -1, height: 2 } };
+    expect(draftOfRequest(recorded)?.size_conditioning).toEqual(size_conditioning);
+    const recipe: ImageRecipe = {
+      source: "sdgate",
+      fields: { prompt: "a fox", target_size: { width: 1024, height: 1024 } },
+      model: { name: null, hash: null, version: null },
+      unmapped: {},
+    };
+    expect(applyRecipe(draft, recipe).draft.size_conditioning).toEqual({
+      target_size: { width: 1024, height: 1024 },
+    });
+  });
+
   it("takes a recorded request's LoRAs by name and weight, without their digests", () => {
     const recorded = {
       ...requestOf(draftFor(TINY)),
@@ -187,7 +213,8 @@ describe("a run's request in the playground", () => {
   it("fills the whole form, its seed locked, and refuses a record without one", () => {
     const draft = draftOfRequest(RECORDED_REQUEST);
     const { rng: _rng, image: _i, strength: _s, mask: _m, ...form } = RECORDED_REQUEST;
-    // The form's own defaults where the record has none: no clip skip, no hires, img2img's strength, no LoRAs.
+    // The form's own defaults where the record has none: no clip skip, no hires, img2img's strength,
+    // no LoRAs, no size conditioning.
     expect(draft).toEqual({
       ...form,
       seedLocked: true,
@@ -196,6 +223,7 @@ describe("a run's request in the playground", () => {
       strength: 0.8,
       inpainting_fill: "original",
       lora: [],
+      size_conditioning: {},
     });
     const hires = draftOfRequest({ ...RECORDED_REQUEST, hires: { scale: 2, strength: 0.5, steps: 4 } });
     expect(hires?.hires).toEqual({ scale: 2, strength: 0.5, steps: 4 });

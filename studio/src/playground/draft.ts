@@ -10,6 +10,11 @@ import {
   type Model,
   OUTPUT_FORMATS,
   type OutputFormat,
+  parseSizeConditioning,
+  SIZE_CONDITIONING_FIELDS,
+  type SizeConditioning,
+  sizeConditioningText,
+  validSizeConditioning,
 } from "@sdgate/shared";
 
 /** The playground's form as a person fills it in; also what the page's URL keeps. */
@@ -40,6 +45,8 @@ export interface Draft {
   output_quality: number | null;
   /** LoRAs applied on top of the model, by registered name (`GET /v1/adapters`). */
   lora: DraftLora[];
+  /** SDXL's size and crop conditioning, the fields a person set (none: the image's size, uncropped). */
+  size_conditioning: SizeConditioning;
 }
 
 export interface DraftLora {
@@ -105,6 +112,7 @@ export function draftFor(model: Model): Draft {
     inpainting_fill: "original",
     output_quality: null,
     lora: [],
+    size_conditioning: {},
   };
 }
 
@@ -145,6 +153,7 @@ export function requestOf(draft: Draft, inputs: InputImages = NO_INPUT_IMAGES): 
       ? {}
       : { inpainting_fill: draft.inpainting_fill }),
     ...(draft.lora.length === 0 ? {} : { lora: draft.lora }),
+    ...draft.size_conditioning,
     ...controlNetOf(inputs.controlnet),
   };
 }
@@ -178,6 +187,10 @@ export function queryOf(draft: Draft): string {
   query.set("output_format", draft.output_format);
   if (draft.inpainting_fill !== "original") query.set("inpainting_fill", draft.inpainting_fill);
   for (const lora of draft.lora) query.append("lora", `${lora.name}:${lora.weight}`);
+  for (const field of SIZE_CONDITIONING_FIELDS) {
+    const value = draft.size_conditioning[field];
+    if (value !== undefined) query.set(field, sizeConditioningText(value));
+  }
   return query.toString();
 }
 
@@ -215,6 +228,8 @@ export function draftOfQuery(search: string, base: Draft): Draft {
   draft.inpainting_fill = maskedContentOf(query.get("inpainting_fill")) ?? draft.inpainting_fill;
   const loras = lorasOf(query.getAll("lora").map((text) => text.split(":")));
   if (loras.length > 0) draft.lora = loras;
+  const sizeConditioning = parseSizeConditioning((field) => query.get(field));
+  if (Object.keys(sizeConditioning).length > 0) draft.size_conditioning = sizeConditioning;
   return draft;
 }
 
@@ -258,6 +273,7 @@ export function applyRecipe(
             steps: fields.hires_steps ?? DEFAULT_HIRES.steps,
           },
     ...(fields.strength === undefined ? {} : { strength: fields.strength }),
+    size_conditioning: validSizeConditioning(fields),
   };
   const notCarried = Object.entries(recipe.unmapped).map(([name, value]) => `${name}: ${value}`);
   // The random number generator: the form has no control for it (sdgate's own is the default).
@@ -319,6 +335,7 @@ export function draftOfRequest(request: Record<string, unknown>): Draft | null {
     lora: Array.isArray(request.lora)
       ? lorasOf(request.lora.map((lora: Record<string, unknown>) => [lora?.name, lora?.weight]))
       : [],
+    size_conditioning: validSizeConditioning(request),
   };
 }
 

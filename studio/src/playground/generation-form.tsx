@@ -7,6 +7,7 @@ import { AdvancedFields } from "./advanced-fields.tsx";
 import { type Draft, type InputImages, rollSeed } from "./draft.ts";
 import { ChoiceField, NumberField } from "./field-controls.tsx";
 import { InputImageFields } from "./input-image.tsx";
+import { SizeConditioningFields } from "./size-conditioning-fields.tsx";
 import { sizeChoices } from "./sizes.ts";
 
 // Read once: the contract does not change while the page is open.
@@ -163,6 +164,9 @@ export function GenerationForm(props: {
         {...(model === undefined ? {} : { maxSteps: model.limits.max_steps })}
         onChange={props.onChange}
       />
+      {model?.architecture === "sdxl" ? (
+        <SizeConditioningFields draft={draft} onChange={props.onChange} />
+      ) : null}
       <AdapterFields
         client={props.client}
         draft={draft}

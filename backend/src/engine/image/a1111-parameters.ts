@@ -4,7 +4,12 @@
  * by ", " in A1111's order (stable-diffusion-webui `modules/processing.py`, `create_infotext`).
  */
 
-import { SIZE_CONDITIONING_FIELDS, type SizeConditioning } from "@sdgate/shared";
+import {
+  SIZE_CONDITIONING_FIELDS,
+  SIZE_CONDITIONING_INFOTEXT_KEYS,
+  type SizeConditioning,
+  sizeConditioningText,
+} from "@sdgate/shared";
 
 export interface A1111Parameters {
   prompt: string;
@@ -41,22 +46,11 @@ export interface A1111Parameters {
   refiner?: { title: string | undefined; switchAt: number | undefined; bySteps: boolean };
 }
 
-const SIZE_CONDITIONING_KEYS: Record<(typeof SIZE_CONDITIONING_FIELDS)[number], string> = {
-  original_size: "Original size",
-  crops_coords_top_left: "Crop top left",
-  target_size: "Target size",
-  negative_original_size: "Negative original size",
-  negative_crops_coords_top_left: "Negative crop top left",
-  negative_target_size: "Negative target size",
-};
-
 function sizeConditioningPairs(given: SizeConditioning | undefined): [string, string][] {
   if (given === undefined) return [];
   return SIZE_CONDITIONING_FIELDS.flatMap((field): [string, string][] => {
     const value = given[field];
-    if (value === undefined) return [];
-    const text = "top" in value ? `${value.top}, ${value.left}` : `${value.width}x${value.height}`;
-    return [[SIZE_CONDITIONING_KEYS[field], text]];
+    return value === undefined ? [] : [[SIZE_CONDITIONING_INFOTEXT_KEYS[field], sizeConditioningText(value)]];
   });
 }
 
