@@ -140,7 +140,7 @@ describe("SDXL built by buildSdxlFullSize", () => {
 });
 
 describe("a single file's architecture", () => {
-  it("is told by its text encoders' names: SDXL base, SD 1.x, and errors for SD 2.x, a refiner or no checkpoint", () => {
+  it("is told by its text encoders' names: SDXL base, the refiner, SD 1.x, and errors for SD 2.x or no checkpoint", () => {
     const unet = "model.diffusion_model.out.2.bias";
     const sdxl = namesOnly(join(root, "xl.safetensors"), [
       unet,
@@ -155,11 +155,18 @@ describe("a single file's architecture", () => {
     expect(detectCheckpointArchitecture(sd15)).toBe("sd15");
     const sd2 = namesOnly(join(root, "sd2.safetensors"), [unet, "cond_stage_model.model.ln_final.bias"]);
     expect(() => detectCheckpointArchitecture(sd2)).toThrow(/an SD 2\.x checkpoint/);
+    const bigG = "conditioner.embedders.0.model.ln_final.bias";
     const refiner = namesOnly(join(root, "refiner.safetensors"), [
       unet,
-      "conditioner.embedders.0.model.ln_final.bias",
+      "model.diffusion_model.input_blocks.9.0.op.weight",
+      bigG,
     ]);
-    expect(() => detectCheckpointArchitecture(refiner)).toThrow(/an SDXL refiner has only OpenCLIP bigG/);
+    expect(detectCheckpointArchitecture(refiner)).toBe("sdxl-refiner");
+    // bigG alone beside a UNet of three levels is neither base nor refiner
+    const threeLevels = namesOnly(join(root, "three-levels.safetensors"), [unet, bigG]);
+    expect(() => detectCheckpointArchitecture(threeLevels)).toThrow(
+      /OpenCLIP bigG alone .* but not its four-level UNet/,
+    );
     const lora = namesOnly(join(root, "lora.safetensors"), ["lora_unet_x.alpha"]);
     expect(() => detectCheckpointArchitecture(lora)).toThrow(
       `${lora}: no model.diffusion_model.* tensors, so not a single-file Stable Diffusion checkpoint`,
