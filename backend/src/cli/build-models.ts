@@ -264,7 +264,9 @@ async function buildSdxl(refiner: boolean): Promise<void> {
       : importSdxl(out, { ...options, ...sources });
   const result = await build.catch((error: unknown) => {
     bar.done();
-    fail(error instanceof Error ? error.message.replace(/^options\.(\w+)/, "--$1") : String(error));
+    // the options' names as the flags give them
+    const message = error instanceof Error ? error.message : String(error);
+    fail(message.replace(/^options\.loras\b/, "--lora").replace(/^options\.(\w+)/, "--$1"));
   });
   bar.done();
   const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
