@@ -11,8 +11,8 @@ export type CheckpointArchitecture = "sd15" | "sdxl" | "sdxl-refiner";
 /**
  * Which model a single-file checkpoint holds, by its tensor names (the header alone is read): SDXL's
  * two text encoders (`conditioner.embedders.0.transformer.*`, `conditioner.embedders.1.model.*`), the
- * SDXL refiner's one (OpenCLIP bigG as `conditioner.embedders.0.model.*`, beside a four-level UNet:
- * `input_blocks.9` and up, which base's three levels lack) or SD 1.x's CLIP
+ * SDXL refiner's one (OpenCLIP bigG as `conditioner.embedders.0.model.*`, beside a four-level UNet,
+ * `input_blocks.9` and up, which base's three levels lack, with `label_emb`) or SD 1.x's CLIP
  * (`cond_stage_model.transformer.*`). SD 2.x (OpenCLIP ViT-H as `cond_stage_model.model.*`) and files
  * that are no Stable Diffusion checkpoint are errors naming what was found.
  *
@@ -29,9 +29,10 @@ export function detectCheckpointArchitecture(path: string): CheckpointArchitectu
     throw new Error(`${path}: no ${UNET_PREFIX}* tensors, so not a single-file Stable Diffusion checkpoint`);
   if (has(SDXL_OPEN_CLIP_PREFIX) && has(SDXL_CLIP_PREFIX)) return "sdxl";
   if (has(SDXL_REFINER_OPEN_CLIP_PREFIX) && !has("conditioner.embedders.1.")) {
-    if (has(`${UNET_PREFIX}input_blocks.9.`)) return "sdxl-refiner";
+    // SD 2.x saved by generative-models keeps OpenCLIP ViT-H there too, with no label_emb
+    if (has(`${UNET_PREFIX}input_blocks.9.`) && has(`${UNET_PREFIX}label_emb.`)) return "sdxl-refiner";
     throw new Error(
-      `${path}: OpenCLIP bigG alone (${SDXL_REFINER_OPEN_CLIP_PREFIX}*), as the SDXL refiner has, but not its four-level UNet (no ${UNET_PREFIX}input_blocks.9.*)`,
+      `${path}: OpenCLIP alone as ${SDXL_REFINER_OPEN_CLIP_PREFIX}*, as the SDXL refiner has, but not its four-level UNet with a label_emb for the time ids (${UNET_PREFIX}input_blocks.9.*, label_emb.*)`,
     );
   }
   if (has("conditioner.embedders."))

@@ -159,14 +159,21 @@ describe("a single file's architecture", () => {
     const refiner = namesOnly(join(root, "refiner.safetensors"), [
       unet,
       "model.diffusion_model.input_blocks.9.0.op.weight",
+      "model.diffusion_model.label_emb.0.0.weight",
       bigG,
     ]);
     expect(detectCheckpointArchitecture(refiner)).toBe("sdxl-refiner");
-    // bigG alone beside a UNet of three levels is neither base nor refiner
-    const threeLevels = namesOnly(join(root, "three-levels.safetensors"), [unet, bigG]);
-    expect(() => detectCheckpointArchitecture(threeLevels)).toThrow(
-      /OpenCLIP bigG alone .* but not its four-level UNet/,
-    );
+    // OpenCLIP alone beside a UNet of three levels, or of four without label_emb (SD 2.x as
+    // generative-models saves it), is no refiner
+    for (const names of [
+      [unet, bigG],
+      [unet, "model.diffusion_model.input_blocks.9.0.op.weight", bigG],
+    ]) {
+      const other = namesOnly(join(root, "other.safetensors"), names);
+      expect(() => detectCheckpointArchitecture(other)).toThrow(
+        /OpenCLIP alone .* but not its four-level UNet/,
+      );
+    }
     const lora = namesOnly(join(root, "lora.safetensors"), ["lora_unet_x.alpha"]);
     expect(() => detectCheckpointArchitecture(lora)).toThrow(
       `${lora}: no model.diffusion_model.* tensors, so not a single-file Stable Diffusion checkpoint`,
