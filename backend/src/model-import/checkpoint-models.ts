@@ -1,9 +1,10 @@
 /**
- * Serving a single-file checkpoint (SD 1.5, SDXL or SDXL's refiner, by its tensor names): a model folder given as
- * `id=/path/model.safetensors` is built once into an ONNX folder (fused float16 operators for a CUDA
- * backend, standard float32 otherwise) under a cache directory, and served from there. The cache is keyed by the file's size, modification time
- * and first mebibyte (its safetensors header: every tensor's name, type, shape and place), so a
- * replaced file is rebuilt and an unchanged one costs a few milliseconds on the next start.
+ * Serving a single-file checkpoint (SD 1.5, SDXL or SDXL's refiner, by its tensor names): a model
+ * folder given as `id=/path/model.safetensors` is built once into an ONNX folder (fused float16
+ * operators for a CUDA backend, standard float32 otherwise) under a cache directory, and served from
+ * there. The cache is keyed by the file's size, modification time and first mebibyte (its safetensors
+ * header: every tensor's name, type, shape and place), so a replaced file is rebuilt and an unchanged
+ * one costs a few milliseconds on the next start.
  */
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
