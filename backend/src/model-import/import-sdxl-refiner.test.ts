@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -142,6 +142,9 @@ describe("SDXL refiner weights", () => {
     );
     expect(existsSync(join(folder, "text_encoder"))).toBe(false);
     expect(detectDiffusersArchitecture(folder)).toBe("sdxl-refiner");
+    // without model_index.json, text_encoder_2/ without text_encoder/ still says refiner
+    mkdirSync(join(root, "no-index", "text_encoder_2"), { recursive: true });
+    expect(detectDiffusersArchitecture(join(root, "no-index"))).toBe("sdxl-refiner");
     const build = fixtures.requestingRefinerBuild(DIVISOR);
     const fp32 = await importSdxlRefiner(
       join(root, "out"),

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectCheckpointArchitecture } from "./checkpoint-architecture.ts";
+import { detectCheckpointArchitecture, detectDiffusersArchitecture } from "./checkpoint-architecture.ts";
 import { torchTensors } from "./checkpoint-test-support.ts";
 import { importSdxl } from "./import-sdxl.ts";
 import { type AdapterSpec, expected, writeKohya } from "./lora-file-test-support.ts";
@@ -140,7 +140,7 @@ describe("SDXL built by buildSdxlFullSize", () => {
 });
 
 describe("a single file's architecture", () => {
-  it("is told by its text encoders' names: SDXL base, the refiner, SD 1.x, and errors for SD 2.x or no checkpoint", () => {
+  it("is told by its text encoders' names: SDXL base, the refiner, SD 1.x, and errors for SD 2.x or no checkpoint; a folder's by its encoders", () => {
     const unet = "model.diffusion_model.out.2.bias";
     const sdxl = namesOnly(join(root, "xl.safetensors"), [
       unet,
@@ -174,6 +174,11 @@ describe("a single file's architecture", () => {
         /OpenCLIP alone .* but not its four-level UNet/,
       );
     }
+    // a diffusers folder by its encoders (the refiner's by its model_index.json: see the refiner's tests)
+    expect([detectDiffusersArchitecture(folder), detectDiffusersArchitecture(root)]).toEqual([
+      "sdxl",
+      "sd15",
+    ]);
     const lora = namesOnly(join(root, "lora.safetensors"), ["lora_unet_x.alpha"]);
     expect(() => detectCheckpointArchitecture(lora)).toThrow(
       `${lora}: no model.diffusion_model.* tensors, so not a single-file Stable Diffusion checkpoint`,
