@@ -57,6 +57,6 @@ describe("full-size SDXL refiner", () => {
       const { family, rgb } = await refineTestPattern(dir);
       expect(family).toBe("sdxl-refiner");
       expect(new Set(rgb).size).toBeGreaterThan(16);
-    }, 30_000);
+    }, 60_000);
   });
 });

@@ -28,7 +28,8 @@ beforeAll(() => {
     ...fixtures.sdxlStateDicts(full, "F32").textEncoder,
     { ...positionIds, values: new Float32Array(77) },
   ]);
-});
+  // about a second alone; past vitest's default 10 s when the other SDXL import files run beside it
+}, 30_000);
 
 /** A file of one zero tensor per name: enough for what reads only the header. */
 function namesOnly(path: string, names: readonly string[]): string {
