@@ -105,6 +105,7 @@ export function requestSdxlRefinerWeights(weights: SdxlRefinerWeights, divisor: 
   return requestNetworks(pick(weights, SDXL_REFINER_NETWORKS), divisor, sdxlRefinerUNet(divisor));
 }
 
+/** `networks` of `weights` alone: base's weights given to the refiner keep their first encoder unasked. */
 function pick<N extends SdxlNetworkName>(
   weights: Record<N, Weights>,
   networks: readonly N[],
