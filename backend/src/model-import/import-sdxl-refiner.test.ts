@@ -172,7 +172,15 @@ describe("SDXL refiner weights", () => {
       ),
     ).rejects.toThrow(/options\.loras: LoRAs are not merged into the SDXL refiner/);
     const base = join(root, "base.safetensors");
-    fixtures.writeSdxlSingleFile(base, fixtures.randomSdxlRequests(3, DIVISOR), { dtype: "F16" });
+    // SDXL base's two encoders' names: the refiner's is not among them
+    fixtures.writeTensors(
+      base,
+      [
+        "model.diffusion_model.out.2.bias",
+        "conditioner.embedders.0.transformer.text_model.final_layer_norm.bias",
+        "conditioner.embedders.1.model.ln_final.bias",
+      ].map((name) => ({ name, dtype: "F16", shape: [1], values: new Float32Array(1) })),
+    );
     await expect(
       importSdxlRefiner(join(root, "out"), { dtype: "float32", fromCheckpoint: base }, build),
     ).rejects.toThrow(/no conditioner\.embedders\.0\.model\.\* tensors .*so not an SDXL refiner checkpoint/);
