@@ -33,6 +33,10 @@
  *     fp32, fp16 or bf16; kohya's or PEFT's SDXL LoRAs). A single file is built as the model its
  *     tensors say (SDXL when it has conditioner.embedders.*), a diffusers folder as SDXL when it has
  *     text_encoder_2/, unless --architecture is given.
+ *   … --architecture sdxl-refiner: SDXL refiner 1.0 (bigG alone, its four-level UNet with five time
+ *     ids, SDXL's VAE), random or --from-checkpoint sd_xl_refiner_1.0.safetensors / --from-diffusers
+ *     a refiner folder (told apart from base by its tensors or model_index.json); no --lora, no
+ *     --lora-inputs.
  *   npx node backend/src/cli/build-models.ts --controlnet SOURCE --out MODEL/controlnet/NAME [--dtype …]
  *       [--operators …] [--controlnet-base CHECKPOINT]
  *     a ControlNet as its own folder (model.onnx, model.onnx_data, config.json): SOURCE is a diffusers
@@ -44,8 +48,7 @@
  * Rebuilding an up-to-date tiny folder is a no-op.
  */
 
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
@@ -58,12 +61,17 @@ import type { LoraInputLayers } from "../model-builder/lora-inputs.ts";
 import type { OperatorSet } from "../model-builder/nn.ts";
 import { buildSd15ControlNetFullSize } from "../model-builder/sd15-controlnet-full-size.ts";
 import { buildSdxlFullSize, type SdxlFullSizeOptions } from "../model-builder/sdxl-full-size.ts";
+import { buildSdxlRefinerFullSize } from "../model-builder/sdxl-refiner-full-size.ts";
 import { defaultExporter } from "../model-builder/tiny-families.ts";
-import { detectCheckpointArchitecture } from "../model-import/checkpoint-architecture.ts";
+import {
+  detectCheckpointArchitecture,
+  detectDiffusersArchitecture,
+} from "../model-import/checkpoint-architecture.ts";
 import { summarizeUnusedTensors } from "../model-import/checkpoint-weights.ts";
 import { importControlNet } from "../model-import/import-controlnet.ts";
 import { importSd15 } from "../model-import/import-sd15.ts";
 import { importSdxl } from "../model-import/import-sdxl.ts";
+import { importSdxlRefiner } from "../model-import/import-sdxl-refiner.ts";
 import { parseLoraSpec } from "../model-import/lora.ts";
 
 const { values, positionals } = parseArgs({
@@ -110,17 +118,20 @@ if (values.controlnet !== undefined && values["full-size"])
 // the weights say which model they are (otherwise SD 1.5), unless --architecture says
 const architecture =
   values.architecture ?? checkpointArchitecture(values["from-checkpoint"], values["from-diffusers"]);
-if (architecture !== "sd15" && architecture !== "sdxl")
-  fail(`--architecture: ${architecture} is not sd15 or sdxl`);
-if (architecture === "sdxl") {
+if (architecture !== "sd15" && architecture !== "sdxl" && architecture !== "sdxl-refiner")
+  fail(`--architecture: ${architecture} is not sd15, sdxl or sdxl-refiner`);
+const sdxlFamily = architecture === "sdxl" || architecture === "sdxl-refiner";
+if (sdxlFamily) {
   if (!values["full-size"])
-    fail("--architecture sdxl needs --full-size (the tiny SDXL comes with --all-tiny)");
+    fail(`--architecture ${architecture} needs --full-size (the tiny ones come with --all-tiny)`);
   for (const flag of ["with-cnet", "exporter"] as const)
     if (values[flag] !== undefined && values[flag] !== false)
       fail(`--${flag} is for SD 1.5: SDXL is built in optimum's layout, without cnet/`);
 }
+if (architecture === "sdxl-refiner" && values["lora-inputs"] !== undefined)
+  fail("--lora-inputs: the SDXL refiner is built without LoRA inputs (nothing applies adapters to it)");
 if (values.controlnet !== undefined) await buildControlNet(values.controlnet);
-else if (architecture === "sdxl") await buildSdxl();
+else if (sdxlFamily) await buildSdxl(architecture === "sdxl-refiner");
 else if (values["full-size"]) await buildFullSize();
 else await buildTiny();
 
@@ -199,11 +210,11 @@ function warnUnused(
 }
 
 /**
- * `sdxl` or `sd15` for a single-file checkpoint (by its tensor names) or a diffusers folder (SDXL's
- * has text_encoder_2/), `sd15` without either.
+ * `sdxl`, `sdxl-refiner` or `sd15` for a single-file checkpoint (by its tensor names) or a diffusers
+ * folder (by its model_index.json and text encoders), `sd15` without either.
  */
 function checkpointArchitecture(path: string | undefined, folder: string | undefined): string {
-  if (folder !== undefined) return existsSync(join(folder, "text_encoder_2")) ? "sdxl" : "sd15";
+  if (folder !== undefined) return detectDiffusersArchitecture(folder);
   if (path === undefined) return "sd15";
   try {
     return detectCheckpointArchitecture(path);
@@ -212,7 +223,8 @@ function checkpointArchitecture(path: string | undefined, folder: string | undef
   }
 }
 
-async function buildSdxl(): Promise<void> {
+/** SDXL base or, with `refiner`, the refiner: random, or a checkpoint's weights. */
+async function buildSdxl(refiner: boolean): Promise<void> {
   const { dtype, out, tokenizer, seed, operators, "lora-inputs": loraInputs } = values;
   const { "from-diffusers": fromDiffusers, "from-checkpoint": fromCheckpoint } = values;
   if (out === undefined) fail("--full-size needs --out DIR");
@@ -232,22 +244,29 @@ async function buildSdxl(): Promise<void> {
     onProgress: bar.update,
   };
   const source = fromDiffusers ?? fromCheckpoint;
-  const build =
-    source === undefined
-      ? buildSdxlFullSize(out, options).then((built) => ({
-          ...built,
-          unusedCheckpointTensors: [],
-          unmatchedLoraAdapters: [],
-        }))
-      : importSdxl(out, {
-          ...options,
-          ...(fromDiffusers === undefined ? {} : { fromDiffusers }),
-          ...(fromCheckpoint === undefined ? {} : { fromCheckpoint }),
-          ...(loras.length === 0 ? {} : { loras }),
-        });
+  const sources = {
+    ...(fromDiffusers === undefined ? {} : { fromDiffusers }),
+    ...(fromCheckpoint === undefined ? {} : { fromCheckpoint }),
+    ...(loras.length === 0 ? {} : { loras }),
+  };
+  const random = { unusedCheckpointTensors: [], unmatchedLoraAdapters: [] };
+  const build: Promise<{
+    dir: string;
+    parameters: Record<string, number>;
+    unusedCheckpointTensors: string[];
+    unmatchedLoraAdapters: string[];
+  }> = refiner
+    ? source === undefined
+      ? buildSdxlRefinerFullSize(out, options).then((built) => ({ ...built, ...random }))
+      : importSdxlRefiner(out, { ...options, ...sources })
+    : source === undefined
+      ? buildSdxlFullSize(out, options).then((built) => ({ ...built, ...random }))
+      : importSdxl(out, { ...options, ...sources });
   const result = await build.catch((error: unknown) => {
     bar.done();
-    fail(error instanceof Error ? error.message.replace(/^options\.(\w+)/, "--$1") : String(error));
+    // the options' names as the flags give them
+    const message = error instanceof Error ? error.message : String(error);
+    fail(message.replace(/^options\.loras\b/, "--lora").replace(/^options\.(\w+)/, "--$1"));
   });
   bar.done();
   const seconds = ((performance.now() - startedMs) / 1000).toFixed(1);
@@ -257,7 +276,7 @@ async function buildSdxl(): Promise<void> {
       ? "random weights"
       : `weights from ${source}${merged === "" ? "" : ` with LoRA ${merged}`}`;
   console.log(
-    `built SDXL base (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s):`,
+    `built SDXL ${refiner ? "refiner" : "base"} (${dtype}, ${operators} operators, ${weights}) in ${result.dir} (${seconds} s):`,
   );
   for (const [network, parameters] of Object.entries(result.parameters))
     console.log(`  ${network}: ${parameters.toLocaleString("en")} parameters`);

@@ -2,7 +2,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureTinyModel, type TinyModelOptions } from "../model-builder/index.ts";
 import { loadPipeline } from "./loading/load-pipeline.ts";
-import type { GenerationRequest, Pipeline, RgbImage } from "./types.ts";
+import type { GenerationRequest, ModelFamily, Pipeline, RgbImage } from "./types.ts";
 
 /**
  * Test support: tiny models cached across test runs (`ensureTinyModel` rebuilds a folder whose
@@ -26,6 +26,29 @@ export async function tinyModelDir(options: TinyModelOptions = {}): Promise<stri
 
 export async function loadTiny(options: TinyModelOptions = {}): Promise<Pipeline> {
   return loadPipeline(await tinyModelDir(options), { executionProviders: ["cpu"] });
+}
+
+/**
+ * The model folder `dir` loaded on the CPU, its family, and a 64×64 test pattern it refined (strength
+ * 0.5, two steps): what an SDXL refiner build must do, whatever its weights.
+ */
+export async function refineTestPattern(dir: string): Promise<{ family: ModelFamily; rgb: Uint8Array }> {
+  const pipeline = await loadPipeline(dir, { executionProviders: ["cpu"] });
+  try {
+    const { images } = await pipeline.generate({
+      prompt: "a red fox in the snow",
+      image: testPattern(64, 64),
+      strength: 0.5,
+      width: 64,
+      height: 64,
+      steps: 2,
+      guidanceScale: 5,
+      seed: 7,
+    });
+    return { family: pipeline.family, rgb: images[0]?.rgb ?? new Uint8Array() };
+  } finally {
+    await pipeline.release();
+  }
 }
 
 /** Mean absolute difference of two byte arrays, over the pixels `keep` selects (all by default). */

@@ -50,8 +50,14 @@ export function sdxlFloatType(network: SdxlNetwork, dtype: SdxlFullSizeOptions["
   return dtype === "float16" && !network.startsWith("vae_") ? "float16" : "float";
 }
 
-/** The five networks of SDXL base as builders, with seeded random weights or the checkpoint's. */
-export function sdxlNetworkBuilders(options: CountOptions & { seed?: number }, checkpoint?: SdxlWeights) {
+/**
+ * The five networks of SDXL base as builders, with seeded random weights or the checkpoint's (the
+ * refiner's has no first encoder, whose builder it does not call).
+ */
+export function sdxlNetworkBuilders(
+  options: CountOptions & { seed?: number },
+  checkpoint?: Partial<SdxlWeights>,
+) {
   const divisor = options.widthDivisor ?? 1;
   const seed = options.seed ?? 1234;
   const weights = (offset: number, real: Weights | undefined): Weights =>

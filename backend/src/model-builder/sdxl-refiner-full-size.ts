@@ -9,6 +9,7 @@ import {
   writeSdxlFamilyFolder,
 } from "./sdxl-full-size.ts";
 import { sdxlRefinerUNet } from "./sdxl-refiner-architecture.ts";
+import type { SdxlRefinerWeights } from "./sdxl-weights.ts";
 import { countNetworks, type NetworkCount } from "./streamed-folder.ts";
 import { buildUNet2DCondition } from "./unet-2d-condition.ts";
 import { WeightSource } from "./weights.ts";
@@ -21,20 +22,26 @@ export const SDXL_REFINER_NETWORKS: readonly SdxlRefinerNetwork[] = [
   "vae_decoder",
 ];
 
-/** SDXL base's full-size options, less real weights (no refiner checkpoint is imported yet). */
-export type SdxlRefinerFullSizeOptions = Omit<SdxlFullSizeOptions, "weights" | "onProgress" | "loraInputs">;
-
-/** sdxlNetworkBuilders' default seed with the UNet's offset. */
-const REFINER_UNET_SEED = 1234 + 3;
+/**
+ * SDXL base's full-size options with the refiner's three networks' weights and progress (no LoRA
+ * inputs: nothing applies adapters to the refiner).
+ */
+export interface SdxlRefinerFullSizeOptions
+  extends Omit<SdxlFullSizeOptions, "weights" | "onProgress" | "loraInputs"> {
+  /** Real weights in place of the seeded random ones (model-import reads them). */
+  weights?: SdxlRefinerWeights;
+  onProgress?: (progress: { network: SdxlRefinerNetwork; bytesDone: number; bytesTotal: number }) => void;
+}
 
 /** The refiner's four networks: SDXL base's second encoder and VAE builders, and its own UNet. */
-function refinerNetworkBuilders(options: SdxlRefinerFullSizeOptions) {
-  const base = sdxlNetworkBuilders(options);
+function refinerNetworkBuilders(options: SdxlRefinerFullSizeOptions, checkpoint?: SdxlRefinerWeights) {
+  const base = sdxlNetworkBuilders(options, checkpoint);
   return {
     text_encoder_2: base.text_encoder_2,
     unet: (g: GraphOptions) =>
       buildUNet2DCondition(
-        new WeightSource(REFINER_UNET_SEED),
+        // the seed offset of SDXL base's UNet
+        checkpoint?.unet ?? new WeightSource((options.seed ?? 1234) + 3),
         sdxlRefinerUNet(options.widthDivisor ?? 1),
         {
           timestep: { type: "int64", dims: [1] },
@@ -57,9 +64,9 @@ export function countSdxlRefinerParameters(
 }
 
 /**
- * Write Stable Diffusion XL refiner 1.0's architecture with seeded random weights to `outDir` as
- * optimum exports it (ORTStableDiffusionXLImg2ImgPipeline): `text_encoder_2/` (OpenCLIP bigG with its
- * projection) and `tokenizer_2/` alone, the refiner's UNet (five `time_ids`), SDXL's VAE in float32;
+ * Write Stable Diffusion XL refiner 1.0's architecture with seeded random weights (or given `weights`)
+ * to `outDir` as optimum exports it (ORTStableDiffusionXLImg2ImgPipeline): `text_encoder_2/` (OpenCLIP
+ * bigG with its projection) and `tokenizer_2/` alone, the refiner's UNet (five `time_ids`), SDXL's VAE in float32;
  * `model_index.json` with `requires_aesthetics_score: true`, `force_zeros_for_empty_prompt: false`.
  *
  * @example
@@ -79,7 +86,7 @@ export async function buildSdxlRefinerFullSize(
   return writeSdxlFamilyFolder(
     dir,
     SDXL_REFINER_NETWORKS,
-    refinerNetworkBuilders(options),
+    refinerNetworkBuilders(options, options.weights),
     counts,
     options,
     (staging) => writeSdxlRefinerConfigs(staging, options),

@@ -19,6 +19,12 @@ export interface SdxlWeights {
   readonly vae: Weights;
 }
 
+/**
+ * Real weights for the SDXL refiner's three networks (sdxl-refiner-full-size.ts): SDXL base's second
+ * encoder and VAE, and its own four-level UNet, asked for by the same diffusers names.
+ */
+export type SdxlRefinerWeights = Pick<SdxlWeights, "textEncoder2" | "unet" | "vae">;
+
 /** SDXL base's default size and the VAE's scaling factor. */
 export const SDXL_NATIVE_SIDE_PX = 1024;
 export const SDXL_SCALING_FACTOR = 0.13025;

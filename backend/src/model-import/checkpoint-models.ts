@@ -1,17 +1,19 @@
 /**
- * Serving a single-file checkpoint (SD 1.5 or SDXL, by its tensor names): a model folder given as
- * `id=/path/model.safetensors` is built once into an ONNX folder (fused float16 operators for a CUDA
- * backend, standard float32 otherwise) under a cache directory, and served from there. The cache is keyed by the file's size, modification time
- * and first mebibyte (its safetensors header: every tensor's name, type, shape and place), so a
- * replaced file is rebuilt and an unchanged one costs a few milliseconds on the next start.
+ * Serving a single-file checkpoint (SD 1.5, SDXL or SDXL's refiner, by its tensor names): a model
+ * folder given as `id=/path/model.safetensors` is built once into an ONNX folder (fused float16
+ * operators for a CUDA backend, standard float32 otherwise) under a cache directory, and served from
+ * there. The cache is keyed by the file's size, modification time and first mebibyte (its safetensors
+ * header: every tensor's name, type, shape and place), so a replaced file is rebuilt and an unchanged
+ * one costs a few milliseconds on the next start.
  */
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { OperatorSet } from "../model-builder/nn.ts";
-import { detectCheckpointArchitecture } from "./checkpoint-architecture.ts";
+import { type CheckpointArchitecture, detectCheckpointArchitecture } from "./checkpoint-architecture.ts";
 import { importSd15 } from "./import-sd15.ts";
 import { importSdxl } from "./import-sdxl.ts";
+import { importSdxlRefiner } from "./import-sdxl-refiner.ts";
 import { parseLoraSpec } from "./lora.ts";
 
 export interface CheckpointModelOptions {
@@ -89,7 +91,7 @@ async function ensureBuilt(id: string, spec: string, options: CheckpointModelOpt
   const key = createHash("sha256").update(`${identity}|${scales}`).digest("hex").slice(0, 16);
   const dir = join(options.cacheDir, `${id}-${key}-${operators}-${dtype}`);
   if (existsSync(join(dir, "model_index.json"))) return dir;
-  const importOptions = {
+  const importOptions: ImportOptions = {
     dtype,
     operators,
     fromCheckpoint: checkpoint,
@@ -98,12 +100,9 @@ async function ensureBuilt(id: string, spec: string, options: CheckpointModelOpt
     ...(options.widthDivisor === undefined ? {} : { widthDivisor: options.widthDivisor }),
     onProgress: (progress: { bytesDone: number; bytesTotal: number }) =>
       options.onProgress?.({ id, fraction: progress.bytesDone / progress.bytesTotal }),
-  } as const;
+  };
   // the file's tensor names say which model it is
-  const result =
-    detectCheckpointArchitecture(checkpoint) === "sdxl"
-      ? await importSdxl(dir, importOptions)
-      : await importSd15(dir, importOptions);
+  const result = await IMPORTERS[detectCheckpointArchitecture(checkpoint)](dir, importOptions);
   options.onBuild?.({
     id,
     checkpoint: spec,
@@ -113,6 +112,31 @@ async function ensureBuilt(id: string, spec: string, options: CheckpointModelOpt
   });
   return dir;
 }
+
+/** What a served checkpoint is built with, whichever model it is. */
+interface ImportOptions {
+  dtype: "float16" | "float32";
+  operators: OperatorSet;
+  fromCheckpoint: string;
+  loras?: { path: string; scale: number }[];
+  tokenizerDir: string;
+  widthDivisor?: number;
+  onProgress: (progress: { bytesDone: number; bytesTotal: number }) => void;
+}
+
+/** Each architecture's import, as a served checkpoint is built. */
+const IMPORTERS: Record<
+  CheckpointArchitecture,
+  (
+    dir: string,
+    options: ImportOptions,
+  ) => Promise<{ unusedCheckpointTensors: string[]; unmatchedLoraAdapters: string[] }>
+> = {
+  sd15: importSd15,
+  sdxl: importSdxl,
+  // the refiner takes no LoRAs: importSdxlRefiner names `loras` when some are given
+  "sdxl-refiner": importSdxlRefiner,
+};
 
 /** 16 hex digits of SHA-256 over the file's size, modification time and first mebibyte. */
 function fingerprint(path: string): string {

@@ -14,7 +14,10 @@ import { originalUNetName, originalVaeName } from "./single-file-checkpoint.ts";
  * The weights of a standard-graph ONNX folder as torch's state dict has them: MatMul's [in, out] back
  * to nn.Linear's [out, in], GroupNorm's [C, 1, 1] back to [C], the rest as they are.
  */
-export function torchTensors(folder: string, network: FullSizeNetwork): SafetensorsTensor[] {
+export function torchTensors(
+  folder: string,
+  network: FullSizeNetwork | "text_encoder_2",
+): SafetensorsTensor[] {
   const model = onnx.onnx.ModelProto.decode(readFileSync(join(folder, network, "model.onnx")));
   // positioned reads: a full-size UNet's weights file is past readFileSync's 2 GiB
   const fd = openSync(join(folder, network, "model.onnx_data"), "r");
@@ -43,7 +46,9 @@ export function torchTensors(folder: string, network: FullSizeNetwork): Safetens
       } else if (dims.length === 3 && dims[1] === 1 && dims[2] === 1) {
         shape = [dims[0] as number];
       }
-      const checkpointName = network === "text_encoder" ? (clipTextModelNames(name)[0] as string) : name;
+      const checkpointName = network.startsWith("text_encoder")
+        ? (clipTextModelNames(name)[0] as string)
+        : name;
       tensors.push({ name: checkpointName, dtype: "F32", shape, values });
     }
   } finally {

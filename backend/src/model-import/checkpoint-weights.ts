@@ -236,9 +236,12 @@ export class DiffusersCheckpoint {
   }
 }
 
-/** A diffusers folder's `tokenizer/`, when it has CLIP's `vocab.json` and `merges.txt`. */
-export function diffusersTokenizerDir(dir: string): string | undefined {
-  const tokenizer = join(dir, "tokenizer");
+/**
+ * A diffusers folder's `tokenizer/` (or `folder`: the SDXL refiner has `tokenizer_2/` alone), when it
+ * has CLIP's `vocab.json` and `merges.txt`.
+ */
+export function diffusersTokenizerDir(dir: string, folder = "tokenizer"): string | undefined {
+  const tokenizer = join(dir, folder);
   return ["vocab.json", "merges.txt"].every((file) => existsSync(join(tokenizer, file)))
     ? tokenizer
     : undefined;
@@ -271,6 +274,23 @@ export function openDiffusersFiles(
     throw error;
   }
   return opened;
+}
+
+/**
+ * A diffusers folder's `sources` (one of `files` each) as a checkpoint: itself, what no source has
+ * read, and a `close` for every file.
+ */
+export function diffusersSources<Sources extends Record<string, CheckpointWeights>>(
+  sources: Sources,
+  files: readonly SafetensorsFile[],
+): Sources & { unusedTensors(): string[]; close(): void } {
+  return {
+    ...sources,
+    unusedTensors: () => unusedIn(Object.values(sources)),
+    close: () => {
+      for (const file of files) file.close();
+    },
+  };
 }
 
 /** `path: tensor` for every tensor that `sources` (one file each) have not read. */

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectCheckpointArchitecture } from "./checkpoint-architecture.ts";
+import { detectCheckpointArchitecture, detectDiffusersArchitecture } from "./checkpoint-architecture.ts";
 import { torchTensors } from "./checkpoint-test-support.ts";
 import { importSdxl } from "./import-sdxl.ts";
 import { type AdapterSpec, expected, writeKohya } from "./lora-file-test-support.ts";
@@ -28,7 +28,8 @@ beforeAll(() => {
     ...fixtures.sdxlStateDicts(full, "F32").textEncoder,
     { ...positionIds, values: new Float32Array(77) },
   ]);
-});
+  // about a second alone; past vitest's default 10 s when the other SDXL import files run beside it
+}, 30_000);
 
 /** A file of one zero tensor per name: enough for what reads only the header. */
 function namesOnly(path: string, names: readonly string[]): string {
@@ -140,7 +141,7 @@ describe("SDXL built by buildSdxlFullSize", () => {
 });
 
 describe("a single file's architecture", () => {
-  it("is told by its text encoders' names: SDXL base, SD 1.x, and errors for SD 2.x, a refiner or no checkpoint", () => {
+  it("is told by its text encoders' names: SDXL base, the refiner, SD 1.x, and errors for SD 2.x or no checkpoint; a folder's by its encoders", () => {
     const unet = "model.diffusion_model.out.2.bias";
     const sdxl = namesOnly(join(root, "xl.safetensors"), [
       unet,
@@ -155,11 +156,30 @@ describe("a single file's architecture", () => {
     expect(detectCheckpointArchitecture(sd15)).toBe("sd15");
     const sd2 = namesOnly(join(root, "sd2.safetensors"), [unet, "cond_stage_model.model.ln_final.bias"]);
     expect(() => detectCheckpointArchitecture(sd2)).toThrow(/an SD 2\.x checkpoint/);
+    const bigG = "conditioner.embedders.0.model.ln_final.bias";
     const refiner = namesOnly(join(root, "refiner.safetensors"), [
       unet,
-      "conditioner.embedders.0.model.ln_final.bias",
+      "model.diffusion_model.input_blocks.9.0.op.weight",
+      "model.diffusion_model.label_emb.0.0.weight",
+      bigG,
     ]);
-    expect(() => detectCheckpointArchitecture(refiner)).toThrow(/an SDXL refiner has only OpenCLIP bigG/);
+    expect(detectCheckpointArchitecture(refiner)).toBe("sdxl-refiner");
+    // OpenCLIP alone beside a UNet of three levels, or of four without label_emb (SD 2.x as
+    // generative-models saves it), is no refiner
+    for (const names of [
+      [unet, bigG],
+      [unet, "model.diffusion_model.input_blocks.9.0.op.weight", bigG],
+    ]) {
+      const other = namesOnly(join(root, "other.safetensors"), names);
+      expect(() => detectCheckpointArchitecture(other)).toThrow(
+        /OpenCLIP alone .* but not its four-level UNet/,
+      );
+    }
+    // a diffusers folder by its encoders (the refiner's by its model_index.json: see the refiner's tests)
+    expect([detectDiffusersArchitecture(folder), detectDiffusersArchitecture(root)]).toEqual([
+      "sdxl",
+      "sd15",
+    ]);
     const lora = namesOnly(join(root, "lora.safetensors"), ["lora_unet_x.alpha"]);
     expect(() => detectCheckpointArchitecture(lora)).toThrow(
       `${lora}: no model.diffusion_model.* tensors, so not a single-file Stable Diffusion checkpoint`,

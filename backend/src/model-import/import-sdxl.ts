@@ -103,15 +103,26 @@ export async function importSdxl(
 }
 
 function openCheckpoint(options: SdxlImportOptions, loras: readonly LoraFile[]): SdxlCheckpoint {
+  return openOneSource(options, "an SDXL import", {
+    checkpoint: (path) => openSdxlSingleFile(path, { loras }),
+    diffusers: (dir) => openSdxlDiffusers(dir, { preferFp16: options.dtype === "float16", loras }),
+  });
+}
+
+/**
+ * The one source of weights `options` names (a single file or a diffusers folder), opened; naming
+ * both or neither is an error naming the options (`model` says which import needs them).
+ */
+export function openOneSource<Checkpoint>(
+  options: Pick<SdxlImportSources, "fromDiffusers" | "fromCheckpoint">,
+  model: string,
+  open: { checkpoint: (path: string) => Checkpoint; diffusers: (dir: string) => Checkpoint },
+): Checkpoint {
   if (options.fromDiffusers !== undefined && options.fromCheckpoint !== undefined)
     throw new Error("options.fromDiffusers and options.fromCheckpoint: give one source of weights, not both");
-  if (options.fromCheckpoint !== undefined) return openSdxlSingleFile(options.fromCheckpoint, { loras });
-  if (options.fromDiffusers !== undefined)
-    return openSdxlDiffusers(options.fromDiffusers, {
-      preferFp16: options.dtype === "float16",
-      loras,
-    });
+  if (options.fromCheckpoint !== undefined) return open.checkpoint(options.fromCheckpoint);
+  if (options.fromDiffusers !== undefined) return open.diffusers(options.fromDiffusers);
   throw new Error(
-    "options.fromDiffusers / options.fromCheckpoint: an SDXL import needs a source of weights (a diffusers folder or a single .safetensors file)",
+    `options.fromDiffusers / options.fromCheckpoint: ${model} needs a source of weights (a diffusers folder or a single .safetensors file)`,
   );
 }

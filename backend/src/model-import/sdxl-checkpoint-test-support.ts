@@ -1,22 +1,32 @@
 /**
- * Test support for the SDXL importers: SDXL's four networks at a reduced width (sdxl-architecture.ts)
- * walked through the graph builders the full-size builder uses, without writing a model, to learn
- * every tensor they ask for; and the checkpoints a torch user would have saved from those tensors.
+ * Test support for the SDXL importers: SDXL's four networks (or the refiner's three) at a reduced
+ * width (sdxl-architecture.ts, sdxl-refiner-architecture.ts) walked through the graph builders the
+ * full-size builders use, without writing a model, to learn every tensor they ask for; and the
+ * checkpoints a torch user would have saved from those tensors.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { buildVaeDecoderKL, buildVaeEncoder } from "../model-builder/autoencoder-kl.ts";
 import { sdxlTextEncoder, sdxlTextEncoder2, sdxlUNet, sdxlVae } from "../model-builder/sdxl-architecture.ts";
-import type { SdxlWeights } from "../model-builder/sdxl-weights.ts";
+import { sdxlRefinerUNet } from "../model-builder/sdxl-refiner-architecture.ts";
+import type { SdxlRefinerWeights, SdxlWeights } from "../model-builder/sdxl-weights.ts";
 import type { TensorSink } from "../model-builder/tensor-sink.ts";
 import { buildTextEncoder } from "../model-builder/text-encoder.ts";
 import { buildUNet2DCondition, type UNet2DConditionConfig } from "../model-builder/unet-2d-condition.ts";
 import { type TensorRequest, WeightSource, type Weights } from "../model-builder/weights.ts";
 import { clipTextModelNames } from "./checkpoint-weights.ts";
 import type { SdxlBuildInputs } from "./import-sdxl.ts";
+import type { SdxlRefinerBuilder } from "./import-sdxl-refiner.ts";
 import { encodeSafetensors, type FloatDtypeName, type SafetensorsTensor } from "./safetensors.ts";
+import { SDXL_REFINER_OPEN_CLIP_PREFIX } from "./sdxl-refiner-checkpoint.ts";
 import { SDXL_CLIP_PREFIX, SDXL_OPEN_CLIP_PREFIX } from "./sdxl-single-file-checkpoint.ts";
-import { originalUNetName, originalVaeName, SDXL_UNET_LAYOUT } from "./single-file-checkpoint.ts";
+import {
+  type LdmUNetLayout,
+  originalUNetName,
+  originalVaeName,
+  SDXL_REFINER_UNET_LAYOUT,
+  SDXL_UNET_LAYOUT,
+} from "./single-file-checkpoint.ts";
 
 /** SDXL's UNet at 1/`divisor` width, in groups that divide its narrowest level (10 channels at 1/32). */
 function unetAt(divisor: number): UNet2DConditionConfig {
@@ -32,14 +42,16 @@ export interface SdxlRequest {
   readonly values: Float32Array;
 }
 
-export interface SdxlRequests {
-  textEncoder: SdxlRequest[];
-  textEncoder2: SdxlRequest[];
-  unet: SdxlRequest[];
-  vae: SdxlRequest[];
-}
-
 export const SDXL_NETWORKS = ["textEncoder", "textEncoder2", "unet", "vae"] as const;
+/** The refiner's networks: SDXL base's less the first text encoder. */
+export const SDXL_REFINER_NETWORKS = ["textEncoder2", "unet", "vae"] as const;
+
+type SdxlNetworkName = (typeof SDXL_NETWORKS)[number];
+type SdxlRefinerNetworkName = (typeof SDXL_REFINER_NETWORKS)[number];
+/** What each network asked for, base's or the refiner's. */
+type RequestsOf<N extends SdxlNetworkName> = Record<N, SdxlRequest[]>;
+export type SdxlRequests = RequestsOf<SdxlNetworkName>;
+export type SdxlRefinerRequests = RequestsOf<SdxlRefinerNetworkName>;
 
 /** Asks for every parameter's bytes and keeps none: each of the graph's weights is requested once. */
 const requestingSink: TensorSink = {
@@ -50,26 +62,55 @@ const requestingSink: TensorSink = {
 };
 
 /**
- * Every tensor the four networks of SDXL at 1/`divisor` width ask `weights` for, with what it gave,
- * in the order the graphs ask.
+ * Every tensor the networks `weights` has of SDXL at 1/`divisor` width (the UNet built as `unet`)
+ * ask it for, with what it gave, in the order the graphs ask.
  */
-export function requestSdxlWeights(weights: SdxlWeights, divisor: number): SdxlRequests {
-  const recorded = (source: Weights, into: SdxlRequest[]): Weights => ({
-    normal: (name, count, std, tensor) => {
-      const values = source.normal(name, count, std, tensor);
-      into.push({ name, count, tensor, values });
-      return values;
-    },
-  });
-  const requests: SdxlRequests = { textEncoder: [], textEncoder2: [], unet: [], vae: [] };
+function requestNetworks<N extends SdxlNetworkName>(
+  weights: Record<N, Weights>,
+  divisor: number,
+  unet: UNet2DConditionConfig,
+): RequestsOf<N> {
   const graph = { sink: requestingSink };
-  buildTextEncoder(recorded(weights.textEncoder, requests.textEncoder), sdxlTextEncoder(divisor), graph);
-  buildTextEncoder(recorded(weights.textEncoder2, requests.textEncoder2), sdxlTextEncoder2(divisor), graph);
-  buildUNet2DCondition(recorded(weights.unet, requests.unet), unetAt(divisor), {}, graph);
-  const vae = recorded(weights.vae, requests.vae);
-  buildVaeEncoder(vae, sdxlVae(divisor), "latent_parameters", graph);
-  buildVaeDecoderKL(vae, sdxlVae(divisor), {}, graph);
+  const builds: Record<SdxlNetworkName, (source: Weights) => void> = {
+    textEncoder: (source) => buildTextEncoder(source, sdxlTextEncoder(divisor), graph),
+    textEncoder2: (source) => buildTextEncoder(source, sdxlTextEncoder2(divisor), graph),
+    unet: (source) => buildUNet2DCondition(source, unet, {}, graph),
+    vae: (source) => {
+      buildVaeEncoder(source, sdxlVae(divisor), "latent_parameters", graph);
+      buildVaeDecoderKL(source, sdxlVae(divisor), {}, graph);
+    },
+  };
+  const networks = SDXL_NETWORKS.filter((network): network is N => network in weights);
+  const requests = Object.fromEntries(networks.map((network) => [network, []])) as unknown as RequestsOf<N>;
+  for (const network of networks) {
+    const source = weights[network];
+    builds[network]({
+      normal: (name, count, std, tensor) => {
+        const values = source.normal(name, count, std, tensor);
+        requests[network].push({ name, count, tensor, values });
+        return values;
+      },
+    });
+  }
   return requests;
+}
+
+/** Every tensor the four networks of SDXL at 1/`divisor` width ask `weights` for, with what it gave. */
+export function requestSdxlWeights(weights: SdxlWeights, divisor: number): SdxlRequests {
+  return requestNetworks(pick(weights, SDXL_NETWORKS), divisor, unetAt(divisor));
+}
+
+/** The same for the refiner's three networks (its own four-level UNet). */
+export function requestSdxlRefinerWeights(weights: SdxlRefinerWeights, divisor: number): SdxlRefinerRequests {
+  return requestNetworks(pick(weights, SDXL_REFINER_NETWORKS), divisor, sdxlRefinerUNet(divisor));
+}
+
+/** `networks` of `weights` alone: base's weights given to the refiner keep their first encoder unasked. */
+function pick<N extends SdxlNetworkName>(
+  weights: Record<N, Weights>,
+  networks: readonly N[],
+): Record<N, Weights> {
+  return Object.fromEntries(networks.map((network) => [network, weights[network]])) as Record<N, Weights>;
 }
 
 /** What SDXL at 1/`divisor` width asks for, given seeded random weights. */
@@ -79,6 +120,12 @@ export function randomSdxlRequests(seed: number, divisor: number): SdxlRequests 
     { textEncoder: source, textEncoder2: source, unet: source, vae: source },
     divisor,
   );
+}
+
+/** What the refiner at 1/`divisor` width asks for, given seeded random weights. */
+export function randomSdxlRefinerRequests(seed: number, divisor: number): SdxlRefinerRequests {
+  const source = new WeightSource(seed);
+  return requestSdxlRefinerWeights({ textEncoder2: source, unet: source, vae: source }, divisor);
 }
 
 /** Zeros for every request: learns the names of a large build without drawing its weights. */
@@ -105,24 +152,24 @@ function stateTensor(request: SdxlRequest, dtype: FloatDtypeName, name = request
   return { name, dtype, shape: request.tensor.torchShape, values: torchValues(request) };
 }
 
-/** The state dicts of a diffusers SDXL folder, one per network, each tensor once. */
-export function sdxlStateDicts(
-  requests: SdxlRequests,
+/** The state dicts of a diffusers SDXL (or refiner) folder, one per network, each tensor once. */
+export function sdxlStateDicts<N extends SdxlNetworkName>(
+  requests: RequestsOf<N>,
   dtype: FloatDtypeName,
-): Record<(typeof SDXL_NETWORKS)[number], SafetensorsTensor[]> {
-  const once = (list: readonly SdxlRequest[], rename: (name: string) => string) => {
+): Record<N, SafetensorsTensor[]> {
+  const clip = (name: string) => clipTextModelNames(name)[0] as string;
+  const once = (network: N) => {
+    const rename = network.startsWith("textEncoder") ? clip : (name: string) => name;
     const seen = new Map<string, SafetensorsTensor>();
-    for (const request of list)
+    for (const request of requests[network])
       seen.set(rename(request.name), stateTensor(request, dtype, rename(request.name)));
     return [...seen.values()];
   };
-  const clip = (name: string) => clipTextModelNames(name)[0] as string;
-  return {
-    textEncoder: once(requests.textEncoder, clip),
-    textEncoder2: once(requests.textEncoder2, clip),
-    unet: once(requests.unet, (name) => name),
-    vae: once(requests.vae, (name) => name),
-  };
+  const networks = Object.keys(requests) as N[];
+  return Object.fromEntries(networks.map((network) => [network, once(network)])) as Record<
+    N,
+    SafetensorsTensor[]
+  >;
 }
 
 /** `tensors` written as one safetensors file at `path` (its folder made). */
@@ -131,18 +178,25 @@ export function writeTensors(path: string, tensors: readonly SafetensorsTensor[]
   writeFileSync(path, encodeSafetensors(tensors, { format: "pt" }));
 }
 
-/** A diffusers SDXL folder of `requests` (weight files named `<base><suffix>.safetensors`). */
-export function writeSdxlDiffusersFolder(
+const DIFFUSERS_FILES: Record<SdxlNetworkName, string> = {
+  textEncoder: "text_encoder/model",
+  textEncoder2: "text_encoder_2/model",
+  unet: "unet/diffusion_pytorch_model",
+  vae: "vae/diffusion_pytorch_model",
+};
+
+/**
+ * A diffusers SDXL (or refiner) folder of `requests`, a weight file per network named
+ * `<base><suffix>.safetensors`.
+ */
+export function writeSdxlDiffusersFolder<N extends SdxlNetworkName>(
   dir: string,
-  requests: SdxlRequests,
+  requests: RequestsOf<N>,
   options: { dtype: FloatDtypeName; suffix?: string },
 ): void {
   const dicts = sdxlStateDicts(requests, options.dtype);
-  const suffix = options.suffix ?? "";
-  writeTensors(join(dir, `text_encoder/model${suffix}.safetensors`), dicts.textEncoder);
-  writeTensors(join(dir, `text_encoder_2/model${suffix}.safetensors`), dicts.textEncoder2);
-  writeTensors(join(dir, `unet/diffusion_pytorch_model${suffix}.safetensors`), dicts.unet);
-  writeTensors(join(dir, `vae/diffusion_pytorch_model${suffix}.safetensors`), dicts.vae);
+  for (const network of Object.keys(dicts) as N[])
+    writeTensors(join(dir, `${DIFFUSERS_FILES[network]}${options.suffix ?? ""}.safetensors`), dicts[network]);
 }
 
 /**
@@ -203,23 +257,58 @@ function openClipWhole(t: SafetensorsTensor): SafetensorsTensor {
   return { ...t, name: names[t.name] ?? t.name };
 }
 
+interface SingleFileOptions {
+  dtype: FloatDtypeName;
+  extras?: readonly SafetensorsTensor[];
+  drop?: string;
+}
+
 /**
  * A single-file SDXL checkpoint of `requests` in Stability's layout, stored as `dtype`, then `extras`;
  * `drop` leaves one tensor out.
  */
-export function writeSdxlSingleFile(
+export function writeSdxlSingleFile(path: string, requests: SdxlRequests, options: SingleFileOptions): void {
+  const dicts = sdxlStateDicts(requests, options.dtype);
+  writeStabilityFile(
+    path,
+    [
+      ...dicts.textEncoder.map((t) => ({ ...t, name: `${SDXL_CLIP_PREFIX}${t.name}` })),
+      ...openClipTensors(dicts.textEncoder2).map((t) => ({
+        ...t,
+        name: `${SDXL_OPEN_CLIP_PREFIX}${t.name}`,
+      })),
+    ],
+    dicts,
+    SDXL_UNET_LAYOUT,
+    options,
+  );
+}
+
+/** The same for the refiner, as sd_xl_refiner_1.0.safetensors: bigG alone, as embedders.0. */
+export function writeSdxlRefinerSingleFile(
   path: string,
-  requests: SdxlRequests,
-  options: { dtype: FloatDtypeName; extras?: readonly SafetensorsTensor[]; drop?: string },
+  requests: SdxlRefinerRequests,
+  options: SingleFileOptions,
 ): void {
   const dicts = sdxlStateDicts(requests, options.dtype);
+  const openClip = openClipTensors(dicts.textEncoder2).map((t) => ({
+    ...t,
+    name: `${SDXL_REFINER_OPEN_CLIP_PREFIX}${t.name}`,
+  }));
+  writeStabilityFile(path, openClip, dicts, SDXL_REFINER_UNET_LAYOUT, options);
+}
+
+/** Text encoders as given, then the UNet and VAE under their ldm names, extras, less `drop`. */
+function writeStabilityFile(
+  path: string,
+  encoders: readonly SafetensorsTensor[],
+  dicts: Record<"unet" | "vae", SafetensorsTensor[]>,
+  layout: LdmUNetLayout,
+  options: SingleFileOptions,
+): void {
   const all = [
-    ...dicts.textEncoder.map((t) => ({ ...t, name: `${SDXL_CLIP_PREFIX}${t.name}` })),
-    ...openClipTensors(dicts.textEncoder2).map((t) => ({ ...t, name: `${SDXL_OPEN_CLIP_PREFIX}${t.name}` })),
-    ...dicts.unet.map((t) => ({
-      ...t,
-      name: `model.diffusion_model.${originalUNetName(t.name, SDXL_UNET_LAYOUT)}`,
-    })),
+    ...encoders,
+    ...dicts.unet.map((t) => ({ ...t, name: `model.diffusion_model.${originalUNetName(t.name, layout)}` })),
     ...dicts.vae.map((t) => ({ ...t, name: `first_stage_model.${originalVaeName(t.name)}` })),
     ...(options.extras ?? []),
   ].filter((t) => t.name !== options.drop);
@@ -236,4 +325,14 @@ export function requestingBuild(divisor: number) {
     options.beforeCommit();
     return { requests };
   };
+}
+
+/** The same stand-in for the refiner's builder, as `importSdxlRefiner` calls it, with the tokenizer it got. */
+export function requestingRefinerBuild(
+  divisor: number,
+): SdxlRefinerBuilder<{ requests: SdxlRefinerRequests; tokenizerDir: string | undefined }> {
+  return async (_dir, options) => ({
+    requests: requestSdxlRefinerWeights(options.weights, divisor),
+    tokenizerDir: options.tokenizerDir,
+  });
 }

@@ -9,9 +9,9 @@ import {
   CheckpointWeights,
   clipTextModelNames,
   DIFFUSERS_WEIGHT_FILES,
+  diffusersSources,
   mergeLoras,
   openDiffusersFiles,
-  unusedIn,
 } from "./checkpoint-weights.ts";
 import type { LoraFile } from "./lora.ts";
 import type { SafetensorsFile } from "./safetensors.ts";
@@ -61,11 +61,5 @@ export function openSdxlDiffusers(
     unet: new CheckpointWeights(unet, undefined, mergeLoras(loras, "unet")),
     vae: new CheckpointWeights(vae, autoencoderKLNames),
   };
-  return {
-    ...sources,
-    unusedTensors: () => unusedIn(Object.values(sources)),
-    close: () => {
-      for (const file of files) file.close();
-    },
-  };
+  return diffusersSources(sources, files);
 }

@@ -79,7 +79,8 @@ function openClipLayerName(name: string): StoredTensor {
   return { name: part === undefined ? `${block}${rest}` : `${block}${part[1]}${rest.slice(part[0].length)}` };
 }
 
-const prefixed =
+/** `names`, each under `prefix` (a single file keeps each network under its own). */
+export const prefixed =
   (prefix: string, names: (name: string) => readonly (string | StoredTensor)[]): CheckpointLocations =>
   (name) =>
     names(name).map((n) => (typeof n === "string" ? `${prefix}${n}` : { ...n, name: `${prefix}${n.name}` }));

@@ -57,6 +57,8 @@ export interface LdmUNetLayout {
 export const SD15_UNET_LAYOUT: LdmUNetLayout = { crossAttention: [true, true, true, false] };
 /** SDXL: three levels, attention on the lower two (with 2 and 10 transformer blocks). */
 export const SDXL_UNET_LAYOUT: LdmUNetLayout = { crossAttention: [false, true, true] };
+/** The SDXL refiner: four levels, attention on the middle two (4 transformer blocks each). */
+export const SDXL_REFINER_UNET_LAYOUT: LdmUNetLayout = { crossAttention: [false, true, true, false] };
 
 /** The (original, diffusers) prefixes of every block of `layout`, as the converter numbers them. */
 function unetLayerPrefixes({ crossAttention }: LdmUNetLayout): Pairs {
