@@ -43,14 +43,18 @@ export const usageRowSchema = z.object({
   /** Images the succeeded generations made (each asks for `n`). */
   images: z.number().int().min(0),
   /**
-   * Seconds backends spent answering the generations they ran (a replay or a request that joined
-   * another's job runs none): each one's time from admission to answer, so an upper bound on GPU time
-   * (it includes the queue). `null` in a `money` view.
+   * GPU seconds of the generations a backend ran (a replay or a request that joined another's job
+   * runs none): for each, the engine's own measure (its stage timings' `total`: text encoding,
+   * denoising, decoding, image encoding and any safety check, from when the engine took the request,
+   * so queue wait is not in it; a request batched with others counts the shared batch's steps in
+   * full). Runs recorded before the engine's timings were kept (migration 0020), and generations
+   * whose run was not recorded, count their time from admission to answer instead: an upper bound,
+   * queue included. `null` in a `money` view.
    */
   gpu_seconds: z.number().min(0).nullable(),
   /** What the replay cache saved: the credits charged for the run each cache hit replayed. */
   saved_credits: z.number().min(0),
-  /** …and that run's backend seconds; `null` in a `money` view. */
+  /** …and that run's GPU seconds, measured as `gpu_seconds` are; `null` in a `money` view. */
   saved_gpu_seconds: z.number().min(0).nullable(),
 });
 export type UsageRow = z.infer<typeof usageRowSchema>;
