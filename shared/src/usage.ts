@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TEAM_ID_PATTERN } from "./directory.ts";
+import { instantSchema } from "./instant.ts";
 import { KEY_ID_PATTERN, LABEL_NAME } from "./keys.ts";
 
 /**
@@ -80,11 +81,6 @@ export const usageReportSchema = z.object({
 });
 export type UsageReport = z.infer<typeof usageReportSchema>;
 
-const instant = z.iso
-  .datetime({ offset: true, message: "must be an RFC 3339 date and time or a date (2026-11-01)" })
-  .or(z.iso.date({ message: "must be an RFC 3339 date and time or a date (2026-11-01)" }))
-  .transform((text) => new Date(text).toISOString());
-
 /**
  * `GET /admin/usage`'s query: one key, one team or every key the caller may see, `from`–`to`
  * (instants come back as RFC 3339 UTC), by day or hour, grouped by one of {@link USAGE_GROUPS} or by
@@ -99,9 +95,9 @@ export const usageQuerySchema = z.object({
   /** Only this team's keys; a team member without a global role sees only their teams either way. */
   team_id: z.string().regex(TEAM_ID_PATTERN, "must be a team's id (team_…)").optional(),
   /** RFC 3339 or a date; default 30 days before `to`. */
-  from: instant.optional(),
+  from: instantSchema.optional(),
   /** Default now. */
-  to: instant.optional(),
+  to: instantSchema.optional(),
   interval: z.enum(USAGE_INTERVALS, "must be day or hour").default("day"),
   /** One of {@link USAGE_GROUPS}, or `metadata.<label>`. */
   group_by: z
