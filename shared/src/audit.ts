@@ -69,7 +69,7 @@ export const DEFAULT_AUDIT_PAGE_ROWS = 100;
  * An action as `GET /admin/audit?action=` takes it: one action (`key.create`, `generation`), or every
  * action of a kind, written as its prefix up to the dot (`key.`).
  */
-export const AUDIT_ACTION_FILTER = /^[a-z_]{1,40}(\.[a-z_]{0,40})?$/;
+export const AUDIT_ACTION_FILTER = /^[a-z][a-z0-9_]{0,39}(\.[a-z0-9_]{0,40})?$/;
 /** The longest actor or target `GET /admin/audit` filters by. */
 export const MAX_AUDIT_FILTER_CHARS = 200;
 
