@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { instantSchema } from "./instant.ts";
 import { KEY_ID_PATTERN } from "./keys.ts";
 
 /**
@@ -65,22 +66,60 @@ export const MAX_AUDIT_PAGE_ROWS = 500;
 export const DEFAULT_AUDIT_PAGE_ROWS = 100;
 
 /**
- * `GET /admin/audit`'s query: one key's entries, `limit` a page, older than `before`.
+ * An action as `GET /admin/audit?action=` takes it: one action (`key.create`, `generation`), or every
+ * action of a kind, written as its prefix up to the dot (`key.`).
+ */
+export const AUDIT_ACTION_FILTER = /^[a-z][a-z0-9_]{0,39}(\.[a-z0-9_]{0,40})?$/;
+/** The longest actor or target `GET /admin/audit` filters by. */
+export const MAX_AUDIT_FILTER_CHARS = 200;
+
+const filterText = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(MAX_AUDIT_FILTER_CHARS, `must be at most ${MAX_AUDIT_FILTER_CHARS} characters`);
+
+/**
+ * `GET /admin/audit`'s query: `limit` a page, older than `before`, only the rows that pass every filter
+ * given: about one key, one action or kind of action, by one actor, about one target, in [`from`,
+ * `to`). The filters are applied before paging, so each page is full; pass the same filters with
+ * `before` to go on.
  *
  * @example
- * const { limit } = auditListQuerySchema.parse({ key_id: "key_0123" }); // 100
+ * const { limit } = auditListQuerySchema.parse({ key_id: "key_0123", action: "key." }); // 100
  */
-export const auditListQuerySchema = z.object({
-  key_id: z.string().regex(KEY_ID_PATTERN, "must be a key id (key_…)").optional(),
-  limit: z.coerce.number<number>().int().min(1).max(MAX_AUDIT_PAGE_ROWS).default(DEFAULT_AUDIT_PAGE_ROWS),
-  /** A `seq`: only rows below it (the previous page's `next_before`). */
-  before: z.coerce.number<number>().int().min(1).optional(),
-});
+export const auditListQuerySchema = z
+  .object({
+    key_id: z.string().regex(KEY_ID_PATTERN, "must be a key id (key_…)").optional(),
+    limit: z.coerce.number<number>().int().min(1).max(MAX_AUDIT_PAGE_ROWS).default(DEFAULT_AUDIT_PAGE_ROWS),
+    /** A `seq`: only rows below it (the previous page's `next_before`). */
+    before: z.coerce.number<number>().int().min(1).optional(),
+    /** One action (`key.create`), or every action of a kind by its prefix up to the dot (`key.`). */
+    action: z
+      .string()
+      .regex(
+        AUDIT_ACTION_FILTER,
+        "must be an action (key.create, generation) or a prefix ending in a dot (key.)",
+      )
+      .optional(),
+    /** Who acted, as rows name them (`user:usr_…`, `break_glass`, a key id), or a person's email. */
+    actor: filterText.optional(),
+    /** What the action was about: the key id, or the team, person, model, evaluation or promotion id it recorded. */
+    target: filterText.optional(),
+    /** RFC 3339 or a date: only rows at or after it. */
+    from: instantSchema.optional(),
+    /** RFC 3339 or a date: only rows before it. */
+    to: instantSchema.optional(),
+  })
+  .refine((query) => query.from === undefined || query.to === undefined || query.from < query.to, {
+    message: "must lie before to",
+    path: ["from"],
+  });
 /**
  * What `GET /admin/audit` may be asked (as a client writes it: defaults fill in at the edge).
  *
  * @example
- * const query: AuditListQuery = { key_id: "key_…", limit: 20 };
+ * const query: AuditListQuery = { action: "key.", actor: "user:usr_…", from: "2026-12-01", limit: 20 };
  */
 export type AuditListQuery = z.input<typeof auditListQuerySchema>;
 

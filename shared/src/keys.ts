@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TEAM_ID_PATTERN } from "./directory.ts";
+import { TEAM_ID_PATTERN, USER_ID_PATTERN } from "./directory.ts";
 
 /**
  * API keys as the admin API shows them (`/admin/keys`): what the edge writes and every client reads.
@@ -36,6 +36,10 @@ export const keyLimitsSchema = z.strictObject({
 });
 export type KeyLimits = z.infer<typeof keyLimitsSchema>;
 
+/** A key's status as the admin API reports it, and as its list filters by. */
+export const KEY_STATUSES = ["active", "revoked", "expired"] as const;
+export type KeyStatus = (typeof KEY_STATUSES)[number];
+
 export const keyViewSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -53,7 +57,7 @@ export const keyViewSchema = z.object({
   expires_at: z.string().nullable(),
   last_used_at: z.string().nullable(),
   revoked_at: z.string().nullable(),
-  status: z.enum(["active", "revoked", "expired"]),
+  status: z.enum(KEY_STATUSES),
 });
 export type KeyView = z.infer<typeof keyViewSchema>;
 
@@ -306,22 +310,39 @@ export type RevokedKey = z.infer<typeof revokedKeySchema>;
 export const MAX_KEY_PAGE_KEYS = 500;
 export const DEFAULT_KEY_PAGE_KEYS = 100;
 
+/** The longest text `GET /admin/keys?q=` searches for. */
+export const MAX_KEY_SEARCH_CHARS = 100;
+
 /**
- * `GET /admin/keys`'s query: `limit` a page, after the previous page's `cursor`.
+ * `GET /admin/keys`'s query: `limit` a page, after the previous page's `cursor`, only the keys that
+ * pass every filter given (the team's, in one status, whose name, id or prefix holds `q`, made by one
+ * person). The filters are applied before paging, so each page is full; pass the same filters with
+ * `cursor` to go on.
  *
  * @example
- * keyListQuerySchema.parse({}).limit; // DEFAULT_KEY_PAGE_KEYS
+ * keyListQuerySchema.parse({ status: "active", q: "ci" }).limit; // DEFAULT_KEY_PAGE_KEYS
  */
 export const keyListQuerySchema = z.object({
   limit: z.coerce.number<number>().int().min(1).max(MAX_KEY_PAGE_KEYS).default(DEFAULT_KEY_PAGE_KEYS),
   /** The previous page's `next_cursor`. */
   cursor: z.string().max(512).optional(),
+  team_id: z.string().regex(TEAM_ID_PATTERN, "must be a team's id (team_…)").optional(),
+  status: z.enum(KEY_STATUSES, `must be one of ${KEY_STATUSES.join(", ")}`).optional(),
+  /** Part of the name, id or prefix, whatever its case. */
+  q: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(MAX_KEY_SEARCH_CHARS, `must be at most ${MAX_KEY_SEARCH_CHARS} characters`)
+    .optional(),
+  /** The person who made the key (`usr_…`). */
+  created_by: z.string().regex(USER_ID_PATTERN, "must be a person's id (usr_…)").optional(),
 });
 /**
  * What `GET /admin/keys` may be asked.
  *
  * @example
- * const query: KeyListQuery = { limit: 50, cursor: page.next_cursor ?? undefined };
+ * const query: KeyListQuery = { status: "active", team_id: "team_…", cursor: page.next_cursor ?? undefined };
  */
 export type KeyListQuery = z.input<typeof keyListQuerySchema>;
 

@@ -326,13 +326,19 @@ export const OPERATIONS = {
   listKeys: {
     method: "GET",
     path: "/admin/keys",
-    summary: "List keys, newest first (never their secrets).",
+    summary:
+      "List keys, newest first (never their secrets), filtered by team, status, text and maker before paging: each page is full.",
     access: ADMIN,
     permission: "keys.read",
     idempotent: true,
     query: queryOf(keyListQuerySchema, {
       limit: "Keys in this page.",
-      cursor: "Continue after the last page (its `next_cursor`).",
+      cursor: "Continue after the last page (its `next_cursor`), with the same filters.",
+      team_id: "Only the keys of this team (`team_…`).",
+      status:
+        "Only the keys in this status: `active`, `revoked` or `expired` (past `expires_at`, not revoked).",
+      q: "Only the keys whose name, id or prefix contains this text, whatever its case.",
+      created_by: "Only the keys this person made (`usr_…`).",
     }),
     success: { status: 200, schema: S.KeyList, description: "A page of keys." },
   },
@@ -379,14 +385,23 @@ export const OPERATIONS = {
   listAudit: {
     method: "GET",
     path: "/admin/audit",
-    summary: "The hash-chained audit log, newest first.",
+    summary:
+      "The hash-chained audit log, newest first, filtered by key, action, actor, target and time before paging: each page is full.",
     access: ADMIN,
     permission: "audit.read",
     idempotent: true,
     query: queryOf(auditListQuerySchema, {
       key_id: "Only the entries about this key.",
       limit: "Entries in this page.",
-      before: "Only entries older than this `seq` (the last page's `next_before`).",
+      before: "Only entries older than this `seq` (the last page's `next_before`); pass the same filters.",
+      action:
+        "Only this action (`key.create`, `generation`), or, ending in a dot, every action of that kind (`key.`).",
+      actor:
+        "Only the entries of this actor, as entries name them (`user:usr_…`, `service:…`, `break_glass`, a key id), or of the person with this email.",
+      target:
+        "Only the entries about this: a key id, or the team, person, model, evaluation or promotion id the entry recorded.",
+      from: "Only entries at or after this instant (RFC 3339, or a date for its UTC midnight).",
+      to: "Only entries before this instant (RFC 3339, or a date); after `from`.",
     }),
     success: { status: 200, schema: S.AuditPage, description: "A page of entries." },
   },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TEAM_ID_PATTERN } from "./directory.ts";
+import { instantSchema } from "./instant.ts";
 import { KEY_ID_PATTERN, LABEL_NAME } from "./keys.ts";
 
 /**
@@ -43,14 +44,18 @@ export const usageRowSchema = z.object({
   /** Images the succeeded generations made (each asks for `n`). */
   images: z.number().int().min(0),
   /**
-   * Seconds backends spent answering the generations they ran (a replay or a request that joined
-   * another's job runs none): each one's time from admission to answer, so an upper bound on GPU time
-   * (it includes the queue). `null` in a `money` view.
+   * GPU seconds of the generations a backend ran (a replay or a request that joined another's job
+   * runs none): for each, the engine's own measure (its stage timings' `total`: text encoding,
+   * denoising, decoding, image encoding and any safety check, from when the engine took the request,
+   * so queue wait is not in it; a request batched with others counts the shared batch's steps in
+   * full). Runs recorded before the engine's timings were kept (migration 0020), and generations
+   * whose run was not recorded, count their time from admission to answer instead: an upper bound,
+   * queue included. `null` in a `money` view.
    */
   gpu_seconds: z.number().min(0).nullable(),
   /** What the replay cache saved: the credits charged for the run each cache hit replayed. */
   saved_credits: z.number().min(0),
-  /** …and that run's backend seconds; `null` in a `money` view. */
+  /** …and that run's GPU seconds, measured as `gpu_seconds` are; `null` in a `money` view. */
   saved_gpu_seconds: z.number().min(0).nullable(),
 });
 export type UsageRow = z.infer<typeof usageRowSchema>;
@@ -76,11 +81,6 @@ export const usageReportSchema = z.object({
 });
 export type UsageReport = z.infer<typeof usageReportSchema>;
 
-const instant = z.iso
-  .datetime({ offset: true, message: "must be an RFC 3339 date and time or a date (2026-11-01)" })
-  .or(z.iso.date({ message: "must be an RFC 3339 date and time or a date (2026-11-01)" }))
-  .transform((text) => new Date(text).toISOString());
-
 /**
  * `GET /admin/usage`'s query: one key, one team or every key the caller may see, `from`–`to`
  * (instants come back as RFC 3339 UTC), by day or hour, grouped by one of {@link USAGE_GROUPS} or by
@@ -95,9 +95,9 @@ export const usageQuerySchema = z.object({
   /** Only this team's keys; a team member without a global role sees only their teams either way. */
   team_id: z.string().regex(TEAM_ID_PATTERN, "must be a team's id (team_…)").optional(),
   /** RFC 3339 or a date; default 30 days before `to`. */
-  from: instant.optional(),
+  from: instantSchema.optional(),
   /** Default now. */
-  to: instant.optional(),
+  to: instantSchema.optional(),
   interval: z.enum(USAGE_INTERVALS, "must be day or hour").default("day"),
   /** One of {@link USAGE_GROUPS}, or `metadata.<label>`. */
   group_by: z

@@ -1,10 +1,17 @@
 import { join } from "node:path";
-import { LORA_TAG, PROMPT_CHUNK_TOKENS, type PromptTokens, SdgateError } from "@sdgate/shared";
+import { PROMPT_CHUNK_TOKENS, type PromptTokens, SdgateError } from "@sdgate/shared";
 import type { ChunkTokenizer } from "../engine/prompt/chunk-tokens.ts";
-import { countPromptTokens } from "../engine/prompt/count-tokens.ts";
+import { type CountedChunk, countPromptTokens } from "../engine/prompt/count-tokens.ts";
 import { PromptWeightError } from "../engine/prompt/parse-attention.ts";
+import { type PromptReading, promptReadings } from "../engine/prompt/prompt-readings.ts";
 import { ClipTokenizer } from "../engine/tokenizer/clip-tokenizer.ts";
 import type { ModelInfo } from "./engine.ts";
+
+/** How the text is read: over how many steps (prompt editing switches at steps), and as a negative prompt or not. */
+export interface PromptReadingOptions {
+  steps: number;
+  negative: boolean;
+}
 
 interface CountingModel {
   tokenizer: ChunkTokenizer;
@@ -19,7 +26,7 @@ interface CountingModel {
  *
  * @example
  * const counter = await PromptCounter.load({ tiny: "/models/tiny" }, engine.models);
- * counter.count("tiny", "a (fox:1.2) BREAK snow"); // { object: "prompt.tokens", chunks: [{ tokens: 2, … }, …], … }
+ * counter.count("tiny", "a (fox:1.2) BREAK snow", { steps: 20, negative: false }); // { object: "prompt.tokens", chunks: [{ tokens: 2, … }, …], … }
  */
 export class PromptCounter {
   readonly #models: ReadonlyMap<string, CountingModel>;
@@ -44,11 +51,12 @@ export class PromptCounter {
   }
 
   /**
-   * The wire answer for `model`'s reading of `prompt`. A model this backend does not serve is
+   * The wire answer for `model`'s reading of `prompt`, over `reading.steps` steps, as a negative prompt
+   * (not split at `AND`) or not. A model this backend does not serve is
    * `model_not_found`; a `(text:weight)` whose weight is no number is `invalid_request` on `prompt`,
    * as a generation would refuse it.
    */
-  count(model: string, prompt: string): PromptTokens {
+  count(model: string, prompt: string, reading: PromptReadingOptions): PromptTokens {
     const counting = this.#models.get(model);
     if (counting === undefined) {
       throw new SdgateError("model_not_found", `Model '${model}' is not served by this backend.`, {
@@ -57,7 +65,7 @@ export class PromptCounter {
     }
     let chunks: ReturnType<typeof countPromptTokens>;
     try {
-      chunks = countWithoutLoraTags(prompt, counting.tokenizer);
+      chunks = countAsEncoded(prompt, counting.tokenizer, reading);
     } catch (error) {
       if (!(error instanceof PromptWeightError)) throw error;
       throw new SdgateError("invalid_request", `The weight (…:${error.weight}) is not a number.`, {
@@ -78,29 +86,29 @@ export class PromptCounter {
 }
 
 /**
- * `<lora:…>` tags are not encoded (see encodeConditioningSchedule), so they take no tokens: the prompt
- * is counted without them, and each chunk's `start` and `end` point back into the prompt as written.
+ * The chunks of the longest text the engine encodes for `prompt` (see {@link promptReadings}: tags
+ * out, `AND` sub-prompts, each step's prompt editing and alternation), as A1111's token counter
+ * reports the longest of `get_learned_conditioning_prompt_schedules`' prompts; each chunk's `start`
+ * and `end` point back into the prompt as written.
  */
-function countWithoutLoraTags(
+function countAsEncoded(
   prompt: string,
   tokenizer: ChunkTokenizer,
+  reading: PromptReadingOptions,
 ): ReturnType<typeof countPromptTokens> {
-  const kept: number[] = [];
-  let text = "";
-  let from = 0;
-  for (const tag of prompt.matchAll(LORA_TAG)) {
-    for (let i = from; i < tag.index; i++) kept.push(i);
-    text += prompt.slice(from, tag.index);
-    from = tag.index + tag[0].length;
+  let longest: { reading: PromptReading; chunks: CountedChunk[]; tokens: number } | null = null;
+  for (const text of promptReadings(prompt, reading.steps, { composable: !reading.negative })) {
+    const chunks = countPromptTokens(text.text, tokenizer);
+    const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);
+    if (longest === null || tokens > longest.tokens) longest = { reading: text, chunks, tokens };
   }
-  for (let i = from; i < prompt.length; i++) kept.push(i);
-  text += prompt.slice(from);
-  kept.push(prompt.length);
-  const original = (index: number) => kept[index] ?? prompt.length;
-  return countPromptTokens(text, tokenizer).map((chunk) => ({
+  if (longest === null) throw new Error("a prompt has at least one reading");
+  const { sources } = longest.reading;
+  const written = (index: number) => sources[index] ?? prompt.length;
+  return longest.chunks.map((chunk) => ({
     ...chunk,
-    start: original(chunk.start),
-    // the end is exclusive: one past the original of the chunk's last character
-    end: chunk.end === chunk.start ? original(chunk.start) : original(chunk.end - 1) + 1,
+    start: written(chunk.start),
+    // the end is exclusive: one past the written place of the chunk's last character
+    end: chunk.end === chunk.start ? written(chunk.start) : written(chunk.end - 1) + 1,
   }));
 }

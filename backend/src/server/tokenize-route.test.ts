@@ -41,6 +41,46 @@ describe("POST /internal/v1/tokenize: happy path", () => {
     ]);
   });
 
+  it("counts the longest text prompt editing makes over the steps, pointing into the prompt as written", async () => {
+    const { app } = setupApp({ prompts: counter() });
+    const prompt = "the [light:the light the:2]";
+    const body = (await (
+      await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt, steps: 4 }))
+    ).json()) as PromptTokens;
+    // "the light" for two steps, then "the the light the": A1111's counter reports the longer
+    expect(body.total_tokens).toBe(4);
+    expect(body.chunks.map((c) => [c.tokens, prompt.slice(c.start, c.end)])).toEqual([
+      [4, "the [light:the light the"],
+    ]);
+  });
+
+  it("reads alternation over the steps asked for: an option no step reaches is not counted", async () => {
+    const { app } = setupApp({ prompts: counter() });
+    const prompt = "[the|light light light]";
+    const count = async (steps: number) =>
+      (
+        (await (
+          await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt, steps }))
+        ).json()) as PromptTokens
+      ).total_tokens;
+    expect(await count(1)).toBe(1);
+    expect(await count(2)).toBe(3);
+  });
+
+  it("counts each AND sub-prompt on its own and answers the longest; a negative prompt is not split", async () => {
+    const { app } = setupApp({ prompts: counter() });
+    const prompt = "the light AND the light light :0.5";
+    const count = async (negative: boolean) =>
+      (await (
+        await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt, negative }))
+      ).json()) as PromptTokens;
+    const positive = await count(false);
+    expect(positive.total_tokens).toBe(3);
+    expect(positive.chunks.map((c) => prompt.slice(c.start, c.end))).toEqual(["the light light"]);
+    // read whole, AND and the weight are text
+    expect((await count(true)).total_tokens).toBeGreaterThan(6);
+  });
+
   it("marks the chunks past the model's limit and counts their tokens", async () => {
     const { app } = setupApp({ prompts: counter(1) });
     const prompt = `${"light ".repeat(80)}BREAK the`;
@@ -78,6 +118,12 @@ describe("POST /internal/v1/tokenize: errors", () => {
     expect(await errorOf(long)).toMatchObject({ param: "prompt" });
     const broken = await app.request(BACKEND_TOKENIZE_PATH, await post("{"));
     expect(broken.status).toBe(400);
+    const steps = await app.request(
+      BACKEND_TOKENIZE_PATH,
+      await post({ model: "tiny", prompt: "a", steps: 0 }),
+    );
+    expect(steps.status).toBe(400);
+    expect(await errorOf(steps)).toMatchObject({ param: "steps" });
   });
 
   it("is 503 while the models load, and 401 unsigned", async () => {

@@ -1,10 +1,15 @@
-import { problemFromZod, promptTokenizeBodySchema, SdgateError } from "@sdgate/shared";
+import {
+  DEFAULT_TOKENIZE_STEPS,
+  problemFromZod,
+  promptTokenizeBodySchema,
+  SdgateError,
+} from "@sdgate/shared";
 import type { Context } from "hono";
 import type { PromptCounter } from "../generation/prompt-counter.ts";
 import type { BackendEnv } from "./types.ts";
 
 /**
- * `POST /internal/v1/tokenize` (signed): `{ model, prompt }` → the prompt's chunks as the model's
+ * `POST /internal/v1/tokenize` (signed): `{ model, prompt, steps?, negative? }` → the prompt's chunks as the model's
  * tokenizer lays them out (`PromptTokens`), answered on this thread without queueing behind images.
  */
 export function tokenizeHandler(counter: () => PromptCounter | null, notReady: () => SdgateError) {
@@ -22,6 +27,7 @@ export function tokenizeHandler(counter: () => PromptCounter | null, notReady: (
       const problem = problemFromZod(parsed.error);
       throw new SdgateError("invalid_request", problem.message, { param: problem.param });
     }
-    return c.json(ready.count(parsed.data.model, parsed.data.prompt));
+    const { model, prompt, steps = DEFAULT_TOKENIZE_STEPS, negative = false } = parsed.data;
+    return c.json(ready.count(model, prompt, { steps, negative }));
   };
 }

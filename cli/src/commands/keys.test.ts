@@ -330,6 +330,40 @@ describe("sdgate keys: requests", () => {
   });
 });
 
+describe("sdgate keys list: filters", () => {
+  it("sends them to the server and repeats them with the next page's cursor", async () => {
+    const { code, request, stdout } = await sdgate([
+      "keys",
+      "list",
+      "--team",
+      "team_0123456789abcdef",
+      "--status",
+      "active",
+      "--search",
+      "ci nightly",
+      "--created-by",
+      "usr_0123456789abcdef",
+    ]);
+    expect(code).toBe(0);
+    const url = new URL(request?.path ?? "", "http://edge");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      team_id: "team_0123456789abcdef",
+      status: "active",
+      q: "ci nightly",
+      created_by: "usr_0123456789abcdef",
+    });
+    expect(stdout.trim().split("\n").at(-1)).toBe(
+      'More: sdgate keys list --team team_0123456789abcdef --status active --search "ci nightly" --created-by usr_0123456789abcdef --cursor abc',
+    );
+  });
+
+  it("refuses a status that is none, before asking the server", async () => {
+    const { code, stderr } = await sdgate(["keys", "list", "--status", "lost"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("--status must be one of active, revoked, expired.");
+  });
+});
+
 describe("sdgate keys: output", () => {
   it("lists keys as a table", async () => {
     const { stdout } = await sdgate(["keys", "list"]);

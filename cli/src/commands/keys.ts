@@ -1,4 +1,10 @@
-import type { KeyLimits, KeyWithSecret, UpdateKeyBody } from "@sdgate/sdk";
+import {
+  KEY_STATUSES,
+  type KeyLimits,
+  type KeyStatus,
+  type KeyWithSecret,
+  type UpdateKeyBody,
+} from "@sdgate/sdk";
 import { type Io, UsageError } from "../io.ts";
 import { adminClient, CONNECTION_OPTIONS, parse, wholeNumber } from "../options.ts";
 import { table } from "../table.ts";
@@ -14,7 +20,10 @@ export const KEYS_USAGE = `Usage: sdgate keys <create|list|get|update|revoke|rot
                      (--model: the only models the key may use; --expires-in: s, m, h or d;
                       --allow-ip: the only addresses it may be used from; --team: the team that owns
                       it, whose budget it spends)
-  sdgate keys list [--limit N] [--cursor C]
+  sdgate keys list [--team <team id>] [--status active|revoked|expired] [--search <text>]
+                   [--created-by <person id>] [--limit N] [--cursor C]
+                     (filtered on the server: --search finds the text in a name, id or prefix;
+                      pass the same filters with --cursor)
   sdgate keys get <key id>                           (the key and what is left of its limits now)
   sdgate keys update <key id> [--name N] [--scope S] [--rpm N] [--concurrency N] [--credits N|unlimited]
                      [--model <id> | --all-models] [--expires-in 30d | --expires-at T | --no-expiry]
@@ -107,18 +116,41 @@ async function update(args: string[], io: Io): Promise<void> {
   io.out(`From: ${key.allowed_ips ? key.allowed_ips.join(", ") : "any address"}\n`);
 }
 
+/** The filters of a `keys list` as options, to repeat with the next page's cursor. */
+function filterArgs(filters: Readonly<Record<string, string | undefined>>): string {
+  return Object.entries(filters)
+    .flatMap(([option, value]) =>
+      value === undefined
+        ? []
+        : [` --${option} ${/^[\w.@:-]+$/.test(value) ? value : JSON.stringify(value)}`],
+    )
+    .join("");
+}
+
 async function list(args: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(args, {
     ...CONNECTION_OPTIONS,
     limit: { type: "string" },
     cursor: { type: "string" },
+    team: { type: "string" },
+    status: { type: "string" },
+    search: { type: "string" },
+    "created-by": { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`Unexpected argument '${positionals[0]}'.`);
   const limit = wholeNumber("limit", values.limit, 1);
+  const status = values.status;
+  if (status !== undefined && !(KEY_STATUSES as readonly string[]).includes(status))
+    throw new UsageError(`--status must be one of ${KEY_STATUSES.join(", ")}.`);
+  const filters = { team: values.team, status, search: values.search, "created-by": values["created-by"] };
   const client = adminClient(values, io);
   const page = await client.keys.list({
     ...(limit === undefined ? {} : { limit }),
     ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
+    ...(values.team === undefined ? {} : { team_id: values.team }),
+    ...(status === undefined ? {} : { status: status as KeyStatus }),
+    ...(values.search === undefined ? {} : { q: values.search }),
+    ...(values["created-by"] === undefined ? {} : { created_by: values["created-by"] }),
   });
   if (values.json) return printJson(io, page);
   const rows = page.data.map((key) => [
@@ -137,7 +169,7 @@ async function list(args: string[], io: Io): Promise<void> {
   ]);
   const headers = ["ID", "NAME", "PREFIX", "SCOPES", "RPM", "CONCURRENCY", "CREDITS", "MODELS", "CREATED"];
   io.out(`${table([...headers, "EXPIRES", "LAST USED", "STATUS"], rows)}\n`);
-  if (page.next_cursor) io.out(`More: sdgate keys list --cursor ${page.next_cursor}\n`);
+  if (page.next_cursor) io.out(`More: sdgate keys list${filterArgs(filters)} --cursor ${page.next_cursor}\n`);
 }
 
 function keyIdOf(positionals: string[], subcommand: string): string {

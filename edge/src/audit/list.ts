@@ -5,20 +5,75 @@ import type { StoredAuditRow } from "./chain.ts";
 const COLUMNS =
   "seq, at, actor, action, key_id, request_hash, backend, status, latency_ms, cost, detail, prev_hash, hash";
 
+/** The fields of a row's `detail` that name what an admin action was about (`target`), beside `key_id`. */
+const TARGET_FIELDS = ["team_id", "user_id", "model_id", "evaluation_id", "promotion_id"] as const;
+
+/** What `listAudit` filters by; each one given narrows the rows. */
+export interface AuditFilters {
+  keyId?: string;
+  /** One action (`key.create`), or every action of a kind by its prefix ending in a dot (`key.`). */
+  action?: string;
+  /** As rows name actors (`user:usr_…`, a key id), or the email a person's rows recorded. */
+  actor?: string;
+  /** A key id, or a team, person, model, evaluation or promotion id a row's detail recorded. */
+  target?: string;
+  /** ISO 8601 UTC: rows at or after it. */
+  from?: string;
+  /** ISO 8601 UTC: rows before it. */
+  to?: string;
+}
+
+/** A field of a row's `detail`, as SQL; `NULL` where the detail is not JSON (so one odd row fails no query). */
+const detailField = (field: string) =>
+  `CASE WHEN json_valid(detail) THEN json_extract(detail, '$.${field}') END`;
+
 /**
- * Audit rows newest first, `limit` at a time, optionally only those about one key; `before` is the
- * `seq` to continue below.
+ * The filters as SQL over `audit_log`. Times compare as the ISO 8601 UTC text the log stores; an
+ * action's prefix is matched by `substr`, never as a pattern.
+ */
+function auditWhere(filters: AuditFilters): { where: string[]; bindings: Array<string | number> } {
+  const where: string[] = [];
+  const bindings: Array<string | number> = [];
+  if (filters.keyId !== undefined) {
+    where.push("key_id = ?");
+    bindings.push(filters.keyId);
+  }
+  if (filters.action?.endsWith(".")) {
+    where.push("substr(action, 1, ?) = ?");
+    bindings.push(filters.action.length, filters.action);
+  } else if (filters.action !== undefined) {
+    where.push("action = ?");
+    bindings.push(filters.action);
+  }
+  if (filters.actor !== undefined) {
+    where.push(`(actor = ? OR ${detailField("actor_email")} = ?)`);
+    bindings.push(filters.actor, filters.actor);
+  }
+  if (filters.target !== undefined) {
+    const fields = TARGET_FIELDS.map((field) => `${detailField(field)} = ?`);
+    where.push(`(key_id = ? OR ${fields.join(" OR ")})`);
+    bindings.push(filters.target, ...TARGET_FIELDS.map(() => filters.target as string));
+  }
+  if (filters.from !== undefined) {
+    where.push("at >= ?");
+    bindings.push(filters.from);
+  }
+  if (filters.to !== undefined) {
+    where.push("at < ?");
+    bindings.push(filters.to);
+  }
+  return { where, bindings };
+}
+
+/**
+ * Audit rows newest first, `limit` at a time, only those that pass `filters` (applied before the page
+ * is cut, so a page is full unless the log ends); `before` is the `seq` to continue below.
  */
 export async function listAudit(
   db: D1Database,
-  query: { keyId: string | null; limit: number; before: number | null },
+  query: { filters: AuditFilters; limit: number; before: number | null },
 ): Promise<AuditPage> {
-  const where: string[] = [];
-  const bindings: Array<string | number> = [];
-  if (query.keyId !== null) {
-    where.push("key_id = ?");
-    bindings.push(query.keyId);
-  }
+  const { where, bindings } = auditWhere(query.filters);
   if (query.before !== null) {
     where.push("seq < ?");
     bindings.push(query.before);

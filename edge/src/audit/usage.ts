@@ -21,6 +21,13 @@ const GROUP_SQL: Record<UsageGroup, { group: string; label: string }> = {
 };
 
 const HIT = "json_extract(a.detail, '$.cache') = 'HIT'";
+/**
+ * A run's GPU time, ms: the engine's own measure of it (its stage timings' `total`, which the backend
+ * starts when the engine takes the request, so queue wait is not in it) where the run recorded one
+ * (migration 0020); else, for runs from before, the time from admission to answer, queue included.
+ */
+const gpuMsOf = (run: string, audit: string) =>
+  `COALESCE(json_extract(${run}.timings_ms, '$.total'), ${audit}.latency_ms)`;
 /** A generation a backend ran itself: not a replay, not one that joined another request's job. */
 const RAN =
   "a.backend IS NOT NULL AND COALESCE(json_extract(a.detail, '$.cache'), '') NOT IN ('HIT', 'COALESCED')";
@@ -39,7 +46,7 @@ export interface UsageReportQuery {
  * Generations per group and period in [`from`, `to`), from the audit log in D1 (`action =
  * 'generation'`: synchronous requests and async jobs alike, one row each, with the credits the key's
  * ledger charged), joined to each one's run (`runs`, by request or job id) for its model and image
- * count. A cache hit's savings are what the run it replayed was charged (the first run of its cache
+ * count and the GPU time the engine measured. A cache hit's savings are what the run it replayed was charged (the first run of its cache
  * key that a backend answered). Times compare as the ISO 8601 UTC strings the log stores, so a period
  * is a prefix of `at`.
  *
@@ -77,9 +84,9 @@ export async function usageReport(db: D1Database, query: UsageReportQuery): Prom
       AVG(a.latency_ms) AS mean_latency_ms,
       -- A generation whose run could not be written still made at least one image.
       SUM(CASE WHEN a.status BETWEEN 200 AND 299 THEN COALESCE(json_array_length(r.seeds), 1) ELSE 0 END) AS images,
-      COALESCE(SUM(CASE WHEN ${RAN} THEN a.latency_ms END), 0) AS gpu_ms,
+      COALESCE(SUM(CASE WHEN ${RAN} THEN ${gpuMsOf("r", "a")} END), 0) AS gpu_ms,
       COALESCE(SUM(o.cost), 0) AS saved_credits,
-      COALESCE(SUM(o.latency_ms), 0) AS saved_gpu_ms
+      COALESCE(SUM(${gpuMsOf("o", "o")}), 0) AS saved_gpu_ms
     FROM audit_log a
     LEFT JOIN api_keys k ON k.id = a.key_id
     LEFT JOIN runs r ON r.id = COALESCE(json_extract(a.detail, '$.job_id'), json_extract(a.detail, '$.request_id'))

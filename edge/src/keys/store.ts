@@ -1,3 +1,4 @@
+import type { KeyStatus } from "@sdgate/shared";
 import { type KeyLimits, keyLimitsSchema } from "../limits/policy.ts";
 import { type ApiKey, knownScopes } from "./api-key.ts";
 
@@ -61,6 +62,49 @@ function fromRow(row: KeyRow): StoredKey {
   return key;
 }
 
+/** What `GET /admin/keys` filters by; each one given narrows the list. */
+export interface KeyListFilters {
+  teamId?: string;
+  status?: KeyStatus;
+  /** Part of the name, id or prefix, whatever its case. */
+  text?: string;
+  createdByUserId?: string;
+  /** When a key's expiry counts as passed (`status`); now unless a test says. */
+  now?: Date;
+}
+
+/**
+ * The filters as SQL over `api_keys`. A key's status is the one `publicKey` reports: revoked once
+ * `revoked_at` is set, else expired once `expires_at` (ISO 8601 UTC, so it compares as text) is past.
+ * The text is matched with `instr`, never as a pattern.
+ */
+function keyListWhere(filters: KeyListFilters): { where: string[]; bindings: string[] } {
+  const where: string[] = [];
+  const bindings: string[] = [];
+  if (filters.teamId !== undefined) {
+    where.push("team_id = ?");
+    bindings.push(filters.teamId);
+  }
+  if (filters.createdByUserId !== undefined) {
+    where.push("created_by_user_id = ?");
+    bindings.push(filters.createdByUserId);
+  }
+  if (filters.text !== undefined) {
+    where.push("instr(lower(name || char(10) || id || char(10) || prefix), lower(?)) > 0");
+    bindings.push(filters.text);
+  }
+  const now = (filters.now ?? new Date()).toISOString();
+  if (filters.status === "revoked") where.push("revoked_at IS NOT NULL");
+  else if (filters.status === "expired") {
+    where.push("revoked_at IS NULL AND expires_at <= ?");
+    bindings.push(now);
+  } else if (filters.status === "active") {
+    where.push("revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)");
+    bindings.push(now);
+  }
+  return { where, bindings };
+}
+
 const KEY_COLUMNS =
   "id, name, prefix, scopes, limits, created_at, revoked_at, last_used_at, models, expires_at, allowed_ips, metadata";
 
@@ -103,21 +147,26 @@ export function d1KeyStore(db: D1Database) {
       return row ? fromRow(row) : null;
     },
 
-    /** Newest first; `before` is the `created_at|id` cursor of the last key of the previous page. */
+    /**
+     * Newest first, only the keys that pass `filters` (each one given narrows the list); `before` is
+     * the `created_at|id` cursor of the last key of the previous page under the same filters.
+     */
     async list(query: {
       limit: number;
       before: { createdAt: string; id: string } | null;
+      filters?: KeyListFilters;
     }): Promise<StoredKey[]> {
-      const statement = query.before
-        ? db
-            .prepare(
-              `SELECT ${KEY_COLUMNS} FROM api_keys WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
-            )
-            .bind(query.before.createdAt, query.before.id, query.limit)
-        : db
-            .prepare(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC LIMIT ?`)
-            .bind(query.limit);
-      const { results } = await statement.all<KeyRow>();
+      const { where, bindings } = keyListWhere(query.filters ?? {});
+      if (query.before) {
+        where.push("(created_at, id) < (?, ?)");
+        bindings.push(query.before.createdAt, query.before.id);
+      }
+      const { results } = await db
+        .prepare(
+          `SELECT ${KEY_COLUMNS} FROM api_keys ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?`,
+        )
+        .bind(...bindings, query.limit)
+        .all<KeyRow>();
       return results.map(fromRow);
     },
 

@@ -4,13 +4,15 @@ import { listAudit, verifyAudit } from "../audit/index.ts";
 import { UnknownCursorError } from "../audit/verify.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminGuard } from "../identity/guard.ts";
-import { adminAudit, noteAudit } from "../middleware/admin-audit/index.ts";
+import { adminAudit, filtersNote, noteAudit } from "../middleware/admin-audit/index.ts";
 import { parseQuery } from "./admin-body.ts";
+import { definedFields } from "./admin-keys/view.ts";
 import { onOperation } from "./operation.ts";
 
 /**
  * The audit chain, for the admin token:
- * - `GET /admin/audit?key_id&limit&before` → newest first; `next_before` pages on.
+ * - `GET /admin/audit?key_id&action&actor&target&from&to&limit&before` → newest first, filtered in D1
+ *   before paging (so each page is full); `next_before` pages on under the same filters.
  * - `GET /admin/audit/verify?after_seq&limit` → walks the chain from its first row (or the retention
  *   checkpoint), recomputing every hash, `limit` rows a page (default 5,000, at most 20,000): pass
  *   `next_after_seq` as `after_seq` until `complete`; the row at `after_seq` is read again from D1, never
@@ -25,11 +27,13 @@ export function registerAdminAudit(app: Hono<AppEnv>): void {
     adminAudit("audit.list", { key: "query" }),
     async (c) => {
       const query = parseQuery(c, auditListQuerySchema);
+      const { key_id, action, actor, target, from, to } = query;
       const page = await listAudit(c.var.config.db, {
-        keyId: query.key_id ?? null,
+        filters: definedFields({ keyId: key_id, action, actor, target, from, to }),
         limit: query.limit,
         before: query.before ?? null,
       });
+      noteAudit(c, { detail: filtersNote(query, ["action", "actor", "target", "from", "to"]) });
       return c.json(page);
     },
   );

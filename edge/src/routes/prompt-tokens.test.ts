@@ -1,4 +1,4 @@
-import { BACKEND_TOKENIZE_PATH, type ErrorEnvelope, promptTokensSchema } from "@sdgate/shared";
+import { BACKEND_TOKENIZE_PATH, type ErrorEnvelope, promptTokensSchema, TINY_MODEL } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import app from "../index.ts";
 import { createKey } from "../keys/testing.ts";
@@ -34,7 +34,15 @@ describe("POST /v1/prompts/tokenize: happy path", () => {
       path: BACKEND_TOKENIZE_PATH,
       signature: "ok",
       audience: "fake-healthy",
-      body: { model: "tiny", prompt },
+      body: { model: "tiny", prompt, steps: TINY_MODEL.defaults.steps, negative: false },
+    });
+  });
+
+  it("passes on the steps that prompt editing is read over, and whether the text is a negative prompt", async () => {
+    const prompt = uniquePrompt("[a fox:a hound:0.5]");
+    expect((await tokenize({ model: "tiny", prompt, steps: 7, negative: true })).status).toBe(200);
+    expect((await callsTo("healthy", prompt))[0]).toMatchObject({
+      body: { model: "tiny", prompt, steps: 7, negative: true },
     });
   });
 
@@ -62,6 +70,16 @@ describe("POST /v1/prompts/tokenize: errors", () => {
     expect(deep.status).toBe(400);
     expect(await errorOf(deep)).toMatchObject({ param: "prompt" });
     expect((await tokenize("{", {})).status).toBe(400);
+    for (const [fields, param] of [
+      [{ steps: 0 }, "steps"],
+      [{ steps: 151 }, "steps"],
+      [{ steps: 2.5 }, "steps"],
+      [{ negative: "yes" }, "negative"],
+    ] as const) {
+      const refused = await tokenize({ model: "tiny", prompt: "a fox", ...fields });
+      expect(refused.status).toBe(400);
+      expect(await errorOf(refused)).toMatchObject({ code: "invalid_request", param });
+    }
   });
 
   it("passes on a backend's refusal of the prompt, and says so when no backend answers", async () => {

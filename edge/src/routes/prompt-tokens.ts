@@ -1,4 +1,4 @@
-import { promptTokenizeBodySchema, SdgateError } from "@sdgate/shared";
+import { MAX_TOKENIZE_STEPS, promptTokenizeBodySchema, SdgateError } from "@sdgate/shared";
 import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { fleetRuntime } from "../backends/fleet.ts";
@@ -15,8 +15,9 @@ import { onOperation } from "./operation.ts";
 const MAX_TOKENIZE_BODY_BYTES = 32 * 1024;
 
 /**
- * `POST /v1/prompts/tokenize`: `{ model, prompt }` → the prompt's chunks as the model's tokenizer
- * lays them out, counted by a backend that serves the model (the edge holds no tokenizer). The model
+ * `POST /v1/prompts/tokenize`: `{ model, prompt, steps?, negative? }` → the chunks of the longest
+ * text the engine encodes for the prompt (tags out, sub-prompts, each step's editing) as the model's
+ * tokenizer lays them out, counted by a backend that serves the model (the edge holds no tokenizer). The model
  * resolves as a generation's does (an alias, a pinned version, the catalog), and the key must be
  * allowed to use it; each call takes one token of the key's request bucket, as a read does.
  */
@@ -42,7 +43,13 @@ export function registerPromptTokens(app: Hono<AppEnv>): void {
       const outcome = await tokenizeOnFleet(
         registry,
         fleetRuntime(registry, health),
-        { model: served.info.id, prompt: body.prompt },
+        {
+          model: served.info.id,
+          prompt: body.prompt,
+          // editing and alternation switch at steps: the model's own steps unless the caller says
+          steps: Math.min(body.steps ?? served.info.defaults.steps, MAX_TOKENIZE_STEPS),
+          negative: body.negative ?? false,
+        },
         {
           keyring: keyringFor(c.env.SDGATE_HMAC_KEYS),
           requestId: c.var.requestId,

@@ -32,10 +32,12 @@ export class Audit {
   }
 
   /**
-   * Entries newest first; pass `next_before` as `before` for older ones.
+   * Entries newest first, only those that pass the filters given (key, action or a kind of action
+   * such as `key.`, actor or a person's email, target, `from`–`to`), filtered on the server so each
+   * page is full; pass `next_before` as `before`, with the same filters, for older ones.
    *
    * @example
-   * const page = await admin.audit.list({ key_id: "key_…", limit: 20 });
+   * const page = await admin.audit.list({ action: "key.", actor: "user:usr_…", from: "2026-12-01", limit: 20 });
    */
   async list(query: AuditListQuery = {}, options: RequestOptions = {}): Promise<AuditPage> {
     return callOperation(this.#transport, "listAudit", { query }, options);

@@ -39,11 +39,13 @@ export class Keys {
   }
 
   /**
-   * One page of keys, newest first, without secrets; pass `next_cursor` as `cursor` for the next.
+   * One page of keys, newest first, without secrets, only those that pass the filters given (team,
+   * status, text in the name, id or prefix, maker), filtered on the server so each page is full; pass
+   * `next_cursor` as `cursor`, with the same filters, for the next.
    *
    * @example
-   * const page = await admin.keys.list({ limit: 50 });
-   * const next = page.next_cursor && (await admin.keys.list({ cursor: page.next_cursor }));
+   * const page = await admin.keys.list({ team_id: "team_…", status: "active", limit: 50 });
+   * const next = page.next_cursor && (await admin.keys.list({ team_id: "team_…", status: "active", cursor: page.next_cursor }));
    */
   async list(query: KeyListQuery = {}, options: RequestOptions = {}): Promise<KeyList> {
     return callOperation(this.#transport, "listKeys", { query }, options);

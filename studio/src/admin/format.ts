@@ -1,4 +1,4 @@
-import type { AuditRow, FleetBackend, KeyView } from "@sdgate/shared";
+import type { AuditRow, FleetBackend } from "@sdgate/shared";
 
 /**
  * A moment as a person reads it, in their locale; `—` for none.
@@ -75,37 +75,6 @@ export function queueOf(backend: Pick<FleetBackend, "load">): string {
   return parts.join(", ");
 }
 
-/** The key list's filters, as the URL keeps them. */
-export interface KeyFilters {
-  /** Matches the name, id, prefix or a label's value, whatever its case. */
-  text: string;
-  status: KeyView["status"] | "";
-}
-
-/**
- * The keys that pass the filters.
- *
- * @example
- * filterKeys(keys, { text: "ci", status: "active" });
- */
-export function filterKeys(keys: readonly KeyView[], filters: KeyFilters): KeyView[] {
-  const text = filters.text.trim().toLowerCase();
-  return keys.filter(
-    (key) =>
-      (filters.status === "" || key.status === filters.status) &&
-      (text === "" ||
-        [
-          key.name,
-          key.id,
-          key.prefix,
-          ...Object.entries(key.metadata).map(([name, value]) => `${name}=${value}`),
-        ]
-          .join("\n")
-          .toLowerCase()
-          .includes(text)),
-  );
-}
-
 /**
  * Labels as a person types them, one `name=value` a line, into a key's `metadata`; the first line
  * that is not one is named.
@@ -151,28 +120,4 @@ export function listOf(text: string): string[] | null {
     .map((item) => item.trim())
     .filter((item) => item !== "");
   return items.length === 0 ? null : items;
-}
-
-/** The audit list's filters that the API does not take, applied to each page it answers. */
-export interface AuditFilters {
-  /** Part of the action (`key.`, `team.create`). */
-  action: string;
-  /** Part of the actor (`user:usr_…`, `break_glass`, a key id). */
-  actor: string;
-}
-
-/**
- * The rows of a page that pass the filters.
- *
- * @example
- * filterAudit(rows, { action: "key.", actor: "" });
- */
-export function filterAudit(rows: readonly AuditRow[], filters: AuditFilters): AuditRow[] {
-  const action = filters.action.trim().toLowerCase();
-  const actor = filters.actor.trim().toLowerCase();
-  return rows.filter(
-    (row) =>
-      row.action.toLowerCase().includes(action) &&
-      `${row.actor}\n${actorEmailOf(row) ?? ""}`.toLowerCase().includes(actor),
-  );
 }

@@ -73,6 +73,7 @@ export function GenerationForm(props: {
         required={prompt.required}
         maxLength={prompt.maxLength}
         model={draft.model}
+        reading={{ steps: draft.steps, negative: false }}
         client={props.client}
         value={draft.prompt}
         onInput={(v) => set("prompt", v)}
@@ -83,6 +84,7 @@ export function GenerationForm(props: {
         required={negativePrompt.required}
         maxLength={negativePrompt.maxLength}
         model={draft.model}
+        reading={{ steps: draft.steps, negative: true }}
         client={props.client}
         value={draft.negative_prompt}
         onInput={(v) => set("negative_prompt", v)}

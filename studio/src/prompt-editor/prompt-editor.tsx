@@ -3,7 +3,7 @@ import type { PromptTokens } from "@sdgate/shared";
 import { useId, useMemo, useRef } from "preact/hooks";
 import { type BracketProblem, bracketProblems, highlightPrompt } from "./a1111-syntax.ts";
 import { chunkSummary, overlayPieces } from "./token-chunks.ts";
-import { type TokenCount, useTokenCount } from "./use-token-count.ts";
+import { type TokenCount, type TokenReading, useTokenCount } from "./use-token-count.ts";
 import "./prompt-editor.css";
 
 export interface PromptEditorProps {
@@ -14,6 +14,8 @@ export interface PromptEditorProps {
   maxLength: number | null;
   /** The model whose tokenizer counts the text (the form's model choice). */
   model: string;
+  /** The form's steps, over which prompt editing and alternation are read, and whether this is the negative prompt. */
+  reading: TokenReading;
   client: Sdgate | null;
   onInput: (value: string) => void;
 }
@@ -27,7 +29,7 @@ export interface PromptEditorProps {
 export function PromptEditor(props: PromptEditorProps) {
   const id = useId();
   const overlay = useRef<HTMLDivElement>(null);
-  const count = useTokenCount(props.client, props.model, props.value);
+  const count = useTokenCount(props.client, props.model, props.value, props.reading);
   const spans = useMemo(() => highlightPrompt(props.value), [props.value]);
   const problems = useMemo(() => bracketProblems(props.value, spans), [props.value, spans]);
   const counted = count.counted?.prompt === props.value ? count.counted.tokens : null;

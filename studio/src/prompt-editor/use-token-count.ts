@@ -1,5 +1,5 @@
 import type { Sdgate } from "@sdgate/sdk";
-import type { PromptTokens } from "@sdgate/shared";
+import { MAX_TOKENIZE_STEPS, type PromptTokens } from "@sdgate/shared";
 import { useEffect, useState } from "preact/hooks";
 
 /** Typing pauses this long before a count is asked for: one call per pause, not per key. */
@@ -13,21 +13,36 @@ export interface TokenCount {
   pending: boolean;
 }
 
+/** How the engine will read the text: over how many steps (prompt editing switches at steps), and whether it is a negative prompt (not split at `AND`). */
+export interface TokenReading {
+  steps: number;
+  negative: boolean;
+}
+
 /**
- * The model's token count of `prompt`, asked of the edge (`client.prompts.tokenize`) once typing
+ * The model's token count of `prompt` as the engine will read it (the API's: tags out, the longest
+ * `AND` sub-prompt and prompt-editing step), asked of the edge (`client.prompts.tokenize`) once typing
  * pauses; a newer text aborts the call for an older one, so a slow answer never overwrites a newer.
  *
  * @example
- * const count = useTokenCount(client, draft.model, draft.prompt);
+ * const count = useTokenCount(client, draft.model, draft.prompt, { steps: draft.steps, negative: false });
  */
-export function useTokenCount(client: Sdgate | null, model: string, prompt: string): TokenCount {
+export function useTokenCount(
+  client: Sdgate | null,
+  model: string,
+  prompt: string,
+  reading: TokenReading,
+): TokenCount {
+  const { negative } = reading;
+  // a half-typed steps field still counts: over the nearest steps the API reads
+  const steps = Math.min(Math.max(Math.round(reading.steps) || 1, 1), MAX_TOKENIZE_STEPS);
   const [count, setCount] = useState<TokenCount>({ counted: null, error: null, pending: false });
   useEffect(() => {
     if (client === null || model === "") return;
     setCount((before) => ({ ...before, pending: true }));
     const controller = new AbortController();
     const timer = setTimeout(() => {
-      client.prompts.tokenize({ model, prompt }, { signal: controller.signal }).then(
+      client.prompts.tokenize({ model, prompt, steps, negative }, { signal: controller.signal }).then(
         (tokens) => setCount({ counted: { prompt, model, tokens }, error: null, pending: false }),
         (error: unknown) => {
           if (controller.signal.aborted) return;
@@ -40,6 +55,6 @@ export function useTokenCount(client: Sdgate | null, model: string, prompt: stri
       clearTimeout(timer);
       controller.abort();
     };
-  }, [client, model, prompt]);
+  }, [client, model, prompt, steps, negative]);
   return count;
 }

@@ -14,7 +14,7 @@ export interface SubPrompt {
 }
 
 // `re_AND` is `\bAND\b`; Python's `\b` is Unicode-aware, JS's is not, hence the lookarounds.
-const AND = /(?<![\p{L}\p{N}_])AND(?![\p{L}\p{N}_])/u;
+const AND = /(?<![\p{L}\p{N}_])AND(?![\p{L}\p{N}_])/gu;
 // The number that `re_weight` allows. `weighted` finds it from the end: as one regex,
 // `^([\s\S]*?)(?:\s*:\s*(number))?\s*$` retries its lazy text at each character of a whitespace run
 // and scans the rest of the run each time, which costs the square of the run.
@@ -29,7 +29,25 @@ const SPACE = /\s/;
  * // [{ text: "a castle", weight: 1 }, { text: " a dragon", weight: 0.6 }]
  */
 export function splitComposable(prompt: string): SubPrompt[] {
-  return prompt.split(AND).map(weighted);
+  return composableParts(prompt).map(({ text, weight }) => ({ text, weight }));
+}
+
+/**
+ * {@link splitComposable} with where each sub-prompt's text starts in `prompt` (its text is the start
+ * of the part between two `AND`s, up to its weight).
+ *
+ * @example
+ * composableParts("a castle AND a dragon :0.6")[1] // { text: " a dragon", weight: 0.6, at: 12 }
+ */
+export function composableParts(prompt: string): Array<SubPrompt & { at: number }> {
+  const parts: Array<SubPrompt & { at: number }> = [];
+  let at = 0;
+  for (const match of prompt.matchAll(AND)) {
+    parts.push({ ...weighted(prompt.slice(at, match.index)), at });
+    at = match.index + match[0].length;
+  }
+  parts.push({ ...weighted(prompt.slice(at)), at });
+  return parts;
 }
 
 /** Whether `prompt` needs more than the plain path: several sub-prompts, or a guidance weight. */

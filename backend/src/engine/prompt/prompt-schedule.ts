@@ -20,9 +20,21 @@ export interface ScheduledPrompt {
   prompt: string;
 }
 
+/** A run of the prompt as written, `text` starting at offset `at`: what a scheduled prompt is made of. */
+export interface PromptPiece {
+  text: string;
+  at: number;
+}
+
+/** A scheduled prompt as the pieces of the written prompt it is made of, in order. */
+export interface ScheduledPieces {
+  endAtStep: number;
+  pieces: PromptPiece[];
+}
+
 type Node =
-  | { kind: "text"; text: string }
-  | { kind: "group"; open: string; parts: Node[][]; separator: string; close: string }
+  | { kind: "text"; text: string; at: number }
+  | { kind: "group"; open: PromptPiece; parts: Node[][]; separators: PromptPiece[]; close: PromptPiece }
   | { kind: "scheduled"; before: Node[] | null; after: Node[]; when: string }
   | { kind: "alternate"; options: Node[][] };
 
@@ -34,13 +46,31 @@ type Node =
  * promptSchedule("a [b:c:0.5] d", 10) // [{ endAtStep: 5, prompt: "a b d" }, { endAtStep: 10, prompt: "a c d" }]
  */
 export function promptSchedule(prompt: string, steps: number): ScheduledPrompt[] {
+  return promptSchedulePieces(prompt, steps).map(({ endAtStep, pieces }) => ({
+    endAtStep,
+    prompt: pieces.map((piece) => piece.text).join(""),
+  }));
+}
+
+/**
+ * {@link promptSchedule} with each prompt as the pieces of `prompt` it is made of, so that a place in
+ * a scheduled prompt can be found in the prompt as written (the Studio's token counter).
+ *
+ * @example
+ * promptSchedulePieces("a [b:c:0.5]", 10)[1]?.pieces // [{ text: "a ", at: 0 }, { text: "c", at: 5 }]
+ */
+export function promptSchedulePieces(prompt: string, steps: number): ScheduledPieces[] {
   const tree = parsePrompt(prompt);
-  if (tree === null) return [{ endAtStep: steps, prompt }];
+  if (tree === null) return [{ endAtStep: steps, pieces: [{ text: prompt, at: 0 }] }];
   const ends = new Set([steps]);
   collectSteps(tree, steps, ends);
   return [...ends]
     .sort((a, b) => a - b)
-    .map((step) => ({ endAtStep: step, prompt: render(tree, step, steps) }));
+    .map((step) => {
+      const pieces: PromptPiece[] = [];
+      render(tree, step, steps, pieces);
+      return { endAtStep: step, pieces };
+    });
 }
 
 /** Whether `prompt` uses editing or alternation at all (then it is encoded more than once). */
@@ -71,24 +101,23 @@ function whenStep(when: string, steps: number): number {
   return Math.min(steps, Math.trunc(when.includes(".") ? value * steps : value));
 }
 
-/** A1111's `at_step`: the prompt as it reads at `step`. */
-function render(nodes: readonly Node[], step: number, steps: number): string {
-  let out = "";
+/** A1111's `at_step`: the prompt as it reads at `step`, as pieces of the prompt appended to `out`. */
+function render(nodes: readonly Node[], step: number, steps: number, out: PromptPiece[]): void {
   for (const node of nodes) {
-    if (node.kind === "text") out += node.text;
-    else if (node.kind === "group")
-      out +=
-        node.open + node.parts.map((part) => render(part, step, steps)).join(node.separator) + node.close;
-    else if (node.kind === "scheduled")
-      out +=
-        step <= whenStep(node.when, steps)
-          ? node.before === null
-            ? ""
-            : render(node.before, step, steps)
-          : render(node.after, step, steps);
-    else out += render(node.options[(step - 1) % node.options.length] as Node[], step, steps);
+    if (node.kind === "text") out.push({ text: node.text, at: node.at });
+    else if (node.kind === "group") {
+      out.push(node.open);
+      for (const [i, part] of node.parts.entries()) {
+        const separator = node.separators[i - 1];
+        if (separator !== undefined) out.push(separator);
+        render(part, step, steps, out);
+      }
+      out.push(node.close);
+    } else if (node.kind === "scheduled") {
+      const chosen = step <= whenStep(node.when, steps) ? node.before : node.after;
+      if (chosen !== null) render(chosen, step, steps, out);
+    } else render(node.options[(step - 1) % node.options.length] as Node[], step, steps, out);
   }
-  return out;
 }
 
 // Sticky: each is matched at `lastIndex` only, so scanning a number costs its own length.
@@ -121,7 +150,7 @@ function parsePrompt(prompt: string): Node[] | null {
     if (position >= prompt.length) break;
     const char = prompt[position] as string;
     if (!"[]():".includes(char)) return null;
-    nodes.push({ kind: "text", text: char });
+    nodes.push({ kind: "text", text: char, at: position });
     position += 1;
   }
   return nodes;
@@ -143,8 +172,9 @@ class Parser {
     const nodes: Node[] = [];
     let position = start;
     let plain = "";
+    let plainAt = start;
     const flush = () => {
-      if (plain !== "") nodes.push({ kind: "text", text: plain });
+      if (plain !== "") nodes.push({ kind: "text", text: plain, at: plainAt });
       plain = "";
     };
     while (position < text.length) {
@@ -159,6 +189,7 @@ class Parser {
         flush();
         nodes.push(construct.node);
         position = construct.end;
+        plainAt = position;
       } else if ("]):|".includes(char)) {
         break;
       } else {
@@ -176,16 +207,29 @@ class Parser {
   #round(start: number): { node: Node; end: number } | null {
     const text = this.#text;
     const first = this.sequence(start + 1);
+    const open = { text: "(", at: start };
     if (text[first.end] === ")")
       return {
-        node: { kind: "group", open: "(", parts: [first.nodes], separator: "", close: ")" },
+        node: {
+          kind: "group",
+          open,
+          parts: [first.nodes],
+          separators: [],
+          close: { text: ")", at: first.end },
+        },
         end: first.end + 1,
       };
     if (text[first.end] !== ":") return null;
     const second = this.sequence(first.end + 1);
     if (text[second.end] !== ")") return null;
     return {
-      node: { kind: "group", open: "(", parts: [first.nodes, second.nodes], separator: ":", close: ")" },
+      node: {
+        kind: "group",
+        open,
+        parts: [first.nodes, second.nodes],
+        separators: [{ text: ":", at: first.end }],
+        close: { text: ")", at: second.end },
+      },
       end: second.end + 1,
     };
   }
@@ -197,7 +241,13 @@ class Parser {
     const next = text[first.end];
     if (next === "]")
       return {
-        node: { kind: "group", open: "[", parts: [first.nodes], separator: "", close: "]" },
+        node: {
+          kind: "group",
+          open: { text: "[", at: start },
+          parts: [first.nodes],
+          separators: [],
+          close: { text: "]", at: first.end },
+        },
         end: first.end + 1,
       };
     if (next === "|") {

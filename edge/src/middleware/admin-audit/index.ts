@@ -46,6 +46,25 @@ export function noteAudit(c: Context<AppEnv>, note: AuditNote): void {
 }
 
 /**
+ * The filters a listing was asked for, for its audit row's detail: what someone looked for is part of
+ * what they did.
+ *
+ * @example
+ * noteAudit(c, { detail: { count, ...filtersNote(query, ["status", "q"]) } });
+ */
+export function filtersNote<Q extends object>(
+  query: Q,
+  names: readonly (keyof Q & string)[],
+): Record<string, string> {
+  const note: Record<string, string> = {};
+  for (const name of names) {
+    const value = query[name];
+    if (typeof value === "string") note[name] = value;
+  }
+  return note;
+}
+
+/**
  * Appends `entry` and waits until it is committed, so the response implies the record. The
  * `AuditLog` keeps the entry in its own storage first: when D1 fails it is written by a later try,
  * never lost. Only an `AuditLog` that cannot be reached at all is logged, not thrown: the action

@@ -3,10 +3,10 @@ import type { Hono } from "hono";
 import type { AppEnv } from "../../hono-env.ts";
 import { adminGuard } from "../../identity/guard.ts";
 import { d1KeyStore, type StoredKey } from "../../keys/store.ts";
-import { adminAudit, noteAudit } from "../../middleware/admin-audit/index.ts";
+import { adminAudit, filtersNote, noteAudit } from "../../middleware/admin-audit/index.ts";
 import { parseQuery } from "../admin-body.ts";
 import { onOperation } from "../operation.ts";
-import { publicKey } from "./view.ts";
+import { definedFields, publicKey } from "./view.ts";
 
 function encodeCursor(key: StoredKey): string {
   return btoa(JSON.stringify([key.created_at, key.id])).replaceAll("=", "");
@@ -24,15 +24,26 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   });
 }
 
-/** `GET /admin/keys?limit&cursor` → newest first, no secrets; `next_cursor` pages on. */
+/**
+ * `GET /admin/keys?limit&cursor&team_id&status&q&created_by` → newest first, no secrets, filtered in
+ * D1 before paging (so each page is full); `next_cursor` pages on under the same filters.
+ */
 export function registerListKeys(app: Hono<AppEnv>): void {
   onOperation(app, "listKeys", adminGuard("listKeys"), adminAudit("key.list"), async (c) => {
     const query = parseQuery(c, keyListQuerySchema);
     const before = query.cursor === undefined ? null : decodeCursor(query.cursor);
-    const keys = await d1KeyStore(c.var.config.db).list({ limit: query.limit + 1, before });
+    const filters = definedFields({
+      teamId: query.team_id,
+      status: query.status,
+      text: query.q,
+      createdByUserId: query.created_by,
+    });
+    const keys = await d1KeyStore(c.var.config.db).list({ limit: query.limit + 1, before, filters });
     const page = keys.slice(0, query.limit);
     const last = page.at(-1);
-    noteAudit(c, { detail: { count: page.length } });
+    noteAudit(c, {
+      detail: { count: page.length, ...filtersNote(query, ["team_id", "status", "q", "created_by"]) },
+    });
     const list: KeyList = {
       object: "list",
       data: page.map(publicKey),

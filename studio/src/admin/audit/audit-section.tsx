@@ -2,7 +2,8 @@ import type { AuditRow } from "@sdgate/shared";
 import { useState } from "preact/hooks";
 import { navigate } from "../../shell/route.ts";
 import { ActionError, LoadState } from "../action-error.tsx";
-import { actorEmailOf, filterAudit, whenOf } from "../format.ts";
+import { actorEmailOf, whenOf } from "../format.ts";
+import { AUDIT_FILTER_NAMES, auditListQueryOf, filtersIn, filtersOfForm } from "../list-filters.ts";
 import type { SectionProps } from "../section-props.ts";
 import { TableBox } from "../table-box.tsx";
 import { useAction, useLoaded } from "../use-loaded.ts";
@@ -17,31 +18,39 @@ function detailOf(row: AuditRow): string {
   return text.length > 120 ? `${text.slice(0, 119)}…` : text;
 }
 
-/** The filter form; applying it puts the filters in the URL, so a view can be shared. */
+/** The filter form; applying it puts the filters in the URL, so a view can be shared; the server applies them. */
 function AuditFilterForm(props: { query: URLSearchParams }) {
+  const filters = filtersIn(props.query, AUDIT_FILTER_NAMES);
   const submit = (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    const query: Record<string, string> = {};
-    for (const name of ["key_id", "action", "actor"]) {
-      const value = String(form.get(name) ?? "").trim();
-      if (value !== "") query[name] = value;
-    }
-    navigate("admin", ["audit"], query);
+    navigate("admin", ["audit"], filtersOfForm(form, AUDIT_FILTER_NAMES));
   };
   return (
     <form class="row filters" onSubmit={submit} aria-label="Audit filters">
       <label>
+        Action
+        <input name="action" placeholder="key.create, or key. for all" defaultValue={filters.action ?? ""} />
+      </label>
+      <label>
+        Actor
+        <input name="actor" placeholder="user:usr_…, key_… or email" defaultValue={filters.actor ?? ""} />
+      </label>
+      <label>
+        About
+        <input name="target" placeholder="key_…, team_…, usr_…" defaultValue={filters.target ?? ""} />
+      </label>
+      <label>
         Key id
-        <input name="key_id" placeholder="key_…" defaultValue={props.query.get("key_id") ?? ""} />
+        <input name="key_id" placeholder="key_…" defaultValue={filters.key_id ?? ""} />
       </label>
       <label>
-        Action contains
-        <input name="action" placeholder="key.create" defaultValue={props.query.get("action") ?? ""} />
+        From
+        <input name="from" type="date" defaultValue={filters.from ?? ""} />
       </label>
       <label>
-        Actor contains
-        <input name="actor" placeholder="user:usr_…" defaultValue={props.query.get("actor") ?? ""} />
+        Before
+        <input name="to" type="date" defaultValue={filters.to ?? ""} />
       </label>
       <button type="submit">Filter</button>
     </form>
@@ -49,48 +58,45 @@ function AuditFilterForm(props: { query: URLSearchParams }) {
 }
 
 /**
- * The audit log, newest first, a page at a time (`GET /admin/audit`): by key on the server, by action
- * and actor on each page; and the chain's verification.
+ * The audit log, newest first, a page at a time (`GET /admin/audit`), filtered by the server (by key,
+ * action, actor, target and time, so every page is full); and the chain's verification.
  */
 export function AuditSection(props: SectionProps) {
   const { session } = props.studio;
-  const keyId = props.query.get("key_id") ?? "";
-  const filters = { action: props.query.get("action") ?? "", actor: props.query.get("actor") ?? "" };
+  const filters = props.query.toString();
   const [older, setOlder] = useState<{ rows: AuditRow[]; nextBefore: number | null } | null>(null);
   const [first] = useLoaded(() => {
     setOlder(null);
-    return session.audit.list({ limit: PAGE_ROWS, ...(keyId === "" ? {} : { key_id: keyId }) });
-  }, [keyId]);
+    return session.audit.list(auditListQueryOf(props.query, PAGE_ROWS));
+  }, [filters]);
   const nextBefore = older?.nextBefore ?? (first.state === "ok" ? first.data.next_before : null);
   const more = useAction(
     () =>
       session.audit.list({
-        limit: PAGE_ROWS,
-        ...(keyId === "" ? {} : { key_id: keyId }),
+        ...auditListQueryOf(props.query, PAGE_ROWS),
         ...(nextBefore === null ? {} : { before: nextBefore }),
       }),
     (page) => setOlder({ rows: [...(older?.rows ?? []), ...page.data], nextBefore: page.next_before }),
   );
 
   const rows = first.state === "ok" ? [...first.data.data, ...(older?.rows ?? [])] : [];
-  const shown = filterAudit(rows, filters);
   return (
     <>
       <ChainCheck session={session} />
-      <AuditFilterForm key={props.query.toString()} query={props.query} />
+      <AuditFilterForm key={filters} query={props.query} />
       {first.state !== "ok" ? (
         <LoadState loaded={first} />
       ) : (
         <>
           <p role="status">
-            {shown.length} of {rows.length} loaded entries shown
-            {nextBefore === null ? " (the whole log)" : ""}.
+            {rows.length} {rows.length === 1 ? "entry" : "entries"} found
+            {nextBefore === null ? "" : ", older ones to load"}.
           </p>
           <TableBox
             label="Audit entries"
             columns={["#", "When", "Actor", "Action", "Status", "Key", "Detail"]}
           >
-            {shown.map((row) => (
+            {rows.map((row) => (
               <tr key={row.seq}>
                 <td>{row.seq}</td>
                 <td>{whenOf(row.at)}</td>
