@@ -1,0 +1,82 @@
+import { isSdgateError } from "@sdgate/shared";
+import { configFor, type EdgeConfig, type Env } from "../env.ts";
+import { log } from "../log.ts";
+import { actAsSweepKey } from "./acting-key.ts";
+import { type DrivableSweep, finishSettledSweeps, markDriven, sweepsToDrive } from "./driver-store.ts";
+import { stopWaitingCells } from "./store.ts";
+import { STOP_CODES, type SubmitTurn, submitCells } from "./submit-cells.ts";
+
+/** Cell submissions one turn tries at most, over all sweeps: bounded work per cron invocation. */
+export const MAX_CELLS_PER_TURN = 24;
+/** Sweeps one turn looks at at most, the least recently driven first. */
+export const MAX_SWEEPS_PER_TURN = 8;
+
+/** What one turn of the driver did. */
+export interface DriveTurn {
+  /** Sweeps it took a turn on. */
+  driven: number;
+  /** Cell submissions it tried (each admitted or refused by the key's limits). */
+  attempted: number;
+  /** Sweeps whose key or budget refused them: their waiting cells are `refused` with the code. */
+  stopped: number;
+  /** Sweeps it found settled and marked finished. */
+  finished: number;
+}
+
+/**
+ * One turn of the sweep driver (the cron trigger, every minute): submits the cells that the key's
+ * rate or concurrency left waiting, on behalf of the key that created or last resumed each sweep
+ * (`actAsSweepKey`), through the same preparation, governance and admission as the resume route, up
+ * to `maxCells` submissions; then marks finished the sweeps whose cells are all settled. The cells'
+ * claims (`claimCells`) keep a cell from being submitted twice by two turns, or a turn and a resume.
+ * Throws (after every sweep had its turn) if any sweep's turn failed.
+ *
+ * @example
+ * await driveSweeps(env, ctx);
+ */
+export async function driveSweeps(
+  env: Env,
+  executionCtx?: ExecutionContext,
+  maxCells = MAX_CELLS_PER_TURN,
+): Promise<DriveTurn> {
+  const config = configFor(env);
+  const now = new Date();
+  const turn: DriveTurn = { driven: 0, attempted: 0, stopped: 0, finished: 0 };
+  let failed = 0;
+  for (const sweep of await sweepsToDrive(config.db, now.getTime(), MAX_SWEEPS_PER_TURN)) {
+    const left = maxCells - turn.attempted;
+    if (left <= 0) break;
+    turn.driven += 1;
+    try {
+      await markDriven(config.db, sweep.id, now);
+      const done = await driveSweep(env, config, sweep, left, executionCtx);
+      turn.attempted += done.attempted;
+      if (done.stopCode !== null) turn.stopped += 1;
+    } catch (error) {
+      failed += 1;
+      log.error("a sweep's turn failed", { sweep_id: sweep.id, error: (error as Error).message });
+    }
+  }
+  turn.finished = await finishSettledSweeps(config.db, now);
+  if (failed > 0) throw new Error(`${failed} sweep turns failed`);
+  return turn;
+}
+
+async function driveSweep(
+  env: Env,
+  config: EdgeConfig,
+  sweep: DrivableSweep,
+  limit: number,
+  executionCtx: ExecutionContext | undefined,
+): Promise<SubmitTurn> {
+  try {
+    return await actAsSweepKey(env, config, sweep.actor, executionCtx, (c) =>
+      submitCells(c, sweep.id, sweep.experiment, { scope: "waiting", limit }),
+    );
+  } catch (error) {
+    // The key was refused before any cell was claimed: no key has that secret any more.
+    if (!isSdgateError(error) || !STOP_CODES.has(error.code)) throw error;
+    await stopWaitingCells(config.db, sweep.id, error.code);
+    return { attempted: 0, stopCode: error.code };
+  }
+}
