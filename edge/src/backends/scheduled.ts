@@ -7,6 +7,7 @@ import { pruneRuns } from "../runs/store.ts";
 import { pruneShares } from "../shares/store.ts";
 import { driveSweeps } from "../sweeps/driver.ts";
 import { pruneSweeps } from "../sweeps/retention.ts";
+import { SWEEP_DRIVER_NAME } from "../sweeps/sweep-driver.ts";
 
 /** Probes every backend of the registry: a backstop for the `BackendHealth` alarm, which stops rescheduling itself without traffic. */
 async function probeBackends(config: EdgeConfig): Promise<void> {
@@ -46,9 +47,11 @@ async function applyRetention(config: EdgeConfig): Promise<void> {
     });
 }
 
-async function driveSweepsLogged(env: Env, executionCtx: ExecutionContext | undefined): Promise<void> {
-  const turn = await driveSweeps(env, executionCtx);
+/** The sweep driver's turn; with cells still waiting, its object takes the next ones within seconds. */
+async function driveSweepsNow(config: EdgeConfig, env: Env, executionCtx?: ExecutionContext): Promise<void> {
+  const turn = await driveSweeps(env, (work) => executionCtx?.waitUntil(work));
   if (turn.driven > 0 || turn.finished > 0) log.info("sweep driver", { ...turn });
+  if (turn.waiting) await config.sweeps.driver.getByName(SWEEP_DRIVER_NAME).wake();
 }
 
 /**
@@ -69,7 +72,7 @@ export async function onSchedule(
     probeBackends(config),
     applyRetention(config),
     pruneSignInState(config),
-    driveSweepsLogged(env, executionCtx),
+    driveSweepsNow(config, env, executionCtx),
   ]);
   const failed: string[] = [];
   for (const [step, outcome] of [

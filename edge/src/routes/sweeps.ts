@@ -8,6 +8,7 @@ import {
   sweepBodySchema,
 } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
+import { inBackground } from "../gateway/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { clientIpOf } from "../keys/key-check.ts";
@@ -26,6 +27,7 @@ import {
   type SweepRow,
 } from "../sweeps/store.ts";
 import { submitCells } from "../sweeps/submit-cells.ts";
+import { SWEEP_DRIVER_NAME } from "../sweeps/sweep-driver.ts";
 import { sweepSummaryOf, sweepViewOf } from "../sweeps/view.ts";
 import { onOperation } from "./operation.ts";
 import { invalid, linksOf, scopeOf } from "./runs.ts";
@@ -55,6 +57,12 @@ function actingKeyOf(c: Context<AppEnv>): ActingKey {
     acting_ip: clientIpOf(c),
     acting_origin: new URL(c.req.url).origin,
   };
+}
+
+/** Submits what the key's limits admit now; the driver's object takes the cells left waiting within seconds. */
+async function submitNow(c: Context<AppEnv>, sweepId: string, experiment: string | null): Promise<void> {
+  const turn = await submitCells(c, sweepId, experiment);
+  if (turn.waiting) inBackground(c, c.var.config.sweeps.driver.getByName(SWEEP_DRIVER_NAME).wake());
 }
 
 async function viewOf(c: Context<AppEnv>, row: SweepRow): Promise<Sweep> {
@@ -115,7 +123,7 @@ export function registerSweeps(app: Hono<AppEnv>): void {
       ...actingKeyOf(c),
     };
     await insertSweep(c.var.config.db, row, scope, cells.value);
-    await submitCells(c, id, experiment);
+    await submitNow(c, id, experiment);
     const stored = { ...row, owner: "", cancelled_at: null, driven_at: null, finished_at: null };
     return c.json(await viewOf(c, stored), 201, {
       Location: `/v1/sweeps/${id}`,
@@ -143,7 +151,7 @@ export function registerSweeps(app: Hono<AppEnv>): void {
   onOperation(app, "resumeSweep", keyAuth("resumeSweep", { deferred: true }), async (c) => {
     const row = await sweepOf(c);
     await markResumed(c.var.config.db, row.id, actingKeyOf(c));
-    await submitCells(c, row.id, row.experiment);
+    await submitNow(c, row.id, row.experiment);
     return c.json(await viewOf(c, row));
   });
 

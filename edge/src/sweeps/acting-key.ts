@@ -1,5 +1,5 @@
 import { randomHex } from "@sdgate/shared";
-import { type Context, Hono } from "hono";
+import { type Context, type ExecutionContext, Hono } from "hono";
 import type { EdgeConfig, Env } from "../env.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { keyRefusal } from "../keys/auth.ts";
@@ -24,13 +24,13 @@ export interface SweepActor {
  * stores), and whatever `work` throws.
  *
  * @example
- * const turn = await actAsSweepKey(env, config, actor, ctx, (c) => submitCells(c, id, null));
+ * const turn = await actAsSweepKey(env, config, actor, (p) => ctx.waitUntil(p), (c) => submitCells(c, id, null));
  */
 export async function actAsSweepKey<T>(
   env: Env,
   config: EdgeConfig,
   actor: SweepActor,
-  executionCtx: ExecutionContext | undefined,
+  background: (work: Promise<unknown>) => void,
   work: (c: Context<AppEnv>) => Promise<T>,
 ): Promise<T> {
   const record = await apiKeyStore(config).findByHash(actor.keyHash);
@@ -52,6 +52,8 @@ export async function actAsSweepKey<T>(
   });
   // `CF-Connecting-IP` is where the key's `allowed_ips` read the caller's address (`clientIpOf`).
   const headers: Record<string, string> = actor.ip === null ? {} : { "CF-Connecting-IP": actor.ip };
+  // What the route hands to `waitUntil` (a refund after a failed submission) outlives the turn.
+  const executionCtx: ExecutionContext = { waitUntil: background, passThroughOnException() {}, props: {} };
   await app.fetch(new Request(actor.origin, { headers }), env, executionCtx);
   const { outcome } = result;
   if (outcome === undefined) throw new Error("actAsSweepKey: the handler did not run.");

@@ -6,7 +6,7 @@ import { onSchedule } from "../backends/scheduled.ts";
 import { asAdmin, expectJson } from "../routes/admin-people/testing.ts";
 import { creditsLeft, streamCalls, uniqueJobPrompt } from "../test-support/jobs-harness.ts";
 import { driveSweeps } from "./driver.ts";
-import { stepsGrid, sweepEnv, sweeps, teamKey, waitForSweep } from "./testing.ts";
+import { background, stepsGrid, sweepEnv, sweeps, teamKey, waitForSweep } from "./testing.ts";
 
 // The cron's other steps run too; the audit's retention is off so the shared audit chain is untouched.
 const cronEnv = { ...sweepEnv, SDGATE_AUDIT_RETENTION_DAYS: "0" };
@@ -47,7 +47,7 @@ describe("the sweep driver", () => {
     const { key, prompt, id } = await waitingSweep(3, { credits: 1_000_000 });
     const credits = await creditsLeft(key.id);
     await expectJson(await asAdmin(`/admin/keys/${key.id}`, { method: "DELETE" }), 200);
-    await driveSweeps(sweepEnv);
+    await driveSweeps(sweepEnv, background);
     const cells = await env.DB.prepare(
       "SELECT state, error_code FROM sweep_cells WHERE sweep_id = ? ORDER BY idx",
     )
@@ -60,7 +60,7 @@ describe("the sweep driver", () => {
     expect(await creditsLeft(key.id)).toBe(credits);
     expect(await streamCalls("stream", prompt)).toHaveLength(1);
     // Nothing left to come: the sweep is finished, not retried on every turn.
-    await driveSweeps(sweepEnv);
+    await driveSweeps(sweepEnv, background);
     expect(await finishedAt(id)).not.toBeNull();
   });
 
@@ -81,7 +81,7 @@ describe("the sweep driver", () => {
       )?.n ?? 0;
     let turns = 0;
     for (let before = await submitted(); before < 5 && turns < 10; turns++) {
-      const turn = await driveSweeps(sweepEnv, undefined, 2);
+      const turn = await driveSweeps(sweepEnv, background, 2);
       expect(turn.attempted).toBeLessThanOrEqual(2);
       const after = await submitted();
       expect(after - before).toBeLessThanOrEqual(2);

@@ -25,9 +25,13 @@ export const STOP_CODES = new Set([
   "insufficient_scope",
 ]);
 
-/** What one submission turn did: the cells it tried, and the code that stopped the sweep, if any. */
+/** What one submission turn did: the cells it tried and submitted, and why it halted, if it did. */
 export interface SubmitTurn {
   attempted: number;
+  submitted: number;
+  /** The key's rate or concurrency left cells waiting for a later turn. */
+  waiting: boolean;
+  /** The key's or its budget's refusal that stopped the sweep's waiting cells. */
   stopCode: string | null;
 }
 
@@ -69,7 +73,12 @@ export async function submitCells(
   // Cells already left `pending` by this turn or earlier ones stop too.
   const stopCode = turn.halt?.state === "refused" ? turn.halt.code : null;
   if (stopCode !== null) await stopWaitingCells(db, sweepId, stopCode);
-  return { attempted: turn.attempted, stopCode };
+  return {
+    attempted: turn.attempted,
+    submitted: outcomes.filter((outcome) => outcome.state === "submitted").length,
+    waiting: turn.halt?.state === "pending",
+    stopCode,
+  };
 }
 
 /** Why a turn submits no more cells, and what the cells it has not tried become. */

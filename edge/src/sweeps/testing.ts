@@ -6,6 +6,9 @@ import { jobsEnv, request } from "../test-support/jobs-harness.ts";
 /** The edge the sweep tests run on: one streaming fake backend, a fleet of its own. */
 export const sweepEnv = jobsEnv();
 
+/** What a turn leaves running (a refund) just runs on in a test: there is no invocation to extend. */
+export const background = (work: Promise<unknown>) => void work.catch(() => undefined);
+
 /** A key of a fresh team, with room for test loops and `limits` on top. */
 export async function teamKey(limits: Record<string, number> = {}): Promise<{ key: string; id: string }> {
   const team = await newTeam();
