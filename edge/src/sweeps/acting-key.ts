@@ -3,6 +3,7 @@ import { type Context, type ExecutionContext, Hono } from "hono";
 import type { EdgeConfig, Env } from "../env.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { keyRefusal } from "../keys/auth.ts";
+import { confirmKey } from "../keys/authorize.ts";
 import { keyOfRecord, type PendingKey } from "../keys/key-check.ts";
 import { apiKeyStore } from "../keys/lookup.ts";
 
@@ -18,10 +19,10 @@ export interface SweepActor {
  * created or last resumed the sweep, for the driver, which has no request: the key found by its
  * secret's hash where `keyAuth` finds it (this isolate, KV, then D1), left for `authorize` to confirm
  * with the key's Durable Object (scope `generate`), from the address and origin that request came
- * from. So a cell is prepared, governed, admitted and charged as the resume route does it, and a key
- * revoked, expired, rotated out or limited to other addresses since is refused as it would be there.
- * Throws 401 `invalid_api_key` when no key has that secret any more (a revoked key leaves the
- * stores), and whatever `work` throws.
+ * from. So a cell is prepared, governed, admitted and charged as the resume route does it. The key's
+ * object confirms the key before `work` runs: a key revoked, expired, rotated out or limited to other
+ * addresses since throws its refusal (401 `invalid_api_key`, 403 `ip_not_allowed`), as does a secret
+ * no store knows any more; otherwise whatever `work` throws.
  *
  * @example
  * const turn = await actAsSweepKey(env, config, actor, (p) => ctx.waitUntil(p), (c) => submitCells(c, id, null));
@@ -44,6 +45,8 @@ export async function actAsSweepKey<T>(
     c.set("pendingKey", pendingKey);
     c.set("apiKey", keyOfRecord(record));
     try {
+      // As the resume route authorizes before it claims a cell: a key refused since stops here.
+      await confirmKey(c);
       result.outcome = { ok: true, value: await work(c) };
     } catch (error) {
       result.outcome = { ok: false, error };

@@ -18,6 +18,13 @@ const finishedAt = async (id: string) =>
       .first<{ finished_at: string | null }>()
   )?.finished_at;
 
+const cellsOf = async (id: string) =>
+  (
+    await env.DB.prepare("SELECT state, error_code FROM sweep_cells WHERE sweep_id = ? ORDER BY idx")
+      .bind(id)
+      .all<{ state: string; error_code: string | null }>()
+  ).results;
+
 /** A sweep of `cells` cells by a key of concurrency 1: one cell running, the rest waiting. */
 async function waitingSweep(cells: number, limits: Record<string, number> = {}) {
   const key = await teamKey({ concurrency: 1, ...limits });
@@ -62,6 +69,24 @@ describe("the sweep driver", () => {
     // Nothing left to come: the sweep is finished, not retried on every turn.
     await driveSweeps(sweepEnv, background);
     expect(await finishedAt(id)).not.toBeNull();
+  });
+
+  it("stops the waiting cells of a team past its monthly budget with budget_exceeded, charging nothing", async () => {
+    const { key, prompt, id } = await waitingSweep(3, { credits: 1_000_000 });
+    const credits = await creditsLeft(key.id);
+    await expectJson(
+      await asAdmin(`/admin/teams/${key.teamId}/budget`, { method: "PUT", json: { monthly_credits: 1 } }),
+      200,
+    );
+    const turn = await driveSweeps(sweepEnv, background);
+    expect(turn.stopped).toBeGreaterThanOrEqual(1);
+    expect(await cellsOf(id)).toEqual([
+      { state: "submitted", error_code: null },
+      { state: "refused", error_code: "budget_exceeded" },
+      { state: "refused", error_code: "budget_exceeded" },
+    ]);
+    expect(await creditsLeft(key.id)).toBe(credits);
+    expect(await streamCalls("stream", prompt)).toHaveLength(1);
   });
 
   it("submits at most its cap of cells per turn", async () => {

@@ -10,13 +10,16 @@ export const sweepEnv = jobsEnv();
 export const background = (work: Promise<unknown>) => void work.catch(() => undefined);
 
 /** A key of a fresh team, with room for test loops and `limits` on top. */
-export async function teamKey(limits: Record<string, number> = {}): Promise<{ key: string; id: string }> {
+export async function teamKey(
+  limits: Record<string, number> = {},
+): Promise<{ key: string; id: string; teamId: string }> {
   const team = await newTeam();
   const body = { name: "sweeps", team_id: team.id, limits: { requests_per_minute: 10_000, ...limits } };
-  return expectJson<{ key: string; id: string }>(
+  const created = await expectJson<{ key: string; id: string }>(
     await asAdmin("/admin/keys", { method: "POST", json: body }),
     201,
   );
+  return { ...created, teamId: team.id };
 }
 
 /** `/v1/sweeps…` as `key`. */
