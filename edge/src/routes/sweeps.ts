@@ -72,8 +72,8 @@ async function viewOf(c: Context<AppEnv>, row: SweepRow): Promise<Sweep> {
 
 /**
  * The sweep routes: `POST /v1/sweeps` (expand, price, refuse past the budget or `max_credits`, then
- * store and submit every cell as an async job until the key's limits refuse one; the driver submits
- * the rest from the cron, `sweeps/driver.ts`), `GET /v1/sweeps` and `/v1/sweeps/{id}` (cells with
+ * store and submit every cell as an async job until the key's limits refuse one; the sweep driver
+ * submits the rest, `sweeps/driver.ts`), `GET /v1/sweeps` and `/v1/sweeps/{id}` (cells with
  * their status, job, run and images), `POST /v1/sweeps/{id}/resume` and `/cancel`. A sweep belongs
  * to the key's team: any key of the team sees and resumes it (the driver then acts as that key),
  * another team's is a 404.
