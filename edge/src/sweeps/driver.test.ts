@@ -89,6 +89,17 @@ describe("the sweep driver", () => {
     expect(await streamCalls("stream", prompt)).toHaveLength(1);
   });
 
+  it("stops the waiting cells of a key whose credits are spent, rather than waiting on every turn", async () => {
+    const { key, id } = await waitingSweep(2);
+    await expectJson(
+      await asAdmin(`/admin/keys/${key.id}`, { method: "PATCH", json: { limits: { credits: 0 } } }),
+      200,
+    );
+    const turn = await driveSweeps(sweepEnv, background);
+    expect(turn.stopped).toBeGreaterThanOrEqual(1);
+    expect((await cellsOf(id))[1]).toEqual({ state: "refused", error_code: "rate_limited" });
+  });
+
   it("submits at most its cap of cells per turn", async () => {
     const { key, id } = await waitingSweep(5, { concurrency: 1 });
     // Room for every cell from now on: only the cap holds the turn back.

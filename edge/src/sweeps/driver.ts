@@ -4,7 +4,7 @@ import { log } from "../log.ts";
 import { actAsSweepKey } from "./acting-key.ts";
 import { type DrivableSweep, finishSettledSweeps, markDriven, sweepsToDrive } from "./driver-store.ts";
 import { stopWaitingCells } from "./store.ts";
-import { STOP_CODES, type SubmitTurn, submitCells } from "./submit-cells.ts";
+import { refusalKind, type SubmitTurn, submitCells } from "./submit-cells.ts";
 
 /** Cell submissions one turn tries at most, over all sweeps: bounded work per cron invocation. */
 export const MAX_CELLS_PER_TURN = 24;
@@ -81,8 +81,8 @@ async function driveSweep(
       submitCells(c, sweep.id, sweep.experiment, { scope: "waiting", limit }),
     );
   } catch (error) {
-    // The key was refused before any cell was claimed: no key has that secret any more.
-    if (!isSdgateError(error) || !STOP_CODES.has(error.code)) throw error;
+    // The key was refused before any cell was claimed (`actAsSweepKey` confirms it first).
+    if (!isSdgateError(error) || refusalKind(error) !== "stop") throw error;
     await stopWaitingCells(config.db, sweep.id, error.code);
     return { attempted: 0, submitted: 0, waiting: false, stopCode: error.code };
   }

@@ -1,4 +1,4 @@
-import { isSdgateError } from "@sdgate/shared";
+import { isSdgateError, type SdgateError } from "@sdgate/shared";
 import type { Context } from "hono";
 import type { AppEnv } from "../hono-env.ts";
 import { submitJob } from "../jobs/submit.ts";
@@ -10,20 +10,19 @@ import { type CellOutcome, type ClaimScope, claimCells, settleClaims, stopWaitin
 /** Cells submitted at once: enough to fill a fleet quickly, few enough to keep one request's fan-out small. */
 const SUBMIT_CONCURRENCY = 6;
 
-/** Refusals that say "not now" (the key's rate or concurrency): the cell waits for the driver's next turn. */
-const WAIT_CODES = new Set(["rate_limited"]);
+const STOP_CODES = new Set(["budget_exceeded", "invalid_api_key", "ip_not_allowed", "insufficient_scope"]);
 
 /**
- * Refusals of the key or its team rather than of the cell: the key revoked, expired, rotated out, used
- * from an address it may not be or without `generate`, or a budget spent. The cell and every cell
- * still waiting stop with the code (`refused`, nothing charged) until a person resumes the sweep.
+ * How a refusal bears on the sweep. `wait`: "not now", the key's request rate or concurrency; the cell
+ * waits for the driver's next turn. `stop`: the key or its team rather than the cell: the key revoked,
+ * expired, rotated out, used from an address it may not be or without `generate`, its credits or a
+ * monthly budget spent; the cell and every cell still waiting stop with the code (`refused`, nothing
+ * charged) until someone resumes the sweep. `cell`: this cell alone (a policy, a model no longer served).
  */
-export const STOP_CODES = new Set([
-  "budget_exceeded",
-  "invalid_api_key",
-  "ip_not_allowed",
-  "insufficient_scope",
-]);
+export function refusalKind(error: SdgateError): "wait" | "stop" | "cell" {
+  if (error.code === "rate_limited") return error.param === "credits" ? "stop" : "wait";
+  return STOP_CODES.has(error.code) ? "stop" : "cell";
+}
 
 /** What one submission turn did: the cells it tried and submitted, and why it halted, if it did. */
 export interface SubmitTurn {
@@ -40,7 +39,7 @@ export interface SubmitTurn {
  * generation route's own preparation, governance and admission (`submitJob`) as the key on `c`, so
  * they spread over the backends as any job does. Once the key's rate or concurrency refuses one, the
  * rest are left `pending` for the driver's next turn; once the key or its budget refuses one
- * ({@link STOP_CODES}), the rest and every cell still waiting are `refused` with that code; a cell
+ * (see {@link refusalKind}), the rest and every cell still waiting are `refused` with that code; a cell
  * refused for itself (a policy, a model no longer served) is `refused` with the error's code.
  * Never throws for a cell: every claim is settled.
  */
@@ -63,9 +62,9 @@ export async function submitCells(
         continue;
       }
       turn.attempted += 1;
-      const outcome = await submitCell(c, cell, experiment);
+      const { outcome, halt } = await submitCell(c, cell, experiment);
       outcomes.push(outcome);
-      turn.halt = haltAfter(outcome, turn.halt);
+      turn.halt = strongerHalt(turn.halt, halt);
     }
   };
   await Promise.all(Array.from({ length: SUBMIT_CONCURRENCY }, worker));
@@ -84,20 +83,17 @@ export async function submitCells(
 /** Why a turn submits no more cells, and what the cells it has not tried become. */
 type Halt = { state: "pending" | "refused"; code: string };
 
-/** The halt after `outcome`: a stop (the key, its budget) outranks a wait (its rate, concurrency). */
-function haltAfter(outcome: CellOutcome, current: Halt | null): Halt | null {
-  if (outcome.state === "submitted" || outcome.errorCode === null) return current;
-  if (STOP_CODES.has(outcome.errorCode))
-    return current?.state === "refused" ? current : { state: "refused", code: outcome.errorCode };
-  if (outcome.state === "pending") return current ?? { state: "pending", code: outcome.errorCode };
-  return current;
+/** A stop outranks a wait (cells behind a refused key must not wait for it); the first of each stands. */
+function strongerHalt(current: Halt | null, next: Halt | null): Halt | null {
+  if (next === null || current?.state === "refused") return current;
+  return current === null || next.state === "refused" ? next : current;
 }
 
 async function submitCell(
   c: Context<AppEnv>,
   cell: { idx: number; request: string },
   experiment: string | null,
-): Promise<CellOutcome> {
+): Promise<{ outcome: CellOutcome; halt: Halt | null }> {
   try {
     const prepared = await prepareForJob(c, JSON.parse(cell.request) as object);
     await enforceGovernance(c, prepared.resolved, prepared.served);
@@ -107,13 +103,18 @@ async function submitCell(
       experiment,
       idempotencyKey: null,
     });
-    return { idx: cell.idx, state: "submitted", jobId: view.id, keyId: c.var.apiKey.id };
+    return {
+      outcome: { idx: cell.idx, state: "submitted", jobId: view.id, keyId: c.var.apiKey.id },
+      halt: null,
+    };
   } catch (error) {
     if (!isSdgateError(error)) {
       log.error("a sweep's cell could not be submitted", { cell: cell.idx, error: (error as Error).name });
-      return { idx: cell.idx, state: "refused", errorCode: "internal_error" };
+      return { outcome: { idx: cell.idx, state: "refused", errorCode: "internal_error" }, halt: null };
     }
-    const state = WAIT_CODES.has(error.code) ? "pending" : "refused";
-    return { idx: cell.idx, state, errorCode: error.code };
+    const kind = refusalKind(error);
+    const state = kind === "wait" ? ("pending" as const) : ("refused" as const);
+    const halt = kind === "cell" ? null : { state, code: error.code };
+    return { outcome: { idx: cell.idx, state, errorCode: error.code }, halt };
   }
 }
