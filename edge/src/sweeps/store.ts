@@ -1,7 +1,7 @@
 import type { SweepCell, SweepCellStatus } from "@sdgate/shared";
 import { ownerOf, RUN_TABLE_COLUMNS, type RunScope, type StoredRun } from "../runs/store.ts";
 
-/** A sweep as D1 keeps it (migration 0017). */
+/** A sweep as D1 keeps it (migrations 0017 and 0022). */
 export interface SweepRow {
   id: string;
   owner: string;
