@@ -44,6 +44,9 @@ export default defineConfig({
             SDGATE_WEBHOOK_ALLOW_LOOPBACK: "true",
             // Sign-in (src/identity/oidc/): a real OpenID Provider on 127.0.0.1, with its client.
             OIDC_TEST: { ...inject<OidcTestProvider>("oidcProvider") },
+            // No fast sweep turns in the background: the tests' files share one runtime and D1, and
+            // the sweep tests take the driver's turns themselves (src/sweeps/).
+            SDGATE_SWEEP_TURN_SECONDS: "0",
           },
         },
       };

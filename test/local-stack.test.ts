@@ -11,6 +11,7 @@ import {
   generationResponseSchema,
   OPERATIONS,
   type OperationSpec,
+  type Sweep,
 } from "@sdgate/shared";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
@@ -182,6 +183,32 @@ describe("the local stack, end to end", () => {
       )
       .map((problem) => `${problem.severity} ${problem.ruleId}: ${problem.message}`);
     expect(reported, JSON.stringify(reported)).toEqual([]);
+  });
+
+  it("runs a sweep past its key's concurrency to the end on the server, with no client resuming it", async () => {
+    const { url, adminToken } = localStack.current();
+    const made = await fetch(`${url}/admin/keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "sweep driver e2e", limits: { concurrency: 1 } }),
+    });
+    expect(made.status).toBe(201);
+    const headers = {
+      authorization: `Bearer ${((await made.json()) as { key: string }).key}`,
+      "content-type": "application/json",
+    };
+    const grid = {
+      request: { prompt: "a lighthouse", size: "64x64", steps: 1 },
+      axes: [{ field: "seed", values: [1, 2, 3] }],
+    };
+    const created = await fetch(`${url}/v1/sweeps`, { method: "POST", headers, body: JSON.stringify(grid) });
+    expect(created.status).toBe(201);
+    const sweep = (await created.json()) as Sweep;
+    expect(sweep.totals).toMatchObject({ running: 1, pending: 2 });
+    // Only reads from here on, and reading submits nothing: the SweepDriver's alarm does.
+    const succeeded = async () =>
+      ((await (await fetch(`${url}/v1/sweeps/${sweep.id}`, { headers })).json()) as Sweep).totals.succeeded;
+    await expect.poll(succeeded, { timeout: 60_000, interval: 1_000 }).toBe(3);
   });
 
   it("answers 401 without an API key", async () => {

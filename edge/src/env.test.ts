@@ -27,6 +27,7 @@ function rawEnv(overrides: Record<string, unknown> = {}): Env {
     TEAM_BUDGET: env.TEAM_BUDGET,
     EVALUATION_RUN: env.EVALUATION_RUN,
     CANARY_WATCH: env.CANARY_WATCH,
+    SWEEP_DRIVER: env.SWEEP_DRIVER,
     SDGATE_HMAC_KEYS: env.SDGATE_HMAC_KEYS,
     SDGATE_BACKENDS: JSON.stringify([backend]),
     ...overrides,

@@ -28,6 +28,7 @@ import { log } from "./log.ts";
 import { GOVERNANCE_MODES, type Governance } from "./model-registry/serving.ts";
 import { modelCatalogSchema } from "./models.ts";
 import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf } from "./retention.ts";
+import { type SweepsConfig, type SweepsEnv, sweepsConfigOf, sweepsEnvShape } from "./sweeps/config.ts";
 
 /**
  * The Worker's env as the runtime hands it over:
@@ -62,8 +63,9 @@ import { type RetentionConfig, retentionConflict, retentionEnvShape, retentionOf
  *   (default 400; `0` keeps every row).
  * - Async jobs, estimates and webhooks: see {@link JobsEnv} (`jobs/config.ts`).
  * - Sign-in (Cloudflare Access, OIDC, sessions): see {@link IdentityEnv} (`identity/config.ts`).
+ * - The sweep driver (`SWEEP_DRIVER`, its pace): see {@link SweepsEnv} (`sweeps/config.ts`).
  */
-export interface Env extends JobsEnv, IdentityEnv {
+export interface Env extends JobsEnv, IdentityEnv, SweepsEnv {
   API_KEYS: KVNamespace;
   SDGATE_BACKENDS: string;
   SDGATE_HMAC_KEYS: string;
@@ -118,6 +120,7 @@ export interface EdgeConfig {
   jobs: JobsConfig;
   retention: RetentionConfig;
   identity: IdentityConfig;
+  sweeps: SweepsConfig;
 }
 
 /**
@@ -195,6 +198,7 @@ export const envSchema = z
     ...jobsEnvShape,
     ...retentionEnvShape,
     ...identityEnvShape,
+    ...sweepsEnvShape,
   })
   .superRefine((env, ctx) => {
     const conflict = retentionConflict(env);
@@ -231,6 +235,7 @@ export const envSchema = z
       retention: retentionOf(env),
       // Checked in superRefine above: here it parses.
       identity: (identityConfigOf(env) as { ok: true; config: IdentityConfig }).config,
+      sweeps: sweepsConfigOf(env),
     }),
   );
 

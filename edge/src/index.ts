@@ -45,6 +45,7 @@ export { GenerationJob } from "./jobs/generation-job.ts";
 export { type ApiKeyRecord, apiKeyRecordKey } from "./keys/api-key.ts";
 export { AuthFailures } from "./keys/auth-failures.ts";
 export { KeyState } from "./limits/key-state.ts";
+export { SweepDriver } from "./sweeps/sweep-driver.ts";
 
 /** sdgate's edge: a Cloudflare Worker in front of the GPU backends. See shared/DESIGN.md, "Public API (edge)". */
 const app = new Hono<AppEnv>();

@@ -25,8 +25,8 @@ export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-// A whole number of `unit`s from a [vars] string (or a TOML number), within bounds.
-function wholeNumber(unit: string, min: number, max: number, fallback: number) {
+/** A whole number of `unit`s from a [vars] string (or a TOML number), within bounds. */
+export function wholeNumber(unit: string, min: number, max: number, fallback: number) {
   return z
     .preprocess(
       (value) => (typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value),

@@ -15,7 +15,7 @@ export const SWEEP_OPERATIONS = {
     method: "POST",
     path: "/v1/sweeps",
     summary:
-      "Run a sweep: a base generation request and one to three axes (any generation field, or `prompt_sr`), expanded into at most 400 cells, each checked as a generation request (a bad value is a 400 naming its axis and value). The whole grid is priced as `POST /v1/estimate` prices a request and refused (402 `budget_exceeded`) when it costs more than the team's budget has left this month or than `max_credits`; `dry_run: true` answers the price only (200, `sweep.estimate`). Otherwise each cell is submitted as an async job, as `Prefer: respond-async` does, until the key's limits refuse one; the rest wait as `pending` for `POST /v1/sweeps/{id}/resume`. `Sdgate-Experiment` (or `experiment`) puts its runs in an experiment.",
+      "Run a sweep: a base generation request and one to three axes (any generation field, or `prompt_sr`), expanded into at most 400 cells, each checked as a generation request (a bad value is a 400 naming its axis and value). The whole grid is priced as `POST /v1/estimate` prices a request and refused (402 `budget_exceeded`) when it costs more than the team's budget has left this month or than `max_credits`; `dry_run: true` answers the price only (200, `sweep.estimate`). Otherwise each cell is submitted as an async job, as `Prefer: respond-async` does, until the key's rate or concurrency refuses one; the rest wait as `pending` and the server submits them as the key's limits free up, acting as this key (no client needs to stay connected). A key revoked, expired or rotated out since, or a budget spent, stops the waiting cells (`failed`, with that error code, nothing charged) until a resume. `Sdgate-Experiment` (or `experiment`) puts its runs in an experiment.",
     access: { kind: "api_key", scope: "generate" },
     permission: "images.generate",
     idempotent: false,
@@ -50,7 +50,7 @@ export const SWEEP_OPERATIONS = {
     method: "POST",
     path: "/v1/sweeps/{id}/resume",
     summary:
-      "Submit again the cells that failed, were cancelled or never started (finished cells are never run again), until the key's limits refuse one; clears a cancellation.",
+      "Submit again the cells that failed, were cancelled or never started (finished cells are never run again), until the key's limits refuse one; clears a cancellation. The server then submits the cells left waiting as the calling key.",
     access: { kind: "api_key", scope: "generate" },
     permission: "images.generate",
     idempotent: false,

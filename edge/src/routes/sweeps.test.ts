@@ -1,6 +1,7 @@
 import type { RunList, Sweep, SweepEstimate, SweepList } from "@sdgate/shared";
-import { describe, expect, it, vi } from "vitest";
-import { jobsEnv, request, streamCalls, uniqueJobPrompt } from "../test-support/jobs-harness.ts";
+import { describe, expect, it } from "vitest";
+import { sweepEnv, waitForSweep } from "../sweeps/testing.ts";
+import { request, streamCalls, uniqueJobPrompt } from "../test-support/jobs-harness.ts";
 import { STREAM_STEP_MS } from "../test-support/stream-fakes.ts";
 import { asAdmin, expectJson, newTeam } from "./admin-people/testing.ts";
 
@@ -11,7 +12,7 @@ async function teamKey(teamId: string, limits: Record<string, number> = {}): Pro
   ).key;
 }
 
-const testEnv = jobsEnv();
+const testEnv = sweepEnv;
 const sweeps = (key: string, method: string, path = "", body?: unknown, headers?: Record<string, string>) =>
   request(method, `/v1/sweeps${path}`, key, testEnv, {
     ...(body === undefined ? {} : { body }),
@@ -27,19 +28,6 @@ function grid(prompt: string, extra: Record<string, unknown> = {}) {
     ],
     ...extra,
   };
-}
-
-/** The sweep once `done` holds (every cell ended, by default). */
-async function waitForSweep(key: string, id: string, done = (sweep: Sweep) => sweep.totals.running === 0) {
-  let sweep: Sweep | null = null;
-  await vi.waitFor(
-    async () => {
-      sweep = await expectJson<Sweep>(await sweeps(key, "GET", `/${id}`), 200);
-      expect(done(sweep)).toBe(true);
-    },
-    { timeout: 10_000, interval: 50 },
-  );
-  return sweep as unknown as Sweep;
 }
 
 describe("sweeps: the happy path", () => {

@@ -8,21 +8,26 @@ import {
   sweepBodySchema,
 } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
+import { inBackground } from "../gateway/serve.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
+import { clientIpOf } from "../keys/key-check.ts";
 import { experimentHeader } from "../runs/record.ts";
 import { randomSeed } from "../seed.ts";
 import { budgetRemaining, priceSweep, refusalOf } from "../sweeps/price.ts";
 import {
+  type ActingKey,
   countCells,
   insertSweep,
   listSweepRows,
   markCancelled,
+  markResumed,
   readCells,
   readSweep,
   type SweepRow,
 } from "../sweeps/store.ts";
 import { submitCells } from "../sweeps/submit-cells.ts";
+import { SWEEP_DRIVER_NAME } from "../sweeps/sweep-driver.ts";
 import { sweepSummaryOf, sweepViewOf } from "../sweeps/view.ts";
 import { onOperation } from "./operation.ts";
 import { invalid, linksOf, scopeOf } from "./runs.ts";
@@ -45,6 +50,21 @@ async function sweepOf(c: Context<AppEnv>): Promise<SweepRow> {
   return row;
 }
 
+/** The key of this request, as the driver will act as it (`actAsSweepKey`) for the sweep's waiting cells. */
+function actingKeyOf(c: Context<AppEnv>): ActingKey {
+  return {
+    acting_key_hash: c.var.pendingKey.hashHex,
+    acting_ip: clientIpOf(c),
+    acting_origin: new URL(c.req.url).origin,
+  };
+}
+
+/** Submits what the key's limits admit now; the driver's object takes the cells left waiting within seconds. */
+async function submitNow(c: Context<AppEnv>, sweepId: string, experiment: string | null): Promise<void> {
+  const turn = await submitCells(c, sweepId, experiment);
+  if (turn.waiting) inBackground(c, c.var.config.sweeps.driver.getByName(SWEEP_DRIVER_NAME).wake());
+}
+
 async function viewOf(c: Context<AppEnv>, row: SweepRow): Promise<Sweep> {
   const fresh = (await readSweep(c.var.config.db, await scopeOf(c), row.id)) ?? row;
   return sweepViewOf(fresh, await readCells(c.var.config.db, row.id), linksOf(c));
@@ -52,9 +72,11 @@ async function viewOf(c: Context<AppEnv>, row: SweepRow): Promise<Sweep> {
 
 /**
  * The sweep routes: `POST /v1/sweeps` (expand, price, refuse past the budget or `max_credits`, then
- * store and submit every cell as an async job), `GET /v1/sweeps` and `/v1/sweeps/{id}` (cells with
+ * store and submit every cell as an async job until the key's limits refuse one; the sweep driver
+ * submits the rest, `sweeps/driver.ts`), `GET /v1/sweeps` and `/v1/sweeps/{id}` (cells with
  * their status, job, run and images), `POST /v1/sweeps/{id}/resume` and `/cancel`. A sweep belongs
- * to the key's team: any key of the team sees and drives it, another team's is a 404.
+ * to the key's team: any key of the team sees and resumes it (the driver then acts as that key),
+ * another team's is a 404.
  */
 export function registerSweeps(app: Hono<AppEnv>): void {
   onOperation(app, "createSweep", keyAuth("createSweep", { deferred: true }), async (c) => {
@@ -98,10 +120,12 @@ export function registerSweeps(app: Hono<AppEnv>): void {
       cells: price.cells,
       credits: price.credits,
       gpu_seconds: price.gpu_seconds,
+      ...actingKeyOf(c),
     };
     await insertSweep(c.var.config.db, row, scope, cells.value);
-    await submitCells(c, id, experiment);
-    return c.json(await viewOf(c, { ...row, owner: "", cancelled_at: null }), 201, {
+    await submitNow(c, id, experiment);
+    const stored = { ...row, owner: "", cancelled_at: null, driven_at: null, finished_at: null };
+    return c.json(await viewOf(c, stored), 201, {
       Location: `/v1/sweeps/${id}`,
     });
   });
@@ -126,8 +150,8 @@ export function registerSweeps(app: Hono<AppEnv>): void {
 
   onOperation(app, "resumeSweep", keyAuth("resumeSweep", { deferred: true }), async (c) => {
     const row = await sweepOf(c);
-    await markCancelled(c.var.config.db, row.id, null);
-    await submitCells(c, row.id, row.experiment);
+    await markResumed(c.var.config.db, row.id, actingKeyOf(c));
+    await submitNow(c, row.id, row.experiment);
     return c.json(await viewOf(c, row));
   });
 

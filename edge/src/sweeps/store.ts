@@ -1,7 +1,7 @@
 import type { SweepCell, SweepCellStatus } from "@sdgate/shared";
 import { ownerOf, RUN_TABLE_COLUMNS, type RunScope, type StoredRun } from "../runs/store.ts";
 
-/** A sweep as D1 keeps it (migration 0017). */
+/** A sweep as D1 keeps it (migrations 0017 and 0022). */
 export interface SweepRow {
   id: string;
   owner: string;
@@ -18,7 +18,17 @@ export interface SweepRow {
   credits: number;
   gpu_seconds: number;
   cancelled_at: string | null;
+  /** The key that drives it (migration 0022): its secret's SHA-256, address and origin; `null` before. */
+  acting_key_hash: string | null;
+  acting_ip: string | null;
+  acting_origin: string | null;
+  driven_at: string | null;
+  /** When every cell was settled; `null` while any still has something coming. */
+  finished_at: string | null;
 }
+
+/** Who drives a sweep: the key of the request that created or last resumed it, as that request came. */
+export type ActingKey = Pick<SweepRow, "acting_key_hash" | "acting_ip" | "acting_origin">;
 
 export type CellState = "pending" | "submitting" | "submitted" | "refused" | "cancelled";
 
@@ -45,7 +55,7 @@ export const CLAIM_LEASE_MS = 60_000;
  */
 export async function insertSweep(
   db: D1Database,
-  sweep: Omit<SweepRow, "owner" | "cancelled_at">,
+  sweep: Omit<SweepRow, "owner" | "cancelled_at" | "driven_at" | "finished_at">,
   scope: RunScope,
   cells: readonly SweepCell[],
 ): Promise<void> {
@@ -154,26 +164,40 @@ export async function countCells(
 }
 
 /**
- * Claims the cells that may be submitted (never started, refused, cancelled before they ran, or whose
- * job failed or was cancelled; a lapsed claim too), so two resumes never submit one cell twice.
- * Finished and running cells are never claimed.
+ * Which cells a claim takes. `resume`: every cell that may be submitted (never started, refused,
+ * cancelled before it ran, or whose job failed or was cancelled; a lapsed claim too). `waiting`: only
+ * those never started (and lapsed claims) of a sweep not cancelled, which the driver submits.
+ */
+export type ClaimScope = "resume" | "waiting";
+
+const CLAIMABLE: Record<ClaimScope, string> = {
+  resume: `state IN ('pending', 'refused', 'cancelled')
+    OR (state = 'submitting' AND claimed_at < ?3)
+    OR (state = 'submitted' AND job_id IN (SELECT id FROM runs WHERE status IN ('failed', 'cancelled')))`,
+  waiting: `(state = 'pending' OR (state = 'submitting' AND claimed_at < ?3))
+    AND NOT EXISTS (SELECT 1 FROM sweeps WHERE id = ?2 AND cancelled_at IS NOT NULL)`,
+};
+
+/**
+ * Claims up to `limit` (`null`: all) of the sweep's cells that `scope` takes, in grid order, so two
+ * submissions (two resumes, a resume and the driver) never submit one cell twice: the claim is one
+ * statement. Finished and running cells are never claimed.
  */
 export async function claimCells(
   db: D1Database,
   sweepId: string,
   nowMs: number,
+  claim: { scope: ClaimScope; limit: number | null } = { scope: "resume", limit: null },
 ): Promise<Array<{ idx: number; request: string }>> {
   const lapsed = new Date(nowMs - CLAIM_LEASE_MS).toISOString();
   const { results } = await db
     .prepare(
-      `UPDATE sweep_cells SET state = 'submitting', claimed_at = ?
-       WHERE sweep_id = ? AND (
-         state IN ('pending', 'refused', 'cancelled')
-         OR (state = 'submitting' AND claimed_at < ?)
-         OR (state = 'submitted' AND job_id IN (SELECT id FROM runs WHERE status IN ('failed', 'cancelled')))
+      `UPDATE sweep_cells SET state = 'submitting', claimed_at = ?1
+       WHERE sweep_id = ?2 AND idx IN (
+         SELECT idx FROM sweep_cells WHERE sweep_id = ?2 AND (${CLAIMABLE[claim.scope]}) ORDER BY idx LIMIT ?4
        ) RETURNING idx, request`,
     )
-    .bind(new Date(nowMs).toISOString(), sweepId, lapsed)
+    .bind(new Date(nowMs).toISOString(), sweepId, lapsed, claim.limit ?? -1)
     .all<{ idx: number; request: string }>();
   return results.sort((a, b) => a.idx - b.idx);
 }
@@ -204,14 +228,32 @@ export async function settleClaims(db: D1Database, sweepId: string, outcomes: re
   );
 }
 
-/** Marks a sweep cancelled (or, `null`, resumed), and its cells not yet submitted cancelled. */
-export async function markCancelled(db: D1Database, sweepId: string, at: string | null): Promise<void> {
-  const statements = [db.prepare("UPDATE sweeps SET cancelled_at = ? WHERE id = ?").bind(at, sweepId)];
-  if (at !== null)
-    statements.push(
-      db
-        .prepare("UPDATE sweep_cells SET state = 'cancelled' WHERE sweep_id = ? AND state = 'pending'")
-        .bind(sweepId),
-    );
-  await db.batch(statements);
+/** Stops the sweep's cells still waiting: `refused` with `errorCode` (the key's or its budget's refusal). */
+export async function stopWaitingCells(db: D1Database, sweepId: string, errorCode: string): Promise<void> {
+  await db
+    .prepare(
+      "UPDATE sweep_cells SET state = 'refused', error_code = ? WHERE sweep_id = ? AND state = 'pending'",
+    )
+    .bind(errorCode, sweepId)
+    .run();
+}
+
+/** Marks a sweep cancelled, and its cells not yet submitted cancelled. */
+export async function markCancelled(db: D1Database, sweepId: string, at: string): Promise<void> {
+  await db.batch([
+    db.prepare("UPDATE sweeps SET cancelled_at = ? WHERE id = ?").bind(at, sweepId),
+    db
+      .prepare("UPDATE sweep_cells SET state = 'cancelled' WHERE sweep_id = ? AND state = 'pending'")
+      .bind(sweepId),
+  ]);
+}
+
+/** Clears a sweep's cancellation and its end; from now on the driver acts as `acting`. */
+export async function markResumed(db: D1Database, sweepId: string, acting: ActingKey): Promise<void> {
+  await db
+    .prepare(
+      "UPDATE sweeps SET cancelled_at = NULL, finished_at = NULL, acting_key_hash = ?, acting_ip = ?, acting_origin = ? WHERE id = ?",
+    )
+    .bind(acting.acting_key_hash, acting.acting_ip, acting.acting_origin, sweepId)
+    .run();
 }

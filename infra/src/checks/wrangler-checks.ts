@@ -16,6 +16,7 @@ export const REQUIRED_BINDINGS = {
     TEAM_BUDGET: "TeamBudget",
     CANARY_WATCH: "CanaryWatch",
     EVALUATION_RUN: "EvaluationRun",
+    SWEEP_DRIVER: "SweepDriver",
   } as Record<string, string>,
 };
 

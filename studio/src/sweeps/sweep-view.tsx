@@ -13,19 +13,16 @@ const message = (error: unknown) => (isSdgateApiError(error) ? error.message : S
 const POLL_MS = 1_000;
 
 /**
- * Cells waiting for the key's rate or concurrency to free up: submitted as others end. A cell the
- * budget refused waits for a person (a bigger budget, then Resume), not for the next poll.
+ * Whether any cell still has something coming: running, or waiting for the key's rate or concurrency,
+ * which the server's sweep driver submits as they free up (a cell the key or its budget refused has
+ * failed and waits for a person: Resume).
  */
-const waiting = (sweep: Sweep) =>
-  sweep.cancelled_at === null &&
-  sweep.cells.some((cell) => cell.status === "pending" && cell.error_code !== "budget_exceeded");
-
-/** Whether any cell still has something coming: running, or waiting to be submitted. */
-const unfinished = (sweep: Sweep) => sweep.totals.running > 0 || waiting(sweep);
+const unfinished = (sweep: Sweep) =>
+  sweep.totals.running > 0 || (sweep.cancelled_at === null && sweep.totals.pending > 0);
 
 /**
- * One sweep: its progress, cancel and resume, and its grid. While cells run it polls; cells the key's
- * limits left waiting are submitted as others finish (a resume, which never reruns a finished cell).
+ * One sweep: its progress, cancel and resume, and its grid. While cells run or wait it polls to show
+ * progress; the server advances the sweep whether or not the page is open.
  * The layout (`axes`), the Z page (`page`) and the open cell (`cell`) live in the URL.
  */
 export function SweepView(props: { client: Sdgate; id: string; query: URLSearchParams }) {
@@ -39,8 +36,7 @@ export function SweepView(props: { client: Sdgate; id: string; query: URLSearchP
     let stopped = false;
     const load = async () => {
       try {
-        let next = await client.sweeps.get(id);
-        if (waiting(next)) next = await client.sweeps.resume(id);
+        const next = await client.sweeps.get(id);
         if (stopped) return;
         setSweep(next);
         setError(null);
