@@ -41,6 +41,7 @@ function syntheticRuns(count: number): Run[] {
     backend: "synthetic",
     error_code: i % 10 === 9 ? "backend_unavailable" : null,
     images: [{ seed: i, url: null, thumb_url: null }],
+    inputs: [],
     experiment: null,
     engine_version: null,
     timings_ms: null,

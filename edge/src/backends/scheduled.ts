@@ -29,7 +29,7 @@ async function applyRetention(config: EdgeConfig): Promise<void> {
   if (config.retention.auditMs === null) return;
   const evaluations = await pruneEvaluations(config.db, config.retention.auditMs);
   if (evaluations > 0) log.info("evaluation retention", { runs_deleted: evaluations });
-  const runs = await pruneRuns(config.db, config.retention.auditMs);
+  const runs = await pruneRuns(config.db, config.images, config.retention.auditMs);
   if (runs > 0) log.info("run history retention", { runs_deleted: runs });
   const shares = await pruneShares(config.db, config.retention.auditMs);
   if (shares > 0) log.info("share link retention", { shares_deleted: shares });
