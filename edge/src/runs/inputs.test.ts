@@ -9,6 +9,7 @@ import { newTeam } from "../routes/admin-people/testing.ts";
 import { FAKE_ADAPTERS } from "../test-support/fake-backends.ts";
 import { fleetEnv, post, seedRoomyKey, sleep } from "../test-support/fleet.ts";
 import { edgeEnv, generate, uniquePrompt } from "../test-support/harness.ts";
+import { jobsEnv, seedJobKey, submit, waitForJob } from "../test-support/jobs-harness.ts";
 import { inputObjectKey } from "./inputs.ts";
 import { pruneRuns } from "./store.ts";
 import { pathOf, runs, teamKey, waitForRuns } from "./testing.ts";
@@ -105,6 +106,22 @@ describe("a run's input images", () => {
       expect.objectContaining({ model: canny, image: { $input: await digestOf(control.bytes) } }),
     ]);
     expect(run?.inputs).toEqual([{ digest: await digestOf(control.bytes), url: expect.any(String) }]);
+  });
+
+  it("are kept for an async job's run too, by the job's Durable Object", async () => {
+    const { key } = await seedJobKey();
+    const image = uniqueImage();
+    const prompt = uniquePrompt("a queued harbour");
+    const testEnv = jobsEnv();
+    const response = await submit({ prompt, steps: 2, seed: 8, image: image.b64 }, key, testEnv);
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    expect((await waitForJob(id, key, testEnv)).status).toBe("succeeded");
+    const [run] = await waitForRuns(key, [prompt]);
+    const digest = await digestOf(image.bytes);
+    expect(run?.request.image).toEqual({ $input: digest });
+    const served = await app.request(pathOf(run?.inputs[0]?.url), {}, edgeEnv());
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(image.bytes);
   });
 });
 
