@@ -30,10 +30,7 @@ export const RUN_THUMBNAIL_PX = 128;
  */
 export const INPUT_REFERENCE_FIELD = "$input";
 export const INPUT_DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
-export const inputReferenceSchema = z.strictObject({
-  [INPUT_REFERENCE_FIELD]: z.string().regex(INPUT_DIGEST_PATTERN),
-});
-export type InputReference = z.infer<typeof inputReferenceSchema>;
+export type InputReference = { [INPUT_REFERENCE_FIELD]: string };
 
 /** The digest an input reference names (`sha256:…`), or `null` for any other value. */
 export function inputDigestOf(value: unknown): string | null {
@@ -64,7 +61,7 @@ export const runSchema = z.object({
   negative_prompt: z.string(),
   /**
    * The resolved request (every default applied, the seed fixed): rerun it to reproduce. Its input
-   * images are references, `{"$input": "sha256:<hex>"}` ({@link inputReferenceSchema}); runs recorded
+   * images are references, `{"$input": "sha256:<hex>"}` ({@link InputReference}); runs recorded
    * before inputs were kept say `"(input image)"`, `"(mask)"` and `"(control image)"` instead.
    */
   request: z.record(z.string(), z.unknown()),
