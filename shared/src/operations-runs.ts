@@ -41,7 +41,7 @@ export const RUN_OPERATIONS = {
     method: "GET",
     path: "/v1/runs/{id}",
     summary:
-      "One run of the history (the key's team's, or the key's own): its resolved request, cost, outcome and signed links to its images. Anyone else's run is a 404.",
+      "One run of the history (the key's team's, or the key's own): its resolved request (input images by digest), cost, outcome and signed links to its images and its input images. Anyone else's run is a 404.",
     access: { kind: "api_key", scope: "read" },
     permission: "images.read",
     idempotent: true,

@@ -247,7 +247,7 @@ export const OPERATIONS = {
     method: "GET",
     path: "/v1/images/{id}",
     summary:
-      "An image behind a signed, expiring link (`response_format: url`; a run's `images[].url`), or its thumbnail (a run's `images[].thumb_url`).",
+      "An image behind a signed, expiring link (`response_format: url`; a run's `images[].url`), its thumbnail (a run's `images[].thumb_url`), or a run's input image (a run's `inputs[].url`).",
     access: { kind: "signed_link" },
     permission: null,
     idempotent: true,

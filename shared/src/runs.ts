@@ -3,7 +3,7 @@ import { z } from "zod";
 /**
  * A team's run history (issue 17): every generation its keys made through the API or the Studio,
  * kept server-side so any browser of the team sees it. A run records what was asked (the resolved
- * request, input images left out), what it cost, where it ran, how it ended, and links to its images.
+ * request, its input images by digest), what it cost, where it ran, how it ended, and links to its images.
  */
 
 export const RUN_STATUSES = ["succeeded", "failed", "cancelled"] as const;
@@ -21,6 +21,23 @@ export const MAX_RUN_NOTES_CHARS = 4_000;
 export const MAX_RUN_TAGS = 16;
 /** The longest side of a run image's thumbnail, in pixels. */
 export const RUN_THUMBNAIL_PX = 128;
+
+/**
+ * How a run's recorded request names an input image (`image`, `mask`, `controlnet[].image`): by the
+ * SHA-256 of its bytes, as an object, so it can never be taken for an image (always a string). The
+ * bytes are kept once per team, content-addressed, while a run refers to them; the run's `inputs`
+ * links to them.
+ */
+export const INPUT_REFERENCE_FIELD = "$input";
+export const INPUT_DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
+export type InputReference = { [INPUT_REFERENCE_FIELD]: string };
+
+/** The digest an input reference names (`sha256:…`), or `null` for any other value. */
+export function inputDigestOf(value: unknown): string | null {
+  if (typeof value !== "object" || value === null || Object.keys(value).length !== 1) return null;
+  const digest = (value as Record<string, unknown>)[INPUT_REFERENCE_FIELD];
+  return typeof digest === "string" && INPUT_DIGEST_PATTERN.test(digest) ? digest : null;
+}
 
 export const runSchema = z.object({
   object: z.literal("run"),
@@ -42,8 +59,17 @@ export const runSchema = z.object({
   model_version: z.string().nullable(),
   prompt: z.string(),
   negative_prompt: z.string(),
-  /** The resolved request (every default applied, the seed fixed; input images left out): rerun it to reproduce. */
+  /**
+   * The resolved request (every default applied, the seed fixed): rerun it to reproduce. Its input
+   * images are references, `{"$input": "sha256:<hex>"}` ({@link InputReference}); runs recorded
+   * before inputs were kept say `"(input image)"`, `"(mask)"` and `"(control image)"` instead.
+   */
   request: z.record(z.string(), z.unknown()),
+  /**
+   * Each distinct input image the request refers to, by digest, with a signed link to its bytes that
+   * expires as image links do (`null` where the edge signs no links). Kept while a kept run refers to it.
+   */
+  inputs: z.array(z.object({ digest: z.string().regex(INPUT_DIGEST_PATTERN), url: z.string().nullable() })),
   /** Credits charged; `null` for a run that failed before it was charged. */
   cost: z.number().nullable(),
   latency_ms: z.number().nullable(),

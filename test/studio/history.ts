@@ -41,6 +41,7 @@ function syntheticRuns(count: number): Run[] {
     backend: "synthetic",
     error_code: i % 10 === 9 ? "backend_unavailable" : null,
     images: [{ seed: i, url: null, thumb_url: null }],
+    inputs: [],
     experiment: null,
     engine_version: null,
     timings_ms: null,
@@ -66,10 +67,17 @@ export function historyScenarios(studio: StudioHarness): void {
     await page.getByLabel("Steps").fill("2");
     await page.getByRole("button", { name: "Run", exact: true }).click();
     await page.getByRole("img", { name: /^Result 1, seed \d+$/ }).waitFor({ timeout: 30_000 });
-    // …two from the API in an experiment, and one cancelled.
+    // …two from the API in an experiment (the first from an input image), and one cancelled.
     const fromApi = [`an api harbour ${mark}`, `an api harbour at dusk ${mark}`];
+    const input = await sharp({ create: { width: 64, height: 64, channels: 3, background: "#c85028" } })
+      .png()
+      .toBuffer();
+    const fromImage = { image: input.toString("base64"), strength: 0.6 };
     for (const [i, prompt] of fromApi.entries())
-      await api.images.generate({ prompt, ...SMALL, seed: 100 + i }, { experiment });
+      await api.images.generate(
+        { prompt, ...SMALL, seed: 100 + i, ...(i === 0 ? fromImage : {}) },
+        { experiment },
+      );
     const slow = `a cancelled slow one ${mark}`;
     const job = await api.images.generateAsync({ prompt: slow, size: "256x256", steps: 150 });
     await api.jobs.cancel(job.id);
@@ -164,6 +172,13 @@ export function historyScenarios(studio: StudioHarness): void {
     await rowOf(page, fromApi[0] ?? "")
       .getByRole("link")
       .click();
+    // Reproduce an image-to-image run: its input's own bytes, kept with it, give the same image again.
+    await detail.getByRole("heading", { name: fromApi[0] ?? "", exact: true }).waitFor();
+    await detail.getByRole("button", { name: "Reproduce" }).click();
+    await detail
+      .getByRole("status", { name: "Reproduce" })
+      .getByText(/the image's bytes are identical/)
+      .waitFor({ timeout: 30_000 });
     await detail.getByRole("link", { name: "Use seed" }).click();
     await page.getByLabel("Prompt", { exact: true }).waitFor();
     expect(await page.getByLabel("Seed", { exact: true }).inputValue()).toBe("100");

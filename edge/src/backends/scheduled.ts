@@ -32,7 +32,7 @@ async function applyRetention(config: EdgeConfig): Promise<void> {
   if (config.retention.auditMs === null) return;
   const evaluations = await pruneEvaluations(config.db, config.retention.auditMs);
   if (evaluations > 0) log.info("evaluation retention", { runs_deleted: evaluations });
-  const runs = await pruneRuns(config.db, config.retention.auditMs);
+  const runs = await pruneRuns(config.db, config.images, config.retention.auditMs);
   if (runs > 0) log.info("run history retention", { runs_deleted: runs });
   const sweeps = await pruneSweeps(config.db, config.retention.auditMs);
   if (sweeps > 0) log.info("sweep retention", { sweeps_deleted: sweeps });

@@ -34,6 +34,22 @@ export function formatImageId(id: ImageId): string {
   return `${id.tenantTag}-${id.cacheKey}-${id.index}${id.thumbnail ? "-thumb" : ""}.${id.format}`;
 }
 
+/**
+ * A run's input image (runs/inputs.ts), linked as images are: `{ownerTag}-input-{sha256 hex}`. It
+ * has no index or format, so no image id is ever one, and one's signature never opens the other.
+ */
+export interface InputId {
+  tenantTag: string;
+  /** `sha256:<hex>` of its bytes. */
+  inputDigest: string;
+}
+export const INPUT_ID_PATTERN = "[0-9a-f]{32}-input-[0-9a-f]{64}";
+const INPUT_ID = new RegExp(`^(${INPUT_ID_PATTERN.replace("-input-", ")-input-(")})$`);
+
+export function formatInputId(id: InputId): string {
+  return `${id.tenantTag}-input-${id.inputDigest.replace(/^sha256:/, "")}`;
+}
+
 /** The parts of an image id, or `null` when it is not one. */
 export function parseImageId(text: string): ImageId | null {
   const match = ID_PATTERN.exec(text);
@@ -87,20 +103,31 @@ function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }
 
+/** The parts of an image's or an input's id, or `null` when it is neither. */
+export function parseLinkedId(text: string): ImageId | InputId | null {
+  const input = INPUT_ID.exec(text);
+  if (input) return { tenantTag: input[1] as string, inputDigest: `sha256:${input[2]}` };
+  return parseImageId(text);
+}
+
 /**
- * The path and query of a signed link to an image.
+ * The path and query of a signed link to an image, or to a run's input image.
  *
  * @example
  * const url = new URL(await signedImagePath(secret, id, nowS + IMAGE_URL_TTL_S), origin);
  */
-export async function signedImagePath(secret: string, id: ImageId, expiresS: number): Promise<string> {
-  const text = formatImageId(id);
+export async function signedImagePath(
+  secret: string,
+  id: ImageId | InputId,
+  expiresS: number,
+): Promise<string> {
+  const text = "inputDigest" in id ? formatInputId(id) : formatImageId(id);
   const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), signedText(text, expiresS));
   return `/v1/images/${text}?expires=${expiresS}&sig=${toBase64Url(signature)}`;
 }
 
 export type LinkCheck =
-  | { ok: true; id: ImageId; expiresS: number }
+  | { ok: true; id: ImageId | InputId; expiresS: number }
   | { ok: false; reason: "malformed" | "forged" | "expired" };
 
 /** Checks a link: the signature first (a forged link learns nothing), then the expiry. */
@@ -111,7 +138,7 @@ export async function checkImageLink(
   sig: string | undefined,
   nowS: number,
 ): Promise<LinkCheck> {
-  const id = parseImageId(idText);
+  const id = parseLinkedId(idText);
   const signature = sig === undefined ? null : fromBase64Url(sig);
   if (id === null || expires === undefined || !/^\d{1,12}$/.test(expires) || signature === null) {
     return { ok: false, reason: "malformed" };

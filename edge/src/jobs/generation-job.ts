@@ -393,7 +393,7 @@ export class GenerationJob extends DurableObject<GenerationJobBindings> {
     if (spec !== null) {
       const httpStatus = status === "succeeded" ? 200 : statusOf(outcome.error?.code ?? "internal_error");
       this.ctx.waitUntil(
-        recordGeneration(this.env.DB, spec.fleet.request, {
+        recordGeneration({ db: this.env.DB, images: this.env.IMAGES }, spec.fleet.request, {
           id: spec.id,
           keyId: spec.ownerKeyId,
           status,

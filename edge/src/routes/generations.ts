@@ -206,7 +206,7 @@ async function runAndSettle(
     const charged = result.backend === null || result.cache === "COALESCED" ? 0 : cost;
     inBackground(
       c,
-      recordGeneration(config.db, resolved, {
+      recordGeneration(config, resolved, {
         ...runOf(c),
         status: "succeeded",
         cost: charged,
@@ -246,7 +246,7 @@ async function runAndSettle(
     const status = isSdgateError(error) ? error.status : 500;
     inBackground(
       c,
-      recordGeneration(config.db, resolved, {
+      recordGeneration(config, resolved, {
         ...runOf(c),
         status: "failed",
         cost: 0,
@@ -319,7 +319,7 @@ export function registerGenerations(app: Hono<AppEnv>): void {
         result = { cache: "HIT", body: replay, backend: null };
         inBackground(
           c,
-          recordGeneration(c.get("config").db, resolved, {
+          recordGeneration(c.get("config"), resolved, {
             ...runOf(c),
             status: "succeeded",
             cost: 0,

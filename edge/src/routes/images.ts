@@ -1,9 +1,18 @@
 import { SdgateError, type UrlGenerationResponse } from "@sdgate/shared";
 import type { Context, Hono } from "hono";
 import { summary } from "../cache/record.ts";
-import { checkImageLink, IMAGE_KEY_PATTERN, IMAGE_URL_TTL_S, signedImagePath } from "../cache/signed-url.ts";
+import {
+  checkImageLink,
+  IMAGE_KEY_PATTERN,
+  IMAGE_URL_TTL_S,
+  type ImageId,
+  INPUT_ID_PATTERN,
+  type InputId,
+  signedImagePath,
+} from "../cache/signed-url.ts";
 import { imageObjectKey, thumbnailObjectKey } from "../cache/store.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { inputObjectKey } from "../runs/inputs.ts";
 import { onOperation } from "./operation.ts";
 
 /**
@@ -31,19 +40,25 @@ export async function urlResponseBody(
   return JSON.stringify(body);
 }
 
+/** Where a linked object is in R2: an image, its thumbnail, or a run's input image. */
+function objectKeyOf(id: ImageId | InputId): string {
+  if ("inputDigest" in id) return inputObjectKey(id.tenantTag, id.inputDigest);
+  return (id.thumbnail ? thumbnailObjectKey : imageObjectKey)(id.tenantTag, id.cacheKey, id.index);
+}
+
 function notFound(message: string): SdgateError {
   return new SdgateError("not_found", message);
 }
 
 /**
  * `GET /v1/images/{id}?expires=…&sig=…`: an image (or its thumbnail, `…-thumb.webp`, as runs link
- * them) behind a signed link, from R2, with its content
+ * them, or a run's input image, `…-input-{sha256}`) behind a signed link, from R2, with its content
  * type. No API key: the signature is the permission. A forged, malformed or expired link is a 404
  * (the error names which, so an honest client knows to ask for a new link); so is a missing image.
  */
 export function registerImages(app: Hono<AppEnv>): void {
   // Only ids shaped like ours match, so `GET /v1/images/generations` stays a 405 and junk a plain 404.
-  const idPattern = `[0-9a-f]{32}-(?:${IMAGE_KEY_PATTERN})-[0-9]{1,2}(?:-thumb)?\\.[a-z]{3,4}`;
+  const idPattern = `[0-9a-f]{32}-(?:${IMAGE_KEY_PATTERN})-[0-9]{1,2}(?:-thumb)?\\.[a-z]{3,4}|${INPUT_ID_PATTERN}`;
   onOperation(app, { id: "getImageFile", idPattern }, async (c) => {
     const secret = c.var.config.urlSigningKey;
     if (secret === null) throw notFound("Image links are not enabled on this server.");
@@ -61,9 +76,7 @@ export function registerImages(app: Hono<AppEnv>): void {
           : "No such image, or the link's signature is not valid.",
       );
     }
-    const { tenantTag, cacheKey, index, thumbnail } = check.id;
-    const objectKey = (thumbnail ? thumbnailObjectKey : imageObjectKey)(tenantTag, cacheKey, index);
-    const object = await c.var.config.images.get(objectKey);
+    const object = await c.var.config.images.get(objectKeyOf(check.id));
     if (object === null) throw notFound("No such image.");
     const maxAgeS = Math.max(0, check.expiresS - Math.floor(Date.now() / 1000));
     return new Response(object.body, {

@@ -12,7 +12,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { keyAuth } from "../keys/authorize.ts";
 import { admitRequestOnly } from "../limits/index.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
-import { type LinkSigner, runRecordOf } from "../runs/image-links.ts";
+import { inputsOf, type LinkSigner, runRecordOf } from "../runs/image-links.ts";
 import {
   annotateRun,
   listExperiments,
@@ -23,11 +23,12 @@ import {
 } from "../runs/store.ts";
 import { onOperation } from "./operation.ts";
 
-/** A run as the API shows it, its images linked (signed, expiring) where the edge signs links. */
+/** A run as the API shows it, its images and inputs linked (signed, expiring) where the edge signs links. */
 export async function viewOf(row: StoredRun, links: LinkSigner | null): Promise<Run> {
   return {
     object: "run",
     ...(await runRecordOf(row, links)),
+    inputs: await inputsOf(row, links),
     key_id: row.key_id,
     person: row.person,
     person_name: row.person_name,

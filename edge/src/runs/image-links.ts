@@ -1,6 +1,8 @@
 import type { OutputFormat } from "@sdgate/shared";
+import { tenantTag } from "../cache/key.ts";
 import { IMAGE_URL_TTL_S, signedImagePath } from "../cache/signed-url.ts";
-import type { StoredRun } from "./store.ts";
+import { inputDigestsOf } from "./inputs.ts";
+import { ownerOfRun, type StoredRun } from "./store.ts";
 
 /** What signs a run's image links: the edge's URL signing key and the origin links point at. */
 export interface LinkSigner {
@@ -39,6 +41,30 @@ export async function imagesOf(
       ]);
       return { seed, url: `${links.origin}${url}`, thumb_url: `${links.origin}${thumbUrl}` };
     }),
+  );
+}
+
+/**
+ * Each input image a run's request refers to, by digest, with a signed link to its bytes in its
+ * owner's namespace (valid for {@link IMAGE_URL_TTL_S} seconds; `null` where the edge signs none).
+ * Only the team's own view of a run lists them: a share shows the recipe, not the inputs.
+ *
+ * @example
+ * const inputs = await inputsOf(row, links); // [{ digest: "sha256:…", url: "https://…/v1/images/…-input-…" }]
+ */
+export async function inputsOf(
+  row: Pick<StoredRun, "request" | "team_id" | "key_id">,
+  links: LinkSigner | null,
+): Promise<Array<{ digest: string; url: string | null }>> {
+  const digests = inputDigestsOf(JSON.parse(row.request) as Record<string, unknown>);
+  if (links === null || digests.length === 0) return digests.map((digest) => ({ digest, url: null }));
+  const owner = await tenantTag(ownerOfRun(row));
+  const expiresS = Math.floor(Date.now() / 1000) + IMAGE_URL_TTL_S;
+  return Promise.all(
+    digests.map(async (digest) => ({
+      digest,
+      url: `${links.origin}${await signedImagePath(links.secret, { tenantTag: owner, inputDigest: digest }, expiresS)}`,
+    })),
   );
 }
 

@@ -4,9 +4,11 @@ import {
   type ResolvedGenerationRequest,
   SdgateError,
 } from "@sdgate/shared";
+import { tenantTag } from "../cache/key.ts";
 import { log } from "../log.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
-import { experimentId, type RunRan, type RunRow, recordRun, runRowOf } from "./store.ts";
+import { keepInputs, withInputReferences } from "./inputs.ts";
+import { experimentId, ownerOf, type RunRan, type RunRow, recordRun, runRowOf } from "./store.ts";
 
 /** How a generation ended, as its run records it. */
 export interface RunEnd {
@@ -25,27 +27,38 @@ export interface RunEnd {
   ran?: RunRan;
 }
 
+/** Where the run history keeps what it records: rows in D1, input images in R2. */
+export interface RunStores {
+  db: D1Database;
+  images: R2Bucket;
+}
+
 /**
- * Records a generation in its team's run history. Never rejects: history that cannot be written
- * costs the history one row, never the request (it is logged).
+ * Records a generation in its team's run history, its input images kept once in the team's R2
+ * namespace first (so a row never refers to bytes not yet there). Never rejects: history that
+ * cannot be written costs the history one row, never the request (it is logged).
  *
  * @example
- * inBackground(c, recordGeneration(config.db, resolved, { id: requestId, keyId, status: "succeeded", … }));
+ * inBackground(c, recordGeneration(config, resolved, { id: requestId, keyId, status: "succeeded", … }));
  */
 export async function recordGeneration(
-  db: D1Database,
+  stores: RunStores,
   resolved: ResolvedGenerationRequest,
   end: RunEnd,
 ): Promise<void> {
+  const { db } = stores;
   try {
     const team = await teamRulesForKey(db, end.keyId);
     const scope = team ? { teamId: team.teamId } : { keyId: end.keyId };
     const experiment =
       end.experiment === null ? null : await experimentId(db, scope, end.experiment, end.keyId);
+    const { request, inputs } = await withInputReferences(resolved);
+    if (inputs.length > 0) await keepInputs(stores.images, await tenantTag(ownerOf(scope)), inputs);
     await recordRun(
       db,
       runRowOf(resolved, {
         id: end.id,
+        request,
         keyId: end.keyId,
         teamId: team?.teamId ?? null,
         status: end.status,

@@ -1,37 +1,11 @@
 import { env } from "cloudflare:workers";
-import { ENGINE_VERSION, type Run, type RunList } from "@sdgate/shared";
+import { ENGINE_VERSION, type Run } from "@sdgate/shared";
 import { describe, expect, it, vi } from "vitest";
 import app from "../index.ts";
 import { asAdmin, expectJson, newTeam, person } from "../routes/admin-people/testing.ts";
 import { edgeEnv, generate, seedApiKey, uniquePrompt } from "../test-support/harness.ts";
 import { pruneRuns } from "./store.ts";
-
-async function teamKey(teamId: string): Promise<string> {
-  const created = await expectJson<{ key: string }>(
-    await asAdmin("/admin/keys", { method: "POST", json: { name: "history", team_id: teamId } }),
-    201,
-  );
-  return created.key;
-}
-
-async function runs(key: string, query = ""): Promise<RunList> {
-  const res = await app.request(
-    `/v1/runs${query}`,
-    { headers: { authorization: `Bearer ${key}` } },
-    edgeEnv(),
-  );
-  return expectJson<RunList>(res, 200);
-}
-
-/** The runs of `key`'s history whose prompt is one of `prompts`, once all are there. */
-async function waitForRuns(key: string, prompts: string[]): Promise<Run[]> {
-  let found: Run[] = [];
-  await vi.waitFor(async () => {
-    found = (await runs(key)).data.filter((run) => prompts.includes(run.prompt));
-    expect(found).toHaveLength(prompts.length);
-  });
-  return found;
-}
+import { runs, teamKey, waitForRuns } from "./testing.ts";
 
 describe("the run history", () => {
   it("keeps every generation of a team's keys, with its request, cost, backend and image links", async () => {
@@ -176,9 +150,9 @@ describe("the run history's retention", () => {
     expect((await generate({ prompt, seed: 8 }, { key })).status).toBe(200);
     const [run] = await waitForRuns(key, [prompt]);
     const createdMs = Date.parse(run?.created_at ?? "");
-    await pruneRuns(env.DB, 60_000, new Date(createdMs + 30_000));
+    await pruneRuns(env.DB, env.IMAGES, 60_000, new Date(createdMs + 30_000));
     expect((await runs(key)).data.map((kept) => kept.id)).toContain(run?.id);
-    await pruneRuns(env.DB, 60_000, new Date(createdMs + 61_000));
+    await pruneRuns(env.DB, env.IMAGES, 60_000, new Date(createdMs + 61_000));
     expect((await runs(key)).data.map((kept) => kept.id)).not.toContain(run?.id);
   });
 });

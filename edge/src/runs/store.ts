@@ -5,6 +5,8 @@ import type {
   RunStatus,
 } from "@sdgate/shared";
 import { runListQuerySchema } from "@sdgate/shared";
+import { tenantTag } from "../cache/key.ts";
+import { inputDigestsOf, inputObjectKey } from "./inputs.ts";
 
 /** What ran a generation, when something did: the fleet's engine and its stage timings as reported. */
 export interface RunRan {
@@ -23,7 +25,7 @@ export interface RunRow {
   model_version: string | null;
   prompt: string;
   negative_prompt: string;
-  /** JSON of the resolved request without its input images. */
+  /** JSON of the resolved request, its input images as references (`{"$input": "sha256:…"}`, runs/inputs.ts). */
   request: string;
   cost: number | null;
   latency_ms: number | null;
@@ -63,6 +65,10 @@ export type RunScope = { teamId: string } | { keyId: string };
 export const ownerOf = (scope: RunScope) =>
   "teamId" in scope ? `team:${scope.teamId}` : `key:${scope.keyId}`;
 
+/** Whose a run is ({@link ownerOf}): its team's when it ran under one, else its key's. */
+export const ownerOfRun = (row: Pick<RunRow, "team_id" | "key_id">) =>
+  ownerOf(row.team_id === null ? { keyId: row.key_id } : { teamId: row.team_id });
+
 /** A run row's columns as D1 keeps them (what a run records, not yet what people said of it). */
 const COLUMNS =
   "id, key_id, team_id, created_at, status, model, model_version, prompt, negative_prompt, request, cost, latency_ms, backend, error_code, tenant_tag, cache_key, output_format, seeds, experiment_id, engine_version, timings_ms";
@@ -79,11 +85,12 @@ const READ_FROM =
   "runs r LEFT JOIN experiments e ON e.id = r.experiment_id LEFT JOIN api_keys k ON k.id = r.key_id LEFT JOIN users u ON u.id = k.created_by_user_id";
 
 /**
- * The row of a generation: the request as resolved, without input images (a run records what was
- * asked; the images it was given are the caller's), and each image's seed (seed, seed + 1, …).
+ * The row of a generation: the request as resolved, as recorded (`request`: its input images by
+ * digest, runs/inputs.ts), and each image's seed (seed, seed + 1, …).
  *
  * @example
- * await recordRun(env.DB, runRowOf(resolved, { id: requestId, keyId, teamId, status: "succeeded", … }));
+ * const { request } = await withInputReferences(resolved);
+ * await recordRun(env.DB, runRowOf(resolved, { id: requestId, request, keyId, teamId, status: "succeeded", … }));
  */
 export function runRowOf(
   resolved: ResolvedGenerationRequest,
@@ -101,12 +108,13 @@ export function runRowOf(
   > & {
     /** What ran it, when something did: the engine and its stage timings. */
     ran?: RunRan;
+    /** The resolved request with its input images as references ({@link withInputReferences}). */
+    request: Record<string, unknown>;
     keyId: string;
     teamId: string | null;
     at?: Date;
   },
 ): RunRow {
-  const { image, mask, ...asked } = resolved;
   return {
     id: run.id,
     key_id: run.keyId,
@@ -117,11 +125,7 @@ export function runRowOf(
     model_version: resolved.model_version?.version ?? null,
     prompt: resolved.prompt,
     negative_prompt: resolved.negative_prompt,
-    request: JSON.stringify({
-      ...asked,
-      image: image === null ? null : "(input image)",
-      mask: mask === null ? null : "(mask)",
-    }),
+    request: JSON.stringify(run.request),
     cost: run.cost,
     latency_ms: run.latency_ms === null ? null : Math.round(run.latency_ms),
     backend: run.backend,
@@ -136,15 +140,26 @@ export function runRowOf(
   };
 }
 
-/** Records a run once (a repeat of its id, a retried write, changes nothing). */
+/**
+ * Records a run once (a repeat of its id, a retried write, changes nothing), with the inputs its
+ * request refers to (`run_inputs`, migration 0023), in one transaction: what retention counts.
+ */
 export async function recordRun(db: D1Database, row: RunRow): Promise<void> {
   const values = COLUMNS.split(", ").map((column) => row[column as keyof RunRow]);
-  await db
-    .prepare(
-      `INSERT INTO runs (${COLUMNS}) VALUES (${values.map(() => "?").join(", ")}) ON CONFLICT DO NOTHING`,
-    )
-    .bind(...values)
-    .run();
+  const owner = ownerOfRun(row);
+  const digests = inputDigestsOf(JSON.parse(row.request) as Record<string, unknown>);
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO runs (${COLUMNS}) VALUES (${values.map(() => "?").join(", ")}) ON CONFLICT DO NOTHING`,
+      )
+      .bind(...values),
+    ...digests.map((digest) =>
+      db
+        .prepare("INSERT INTO run_inputs (run_id, owner, digest) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        .bind(row.id, owner, digest),
+    ),
+  ]);
 }
 
 /** `before`: `<created_at>|<id>` of the last run of the previous page. */
@@ -210,15 +225,44 @@ export async function listRuns(
 /**
  * Deletes runs older than `maxAgeMs` (the audit's retention, `SDGATE_AUDIT_RETENTION_DAYS`): a run
  * is a record of use, kept as long as the audit keeps its rows. Its images go sooner, with the replay
- * cache's retention, after which the run keeps its numbers and loses its links.
+ * cache's retention, after which the run keeps its numbers and loses its links. Its input images go
+ * with the last kept run of its owner that refers to them (R2's lifecycle never deletes them).
+ * A run recorded in the moment its input's last reference is pruned may find the bytes gone (no lock
+ * spans D1 and R2); Reproduce then says its input is missing.
  *
  * @example
- * const deleted = await pruneRuns(env.DB, config.retention.auditMs);
+ * const deleted = await pruneRuns(env.DB, env.IMAGES, config.retention.auditMs);
  */
-export async function pruneRuns(db: D1Database, maxAgeMs: number, now = new Date()): Promise<number> {
+export async function pruneRuns(
+  db: D1Database,
+  images: R2Bucket,
+  maxAgeMs: number,
+  now = new Date(),
+): Promise<number> {
   const cutoff = new Date(now.getTime() - maxAgeMs).toISOString();
-  const result = await db.prepare("DELETE FROM runs WHERE created_at < ?").bind(cutoff).run();
-  return result.meta.changes;
+  // Inputs of the runs going that no run staying refers to (the owner's own runs only: each owner
+  // keeps its own copy).
+  const { results: orphans } = await db
+    .prepare(
+      `SELECT DISTINCT i.owner, i.digest FROM run_inputs i JOIN runs r ON r.id = i.run_id
+       WHERE r.created_at < ?1 AND NOT EXISTS (
+         SELECT 1 FROM run_inputs j JOIN runs s ON s.id = j.run_id
+         WHERE j.owner = i.owner AND j.digest = i.digest AND s.created_at >= ?1)`,
+    )
+    .bind(cutoff)
+    .all<{ owner: string; digest: string }>();
+  const [, runs] = await db.batch([
+    db
+      .prepare("DELETE FROM run_inputs WHERE run_id IN (SELECT id FROM runs WHERE created_at < ?)")
+      .bind(cutoff),
+    db.prepare("DELETE FROM runs WHERE created_at < ?").bind(cutoff),
+  ]);
+  const keys = await Promise.all(
+    orphans.map(async ({ owner, digest }) => inputObjectKey(await tenantTag(owner), digest)),
+  );
+  // R2 deletes at most 1,000 keys a call.
+  for (let i = 0; i < keys.length; i += 1000) await images.delete(keys.slice(i, i + 1000));
+  return runs?.meta.changes ?? 0;
 }
 
 /**

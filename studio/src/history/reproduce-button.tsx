@@ -1,7 +1,7 @@
 import { isSdgateApiError, type Sdgate } from "@sdgate/sdk";
 import type { JobWithResult, Run } from "@sdgate/shared";
 import { useState } from "preact/hooks";
-import { reproducibleBody, sha256Hex } from "./reproduce.ts";
+import { base64Of, type InputImages, reproducibleBody, sha256Hex } from "./reproduce.ts";
 
 /** The first image of a finished job, as bytes (a job answers in base64 or with a signed link). */
 async function firstImage(client: Sdgate, job: JobWithResult): Promise<Uint8Array<ArrayBuffer> | null> {
@@ -11,15 +11,29 @@ async function firstImage(client: Sdgate, job: JobWithResult): Promise<Uint8Arra
   return new Uint8Array((await client.images.getFile(image.url)).bytes);
 }
 
+/** A run's input images, fetched through their signed links: what its request ran on, byte for byte. */
+async function inputImages(client: Sdgate, run: Run): Promise<InputImages> {
+  const fetched = await Promise.all(
+    run.inputs.flatMap(({ digest, url }) =>
+      url === null
+        ? []
+        : [client.images.getFile(url).then(({ bytes }) => [digest, base64Of(bytes)] as const)],
+    ),
+  );
+  return new Map(fetched);
+}
+
 /**
- * Reproduce: runs a run's recorded request again as a job, past the cache (so the GPU really runs it),
+ * Reproduce: runs a run's recorded request again (its input images fetched from their links) as a job, past the cache (so the GPU really runs it),
  * and says whether the new image's bytes are identical to the run's.
  */
 export function ReproduceButton(props: { client: Sdgate; run: Run }) {
   const { client, run } = props;
   const [said, setSaid] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const again = reproducibleBody(run.request);
+  // Whether its record can be run again, before its inputs are fetched: every input it refers to has a link.
+  const ready = new Map(run.inputs.flatMap(({ digest, url }) => (url === null ? [] : [[digest, ""]])));
+  const again = reproducibleBody(run.request, ready);
   const before = run.images[0]?.url ?? null;
 
   const reproduce = async () => {
@@ -27,7 +41,12 @@ export function ReproduceButton(props: { client: Sdgate; run: Run }) {
     setBusy(true);
     setSaid("Running its request again…");
     try {
-      const job = await client.images.generateAsync(again.body, { cache: "no-cache" });
+      const body = reproducibleBody(run.request, await inputImages(client, run));
+      if (!body.ok) {
+        setSaid(body.reason);
+        return;
+      }
+      const job = await client.images.generateAsync(body.body, { cache: "no-cache" });
       const done = await client.jobs.wait(job.id);
       const now = await firstImage(client, done);
       if (done.status !== "succeeded" || now === null) {
