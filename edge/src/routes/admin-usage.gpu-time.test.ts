@@ -11,10 +11,13 @@ const TIMINGS_MS = { text_encode: 20, denoise: 700, decode: 60, image_encode: 20
 /** A generation audited at `at` that answered in `latencyMs`, and its run (with the engine's timings when `timed`). */
 async function generation(keyId: string, at: string, latencyMs: number, timed: boolean) {
   const id = `req_${crypto.randomUUID()}`;
+  const resolved = exampleResolvedRequest();
   await recordRun(
     env.DB,
-    runRowOf(exampleResolvedRequest(), {
+    runRowOf(resolved, {
       id,
+      // a text-to-image request: no input images to refer to
+      request: { ...resolved },
       keyId,
       teamId: null,
       status: "succeeded",
