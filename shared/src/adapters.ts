@@ -133,6 +133,25 @@ export function lorasInPrompt(
   return { ok: true, value: found };
 }
 
+/**
+ * The `lora` field a resolved request was asked with: its LoRAs (`resolveLoras` puts the field's first,
+ * then the prompt's tags) less the ones its prompt's tags name, by name and weight. Sending a recorded
+ * request again with this, not every resolved LoRA, keeps each tag from being applied twice.
+ *
+ * @example
+ * askedLoras([{ name: "ink", weight: 0.5 }, { name: "fox", weight: 1 }], "a <lora:fox>") // [{ name: "ink", weight: 0.5 }]
+ */
+export function askedLoras(
+  resolved: readonly { name: string; weight: number }[],
+  prompt: string,
+): { name: string; weight: number }[] {
+  const tags = lorasInPrompt(prompt);
+  const fromTags = tags.ok ? tags.value.length : 0;
+  return resolved
+    .slice(0, Math.max(0, resolved.length - fromTags))
+    .map(({ name, weight }) => ({ name, weight }));
+}
+
 /** A prompt without its `<lora:…>` tags: the text the text encoder sees. */
 export function withoutLoraTags(prompt: string): string {
   return prompt.replace(LORA_TAG, "");

@@ -24,6 +24,21 @@ describe("Reproduce", () => {
     expect(again).toMatchObject({ ok: true, body: { image: "aW1hZ2U=", mask: "bWFzaw==", strength: 0.6 } });
   });
 
+  it("asks again for each LoRA by name and weight, leaving the prompt's <lora:…> tags to name their own", () => {
+    const recorded = {
+      ...RECORDED,
+      prompt: "a fox <lora:ink:0.5>",
+      lora: [
+        { name: "film", digest: "sha256:aa", weight: -0.3 },
+        { name: "ink", digest: "sha256:bb", weight: 0.5 },
+      ],
+    };
+    const again = reproducibleBody(recorded);
+    expect(again.ok && again.body.lora).toEqual([{ name: "film", weight: -0.3 }]);
+    const onlyTags = reproducibleBody({ ...recorded, lora: recorded.lora.slice(1) });
+    expect(onlyTags.ok && onlyTags.body).not.toHaveProperty("lora");
+  });
+
   it("gives each ControlNet unit its image back and leaves its model's digest to the server", () => {
     const control = `sha256:${"c".repeat(64)}`;
     const unit = { model: "canny-tiny", weight: 1, preprocessor: "canny", resize_mode: "crop_and_resize" };

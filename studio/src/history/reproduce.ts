@@ -1,5 +1,5 @@
 import type { GenerationBody } from "@sdgate/sdk";
-import { inputDigestOf } from "@sdgate/shared";
+import { askedLoras, inputDigestOf } from "@sdgate/shared";
 
 /** A run's input images as its links gave them: base64 by digest (`sha256:…`). */
 export type InputImages = ReadonlyMap<string, string>;
@@ -43,6 +43,7 @@ export function reproducibleBody(
     model_version: _version,
     safety_check: _safety,
     hires,
+    lora,
     ...asked
   } = request;
   const body: Record<string, unknown> = {};
@@ -70,6 +71,11 @@ export function reproducibleBody(
   if (typeof hires === "object" && hires !== null) {
     const { scale, strength, steps } = hires as { scale: number; strength: number; steps: number };
     Object.assign(body, { hires_scale: scale, hires_strength: strength, hires_steps: steps });
+  }
+  // Each LoRA by name and weight (its digest is resolved again), less those the prompt's tags name.
+  if (Array.isArray(lora) && typeof body.prompt === "string") {
+    const asked = askedLoras(lora as { name: string; weight: number }[], body.prompt);
+    if (asked.length > 0) body.lora = asked;
   }
   if (typeof body.prompt !== "string" || typeof body.seed !== "number")
     return { ok: false, reason: "Its record has no prompt or seed." };

@@ -82,6 +82,9 @@ describe("the playground's form", () => {
       lora: [{ name: "ink", digest: "a".repeat(64), weight: 0.3 }],
     };
     expect(draftOfRequest(recorded)?.lora).toEqual([{ name: "ink", weight: 0.3 }]);
+    // a LoRA the prompt's tag named stays in the prompt, not also in the list
+    const tagged = { ...recorded, prompt: "a fox <lora:ink:0.3>" };
+    expect(draftOfRequest(tagged)?.lora).toEqual([]);
   });
 
   it("starts from the model's defaults and survives a trip through the page's URL", () => {

@@ -1,5 +1,6 @@
 import type { GenerationBody } from "@sdgate/sdk";
 import {
+  askedLoras,
   type ControlMode,
   type ControlNetPreprocessor,
   DEFAULT_STRENGTH,
@@ -332,8 +333,12 @@ export function draftOfRequest(request: Record<string, unknown>): Draft | null {
     strength: number("strength") ?? DEFAULT_STRENGTH,
     inpainting_fill: maskedContentOf(request.inpainting_fill) ?? "original",
     output_quality: number("output_quality"),
+    // the prompt keeps its <lora:…> tags: only the LoRAs asked for beside them go into the list
     lora: Array.isArray(request.lora)
-      ? lorasOf(request.lora.map((lora: Record<string, unknown>) => [lora?.name, lora?.weight]))
+      ? askedLoras(
+          lorasOf(request.lora.map((lora: Record<string, unknown>) => [lora?.name, lora?.weight])),
+          prompt,
+        )
       : [],
     size_conditioning: validSizeConditioning(request),
   };
