@@ -1,0 +1,89 @@
+import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { exampleResolvedRequest } from "@sdgate/shared/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readImageMetadata } from "../engine/index.ts";
+import { tinyModelDir } from "../engine/test-models.ts";
+import { silentLogger } from "../logger.ts";
+import type { JobOutcome } from "./engine.ts";
+import { InProcessEngine } from "./in-process-engine.ts";
+import { loadModels } from "./load-models.ts";
+
+const base: ResolvedGenerationRequest = exampleResolvedRequest({
+  model: "sdxl",
+  prompt: "a lighthouse on a cliff at dusk",
+  width: 64,
+  height: 64,
+  steps: 4,
+  seed: 11,
+});
+const REFINER = { model: "sdxl-refiner", switch_at: 0.5, switch_by: "steps" } as const;
+const refined: ResolvedGenerationRequest = {
+  ...base,
+  refiner: REFINER,
+  aesthetic_score: 6,
+  negative_aesthetic_score: 2.5,
+};
+
+let engine: InProcessEngine;
+
+beforeAll(async () => {
+  const [sdxl, refiner] = await Promise.all([
+    tinyModelDir({ family: "sdxl" }),
+    tinyModelDir({ family: "sdxl-refiner" }),
+  ]);
+  const models = await loadModels({ sdxl, "sdxl-refiner": refiner }, ["cpu"], silentLogger);
+  engine = new InProcessEngine(models, 4, silentLogger);
+});
+
+afterAll(async () => {
+  await engine.close();
+});
+
+async function runOne(request: ResolvedGenerationRequest) {
+  let outcome: JobOutcome | undefined;
+  const report = await engine.run([{ id: "job", request, previewEverySteps: 0, inputs: {} }], {
+    onProgress: () => {},
+    onDone: (_, done) => {
+      outcome = done;
+    },
+  });
+  return { outcome: outcome as JobOutcome, report };
+}
+
+const b64Of = (outcome: JobOutcome) => {
+  if (!outcome.ok) throw new Error(`expected images, got ${JSON.stringify(outcome.error)}`);
+  return outcome.response.images[0]?.b64 ?? "";
+};
+
+describe("a job with a refiner", () => {
+  it("runs the base, then the refiner's UNet from its switch, and says so in the infotext", async () => {
+    const [plain, withRefiner] = [await runOne(base), await runOne(refined)];
+    expect(b64Of(withRefiner.outcome)).not.toBe(b64Of(plain.outcome));
+    const metadata = await readImageMetadata(Buffer.from(b64Of(withRefiner.outcome), "base64"));
+    expect(metadata.parameters).toContain("Refiner: sdxl-refiner");
+    expect(metadata.parameters).toContain("Refiner switch at: 0.5");
+    // half the steps ran on the refiner's UNet: not the base model's step time to measure
+    expect(withRefiner.report.steps).toBe(2);
+  });
+
+  it("refuses, naming refiner.model, a refiner model that is not a refiner or not served", async () => {
+    const notRefiner = await runOne({ ...refined, refiner: { ...REFINER, model: "sdxl" } });
+    expect(notRefiner.outcome).toMatchObject({
+      ok: false,
+      error: { code: "invalid_request", param: "refiner.model" },
+    });
+    const unknown = await runOne({ ...refined, refiner: { ...REFINER, model: "elsewhere" } });
+    expect(unknown.outcome).toMatchObject({
+      ok: false,
+      error: { code: "model_not_found", param: "refiner.model" },
+    });
+  });
+
+  it("refuses aesthetic scores on a base model without a refiner, naming the field", async () => {
+    const { outcome } = await runOne({ ...base, aesthetic_score: 7 });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: "invalid_request", param: "aesthetic_score" },
+    });
+  });
+});
