@@ -7,6 +7,7 @@ import { silentLogger } from "../logger.ts";
 import type { JobOutcome } from "./engine.ts";
 import { InProcessEngine } from "./in-process-engine.ts";
 import { loadModels } from "./load-models.ts";
+import { PromptCounter } from "./prompt-counter.ts";
 
 const base: ResolvedGenerationRequest = exampleResolvedRequest({
   model: "sdxl",
@@ -25,14 +26,15 @@ const refined: ResolvedGenerationRequest = {
 };
 
 let engine: InProcessEngine;
+let folders: Record<string, string>;
 
 beforeAll(async () => {
   const [sdxl, refiner] = await Promise.all([
     tinyModelDir({ family: "sdxl" }),
     tinyModelDir({ family: "sdxl-refiner" }),
   ]);
-  const models = await loadModels({ sdxl, "sdxl-refiner": refiner }, ["cpu"], silentLogger);
-  engine = new InProcessEngine(models, 4, silentLogger);
+  folders = { sdxl, "sdxl-refiner": refiner };
+  engine = new InProcessEngine(await loadModels(folders, ["cpu"], silentLogger), 4, silentLogger);
 });
 
 afterAll(async () => {
@@ -85,5 +87,14 @@ describe("a job with a refiner", () => {
       ok: false,
       error: { code: "invalid_request", param: "aesthetic_score" },
     });
+  });
+});
+
+describe("a backend serving a refiner", () => {
+  it("counts prompt tokens with the refiner's own tokenizer (it has only tokenizer_2)", async () => {
+    const counter = await PromptCounter.load(folders, engine.models);
+    expect(counter.count("sdxl-refiner", "a red fox").chunks[0]?.tokens).toBe(
+      counter.count("sdxl", "a red fox").chunks[0]?.tokens,
+    );
   });
 });
