@@ -8,7 +8,9 @@ import {
   sha256Hex,
 } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
+import { newTeam } from "../identity/directory/testing.ts";
 import { type ApiKeyRecord, apiKeyRecordKey } from "../keys/api-key.ts";
+import { call } from "../keys/testing.ts";
 import { jobsEnv, request, seedJobKey } from "../test-support/jobs-harness.ts";
 
 const MODELS = JSON.stringify([
@@ -102,5 +104,25 @@ describe("a generation with an SDXL refiner", () => {
     });
     const both = await keyFor(["xl", "xl-refiner"]);
     expect((await post("/v1/estimate", body, both)).status).toBe(200);
+  });
+
+  it("refuses a refiner the key's team is not granted, naming refiner.model", async () => {
+    const team = await newTeam();
+    const admin = (path: string, body: object) =>
+      call(
+        path,
+        { method: path.endsWith("/models") ? "PUT" : "POST", admin: true, body: JSON.stringify(body) },
+        testEnv(),
+      );
+    expect((await admin(`/admin/teams/${team.id}/models`, { models: ["xl"] })).status).toBe(200);
+    const created = await admin("/admin/keys", { name: "team key", team_id: team.id });
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: string };
+    expect(
+      await refusal("/v1/estimate", { model: "xl", refiner: { model: "xl-refiner" } }, key),
+    ).toMatchObject({
+      status: 403,
+      error: { code: "model_not_granted", param: "refiner.model" },
+    });
   });
 });
