@@ -35,7 +35,8 @@ beforeAll(async () => {
   ]);
   folders = { sdxl, "sdxl-refiner": refiner };
   engine = new InProcessEngine(await loadModels(folders, ["cpu"], silentLogger), 4, silentLogger);
-});
+  // building (first run only) and warming up two models takes seconds when other files share the cores
+}, 60_000);
 
 afterAll(async () => {
   await engine.close();
