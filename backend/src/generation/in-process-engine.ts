@@ -2,7 +2,6 @@ import {
   givenSizeConditioning,
   type ResolvedGenerationRequest,
   type ResolvedRefiner,
-  refinerStepsRun,
   SdgateError,
   type SizeConditioning,
   stepCounts,
@@ -155,9 +154,8 @@ export class InProcessEngine implements Engine {
         width: first.request.width,
         height: first.request.height,
         images: entries.reduce((sum, { job }) => sum + job.request.n, 0),
-        // what ran at this size: img2img runs part of its schedule, and step times are per step run;
-        // a refiner's steps ran on another model's UNet, so they are not this model's to count
-        steps: stepCounts(first.request).passes[0].steps - refinerStepsRun(first.request),
+        // what ran at this size: img2img runs part of its schedule, and step times are per step run
+        steps: stepCounts(first.request).passes[0].steps,
         denoiseMs,
       };
     } catch (error) {

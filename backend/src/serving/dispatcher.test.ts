@@ -60,3 +60,28 @@ describe("the dispatcher's wait estimate", () => {
     expect(added).toBeGreaterThanOrEqual(expectedMs - elapsedMs - 1);
   });
 });
+
+describe("the dispatcher's step times", () => {
+  it("measures a plain job's steps, and not a refiner's, whose steps ran on two models' UNets", async () => {
+    const engine = new FakeEngine(1);
+    engines.push(engine);
+    const dispatcher = new Dispatcher({
+      engine,
+      queueSize: 4,
+      maxBatch: 1,
+      metrics: new ServingMetrics({ defaultMetrics: false }),
+      logger: silentLogger,
+    });
+    const run = async (id: string, fields: Partial<typeof request>) => {
+      const submitted = dispatcher.submit(spec(id, { width: 64, height: 64, steps: 2, ...fields }));
+      if (!submitted.ok) throw submitted.error;
+      await submitted.job.ended;
+      // the report is recorded as the batch settles, just after the job's end
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await run("refined", { refiner: { model: "tiny-refiner", switch_at: 0.5, switch_by: "steps" } });
+    expect(dispatcher.stepTimes.measured(request.model, 64, 64)).toBeUndefined();
+    await run("plain", {});
+    expect(dispatcher.stepTimes.measured(request.model, 64, 64)).toBeGreaterThan(0);
+  });
+});
