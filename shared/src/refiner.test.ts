@@ -83,6 +83,7 @@ describe("the SDXL refiner in the request", () => {
     const image = "iVBORw0KGgo=";
     expect(refusedParam({ refiner, image, mask: image })).toBe("refiner");
     expect(resolve({ refiner, image }).refiner?.model).toBe("sdxl-refiner");
+    expect(resolve({ refiner, controlnet: [] }).refiner?.model).toBe("sdxl-refiner");
   });
 });
 

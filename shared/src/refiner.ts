@@ -185,7 +185,7 @@ export function resolveRefiner(
   const unsupported = [
     ["hires_scale", request.hires_scale],
     ["mask", request.mask],
-    ["controlnet", request.controlnet],
+    ["controlnet", (request.controlnet?.length ?? 0) > 0 ? request.controlnet : undefined],
   ] as const;
   for (const [field, value] of unsupported)
     if (value !== undefined)
