@@ -11,6 +11,7 @@ import {
   generationResponseSchema,
   OPERATIONS,
   type OperationSpec,
+  readPngText,
   type Sweep,
 } from "@sdgate/shared";
 import OpenAI from "openai";
@@ -33,7 +34,11 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
 const localStack = useLocalStack("e2e", {
   models: async (stateDir) => ({
     "tiny-optimum": await ensureTinyModel(join(stateDir, "own-models"), { exporter: "optimum" }),
+    // a tiny SDXL base and refiner (about a second to build, and to load on each backend)
+    "tiny-xl": await ensureTinyModel(join(stateDir, "own-models"), { family: "sdxl" }),
+    "tiny-xl-refiner": await ensureTinyModel(join(stateDir, "own-models"), { family: "sdxl-refiner" }),
   }),
+  architectures: { "tiny-xl": "sdxl", "tiny-xl-refiner": "sdxl-refiner" },
 });
 
 function generate(body: unknown, apiKey: string | null = localStack.current().apiKey): Promise<Response> {
@@ -146,6 +151,18 @@ describe("the local stack, end to end", () => {
     const refused = await generate({ ...request, clip_skip: 2 });
     expect(refused.status).toBe(400);
     expect(await refused.json()).toMatchObject({ error: { code: "invalid_request", param: "clip_skip" } });
+  });
+
+  it("runs an SDXL refiner after its base through the registry, the edge and a backend serving both", async () => {
+    const request = { prompt: "a red fox", model: "tiny-xl", size: "64x64", steps: 4, seed: 3 };
+    const refined = await generate({ ...request, refiner: { model: "tiny-xl-refiner", switch_at: 0.5 } });
+    expect(refined.status).toBe(200);
+    const png = generationResponseSchema.parse(await refined.json()).data[0]?.b64_json ?? "";
+    const infotext = (await readPngText(Buffer.from(png, "base64"))).get("parameters");
+    expect(infotext).toContain("Refiner: tiny-xl-refiner");
+    expect(infotext).toContain("Refiner switch at: 0.5");
+    const plain = generationResponseSchema.parse(await (await generate(request)).json());
+    expect(plain.data[0]?.b64_json).not.toBe(png);
   });
 
   it("refuses SDXL's size conditioning on a model that is not SDXL, naming the field, from the backend", async () => {

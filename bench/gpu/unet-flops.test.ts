@@ -1,7 +1,8 @@
-import { SDXL_STEP_FLOP_RATIO } from "@sdgate/shared";
+import { SDXL_REFINER_STEP_FLOP_RATIO, SDXL_STEP_FLOP_RATIO } from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { sd15UNet } from "../../backend/src/model-builder/sd15-architecture.ts";
 import { sdxlUNet } from "../../backend/src/model-builder/sdxl-architecture.ts";
+import { sdxlRefinerUNet } from "../../backend/src/model-builder/sdxl-refiner-architecture.ts";
 import { UNET_TFLOP_PER_PASS_512 } from "./flops.ts";
 import { sd15UnetFlops, unetFlops } from "./unet-flops.ts";
 
@@ -49,5 +50,13 @@ describe("SD 1.5 UNet FLOPs, layer by layer", () => {
   it("refuses a latent that three halvings cannot divide", () => {
     expect(() => sd15UnetFlops(60)).toThrow(/multiple of 8/);
     expect(() => sd15UnetFlops(0)).toThrow(/multiple of 8/);
+  });
+
+  it("counts SDXL's refiner at 7.29 TFLOP per 1024×1024 pass, 1.078× the base: the ratio its rate is priced by", () => {
+    const total = (f: ReturnType<typeof unetFlops>) => f.conv + f.linear + f.attention;
+    const refiner = total(unetFlops(sdxlRefinerUNet(), 128));
+    expect(refiner / 1e12).toBeCloseTo(7.286, 3);
+    // fewer parameters than the base, more FLOPs: wider at the full latent resolution
+    expect(refiner / total(unetFlops(sdxlUNet(), 128))).toBeCloseTo(SDXL_REFINER_STEP_FLOP_RATIO, 3);
   });
 });

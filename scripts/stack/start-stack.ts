@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { randomHex, sha256Hex, TINY_MODEL } from "@sdgate/shared";
+import { type ModelArchitecture, randomHex, sha256Hex, TINY_MODEL } from "@sdgate/shared";
 import { ensureTinyModel } from "../../backend/src/model-builder/index.ts";
 import { folderDigest } from "../../backend/src/model-digest.ts";
 import { resolveCheckpointModels } from "../../backend/src/model-import/checkpoint-models.ts";
@@ -32,6 +32,11 @@ export interface StackOptions {
    * (`SDGATE_MODEL_FOLDERS`), served by both backends and listed by the edge with SD 1.5's defaults.
    */
   models?: Readonly<Record<string, string>>;
+  /**
+   * The architecture the edge lists some of `models` under (`sdxl`, `sdxl-refiner`: their default
+   * size, their GPU rate, and whether one may run as a `refiner`); the others are SD 1.5's.
+   */
+  architectures?: Readonly<Record<string, ModelArchitecture>>;
   /** CLIP's tokenizer files, needed for single-file checkpoints (`SDGATE_TOKENIZER_DIR`). */
   tokenizerDir?: string;
   /** More vars for the edge (`SDGATE_OIDC_ISSUER`, …), after the stack's own. */
@@ -208,6 +213,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...Object.entries(options.models ?? {}).map(([id, path]) => ({
           id,
           description: `${path} (SDGATE_MODEL_FOLDERS)`,
+          ...(options.architectures?.[id] === undefined ? {} : { architecture: options.architectures[id] }),
         })),
       ])}`,
     ];

@@ -1,6 +1,7 @@
 import { type ImageSafety, OPERATIONS, type OperationId, type OperationSpec } from "@sdgate/shared";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { CLIENT_METHODS, Sdgate } from "./client.ts";
+import type { GenerationBody } from "./resources/images.ts";
 import { type FakeServer, fakeServer, json } from "./test-support/fake-server.ts";
 
 let server: FakeServer | undefined;
@@ -139,6 +140,20 @@ describe("operations", () => {
 });
 
 describe("types", () => {
+  it("takes the contract's refiner fields in a generation body, and refuses a misspelt one at compile time", () => {
+    const body: GenerationBody = {
+      prompt: "a lighthouse",
+      model: "sdxl",
+      refiner: { model: "sdxl-refiner", switch_at: 0.8, switch_by: "steps" },
+      aesthetic_score: 6,
+      negative_aesthetic_score: 2.5,
+    };
+    expect(body.refiner?.model).toBe("sdxl-refiner");
+    // @ts-expect-error switch_by is "timestep" or "steps"
+    const wrong: GenerationBody = { prompt: "x", refiner: { model: "r", switch_by: "sigma" } };
+    expect(wrong.prompt).toBe("x");
+  });
+
   it("types the images by the request's response_format", () => {
     const client = new Sdgate({ baseUrl: "https://example.com", apiKey: "sk_test" });
     // Checked by tsc (the test project is part of `tsc --build`); never sent.

@@ -56,7 +56,8 @@ function fieldsOf(request: ReproducibleRequest): Field[] {
   for (const name of FIELD_ORDER) {
     if (name === "response_format") continue;
     const value = request[name];
-    if (value !== undefined) fields.push([name, value]);
+    // `refiner: null` says "no refiner", as leaving it out does
+    if (value !== undefined && value !== null) fields.push([name, value]);
   }
   fields.push(["response_format", "b64_json"]);
   return fields;

@@ -14,6 +14,12 @@ import {
 import { DIGEST_PATTERN, VERSION_PATTERN } from "./model-registry.ts";
 import type { ModelInfo } from "./models.ts";
 import { promptNestingDepth } from "./prompt-nesting.ts";
+import {
+  refinerRequestFields,
+  refinerRequestSchema,
+  resolvedRefinerSchema,
+  resolveRefiner,
+} from "./refiner.ts";
 import { SAFETY_ACTIONS } from "./safety.ts";
 import { RNG_NAMES, resolveSchedulerName, SCHEDULER_NAMES } from "./schedulers.ts";
 import { givenSizeConditioning, sizeConditioningRequestFields } from "./size-conditioning.ts";
@@ -124,6 +130,12 @@ export const generationRequestSchema = z.strictObject({
   hires_strength: z.number().gt(0).max(1).optional(),
   hires_steps: z.number().int().min(1).optional(),
   ...sizeConditioningRequestFields,
+  /**
+   * A1111's "Refiner": an SDXL refiner model takes over from the (SDXL) base at `switch_at` of the run;
+   * `null` or absent: none.
+   */
+  refiner: refinerRequestSchema.nullable().optional(),
+  ...refinerRequestFields,
   image: inputImageSchema.optional(),
   strength: z.number().gt(0).max(1).optional(),
   mask: inputImageSchema.optional(),
@@ -180,6 +192,13 @@ export const resolvedGenerationRequestSchema = z.strictObject({
    * them for a model that is not SDXL.
    */
   ...sizeConditioningRequestFields,
+  /** Present only with a refiner: its model, where it takes over, and (registry) its version. */
+  refiner: resolvedRefinerSchema.optional(),
+  /**
+   * Present only where an SDXL refiner runs (a `refiner`, or a refiner as the model), with diffusers'
+   * defaults (6, 2.5) applied: requests without one keep their canonical form and cache keys.
+   */
+  ...refinerRequestFields,
   /** img2img / inpainting input, base64; resized to width × height by the backend. */
   image: inputImageSchema.nullable(),
   strength: z.number().gt(0).max(1).nullable(),
@@ -231,7 +250,8 @@ export function problemFromZod(error: z.ZodError): RequestProblem {
   const issue = error.issues[0];
   if (!issue) return { param: null, message: "Invalid request." };
   if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0] ?? "";
+    // a nested object's key by its path (`refiner.strength`), as other issues name theirs
+    const key = [...issue.path.map(String), issue.keys[0] ?? ""].join(".");
     return { param: key, message: `Unknown field '${key}'.` };
   }
   const param = issue.path.length > 0 ? issue.path.map(String).join(".") : null;
@@ -315,13 +335,15 @@ function checkSide(
 /**
  * Applies the model's defaults and checks the request against the model's limits. `size` and
  * `width`/`height` may both be given only when they agree. LoRAs and ControlNet models are resolved
- * against `adapters` (what the server has registered and approved).
+ * against `adapters` (what the server has registered and approved); `refiner.model` against
+ * `refinerModel`, its catalog entry (`null`: the request names none, or the server knows none).
  */
 export function resolveGenerationRequest(
   request: GenerationRequest,
   model: ModelInfo,
   seed: number,
   adapters: AdapterCatalog = NO_ADAPTERS,
+  refinerModel: ModelInfo | null = null,
 ): Result<ResolvedGenerationRequest, RequestProblem> {
   let width = request.width ?? model.defaults.width;
   let height = request.height ?? model.defaults.height;
@@ -442,6 +464,8 @@ export function resolveGenerationRequest(
       },
     };
   }
+  const refiner = resolveRefiner(request, model, refinerModel);
+  if (!refiner.ok) return refiner;
   const loras = resolveLoras(request.lora, request.prompt, adapters);
   if (!loras.ok) return loras;
   const units = resolveControlNetUnits(request.controlnet ?? [], adapters);
@@ -456,6 +480,7 @@ export function resolveGenerationRequest(
     };
   const checked = resolvedGenerationRequestSchema.safeParse({
     ...resolved,
+    ...refiner.value,
     ...(loras.value.length === 0 ? {} : { lora: loras.value }),
     ...(units.value.length === 0 ? {} : { controlnet: units.value }),
     ...(request.return_control_maps === true ? { return_control_maps: true } : {}),

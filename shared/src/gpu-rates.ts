@@ -26,6 +26,16 @@ export interface GpuRate {
  */
 export const SDXL_STEP_FLOP_RATIO = 8.42;
 
+/**
+ * The SDXL refiner's UNet pass over SDXL base's, both at 1024×1024, in FLOPs: 7.29 / 6.76 TFLOP,
+ * counted by the same `bench/gpu/unet-flops.ts` (`unetFlops(sdxlRefinerUNet(), 128)` over
+ * `unetFlops(sdxlUNet(), 128)`). Its parameters are fewer (2,259,526,660 vs 2,567,463,684, the
+ * builder's counts: ×0.88), but a step's cost follows FLOPs, and the refiner's are higher: 384
+ * channels instead of 320 at full latent resolution, and attention at 1/2 and 1/4 (depth 4 each)
+ * where the base puts most of its at 1/4.
+ */
+export const SDXL_REFINER_STEP_FLOP_RATIO = 1.078;
+
 const SD15_H100: GpuRate = {
   widthPx: 512,
   heightPx: 512,
@@ -58,6 +68,18 @@ export const GPU_RATES: Readonly<Record<ModelArchitecture, GpuRate>> = {
     gpu: SD15_H100.gpu,
     estimated: true,
     source: `not measured yet: SD 1.5's H100 step × ${SDXL_STEP_FLOP_RATIO}, SDXL's UNet FLOPs at 1024² over SD 1.5's at 512² (bench/gpu/unet-flops.ts), assuming the same share of the GPU's peak (SD 1.5 at 512² reaches 18 %; SDXL's larger kernels likely reach more, so this is an upper bound); fixed cost 4× SD 1.5's (the VAE at 4× the pixels)`,
+  },
+  "sdxl-refiner": {
+    widthPx: 1024,
+    heightPx: 1024,
+    gpuSecondsPerStep: round6(
+      SD15_H100.gpuSecondsPerStep * SDXL_STEP_FLOP_RATIO * SDXL_REFINER_STEP_FLOP_RATIO,
+    ),
+    // one text encoder (bigG) of SDXL's two and the same VAE: SDXL's fixed cost is a close upper bound
+    gpuSecondsPerImage: round6(SD15_H100.gpuSecondsPerImage * 4),
+    gpu: SD15_H100.gpu,
+    estimated: true,
+    source: `not measured yet: SDXL's derived step × ${SDXL_REFINER_STEP_FLOP_RATIO}, the refiner UNet's FLOPs at 1024² over SDXL base's (bench/gpu/unet-flops.ts), at the same share of the GPU's peak; fixed cost SDXL's (the same VAE, one of its two text encoders)`,
   },
 };
 

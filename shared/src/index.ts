@@ -29,6 +29,7 @@ export * from "./png-info/index.ts";
 export * from "./prompt-nesting.ts";
 export * from "./prompt-policy.ts";
 export * from "./prompt-tokens.ts";
+export * from "./refiner.ts";
 export * from "./registry.ts";
 export * from "./runs.ts";
 export * from "./safety.ts";

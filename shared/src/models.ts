@@ -2,40 +2,50 @@ import { z } from "zod";
 
 /**
  * What a model is built like, as the backend detects it from its folder: SD 1.x, SD 2.x or SDXL
- * (its LCM, Turbo and inpainting variants included). It decides the model's native size, its
- * resolution buckets, the fields it takes (SDXL's size conditioning) and its GPU rate.
+ * (its LCM, Turbo and inpainting variants included), or SDXL's refiner (family `sdxl-refiner`: its own
+ * UNet, conditioned on an aesthetic score), which runs as a request's `refiner` after an SDXL base. It
+ * decides the model's native size, its resolution buckets, the fields it takes (SDXL's size
+ * conditioning, the refiner's aesthetic scores) and its GPU rate.
  */
-export const MODEL_ARCHITECTURES = ["sd1", "sd2", "sdxl"] as const;
+export const MODEL_ARCHITECTURES = ["sd1", "sd2", "sdxl", "sdxl-refiner"] as const;
 export type ModelArchitecture = (typeof MODEL_ARCHITECTURES)[number];
 
 /**
  * The side each architecture was trained at: a request without a size gets it square (SD 2.x: its
  * 768-v models; a 512 SD 2.x-base model sets its own `defaults`).
  */
-export const NATIVE_SIDE_PX: Readonly<Record<ModelArchitecture, number>> = { sd1: 512, sd2: 768, sdxl: 1024 };
+export const NATIVE_SIDE_PX: Readonly<Record<ModelArchitecture, number>> = {
+  sd1: 512,
+  sd2: 768,
+  sdxl: 1024,
+  "sdxl-refiner": 1024,
+};
 
 const bucketSchema = z.object({ width: z.number().int(), height: z.number().int() });
 export type ResolutionBucket = z.infer<typeof bucketSchema>;
 
+const SDXL_BUCKETS: readonly ResolutionBucket[] = [
+  [1024, 1024],
+  [1152, 896],
+  [896, 1152],
+  [1216, 832],
+  [832, 1216],
+  [1344, 768],
+  [768, 1344],
+  [1536, 640],
+  [640, 1536],
+].map(([width, height]) => ({ width: width as number, height: height as number }));
+
 /**
  * The sizes each architecture was trained at. SDXL's are its aspect-ratio buckets (SDXL paper §2.3,
- * multi-aspect training: about 1024² pixels, sides multiples of 64), the ones UIs offer; SD 1.x and
- * 2.x were trained square.
+ * multi-aspect training: about 1024² pixels, sides multiples of 64), the ones UIs offer, and its
+ * refiner's (it refines the base's latents); SD 1.x and 2.x were trained square.
  */
 export const RESOLUTION_BUCKETS: Readonly<Record<ModelArchitecture, readonly ResolutionBucket[]>> = {
   sd1: [{ width: 512, height: 512 }],
   sd2: [{ width: 768, height: 768 }],
-  sdxl: [
-    [1024, 1024],
-    [1152, 896],
-    [896, 1152],
-    [1216, 832],
-    [832, 1216],
-    [1344, 768],
-    [768, 1344],
-    [1536, 640],
-    [640, 1536],
-  ].map(([width, height]) => ({ width: width as number, height: height as number })),
+  sdxl: SDXL_BUCKETS,
+  "sdxl-refiner": SDXL_BUCKETS,
 };
 
 /** What a request leaves out is taken from its model's defaults. */

@@ -1,4 +1,5 @@
 import { outputSize, type ResolvedGenerationRequest } from "./generation-request.ts";
+import { refinerSwitchStep, sdxlScheduleTimesteps } from "./refiner.ts";
 
 /** One denoising pass of an image: how many steps run, at what size. */
 export interface DenoisingPass {
@@ -74,4 +75,22 @@ export function stepCounts(request: StepCountFields): StepCounts {
     pixelSteps += pass.steps * pass.width * pass.height;
   }
   return { passes, stepsPerImage, pixelSteps: pixelSteps * request.n };
+}
+
+/**
+ * Of the first pass's steps that run, how many the request's refiner runs (0 without one): the
+ * engine's switch rule (`refinerSwitchStep`) over the run's timesteps (img2img: the last `stepsRun`),
+ * taken from SDXL 1.0's schedule ({@link sdxlScheduleTimesteps}), so edge and engine split alike
+ * for its schedulers and within a step for the others. Pricing counts these at the refiner's rate.
+ *
+ * @example
+ * refinerStepsRun({ steps: 30, strength: null, refiner: { model: "r", switch_at: 0.8, switch_by: "timestep" } }) // 7
+ */
+export function refinerStepsRun(
+  request: Pick<ResolvedGenerationRequest, "steps" | "strength" | "refiner">,
+): number {
+  if (request.refiner === undefined) return 0;
+  const run = stepsRun(request.steps, request.strength);
+  const timesteps = sdxlScheduleTimesteps(request.steps).slice(request.steps - run);
+  return run - refinerSwitchStep(timesteps, request.refiner.switch_at, request.refiner.switch_by);
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ModelArchitecture } from "@sdgate/shared";
 import { afterAll, beforeAll } from "vitest";
 import { freePort } from "../../scripts/stack/free-port.ts";
 import { type Stack, startStack } from "../../scripts/stack/start-stack.ts";
@@ -15,6 +16,8 @@ export function useLocalStack(
   options: {
     /** Your models beside `tiny` (`SDGATE_MODEL_FOLDERS`), made in the stack's state folder. */
     models?: (stateDir: string) => Promise<Record<string, string>>;
+    /** The architecture the edge lists some of those models under (the others: SD 1.5's). */
+    architectures?: Readonly<Record<string, ModelArchitecture>>;
     /** More vars for the edge, given the URL it will serve at (an identity provider's callback). */
     edgeVars?: (edgeUrl: string) => Promise<Record<string, string>>;
   } = {},
@@ -29,6 +32,7 @@ export function useLocalStack(
     stack = await startStack({
       stateDir,
       models,
+      ...(options.architectures === undefined ? {} : { architectures: options.architectures }),
       edgeVars,
       edgePort,
       backendPorts: [await freePort(), await freePort()],

@@ -11,6 +11,12 @@ const API_PARAM: Record<string, string> = {
   "hires.scale": "hires_scale",
   "hires.strength": "hires_strength",
   "hires.steps": "hires_steps",
+  aestheticScore: "aesthetic_score",
+  negativeAestheticScore: "negative_aesthetic_score",
+  "refiner.pipeline": "refiner.model",
+  "refiner.switchAt": "refiner.switch_at",
+  "refiner.switchBy": "refiner.switch_by",
+  controlNet: "controlnet",
 };
 
 /**

@@ -1,12 +1,15 @@
 import {
   givenSizeConditioning,
   type ResolvedGenerationRequest,
+  type ResolvedRefiner,
   SdgateError,
   type SizeConditioning,
   stepCounts,
 } from "@sdgate/shared";
 import {
   type BatchEntry,
+  type BatchOutcome,
+  type GenerateOptions,
   type GenerationProgress,
   type GenerationRequest,
   InvalidArgumentError,
@@ -113,10 +116,7 @@ export class InProcessEngine implements Engine {
           finish(job, { ok: false, error: engineFailure(error, running.reason) ?? INTERNAL_FAILURE });
         }
       }
-      const outcomes = await model.pipeline.generateBatch(
-        entries.map(({ entry }) => entry),
-        { maxBatch: this.#maxBatch },
-      );
+      const outcomes = await this.#generate(model, entries);
       const denoiseMs = outcomes.reduce((ms, o) => Math.max(ms, o.ok ? o.result.timingsMs.denoise : 0), 0);
       await Promise.all(
         entries.map(async ({ job }, i) => {
@@ -166,6 +166,35 @@ export class InProcessEngine implements Engine {
       throw error;
     } finally {
       await Promise.all([...batch.values()].map((running) => running.tail));
+    }
+  }
+
+  /**
+   * The batch's entries on the model's pipeline: together through `generateBatch`, except a request
+   * with a refiner (its batch key keeps it alone), which `generate` runs with the refiner's pipeline.
+   */
+  async #generate(
+    model: LoadedModel,
+    entries: readonly { job: EngineJob; entry: BatchEntry }[],
+  ): Promise<BatchOutcome[]> {
+    const refined = entries.find(({ job }) => job.request.refiner !== undefined);
+    if (refined === undefined)
+      return await model.pipeline.generateBatch(
+        entries.map(({ entry }) => entry),
+        { maxBatch: this.#maxBatch },
+      );
+    if (entries.length > 1) throw new Error("a request with a refiner runs alone (its batch key is null)");
+    const { job, entry } = refined;
+    try {
+      const refiner = refinerOption(this.#models, job.request.refiner as ResolvedRefiner);
+      const options = {
+        refiner,
+        ...(entry.signal === undefined ? {} : { signal: entry.signal }),
+        ...(entry.onProgress === undefined ? {} : { onProgress: entry.onProgress }),
+      };
+      return [{ ok: true, result: await model.pipeline.generate(entry.request, options) }];
+    } catch (error) {
+      return [{ ok: false, error: error instanceof Error ? error : new Error(String(error)) }];
     }
   }
 
@@ -241,6 +270,10 @@ function toEngineRequest(
     ...(mask ? { mask } : {}),
     ...(request.inpainting_fill === undefined ? {} : { inpaintingFill: request.inpainting_fill }),
     ...(request.strength === null ? {} : { strength: request.strength }),
+    ...(request.aesthetic_score === undefined ? {} : { aestheticScore: request.aesthetic_score }),
+    ...(request.negative_aesthetic_score === undefined
+      ? {}
+      : { negativeAestheticScore: request.negative_aesthetic_score }),
     rng: request.rng,
     prompt: request.prompt,
     negativePrompt: request.negative_prompt,
@@ -271,4 +304,27 @@ function toEngineRequest(
 function sizeConditioningOf(request: ResolvedGenerationRequest): { sizeConditioning?: SizeConditioning } {
   const given = givenSizeConditioning(request);
   return Object.keys(given).length === 0 ? {} : { sizeConditioning: given };
+}
+
+/**
+ * The request's refiner as the engine takes it: its model's pipeline from the ones this backend
+ * loaded (the route refused a refiner it does not serve), which must have been detected as an SDXL
+ * refiner (400 naming `refiner.model`).
+ */
+function refinerOption(
+  models: ReadonlyMap<string, LoadedModel>,
+  refiner: ResolvedRefiner,
+): NonNullable<GenerateOptions["refiner"]> {
+  const loaded = models.get(refiner.model);
+  if (loaded === undefined)
+    throw new SdgateError("model_not_found", `Model '${refiner.model}' is not served by this backend.`, {
+      param: "refiner.model",
+    });
+  if (!loaded.pipeline.traits.refiner)
+    throw new InvalidArgumentError(
+      "refiner.model",
+      refiner.model,
+      `is not an SDXL refiner (its folder was detected as ${loaded.pipeline.family})`,
+    );
+  return { pipeline: loaded.pipeline, switchAt: refiner.switch_at, switchBy: refiner.switch_by };
 }

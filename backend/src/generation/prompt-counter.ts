@@ -35,7 +35,10 @@ export class PromptCounter {
     this.#models = models;
   }
 
-  /** The tokenizer of each model folder (`tokenizer/`), with the chunk limit its engine reported. */
+  /**
+   * The tokenizer of each model folder (`tokenizer/`; a refiner's `tokenizer_2/`), with the chunk
+   * limit its engine reported.
+   */
   static async load(
     folders: Readonly<Record<string, string>>,
     infos: readonly ModelInfo[],
@@ -44,7 +47,9 @@ export class PromptCounter {
     for (const info of infos) {
       const folder = folders[info.id];
       if (folder === undefined) continue;
-      const tokenizer = await ClipTokenizer.fromDir(join(folder, "tokenizer"));
+      // SDXL's refiner has only the second encoder's tokenizer (the same vocabulary)
+      const tokenizerFolder = info.family === "sdxl-refiner" ? "tokenizer_2" : "tokenizer";
+      const tokenizer = await ClipTokenizer.fromDir(join(folder, tokenizerFolder));
       models.set(info.id, { tokenizer, maxChunks: info.maxPromptChunks });
     }
     return new PromptCounter(models);

@@ -53,6 +53,12 @@ export function generateHandler(options: GenerateRouteOptions) {
         param: "model",
       });
     }
+    if (request.refiner !== undefined && !serving.models.includes(request.refiner.model))
+      throw new SdgateError(
+        "model_not_found",
+        `Model '${request.refiner.model}' is not served by this backend.`,
+        { param: "refiner.model" },
+      );
     const held = options.versions();
     checkVersion(request, held);
     if (request.controlnet !== undefined) checkHeldControls(request, options.controls());
@@ -130,14 +136,22 @@ async function decodeInputs(serving: Dispatcher, request: JobSpec["request"]): P
  * the edge takes as "try a backend that holds it", never as this backend failing.
  */
 function checkVersion(request: JobSpec["request"], held: Readonly<Record<string, string>>): void {
-  const wanted = request.model_version;
-  if (wanted === undefined || held[request.model] === wanted.digest) return;
-  const holding = held[request.model];
-  throw new SdgateError(
-    "model_version_unavailable",
-    `This backend does not hold ${describeVersion(request.model, wanted.version, wanted.digest)}; ${holding === undefined ? "it has no digest for the model" : `its files for '${request.model}' are sha256 ${holding.slice(0, 12)}…`}.`,
-    { param: "model" },
-  );
+  const wanted = [
+    { model: request.model, version: request.model_version, param: "model" },
+    // a refiner's registry version, as the model's
+    ...(request.refiner === undefined
+      ? []
+      : [{ model: request.refiner.model, version: request.refiner.model_version, param: "refiner.model" }]),
+  ];
+  for (const { model, version, param } of wanted) {
+    if (version === undefined || held[model] === version.digest) continue;
+    const holding = held[model];
+    throw new SdgateError(
+      "model_version_unavailable",
+      `This backend does not hold ${describeVersion(model, version.version, version.digest)}; ${holding === undefined ? "it has no digest for the model" : `its files for '${model}' are sha256 ${holding.slice(0, 12)}…`}.`,
+      { param },
+    );
+  }
 }
 
 function submitNew(serving: Dispatcher, spec: JobSpec): Job {

@@ -58,3 +58,16 @@ describe("a backend and the registry's model versions", () => {
     expect(errorEnvelopeSchema.parse(await response.json()).error.message).toContain("no digest");
   });
 });
+
+describe("a backend and a request's refiner", () => {
+  const refiner = { model: "tiny-refiner", switch_at: 0.8, switch_by: "timestep" } as const;
+
+  it("refuses a refiner model it does not serve as it refuses an unknown model, naming refiner.model", async () => {
+    const { app, engine } = setupApp();
+    const response = await app.request(GENERATE, await generateInit({ refiner }));
+    expect(response.status).toBe(404);
+    const { error } = errorEnvelopeSchema.parse(await response.json());
+    expect(error).toMatchObject({ code: "model_not_found", param: "refiner.model" });
+    expect(engine.batches).toEqual([]);
+  });
+});

@@ -21,18 +21,24 @@ function spec(id: string, fields: Partial<typeof request>) {
   };
 }
 
+/** A dispatcher of one-image batches on a fake engine that steps on timers. */
+function newDispatcher() {
+  const engine = new FakeEngine(1);
+  engines.push(engine);
+  const dispatcher = new Dispatcher({
+    engine,
+    queueSize: 4,
+    maxBatch: 1,
+    metrics: new ServingMetrics({ defaultMetrics: false }),
+    logger: silentLogger,
+  });
+  return { engine, dispatcher };
+}
+
 describe("the dispatcher's wait estimate", () => {
   it("adds a queued img2img job's steps as the engine runs them, not its whole schedule", async () => {
-    const engine = new FakeEngine(1);
-    engines.push(engine);
+    const { engine, dispatcher } = newDispatcher();
     engine.hangOnPrompt = "hang";
-    const dispatcher = new Dispatcher({
-      engine,
-      queueSize: 4,
-      maxBatch: 1,
-      metrics: new ServingMetrics({ defaultMetrics: false }),
-      logger: silentLogger,
-    });
     const running = dispatcher.submit(
       spec("running", { prompt: "hang", width: 512, height: 512, steps: 50 }),
     );
@@ -58,5 +64,22 @@ describe("the dispatcher's wait estimate", () => {
     expect(expectedMs).toBeCloseTo(2 * 5 * 0.4 * 512 * 512 * 1e-3, 6);
     expect(added).toBeLessThanOrEqual(expectedMs + 1);
     expect(added).toBeGreaterThanOrEqual(expectedMs - elapsedMs - 1);
+  });
+});
+
+describe("the dispatcher's step times", () => {
+  it("measures a plain job's steps, and not a refiner's, whose steps ran on two models' UNets", async () => {
+    const { dispatcher } = newDispatcher();
+    const run = async (id: string, fields: Partial<typeof request>) => {
+      const submitted = dispatcher.submit(spec(id, { width: 64, height: 64, steps: 2, ...fields }));
+      if (!submitted.ok) throw submitted.error;
+      await submitted.job.ended;
+      // the report is recorded as the batch settles, just after the job's end
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await run("refined", { refiner: { model: "tiny-refiner", switch_at: 0.5, switch_by: "steps" } });
+    expect(dispatcher.stepTimes.measured(request.model, 64, 64)).toBeUndefined();
+    await run("plain", {});
+    expect(dispatcher.stepTimes.measured(request.model, 64, 64)).toBeGreaterThan(0);
   });
 });

@@ -331,9 +331,9 @@ export class Dispatcher {
       .then(
         (report) => {
           const imageSteps = report.images * report.steps;
-          // a hires job's denoising spans two sizes: it measures neither
-          const twoSizes = jobs.some((job) => job.request.hires !== undefined);
-          if (!batch.abandoned && imageSteps > 0 && report.denoiseMs > 0 && !twoSizes) {
+          // a hires job's denoising spans two sizes, a refiner's two models: it measures neither
+          const mixed = jobs.some((job) => job.request.hires !== undefined || job.request.refiner !== undefined);
+          if (!batch.abandoned && imageSteps > 0 && report.denoiseMs > 0 && !mixed) {
             this.stepTimes.record(report.model, report.width, report.height, report.denoiseMs / imageSteps);
           }
         },

@@ -54,6 +54,11 @@ export function generationBody(
   if (scheduler !== undefined) body.scheduler = scheduler;
   if (negative !== undefined) body.negative_prompt = negative;
   if (model !== undefined) body.model = model;
+  const refiner = text("refiner");
+  const switchAt = decimal("refiner-switch-at", text("refiner-switch-at"));
+  if (refiner !== undefined)
+    body.refiner = { model: refiner, ...(switchAt === undefined ? {} : { switch_at: switchAt }) };
+  else if (switchAt !== undefined) throw new UsageError("--refiner-switch-at needs --refiner.");
   const given = text("format");
   const format =
     given ??

@@ -307,4 +307,13 @@ describe("generate's pieces", () => {
     });
     expect(() => generationBody("p", { output: "a.png", "hires-scale": "x2" })).toThrow(/--hires-scale/);
   });
+
+  it("passes an SDXL refiner and where it takes over as the API's refiner", () => {
+    const body = generationBody("p", { output: "a.png", refiner: "xl-refiner", "refiner-switch-at": "0.7" });
+    expect(body.refiner).toEqual({ model: "xl-refiner", switch_at: 0.7 });
+    expect(generationBody("p", { output: "a.png", refiner: "xl-refiner" }).refiner).toEqual({
+      model: "xl-refiner",
+    });
+    expect(() => generationBody("p", { output: "a.png", "refiner-switch-at": "0.7" })).toThrow(/--refiner/);
+  });
 });

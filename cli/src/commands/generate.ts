@@ -18,6 +18,8 @@ export const GENERATE_USAGE = `Usage: sdgate generate "<prompt>" -o <out.png> [o
   --clip-skip N       A1111's clip skip: 2 uses CLIP's layer before the last
   --hires-scale X     A1111's hires fix: make the image, then again X times larger (e.g. 2)
   --hires-strength S  how much the second pass repaints, 0–1 (default 0.7)
+  --refiner M         an SDXL refiner model that takes over from the (SDXL) model, as A1111's "Refiner"
+  --refiner-switch-at X  where the refiner takes over, 0–1 (default 0.8)
   --n N               images (out.png, out-1.png, …)
   --negative TEXT     negative prompt
   --model M           model id or reference: sd15, sd15@staging, sd15@v3 (default: the server's)
@@ -114,6 +116,8 @@ async function generate(args: string[], io: Io): Promise<void> {
     "clip-skip": { type: "string" },
     "hires-scale": { type: "string" },
     "hires-strength": { type: "string" },
+    refiner: { type: "string" },
+    "refiner-switch-at": { type: "string" },
     n: { type: "string" },
     negative: { type: "string" },
     model: { type: "string" },

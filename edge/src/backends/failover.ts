@@ -137,7 +137,8 @@ async function poolsHolding(
   nowMs: number,
 ): Promise<readonly Backend[]> {
   const adapters = wantedAdapters(request);
-  if (request.model_version === undefined && adapters.length === 0) return pools;
+  if (request.model_version === undefined && adapters.length === 0 && request.refiner === undefined)
+    return pools;
   const holding = () => pools.filter((backend) => holdsEverything(health, backend, request, adapters));
   const known = holding();
   if (known.length > 0 || !(await health.refreshVersions(pools, nowMs))) return known;
@@ -167,7 +168,9 @@ function filesNotHeld(
 ): NotServed {
   const adapters = adaptersNotHeld(health, pools, request);
   if (adapters === null) return versionNotHeld(request, attempts);
-  return { code: "adapter_unavailable", ...adapters, attempts, backend: null, retryAfter: null };
+  // the models a refiner needs are versions the fleet lacks, as the request's own model's are
+  const code = adapters.param === "refiner.model" ? "model_version_unavailable" : "adapter_unavailable";
+  return { code, ...adapters, attempts, backend: null, retryAfter: null };
 }
 
 /**

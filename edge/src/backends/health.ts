@@ -148,6 +148,11 @@ export class HealthView {
     return this.#versions[backend]?.[model] === digest;
   }
 
+  /** Whether `backend` last reported serving `model` (any files of it). */
+  serves(backend: string, model: string): boolean {
+    return this.#versions[backend]?.[model] !== undefined;
+  }
+
   /** Whether `backend` last reported holding the LoRA or ControlNet model whose files have `digest`. */
   holdsAdapter(backend: string, digest: string): boolean {
     return this.#versions[backend]?.[heldAdapterKey(digest)] !== undefined;

@@ -5,6 +5,7 @@ import {
   type ResolvedGenerationRequest,
   rateImageSeconds,
   rateStepSeconds,
+  refinerStepsRun,
   stepCounts,
   type TimingSource,
 } from "@sdgate/shared";
@@ -128,7 +129,13 @@ export function estimateGeneration(
     first.height,
     architecture,
   );
-  let gpuMs = stepMs * (first.steps + (controlSteps[0] ?? 0));
+  // a refiner's steps at its own step time (its UNet, measured under its own model id)
+  const refinerSteps = refinerStepsRun(request);
+  const refinerStepMs =
+    request.refiner === undefined
+      ? 0
+      : stepTime(timings, request.refiner.model, first.width, first.height, "sdxl-refiner").stepMs;
+  let gpuMs = stepMs * (first.steps - refinerSteps + (controlSteps[0] ?? 0)) + refinerStepMs * refinerSteps;
   // hires' second pass, at the final size's step time
   later.forEach((pass, i) => {
     const passMs = stepTime(timings, request.model, pass.width, pass.height, architecture).stepMs;

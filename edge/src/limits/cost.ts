@@ -2,6 +2,7 @@ import {
   controlNetPixelSteps,
   type ModelArchitecture,
   type ResolvedGenerationRequest,
+  refinerStepsRun,
   stepCostRatio,
   stepCounts,
 } from "@sdgate/shared";
@@ -62,11 +63,24 @@ export function estimateCost(request: ResolvedGenerationRequest, modelFactor = 1
 /**
  * The credits a request on a model of `architecture` reserves and is charged: {@link estimateCost}
  * with the pixel-steps scaled by the shared rate table's step cost against SD 1.5's
- * (`stepCostRatio`: about 2.1 for SDXL, 1 for SD 1.x and 2.x).
+ * (`stepCostRatio`: about 2.1 for SDXL, 1 for SD 1.x and 2.x); a refiner's steps at its own.
  *
  * @example
  * const credits = modelCredits(resolved, served.info.architecture);
  */
 export function modelCredits(request: ResolvedGenerationRequest, architecture: ModelArchitecture): number {
-  return estimateCost(request, stepCostRatio(architecture));
+  return estimateCost(request, modelFactorOf(request, architecture));
+}
+
+/**
+ * The model's step cost, or with a refiner the mean of the base's and the refiner's weighted by the
+ * steps each runs (`refinerStepsRun`): a request with a refiner runs one pass at one size, so its
+ * pixel-steps split as its steps do.
+ */
+function modelFactorOf(request: ResolvedGenerationRequest, architecture: ModelArchitecture): number {
+  const refinerSteps = refinerStepsRun(request);
+  const base = stepCostRatio(architecture);
+  if (refinerSteps === 0) return base;
+  const share = refinerSteps / stepCounts(request).stepsPerImage;
+  return base + share * (stepCostRatio("sdxl-refiner") - base);
 }

@@ -2,6 +2,7 @@ import {
   DEFAULT_MODEL_ID,
   formatModelRef,
   type GenerationRequest,
+  isSdgateError,
   type ModelInfo,
   type ModelRef,
   modelInfoSchema,
@@ -214,6 +215,30 @@ export async function servingModel(
 }
 
 /**
+ * What a request's `refiner.model` serves, resolved as `model` is (catalog ids; on a registry edge
+ * its aliases, pins and versions), its refusals naming `refiner.model`; `null` without a refiner. The
+ * refiner runs its alias's stable version: a canary split is drawn, and its outcome reported, for
+ * the request's `model` only.
+ *
+ * @example
+ * const refiner = await servingRefiner(config, request);
+ */
+export async function servingRefiner(
+  config: { governance: Governance; models: readonly ModelInfo[]; db: D1Database },
+  request: Pick<GenerationRequest, "refiner">,
+  nowMs: number = Date.now(),
+): Promise<ServingModel | null> {
+  const requested = request.refiner?.model;
+  if (requested === undefined) return null;
+  try {
+    return await servingModel(config, requested, nowMs, () => 1);
+  } catch (error) {
+    if (!isSdgateError(error) || error.param !== "model") throw error;
+    throw new SdgateError(error.code, `refiner.model: ${error.message}`, { param: "refiner.model" });
+  }
+}
+
+/**
  * A request with its model's defaults applied and checked against its limits (400 naming the
  * field), its seed fixed, its LoRAs and ControlNet models resolved to the approved files for its
  * model (an adapter registered for another model is a 400 saying which it is for), and the registry
@@ -227,16 +252,28 @@ export function resolveServed(
   request: GenerationRequest,
   served: ServingModel,
   seed: number,
+  refiner: ServingModel | null = null,
 ): ResolvedGenerationRequest {
   const adapters = served.adapters ?? [];
   const wrongModel = wrongModelAdapter(request, adapters, served.info.id);
   if (wrongModel !== null)
     throw new SdgateError("invalid_request", wrongModel.message, { param: wrongModel.param });
-  const resolved = resolveGenerationRequest(request, served.info, seed, catalogFor(adapters, served.info.id));
+  const resolved = resolveGenerationRequest(
+    request,
+    served.info,
+    seed,
+    catalogFor(adapters, served.info.id),
+    refiner?.info ?? null,
+  );
   if (!resolved.ok)
     throw new SdgateError("invalid_request", resolved.error.message, { param: resolved.error.param });
+  const resolvedRefiner = resolved.value.refiner;
   return {
     ...resolved.value,
+    // the refiner's registry version, whose digest (in the canonical request) routes and caches it
+    ...(resolvedRefiner === undefined || refiner?.version === undefined
+      ? {}
+      : { refiner: { ...resolvedRefiner, model_version: refiner.version } }),
     ...(served.version === undefined ? {} : { model_version: served.version }),
     ...(served.safety === "off" ? {} : { safety_check: served.safety }),
   };

@@ -11,6 +11,7 @@ import {
 import type { Context } from "hono";
 import { AUDIT_LOG_NAME } from "../audit/audit-log.ts";
 import type { AppEnv } from "../hono-env.ts";
+import { mayUseModel } from "../keys/api-key.ts";
 import { log } from "../log.ts";
 import { teamRulesForKey } from "./cache.ts";
 
@@ -20,10 +21,14 @@ export function policyRequestOf(resolved: ResolvedGenerationRequest): PolicyRequ
   return { prompt, negative_prompt, ...outputSize(resolved), steps, n };
 }
 
-/** What a request's model served, as far as governance asks: the reference and its alias's policy. */
+/**
+ * What a request's model served, as far as governance asks: the reference and its alias's policy,
+ * and what its `refiner.model` served (absent or `null`: no refiner).
+ */
 export interface ServedRef {
   ref: string;
   policy: PromptPolicy | null;
+  refinerRef?: string | null;
 }
 
 /** Appends one governance refusal to the audit log (actor: the key); a log that cannot be reached is logged. */
@@ -72,7 +77,8 @@ async function checkPolicy(c: Context<AppEnv>, policy: PromptPolicy, request: Po
 
 /**
  * Governance before any GPU work or charge: the calling key's team must be granted the served model
- * reference (403 `model_not_granted` naming it), and the request must keep the team's prompt policy
+ * reference and the refiner's (403 `model_not_granted` naming `model` or `refiner.model`; the key's own
+ * list too for the refiner, 403 `model_not_allowed`), and the request must keep the team's prompt policy
  * and then the policy of the model's alias. A broken rule throws its `policy_violation` (403) or
  * `policy_rejected` (400), naming the rule and the field. Each refusal is audited (actor: the key),
  * keeping the prompt's text only when the policy says so.
@@ -86,13 +92,29 @@ export async function enforceGovernance(
   served: ServedRef,
 ): Promise<void> {
   const team = await teamRulesForKey(c.get("config").db, c.get("apiKey").id);
-  if (team?.grants != null && !grantCovers(team.grants, served.ref)) {
-    await auditRefusal(c, "model.not_granted", 403, { team_id: team.teamId, model: served.ref });
-    const granted = team.grants.length === 0 ? "no model" : team.grants.join(", ");
+  const models = [
+    { ref: served.ref, param: "model" },
+    ...(served.refinerRef == null ? [] : [{ ref: served.refinerRef, param: "refiner.model" }]),
+  ];
+  for (const { ref, param } of models) {
+    if (team?.grants != null && !grantCovers(team.grants, ref)) {
+      await auditRefusal(c, "model.not_granted", 403, { team_id: team.teamId, model: ref });
+      const granted = team.grants.length === 0 ? "no model" : team.grants.join(", ");
+      throw new SdgateError(
+        "model_not_granted",
+        `The team '${team.teamId}' is not granted the model '${ref}'; it is granted ${granted}.`,
+        { param },
+      );
+    }
+  }
+  // The key's own list is checked for `model` by its Durable Object as it admits the request; the
+  // refiner's against the record this route holds (at most a minute older than a change to it).
+  if (served.refinerRef != null && !mayUseModel(c.get("apiKey"), served.refinerRef)) {
+    const key = c.get("apiKey");
     throw new SdgateError(
-      "model_not_granted",
-      `The team '${team.teamId}' is not granted the model '${served.ref}'; it is granted ${granted}.`,
-      { param: "model" },
+      "model_not_allowed",
+      `This API key may not use the model '${served.refinerRef}' as its refiner; it may use ${(key.models ?? []).join(", ")}.`,
+      { param: "refiner.model" },
     );
   }
   if (team?.policy == null && served.policy === null) return;

@@ -14,7 +14,7 @@ import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { modelCredits } from "../limits/index.ts";
-import { resolveServed, servingModel } from "../model-registry/serving.ts";
+import { resolveServed, servingModel, servingRefiner } from "../model-registry/serving.ts";
 import { enforceGovernance } from "../policies/index.ts";
 import { onOperation } from "./operation.ts";
 
@@ -35,9 +35,15 @@ async function readRequest(c: Context<AppEnv>) {
   const parsed = parseGenerationRequest(body);
   if (!parsed.ok)
     throw new SdgateError("invalid_request", parsed.error.message, { param: parsed.error.param });
-  const served = await servingModel(c.var.config, parsed.value.model);
+  const [served, refiner] = await Promise.all([
+    servingModel(c.var.config, parsed.value.model),
+    servingRefiner(c.var.config, parsed.value),
+  ]);
   // The seed changes nothing about the cost.
-  return { resolved: resolveServed(parsed.value, served, parsed.value.seed ?? 0), served };
+  return {
+    resolved: resolveServed(parsed.value, served, parsed.value.seed ?? 0, refiner),
+    served: { ...served, refinerRef: refiner?.ref ?? null },
+  };
 }
 
 /**

@@ -24,6 +24,8 @@ export interface PreparedBody<R> {
     policy: PromptPolicy | null;
     split: SplitDraw | null;
     architecture: ModelArchitecture;
+    /** What `refiner.model` served, checked against the same grants; `null`: no refiner. */
+    refinerRef: string | null;
   };
   /** Until when the preparation holds (the registry alias it resolved may move); `null`: always. */
   untilMs: number | null;

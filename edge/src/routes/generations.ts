@@ -24,7 +24,7 @@ import type { AppEnv } from "../hono-env.ts";
 import { acceptAsync } from "../jobs/submit.ts";
 import { authorize, keyAuth } from "../keys/authorize.ts";
 import { type Admission, modelCredits } from "../limits/index.ts";
-import { resolveServed, servingModel } from "../model-registry/serving.ts";
+import { resolveServed, servingModel, servingRefiner } from "../model-registry/serving.ts";
 import { enforceGovernance } from "../policies/index.ts";
 import { safetyDecisionsOfBody } from "../policies/safety-decisions.ts";
 import { experimentHeader, recordGeneration } from "../runs/record.ts";
@@ -116,8 +116,11 @@ async function prepareBody(
       { param: "response_format" },
     );
   }
-  const served = await servingModel(config, request.model);
-  const resolved = resolveServed(request, served, request.seed ?? randomSeed());
+  const [served, refiner] = await Promise.all([
+    servingModel(config, request.model),
+    servingRefiner(config, request),
+  ]);
+  const resolved = resolveServed(request, served, request.seed ?? randomSeed(), refiner);
   // The canonical request is made once and serves both digests.
   const canonical = canonicalRequest(resolved);
   const [hash, tenantTagHex, cacheKeyHex] = await Promise.all([
@@ -137,11 +140,17 @@ async function prepareBody(
       policy: served.policy,
       split: served.split,
       architecture: served.info.architecture,
+      refinerRef: refiner?.ref ?? null,
     },
-    untilMs: served.untilMs,
+    untilMs: earliestUntil(served.untilMs, refiner?.untilMs ?? null),
   };
   if (request.seed !== undefined) rememberPrepared(config, tenant, text, prepared);
   return prepared;
+}
+
+/** The earlier of two "holds until" times (`null`: always). */
+function earliestUntil(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 /**

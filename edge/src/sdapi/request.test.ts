@@ -91,6 +91,17 @@ describe("an A1111 txt2img body as sdgate's request", () => {
     ).toBeUndefined();
   });
 
+  it("maps refiner_checkpoint (a title's [hash] stripped) and refiner_switch_at; 'None' is no refiner", () => {
+    const body = { prompt: "a fox", refiner_checkpoint: "xl-refiner [7440042bbd]", refiner_switch_at: 0.7 };
+    expect(mapped(body).request.refiner).toEqual({ model: "xl-refiner", switch_at: 0.7 });
+    expect(mapped({ ...body, refiner_switch_at: null }).request.refiner).toEqual({ model: "xl-refiner" });
+    expect(mapped({ ...body, refiner_checkpoint: "None" }).request.refiner).toBeUndefined();
+    expect(mapped({ ...body, refiner_checkpoint: "" }).request.refiner).toBeUndefined();
+    const img2img = mapped({ ...body, init_images: ["iVBORw0KGgo="] }, "img2img");
+    expect(img2img.request.refiner).toEqual({ model: "xl-refiner", switch_at: 0.7 });
+    expect(problem({ ...body, refiner_switch_at: 1 }).param).toBe("refiner_switch_at");
+  });
+
   it("refuses what sdgate cannot do, naming A1111's field", () => {
     expect(problem({ prompt: "x", styles: ["cinematic"] }).param).toBe("styles");
     expect(problem({ prompt: "x", enable_hr: true, hr_upscaler: "R-ESRGAN 4x+" }).param).toBe("hr_upscaler");

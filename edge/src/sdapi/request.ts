@@ -55,6 +55,8 @@ const a1111BodySchema = z.looseObject({
   hr_sampler_name: text,
   hr_prompt: text,
   hr_negative_prompt: text,
+  refiner_checkpoint: text,
+  refiner_switch_at: z.number().nullish(),
   script_name: text,
   alwayson_scripts: z.record(z.string(), z.unknown()).nullish(),
   // img2img
@@ -142,6 +144,31 @@ function hiresOf(body: A1111Body): Result<Partial<GenerationRequest>, RequestPro
   };
 }
 
+/**
+ * A1111's "Refiner" (`refiner_checkpoint`, a checkpoint title as `sd_model_checkpoint` takes one;
+ * "None" or empty: none) as sdgate's `refiner`. A1111 runs a refiner without `refiner_switch_at` from
+ * the first step; sdgate takes its UI's default, 0.8.
+ */
+function refinerOf(body: A1111Body): Result<Partial<GenerationRequest>, RequestProblem> {
+  const title = body.refiner_checkpoint;
+  if (title == null || ["", "none"].includes(title.toLowerCase())) return { ok: true, value: {} };
+  const switchAt = body.refiner_switch_at;
+  if (switchAt != null && !(switchAt > 0 && switchAt < 1))
+    return {
+      ok: false,
+      error: {
+        param: "refiner_switch_at",
+        message: "Invalid 'refiner_switch_at': it has to be between 0 and 1 (exclusive).",
+      },
+    };
+  return {
+    ok: true,
+    value: {
+      refiner: { model: checkpointName(title), ...(switchAt == null ? {} : { switch_at: switchAt }) },
+    },
+  };
+}
+
 function img2imgOf(body: A1111Body): Result<Partial<GenerationRequest>, RequestProblem> {
   const fail = (param: string, message: string) =>
     ({ ok: false, error: { param, message: `Invalid '${param}': ${message}` } }) as const;
@@ -221,6 +248,8 @@ export function a1111Request(
     return refuse("seed", `at most ${MAX_SEED - batch * iterations + 1}.`);
   const extra = mode === "txt2img" ? hiresOf(body) : img2imgOf(body);
   if (!extra.ok) return extra;
+  const refiner = refinerOf(body);
+  if (!refiner.ok) return refiner;
   // webuiapi names the script "ControlNet", the extension's docs "controlnet": A1111 matches either.
   const [scriptName, script] =
     Object.entries(body.alwayson_scripts ?? {}).find(([name]) => name.toLowerCase() === "controlnet") ?? [];
@@ -241,6 +270,7 @@ export function a1111Request(
     seed,
     ...(clipSkip == null ? {} : { clip_skip: clipSkip }),
     ...extra.value,
+    ...refiner.value,
     ...(controlnet.value.units.length === 0 ? {} : { controlnet: controlnet.value.units }),
     ...(controlnet.value.savesMap.includes(true) ? { return_control_maps: true } : {}),
     response_format: "b64_json",

@@ -63,7 +63,11 @@ export async function a1111Response(
     seed_resize_from_w: -1,
     seed_resize_from_h: -1,
     denoising_strength: strength ?? null,
-    extra_generation_params: {},
+    // as A1111's `apply_refiner` records it
+    extra_generation_params:
+      first.refiner === undefined
+        ? {}
+        : { Refiner: first.refiner.model, "Refiner switch at": first.refiner.switch_at },
     index_of_first_image: 0,
     infotexts,
     styles: [],

@@ -1,4 +1,10 @@
-import { type SizeConditioning, sizeConditioningTimeIds } from "@sdgate/shared";
+import {
+  DEFAULT_AESTHETIC_SCORE,
+  DEFAULT_NEGATIVE_AESTHETIC_SCORE,
+  MAX_AESTHETIC_SCORE,
+  type SizeConditioning,
+  sizeConditioningTimeIds,
+} from "@sdgate/shared";
 import { InvalidArgumentError } from "../errors.ts";
 
 /** The aesthetic scores an SDXL refiner's `time_ids` end with, one per guidance row. */
@@ -8,9 +14,10 @@ export interface AestheticScores {
 }
 
 /** diffusers' `StableDiffusionXLImg2ImgPipeline.__call__` defaults: `aesthetic_score=6.0`, `negative_aesthetic_score=2.5`. */
-export const DEFAULT_AESTHETIC_SCORES: AestheticScores = { positive: 6, negative: 2.5 };
-/** The refiner was trained on LAION aesthetic scores, which run from 0 to 10. */
-const MAX_AESTHETIC_SCORE = 10;
+export const DEFAULT_AESTHETIC_SCORES: AestheticScores = {
+  positive: DEFAULT_AESTHETIC_SCORE,
+  negative: DEFAULT_NEGATIVE_AESTHETIC_SCORE,
+};
 
 /**
  * A request's aesthetic scores with diffusers' defaults, for a model that takes them (the refiner);

@@ -77,7 +77,8 @@ export function batchKey(request: ResolvedGenerationRequest): string | null {
     hires: request.hires,
     controlNet: request.controlnet,
   });
-  if (key === null) return null;
+  // A refiner's requests run alone: `generate` swaps in the refiner's UNet part-way.
+  if (key === null || request.refiner !== undefined) return null;
   const loras = loraSetKey(request.lora);
   return `${request.model}|${key}${loras === "" ? "" : `|lora:${loras}`}`;
 }
