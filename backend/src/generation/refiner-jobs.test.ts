@@ -65,7 +65,6 @@ describe("a job with a refiner", () => {
     const metadata = await readImageMetadata(Buffer.from(b64Of(withRefiner.outcome), "base64"));
     expect(metadata.parameters).toContain("Refiner: sdxl-refiner");
     expect(metadata.parameters).toContain("Refiner switch at: 0.5");
-
   });
 
   it("refuses, naming refiner.model, a refiner model that is not a refiner or not served", async () => {

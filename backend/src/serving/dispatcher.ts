@@ -332,7 +332,9 @@ export class Dispatcher {
         (report) => {
           const imageSteps = report.images * report.steps;
           // a hires job's denoising spans two sizes, a refiner's two models: it measures neither
-          const mixed = jobs.some((job) => job.request.hires !== undefined || job.request.refiner !== undefined);
+          const mixed = jobs.some(
+            (job) => job.request.hires !== undefined || job.request.refiner !== undefined,
+          );
           if (!batch.abandoned && imageSteps > 0 && report.denoiseMs > 0 && !mixed) {
             this.stepTimes.record(report.model, report.width, report.height, report.denoiseMs / imageSteps);
           }
