@@ -1,4 +1,4 @@
-import { SdgateError } from "@sdgate/shared";
+import { type ModelArchitecture, SdgateError } from "@sdgate/shared";
 import type { Engine, EngineListener, JobOutcome, JobProgress } from "../generation/engine.ts";
 import type { Logger } from "../logger.ts";
 import { type ServingMetrics, STAGES } from "../metrics/metrics.ts";
@@ -99,6 +99,11 @@ export class Dispatcher {
 
   get models(): readonly string[] {
     return this.#engine.models.map((model) => model.id);
+  }
+
+  /** What each model is built like, by model id, as the engine detected it. */
+  get architectures(): Record<string, ModelArchitecture> {
+    return Object.fromEntries(this.#engine.models.map((model) => [model.id, model.architecture]));
   }
 
   get maxBatch(): number {
@@ -332,7 +337,9 @@ export class Dispatcher {
         (report) => {
           const imageSteps = report.images * report.steps;
           // a hires job's denoising spans two sizes, a refiner's two models: it measures neither
-          const mixed = jobs.some((job) => job.request.hires !== undefined || job.request.refiner !== undefined);
+          const mixed = jobs.some(
+            (job) => job.request.hires !== undefined || job.request.refiner !== undefined,
+          );
           if (!batch.abandoned && imageSteps > 0 && report.denoiseMs > 0 && !mixed) {
             this.stepTimes.record(report.model, report.width, report.height, report.denoiseMs / imageSteps);
           }
