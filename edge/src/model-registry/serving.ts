@@ -18,6 +18,7 @@ import { type ActiveSplit, activeSplit, type SplitDraw } from "../canary/active-
 import { findModel, modelFor } from "../models.ts";
 import { policyFromRow } from "../policies/row.ts";
 import { type Resolved, resolveRef } from "./aliases.ts";
+import { effectiveModelInfo, type FleetReports } from "./model-architecture.ts";
 
 /**
  * How the edge decides which model files serve a request (`SDGATE_MODEL_GOVERNANCE`):
@@ -31,9 +32,22 @@ import { type Resolved, resolveRef } from "./aliases.ts";
 export const GOVERNANCE_MODES = ["registry", "catalog"] as const;
 export type Governance = (typeof GOVERNANCE_MODES)[number];
 
+/**
+ * What serving a model reads: the governance mode, the catalog, the registry's database, and the
+ * fleet whose backends report the architecture of models the catalog does not declare.
+ */
+export type ServingConfig = {
+  governance: Governance;
+  models: readonly ModelInfo[];
+  db: D1Database;
+} & FleetReports;
+
 /** What a request's `model` serves. */
 export interface ServingModel {
-  /** Defaults and limits: the catalog's entry for the model's id, else SD 1.5's. */
+  /**
+   * Architecture, defaults and limits: the catalog's entry for the model's id, else SD 1.5's; an
+   * architecture the entry leaves out is the backends' report (`effectiveModelInfo`).
+   */
   info: ModelInfo;
   /**
    * What a key's and a team's grants are checked against: `sd15@production`, `sd15@v3`, or (catalog
@@ -168,7 +182,7 @@ function notRegistered(ref: ModelRef, requested: string): SdgateError {
  * const resolved = resolveGenerationRequest(request, model.info, seed);
  */
 export async function servingModel(
-  config: { governance: Governance; models: readonly ModelInfo[]; db: D1Database },
+  config: ServingConfig,
   requested: string | undefined,
   nowMs: number = Date.now(),
   random: () => number = Math.random,
@@ -183,7 +197,7 @@ export async function servingModel(
         { param: "model" },
       );
     return {
-      info: modelFor(config.models, text),
+      info: await effectiveModelInfo(config, modelFor(config.models, text), nowMs),
       ref: text,
       alias: null,
       untilMs: null,
@@ -202,7 +216,7 @@ export async function servingModel(
   const stable = { version: found.version.version, digest: found.version.digest };
   const draw = drawSide(split, stable.version, random);
   return {
-    info: infoOf(config.models, ref.model),
+    info: await effectiveModelInfo(config, infoOf(config.models, ref.model), nowMs),
     ref: formatModelRef(ref),
     version: draw?.side === "canary" ? draw.split.canary : stable,
     alias: "alias" in ref ? ref.alias : null,
@@ -224,7 +238,7 @@ export async function servingModel(
  * const refiner = await servingRefiner(config, request);
  */
 export async function servingRefiner(
-  config: { governance: Governance; models: readonly ModelInfo[]; db: D1Database },
+  config: ServingConfig,
   request: Pick<GenerationRequest, "refiner">,
   nowMs: number = Date.now(),
 ): Promise<ServingModel | null> {
