@@ -18,7 +18,7 @@ import { type ActiveSplit, activeSplit, type SplitDraw } from "../canary/active-
 import { findModel, modelFor } from "../models.ts";
 import { policyFromRow } from "../policies/row.ts";
 import { type Resolved, resolveRef } from "./aliases.ts";
-import { effectiveModelInfo, type FleetReports } from "./model-architecture.ts";
+import { effectiveModelInfo, type FleetReports, REPORTS_MAX_AGE_MS } from "./model-architecture.ts";
 
 /**
  * How the edge decides which model files serve a request (`SDGATE_MODEL_GOVERNANCE`):
@@ -196,11 +196,13 @@ export async function servingModel(
         `Model references such as '${text}' need the model registry; this server serves its static catalog (SDGATE_MODEL_GOVERNANCE=catalog).`,
         { param: "model" },
       );
+    const info = modelFor(config.models, text);
     return {
-      info: await effectiveModelInfo(config, modelFor(config.models, text), nowMs),
+      info: await effectiveModelInfo(config, info, nowMs),
       ref: text,
       alias: null,
-      untilMs: null,
+      // An architecture the backends report may change with what they serve: look again soon.
+      untilMs: info.detect === undefined ? null : nowMs + REPORTS_MAX_AGE_MS,
       policy: null,
       safety: "off",
       split: null,
