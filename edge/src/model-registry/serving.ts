@@ -159,7 +159,10 @@ function drawSide(split: ActiveSplit | null, stable: string, random: () => numbe
   return { split, stable, side, version: side === "canary" ? split.canary.version : stable };
 }
 
-/** The catalog's defaults and limits for a registry model, or SD 1.5's when the catalog has none. */
+/**
+ * The catalog's entry for a registry model, or SD 1.5's defaults and limits when the catalog has
+ * none (its architecture then left to the backends, as any undeclared one).
+ */
 function infoOf(catalog: readonly ModelInfo[], id: string): ModelInfo {
   return findModel(catalog, id) ?? modelInfoSchema.parse({ id });
 }
