@@ -40,7 +40,7 @@ import { type SweepsConfig, type SweepsEnv, sweepsConfigOf, sweepsEnvShape } fro
  * - `SDGATE_BACKEND_TIMEOUT_MS`: optional var, per-attempt timeout of a synchronous backend call
  *   (default {@link DEFAULT_BACKEND_TIMEOUT_MS}, at most {@link MAX_BACKEND_TIMEOUT_MS}).
  * - `SDGATE_MODELS`: optional var, a JSON array of the operator's models (see `models.ts`): their
- *   defaults and limits.
+ *   architecture (else the backends' report), defaults and limits.
  * - `SDGATE_MODEL_GOVERNANCE`: optional var, `registry` (the default: every request resolves through
  *   the model registry) or `catalog` (the static list, unversioned; see `model-registry/serving.ts`).
  * - `DB`: D1 binding, the record of API keys and the audit log (migrations in `edge/migrations/`).

@@ -4,7 +4,9 @@ import type { ApiKey } from "./keys/api-key.ts";
 
 /**
  * The models the edge accepts: the built-in `tiny` plus the operator's own (`SDGATE_MODELS`, a JSON
- * list of `{ id, description?, defaults?, limits? }`); an operator entry with the id `tiny` replaces it.
+ * list of `{ id, description?, architecture?, defaults?, limits? }`; without `architecture`, the
+ * backends' report decides it: `model-registry/model-architecture.ts`); an operator entry with the
+ * id `tiny` replaces it.
  */
 export const modelCatalogSchema = z
   .array(modelInfoSchema)

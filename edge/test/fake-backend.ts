@@ -18,6 +18,7 @@ import {
   BUSY_LOAD_HEADERS,
   CALLS_PATH,
   FAKE_ADAPTERS,
+  FAKE_ARCHITECTURES,
   FAKE_LOAD_HEADERS,
   FAKE_STATUS,
   type FakeBehaviour,
@@ -143,6 +144,7 @@ export async function startFakeBackend(behaviour: FakeBehaviour, keyring: Keyrin
         ...FAKE_STATUS,
         versions: { tiny: fakeTinyDigest(behaviour) },
         adapters: FAKE_ADAPTERS,
+        architectures: FAKE_ARCHITECTURES,
       });
     }
     if (req.method !== "POST" || (url.pathname !== GENERATE_PATH && url.pathname !== BACKEND_TOKENIZE_PATH)) {

@@ -34,7 +34,8 @@ export interface StackOptions {
   models?: Readonly<Record<string, string>>;
   /**
    * The architecture the edge lists some of `models` under (`sdxl`, `sdxl-refiner`: their default
-   * size, their GPU rate, and whether one may run as a `refiner`); the others are SD 1.5's.
+   * size, their GPU rate, and whether one may run as a `refiner`); the others are what the backends
+   * detect from their files.
    */
   architectures?: Readonly<Record<string, ModelArchitecture>>;
   /** CLIP's tokenizer files, needed for single-file checkpoints (`SDGATE_TOKENIZER_DIR`). */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { backendAdapterSchema } from "./internal-api.ts";
+import { MODEL_ARCHITECTURES } from "./models.ts";
 import { backendSchema, breakerPolicySchema, retryPolicySchema } from "./registry.ts";
 
 /**
@@ -83,6 +84,11 @@ export const fleetBackendSchema = backendSchema.extend({
    * request naming adapters goes only to backends holding them all); `null` before it was read.
    */
   adapters: z.array(backendAdapterSchema).nullable(),
+  /**
+   * What each model it serves is built like, by model id, as its engine detected it (the edge takes
+   * it for models the catalog does not declare); `null` before its signed status was read.
+   */
+  architectures: z.record(z.string(), z.enum(MODEL_ARCHITECTURES)).nullable(),
 });
 export type FleetBackend = z.infer<typeof fleetBackendSchema>;
 
@@ -103,6 +109,18 @@ export const fleetSchema = z.object({
   breaker: breakerPolicySchema,
   next_probe_at: z.string().nullable(),
   backends: z.array(fleetBackendSchema),
+  /**
+   * Models whose catalog entry (`SDGATE_MODELS`) declares another architecture than backends report
+   * for them: the declared one sizes and prices the model, so the entry is likely wrong. `reported`
+   * is by backend name.
+   */
+  architecture_mismatches: z.array(
+    z.object({
+      model: z.string(),
+      declared: z.enum(MODEL_ARCHITECTURES),
+      reported: z.record(z.string(), z.enum(MODEL_ARCHITECTURES)),
+    }),
+  ),
 });
 /**
  * The fleet and its state.

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { errorEnvelopeSchema } from "./errors.ts";
 import { backendGenerateResponseSchema } from "./generation-response.ts";
+import { MODEL_ARCHITECTURES, type ModelArchitecture } from "./models.ts";
 
 /** Request headers the edge sends with its internal calls (all optional), every one signed. */
 export const CONTEXT_HEADERS = {
@@ -82,6 +83,22 @@ export const backendStatusSchema = readyzBodySchema.extend({
    * to backends that hold every one. Absent from backends that predate them.
    */
   adapters: z.array(backendAdapterSchema).optional(),
+  /**
+   * What each model is built like, by model id, as the backend's engine detected it from its files:
+   * the edge takes it for a model its catalog does not declare (shared/src/models.ts `detect`). An
+   * architecture this edge does not know (from a newer backend) is left out rather than making the
+   * whole status unreadable. Absent from backends that predate it.
+   */
+  architectures: z
+    .record(z.string(), z.string())
+    .transform((reported) =>
+      Object.fromEntries(
+        Object.entries(reported).filter((entry): entry is [string, ModelArchitecture] =>
+          (MODEL_ARCHITECTURES as readonly string[]).includes(entry[1]),
+        ),
+      ),
+    )
+    .optional(),
   queue_size: z.number().int().min(0),
   max_batch: z.number().int().min(1),
   /** Measured milliseconds per denoising step per image (EWMA; batched steps are shared), by model and `WxH`. */

@@ -121,7 +121,14 @@ export type ModelList = z.infer<typeof modelListSchema>;
  * What the edge needs to know about a model to resolve a request's defaults and check its limits:
  * the list entry's fields but OpenAI's own, so the catalog and the list cannot disagree.
  */
-export type ModelInfo = Pick<Model, "id" | "description" | "architecture" | "defaults" | "limits">;
+export type ModelInfo = Pick<Model, "id" | "description" | "architecture" | "defaults" | "limits"> & {
+  /**
+   * Present when the catalog entry names no `architecture`: the backends that serve the model say
+   * what it is ({@link withArchitecture}), and its default size follows unless the entry sets it
+   * (`width`, `height`: the ones it sets). Until then the model is taken for `sd1`.
+   */
+  detect?: { width?: number; height?: number };
+};
 
 /** The model the project builds itself (see backend/src/model-builder): tiny, CPU-friendly, random weights. */
 export const TINY_MODEL: ModelInfo = {
@@ -136,14 +143,15 @@ export const DEFAULT_MODEL_ID = TINY_MODEL.id;
 
 /**
  * A model entry as operators write it in configuration (the edge's `SDGATE_MODELS`): only `id` is
- * required; `architecture` defaults to `sd1`; the default size is the architecture's native one
- * (`NATIVE_SIDE_PX`, 1024×1024 for SDXL), the rest falls back to SD 1.5's (30 steps, CFG 7.5, Euler).
+ * required; without `architecture` the backends' report decides it (`detect`; `sd1` until one
+ * does); the default size is the architecture's native one (`NATIVE_SIDE_PX`, 1024×1024 for SDXL),
+ * the rest falls back to SD 1.5's (30 steps, CFG 7.5, Euler).
  */
 export const modelInfoSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be lowercase letters, digits, '.', '_' or '-'"),
     description: z.string().max(500).default(""),
-    architecture: z.enum(MODEL_ARCHITECTURES).default("sd1"),
+    architecture: z.enum(MODEL_ARCHITECTURES).optional(),
     defaults: z
       .object({
         width: z.number().int().min(64).multipleOf(8).optional(),
@@ -161,13 +169,35 @@ export const modelInfoSchema = z
       })
       .prefault({}),
   })
-  .transform(({ defaults, ...model }): ModelInfo => {
-    const side = NATIVE_SIDE_PX[model.architecture];
-    return {
+  .transform(({ defaults, architecture, ...model }): ModelInfo => {
+    const { width, height, ...rest } = defaults;
+    const side = NATIVE_SIDE_PX[architecture ?? "sd1"];
+    const info: ModelInfo = {
       ...model,
-      defaults: { ...defaults, width: defaults.width ?? side, height: defaults.height ?? side },
+      architecture: architecture ?? "sd1",
+      defaults: { ...rest, width: width ?? side, height: height ?? side },
+    };
+    if (architecture !== undefined) return info;
+    return {
+      ...info,
+      detect: { ...(width === undefined ? {} : { width }), ...(height === undefined ? {} : { height }) },
     };
   }) satisfies z.ZodType<ModelInfo, unknown>;
+
+/**
+ * The model as `architecture` makes it when its catalog entry left the architecture to the backends
+ * (`detect`): that architecture, and the native size of it as the default size the entry did not
+ * set. A model whose architecture was declared stays as declared.
+ *
+ * @example
+ * const info = withArchitecture(modelInfoSchema.parse({ id: "xl" }), "sdxl"); // defaults 1024×1024
+ */
+export function withArchitecture(model: ModelInfo, architecture: ModelArchitecture): ModelInfo {
+  if (model.detect === undefined || model.architecture === architecture) return model;
+  const side = NATIVE_SIDE_PX[architecture];
+  const { width = side, height = side } = model.detect;
+  return { ...model, architecture, defaults: { ...model.defaults, width, height } };
+}
 
 /** The most model references one team may be granted. */
 export const MAX_TEAM_MODELS = 64;

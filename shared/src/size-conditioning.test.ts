@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { requestHash } from "./canonical.ts";
 import { parseGenerationRequest, resolveGenerationRequest } from "./generation-request.ts";
-import { modelInfoSchema, TINY_MODEL } from "./models.ts";
+import { modelInfoSchema, TINY_MODEL, withArchitecture } from "./models.ts";
 import { sizeConditioningTimeIds } from "./size-conditioning.ts";
 
 function resolve(body: object, model = TINY_MODEL) {
@@ -76,5 +76,16 @@ describe("a model's native size", () => {
       defaults: { width: 1216, height: 832 },
     });
     expect([wide.defaults.width, wide.defaults.height]).toEqual([1216, 832]);
+  });
+
+  it("follows the architecture backends report when the entry names none, keeping a size the entry sets", () => {
+    const undeclared = modelInfoSchema.parse({ id: "xl", defaults: { width: 1216 } });
+    expect(undeclared).toMatchObject({ architecture: "sd1", defaults: { width: 1216, height: 512 } });
+    expect(withArchitecture(undeclared, "sdxl")).toMatchObject({
+      architecture: "sdxl",
+      defaults: { width: 1216, height: 1024 },
+    });
+    const declared = modelInfoSchema.parse({ id: "sd15", architecture: "sd1" });
+    expect(withArchitecture(declared, "sdxl")).toBe(declared);
   });
 });

@@ -1,4 +1,9 @@
-import type { BackendGenerateResponse, ErrorCode, ResolvedGenerationRequest } from "@sdgate/shared";
+import type {
+  BackendGenerateResponse,
+  ErrorCode,
+  ModelArchitecture,
+  ResolvedGenerationRequest,
+} from "@sdgate/shared";
 import type { InputImages } from "./input-image.ts";
 
 /**
@@ -77,6 +82,8 @@ export interface ModelInfo {
   id: string;
   executionProvider: string;
   family: string;
+  /** What the model is built like, as the edge knows architectures (from the detected traits). */
+  architecture: ModelArchitecture;
   /** Loading and warming up, in seconds. */
   loadSeconds: number;
   /** The most 75-token chunks a prompt may have (`Pipeline.maxPromptChunks`). */

@@ -11,7 +11,14 @@ import { cancelledFailure } from "./engine-failure.ts";
  */
 export class FakeEngine implements Engine {
   readonly models: ModelInfo[] = [
-    { id: "tiny", executionProvider: "cpu", family: "sd15", loadSeconds: 0.1, maxPromptChunks: 8 },
+    {
+      id: "tiny",
+      executionProvider: "cpu",
+      family: "sd15",
+      architecture: "sd1",
+      loadSeconds: 0.1,
+      maxPromptChunks: 8,
+    },
   ];
   readonly batches: string[][] = [];
   /** Each job's decoded input images, by job id, as the engine received them. */

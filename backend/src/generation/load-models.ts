@@ -1,6 +1,15 @@
-import { loadPipeline, type Pipeline } from "../engine/index.ts";
+import type { ModelArchitecture } from "@sdgate/shared";
+import { loadPipeline, type ModelTraits, type Pipeline } from "../engine/index.ts";
 import type { Logger } from "../logger.ts";
 import type { ModelInfo } from "./engine.ts";
+
+/**
+ * The architecture the edge prices and sizes a model by: the detected base, or SDXL's refiner (an
+ * SDXL UNet of its own). LCM, Turbo and inpainting variants are their base's (traits.architecture).
+ */
+export function architectureOf(traits: Pick<ModelTraits, "architecture" | "refiner">): ModelArchitecture {
+  return traits.refiner ? "sdxl-refiner" : traits.architecture;
+}
 
 export interface LoadedModel {
   pipeline: Pipeline;
@@ -23,7 +32,14 @@ export async function loadModels(
       const pipeline = await loadPipeline(dir, { executionProviders, logger, modelName: id });
       loaded.set(id, {
         pipeline,
-        info: { id, executionProvider: "", family: "", loadSeconds: 0, maxPromptChunks: 1 },
+        info: {
+          id,
+          executionProvider: "",
+          family: "",
+          architecture: architectureOf(pipeline.traits),
+          loadSeconds: 0,
+          maxPromptChunks: 1,
+        },
       });
       const warmUp = await pipeline.generate({
         prompt: "warm up",
@@ -41,6 +57,7 @@ export async function loadModels(
           id,
           executionProvider: pipeline.executionProvider,
           family: pipeline.family,
+          architecture: architectureOf(pipeline.traits),
           loadSeconds,
           maxPromptChunks: pipeline.maxPromptChunks,
         },

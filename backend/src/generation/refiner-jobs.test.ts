@@ -1,9 +1,10 @@
-import type { ResolvedGenerationRequest } from "@sdgate/shared";
+import { BACKEND_STATUS_PATH, backendStatusSchema, type ResolvedGenerationRequest } from "@sdgate/shared";
 import { exampleResolvedRequest } from "@sdgate/shared/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readImageMetadata } from "../engine/index.ts";
 import { tinyModelDir } from "../engine/test-models.ts";
 import { silentLogger } from "../logger.ts";
+import { setupApp, signed } from "../server/test-app.ts";
 import type { JobOutcome } from "./engine.ts";
 import { InProcessEngine } from "./in-process-engine.ts";
 import { loadModels } from "./load-models.ts";
@@ -93,6 +94,15 @@ describe("a job with a refiner", () => {
 const READING = { steps: 20, negative: false };
 
 describe("a backend serving a refiner", () => {
+  it("reports in its signed status each model's architecture, detected from its files", async () => {
+    const { app } = setupApp({ engine });
+    const status = await app.request(BACKEND_STATUS_PATH, await signed(BACKEND_STATUS_PATH, null));
+    expect(backendStatusSchema.parse(await status.json()).architectures).toEqual({
+      sdxl: "sdxl",
+      "sdxl-refiner": "sdxl-refiner",
+    });
+  });
+
   it("counts prompt tokens with the refiner's own tokenizer (it has only tokenizer_2)", async () => {
     const counter = await PromptCounter.load(folders, engine.models);
     expect(counter.count("sdxl-refiner", "a red fox", READING).chunks[0]?.tokens).toBe(

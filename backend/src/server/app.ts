@@ -139,6 +139,7 @@ export function createBackendApp(options: BackendAppOptions): Hono<BackendEnv> {
       models: [...(serving?.models ?? [])],
       versions: { ...versionsOf() },
       adapters: [...lorasOf().adapters(), ...controlNetsHeld(options.controls?.() ?? null)],
+      architectures: serving?.architectures ?? {},
       queue_size: serving?.queueSize ?? 0,
       max_batch: serving?.maxBatch ?? 1,
       step_ms: serving?.stepTimes.snapshot() ?? {},

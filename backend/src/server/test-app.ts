@@ -45,21 +45,24 @@ export interface SetupOptions {
   prompts?: PromptCounter;
   /** The ControlNets and annotators the backend holds. */
   controls?: ControlCatalog;
+  /** A real engine to serve instead of the {@link FakeEngine} (whose `stepMs` is then unused). */
+  engine?: Engine;
 }
 
 export function setupApp(options: SetupOptions = {}) {
+  // `engine` stays the fake (what tests inspect), unused when a real one is served.
   const engine = new FakeEngine(options.stepMs ?? 2);
   const metrics = new ServingMetrics({ defaultMetrics: false });
   const fatal: Error[] = [];
   const dispatcher = new Dispatcher({
-    engine,
+    engine: options.engine ?? engine,
     queueSize: options.queueSize ?? 8,
     maxBatch: options.maxBatch ?? 1,
     metrics,
     logger: silentLogger,
     restartEngine: async () => {
       await new Promise((resolve) => setTimeout(resolve, options.restartMs ?? 0));
-      return engine;
+      return options.engine ?? engine;
     },
     onFatal: (error) => fatal.push(error),
     ...(options.watchdog ? { watchdog: options.watchdog } : {}),

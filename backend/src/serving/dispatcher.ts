@@ -1,4 +1,4 @@
-import { SdgateError } from "@sdgate/shared";
+import { type ModelArchitecture, SdgateError } from "@sdgate/shared";
 import type { Engine, EngineListener, JobOutcome, JobProgress } from "../generation/engine.ts";
 import type { Logger } from "../logger.ts";
 import { type ServingMetrics, STAGES } from "../metrics/metrics.ts";
@@ -99,6 +99,11 @@ export class Dispatcher {
 
   get models(): readonly string[] {
     return this.#engine.models.map((model) => model.id);
+  }
+
+  /** What each model is built like, by model id, as the engine detected it. */
+  get architectures(): Record<string, ModelArchitecture> {
+    return Object.fromEntries(this.#engine.models.map((model) => [model.id, model.architecture]));
   }
 
   get maxBatch(): number {

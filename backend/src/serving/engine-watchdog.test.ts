@@ -61,7 +61,16 @@ describe("the batch watchdog", () => {
 describe("replacing a hung engine", () => {
   it("gives up on the process when the hung engine will not stop", async () => {
     const stuck: Engine = {
-      models: [{ id: "tiny", executionProvider: "cpu", family: "sd15", loadSeconds: 0, maxPromptChunks: 8 }],
+      models: [
+        {
+          id: "tiny",
+          executionProvider: "cpu",
+          family: "sd15",
+          architecture: "sd1",
+          loadSeconds: 0,
+          maxPromptChunks: 8,
+        },
+      ],
       run: () => new Promise(() => undefined),
       cancel: () => undefined,
       // a worker inside a native call that never returns cannot stop

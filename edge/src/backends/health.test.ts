@@ -59,6 +59,19 @@ describe("shared backend health", () => {
     expect(grants.filter(Boolean)).toHaveLength(1);
   });
 
+  it("tells what the backends taking traffic report a model to be, past forgotten adapters", async () => {
+    const { pools, rpc } = fleet();
+    const view = new HealthView(rpc, policy);
+    await view.refreshVersions(pools, Date.now());
+    expect(view.architecturesOf(pools, "fake-xl", Date.now())).toEqual({ healthy: "sdxl" });
+    expect(view.knowsOf("down", "fake-xl")).toBe(false);
+    view.forgetAdapters("healthy");
+    expect(view.architecturesOf(pools, "fake-xl", Date.now())).toEqual({ healthy: "sdxl" });
+    const failure = { hard: true, description: "connect", retryAfterMs: null };
+    await view.record("healthy", { ok: false, failure }, Date.now());
+    expect(view.architecturesOf(pools, "fake-xl", Date.now())).toEqual({});
+  });
+
   it("probes every backend's /readyz from its alarm, and keeps probing", async () => {
     const { name, pools } = fleet();
     const stub = env.BACKEND_HEALTH.getByName(name);

@@ -1,3 +1,4 @@
+import type { ModelArchitecture } from "@sdgate/shared";
 import { log } from "../log.ts";
 import {
   type Admission,
@@ -11,7 +12,7 @@ import {
   recordSuccess,
   takeProbe,
 } from "./breaker.ts";
-import { type Held, heldAdapterKey, heldVersionsOnly } from "./held.ts";
+import { type Held, heldAdapterKey, heldArchitecture, heldWithoutAdapters } from "./held.ts";
 import type { Backend } from "./registry.ts";
 
 /** How one request went on one backend, as the health state hears of it. */
@@ -105,6 +106,18 @@ export class HealthView {
     if (nowMs - this.#syncedAtMs >= HEALTH_SYNC_INTERVAL_MS) waitUntil(this.#sync(pools));
   }
 
+  /**
+   * Syncs with the shared object when this view is older than `maxAgeMs`, awaiting it (bounded as
+   * the first sync is): for readers without a `waitUntil` to sync in the background.
+   */
+  async syncedWithin(pools: readonly Backend[], maxAgeMs: number, nowMs: number): Promise<void> {
+    if (nowMs - this.#syncedAtMs < maxAgeMs) return;
+    await Promise.race([
+      this.#sync(pools),
+      new Promise((resolve) => setTimeout(resolve, FIRST_SYNC_TIMEOUT_MS)),
+    ]);
+  }
+
   #sync(pools: readonly Backend[]): Promise<void> {
     if (this.#syncing) return this.#syncing;
     const successes = this.#pendingSuccesses;
@@ -153,6 +166,30 @@ export class HealthView {
     return this.#versions[backend]?.[model] !== undefined;
   }
 
+  /** Whether `backend` last reported `model`'s files or its architecture. */
+  knowsOf(backend: string, model: string): boolean {
+    return this.serves(backend, model) || heldArchitecture(this.#versions[backend], model) !== null;
+  }
+
+  /**
+   * What the backends of `pools` that take traffic now (their breaker not open) last reported
+   * `model` to be, by backend name; a backend that said nothing of it is not in it.
+   */
+  architecturesOf(
+    pools: readonly Backend[],
+    model: string,
+    nowMs: number,
+  ): Record<string, ModelArchitecture> {
+    return Object.fromEntries(
+      pools.flatMap((backend) => {
+        const architecture = heldArchitecture(this.#versions[backend.name], model);
+        return architecture === null || this.admission(backend.name, nowMs).kind === "no"
+          ? []
+          : [[backend.name, architecture] as const];
+      }),
+    );
+  }
+
   /** Whether `backend` last reported holding the LoRA or ControlNet model whose files have `digest`. */
   holdsAdapter(backend: string, digest: string): boolean {
     return this.#versions[backend]?.[heldAdapterKey(digest)] !== undefined;
@@ -161,7 +198,7 @@ export class HealthView {
   /** Forgets what adapters a backend holds (it just refused one it was thought to hold). */
   forgetAdapters(backend: string): void {
     const held = this.#versions[backend];
-    if (held !== undefined) this.#versions[backend] = heldVersionsOnly(held);
+    if (held !== undefined) this.#versions[backend] = heldWithoutAdapters(held);
   }
 
   /** Forgets what a backend holds of `model` (it just refused a version it was thought to hold). */

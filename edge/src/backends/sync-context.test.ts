@@ -2,7 +2,12 @@ import { env } from "cloudflare:workers";
 import { Keyring } from "@sdgate/shared";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { keyringFor } from "../jobs/keyring.ts";
-import { FAKE_ADAPTERS, FAKE_STATUS, FAKE_TINY_DIGESTS } from "../test-support/fake-backends.ts";
+import {
+  FAKE_ADAPTERS,
+  FAKE_ARCHITECTURES,
+  FAKE_STATUS,
+  FAKE_TINY_DIGESTS,
+} from "../test-support/fake-backends.ts";
 import { fleetEnv, post, seedRoomyKey } from "../test-support/fleet.ts";
 import { callsTo, fakes, uniquePrompt } from "../test-support/harness.ts";
 import { fetchBackendStatus } from "./client.ts";
@@ -62,7 +67,12 @@ describe("a backend's signed status", () => {
     const status = await fetchBackendStatus(backend, keyringFor(env.SDGATE_HMAC_KEYS), 2_000);
     expect(status).toEqual({
       ready: true,
-      status: { ...FAKE_STATUS, versions: { tiny: FAKE_TINY_DIGESTS.common }, adapters: FAKE_ADAPTERS },
+      status: {
+        ...FAKE_STATUS,
+        versions: { tiny: FAKE_TINY_DIGESTS.common },
+        adapters: FAKE_ADAPTERS,
+        architectures: FAKE_ARCHITECTURES,
+      },
     });
   });
 

@@ -14,7 +14,7 @@ import type { Registry } from "../backends/registry.ts";
 import type { CallerLocation } from "../backends/select.ts";
 import type { EdgeConfig } from "../env.ts";
 import { resolveRef } from "../model-registry/index.ts";
-import { resolveServed, servingModel } from "../model-registry/serving.ts";
+import { resolveServed, type ServingConfig, servingModel } from "../model-registry/serving.ts";
 
 /** A new evaluation run's id, `evl_` and 64 bits from the CSPRNG. */
 export const newEvaluationId = () => `evl_${randomHex(8)}`;
@@ -59,7 +59,7 @@ async function versionOf(db: D1Database, modelId: string, ref: string, param: st
  * const spec = await planEvaluation(config, "sd15", { candidate: "v3" }, { actor, location });
  */
 export async function planEvaluation(
-  config: Pick<EdgeConfig, "db" | "models" | "registry" | "backendTimeoutMs">,
+  config: Pick<EdgeConfig, "db" | "models" | "registry" | "health" | "backendTimeoutMs">,
   modelId: string,
   body: EvaluationBody,
   context: { actor: string; location: CallerLocation; now?: Date },
@@ -69,7 +69,7 @@ export async function planEvaluation(
     await versionOf(config.db, modelId, parsed.candidate, "candidate"),
     await versionOf(config.db, modelId, parsed.baseline, "baseline"),
   ];
-  const serving = { governance: "registry" as const, models: config.models, db: config.db };
+  const serving: ServingConfig = { ...config, governance: "registry" };
   const [candidateServed, baselineServed, policyServed] = await Promise.all([
     servingModel(serving, `${modelId}@${candidate.version}`),
     servingModel(serving, `${modelId}@${baseline.version}`),

@@ -18,6 +18,7 @@ import { type ActiveSplit, activeSplit, type SplitDraw } from "../canary/active-
 import { findModel, modelFor } from "../models.ts";
 import { policyFromRow } from "../policies/row.ts";
 import { type Resolved, resolveRef } from "./aliases.ts";
+import { effectiveModelInfo, type FleetReports, REPORTS_MAX_AGE_MS } from "./model-architecture.ts";
 
 /**
  * How the edge decides which model files serve a request (`SDGATE_MODEL_GOVERNANCE`):
@@ -31,9 +32,22 @@ import { type Resolved, resolveRef } from "./aliases.ts";
 export const GOVERNANCE_MODES = ["registry", "catalog"] as const;
 export type Governance = (typeof GOVERNANCE_MODES)[number];
 
+/**
+ * What serving a model reads: the governance mode, the catalog, the registry's database, and the
+ * fleet whose backends report the architecture of models the catalog does not declare.
+ */
+export type ServingConfig = {
+  governance: Governance;
+  models: readonly ModelInfo[];
+  db: D1Database;
+} & FleetReports;
+
 /** What a request's `model` serves. */
 export interface ServingModel {
-  /** Defaults and limits: the catalog's entry for the model's id, else SD 1.5's. */
+  /**
+   * Architecture, defaults and limits: the catalog's entry for the model's id, else SD 1.5's; an
+   * architecture the entry leaves out is the backends' report (`effectiveModelInfo`).
+   */
   info: ModelInfo;
   /**
    * What a key's and a team's grants are checked against: `sd15@production`, `sd15@v3`, or (catalog
@@ -145,7 +159,10 @@ function drawSide(split: ActiveSplit | null, stable: string, random: () => numbe
   return { split, stable, side, version: side === "canary" ? split.canary.version : stable };
 }
 
-/** The catalog's defaults and limits for a registry model, or SD 1.5's when the catalog has none. */
+/**
+ * The catalog's entry for a registry model, or SD 1.5's defaults and limits when the catalog has
+ * none (its architecture then left to the backends, as any undeclared one).
+ */
 function infoOf(catalog: readonly ModelInfo[], id: string): ModelInfo {
   return findModel(catalog, id) ?? modelInfoSchema.parse({ id });
 }
@@ -168,7 +185,7 @@ function notRegistered(ref: ModelRef, requested: string): SdgateError {
  * const resolved = resolveGenerationRequest(request, model.info, seed);
  */
 export async function servingModel(
-  config: { governance: Governance; models: readonly ModelInfo[]; db: D1Database },
+  config: ServingConfig,
   requested: string | undefined,
   nowMs: number = Date.now(),
   random: () => number = Math.random,
@@ -182,11 +199,13 @@ export async function servingModel(
         `Model references such as '${text}' need the model registry; this server serves its static catalog (SDGATE_MODEL_GOVERNANCE=catalog).`,
         { param: "model" },
       );
+    const info = modelFor(config.models, text);
     return {
-      info: modelFor(config.models, text),
+      info: await effectiveModelInfo(config, info, nowMs),
       ref: text,
       alias: null,
-      untilMs: null,
+      // An architecture the backends report may change with what they serve: look again soon.
+      untilMs: info.detect === undefined ? null : nowMs + REPORTS_MAX_AGE_MS,
       policy: null,
       safety: "off",
       split: null,
@@ -202,7 +221,7 @@ export async function servingModel(
   const stable = { version: found.version.version, digest: found.version.digest };
   const draw = drawSide(split, stable.version, random);
   return {
-    info: infoOf(config.models, ref.model),
+    info: await effectiveModelInfo(config, infoOf(config.models, ref.model), nowMs),
     ref: formatModelRef(ref),
     version: draw?.side === "canary" ? draw.split.canary : stable,
     alias: "alias" in ref ? ref.alias : null,
@@ -224,7 +243,7 @@ export async function servingModel(
  * const refiner = await servingRefiner(config, request);
  */
 export async function servingRefiner(
-  config: { governance: Governance; models: readonly ModelInfo[]; db: D1Database },
+  config: ServingConfig,
   request: Pick<GenerationRequest, "refiner">,
   nowMs: number = Date.now(),
 ): Promise<ServingModel | null> {

@@ -1,8 +1,15 @@
-import type { BackendBreaker, Fleet } from "@sdgate/shared";
+import type { BackendBreaker, Fleet, ModelArchitecture, ModelInfo } from "@sdgate/shared";
 import type { Hono } from "hono";
 import type { BreakerState } from "../backends/breaker.ts";
 import { fleetRuntime } from "../backends/fleet.ts";
-import { heldAdapters, heldVersionsOnly } from "../backends/held.ts";
+import {
+  type Held,
+  heldAdapters,
+  heldArchitecture,
+  heldArchitectures,
+  heldVersionsOnly,
+} from "../backends/held.ts";
+import type { Backend } from "../backends/registry.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { adminGuard } from "../identity/guard.ts";
 import { adminAudit } from "../middleware/admin-audit/index.ts";
@@ -31,13 +38,36 @@ function describeBreaker(state: BreakerState | undefined, nowMs: number): Backen
 }
 
 /**
+ * The catalog's models whose declared architecture some backend contradicts, with every backend's
+ * report of them: the edge sizes and prices them as declared, so the operator should look.
+ */
+function architectureMismatches(
+  catalog: readonly ModelInfo[],
+  pools: readonly Backend[],
+  held: Readonly<Record<string, Held>>,
+): Fleet["architecture_mismatches"] {
+  return catalog.flatMap((model) => {
+    if (model.detect !== undefined) return [];
+    const reported: Record<string, ModelArchitecture> = {};
+    for (const { name } of pools) {
+      const architecture = heldArchitecture(held[name], model.id);
+      if (architecture !== null) reported[name] = architecture;
+    }
+    return Object.values(reported).some((architecture) => architecture !== model.architecture)
+      ? [{ model: model.id, declared: model.architecture, reported }]
+      : [];
+  });
+}
+
+/**
  * `GET /admin/backends` (admin token): the registry as the edge parsed it, each backend's breaker
- * and last active probe and the model versions it holds from the fleet's `BackendHealth` object,
- * and the load it last reported and the retry budget as this isolate sees them.
+ * and last active probe and the model versions, adapters and architectures it holds from the
+ * fleet's `BackendHealth` object, the load it last reported and the retry budget as this isolate
+ * sees them, and the catalog's models whose declared architecture backends contradict.
  */
 export function registerAdminBackends(app: Hono<AppEnv>): void {
   onOperation(app, "listBackends", adminGuard("listBackends"), adminAudit("backends.read"), async (c) => {
-    const { registry, health } = c.var.config;
+    const { registry, health, models } = c.var.config;
     const stub = health.getByName(registry.fleet);
     // Registering the pools first makes sure they are being probed, even before any traffic.
     await stub.sync([...registry.pools], registry.breaker, {});
@@ -78,8 +108,10 @@ export function registerAdminBackends(app: Hono<AppEnv>): void {
             : null,
           versions: held === undefined ? null : heldVersionsOnly(held),
           adapters: held === undefined ? null : heldAdapters(held),
+          architectures: held === undefined ? null : heldArchitectures(held),
         };
       }),
+      architecture_mismatches: architectureMismatches(models, registry.pools, shared.versions ?? {}),
     };
     return c.json(report);
   });

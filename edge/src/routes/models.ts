@@ -12,6 +12,7 @@ import { mayUseModel } from "../keys/api-key.ts";
 import { keyAuth } from "../keys/authorize.ts";
 import { admitRequestOnly } from "../limits/index.ts";
 import { listAliases, listModels, listVersions } from "../model-registry/index.ts";
+import { effectiveModelInfo } from "../model-registry/model-architecture.ts";
 import { findModel, MODEL_CREATED_S } from "../models.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
 import { onOperation } from "./operation.ts";
@@ -32,8 +33,9 @@ function entryOf(info: ModelInfo, created: number): Model {
 
 /**
  * A registry edge's list: each registered model the key and its team may use some alias or version
- * of, with those aliases (and where they point now) and the versions they may pin. Defaults and
- * limits are the catalog's for the model's id, else SD 1.5's, as serving takes them.
+ * of, with those aliases (and where they point now) and the versions they may pin. Architecture,
+ * defaults and limits are the catalog's for the model's id, else SD 1.5's, the architecture the
+ * backends' where the catalog leaves it out, as serving takes them.
  */
 async function registryModels(c: Context<AppEnv>): Promise<Model[]> {
   const { db, models: catalog } = c.var.config;
@@ -54,7 +56,10 @@ async function registryModels(c: Context<AppEnv>): Promise<Model[]> {
         .filter((version) => may(`${record.id}@${version.version}`))
         .map((version) => version.version);
       if (usable.length === 0 && pinnable.length === 0) return null;
-      const info = findModel(catalog, record.id) ?? modelInfoSchema.parse({ id: record.id });
+      const info = await effectiveModelInfo(
+        c.var.config,
+        findModel(catalog, record.id) ?? modelInfoSchema.parse({ id: record.id }),
+      );
       const created = Math.floor(Date.parse(record.created_at) / 1000);
       return {
         ...entryOf(info, created),
@@ -86,7 +91,9 @@ export async function modelsForKey(c: Context<AppEnv>): Promise<Model[]> {
   const { config, apiKey } = c.var;
   return config.governance === "registry"
     ? await registryModels(c)
-    : config.models
-        .filter((model) => mayUseModel(apiKey, model.id))
-        .map((model) => entryOf(model, MODEL_CREATED_S));
+    : await Promise.all(
+        config.models
+          .filter((model) => mayUseModel(apiKey, model.id))
+          .map(async (model) => entryOf(await effectiveModelInfo(config, model), MODEL_CREATED_S)),
+      );
 }

@@ -84,6 +84,16 @@ export const FAKE_ADAPTERS = [
   { kind: "controlnet", name: "fake-canny", digest: "d".repeat(64) },
 ] as const;
 
+/**
+ * What every plain fake reports its models to be built like (architecture detection tests): an SDXL
+ * base and its refiner that the edge's catalog need not declare.
+ */
+export const FAKE_ARCHITECTURES = {
+  tiny: "sd1",
+  "fake-xl": "sdxl",
+  "fake-xl-refiner": "sdxl-refiner",
+} as const;
+
 export const FAKE_STATUS = {
   status: "ready",
   queue_depth: 0,
