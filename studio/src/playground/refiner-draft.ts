@@ -13,6 +13,20 @@ import {
 } from "@sdgate/shared";
 import type { z } from "zod";
 
+/** Whether a model is an SDXL refiner (architecture `sdxl-refiner`), which runs only after a base. */
+export const isRefiner = (model: Pick<Model, "architecture">) => model.architecture === "sdxl-refiner";
+
+/**
+ * The model a new form starts from: the key's first that is no refiner (a refiner as `model` is
+ * refused with a 400 on `model`).
+ *
+ * @example
+ * const first = firstBaseModel(models.data);
+ */
+export function firstBaseModel(models: readonly Model[]): Model | undefined {
+  return models.find((model) => !isRefiner(model)) ?? models[0];
+}
+
 /** SDXL's refiner as the form holds it: its model, where it takes over, and the scores it is conditioned on. */
 export interface DraftRefiner {
   model: string;
