@@ -70,3 +70,19 @@ export function fieldSpec(name: string): FieldSpec {
     maxLength: field.maxLength ?? null,
   };
 }
+
+/**
+ * `fieldSpec` for a field the form shows as one kind of control; a contract that changed the field's
+ * kind fails as the page loads, naming it.
+ *
+ * @example
+ * const switchAt = fieldSpecOfKind("refiner.switch_at", "number"); // its min and max
+ */
+export function fieldSpecOfKind<K extends FieldSpec["kind"]>(
+  name: string,
+  kind: K,
+): Extract<FieldSpec, { kind: K }> {
+  const spec = fieldSpec(name);
+  if (spec.kind !== kind) throw new Error(`The contract's '${name}' is not a ${kind} field.`);
+  return spec as Extract<FieldSpec, { kind: K }>;
+}

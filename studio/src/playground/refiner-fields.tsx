@@ -1,24 +1,19 @@
 import type { Model, RefinerSwitchBy } from "@sdgate/shared";
-import { fieldSpec } from "../contract-fields.ts";
+import { fieldSpecOfKind } from "../contract-fields.ts";
 import { type Draft, type InputImages, requestOf } from "./draft.ts";
 import { ChoiceField, NumberField } from "./field-controls.tsx";
 import { isRefiner, newRefiner, refinerRefusal } from "./refiner-draft.ts";
 
-function numberSpec(name: string) {
-  const spec = fieldSpec(name);
-  if (spec.kind !== "number") throw new Error(`The contract's '${name}' is not a number field.`);
-  return spec;
-}
 // Read once: the contract does not change while the page is open.
-const SWITCH_AT = numberSpec("refiner.switch_at");
-const AESTHETIC = numberSpec("aesthetic_score");
-const NEGATIVE_AESTHETIC = numberSpec("negative_aesthetic_score");
-const SWITCH_BY = fieldSpec("refiner.switch_by");
+const SWITCH_AT = fieldSpecOfKind("refiner.switch_at", "number");
+const AESTHETIC = fieldSpecOfKind("aesthetic_score", "number");
+const NEGATIVE_AESTHETIC = fieldSpecOfKind("negative_aesthetic_score", "number");
+const SWITCH_BY = fieldSpecOfKind("refiner.switch_by", "choice");
 const SWITCH_BY_LABELS: Record<RefinerSwitchBy, string> = {
   timestep: "Timestep (A1111's default)",
   steps: "Sampling steps",
 };
-const switchByChoices = (SWITCH_BY.kind === "choice" ? SWITCH_BY.options : []).map((value) => ({
+const switchByChoices = SWITCH_BY.options.map((value) => ({
   value,
   label: SWITCH_BY_LABELS[value as RefinerSwitchBy] ?? value,
 }));
