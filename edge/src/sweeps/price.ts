@@ -5,13 +5,14 @@ import type { AppEnv } from "../hono-env.ts";
 import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
 import { modelCredits } from "../limits/index.ts";
-import { resolveServed, type ServingModel, servingModel } from "../model-registry/serving.ts";
+import { resolveServed, type ServingModel, servingModel, servingRefiner } from "../model-registry/serving.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
 import { enforceGovernance } from "../policies/index.ts";
 
 /**
  * The whole grid priced as `POST /v1/estimate` prices one request: each cell resolved against the
- * model it names (so a version or alias prices as what it serves), its credits and GPU-seconds summed.
+ * model it names and its refiner's (so a version or alias prices as what it serves, a refiner's steps
+ * at its own rate), its credits and GPU-seconds summed.
  * Each cell must also pass the team's grants and prompt policies: a grid with one refused cell is
  * refused before anything runs, as a refused request gets nothing.
  */
@@ -22,22 +23,27 @@ export async function priceSweep(
 ): Promise<SweepPrice> {
   const { config } = c.var;
   const timings = await fleetTimings(config.registry, Date.now(), config.keyring);
+  // each model and refiner looked up once for the whole grid
   const models = new Map<string, Promise<ServingModel>>();
+  const refiners = new Map<string, Promise<ServingModel | null>>();
+  const once = <T>(cache: Map<string, Promise<T>>, name: string, lookUp: () => Promise<T>) => {
+    const known = cache.get(name) ?? lookUp();
+    cache.set(name, known);
+    return known;
+  };
   let credits = 0;
   let gpuSeconds = 0;
   for (const cell of cells) {
-    const name = cell.request.model ?? "";
-    let served = models.get(name);
-    if (served === undefined) {
-      served = servingModel(config, cell.request.model);
-      models.set(name, served);
-    }
-    const serving = await served;
+    const { request } = cell;
+    const [serving, refiner] = await Promise.all([
+      once(models, request.model ?? "", () => servingModel(config, request.model)),
+      once(refiners, request.refiner?.model ?? "", () => servingRefiner(config, request)),
+    ]);
     // The seed changes nothing about the cost.
     const resolved = resolvedCell(axes, cell, () =>
-      resolveServed(cell.request, serving, cell.request.seed ?? 0),
+      resolveServed(request, serving, request.seed ?? 0, refiner),
     );
-    await enforceGovernance(c, resolved, serving);
+    await enforceGovernance(c, resolved, { ...serving, refinerRef: refiner?.ref ?? null });
     credits += modelCredits(resolved, serving.info.architecture);
     gpuSeconds += estimateGeneration(
       resolved,
