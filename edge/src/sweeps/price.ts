@@ -1,4 +1,11 @@
-import { isSdgateError, SdgateError, type SweepAxis, type SweepCell, type SweepPrice } from "@sdgate/shared";
+import {
+  axisSetsField,
+  isSdgateError,
+  SdgateError,
+  type SweepAxis,
+  type SweepCell,
+  type SweepPrice,
+} from "@sdgate/shared";
 import type { Context } from "hono";
 import { readTeamBudget } from "../budgets/index.ts";
 import type { AppEnv } from "../hono-env.ts";
@@ -93,9 +100,7 @@ function resolvedCell<T>(axes: readonly SweepAxis[], cell: SweepCell, resolve: (
   } catch (error) {
     if (!isSdgateError(error) || error.code !== "invalid_request" || error.param === null) throw error;
     const field = error.param;
-    const axisIndex = axes.findIndex(
-      (axis) => axis.field === field || (axis.field === "size" && (field === "width" || field === "height")),
-    );
+    const axisIndex = axes.findIndex((axis) => axisSetsField(axis.field, field));
     if (axisIndex < 0) throw error;
     const position = [cell.coordinates.x, cell.coordinates.y, cell.coordinates.z][axisIndex] ?? 0;
     const value = JSON.stringify(axes[axisIndex]?.values[position]).slice(0, 60);
