@@ -10,7 +10,7 @@ const AESTHETIC = fieldSpecOfKind("aesthetic_score", "number");
 const NEGATIVE_AESTHETIC = fieldSpecOfKind("negative_aesthetic_score", "number");
 const SWITCH_BY = fieldSpecOfKind("refiner.switch_by", "choice");
 const SWITCH_BY_LABELS: Record<RefinerSwitchBy, string> = {
-  timestep: "Timestep (A1111's default)",
+  timestep: "Timestep",
   steps: "Sampling steps",
 };
 const switchByChoices = SWITCH_BY.options.map((value) => ({
