@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import {
   CLIENT_METHODS,
   type JobEvent,
@@ -12,6 +13,7 @@ import {
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureTinyModel } from "../backend/src/model-builder/index.ts";
 import {
   OIDC_TEST_ACCOUNTS,
   type RunningOidcProvider,
@@ -25,6 +27,7 @@ import { historyScenarios } from "./studio/history.ts";
 import { MODEL_APPROVER, modelsScenarios } from "./studio/models.ts";
 import { playgroundScenarios } from "./studio/playground.ts";
 import { promptScenarios } from "./studio/prompt.ts";
+import { refinerScenarios, SDXL_MODELS } from "./studio/refiner.ts";
 import { roleScenarios, STUDIO_ROLE_ACCOUNTS } from "./studio/roles.ts";
 import { sweepsScenarios } from "./studio/sweeps.ts";
 import { BILLING_ACCOUNT, usageScenarios } from "./studio/usage.ts";
@@ -36,6 +39,12 @@ import { useLocalStack } from "./support/local-stack.ts";
 // the test run. Requests are tiny (64×64, a few steps) to keep the file fast.
 let provider: RunningOidcProvider | undefined;
 const localStack = useLocalStack("clients", {
+  // a tiny SDXL base and refiner for the playground's SDXL fields (about a second to build and load)
+  models: async (stateDir) => ({
+    [SDXL_MODELS.base]: await ensureTinyModel(join(stateDir, "own-models"), { family: "sdxl" }),
+    [SDXL_MODELS.refiner]: await ensureTinyModel(join(stateDir, "own-models"), { family: "sdxl-refiner" }),
+  }),
+  architectures: { [SDXL_MODELS.base]: "sdxl", [SDXL_MODELS.refiner]: "sdxl-refiner" },
   edgeVars: async (edgeUrl) => {
     provider = await startOidcProvider({
       redirectUris: [`${edgeUrl}/auth/oidc/callback`],
@@ -312,6 +321,7 @@ describe("AUTOMATIC1111 clients against the local stack (/sdapi/v1)", () => {
 describe("the Studio, in a browser", () => {
   const studio = useStudioHarness(() => localStack.current());
   playgroundScenarios(studio);
+  refinerScenarios(studio);
   sweepsScenarios(studio);
   promptScenarios(studio);
   modelsScenarios(studio);

@@ -58,6 +58,29 @@ describe("expandSweep", () => {
     expect(byWidth.ok && byWidth.value[0]?.request).toMatchObject({ width: 128, height: 64 });
   });
 
+  it("sets the refiner's model and switch inside each cell's refiner, naming the axis of a bad value", () => {
+    const refined = { ...base, model: "xl", refiner: { model: "xl-refiner", switch_by: "steps" } };
+    const cells = expandSweep(refined, [
+      { field: "refiner_switch_at", values: [0.6, 0.8] },
+      { field: "refiner", values: ["xl-refiner", "xl-refiner@v2"] },
+    ]);
+    if (!cells.ok) throw new Error(cells.error.message);
+    expect(cells.value.map((cell) => cell.request.refiner)).toEqual([
+      { model: "xl-refiner", switch_at: 0.6, switch_by: "steps" },
+      { model: "xl-refiner", switch_at: 0.8, switch_by: "steps" },
+      { model: "xl-refiner@v2", switch_at: 0.6, switch_by: "steps" },
+      { model: "xl-refiner@v2", switch_at: 0.8, switch_by: "steps" },
+    ]);
+    const past = expandSweep(refined, [
+      { field: "seed", values: [1] },
+      { field: "refiner_switch_at", values: [0.5, 1] },
+    ]);
+    expect(past.ok || past.error).toMatchObject({ param: "axes.1.values.1" });
+    // without a refiner in the base, a switch alone names no refiner model
+    const alone = expandSweep(base, [{ field: "refiner_switch_at", values: [0.7] }]);
+    expect(alone.ok || alone.error).toMatchObject({ param: "axes.0.values.0" });
+  });
+
   it("refuses a value that makes a bad request, naming the axis and the value", () => {
     const cells = expandSweep(base, [
       { field: "seed", values: [1] },

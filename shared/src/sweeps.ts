@@ -16,8 +16,10 @@ import { EXPERIMENT_NAME_PATTERN, runSchema } from "./runs.ts";
  */
 
 /**
- * The fields an axis may vary: any generation field a person sweeps, and `prompt_sr` (A1111's
- * "Prompt S/R": the first value is the text searched for in the prompts, each value replaces it).
+ * The fields an axis may vary: any generation field a person sweeps, `prompt_sr` (A1111's
+ * "Prompt S/R": the first value is the text searched for in the prompts, each value replaces it), and
+ * the SDXL refiner's `refiner` (its model) and `refiner_switch_at` (A1111's "Refiner checkpoint" and
+ * "Refiner switch at" axes), each set inside the cell's `refiner` object.
  */
 export const SWEEP_FIELDS = [
   "model",
@@ -38,6 +40,8 @@ export const SWEEP_FIELDS = [
   "hires_steps",
   "strength",
   "output_format",
+  "refiner",
+  "refiner_switch_at",
 ] as const;
 export type SweepField = (typeof SWEEP_FIELDS)[number];
 
@@ -53,7 +57,28 @@ const NUMERIC_FIELDS: ReadonlySet<SweepField> = new Set([
   "hires_strength",
   "hires_steps",
   "strength",
+  "refiner_switch_at",
 ]);
+
+/** The axes that set a field of the cell's `refiner` object rather than one of the request's own. */
+const REFINER_AXES: Partial<Record<SweepField, "model" | "switch_at">> = {
+  refiner: "model",
+  refiner_switch_at: "switch_at",
+};
+
+/**
+ * Whether a refusal's field (`refiner.model`, `width`) is the one an axis sets: its own, width and
+ * height for `size`, and the `refiner` object (and what is in it) for the refiner's axes.
+ *
+ * @example
+ * axisSetsField("refiner_switch_at", "refiner.switch_at") // true
+ */
+export function axisSetsField(axis: SweepField, field: string): boolean {
+  if (axis === field) return true;
+  if (axis === "size") return field === "width" || field === "height";
+  if (axis === "prompt_sr") return field === "prompt" || field === "negative_prompt";
+  return REFINER_AXES[axis] !== undefined && (field === "refiner" || field.startsWith("refiner."));
+}
 
 export const MAX_SWEEP_AXES = 3;
 export const MAX_AXIS_VALUES = 64;
@@ -123,6 +148,12 @@ function applyValue(
       const text = request[name];
       if (typeof text === "string" && search !== null) request[name] = text.split(search).join(replacement);
     }
+    return;
+  }
+  const refinerPart = REFINER_AXES[field];
+  if (refinerPart !== undefined) {
+    const refiner = typeof request.refiner === "object" && request.refiner !== null ? request.refiner : {};
+    request.refiner = { ...refiner, [refinerPart]: value };
     return;
   }
   if (field === "size") {
@@ -250,12 +281,7 @@ export function expandSweep(
 /** The axis whose field the schema refused (prompts for a Prompt S/R axis), else the first. */
 function firstAxisOf(axes: readonly SweepAxis[], error: z.ZodError): number {
   const field = String(error.issues[0]?.path[0] ?? "");
-  const index = axes.findIndex(
-    (axis) =>
-      axis.field === field ||
-      (axis.field === "prompt_sr" && (field === "prompt" || field === "negative_prompt")) ||
-      (axis.field === "size" && (field === "width" || field === "height")),
-  );
+  const index = axes.findIndex((axis) => axisSetsField(axis.field, field));
   return Math.max(0, index);
 }
 

@@ -1,4 +1,10 @@
-import { MAX_PROMPT_CHARS, OUTPUT_FORMATS, SCHEDULER_NAMES } from "@sdgate/shared";
+import {
+  MAX_AESTHETIC_SCORE,
+  MAX_PROMPT_CHARS,
+  OUTPUT_FORMATS,
+  REFINER_SWITCH_BY,
+  SCHEDULER_NAMES,
+} from "@sdgate/shared";
 import { describe, expect, it } from "vitest";
 import { fieldSpec } from "./contract-fields.ts";
 
@@ -26,7 +32,24 @@ describe("the playground's fields come from the contract", () => {
     expect(fieldSpec("scheduler")).toEqual({ kind: "choice", name: "scheduler", options: SCHEDULER_NAMES });
   });
 
+  it("reads a field inside the nullable refiner object by its path, exclusive bounds as bounds", () => {
+    expect(fieldSpec("refiner.switch_at")).toEqual({
+      kind: "number",
+      name: "refiner.switch_at",
+      integer: false,
+      min: 0,
+      max: 1,
+    });
+    expect(fieldSpec("refiner.switch_by")).toEqual({
+      kind: "choice",
+      name: "refiner.switch_by",
+      options: REFINER_SWITCH_BY,
+    });
+    expect(fieldSpec("aesthetic_score")).toMatchObject({ min: 0, max: MAX_AESTHETIC_SCORE });
+  });
+
   it("refuses a field the contract does not have", () => {
     expect(() => fieldSpec("sampler")).toThrow(/no field 'sampler'/);
+    expect(() => fieldSpec("refiner.strength")).toThrow(/no field 'refiner.strength'/);
   });
 });

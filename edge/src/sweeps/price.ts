@@ -1,17 +1,25 @@
-import { isSdgateError, SdgateError, type SweepAxis, type SweepCell, type SweepPrice } from "@sdgate/shared";
+import {
+  axisSetsField,
+  isSdgateError,
+  SdgateError,
+  type SweepAxis,
+  type SweepCell,
+  type SweepPrice,
+} from "@sdgate/shared";
 import type { Context } from "hono";
 import { readTeamBudget } from "../budgets/index.ts";
 import type { AppEnv } from "../hono-env.ts";
 import { estimateGeneration } from "../jobs/estimate.ts";
 import { fleetTimings } from "../jobs/step-timings.ts";
 import { modelCredits } from "../limits/index.ts";
-import { resolveServed, type ServingModel, servingModel } from "../model-registry/serving.ts";
+import { resolveServed, type ServingModel, servingModel, servingRefiner } from "../model-registry/serving.ts";
 import { teamRulesForKey } from "../policies/cache.ts";
 import { enforceGovernance } from "../policies/index.ts";
 
 /**
  * The whole grid priced as `POST /v1/estimate` prices one request: each cell resolved against the
- * model it names (so a version or alias prices as what it serves), its credits and GPU-seconds summed.
+ * model it names and its refiner's (so a version or alias prices as what it serves, a refiner's steps
+ * at its own rate), its credits and GPU-seconds summed.
  * Each cell must also pass the team's grants and prompt policies: a grid with one refused cell is
  * refused before anything runs, as a refused request gets nothing.
  */
@@ -22,22 +30,27 @@ export async function priceSweep(
 ): Promise<SweepPrice> {
   const { config } = c.var;
   const timings = await fleetTimings(config.registry, Date.now(), config.keyring);
+  // each model and refiner looked up once for the whole grid
   const models = new Map<string, Promise<ServingModel>>();
+  const refiners = new Map<string, Promise<ServingModel | null>>();
+  const once = <T>(cache: Map<string, Promise<T>>, name: string, lookUp: () => Promise<T>) => {
+    const known = cache.get(name) ?? lookUp();
+    cache.set(name, known);
+    return known;
+  };
   let credits = 0;
   let gpuSeconds = 0;
   for (const cell of cells) {
-    const name = cell.request.model ?? "";
-    let served = models.get(name);
-    if (served === undefined) {
-      served = servingModel(config, cell.request.model);
-      models.set(name, served);
-    }
-    const serving = await served;
+    const { request } = cell;
+    const [serving, refiner] = await Promise.all([
+      once(models, request.model ?? "", () => servingModel(config, request.model)),
+      once(refiners, request.refiner?.model ?? "", () => servingRefiner(config, request)),
+    ]);
     // The seed changes nothing about the cost.
     const resolved = resolvedCell(axes, cell, () =>
-      resolveServed(cell.request, serving, cell.request.seed ?? 0),
+      resolveServed(request, serving, request.seed ?? 0, refiner),
     );
-    await enforceGovernance(c, resolved, serving);
+    await enforceGovernance(c, resolved, { ...serving, refinerRef: refiner?.ref ?? null });
     credits += modelCredits(resolved, serving.info.architecture);
     gpuSeconds += estimateGeneration(
       resolved,
@@ -87,9 +100,7 @@ function resolvedCell<T>(axes: readonly SweepAxis[], cell: SweepCell, resolve: (
   } catch (error) {
     if (!isSdgateError(error) || error.code !== "invalid_request" || error.param === null) throw error;
     const field = error.param;
-    const axisIndex = axes.findIndex(
-      (axis) => axis.field === field || (axis.field === "size" && (field === "width" || field === "height")),
-    );
+    const axisIndex = axes.findIndex((axis) => axisSetsField(axis.field, field));
     if (axisIndex < 0) throw error;
     const position = [cell.coordinates.x, cell.coordinates.y, cell.coordinates.z][axisIndex] ?? 0;
     const value = JSON.stringify(axes[axisIndex]?.values[position]).slice(0, 60);

@@ -125,6 +125,56 @@ describe("an image's recipe", () => {
     expect(recipe?.unmapped).toEqual({});
   });
 
+  it("reads A1111's refiner keys, the checkpoint title read back as its name", async () => {
+    const refined = `a fox\nSteps: 10, Sampler: Euler, CFG scale: 5, Seed: 7, Size: 1024x1024, Model: sd_xl_base_1.0, Refiner: sd_xl_refiner_1.0 [7440042bbd], Refiner switch at: 0.7, Refiner switch by sampling steps: True`;
+    const recipe = await readImageRecipe(
+      pngWithText([{ type: "tEXt", keyword: "parameters", text: refined }]),
+    );
+    expect(recipe?.refiner).toEqual({ name: "sd_xl_refiner_1.0", switch_at: 0.7, switch_by: "steps" });
+    expect(recipe?.unmapped).toEqual({});
+    const plain = await readImageRecipe(
+      pngWithText([{ type: "tEXt", keyword: "parameters", text: refined.replace(/, Refiner.*$/, "") }]),
+    );
+    expect(plain?.refiner).toBeUndefined();
+  });
+
+  it("reads the refiner of sdgate's own recipe, and ignores one without a name", async () => {
+    const own = (refiner: unknown) =>
+      readImageRecipe(
+        pngWithText([
+          {
+            type: "iTXt",
+            keyword: "sdgate",
+            text: JSON.stringify({
+              engine: "sdgate",
+              prompt: "a fox",
+              model: { name: "tiny-sdxl" },
+              refiner,
+            }),
+          },
+        ]),
+      );
+    const refiner = {
+      name: "tiny-refiner",
+      hash: "0a1b2c3d4e",
+      family: "sdxl-refiner",
+      switchAt: 0.6,
+      switchBy: "timestep",
+      switched: true,
+    };
+    expect((await own(refiner))?.refiner).toEqual({
+      name: "tiny-refiner",
+      switch_at: 0.6,
+      switch_by: "timestep",
+    });
+    expect((await own({ ...refiner, switchAt: 1.5, switchBy: "sideways" }))?.refiner).toEqual({
+      name: "tiny-refiner",
+      switch_at: null,
+      switch_by: "timestep",
+    });
+    expect((await own({ switchAt: 0.6 }))?.refiner).toBeUndefined();
+  });
+
   it("reads ComfyUI's prompt graph, following links to the encoders and the latent", async () => {
     const graph = {
       "3": {

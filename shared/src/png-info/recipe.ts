@@ -1,5 +1,6 @@
 import type { GenerationRequest } from "../generation-request.ts";
 import { MAX_SEED } from "../generation-request.ts";
+import { REFINER_SWITCH_BY, type RefinerSwitchBy } from "../refiner.ts";
 import { resolveSchedulerName } from "../schedulers.ts";
 import {
   parseSizeConditioning,
@@ -42,7 +43,16 @@ export interface ImageRecipe {
   source: "sdgate" | "a1111" | "comfyui";
   fields: RecipeFields;
   model: { name: string | null; hash: string | null; version: string | null };
+  /** The SDXL refiner that finished the image, by model name (as `model`); absent without one. */
+  refiner?: RecipeRefiner;
   unmapped: Record<string, string>;
+}
+
+/** A recipe's refiner: its model's name and where it took over (`null`: the file does not say). */
+export interface RecipeRefiner {
+  name: string;
+  switch_at: number | null;
+  switch_by: RefinerSwitchBy;
 }
 
 const integer = (text: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined => {
@@ -73,6 +83,9 @@ const A1111_MAPPED = new Set([
   "Hires steps",
   "Hires upscaler",
   "RNG",
+  "Refiner",
+  "Refiner switch at",
+  "Refiner switch by sampling steps",
   ...Object.values(SIZE_CONDITIONING_INFOTEXT_KEYS),
 ]);
 
@@ -123,11 +136,39 @@ function fromInfotext(text: string): ImageRecipe | null {
   const unmapped: Record<string, string> = {};
   for (const [key, value] of info.fields) if (!A1111_MAPPED.has(key)) unmapped[key] = value;
   if (sampler !== undefined && scheduler === null) unmapped.Sampler = sampler;
+  const refiner = infotextRefiner(get);
   return {
     source: "a1111",
     fields,
     model: { name: get("Model") ?? null, hash: get("Model hash") ?? null, version: null },
+    ...(refiner === null ? {} : { refiner }),
     unmapped,
+  };
+}
+
+/**
+ * A1111's refiner keys, as `apply_refiner` (modules/sd_samplers_common.py) writes them once it
+ * switches: `Refiner` is the checkpoint's short title, `name [shorthash]`, read back as its name.
+ */
+function infotextRefiner(get: (key: string) => string | undefined): RecipeRefiner | null {
+  const title = get("Refiner")?.trim();
+  if (title === undefined || title === "") return null;
+  return {
+    name: title.replace(/\s*\[[0-9a-fA-F]{1,64}\]$/, ""),
+    switch_at: decimal(get("Refiner switch at"), 0.000001, 0.999999) ?? null,
+    switch_by: get("Refiner switch by sampling steps") === "True" ? "steps" : "timestep",
+  };
+}
+
+/** sdgate's recipe `refiner` (`{ name, switchAt, switchBy }`, backend/src/engine/pipelines/recipe.ts). */
+function sdgateRefiner(value: unknown): RecipeRefiner | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { name, switchAt, switchBy } = value as Record<string, unknown>;
+  if (typeof name !== "string" || name === "") return null;
+  return {
+    name,
+    switch_at: typeof switchAt === "number" && switchAt > 0 && switchAt < 1 ? switchAt : null,
+    switch_by: REFINER_SWITCH_BY.find((by) => by === switchBy) ?? "timestep",
   };
 }
 
@@ -177,6 +218,7 @@ function fromSdgate(text: string): ImageRecipe | null {
     string,
     unknown
   >;
+  const refiner = sdgateRefiner(recipe.refiner);
   return {
     source: "sdgate",
     fields,
@@ -185,6 +227,7 @@ function fromSdgate(text: string): ImageRecipe | null {
       hash: str(model.hash) ?? null,
       version: str(model.version) ?? null,
     },
+    ...(refiner === null ? {} : { refiner }),
     unmapped: {
       ...(recipe.masked === true ? { mask: "the image was inpainted: its mask is not in the file" } : {}),
     },

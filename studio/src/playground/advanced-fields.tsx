@@ -1,12 +1,8 @@
-import { fieldSpec } from "../contract-fields.ts";
+import { fieldSpecOfKind } from "../contract-fields.ts";
 import { DEFAULT_HIRES, type Draft } from "./draft.ts";
 import { ChoiceField, NumberField } from "./field-controls.tsx";
 
-function numberSpec(name: string) {
-  const spec = fieldSpec(name);
-  if (spec.kind !== "number") throw new Error(`The contract's '${name}' is not a number field.`);
-  return spec;
-}
+const numberSpec = (name: string) => fieldSpecOfKind(name, "number");
 // Read once: the contract does not change while the page is open.
 const N = numberSpec("n");
 const CLIP_SKIP = numberSpec("clip_skip");

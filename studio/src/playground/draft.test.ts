@@ -10,6 +10,7 @@ import {
   requestOf,
   withSeed,
 } from "./draft.ts";
+import { newRefiner, refinerRefusal } from "./refiner-draft.ts";
 
 const TINY: Model = {
   id: "tiny",
@@ -227,6 +228,7 @@ describe("a run's request in the playground", () => {
       inpainting_fill: "original",
       lora: [],
       size_conditioning: {},
+      refiner: null,
     });
     const hires = draftOfRequest({ ...RECORDED_REQUEST, hires: { scale: 2, strength: 0.5, steps: 4 } });
     expect(hires?.hires).toEqual({ scale: 2, strength: 0.5, steps: 4 });
@@ -238,5 +240,76 @@ describe("a run's request in the playground", () => {
   it("puts only a seed into the current form's query", () => {
     const query = new URLSearchParams(withSeed("?prompt=a+fox&steps=3&seed=1", 99));
     expect(Object.fromEntries(query)).toEqual({ prompt: "a fox", steps: "3", seed: "99", seed_locked: "1" });
+  });
+});
+
+const SDXL: Model = {
+  ...TINY,
+  id: "tiny-sdxl",
+  architecture: "sdxl",
+  defaults: { ...TINY.defaults, width: 64, height: 64 },
+};
+const REFINER: Model = { ...SDXL, id: "tiny-sdxl-refiner", architecture: "sdxl-refiner" };
+
+describe("SDXL's refiner in the playground", () => {
+  const refined = {
+    ...draftFor(SDXL),
+    prompt: "a fox",
+    refiner: { ...newRefiner(REFINER.id), switch_at: 0.6, switch_by: "steps" as const, aesthetic_score: 7 },
+  };
+
+  it("keeps the refiner in the URL and sends it, its defaults left to the contract", () => {
+    expect(draftOfQuery(queryOf(refined), draftFor(SDXL))).toEqual(refined);
+    expect(requestOf(refined)).toMatchObject({
+      refiner: { model: REFINER.id, switch_at: 0.6, switch_by: "steps" },
+      aesthetic_score: 7,
+    });
+    expect(requestOf(refined)).not.toHaveProperty("negative_aesthetic_score");
+    const plain = requestOf({ ...refined, refiner: newRefiner(REFINER.id) });
+    expect(plain.refiner).toEqual({ model: REFINER.id, switch_at: 0.8 });
+    expect(plain).not.toHaveProperty("aesthetic_score");
+    expect(requestOf(draftFor(SDXL))).not.toHaveProperty("refiner");
+    // values the contract refuses fall back to its defaults
+    const odd = draftOfQuery(
+      "refiner=r&refiner_switch_at=1&refiner_switch_by=x&aesthetic_score=11",
+      draftFor(SDXL),
+    );
+    expect(odd.refiner).toEqual(newRefiner("r"));
+    expect(draftOfQuery("refiner=", draftFor(SDXL)).refiner).toBeNull();
+  });
+
+  it("takes the refiner from a recorded request", () => {
+    const recorded = { ...requestOf(refined), negative_aesthetic_score: 1 };
+    expect(draftOfRequest(recorded)?.refiner).toEqual({ ...refined.refiner, negative_aesthetic_score: 1 });
+    expect(draftOfRequest({ ...recorded, refiner: { switch_at: 0.5 } })?.refiner).toBeNull();
+  });
+
+  it("takes an image's refiner when the key may use it, and says so when it may not", () => {
+    const recipe: ImageRecipe = {
+      source: "a1111",
+      fields: { prompt: "a fox" },
+      model: { name: SDXL.id, hash: null, version: null },
+      refiner: { name: REFINER.id, switch_at: 0.7, switch_by: "timestep" },
+      unmapped: {},
+    };
+    const held = applyRecipe(draftFor(SDXL), recipe, [SDXL, REFINER]);
+    expect(held.draft.refiner).toEqual({ ...newRefiner(REFINER.id), switch_at: 0.7 });
+    expect(held.notCarried).toEqual([]);
+    const unknown = applyRecipe(refined, recipe, [SDXL]);
+    expect(unknown.draft.refiner).toBeNull();
+    expect(unknown.notCarried).toEqual([`refiner: ${REFINER.id} (not one your key may use)`]);
+    const { refiner: _none, ...without } = recipe;
+    expect(applyRecipe(refined, without, [SDXL, REFINER]).draft.refiner).toBeNull();
+  });
+
+  it("says before Run what the API refuses with a refiner: a hires pass, a mask, ControlNet", () => {
+    const models = [SDXL, REFINER, TINY];
+    expect(refinerRefusal(requestOf(refined), models)).toBeNull();
+    const hires = requestOf({ ...refined, hires: { scale: 2, strength: 0.5, steps: 4 } });
+    expect(refinerRefusal(hires, models)).toMatch(/'refiner'.*'hires_scale'/);
+    const image = "data:image/png;base64,AAAA";
+    const masked = requestOf(refined, { image, mask: image, controlnet: [] });
+    expect(refinerRefusal(masked, models)).toMatch(/'mask'/);
+    expect(refinerRefusal(requestOf({ ...refined, model: TINY.id }), models)).toMatch(/SDXL base/);
   });
 });

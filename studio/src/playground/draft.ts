@@ -17,6 +17,14 @@ import {
   sizeConditioningText,
   validSizeConditioning,
 } from "@sdgate/shared";
+import {
+  type DraftRefiner,
+  refinerBodyOf,
+  refinerOfQuery,
+  refinerOfRecipe,
+  refinerOfRequest,
+  setRefinerQuery,
+} from "./refiner-draft.ts";
 
 /** The playground's form as a person fills it in; also what the page's URL keeps. */
 export interface Draft {
@@ -48,6 +56,8 @@ export interface Draft {
   lora: DraftLora[];
   /** SDXL's size and crop conditioning, the fields a person set (none: the image's size, uncropped). */
   size_conditioning: SizeConditioning;
+  /** SDXL's refiner, which takes over from an SDXL base part way through; `null`: none. */
+  refiner: DraftRefiner | null;
 }
 
 export interface DraftLora {
@@ -114,6 +124,7 @@ export function draftFor(model: Model): Draft {
     output_quality: null,
     lora: [],
     size_conditioning: {},
+    refiner: null,
   };
 }
 
@@ -155,6 +166,7 @@ export function requestOf(draft: Draft, inputs: InputImages = NO_INPUT_IMAGES): 
       : { inpainting_fill: draft.inpainting_fill }),
     ...(draft.lora.length === 0 ? {} : { lora: draft.lora }),
     ...draft.size_conditioning,
+    ...refinerBodyOf(draft.refiner),
     ...controlNetOf(inputs.controlnet),
   };
 }
@@ -192,6 +204,7 @@ export function queryOf(draft: Draft): string {
     const value = draft.size_conditioning[field];
     if (value !== undefined) query.set(field, sizeConditioningText(value));
   }
+  setRefinerQuery(query, draft.refiner);
   return query.toString();
 }
 
@@ -231,6 +244,7 @@ export function draftOfQuery(search: string, base: Draft): Draft {
   if (loras.length > 0) draft.lora = loras;
   const sizeConditioning = parseSizeConditioning((field) => query.get(field));
   if (Object.keys(sizeConditioning).length > 0) draft.size_conditioning = sizeConditioning;
+  draft.refiner = refinerOfQuery(query) ?? draft.refiner;
   return draft;
 }
 
@@ -253,6 +267,7 @@ export function applyRecipe(
   const model = name === null ? undefined : models.find((each) => each.id === name);
   const versionHeld = version !== null && model?.versions?.includes(version) === true;
   const known = model === undefined ? null : versionHeld ? `${model.id}@${version}` : model.id;
+  const refiner = refinerOfRecipe(recipe.refiner, models);
   const draft: Draft = {
     ...base,
     ...(fields.prompt === undefined ? {} : { prompt: fields.prompt }),
@@ -275,6 +290,7 @@ export function applyRecipe(
           },
     ...(fields.strength === undefined ? {} : { strength: fields.strength }),
     size_conditioning: validSizeConditioning(fields),
+    refiner: refiner.refiner,
   };
   const notCarried = Object.entries(recipe.unmapped).map(([name, value]) => `${name}: ${value}`);
   // The random number generator: the form has no control for it (sdgate's own is the default).
@@ -282,6 +298,7 @@ export function applyRecipe(
   // img2img's strength comes without its input image, which a recipe does not hold.
   if (fields.strength !== undefined)
     notCarried.push("the input image (img2img): drop it under Image to image");
+  if (refiner.notCarried !== null) notCarried.push(refiner.notCarried);
   if (name !== null && model === undefined) notCarried.push(`model: ${name} (not one your key may use)`);
   else if (model !== undefined && version !== null && !versionHeld)
     notCarried.push(
@@ -341,6 +358,7 @@ export function draftOfRequest(request: Record<string, unknown>): Draft | null {
         )
       : [],
     size_conditioning: validSizeConditioning(request),
+    refiner: refinerOfRequest(request),
   };
 }
 

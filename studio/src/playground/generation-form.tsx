@@ -7,6 +7,8 @@ import { AdvancedFields } from "./advanced-fields.tsx";
 import { type Draft, type InputImages, rollSeed } from "./draft.ts";
 import { ChoiceField, NumberField } from "./field-controls.tsx";
 import { InputImageFields } from "./input-image.tsx";
+import { isRefiner } from "./refiner-draft.ts";
+import { RefinerFields } from "./refiner-fields.tsx";
 import { SizeConditioningFields } from "./size-conditioning-fields.tsx";
 import { sizeChoices } from "./sizes.ts";
 
@@ -33,19 +35,24 @@ const scheduler = ofKind(SPEC.scheduler, "choice");
 const seed = ofKind(SPEC.seed, "number");
 const outputFormat = ofKind(SPEC.output_format, "choice");
 
-/** The model choices: each model the key may use, its aliases and its pinnable versions where the edge lists them. */
+/**
+ * The model choices: each model the key may use, its aliases and its pinnable versions where the edge
+ * lists them. SDXL refiners are left out: they run only after a base, under "SDXL refiner".
+ */
 function modelChoices(models: Model[]) {
-  return models.flatMap((model) => [
-    { value: model.id, label: model.id },
-    ...(model.aliases ?? []).map((alias) => ({
-      value: `${model.id}@${alias.name}`,
-      label: `${model.id}@${alias.name} (${alias.version})`,
-    })),
-    ...(model.versions ?? []).map((version) => ({
-      value: `${model.id}@${version}`,
-      label: `${model.id}@${version} (pinned)`,
-    })),
-  ]);
+  return models
+    .filter((model) => !isRefiner(model))
+    .flatMap((model) => [
+      { value: model.id, label: model.id },
+      ...(model.aliases ?? []).map((alias) => ({
+        value: `${model.id}@${alias.name}`,
+        label: `${model.id}@${alias.name} (${alias.version})`,
+      })),
+      ...(model.versions ?? []).map((version) => ({
+        value: `${model.id}@${version}`,
+        label: `${model.id}@${version} (pinned)`,
+      })),
+    ]);
 }
 
 /** The playground's form: every control's kind, bounds and choices from the contract. */
@@ -95,7 +102,15 @@ export function GenerationForm(props: {
           label="Model"
           value={draft.model}
           options={modelChoices(props.models)}
-          onChange={(v) => set("model", v)}
+          onChange={(v) => {
+            // a refiner follows an SDXL base only: another model drops it rather than send a refused request
+            const next = props.models.find((entry) => v.split("@")[0] === entry.id);
+            props.onChange({
+              ...draft,
+              model: v,
+              ...(next?.architecture === "sdxl" ? {} : { refiner: null }),
+            });
+          }}
         />
         <ChoiceField
           name="size"
@@ -167,7 +182,15 @@ export function GenerationForm(props: {
         onChange={props.onChange}
       />
       {model?.architecture === "sdxl" ? (
-        <SizeConditioningFields draft={draft} onChange={props.onChange} />
+        <>
+          <SizeConditioningFields draft={draft} onChange={props.onChange} />
+          <RefinerFields
+            draft={draft}
+            models={props.models}
+            onChange={props.onChange}
+            {...(inputs === undefined ? {} : { inputs })}
+          />
+        </>
       ) : null}
       <AdapterFields
         client={props.client}

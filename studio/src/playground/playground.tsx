@@ -17,6 +17,7 @@ import { EstimateLine } from "./estimate-line.tsx";
 import { GenerationForm } from "./generation-form.tsx";
 import { JobProgress, type RunState } from "./job-progress.tsx";
 import { PngDrop } from "./png-drop.tsx";
+import { firstBaseModel } from "./refiner-draft.ts";
 import { Results } from "./results.tsx";
 
 const message = (error: unknown) => (isSdgateApiError(error) ? error.message : String(error));
@@ -52,7 +53,7 @@ export function Playground(props: { client: Sdgate; teamBudget?: () => Promise<T
     client.models.list().then(
       ({ data }) => {
         setModels(data);
-        const first = data[0];
+        const first = firstBaseModel(data);
         if (first !== undefined) setDraft(draftOfQuery(location.search, draftFor(first)));
       },
       (failure: unknown) => setError(message(failure)),

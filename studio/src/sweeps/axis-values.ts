@@ -20,6 +20,8 @@ export const FIELD_LABELS: Readonly<Record<SweepField, string>> = {
   hires_steps: "Hires steps",
   strength: "Strength",
   output_format: "Output format",
+  refiner: "Refiner",
+  refiner_switch_at: "Refiner switch at",
 };
 
 const TEXT_FIELDS: ReadonlySet<SweepField> = new Set([
@@ -31,6 +33,7 @@ const TEXT_FIELDS: ReadonlySet<SweepField> = new Set([
   "size",
   "rng",
   "output_format",
+  "refiner",
 ]);
 
 /** Whether an axis of this field takes text (else numbers). */

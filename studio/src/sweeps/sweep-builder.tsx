@@ -3,6 +3,7 @@ import type { Model, SweepEstimate } from "@sdgate/shared";
 import { useEffect, useState } from "preact/hooks";
 import { type Draft, draftFor, draftOfQuery, queryOf, requestOf } from "../playground/draft.ts";
 import { GenerationForm } from "../playground/generation-form.tsx";
+import { firstBaseModel } from "../playground/refiner-draft.ts";
 import { navigate } from "../shell/route.ts";
 import { type AxisDraft, AxisEditor } from "./axis-editor.tsx";
 import { type SweepExtras, sweepBodyOf } from "./sweep-body.ts";
@@ -38,7 +39,7 @@ export function SweepBuilder(props: { client: Sdgate }) {
     client.models.list().then(
       ({ data }) => {
         setModels(data);
-        const first = data[0];
+        const first = firstBaseModel(data);
         if (first === undefined) return;
         const fromQuery = draftOfQuery(location.search, draftFor(first));
         setDraft(fromQuery);
