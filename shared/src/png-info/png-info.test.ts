@@ -173,6 +173,13 @@ describe("an image's recipe", () => {
       switch_by: "timestep",
     });
     expect((await own({ switchAt: 0.6 }))?.refiner).toBeUndefined();
+    // the scores it was given come back; one out of the 0–10 range does not
+    expect((await own({ ...refiner, aestheticScore: 7.5, negativeAestheticScore: 11 }))?.refiner).toEqual({
+      name: "tiny-refiner",
+      switch_at: 0.6,
+      switch_by: "timestep",
+      aesthetic_score: 7.5,
+    });
   });
 
   it("reads ComfyUI's prompt graph, following links to the encoders and the latent", async () => {

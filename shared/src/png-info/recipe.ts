@@ -1,6 +1,6 @@
 import type { GenerationRequest } from "../generation-request.ts";
 import { MAX_SEED } from "../generation-request.ts";
-import { REFINER_SWITCH_BY, type RefinerSwitchBy } from "../refiner.ts";
+import { MAX_AESTHETIC_SCORE, REFINER_SWITCH_BY, type RefinerSwitchBy } from "../refiner.ts";
 import { resolveSchedulerName } from "../schedulers.ts";
 import {
   parseSizeConditioning,
@@ -53,6 +53,9 @@ export interface RecipeRefiner {
   name: string;
   switch_at: number | null;
   switch_by: RefinerSwitchBy;
+  /** The aesthetic scores it was given, where the file says (sdgate's recipe; A1111 writes none). */
+  aesthetic_score?: number;
+  negative_aesthetic_score?: number;
 }
 
 const integer = (text: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined => {
@@ -163,12 +166,20 @@ function infotextRefiner(get: (key: string) => string | undefined): RecipeRefine
 /** sdgate's recipe `refiner` (`{ name, switchAt, switchBy }`, backend/src/engine/pipelines/recipe.ts). */
 function sdgateRefiner(value: unknown): RecipeRefiner | null {
   if (typeof value !== "object" || value === null) return null;
-  const { name, switchAt, switchBy } = value as Record<string, unknown>;
+  const { name, switchAt, switchBy, aestheticScore, negativeAestheticScore } = value as Record<
+    string,
+    unknown
+  >;
   if (typeof name !== "string" || name === "") return null;
+  const score = (given: unknown) =>
+    typeof given === "number" && given >= 0 && given <= MAX_AESTHETIC_SCORE ? given : undefined;
+  const [aesthetic, negative] = [score(aestheticScore), score(negativeAestheticScore)];
   return {
     name,
     switch_at: typeof switchAt === "number" && switchAt > 0 && switchAt < 1 ? switchAt : null,
     switch_by: REFINER_SWITCH_BY.find((by) => by === switchBy) ?? "timestep",
+    ...(aesthetic === undefined ? {} : { aesthetic_score: aesthetic }),
+    ...(negative === undefined ? {} : { negative_aesthetic_score: negative }),
   };
 }
 

@@ -250,6 +250,8 @@ const SDXL: Model = {
   defaults: { ...TINY.defaults, width: 64, height: 64 },
 };
 const REFINER: Model = { ...SDXL, id: "tiny-sdxl-refiner", architecture: "sdxl-refiner" };
+/** An image's refiner as its recipe names it. */
+const REFINER_OF_RECIPE = { name: REFINER.id, switch_at: 0.7, switch_by: "timestep" } as const;
 
 describe("SDXL's refiner in the playground", () => {
   const refined = {
@@ -289,12 +291,18 @@ describe("SDXL's refiner in the playground", () => {
       source: "a1111",
       fields: { prompt: "a fox" },
       model: { name: SDXL.id, hash: null, version: null },
-      refiner: { name: REFINER.id, switch_at: 0.7, switch_by: "timestep" },
+      refiner: REFINER_OF_RECIPE,
       unmapped: {},
     };
     const held = applyRecipe(draftFor(SDXL), recipe, [SDXL, REFINER]);
     expect(held.draft.refiner).toEqual({ ...newRefiner(REFINER.id), switch_at: 0.7 });
     expect(held.notCarried).toEqual([]);
+    const scored = { ...recipe, refiner: { ...REFINER_OF_RECIPE, negative_aesthetic_score: 1 } };
+    expect(applyRecipe(draftFor(SDXL), scored, [SDXL, REFINER]).draft.refiner).toEqual({
+      ...newRefiner(REFINER.id),
+      switch_at: 0.7,
+      negative_aesthetic_score: 1,
+    });
     const unknown = applyRecipe(refined, recipe, [SDXL]);
     expect(unknown.draft.refiner).toBeNull();
     expect(unknown.notCarried).toEqual([`refiner: ${REFINER.id} (not one your key may use)`]);

@@ -127,8 +127,16 @@ export function refinerOfRecipe(
   if (refiner === undefined) return { refiner: null, notCarried: null };
   if (!models.some((model) => model.id === refiner.name))
     return { refiner: null, notCarried: `refiner: ${refiner.name} (not one your key may use)` };
-  const { switch_at, switch_by } = refiner;
-  return { refiner: withFields(newRefiner(refiner.name), { switch_at, switch_by }), notCarried: null };
+  const { switch_at, switch_by, aesthetic_score, negative_aesthetic_score } = refiner;
+  return {
+    refiner: withFields(newRefiner(refiner.name), {
+      switch_at,
+      switch_by,
+      aesthetic_score,
+      negative_aesthetic_score,
+    }),
+    notCarried: null,
+  };
 }
 
 /** Text from a URL read as the number it spells; other values as they are. */

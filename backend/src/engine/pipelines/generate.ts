@@ -238,6 +238,8 @@ export async function generate<S extends Seed>(
               switchAt: refiner.switchAt,
               switchBy: refiner.switchBy,
               switched: denoised.refined,
+              aestheticScore: request.aestheticScore,
+              negativeAestheticScore: request.negativeAestheticScore,
             },
       ),
     });

@@ -117,6 +117,11 @@ export function imageMetadata<S extends Seed>(
       switchAt: refiner.switchAt,
       switchBy: refiner.switchBy,
       switched: refiner.switched,
+      // as given (none: diffusers' 6 and 2.5), so an image restores the scores it was refined with
+      ...(refiner.aestheticScore === undefined ? {} : { aestheticScore: refiner.aestheticScore }),
+      ...(refiner.negativeAestheticScore === undefined
+        ? {}
+        : { negativeAestheticScore: refiner.negativeAestheticScore }),
     };
   return { parameters, recipe };
 }

@@ -31,6 +31,9 @@ export interface RefinerIdentity {
   switchBy: RefinerSwitchBy;
   /** The refiner ran at least one step (A1111 writes `Refiner` only once it switched). */
   switched: boolean;
+  /** The aesthetic scores the request gave (each absent: diffusers' default), for the recipe. */
+  aestheticScore?: number | undefined;
+  negativeAestheticScore?: number | undefined;
 }
 
 /**

@@ -104,11 +104,18 @@ describe("refiner switch at (A1111's refiner_switch_at)", () => {
     const timesteps = createScheduler("euler", componentsOf(base).schedulerConfig);
     timesteps.setTimesteps(STEPS);
     expect(refinerSwitchStep(timesteps.timesteps, 0.999)).toBe(STEPS);
-    const result = await base.generate(request, { refiner: { pipeline: refiner, switchAt: 0.999 } });
+    // the refiner's aesthetic score changes nothing of the base's steps
+    const scored = { ...request, aestheticScore: 7.5 };
+    const result = await base.generate(scored, { refiner: { pipeline: refiner, switchAt: 0.999 } });
     expect(maxAbsDiff(rgbOf(result), baseOnly)).toBe(0);
-    // A1111 writes the refiner only once it switched; the recipe keeps the setting
+    // A1111 writes the refiner only once it switched; the recipe keeps the setting and the score given
     expect(result.images[0]?.metadata?.parameters).not.toContain("Refiner");
-    expect(result.images[0]?.metadata?.recipe.refiner).toMatchObject({ switchAt: 0.999, switched: false });
+    expect(result.images[0]?.metadata?.recipe.refiner).toMatchObject({
+      switchAt: 0.999,
+      switched: false,
+      aestheticScore: 7.5,
+    });
+    expect(result.images[0]?.metadata?.recipe.refiner).not.toHaveProperty("negativeAestheticScore");
   });
 
   it("runs base steps then refiner steps on one scheduler: equal to the loop by hand, unlike either model alone", async () => {
