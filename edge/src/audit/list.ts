@@ -28,8 +28,18 @@ const detailField = (field: string) =>
   `CASE WHEN json_valid(detail) THEN json_extract(detail, '$.${field}') END`;
 
 /**
- * The filters as SQL over `audit_log`. Times compare as the ISO 8601 UTC text the log stores; an
- * action's prefix is matched by `substr`, never as a pattern.
+ * The first text after every text that starts with `prefix`: its last character, one higher (`key.` →
+ * `key/`). SQLite compares text byte by byte (BINARY), so `[prefix, this)` holds exactly the texts
+ * that start with `prefix`, a range an index on `action` can seek.
+ */
+function afterPrefix(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/**
+ * The filters as SQL over `audit_log`, written so that migration 0024's indexes serve them. Times
+ * compare as the ISO 8601 UTC text the log stores; an action's prefix is matched as a range, never as
+ * a pattern. The target filter's OR over JSON detail fields uses no index: it scans (newest first).
  */
 function auditWhere(filters: AuditFilters): { where: string[]; bindings: Array<string | number> } {
   const where: string[] = [];
@@ -39,13 +49,15 @@ function auditWhere(filters: AuditFilters): { where: string[]; bindings: Array<s
     bindings.push(filters.keyId);
   }
   if (filters.action?.endsWith(".")) {
-    where.push("substr(action, 1, ?) = ?");
-    bindings.push(filters.action.length, filters.action);
+    where.push("action >= ? AND action < ?");
+    bindings.push(filters.action, afterPrefix(filters.action));
   } else if (filters.action !== undefined) {
     where.push("action = ?");
     bindings.push(filters.action);
   }
   if (filters.actor !== undefined) {
+    // Each side has its own index (actor; the detail's actor_email as this exact expression), so
+    // SQLite answers the OR from both; written otherwise, the expression would not match its index.
     where.push(`(actor = ? OR ${detailField("actor_email")} = ?)`);
     bindings.push(filters.actor, filters.actor);
   }
@@ -65,23 +77,33 @@ function auditWhere(filters: AuditFilters): { where: string[]; bindings: Array<s
   return { where, bindings };
 }
 
-/**
- * Audit rows newest first, `limit` at a time, only those that pass `filters` (applied before the page
- * is cut, so a page is full unless the log ends); `before` is the `seq` to continue below.
- */
-export async function listAudit(
-  db: D1Database,
-  query: { filters: AuditFilters; limit: number; before: number | null },
-): Promise<AuditPage> {
+/** A page of the audit listing, as it is read. */
+export interface AuditQuery {
+  filters: AuditFilters;
+  limit: number;
+  before: number | null;
+}
+
+/** The SQL and bindings `listAudit` runs for `query` (one row past the page, to tell if more follow). */
+export function auditListSql(query: AuditQuery): { sql: string; bindings: Array<string | number> } {
   const { where, bindings } = auditWhere(query.filters);
   if (query.before !== null) {
     where.push("seq < ?");
     bindings.push(query.before);
   }
   const sql = `SELECT ${COLUMNS} FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT ?`;
+  return { sql, bindings: [...bindings, query.limit + 1] };
+}
+
+/**
+ * Audit rows newest first, `limit` at a time, only those that pass `filters` (applied before the page
+ * is cut, so a page is full unless the log ends); `before` is the `seq` to continue below.
+ */
+export async function listAudit(db: D1Database, query: AuditQuery): Promise<AuditPage> {
+  const { sql, bindings } = auditListSql(query);
   const { results } = await db
     .prepare(sql)
-    .bind(...bindings, query.limit + 1)
+    .bind(...bindings)
     .all<StoredAuditRow>();
   const page = results.slice(0, query.limit);
   return {
