@@ -18,8 +18,8 @@ export interface TokenCount {
 
 /**
  * The model's token count of `prompt` as the engine will read it (the API's: tags out, the longest
- * `AND` sub-prompt, split as the form's guidance splits it, and prompt-editing step), asked of the edge (`client.prompts.tokenize`) once typing
- * pauses; a newer text aborts the call for an older one, so a slow answer never overwrites a newer.
+ * `AND` sub-prompt, split as the form's guidance splits it, and prompt-editing step), asked of the
+ * edge (`client.prompts.tokenize`) once typing pauses; a newer text aborts the call for an older one, so a slow answer never overwrites a newer.
  *
  * @example
  * const count = useTokenCount(client, draft.model, draft.prompt, { steps: draft.steps, guidanceScale: draft.guidance_scale, negative: false });

@@ -44,8 +44,8 @@ function withoutLoraTags(prompt: string): PromptReading {
  * Every text the engine encodes for `prompt` over `steps` steps, as `encodeConditioningSchedule` reads
  * it: `<lora:…>` tags taken out, then, when `composable` (a prompt, not a negative one, read with
  * guidance: see `runsGuidance`), split at `AND` into sub-prompts (more than `MAX_SUB_PROMPTS` is an
- * `InvalidArgumentError` on `prompt`, as a generation's), then each read at every step of its prompt editing and alternation (`[from:to:when]`,
- * `[a|b]`). Repeated texts are given once; a plain prompt gives itself, without its tags.
+ * `InvalidArgumentError` on `prompt`, as a generation's), then each read at every step of its prompt
+ * editing and alternation (`[from:to:when]`, `[a|b]`). Repeated texts are given once; a plain prompt gives itself, without its tags.
  *
  * @example
  * promptReadings("a [fox|hound] AND snow", 4, { composable: true }).map((r) => r.text);
