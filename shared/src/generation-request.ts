@@ -51,6 +51,8 @@ export const MAX_PROMPT_NESTING = 64;
 export const MAX_IMAGES_PER_REQUEST = 10;
 /** CLIP ViT-L/14 (SD 1.x) has 12 layers, OpenCLIP ViT-H (SD 2.x) 23; a model's own limit is checked by its backend. */
 export const MAX_CLIP_SKIP = 23;
+/** Classifier-free guidance's bounds, for a generation and for a prompt's token count alike. */
+export const guidanceScaleSchema = z.number().min(0).max(30);
 /** Hires. fix: the largest upscale, and A1111's default denoising strength for the second pass. */
 export const MAX_HIRES_SCALE = 4;
 export const DEFAULT_HIRES_STRENGTH = 0.7;
@@ -119,7 +121,7 @@ export const generationRequestSchema = z.strictObject({
   width: sideSchema.optional(),
   height: sideSchema.optional(),
   steps: z.number().int().min(1).optional(),
-  guidance_scale: z.number().min(0).max(30).optional(),
+  guidance_scale: guidanceScaleSchema.optional(),
   scheduler: schedulerSchema.optional(),
   seed: z.number().int().min(0).max(MAX_SEED).optional(),
   rng: z.enum(RNG_NAMES).optional(),
@@ -166,7 +168,7 @@ export const resolvedGenerationRequestSchema = z.strictObject({
   width: sideSchema,
   height: sideSchema,
   steps: z.number().int().min(1),
-  guidance_scale: z.number().min(0).max(30),
+  guidance_scale: guidanceScaleSchema,
   scheduler: z.enum(SCHEDULER_NAMES),
   seed: z.number().int().min(0).max(MAX_SEED),
   rng: z.enum(RNG_NAMES),

@@ -13,7 +13,7 @@ export const PROMPT_OPERATIONS = {
     method: "POST",
     path: "/v1/prompts/tokenize",
     summary:
-      "A prompt's tokens as the model's text encoder reads them: <lora:…> tags taken out, split at AND into sub-prompts (unless `negative`), each read at every step of its prompt editing and alternation ([from:to:when], [a|b]) over `steps`; the longest of those texts, with A1111's emphasis syntax parsed and tokenised by the model's own CLIP tokenizer, laid into chunks of 75 tokens (BREAK starts a new one), each with the part of the prompt it holds and whether it lies past the model's limit (A1111's token counter reports the same maximum). Nothing runs on the GPU and nothing is charged.",
+      "A prompt's tokens as the model's text encoder reads them: <lora:…> tags taken out, split at AND into sub-prompts (unless `negative`, or without guidance: `guidance_scale` at most 1, absent the model's default, or a model that embeds the scale such as LCM, where the engine reads AND as text; more sub-prompts than the engine takes is a 400 on `prompt`), each read at every step of its prompt editing and alternation ([from:to:when], [a|b]) over `steps`; the longest of those texts, with A1111's emphasis syntax parsed and tokenised by the model's own CLIP tokenizer, laid into chunks of 75 tokens (BREAK starts a new one), each with the part of the prompt it holds and whether it lies past the model's limit (A1111's token counter reports the same maximum). Nothing runs on the GPU and nothing is charged.",
     access: { kind: "api_key", scope: "read" },
     permission: "models.read",
     idempotent: true,

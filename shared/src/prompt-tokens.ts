@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { MAX_PROMPT_CHARS, refuseDeepNesting } from "./generation-request.ts";
+import { guidanceScaleSchema, MAX_PROMPT_CHARS, refuseDeepNesting } from "./generation-request.ts";
 
 /**
  * A prompt as its model's text encoder reads it (issue 17, the Studio's prompt editors): `<lora:…>`
- * tags taken out, split at `AND` into sub-prompts (not a negative prompt), each read at every step of
+ * tags taken out, split at `AND` into sub-prompts (not a negative prompt, nor without guidance), each read at every step of
  * its prompt editing and alternation; of those texts, the longest as the engine encodes it (A1111's
  * emphasis syntax parsed, tokenised by the model's own CLIP tokenizer, laid into chunks of
  * {@link PROMPT_CHUNK_TOKENS}, a new chunk at each `BREAK`), as A1111's token counter reports it.
@@ -16,6 +16,8 @@ export const PROMPT_CHUNK_TOKENS = 75;
 export const MAX_TOKENIZE_STEPS = 150;
 /** The steps a backend reads a prompt over when it is not told (A1111's default); the edge tells it the model's. */
 export const DEFAULT_TOKENIZE_STEPS = 20;
+/** The guidance a backend reads a prompt with when it is not told (A1111's default); the edge tells it the model's. */
+export const DEFAULT_TOKENIZE_GUIDANCE_SCALE = 7;
 
 export const promptTokenizeBodySchema = z.object({
   /** A model id or alias, as a generation request names it. */
@@ -32,6 +34,11 @@ export const promptTokenizeBodySchema = z.object({
     .min(1, "must be at least 1")
     .max(MAX_TOKENIZE_STEPS, `must be at most ${MAX_TOKENIZE_STEPS}`)
     .optional(),
+  /**
+   * The guidance the generation will use: without it (at most 1, or a model that embeds the scale, as
+   * LCM does) the engine reads `AND` as plain text. Absent: the model's default guidance.
+   */
+  guidance_scale: guidanceScaleSchema.optional(),
   /** The text is a negative prompt, which the engine does not split at `AND`; absent: false. */
   negative: z.boolean("must be true or false").optional(),
 });

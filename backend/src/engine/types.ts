@@ -267,6 +267,8 @@ export interface Pipeline {
   /** Whether requests may apply LoRAs (`lora`): the model was built with LoRA inputs. */
   readonly acceptsLoras: boolean;
   readonly maxPromptChunks: number;
+  /** The UNet takes the guidance scale as an input (LCM's `timestep_cond`) instead of running guidance. */
+  readonly embedsGuidance: boolean;
   generate<S extends Seed = number>(
     request: GenerationRequest<S>,
     options?: GenerateOptions,

@@ -88,4 +88,6 @@ export interface ModelInfo {
   loadSeconds: number;
   /** The most 75-token chunks a prompt may have (`Pipeline.maxPromptChunks`). */
   maxPromptChunks: number;
+  /** The UNet embeds the guidance scale (LCM): it never runs guidance, so `AND` never splits a prompt. */
+  embedsGuidance: boolean;
 }

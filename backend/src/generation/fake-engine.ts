@@ -18,6 +18,7 @@ export class FakeEngine implements Engine {
       architecture: "sd1",
       loadSeconds: 0.1,
       maxPromptChunks: 8,
+      embedsGuidance: false,
     },
   ];
   readonly batches: string[][] = [];

@@ -39,6 +39,7 @@ export async function loadModels(
           architecture: architectureOf(pipeline.traits),
           loadSeconds: 0,
           maxPromptChunks: 1,
+          embedsGuidance: pipeline.embedsGuidance,
         },
       });
       const warmUp = await pipeline.generate({
@@ -60,6 +61,7 @@ export async function loadModels(
           architecture: architectureOf(pipeline.traits),
           loadSeconds,
           maxPromptChunks: pipeline.maxPromptChunks,
+          embedsGuidance: pipeline.embedsGuidance,
         },
       });
       logger.info("model loaded", {

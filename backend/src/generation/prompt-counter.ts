@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import { PROMPT_CHUNK_TOKENS, type PromptTokens, SdgateError } from "@sdgate/shared";
+import { isInvalidArgumentError } from "../engine/errors.ts";
+import { runsGuidance } from "../engine/pipelines/runs-guidance.ts";
 import type { ChunkTokenizer } from "../engine/prompt/chunk-tokens.ts";
 import { type CountedChunk, countPromptTokens } from "../engine/prompt/count-tokens.ts";
 import { PromptWeightError } from "../engine/prompt/parse-attention.ts";
@@ -7,15 +9,20 @@ import { type PromptReading, promptReadings } from "../engine/prompt/prompt-read
 import { ClipTokenizer } from "../engine/tokenizer/clip-tokenizer.ts";
 import type { ModelInfo } from "./engine.ts";
 
-/** How the text is read: over how many steps (prompt editing switches at steps), and as a negative prompt or not. */
+/**
+ * How the text is read: over how many steps (prompt editing switches at steps), with what guidance
+ * (without it `AND` is text), and as a negative prompt or not.
+ */
 export interface PromptReadingOptions {
   steps: number;
+  guidanceScale: number;
   negative: boolean;
 }
 
 interface CountingModel {
   tokenizer: ChunkTokenizer;
   maxChunks: number;
+  embedsGuidance: boolean;
 }
 
 /**
@@ -26,7 +33,7 @@ interface CountingModel {
  *
  * @example
  * const counter = await PromptCounter.load({ tiny: "/models/tiny" }, engine.models);
- * counter.count("tiny", "a (fox:1.2) BREAK snow", { steps: 20, negative: false }); // { object: "prompt.tokens", chunks: [{ tokens: 2, … }, …], … }
+ * counter.count("tiny", "a (fox:1.2) BREAK snow", { steps: 20, guidanceScale: 7, negative: false }); // { object: "prompt.tokens", chunks: [{ tokens: 2, … }, …], … }
  */
 export class PromptCounter {
   readonly #models: ReadonlyMap<string, CountingModel>;
@@ -50,16 +57,21 @@ export class PromptCounter {
       // SDXL's refiner has only the second encoder's tokenizer (the same vocabulary)
       const tokenizerFolder = info.family === "sdxl-refiner" ? "tokenizer_2" : "tokenizer";
       const tokenizer = await ClipTokenizer.fromDir(join(folder, tokenizerFolder));
-      models.set(info.id, { tokenizer, maxChunks: info.maxPromptChunks });
+      models.set(info.id, {
+        tokenizer,
+        maxChunks: info.maxPromptChunks,
+        embedsGuidance: info.embedsGuidance,
+      });
     }
     return new PromptCounter(models);
   }
 
   /**
-   * The wire answer for `model`'s reading of `prompt`, over `reading.steps` steps, as a negative prompt
-   * (not split at `AND`) or not. A model this backend does not serve is
-   * `model_not_found`; a `(text:weight)` whose weight is no number is `invalid_request` on `prompt`,
-   * as a generation would refuse it.
+   * The wire answer for `model`'s reading of `prompt`, over `reading.steps` steps, split at `AND` as a
+   * generation with `reading.guidanceScale` splits it (not a negative prompt, nor without guidance). A
+   * model this backend does not serve is `model_not_found`; a `(text:weight)` whose weight is no
+   * number, or more `AND` sub-prompts than the engine takes, is `invalid_request` on `prompt`, as a
+   * generation would refuse it.
    */
   count(model: string, prompt: string, reading: PromptReadingOptions): PromptTokens {
     const counting = this.#models.get(model);
@@ -70,8 +82,11 @@ export class PromptCounter {
     }
     let chunks: ReturnType<typeof countPromptTokens>;
     try {
-      chunks = countAsEncoded(prompt, counting.tokenizer, reading);
+      const composable = !reading.negative && runsGuidance(counting, reading.guidanceScale);
+      chunks = countAsEncoded(prompt, counting.tokenizer, reading.steps, composable);
     } catch (error) {
+      if (isInvalidArgumentError(error))
+        throw new SdgateError("invalid_request", error.message, { param: error.param });
       if (!(error instanceof PromptWeightError)) throw error;
       throw new SdgateError("invalid_request", `The weight (…:${error.weight}) is not a number.`, {
         param: "prompt",
@@ -99,10 +114,11 @@ export class PromptCounter {
 function countAsEncoded(
   prompt: string,
   tokenizer: ChunkTokenizer,
-  reading: PromptReadingOptions,
+  steps: number,
+  composable: boolean,
 ): ReturnType<typeof countPromptTokens> {
   let longest: { reading: PromptReading; chunks: CountedChunk[]; tokens: number } | null = null;
-  for (const text of promptReadings(prompt, reading.steps, { composable: !reading.negative })) {
+  for (const text of promptReadings(prompt, steps, { composable })) {
     const chunks = countPromptTokens(text.text, tokenizer);
     const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);
     if (longest === null || tokens > longest.tokens) longest = { reading: text, chunks, tokens };

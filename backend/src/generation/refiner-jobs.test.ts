@@ -91,7 +91,7 @@ describe("a job with a refiner", () => {
 });
 
 /** A positive prompt read over the default steps, as the tokenize route reads one. */
-const READING = { steps: 20, negative: false };
+const READING = { steps: 20, guidanceScale: 7, negative: false };
 
 describe("a backend serving a refiner", () => {
   it("reports in its signed status each model's architecture, detected from its files", async () => {

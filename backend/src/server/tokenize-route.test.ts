@@ -9,7 +9,14 @@ import { keyring, setupApp, signed } from "./test-app.ts";
 // The tiny model's kind of tokenizer; "light" and "the" are one token each in it.
 const { vocab, merges } = trainClipBpe(PROMPT_CORPUS, 600);
 const tokenizer = ClipTokenizer.fromFiles(vocabJson(vocab), mergesTxt(merges));
-const counter = (maxChunks = 8) => new PromptCounter(new Map([["tiny", { tokenizer, maxChunks }]]));
+const counter = (maxChunks = 8) =>
+  new PromptCounter(
+    new Map([
+      ["tiny", { tokenizer, maxChunks, embedsGuidance: false }],
+      // an LCM model: its UNet takes the guidance scale, so it never runs guidance
+      ["tiny-lcm", { tokenizer, maxChunks, embedsGuidance: true }],
+    ]),
+  );
 const post = (body: unknown, signer = keyring) =>
   signed(BACKEND_TOKENIZE_PATH, typeof body === "string" ? body : JSON.stringify(body), {}, signer);
 
@@ -81,6 +88,23 @@ describe("POST /internal/v1/tokenize: happy path", () => {
     expect((await count(true)).total_tokens).toBeGreaterThan(6);
   });
 
+  it("splits at AND with guidance (7) and reads AND as text without it (1, or an LCM model), as the engine does", async () => {
+    const { app } = setupApp({ prompts: counter() });
+    const prompt = "the light AND the light light";
+    const count = async (model: string, guidance_scale: number) =>
+      (
+        (await (
+          await app.request(BACKEND_TOKENIZE_PATH, await post({ model, prompt, guidance_scale }))
+        ).json()) as PromptTokens
+      ).total_tokens;
+    expect(await count("tiny", 7)).toBe(3);
+    expect(await count("tiny", 1)).toBeGreaterThan(5);
+    expect(await count("tiny-lcm", 7)).toBe(await count("tiny", 1));
+    // absent: A1111's default guidance, which splits
+    const defaulted = await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt }));
+    expect(((await defaulted.json()) as PromptTokens).total_tokens).toBe(3);
+  });
+
   it("marks the chunks past the model's limit and counts their tokens", async () => {
     const { app } = setupApp({ prompts: counter(1) });
     const prompt = `${"light ".repeat(80)}BREAK the`;
@@ -124,6 +148,30 @@ describe("POST /internal/v1/tokenize: errors", () => {
     );
     expect(steps.status).toBe(400);
     expect(await errorOf(steps)).toMatchObject({ param: "steps" });
+    const guidance = await app.request(
+      BACKEND_TOKENIZE_PATH,
+      await post({ model: "tiny", prompt: "a", guidance_scale: 31 }),
+    );
+    expect(guidance.status).toBe(400);
+    expect(await errorOf(guidance)).toMatchObject({ param: "guidance_scale" });
+  });
+
+  it("refuses more AND sub-prompts than a generation takes, naming the prompt, unless guidance is off", async () => {
+    const { app } = setupApp({ prompts: counter() });
+    const prompt = Array.from({ length: 9 }, () => "light").join(" AND ");
+    const guided = await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt }));
+    expect(guided.status).toBe(400);
+    const refusal = await errorOf(guided);
+    expect(refusal).toMatchObject({ code: "invalid_request", param: "prompt" });
+    expect(refusal.message).toContain("at most 8 AND-joined sub-prompts");
+    const unguided = await app.request(
+      BACKEND_TOKENIZE_PATH,
+      await post({ model: "tiny", prompt, guidance_scale: 1 }),
+    );
+    expect(unguided.status).toBe(200);
+    const eight = prompt.slice(0, prompt.lastIndexOf(" AND "));
+    const fits = await app.request(BACKEND_TOKENIZE_PATH, await post({ model: "tiny", prompt: eight }));
+    expect(fits.status).toBe(200);
   });
 
   it("is 503 while the models load, and 401 unsigned", async () => {

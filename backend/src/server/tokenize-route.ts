@@ -1,4 +1,5 @@
 import {
+  DEFAULT_TOKENIZE_GUIDANCE_SCALE,
   DEFAULT_TOKENIZE_STEPS,
   problemFromZod,
   promptTokenizeBodySchema,
@@ -9,7 +10,7 @@ import type { PromptCounter } from "../generation/prompt-counter.ts";
 import type { BackendEnv } from "./types.ts";
 
 /**
- * `POST /internal/v1/tokenize` (signed): `{ model, prompt, steps?, negative? }` → the prompt's chunks as the model's
+ * `POST /internal/v1/tokenize` (signed): `{ model, prompt, steps?, guidance_scale?, negative? }` → the prompt's chunks as the model's
  * tokenizer lays them out (`PromptTokens`), answered on this thread without queueing behind images.
  */
 export function tokenizeHandler(counter: () => PromptCounter | null, notReady: () => SdgateError) {
@@ -27,7 +28,13 @@ export function tokenizeHandler(counter: () => PromptCounter | null, notReady: (
       const problem = problemFromZod(parsed.error);
       throw new SdgateError("invalid_request", problem.message, { param: problem.param });
     }
-    const { model, prompt, steps = DEFAULT_TOKENIZE_STEPS, negative = false } = parsed.data;
-    return c.json(ready.count(model, prompt, { steps, negative }));
+    const {
+      model,
+      prompt,
+      steps = DEFAULT_TOKENIZE_STEPS,
+      guidance_scale: guidanceScale = DEFAULT_TOKENIZE_GUIDANCE_SCALE,
+      negative = false,
+    } = parsed.data;
+    return c.json(ready.count(model, prompt, { steps, guidanceScale, negative }));
   };
 }

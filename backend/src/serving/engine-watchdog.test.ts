@@ -69,6 +69,7 @@ describe("replacing a hung engine", () => {
           architecture: "sd1",
           loadSeconds: 0,
           maxPromptChunks: 8,
+          embedsGuidance: false,
         },
       ],
       run: () => new Promise(() => undefined),

@@ -34,16 +34,22 @@ describe("POST /v1/prompts/tokenize: happy path", () => {
       path: BACKEND_TOKENIZE_PATH,
       signature: "ok",
       audience: "fake-healthy",
-      body: { model: "tiny", prompt, steps: TINY_MODEL.defaults.steps, negative: false },
+      // the model's own steps and guidance, which decide how the engine reads editing and AND
+      body: {
+        model: "tiny",
+        prompt,
+        steps: TINY_MODEL.defaults.steps,
+        guidance_scale: TINY_MODEL.defaults.guidance_scale,
+        negative: false,
+      },
     });
   });
 
-  it("passes on the steps that prompt editing is read over, and whether the text is a negative prompt", async () => {
-    const prompt = uniquePrompt("[a fox:a hound:0.5]");
-    expect((await tokenize({ model: "tiny", prompt, steps: 7, negative: true })).status).toBe(200);
-    expect((await callsTo("healthy", prompt))[0]).toMatchObject({
-      body: { model: "tiny", prompt, steps: 7, negative: true },
-    });
+  it("passes on the steps that prompt editing is read over, the guidance AND is read with, and whether the text is a negative prompt", async () => {
+    const prompt = uniquePrompt("[a fox:a hound:0.5] AND snow");
+    const body = { model: "tiny", prompt, steps: 7, guidance_scale: 1, negative: true };
+    expect((await tokenize(body)).status).toBe(200);
+    expect((await callsTo("healthy", prompt))[0]).toMatchObject({ body });
   });
 
   it("asks the next backend when the first fails or is down", async () => {
@@ -56,7 +62,7 @@ describe("POST /v1/prompts/tokenize: happy path", () => {
 });
 
 describe("POST /v1/prompts/tokenize: errors", () => {
-  it("names the field: no model, an unknown model, a prompt too long or nested too deep", async () => {
+  it("names the field: no model, an unknown model, a prompt too long or nested too deep, bad steps or guidance", async () => {
     const missing = await tokenize({ prompt: "a fox" });
     expect(missing.status).toBe(400);
     expect(await errorOf(missing)).toMatchObject({ param: "model" });
@@ -75,6 +81,9 @@ describe("POST /v1/prompts/tokenize: errors", () => {
       [{ steps: 151 }, "steps"],
       [{ steps: 2.5 }, "steps"],
       [{ negative: "yes" }, "negative"],
+      [{ guidance_scale: -1 }, "guidance_scale"],
+      [{ guidance_scale: 31 }, "guidance_scale"],
+      [{ guidance_scale: "7" }, "guidance_scale"],
     ] as const) {
       const refused = await tokenize({ model: "tiny", prompt: "a fox", ...fields });
       expect(refused.status).toBe(400);

@@ -15,8 +15,8 @@ import { onOperation } from "./operation.ts";
 const MAX_TOKENIZE_BODY_BYTES = 32 * 1024;
 
 /**
- * `POST /v1/prompts/tokenize`: `{ model, prompt, steps?, negative? }` → the chunks of the longest
- * text the engine encodes for the prompt (tags out, sub-prompts, each step's editing) as the model's
+ * `POST /v1/prompts/tokenize`: `{ model, prompt, steps?, guidance_scale?, negative? }` → the chunks of the longest
+ * text the engine encodes for the prompt (tags out, sub-prompts when guidance runs, each step's editing) as the model's
  * tokenizer lays them out, counted by a backend that serves the model (the edge holds no tokenizer). The model
  * resolves as a generation's does (an alias, a pinned version, the catalog), and the key must be
  * allowed to use it; each call takes one token of the key's request bucket, as a read does.
@@ -48,6 +48,8 @@ export function registerPromptTokens(app: Hono<AppEnv>): void {
           prompt: body.prompt,
           // editing and alternation switch at steps: the model's own steps unless the caller says
           steps: Math.min(body.steps ?? served.info.defaults.steps, MAX_TOKENIZE_STEPS),
+          // without guidance the engine reads AND as text: the model's own guidance unless the caller says
+          guidance_scale: body.guidance_scale ?? served.info.defaults.guidance_scale,
           negative: body.negative ?? false,
         },
         {

@@ -80,7 +80,7 @@ export function GenerationForm(props: {
         required={prompt.required}
         maxLength={prompt.maxLength}
         model={draft.model}
-        reading={{ steps: draft.steps, negative: false }}
+        reading={{ steps: draft.steps, guidanceScale: draft.guidance_scale, negative: false }}
         client={props.client}
         value={draft.prompt}
         onInput={(v) => set("prompt", v)}
@@ -91,7 +91,7 @@ export function GenerationForm(props: {
         required={negativePrompt.required}
         maxLength={negativePrompt.maxLength}
         model={draft.model}
-        reading={{ steps: draft.steps, negative: true }}
+        reading={{ steps: draft.steps, guidanceScale: draft.guidance_scale, negative: true }}
         client={props.client}
         value={draft.negative_prompt}
         onInput={(v) => set("negative_prompt", v)}

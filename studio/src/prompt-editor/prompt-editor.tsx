@@ -14,7 +14,7 @@ export interface PromptEditorProps {
   maxLength: number | null;
   /** The model whose tokenizer counts the text (the form's model choice). */
   model: string;
-  /** The form's steps, over which prompt editing and alternation are read, and whether this is the negative prompt. */
+  /** The form's steps, over which prompt editing and alternation are read, its guidance, with which `AND` splits, and whether this is the negative prompt. */
   reading: TokenReading;
   client: Sdgate | null;
   onInput: (value: string) => void;

@@ -43,6 +43,8 @@ describe("every tiny family end to end", () => {
       await withPipeline({ family }, async (pipeline) => {
         expect(pipeline.family).toBe(family);
         expect(pipeline.executionProvider).toBe("cpu");
+        // only LCM's UNet takes the scale (and so never splits a prompt at AND)
+        expect(pipeline.embedsGuidance).toBe(family === "lcm");
         const first = await pipeline.generate(request);
         const again = await pipeline.generate(request);
         expect(first).toMatchObject({ family, executionProvider: "cpu", modelHash: pipeline.modelHash });

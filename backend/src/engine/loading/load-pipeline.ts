@@ -196,6 +196,7 @@ export async function loadPipeline(modelDir: string, options: PipelineOptions = 
       modelHash: hash,
       safetyChecker,
       maxPromptChunks: maxPromptChunks(components.text),
+      embedsGuidance: components.text.timestepCondDim !== undefined,
       acceptsLoras: loras.acceptsLoras,
       generate: async (request, { refiner, ...generateOptions } = {}) =>
         generate(loras.for(request.lora), request, {

@@ -1,6 +1,5 @@
 import { withoutLoraTags } from "@sdgate/shared";
-import { InvalidArgumentError } from "../errors.ts";
-import { type SubPrompt, splitComposable } from "../prompt/composable.ts";
+import { encodedSubPrompts } from "../prompt/composable.ts";
 import { promptSchedule, type ScheduledPrompt } from "../prompt/prompt-schedule.ts";
 import {
   type Conditioning,
@@ -16,9 +15,6 @@ export interface ScheduledConditioning {
   endAtStep: number;
   conditioning: Conditioning;
 }
-
-/** The most sub-prompts of a composable prompt: each adds a row to every UNet call. */
-export const MAX_SUB_PROMPTS = 8;
 
 /**
  * The conditioning for every step of a prompt with editing or alternation (A1111's `[from:to:when]`,
@@ -40,7 +36,7 @@ export async function encodeConditioningSchedule(
     prompt: withoutLoraTags(tagged.prompt),
     negativePrompt: withoutLoraTags(tagged.negativePrompt),
   };
-  const parts = subPrompts(request);
+  const parts = encodedSubPrompts(request.prompt, request.guided);
   const schedules = parts.map((part) => promptSchedule(part.text, steps));
   const negatives = promptSchedule(request.negativePrompt, steps);
   const weighted = parts.length > 1 || parts[0]?.weight !== 1;
@@ -92,22 +88,6 @@ export async function encodeConditioningSchedule(
     });
   }
   return { entries, tokenizeMs };
-}
-
-/**
- * The sub-prompts to encode. Without guidance (LCM, Turbo, `guidance_scale` ≤ 1) there is no
- * unconditional row to weigh them against, so the prompt is read whole, `AND` and all, as before.
- */
-function subPrompts(request: ConditioningRequest): SubPrompt[] {
-  if (!request.guided) return [{ text: request.prompt, weight: 1 }];
-  const parts = splitComposable(request.prompt);
-  if (parts.length > MAX_SUB_PROMPTS)
-    throw new InvalidArgumentError(
-      "prompt",
-      `${parts.length} sub-prompts`,
-      `has to have at most ${MAX_SUB_PROMPTS} AND-joined sub-prompts`,
-    );
-  return parts;
 }
 
 /**

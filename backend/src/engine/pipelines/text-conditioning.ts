@@ -7,6 +7,7 @@ import { PromptWeightError, parsePromptAttention } from "../prompt/parse-attenti
 import type { EngineLogger, Seed } from "../types.ts";
 import { type AestheticScores, DEFAULT_AESTHETIC_SCORES, refinerTimeIds } from "./aesthetic-score.ts";
 import { guidanceScaleEmbedding } from "./guidance-embedding.ts";
+import { runsGuidance } from "./runs-guidance.ts";
 import type { ResolvedRequest } from "./validate.ts";
 
 /** Prompts longer than this many chunks (of 75 tokens) are refused: 600 tokens is far past any use. */
@@ -92,7 +93,7 @@ export function conditioningRequestOf(
     prompt: resolved.prompt,
     negativePrompt: resolved.negativePrompt,
     clipSkip: resolved.clipSkip,
-    guided: stack.timestepCondDim === undefined && resolved.guidanceScale > 1,
+    guided: runsGuidance({ embedsGuidance: stack.timestepCondDim !== undefined }, resolved.guidanceScale),
     guidanceScale: resolved.guidanceScale,
     width: resolved.width,
     height: resolved.height,

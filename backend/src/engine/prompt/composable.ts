@@ -8,6 +8,11 @@
  * hard); a weight inside brackets (`(castle:1.5)`) is emphasis and stays in the text.
  */
 
+import { InvalidArgumentError } from "../errors.ts";
+
+/** The most sub-prompts of a composable prompt: each adds a row to every UNet call. */
+export const MAX_SUB_PROMPTS = 8;
+
 export interface SubPrompt {
   text: string;
   weight: number;
@@ -47,6 +52,26 @@ export function composableParts(prompt: string): Array<SubPrompt & { at: number 
     at = match.index + match[0].length;
   }
   parts.push({ ...weighted(prompt.slice(at)), at });
+  return parts;
+}
+
+/**
+ * The sub-prompts the engine encodes for `prompt`: with guidance, its {@link composableParts}; without
+ * it (see `runsGuidance`) there is no unconditional row to weigh them against, so the prompt is read
+ * whole, `AND` and all. More than {@link MAX_SUB_PROMPTS} is refused, naming `prompt`.
+ *
+ * @example
+ * encodedSubPrompts("a castle AND a dragon", false) // [{ text: "a castle AND a dragon", weight: 1, at: 0 }]
+ */
+export function encodedSubPrompts(prompt: string, guided: boolean): Array<SubPrompt & { at: number }> {
+  if (!guided) return [{ text: prompt, weight: 1, at: 0 }];
+  const parts = composableParts(prompt);
+  if (parts.length > MAX_SUB_PROMPTS)
+    throw new InvalidArgumentError(
+      "prompt",
+      `${parts.length} sub-prompts`,
+      `has to have at most ${MAX_SUB_PROMPTS} AND-joined sub-prompts`,
+    );
   return parts;
 }
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../errors.ts";
+import { runsGuidance } from "../pipelines/runs-guidance.ts";
 import { promptReadings } from "./prompt-readings.ts";
 import { promptSchedulePieces } from "./prompt-schedule.ts";
 
@@ -22,6 +24,26 @@ describe("the texts the engine encodes for a prompt, with their places in it", (
       { text: "a (red:1.2) fox, \\(fur\\)", fromSources: "a (red:1.2) fox, \\(fur\\)" },
     ]);
     expect(readBack("a AND b", 20, false).map((r) => r.text)).toEqual(["a AND b"]);
+  });
+
+  it("splits at AND at guidance 7, and reads it as text at 1 and on a UNet that embeds the scale (LCM)", () => {
+    const texts = (embedsGuidance: boolean, scale: number) =>
+      promptReadings("a fox AND snow", 20, { composable: runsGuidance({ embedsGuidance }, scale) }).map(
+        (r) => r.text,
+      );
+    expect(texts(false, 7)).toEqual(["a fox", " snow"]);
+    expect(texts(false, 1)).toEqual(["a fox AND snow"]);
+    expect(texts(true, 7)).toEqual(["a fox AND snow"]);
+  });
+
+  it("refuses more sub-prompts than a generation takes (8), naming the prompt, only when it splits", () => {
+    const nine = Array.from({ length: 9 }, (_, i) => `fox ${i}`).join(" AND ");
+    expect(() => promptReadings(nine, 20, { composable: true })).toThrow(InvalidArgumentError);
+    expect(() => promptReadings(nine, 20, { composable: true })).toThrow(/`prompt` has to have at most 8/);
+    expect(promptReadings(nine, 20, { composable: false })).toHaveLength(1);
+    expect(promptReadings(nine.slice(0, nine.lastIndexOf(" AND ")), 20, { composable: true })).toHaveLength(
+      8,
+    );
   });
 
   it("ends each reading's sources just past its last character", () => {

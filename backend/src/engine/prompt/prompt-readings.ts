@@ -1,5 +1,5 @@
 import { LORA_TAG } from "@sdgate/shared";
-import { composableParts } from "./composable.ts";
+import { encodedSubPrompts } from "./composable.ts";
 import { type PromptPiece, promptSchedulePieces } from "./prompt-schedule.ts";
 
 /**
@@ -42,9 +42,10 @@ function withoutLoraTags(prompt: string): PromptReading {
 
 /**
  * Every text the engine encodes for `prompt` over `steps` steps, as `encodeConditioningSchedule` reads
- * it: `<lora:…>` tags taken out, then (unless `negative`, or `composable` is off) split at `AND` into
- * sub-prompts, then each read at every step of its prompt editing and alternation (`[from:to:when]`,
- * `[a|b]`). Repeated texts are given once; a plain prompt gives itself, without its tags.
+ * it: `<lora:…>` tags taken out, then, when `composable` (a prompt, not a negative one, read with
+ * guidance: see `runsGuidance`), split at `AND` into sub-prompts (more than `MAX_SUB_PROMPTS` is an
+ * `InvalidArgumentError` on `prompt`, as a generation's), then each read at every step of its prompt
+ * editing and alternation (`[from:to:when]`, `[a|b]`). Repeated texts are given once; a plain prompt gives itself, without its tags.
  *
  * @example
  * promptReadings("a [fox|hound] AND snow", 4, { composable: true }).map((r) => r.text);
@@ -56,9 +57,9 @@ export function promptReadings(
   options: { composable: boolean },
 ): PromptReading[] {
   const untagged = withoutLoraTags(prompt);
-  const parts = options.composable
-    ? composableParts(untagged.text).map((part) => readingOf(untagged, [{ text: part.text, at: part.at }]))
-    : [untagged];
+  const parts = encodedSubPrompts(untagged.text, options.composable).map((part) =>
+    readingOf(untagged, [{ text: part.text, at: part.at }]),
+  );
   const readings = new Map<string, PromptReading>();
   for (const part of parts) {
     for (const scheduled of promptSchedulePieces(part.text, steps)) {
